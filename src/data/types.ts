@@ -1,0 +1,70 @@
+import type { ImageSet, SplitName } from '../worker/protocol';
+
+/** Why an archive entry was not used as an image. */
+export type SkipReason =
+  | 'folder'
+  | 'macos-resource'
+  | 'hidden-file'
+  | 'not-an-image'
+  | 'no-class-folder'
+  | 'duplicate'
+  | 'unsafe-path'
+  | 'decode-failed';
+
+/** One image file found in the archive (or folder), not yet decoded. */
+export interface ImageEntry {
+  /** Path as stored in the archive, for messages and the predictions table. */
+  path: string;
+  split: SplitName;
+  className: string;
+  /** The compressed bytes are read lazily: nothing is held in memory until this is called. */
+  read(): Promise<Blob>;
+}
+
+export interface SkippedEntry {
+  path: string;
+  reason: SkipReason;
+  detail?: string;
+}
+
+/** What an archive holds, before decoding: the basis of the `Dataset summary` table. */
+export interface DatasetIndex {
+  /** Sorted as Keras sorts class folders; the model's output order. */
+  classNames: string[];
+  entries: ImageEntry[];
+  skipped: SkippedEntry[];
+}
+
+/** counts[split][className] = images in that folder. */
+export type SplitCounts = Record<SplitName, Record<string, number>>;
+
+/** How the validation images were chosen, said in the page. */
+export interface ValidationPlan {
+  source: 'folder' | 'held-out';
+  /** e.g. "10% of train held out (stratified, seed 1): the val folder has fewer than 10 images a class" */
+  description: string;
+}
+
+/** Decoded, ready to train: one ImageSet a split, plus what the page shows. */
+export interface DecodedDataset {
+  classNames: string[];
+  size: number;
+  train: ImageSet;
+  validation: ImageSet;
+  test: ImageSet | null;
+  /** File path of each test image, in ImageSet order (for per-image predictions). */
+  testPaths: string[];
+  validationPlan: ValidationPlan;
+  /** Images found per split folder (before the validation hold-out). */
+  counts: SplitCounts;
+  skipped: SkippedEntry[];
+  /** Up to 24 train images to show in the sample grid: pixels at `size`, and their label. */
+  samples: { pixels: Uint8Array; label: string; path: string }[];
+}
+
+/** Progress of reading and decoding, for the `Loading dataset` progress bar. */
+export interface LoadProgress {
+  phase: 'listing' | 'decoding' | 'done';
+  done: number;
+  total: number;
+}
