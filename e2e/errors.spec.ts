@@ -1,0 +1,35 @@
+import { expect, test } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip } from '../scripts/syntheticZip';
+import { expectStatus, readSummary } from './helpers';
+
+test('bad input gets a clear message and the loaded dataset is kept', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
+  const good = join(dir, 'good.zip');
+  writeFileSync(good, (await buildSyntheticZip({ seed: 5, perClass: { train: 12, val: 0, test: 2 }, imageSize: 40 })).zip);
+  const notZip = join(dir, 'notes.zip');
+  writeFileSync(notZip, 'this is not a zip archive');
+
+  await page.goto('/?size=40');
+  await page.getByLabel('Dataset').setInputFiles(good);
+  await expectStatus(page, 'ready');
+  const before = await readSummary(page);
+
+  await page.getByLabel('Dataset').setInputFiles(notZip);
+  await expect(page.getByRole('alert')).toContainText(/not a zip/i);
+  expect(await readSummary(page)).toEqual(before);
+
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expectStatus(page, 'ready');
+});
+
+test('a URL parameter the app cannot use is reported and the default kept', async ({ page }) => {
+  await page.goto('/?size=5&epochs=3');
+  await expect(page.getByRole('alert')).toContainText('Image size must be between 31 and 512');
+  await expect(page.getByLabel('Image size')).toHaveValue('150');
+  await expect(page.getByLabel('Epochs')).toHaveValue('3');
+  await expect(page.getByTestId('total-params')).toHaveText('151,969');
+});

@@ -1,0 +1,79 @@
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import * as tf from '@tensorflow/tfjs';
+import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
+
+/** Records every request the page and its workers make, so a test can prove nothing left the machine. */
+export function recordRequests(context: BrowserContext): string[] {
+  const urls: string[] = [];
+  context.on('request', (request) => urls.push(request.url()));
+  return urls;
+}
+
+/** Requests to anything but the page's own origin (blob: and data: URLs stay in the tab). */
+export function foreignRequests(urls: string[], origin: string): string[] {
+  return urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'));
+}
+
+export async function expectStatus(page: Page, status: string, timeout = 60_000): Promise<void> {
+  await expect(page.getByTestId('status')).toHaveText(status, { timeout });
+}
+
+/** The `Dataset summary` table as { split: { className: count } }. */
+export async function readSummary(page: Page): Promise<Record<string, Record<string, number>>> {
+  const table = page.getByRole('table', { name: 'Dataset summary' });
+  const headers = await table.locator('thead th').allInnerTexts();
+  const result: Record<string, Record<string, number>> = {};
+  for (const row of await table.locator('tbody tr').all()) {
+    const split = (await row.locator('th').innerText()).trim();
+    const cells = await row.locator('td').allInnerTexts();
+    result[split] = Object.fromEntries(headers.slice(1).map((h, i) => [h.trim(), Number(cells[i])]));
+  }
+  return result;
+}
+
+/** Value of a row of the `Test metrics` table. */
+export async function metric(page: Page, name: string): Promise<number> {
+  const row = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
+  return Number(await row.locator('td').innerText());
+}
+
+/** Opens a downloaded model zip and loads it with tf.loadLayersModel, as a user of the export would. */
+export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown>; names: string[] }> {
+  const reader = new ZipReader(new BlobReader(new Blob([zip])));
+  const entries = await reader.getEntries();
+  const byName = new Map(entries.map((e) => [e.filename, e]));
+  const text = async (name: string) => {
+    const entry = byName.get(name);
+    if (!entry || entry.directory) throw new Error(`${name} is missing from the downloaded zip`);
+    return entry.getData(new TextWriter());
+  };
+  const modelJson = JSON.parse(await text('model.json'));
+  const metadata = JSON.parse(await text('metadata.json'));
+  const weightFiles: Uint8Array[] = [];
+  for (const group of modelJson.weightsManifest) {
+    for (const path of group.paths) {
+      const entry = byName.get(path);
+      if (!entry || entry.directory) throw new Error(`${path} is missing from the downloaded zip`);
+      weightFiles.push(await entry.getData(new Uint8ArrayWriter()));
+    }
+  }
+  await reader.close();
+  const weightData = new Uint8Array(weightFiles.reduce((n, w) => n + w.byteLength, 0));
+  let offset = 0;
+  for (const w of weightFiles) {
+    weightData.set(w, offset);
+    offset += w.byteLength;
+  }
+  const handler: tf.io.IOHandler = {
+    load: async () => ({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
+      weightData: weightData.buffer,
+      format: modelJson.format,
+      generatedBy: modelJson.generatedBy,
+      convertedBy: modelJson.convertedBy,
+    }),
+  };
+  const model = await tf.loadLayersModel(handler);
+  return { model, metadata, names: [...byName.keys()] };
+}

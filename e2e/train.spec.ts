@@ -1,0 +1,112 @@
+import { expect, test } from '@playwright/test';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip } from '../scripts/syntheticZip';
+import { expectStatus, foreignRequests, loadExportedModel, metric, readSummary, recordRequests } from './helpers';
+
+const SIZE = 32;
+
+test('load a zip, see the data, train live, evaluate and download a model that predicts as the page does', async ({ page, context, baseURL }) => {
+  const requests = recordRequests(context);
+  const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
+  // Test images are lossless PNGs at exactly the model's size, so Node sees the very pixels the page saw.
+  const dataset = await buildSyntheticZip({
+    seed: 3,
+    perClass: { train: 40, val: 3, test: 8 },
+    imageSize: SIZE,
+    formats: { test: 'png' },
+    junk: true,
+  });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16`);
+  await expectStatus(page, 'idle');
+  await page.getByLabel('Dataset').setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+
+  // What was found: counts per split folder and class; junk skipped with reasons.
+  expect(await readSummary(page)).toEqual({
+    train: { NORMAL: 40, PNEUMONIA: 40, total: 80 },
+    validation: { NORMAL: 3, PNEUMONIA: 3, total: 6 },
+    test: { NORMAL: 8, PNEUMONIA: 8, total: 16 },
+  });
+  await expect(page.getByTestId('validation-source')).toContainText('10%');
+  await expect(page.getByText(/Skipped \d+ entr/)).toContainText('__MACOSX');
+  await expect(page.getByRole('figure', { name: 'Class counts: train' }).locator('canvas, svg').first()).toBeVisible();
+  const samples = page.getByRole('figure', { name: 'Sample images' }).getByRole('img');
+  await expect(samples).toHaveCount(24);
+  await expect(page.getByRole('figure', { name: 'Sample images' }).getByText('PNEUMONIA', { exact: true }).first()).toBeVisible();
+
+  // The model summary at 32 px: 20,768 conv + 32*64+64 dense + 65 output parameters.
+  await expect(page.getByTestId('total-params')).toHaveText('22,945');
+
+  await page.getByRole('button', { name: 'Train' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Training' });
+  await expect(progress).not.toHaveAttribute('aria-valuenow', '0');
+  await expect(page.getByRole('figure', { name: 'Loss curves' })).not.toHaveAttribute('data-points', '0');
+  await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
+  await expect(page.getByTestId('backend')).toHaveText(/webgl|cpu|wasm|webgpu/);
+  await expectStatus(page, 'done', 180_000);
+  await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
+  await expect(page.getByRole('table', { name: 'Training history' }).locator('tbody tr')).toHaveCount(2);
+
+  const accuracy = await metric(page, 'Accuracy');
+  expect(accuracy).toBeGreaterThanOrEqual(0);
+  expect(accuracy).toBeLessThanOrEqual(1);
+  expect(await metric(page, 'Loss')).toBeGreaterThan(0);
+
+  // The page's score for each test image.
+  const pageScores = new Map<string, number>();
+  for (const row of await page.getByRole('table', { name: 'Test predictions' }).locator('tbody tr').all()) {
+    const path = (await row.getAttribute('data-path')) as string;
+    pageScores.set(path, Number(await row.locator('td[data-score]').nth(1).getAttribute('data-score')));
+  }
+  expect(pageScores.size).toBe(16);
+
+  const downloadPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toMatch(/\.zip$/);
+  const savedPath = join(dir, download.suggestedFilename());
+  await download.saveAs(savedPath);
+
+  const { model, metadata, names } = await loadExportedModel(new Uint8Array(readFileSync(savedPath)));
+  expect(names).toEqual(expect.arrayContaining(['model.json', 'weights.bin', 'metadata.json']));
+  expect(metadata).toMatchObject({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: SIZE, channels: 1 });
+  expect(model.inputs[0].shape).toEqual([null, SIZE, SIZE, 1]);
+
+  // Same images, same predictions, in Node.
+  await tf.setBackend('cpu');
+  const testImages = dataset.images.filter((image) => image.split === 'test');
+  expect(testImages).toHaveLength(16);
+  for (const image of testImages) {
+    const pageScore = pageScores.get(image.path);
+    expect(pageScore, `page shows a score for ${image.path}`).toBeDefined();
+    const score = tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(image.pixels, (v) => v / 255), [1, SIZE, SIZE, 1]);
+      return (model.predict(x) as tf.Tensor).dataSync()[0];
+    });
+    expect(Math.abs(score - (pageScore as number)), image.path).toBeLessThan(1e-3);
+  }
+
+  expect(foreignRequests(requests, baseURL as string)).toEqual([]);
+});
+
+test('Stop ends training early and keeps the model', async ({ page }) => {
+  await page.goto(`/?size=${SIZE}&epochs=50&batch=8`);
+  await page.getByRole('button', { name: 'Try demo dataset' }).click();
+  await expectStatus(page, 'ready');
+  await expect(page.getByRole('figure', { name: 'Sample images' }).getByRole('img')).toHaveCount(24);
+  await page.getByRole('button', { name: 'Train' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Training' });
+  await expect(progress).toHaveAttribute('aria-valuenow', /^([3-9]|\d\d+)$/);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expectStatus(page, 'stopped', 120_000);
+  const done = Number(await progress.getAttribute('aria-valuenow'));
+  expect(done).toBeLessThan(Number(await progress.getAttribute('aria-valuemax')));
+  await expect(page.getByRole('table', { name: 'Test metrics' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Download model' })).toBeEnabled();
+});

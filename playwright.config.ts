@@ -1,0 +1,28 @@
+import { defineConfig } from '@playwright/test';
+
+const port = 4173;
+
+/** E2E tests drive the built app (vite preview) in Debian's Chromium, by role and accessible name. */
+export default defineConfig({
+  testDir: 'e2e',
+  // Training runs on SwiftShader (a CPU rasteriser) here: generous, and one test at a time on 2 cores.
+  timeout: 240_000,
+  expect: { timeout: 60_000 },
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: '.cache/playwright.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    acceptDownloads: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    },
+  },
+  webServer: {
+    command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+    url: `http://127.0.0.1:${port}`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,206 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ModelMetadata, TrainSettings } from '../worker/protocol';
+import { DatasetSummary } from './DatasetSummary';
+import { DropZone } from './DropZone';
+import { zipModel, saveBlob } from './downloadModel';
+import { LoadingBar } from './LoadingBar';
+import { ModelSummaryTable } from './ModelSummaryTable';
+import { SampleGrid } from './SampleGrid';
+import { SettingsForm } from './SettingsForm';
+import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
+import { TestMetrics, TestPredictions } from './TestResults';
+import { TrainingPanel } from './TrainingPanel';
+import { sourceOf, useDataset, type DatasetSource, type DatasetView, type DecodedSplits } from './useDataset';
+import { useTrainer } from './useTrainer';
+import { pageStatus } from './pageStatus';
+
+/** What a finished run was trained on, for the exported metadata. */
+interface RunInfo {
+  settings: TrainSettings;
+  classNames: string[];
+  evaluatedOn: string;
+}
+
+export function App() {
+  const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
+  const [settings, setSettings] = useState<TrainSettings>(initial.settings);
+  const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
+  const [run, setRun] = useState<RunInfo | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const trainer = useTrainer();
+  const { send } = trainer;
+
+  const onDecoded = useCallback(
+    (splits: DecodedSplits) => send({ type: 'setData', ...splits }),
+    [send],
+  );
+  const dataset = useDataset(onDecoded);
+  const view: DatasetView | null =
+    dataset.state.phase === 'ready' ? dataset.state.view : dataset.state.phase === 'loading' ? dataset.state.previous : null;
+  const numClasses = view?.classNames.length ?? 2;
+
+  // The URL keeps the settings, so a page reload or a shared link trains the same way.
+  useEffect(() => {
+    const query = settingsToQuery(settings);
+    if (query !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${query}`);
+  }, [settings]);
+
+  // The model summary follows the image size and the number of classes.
+  useEffect(() => {
+    if (checkSetting('imageSize', settings.imageSize) !== null) return;
+    const timer = setTimeout(() => send({ type: 'describeModel', imageSize: settings.imageSize, numClasses }), 250);
+    return () => clearTimeout(timer);
+  }, [send, settings.imageSize, numClasses]);
+
+  const t = trainer.view;
+  const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
+  const loading = dataset.state.phase === 'loading';
+
+  /** A new dataset replaces the old one only once it has loaded; then the old run's results go. */
+  const loadNew = async (source: DatasetSource) => {
+    const loaded = await dataset.load(source, settings.imageSize);
+    if (loaded) {
+      trainer.reset();
+      setRun(null);
+    }
+  };
+
+  const onTrain = async () => {
+    if (!view) return;
+    let ready: DatasetView | null = view;
+    // Images are decoded at the model's input size: a new size means decoding again.
+    if (view.size !== settings.imageSize) ready = await dataset.load(view.source, settings.imageSize);
+    if (!ready) return;
+    setRun({ settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
+    send({ type: 'train', settings });
+  };
+
+  const onDownload = async () => {
+    if (!run) return;
+    setExporting(true);
+    try {
+      const exported = trainer.waitFor((m) => (m.type === 'modelExported' ? m : undefined));
+      send({ type: 'exportModel' });
+      const model = await exported;
+      const binary = run.classNames.length === 2;
+      const metadata: ModelMetadata = {
+        classNames: run.classNames,
+        imageSize: run.settings.imageSize,
+        channels: 1,
+        normalisation: 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)',
+        output: binary ? 'sigmoid' : 'softmax',
+        positiveClass: binary ? run.classNames[1] : null,
+        resize: `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
+        trainedEpochs: model.epochsDone,
+        backend: model.backend,
+        createdAt: new Date().toISOString(),
+      };
+      const blob = await zipModel(model.modelJson, model.weights, metadata);
+      saveBlob(blob, `xray-classifier-${run.settings.imageSize}px.zip`);
+    } catch (e) {
+      setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error));
+  const alerts = [dataset.error, t.error, notice].filter((a): a is string => Boolean(a));
+  const trainHint = !view ? 'Load a dataset first.' : view.size !== settings.imageSize ? `Images will be decoded again at ${settings.imageSize} px.` : null;
+
+  return (
+    <main>
+      <header className="masthead">
+        <h1>X-ray trainer</h1>
+        <p>
+          Train an image classifier on your own labelled images, in this browser tab. Nothing is uploaded: the images,
+          the training and the model stay on your machine.
+        </p>
+        <p className="status">
+          Status: <span data-testid="status">{status}</span>
+        </p>
+      </header>
+
+      {alerts.length > 0 && (
+        <div role="alert" className="alert">
+          {alerts.map((a) => (
+            <p key={a}>{a}</p>
+          ))}
+          <button
+            type="button"
+            onClick={() => {
+              dataset.dismissError();
+              trainer.dismissError();
+              setNotice(null);
+            }}
+          >
+            Dismiss
+          </button>
+        </div>
+      )}
+
+      <DropZone disabled={training} onFiles={(files) => void loadNew(sourceOf(files))} onDemo={() => void loadNew({ kind: 'demo' })} />
+      {dataset.state.phase === 'loading' && (
+        <LoadingBar
+          progress={dataset.state.progress}
+          sourceName={dataset.state.source.kind === 'demo' ? 'demo dataset' : dataset.state.source.name}
+          onCancel={dataset.cancel}
+        />
+      )}
+
+      {view && (
+        <>
+          <DatasetSummary view={view} />
+          <section className="panel" aria-label="Samples">
+            <SampleGrid samples={view.samples} size={view.size} />
+          </section>
+        </>
+      )}
+
+      <section className="panel" aria-labelledby="model-heading">
+        <h2 id="model-heading">3. Model and settings</h2>
+        <p>
+          The Keras tutorial&apos;s CNN: four blocks of Conv2D (2 × 2; 32, 32, 64, 32 filters) + ReLU + MaxPooling 2 × 2, then
+          Flatten, Dense 64 ReLU, Dropout 0.5 and a {numClasses === 2 ? 'sigmoid unit' : `softmax over ${numClasses} classes`};{' '}
+          {numClasses === 2 ? 'binary' : 'categorical'} cross-entropy, RMSprop.
+        </p>
+        <SettingsForm
+          settings={settings}
+          onChange={setSettings}
+          canTrain={Boolean(view) && !loading}
+          training={training}
+          stopRequested={t.stopRequested}
+          onTrain={() => void onTrain()}
+          onStop={() => send({ type: 'stop' })}
+          trainHint={trainHint}
+        />
+        {t.modelSummary && <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />}
+      </section>
+
+      <section className="panel" aria-labelledby="training-heading">
+        <h2 id="training-heading">4. Training</h2>
+        <TrainingPanel view={t} batchSize={run?.settings.batchSize ?? settings.batchSize} />
+      </section>
+
+      <section className="panel" aria-labelledby="results-heading">
+        <h2 id="results-heading">5. Results</h2>
+        {t.test && run ? (
+          <>
+            <TestMetrics result={t.test} splitName={run.evaluatedOn} />
+            <TestPredictions
+              result={t.test}
+              paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
+              classNames={run.classNames}
+            />
+          </>
+        ) : (
+          <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>
+        )}
+        <button type="button" onClick={() => void onDownload()} disabled={!t.test || !run || training || exporting}>
+          Download model
+        </button>{' '}
+        <small>A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.</small>
+      </section>
+    </main>
+  );
+}

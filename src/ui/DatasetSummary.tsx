@@ -1,0 +1,108 @@
+import * as tfvis from '@tensorflow/tfjs-vis';
+import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
+import { SPLIT_NAMES } from '../worker/protocol';
+import type { DatasetView } from './useDataset';
+import { VisFigure } from './VisFigure';
+
+const REASON_TEXT: Record<SkipReason, string> = {
+  folder: 'folder entries',
+  'macos-resource': 'macOS resource files (__MACOSX)',
+  'hidden-file': 'hidden files (.DS_Store and other dot-files)',
+  'not-an-image': 'not images',
+  'no-class-folder': 'images outside a class folder',
+  duplicate: 'duplicates (same split, class and file name)',
+  'unsafe-path': 'unsafe paths',
+  'decode-failed': 'images that could not be decoded',
+};
+
+/** The `Dataset summary` table (images per split folder and class), the skipped entries, and the count plots. */
+export function DatasetSummary({ view }: { view: DatasetView }) {
+  const { classNames, counts } = view;
+  const total = (split: keyof SplitCounts) => classNames.reduce((sum, c) => sum + (counts[split][c] ?? 0), 0);
+  return (
+    <section className="panel" aria-labelledby="summary-heading">
+      <h2 id="summary-heading">2. What is in it</h2>
+      <p>
+        <strong>{view.source.kind === 'demo' ? 'Demo dataset (synthetic)' : view.source.name}</strong>: {classNames.length}{' '}
+        classes, decoded to {view.size} × {view.size} grey.
+      </p>
+      <table aria-label="Dataset summary" className="counts">
+        <caption>Images per split folder and class</caption>
+        <thead>
+          <tr>
+            <th scope="col">split</th>
+            {classNames.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+            <th scope="col">total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {SPLIT_NAMES.map((split) => (
+            <tr key={split}>
+              <th scope="row">{split}</th>
+              {classNames.map((c) => (
+                <td key={c}>{counts[split][c] ?? 0}</td>
+              ))}
+              <td>{total(split)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p data-testid="validation-source">
+        {view.validationPlan.description} Training uses {view.used.train} images, validation {view.used.validation}
+        {view.used.test > 0 ? `, test ${view.used.test}` : ', and there is no test split: the final evaluation uses validation'}.
+      </p>
+      <SkippedList skipped={view.skipped} />
+      <div className="charts">
+        {SPLIT_NAMES.filter((split) => total(split) > 0).map((split) => (
+          <VisFigure
+            key={split}
+            label={`Class counts: ${split}`}
+            version={`${split}:${classNames.map((c) => counts[split][c]).join(',')}`}
+            draw={(el) =>
+              tfvis.render.barchart(
+                el,
+                // tfjs-vis types `index` as a number, but draws it as an ordinal axis: class names work.
+                classNames.map((c) => ({ index: c, value: counts[split][c] ?? 0 })) as unknown as { index: number; value: number }[],
+                { width: 260, height: 200, xLabel: 'class', yLabel: 'images', fontSize: 12 },
+              )
+            }
+          />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function SkippedList({ skipped }: { skipped: SkippedEntry[] }) {
+  if (skipped.length === 0) return <p>Nothing was skipped.</p>;
+  const byReason = new Map<SkipReason, SkippedEntry[]>();
+  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s]);
+  return (
+    <details className="skipped">
+      <summary>
+        Skipped {skipped.length} entr{skipped.length === 1 ? 'y' : 'ies'}:{' '}
+        {[...byReason].map(([reason, list]) => `${list.length} ${REASON_TEXT[reason]}`).join(', ')}
+      </summary>
+      <ul aria-label="Skipped entries">
+        {[...byReason].map(([reason, list]) => (
+          <li key={reason}>
+            {REASON_TEXT[reason]} ({list.length}):
+            <ul>
+              {list.slice(0, 50).map((s) => (
+                <li key={s.path}>
+                  <code>{s.path}</code>
+                  {s.detail ? ` — ${s.detail}` : ''}
+                </li>
+              ))}
+              {list.length > 50 && <li>… and {list.length - 50} more</li>}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}

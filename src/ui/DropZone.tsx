@@ -1,0 +1,65 @@
+import { useState, type DragEvent } from 'react';
+
+interface Props {
+  disabled: boolean;
+  onFiles: (files: File[]) => void;
+  onDemo: () => void;
+}
+
+/** The dataset input: a zip (or several image files) dropped or picked, or the synthetic demo set. */
+export function DropZone({ disabled, onFiles, onDemo }: Props) {
+  const [over, setOver] = useState(false);
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setOver(false);
+    if (disabled) return;
+    const files = [...event.dataTransfer.files];
+    if (files.length > 0) onFiles(files);
+  };
+
+  return (
+    <section className="panel" aria-labelledby="data-heading">
+      <h2 id="data-heading">1. Data</h2>
+      <div
+        className={`dropzone${over ? ' dropzone--over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <label className="dropzone__label">
+          <span>
+            Drop a <strong>.zip</strong> of labelled images here, or <u>choose one</u>.
+            <br />
+            <small>
+              Folders name the classes: <code>chest_xray/train/NORMAL/*.jpeg</code>,{' '}
+              <code>chest_xray/test/PNEUMONIA/*.jpeg</code>… Nothing leaves this tab.
+            </small>
+          </span>
+          <input
+            type="file"
+            aria-label="Dataset"
+            accept=".zip,application/zip,image/*"
+            multiple
+            disabled={disabled}
+            onChange={(e) => {
+              const files = [...(e.target.files ?? [])];
+              e.target.value = '';
+              if (files.length > 0) onFiles(files);
+            }}
+          />
+        </label>
+      </div>
+      <p>
+        No dataset at hand?{' '}
+        <button type="button" onClick={onDemo} disabled={disabled}>
+          Try demo dataset
+        </button>{' '}
+        <small>(synthetic two-class X-ray-like images, made in your browser)</small>
+      </p>
+    </section>
+  );
+}

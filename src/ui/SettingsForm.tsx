@@ -1,0 +1,102 @@
+import { useState, type FormEvent } from 'react';
+import { BACKEND_CHOICES, type BackendChoice, type TrainSettings } from '../worker/protocol';
+import { SETTING_FIELDS, checkSetting, type NumericSetting } from './settings';
+
+interface Props {
+  settings: TrainSettings;
+  onChange: (settings: TrainSettings) => void;
+  canTrain: boolean;
+  training: boolean;
+  stopRequested: boolean;
+  onTrain: () => void;
+  onStop: () => void;
+  trainHint: string | null;
+}
+
+const BACKEND_TEXT: Record<BackendChoice, string> = {
+  auto: 'auto (fastest available)',
+  webgpu: 'WebGPU',
+  webgl: 'WebGL (GPU)',
+  wasm: 'WebAssembly (CPU)',
+  cpu: 'plain JavaScript (CPU)',
+};
+
+const ORDER: NumericSetting[] = ['imageSize', 'epochs', 'batchSize', 'learningRate', 'seed'];
+
+/** Training settings (each also a URL query parameter) and the Train / Stop buttons. */
+export function SettingsForm({ settings, onChange, canTrain, training, stopRequested, onTrain, onStop, trainHint }: Props) {
+  // Text as typed, so a half-typed number is not overwritten; valid values go up at once.
+  const [text, setText] = useState<Record<NumericSetting, string>>(() => textOf(settings));
+  const problems = ORDER.map((name) => [name, checkSetting(name, Number(text[name]))] as const).filter(([, p]) => p !== null);
+
+  const update = (name: NumericSetting, value: string) => {
+    setText((t) => ({ ...t, [name]: value }));
+    const number = Number(value);
+    if (value.trim() !== '' && checkSetting(name, number) === null) onChange({ ...settings, [name]: number });
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (problems.length === 0 && canTrain && !training) onTrain();
+  };
+
+  return (
+    <form className="settings" onSubmit={submit} aria-label="Training settings">
+      {ORDER.map((name) => {
+        const field = SETTING_FIELDS[name];
+        const problem = checkSetting(name, Number(text[name]));
+        return (
+          <label key={name}>
+            {field.label}
+            <input
+              type="number"
+              name={field.key}
+              min={field.min}
+              max={field.max}
+              step={field.integer ? 1 : 'any'}
+              value={text[name]}
+              disabled={training}
+              aria-invalid={problem !== null}
+              onChange={(e) => update(name, e.target.value)}
+            />
+          </label>
+        );
+      })}
+      <label>
+        Backend
+        <select
+          name="backend"
+          value={settings.backend}
+          disabled={training}
+          onChange={(e) => onChange({ ...settings, backend: e.target.value as BackendChoice })}
+        >
+          {BACKEND_CHOICES.map((b) => (
+            <option key={b} value={b}>
+              {BACKEND_TEXT[b]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div className="settings__actions">
+        <button type="submit" disabled={!canTrain || training || problems.length > 0}>
+          Train
+        </button>
+        <button type="button" onClick={onStop} disabled={!training || stopRequested}>
+          Stop
+        </button>
+        {trainHint && <small>{trainHint}</small>}
+      </div>
+      {problems.length > 0 && (
+        <ul className="settings__problems">
+          {problems.map(([name, p]) => (
+            <li key={name}>{p}</li>
+          ))}
+        </ul>
+      )}
+    </form>
+  );
+}
+
+function textOf(settings: TrainSettings): Record<NumericSetting, string> {
+  return Object.fromEntries(ORDER.map((name) => [name, String(settings[name])])) as Record<NumericSetting, string>;
+}

@@ -1,0 +1,49 @@
+import type { TrainingView } from './trainingState';
+import { etaSeconds, formatDuration } from './trainingState';
+import { TrainingCurves, TrainingHistory } from './TrainingCurves';
+
+/** Progress, speed, backend and live curves of the current run. */
+export function TrainingPanel({ view, batchSize }: { view: TrainingView; batchSize: number }) {
+  const eta = etaSeconds(view);
+  const epoch = view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;
+  return (
+    <div className="training">
+      <dl className="training__facts">
+        <div>
+          <dt>Backend</dt>
+          <dd data-testid="backend">{view.backend?.name ?? '–'}</dd>
+        </div>
+        <div>
+          <dt>Speed</dt>
+          <dd data-testid="throughput">
+            {view.imagesPerSecond !== null ? `${view.imagesPerSecond.toFixed(1)} images/s` : '–'}
+          </dd>
+        </div>
+        <div>
+          <dt>Epoch</dt>
+          <dd>{view.epochs > 0 ? `${epoch} / ${view.epochs}` : '–'}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd data-testid="eta">{view.phase === 'training' && eta !== null ? formatDuration(eta) : '–'}</dd>
+        </div>
+      </dl>
+      {view.backend?.note && <p className="training__note">{view.backend.note}</p>}
+      <label className="training__progress">
+        Batches: {view.batchesDone} / {view.totalBatches || '–'} (batch size {batchSize})
+        <progress
+          aria-label="Training"
+          role="progressbar"
+          max={Math.max(1, view.totalBatches)}
+          value={view.batchesDone}
+          aria-valuemin={0}
+          aria-valuemax={view.totalBatches}
+          aria-valuenow={view.batchesDone}
+        />
+      </label>
+      {view.stopRequested && <p>Stopping after the current batch…</p>}
+      <TrainingCurves view={view} />
+      <TrainingHistory view={view} />
+    </div>
+  );
+}

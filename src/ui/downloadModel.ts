@@ -1,0 +1,24 @@
+import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
+import type { ModelMetadata } from '../worker/protocol';
+
+/** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json. */
+export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): Promise<Blob> {
+  const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
+  await writer.add('model.json', new TextReader(modelJson));
+  await writer.add('weights.bin', new Uint8ArrayReader(new Uint8Array(weights)));
+  await writer.add('metadata.json', new TextReader(JSON.stringify(metadata, null, 2)));
+  return writer.close();
+}
+
+/** Saves a blob through the browser's download (no server involved). */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = fileName;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  // Give the browser time to start the download before the URL goes.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { FromTrainer } from '../worker/protocol';
+import { etaSeconds, formatDuration, initialTrainingView, trainingReducer, type TrainingView } from './trainingState';
+
+function feed(messages: [FromTrainer, number][], start: TrainingView = initialTrainingView): TrainingView {
+  return messages.reduce((s, [message, at]) => trainingReducer(s, { type: 'message', message, at }), start);
+}
+
+const batch = (batchesDone: number, loss: number): FromTrainer => ({
+  type: 'batchEnd', epoch: Math.floor((batchesDone - 1) / 4), batch: (batchesDone - 1) % 4, batchesDone, totalBatches: 8,
+  loss, accuracy: 0.5, imagesPerSecond: 100,
+});
+
+describe('training view', () => {
+  it('follows a run from start to test result', () => {
+    let s = trainingReducer(initialTrainingView, { type: 'trainRequested' });
+    expect(s.phase).toBe('starting');
+    s = feed([
+      [{ type: 'backend', name: 'webgl', requested: 'auto', note: 'WebGL 2' }, 0],
+      [{ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 4, totalBatches: 8 }, 0],
+      [batch(1, 0.9), 1000],
+      [batch(2, 0.8), 2000],
+      [batch(3, 0.7), 3000],
+    ], s);
+    expect(s.phase).toBe('training');
+    expect(s.batchPoints.map((p) => p.x)).toEqual([0.25, 0.5, 0.75]);
+    // 2 batches in 2 s after the first: 1 s a batch, 5 left.
+    expect(etaSeconds(s)).toBeCloseTo(5);
+    s = feed([
+      [batch(4, 0.6), 4000],
+      [{ type: 'epochEnd', epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62 }, 4100],
+      [{ type: 'evaluating' }, 5000],
+    ], s);
+    expect(s.epochPoints).toEqual([{ epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, x: 1 }]);
+    expect(s.phase).toBe('evaluating');
+    s = feed([
+      [{ type: 'testResult', loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2 }, 6000],
+      [{ type: 'trainingEnded', reason: 'stopped', epochsDone: 1 }, 6000],
+    ], s);
+    expect(s.phase).toBe('stopped');
+    expect(s.test?.accuracy).toBe(0.8);
+  });
+
+  it('keeps the model summary and backend across runs but clears curves', () => {
+    const s = feed([
+      [{ type: 'modelSummary', imageSize: 150, summary: { layers: [], totalParams: 151969, trainableParams: 151969 } }, 0],
+      [batch(1, 1), 0],
+    ]);
+    const next = trainingReducer(s, { type: 'trainRequested' });
+    expect(next.modelSummary?.summary.totalParams).toBe(151969);
+    expect(next.batchPoints).toEqual([]);
+  });
+
+  it('turns a worker error during a run into the error phase, but not one after it', () => {
+    const running = feed([[{ type: 'trainingStarted', epochs: 1, batchesPerEpoch: 1, totalBatches: 1 }, 0]]);
+    expect(feed([[{ type: 'error', message: 'WebGL context lost' }, 0]], running).phase).toBe('error');
+    const done = feed([[{ type: 'trainingEnded', reason: 'completed', epochsDone: 1 }, 0]], running);
+    const failedExport = feed([[{ type: 'error', message: 'export failed' }, 0]], done);
+    expect(failedExport.phase).toBe('done');
+    expect(failedExport.error).toBe('export failed');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(5.2)).toBe('5 s');
+    expect(formatDuration(65)).toBe('1 min 05 s');
+    expect(formatDuration(3720)).toBe('1 h 02 min');
+  });
+});

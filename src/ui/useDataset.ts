@@ -1,0 +1,102 @@
+import { useCallback, useRef, useState } from 'react';
+import type { DecodedDataset, LoadProgress } from '../data/types';
+import { loadDataset } from '../data/loadDataset';
+import { makeDemoDataset } from '../data/synthetic';
+import { DecodePool } from '../data/decodePool';
+import type { ImageSet } from '../worker/protocol';
+
+/** Where the images come from, kept so the set can be decoded again at another size. */
+export type DatasetSource = { kind: 'demo' } | { kind: 'archive'; name: string; blob: Blob } | { kind: 'files'; name: string; files: File[] };
+
+/** What the page keeps of a decoded dataset once its pixel buffers have gone to the training worker. */
+export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
+  source: DatasetSource;
+  used: { train: number; validation: number; test: number };
+};
+
+export type DatasetState =
+  | { phase: 'empty' }
+  | { phase: 'loading'; source: DatasetSource; progress: LoadProgress; previous: DatasetView | null }
+  | { phase: 'ready'; view: DatasetView };
+
+export interface DecodedSplits {
+  classNames: string[];
+  train: ImageSet;
+  validation: ImageSet;
+  test: ImageSet | null;
+}
+
+export function sourceOf(files: File[]): DatasetSource {
+  if (files.length === 1 && !files[0].webkitRelativePath) return { kind: 'archive', name: files[0].name, blob: files[0] };
+  const top = files[0]?.webkitRelativePath.split('/')[0];
+  return { kind: 'files', name: top || `${files.length} files`, files };
+}
+
+/**
+ * Loads and decodes a dataset at a given size. The decoded splits are handed to `onDecoded`
+ * (which transfers them to the worker); the page keeps only what it shows.
+ */
+export function useDataset(onDecoded: (splits: DecodedSplits) => void) {
+  const [state, setState] = useState<DatasetState>({ phase: 'empty' });
+  const [error, setError] = useState<string | null>(null);
+  const abortRef = useRef<AbortController | null>(null);
+  const poolRef = useRef<DecodePool | null>(null);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+
+  const load = useCallback(
+    async (source: DatasetSource, size: number): Promise<DatasetView | null> => {
+      abortRef.current?.abort();
+      const abort = new AbortController();
+      abortRef.current = abort;
+      const current = stateRef.current;
+      const previous = current.phase === 'ready' ? current.view : current.phase === 'loading' ? current.previous : null;
+      setError(null);
+      setState({ phase: 'loading', source, progress: { phase: 'listing', done: 0, total: 0 }, previous });
+      try {
+        let decoded: DecodedDataset;
+        if (source.kind === 'demo') {
+          decoded = makeDemoDataset({ size, seed: 1 });
+        } else {
+          poolRef.current ??= new DecodePool();
+          decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.files, {
+            size,
+            signal: abort.signal,
+            pool: poolRef.current,
+            onProgress: (progress) => {
+              if (!abort.signal.aborted) setState({ phase: 'loading', source, progress, previous });
+            },
+          });
+        }
+        if (abort.signal.aborted) return null;
+        const { train, validation, test, ...rest } = decoded;
+        const view: DatasetView = {
+          ...rest,
+          source,
+          used: { train: train.count, validation: validation.count, test: test?.count ?? 0 },
+        };
+        onDecoded({ classNames: decoded.classNames, train, validation, test });
+        setState({ phase: 'ready', view });
+        return view;
+      } catch (e) {
+        if (abort.signal.aborted) return null;
+        setError(e instanceof Error ? e.message : String(e));
+        // Nothing already loaded is lost: the previous dataset stays.
+        setState(previous ? { phase: 'ready', view: previous } : { phase: 'empty' });
+        return null;
+      } finally {
+        if (abortRef.current === abort) abortRef.current = null;
+      }
+    },
+    [onDecoded],
+  );
+
+  const cancel = useCallback(() => {
+    abortRef.current?.abort();
+    abortRef.current = null;
+    const current = stateRef.current;
+    if (current.phase === 'loading') setState(current.previous ? { phase: 'ready', view: current.previous } : { phase: 'empty' });
+  }, []);
+
+  return { state, error, load, cancel, dismissError: () => setError(null) };
+}
