@@ -67,7 +67,8 @@ export async function looksLikeZip(blob: Blob): Promise<boolean> {
  */
 export async function listZip(file: Blob): Promise<ArchiveEntry[]> {
   // 'tolerant': a `..` or absolute name must not abort the listing; classifyPath skips it instead.
-  const reader = new ZipReader(new BlobReader(file), { filenameValidation: 'tolerant' });
+  // checkCrc32: a damaged image is reported, never decoded into silently wrong pixels.
+  const reader = new ZipReader(new BlobReader(file), { filenameValidation: 'tolerant', checkCrc32: true });
   let entries;
   try {
     entries = await reader.getEntries();

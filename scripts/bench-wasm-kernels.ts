@@ -1,0 +1,215 @@
+/**
+ * Times one training step (model.trainOnBatch) of the tutorial CNN on TensorFlow.js backends in
+ * Node, to see what src/worker/wasm/kernels.ts buys on the WASM backend.
+ *
+ *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive]
+ *
+ * Rows: 'cpu' (stock tfjs kernels, smallest size only: it is slow), 'wasm naive' (only the missing
+ * Conv2DBackpropFilter, as a direct loop; the rest as shipped) and 'wasm fast' (all kernels of
+ * kernels.ts). Then a per-kernel profile of one fast WASM step at the largest size.
+ *
+ * Threads: in Node tfjs-backend-wasm always runs its single-threaded SIMD build (it turns
+ * multithreading off under Node), so every WASM number here is one thread, like a browser page
+ * that is not cross-origin isolated (no SharedArrayBuffer).
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/worker/wasm/kernels';
+
+interface Options {
+  sizes: number[];
+  batch: number;
+  steps: number;
+  cpu: boolean;
+  naive: boolean;
+}
+
+interface Row {
+  backend: string;
+  size: number;
+  msPerStep: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { sizes: [64, 150], batch: 32, steps: 5, cpu: true, naive: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = () => {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value`);
+      return value;
+    };
+    if (arg === '--sizes') options.sizes = next().split(',').map(Number);
+    else if (arg === '--batch') options.batch = Number(next());
+    else if (arg === '--steps') options.steps = Number(next());
+    else if (arg === '--no-cpu') options.cpu = false;
+    else if (arg === '--no-naive') options.naive = false;
+    else throw new Error(`Unknown argument ${arg}`);
+  }
+  return options;
+}
+
+/** The Keras tutorial CNN (as src/model/cnn.ts builds it), seeded, compiled with RMSprop. */
+function buildModel(size: number): tf.LayersModel {
+  let seed = 1;
+  const model = tf.sequential();
+  [32, 32, 64, 32].forEach((filters, i) => {
+    model.add(
+      tf.layers.conv2d({
+        ...(i === 0 ? { inputShape: [size, size, 1] } : {}),
+        filters,
+        kernelSize: 2,
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      }),
+    );
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  });
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
+  model.add(tf.layers.dropout({ rate: 0.5 }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
+  model.compile({ optimizer: tf.train.rmsprop(1e-3, 0.9, 0, 1e-7), loss: 'binaryCrossentropy' });
+  return model;
+}
+
+function makeBatch(size: number, batch: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  const xs = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const ys = tf.tensor2d(
+    Array.from({ length: batch }, (_, i) => i % 2),
+    [batch, 1],
+  );
+  return { xs, ys };
+}
+
+async function timeSteps(size: number, batch: number, steps: number, warmup: number): Promise<number> {
+  const model = buildModel(size);
+  const { xs, ys } = makeBatch(size, batch);
+  try {
+    for (let i = 0; i < warmup; i++) await model.trainOnBatch(xs, ys);
+    const before = tf.memory().numTensors;
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      await model.trainOnBatch(xs, ys); // resolves after reading the loss back: the step is done
+      times.push(performance.now() - start);
+    }
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) console.warn(`  warning: ${leaked} tensors leaked over ${steps} steps on ${tf.getBackend()}`);
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]; // median
+  } finally {
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+}
+
+async function profileStep(size: number, batch: number): Promise<void> {
+  const model = buildModel(size);
+  const { xs, ys } = makeBatch(size, batch);
+  try {
+    await model.trainOnBatch(xs, ys);
+    await model.trainOnBatch(xs, ys);
+    const start = performance.now();
+    const info = await tf.profile(async () => {
+      await model.trainOnBatch(xs, ys);
+    });
+    const wall = performance.now() - start;
+    const byName = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+      entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      entry.calls += 1;
+      byName.set(k.name, entry);
+    }
+    const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+    const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+    console.log(`\nKernel profile of one ${tf.getBackend()} (fast) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`);
+    console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(9)}${'calls'.padStart(7)}${'share'.padStart(8)}`);
+    for (const [name, e] of top) {
+      console.log(`${name.padEnd(24)}${e.ms.toFixed(1).padStart(9)}${String(e.calls).padStart(7)}${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
+    }
+  } finally {
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+}
+
+async function predictMs(size: number, batch: number): Promise<number> {
+  const model = buildModel(size);
+  const { xs, ys } = makeBatch(size, batch);
+  try {
+    tf.tidy(() => (model.predict(xs) as tf.Tensor).dataSync());
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      tf.tidy(() => (model.predict(xs) as tf.Tensor).dataSync());
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[2];
+  } finally {
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const { sizes, batch, steps } = options;
+  const rows: Row[] = [];
+  const smallest = Math.min(...sizes);
+  const largest = Math.max(...sizes);
+
+  if (options.cpu) {
+    await tf.setBackend('cpu');
+    console.log(`cpu ${smallest} px ...`);
+    rows.push({ backend: 'cpu', size: smallest, msPerStep: await timeSteps(smallest, batch, Math.min(steps, 2), 1) });
+  }
+
+  // Single-threaded in Node (see the header); ask for one thread anyway, as a browser worker may have.
+  tfwasm.setThreadsCount(1);
+  if (!(await tf.setBackend('wasm'))) throw new Error('The WASM backend did not start.');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  console.log(`wasm: SIMD ${simd ? 'yes' : 'no'}, threaded build ${threaded ? 'yes' : 'no'}, XNNPACK threads ${tfwasm.getThreadsCount()}`);
+
+  const predict = new Map<number, number>();
+  for (const size of sizes) {
+    if (options.naive) {
+      registerNaiveWasmFilterGradient();
+      console.log(`wasm naive ${size} px ...`);
+      rows.push({ backend: 'wasm naive', size, msPerStep: await timeSteps(size, batch, steps, 1) });
+    }
+    registerWasmTrainingKernels();
+    console.log(`wasm fast ${size} px ...`);
+    rows.push({ backend: 'wasm fast', size, msPerStep: await timeSteps(size, batch, steps, 2) });
+    predict.set(size, await predictMs(size, batch));
+  }
+
+  console.log(`\nOne training step (trainOnBatch), batch ${batch}, median of ${steps} (cpu: of ${Math.min(steps, 2)}):`);
+  console.log(`${'backend'.padEnd(12)}${'size'.padStart(6)}${'ms/step'.padStart(10)}${'images/s'.padStart(10)}${'vs fastest'.padStart(12)}`);
+  for (const size of [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b)) {
+    const group = rows.filter((r) => r.size === size);
+    const fastest = Math.min(...group.map((r) => r.msPerStep));
+    for (const r of group) {
+      console.log(
+        `${r.backend.padEnd(12)}${String(r.size).padStart(6)}${r.msPerStep.toFixed(0).padStart(10)}${((1000 * batch) / r.msPerStep).toFixed(1).padStart(10)}${`${(r.msPerStep / fastest).toFixed(2)}x`.padStart(12)}`,
+      );
+    }
+    const p = predict.get(size);
+    if (p !== undefined) {
+      const fast = group.find((r) => r.backend === 'wasm fast');
+      console.log(`${'wasm predict'.padEnd(12)}${String(size).padStart(6)}${p.toFixed(0).padStart(10)}${''.padStart(10)}${fast ? `step = ${(fast.msPerStep / p).toFixed(1)} forward passes` : ''}`);
+    }
+  }
+
+  registerWasmTrainingKernels();
+  await profileStep(largest, batch);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

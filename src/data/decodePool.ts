@@ -1,0 +1,144 @@
+import { assertNever, transferablesOf, type FromDecoder, type ToDecoder } from '../worker/protocol';
+import { DatasetError } from './errors';
+
+/** What the pool needs of a Worker (a fake one in tests). */
+export interface DecoderWorker {
+  postMessage(message: ToDecoder, transfer: Transferable[]): void;
+  terminate(): void;
+  onmessage: ((event: MessageEvent<FromDecoder>) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+  onmessageerror: ((event: MessageEvent) => void) | null;
+}
+
+/**
+ * Jobs a worker holds at once: one decoding, the next ones already posted so the worker never waits
+ * on the page between images. More would only hold more compressed images in memory.
+ */
+export const JOBS_PER_WORKER = 3;
+
+interface Job {
+  id: number;
+  blob: Blob;
+  size: number;
+  resolve: (pixels: Uint8Array) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: DecoderWorker;
+  jobs: Map<number, Job>;
+}
+
+export function defaultWorkerCount(): number {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
+  return Math.max(1, Math.min(cores || 2, 8));
+}
+
+function createDecodeWorker(): DecoderWorker {
+  // Written out in full here so that Vite sees it and bundles the worker.
+  return new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' });
+}
+
+/**
+ * Decodes images on a few workers at once. Workers start with the first job and stay for the next
+ * dataset (starting them costs more than keeping them); `dispose` ends them.
+ */
+export class DecodePool {
+  private slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private disposed = false;
+
+  constructor(
+    readonly workers: number = defaultWorkerCount(),
+    private readonly createWorker: () => DecoderWorker = createDecodeWorker,
+  ) {
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`DecodePool needs at least one worker, not ${workers}`);
+  }
+
+  /** Grey pixels of `blob` squashed to `size` x `size`; rejects with the decoder's message if it cannot. */
+  decode(blob: Blob, size: number): Promise<Uint8Array> {
+    if (this.disposed) return Promise.reject(new Error('The image decoder was closed.'));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, blob, size, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Jobs posted to workers or waiting for one. */
+  get pending(): number {
+    return this.queue.length + this.slots.reduce((sum, slot) => sum + slot.jobs.size, 0);
+  }
+
+  /** Ends the workers; jobs not yet done are rejected. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fail(new Error('Decoding was cancelled: the image decoder was closed.'));
+  }
+
+  private pump(): void {
+    if (this.slots.length === 0 && this.queue.length > 0) this.start();
+    // Least-busy first, so jobs spread over all workers rather than filling the first.
+    while (this.queue.length > 0) {
+      const slot = this.slots.reduce<Slot | null>((best, s) => (s.jobs.size < (best?.jobs.size ?? JOBS_PER_WORKER) ? s : best), null);
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.jobs.set(job.id, job);
+      const message: ToDecoder = { type: 'decode', id: job.id, blob: job.blob, size: job.size };
+      slot.worker.postMessage(message, transferablesOf(message));
+    }
+  }
+
+  private start(): void {
+    for (let i = 0; i < this.workers; i++) {
+      const slot: Slot = { worker: this.createWorker(), jobs: new Map() };
+      slot.worker.onmessage = (event) => this.receive(slot, event.data);
+      // A worker that fails to load or dies takes nothing with it but the current dataset:
+      // every worker is ended, and the next job starts fresh ones.
+      slot.worker.onerror = (event) => {
+        event.preventDefault?.();
+        this.crash(event.message);
+      };
+      slot.worker.onmessageerror = () => this.crash('a message could not be read');
+      this.slots.push(slot);
+    }
+  }
+
+  private receive(slot: Slot, message: FromDecoder): void {
+    const job = slot.jobs.get(message.id);
+    if (!job) return;
+    slot.jobs.delete(message.id);
+    switch (message.type) {
+      case 'decoded':
+        job.resolve(message.pixels);
+        break;
+      case 'decodeFailed':
+        job.reject(new Error(message.message));
+        break;
+      default:
+        assertNever(message);
+    }
+    this.pump();
+  }
+
+  private crash(detail: string | undefined): void {
+    this.fail(
+      new DatasetError(
+        `The image decoder stopped${detail ? ` (${detail})` : ''}. Reload the page and try again; if it happens again, use a recent Chrome, Edge, Firefox or Safari.`,
+      ),
+    );
+  }
+
+  private fail(error: Error): void {
+    const jobs = [...this.slots.flatMap((slot) => [...slot.jobs.values()]), ...this.queue.splice(0)];
+    for (const slot of this.slots) {
+      slot.worker.onmessage = null;
+      slot.worker.onerror = null;
+      slot.worker.onmessageerror = null;
+      slot.worker.terminate();
+    }
+    this.slots = [];
+    for (const job of jobs) job.reject(error);
+  }
+}

@@ -1,0 +1,118 @@
+import type { ImageEntry, ValidationPlan } from './types';
+
+/** A validation folder is used only if it holds at least this many images of every class. */
+export const MIN_VALIDATION_PER_CLASS = 10;
+/** Share of each class held out of train when the validation folder is too small. */
+export const HOLD_OUT_FRACTION = 0.1;
+
+/**
+ * Small, fast seeded PRNG (Mulberry32): the same seed gives the same split and samples on every
+ * machine and browser, which Math.random cannot promise. Returns floats in [0, 1).
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle driven by `rng`; returns the same array. */
+export function shuffleInPlace<T>(array: T[], rng: () => number): T[] {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const swap = array[i];
+    array[i] = array[j];
+    array[j] = swap;
+  }
+  return array;
+}
+
+/** Images to hold out of a class of `n`: 10%, at least one, but never the class's last training image. */
+export function holdOutCount(n: number): number {
+  if (n < 2) return 0;
+  return Math.min(n - 1, Math.max(1, Math.round(n * HOLD_OUT_FRACTION)));
+}
+
+export interface SplitPlan {
+  train: ImageEntry[];
+  validation: ImageEntry[];
+  test: ImageEntry[];
+  plan: ValidationPlan;
+}
+
+/**
+ * Decides the validation images. The val folder is used when it holds at least
+ * MIN_VALIDATION_PER_CLASS images of every class (the Kaggle chest X-ray val folder holds only 8 a
+ * class, too few to read anything from). Otherwise its images join train, and a stratified 10% of
+ * each class is held out with a seeded shuffle. Entries keep their input order in every list.
+ */
+export function planValidation(entries: readonly ImageEntry[], classNames: readonly string[], seed: number): SplitPlan {
+  const train = entries.filter((e) => e.split === 'train');
+  const valFolder = entries.filter((e) => e.split === 'validation');
+  const test = entries.filter((e) => e.split === 'test');
+
+  const perClass = (list: readonly ImageEntry[], name: string) => list.filter((e) => e.className === name).length;
+  // The folder is used only if train still has every class without it.
+  const folderUsable = classNames.every((name) => perClass(valFolder, name) >= MIN_VALIDATION_PER_CLASS && perClass(train, name) > 0);
+  if (folderUsable) {
+    const breakdown = classNames.map((name) => `${name} ${perClass(valFolder, name)}`).join(', ');
+    return {
+      train,
+      validation: valFolder,
+      test,
+      plan: { source: 'folder', description: `Validation: the val folder, ${valFolder.length} images (${breakdown})` },
+    };
+  }
+
+  const pool = entries.filter((e) => e.split !== 'test');
+  const rng = mulberry32(seed);
+  const heldOut = new Set<ImageEntry>();
+  for (const name of classNames) {
+    const ofClass = pool.filter((e) => e.className === name);
+    const chosen = shuffleInPlace([...ofClass], rng).slice(0, holdOutCount(ofClass.length));
+    for (const entry of chosen) heldOut.add(entry);
+  }
+  const added = `so its ${valFolder.length} image${valFolder.length === 1 ? ' was' : 's were'} added to train`;
+  const missing = classNames.find((name) => perClass(train, name) === 0);
+  const why =
+    valFolder.length === 0
+      ? 'there is no val folder'
+      : missing !== undefined
+        ? `train has no ${missing} images, ${added}`
+        : `the val folder has fewer than ${MIN_VALIDATION_PER_CLASS} images a class, ${added}`;
+  return {
+    train: pool.filter((e) => !heldOut.has(e)),
+    validation: pool.filter((e) => heldOut.has(e)),
+    test,
+    plan: {
+      source: 'held-out',
+      description: `Validation: ${Math.round(HOLD_OUT_FRACTION * 100)}% of train held out (${heldOut.size} images), stratified, seed ${seed} (${why})`,
+    },
+  };
+}
+
+/**
+ * Picks up to `count` indices for a sample grid, as balanced across classes as the data allows:
+ * classes take turns, each drawing from its own seeded shuffle, until `count` or every class runs out.
+ */
+export function pickSamples(labels: ArrayLike<number>, numClasses: number, count: number, rng: () => number): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]]?.push(i);
+  for (const list of byClass) shuffleInPlace(list, rng);
+  const picked: number[] = [];
+  for (let round = 0; picked.length < count; round++) {
+    let any = false;
+    for (const list of byClass) {
+      if (round < list.length && picked.length < count) {
+        picked.push(list[round]);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return picked;
+}

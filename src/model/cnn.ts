@@ -1,0 +1,131 @@
+/**
+ * The reference model: the Keras tutorial's small CNN for grey chest X-rays, layer for layer.
+ * Pure tfjs (no DOM), so it builds the same in the worker and in Node tests.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from './userError';
+
+export interface TutorialCnnOptions {
+  /** Images are `imageSize` x `imageSize` x 1 (grey). */
+  imageSize: number;
+  /** 2 → one sigmoid unit (P(class 1)); more → softmax over all classes. */
+  numClasses: number;
+  learningRate: number;
+  /** Seeds the weight initialisers so a run can be repeated. Without it, weights are random each time. */
+  seed?: number;
+  /**
+   * RMSprop's epsilon; Keras' 1e-7 by default. Always set here: tfjs would otherwise take its
+   * backend's, which is 1e-4 on WebGL, and that makes RMSprop's steps up to 10x smaller there.
+   */
+  epsilon?: number;
+}
+
+/** Keras' RMSprop epsilon (and its fuzz factor). */
+export const KERAS_EPSILON = 1e-7;
+
+/** Filters of the four Conv2D (2x2, 'valid') + MaxPooling2D (2x2) blocks, as in the tutorial. */
+export const CONV_FILTERS: readonly number[] = [32, 32, 64, 32];
+
+/**
+ * Smallest side the four blocks accept: each block takes one pixel (2x2 'valid' conv) and then
+ * halves (2x2 pooling, rounding down); at 31 px the last block ends at 1x1, at 30 px it would be 0x0.
+ */
+export const minImageSize = smallestValidSize();
+
+/** Largest side we allow: beyond this the Dense layer alone needs tens of millions of weights. */
+export const maxImageSize = 1024;
+
+/** Throws a message a person can act on when the CNN cannot take images of this size. */
+export function validateImageSize(size: number): void {
+  if (!Number.isInteger(size)) {
+    throw new UserError(`Image size must be a whole number of pixels (got ${size}).`);
+  }
+  if (size < minImageSize) {
+    throw new UserError(
+      `Image size ${size} px is too small for this CNN: its four convolution + pooling blocks need at least ${minImageSize} px a side. Choose ${minImageSize} px or more (the tutorial uses 150 px).`,
+    );
+  }
+  if (size > maxImageSize) {
+    throw new UserError(`Image size ${size} px is too large to train in a browser; choose at most ${maxImageSize} px (the tutorial uses 150 px).`);
+  }
+}
+
+/** Side of the feature map after the four blocks, e.g. 150 → 8. */
+export function featureMapSize(imageSize: number): number {
+  let side = imageSize;
+  for (let i = 0; i < CONV_FILTERS.length; i++) side = Math.floor((side - 1) / 2);
+  return side;
+}
+
+function smallestValidSize(): number {
+  let size = 2;
+  while (featureMapSize(size) < 1) size++;
+  return size;
+}
+
+/** The output layer and loss the tutorial's recipe implies for this many classes. */
+export function headFor(numClasses: number): { units: number; activation: 'sigmoid' | 'softmax'; loss: string } {
+  return numClasses === 2
+    ? { units: 1, activation: 'sigmoid', loss: 'binaryCrossentropy' }
+    : { units: numClasses, activation: 'softmax', loss: 'categoricalCrossentropy' };
+}
+
+/** Builds and compiles the tutorial CNN (RMSprop, accuracy metric). Dispose with `disposeCnn`. */
+export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
+  const { imageSize, numClasses, learningRate, seed, epsilon = KERAS_EPSILON } = options;
+  validateImageSize(imageSize);
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new UserError(`A classifier needs at least 2 classes (got ${numClasses}): put each class in its own folder.`);
+  }
+  if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
+    throw new UserError(`Learning rate must be a positive number (got ${learningRate}); the tutorial uses 0.001.`);
+  }
+
+  // Each layer gets its own seed: one shared seed would give equal-shaped kernels identical values.
+  let layerSeed = seed === undefined ? undefined : Math.trunc(seed);
+  const init = () => {
+    if (layerSeed === undefined) return tf.initializers.glorotUniform({});
+    return tf.initializers.glorotUniform({ seed: layerSeed++ });
+  };
+
+  const model = tf.sequential({ name: 'tutorial_cnn' });
+  CONV_FILTERS.forEach((filters, i) => {
+    model.add(
+      tf.layers.conv2d({
+        name: `conv2d_${i + 1}`,
+        ...(i === 0 ? { inputShape: [imageSize, imageSize, 1] } : {}),
+        filters,
+        kernelSize: 2,
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: init(),
+        biasInitializer: 'zeros',
+      }),
+    );
+    model.add(tf.layers.maxPooling2d({ name: `max_pooling2d_${i + 1}`, poolSize: 2 }));
+  });
+  model.add(tf.layers.flatten({ name: 'flatten' }));
+  model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
+  // No seed on Dropout on purpose: tfjs would then draw the same mask for every batch.
+  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5 }));
+  const head = headFor(numClasses);
+  model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
+
+  model.compile({
+    // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
+    optimizer: tf.train.rmsprop(learningRate, 0.9, 0, epsilon, false),
+    loss: head.loss,
+    metrics: ['accuracy'],
+  });
+  return model;
+}
+
+/**
+ * Frees the model's weights and its optimizer's state. tfjs leaves an optimizer passed as an
+ * object (as here, to set the learning rate) to the caller, so `model.dispose()` alone leaks it.
+ */
+export function disposeCnn(model: tf.LayersModel): void {
+  const optimizer = model.optimizer;
+  model.dispose();
+  optimizer?.dispose();
+}

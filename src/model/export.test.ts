@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildTutorialCnn, disposeCnn } from './cnn';
+import { exportLayersModel, joinWeightData, modelJsonOf } from './export';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('exportLayersModel', () => {
+  it('writes model.json and one weights buffer that load back to the same model', async () => {
+    const model = buildTutorialCnn({ imageSize: 31, numClasses: 3, learningRate: 5e-4, seed: 3 });
+    const { modelJson, weights } = await exportLayersModel(model);
+    const json = JSON.parse(modelJson) as tf.io.ModelJSON;
+    expect(Object.keys(json).sort()).toEqual(['convertedBy', 'format', 'generatedBy', 'modelTopology', 'trainingConfig', 'weightsManifest']);
+    expect(json.trainingConfig).toMatchObject({ loss: 'categorical_crossentropy', optimizer_config: { class_name: 'RMSProp' } });
+    expect(json.trainingConfig?.optimizer_config).toMatchObject({ config: { learningRate: 5e-4, epsilon: 1e-7 } });
+    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (m) => [m[0].weights, weights]);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const x = tf.randomUniform([2, 31, 31, 1]);
+    const a = (model.predict(x) as tf.Tensor).dataSync();
+    const b = (loaded.predict(x) as tf.Tensor).dataSync();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    tf.dispose(x);
+    loaded.dispose();
+    disposeCnn(model);
+  });
+});
+
+describe('joinWeightData', () => {
+  it('joins weights handed over in pieces, and passes one buffer through', () => {
+    const joined = joinWeightData([Uint8Array.from([1, 2]).buffer, Uint8Array.from([3]).buffer]);
+    expect(Array.from(new Uint8Array(joined))).toEqual([1, 2, 3]);
+    const single = Uint8Array.from([4, 5]).buffer;
+    expect(Array.from(new Uint8Array(joinWeightData(single)))).toEqual([4, 5]);
+    expect(joinWeightData(undefined).byteLength).toBe(0);
+  });
+});
+
+describe('modelJsonOf', () => {
+  it('refuses artifacts without a topology', () => {
+    expect(() => modelJsonOf({})).toThrow(/no topology/);
+  });
+});

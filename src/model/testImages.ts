@@ -1,0 +1,30 @@
+/**
+ * Tiny synthetic grey images a CNN can learn in a few steps, for tests only (no file needed):
+ * class 0 is dark noise, class 1 has a bright square, class 2 (if any) a bright bar.
+ */
+import type { ImageSet } from '../worker/protocol';
+import { mulberry32 } from './random';
+
+export function syntheticSet(count: number, size: number, numClasses: number, seed: number): ImageSet {
+  const random = mulberry32(seed);
+  const area = size * size;
+  const pixels = new Uint8Array(count * area);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % numClasses;
+    labels[i] = label;
+    const image = pixels.subarray(i * area, (i + 1) * area);
+    for (let p = 0; p < area; p++) image[p] = Math.floor(random() * 60);
+    const half = Math.floor(size / 2);
+    const x0 = Math.floor(random() * (size - half));
+    const y0 = Math.floor(random() * (size - half));
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const inSquare = x >= x0 && x < x0 + half && y >= y0 && y < y0 + half;
+        const inBar = y >= y0 && y < y0 + 3;
+        if ((label === 1 && inSquare) || (label === 2 && inBar)) image[y * size + x] = 200 + Math.floor(random() * 55);
+      }
+    }
+  }
+  return { size, count, pixels, labels };
+}

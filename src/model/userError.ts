@@ -1,0 +1,7 @@
+/**
+ * An error whose message is written for the person using the app (what is wrong, what to do).
+ * The worker passes such messages on unchanged; anything else gets context added.
+ */
+export class UserError extends Error {
+  override name = 'UserError';
+}

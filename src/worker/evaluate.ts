@@ -1,0 +1,90 @@
+/**
+ * Loss, accuracy and per-image scores of a model on a whole split, a chunk at a time so that
+ * no tensor ever holds the whole split (a test set of thousands of X-rays would not fit a GPU).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KERAS_EPSILON } from '../model/cnn';
+import { disposeBatch, makeBatch } from './batches';
+import type { ImageSet } from './protocol';
+
+/** Keras' fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log. */
+export const EPSILON = KERAS_EPSILON;
+
+export interface Evaluation {
+  /** Mean cross-entropy (NaN for an empty split). */
+  loss: number;
+  /** Share of images whose predicted class is their label (NaN for an empty split). */
+  accuracy: number;
+  /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
+  scores: Float32Array;
+}
+
+export async function evaluateInBatches(
+  model: tf.LayersModel,
+  set: ImageSet,
+  numClasses: number,
+  batchSize: number,
+): Promise<Evaluation> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
+  const width = numClasses === 2 ? 1 : numClasses;
+  const scores = new Float32Array(set.count * width);
+
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const indices: number[] = [];
+    for (let i = start; i < end; i++) indices.push(i);
+    const batch = makeBatch(set, indices, numClasses);
+    let probabilities: tf.Tensor | undefined;
+    try {
+      // training: false is predict's default, so Dropout is off here.
+      probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
+      if (probabilities.shape[1] !== width) {
+        throw new Error(`The model gives ${probabilities.shape[1]} outputs an image, but the data has ${numClasses} classes.`);
+      }
+      scores.set(await probabilities.data<'float32'>(), start * width);
+    } finally {
+      probabilities?.dispose();
+      disposeBatch(batch);
+    }
+  }
+
+  return { ...scoreMetrics(scores, set.labels.subarray(0, set.count), numClasses), scores };
+}
+
+/** Cross-entropy and accuracy from scores, computed as tfjs computes them during training. */
+export function scoreMetrics(scores: Float32Array, labels: Uint8Array, numClasses: number): { loss: number; accuracy: number } {
+  const count = labels.length;
+  if (count === 0) return { loss: NaN, accuracy: NaN };
+  let lossSum = 0;
+  let correct = 0;
+  if (numClasses === 2) {
+    for (let i = 0; i < count; i++) {
+      const p = clip(scores[i]);
+      const y = labels[i];
+      lossSum -= y === 1 ? Math.log(p) : Math.log(1 - p);
+      // Like tfjs' binaryAccuracy: class 1 when the probability is strictly above 0.5.
+      if ((scores[i] > 0.5 ? 1 : 0) === y) correct++;
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const row = scores.subarray(i * numClasses, (i + 1) * numClasses);
+      // tfjs' categoricalCrossentropy rescales the row to sum 1, then clips.
+      let sum = 0;
+      for (const v of row) sum += v;
+      lossSum -= Math.log(clip(row[labels[i]] / sum));
+      if (argMax(row) === labels[i]) correct++;
+    }
+  }
+  return { loss: lossSum / count, accuracy: correct / count };
+}
+
+function clip(p: number): number {
+  return Math.min(1 - EPSILON, Math.max(EPSILON, p));
+}
+
+/** First index of the largest value, as tf.argMax breaks ties. */
+function argMax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}

@@ -1,0 +1,375 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticSet } from '../model/testImages';
+import { CONTEXT_LOST_MESSAGE } from './backend';
+import type { BackendChoice, FromTrainer, ImageSet, ToTrainer, TrainSettings } from './protocol';
+import { Trainer, type TrainerOptions } from './trainer';
+
+const SIZE = 32;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+type Message<T extends FromTrainer['type']> = Extract<FromTrainer, { type: T }>;
+
+/** A Trainer on the cpu backend whose posts are collected, with hooks to act on a given message. */
+function setup(options: TrainerOptions = {}, onMessage?: (m: FromTrainer, trainer: Trainer) => void) {
+  const messages: FromTrainer[] = [];
+  const requested: BackendChoice[] = [];
+  const trainer: Trainer = new Trainer(
+    (m) => {
+      messages.push(m);
+      onMessage?.(m, trainer);
+    },
+    {
+      chooseBackend: async (choice) => {
+        requested.push(choice);
+        await tf.setBackend('cpu');
+        return { name: 'cpu', note: 'test backend' };
+      },
+      ...options,
+    },
+  );
+  const of = <T extends FromTrainer['type']>(type: T) => messages.filter((m): m is Message<T> => m.type === type);
+  return { trainer, messages, requested, of, types: () => messages.map((m) => m.type) };
+}
+
+function data(numClasses = 2, test: boolean = true): Extract<ToTrainer, { type: 'setData' }> {
+  const names = ['NORMAL', 'PNEUMONIA', 'COVID'].slice(0, numClasses);
+  return {
+    type: 'setData',
+    classNames: names,
+    train: syntheticSet(48, SIZE, numClasses, 1),
+    validation: syntheticSet(16, SIZE, numClasses, 2),
+    test: test ? syntheticSet(20, SIZE, numClasses, 3) : null,
+  };
+}
+
+function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
+  return { imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, ...overrides };
+}
+
+describe('Trainer: a full run', () => {
+  it('trains 2 epochs, reports every batch and epoch, evaluates on test, and keeps memory flat', async () => {
+    const tensorsAtEpochEnd: number[] = [];
+    const { trainer, of, types, requested } = setup({}, (m) => {
+      if (m.type === 'epochEnd') tensorsAtEpochEnd.push(tf.memory().numTensors);
+    });
+    await trainer.handle(data());
+    expect(of('dataReady')[0].counts).toEqual({ train: 48, validation: 16, test: 20 });
+    await trainer.handle({ type: 'train', settings: settings({ backend: 'webgl' }) });
+
+    expect(of('error')).toEqual([]);
+    expect(requested).toEqual(['webgl']);
+    const sixBatches = Array<string>(6).fill('batchEnd');
+    expect(types()).toEqual([
+      'dataReady', 'backend', 'trainingStarted',
+      ...sixBatches, 'epochEnd',
+      ...sixBatches, 'epochEnd',
+      'evaluating', 'testResult', 'trainingEnded',
+    ]);
+    expect(of('backend')[0]).toEqual({ type: 'backend', name: 'cpu', requested: 'webgl', note: 'test backend' });
+    expect(of('trainingStarted')[0]).toEqual({ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 6, totalBatches: 12 });
+
+    const batches = of('batchEnd');
+    expect(batches).toHaveLength(12);
+    expect(batches.map((b) => b.batchesDone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(batches.map((b) => `${b.epoch}:${b.batch}`).slice(4, 8)).toEqual(['0:4', '0:5', '1:0', '1:1']);
+    for (const b of batches) {
+      expect(b.totalBatches).toBe(12);
+      expect(Number.isFinite(b.loss)).toBe(true);
+      expect(b.accuracy).toBeGreaterThanOrEqual(0);
+      expect(b.accuracy).toBeLessThanOrEqual(1);
+      expect(b.imagesPerSecond).toBeGreaterThan(0);
+    }
+
+    const epochs = of('epochEnd');
+    expect(epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    for (const e of epochs) {
+      expect(e.valAccuracy).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(e.valLoss)).toBe(true);
+    }
+    // The epoch's loss is the mean of its batches' losses (all batches are 8 images here).
+    const meanLoss = batches.slice(0, 6).reduce((s, b) => s + b.loss, 0) / 6;
+    expect(epochs[0].loss).toBeCloseTo(meanLoss, 6);
+
+    expect(tensorsAtEpochEnd).toHaveLength(2);
+    expect(tensorsAtEpochEnd[1]).toBe(tensorsAtEpochEnd[0]);
+
+    const result = of('testResult')[0];
+    expect(result.numClasses).toBe(2);
+    expect(result.scores).toBeInstanceOf(Float32Array);
+    expect(result.scores).toHaveLength(20);
+    expect(Array.from(result.labels)).toEqual(Array.from(data().test?.labels ?? []));
+    expect(result.accuracy).toBeGreaterThan(0.5);
+    expect(of('trainingEnded')[0]).toEqual({ type: 'trainingEnded', reason: 'completed', epochsDone: 2 });
+  });
+
+  it('keeps the last partial batch and counts it', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1, batchSize: 20 }) });
+    expect(of('trainingStarted')[0]).toMatchObject({ batchesPerEpoch: 3, totalBatches: 3 });
+    expect(of('batchEnd')).toHaveLength(3);
+    expect(of('trainingEnded')[0]).toMatchObject({ reason: 'completed', epochsDone: 1 });
+  });
+
+  it('trains a softmax model for three classes and scores every class', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle(data(3));
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1, batchSize: 16 }) });
+    expect(of('error')).toEqual([]);
+    const result = of('testResult')[0];
+    expect(result.numClasses).toBe(3);
+    expect(result.scores).toHaveLength(20 * 3);
+    for (let i = 0; i < 20; i++) expect(result.scores[3 * i] + result.scores[3 * i + 1] + result.scores[3 * i + 2]).toBeCloseTo(1, 4);
+  });
+
+  it('evaluates on validation when there is no test split', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle(data(2, false));
+    expect(of('dataReady')[0].counts.test).toBe(0);
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    expect(of('testResult')[0].scores).toHaveLength(16);
+    expect(of('testResult')[0].labels).toHaveLength(16);
+  });
+
+  it('frees the previous model when a new run starts', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    const afterFirst = tf.memory().numTensors;
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1, seed: 2 }) });
+    expect(of('trainingEnded')).toHaveLength(2);
+    expect(tf.memory().numTensors).toBe(afterFirst);
+  });
+});
+
+describe('Trainer: stopping', () => {
+  it('stops after the current batch, keeps the model, and still evaluates on test', async () => {
+    const { trainer, of, types } = setup({}, (m, t) => {
+      if (m.type === 'batchEnd' && m.batchesDone === 3) void t.handle({ type: 'stop' });
+    });
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings() });
+    expect(of('batchEnd')).toHaveLength(3);
+    expect(of('epochEnd')).toHaveLength(0);
+    expect(types().slice(-3)).toEqual(['evaluating', 'testResult', 'trainingEnded']);
+    expect(of('testResult')[0].scores).toHaveLength(20);
+    expect(of('trainingEnded')[0]).toEqual({ type: 'trainingEnded', reason: 'stopped', epochsDone: 0 });
+    // The stopped model can still be downloaded.
+    await trainer.handle({ type: 'exportModel' });
+    expect(of('modelExported')).toHaveLength(1);
+  });
+
+  it('counts an epoch whose last batch ran before the stop', async () => {
+    const { trainer, of } = setup({}, (m, t) => {
+      if (m.type === 'batchEnd' && m.batchesDone === 6) void t.handle({ type: 'stop' });
+    });
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 3 }) });
+    expect(of('batchEnd')).toHaveLength(6);
+    expect(of('epochEnd')).toHaveLength(1);
+    expect(of('trainingEnded')[0]).toMatchObject({ reason: 'stopped', epochsDone: 1 });
+  });
+
+  it('hears a Stop that arrives as a separate event while training runs', async () => {
+    const { trainer, of } = setup({}, (m, t) => {
+      // Like a message from the page: queued as a task, not handled inside post().
+      if (m.type === 'batchEnd' && m.batchesDone === 2) setTimeout(() => void t.handle({ type: 'stop' }), 0);
+    });
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 5 }) });
+    expect(of('batchEnd').length).toBeLessThan(30);
+    expect(of('trainingEnded')[0].reason).toBe('stopped');
+    expect(of('testResult')).toHaveLength(1);
+  });
+
+  it('ignores a Stop when nothing is training', async () => {
+    const { trainer, messages } = setup();
+    await trainer.handle({ type: 'stop' });
+    expect(messages).toEqual([]);
+  });
+
+  it('refuses a second Train while one runs, and the first run goes on', async () => {
+    let second: Promise<void> | null = null;
+    const { trainer, of } = setup({}, (m, t) => {
+      if (m.type === 'batchEnd' && m.batchesDone === 1) second = t.handle({ type: 'train', settings: settings() });
+    });
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    await second;
+    expect(of('error').map((e) => e.message)).toEqual(['Training is already running. Press Stop first, or wait for it to end.']);
+    expect(of('trainingStarted')).toHaveLength(1);
+    expect(of('trainingEnded')[0]).toMatchObject({ reason: 'completed', epochsDone: 1 });
+  });
+
+  it('ends a run whose dataset was replaced, without reporting results on the old data', async () => {
+    const { trainer, of } = setup({}, (m, t) => {
+      if (m.type === 'batchEnd' && m.batchesDone === 2) void t.handle(data());
+    });
+    await trainer.handle(data());
+    const before = tf.memory().numTensors;
+    await trainer.handle({ type: 'train', settings: settings() });
+    expect(of('dataReady')).toHaveLength(2);
+    expect(of('testResult')).toHaveLength(0);
+    expect(of('trainingEnded')[0]).toMatchObject({ reason: 'stopped' });
+    expect(tf.memory().numTensors).toBe(before);
+    await trainer.handle({ type: 'exportModel' });
+    expect(of('error').at(-1)?.message).toMatch(/no trained model/);
+  });
+});
+
+describe('Trainer: export', () => {
+  it('exports a complete layers-format model that loads back and predicts the same', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    await trainer.handle({ type: 'exportModel' });
+    expect(of('error')).toEqual([]);
+    const exported = of('modelExported')[0];
+    expect(exported).toMatchObject({ backend: 'cpu', epochsDone: 1 });
+    expect(exported.weights).toBeInstanceOf(ArrayBuffer);
+
+    const json = JSON.parse(exported.modelJson) as tf.io.ModelJSON;
+    expect(json.format).toBe('layers-model');
+    expect(json.generatedBy).toMatch(/^TensorFlow\.js tfjs-layers v/);
+    expect(json.convertedBy).toBeNull();
+    expect(json.weightsManifest).toHaveLength(1);
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const specs = json.weightsManifest[0].weights;
+    // Kernel and bias of 4 Conv2D and 2 Dense layers, named as Keras would (not "_1"-suffixed
+    // although this test file has built many models before).
+    const layers = ['conv2d_1', 'conv2d_2', 'conv2d_3', 'conv2d_4', 'dense_1', 'dense_2'];
+    expect(specs.map((s) => s.name)).toEqual(layers.flatMap((l) => [`${l}/kernel`, `${l}/bias`]));
+    const expectedBytes = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
+    expect(specs.every((s) => s.dtype === 'float32')).toBe(true);
+    expect(exported.weights.byteLength).toBe(expectedBytes);
+    expect(json.trainingConfig).toMatchObject({ loss: 'binary_crossentropy' });
+
+    // Load it as a person would: model.json + the weights file it names.
+    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => [manifest[0].weights, exported.weights]);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const xs = tf.tidy(() => tf.randomUniform([4, SIZE, SIZE, 1]));
+    const fresh = await trainer.handle({ type: 'exportModel' }).then(() => of('modelExported')[1]);
+    expect(fresh.weights.byteLength).toBe(expectedBytes);
+    const reloaded = (loaded.predict(xs) as tf.Tensor).dataSync();
+    const again = await tf.loadLayersModel(
+      tf.io.fromMemory(await tf.io.getModelArtifactsForJSON(JSON.parse(fresh.modelJson) as tf.io.ModelJSON, async (m) => [m[0].weights, fresh.weights])),
+    );
+    const reloadedAgain = (again.predict(xs) as tf.Tensor).dataSync();
+    expect(Array.from(reloaded)).toEqual(Array.from(reloadedAgain));
+    expect(loaded.optimizer).toBeTruthy();
+    tf.dispose(xs);
+    loaded.dispose();
+    again.dispose();
+  });
+
+  it('says there is nothing to export before training, and refuses during training', async () => {
+    const { trainer, of } = setup({}, (m, t) => {
+      if (m.type === 'batchEnd' && m.batchesDone === 1) void t.handle({ type: 'exportModel' });
+    });
+    await trainer.handle({ type: 'exportModel' });
+    expect(of('error')[0].message).toMatch(/no trained model to download yet/);
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    expect(of('error')[1].message).toMatch(/Training is still running/);
+  });
+});
+
+describe('Trainer: model summary and errors', () => {
+  it('describes the tutorial model without keeping it', async () => {
+    const { trainer, of } = setup();
+    const before = tf.memory().numTensors;
+    await trainer.handle({ type: 'describeModel', imageSize: 150, numClasses: 2 });
+    const summary = of('modelSummary')[0];
+    expect(summary.imageSize).toBe(150);
+    expect(summary.summary.totalParams).toBe(151_969);
+    expect(summary.summary.layers[0]).toEqual({ name: 'conv2d_1', className: 'Conv2D', outputShape: '[null,149,149,32]', params: 160 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('explains what to do about a size below 31 px', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle({ type: 'describeModel', imageSize: 24, numClasses: 2 });
+    expect(of('error')[0].message).toMatch(/too small.*at least 31 px/);
+  });
+
+  it('turns bad requests into messages and keeps working', async () => {
+    const { trainer, of } = setup();
+    await trainer.handle({ type: 'train', settings: settings() });
+    expect(of('error')[0].message).toMatch(/No dataset is loaded/);
+
+    const oneClass = { ...data(), classNames: ['NORMAL'] };
+    await trainer.handle(oneClass);
+    expect(of('error')[1].message).toMatch(/at least two classes/);
+
+    const badLabels = data();
+    badLabels.train.labels[5] = 4;
+    await trainer.handle(badLabels);
+    expect(of('error')[2].message).toMatch(/class 4, but there are only 2 classes/);
+
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings({ imageSize: 64 }) });
+    expect(of('error')[3].message).toMatch(/prepared at 32 px but the settings ask for 64 px/);
+    await trainer.handle({ type: 'train', settings: settings({ batchSize: 0 }) });
+    expect(of('error')[4].message).toMatch(/Batch size/);
+
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    expect(of('trainingEnded')).toHaveLength(1);
+  });
+
+  it('reports a lost WebGL context in words a person can act on, and can train again', async () => {
+    let lose: (() => void) | null = null;
+    let lostOnce = false;
+    const { trainer, of } = setup(
+      {
+        watchContextLoss: (onLost) => {
+          lose = onLost;
+          return () => {
+            lose = null;
+          };
+        },
+      },
+      (m) => {
+        if (m.type === 'batchEnd' && m.batchesDone === 2 && !lostOnce) {
+          lostOnce = true;
+          lose?.();
+        }
+      },
+    );
+    await trainer.handle(data());
+    const before = tf.memory().numTensors;
+    await trainer.handle({ type: 'train', settings: settings() });
+    expect(of('error').map((e) => e.message)).toEqual([CONTEXT_LOST_MESSAGE]);
+    expect(of('trainingEnded')).toHaveLength(0);
+    expect(of('batchEnd')).toHaveLength(2);
+    expect(tf.memory().numTensors).toBe(before);
+    await trainer.handle({ type: 'train', settings: settings({ epochs: 1 }) });
+    expect(of('trainingEnded')).toHaveLength(1);
+  });
+
+  it('reports a backend that fails to start', async () => {
+    const { trainer, of } = setup({
+      chooseBackend: async () => {
+        throw new Error('Even the CPU backend of TensorFlow.js failed to start: reload the page.');
+      },
+    });
+    await trainer.handle(data());
+    await trainer.handle({ type: 'train', settings: settings() });
+    expect(of('error')[0].message).toMatch(/reload the page/);
+    // The worker is still usable afterwards.
+    await trainer.handle({ type: 'describeModel', imageSize: 32, numClasses: 2 });
+    expect(of('modelSummary')).toHaveLength(1);
+  });
+});
+
+/** Helper check used above: sets made by syntheticSet really differ between classes. */
+describe('synthetic images', () => {
+  it('make class 1 brighter than class 0', () => {
+    const set: ImageSet = syntheticSet(4, SIZE, 2, 5);
+    const mean = (i: number) => set.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE).reduce((a, b) => a + b, 0) / (SIZE * SIZE);
+    expect(mean(1)).toBeGreaterThan(mean(0) + 30);
+  });
+});
