@@ -39,7 +39,7 @@ export async function metric(page: Page, name: string): Promise<number> {
 
 /** Opens a downloaded model zip and loads it with tf.loadLayersModel, as a user of the export would. */
 export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown>; names: string[] }> {
-  const reader = new ZipReader(new BlobReader(new Blob([zip])));
+  const reader = new ZipReader(new BlobReader(new Blob([zip as Uint8Array<ArrayBuffer>])));
   const entries = await reader.getEntries();
   const byName = new Map(entries.map((e) => [e.filename, e]));
   const text = async (name: string) => {

@@ -110,14 +110,16 @@ function applyMessage(state: TrainingView, message: FromTrainer, at: number): Tr
       };
     }
     case 'epochEnd': {
-      const { type: _type, ...metrics } = message;
+      const { type, ...metrics } = message;
+      void type;
       // Validation is measured at the end of the epoch: x = epochs completed.
       return { ...state, epochPoints: [...state.epochPoints, { ...metrics, x: metrics.epoch + 1 }], epochsDone: metrics.epoch + 1 };
     }
     case 'evaluating':
       return { ...state, phase: 'evaluating' };
     case 'testResult': {
-      const { type: _type, ...result } = message;
+      const { type, ...result } = message;
+      void type;
       return { ...state, test: result };
     }
     case 'trainingEnded':

@@ -11,6 +11,7 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import { KERAS_EPSILON } from '../model/cnn';
 import { registerFastCpuKernels } from '../model/cpuKernels';
 import { UserError } from '../model/userError';
+import { registerWasmTrainingKernels } from './wasm/kernels';
 import type { BackendChoice } from './protocol';
 
 export interface BackendInfo {
@@ -200,7 +201,9 @@ async function startWasm(): Promise<string | null> {
   } catch (error) {
     return `The WASM backend could not be loaded (${messageOf(error)}).`;
   }
-  // Checked before downloading the binary: as shipped, tfjs-backend-wasm 4.22 cannot train convolutions.
+  // As shipped, tfjs-backend-wasm 4.22 cannot train convolutions (no Conv2DBackpropFilter) and its
+  // other gradient kernels are slow: ours are registered after the import, which registers the originals.
+  registerWasmTrainingKernels();
   const missing = TRAINING_KERNELS.filter((kernel) => tf.getKernel(kernel, 'wasm') === undefined);
   if (missing.length > 0) {
     return `The WASM backend cannot train this CNN: TensorFlow.js ${tf.version_core} ships it without ${missing.join(', ')} (needed to train convolutions).`;
