@@ -13,11 +13,11 @@ test('bad input gets a clear message and the loaded dataset is kept', async ({ p
   writeFileSync(notZip, 'this is not a zip archive');
 
   await page.goto('/?size=40');
-  await page.getByLabel('Dataset').setInputFiles(good);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(good);
   await expectStatus(page, 'ready');
   const before = await readSummary(page);
 
-  await page.getByLabel('Dataset').setInputFiles(notZip);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(notZip);
   await expect(page.getByRole('alert')).toContainText(/not a zip/i);
   expect(await readSummary(page)).toEqual(before);
 

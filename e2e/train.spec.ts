@@ -24,7 +24,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
 
   await page.goto(`/?size=${SIZE}&epochs=2&batch=16`);
   await expectStatus(page, 'idle');
-  await page.getByLabel('Dataset').setInputFiles(zipPath);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
 
   // What was found: counts per split folder and class; junk skipped with reasons.
@@ -59,6 +59,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   expect(await metric(page, 'Loss')).toBeGreaterThan(0);
 
   // The page's score for each test image.
+  await page.getByText('Predictions per image').click();
   const pageScores = new Map<string, number>();
   for (const row of await page.getByRole('table', { name: 'Test predictions' }).locator('tbody tr').all()) {
     const path = (await row.getAttribute('data-path')) as string;
