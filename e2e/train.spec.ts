@@ -52,6 +52,11 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expectStatus(page, 'done', 180_000);
   await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
   await expect(page.getByRole('table', { name: 'Training history' }).locator('tbody tr')).toHaveCount(2);
+  for (const name of ['Loss curves', 'Accuracy curves']) {
+    const figure = page.getByRole('figure', { name });
+    await expect(figure.locator('canvas, svg').first()).toBeVisible();
+    await expect(figure).not.toContainText('could not be drawn');
+  }
 
   const accuracy = await metric(page, 'Accuracy');
   expect(accuracy).toBeGreaterThanOrEqual(0);

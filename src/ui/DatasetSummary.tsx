@@ -52,7 +52,7 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
         </tbody>
       </table>
       <p data-testid="validation-source">
-        {view.validationPlan.description} Training uses {view.used.train} images, validation {view.used.validation}
+        {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images, validation {view.used.validation}
         {view.used.test > 0 ? `, test ${view.used.test}` : ', and there is no test split: the final evaluation uses validation'}.
       </p>
       <SkippedList skipped={view.skipped} />
@@ -105,4 +105,8 @@ function SkippedList({ skipped }: { skipped: SkippedEntry[] }) {
       </ul>
     </details>
   );
+}
+
+function withPeriod(sentence: string): string {
+  return /[.!?]$/.test(sentence.trim()) ? sentence : `${sentence}.`;
 }

@@ -26,20 +26,19 @@ export function TrainingCurves({ view }: { view: TrainingView }) {
                 el.textContent = 'Curves appear with the first batch.';
                 return;
               }
-              return tfvis.render.linechart(
-                el,
-                { values: validation.length > 0 ? [train, validation] : [train], series: validation.length > 0 ? ['training (per batch)', 'validation (per epoch)'] : ['training (per batch)'] },
-                {
-                  width: 420,
-                  height: 240,
-                  xLabel: 'epoch',
-                  yLabel: metric,
-                  zoomToFit: metric === 'loss',
-                  yAxisDomain: metric === 'accuracy' ? [0, 1] : undefined,
-                  seriesColors: ['#4c78a8', '#f58518'],
-                  fontSize: 12,
-                },
-              );
+              const series = validation.length > 0 ? ['training (per batch)', 'validation (per epoch)'] : ['training (per batch)'];
+              el.textContent = '';
+              // tfjs-vis's linechart plots by index, not x; the scatter plot keeps batches and epochs on one epoch axis.
+              return tfvis.render.scatterplot(el, { values: validation.length > 0 ? [train, validation] : [train], series }, {
+                width: 420,
+                height: 240,
+                xLabel: 'epoch',
+                yLabel: metric,
+                // tfjs-vis wants exactly one colour a series, and no keys set to undefined.
+                seriesColors: ['#4c78a8', '#f58518'].slice(0, series.length),
+                fontSize: 12,
+                ...(metric === 'accuracy' ? { yAxisDomain: [0, 1] as [number, number] } : { zoomToFit: true }),
+              });
             }}
           />
         );

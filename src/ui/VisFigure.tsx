@@ -20,7 +20,14 @@ export function VisFigure({ label, draw, version, className, children, data }: P
   drawRef.current = draw;
 
   useEffect(() => {
-    if (ref.current) void drawRef.current(ref.current);
+    const element = ref.current;
+    if (!element) return;
+    // A chart that cannot be drawn says so instead of failing silently.
+    Promise.resolve()
+      .then(() => drawRef.current(element))
+      .catch((error: unknown) => {
+        element.textContent = `This chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
+      });
   }, [version]);
 
   const dataAttributes = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, String(v)]));
