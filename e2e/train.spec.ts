@@ -116,3 +116,25 @@ test('Stop ends training early and keeps the model', async ({ page }) => {
   await expect(page.getByRole('table', { name: 'Test metrics' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Download model' })).toBeEnabled();
 });
+
+for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
+  test(`trains with the ${backend} backend forced`, async ({ page }) => {
+    await page.goto(`/?size=${SIZE}&epochs=1&batch=32&backend=${backend}`);
+    await page.getByRole('button', { name: 'Try demo dataset' }).click();
+    await expectStatus(page, 'ready');
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expectStatus(page, 'done', 180_000);
+    await expect(page.getByTestId('backend')).toHaveText(backend);
+    await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
+    expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0);
+  });
+}
+
+test('auto measures the backends and says which it picked', async ({ page }) => {
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=32`);
+  await page.getByRole('button', { name: 'Try demo dataset' }).click();
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByText(/Auto picked (webgl|wasm)/)).toContainText(/webgl \d+ images\/s, wasm \d+ images\/s/);
+});

@@ -42,6 +42,14 @@ describe('chooseBackend', () => {
     await tf.setBackend('cpu');
   });
 
+  it('auto with a model shape measures each backend that starts and says what it measured', async () => {
+    const choice = await chooseBackend('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
+    expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm /);
+    expect(['wasm', 'cpu']).toContain(choice.name);
+    expect(tf.getBackend()).toBe(choice.name);
+    await tf.setBackend('cpu');
+  });
+
   it('has no WebGL context to lose on the CPU', async () => {
     await chooseBackend('cpu');
     expect(isWebglContextLost()).toBe(false);

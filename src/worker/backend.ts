@@ -12,6 +12,7 @@ import { KERAS_EPSILON } from '../model/cnn';
 import { registerFastCpuKernels } from '../model/cpuKernels';
 import { UserError } from '../model/userError';
 import { registerWasmTrainingKernels } from './wasm/kernels';
+import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
 import type { BackendChoice } from './protocol';
 
 export interface BackendInfo {
@@ -29,14 +30,15 @@ export const TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Con
 /** Backends already proven in this worker (a check costs a few shader compilations). */
 const verified = new Set<string>();
 
-export async function chooseBackend(requested: BackendChoice): Promise<BackendInfo> {
+export async function chooseBackend(requested: BackendChoice, shape?: ProbeShape): Promise<BackendInfo> {
   resetLostWebgl();
   switch (requested) {
+    case 'auto':
+      return shape ? fastestBackend(shape) : webglOrCpu(null);
     case 'cpu':
       await useCpu();
       return { name: 'cpu', note: 'Training on the CPU backend, as chosen: much slower than WebGL.' };
     case 'webgl':
-    case 'auto':
       return webglOrCpu(null);
     case 'webgpu':
       return webglOrCpu(webgpuUnavailable());
@@ -49,6 +51,38 @@ export async function chooseBackend(requested: BackendChoice): Promise<BackendIn
       throw new UserError(`Unknown backend "${String(never)}".`);
     }
   }
+}
+
+/**
+ * `auto`: times a few training steps of this very model on each backend that starts (WebGL first, then
+ * WebAssembly) and keeps the fastest. A GPU the browser blocks or emulates in software loses to WASM here.
+ */
+async function fastestBackend(shape: ProbeShape): Promise<BackendInfo> {
+  const outcomes: ProbeOutcome[] = [];
+  for (const [name, start] of [
+    ['webgl', () => tryBackend('webgl')],
+    ['wasm', () => startWasm()],
+  ] as const) {
+    const problem = await start();
+    if (problem !== null) {
+      outcomes.push({ name, msPerImage: null, problem });
+      continue;
+    }
+    try {
+      outcomes.push({ name, msPerImage: await msPerImage(shape), problem: null });
+    } catch (error) {
+      outcomes.push({ name, msPerImage: null, problem: messageOf(error) });
+    }
+  }
+  const best = fastest(outcomes);
+  const measured = `Measured on training steps of this model at ${shape.imageSize} px: ${describeOutcomes(outcomes)}.`;
+  if (!best) {
+    await useCpu();
+    return { name: 'cpu', note: `Neither WebGL nor WebAssembly could train here; ${CPU_SLOW}. ${measured}` };
+  }
+  if (!(await tf.setBackend(best.name))) throw new UserError(`The ${best.name} backend stopped working after it was measured: reload the page.`);
+  const warnings = best.name === 'webgl' ? join(softwareWarning(), float16Warning()) : '';
+  return { name: best.name, note: join(`Auto picked ${best.name}, the fastest here.`, measured, warnings) };
 }
 
 /** WebGL if it works, else the CPU; `whyNotRequested` says why the chosen backend was not used. */

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
+import type { ProbeShape } from './probe';
 import { registerFastCpuKernels } from '../model/cpuKernels';
 import { exportLayersModel } from '../model/export';
 import { summarizeModel } from '../model/summary';
@@ -26,7 +27,7 @@ export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
 /** Seams for tests (and for a later WebGPU/WASM task); the defaults are the real thing. */
 export interface TrainerOptions {
-  chooseBackend?: (requested: BackendChoice) => Promise<BackendInfo>;
+  chooseBackend?: (requested: BackendChoice, shape?: ProbeShape) => Promise<BackendInfo>;
   watchContextLoss?: (onLost: () => void) => () => void;
   isContextLost?: () => boolean;
   /** Milliseconds, for images/s. */
@@ -49,7 +50,7 @@ export class Trainer {
   private backendName: string | null = null;
   private run: RunControl | null = null;
   private readonly exports = new Set<Promise<unknown>>();
-  private readonly chooseBackend: (requested: BackendChoice) => Promise<BackendInfo>;
+  private readonly chooseBackend: (requested: BackendChoice, shape?: ProbeShape) => Promise<BackendInfo>;
   private readonly watchContextLoss: (onLost: () => void) => () => void;
   private readonly isContextLost: () => boolean;
   private readonly now: () => number;
@@ -164,7 +165,11 @@ export class Trainer {
     try {
       await Promise.allSettled([...this.exports]);
       this.discardModel();
-      const backend = await this.chooseBackend(settings.backend);
+      const backend = await this.chooseBackend(settings.backend, {
+        imageSize: settings.imageSize,
+        numClasses: data.classNames.length,
+        batchSize: settings.batchSize,
+      });
       this.backendName = backend.name;
       this.send({ type: 'backend', name: backend.name, requested: settings.backend, note: backend.note });
       unwatch = this.watchContextLoss(() => {
