@@ -139,7 +139,17 @@ export function App() {
         </div>
       )}
 
-      <DropZone disabled={training} onFiles={(files) => void loadNew(sourceOf(files))} onDemo={() => void loadNew({ kind: 'demo' })} />
+      <DropZone
+        disabled={training}
+        onFiles={(files) => void loadNew(sourceOf(files))}
+        onFolder={(name, entries) =>
+          void entries.then(
+            (list) => loadNew({ kind: 'entries', name, entries: list }),
+            (e: unknown) => setNotice(`The dropped folder could not be read: ${e instanceof Error ? e.message : String(e)}`),
+          )
+        }
+        onDemo={() => void loadNew({ kind: 'demo' })}
+      />
       {dataset.state.phase === 'loading' && (
         <LoadingBar
           progress={dataset.state.progress}

@@ -1,19 +1,29 @@
 import { useState, type DragEvent } from 'react';
+import { entriesFromDrop, type ArchiveEntry } from '../data/archive';
 
 interface Props {
   disabled: boolean;
   onFiles: (files: File[]) => void;
+  /** A dropped folder, already walked into its files. */
+  onFolder: (name: string, entries: Promise<ArchiveEntry[]>) => void;
   onDemo: () => void;
 }
 
 /** The dataset input: a zip (or several image files) dropped or picked, or the synthetic demo set. */
-export function DropZone({ disabled, onFiles, onDemo }: Props) {
+export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
   const [over, setOver] = useState(false);
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setOver(false);
     if (disabled) return;
+    // Folders must be read from the drop's items, synchronously inside the event.
+    const items = event.dataTransfer.items;
+    const folder = items.length > 0 ? [...items].map((item) => item.webkitGetAsEntry?.()).find((entry) => entry?.isDirectory) : undefined;
+    if (folder) {
+      onFolder(folder.name, entriesFromDrop(items));
+      return;
+    }
     const files = [...event.dataTransfer.files];
     if (files.length > 0) onFiles(files);
   };
@@ -32,7 +42,7 @@ export function DropZone({ disabled, onFiles, onDemo }: Props) {
       >
         <label className="dropzone__label">
           <span>
-            Drop a <strong>.zip</strong> of labelled images here, or <u>choose one</u>.
+            Drop a <strong>.zip</strong> or a <strong>folder</strong> of labelled images here, or <u>choose a zip</u>.
             <br />
             <small>
               Folders name the classes: <code>chest_xray/train/NORMAL/*.jpeg</code>,{' '}
@@ -44,6 +54,21 @@ export function DropZone({ disabled, onFiles, onDemo }: Props) {
             aria-label="Dataset"
             accept=".zip,application/zip,image/*"
             multiple
+            disabled={disabled}
+            onChange={(e) => {
+              const files = [...(e.target.files ?? [])];
+              e.target.value = '';
+              if (files.length > 0) onFiles(files);
+            }}
+          />
+        </label>
+        <label className="dropzone__folder">
+          or choose a folder:{' '}
+          <input
+            type="file"
+            aria-label="Dataset folder"
+            // @ts-expect-error: webkitdirectory is not in React's types, but every current browser supports it.
+            webkitdirectory=""
             disabled={disabled}
             onChange={(e) => {
               const files = [...(e.target.files ?? [])];

@@ -4,9 +4,15 @@ import { loadDataset } from '../data/loadDataset';
 import { makeDemoDataset } from '../data/synthetic';
 import { DecodePool } from '../data/decodePool';
 import type { ImageSet } from '../worker/protocol';
+import type { ArchiveEntry } from '../data/archive';
 
 /** Where the images come from, kept so the set can be decoded again at another size. */
-export type DatasetSource = { kind: 'demo' } | { kind: 'archive'; name: string; blob: Blob } | { kind: 'files'; name: string; files: File[] };
+export type DatasetSource =
+  | { kind: 'demo' }
+  | { kind: 'archive'; name: string; blob: Blob }
+  | { kind: 'files'; name: string; files: File[] }
+  /** A dropped folder, walked into its files. */
+  | { kind: 'entries'; name: string; entries: ArchiveEntry[] };
 
 /** What the page keeps of a decoded dataset once its pixel buffers have gone to the training worker. */
 export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
@@ -59,7 +65,7 @@ export function useDataset(onDecoded: (splits: DecodedSplits) => void) {
           decoded = makeDemoDataset({ size, seed: 1 });
         } else {
           poolRef.current ??= new DecodePool();
-          decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.files, {
+          decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.kind === 'files' ? source.files : source.entries, {
             size,
             signal: abort.signal,
             pool: poolRef.current,
