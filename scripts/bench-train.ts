@@ -1,0 +1,67 @@
+/**
+ * `npm run bench:train`: images per second of whole training steps in headless Chromium, through the real app
+ * (worker, protocol, batches), for each backend at 64 and 150 px, batch 32; one table, ratio to the fastest.
+ * Builds the app, serves it with `vite preview`, trains on the demo dataset and reads the page's own
+ * throughput figure (a moving average that leaves out the first, warm-up batch).
+ * Options: --sizes 64,150  --backends webgl,wasm,cpu  --batches 4 (timed batches after warm-up)  --budget 240 (s per cell)
+ */
+import { chromium } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const sizes = (args.get('sizes') ?? '64,150').split(',').map(Number);
+const backends = (args.get('backends') ?? 'webgl,wasm,cpu').split(',');
+const batches = Number(args.get('batches') ?? 4);
+const budgetMs = Number(args.get('budget') ?? 240) * 1000;
+const port = 4190;
+
+if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
+await new Promise((resolve) => setTimeout(resolve, 2500));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+const rows: { backend: string; size: number; imagesPerSecond: number | null; used: string; batches: number }[] = [];
+try {
+  for (const size of sizes) {
+    for (const backend of backends) {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/?size=${size}&epochs=1&batch=32&backend=${backend}`);
+      await page.getByRole('button', { name: 'Try demo dataset' }).click();
+      await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Train' }).click();
+      const progress = page.getByRole('progressbar', { name: 'Training' });
+      const started = Date.now();
+      let done = 0;
+      // Warm-up batch + the timed ones, or as many as the time budget allows.
+      while (Date.now() - started < budgetMs) {
+        done = Number((await progress.getAttribute('aria-valuenow')) ?? 0);
+        if (done >= batches + 1) break;
+        await page.waitForTimeout(250);
+      }
+      const text = await page.getByTestId('throughput').innerText();
+      const used = await page.getByTestId('backend').innerText();
+      const imagesPerSecond = done >= 2 ? Number.parseFloat(text) : null;
+      rows.push({ backend, size, imagesPerSecond, used, batches: done });
+      console.log(`${backend} ${size} px: ${text} (backend in use: ${used}, ${done} batches)`);
+      await page.close();
+    }
+  }
+} finally {
+  await browser.close();
+  if (server.pid) process.kill(-server.pid);
+}
+
+console.log('\nTraining throughput, headless Chromium, batch 32 (moving average after the warm-up batch)');
+console.log('backend | size | images/s | ms/step | vs fastest at this size');
+console.log('--- | --- | --- | --- | ---');
+for (const row of rows) {
+  const best = Math.max(...rows.filter((r) => r.size === row.size && r.imagesPerSecond).map((r) => r.imagesPerSecond as number));
+  const ips = row.imagesPerSecond;
+  console.log(
+    `${row.backend}${row.used !== row.backend ? ` (ran ${row.used})` : ''} | ${row.size} | ${ips?.toFixed(1) ?? 'n/a'} | ${ips ? ((32 / ips) * 1000).toFixed(0) : 'n/a'} | ${ips ? `${(best / ips).toFixed(1)}x slower` : 'n/a'}`.replace('1.0x slower', 'fastest'),
+  );
+}
