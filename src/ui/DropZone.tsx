@@ -1,4 +1,4 @@
-import { useState, type DragEvent } from 'react';
+import { useState, type ChangeEvent, type DragEvent } from 'react';
 import { entriesFromDrop, type ArchiveEntry } from '../data/archive';
 
 interface Props {
@@ -12,6 +12,13 @@ interface Props {
 /** The dataset input: a zip (or several image files) dropped or picked, or the synthetic demo set. */
 export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
   const [over, setOver] = useState(false);
+
+  const onPicked = (event: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(event.target.files ?? [])];
+    // Cleared so that picking the same file again loads it again.
+    event.target.value = '';
+    if (files.length > 0) onFiles(files);
+  };
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -55,11 +62,7 @@ export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
             accept=".zip,application/zip,image/*"
             multiple
             disabled={disabled}
-            onChange={(e) => {
-              const files = [...(e.target.files ?? [])];
-              e.target.value = '';
-              if (files.length > 0) onFiles(files);
-            }}
+            onChange={onPicked}
           />
         </label>
         <label className="dropzone__folder">
@@ -70,11 +73,7 @@ export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
             // @ts-expect-error: webkitdirectory is not in React's types, but every current browser supports it.
             webkitdirectory=""
             disabled={disabled}
-            onChange={(e) => {
-              const files = [...(e.target.files ?? [])];
-              e.target.value = '';
-              if (files.length > 0) onFiles(files);
-            }}
+            onChange={onPicked}
           />
         </label>
       </div>
