@@ -30,6 +30,10 @@ function contentSecurityPolicy(): Plugin {
 export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
+  // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client'],
+  },
   server: { port: 5173 },
   preview: { port: 4173 },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
