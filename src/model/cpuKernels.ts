@@ -6,6 +6,7 @@
  * float64, same first-maximum rule). Other layouts and dtypes still go to the shipped kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nhwcConvInfo, type FilterGradAttrs } from './convAttrs';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -14,13 +15,6 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
-interface BackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 interface MaxPoolGradAttrs {
   filterSize: [number, number] | number;
@@ -54,23 +48,14 @@ function callShipped(kernelName: string, args: unknown): tf.TensorInfo {
 function conv2dBackpropFilter(args: {
   inputs: { x: tf.TensorInfo; dy: tf.TensorInfo };
   backend: CpuBackendLike;
-  attrs: BackpropFilterAttrs;
+  attrs: FilterGradAttrs;
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') {
     return callShipped('Conv2DBackpropFilter', args);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;

@@ -36,6 +36,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from '../../model/convAttrs';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -102,13 +103,6 @@ function callOriginal(name: string, args: KernelArgs): TensorInfo {
 // ---------------------------------------------------------------------------------------------
 // Conv2DBackpropFilter
 
-interface FilterGradAttrs {
-  strides: [number, number] | number;
-  pad: Pad;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: RoundingMode;
-  filterShape: [number, number, number, number];
-}
 
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -122,16 +116,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
       dy = run('Transpose', backend, { x: dy }, { perm: [0, 2, 3, 1] });
       owned.push(dy);
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
     const rows = info.filterHeight * info.filterWidth * info.inChannels;
     return rows <= MAX_IM2COL_ROWS ? filterGradByMatMul(backend, x, dy, info) : filterGradByConv(backend, x, dy, info);
   } finally {
@@ -278,16 +263,7 @@ function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as FilterGradAttrs;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   if (attrs.dataFormat === 'NCHW') throw new Error('The naive WASM filter gradient supports NHWC only.');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
   const acc = new Float64Array(filterHeight * filterWidth * inChannels * outChannels);
   const out = backend.makeOutput(attrs.filterShape, 'float32');
@@ -322,13 +298,6 @@ function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
 // ---------------------------------------------------------------------------------------------
 // Conv2DBackpropInput
 
-interface InputGradAttrs {
-  strides: [number, number] | number;
-  pad: Pad;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: RoundingMode;
-  inputShape: [number, number, number, number];
-}
 
 function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -337,16 +306,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   if (attrs.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
     return callOriginal(tf.Conv2DBackpropInput, args);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   // dy with zeros between its pixels spans (out - 1) · stride + 1; the 'full' convolution pads it
