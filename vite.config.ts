@@ -35,6 +35,7 @@ export default defineConfig({
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client'],
   },
   server: { port: 5173 },
-  preview: { port: 4173 },
+  // ISOLATE=1 serves the preview cross-origin isolated (COOP/COEP), to check the WASM backend under a host that isolates.
+  preview: { port: 4173, headers: process.env.ISOLATE ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {} },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
 });

@@ -242,6 +242,9 @@ async function startWasm(): Promise<string | null> {
   if (missing.length > 0) {
     return `The WASM backend cannot train this CNN: TensorFlow.js ${tf.version_core} ships it without ${missing.join(', ')} (needed to train convolutions).`;
   }
+  // The threaded build hangs at start-up in this bundled worker when the page is cross-origin isolated
+  // (seen with COOP/COEP headers, Chromium 156): use the single-threaded SIMD build until that is solved.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!wasmPathsSet) {
     wasm.setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmUrl,
