@@ -62,6 +62,25 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   expect(accuracy).toBeGreaterThanOrEqual(0);
   expect(accuracy).toBeLessThanOrEqual(1);
   expect(await metric(page, 'Loss')).toBeGreaterThan(0);
+  for (const name of ['AUC', 'Sensitivity', 'Specificity']) {
+    const value = await metric(page, name);
+    expect(value, name).toBeGreaterThanOrEqual(0);
+    expect(value, name).toBeLessThanOrEqual(1);
+  }
+  const matrixCells = async () =>
+    (await page.getByRole('table', { name: 'Confusion matrix' }).locator('tbody td').allInnerTexts()).map(Number);
+  expect((await matrixCells()).reduce((a, b) => a + b, 0)).toBe(16);
+  // Raising the threshold can only trade sensitivity for specificity, and the matrix follows live.
+  const sensitivityAtHalf = await metric(page, 'Sensitivity');
+  const specificityAtHalf = await metric(page, 'Specificity');
+  await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.99');
+  await expect(page.getByText('Decision threshold: 0.99')).toBeVisible();
+  expect(await metric(page, 'Sensitivity')).toBeLessThanOrEqual(sensitivityAtHalf);
+  expect(await metric(page, 'Specificity')).toBeGreaterThanOrEqual(specificityAtHalf);
+  const [, , fn, tp] = await matrixCells();
+  expect(fn + tp).toBe(8);
+  await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.5');
+  await expect(page.getByRole('figure', { name: 'ROC curve' }).locator('canvas, svg').first()).toBeVisible();
 
   // The page's score for each test image.
   await page.getByText('Predictions per image').click();

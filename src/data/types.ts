@@ -9,7 +9,9 @@ export type SkipReason =
   | 'no-class-folder'
   | 'duplicate'
   | 'unsafe-path'
-  | 'decode-failed';
+  | 'decode-failed'
+  /** Declared or actual uncompressed size over the cap, or an absurd compression ratio (zip bomb). */
+  | 'too-large';
 
 /** One image file found in the archive (or folder), not yet decoded. */
 export interface ImageEntry {

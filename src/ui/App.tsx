@@ -8,7 +8,7 @@ import { ModelSummaryTable } from './ModelSummaryTable';
 import { SampleGrid } from './SampleGrid';
 import { SettingsForm } from './SettingsForm';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
-import { TestMetrics, TestPredictions } from './TestResults';
+import { Evaluation } from './Evaluation';
 import { TrainingPanel } from './TrainingPanel';
 import { sourceOf, useDataset, type DatasetSource, type DatasetView, type DecodedSplits } from './useDataset';
 import { useTrainer } from './useTrainer';
@@ -196,9 +196,9 @@ export function App() {
         <h2 id="results-heading">5. Results</h2>
         {t.test && run ? (
           <>
-            <TestMetrics result={t.test} splitName={run.evaluatedOn} />
-            <TestPredictions
+            <Evaluation
               result={t.test}
+              splitName={run.evaluatedOn}
               paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
               classNames={run.classNames}
             />

@@ -13,6 +13,7 @@ const REASON_TEXT: Record<SkipReason, string> = {
   duplicate: 'duplicates (same split, class and file name)',
   'unsafe-path': 'unsafe paths',
   'decode-failed': 'images that could not be decoded',
+  'too-large': 'entries too large to be images (over the size cap, or an absurd compression ratio)',
 };
 
 /** The `Dataset summary` table (images per split folder and class), the skipped entries, and the count plots. */

@@ -1,38 +1,27 @@
 import type { TestResult } from '../worker/protocol';
 
-/** Test-split figures. Accuracy and loss here; fuller clinical metrics come with the evaluation work. */
-export function TestMetrics({ result, splitName }: { result: TestResult; splitName: string }) {
-  return (
-    <table aria-label="Test metrics" className="metrics">
-      <caption>
-        On the {splitName} split ({result.labels.length} images)
-      </caption>
-      <tbody>
-        <tr>
-          <th scope="row">Accuracy</th>
-          <td>{result.accuracy.toFixed(4)}</td>
-        </tr>
-        <tr>
-          <th scope="row">Loss</th>
-          <td>{result.loss.toFixed(4)}</td>
-        </tr>
-      </tbody>
-    </table>
-  );
-}
-
 const SHOWN = 200;
 
-/** Each test image's score, so a person can check single cases (and tests can compare with the exported model). */
-export function TestPredictions({ result, paths, classNames }: { result: TestResult; paths: string[]; classNames: string[] }) {
+/** Each test image's score, in file order, so a person can check single cases (and tests can compare with the exported model). */
+export function TestPredictions({
+  result,
+  paths,
+  classNames,
+  predicted,
+}: {
+  result: TestResult;
+  paths: string[];
+  classNames: string[];
+  /** The predicted class of each image, as the page decides it (threshold for two classes). */
+  predicted: Uint8Array;
+}) {
   const n = result.labels.length;
   const rows = Array.from({ length: Math.min(n, SHOWN) }, (_, i) => {
     const probs =
       result.numClasses === 2
         ? [1 - result.scores[i], result.scores[i]]
         : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
-    const predicted = probs.indexOf(Math.max(...probs));
-    return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted, probs };
+    return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted: predicted[i], probs };
   });
   return (
     <details className="predictions">
