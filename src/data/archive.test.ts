@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, type ZipWriterConstructorOptions } from '@zip.js/zip.js';
-import { entriesFromDrop, listFiles, listZip, looksLikeZip, mimeTypeOf } from './archive';
+import { EntryTooLargeError, entriesFromDrop, formatBytes, listFiles, listZip, looksLikeZip, mimeTypeOf } from './archive';
+import { indexEntries } from './datasetIndex';
 import { DatasetError } from './errors';
+import { buildRawZip } from './rawZip.testutil';
 
 async function makeZip(
   files: Record<string, Uint8Array | string | null>,
@@ -98,6 +100,134 @@ describe('listZip', () => {
     damaged[offset + 100] ^= 0xff;
     const entries = await listZip(blobOf(damaged));
     await expect(entries[0].read()).rejects.toThrow(/Could not read this file from the zip: its data is damaged/);
+  });
+});
+
+describe('listZip against zip bombs', () => {
+  const MiB = 1024 ** 2;
+
+  it('flags a real 300 MiB entry of zeros (declared size over the cap, absurd ratio) without inflating it', async () => {
+    // Streamed in 1 MiB chunks of zeros: the test holds the ~300 KiB zip, never the 300 MiB.
+    const chunk = new Uint8Array(MiB);
+    let left = 300;
+    const zeros = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (left-- > 0) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false });
+    await writer.add('train/a/bomb.png', zeros, { level: 9 });
+    await writer.add('train/a/ok.png', new Uint8ArrayReader(bytes(100)));
+    const zip = await writer.close();
+    expect(zip.length).toBeLessThan(2 * MiB);
+    const entries = await listZip(blobOf(zip));
+    expect(entries[0].size).toBe(300 * MiB);
+    expect(entries[0].skip).toEqual({ reason: 'too-large', detail: '300 MiB uncompressed, over the 256 MiB limit for one image' });
+    expect(entries[1].skip).toBeUndefined();
+    // Under a higher size cap, the compression ratio still gives it away.
+    const [ratio] = await listZip(blobOf(zip), { maxEntryBytes: 1024 * MiB });
+    expect(ratio.skip?.reason).toBe('too-large');
+    expect(ratio.skip?.detail).toMatch(/^compressed \d+:1 .*over the 1000:1 limit: likely a zip bomb$/);
+  });
+
+  it('takes the caps as options', async () => {
+    const zip = buildRawZip([
+      { name: 'train/a/big.png', content: bytes(5000) },
+      { name: 'train/a/small.png', content: bytes(100) },
+      { name: 'train/a/zeros.bmp', content: new Uint8Array(2 * MiB), deflate: true },
+    ]);
+    const entries = await listZip(blobOf(zip), { maxEntryBytes: 4096, maxRatio: 100_000 });
+    expect(entries.map((e) => e.skip?.reason ?? null)).toEqual(['too-large', null, 'too-large']);
+    expect(entries[0].skip?.detail).toBe('4.9 KiB uncompressed, over the 4 KiB limit for one image');
+    const relaxed = await listZip(blobOf(zip), { maxEntryBytes: 4 * MiB, maxRatio: 100_000 });
+    expect(relaxed.map((e) => e.skip ?? null)).toEqual([null, null, null]);
+  });
+
+  it('stops reading an entry that inflates to more than it declares', async () => {
+    const zip = buildRawZip([
+      { name: 'train/a/liar.png', content: new Uint8Array(8 * MiB).fill(1), deflate: true, declaredSize: 1000 },
+      { name: 'train/a/honest.png', content: bytes(3000), deflate: true },
+    ]);
+    const [liar, honest] = await listZip(blobOf(zip));
+    expect(liar.skip).toBeUndefined();
+    const error = await liar.read().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EntryTooLargeError);
+    expect((error as Error).message).toMatch(/more than the 1000 bytes its header declares/);
+    expect(new Uint8Array(await (await honest.read()).arrayBuffer())).toEqual(bytes(3000));
+  });
+
+  it('stops reading an entry that inflates past the cap', async () => {
+    const zip = buildRawZip([{ name: 'train/a/x.png', content: new Uint8Array(3 * MiB).fill(2), deflate: true, declaredSize: 3 * MiB }]);
+    const [entry] = await listZip(blobOf(zip), { maxEntryBytes: 4 * MiB, maxRatio: 100_000 });
+    expect((await entry.read()).size).toBe(3 * MiB);
+    // With the cap lowered only at read time the declared size passes the listing... but not the read.
+    const [capped] = await listZip(blobOf(zip), { maxEntryBytes: 2 * MiB, maxRatio: 100_000 });
+    expect(capped.skip?.reason).toBe('too-large');
+    await expect(capped.read()).rejects.toThrow(EntryTooLargeError);
+  });
+
+  it('refuses an archive whose total uncompressed size is over the cap', async () => {
+    const zip = buildRawZip([
+      { name: 'train/a/1.png', content: bytes(10), declaredSize: 4000 * MiB },
+      { name: 'train/b/1.png', content: bytes(10), declaredSize: 4000 * MiB },
+    ]);
+    await expectDatasetError(listZip(blobOf(zip), { maxTotalBytes: 6 * 1024 * MiB }), /would unpack to 7\.8 GiB, more than the 6 GiB.*zip bomb/);
+    await expectDatasetError(
+      listZip(blobOf(buildRawZip([{ name: 'a/b/c.png', content: bytes(3000) }])), { maxTotalBytes: 1000 }),
+      /would unpack to 2\.9 KiB, more than the 1000 bytes/,
+    );
+  });
+
+  it('formats sizes', () => {
+    expect([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(1536), formatBytes(256 * MiB), formatBytes(64 * 1024 ** 3)]).toEqual([
+      '0 bytes',
+      '1023 bytes',
+      '1 KiB',
+      '1.5 KiB',
+      '256 MiB',
+      '64 GiB',
+    ]);
+  });
+});
+
+describe('listZip with hostile names', () => {
+  it('lists names that are not UTF-8, or hold NUL, ../ and absolute paths, without crashing', async () => {
+    const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const zip = buildRawZip([
+      // CP437 (no UTF-8 flag): 0x82 is é, 0x81 ü.
+      { name: Uint8Array.from([...ascii('train/caf'), 0x82, ...ascii('/x.png')]), content: bytes(10), utf8Flag: false },
+      // Flagged UTF-8 but not valid UTF-8.
+      { name: Uint8Array.from([...ascii('train/b'), 0xff, 0xfe, ...ascii('/y.png')]), content: bytes(10), utf8Flag: true },
+      { name: Uint8Array.from([...ascii('train/c/z'), 0x00, ...ascii('.png')]), content: bytes(10), utf8Flag: false },
+      { name: '../../evil.png', content: bytes(10) },
+      { name: '/etc/passwd.png', content: bytes(10) },
+      { name: 'C:\\evil\\x.png', content: bytes(10) },
+      { name: '', content: bytes(10) },
+    ]);
+    const entries = await listZip(blobOf(zip));
+    const paths = entries.map((e) => e.path);
+    expect(paths[0]).toBe('train/café/x.png');
+    expect(paths[1]).toBe('train/b\ufffd\ufffd/y.png');
+    expect(paths[2]).toBe('train/c/z\u0000.png');
+    expect(paths.slice(3)).toEqual(['../../evil.png', '/etc/passwd.png', 'C:\\evil\\x.png', '']);
+    expect(new Uint8Array(await (await entries[0].read()).arrayBuffer())).toEqual(bytes(10));
+  });
+});
+
+describe('listZip with many entries', () => {
+  it('lists and indexes 20,500 entries quickly', async () => {
+    const many = Array.from({ length: 20_500 }, (_, i) => ({ name: `data/train/c${i % 3}/f${i}.${i % 10 === 0 ? 'png' : 'txt'}`, content: i % 2 ? bytes(1) : undefined }));
+    const zip = buildRawZip(many);
+    const start = performance.now();
+    const entries = await listZip(blobOf(zip));
+    expect(entries).toHaveLength(20_500);
+    expect(entries[20_499].path).toBe('data/train/c0/f20499.txt');
+    const index = indexEntries(entries);
+    expect(index.entries).toHaveLength(2050);
+    expect(index.classNames).toEqual(['c0', 'c1', 'c2']);
+    expect(index.skipped).toHaveLength(20_500 - 2050);
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 

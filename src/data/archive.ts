@@ -1,6 +1,5 @@
 import {
   BlobReader,
-  BlobWriter,
   configure,
   ERR_BAD_FORMAT,
   ERR_CENTRAL_DIRECTORY_NOT_FOUND,
@@ -15,11 +14,13 @@ import {
   ERR_SPLIT_ZIP_FILE,
   ERR_UNSUPPORTED_COMPRESSION,
   ERR_UNSUPPORTED_ENCRYPTION,
+  Writer,
   ZipReader,
   type FileEntry,
 } from '@zip.js/zip.js';
 import { DatasetError, EXPECTED_LAYOUT, messageOf } from './errors';
 import { extensionOf } from './paths';
+import type { SkipReason } from './types';
 
 /**
  * One file of a dataset source, read lazily: listing costs no image bytes, and `read` fetches one
@@ -32,6 +33,90 @@ export interface ArchiveEntry {
   /** Uncompressed size in bytes. */
   size: number;
   read(): Promise<Blob>;
+  /** Set when the listing already knows the file must not be read (e.g. a zip bomb): indexEntries skips it. */
+  skip?: { reason: SkipReason; detail: string };
+}
+
+/** Bounds on what a zip may make the page inflate (zip bombs). */
+export interface ArchiveLimits {
+  /** Largest uncompressed size of one file, in bytes. Default 256 MiB. */
+  maxEntryBytes?: number;
+  /** Largest uncompressed size of the whole archive, in bytes. Default 64 GiB. */
+  maxTotalBytes?: number;
+  /** Largest uncompressed / compressed ratio of one file over 1 MiB. Default 1000. */
+  maxRatio?: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: Readonly<Required<ArchiveLimits>> = {
+  maxEntryBytes: 256 * 1024 ** 2,
+  maxTotalBytes: 64 * 1024 ** 3,
+  maxRatio: 1000,
+};
+
+/** Files smaller than this are never refused for their compression ratio: they cannot hurt. */
+const RATIO_FLOOR_BYTES = 1024 ** 2;
+
+/** Thrown by `read` when a file inflates to more than it declared or than the cap: loadDataset skips it as 'too-large'. */
+export class EntryTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EntryTooLargeError';
+  }
+}
+
+/** Sizes for messages: 300 MiB, 64 GiB, 12 KiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
+}
+
+/** Why a file of these sizes must not be inflated, or null when it may be. */
+export function oversizeReason(uncompressed: number, compressed: number, limits: ArchiveLimits = {}): string | null {
+  const { maxEntryBytes, maxRatio } = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  if (uncompressed > maxEntryBytes) {
+    return `${formatBytes(uncompressed)} uncompressed, over the ${formatBytes(maxEntryBytes)} limit for one image`;
+  }
+  if (uncompressed >= RATIO_FLOOR_BYTES && compressed > 0 && uncompressed / compressed > maxRatio) {
+    return `compressed ${Math.round(uncompressed / compressed)}:1 (${formatBytes(compressed)} to ${formatBytes(uncompressed)}), over the ${maxRatio}:1 limit: likely a zip bomb`;
+  }
+  return null;
+}
+
+/**
+ * Collects an entry's inflated bytes into a Blob, and fails as soon as they pass `limit`, so a file
+ * that lies about its size costs at most `limit` bytes of memory.
+ */
+class LimitedBlobWriter extends Writer<Blob> {
+  private readonly chunks: Uint8Array<ArrayBuffer>[] = [];
+  private written = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly type: string,
+    private readonly describe: (written: number) => string,
+  ) {
+    super();
+  }
+
+  override writeUint8Array(array: Uint8Array): Promise<void> {
+    this.written += array.length;
+    if (this.written > this.limit) {
+      this.chunks.length = 0;
+      return Promise.reject(new EntryTooLargeError(this.describe(this.written)));
+    }
+    this.chunks.push(array.slice());
+    return Promise.resolve();
+  }
+
+  override getData(): Promise<Blob> {
+    return Promise.resolve(new Blob(this.chunks, { type: this.type }));
+  }
 }
 
 // No web workers: zip.js would otherwise start workers from a Blob URL it builds. Inflating runs on
@@ -65,7 +150,8 @@ export async function looksLikeZip(blob: Blob): Promise<boolean> {
  * multi-gigabyte archive costs a few megabytes here; Zip64 archives are read too.
  * @throws DatasetError when the file is not a readable zip.
  */
-export async function listZip(file: Blob): Promise<ArchiveEntry[]> {
+export async function listZip(file: Blob, limits: ArchiveLimits = {}): Promise<ArchiveEntry[]> {
+  const caps = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   // 'tolerant': a `..` or absolute name must not abort the listing; classifyPath skips it instead.
   // checkCrc32: a damaged image is reported, never decoded into silently wrong pixels.
   const reader = new ZipReader(new BlobReader(file), { filenameValidation: 'tolerant', checkCrc32: true });
@@ -82,18 +168,49 @@ export async function listZip(file: Blob): Promise<ArchiveEntry[]> {
       'This zip archive is password-protected, and encrypted archives cannot be read here. Unzip it with its password and zip the folders again without one.',
     );
   }
+  let total = 0;
+  for (const entry of entries) if (!entry.directory) total += entry.uncompressedSize;
+  if (total > caps.maxTotalBytes) {
+    throw new DatasetError(
+      `This zip archive would unpack to ${formatBytes(total)}, more than the ${formatBytes(caps.maxTotalBytes)} that can be read here; it may be a zip bomb. Zip a smaller part of the dataset.`,
+    );
+  }
   return entries.map((entry): ArchiveEntry => {
+    const path = safeName(entry.filename);
     if (entry.directory) {
-      return { path: entry.filename, directory: true, size: 0, read: () => Promise.reject(new Error(`${entry.filename} is a folder.`)) };
+      return { path, directory: true, size: 0, read: () => Promise.reject(new Error(`${path} is a folder.`)) };
     }
-    return { path: entry.filename, directory: false, size: entry.uncompressedSize, read: () => readZipEntry(entry) };
+    const listed: ArchiveEntry = { path, directory: false, size: entry.uncompressedSize, read: () => readZipEntry(entry, caps.maxEntryBytes) };
+    const tooLarge = oversizeReason(entry.uncompressedSize, entry.compressedSize, caps);
+    if (tooLarge) listed.skip = { reason: 'too-large', detail: tooLarge };
+    return listed;
   });
 }
 
-async function readZipEntry(entry: FileEntry): Promise<Blob> {
+/** zip.js decodes names (UTF-8, else CP437); a name it could not decode at all must still be a string. */
+function safeName(name: unknown): string {
+  return typeof name === 'string' ? name : '';
+}
+
+async function readZipEntry(entry: FileEntry, maxEntryBytes: number): Promise<Blob> {
+  const limit = Math.min(entry.uncompressedSize, maxEntryBytes);
+  const writer = new LimitedBlobWriter(limit, mimeTypeOf(entry.filename), (written) =>
+    written > maxEntryBytes
+      ? `it inflates to over ${formatBytes(maxEntryBytes)}, the limit for one image; it may be a zip bomb`
+      : `it inflates to more than the ${formatBytes(entry.uncompressedSize)} its header declares; it may be a zip bomb`,
+  );
   try {
-    return await entry.getData(new BlobWriter(mimeTypeOf(entry.filename)));
+    return await entry.getData(writer);
   } catch (error) {
+    const tooLarge = error instanceof EntryTooLargeError ? error : error instanceof Error && error.cause instanceof EntryTooLargeError ? error.cause : null;
+    if (tooLarge) throw tooLarge;
+    // zip.js stops inflating by itself once an entry outgrows its declared size, the stream cut off
+    // (`outputSize` 0 then); an entry that came out short (damage) says how much it gave.
+    const outputSize = (error as { outputSize?: unknown } | null)?.outputSize;
+    const short = typeof outputSize === 'number' && outputSize > 0 && outputSize < entry.uncompressedSize;
+    if (messageOf(error) === ERR_INVALID_UNCOMPRESSED_SIZE && !short) {
+      throw new EntryTooLargeError(`it inflates to more than the ${formatBytes(entry.uncompressedSize)} its header declares; it may be a zip bomb`);
+    }
     throw new Error(`Could not read this file from the zip: ${entryReadProblem(error)}`, { cause: error });
   }
 }

@@ -132,6 +132,39 @@ describe('indexEntries', () => {
   });
 });
 
+describe('indexEntries, hostile and large archives', () => {
+  it('skips entries the listing flagged as too large, with their detail, but only images', () => {
+    const list = entries(['train/a/1.png', 'train/a/bomb.png', 'train/b/1.png', 'train/b/huge.txt']);
+    list[1].skip = { reason: 'too-large', detail: '300 MiB uncompressed, over the 256 MiB limit for one image' };
+    list[3].skip = { reason: 'too-large', detail: 'x' };
+    const index = indexEntries(list);
+    expect(index.entries.map((e) => e.path)).toEqual(['train/a/1.png', 'train/b/1.png']);
+    expect(index.skipped).toEqual([
+      { path: 'train/a/bomb.png', reason: 'too-large', detail: '300 MiB uncompressed, over the 256 MiB limit for one image' },
+      { path: 'train/b/huge.txt', reason: 'not-an-image' },
+    ]);
+  });
+
+  it('labels or skips hostile names, never crashing', () => {
+    const index = indexEntries(
+      entries(['train/a/1.png', 'train/b/1.png', '../b/2.png', '/abs/c/../3.png', 'train/a/\u0000.png', 'C:\\train\\b\\4.png', 'train/caf\ufffd/5.png']),
+    );
+    expect(index.classNames).toEqual(['a', 'b', 'caf\ufffd']);
+    expect(index.entries.map((e) => e.path)).toEqual(['C:\\train\\b\\4.png', 'train/a/1.png', 'train/b/1.png', 'train/caf\ufffd/5.png']);
+    expect(index.skipped.map((s) => s.reason)).toEqual(['unsafe-path', 'unsafe-path', 'unsafe-path']);
+  });
+
+  it('indexes 20,500 entries quickly', () => {
+    const paths = Array.from({ length: 20_500 }, (_, i) => `data/${i % 5 === 0 ? 'test' : 'train'}/c${i % 7}/f${i}.${i % 4 === 0 ? 'png' : 'txt'}`);
+    const start = performance.now();
+    const index = indexEntries(entries(paths));
+    expect(index.entries).toHaveLength(5125);
+    expect(index.skipped).toHaveLength(20_500 - 5125);
+    expect(index.classNames).toHaveLength(7);
+    expect(performance.now() - start).toBeLessThan(10_000);
+  });
+});
+
 describe('countBySplit', () => {
   it('counts every split and class, zero where none', () => {
     const index = indexEntries(entries(['train/A/1.png', 'train/A/2.png', 'train/B/1.png', 'test/B/9.png']));

@@ -35,6 +35,10 @@ export function indexEntries(entries: ArchiveEntry[]): DatasetIndex {
       skipped.push({ path: entry.path, reason: found.reason });
       continue;
     }
+    if (entry.skip) {
+      skipped.push({ path: entry.path, ...entry.skip });
+      continue;
+    }
     const key = JSON.stringify([found.split, found.className, found.fileName]);
     const candidate = { entry, image: found, depth: pathSegments(entry.path).length };
     const list = byKey.get(key);

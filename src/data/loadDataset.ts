@@ -1,5 +1,5 @@
 import type { ImageSet, SplitName } from '../worker/protocol';
-import { listFiles, listZip, looksLikeZip, type ArchiveEntry } from './archive';
+import { EntryTooLargeError, listFiles, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
 import { countBySplit, indexEntries } from './datasetIndex';
 import { DecodePool, JOBS_PER_WORKER } from './decodePool';
 import { DatasetError, messageOf } from './errors';
@@ -25,6 +25,8 @@ export interface LoadOptions {
    * Bounds memory: each holds one compressed file until decoded.
    */
   concurrency?: number;
+  /** Zip bomb caps (sizes and compression ratio); defaults in DEFAULT_ARCHIVE_LIMITS. */
+  limits?: ArchiveLimits;
 }
 
 /** How many sample images the page shows. */
@@ -44,7 +46,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const progress = throttledProgress(onProgress);
   progress({ phase: 'listing', done: 0, total: 0 }, true);
 
-  const entries = await listSource(source);
+  const entries = await listSource(source, options.limits);
   signal?.throwIfAborted();
   const index = indexEntries(entries);
   const counts = countBySplit(index);
@@ -71,7 +73,8 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       decode,
       concurrency,
       signal,
-      onFailed: (entry, error) => skipped.push({ path: entry.path, reason: 'decode-failed', detail: messageOf(error) }),
+      onFailed: (entry, error) =>
+        skipped.push({ path: entry.path, reason: error instanceof EntryTooLargeError ? 'too-large' : 'decode-failed', detail: messageOf(error) }),
       onProgress: (done, total) => progress({ phase: 'decoding', done, total }, done === 0),
     });
   } finally {
@@ -113,13 +116,13 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
 }
 
 /** A zip when the source is one Blob, or one file that is a zip; loose files otherwise. */
-async function listSource(source: Blob | File[] | ArchiveEntry[]): Promise<ArchiveEntry[]> {
-  if (source instanceof Blob) return listZip(source);
+async function listSource(source: Blob | File[] | ArchiveEntry[], limits?: ArchiveLimits): Promise<ArchiveEntry[]> {
+  if (source instanceof Blob) return listZip(source, limits);
   if (source.length === 1) {
     const only = source[0];
     const blob = only instanceof Blob ? only : await only.read();
     const name = only instanceof File ? only.name : only instanceof Blob ? '' : only.path;
-    if (name.toLowerCase().endsWith('.zip') || (await looksLikeZip(blob))) return listZip(blob);
+    if (name.toLowerCase().endsWith('.zip') || (await looksLikeZip(blob))) return listZip(blob, limits);
   }
   return source.map((item) => (item instanceof Blob ? listFiles([item])[0] : item));
 }

@@ -89,6 +89,21 @@ describe('classifyPath', () => {
     // Two dots inside a name are not a parent segment.
     expect(classifyPath('train/NORMAL/a..b.jpeg')).toEqual(image('train', 'NORMAL', 'a..b.jpeg'));
   });
+
+  it('handles hostile names without crashing: absolute, drive letters, UNC, NUL and control characters', () => {
+    // Absolute names are read relative to the archive: the root never becomes a class.
+    expect(classifyPath('/etc/x.jpeg')).toEqual(image('train', 'etc', 'x.jpeg'));
+    expect(classifyPath('C:\\x.jpeg')).toEqual(skip('no-class-folder'));
+    expect(classifyPath('C:/data/cat/x.jpeg')).toEqual(image('train', 'cat', 'x.jpeg'));
+    expect(classifyPath('\\\\server\\share\\train\\cat\\x.png')).toEqual(image('train', 'cat', 'x.png'));
+    expect(classifyPath('/../etc/cat/x.jpeg')).toEqual(skip('unsafe-path'));
+    expect(classifyPath('..')).toEqual(skip('unsafe-path'));
+    for (const name of ['train/cat/x\u0000.jpeg', 'train/c\u0000at/x.jpeg', 'train/cat\n/x.jpeg', 'train/cat/\u001b[31mx.png', 'train/cat/x\u007f.png']) {
+      expect(classifyPath(name)).toEqual(skip('unsafe-path'));
+    }
+    // Undecodable bytes come out of zip.js as U+FFFD: still a readable label.
+    expect(classifyPath('train/caf\ufffd/x.png')).toEqual(image('train', 'caf\ufffd', 'x.png'));
+  });
 });
 
 describe('helpers', () => {
@@ -113,6 +128,7 @@ describe('helpers', () => {
       'duplicate',
       'unsafe-path',
       'decode-failed',
+      'too-large',
     ];
     for (const reason of reasons) expect(describeSkipReason(reason).length).toBeGreaterThan(5);
   });

@@ -48,6 +48,8 @@ export function splitOfFolder(folder: string): SplitName | null {
  */
 export function classifyPath(path: string): PathClass {
   // A trailing separator is how zips mark folders; an empty name is nothing to read either.
+  // NUL and control characters: no real dataset has them, and they would garble labels and messages.
+  if (hasControlCharacter(path)) return skip('unsafe-path');
   if (path === '' || /[/\\]$/.test(path)) return skip('folder');
   const segments = pathSegments(path);
   if (segments.length === 0) return skip('folder');
@@ -73,6 +75,14 @@ export function classifyPath(path: string): PathClass {
   return { kind: 'image', split, className, fileName };
 }
 
+function hasControlCharacter(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function skip(reason: SkipReason): PathClass {
   return { kind: 'skip', reason };
 }
@@ -93,8 +103,10 @@ export function describeSkipReason(reason: SkipReason): string {
     case 'duplicate':
       return 'duplicates of an image already found (same split, class and file name)';
     case 'unsafe-path':
-      return 'paths with ".." (unsafe)';
+      return 'paths with ".." or control characters (unsafe)';
     case 'decode-failed':
       return 'images that could not be decoded';
+    case 'too-large':
+      return 'images too large to unpack safely (possible zip bomb)';
   }
 }
