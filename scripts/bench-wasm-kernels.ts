@@ -13,6 +13,7 @@
  * that is not cross-origin isolated (no SharedArrayBuffer).
  */
 import * as tf from '@tensorflow/tfjs';
+import { buildTutorialCnn } from '../src/model/cnn';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/worker/wasm/kernels';
 
@@ -49,29 +50,9 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-/** The Keras tutorial CNN (as src/model/cnn.ts builds it), seeded, compiled with RMSprop. */
+/** The app's model (src/model/cnn.ts), seeded, compiled with RMSprop. */
 function buildModel(size: number): tf.LayersModel {
-  let seed = 1;
-  const model = tf.sequential();
-  [32, 32, 64, 32].forEach((filters, i) => {
-    model.add(
-      tf.layers.conv2d({
-        ...(i === 0 ? { inputShape: [size, size, 1] } : {}),
-        filters,
-        kernelSize: 2,
-        padding: 'valid',
-        activation: 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
-      }),
-    );
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  });
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
-  model.add(tf.layers.dropout({ rate: 0.5 }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
-  model.compile({ optimizer: tf.train.rmsprop(1e-3, 0.9, 0, 1e-7), loss: 'binaryCrossentropy' });
-  return model;
+  return buildTutorialCnn({ imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
 }
 
 function makeBatch(size: number, batch: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {

@@ -20,8 +20,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Fisher–Yates shuffle driven by `rng`; returns the same array. */
-export function shuffleInPlace<T>(array: T[], rng: () => number): T[] {
+/** Fisher–Yates shuffle driven by `rng` (arrays and typed arrays); returns the same array. */
+export function shuffleInPlace<A extends { length: number; [index: number]: unknown }>(array: A, rng: () => number): A {
   for (let i = array.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const swap = array[i];

@@ -18,6 +18,11 @@ export interface TutorialCnnOptions {
    * backend's, which is 1e-4 on WebGL, and that makes RMSprop's steps up to 10x smaller there.
    */
   epsilon?: number;
+  /**
+   * Seeds Dropout as well. Only for comparing backends step by step: with a seed, tfjs draws the same
+   * mask for every batch, which is why training never sets it.
+   */
+  dropoutSeed?: number;
 }
 
 /** Keras' RMSprop epsilon (and its fuzz factor). */
@@ -72,7 +77,7 @@ export function headFor(numClasses: number): { units: number; activation: 'sigmo
 
 /** Builds and compiles the tutorial CNN (RMSprop, accuracy metric). Dispose with `disposeCnn`. */
 export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
-  const { imageSize, numClasses, learningRate, seed, epsilon = KERAS_EPSILON } = options;
+  const { imageSize, numClasses, learningRate, seed, epsilon = KERAS_EPSILON, dropoutSeed } = options;
   validateImageSize(imageSize);
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new UserError(`A classifier needs at least 2 classes (got ${numClasses}): put each class in its own folder.`);
@@ -106,8 +111,8 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));
   model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
-  // No seed on Dropout on purpose: tfjs would then draw the same mask for every batch.
-  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5 }));
+  // No seed on Dropout in training: tfjs would then draw the same mask for every batch.
+  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }));
   const head = headFor(numClasses);
   model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
 

@@ -4,18 +4,7 @@
  */
 
 // One generator for the whole app: the data side splits with it too (same seed, same numbers).
-export { mulberry32 } from '../data/splits';
-
-/** Fisher–Yates shuffle in place (typed arrays too): every order equally likely given a uniform `random`. */
-export function shuffleInPlace<T extends { length: number; [index: number]: number }>(items: T, random: () => number): T {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = items[i];
-    items[i] = items[j];
-    items[j] = tmp;
-  }
-  return items;
-}
+export { mulberry32, shuffleInPlace } from '../data/splits';
 
 /** 0, 1, …, n-1 as an Int32Array (the order of a split before shuffling). */
 export function range(n: number): Int32Array {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { buildTutorialCnn } from '../../model/cnn';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   WASM_TRAINING_KERNEL_NAMES,
@@ -382,27 +383,7 @@ describe('identity and same-dtype cast share data safely', () => {
 
 /** The tutorial CNN, seeded (weights and dropout) so the cpu and wasm runs are the same model. */
 function buildModel(size: number): tf.LayersModel {
-  let seed = 100;
-  const model = tf.sequential();
-  [32, 32, 64, 32].forEach((filters, i) => {
-    model.add(
-      tf.layers.conv2d({
-        ...(i === 0 ? { inputShape: [size, size, 1] } : {}),
-        filters,
-        kernelSize: 2,
-        padding: 'valid',
-        activation: 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
-      }),
-    );
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  });
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
-  model.add(tf.layers.dropout({ rate: 0.5, seed: seed++ }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }) }));
-  model.compile({ optimizer: tf.train.rmsprop(1e-3, 0.9, 0, 1e-7), loss: 'binaryCrossentropy' });
-  return model;
+  return buildTutorialCnn({ imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 100, dropoutSeed: 105 });
 }
 
 async function trainingRun(backend: string, size: number, steps: number): Promise<{ losses: number[]; tensors: number[]; ids: number[] }> {
