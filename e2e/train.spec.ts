@@ -51,7 +51,21 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page.getByTestId('backend')).toHaveText(/webgl|cpu|wasm|webgpu/);
   await expectStatus(page, 'done', 180_000);
   await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
-  await expect(page.getByRole('table', { name: 'Training history' }).locator('tbody tr')).toHaveCount(2);
+  const history = page.getByRole('table', { name: 'Training history' });
+  await expect(history.locator('tbody tr')).toHaveCount(2);
+  // Balanced classes (39 a class after the validation hold-out): weights of 1.
+  await expect(page.getByTestId('class-weights')).toHaveText('NORMAL 1.00, PNEUMONIA 1.00');
+  // The best epoch (lowest validation loss) is marked in the table, on the curves and in words.
+  const bestRow = history.locator('tbody tr[aria-current="true"]');
+  await expect(bestRow).toHaveCount(1);
+  await expect(bestRow.locator('td').last()).toHaveText('best');
+  const bestEpoch = (await bestRow.locator('td').first().innerText()).trim();
+  await expect(page.getByRole('figure', { name: 'Loss curves' })).toHaveAttribute('data-best-epoch', bestEpoch);
+  await expect(page.getByTestId('early-stopping')).toHaveText(
+    bestEpoch === '2'
+      ? 'Trained all 2 epochs; the last epoch had the lowest validation loss, so its weights are kept.'
+      : 'Trained all 2 epochs; weights of epoch 1 restored (lowest validation loss).',
+  );
   for (const name of ['Loss curves', 'Accuracy curves']) {
     const figure = page.getByRole('figure', { name });
     await expect(figure.locator('canvas, svg').first()).toBeVisible();
@@ -77,8 +91,14 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page.getByText('Decision threshold: 0.99')).toBeVisible();
   expect(await metric(page, 'Sensitivity')).toBeLessThanOrEqual(sensitivityAtHalf);
   expect(await metric(page, 'Specificity')).toBeGreaterThanOrEqual(specificityAtHalf);
-  const [, , fn, tp] = await matrixCells();
+  const [, fp, fn, tp] = await matrixCells();
   expect(fn + tp).toBe(8);
+  // The gallery shows the images wrong at this threshold, named by true and predicted class.
+  const gallery = page.getByRole('figure', { name: 'Misclassified images' });
+  await expect(gallery.getByRole('img')).toHaveCount(Math.min(48, fp + fn));
+  for (const name of await gallery.getByRole('img').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))) {
+    expect(name).toMatch(/^(NORMAL as PNEUMONIA|PNEUMONIA as NORMAL): chest_xray\/test\/\w+\/[\w.-]+ \(score (0|1)\.\d\d\)$/);
+  }
   await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.5');
   await expect(page.getByRole('figure', { name: 'ROC curve' }).locator('canvas, svg').first()).toBeVisible();
 
@@ -118,6 +138,25 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   }
 
   expect(foreignRequests(requests, baseURL as string)).toEqual([]);
+});
+
+test('holds out a test split when the archive has none, and evaluates on it', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
+  const dataset = await buildSyntheticZip({ seed: 4, perClass: { train: 30, val: 0, test: 0 }, imageSize: SIZE, formats: { train: 'png' } });
+  const zipPath = join(dir, 'train_only.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16&holdout=20`);
+  await expect(page.getByLabel('Test hold-out')).toHaveValue('20');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await expect(page.getByTestId('test-source')).toHaveText(
+    'Test: 20% of train held out (12 images: NORMAL 6, PNEUMONIA 6), stratified, seed 1, because the archive has no test folder.',
+  );
+  await expect(page.getByTestId('validation-source')).toContainText('test 12');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText('On the test split (12 images)');
+  await expect(page.getByRole('figure', { name: 'Misclassified images' })).toBeVisible();
 });
 
 test('Stop ends training early and keeps the model', async ({ page }) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, type ZipWriterConstructorOptions } from '@zip.js/zip.js';
-import { EntryTooLargeError, entriesFromDrop, formatBytes, listFiles, listZip, looksLikeZip, mimeTypeOf } from './archive';
+import { capLooseFiles, EntryTooLargeError, entriesFromDrop, formatBytes, listFiles, listZip, looksLikeZip, mimeTypeOf, readStoredEntryRef, type ArchiveEntry } from './archive';
 import { indexEntries } from './datasetIndex';
 import { DatasetError } from './errors';
 import { buildRawZip } from './rawZip.testutil';
@@ -100,6 +100,61 @@ describe('listZip', () => {
     damaged[offset + 100] ^= 0xff;
     const entries = await listZip(blobOf(damaged));
     await expect(entries[0].read()).rejects.toThrow(/Could not read this file from the zip: its data is damaged/);
+    // The decode workers' own way in checks the same checksum.
+    await expect(readStoredEntryRef(entries[0].zip!)).rejects.toThrow(/Could not read this file from the zip: its data is damaged/);
+  });
+});
+
+describe('stored entries read by slicing (the decode workers\' way in)', () => {
+  it('gives stored entries a location and deflated ones none, and reads exactly the bytes zip.js reads', async () => {
+    const stored = bytes(5000, 3);
+    const deflated = new Uint8Array(5000).fill(9);
+    const zip = await makeZip({ 'train/a/stored.jpg': stored }, { level: 0 });
+    const both = await makeZip({ 'train/a/stored.jpg': stored, 'train/a/deflated.png': deflated }, { level: 6 });
+    const [entry] = await listZip(blobOf(zip));
+    expect(entry.zip).toMatchObject({ size: 5000, path: 'train/a/stored.jpg' });
+    expect(await readStoredEntryRef(entry.zip!)).toEqual(stored);
+    expect(new Uint8Array(await (await entry.read()).arrayBuffer())).toEqual(stored);
+    const listed = await listZip(blobOf(both));
+    const deflatedEntry = listed.find((e) => e.path.endsWith('deflated.png'))!;
+    expect(deflatedEntry.zip).toBeUndefined();
+    expect(new Uint8Array(await (await deflatedEntry.read()).arrayBuffer())).toEqual(deflated);
+  });
+
+  it('reads Zip64 stored entries by slicing too', async () => {
+    const data = bytes(3000, 5);
+    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': data }, { level: 0, zip64: true })));
+    expect(await readStoredEntryRef(entry.zip!)).toEqual(data);
+  });
+
+  it('says so when the local header is not where the table of contents points', async () => {
+    const data = bytes(3000);
+    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': data }, { level: 0 })));
+    await expect(readStoredEntryRef({ ...entry.zip!, offset: entry.zip!.offset + 1 })).rejects.toThrow(/archive is damaged or incomplete/);
+  });
+
+  it('refuses a stored entry over the per-image cap', async () => {
+    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': bytes(3000) }, { level: 0 })));
+    await expect(readStoredEntryRef({ ...entry.zip!, maxEntryBytes: 1000 })).rejects.toBeInstanceOf(EntryTooLargeError);
+  });
+});
+
+describe('capLooseFiles', () => {
+  const file = (path: string, size: number): ArchiveEntry => ({ path, directory: false, size, read: async () => new Blob([]) });
+
+  it('skips a loose file over the per-image cap as too large, and keeps the rest', () => {
+    const entries = capLooseFiles([file('train/a/big.jpg', 2000), file('train/a/ok.jpg', 10)], { maxEntryBytes: 1000 });
+    expect(entries[0].skip).toEqual({ reason: 'too-large', detail: '2 KiB, over the 1000 bytes limit for one image' });
+    expect(entries[1].skip).toBeUndefined();
+    expect(indexEntries([...entries, file('train/b/ok.jpg', 10)]).skipped).toEqual([
+      { path: 'train/a/big.jpg', reason: 'too-large', detail: '2 KiB, over the 1000 bytes limit for one image' },
+    ]);
+  });
+
+  it('refuses a selection over the total cap', () => {
+    expect(() => capLooseFiles([file('a.jpg', 600), file('b.jpg', 600)], { maxTotalBytes: 1000 })).toThrow(
+      /These files add up to 1.2 KiB, more than the 1000 bytes that can be read here/,
+    );
   });
 });
 

@@ -18,9 +18,12 @@ import {
   ZipReader,
   type FileEntry,
 } from '@zip.js/zip.js';
+import CRC32 from 'crc-32';
 import { DatasetError, EXPECTED_LAYOUT, messageOf } from './errors';
 import { extensionOf } from './paths';
 import type { SkipReason } from './types';
+import type { ZipEntryRef } from '../worker/protocol';
+
 
 /**
  * One file of a dataset source, read lazily: listing costs no image bytes, and `read` fetches one
@@ -35,6 +38,8 @@ export interface ArchiveEntry {
   read(): Promise<Blob>;
   /** Set when the listing already knows the file must not be read (e.g. a zip bomb): indexEntries skips it. */
   skip?: { reason: SkipReason; detail: string };
+  /** Set for a zip entry, so a decode worker can read it itself. */
+  zip?: ZipEntryRef;
 }
 
 /** Bounds on what a zip may make the page inflate (zip bombs). */
@@ -150,14 +155,14 @@ export async function looksLikeZip(blob: Blob): Promise<boolean> {
  * multi-gigabyte archive costs a few megabytes here; Zip64 archives are read too.
  * @throws DatasetError when the file is not a readable zip.
  */
-export async function listZip(file: Blob, limits: ArchiveLimits = {}): Promise<ArchiveEntry[]> {
+export async function listZip(file: Blob, limits: ArchiveLimits = {}, onProgress?: (done: number, total: number) => void): Promise<ArchiveEntry[]> {
   const caps = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   // 'tolerant': a `..` or absolute name must not abort the listing; classifyPath skips it instead.
   // checkCrc32: a damaged image is reported, never decoded into silently wrong pixels.
   const reader = new ZipReader(new BlobReader(file), { filenameValidation: 'tolerant', checkCrc32: true });
   let entries;
   try {
-    entries = await reader.getEntries();
+    entries = await reader.getEntries(onProgress ? { onprogress: async (done, total) => onProgress(done, total) } : {});
   } catch (error) {
     throw await zipListingError(file, error);
   } finally {
@@ -180,7 +185,13 @@ export async function listZip(file: Blob, limits: ArchiveLimits = {}): Promise<A
     if (entry.directory) {
       return { path, directory: true, size: 0, read: () => Promise.reject(new Error(`${path} is a folder.`)) };
     }
-    const listed: ArchiveEntry = { path, directory: false, size: entry.uncompressedSize, read: () => readZipEntry(entry, caps.maxEntryBytes) };
+    const listed: ArchiveEntry = {
+      path,
+      directory: false,
+      size: entry.uncompressedSize,
+      read: () => readZipEntry(file, entry, caps.maxEntryBytes),
+      ...(isPlainStored(entry) ? { zip: { archive: file, offset: entry.offset, size: entry.compressedSize, crc32: entry.crc32!, path, maxEntryBytes: caps.maxEntryBytes } } : {}),
+    };
     const tooLarge = oversizeReason(entry.uncompressedSize, entry.compressedSize, caps);
     if (tooLarge) listed.skip = { reason: 'too-large', detail: tooLarge };
     return listed;
@@ -192,7 +203,52 @@ function safeName(name: unknown): string {
   return typeof name === 'string' ? name : '';
 }
 
-async function readZipEntry(entry: FileEntry, maxEntryBytes: number): Promise<Blob> {
+/** Stored, unencrypted, with a checksum: read by slicing (readStoredBytes), anywhere, without zip.js. */
+function isPlainStored(entry: FileEntry): boolean {
+  return entry.compressionMethod === 0 && !entry.encrypted && entry.crc32 !== undefined;
+}
+
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const LOCAL_HEADER_BYTES = 30;
+
+/**
+ * A stored (not deflated) entry, sliced straight out of the archive and its CRC-32 checked: three to
+ * four times faster than zip.js' stream pipeline, which matters at hundreds of images a second, and
+ * possible in a decode worker without listing the archive again. JPEGs are usually stored, as deflate
+ * cannot shrink them. Null when the local header is not where the table of contents says: zip.js then
+ * reads the entry, and reports the damage.
+ */
+export async function readStoredBytes(ref: ZipEntryRef): Promise<Uint8Array | null> {
+  const { archive, offset, size, crc32, maxEntryBytes } = ref;
+  const head = await archive.slice(offset, offset + LOCAL_HEADER_BYTES).arrayBuffer();
+  if (head.byteLength < LOCAL_HEADER_BYTES) return null;
+  const view = new DataView(head);
+  if (view.getUint32(0, true) !== LOCAL_HEADER_SIGNATURE) return null;
+  const start = offset + LOCAL_HEADER_BYTES + view.getUint16(26, true) + view.getUint16(28, true);
+  if (start + size > archive.size) return null;
+  if (size > maxEntryBytes) {
+    throw new EntryTooLargeError(`it is ${formatBytes(size)}, over the ${formatBytes(maxEntryBytes)} limit for one image`);
+  }
+  const bytes = new Uint8Array(await archive.slice(start, start + size).arrayBuffer());
+  if (CRC32.buf(bytes) >>> 0 !== crc32 >>> 0) {
+    throw new Error(`Could not read this file from the zip: ${entryReadProblem(new Error(ERR_INVALID_CRC32))}`);
+  }
+  return bytes;
+}
+
+/** A decode worker's way in: the stored entry's bytes, or a message that sends it back to the page. */
+export async function readStoredEntryRef(ref: ZipEntryRef): Promise<Uint8Array> {
+  const bytes = await readStoredBytes(ref);
+  if (!bytes) throw new Error(`Could not read this file from the zip: ${entryReadProblem(new Error(ERR_LOCAL_FILE_HEADER_NOT_FOUND))}`);
+  return bytes;
+}
+
+async function readZipEntry(file: Blob, entry: FileEntry, maxEntryBytes: number): Promise<Blob> {
+  if (isPlainStored(entry)) {
+    const ref = { archive: file, offset: entry.offset, size: entry.compressedSize, crc32: entry.crc32!, path: entry.filename, maxEntryBytes };
+    const stored = await readStoredBytes(ref);
+    if (stored) return new Blob([stored as Uint8Array<ArrayBuffer>], { type: mimeTypeOf(entry.filename) });
+  }
   const limit = Math.min(entry.uncompressedSize, maxEntryBytes);
   const writer = new LimitedBlobWriter(limit, mimeTypeOf(entry.filename), (written) =>
     written > maxEntryBytes
@@ -283,6 +339,26 @@ async function sniffKind(file: Blob): Promise<'zip' | 'image' | 'RAR' | '7z' | '
   if (b[0] === 0x37 && b[1] === 0x7a && b[2] === 0xbc && b[3] === 0xaf) return '7z';
   if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip (.tar.gz)';
   return null;
+}
+
+/**
+ * The zip caps applied to loose files and dropped folders: a file over the per-image cap is skipped
+ * as 'too-large' (it would be read whole into memory), and a selection over the total cap is refused.
+ */
+export function capLooseFiles(entries: ArchiveEntry[], limits: ArchiveLimits = {}): ArchiveEntry[] {
+  const { maxEntryBytes, maxTotalBytes } = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  let total = 0;
+  for (const entry of entries) total += entry.size;
+  if (total > maxTotalBytes) {
+    throw new DatasetError(
+      `These files add up to ${formatBytes(total)}, more than the ${formatBytes(maxTotalBytes)} that can be read here. Choose a smaller part of the dataset.`,
+    );
+  }
+  return entries.map((entry) =>
+    entry.size > maxEntryBytes && !entry.skip
+      ? { ...entry, skip: { reason: 'too-large', detail: `${formatBytes(entry.size)}, over the ${formatBytes(maxEntryBytes)} limit for one image` } }
+      : entry,
+  );
 }
 
 /** Loose files dropped or picked (with `webkitdirectory`, `webkitRelativePath` holds the folder path). */

@@ -51,7 +51,7 @@ export function indexEntries(entries: ArchiveEntry[]): DatasetIndex {
     // Keep the shallowest copy (then the first by path), whatever order the source listed them in.
     candidates.sort((a, b) => a.depth - b.depth || compareKeras(a.entry.path, b.entry.path));
     const [best, ...copies] = candidates;
-    kept.push({ path: best.entry.path, split: best.image.split, className: best.image.className, read: () => best.entry.read() });
+    kept.push({ path: best.entry.path, split: best.image.split, className: best.image.className, read: () => best.entry.read(), ...(best.entry.zip ? { zip: best.entry.zip } : {}) });
     for (const copy of copies) skipped.push({ path: copy.entry.path, reason: 'duplicate', detail: `same as ${best.entry.path}` });
   }
   kept.sort((a, b) => compareKeras(a.path, b.path));

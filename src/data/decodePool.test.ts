@@ -24,7 +24,7 @@ class FakeWorker implements DecoderWorker {
   postMessage(message: ToDecoder): void {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    void message.blob.arrayBuffer().then((buffer) => {
+    void message.blob!.arrayBuffer().then((buffer) => {
       setTimeout(() => {
         if (this.terminated) return;
         this.inFlight--;
@@ -33,7 +33,7 @@ class FakeWorker implements DecoderWorker {
         const reply: FromDecoder =
           first === 0
             ? { type: 'decodeFailed', id: message.id, message: 'The image could not be decoded.' }
-            : { type: 'decoded', id: message.id, pixels: new Uint8Array(message.size * message.size).fill(first) };
+            : { type: 'decoded', id: message.id, pixels: new Uint8Array(message.size * message.size).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0 };
         this.onmessage?.({ data: reply } as MessageEvent<FromDecoder>);
       }, 1);
     });
@@ -59,7 +59,7 @@ describe('DecodePool', () => {
   it('decodes every job, spread over the workers with a few in flight each', async () => {
     const pool = makePool(3);
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.decode(blob(1 + (i % 200)), 4)));
-    results.forEach((pixels, i) => expect(pixels).toEqual(new Uint8Array(16).fill(1 + (i % 200))));
+    results.forEach((image, i) => expect(image).toEqual({ pixels: new Uint8Array(16).fill(1 + (i % 200)), sourceWidth: 1 + (i % 200), sourceHeight: 2, bytesRead: 3, readMs: 0 }));
     expect(FakeWorker.all).toHaveLength(3);
     for (const worker of FakeWorker.all) {
       expect(worker.handled).toBeGreaterThan(5);
@@ -95,7 +95,7 @@ describe('DecodePool', () => {
     expect(reason.message).toMatch(/^The image decoder stopped \(Failed to load\)\. Reload the page/);
     expect(FakeWorker.all.every((w) => w.terminated)).toBe(true);
     // The next job starts new workers.
-    expect(await pool.decode(blob(3), 1)).toEqual(new Uint8Array([3]));
+    expect((await pool.decode(blob(3), 1)).pixels).toEqual(new Uint8Array([3]));
     expect(FakeWorker.all).toHaveLength(4);
     pool.dispose();
   });

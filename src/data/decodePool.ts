@@ -1,4 +1,5 @@
-import { assertNever, transferablesOf, type FromDecoder, type ToDecoder } from '../worker/protocol';
+import { assertNever, transferablesOf, type FromDecoder, type ToDecoder, type ZipEntryRef } from '../worker/protocol';
+import { EntryTooLargeError } from './archive';
 import { DatasetError } from './errors';
 
 /** What the pool needs of a Worker (a fake one in tests). */
@@ -16,11 +17,24 @@ export interface DecoderWorker {
  */
 export const JOBS_PER_WORKER = 3;
 
+/** One image decoded: grey pixels at the asked size, and the stored image's size (0 x 0 when unknown). */
+export interface DecodedImage {
+  pixels: Uint8Array;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Bytes of the image file, and the time spent getting them (inflating, for a zip entry). */
+  bytesRead?: number;
+  readMs?: number;
+}
+
+/** What the pool decodes: a file's bytes, or a zip entry the worker reads itself. */
+export type DecodeSource = { blob: Blob; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined };
+
 interface Job {
   id: number;
-  blob: Blob;
+  source: DecodeSource;
   size: number;
-  resolve: (pixels: Uint8Array) => void;
+  resolve: (image: DecodedImage) => void;
   reject: (error: Error) => void;
 }
 
@@ -57,10 +71,15 @@ export class DecodePool {
   }
 
   /** Grey pixels of `blob` squashed to `size` x `size`; rejects with the decoder's message if it cannot. */
-  decode(blob: Blob, size: number): Promise<Uint8Array> {
+  decode(blob: Blob, size: number): Promise<DecodedImage> {
+    return this.decodeSource({ blob }, size);
+  }
+
+  /** As `decode`, for a file or a zip entry; a zip entry over its size cap rejects with EntryTooLargeError. */
+  decodeSource(source: DecodeSource, size: number): Promise<DecodedImage> {
     if (this.disposed) return Promise.reject(new Error('The image decoder was closed.'));
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, blob, size, resolve, reject });
+    return new Promise<DecodedImage>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, source, size, resolve, reject });
       this.pump();
     });
   }
@@ -85,7 +104,7 @@ export class DecodePool {
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.jobs.set(job.id, job);
-      const message: ToDecoder = { type: 'decode', id: job.id, blob: job.blob, size: job.size };
+      const message: ToDecoder = { type: 'decode', id: job.id, size: job.size, ...job.source };
       slot.worker.postMessage(message, transferablesOf(message));
     }
   }
@@ -111,10 +130,16 @@ export class DecodePool {
     slot.jobs.delete(message.id);
     switch (message.type) {
       case 'decoded':
-        job.resolve(message.pixels);
+        job.resolve({
+          pixels: message.pixels,
+          sourceWidth: message.sourceWidth,
+          sourceHeight: message.sourceHeight,
+          bytesRead: message.bytesRead,
+          readMs: message.readMs,
+        });
         break;
       case 'decodeFailed':
-        job.reject(new Error(message.message));
+        job.reject(message.tooLarge ? new EntryTooLargeError(message.message) : new Error(message.message));
         break;
       default:
         assertNever(message);

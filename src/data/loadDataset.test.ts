@@ -20,7 +20,7 @@ const nodeDecode: DecodeFn = async (blob, size) => {
   else if (bytes[0] === 0xff && bytes[1] === 0xd8) image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
   else throw new Error('The image could not be decoded.');
   if (image.width !== size || image.height !== size) throw new Error(`test decoder: ${image.width} x ${image.height} is not ${size} x ${size}`);
-  return rgbaToGrey(image.data);
+  return { pixels: rgbaToGrey(image.data), sourceWidth: image.width, sourceHeight: image.height };
 };
 
 async function synthetic(options: Partial<SyntheticZipOptions> = {}) {
@@ -84,6 +84,16 @@ describe('loadDataset', () => {
     expect(data.validation.count).toBe(20);
     expect(data.test).toBeNull();
     expect(data.testPaths).toEqual([]);
+  });
+
+  it('holds out the validation share it is given', async () => {
+    const { zip } = await synthetic();
+    // 18 a class once val is folded in: 30% is 5 a class.
+    const data = await loadDataset(blobOf(zip), { size: 16, decode: nodeDecode, validationFraction: 0.3 });
+    expect(data.validationPlan.description).toMatch(/^Validation: 30% of train held out \(10 images\)/);
+    expect(data.validation.count).toBe(10);
+    expect(data.train.count).toBe(26);
+    await expect(loadDataset(blobOf(zip), { size: 16, decode: nodeDecode, validationFraction: 0.9 })).rejects.toThrow(/at most 0.5/);
   });
 
   it('is deterministic for a seed', async () => {
@@ -162,10 +172,16 @@ describe('loadDataset', () => {
     const { zip } = await synthetic({ perClass: { train: 40, val: 0, test: 0 } });
     const events: LoadProgress[] = [];
     await loadDataset(blobOf(zip), { size: 16, decode: nodeDecode, onProgress: (p) => events.push({ ...p }) });
-    expect(events[0]).toEqual({ phase: 'listing', done: 0, total: 0 });
-    expect(events[1]).toEqual({ phase: 'decoding', done: 0, total: 80 });
-    expect(events.at(-2)).toEqual({ phase: 'decoding', done: 80, total: 80 });
-    expect(events.at(-1)).toEqual({ phase: 'done', done: 80, total: 80 });
+    expect(events[0]).toMatchObject({ phase: 'listing', done: 0, total: 0 });
+    const decoding = events.findIndex((e) => e.phase === 'decoding');
+    // Listing counts the zip's entries (80 images and their folders) up to the whole table of contents.
+    const listing = events.slice(0, decoding);
+    expect(listing.every((e) => e.phase === 'listing' && e.done <= e.total)).toBe(true);
+    expect(events[decoding]).toMatchObject({ phase: 'decoding', done: 0, total: 80, bytesRead: 0 });
+    expect(events.at(-2)).toMatchObject({ phase: 'decoding', done: 80, total: 80 });
+    expect(events.at(-2)!.bytesRead).toBeGreaterThan(80 * 60);
+    expect(events.at(-1)).toMatchObject({ phase: 'done', done: 80, total: 80 });
+    for (const e of events) expect(e.elapsedMs).toBeGreaterThanOrEqual(0);
     // Throttled: far fewer events than images (decoding 80 tiny PNGs takes well under 100 ms a few times over).
     expect(events.length).toBeLessThan(40);
     const done = events.filter((e) => e.phase === 'decoding').map((e) => e.done);
@@ -299,7 +315,7 @@ describe('loadDataset without enough images for validation', () => {
     const entries: ArchiveEntry[] = ['train/A/1.png', 'train/B/1.png'].map((path) => ({ path, directory: false, size: 1, read: async () => new Blob([path]) }));
     const decode: DecodeFn = async () => {
       calls++;
-      return new Uint8Array(64);
+      return { pixels: new Uint8Array(64), sourceWidth: 8, sourceHeight: 8 };
     };
     await expect(loadDataset(entries, { size: 8, decode })).rejects.toThrow(/too few images to set any aside for validation/);
     expect(calls).toBe(0);

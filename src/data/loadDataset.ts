@@ -1,19 +1,27 @@
 import type { ImageSet, SplitName } from '../worker/protocol';
-import { EntryTooLargeError, listFiles, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { capLooseFiles, EntryTooLargeError, listFiles, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
 import { countBySplit, indexEntries } from './datasetIndex';
-import { DecodePool, JOBS_PER_WORKER } from './decodePool';
+import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { DatasetError, messageOf } from './errors';
 import { MIN_VALIDATION_PER_CLASS, mulberry32, pickSamples, planValidation } from './splits';
-import type { DecodedDataset, ImageEntry, LoadProgress, SkippedEntry } from './types';
+import { holdOutTest } from './testHoldout';
+import type { DecodedDataset, ImageEntry, LoadProgress, LoadStats, SkippedEntry } from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
-export type DecodeFn = (blob: Blob, size: number) => Promise<Uint8Array>;
+export type DecodeFn = (blob: Blob, size: number) => Promise<DecodedImage>;
 
 export interface LoadOptions {
   /** Side of the square images, in pixels. */
   size: number;
   /** Seeds the validation hold-out and the sample grid. Default 1. */
   seed?: number;
+  /**
+   * Share of each class of train held out for validation when the val folder is too small
+   * (planValidation): above 0, at most 0.5. Default 0.1.
+   */
+  validationFraction?: number;
+  /** Share of each class of train held out as the test split when the archive has no test folder (0 = none, the default). */
+  testHoldout?: number;
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
   /** Decoder workers to use (kept alive by the caller across loads); one is made and ended if absent. */
@@ -44,13 +52,19 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const { size, seed = 1, onProgress, signal } = options;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`loadDataset: size must be a positive whole number, not ${size}`);
   const progress = throttledProgress(onProgress);
-  progress({ phase: 'listing', done: 0, total: 0 }, true);
+  const listStarted = performance.now();
+  const listed = (done: number, total: number) =>
+    progress({ phase: 'listing', done, total, elapsedMs: performance.now() - listStarted, bytesRead: 0 }, done === 0);
+  listed(0, 0);
 
-  const entries = await listSource(source, options.limits);
+  const entries = await listSource(source, options.limits, listed);
   signal?.throwIfAborted();
+  const listMs = performance.now() - listStarted;
+  const entryCount = entries.length;
   const index = indexEntries(entries);
   const counts = countBySplit(index);
-  const { train, validation, test, plan } = planValidation(index.entries, index.classNames, seed);
+  const testHoldout = holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed);
+  const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction);
   if (validation.length === 0) {
     throw new DatasetError(
       `There are too few images to set any aside for validation. Put at least 2 images of each class in train/, or at least ${MIN_VALIDATION_PER_CLASS} of each in val/.`,
@@ -58,28 +72,43 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   }
 
   let owned: DecodePool | null = null;
-  let decode = options.decode;
+  let decodeEntry: DecodeEntryFn;
   // Enough in flight to keep every worker's queue full, and no more.
   let concurrency = options.concurrency ?? 16;
-  if (!decode) {
+  if (options.decode) {
+    const decode = options.decode;
+    decodeEntry = async (entry, side) => {
+      const started = performance.now();
+      const blob = await entry.read();
+      const readMs = performance.now() - started;
+      return { bytesRead: blob.size, readMs, ...(await decode(blob, side)) };
+    };
+  } else {
     const pool = options.pool ?? (owned = new DecodePool());
-    decode = (blob, side) => pool.decode(blob, side);
+    // Stored zip entries are sliced out by the workers themselves; loose files are handed over as they
+    // are (a File is a reference, not a copy); deflated entries are inflated here by zip.js.
+    decodeEntry = async (entry, side) => pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read() }, side);
     concurrency = options.concurrency ?? pool.workers * JOBS_PER_WORKER;
   }
   const skipped: SkippedEntry[] = [...index.skipped];
   let decoded: Record<SplitName, DecodedSplit>;
+  const decodeStarted = performance.now();
+  const meter: DecodeMeter = { bytesRead: 0, readMs: 0, sourcePixels: 0 };
   try {
     decoded = await decodeSplits({ train, validation, test }, index.classNames, size, {
-      decode,
+      decodeEntry,
       concurrency,
       signal,
+      meter,
       onFailed: (entry, error) =>
         skipped.push({ path: entry.path, reason: error instanceof EntryTooLargeError ? 'too-large' : 'decode-failed', detail: messageOf(error) }),
-      onProgress: (done, total) => progress({ phase: 'decoding', done, total }, done === 0),
+      onProgress: (done, total) =>
+        progress({ phase: 'decoding', done, total, elapsedMs: performance.now() - decodeStarted, bytesRead: meter.bytesRead }, done === 0),
     });
   } finally {
     owned?.dispose();
   }
+  const decodeMs = performance.now() - decodeStarted;
 
   // Sorted so the list (and the failure quoted below) does not depend on which decode finished first.
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -100,8 +129,16 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     path: decoded.train.paths[i],
   }));
   const total = train.length + validation.length + test.length;
-  progress({ phase: 'done', done: total, total }, true);
+  progress({ phase: 'done', done: total, total, elapsedMs: decodeMs, bytesRead: meter.bytesRead }, true);
+  const stats: LoadStats = {
+    listMs,
+    decodeMs,
+    entries: entryCount,
+    images: trainSet.count + decoded.validation.set.count + decoded.test.set.count,
+    ...meter,
+  };
   return {
+    stats,
     classNames: index.classNames,
     size,
     train: trainSet,
@@ -109,6 +146,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     test: decoded.test.set.count > 0 ? decoded.test.set : null,
     testPaths: decoded.test.set.count > 0 ? decoded.test.paths : [],
     validationPlan: plan,
+    ...(testHoldout.description ? { testPlan: testHoldout.description } : {}),
     counts,
     skipped,
     samples,
@@ -116,15 +154,22 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
 }
 
 /** A zip when the source is one Blob, or one file that is a zip; loose files otherwise. */
-async function listSource(source: Blob | File[] | ArchiveEntry[], limits?: ArchiveLimits): Promise<ArchiveEntry[]> {
-  if (source instanceof Blob) return listZip(source, limits);
+async function listSource(
+  source: Blob | File[] | ArchiveEntry[],
+  limits: ArchiveLimits | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<ArchiveEntry[]> {
+  if (source instanceof Blob) return listZip(source, limits, onProgress);
   if (source.length === 1) {
     const only = source[0];
     const blob = only instanceof Blob ? only : await only.read();
     const name = only instanceof File ? only.name : only instanceof Blob ? '' : only.path;
-    if (name.toLowerCase().endsWith('.zip') || (await looksLikeZip(blob))) return listZip(blob, limits);
+    if (name.toLowerCase().endsWith('.zip') || (await looksLikeZip(blob))) return listZip(blob, limits, onProgress);
   }
-  return source.map((item) => (item instanceof Blob ? listFiles([item])[0] : item));
+  return capLooseFiles(
+    source.map((item) => (item instanceof Blob ? listFiles([item])[0] : item)),
+    limits,
+  );
 }
 
 interface DecodedSplit {
@@ -133,10 +178,21 @@ interface DecodedSplit {
   paths: string[];
 }
 
+/** What reading and decoding cost, summed over images (for LoadStats). */
+interface DecodeMeter {
+  bytesRead: number;
+  readMs: number;
+  sourcePixels: number;
+}
+
+/** Reads and decodes one image, wherever it lies. */
+type DecodeEntryFn = (entry: ImageEntry, size: number) => Promise<DecodedImage>;
+
 interface DecodeRun {
-  decode: DecodeFn;
+  decodeEntry: DecodeEntryFn;
   concurrency: number;
   signal?: AbortSignal;
+  meter: DecodeMeter;
   onFailed: (entry: ImageEntry, error: unknown) => void;
   onProgress: (done: number, total: number) => void;
 }
@@ -173,8 +229,11 @@ async function decodeSplits(
       const entry = buffer.entries[i];
       try {
         run.signal?.throwIfAborted();
-        const pixels = await run.decode(await entry.read(), size);
+        const { pixels, sourceWidth, sourceHeight, bytesRead = 0, readMs = 0 } = await run.decodeEntry(entry, size);
         run.signal?.throwIfAborted();
+        run.meter.readMs += readMs;
+        run.meter.bytesRead += bytesRead;
+        run.meter.sourcePixels += sourceWidth * sourceHeight;
         if (pixels.length !== area) throw new Error(`The decoder returned ${pixels.length} pixels instead of ${area}.`);
         buffer.pixels.set(pixels, i * area);
         buffer.ok[i] = 1;

@@ -1,3 +1,4 @@
+import CRC32 from 'crc-32';
 import { deflateRawSync } from 'node:zlib';
 
 /** One entry of a hand-made zip (tests only): raw name bytes and sizes that may lie, as a hostile zip's do. */
@@ -13,16 +14,8 @@ export interface RawZipEntry {
   utf8Flag?: boolean;
 }
 
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
 export function crc32(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return CRC32.buf(data) >>> 0;
 }
 
 /**

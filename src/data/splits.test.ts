@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SplitName } from '../worker/protocol';
-import { holdOutCount, mulberry32, pickSamples, planValidation, shuffleInPlace } from './splits';
+import { formatPercent, holdOutCount, mulberry32, pickSamples, planValidation, shuffleInPlace } from './splits';
 import type { ImageEntry } from './types';
 
 function images(split: SplitName, className: string, n: number): ImageEntry[] {
@@ -51,7 +51,13 @@ describe('shuffleInPlace', () => {
 
 describe('holdOutCount', () => {
   it('holds out 10%, at least one, never the last image', () => {
-    expect([0, 1, 2, 3, 9, 10, 14, 15, 100, 1341, 3875].map(holdOutCount)).toEqual([0, 0, 1, 1, 1, 1, 1, 2, 10, 134, 388]);
+    expect([0, 1, 2, 3, 9, 10, 14, 15, 100, 1341, 3875].map((n) => holdOutCount(n))).toEqual([0, 0, 1, 1, 1, 1, 1, 2, 10, 134, 388]);
+  });
+
+  it('holds out another share when asked', () => {
+    expect([0, 1, 2, 3, 10, 100, 1341].map((n) => holdOutCount(n, 0.25))).toEqual([0, 0, 1, 1, 3, 25, 335]);
+    expect([2, 3, 10].map((n) => holdOutCount(n, 0.5))).toEqual([1, 2, 5]);
+    expect(holdOutCount(1000, 0.01)).toBe(10);
   });
 });
 
@@ -121,6 +127,27 @@ describe('planValidation', () => {
       expect(indices).toEqual([...indices].sort((x, y) => x - y));
     }
   });
+  it('holds out the share asked for, and says so', () => {
+    const entries = [...images('train', 'NORMAL', 100), ...images('train', 'PNEUMONIA', 300), ...images('validation', 'NORMAL', 8), ...images('validation', 'PNEUMONIA', 8)];
+    const { train, validation, plan } = planValidation(entries, classNames, 1, 0.25);
+    expect(countOf(validation, 'NORMAL')).toBe(27);
+    expect(countOf(validation, 'PNEUMONIA')).toBe(77);
+    expect(train.length + validation.length).toBe(416);
+    expect(plan.description).toMatch(/^Validation: 25% of train held out \(104 images\), stratified, seed 1 /);
+    // The same share and seed pick the same images.
+    expect(paths(planValidation(entries, classNames, 1, 0.25).validation)).toEqual(paths(validation));
+    expect(planValidation(entries, classNames, 1, 0.125).plan.description).toMatch(/^Validation: 12.5% of train held out/);
+    // A usable val folder wins whatever the share.
+    const withFolder = [...entries, ...images('validation', 'NORMAL', 10), ...images('validation', 'PNEUMONIA', 10)];
+    expect(planValidation(withFolder, classNames, 1, 0.3).plan.source).toBe('folder');
+  });
+
+  it('refuses shares outside (0, 0.5]', () => {
+    const entries = [...images('train', 'NORMAL', 20), ...images('train', 'PNEUMONIA', 20)];
+    for (const share of [0, -0.1, 0.6, Number.NaN]) expect(() => planValidation(entries, classNames, 1, share)).toThrow(/validation share/);
+    expect(formatPercent(0.1)).toBe('10%');
+  });
+
   it('folds a big val folder into train when train lacks a class', () => {
     const entries = [...images('train', 'NORMAL', 30), ...images('validation', 'NORMAL', 12), ...images('validation', 'PNEUMONIA', 20)];
     const { train, validation, plan } = planValidation(entries, classNames, 1);

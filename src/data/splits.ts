@@ -2,8 +2,10 @@ import type { ImageEntry, ValidationPlan } from './types';
 
 /** A validation folder is used only if it holds at least this many images of every class. */
 export const MIN_VALIDATION_PER_CLASS = 10;
-/** Share of each class held out of train when the validation folder is too small. */
+/** Share of each class held out of train when the validation folder is too small, unless asked otherwise. */
 export const HOLD_OUT_FRACTION = 0.1;
+/** The largest share that may be asked for: train keeps at least half. */
+export const MAX_HOLD_OUT_FRACTION = 0.5;
 
 /**
  * Small, fast seeded PRNG (Mulberry32): the same seed gives the same split and samples on every
@@ -31,10 +33,10 @@ export function shuffleInPlace<A extends { length: number; [index: number]: unkn
   return array;
 }
 
-/** Images to hold out of a class of `n`: 10%, at least one, but never the class's last training image. */
-export function holdOutCount(n: number): number {
+/** Images to hold out of a class of `n`: `fraction` of it (10%), at least one, but never the class's last training image. */
+export function holdOutCount(n: number, fraction: number = HOLD_OUT_FRACTION): number {
   if (n < 2) return 0;
-  return Math.min(n - 1, Math.max(1, Math.round(n * HOLD_OUT_FRACTION)));
+  return Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
 }
 
 export interface SplitPlan {
@@ -47,10 +49,19 @@ export interface SplitPlan {
 /**
  * Decides the validation images. The val folder is used when it holds at least
  * MIN_VALIDATION_PER_CLASS images of every class (the Kaggle chest X-ray val folder holds only 8 a
- * class, too few to read anything from). Otherwise its images join train, and a stratified 10% of
- * each class is held out with a seeded shuffle. Entries keep their input order in every list.
+ * class, too few to read anything from). Otherwise its images join train, and a stratified
+ * `holdOutFraction` (10%) of each class is held out with a seeded shuffle. Entries keep their input
+ * order in every list.
  */
-export function planValidation(entries: readonly ImageEntry[], classNames: readonly string[], seed: number): SplitPlan {
+export function planValidation(
+  entries: readonly ImageEntry[],
+  classNames: readonly string[],
+  seed: number,
+  holdOutFraction: number = HOLD_OUT_FRACTION,
+): SplitPlan {
+  if (!(holdOutFraction > 0 && holdOutFraction <= MAX_HOLD_OUT_FRACTION)) {
+    throw new RangeError(`The validation share must be above 0 and at most ${MAX_HOLD_OUT_FRACTION} (got ${holdOutFraction}).`);
+  }
   const train = entries.filter((e) => e.split === 'train');
   const valFolder = entries.filter((e) => e.split === 'validation');
   const test = entries.filter((e) => e.split === 'test');
@@ -73,7 +84,7 @@ export function planValidation(entries: readonly ImageEntry[], classNames: reado
   const heldOut = new Set<ImageEntry>();
   for (const name of classNames) {
     const ofClass = pool.filter((e) => e.className === name);
-    const chosen = shuffleInPlace([...ofClass], rng).slice(0, holdOutCount(ofClass.length));
+    const chosen = shuffleInPlace([...ofClass], rng).slice(0, holdOutCount(ofClass.length, holdOutFraction));
     for (const entry of chosen) heldOut.add(entry);
   }
   const added = `so its ${valFolder.length} image${valFolder.length === 1 ? ' was' : 's were'} added to train`;
@@ -90,9 +101,14 @@ export function planValidation(entries: readonly ImageEntry[], classNames: reado
     test,
     plan: {
       source: 'held-out',
-      description: `Validation: ${Math.round(HOLD_OUT_FRACTION * 100)}% of train held out (${heldOut.size} images), stratified, seed ${seed} (${why})`,
+      description: `Validation: ${formatPercent(holdOutFraction)} of train held out (${heldOut.size} images), stratified, seed ${seed} (${why})`,
     },
   };
+}
+
+/** 0.1 -> "10%", 0.125 -> "12.5%". */
+export function formatPercent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ImageSet, SplitName } from '../worker/protocol';
+import type { ImageSet, SplitName, ZipEntryRef } from '../worker/protocol';
 
 /** Why an archive entry was not used as an image. */
 export type SkipReason =
@@ -21,6 +21,8 @@ export interface ImageEntry {
   className: string;
   /** The compressed bytes are read lazily: nothing is held in memory until this is called. */
   read(): Promise<Blob>;
+  /** Set for a zip entry: where a decode worker finds it, to read and inflate it itself. */
+  zip?: ZipEntryRef;
 }
 
 export interface SkippedEntry {
@@ -49,6 +51,7 @@ export interface ValidationPlan {
 
 /** Decoded, ready to train: one ImageSet a split, plus what the page shows. */
 export interface DecodedDataset {
+  stats: LoadStats;
   classNames: string[];
   size: number;
   train: ImageSet;
@@ -57,6 +60,8 @@ export interface DecodedDataset {
   /** File path of each test image, in ImageSet order (for per-image predictions). */
   testPaths: string[];
   validationPlan: ValidationPlan;
+  /** How the test split was held out of train, when the archive has no test folder and a hold-out was asked for. */
+  testPlan?: string;
   /** Images found per split folder (before the validation hold-out). */
   counts: SplitCounts;
   skipped: SkippedEntry[];
@@ -66,7 +71,30 @@ export interface DecodedDataset {
 
 /** Progress of reading and decoding, for the `Loading dataset` progress bar. */
 export interface LoadProgress {
+  /** listing: entries of the archive's table of contents; decoding: images read and decoded. */
   phase: 'listing' | 'decoding' | 'done';
   done: number;
   total: number;
+  /** Milliseconds since this phase began (for images per second and the time left). */
+  elapsedMs: number;
+  /** Compressed bytes read so far. */
+  bytesRead: number;
+}
+
+/** What a load cost, shown under the summary and read by `bench:ingest`. */
+export interface LoadStats {
+  /** Reading the archive's table of contents (or walking the files), milliseconds. */
+  listMs: number;
+  /** Reading and decoding every image, wall-clock milliseconds. */
+  decodeMs: number;
+  /** Entries listed, junk and duplicates included. */
+  entries: number;
+  /** Images decoded and kept. */
+  images: number;
+  /** Compressed bytes read. */
+  bytesRead: number;
+  /** Time spent waiting for image bytes, summed over the images read in parallel. */
+  readMs: number;
+  /** Stored pixels of the decoded images (width x height from their headers), for megapixels per second. */
+  sourcePixels: number;
 }

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { nhwcConvInfo, type FilterGradAttrs } from './convAttrs';
+import { cpuTransform } from './cpuTransform';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -26,10 +27,11 @@ interface MaxPoolGradAttrs {
 /** The shipped kernels, for the cases the fast ones hand back. */
 const shipped = new Map<string, KernelFunc>();
 
-/** Swaps in the fast kernels for the cpu backend; safe to call more than once. */
+/** Swaps in the fast kernels for the cpu backend, and a fixed Transform (cpuTransform.ts); safe to call more than once. */
 export function registerFastCpuKernels(): void {
   replace('Conv2DBackpropFilter', conv2dBackpropFilter as unknown as KernelFunc);
   replace('MaxPoolGrad', maxPoolGrad as unknown as KernelFunc);
+  replace('Transform', cpuTransform as unknown as KernelFunc);
 }
 
 function replace(kernelName: string, kernelFunc: KernelFunc): void {

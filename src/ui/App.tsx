@@ -6,12 +6,14 @@ import { zipModel, saveBlob } from './downloadModel';
 import { LoadingBar } from './LoadingBar';
 import { ModelSummaryTable } from './ModelSummaryTable';
 import { SampleGrid } from './SampleGrid';
+import { AugmentedSamples, useAugmentationPreview } from './AugmentedSamples';
 import { SettingsForm } from './SettingsForm';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
 import { Evaluation } from './Evaluation';
 import { TrainingPanel } from './TrainingPanel';
 import { sourceOf, useDataset, type DatasetSource, type DatasetView, type DecodedSplits } from './useDataset';
 import { useTrainer } from './useTrainer';
+import { reloadReason, splitOptionsOf } from './datasetOptions';
 import { pageStatus } from './pageStatus';
 
 /** What a finished run was trained on, for the exported metadata. */
@@ -38,6 +40,8 @@ export function App() {
   const view: DatasetView | null =
     dataset.state.phase === 'ready' ? dataset.state.view : dataset.state.phase === 'loading' ? dataset.state.previous : null;
   const numClasses = view?.classNames.length ?? 2;
+  // Made by the worker from its copy of the train split: asked again for a new dataset or new settings.
+  const augmentationPreview = useAugmentationPreview(trainer, view, settings.augmentation);
 
   // The URL keeps the settings, so a page reload or a shared link trains the same way.
   useEffect(() => {
@@ -58,7 +62,7 @@ export function App() {
 
   /** A new dataset replaces the old one only once it has loaded; then the old run's results go. */
   const loadNew = async (source: DatasetSource) => {
-    const loaded = await dataset.load(source, settings.imageSize);
+    const loaded = await dataset.load(source, settings.imageSize, splitOptionsOf(settings));
     if (loaded) {
       trainer.reset();
       setRun(null);
@@ -68,8 +72,8 @@ export function App() {
   const onTrain = async () => {
     if (!view) return;
     let ready: DatasetView | null = view;
-    // Images are decoded at the model's input size: a new size means decoding again.
-    if (view.size !== settings.imageSize) ready = await dataset.load(view.source, settings.imageSize);
+    // Images are decoded at the model's input size, and split as they load: a new size or split means loading again.
+    if (reloadReason(view, settings)) ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
     if (!ready) return;
     setRun({ settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
     send({ type: 'train', settings });
@@ -106,7 +110,7 @@ export function App() {
 
   const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error));
   const alerts = [dataset.error, t.error, notice].filter((a): a is string => Boolean(a));
-  const trainHint = !view ? 'Load a dataset first.' : view.size !== settings.imageSize ? `Images will be decoded again at ${settings.imageSize} px.` : null;
+  const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
   return (
     <main>
@@ -184,12 +188,13 @@ export function App() {
           onStop={() => send({ type: 'stop' })}
           trainHint={trainHint}
         />
+        {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
         {t.modelSummary && <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />}
       </section>
 
       <section className="panel" aria-labelledby="training-heading">
         <h2 id="training-heading">4. Training</h2>
-        <TrainingPanel view={t} batchSize={run?.settings.batchSize ?? settings.batchSize} />
+        <TrainingPanel view={t} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
       </section>
 
       <section className="panel" aria-labelledby="results-heading">

@@ -2,6 +2,7 @@ import * as tfvis from '@tensorflow/tfjs-vis';
 import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
 import { SPLIT_NAMES } from '../worker/protocol';
 import type { DatasetView } from './useDataset';
+import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';
 
 const REASON_TEXT: Record<SkipReason, string> = {
@@ -56,6 +57,21 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
         {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images, validation {view.used.validation}
         {view.used.test > 0 ? `, test ${view.used.test}` : ', and there is no test split: the final evaluation uses validation'}.
       </p>
+      {view.source.kind !== 'demo' && (
+        <p
+          data-testid="load-stats"
+          data-list-ms={view.stats.listMs.toFixed(0)}
+          data-decode-ms={view.stats.decodeMs.toFixed(0)}
+          data-read-ms={view.stats.readMs.toFixed(0)}
+          data-entries={view.stats.entries}
+          data-images={view.stats.images}
+          data-bytes={view.stats.bytesRead}
+          data-source-pixels={view.stats.sourcePixels}
+        >
+          {describeLoadStats(view.stats)}
+        </p>
+      )}
+      {view.testPlan && <p data-testid="test-source">{withPeriod(view.testPlan)}</p>}
       <SkippedList skipped={view.skipped} />
       <div className="charts">
         {SPLIT_NAMES.filter((split) => total(split) > 0).map((split) => (
@@ -81,7 +97,11 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
 function SkippedList({ skipped }: { skipped: SkippedEntry[] }) {
   if (skipped.length === 0) return <p>Nothing was skipped.</p>;
   const byReason = new Map<SkipReason, SkippedEntry[]>();
-  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s]);
+  for (const s of skipped) {
+    const list = byReason.get(s.reason);
+    if (list) list.push(s);
+    else byReason.set(s.reason, [s]);
+  }
   return (
     <details className="skipped">
       <summary>

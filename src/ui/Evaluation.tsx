@@ -10,6 +10,7 @@ import {
   rocCurve,
 } from '../eval/metrics';
 import type { TestResult } from '../worker/protocol';
+import { MisclassifiedGallery } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
 import { VisFigure } from './VisFigure';
 
@@ -162,6 +163,7 @@ export function Evaluation({ result, classNames, paths, splitName }: Props) {
           </tbody>
         </table>
       )}
+      <MisclassifiedGallery result={result} classNames={classNames} paths={paths} predicted={predicted} splitName={splitName} positiveClass={positive} />
       <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
     </div>
   );

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { BACKEND_CHOICES, type BackendChoice, type TrainSettings } from '../worker/protocol';
+import { BACKEND_CHOICES, CLASS_WEIGHTINGS, type BackendChoice, type ClassWeighting, type TrainSettings } from '../worker/protocol';
+import { AugmentationFieldset, useAugmentationForm } from './AugmentationFieldset';
 import { SETTING_FIELDS, checkSetting, type NumericSetting } from './settings';
 
 interface Props {
@@ -21,13 +22,22 @@ const BACKEND_TEXT: Record<BackendChoice, string> = {
   cpu: 'plain JavaScript (CPU)',
 };
 
-const ORDER: NumericSetting[] = ['imageSize', 'epochs', 'batchSize', 'learningRate', 'seed'];
+const WEIGHTING_TEXT: Record<ClassWeighting, string> = {
+  balanced: 'balanced (rarer classes weigh more)',
+  none: 'none (every image weighs the same)',
+};
+
+const ORDER: NumericSetting[] = ['imageSize', 'epochs', 'batchSize', 'learningRate', 'seed', 'patience', 'validationPercent', 'testPercent'];
 
 /** Training settings (each also a URL query parameter) and the Train / Stop buttons. */
 export function SettingsForm({ settings, onChange, canTrain, training, stopRequested, onTrain, onStop, trainHint }: Props) {
   // Text as typed, so a half-typed number is not overwritten; valid values go up at once.
   const [text, setText] = useState<Record<NumericSetting, string>>(() => textOf(settings));
-  const problems = ORDER.map((name) => [name, checkSetting(name, Number(text[name]))] as const).filter(([, p]) => p !== null);
+  const augmentation = useAugmentationForm(settings, onChange);
+  const problems = [
+    ...ORDER.map((name) => [name, checkSetting(name, Number(text[name]))] as const).filter(([, p]) => p !== null),
+    ...augmentation.problems,
+  ];
 
   const update = (name: NumericSetting, value: string) => {
     setText((t) => ({ ...t, [name]: value }));
@@ -55,6 +65,7 @@ export function SettingsForm({ settings, onChange, canTrain, training, stopReque
               max={field.max}
               step={field.integer ? 1 : 'any'}
               value={text[name]}
+              title={'hint' in field ? field.hint : undefined}
               disabled={training}
               aria-invalid={problem !== null}
               onChange={(e) => update(name, e.target.value)}
@@ -77,6 +88,22 @@ export function SettingsForm({ settings, onChange, canTrain, training, stopReque
           ))}
         </select>
       </label>
+      <label>
+        Class weights
+        <select
+          name="weights"
+          value={settings.classWeighting}
+          disabled={training}
+          onChange={(e) => onChange({ ...settings, classWeighting: e.target.value as ClassWeighting })}
+        >
+          {CLASS_WEIGHTINGS.map((w) => (
+            <option key={w} value={w}>
+              {WEIGHTING_TEXT[w]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <AugmentationFieldset form={augmentation} disabled={training} />
       <div className="settings__actions">
         <button type="submit" disabled={!canTrain || training || problems.length > 0}>
           Train

@@ -1,9 +1,11 @@
 import type { TrainingView } from './trainingState';
 import { etaSeconds, formatDuration } from './trainingState';
 import { TrainingCurves, TrainingHistory } from './TrainingCurves';
+import { classWeightsText, outcomeText } from './outcome';
 
 /** Progress, speed, backend and live curves of the current run. */
-export function TrainingPanel({ view, batchSize }: { view: TrainingView; batchSize: number }) {
+export function TrainingPanel({ view, batchSize, classNames }: { view: TrainingView; batchSize: number; classNames: string[] }) {
+  const outcome = outcomeText(view.outcome);
   const eta = etaSeconds(view);
   const epoch = view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;
   return (
@@ -21,11 +23,15 @@ export function TrainingPanel({ view, batchSize }: { view: TrainingView; batchSi
         </div>
         <div>
           <dt>Epoch</dt>
-          <dd>{view.epochs > 0 ? `${epoch} / ${view.epochs}` : '–'}</dd>
+          <dd>{view.epochs > 0 ? `${view.outcome ? view.outcome.epochsDone : epoch} / ${view.epochs}` : '–'}</dd>
         </div>
         <div>
           <dt>Time left</dt>
           <dd data-testid="eta">{view.phase === 'training' && eta !== null ? formatDuration(eta) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Class weights</dt>
+          <dd data-testid="class-weights">{view.epochs > 0 ? classWeightsText(classNames, view.classWeights) : '–'}</dd>
         </div>
       </dl>
       {view.backend?.note && <p className="training__note">{view.backend.note}</p>}
@@ -43,6 +49,7 @@ export function TrainingPanel({ view, batchSize }: { view: TrainingView; batchSi
       </label>
       {view.stopRequested && <p>Stopping after the current batch…</p>}
       <TrainingCurves view={view} />
+      {outcome && <p data-testid="early-stopping">{outcome}</p>}
       <TrainingHistory view={view} />
     </div>
   );

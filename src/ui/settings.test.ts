@@ -5,7 +5,7 @@ describe('settings from the URL', () => {
   it('reads every key', () => {
     const { settings, problems } = settingsFromQuery('?size=64&epochs=2&batch=16&lr=0.0005&backend=cpu&seed=7');
     expect(problems).toEqual([]);
-    expect(settings).toEqual({ imageSize: 64, epochs: 2, batchSize: 16, learningRate: 0.0005, backend: 'cpu', seed: 7 });
+    expect(settings).toEqual({ ...DEFAULT_SETTINGS, imageSize: 64, epochs: 2, batchSize: 16, learningRate: 0.0005, backend: 'cpu', seed: 7 });
   });
 
   it('keeps defaults and reports values it cannot use', () => {
@@ -26,5 +26,59 @@ describe('settings from the URL', () => {
     expect(checkSetting('epochs', 0)).toMatch(/between 1 and/);
     expect(checkSetting('batchSize', 2.5)).toMatch(/whole number/);
     expect(checkSetting('learningRate', 0.001)).toBeNull();
+  });
+});
+
+describe('augmentation and validation size in the URL', () => {
+  it('defaults to augmentation close to the tutorial, without flipping, and 10% validation', () => {
+    expect(DEFAULT_SETTINGS.augmentation).toEqual({ rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0, horizontalFlip: false });
+    expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
+  });
+
+  it('reads rot, zoom, shift, shear, bright, flip and val', () => {
+    const { settings, problems } = settingsFromQuery('?rot=30&zoom=0.15&shift=0&shear=5&bright=0.25&flip=1&val=20');
+    expect(problems).toEqual([]);
+    expect(settings.augmentation).toEqual({ rotation: 30, zoom: 0.15, shift: 0, shear: 5, brightness: 0.25, horizontalFlip: true });
+    expect(settings.validationPercent).toBe(20);
+    expect(settingsFromQuery('?flip=off').settings.augmentation.horizontalFlip).toBe(false);
+  });
+
+  it('round-trips, writing only what differs from the defaults', () => {
+    const custom = {
+      ...DEFAULT_SETTINGS,
+      augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 0, brightness: 0.3, horizontalFlip: true },
+      validationPercent: 25,
+    };
+    expect(settingsToQuery(custom)).toBe('?val=25&rot=0&bright=0.3&flip=1');
+    expect(settingsFromQuery(settingsToQuery(custom)).settings).toEqual(custom);
+    const noneAtAll = { ...DEFAULT_SETTINGS, augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false } };
+    expect(settingsFromQuery(settingsToQuery(noneAtAll)).settings).toEqual(noneAtAll);
+  });
+
+  it('keeps the defaults for values out of range and says why', () => {
+    const { settings, problems } = settingsFromQuery('?rot=-5&zoom=1.5&flip=maybe&val=0&bright=x');
+    expect(settings).toEqual(DEFAULT_SETTINGS);
+    expect(problems).toHaveLength(5);
+    expect(problems.join(' ')).toMatch(/Validation size must be between 1 and 50.*Rotation must be between 0 and 180.*Zoom must be between 0 and 0.9.*Brightness must be a number.*Horizontal flip must be 1 or 0/);
+  });
+});
+
+describe('class weights, patience and test hold-out in the URL', () => {
+  it('default to balanced weights, patience 3 and no hold-out', () => {
+    expect(DEFAULT_SETTINGS).toMatchObject({ classWeighting: 'balanced', patience: 3, testPercent: 0 });
+  });
+
+  it('read weights, patience and holdout, and round-trip', () => {
+    const { settings, problems } = settingsFromQuery('?weights=none&patience=0&holdout=15');
+    expect(problems).toEqual([]);
+    expect(settings).toMatchObject({ classWeighting: 'none', patience: 0, testPercent: 15 });
+    expect(settingsToQuery(settings)).toBe('?patience=0&holdout=15&weights=none');
+    expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
+  });
+
+  it('refuse values they cannot use', () => {
+    const { settings, problems } = settingsFromQuery('?weights=heavy&patience=-1&holdout=60');
+    expect(settings).toEqual(DEFAULT_SETTINGS);
+    expect(problems.join(' ')).toMatch(/Patience must be between 0 and 500.*Test hold-out must be between 0 and 50.*Class weights must be one of balanced, none/);
   });
 });

@@ -1,4 +1,5 @@
-import { BACKEND_CHOICES, type BackendChoice, type TrainSettings } from '../worker/protocol';
+import { BACKEND_CHOICES, CLASS_WEIGHTINGS, type BackendChoice, type ClassWeighting, type TrainSettings } from '../worker/protocol';
+import { DEFAULT_AUGMENTATION, augmentationFromQuery, augmentationToQuery } from './augmentationSettings';
 
 /** Defaults follow the Keras tutorial: 150 px, batch 32, RMSprop at 1e-3. */
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -8,6 +9,18 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   learningRate: 0.001,
   backend: 'auto',
   seed: 1,
+  // Balanced: the chest X-ray train split is 3:1 PNEUMONIA:NORMAL, and unweighted the model leans to the majority.
+  classWeighting: 'balanced',
+  // 3: validation loss on a few hundred images wobbles from epoch to epoch, so one or two epochs without a new
+  // low are common noise in the tutorial's 10 epochs; three in a row mean it has stopped improving (and the
+  // best epoch's weights are restored, so waiting costs time, never accuracy).
+  patience: 3,
+  // Why these: see augmentationSettings.ts (close to the tutorial's ImageDataGenerator, flip off).
+  augmentation: DEFAULT_AUGMENTATION,
+  // 10%: the share of train held out when the val folder is too small (data/splits.ts).
+  validationPercent: 10,
+  // 0: without a test folder the page evaluates on validation, as before; `bench:accuracy` asks for 15.
+  testPercent: 0,
 };
 
 /** Form field label, URL query key and accepted range of each setting (see docs/ui-contract.md). */
@@ -17,6 +30,23 @@ export const SETTING_FIELDS = {
   batchSize: { label: 'Batch size', key: 'batch', min: 1, max: 1024, integer: true },
   learningRate: { label: 'Learning rate', key: 'lr', min: 1e-6, max: 1, integer: false },
   seed: { label: 'Seed', key: 'seed', min: 0, max: 2 ** 31 - 1, integer: true },
+  patience: { label: 'Patience', key: 'patience', min: 0, max: 500, integer: true },
+  validationPercent: {
+    label: 'Validation size',
+    key: 'val',
+    min: 1,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out for validation when the val folder has fewer than 10 images a class',
+  },
+  testPercent: {
+    label: 'Test hold-out',
+    key: 'holdout',
+    min: 0,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out as the test split when the archive has no test folder (0: none)',
+  },
 } as const;
 
 export type NumericSetting = keyof typeof SETTING_FIELDS;
@@ -48,6 +78,12 @@ export function settingsFromQuery(search: string, base: TrainSettings = DEFAULT_
     if ((BACKEND_CHOICES as readonly string[]).includes(backend)) settings.backend = backend as BackendChoice;
     else problems.push(`Backend must be one of ${BACKEND_CHOICES.join(', ')} (URL parameter backend=${backend} ignored)`);
   }
+  const weights = params.get('weights');
+  if (weights !== null) {
+    if ((CLASS_WEIGHTINGS as readonly string[]).includes(weights)) settings.classWeighting = weights as ClassWeighting;
+    else problems.push(`Class weights must be one of ${CLASS_WEIGHTINGS.join(', ')} (URL parameter weights=${weights} ignored)`);
+  }
+  settings.augmentation = augmentationFromQuery(params, base.augmentation, problems);
   return { settings, problems };
 }
 
@@ -58,6 +94,8 @@ export function settingsToQuery(settings: TrainSettings): string {
     if (settings[name] !== DEFAULT_SETTINGS[name]) params.set(SETTING_FIELDS[name].key, String(settings[name]));
   }
   if (settings.backend !== DEFAULT_SETTINGS.backend) params.set('backend', settings.backend);
+  if (settings.classWeighting !== DEFAULT_SETTINGS.classWeighting) params.set('weights', settings.classWeighting);
+  augmentationToQuery(settings.augmentation, params);
   const text = params.toString();
   return text ? `?${text}` : '';
 }

@@ -6,6 +6,8 @@ function feed(messages: [FromTrainer, number][], start: TrainingView = initialTr
   return messages.reduce((s, [message, at]) => trainingReducer(s, { type: 'message', message, at }), start);
 }
 
+const gallery = { indices: new Uint32Array(0), pixels: new Uint8Array(0), size: 32 };
+
 const batch = (batchesDone: number, loss: number): FromTrainer => ({
   type: 'batchEnd', epoch: Math.floor((batchesDone - 1) / 4), batch: (batchesDone - 1) % 4, batchesDone, totalBatches: 8,
   loss, accuracy: 0.5, imagesPerSecond: 100,
@@ -17,7 +19,7 @@ describe('training view', () => {
     expect(s.phase).toBe('starting');
     s = feed([
       [{ type: 'backend', name: 'webgl', requested: 'auto', note: 'WebGL 2' }, 0],
-      [{ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 4, totalBatches: 8 }, 0],
+      [{ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 4, totalBatches: 8, classWeights: [1.5, 0.75] }, 0],
       [batch(1, 0.9), 1000],
       [batch(2, 0.8), 2000],
       [batch(3, 0.7), 3000],
@@ -28,17 +30,20 @@ describe('training view', () => {
     expect(etaSeconds(s)).toBeCloseTo(5);
     s = feed([
       [batch(4, 0.6), 4000],
-      [{ type: 'epochEnd', epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62 }, 4100],
+      [{ type: 'epochEnd', epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0 }, 4100],
       [{ type: 'evaluating' }, 5000],
     ], s);
-    expect(s.epochPoints).toEqual([{ epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, x: 1 }]);
+    expect(s.epochPoints).toEqual([{ epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0, x: 1 }]);
+    expect(s.bestEpoch).toBe(0);
+    expect(s.classWeights).toEqual([1.5, 0.75]);
     expect(s.phase).toBe('evaluating');
     s = feed([
-      [{ type: 'testResult', loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2 }, 6000],
-      [{ type: 'trainingEnded', reason: 'stopped', epochsDone: 1 }, 6000],
+      [{ type: 'testResult', loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery }, 6000],
+      [{ type: 'trainingEnded', reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: true }, 6000],
     ], s);
     expect(s.phase).toBe('stopped');
     expect(s.test?.accuracy).toBe(0.8);
+    expect(s.outcome).toEqual({ reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: true });
   });
 
   it('keeps the model summary and backend across runs but clears curves', () => {
@@ -52,12 +57,33 @@ describe('training view', () => {
   });
 
   it('turns a worker error during a run into the error phase, but not one after it', () => {
-    const running = feed([[{ type: 'trainingStarted', epochs: 1, batchesPerEpoch: 1, totalBatches: 1 }, 0]]);
+    const running = feed([[{ type: 'trainingStarted', epochs: 1, batchesPerEpoch: 1, totalBatches: 1, classWeights: null }, 0]]);
     expect(feed([[{ type: 'error', message: 'WebGL context lost' }, 0]], running).phase).toBe('error');
-    const done = feed([[{ type: 'trainingEnded', reason: 'completed', epochsDone: 1 }, 0]], running);
+    const done = feed([[{ type: 'trainingEnded', reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true }, 0]], running);
     const failedExport = feed([[{ type: 'error', message: 'export failed' }, 0]], done);
     expect(failedExport.phase).toBe('done');
     expect(failedExport.error).toBe('export failed');
+  });
+
+  it('follows the best epoch and ends early-stopped as done, clearing both on the next run', () => {
+    const epoch = (e: number, valLoss: number, bestEpoch: number): [FromTrainer, number] => [
+      { type: 'epochEnd', epoch: e, loss: 0.5, accuracy: 0.8, valLoss, valAccuracy: 0.8, bestEpoch },
+      0,
+    ];
+    let s = feed([
+      [{ type: 'trainingStarted', epochs: 10, batchesPerEpoch: 1, totalBatches: 10, classWeights: null }, 0],
+      epoch(0, 0.5, 0),
+      epoch(1, 0.4, 1),
+      epoch(2, 0.45, 1),
+    ]);
+    expect(s.bestEpoch).toBe(1);
+    s = feed([[{ type: 'trainingEnded', reason: 'early-stopped', epochsDone: 3, bestEpoch: 1, restoredBest: true }, 0]], s);
+    expect(s.phase).toBe('done');
+    expect(s.outcome?.reason).toBe('early-stopped');
+    const next = trainingReducer(s, { type: 'trainRequested' });
+    expect(next.bestEpoch).toBeNull();
+    expect(next.outcome).toBeNull();
+    expect(next.classWeights).toBeNull();
   });
 
   it('formats durations', () => {

@@ -1,4 +1,4 @@
-import type { EpochMetrics, FromTrainer, ModelSummary, TestResult } from '../worker/protocol';
+import type { EpochMetrics, FromTrainer, ModelSummary, TestResult, TrainingOutcome } from '../worker/protocol';
 import { assertNever } from '../worker/protocol';
 
 /** What the page knows of the training worker, built only from the messages it posts. */
@@ -19,6 +19,12 @@ export interface TrainingView {
   timing: { firstAt: number; firstDone: number; lastAt: number } | null;
   test: TestResult | null;
   epochsDone: number;
+  /** The loss weight of each class in this run; null when weighting is off (or before the run starts). */
+  classWeights: number[] | null;
+  /** The epoch (0-based) with the lowest validation loss so far; null while there is none. */
+  bestEpoch: number | null;
+  /** How the run ended (early stopping, restored weights); null while it runs. */
+  outcome: TrainingOutcome | null;
   stopRequested: boolean;
   error: string | null;
   /** Bumped by each exported model; the page zips and downloads it. */
@@ -39,6 +45,9 @@ export const initialTrainingView: TrainingView = {
   timing: null,
   test: null,
   epochsDone: 0,
+  classWeights: null,
+  bestEpoch: null,
+  outcome: null,
   stopRequested: false,
   error: null,
   exportCount: 0,
@@ -93,6 +102,7 @@ function applyMessage(state: TrainingView, message: FromTrainer, at: number): Tr
         epochs: message.epochs,
         batchesPerEpoch: message.batchesPerEpoch,
         totalBatches: message.totalBatches,
+        classWeights: message.classWeights,
       };
     case 'batchEnd': {
       const x = message.batchesDone / Math.max(1, state.batchesPerEpoch);
@@ -113,7 +123,12 @@ function applyMessage(state: TrainingView, message: FromTrainer, at: number): Tr
       const { type, ...metrics } = message;
       void type;
       // Validation is measured at the end of the epoch: x = epochs completed.
-      return { ...state, epochPoints: [...state.epochPoints, { ...metrics, x: metrics.epoch + 1 }], epochsDone: metrics.epoch + 1 };
+      return {
+        ...state,
+        epochPoints: [...state.epochPoints, { ...metrics, x: metrics.epoch + 1 }],
+        epochsDone: metrics.epoch + 1,
+        bestEpoch: metrics.bestEpoch >= 0 ? metrics.bestEpoch : null,
+      };
     }
     case 'evaluating':
       return { ...state, phase: 'evaluating' };
@@ -122,15 +137,23 @@ function applyMessage(state: TrainingView, message: FromTrainer, at: number): Tr
       void type;
       return { ...state, test: result };
     }
-    case 'trainingEnded':
+    case 'trainingEnded': {
+      const { type, ...outcome } = message;
+      void type;
       return {
         ...state,
         phase: message.reason === 'stopped' ? 'stopped' : 'done',
         epochsDone: message.epochsDone,
+        bestEpoch: message.bestEpoch,
+        outcome,
         stopRequested: false,
       };
+    }
     case 'modelExported':
       return { ...state, exportCount: state.exportCount + 1 };
+    case 'augmentationPreview':
+      // Kept by the preview figure itself (useTrainer's subscribe): it is not part of a run.
+      return state;
     case 'error':
       return {
         ...state,

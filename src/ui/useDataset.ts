@@ -2,9 +2,9 @@ import { useCallback, useRef, useState } from 'react';
 import type { DecodedDataset, LoadProgress } from '../data/types';
 import { loadDataset } from '../data/loadDataset';
 import { makeDemoDataset } from '../data/synthetic';
-import { DecodePool } from '../data/decodePool';
 import type { ImageSet } from '../worker/protocol';
 import type { ArchiveEntry } from '../data/archive';
+import type { SplitOptions } from './datasetOptions';
 
 /** Where the images come from, kept so the set can be decoded again at another size. */
 export type DatasetSource =
@@ -18,6 +18,10 @@ export type DatasetSource =
 export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
   source: DatasetSource;
   used: { train: number; validation: number; test: number };
+  /** The test hold-out it was loaded with (see SplitOptions). */
+  testPercent: number;
+  /** The validation share it was loaded with (see SplitOptions). */
+  validationPercent: number;
 };
 
 export type DatasetState =
@@ -46,29 +50,30 @@ export function useDataset(onDecoded: (splits: DecodedSplits) => void) {
   const [state, setState] = useState<DatasetState>({ phase: 'empty' });
   const [error, setError] = useState<string | null>(null);
   const abortRef = useRef<AbortController | null>(null);
-  const poolRef = useRef<DecodePool | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
 
   const load = useCallback(
-    async (source: DatasetSource, size: number): Promise<DatasetView | null> => {
+    async (source: DatasetSource, size: number, splits: SplitOptions = { testPercent: 0, validationPercent: 10 }): Promise<DatasetView | null> => {
       abortRef.current?.abort();
       const abort = new AbortController();
       abortRef.current = abort;
       const current = stateRef.current;
       const previous = current.phase === 'ready' ? current.view : current.phase === 'loading' ? current.previous : null;
       setError(null);
-      setState({ phase: 'loading', source, progress: { phase: 'listing', done: 0, total: 0 }, previous });
+      setState({ phase: 'loading', source, progress: { phase: 'listing', done: 0, total: 0, elapsedMs: 0, bytesRead: 0 }, previous });
       try {
         let decoded: DecodedDataset;
         if (source.kind === 'demo') {
           decoded = makeDemoDataset({ size, seed: 1 });
         } else {
-          poolRef.current ??= new DecodePool();
           decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.kind === 'files' ? source.files : source.entries, {
             size,
+            testHoldout: splits.testPercent / 100,
+            validationFraction: splits.validationPercent / 100,
             signal: abort.signal,
-            pool: poolRef.current,
+            // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
+            // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
             onProgress: (progress) => {
               if (!abort.signal.aborted) setState({ phase: 'loading', source, progress, previous });
             },
@@ -80,6 +85,8 @@ export function useDataset(onDecoded: (splits: DecodedSplits) => void) {
           ...rest,
           source,
           used: { train: train.count, validation: validation.count, test: test?.count ?? 0 },
+          testPercent: splits.testPercent,
+          validationPercent: splits.validationPercent,
         };
         onDecoded({ classNames: decoded.classNames, train, validation, test });
         setState({ phase: 'ready', view });

@@ -69,8 +69,16 @@ export function useTrainer() {
     });
   }, []);
 
+  /** Calls `listener` with every message of the worker until the returned function is called. */
+  const subscribe = useCallback((listener: Listener): (() => void) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+
   const dismissError = useCallback(() => dispatch({ type: 'dismissError' }), []);
   const reset = useCallback(() => dispatch({ type: 'reset' }), []);
 
-  return { view, send, waitFor, dismissError, reset };
+  return { view, send, waitFor, subscribe, dismissError, reset };
 }

@@ -3,7 +3,8 @@
  */
 import { validateImageSize } from '../model/cnn';
 import { UserError } from '../model/userError';
-import { BACKEND_CHOICES, type ImageSet, type TrainSettings } from './protocol';
+import { BACKEND_CHOICES, CLASS_WEIGHTINGS, type ImageSet, type TrainSettings } from './protocol';
+import { checkAugmentation } from './augmentSettings';
 import type { TrainingData } from './trainingRun';
 
 export function checkImageSet(split: string, set: ImageSet, size: number, numClasses: number): void {
@@ -36,5 +37,13 @@ export function checkSettings(settings: TrainSettings, data: TrainingData): void
   }
   if (!Number.isInteger(seed)) throw new UserError(`Seed must be a whole number (got ${seed}).`);
   if (!BACKEND_CHOICES.includes(backend)) throw new UserError(`Unknown backend "${backend}"; choose one of ${BACKEND_CHOICES.join(', ')}.`);
+  if (!CLASS_WEIGHTINGS.includes(settings.classWeighting)) {
+    throw new UserError(`Unknown class weighting "${settings.classWeighting}"; choose one of ${CLASS_WEIGHTINGS.join(', ')}.`);
+  }
+  if (!Number.isInteger(settings.patience) || settings.patience < 0) {
+    throw new UserError(`Patience must be a whole number of epochs, 0 to turn early stopping off (got ${settings.patience}).`);
+  }
+  const augmentation = settings.augmentation ? checkAugmentation(settings.augmentation) : 'The augmentation settings are missing.';
+  if (augmentation) throw new UserError(augmentation);
   if (data.train.count === 0) throw new UserError('The train split has no images: there is nothing to train on.');
 }

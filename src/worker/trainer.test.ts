@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticSet } from '../model/testImages';
 import { CONTEXT_LOST_MESSAGE } from './backend';
+import { NO_AUGMENTATION } from './augmentSettings';
 import type { BackendChoice, FromTrainer, ImageSet, ToTrainer, TrainSettings } from './protocol';
 import { Trainer, type TrainerOptions } from './trainer';
 
@@ -47,7 +48,9 @@ function data(numClasses = 2, test: boolean = true): Extract<ToTrainer, { type: 
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, ...overrides };
+  return { imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
+    // Off here (augment.test.ts covers it): these tests count on the images as they are.
+    augmentation: { ...NO_AUGMENTATION }, validationPercent: 10, ...overrides };
 }
 
 describe('Trainer: a full run', () => {
@@ -70,7 +73,7 @@ describe('Trainer: a full run', () => {
       'evaluating', 'testResult', 'trainingEnded',
     ]);
     expect(of('backend')[0]).toEqual({ type: 'backend', name: 'cpu', requested: 'webgl', note: 'test backend' });
-    expect(of('trainingStarted')[0]).toEqual({ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 6, totalBatches: 12 });
+    expect(of('trainingStarted')[0]).toEqual({ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 6, totalBatches: 12, classWeights: [1, 1] });
 
     const batches = of('batchEnd');
     expect(batches).toHaveLength(12);
@@ -103,7 +106,14 @@ describe('Trainer: a full run', () => {
     expect(result.scores).toHaveLength(20);
     expect(Array.from(result.labels)).toEqual(Array.from(data().test?.labels ?? []));
     expect(result.accuracy).toBeGreaterThan(0.5);
-    expect(of('trainingEnded')[0]).toEqual({ type: 'trainingEnded', reason: 'completed', epochsDone: 2 });
+    const ended = of('trainingEnded')[0];
+    expect(ended).toMatchObject({ type: 'trainingEnded', reason: 'completed', epochsDone: 2, restoredBest: true });
+    // The best epoch is the one with the lowest validation loss, as each epochEnd said.
+    const lowest = epochs[0].valLoss <= epochs[1].valLoss ? 0 : 1;
+    expect(ended.bestEpoch).toBe(lowest);
+    expect(epochs[1].bestEpoch).toBe(lowest);
+    expect(result.gallery.size).toBe(SIZE);
+    expect(result.gallery.pixels).toHaveLength(result.gallery.indices.length * SIZE * SIZE);
   });
 
   it('keeps the last partial batch and counts it', async () => {
@@ -157,7 +167,7 @@ describe('Trainer: stopping', () => {
     expect(of('epochEnd')).toHaveLength(0);
     expect(types().slice(-3)).toEqual(['evaluating', 'testResult', 'trainingEnded']);
     expect(of('testResult')[0].scores).toHaveLength(20);
-    expect(of('trainingEnded')[0]).toEqual({ type: 'trainingEnded', reason: 'stopped', epochsDone: 0 });
+    expect(of('trainingEnded')[0]).toEqual({ type: 'trainingEnded', reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false });
     // The stopped model can still be downloaded.
     await trainer.handle({ type: 'exportModel' });
     expect(of('modelExported')).toHaveLength(1);

@@ -21,6 +21,7 @@ import {
 import { checkImageSet, checkSettings } from './checks';
 import { explainError } from './explainError';
 import { assertNever, transferablesOf, type BackendChoice, type FromTrainer, type ToTrainer, type TrainSettings } from './protocol';
+import { renderAugmentationPreview } from './preview';
 import { evaluateFinal, trainEpochs, type RunControl, type TrainingData } from './trainingRun';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
@@ -40,6 +41,7 @@ const ACTIONS: Record<ToTrainer['type'], string> = {
   train: 'training',
   stop: 'stopping',
   exportModel: 'preparing the model for download',
+  previewAugmentation: 'showing augmented samples',
 };
 
 export class Trainer {
@@ -86,6 +88,10 @@ export class Trainer {
           break;
         case 'exportModel':
           await this.exportModel();
+          break;
+        case 'previewAugmentation':
+          // Nothing to show before a dataset has arrived (the page asks again once it has).
+          if (this.data) this.send(await renderAugmentationPreview(this.data, message));
           break;
         default:
           assertNever(message);
@@ -199,16 +205,17 @@ export class Trainer {
     this.modelEpochs = 0;
     const context = { model, data, settings, control, send: (m: FromTrainer) => this.send(m), now: this.now };
 
-    this.modelEpochs = await trainEpochs(context);
+    const outcome = await trainEpochs(context);
+    // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
+    this.modelEpochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
     if (control.superseded) {
       // The page has moved on to another dataset: evaluating on the old one would only mislead.
-      const epochsDone = this.modelEpochs;
       this.discardModel();
-      this.send({ type: 'trainingEnded', reason: 'stopped', epochsDone });
+      this.send({ type: 'trainingEnded', ...outcome, reason: 'stopped', restoredBest: false });
       return;
     }
     await evaluateFinal(context);
-    this.send({ type: 'trainingEnded', reason: control.stopRequested ? 'stopped' : 'completed', epochsDone: this.modelEpochs });
+    this.send({ type: 'trainingEnded', ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason });
   }
 
   // ---------------------------------------------------------------- export

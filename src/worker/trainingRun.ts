@@ -3,13 +3,18 @@
  * epoch, and the final evaluation. The Trainer owns the model and the messages' destination.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { classWeights } from '../eval/metrics';
+import { misclassifiedCandidates } from '../eval/misclassified';
 import { mulberry32, range, shuffleInPlace } from '../model/random';
 import { UserError } from '../model/userError';
+import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { CONTEXT_LOST_MESSAGE } from './backend';
 import { disposeBatch, makeBatch } from './batches';
+import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
-import type { FromTrainer, ImageSet, TrainSettings } from './protocol';
+import type { FromTrainer, ImageSet, TrainingOutcome, TrainSettings } from './protocol';
 import { Throughput } from './throughput';
+import { weightedTrainStep } from './weightedStep';
 
 export interface TrainingData {
   classNames: string[];
@@ -40,20 +45,57 @@ export function shouldEnd(control: RunControl): boolean {
   return control.stopRequested || control.superseded;
 }
 
+/** The loss weight of each class for these settings: Keras' 'balanced' from the train labels, or all 1. */
+export function runClassWeights(settings: TrainSettings, train: ImageSet, numClasses: number): number[] {
+  if (settings.classWeighting === 'none') return new Array<number>(numClasses).fill(1);
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < train.count; i++) counts[train.labels[i]]++;
+  return classWeights(counts);
+}
+
 /**
  * Posts trainingStarted, then batchEnd for every batch and epochEnd for every complete epoch.
- * Returns the number of complete epochs (fewer than asked when stopped).
+ * Stops early when validation loss has not improved for `settings.patience` epochs, and then (and
+ * after a Stop) gives the model back the weights of its best epoch. Returns how the run went
+ * (`reason` is 'completed' unless it stopped early; the caller knows about Stop).
  */
-export async function trainEpochs(context: RunContext): Promise<number> {
+export async function trainEpochs(context: RunContext): Promise<TrainingOutcome> {
+  const { model, data, settings, control, send } = context;
+  const { epochs, batchSize } = settings;
+  const numClasses = data.classNames.length;
+  const batchesPerEpoch = Math.ceil(data.train.count / batchSize);
+  const totalBatches = batchesPerEpoch * epochs;
+  const weights = runClassWeights(settings, data.train, numClasses);
+  send({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches, classWeights: settings.classWeighting === 'none' ? null : weights });
+  const stopping = new EarlyStopping(settings.patience);
+  try {
+    const { epochsDone, stoppedEarly } = await runEpochs(context, weights, stopping, batchesPerEpoch, totalBatches);
+    const restoredBest = !control.superseded && stopping.restore(model);
+    const bestEpoch = stopping.bestEpoch >= 0 ? stopping.bestEpoch : null;
+    return { reason: stoppedEarly ? 'early-stopped' : 'completed', epochsDone, bestEpoch, restoredBest };
+  } finally {
+    stopping.dispose();
+  }
+}
+
+async function runEpochs(
+  context: RunContext,
+  weights: number[],
+  stopping: EarlyStopping,
+  batchesPerEpoch: number,
+  totalBatches: number,
+): Promise<{ epochsDone: number; stoppedEarly: boolean }> {
   const { model, data, settings, control, send, now } = context;
   const { epochs, batchSize } = settings;
   const numClasses = data.classNames.length;
   const count = data.train.count;
-  const batchesPerEpoch = Math.ceil(count / batchSize);
-  const totalBatches = batchesPerEpoch * epochs;
-  send({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches });
 
   const random = mulberry32(settings.seed);
+  // Its own seeded stream (augment.ts): the batch order is the same with augmentation on or off.
+  const augmentRandom = augmentationRandom(settings.seed);
+  const augment: Augment | null = isAugmenting(settings.augmentation)
+    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom)
+    : null;
   const order = range(count);
   const throughput = new Throughput();
   let batchesDone = 0;
@@ -68,7 +110,7 @@ export async function trainEpochs(context: RunContext): Promise<number> {
       // The last batch keeps the remainder (it may be smaller), as Keras does.
       const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
       const started = now();
-      const { loss, accuracy } = await trainStep(model, data.train, indices, numClasses);
+      const { loss, accuracy } = await trainStep(model, data.train, indices, numClasses, weights, augment);
       const imagesPerSecond = throughput.record(indices.length, now() - started);
       batchesDone++;
       lossSum += loss * indices.length;
@@ -83,6 +125,7 @@ export async function trainEpochs(context: RunContext): Promise<number> {
     if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
     const validation = await evaluateInBatches(model, data.validation, numClasses, batchSize);
     epochsDone = epoch + 1;
+    const stop = stopping.update(epoch, validation.loss, model);
     send({
       type: 'epochEnd',
       epoch,
@@ -91,9 +134,11 @@ export async function trainEpochs(context: RunContext): Promise<number> {
       accuracy: accuracySum / seen,
       valLoss: validation.loss,
       valAccuracy: validation.accuracy,
+      bestEpoch: stopping.bestEpoch,
     });
+    if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
   }
-  return epochsDone;
+  return { epochsDone, stoppedEarly: false };
 }
 
 /** Posts evaluating, then testResult on the test split (on validation when there is none). */
@@ -104,33 +149,53 @@ export async function evaluateFinal(context: RunContext): Promise<void> {
   const finalSet = data.test ?? data.validation;
   const result = await evaluateInBatches(model, finalSet, numClasses, settings.batchSize);
   if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
+  // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
+  const labels = finalSet.labels.slice(0, finalSet.count);
+  const indices = misclassifiedCandidates({ scores: result.scores, labels, numClasses });
   send({
     type: 'testResult',
     loss: result.loss,
     accuracy: result.accuracy,
     scores: result.scores,
-    // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
-    labels: finalSet.labels.slice(0, finalSet.count),
+    labels,
     numClasses,
+    gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
   });
 }
 
-/** One optimizer step on one batch; the batch's tensors live only for this step. */
+/** The pixels of some images of a set, one after the other (the page keeps no copy of the splits). */
+export function pixelsOf(set: ImageSet, indices: ArrayLike<number>): Uint8Array {
+  const area = set.size * set.size;
+  const out = new Uint8Array(indices.length * area);
+  for (let k = 0; k < indices.length; k++) out.set(set.pixels.subarray(indices[k] * area, (indices[k] + 1) * area), k * area);
+  return out;
+}
+
+/**
+ * One class-weighted optimizer step on one batch, its images augmented first when `augment` is given;
+ * the batch's tensors live only for this step.
+ */
 async function trainStep(
   model: tf.LayersModel,
   set: ImageSet,
   indices: Int32Array,
   numClasses: number,
+  classWeights: number[],
+  augment: Augment | null,
 ): Promise<{ loss: number; accuracy: number }> {
   const batch = makeBatch(set, indices, numClasses);
+  let xs = batch.xs;
   try {
-    const result = await model.trainOnBatch(batch.xs, batch.ys);
-    const [loss, accuracy] = Array.isArray(result) ? result : [result, NaN];
-    return { loss, accuracy };
+    if (augment) xs = augment(batch.xs);
+    return await weightedTrainStep(model, xs, batch.ys, classWeights);
   } finally {
+    if (xs !== batch.xs) xs.dispose();
     disposeBatch(batch);
   }
 }
+
+/** Changes a batch's images at random (augment.ts); returns a new tensor, the caller's to dispose. */
+type Augment = (xs: tf.Tensor4D) => tf.Tensor4D;
 
 /**
  * Waits for one turn of the event loop, so messages queued meanwhile (Stop) are handled.

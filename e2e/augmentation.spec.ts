@@ -1,0 +1,56 @@
+import { expect, test, type Locator } from '@playwright/test';
+import { expectStatus } from './helpers';
+
+/** What every canvas of a figure shows, as data URLs. */
+function pictures(images: Locator): Promise<string[]> {
+  return images.evaluateAll((canvases) => canvases.map((c) => (c as HTMLCanvasElement).toDataURL()));
+}
+
+test('augmentation settings update the Augmented samples preview, and a short run trains with them', async ({ page }) => {
+  await page.goto('/?size=32&epochs=1&batch=32');
+  await page.getByRole('button', { name: 'Try demo dataset' }).click();
+  await expectStatus(page, 'ready');
+
+  const figure = page.getByRole('figure', { name: 'Augmented samples' });
+  const augmented = figure.getByRole('img');
+  await expect(augmented).toHaveCount(24);
+  await expect(figure).toHaveAttribute('aria-busy', 'false');
+  await expect(augmented.first()).toHaveAccessibleName(/^(NORMAL|PNEUMONIA) 1: augmentation 1$/);
+
+  const group = page.getByRole('group', { name: 'Augmentation' });
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness']) await expect(group.getByRole('spinbutton', { name })).toBeVisible();
+  const flip = group.getByRole('checkbox', { name: 'Horizontal flip' });
+  await expect(flip).not.toBeChecked();
+
+  // Everything off: each draw is its sample image as it is, the very pixels of the sample grid.
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness']) await group.getByRole('spinbutton', { name }).fill('0');
+  await expect(page).toHaveURL(/rot=0&zoom=0&shift=0&shear=0$/);
+  const samples = await pictures(page.getByRole('figure', { name: 'Sample images' }).getByRole('img'));
+  await expect.poll(async () => (await pictures(augmented)).filter((_, i) => i % 3 === 0)).toEqual(samples.slice(0, 8));
+  const plain = await pictures(augmented);
+  expect(plain[1]).toBe(plain[0]);
+
+  // Turned on, the preview follows: draws differ from the image and from one another.
+  await group.getByRole('spinbutton', { name: 'Rotation' }).fill('30');
+  await group.getByRole('spinbutton', { name: 'Brightness' }).fill('0.3');
+  await flip.check();
+  await expect(page).toHaveURL(/rot=30.*bright=0\.3&flip=1/);
+  await expect.poll(async () => (await pictures(augmented))[0]).not.toBe(plain[0]);
+  await expect(figure).toHaveAttribute('aria-busy', 'false');
+  const changed = await pictures(augmented);
+  expect(new Set(changed.slice(0, 3)).size).toBe(3);
+
+  // The same settings after a reload of the page (from the URL): the same preview.
+  await page.reload();
+  await page.getByRole('button', { name: 'Try demo dataset' }).click();
+  await expectStatus(page, 'ready');
+  await expect(page.getByRole('group', { name: 'Augmentation' }).getByRole('spinbutton', { name: 'Rotation' })).toHaveValue('30');
+  await expect.poll(() => pictures(page.getByRole('figure', { name: 'Augmented samples' }).getByRole('img'))).toEqual(changed);
+
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expectStatus(page, 'done', 180_000);
+  const progress = page.getByRole('progressbar', { name: 'Training' });
+  await expect(progress).toHaveAttribute('aria-valuenow', (await progress.getAttribute('aria-valuemax')) as string);
+  await expect(page.getByRole('table', { name: 'Test metrics' })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});

@@ -1,0 +1,220 @@
+/**
+ * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P]`
+ *
+ * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
+ * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
+ * default settings (class weights, early stopping, augmentation…; only what is passed is overridden),
+ * and reads the `Test metrics` table at the default threshold (0.5) and positive class.
+ *
+ * Test split: the zip's test folder when it has one; otherwise the app itself holds out a stratified
+ * `--holdout` percent (default 15) of each class of train with a fixed seed (URL key `holdout`), the same
+ * images for every training seed. Validation is then chosen from the rest, as the app always does.
+ *
+ * Prints per seed: accuracy, AUC, sensitivity, specificity, wall time (load, train, total; train includes
+ * the backend probe and the final evaluation), epochs run; then the mean ± standard deviation over seeds.
+ */
+import { chromium, type Page } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+interface Options {
+  zip: string;
+  seeds: number[];
+  /** URL query keys and values passed on to the app (size, epochs, batch, backend, patience, holdout). */
+  query: Record<string, string>;
+}
+
+const OVERRIDES: Record<string, string> = { size: 'size', epochs: 'epochs', batch: 'batch', backend: 'backend', patience: 'patience', lr: 'lr' };
+
+function parseArgs(argv: string[]): Options {
+  let zip: string | null = null;
+  let seeds = [1, 2, 3];
+  const query: Record<string, string> = { holdout: '15' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      zip = arg;
+      continue;
+    }
+    const name = arg.slice(2);
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${arg} needs a value`);
+    if (name === 'seeds') seeds = value.split(',').map((s) => Number(s.trim()));
+    else if (name === 'holdout') query.holdout = value;
+    else if (OVERRIDES[name]) query[OVERRIDES[name]] = value;
+    else throw new Error(`Unknown option ${arg} (known: --seeds, --holdout, ${Object.keys(OVERRIDES).map((k) => `--${k}`).join(', ')})`);
+  }
+  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P]');
+  if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
+  return { zip: resolve(zip), seeds, query };
+}
+
+interface SeedResult {
+  seed: number;
+  accuracy: number;
+  auc: number;
+  sensitivity: number;
+  specificity: number;
+  loadS: number;
+  trainS: number;
+  totalS: number;
+  epochs: number;
+  bestEpoch: string;
+  backend: string;
+  testImages: string;
+  outcome: string;
+}
+
+async function metric(page: Page, name: string): Promise<number> {
+  const row = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
+  return Number(await row.locator('td').innerText());
+}
+
+/** Waits until the status is one of `wanted`, printing progress now and then; throws on `error`. */
+async function waitForStatus(page: Page, wanted: string[], what: string, progress: () => Promise<string>): Promise<void> {
+  let lastPrint = Date.now();
+  for (;;) {
+    const status = (await page.getByTestId('status').innerText()).trim();
+    if (wanted.includes(status)) return;
+    if (status === 'error') {
+      const alert = await page.getByRole('alert').innerText().catch(() => '(no message)');
+      throw new Error(`The app reported an error while ${what}: ${alert}`);
+    }
+    if (Date.now() - lastPrint > 30_000) {
+      console.log(`  … ${what}: ${await progress()}`);
+      lastPrint = Date.now();
+    }
+    await page.waitForTimeout(500);
+  }
+}
+
+async function runSeed(page: Page, baseUrl: string, options: Options, seed: number): Promise<SeedResult> {
+  const query = new URLSearchParams({ ...options.query, seed: String(seed) });
+  await page.goto(`${baseUrl}/?${query}`);
+  await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor();
+  const started = Date.now();
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(options.zip);
+  await waitForStatus(page, ['ready'], 'loading', async () => {
+    const bar = page.getByRole('progressbar', { name: 'Loading dataset' });
+    return `${await bar.getAttribute('aria-valuenow')} / ${await bar.getAttribute('aria-valuemax')} images`;
+  });
+  const loaded = Date.now();
+  const testSource = page.getByTestId('test-source');
+  const testImages = (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
+
+  await page.getByRole('button', { name: 'Train' }).click();
+  await waitForStatus(page, ['done', 'stopped'], 'training', async () => {
+    const bar = page.getByRole('progressbar', { name: 'Training' });
+    const speed = await page.getByTestId('throughput').innerText();
+    return `${await bar.getAttribute('aria-valuenow')} / ${await bar.getAttribute('aria-valuemax')} batches, ${speed}`;
+  });
+  const trained = Date.now();
+  const history = page.getByRole('table', { name: 'Training history' });
+  const best = history.locator('tbody tr[aria-current="true"] td').first();
+  return {
+    seed,
+    accuracy: await metric(page, 'Accuracy'),
+    auc: await metric(page, 'AUC'),
+    sensitivity: await metric(page, 'Sensitivity'),
+    specificity: await metric(page, 'Specificity'),
+    loadS: (loaded - started) / 1000,
+    trainS: (trained - loaded) / 1000,
+    totalS: (trained - started) / 1000,
+    epochs: await history.locator('tbody tr').count(),
+    bestEpoch: (await best.count()) > 0 ? (await best.innerText()).trim() : '–',
+    backend: await page.getByTestId('backend').innerText(),
+    testImages,
+    outcome: await page.getByTestId('early-stopping').innerText().catch(() => ''),
+  };
+}
+
+function meanSd(values: number[], digits: number): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return 'n/a';
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  const sd = finite.length > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1)) : 0;
+  return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+}
+
+/** A port nobody listens on now (other benchmarks and test runs may hold fixed ones). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForServer(url: string, exited: () => boolean): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (exited()) throw new Error('vite preview exited before it served the app');
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not up yet.
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`vite preview did not answer at ${url}`);
+}
+
+const options = parseArgs(process.argv.slice(2));
+const port = await freePort();
+const baseUrl = `http://127.0.0.1:${port}`;
+if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
+let serverExited = false;
+server.on('exit', () => (serverExited = true));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+});
+const results: SeedResult[] = [];
+try {
+  await waitForServer(baseUrl, () => serverExited);
+  const settings = Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ');
+  console.log(`bench:accuracy on ${options.zip}, app defaults except ${settings}, seeds ${options.seeds.join(', ')}`);
+  for (const seed of options.seeds) {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(120_000);
+    try {
+      const r = await runSeed(page, baseUrl, options, seed);
+      results.push(r);
+      console.log(
+        `seed ${r.seed}: accuracy ${r.accuracy.toFixed(4)}  AUC ${r.auc.toFixed(4)}  sensitivity ${r.sensitivity.toFixed(4)}  specificity ${r.specificity.toFixed(4)}` +
+          `  | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}`,
+      );
+      console.log(`  test: ${r.testImages}`);
+      if (r.outcome) console.log(`  ${r.outcome}`);
+    } finally {
+      await page.close();
+    }
+  }
+} finally {
+  await browser.close();
+  try {
+    if (server.pid && !serverExited) process.kill(-server.pid);
+  } catch {
+    // Already gone.
+  }
+}
+
+console.log(`\nOver ${results.length} seed${results.length === 1 ? '' : 's'} (mean ± standard deviation):`);
+const rows: [string, (r: SeedResult) => number, number][] = [
+  ['accuracy', (r) => r.accuracy, 4],
+  ['AUC', (r) => r.auc, 4],
+  ['sensitivity', (r) => r.sensitivity, 4],
+  ['specificity', (r) => r.specificity, 4],
+  ['epochs run', (r) => r.epochs, 1],
+  ['load (s)', (r) => r.loadS, 1],
+  ['train (s)', (r) => r.trainS, 1],
+  ['total (s)', (r) => r.totalS, 1],
+];
+console.log('metric | mean ± sd\n--- | ---');
+for (const [name, pick, digits] of rows) console.log(`${name} | ${meanSd(results.map(pick), digits)}`);

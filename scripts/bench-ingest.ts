@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:ingest -- [zip…] [--size 150] [--timeout 900]`: how fast the real app lists, reads and
+ * decodes a dataset zip in headless Chromium, and how much memory the page takes meanwhile.
+ * Builds the app, serves it with `vite preview`, drops each zip on the `Dataset` input and watches the
+ * `Loading dataset` bar; the page's own load figures (data-testid=load-stats) give the phase times,
+ * and /proc gives the resident memory of the browser's renderer (the page and its workers).
+ * Without arguments it runs on the generated download-shaped archive (`npm run make:download` writes it)
+ * and on ../shared/data/chest_xray_fullres_sample.zip, whichever exist.
+ */
+import { chromium } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sampleBrowserMemory } from './processMemory';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { size: { type: 'string', default: '150' }, timeout: { type: 'string', default: '900' } },
+});
+const size = Number(values.size);
+const timeoutMs = Number(values.timeout) * 1000;
+const zips = (
+  positionals.length > 0
+    ? positionals
+    : [join(tmpdir(), 'xray-download', 'chest_xray_download.zip'), resolve('../shared/data/chest_xray_fullres_sample.zip')].filter((p) => existsSync(p))
+).map((p) => resolve(p));
+if (zips.length === 0) {
+  console.error('No zip to read: give one, or run `npm run make:download` first.');
+  process.exit(2);
+}
+
+const port = 4191;
+const marker = `--bench-ingest-marker=${process.pid}`;
+const MiB = 1024 ** 2;
+
+if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
+await new Promise((done) => setTimeout(done, 2500));
+
+interface Result {
+  zip: string;
+  gib: number;
+  counts: string;
+  skipped: string;
+  stats: Record<string, number>;
+  /** Peak renderer memory (resident, and private) in each phase, and once loaded (what the page keeps). */
+  peak: Record<'idle' | 'listing' | 'decoding' | 'loaded', { rss: number; private: number }>;
+  error: string | null;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', marker],
+});
+const results: Result[] = [];
+try {
+  for (const zip of zips) {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?size=${size}`);
+    await page.waitForTimeout(500);
+    const measure = () => {
+      const sample = sampleBrowserMemory(marker);
+      return { rss: sample.renderer, private: sample.rendererPrivate };
+    };
+    const peak: Result['peak'] = { idle: measure(), listing: { rss: 0, private: 0 }, decoding: { rss: 0, private: 0 }, loaded: { rss: 0, private: 0 } };
+    let phase = 'listing' as 'listing' | 'decoding' | 'done';
+    let sampling = true;
+    // Phase from the bar's data-phase; memory sampled every 100 ms and charged to the phase it was in.
+    const sampler = (async () => {
+      while (sampling) {
+        const seen = await page
+          .getByRole('progressbar', { name: 'Loading dataset' })
+          .getAttribute('data-phase', { timeout: 50 })
+          .catch(() => null);
+        if (seen === 'listing' || seen === 'decoding') phase = seen;
+        const now = measure();
+        if (phase !== 'done') {
+          peak[phase].rss = Math.max(peak[phase].rss, now.rss);
+          peak[phase].private = Math.max(peak[phase].private, now.private);
+        }
+        await new Promise((done) => setTimeout(done, 100));
+      }
+    })();
+    const started = Date.now();
+    await page.getByLabel('Dataset', { exact: true }).setInputFiles(zip);
+    let error: string | null = null;
+    try {
+      await page.getByTestId('load-stats').waitFor({ timeout: timeoutMs });
+    } catch {
+      error = (await page.getByRole('alert').allInnerTexts()).join(' ') || `no result after ${(Date.now() - started) / 1000} s`;
+    }
+    phase = 'done';
+    sampling = false;
+    await sampler;
+    // What the page holds once loaded (pixels sent to the training worker, decoders idle).
+    await page.waitForTimeout(1500);
+    peak.loaded = measure();
+    const stats: Record<string, number> = {};
+    let counts = '';
+    let skipped = '';
+    if (!error) {
+      const element = page.getByTestId('load-stats');
+      for (const key of ['list-ms', 'decode-ms', 'read-ms', 'entries', 'images', 'bytes', 'source-pixels']) {
+        stats[key] = Number(await element.getAttribute(`data-${key}`));
+      }
+      const rows = await page.getByRole('table', { name: 'Dataset summary' }).locator('tbody tr').allInnerTexts();
+      counts = rows.map((row) => row.replace(/\s+/g, ' ').trim()).join('; ');
+      skipped = (await page.locator('details.skipped summary').innerText().catch(() => 'none')).replace(/\s+/g, ' ');
+    }
+    results.push({ zip, gib: statSync(zip).size / 1024 ** 3, counts, skipped, stats, peak, error });
+    console.log(`${basename(zip)}: ${error ?? 'loaded'}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  if (server.pid) process.kill(-server.pid);
+}
+
+const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const mib = (m: { rss: number; private: number }) => `${fixed(m.rss / MiB, 0)} / ${fixed(m.private / MiB, 0)}`;
+console.log(`\nIngest in headless Chromium at ${size} px (page and its workers; renderer resident memory sampled every 100 ms)`);
+for (const r of results) {
+  console.log(`\n${basename(r.zip)} (${fixed(r.gib, 2)} GiB)${r.error ? `: FAILED: ${r.error}` : ''}`);
+  if (r.error) continue;
+  const s = r.stats;
+  const decodeSeconds = s['decode-ms'] / 1000;
+  console.log(`counts: ${r.counts}`);
+  console.log(`${r.skipped}`);
+  console.log('phase | wall s | items | items/s | megapixels/s | MB/s | peak renderer MiB (resident / private)');
+  console.log('--- | --- | --- | --- | --- | --- | ---');
+  console.log(`page before loading | | | | | | ${mib(r.peak.idle)}`);
+  console.log(`listing (table of contents) | ${fixed(s['list-ms'] / 1000, 2)} | ${s.entries} entries | ${fixed(s.entries / (s['list-ms'] / 1000), 0)} | | | ${mib(r.peak.listing)}`);
+  console.log(
+    `reading + inflating (in the workers, summed over parallel reads) | ${fixed(s['read-ms'] / 1000, 2)} | ${s.images} images | ${fixed(s.images / (s['read-ms'] / 1000), 0)} | | ${fixed(s.bytes / 1e6 / (s['read-ms'] / 1000), 0)} | (in decoding)`,
+  );
+  console.log(
+    `reading + decoding (wall) | ${fixed(decodeSeconds, 2)} | ${s.images} images | ${fixed(s.images / decodeSeconds)} | ${fixed(s['source-pixels'] / 1e6 / decodeSeconds, 0)} | ${fixed(s.bytes / 1e6 / decodeSeconds, 0)} | ${mib(r.peak.decoding)}`,
+  );
+  console.log(`loaded (kept) | | | | | | ${mib(r.peak.loaded)}`);
+}
+if (results.some((r) => r.error)) process.exitCode = 1;

@@ -1,0 +1,69 @@
+/**
+ * Resident memory of one Chromium's processes, read from /proc (Linux), for benchmarks: the browser is
+ * found by a marker switch on its command line (Chromium ignores switches it does not know), and its
+ * renderer processes (the page and its workers) are told apart from the GPU and utility processes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface MemorySample {
+  /** Resident bytes of the renderer processes: the page, its workers, their decoded images. */
+  renderer: number;
+  /** Private (unshared) resident bytes of the renderer processes: what the page itself costs. */
+  rendererPrivate: number;
+  /** Resident bytes of every process of the browser. */
+  total: number;
+}
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null; // The process ended between listing and reading.
+  }
+}
+
+function processes(): { pid: number; ppid: number; cmdline: string; rss: number }[] {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = read(`/proc/${name}/stat`);
+    const status = read(`/proc/${name}/status`);
+    const cmdline = read(`/proc/${name}/cmdline`);
+    if (!stat || !status || cmdline === null) continue;
+    // Field 4 of stat, after the parenthesised command name (which may hold spaces).
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    out.push({ pid: Number(name), ppid, cmdline: cmdline.replaceAll('\0', ' '), rss: rssKiB * 1024 });
+  }
+  return out;
+}
+
+/** Memory of the browser launched with `marker` among its arguments (e.g. `--bench-marker=1234`). */
+export function sampleBrowserMemory(marker: string): MemorySample {
+  const all = processes();
+  const root = all.find((p) => p.cmdline.includes(marker) && !p.cmdline.includes('--type='));
+  if (!root) return { renderer: 0, rendererPrivate: 0, total: 0 };
+  const family = new Set([root.pid]);
+  // Children are listed after parents almost always; repeat until no new member joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!family.has(p.pid) && family.has(p.ppid)) {
+        family.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  let renderer = 0;
+  let rendererPrivate = 0;
+  let total = 0;
+  for (const p of all) {
+    if (!family.has(p.pid)) continue;
+    total += p.rss;
+    if (!p.cmdline.includes('--type=renderer')) continue;
+    renderer += p.rss;
+    const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
+    for (const field of ['Private_Clean', 'Private_Dirty']) rendererPrivate += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0) * 1024;
+  }
+  return { renderer, rendererPrivate, total };
+}

@@ -1,0 +1,50 @@
+/**
+ * A test split for archives that have none: a stratified, seeded share of each class of train is set
+ * aside before validation is chosen, so an accuracy benchmark (and a person) can measure the model on
+ * images it never trained or early-stopped on. Off (0) by default: without a test folder the page
+ * then evaluates on validation, as before.
+ */
+import { mulberry32, shuffleInPlace } from './splits';
+import type { ImageEntry } from './types';
+
+/** Largest share of train that may be held out for testing. */
+export const MAX_TEST_HOLDOUT = 0.5;
+
+/** Mixed into the load seed, so the test draw is not the validation draw of the same seed. */
+const TEST_SALT = 0x7e57;
+
+export interface TestHoldout {
+  /** The entries with the held-out ones moved to split `test` (the same objects otherwise). */
+  entries: ImageEntry[];
+  /** How the test split was made, for the page; null when nothing was held out. */
+  description: string | null;
+}
+
+/** Images of a class of `n` to hold out: the share rounded, at least one, never the class's last one. */
+export function testHoldoutCount(n: number, fraction: number): number {
+  if (n < 2 || !(fraction > 0)) return 0;
+  return Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
+}
+
+/**
+ * Moves a stratified `fraction` of each class of the train folder to `test`, drawn with a seeded
+ * shuffle, when the archive has no test images. Entries keep their input order.
+ */
+export function holdOutTest(entries: readonly ImageEntry[], classNames: readonly string[], fraction: number, seed: number): TestHoldout {
+  if (!(fraction > 0) || entries.some((e) => e.split === 'test')) return { entries: [...entries], description: null };
+  if (fraction > MAX_TEST_HOLDOUT) throw new RangeError(`The test hold-out must be at most ${MAX_TEST_HOLDOUT} (got ${fraction}).`);
+  const rng = mulberry32((seed ^ TEST_SALT) >>> 0);
+  const chosen = new Set<ImageEntry>();
+  const perClass: string[] = [];
+  for (const name of classNames) {
+    const ofClass = entries.filter((e) => e.split === 'train' && e.className === name);
+    const picked = shuffleInPlace([...ofClass], rng).slice(0, testHoldoutCount(ofClass.length, fraction));
+    for (const entry of picked) chosen.add(entry);
+    perClass.push(`${name} ${picked.length}`);
+  }
+  if (chosen.size === 0) return { entries: [...entries], description: null };
+  return {
+    entries: entries.map((e) => (chosen.has(e) ? { ...e, split: 'test' as const } : e)),
+    description: `Test: ${Math.round(fraction * 1000) / 10}% of train held out (${chosen.size} images: ${perClass.join(', ')}), stratified, seed ${seed}, because the archive has no test folder`,
+  };
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { reloadReason, splitOptionsOf } from './datasetOptions';
+import { DEFAULT_SETTINGS } from './settings';
+import type { DatasetView } from './useDataset';
+
+function view(testFolder: number, testPercent = 0): DatasetView {
+  return {
+    size: 64,
+    testPercent,
+    validationPercent: 10,
+    validationPlan: { source: 'held-out', description: '' },
+    counts: { train: { NORMAL: 10, PNEUMONIA: 10 }, validation: { NORMAL: 0, PNEUMONIA: 0 }, test: { NORMAL: testFolder, PNEUMONIA: testFolder } },
+  } as unknown as DatasetView;
+}
+
+describe('when the dataset must be loaded again before training', () => {
+  const settings = { ...DEFAULT_SETTINGS, imageSize: 64 };
+
+  it('for a new image size', () => {
+    expect(reloadReason(view(5), { ...settings, imageSize: 150 })).toBe('Images will be decoded again at 150 px.');
+    expect(reloadReason(view(5), settings)).toBeNull();
+  });
+
+  it('for a new test hold-out, only when the archive has no test folder', () => {
+    expect(reloadReason(view(0), { ...settings, testPercent: 15 })).toMatch(/holding out 15% of train as the test split/);
+    expect(reloadReason(view(0, 15), { ...settings, testPercent: 0 })).toMatch(/without a test hold-out/);
+    expect(reloadReason(view(0, 15), { ...settings, testPercent: 15 })).toBeNull();
+    expect(reloadReason(view(5), { ...settings, testPercent: 15 })).toBeNull();
+    expect(splitOptionsOf({ ...settings, testPercent: undefined }).testPercent).toBe(0);
+  });
+
+  it('for a new validation size, only when validation was held out of train', () => {
+    expect(reloadReason(view(5), { ...settings, validationPercent: 20 })).toBe(
+      'The dataset will be loaded again, holding out 20% of train for validation.',
+    );
+    const folder = { ...view(5), validationPlan: { source: 'folder', description: '' } } as DatasetView;
+    expect(reloadReason(folder, { ...settings, validationPercent: 20 })).toBeNull();
+    expect(splitOptionsOf({ ...settings, validationPercent: 25 }).validationPercent).toBe(25);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Training-time augmentation on the backend, modelled on Keras' ImageDataGenerator: each image gets
+ * its own random rotation, zoom, shift, shear and (optionally) left-right mirror, folded into one
+ * affine matrix and applied by tf.image.transform (bilinear, edges filled with the nearest pixel, as
+ * Keras' default fill_mode='nearest'), then a random brightness factor, clipped to 0..1 as Keras'
+ * (PIL's) brightness is clipped to 0..255. Pure: the random numbers come from the caller (seeded).
+ *
+ * Coordinates are pixel centres, x right and y down, about the image's centre ((w-1)/2, (h-1)/2), so
+ * "no change" is exactly the identity (Keras centres on w/2 + 0.5, half a pixel off).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerFastCpuKernels } from '../model/cpuKernels';
+import { mulberry32 } from '../model/random';
+import type { AugmentationSettings } from './protocol';
+
+export { NO_AUGMENTATION, checkAugmentation, isAugmenting } from './augmentSettings';
+
+/** One image's draw: what is done to it. */
+export interface AugmentParams {
+  /** Degrees, counter-clockwise as seen on screen. */
+  rotation: number;
+  /** Pixels the content moves right and down. */
+  shiftX: number;
+  shiftY: number;
+  /** Degrees. */
+  shear: number;
+  /** Keras' zoom: the output samples the input this many times wider (> 1 shows more, smaller). */
+  zoomX: number;
+  zoomY: number;
+  flip: boolean;
+  /** Pixel values are multiplied by this. */
+  brightness: number;
+}
+
+/** Random numbers each image draws, whatever is on: turning one change on leaves the others' draws alone. */
+export const DRAWS_PER_IMAGE = 8;
+
+function isGeometric(s: AugmentationSettings): boolean {
+  return s.rotation > 0 || s.zoom > 0 || s.shift > 0 || s.shear > 0 || s.horizontalFlip;
+}
+
+/** Uniform in [-range, range]. */
+const spread = (random: () => number, range: number) => (random() * 2 - 1) * range;
+
+/** Draws one image's changes, Keras' way (zoom drawn for each axis); always DRAWS_PER_IMAGE numbers. */
+export function drawParams(settings: AugmentationSettings, width: number, height: number, random: () => number): AugmentParams {
+  return {
+    rotation: spread(random, settings.rotation),
+    shiftX: spread(random, settings.shift) * width,
+    shiftY: spread(random, settings.shift) * height,
+    shear: spread(random, settings.shear),
+    zoomX: 1 + spread(random, settings.zoom),
+    zoomY: 1 + spread(random, settings.zoom),
+    flip: random() < 0.5 && settings.horizontalFlip,
+    brightness: 1 + spread(random, settings.brightness),
+  };
+}
+
+/**
+ * The 8 numbers tf.image.transform takes for one image, [a0, a1, a2, b0, b1, b2, 0, 0]: output pixel
+ * (x, y) reads the input at (a0 x + a1 y + a2, b0 x + b1 y + b2). In centred coordinates u the input
+ * point is Rs (Sh Z F u - t): F mirrors x (when flipped: Keras flips after the affine transform), Z
+ * zooms, Sh shears, t shifts, and Rs rotates, in the order of Keras' rotation @ shift @ shear @ zoom.
+ */
+export function affineMatrix(p: AugmentParams, width: number, height: number): number[] {
+  const rad = (p.rotation * Math.PI) / 180;
+  const cos = Math.cos(rad);
+  const sin = Math.sin(rad);
+  const shear = (p.shear * Math.PI) / 180;
+  // Sh Z F: a 2x2 [[m00, m01], [m10, m11]].
+  const f = p.flip ? -1 : 1;
+  const m00 = f * p.zoomX;
+  const m01 = -Math.sin(shear) * p.zoomY;
+  const m10 = 0;
+  const m11 = Math.cos(shear) * p.zoomY;
+  // L = Rs (Sh Z F), with Rs = [[cos, -sin], [sin, cos]]: the content turns counter-clockwise on screen (y down).
+  const l00 = cos * m00 - sin * m10;
+  const l01 = cos * m01 - sin * m11;
+  const l10 = sin * m00 + cos * m10;
+  const l11 = sin * m01 + cos * m11;
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  // input = L (p - c) - Rs t + c
+  const ox = cx - (l00 * cx + l01 * cy) - (cos * p.shiftX - sin * p.shiftY);
+  const oy = cy - (l10 * cx + l11 * cy) - (sin * p.shiftX + cos * p.shiftY);
+  return [l00, l01, ox, l10, l11, oy, 0, 0];
+}
+
+/**
+ * A new tensor: `xs` ([n, h, w, 1], values 0..1) with each image changed at random as `settings`
+ * ask. `xs` is left as it is (the caller still owns and disposes it); no other tensor outlives the call.
+ */
+export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, random: () => number): tf.Tensor4D {
+  const [n, height, width] = xs.shape;
+  const params = Array.from({ length: n }, () => drawParams(settings, width, height, random));
+  // The cpu backend's shipped Transform changes only the first image of a batch (cpuTransform.ts).
+  registerFastCpuKernels();
+  return tf.tidy(() => {
+    let out: tf.Tensor4D = xs;
+    if (isGeometric(settings)) {
+      const matrices = tf.tensor2d(params.flatMap((p) => affineMatrix(p, width, height)), [n, 8], 'float32');
+      out = tf.image.transform(out, matrices, 'bilinear', 'nearest');
+    }
+    if (settings.brightness > 0) {
+      const factors = tf.tensor4d(params.map((p) => p.brightness), [n, 1, 1, 1], 'float32');
+      out = tf.clipByValue(tf.mul(out, factors), 0, 1) as tf.Tensor4D;
+    }
+    // A clone when nothing changed, so the result is always the caller's to dispose.
+    return out === xs ? tf.clone(xs) : out;
+  });
+}
+
+/**
+ * The random numbers a run's augmentation draws: seeded by the run's seed, but a stream apart from the
+ * one that shuffles batches, so turning augmentation on or off leaves the batch order as it was.
+ */
+export function augmentationRandom(seed: number): () => number {
+  return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ 0xa06e) >>> 0);
+}

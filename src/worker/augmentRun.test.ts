@@ -1,0 +1,79 @@
+/** Augmentation inside a real training run: applied on the backend, and leak-free. */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticSet } from '../model/testImages';
+import { NO_AUGMENTATION } from './augmentSettings';
+import type { AugmentationSettings, FromTrainer, TrainSettings } from './protocol';
+import { Trainer } from './trainer';
+
+const SIZE = 32;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function settings(augmentation: AugmentationSettings): TrainSettings {
+  return {
+    imageSize: SIZE,
+    epochs: 1,
+    batchSize: 8,
+    learningRate: 2e-3,
+    backend: 'cpu',
+    seed: 4,
+    classWeighting: 'none',
+    patience: 0,
+    augmentation,
+    validationPercent: 10,
+  };
+}
+
+/** The kernels one run used, its training losses, and the tensors it left behind. */
+async function run(augmentation: AugmentationSettings): Promise<{ kernels: string[]; losses: number[]; errors: string[]; leaked: number }> {
+  const messages: FromTrainer[] = [];
+  const trainer = new Trainer((m) => messages.push(m), {
+    chooseBackend: async () => {
+      await tf.setBackend('cpu');
+      return { name: 'cpu', note: '' };
+    },
+  });
+  await trainer.handle({
+    type: 'setData',
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    train: syntheticSet(24, SIZE, 2, 1),
+    validation: syntheticSet(8, SIZE, 2, 2),
+    test: null,
+  });
+  const before = tf.memory().numTensors;
+  const profile = await tf.profile(() => trainer.handle({ type: 'train', settings: settings(augmentation) }));
+  // The trained model stays (for download); a new dataset frees it.
+  await trainer.handle({ type: 'setData', classNames: ['a', 'b'], train: syntheticSet(2, SIZE, 2, 3), validation: syntheticSet(2, SIZE, 2, 4), test: null });
+  return {
+    kernels: profile.kernelNames,
+    losses: messages.flatMap((m) => (m.type === 'batchEnd' ? [m.loss] : [])),
+    errors: messages.flatMap((m) => (m.type === 'error' ? [m.message] : [])),
+    leaked: tf.memory().numTensors - before,
+  };
+}
+
+describe('training with augmentation', () => {
+  it('transforms the training images on the backend only when augmentation is on, and frees every tensor', async () => {
+    const plain = await run(NO_AUGMENTATION);
+    const augmented = await run({ rotation: 15, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true });
+    for (const r of [plain, augmented]) {
+      expect(r.errors).toEqual([]);
+      expect(r.losses).toHaveLength(3);
+      expect(r.leaked).toBe(0);
+    }
+    expect(plain.kernels).not.toContain('Transform');
+    expect(augmented.kernels).toContain('Transform');
+  });
+
+  it('refuses settings out of range before it starts', async () => {
+    const messages: FromTrainer[] = [];
+    const trainer = new Trainer((m) => messages.push(m));
+    await trainer.handle({ type: 'setData', classNames: ['a', 'b'], train: syntheticSet(4, SIZE, 2, 1), validation: syntheticSet(2, SIZE, 2, 2), test: null });
+    await trainer.handle({ type: 'train', settings: settings({ ...NO_AUGMENTATION, rotation: 400 }) });
+    expect(messages.map((m) => m.type)).toEqual(['dataReady', 'error']);
+    expect(messages[1]).toMatchObject({ message: expect.stringMatching(/Rotation must be between 0 and 180/) });
+  });
+});
