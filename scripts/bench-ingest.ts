@@ -133,7 +133,7 @@ for (const r of results) {
   console.log(`page before loading | | | | | | ${mib(r.peak.idle)}`);
   console.log(`listing (table of contents) | ${fixed(s['list-ms'] / 1000, 2)} | ${s.entries} entries | ${fixed(s.entries / (s['list-ms'] / 1000), 0)} | | | ${mib(r.peak.listing)}`);
   console.log(
-    `reading + inflating (in the workers, summed over parallel reads) | ${fixed(s['read-ms'] / 1000, 2)} | ${s.images} images | ${fixed(s.images / (s['read-ms'] / 1000), 0)} | | ${fixed(s.bytes / 1e6 / (s['read-ms'] / 1000), 0)} | (in decoding)`,
+    `reading + inflating (summed over parallel reads) | ${fixed(s['read-ms'] / 1000, 2)} | ${s.images} images | ${fixed(s.images / (s['read-ms'] / 1000), 0)} | | ${fixed(s.bytes / 1e6 / (s['read-ms'] / 1000), 0)} | (in decoding)`,
   );
   console.log(
     `reading + decoding (wall) | ${fixed(decodeSeconds, 2)} | ${s.images} images | ${fixed(s.images / decodeSeconds)} | ${fixed(s['source-pixels'] / 1e6 / decodeSeconds, 0)} | ${fixed(s.bytes / 1e6 / decodeSeconds, 0)} | ${mib(r.peak.decoding)}`,

@@ -7,10 +7,11 @@
  *   .DS_Store files in the folders
  * The images are real full-resolution X-rays (the 80 of ../shared/data/chest_xray_fullres_sample.zip, or any
  * zip of JPEGs given by --source) used in turn, so the archive is Zip64 (over 4 GiB with the default source)
- * and decoding costs what it costs on the real download. Stored, not deflated: JPEGs do not compress.
+ * and decoding costs what it costs on the real download. Stored by default: JPEGs do not compress.
  *
- *   tsx scripts/make-download-zip.ts [--source path.zip] [--out /tmp/xray-download/chest_xray_download.zip] [--scale 1]
- * --scale multiplies every class count (0.1 writes a tenth of the images, for a quick try).
+ *   tsx scripts/make-download-zip.ts [--source path.zip] [--out /tmp/xray-download/chest_xray_download.zip] [--scale 1] [--deflate]
+ * --scale multiplies every class count (0.1 writes a tenth of the images, for a quick try); --deflate
+ * compresses the entries as most zip tools do by default (the app then inflates them on the page).
  */
 import { BlobReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
 import { createWriteStream, mkdirSync, openAsBlob, statSync } from 'node:fs';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       source: { type: 'string', default: resolve('../shared/data/chest_xray_fullres_sample.zip') },
       out: { type: 'string', default: join(tmpdir(), 'xray-download', 'chest_xray_download.zip') },
       scale: { type: 'string', default: '1' },
+      deflate: { type: 'boolean', default: false },
     },
   });
   const scale = Number(values.scale);
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   mkdirSync(dirname(out), { recursive: true });
   const file = createWriteStream(out);
-  const zip = new ZipWriter(Writable.toWeb(file) as WritableStream<Uint8Array>, { level: 0, zip64: true, useWebWorkers: false });
+  const zip = new ZipWriter(Writable.toWeb(file) as WritableStream<Uint8Array>, { level: values.deflate ? 6 : 0, zip64: true, useWebWorkers: false });
 
   let next = 0;
   let unique = 0;

@@ -9,7 +9,7 @@
  */
 import { imageSize } from 'image-size';
 import { assertNever, transferablesOf, type FromDecoder, type ToDecoder } from '../worker/protocol';
-import { EntryTooLargeError, mimeTypeOf, readStoredEntryRef } from './archive';
+import { EntryTooLargeError, mimeTypeOf, readEntryRef } from './archive';
 import { rgbaToGrey } from './grey';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -131,7 +131,7 @@ async function handle(message: ToDecoder): Promise<void> {
   try {
     const started = performance.now();
     // A zip entry is read and inflated here, in parallel with the other workers, off the page's thread.
-    const bytes = message.zip ? await readStoredEntryRef(message.zip) : new Uint8Array(await message.blob.arrayBuffer());
+    const bytes = message.zip ? await readEntryRef(message.zip) : new Uint8Array(await message.blob.arrayBuffer());
     const readMs = performance.now() - started;
     const declaredType = message.zip ? mimeTypeOf(message.zip.path) : message.blob.type;
     const { pixels, source } = await decodeToGrey(bytes, declaredType, message.size);

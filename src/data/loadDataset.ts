@@ -85,8 +85,8 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     };
   } else {
     const pool = options.pool ?? (owned = new DecodePool());
-    // Stored zip entries are sliced out by the workers themselves; loose files are handed over as they
-    // are (a File is a reference, not a copy); deflated entries are inflated here by zip.js.
+    // Zip entries are sliced out (and inflated) by the workers themselves; loose files are handed over
+    // as they are (a File is a reference, not a copy); anything else zip.js reads here.
     decodeEntry = async (entry, side) => pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read() }, side);
     concurrency = options.concurrency ?? pool.workers * JOBS_PER_WORKER;
   }

@@ -185,13 +185,17 @@ export type FromTrainer =
 // ---------------------------------------------------------------- page <-> decode workers
 
 /**
- * Where a stored (not deflated) zip entry's bytes lie in the archive, so a decode worker slices them out
- * itself and no image byte crosses the page's thread. Deflated entries are inflated by zip.js on the page.
+ * Where a zip entry's bytes lie in the archive, so a decode worker slices (and inflates) them itself
+ * and no image byte crosses the page's thread.
  */
 export interface ZipEntryRef {
   archive: Blob;
   /** Offset of the entry's local header in the archive. */
   offset: number;
+  /** 0 stored, 8 deflated. */
+  method: 0 | 8;
+  compressedSize: number;
+  /** Uncompressed size, as the table of contents declares it. */
   size: number;
   crc32: number;
   path: string;
