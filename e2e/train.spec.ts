@@ -176,8 +176,9 @@ test('Stop ends training early and keeps the model', async ({ page }) => {
 });
 
 for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
-  test(`trains with the ${backend} backend forced`, async ({ page }) => {
-    await page.goto(`/?size=${SIZE}&epochs=1&batch=32&backend=${backend}`);
+  test(`trains with the ${backend} backend forced, its tensor count flat across epochs`, async ({ page }) => {
+    // patience=0: all three epochs run (with augmentation and class weights on, as by default).
+    await page.goto(`/?size=${SIZE}&epochs=3&batch=64&patience=0&backend=${backend}`);
     await page.getByRole('button', { name: 'Try demo dataset' }).click();
     await expectStatus(page, 'ready');
     await page.getByRole('button', { name: 'Train' }).click();
@@ -185,6 +186,10 @@ for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
     await expect(page.getByTestId('backend')).toHaveText(backend);
     await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
     expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0);
+    const tensors = await page.getByRole('table', { name: 'Training history' }).locator('tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));
+    expect(tensors).toHaveLength(3);
+    expect(tensors[0]).toBeGreaterThan(0);
+    expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on ${backend}: ${tensors.join(', ')}`).toBe(1);
   });
 }
 

@@ -30,10 +30,10 @@ describe('training view', () => {
     expect(etaSeconds(s)).toBeCloseTo(5);
     s = feed([
       [batch(4, 0.6), 4000],
-      [{ type: 'epochEnd', epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0 }, 4100],
+      [{ type: 'epochEnd', epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0, tensors: 30 }, 4100],
       [{ type: 'evaluating' }, 5000],
     ], s);
-    expect(s.epochPoints).toEqual([{ epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0, x: 1 }]);
+    expect(s.epochPoints).toEqual([{ epoch: 0, loss: 0.7, accuracy: 0.6, valLoss: 0.65, valAccuracy: 0.62, bestEpoch: 0, tensors: 30, x: 1 }]);
     expect(s.bestEpoch).toBe(0);
     expect(s.classWeights).toEqual([1.5, 0.75]);
     expect(s.phase).toBe('evaluating');
@@ -67,7 +67,7 @@ describe('training view', () => {
 
   it('follows the best epoch and ends early-stopped as done, clearing both on the next run', () => {
     const epoch = (e: number, valLoss: number, bestEpoch: number): [FromTrainer, number] => [
-      { type: 'epochEnd', epoch: e, loss: 0.5, accuracy: 0.8, valLoss, valAccuracy: 0.8, bestEpoch },
+      { type: 'epochEnd', epoch: e, loss: 0.5, accuracy: 0.8, valLoss, valAccuracy: 0.8, bestEpoch, tensors: 40 },
       0,
     ];
     let s = feed([

@@ -40,7 +40,7 @@ function allMessages(): AnyMessage[] {
     },
     { type: 'trainingStarted', epochs: 2, batchesPerEpoch: 5, totalBatches: 10, classWeights: [1.94, 0.67] },
     { type: 'batchEnd', epoch: 0, batch: 1, batchesDone: 2, totalBatches: 10, loss: 0.69, accuracy: 0.5, imagesPerSecond: 120.5 },
-    { type: 'epochEnd', epoch: 0, loss: 0.6, accuracy: 0.7, valLoss: NaN, valAccuracy: 0.65, bestEpoch: -1 },
+    { type: 'epochEnd', epoch: 0, loss: 0.6, accuracy: 0.7, valLoss: NaN, valAccuracy: 0.65, bestEpoch: -1, tensors: 40 },
     { type: 'evaluating' },
     {
       type: 'testResult', loss: 0.4, accuracy: 0.8, scores: Float32Array.from([0.1, 0.9, 0.6]), labels: Uint8Array.from([0, 1, 1]), numClasses: 2,

@@ -136,6 +136,8 @@ export interface EpochMetrics {
   valAccuracy: number;
   /** The epoch (0-based) with the lowest validation loss so far; -1 while none has a finite one. */
   bestEpoch: number;
+  /** tf.memory().numTensors in the worker at the end of the epoch (a leak shows as growth). */
+  tensors: number;
 }
 
 export interface TestResult {

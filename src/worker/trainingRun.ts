@@ -2,7 +2,7 @@
  * One training run's loop: shuffled batches, one optimizer step each, validation after every
  * epoch, and the final evaluation. The Trainer owns the model and the messages' destination.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { classWeights } from '../eval/metrics';
 import { misclassifiedCandidates } from '../eval/misclassified';
 import { mulberry32, range, shuffleInPlace } from '../model/random';
@@ -135,6 +135,8 @@ async function runEpochs(
       valLoss: validation.loss,
       valAccuracy: validation.accuracy,
       bestEpoch: stopping.bestEpoch,
+      // Every epoch's batch tensors are freed: this count stays flat from the first epoch on.
+      tensors: tf.memory().numTensors,
     });
     if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
   }
