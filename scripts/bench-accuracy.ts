@@ -1,5 +1,6 @@
 /**
  * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P]`
+ *   [--weights balanced|none] [--rot D] [--zoom Z] [--shift S] [--shear D] [--bright B] [--flip 0|1] [--val P] (the app's URL keys)
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
@@ -26,7 +27,23 @@ interface Options {
   query: Record<string, string>;
 }
 
-const OVERRIDES: Record<string, string> = { size: 'size', epochs: 'epochs', batch: 'batch', backend: 'backend', patience: 'patience', lr: 'lr' };
+/** Options passed on as the app's own URL keys (see docs/ui-contract.md), so any default can be compared. */
+const OVERRIDES: Record<string, string> = {
+  size: 'size',
+  epochs: 'epochs',
+  batch: 'batch',
+  backend: 'backend',
+  patience: 'patience',
+  lr: 'lr',
+  weights: 'weights',
+  val: 'val',
+  rot: 'rot',
+  zoom: 'zoom',
+  shift: 'shift',
+  shear: 'shear',
+  bright: 'bright',
+  flip: 'flip',
+};
 
 function parseArgs(argv: string[]): Options {
   let zip: string | null = null;
@@ -46,7 +63,7 @@ function parseArgs(argv: string[]): Options {
     else if (OVERRIDES[name]) query[OVERRIDES[name]] = value;
     else throw new Error(`Unknown option ${arg} (known: --seeds, --holdout, ${Object.keys(OVERRIDES).map((k) => `--${k}`).join(', ')})`);
   }
-  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P]');
+  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P] [--weights balanced|none] [--rot D --zoom Z --shift S --shear D --bright B --flip 0|1] [--val P]');
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
   return { zip: resolve(zip), seeds, query };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, type ZipWriterConstructorOptions } from '@zip.js/zip.js';
-import { capLooseFiles, EntryTooLargeError, entriesFromDrop, formatBytes, listFiles, listZip, looksLikeZip, mimeTypeOf, readEntryRef, type ArchiveEntry } from './archive';
+import { EntryTooLargeError, formatBytes, listZip, looksLikeZip, mimeTypeOf, type ArchiveEntry } from './archive';
+import { readEntryRef } from './zipEntryBytes';
+import { capLooseFiles, entriesFromDrop, listFiles } from './looseFiles';
 import { indexEntries } from './datasetIndex';
 import { DatasetError } from './errors';
 import { buildRawZip } from './rawZip.testutil';

@@ -9,7 +9,8 @@
  */
 import { imageSize } from 'image-size';
 import { assertNever, transferablesOf, type FromDecoder, type ToDecoder } from '../worker/protocol';
-import { EntryTooLargeError, mimeTypeOf, readEntryRef } from './archive';
+import { EntryTooLargeError, mimeTypeOf } from './archive';
+import { readEntryRef } from './zipEntryBytes';
 import { rgbaToGrey } from './grey';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;

@@ -1,5 +1,6 @@
 import type { ImageSet, SplitName } from '../worker/protocol';
-import { capLooseFiles, EntryTooLargeError, listFiles, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { EntryTooLargeError, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { capLooseFiles, listFiles } from './looseFiles';
 import { countBySplit, indexEntries } from './datasetIndex';
 import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { DatasetError, messageOf } from './errors';

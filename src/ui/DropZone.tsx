@@ -1,5 +1,6 @@
 import { useState, type ChangeEvent, type DragEvent } from 'react';
-import { entriesFromDrop, type ArchiveEntry } from '../data/archive';
+import type { ArchiveEntry } from '../data/archive';
+import { entriesFromDrop } from '../data/looseFiles';
 
 interface Props {
   disabled: boolean;
