@@ -4,6 +4,7 @@
  * Builds the app, serves it with `vite preview`, trains on the demo dataset and reads the page's own
  * throughput figure (a moving average that leaves out the first, warm-up batch).
  * Options: --sizes 64,150  --backends webgl,wasm,cpu  --batches 4 (timed batches after warm-up)  --budget 240 (s per cell)
+ *   --epoch-zip <zip> [--epoch-backends wasm] [--epoch-size 150]: also one whole epoch of that dataset per backend
  */
 import { chromium } from '@playwright/test';
 import { spawn, spawnSync } from 'node:child_process';
@@ -64,4 +65,51 @@ for (const row of rows) {
   console.log(
     `${row.backend}${row.used !== row.backend ? ` (ran ${row.used})` : ''} | ${row.size} | ${ips?.toFixed(1) ?? 'n/a'} | ${ips ? ((32 / ips) * 1000).toFixed(0) : 'n/a'} | ${ips ? `${(best / ips).toFixed(1)}x slower` : 'n/a'}`.replace('1.0x slower', 'fastest'),
   );
+}
+
+// Whole epochs: `--epoch-zip <zip>` trains one full epoch of that dataset's train split per backend in
+// `--epoch-backends` (default wasm) at 150 px and times it from the end of the first batch (after the
+// warm-up) to the end of the last, so the figure includes every batch's data preparation, augmentation,
+// shuffling and the page's live updates, as a real run does.
+const epochZip = args.get('epoch-zip');
+if (epochZip) {
+  const epochBackends = (args.get('epoch-backends') ?? 'wasm').split(',');
+  const epochSize = Number(args.get('epoch-size') ?? 150);
+  const server2 = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const browser2 = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (app defaults otherwise: class weights, augmentation)`);
+    console.log('backend | train images | batches timed | seconds | images/s');
+    console.log('--- | --- | --- | --- | ---');
+    for (const backend of epochBackends) {
+      const page = await browser2.newPage();
+      await page.goto(`http://127.0.0.1:${port}/?size=${epochSize}&epochs=1&batch=32&patience=0&backend=${backend}`);
+      await page.getByLabel('Dataset', { exact: true }).setInputFiles(epochZip);
+      await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 600_000 });
+      await page.getByRole('button', { name: 'Train' }).click();
+      const progress = page.getByRole('progressbar', { name: 'Training' });
+      let first = 0;
+      let total = 0;
+      let done = 0;
+      for (;;) {
+        done = Number((await progress.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
+        total = Number((await progress.getAttribute('aria-valuemax').catch(() => null)) ?? 0);
+        if (done >= 1 && !first) first = Date.now();
+        if (total > 0 && done >= total) break;
+        await page.waitForTimeout(100);
+      }
+      const seconds = (Date.now() - first) / 1000;
+      const trainImages = Number(/Training uses (\d+) images/.exec(await page.getByTestId('validation-source').innerText())?.[1] ?? 0);
+      const timedImages = trainImages - 32; // every batch but the first (warm-up)
+      console.log(`${backend} | ${trainImages} | ${total - 1} | ${seconds.toFixed(1)} | ${(timedImages / seconds).toFixed(1)}`);
+      await page.close();
+    }
+  } finally {
+    await browser2.close();
+    if (server2.pid) process.kill(-server2.pid);
+  }
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nhwcConvInfo, type FilterGradAttrs } from './convAttrs';
 import { cpuTransform } from './cpuTransform';
+import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
@@ -16,13 +17,6 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
-
-interface MaxPoolGradAttrs {
-  filterSize: [number, number] | number;
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 /** The shipped kernels, for the cases the fast ones hand back. */
 const shipped = new Map<string, KernelFunc>();
@@ -102,48 +96,10 @@ function maxPoolGrad(args: {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
   if (input.dtype !== 'float32' || dy.dtype !== 'float32') return callShipped('MaxPoolGrad', args);
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
+  const info = poolInfoOf(input.shape, attrs);
   const xs = backend.data.get(input.dataId).values as Float32Array;
   const dys = backend.data.get(dy.dataId).values as Float32Array;
   const dx = new Float64Array(xs.length);
-
-  for (let b = 0; b < batchSize; b++) {
-    for (let yr = 0; yr < outHeight; yr++) {
-      const r0 = yr * strideHeight - top;
-      const rMin = Math.max(0, r0);
-      const rMax = Math.min(inHeight, r0 + filterHeight);
-      for (let yc = 0; yc < outWidth; yc++) {
-        const c0 = yc * strideWidth - left;
-        const cMin = Math.max(0, c0);
-        const cMax = Math.min(inWidth, c0 + filterWidth);
-        const dyOffset = ((b * outHeight + yr) * outWidth + yc) * channels;
-        for (let d = 0; d < channels; d++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let r = rMin; r < rMax; r++) {
-            for (let c = cMin; c < cMax; c++) {
-              const index = ((b * inHeight + r) * inWidth + c) * channels + d;
-              if (xs[index] > best) {
-                best = xs[index];
-                at = index;
-              }
-            }
-          }
-          if (at >= 0) dx[at] += dys[dyOffset + d];
-        }
-      }
-    }
-  }
+  maxPoolGradAnyWindow(xs, dys, dx, info);
   return backend.makeTensorInfo(input.shape, 'float32', Float32Array.from(dx));
 }

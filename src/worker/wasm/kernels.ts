@@ -37,12 +37,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from '../../model/convAttrs';
+import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from '../../model/maxPoolGrad';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
-type Pad = 'valid' | 'same' | number | ExplicitPadding;
-type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
 
 const BACKEND = 'wasm';
 
@@ -374,28 +373,14 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
 // ---------------------------------------------------------------------------------------------
 // MaxPoolGrad
 
-interface PoolGradAttrs {
-  filterSize: [number, number] | number;
-  strides: [number, number] | number;
-  pad: Pad;
-  dimRoundingMode?: RoundingMode;
-}
-
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
-  const attrs = args.attrs as unknown as PoolGradAttrs;
+  const attrs = args.attrs as unknown as MaxPoolGradAttrs;
   const { dy, input, output } = args.inputs as { dy: TensorInfo; input: TensorInfo; output?: TensorInfo };
   if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) {
     return callOriginal(tf.MaxPoolGrad, args);
   }
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+  const info = poolInfoOf(input.shape, attrs);
   const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const fast2x2 =
     fh === 2 &&
@@ -474,43 +459,6 @@ function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: 
   }
 }
 
-/**
- * Any window, stride and padding, with the same rule (first maximum in row-major order, strictly
- * above −∞, padding never chosen); overlapping windows add up where they choose the same element.
- */
-function maxPoolGradAnyWindow(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  dx.fill(0);
-  let o = 0;
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      const r0 = oh * strideHeight - top;
-      const rStart = Math.max(0, r0);
-      const rEnd = Math.min(inHeight, r0 + filterHeight);
-      for (let ow = 0; ow < outWidth; ow++) {
-        const c0 = ow * strideWidth - left;
-        const cStart = Math.max(0, c0);
-        const cEnd = Math.min(inWidth, c0 + filterWidth);
-        for (let d = 0; d < c; d++, o++) {
-          let best = -1;
-          let max = -Infinity;
-          for (let r = rStart; r < rEnd; r++) {
-            for (let col = cStart, i = ((n * inHeight + r) * inWidth + cStart) * c + d; col < cEnd; col++, i += c) {
-              const v = x[i];
-              if (v > max) {
-                max = v;
-                best = i;
-              }
-            }
-          }
-          if (best >= 0) dx[best] += dy[o];
-        }
-      }
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Sum
