@@ -1,5 +1,28 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * tfjs-backend-wasm starts each pthread of its threaded build with a script made from
+ * `wasmFactoryThreadedSimd.toString()`. Bundled and minified, that function refers to variables of
+ * its module scope that the string does not carry, so every pthread dies ("e is not defined") and the
+ * backend waits for them forever. This hands the pthreads the Emscripten module's own source instead,
+ * which defines everything it uses: the threaded SIMD build then starts on every core.
+ */
+function wasmPthreadScript(): Plugin {
+  const require = createRequire(import.meta.url);
+  const source = readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'), 'utf8');
+  const target = /`var WasmBackendModuleThreadedSimd = ` \+\s*wasmFactoryThreadedSimd\.toString\(\)/;
+  return {
+    name: 'tfjs-wasm-pthread-script',
+    transform(code, id) {
+      if (!/tfjs-backend-wasm[\\/]dist[\\/](backend_wasm|tf-backend-wasm\.fesm)\.js$/.test(id)) return null;
+      if (!target.test(code)) throw new Error(`tfjs-wasm-pthread-script: the pthread script expression was not found in ${id}; check the tfjs-backend-wasm version.`);
+      return { code: code.replace(target, JSON.stringify(source)), map: null };
+    },
+  };
+}
 
 /**
  * The built page declares, in a Content-Security-Policy, that it talks to nobody but itself:
@@ -27,15 +50,23 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+const isolationHeaders: Record<string, string> =
+  process.env.ISOLATE === '0' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy()],
-  worker: { format: 'es' },
+  plugins: [react(), contentSecurityPolicy(), wasmPthreadScript()],
+  // Workers are bundled on their own: the training worker, which loads the wasm backend, needs the pthread fix.
+  worker: { format: 'es', plugins: () => [wasmPthreadScript()] },
   // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
   optimizeDeps: {
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client'],
+    // The dev server pre-bundles dependencies without the app's plugins: this one is needed there too.
+    rolldownOptions: { plugins: [wasmPthreadScript()] },
   },
-  server: { port: 5173 },
-  // ISOLATE=1 serves the preview cross-origin isolated (COOP/COEP), to check the WASM backend under a host that isolates.
-  preview: { port: 4173, headers: process.env.ISOLATE ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {} },
+  // Cross-origin isolated (COOP/COEP), so that browsers allow SharedArrayBuffer and the WebAssembly backend
+  // runs on every core; ISOLATE=0 serves without, to compare. A static host must send the same headers
+  // (public/_headers does so on Netlify and Cloudflare Pages; see the README).
+  server: { port: 5173, headers: isolationHeaders },
+  preview: { port: 4173, headers: isolationHeaders },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
 });

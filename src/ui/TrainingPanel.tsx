@@ -34,7 +34,7 @@ export function TrainingPanel({ view, batchSize, classNames }: { view: TrainingV
           <dd data-testid="class-weights">{view.epochs > 0 ? classWeightsText(classNames, view.classWeights) : '–'}</dd>
         </div>
       </dl>
-      {view.backend?.note && <p className="training__note">{view.backend.note}</p>}
+      {view.backend?.note && <p className="training__note" data-testid="backend-note">{view.backend.note}</p>}
       <label className="training__progress">
         Batches: {view.batchesDone} / {view.totalBatches || '–'} (batch size {batchSize})
         <progress

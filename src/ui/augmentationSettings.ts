@@ -6,19 +6,31 @@ import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, checkAugmentation
 import type { AugmentationSettings } from '../worker/protocol';
 
 /**
- * Close to the Keras tutorial's ImageDataGenerator (zoom_range=0.2, shear_range=0.2, horizontal_flip=True),
- * with the small rotation and shift its chest X-ray versions add:
- * - zoom 0.2, as there;
+ * Off by default, by measurement (`npm run bench:accuracy`, chest_xray_train_224.zip, 64 px, 10 epochs,
+ * class weights, patience 3, test = 15% of train held out, seeds 1-3): with the tutorial-like setting
+ * below the held-out accuracy was 0.939 ± 0.021 (AUC 0.989 ± 0.004); without augmentation 0.969 ± 0.004
+ * (AUC 0.996). Issue 5's own runs on the public test split saw no gain either (0.816 with it, 0.819
+ * without). It is one click away, and the tutorial-like values are TUTORIAL_AUGMENTATION:
+ * - zoom 0.2, as ImageDataGenerator(zoom_range=0.2);
  * - shear 10 degrees: Keras 1 read shear_range=0.2 in radians (about 11 degrees); Keras 2 reads degrees, where 0.2 does nothing;
- * - rotation 10 degrees and shift 0.1: patients stand a little tilted and off-centre; 30 degrees makes chests no radiograph shows;
+ * - rotation 10 degrees and shift 0.1: patients stand a little tilted and off-centre;
  * - brightness 0: the tutorial has none; exposure does vary between radiographs, so it is there to turn on;
  * - horizontal flip off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
  */
-export const DEFAULT_AUGMENTATION: AugmentationSettings = {
+export const TUTORIAL_AUGMENTATION: AugmentationSettings = {
   rotation: 10,
   zoom: 0.2,
   shift: 0.1,
   shear: 10,
+  brightness: 0,
+  horizontalFlip: false,
+};
+
+export const DEFAULT_AUGMENTATION: AugmentationSettings = {
+  rotation: 0,
+  zoom: 0,
+  shift: 0,
+  shear: 0,
   brightness: 0,
   horizontalFlip: false,
 };

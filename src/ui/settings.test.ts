@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TUTORIAL_AUGMENTATION } from './augmentationSettings';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
 
 describe('settings from the URL', () => {
@@ -31,7 +32,7 @@ describe('settings from the URL', () => {
 
 describe('augmentation and validation size in the URL', () => {
   it('defaults to augmentation close to the tutorial, without flipping, and 10% validation', () => {
-    expect(DEFAULT_SETTINGS.augmentation).toEqual({ rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0, horizontalFlip: false });
+    expect(DEFAULT_SETTINGS.augmentation).toEqual({ rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false });
     expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
   });
 
@@ -46,13 +47,14 @@ describe('augmentation and validation size in the URL', () => {
   it('round-trips, writing only what differs from the defaults', () => {
     const custom = {
       ...DEFAULT_SETTINGS,
-      augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 0, brightness: 0.3, horizontalFlip: true },
+      augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 10, brightness: 0.3, horizontalFlip: true },
       validationPercent: 25,
     };
-    expect(settingsToQuery(custom)).toBe('?val=25&rot=0&bright=0.3&flip=1');
+    expect(settingsToQuery(custom)).toBe('?val=25&rot=10&bright=0.3&flip=1');
     expect(settingsFromQuery(settingsToQuery(custom)).settings).toEqual(custom);
-    const noneAtAll = { ...DEFAULT_SETTINGS, augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false } };
-    expect(settingsFromQuery(settingsToQuery(noneAtAll)).settings).toEqual(noneAtAll);
+    const tutorial = { ...DEFAULT_SETTINGS, augmentation: TUTORIAL_AUGMENTATION };
+    expect(settingsToQuery(tutorial)).toBe('?rot=10&zoom=0.2&shift=0.1&shear=10');
+    expect(settingsFromQuery(settingsToQuery(tutorial)).settings).toEqual(tutorial);
   });
 
   it('keeps the defaults for values out of range and says why', () => {

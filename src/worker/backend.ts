@@ -44,7 +44,7 @@ export async function chooseBackend(requested: BackendChoice, shape?: ProbeShape
       return webglOrCpu(webgpuUnavailable());
     case 'wasm': {
       const problem = await startWasm();
-      return problem === null ? { name: 'wasm', note: '' } : webglOrCpu(problem);
+      return problem === null ? { name: 'wasm', note: wasmThreadsNote() } : webglOrCpu(problem);
     }
     default: {
       const never: never = requested;
@@ -81,7 +81,7 @@ async function fastestBackend(shape: ProbeShape): Promise<BackendInfo> {
     return { name: 'cpu', note: `Neither WebGL nor WebAssembly could train here; ${CPU_SLOW}. ${measured}` };
   }
   if (!(await tf.setBackend(best.name))) throw new UserError(`The ${best.name} backend stopped working after it was measured: reload the page.`);
-  const warnings = best.name === 'webgl' ? join(softwareWarning(), float16Warning()) : '';
+  const warnings = best.name === 'webgl' ? join(softwareWarning(), float16Warning()) : wasmThreadsNote();
   return { name: best.name, note: join(`Auto picked ${best.name}, the fastest here.`, measured, warnings) };
 }
 
@@ -226,6 +226,19 @@ function webgpuUnavailable(): string {
 }
 
 let wasmPathsSet = false;
+let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
+let wasmThreadsSet = false;
+
+/** How many threads the WebAssembly backend runs on, and why only one when so. */
+export function wasmThreadsNote(): string {
+  const threads = wasmModule?.getThreadsCount() ?? 1;
+  if (threads > 1) return `WebAssembly runs on ${threads} threads.`;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
+  return isolated
+    ? `WebAssembly runs on one thread (TensorFlow.js uses half the logical cores${cores ? `, and this machine has ${cores}` : ''}).`
+    : 'WebAssembly runs on one thread: the page is not cross-origin isolated (its host sends no COOP/COEP headers), and browsers allow threads only then.';
+}
 
 /** null when WASM runs and can train this CNN, else why not. */
 async function startWasm(): Promise<string | null> {
@@ -242,9 +255,15 @@ async function startWasm(): Promise<string | null> {
   if (missing.length > 0) {
     return `The WASM backend cannot train this CNN: TensorFlow.js ${tf.version_core} ships it without ${missing.join(', ')} (needed to train convolutions).`;
   }
-  // The threaded build hangs at start-up in this bundled worker when the page is cross-origin isolated
-  // (seen with COOP/COEP headers, Chromium 156): use the single-threaded SIMD build until that is solved.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // Where the page is cross-origin isolated, tfjs picks the threaded SIMD build (its pthreads start
+  // thanks to the build's wasmPthreadScript plugin, see vite.config.ts); elsewhere the single-threaded one.
+  wasmModule = wasm;
+  // Asks for a thread a logical core (training owns the machine while it runs); tfjs-backend-wasm 4.22
+  // caps it at half the logical cores (counting hyper-threads twice) and 8, so 2 cores give 1 thread.
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && !wasmThreadsSet) {
+    wasm.setThreadsCount(Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
+    wasmThreadsSet = true;
+  }
   if (!wasmPathsSet) {
     wasm.setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmUrl,

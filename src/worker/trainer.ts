@@ -53,6 +53,8 @@ export class Trainer {
   private run: RunControl | null = null;
   private readonly exports = new Set<Promise<unknown>>();
   private readonly chooseBackend: (requested: BackendChoice, shape?: ProbeShape) => Promise<BackendInfo>;
+  /** Settles when the backend being started (if any) is ready. */
+  private backendSwitch: Promise<unknown> = Promise.resolve();
   private readonly watchContextLoss: (onLost: () => void) => () => void;
   private readonly isContextLost: () => boolean;
   private readonly now: () => number;
@@ -77,6 +79,7 @@ export class Trainer {
           this.setData(message);
           break;
         case 'describeModel':
+          await this.backendSwitch;
           this.describeModel(message.imageSize, message.numClasses);
           break;
         case 'train':
@@ -91,6 +94,7 @@ export class Trainer {
           break;
         case 'previewAugmentation':
           // Nothing to show before a dataset has arrived (the page asks again once it has).
+          await this.backendSwitch;
           if (this.data) this.send(await renderAugmentationPreview(this.data, message));
           break;
         default:
@@ -171,11 +175,14 @@ export class Trainer {
     try {
       await Promise.allSettled([...this.exports]);
       this.discardModel();
-      const backend = await this.chooseBackend(settings.backend, {
+      const choosing = this.chooseBackend(settings.backend, {
         imageSize: settings.imageSize,
         numClasses: data.classNames.length,
         batchSize: settings.batchSize,
       });
+      // Work that needs a backend (previews, summaries) waits while one starts: tfjs refuses it meanwhile.
+      this.backendSwitch = choosing.catch(() => undefined);
+      const backend = await choosing;
       this.backendName = backend.name;
       this.send({ type: 'backend', name: backend.name, requested: settings.backend, note: backend.note });
       unwatch = this.watchContextLoss(() => {
