@@ -93,6 +93,9 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   expect(await metric(page, 'Specificity')).toBeGreaterThanOrEqual(specificityAtHalf);
   const [, fp, fn, tp] = await matrixCells();
   expect(fn + tp).toBe(8);
+  // The tfjs-vis heatmap shows the same matrix.
+  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' })).toHaveAttribute('data-cells', (await matrixCells()).join(','));
+  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' }).locator('canvas, svg').first()).toBeVisible();
   // The gallery shows the images wrong at this threshold, named by true and predicted class.
   const gallery = page.getByRole('figure', { name: 'Misclassified images' });
   await expect(gallery.getByRole('img')).toHaveCount(Math.min(48, fp + fn));

@@ -114,6 +114,14 @@ export function Evaluation({ result, classNames, paths, splitName }: Props) {
           </tbody>
         </table>
         <VisFigure
+          label="Confusion matrix heatmap"
+          version={matrix.map((row) => row.join(',')).join(';')}
+          data={{ cells: matrix.flat().join(',') }}
+          draw={(el) =>
+            tfvis.render.confusionMatrix(el, { values: matrix, tickLabels: classNames }, { shadeDiagonal: true, width: 260, height: 220, fontSize: 12 })
+          }
+        />
+        <VisFigure
           label="ROC curve"
           version={roc}
           data={{ auc: metrics.auc }}
