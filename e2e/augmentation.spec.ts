@@ -31,6 +31,14 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   const plain = await pictures(augmented);
   expect(plain[1]).toBe(plain[0]);
 
+  // The tutorial's preset fills every field at once, and No augmentation clears them again.
+  await page.getByRole('button', { name: 'Tutorial’s augmentation' }).click();
+  await expect(page).toHaveURL(/rot=10&zoom=0\.2&shift=0\.1&shear=10/);
+  await expect(group.getByRole('spinbutton', { name: 'Zoom' })).toHaveValue('0.2');
+  await page.getByRole('button', { name: 'No augmentation' }).click();
+  await expect(group.getByRole('spinbutton', { name: 'Zoom' })).toHaveValue('0');
+  expect(page.url()).not.toMatch(/rot=/);
+
   // Turned on, the preview follows: draws differ from the image and from one another.
   await group.getByRole('spinbutton', { name: 'Rotation' }).fill('30');
   await group.getByRole('spinbutton', { name: 'Brightness' }).fill('0.3');

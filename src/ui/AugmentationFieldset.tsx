@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, checkAugmentationValue, type AugmentationRange } from '../worker/augmentSettings';
 import type { AugmentationSettings, TrainSettings } from '../worker/protocol';
+import { DEFAULT_AUGMENTATION, TUTORIAL_AUGMENTATION } from './augmentationSettings';
 
 type Texts = Record<AugmentationRange, string>;
 
@@ -11,6 +12,8 @@ export interface AugmentationForm {
   problems: [AugmentationRange, string][];
   update: (name: AugmentationRange, value: string) => void;
   setFlip: (on: boolean) => void;
+  /** Sets every field at once (a preset). */
+  setAll: (augmentation: AugmentationSettings) => void;
 }
 
 function problemOf(name: AugmentationRange, text: string): string | null {
@@ -35,6 +38,10 @@ export function useAugmentationForm(settings: TrainSettings, onChange: (settings
       if (problemOf(name, value) === null) onChange({ ...settings, augmentation: { ...settings.augmentation, [name]: Number(value) } });
     },
     setFlip: (on) => onChange({ ...settings, augmentation: { ...settings.augmentation, horizontalFlip: on } }),
+    setAll: (augmentation) => {
+      setText(Object.fromEntries(AUGMENTATION_RANGES.map((name) => [name, String(augmentation[name])])) as Texts);
+      onChange({ ...settings, augmentation });
+    },
   };
 }
 
@@ -74,8 +81,17 @@ export function AugmentationFieldset({ form, disabled }: { form: AugmentationFor
         />
         {FLIP_FIELD.label}
       </label>
+      <span className="settings__presets">
+        <button type="button" disabled={disabled} onClick={() => form.setAll(TUTORIAL_AUGMENTATION)}>
+          Tutorial’s augmentation
+        </button>{' '}
+        <button type="button" disabled={disabled} onClick={() => form.setAll(DEFAULT_AUGMENTATION)}>
+          No augmentation
+        </button>
+      </span>
       <small className="settings__note">
-        Every training image gets a fresh random draw each epoch. Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2
+        Off by default: on held-out X-rays it cost accuracy, and it did not help on the public test split. The tutorial’s
+        setting is rotation 10, zoom 0.2, shift 0.1, shear 10. Every training image gets a fresh random draw each epoch. Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2
         times; shift: fraction of the width and height; brightness 0.2: 0.8 to 1.2 times. 0 turns one off. Horizontal flip is
         off by default: a mirrored chest has its heart on the wrong side.
       </small>
