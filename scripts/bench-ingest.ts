@@ -1,6 +1,6 @@
 /**
- * `npm run bench:ingest -- [zip…] [--size 150] [--timeout 900]`: how fast the real app lists, reads and
- * decodes a dataset zip in headless Chromium, and how much memory the page takes meanwhile.
+ * `npm run bench:ingest -- [zip or folder…] [--size 150] [--timeout 900]`: how fast the real app lists, reads and
+ * decodes a dataset zip (or unzipped folder) in headless Chromium, and how much memory the page takes meanwhile.
  * Builds the app, serves it with `vite preview`, drops each zip on the `Dataset` input and watches the
  * `Loading dataset` bar; the page's own load figures (data-testid=load-stats) give the phase times,
  * and /proc gives the resident memory of the browser's renderer (the page and its workers).
@@ -84,7 +84,8 @@ try {
       }
     })();
     const started = Date.now();
-    await page.getByLabel('Dataset', { exact: true }).setInputFiles(zip);
+    // A folder goes through the folder picker (webkitdirectory), a file through the zip input.
+    await page.getByLabel(statSync(zip).isDirectory() ? 'Dataset folder' : 'Dataset', { exact: true }).setInputFiles(zip);
     let error: string | null = null;
     try {
       await page.getByTestId('load-stats').waitFor({ timeout: timeoutMs });
@@ -109,7 +110,8 @@ try {
       counts = rows.map((row) => row.replace(/\s+/g, ' ').trim()).join('; ');
       skipped = (await page.locator('details.skipped summary').innerText().catch(() => 'none')).replace(/\s+/g, ' ');
     }
-    results.push({ zip, gib: statSync(zip).size / 1024 ** 3, counts, skipped, stats, peak, error });
+    const isFolder = statSync(zip).isDirectory();
+    results.push({ zip, gib: (isFolder ? (stats.bytes ?? 0) : statSync(zip).size) / 1024 ** 3, counts, skipped, stats, peak, error });
     console.log(`${basename(zip)}: ${error ?? 'loaded'}`);
     await page.close();
   }
