@@ -82,7 +82,7 @@ if (epochZip) {
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
   try {
-    console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (app defaults otherwise: class weights, augmentation)`);
+    console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (the app's defaults otherwise)`);
     console.log('backend | train images | batches timed | seconds | images/s');
     console.log('--- | --- | --- | --- | ---');
     for (const backend of epochBackends) {
