@@ -228,15 +228,17 @@ function webgpuUnavailable(): string {
 let wasmPathsSet = false;
 let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 let wasmThreadsSet = false;
+/** navigator.hardwareConcurrency as it was before startWasm doubled it for tfjs. */
+let logicalCores = 0;
 
 /** How many threads the WebAssembly backend runs on, and why only one when so. */
 export function wasmThreadsNote(): string {
   const threads = wasmModule?.getThreadsCount() ?? 1;
   if (threads > 1) return `WebAssembly runs on ${threads} threads.`;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0;
+  const cores = logicalCores || (typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0);
   return isolated
-    ? `WebAssembly runs on one thread (TensorFlow.js uses half the logical cores${cores ? `, and this machine has ${cores}` : ''}).`
+    ? `WebAssembly runs on one thread${cores ? ` (this machine has ${cores} logical core${cores === 1 ? '' : 's'})` : ''}.`
     : 'WebAssembly runs on one thread: the page is not cross-origin isolated (its host sends no COOP/COEP headers), and browsers allow threads only then.';
 }
 
@@ -258,10 +260,19 @@ async function startWasm(): Promise<string | null> {
   // Where the page is cross-origin isolated, tfjs picks the threaded SIMD build (its pthreads start
   // thanks to the build's wasmPthreadScript plugin, see vite.config.ts); elsewhere the single-threaded one.
   wasmModule = wasm;
-  // Asks for a thread a logical core (training owns the machine while it runs); tfjs-backend-wasm 4.22
-  // caps it at half the logical cores (counting hyper-threads twice) and 8, so 2 cores give 1 thread.
+  // A thread a logical core, up to 8: training owns the machine while it runs (decoding is over, the page
+  // idles). tfjs-backend-wasm 4.22 caps its pool at half of navigator.hardwareConcurrency (its C++
+  // assumes two hyper-threads a core), which leaves a 2-core machine one thread; it reads that figure
+  // once, when the module starts, so this worker shows it doubled just before.
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && !wasmThreadsSet) {
-    wasm.setThreadsCount(Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
+    const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+    try {
+      Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
+    } catch {
+      // A browser that refuses keeps tfjs' own count.
+    }
+    wasm.setThreadsCount(cores);
+    logicalCores = cores;
     wasmThreadsSet = true;
   }
   if (!wasmPathsSet) {
