@@ -14,11 +14,10 @@
  * Prints per seed: accuracy, AUC, sensitivity, specificity, wall time (load, train, total; train includes
  * the backend probe and the final evaluation), epochs run; then the mean ± standard deviation over seeds.
  */
-import { chromium, type Page } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import type { Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { serveBuiltApp } from './benchApp';
 
 interface Options {
   zip: string;
@@ -156,45 +155,10 @@ function meanSd(values: number[], digits: number): string {
   return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
 }
 
-/** A port nobody listens on now (other benchmarks and test runs may hold fixed ones). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForServer(url: string, exited: () => boolean): Promise<void> {
-  for (let i = 0; i < 120; i++) {
-    if (exited()) throw new Error('vite preview exited before it served the app');
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not up yet.
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`vite preview did not answer at ${url}`);
-}
-
 const options = parseArgs(process.argv.slice(2));
-const port = await freePort();
-const baseUrl = `http://127.0.0.1:${port}`;
-if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
-let serverExited = false;
-server.on('exit', () => (serverExited = true));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const { baseUrl, browser, close } = await serveBuiltApp();
 const results: SeedResult[] = [];
 try {
-  await waitForServer(baseUrl, () => serverExited);
   const settings = Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ');
   console.log(`bench:accuracy on ${options.zip}, app defaults except ${settings}, seeds ${options.seeds.join(', ')}`);
   for (const seed of options.seeds) {
@@ -214,12 +178,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  try {
-    if (server.pid && !serverExited) process.kill(-server.pid);
-  } catch {
-    // Already gone.
-  }
+  await close();
 }
 
 console.log(`\nOver ${results.length} seed${results.length === 1 ? '' : 's'} (mean ± standard deviation):`);

@@ -7,12 +7,11 @@
  * Without arguments it runs on the generated download-shaped archive (`npm run make:download` writes it)
  * and on ../shared/data/chest_xray_fullres_sample.zip, whichever exist.
  */
-import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { serveBuiltApp } from './benchApp';
 import { sampleBrowserMemory } from './processMemory';
 
 const { values, positionals } = parseArgs({
@@ -31,13 +30,8 @@ if (zips.length === 0) {
   process.exit(2);
 }
 
-const port = 4191;
 const marker = `--bench-ingest-marker=${process.pid}`;
 const MiB = 1024 ** 2;
-
-if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
-await new Promise((done) => setTimeout(done, 2500));
 
 interface Result {
   zip: string;
@@ -50,15 +44,13 @@ interface Result {
   error: string | null;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', marker],
-});
+// The marker finds this browser's processes in /proc (Chromium ignores switches it does not know).
+const { baseUrl, browser, close } = await serveBuiltApp([marker]);
 const results: Result[] = [];
 try {
   for (const zip of zips) {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/?size=${size}`);
+    await page.goto(`${baseUrl}/?size=${size}`);
     await page.waitForTimeout(500);
     const measure = () => {
       const sample = sampleBrowserMemory(marker);
@@ -116,8 +108,7 @@ try {
     await page.close();
   }
 } finally {
-  await browser.close();
-  if (server.pid) process.kill(-server.pid);
+  await close();
 }
 
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

@@ -6,8 +6,8 @@
  * Options: --sizes 64,150  --backends webgl,wasm,cpu  --batches 4 (timed batches after warm-up)  --budget 240 (s per cell)
  *   --epoch-zip <zip> [--epoch-backends wasm] [--epoch-size 150]: also one whole epoch of that dataset per backend
  */
-import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import type { Browser } from '@playwright/test';
+import { serveBuiltApp } from './benchApp';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -15,22 +15,32 @@ const sizes = (args.get('sizes') ?? '64,150').split(',').map(Number);
 const backends = (args.get('backends') ?? 'webgl,wasm,cpu').split(',');
 const batches = Number(args.get('batches') ?? 4);
 const budgetMs = Number(args.get('budget') ?? 240) * 1000;
-const port = 4190;
+const epochZip = args.get('epoch-zip');
+const epochBackends = (args.get('epoch-backends') ?? 'wasm').split(',');
+const epochSize = Number(args.get('epoch-size') ?? 150);
 
-if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
-await new Promise((resolve) => setTimeout(resolve, 2500));
+interface StepRow {
+  backend: string;
+  size: number;
+  imagesPerSecond: number | null;
+  used: string;
+  batches: number;
+}
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
-const rows: { backend: string; size: number; imagesPerSecond: number | null; used: string; batches: number }[] = [];
-try {
+interface EpochRow {
+  backend: string;
+  trainImages: number;
+  batchesTimed: number;
+  seconds: number;
+}
+
+/** Each backend at each size on the demo set: the page's own moving average after the warm-up batch. */
+async function measureSteps(browser: Browser, baseUrl: string): Promise<StepRow[]> {
+  const rows: StepRow[] = [];
   for (const size of sizes) {
     for (const backend of backends) {
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/?size=${size}&epochs=1&batch=32&backend=${backend}`);
+      await page.goto(`${baseUrl}/?size=${size}&epochs=1&batch=32&backend=${backend}`);
       await page.getByRole('button', { name: 'Try demo dataset' }).click();
       await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: 'Train' }).click();
@@ -51,65 +61,64 @@ try {
       await page.close();
     }
   }
+  return rows;
+}
+
+/**
+ * One full epoch of `zip`'s train split per backend, timed from the end of the first batch (after the
+ * warm-up) to the end of the last, so the figure includes every batch's data preparation, shuffling and
+ * the page's live updates, as a real run does.
+ */
+async function measureEpochs(browser: Browser, baseUrl: string, zip: string): Promise<EpochRow[]> {
+  const rows: EpochRow[] = [];
+  for (const backend of epochBackends) {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/?size=${epochSize}&epochs=1&batch=32&patience=0&backend=${backend}`);
+    await page.getByLabel('Dataset', { exact: true }).setInputFiles(zip);
+    await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 600_000 });
+    await page.getByRole('button', { name: 'Train' }).click();
+    const progress = page.getByRole('progressbar', { name: 'Training' });
+    let first = 0;
+    let total = 0;
+    for (;;) {
+      const done = Number((await progress.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
+      total = Number((await progress.getAttribute('aria-valuemax').catch(() => null)) ?? 0);
+      if (done >= 1 && !first) first = Date.now();
+      if (total > 0 && done >= total) break;
+      await page.waitForTimeout(100);
+    }
+    const seconds = (Date.now() - first) / 1000;
+    const trainImages = Number(/Training uses (\d+) images/.exec(await page.getByTestId('validation-source').innerText())?.[1] ?? 0);
+    rows.push({ backend, trainImages, batchesTimed: total - 1, seconds });
+    await page.close();
+  }
+  return rows;
+}
+
+const { baseUrl, browser, close } = await serveBuiltApp();
+let steps: StepRow[];
+let epochs: EpochRow[] = [];
+try {
+  steps = await measureSteps(browser, baseUrl);
+  if (epochZip) epochs = await measureEpochs(browser, baseUrl, epochZip);
 } finally {
-  await browser.close();
-  if (server.pid) process.kill(-server.pid);
+  await close();
 }
 
 console.log('\nTraining throughput, headless Chromium, batch 32 (moving average after the warm-up batch)');
 console.log('backend | size | images/s | ms/step | vs fastest at this size');
 console.log('--- | --- | --- | --- | ---');
-for (const row of rows) {
-  const best = Math.max(...rows.filter((r) => r.size === row.size && r.imagesPerSecond).map((r) => r.imagesPerSecond as number));
+for (const row of steps) {
+  const best = Math.max(...steps.filter((r) => r.size === row.size && r.imagesPerSecond).map((r) => r.imagesPerSecond as number));
   const ips = row.imagesPerSecond;
   console.log(
     `${row.backend}${row.used !== row.backend ? ` (ran ${row.used})` : ''} | ${row.size} | ${ips?.toFixed(1) ?? 'n/a'} | ${ips ? ((32 / ips) * 1000).toFixed(0) : 'n/a'} | ${ips ? `${(best / ips).toFixed(1)}x slower` : 'n/a'}`.replace('1.0x slower', 'fastest'),
   );
 }
-
-// Whole epochs: `--epoch-zip <zip>` trains one full epoch of that dataset's train split per backend in
-// `--epoch-backends` (default wasm) at 150 px and times it from the end of the first batch (after the
-// warm-up) to the end of the last, so the figure includes every batch's data preparation, augmentation,
-// shuffling and the page's live updates, as a real run does.
-const epochZip = args.get('epoch-zip');
 if (epochZip) {
-  const epochBackends = (args.get('epoch-backends') ?? 'wasm').split(',');
-  const epochSize = Number(args.get('epoch-size') ?? 150);
-  const server2 = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
-  await new Promise((resolve) => setTimeout(resolve, 2500));
-  const browser2 = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  try {
-    console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (the app's defaults otherwise)`);
-    console.log('backend | train images | batches timed | seconds | images/s');
-    console.log('--- | --- | --- | --- | ---');
-    for (const backend of epochBackends) {
-      const page = await browser2.newPage();
-      await page.goto(`http://127.0.0.1:${port}/?size=${epochSize}&epochs=1&batch=32&patience=0&backend=${backend}`);
-      await page.getByLabel('Dataset', { exact: true }).setInputFiles(epochZip);
-      await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 600_000 });
-      await page.getByRole('button', { name: 'Train' }).click();
-      const progress = page.getByRole('progressbar', { name: 'Training' });
-      let first = 0;
-      let total = 0;
-      let done = 0;
-      for (;;) {
-        done = Number((await progress.getAttribute('aria-valuenow').catch(() => null)) ?? 0);
-        total = Number((await progress.getAttribute('aria-valuemax').catch(() => null)) ?? 0);
-        if (done >= 1 && !first) first = Date.now();
-        if (total > 0 && done >= total) break;
-        await page.waitForTimeout(100);
-      }
-      const seconds = (Date.now() - first) / 1000;
-      const trainImages = Number(/Training uses (\d+) images/.exec(await page.getByTestId('validation-source').innerText())?.[1] ?? 0);
-      const timedImages = trainImages - 32; // every batch but the first (warm-up)
-      console.log(`${backend} | ${trainImages} | ${total - 1} | ${seconds.toFixed(1)} | ${(timedImages / seconds).toFixed(1)}`);
-      await page.close();
-    }
-  } finally {
-    await browser2.close();
-    if (server2.pid) process.kill(-server2.pid);
-  }
+  console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (the app's defaults otherwise)`);
+  console.log('backend | train images | batches timed | seconds | images/s');
+  console.log('--- | --- | --- | --- | ---');
+  // Every batch but the first (warm-up) is timed.
+  for (const r of epochs) console.log(`${r.backend} | ${r.trainImages} | ${r.batchesTimed} | ${r.seconds.toFixed(1)} | ${((r.trainImages - 32) / r.seconds).toFixed(1)}`);
 }

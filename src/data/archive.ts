@@ -148,12 +148,13 @@ export async function listZip(file: Blob, limits: ArchiveLimits = {}, onProgress
     if (entry.directory) {
       return { path, directory: true, size: 0, read: () => Promise.reject(new Error(`${path} is a folder.`)) };
     }
+    const ref = directRef(file, entry, caps.maxEntryBytes);
     const listed: ArchiveEntry = {
       path,
       directory: false,
       size: entry.uncompressedSize,
-      read: () => readZipEntry(file, entry, caps.maxEntryBytes),
-      ...(directRef(file, entry, caps.maxEntryBytes) ? { zip: directRef(file, entry, caps.maxEntryBytes)! } : {}),
+      read: () => readZipEntry(entry, ref, caps.maxEntryBytes),
+      ...(ref ? { zip: ref } : {}),
     };
     const tooLarge = oversizeReason(entry.uncompressedSize, entry.compressedSize, caps);
     if (tooLarge) listed.skip = { reason: 'too-large', detail: tooLarge };
@@ -185,8 +186,8 @@ function directRef(file: Blob, entry: FileEntry, maxEntryBytes: number): ZipEntr
   };
 }
 
-async function readZipEntry(file: Blob, entry: FileEntry, maxEntryBytes: number): Promise<Blob> {
-  const ref = directRef(file, entry, maxEntryBytes);
+/** An entry's bytes as a typed Blob: sliced out directly when `ref` allows, else through zip.js. */
+async function readZipEntry(entry: FileEntry, ref: ZipEntryRef | null, maxEntryBytes: number): Promise<Blob> {
   const direct = ref ? await readEntryBytes(ref) : null;
   if (direct) return new Blob([direct as Uint8Array<ArrayBuffer>], { type: mimeTypeOf(entry.filename) });
   const limit = Math.min(entry.uncompressedSize, maxEntryBytes);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, checkAugmentationValue, type AugmentationRange } from '../worker/augmentSettings';
 import type { AugmentationSettings, TrainSettings } from '../worker/protocol';
 import { DEFAULT_AUGMENTATION, TUTORIAL_AUGMENTATION } from './augmentationSettings';
+import { NumberField } from './FormFields';
 
 type Texts = Record<AugmentationRange, string>;
 
@@ -54,21 +55,19 @@ export function AugmentationFieldset({ form, disabled }: { form: AugmentationFor
       {AUGMENTATION_RANGES.map((name) => {
         const field = AUGMENTATION_FIELDS[name];
         return (
-          <label key={name}>
-            {field.label}
-            <input
-              type="number"
-              name={field.key}
-              min={0}
-              max={field.max}
-              step={field.step}
-              value={form.text[name]}
-              title={`0 to ${field.max}: ${field.unit}`}
-              disabled={disabled}
-              aria-invalid={invalid.has(name)}
-              onChange={(e) => form.update(name, e.target.value)}
-            />
-          </label>
+          <NumberField
+            key={name}
+            label={field.label}
+            name={field.key}
+            min={0}
+            max={field.max}
+            step={field.step}
+            value={form.text[name]}
+            title={`0 to ${field.max}: ${field.unit}`}
+            disabled={disabled}
+            invalid={invalid.has(name)}
+            onChange={(value) => form.update(name, value)}
+          />
         );
       })}
       <label className="settings__check">

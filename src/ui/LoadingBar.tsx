@@ -1,5 +1,5 @@
 import type { LoadProgress } from '../data/types';
-import { formatSize, loadRate } from './loadFigures';
+import { formatCount, formatSize, loadRate } from './loadFigures';
 import { formatDuration } from './trainingState';
 
 const PHASE_TEXT: Record<LoadProgress['phase'], string> = {
@@ -7,8 +7,6 @@ const PHASE_TEXT: Record<LoadProgress['phase'], string> = {
   decoding: 'Reading and decoding images',
   done: 'Done',
 };
-
-const count = new Intl.NumberFormat('en-US');
 
 /**
  * The `Loading dataset` bar: entries listed, then images decoded, with images per second and the time
@@ -21,7 +19,7 @@ export function LoadingBar({ progress, sourceName, onCancel }: { progress: LoadP
   return (
     <div className="loading">
       <label>
-        {PHASE_TEXT[progress.phase]} — {sourceName}: {count.format(progress.done)} / {progress.total ? count.format(progress.total) : '…'} {unit}
+        {PHASE_TEXT[progress.phase]} — {sourceName}: {formatCount(progress.done)} / {progress.total ? formatCount(progress.total) : '…'} {unit}
         <progress
           aria-label="Loading dataset"
           role="progressbar"
@@ -39,7 +37,7 @@ export function LoadingBar({ progress, sourceName, onCancel }: { progress: LoadP
       <p className="load-rate" aria-live="off">
         {rate ? (
           <>
-            <span data-testid="load-throughput">{count.format(Math.round(rate.imagesPerSecond))} images/s</span> ·{' '}
+            <span data-testid="load-throughput">{formatCount(Math.round(rate.imagesPerSecond))} images/s</span> ·{' '}
             {formatSize(progress.bytesRead)} read ({rate.megabytesPerSecond.toFixed(0)} MB/s) ·{' '}
             <span data-testid="load-eta">{rate.etaSeconds !== null ? `${formatDuration(rate.etaSeconds)} left` : ''}</span>
           </>

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { BACKEND_CHOICES, CLASS_WEIGHTINGS, type BackendChoice, type ClassWeighting, type TrainSettings } from '../worker/protocol';
 import { AugmentationFieldset, useAugmentationForm } from './AugmentationFieldset';
+import { ChoiceField, NumberField } from './FormFields';
 import { SETTING_FIELDS, checkSetting, type NumericSetting } from './settings';
 
 interface Props {
@@ -54,55 +55,40 @@ export function SettingsForm({ settings, onChange, canTrain, training, stopReque
     <form className="settings" onSubmit={submit} aria-label="Training settings">
       {ORDER.map((name) => {
         const field = SETTING_FIELDS[name];
-        const problem = checkSetting(name, Number(text[name]));
         return (
-          <label key={name}>
-            {field.label}
-            <input
-              type="number"
-              name={field.key}
-              min={field.min}
-              max={field.max}
-              step={field.integer ? 1 : 'any'}
-              value={text[name]}
-              title={'hint' in field ? field.hint : undefined}
-              disabled={training}
-              aria-invalid={problem !== null}
-              onChange={(e) => update(name, e.target.value)}
-            />
-          </label>
+          <NumberField
+            key={name}
+            label={field.label}
+            name={field.key}
+            min={field.min}
+            max={field.max}
+            step={field.integer ? 1 : 'any'}
+            value={text[name]}
+            title={'hint' in field ? field.hint : undefined}
+            disabled={training}
+            invalid={checkSetting(name, Number(text[name])) !== null}
+            onChange={(value) => update(name, value)}
+          />
         );
       })}
-      <label>
-        Backend
-        <select
-          name="backend"
-          value={settings.backend}
-          disabled={training}
-          onChange={(e) => onChange({ ...settings, backend: e.target.value as BackendChoice })}
-        >
-          {BACKEND_CHOICES.map((b) => (
-            <option key={b} value={b}>
-              {BACKEND_TEXT[b]}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Class weights
-        <select
-          name="weights"
-          value={settings.classWeighting}
-          disabled={training}
-          onChange={(e) => onChange({ ...settings, classWeighting: e.target.value as ClassWeighting })}
-        >
-          {CLASS_WEIGHTINGS.map((w) => (
-            <option key={w} value={w}>
-              {WEIGHTING_TEXT[w]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChoiceField
+        label="Backend"
+        name="backend"
+        value={settings.backend}
+        choices={BACKEND_CHOICES}
+        text={BACKEND_TEXT}
+        disabled={training}
+        onChange={(backend) => onChange({ ...settings, backend })}
+      />
+      <ChoiceField
+        label="Class weights"
+        name="weights"
+        value={settings.classWeighting}
+        choices={CLASS_WEIGHTINGS}
+        text={WEIGHTING_TEXT}
+        disabled={training}
+        onChange={(classWeighting) => onChange({ ...settings, classWeighting })}
+      />
       <AugmentationFieldset form={augmentation} disabled={training} />
       <div className="settings__actions">
         <button type="submit" disabled={!canTrain || training || problems.length > 0}>

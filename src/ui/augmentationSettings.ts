@@ -2,7 +2,7 @@
  * Augmentation's defaults and its URL keys (`rot`, `zoom`, `shift`, `shear`, `bright`, `flip`);
  * settings.ts reads and writes the rest of the query.
  */
-import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, checkAugmentationValue } from '../worker/augmentSettings';
+import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, NO_AUGMENTATION, checkAugmentationValue } from '../worker/augmentSettings';
 import type { AugmentationSettings } from '../worker/protocol';
 
 /**
@@ -26,14 +26,7 @@ export const TUTORIAL_AUGMENTATION: AugmentationSettings = {
   horizontalFlip: false,
 };
 
-export const DEFAULT_AUGMENTATION: AugmentationSettings = {
-  rotation: 0,
-  zoom: 0,
-  shift: 0,
-  shear: 0,
-  brightness: 0,
-  horizontalFlip: false,
-};
+export const DEFAULT_AUGMENTATION: AugmentationSettings = { ...NO_AUGMENTATION };
 
 const FLIP_ON = ['1', 'true', 'on', 'yes'];
 const FLIP_OFF = ['0', 'false', 'off', 'no'];

@@ -24,6 +24,11 @@ export function loadRate(progress: LoadProgress): LoadRate | null {
 }
 
 const whole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** A count with thousands separators: 17,582. */
+export function formatCount(n: number): string {
+  return whole.format(n);
+}
 const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 /** e.g. "1.9 GB", "35 MB", "800 kB" (decimal units, as file managers show archive sizes). */
