@@ -232,7 +232,7 @@ let wasmThreadsSet = false;
 let logicalCores = 0;
 
 /** How many threads the WebAssembly backend runs on, and why only one when so. */
-export function wasmThreadsNote(): string {
+function wasmThreadsNote(): string {
   const threads = wasmModule?.getThreadsCount() ?? 1;
   if (threads > 1) return `WebAssembly runs on ${threads} threads.`;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
