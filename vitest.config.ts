@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // The fast cpu kernels of the app's training worker, in the test files that load tfjs.
+    setupFiles: ['src/backends/nodeTests.setup.ts'],
   },
 });

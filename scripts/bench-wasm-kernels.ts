@@ -1,12 +1,12 @@
 /**
  * Times one training step (model.trainOnBatch) of the tutorial CNN on TensorFlow.js backends in
- * Node, to see what src/worker/wasm/kernels.ts buys on the WASM backend.
+ * Node, to see what src/backends/wasmKernels.ts buys on the WASM backend.
  *
  *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive]
  *
  * Rows: 'cpu' (stock tfjs kernels, smallest size only: it is slow), 'wasm naive' (only the missing
  * Conv2DBackpropFilter, as a direct loop; the rest as shipped) and 'wasm fast' (all kernels of
- * kernels.ts). Then a per-kernel profile of one fast WASM step at the largest size.
+ * wasmKernels.ts). Then a per-kernel profile of one fast WASM step at the largest size.
  *
  * Threads: in Node tfjs-backend-wasm always runs its single-threaded SIMD build (it turns
  * multithreading off under Node), so every WASM number here is one thread, like a browser page
@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildTutorialCnn } from '../src/model/cnn';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/worker/wasm/kernels';
+import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/backends/wasmKernels';
 
 interface Options {
   sizes: number[];

@@ -6,7 +6,7 @@
 import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { SplitName } from '../src/worker/protocol';
+import type { SplitName } from '../src/core/types';
 import { DEMO_CLASS_NAMES, syntheticName, syntheticSplit } from '../src/data/synthetic';
 import type { SkipReason } from '../src/data/types';
 

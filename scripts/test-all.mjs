@@ -35,6 +35,9 @@ const ok = (name, command, args) => {
 };
 
 ok('type-check', 'npx', ['tsc', '--noEmit', '-p', '.']);
+// Each runtime on its own: the page without WebWorker or Node types, the workers without the DOM.
+ok('type-check (page)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.page.json']);
+ok('type-check (workers)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.worker.json']);
 ok('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
 
 rmSync('.cache/vitest.json', { force: true });

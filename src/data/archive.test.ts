@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, type ZipWriterConstructorOptions } from '@zip.js/zip.js';
-import { EntryTooLargeError, formatBytes, listZip, looksLikeZip, mimeTypeOf, type ArchiveEntry } from './archive';
+import {
+  ERR_INVALID_CRC32,
+  ERR_LOCAL_FILE_HEADER_NOT_FOUND,
+  TextReader,
+  Uint8ArrayReader,
+  Uint8ArrayWriter,
+  ZipWriter,
+  type ZipWriterConstructorOptions,
+} from '@zip.js/zip.js';
+import { listZip, looksLikeZip, type ArchiveEntry } from './archive';
+import { mimeTypeOf } from './imageTypes';
+import { ENTRY_PROBLEMS, EntryTooLargeError, formatBytes } from './zipErrors';
+import { entryReadProblem } from './zipJsErrors';
 import { readEntryRef } from './zipEntryBytes';
 import { capLooseFiles, entriesFromDrop, listFiles } from './looseFiles';
 import { indexEntries } from './datasetIndex';
@@ -391,5 +402,13 @@ describe('mimeTypeOf', () => {
     expect(mimeTypeOf('a/B.JPG')).toBe('image/jpeg');
     expect(mimeTypeOf('x.webp')).toBe('image/webp');
     expect(mimeTypeOf('x.txt')).toBe('');
+  });
+});
+
+describe('entryReadProblem', () => {
+  it("says what zip.js' codes mean in the sentences the decode workers use", () => {
+    expect(entryReadProblem(new Error(ERR_INVALID_CRC32))).toBe(ENTRY_PROBLEMS.damagedData);
+    expect(entryReadProblem(new Error(ERR_LOCAL_FILE_HEADER_NOT_FOUND))).toBe(ENTRY_PROBLEMS.damagedArchive);
+    expect(entryReadProblem(new Error('Something else'))).toBe('Something else.');
   });
 });

@@ -1,12 +1,11 @@
 import { BlobReader, configure, ERR_INVALID_UNCOMPRESSED_SIZE, Writer, ZipReader, type FileEntry } from '@zip.js/zip.js';
-import type { ZipEntryRef } from '../worker/protocol';
+import type { ZipEntryRef } from './decodeProtocol';
 import { DatasetError, messageOf } from './errors';
-import { extensionOf } from './paths';
+import { mimeTypeOf } from './imageTypes';
 import type { SkipReason } from './types';
 import { readEntryBytes } from './zipEntryBytes';
-import { EntryTooLargeError, entryReadProblem, formatBytes, zipListingError } from './zipErrors';
-
-export { EntryTooLargeError, formatBytes } from './zipErrors';
+import { EntryTooLargeError, entryReadError, formatBytes } from './zipErrors';
+import { entryReadProblem, zipListingError } from './zipJsErrors';
 
 /**
  * One file of a dataset source, read lazily: listing costs no image bytes, and `read` fetches one
@@ -92,20 +91,6 @@ class LimitedBlobWriter extends Writer<Blob> {
 // inflater (deflate64, AES, or a browser without deflate-raw), and that module is inlined in the bundle
 // as a data: URI, so in no case is anything fetched from the network.
 configure({ useWebWorkers: false, useCompressionStream: true });
-
-const MIME_TYPES: Readonly<Record<string, string>> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  bmp: 'image/bmp',
-  webp: 'image/webp',
-  gif: 'image/gif',
-};
-
-/** The MIME type a file name implies ('' when unknown), so a decoder gets a typed Blob. */
-export function mimeTypeOf(path: string): string {
-  return MIME_TYPES[extensionOf(path)] ?? '';
-}
 
 /** True when the bytes start like a zip archive (local file header, or the end record of an empty zip). */
 export async function looksLikeZip(blob: Blob): Promise<boolean> {
@@ -208,6 +193,6 @@ async function readZipEntry(entry: FileEntry, ref: ZipEntryRef | null, maxEntryB
     if (messageOf(error) === ERR_INVALID_UNCOMPRESSED_SIZE && !short) {
       throw new EntryTooLargeError(`it inflates to more than the ${formatBytes(entry.uncompressedSize)} its header declares; it may be a zip bomb`);
     }
-    throw new Error(`Could not read this file from the zip: ${entryReadProblem(error)}`, { cause: error });
+    throw entryReadError(entryReadProblem(error), { cause: error });
   }
 }

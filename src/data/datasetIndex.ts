@@ -1,4 +1,4 @@
-import { SPLIT_NAMES, type SplitName } from '../worker/protocol';
+import { SPLIT_NAMES, type SplitName } from '../core/types';
 import type { ArchiveEntry } from './archive';
 import { DatasetError, EXPECTED_LAYOUT } from './errors';
 import { classifyPath, pathSegments, type PathClass } from './paths';

@@ -8,8 +8,10 @@
  * go through createImageBitmap.
  */
 import { imageSize } from 'image-size';
-import { assertNever, transferablesOf, type FromDecoder, type ToDecoder } from '../worker/protocol';
-import { EntryTooLargeError, mimeTypeOf } from './archive';
+import { assertNever } from '../core/assertNever';
+import { decoderTransferables, type FromDecoder, type ToDecoder } from './decodeProtocol';
+import { mimeTypeOf } from './imageTypes';
+import { EntryTooLargeError } from './zipErrors';
 import { readEntryRef } from './zipEntryBytes';
 import { rgbaToGrey } from './grey';
 
@@ -125,7 +127,7 @@ async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: numbe
 }
 
 function post(message: FromDecoder): void {
-  scope.postMessage(message, transferablesOf(message));
+  scope.postMessage(message, decoderTransferables(message));
 }
 
 async function handle(message: ToDecoder): Promise<void> {

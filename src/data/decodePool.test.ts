@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FromDecoder, ToDecoder } from '../worker/protocol';
+import type { FromDecoder, ToDecoder } from './decodeProtocol';
 import { DecodePool, JOBS_PER_WORKER, defaultWorkerCount, type DecoderWorker } from './decodePool';
 import { DatasetError } from './errors';
 

@@ -1,15 +1,11 @@
-import { assertNever, transferablesOf, type FromDecoder, type ToDecoder, type ZipEntryRef } from '../worker/protocol';
-import { EntryTooLargeError } from './archive';
+import { assertNever } from '../core/assertNever';
+import type { WorkerPort } from '../core/workerPort';
+import { decoderTransferables, type FromDecoder, type ToDecoder, type ZipEntryRef } from './decodeProtocol';
+import { EntryTooLargeError } from './zipErrors';
 import { DatasetError } from './errors';
 
-/** What the pool needs of a Worker (a fake one in tests). */
-export interface DecoderWorker {
-  postMessage(message: ToDecoder, transfer: Transferable[]): void;
-  terminate(): void;
-  onmessage: ((event: MessageEvent<FromDecoder>) => void) | null;
-  onerror: ((event: ErrorEvent) => void) | null;
-  onmessageerror: ((event: MessageEvent) => void) | null;
-}
+/** A decode worker as the pool sees it (a fake one in tests). */
+export type DecoderWorker = WorkerPort<ToDecoder, FromDecoder>;
 
 /**
  * Jobs a worker holds at once: one decoding, the next ones already posted so the worker never waits
@@ -105,7 +101,7 @@ export class DecodePool {
       const job = this.queue.shift()!;
       slot.jobs.set(job.id, job);
       const message: ToDecoder = { type: 'decode', id: job.id, size: job.size, ...job.source };
-      slot.worker.postMessage(message, transferablesOf(message));
+      slot.worker.postMessage(message, decoderTransferables(message));
     }
   }
 

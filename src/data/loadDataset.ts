@@ -1,10 +1,12 @@
-import type { ImageSet, SplitName } from '../worker/protocol';
-import { EntryTooLargeError, listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
+import type { ImageSet, SplitName } from '../core/types';
+import { listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { EntryTooLargeError } from './zipErrors';
 import { capLooseFiles, listFiles } from './looseFiles';
 import { countBySplit, indexEntries } from './datasetIndex';
 import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { DatasetError, messageOf } from './errors';
-import { MIN_VALIDATION_PER_CLASS, mulberry32, pickSamples, planValidation } from './splits';
+import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits';
+import { mulberry32 } from '../core/random';
 import { holdOutTest } from './testHoldout';
 import type { DecodedDataset, ImageEntry, LoadProgress, LoadStats, SkippedEntry } from './types';
 
@@ -128,6 +130,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     pixels: trainSet.pixels.slice(i * size * size, (i + 1) * size * size),
     label: index.classNames[trainSet.labels[i]],
     path: decoded.train.paths[i],
+    trainIndex: i,
   }));
   const total = train.length + validation.length + test.length;
   progress({ phase: 'done', done: total, total, elapsedMs: decodeMs, bytesRead: meter.bytesRead }, true);

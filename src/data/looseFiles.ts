@@ -1,5 +1,6 @@
 import { DatasetError } from './errors';
-import { DEFAULT_ARCHIVE_LIMITS, formatBytes, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveEntry, type ArchiveLimits } from './archive';
+import { formatBytes } from './zipErrors';
 
 /*
  * Loose files and dropped folders: the other ways a dataset arrives besides a zip. They come out as

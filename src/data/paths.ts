@@ -1,4 +1,4 @@
-import type { SplitName } from '../worker/protocol';
+import type { SplitName } from '../core/types';
 import type { SkipReason } from './types';
 
 /** What one archive path is: an image of a class in a split, or a file to skip (and why). */

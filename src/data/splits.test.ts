@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SplitName } from '../worker/protocol';
-import { formatPercent, holdOutCount, mulberry32, pickSamples, planValidation, shuffleInPlace } from './splits';
+import type { SplitName } from '../core/types';
+import { formatPercent, holdOutCount, pickSamples, planValidation } from './splits';
+import { mulberry32 } from '../core/random';
 import type { ImageEntry } from './types';
 
 function images(split: SplitName, className: string, n: number): ImageEntry[] {
@@ -15,39 +16,6 @@ function images(split: SplitName, className: string, n: number): ImageEntry[] {
 
 const countOf = (list: ImageEntry[], className: string) => list.filter((e) => e.className === className).length;
 const paths = (list: ImageEntry[]) => list.map((e) => e.path);
-
-describe('mulberry32', () => {
-  it('is deterministic, seed-dependent and in [0, 1)', () => {
-    const a = mulberry32(1);
-    const b = mulberry32(1);
-    const c = mulberry32(2);
-    const seqA = Array.from({ length: 1000 }, a);
-    expect(Array.from({ length: 1000 }, b)).toEqual(seqA);
-    expect(Array.from({ length: 1000 }, c)).not.toEqual(seqA);
-    expect(Math.min(...seqA)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...seqA)).toBeLessThan(1);
-    const mean = seqA.reduce((s, v) => s + v, 0) / seqA.length;
-    expect(mean).toBeGreaterThan(0.45);
-    expect(mean).toBeLessThan(0.55);
-  });
-
-  it('matches the reference Mulberry32 output', () => {
-    // First outputs of the reference C implementation (Tommy Ettinger) for seed 1, over 2^32.
-    const rng = mulberry32(1);
-    expect([rng(), rng(), rng()].map((v) => v * 4294967296)).toEqual([2693262067, 11749833, 2265367787]);
-  });
-});
-
-describe('shuffleInPlace', () => {
-  it('permutes in place, deterministically', () => {
-    const a = Array.from({ length: 50 }, (_, i) => i);
-    const out = shuffleInPlace(a, mulberry32(3));
-    expect(out).toBe(a);
-    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(a).not.toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(shuffleInPlace(Array.from({ length: 50 }, (_, i) => i), mulberry32(3))).toEqual(a);
-  });
-});
 
 describe('holdOutCount', () => {
   it('holds out 10%, at least one, never the last image', () => {

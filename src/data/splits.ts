@@ -1,3 +1,4 @@
+import { mulberry32, shuffleInPlace } from '../core/random';
 import type { ImageEntry, ValidationPlan } from './types';
 
 /** A validation folder is used only if it holds at least this many images of every class. */
@@ -6,32 +7,6 @@ export const MIN_VALIDATION_PER_CLASS = 10;
 export const HOLD_OUT_FRACTION = 0.1;
 /** The largest share that may be asked for: train keeps at least half. */
 export const MAX_HOLD_OUT_FRACTION = 0.5;
-
-/**
- * Small, fast seeded PRNG (Mulberry32): the same seed gives the same split and samples on every
- * machine and browser, which Math.random cannot promise. Returns floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates shuffle driven by `rng` (arrays and typed arrays); returns the same array. */
-export function shuffleInPlace<A extends { length: number; [index: number]: unknown }>(array: A, rng: () => number): A {
-  for (let i = array.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const swap = array[i];
-    array[i] = array[j];
-    array[j] = swap;
-  }
-  return array;
-}
 
 /** Images to hold out of a class of `n`: `fraction` of it (10%), at least one, but never the class's last training image. */
 export function holdOutCount(n: number, fraction: number = HOLD_OUT_FRACTION): number {

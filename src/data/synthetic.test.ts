@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from './splits';
+import { mulberry32 } from '../core/random';
 import { makeDemoDataset, syntheticImage, syntheticName, syntheticSplit } from './synthetic';
 
 const mean = (values: ArrayLike<number>) => {

@@ -1,6 +1,7 @@
-import type { ImageSet, SplitName } from '../worker/protocol';
+import type { ImageSet, SplitName } from '../core/types';
 import { emptyCounts } from './datasetIndex';
-import { mulberry32, pickSamples } from './splits';
+import { mulberry32 } from '../core/random';
+import { pickSamples } from './splits';
 import type { DecodedDataset } from './types';
 
 /**
@@ -199,6 +200,7 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
     pixels: sets.train.pixels.slice(i * size * size, (i + 1) * size * size),
     label: classNames[sets.train.labels[i]],
     path: paths.train[i],
+    trainIndex: i,
   }));
   const v = perClass.validation;
   const images = sets.train.count + sets.validation.count + (perClass.test > 0 ? sets.test.count : 0);

@@ -4,7 +4,7 @@
  * images it never trained or early-stopped on. Off (0) by default: without a test folder the page
  * then evaluates on validation, as before.
  */
-import { mulberry32, shuffleInPlace } from './splits';
+import { mulberry32, shuffleInPlace } from '../core/random';
 import type { ImageEntry } from './types';
 
 /** Largest share of train that may be held out for testing. */

@@ -1,4 +1,5 @@
-import type { ImageSet, SplitName, ZipEntryRef } from '../worker/protocol';
+import type { ImageSet, SplitName } from '../core/types';
+import type { ZipEntryRef } from './decodeProtocol';
 
 /** Why an archive entry was not used as an image. */
 export type SkipReason =
@@ -65,8 +66,11 @@ export interface DecodedDataset {
   /** Images found per split folder (before the validation hold-out). */
   counts: SplitCounts;
   skipped: SkippedEntry[];
-  /** Up to 24 train images to show in the sample grid: pixels at `size`, and their label. */
-  samples: { pixels: Uint8Array; label: string; path: string }[];
+  /**
+   * Up to 24 train images to show in the sample grid: pixels at `size`, their label, and their index in
+   * the train split (the augmentation preview asks the worker for these very images by it).
+   */
+  samples: { pixels: Uint8Array; label: string; path: string; trainIndex: number }[];
 }
 
 /** Progress of reading and decoding, for the `Loading dataset` progress bar. */

@@ -1,14 +1,9 @@
-import { ERR_INVALID_CRC32, ERR_LOCAL_FILE_HEADER_NOT_FOUND } from '@zip.js/zip.js';
 import CRC32 from 'crc-32';
-import type { ZipEntryRef } from '../worker/protocol';
-import { EntryTooLargeError, entryReadProblem, formatBytes } from './zipErrors';
+import type { ZipEntryRef } from './decodeProtocol';
+import { ENTRY_PROBLEMS, EntryTooLargeError, entryReadError, formatBytes } from './zipErrors';
 
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_BYTES = 30;
-
-function damaged(): Error {
-  return new Error(`Could not read this file from the zip: ${entryReadProblem(new Error(ERR_INVALID_CRC32))}`);
-}
 
 /**
  * An entry's bytes, sliced straight out of the archive (and inflated by the browser's own
@@ -31,7 +26,7 @@ export async function readEntryBytes(ref: ZipEntryRef): Promise<Uint8Array | nul
   }
   const raw = archive.slice(start, start + compressedSize);
   const bytes = ref.method === 0 ? new Uint8Array(await raw.arrayBuffer()) : await inflateRaw(raw, size);
-  if (bytes.length !== size || CRC32.buf(bytes) >>> 0 !== ref.crc32 >>> 0) throw damaged();
+  if (bytes.length !== size || CRC32.buf(bytes) >>> 0 !== ref.crc32 >>> 0) throw entryReadError(ENTRY_PROBLEMS.damagedData);
   return bytes;
 }
 
@@ -52,7 +47,7 @@ async function inflateRaw(raw: Blob, declared: number): Promise<Uint8Array> {
     }
   } catch (error) {
     if (error instanceof EntryTooLargeError) throw error;
-    throw damaged(); // A corrupt deflate stream.
+    throw entryReadError(ENTRY_PROBLEMS.damagedData); // A corrupt deflate stream.
   } finally {
     reader.cancel().catch(() => {});
   }
@@ -61,6 +56,6 @@ async function inflateRaw(raw: Blob, declared: number): Promise<Uint8Array> {
 /** A decode worker's way in: the entry's bytes, or a message that says the archive is damaged. */
 export async function readEntryRef(ref: ZipEntryRef): Promise<Uint8Array> {
   const bytes = await readEntryBytes(ref);
-  if (!bytes) throw new Error(`Could not read this file from the zip: ${entryReadProblem(new Error(ERR_LOCAL_FILE_HEADER_NOT_FOUND))}`);
+  if (!bytes) throw entryReadError(ENTRY_PROBLEMS.damagedArchive);
   return bytes;
 }

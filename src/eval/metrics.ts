@@ -9,7 +9,7 @@
  *   (a NaN score is therefore predicted negative).
  * - Arrays of different lengths, classes out of range and similar misuse throw a RangeError.
  */
-import type { TestResult } from '../worker/protocol';
+import type { TestResult } from '../core/types';
 
 /** The part of a `TestResult` that the metrics need. */
 export type ScoredResult = Pick<TestResult, 'scores' | 'labels' | 'numClasses'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../data/splits';
+import { mulberry32 } from '../core/random';
 import { binaryScores } from './metrics';
 import { misclassifiedAt, misclassifiedCandidates } from './misclassified';
 

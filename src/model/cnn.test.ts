@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { disposeBatch, makeBatch } from '../worker/batches';
-import { registerFastCpuKernels } from './cpuKernels';
+import { SETTINGS } from '../core/settings';
 import { buildTutorialCnn, disposeCnn, featureMapSize, minImageSize, validateImageSize } from './cnn';
 import { summarizeModel } from './summary';
-import { syntheticSet } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages';
 
 beforeAll(async () => {
+  // The fast cpu kernels come from nodeTests.setup.ts (src/backends), as the worker registers them.
   await tf.setBackend('cpu');
-  registerFastCpuKernels();
 });
 
 describe('buildTutorialCnn', () => {
@@ -83,13 +82,13 @@ describe('buildTutorialCnn', () => {
   it('lowers the loss in a few steps on learnable images', async () => {
     const set = syntheticSet(16, 32, 2, 3);
     const model = buildTutorialCnn({ imageSize: 32, numClasses: 2, learningRate: 3e-3, seed: 1 });
-    const batch = makeBatch(set, Array.from({ length: 16 }, (_, i) => i), 2);
+    const batch = wholeBatch(set, 2);
     const evalLoss = () => tf.tidy(() => (model.evaluate(batch.xs, batch.ys) as tf.Scalar[])[0].dataSync()[0]);
     const before = evalLoss();
     for (let step = 0; step < 8; step++) await model.trainOnBatch(batch.xs, batch.ys);
     const after = evalLoss();
     expect(after).toBeLessThan(before);
-    disposeBatch(batch);
+    tf.dispose([batch.xs, batch.ys]);
     disposeCnn(model);
   });
 
@@ -97,9 +96,9 @@ describe('buildTutorialCnn', () => {
     const before = tf.memory().numTensors;
     const model = buildTutorialCnn({ imageSize: 32, numClasses: 3, learningRate: 1e-3, seed: 1 });
     const set = syntheticSet(4, 32, 3, 1);
-    const batch = makeBatch(set, [0, 1, 2, 3], 3);
+    const batch = wholeBatch(set, 3);
     await model.trainOnBatch(batch.xs, batch.ys);
-    disposeBatch(batch);
+    tf.dispose([batch.xs, batch.ys]);
     disposeCnn(model);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -114,6 +113,12 @@ describe('image size limits', () => {
     const model = buildTutorialCnn({ imageSize: 31, numClasses: 2, learningRate: 1e-3 });
     expect(model.layers[7].outputShape).toEqual([null, 1, 1, 32]);
     disposeCnn(model);
+  });
+
+  it('is the smallest image size the settings table offers, which alone sets the largest', () => {
+    expect(SETTINGS.imageSize.min).toBe(minImageSize);
+    expect(() => validateImageSize(SETTINGS.imageSize.max)).not.toThrow();
+    expect(featureMapSize(SETTINGS.imageSize.max)).toBeGreaterThan(1);
   });
 
   it('rejects smaller or fractional sizes with a message saying the minimum', () => {

@@ -3,7 +3,7 @@
  * Pure tfjs (no DOM), so it builds the same in the worker and in Node tests.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from './userError';
+import { UserError } from '../core/userError';
 
 export interface TutorialCnnOptions {
   /** Images are `imageSize` x `imageSize` x 1 (grey). */
@@ -37,10 +37,10 @@ export const CONV_FILTERS: readonly number[] = [32, 32, 64, 32];
  */
 export const minImageSize = smallestValidSize();
 
-/** Largest side we allow: beyond this the Dense layer alone needs tens of millions of weights. */
-export const maxImageSize = 1024;
-
-/** Throws a message a person can act on when the CNN cannot take images of this size. */
+/**
+ * Throws a message a person can act on when the CNN cannot take images of this size. Only the
+ * architecture's own limit: the largest size a run may ask for is the settings table's (core/settings.ts).
+ */
 export function validateImageSize(size: number): void {
   if (!Number.isInteger(size)) {
     throw new UserError(`Image size must be a whole number of pixels (got ${size}).`);
@@ -49,9 +49,6 @@ export function validateImageSize(size: number): void {
     throw new UserError(
       `Image size ${size} px is too small for this CNN: its four convolution + pooling blocks need at least ${minImageSize} px a side. Choose ${minImageSize} px or more (the tutorial uses 150 px).`,
     );
-  }
-  if (size > maxImageSize) {
-    throw new UserError(`Image size ${size} px is too large to train in a browser; choose at most ${maxImageSize} px (the tutorial uses 150 px).`);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The model's layer table, as plain data the page can show (Keras `model.summary()` in rows). */
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerSummary, ModelSummary } from '../worker/protocol';
+import type { LayerSummary, ModelSummary } from '../core/types';
 
 export function summarizeModel(model: tf.LayersModel): ModelSummary {
   const layers: LayerSummary[] = model.layers.map((layer) => ({

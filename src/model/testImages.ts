@@ -2,8 +2,9 @@
  * Tiny synthetic grey images a CNN can learn in a few steps, for tests only (no file needed):
  * class 0 is dark noise, class 1 has a bright square, class 2 (if any) a bright bar.
  */
-import type { ImageSet } from '../worker/protocol';
-import { mulberry32 } from './random';
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../core/types';
+import { mulberry32 } from '../core/random';
 
 export function syntheticSet(count: number, size: number, numClasses: number, seed: number): ImageSet {
   const random = mulberry32(seed);
@@ -27,4 +28,14 @@ export function syntheticSet(count: number, size: number, numClasses: number, se
     }
   }
   return { size, count, pixels, labels };
+}
+
+/** Every image of `set` as one batch, pixels / 255 (the worker's batches.ts makes the real ones; model/ may not import it). */
+export function wholeBatch(set: ImageSet, numClasses: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const xs = tf.div(tf.tensor4d(Float32Array.from(set.pixels), [set.count, set.size, set.size, 1]), 255) as tf.Tensor4D;
+    const labels = tf.tensor1d(Int32Array.from(set.labels), 'int32');
+    const ys = numClasses === 2 ? tf.reshape(tf.cast(labels, 'float32'), [set.count, 1]) : tf.cast(tf.oneHot(labels, numClasses), 'float32');
+    return { xs, ys: ys as tf.Tensor2D };
+  });
 }

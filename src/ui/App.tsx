@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ModelMetadata, TrainSettings } from '../worker/protocol';
+import type { ModelMetadata, Settings, Splits, TrainSettings } from '../core/types';
 import { DatasetSummary } from './DatasetSummary';
 import { DropZone } from './DropZone';
 import { zipModel, saveBlob } from './downloadModel';
@@ -11,37 +11,41 @@ import { SettingsForm } from './SettingsForm';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
 import { Evaluation } from './Evaluation';
 import { TrainingPanel } from './TrainingPanel';
-import { sourceOf, useDataset, type DatasetSource, type DatasetView, type DecodedSplits } from './useDataset';
+import { sourceOf, useDataset, type DatasetSource, type DatasetView } from './useDataset';
 import { useTrainer } from './useTrainer';
 import { reloadReason, splitOptionsOf } from './datasetOptions';
 import { pageStatus } from './pageStatus';
 
 /** What a finished run was trained on, for the exported metadata. */
 interface RunInfo {
-  settings: TrainSettings;
+  settings: Settings;
   classNames: string[];
   evaluatedOn: string;
 }
 
+/** The settings a run is given: the split settings were used when the dataset was loaded. */
+function trainSettingsOf(settings: Settings): TrainSettings {
+  const { imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation } = settings;
+  return { imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation };
+}
+
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
-  const [settings, setSettings] = useState<TrainSettings>(initial.settings);
+  const [settings, setSettings] = useState<Settings>(initial.settings);
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [run, setRun] = useState<RunInfo | null>(null);
   const [exporting, setExporting] = useState(false);
   const trainer = useTrainer();
-  const { send } = trainer;
+  const { store } = trainer;
 
-  const onDecoded = useCallback(
-    (splits: DecodedSplits) => send({ type: 'setData', ...splits }),
-    [send],
-  );
+  const onDecoded = useCallback((splits: Splits) => void store.setData(splits), [store]);
   const dataset = useDataset(onDecoded);
   const view: DatasetView | null =
     dataset.state.phase === 'ready' ? dataset.state.view : dataset.state.phase === 'loading' ? dataset.state.previous : null;
   const numClasses = view?.classNames.length ?? 2;
   // Made by the worker from its copy of the train split: asked again for a new dataset or new settings.
-  const augmentationPreview = useAugmentationPreview(trainer, view, settings.augmentation);
+  const sampleIndices = useMemo(() => view?.samples.map((s) => s.trainIndex) ?? null, [view]);
+  const augmentationPreview = useAugmentationPreview(store, sampleIndices, settings.augmentation, setNotice);
 
   // The URL keeps the settings, so a page reload or a shared link trains the same way.
   useEffect(() => {
@@ -52,9 +56,9 @@ export function App() {
   // The model summary follows the image size and the number of classes.
   useEffect(() => {
     if (checkSetting('imageSize', settings.imageSize) !== null) return;
-    const timer = setTimeout(() => send({ type: 'describeModel', imageSize: settings.imageSize, numClasses }), 250);
+    const timer = setTimeout(() => void store.describeModel(settings.imageSize, numClasses), 250);
     return () => clearTimeout(timer);
-  }, [send, settings.imageSize, numClasses]);
+  }, [store, settings.imageSize, numClasses]);
 
   const t = trainer.view;
   const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
@@ -64,7 +68,7 @@ export function App() {
   const loadNew = async (source: DatasetSource) => {
     const loaded = await dataset.load(source, settings.imageSize, splitOptionsOf(settings));
     if (loaded) {
-      trainer.reset();
+      store.reset();
       setRun(null);
     }
   };
@@ -76,16 +80,14 @@ export function App() {
     if (reloadReason(view, settings)) ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
     if (!ready) return;
     setRun({ settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
-    send({ type: 'train', settings });
+    await store.train(trainSettingsOf(settings));
   };
 
   const onDownload = async () => {
     if (!run) return;
     setExporting(true);
     try {
-      const exported = trainer.waitFor((m) => (m.type === 'modelExported' ? m : undefined));
-      send({ type: 'exportModel' });
-      const model = await exported;
+      const model = await store.exportModel();
       const binary = run.classNames.length === 2;
       const metadata: ModelMetadata = {
         classNames: run.classNames,
@@ -134,7 +136,7 @@ export function App() {
             type="button"
             onClick={() => {
               dataset.dismissError();
-              trainer.dismissError();
+              store.dismissError();
               setNotice(null);
             }}
           >
@@ -185,7 +187,7 @@ export function App() {
           training={training}
           stopRequested={t.stopRequested}
           onTrain={() => void onTrain()}
-          onStop={() => send({ type: 'stop' })}
+          onStop={() => store.stop()}
           trainHint={trainHint}
         />
         {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}

@@ -1,54 +1,66 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AugmentationSettings, FromTrainer, ToTrainer } from '../worker/protocol';
+import type { AugmentationSettings } from '../core/types';
+import type { AugmentationPreview } from '../worker/protocol';
 import { GreyImage } from './SampleGrid';
-
-type Preview = Extract<FromTrainer, { type: 'augmentationPreview' }>;
+import type { TrainingStore } from './trainingStore';
 
 /** 8 of the sample images, 3 draws each. */
 export const PREVIEW_COUNT = 8;
 export const PREVIEW_VARIANTS = 3;
-/** The seed the sample grid was drawn with (loadDataset's and the demo set's default): the same first images. */
-const SAMPLE_SEED = 1;
+/** Seeds the preview's own draws: the same settings show the same draws every time. */
+const PREVIEW_SEED = 1;
 
-interface TrainerLink {
-  send: (message: ToTrainer) => void;
-  subscribe: (listener: (message: FromTrainer) => void) => () => void;
+/** A preview, and which request it answers (for the figure's `data-preview-id`). */
+export interface ShownPreview extends AugmentationPreview {
+  requestNumber: number;
 }
 
 /**
- * Asks the training worker for augmented samples whenever the dataset (`dataKey`) or the settings
- * change, a moment after the last change; keeps the answer to the latest request only.
+ * Asks the training worker for augmented samples of the sample grid's first images whenever they
+ * (a new dataset) or the settings change, a moment after the last change; shows the answer to the
+ * latest request only, whatever order the answers come in. A failure is said through `onError`
+ * and touches nothing else (a run going on carries on).
  */
-export function useAugmentationPreview(trainer: TrainerLink, dataKey: unknown, augmentation: AugmentationSettings) {
-  const { send, subscribe } = trainer;
-  const [preview, setPreview] = useState<Preview | null>(null);
+export function useAugmentationPreview(
+  store: TrainingStore,
+  trainIndices: readonly number[] | null,
+  augmentation: AugmentationSettings,
+  onError: (message: string) => void,
+) {
+  const [preview, setPreview] = useState<ShownPreview | null>(null);
   const [requested, setRequested] = useState(0);
-  const latest = useRef(0);
-
-  useEffect(
-    () =>
-      subscribe((message) => {
-        if (message.type === 'augmentationPreview' && message.id === latest.current) setPreview(message);
-      }),
-    [subscribe],
-  );
+  const requests = useRef(0);
 
   useEffect(() => {
-    if (dataKey === null || dataKey === undefined) return;
+    if (trainIndices === null) return;
+    let current = true;
     const timer = setTimeout(() => {
-      const id = latest.current + 1;
-      latest.current = id;
-      setRequested(id);
-      send({ type: 'previewAugmentation', id, augmentation, seed: SAMPLE_SEED, count: PREVIEW_COUNT, variants: PREVIEW_VARIANTS });
+      const requestNumber = ++requests.current;
+      setRequested(requestNumber);
+      store
+        .previewAugmentation({ augmentation, indices: trainIndices.slice(0, PREVIEW_COUNT), variants: PREVIEW_VARIANTS, seed: PREVIEW_SEED })
+        .then(
+          (answer) => {
+            if (current) setPreview({ ...answer, requestNumber });
+          },
+          (error: unknown) => {
+            if (!current) return;
+            setRequested(0);
+            onError(`The augmented samples could not be shown: ${error instanceof Error ? error.message : String(error)}`);
+          },
+        );
     }, 200);
-    return () => clearTimeout(timer);
-  }, [send, dataKey, augmentation]);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [store, trainIndices, augmentation, onError]);
 
-  return { preview, pending: requested !== 0 && preview?.id !== requested };
+  return { preview, pending: requested !== 0 && preview?.requestNumber !== requested };
 }
 
 /** The `Augmented samples` figure: each sample's draws side by side, as training will see them. */
-export function AugmentedSamples({ preview, pending }: { preview: Preview | null; pending: boolean }) {
+export function AugmentedSamples({ preview, pending }: { preview: ShownPreview | null; pending: boolean }) {
   const images = useMemo(() => {
     if (!preview) return [];
     const area = preview.size * preview.size;
@@ -59,7 +71,7 @@ export function AugmentedSamples({ preview, pending }: { preview: Preview | null
   }, [preview]);
 
   return (
-    <figure aria-label="Augmented samples" aria-busy={pending} data-preview-id={preview?.id ?? 0} className="samples">
+    <figure aria-label="Augmented samples" aria-busy={pending} data-preview-id={preview?.requestNumber ?? 0} className="samples">
       <figcaption>
         Augmented samples: the first {PREVIEW_COUNT} sample images, {PREVIEW_VARIANTS} random draws each, made by the training worker
         exactly as training makes them (a fresh draw every epoch){pending ? ' — updating…' : '.'}

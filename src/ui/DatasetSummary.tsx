@@ -1,6 +1,6 @@
 import * as tfvis from '@tensorflow/tfjs-vis';
 import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
-import { SPLIT_NAMES } from '../worker/protocol';
+import { SPLIT_NAMES } from '../core/types';
 import type { DatasetView } from './useDataset';
 import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';

@@ -9,7 +9,7 @@ import {
   multiClassMetrics,
   rocCurve,
 } from '../eval/metrics';
-import type { TestResult } from '../worker/protocol';
+import type { TestResult } from '../core/types';
 import { MisclassifiedGallery } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
 import { VisFigure } from './VisFigure';

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { misclassifiedAt } from '../eval/misclassified';
-import type { TestResult } from '../worker/protocol';
+import type { TestResult } from '../core/types';
 import { GreyImage } from './SampleGrid';
 
 interface Props {

@@ -1,4 +1,4 @@
-import type { ModelSummary } from '../worker/protocol';
+import type { ModelSummary } from '../core/types';
 
 const format = (n: number) => n.toLocaleString('en-US');
 

@@ -1,4 +1,4 @@
-import type { TestResult } from '../worker/protocol';
+import type { TestResult } from '../core/types';
 
 const SHOWN = 200;
 

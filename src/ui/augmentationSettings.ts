@@ -1,9 +1,9 @@
 /**
- * Augmentation's defaults and its URL keys (`rot`, `zoom`, `shift`, `shear`, `bright`, `flip`);
- * settings.ts reads and writes the rest of the query.
+ * Augmentation presets of the settings form. Each setting's default, range and URL key are rows of the
+ * settings table (core/settings.ts).
  */
-import { AUGMENTATION_FIELDS, AUGMENTATION_RANGES, FLIP_FIELD, NO_AUGMENTATION, checkAugmentationValue } from '../worker/augmentSettings';
-import type { AugmentationSettings } from '../worker/protocol';
+import type { AugmentationSettings } from '../core/types';
+import { DEFAULT_SETTINGS } from '../core/settings';
 
 /**
  * Off by default, by measurement (`npm run bench:accuracy`, chest_xray_train_224.zip, 64 px, 10 epochs,
@@ -26,37 +26,5 @@ export const TUTORIAL_AUGMENTATION: AugmentationSettings = {
   horizontalFlip: false,
 };
 
-export const DEFAULT_AUGMENTATION: AugmentationSettings = { ...NO_AUGMENTATION };
-
-const FLIP_ON = ['1', 'true', 'on', 'yes'];
-const FLIP_OFF = ['0', 'false', 'off', 'no'];
-
-/** The augmentation a query asks for (on top of `base`); what cannot be used is said in `problems`. */
-export function augmentationFromQuery(params: URLSearchParams, base: AugmentationSettings, problems: string[]): AugmentationSettings {
-  const settings = { ...base };
-  for (const name of AUGMENTATION_RANGES) {
-    const { key } = AUGMENTATION_FIELDS[name];
-    const raw = params.get(key);
-    if (raw === null || raw.trim() === '') continue;
-    const value = Number(raw);
-    const problem = checkAugmentationValue(name, value);
-    if (problem) problems.push(`${problem} (URL parameter ${key}=${raw} ignored)`);
-    else settings[name] = value;
-  }
-  const flip = params.get(FLIP_FIELD.key);
-  if (flip !== null) {
-    const word = flip.trim().toLowerCase();
-    if (FLIP_ON.includes(word)) settings.horizontalFlip = true;
-    else if (FLIP_OFF.includes(word)) settings.horizontalFlip = false;
-    else problems.push(`${FLIP_FIELD.label} must be 1 or 0 (URL parameter ${FLIP_FIELD.key}=${flip} ignored)`);
-  }
-  return settings;
-}
-
-/** Adds to `params` the keys of what differs from the defaults. */
-export function augmentationToQuery(settings: AugmentationSettings, params: URLSearchParams): void {
-  for (const name of AUGMENTATION_RANGES) {
-    if (settings[name] !== DEFAULT_AUGMENTATION[name]) params.set(AUGMENTATION_FIELDS[name].key, String(settings[name]));
-  }
-  if (settings.horizontalFlip !== DEFAULT_AUGMENTATION.horizontalFlip) params.set(FLIP_FIELD.key, settings.horizontalFlip ? '1' : '0');
-}
+/** The table's augmentation defaults (all off). */
+export const DEFAULT_AUGMENTATION: Readonly<AugmentationSettings> = DEFAULT_SETTINGS.augmentation;

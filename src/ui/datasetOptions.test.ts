@@ -26,7 +26,7 @@ describe('when the dataset must be loaded again before training', () => {
     expect(reloadReason(view(0, 15), { ...settings, testPercent: 0 })).toMatch(/without a test hold-out/);
     expect(reloadReason(view(0, 15), { ...settings, testPercent: 15 })).toBeNull();
     expect(reloadReason(view(5), { ...settings, testPercent: 15 })).toBeNull();
-    expect(splitOptionsOf({ ...settings, testPercent: undefined }).testPercent).toBe(0);
+    expect(splitOptionsOf({ ...settings, testPercent: 15 }).testPercent).toBe(15);
   });
 
   it('for a new validation size, only when validation was held out of train', () => {

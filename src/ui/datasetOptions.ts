@@ -1,25 +1,24 @@
-import type { TrainSettings } from '../worker/protocol';
-import type { DatasetView } from './useDataset';
+import type { Settings, SplitSettings } from '../core/types';
+import type { DecodedDataset } from '../data/types';
+
+/** What these functions read of a loaded dataset (useDataset's DatasetView: it imports SplitOptions from here). */
+type LoadedDataset = Pick<DecodedDataset, 'size' | 'validationPlan' | 'counts'> & SplitSettings;
 
 /** How a dataset's images are split when it loads, from the settings (changing one means loading again). */
-export interface SplitOptions {
-  /** Percent of train held out as the test split when the archive has no test folder; 0 = none. */
-  testPercent: number;
-  /** Percent of each class of train held out for validation when the val folder is too small (planValidation). */
-  validationPercent: number;
-}
+export type SplitOptions = SplitSettings;
 
-export function splitOptionsOf(settings: TrainSettings): SplitOptions {
-  return { testPercent: settings.testPercent ?? 0, validationPercent: settings.validationPercent };
+/** The settings the page's loader reads (the `split` rows of the settings table); the worker never sees them. */
+export function splitOptionsOf(settings: Settings): SplitOptions {
+  return { testPercent: settings.testPercent, validationPercent: settings.validationPercent };
 }
 
 /** True when the archive has its own test folder (a test hold-out then changes nothing). */
-export function hasTestFolder(view: DatasetView): boolean {
+export function hasTestFolder(view: Pick<LoadedDataset, 'counts'>): boolean {
   return Object.values(view.counts.test).some((n) => n > 0);
 }
 
 /** Why the loaded images no longer fit the settings, so that Train loads them again; null when they fit. */
-export function reloadReason(view: DatasetView, settings: TrainSettings): string | null {
+export function reloadReason(view: LoadedDataset, settings: Settings): string | null {
   if (view.size !== settings.imageSize) return `Images will be decoded again at ${settings.imageSize} px.`;
   const { testPercent, validationPercent } = splitOptionsOf(settings);
   // With a usable val folder the share is not used: nothing to load again.

@@ -1,5 +1,5 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
-import type { ModelMetadata } from '../worker/protocol';
+import type { ModelMetadata } from '../core/types';
 
 /** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json. */
 export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): Promise<Blob> {

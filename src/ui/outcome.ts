@@ -1,4 +1,4 @@
-import type { TrainingOutcome } from '../worker/protocol';
+import type { TrainingOutcome } from '../core/types';
 
 /**
  * The run's end in words: early stopping, and whose weights the model kept, e.g.

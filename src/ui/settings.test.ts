@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { SETTING_PATHS, checkSettingValue, settingRow, settingText, withSetting } from '../core/settings';
+import { probes, refusedTexts } from '../core/settings.testutil';
 import { TUTORIAL_AUGMENTATION } from './augmentationSettings';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
 
@@ -82,5 +84,38 @@ describe('class weights, patience and test hold-out in the URL', () => {
     const { settings, problems } = settingsFromQuery('?weights=heavy&patience=-1&holdout=60');
     expect(settings).toEqual(DEFAULT_SETTINGS);
     expect(problems.join(' ')).toMatch(/Patience must be between 0 and 500.*Test hold-out must be between 0 and 50.*Class weights must be one of balanced, none/);
+  });
+});
+
+describe('every row of the settings table in the URL', () => {
+  it.each(SETTING_PATHS)('%s: each value it accepts round-trips under its key', (path) => {
+    const { query } = settingRow(path);
+    for (const { value } of probes(path).filter((probe) => probe.ok)) {
+      const settings = withSetting(DEFAULT_SETTINGS, path, value as never);
+      const search = settingsToQuery(settings);
+      if (value !== settingRow(path).default) expect(search).toBe(`?${query}=${encodeURIComponent(settingText(path, value))}`);
+      expect(settingsFromQuery(search)).toEqual({ settings, problems: [] });
+    }
+  });
+
+  it.each(SETTING_PATHS)('%s: each value it refuses is ignored, with a problem naming key and value', (path) => {
+    const { label, query } = settingRow(path);
+    const base = withSetting(DEFAULT_SETTINGS, path, probes(path).find((probe) => probe.ok && probe.value !== settingRow(path).default)!.value as never);
+    for (const text of refusedTexts(path)) {
+      const { settings, problems } = settingsFromQuery(`?${query}=${encodeURIComponent(text)}`, base);
+      expect(settings).toEqual(base);
+      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${label} must be .*\\(URL parameter ${query}=.+ ignored\\)$`))]);
+    }
+  });
+
+  it('ignores blank values and unknown keys', () => {
+    expect(settingsFromQuery('?size=&epochs=%20&backend=&colour=red')).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
+  });
+
+  it('checks the form the same way (one check for page and worker)', () => {
+    expect(checkSetting).toBe(checkSettingValue);
+    expect(checkSetting('imageSize', 512)).toBeNull();
+    expect(checkSetting('imageSize', 513)).toBe('Image size must be between 31 and 512.');
+    expect(checkSetting('augmentation.rotation', 181)).toBe('Rotation must be between 0 and 180.');
   });
 });

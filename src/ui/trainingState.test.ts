@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { FromTrainer } from '../worker/protocol';
-import { etaSeconds, formatDuration, initialTrainingView, trainingReducer, type TrainingView } from './trainingState';
+import type { TrainProgress } from '../worker/protocol';
+import { etaSeconds, formatDuration, initialTrainingView, trainingReducer, type TrainingAction, type TrainingView } from './trainingState';
 
-function feed(messages: [FromTrainer, number][], start: TrainingView = initialTrainingView): TrainingView {
-  return messages.reduce((s, [message, at]) => trainingReducer(s, { type: 'message', message, at }), start);
+/** Progress at a time, or any other action. */
+type Step = [TrainProgress, number] | TrainingAction;
+
+function feed(steps: Step[], start: TrainingView = initialTrainingView): TrainingView {
+  return steps.reduce(
+    (s, step) => trainingReducer(s, Array.isArray(step) ? { type: 'progress', progress: step[0], at: step[1] } : step),
+    start,
+  );
 }
 
 const gallery = { indices: new Uint32Array(0), pixels: new Uint8Array(0), size: 32 };
 
-const batch = (batchesDone: number, loss: number): FromTrainer => ({
+const batch = (batchesDone: number, loss: number): TrainProgress => ({
   type: 'batchEnd', epoch: Math.floor((batchesDone - 1) / 4), batch: (batchesDone - 1) % 4, batchesDone, totalBatches: 8,
   loss, accuracy: 0.5, imagesPerSecond: 100,
 });
@@ -38,8 +44,13 @@ describe('training view', () => {
     expect(s.classWeights).toEqual([1.5, 0.75]);
     expect(s.phase).toBe('evaluating');
     s = feed([
-      [{ type: 'testResult', loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery }, 6000],
-      [{ type: 'trainingEnded', reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: true }, 6000],
+      {
+        type: 'trainEnded',
+        reply: {
+          reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: true,
+          test: { loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery },
+        },
+      },
     ], s);
     expect(s.phase).toBe('stopped');
     expect(s.test?.accuracy).toBe(0.8);
@@ -48,7 +59,7 @@ describe('training view', () => {
 
   it('keeps the model summary and backend across runs but clears curves', () => {
     const s = feed([
-      [{ type: 'modelSummary', imageSize: 150, summary: { layers: [], totalParams: 151969, trainableParams: 151969 } }, 0],
+      { type: 'modelSummary', imageSize: 150, summary: { layers: [], totalParams: 151969, trainableParams: 151969 } },
       [batch(1, 1), 0],
     ]);
     const next = trainingReducer(s, { type: 'trainRequested' });
@@ -56,17 +67,20 @@ describe('training view', () => {
     expect(next.batchPoints).toEqual([]);
   });
 
-  it('turns a worker error during a run into the error phase, but not one after it', () => {
+  it('ends a run that failed in the error phase; another request that fails leaves the run as it is', () => {
     const running = feed([[{ type: 'trainingStarted', epochs: 1, batchesPerEpoch: 1, totalBatches: 1, classWeights: null }, 0]]);
-    expect(feed([[{ type: 'error', message: 'WebGL context lost' }, 0]], running).phase).toBe('error');
-    const done = feed([[{ type: 'trainingEnded', reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true }, 0]], running);
-    const failedExport = feed([[{ type: 'error', message: 'export failed' }, 0]], done);
-    expect(failedExport.phase).toBe('done');
-    expect(failedExport.error).toBe('export failed');
+    expect(feed([{ type: 'runFailed', message: 'WebGL context lost' }], running).phase).toBe('error');
+    const failedPreview = feed([{ type: 'requestFailed', message: 'preview failed' }], running);
+    expect(failedPreview.phase).toBe('training');
+    expect(failedPreview.error).toBe('preview failed');
+    const done = feed([{ type: 'trainEnded', reply: { reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true, test: null } }], running);
+    const failedSummary = feed([{ type: 'requestFailed', message: 'summary failed' }], done);
+    expect(failedSummary.phase).toBe('done');
+    expect(failedSummary.error).toBe('summary failed');
   });
 
   it('follows the best epoch and ends early-stopped as done, clearing both on the next run', () => {
-    const epoch = (e: number, valLoss: number, bestEpoch: number): [FromTrainer, number] => [
+    const epoch = (e: number, valLoss: number, bestEpoch: number): [TrainProgress, number] => [
       { type: 'epochEnd', epoch: e, loss: 0.5, accuracy: 0.8, valLoss, valAccuracy: 0.8, bestEpoch, tensors: 40 },
       0,
     ];
@@ -77,7 +91,7 @@ describe('training view', () => {
       epoch(2, 0.45, 1),
     ]);
     expect(s.bestEpoch).toBe(1);
-    s = feed([[{ type: 'trainingEnded', reason: 'early-stopped', epochsDone: 3, bestEpoch: 1, restoredBest: true }, 0]], s);
+    s = feed([{ type: 'trainEnded', reply: { reason: 'early-stopped', epochsDone: 3, bestEpoch: 1, restoredBest: true, test: null } }], s);
     expect(s.phase).toBe('done');
     expect(s.outcome?.reason).toBe('early-stopped');
     const next = trainingReducer(s, { type: 'trainRequested' });

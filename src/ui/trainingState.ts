@@ -1,7 +1,8 @@
-import type { EpochMetrics, FromTrainer, ModelSummary, TestResult, TrainingOutcome } from '../worker/protocol';
-import { assertNever } from '../worker/protocol';
+import { assertNever } from '../core/assertNever';
+import type { EpochMetrics, ModelSummary, TestResult, TrainingOutcome } from '../core/types';
+import type { TrainerReplies, TrainProgress } from '../worker/protocol';
 
-/** What the page knows of the training worker, built only from the messages it posts. */
+/** What the page knows of the training worker, built only from the replies and progress of its requests. */
 export interface TrainingView {
   phase: 'idle' | 'starting' | 'training' | 'evaluating' | 'done' | 'stopped' | 'error';
   backend: { name: string; note: string } | null;
@@ -27,8 +28,6 @@ export interface TrainingView {
   outcome: TrainingOutcome | null;
   stopRequested: boolean;
   error: string | null;
-  /** Bumped by each exported model; the page zips and downloads it. */
-  exportCount: number;
 }
 
 export const initialTrainingView: TrainingView = {
@@ -50,14 +49,20 @@ export const initialTrainingView: TrainingView = {
   outcome: null,
   stopRequested: false,
   error: null,
-  exportCount: 0,
 };
 
 export type TrainingAction =
-  | { type: 'message'; message: FromTrainer; at: number }
+  /** Progress of the current run. */
+  | { type: 'progress'; progress: TrainProgress; at: number }
+  /** The current run's reply: how it ended, and its evaluation. */
+  | { type: 'trainEnded'; reply: TrainerReplies['train'] }
+  /** The current run failed: the run ends with this message. */
+  | { type: 'runFailed'; message: string }
+  /** Another request failed (a summary, the dataset hand-over): said, and the run goes on. */
+  | { type: 'requestFailed'; message: string }
+  | { type: 'modelSummary'; imageSize: number; summary: ModelSummary }
   | { type: 'trainRequested' }
   | { type: 'stopRequested' }
-  | { type: 'workerFailed'; message: string }
   | { type: 'dismissError' }
   /** A new dataset: the previous run's figures no longer apply. */
   | { type: 'reset' };
@@ -69,32 +74,44 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         ...initialTrainingView,
         modelSummary: state.modelSummary,
         backend: state.backend,
-        exportCount: state.exportCount,
         phase: 'starting',
       };
     case 'reset':
-      return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, exportCount: state.exportCount };
+      return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend };
     case 'stopRequested':
       return { ...state, stopRequested: true };
-    case 'workerFailed':
-      return { ...state, phase: 'error', error: action.message };
     case 'dismissError':
       return { ...state, error: null, phase: state.phase === 'error' ? (state.test ? 'done' : 'idle') : state.phase };
-    case 'message':
-      return applyMessage(state, action.message, action.at);
+    case 'progress':
+      return applyProgress(state, action.progress, action.at);
+    case 'trainEnded': {
+      const { test, reason, epochsDone, bestEpoch, restoredBest } = action.reply;
+      const outcome = { reason, epochsDone, bestEpoch, restoredBest };
+      return {
+        ...state,
+        test,
+        phase: outcome.reason === 'stopped' ? 'stopped' : 'done',
+        epochsDone: outcome.epochsDone,
+        bestEpoch: outcome.bestEpoch,
+        outcome,
+        stopRequested: false,
+      };
+    }
+    case 'runFailed':
+      return { ...state, phase: 'error', error: action.message, stopRequested: false };
+    case 'requestFailed':
+      return { ...state, error: action.message };
+    case 'modelSummary':
+      return { ...state, modelSummary: { imageSize: action.imageSize, summary: action.summary } };
     default:
       return assertNever(action);
   }
 }
 
-function applyMessage(state: TrainingView, message: FromTrainer, at: number): TrainingView {
+function applyProgress(state: TrainingView, message: TrainProgress, at: number): TrainingView {
   switch (message.type) {
-    case 'dataReady':
-      return state;
     case 'backend':
       return { ...state, backend: { name: message.name, note: message.note } };
-    case 'modelSummary':
-      return { ...state, modelSummary: { imageSize: message.imageSize, summary: message.summary } };
     case 'trainingStarted':
       return {
         ...state,
@@ -132,35 +149,6 @@ function applyMessage(state: TrainingView, message: FromTrainer, at: number): Tr
     }
     case 'evaluating':
       return { ...state, phase: 'evaluating' };
-    case 'testResult': {
-      const { type, ...result } = message;
-      void type;
-      return { ...state, test: result };
-    }
-    case 'trainingEnded': {
-      const { type, ...outcome } = message;
-      void type;
-      return {
-        ...state,
-        phase: message.reason === 'stopped' ? 'stopped' : 'done',
-        epochsDone: message.epochsDone,
-        bestEpoch: message.bestEpoch,
-        outcome,
-        stopRequested: false,
-      };
-    }
-    case 'modelExported':
-      return { ...state, exportCount: state.exportCount + 1 };
-    case 'augmentationPreview':
-      // Kept by the preview figure itself (useTrainer's subscribe): it is not part of a run.
-      return state;
-    case 'error':
-      return {
-        ...state,
-        error: message.message,
-        // A failed run ends; a failure outside a run (e.g. export) leaves the run's state as it was.
-        phase: state.phase === 'starting' || state.phase === 'training' || state.phase === 'evaluating' ? 'error' : state.phase,
-      };
     default:
       return assertNever(message);
   }

@@ -2,7 +2,7 @@ import { useCallback, useRef, useState } from 'react';
 import type { DecodedDataset, LoadProgress } from '../data/types';
 import { loadDataset } from '../data/loadDataset';
 import { makeDemoDataset } from '../data/synthetic';
-import type { ImageSet } from '../worker/protocol';
+import type { Splits } from '../core/types';
 import type { ArchiveEntry } from '../data/archive';
 import type { SplitOptions } from './datasetOptions';
 
@@ -29,13 +29,6 @@ export type DatasetState =
   | { phase: 'loading'; source: DatasetSource; progress: LoadProgress; previous: DatasetView | null }
   | { phase: 'ready'; view: DatasetView };
 
-export interface DecodedSplits {
-  classNames: string[];
-  train: ImageSet;
-  validation: ImageSet;
-  test: ImageSet | null;
-}
-
 export function sourceOf(files: File[]): DatasetSource {
   if (files.length === 1 && !files[0].webkitRelativePath) return { kind: 'archive', name: files[0].name, blob: files[0] };
   const top = files[0]?.webkitRelativePath.split('/')[0];
@@ -46,7 +39,7 @@ export function sourceOf(files: File[]): DatasetSource {
  * Loads and decodes a dataset at a given size. The decoded splits are handed to `onDecoded`
  * (which transfers them to the worker); the page keeps only what it shows.
  */
-export function useDataset(onDecoded: (splits: DecodedSplits) => void) {
+export function useDataset(onDecoded: (splits: Splits) => void) {
   const [state, setState] = useState<DatasetState>({ phase: 'empty' });
   const [error, setError] = useState<string | null>(null);
   const abortRef = useRef<AbortController | null>(null);

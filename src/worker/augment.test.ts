@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DRAWS_PER_IMAGE, NO_AUGMENTATION, affineMatrix, augmentBatch, augmentationRandom, checkAugmentation, drawParams, isAugmenting } from './augment';
-import type { AugmentationSettings } from './protocol';
+import type { AugmentationSettings } from '../core/types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -9,11 +9,10 @@
  * "no change" is exactly the identity (Keras centres on w/2 + 0.5, half a pixel off).
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerFastCpuKernels } from '../model/cpuKernels';
-import { mulberry32 } from '../model/random';
-import type { AugmentationSettings } from './protocol';
+import { mulberry32 } from '../core/random';
+import type { AugmentationSettings } from '../core/types';
 
-export { NO_AUGMENTATION, checkAugmentation, isAugmenting } from './augmentSettings';
+export { NO_AUGMENTATION, checkAugmentation, isAugmenting } from '../core/settings';
 
 /** One image's draw: what is done to it. */
 export interface AugmentParams {
@@ -93,8 +92,8 @@ export function affineMatrix(p: AugmentParams, width: number, height: number): n
 export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, random: () => number): tf.Tensor4D {
   const [n, height, width] = xs.shape;
   const params = Array.from({ length: n }, () => drawParams(settings, width, height, random));
-  // The cpu backend's shipped Transform changes only the first image of a batch (cpuTransform.ts).
-  registerFastCpuKernels();
+  // On the cpu backend this relies on our Transform (backends/cpuTransform.ts: the shipped one changes
+  // only the first image of a batch), which TrainingBackends registers when the worker starts.
   return tf.tidy(() => {
     let out: tf.Tensor4D = xs;
     if (isGeometric(settings)) {

@@ -1,9 +1,11 @@
 /** Augmentation inside a real training run: applied on the backend, and leak-free. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages';
-import { NO_AUGMENTATION } from './augmentSettings';
-import type { AugmentationSettings, FromTrainer, TrainSettings } from './protocol';
+import { NO_AUGMENTATION } from '../core/settings';
+import type { AugmentationSettings, TrainSettings } from '../core/types';
+import type { FromTrainer } from './protocol';
 import { Trainer } from './trainer';
 
 const SIZE = 32;
@@ -23,33 +25,28 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     classWeighting: 'none',
     patience: 0,
     augmentation,
-    validationPercent: 10,
   };
 }
 
 /** The kernels one run used, its training losses, and the tensors it left behind. */
 async function run(augmentation: AugmentationSettings): Promise<{ kernels: string[]; losses: number[]; errors: string[]; leaked: number }> {
   const messages: FromTrainer[] = [];
-  const trainer = new Trainer((m) => messages.push(m), {
-    chooseBackend: async () => {
-      await tf.setBackend('cpu');
-      return { name: 'cpu', note: '' };
+  const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends('') });
+  await trainer.handle({
+    id: 1,
+    request: {
+      type: 'setData',
+      splits: { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(24, SIZE, 2, 1), validation: syntheticSet(8, SIZE, 2, 2), test: null },
     },
   });
-  await trainer.handle({
-    type: 'setData',
-    classNames: ['NORMAL', 'PNEUMONIA'],
-    train: syntheticSet(24, SIZE, 2, 1),
-    validation: syntheticSet(8, SIZE, 2, 2),
-    test: null,
-  });
   const before = tf.memory().numTensors;
-  const profile = await tf.profile(() => trainer.handle({ type: 'train', settings: settings(augmentation) }));
+  const profile = await tf.profile(() => trainer.handle({ id: 2, request: { type: 'train', settings: settings(augmentation) } }));
   // The trained model stays (for download); a new dataset frees it.
-  await trainer.handle({ type: 'setData', classNames: ['a', 'b'], train: syntheticSet(2, SIZE, 2, 3), validation: syntheticSet(2, SIZE, 2, 4), test: null });
+  const next = { classNames: ['a', 'b'], train: syntheticSet(2, SIZE, 2, 3), validation: syntheticSet(2, SIZE, 2, 4), test: null };
+  await trainer.handle({ id: 3, request: { type: 'setData', splits: next } });
   return {
     kernels: profile.kernelNames,
-    losses: messages.flatMap((m) => (m.type === 'batchEnd' ? [m.loss] : [])),
+    losses: messages.flatMap((m) => (m.type === 'progress' && m.progress.type === 'batchEnd' ? [m.progress.loss] : [])),
     errors: messages.flatMap((m) => (m.type === 'error' ? [m.message] : [])),
     leaked: tf.memory().numTensors - before,
   };
@@ -71,9 +68,10 @@ describe('training with augmentation', () => {
   it('refuses settings out of range before it starts', async () => {
     const messages: FromTrainer[] = [];
     const trainer = new Trainer((m) => messages.push(m));
-    await trainer.handle({ type: 'setData', classNames: ['a', 'b'], train: syntheticSet(4, SIZE, 2, 1), validation: syntheticSet(2, SIZE, 2, 2), test: null });
-    await trainer.handle({ type: 'train', settings: settings({ ...NO_AUGMENTATION, rotation: 400 }) });
-    expect(messages.map((m) => m.type)).toEqual(['dataReady', 'error']);
-    expect(messages[1]).toMatchObject({ message: expect.stringMatching(/Rotation must be between 0 and 180/) });
+    const splits = { classNames: ['a', 'b'], train: syntheticSet(4, SIZE, 2, 1), validation: syntheticSet(2, SIZE, 2, 2), test: null };
+    await trainer.handle({ id: 1, request: { type: 'setData', splits } });
+    await trainer.handle({ id: 2, request: { type: 'train', settings: settings({ ...NO_AUGMENTATION, rotation: 400 }) } });
+    expect(messages.map((m) => m.type)).toEqual(['reply', 'error']);
+    expect(messages[1]).toMatchObject({ id: 2, message: expect.stringMatching(/Rotation must be between 0 and 180/) });
   });
 });

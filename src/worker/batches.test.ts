@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeBatch, makeBatch } from './batches';
-import type { ImageSet } from './protocol';
+import type { ImageSet } from '../core/types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@
  * the scaling to [0, 1] runs on the backend (GPU with WebGL), never on the whole set in JS.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from './protocol';
+import type { ImageSet } from '../core/types';
 
 export interface Batch {
   /** [n, size, size, 1] float32 in [0, 1]. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EPSILON, evaluateInBatches, scoreMetrics } from './evaluate';
-import type { ImageSet } from './protocol';
+import type { ImageSet } from '../core/types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

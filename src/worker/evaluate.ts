@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
 import { disposeBatch, makeBatch } from './batches';
-import type { ImageSet } from './protocol';
+import type { ImageSet } from '../core/types';
 
 /** Keras' fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log. */
 export const EPSILON = KERAS_EPSILON;

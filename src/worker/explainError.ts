@@ -2,8 +2,8 @@
  * Turns what TensorFlow.js throws into a message a person can act on. The raw message is kept
  * at the end, for a bug report.
  */
-import { UserError } from '../model/userError';
-import { CONTEXT_LOST_MESSAGE } from './backend';
+import { UserError } from '../core/userError';
+import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 
 export { UserError };
 

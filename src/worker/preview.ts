@@ -3,33 +3,36 @@
  * function training uses (augmentBatch), on the worker's current backend, as grey bytes for the page.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32, pickSamples } from '../data/splits';
 import { augmentBatch, augmentationRandom } from './augment';
-import { checkAugmentation } from './augmentSettings';
+import { checkAugmentation } from '../core/settings';
 import { disposeBatch, makeBatch } from './batches';
-import type { FromTrainer, ToTrainer } from './protocol';
-import type { TrainingData } from './trainingRun';
-import { UserError } from '../model/userError';
+import type { Splits } from '../core/types';
+import type { AugmentationPreview, TrainerRequestOf } from './protocol';
+import { UserError } from '../core/userError';
 
-export type PreviewRequest = Extract<ToTrainer, { type: 'previewAugmentation' }>;
-export type PreviewMessage = Extract<FromTrainer, { type: 'augmentationPreview' }>;
+export type PreviewRequest = TrainerRequestOf<'previewAugmentation'>;
 
 /** More would only slow the page: the figure shows a handful. */
 export const MAX_PREVIEW_IMAGES = 64;
 
-export async function renderAugmentationPreview(data: TrainingData, request: PreviewRequest): Promise<PreviewMessage> {
-  const { id, augmentation, seed, count, variants } = request;
+export async function renderAugmentationPreview(data: Splits, request: PreviewRequest): Promise<AugmentationPreview> {
+  const { augmentation, indices: picks, seed, variants } = request;
   const problem = checkAugmentation(augmentation);
   if (problem) throw new UserError(problem);
-  if (!Number.isInteger(count) || !Number.isInteger(variants) || count < 1 || variants < 1 || count * variants > MAX_PREVIEW_IMAGES) {
+  const count = picks.length;
+  if (!Number.isInteger(variants) || variants < 1 || count * variants > MAX_PREVIEW_IMAGES) {
     throw new UserError(`The augmentation preview takes 1 to ${MAX_PREVIEW_IMAGES} images (asked for ${count} × ${variants}).`);
   }
   const { train, classNames } = data;
   const size = train.size;
-  // The same draw as the page's sample grid (loadDataset, makeDemoDataset): its first `count` images.
-  const picks = pickSamples(train.labels.subarray(0, train.count), classNames.length, count, mulberry32(seed));
+  // The page's picks (its sample grid): the worker draws nothing the page must match.
+  for (const i of picks) {
+    if (!Number.isInteger(i) || i < 0 || i >= train.count) {
+      throw new UserError(`The augmentation preview asked for train image ${i}, but the train split has ${train.count}: load the dataset again.`);
+    }
+  }
   const indices = picks.flatMap((i) => Array.from({ length: variants }, () => i));
-  const empty: PreviewMessage = { type: 'augmentationPreview', id, size, count: 0, variants, classes: [], pixels: new Uint8Array(0) };
+  const empty: AugmentationPreview = { size, count: 0, variants, classes: [], pixels: new Uint8Array(0) };
   if (indices.length === 0) return empty;
 
   const batch = makeBatch(train, indices, classNames.length);

@@ -1,41 +1,46 @@
 /**
  * The training worker's brain, as a plain class so tests can drive it without a Worker:
- * messages in through `handle`, messages out through `post`. It keeps the decoded splits and the
- * last trained model; every failure becomes an `error` message and the worker keeps running.
+ * requests in through `handle`, replies, progress and errors out through `post`, each naming its
+ * request. It keeps the decoded splits and the last trained model; a failure fails that request
+ * alone (an `error` naming it) and the worker keeps running.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildTutorialCnn, disposeCnn } from '../model/cnn';
-import type { ProbeShape } from './probe';
-import { registerFastCpuKernels } from '../model/cpuKernels';
+import { checkSettingValue } from '../core/settings';
+import { buildTutorialCnn, disposeCnn, validateImageSize } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
 import { summarizeModel } from '../model/summary';
-import { UserError } from '../model/userError';
-import {
-  CONTEXT_LOST_MESSAGE,
-  chooseBackend as chooseRealBackend,
-  isWebglContextLost,
-  optimizerEpsilon,
-  watchWebglContextLoss,
-  type BackendInfo,
-} from './backend';
+import { UserError } from '../core/userError';
+import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
+import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { checkImageSet, checkSettings } from './checks';
 import { explainError } from './explainError';
-import { assertNever, transferablesOf, type BackendChoice, type FromTrainer, type ToTrainer, type TrainSettings } from './protocol';
+import { assertNever } from '../core/assertNever';
+import {
+  trainerTransferables,
+  type ExportedModel,
+  type FromTrainer,
+  type ToTrainer,
+  type TrainerReplies,
+  type TrainerReply,
+  type TrainerRequest,
+  type TrainerRequestType,
+  type TrainProgress,
+} from './protocol';
+import type { ModelSummary, Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { evaluateFinal, trainEpochs, type RunControl, type TrainingData } from './trainingRun';
+import { evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
 /** Seams for tests (and for a later WebGPU/WASM task); the defaults are the real thing. */
 export interface TrainerOptions {
-  chooseBackend?: (requested: BackendChoice, shape?: ProbeShape) => Promise<BackendInfo>;
-  watchContextLoss?: (onLost: () => void) => () => void;
-  isContextLost?: () => boolean;
+  /** The backends to train on; by default this worker's real ones (which also make the cpu backend fast). */
+  backends?: TrainingBackendsLike;
   /** Milliseconds, for images/s. */
   now?: () => number;
 }
 
-const ACTIONS: Record<ToTrainer['type'], string> = {
+const ACTIONS: Record<TrainerRequestType, string> = {
   setData: 'loading the dataset',
   describeModel: 'describing the model',
   train: 'training',
@@ -45,84 +50,85 @@ const ACTIONS: Record<ToTrainer['type'], string> = {
 };
 
 export class Trainer {
-  private data: TrainingData | null = null;
+  private data: Splits | null = null;
   private model: tf.LayersModel | null = null;
   private modelBackend = '';
   private modelEpochs = 0;
   private backendName: string | null = null;
-  private run: RunControl | null = null;
+  /** The run going on, under the id of the request that started it. */
+  private run: (RunControl & { id: number }) | null = null;
   private readonly exports = new Set<Promise<unknown>>();
-  private readonly chooseBackend: (requested: BackendChoice, shape?: ProbeShape) => Promise<BackendInfo>;
+  private readonly backends: TrainingBackendsLike;
   /** Settles when the backend being started (if any) is ready. */
   private backendSwitch: Promise<unknown> = Promise.resolve();
-  private readonly watchContextLoss: (onLost: () => void) => () => void;
-  private readonly isContextLost: () => boolean;
   private readonly now: () => number;
 
   constructor(
     private readonly post: Post,
     options: TrainerOptions = {},
   ) {
-    this.chooseBackend = options.chooseBackend ?? chooseRealBackend;
-    this.watchContextLoss = options.watchContextLoss ?? watchWebglContextLoss;
-    this.isContextLost = options.isContextLost ?? isWebglContextLost;
+    this.backends = options.backends ?? new TrainingBackends();
     this.now = options.now ?? (() => performance.now());
-    // Makes the CPU fallback (and Node tests) usable; affects only the cpu backend.
-    registerFastCpuKernels();
   }
 
-  /** Handles one message; resolves when it is fully handled (for `train`, when the run ends). Never rejects. */
-  async handle(message: ToTrainer): Promise<void> {
+  /**
+   * Handles one request: its reply, or an error naming it, is posted when it is done (for `train`,
+   * when the run ends). Resolves then; never rejects.
+   */
+  async handle({ id, request }: ToTrainer): Promise<void> {
     try {
-      switch (message.type) {
-        case 'setData':
-          this.setData(message);
-          break;
-        case 'describeModel':
-          await this.backendSwitch;
-          this.describeModel(message.imageSize, message.numClasses);
-          break;
-        case 'train':
-          await this.train(message.settings);
-          break;
-        case 'stop':
-          // A stop after the run ended is a harmless race with the page: nothing to do.
-          if (this.run) this.run.stopRequested = true;
-          break;
-        case 'exportModel':
-          await this.exportModel();
-          break;
-        case 'previewAugmentation':
-          // Nothing to show before a dataset has arrived (the page asks again once it has).
-          await this.backendSwitch;
-          if (this.data) this.send(await renderAugmentationPreview(this.data, message));
-          break;
-        default:
-          assertNever(message);
-      }
+      const reply = await this.answer(id, request);
+      this.send({ type: 'reply', id, reply });
     } catch (error) {
       let contextLost = false;
       try {
-        contextLost = this.backendName === 'webgl' && this.isContextLost();
+        contextLost = this.backendName === 'webgl' && this.backends.isContextLost();
       } catch {
         // Asking a broken backend may itself throw; the error below still goes out.
       }
-      this.send({ type: 'error', message: explainError(error, { action: ACTIONS[message.type], backend: this.backendName, contextLost }) });
+      this.send({ type: 'error', id, message: explainError(error, { action: ACTIONS[request.type], backend: this.backendName, contextLost }) });
+    }
+  }
+
+  private async answer(id: number, request: TrainerRequest): Promise<TrainerReply> {
+    switch (request.type) {
+      case 'setData':
+        return { type: 'setData', ...this.setData(request.splits) };
+      case 'describeModel':
+        await this.backendSwitch;
+        return { type: 'describeModel', imageSize: request.imageSize, summary: this.describeModel(request.imageSize, request.numClasses) };
+      case 'train':
+        return { type: 'train', ...(await this.train(id, request.settings)) };
+      case 'stop': {
+        // A stop after the run ended is a harmless race with the page: nothing to do.
+        const stopping = this.run !== null && this.run.id === request.run;
+        if (this.run && stopping) this.run.stopRequested = true;
+        return { type: 'stop', stopping };
+      }
+      case 'exportModel':
+        return { type: 'exportModel', ...(await this.exportModel()) };
+      case 'previewAugmentation':
+        await this.backendSwitch;
+        // Nothing to show before a dataset has arrived: an empty preview (the page asks again with the next one).
+        if (!this.data) return { type: 'previewAugmentation', size: 0, count: 0, variants: request.variants, classes: [], pixels: new Uint8Array(0) };
+        return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
+      default:
+        return assertNever(request);
     }
   }
 
   private send(message: FromTrainer): void {
-    this.post(message, transferablesOf(message));
+    this.post(message, trainerTransferables(message));
   }
 
   // ---------------------------------------------------------------- data and model summary
 
-  private setData(message: Extract<ToTrainer, { type: 'setData' }>): void {
+  private setData(splits: Splits): TrainerReplies['setData'] {
     // Whatever happens below, the previous dataset and its model no longer apply.
     this.data = null;
     if (this.run) this.run.superseded = true;
     else this.discardModel();
-    const { classNames, train, validation, test } = message;
+    const { classNames, train, validation, test } = splits;
     if (classNames.length < 2) {
       throw new UserError(
         `Training needs at least two classes, but the dataset has ${classNames.length} (${classNames.join(', ') || 'none'}). Put the images of each class in their own folder.`,
@@ -132,13 +138,17 @@ export class Trainer {
     checkImageSet('validation', validation, train.size, classNames.length);
     if (test) checkImageSet('test', test, train.size, classNames.length);
     this.data = { classNames: [...classNames], train, validation, test };
-    this.send({ type: 'dataReady', counts: { train: train.count, validation: validation.count, test: test?.count ?? 0 } });
+    return { counts: { train: train.count, validation: validation.count, test: test?.count ?? 0 } };
   }
 
-  private describeModel(imageSize: number, numClasses: number): void {
+  private describeModel(imageSize: number, numClasses: number): ModelSummary {
+    // The architecture's own lower limit first, in its words; then the form's range.
+    validateImageSize(imageSize);
+    const problem = checkSettingValue('imageSize', imageSize);
+    if (problem) throw new UserError(problem);
     const model = buildTutorialCnn({ imageSize, numClasses, learningRate: 1e-3, seed: 0 });
     try {
-      this.send({ type: 'modelSummary', imageSize, summary: summarizeModel(model) });
+      return summarizeModel(model);
     } finally {
       disposeCnn(model);
     }
@@ -163,19 +173,19 @@ export class Trainer {
 
   // ---------------------------------------------------------------- training
 
-  private async train(settings: TrainSettings): Promise<void> {
+  private async train(id: number, settings: TrainSettings): Promise<TrainerReplies['train']> {
     if (this.run) throw new UserError('Training is already running. Press Stop first, or wait for it to end.');
     if (!this.data) throw new UserError('No dataset is loaded in the trainer yet: drop a dataset first.');
     const data = this.data;
     checkSettings(settings, data);
 
-    const run: RunControl = { stopRequested: false, superseded: false, contextLost: false };
+    const run = { id, stopRequested: false, superseded: false, contextLost: false };
     this.run = run;
     let unwatch = () => {};
     try {
       await Promise.allSettled([...this.exports]);
       this.discardModel();
-      const choosing = this.chooseBackend(settings.backend, {
+      const choosing = this.backends.choose(settings.backend, {
         imageSize: settings.imageSize,
         numClasses: data.classNames.length,
         batchSize: settings.batchSize,
@@ -184,11 +194,11 @@ export class Trainer {
       this.backendSwitch = choosing.catch(() => undefined);
       const backend = await choosing;
       this.backendName = backend.name;
-      this.send({ type: 'backend', name: backend.name, requested: settings.backend, note: backend.note });
-      unwatch = this.watchContextLoss(() => {
+      this.send({ type: 'progress', id, progress: { type: 'backend', name: backend.name, requested: settings.backend, note: backend.note } });
+      unwatch = this.backends.watchContextLoss(() => {
         run.contextLost = true;
       });
-      await this.trainModel(run, settings, data, backend.name);
+      return await this.trainModel(run, settings, data, backend.name);
     } catch (error) {
       this.discardModel();
       if (run.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
@@ -199,18 +209,24 @@ export class Trainer {
     }
   }
 
-  private async trainModel(control: RunControl, settings: TrainSettings, data: TrainingData, backendName: string): Promise<void> {
+  private async trainModel(
+    control: RunControl & { id: number },
+    settings: TrainSettings,
+    data: Splits,
+    backendName: string,
+  ): Promise<TrainerReplies['train']> {
     const model = buildTutorialCnn({
       imageSize: settings.imageSize,
       numClasses: data.classNames.length,
       learningRate: settings.learningRate,
       seed: settings.seed,
-      epsilon: optimizerEpsilon(),
+      epsilon: this.backends.optimizerEpsilon(),
     });
     this.model = model;
     this.modelBackend = backendName;
     this.modelEpochs = 0;
-    const context = { model, data, settings, control, send: (m: FromTrainer) => this.send(m), now: this.now };
+    const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
+    const context = { model, data, settings, control, progress, now: this.now };
 
     const outcome = await trainEpochs(context);
     // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
@@ -218,16 +234,15 @@ export class Trainer {
     if (control.superseded) {
       // The page has moved on to another dataset: evaluating on the old one would only mislead.
       this.discardModel();
-      this.send({ type: 'trainingEnded', ...outcome, reason: 'stopped', restoredBest: false });
-      return;
+      return { ...outcome, reason: 'stopped', restoredBest: false, test: null };
     }
-    await evaluateFinal(context);
-    this.send({ type: 'trainingEnded', ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason });
+    const test = await evaluateFinal(context);
+    return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test };
   }
 
   // ---------------------------------------------------------------- export
 
-  private async exportModel(): Promise<void> {
+  private async exportModel(): Promise<ExportedModel> {
     if (this.run) throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
     const model = this.model;
     if (!model) throw new UserError('There is no trained model to download yet: train one first.');
@@ -237,7 +252,7 @@ export class Trainer {
     this.exports.add(task);
     try {
       const { modelJson, weights } = await task;
-      this.send({ type: 'modelExported', modelJson, weights, backend, epochsDone });
+      return { modelJson, weights, backend, epochsDone };
     } finally {
       this.exports.delete(task);
     }

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
 import { syntheticSet } from '../model/testImages';
-import { NO_AUGMENTATION } from './augmentSettings';
+import { NO_AUGMENTATION } from '../core/settings';
 import { evaluateInBatches } from './evaluate';
-import type { FromTrainer, TrainSettings } from './protocol';
+import type { TrainProgress } from './protocol';
+import type { TrainSettings } from '../core/types';
 import { runClassWeights, trainEpochs, type RunContext } from './trainingRun';
 
 // Validation losses are scripted, so early stopping is tested on a known sequence.
@@ -21,21 +22,21 @@ afterEach(() => {
 });
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, validationPercent: 10, ...overrides };
+  return { imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
 
 /** A run of trainEpochs on 16 training images (one batch an epoch), validation losses taken from `losses`. */
-function run(losses: number[], overrides: Partial<TrainSettings> = {}, onMessage?: (m: FromTrainer, model: tf.LayersModel) => void) {
+function run(losses: number[], overrides: Partial<TrainSettings> = {}, onMessage?: (m: TrainProgress, model: tf.LayersModel) => void) {
   let epoch = 0;
   vi.mocked(evaluateInBatches).mockImplementation(async () => ({ loss: losses[epoch++] ?? 1, accuracy: 0.5, scores: new Float32Array(0) }));
   const model = buildTutorialCnn({ imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 1 });
-  const messages: FromTrainer[] = [];
+  const messages: TrainProgress[] = [];
   const context: RunContext = {
     model,
     data: { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(16, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null },
     settings: settings(overrides),
     control: { stopRequested: false, superseded: false, contextLost: false },
-    send: (m) => {
+    progress: (m) => {
       messages.push(m);
       onMessage?.(m, model);
     },

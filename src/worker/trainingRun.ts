@@ -5,23 +5,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { classWeights } from '../eval/metrics';
 import { misclassifiedCandidates } from '../eval/misclassified';
-import { mulberry32, range, shuffleInPlace } from '../model/random';
-import { UserError } from '../model/userError';
+import { mulberry32, range, shuffleInPlace } from '../core/random';
+import { UserError } from '../core/userError';
+import type { ImageSet, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
+import type { TrainProgress } from './protocol';
 import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
-import { CONTEXT_LOST_MESSAGE } from './backend';
+import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
-import type { FromTrainer, ImageSet, TrainingOutcome, TrainSettings } from './protocol';
 import { Throughput } from './throughput';
-import { weightedTrainStep } from './weightedStep';
-
-export interface TrainingData {
-  classNames: string[];
-  train: ImageSet;
-  validation: ImageSet;
-  test: ImageSet | null;
-}
+import { weightedTrainStep } from '../model/weightedStep';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -33,10 +27,11 @@ export interface RunControl {
 
 export interface RunContext {
   model: tf.LayersModel;
-  data: TrainingData;
+  data: Splits;
   settings: TrainSettings;
   control: RunControl;
-  send: (message: FromTrainer) => void;
+  /** Reports the run's progress to the page, under the train request's id. */
+  progress: (progress: TrainProgress) => void;
   /** Milliseconds, for images/s. */
   now: () => number;
 }
@@ -60,13 +55,13 @@ export function runClassWeights(settings: TrainSettings, train: ImageSet, numCla
  * (`reason` is 'completed' unless it stopped early; the caller knows about Stop).
  */
 export async function trainEpochs(context: RunContext): Promise<TrainingOutcome> {
-  const { model, data, settings, control, send } = context;
+  const { model, data, settings, control, progress } = context;
   const { epochs, batchSize } = settings;
   const numClasses = data.classNames.length;
   const batchesPerEpoch = Math.ceil(data.train.count / batchSize);
   const totalBatches = batchesPerEpoch * epochs;
   const weights = runClassWeights(settings, data.train, numClasses);
-  send({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches, classWeights: settings.classWeighting === 'none' ? null : weights });
+  progress({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches, classWeights: settings.classWeighting === 'none' ? null : weights });
   const stopping = new EarlyStopping(settings.patience);
   try {
     const { epochsDone, stoppedEarly } = await runEpochs(context, weights, stopping, batchesPerEpoch, totalBatches);
@@ -85,7 +80,7 @@ async function runEpochs(
   batchesPerEpoch: number,
   totalBatches: number,
 ): Promise<{ epochsDone: number; stoppedEarly: boolean }> {
-  const { model, data, settings, control, send, now } = context;
+  const { model, data, settings, control, progress, now } = context;
   const { epochs, batchSize } = settings;
   const numClasses = data.classNames.length;
   const count = data.train.count;
@@ -116,7 +111,7 @@ async function runEpochs(
       lossSum += loss * indices.length;
       accuracySum += accuracy * indices.length;
       seen += indices.length;
-      send({ type: 'batchEnd', epoch, batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
+      progress({ type: 'batchEnd', epoch, batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
       // Lets `stop` (and the context-loss event) in between batches.
       await yieldToEventLoop();
       if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
@@ -126,7 +121,7 @@ async function runEpochs(
     const validation = await evaluateInBatches(model, data.validation, numClasses, batchSize);
     epochsDone = epoch + 1;
     const stop = stopping.update(epoch, validation.loss, model);
-    send({
+    progress({
       type: 'epochEnd',
       epoch,
       // Like Keras: the epoch's figures are the mean over its images of the batches' figures.
@@ -143,26 +138,25 @@ async function runEpochs(
   return { epochsDone, stoppedEarly: false };
 }
 
-/** Posts evaluating, then testResult on the test split (on validation when there is none). */
-export async function evaluateFinal(context: RunContext): Promise<void> {
-  const { model, data, settings, control, send } = context;
+/** Reports evaluating, then evaluates on the test split (on validation when there is none). */
+export async function evaluateFinal(context: RunContext): Promise<TestResult> {
+  const { model, data, settings, control, progress } = context;
   const numClasses = data.classNames.length;
-  send({ type: 'evaluating' });
+  progress({ type: 'evaluating' });
   const finalSet = data.test ?? data.validation;
   const result = await evaluateInBatches(model, finalSet, numClasses, settings.batchSize);
   if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
   // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
   const labels = finalSet.labels.slice(0, finalSet.count);
   const indices = misclassifiedCandidates({ scores: result.scores, labels, numClasses });
-  send({
-    type: 'testResult',
+  return {
     loss: result.loss,
     accuracy: result.accuracy,
     scores: result.scores,
     labels,
     numClasses,
     gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
-  });
+  };
 }
 
 /** The pixels of some images of a set, one after the other (the page keeps no copy of the splits). */

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTutorialCnn, disposeCnn } from '../model/cnn';
-import { syntheticSet } from '../model/testImages';
-import { disposeBatch, makeBatch } from './batches';
+import { buildTutorialCnn, disposeCnn } from './cnn';
+import { syntheticSet, wholeBatch } from './testImages';
 import { perSampleCrossEntropy, sampleWeights, weightedCrossEntropy, weightedTrainStep } from './weightedStep';
 
 const SIZE = 32;
@@ -61,7 +60,7 @@ describe('weightedTrainStep', () => {
   it.each([2, 3])('with weights of 1 takes the very step trainOnBatch takes (%i classes)', async (numClasses) => {
     const [a, b] = twins(numClasses);
     const set = syntheticSet(16, SIZE, numClasses, 1);
-    const batch = makeBatch(set, Array.from({ length: 16 }, (_, i) => i), numClasses);
+    const batch = wholeBatch(set, numClasses);
     try {
       for (let step = 0; step < 2; step++) {
         const [keras, kerasAccuracy] = (await a.trainOnBatch(batch.xs, batch.ys)) as number[];
@@ -73,7 +72,7 @@ describe('weightedTrainStep', () => {
       const wb = b.getWeights().map((w) => Array.from(w.dataSync()));
       wa.forEach((w, i) => w.forEach((v, j) => expect(wb[i][j]).toBeCloseTo(v, 4)));
     } finally {
-      disposeBatch(batch);
+      tf.dispose([batch.xs, batch.ys]);
       disposeCnn(a);
       disposeCnn(b);
     }
@@ -82,7 +81,7 @@ describe('weightedTrainStep', () => {
   it('minimises the weighted loss, with Dropout on, and leaves no tensor behind', async () => {
     const [a, b] = twins(2);
     const set = syntheticSet(12, SIZE, 2, 2);
-    const batch = makeBatch(set, Array.from({ length: 12 }, (_, i) => i), 2);
+    const batch = wholeBatch(set, 2);
     try {
       // The same seeded Dropout mask as the step will draw, so this is the loss the step sees.
       const expected = tf.tidy(() => weightedCrossEntropy(a.apply(batch.xs, { training: true }) as tf.Tensor2D, batch.ys, [3, 0.6], 1e-7).dataSync()[0]);
@@ -100,7 +99,7 @@ describe('weightedTrainStep', () => {
       await weightedTrainStep(b, batch.xs, batch.ys, [3, 0.6]);
       expect(tf.memory().numTensors).toBe(before);
     } finally {
-      disposeBatch(batch);
+      tf.dispose([batch.xs, batch.ys]);
       disposeCnn(a);
       disposeCnn(b);
     }

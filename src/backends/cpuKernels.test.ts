@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerFastCpuKernels } from './cpuKernels';
-import { mulberry32 } from './random';
+import { registerFastCpuKernels, unregisterFastCpuKernels } from './cpuKernels';
+import { mulberry32 } from '../core/random';
 
 interface Case {
   name: string;
@@ -43,6 +43,7 @@ describe('fast cpu kernels', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
+    unregisterFastCpuKernels(); // nodeTests.setup.ts registered them
     for (const c of cases) shippedResults.set(c.name, gradients(c, 11));
     registerFastCpuKernels();
     registerFastCpuKernels(); // twice is harmless

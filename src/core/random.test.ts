@@ -32,4 +32,10 @@ describe('seeded random numbers', () => {
     }
     for (const row of counts) for (const n of row) expect(n).toBeGreaterThan(850);
   });
+
+  it('match the reference Mulberry32 output', () => {
+    // First outputs of the reference C implementation (Tommy Ettinger) for seed 1, over 2^32.
+    const rng = mulberry32(1);
+    expect([rng(), rng(), rng()].map((v) => v * 4294967296)).toEqual([2693262067, 11749833, 2265367787]);
+  });
 });

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
-import { weightedTrainStep } from './weightedStep';
+import { weightedTrainStep } from '../model/weightedStep';
 
 export interface ProbeShape {
   imageSize: number;

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTutorialCnn } from '../../model/cnn';
+import { mulberry32 } from '../core/random';
+import { buildTutorialCnn } from '../model/cnn';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   WASM_TRAINING_KERNEL_NAMES,
@@ -13,7 +14,8 @@ import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
   wasmTrainingKernelsState,
-} from './kernels';
+} from './wasmKernels';
+import { unregisterFastCpuKernels } from './cpuKernels';
 
 /** Max |wasm − cpu| over max |cpu| (errors of float32 sums scale with their size). */
 const REL_TOLERANCE = 1e-4;
@@ -57,20 +59,9 @@ async function on(backend: string, compute: () => tf.Tensor[]): Promise<Arrays> 
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function values(size: number, seed: number, quantize = 0): Float32Array {
-  const next = random(seed);
+  // Seeded (mulberry32) so failures can be reproduced.
+  const next = mulberry32(seed);
   return Float32Array.from({ length: size }, () => {
     const v = next() * 2 - 1;
     return quantize > 0 ? Math.round(v * quantize) / quantize : v;
@@ -82,6 +73,8 @@ function dataIds(): number {
 }
 
 beforeAll(async () => {
+  // The reference is the cpu backend as shipped, not our cpu kernels (nodeTests.setup.ts registers them).
+  unregisterFastCpuKernels();
   expect(await tf.setBackend('wasm')).toBe(true);
   registerWasmTrainingKernels();
   registerWasmTrainingKernels(); // idempotent

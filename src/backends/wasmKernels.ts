@@ -36,8 +36,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from '../../model/convAttrs';
-import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from '../../model/maxPoolGrad';
+import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from './convAttrs';
+import { areOverriding, callOriginal, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
+import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -86,17 +87,6 @@ function dispose(backend: BackendWasm, ...infos: (TensorInfo | null)[]): void {
 
 function f32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
-}
-
-/** What the original (shipped) kernels do, for configurations the fast paths do not cover. */
-const originals = new Map<string, tf.KernelConfig | null>();
-
-function callOriginal(name: string, args: KernelArgs): TensorInfo {
-  const original = originals.get(name);
-  if (!original) throw new Error(`No original WASM '${name}' kernel to fall back to.`);
-  const out = original.kernelFunc(args as Parameters<KernelFunc>[0]);
-  if (Array.isArray(out)) throw new Error(`Kernel '${name}' returned several tensors.`);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +293,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as InputGradAttrs;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   if (attrs.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-    return callOriginal(tf.Conv2DBackpropInput, args);
+    return callOriginal(BACKEND, tf.Conv2DBackpropInput, args);
   }
   const info = nhwcConvInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
@@ -317,7 +307,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const bottom = inHeight + padInfo.top - dilatedHeight;
   const right = inWidth + padInfo.left - dilatedWidth;
   if (top < 0 || left < 0 || bottom < 0 || right < 0 || outHeight <= 0 || outWidth <= 0) {
-    return callOriginal(tf.Conv2DBackpropInput, args);
+    return callOriginal(BACKEND, tf.Conv2DBackpropInput, args);
   }
 
   let flipped: TensorInfo | null = null;
@@ -378,7 +368,7 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as MaxPoolGradAttrs;
   const { dy, input, output } = args.inputs as { dy: TensorInfo; input: TensorInfo; output?: TensorInfo };
   if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) {
-    return callOriginal(tf.MaxPoolGrad, args);
+    return callOriginal(BACKEND, tf.MaxPoolGrad, args);
   }
   const info = poolInfoOf(input.shape, attrs);
   const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
@@ -471,7 +461,7 @@ function sum(args: KernelArgs): TensorInfo {
   const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((a, b) => a - b);
   const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
   const size = tf.util.sizeFromShape(x.shape);
-  if (!leading || x.dtype !== 'float32' || size === 0) return callOriginal(tf.Sum, args);
+  if (!leading || x.dtype !== 'float32' || size === 0) return callOriginal(BACKEND, tf.Sum, args);
 
   const inner = tf.util.sizeFromShape(x.shape.slice(axes.length));
   const outer = size / inner;
@@ -515,7 +505,7 @@ function sum(args: KernelArgs): TensorInfo {
 function identity(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: TensorInfo };
-  if (x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(tf.Identity, args);
+  if (x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(BACKEND, tf.Identity, args);
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
@@ -524,26 +514,26 @@ function identity(args: KernelArgs): TensorInfo {
 function cast(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
-  if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(tf.Cast, args);
+  if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(BACKEND, tf.Cast, args);
   return identity(args);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Registration
 
-const FAST_KERNELS: ReadonlyArray<readonly [string, KernelFunc]> = [
-  [tf.Conv2DBackpropFilter, conv2DBackpropFilter as unknown as KernelFunc],
-  [tf.Conv2DBackpropInput, conv2DBackpropInput as unknown as KernelFunc],
-  [tf.MaxPoolGrad, maxPoolGrad as unknown as KernelFunc],
-  [tf.Sum, sum as unknown as KernelFunc],
-  [tf.Identity, identity as unknown as KernelFunc],
-  [tf.Cast, cast as unknown as KernelFunc],
+const FAST_KERNELS: readonly KernelOverride[] = [
+  { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
+  { kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
+  { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
+  { kernelName: tf.Sum, kernelFunc: sum as unknown as KernelFunc },
+  { kernelName: tf.Identity, kernelFunc: identity as unknown as KernelFunc },
+  { kernelName: tf.Cast, kernelFunc: cast as unknown as KernelFunc },
 ];
 
-const NAIVE_FILTER_GRAD = conv2DBackpropFilterNaive as unknown as KernelFunc;
+const NAIVE_FILTER_GRAD: KernelOverride = { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilterNaive as unknown as KernelFunc };
 
 /** Names of the kernels registerWasmTrainingKernels() installs or replaces. */
-export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = FAST_KERNELS.map(([name]) => name);
+export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = FAST_KERNELS.map((k) => k.kernelName);
 
 function assertWasmLoaded(): void {
   if (tf.getKernel(tf.Conv2D, BACKEND) === undefined) {
@@ -553,30 +543,6 @@ function assertWasmLoaded(): void {
   }
 }
 
-function install(name: string, kernelFunc: KernelFunc): void {
-  const current = tf.getKernel(name, BACKEND);
-  if (current?.kernelFunc === kernelFunc) return;
-  if (!originals.has(name)) originals.set(name, current ?? null);
-  if (current !== undefined) tf.unregisterKernel(name, BACKEND);
-  const original = originals.get(name);
-  // The original's setupFunc binds its WASM function when the backend starts; the fallback needs it.
-  tf.registerKernel({
-    kernelName: name,
-    backendName: BACKEND,
-    kernelFunc,
-    setupFunc: original?.setupFunc,
-    disposeFunc: original?.disposeFunc,
-  });
-}
-
-function restore(name: string): void {
-  if (!originals.has(name)) return;
-  const original = originals.get(name);
-  if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
-  if (original) tf.registerKernel(original);
-  originals.delete(name);
-}
-
 /**
  * Makes the WASM backend able to train convolutions, fast: registers Conv2DBackpropFilter and
  * faster Conv2DBackpropInput, MaxPoolGrad and Sum kernels for 'wasm'. Idempotent. Call it after
@@ -584,7 +550,7 @@ function restore(name: string): void {
  */
 export function registerWasmTrainingKernels(): void {
   assertWasmLoaded();
-  for (const [name, kernelFunc] of FAST_KERNELS) install(name, kernelFunc);
+  overrideKernels(BACKEND, FAST_KERNELS);
 }
 
 /**
@@ -594,17 +560,16 @@ export function registerWasmTrainingKernels(): void {
 export function registerNaiveWasmFilterGradient(): void {
   assertWasmLoaded();
   unregisterWasmTrainingKernels();
-  install(tf.Conv2DBackpropFilter, NAIVE_FILTER_GRAD);
+  overrideKernels(BACKEND, [NAIVE_FILTER_GRAD]);
 }
 
 /** Puts back the kernels WASM shipped with (none for Conv2DBackpropFilter). */
 export function unregisterWasmTrainingKernels(): void {
-  for (const [name] of FAST_KERNELS) restore(name);
+  restoreKernels(BACKEND, WASM_TRAINING_KERNEL_NAMES);
 }
 
 /** Which variant is registered now: 'fast', 'naive' (filter gradient only) or 'shipped'. */
 export function wasmTrainingKernelsState(): 'fast' | 'naive' | 'shipped' {
-  const filter = tf.getKernel(tf.Conv2DBackpropFilter, BACKEND)?.kernelFunc;
-  if (filter === NAIVE_FILTER_GRAD) return 'naive';
-  return FAST_KERNELS.every(([name, func]) => tf.getKernel(name, BACKEND)?.kernelFunc === func) ? 'fast' : 'shipped';
+  if (areOverriding(BACKEND, [NAIVE_FILTER_GRAD])) return 'naive';
+  return areOverriding(BACKEND, FAST_KERNELS) ? 'fast' : 'shipped';
 }

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerFastCpuKernels } from '../model/cpuKernels';
 import { describeOutcomes, fastest, msPerImage } from './probe';
 
 beforeAll(async () => {
-  registerFastCpuKernels();
   await tf.setBackend('cpu');
 });
 

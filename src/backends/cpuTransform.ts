@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-interface CpuBackendLike {
+/** What our cpu kernels use of tfjs' cpu backend. */
+export interface CpuBackendLike {
   data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }

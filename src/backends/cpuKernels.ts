@@ -7,38 +7,30 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { nhwcConvInfo, type FilterGradAttrs } from './convAttrs';
-import { cpuTransform } from './cpuTransform';
+import { cpuTransform, type CpuBackendLike } from './cpuTransform';
+import { callOriginal, overrideKernels, restoreKernels, type KernelFunc, type KernelOverride } from './kernelOverrides';
 import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 
-type KernelFunc = tf.KernelConfig['kernelFunc'];
+const BACKEND = 'cpu';
 
-interface CpuBackendLike {
-  data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
-}
+const FAST_CPU_KERNELS: readonly KernelOverride[] = [
+  { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2dBackpropFilter as unknown as KernelFunc },
+  { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
+  { kernelName: tf.Transform, kernelFunc: cpuTransform as unknown as KernelFunc },
+];
 
-
-/** The shipped kernels, for the cases the fast ones hand back. */
-const shipped = new Map<string, KernelFunc>();
-
-/** Swaps in the fast kernels for the cpu backend, and a fixed Transform (cpuTransform.ts); safe to call more than once. */
+/**
+ * Swaps in the fast kernels for the cpu backend, and a fixed Transform (cpuTransform.ts); safe to
+ * call more than once. The app calls it through TrainingBackends (trainingBackends.ts) only.
+ */
 export function registerFastCpuKernels(): void {
-  replace('Conv2DBackpropFilter', conv2dBackpropFilter as unknown as KernelFunc);
-  replace('MaxPoolGrad', maxPoolGrad as unknown as KernelFunc);
-  replace('Transform', cpuTransform as unknown as KernelFunc);
+  // No cpu backend in this bundle: nothing to speed up.
+  overrideKernels(BACKEND, FAST_CPU_KERNELS, { ifMissing: 'skip' });
 }
 
-function replace(kernelName: string, kernelFunc: KernelFunc): void {
-  if (shipped.has(kernelName)) return;
-  const config = tf.getKernel(kernelName, 'cpu');
-  if (!config) return; // No cpu backend in this bundle: nothing to speed up.
-  shipped.set(kernelName, config.kernelFunc);
-  tf.unregisterKernel(kernelName, 'cpu');
-  tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
-}
-
-function callShipped(kernelName: string, args: unknown): tf.TensorInfo {
-  return (shipped.get(kernelName) as KernelFunc)(args as Parameters<KernelFunc>[0]) as tf.TensorInfo;
+/** Puts the cpu backend's shipped kernels back: for tests that compare with them. */
+export function unregisterFastCpuKernels(): void {
+  restoreKernels(BACKEND, FAST_CPU_KERNELS.map((k) => k.kernelName));
 }
 
 function conv2dBackpropFilter(args: {
@@ -49,7 +41,7 @@ function conv2dBackpropFilter(args: {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    return callShipped('Conv2DBackpropFilter', args);
+    return callOriginal(BACKEND, tf.Conv2DBackpropFilter, args);
   }
   const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
@@ -95,7 +87,7 @@ function maxPoolGrad(args: {
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return callShipped('MaxPoolGrad', args);
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return callOriginal(BACKEND, tf.MaxPoolGrad, args);
   const info = poolInfoOf(input.shape, attrs);
   const xs = backend.data.get(input.dataId).values as Float32Array;
   const dys = backend.data.get(dy.dataId).values as Float32Array;

@@ -1,16 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { chooseBackend, CONTEXT_LOST_MESSAGE, isWebglContextLost, TRAINING_KERNELS, watchWebglContextLoss } from './backend';
-import { explainError, UserError } from './explainError';
+import { unregisterFastCpuKernels } from './cpuKernels';
+import { TrainingBackends } from './trainingBackends';
+import { TRAINING_KERNELS } from './wasm';
 
 // Node has no WebGL: these tests see the fallbacks a browser without a usable GPU would see.
 // tfjs logs its own failed attempts; keep the test output readable.
 const quiet = [vi.spyOn(console, 'warn').mockImplementation(() => {}), vi.spyOn(console, 'log').mockImplementation(() => {})];
 afterAll(() => quiet.forEach((spy) => spy.mockRestore()));
 
-describe('chooseBackend', () => {
+describe('TrainingBackends', () => {
+  const backends = new TrainingBackends();
+
+  it('make the cpu backend fast, and its Transform right, from the start', () => {
+    const kernelName = (name: string) => tf.getKernel(name, 'cpu')?.kernelFunc.name;
+    unregisterFastCpuKernels(); // nodeTests.setup.ts registered them
+    expect(kernelName('Conv2DBackpropFilter')).not.toBe('conv2dBackpropFilter');
+    new TrainingBackends();
+    expect([kernelName('Conv2DBackpropFilter'), kernelName('MaxPoolGrad'), kernelName('Transform')]).toEqual([
+      'conv2dBackpropFilter',
+      'maxPoolGrad',
+      'cpuTransform',
+    ]);
+  });
+
   it('uses the CPU when asked, saying it is slow', async () => {
-    const choice = await chooseBackend('cpu');
+    const choice = await backends.choose('cpu');
     expect(choice.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(choice.note).toMatch(/much slower/);
@@ -18,7 +33,7 @@ describe('chooseBackend', () => {
 
   it('falls back from WebGL to the CPU with the reason', async () => {
     for (const requested of ['auto', 'webgl'] as const) {
-      const choice = await chooseBackend(requested);
+      const choice = await backends.choose(requested);
       expect(choice.name).toBe('cpu');
       expect(tf.getBackend()).toBe('cpu');
       expect(choice.note).toMatch(/^WebGL could not start in this browser \(.+\); training on the CPU backend, which is much slower\.$/);
@@ -26,14 +41,14 @@ describe('chooseBackend', () => {
   });
 
   it('says WebGPU is not available, then falls back', async () => {
-    const choice = await chooseBackend('webgpu');
+    const choice = await backends.choose('webgpu');
     expect(choice.name).toBe('cpu');
     expect(choice.note).toMatch(/^WebGPU is not included in this app yet/);
     expect(choice.note).toMatch(/WebGL could not start/);
   });
 
   it('registers the missing training kernels for WASM before trusting it', async () => {
-    const choice = await chooseBackend('wasm');
+    const choice = await backends.choose('wasm');
     // The WASM binary is served by the app at a URL Vite emits; whether Node can load it from there or not,
     // the answer is either a working WASM backend or a fallback that says why, never a missing kernel.
     expect(choice.note).not.toMatch(/cannot train this CNN/);
@@ -43,43 +58,20 @@ describe('chooseBackend', () => {
   });
 
   it('auto with a model shape measures each backend that starts and says what it measured', async () => {
-    const choice = await chooseBackend('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
+    const choice = await backends.choose('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
     expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm /);
     expect(['wasm', 'cpu']).toContain(choice.name);
     expect(tf.getBackend()).toBe(choice.name);
     await tf.setBackend('cpu');
   });
 
-  it('has no WebGL context to lose on the CPU', async () => {
-    await chooseBackend('cpu');
-    expect(isWebglContextLost()).toBe(false);
-    const stop = watchWebglContextLoss(() => {
+  it("has no WebGL context to lose on the CPU, and Keras' epsilon there", async () => {
+    await backends.choose('cpu');
+    expect(backends.isContextLost()).toBe(false);
+    expect(backends.optimizerEpsilon()).toBe(1e-7);
+    const stop = backends.watchContextLoss(() => {
       throw new Error('must not be called');
     });
     stop();
-  });
-});
-
-describe('explainError', () => {
-  const context = { action: 'training', backend: 'webgl', contextLost: false };
-
-  it('passes messages written for people through unchanged', () => {
-    expect(explainError(new UserError('Press Stop first.'), context)).toBe('Press Stop first.');
-  });
-
-  it('explains a lost GPU context, however it shows', () => {
-    expect(explainError(new Error('whatever'), { ...context, contextLost: true })).toBe(CONTEXT_LOST_MESSAGE);
-    expect(explainError(new Error('WebGL context lost.'), context)).toBe(CONTEXT_LOST_MESSAGE);
-  });
-
-  it('suggests smaller batches when memory runs out, keeping the raw message', () => {
-    const message = explainError(new Error('Requested texture size [70000x2] greater than WebGL maximum'), context);
-    expect(message).toMatch(/^The GPU ran out of memory while training\. Choose a smaller batch size or image size/);
-    expect(message).toMatch(/70000x2/);
-    expect(explainError(new RangeError('Array buffer allocation failed'), { ...context, backend: 'cpu' })).toMatch(/^The browser ran out of memory/);
-  });
-
-  it('says what was being done for anything else', () => {
-    expect(explainError('boom', context)).toBe('Something went wrong while training: boom');
   });
 });

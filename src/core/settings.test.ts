@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AUGMENTATION_PATHS,
+  DEFAULT_SETTINGS,
+  NO_AUGMENTATION,
+  SETTING_PATHS,
+  checkAugmentation,
+  checkSettingValue,
+  checkTrainSettings,
+  isAugmenting,
+  parseSettingText,
+  settingRow,
+  settingText,
+  settingValue,
+  withSetting,
+  type SettingPath,
+} from './settings';
+import { probes } from './settings.testutil';
+import type { TrainSettings } from './types';
+
+const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, ...train }) => train)(DEFAULT_SETTINGS);
+
+describe('the settings table', () => {
+  it('has the defaults the page has always had', () => {
+    expect(DEFAULT_SETTINGS).toEqual({
+      imageSize: 150,
+      epochs: 10,
+      batchSize: 32,
+      learningRate: 0.001,
+      backend: 'auto',
+      seed: 1,
+      classWeighting: 'balanced',
+      patience: 3,
+      augmentation: NO_AUGMENTATION,
+      validationPercent: 10,
+      testPercent: 0,
+    });
+  });
+
+  it.each(SETTING_PATHS)('%s: its default passes its own check, and reads back from its text', (path) => {
+    const value = settingValue(DEFAULT_SETTINGS, path);
+    expect(value).toBe(settingRow(path).default);
+    expect(checkSettingValue(path, value)).toBeNull();
+    expect(parseSettingText(path, settingText(path, value))).toEqual({ value, problem: null });
+  });
+
+  it.each(SETTING_PATHS)('%s: accepts values at its limits and refuses those past them, naming the setting', (path) => {
+    const { label } = settingRow(path);
+    for (const { value, ok } of probes(path)) {
+      const problem = checkSettingValue(path, value);
+      if (ok) expect(problem, String(value)).toBeNull();
+      else expect(problem, String(value)).toMatch(new RegExp(`^${label} must be`));
+    }
+  });
+
+  it.each(SETTING_PATHS)('%s: reads back the text of every value it accepts', (path) => {
+    for (const { value } of probes(path).filter((probe) => probe.ok)) {
+      expect(parseSettingText(path, settingText(path, value))).toEqual({ value, problem: null });
+    }
+  });
+
+  it('keeps the labels and URL keys the page contract names, each once', () => {
+    const rows = SETTING_PATHS.map((path) => [path, settingRow(path).label, settingRow(path).query]);
+    expect(rows).toEqual([
+      ['imageSize', 'Image size', 'size'],
+      ['epochs', 'Epochs', 'epochs'],
+      ['batchSize', 'Batch size', 'batch'],
+      ['learningRate', 'Learning rate', 'lr'],
+      ['seed', 'Seed', 'seed'],
+      ['patience', 'Patience', 'patience'],
+      ['validationPercent', 'Validation size', 'val'],
+      ['testPercent', 'Test hold-out', 'holdout'],
+      ['backend', 'Backend', 'backend'],
+      ['classWeighting', 'Class weights', 'weights'],
+      ['augmentation.rotation', 'Rotation', 'rot'],
+      ['augmentation.zoom', 'Zoom', 'zoom'],
+      ['augmentation.shift', 'Shift', 'shift'],
+      ['augmentation.shear', 'Shear', 'shear'],
+      ['augmentation.brightness', 'Brightness', 'bright'],
+      ['augmentation.horizontalFlip', 'Horizontal flip', 'flip'],
+    ]);
+  });
+
+  it('keeps the ranges the form has had', () => {
+    const ranges = Object.fromEntries(
+      SETTING_PATHS.flatMap((path) => {
+        const row = settingRow(path);
+        return row.kind === 'number' ? [[path, [row.min, row.max]]] : [];
+      }),
+    );
+    expect(ranges).toEqual({
+      imageSize: [31, 512],
+      epochs: [1, 500],
+      batchSize: [1, 1024],
+      learningRate: [1e-6, 1],
+      seed: [0, 2 ** 31 - 1],
+      patience: [0, 500],
+      validationPercent: [1, 50],
+      testPercent: [0, 50],
+      'augmentation.rotation': [0, 180],
+      'augmentation.zoom': [0, 0.9],
+      'augmentation.shift': [0, 0.5],
+      'augmentation.shear': [0, 45],
+      'augmentation.brightness': [0, 0.9],
+    });
+  });
+
+  it('says which settings only the page reads as it loads a dataset', () => {
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent']);
+  });
+});
+
+describe('reading text', () => {
+  it('reads a switch from 1/true/on/yes and 0/false/off/no, in any case', () => {
+    const flip: SettingPath = 'augmentation.horizontalFlip';
+    for (const word of ['1', 'true', 'on', 'yes', ' Yes ']) expect(parseSettingText(flip, word).value).toBe(true);
+    for (const word of ['0', 'false', 'off', 'NO']) expect(parseSettingText(flip, word).value).toBe(false);
+    expect(parseSettingText(flip, 'maybe').problem).toBe('Horizontal flip must be 1 or 0.');
+    expect(settingText(flip, true)).toBe('1');
+  });
+
+  it('takes blank number text for no number', () => {
+    expect(parseSettingText('seed', ' ').problem).toBe('Seed must be a number.');
+    expect(parseSettingText('epochs', 'two').problem).toBe('Epochs must be a number.');
+    expect(parseSettingText('epochs', '2.5').problem).toBe('Epochs must be a whole number.');
+    expect(parseSettingText('backend', 'tpu').problem).toBe('Backend must be one of auto, webgpu, webgl, wasm, cpu.');
+  });
+});
+
+describe('the checks the worker runs', () => {
+  it('pass the defaults', () => {
+    expect(checkTrainSettings(TRAIN_DEFAULTS)).toBeNull();
+    expect(checkAugmentation(DEFAULT_SETTINGS.augmentation)).toBeNull();
+  });
+
+  it.each(SETTING_PATHS.filter((path) => settingRow(path).use === 'train'))('refuse a bad %s', (path) => {
+    const bad = probes(path).find((probe) => !probe.ok)!;
+    expect(checkTrainSettings(withSetting(TRAIN_DEFAULTS, path, bad.value as never))).toMatch(new RegExp(`^${settingRow(path).label} must be`));
+  });
+
+  it('check the augmentation on its own, for the preview', () => {
+    for (const path of AUGMENTATION_PATHS) {
+      const bad = probes(path).find((probe) => !probe.ok)!;
+      const { augmentation } = withSetting(DEFAULT_SETTINGS, path, bad.value as never);
+      expect(checkAugmentation(augmentation)).toMatch(new RegExp(`^${settingRow(path).label} must be`));
+    }
+    expect(checkAugmentation({ ...NO_AUGMENTATION, zoom: 1 })).toBe('Zoom must be between 0 and 0.9.');
+  });
+});
+
+describe('augmentation on and off', () => {
+  it('is off when every range is 0 and the flip is off', () => {
+    expect(isAugmenting(NO_AUGMENTATION)).toBe(false);
+    expect(isAugmenting(DEFAULT_SETTINGS.augmentation)).toBe(false);
+    expect(isAugmenting({ ...NO_AUGMENTATION, horizontalFlip: true })).toBe(true);
+    expect(isAugmenting({ ...NO_AUGMENTATION, shear: 1 })).toBe(true);
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * The settings table: one row a setting, with its default, what it accepts, its form label, its URL
+ * query key, its help text and who reads it. The page's URL reader and writer, the settings form and the
+ * worker's checks all read this table, so they cannot disagree. A new setting is its field in types.ts
+ * plus one row here (the table's type asks for a row for every field).
+ * Ground floor: imports only from src/core; no DOM, no tfjs.
+ */
+import {
+  BACKEND_CHOICES,
+  CLASS_WEIGHTINGS,
+  type AugmentationSettings,
+  type Settings,
+  type SplitSettings,
+  type TrainSettings,
+} from './types';
+
+type PlainKey = Exclude<keyof Settings, 'augmentation'>;
+type AugmentationKey = keyof AugmentationSettings;
+
+/** Where a setting lives in `Settings`: a field, or `augmentation.<field>`. */
+export type SettingPath = PlainKey | `augmentation.${AugmentationKey}`;
+
+/** The type of the value at a path. */
+export type SettingValue<P extends SettingPath> = P extends `augmentation.${infer K extends AugmentationKey}`
+  ? AugmentationSettings[K]
+  : P extends PlainKey
+    ? Settings[P]
+    : never;
+
+/** Who reads a setting: `train` the worker (a TrainSettings field), `split` only the page as it loads a dataset (SplitSettings). */
+export type SettingUse = 'train' | 'split';
+
+interface RowBase {
+  /** The form field's accessible label (see docs/ui-contract.md: tests find fields by it). */
+  label: string;
+  /** The URL query key that presets it; also the form field's `name`. */
+  query: string;
+  use: SettingUse;
+  /** A sentence the form shows as the field's tooltip. */
+  hint?: string;
+}
+
+/** A number in `min..max` (a whole number when `integer`). */
+export interface NumberRow extends RowBase {
+  kind: 'number';
+  default: number;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The form field's step; 1 for whole numbers and `any` otherwise when not given. */
+  step?: number;
+  /** What the number means; the form's tooltip says the range with it (`0 to 180: degrees either way`). */
+  unit?: string;
+}
+
+/** One of a fixed list of values. */
+export interface ChoiceRow<T extends string = string> extends RowBase {
+  kind: 'choice';
+  default: T;
+  values: readonly T[];
+  /** What the form's list calls each value. */
+  text: Readonly<Record<T, string>>;
+}
+
+/** On or off (a checkbox; in the URL 1/true/on/yes or 0/false/off/no). */
+export interface SwitchRow extends RowBase {
+  kind: 'switch';
+  default: boolean;
+}
+
+export type SettingRow = NumberRow | ChoiceRow | SwitchRow;
+
+type RowFor<V> = [V] extends [number] ? NumberRow : [V] extends [boolean] ? SwitchRow : [V] extends [string] ? ChoiceRow<V> : never;
+type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & { use: P extends keyof SplitSettings ? 'split' : 'train' };
+
+/** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
+function augmentationRange(label: string, query: string, max: number, step: number, unit: string): NumberRow & { use: 'train' } {
+  return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
+}
+
+/** Every setting, in the form's order (which is also the order of URL keys and of problems). */
+export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
+  // Defaults follow the Keras tutorial: 150 px, batch 32, RMSprop at 1e-3.
+  imageSize: {
+    kind: 'number',
+    label: 'Image size',
+    query: 'size',
+    use: 'train',
+    default: 150,
+    // 31: the smallest side the CNN's four conv + pool blocks accept (model/cnn.ts minImageSize; cnn.test.ts
+    // checks they agree). 512: the largest the form has offered (the tutorial uses 150 px); the first Dense
+    // layer's weights grow with the square of the side, about 2 million at 512 px.
+    min: 31,
+    max: 512,
+    integer: true,
+  },
+  epochs: { kind: 'number', label: 'Epochs', query: 'epochs', use: 'train', default: 10, min: 1, max: 500, integer: true },
+  batchSize: { kind: 'number', label: 'Batch size', query: 'batch', use: 'train', default: 32, min: 1, max: 1024, integer: true },
+  learningRate: { kind: 'number', label: 'Learning rate', query: 'lr', use: 'train', default: 0.001, min: 1e-6, max: 1, integer: false },
+  seed: { kind: 'number', label: 'Seed', query: 'seed', use: 'train', default: 1, min: 0, max: 2 ** 31 - 1, integer: true },
+  patience: {
+    kind: 'number',
+    label: 'Patience',
+    query: 'patience',
+    use: 'train',
+    // 3: validation loss on a few hundred images wobbles from epoch to epoch, so one or two epochs without a new
+    // low are common noise in the tutorial's 10 epochs; three in a row mean it has stopped improving (and the
+    // best epoch's weights are restored, so waiting costs time, never accuracy).
+    default: 3,
+    min: 0,
+    max: 500,
+    integer: true,
+  },
+  validationPercent: {
+    kind: 'number',
+    label: 'Validation size',
+    query: 'val',
+    use: 'split',
+    // 10%: the share of train held out when the val folder is too small (data/splits.ts).
+    default: 10,
+    min: 1,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out for validation when the val folder has fewer than 10 images a class',
+  },
+  testPercent: {
+    kind: 'number',
+    label: 'Test hold-out',
+    query: 'holdout',
+    use: 'split',
+    // 0: without a test folder the page evaluates on validation, as before; `bench:accuracy` asks for 15.
+    default: 0,
+    min: 0,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out as the test split when the archive has no test folder (0: none)',
+  },
+  backend: {
+    kind: 'choice',
+    label: 'Backend',
+    query: 'backend',
+    use: 'train',
+    default: 'auto',
+    values: BACKEND_CHOICES,
+    text: {
+      auto: 'auto (fastest available)',
+      webgpu: 'WebGPU',
+      webgl: 'WebGL (GPU)',
+      wasm: 'WebAssembly (CPU)',
+      cpu: 'plain JavaScript (CPU)',
+    },
+  },
+  classWeighting: {
+    kind: 'choice',
+    label: 'Class weights',
+    query: 'weights',
+    use: 'train',
+    // Balanced: the chest X-ray train split is 3:1 PNEUMONIA:NORMAL, and unweighted the model leans to the majority.
+    default: 'balanced',
+    values: CLASS_WEIGHTINGS,
+    text: {
+      balanced: 'balanced (rarer classes weigh more)',
+      none: 'none (every image weighs the same)',
+    },
+  },
+  // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
+  // ui/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
+  'augmentation.rotation': augmentationRange('Rotation', 'rot', 180, 1, 'degrees either way'),
+  'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.shift': augmentationRange('Shift', 'shift', 0.5, 0.05, 'fraction of width and height'),
+  'augmentation.shear': augmentationRange('Shear', 'shear', 45, 1, 'degrees either way'),
+  'augmentation.brightness': augmentationRange('Brightness', 'bright', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.horizontalFlip': {
+    kind: 'switch',
+    label: 'Horizontal flip',
+    query: 'flip',
+    use: 'train',
+    // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
+    default: false,
+  },
+};
+
+/** Every path, in the table's order. */
+export const SETTING_PATHS = Object.keys(SETTINGS) as SettingPath[];
+
+/** The row of a path, as the union every function here works on. */
+export function settingRow(path: SettingPath): SettingRow {
+  return SETTINGS[path] as SettingRow;
+}
+
+const AUGMENTATION_PREFIX = 'augmentation.';
+
+/** Whether a path is one of the augmentation's (the form's `Augmentation` fieldset). */
+export function isAugmentationPath(path: SettingPath): path is `augmentation.${AugmentationKey}` {
+  return path.startsWith(AUGMENTATION_PREFIX);
+}
+
+export const AUGMENTATION_PATHS = SETTING_PATHS.filter(isAugmentationPath);
+
+/** The value at `path`; undefined when a message from elsewhere lacks it. */
+export function settingValue<P extends SettingPath>(settings: Settings, path: P): SettingValue<P>;
+export function settingValue(settings: Partial<Settings>, path: SettingPath): unknown;
+export function settingValue(settings: Partial<Settings>, path: SettingPath): unknown {
+  if (!isAugmentationPath(path)) return settings[path];
+  return settings.augmentation?.[path.slice(AUGMENTATION_PREFIX.length) as AugmentationKey];
+}
+
+/** A copy of `settings` with `value` at `path`. */
+export function withSetting<S extends Settings | TrainSettings, P extends SettingPath>(settings: S, path: P, value: SettingValue<P>): S {
+  if (!isAugmentationPath(path)) return { ...settings, [path]: value };
+  return { ...settings, augmentation: { ...settings.augmentation, [path.slice(AUGMENTATION_PREFIX.length)]: value } };
+}
+
+/** The table's defaults. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = SETTING_PATHS.reduce(
+  (settings, path) => withSetting(settings, path, SETTINGS[path].default as never),
+  { augmentation: {} } as Settings,
+);
+
+/** Why `value` cannot be used for this setting, in words for the form and the worker; null when it is fine. */
+export function checkSettingValue(path: SettingPath, value: unknown): string | null {
+  const row = settingRow(path);
+  switch (row.kind) {
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `${row.label} must be a number.`;
+      if (row.integer && !Number.isInteger(value)) return `${row.label} must be a whole number.`;
+      if (value < row.min || value > row.max) return `${row.label} must be between ${row.min} and ${row.max}.`;
+      return null;
+    case 'choice':
+      return row.values.includes(value as string) ? null : `${row.label} must be one of ${row.values.join(', ')}.`;
+    case 'switch':
+      return typeof value === 'boolean' ? null : `${row.label} must be on or off.`;
+  }
+}
+
+const SWITCH_ON = ['1', 'true', 'on', 'yes'];
+const SWITCH_OFF = ['0', 'false', 'off', 'no'];
+
+/** The value a text (a URL parameter, a form field as typed) stands for, or why it stands for none. */
+export function parseSettingText(path: SettingPath, text: string): { value: unknown; problem: null } | { value: null; problem: string } {
+  const row = settingRow(path);
+  let value: unknown = text;
+  if (row.kind === 'number') value = text.trim() === '' ? NaN : Number(text);
+  if (row.kind === 'switch') {
+    const word = text.trim().toLowerCase();
+    if (!SWITCH_ON.includes(word) && !SWITCH_OFF.includes(word)) return { value: null, problem: `${row.label} must be 1 or 0.` };
+    value = SWITCH_ON.includes(word);
+  }
+  const problem = checkSettingValue(path, value);
+  return problem === null ? { value, problem } : { value: null, problem };
+}
+
+/** The text `parseSettingText` reads back as `value` (`1` / `0` for a switch). */
+export function settingText(path: SettingPath, value: unknown): string {
+  if (settingRow(path).kind === 'switch') return value ? '1' : '0';
+  return String(value);
+}
+
+function firstProblem(settings: Partial<Settings>, paths: readonly SettingPath[]): string | null {
+  for (const path of paths) {
+    const problem = checkSettingValue(path, settingValue(settings, path));
+    if (problem) return problem;
+  }
+  return null;
+}
+
+const TRAIN_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'train');
+
+/** The first problem with the settings the worker reads (every `train` row), or null. */
+export function checkTrainSettings(settings: TrainSettings): string | null {
+  return firstProblem(settings, TRAIN_PATHS);
+}
+
+/** The first problem with these augmentation settings, or null. */
+export function checkAugmentation(augmentation: AugmentationSettings): string | null {
+  return firstProblem({ augmentation }, AUGMENTATION_PATHS);
+}
+
+/** Every change off (each range 0, no flip). */
+export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
+  rotation: 0,
+  zoom: 0,
+  shift: 0,
+  shear: 0,
+  brightness: 0,
+  horizontalFlip: false,
+};
+
+/** Whether any change is on: a range above 0, or the flip. */
+export function isAugmenting(settings: AugmentationSettings): boolean {
+  return Object.values(settings).some((value) => value === true || (typeof value === 'number' && value > 0));
+}

@@ -1,0 +1,157 @@
+/**
+ * The house's vocabulary: the types the page, the data side, the models and the workers all speak.
+ * The ground floor of the layering: this folder imports nothing from the rest of `src/`.
+ * No DOM, no tfjs.
+ */
+
+export type SplitName = 'train' | 'validation' | 'test';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
+
+/** Backends the user may pick; `auto` lets the worker choose. */
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Decoded images of one split: one byte a pixel (grey), `count` squares of `size` x `size`, row-major. */
+export interface ImageSet {
+  size: number;
+  count: number;
+  pixels: Uint8Array;
+  /** Class index of each image, in `classNames` order. */
+  labels: Uint8Array;
+}
+
+/** A decoded dataset ready to train on: what the page hands the training worker, and what it keeps. */
+export interface Splits {
+  /** Sorted as Keras sorts class folders; the model's output order. */
+  classNames: string[];
+  train: ImageSet;
+  validation: ImageSet;
+  test: ImageSet | null;
+}
+
+export type ClassWeighting = 'balanced' | 'none';
+export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'none'];
+
+/** What a training run is told: every field is read by the worker. */
+export interface TrainSettings {
+  imageSize: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  backend: BackendChoice;
+  /** Seeds batch shuffling and weight initialisation, so a run can be repeated. */
+  seed: number;
+  /** `balanced`: each class's loss weighs total / (classes * its train images), as Keras' class_weight; `none`: all 1. */
+  classWeighting: ClassWeighting;
+  /** Epochs without a new lowest validation loss before training stops; 0 = never stop early. */
+  patience: number;
+  /** Random changes to each training image, a fresh draw every time it is used (augment.ts). */
+  augmentation: AugmentationSettings;
+}
+
+/** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */
+export interface SplitSettings {
+  /** Percent of each class of train held out for validation when the val folder is too small. */
+  validationPercent: number;
+  /** Percent of each class of train held out as the test split when the archive has no test folder (0 = none). */
+  testPercent: number;
+}
+
+/** Everything the settings form holds. */
+export type Settings = TrainSettings & SplitSettings;
+
+/**
+ * Training-time augmentation, as Keras' ImageDataGenerator: every range is symmetric around "no change",
+ * and 0 (false) turns that change off.
+ */
+export interface AugmentationSettings {
+  /** Rotation up to this many degrees either way (rotation_range). */
+  rotation: number;
+  /** Zoom factor in 1 - zoom .. 1 + zoom, drawn for each axis (zoom_range). */
+  zoom: number;
+  /** Shift up to this fraction of the width and of the height (width_shift_range, height_shift_range). */
+  shift: number;
+  /** Shear up to this many degrees either way (shear_range, in degrees as Keras takes it). */
+  shear: number;
+  /** Brightness factor in 1 - brightness .. 1 + brightness (brightness_range), then clipped to 0..1. */
+  brightness: number;
+  /** Mirror left-right half of the time (horizontal_flip). */
+  horizontalFlip: boolean;
+}
+
+export interface LayerSummary {
+  name: string;
+  className: string;
+  /** e.g. "[null,149,149,32]" */
+  outputShape: string;
+  params: number;
+}
+
+export interface ModelSummary {
+  layers: LayerSummary[];
+  totalParams: number;
+  trainableParams: number;
+}
+
+/** Everything a downloaded model needs beside its weights to be used correctly. */
+export interface ModelMetadata {
+  classNames: string[];
+  imageSize: number;
+  channels: 1;
+  /** How pixels must be prepared before `predict`. */
+  normalisation: string;
+  output: 'sigmoid' | 'softmax';
+  /** The class whose probability the single sigmoid unit gives (binary models only). */
+  positiveClass: string | null;
+  resize: string;
+  trainedEpochs: number;
+  backend: string;
+  createdAt: string;
+}
+
+export interface BatchMetrics {
+  epoch: number;
+  batch: number;
+  batchesDone: number;
+  totalBatches: number;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** The epoch (0-based) with the lowest validation loss so far; -1 while none has a finite one. */
+  bestEpoch: number;
+  /** tf.memory().numTensors in the worker at the end of the epoch (a leak shows as growth). */
+  tensors: number;
+}
+
+export interface TestResult {
+  loss: number;
+  accuracy: number;
+  /** Per image: probability of each class, `count * numClasses` values (binary: P(class 1) only, `count` values). */
+  scores: Float32Array;
+  labels: Uint8Array;
+  numClasses: number;
+  /**
+   * Pixels of the images that can be misclassified worst at some decision threshold (see
+   * `misclassifiedCandidates`): `indices` into the evaluated split, `count` squares of `size` px.
+   */
+  gallery: { indices: Uint32Array; pixels: Uint8Array; size: number };
+}
+
+/** How a run ended, for the page's words and marks. */
+export interface TrainingOutcome {
+  /** `early-stopped`: validation loss did not improve for `patience` epochs. */
+  reason: 'completed' | 'stopped' | 'early-stopped';
+  epochsDone: number;
+  /** The epoch (0-based) with the lowest validation loss; null when no epoch was validated. */
+  bestEpoch: number | null;
+  /** True when the model was given back the best epoch's weights (it then is the model evaluated and exported). */
+  restoredBest: boolean;
+}

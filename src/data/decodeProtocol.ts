@@ -1,0 +1,38 @@
+/**
+ * The messages between the page's decode pool (decodePool.ts) and its decode workers (decode.worker.ts).
+ * Compressed bytes go in (a Blob, or where a zip entry lies in the dropped archive), grey bytes come back,
+ * transferred rather than copied.
+ */
+
+/**
+ * Where a zip entry's bytes lie in the archive, so a decode worker slices (and inflates) them itself
+ * and no image byte crosses the page's thread.
+ */
+export interface ZipEntryRef {
+  archive: Blob;
+  /** Offset of the entry's local header in the archive. */
+  offset: number;
+  /** 0 stored, 8 deflated. */
+  method: 0 | 8;
+  compressedSize: number;
+  /** Uncompressed size, as the table of contents declares it. */
+  size: number;
+  crc32: number;
+  path: string;
+  /** Zip-bomb cap on one entry. */
+  maxEntryBytes: number;
+}
+
+/** Decode `blob`, or the zip entry `zip`, to `size` x `size` grey bytes. */
+export type ToDecoder = { type: 'decode'; id: number; size: number } & ({ blob: Blob; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined });
+
+export type FromDecoder =
+  /** sourceWidth/sourceHeight: the stored image's size from its header (0 when unknown), for megapixel figures. */
+  | { type: 'decoded'; id: number; pixels: Uint8Array; sourceWidth: number; sourceHeight: number; bytesRead: number; readMs: number }
+  /** tooLarge: the entry inflated past its cap (a zip bomb), skipped as 'too-large' rather than 'decode-failed'. */
+  | { type: 'decodeFailed'; id: number; message: string; tooLarge?: boolean };
+
+/** The buffers a decode message should transfer rather than copy. */
+export function decoderTransferables(message: ToDecoder | FromDecoder): Transferable[] {
+  return message.type === 'decoded' && message.pixels.buffer instanceof ArrayBuffer && message.pixels.byteLength > 0 ? [message.pixels.buffer] : [];
+}

@@ -1,0 +1,121 @@
+/**
+ * The page's training state as an external store (no React inside): it drives the TrainerClient and
+ * reduces the replies and progress of its requests into one TrainingView, which React reads through
+ * `useSyncExternalStore` (useTrainer.ts). Only the current run's messages change the run's state.
+ */
+import type { ModelSummary, Splits, TrainSettings } from '../core/types';
+import type { AugmentationPreview, ExportedModel, TrainerRequestOf } from '../worker/protocol';
+import { TrainerCrashedError, type TrainerClient } from '../worker/trainerClient';
+import { initialTrainingView, trainingReducer, type TrainingAction, type TrainingView } from './trainingState';
+
+export class TrainingStore {
+  private view: TrainingView = initialTrainingView;
+  private readonly listeners = new Set<() => void>();
+  /** The id of the train request whose run the view shows; null when none is going. */
+  private runId: number | null = null;
+  /** The latest summary asked for: an older answer arriving late is dropped. */
+  private summaryId = 0;
+
+  constructor(
+    readonly client: TrainerClient,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  // ---------------------------------------------------------------- for useSyncExternalStore
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): TrainingView => this.view;
+
+  // ---------------------------------------------------------------- requests
+
+  /** Hands a decoded dataset to the worker (its buffers are transferred: the page keeps none). */
+  setData(splits: Splits): Promise<void> {
+    return this.client.request({ type: 'setData', splits }).then(
+      () => undefined,
+      (error: unknown) => this.dispatch({ type: 'requestFailed', message: messageOf(error) }),
+    );
+  }
+
+  /** Asks for the model summary at this size; the latest request's answer is shown. */
+  describeModel(imageSize: number, numClasses: number): Promise<ModelSummary | null> {
+    const pending = this.client.start({ type: 'describeModel', imageSize, numClasses });
+    this.summaryId = pending.id;
+    return pending.reply.then(
+      (reply) => {
+        if (pending.id === this.summaryId) this.dispatch({ type: 'modelSummary', imageSize: reply.imageSize, summary: reply.summary });
+        return reply.summary;
+      },
+      (error: unknown) => {
+        if (pending.id === this.summaryId) this.dispatch({ type: 'requestFailed', message: messageOf(error) });
+        return null;
+      },
+    );
+  }
+
+  /** Starts a run; resolves when it has ended, failed or been replaced. */
+  async train(settings: TrainSettings): Promise<void> {
+    this.dispatch({ type: 'trainRequested' });
+    const pending = this.client.start({ type: 'train', settings }, (progress) => {
+      if (pending.id === this.runId) this.dispatch({ type: 'progress', progress, at: this.now() });
+    });
+    this.runId = pending.id;
+    try {
+      const reply = await pending.reply;
+      if (pending.id === this.runId) this.dispatch({ type: 'trainEnded', reply });
+    } catch (error) {
+      if (pending.id === this.runId) this.dispatch({ type: 'runFailed', message: messageOf(error) });
+    } finally {
+      if (pending.id === this.runId) this.runId = null;
+    }
+  }
+
+  /** Ends the current run after its current batch; the model is kept. */
+  stop(): void {
+    if (this.runId === null) return;
+    this.dispatch({ type: 'stopRequested' });
+    // Stopping a run that has just ended is harmless: the worker says there was nothing to stop.
+    this.client.request({ type: 'stop', run: this.runId }).catch(() => undefined);
+  }
+
+  /** The trained model's files; rejects with the worker's words (e.g. training still running). */
+  exportModel(): Promise<ExportedModel> {
+    return this.client.request({ type: 'exportModel' });
+  }
+
+  /** Augmented samples; a failure rejects this promise alone and leaves any run going. */
+  previewAugmentation(request: Omit<TrainerRequestOf<'previewAugmentation'>, 'type'>): Promise<AugmentationPreview> {
+    return this.client.request({ type: 'previewAugmentation', ...request });
+  }
+
+  dismissError(): void {
+    this.dispatch({ type: 'dismissError' });
+  }
+
+  /** A new dataset: the previous run's figures no longer apply. */
+  reset(): void {
+    this.dispatch({ type: 'reset' });
+  }
+
+  /** Ends the worker (the page is going away); a later request starts a new one. */
+  dispose(): void {
+    this.client.dispose();
+  }
+
+  private dispatch(action: TrainingAction): void {
+    const next = trainingReducer(this.view, action);
+    if (next === this.view) return;
+    this.view = next;
+    for (const listener of this.listeners) listener();
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof TrainerCrashedError) {
+    return `${error.message} Whatever it held is gone: load the dataset again to train.`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
