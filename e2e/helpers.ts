@@ -34,7 +34,8 @@ export async function readSummary(page: Page): Promise<Record<string, Record<str
 /** Value of a row of the `Test metrics` table. */
 export async function metric(page: Page, name: string): Promise<number> {
   const row = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
-  return Number(await row.locator('td').innerText());
+  // The figure is the cell's first number; its 95% interval may follow in brackets.
+  return parseFloat(await row.locator('td').innerText());
 }
 
 /** Opens a downloaded model zip and loads it with tf.loadLayersModel, as a user of the export would. */
@@ -76,4 +77,29 @@ export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.La
   };
   const model = await tf.loadLayersModel(handler);
   return { model, metadata, names: [...byName.keys()] };
+}
+
+/**
+ * Records the page's long tasks (main-thread tasks over 50 ms, PerformanceObserver 'longtask') from its
+ * first script on; call before `page.goto`. `longTasks(page, since)` gives the durations after `since`.
+ */
+export async function recordLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const tasks: [number, number][] = [];
+    (window as unknown as { __longTasks: [number, number][] }).__longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push([entry.startTime, entry.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+export async function pageNow(page: Page): Promise<number> {
+  return page.evaluate(() => performance.now());
+}
+
+export async function longTasks(page: Page, since: number): Promise<number[]> {
+  return page.evaluate(
+    (from) => (window as unknown as { __longTasks: [number, number][] }).__longTasks.filter(([start]) => start >= from).map(([, duration]) => Math.round(duration)),
+    since,
+  );
 }

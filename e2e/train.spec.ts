@@ -4,9 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
-import { expectStatus, foreignRequests, loadExportedModel, metric, readSummary, recordRequests } from './helpers';
+import { MODEL_NAMES } from '../src/core/types';
+import { SETTINGS } from '../src/core/settings';
+import { expectStatus, foreignRequests, loadExportedModel, longTasks, metric, pageNow, readSummary, recordLongTasks, recordRequests } from './helpers';
 
 const SIZE = 32;
+const DEFAULT_MODEL = SETTINGS.model.default;
 
 test('load a zip, see the data, train live, evaluate and download a model that predicts as the page does', async ({ page, context, baseURL }) => {
   const requests = recordRequests(context);
@@ -22,6 +25,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
 
+  await recordLongTasks(page);
   await page.goto(`/?size=${SIZE}&epochs=2&batch=16`);
   await expectStatus(page, 'idle');
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
@@ -40,9 +44,11 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(samples).toHaveCount(24);
   await expect(page.getByRole('figure', { name: 'Sample images' }).getByText('PNEUMONIA', { exact: true }).first()).toBeVisible();
 
-  // The model summary at 32 px: 20,768 conv + 32*64+64 dense + 65 output parameters.
-  await expect(page.getByTestId('total-params')).toHaveText('22,945');
+  // The default model's summary at 32 px. Tutorial: 20,768 conv + 32*64+64 dense + 65 output parameters;
+  // batchnorm: the same less the convolutions' 160 biases, plus 4 a channel of BatchNormalization (640).
+  await expect(page.getByTestId('total-params')).toHaveText({ tutorial: '22,945', batchnorm: '23,425' }[DEFAULT_MODEL]);
 
+  const trainingFrom = await pageNow(page);
   await page.getByRole('button', { name: 'Train' }).click();
   const progress = page.getByRole('progressbar', { name: 'Training' });
   await expect(progress).not.toHaveAttribute('aria-valuenow', '0');
@@ -50,6 +56,12 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
   await expect(page.getByTestId('backend')).toHaveText(/webgl|cpu|wasm|webgpu/);
   await expectStatus(page, 'done', 180_000);
+  // The page stays responsive while the worker trains: each batch re-renders the training panel alone and the
+  // curves take only the new points (before, every batch re-rendered the whole page: tasks of up to 600 ms here).
+  // Issue 12 asks for none over 50 ms; the bound leaves room for a GC or a busy CI machine.
+  const slow = await longTasks(page, trainingFrom);
+  console.log(`Main-thread tasks over 50 ms from Train to the results: ${slow.length ? slow.join(', ') + ' ms' : 'none'}`);
+  expect(Math.max(0, ...slow)).toBeLessThan(150);
   await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
   const history = page.getByRole('table', { name: 'Training history' });
   await expect(history.locator('tbody tr')).toHaveCount(2);
@@ -105,6 +117,34 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.5');
   await expect(page.getByRole('figure', { name: 'ROC curve' }).locator('canvas, svg').first()).toBeVisible();
 
+  // The reported figures: at the threshold rule's choice on validation, with 95% intervals, beside validation's.
+  const operatingPoint = page.getByTestId('operating-point');
+  await expect(operatingPoint).toHaveAttribute('aria-busy', 'false');
+  await expect(operatingPoint).toHaveText(/^Reported figures: threshold 0\.5, fixed at 0\.5, applied to test\./);
+  const accuracyCell = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: /^Accuracy\b/ }).locator('td');
+  await expect(accuracyCell).toHaveText(/^\d\.\d{4} \(\d\.\d{3}–\d\.\d{3}\)$/);
+  const testAccuracy = await metric(page, 'Accuracy');
+  expect(Number(await accuracyCell.getAttribute('data-low'))).toBeLessThanOrEqual(testAccuracy);
+  expect(Number(await accuracyCell.getAttribute('data-high'))).toBeGreaterThanOrEqual(testAccuracy);
+  await expect(page.getByRole('table', { name: 'Validation and test' })).toContainText('test (16 images');
+  await expect(page.getByTestId('shift-warning')).toBeVisible();
+  await expect(page.getByRole('figure', { name: 'Reliability diagram' }).locator('canvas, svg').first()).toBeVisible();
+  // Another rule needs no retraining: the worker chooses again on validation and reports.
+  await page.getByLabel('Threshold rule').selectOption('youden');
+  await expect(operatingPoint).toHaveAttribute('data-rule', 'youden');
+  await expect(operatingPoint).toContainText('chosen on validation by maximum Youden J, applied to test');
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText('(chosen on validation by maximum Youden J)');
+  await expect(page).toHaveURL(/[?&]rule=youden/);
+  await page.getByLabel('Threshold rule').selectOption('fixed');
+  await expect(operatingPoint).toHaveAttribute('data-rule', 'fixed');
+  // A click on a confusion-matrix count shows that cell's images, whose pixels the worker sends on demand.
+  const [tn] = await matrixCells();
+  await page.getByRole('button', { name: /^NORMAL as NORMAL: \d+ images$/ }).click();
+  const cellGallery = page.getByRole('figure', { name: 'Images: NORMAL as NORMAL' });
+  await expect(cellGallery.getByRole('img')).toHaveCount(Math.min(48, tn));
+  await cellGallery.getByRole('button', { name: 'Show misclassified images' }).click();
+  await expect(page.getByRole('figure', { name: 'Misclassified images' })).toBeVisible();
+
   // The page's score for each test image.
   await page.getByText('Predictions per image').click();
   const pageScores = new Map<string, number>();
@@ -123,7 +163,9 @@ test('load a zip, see the data, train live, evaluate and download a model that p
 
   const { model, metadata, names } = await loadExportedModel(new Uint8Array(readFileSync(savedPath)));
   expect(names).toEqual(expect.arrayContaining(['model.json', 'weights.bin', 'metadata.json']));
-  expect(metadata).toMatchObject({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: SIZE, channels: 1 });
+  expect(metadata).toMatchObject({ model: DEFAULT_MODEL, classNames: ['NORMAL', 'PNEUMONIA'], imageSize: SIZE, channels: 1 });
+  // The operating point of the reported figures travels with the model.
+  expect(metadata).toMatchObject({ threshold: 0.5, thresholdClass: 'PNEUMONIA', thresholdRule: 'fixed at 0.5' });
   expect(model.inputs[0].shape).toEqual([null, SIZE, SIZE, 1]);
 
   // Same images, same predictions, in Node.
@@ -178,10 +220,22 @@ test('Stop ends training early and keeps the model', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Download model' })).toBeEnabled();
 });
 
-for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
-  test(`trains with the ${backend} backend forced, its tensor count flat across epochs`, async ({ page }) => {
+test('the Model select changes the summary, the description and the URL', async ({ page }) => {
+  await page.goto(`/?size=${SIZE}&model=tutorial`);
+  await expect(page.getByTestId('total-params')).toHaveText('22,945');
+  await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('batchnorm');
+  // The convolutions' 160 biases go; 4 numbers a channel of BatchNormalization (160 channels) come.
+  await expect(page.getByTestId('total-params')).toHaveText('23,425');
+  await expect(page.getByRole('table', { name: 'Model summary' })).toContainText('BatchNormalization');
+  await expect(page.getByTestId('model-description')).toContainText('BatchNormalization');
+  await expect(page).toHaveURL(/[?&]model=batchnorm/);
+});
+
+// Every model on every backend: a BatchNormalization layer needs kernels (and gradients) the tutorial's CNN does not.
+for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) => MODEL_NAMES.map((m) => [b, m] as const))) {
+  test(`trains with the ${backend} backend forced, its tensor count flat across epochs (${model} model)`, async ({ page }) => {
     // patience=0: all three epochs run (with augmentation and class weights on, as by default).
-    await page.goto(`/?size=${SIZE}&epochs=3&batch=64&patience=0&backend=${backend}`);
+    await page.goto(`/?size=${SIZE}&epochs=3&batch=64&patience=0&backend=${backend}&model=${model}`);
     await page.getByRole('button', { name: 'Try demo dataset' }).click();
     await expectStatus(page, 'ready');
     await page.getByRole('button', { name: 'Train' }).click();

@@ -1,6 +1,9 @@
 /**
- * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P]`
- *   [--weights balanced|none] [--rot D] [--zoom Z] [--shift S] [--shear D] [--bright B] [--flip 0|1] [--val P] (the app's URL keys)
+ * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm] [--size N] [--epochs N] [--holdout P] [--<key> V]…`
+ *   where <key> is any URL query key of the settings table (src/core/settings.ts: size, epochs, batch, lr, backend, weights,
+ *   patience, val, holdout, rot, zoom, shift, shear, bright, flip, model…), checked by the app's own parser.
+ *   `--model` takes a comma-separated list: every model trains on every seed (seed by seed, models in turn, so
+ *   a busy machine slows them alike) and the summary puts the models side by side.
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
@@ -17,36 +20,34 @@
 import type { Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SETTING_PATHS, parseSettingText, settingRow, type SettingPath } from '../src/core/settings';
 import { serveBuiltApp } from './benchApp';
 
 interface Options {
   zip: string;
   seeds: number[];
-  /** URL query keys and values passed on to the app (size, epochs, batch, backend, patience, holdout). */
+  /** The models to compare (`model` URL values); [''] leaves the app's default. */
+  models: string[];
+  /** URL query keys and values passed on to the app, as the settings table names them. */
   query: Record<string, string>;
 }
 
-/** Options passed on as the app's own URL keys (see docs/ui-contract.md), so any default can be compared. */
-const OVERRIDES: Record<string, string> = {
-  size: 'size',
-  epochs: 'epochs',
-  batch: 'batch',
-  backend: 'backend',
-  patience: 'patience',
-  lr: 'lr',
-  weights: 'weights',
-  val: 'val',
-  rot: 'rot',
-  zoom: 'zoom',
-  shift: 'shift',
-  shear: 'shear',
-  bright: 'bright',
-  flip: 'flip',
-};
+/** Every setting's URL key: the settings table's, so a new setting can be benchmarked without touching this file. */
+const QUERY_KEYS = new Map<string, SettingPath>(SETTING_PATHS.map((path) => [settingRow(path).query, path]));
+
+/** The value as the app would read it from its URL; throws the app's own message when it would refuse it. */
+function checked(key: string, value: string): string {
+  const path = QUERY_KEYS.get(key);
+  if (!path) throw new Error(`Unknown option --${key} (known: --seeds, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`);
+  const { problem } = parseSettingText(path, value);
+  if (problem) throw new Error(`--${key} ${value}: ${problem}`);
+  return value;
+}
 
 function parseArgs(argv: string[]): Options {
   let zip: string | null = null;
   let seeds = [1, 2, 3];
+  let models = [''];
   const query: Record<string, string> = { holdout: '15' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -58,17 +59,17 @@ function parseArgs(argv: string[]): Options {
     const value = argv[++i];
     if (value === undefined) throw new Error(`${arg} needs a value`);
     if (name === 'seeds') seeds = value.split(',').map((s) => Number(s.trim()));
-    else if (name === 'holdout') query.holdout = value;
-    else if (OVERRIDES[name]) query[OVERRIDES[name]] = value;
-    else throw new Error(`Unknown option ${arg} (known: --seeds, --holdout, ${Object.keys(OVERRIDES).map((k) => `--${k}`).join(', ')})`);
+    else if (name === 'model') models = value.split(',').map((m) => checked(name, m.trim()));
+    else query[name] = checked(name, value);
   }
-  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--size N] [--epochs N] [--batch N] [--backend B] [--patience N] [--holdout P] [--weights balanced|none] [--rot D --zoom Z --shift S --shear D --bright B --flip 0|1] [--val P]');
+  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm] [--<URL key of a setting> value]…');
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
-  return { zip: resolve(zip), seeds, query };
+  return { zip: resolve(zip), seeds, models, query };
 }
 
 interface SeedResult {
+  model: string;
   seed: number;
   accuracy: number;
   auc: number;
@@ -107,8 +108,8 @@ async function waitForStatus(page: Page, wanted: string[], what: string, progres
   }
 }
 
-async function runSeed(page: Page, baseUrl: string, options: Options, seed: number): Promise<SeedResult> {
-  const query = new URLSearchParams({ ...options.query, seed: String(seed) });
+async function runSeed(page: Page, baseUrl: string, options: Options, model: string, seed: number): Promise<SeedResult> {
+  const query = new URLSearchParams({ ...options.query, ...(model ? { model } : {}), seed: String(seed) });
   await page.goto(`${baseUrl}/?${query}`);
   await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor();
   const started = Date.now();
@@ -131,6 +132,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, seed: numb
   const history = page.getByRole('table', { name: 'Training history' });
   const best = history.locator('tbody tr[aria-current="true"] td').first();
   return {
+    model: model || 'default',
     seed,
     accuracy: await metric(page, 'Accuracy'),
     auc: await metric(page, 'AUC'),
@@ -160,28 +162,35 @@ const { baseUrl, browser, close } = await serveBuiltApp();
 const results: SeedResult[] = [];
 try {
   const settings = Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ');
-  console.log(`bench:accuracy on ${options.zip}, app defaults except ${settings}, seeds ${options.seeds.join(', ')}`);
+  const models = options.models.filter(Boolean);
+  console.log(
+    `bench:accuracy on ${options.zip}, app defaults except ${settings}${models.length ? `, models ${models.join(', ')}` : ''}, seeds ${options.seeds.join(', ')}`,
+  );
   for (const seed of options.seeds) {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(120_000);
-    try {
-      const r = await runSeed(page, baseUrl, options, seed);
-      results.push(r);
-      console.log(
-        `seed ${r.seed}: accuracy ${r.accuracy.toFixed(4)}  AUC ${r.auc.toFixed(4)}  sensitivity ${r.sensitivity.toFixed(4)}  specificity ${r.specificity.toFixed(4)}` +
-          `  | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}`,
-      );
-      console.log(`  test: ${r.testImages}`);
-      if (r.outcome) console.log(`  ${r.outcome}`);
-    } finally {
-      await page.close();
+    for (const model of options.models) {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(120_000);
+      try {
+        const r = await runSeed(page, baseUrl, options, model, seed);
+        results.push(r);
+        console.log(
+          `${r.model} seed ${r.seed}: accuracy ${r.accuracy.toFixed(4)}  AUC ${r.auc.toFixed(4)}  sensitivity ${r.sensitivity.toFixed(4)}  specificity ${r.specificity.toFixed(4)}` +
+            `  | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}`,
+        );
+        console.log(`  test: ${r.testImages}`);
+        if (r.outcome) console.log(`  ${r.outcome}`);
+      } finally {
+        await page.close();
+      }
     }
   }
 } finally {
   await close();
 }
 
-console.log(`\nOver ${results.length} seed${results.length === 1 ? '' : 's'} (mean ± standard deviation):`);
+// One column a model, mean ± sd over its seeds, so the models read side by side.
+const columns = [...new Set(results.map((r) => r.model))];
+console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} (mean ± standard deviation):`);
 const rows: [string, (r: SeedResult) => number, number][] = [
   ['accuracy', (r) => r.accuracy, 4],
   ['AUC', (r) => r.auc, 4],
@@ -192,5 +201,7 @@ const rows: [string, (r: SeedResult) => number, number][] = [
   ['train (s)', (r) => r.trainS, 1],
   ['total (s)', (r) => r.totalS, 1],
 ];
-console.log('metric | mean ± sd\n--- | ---');
-for (const [name, pick, digits] of rows) console.log(`${name} | ${meanSd(results.map(pick), digits)}`);
+console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
+for (const [name, pick, digits] of rows) {
+  console.log(`${name} | ${columns.map((c) => meanSd(results.filter((r) => r.model === c).map(pick), digits)).join(' | ')}`);
+}

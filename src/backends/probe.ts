@@ -3,10 +3,14 @@
  * the backend that is fastest on this machine for this model and size (not a guess from its name).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildTutorialCnn, disposeCnn } from '../model/cnn';
+import { disposeCnn } from '../model/cnn';
+import { buildModel } from '../model/models';
+import type { ModelName } from '../core/types';
 import { weightedTrainStep } from '../model/weightedStep';
 
 export interface ProbeShape {
+  /** The network to time (tutorial when absent): a BatchNorm layer costs differently on each backend. */
+  model?: ModelName;
   imageSize: number;
   numClasses: number;
   batchSize: number;
@@ -20,7 +24,7 @@ const WARM_UP_BUDGET_MS = 20_000;
 /** Milliseconds per image of a steady-state training step (after one warm-up step that compiles kernels). */
 export async function msPerImage(shape: ProbeShape, now: () => number = () => performance.now()): Promise<number> {
   const batch = Math.max(1, Math.min(PROBE_BATCH, shape.batchSize));
-  const model = buildTutorialCnn({ imageSize: shape.imageSize, numClasses: shape.numClasses, learningRate: 1e-3, seed: 0 });
+  const model = buildModel(shape.model ?? 'tutorial', { imageSize: shape.imageSize, numClasses: shape.numClasses, learningRate: 1e-3, seed: 0 });
   const xs = tf.randomUniform([batch, shape.imageSize, shape.imageSize, 1]);
   const ys =
     shape.numClasses === 2

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../core/random';
-import { buildTutorialCnn } from '../model/cnn';
+import { MODEL_NAMES, buildModel, type ModelName } from '../model/models';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   WASM_TRAINING_KERNEL_NAMES,
@@ -305,7 +305,10 @@ describe('the shipped WASM MaxPoolGrad (why it is not used as a fallback)', () =
   });
 });
 
-describe('sum matches the cpu backend', () => {
+describe.each([
+  ['sum', tf.sum],
+  ['mean', tf.mean],
+] as const)('%s matches the cpu backend', (name, reduce) => {
   const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
     { shape: [4, 9, 7, 5], axis: [0, 1, 2], keepDims: false }, // a bias gradient (small: JS)
     { shape: [8, 75, 75, 16], axis: [0, 1, 2], keepDims: false }, // a large one (XNNPACK pooling)
@@ -322,15 +325,15 @@ describe('sum matches the cpu backend', () => {
   for (const c of cases) {
     it(`shape ${c.shape.join('x')} axis ${JSON.stringify(c.axis)} keepDims ${c.keepDims}`, async () => {
       const v = values(tf.util.sizeFromShape(c.shape), 21);
-      const compute = (): tf.Tensor[] => tf.tidy(() => [tf.sum(tf.tensor(v, c.shape), c.axis, c.keepDims)]);
+      const compute = (): tf.Tensor[] => tf.tidy(() => [reduce(tf.tensor(v, c.shape), c.axis, c.keepDims)]);
       await tf.setBackend('cpu');
-      const cpuShape = tf.tidy(() => tf.sum(tf.tensor(v, c.shape), c.axis, c.keepDims).shape);
+      const cpuShape = tf.tidy(() => reduce(tf.tensor(v, c.shape), c.axis, c.keepDims).shape);
       const expected = await on('cpu', compute);
       const actual = await on('wasm', compute);
-      const wasmShape = tf.tidy(() => tf.sum(tf.tensor(v, c.shape), c.axis, c.keepDims).shape);
+      const wasmShape = tf.tidy(() => reduce(tf.tensor(v, c.shape), c.axis, c.keepDims).shape);
       expect(wasmShape).toEqual(cpuShape);
       const r = compare(actual[0], expected[0]);
-      console.log(`sum ${c.shape.join('x')} axis ${JSON.stringify(c.axis)}: ${format(r)}`);
+      console.log(`${name} ${c.shape.join('x')} axis ${JSON.stringify(c.axis)}: ${format(r)}`);
       expect(r.rel).toBeLessThan(REL_TOLERANCE);
     });
   }
@@ -374,14 +377,14 @@ describe('identity and same-dtype cast share data safely', () => {
   });
 });
 
-/** The tutorial CNN, seeded (weights and dropout) so the cpu and wasm runs are the same model. */
-function buildModel(size: number): tf.LayersModel {
-  return buildTutorialCnn({ imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 100, dropoutSeed: 105 });
+/** A model, seeded (weights and dropout) so the cpu and wasm runs are the same model. */
+function seededModel(name: ModelName, size: number): tf.LayersModel {
+  return buildModel(name, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 100, dropoutSeed: 105 });
 }
 
-async function trainingRun(backend: string, size: number, steps: number): Promise<{ losses: number[]; tensors: number[]; ids: number[] }> {
+async function trainingRun(name: ModelName, backend: string, size: number, steps: number): Promise<{ losses: number[]; tensors: number[]; ids: number[] }> {
   await tf.setBackend(backend);
-  const model = buildModel(size);
+  const model = seededModel(name, size);
   const xs = tf.tensor4d(values(4 * size * size, 31).map((v) => (v + 1) / 2), [4, size, size, 1]);
   const ys = tf.tensor2d([0, 1, 1, 0], [4, 1]);
   const losses: number[] = [];
@@ -401,11 +404,13 @@ async function trainingRun(backend: string, size: number, steps: number): Promis
   return { losses, tensors, ids };
 }
 
-describe('training the tutorial CNN (32 px) on wasm', () => {
+// Every model the app offers must train on wasm with the kernels it has (the BatchNorm variant needs
+// FusedBatchNorm, Mean, SquaredDifference, Rsqrt and Tile and their gradients' ops, which wasm ships).
+describe.each(MODEL_NAMES)('training the %s model (32 px) on wasm', (name) => {
   it('follows the cpu loss trajectory, without leaking tensors', async () => {
     const steps = 5;
-    const cpu = await trainingRun('cpu', 32, steps);
-    const wasm = await trainingRun('wasm', 32, steps);
+    const cpu = await trainingRun(name, 'cpu', 32, steps);
+    const wasm = await trainingRun(name, 'wasm', 32, steps);
     const diffs = cpu.losses.map((l, i) => Math.abs(l - wasm.losses[i]));
     console.log(
       `training losses cpu  [${cpu.losses.map((l) => l.toFixed(6)).join(', ')}]\n` +
@@ -421,7 +426,7 @@ describe('training the tutorial CNN (32 px) on wasm', () => {
 
   it('a training step leaves the tensor count unchanged', async () => {
     await tf.setBackend('wasm');
-    const model = buildModel(32);
+    const model = seededModel(name, 32);
     const xs = tf.randomUniform([8, 32, 32, 1], 0, 1, 'float32', 3);
     const ys = tf.tensor2d([0, 1, 0, 1, 0, 1, 0, 1], [8, 1]);
     await model.trainOnBatch(xs, ys);

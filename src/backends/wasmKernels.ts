@@ -26,7 +26,7 @@
  * - Sum (replaced when reducing leading axes, e.g. a bias gradient summed over batch, rows and
  *   columns): XNNPACK average pooling over one window covering those axes, times its size (or a
  *   float64 column sum when small), instead of WASM's slow 4-D transpose and innermost reduction.
- *   Other reductions go to the shipped kernel.
+ *   Mean likewise (BatchNormalization's batch statistics). Other reductions go to the shipped kernels.
  * - Identity, and Cast to the same dtype (replaced): share the data and count a reference, as the
  *   CPU and WebGL backends do, instead of copying it. The engine clones every tensor it saves for
  *   the backward pass, and the ReLU gradient casts float32 to float32.
@@ -451,9 +451,22 @@ function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: 
 
 
 // ---------------------------------------------------------------------------------------------
-// Sum
+// Sum and Mean
 
 function sum(args: KernelArgs): TensorInfo {
+  return sumOrMean(args, tf.Sum);
+}
+
+/**
+ * Mean over leading axes: a BatchNormalization layer's batch statistics (each channel's mean over batch,
+ * rows and columns, twice a step), which WASM's Mean computes by transposing the whole input first (the
+ * costliest kernel of a BatchNorm model's step at 150 px). The same path as Sum, without the multiplication.
+ */
+function mean(args: KernelArgs): TensorInfo {
+  return sumOrMean(args, tf.Mean);
+}
+
+function sumOrMean(args: KernelArgs, kernelName: typeof tf.Sum | typeof tf.Mean): TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: TensorInfo };
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -461,7 +474,7 @@ function sum(args: KernelArgs): TensorInfo {
   const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((a, b) => a - b);
   const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
   const size = tf.util.sizeFromShape(x.shape);
-  if (!leading || x.dtype !== 'float32' || size === 0) return callOriginal(BACKEND, tf.Sum, args);
+  if (!leading || x.dtype !== 'float32' || size === 0) return callOriginal(BACKEND, kernelName, args);
 
   const inner = tf.util.sizeFromShape(x.shape.slice(axes.length));
   const outer = size / inner;
@@ -474,6 +487,7 @@ function sum(args: KernelArgs): TensorInfo {
     for (let i = 0, o = 0; i < outer; i++) {
       for (let j = 0; j < inner; j++, o++) acc[j] += xs[o];
     }
+    if (kernelName === tf.Mean) for (let j = 0; j < inner; j++) acc[j] /= outer;
     f32(backend, out).set(acc);
     return out;
   }
@@ -488,8 +502,10 @@ function sum(args: KernelArgs): TensorInfo {
     { x: view(x, [1, windowHeight, windowWidth, inner]) },
     { filterSize: [windowHeight, windowWidth], strides: [1, 1], pad: 'valid' },
   );
-  const values = f32(backend, out);
-  for (let i = 0; i < values.length; i++) values[i] *= outer;
+  if (kernelName === tf.Sum) {
+    const values = f32(backend, out);
+    for (let i = 0; i < values.length; i++) values[i] *= outer;
+  }
   out.shape = shape;
   return out;
 }
@@ -526,6 +542,7 @@ const FAST_KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
   { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
   { kernelName: tf.Sum, kernelFunc: sum as unknown as KernelFunc },
+  { kernelName: tf.Mean, kernelFunc: mean as unknown as KernelFunc },
   { kernelName: tf.Identity, kernelFunc: identity as unknown as KernelFunc },
   { kernelName: tf.Cast, kernelFunc: cast as unknown as KernelFunc },
 ];

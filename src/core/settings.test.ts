@@ -5,6 +5,7 @@ import {
   NO_AUGMENTATION,
   SETTING_PATHS,
   checkAugmentation,
+  checkEvalSettings,
   checkSettingValue,
   checkTrainSettings,
   isAugmenting,
@@ -18,11 +19,12 @@ import {
 import { probes } from './settings.testutil';
 import type { TrainSettings } from './types';
 
-const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, ...train }) => train)(DEFAULT_SETTINGS);
+const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, groupBy: _g, groupPattern: _p, ...train }) => train)(DEFAULT_SETTINGS);
 
 describe('the settings table', () => {
   it('has the defaults the page has always had', () => {
     expect(DEFAULT_SETTINGS).toEqual({
+      model: 'tutorial',
       imageSize: 150,
       epochs: 10,
       batchSize: 32,
@@ -34,6 +36,11 @@ describe('the settings table', () => {
       augmentation: NO_AUGMENTATION,
       validationPercent: 10,
       testPercent: 0,
+      groupBy: 'patient',
+      groupPattern: '^(person\\d+|(?:NORMAL\\d*-)?IM-\\d+)',
+      thresholdRule: 'fixed',
+      targetSensitivity: 95,
+      temperatureScaling: false,
     });
   });
 
@@ -62,6 +69,7 @@ describe('the settings table', () => {
   it('keeps the labels and URL keys the page contract names, each once', () => {
     const rows = SETTING_PATHS.map((path) => [path, settingRow(path).label, settingRow(path).query]);
     expect(rows).toEqual([
+      ['model', 'Model', 'model'],
       ['imageSize', 'Image size', 'size'],
       ['epochs', 'Epochs', 'epochs'],
       ['batchSize', 'Batch size', 'batch'],
@@ -70,8 +78,13 @@ describe('the settings table', () => {
       ['patience', 'Patience', 'patience'],
       ['validationPercent', 'Validation size', 'val'],
       ['testPercent', 'Test hold-out', 'holdout'],
+      ['groupBy', 'Group by', 'group'],
+      ['groupPattern', 'Patient pattern', 'groupre'],
       ['backend', 'Backend', 'backend'],
       ['classWeighting', 'Class weights', 'weights'],
+      ['thresholdRule', 'Threshold rule', 'rule'],
+      ['targetSensitivity', 'Target sensitivity', 'sens'],
+      ['temperatureScaling', 'Temperature scaling', 'temp'],
       ['augmentation.rotation', 'Rotation', 'rot'],
       ['augmentation.zoom', 'Zoom', 'zoom'],
       ['augmentation.shift', 'Shift', 'shift'],
@@ -97,6 +110,7 @@ describe('the settings table', () => {
       patience: [0, 500],
       validationPercent: [1, 50],
       testPercent: [0, 50],
+      targetSensitivity: [50, 100],
       'augmentation.rotation': [0, 180],
       'augmentation.zoom': [0, 0.9],
       'augmentation.shift': [0, 0.5],
@@ -106,7 +120,20 @@ describe('the settings table', () => {
   });
 
   it('says which settings only the page reads as it loads a dataset', () => {
-    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent']);
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent', 'groupBy', 'groupPattern']);
+  });
+
+  it('says which settings the Results read (sent with each evaluate request, no retraining), and checks them', () => {
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'eval')).toEqual(['thresholdRule', 'targetSensitivity', 'temperatureScaling']);
+    const evalDefaults = { thresholdRule: DEFAULT_SETTINGS.thresholdRule, targetSensitivity: 95, temperatureScaling: false };
+    expect(checkEvalSettings(evalDefaults)).toBeNull();
+    expect(checkEvalSettings({ ...evalDefaults, targetSensitivity: 101 })).toBe('Target sensitivity must be between 50 and 100.');
+  });
+
+  it('refuses a patient pattern that is no regular expression, saying why', () => {
+    expect(checkSettingValue('groupPattern', '(person\\d+')).toMatch(/^Patient pattern must be a valid regular expression \(.*\)\.$/);
+    expect(checkSettingValue('groupPattern', '  ')).toBe('Patient pattern must be a regular expression, not empty.');
+    expect(parseSettingText('groupPattern', 'p(\\d+)_')).toEqual({ value: 'p(\\d+)_', problem: null });
   });
 });
 

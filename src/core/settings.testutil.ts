@@ -37,6 +37,14 @@ export function probes(path: SettingPath): Probe[] {
         { value: 1, ok: false },
         { value: 'true', ok: false },
       ];
+    case 'text':
+      return [
+        { value: row.default, ok: true },
+        { value: 'x'.repeat(row.maxLength), ok: true },
+        { value: 'x'.repeat(row.maxLength + 1), ok: false },
+        { value: 3, ok: false },
+        ...(row.check ? [{ value: '', ok: false }] : []),
+      ];
   }
 }
 
@@ -50,5 +58,7 @@ export function refusedTexts(path: SettingPath): string[] {
       return ['nope', row.values[0].toUpperCase()];
     case 'switch':
       return ['maybe', '2'];
+    case 'text':
+      return ['x'.repeat(row.maxLength + 1)];
   }
 }

@@ -8,7 +8,11 @@
 import {
   BACKEND_CHOICES,
   CLASS_WEIGHTINGS,
+  GROUP_BYS,
+  THRESHOLD_RULES,
+  MODEL_NAMES,
   type AugmentationSettings,
+  type EvalSettings,
   type Settings,
   type SplitSettings,
   type TrainSettings,
@@ -27,8 +31,11 @@ export type SettingValue<P extends SettingPath> = P extends `augmentation.${infe
     ? Settings[P]
     : never;
 
-/** Who reads a setting: `train` the worker (a TrainSettings field), `split` only the page as it loads a dataset (SplitSettings). */
-export type SettingUse = 'train' | 'split';
+/**
+ * Who reads a setting: `train` the worker (a TrainSettings field), `split` only the page as it loads a dataset
+ * (SplitSettings), `eval` the page's Results, which send it with each `evaluate` request (EvalSettings: no retraining).
+ */
+export type SettingUse = 'train' | 'split' | 'eval';
 
 interface RowBase {
   /** The form field's accessible label (see docs/ui-contract.md: tests find fields by it). */
@@ -68,18 +75,57 @@ export interface SwitchRow extends RowBase {
   default: boolean;
 }
 
-export type SettingRow = NumberRow | ChoiceRow | SwitchRow;
+/** Free text (a text box), checked by `check` when given. */
+export interface TextRow extends RowBase {
+  kind: 'text';
+  default: string;
+  maxLength: number;
+  /** Why a text cannot be used (starting with the label), or null. */
+  check?: (text: string) => string | null;
+}
 
-type RowFor<V> = [V] extends [number] ? NumberRow : [V] extends [boolean] ? SwitchRow : [V] extends [string] ? ChoiceRow<V> : never;
-type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & { use: P extends keyof SplitSettings ? 'split' : 'train' };
+export type SettingRow = NumberRow | ChoiceRow | SwitchRow | TextRow;
+
+// A field typed plain `string` may be free text; a union of literals is always a list.
+type StringRow<V extends string> = string extends V ? TextRow | ChoiceRow<V> : ChoiceRow<V>;
+type RowFor<V> = [V] extends [number] ? NumberRow : [V] extends [boolean] ? SwitchRow : [V] extends [string] ? StringRow<V> : never;
+type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & {
+  use: P extends keyof SplitSettings ? 'split' : P extends keyof EvalSettings ? 'eval' : 'train';
+};
 
 /** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
+/** Why `text` is not a regular expression JavaScript can use, naming the setting; null when it is one. */
+function checkRegExp(label: string, text: string): string | null {
+  if (text.trim() === '') return `${label} must be a regular expression, not empty.`;
+  try {
+    new RegExp(text);
+    return null;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+    return `${label} must be a valid regular expression (${detail}).`;
+  }
+}
+
 function augmentationRange(label: string, query: string, max: number, step: number, unit: string): NumberRow & { use: 'train' } {
   return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
 }
 
 /** Every setting, in the form's order (which is also the order of URL keys and of problems). */
 export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
+  model: {
+    kind: 'choice',
+    label: 'Model',
+    query: 'model',
+    use: 'train',
+    // The tutorial's CNN until a measurement on patient-grouped held-out data says otherwise (README, Accuracy).
+    default: 'tutorial',
+    values: MODEL_NAMES,
+    text: {
+      tutorial: "the Keras tutorial's CNN",
+      batchnorm: 'the same with BatchNormalization',
+    },
+    hint: 'The network to train; both take the same images and give the same outputs',
+  },
   // Defaults follow the Keras tutorial: 150 px, batch 32, RMSprop at 1e-3.
   imageSize: {
     kind: 'number',
@@ -135,6 +181,32 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     integer: true,
     hint: 'Percent of each class of train held out as the test split when the archive has no test folder (0: none)',
   },
+  groupBy: {
+    kind: 'choice',
+    label: 'Group by',
+    query: 'group',
+    use: 'split',
+    // By patient: the dataset has several images a patient, and an image-level split leaks them (issue 10).
+    default: 'patient',
+    values: GROUP_BYS,
+    text: {
+      patient: 'patient (from file name)',
+      regex: 'custom regular expression',
+      none: 'none (each image alone)',
+    },
+    hint: 'Validation and the test hold-out never split a patient: images of one patient stay on one side',
+  },
+  groupPattern: {
+    kind: 'text',
+    label: 'Patient pattern',
+    query: 'groupre',
+    use: 'split',
+    // The built-in patterns as one expression, a starting point to edit.
+    default: '^(person\\d+|(?:NORMAL\\d*-)?IM-\\d+)',
+    maxLength: 200,
+    check: (text) => checkRegExp('Patient pattern', text),
+    hint: 'With Group by = custom regular expression: matched against each file name; the first capture group (else the whole match) names the patient',
+  },
   backend: {
     kind: 'choice',
     label: 'Backend',
@@ -162,6 +234,42 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
       balanced: 'balanced (rarer classes weigh more)',
       none: 'none (every image weighs the same)',
     },
+  },
+  thresholdRule: {
+    kind: 'choice',
+    label: 'Threshold rule',
+    query: 'rule',
+    use: 'eval',
+    // 0.5: a threshold fitted on a small validation split is itself noisy; the other rules are one click away.
+    default: 'fixed',
+    values: THRESHOLD_RULES,
+    text: {
+      fixed: '0.5 (fixed)',
+      youden: 'maximum Youden J (on validation)',
+      sensitivity: 'target sensitivity (on validation)',
+    },
+    hint: 'How the threshold of the reported figures is chosen, always on validation and then applied to test; changes the Results at once',
+  },
+  targetSensitivity: {
+    kind: 'number',
+    label: 'Target sensitivity',
+    query: 'sens',
+    use: 'eval',
+    default: 95,
+    min: 50,
+    max: 100,
+    integer: false,
+    step: 0.5,
+    unit: 'percent of the validation positives the target sensitivity rule must find',
+  },
+  temperatureScaling: {
+    kind: 'switch',
+    label: 'Temperature scaling',
+    query: 'temp',
+    use: 'eval',
+    // Off: the figures then describe the model exactly as it is downloaded.
+    default: false,
+    hint: 'Fit one temperature on validation and apply it to the scores of the calibration figures (decisions do not change)',
   },
   // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
   // ui/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
@@ -230,6 +338,10 @@ export function checkSettingValue(path: SettingPath, value: unknown): string | n
       return row.values.includes(value as string) ? null : `${row.label} must be one of ${row.values.join(', ')}.`;
     case 'switch':
       return typeof value === 'boolean' ? null : `${row.label} must be on or off.`;
+    case 'text':
+      if (typeof value !== 'string') return `${row.label} must be text.`;
+      if (value.length > row.maxLength) return `${row.label} must be at most ${row.maxLength} characters.`;
+      return row.check?.(value) ?? null;
   }
 }
 
@@ -269,6 +381,13 @@ const TRAIN_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'tra
 /** The first problem with the settings the worker reads (every `train` row), or null. */
 export function checkTrainSettings(settings: TrainSettings): string | null {
   return firstProblem(settings, TRAIN_PATHS);
+}
+
+const EVAL_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'eval');
+
+/** The first problem with the settings an `evaluate` request carries (every `eval` row), or null. */
+export function checkEvalSettings(settings: EvalSettings): string | null {
+  return firstProblem(settings, EVAL_PATHS);
 }
 
 /** The first problem with these augmentation settings, or null. */

@@ -18,6 +18,12 @@ export interface ImageSet {
   pixels: Uint8Array;
   /** Class index of each image, in `classNames` order. */
   labels: Uint8Array;
+  /**
+   * The patient (group) of each image, as an id shared by the images of one patient, where the file names
+   * say who it is (data/patients.ts); absent when unknown. Splits never share a group, and confidence
+   * intervals resample groups rather than images.
+   */
+  groups?: Uint32Array;
 }
 
 /** A decoded dataset ready to train on: what the page hands the training worker, and what it keeps. */
@@ -29,11 +35,20 @@ export interface Splits {
   test: ImageSet | null;
 }
 
+/**
+ * The networks one can train (model/models.ts builds each): the Keras tutorial's CNN exactly as it is, and the
+ * same four blocks with BatchNormalization after each convolution.
+ */
+export type ModelName = 'tutorial' | 'batchnorm';
+export const MODEL_NAMES: readonly ModelName[] = ['tutorial', 'batchnorm'];
+
 export type ClassWeighting = 'balanced' | 'none';
 export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'none'];
 
 /** What a training run is told: every field is read by the worker. */
 export interface TrainSettings {
+  /** Which network to build (MODEL_NAMES). */
+  model: ModelName;
   imageSize: number;
   epochs: number;
   batchSize: number;
@@ -55,10 +70,35 @@ export interface SplitSettings {
   validationPercent: number;
   /** Percent of each class of train held out as the test split when the archive has no test folder (0 = none). */
   testPercent: number;
+  /** How images are grouped into patients, so that no patient is on both sides of a split (data/patients.ts). */
+  groupBy: GroupBy;
+  /** With `groupBy` `regex`: a regular expression on the file name; its first capture group (else the match) is the patient. */
+  groupPattern: string;
+}
+
+/** `patient`: from file names of the chest X-ray dataset's shapes; `regex`: a pattern of one's own; `none`: each image alone. */
+export type GroupBy = 'patient' | 'regex' | 'none';
+export const GROUP_BYS: readonly GroupBy[] = ['patient', 'regex', 'none'];
+
+/** How the decision threshold of the reported figures is chosen, on validation (eval/thresholdRules.ts). */
+export type ThresholdRule = 'fixed' | 'youden' | 'sensitivity';
+export const THRESHOLD_RULES: readonly ThresholdRule[] = ['fixed', 'youden', 'sensitivity'];
+
+/**
+ * How the page reports a trained model (the Results section); read by the page and sent with each `evaluate`
+ * request, so a change needs no retraining.
+ */
+export interface EvalSettings {
+  /** `fixed` (0.5), maximum Youden J on validation, or the highest threshold reaching `targetSensitivity` on validation. */
+  thresholdRule: ThresholdRule;
+  /** Percent of the validation positives the `sensitivity` rule must find. */
+  targetSensitivity: number;
+  /** Fit a temperature on validation and apply it to the scores of the calibration figures. */
+  temperatureScaling: boolean;
 }
 
 /** Everything the settings form holds. */
-export type Settings = TrainSettings & SplitSettings;
+export type Settings = TrainSettings & SplitSettings & EvalSettings;
 
 /**
  * Training-time augmentation, as Keras' ImageDataGenerator: every range is symmetric around "no change",
@@ -95,6 +135,8 @@ export interface ModelSummary {
 
 /** Everything a downloaded model needs beside its weights to be used correctly. */
 export interface ModelMetadata {
+  /** The network (MODEL_NAMES) the weights belong to. */
+  model: ModelName;
   classNames: string[];
   imageSize: number;
   channels: 1;
@@ -103,6 +145,13 @@ export interface ModelMetadata {
   output: 'sigmoid' | 'softmax';
   /** The class whose probability the single sigmoid unit gives (binary models only). */
   positiveClass: string | null;
+  /**
+   * The operating point of the page's reported figures: `thresholdClass` is predicted when its probability is at
+   * least `threshold`, chosen as `thresholdRule` says (on validation); all null when the page had no report.
+   */
+  threshold: number | null;
+  thresholdClass: string | null;
+  thresholdRule: string | null;
   resize: string;
   trainedEpochs: number;
   backend: string;

@@ -14,6 +14,7 @@ import { mimeTypeOf } from './imageTypes';
 import { EntryTooLargeError } from './zipErrors';
 import { readEntryRef } from './zipEntryBytes';
 import { rgbaToGrey } from './grey';
+import { crc32Of, pixelHash } from './imageHash';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -138,7 +139,19 @@ async function handle(message: ToDecoder): Promise<void> {
     const readMs = performance.now() - started;
     const declaredType = message.zip ? mimeTypeOf(message.zip.path) : message.blob.type;
     const { pixels, source } = await decodeToGrey(bytes, declaredType, message.size);
-    post({ type: 'decoded', id: message.id, pixels, sourceWidth: source?.width ?? 0, sourceHeight: source?.height ?? 0, bytesRead: bytes.length, readMs });
+    // A zip entry's CRC-32 was declared by the archive and checked as it was read; a loose file's is computed.
+    const fileCrc32 = message.zip ? message.zip.crc32 >>> 0 : crc32Of(bytes);
+    post({
+      type: 'decoded',
+      id: message.id,
+      pixels,
+      sourceWidth: source?.width ?? 0,
+      sourceHeight: source?.height ?? 0,
+      bytesRead: bytes.length,
+      readMs,
+      fileCrc32,
+      pixelHash: pixelHash(pixels),
+    });
   } catch (error) {
     post({
       type: 'decodeFailed',

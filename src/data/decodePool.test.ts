@@ -33,7 +33,7 @@ class FakeWorker implements DecoderWorker {
         const reply: FromDecoder =
           first === 0
             ? { type: 'decodeFailed', id: message.id, message: 'The image could not be decoded.' }
-            : { type: 'decoded', id: message.id, pixels: new Uint8Array(message.size * message.size).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0 };
+            : { type: 'decoded', id: message.id, pixels: new Uint8Array(message.size * message.size).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' };
         this.onmessage?.({ data: reply } as MessageEvent<FromDecoder>);
       }, 1);
     });
@@ -59,7 +59,7 @@ describe('DecodePool', () => {
   it('decodes every job, spread over the workers with a few in flight each', async () => {
     const pool = makePool(3);
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.decode(blob(1 + (i % 200)), 4)));
-    results.forEach((image, i) => expect(image).toEqual({ pixels: new Uint8Array(16).fill(1 + (i % 200)), sourceWidth: 1 + (i % 200), sourceHeight: 2, bytesRead: 3, readMs: 0 }));
+    results.forEach((image, i) => expect(image).toEqual({ pixels: new Uint8Array(16).fill(1 + (i % 200)), sourceWidth: 1 + (i % 200), sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' }));
     expect(FakeWorker.all).toHaveLength(3);
     for (const worker of FakeWorker.all) {
       expect(worker.handled).toBeGreaterThan(5);

@@ -21,6 +21,9 @@ export interface DecodedImage {
   /** Bytes of the image file, and the time spent getting them (inflating, for a zip entry). */
   bytesRead?: number;
   readMs?: number;
+  /** CRC-32 of the file's bytes and a hash of `pixels`, for the duplicate search (imageHash.ts). */
+  fileCrc32?: number;
+  pixelHash?: string;
 }
 
 /** What the pool decodes: a file's bytes, or a zip entry the worker reads itself. */
@@ -132,6 +135,8 @@ export class DecodePool {
           sourceHeight: message.sourceHeight,
           bytesRead: message.bytesRead,
           readMs: message.readMs,
+          fileCrc32: message.fileCrc32,
+          pixelHash: message.pixelHash,
         });
         break;
       case 'decodeFailed':

@@ -8,7 +8,7 @@ function allMessages(): (ToDecoder | FromDecoder)[] {
       type: 'decode', id: 9, size: 150,
       zip: { archive: new Blob([new Uint8Array(64)]), offset: 0, method: 8, compressedSize: 2, size: 3, crc32: 0x12345678, path: 'train/a/1.jpeg', maxEntryBytes: 1024 },
     },
-    { type: 'decoded', id: 7, pixels: Uint8Array.from([9, 8, 7]), sourceWidth: 1500, sourceHeight: 1200, bytesRead: 3, readMs: 0.5 },
+    { type: 'decoded', id: 7, pixels: Uint8Array.from([9, 8, 7]), sourceWidth: 1500, sourceHeight: 1200, bytesRead: 3, readMs: 0.5, fileCrc32: 1, pixelHash: 'ab' },
     { type: 'decodeFailed', id: 8, message: 'not an image' },
     { type: 'decodeFailed', id: 10, message: 'it inflates to over 256 MiB', tooLarge: true },
   ];

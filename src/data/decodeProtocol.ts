@@ -27,8 +27,21 @@ export interface ZipEntryRef {
 export type ToDecoder = { type: 'decode'; id: number; size: number } & ({ blob: Blob; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined });
 
 export type FromDecoder =
-  /** sourceWidth/sourceHeight: the stored image's size from its header (0 when unknown), for megapixel figures. */
-  | { type: 'decoded'; id: number; pixels: Uint8Array; sourceWidth: number; sourceHeight: number; bytesRead: number; readMs: number }
+  /**
+   * sourceWidth/sourceHeight: the stored image's size from its header (0 when unknown), for megapixel figures and
+   * the health report; fileCrc32 (of the file's bytes) and pixelHash (of the grey pixels) find duplicates (imageHash.ts).
+   */
+  | {
+      type: 'decoded';
+      id: number;
+      pixels: Uint8Array;
+      sourceWidth: number;
+      sourceHeight: number;
+      bytesRead: number;
+      readMs: number;
+      fileCrc32: number;
+      pixelHash: string;
+    }
   /** tooLarge: the entry inflated past its cap (a zip bomb), skipped as 'too-large' rather than 'decode-failed'. */
   | { type: 'decodeFailed'; id: number; message: string; tooLarge?: boolean };
 

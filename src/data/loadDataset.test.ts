@@ -138,6 +138,9 @@ describe('loadDataset', () => {
     expect(data.testPaths).toEqual(['test/B/1.png']);
     expect(imageAt(data.test!, 0)[0]).toBe(70);
     expect([...data.test!.labels]).toEqual([1]);
+    // The summary counts what was decoded and used, not what was listed.
+    expect(data.counts).toEqual({ train: { A: 2, B: 2 }, validation: { A: 0, B: 0 }, test: { A: 0, B: 1 } });
+    expect(data.health.images).toBe(5);
   });
 
   it('says so when no training image decodes', async () => {

@@ -1,14 +1,18 @@
-import type { ImageSet, SplitName } from '../core/types';
+import type { SplitName } from '../core/types';
 import { listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
 import { EntryTooLargeError } from './zipErrors';
 import { capLooseFiles, listFiles } from './looseFiles';
-import { countBySplit, indexEntries } from './datasetIndex';
+import { emptyCounts, indexEntries } from './datasetIndex';
 import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
+import { decodeSplits, type DecodeEntryFn, type DecodeMeter, type DecodedSplit } from './decodeSplits';
+import { analyseHealth, type ImageFacts } from './health';
+import { crc32Of, pixelHash } from './imageHash';
+import { groupIds, groupKeyFunction, type Grouping } from './patients';
 import { DatasetError, messageOf } from './errors';
 import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits';
 import { mulberry32 } from '../core/random';
 import { holdOutTest } from './testHoldout';
-import type { DecodedDataset, ImageEntry, LoadProgress, LoadStats, SkippedEntry } from './types';
+import type { DecodedDataset, LoadProgress, LoadStats, SkippedEntry, SplitCounts } from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
 export type DecodeFn = (blob: Blob, size: number) => Promise<DecodedImage>;
@@ -25,6 +29,8 @@ export interface LoadOptions {
   validationFraction?: number;
   /** Share of each class of train held out as the test split when the archive has no test folder (0 = none, the default). */
   testHoldout?: number;
+  /** How images are grouped into patients for the hold-outs, the health report and the worker. Default: by patient. */
+  grouping?: Grouping;
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
   /** Decoder workers to use (kept alive by the caller across loads); one is made and ended if absent. */
@@ -65,9 +71,9 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const listMs = performance.now() - listStarted;
   const entryCount = entries.length;
   const index = indexEntries(entries);
-  const counts = countBySplit(index);
-  const testHoldout = holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed);
-  const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction);
+  const keyOf = groupKeyFunction(options.grouping ?? { groupBy: 'patient', groupPattern: '' });
+  const testHoldout = holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
+  const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction, keyOf);
   if (validation.length === 0) {
     throw new DatasetError(
       `There are too few images to set any aside for validation. Put at least 2 images of each class in train/, or at least ${MIN_VALIDATION_PER_CLASS} of each in val/.`,
@@ -84,7 +90,10 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       const started = performance.now();
       const blob = await entry.read();
       const readMs = performance.now() - started;
-      return { bytesRead: blob.size, readMs, ...(await decode(blob, side)) };
+      const image = await decode(blob, side);
+      // No decode worker here (Node, tests): the fingerprints it would have made are made here.
+      const fileCrc32 = crc32Of(new Uint8Array(await blob.arrayBuffer()));
+      return { bytesRead: blob.size, readMs, fileCrc32, pixelHash: pixelHash(image.pixels), ...image };
     };
   } else {
     const pool = options.pool ?? (owned = new DecodePool());
@@ -129,9 +138,19 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const samples = sampleIndices.map((i) => ({
     pixels: trainSet.pixels.slice(i * size * size, (i + 1) * size * size),
     label: index.classNames[trainSet.labels[i]],
-    path: decoded.train.paths[i],
+    path: decoded.train.entries[i].path,
     trainIndex: i,
   }));
+  const folderOf = new Map(index.entries.map((e) => [e.path, e.split]));
+  const facts = factsOf(decoded, folderOf, keyOf);
+  const ids = groupIds(facts.map((f) => f.path), keyOf);
+  if (ids) {
+    // One numbering across splits, so the worker can tell a patient anywhere by its id.
+    let at = 0;
+    for (const split of ['train', 'validation', 'test'] as const) {
+      decoded[split].set.groups = ids.ids.slice(at, (at += decoded[split].set.count));
+    }
+  }
   const total = train.length + validation.length + test.length;
   progress({ phase: 'done', done: total, total, elapsedMs: decodeMs, bytesRead: meter.bytesRead }, true);
   const stats: LoadStats = {
@@ -148,13 +167,35 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     train: trainSet,
     validation: decoded.validation.set,
     test: decoded.test.set.count > 0 ? decoded.test.set : null,
-    testPaths: decoded.test.set.count > 0 ? decoded.test.paths : [],
+    testPaths: decoded.test.set.count > 0 ? decoded.test.entries.map((e) => e.path) : [],
     validationPlan: plan,
     ...(testHoldout.description ? { testPlan: testHoldout.description } : {}),
-    counts,
+    counts: countDecoded(facts, index.classNames),
+    health: analyseHealth(facts, index.classNames),
     skipped,
     samples,
   };
+}
+
+/** The health report's facts of every decoded image, train then validation then test. */
+function factsOf(decoded: Record<SplitName, DecodedSplit>, folderOf: Map<string, SplitName>, keyOf: ((path: string) => string | null) | null): ImageFacts[] {
+  return (['train', 'validation', 'test'] as const).flatMap((split) =>
+    decoded[split].entries.map((entry, i) => ({
+      path: entry.path,
+      folder: folderOf.get(entry.path) ?? entry.split,
+      split,
+      className: entry.className,
+      patient: keyOf?.(entry.path) ?? null,
+      ...decoded[split].facts[i],
+    })),
+  );
+}
+
+/** Images per split folder and class, of those decoded: what the summary and the count plots show. */
+function countDecoded(facts: readonly ImageFacts[], classNames: readonly string[]): SplitCounts {
+  const counts = emptyCounts(classNames);
+  for (const fact of facts) counts[fact.folder][fact.className] += 1;
+  return counts;
 }
 
 /** A zip when the source is one Blob, or one file that is a zip; loose files otherwise. */
@@ -174,100 +215,6 @@ async function listSource(
     source.map((item) => (item instanceof Blob ? listFiles([item])[0] : item)),
     limits,
   );
-}
-
-interface DecodedSplit {
-  set: ImageSet;
-  /** Path of each image of `set`, in order. */
-  paths: string[];
-}
-
-/** What reading and decoding cost, summed over images (for LoadStats). */
-interface DecodeMeter {
-  bytesRead: number;
-  readMs: number;
-  sourcePixels: number;
-}
-
-/** Reads and decodes one image, wherever it lies. */
-type DecodeEntryFn = (entry: ImageEntry, size: number) => Promise<DecodedImage>;
-
-interface DecodeRun {
-  decodeEntry: DecodeEntryFn;
-  concurrency: number;
-  signal?: AbortSignal;
-  meter: DecodeMeter;
-  onFailed: (entry: ImageEntry, error: unknown) => void;
-  onProgress: (done: number, total: number) => void;
-}
-
-/**
- * Decodes every split with at most `concurrency` images in flight, each read just before it is
- * decoded, its pixels written at its place in the split's buffer. Failed images leave a gap that is
- * closed at the end, so the order of each split is its input order whatever finished first.
- */
-async function decodeSplits(
-  splits: Record<SplitName, ImageEntry[]>,
-  classNames: string[],
-  size: number,
-  run: DecodeRun,
-): Promise<Record<SplitName, DecodedSplit>> {
-  const area = size * size;
-  const labelOf = new Map(classNames.map((name, i) => [name, i]));
-  const names: SplitName[] = ['train', 'validation', 'test'];
-  const buffers = names.map((split) => ({
-    entries: splits[split],
-    pixels: new Uint8Array(splits[split].length * area),
-    ok: new Uint8Array(splits[split].length),
-  }));
-  const jobs = buffers.flatMap((buffer) => buffer.entries.map((_, i) => ({ buffer, i })));
-  const total = jobs.length;
-  let next = 0;
-  let done = 0;
-  let stop: unknown = null;
-  run.onProgress(0, total);
-
-  const worker = async () => {
-    while (next < jobs.length && stop === null) {
-      const { buffer, i } = jobs[next++];
-      const entry = buffer.entries[i];
-      try {
-        run.signal?.throwIfAborted();
-        const { pixels, sourceWidth, sourceHeight, bytesRead = 0, readMs = 0 } = await run.decodeEntry(entry, size);
-        run.signal?.throwIfAborted();
-        run.meter.readMs += readMs;
-        run.meter.bytesRead += bytesRead;
-        run.meter.sourcePixels += sourceWidth * sourceHeight;
-        if (pixels.length !== area) throw new Error(`The decoder returned ${pixels.length} pixels instead of ${area}.`);
-        buffer.pixels.set(pixels, i * area);
-        buffer.ok[i] = 1;
-      } catch (error) {
-        // Aborts and dataset-wide failures (a crashed decoder) end the load; a bad image is skipped.
-        if (run.signal?.aborted || error instanceof DatasetError) {
-          stop ??= run.signal?.aborted ? run.signal.reason : error;
-          return;
-        }
-        run.onFailed(entry, error);
-      }
-      run.onProgress(++done, total);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency, total)) }, worker));
-  if (stop !== null) throw stop;
-
-  const result = {} as Record<SplitName, DecodedSplit>;
-  names.forEach((split, s) => {
-    const { entries, pixels, ok } = buffers[s];
-    const kept = entries.flatMap((_, i) => (ok[i] ? [i] : []));
-    const set: ImageSet = { size, count: kept.length, pixels, labels: new Uint8Array(kept.length) };
-    if (kept.length < entries.length) {
-      set.pixels = new Uint8Array(kept.length * area);
-      kept.forEach((from, to) => set.pixels.set(pixels.subarray(from * area, (from + 1) * area), to * area));
-    }
-    kept.forEach((from, to) => (set.labels[to] = labelOf.get(entries[from].className)!));
-    result[split] = { set, paths: kept.map((i) => entries[i].path) };
-  });
-  return result;
 }
 
 /** Reports at most every PROGRESS_INTERVAL_MS, and always when `force` (phase changes, the end). */

@@ -1,4 +1,5 @@
 import { mulberry32, shuffleInPlace } from '../core/random';
+import { drawGroups, holdOutCount as shareCount, patientsText, type GroupKeyFn } from './groupSplit';
 import type { ImageEntry, ValidationPlan } from './types';
 
 /** A validation folder is used only if it holds at least this many images of every class. */
@@ -10,8 +11,7 @@ export const MAX_HOLD_OUT_FRACTION = 0.5;
 
 /** Images to hold out of a class of `n`: `fraction` of it (10%), at least one, but never the class's last training image. */
 export function holdOutCount(n: number, fraction: number = HOLD_OUT_FRACTION): number {
-  if (n < 2) return 0;
-  return Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
+  return shareCount(n, fraction);
 }
 
 export interface SplitPlan {
@@ -25,14 +25,15 @@ export interface SplitPlan {
  * Decides the validation images. The val folder is used when it holds at least
  * MIN_VALIDATION_PER_CLASS images of every class (the Kaggle chest X-ray val folder holds only 8 a
  * class, too few to read anything from). Otherwise its images join train, and a stratified
- * `holdOutFraction` (10%) of each class is held out with a seeded shuffle. Entries keep their input
- * order in every list.
+ * `holdOutFraction` (10%) of each class is held out with a seeded shuffle, whole patients at a time
+ * when `groupOf` knows them (groupSplit.ts). Entries keep their input order in every list.
  */
 export function planValidation(
   entries: readonly ImageEntry[],
   classNames: readonly string[],
   seed: number,
   holdOutFraction: number = HOLD_OUT_FRACTION,
+  groupOf: GroupKeyFn | null = null,
 ): SplitPlan {
   if (!(holdOutFraction > 0 && holdOutFraction <= MAX_HOLD_OUT_FRACTION)) {
     throw new RangeError(`The validation share must be above 0 and at most ${MAX_HOLD_OUT_FRACTION} (got ${holdOutFraction}).`);
@@ -55,13 +56,9 @@ export function planValidation(
   }
 
   const pool = entries.filter((e) => e.split !== 'test');
-  const rng = mulberry32(seed);
-  const heldOut = new Set<ImageEntry>();
-  for (const name of classNames) {
-    const ofClass = pool.filter((e) => e.className === name);
-    const chosen = shuffleInPlace([...ofClass], rng).slice(0, holdOutCount(ofClass.length, holdOutFraction));
-    for (const entry of chosen) heldOut.add(entry);
-  }
+  const draw = drawGroups(pool, classNames, holdOutFraction, mulberry32(seed), groupOf);
+  const heldOut = draw.chosen;
+  const grouped = draw.anyShared ? ', by patient' : '';
   const added = `so its ${valFolder.length} image${valFolder.length === 1 ? ' was' : 's were'} added to train`;
   const missing = classNames.find((name) => perClass(train, name) === 0);
   const why =
@@ -76,7 +73,7 @@ export function planValidation(
     test,
     plan: {
       source: 'held-out',
-      description: `Validation: ${formatPercent(holdOutFraction)} of train held out (${heldOut.size} images), stratified, seed ${seed} (${why})`,
+      description: `Validation: ${formatPercent(holdOutFraction)} of train held out (${heldOut.size} images${patientsText(draw)}), stratified${grouped}, seed ${seed} (${why})`,
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { makeDemoDataset, syntheticImage, syntheticName, syntheticSplit } from './synthetic';
+import { demoFileName, makeDemoDataset, syntheticImage, syntheticName, syntheticSplit } from './synthetic';
 
 const mean = (values: ArrayLike<number>) => {
   let sum = 0;
@@ -103,8 +103,8 @@ describe('makeDemoDataset', () => {
     expect(d.test?.count).toBe(14);
     expect(d.test?.pixels).toHaveLength(14 * 32 * 32);
     expect(d.testPaths).toHaveLength(14);
-    expect(d.testPaths[0]).toBe('demo/test/NORMAL/normal-001.png');
-    expect(d.testPaths[5]).toBe('demo/test/PNEUMONIA/pneumonia-003.png');
+    expect(d.testPaths[0]).toBe('demo/test/NORMAL/IM-7001-0001.jpeg');
+    expect(d.testPaths[5]).toBe('demo/test/PNEUMONIA/person7001_bacteria_3.jpeg');
     d.testPaths.forEach((path, i) => expect(path).toContain(`/${d.classNames[d.test!.labels[i]]}/`));
     expect(d.counts).toEqual({
       train: { NORMAL: 20, PNEUMONIA: 20 },
@@ -115,13 +115,28 @@ describe('makeDemoDataset', () => {
     expect(d.skipped).toEqual([]);
   });
 
+  it('gives three images to a patient, named as the real dataset names them, and no patient to two splits', () => {
+    const d = makeDemoDataset({ size: 8, perClass: { train: 7, validation: 3, test: 3 } });
+    expect(demoFileName('train', 0, 4)).toBe('IM-0002-0002.jpeg');
+    expect(demoFileName('train', 1, 3)).toBe('person2_virus_4.jpeg');
+    // Train: NORMAL 0-6 -> patients of 3, 3, 1 images; PNEUMONIA likewise: 6 patients.
+    expect(d.health.patients).toEqual({ total: 10, byFolder: { train: 6, validation: 2, test: 2 }, bySplit: { train: 6, validation: 2, test: 2 } });
+    expect(d.train.groups).toHaveLength(14);
+    expect(new Set(d.train.groups).size).toBe(6);
+    const trainIds = new Set(d.train.groups);
+    for (const set of [d.validation, d.test!]) expect([...set.groups!].some((id) => trainIds.has(id))).toBe(false);
+    expect(d.health.crossFolderPatients).toEqual([]);
+    expect(d.health.duplicates).toEqual([]);
+  });
+
   it('shows 24 balanced samples whose pixels are copies of train images', () => {
     const d = makeDemoDataset({ size: 16 });
     expect(d.train.count).toBe(600);
     expect(d.samples).toHaveLength(24);
     expect(d.samples.filter((s) => s.label === 'PNEUMONIA')).toHaveLength(12);
     for (const sample of d.samples) {
-      const i = Number(/-(\d+)\.png$/.exec(sample.path)![1]) - 1;
+      const name = /(?:IM-(\d+)-(\d+)|person\d+_\w+_(\d+))\.jpeg$/.exec(sample.path)!;
+      const i = name[3] ? Number(name[3]) - 1 : (Number(name[1]) - 1) * 3 + Number(name[2]) - 1;
       const position = i * 2 + (sample.label === 'PNEUMONIA' ? 1 : 0);
       expect(sample.pixels).toEqual(d.train.pixels.subarray(position * 256, (position + 1) * 256));
       expect(sample.pixels.buffer).not.toBe(d.train.pixels.buffer);

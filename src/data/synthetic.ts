@@ -2,6 +2,9 @@ import type { ImageSet, SplitName } from '../core/types';
 import { emptyCounts } from './datasetIndex';
 import { mulberry32 } from '../core/random';
 import { pickSamples } from './splits';
+import { analyseHealth, type ImageFacts } from './health';
+import { pixelHash } from './imageHash';
+import { groupIds, patientKey } from './patients';
 import type { DecodedDataset } from './types';
 
 /**
@@ -158,6 +161,22 @@ export function syntheticName(classIndex: number, index: number): string {
   return `${DEMO_CLASS_NAMES[classIndex].toLowerCase()}-${String(index + 1).padStart(3, '0')}`;
 }
 
+/** Images a synthetic patient has in the demo set, so that grouping by patient has groups to keep together. */
+export const DEMO_IMAGES_PER_PATIENT = 3;
+/** First patient number of each split: no patient is in two splits of the demo set. */
+const PATIENT_BASE: Record<SplitName, number> = { train: 1, validation: 5001, test: 7001 };
+
+/**
+ * The demo set's file name of an image, in the real dataset's shapes (data/patients.ts reads the patient
+ * back): NORMAL `IM-0001-0002.jpeg`, PNEUMONIA `person1_bacteria_2.jpeg` (virus for every other patient).
+ */
+export function demoFileName(split: SplitName, classIndex: number, index: number): string {
+  const patient = PATIENT_BASE[split] + Math.floor(index / DEMO_IMAGES_PER_PATIENT);
+  const image = (index % DEMO_IMAGES_PER_PATIENT) + 1;
+  if (classIndex === 0) return `IM-${String(patient).padStart(4, '0')}-${String(image).padStart(4, '0')}.jpeg`;
+  return `person${patient}_${patient % 2 ? 'bacteria' : 'virus'}_${index + 1}.jpeg`;
+}
+
 /**
  * Default demo size. 300 a class, not fewer: the tutorial CNN (batch 32, RMSprop 1e-3) sits at 50%
  * for its first few dozen steps. With 300 a class a replica of it reached >90% validation accuracy by
@@ -185,13 +204,16 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
   const paths: Record<SplitName, string[]> = { train: [], validation: [], test: [] };
   const sets = {} as Record<SplitName, ImageSet>;
   const counts = emptyCounts(classNames);
+  const facts: ImageFacts[] = [];
   for (const split of ['train', 'validation', 'test'] as const) {
     const images = syntheticSplit(split, perClass[split], size, seed);
     const set: ImageSet = { size, count: images.length, pixels: new Uint8Array(images.length * size * size), labels: new Uint8Array(images.length) };
     images.forEach((image, i) => {
       set.pixels.set(image.pixels, i * size * size);
       set.labels[i] = image.classIndex;
-      paths[split].push(`demo/${FOLDER[split]}/${classNames[image.classIndex]}/${syntheticName(image.classIndex, image.index)}.png`);
+      paths[split].push(`demo/${FOLDER[split]}/${classNames[image.classIndex]}/${demoFileName(split, image.classIndex, image.index)}`);
+      // Drawn at its final size, so hashing here is a sliver of what drawing cost (loaded images are hashed in the decode workers).
+      facts.push({ path: paths[split][i], folder: split, split, className: classNames[image.classIndex], patient: patientKey(paths[split][i]), file: null, pixels: pixelHash(image.pixels), width: size, height: size });
     });
     for (const name of classNames) counts[split][name] = perClass[split];
     sets[split] = set;
@@ -202,6 +224,9 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
     path: paths.train[i],
     trainIndex: i,
   }));
+  const ids = groupIds(facts.map((f) => f.path), patientKey);
+  let at = 0;
+  for (const split of ['train', 'validation', 'test'] as const) if (ids) sets[split].groups = ids.ids.slice(at, (at += sets[split].count));
   const v = perClass.validation;
   const images = sets.train.count + sets.validation.count + (perClass.test > 0 ? sets.test.count : 0);
   return {
@@ -215,6 +240,7 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
     testPaths: perClass.test > 0 ? paths.test : [],
     validationPlan: { source: 'folder', description: `Validation: the demo set's own validation images, ${2 * v} (NORMAL ${v}, PNEUMONIA ${v})` },
     counts,
+    health: analyseHealth(facts, classNames),
     skipped: [],
     samples,
   };

@@ -4,7 +4,8 @@
  * images it never trained or early-stopped on. Off (0) by default: without a test folder the page
  * then evaluates on validation, as before.
  */
-import { mulberry32, shuffleInPlace } from '../core/random';
+import { mulberry32 } from '../core/random';
+import { drawGroups, holdOutCount, patientsText, type GroupKeyFn } from './groupSplit';
 import type { ImageEntry } from './types';
 
 /** Largest share of train that may be held out for testing. */
@@ -21,30 +22,29 @@ export interface TestHoldout {
 }
 
 /** Images of a class of `n` to hold out: the share rounded, at least one, never the class's last one. */
-export function testHoldoutCount(n: number, fraction: number): number {
-  if (n < 2 || !(fraction > 0)) return 0;
-  return Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
-}
+export const testHoldoutCount: (n: number, fraction: number) => number = holdOutCount;
 
 /**
  * Moves a stratified `fraction` of each class of the train folder to `test`, drawn with a seeded
- * shuffle, when the archive has no test images. Entries keep their input order.
+ * shuffle, when the archive has no test images; whole patients at a time when `groupOf` knows them
+ * (groupSplit.ts), so no patient is both trained and tested on. Entries keep their input order.
  */
-export function holdOutTest(entries: readonly ImageEntry[], classNames: readonly string[], fraction: number, seed: number): TestHoldout {
+export function holdOutTest(
+  entries: readonly ImageEntry[],
+  classNames: readonly string[],
+  fraction: number,
+  seed: number,
+  groupOf: GroupKeyFn | null = null,
+): TestHoldout {
   if (!(fraction > 0) || entries.some((e) => e.split === 'test')) return { entries: [...entries], description: null };
   if (fraction > MAX_TEST_HOLDOUT) throw new RangeError(`The test hold-out must be at most ${MAX_TEST_HOLDOUT} (got ${fraction}).`);
-  const rng = mulberry32((seed ^ TEST_SALT) >>> 0);
-  const chosen = new Set<ImageEntry>();
-  const perClass: string[] = [];
-  for (const name of classNames) {
-    const ofClass = entries.filter((e) => e.split === 'train' && e.className === name);
-    const picked = shuffleInPlace([...ofClass], rng).slice(0, testHoldoutCount(ofClass.length, fraction));
-    for (const entry of picked) chosen.add(entry);
-    perClass.push(`${name} ${picked.length}`);
-  }
+  const train = entries.filter((e) => e.split === 'train');
+  const draw = drawGroups(train, classNames, fraction, mulberry32((seed ^ TEST_SALT) >>> 0), groupOf);
+  const { chosen } = draw;
+  const perClass = classNames.map((name, c) => `${name} ${draw.perClass[c]}`);
   if (chosen.size === 0) return { entries: [...entries], description: null };
   return {
     entries: entries.map((e) => (chosen.has(e) ? { ...e, split: 'test' as const } : e)),
-    description: `Test: ${Math.round(fraction * 1000) / 10}% of train held out (${chosen.size} images: ${perClass.join(', ')}), stratified, seed ${seed}, because the archive has no test folder`,
+    description: `Test: ${Math.round(fraction * 1000) / 10}% of train held out (${chosen.size} images${patientsText(draw)}: ${perClass.join(', ')}), stratified${draw.anyShared ? ', by patient' : ''}, seed ${seed}, because the archive has no test folder`,
   };
 }

@@ -1,5 +1,6 @@
 import type { ImageSet, SplitName } from '../core/types';
 import type { ZipEntryRef } from './decodeProtocol';
+import type { DatasetHealth } from './health';
 
 /** Why an archive entry was not used as an image. */
 export type SkipReason =
@@ -63,8 +64,10 @@ export interface DecodedDataset {
   validationPlan: ValidationPlan;
   /** How the test split was held out of train, when the archive has no test folder and a hold-out was asked for. */
   testPlan?: string;
-  /** Images found per split folder (before the validation hold-out). */
+  /** Images decoded per split folder (before the validation and test hold-outs): failed ones are not counted. */
   counts: SplitCounts;
+  /** Patients, leaks across split folders, duplicates, class balance and stored sizes (the `Dataset health` region). */
+  health: DatasetHealth;
   skipped: SkippedEntry[];
   /**
    * Up to 24 train images to show in the sample grid: pixels at `size`, their label, and their index in

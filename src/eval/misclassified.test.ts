@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { binaryScores } from './metrics';
-import { misclassifiedAt, misclassifiedCandidates } from './misclassified';
+import { cellImages, misclassifiedAt, misclassifiedCandidates } from './misclassified';
 
 describe('misclassified images', () => {
   it('lists the wrong ones worst first, with the probability of the positive class', () => {
@@ -49,5 +49,18 @@ describe('misclassified images', () => {
       { index: 1, truth: 1, predicted: 2, score: scores[5] },
       { index: 2, truth: 2, predicted: 1, score: scores[7] },
     ]);
+  });
+});
+
+describe('cellImages', () => {
+  it('lists one cell of the confusion matrix, least confident in the true class first, capped, with the total', () => {
+    const result = { scores: Float32Array.from([0.9, 0.6, 0.2, 0.7, 0.95, 0.1]), labels: Uint8Array.from([1, 1, 0, 1, 1, 0]), numClasses: 2 };
+    const predicted = Uint8Array.from([1, 1, 0, 1, 1, 0]);
+    const { images, total } = cellImages(result, predicted, 1, 1, 2);
+    expect(total).toBe(4);
+    expect(images.map((m) => m.index)).toEqual([1, 3]);
+    expect(images[0]).toMatchObject({ truth: 1, predicted: 1 });
+    expect(images[0].score).toBeCloseTo(0.6, 6);
+    expect(cellImages(result, predicted, 0, 1).total).toBe(0);
   });
 });

@@ -90,3 +90,25 @@ function argMax(result: ScoredResult, i: number): number {
   for (let c = 1; c < result.numClasses; c++) if (probability(result, i, c) > probability(result, i, best)) best = c;
   return best;
 }
+
+/**
+ * The images of one confusion-matrix cell (true class `truth`, predicted `predictedAs`, under the page's
+ * decision), least confident in their true class first, at most `cap`; `total` counts the whole cell.
+ * Their pixels may lie outside the candidates: the page asks the worker for them (`evaluatedImages`).
+ */
+export function cellImages(
+  result: ScoredResult,
+  predicted: ArrayLike<number>,
+  truth: number,
+  predictedAs: number,
+  cap = GALLERY_CAP,
+  positiveClass = 1,
+): { images: Misclassified[]; total: number } {
+  const binary = result.numClasses === 2;
+  const inCell: number[] = [];
+  for (let i = 0; i < result.labels.length; i++) if (result.labels[i] === truth && predicted[i] === predictedAs) inCell.push(i);
+  const images = worstFirst(result, inCell)
+    .slice(0, cap)
+    .map((index) => ({ index, truth, predicted: predictedAs, score: probability(result, index, binary ? positiveClass : predictedAs) }));
+  return { images, total: inCell.length };
+}

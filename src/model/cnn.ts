@@ -25,6 +25,8 @@ export interface TutorialCnnOptions {
   dropoutSeed?: number;
 }
 
+type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+
 /** Keras' RMSprop epsilon (and its fuzz factor). */
 export const KERAS_EPSILON = 1e-7;
 
@@ -72,9 +74,8 @@ export function headFor(numClasses: number): { units: number; activation: 'sigmo
     : { units: numClasses, activation: 'softmax', loss: 'categoricalCrossentropy' };
 }
 
-/** Builds and compiles the tutorial CNN (RMSprop, accuracy metric). Dispose with `disposeCnn`. */
-export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
-  const { imageSize, numClasses, learningRate, seed, epsilon = KERAS_EPSILON, dropoutSeed } = options;
+/** Refuses sizes, class counts and learning rates no model here can use, in words a person can act on. */
+export function checkModelOptions({ imageSize, numClasses, learningRate }: TutorialCnnOptions): void {
   validateImageSize(imageSize);
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new UserError(`A classifier needs at least 2 classes (got ${numClasses}): put each class in its own folder.`);
@@ -82,14 +83,42 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
     throw new UserError(`Learning rate must be a positive number (got ${learningRate}); the tutorial uses 0.001.`);
   }
+}
 
-  // Each layer gets its own seed: one shared seed would give equal-shaped kernels identical values.
+/**
+ * Glorot-uniform initialisers, each with its own seed from `seed` on (one shared seed would give
+ * equal-shaped kernels identical values); unseeded, random each time.
+ */
+export function seededInitializers(seed: number | undefined): () => Initializer {
   let layerSeed = seed === undefined ? undefined : Math.trunc(seed);
-  const init = () => {
-    if (layerSeed === undefined) return tf.initializers.glorotUniform({});
-    return tf.initializers.glorotUniform({ seed: layerSeed++ });
-  };
+  return () => (layerSeed === undefined ? tf.initializers.glorotUniform({}) : tf.initializers.glorotUniform({ seed: layerSeed++ }));
+}
 
+/**
+ * Flatten, Dense 64 ReLU, Dropout 0.5 and the output layer, as the tutorial ends; then RMSprop with
+ * Keras' defaults and the loss `headFor` implies.
+ */
+export function addHeadAndCompile(model: tf.Sequential, options: TutorialCnnOptions, init: () => Initializer): void {
+  const { numClasses, learningRate, epsilon = KERAS_EPSILON, dropoutSeed } = options;
+  model.add(tf.layers.flatten({ name: 'flatten' }));
+  model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
+  // No seed on Dropout in training: tfjs would then draw the same mask for every batch.
+  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }));
+  const head = headFor(numClasses);
+  model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
+  model.compile({
+    // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
+    optimizer: tf.train.rmsprop(learningRate, 0.9, 0, epsilon, false),
+    loss: head.loss,
+    metrics: ['accuracy'],
+  });
+}
+
+/** Builds and compiles the tutorial CNN (RMSprop, accuracy metric). Dispose with `disposeCnn`. */
+export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
+  checkModelOptions(options);
+  const { imageSize } = options;
+  const init = seededInitializers(options.seed);
   const model = tf.sequential({ name: 'tutorial_cnn' });
   CONV_FILTERS.forEach((filters, i) => {
     model.add(
@@ -106,19 +135,7 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
     );
     model.add(tf.layers.maxPooling2d({ name: `max_pooling2d_${i + 1}`, poolSize: 2 }));
   });
-  model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
-  // No seed on Dropout in training: tfjs would then draw the same mask for every batch.
-  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }));
-  const head = headFor(numClasses);
-  model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
-
-  model.compile({
-    // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
-    optimizer: tf.train.rmsprop(learningRate, 0.9, 0, epsilon, false),
-    loss: head.loss,
-    metrics: ['accuracy'],
-  });
+  addHeadAndCompile(model, options, init);
   return model;
 }
 

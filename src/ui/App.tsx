@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ModelMetadata, Settings, Splits, TrainSettings } from '../core/types';
 import { DatasetSummary } from './DatasetSummary';
+import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
 import { zipModel, saveBlob } from './downloadModel';
 import { LoadingBar } from './LoadingBar';
@@ -9,12 +10,13 @@ import { SampleGrid } from './SampleGrid';
 import { AugmentedSamples, useAugmentationPreview } from './AugmentedSamples';
 import { SettingsForm } from './SettingsForm';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './settings';
-import { Evaluation } from './Evaluation';
+import { Evaluation, type ReportedThreshold } from './Evaluation';
 import { TrainingPanel } from './TrainingPanel';
 import { sourceOf, useDataset, type DatasetSource, type DatasetView } from './useDataset';
-import { useTrainer } from './useTrainer';
+import { useTrainer, useTrainingView } from './useTrainer';
 import { reloadReason, splitOptionsOf } from './datasetOptions';
 import { pageStatus } from './pageStatus';
+import { MODEL_DEFAULT_REASON, modelDescription } from './modelText';
 
 /** What a finished run was trained on, for the exported metadata. */
 interface RunInfo {
@@ -25,8 +27,8 @@ interface RunInfo {
 
 /** The settings a run is given: the split settings were used when the dataset was loaded. */
 function trainSettingsOf(settings: Settings): TrainSettings {
-  const { imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation } = settings;
-  return { imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation };
+  const { model, imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation } = settings;
+  return { model, imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation };
 }
 
 export function App() {
@@ -35,6 +37,8 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [run, setRun] = useState<RunInfo | null>(null);
   const [exporting, setExporting] = useState(false);
+  // The operating point the Results report, for the downloaded metadata.
+  const [reported, setReported] = useState<ReportedThreshold | null>(null);
   const trainer = useTrainer();
   const { store } = trainer;
 
@@ -53,14 +57,21 @@ export function App() {
     if (query !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${query}`);
   }, [settings]);
 
-  // The model summary follows the image size and the number of classes.
+  // The model summary follows the chosen model, the image size and the number of classes.
   useEffect(() => {
     if (checkSetting('imageSize', settings.imageSize) !== null) return;
-    const timer = setTimeout(() => void store.describeModel(settings.imageSize, numClasses), 250);
+    const timer = setTimeout(() => void store.describeModel(settings.model, settings.imageSize, numClasses), 250);
     return () => clearTimeout(timer);
-  }, [store, settings.imageSize, numClasses]);
+  }, [store, settings.model, settings.imageSize, numClasses]);
 
-  const t = trainer.view;
+  // Only what the page itself shows: each batch re-renders the training panel alone.
+  const t = {
+    phase: useTrainingView(store, (v) => v.phase),
+    error: useTrainingView(store, (v) => v.error),
+    stopRequested: useTrainingView(store, (v) => v.stopRequested),
+    test: useTrainingView(store, (v) => v.test),
+    modelSummary: useTrainingView(store, (v) => v.modelSummary),
+  };
   const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
   const loading = dataset.state.phase === 'loading';
 
@@ -94,8 +105,12 @@ export function App() {
         imageSize: run.settings.imageSize,
         channels: 1,
         normalisation: 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)',
+        model: run.settings.model,
         output: binary ? 'sigmoid' : 'softmax',
         positiveClass: binary ? run.classNames[1] : null,
+        threshold: reported?.threshold ?? null,
+        thresholdClass: reported ? run.classNames[reported.positiveClass] : null,
+        thresholdRule: reported?.rule ?? null,
         resize: `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
         trainedEpochs: model.epochsDone,
         backend: model.backend,
@@ -167,6 +182,7 @@ export function App() {
       {view && (
         <>
           <DatasetSummary view={view} />
+          <DatasetHealth health={view.health} classNames={view.classNames} groupBy={view.groupBy} />
           <section className="panel" aria-label="Samples">
             <SampleGrid samples={view.samples} size={view.size} />
           </section>
@@ -175,11 +191,8 @@ export function App() {
 
       <section className="panel" aria-labelledby="model-heading">
         <h2 id="model-heading">3. Model and settings</h2>
-        <p>
-          The Keras tutorial&apos;s CNN: four blocks of Conv2D (2 × 2; 32, 32, 64, 32 filters) + ReLU + MaxPooling 2 × 2, then
-          Flatten, Dense 64 ReLU, Dropout 0.5 and a {numClasses === 2 ? 'sigmoid unit' : `softmax over ${numClasses} classes`};{' '}
-          {numClasses === 2 ? 'binary' : 'categorical'} cross-entropy, RMSprop.
-        </p>
+        <p data-testid="model-description">{modelDescription(settings.model, numClasses)}</p>
+        <p>{MODEL_DEFAULT_REASON}</p>
         <SettingsForm
           settings={settings}
           onChange={setSettings}
@@ -196,7 +209,7 @@ export function App() {
 
       <section className="panel" aria-labelledby="training-heading">
         <h2 id="training-heading">4. Training</h2>
-        <TrainingPanel view={t} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
+        <TrainingPanel store={store} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
       </section>
 
       <section className="panel" aria-labelledby="results-heading">
@@ -208,6 +221,9 @@ export function App() {
               splitName={run.evaluatedOn}
               paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
               classNames={run.classNames}
+              store={store}
+              evalSettings={settings}
+              onReported={setReported}
             />
           </>
         ) : (

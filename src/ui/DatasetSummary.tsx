@@ -1,6 +1,6 @@
 import * as tfvis from '@tensorflow/tfjs-vis';
 import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
-import { SPLIT_NAMES } from '../core/types';
+import { SPLIT_NAMES, type SplitName } from '../core/types';
 import type { DatasetView } from './useDataset';
 import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';
@@ -21,6 +21,9 @@ const REASON_TEXT: Record<SkipReason, string> = {
 export function DatasetSummary({ view }: { view: DatasetView }) {
   const { classNames, counts } = view;
   const total = (split: keyof SplitCounts) => classNames.reduce((sum, c) => sum + (counts[split][c] ?? 0), 0);
+  // Known when file names name patients (data/patients.ts); the column and the counts below appear only then.
+  const patients = view.health.patients;
+  const ofPatients = (split: SplitName) => (patients ? ` (${patients.bySplit[split]} patients)` : '');
   return (
     <section className="panel" aria-labelledby="summary-heading">
       <h2 id="summary-heading">2. What is in it</h2>
@@ -29,7 +32,7 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
         classes, decoded to {view.size} × {view.size} grey.
       </p>
       <table aria-label="Dataset summary" className="counts">
-        <caption>Images per split folder and class</caption>
+        <caption>Images per split folder and class{patients ? ', and patients' : ''} (of those decoded)</caption>
         <thead>
           <tr>
             <th scope="col">split</th>
@@ -39,6 +42,7 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
               </th>
             ))}
             <th scope="col">total</th>
+            {patients && <th scope="col">patients</th>}
           </tr>
         </thead>
         <tbody>
@@ -49,13 +53,16 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
                 <td key={c}>{counts[split][c] ?? 0}</td>
               ))}
               <td>{total(split)}</td>
+              {patients && <td>{patients.byFolder[split]}</td>}
             </tr>
           ))}
         </tbody>
       </table>
       <p data-testid="validation-source">
-        {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images, validation {view.used.validation}
-        {view.used.test > 0 ? `, test ${view.used.test}` : ', and there is no test split: the final evaluation uses validation'}.
+        {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images{ofPatients('train')}, validation{' '}
+        {view.used.validation}
+        {ofPatients('validation')}
+        {view.used.test > 0 ? `, test ${view.used.test}${ofPatients('test')}` : ', and there is no test split: the final evaluation uses validation'}.
       </p>
       {view.source.kind !== 'demo' && (
         <p

@@ -1,5 +1,5 @@
 import * as tfvis from '@tensorflow/tfjs-vis';
-import { useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import {
   argmaxPredictions,
   binaryMetrics,
@@ -9,9 +9,16 @@ import {
   multiClassMetrics,
   rocCurve,
 } from '../eval/metrics';
-import type { TestResult } from '../core/types';
+import { describeRule } from '../eval/thresholdRules';
+import type { EvalSettings, TestResult } from '../core/types';
+import { ConfusionTable, type Cell } from './ConfusionTable';
+import { fmt, fmtThreshold } from './format';
+import { MetricsTable } from './MetricsTable';
 import { MisclassifiedGallery } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
+import type { TrainingStore } from './trainingStore';
+import { useEvaluationReport } from './useEvaluationReport';
+import { ValidationVsTest } from './ValidationVsTest';
 import { VisFigure } from './VisFigure';
 
 interface Props {
@@ -20,17 +27,51 @@ interface Props {
   /** Path of each evaluated image (empty when they are not known, e.g. a held-out part of train). */
   paths: string[];
   splitName: string;
+  /** Asks the worker for the report (operating point, intervals, calibration) and for a cell's images. */
+  store: TrainingStore;
+  evalSettings: EvalSettings;
+  /** Told the operating point of the reported figures (null while there is none), for the downloaded metadata. */
+  onReported?: (reported: ReportedThreshold | null) => void;
 }
 
-const fmt = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4));
+/** The threshold the reported figures use, for which class, and how it was chosen (in words). */
+export interface ReportedThreshold {
+  threshold: number;
+  positiveClass: number;
+  rule: string;
+}
 
 /**
- * What a clinician asks of a classifier: sensitivity and specificity at a chosen decision threshold,
- * AUC, the confusion matrix, and each image's score. Everything follows the threshold slider live.
+ * What a clinician asks of a classifier: sensitivity and specificity at a decision threshold chosen on
+ * validation (by the `Threshold rule`), with 95% intervals, AUC, calibration, the confusion matrix, and each
+ * image's score. The slider explores other thresholds live; the page says which one the reported figures use.
  */
-export function Evaluation({ result, classNames, paths, splitName }: Props) {
+export function Evaluation({ result, classNames, paths, splitName, store, evalSettings, onReported }: Props) {
   const [positive, setPositive] = useState(() => defaultPositiveClass(classNames));
-  const [threshold, setThreshold] = useState(0.5);
+  const reportState = useEvaluationReport(store, result, positive, evalSettings);
+  const report = reportState.report?.positiveClass === positive ? reportState.report : null;
+  const chosen = report?.operatingPoint.threshold ?? 0.5;
+  // The slider's own value once moved; a new report (new rule, class or run) brings it back to the chosen threshold.
+  const [moved, setMoved] = useState<number | null>(null);
+  const [movedFor, setMovedFor] = useState(report);
+  if (movedFor !== report) {
+    setMovedFor(report);
+    setMoved(null);
+  }
+  const threshold = moved ?? chosen;
+  useEffect(() => {
+    onReported?.(report ? { threshold: report.operatingPoint.threshold, positiveClass: report.positiveClass, rule: describeRule(report.operatingPoint) } : null);
+    // Gone with the Results (a new run): the next download must not carry this run's threshold.
+    return () => onReported?.(null);
+  }, [report, onReported]);
+  const atOperatingPoint = moved === null || moved === chosen;
+  const [cell, setCell] = useState<Cell | null>(null);
+  const [cellFor, setCellFor] = useState(result);
+  if (cellFor !== result) {
+    setCellFor(result);
+    setCell(null);
+  }
+  const fetchImages = useCallback((indices: number[]) => store.evaluatedImages(indices), [store]);
   const binary = result.numClasses === 2;
   const scores = useMemo(() => binaryScores(result, positive), [result, positive]);
   const metrics = useMemo(() => binaryMetrics(scores, result.labels, positive, threshold), [scores, result.labels, positive, threshold]);
@@ -65,54 +106,42 @@ export function Evaluation({ result, classNames, paths, splitName }: Props) {
             max={0.99}
             step={0.01}
             value={threshold}
-            onChange={(e) => setThreshold(Number(e.target.value))}
+            onChange={(e) => setMoved(Number(e.target.value))}
           />
         </label>
+        <p data-testid="operating-point" data-threshold={chosen} data-rule={report?.operatingPoint.rule ?? ''} aria-busy={reportState.pending}>
+          {report
+            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.`
+            : reportState.error
+              ? `No report: ${reportState.error}`
+              : 'Choosing the threshold on validation…'}{' '}
+          {!atOperatingPoint && (
+            <>
+              The slider is at {fmtThreshold(threshold)}: the figures follow it, without intervals.{' '}
+              <button type="button" onClick={() => setMoved(null)}>
+                Back to the reported threshold
+              </button>
+            </>
+          )}
+        </p>
         <small>
           An image counts as {classNames[positive]} when its probability is at least the threshold. Lower it to miss fewer{' '}
           {classNames[positive]} cases (higher sensitivity) at the cost of more false alarms.
         </small>
       </div>
       <div className="evaluation__tables">
-        <table aria-label="Test metrics" className="metrics">
-          <caption>
-            On the {splitName} split ({result.labels.length} images), positive class {classNames[positive]}
-          </caption>
-          <tbody>
-            <Row name="Accuracy" value={binary ? metrics.accuracy : (multi?.accuracy ?? NaN)} />
-            <Row name="AUC" value={metrics.auc} />
-            <Row name="Sensitivity" value={metrics.sensitivity} />
-            <Row name="Specificity" value={metrics.specificity} />
-            <Row name="Precision" value={metrics.precision} />
-            <Row name="F1" value={metrics.f1} />
-            <Row name="Loss" value={result.loss} />
-          </tbody>
-        </table>
-        <table aria-label="Confusion matrix" className="confusion">
-          <caption>Confusion matrix (rows: true class, columns: predicted)</caption>
-          <thead>
-            <tr>
-              <th scope="col">true \ predicted</th>
-              {classNames.map((c) => (
-                <th scope="col" key={c}>
-                  {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {matrix.map((row, i) => (
-              <tr key={classNames[i]}>
-                <th scope="row">{classNames[i]}</th>
-                {row.map((n, j) => (
-                  <td key={j} className={i === j ? 'confusion__hit' : n > 0 ? 'confusion__miss' : ''}>
-                    {n}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <MetricsTable
+          metrics={metrics}
+          accuracy={binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
+          loss={result.loss}
+          count={result.labels.length}
+          splitName={splitName}
+          positiveName={classNames[positive]}
+          shown={report ? (report.test ?? report.validation) : null}
+          atOperatingPoint={atOperatingPoint}
+          thresholdText={atOperatingPoint && report ? `${fmtThreshold(threshold)} (${describeRule(report.operatingPoint)})` : `${fmtThreshold(threshold)} (set by the slider)`}
+        />
+        <ConfusionTable matrix={matrix} classNames={classNames} selected={cell} onSelect={setCell} />
         <VisFigure
           label="Confusion matrix heatmap"
           version={matrix.map((row) => row.join(',')).join(';')}
@@ -171,17 +200,19 @@ export function Evaluation({ result, classNames, paths, splitName }: Props) {
           </tbody>
         </table>
       )}
-      <MisclassifiedGallery result={result} classNames={classNames} paths={paths} predicted={predicted} splitName={splitName} positiveClass={positive} />
+      {report && <ValidationVsTest report={report} />}
+      <MisclassifiedGallery
+        result={result}
+        classNames={classNames}
+        paths={paths}
+        predicted={predicted}
+        splitName={splitName}
+        positiveClass={positive}
+        cell={cell}
+        onShowMisclassified={() => setCell(null)}
+        fetchImages={fetchImages}
+      />
       <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
     </div>
-  );
-}
-
-function Row({ name, value }: { name: string; value: number }) {
-  return (
-    <tr>
-      <th scope="row">{name}</th>
-      <td>{fmt(value)}</td>
-    </tr>
   );
 }

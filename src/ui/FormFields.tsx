@@ -6,17 +6,18 @@ import { useState } from 'react';
 import { SETTING_PATHS, isAugmentationPath, parseSettingText, settingRow, settingText, settingValue, withSetting, type SettingPath } from '../core/settings';
 import type { AugmentationSettings, Settings } from '../core/types';
 
-const NUMBER_PATHS = SETTING_PATHS.filter((path) => settingRow(path).kind === 'number');
+// Fields kept as typed (a half-typed number or pattern is not overwritten, and waits until it can be used).
+const TYPED_PATHS = SETTING_PATHS.filter((path) => settingRow(path).kind === 'number' || settingRow(path).kind === 'text');
 
 type Texts = Partial<Record<SettingPath, string>>;
 
-/** The form's state: number fields as typed (a half-typed number is kept), every usable value goes up at once. */
+/** The form's state: number and text fields as typed (a half-typed value is kept), every usable value goes up at once. */
 export interface SettingFields {
   settings: Settings;
   text: Texts;
-  /** One a number field whose text cannot be used (Train waits until there is none). */
+  /** One a typed field whose text cannot be used (Train waits until there is none). */
   problems: [SettingPath, string][];
-  /** A number field's text as typed. */
+  /** A number or text field's text as typed. */
   type: (path: SettingPath, text: string) => void;
   /** A value picked outright (a list, a checkbox). */
   set: (path: SettingPath, value: unknown) => void;
@@ -29,8 +30,8 @@ function textsOf(settings: Settings, paths: readonly SettingPath[]): Texts {
 }
 
 export function useSettingFields(settings: Settings, onChange: (settings: Settings) => void): SettingFields {
-  const [text, setText] = useState<Texts>(() => textsOf(settings, NUMBER_PATHS));
-  const problems = NUMBER_PATHS.flatMap((path): [SettingPath, string][] => {
+  const [text, setText] = useState<Texts>(() => textsOf(settings, TYPED_PATHS));
+  const problems = TYPED_PATHS.flatMap((path): [SettingPath, string][] => {
     const { problem } = parseSettingText(path, text[path] ?? '');
     return problem === null ? [] : [[path, problem]];
   });
@@ -47,7 +48,7 @@ export function useSettingFields(settings: Settings, onChange: (settings: Settin
     set,
     setAugmentation: (augmentation) => {
       const next = { ...settings, augmentation };
-      setText((t) => ({ ...t, ...textsOf(next, NUMBER_PATHS.filter(isAugmentationPath)) }));
+      setText((t) => ({ ...t, ...textsOf(next, TYPED_PATHS.filter(isAugmentationPath)) }));
       onChange(next);
     },
   };
@@ -88,6 +89,23 @@ export function SettingField({ path, form, disabled }: { path: SettingPath; form
           checked={settingValue(form.settings, path) === true}
           onChange={(on) => form.set(path, on)}
         />
+      );
+    case 'text':
+      return (
+        <label>
+          {row.label}
+          <input
+            type="text"
+            name={row.query}
+            value={form.text[path] ?? ''}
+            maxLength={row.maxLength}
+            title={row.hint}
+            spellCheck={false}
+            disabled={disabled}
+            aria-invalid={form.problems.some(([p]) => p === path)}
+            onChange={(e) => form.type(path, e.target.value)}
+          />
+        </label>
       );
   }
 }

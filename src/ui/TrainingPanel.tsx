@@ -1,10 +1,12 @@
-import type { TrainingView } from './trainingState';
+import type { TrainingStore } from './trainingStore';
+import { useTrainingView } from './useTrainer';
 import { etaSeconds, formatDuration } from './trainingState';
 import { TrainingCurves, TrainingHistory } from './TrainingCurves';
 import { classWeightsText, outcomeText } from './outcome';
 
-/** Progress, speed, backend and live curves of the current run. */
-export function TrainingPanel({ view, batchSize, classNames }: { view: TrainingView; batchSize: number; classNames: string[] }) {
+/** Progress, speed, backend and live curves of the current run: the one part of the page that follows every batch. */
+export function TrainingPanel({ store, batchSize, classNames }: { store: TrainingStore; batchSize: number; classNames: string[] }) {
+  const view = useTrainingView(store, (v) => v);
   const outcome = outcomeText(view.outcome);
   const eta = etaSeconds(view);
   const epoch = view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;

@@ -8,6 +8,8 @@ function view(testFolder: number, testPercent = 0): DatasetView {
     size: 64,
     testPercent,
     validationPercent: 10,
+    groupBy: DEFAULT_SETTINGS.groupBy,
+    groupPattern: DEFAULT_SETTINGS.groupPattern,
     validationPlan: { source: 'held-out', description: '' },
     counts: { train: { NORMAL: 10, PNEUMONIA: 10 }, validation: { NORMAL: 0, PNEUMONIA: 0 }, test: { NORMAL: testFolder, PNEUMONIA: testFolder } },
   } as unknown as DatasetView;
@@ -36,5 +38,15 @@ describe('when the dataset must be loaded again before training', () => {
     const folder = { ...view(5), validationPlan: { source: 'folder', description: '' } } as DatasetView;
     expect(reloadReason(folder, { ...settings, validationPercent: 20 })).toBeNull();
     expect(splitOptionsOf({ ...settings, validationPercent: 25 }).validationPercent).toBe(25);
+  });
+
+  it('for a new grouping; for a new pattern only when it is used; never for the demo set', () => {
+    expect(reloadReason(view(5), { ...settings, groupBy: 'none' })).toBe('The dataset will be loaded again, grouping images one by one (no patients).');
+    expect(reloadReason(view(5), { ...settings, groupPattern: '^(p\\d+)' })).toBeNull();
+    const regex = { ...view(5), groupBy: 'regex' } as DatasetView;
+    expect(reloadReason(regex, { ...settings, groupBy: 'regex', groupPattern: '^(p\\d+)' })).toMatch(/by the Patient pattern/);
+    const demo = { ...view(5), source: { kind: 'demo' } } as DatasetView;
+    expect(reloadReason(demo, { ...settings, groupBy: 'none' })).toBeNull();
+    expect(splitOptionsOf({ ...settings, groupBy: 'regex' })).toMatchObject({ groupBy: 'regex', groupPattern: settings.groupPattern });
   });
 });

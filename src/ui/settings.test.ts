@@ -32,6 +32,18 @@ describe('settings from the URL', () => {
   });
 });
 
+describe('patient grouping in the URL', () => {
+  it('reads the grouping and a pattern, and refuses a pattern that is no regular expression', () => {
+    const { settings, problems } = settingsFromQuery('?group=regex&groupre=' + encodeURIComponent('^(pt\\d+)_'));
+    expect(problems).toEqual([]);
+    expect(settings).toMatchObject({ groupBy: 'regex', groupPattern: '^(pt\\d+)_' });
+    expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
+    const bad = settingsFromQuery('?group=none&groupre=' + encodeURIComponent('(pt'));
+    expect(bad.settings).toMatchObject({ groupBy: 'none', groupPattern: DEFAULT_SETTINGS.groupPattern });
+    expect(bad.problems).toEqual([expect.stringMatching(/^Patient pattern must be a valid regular expression .*\(URL parameter groupre=\(pt ignored\)$/)]);
+  });
+});
+
 describe('augmentation and validation size in the URL', () => {
   it('defaults to augmentation close to the tutorial, without flipping, and 10% validation', () => {
     expect(DEFAULT_SETTINGS.augmentation).toEqual({ rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false });

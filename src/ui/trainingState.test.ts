@@ -59,7 +59,7 @@ describe('training view', () => {
 
   it('keeps the model summary and backend across runs but clears curves', () => {
     const s = feed([
-      { type: 'modelSummary', imageSize: 150, summary: { layers: [], totalParams: 151969, trainableParams: 151969 } },
+      { type: 'modelSummary', model: 'tutorial', imageSize: 150, summary: { layers: [], totalParams: 151969, trainableParams: 151969 } },
       [batch(1, 1), 0],
     ]);
     const next = trainingReducer(s, { type: 'trainRequested' });

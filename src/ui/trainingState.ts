@@ -1,12 +1,12 @@
 import { assertNever } from '../core/assertNever';
-import type { EpochMetrics, ModelSummary, TestResult, TrainingOutcome } from '../core/types';
+import type { EpochMetrics, ModelName, ModelSummary, TestResult, TrainingOutcome } from '../core/types';
 import type { TrainerReplies, TrainProgress } from '../worker/protocol';
 
 /** What the page knows of the training worker, built only from the replies and progress of its requests. */
 export interface TrainingView {
   phase: 'idle' | 'starting' | 'training' | 'evaluating' | 'done' | 'stopped' | 'error';
   backend: { name: string; note: string } | null;
-  modelSummary: { imageSize: number; summary: ModelSummary } | null;
+  modelSummary: { model: ModelName; imageSize: number; summary: ModelSummary } | null;
   epochs: number;
   batchesPerEpoch: number;
   batchesDone: number;
@@ -60,7 +60,7 @@ export type TrainingAction =
   | { type: 'runFailed'; message: string }
   /** Another request failed (a summary, the dataset hand-over): said, and the run goes on. */
   | { type: 'requestFailed'; message: string }
-  | { type: 'modelSummary'; imageSize: number; summary: ModelSummary }
+  | { type: 'modelSummary'; model: ModelName; imageSize: number; summary: ModelSummary }
   | { type: 'trainRequested' }
   | { type: 'stopRequested' }
   | { type: 'dismissError' }
@@ -102,7 +102,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
     case 'requestFailed':
       return { ...state, error: action.message };
     case 'modelSummary':
-      return { ...state, modelSummary: { imageSize: action.imageSize, summary: action.summary } };
+      return { ...state, modelSummary: { model: action.model, imageSize: action.imageSize, summary: action.summary } };
     default:
       return assertNever(action);
   }

@@ -5,6 +5,7 @@ import { TrainerClient, type TrainerPort } from '../worker/trainerClient';
 import { TrainingStore } from './trainingStore';
 
 const SETTINGS: TrainSettings = {
+  model: 'tutorial',
   imageSize: 32, epochs: 2, batchSize: 8, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
   augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false },
 };
@@ -94,13 +95,27 @@ describe('TrainingStore', () => {
   it('shows the summary of the latest request only', async () => {
     const worker = scriptedWorker();
     const store = new TrainingStore(worker.client);
-    const first = store.describeModel(150, 2);
-    const second = store.describeModel(64, 2);
+    const first = store.describeModel('tutorial', 150, 2);
+    const second = store.describeModel('batchnorm', 64, 2);
     const summary = (total: number) => ({ layers: [], totalParams: total, trainableParams: total });
-    worker.reply(worker.idOf('describeModel', 1), { type: 'describeModel', imageSize: 64, summary: summary(2) });
-    worker.reply(worker.idOf('describeModel', 0), { type: 'describeModel', imageSize: 150, summary: summary(1) });
+    worker.reply(worker.idOf('describeModel', 1), { type: 'describeModel', model: 'batchnorm', imageSize: 64, summary: summary(2) });
+    worker.reply(worker.idOf('describeModel', 0), { type: 'describeModel', model: 'tutorial', imageSize: 150, summary: summary(1) });
     await Promise.all([first, second]);
-    expect(store.getSnapshot().modelSummary).toEqual({ imageSize: 64, summary: summary(2) });
+    expect(store.getSnapshot().modelSummary).toEqual({ model: 'batchnorm', imageSize: 64, summary: summary(2) });
+  });
+
+  it('asks the worker for the report and for images, each its own request, and leaves the view alone', async () => {
+    const { store, requests, idOf, reply, fail } = startRun();
+    const before = store.getSnapshot();
+    const settings = { thresholdRule: 'youden' as const, targetSensitivity: 90, temperatureScaling: false };
+    const report = store.evaluate(0, settings);
+    expect(requests.at(-1)?.request).toEqual({ type: 'evaluate', positiveClass: 0, settings });
+    fail(idOf('evaluate'), 'There is no evaluated model: train one first.');
+    await expect(report).rejects.toThrow('train one first');
+    const images = store.evaluatedImages([2, 5]);
+    reply(idOf('evaluatedImages'), { type: 'evaluatedImages', size: 1, indices: Uint32Array.from([2, 5]), pixels: Uint8Array.from([7, 9]) });
+    expect(Array.from((await images).pixels)).toEqual([7, 9]);
+    expect(store.getSnapshot()).toBe(before);
   });
 
   it('tells subscribers of every change', () => {

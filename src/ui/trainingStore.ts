@@ -3,8 +3,8 @@
  * reduces the replies and progress of its requests into one TrainingView, which React reads through
  * `useSyncExternalStore` (useTrainer.ts). Only the current run's messages change the run's state.
  */
-import type { ModelSummary, Splits, TrainSettings } from '../core/types';
-import type { AugmentationPreview, ExportedModel, TrainerRequestOf } from '../worker/protocol';
+import type { EvalSettings, ModelName, ModelSummary, Splits, TrainSettings } from '../core/types';
+import type { AugmentationPreview, ExportedModel, TrainerReplies, TrainerRequestOf } from '../worker/protocol';
 import { TrainerCrashedError, type TrainerClient } from '../worker/trainerClient';
 import { initialTrainingView, trainingReducer, type TrainingAction, type TrainingView } from './trainingState';
 
@@ -40,13 +40,13 @@ export class TrainingStore {
     );
   }
 
-  /** Asks for the model summary at this size; the latest request's answer is shown. */
-  describeModel(imageSize: number, numClasses: number): Promise<ModelSummary | null> {
-    const pending = this.client.start({ type: 'describeModel', imageSize, numClasses });
+  /** Asks for the summary of this model at this size; the latest request's answer is shown. */
+  describeModel(model: ModelName, imageSize: number, numClasses: number): Promise<ModelSummary | null> {
+    const pending = this.client.start({ type: 'describeModel', model, imageSize, numClasses });
     this.summaryId = pending.id;
     return pending.reply.then(
       (reply) => {
-        if (pending.id === this.summaryId) this.dispatch({ type: 'modelSummary', imageSize: reply.imageSize, summary: reply.summary });
+        if (pending.id === this.summaryId) this.dispatch({ type: 'modelSummary', model: reply.model, imageSize: reply.imageSize, summary: reply.summary });
         return reply.summary;
       },
       (error: unknown) => {
@@ -89,6 +89,19 @@ export class TrainingStore {
   /** Augmented samples; a failure rejects this promise alone and leaves any run going. */
   previewAugmentation(request: Omit<TrainerRequestOf<'previewAugmentation'>, 'type'>): Promise<AugmentationPreview> {
     return this.client.request({ type: 'previewAugmentation', ...request });
+  }
+
+  /**
+   * The last run's report (operating point chosen on validation, intervals, calibration) for this positive class
+   * and these settings, computed in the worker; rejects with the worker's words (e.g. no trained model).
+   */
+  evaluate(positiveClass: number, settings: EvalSettings): Promise<TrainerReplies['evaluate']['report']> {
+    return this.client.request({ type: 'evaluate', positiveClass, settings }).then((reply) => reply.report);
+  }
+
+  /** The pixels of some images of the evaluated split (a confusion-matrix cell's), by index. */
+  evaluatedImages(indices: number[]): Promise<TrainerReplies['evaluatedImages']> {
+    return this.client.request({ type: 'evaluatedImages', indices });
   }
 
   dismissError(): void {

@@ -18,11 +18,7 @@ export type DatasetSource =
 export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
   source: DatasetSource;
   used: { train: number; validation: number; test: number };
-  /** The test hold-out it was loaded with (see SplitOptions). */
-  testPercent: number;
-  /** The validation share it was loaded with (see SplitOptions). */
-  validationPercent: number;
-};
+} & SplitOptions; // the split settings it was loaded with
 
 export type DatasetState =
   | { phase: 'empty' }
@@ -47,7 +43,7 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
   stateRef.current = state;
 
   const load = useCallback(
-    async (source: DatasetSource, size: number, splits: SplitOptions = { testPercent: 0, validationPercent: 10 }): Promise<DatasetView | null> => {
+    async (source: DatasetSource, size: number, splits: SplitOptions): Promise<DatasetView | null> => {
       abortRef.current?.abort();
       const abort = new AbortController();
       abortRef.current = abort;
@@ -64,6 +60,7 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
             size,
             testHoldout: splits.testPercent / 100,
             validationFraction: splits.validationPercent / 100,
+            grouping: splits,
             signal: abort.signal,
             // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
             // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
@@ -78,8 +75,7 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
           ...rest,
           source,
           used: { train: train.count, validation: validation.count, test: test?.count ?? 0 },
-          testPercent: splits.testPercent,
-          validationPercent: splits.validationPercent,
+          ...splits,
         };
         onDecoded({ classNames: decoded.classNames, train, validation, test });
         setState({ phase: 'ready', view });

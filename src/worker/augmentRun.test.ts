@@ -16,6 +16,7 @@ beforeAll(async () => {
 
 function settings(augmentation: AugmentationSettings): TrainSettings {
   return {
+    model: 'tutorial',
     imageSize: SIZE,
     epochs: 1,
     batchSize: 8,

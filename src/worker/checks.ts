@@ -13,6 +13,9 @@ export function checkImageSet(split: string, set: ImageSet, size: number, numCla
   if (set.pixels.length < set.count * size * size || set.labels.length < set.count) {
     throw new UserError(`The ${split} split arrived incomplete (${set.pixels.length} bytes for ${set.count} images of ${size} px): load the dataset again.`);
   }
+  if (set.groups && set.groups.length < set.count) {
+    throw new UserError(`The ${split} split arrived with patients for ${set.groups.length} of its ${set.count} images: load the dataset again.`);
+  }
   for (let i = 0; i < set.count; i++) {
     if (set.labels[i] >= numClasses) {
       throw new UserError(`Image ${i} of the ${split} split has class ${set.labels[i]}, but there are only ${numClasses} classes.`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageSet, TestResult } from '../core/types';
+import { buildReport } from '../eval/report';
 import { trainerTransferables, type FromTrainer, type ToTrainer, type TrainerReply, type TrainerRequest, type TrainProgress } from './protocol';
 
 type AnyMessage = ToTrainer | FromTrainer;
@@ -20,6 +21,17 @@ function testResult(): TestResult {
   };
 }
 
+/** A small report as the worker builds it (NaN figures included: they must survive the clone). */
+function sampleReport() {
+  const split = { scores: Float32Array.from([0.2, 0.7, 0.9]), labels: Uint8Array.from([0, 1, 1]) };
+  return buildReport(split, { ...split, groups: Uint32Array.from([1, 1, 2]) }, {
+    numClasses: 2,
+    positiveClass: 1,
+    settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+    resamples: 20,
+  });
+}
+
 const AUGMENTATION = { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.1, horizontalFlip: true };
 
 /** One of every request, reply, progress and error kind, freshly made (transfer detaches buffers, so each test makes its own). */
@@ -27,16 +39,19 @@ function allMessages(): AnyMessage[] {
   const requests: TrainerRequest[] = [
     { type: 'setData', splits: { classNames: ['NORMAL', 'PNEUMONIA'], train: imageSet(3), validation: imageSet(2), test: imageSet(2) } },
     { type: 'setData', splits: { classNames: ['a', 'b', 'c'], train: imageSet(1), validation: imageSet(1), test: null } },
-    { type: 'describeModel', imageSize: 150, numClasses: 2 },
-    { type: 'train', settings: { imageSize: 150, epochs: 3, batchSize: 32, learningRate: 1e-3, backend: 'auto', seed: 42, classWeighting: 'balanced', patience: 3, augmentation: AUGMENTATION } },
+    { type: 'describeModel', model: 'batchnorm', imageSize: 150, numClasses: 2 },
+    { type: 'train', settings: { model: 'batchnorm', imageSize: 150, epochs: 3, batchSize: 32, learningRate: 1e-3, backend: 'auto', seed: 42, classWeighting: 'balanced', patience: 3, augmentation: AUGMENTATION } },
     { type: 'stop', run: 4 },
     { type: 'exportModel' },
     { type: 'previewAugmentation', augmentation: AUGMENTATION, indices: [5, 0, 9], variants: 3, seed: 1 },
+    { type: 'evaluate', positiveClass: 1, settings: { thresholdRule: 'youden', targetSensitivity: 95, temperatureScaling: true } },
+    { type: 'evaluatedImages', indices: [4, 1] },
   ];
   const replies: TrainerReply[] = [
     { type: 'setData', counts: { train: 3, validation: 2, test: 0 } },
     {
       type: 'describeModel',
+      model: 'batchnorm',
       imageSize: 150,
       summary: { layers: [{ name: 'conv2d_1', className: 'Conv2D', outputShape: '[null,149,149,32]', params: 160 }], totalParams: 160, trainableParams: 160 },
     },
@@ -45,6 +60,8 @@ function allMessages(): AnyMessage[] {
     { type: 'stop', stopping: true },
     { type: 'exportModel', modelJson: '{"format":"layers-model"}', weights: new Uint8Array([1, 2, 3, 4]).buffer, backend: 'webgl', epochsDone: 2 },
     { type: 'previewAugmentation', size: 2, count: 1, variants: 2, classes: ['NORMAL'], pixels: new Uint8Array(8) },
+    { type: 'evaluate', report: sampleReport() },
+    { type: 'evaluatedImages', size: 2, indices: Uint32Array.from([4, 1]), pixels: new Uint8Array(8) },
   ];
   const progress: TrainProgress[] = [
     { type: 'backend', name: 'cpu', requested: 'webgl', note: 'WebGL could not start in this browser (x); training on the CPU backend, which is much slower.' },
@@ -75,7 +92,7 @@ function plain(value: unknown): unknown {
 describe('trainer protocol messages', () => {
   it('cover every request, reply and progress kind', () => {
     const kinds = new Set(allMessages().map(kindOf));
-    const requestTypes = ['setData', 'describeModel', 'train', 'stop', 'exportModel', 'previewAugmentation'];
+    const requestTypes = ['setData', 'describeModel', 'train', 'stop', 'exportModel', 'previewAugmentation', 'evaluate', 'evaluatedImages'];
     expect([...kinds].sort()).toEqual(
       [
         ...requestTypes.map((t) => `request:${t}`),
@@ -110,6 +127,8 @@ describe('trainer protocol messages', () => {
     expect(trainerTransferables(find('reply:train'))).toHaveLength(4);
     expect(trainerTransferables(find('reply:exportModel'))).toHaveLength(1);
     expect(trainerTransferables(find('reply:previewAugmentation'))).toHaveLength(1);
+    expect(trainerTransferables(find('reply:evaluatedImages'))).toHaveLength(2);
+    expect(trainerTransferables(find('reply:evaluate'))).toEqual([]);
     expect(trainerTransferables(find('request:stop'))).toEqual([]);
     expect(trainerTransferables(find('progress:batchEnd'))).toEqual([]);
   });

@@ -9,6 +9,8 @@ import type {
   BackendChoice,
   BatchMetrics,
   EpochMetrics,
+  EvalSettings,
+  ModelName,
   ModelSummary,
   SplitName,
   Splits,
@@ -16,6 +18,7 @@ import type {
   TrainSettings,
   TrainingOutcome,
 } from '../core/types';
+import type { EvaluationReport } from '../eval/report';
 
 // ---------------------------------------------------------------- requests: page -> worker
 
@@ -23,8 +26,8 @@ import type {
 export interface TrainerRequests {
   /** Hands the decoded splits to the worker, which keeps them for every run until replaced. */
   setData: { splits: Splits };
-  /** The model summary of the reference CNN at this size (no training). */
-  describeModel: { imageSize: number; numClasses: number };
+  /** The layer table of model `model` at this size (no training). */
+  describeModel: { model: ModelName; imageSize: number; numClasses: number };
   /** A training run, then its evaluation; progress messages follow it (TrainProgress). */
   train: { settings: TrainSettings };
   /** Ends the run started by request `run` after its current batch; the model is kept as it is. */
@@ -36,6 +39,13 @@ export interface TrainerRequests {
    * `augmentation` exactly as training would, drawn from a stream seeded by `seed`.
    */
   previewAugmentation: { augmentation: AugmentationSettings; indices: number[]; variants: number; seed: number };
+  /**
+   * The last run's report for this positive class and these settings: the operating point chosen on validation,
+   * validation and test figures at it with bootstrap intervals, calibration, shift (eval/report.ts). No retraining.
+   */
+  evaluate: { positiveClass: number; settings: EvalSettings };
+  /** The pixels of some images of the evaluated split (test, else validation), by index: a confusion-matrix cell's. */
+  evaluatedImages: { indices: number[] };
 }
 
 export type TrainerRequestType = keyof TrainerRequests;
@@ -72,13 +82,16 @@ export interface AugmentationPreview {
 /** The answer to each request type. */
 export interface TrainerReplies {
   setData: { counts: Record<SplitName, number> };
-  describeModel: { imageSize: number; summary: ModelSummary };
+  describeModel: { model: ModelName; imageSize: number; summary: ModelSummary };
   /** How the run ended; `test` is the evaluation (null when the run was superseded by new data). */
   train: TrainingOutcome & { test: TestResult | null };
   /** Whether a run was there to stop. */
   stop: { stopping: boolean };
   exportModel: ExportedModel;
   previewAugmentation: AugmentationPreview;
+  evaluate: { report: EvaluationReport };
+  /** `indices.length` grey images of `size` px, one byte a pixel, in the order asked. */
+  evaluatedImages: { size: number; indices: Uint32Array; pixels: Uint8Array };
 }
 
 export type TrainerReply = { [K in TrainerRequestType]: { type: K } & TrainerReplies[K] }[TrainerRequestType];
@@ -103,7 +116,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
   if ('request' in message) {
     if (message.request.type !== 'setData') return [];
     const { train, validation, test } = message.request.splits;
-    return unique([train, validation, test].flatMap((s) => (s ? [s.pixels.buffer, s.labels.buffer] : [])));
+    return unique([train, validation, test].flatMap((s) => (s ? [s.pixels.buffer, s.labels.buffer, ...(s.groups ? [s.groups.buffer] : [])] : [])));
   }
   switch (message.type) {
     case 'progress':
@@ -114,6 +127,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
       if (reply.type === 'train') return reply.test ? testResultBuffers(reply.test) : [];
       if (reply.type === 'exportModel') return unique([reply.weights]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
+      if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
       return [];
     }
   }

@@ -72,7 +72,7 @@ function data(numClasses = 2, test: boolean = true): TrainerRequestOf<'setData'>
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
+  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
     // Off here (augment.test.ts covers it): these tests count on the images as they are.
     augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
@@ -321,7 +321,7 @@ describe('Trainer: model summary and errors', () => {
   it('describes the tutorial model without keeping it', async () => {
     const { ask, replies } = setup();
     const before = tf.memory().numTensors;
-    await ask({ type: 'describeModel', imageSize: 150, numClasses: 2 });
+    await ask({ type: 'describeModel', model: 'tutorial', imageSize: 150, numClasses: 2 });
     const summary = replies('describeModel')[0];
     expect(summary.imageSize).toBe(150);
     expect(summary.summary.totalParams).toBe(151_969);
@@ -329,11 +329,31 @@ describe('Trainer: model summary and errors', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('describes and trains the model the settings name, and exports its running statistics', async () => {
+    const { ask, replies, errors } = setup();
+    await ask({ type: 'describeModel', model: 'batchnorm', imageSize: 150, numClasses: 2 });
+    const described = replies('describeModel')[0];
+    expect(described).toMatchObject({ model: 'batchnorm', imageSize: 150, summary: { totalParams: 152_449 } });
+    expect(described.summary.layers[1].className).toBe('BatchNormalization');
+    await ask(data());
+    await ask({ type: 'train', settings: settings({ model: 'batchnorm', epochs: 1 }) });
+    await ask({ type: 'exportModel' });
+    expect(errors()).toEqual([]);
+    const json = JSON.parse(replies('exportModel')[0].modelJson) as tf.io.ModelJSON;
+    expect(json.weightsManifest[0].weights.map((w) => w.name)).toContain('batch_normalization_4/moving_variance');
+  });
+
+  it('refuses a model it does not know, naming the choices', async () => {
+    const { ask, errors } = setup();
+    await ask({ type: 'describeModel', model: 'resnet' as never, imageSize: 64, numClasses: 2 });
+    expect(errors()[0].message).toBe('Model must be one of tutorial, batchnorm.');
+  });
+
   it('explains what to do about a size below 31 px or above the form range', async () => {
     const { ask, errors } = setup();
-    await ask({ type: 'describeModel', imageSize: 24, numClasses: 2 });
+    await ask({ type: 'describeModel', model: 'tutorial', imageSize: 24, numClasses: 2 });
     expect(errors()[0].message).toMatch(/too small.*at least 31 px/);
-    await ask({ type: 'describeModel', imageSize: 1000, numClasses: 2 });
+    await ask({ type: 'describeModel', model: 'tutorial', imageSize: 1000, numClasses: 2 });
     expect(errors()[1].message).toMatch(/Image size must be between 31 and 512/);
   });
 
@@ -402,7 +422,7 @@ describe('Trainer: model summary and errors', () => {
     await ask({ type: 'train', settings: settings() });
     expect(errors()[0].message).toMatch(/reload the page/);
     // The worker is still usable afterwards.
-    await ask({ type: 'describeModel', imageSize: 32, numClasses: 2 });
+    await ask({ type: 'describeModel', model: 'tutorial', imageSize: 32, numClasses: 2 });
     expect(replies('describeModel')).toHaveLength(1);
   });
 });

@@ -6,7 +6,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { checkSettingValue } from '../core/settings';
-import { buildTutorialCnn, disposeCnn, validateImageSize } from '../model/cnn';
+import { disposeCnn, validateImageSize } from '../model/cnn';
+import { buildModel } from '../model/models';
 import { exportLayersModel } from '../model/export';
 import { summarizeModel } from '../model/summary';
 import { UserError } from '../core/userError';
@@ -22,6 +23,7 @@ import {
   type ToTrainer,
   type TrainerReplies,
   type TrainerReply,
+  type TrainerRequests,
   type TrainerRequest,
   type TrainerRequestType,
   type TrainProgress,
@@ -29,6 +31,7 @@ import {
 import type { ModelSummary, Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
 import { evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
+import type { EvaluatedRun } from './evaluatedRun';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
@@ -47,6 +50,8 @@ const ACTIONS: Record<TrainerRequestType, string> = {
   stop: 'stopping',
   exportModel: 'preparing the model for download',
   previewAugmentation: 'showing augmented samples',
+  evaluate: 'reporting the results',
+  evaluatedImages: 'showing the images of a confusion-matrix cell',
 };
 
 export class Trainer {
@@ -54,6 +59,8 @@ export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelBackend = '';
   private modelEpochs = 0;
+  /** The kept model's scores from the last run's final evaluation; null with no model. */
+  private evaluated: EvaluatedRun | null = null;
   private backendName: string | null = null;
   /** The run going on, under the id of the request that started it. */
   private run: (RunControl & { id: number }) | null = null;
@@ -96,7 +103,7 @@ export class Trainer {
         return { type: 'setData', ...this.setData(request.splits) };
       case 'describeModel':
         await this.backendSwitch;
-        return { type: 'describeModel', imageSize: request.imageSize, summary: this.describeModel(request.imageSize, request.numClasses) };
+        return { type: 'describeModel', model: request.model, imageSize: request.imageSize, summary: this.describeModel(request) };
       case 'train':
         return { type: 'train', ...(await this.train(id, request.settings)) };
       case 'stop': {
@@ -112,6 +119,10 @@ export class Trainer {
         // Nothing to show before a dataset has arrived: an empty preview (the page asks again with the next one).
         if (!this.data) return { type: 'previewAugmentation', size: 0, count: 0, variants: request.variants, classes: [], pixels: new Uint8Array(0) };
         return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
+      case 'evaluate':
+        return { type: 'evaluate', report: this.evaluatedRun().report(request) };
+      case 'evaluatedImages':
+        return { type: 'evaluatedImages', ...this.evaluatedRun().images(request) };
       default:
         return assertNever(request);
     }
@@ -141,12 +152,12 @@ export class Trainer {
     return { counts: { train: train.count, validation: validation.count, test: test?.count ?? 0 } };
   }
 
-  private describeModel(imageSize: number, numClasses: number): ModelSummary {
+  private describeModel({ model: name, imageSize, numClasses }: TrainerRequests['describeModel']): ModelSummary {
     // The architecture's own lower limit first, in its words; then the form's range.
     validateImageSize(imageSize);
-    const problem = checkSettingValue('imageSize', imageSize);
+    const problem = checkSettingValue('imageSize', imageSize) ?? checkSettingValue('model', name);
     if (problem) throw new UserError(problem);
-    const model = buildTutorialCnn({ imageSize, numClasses, learningRate: 1e-3, seed: 0 });
+    const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0 });
     try {
       return summarizeModel(model);
     } finally {
@@ -154,10 +165,16 @@ export class Trainer {
     }
   }
 
-  /** Frees the trained model, after any download being prepared from it. */
+  private evaluatedRun(): EvaluatedRun {
+    if (!this.evaluated) throw new UserError('There is no evaluated model: train one first (a new dataset or a new run replaces the last).');
+    return this.evaluated;
+  }
+
+  /** Frees the trained model, after any download being prepared from it; its scores go with it. */
   private discardModel(): void {
     const model = this.model;
     this.model = null;
+    this.evaluated = null;
     this.modelEpochs = 0;
     if (!model) return;
     const dispose = () => {
@@ -186,6 +203,7 @@ export class Trainer {
       await Promise.allSettled([...this.exports]);
       this.discardModel();
       const choosing = this.backends.choose(settings.backend, {
+        model: settings.model,
         imageSize: settings.imageSize,
         numClasses: data.classNames.length,
         batchSize: settings.batchSize,
@@ -215,7 +233,7 @@ export class Trainer {
     data: Splits,
     backendName: string,
   ): Promise<TrainerReplies['train']> {
-    const model = buildTutorialCnn({
+    const model = buildModel(settings.model, {
       imageSize: settings.imageSize,
       numClasses: data.classNames.length,
       learningRate: settings.learningRate,
@@ -236,7 +254,8 @@ export class Trainer {
       this.discardModel();
       return { ...outcome, reason: 'stopped', restoredBest: false, test: null };
     }
-    const test = await evaluateFinal(context);
+    const { test, kept } = await evaluateFinal(context);
+    this.evaluated = kept;
     return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test };
   }
 

@@ -23,7 +23,7 @@ function splits(): Splits {
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
+  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
     augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
 
@@ -141,7 +141,7 @@ describe('TrainerClient on the wire', () => {
     const client = new TrainerClient(() => port);
     const progress: TrainProgress[] = [];
     const run = client.start({ type: 'train', settings: settings() }, (p) => progress.push(p));
-    const summary = client.request({ type: 'describeModel', imageSize: SIZE, numClasses: 2 });
+    const summary = client.request({ type: 'describeModel', model: 'tutorial', imageSize: SIZE, numClasses: 2 });
     const exported = client.request({ type: 'exportModel' });
     expect(sent.map((s) => s.type)).toEqual(['train', 'describeModel', 'exportModel']);
     const [trainId, summaryId, exportId] = sent.map((s) => s.id);
@@ -150,7 +150,7 @@ describe('TrainerClient on the wire', () => {
     deliver({ type: 'error', id: exportId, message: 'Training is still running' });
     deliver({ type: 'progress', id: trainId, progress: { type: 'evaluating' } });
     deliver({ type: 'progress', id: summaryId, progress: { type: 'evaluating' } });
-    const summaryReply = { type: 'describeModel', imageSize: SIZE, summary: { layers: [], totalParams: 1, trainableParams: 1 } };
+    const summaryReply = { type: 'describeModel', model: 'tutorial', imageSize: SIZE, summary: { layers: [], totalParams: 1, trainableParams: 1 } };
     deliver({ type: 'reply', id: summaryId, reply: summaryReply });
     await expect(exported).rejects.toThrow('Training is still running');
     expect(await summary).toEqual(summaryReply);

@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
+  return { model: 'tutorial', imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
 
 /** A run of trainEpochs on 16 training images (one batch an epoch), validation losses taken from `losses`. */

@@ -14,6 +14,7 @@ import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
+import { EvaluatedRun, keptScores } from './evaluatedRun';
 import { Throughput } from './throughput';
 import { weightedTrainStep } from '../model/weightedStep';
 
@@ -138,24 +139,34 @@ async function runEpochs(
   return { epochsDone, stoppedEarly: false };
 }
 
-/** Reports evaluating, then evaluates on the test split (on validation when there is none). */
-export async function evaluateFinal(context: RunContext): Promise<TestResult> {
+/**
+ * Reports evaluating, then scores the kept model on validation and on the test split. `test` is what the page's
+ * Results show (on validation when there is no test split); `kept` is the worker's copy of both splits' scores,
+ * for the page's later `evaluate` requests.
+ */
+export async function evaluateFinal(context: RunContext): Promise<{ test: TestResult; kept: EvaluatedRun }> {
   const { model, data, settings, control, progress } = context;
   const numClasses = data.classNames.length;
   progress({ type: 'evaluating' });
-  const finalSet = data.test ?? data.validation;
-  const result = await evaluateInBatches(model, finalSet, numClasses, settings.batchSize);
+  const validation = await evaluateInBatches(model, data.validation, numClasses, settings.batchSize);
+  const test = data.test ? await evaluateInBatches(model, data.test, numClasses, settings.batchSize) : null;
   if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
+  const finalSet = data.test ?? data.validation;
+  const result = test ?? validation;
+  const kept = new EvaluatedRun(numClasses, keptScores(data.validation, validation.scores), data.test && test ? keptScores(data.test, test.scores) : null, finalSet);
   // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
   const labels = finalSet.labels.slice(0, finalSet.count);
   const indices = misclassifiedCandidates({ scores: result.scores, labels, numClasses });
   return {
-    loss: result.loss,
-    accuracy: result.accuracy,
-    scores: result.scores,
-    labels,
-    numClasses,
-    gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
+    test: {
+      loss: result.loss,
+      accuracy: result.accuracy,
+      scores: result.scores,
+      labels,
+      numClasses,
+      gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
+    },
+    kept,
   };
 }
 

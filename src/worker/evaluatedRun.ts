@@ -1,0 +1,46 @@
+/**
+ * What the worker keeps of a run's final evaluation: the kept model's scores on validation and test,
+ * with the splits' patients and pixels. The page's `evaluate` requests (operating point, intervals,
+ * calibration: eval/report.ts) and `evaluatedImages` requests (a confusion-matrix cell's images) are
+ * answered from it, without the model and without retraining.
+ */
+import { checkEvalSettings } from '../core/settings';
+import { UserError } from '../core/userError';
+import type { ImageSet } from '../core/types';
+import { buildReport, type EvaluationReport, type ScoredSplit } from '../eval/report';
+import type { TrainerReplies, TrainerRequests } from './protocol';
+
+export class EvaluatedRun {
+  constructor(
+    readonly numClasses: number,
+    private readonly validation: ScoredSplit,
+    private readonly test: ScoredSplit | null,
+    /** The split the page's Results show: test, or validation when there is none. */
+    private readonly shown: ImageSet,
+  ) {}
+
+  report({ positiveClass, settings }: TrainerRequests['evaluate']): EvaluationReport {
+    const problem = checkEvalSettings(settings);
+    if (problem) throw new UserError(problem);
+    if (!Number.isInteger(positiveClass) || positiveClass < 0 || positiveClass >= this.numClasses) {
+      throw new UserError(`The positive class must be one of the ${this.numClasses} classes (got ${positiveClass}).`);
+    }
+    return buildReport(this.validation, this.test, { numClasses: this.numClasses, positiveClass, settings });
+  }
+
+  /** The pixels of the shown split's images at `indices`, one after the other. */
+  images({ indices }: TrainerRequests['evaluatedImages']): TrainerReplies['evaluatedImages'] {
+    const { size, count } = this.shown;
+    const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= count);
+    if (bad !== undefined) throw new UserError(`There is no image ${bad} in the evaluated split (it has ${count}).`);
+    const area = size * size;
+    const pixels = new Uint8Array(indices.length * area);
+    indices.forEach((index, k) => pixels.set(this.shown.pixels.subarray(index * area, (index + 1) * area), k * area));
+    return { size, indices: Uint32Array.from(indices), pixels };
+  }
+}
+
+/** A split's scores as the worker keeps them: its own copy of the scores (the reply's are transferred away). */
+export function keptScores(set: ImageSet, scores: Float32Array): ScoredSplit {
+  return { scores: scores.slice(), labels: set.labels.subarray(0, set.count), groups: set.groups?.subarray(0, set.count) };
+}
