@@ -221,14 +221,22 @@ test('Stop ends training early and keeps the model', async ({ page }) => {
 });
 
 test('the Model select changes the summary, the description and the URL', async ({ page }) => {
+  const select = page.getByRole('combobox', { name: 'Model', exact: true });
   await page.goto(`/?size=${SIZE}&model=tutorial`);
+  await expect(select).toHaveValue('tutorial');
   await expect(page.getByTestId('total-params')).toHaveText('22,945');
-  await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('batchnorm');
+  await expect(page.getByTestId('model-description')).toContainText("The Keras tutorial's CNN");
+  await select.selectOption('batchnorm');
   // The convolutions' 160 biases go; 4 numbers a channel of BatchNormalization (160 channels) come.
   await expect(page.getByTestId('total-params')).toHaveText('23,425');
   await expect(page.getByRole('table', { name: 'Model summary' })).toContainText('BatchNormalization');
   await expect(page.getByTestId('model-description')).toContainText('BatchNormalization');
-  await expect(page).toHaveURL(/[?&]model=batchnorm/);
+  // The URL keeps what differs from the defaults.
+  const other = MODEL_NAMES.find((m) => m !== DEFAULT_MODEL) ?? DEFAULT_MODEL;
+  await select.selectOption(other);
+  await expect(page).toHaveURL(new RegExp(`[?&]model=${other}`));
+  await select.selectOption(DEFAULT_MODEL);
+  await expect(page).not.toHaveURL(/[?&]model=/);
 });
 
 // Every model on every backend: a BatchNormalization layer needs kernels (and gradients) the tutorial's CNN does not.

@@ -8,14 +8,18 @@
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
  * default settings (class weights, early stopping, augmentation…; only what is passed is overridden),
- * and reads the `Test metrics` table at the default threshold (0.5) and positive class.
+ * and reads the `Test metrics` and `Validation and test` tables at the threshold the page reports (chosen
+ * on validation by the `rule` setting) for the default positive class.
  *
  * Test split: the zip's test folder when it has one; otherwise the app itself holds out a stratified
  * `--holdout` percent (default 15) of each class of train with a fixed seed (URL key `holdout`), the same
- * images for every training seed. Validation is then chosen from the rest, as the app always does.
+ * images for every training seed, split by patient (the app's `group` default). Validation is then chosen
+ * from the rest, by patient too, as the app always does.
  *
- * Prints per seed: accuracy, AUC, sensitivity, specificity, wall time (load, train, total; train includes
- * the backend probe and the final evaluation), epochs run; then the mean ± standard deviation over seeds.
+ * Prints per seed: accuracy, AUC, sensitivity, specificity on test and on validation, each with its 95%
+ * bootstrap interval (over patients), the threshold used, wall time (load, train, total; train includes the
+ * backend probe and the final evaluation), epochs run, and the page's main-thread tasks over 50 ms while it
+ * trained (count, longest); then the mean ± standard deviation over seeds.
  */
 import type { Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
@@ -68,13 +72,27 @@ function parseArgs(argv: string[]): Options {
   return { zip: resolve(zip), seeds, models, query };
 }
 
+/** A figure and its 95% bootstrap interval (NaN ends when the page gives none). */
+interface Figure {
+  value: number;
+  low: number;
+  high: number;
+}
+
+const FIGURES = ['accuracy', 'AUC', 'sensitivity', 'specificity'] as const;
+type FigureName = (typeof FIGURES)[number];
+
 interface SeedResult {
   model: string;
   seed: number;
-  accuracy: number;
-  auc: number;
-  sensitivity: number;
-  specificity: number;
+  /** On the evaluated split (the test folder, else the test hold-out), at the threshold the page reports. */
+  test: Record<FigureName, Figure>;
+  /** The same on validation (patient-grouped by default), from the `Validation and test` table; null when absent. */
+  validation: Record<FigureName, Figure> | null;
+  /** The page's threshold line, e.g. `threshold 0.5, fixed at 0.5, applied to test`. */
+  threshold: string;
+  /** Main-thread tasks over 50 ms from Train to the results: count and longest (ms). */
+  longTasks: { count: number; longest: number };
   loadS: number;
   trainS: number;
   totalS: number;
@@ -85,9 +103,22 @@ interface SeedResult {
   outcome: string;
 }
 
-async function metric(page: Page, name: string): Promise<number> {
-  const row = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
-  return Number(await row.locator('td').innerText());
+/** A cell such as `0.9120 (0.885–0.936)`: the figure, then its interval when there is one. */
+function parseFigure(text: string): Figure {
+  const numbers = text.match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/gi)?.map(Number) ?? [];
+  return { value: numbers[0] ?? Number.NaN, low: numbers[1] ?? Number.NaN, high: numbers[2] ?? Number.NaN };
+}
+
+const ROW_NAMES: Record<FigureName, string> = { accuracy: 'Accuracy', AUC: 'AUC', sensitivity: 'Sensitivity', specificity: 'Specificity' };
+
+/** The figures of a table's rows, from its cell `column` (0 = the first value cell). */
+async function figures(page: Page, table: string, column: number): Promise<Record<FigureName, Figure>> {
+  const out = {} as Record<FigureName, Figure>;
+  for (const name of FIGURES) {
+    const row = page.getByRole('table', { name: table }).getByRole('row', { name: new RegExp(`^${ROW_NAMES[name]}\\b`) });
+    out[name] = parseFigure(await row.locator('td').nth(column).innerText());
+  }
+  return out;
 }
 
 /** Waits until the status is one of `wanted`, printing progress now and then; throws on `error`. */
@@ -122,6 +153,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
   const testSource = page.getByTestId('test-source');
   const testImages = (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
 
+  const trainFrom = await page.evaluate(() => performance.now());
   await page.getByRole('button', { name: 'Train' }).click();
   await waitForStatus(page, ['done', 'stopped'], 'training', async () => {
     const bar = page.getByRole('progressbar', { name: 'Training' });
@@ -134,10 +166,19 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
   return {
     model: model || 'default',
     seed,
-    accuracy: await metric(page, 'Accuracy'),
-    auc: await metric(page, 'AUC'),
-    sensitivity: await metric(page, 'Sensitivity'),
-    specificity: await metric(page, 'Specificity'),
+    // The intervals come in the worker's report a moment after the run ends.
+    test: await page
+      .getByRole('table', { name: 'Test metrics' })
+      .getByText(/95% intervals/)
+      .waitFor()
+      .then(() => figures(page, 'Test metrics', 0)),
+    validation: (await page.getByRole('table', { name: 'Validation and test' }).count()) > 0 ? await figures(page, 'Validation and test', 0) : null,
+    threshold: (await page.getByText(/^Reported figures:/).innerText().catch(() => '')).replace(/^Reported figures:\s*/, ''),
+    longTasks: await page.evaluate((from) => {
+      const tasks = (window as unknown as { __longTasks?: [number, number][] }).__longTasks ?? [];
+      const after = tasks.filter(([start]) => start >= from).map(([, duration]) => duration);
+      return { count: after.length, longest: Math.round(Math.max(0, ...after)) };
+    }, trainFrom),
     loadS: (loaded - started) / 1000,
     trainS: (trained - loaded) / 1000,
     totalS: (trained - started) / 1000,
@@ -147,6 +188,11 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
     testImages,
     outcome: await page.getByTestId('early-stopping').innerText().catch(() => ''),
   };
+}
+
+/** `0.9120 (0.885–0.936)`, or the figure alone when there is no interval. */
+function withInterval(f: Figure): string {
+  return Number.isFinite(f.low) ? `${f.value.toFixed(4)} (${f.low.toFixed(3)}–${f.high.toFixed(3)})` : f.value.toFixed(4);
 }
 
 function meanSd(values: number[], digits: number): string {
@@ -170,12 +216,21 @@ try {
     for (const model of options.models) {
       const page = await browser.newPage();
       page.setDefaultTimeout(120_000);
+      // Long tasks on the page's thread (issue 12: the page must not stutter while it trains).
+      await page.addInitScript(() => {
+        const tasks: [number, number][] = [];
+        (window as unknown as { __longTasks: [number, number][] }).__longTasks = tasks;
+        new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push([e.startTime, e.duration]))).observe({ type: 'longtask', buffered: true });
+      });
       try {
         const r = await runSeed(page, baseUrl, options, model, seed);
         results.push(r);
+        const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
+        console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
+        if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
         console.log(
-          `${r.model} seed ${r.seed}: accuracy ${r.accuracy.toFixed(4)}  AUC ${r.auc.toFixed(4)}  sensitivity ${r.sensitivity.toFixed(4)}  specificity ${r.specificity.toFixed(4)}` +
-            `  | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}`,
+          `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
+            `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
         );
         console.log(`  test: ${r.testImages}`);
         if (r.outcome) console.log(`  ${r.outcome}`);
@@ -192,14 +247,13 @@ try {
 const columns = [...new Set(results.map((r) => r.model))];
 console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} (mean ± standard deviation):`);
 const rows: [string, (r: SeedResult) => number, number][] = [
-  ['accuracy', (r) => r.accuracy, 4],
-  ['AUC', (r) => r.auc, 4],
-  ['sensitivity', (r) => r.sensitivity, 4],
-  ['specificity', (r) => r.specificity, 4],
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}`, (r) => r.test[n].value, 4]),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`validation ${n}`, (r) => r.validation?.[n].value ?? Number.NaN, 4]),
   ['epochs run', (r) => r.epochs, 1],
   ['load (s)', (r) => r.loadS, 1],
   ['train (s)', (r) => r.trainS, 1],
   ['total (s)', (r) => r.totalS, 1],
+  ['longest main-thread task while training (ms)', (r) => r.longTasks.longest, 0],
 ];
 console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
 for (const [name, pick, digits] of rows) {

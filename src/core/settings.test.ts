@@ -24,7 +24,7 @@ const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t
 describe('the settings table', () => {
   it('has the defaults the page has always had', () => {
     expect(DEFAULT_SETTINGS).toEqual({
-      model: 'tutorial',
+      model: 'batchnorm',
       imageSize: 150,
       epochs: 10,
       batchSize: 32,

@@ -23,4 +23,6 @@ export function modelDescription(model: ModelName, numClasses: number): string {
 
 /** Why the `Model` setting's default is what it is (the README's accuracy table has the runs). */
 export const MODEL_DEFAULT_REASON =
-  "The default is the tutorial's CNN until a measurement on patient-grouped held-out images shows another model doing better.";
+  'The default is the BatchNorm variant, by measurement: on 15% of the chest X-ray train folder held out by patient ' +
+  "(64 px, 3 seeds) it scored AUC 0.996 and specificity 0.94 against the tutorial CNN's 0.992 and 0.91, with about the " +
+  'same sensitivity (0.97 against 0.98). Its training steps take about 1.5 times as long.';

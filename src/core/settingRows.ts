@@ -1,0 +1,289 @@
+/**
+ * The settings table's rows: one a setting, with its default, what it accepts, its form label, its URL
+ * query key, its help text and who reads it. settings.ts holds what everyone does with them (defaults,
+ * checks, URL text). A new setting is its field in types.ts plus one row here (the table's type asks
+ * for a row for every field). Ground floor: imports only from src/core; no DOM, no tfjs.
+ */
+import {
+  BACKEND_CHOICES,
+  CLASS_WEIGHTINGS,
+  GROUP_BYS,
+  THRESHOLD_RULES,
+  MODEL_NAMES,
+  type AugmentationSettings,
+  type EvalSettings,
+  type Settings,
+  type SplitSettings,
+} from './types';
+
+export type PlainKey = Exclude<keyof Settings, 'augmentation'>;
+export type AugmentationKey = keyof AugmentationSettings;
+
+/** Where a setting lives in `Settings`: a field, or `augmentation.<field>`. */
+export type SettingPath = PlainKey | `augmentation.${AugmentationKey}`;
+
+/** The type of the value at a path. */
+export type SettingValue<P extends SettingPath> = P extends `augmentation.${infer K extends AugmentationKey}`
+  ? AugmentationSettings[K]
+  : P extends PlainKey
+    ? Settings[P]
+    : never;
+
+/**
+ * Who reads a setting: `train` the worker (a TrainSettings field), `split` only the page as it loads a dataset
+ * (SplitSettings), `eval` the page's Results, which send it with each `evaluate` request (EvalSettings: no retraining).
+ */
+export type SettingUse = 'train' | 'split' | 'eval';
+
+interface RowBase {
+  /** The form field's accessible label (see docs/ui-contract.md: tests find fields by it). */
+  label: string;
+  /** The URL query key that presets it; also the form field's `name`. */
+  query: string;
+  use: SettingUse;
+  /** A sentence the form shows as the field's tooltip. */
+  hint?: string;
+}
+
+/** A number in `min..max` (a whole number when `integer`). */
+export interface NumberRow extends RowBase {
+  kind: 'number';
+  default: number;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The form field's step; 1 for whole numbers and `any` otherwise when not given. */
+  step?: number;
+  /** What the number means; the form's tooltip says the range with it (`0 to 180: degrees either way`). */
+  unit?: string;
+}
+
+/** One of a fixed list of values. */
+export interface ChoiceRow<T extends string = string> extends RowBase {
+  kind: 'choice';
+  default: T;
+  values: readonly T[];
+  /** What the form's list calls each value. */
+  text: Readonly<Record<T, string>>;
+}
+
+/** On or off (a checkbox; in the URL 1/true/on/yes or 0/false/off/no). */
+export interface SwitchRow extends RowBase {
+  kind: 'switch';
+  default: boolean;
+}
+
+/** Free text (a text box), checked by `check` when given. */
+export interface TextRow extends RowBase {
+  kind: 'text';
+  default: string;
+  maxLength: number;
+  /** Why a text cannot be used (starting with the label), or null. */
+  check?: (text: string) => string | null;
+}
+
+export type SettingRow = NumberRow | ChoiceRow | SwitchRow | TextRow;
+
+// A field typed plain `string` may be free text; a union of literals is always a list.
+type StringRow<V extends string> = string extends V ? TextRow | ChoiceRow<V> : ChoiceRow<V>;
+type RowFor<V> = [V] extends [number] ? NumberRow : [V] extends [boolean] ? SwitchRow : [V] extends [string] ? StringRow<V> : never;
+type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & {
+  use: P extends keyof SplitSettings ? 'split' : P extends keyof EvalSettings ? 'eval' : 'train';
+};
+
+/** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
+/** Why `text` is not a regular expression JavaScript can use, naming the setting; null when it is one. */
+function checkRegExp(label: string, text: string): string | null {
+  if (text.trim() === '') return `${label} must be a regular expression, not empty.`;
+  try {
+    new RegExp(text);
+    return null;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+    return `${label} must be a valid regular expression (${detail}).`;
+  }
+}
+
+function augmentationRange(label: string, query: string, max: number, step: number, unit: string): NumberRow & { use: 'train' } {
+  return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
+}
+
+/** Every setting, in the form's order (which is also the order of URL keys and of problems). */
+export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
+  model: {
+    kind: 'choice',
+    label: 'Model',
+    query: 'model',
+    use: 'train',
+    // The BatchNorm variant, by measurement (README, Accuracy: a patient-grouped hold-out, 64 px, 3 seeds, the same
+    // seeds for both): higher AUC on every seed, higher specificity and accuracy on average, sensitivity within noise.
+    // The tutorial's CNN stays one choice away, exactly as the tutorial has it.
+    default: 'batchnorm',
+    values: MODEL_NAMES,
+    text: {
+      tutorial: "the Keras tutorial's CNN",
+      batchnorm: 'the same with BatchNormalization',
+    },
+    hint: 'The network to train; both take the same images and give the same outputs',
+  },
+  // Defaults follow the Keras tutorial: 150 px, batch 32, RMSprop at 1e-3.
+  imageSize: {
+    kind: 'number',
+    label: 'Image size',
+    query: 'size',
+    use: 'train',
+    default: 150,
+    // 31: the smallest side the CNN's four conv + pool blocks accept (model/cnn.ts minImageSize; cnn.test.ts
+    // checks they agree). 512: the largest the form has offered (the tutorial uses 150 px); the first Dense
+    // layer's weights grow with the square of the side, about 2 million at 512 px.
+    min: 31,
+    max: 512,
+    integer: true,
+  },
+  epochs: { kind: 'number', label: 'Epochs', query: 'epochs', use: 'train', default: 10, min: 1, max: 500, integer: true },
+  batchSize: { kind: 'number', label: 'Batch size', query: 'batch', use: 'train', default: 32, min: 1, max: 1024, integer: true },
+  learningRate: { kind: 'number', label: 'Learning rate', query: 'lr', use: 'train', default: 0.001, min: 1e-6, max: 1, integer: false },
+  seed: { kind: 'number', label: 'Seed', query: 'seed', use: 'train', default: 1, min: 0, max: 2 ** 31 - 1, integer: true },
+  patience: {
+    kind: 'number',
+    label: 'Patience',
+    query: 'patience',
+    use: 'train',
+    // 3: validation loss on a few hundred images wobbles from epoch to epoch, so one or two epochs without a new
+    // low are common noise in the tutorial's 10 epochs; three in a row mean it has stopped improving (and the
+    // best epoch's weights are restored, so waiting costs time, never accuracy).
+    default: 3,
+    min: 0,
+    max: 500,
+    integer: true,
+  },
+  validationPercent: {
+    kind: 'number',
+    label: 'Validation size',
+    query: 'val',
+    use: 'split',
+    // 10%: the share of train held out when the val folder is too small (data/splits.ts).
+    default: 10,
+    min: 1,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out for validation when the val folder has fewer than 10 images a class',
+  },
+  testPercent: {
+    kind: 'number',
+    label: 'Test hold-out',
+    query: 'holdout',
+    use: 'split',
+    // 0: without a test folder the page evaluates on validation, as before; `bench:accuracy` asks for 15.
+    default: 0,
+    min: 0,
+    max: 50,
+    integer: true,
+    hint: 'Percent of each class of train held out as the test split when the archive has no test folder (0: none)',
+  },
+  groupBy: {
+    kind: 'choice',
+    label: 'Group by',
+    query: 'group',
+    use: 'split',
+    // By patient: the dataset has several images a patient, and an image-level split leaks them (issue 10).
+    default: 'patient',
+    values: GROUP_BYS,
+    text: {
+      patient: 'patient (from file name)',
+      regex: 'custom regular expression',
+      none: 'none (each image alone)',
+    },
+    hint: 'Validation and the test hold-out never split a patient: images of one patient stay on one side',
+  },
+  groupPattern: {
+    kind: 'text',
+    label: 'Patient pattern',
+    query: 'groupre',
+    use: 'split',
+    // The built-in patterns as one expression, a starting point to edit.
+    default: '^(person\\d+|(?:NORMAL\\d*-)?IM-\\d+)',
+    maxLength: 200,
+    check: (text) => checkRegExp('Patient pattern', text),
+    hint: 'With Group by = custom regular expression: matched against each file name; the first capture group (else the whole match) names the patient',
+  },
+  backend: {
+    kind: 'choice',
+    label: 'Backend',
+    query: 'backend',
+    use: 'train',
+    default: 'auto',
+    values: BACKEND_CHOICES,
+    text: {
+      auto: 'auto (fastest available)',
+      webgpu: 'WebGPU',
+      webgl: 'WebGL (GPU)',
+      wasm: 'WebAssembly (CPU)',
+      cpu: 'plain JavaScript (CPU)',
+    },
+  },
+  classWeighting: {
+    kind: 'choice',
+    label: 'Class weights',
+    query: 'weights',
+    use: 'train',
+    // Balanced: the chest X-ray train split is 3:1 PNEUMONIA:NORMAL, and unweighted the model leans to the majority.
+    default: 'balanced',
+    values: CLASS_WEIGHTINGS,
+    text: {
+      balanced: 'balanced (rarer classes weigh more)',
+      none: 'none (every image weighs the same)',
+    },
+  },
+  thresholdRule: {
+    kind: 'choice',
+    label: 'Threshold rule',
+    query: 'rule',
+    use: 'eval',
+    // 0.5: a threshold fitted on a small validation split is itself noisy; the other rules are one click away.
+    default: 'fixed',
+    values: THRESHOLD_RULES,
+    text: {
+      fixed: '0.5 (fixed)',
+      youden: 'maximum Youden J (on validation)',
+      sensitivity: 'target sensitivity (on validation)',
+    },
+    hint: 'How the threshold of the reported figures is chosen, always on validation and then applied to test; changes the Results at once',
+  },
+  targetSensitivity: {
+    kind: 'number',
+    label: 'Target sensitivity',
+    query: 'sens',
+    use: 'eval',
+    default: 95,
+    min: 50,
+    max: 100,
+    integer: false,
+    step: 0.5,
+    unit: 'percent of the validation positives the target sensitivity rule must find',
+  },
+  temperatureScaling: {
+    kind: 'switch',
+    label: 'Temperature scaling',
+    query: 'temp',
+    use: 'eval',
+    // Off: the figures then describe the model exactly as it is downloaded.
+    default: false,
+    hint: 'Fit one temperature on validation and apply it to the scores of the calibration figures (decisions do not change)',
+  },
+  // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
+  // ui/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
+  'augmentation.rotation': augmentationRange('Rotation', 'rot', 180, 1, 'degrees either way'),
+  'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.shift': augmentationRange('Shift', 'shift', 0.5, 0.05, 'fraction of width and height'),
+  'augmentation.shear': augmentationRange('Shear', 'shear', 45, 1, 'degrees either way'),
+  'augmentation.brightness': augmentationRange('Brightness', 'bright', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.horizontalFlip': {
+    kind: 'switch',
+    label: 'Horizontal flip',
+    query: 'flip',
+    use: 'train',
+    // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
+    default: false,
+  },
+};
