@@ -22,12 +22,22 @@ export function VisFigure({ label, draw, version, className, children, data }: P
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
-    // A chart that cannot be drawn says so instead of failing silently.
-    Promise.resolve()
-      .then(() => drawRef.current(element))
-      .catch((error: unknown) => {
+    let current = true;
+    // One chart a task: the Results section mounts several charts at once, and drawn in one task they
+    // held the page's thread for over 150 ms.
+    const cancel = scheduleDraw(async () => {
+      if (!current) return;
+      try {
+        await drawRef.current(element);
+      } catch (error) {
+        // A chart that cannot be drawn says so instead of failing silently.
         element.textContent = `This chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
-      });
+      }
+    });
+    return () => {
+      current = false;
+      cancel();
+    };
   }, [version]);
 
   const dataAttributes = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, String(v)]));
@@ -38,4 +48,31 @@ export function VisFigure({ label, draw, version, className, children, data }: P
       {children}
     </figure>
   );
+}
+
+/** Charts waiting to be drawn, one a macrotask, in the order they asked. */
+const drawQueue: (() => Promise<void>)[] = [];
+let draining = false;
+
+function scheduleDraw(draw: () => Promise<void>): () => void {
+  drawQueue.push(draw);
+  if (!draining) {
+    draining = true;
+    setTimeout(drainOne, 0);
+  }
+  return () => {
+    const at = drawQueue.indexOf(draw);
+    if (at >= 0) drawQueue.splice(at, 1);
+  };
+}
+
+function drainOne(): void {
+  const next = drawQueue.shift();
+  if (!next) {
+    draining = false;
+    return;
+  }
+  // A chart whose drawing never settles must not hold up the others.
+  const settled = Promise.race([next(), new Promise<void>((resolve) => setTimeout(resolve, 2000))]);
+  void settled.finally(() => setTimeout(drainOne, 0));
 }
