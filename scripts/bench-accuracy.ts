@@ -26,6 +26,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SETTING_PATHS, parseSettingText, settingRow, type SettingPath } from '../src/core/settings';
 import { serveBuiltApp } from './benchApp';
+import { longTasks, pageNow, recordLongTasks } from './longTasks';
 
 interface Options {
   zip: string;
@@ -153,7 +154,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
   const testSource = page.getByTestId('test-source');
   const testImages = (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
 
-  const trainFrom = await page.evaluate(() => performance.now());
+  const trainFrom = await pageNow(page);
   await page.getByRole('button', { name: 'Train' }).click();
   await waitForStatus(page, ['done', 'stopped'], 'training', async () => {
     const bar = page.getByRole('progressbar', { name: 'Training' });
@@ -174,11 +175,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
       .then(() => figures(page, 'Test metrics', 0)),
     validation: (await page.getByRole('table', { name: 'Validation and test' }).count()) > 0 ? await figures(page, 'Validation and test', 0) : null,
     threshold: (await page.getByText(/^Reported figures:/).innerText().catch(() => '')).replace(/^Reported figures:\s*/, ''),
-    longTasks: await page.evaluate((from) => {
-      const tasks = (window as unknown as { __longTasks?: [number, number][] }).__longTasks ?? [];
-      const after = tasks.filter(([start]) => start >= from).map(([, duration]) => duration);
-      return { count: after.length, longest: Math.round(Math.max(0, ...after)) };
-    }, trainFrom),
+    longTasks: await longTasks(page, trainFrom).then((tasks) => ({ count: tasks.length, longest: Math.max(0, ...tasks) })),
     loadS: (loaded - started) / 1000,
     trainS: (trained - loaded) / 1000,
     totalS: (trained - started) / 1000,
@@ -217,11 +214,7 @@ try {
       const page = await browser.newPage();
       page.setDefaultTimeout(120_000);
       // Long tasks on the page's thread (issue 12: the page must not stutter while it trains).
-      await page.addInitScript(() => {
-        const tasks: [number, number][] = [];
-        (window as unknown as { __longTasks: [number, number][] }).__longTasks = tasks;
-        new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push([e.startTime, e.duration]))).observe({ type: 'longtask', buffered: true });
-      });
+      await recordLongTasks(page);
       try {
         const r = await runSeed(page, baseUrl, options, model, seed);
         results.push(r);

@@ -13,6 +13,7 @@ import {
   settingRow,
   settingText,
   settingValue,
+  trainSettingsOf,
   withSetting,
   type SettingPath,
 } from './settings';
@@ -181,5 +182,15 @@ describe('augmentation on and off', () => {
     expect(isAugmenting(DEFAULT_SETTINGS.augmentation)).toBe(false);
     expect(isAugmenting({ ...NO_AUGMENTATION, horizontalFlip: true })).toBe(true);
     expect(isAugmenting({ ...NO_AUGMENTATION, shear: 1 })).toBe(true);
+  });
+});
+
+describe('trainSettingsOf', () => {
+  it('keeps every row the worker reads and nothing the page alone uses', () => {
+    const train = trainSettingsOf({ ...DEFAULT_SETTINGS, epochs: 7, augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 5 } });
+    const trainRows = SETTING_PATHS.filter((path) => settingRow(path).use === 'train' && !path.startsWith('augmentation.'));
+    expect(Object.keys(train).sort()).toEqual([...trainRows, 'augmentation'].sort());
+    expect(train.epochs).toBe(7);
+    expect(train.augmentation.rotation).toBe(5);
   });
 });

@@ -104,6 +104,14 @@ function firstProblem(settings: Partial<Settings>, paths: readonly SettingPath[]
 
 const TRAIN_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'train');
 
+/** What a run is told: the `train` rows of the form's settings (the split rows were used when the dataset loaded). */
+export function trainSettingsOf(settings: Settings): TrainSettings {
+  return TRAIN_PATHS.reduce(
+    (out, path) => withSetting(out, path, settingValue(settings, path)),
+    { augmentation: { ...settings.augmentation } } as TrainSettings,
+  );
+}
+
 /** The first problem with the settings the worker reads (every `train` row), or null. */
 export function checkTrainSettings(settings: TrainSettings): string | null {
   return firstProblem(settings, TRAIN_PATHS);

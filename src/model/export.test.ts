@@ -9,6 +9,12 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** The model as a person would load it: model.json plus the weights file it names. */
+async function reload(json: tf.io.ModelJSON, weights: ArrayBuffer): Promise<tf.LayersModel> {
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (m) => [m[0].weights, weights]);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
 describe('exportLayersModel', () => {
   it('writes model.json and one weights buffer that load back to the same model', async () => {
     const model = buildTutorialCnn({ imageSize: 31, numClasses: 3, learningRate: 5e-4, seed: 3 });
@@ -17,8 +23,7 @@ describe('exportLayersModel', () => {
     expect(Object.keys(json).sort()).toEqual(['convertedBy', 'format', 'generatedBy', 'modelTopology', 'trainingConfig', 'weightsManifest']);
     expect(json.trainingConfig).toMatchObject({ loss: 'categorical_crossentropy', optimizer_config: { class_name: 'RMSProp' } });
     expect(json.trainingConfig?.optimizer_config).toMatchObject({ config: { learningRate: 5e-4, epsilon: 1e-7 } });
-    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (m) => [m[0].weights, weights]);
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const loaded = await reload(json, weights);
     const x = tf.randomUniform([2, 31, 31, 1]);
     const a = (model.predict(x) as tf.Tensor).dataSync();
     const b = (loaded.predict(x) as tf.Tensor).dataSync();
@@ -40,8 +45,7 @@ describe('exportLayersModel with BatchNormalization', () => {
     const names = json.weightsManifest[0].weights.map((w) => w.name);
     expect(names).toContain('batch_normalization_1/moving_mean');
     expect(names).toContain('batch_normalization_4/moving_variance');
-    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (m) => [m[0].weights, weights]);
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const loaded = await reload(json, weights);
     const stats = (m: tf.LayersModel) => m.getLayer('batch_normalization_1').getWeights().map((w) => Array.from(w.dataSync()));
     expect(stats(loaded)).toEqual(stats(model));
     expect(stats(model)[2]).not.toEqual(new Array(32).fill(0));

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ModelMetadata, Settings, Splits, TrainSettings } from '../core/types';
+import type { ModelMetadata, Settings, Splits } from '../core/types';
+import { trainSettingsOf } from '../core/settings';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
@@ -23,12 +24,6 @@ interface RunInfo {
   settings: Settings;
   classNames: string[];
   evaluatedOn: string;
-}
-
-/** The settings a run is given: the split settings were used when the dataset was loaded. */
-function trainSettingsOf(settings: Settings): TrainSettings {
-  const { model, imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation } = settings;
-  return { model, imageSize, epochs, batchSize, learningRate, backend, seed, classWeighting, patience, augmentation };
 }
 
 export function App() {

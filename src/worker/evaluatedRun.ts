@@ -33,14 +33,19 @@ export class EvaluatedRun {
     const { size, count } = this.shown;
     const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= count);
     if (bad !== undefined) throw new UserError(`There is no image ${bad} in the evaluated split (it has ${count}).`);
-    const area = size * size;
-    const pixels = new Uint8Array(indices.length * area);
-    indices.forEach((index, k) => pixels.set(this.shown.pixels.subarray(index * area, (index + 1) * area), k * area));
-    return { size, indices: Uint32Array.from(indices), pixels };
+    return { size, indices: Uint32Array.from(indices), pixels: pixelsOf(this.shown, indices) };
   }
 }
 
 /** A split's scores as the worker keeps them: its own copy of the scores (the reply's are transferred away). */
 export function keptScores(set: ImageSet, scores: Float32Array): ScoredSplit {
   return { scores: scores.slice(), labels: set.labels.subarray(0, set.count), groups: set.groups?.subarray(0, set.count) };
+}
+
+/** The pixels of some images of a set, one after the other (the page keeps no copy of the splits). */
+export function pixelsOf(set: ImageSet, indices: ArrayLike<number>): Uint8Array {
+  const area = set.size * set.size;
+  const out = new Uint8Array(indices.length * area);
+  for (let k = 0; k < indices.length; k++) out.set(set.pixels.subarray(indices[k] * area, (indices[k] + 1) * area), k * area);
+  return out;
 }

@@ -14,7 +14,7 @@ import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
-import { EvaluatedRun, keptScores } from './evaluatedRun';
+import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
 import { Throughput } from './throughput';
 import { weightedTrainStep } from '../model/weightedStep';
 
@@ -170,13 +170,6 @@ export async function evaluateFinal(context: RunContext): Promise<{ test: TestRe
   };
 }
 
-/** The pixels of some images of a set, one after the other (the page keeps no copy of the splits). */
-export function pixelsOf(set: ImageSet, indices: ArrayLike<number>): Uint8Array {
-  const area = set.size * set.size;
-  const out = new Uint8Array(indices.length * area);
-  for (let k = 0; k < indices.length; k++) out.set(set.pixels.subarray(indices[k] * area, (indices[k] + 1) * area), k * area);
-  return out;
-}
 
 /**
  * One class-weighted optimizer step on one batch, its images augmented first when `augment` is given;
