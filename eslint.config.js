@@ -12,9 +12,10 @@ const LAYER_IMPORTS = {
   model: ['core'],
   eval: ['core'],
   data: ['core'],
+  export: ['core'],
   backends: ['core', 'model'],
-  worker: ['core', 'model', 'eval', 'backends'],
-  ui: ['core', 'data', 'eval', 'worker'], // worker/protocol.ts and worker/trainerClient.ts only
+  worker: ['core', 'model', 'eval', 'export', 'backends'],
+  ui: ['core', 'data', 'eval', 'export', 'worker'], // worker/protocol.ts and worker/trainerClient.ts only
 };
 
 /** Folders a layer may also import with `import type` only. */
