@@ -133,6 +133,15 @@ export interface ModelSummary {
   trainableParams: number;
 }
 
+/**
+ * A model in the TensorFlow.js layers format: the text of model.json (topology and weights manifest, with one
+ * weights file) and that file's bytes. With the optimizer's state (a checkpoint), its weights follow the model's.
+ */
+export interface ModelFiles {
+  modelJson: string;
+  weights: ArrayBuffer;
+}
+
 /** Everything a downloaded model needs beside its weights to be used correctly. */
 export interface ModelMetadata {
   /** The network (MODEL_NAMES) the weights belong to. */

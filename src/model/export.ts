@@ -3,13 +3,10 @@
  * weights manifest) and weights.bin (all weights, one buffer), loadable by tf.loadLayersModel.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ModelFiles } from '../core/types';
 
-export interface ExportedModel {
-  /** The text of model.json. */
-  modelJson: string;
-  /** The bytes of weights.bin, in the order the manifest lists them. */
-  weights: ArrayBuffer;
-}
+/** model.json's text and weights.bin's bytes, in the order the manifest lists them. */
+export type ExportedModel = ModelFiles;
 
 /** The weights file name model.json points to; keep the downloaded file under this name. */
 export const WEIGHTS_FILE = 'weights.bin';
