@@ -13,20 +13,25 @@ const LAYER_IMPORTS = {
   eval: ['core'],
   data: ['core'],
   export: ['core'],
+  storage: ['core'],
   backends: ['core', 'model'],
   worker: ['core', 'model', 'eval', 'export', 'backends'],
-  ui: ['core', 'data', 'eval', 'export', 'worker'], // worker/protocol.ts and worker/trainerClient.ts only
+  ui: ['core', 'data', 'eval', 'export', 'storage', 'worker'], // worker/protocol.ts and worker/trainerClient.ts only
 };
 
 /** Folders a layer may also import with `import type` only. */
 const TYPE_IMPORTS = { ui: ['backends'] };
 
+/** Folders a layer's tests may also import (src/export's tests build real models to check converters against). */
+const TEST_IMPORTS = { export: ['model'] };
+
 /** Packages a layer must not import as a value (types are fine): tfjs is for the training worker. */
 const TFJS = '^@tensorflow/tfjs(-core|-layers|-converter|-backend-.*)?$';
 
-function layerRules(folder) {
+function layerRules(folder, forTests = false) {
   const typeOnly = TYPE_IMPORTS[folder] ?? [];
-  const forbidden = Object.keys(LAYER_IMPORTS).filter((other) => other !== folder && !LAYER_IMPORTS[folder].includes(other));
+  const allowed = [...LAYER_IMPORTS[folder], ...(forTests ? (TEST_IMPORTS[folder] ?? []) : [])];
+  const forbidden = Object.keys(LAYER_IMPORTS).filter((other) => other !== folder && !allowed.includes(other));
   const message = `src/${folder}/ may import only ${[...LAYER_IMPORTS[folder], ...typeOnly.map((t) => `types of ${t}`)].join(', ') || 'itself'} (see src/layering.test.ts).`;
   const folders = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
   const patterns = [{ regex: folders(forbidden.filter((other) => !typeOnly.includes(other))), message }];
@@ -38,7 +43,8 @@ function layerRules(folder) {
       { regex: TFJS, allowTypeImports: true, message: 'The page does not train: tfjs stays in the training worker (tfjs-vis is fine).' },
     );
   }
-  return { files: [`src/${folder}/**/*.{ts,tsx}`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+  const files = forTests ? [`src/${folder}/**/*.test.{ts,tsx}`] : [`src/${folder}/**/*.{ts,tsx}`];
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
 }
 
 export default tseslint.config(
@@ -57,7 +63,8 @@ export default tseslint.config(
     files: ['scripts/**/*.{js,mjs,ts}', '*.config.{js,ts}', 'e2e/**/*.ts'],
     languageOptions: { globals: globals.node },
   },
-  ...Object.keys(LAYER_IMPORTS).map(layerRules),
+  ...Object.keys(LAYER_IMPORTS).map((folder) => layerRules(folder)),
+  ...Object.keys(TEST_IMPORTS).map((folder) => layerRules(folder, true)),
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

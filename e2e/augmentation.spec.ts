@@ -56,7 +56,7 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await expect(page.getByRole('group', { name: 'Augmentation' }).getByRole('spinbutton', { name: 'Rotation' })).toHaveValue('30');
   await expect.poll(() => pictures(page.getByRole('figure', { name: 'Augmented samples' }).getByRole('img'))).toEqual(changed);
 
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
   const progress = page.getByRole('progressbar', { name: 'Training' });
   await expect(progress).toHaveAttribute('aria-valuenow', (await progress.getAttribute('aria-valuemax')) as string);

@@ -73,9 +73,9 @@ test('a patient pattern that is no regular expression is refused, in words', asy
   await pattern.fill('^(person\\d+');
   await expect(page.getByText(/^Patient pattern must be a valid regular expression \(.+\)\.$/)).toBeVisible();
   await expect(pattern).toHaveAttribute('aria-invalid', 'true');
-  await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
   await pattern.fill('^(person\\d+)_');
-  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   await expect(page).toHaveURL(/groupre=%5E%28person%5Cd%2B%29_/);
 
   // The demo set has three images a synthetic patient, none in two splits.

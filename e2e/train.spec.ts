@@ -49,7 +49,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page.getByTestId('total-params')).toHaveText({ tutorial: '22,945', batchnorm: '23,425' }[DEFAULT_MODEL]);
 
   const trainingFrom = await pageNow(page);
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   const progress = page.getByRole('progressbar', { name: 'Training' });
   await expect(progress).not.toHaveAttribute('aria-valuenow', '0');
   await expect(page.getByRole('figure', { name: 'Loss curves' })).not.toHaveAttribute('data-points', '0');
@@ -198,7 +198,7 @@ test('holds out a test split when the archive has none, and evaluates on it', as
     'Test: 20% of train held out (12 images: NORMAL 6, PNEUMONIA 6), stratified, seed 1, because the archive has no test folder.',
   );
   await expect(page.getByTestId('validation-source')).toContainText('test 12');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
   await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText('On the test split (12 images)');
   await expect(page.getByRole('figure', { name: 'Misclassified images' })).toBeVisible();
@@ -209,7 +209,7 @@ test('Stop ends training early and keeps the model', async ({ page }) => {
   await page.getByRole('button', { name: 'Try demo dataset' }).click();
   await expectStatus(page, 'ready');
   await expect(page.getByRole('figure', { name: 'Sample images' }).getByRole('img')).toHaveCount(24);
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   const progress = page.getByRole('progressbar', { name: 'Training' });
   await expect(progress).toHaveAttribute('aria-valuenow', /^([3-9]|\d\d+)$/);
   await page.getByRole('button', { name: 'Stop' }).click();
@@ -246,7 +246,7 @@ for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) =
     await page.goto(`/?size=${SIZE}&epochs=3&batch=64&patience=0&backend=${backend}&model=${model}`);
     await page.getByRole('button', { name: 'Try demo dataset' }).click();
     await expectStatus(page, 'ready');
-    await page.getByRole('button', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
     await expectStatus(page, 'done', 180_000);
     await expect(page.getByTestId('backend')).toHaveText(backend);
     await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
@@ -268,7 +268,7 @@ test('auto measures the backends and says which it picked', async ({ page }) => 
   await page.goto(`/?size=${SIZE}&epochs=1&batch=32`);
   await page.getByRole('button', { name: 'Try demo dataset' }).click();
   await expectStatus(page, 'ready');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
   await expect(page.getByText(/Auto picked (webgl|wasm)/)).toContainText(/webgl \d+ images\/s, wasm \d+ images\/s/);
 });

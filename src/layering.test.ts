@@ -36,11 +36,13 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   data: { rank: 1, imports: ['core'] },
   // Other formats (ONNX, Keras HDF5, the PyTorch bundle) written from the layers-format files: pure bytes, no tfjs.
   export: { rank: 1, imports: ['core'], testImports: ['model'], noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/ },
+  // Saved runs in the browser (IndexedDB): plain records and model files, no tfjs.
+  storage: { rank: 1, imports: ['core'], noPackages: /^(@tensorflow\/|react)/ },
   backends: { rank: 2, imports: ['core', 'model'] },
   worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'] },
   ui: {
     rank: 4,
-    imports: ['core', 'data', 'eval', 'export', 'worker/protocol.ts', 'worker/trainerClient.ts'],
+    imports: ['core', 'data', 'eval', 'export', 'storage', 'worker/protocol.ts', 'worker/trainerClient.ts'],
     typeImports: ['backends'],
     noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/,
   },

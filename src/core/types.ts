@@ -142,6 +142,21 @@ export interface ModelFiles {
   weights: ArrayBuffer;
 }
 
+/** A split's scores from one model: what reports, intervals and calibration are computed from. */
+export interface ScoredSplit {
+  /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
+  scores: Float32Array;
+  labels: Uint8Array;
+  /** Patient of each image, where known. */
+  groups?: Uint32Array;
+}
+
+/** The kept model's scores on validation and test (null without a test split): what `evaluate` reports from. */
+export interface KeptScores {
+  validation: ScoredSplit;
+  test: ScoredSplit | null;
+}
+
 /** Everything a downloaded model needs beside its weights to be used correctly. */
 export interface ModelMetadata {
   /** The network (MODEL_NAMES) the weights belong to. */

@@ -4,20 +4,15 @@
  * disagree beyond their intervals (a shift). Built in the training worker, which holds the scores and the
  * patients; pure, no tfjs.
  */
-import type { EvalSettings } from '../core/types';
+import type { EvalSettings, ScoredSplit } from '../core/types';
+
+export type { ScoredSplit };
 import { bootstrapIntervals, DEFAULT_RESAMPLES, type Interval, type IntervalMetric } from './bootstrap';
 import { applyTemperature, calibration, fitTemperature, type Calibration } from './calibration';
 import { argmaxPredictions, binaryMetrics, binaryScores, type BinaryMetrics } from './metrics';
 import { chooseOperatingPoint, type OperatingPoint } from './thresholdRules';
 
 /** One split's scores as the worker keeps them after a run. */
-export interface ScoredSplit {
-  /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
-  scores: Float32Array;
-  labels: Uint8Array;
-  /** Patient of each image, where known. */
-  groups?: Uint32Array;
-}
 
 export interface SplitReport {
   split: 'validation' | 'test';

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ModelMetadata, Settings, Splits } from '../core/types';
+import type { Settings, Splits } from '../core/types';
 import { trainSettingsOf } from '../core/settings';
+import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
@@ -18,24 +19,26 @@ import { useTrainer, useTrainingView } from './useTrainer';
 import { reloadReason, splitOptionsOf } from './datasetOptions';
 import { pageStatus } from './pageStatus';
 import { MODEL_DEFAULT_REASON, modelDescription } from './modelText';
-
-/** What a finished run was trained on, for the exported metadata. */
-interface RunInfo {
-  settings: Settings;
-  classNames: string[];
-  evaluatedOn: string;
-}
+import { useRuns } from './runs/useRuns';
+import { RunsPanel } from './runs/RunsPanel';
+import { ModelActions } from './runs/ModelActions';
+import { metadataOfRun } from './runs/modelMetadata';
+import { readModelFile } from './runs/loadModelFile';
+import { PredictPanel } from './predict/PredictPanel';
+import type { SavedRun } from '../storage/runsDb';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
   const [settings, setSettings] = useState<Settings>(initial.settings);
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
-  const [run, setRun] = useState<RunInfo | null>(null);
   const [exporting, setExporting] = useState(false);
   // The operating point the Results report, for the downloaded metadata.
   const [reported, setReported] = useState<ReportedThreshold | null>(null);
   const trainer = useTrainer();
   const { store } = trainer;
+  const runs = useRuns(store, setNotice);
+  // The run the page shows: being trained, finished, restored after a reload, opened from Runs, or a loaded model.
+  const run = runs.current;
 
   const onDecoded = useCallback((splits: Splits) => void store.setData(splits), [store]);
   const dataset = useDataset(onDecoded);
@@ -66,6 +69,9 @@ export function App() {
     stopRequested: useTrainingView(store, (v) => v.stopRequested),
     test: useTrainingView(store, (v) => v.test),
     modelSummary: useTrainingView(store, (v) => v.modelSummary),
+    hasModel: useTrainingView(store, (v) => v.hasModel),
+    modelVersion: useTrainingView(store, (v) => v.modelVersion),
+    epochsDone: useTrainingView(store, (v) => v.epochsDone),
   };
   const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
   const loading = dataset.state.phase === 'loading';
@@ -73,10 +79,8 @@ export function App() {
   /** A new dataset replaces the old one only once it has loaded; then the old run's results go. */
   const loadNew = async (source: DatasetSource) => {
     const loaded = await dataset.load(source, settings.imageSize, splitOptionsOf(settings));
-    if (loaded) {
-      store.reset();
-      setRun(null);
-    }
+    // The results on the old dataset go; the model and its history stay (Predict, Resume, Evaluate).
+    if (loaded) store.datasetChanged();
   };
 
   const onTrain = async () => {
@@ -85,8 +89,18 @@ export function App() {
     // Images are decoded at the model's input size, and split as they load: a new size or split means loading again.
     if (reloadReason(view, settings)) ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
     if (!ready) return;
-    setRun({ settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
+    runs.begin({ datasetName: datasetNameOf(ready), settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
     await store.train(trainSettingsOf(settings));
+  };
+
+  const onResume = async (moreEpochs: number) => {
+    if (!run) return;
+    const from = await runs.resumeFrom();
+    if (typeof from === 'string') {
+      setNotice(from);
+      return;
+    }
+    await store.train({ ...trainSettingsOf(run.settings), epochs: moreEpochs }, from);
   };
 
   const onDownload = async () => {
@@ -94,25 +108,9 @@ export function App() {
     setExporting(true);
     try {
       const model = await store.exportModel();
-      const binary = run.classNames.length === 2;
-      const metadata: ModelMetadata = {
-        classNames: run.classNames,
-        imageSize: run.settings.imageSize,
-        channels: 1,
-        normalisation: 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)',
-        model: run.settings.model,
-        output: binary ? 'sigmoid' : 'softmax',
-        positiveClass: binary ? run.classNames[1] : null,
-        threshold: reported?.threshold ?? null,
-        thresholdClass: reported ? run.classNames[reported.positiveClass] : null,
-        thresholdRule: reported?.rule ?? null,
-        resize: `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
-        trainedEpochs: model.epochsDone,
-        backend: model.backend,
-        createdAt: new Date().toISOString(),
-      };
+      const metadata = metadataOfRun(run, reported, model.epochsDone, model.backend);
       const blob = await zipModel(model.modelJson, model.weights, metadata);
-      saveBlob(blob, `xray-classifier-${run.settings.imageSize}px.zip`);
+      saveBlob(blob, `xray-classifier-${metadata.imageSize}px.zip`);
     } catch (e) {
       setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -120,7 +118,73 @@ export function App() {
     }
   };
 
+  const onLoadModel = async (files: File[]) => {
+    try {
+      const loaded = await readModelFile(files);
+      await store.restore({ files: loaded.files, model: loaded.metadata.model, numClasses: loaded.metadata.classNames.length, scores: null, view: null });
+      const at = new Date().toISOString();
+      const adopted: SavedRun = {
+        id: `${at}-loaded`,
+        name: loaded.name,
+        createdAt: at,
+        updatedAt: at,
+        datasetName: '(loaded model file)',
+        classNames: loaded.metadata.classNames,
+        settings: { ...settings, model: loaded.metadata.model, imageSize: loaded.metadata.imageSize },
+        evaluatedOn: 'test',
+        status: 'loaded',
+        history: { epochs: 0, batchesPerEpoch: 0, batchPoints: [], epochPoints: [], epochsDone: loaded.metadata.trainedEpochs, classWeights: null, bestEpoch: null, outcome: null },
+        test: null,
+        scores: null,
+        figures: { bestValLoss: null, testAccuracy: null, testAuc: null },
+        models: [],
+        metadata: loaded.metadata,
+      };
+      await runs.adopt(adopted, loaded.files);
+      setNotice(loaded.warnings.length > 0 ? `Loaded ${loaded.name}. ${loaded.warnings.join(' ')}` : null);
+    } catch (e) {
+      setNotice(`The model could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  const onEvaluate = async () => {
+    if (!view || !run) return;
+    const reply = await store.evaluateModel(settings.batchSize);
+    if (reply) runs.recordEvaluation(reply, view.used.test > 0 ? 'test' : 'validation', datasetNameOf(view));
+  };
+
+  const onDownloadRun = async (id: string) => {
+    const saved = runs.runs.find((r) => r.id === id);
+    const files = saved ? await runs.savedModel(id) : null;
+    if (!saved || !files) {
+      setNotice('That run has no saved model to download.');
+      return;
+    }
+    const metadata = metadataOfRun(saved, null, saved.history.epochsDone, '');
+    saveBlob(await zipModel(files.modelJson, files.weights, metadata), `${saved.name.replace(/[^\w.-]+/g, '_')}.zip`);
+  };
+
   const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error));
+  const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;
+  const evaluateHint = !view
+    ? 'Load a dataset to evaluate the model on.'
+    : view.size !== modelSize
+      ? `The model takes ${modelSize} px images: set Image size to ${modelSize} and load the dataset again.`
+      : run && view.classNames.join('\u0000') !== run.classNames.join('\u0000')
+        ? `The dataset's classes (${view.classNames.join(', ')}) are not the model's (${run.classNames.join(', ')}).`
+        : null;
+  const resumeHint = resumeProblem(run, view, settings, training || loading);
+  const positiveClass = reported?.positiveClass ?? defaultPositiveClass(run?.classNames ?? ['a', 'b']);
+  // The Results' operating point; for a loaded model, the one its metadata says the figures used.
+  const loadedThreshold = run?.metadata?.threshold ?? null;
+  const loadedClass = run?.metadata?.thresholdClass ? run.classNames.indexOf(run.metadata.thresholdClass) : -1;
+  const decision = useMemo(
+    () =>
+      reported
+        ? { positiveClass: reported.positiveClass, threshold: reported.threshold }
+        : { positiveClass: loadedClass >= 0 ? loadedClass : positiveClass, threshold: loadedThreshold ?? 0.5 },
+    [reported, positiveClass, loadedClass, loadedThreshold],
+  );
   const alerts = [dataset.error, t.error, notice].filter((a): a is string => Boolean(a));
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
@@ -135,6 +199,11 @@ export function App() {
         <p className="status">
           Status: <span data-testid="status">{status}</span>
         </p>
+        {runs.restoredNote && (
+          <p role="status" data-testid="restored-note">
+            {runs.restoredNote}
+          </p>
+        )}
       </header>
 
       {alerts.length > 0 && (
@@ -224,11 +293,56 @@ export function App() {
         ) : (
           <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>
         )}
-        <button type="button" onClick={() => void onDownload()} disabled={!t.test || !run || training || exporting}>
-          Download model
-        </button>{' '}
-        <small>A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.</small>
+        <ModelActions
+          canDownload={t.hasModel && Boolean(run) && !training}
+          downloading={exporting}
+          onDownload={() => void onDownload()}
+          canLoad={!training}
+          onLoad={(files) => void onLoadModel(files)}
+          showEvaluate={t.hasModel && !t.test && !training}
+          evaluateHint={evaluateHint}
+          onEvaluate={() => void onEvaluate()}
+          showResume={Boolean(run && run.status !== 'loaded' && run.models.includes('checkpoint'))}
+          resumeHint={resumeHint}
+          onResume={(n) => void onResume(n)}
+        />
       </section>
+
+      <PredictPanel
+        store={store}
+        model={t.hasModel && run ? { key: `${run.id}:${t.modelVersion}`, classNames: run.classNames, imageSize: modelSize ?? run.settings.imageSize } : null}
+        decision={decision}
+        disabled={training}
+        onProblem={setNotice}
+      />
+
+      <RunsPanel
+        runs={runs.runs}
+        currentId={run?.id ?? null}
+        storage={runs.storage}
+        busy={training}
+        onOpen={(id) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`))}
+        onRename={(id, name) => void runs.rename(id, name)}
+        onDelete={(id) => void runs.remove(id)}
+        onDownload={(id) => void onDownloadRun(id)}
+      />
     </main>
   );
+}
+
+function datasetNameOf(view: DatasetView): string {
+  return view.source.kind === 'demo' ? 'demo dataset' : view.source.name;
+}
+
+/** Why Resume cannot start now, in words; null when it can. */
+function resumeProblem(run: SavedRun | null, view: DatasetView | null, settings: Settings, busy: boolean): string | null {
+  if (busy) return 'Wait for the current work to finish.';
+  if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
+  if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
+  if (!view) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
+  if (view.classNames.join('\u0000') !== run.classNames.join('\u0000')) return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
+  const reason = reloadReason(view, run.settings);
+  if (reason) return `Load the dataset as the run had it (Image size ${run.settings.imageSize} px, the same split settings). ${reason}`;
+  void settings;
+  return null;
 }

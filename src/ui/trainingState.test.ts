@@ -49,6 +49,8 @@ describe('training view', () => {
         reply: {
           reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: true,
           test: { loss: 0.5, accuracy: 0.8, scores: new Float32Array([0.1, 0.9]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery },
+          model: null,
+          scores: null,
         },
       },
     ], s);
@@ -73,7 +75,7 @@ describe('training view', () => {
     const failedPreview = feed([{ type: 'requestFailed', message: 'preview failed' }], running);
     expect(failedPreview.phase).toBe('training');
     expect(failedPreview.error).toBe('preview failed');
-    const done = feed([{ type: 'trainEnded', reply: { reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true, test: null } }], running);
+    const done = feed([{ type: 'trainEnded', reply: { reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true, test: null, model: null, scores: null } }], running);
     const failedSummary = feed([{ type: 'requestFailed', message: 'summary failed' }], done);
     expect(failedSummary.phase).toBe('done');
     expect(failedSummary.error).toBe('summary failed');
@@ -91,7 +93,7 @@ describe('training view', () => {
       epoch(2, 0.45, 1),
     ]);
     expect(s.bestEpoch).toBe(1);
-    s = feed([{ type: 'trainEnded', reply: { reason: 'early-stopped', epochsDone: 3, bestEpoch: 1, restoredBest: true, test: null } }], s);
+    s = feed([{ type: 'trainEnded', reply: { reason: 'early-stopped', epochsDone: 3, bestEpoch: 1, restoredBest: true, test: null, model: null, scores: null } }], s);
     expect(s.phase).toBe('done');
     expect(s.outcome?.reason).toBe('early-stopped');
     const next = trainingReducer(s, { type: 'trainRequested' });

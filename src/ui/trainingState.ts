@@ -28,6 +28,10 @@ export interface TrainingView {
   outcome: TrainingOutcome | null;
   stopRequested: boolean;
   error: string | null;
+  /** Whether the worker holds a model to predict, evaluate and download with (trained, restored or loaded). */
+  hasModel: boolean;
+  /** Changes whenever the worker's model does (answers of an older model are not this one's). */
+  modelVersion: number;
 }
 
 export const initialTrainingView: TrainingView = {
@@ -49,7 +53,21 @@ export const initialTrainingView: TrainingView = {
   outcome: null,
   stopRequested: false,
   error: null,
+  hasModel: false,
+  modelVersion: 0,
 };
+
+/** What a saved run brings back of the view. */
+export type RestoredView = Pick<
+  TrainingView,
+  'epochs' | 'batchesPerEpoch' | 'batchPoints' | 'epochPoints' | 'test' | 'epochsDone' | 'classWeights' | 'bestEpoch' | 'outcome'
+>;
+
+/** The part of a view a saved run keeps. */
+export function restorableOf(view: TrainingView): RestoredView {
+  const { epochs, batchesPerEpoch, batchPoints, epochPoints, test, epochsDone, classWeights, bestEpoch, outcome } = view;
+  return { epochs, batchesPerEpoch, batchPoints, epochPoints, test, epochsDone, classWeights, bestEpoch, outcome };
+}
 
 export type TrainingAction =
   /** Progress of the current run. */
@@ -58,6 +76,14 @@ export type TrainingAction =
   | { type: 'trainEnded'; reply: TrainerReplies['train'] }
   /** The current run failed: the run ends with this message. */
   | { type: 'runFailed'; message: string }
+  /** A saved run (a reload, or one opened from the list) or a loaded model: its history and results, as they were. */
+  | { type: 'restored'; view: RestoredView | null }
+  /** Another dataset: results on the old one no longer apply; the model and its history stay (Resume, Predict). */
+  | { type: 'datasetChanged' }
+  /** Resume: the current history stays, and the run's new epochs follow it. */
+  | { type: 'resumeRequested' }
+  /** A restored or loaded model was scored on the loaded dataset, without training. */
+  | { type: 'evaluated'; test: TestResult }
   /** Another request failed (a summary, the dataset hand-over): said, and the run goes on. */
   | { type: 'requestFailed'; message: string }
   | { type: 'modelSummary'; model: ModelName; imageSize: number; summary: ModelSummary }
@@ -75,7 +101,44 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         modelSummary: state.modelSummary,
         backend: state.backend,
         phase: 'starting',
+        modelVersion: state.modelVersion + 1,
       };
+    case 'datasetChanged':
+      return {
+        ...state,
+        test: null,
+        phase: state.phase === 'error' ? 'error' : state.hasModel ? 'stopped' : 'idle',
+      };
+    case 'restored': {
+      const base = { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, hasModel: true, modelVersion: state.modelVersion + 1 };
+      if (!action.view) return { ...base, phase: 'stopped' };
+      return {
+        ...base,
+        ...action.view,
+        batchesDone: action.view.epochsDone * action.view.batchesPerEpoch,
+        totalBatches: action.view.epochs * action.view.batchesPerEpoch,
+        phase: action.view.test ? 'done' : 'stopped',
+      };
+    }
+    case 'evaluated':
+      return { ...state, test: action.test, phase: 'done', error: null };
+    case 'resumeRequested': {
+      // Batches past the last finished epoch were not kept (the checkpoint is at an epoch's end): their points go.
+      const end = state.epochsDone;
+      return {
+        ...state,
+        phase: 'starting',
+        hasModel: false,
+        modelVersion: state.modelVersion + 1,
+        batchPoints: state.batchPoints.filter((p) => p.x <= end + 1e-9),
+        batchesDone: end * state.batchesPerEpoch,
+        test: null,
+        outcome: null,
+        error: null,
+        stopRequested: false,
+        timing: null,
+      };
+    }
     case 'reset':
       return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend };
     case 'stopRequested':
@@ -91,6 +154,8 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         ...state,
         test,
         phase: outcome.reason === 'stopped' ? 'stopped' : 'done',
+        hasModel: action.reply.model !== null,
+        modelVersion: state.modelVersion + 1,
         epochsDone: outcome.epochsDone,
         bestEpoch: outcome.bestEpoch,
         outcome,
@@ -98,7 +163,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
       };
     }
     case 'runFailed':
-      return { ...state, phase: 'error', error: action.message, stopRequested: false };
+      return { ...state, phase: 'error', error: action.message, stopRequested: false, hasModel: false };
     case 'requestFailed':
       return { ...state, error: action.message };
     case 'modelSummary':
@@ -149,6 +214,9 @@ function applyProgress(state: TrainingView, message: TrainProgress, at: number):
     }
     case 'evaluating':
       return { ...state, phase: 'evaluating' };
+    case 'checkpoint':
+      // Kept by the store for saving, not shown.
+      return state;
     default:
       return assertNever(message);
   }

@@ -54,7 +54,7 @@ describe('TrainingStore', () => {
     expect(store.getSnapshot().error).toBeNull();
     progress(runId, { type: 'batchEnd', epoch: 0, batch: 1, batchesDone: 2, totalBatches: 4, loss: 0.6, accuracy: 0.6, imagesPerSecond: 10 });
     expect(store.getSnapshot().batchesDone).toBe(2);
-    reply(runId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null });
+    reply(runId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null, model: null, scores: null });
     await done;
     expect(store.getSnapshot().phase).toBe('done');
   });
@@ -75,12 +75,12 @@ describe('TrainingStore', () => {
     expect(store.getSnapshot().stopRequested).toBe(true);
     // A new run replaces the first in the view; the first one's late messages change nothing.
     const second = store.train(SETTINGS);
-    reply(runId, { type: 'train', reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false, test: null });
+    reply(runId, { type: 'train', reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false, test: null, model: null, scores: null });
     progress(runId, { type: 'evaluating' });
     await tick();
     expect(store.getSnapshot().phase).toBe('starting');
     const secondId = requests.filter((r) => r.request.type === 'train')[1].id;
-    reply(secondId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null });
+    reply(secondId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null, model: null, scores: null });
     await second;
     expect(store.getSnapshot().phase).toBe('done');
   });

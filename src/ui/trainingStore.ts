@@ -3,10 +3,23 @@
  * reduces the replies and progress of its requests into one TrainingView, which React reads through
  * `useSyncExternalStore` (useTrainer.ts). Only the current run's messages change the run's state.
  */
-import type { EvalSettings, ModelName, ModelSummary, Splits, TrainSettings } from '../core/types';
-import type { AugmentationPreview, ExportedModel, TrainerReplies, TrainerRequestOf } from '../worker/protocol';
+import type { EvalSettings, ModelFiles, ModelName, ModelSummary, Splits, TrainSettings } from '../core/types';
+import type { AugmentationPreview, ExportedModel, Predictions, ResumeFrom, TrainerReplies, TrainerRequestOf, TrainerRequests } from '../worker/protocol';
 import { TrainerCrashedError, type TrainerClient } from '../worker/trainerClient';
-import { initialTrainingView, trainingReducer, type TrainingAction, type TrainingView } from './trainingState';
+import { initialTrainingView, trainingReducer, type RestoredView, type TrainingAction, type TrainingView } from './trainingState';
+
+/** What happens to a run, for whoever keeps runs (the saved-runs recorder): the view is the store's at that moment. */
+export type RunEvent =
+  | { type: 'started'; settings: TrainSettings; resumed: boolean }
+  /** An epoch has finished: its checkpoint (weights and optimizer state) and the view with its figures. */
+  | { type: 'epoch'; epoch: number; checkpoint: ModelFiles; view: TrainingView }
+  | { type: 'ended'; reply: TrainerReplies['train']; view: TrainingView }
+  | { type: 'failed'; message: string; view: TrainingView };
+
+/** A saved run (or a loaded model) for the worker and the view. */
+export interface RestoreRequest extends Omit<TrainerRequests['restoreModel'], 'epochs'> {
+  view: RestoredView | null;
+}
 
 export class TrainingStore {
   private view: TrainingView = initialTrainingView;
@@ -15,6 +28,7 @@ export class TrainingStore {
   private runId: number | null = null;
   /** The latest summary asked for: an older answer arriving late is dropped. */
   private summaryId = 0;
+  private readonly runListeners = new Set<(event: RunEvent) => void>();
 
   constructor(
     readonly client: TrainerClient,
@@ -56,20 +70,67 @@ export class TrainingStore {
     );
   }
 
-  /** Starts a run; resolves when it has ended, failed or been replaced. */
-  async train(settings: TrainSettings): Promise<void> {
-    this.dispatch({ type: 'trainRequested' });
-    const pending = this.client.start({ type: 'train', settings }, (progress) => {
-      if (pending.id === this.runId) this.dispatch({ type: 'progress', progress, at: this.now() });
+  /** Tells `listener` what happens to every run from now on; returns a function that stops it. */
+  onRunEvent(listener: (event: RunEvent) => void): () => void {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
+  }
+
+  /**
+   * Starts a run, or with `resume` continues the one the checkpoint came from for `settings.epochs` more epochs
+   * (its history stays); resolves when it has ended, failed or been replaced.
+   */
+  async train(settings: TrainSettings, resume?: ResumeFrom): Promise<void> {
+    this.dispatch({ type: resume ? 'resumeRequested' : 'trainRequested' });
+    this.emit({ type: 'started', settings, resumed: Boolean(resume) });
+    const pending = this.client.start({ type: 'train', settings, ...(resume ? { resume } : {}) }, (progress) => {
+      if (pending.id !== this.runId) return;
+      if (progress.type === 'checkpoint') this.emit({ type: 'epoch', epoch: progress.epoch, checkpoint: progress.files, view: this.view });
+      else this.dispatch({ type: 'progress', progress, at: this.now() });
     });
     this.runId = pending.id;
     try {
       const reply = await pending.reply;
-      if (pending.id === this.runId) this.dispatch({ type: 'trainEnded', reply });
+      if (pending.id === this.runId) {
+        this.dispatch({ type: 'trainEnded', reply });
+        this.emit({ type: 'ended', reply, view: this.view });
+      }
     } catch (error) {
-      if (pending.id === this.runId) this.dispatch({ type: 'runFailed', message: messageOf(error) });
+      if (pending.id === this.runId) {
+        this.dispatch({ type: 'runFailed', message: messageOf(error) });
+        this.emit({ type: 'failed', message: messageOf(error), view: this.view });
+      }
     } finally {
       if (pending.id === this.runId) this.runId = null;
+    }
+  }
+
+  /**
+   * Makes a saved run's model (or a loaded model file) the worker's, and shows the run's history and results as
+   * they were; rejects with the worker's words when the files are not a model it can use.
+   */
+  async restore({ view, ...request }: RestoreRequest): Promise<TrainerReplies['restoreModel']> {
+    const reply = await this.client.request({ type: 'restoreModel', ...request, epochs: view?.epochsDone ?? 0 });
+    this.summaryId++;
+    this.dispatch({ type: 'modelSummary', model: request.model ?? 'tutorial', imageSize: reply.imageSize, summary: reply.summary });
+    this.dispatch({ type: 'restored', view });
+    return reply;
+  }
+
+  /** The worker's model's scores (and Grad-CAM maps) for some images. */
+  predict(request: Omit<TrainerRequestOf<'predict'>, 'type'>): Promise<Predictions> {
+    return this.client.request({ type: 'predict', ...request });
+  }
+
+  /** Scores the worker's model on the loaded dataset (no training) and shows the results. */
+  async evaluateModel(batchSize: number): Promise<TrainerReplies['evaluateModel'] | null> {
+    try {
+      const reply = await this.client.request({ type: 'evaluateModel', batchSize });
+      this.dispatch({ type: 'evaluated', test: reply.test });
+      return reply;
+    } catch (error) {
+      this.dispatch({ type: 'requestFailed', message: messageOf(error) });
+      return null;
     }
   }
 
@@ -113,9 +174,18 @@ export class TrainingStore {
     this.dispatch({ type: 'reset' });
   }
 
+  /** Another dataset: the results on the old one go; the model and its history stay for Predict and Resume. */
+  datasetChanged(): void {
+    this.dispatch({ type: 'datasetChanged' });
+  }
+
   /** Ends the worker (the page is going away); a later request starts a new one. */
   dispose(): void {
     this.client.dispose();
+  }
+
+  private emit(event: RunEvent): void {
+    for (const listener of this.runListeners) listener(event);
   }
 
   private dispatch(action: TrainingAction): void {

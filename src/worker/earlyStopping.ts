@@ -13,6 +13,17 @@ export class EarlyStopping {
   /** @param patience epochs without a new lowest validation loss before stopping; 0 = never stop, keep nothing. */
   constructor(private readonly patience: number) {}
 
+  /**
+   * Continues a saved run's watch: its best epoch, loss and (with patience on) weights, which it now owns.
+   */
+  resume(epoch: number, valLoss: number, weights: tf.Tensor[]): void {
+    this.bestLoss = valLoss;
+    this.best = epoch;
+    this.dispose();
+    if (this.patience > 0) this.weights = weights;
+    else tf.dispose(weights);
+  }
+
   /** The epoch (0-based) with the lowest validation loss so far, -1 while there is none. */
   get bestEpoch(): number {
     return this.best;

@@ -8,16 +8,21 @@ import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
 import type { ImageSet } from '../core/types';
 import { buildReport, type EvaluationReport, type ScoredSplit } from '../eval/report';
-import type { TrainerReplies, TrainerRequests } from './protocol';
+import type { KeptScores, TrainerReplies, TrainerRequests } from './protocol';
 
 export class EvaluatedRun {
   constructor(
     readonly numClasses: number,
     private readonly validation: ScoredSplit,
     private readonly test: ScoredSplit | null,
-    /** The split the page's Results show: test, or validation when there is none. */
-    private readonly shown: ImageSet,
+    /** The split the page's Results show: test, or validation when there is none; null for a restored run. */
+    private readonly shown: ImageSet | null,
   ) {}
+
+  /** What the page keeps of it (a reload brings the run back with `restoreModel`). */
+  get scores(): KeptScores {
+    return { validation: this.validation, test: this.test };
+  }
 
   report({ positiveClass, settings }: TrainerRequests['evaluate']): EvaluationReport {
     const problem = checkEvalSettings(settings);
@@ -30,6 +35,7 @@ export class EvaluatedRun {
 
   /** The pixels of the shown split's images at `indices`, one after the other. */
   images({ indices }: TrainerRequests['evaluatedImages']): TrainerReplies['evaluatedImages'] {
+    if (!this.shown) throw new UserError('The images of this saved run are not in the page any more: load its dataset again to see them.');
     const { size, count } = this.shown;
     const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= count);
     if (bad !== undefined) throw new UserError(`There is no image ${bad} in the evaluated split (it has ${count}).`);

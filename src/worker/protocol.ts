@@ -10,6 +10,7 @@ import type {
   BatchMetrics,
   EpochMetrics,
   EvalSettings,
+  ModelFiles,
   ModelName,
   ModelSummary,
   SplitName,
@@ -19,6 +20,29 @@ import type {
   TrainingOutcome,
 } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
+import type { KeptScores } from '../core/types';
+
+export type { KeptScores };
+
+/**
+ * Where a resumed run starts: the last finished epoch's checkpoint (weights and optimizer state), and the best
+ * epoch so far with its weights, so early stopping goes on comparing with it.
+ */
+export interface ResumeFrom {
+  checkpoint: ModelFiles;
+  epochsDone: number;
+  batchesDone: number;
+  best: { epoch: number; valLoss: number; files: ModelFiles } | null;
+}
+
+/** A model's answers for some images: scores as `TestResult.scores`; Grad-CAM maps (0..1) `mapSide` px a side. */
+export interface Predictions {
+  scores: Float32Array;
+  /** The class whose evidence each map shows (the predicted one), per image. */
+  mapClasses: Uint8Array;
+  maps: Float32Array;
+  mapSide: number;
+}
 
 // ---------------------------------------------------------------- requests: page -> worker
 
@@ -28,8 +52,23 @@ export interface TrainerRequests {
   setData: { splits: Splits };
   /** The layer table of model `model` at this size (no training). */
   describeModel: { model: ModelName; imageSize: number; numClasses: number };
-  /** A training run, then its evaluation; progress messages follow it (TrainProgress). */
-  train: { settings: TrainSettings };
+  /**
+   * A training run, then its evaluation; progress messages follow it (TrainProgress). With `resume`, `settings.epochs`
+   * more epochs continue the run the checkpoint came from.
+   */
+  train: { settings: TrainSettings; resume?: ResumeFrom };
+  /**
+   * Makes `files` the worker's model (a saved run after a reload, or a loaded model file), with the scores of its
+   * evaluation when known (then `evaluate` answers again). `model` names the network when it is one of the app's.
+   */
+  restoreModel: { files: ModelFiles; model: ModelName | null; numClasses: number; scores: KeptScores | null; epochs: number };
+  /**
+   * The model's scores for `count` grey images of `size` px (one byte a pixel), with Grad-CAM maps when `explain`, each
+   * for the class predicted at `threshold` (P(class 1) at least it; binary models; 0.5 when null).
+   */
+  predict: { pixels: Uint8Array; count: number; size: number; explain: boolean; threshold: number | null };
+  /** Scores the worker's model (restored or loaded) on the loaded dataset's validation and test splits, without training. */
+  evaluateModel: { batchSize: number };
   /** Ends the run started by request `run` after its current batch; the model is kept as it is. */
   stop: { run: number };
   /** The trained model as TensorFlow.js layers-format artifacts. */
@@ -82,9 +121,15 @@ export interface AugmentationPreview {
 /** The answer to each request type. */
 export interface TrainerReplies {
   setData: { counts: Record<SplitName, number> };
+  restoreModel: { summary: ModelSummary; imageSize: number; numClasses: number };
+  predict: Predictions;
+  evaluateModel: { test: TestResult; scores: KeptScores };
   describeModel: { model: ModelName; imageSize: number; summary: ModelSummary };
-  /** How the run ended; `test` is the evaluation (null when the run was superseded by new data). */
-  train: TrainingOutcome & { test: TestResult | null };
+  /**
+   * How the run ended; `test` is the evaluation (null when the run was superseded by new data), `model` the kept
+   * model's files (no optimizer state) and `scores` what `evaluate` reports from, for the page to keep.
+   */
+  train: TrainingOutcome & { test: TestResult | null; model: ModelFiles | null; scores: KeptScores | null };
   /** Whether a run was there to stop. */
   stop: { stopping: boolean };
   exportModel: ExportedModel;
@@ -103,6 +148,8 @@ export type TrainProgress =
   | { type: 'trainingStarted'; epochs: number; batchesPerEpoch: number; totalBatches: number; classWeights: number[] | null }
   | ({ type: 'batchEnd' } & BatchMetrics)
   | ({ type: 'epochEnd' } & EpochMetrics)
+  /** After epochEnd: the model and optimizer state after that epoch, for the page to keep (a reload, a crash, Resume). */
+  | { type: 'checkpoint'; epoch: number; files: ModelFiles }
   | { type: 'evaluating' };
 
 export type FromTrainer =
@@ -114,17 +161,22 @@ export type FromTrainer =
 /** The buffers a message should transfer rather than copy. */
 export function trainerTransferables(message: ToTrainer | FromTrainer): Transferable[] {
   if ('request' in message) {
-    if (message.request.type !== 'setData') return [];
-    const { train, validation, test } = message.request.splits;
+    const request = message.request;
+    if (request.type === 'predict') return unique([request.pixels.buffer]);
+    if (request.type !== 'setData') return [];
+    const { train, validation, test } = request.splits;
     return unique([train, validation, test].flatMap((s) => (s ? [s.pixels.buffer, s.labels.buffer, ...(s.groups ? [s.groups.buffer] : [])] : [])));
   }
   switch (message.type) {
     case 'progress':
+      return message.progress.type === 'checkpoint' ? unique([message.progress.files.weights]) : [];
     case 'error':
       return [];
     case 'reply': {
       const reply = message.reply;
-      if (reply.type === 'train') return reply.test ? testResultBuffers(reply.test) : [];
+      if (reply.type === 'train') return unique([...(reply.test ? testResultBuffers(reply.test) : []), ...(reply.model ? [reply.model.weights] : [])]);
+      if (reply.type === 'evaluateModel') return testResultBuffers(reply.test);
+      if (reply.type === 'predict') return unique([reply.scores.buffer, reply.maps.buffer, reply.mapClasses.buffer]);
       if (reply.type === 'exportModel') return unique([reply.weights]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
       if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
@@ -133,10 +185,10 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
   }
 }
 
-function testResultBuffers(result: TestResult): Transferable[] {
-  return unique([result.scores.buffer, result.labels.buffer, result.gallery.indices.buffer, result.gallery.pixels.buffer]);
+function testResultBuffers(result: TestResult): ArrayBufferLike[] {
+  return ([result.scores.buffer, result.labels.buffer, result.gallery.indices.buffer, result.gallery.pixels.buffer]);
 }
 
-function unique(buffers: ArrayBufferLike[]): Transferable[] {
+function unique(buffers: (ArrayBufferLike | Transferable)[]): Transferable[] {
   return [...new Set(buffers)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
 }

@@ -92,8 +92,8 @@ describe('Trainer: a full run', () => {
     const sixBatches = Array<string>(6).fill('batchEnd');
     expect(types()).toEqual([
       'reply:setData', 'backend', 'trainingStarted',
-      ...sixBatches, 'epochEnd',
-      ...sixBatches, 'epochEnd',
+      ...sixBatches, 'epochEnd', 'checkpoint',
+      ...sixBatches, 'epochEnd', 'checkpoint',
       'evaluating', 'reply:train',
     ]);
     expect(progress('backend')[0]).toEqual({ type: 'backend', name: 'cpu', requested: 'webgl', note: 'test backend' });

@@ -27,11 +27,14 @@ import {
   type TrainerRequest,
   type TrainerRequestType,
   type TrainProgress,
+  type ResumeFrom,
 } from './protocol';
 import type { ModelSummary, Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
-import type { EvaluatedRun } from './evaluatedRun';
+import { FRESH_START, evaluateFinal, trainEpochs, type RunControl, type RunStart } from './trainingRun';
+import { EvaluatedRun } from './evaluatedRun';
+import { loadCheckpoint, loadModelFiles, modelFilesOf } from '../model/checkpoint';
+import { predictImages } from './predict';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
@@ -52,6 +55,9 @@ const ACTIONS: Record<TrainerRequestType, string> = {
   previewAugmentation: 'showing augmented samples',
   evaluate: 'reporting the results',
   evaluatedImages: 'showing the images of a confusion-matrix cell',
+  restoreModel: 'bringing back the model',
+  predict: 'predicting',
+  evaluateModel: 'evaluating the model',
 };
 
 export class Trainer {
@@ -105,7 +111,13 @@ export class Trainer {
         await this.backendSwitch;
         return { type: 'describeModel', model: request.model, imageSize: request.imageSize, summary: this.describeModel(request) };
       case 'train':
-        return { type: 'train', ...(await this.train(id, request.settings)) };
+        return { type: 'train', ...(await this.train(id, request.settings, request.resume ?? null)) };
+      case 'restoreModel':
+        return { type: 'restoreModel', ...(await this.restoreModel(request)) };
+      case 'predict':
+        return { type: 'predict', ...(await predictImages(await this.servingModel('predict'), request)) };
+      case 'evaluateModel':
+        return { type: 'evaluateModel', ...(await this.evaluateModel(id, request.batchSize)) };
       case 'stop': {
         // A stop after the run ended is a harmless race with the page: nothing to do.
         const stopping = this.run !== null && this.run.id === request.run;
@@ -137,8 +149,9 @@ export class Trainer {
   private setData(splits: Splits): TrainerReplies['setData'] {
     // Whatever happens below, the previous dataset and its model no longer apply.
     this.data = null;
+    // The model stays (Predict, Resume, evaluating it on the new data); its scores were on the old data.
     if (this.run) this.run.superseded = true;
-    else this.discardModel();
+    else this.evaluated = null;
     const { classNames, train, validation, test } = splits;
     if (classNames.length < 2) {
       throw new UserError(
@@ -190,7 +203,62 @@ export class Trainer {
 
   // ---------------------------------------------------------------- training
 
-  private async train(id: number, settings: TrainSettings): Promise<TrainerReplies['train']> {
+  // ---------------------------------------------------------------- a kept model: restored, loaded, predicting
+
+  /** The model to predict or evaluate with, once no run is changing it. */
+  private async servingModel(what: 'predict' | 'evaluate'): Promise<tf.LayersModel> {
+    if (this.run) throw new UserError(`Training is running: wait for it to end, or press Stop, then ${what}.`);
+    await this.backendSwitch;
+    if (!this.model) throw new UserError(`There is no model to ${what} with: train one, or load a model file.`);
+    return this.model;
+  }
+
+  /** A backend for work outside a run (a restored model's predictions) when no run has chosen one yet. */
+  private async ensureBackend(): Promise<void> {
+    if (this.backendName !== null) return;
+    const choosing = this.backends.choose('auto');
+    this.backendSwitch = choosing.catch(() => undefined);
+    this.backendName = (await choosing).name;
+  }
+
+  private async restoreModel(request: TrainerRequests['restoreModel']): Promise<TrainerReplies['restoreModel']> {
+    if (this.run) throw new UserError('Training is running: wait for it to end, or press Stop, then load a model.');
+    await this.ensureBackend();
+    const model = await loadModelFiles(request.files);
+    const inputShape = model.inputs[0].shape;
+    const units = (model.outputs[0].shape[1] as number | null) ?? 1;
+    const numClasses = units === 1 ? 2 : units;
+    if (inputShape.length !== 4 || inputShape[1] !== inputShape[2] || inputShape[3] !== 1 || numClasses !== request.numClasses) {
+      model.dispose();
+      throw new UserError(
+        `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
+      );
+    }
+    await Promise.allSettled([...this.exports]);
+    this.discardModel();
+    this.model = model;
+    this.modelBackend = this.backendName ?? '';
+    this.modelEpochs = request.epochs;
+    this.evaluated = request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null;
+    return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
+  }
+
+  /** Scores the kept model on the loaded dataset, as a run's end does, without training. */
+  private async evaluateModel(id: number, batchSize: number): Promise<TrainerReplies['evaluateModel']> {
+    const model = await this.servingModel('evaluate');
+    if (!this.data) throw new UserError('Load a dataset first: the model is evaluated on its validation and test images.');
+    const size = model.inputs[0].shape[1];
+    if (size !== this.data.train.size) throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
+    const control = { stopRequested: false, superseded: false, contextLost: false };
+    const progress = (p: TrainProgress) => this.send({ type: 'progress', id, progress: p });
+    const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize);
+    this.evaluated = kept;
+    return { test, scores: kept.scores };
+  }
+
+  // ---------------------------------------------------------------- training
+
+  private async train(id: number, settings: TrainSettings, resume: ResumeFrom | null): Promise<TrainerReplies['train']> {
     if (this.run) throw new UserError('Training is already running. Press Stop first, or wait for it to end.');
     if (!this.data) throw new UserError('No dataset is loaded in the trainer yet: drop a dataset first.');
     const data = this.data;
@@ -216,7 +284,7 @@ export class Trainer {
       unwatch = this.backends.watchContextLoss(() => {
         run.contextLost = true;
       });
-      return await this.trainModel(run, settings, data, backend.name);
+      return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {
       this.discardModel();
       if (run.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
@@ -232,6 +300,7 @@ export class Trainer {
     settings: TrainSettings,
     data: Splits,
     backendName: string,
+    resume: ResumeFrom | null,
   ): Promise<TrainerReplies['train']> {
     const model = buildModel(settings.model, {
       imageSize: settings.imageSize,
@@ -243,8 +312,9 @@ export class Trainer {
     this.model = model;
     this.modelBackend = backendName;
     this.modelEpochs = 0;
+    const start = resume ? await resumeStart(model, resume) : FRESH_START;
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
-    const context = { model, data, settings, control, progress, now: this.now };
+    const context = { model, data, settings, control, progress, now: this.now, start };
 
     const outcome = await trainEpochs(context);
     // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
@@ -252,11 +322,12 @@ export class Trainer {
     if (control.superseded) {
       // The page has moved on to another dataset: evaluating on the old one would only mislead.
       this.discardModel();
-      return { ...outcome, reason: 'stopped', restoredBest: false, test: null };
+      return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
     }
-    const { test, kept } = await evaluateFinal(context);
+    const { test, kept } = await evaluateFinal(context, settings.batchSize);
     this.evaluated = kept;
-    return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test };
+    const files = await modelFilesOf(model, false);
+    return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test, model: files, scores: kept.scores };
   }
 
   // ---------------------------------------------------------------- export
@@ -275,5 +346,19 @@ export class Trainer {
     } finally {
       this.exports.delete(task);
     }
+  }
+}
+
+/** A resumed run's start: the checkpoint's weights and optimizer state in `model`, and its best epoch so far. */
+async function resumeStart(model: tf.LayersModel, resume: ResumeFrom): Promise<RunStart> {
+  await loadCheckpoint(model, resume.checkpoint);
+  if (!resume.best) return { epochsDone: resume.epochsDone, best: null };
+  const best = await loadModelFiles(resume.best.files);
+  try {
+    // Copies: the loaded model and its variables go.
+    const weights = best.getWeights().map((w) => w.clone());
+    return { epochsDone: resume.epochsDone, best: { epoch: resume.best.epoch, valLoss: resume.best.valLoss, weights } };
+  } finally {
+    best.dispose();
   }
 }

@@ -6,7 +6,7 @@ import { NO_AUGMENTATION } from '../core/settings';
 import { evaluateInBatches } from './evaluate';
 import type { TrainProgress } from './protocol';
 import type { TrainSettings } from '../core/types';
-import { runClassWeights, trainEpochs, type RunContext } from './trainingRun';
+import { FRESH_START, runClassWeights, trainEpochs, type RunContext } from './trainingRun';
 
 // Validation losses are scripted, so early stopping is tested on a known sequence.
 vi.mock('./evaluate', () => ({ evaluateInBatches: vi.fn() }));
@@ -35,6 +35,7 @@ function run(losses: number[], overrides: Partial<TrainSettings> = {}, onMessage
     model,
     data: { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(16, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null },
     settings: settings(overrides),
+    start: FRESH_START,
     control: { stopRequested: false, superseded: false, contextLost: false },
     progress: (m) => {
       messages.push(m);

@@ -17,6 +17,7 @@ import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
 import { Throughput } from './throughput';
 import { weightedTrainStep } from '../model/weightedStep';
+import { modelFilesOf } from '../model/checkpoint';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -26,8 +27,19 @@ export interface RunControl {
   contextLost: boolean;
 }
 
+/** Where a run starts: epoch 0, or the end of a saved run's last epoch (Resume). */
+export interface RunStart {
+  epochsDone: number;
+  /** The saved run's best epoch, its validation loss and weights (owned by the run from here). */
+  best: { epoch: number; valLoss: number; weights: tf.Tensor[] } | null;
+}
+
+export const FRESH_START: RunStart = { epochsDone: 0, best: null };
+
 export interface RunContext {
   model: tf.LayersModel;
+  /** Where epochs start; `settings.epochs` more follow. */
+  start: RunStart;
   data: Splits;
   settings: TrainSettings;
   control: RunControl;
@@ -56,14 +68,16 @@ export function runClassWeights(settings: TrainSettings, train: ImageSet, numCla
  * (`reason` is 'completed' unless it stopped early; the caller knows about Stop).
  */
 export async function trainEpochs(context: RunContext): Promise<TrainingOutcome> {
-  const { model, data, settings, control, progress } = context;
-  const { epochs, batchSize } = settings;
+  const { model, data, settings, control, progress, start } = context;
+  const { batchSize } = settings;
+  const epochs = start.epochsDone + settings.epochs;
   const numClasses = data.classNames.length;
   const batchesPerEpoch = Math.ceil(data.train.count / batchSize);
   const totalBatches = batchesPerEpoch * epochs;
   const weights = runClassWeights(settings, data.train, numClasses);
   progress({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches, classWeights: settings.classWeighting === 'none' ? null : weights });
   const stopping = new EarlyStopping(settings.patience);
+  if (start.best) stopping.resume(start.best.epoch, start.best.valLoss, start.best.weights);
   try {
     const { epochsDone, stoppedEarly } = await runEpochs(context, weights, stopping, batchesPerEpoch, totalBatches);
     const restoredBest = !control.superseded && stopping.restore(model);
@@ -81,23 +95,26 @@ async function runEpochs(
   batchesPerEpoch: number,
   totalBatches: number,
 ): Promise<{ epochsDone: number; stoppedEarly: boolean }> {
-  const { model, data, settings, control, progress, now } = context;
-  const { epochs, batchSize } = settings;
+  const { model, data, settings, control, progress, now, start } = context;
+  const { batchSize } = settings;
+  const epochs = start.epochsDone + settings.epochs;
   const numClasses = data.classNames.length;
   const count = data.train.count;
 
   const random = mulberry32(settings.seed);
+  const order = range(count);
+  // A resumed run goes on with the batch order an unbroken run would have had.
+  for (let epoch = 0; epoch < start.epochsDone; epoch++) shuffleInPlace(order, random);
   // Its own seeded stream (augment.ts): the batch order is the same with augmentation on or off.
-  const augmentRandom = augmentationRandom(settings.seed);
+  const augmentRandom = augmentationRandom(settings.seed + start.epochsDone);
   const augment: Augment | null = isAugmenting(settings.augmentation)
     ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom)
     : null;
-  const order = range(count);
   const throughput = new Throughput();
-  let batchesDone = 0;
-  let epochsDone = 0;
+  let batchesDone = start.epochsDone * batchesPerEpoch;
+  let epochsDone = start.epochsDone;
 
-  for (let epoch = 0; epoch < epochs && !shouldEnd(control); epoch++) {
+  for (let epoch = start.epochsDone; epoch < epochs && !shouldEnd(control); epoch++) {
     shuffleInPlace(order, random);
     let lossSum = 0;
     let accuracySum = 0;
@@ -134,6 +151,8 @@ async function runEpochs(
       // Every epoch's batch tensors are freed: this count stays flat from the first epoch on.
       tensors: tf.memory().numTensors,
     });
+    // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
+    progress({ type: 'checkpoint', epoch, files: await modelFilesOf(model, true) });
     if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
   }
   return { epochsDone, stoppedEarly: false };
@@ -144,12 +163,15 @@ async function runEpochs(
  * Results show (on validation when there is no test split); `kept` is the worker's copy of both splits' scores,
  * for the page's later `evaluate` requests.
  */
-export async function evaluateFinal(context: RunContext): Promise<{ test: TestResult; kept: EvaluatedRun }> {
-  const { model, data, settings, control, progress } = context;
+export async function evaluateFinal(
+  context: Pick<RunContext, 'model' | 'data' | 'control' | 'progress'>,
+  batchSize: number,
+): Promise<{ test: TestResult; kept: EvaluatedRun }> {
+  const { model, data, control, progress } = context;
   const numClasses = data.classNames.length;
   progress({ type: 'evaluating' });
-  const validation = await evaluateInBatches(model, data.validation, numClasses, settings.batchSize);
-  const test = data.test ? await evaluateInBatches(model, data.test, numClasses, settings.batchSize) : null;
+  const validation = await evaluateInBatches(model, data.validation, numClasses, batchSize);
+  const test = data.test ? await evaluateInBatches(model, data.test, numClasses, batchSize) : null;
   if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
   const finalSet = data.test ?? data.validation;
   const result = test ?? validation;

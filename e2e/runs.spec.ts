@@ -1,0 +1,112 @@
+import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, metric } from './helpers';
+
+const SIZE = 32;
+
+/** The `Predictions` table as rows of { file, predicted, probabilities by class }. */
+async function readPredictions(page: Page): Promise<{ file: string; predicted: string; p: number[] }[]> {
+  const table = page.getByRole('table', { name: 'Predictions' });
+  const rows = [];
+  for (const row of await table.locator('tbody tr').all()) {
+    const cells = await row.locator('td').allInnerTexts();
+    rows.push({ file: cells[0].trim(), predicted: cells[2].trim(), p: cells.slice(3).map(Number) });
+  }
+  return rows;
+}
+
+function parseCsv(text: string): string[][] {
+  return text
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.split(','));
+}
+
+async function historyLength(page: Page): Promise<number> {
+  return page.getByRole('table', { name: 'Training history' }).locator('tbody tr').count();
+}
+
+test('a trained run survives a reload, predicts with Grad-CAM, resumes for one more epoch, and its download loads into a fresh page', async ({
+  page,
+  browser,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-runs-'));
+  const dataset = await buildSyntheticZip({ seed: 5, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE, formats: { test: 'png' } });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  // New images for Predict: the test images as loose PNGs (exactly the pixels the page decodes).
+  const toPredict = dataset.images.filter((i) => i.split === 'test').slice(0, 6);
+  const predictPaths = toPredict.map((image, k) => {
+    const path = join(dir, `new_${k}_${image.className}.png`);
+    writeFileSync(path, encodeImage(image.pixels, image.size, 'png'));
+    return path;
+  });
+
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16&patience=0`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  const accuracy = await metric(page, 'Accuracy');
+  const auc = await metric(page, 'AUC');
+  expect(await historyLength(page)).toBe(2);
+  await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+
+  // A reload brings the finished run back from the browser's storage: same figures, no training.
+  await page.reload();
+  await expectStatus(page, 'done');
+  await expect(page.getByTestId('restored-note')).toContainText('Brought back');
+  expect(await metric(page, 'Accuracy')).toBe(accuracy);
+  expect(await metric(page, 'AUC')).toBe(auc);
+  expect(await historyLength(page)).toBe(2);
+
+  // Predict with the restored model: a row an image, each with a Grad-CAM heatmap, and a CSV that matches the table.
+  await page.getByLabel('Images to predict').setInputFiles(predictPaths);
+  const table = page.getByRole('table', { name: 'Predictions' });
+  await expect(table.locator('tbody tr')).toHaveCount(toPredict.length);
+  await expect(table.getByRole('img', { name: /^Grad-CAM/ })).toHaveCount(toPredict.length);
+  const shown = await readPredictions(page);
+  const csvDownload = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download predictions (CSV)' }).click();
+  const csv = parseCsv(readFileSync(await (await csvDownload).path(), 'utf8'));
+  expect(csv[0]).toEqual(['file', 'probability_NORMAL', 'probability_PNEUMONIA', 'predicted_class', 'threshold']);
+  expect(csv.slice(1).map((r) => r[0])).toEqual(shown.map((r) => r.file));
+  csv.slice(1).forEach((r, i) => {
+    expect(r[3]).toBe(shown[i].predicted);
+    expect(Math.abs(Number(r[2]) - shown[i].p[1])).toBeLessThan(1e-4);
+  });
+
+  // The model zip, for the fresh page below.
+  const modelDownload = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const modelZip = join(dir, 'model.zip');
+  await (await modelDownload).saveAs(modelZip);
+
+  // Resume needs the dataset (never stored): load it again, then one more epoch continues the history.
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'stopped');
+  expect(await historyLength(page)).toBe(2);
+  await page.getByLabel('More epochs').fill('1');
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expectStatus(page, 'done', 180_000);
+  expect(await historyLength(page)).toBe(3);
+  await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+
+  // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto('/');
+  await other.getByLabel('Model file').setInputFiles(modelZip);
+  await expect(other.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+  await other.getByLabel('Images to predict').setInputFiles(predictPaths);
+  await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(toPredict.length);
+  const csvOther = other.waitForEvent('download');
+  await other.getByRole('button', { name: 'Download predictions (CSV)' }).click();
+  const otherCsv = parseCsv(readFileSync(await (await csvOther).path(), 'utf8'));
+  expect(otherCsv.slice(1).map((r) => r[0])).toEqual(csv.slice(1).map((r) => r[0]));
+  otherCsv.slice(1).forEach((r, i) => expect(Math.abs(Number(r[2]) - Number(csv[i + 1][2]))).toBeLessThan(1e-5));
+  await fresh.close();
+});

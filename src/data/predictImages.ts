@@ -1,0 +1,91 @@
+/**
+ * Images a person gives the Predict section: loose files, a folder, or zips of them, each decoded to grey
+ * pixels at the model's input size exactly as training images are (the same decode workers). A file that is
+ * not an image, or does not decode, is listed with its reason and the rest go on.
+ */
+import { listZip, looksLikeZip, type ArchiveEntry } from './archive';
+import { DecodePool, type DecodedImage } from './decodePool';
+import { listFiles } from './looseFiles';
+import { mimeTypeOf } from './imageTypes';
+
+export interface ImagesToPredict {
+  /** Each image's path (a zip's entries under the zip's name). */
+  names: string[];
+  /** `names.length` grey images of `size` px, one byte a pixel, image after image. */
+  pixels: Uint8Array;
+  size: number;
+  skipped: { name: string; reason: string }[];
+}
+
+/** The most images one Predict takes (their pixels, maps and table rows stay in the page). */
+export const MAX_PREDICT_IMAGES = 5000;
+
+/** Lists images in `files` (zips opened): entries to decode, and what was skipped. */
+export async function listImagesToPredict(files: File[]): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
+  const entries: ArchiveEntry[] = [];
+  const skipped: ImagesToPredict['skipped'] = [];
+  for (const entry of listFiles(files)) {
+    if (entry.directory) continue;
+    const file = await entry.read();
+    if (/\.zip$/i.test(entry.path) || (mimeTypeOf(entry.path) === '' && (await looksLikeZip(file)))) {
+      try {
+        for (const inner of await listZip(file)) {
+          if (inner.directory || /(^|\/)(__MACOSX|\.)/.test(inner.path)) continue;
+          const named = { ...inner, path: `${entry.path}/${inner.path}` };
+          if (inner.skip) skipped.push({ name: named.path, reason: inner.skip.detail });
+          else if (mimeTypeOf(inner.path)) entries.push(named);
+          else skipped.push({ name: named.path, reason: 'not an image file (.jpeg, .png, .bmp, .webp, .gif)' });
+        }
+      } catch (error) {
+        skipped.push({ name: entry.path, reason: error instanceof Error ? error.message : String(error) });
+      }
+    } else if (mimeTypeOf(entry.path) || file.type.startsWith('image/')) {
+      entries.push(entry);
+    } else {
+      skipped.push({ name: entry.path, reason: 'not an image file (.jpeg, .png, .bmp, .webp, .gif) or a zip of them' });
+    }
+  }
+  return { entries, skipped };
+}
+
+/** Decodes `files`' images at `size` px; `onProgress(done, total)` as they come. */
+export async function decodeImagesToPredict(
+  files: File[],
+  size: number,
+  onProgress?: (done: number, total: number) => void,
+  pool: { decodeSource: DecodePool['decodeSource']; dispose(): void } = new DecodePool(),
+): Promise<ImagesToPredict> {
+  try {
+    const { entries, skipped } = await listImagesToPredict(files);
+    const kept = entries.slice(0, MAX_PREDICT_IMAGES);
+    for (const extra of entries.slice(MAX_PREDICT_IMAGES)) skipped.push({ name: extra.path, reason: `more than ${MAX_PREDICT_IMAGES} images at once` });
+    let done = 0;
+    const decoded = await Promise.all(
+      kept.map(async (entry): Promise<DecodedImage | Error> => {
+        try {
+          const image = await pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read() }, size);
+          return image;
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        } finally {
+          onProgress?.(++done, kept.length);
+        }
+      }),
+    );
+    const names: string[] = [];
+    const images: Uint8Array[] = [];
+    decoded.forEach((result, i) => {
+      if (result instanceof Error) skipped.push({ name: kept[i].path, reason: result.message });
+      else {
+        names.push(kept[i].path);
+        images.push(result.pixels);
+      }
+    });
+    const area = size * size;
+    const pixels = new Uint8Array(images.length * area);
+    images.forEach((image, i) => pixels.set(image, i * area));
+    return { names, pixels, size, skipped };
+  } finally {
+    pool.dispose();
+  }
+}

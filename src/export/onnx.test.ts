@@ -1,0 +1,265 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelMetadata, ModelName } from '../core/types';
+import { disposeCnn } from '../model/cnn';
+import { exportLayersModel } from '../model/export';
+import { buildModel } from '../model/models';
+import { layersModelToOnnx, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, ONNX_PRODUCER } from './onnx';
+import { decodeModel } from './onnxProto';
+
+const PYTHON = '/usr/bin/python3';
+const pythonHasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  ort.env.wasm.numThreads = 1;
+});
+
+function metadataFor(model: ModelName, classNames: string[], imageSize: number): ModelMetadata {
+  const binary = classNames.length === 2;
+  return {
+    model,
+    classNames,
+    imageSize,
+    channels: 1,
+    normalisation: 'grey, pixel / 255 (0..1)',
+    output: binary ? 'sigmoid' : 'softmax',
+    positiveClass: binary ? classNames[1] : null,
+    threshold: binary ? 0.4375 : null,
+    thresholdClass: binary ? classNames[1] : null,
+    thresholdRule: binary ? 'youden' : null,
+    resize: 'bilinear, squashed',
+    trainedEpochs: 3,
+    backend: 'cpu',
+    createdAt: '2025-01-02T03:04:05.000Z',
+  };
+}
+
+/**
+ * Gives every weight a value a mistake would show in: biases and BatchNormalization's gamma, beta and moving
+ * statistics away from their initial 0s and 1s, and the seeded Glorot kernels 1.5 times larger, so that the
+ * outputs spread out between images rather than all sit near 0.5.
+ */
+function perturbWeights(model: tf.LayersModel, seed: number): void {
+  for (const layer of model.layers) {
+    const weights = layer.weights.map((w, i) => {
+      const shape = w.shape as number[];
+      const s = seed * 100 + i;
+      if (w.name.endsWith('gamma')) return tf.randomUniform(shape, 0.5, 1.5, 'float32', s);
+      if (w.name.endsWith('moving_variance')) return tf.randomUniform(shape, 0.2, 2, 'float32', s);
+      if (/(beta|bias|moving_mean)$/.test(w.name)) return tf.randomUniform(shape, -0.3, 0.3, 'float32', s);
+      return tf.mul(w.read(), 1.5);
+    });
+    if (weights.length > 0) layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+}
+
+/** Runs the .onnx bytes in onnxruntime-web (wasm, in Node) on NHWC images; returns the output and its dims. */
+async function runOnnx(bytes: Uint8Array, images: Float32Array, shape: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    expect(session.inputNames).toEqual([ONNX_INPUT]);
+    expect(session.outputNames).toEqual([ONNX_OUTPUT]);
+    const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', images, shape) });
+    const output = result[ONNX_OUTPUT];
+    return { data: output.data as Float32Array, dims: output.dims };
+  } finally {
+    await session.release();
+  }
+}
+
+async function compare(model: tf.LayersModel, metadata: ModelMetadata, count = 4): Promise<{ bytes: Uint8Array; maxDiff: number; spread: number }> {
+  const { modelJson, weights } = await exportLayersModel(model);
+  const bytes = layersModelToOnnx(modelJson, weights, metadata);
+  const size = metadata.imageSize;
+  const x = tf.randomUniform([count, size, size, 1], 0, 1, 'float32', 11);
+  const expected = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+  const images = x.dataSync() as Float32Array;
+  const { data, dims } = await runOnnx(bytes, images.slice(), [count, size, size, 1]);
+  tf.dispose(x);
+  expect(dims).toEqual([count, metadata.output === 'sigmoid' ? 1 : metadata.classNames.length]);
+  const maxDiff = Math.max(...Array.from(expected, (v, i) => Math.abs(v - data[i])));
+  const spread = Math.max(...expected) - Math.min(...expected);
+  return { bytes, maxDiff, spread };
+}
+
+const tempDir = mkdtempSync(join(tmpdir(), 'onnx-export-'));
+afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
+
+describe('layersModelToOnnx', () => {
+  // At 48 and 64 px the last feature map is 2x2 and 3x3, so Flatten's NHWC order matters.
+  const cases: [ModelName, number, number][] = [
+    ['tutorial', 2, 64],
+    ['tutorial', 3, 48],
+    ['batchnorm', 2, 64],
+    ['batchnorm', 3, 48],
+  ];
+  it.each(cases)('converts %s with %i classes at %i px to a model onnxruntime runs to the same probabilities', async (name, classes, size) => {
+    const model = buildModel(name, { imageSize: size, numClasses: classes, learningRate: 1e-3, seed: 5 });
+    perturbWeights(model, 3);
+    const classNames = ['NORMAL', 'PNEUMONIA', 'VIRUS'].slice(0, classes);
+    const { maxDiff, spread } = await compare(model, metadataFor(name, classNames, size));
+    disposeCnn(model);
+    expect(spread).toBeGreaterThan(0.01); // Outputs that differ between images (none saturated), so the check means something.
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  // 'same' padding where TensorFlow pads one pixel more after than before (ONNX's SAME_UPPER), a non-square map, softmax over channels.
+  it('converts by the layer list: same padding, strides, dilation, Activation layers, BatchNormalization after Dense, Dense without bias', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [32, 32, 1], filters: 6, kernelSize: 3, strides: 2, padding: 'same' }), // 16x16
+        tf.layers.activation({ activation: 'tanh' }),
+        tf.layers.conv2d({ filters: 5, kernelSize: [2, 3], dilationRate: 2, activation: 'relu' }), // 14x12
+        tf.layers.conv2d({ filters: 4, kernelSize: 2, padding: 'same' }),
+        tf.layers.activation({ activation: 'softmax' }),
+        tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }), // 7x6
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 7, useBias: false }),
+        tf.layers.batchNormalization({ epsilon: 0.01 }),
+        tf.layers.reLU(),
+        tf.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    });
+    perturbWeights(model, 4);
+    const { maxDiff, spread } = await compare(model, metadataFor('tutorial', ['a', 'b', 'c', 'd'], 32));
+    model.dispose();
+    expect(spread).toBeGreaterThan(0.01);
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+});
+
+describe('the .onnx file', () => {
+  let bytes: Uint8Array;
+  const metadata = metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40);
+
+  beforeAll(async () => {
+    const model = buildModel('batchnorm', { imageSize: 40, numClasses: 2, learningRate: 1e-3, seed: 2 });
+    const { modelJson, weights } = await exportLayersModel(model);
+    disposeCnn(model);
+    bytes = layersModelToOnnx(modelJson, weights, metadata);
+  });
+
+  it('declares opset 13, the NHWC input with a symbolic batch, the output, and the metadata as metadata_props', () => {
+    expect(bytes.constructor).toBe(Uint8Array);
+    const decoded = decodeModel(bytes);
+    expect(decoded.irVersion).toBe(ONNX_IR_VERSION);
+    expect(decoded.opsetImport).toHaveLength(1);
+    expect(decoded.opsetImport[0]).toMatchObject({ version: ONNX_OPSET });
+    expect(decoded.opsetImport[0].domain ?? '').toBe(''); // The default domain, ai.onnx.
+    expect(decoded.producerName).toBe(ONNX_PRODUCER);
+    const [input] = decoded.graph.input;
+    expect(input.name).toBe(ONNX_INPUT);
+    expect(input.type.tensorType.elemType).toBe(1);
+    expect(input.type.tensorType.shape.dim).toEqual([{ dimParam: 'batch' }, { dimValue: 40 }, { dimValue: 40 }, { dimValue: 1 }]);
+    const [output] = decoded.graph.output;
+    expect(output.name).toBe(ONNX_OUTPUT);
+    expect(output.type.tensorType.shape.dim).toEqual([{ dimParam: 'batch' }, { dimValue: 1 }]);
+    const ops = decoded.graph.node.map((n) => n.opType);
+    expect(ops.filter((op) => op === 'BatchNormalization')).toHaveLength(4);
+    expect(ops.at(-1)).toBe('Sigmoid');
+    const props = Object.fromEntries(decoded.metadataProps.map(({ key, value }) => [key, value]));
+    expect(props).toMatchObject({
+      model: 'batchnorm',
+      class_names: '["NORMAL","PNEUMONIA"]',
+      image_size: '40',
+      channels: '1',
+      normalisation: metadata.normalisation,
+      output: 'sigmoid',
+      positive_class: 'PNEUMONIA',
+      threshold: '0.4375',
+      threshold_class: 'PNEUMONIA',
+      threshold_rule: 'youden',
+      trained_epochs: '3',
+      created_at: metadata.createdAt,
+      producer: ONNX_PRODUCER,
+    });
+    expect(JSON.parse(props.class_names)).toEqual(metadata.classNames);
+    expect(props.converted_from).toMatch(/TensorFlow\.js/);
+  });
+
+  it('leaves out the metadata fields that are null', async () => {
+    const model = buildModel('tutorial', { imageSize: 40, numClasses: 3, learningRate: 1e-3, seed: 2 });
+    const { modelJson, weights } = await exportLayersModel(model);
+    disposeCnn(model);
+    const decoded = decodeModel(layersModelToOnnx(modelJson, weights, metadataFor('tutorial', ['a', 'b', 'c'], 40)));
+    const keys = decoded.metadataProps.map((p) => p.key);
+    expect(keys).toContain('class_names');
+    expect(keys).not.toContain('threshold');
+    expect(keys).not.toContain('positive_class');
+    expect(decoded.graph.node.at(-1)?.opType).toBe('Softmax');
+  });
+
+  it.skipIf(!pythonHasOnnx)('passes onnx.checker.check_model with full_check (Python onnx)', () => {
+    const path = join(tempDir, 'model.onnx');
+    writeFileSync(path, bytes);
+    const script = [
+      'import sys, json, onnx',
+      'm = onnx.load(sys.argv[1])',
+      'onnx.checker.check_model(m, full_check=True)',
+      'print(json.dumps({p.key: p.value for p in m.metadata_props}))',
+    ].join('\n');
+    const run = spawnSync(PYTHON, ['-c', script, path], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ class_names: '["NORMAL","PNEUMONIA"]', image_size: '40' });
+  });
+});
+
+describe('layersModelToOnnx refuses', () => {
+  let exported: { modelJson: string; weights: ArrayBuffer };
+  const metadata = metadataFor('tutorial', ['NORMAL', 'PNEUMONIA'], 40);
+  /** model.json with an edit made to its parsed object. */
+  const edited = (edit: (json: { modelTopology: { class_name: string; config: { layers: { class_name: string; config: Record<string, unknown> }[] } } }) => void) => {
+    const json = JSON.parse(exported.modelJson);
+    edit(json);
+    return JSON.stringify(json);
+  };
+
+  beforeAll(async () => {
+    const model = buildModel('tutorial', { imageSize: 40, numClasses: 2, learningRate: 1e-3, seed: 2 });
+    exported = await exportLayersModel(model);
+    disposeCnn(model);
+  });
+
+  it('a layer it does not know, naming it and what it converts', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [40, 40, 1], filters: 2, kernelSize: 2 }),
+        tf.layers.averagePooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
+    const { modelJson, weights } = await exportLayersModel(model);
+    model.dispose();
+    expect(() => layersModelToOnnx(modelJson, weights, metadata)).toThrow(/cannot convert layer average_pooling2d\w* \(AveragePooling2D\); it converts .*Conv2D/);
+  });
+
+  it('an activation it does not know', () => {
+    const json = edited((j) => (j.modelTopology.config.layers[9].config.activation = 'elu'));
+    expect(() => layersModelToOnnx(json, exported.weights, metadata)).toThrow(/dense_1's activation "elu"/);
+  });
+
+  it('a model that is not Sequential', () => {
+    const json = edited((j) => (j.modelTopology.class_name = 'Functional'));
+    expect(() => layersModelToOnnx(json, exported.weights, metadata)).toThrow(/Sequential models only/);
+  });
+
+  it('metadata that does not describe the model', () => {
+    expect(() => layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b', 'c'], 40))).toThrow(/does not match its metadata/);
+    expect(() => layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b'], 64))).toThrow(/40x40x1 images/);
+  });
+
+  it('weights that do not fit the manifest', () => {
+    expect(() => layersModelToOnnx(exported.modelJson, exported.weights.slice(0, 100), metadata)).toThrow(/weights\.bin is too short/);
+    const longer = new Uint8Array(exported.weights.byteLength + 4);
+    expect(() => layersModelToOnnx(exported.modelJson, longer.buffer, metadata)).toThrow(/weights\.bin holds/);
+  });
+});

@@ -1,0 +1,434 @@
+/**
+ * The PyTorch bundle end to end, with the machine's PyTorch (/usr/bin/python3 with torch, numpy and Pillow; skipped
+ * without them): torchrun trains on a small generated dataset and writes a model.zip that TensorFlow.js loads and
+ * that predicts as PyTorch does; models built and exported by the app load in PyTorch and predict as tfjs does; the
+ * augmentation samples as tf.image.transform does.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../core/random';
+import { DEFAULT_SETTINGS } from '../core/settings';
+import type { AugmentationSettings, ModelMetadata, ModelName, Settings, SplitName } from '../core/types';
+// Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
+import { disposeCnn } from '../model/cnn';
+import { exportLayersModel } from '../model/export';
+import { buildModel } from '../model/models';
+import { syntheticSet } from '../model/testImages';
+import { weightedTrainStep } from '../model/weightedStep';
+import { pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
+
+const PYTHON = '/usr/bin/python3';
+const TORCHRUN = '/usr/bin/torchrun';
+const hasTorch =
+  existsSync(PYTHON) && existsSync(TORCHRUN) && spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
+
+const SIZE = 40;
+const CLASSES = ['NORMAL', 'PNEUMONIA'];
+const TOLERANCE = 1e-4;
+// One thread a process: the machine's cores are shared.
+const ENV = { ...process.env, OMP_NUM_THREADS: '1' };
+
+let root = '';
+let dataDir = '';
+let bundleDir = '';
+const rows: ManifestRow[] = [];
+/** What each image file should decode to where that is exact (40 px PNGs): the grey pixels. */
+const exactPixels = new Map<string, Uint8Array>();
+
+function run(command: string, args: string[], cwd: string, timeout = 110_000): string {
+  const result = spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout?.slice(-3000)}\n${result.stderr?.slice(-3000)}`);
+  }
+  return result.stdout;
+}
+
+interface TorchPrediction {
+  path: string;
+  probabilities: number[];
+  pixels: number[];
+}
+
+function torchPredict(modelZip: string, images: string[]): TorchPrediction[] {
+  const out = run(PYTHON, ['train.py', '--predict', modelZip, '--with-pixels', '--images', ...images], bundleDir);
+  return (JSON.parse(out) as { images: TorchPrediction[] }).images;
+}
+
+/** tfjs' probabilities for grey pixels (0..255) of `size` px squares, as the page scales them. */
+function tfjsPredict(model: tf.LayersModel, pixels: number[][], size: number): number[][] {
+  return tf.tidy(() => {
+    const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, size, size, 1], 'float32'), 1 / 255);
+    return (model.predict(xs) as tf.Tensor).arraySync() as number[][];
+  });
+}
+
+function maxDifference(a: number[][], b: number[][]): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  a.forEach((row, i) => {
+    expect(row.length).toBe(b[i].length);
+    row.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i][j]))));
+  });
+  return max;
+}
+
+async function readZip(path: string): Promise<Map<string, Uint8Array>> {
+  const reader = new ZipReader(new Uint8ArrayReader(new Uint8Array(readFileSync(path))), { useWebWorkers: false });
+  const files = new Map<string, Uint8Array>();
+  for (const entry of await reader.getEntries()) {
+    if (!entry.directory) files.set(entry.filename, await entry.getData!(new Uint8ArrayWriter()));
+  }
+  await reader.close();
+  return files;
+}
+
+async function writeZip(path: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false });
+  for (const [name, content] of Object.entries(files)) {
+    await writer.add(name, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
+  }
+  writeFileSync(path, await writer.close());
+}
+
+/** A model.zip's model in tfjs, as a person would load it (model.json + weights.bin). */
+async function loadZipInTfjs(files: Map<string, Uint8Array>): Promise<tf.LayersModel> {
+  const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
+  const weights = files.get(json.weightsManifest[0].paths[0])!;
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async () => [json.weightsManifest[0].weights, weights.slice().buffer as ArrayBuffer]);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
+/** PIL's convert('L') (the page's grey.ts), for colour test images. */
+const grey = (r: number, g: number, b: number) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+
+/** Nearest-neighbour stretch of a square grey image to width x height, as RGBA (a file of another size). */
+function rgbaOf(pixels: Uint8Array, size: number, width: number, height: number, tint: (v: number) => [number, number, number]): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = pixels[Math.floor((y * size) / height) * size + Math.floor((x * size) / width)];
+      const [r, g, b] = tint(v);
+      data.set([r, g, b, 255], (y * width + x) * 4);
+    }
+  }
+  return data;
+}
+
+function png(width: number, height: number, data: Buffer, colorType: 0 | 2 | 6): Buffer {
+  const image = new PNG({ width, height });
+  image.data = data;
+  return PNG.sync.write(image, { colorType });
+}
+
+/** The generated dataset: 24 images a class (16 train, 4 validation, 4 test), PNGs grey, colour and with alpha, and JPEGs of other sizes. */
+function writeDataset(): void {
+  const perClass = 24;
+  const set = syntheticSet(perClass * 2, SIZE, 2, 5);
+  const counters = [0, 0];
+  for (let i = 0; i < set.count; i++) {
+    const label = set.labels[i];
+    const k = counters[label]++;
+    const split: SplitName = k < 16 ? 'train' : k < 20 ? 'validation' : 'test';
+    const folder = split === 'validation' ? 'val' : split;
+    const pixels = set.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE);
+    const kind = k % 4;
+    // A name that needs quoting in the manifest, among the train images.
+    const base = k === 1 ? `person${k}_odd, "quoted" name` : `person${Math.floor(k / 2)}_${label === 1 ? 'virus' : 'normal'}_${k}`;
+    const name = `${base}.${kind === 3 ? 'jpeg' : 'png'}`;
+    const path = `chest_xray/${folder}/${CLASSES[label]}/${name}`;
+    let bytes: Buffer;
+    if (kind === 0) {
+      bytes = png(SIZE, SIZE, rgbaOf(pixels, SIZE, SIZE, SIZE, (v) => [v, v, v]), 0);
+      exactPixels.set(path, pixels.slice());
+    } else if (kind === 1) {
+      const tint = (v: number): [number, number, number] => [Math.min(255, v + 30), v, Math.max(0, v - 20)];
+      bytes = png(SIZE, SIZE, rgbaOf(pixels, SIZE, SIZE, SIZE, tint), 2);
+      exactPixels.set(path, pixels.map((v) => grey(...tint(v))));
+    } else if (kind === 2) {
+      // Alpha, with a fully transparent corner (black on the page).
+      const data = rgbaOf(pixels, SIZE, 48, 36, (v) => [v, v, v]);
+      for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) data[(y * 48 + x) * 4 + 3] = 0;
+      bytes = png(48, 36, data, 6);
+    } else {
+      bytes = Buffer.from(jpeg.encode({ data: rgbaOf(pixels, SIZE, 52, 44, (v) => [v, v, v]), width: 52, height: 44 }, 92).data);
+    }
+    mkdirSync(dirname(join(dataDir, path)), { recursive: true });
+    writeFileSync(join(dataDir, path), bytes);
+    rows.push({ path, split, className: CLASSES[label], group: k === 5 ? null : `person${Math.floor(k / 2)}` });
+  }
+}
+
+/** A JPEG stored 64 x 32 (left half dark, right half bright) whose EXIF says: turn 90° clockwise to show it. */
+function rotatedJpeg(): Buffer {
+  const width = 64;
+  const height = 32;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = x < width / 2 ? 10 : 240;
+      data.set([v, v, v, 255], (y * width + x) * 4);
+    }
+  }
+  const encoded = Buffer.from(jpeg.encode({ data, width, height }, 95).data);
+  // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) SHORT = 6.
+  const tiff = [0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+  const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
+  const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
+  return Buffer.concat([encoded.subarray(0, 2), app1, encoded.subarray(2)]);
+}
+
+/**
+ * A model built by the app with weights away from their initial values (biases, BatchNormalization's scale, shift and
+ * running statistics), exported as the page exports it and zipped with its metadata, as the page's download.
+ */
+async function appModelZip(name: ModelName, numClasses: number, path: string): Promise<tf.LayersModel> {
+  const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11 });
+  const random = mulberry32(numClasses * 7 + name.length);
+  for (const variable of model.weights) {
+    const weight = variable.originalName.split('/').pop()!;
+    if (weight === 'kernel') continue;
+    const size = variable.shape.reduce((a, b) => a! * b!, 1)!;
+    const values = Float32Array.from({ length: size }, () => {
+      const r = random();
+      if (weight === 'gamma') return 0.5 + r;
+      if (weight === 'moving_variance') return 0.3 + 1.5 * r;
+      return (r - 0.5) * 0.4; // bias, beta, moving_mean
+    });
+    variable.write(tf.tensor(values, variable.shape as number[]));
+  }
+  const classNames = numClasses === 2 ? CLASSES : ['a', 'b', 'c'];
+  const exported = await exportLayersModel(model);
+  const metadata: ModelMetadata = {
+    model: name, classNames, imageSize: SIZE, channels: 1, normalisation: 'grey', output: numClasses === 2 ? 'sigmoid' : 'softmax',
+    positiveClass: numClasses === 2 ? classNames[1] : null, threshold: 0.5, thresholdClass: classNames[1], thresholdRule: 'fixed',
+    resize: 'squashed', trainedEpochs: 1, backend: 'cpu', createdAt: new Date(0).toISOString(),
+  };
+  await writeZip(path, { 'model.json': exported.modelJson, 'weights.bin': new Uint8Array(exported.weights), 'metadata.json': JSON.stringify(metadata) });
+  return model;
+}
+
+const settings: Settings = {
+  ...DEFAULT_SETTINGS,
+  model: 'batchnorm',
+  imageSize: SIZE,
+  epochs: 1,
+  batchSize: 8,
+  seed: 3,
+  thresholdRule: 'youden',
+  augmentation: { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true },
+};
+
+describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    root = mkdtempSync(join(tmpdir(), 'pytorch-bundle-'));
+    dataDir = join(root, 'data');
+    bundleDir = join(root, 'bundle');
+    mkdirSync(bundleDir, { recursive: true });
+    writeDataset();
+    for (const file of pytorchBundleFiles({ settings, classNames: CLASSES, rows })) writeFileSync(join(bundleDir, file.name), file.text);
+  });
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('trains with torchrun on 2 processes and writes a model.zip that tfjs loads and that predicts as PyTorch does', async () => {
+    const out = join(root, 'out');
+    const started = performance.now();
+    // --standalone: a free local port for the rendezvous. --redirects/--tee: PyTorch 1.13's torchrun fails without
+    // them on Python 3.11 ('NoneType' object has no attribute 'get'); harmless elsewhere.
+    const log = run(TORCHRUN, ['--standalone', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', 'train.py', '--data', dataDir, '--epochs', '1', '--out', out], bundleDir);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`torchrun --nproc_per_node=2, 1 epoch of 32 images at ${SIZE} px: ${seconds.toFixed(1)} s`);
+    expect(log).toContain('2 process(es) on cpu');
+    expect(log).toMatch(/epoch 1\/1: loss [\d.]+/);
+    expect(log).toMatch(/test \(8 images\)/);
+
+    const history = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
+    expect(history[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy,best_val_loss,seconds,images_per_second');
+    expect(history).toHaveLength(2);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.test.images).toBe(8);
+    expect(metrics.validation.images).toBe(8);
+    expect(metrics.thresholdRule).toBe('youden');
+    expect(readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n')).toHaveLength(9);
+
+    const files = await readZip(join(out, 'model.zip'));
+    expect([...files.keys()].sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+    const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
+    const keys: (keyof ModelMetadata)[] = ['model', 'classNames', 'imageSize', 'channels', 'normalisation', 'output', 'positiveClass', 'threshold', 'thresholdClass', 'thresholdRule', 'resize', 'trainedEpochs', 'backend', 'createdAt'];
+    expect(Object.keys(metadata).sort()).toEqual([...keys].sort());
+    expect(metadata).toMatchObject({ model: 'batchnorm', classNames: CLASSES, imageSize: SIZE, channels: 1, output: 'sigmoid', positiveClass: 'PNEUMONIA', thresholdClass: 'PNEUMONIA', thresholdRule: 'youden', trainedEpochs: 1 });
+    expect(metadata.threshold).toBeGreaterThan(0);
+
+    // The same model.json the app writes for these settings, but for the tool that wrote it.
+    const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
+    const app = buildModel('batchnorm', { imageSize: SIZE, numClasses: 2, learningRate: settings.learningRate, seed: settings.seed });
+    const appJson = JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
+    disposeCnn(app);
+    expect(json.modelTopology).toEqual(appJson.modelTopology);
+    expect(json.weightsManifest).toEqual(appJson.weightsManifest);
+    expect(json.trainingConfig).toEqual(appJson.trainingConfig);
+    expect(json.format).toBe('layers-model');
+
+    const model = await loadZipInTfjs(files);
+    const images = rows.filter((row) => row.split !== 'train' || row.path.includes('quoted')).map((row) => join(dataDir, row.path));
+    const torch = torchPredict(join(out, 'model.zip'), images);
+    // Pixels as the page decodes them, where that is exact: PNGs at the model's size (grey, and colour through PIL's grey).
+    for (const item of torch) {
+      const expected = exactPixels.get(item.path.slice(dataDir.length + 1));
+      if (expected) expect(item.pixels).toEqual(Array.from(expected));
+    }
+    const difference = maxDifference(tfjsPredict(model, torch.map((t) => t.pixels), SIZE), torch.map((t) => t.probabilities));
+    console.log(`model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`);
+    expect(difference).toBeLessThan(TOLERANCE);
+    model.dispose();
+  }, 150_000);
+
+  it('applies EXIF orientation before squashing an image', async () => {
+    const path = join(root, 'rotated.jpeg');
+    writeFileSync(path, rotatedJpeg());
+    const zip = join(root, 'exif-model.zip');
+    disposeCnn(await appModelZip('tutorial', 2, zip));
+    const [item] = torchPredict(zip, [path]);
+    const mean = (from: number, to: number) => {
+      let sum = 0;
+      for (let y = from; y < to; y++) for (let x = 0; x < SIZE; x++) sum += item.pixels[y * SIZE + x];
+      return sum / ((to - from) * SIZE);
+    };
+    // Stored: dark left, bright right; shown (turned 90° clockwise): dark top, bright bottom.
+    expect(mean(0, 15)).toBeLessThan(40);
+    expect(mean(25, 40)).toBeGreaterThan(210);
+  }, 60_000);
+
+  const cases: { model: ModelName; numClasses: number }[] = [
+    { model: 'tutorial', numClasses: 2 },
+    { model: 'batchnorm', numClasses: 2 },
+    { model: 'batchnorm', numClasses: 3 },
+  ];
+  it.each(cases)('loads the app\'s $model model ($numClasses classes) in PyTorch, which predicts as tfjs does', async ({ model: name, numClasses }) => {
+    const zip = join(root, `app-${name}-${numClasses}.zip`);
+    const model = await appModelZip(name, numClasses, zip);
+
+    const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
+    const torch = torchPredict(zip, images);
+    const fromTfjs = tfjsPredict(model, torch.map((t) => t.pixels), SIZE);
+    const difference = maxDifference(fromTfjs, torch.map((t) => t.probabilities));
+    console.log(`app's ${name} (${numClasses} classes) in PyTorch: max |difference| ${difference.toExponential(2)} on ${images.length} images`);
+    expect(difference).toBeLessThan(TOLERANCE);
+    // Not a constant: the comparison means something.
+    const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
+    expect(spread).toBeGreaterThan(1e-3);
+
+    if (name === 'batchnorm' && numClasses === 2) {
+      // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
+      const out = join(root, 'eval');
+      const log = run(PYTHON, ['train.py', '--data', dataDir, '--init', zip, '--epochs', '0', '--out', out], bundleDir);
+      expect(log).toContain('test (8 images)');
+      expect(existsSync(join(out, 'model.zip'))).toBe(false);
+      const lines = readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('path,class,group,p_PNEUMONIA');
+      const scored = lines.slice(1).map((line) => line.split(','));
+      const testTorch = torchPredict(zip, scored.map(([path]) => join(dataDir, path)));
+      const testTfjs = tfjsPredict(model, testTorch.map((t) => t.pixels), SIZE);
+      const evalDifference = maxDifference(testTfjs, scored.map((fields) => [Number(fields[3])]));
+      console.log(`--init ${name} --epochs 0: test predictions vs tfjs, max |difference| ${evalDifference.toExponential(2)}`);
+      expect(evalDifference).toBeLessThan(TOLERANCE);
+    }
+    disposeCnn(model);
+  }, 90_000);
+
+  it('trains as the page: the same loss, class weights, BatchNormalization and RMSprop steps (Dropout off)', async () => {
+    const zip = join(root, 'step-model.zip');
+    const model = await appModelZip('batchnorm', 2, zip);
+    // Dropout's masks cannot be the same in both: off for this comparison (its rate is read at each call).
+    (model.getLayer('dropout') as unknown as { rate: number }).rate = 0;
+    const set = syntheticSet(8, SIZE, 2, 9);
+    const labels = Array.from(set.labels);
+    const classWeights = [0.8, 1.4];
+    const steps = 3;
+    const inputs = join(root, 'step-inputs.json');
+    writeFileSync(inputs, JSON.stringify({ pixels: Array.from(set.pixels), labels, classWeights, steps }));
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'model, _ = train.load_app_model(sys.argv[1])',
+      'model.dropout.p = 0.0',
+      'model.train()',
+      'd = json.load(open(sys.argv[2]))',
+      `x = torch.tensor(d['pixels'], dtype=torch.float32).view(-1, 1, ${SIZE}, ${SIZE}).mul_(1.0 / 255.0)`,
+      "y = torch.tensor(d['labels'])",
+      "weight = torch.tensor(d['classWeights'])",
+      'optimizer = train.TfjsRMSprop(model.parameters(), lr=1e-3)',
+      'losses = []',
+      "for _ in range(d['steps']):",
+      '    loss = (train.per_image_cross_entropy(model(x), y, 2) * weight[y]).mean()',
+      '    optimizer.zero_grad()',
+      '    loss.backward()',
+      '    optimizer.step()',
+      '    losses.append(loss.item())',
+      'state = model.state_dict()',
+      "weights = {n: train.to_tfjs(n, state[train.torch_key(n)]).flatten().tolist() for n in train.tfjs_weight_names('batchnorm')}",
+      "print(json.dumps({'losses': losses, 'weights': weights}))",
+    ].join('\n');
+    const torch = JSON.parse(run(PYTHON, ['-c', script, zip, inputs], bundleDir)) as { losses: number[]; weights: Record<string, number[]> };
+
+    const xs = tf.tidy(() => tf.mul(tf.tensor4d(Array.from(set.pixels), [8, SIZE, SIZE, 1], 'float32'), 1 / 255) as tf.Tensor4D);
+    const ys = tf.tensor2d(labels, [8, 1], 'float32');
+    const losses: number[] = [];
+    for (let i = 0; i < steps; i++) losses.push((await weightedTrainStep(model, xs, ys, classWeights)).loss);
+    tf.dispose([xs, ys]);
+    const lossDifference = maxDifference([losses], [torch.losses]);
+    let weightDifference = 0;
+    let moved = 0;
+    for (const variable of model.weights) {
+      const values = Array.from(variable.read().dataSync());
+      const theirs = torch.weights[variable.originalName];
+      expect(theirs, variable.originalName).toBeDefined();
+      weightDifference = Math.max(weightDifference, maxDifference([values], [theirs]));
+      moved++;
+    }
+    expect(moved).toBe(24);
+    console.log(`${steps} training steps, tfjs vs PyTorch: losses ${losses.map((l) => l.toFixed(5)).join(', ')}; max |difference| loss ${lossDifference.toExponential(2)}, weights ${weightDifference.toExponential(2)}`);
+    expect(lossDifference).toBeLessThan(TOLERANCE);
+    expect(weightDifference).toBeLessThan(TOLERANCE);
+    disposeCnn(model);
+  }, 60_000);
+
+  it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
+    const aug: AugmentationSettings = { rotation: 30, zoom: 0.3, shift: 0.2, shear: 20, brightness: 0.3, horizontalFlip: true };
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'torch.manual_seed(0)',
+      'aug = json.loads(sys.argv[1])',
+      'x = torch.nn.functional.avg_pool2d(torch.rand(5, 1, 44, 44), 5, 1)',
+      'u = torch.rand(5, 8)',
+      'u[0] = 0.5',
+      'out = train.augment_batch(x, aug, u)',
+      'm = train.affine_matrices(u, aug, 40, 40)',
+      'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist(), "m": m.tolist()}))',
+    ].join('\n');
+    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as { x: number[]; u: number[][]; out: number[]; m: number[][] };
+    // All draws at the middle of their range: no change at all (u = 0.5 is not a flip).
+    result.m[0].forEach((v, j) => expect(v).toBeCloseTo([1, 0, 0, 0, 1, 0][j], 12));
+    const fromTfjs = tf.tidy(() => {
+      const xs = tf.tensor4d(result.x, [5, 40, 40, 1]);
+      const moved = tf.image.transform(xs, tf.tensor2d(result.m.map((row) => [...row, 0, 0])), 'bilinear', 'nearest');
+      const factors = tf.tensor4d(result.u.map((row) => 1 + (row[7] * 2 - 1) * aug.brightness), [5, 1, 1, 1]);
+      return Array.from(tf.clipByValue(tf.mul(moved, factors), 0, 1).dataSync());
+    });
+    expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);
+    expect(maxDifference([result.out.slice(0, 1600)], [result.x.slice(0, 1600)])).toBeLessThan(1e-6);
+  }, 60_000);
+});

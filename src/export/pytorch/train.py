@@ -1,0 +1,1007 @@
+#!/usr/bin/env python3
+"""Train the X-ray trainer's CNN with PyTorch, on one machine or many, from the page's "Export for PyTorch" bundle.
+
+The bundle holds this file, manifest.csv (every image's path inside your dataset, its split, class and patient
+group, exactly as the page split them), settings.json (the page's settings and the class order) and README.md.
+
+    python train.py --data DIR                                  # one process (CPU, or the first GPU)
+    torchrun --nproc_per_node=4 train.py --data DIR --out run1  # 4 processes, DistributedDataParallel
+
+DIR is the folder the manifest's paths start from (where you unzipped the dataset you gave the page). Rank 0
+writes to --out: model.zip (the page's format: TensorFlow.js layers model.json + weights.bin + metadata.json; the
+page's `Load model` takes it), history.csv, metrics.json (validation figures, and test figures from the manifest's
+test rows only) and, with test rows, test_predictions.csv.
+
+    python train.py --data DIR --init model.zip --epochs 0      # evaluate a model downloaded from the page
+    python train.py --predict model.zip --images a.jpeg b.png   # probabilities of single images, as JSON
+
+It mirrors the page so that the numbers mean the same: the same network layer for layer (tutorial or batchnorm),
+the same preprocessing (EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to S x S, / 255), the same
+class weights, augmentation, loss, optimizer and early stopping. Written for torch 1.13 and 2.x; needs numpy and
+Pillow (pip install pillow) to read images.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import math
+import os
+import sys
+import time
+import zipfile
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+try:
+    from PIL import Image, ImageOps
+except ImportError:  # Reported when an image is read: --predict of a model alone, and --help, work without it.
+    Image = None
+    ImageOps = None
+
+# ------------------------------------------------------------------------------------------------ the network
+
+MODEL_NAMES = ('tutorial', 'batchnorm')
+# Filters of the four Conv2D (2x2, valid) + MaxPooling2D (2x2) blocks, as in the Keras tutorial (src/model/cnn.ts).
+CONV_FILTERS = (32, 32, 64, 32)
+KERAS_EPSILON = 1e-7  # Keras' fuzz factor: RMSprop's epsilon, and the clipping of probabilities in the loss.
+BN_EPSILON = 1e-3  # Keras' BatchNormalization epsilon.
+# The page keeps 0.9 of the running statistics each batch (Keras momentum 0.9); PyTorch's momentum is the other
+# share, 1 - 0.9.
+BN_MOMENTUM = 0.1
+TFJS_LAYERS_VERSION = '4.22.0'
+NORMALISATION = 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)'
+
+
+def feature_map_size(image_size):
+    """Side of the feature map after the four blocks, e.g. 150 -> 8 (each: 2x2 valid conv, then halve, floor)."""
+    side = image_size
+    for _ in CONV_FILTERS:
+        side = (side - 1) // 2
+    return side
+
+
+class KerasBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d whose running variance follows the batch's biased variance, as Keras and tfjs keep it. PyTorch's
+    follows the unbiased one, n / (n - 1) larger (n = images x positions of a channel): 1.4% off in the last block
+    at 40 px and 8 images a batch, and the page's models would then predict differently here."""
+
+    def forward(self, x):
+        if not self.training:
+            return super().forward(x)
+        # PyTorch's own (fused) normalisation with the batch's statistics; it updates a throwaway copy of the
+        # running variance (autograd keeps the one it was given), and this one is updated here instead.
+        out = F.batch_norm(x, self.running_mean, self.running_var.clone(), self.weight, self.bias, True,
+                           self.momentum, self.eps)
+        with torch.no_grad():
+            self.num_batches_tracked.add_(1)
+            variance = x.var(dim=(0, 2, 3), unbiased=False)
+            self.running_var.mul_(1 - self.momentum).add_(variance, alpha=self.momentum)
+        return out
+
+
+class AppCnn(nn.Module):
+    """The page's network. `tutorial`: 4 x [Conv2d 2x2 + bias, ReLU, MaxPool 2x2], Flatten, Dense 64 ReLU,
+    Dropout 0.5, Dense 1 sigmoid (2 classes) or N softmax. `batchnorm`: the convolutions without bias, each followed
+    by BatchNorm2d before its ReLU; the same head. Takes [n, 1, S, S] in 0..1, returns probabilities.
+
+    Modules are named as the TensorFlow.js layers (conv2d_1, batch_normalization_1, dense_1, ...), so the weights
+    convert name for name."""
+
+    def __init__(self, model_name, image_size, num_classes):
+        super().__init__()
+        if model_name not in MODEL_NAMES:
+            raise SystemExit(f'Unknown model "{model_name}": choose one of {", ".join(MODEL_NAMES)}.')
+        if feature_map_size(image_size) < 1:
+            raise SystemExit(f'Image size {image_size} px is too small for this CNN: it needs at least 31 px a side.')
+        if num_classes < 2:
+            raise SystemExit(f'A classifier needs at least 2 classes (got {num_classes}).')
+        self.model_name = model_name
+        self.image_size = image_size
+        self.num_classes = num_classes
+        self.binary = num_classes == 2
+        batchnorm = model_name == 'batchnorm'
+        channels = 1
+        for i, filters in enumerate(CONV_FILTERS, start=1):
+            self.add_module(f'conv2d_{i}', nn.Conv2d(channels, filters, kernel_size=2, bias=not batchnorm))
+            if batchnorm:
+                self.add_module(f'batch_normalization_{i}', KerasBatchNorm2d(filters, eps=BN_EPSILON, momentum=BN_MOMENTUM))
+            channels = filters
+        side = feature_map_size(image_size)
+        self.dense_1 = nn.Linear(side * side * channels, 64)
+        self.dropout = nn.Dropout(0.5)
+        self.dense_2 = nn.Linear(64, 1 if self.binary else num_classes)
+        # Keras' initialisers: Glorot-uniform kernels, zero biases (BatchNorm2d already starts at 1 and 0).
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+
+    def forward(self, x):
+        for i in range(1, len(CONV_FILTERS) + 1):
+            x = getattr(self, f'conv2d_{i}')(x)
+            if self.model_name == 'batchnorm':
+                x = getattr(self, f'batch_normalization_{i}')(x)
+            x = F.max_pool2d(F.relu(x), 2)
+        # Keras flattens channels-last (row, column, channel): permute first, so that dense_1's kernel is the
+        # page's, row for row.
+        x = x.permute(0, 2, 3, 1).flatten(1)
+        x = self.dropout(F.relu(self.dense_1(x)))
+        x = self.dense_2(x)
+        return torch.sigmoid(x) if self.binary else torch.softmax(x, dim=1)
+
+
+# ------------------------------------------------------------------------------- the page's model format (tfjs)
+
+
+def tfjs_weight_names(model_name):
+    """The weights in the order the page writes them (trainable ones first, then the running statistics)."""
+    names = []
+    for i in range(1, len(CONV_FILTERS) + 1):
+        names.append(f'conv2d_{i}/kernel')
+        if model_name == 'batchnorm':
+            names += [f'batch_normalization_{i}/gamma', f'batch_normalization_{i}/beta']
+        else:
+            names.append(f'conv2d_{i}/bias')
+    names += ['dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias']
+    if model_name == 'batchnorm':
+        for i in range(1, len(CONV_FILTERS) + 1):
+            names += [f'batch_normalization_{i}/moving_mean', f'batch_normalization_{i}/moving_variance']
+    return names
+
+
+_TORCH_NAMES = {'kernel': 'weight', 'bias': 'bias', 'gamma': 'weight', 'beta': 'bias',
+                'moving_mean': 'running_mean', 'moving_variance': 'running_var'}
+
+
+def torch_key(tfjs_name):
+    layer, weight = tfjs_name.split('/')
+    return f'{layer}.{_TORCH_NAMES[weight]}'
+
+
+def to_tfjs(tfjs_name, tensor):
+    """A PyTorch weight as the page stores it: conv kernels [kh, kw, in, out], dense kernels [in, out]."""
+    array = tensor.detach().cpu().float().numpy()
+    if tfjs_name.endswith('/kernel'):
+        array = array.transpose(2, 3, 1, 0) if array.ndim == 4 else array.T
+    return np.ascontiguousarray(array, dtype='<f4')
+
+
+def from_tfjs(tfjs_name, array):
+    if tfjs_name.endswith('/kernel'):
+        array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def _initializer(seed):
+    return {'class_name': 'VarianceScaling', 'config': {'scale': 1, 'mode': 'fan_avg', 'distribution': 'uniform', 'seed': seed}}
+
+
+_ZEROS = {'class_name': 'Zeros', 'config': {}}
+
+
+def model_topology(model_name, image_size, num_classes, seed):
+    """model.json's modelTopology, as TensorFlow.js writes it for the page's model (src/model/cnn.ts, models.ts).
+    The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here."""
+    batchnorm = model_name == 'batchnorm'
+    layers = []
+    for i, filters in enumerate(CONV_FILTERS, start=1):
+        conv = {'filters': filters, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
+                'kernel_constraint': None, 'kernel_size': [2, 2], 'strides': [1, 1], 'padding': 'valid',
+                'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'linear' if batchnorm else 'relu',
+                'use_bias': not batchnorm, 'bias_initializer': _ZEROS, 'bias_regularizer': None,
+                'activity_regularizer': None, 'bias_constraint': None, 'name': f'conv2d_{i}', 'trainable': True}
+        if i == 1:
+            conv.update({'batch_input_shape': [None, image_size, image_size, 1], 'dtype': 'float32'})
+        layers.append({'class_name': 'Conv2D', 'config': conv})
+        if batchnorm:
+            layers.append({'class_name': 'BatchNormalization', 'config': {
+                'axis': -1, 'momentum': 1 - BN_MOMENTUM, 'epsilon': BN_EPSILON, 'center': True, 'scale': True,
+                'beta_initializer': _ZEROS, 'gamma_initializer': {'class_name': 'Ones', 'config': {}},
+                'moving_mean_initializer': _ZEROS, 'moving_variance_initializer': {'class_name': 'Ones', 'config': {}},
+                'beta_regularizer': None, 'gamma_regularizer': None, 'beta_constraint': None, 'gamma_constraint': None,
+                'name': f'batch_normalization_{i}', 'trainable': True}})
+            layers.append({'class_name': 'ReLU', 'config': {'max_value': None, 'name': f're_lu_{i}', 'trainable': True}})
+        layers.append({'class_name': 'MaxPooling2D', 'config': {
+            'pool_size': [2, 2], 'padding': 'valid', 'strides': [2, 2], 'data_format': 'channels_last',
+            'name': f'max_pooling2d_{i}', 'trainable': True}})
+    layers.append({'class_name': 'Flatten', 'config': {'name': 'flatten', 'trainable': True}})
+
+    def dense(name, units, activation, layer_seed):
+        return {'class_name': 'Dense', 'config': {
+            'units': units, 'activation': activation, 'use_bias': True, 'kernel_initializer': _initializer(layer_seed),
+            'bias_initializer': _ZEROS, 'kernel_regularizer': None, 'bias_regularizer': None,
+            'activity_regularizer': None, 'kernel_constraint': None, 'bias_constraint': None, 'name': name,
+            'trainable': True}}
+
+    layers.append(dense('dense_1', 64, 'relu', seed + 4))
+    layers.append({'class_name': 'Dropout', 'config': {'rate': 0.5, 'noise_shape': None, 'seed': None, 'name': 'dropout', 'trainable': True}})
+    binary = num_classes == 2
+    layers.append(dense('dense_2', 1 if binary else num_classes, 'sigmoid' if binary else 'softmax', seed + 5))
+    return {'class_name': 'Sequential',
+            'config': {'name': 'batchnorm_cnn' if batchnorm else 'tutorial_cnn', 'layers': layers},
+            'keras_version': f'tfjs-layers {TFJS_LAYERS_VERSION}', 'backend': 'tensor_flow.js'}
+
+
+def model_files(model, learning_rate, seed):
+    """(model.json text, weights.bin bytes) of a model, in the page's TensorFlow.js layers format."""
+    state = model.state_dict()
+    specs, chunks = [], []
+    for name in tfjs_weight_names(model.model_name):
+        array = to_tfjs(name, state[torch_key(name)])
+        specs.append({'name': name, 'shape': list(array.shape), 'dtype': 'float32'})
+        chunks.append(array.tobytes())
+    model_json = {
+        'format': 'layers-model',
+        'generatedBy': f'train.py (PyTorch {torch.__version__}) for TensorFlow.js tfjs-layers v{TFJS_LAYERS_VERSION}',
+        'convertedBy': None,
+        'modelTopology': model_topology(model.model_name, model.image_size, model.num_classes, seed),
+        'weightsManifest': [{'paths': ['weights.bin'], 'weights': specs}],
+        'trainingConfig': {
+            'loss': 'binary_crossentropy' if model.binary else 'categorical_crossentropy',
+            'metrics': ['accuracy'],
+            'optimizer_config': {'class_name': 'RMSProp', 'config': {
+                'learningRate': learning_rate, 'decay': 0.9, 'momentum': 0, 'epsilon': KERAS_EPSILON, 'centered': False}},
+        },
+    }
+    return json.dumps(model_json), b''.join(chunks)
+
+
+def read_model_files(path):
+    """{name: bytes} of a model.zip from the page (or of a folder holding model.json and its weight files)."""
+    if os.path.isdir(path):
+        return {name: open(os.path.join(path, name), 'rb').read() for name in os.listdir(path)
+                if os.path.isfile(os.path.join(path, name))}
+    with zipfile.ZipFile(path) as archive:
+        # The files may sit in a folder inside the zip: keep their base names.
+        return {os.path.basename(info.filename): archive.read(info) for info in archive.infolist()
+                if not info.is_dir() and not os.path.basename(info.filename).startswith('.')}
+
+
+def load_app_model(path):
+    """A model downloaded from the page (model.zip: model.json + weights.bin + metadata.json) as an AppCnn in eval
+    mode, and its metadata (an empty dict when the zip has none)."""
+    files = read_model_files(path)
+    if 'model.json' not in files:
+        raise SystemExit(f'{path} holds no model.json: pass the model.zip the page downloads (or this script writes).')
+    model_json = json.loads(files['model.json'])
+    metadata = json.loads(files['metadata.json']) if 'metadata.json' in files else {}
+    layers = model_json['modelTopology']['config']['layers']
+    classes = {layer['class_name'] for layer in layers}
+    model_name = metadata.get('model') or ('batchnorm' if 'BatchNormalization' in classes else 'tutorial')
+    image_size = layers[0]['config']['batch_input_shape'][1]
+    units = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']['units']
+    model = AppCnn(model_name, image_size, 2 if units == 1 else units)
+
+    weights = {}
+    for group in model_json['weightsManifest']:
+        data = b''.join(files[os.path.basename(p)] for p in group['paths'])
+        offset = 0
+        for spec in group['weights']:
+            if spec.get('dtype', 'float32') != 'float32' or 'quantization' in spec:
+                raise SystemExit(f'{path}: weight {spec["name"]} is not plain float32; only the page\'s own format is read.')
+            count = int(np.prod(spec['shape'])) if spec['shape'] else 1
+            weights[spec['name']] = np.frombuffer(data, dtype='<f4', count=count, offset=offset).reshape(spec['shape'])
+            offset += 4 * count
+    state = model.state_dict()
+    expected = tfjs_weight_names(model_name)
+    missing = [name for name in expected if name not in weights]
+    if missing:
+        raise SystemExit(f'{path} is not the page\'s {model_name} model: it lacks {", ".join(missing[:4])}.')
+    for name in expected:
+        tensor = from_tfjs(name, weights[name])
+        if tuple(tensor.shape) != tuple(state[torch_key(name)].shape):
+            raise SystemExit(f'{path}: {name} has shape {list(weights[name].shape)}, not what a {model_name} model at '
+                             f'{image_size} px with {model.num_classes} classes has.')
+        state[torch_key(name)] = tensor
+    model.load_state_dict(state)
+    model.eval()
+    return model, metadata
+
+
+# -------------------------------------------------------------------------------------------------- images
+
+
+def load_grey(path, size):
+    """An image file as the page sees it: [size, size] uint8 grey.
+
+    As the page: JPEGs decoded at the smallest DCT scale (1/2, 1/4, 1/8) whose result still covers `size` (PIL's
+    draft), EXIF orientation applied, fully transparent pixels black and alpha dropped, squashed to size x size
+    (aspect ratio not kept) with an antialiased bicubic filter (the page asks the browser for its 'high' quality
+    resize, whose filter is the browser's own: a shrunk image can come out slightly different), then grey as PIL's
+    convert('L') (0.299 R + 0.587 G + 0.114 B, which the page copies to the bit). 16-bit grey is scaled to 8 bits.
+    An image already at size x size is not resampled: its pixels are the page's exactly."""
+    if Image is None:
+        raise SystemExit('Reading images needs Pillow: pip install pillow (then run this again).')
+    with Image.open(path) as opened:
+        if opened.format == 'JPEG':
+            opened.draft(None, (size, size))
+        image = ImageOps.exif_transpose(opened)
+    if image.mode in ('I', 'I;16', 'I;16B', 'I;16L'):
+        wide = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray(np.clip(np.round(wide / 257.0), 0, 255).astype(np.uint8), 'L')
+    if image.mode in ('P', 'PA', 'LA', 'La', 'RGBA', 'RGBa'):
+        rgba = np.array(image.convert('RGBA'), dtype=np.uint8)
+        rgba[rgba[..., 3] == 0, :3] = 0  # A canvas holds fully transparent pixels as black.
+        image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), 'RGB')
+    elif image.mode not in ('L', 'RGB'):
+        image = image.convert('RGB')
+    resample = getattr(Image, 'Resampling', Image).BICUBIC
+    image = image.resize((size, size), resample)
+    if image.mode != 'L':
+        image = image.convert('L')
+    return np.asarray(image, dtype=np.uint8)
+
+
+class ImageFiles(torch.utils.data.Dataset):
+    """Images of one split, decoded as they are used (so that any dataset size fits); gives (uint8 [S, S], label,
+    index)."""
+
+    def __init__(self, root, rows, size):
+        self.paths = [os.path.join(root, row['path']) for row in rows]
+        self.labels = [row['label'] for row in rows]
+        self.size = size
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        pixels = load_grey(self.paths[index], self.size)
+        return torch.from_numpy(pixels.copy()), self.labels[index], index
+
+
+def to_input(pixels, device):
+    """uint8 [n, S, S] -> float32 [n, 1, S, S] in 0..1, as the page's batches (pixel * (1 / 255))."""
+    return pixels.to(device, non_blocking=True).float().mul_(1.0 / 255.0).unsqueeze(1)
+
+
+# ------------------------------------------------------------------------------------------------ augmentation
+
+# Random numbers each image draws (src/worker/augment.ts): rotation, shift x, shift y, shear, zoom x, zoom y, flip,
+# brightness; always all 8, so turning one change on leaves the others' draws as they were.
+DRAWS_PER_IMAGE = 8
+
+
+def is_augmenting(aug):
+    return any(aug.get(key, 0) for key in ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip'))
+
+
+def affine_matrices(uniform, aug, width, height):
+    """The page's per-image affine maps (augment.ts affineMatrix), [n, 6] float64 rows (a0, a1, a2, b0, b1, b2):
+    output pixel (x, y) reads the input at (a0 x + a1 y + a2, b0 x + b1 y + b2), pixel centres, y down. Keras'
+    ImageDataGenerator in centred coordinates: rotation @ shift @ shear @ zoom, the mirror applied first."""
+    u = uniform.double()
+
+    def spread(column, limit):
+        return (u[:, column] * 2 - 1) * limit
+
+    rad = spread(0, aug.get('rotation', 0)) * math.pi / 180
+    shift_x = spread(1, aug.get('shift', 0)) * width
+    shift_y = spread(2, aug.get('shift', 0)) * height
+    shear = spread(3, aug.get('shear', 0)) * math.pi / 180
+    zoom_x = 1 + spread(4, aug.get('zoom', 0))
+    zoom_y = 1 + spread(5, aug.get('zoom', 0))
+    flip = (u[:, 6] < 0.5) & bool(aug.get('horizontalFlip', False))
+    cos, sin = torch.cos(rad), torch.sin(rad)
+    m00 = torch.where(flip, -zoom_x, zoom_x)
+    m01 = -torch.sin(shear) * zoom_y
+    m11 = torch.cos(shear) * zoom_y
+    l00, l01 = cos * m00, cos * m01 - sin * m11
+    l10, l11 = sin * m00, sin * m01 + cos * m11
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    ox = cx - (l00 * cx + l01 * cy) - (cos * shift_x - sin * shift_y)
+    oy = cy - (l10 * cx + l11 * cy) - (sin * shift_x + cos * shift_y)
+    return torch.stack([l00, l01, ox, l10, l11, oy], dim=1)
+
+
+def augment_batch(x, aug, uniform):
+    """x [n, 1, H, W] in 0..1, changed image by image as the page's augmentation (augment.ts): the affine map
+    sampled bilinearly with edges repeating the nearest pixel (Keras' fill_mode='nearest', tf.image.transform's
+    'nearest'), then brightness times a factor in 1 +- brightness, clipped to 0..1. `uniform` [n, 8] in 0..1."""
+    n, _, height, width = x.shape
+    if any(aug.get(key, 0) for key in ('rotation', 'zoom', 'shift', 'shear', 'horizontalFlip')):
+        m = affine_matrices(uniform, aug, width, height).to(x.device, torch.float32)
+        ys, xs = torch.meshgrid(torch.arange(height, device=x.device, dtype=torch.float32),
+                                torch.arange(width, device=x.device, dtype=torch.float32), indexing='ij')
+        in_x = m[:, 0, None, None] * xs + m[:, 1, None, None] * ys + m[:, 2, None, None]
+        in_y = m[:, 3, None, None] * xs + m[:, 4, None, None] * ys + m[:, 5, None, None]
+        # align_corners=True: -1 and 1 are the centres of the first and last pixels; 'border' clamps to the edge.
+        grid = torch.stack([in_x * (2 / max(width - 1, 1)) - 1, in_y * (2 / max(height - 1, 1)) - 1], dim=-1)
+        x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=True)
+    if aug.get('brightness', 0) > 0:
+        factor = 1 + (uniform[:, 7].to(x.device, torch.float32) * 2 - 1) * aug['brightness']
+        x = (x * factor.view(n, 1, 1, 1)).clamp(0, 1)
+    return x
+
+
+# ------------------------------------------------------------------------------------------ loss and optimizer
+
+
+def per_image_cross_entropy(probabilities, labels, num_classes):
+    """Cross-entropy as tfjs computes it (src/model/weightedStep.ts): probabilities clipped to [1e-7, 1 - 1e-7]
+    (so a saturated image stops pulling, as on the page); softmax rows rescaled to sum 1 first."""
+    if num_classes == 2:
+        p = probabilities[:, 0].clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+        y = labels.float()
+        return -(y * torch.log(p) + (1 - y) * torch.log(1 - p))
+    rows = probabilities / probabilities.sum(dim=1, keepdim=True)
+    p = rows.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+    return -torch.log(p.gather(1, labels.view(-1, 1))[:, 0])
+
+
+def predicted_classes(probabilities):
+    """Binary: class 1 when P(class 1) > 0.5 (tfjs' binaryAccuracy); otherwise the most probable class."""
+    if probabilities.shape[1] == 1:
+        return (probabilities[:, 0] > 0.5).long()
+    return probabilities.argmax(dim=1)
+
+
+class TfjsRMSprop(torch.optim.Optimizer):
+    """RMSprop exactly as the page's TensorFlow.js runs it (Keras' defaults: rho 0.9, no momentum, epsilon 1e-7):
+    ms = rho ms + (1 - rho) g^2;  w -= lr g / sqrt(ms + eps). tfjs adds epsilon inside the square root;
+    torch.optim.RMSprop(alpha=0.9, eps=1e-7) adds it outside, which makes the steps of weights whose gradients are
+    below about 1e-3 far larger than the page's (up to lr x 3.2 instead of lr x g / 3.2e-4)."""
+
+    def __init__(self, params, lr, rho=0.9, eps=KERAS_EPSILON):
+        super().__init__(params, {'lr': lr, 'rho': rho, 'eps': eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if 'mean_square' not in state:
+                    state['mean_square'] = torch.zeros_like(p)
+                ms = state['mean_square']
+                ms.mul_(group['rho']).addcmul_(p.grad, p.grad, value=1 - group['rho'])
+                p.addcdiv_(p.grad, ms.add(group['eps']).sqrt_(), value=-group['lr'])
+
+
+def class_weights(counts, weighting):
+    """Per-class loss weights: `balanced` is Keras' (scikit-learn's) total / (classes x count), 0 for a class without
+    train images; `none` is all 1."""
+    if weighting == 'none':
+        return [1.0] * len(counts)
+    total = sum(counts)
+    return [total / (len(counts) * c) if c > 0 else 0.0 for c in counts]
+
+
+# -------------------------------------------------------------------------------------------------- metrics
+
+
+def score_metrics(probabilities, labels, num_classes):
+    """Mean cross-entropy and accuracy of a whole split from its scores (the page's evaluate.ts scoreMetrics)."""
+    if len(labels) == 0:
+        return float('nan'), float('nan')
+    p = torch.from_numpy(probabilities).double()
+    y = torch.from_numpy(labels).long()
+    loss = per_image_cross_entropy(p, y, num_classes).mean().item()
+    accuracy = (predicted_classes(p) == y).double().mean().item()
+    return loss, accuracy
+
+
+def default_positive_class(class_names):
+    """The class that is not NORMAL (any case) of two, else class 1 (src/eval/metrics.ts)."""
+    is_normal = [name.strip().lower() == 'normal' for name in class_names]
+    return 0 if len(class_names) == 2 and is_normal[1] and not is_normal[0] else 1
+
+
+def positive_scores(probabilities, positive):
+    if probabilities.shape[1] == 1:
+        return probabilities[:, 0] if positive == 1 else 1 - probabilities[:, 0]
+    return probabilities[:, positive]
+
+
+def roc_points(scores, positive_mask):
+    """(fpr, tpr, threshold) from the highest distinct score down; empty without both sides (metrics.ts rocCurve)."""
+    positives = int(positive_mask.sum())
+    negatives = len(scores) - positives
+    if positives == 0 or negatives == 0 or np.isnan(scores).any():
+        return []
+    order = np.argsort(-scores, kind='stable')
+    points, tp, fp, k = [], 0, 0, 0
+    while k < len(order):
+        value = scores[order[k]]
+        while k < len(order) and scores[order[k]] == value:
+            tp += int(positive_mask[order[k]])
+            fp += int(not positive_mask[order[k]])
+            k += 1
+        points.append((fp / negatives, tp / positives, float(value)))
+    return points
+
+
+def choose_threshold(rule, target_percent, scores, positive_mask):
+    """The page's threshold rules (src/eval/thresholdRules.ts), on validation only: fixed 0.5, maximum Youden J
+    (the highest threshold on a tie), or the highest threshold reaching the target sensitivity. 0.5 when the rule
+    cannot be followed."""
+    if rule == 'fixed':
+        return 0.5, None
+    points = roc_points(scores, positive_mask)
+    best = float('nan')
+    if rule == 'youden':
+        best_j = -math.inf
+        for fpr, tpr, threshold in points:
+            if tpr - fpr > best_j + 1e-12:
+                best_j, best = tpr - fpr, threshold
+    else:
+        target = target_percent / 100
+        best = next((threshold for _, tpr, threshold in points if tpr >= target - 1e-12), float('nan'))
+    if math.isfinite(best):
+        return best, None
+    return 0.5, 'validation has no images of one side of the decision, so 0.5 is used'
+
+
+def ratio(a, b):
+    return a / b if b else float('nan')
+
+
+def roc_auc(scores, positive_mask):
+    """Mann-Whitney U: the share of (positive, negative) pairs the positive wins, a tie counting 1/2."""
+    positives = int(positive_mask.sum())
+    negatives = len(scores) - positives
+    if positives == 0 or negatives == 0 or np.isnan(scores).any():
+        return float('nan')
+    order = np.argsort(scores, kind='stable')
+    u, below, k = 0.0, 0, 0
+    while k < len(order):
+        value, p, q = scores[order[k]], 0, 0
+        while k < len(order) and scores[order[k]] == value:
+            p += int(positive_mask[order[k]])
+            q += int(not positive_mask[order[k]])
+            k += 1
+        u += p * below + 0.5 * p * q
+        below += q
+    return u / (positives * negatives)
+
+
+def binary_metrics(scores, positive_mask, threshold):
+    predicted = scores >= threshold
+    tp = int((predicted & positive_mask).sum())
+    fp = int((predicted & ~positive_mask).sum())
+    fn = int((~predicted & positive_mask).sum())
+    tn = int((~predicted & ~positive_mask).sum())
+    return {'tp': tp, 'fp': fp, 'tn': tn, 'fn': fn, 'accuracy': ratio(tp + tn, len(scores)),
+            'sensitivity': ratio(tp, tp + fn), 'specificity': ratio(tn, tn + fp), 'precision': ratio(tp, tp + fp),
+            'f1': ratio(2 * tp, 2 * tp + fp + fn), 'auc': roc_auc(scores, positive_mask)}
+
+
+def per_class_metrics(probabilities, labels, class_names):
+    predicted = predicted_classes(torch.from_numpy(probabilities)).numpy()
+    rows = []
+    for c, name in enumerate(class_names):
+        tp = int(((predicted == c) & (labels == c)).sum())
+        rows.append({'class': name, 'precision': ratio(tp, int((predicted == c).sum())),
+                     'recall': ratio(tp, int((labels == c).sum())),
+                     'f1': ratio(2 * tp, int((predicted == c).sum()) + int((labels == c).sum())),
+                     'images': int((labels == c).sum())})
+    return {'accuracy': ratio(int((predicted == labels).sum()), len(labels)), 'perClass': rows}
+
+
+# ----------------------------------------------------------------------------------------- manifest, settings
+
+SPLITS = ('train', 'validation', 'test')
+
+
+def read_manifest(path, class_names):
+    """Rows of manifest.csv (path, split, class, group), each with its class index. With no class order given,
+    classes are sorted as Keras sorts class folders (code-point order, as Python's sorted)."""
+    with open(path, newline='', encoding='utf-8') as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise SystemExit(f'{path} lists no images.')
+    for column in ('path', 'split', 'class'):
+        if column not in rows[0]:
+            raise SystemExit(f'{path} has no "{column}" column: it should start with path,split,class,group.')
+    class_names = list(class_names) if class_names else sorted({row['class'] for row in rows})
+    index = {name: i for i, name in enumerate(class_names)}
+    for number, row in enumerate(rows, start=2):
+        if row['split'] not in SPLITS:
+            raise SystemExit(f'{path} line {number}: split "{row["split"]}" is none of {", ".join(SPLITS)}.')
+        if row['class'] not in index:
+            raise SystemExit(f'{path} line {number}: class "{row["class"]}" is not one of {", ".join(class_names)}.')
+        row['label'] = index[row['class']]
+        row['group'] = row.get('group') or None
+    return rows, class_names
+
+
+def check_files(root, rows):
+    missing = [row['path'] for row in rows if not os.path.isfile(os.path.join(root, row['path']))]
+    if missing:
+        shown = '\n  '.join(missing[:5])
+        raise SystemExit(f'{len(missing)} of {len(rows)} images of the manifest are not under --data {root}, e.g.\n  '
+                         f'{shown}\n--data must be the folder the manifest\'s paths start from.')
+
+
+def here(name):
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='Settings not given here come from settings.json (the page\'s form).')
+    parser.add_argument('--data', help='the folder the paths of manifest.csv start from')
+    parser.add_argument('--manifest', default=here('manifest.csv'), help='default: manifest.csv beside this file')
+    parser.add_argument('--settings', default=here('settings.json'), help='default: settings.json beside this file')
+    parser.add_argument('--out', default='out', help='where rank 0 writes model.zip, history.csv, ... (default: out)')
+    parser.add_argument('--epochs', type=int, help='epochs (0: evaluate only, with --init)')
+    parser.add_argument('--batch', type=int, help='images a batch in each process (global batch = this x processes)')
+    parser.add_argument('--size', type=int, help='image size in px (must match --init\'s model)')
+    parser.add_argument('--lr', type=float, help='learning rate')
+    parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
+    parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
+    parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
+    parser.add_argument('--init', help='start from this model.zip (downloaded from the page, or written here)')
+    parser.add_argument('--workers', type=int, help='image decoding processes per training process (default: from the CPUs)')
+    parser.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
+    parser.add_argument('--predict', metavar='MODEL_ZIP', help='only predict --images with this model; prints JSON')
+    parser.add_argument('--images', nargs='*', default=[], help='with --predict: image files')
+    parser.add_argument('--with-pixels', action='store_true', help='with --predict: also print the preprocessed pixels')
+    args = parser.parse_args(argv)
+    if args.predict is None and not args.data:
+        parser.error('--data DIR is needed (the folder the manifest\'s paths start from), or --predict MODEL_ZIP')
+    return args
+
+
+def run_settings(args):
+    """settings.json (the page's Settings, plus classNames) with the command line's overrides."""
+    settings = {}
+    if os.path.isfile(args.settings):
+        with open(args.settings, encoding='utf-8') as handle:
+            settings = json.load(handle)
+    defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
+                'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'fixed',
+                'targetSensitivity': 95, 'classNames': None}
+    merged = {**defaults, **settings}
+    for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
+                       ('batchSize', args.batch), ('learningRate', args.lr), ('seed', args.seed),
+                       ('patience', args.patience)):
+        if value is not None:
+            merged[key] = value
+    if merged['epochs'] < 0 or merged['batchSize'] < 1 or merged['patience'] < 0:
+        raise SystemExit('Epochs and patience must be 0 or more, the batch size at least 1.')
+    return merged
+
+
+# ----------------------------------------------------------------------------------------------- distributed
+
+
+class Runtime:
+    """Rank, world size and device; DistributedDataParallel when started by torchrun with more than one process."""
+
+    def __init__(self, device_choice):
+        self.world = int(os.environ.get('WORLD_SIZE', '1'))
+        self.rank = int(os.environ.get('RANK', '0'))
+        self.local_rank = int(os.environ.get('LOCAL_RANK', '0'))
+        self.local_world = int(os.environ.get('LOCAL_WORLD_SIZE', str(self.world)))
+        use_cuda = torch.cuda.is_available() if device_choice == 'auto' else device_choice == 'cuda'
+        if use_cuda:
+            torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
+            self.device = torch.device('cuda', torch.cuda.current_device())
+        else:
+            # Threads per process: torch's default, or OMP_NUM_THREADS (torchrun sets 1 when it starts several
+            # processes and it is unset; on a CPU-only machine set it to cores / processes).
+            self.device = torch.device('cpu')
+        self.distributed = self.world > 1
+        if self.distributed:
+            dist.init_process_group('nccl' if use_cuda else 'gloo')
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def log(self, *parts):
+        if self.main:
+            print(*parts, flush=True)
+
+    def sum(self, values):
+        """Element-wise sum over the processes of a list of floats."""
+        if not self.distributed:
+            return values
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def gather(self, obj):
+        if not self.distributed:
+            return [obj]
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
+    def close(self, finished):
+        if self.distributed:
+            if finished:  # After a failure the others may never reach a barrier: torchrun ends them.
+                dist.barrier()
+            dist.destroy_process_group()
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+
+def evaluate(model, rows, root, size, batch, runtime, workers):
+    """Probabilities of every image of `rows` (in their order), each process scoring a share; every process gets
+    them all. The bare module, not the DDP wrapper: the shares may differ in batches, and DDP's forward syncs."""
+    indices = list(range(runtime.rank, len(rows), runtime.world))
+    loader = torch.utils.data.DataLoader(ImageFiles(root, [rows[i] for i in indices], size), batch_size=batch,
+                                         num_workers=workers, pin_memory=runtime.device.type == 'cuda')
+    width = 1 if model.num_classes == 2 else model.num_classes
+    mine = np.zeros((len(indices), width), dtype=np.float32)
+    model.eval()
+    with torch.no_grad():
+        for pixels, _, local in loader:
+            mine[local.numpy()] = model(to_input(pixels, runtime.device)).float().cpu().numpy()
+    out = np.zeros((len(rows), width), dtype=np.float32)
+    for rank, part in enumerate(runtime.gather(mine)):
+        out[rank::runtime.world] = part
+    return out
+
+
+def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_random):
+    """One pass over this process's share of the train split, one optimizer step a batch. Returns the epoch's loss
+    and accuracy as Keras reports them (the mean over all processes' images of each batch's figure) and the images."""
+    trainer.train()
+    # Summed on the device: reading a number back after every batch would stall a GPU.
+    loss_sum = torch.zeros((), dtype=torch.float64, device=runtime.device)
+    right = torch.zeros((), dtype=torch.float64, device=runtime.device)
+    seen = 0
+    for pixels, labels, _ in loader:
+        x = to_input(pixels, runtime.device)
+        labels = labels.to(runtime.device)
+        if aug is not None:
+            x = augment_batch(x, aug, torch.rand(len(labels), DRAWS_PER_IMAGE, generator=augment_random))
+        probabilities = trainer(x)
+        # Keras' reduction with class weights: the mean over the batch of weight x loss (not divided by the weights).
+        loss = (per_image_cross_entropy(probabilities, labels, len(class_weight)) * class_weight[labels]).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach().double() * len(labels)
+        right += (predicted_classes(probabilities.detach()) == labels).sum().double()
+        seen += len(labels)
+    loss_sum, right, seen = runtime.sum([loss_sum.item(), right.item(), float(seen)])
+    return loss_sum / seen, right / seen, seen
+
+
+def train(args):
+    runtime = Runtime(args.device)
+    settings = run_settings(args)
+    started = time.time()
+    finished = False
+    try:
+        init_model, init_metadata = (load_app_model(args.init) if args.init else (None, {}))
+        rows, class_names = read_manifest(args.manifest, settings.get('classNames') or init_metadata.get('classNames'))
+        if init_model is not None:
+            if init_metadata.get('classNames') and init_metadata['classNames'] != class_names:
+                raise SystemExit(f'--init was trained on classes {init_metadata["classNames"]}, the manifest has {class_names}.')
+            if args.size is not None and args.size != init_model.image_size:
+                raise SystemExit(f'--size {args.size} differs from --init\'s {init_model.image_size} px.')
+            settings['model'], settings['imageSize'] = init_model.model_name, init_model.image_size
+        size, num_classes = settings['imageSize'], len(class_names)
+        split_rows = {name: [row for row in rows if row['split'] == name] for name in SPLITS}
+        check_files(args.data, rows)
+        workers = args.workers if args.workers is not None else max(0, min(4, (os.cpu_count() or 1) // runtime.local_world - 1))
+
+        torch.manual_seed(settings['seed'])  # The same initial weights in every process.
+        model = AppCnn(settings['model'], size, num_classes)
+        if init_model is not None:
+            if init_model.num_classes != num_classes:
+                raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
+            model.load_state_dict(init_model.state_dict())
+        model.to(runtime.device)
+        # Dropout and augmentation draw differently in each process (each sees other images anyway).
+        torch.manual_seed(settings['seed'] * 1000003 + runtime.rank)
+        augment_random = torch.Generator().manual_seed(settings['seed'] * 7919 + 17 + runtime.rank)
+        trainer = model
+        if runtime.distributed:
+            # Averages the gradients of the processes at each step; its forward also hands every process rank 0's
+            # BatchNorm running statistics.
+            trainer = nn.parallel.DistributedDataParallel(
+                model, device_ids=[runtime.device.index] if runtime.device.type == 'cuda' else None)
+        optimizer = TfjsRMSprop(model.parameters(), lr=settings['learningRate'])
+
+        counts = [sum(1 for row in split_rows['train'] if row['label'] == c) for c in range(num_classes)]
+        weights = class_weights(counts, settings['classWeighting'])
+        weight_of = torch.tensor(weights, dtype=torch.float32, device=runtime.device)
+        aug = settings.get('augmentation') or {}
+        augmenting = is_augmenting(aug)
+        runtime.log(f'{len(rows)} images: ' + ', '.join(f'{name} {len(split_rows[name])}' for name in SPLITS)
+                    + f'; classes {", ".join(class_names)}; model {settings["model"]} at {size} px'
+                    + (f' (from {args.init})' if args.init else ''))
+        runtime.log(f'{runtime.world} process(es) on {runtime.device.type}; batch {settings["batchSize"]} a process '
+                    f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]}; '
+                    f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
+                                         if settings['classWeighting'] != 'none' else 'none')
+                    + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
+
+        # Each process takes its share of a fresh shuffle each epoch; the shares are made equal by repeating a few
+        # images (so every process runs as many steps), and the last batch keeps the remainder, as Keras'.
+        train_set = ImageFiles(args.data, split_rows['train'], size)
+        sampler = torch.utils.data.distributed.DistributedSampler(
+            train_set, num_replicas=runtime.world, rank=runtime.rank, shuffle=True, seed=settings['seed'], drop_last=False)
+        loader = torch.utils.data.DataLoader(train_set,
+                                             batch_size=settings['batchSize'], sampler=sampler, num_workers=workers,
+                                             pin_memory=runtime.device.type == 'cuda', drop_last=False,
+                                             persistent_workers=workers > 0)
+        if settings['epochs'] > 0 and not split_rows['train']:
+            raise SystemExit('The manifest has no train rows.')
+        if not split_rows['validation']:
+            runtime.log('No validation rows: no early stopping, the last epoch\'s weights are kept.')
+
+        history, best_loss, best_epoch, best_state, epochs_done, stopped_early = [], math.inf, -1, None, 0, False
+        patience = settings['patience']
+        for epoch in range(settings['epochs']):
+            epoch_started = time.time()
+            sampler.set_epoch(epoch)
+            loss, accuracy, seen = train_epoch(trainer, loader, optimizer, runtime, weight_of,
+                                               aug if augmenting else None, augment_random)
+            train_seconds = time.time() - epoch_started
+            val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
+            val_loss, val_accuracy = score_metrics(val_scores, np.array([r['label'] for r in split_rows['validation']]), num_classes)
+            epochs_done = epoch + 1
+            # Early stopping as the page (Keras' EarlyStopping(val_loss, patience, restore_best_weights=True)).
+            improved = val_loss < best_loss
+            if improved:
+                best_loss, best_epoch = val_loss, epoch
+                if patience > 0:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            seconds = time.time() - epoch_started
+            history.append({'epoch': epochs_done, 'loss': loss, 'accuracy': accuracy,
+                            'val_loss': val_loss, 'val_accuracy': val_accuracy, 'best_val_loss': best_loss,
+                            'seconds': seconds, 'images_per_second': seen / train_seconds})
+            runtime.log(f'epoch {epochs_done}/{settings["epochs"]}: loss {loss:.4f}, accuracy '
+                        f'{accuracy:.4f}, validation loss {val_loss:.4f}, validation accuracy {val_accuracy:.4f}'
+                        f'{" (best)" if improved else ""}; {seconds:.1f} s, training {seen / train_seconds:.0f} images/s')
+            if patience > 0 and not improved and epoch - best_epoch >= patience and epoch < settings['epochs'] - 1:
+                stopped_early = True
+                break
+
+        restored = best_state is not None
+        if restored:
+            model.load_state_dict(best_state)
+        if settings['epochs'] > 0:
+            runtime.log(('Stopped early after' if stopped_early else 'Trained all') + f' {epochs_done} epoch(s)'
+                        + (f'; weights of epoch {best_epoch + 1} restored (lowest validation loss).' if restored else '.'))
+        # As the page: the epochs the kept weights had, up to the best epoch when it was restored.
+        trained_epochs = (best_epoch + 1 if restored else epochs_done) + int(init_metadata.get('trainedEpochs') or 0)
+
+        # Final figures: the threshold is chosen on validation, and only the manifest's test rows make test figures.
+        val_labels = np.array([r['label'] for r in split_rows['validation']], dtype=np.int64)
+        val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
+        positive = default_positive_class(class_names)
+        threshold, fallback = choose_threshold(settings['thresholdRule'], settings['targetSensitivity'],
+                                               positive_scores(val_scores, positive), val_labels == positive)
+        test_scores = (evaluate(model, split_rows['test'], args.data, size, settings['batchSize'], runtime, workers)
+                       if split_rows['test'] else None)
+        if runtime.main:
+            os.makedirs(args.out, exist_ok=True)
+            write_history(os.path.join(args.out, 'history.csv'), history)
+            report = {'validation': split_report(val_scores, val_labels, class_names, positive, threshold)}
+            if test_scores is not None:
+                test_labels = np.array([r['label'] for r in split_rows['test']], dtype=np.int64)
+                report['test'] = split_report(test_scores, test_labels, class_names, positive, threshold)
+                write_predictions(os.path.join(args.out, 'test_predictions.csv'), split_rows['test'], test_scores, class_names)
+            report.update({'threshold': threshold, 'thresholdRule': settings['thresholdRule'],
+                           'thresholdFallback': fallback, 'positiveClass': class_names[positive]})
+            with open(os.path.join(args.out, 'metrics.json'), 'w', encoding='utf-8') as handle:
+                json.dump(without_nan(report), handle, indent=2)
+            print_report(report)
+            if settings['epochs'] > 0:
+                metadata = {
+                    'model': model.model_name, 'classNames': class_names, 'imageSize': size, 'channels': 1,
+                    'normalisation': NORMALISATION, 'output': 'sigmoid' if num_classes == 2 else 'softmax',
+                    'positiveClass': class_names[1] if num_classes == 2 else None,
+                    'threshold': threshold, 'thresholdClass': class_names[positive],
+                    'thresholdRule': settings['thresholdRule'],
+                    'resize': f'squashed to {size} x {size} (aspect ratio not kept), EXIF orientation applied',
+                    'trainedEpochs': trained_epochs,
+                    'backend': f'pytorch {torch.__version__} ({runtime.device.type}, {runtime.world} process(es))',
+                    'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
+                }
+                path = write_model_zip(os.path.join(args.out, 'model.zip'), model, settings, metadata)
+                runtime.log(f'Wrote {path}: load it in the page with `Load model`.')
+            runtime.log(f'Done in {time.time() - started:.1f} s.')
+        finished = True
+    finally:
+        runtime.close(finished)
+
+
+def split_report(scores, labels, class_names, positive, threshold):
+    loss, _ = score_metrics(scores, labels, len(class_names))
+    out = {'images': int(len(labels)), 'loss': loss}
+    out.update(binary_metrics(positive_scores(scores, positive).astype(np.float64), labels == positive, threshold))
+    if len(class_names) > 2:
+        out['multiClass'] = per_class_metrics(scores, labels, class_names)
+    return out
+
+
+def without_nan(value):
+    """JSON has no NaN: an undefined figure (e.g. precision when nothing is called positive) is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: without_nan(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nan(item) for item in value]
+    return value
+
+
+def print_report(report):
+    rule = report['thresholdRule']
+    how = f'fallback: {report["thresholdFallback"]}' if report['thresholdFallback'] else (
+        'fixed' if rule == 'fixed' else f'{rule}, chosen on validation')
+    for split in ('validation', 'test'):
+        r = report.get(split)
+        if not r or r['images'] == 0:
+            continue
+        print(f'{split} ({r["images"]} images), threshold {report["threshold"]:.4g} for {report["positiveClass"]} ({how}): '
+              + ', '.join(f'{key} {r[key]:.4f}' for key in ('accuracy', 'auc', 'sensitivity', 'specificity', 'precision', 'f1', 'loss')),
+              flush=True)
+        if 'multiClass' in r:
+            print(f'{split}, most probable class: accuracy {r["multiClass"]["accuracy"]:.4f}; '
+                  + ', '.join(f'{c["class"]} recall {c["recall"]:.4f}' for c in r['multiClass']['perClass']), flush=True)
+    if 'test' not in report:
+        print('The manifest has no test rows: no test figures.', flush=True)
+
+
+def write_history(path, history):
+    with open(path, 'w', newline='', encoding='utf-8') as handle:
+        writer = csv.DictWriter(handle, fieldnames=['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy',
+                                                    'best_val_loss', 'seconds', 'images_per_second'], lineterminator='\n')
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def write_predictions(path, rows, scores, class_names):
+    with open(path, 'w', newline='', encoding='utf-8') as handle:
+        writer = csv.writer(handle, lineterminator='\n')
+        names = [class_names[1]] if scores.shape[1] == 1 else class_names
+        writer.writerow(['path', 'class', 'group'] + [f'p_{name}' for name in names])
+        for row, score in zip(rows, scores):
+            writer.writerow([row['path'], row['class'], row['group'] or ''] + [f'{float(s):.9g}' for s in score])
+
+
+def write_model_zip(path, model, settings, metadata):
+    model_json, weights = model_files(model, settings['learningRate'], int(settings['seed']))
+    partial = path + '.partial'
+    with zipfile.ZipFile(partial, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr('model.json', model_json)
+        archive.writestr('weights.bin', weights)
+        archive.writestr('metadata.json', json.dumps(metadata, indent=2))
+    os.replace(partial, path)
+    return path
+
+
+def predict(args):
+    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "pixels"]}]} as JSON."""
+    model, metadata = load_app_model(args.predict)
+    out = []
+    with torch.no_grad():
+        for path in args.images:
+            pixels = load_grey(path, model.image_size)
+            probabilities = model(torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
+            item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
+            if args.with_pixels:
+                item['pixels'] = pixels.reshape(-1).tolist()
+            out.append(item)
+    json.dump({'classNames': metadata.get('classNames'), 'imageSize': model.image_size, 'images': out}, sys.stdout)
+    sys.stdout.write('\n')
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.predict:
+        predict(args)
+    else:
+        train(args)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../core/settings';
+import type { Settings } from '../core/types';
+import { csvField, manifestCsv, pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
+
+const ROWS: ManifestRow[] = [
+  { path: 'chest_xray/train/NORMAL/IM-0115-0001.jpeg', split: 'train', className: 'NORMAL', group: 'IM-0115' },
+  { path: 'chest_xray/train/PNEUMONIA/person1_virus_6.jpeg', split: 'train', className: 'PNEUMONIA', group: 'person1' },
+  { path: 'chest_xray/val/NORMAL/odd, "quoted" name.png', split: 'validation', className: 'NORMAL', group: null },
+  { path: 'chest_xray/test/PNEUMONIA/person2_bacteria_9.jpeg', split: 'test', className: 'PNEUMONIA', group: 'person2' },
+];
+const CLASSES = ['NORMAL', 'PNEUMONIA'];
+
+/** RFC 4180 as Python's csv module reads it: quoted fields may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  const endField = () => {
+    record.push(field);
+    field = '';
+  };
+  const endRecord = () => {
+    endField();
+    records.push(record);
+    record = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') endField();
+    else if (c === '\n') endRecord();
+    else if (c !== '\r') field += c;
+  }
+  if (field || record.length) endRecord();
+  return records;
+}
+
+describe('csvField', () => {
+  it('quotes only what needs it, doubling quotes', () => {
+    expect(csvField('a/b.jpeg')).toBe('a/b.jpeg');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField('cr\rhere')).toBe('"cr\rhere"');
+    expect(csvField(' edge')).toBe('" edge"');
+    expect(csvField('edge ')).toBe('"edge "');
+    expect(csvField('')).toBe('');
+  });
+});
+
+describe('manifestCsv', () => {
+  it('writes the header and one line an image that read back to the same fields', () => {
+    const text = manifestCsv(ROWS);
+    expect(text.split('\n')[0]).toBe('path,split,class,group');
+    expect(text).toContain('\n"chest_xray/val/NORMAL/odd, ""quoted"" name.png",validation,NORMAL,\n');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(parseCsv(text)).toEqual([
+      ['path', 'split', 'class', 'group'],
+      ...ROWS.map((row) => [row.path, row.split, row.className, row.group ?? '']),
+    ]);
+  });
+
+  it('keeps a path with a line break in it one record', () => {
+    const rows: ManifestRow[] = [{ path: 'a\nb.png', split: 'train', className: 'x', group: 'g,1' }];
+    expect(parseCsv(manifestCsv(rows))).toEqual([['path', 'split', 'class', 'group'], ['a\nb.png', 'train', 'x', 'g,1']]);
+  });
+});
+
+describe('pytorchBundleFiles', () => {
+  const settings: Settings = { ...DEFAULT_SETTINGS, imageSize: 128, epochs: 12, augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 10 } };
+  const files = pytorchBundleFiles({ settings, classNames: CLASSES, rows: ROWS });
+  const byName = new Map(files.map((file) => [file.name, file.text]));
+
+  it('holds README.md, train.py, manifest.csv and settings.json', () => {
+    expect(files.map((file) => file.name)).toEqual(['README.md', 'train.py', 'manifest.csv', 'settings.json']);
+    for (const file of files) expect(file.text.length).toBeGreaterThan(0);
+  });
+
+  it('ships train.py as it is in the repository', () => {
+    const onDisk = readFileSync(new URL('./pytorch/train.py', import.meta.url), 'utf8');
+    expect(byName.get('train.py')).toBe(onDisk);
+    expect(onDisk).toMatch(/^#!\/usr\/bin\/env python3\n/);
+    expect(onDisk).toContain("if __name__ == '__main__':");
+  });
+
+  it('writes the manifest of the rows', () => {
+    expect(byName.get('manifest.csv')).toBe(manifestCsv(ROWS));
+  });
+
+  it('writes the settings object as JSON, with the class order', () => {
+    const parsed = JSON.parse(byName.get('settings.json')!) as Settings & { classNames: string[] };
+    const { classNames, ...rest } = parsed;
+    expect(classNames).toEqual(CLASSES);
+    expect(rest).toEqual(settings);
+    // The keys train.py reads.
+    for (const key of ['model', 'imageSize', 'epochs', 'batchSize', 'learningRate', 'seed', 'classWeighting', 'patience', 'augmentation', 'thresholdRule', 'targetSensitivity']) {
+      expect(parsed).toHaveProperty(key);
+    }
+  });
+
+  it('says how to run it on one machine and on many, and how the model comes back', () => {
+    const readme = byName.get('README.md')!;
+    expect(readme).toContain('torchrun --nproc_per_node=4 train.py --data DIR');
+    expect(readme).toMatch(/--nnodes=2 .*--rdzv_backend=c10d --rdzv_endpoint=HOST:29500/);
+    expect(readme).toContain('Load model');
+    expect(readme).toContain('model.zip');
+    expect(readme).toContain('`DIR/chest_xray/train/NORMAL/IM-0115-0001.jpeg` must exist');
+    expect(readme).toContain('- train: 2 images (NORMAL 1, PNEUMONIA 1; 2 patients)');
+    expect(readme).toContain('- validation: 1 image (NORMAL 1, PNEUMONIA 0)');
+    expect(readme).toContain('model `batchnorm` at 128 px, 12 epochs');
+    expect(readme).toContain('augmentation rotation ±10°');
+  });
+
+  it('refuses rows train.py would refuse', () => {
+    expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], className: 'COVID' }] })).toThrow(/class "COVID"/);
+    expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], split: 'val' as never }] })).toThrow(/split "val"/);
+    expect(() => pytorchBundleFiles({ settings, classNames: ['only'], rows: ROWS })).toThrow(/at least 2 classes/);
+    expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [] })).toThrow(/no images/);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * "Export for PyTorch": the files a person takes to a cluster when the dataset outgrows the tab. manifest.csv names
+ * every image of the dataset (its path inside the dataset, split, class and patient group, exactly as the page split
+ * them), train.py trains the page's network on them with PyTorch (one process, or many with torchrun) and writes a
+ * model.zip the page's `Load model` takes, settings.json carries the page's settings and class order, and README.md
+ * says how to run it. Pure text: no tfjs, no zip (the caller packs the files).
+ */
+import { SPLIT_NAMES, type Settings, type SplitName } from '../core/types';
+import trainPy from './pytorch/train.py?raw';
+
+/** One image of the dataset as the page used it. */
+export interface ManifestRow {
+  /** The image's path inside the user's dataset (the archive's path, or the dropped folder's). */
+  path: string;
+  split: SplitName;
+  className: string;
+  /** The patient (group) the page kept on one side of every split; null when the file name gives none. */
+  group: string | null;
+}
+
+export interface BundleFile {
+  name: string;
+  text: string;
+}
+
+export interface PytorchBundleInput {
+  settings: Settings;
+  /** The model's output order (as the page sorts class folders). */
+  classNames: string[];
+  rows: ManifestRow[];
+}
+
+/** The columns of manifest.csv, as train.py reads them. */
+export const MANIFEST_HEADER = ['path', 'split', 'class', 'group'] as const;
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces; quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** manifest.csv: the header, then one line an image (an empty group when the page knew none). */
+export function manifestCsv(rows: readonly ManifestRow[]): string {
+  const lines = [MANIFEST_HEADER.join(',')];
+  for (const row of rows) lines.push([row.path, row.split, row.className, row.group ?? ''].map(csvField).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The bundle's files: README.md, train.py, manifest.csv and settings.json. Throws on rows the script would refuse. */
+export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
+  const { settings, classNames, rows } = input;
+  checkInput(input);
+  return [
+    { name: 'README.md', text: bundleReadme(settings, classNames, rows) },
+    { name: 'train.py', text: trainPy },
+    { name: 'manifest.csv', text: manifestCsv(rows) },
+    // The page's Settings as they are, plus the class order (the model's outputs), which train.py needs.
+    { name: 'settings.json', text: `${JSON.stringify({ ...settings, classNames }, null, 2)}\n` },
+  ];
+}
+
+function checkInput({ classNames, rows }: PytorchBundleInput): void {
+  if (classNames.length < 2) throw new Error(`A classifier needs at least 2 classes (got ${classNames.length}).`);
+  if (new Set(classNames).size !== classNames.length) throw new Error(`Class names must differ: ${classNames.join(', ')}.`);
+  if (rows.length === 0) throw new Error('The manifest would list no images.');
+  const known = new Set(classNames);
+  for (const row of rows) {
+    if (!row.path) throw new Error('An image of the manifest has no path.');
+    if (!known.has(row.className)) throw new Error(`${row.path}: class "${row.className}" is not one of ${classNames.join(', ')}.`);
+    if (!SPLIT_NAMES.includes(row.split)) throw new Error(`${row.path}: split "${String(row.split)}" is none of ${SPLIT_NAMES.join(', ')}.`);
+  }
+}
+
+/** "train 4,695 images (NORMAL 1,207, PNEUMONIA 3,488; 2,570 patients)", a line a split. */
+function splitLines(classNames: readonly string[], rows: readonly ManifestRow[]): string[] {
+  const count = (n: number) => n.toLocaleString('en-US');
+  return SPLIT_NAMES.flatMap((split) => {
+    const ofSplit = rows.filter((row) => row.split === split);
+    if (ofSplit.length === 0) return [`- ${split}: none`];
+    const perClass = classNames.map((name) => `${name} ${count(ofSplit.filter((row) => row.className === name).length)}`);
+    const groups = new Set(ofSplit.flatMap((row) => (row.group === null ? [] : [row.group])));
+    const patients = groups.size > 0 ? `; ${count(groups.size)} patient${groups.size === 1 ? '' : 's'}` : '';
+    return [`- ${split}: ${count(ofSplit.length)} image${ofSplit.length === 1 ? '' : 's'} (${perClass.join(', ')}${patients})`];
+  });
+}
+
+function augmentationText(settings: Settings): string {
+  const a = settings.augmentation;
+  const parts = [
+    a.rotation > 0 ? `rotation ±${a.rotation}°` : '',
+    a.zoom > 0 ? `zoom ±${a.zoom}` : '',
+    a.shift > 0 ? `shift ±${a.shift}` : '',
+    a.shear > 0 ? `shear ±${a.shear}°` : '',
+    a.brightness > 0 ? `brightness ±${a.brightness}` : '',
+    a.horizontalFlip ? 'horizontal flip' : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+function bundleReadme(settings: Settings, classNames: readonly string[], rows: readonly ManifestRow[]): string {
+  const example = rows[0].path;
+  const top = example.includes('/') ? example.slice(0, example.indexOf('/')) : null;
+  const hasTest = rows.some((row) => row.split === 'test');
+  return `# Training the X-ray trainer's model with PyTorch
+
+This bundle trains the page's network on your whole dataset outside the browser, on one machine or many, and gives
+back a \`model.zip\` that the page's **Load model** takes (as it takes the page's own download).
+
+| file | what it is |
+| --- | --- |
+| \`manifest.csv\` | every image the page used: \`path\` inside your dataset, \`split\` (train, validation, test), \`class\`, patient \`group\` (empty when the file name names none). The splits are the page's, patient-grouped: the run uses exactly them. |
+| \`train.py\` | the training script: plain PyTorch (1.13 or 2.x), one file. \`python train.py --help\` lists its options. |
+| \`settings.json\` | the page's settings when you exported, and \`classNames\` (the model's output order). The script reads them; its options override them. |
+| \`README.md\` | this file. |
+
+What the manifest holds (${rows.length.toLocaleString('en-US')} images, classes ${classNames.join(', ')}):
+
+${splitLines(classNames, rows).join('\n')}
+
+Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
+${settings.learningRate}, seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
+threshold rule \`${settings.thresholdRule}\`.
+
+## Set up
+
+Python 3.8 or later with PyTorch, numpy and Pillow (Pillow reads the images):
+
+\`\`\`sh
+pip install torch numpy pillow
+\`\`\`
+
+Put the dataset where the script can read it, unpacked: \`--data DIR\` is the folder the manifest's paths start from.
+The first path is \`${example}\`, so \`DIR/${example}\` must exist${top ? ` (unzip the archive you gave the page into DIR, so that \`DIR/${top}\` is its top folder)` : ''}.
+Keep the four files together: the script finds \`manifest.csv\` and \`settings.json\` beside itself
+(\`--manifest\`, \`--settings\` point elsewhere).
+
+## Run on one machine
+
+\`\`\`sh
+python train.py --data DIR --out run1                              # one process: the first GPU, else the CPU
+torchrun --nproc_per_node=4 train.py --data DIR --out run1         # 4 processes (e.g. 4 GPUs), DistributedDataParallel
+OMP_NUM_THREADS=8 torchrun --nproc_per_node=4 train.py --data DIR --out run1   # CPUs only: 4 processes x 8 threads
+\`\`\`
+
+Each process trains on its share of every epoch's shuffle (backend \`nccl\` on GPUs, \`gloo\` on CPUs) and the
+gradients are averaged at each step. **\`--batch\` is per process**: 4 processes at batch ${settings.batchSize} make steps of
+${(settings.batchSize * 4).toLocaleString('en-US')} images. The page's recipe is one process at batch ${settings.batchSize}; to keep its step size on N processes, give
+\`--batch\` ${settings.batchSize} / N (or raise \`--lr\` with the batch, at your own judgement). Decoding runs in \`--workers\` processes
+beside each training process.
+
+## Run on many machines
+
+Start the same command on every machine (each needs the dataset at the same \`--data\` path, and the bundle):
+
+\`\`\`sh
+torchrun --nnodes=2 --nproc_per_node=4 --rdzv_id=xray1 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 \\
+  train.py --data DIR --out run1
+\`\`\`
+
+\`HOST\` is one of the machines (any port that is free there). Under Slurm, for example:
+
+\`\`\`sh
+srun --nodes=2 --ntasks-per-node=1 torchrun --nnodes=2 --nproc_per_node=4 --rdzv_id=$SLURM_JOB_ID \\
+  --rdzv_backend=c10d --rdzv_endpoint=$(scontrol show hostnames $SLURM_JOB_NODELIST | head -n1):29500 \\
+  train.py --data DIR --out run1
+\`\`\`
+
+Only the process of rank 0 writes \`--out\`, on whichever machine it runs: use a shared folder, or look on each.
+
+## What comes back
+
+In \`--out\` (default \`out\`), written by rank 0:
+
+- \`model.zip\`: \`model.json\` + \`weights.bin\` (TensorFlow.js layers format, the page's network and weight names) and
+  \`metadata.json\` (classes, image size, preprocessing, the decision threshold). Bring it back to the page with
+  **Load model**.
+- \`history.csv\`: one row an epoch (loss, accuracy, validation loss and accuracy, lowest validation loss so far,
+  seconds, images/s).
+- \`metrics.json\`: validation figures${hasTest ? ' and test figures' : ''} at the decision threshold (\`thresholdRule\`, chosen on validation only).
+  ${hasTest ? 'Test figures come only from the manifest\'s test rows; `test_predictions.csv` has each test image\'s probabilities.' : 'The manifest has no test rows, so there are no test figures.'}
+
+Keep training a model (the page's download or a \`model.zip\` from here), or only evaluate it:
+
+\`\`\`sh
+python train.py --data DIR --init model.zip --epochs 5 --out run2
+python train.py --data DIR --init model.zip --epochs 0 --out eval1   # evaluate only (nothing is trained or written but the figures)
+python train.py --predict model.zip --images a.jpeg b.png            # probabilities of single images, as JSON
+\`\`\`
+
+## As on the page, and where not
+
+The same network layer for layer (\`tutorial\`: four blocks of Conv2D 2x2 + ReLU + MaxPooling 2x2, Dense 64, Dropout
+0.5, sigmoid or softmax; \`batchnorm\`: BatchNormalization before each ReLU, running-statistics momentum 0.9), weights
+converted 1:1 both ways. The same preprocessing: EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to
+${settings.imageSize} x ${settings.imageSize} without keeping the aspect ratio, values / 255. The same class weights (\`balanced\`: total / (classes x
+class images)), loss (class-weighted cross-entropy, probabilities clipped to 1e-7), optimizer (TensorFlow.js'
+RMSprop: rho 0.9, epsilon 1e-7 under the square root), augmentation (the page's affine draws, edges repeating the
+nearest pixel), early stopping on validation loss with the best epoch's weights restored, and threshold rules.
+
+Not bit for bit: the resize (Pillow's antialiased bicubic here, the browser's own 'high quality' one on the page) can
+give slightly different pixels when an image is shrunk; the random draws (initial weights, shuffles, dropout, augmentation) are PyTorch's; with several processes a
+few images repeat in an epoch so that every process has as many, and BatchNormalization sees each process's batch.
+
+If \`torchrun\` stops at once with \`AttributeError: 'NoneType' object has no attribute 'get'\` (PyTorch 1.13 on Python
+3.11), add \`--redirects 1 --tee 1\` after \`torchrun\`, or use PyTorch 2.
+`;
+}

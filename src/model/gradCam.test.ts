@@ -1,0 +1,372 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../core/random';
+import { disposeCnn } from './cnn';
+import { gradCam, heatmapRgba, turboColor, upsampleMap } from './gradCam';
+import { buildModel, type ModelName } from './models';
+
+beforeAll(async () => {
+  // The fast cpu kernels come from nodeTests.setup.ts (src/backends), as the worker registers them.
+  await tf.setBackend('cpu');
+});
+
+/** Same as `compute`, checking it frees every tensor it makes (run once first so lazily made constants do not count). */
+function noLeaks<T>(compute: () => T): T {
+  compute();
+  const before = tf.memory().numTensors;
+  const result = compute();
+  expect(tf.memory().numTensors).toBe(before);
+  return result;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe('gradCam against a hand computation', () => {
+  // Input 4x4x1 → Conv2D 2 filters 2x2 'valid' + ReLU (A: 3x3x2) → Flatten (18) → Dense (sigmoid 1 or softmax 3).
+  const image = [
+    [0.1, 0.9, 0.4, 0.0],
+    [0.7, 0.2, 0.8, 0.5],
+    [0.3, 0.6, 0.0, 1.0],
+    [0.5, 0.1, 0.9, 0.2],
+  ];
+  // kernel[di][dj][filter]
+  const kernel = [
+    [
+      [1.0, -0.5],
+      [-0.7, 0.8],
+    ],
+    [
+      [0.4, 0.6],
+      [-0.9, -0.3],
+    ],
+  ];
+  const convBias = [-0.05, 0.1];
+  const weights = (units: number) => Array.from({ length: 18 * units }, (_, i) => Math.round(Math.sin(i * 1.7 + 0.3) * 1000) / 1000);
+  const denseBias = (units: number) => Array.from({ length: units }, (_, u) => 0.1 * (u + 1) - 0.15);
+
+  function tinyModel(units: number): tf.Sequential {
+    const model = tf.sequential();
+    model.add(tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 2, activation: 'relu' }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units, activation: units === 1 ? 'sigmoid' : 'softmax' }));
+    model.layers[0].setWeights([tf.tensor4d(kernel.flat(2), [2, 2, 1, 2]), tf.tensor1d(convBias)]);
+    model.layers[2].setWeights([tf.tensor2d(weights(units), [18, units]), tf.tensor1d(denseBias(units))]);
+    return model;
+  }
+
+  /** A[i][j][k], the logits, and the Grad-CAM map of class c, in plain arithmetic. */
+  function byHand(units: number, c: number): { map: number[]; probabilities: number[] } {
+    const A: number[][][] = [];
+    for (let i = 0; i < 3; i++) {
+      A.push([]);
+      for (let j = 0; j < 3; j++) {
+        A[i].push(
+          [0, 1].map((k) => {
+            let s = convBias[k];
+            for (let di = 0; di < 2; di++) for (let dj = 0; dj < 2; dj++) s += image[i + di][j + dj] * kernel[di][dj][k];
+            return Math.max(0, s);
+          }),
+        );
+      }
+    }
+    const W = weights(units);
+    // Flatten of NHWC: feature (i * 3 + j) * 2 + k; the Dense kernel is [18, units].
+    const logits = Array.from({ length: units }, (_, u) => {
+      let z = denseBias(units)[u];
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 2; k++) z += A[i][j][k] * W[((i * 3 + j) * 2 + k) * units + u];
+      return z;
+    });
+    // dy^c / dA_k(i, j): y^c is linear in A, so the gradient is the Dense weight (negated for class 0 of a sigmoid: y^0 = -z).
+    const dy = (i: number, j: number, k: number) => {
+      const f = (i * 3 + j) * 2 + k;
+      return units === 1 ? (c === 1 ? 1 : -1) * W[f] : W[f * units + c];
+    };
+    const alpha = [0, 1].map((k) => {
+      let s = 0;
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) s += dy(i, j, k);
+      return s / 9;
+    });
+    const cam: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) cam.push(Math.max(0, alpha[0] * A[i][j][0] + alpha[1] * A[i][j][1]));
+    const max = Math.max(...cam);
+    let probabilities: number[];
+    if (units === 1) {
+      const p = 1 / (1 + Math.exp(-logits[0]));
+      probabilities = [1 - p, p];
+    } else {
+      const m = Math.max(...logits);
+      const e = logits.map((z) => Math.exp(z - m));
+      const total = e.reduce((x, y) => x + y, 0);
+      probabilities = e.map((v) => v / total);
+    }
+    return { map: cam.map((v) => (max > 0 ? v / max : 0)), probabilities };
+  }
+
+  const input = () => tf.tensor4d(image.flat(), [1, 4, 4, 1]);
+
+  for (const units of [1, 3]) {
+    const numClasses = units === 1 ? 2 : 3;
+    for (let c = 0; c < numClasses; c++) {
+      it(`matches for a ${units === 1 ? 'sigmoid' : 'softmax'} output, class ${c}`, () => {
+        const model = tinyModel(units);
+        const x = input();
+        const result = noLeaks(() => gradCam(model, x, c));
+        const expected = byHand(units, c);
+        expect(result.side).toBe(3);
+        expect(result.numClasses).toBe(numClasses);
+        expect(result.layer).toBe(model.layers[0].name);
+        expect(Array.from(result.classes)).toEqual([c]);
+        expect(expected.map.some((v) => v > 0 && v < 1)).toBe(true); // not a trivial map
+        expect(maxAbsDiff(result.maps, expected.map)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(result.scores, expected.probabilities)).toBeLessThan(1e-6);
+        x.dispose();
+        model.dispose();
+      });
+    }
+  }
+
+  it("explains the predicted class with 'predicted'", () => {
+    for (const units of [1, 3]) {
+      const model = tinyModel(units);
+      const x = input();
+      const { probabilities } = byHand(units, 0);
+      const predicted = probabilities.indexOf(Math.max(...probabilities));
+      const result = gradCam(model, x, 'predicted');
+      expect(Array.from(result.classes)).toEqual([predicted]);
+      expect(maxAbsDiff(result.maps, byHand(units, predicted).map)).toBeLessThan(1e-6);
+      if (units === 1) {
+        // A threshold above P(class 1) turns the decision to class 0.
+        expect(gradCam(model, x, 'predicted', { threshold: probabilities[1] + 0.01 }).classes[0]).toBe(0);
+        expect(gradCam(model, x, 'predicted', { threshold: probabilities[1] - 0.01 }).classes[0]).toBe(1);
+      }
+      x.dispose();
+      model.dispose();
+    }
+  });
+
+  it('gives an all-zero map when no location speaks for the class', () => {
+    const model = tinyModel(1);
+    // A negative Dense kernel everywhere: every alpha_k < 0 for class 1, A >= 0, so ReLU(sum_k alpha_k A_k) = 0.
+    model.layers[2].setWeights([tf.fill([18, 1], -0.5), tf.zeros([1])]);
+    const x = input();
+    const result = gradCam(model, x, 1);
+    expect(Array.from(result.maps)).toEqual(new Array(9).fill(0));
+    expect(Math.max(...gradCam(model, x, 0).maps)).toBe(1);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('refuses models it cannot explain and class indices out of range, saying why', () => {
+    const dense = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 1, activation: 'sigmoid' })] });
+    const x = input();
+    expect(() => gradCam(dense, x, 1)).toThrow(/no convolution layer/);
+    const linear = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1 })],
+    });
+    expect(() => gradCam(linear, x, 1)).toThrow(/sigmoid or softmax/);
+    const model = tinyModel(1);
+    expect(() => gradCam(model, x, 2)).toThrow(/from 0 to 1/);
+    expect(() => gradCam(model, x, [0, 1])).toThrow(/2 class indices for 1 images/);
+    const wrongSize = tf.zeros([1, 5, 5, 1]) as tf.Tensor4D;
+    expect(() => gradCam(model, wrongSize, 1)).toThrow(/like the model's input/);
+    [dense, linear, model].forEach((m) => m.dispose());
+    [x, wrongSize].forEach((t) => t.dispose());
+  });
+});
+
+/** `count` grey images of `size` px with values in 0..1, from a seed. */
+function noiseImages(count: number, size: number, seed: number): tf.Tensor4D {
+  const random = mulberry32(seed);
+  return tf.tensor4d(
+    Float32Array.from({ length: count * size * size }, () => random()),
+    [count, size, size, 1],
+  );
+}
+
+describe('gradCam on the app networks', () => {
+  const SIZE = 40;
+  for (const name of ['tutorial', 'batchnorm'] as ModelName[]) {
+    for (const numClasses of [2, 3]) {
+      it(`${name}, ${numClasses} classes: ${SIZE} px maps of side 3 in 0..1, the same every time and in any batch, no leaks`, () => {
+        const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 7 });
+        const images = noiseImages(6, SIZE, 3);
+        const result = noLeaks(() => gradCam(model, images, 'predicted'));
+        expect(result.side).toBe(3);
+        expect(result.layer).toBe(name === 'tutorial' ? 'conv2d_4' : 're_lu_4');
+        expect(result.maps).toHaveLength(6 * 9);
+        expect(result.scores).toHaveLength(6 * numClasses);
+        for (let i = 0; i < 6; i++) {
+          const map = Array.from(result.maps.subarray(i * 9, (i + 1) * 9));
+          expect(map.every((v) => v >= 0 && v <= 1)).toBe(true);
+          expect([0, 1]).toContain(Math.max(...map));
+        }
+        expect(result.maps.some((v) => v > 0)).toBe(true);
+
+        // The scores are the model's own in inference mode, and 'predicted' is their decision.
+        const predicted = tf.tidy(() => model.predict(images) as tf.Tensor2D).dataSync();
+        for (let i = 0; i < 6; i++) {
+          const p = numClasses === 2 ? [1 - predicted[i], predicted[i]] : Array.from(predicted.subarray(i * numClasses, (i + 1) * numClasses));
+          expect(maxAbsDiff(result.scores.subarray(i * numClasses, (i + 1) * numClasses), p)).toBeLessThan(1e-5);
+          expect(result.classes[i]).toBe(numClasses === 2 ? (p[1] >= 0.5 ? 1 : 0) : p.indexOf(Math.max(...p)));
+        }
+
+        // Deterministic despite Dropout (off) and BatchNormalization (moving statistics): twice, and one image alone.
+        const again = gradCam(model, images, 'predicted');
+        expect(Array.from(again.maps)).toEqual(Array.from(result.maps));
+        const first = tf.slice(images, [2, 0, 0, 0], [1, SIZE, SIZE, 1]);
+        const alone = gradCam(model, first, result.classes[2]);
+        expect(maxAbsDiff(alone.maps, result.maps.subarray(2 * 9, 3 * 9))).toBeLessThan(1e-5);
+        // One class for all, or one per image.
+        const perImage = gradCam(model, images, Array.from(result.classes));
+        expect(Array.from(perImage.maps)).toEqual(Array.from(result.maps));
+
+        first.dispose();
+        images.dispose();
+        disposeCnn(model);
+      });
+    }
+  }
+});
+
+describe('upsampleMap and heatmapRgba', () => {
+  it('upsamples as tf.image.resizeBilinear with halfPixelCenters', () => {
+    const random = mulberry32(11);
+    for (const [side, outSide] of [
+      [3, 40],
+      [4, 48],
+      [16, 150],
+      [5, 5],
+      [1, 7],
+    ]) {
+      const map = Float32Array.from({ length: side * side }, () => random());
+      const expected = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map, [side, side, 1]), [outSide, outSide], false, true).dataSync());
+      expect(maxAbsDiff(upsampleMap(map, side, outSide), expected)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('colours heat with turbo, alpha growing with heat', () => {
+    const rgba = heatmapRgba(Float32Array.from([0, 0.25, 0.5, 1]), 2, 0.5);
+    expect(rgba).toHaveLength(16);
+    expect(Array.from(rgba.subarray(0, 4))).toEqual([...turboColor(0), 0]);
+    expect(Array.from(rgba.subarray(12, 16))).toEqual([...turboColor(1), 128]);
+    expect(rgba[7]).toBe(32);
+    // Turbo: dark blue-violet when cold, green-yellow in the middle, dark red when hot.
+    expect(turboColor(0)).toEqual([0x23, 0x17, 0x1b]);
+    expect(turboColor(1)).toEqual([0x91, 0x0b, 0x00]);
+    const [r, g, b] = turboColor(0.5);
+    expect(g).toBeGreaterThan(Math.max(r, b));
+  });
+});
+
+/**
+ * Class 1 has a bright square somewhere in the LEFT half; class 0 has none there. Both classes get a
+ * square of the same kind in the right half half of the time, so "is there a bright square" alone
+ * does not decide the class: only the left half does.
+ */
+function leftHalfSet(count: number, size: number, seed: number): { xs: tf.Tensor4D; ys: tf.Tensor2D; labels: Uint8Array; distractor: Uint8Array } {
+  const random = mulberry32(seed);
+  const pixels = new Float32Array(count * size * size);
+  const labels = new Uint8Array(count);
+  const distractor = new Uint8Array(count);
+  const square = Math.round(size / 6);
+  const half = size / 2;
+  // Squares keep clear of the middle (MARGIN px) so each lies plainly in its half.
+  const MARGIN = 5;
+  const span = half - square - MARGIN - 1;
+  for (let n = 0; n < count; n++) {
+    const image = pixels.subarray(n * size * size, (n + 1) * size * size);
+    for (let p = 0; p < image.length; p++) image[p] = random() * 0.25;
+    const paint = (x0: number) => {
+      const y0 = 1 + Math.floor(random() * (size - square - 2));
+      for (let y = y0; y < y0 + square; y++) for (let x = x0; x < x0 + square; x++) image[y * size + x] = 0.75 + random() * 0.25;
+    };
+    labels[n] = random() < 0.5 ? 1 : 0;
+    distractor[n] = random() < DISTRACTOR_RATE ? 1 : 0;
+    if (labels[n] === 1) paint(1 + Math.floor(random() * span));
+    if (distractor[n] === 1) paint(half + MARGIN + Math.floor(random() * span));
+  }
+  return {
+    xs: tf.tensor4d(pixels, [count, size, size, 1]),
+    ys: tf.tensor2d(Float32Array.from(labels), [count, 1]),
+    labels,
+    distractor,
+  };
+}
+let DISTRACTOR_RATE = 0.5;
+
+describe('gradCam on a trained network', () => {
+  it('looks at the left half when only the left half decides the class', { timeout: 300_000 }, async () => {
+    const SIZE = 48;
+    const model = buildModel('tutorial', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 3, dropoutSeed: 4 });
+    const train = leftHalfSet(192, SIZE, 1);
+    const started = performance.now();
+    const history = await model.fit(train.xs, train.ys, { epochs: 4, batchSize: 16, shuffle: false, verbose: 0, callbacks: { onEpochEnd: (e, logs) => console.log('epoch', e, logs?.acc, (performance.now() - started) / 1000) } });
+    const seconds = (performance.now() - started) / 1000;
+    const accuracy = history.history.acc as number[];
+
+    const test = leftHalfSet(120, SIZE, 2);
+    const result = gradCam(model, test.xs, 1);
+    const predicted = gradCam(model, test.xs, 'predicted').classes;
+    const testAccuracy = predicted.reduce((s, c, i) => s + (c === test.labels[i] ? 1 : 0), 0) / test.labels.length;
+    const shares: number[] = [];
+    const withDistractor: number[] = [];
+    for (let n = 0; n < test.labels.length; n++) {
+      if (test.labels[n] !== 1) continue;
+      const map = upsampleMap(result.maps.subarray(n * result.side ** 2, (n + 1) * result.side ** 2), result.side, SIZE);
+      let left = 0;
+      let total = 0;
+      for (let y = 0; y < SIZE; y++) {
+        for (let x = 0; x < SIZE; x++) {
+          total += map[y * SIZE + x];
+          if (x < SIZE / 2) left += map[y * SIZE + x];
+        }
+      }
+      const share = total > 0 ? left / total : 0; // an all-zero map counts against the check
+      shares.push(share);
+      if (test.distractor[n] === 1) withDistractor.push(share);
+    }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    console.log(
+      `Grad-CAM left-half heat share on ${shares.length} class-1 test images: ${(100 * mean(shares)).toFixed(1)}% ` +
+        `(${(100 * mean(withDistractor)).toFixed(1)}% on the ${withDistractor.length} with a right-half distractor; ` +
+        `min ${(100 * Math.min(...shares)).toFixed(1)}%); training accuracy by epoch ${accuracy.map((a) => a.toFixed(2)).join(' ')}, ` +
+        `test accuracy ${testAccuracy.toFixed(2)}, fit ${seconds.toFixed(1)} s`,
+    );
+    expect(accuracy[accuracy.length - 1]).toBeGreaterThan(0.9);
+    expect(testAccuracy).toBeGreaterThan(0.9);
+    expect(mean(shares)).toBeGreaterThanOrEqual(0.7);
+    expect(mean(withDistractor)).toBeGreaterThanOrEqual(0.7);
+
+    for (const t of [train.xs, train.ys, test.xs, test.ys]) t.dispose();
+    disposeCnn(model);
+  });
+});
+
+describe('explore', () => {
+  it('explore', { timeout: 900_000 }, async () => {
+    const SIZE = 48;
+    for (const [count, bs, ep] of [[160, 8, 4], [256, 16, 3]]) for (const [ms, ds] of [[5, 11], [11, 41], [13, 51]]) { const t0 = performance.now();
+      const model = buildModel('tutorial', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: ms, dropoutSeed: ms + 1 });
+      const train = leftHalfSet(count, SIZE, ds);
+      const history = await model.fit(train.xs, train.ys, { epochs: ep, batchSize: bs, shuffle: false, verbose: 0 });
+      const test = leftHalfSet(120, SIZE, ds + 1);
+      const result = gradCam(model, test.xs, 1);
+      const sh: number[] = []; const wd: number[] = [];
+      for (let n = 0; n < 120; n++) {
+        if (test.labels[n] !== 1) continue;
+        const map = upsampleMap(result.maps.subarray(n * 16, (n + 1) * 16), 4, SIZE);
+        let left = 0, total = 0;
+        for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) { total += map[y * SIZE + x]; if (x < 24) left += map[y * SIZE + x]; }
+        const share = total > 0 ? left / total : 0; sh.push(share); if (test.distractor[n]) wd.push(share);
+      }
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      const nd = sh.length - wd.length; console.log('EXPLORE', count, bs, ep, ((performance.now() - t0) / 1000).toFixed(1), ms, ds, ((mean(sh) * sh.length - mean(wd) * wd.length) / nd).toFixed(3), (history.history.acc as number[]).map((a) => a.toFixed(2)).join(' '), mean(sh).toFixed(3), mean(wd).toFixed(3));
+      disposeCnn(model);
+    }
+  });
+});

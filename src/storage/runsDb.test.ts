@@ -1,0 +1,65 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunsDb, type SavedRun } from './runsDb';
+import { DEFAULT_SETTINGS } from '../core/settings';
+
+let dbs: RunsDb[] = [];
+let n = 0;
+const open = async () => {
+  const db = await RunsDb.open(`test-${n++}`);
+  dbs.push(db);
+  return db;
+};
+afterEach(() => {
+  dbs.forEach((db) => db.close());
+  dbs = [];
+});
+
+function run(id: string, updatedAt: string): SavedRun {
+  return {
+    id,
+    name: `run ${id}`,
+    createdAt: updatedAt,
+    updatedAt,
+    datasetName: 'demo',
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    settings: DEFAULT_SETTINGS,
+    evaluatedOn: 'test',
+    status: 'done',
+    history: { epochs: 2, batchesPerEpoch: 3, batchPoints: [{ x: 1 / 3, loss: 0.7, accuracy: 0.5 }], epochPoints: [], epochsDone: 2, classWeights: null, bestEpoch: 1, outcome: null },
+    test: { loss: 0.3, accuracy: 0.9, scores: new Float32Array([0.2, 0.8]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery: { indices: new Uint32Array([1]), pixels: new Uint8Array(4), size: 2 } },
+    scores: { validation: { scores: new Float32Array([0.4]), labels: new Uint8Array([1]), groups: new Uint32Array([7]) }, test: null },
+    figures: { bestValLoss: 0.3, testAccuracy: 0.9, testAuc: 1 },
+    models: [],
+  };
+}
+
+describe('saved runs', () => {
+  it('keeps runs with their typed arrays, latest first, and renames and deletes them', async () => {
+    const db = await open();
+    await db.put(run('a', '2026-01-01T00:00:00Z'));
+    await db.put(run('b', '2026-01-02T00:00:00Z'));
+    const list = await db.list();
+    expect(list.map((r) => r.id)).toEqual(['b', 'a']);
+    expect(list[0].test?.scores).toEqual(new Float32Array([0.2, 0.8]));
+    expect(list[0].scores?.validation.groups).toEqual(new Uint32Array([7]));
+    expect((await db.rename('a', 'first'))?.name).toBe('first');
+    expect(await db.rename('nope', 'x')).toBeNull();
+    await db.delete('b');
+    expect((await db.list()).map((r) => r.name)).toEqual(['first']);
+  });
+
+  it('keeps model files apart from the record, notes which are there, and deletes them with the run', async () => {
+    const db = await open();
+    await db.put(run('a', '2026-01-01T00:00:00Z'));
+    const files = { modelJson: '{"x":1}', weights: new Float32Array([1, 2, 3]).buffer };
+    await db.putModel('a', 'checkpoint', files);
+    await db.putModel('a', 'model', files);
+    await db.putModel('a', 'model', files);
+    expect((await db.get('a'))?.models).toEqual(['checkpoint', 'model']);
+    const back = await db.getModel('a', 'checkpoint');
+    expect(new Float32Array(back!.weights)).toEqual(new Float32Array([1, 2, 3]));
+    await db.delete('a');
+    expect(await db.getModel('a', 'checkpoint')).toBeUndefined();
+  });
+});

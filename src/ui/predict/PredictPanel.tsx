@@ -1,0 +1,261 @@
+import { useEffect, useMemo, useState } from 'react';
+import { decodeImagesToPredict, type ImagesToPredict } from '../../data/predictImages';
+import type { Predictions } from '../../worker/protocol';
+import type { TrainingStore } from '../trainingStore';
+import { saveBlob } from '../downloadModel';
+import { fmtThreshold } from '../format';
+import { HeatmapImage } from './HeatmapImage';
+import { predictionRows, predictionsCsv, visibleRows, type Decision, type SortKey } from './predictionRows';
+
+interface Props {
+  store: TrainingStore;
+  /** The model the worker holds, or null when there is none (nothing trained, restored or loaded). */
+  model: { key: string; classNames: string[]; imageSize: number } | null;
+  /** The page's decision (Results' operating point), or 0.5 on the last class when there is none. */
+  decision: Decision;
+  disabled: boolean;
+  onProblem: (message: string) => void;
+}
+
+interface Result {
+  images: ImagesToPredict;
+  predictions: Predictions;
+  modelKey: string;
+}
+
+/** Rows drawn at once (each has a canvas and a heat image); more on request. */
+const PAGE = 60;
+
+/**
+ * 6. Predict: new images (files, a folder, a zip) through the model in the page, each with its class
+ * probabilities, the class at the page's decision threshold, and a Grad-CAM heatmap of where it looked.
+ */
+export function PredictPanel({ store, model, decision, disabled, onProblem }: Props) {
+  const [progress, setProgress] = useState<{ what: string; done: number; total: number } | null>(null);
+  const [result, setResult] = useState<Result | null>(null);
+  const [onlyClass, setOnlyClass] = useState<number | null>(null);
+  const [sort, setSort] = useState<SortKey>({ by: 'class', classIndex: decision.positiveClass });
+  const [opacity, setOpacity] = useState(0.5);
+  const [showHeat, setShowHeat] = useState(true);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [shown, setShown] = useState(PAGE);
+
+  // Another model: its predictions are not these.
+  const modelKey = model?.key ?? null;
+  useEffect(() => {
+    setResult((r) => (r && r.modelKey !== modelKey ? null : r));
+  }, [modelKey]);
+
+  const classNames = model?.classNames ?? [];
+  const rows = useMemo(
+    () => (result ? predictionRows(result.images.names, result.predictions, classNames.length, decision) : []),
+    [result, classNames.length, decision],
+  );
+  const visible = useMemo(() => visibleRows(rows, onlyClass, sort), [rows, onlyClass, sort]);
+
+  const predict = async (files: File[]) => {
+    if (!model || files.length === 0) return;
+    setSelected(null);
+    setShown(PAGE);
+    try {
+      setProgress({ what: 'Reading images', done: 0, total: files.length });
+      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) => setProgress({ what: 'Reading images', done, total }));
+      if (images.names.length === 0) {
+        setResult(null);
+        onProblem(`No image could be read for Predict: ${images.skipped.map((s) => `${s.name} (${s.reason})`).slice(0, 5).join('; ') || 'nothing was chosen'}.`);
+        return;
+      }
+      setProgress({ what: 'Predicting', done: 0, total: images.names.length });
+      // A copy goes to the worker (transferred): the page keeps its own pixels for the table.
+      const predictions = await store.predict({
+        pixels: images.pixels.slice(),
+        count: images.names.length,
+        size: images.size,
+        explain: true,
+        threshold: classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
+      });
+      setResult({ images, predictions, modelKey: model.key });
+    } catch (error) {
+      onProblem(`Predict failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      setProgress(null);
+    }
+  };
+
+  const area = result ? result.images.size * result.images.size : 0;
+  const mapArea = result ? result.predictions.mapSide ** 2 : 0;
+  const mapOf = (index: number) => (result && mapArea > 0 ? result.predictions.maps.subarray(index * mapArea, (index + 1) * mapArea) : null);
+  const pixelsOf = (index: number) => result!.images.pixels.subarray(index * area, (index + 1) * area);
+  const heatClass = (index: number) => classNames[result?.predictions.mapClasses[index] ?? 0] ?? '';
+  const selectedRow = selected === null ? null : (rows.find((r) => r.index === selected) ?? null);
+
+  return (
+    <section className="panel" aria-labelledby="predict-heading">
+      <h2 id="predict-heading">6. Predict</h2>
+      {!model ? (
+        <p>Train a model, open a saved run or load a model file to use it on new images.</p>
+      ) : (
+        <p>
+          New images go through the model in this tab ({model.imageSize} × {model.imageSize} px, grey, as in training). Each gets its class
+          probabilities, the class at the decision threshold ({classNames.length === 2 ? `${classNames[decision.positiveClass]} when its probability is at least ${fmtThreshold(decision.threshold)}` : 'the most probable class'}
+          ) and a Grad-CAM heatmap: where in the image the model found the evidence for the class it predicts. A heatmap shows what the model used,
+          not what is medically there.
+        </p>
+      )}
+      <div className="predict__inputs">
+        <label>
+          Images to predict{' '}
+          <input
+            type="file"
+            multiple
+            accept="image/*,.zip,application/zip"
+            disabled={disabled || !model || progress !== null}
+            onChange={(e) => {
+              void predict(Array.from(e.target.files ?? []));
+              e.target.value = '';
+            }}
+          />
+        </label>{' '}
+        <label>
+          Folder to predict{' '}
+          <input
+            type="file"
+            // @ts-expect-error: webkitdirectory is not in React's input attributes, and every current browser supports it.
+            webkitdirectory=""
+            disabled={disabled || !model || progress !== null}
+            onChange={(e) => {
+              void predict(Array.from(e.target.files ?? []));
+              e.target.value = '';
+            }}
+          />
+        </label>
+      </div>
+      {progress && (
+        <p role="status">
+          {progress.what}: {progress.done} of {progress.total}
+          <progress max={progress.total || 1} value={progress.done} />
+        </p>
+      )}
+      {result && rows.length > 0 && (
+        <>
+          <div className="predict__controls">
+            <label>
+              Show{' '}
+              <select value={onlyClass ?? ''} onChange={(e) => setOnlyClass(e.target.value === '' ? null : Number(e.target.value))}>
+                <option value="">all predictions</option>
+                {classNames.map((c, i) => (
+                  <option key={c} value={i}>
+                    predicted {c}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <label>
+              <input type="checkbox" checked={showHeat} onChange={(e) => setShowHeat(e.target.checked)} /> Show heatmap
+            </label>{' '}
+            <label>
+              Heatmap opacity{' '}
+              <input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} />
+            </label>{' '}
+            <button
+              type="button"
+              onClick={() =>
+                saveBlob(new Blob([predictionsCsv(visible, classNames, decision)], { type: 'text/csv' }), 'predictions.csv')
+              }
+            >
+              Download predictions (CSV)
+            </button>
+          </div>
+          {result.images.skipped.length > 0 && (
+            <details>
+              <summary>
+                {result.images.skipped.length} file{result.images.skipped.length === 1 ? '' : 's'} skipped
+              </summary>
+              <ul>
+                {result.images.skipped.slice(0, 100).map((s) => (
+                  <li key={s.name}>
+                    {s.name}: {s.reason}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+          {selectedRow && (
+            <figure className="predict__detail" aria-label="Selected prediction">
+              <HeatmapImage
+                pixels={pixelsOf(selectedRow.index)}
+                size={result.images.size}
+                map={mapOf(selectedRow.index)}
+                side={result.predictions.mapSide}
+                opacity={opacity}
+                show={showHeat}
+                name={selectedRow.name}
+                className={heatClass(selectedRow.index)}
+                display={320}
+              />
+              <figcaption>
+                {selectedRow.name}: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
+                {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows the evidence for{' '}
+                {heatClass(selectedRow.index)}. <button type="button" onClick={() => setSelected(null)}>Close</button>
+              </figcaption>
+            </figure>
+          )}
+          <table aria-label="Predictions">
+            <caption>
+              {visible.length} of {rows.length} images; click a row's image to enlarge it
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">
+                  <button type="button" onClick={() => setSort({ by: 'name' })} aria-pressed={sort.by === 'name'}>
+                    File
+                  </button>
+                </th>
+                <th scope="col">Image</th>
+                <th scope="col">Predicted class</th>
+                {classNames.map((c, i) => (
+                  <th scope="col" key={c}>
+                    <button type="button" onClick={() => setSort({ by: 'class', classIndex: i })} aria-pressed={sort.by === 'class' && sort.classIndex === i}>
+                      {c}
+                    </button>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {visible.slice(0, shown).map((row) => (
+                <tr key={row.index}>
+                  <td>{row.name}</td>
+                  <td>
+                    <button type="button" className="predict__thumb" onClick={() => setSelected(row.index)} aria-label={`Enlarge ${row.name}`}>
+                      <HeatmapImage
+                        pixels={pixelsOf(row.index)}
+                        size={result.images.size}
+                        map={mapOf(row.index)}
+                        side={result.predictions.mapSide}
+                        opacity={opacity}
+                        show={showHeat}
+                        name={row.name}
+                        className={heatClass(row.index)}
+                        display={64}
+                      />
+                    </button>
+                  </td>
+                  <td>{classNames[row.predicted]}</td>
+                  {row.probabilities.map((p, i) => (
+                    <td key={classNames[i]}>{p.toFixed(4)}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {visible.length > shown && (
+            <button type="button" onClick={() => setShown((n) => n + PAGE)}>
+              Show {Math.min(PAGE, visible.length - shown)} more
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

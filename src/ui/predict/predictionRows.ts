@@ -1,0 +1,60 @@
+/**
+ * The Predict table's rows from the worker's answers, as plain data (tested in Node): the predicted class at
+ * the page's decision threshold, sorting, filtering, and the CSV a person downloads.
+ */
+import type { Predictions } from '../../worker/protocol';
+
+export interface PredictionRow {
+  /** Position in the decoded images (and in the maps). */
+  index: number;
+  name: string;
+  /** Probability of each class. */
+  probabilities: number[];
+  predicted: number;
+}
+
+/** How the page decides: for two classes, `positiveClass` when its probability is at least `threshold`; else the most probable. */
+export interface Decision {
+  positiveClass: number;
+  threshold: number;
+}
+
+export function predictionRows(names: string[], predictions: Pick<Predictions, 'scores'>, numClasses: number, decision: Decision): PredictionRow[] {
+  const width = numClasses === 2 ? 1 : numClasses;
+  return names.map((name, index) => {
+    const probabilities =
+      width === 1 ? [1 - predictions.scores[index], predictions.scores[index]] : Array.from(predictions.scores.subarray(index * width, (index + 1) * width));
+    return { index, name, probabilities, predicted: decide(probabilities, decision) };
+  });
+}
+
+export function decide(probabilities: number[], { positiveClass, threshold }: Decision): number {
+  if (probabilities.length === 2) return probabilities[positiveClass] >= threshold ? positiveClass : 1 - positiveClass;
+  let best = 0;
+  for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
+  return best;
+}
+
+export type SortKey = { by: 'name' } | { by: 'class'; classIndex: number };
+
+/** Rows shown: those predicted as `onlyClass` (all when null), sorted by file name or by a class's probability (highest first). */
+export function visibleRows(rows: PredictionRow[], onlyClass: number | null, sort: SortKey): PredictionRow[] {
+  const kept = onlyClass === null ? [...rows] : rows.filter((r) => r.predicted === onlyClass);
+  if (sort.by === 'name') return kept.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return kept.sort((a, b) => b.probabilities[sort.classIndex] - a.probabilities[sort.classIndex] || a.index - b.index);
+}
+
+/** One CSV line a row, in the order given: file, a probability column per class, the predicted class, the threshold. */
+export function predictionsCsv(rows: PredictionRow[], classNames: string[], decision: Decision): string {
+  const binary = classNames.length === 2;
+  const header = ['file', ...classNames.map((c) => `probability_${c}`), 'predicted_class', 'threshold'];
+  const threshold = binary ? String(decision.threshold) : 'argmax';
+  const lines = rows.map((r) => [r.name, ...r.probabilities.map((p) => p.toFixed(6)), classNames[r.predicted], threshold]);
+  return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** RFC 4180: quoted when it holds a comma, a quote or a line break; a leading =+-@ is defused for spreadsheets. */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@]/.test(value) && !/^-?\d/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

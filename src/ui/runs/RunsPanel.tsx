@@ -1,0 +1,170 @@
+import { useState } from 'react';
+import { formatBytes } from '../../data/zipErrors';
+import type { SavedRun, StorageState } from '../../storage/runsDb';
+import { fmt } from '../format';
+
+interface Props {
+  runs: SavedRun[];
+  currentId: string | null;
+  storage: StorageState | null;
+  busy: boolean;
+  onOpen: (id: string) => void;
+  onRename: (id: string, name: string) => void;
+  onDelete: (id: string) => void;
+  onDownload: (id: string) => void;
+}
+
+const figure = (v: number | null) => (v === null ? '–' : fmt(v));
+
+/**
+ * 7. Runs: every run saved in this browser (training ones after each epoch, finished ones with their results,
+ * loaded model files), to open, rename, delete, download, or compare side by side.
+ */
+export function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, onDelete, onDownload }: Props) {
+  const [compared, setCompared] = useState<Set<string>>(new Set());
+  const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
+  const comparedRuns = runs.filter((r) => compared.has(r.id));
+  const toggle = (id: string) =>
+    setCompared((set) => {
+      const next = new Set(set);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+
+  return (
+    <section className="panel" aria-labelledby="runs-heading">
+      <h2 id="runs-heading">7. Runs</h2>
+      <p>
+        Each run is saved in this browser as it trains (model, optimizer state, settings, history) and with its results when it ends, so a reload or a
+        crash loses no finished epoch. The images are never saved.{' '}
+        {storage &&
+          `Storage used by this page: ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} offered; ${storage.persisted ? 'the browser keeps it until you delete it.' : 'the browser may clear it when the disk runs short: download models you want to keep.'}`}
+      </p>
+      {runs.length === 0 ? (
+        <p>No saved runs yet.</p>
+      ) : (
+        <ul aria-label="Runs" className="runs">
+          {runs.map((run) => (
+            <li key={run.id} aria-current={run.id === currentId ? 'true' : undefined}>
+              {renaming?.id === run.id ? (
+                <form
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (renaming.name.trim()) onRename(run.id, renaming.name.trim());
+                    setRenaming(null);
+                  }}
+                >
+                  <label>
+                    New name <input value={renaming.name} onChange={(e) => setRenaming({ id: run.id, name: e.target.value })} maxLength={120} autoFocus />
+                  </label>{' '}
+                  <button type="submit">Save name</button>
+                </form>
+              ) : (
+                <strong>{run.name}</strong>
+              )}{' '}
+              <span className="runs__facts">
+                {statusText(run)} · {new Date(run.updatedAt).toLocaleString()} · {run.datasetName} · {run.settings.model}, {run.settings.imageSize} px, {run.history.epochsDone}{' '}
+                epoch{run.history.epochsDone === 1 ? '' : 's'} · best validation loss {figure(run.figures.bestValLoss)} · {run.evaluatedOn} accuracy{' '}
+                {figure(run.figures.testAccuracy)}, AUC {figure(run.figures.testAuc)}
+              </span>
+              <span className="runs__actions">
+                <button type="button" disabled={busy || run.id === currentId} onClick={() => onOpen(run.id)} aria-label={`Open ${run.name}`}>
+                  Open
+                </button>
+                <button type="button" disabled={busy} onClick={() => setRenaming({ id: run.id, name: run.name })} aria-label={`Rename ${run.name}`}>
+                  Rename
+                </button>
+                <button
+                  type="button"
+                  disabled={busy || !run.models.some((k) => k === 'model' || k === 'best')}
+                  onClick={() => onDownload(run.id)}
+                  aria-label={`Download ${run.name}`}
+                >
+                  Download
+                </button>
+                <button
+                  type="button"
+                  disabled={busy || run.id === currentId}
+                  onClick={() => {
+                    if (window.confirm(`Delete the saved run “${run.name}”? Its model and results go; this cannot be undone.`)) onDelete(run.id);
+                  }}
+                  aria-label={`Delete ${run.name}`}
+                >
+                  Delete
+                </button>
+                <label>
+                  <input type="checkbox" checked={compared.has(run.id)} onChange={() => toggle(run.id)} /> Compare
+                </label>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {comparedRuns.length > 0 && <CompareTable runs={comparedRuns} />}
+    </section>
+  );
+}
+
+function statusText(run: SavedRun): string {
+  switch (run.status) {
+    case 'training':
+      return 'training';
+    case 'done':
+      return 'finished';
+    case 'stopped':
+      return 'stopped';
+    case 'loaded':
+      return 'loaded model file';
+  }
+}
+
+/** The chosen runs side by side: what differs in their settings, and how each did. */
+function CompareTable({ runs }: { runs: SavedRun[] }) {
+  const rows: [string, (r: SavedRun) => string][] = [
+    ['Model', (r) => r.settings.model],
+    ['Image size', (r) => `${r.settings.imageSize} px`],
+    ['Epochs trained', (r) => String(r.history.epochsDone)],
+    ['Best epoch', (r) => (r.history.bestEpoch === null ? '–' : String(r.history.bestEpoch + 1))],
+    ['Batch size', (r) => String(r.settings.batchSize)],
+    ['Learning rate', (r) => String(r.settings.learningRate)],
+    ['Seed', (r) => String(r.settings.seed)],
+    ['Class weighting', (r) => r.settings.classWeighting],
+    ['Augmentation', (r) => augmentationText(r)],
+    ['Best validation loss', (r) => figure(r.figures.bestValLoss)],
+    ['Accuracy (evaluated split)', (r) => figure(r.figures.testAccuracy)],
+    ['AUC (evaluated split)', (r) => figure(r.figures.testAuc)],
+    ['Evaluated on', (r) => r.evaluatedOn],
+    ['Dataset', (r) => r.datasetName],
+  ];
+  return (
+    <table aria-label="Compared runs">
+      <caption>Compared runs: figures from different datasets or splits are not comparable</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          {runs.map((r) => (
+            <th scope="col" key={r.id}>
+              {r.name}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([label, value]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            {runs.map((r) => (
+              <td key={r.id}>{value(r)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function augmentationText(run: SavedRun): string {
+  const a = run.settings.augmentation;
+  const on = Object.entries(a).filter(([, v]) => v !== 0 && v !== false);
+  return on.length === 0 ? 'none' : on.map(([k, v]) => (v === true ? k : `${k} ${String(v)}`)).join(', ');
+}

@@ -1,0 +1,27 @@
+import type { ModelMetadata } from '../../core/types';
+import type { SavedRun } from '../../storage/runsDb';
+import type { ReportedThreshold } from '../Evaluation';
+
+/** metadata.json for a run's model: what a runtime needs beside the weights to use it as the page does. */
+export function metadataOfRun(run: SavedRun, reported: ReportedThreshold | null, trainedEpochs: number, backend: string): ModelMetadata {
+  if (run.metadata) return { ...run.metadata, ...(reported ? thresholdOf(run, reported) : {}) };
+  const binary = run.classNames.length === 2;
+  return {
+    classNames: run.classNames,
+    imageSize: run.settings.imageSize,
+    channels: 1,
+    normalisation: 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)',
+    model: run.settings.model,
+    output: binary ? 'sigmoid' : 'softmax',
+    positiveClass: binary ? run.classNames[1] : null,
+    ...(reported ? thresholdOf(run, reported) : { threshold: null, thresholdClass: null, thresholdRule: null }),
+    resize: `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
+    trainedEpochs,
+    backend,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function thresholdOf(run: SavedRun, reported: ReportedThreshold): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule'> {
+  return { threshold: reported.threshold, thresholdClass: run.classNames[reported.positiveClass], thresholdRule: reported.rule };
+}

@@ -1,0 +1,170 @@
+/**
+ * Saved runs for the page: opens the browser's storage, records every run (RunRecorder), brings the latest run
+ * back after a reload, and offers the list's actions (open, rename, delete) and Resume's starting point.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ModelFiles } from '../../core/types';
+import { RunsDb, askToPersist, storageState, type ModelKind, type SavedRun, type StorageState } from '../../storage/runsDb';
+import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
+import type { TrainingStore } from '../trainingStore';
+import { RunRecorder, type RunInfo } from './runRecorder';
+
+export interface RunsApi {
+  /** Saved runs, the latest first (empty while storage opens, or without storage). */
+  runs: SavedRun[];
+  /** The run the page shows (training, finished, restored or loaded); null before any. */
+  current: SavedRun | null;
+  storage: StorageState | null;
+  /** A sentence about what was brought back from storage, for the page; null when nothing was. */
+  restoredNote: string | null;
+  /** Call before starting a new run. */
+  begin(info: RunInfo): void;
+  open(id: string): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Where Resume starts from for the current run; null (with the reason) when it cannot. */
+  resumeFrom(): Promise<ResumeFrom | string>;
+  /** The current run's model files of a kind (memory or storage). */
+  modelFiles(kind: ModelKind): Promise<ModelFiles | null>;
+  /** Makes a loaded model file a saved run, and the current one. */
+  adopt(run: SavedRun, model: ModelFiles): Promise<void>;
+  /** The current run's model was evaluated on a dataset without training. */
+  recordEvaluation(reply: TrainerReplies['evaluateModel'], evaluatedOn: 'test' | 'validation', datasetName: string): void;
+  /** A saved run's model (its kept one, else its best epoch's). */
+  savedModel(id: string): Promise<ModelFiles | null>;
+}
+
+export function useRuns(store: TrainingStore, onProblem: (message: string) => void): RunsApi {
+  const [runs, setRuns] = useState<SavedRun[]>([]);
+  const [current, setCurrent] = useState<SavedRun | null>(null);
+  const [storage, setStorage] = useState<StorageState | null>(null);
+  const [restoredNote, setRestoredNote] = useState<string | null>(null);
+  const db = useRef<RunsDb | null>(null);
+  const recorder = useRef<RunRecorder | null>(null);
+  const problem = useRef(onProblem);
+  problem.current = onProblem;
+
+  const refresh = useCallback(async () => {
+    setCurrent(recorder.current?.run ?? null);
+    if (!db.current) return;
+    setRuns(await db.current.list());
+    setStorage(await storageState());
+  }, []);
+
+  /** Shows a saved run: its model in the worker (for Predict, downloads, Resume) and its history and results. */
+  const show = useCallback(
+    async (run: SavedRun, why: 'reload' | 'opened') => {
+      const kind: ModelKind | null = run.models.includes('model') ? 'model' : run.models.includes('best') ? 'best' : null;
+      const files = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
+      const interrupted = run.status === 'training';
+      const shown: SavedRun = interrupted ? { ...run, status: 'stopped' } : run;
+      recorder.current?.open(shown, files && kind ? { [kind]: files } : {});
+      if (interrupted) await db.current?.put(shown);
+      const view = run.status === 'loaded' ? null : { ...run.history, test: run.test };
+      if (files) {
+        await store.restore({ files, model: run.settings.model, numClasses: run.classNames.length, scores: run.scores, view });
+      }
+      const when = new Date(run.updatedAt).toLocaleString();
+      const parts = [
+        why === 'reload' ? `Brought back from this browser's storage: “${run.name}” (saved ${when}).` : `Opened “${run.name}” (saved ${when}).`,
+        interrupted
+          ? `It was interrupted after ${run.history.epochsDone} finished epoch${run.history.epochsDone === 1 ? '' : 's'} (the tab closed or the trainer stopped): ${files ? 'the best epoch so far is back; Resume training continues the run.' : 'no epoch had finished, so there is no model.'}`
+          : '',
+        run.status === 'loaded' ? '' : 'The dataset is not kept: load it again to resume training or to see its images.',
+      ];
+      setRestoredNote(parts.filter(Boolean).join(' '));
+      await refresh();
+    },
+    [store, refresh],
+  );
+
+  useEffect(() => {
+    let live = true;
+    const report = (message: string) => problem.current(message);
+    void (async () => {
+      let opened: RunsDb | null = null;
+      try {
+        opened = await RunsDb.open();
+      } catch (error) {
+        report(error instanceof Error ? error.message : String(error));
+      }
+      if (!live) {
+        opened?.close();
+        return;
+      }
+      db.current = opened;
+      recorder.current = new RunRecorder(store, opened, report, () => void refresh());
+      if (!opened) return;
+      const latest = (await opened.list())[0];
+      try {
+        if (latest) await show(latest, 'reload');
+        else await refresh();
+      } catch (error) {
+        report(`The last saved run could not be brought back: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    })();
+    return () => {
+      live = false;
+      recorder.current?.dispose();
+      recorder.current = null;
+      db.current?.close();
+      db.current = null;
+    };
+  }, [store, refresh, show]);
+
+  return {
+    runs,
+    current,
+    storage,
+    restoredNote,
+    begin: (info) => {
+      recorder.current?.begin(info);
+      setRestoredNote(null);
+      setCurrent(recorder.current?.run ?? null);
+      // Asked once there is something worth keeping; browsers may grant it silently or not at all.
+      void askToPersist().then(() => refresh());
+    },
+    open: async (id) => {
+      const run = await db.current?.get(id);
+      if (run) await show(run, 'opened');
+    },
+    rename: async (id, name) => {
+      const renamed = await db.current?.rename(id, name);
+      if (renamed && recorder.current?.run?.id === id) recorder.current.open(renamed);
+      await refresh();
+    },
+    remove: async (id) => {
+      await db.current?.delete(id);
+      await refresh();
+    },
+    resumeFrom: async () => {
+      const r = recorder.current;
+      const run = r?.run;
+      if (!r || !run) return 'There is no run to resume: train one first.';
+      const checkpoint = await r.modelFiles('checkpoint');
+      if (!checkpoint) return 'This run has no saved epoch to resume from (a loaded model file, or a run stopped before its first epoch ended).';
+      const { bestEpoch, epochPoints, epochsDone, batchesPerEpoch } = run.history;
+      const bestPoint = bestEpoch === null ? undefined : epochPoints.find((p) => p.epoch === bestEpoch);
+      const bestFiles = bestPoint ? await r.modelFiles('best') : null;
+      return {
+        checkpoint,
+        epochsDone,
+        batchesDone: epochsDone * batchesPerEpoch,
+        best: bestPoint && bestFiles ? { epoch: bestPoint.epoch, valLoss: bestPoint.valLoss, files: bestFiles } : null,
+      };
+    },
+    modelFiles: async (kind) => (await recorder.current?.modelFiles(kind)) ?? null,
+    recordEvaluation: (reply, evaluatedOn, datasetName) => recorder.current?.recordEvaluation(reply.test, reply.scores, evaluatedOn, datasetName, store.getSnapshot()),
+    savedModel: async (id) => {
+      const saved = await db.current?.get(id);
+      if (!saved || !db.current) return recorder.current?.run?.id === id ? ((await recorder.current.modelFiles('model')) ?? (await recorder.current.modelFiles('best'))) : null;
+      const kind = saved.models.includes('model') ? 'model' : saved.models.includes('best') ? 'best' : null;
+      return kind ? ((await db.current.getModel(id, kind)) ?? null) : null;
+    },
+    adopt: async (run, model) => {
+      await recorder.current?.adopt(run, model);
+      setRestoredNote(null);
+      await refresh();
+    },
+  };
+}
