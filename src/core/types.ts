@@ -142,6 +142,16 @@ export interface ModelFiles {
   weights: ArrayBuffer;
 }
 
+/** One image of a loaded dataset as the page used it (the PyTorch bundle's manifest.csv). */
+export interface ManifestRow {
+  /** The image's path inside the user's dataset (the archive's path, or the dropped folder's). */
+  path: string;
+  split: SplitName;
+  className: string;
+  /** The patient (group) the page kept on one side of every split; null when the file name gives none. */
+  group: string | null;
+}
+
 /** A split's scores from one model: what reports, intervals and calibration are computed from. */
 export interface ScoredSplit {
   /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */

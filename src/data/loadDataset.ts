@@ -168,6 +168,14 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     validation: decoded.validation.set,
     test: decoded.test.set.count > 0 ? decoded.test.set : null,
     testPaths: decoded.test.set.count > 0 ? decoded.test.entries.map((e) => e.path) : [],
+    manifest: (['train', 'validation', 'test'] as const).flatMap((split) =>
+      decoded[split].entries.map((entry, i) => ({
+        path: entry.path,
+        split,
+        className: index.classNames[decoded[split].set.labels[i]],
+        group: keyOf ? keyOf(entry.path) : null,
+      })),
+    ),
     validationPlan: plan,
     ...(testHoldout.description ? { testPlan: testHoldout.description } : {}),
     counts: countDecoded(facts, index.classNames),

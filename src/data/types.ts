@@ -1,4 +1,4 @@
-import type { ImageSet, SplitName } from '../core/types';
+import type { ImageSet, ManifestRow, SplitName } from '../core/types';
 import type { ZipEntryRef } from './decodeProtocol';
 import type { DatasetHealth } from './health';
 
@@ -61,6 +61,8 @@ export interface DecodedDataset {
   test: ImageSet | null;
   /** File path of each test image, in ImageSet order (for per-image predictions). */
   testPaths: string[];
+  /** Every decoded image's path, split (after the hold-outs), class and patient: the PyTorch bundle's manifest. None for generated data. */
+  manifest?: ManifestRow[];
   validationPlan: ValidationPlan;
   /** How the test split was held out of train, when the archive has no test folder and a hold-out was asked for. */
   testPlan?: string;

@@ -5,18 +5,10 @@
  * model.zip the page's `Load model` takes, settings.json carries the page's settings and class order, and README.md
  * says how to run it. Pure text: no tfjs, no zip (the caller packs the files).
  */
-import { SPLIT_NAMES, type Settings, type SplitName } from '../core/types';
+import { SPLIT_NAMES, type ManifestRow, type Settings } from '../core/types';
 import trainPy from './pytorch/train.py?raw';
 
-/** One image of the dataset as the page used it. */
-export interface ManifestRow {
-  /** The image's path inside the user's dataset (the archive's path, or the dropped folder's). */
-  path: string;
-  split: SplitName;
-  className: string;
-  /** The patient (group) the page kept on one side of every split; null when the file name gives none. */
-  group: string | null;
-}
+export type { ManifestRow };
 
 export interface BundleFile {
   name: string;

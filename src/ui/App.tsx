@@ -23,6 +23,7 @@ import { useRuns } from './runs/useRuns';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { metadataOfRun } from './runs/modelMetadata';
+import { modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { PredictPanel } from './predict/PredictPanel';
 import type { SavedRun } from '../storage/runsDb';
@@ -103,14 +104,14 @@ export function App() {
     await store.train({ ...trainSettingsOf(run.settings), epochs: moreEpochs }, from);
   };
 
-  const onDownload = async () => {
+  const onDownload = async (format: ModelFormat) => {
     if (!run) return;
     setExporting(true);
     try {
-      const model = await store.exportModel();
-      const metadata = metadataOfRun(run, reported, model.epochsDone, model.backend);
-      const blob = await zipModel(model.modelJson, model.weights, metadata);
-      saveBlob(blob, `xray-classifier-${metadata.imageSize}px.zip`);
+      const metadata = metadataOfRun(run, reported, t.epochsDone, '');
+      const manifest = view?.manifest ?? null;
+      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, exportModel: (r) => store.exportModel(r) });
+      saveBlob(blob, name);
     } catch (e) {
       setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -296,7 +297,7 @@ export function App() {
         <ModelActions
           canDownload={t.hasModel && Boolean(run) && !training}
           downloading={exporting}
-          onDownload={() => void onDownload()}
+          onDownload={(format) => void onDownload(format)}
           canLoad={!training}
           onLoad={(files) => void onLoadModel(files)}
           showEvaluate={t.hasModel && !t.test && !training}

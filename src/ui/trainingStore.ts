@@ -143,8 +143,8 @@ export class TrainingStore {
   }
 
   /** The trained model's files; rejects with the worker's words (e.g. training still running). */
-  exportModel(): Promise<ExportedModel> {
-    return this.client.request({ type: 'exportModel' });
+  exportModel(request: Omit<TrainerRequestOf<'exportModel'>, 'type'> = {}): Promise<ExportedModel> {
+    return this.client.request({ type: 'exportModel', ...request });
   }
 
   /** Augmented samples; a failure rejects this promise alone and leaves any run going. */

@@ -11,6 +11,7 @@ import type {
   EpochMetrics,
   EvalSettings,
   ModelFiles,
+  ModelMetadata,
   ModelName,
   ModelSummary,
   SplitName,
@@ -71,8 +72,11 @@ export interface TrainerRequests {
   evaluateModel: { batchSize: number };
   /** Ends the run started by request `run` after its current batch; the model is kept as it is. */
   stop: { run: number };
-  /** The trained model as TensorFlow.js layers-format artifacts. */
-  exportModel: Record<never, never>;
+  /**
+   * The model as TensorFlow.js layers-format files, and with `format` 'onnx' or 'keras' also as that file
+   * (`converted`), written with `metadata` (class names, size, threshold) inside it.
+   */
+  exportModel: { format?: 'tfjs' | 'onnx' | 'keras'; metadata?: ModelMetadata };
   /**
    * The train images at `indices` (the page's sample picks), each augmented `variants` times with
    * `augmentation` exactly as training would, drawn from a stream seeded by `seed`.
@@ -104,6 +108,8 @@ export interface ExportedModel {
   weights: ArrayBuffer;
   backend: string;
   epochsDone: number;
+  /** The .onnx or .h5 file's bytes, when asked for. */
+  converted?: Uint8Array;
 }
 
 /**
@@ -177,7 +183,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
       if (reply.type === 'train') return unique([...(reply.test ? testResultBuffers(reply.test) : []), ...(reply.model ? [reply.model.weights] : [])]);
       if (reply.type === 'evaluateModel') return testResultBuffers(reply.test);
       if (reply.type === 'predict') return unique([reply.scores.buffer, reply.maps.buffer, reply.mapClasses.buffer]);
-      if (reply.type === 'exportModel') return unique([reply.weights]);
+      if (reply.type === 'exportModel') return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
       if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
       return [];

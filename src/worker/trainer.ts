@@ -35,6 +35,8 @@ import { FRESH_START, evaluateFinal, trainEpochs, type RunControl, type RunStart
 import { EvaluatedRun } from './evaluatedRun';
 import { loadCheckpoint, loadModelFiles, modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
+import { layersModelToOnnx } from '../export/onnx';
+import { layersModelToKerasH5 } from '../export/keras';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
@@ -125,7 +127,7 @@ export class Trainer {
         return { type: 'stop', stopping };
       }
       case 'exportModel':
-        return { type: 'exportModel', ...(await this.exportModel()) };
+        return { type: 'exportModel', ...(await this.exportModel(request)) };
       case 'previewAugmentation':
         await this.backendSwitch;
         // Nothing to show before a dataset has arrived: an empty preview (the page asks again with the next one).
@@ -332,7 +334,7 @@ export class Trainer {
 
   // ---------------------------------------------------------------- export
 
-  private async exportModel(): Promise<ExportedModel> {
+  private async exportModel({ format = 'tfjs', metadata }: TrainerRequests['exportModel']): Promise<ExportedModel> {
     if (this.run) throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
     const model = this.model;
     if (!model) throw new UserError('There is no trained model to download yet: train one first.');
@@ -342,11 +344,16 @@ export class Trainer {
     this.exports.add(task);
     try {
       const { modelJson, weights } = await task;
-      return { modelJson, weights, backend, epochsDone };
+      if (format === 'tfjs') return { modelJson, weights, backend, epochsDone };
+      if (!metadata) throw new UserError(`The ${format} file needs the model's metadata (class names, image size).`);
+      // Written here from the layers-format files, off the page's main thread (the HDF5 library alone is ~5 MB of wasm).
+      const converted = format === 'onnx' ? layersModelToOnnx(modelJson, weights, metadata) : await layersModelToKerasH5(modelJson, weights, metadata);
+      return { modelJson, weights, backend, epochsDone, converted };
     } finally {
       this.exports.delete(task);
     }
   }
+
 }
 
 /** A resumed run's start: the checkpoint's weights and optimizer state in `model`, and its best epoch so far. */

@@ -1,9 +1,10 @@
 import { useState } from 'react';
+import { FORMAT_HINT, FORMAT_TEXT, MODEL_FORMATS, type ModelFormat } from './downloads';
 
 interface Props {
   canDownload: boolean;
   downloading: boolean;
-  onDownload: () => void;
+  onDownload: (format: ModelFormat) => void;
   canLoad: boolean;
   onLoad: (files: File[]) => void;
   /** Why the model cannot be evaluated on the loaded dataset now; null when it can. */
@@ -20,14 +21,25 @@ interface Props {
 /** What a person can do with the model the page holds: download it, load another, evaluate it, train it further. */
 export function ModelActions(props: Props) {
   const [moreEpochs, setMoreEpochs] = useState(5);
+  const [format, setFormat] = useState<ModelFormat>('tfjs');
   const validMore = Number.isInteger(moreEpochs) && moreEpochs >= 1 && moreEpochs <= 500;
   return (
     <div className="model-actions">
       <p>
-        <button type="button" onClick={props.onDownload} disabled={!props.canDownload || props.downloading}>
+        <label>
+          Model format{' '}
+          <select value={format} onChange={(e) => setFormat(e.target.value as ModelFormat)}>
+            {MODEL_FORMATS.map((f) => (
+              <option key={f} value={f}>
+                {FORMAT_TEXT[f]}
+              </option>
+            ))}
+          </select>
+        </label>{' '}
+        <button type="button" onClick={() => props.onDownload(format)} disabled={!props.canDownload || props.downloading}>
           Download model
         </button>{' '}
-        <small>A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.</small>
+        <small>{props.downloading ? 'Preparing the file…' : FORMAT_HINT[format]}</small>
       </p>
       <p>
         <label>

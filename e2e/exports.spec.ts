@@ -1,0 +1,140 @@
+import { expect, test, type Page } from '@playwright/test';
+import { BlobReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, loadExportedModel } from './helpers';
+
+const SIZE = 32;
+const PYTHON = '/usr/bin/python3';
+const has = (modules: string) => spawnSync(PYTHON, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+
+async function download(page: Page, format: string, dir: string): Promise<{ path: string; name: string }> {
+  await page.getByLabel('Model format').selectOption({ label: format });
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const file = await pending;
+  const path = join(dir, file.suggestedFilename());
+  await file.saveAs(path);
+  return { path, name: file.suggestedFilename() };
+}
+
+async function unzip(path: string): Promise<Map<string, Uint8Array>> {
+  const reader = new ZipReader(new BlobReader(new Blob([readFileSync(path)])));
+  const files = new Map<string, Uint8Array>();
+  for (const entry of await reader.getEntries()) if (!entry.directory) files.set(entry.filename, await entry.getData(new Uint8ArrayWriter()));
+  await reader.close();
+  return files;
+}
+
+test('every model format is made in the page, loads in a runtime that did not write it, and predicts what the page predicts', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-formats-'));
+  const dataset = await buildSyntheticZip({ seed: 9, perClass: { train: 30, val: 3, test: 6 }, imageSize: SIZE, formats: { test: 'png' } });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  const images = dataset.images.filter((i) => i.split === 'test');
+  const paths = images.map((image, k) => {
+    const path = join(dir, `image_${k}.png`);
+    writeFileSync(path, encodeImage(image.pixels, image.size, 'png'));
+    return path;
+  });
+  // The page's inputs: grey / 255, NHWC.
+  const input = new Float32Array(images.length * SIZE * SIZE);
+  images.forEach((image, k) => image.pixels.forEach((v, i) => (input[k * SIZE * SIZE + i] = v / 255)));
+
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+
+  // The page's own answers for these images (the Predict table is sorted by file name for a fixed order).
+  await page.getByLabel('Images to predict').setInputFiles(paths);
+  const table = page.getByRole('table', { name: 'Predictions' });
+  await expect(table.locator('tbody tr')).toHaveCount(images.length);
+  await table.getByRole('button', { name: 'File' }).click();
+  const pagePositive: number[] = [];
+  for (const row of await table.locator('tbody tr').all()) pagePositive.push(Number((await row.locator('td').allInnerTexts())[4]));
+  expect(pagePositive).toHaveLength(images.length);
+  const close = (got: ArrayLike<number>, tolerance: number) =>
+    Array.from(got).forEach((p, i) => expect(Math.abs(p - pagePositive[i]), `image ${i}`).toBeLessThan(tolerance));
+
+  // TensorFlow.js: tfjs in Node.
+  const tfjs = await download(page, 'TensorFlow.js', dir);
+  expect(tfjs.name).toMatch(/\.zip$/);
+  const { model } = await loadExportedModel(readFileSync(tfjs.path));
+  close((model.predict(tf.tensor4d(input, [images.length, SIZE, SIZE, 1])) as tf.Tensor).dataSync(), 1e-4);
+
+  // ONNX: onnxruntime (WebAssembly, in Node).
+  const onnx = await download(page, 'ONNX', dir);
+  expect(onnx.name).toMatch(/\.onnx$/);
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(readFileSync(onnx.path));
+  const out = await session.run({ image: new ort.Tensor('float32', input, [images.length, SIZE, SIZE, 1]) });
+  close(out.probabilities.data as Float32Array, 1e-4);
+
+  // Keras HDF5: read with h5py and run in numpy with Keras' layer semantics (Keras itself is not installable here).
+  const keras = await download(page, 'Keras HDF5', dir);
+  expect(keras.name).toMatch(/\.h5$/);
+  if (has('h5py, numpy')) {
+    const imagesJson = join(dir, 'images.json');
+    writeFileSync(imagesJson, JSON.stringify({ shape: [images.length, SIZE, SIZE, 1], data: Array.from(input) }));
+    const run = spawnSync(PYTHON, ['src/export/keras_forward.py', keras.path, imagesJson], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const predictions = (JSON.parse(run.stdout) as { predictions: number[][] }).predictions.map((p) => p[0]);
+    close(predictions, 1e-4);
+  } else {
+    test.info().annotations.push({ type: 'skipped', description: 'Keras HDF5 numbers: /usr/bin/python3 lacks h5py or numpy' });
+  }
+
+  // PyTorch bundle: its files, and its model.zip run by train.py in PyTorch.
+  const bundle = await download(page, 'PyTorch bundle', dir);
+  expect(bundle.name).toMatch(/\.zip$/);
+  const files = await unzip(bundle.path);
+  expect([...files.keys()].sort()).toEqual(['README.md', 'manifest.csv', 'model.zip', 'settings.json', 'train.py']);
+  const manifest = new TextDecoder().decode(files.get('manifest.csv')).trim().split('\n');
+  expect(manifest[0]).toBe('path,split,class,group');
+  expect(manifest).toHaveLength(1 + 60 + 6 + 12);
+  if (has('torch, numpy, PIL')) {
+    const trainPy = join(dir, 'train.py');
+    writeFileSync(trainPy, files.get('train.py')!);
+    writeFileSync(join(dir, 'bundle-model.zip'), files.get('model.zip')!);
+    const run = spawnSync(PYTHON, [trainPy, '--predict', join(dir, 'bundle-model.zip'), '--images', ...paths], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const predicted = (JSON.parse(run.stdout) as { images: { probabilities: number[] }[] }).images.map((i) => i.probabilities[i.probabilities.length - 1]);
+    close(predicted, 1e-4);
+
+    // The cluster's way back: torchrun trains from the bundle on the dataset's files (2 processes, one epoch), and the
+    // model.zip it writes loads into the page (Load model) and predicts there what PyTorch predicts.
+    const data = join(dir, 'data');
+    for (const [name, bytes] of await unzip(zipPath)) {
+      mkdirSync(dirname(join(data, name)), { recursive: true });
+      writeFileSync(join(data, name), bytes);
+    }
+    writeFileSync(join(dir, 'manifest.csv'), files.get('manifest.csv')!);
+    writeFileSync(join(dir, 'settings.json'), files.get('settings.json')!);
+    const out = join(dir, 'out');
+    // --standalone: a free local port; --redirects/--tee: Debian's torchrun 1.13 fails without them (README).
+    const trained = spawnSync('/usr/bin/torchrun', ['--standalone', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', trainPy, '--data', data, '--epochs', '1', '--out', out], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(trained.status, trained.stderr).toBe(0);
+    const byTorch = spawnSync(PYTHON, [trainPy, '--predict', join(out, 'model.zip'), '--images', ...paths], { encoding: 'utf8' });
+    const torchScores = (JSON.parse(byTorch.stdout) as { images: { probabilities: number[] }[] }).images.map((i) => i.probabilities[i.probabilities.length - 1]);
+    await page.getByLabel('Model file').setInputFiles(join(out, 'model.zip'));
+    await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(2);
+    await page.getByLabel('Images to predict').setInputFiles(paths);
+    await expect(table.locator('tbody tr')).toHaveCount(images.length);
+    await table.getByRole('button', { name: 'File' }).click();
+    const inPage: number[] = [];
+    for (const row of await table.locator('tbody tr').all()) inPage.push(Number((await row.locator('td').allInnerTexts())[4]));
+    inPage.forEach((p, i) => expect(Math.abs(p - torchScores[i]), `image ${i}`).toBeLessThan(1e-4));
+  } else {
+    test.info().annotations.push({ type: 'skipped', description: 'PyTorch numbers: /usr/bin/python3 lacks torch, numpy or Pillow' });
+  }
+});
