@@ -8,7 +8,6 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkSettingValue } from '../core/settings';
 import { disposeCnn, validateImageSize } from '../model/cnn';
 import { buildModel } from '../model/models';
-import { exportLayersModel } from '../model/export';
 import { summarizeModel } from '../model/summary';
 import { UserError } from '../core/userError';
 import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
@@ -35,8 +34,7 @@ import { FRESH_START, evaluateFinal, trainEpochs, type RunControl, type RunStart
 import { EvaluatedRun } from './evaluatedRun';
 import { loadCheckpoint, loadModelFiles, modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
-import { layersModelToOnnx } from '../export/onnx';
-import { layersModelToKerasH5 } from '../export/keras';
+import { KeptModel } from './keptModel';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
@@ -64,15 +62,11 @@ const ACTIONS: Record<TrainerRequestType, string> = {
 
 export class Trainer {
   private data: Splits | null = null;
-  private model: tf.LayersModel | null = null;
-  private modelBackend = '';
-  private modelEpochs = 0;
-  /** The kept model's scores from the last run's final evaluation; null with no model. */
-  private evaluated: EvaluatedRun | null = null;
+  /** The model kept between requests (trained, restored or loaded). */
+  private readonly kept = new KeptModel();
   private backendName: string | null = null;
   /** The run going on, under the id of the request that started it. */
   private run: (RunControl & { id: number }) | null = null;
-  private readonly exports = new Set<Promise<unknown>>();
   private readonly backends: TrainingBackendsLike;
   /** Settles when the backend being started (if any) is ready. */
   private backendSwitch: Promise<unknown> = Promise.resolve();
@@ -153,7 +147,7 @@ export class Trainer {
     this.data = null;
     // The model stays (Predict, Resume, evaluating it on the new data); its scores were on the old data.
     if (this.run) this.run.superseded = true;
-    else this.evaluated = null;
+    else this.kept.evaluated = null;
     const { classNames, train, validation, test } = splits;
     if (classNames.length < 2) {
       throw new UserError(
@@ -181,29 +175,9 @@ export class Trainer {
   }
 
   private evaluatedRun(): EvaluatedRun {
-    if (!this.evaluated) throw new UserError('There is no evaluated model: train one first (a new dataset or a new run replaces the last).');
-    return this.evaluated;
+    if (!this.kept.evaluated) throw new UserError('There is no evaluated model: train one first (a new dataset or a new run replaces the last).');
+    return this.kept.evaluated;
   }
-
-  /** Frees the trained model, after any download being prepared from it; its scores go with it. */
-  private discardModel(): void {
-    const model = this.model;
-    this.model = null;
-    this.evaluated = null;
-    this.modelEpochs = 0;
-    if (!model) return;
-    const dispose = () => {
-      try {
-        disposeCnn(model);
-      } catch {
-        // Its backend may be gone (lost WebGL context); there is nothing left to free then.
-      }
-    };
-    if (this.exports.size === 0) dispose();
-    else void Promise.allSettled([...this.exports]).then(dispose);
-  }
-
-  // ---------------------------------------------------------------- training
 
   // ---------------------------------------------------------------- a kept model: restored, loaded, predicting
 
@@ -211,8 +185,8 @@ export class Trainer {
   private async servingModel(what: 'predict' | 'evaluate'): Promise<tf.LayersModel> {
     if (this.run) throw new UserError(`Training is running: wait for it to end, or press Stop, then ${what}.`);
     await this.backendSwitch;
-    if (!this.model) throw new UserError(`There is no model to ${what} with: train one, or load a model file.`);
-    return this.model;
+    if (!this.kept.model) throw new UserError(`There is no model to ${what} with: train one, or load a model file.`);
+    return this.kept.model;
   }
 
   /** A backend for work outside a run (a restored model's predictions) when no run has chosen one yet. */
@@ -236,12 +210,8 @@ export class Trainer {
         `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
       );
     }
-    await Promise.allSettled([...this.exports]);
-    this.discardModel();
-    this.model = model;
-    this.modelBackend = this.backendName ?? '';
-    this.modelEpochs = request.epochs;
-    this.evaluated = request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null;
+    await this.kept.settled();
+    this.kept.keep(model, this.backendName ?? '', request.epochs, request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null);
     return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
   }
 
@@ -254,7 +224,7 @@ export class Trainer {
     const control = { stopRequested: false, superseded: false, contextLost: false };
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id, progress: p });
     const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize);
-    this.evaluated = kept;
+    this.kept.evaluated = kept;
     return { test, scores: kept.scores };
   }
 
@@ -270,8 +240,8 @@ export class Trainer {
     this.run = run;
     let unwatch = () => {};
     try {
-      await Promise.allSettled([...this.exports]);
-      this.discardModel();
+      await this.kept.settled();
+      this.kept.discard();
       const choosing = this.backends.choose(settings.backend, {
         model: settings.model,
         imageSize: settings.imageSize,
@@ -288,7 +258,7 @@ export class Trainer {
       });
       return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {
-      this.discardModel();
+      this.kept.discard();
       if (run.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
       throw error;
     } finally {
@@ -311,48 +281,32 @@ export class Trainer {
       seed: settings.seed,
       epsilon: this.backends.optimizerEpsilon(),
     });
-    this.model = model;
-    this.modelBackend = backendName;
-    this.modelEpochs = 0;
+    this.kept.keep(model, backendName, 0);
     const start = resume ? await resumeStart(model, resume) : FRESH_START;
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
     const context = { model, data, settings, control, progress, now: this.now, start };
 
     const outcome = await trainEpochs(context);
     // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
-    this.modelEpochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
+    this.kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
     if (control.superseded) {
       // The page has moved on to another dataset: evaluating on the old one would only mislead.
-      this.discardModel();
+      this.kept.discard();
       return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
     }
     const { test, kept } = await evaluateFinal(context, settings.batchSize);
-    this.evaluated = kept;
+    this.kept.evaluated = kept;
     const files = await modelFilesOf(model, false);
     return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test, model: files, scores: kept.scores };
   }
 
   // ---------------------------------------------------------------- export
 
-  private async exportModel({ format = 'tfjs', metadata }: TrainerRequests['exportModel']): Promise<ExportedModel> {
+  private async exportModel(request: TrainerRequests['exportModel']): Promise<ExportedModel> {
     if (this.run) throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
-    const model = this.model;
-    if (!model) throw new UserError('There is no trained model to download yet: train one first.');
-    const backend = this.modelBackend;
-    const epochsDone = this.modelEpochs;
-    const task = exportLayersModel(model);
-    this.exports.add(task);
-    try {
-      const { modelJson, weights } = await task;
-      if (format === 'tfjs') return { modelJson, weights, backend, epochsDone };
-      if (!metadata) throw new UserError(`The ${format} file needs the model's metadata (class names, image size).`);
-      // Written here from the layers-format files, off the page's main thread (the HDF5 library alone is ~5 MB of wasm).
-      const converted = format === 'onnx' ? layersModelToOnnx(modelJson, weights, metadata) : await layersModelToKerasH5(modelJson, weights, metadata);
-      return { modelJson, weights, backend, epochsDone, converted };
-    } finally {
-      this.exports.delete(task);
-    }
+    return this.kept.export(request);
   }
+
 
 }
 

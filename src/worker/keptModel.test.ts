@@ -1,0 +1,115 @@
+/** The worker's kept model across requests: a run resumed from its checkpoint, a restored model, Predict, Evaluate. */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { syntheticSet } from '../model/testImages';
+import { NO_AUGMENTATION } from '../core/settings';
+import type { ModelFiles, TrainSettings } from '../core/types';
+import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
+import { Trainer } from './trainer';
+
+const SIZE = 32;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
+  model: 'batchnorm',
+  imageSize: SIZE,
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 2e-3,
+  backend: 'cpu',
+  seed: 4,
+  classWeighting: 'balanced',
+  patience: 3,
+  augmentation: NO_AUGMENTATION,
+  ...overrides,
+});
+
+function harness() {
+  const messages: FromTrainer[] = [];
+  const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends('') });
+  let id = 0;
+  const ask = async <K extends TrainerRequest['type']>(request: Extract<TrainerRequest, { type: K }>): Promise<TrainerReplies[K]> => {
+    const mine = ++id;
+    await trainer.handle({ id: mine, request });
+    const answer = messages.find((m) => (m.type === 'reply' || m.type === 'error') && m.id === mine);
+    if (!answer || answer.type === 'error') throw new Error(answer?.type === 'error' ? answer.message : 'no answer');
+    return (answer as Extract<FromTrainer, { type: 'reply' }>).reply as unknown as TrainerReplies[K];
+  };
+  const progressOf = (request: number) => messages.flatMap((m): TrainProgress[] => (m.type === 'progress' && m.id === request ? [m.progress] : []));
+  return { trainer, ask, progressOf, lastId: () => id };
+}
+
+const data = () => ({ classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(16, SIZE, 2, 1), validation: syntheticSet(8, SIZE, 2, 2), test: syntheticSet(8, SIZE, 2, 3) });
+
+describe('the kept model', () => {
+  it('resumes a run from its last checkpoint: the epochs go on from where they were, with the best epoch carried over', async () => {
+    const { ask, progressOf, lastId } = harness();
+    await ask({ type: 'setData', splits: data() });
+    const first = await ask({ type: 'train', settings: settings() });
+    const firstRun = lastId();
+    const checkpoints = progressOf(firstRun).filter((p): p is Extract<TrainProgress, { type: 'checkpoint' }> => p.type === 'checkpoint');
+    expect(checkpoints.map((c) => c.epoch)).toEqual([0, 1]);
+    expect(first.model).not.toBeNull();
+    const epochs = progressOf(firstRun).filter((p) => p.type === 'epochEnd') as Extract<TrainProgress, { type: 'epochEnd' }>[];
+    const best = epochs[epochs[1].bestEpoch];
+
+    const before = tf.memory().numTensors;
+    const resumed = await ask({
+      type: 'train',
+      settings: settings({ epochs: 1 }),
+      resume: { checkpoint: checkpoints[1].files, epochsDone: 2, batchesDone: 4, best: { epoch: best.epoch, valLoss: best.valLoss, files: checkpoints[best.epoch].files } },
+    });
+    const run = progressOf(lastId());
+    expect(run.find((p) => p.type === 'trainingStarted')).toMatchObject({ epochs: 3, totalBatches: 6 });
+    const batches = run.filter((p) => p.type === 'batchEnd') as Extract<TrainProgress, { type: 'batchEnd' }>[];
+    expect(batches.map((b) => [b.epoch, b.batchesDone])).toEqual([
+      [2, 5],
+      [2, 6],
+    ]);
+    const end = run.find((p) => p.type === 'epochEnd') as Extract<TrainProgress, { type: 'epochEnd' }>;
+    expect(end.epoch).toBe(2);
+    // The best epoch so far counts: epoch 2 is best only if it beat it.
+    expect(end.bestEpoch).toBe(end.valLoss < best.valLoss ? 2 : best.epoch);
+    expect(resumed.epochsDone).toBe(3);
+    expect(resumed.test).not.toBeNull();
+    // One model replaced another: no tensors left over.
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('restores a model from its files, predicts with Grad-CAM maps, and evaluates it on a dataset without training', async () => {
+    const { ask } = harness();
+    await ask({ type: 'setData', splits: data() });
+    const trained = await ask({ type: 'train', settings: settings({ epochs: 1 }) });
+    const files = trained.model as ModelFiles;
+    const images = syntheticSet(3, SIZE, 2, 9);
+    const pixels = images.pixels.slice(0, 3 * SIZE * SIZE);
+    const direct = await ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: true, threshold: null });
+
+    // A fresh worker (a reload): no data, no model, until the saved files come back.
+    const fresh = harness();
+    await expect(fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null })).rejects.toThrow(/no model/);
+    const restored = await fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 2, scores: trained.scores, epochs: 1 });
+    expect(restored).toMatchObject({ imageSize: SIZE, numClasses: 2 });
+    const again = await fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: true, threshold: null });
+    Array.from(again.scores).forEach((s, i) => expect(s).toBeCloseTo(direct.scores[i], 5));
+    expect(again.mapSide).toBeGreaterThan(0);
+    expect(again.maps).toHaveLength(3 * again.mapSide ** 2);
+    Array.from(again.maps).forEach((v, i) => expect(v).toBeCloseTo(direct.maps[i], 4));
+    // Its saved scores answer `evaluate` again; its images are not there.
+    const report = await fresh.ask({ type: 'evaluate', positiveClass: 1, settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false } });
+    expect(report.report.test).not.toBeNull();
+    await expect(fresh.ask({ type: 'evaluatedImages', indices: [0] })).rejects.toThrow(/load its dataset again/);
+    // With a dataset, the restored model is scored without training.
+    await fresh.ask({ type: 'setData', splits: data() });
+    const evaluated = await fresh.ask({ type: 'evaluateModel', batchSize: 8 });
+    expect(evaluated.test.labels).toHaveLength(8);
+    expect(evaluated.test.accuracy).toBeCloseTo(trained.test!.accuracy, 6);
+    // Files that do not fit what the page says are refused, and the kept model stays.
+    await expect(fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 3, scores: null, epochs: 1 })).rejects.toThrow(/3 classes/);
+    await fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null });
+  });
+});
