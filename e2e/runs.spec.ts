@@ -53,7 +53,9 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   const accuracy = await metric(page, 'Accuracy');
   const auc = await metric(page, 'AUC');
   expect(await historyLength(page)).toBe(2);
+  // Saved once the list says so (the results and the kept model are written as the run ends).
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toContainText('finished');
 
   // A reload brings the finished run back from the browser's storage: same figures, no training.
   await page.reload();
@@ -109,4 +111,36 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(otherCsv.slice(1).map((r) => r[0])).toEqual(csv.slice(1).map((r) => r[0]));
   otherCsv.slice(1).forEach((r, i) => expect(Math.abs(Number(r[2]) - Number(csv[i + 1][2]))).toBeLessThan(1e-5));
   await fresh.close();
+});
+
+test('a training worker that dies mid-run keeps the finished epochs: the best one is back, and Resume continues once the data is loaded again', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-crash-'));
+  const dataset = await buildSyntheticZip({ seed: 6, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=30&batch=8&patience=0`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history).toHaveCount(2, { timeout: 120_000 });
+  // The worker dies as it would out of memory: an error it does not catch (the page then ends it).
+  const worker = page.workers().find((w) => w.url().includes('train.worker'));
+  expect(worker, 'the training worker').toBeTruthy();
+  await worker!.evaluate(() => setTimeout(() => {
+    throw new Error('simulated out-of-memory');
+  }));
+  await expect(page.getByRole('alert')).toContainText('What was trained is not lost');
+  await expectStatus(page, 'stopped');
+  const kept = await history.count();
+  expect(kept).toBeGreaterThanOrEqual(2);
+  await expect(page.getByRole('button', { name: 'Download model' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeDisabled();
+  // The new worker has no data: load it again, and the run goes on from its last saved epoch.
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
+  await page.getByLabel('More epochs').fill('1');
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expectStatus(page, 'done', 120_000);
+  await expect(history).toHaveCount(kept + 1);
 });

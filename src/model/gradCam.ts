@@ -15,9 +15,7 @@
  * (Dense with sigmoid (1 unit) or softmax, or such a Dense/any layer followed by an Activation layer
  * with sigmoid/softmax); the layers are found by structure, not by name.
  *
- * Pure tfjs (no DOM). `upsampleMap` and `heatmapRgba` do not use tfjs at all: plain arithmetic on
- * typed arrays, so the worker can send the page RGBA bytes to put into an ImageData, or the two can
- * move to a lower layer if the page should make them itself.
+ * Pure tfjs (no DOM). Painting a map (upsampling, colours) is core/heatmap.ts: plain arithmetic the page uses too.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -134,11 +132,12 @@ function logitsOf(plan: Plan, a: tf.Tensor): tf.Tensor2D {
   return (bias === undefined ? z : tf.add(z, bias)) as tf.Tensor2D;
 }
 
-function classesOf(classIndex: GradCamClass, probabilities: Float32Array, n: number, numClasses: number, threshold: number): Int32Array {
+/** The class to explain for each image; `threshold` is used only for a one-unit sigmoid output (`binary`). */
+function classesOf(classIndex: GradCamClass, probabilities: Float32Array, n: number, numClasses: number, binary: boolean, threshold: number): Int32Array {
   const classes = new Int32Array(n);
   if (classIndex === 'predicted') {
     for (let i = 0; i < n; i++) {
-      if (numClasses === 2) {
+      if (binary) {
         classes[i] = probabilities[i * 2 + 1] >= threshold ? 1 : 0;
       } else {
         let best = 0;
@@ -181,7 +180,7 @@ export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: 
     const logits = logitsOf(plan, a);
     const probabilities = plan.activation === 'sigmoid' ? tf.concat([tf.sub(1, tf.sigmoid(logits)), tf.sigmoid(logits)], 1) : tf.softmax(logits);
     const scores = new Float32Array(probabilities.dataSync());
-    const classes = classesOf(classIndex, scores, n, numClasses, options.threshold ?? 0.5);
+    const classes = classesOf(classIndex, scores, n, numClasses, plan.activation === 'sigmoid', options.threshold ?? 0.5);
     // y = sum over images of y^{c_n}: images do not interact at inference, so dy/dA holds each image's own dy^c/dA.
     const select =
       plan.activation === 'sigmoid'
@@ -193,79 +192,4 @@ export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: 
     const maps = tf.divNoNan(cam, tf.max(cam, [1, 2], true));
     return { maps: new Float32Array(maps.dataSync()), side: h, scores, numClasses, classes, layer: plan.layer };
   });
-}
-
-/**
- * `map` (side x side) resized to outSide x outSide bilinearly, as tf.image.resizeBilinear with
- * halfPixelCenters (alignCorners false) does: each map cell covers an equal share of the image.
- * (That share is approximate for the CNNs here: their 'valid' 2x2 convolutions and flooring pools
- * leave the last few pixels at the right and bottom edges out of the last block's grid.)
- * A canvas drawImage with smoothing gives about the same; this one is exact and needs no DOM.
- */
-export function upsampleMap(map: Float32Array, side: number, outSide: number): Float32Array {
-  if (map.length !== side * side) throw new Error(`upsampleMap: a ${side}x${side} map has ${side * side} values, not ${map.length}.`);
-  const out = new Float32Array(outSide * outSide);
-  const ratio = side / outSide;
-  const rows = new Int32Array(outSide * 2);
-  const fracs = new Float32Array(outSide);
-  for (let r = 0; r < outSide; r++) {
-    const f = ratio * (r + 0.5) - 0.5;
-    rows[r * 2] = Math.max(0, Math.floor(f));
-    rows[r * 2 + 1] = Math.min(side - 1, Math.ceil(f));
-    fracs[r] = f - Math.floor(f);
-  }
-  for (let y = 0; y < outSide; y++) {
-    const top = rows[y * 2] * side;
-    const bottom = rows[y * 2 + 1] * side;
-    const dy = fracs[y];
-    for (let x = 0; x < outSide; x++) {
-      const left = rows[x * 2];
-      const right = rows[x * 2 + 1];
-      const dx = fracs[x];
-      const t = map[top + left] + (map[top + right] - map[top + left]) * dx;
-      const b = map[bottom + left] + (map[bottom + right] - map[bottom + left]) * dx;
-      out[y * outSide + x] = t + (b - t) * dy;
-    }
-  }
-  return out;
-}
-
-/**
- * Turbo (Google's rainbow colour map for heat maps), as d3-scale-chromatic approximates it, in 64 evenly
- * spaced sRGB stops from 0 to 1: Vega's 'turbo' scheme (vega-scale), copied. Colours between stops are
- * interpolated linearly.
- */
-const TURBO_HEX =
-  '23171b32204a3e2a71453493493eae4b49c54a53d7485ee44569ee4074f53c7ff8378af93295f72e9ff42ba9ef28b3e926bce125c5d925cdcf27d5c629dcbc2de3b232e9a738ee9d3ff39347f68950f9805afc7765fd6e70fe667cfd5e88fc5795fb51a1f84badf545b9f140c5ec3cd0e637dae034e4d931ecd12ef4c92bfac029ffb626ffad24ffa223ff9821ff8d1fff821dff771cfd6c1af76118f05616e84b14df4111d5380fcb2f0dc0260ab61f07ac1805a313029b0f00950c00910b00';
-const TURBO = Uint8Array.from({ length: TURBO_HEX.length / 2 }, (_, i) => parseInt(TURBO_HEX.slice(i * 2, i * 2 + 2), 16));
-const TURBO_STOPS = TURBO.length / 3;
-
-/** The turbo colour of `value` (clamped to 0..1) as [r, g, b], 0..255. */
-export function turboColor(value: number): [number, number, number] {
-  const v = Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
-  const f = v * (TURBO_STOPS - 1);
-  const i = Math.min(TURBO_STOPS - 2, Math.floor(f));
-  const t = f - i;
-  const c = (k: number) => Math.round(TURBO[i * 3 + k] + (TURBO[i * 3 + 3 + k] - TURBO[i * 3 + k]) * t);
-  return [c(0), c(1), c(2)];
-}
-
-/**
- * RGBA bytes (side x side x 4, row-major) of `map` (values 0..1) in the turbo colour map, for an
- * ImageData laid over the image: alpha = opacity x heat (0..255), so cold cells leave the image as it
- * is and the hottest cover it at `opacity` (default 0.6). Pure: no DOM.
- */
-export function heatmapRgba(map: Float32Array, side: number, opacity = 0.6): Uint8ClampedArray {
-  if (map.length !== side * side) throw new Error(`heatmapRgba: a ${side}x${side} map has ${side * side} values, not ${map.length}.`);
-  const rgba = new Uint8ClampedArray(side * side * 4);
-  const o = Math.min(1, Math.max(0, opacity));
-  for (let p = 0; p < map.length; p++) {
-    const v = Number.isFinite(map[p]) ? Math.min(1, Math.max(0, map[p])) : 0;
-    const [r, g, b] = turboColor(v);
-    rgba[p * 4] = r;
-    rgba[p * 4 + 1] = g;
-    rgba[p * 4 + 2] = b;
-    rgba[p * 4 + 3] = Math.round(255 * o * v);
-  }
-  return rgba;
 }

@@ -32,6 +32,8 @@ export interface TrainingView {
   hasModel: boolean;
   /** Changes whenever the worker's model does (answers of an older model are not this one's). */
   modelVersion: number;
+  /** Whether the worker holds the loaded dataset (a crashed worker lost it: Resume and Evaluate need it again). */
+  dataReady: boolean;
 }
 
 export const initialTrainingView: TrainingView = {
@@ -55,6 +57,7 @@ export const initialTrainingView: TrainingView = {
   error: null,
   hasModel: false,
   modelVersion: 0,
+  dataReady: false,
 };
 
 /** What a saved run brings back of the view. */
@@ -80,6 +83,8 @@ export type TrainingAction =
   | { type: 'restored'; view: RestoredView | null }
   /** Another dataset: results on the old one no longer apply; the model and its history stay (Resume, Predict). */
   | { type: 'datasetChanged' }
+  /** The worker has the dataset (true), or lost it with its model when it died (false). */
+  | { type: 'workerData'; ready: boolean }
   /** Resume: the current history stays, and the run's new epochs follow it. */
   | { type: 'resumeRequested' }
   /** A restored or loaded model was scored on the loaded dataset, without training. */
@@ -102,7 +107,10 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         backend: state.backend,
         phase: 'starting',
         modelVersion: state.modelVersion + 1,
+        dataReady: state.dataReady,
       };
+    case 'workerData':
+      return action.ready ? { ...state, dataReady: true } : { ...state, dataReady: false, hasModel: false, modelVersion: state.modelVersion + 1 };
     case 'datasetChanged':
       return {
         ...state,
@@ -110,7 +118,14 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         phase: state.phase === 'error' ? 'error' : state.hasModel ? 'stopped' : 'idle',
       };
     case 'restored': {
-      const base = { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, hasModel: true, modelVersion: state.modelVersion + 1 };
+      const base = {
+        ...initialTrainingView,
+        modelSummary: state.modelSummary,
+        backend: state.backend,
+        hasModel: true,
+        modelVersion: state.modelVersion + 1,
+        dataReady: state.dataReady,
+      };
       if (!action.view) return { ...base, phase: 'stopped' };
       return {
         ...base,
@@ -140,7 +155,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
       };
     }
     case 'reset':
-      return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend };
+      return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, dataReady: state.dataReady };
     case 'stopRequested':
       return { ...state, stopRequested: true };
     case 'dismissError':

@@ -33,7 +33,10 @@ export class TrainingStore {
   constructor(
     readonly client: TrainerClient,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    // A dead worker takes the dataset and the model with it; the next request starts a bare one.
+    client.onCrash(() => this.dispatch({ type: 'workerData', ready: false }));
+  }
 
   // ---------------------------------------------------------------- for useSyncExternalStore
 
@@ -49,7 +52,7 @@ export class TrainingStore {
   /** Hands a decoded dataset to the worker (its buffers are transferred: the page keeps none). */
   setData(splits: Splits): Promise<void> {
     return this.client.request({ type: 'setData', splits }).then(
-      () => undefined,
+      () => this.dispatch({ type: 'workerData', ready: true }),
       (error: unknown) => this.dispatch({ type: 'requestFailed', message: messageOf(error) }),
     );
   }

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { heatmapRgba } from '../../eval/heatmap';
+import { heatmapRgba } from '../../core/heatmap';
 import { GreyImage } from '../SampleGrid';
 
 interface Props {

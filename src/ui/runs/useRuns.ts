@@ -32,6 +32,11 @@ export interface RunsApi {
   recordEvaluation(reply: TrainerReplies['evaluateModel'], evaluatedOn: 'test' | 'validation', datasetName: string): void;
   /** A saved run's model (its kept one, else its best epoch's). */
   savedModel(id: string): Promise<ModelFiles | null>;
+  /**
+   * After a run failed (the worker died, the GPU was lost): brings its best epoch so far back into the worker,
+   * with its history. Resolves the run's record then, or null when no epoch had finished.
+   */
+  recoverAfterFailure(): Promise<SavedRun | null>;
 }
 
 export function useRuns(store: TrainingStore, onProblem: (message: string) => void): RunsApi {
@@ -160,6 +165,14 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       if (!saved || !db.current) return recorder.current?.run?.id === id ? ((await recorder.current.modelFiles('model')) ?? (await recorder.current.modelFiles('best'))) : null;
       const kind = saved.models.includes('model') ? 'model' : saved.models.includes('best') ? 'best' : null;
       return kind ? ((await db.current.getModel(id, kind)) ?? null) : null;
+    },
+    recoverAfterFailure: async () => {
+      const r = recorder.current;
+      const run = r?.run;
+      const best = run ? await r!.modelFiles('best') : null;
+      if (!run || !best) return null;
+      await store.restore({ files: best, model: run.settings.model, numClasses: run.classNames.length, scores: null, view: { ...run.history, test: null } });
+      return run;
     },
     adopt: async (run, model) => {
       await recorder.current?.adopt(run, model);

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, decide, predictionRows, predictionsCsv, visibleRows } from './predictionRows';
+
+describe('Predict rows', () => {
+  const names = ['b.png', 'a.png', 'c=1.png'];
+  const rows = predictionRows(names, { scores: new Float32Array([0.2, 0.9, 0.5]) }, 2, { positiveClass: 1, threshold: 0.5 });
+
+  it('give each image both probabilities and the class at the threshold (at least it: positive)', () => {
+    expect(rows.map((r) => r.probabilities.map((p) => Number(p.toFixed(2))))).toEqual([
+      [0.8, 0.2],
+      [0.1, 0.9],
+      [0.5, 0.5],
+    ]);
+    expect(rows.map((r) => r.predicted)).toEqual([0, 1, 1]);
+    // A threshold on class 0 decides for class 0 when its probability reaches it.
+    expect(decide([0.6, 0.4], { positiveClass: 0, threshold: 0.7 })).toBe(1);
+    expect(decide([0.1, 0.3, 0.6], { positiveClass: 1, threshold: 0.9 })).toBe(2);
+  });
+
+  it('sort by a class probability or by name, and filter by predicted class', () => {
+    expect(visibleRows(rows, null, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual(['a.png', 'c=1.png', 'b.png']);
+    expect(visibleRows(rows, null, { by: 'name' }).map((r) => r.name)).toEqual(['a.png', 'b.png', 'c=1.png']);
+    expect(visibleRows(rows, 0, { by: 'name' }).map((r) => r.name)).toEqual(['b.png']);
+  });
+
+  it('make a CSV with a row per shown image, quoting what needs it', () => {
+    const csv = predictionsCsv(visibleRows(rows, null, { by: 'name' }), ['NORMAL', 'PNEUMONIA'], { positiveClass: 1, threshold: 0.5 });
+    expect(csv.split('\r\n')).toEqual([
+      'file,probability_NORMAL,probability_PNEUMONIA,predicted_class,threshold',
+      'a.png,0.100000,0.900000,PNEUMONIA,0.5',
+      'b.png,0.800000,0.200000,NORMAL,0.5',
+      'c=1.png,0.500000,0.500000,PNEUMONIA,0.5',
+      '',
+    ]);
+    expect(csvCell('x,"y"')).toBe('"x,""y"""');
+    expect(csvCell('=HYPERLINK()')).toBe("'=HYPERLINK()");
+    expect(csvCell('-0.5')).toBe('-0.5');
+  });
+});
