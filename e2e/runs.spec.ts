@@ -123,6 +123,18 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history).toHaveCount(1, { timeout: 120_000 });
+  // Pause holds the run between batches (nothing moves), Continue lets it go on.
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expectStatus(page, 'paused');
+  const progress = page.getByRole('progressbar', { name: 'Training' });
+  // The batch under way when Pause was pressed still finishes.
+  await page.waitForTimeout(1500);
+  const heldAt = await progress.getAttribute('aria-valuenow');
+  await page.waitForTimeout(1500);
+  expect(await progress.getAttribute('aria-valuenow')).toBe(heldAt);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expectStatus(page, 'training');
   await expect(history).toHaveCount(2, { timeout: 120_000 });
   // The worker dies as it would out of memory: an error it does not catch (the page then ends it).
   const worker = page.workers().find((w) => w.url().includes('train.worker'));

@@ -68,6 +68,7 @@ export function App() {
     phase: useTrainingView(store, (v) => v.phase),
     error: useTrainingView(store, (v) => v.error),
     stopRequested: useTrainingView(store, (v) => v.stopRequested),
+    paused: useTrainingView(store, (v) => v.paused),
     test: useTrainingView(store, (v) => v.test),
     modelSummary: useTrainingView(store, (v) => v.modelSummary),
     hasModel: useTrainingView(store, (v) => v.hasModel),
@@ -198,7 +199,7 @@ export function App() {
     saveBlob(await zipModel(files.modelJson, files.weights, metadata), `${saved.name.replace(/[^\w.-]+/g, '_')}.zip`);
   };
 
-  const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error));
+  const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error), t.paused);
   const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;
   const evaluateHint = !view || !t.dataReady
     ? 'Load a dataset to evaluate the model on.'
@@ -297,6 +298,8 @@ export function App() {
           canTrain={Boolean(view) && !loading}
           training={training}
           stopRequested={t.stopRequested}
+          paused={t.paused}
+          onPause={(p) => store.pause(p)}
           onTrain={() => void onTrain()}
           onStop={() => store.stop()}
           trainHint={trainHint}

@@ -10,6 +10,8 @@ interface Props {
   canTrain: boolean;
   training: boolean;
   stopRequested: boolean;
+  paused: boolean;
+  onPause: (paused: boolean) => void;
   onTrain: () => void;
   onStop: () => void;
   trainHint: string | null;
@@ -19,7 +21,7 @@ interface Props {
 const MAIN_PATHS = SETTING_PATHS.filter((path) => !isAugmentationPath(path));
 
 /** Training settings (a field per row of the settings table, each also a URL query parameter) and the Train / Stop buttons. */
-export function SettingsForm({ settings, onChange, canTrain, training, stopRequested, onTrain, onStop, trainHint }: Props) {
+export function SettingsForm({ settings, onChange, canTrain, training, stopRequested, paused, onPause, onTrain, onStop, trainHint }: Props) {
   const form = useSettingFields(settings, onChange);
   const { problems } = form;
 
@@ -37,6 +39,9 @@ export function SettingsForm({ settings, onChange, canTrain, training, stopReque
       <div className="settings__actions">
         <button type="submit" disabled={!canTrain || training || problems.length > 0}>
           Train
+        </button>
+        <button type="button" onClick={() => onPause(!paused)} disabled={!training || stopRequested} aria-pressed={paused}>
+          {paused ? 'Continue' : 'Pause'}
         </button>
         <button type="button" onClick={onStop} disabled={!training || stopRequested}>
           Stop

@@ -27,6 +27,8 @@ export interface TrainingView {
   /** How the run ended (early stopping, restored weights); null while it runs. */
   outcome: TrainingOutcome | null;
   stopRequested: boolean;
+  /** The run is held between batches (Pause) until Continue. */
+  paused: boolean;
   error: string | null;
   /** Whether the worker holds a model to predict, evaluate and download with (trained, restored or loaded). */
   hasModel: boolean;
@@ -54,6 +56,7 @@ export const initialTrainingView: TrainingView = {
   bestEpoch: null,
   outcome: null,
   stopRequested: false,
+  paused: false,
   error: null,
   hasModel: false,
   modelVersion: 0,
@@ -94,6 +97,7 @@ export type TrainingAction =
   | { type: 'modelSummary'; model: ModelName; imageSize: number; summary: ModelSummary }
   | { type: 'trainRequested' }
   | { type: 'stopRequested' }
+  | { type: 'paused'; paused: boolean }
   | { type: 'dismissError' }
   /** A new dataset: the previous run's figures no longer apply. */
   | { type: 'reset' };
@@ -157,7 +161,10 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
     case 'reset':
       return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, dataReady: state.dataReady };
     case 'stopRequested':
-      return { ...state, stopRequested: true };
+      return { ...state, stopRequested: true, paused: false };
+    case 'paused':
+      // The time paused is not training time: the time left is measured again from the next batch.
+      return { ...state, paused: action.paused, timing: action.paused ? state.timing : null };
     case 'dismissError':
       return { ...state, error: null, phase: state.phase === 'error' ? (state.test ? 'done' : 'idle') : state.phase };
     case 'progress':
@@ -170,6 +177,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         test,
         phase: outcome.reason === 'stopped' ? 'stopped' : 'done',
         hasModel: action.reply.model !== null,
+        paused: false,
         modelVersion: state.modelVersion + 1,
         epochsDone: outcome.epochsDone,
         bestEpoch: outcome.bestEpoch,
@@ -178,7 +186,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
       };
     }
     case 'runFailed':
-      return { ...state, phase: 'error', error: action.message, stopRequested: false, hasModel: false };
+      return { ...state, phase: 'error', error: action.message, stopRequested: false, paused: false, hasModel: false };
     case 'requestFailed':
       return { ...state, error: action.message };
     case 'modelSummary':

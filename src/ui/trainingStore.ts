@@ -145,6 +145,13 @@ export class TrainingStore {
     this.client.request({ type: 'stop', run: this.runId }).catch(() => undefined);
   }
 
+  /** Holds the current run after its current batch, or lets it go on. */
+  pause(paused: boolean): void {
+    if (this.runId === null) return;
+    this.dispatch({ type: 'paused', paused });
+    this.client.request({ type: 'pause', run: this.runId, paused }).catch(() => undefined);
+  }
+
   /** The trained model's files; rejects with the worker's words (e.g. training still running). */
   exportModel(request: Omit<TrainerRequestOf<'exportModel'>, 'type'> = {}): Promise<ExportedModel> {
     return this.client.request({ type: 'exportModel', ...request });

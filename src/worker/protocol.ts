@@ -72,6 +72,8 @@ export interface TrainerRequests {
   evaluateModel: { batchSize: number };
   /** Ends the run started by request `run` after its current batch; the model is kept as it is. */
   stop: { run: number };
+  /** Holds the run started by request `run` after its current batch (`paused`), or lets it go on. */
+  pause: { run: number; paused: boolean };
   /**
    * The model as TensorFlow.js layers-format files, and with `format` 'onnx' or 'keras' also as that file
    * (`converted`), written with `metadata` (class names, size, threshold) inside it.
@@ -138,6 +140,8 @@ export interface TrainerReplies {
   train: TrainingOutcome & { test: TestResult | null; model: ModelFiles | null; scores: KeptScores | null };
   /** Whether a run was there to stop. */
   stop: { stopping: boolean };
+  /** Whether a run was there to hold or release. */
+  pause: { pausing: boolean };
   exportModel: ExportedModel;
   previewAugmentation: AugmentationPreview;
   evaluate: { report: EvaluationReport };

@@ -51,6 +51,7 @@ const ACTIONS: Record<TrainerRequestType, string> = {
   describeModel: 'describing the model',
   train: 'training',
   stop: 'stopping',
+  pause: 'pausing',
   exportModel: 'preparing the model for download',
   previewAugmentation: 'showing augmented samples',
   evaluate: 'reporting the results',
@@ -119,6 +120,11 @@ export class Trainer {
         const stopping = this.run !== null && this.run.id === request.run;
         if (this.run && stopping) this.run.stopRequested = true;
         return { type: 'stop', stopping };
+      }
+      case 'pause': {
+        const pausing = this.run !== null && this.run.id === request.run;
+        if (this.run && pausing) this.run.paused = request.paused;
+        return { type: 'pause', pausing };
       }
       case 'exportModel':
         return { type: 'exportModel', ...(await this.exportModel(request)) };
@@ -236,7 +242,7 @@ export class Trainer {
     const data = this.data;
     checkSettings(settings, data);
 
-    const run = { id, stopRequested: false, superseded: false, contextLost: false };
+    const run = { id, stopRequested: false, paused: false, superseded: false, contextLost: false };
     this.run = run;
     let unwatch = () => {};
     try {

@@ -22,6 +22,8 @@ import { modelFilesOf } from '../model/checkpoint';
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
   stopRequested: boolean;
+  /** Held between batches until released (or stopped); optional so other controls need not say. */
+  paused?: boolean;
   /** New data arrived: this run's results would describe a dataset the page no longer shows. */
   superseded: boolean;
   contextLost: boolean;
@@ -130,8 +132,10 @@ async function runEpochs(
       accuracySum += accuracy * indices.length;
       seen += indices.length;
       progress({ type: 'batchEnd', epoch, batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
-      // Lets `stop` (and the context-loss event) in between batches.
+      // Lets `stop`, `pause` (and the context-loss event) in between batches.
       await yieldToEventLoop();
+      // Paused: the worker idles here, the model and the batch order as they are, until Continue or Stop.
+      while (control.paused && !shouldEnd(control) && !control.contextLost) await new Promise((resolve) => setTimeout(resolve, 50));
       if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
       if (shouldEnd(control)) break;
     }
