@@ -53,6 +53,11 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   const accuracy = await metric(page, 'Accuracy');
   const auc = await metric(page, 'AUC');
   expect(await historyLength(page)).toBe(2);
+  // An evaluated image opens in Predict with where the model looked.
+  await page.getByRole('button', { name: /^PNEUMONIA as PNEUMONIA: \d+ images/ }).click();
+  await page.getByRole('button', { name: /^Where the model looked:/ }).first().click();
+  await expect(page.getByRole('figure', { name: 'Selected prediction' }).getByRole('img', { name: /^Grad-CAM/ })).toBeVisible();
+
   // Saved once the list says so (the results and the kept model are written as the run ends).
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toContainText('finished');

@@ -26,6 +26,7 @@ import { metadataOfRun } from './runs/modelMetadata';
 import { modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { PredictPanel } from './predict/PredictPanel';
+import type { ExplainImage } from './MisclassifiedGallery';
 import type { SavedRun } from '../storage/runsDb';
 
 export function App() {
@@ -33,6 +34,8 @@ export function App() {
   const [settings, setSettings] = useState<Settings>(initial.settings);
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [exporting, setExporting] = useState(false);
+  // An image of the Results to see in Predict with its heatmap.
+  const [explain, setExplain] = useState<ExplainImage | null>(null);
   // The operating point the Results report, for the downloaded metadata.
   const [reported, setReported] = useState<ReportedThreshold | null>(null);
   const trainer = useTrainer();
@@ -325,6 +328,7 @@ export function App() {
               store={store}
               evalSettings={settings}
               onReported={setReported}
+              onExplain={setExplain}
             />
           </>
         ) : (
@@ -351,6 +355,7 @@ export function App() {
         decision={decision}
         disabled={training}
         onProblem={setNotice}
+        explain={explain}
       />
 
       <RunsPanel

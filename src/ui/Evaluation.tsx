@@ -14,7 +14,7 @@ import type { EvalSettings, TestResult } from '../core/types';
 import { ConfusionTable, type Cell } from './ConfusionTable';
 import { fmt, fmtThreshold } from './format';
 import { MetricsTable } from './MetricsTable';
-import { MisclassifiedGallery } from './MisclassifiedGallery';
+import { MisclassifiedGallery, type ExplainImage } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
 import type { TrainingStore } from './trainingStore';
 import { useEvaluationReport } from './useEvaluationReport';
@@ -32,6 +32,8 @@ interface Props {
   evalSettings: EvalSettings;
   /** Told the operating point of the reported figures (null while there is none), for the downloaded metadata. */
   onReported?: (reported: ReportedThreshold | null) => void;
+  /** Opens an evaluated image in Predict with its Grad-CAM heatmap. */
+  onExplain?: (image: ExplainImage) => void;
 }
 
 /** The threshold the reported figures use, for which class, and how it was chosen (in words). */
@@ -46,7 +48,7 @@ export interface ReportedThreshold {
  * validation (by the `Threshold rule`), with 95% intervals, AUC, calibration, the confusion matrix, and each
  * image's score. The slider explores other thresholds live; the page says which one the reported figures use.
  */
-export function Evaluation({ result, classNames, paths, splitName, store, evalSettings, onReported }: Props) {
+export function Evaluation({ result, classNames, paths, splitName, store, evalSettings, onReported, onExplain }: Props) {
   const [positive, setPositive] = useState(() => defaultPositiveClass(classNames));
   const reportState = useEvaluationReport(store, result, positive, evalSettings);
   const report = reportState.report?.positiveClass === positive ? reportState.report : null;
@@ -211,6 +213,7 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
         cell={cell}
         onShowMisclassified={() => setCell(null)}
         fetchImages={fetchImages}
+        onExplain={onExplain}
       />
       <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
     </div>

@@ -20,6 +20,15 @@ interface Props {
   cell: Cell | null;
   onShowMisclassified: () => void;
   fetchImages: FetchImages;
+  /** Opens an image in Predict with its Grad-CAM heatmap (absent: no button). */
+  onExplain?: (image: ExplainImage) => void;
+}
+
+/** An evaluated image to see in Predict, with where the model looked. */
+export interface ExplainImage {
+  name: string;
+  pixels: Uint8Array;
+  size: number;
 }
 
 const NO_PIXELS = new Map<number, Uint8Array>();
@@ -30,7 +39,7 @@ const NO_PIXELS = new Map<number, Uint8Array>();
  * images, least confident first. The misclassified ones' pixels are the worker's candidates (`result.gallery`);
  * a cell's other images are asked of the worker when shown.
  */
-export function MisclassifiedGallery({ result, classNames, paths, predicted, splitName, positiveClass, cell, onShowMisclassified, fetchImages }: Props) {
+export function MisclassifiedGallery({ result, classNames, paths, predicted, splitName, positiveClass, cell, onShowMisclassified, fetchImages, onExplain }: Props) {
   const { indices, pixels, size } = result.gallery;
   // One view a candidate, made once a result, so each canvas redraws only when its image changes.
   const candidates = useMemo(() => {
@@ -104,6 +113,11 @@ export function MisclassifiedGallery({ result, classNames, paths, predicted, spl
                   {classNames[m.truth]} as {classNames[m.predicted]} ({m.score.toFixed(2)})
                 </span>
                 <small>{path}</small>
+                {image && onExplain && (
+                  <button type="button" onClick={() => onExplain({ name: path, pixels: image, size })} aria-label={`Where the model looked: ${path}`}>
+                    Where it looked
+                  </button>
+                )}
               </li>
             );
           })}

@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { decodeImagesToPredict, type ImagesToPredict } from '../../data/predictImages';
 import type { Predictions } from '../../worker/protocol';
+import type { ExplainImage } from '../MisclassifiedGallery';
 import type { TrainingStore } from '../trainingStore';
 import { saveBlob } from '../downloadModel';
 import { fmtThreshold } from '../format';
@@ -15,6 +16,8 @@ interface Props {
   decision: Decision;
   disabled: boolean;
   onProblem: (message: string) => void;
+  /** An image from the Results to explain here (a new object each time one is asked for). */
+  explain: ExplainImage | null;
 }
 
 interface Result {
@@ -30,7 +33,7 @@ const PAGE = 60;
  * 6. Predict: new images (files, a folder, a zip) through the model in the page, each with its class
  * probabilities, the class at the page's decision threshold, and a Grad-CAM heatmap of where it looked.
  */
-export function PredictPanel({ store, model, decision, disabled, onProblem }: Props) {
+export function PredictPanel({ store, model, decision, disabled, onProblem, explain }: Props) {
   const [progress, setProgress] = useState<{ what: string; done: number; total: number } | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const [onlyClass, setOnlyClass] = useState<number | null>(null);
@@ -53,19 +56,10 @@ export function PredictPanel({ store, model, decision, disabled, onProblem }: Pr
   );
   const visible = useMemo(() => visibleRows(rows, onlyClass, sort), [rows, onlyClass, sort]);
 
-  const predict = async (files: File[]) => {
-    if (!model || files.length === 0) return;
-    setSelected(null);
-    setShown(PAGE);
+  const run = async (images: ImagesToPredict, select: boolean) => {
+    if (!model) return;
+    setProgress({ what: 'Predicting', done: 0, total: images.names.length });
     try {
-      setProgress({ what: 'Reading images', done: 0, total: files.length });
-      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) => setProgress({ what: 'Reading images', done, total }));
-      if (images.names.length === 0) {
-        setResult(null);
-        onProblem(`No image could be read for Predict: ${images.skipped.map((s) => `${s.name} (${s.reason})`).slice(0, 5).join('; ') || 'nothing was chosen'}.`);
-        return;
-      }
-      setProgress({ what: 'Predicting', done: 0, total: images.names.length });
       // A copy goes to the worker (transferred): the page keeps its own pixels for the table.
       const predictions = await store.predict({
         pixels: images.pixels.slice(),
@@ -75,12 +69,45 @@ export function PredictPanel({ store, model, decision, disabled, onProblem }: Pr
         threshold: classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
       });
       setResult({ images, predictions, modelKey: model.key });
+      if (select) {
+        setSelected(0);
+        document.getElementById('predict-heading')?.scrollIntoView({ block: 'start' });
+      }
     } catch (error) {
       onProblem(`Predict failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       setProgress(null);
     }
   };
+
+  const predict = async (files: File[]) => {
+    if (!model || files.length === 0) return;
+    setSelected(null);
+    setShown(PAGE);
+    try {
+      setProgress({ what: 'Reading images', done: 0, total: files.length });
+      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) => setProgress({ what: 'Reading images', done, total }));
+      if (images.names.length === 0) {
+        setResult(null);
+        setProgress(null);
+        onProblem(`No image could be read for Predict: ${images.skipped.map((s) => `${s.name} (${s.reason})`).slice(0, 5).join('; ') || 'nothing was chosen'}.`);
+        return;
+      }
+      await run(images, false);
+    } catch (error) {
+      setProgress(null);
+      onProblem(`Predict failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  // An image of the Results, opened here with its heatmap.
+  const runNow = useRef(run);
+  runNow.current = run;
+  useEffect(() => {
+    if (!explain) return;
+    setShown(PAGE);
+    void runNow.current({ names: [explain.name], pixels: explain.pixels.slice(), size: explain.size, skipped: [] }, true);
+  }, [explain]);
 
   const area = result ? result.images.size * result.images.size : 0;
   const mapArea = result ? result.predictions.mapSide ** 2 : 0;
