@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-const port = 4173;
+// E2E_PORT: two checkouts can run their e2e tests side by side.
+const port = Number(process.env.E2E_PORT ?? 4173);
 
 /** E2E tests drive the built app (vite preview) in Debian's Chromium, by role and accessible name. */
 export default defineConfig({

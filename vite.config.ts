@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -53,8 +54,43 @@ function contentSecurityPolicy(): Plugin {
 const isolationHeaders: Record<string, string> =
   process.env.ISOLATE === '0' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
+/**
+ * Offline and installable: a service worker (Workbox, through vite-plugin-pwa) precaches the whole build — the page,
+ * both workers, every wasm file, the lazily loaded chunks (HDF5) — so after one visit the app loads, trains and
+ * downloads with the network off; a web app manifest makes it installable. The service worker is registered by an
+ * external script (registerSW.js), which the Content-Security-Policy's script-src 'self' allows.
+ */
+function offline(): Plugin[] {
+  return VitePWA({
+    registerType: 'autoUpdate',
+    injectRegister: 'script',
+    includeAssets: ['favicon.svg'],
+    manifest: {
+      name: 'X-ray trainer: train an image classifier in your browser',
+      short_name: 'X-ray trainer',
+      description: 'Train an image classifier on your own chest X-rays, in your browser. Nothing is uploaded.',
+      start_url: '/',
+      display: 'standalone',
+      background_color: '#11151b',
+      theme_color: '#11151b',
+      icons: [
+        { src: '/icon-192.png', sizes: '192x192', type: 'image/png' },
+        { src: '/icon-512.png', sizes: '512x512', type: 'image/png' },
+        { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      ],
+    },
+    workbox: {
+      globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}'],
+      // The largest file is the HDF5 library's chunk (~4.8 MB); precache everything the app can load.
+      maximumFileSizeToCacheInBytes: 8 * 2 ** 20,
+      navigateFallback: '/index.html',
+      cleanupOutdatedCaches: true,
+    },
+  }) as Plugin[];
+}
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy(), wasmPthreadScript()],
+  plugins: [react(), contentSecurityPolicy(), wasmPthreadScript(), ...offline()],
   // Workers are bundled on their own: the training worker, which loads the wasm backend, needs the pthread fix.
   worker: { format: 'es', plugins: () => [wasmPthreadScript()] },
   // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
