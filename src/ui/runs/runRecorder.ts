@@ -136,19 +136,21 @@ export class RunRecorder {
 
   private update(run: SavedRun, models: [ModelKind, ModelFiles][] = []): void {
     const next = { ...run, updatedAt: this.now().toISOString(), models: [...new Set([...run.models, ...models.map(([k]) => k)])] };
+    // Quiet while a run trains: an epoch's save must not re-render the page (the Runs list, the hints) mid-run.
+    const quiet = run.status === 'training' && this.current?.status === 'training';
     this.current = next;
-    this.onSaved();
-    void this.save(next, models);
+    if (!quiet) this.onSaved();
+    void this.save(next, models, quiet);
   }
 
-  private save(run: SavedRun, models: [ModelKind, ModelFiles][]): Promise<void> {
+  private save(run: SavedRun, models: [ModelKind, ModelFiles][], quiet = false): Promise<void> {
     const db = this.db;
     if (!db) return this.queue;
     this.queue = this.queue.then(async () => {
       try {
         await db.put(run);
         for (const [kind, files] of models) await db.putModel(run.id, kind, files);
-        this.onSaved();
+        if (!quiet) this.onSaved();
       } catch (error) {
         this.onProblem(error instanceof Error ? error.message : String(error));
       }
