@@ -52,6 +52,10 @@ test('every model format is made in the page, loads in a runtime that did not wr
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
 
+  // Test-time adaptation, on request: the test figures again with BatchNorm re-estimated on the test images.
+  await page.getByRole('button', { name: 'Adapt BatchNorm to the test images' }).click();
+  await expect(page.getByRole('table', { name: 'Adapted BatchNorm' }).getByRole('row', { name: /^AUC/ })).toBeVisible();
+
   // The page's own answers for these images (the Predict table is sorted by file name for a fixed order).
   await page.getByLabel('Images to predict').setInputFiles(paths);
   const table = page.getByRole('table', { name: 'Predictions' });

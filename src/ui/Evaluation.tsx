@@ -19,6 +19,7 @@ import { TestPredictions } from './TestResults';
 import type { TrainingStore } from './trainingStore';
 import { useEvaluationReport } from './useEvaluationReport';
 import { ValidationVsTest } from './ValidationVsTest';
+import { AdaptedBatchNorm } from './AdaptedBatchNorm';
 import { VisFigure } from './VisFigure';
 
 interface Props {
@@ -203,6 +204,7 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
         </table>
       )}
       {report && <ValidationVsTest report={report} />}
+      {report?.test && <AdaptedBatchNorm store={store} report={report} evalSettings={evalSettings} />}
       <MisclassifiedGallery
         result={result}
         classNames={classNames}

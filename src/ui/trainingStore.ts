@@ -170,6 +170,11 @@ export class TrainingStore {
     return this.client.request({ type: 'evaluate', positiveClass, settings }).then((reply) => reply.report);
   }
 
+  /** The report with test scored by the model adapted to the test images (BatchNorm re-estimated). */
+  adaptedReport(positiveClass: number, settings: EvalSettings): Promise<TrainerReplies['adaptedReport']['report']> {
+    return this.client.request({ type: 'adaptedReport', positiveClass, settings }).then((reply) => reply.report);
+  }
+
   /** The pixels of some images of the evaluated split (a confusion-matrix cell's), by index. */
   evaluatedImages(indices: number[]): Promise<TrainerReplies['evaluatedImages']> {
     return this.client.request({ type: 'evaluatedImages', indices });

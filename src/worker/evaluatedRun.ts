@@ -6,8 +6,8 @@
  */
 import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
-import type { ImageSet } from '../core/types';
-import { buildReport, type EvaluationReport, type ScoredSplit } from '../eval/report';
+import type { ImageSet, ScoredSplit } from '../core/types';
+import { buildReport, type EvaluationReport } from '../eval/report';
 import type { KeptScores, TrainerReplies, TrainerRequests } from './protocol';
 
 export class EvaluatedRun {
@@ -18,6 +18,20 @@ export class EvaluatedRun {
     /** The split the page's Results show: test, or validation when there is none; null for a restored run. */
     private readonly shown: ImageSet | null,
   ) {}
+
+  /** The test split's scores by the model adapted to it (BatchNorm re-estimated on its images), once asked for. */
+  adaptedTest: ScoredSplit | null = null;
+
+  /** Whether there is a test split to adapt to (adapting to validation would let it choose and judge at once). */
+  get hasTest(): boolean {
+    return this.test !== null;
+  }
+
+  /** The report with the adapted test scores (`adaptedTest` must be set). */
+  adaptedReport({ positiveClass, settings }: TrainerRequests['adaptedReport']): EvaluationReport {
+    if (!this.adaptedTest) throw new Error('The test split has not been scored by the adapted model yet.');
+    return buildReport(this.validation, this.adaptedTest, { numClasses: this.numClasses, positiveClass, settings });
+  }
 
   /** What the page keeps of it (a reload brings the run back with `restoreModel`). */
   get scores(): KeptScores {

@@ -75,6 +75,12 @@ describe('the kept model', () => {
     // The best epoch so far counts: epoch 2 is best only if it beat it.
     expect(end.bestEpoch).toBe(end.valLoss < best.valLoss ? 2 : best.epoch);
     expect(resumed.epochsDone).toBe(3);
+    // Test-time adaptation: the test split scored again with BatchNorm re-estimated on it; validation untouched.
+    const evalSettings = { thresholdRule: 'fixed' as const, targetSensitivity: 95, temperatureScaling: false };
+    const plain = await ask({ type: 'evaluate', positiveClass: 1, settings: evalSettings });
+    const adapted = await ask({ type: 'adaptedReport', positiveClass: 1, settings: evalSettings });
+    expect(adapted.report.validation.metrics).toEqual(plain.report.validation.metrics);
+    expect(adapted.report.test?.count).toBe(plain.report.test?.count);
     expect(resumed.test).not.toBeNull();
     // One model replaced another: no tensors left over.
     expect(tf.memory().numTensors).toBe(before);

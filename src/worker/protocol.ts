@@ -89,6 +89,11 @@ export interface TrainerRequests {
    * validation and test figures at it with bootstrap intervals, calibration, shift (eval/report.ts). No retraining.
    */
   evaluate: { positiveClass: number; settings: EvalSettings };
+  /**
+   * The same report with the test split scored by the model with its BatchNorm statistics re-estimated on the test
+   * images (test-time adaptation, model/adaptBatchNorm.ts); the threshold is still chosen on validation, unadapted.
+   */
+  adaptedReport: { positiveClass: number; settings: EvalSettings };
   /** The pixels of some images of the evaluated split (test, else validation), by index: a confusion-matrix cell's. */
   evaluatedImages: { indices: number[] };
 }
@@ -145,6 +150,7 @@ export interface TrainerReplies {
   exportModel: ExportedModel;
   previewAugmentation: AugmentationPreview;
   evaluate: { report: EvaluationReport };
+  adaptedReport: { report: EvaluationReport };
   /** `indices.length` grey images of `size` px, one byte a pixel, in the order asked. */
   evaluatedImages: { size: number; indices: Uint32Array; pixels: Uint8Array };
 }

@@ -31,7 +31,10 @@ import {
 import type { ModelSummary, Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
 import { FRESH_START, evaluateFinal, trainEpochs, type RunControl, type RunStart } from './trainingRun';
-import { EvaluatedRun } from './evaluatedRun';
+import { EvaluatedRun, keptScores } from './evaluatedRun';
+import { evaluateInBatches } from './evaluate';
+import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';
+import type { EvaluationReport } from '../eval/report';
 import { loadCheckpoint, loadModelFiles, modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
 import { KeptModel } from './keptModel';
@@ -56,6 +59,7 @@ const ACTIONS: Record<TrainerRequestType, string> = {
   previewAugmentation: 'showing augmented samples',
   evaluate: 'reporting the results',
   evaluatedImages: 'showing the images of a confusion-matrix cell',
+  adaptedReport: 'adapting BatchNorm to the test images',
   restoreModel: 'bringing back the model',
   predict: 'predicting',
   evaluateModel: 'evaluating the model',
@@ -135,6 +139,8 @@ export class Trainer {
         return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
       case 'evaluate':
         return { type: 'evaluate', report: this.evaluatedRun().report(request) };
+      case 'adaptedReport':
+        return { type: 'adaptedReport', report: await this.adaptedReport(request) };
       case 'evaluatedImages':
         return { type: 'evaluatedImages', ...this.evaluatedRun().images(request) };
       default:
@@ -232,6 +238,22 @@ export class Trainer {
     const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize);
     this.kept.evaluated = kept;
     return { test, scores: kept.scores };
+  }
+
+  /** The report with the test split scored by the model adapted to it (computed once a run, then kept). */
+  private async adaptedReport(request: TrainerRequests['adaptedReport']): Promise<EvaluationReport> {
+    const model = await this.servingModel('evaluate');
+    const evaluated = this.evaluatedRun();
+    if (!evaluated.adaptedTest) {
+      if (!hasBatchNorm(model)) throw new UserError('This model has no BatchNormalization layers to adapt: choose the batchnorm model.');
+      if (!evaluated.hasTest || !this.data?.test) {
+        throw new UserError('Adapting needs the test split’s images: load the dataset (with a test folder or a test hold-out) again.');
+      }
+      const test = this.data.test;
+      const scored = await withBatchNormAdaptedTo(model, test, 32, () => evaluateInBatches(model, test, this.data!.classNames.length, 32));
+      evaluated.adaptedTest = keptScores(test, scored.scores);
+    }
+    return evaluated.adaptedReport(request);
   }
 
   // ---------------------------------------------------------------- training
