@@ -22,9 +22,10 @@
  * trained (count, longest); then the mean ± standard deviation over seeds.
  */
 import type { Page } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SETTING_PATHS, parseSettingText, settingRow, type SettingPath } from '../src/core/settings';
+import { binaryMetrics, defaultPositiveClass, rocAuc } from '../src/eval/metrics';
 import { serveBuiltApp } from './benchApp';
 import { longTasks, pageNow, recordLongTasks } from './longTasks';
 
@@ -102,6 +103,11 @@ interface SeedResult {
   backend: string;
   testImages: string;
   outcome: string;
+  /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
+  adapted: Record<FigureName, Figure> | null;
+  /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
+  predictions: { file: string; label: string; probabilities: number[] }[];
+  classNames: string[];
 }
 
 /** A cell such as `0.9120 (0.885–0.936)`: the figure, then its interval when there is one. */
@@ -155,7 +161,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
   const testImages = (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
 
   const trainFrom = await pageNow(page);
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForStatus(page, ['done', 'stopped'], 'training', async () => {
     const bar = page.getByRole('progressbar', { name: 'Training' });
     const speed = await page.getByTestId('throughput').innerText();
@@ -184,7 +190,58 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
     backend: await page.getByTestId('backend').innerText(),
     testImages,
     outcome: await page.getByTestId('early-stopping').innerText().catch(() => ''),
+    adapted: await adaptedFigures(page),
+    ...(await testPredictions(page)),
   };
+}
+
+/** Asks the page to adapt BatchNorm to the test images and reads the adapted column; null when the model has none. */
+async function adaptedFigures(page: Page): Promise<Record<FigureName, Figure> | null> {
+  const button = page.getByRole('button', { name: 'Adapt BatchNorm to the test images' });
+  if ((await button.count()) === 0) return null;
+  await button.click();
+  const table = page.getByRole('table', { name: 'Adapted BatchNorm' });
+  const refused = page.getByRole('note').filter({ hasText: /no BatchNormalization|needs the test split/ });
+  await Promise.race([table.waitFor({ timeout: 600_000 }), refused.waitFor({ timeout: 600_000 })]);
+  return (await table.count()) > 0 ? figures(page, 'Adapted BatchNorm', 1) : null;
+}
+
+/** Every evaluated image's probabilities, through the page's CSV download (the table shows only the first 200). */
+async function testPredictions(page: Page): Promise<Pick<SeedResult, 'predictions' | 'classNames'>> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download test predictions (CSV)' }).click();
+  const text = readFileSync((await (await pending).path())!, 'utf8');
+  const [header, ...lines] = text.trim().split(/\r?\n/).map((line) => line.split(','));
+  const classNames = header.filter((h) => h.startsWith('probability_')).map((h) => h.slice('probability_'.length));
+  return {
+    classNames,
+    predictions: lines.map((cells) => ({ file: cells[0], label: cells[1], probabilities: cells.slice(2, 2 + classNames.length).map(Number) })),
+  };
+}
+
+/**
+ * The seeds' models as one: each image's probabilities averaged over the seeds, then accuracy, AUC, sensitivity and
+ * specificity at 0.5 for the default positive class (images matched by file; the test split is the same for every seed).
+ */
+function ensembleFigures(runs: SeedResult[]): Record<FigureName, number> | null {
+  if (runs.length < 2 || runs.some((r) => r.predictions.length === 0)) return null;
+  const classNames = runs[0].classNames;
+  if (classNames.length !== 2) return null;
+  const positive = defaultPositiveClass(classNames);
+  const sums = new Map<string, { label: number; p: number; n: number }>();
+  for (const run of runs) {
+    for (const p of run.predictions) {
+      const entry = sums.get(p.file) ?? { label: classNames.indexOf(p.label), p: 0, n: 0 };
+      entry.p += p.probabilities[positive];
+      entry.n++;
+      sums.set(p.file, entry);
+    }
+  }
+  const rows = [...sums.values()].filter((e) => e.n === runs.length);
+  const scores = rows.map((e) => e.p / e.n);
+  const labels = rows.map((e) => e.label);
+  const m = binaryMetrics(scores, labels, positive, 0.5);
+  return { accuracy: m.accuracy, AUC: rocAuc(scores, labels, positive), sensitivity: m.sensitivity, specificity: m.specificity };
 }
 
 /** `0.9120 (0.885–0.936)`, or the figure alone when there is no interval. */
@@ -221,6 +278,7 @@ try {
         const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
         console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
         if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
+        if (r.adapted) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`);
         console.log(
           `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
             `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
@@ -242,6 +300,7 @@ console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '
 const rows: [string, (r: SeedResult) => number, number][] = [
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}`, (r) => r.test[n].value, 4]),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`validation ${n}`, (r) => r.validation?.[n].value ?? Number.NaN, 4]),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, BatchNorm adapted to test`, (r) => r.adapted?.[n].value ?? Number.NaN, 4]),
   ['epochs run', (r) => r.epochs, 1],
   ['load (s)', (r) => r.loadS, 1],
   ['train (s)', (r) => r.trainS, 1],
@@ -251,4 +310,12 @@ const rows: [string, (r: SeedResult) => number, number][] = [
 console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
 for (const [name, pick, digits] of rows) {
   console.log(`${name} | ${columns.map((c) => meanSd(results.filter((r) => r.model === c).map(pick), digits)).join(' | ')}`);
+}
+
+// The seeds' models averaged, one row a figure (a second opinion on what ensembling would buy).
+const ensembles = columns.map((c) => ensembleFigures(results.filter((r) => r.model === c)));
+if (ensembles.some(Boolean)) {
+  console.log(`\nEnsemble of the seeds' models (probabilities averaged per image, threshold 0.5):`);
+  console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
+  for (const n of FIGURES) console.log(`test ${n} | ${ensembles.map((e) => (e ? e[n].toFixed(4) : 'n/a')).join(' | ')}`);
 }

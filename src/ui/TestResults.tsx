@@ -1,4 +1,6 @@
 import type { TestResult } from '../core/types';
+import { saveBlob } from './downloadModel';
+import { csvCell } from './predict/predictionRows';
 
 const SHOWN = 200;
 
@@ -24,6 +26,7 @@ export function TestPredictions({
     return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted: predicted[i], probs };
   });
   return (
+    <>
     <details className="predictions">
       <summary>
         Predictions per image{n > SHOWN ? ` (first ${SHOWN} of ${n})` : ''}
@@ -59,5 +62,23 @@ export function TestPredictions({
         </tbody>
       </table>
     </details>
+    <p>
+      <button type="button" onClick={() => saveBlob(new Blob([testPredictionsCsv(result, paths, classNames, predicted)], { type: 'text/csv' }), 'test-predictions.csv')}>
+        Download test predictions (CSV)
+      </button>{' '}
+      <small>Every evaluated image: file, label, a probability per class, the class at the current decision.</small>
+    </p>
+    </>
   );
+}
+
+/** Every evaluated image (not only the rows shown): path, label, a probability per class, the predicted class. */
+export function testPredictionsCsv(result: TestResult, paths: string[], classNames: string[], predicted: Uint8Array): string {
+  const header = ['file', 'label', ...classNames.map((c) => `probability_${c}`), 'predicted_class'];
+  const lines = Array.from(result.labels, (label, i) => {
+    const probs =
+      result.numClasses === 2 ? [1 - result.scores[i], result.scores[i]] : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
+    return [paths[i] ?? `image ${i + 1}`, classNames[label], ...probs.map((p) => p.toFixed(6)), classNames[predicted[i]]];
+  });
+  return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
