@@ -101,6 +101,10 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await expectStatus(page, 'done', 180_000);
   expect(await historyLength(page)).toBe(3);
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+  // Compared: settings and figures side by side, and the validation loss curves on one chart.
+  await page.getByRole('list', { name: 'Runs' }).getByLabel('Compare').check();
+  await expect(page.getByRole('table', { name: 'Compared runs' }).getByRole('row', { name: /^Epochs trained/ })).toContainText('3');
+  await expect(page.getByRole('figure', { name: 'Compared runs: validation loss' }).locator('canvas, svg').first()).toBeVisible();
 
   // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.
   const fresh = await browser.newContext();

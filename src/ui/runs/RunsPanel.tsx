@@ -1,4 +1,6 @@
+import * as tfvis from '@tensorflow/tfjs-vis';
 import { useState } from 'react';
+import { VisFigure } from '../VisFigure';
 import { formatBytes } from '../../data/zipErrors';
 import type { SavedRun, StorageState } from '../../storage/runsDb';
 import { fmt } from '../format';
@@ -101,6 +103,7 @@ export function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, on
         </ul>
       )}
       {comparedRuns.length > 0 && <CompareTable runs={comparedRuns} />}
+      {comparedRuns.length > 0 && <CompareCurves runs={comparedRuns} />}
     </section>
   );
 }
@@ -160,6 +163,28 @@ function CompareTable({ runs }: { runs: SavedRun[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The compared runs' validation loss per epoch on one chart (their numbers are in each run's history). */
+function CompareCurves({ runs }: { runs: SavedRun[] }) {
+  const withEpochs = runs.filter((r) => r.history.epochPoints.length > 0);
+  if (withEpochs.length === 0) return null;
+  const version = withEpochs.map((r) => `${r.id}:${r.history.epochPoints.length}`).join('|');
+  return (
+    <VisFigure
+      label="Compared runs: validation loss"
+      className="chart"
+      version={version}
+      data={{ runs: withEpochs.length }}
+      draw={(element) =>
+        tfvis.render.linechart(
+          element,
+          { values: withEpochs.map((r) => r.history.epochPoints.map((p) => ({ x: p.epoch + 1, y: p.valLoss }))), series: withEpochs.map((r) => r.name) },
+          { xLabel: 'epoch', yLabel: 'validation loss', width: 520, height: 260 },
+        )
+      }
+    />
   );
 }
 
