@@ -9,8 +9,14 @@ import { layersModelToKerasH5 } from '../export/keras';
 import { layersModelToOnnx } from '../export/onnx';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
-import type { EvaluatedRun } from './evaluatedRun';
-import type { ExportedModel, TrainerRequests } from './protocol';
+import type { Splits } from '../core/types';
+import type { EvaluationReport } from '../eval/report';
+import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';
+import { loadModelFiles } from '../model/checkpoint';
+import { summarizeModel } from '../model/summary';
+import { evaluateInBatches } from './evaluate';
+import { EvaluatedRun, keptScores } from './evaluatedRun';
+import type { ExportedModel, TrainerReplies, TrainerRequests } from './protocol';
 
 export class KeptModel {
   private current: tf.LayersModel | null = null;
@@ -55,6 +61,38 @@ export class KeptModel {
     };
     if (this.exports.size === 0) dispose();
     else void this.settled().then(dispose);
+  }
+
+  /**
+   * Keeps the model in `files` (a saved run after a reload, or a loaded model file) once it fits what the page says
+   * (square grey images, the classes its metadata names), with its saved scores when known.
+   */
+  async restore(request: TrainerRequests['restoreModel'], backend: string): Promise<TrainerReplies['restoreModel']> {
+    const model = await loadModelFiles(request.files);
+    const inputShape = model.inputs[0].shape;
+    const units = (model.outputs[0].shape[1] as number | null) ?? 1;
+    const numClasses = units === 1 ? 2 : units;
+    if (inputShape.length !== 4 || inputShape[1] !== inputShape[2] || inputShape[3] !== 1 || numClasses !== request.numClasses) {
+      model.dispose();
+      throw new UserError(
+        `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
+      );
+    }
+    await this.settled();
+    this.keep(model, backend, request.epochs, request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null);
+    return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
+  }
+
+  /** The report with the test split scored by `model` adapted to it (BatchNorm re-estimated; computed once, then kept). */
+  async adaptedReport(model: tf.LayersModel, evaluated: EvaluatedRun, data: Splits | null, request: TrainerRequests['adaptedReport']): Promise<EvaluationReport> {
+    if (!evaluated.adaptedTest) {
+      if (!hasBatchNorm(model)) throw new UserError('This model has no BatchNormalization layers to adapt: choose the batchnorm model.');
+      const test = data?.test;
+      if (!evaluated.hasTest || !test) throw new UserError('Adapting needs the test split’s images: load the dataset (with a test folder or a test hold-out) again.');
+      const scored = await withBatchNormAdaptedTo(model, test, 32, () => evaluateInBatches(model, test, data.classNames.length, 32));
+      evaluated.adaptedTest = keptScores(test, scored.scores);
+    }
+    return evaluated.adaptedReport(request);
   }
 
   /** The model's files, and with `format` 'onnx' or 'keras' that file too, written here off the page's main thread. */

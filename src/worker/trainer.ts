@@ -30,12 +30,11 @@ import {
 } from './protocol';
 import type { ModelSummary, Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { FRESH_START, evaluateFinal, trainEpochs, type RunControl, type RunStart } from './trainingRun';
-import { EvaluatedRun, keptScores } from './evaluatedRun';
-import { evaluateInBatches } from './evaluate';
-import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';
+import { FRESH_START, evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
+import { resumeStart } from './resumeStart';
+import type { EvaluatedRun } from './evaluatedRun';
 import type { EvaluationReport } from '../eval/report';
-import { loadCheckpoint, loadModelFiles, modelFilesOf } from '../model/checkpoint';
+import { modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
 import { KeptModel } from './keptModel';
 
@@ -212,19 +211,7 @@ export class Trainer {
   private async restoreModel(request: TrainerRequests['restoreModel']): Promise<TrainerReplies['restoreModel']> {
     if (this.run) throw new UserError('Training is running: wait for it to end, or press Stop, then load a model.');
     await this.ensureBackend();
-    const model = await loadModelFiles(request.files);
-    const inputShape = model.inputs[0].shape;
-    const units = (model.outputs[0].shape[1] as number | null) ?? 1;
-    const numClasses = units === 1 ? 2 : units;
-    if (inputShape.length !== 4 || inputShape[1] !== inputShape[2] || inputShape[3] !== 1 || numClasses !== request.numClasses) {
-      model.dispose();
-      throw new UserError(
-        `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
-      );
-    }
-    await this.kept.settled();
-    this.kept.keep(model, this.backendName ?? '', request.epochs, request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null);
-    return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
+    return this.kept.restore(request, this.backendName ?? '');
   }
 
   /** Scores the kept model on the loaded dataset, as a run's end does, without training. */
@@ -243,17 +230,7 @@ export class Trainer {
   /** The report with the test split scored by the model adapted to it (computed once a run, then kept). */
   private async adaptedReport(request: TrainerRequests['adaptedReport']): Promise<EvaluationReport> {
     const model = await this.servingModel('evaluate');
-    const evaluated = this.evaluatedRun();
-    if (!evaluated.adaptedTest) {
-      if (!hasBatchNorm(model)) throw new UserError('This model has no BatchNormalization layers to adapt: choose the batchnorm model.');
-      if (!evaluated.hasTest || !this.data?.test) {
-        throw new UserError('Adapting needs the test split’s images: load the dataset (with a test folder or a test hold-out) again.');
-      }
-      const test = this.data.test;
-      const scored = await withBatchNormAdaptedTo(model, test, 32, () => evaluateInBatches(model, test, this.data!.classNames.length, 32));
-      evaluated.adaptedTest = keptScores(test, scored.scores);
-    }
-    return evaluated.adaptedReport(request);
+    return this.kept.adaptedReport(model, this.evaluatedRun(), this.data, request);
   }
 
   // ---------------------------------------------------------------- training
@@ -338,16 +315,3 @@ export class Trainer {
 
 }
 
-/** A resumed run's start: the checkpoint's weights and optimizer state in `model`, and its best epoch so far. */
-async function resumeStart(model: tf.LayersModel, resume: ResumeFrom): Promise<RunStart> {
-  await loadCheckpoint(model, resume.checkpoint);
-  if (!resume.best) return { epochsDone: resume.epochsDone, best: null };
-  const best = await loadModelFiles(resume.best.files);
-  try {
-    // Copies: the loaded model and its variables go.
-    const weights = best.getWeights().map((w) => w.clone());
-    return { epochsDone: resume.epochsDone, best: { epoch: resume.best.epoch, valLoss: resume.best.valLoss, weights } };
-  } finally {
-    best.dispose();
-  }
-}
