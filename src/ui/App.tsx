@@ -227,14 +227,15 @@ export function App() {
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
   return (
-    <main>
+    <>
       <header className="masthead">
         <h1>X-ray trainer</h1>
         <p>
           Train an image classifier on your own labelled images, in this browser tab. Nothing is uploaded: the images,
           the training and the model stay on your machine.
         </p>
-        <p className="status">
+        {/* A live region: a screen reader hears each change of state (loading, ready, training, done…). */}
+        <p className="status" aria-live="polite" aria-atomic="true">
           Status: <span data-testid="status">{status}</span>
         </p>
         {runs.restoredNote && (
@@ -244,131 +245,133 @@ export function App() {
         )}
       </header>
 
-      {alerts.length > 0 && (
-        <div role="alert" className="alert">
-          {alerts.map((a) => (
-            <p key={a}>{a}</p>
-          ))}
-          <button
-            type="button"
-            onClick={() => {
-              dataset.dismissError();
-              store.dismissError();
-              setNotice(null);
-            }}
-          >
-            Dismiss
-          </button>
-        </div>
-      )}
-
-      <DropZone
-        disabled={training}
-        onFiles={(files) => void loadNew(sourceOf(files))}
-        onFolder={(name, entries) =>
-          void entries.then(
-            (list) => loadNew({ kind: 'entries', name, entries: list }),
-            (e: unknown) => setNotice(`The dropped folder could not be read: ${e instanceof Error ? e.message : String(e)}`),
-          )
-        }
-        onDemo={() => void loadNew({ kind: 'demo' })}
-      />
-      {dataset.state.phase === 'loading' && (
-        <LoadingBar
-          progress={dataset.state.progress}
-          sourceName={dataset.state.source.kind === 'demo' ? 'demo dataset' : dataset.state.source.name}
-          onCancel={dataset.cancel}
-        />
-      )}
-
-      {view && (
-        <>
-          <DatasetSummary view={view} />
-          <DatasetHealth health={view.health} classNames={view.classNames} groupBy={view.groupBy} />
-          <section className="panel" aria-label="Samples">
-            <SampleGrid samples={view.samples} size={view.size} />
-          </section>
-        </>
-      )}
-
-      <section className="panel" aria-labelledby="model-heading">
-        <h2 id="model-heading">3. Model and settings</h2>
-        <p data-testid="model-description">{modelDescription(settings.model, numClasses)}</p>
-        <p>{MODEL_DEFAULT_REASON}</p>
-        <SettingsForm
-          settings={settings}
-          onChange={setSettings}
-          canTrain={Boolean(view) && !loading}
-          training={training}
-          stopRequested={t.stopRequested}
-          paused={t.paused}
-          onPause={(p) => store.pause(p)}
-          onTrain={() => void onTrain()}
-          onStop={() => store.stop()}
-          trainHint={trainHint}
-        />
-        {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
-        {t.modelSummary && <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />}
-      </section>
-
-      <section className="panel" aria-labelledby="training-heading">
-        <h2 id="training-heading">4. Training</h2>
-        <TrainingPanel store={store} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
-      </section>
-
-      <section className="panel" aria-labelledby="results-heading">
-        <h2 id="results-heading">5. Results</h2>
-        {t.test && run ? (
-          <>
-            <Evaluation
-              result={t.test}
-              splitName={run.evaluatedOn}
-              paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
-              classNames={run.classNames}
-              store={store}
-              evalSettings={settings}
-              onReported={setReported}
-              onExplain={setExplain}
-            />
-          </>
-        ) : (
-          <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>
+      <main>
+        {alerts.length > 0 && (
+          <div role="alert" className="alert">
+            {alerts.map((a) => (
+              <p key={a}>{a}</p>
+            ))}
+            <button
+              type="button"
+              onClick={() => {
+                dataset.dismissError();
+                store.dismissError();
+                setNotice(null);
+              }}
+            >
+              Dismiss
+            </button>
+          </div>
         )}
-        <ModelActions
-          canDownload={t.hasModel && Boolean(run) && !training}
-          downloading={exporting}
-          onDownload={(format) => void onDownload(format)}
-          canLoad={!training}
-          onLoad={(files) => void onLoadModel(files)}
-          showEvaluate={t.hasModel && !t.test && !training}
-          evaluateHint={evaluateHint}
-          onEvaluate={() => void onEvaluate()}
-          showResume={Boolean(run && run.status !== 'loaded' && run.models.includes('checkpoint'))}
-          resumeHint={resumeHint}
-          onResume={(n) => void onResume(n)}
+
+        <DropZone
+          disabled={training}
+          onFiles={(files) => void loadNew(sourceOf(files))}
+          onFolder={(name, entries) =>
+            void entries.then(
+              (list) => loadNew({ kind: 'entries', name, entries: list }),
+              (e: unknown) => setNotice(`The dropped folder could not be read: ${e instanceof Error ? e.message : String(e)}`),
+            )
+          }
+          onDemo={() => void loadNew({ kind: 'demo' })}
         />
-      </section>
+        {dataset.state.phase === 'loading' && (
+          <LoadingBar
+            progress={dataset.state.progress}
+            sourceName={dataset.state.source.kind === 'demo' ? 'demo dataset' : dataset.state.source.name}
+            onCancel={dataset.cancel}
+          />
+        )}
 
-      <PredictPanel
-        store={store}
-        model={t.hasModel && run ? { key: `${run.id}:${t.modelVersion}`, classNames: run.classNames, imageSize: modelSize ?? run.settings.imageSize } : null}
-        decision={decision}
-        disabled={training}
-        onProblem={setNotice}
-        explain={explain}
-      />
+        {view && (
+          <>
+            <DatasetSummary view={view} />
+            <DatasetHealth health={view.health} classNames={view.classNames} groupBy={view.groupBy} />
+            <section className="panel" aria-label="Samples">
+              <SampleGrid samples={view.samples} size={view.size} />
+            </section>
+          </>
+        )}
 
-      <RunsPanel
-        runs={runs.runs}
-        currentId={run?.id ?? null}
-        storage={runs.storage}
-        busy={training}
-        onOpen={(id) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`))}
-        onRename={(id, name) => void runs.rename(id, name)}
-        onDelete={(id) => void runs.remove(id)}
-        onDownload={(id) => void onDownloadRun(id)}
-      />
-    </main>
+        <section className="panel" aria-labelledby="model-heading">
+          <h2 id="model-heading">3. Model and settings</h2>
+          <p data-testid="model-description">{modelDescription(settings.model, numClasses)}</p>
+          <p>{MODEL_DEFAULT_REASON}</p>
+          <SettingsForm
+            settings={settings}
+            onChange={setSettings}
+            canTrain={Boolean(view) && !loading}
+            training={training}
+            stopRequested={t.stopRequested}
+            paused={t.paused}
+            onPause={(p) => store.pause(p)}
+            onTrain={() => void onTrain()}
+            onStop={() => store.stop()}
+            trainHint={trainHint}
+          />
+          {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
+          {t.modelSummary && <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />}
+        </section>
+
+        <section className="panel" aria-labelledby="training-heading">
+          <h2 id="training-heading">4. Training</h2>
+          <TrainingPanel store={store} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
+        </section>
+
+        <section className="panel" aria-labelledby="results-heading">
+          <h2 id="results-heading">5. Results</h2>
+          {t.test && run ? (
+            <>
+              <Evaluation
+                result={t.test}
+                splitName={run.evaluatedOn}
+                paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
+                classNames={run.classNames}
+                store={store}
+                evalSettings={settings}
+                onReported={setReported}
+                onExplain={setExplain}
+              />
+            </>
+          ) : (
+            <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>
+          )}
+          <ModelActions
+            canDownload={t.hasModel && Boolean(run) && !training}
+            downloading={exporting}
+            onDownload={(format) => void onDownload(format)}
+            canLoad={!training}
+            onLoad={(files) => void onLoadModel(files)}
+            showEvaluate={t.hasModel && !t.test && !training}
+            evaluateHint={evaluateHint}
+            onEvaluate={() => void onEvaluate()}
+            showResume={Boolean(run && run.status !== 'loaded' && run.models.includes('checkpoint'))}
+            resumeHint={resumeHint}
+            onResume={(n) => void onResume(n)}
+          />
+        </section>
+
+        <PredictPanel
+          store={store}
+          model={t.hasModel && run ? { key: `${run.id}:${t.modelVersion}`, classNames: run.classNames, imageSize: modelSize ?? run.settings.imageSize } : null}
+          decision={decision}
+          disabled={training}
+          onProblem={setNotice}
+          explain={explain}
+        />
+
+        <RunsPanel
+          runs={runs.runs}
+          currentId={run?.id ?? null}
+          storage={runs.storage}
+          busy={training}
+          onOpen={(id) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`))}
+          onRename={(id, name) => void runs.rename(id, name)}
+          onDelete={(id) => void runs.remove(id)}
+          onDownload={(id) => void onDownloadRun(id)}
+        />
+      </main>
+    </>
   );
 }
 

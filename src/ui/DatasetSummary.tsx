@@ -2,6 +2,7 @@ import * as tfvis from '@tensorflow/tfjs-vis';
 import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
 import { SPLIT_NAMES, type SplitName } from '../core/types';
 import type { DatasetView } from './useDataset';
+import { classCountsText } from './chartText';
 import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';
 
@@ -94,7 +95,9 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
                 { width: 260, height: 200, xLabel: 'class', yLabel: 'images', fontSize: 12 },
               )
             }
-          />
+          >
+            <p className="chart__numbers">{classCountsText(classNames, counts[split])}</p>
+          </VisFigure>
         ))}
       </div>
     </section>

@@ -11,6 +11,7 @@ import {
 } from '../eval/metrics';
 import { describeRule } from '../eval/thresholdRules';
 import type { EvalSettings, TestResult } from '../core/types';
+import { confusionText, rocTableRows } from './chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
 import { fmt, fmtThreshold } from './format';
 import { MetricsTable } from './MetricsTable';
@@ -152,7 +153,9 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
           draw={(el) =>
             tfvis.render.confusionMatrix(el, { values: matrix, tickLabels: classNames }, { shadeDiagonal: true, width: 260, height: 220, fontSize: 12 })
           }
-        />
+        >
+          <p className="visually-hidden">The same counts as the Confusion matrix table. {confusionText(matrix, classNames)}</p>
+        </VisFigure>
         <VisFigure
           label="ROC curve"
           version={roc}
@@ -169,6 +172,7 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
           }
         >
           <p className="chart__note">AUC {fmt(metrics.auc)}</p>
+          <RocTable roc={roc} positiveName={classNames[positive]} />
         </VisFigure>
       </div>
       {multi && (
@@ -219,5 +223,34 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
       />
       <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
     </div>
+  );
+}
+
+/** The ROC curve's numbers for readers who cannot see it: the best sensitivity at a few false-positive rates. */
+function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; positiveName: string }) {
+  const rows = rocTableRows(roc);
+  if (rows.length === 0) return <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>;
+  return (
+    <table aria-label="ROC curve points" className="visually-hidden">
+      <caption>ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the threshold that gives it</caption>
+      <thead>
+        <tr>
+          <th scope="col">false-positive rate at most</th>
+          <th scope="col">sensitivity</th>
+          <th scope="col">false-positive rate</th>
+          <th scope="col">threshold</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.maxFpr}>
+            <th scope="row">{r.maxFpr}</th>
+            <td>{fmt(r.tpr)}</td>
+            <td>{fmt(r.fpr)}</td>
+            <td>{Number.isFinite(r.threshold) ? fmtThreshold(r.threshold) : 'above every score'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

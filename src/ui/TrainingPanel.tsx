@@ -3,6 +3,7 @@ import { useTrainingView } from './useTrainer';
 import { etaSeconds, formatDuration } from './trainingState';
 import { TrainingCurves, TrainingHistory } from './TrainingCurves';
 import { classWeightsText, outcomeText } from './outcome';
+import { trainingSummary } from './chartText';
 
 /** Progress, speed, backend and live curves of the current run: the one part of the page that follows every batch. */
 export function TrainingPanel({ store, batchSize, classNames }: { store: TrainingStore; batchSize: number; classNames: string[] }) {
@@ -36,6 +37,10 @@ export function TrainingPanel({ store, batchSize, classNames }: { store: Trainin
           <dd data-testid="class-weights">{view.epochs > 0 ? classWeightsText(classNames, view.classWeights) : '–'}</dd>
         </div>
       </dl>
+      {/* Live, and changed once an epoch (the facts above change every batch and would flood a screen reader). */}
+      <p className="training__summary" aria-live="polite" data-testid="training-summary">
+        {trainingSummary(view)}
+      </p>
       {view.backend?.note && <p className="training__note" data-testid="backend-note">{view.backend.note}</p>}
       <label className="training__progress">
         Batches: {view.batchesDone} / {view.totalBatches || '–'} (batch size {batchSize})
@@ -49,9 +54,9 @@ export function TrainingPanel({ store, batchSize, classNames }: { store: Trainin
           aria-valuenow={view.batchesDone}
         />
       </label>
-      {view.stopRequested && <p>Stopping after the current batch…</p>}
+      <div aria-live="polite">{view.stopRequested && <p>Stopping after the current batch…</p>}</div>
       <TrainingCurves view={view} />
-      {outcome && <p data-testid="early-stopping">{outcome}</p>}
+      <div aria-live="polite">{outcome && <p data-testid="early-stopping">{outcome}</p>}</div>
       <TrainingHistory view={view} />
     </div>
   );

@@ -125,6 +125,41 @@ function Reliability({ splits, temperature }: { splits: SplitReport[]; temperatu
           ? 'Scores as the model gives them (no temperature scaling).'
           : `After temperature scaling: T = ${temperature.toFixed(2)}, fitted on validation and applied to both splits' probabilities here. The threshold and every other figure use the model's own scores, as downloaded (for two classes the temperature changes no decision anyway).`}
       </p>
+      <ReliabilityTable splits={splits} />
     </VisFigure>
+  );
+}
+
+/** The reliability diagram's points for readers who cannot see it: each bin's images, mean probability and observed share, by split. */
+function ReliabilityTable({ splits }: { splits: SplitReport[] }) {
+  const bins = splits[0]?.calibration.bins ?? [];
+  const cell = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(3));
+  return (
+    <table aria-label="Reliability diagram bins" className="visually-hidden">
+      <caption>Reliability diagram: for each bin of predicted probability, the images in it, their mean predicted probability and the share that is positive</caption>
+      <thead>
+        <tr>
+          <th scope="col">bin</th>
+          {splits.map((s) => (
+            <th scope="col" key={s.split}>
+              {s.split}: images, mean probability, observed share
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {bins.map((b, i) => (
+          <tr key={i}>
+            <th scope="row">
+              {b.low.toFixed(1)}–{b.high.toFixed(1)}
+            </th>
+            {splits.map((s) => {
+              const bin = s.calibration.bins[i];
+              return <td key={s.split}>{bin ? `${bin.count}, ${cell(bin.confidence)}, ${cell(bin.observed)}` : '–'}</td>;
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

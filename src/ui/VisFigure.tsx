@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 interface Props {
   /** Accessible name of the figure, also shown as its caption. */
@@ -8,6 +8,7 @@ interface Props {
   /** Redraw when this changes. */
   version: unknown;
   className?: string;
+  /** Notes under the chart; they should give its numbers in text or a table, for readers who cannot see it. */
   children?: ReactNode;
   /** Extra attributes tests read (e.g. data-points). */
   data?: Record<string, string | number>;
@@ -18,6 +19,10 @@ export function VisFigure({ label, draw, version, className, children, data }: P
   const ref = useRef<HTMLDivElement>(null);
   const drawRef = useRef(draw);
   drawRef.current = draw;
+  const labelRef = useRef(label);
+  labelRef.current = label;
+  const notesId = useId();
+  const hasNotes = Boolean(children);
 
   useEffect(() => {
     const element = ref.current;
@@ -29,6 +34,9 @@ export function VisFigure({ label, draw, version, className, children, data }: P
       if (!current) return;
       try {
         await drawRef.current(element);
+        // vega-embed makes the chart's element a `graphics-document` named "Vega visualization": name it after
+        // the figure, and point it at the numbers written beside it.
+        nameChart(element, `${labelRef.current}: chart`, hasNotes ? notesId : null);
       } catch (error) {
         // A chart that cannot be drawn says so instead of failing silently.
         element.textContent = `This chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
@@ -38,16 +46,24 @@ export function VisFigure({ label, draw, version, className, children, data }: P
       current = false;
       cancel();
     };
-  }, [version]);
+  }, [version, hasNotes, notesId]);
 
   const dataAttributes = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, String(v)]));
   return (
     <figure aria-label={label} className={className ?? 'chart'} {...dataAttributes}>
       <figcaption>{label}</figcaption>
       <div ref={ref} className="chart__area" />
-      {children}
+      {hasNotes && <div id={notesId}>{children}</div>}
     </figure>
   );
+}
+
+/** Names a drawn chart's element (vega sets `role=graphics-document` on it) and ties it to its numbers. */
+export function nameChart(element: HTMLElement, name: string, describedBy: string | null): void {
+  if (element.getAttribute('role') === null) element.setAttribute('role', 'img');
+  element.setAttribute('aria-label', name);
+  if (describedBy) element.setAttribute('aria-describedby', describedBy);
+  else element.removeAttribute('aria-describedby');
 }
 
 /** Charts waiting to be drawn, one a macrotask, in the order they asked. */

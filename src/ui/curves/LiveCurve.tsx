@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { changeset } from 'vega';
 import embed, { type Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';
 import type { TrainingView } from '../trainingState';
+import { nameChart } from '../VisFigure';
 import { DownsampledSeries, EmaSmoother, type CurvePoint } from './series';
 
 export type Metric = 'loss' | 'accuracy';
@@ -77,6 +78,7 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
   const [drawn, setDrawn] = useState({ points: 0, last: null as CurvePoint | null });
   const [failure, setFailure] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
+  const numbersId = useId();
 
   useEffect(() => {
     const target = element.current;
@@ -85,6 +87,8 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
     embed(target, specOf(metric), { actions: false, renderer: 'canvas', tooltip: false }).then(
       (result) => {
         if (!live) return result.finalize();
+        // Named after the figure (vega calls it "Vega visualization") and described by the numbers under it.
+        nameChart(target, `${label}: chart`, numbersId);
         chart.current = result;
         setReady(true);
       },
@@ -96,7 +100,7 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
       chart.current = null;
       state.current = null;
     };
-  }, [metric]);
+  }, [metric, label, numbersId]);
 
   const { batchPoints, epochPoints, bestEpoch } = view;
   useEffect(() => {
@@ -149,7 +153,7 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
           </li>
         ))}
       </ul>
-      <p className="chart__numbers">
+      <p className="chart__numbers" id={numbersId}>
         {failure
           ? `This chart could not be drawn: ${failure}`
           : batchPoints.length === 0
