@@ -112,6 +112,8 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await other.goto('/');
   await other.getByLabel('Model file').setInputFiles(modelZip);
   await expect(other.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
+  await expect(other.getByTestId('restored-note')).toContainText('classes NORMAL, PNEUMONIA, 32 × 32 px grey');
+  await expect(other.getByRole('table', { name: 'Model summary' })).toBeVisible();
   await other.getByLabel('Images to predict').setInputFiles(predictPaths);
   await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(toPredict.length);
   const csvOther = other.waitForEvent('download');

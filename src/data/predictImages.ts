@@ -20,11 +20,18 @@ export interface ImagesToPredict {
 /** The most images one Predict takes (their pixels, maps and table rows stay in the page). */
 export const MAX_PREDICT_IMAGES = 5000;
 
-/** Lists images in `files` (zips opened): entries to decode, and what was skipped. */
-export async function listImagesToPredict(files: File[]): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
+/** Picked files, or a drop's files and folders (looseFiles.ts: `listFiles`, `entriesFromDrop`). */
+export type PredictSource = File[] | ArchiveEntry[];
+
+function entriesOf(source: PredictSource): ArchiveEntry[] {
+  return source.length > 0 && source[0] instanceof Blob ? listFiles(source as File[]) : (source as ArchiveEntry[]);
+}
+
+/** Lists the images in `source` (zips opened): entries to decode, and what was skipped. */
+export async function listImagesToPredict(source: PredictSource): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
   const entries: ArchiveEntry[] = [];
   const skipped: ImagesToPredict['skipped'] = [];
-  for (const entry of listFiles(files)) {
+  for (const entry of entriesOf(source)) {
     if (entry.directory) continue;
     const file = await entry.read();
     if (/\.zip$/i.test(entry.path) || (mimeTypeOf(entry.path) === '' && (await looksLikeZip(file)))) {
@@ -50,7 +57,7 @@ export async function listImagesToPredict(files: File[]): Promise<{ entries: Arc
 
 /** Decodes `files`' images at `size` px; `onProgress(done, total)` as they come. */
 export async function decodeImagesToPredict(
-  files: File[],
+  files: PredictSource,
   size: number,
   onProgress?: (done: number, total: number) => void,
   pool: { decodeSource: DecodePool['decodeSource']; dispose(): void } = new DecodePool(),

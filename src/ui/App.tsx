@@ -178,7 +178,13 @@ export function App() {
         models: [],
         metadata: loaded.metadata,
       };
-      await runs.adopt(adopted, loaded.files);
+      const m = loaded.metadata;
+      const threshold = m.threshold === null ? 'no reported threshold (0.5 is used)' : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
+      await runs.adopt(
+        adopted,
+        loaded.files,
+        `Loaded “${loaded.name}”: ${m.model} network, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : ''}. Predict with it, or load a dataset and evaluate it.`,
+      );
       setNotice(loaded.warnings.length > 0 ? `Loaded ${loaded.name}. ${loaded.warnings.join(' ')}` : null);
     } catch (e) {
       setNotice(`The model could not be loaded: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { decodeImagesToPredict, type ImagesToPredict } from '../../data/predictImages';
+import { decodeImagesToPredict, type ImagesToPredict, type PredictSource } from '../../data/predictImages';
+import { entriesFromDrop } from '../../data/looseFiles';
 import type { Predictions } from '../../worker/protocol';
 import type { ExplainImage } from '../MisclassifiedGallery';
 import type { TrainingStore } from '../trainingStore';
@@ -42,6 +43,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
   const [showHeat, setShowHeat] = useState(true);
   const [selected, setSelected] = useState<number | null>(null);
   const [shown, setShown] = useState(PAGE);
+  const [over, setOver] = useState(false);
 
   // Another model: its predictions are not these.
   const modelKey = model?.key ?? null;
@@ -80,7 +82,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
     }
   };
 
-  const predict = async (files: File[]) => {
+  const predict = async (files: PredictSource) => {
     if (!model || files.length === 0) return;
     setSelected(null);
     setShown(PAGE);
@@ -117,13 +119,29 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
   const selectedRow = selected === null ? null : (rows.find((r) => r.index === selected) ?? null);
 
   return (
-    <section className="panel" aria-labelledby="predict-heading">
+    <section
+      className={`panel${over ? ' dropzone--over' : ''}`}
+      aria-labelledby="predict-heading"
+      onDragOver={(e) => {
+        if (!model || disabled || progress) return;
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        setOver(false);
+        if (!model || disabled || progress) return;
+        e.preventDefault();
+        // Read synchronously: the drop's items are gone once this handler returns.
+        void entriesFromDrop(e.dataTransfer.items).then((entries) => predict(entries), (error: unknown) => onProblem(`The dropped files could not be read: ${error instanceof Error ? error.message : String(error)}`));
+      }}
+    >
       <h2 id="predict-heading">6. Predict</h2>
       {!model ? (
         <p>Train a model, open a saved run or load a model file to use it on new images.</p>
       ) : (
         <p>
-          New images go through the model in this tab ({model.imageSize} × {model.imageSize} px, grey, as in training). Each gets its class
+          Drop images, a folder or a zip here, or choose them below. New images go through the model in this tab ({model.imageSize} × {model.imageSize} px, grey, as in training). Each gets its class
           probabilities, the class at the decision threshold ({classNames.length === 2 ? `${classNames[decision.positiveClass]} when its probability is at least ${fmtThreshold(decision.threshold)}` : 'the most probable class'}
           ) and a Grad-CAM heatmap: where in the image the model found the evidence for the class it predicts. A heatmap shows what the model used,
           not what is medically there.

@@ -26,8 +26,8 @@ export interface RunsApi {
   resumeFrom(): Promise<ResumeFrom | string>;
   /** The current run's model files of a kind (memory or storage). */
   modelFiles(kind: ModelKind): Promise<ModelFiles | null>;
-  /** Makes a loaded model file a saved run, and the current one. */
-  adopt(run: SavedRun, model: ModelFiles): Promise<void>;
+  /** Makes a loaded model file a saved run, and the current one; `note` says what was loaded. */
+  adopt(run: SavedRun, model: ModelFiles, note: string): Promise<void>;
   /** The current run's model was evaluated on a dataset without training. */
   recordEvaluation(reply: TrainerReplies['evaluateModel'], evaluatedOn: 'test' | 'validation', datasetName: string): void;
   /** A saved run's model (its kept one, else its best epoch's). */
@@ -174,9 +174,9 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       await store.restore({ files: best, model: run.settings.model, numClasses: run.classNames.length, scores: null, view: { ...run.history, test: null } });
       return run;
     },
-    adopt: async (run, model) => {
+    adopt: async (run, model, note) => {
       await recorder.current?.adopt(run, model);
-      setRestoredNote(null);
+      setRestoredNote(note);
       await refresh();
     },
   };
