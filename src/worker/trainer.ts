@@ -210,6 +210,8 @@ export class Trainer {
 
   private async restoreModel(request: TrainerRequests['restoreModel']): Promise<TrainerReplies['restoreModel']> {
     if (this.run) throw new UserError('Training is running: wait for it to end, or press Stop, then load a model.');
+    // After a lost WebGL context the backend must be chosen again (a new context, or the next backend).
+    if (this.backendName === 'webgl' && this.backends.isContextLost()) this.backendName = null;
     await this.ensureBackend();
     return this.kept.restore(request, this.backendName ?? '');
   }
@@ -241,7 +243,7 @@ export class Trainer {
     const data = this.data;
     checkSettings(settings, data);
 
-    const run = { id, stopRequested: false, paused: false, superseded: false, contextLost: false };
+    const run: RunControl & { id: number } = { id, stopRequested: false, paused: false, superseded: false, contextLost: false };
     this.run = run;
     let unwatch = () => {};
     try {
@@ -258,8 +260,13 @@ export class Trainer {
       const backend = await choosing;
       this.backendName = backend.name;
       this.send({ type: 'progress', id, progress: { type: 'backend', name: backend.name, requested: settings.backend, note: backend.note } });
+      let onLost: (error: Error) => void = () => {};
+      const lost = new Promise<never>((_, reject) => (onLost = reject));
+      lost.catch(() => undefined); // Unobserved when the context stays: not an unhandled rejection.
+      Object.assign(run, { lost });
       unwatch = this.backends.watchContextLoss(() => {
         run.contextLost = true;
+        onLost(new UserError(CONTEXT_LOST_MESSAGE));
       });
       return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {

@@ -24,6 +24,11 @@ export interface RunControl {
   stopRequested: boolean;
   /** Held between batches until released (or stopped); optional so other controls need not say. */
   paused?: boolean;
+  /**
+   * Rejects when the WebGL context is lost. Work on a lost context may never settle (a read of GPU data waits for
+   * a fence that never comes), so every await of a run races it.
+   */
+  lost?: Promise<never>;
   /** New data arrived: this run's results would describe a dataset the page no longer shows. */
   superseded: boolean;
   contextLost: boolean;
@@ -49,6 +54,11 @@ export interface RunContext {
   progress: (progress: TrainProgress) => void;
   /** Milliseconds, for images/s. */
   now: () => number;
+}
+
+/** `work`, unless the WebGL context is lost first (then the run's `lost` rejection). */
+export function guarded<T>(control: RunControl, work: Promise<T>): Promise<T> {
+  return control.lost ? Promise.race([work, control.lost]) : work;
 }
 
 export function shouldEnd(control: RunControl): boolean {
@@ -125,7 +135,7 @@ async function runEpochs(
       // The last batch keeps the remainder (it may be smaller), as Keras does.
       const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
       const started = now();
-      const { loss, accuracy } = await trainStep(model, data.train, indices, numClasses, weights, augment);
+      const { loss, accuracy } = await guarded(control, trainStep(model, data.train, indices, numClasses, weights, augment));
       const imagesPerSecond = throughput.record(indices.length, now() - started);
       batchesDone++;
       lossSum += loss * indices.length;
@@ -140,7 +150,7 @@ async function runEpochs(
       if (shouldEnd(control)) break;
     }
     if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
-    const validation = await evaluateInBatches(model, data.validation, numClasses, batchSize);
+    const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
     epochsDone = epoch + 1;
     const stop = stopping.update(epoch, validation.loss, model);
     progress({
@@ -156,7 +166,7 @@ async function runEpochs(
       tensors: tf.memory().numTensors,
     });
     // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
-    progress({ type: 'checkpoint', epoch, files: await modelFilesOf(model, true) });
+    progress({ type: 'checkpoint', epoch, files: await guarded(control, modelFilesOf(model, true)) });
     if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
   }
   return { epochsDone, stoppedEarly: false };
@@ -174,8 +184,8 @@ export async function evaluateFinal(
   const { model, data, control, progress } = context;
   const numClasses = data.classNames.length;
   progress({ type: 'evaluating' });
-  const validation = await evaluateInBatches(model, data.validation, numClasses, batchSize);
-  const test = data.test ? await evaluateInBatches(model, data.test, numClasses, batchSize) : null;
+  const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
+  const test = data.test ? await guarded(control, evaluateInBatches(model, data.test, numClasses, batchSize)) : null;
   if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
   const finalSet = data.test ?? data.validation;
   const result = test ?? validation;
