@@ -7,7 +7,7 @@
  *   --epoch-zip <zip> [--epoch-backends wasm] [--epoch-size 150]: also one whole epoch of that dataset per backend
  */
 import type { Browser } from '@playwright/test';
-import { serveBuiltApp } from './benchApp';
+import { serveBuiltApp, trainDemoOnPage } from './benchApp';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -39,26 +39,9 @@ async function measureSteps(browser: Browser, baseUrl: string): Promise<StepRow[
   const rows: StepRow[] = [];
   for (const size of sizes) {
     for (const backend of backends) {
-      const page = await browser.newPage();
-      await page.goto(`${baseUrl}/?size=${size}&epochs=1&batch=32&backend=${backend}`);
-      await page.getByRole('button', { name: 'Try demo dataset' }).click();
-      await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
-      await page.getByRole('button', { name: 'Train' }).click();
-      const progress = page.getByRole('progressbar', { name: 'Training' });
-      const started = Date.now();
-      let done = 0;
-      // Warm-up batch + the timed ones, or as many as the time budget allows.
-      while (Date.now() - started < budgetMs) {
-        done = Number((await progress.getAttribute('aria-valuenow')) ?? 0);
-        if (done >= batches + 1) break;
-        await page.waitForTimeout(250);
-      }
-      const text = await page.getByTestId('throughput').innerText();
-      const used = await page.getByTestId('backend').innerText();
-      const imagesPerSecond = done >= 2 ? Number.parseFloat(text) : null;
-      rows.push({ backend, size, imagesPerSecond, used, batches: done });
-      console.log(`${backend} ${size} px: ${text} (backend in use: ${used}, ${done} batches)`);
-      await page.close();
+      const result = await trainDemoOnPage(browser, baseUrl, { size, backend, batches, budgetMs });
+      rows.push({ backend, size, imagesPerSecond: result.imagesPerSecond, used: result.used, batches: result.batches });
+      console.log(`${backend} ${size} px: ${result.text} (backend in use: ${result.used}, ${result.batches} batches)`);
     }
   }
   return rows;

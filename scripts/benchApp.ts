@@ -74,3 +74,128 @@ export async function serveBuiltApp(browserArgs: string[] = []): Promise<ServedA
     },
   };
 }
+
+export interface DemoTrainingOptions {
+  size: number;
+  /** The settings table's `backend` (auto, webgl, wasm, cpu…). */
+  backend: string;
+  /** The settings table's `model`; the app's default when left out. */
+  model?: string;
+  /** Timed batches after the warm-up one (at most one epoch of the demo set, less its warm-up batch). */
+  batches: number;
+  /** Gives up on a cell after this many milliseconds (the figure is then n/a unless two batches ran). */
+  budgetMs: number;
+  /**
+   * Also time the app's evaluation: once the figure is read, Stop, and when the run has ended ask the training
+   * worker `evaluations` times (3 by default, the first a warm-up) to score the trained model on the demo set's
+   * validation and test splits (its `evaluateModel` request: the run's own final evaluation, batch 32), timed on
+   * the page's clock from the request to its reply.
+   */
+  evaluations?: number;
+}
+
+export interface DemoTrainingResult {
+  /** The page's own moving average after the warm-up batch; null when fewer than two batches ran. */
+  imagesPerSecond: number | null;
+  /** The figure as the page shows it. */
+  text: string;
+  /** The backend the page says it used. */
+  used: string;
+  /** The page's note on the backend, e.g. 'WebAssembly runs on 2 threads.' */
+  note: string;
+  /** WebAssembly threads, read from the note (1 where it runs on one); null for other backends. */
+  threads: number | null;
+  /** Batches done when the figure was read. */
+  batches: number;
+  /** The evaluation (`evaluations`): images scored each time and the quickest time after the warm-up, or null. */
+  evaluation: { images: number; ms: number } | null;
+}
+
+/**
+ * Trains the demo dataset in a fresh page of the served app (batch 32) and reads its throughput figure:
+ * the worker's moving average of whole training steps (batch preparation, forward, class-weighted loss,
+ * gradients, RMSprop update, the loss read back) after the warm-up batch. bench:train and bench:native use it.
+ */
+export async function trainDemoOnPage(browser: Browser, baseUrl: string, options: DemoTrainingOptions): Promise<DemoTrainingResult> {
+  const { size, backend, model, batches, budgetMs, evaluations = 0 } = options;
+  const page = await browser.newPage();
+  try {
+    if (evaluations > 0) await page.addInitScript(HOOK_TRAINER_WORKER);
+    await page.goto(`${baseUrl}/?size=${size}&epochs=1&batch=32&backend=${backend}${model ? `&model=${model}` : ''}`);
+    await page.getByRole('button', { name: 'Try demo dataset' }).click();
+    await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    const used = /validation\s+(\d+)(?:.*?, test (\d+))?/.exec(await page.getByTestId('validation-source').innerText());
+    const evaluatedImages = Number(used?.[1] ?? 0) + Number(used?.[2] ?? 0);
+    await page.getByRole('button', { name: 'Train' }).click();
+    const progress = page.getByRole('progressbar', { name: 'Training' });
+    const started = Date.now();
+    let done = 0;
+    // Warm-up batch + the timed ones, or as many as the time budget allows.
+    while (Date.now() - started < budgetMs) {
+      done = Number((await progress.getAttribute('aria-valuenow')) ?? 0);
+      if (done >= batches + 1) break;
+      await page.waitForTimeout(250);
+    }
+    const text = await page.getByTestId('throughput').innerText();
+    const backendUsed = await page.getByTestId('backend').innerText();
+    const note = await page.getByTestId('backend-note').innerText({ timeout: 1000 }).catch(() => '');
+    const threadsMatch = /runs on (\d+|one) thread/.exec(note);
+    const threads = threadsMatch ? (threadsMatch[1] === 'one' ? 1 : Number(threadsMatch[1])) : null;
+    const imagesPerSecond = done >= 2 ? Number.parseFloat(text) : null;
+    let evaluation: DemoTrainingResult['evaluation'] = null;
+    if (evaluations > 0 && evaluatedImages > 0) {
+      // The run may have ended already (then there is no Stop to press).
+      await page.getByRole('button', { name: 'Stop' }).click({ timeout: 1000 }).catch(() => undefined);
+      await page.waitForFunction('window.__trainReplied === true', undefined, { timeout: budgetMs, polling: 100 });
+      const times = (await page.evaluate(`window.__timeEvaluations(${evaluations})`)) as number[];
+      const warm = times.length > 1 ? times.slice(1) : times;
+      evaluation = { images: evaluatedImages, ms: Math.min(...warm) };
+    }
+    return { imagesPerSecond, text, used: backendUsed, note, threads, batches: done, evaluation };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Before the page's scripts: keeps the training worker (the Worker named 'trainer') as window.__trainer, sets
+ * window.__trainReplied when it answers a train request, and defines window.__timeEvaluations(n), which sends it
+ * n evaluateModel requests in turn (ids no page request has) and resolves with each one's milliseconds.
+ * A string, not a function: tsx would wrap named inner functions in a helper the page does not have.
+ */
+const HOOK_TRAINER_WORKER = `(() => {
+  const PageWorker = window.Worker;
+  window.Worker = class extends PageWorker {
+    constructor(url, options) {
+      super(url, options);
+      if (options && options.name === 'trainer') {
+        window.__trainer = this;
+        this.addEventListener('message', (event) => {
+          const m = event.data;
+          if (m && m.type === 'reply' && m.reply && m.reply.type === 'train') window.__trainReplied = true;
+        });
+      }
+    }
+  };
+  window.__timeEvaluations = async (count) => {
+    const worker = window.__trainer;
+    const times = [];
+    for (let i = 0; i < count; i++) {
+      const id = 1e9 + i;
+      const started = performance.now();
+      await new Promise((resolve, reject) => {
+        const listener = (event) => {
+          const m = event.data;
+          if (!m || m.id !== id || (m.type !== 'reply' && m.type !== 'error')) return;
+          worker.removeEventListener('message', listener);
+          if (m.type === 'reply') resolve(undefined);
+          else reject(new Error(m.message));
+        };
+        worker.addEventListener('message', listener);
+        worker.postMessage({ id, request: { type: 'evaluateModel', batchSize: 32 } });
+      });
+      times.push(performance.now() - started);
+    }
+    return times;
+  };
+})();`;
