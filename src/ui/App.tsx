@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Settings, Splits } from '../core/types';
 import { trainSettingsOf } from '../core/settings';
 import { defaultPositiveClass } from '../eval/metrics';
@@ -20,6 +20,8 @@ import { reloadReason, splitOptionsOf } from './datasetOptions';
 import { pageStatus } from './pageStatus';
 import { MODEL_DEFAULT_REASON, modelDescription } from './modelText';
 import { useRuns } from './runs/useRuns';
+import { useFailureRecovery } from './runs/useFailureRecovery';
+import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { metadataOfRun } from './runs/modelMetadata';
@@ -109,37 +111,7 @@ export function App() {
     await store.train({ ...trainSettingsOf(run.settings), epochs: moreEpochs }, from);
   };
 
-  // A failed run keeps its finished epochs: the best one comes back, and after a lost GPU context the run goes on
-  // by itself from its last checkpoint (once a run, so a GPU that keeps failing cannot loop).
-  const autoResumed = useRef<string | null>(null);
-  const resume = useRef(onResume);
-  resume.current = onResume;
-  const runsNow = useRef(runs);
-  runsNow.current = runs;
-  useEffect(
-    () =>
-      store.onRunEvent((event) => {
-        if (event.type !== 'failed') return;
-        void (async () => {
-          const recovered = await runsNow.current.recoverAfterFailure().catch(() => null);
-          if (!recovered) return;
-          const done = recovered.history.epochsDone;
-          const best = recovered.history.bestEpoch;
-          const remaining = recovered.settings.epochs - done;
-          const contextLost = /WebGL context was lost/.test(event.message);
-          if (contextLost && store.getSnapshot().dataReady && remaining > 0 && autoResumed.current !== recovered.id) {
-            autoResumed.current = recovered.id;
-            setNotice(`The GPU stopped working for this page during epoch ${done + 1}. Training goes on from the last finished epoch (${done}), on a backend that works now.`);
-            await resume.current(remaining);
-            return;
-          }
-          setNotice(
-            `${event.message} What was trained is not lost: the best epoch so far (${best === null ? '–' : best + 1} of ${done}) is back for Predict and downloads, and Resume training continues the run${store.getSnapshot().dataReady ? '' : ' once the dataset is loaded again'}.`,
-          );
-        })();
-      }),
-    [store],
-  );
+  useFailureRecovery(store, runs, onResume, setNotice);
 
   const onDownload = async (format: ModelFormat) => {
     if (!run) return;
@@ -210,13 +182,7 @@ export function App() {
 
   const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error), t.paused);
   const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;
-  const evaluateHint = !view || !t.dataReady
-    ? 'Load a dataset to evaluate the model on.'
-    : view.size !== modelSize
-      ? `The model takes ${modelSize} px images: set Image size to ${modelSize} and load the dataset again.`
-      : run && view.classNames.join('\u0000') !== run.classNames.join('\u0000')
-        ? `The dataset's classes (${view.classNames.join(', ')}) are not the model's (${run.classNames.join(', ')}).`
-        : null;
+  const evaluateHint = evaluateProblem(run, view, modelSize, t.dataReady);
   const resumeHint = resumeProblem(run, view, t.dataReady, training || loading);
   const positiveClass = reported?.positiveClass ?? defaultPositiveClass(run?.classNames ?? ['a', 'b']);
   // The Results' operating point; for a loaded model, the one its metadata says the figures used.
@@ -381,18 +347,3 @@ export function App() {
   );
 }
 
-function datasetNameOf(view: DatasetView): string {
-  return view.source.kind === 'demo' ? 'demo dataset' : view.source.name;
-}
-
-/** Why Resume cannot start now, in words; null when it can. */
-function resumeProblem(run: SavedRun | null, view: DatasetView | null, dataReady: boolean, busy: boolean): string | null {
-  if (busy) return 'Wait for the current work to finish.';
-  if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
-  if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
-  if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
-  if (view.classNames.join('\u0000') !== run.classNames.join('\u0000')) return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
-  const reason = reloadReason(view, run.settings);
-  if (reason) return `Load the dataset as the run had it (Image size ${run.settings.imageSize} px, the same split settings). ${reason}`;
-  return null;
-}
