@@ -130,12 +130,13 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
   const dataset = await buildSyntheticZip({ seed: 6, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
-  await page.goto(`/?size=${SIZE}&epochs=30&batch=8&patience=0`);
+  // Many epochs: the run is still going whenever the test acts on it (it ends with the crash).
+  await page.goto(`/?size=${SIZE}&epochs=300&batch=8&patience=0`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  await expect(history).toHaveCount(1, { timeout: 120_000 });
+  await expect(history.first()).toBeVisible({ timeout: 120_000 });
   // Pause holds the run between batches (nothing moves), Continue lets it go on.
   await page.getByRole('button', { name: 'Pause' }).click();
   await expectStatus(page, 'paused');
@@ -143,11 +144,11 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
   // The batch under way when Pause was pressed still finishes.
   await page.waitForTimeout(1500);
   const heldAt = await progress.getAttribute('aria-valuenow');
+  const heldEpochs = await history.count();
   await page.waitForTimeout(1500);
   expect(await progress.getAttribute('aria-valuenow')).toBe(heldAt);
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expectStatus(page, 'training');
-  await expect(history).toHaveCount(2, { timeout: 120_000 });
+  await expect.poll(() => history.count(), { timeout: 120_000 }).toBeGreaterThan(Math.max(heldEpochs, 1));
   // The worker dies as it would out of memory: an error it does not catch (the page then ends it).
   const worker = page.workers().find((w) => w.url().includes('train.worker'));
   expect(worker, 'the training worker').toBeTruthy();
