@@ -2,7 +2,7 @@
  * Times one training step (model.trainOnBatch) of the tutorial CNN on TensorFlow.js backends in
  * Node, to see what src/backends/wasmKernels.ts buys on the WASM backend.
  *
- *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive]
+ *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive] [--model tutorial|batchnorm]
  *
  * Rows: 'cpu' (stock tfjs kernels, smallest size only: it is slow), 'wasm naive' (only the missing
  * Conv2DBackpropFilter, as a direct loop; the rest as shipped) and 'wasm fast' (all kernels of
@@ -13,7 +13,7 @@
  * that is not cross-origin isolated (no SharedArrayBuffer).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildTutorialCnn } from '../src/model/cnn';
+import { buildModel as buildNamedModel, MODEL_NAMES, type ModelName } from '../src/model/models';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/backends/wasmKernels';
 
@@ -23,6 +23,7 @@ interface Options {
   steps: number;
   cpu: boolean;
   naive: boolean;
+  model: ModelName;
 }
 
 interface Row {
@@ -32,7 +33,7 @@ interface Row {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [64, 150], batch: 32, steps: 5, cpu: true, naive: true };
+  const options: Options = { sizes: [64, 150], batch: 32, steps: 5, cpu: true, naive: true, model: 'tutorial' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => {
@@ -45,14 +46,21 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--steps') options.steps = Number(next());
     else if (arg === '--no-cpu') options.cpu = false;
     else if (arg === '--no-naive') options.naive = false;
+    else if (arg === '--model') {
+      const model = next();
+      if (!(MODEL_NAMES as readonly string[]).includes(model)) throw new Error(`--model: one of ${MODEL_NAMES.join(', ')}`);
+      options.model = model as ModelName;
+    }
     else throw new Error(`Unknown argument ${arg}`);
   }
   return options;
 }
 
-/** The app's model (src/model/cnn.ts), seeded, compiled with RMSprop. */
+let modelName: ModelName = 'tutorial';
+
+/** The app's model (src/model/models.ts; the tutorial's CNN unless --model), seeded, compiled with RMSprop. */
 function buildModel(size: number): tf.LayersModel {
-  return buildTutorialCnn({ imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
+  return buildNamedModel(modelName, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
 }
 
 function makeBatch(size: number, batch: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
@@ -105,7 +113,7 @@ async function profileStep(size: number, batch: number): Promise<void> {
       byName.set(k.name, entry);
     }
     const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-    const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+    const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
     console.log(`\nKernel profile of one ${tf.getBackend()} (fast) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`);
     console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(9)}${'calls'.padStart(7)}${'share'.padStart(8)}`);
     for (const [name, e] of top) {
@@ -139,6 +147,7 @@ async function predictMs(size: number, batch: number): Promise<number> {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const { sizes, batch, steps } = options;
+  modelName = options.model;
   const rows: Row[] = [];
   const smallest = Math.min(...sizes);
   const largest = Math.max(...sizes);
@@ -169,7 +178,7 @@ async function main(): Promise<void> {
     predict.set(size, await predictMs(size, batch));
   }
 
-  console.log(`\nOne training step (trainOnBatch), batch ${batch}, median of ${steps} (cpu: of ${Math.min(steps, 2)}):`);
+  console.log(`\nOne training step (trainOnBatch) of the ${modelName} model, batch ${batch}, median of ${steps} (cpu: of ${Math.min(steps, 2)}):`);
   console.log(`${'backend'.padEnd(12)}${'size'.padStart(6)}${'ms/step'.padStart(10)}${'images/s'.padStart(10)}${'vs fastest'.padStart(12)}`);
   for (const size of [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b)) {
     const group = rows.filter((r) => r.size === size);

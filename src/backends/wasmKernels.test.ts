@@ -404,6 +404,45 @@ async function trainingRun(name: ModelName, backend: string, size: number, steps
   return { losses, tensors, ids };
 }
 
+describe('batchNorm forward and gradients match the cpu backend', () => {
+  const cases: { name: string; shape: [number, number, number, number]; stats: number[]; scale: boolean; offset: boolean }[] = [
+    { name: 'per-channel [c] statistics, scale and offset', shape: [3, 7, 5, 4], stats: [4], scale: true, offset: true },
+    { name: 'statistics of rank 4 [1, 1, 1, c], no scale', shape: [2, 6, 6, 8], stats: [1, 1, 1, 8], scale: false, offset: true },
+    { name: 'no offset', shape: [2, 5, 3, 3], stats: [3], scale: true, offset: false },
+    { name: 'one channel, neither', shape: [4, 3, 3, 1], stats: [1], scale: false, offset: false },
+    { name: 'mean far from zero (x − mean first)', shape: [2, 4, 4, 2], stats: [2], scale: true, offset: true },
+    { name: 'full-shape statistics (shipped kernel)', shape: [1, 3, 3, 2], stats: [1, 3, 3, 2], scale: true, offset: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const far = c.name.startsWith('mean far') ? 1000 : 0;
+      const xv = values(tf.util.sizeFromShape(c.shape), 21).map((v) => v + far);
+      const n = tf.util.sizeFromShape(c.stats);
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.shape);
+          const mean = tf.tensor(values(n, 22).map((v) => v + far), c.stats);
+          const variance = tf.tensor(values(n, 23).map((v) => v * v + 0.1), c.stats);
+          const scale = c.scale ? tf.tensor(values(n, 24), c.stats) : undefined;
+          const offset = c.offset ? tf.tensor(values(n, 25), c.stats) : undefined;
+          const y = tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+          // tfjs differentiates batchNorm only with both scale and offset (it saves the scale for the backward pass).
+          if (!scale || !offset) return [y];
+          const r = tf.tensor(values(y.size, 26), y.shape);
+          const grads = tf.grads((xx: tf.Tensor, mm: tf.Tensor, vv: tf.Tensor, ss: tf.Tensor, oo: tf.Tensor) =>
+            tf.batchNorm(xx as tf.Tensor4D, mm, vv, oo, ss, 1e-3).mul(r).sum(),
+          )([x, mean, variance, scale, offset]);
+          return [y, ...grads];
+        });
+      const expected = await on('cpu', compute);
+      const actual = await on('wasm', compute);
+      const results = actual.map((a, i) => compare(a, expected[i]));
+      console.log(`batchNorm ${c.name}: ${results.map(format).join('; ')}`);
+      for (const r of results) expect(r.rel).toBeLessThan(1e-5);
+    });
+  }
+});
+
 // Every model the app offers must train on wasm with the kernels it has (the BatchNorm variant needs
 // FusedBatchNorm, Mean, SquaredDifference, Rsqrt and Tile and their gradients' ops, which wasm ships).
 describe.each(MODEL_NAMES)('training the %s model (32 px) on wasm', (name) => {

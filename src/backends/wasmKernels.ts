@@ -23,6 +23,9 @@
  *   The shipped kernel is not even used as a fallback: it searches from FLT_MIN with '>=', so it
  *   gives tied gradients to the last maximum and misroutes the gradient of windows whose values
  *   are all ≤ 1.2e-38 (all negative, say).
+ * - FusedBatchNorm (replaced for NHWC input with per-channel statistics): x − mean (WASM's Sub), then a
+ *   1×1 depthwise convolution by scale / sqrt(variance + eps) with the offset as its bias, two XNNPACK
+ *   passes instead of the shipped kernel's square root and division per element (~4x faster at 150 px).
  * - Sum (replaced when reducing leading axes, e.g. a bias gradient summed over batch, rows and
  *   columns): XNNPACK average pooling over one window covering those axes, times its size (or a
  *   float64 column sum when small), instead of WASM's slow 4-D transpose and innermost reduction.
@@ -451,6 +454,47 @@ function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: 
 
 
 // ---------------------------------------------------------------------------------------------
+// FusedBatchNorm
+
+/**
+ * Batch normalisation with per-channel statistics (what a BatchNormalization layer runs, in training and
+ * inference): y = (x − mean) · scale / sqrt(variance + eps) + offset, as two XNNPACK passes: x − mean
+ * (WASM's Sub), then a 1×1 depthwise convolution whose filter is the per-channel factor
+ * scale / sqrt(variance + eps) (computed once a channel, in float64) and whose bias is the offset. The
+ * shipped kernel takes a square root and a division per element on one thread: at 150 px, batch 32, its
+ * first layer's call took 90 ms, these two 23 ms. NHWC 4-D input only; other shapes go to the shipped kernel.
+ */
+function fusedBatchNorm(args: KernelArgs): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, mean, variance, offset, scale } = args.inputs as { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+  const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+  const channels = x.shape.length === 4 ? x.shape[3] : 0;
+  const perChannel = (t: TensorInfo | undefined) =>
+    t === undefined || (t.dtype === 'float32' && t.shape.length >= 1 && t.shape[t.shape.length - 1] === channels && tf.util.sizeFromShape(t.shape) === channels);
+  if (x.dtype !== 'float32' || channels < 1 || tf.util.sizeFromShape(x.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
+    return callOriginal(BACKEND, tf.FusedBatchNorm, args);
+  }
+  // Read before anything is allocated: a new tensor may grow the WASM heap and move every view of it.
+  const v = f32(backend, variance);
+  const s = scale ? f32(backend, scale) : null;
+  const factors = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) factors[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
+  // A rank-1 copy: the depthwise kernel reads the bias's stored shape, and the offset may be [1, 1, 1, c].
+  const shifts = offset ? f32(backend, offset).slice() : null;
+  const centred = run('Sub', backend, { a: x, b: view(mean, [channels]) });
+  const filter = backend.makeOutput([1, 1, channels, 1], 'float32');
+  const bias = shifts ? backend.makeOutput([channels], 'float32') : null;
+  try {
+    f32(backend, filter).set(factors);
+    if (bias && shifts) f32(backend, bias).set(shifts);
+    const inputs: tf.NamedTensorInfoMap = bias ? { x: centred, filter, bias } : { x: centred, filter };
+    return run(tf.FusedDepthwiseConv2D, backend, inputs, { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear' });
+  } finally {
+    dispose(backend, centred, filter, bias);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sum and Mean
 
 function sum(args: KernelArgs): TensorInfo {
@@ -541,6 +585,7 @@ const FAST_KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
   { kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
   { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
+  { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNorm as unknown as KernelFunc },
   { kernelName: tf.Sum, kernelFunc: sum as unknown as KernelFunc },
   { kernelName: tf.Mean, kernelFunc: mean as unknown as KernelFunc },
   { kernelName: tf.Identity, kernelFunc: identity as unknown as KernelFunc },
@@ -562,7 +607,7 @@ function assertWasmLoaded(): void {
 
 /**
  * Makes the WASM backend able to train convolutions, fast: registers Conv2DBackpropFilter and
- * faster Conv2DBackpropInput, MaxPoolGrad and Sum kernels for 'wasm'. Idempotent. Call it after
+ * faster Conv2DBackpropInput, MaxPoolGrad, FusedBatchNorm, Sum and Mean kernels for 'wasm'. Idempotent. Call it after
  * `@tensorflow/tfjs-backend-wasm` has been imported (throws otherwise).
  */
 export function registerWasmTrainingKernels(): void {
