@@ -1,16 +1,11 @@
 import { useState } from 'react';
 import type { EvalSettings } from '../core/types';
-import type { IntervalMetric } from '../eval/bootstrap';
 import type { EvaluationReport } from '../eval/report';
-import { fmt, fmtInterval } from './format';
+import { Cell, REPORT_ROWS } from './ValidationVsTest';
 import type { TrainingStore } from './trainingStore';
 
-const ROWS: { name: string; metric: IntervalMetric }[] = [
-  { name: 'Accuracy', metric: 'accuracy' },
-  { name: 'Sensitivity', metric: 'sensitivity' },
-  { name: 'Specificity', metric: 'specificity' },
-  { name: 'AUC', metric: 'auc' },
-];
+// Precision aside: the adaptation moves the operating point, and these four say how.
+const ROWS = REPORT_ROWS.filter((r) => r.metric !== 'precision');
 
 interface Props {
   store: TrainingStore;
@@ -69,14 +64,8 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
             {ROWS.map(({ name, metric }) => (
               <tr key={metric}>
                 <th scope="row">{name}</th>
-                <td>
-                  {fmt(test.metrics[metric])}
-                  {fmtInterval(test.intervals[metric])}
-                </td>
-                <td>
-                  {fmt(adapted.test!.metrics[metric])}
-                  {fmtInterval(adapted.test!.intervals[metric])}
-                </td>
+                <Cell value={test.metrics[metric]} interval={test.intervals[metric]} />
+                <Cell value={adapted.test!.metrics[metric]} interval={adapted.test!.intervals[metric]} />
               </tr>
             ))}
           </tbody>

@@ -5,7 +5,8 @@ import { describeRule } from '../eval/thresholdRules';
 import { fmt, fmtInterval, fmtThreshold } from './format';
 import { VisFigure } from './VisFigure';
 
-const ROWS: { name: string; metric: IntervalMetric }[] = [
+/** The figures with intervals, as the report tables name their rows. */
+export const REPORT_ROWS: { name: string; metric: IntervalMetric }[] = [
   { name: 'Accuracy', metric: 'accuracy' },
   { name: 'Sensitivity', metric: 'sensitivity' },
   { name: 'Specificity', metric: 'specificity' },
@@ -37,7 +38,7 @@ export function ValidationVsTest({ report }: { report: EvaluationReport }) {
           </tr>
         </thead>
         <tbody>
-          {ROWS.map(({ name, metric }) => (
+          {REPORT_ROWS.map(({ name, metric }) => (
             <tr key={metric}>
               <th scope="row">{name}</th>
               {splits.map((s) => (
@@ -65,7 +66,8 @@ export function ValidationVsTest({ report }: { report: EvaluationReport }) {
   );
 }
 
-function Cell({ value, interval }: { value: number; interval?: Interval }) {
+/** A figure with its 95% interval after it (the figure stays the cell's first number). */
+export function Cell({ value, interval }: { value: number; interval?: Interval }) {
   return (
     <td>
       {fmt(value)}

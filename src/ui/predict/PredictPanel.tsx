@@ -7,7 +7,7 @@ import type { TrainingStore } from '../trainingStore';
 import { saveBlob } from '../downloadModel';
 import { fmtThreshold } from '../format';
 import { HeatmapImage } from './HeatmapImage';
-import { predictionRows, predictionsCsv, visibleRows, type Decision, type SortKey } from './predictionRows';
+import { predictionRows, predictionsCsv, visibleRows, type Decision, type PredictionRow, type SortKey } from './predictionRows';
 
 interface Props {
   store: TrainingStore;
@@ -116,6 +116,20 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
   const mapOf = (index: number) => (result && mapArea > 0 ? result.predictions.maps.subarray(index * mapArea, (index + 1) * mapArea) : null);
   const pixelsOf = (index: number) => result!.images.pixels.subarray(index * area, (index + 1) * area);
   const heatClass = (index: number) => classNames[result?.predictions.mapClasses[index] ?? 0] ?? '';
+  /** A row's image with its heatmap, at `display` px. */
+  const heatmapOf = (row: PredictionRow, display: number) => (
+    <HeatmapImage
+      pixels={pixelsOf(row.index)}
+      size={result!.images.size}
+      map={mapOf(row.index)}
+      side={result!.predictions.mapSide}
+      opacity={opacity}
+      show={showHeat}
+      name={row.name}
+      className={heatClass(row.index)}
+      display={display}
+    />
+  );
   const selectedRow = selected === null ? null : (rows.find((r) => r.index === selected) ?? null);
 
   return (
@@ -227,17 +241,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
           )}
           {selectedRow && (
             <figure className="predict__detail" aria-label="Selected prediction">
-              <HeatmapImage
-                pixels={pixelsOf(selectedRow.index)}
-                size={result.images.size}
-                map={mapOf(selectedRow.index)}
-                side={result.predictions.mapSide}
-                opacity={opacity}
-                show={showHeat}
-                name={selectedRow.name}
-                className={heatClass(selectedRow.index)}
-                display={320}
-              />
+              {heatmapOf(selectedRow, 320)}
               <figcaption>
                 {selectedRow.name}: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
                 {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows the evidence for{' '}
@@ -273,17 +277,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
                   <td>{row.name}</td>
                   <td>
                     <button type="button" className="predict__thumb" onClick={() => setSelected(row.index)} aria-label={`Enlarge ${row.name}`}>
-                      <HeatmapImage
-                        pixels={pixelsOf(row.index)}
-                        size={result.images.size}
-                        map={mapOf(row.index)}
-                        side={result.predictions.mapSide}
-                        opacity={opacity}
-                        show={showHeat}
-                        name={row.name}
-                        className={heatClass(row.index)}
-                        display={64}
-                      />
+                      {heatmapOf(row, 64)}
                     </button>
                   </td>
                   <td>{classNames[row.predicted]}</td>
