@@ -93,7 +93,8 @@ type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & {
 
 /** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
 /** Why `text` is not a regular expression JavaScript can use, naming the setting; null when it is one. */
-function checkRegExp(label: string, text: string): string | null {
+function checkRegExp(label: string, text: string, emptyMeansOff = false): string | null {
+  if (text === '' && emptyMeansOff) return null;
   if (text.trim() === '') return `${label} must be a regular expression, not empty.`;
   try {
     new RegExp(text);
@@ -180,6 +181,18 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     max: 50,
     integer: true,
     hint: 'Percent of each class of train held out as the test split when the archive has no test folder (0: none)',
+  },
+  testPattern: {
+    kind: 'text',
+    label: 'Test hold-out pattern',
+    query: 'testre',
+    use: 'split',
+    // Empty: the Test hold-out percent decides. A pattern holds out what the names say (a series, a site), so the
+    // test split can differ from training as a new source does; bench:accuracy uses it for a shift check.
+    default: '',
+    maxLength: 200,
+    check: (text) => checkRegExp('Test hold-out pattern', text, true),
+    hint: 'When the archive has no test folder: the train images whose file name matches this regular expression (whole patients) become the test split instead of a random share',
   },
   groupBy: {
     kind: 'choice',

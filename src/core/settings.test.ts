@@ -20,7 +20,7 @@ import {
 import { probes } from './settings.testutil';
 import type { TrainSettings } from './types';
 
-const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, groupBy: _g, groupPattern: _p, ...train }) => train)(DEFAULT_SETTINGS);
+const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, testPattern: _tp, groupBy: _g, groupPattern: _p, ...train }) => train)(DEFAULT_SETTINGS);
 
 describe('the settings table', () => {
   it('has the defaults the page has always had', () => {
@@ -37,6 +37,7 @@ describe('the settings table', () => {
       augmentation: NO_AUGMENTATION,
       validationPercent: 10,
       testPercent: 0,
+      testPattern: '',
       groupBy: 'patient',
       groupPattern: '^(person\\d+|(?:NORMAL\\d*-)?IM-\\d+)',
       thresholdRule: 'fixed',
@@ -79,6 +80,7 @@ describe('the settings table', () => {
       ['patience', 'Patience', 'patience'],
       ['validationPercent', 'Validation size', 'val'],
       ['testPercent', 'Test hold-out', 'holdout'],
+      ['testPattern', 'Test hold-out pattern', 'testre'],
       ['groupBy', 'Group by', 'group'],
       ['groupPattern', 'Patient pattern', 'groupre'],
       ['backend', 'Backend', 'backend'],
@@ -121,7 +123,7 @@ describe('the settings table', () => {
   });
 
   it('says which settings only the page reads as it loads a dataset', () => {
-    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent', 'groupBy', 'groupPattern']);
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent', 'testPattern', 'groupBy', 'groupPattern']);
   });
 
   it('says which settings the Results read (sent with each evaluate request, no retraining), and checks them', () => {
@@ -134,6 +136,10 @@ describe('the settings table', () => {
   it('refuses a patient pattern that is no regular expression, saying why', () => {
     expect(checkSettingValue('groupPattern', '(person\\d+')).toMatch(/^Patient pattern must be a valid regular expression \(.*\)\.$/);
     expect(checkSettingValue('groupPattern', '  ')).toBe('Patient pattern must be a regular expression, not empty.');
+    // Empty turns the test hold-out pattern off; blanks alone are a mistake, and a broken pattern is refused.
+    expect(checkSettingValue('testPattern', '')).toBeNull();
+    expect(checkSettingValue('testPattern', ' ')).toBe('Test hold-out pattern must be a regular expression, not empty.');
+    expect(checkSettingValue('testPattern', '^(NORMAL2-')).toMatch(/^Test hold-out pattern must be a valid regular expression/);
     expect(parseSettingText('groupPattern', 'p(\\d+)_')).toEqual({ value: 'p(\\d+)_', problem: null });
   });
 });

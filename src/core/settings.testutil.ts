@@ -43,7 +43,8 @@ export function probes(path: SettingPath): Probe[] {
         { value: 'x'.repeat(row.maxLength), ok: true },
         { value: 'x'.repeat(row.maxLength + 1), ok: false },
         { value: 3, ok: false },
-        ...(row.check ? [{ value: '', ok: false }] : []),
+        // A checked text refuses blanks ('' too, unless its default is '': then '' turns it off).
+        ...(row.check ? [{ value: ' ', ok: false }, ...(row.default === '' ? [] : [{ value: '', ok: false }])] : []),
       ];
   }
 }

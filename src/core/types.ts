@@ -70,6 +70,8 @@ export interface SplitSettings {
   validationPercent: number;
   /** Percent of each class of train held out as the test split when the archive has no test folder (0 = none). */
   testPercent: number;
+  /** A regular expression on file names: matching train images (whole patients) are the test split instead ('' = off). */
+  testPattern: string;
   /** How images are grouped into patients, so that no patient is on both sides of a split (data/patients.ts). */
   groupBy: GroupBy;
   /** With `groupBy` `regex`: a regular expression on the file name; its first capture group (else the match) is the patient. */

@@ -11,7 +11,7 @@ import { groupIds, groupKeyFunction, type Grouping } from './patients';
 import { DatasetError, messageOf } from './errors';
 import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits';
 import { mulberry32 } from '../core/random';
-import { holdOutTest } from './testHoldout';
+import { holdOutTest, holdOutTestByPattern } from './testHoldout';
 import type { DecodedDataset, LoadProgress, LoadStats, SkippedEntry, SplitCounts } from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
@@ -29,6 +29,8 @@ export interface LoadOptions {
   validationFraction?: number;
   /** Share of each class of train held out as the test split when the archive has no test folder (0 = none, the default). */
   testHoldout?: number;
+  /** A regular expression on file names: the matching train images (whole patients) are the test split instead of `testHoldout`'s share. */
+  testPattern?: string;
   /** How images are grouped into patients for the hold-outs, the health report and the worker. Default: by patient. */
   grouping?: Grouping;
   onProgress?: (progress: LoadProgress) => void;
@@ -72,7 +74,9 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const entryCount = entries.length;
   const index = indexEntries(entries);
   const keyOf = groupKeyFunction(options.grouping ?? { groupBy: 'patient', groupPattern: '' });
-  const testHoldout = holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
+  const testHoldout = options.testPattern
+    ? holdOutTestByPattern(index.entries, index.classNames, new RegExp(options.testPattern), keyOf)
+    : holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
   const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction, keyOf);
   if (validation.length === 0) {
     throw new DatasetError(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildSyntheticZip } from '../../scripts/syntheticZip';
 import { loadDataset, type DecodeFn } from './loadDataset';
-import { holdOutTest, testHoldoutCount } from './testHoldout';
+import { holdOutTest, holdOutTestByPattern, testHoldoutCount } from './testHoldout';
+import { patientKey } from './patients';
 import type { ImageEntry } from './types';
 
 function entry(split: ImageEntry['split'], className: string, i: number): ImageEntry {
@@ -49,6 +50,54 @@ describe('test hold-out', () => {
     expect(testHoldoutCount(2, 0.15)).toBe(1);
     expect(testHoldoutCount(3, 0.5)).toBe(2);
     expect(testHoldoutCount(100, 0.15)).toBe(15);
+  });
+});
+
+describe('test hold-out by a file-name pattern', () => {
+  const named = (className: string, name: string): ImageEntry => ({
+    path: `chest_xray/train/${className}/${name}`,
+    split: 'train',
+    className,
+    read: async () => new Blob([name]),
+  });
+  const entries = [
+    named('NORMAL', 'IM-0001-0001.jpeg'),
+    named('NORMAL', 'IM-0002-0001.jpeg'),
+    named('NORMAL', 'NORMAL2-IM-0003-0001.jpeg'),
+    named('NORMAL', 'NORMAL2-IM-0004-0001.jpeg'),
+    named('PNEUMONIA', 'person1_bacteria_1.jpeg'),
+    named('PNEUMONIA', 'person1500_bacteria_2.jpeg'),
+    named('PNEUMONIA', 'person1500_virus_3.jpeg'),
+    named('PNEUMONIA', 'person1500_bacteria_4.jpeg'),
+  ];
+
+  it('moves the matching images, and the rest of their patients, to test; keeps order; says what it did', () => {
+    // Only person1500's first image matches; its other two follow it (one patient, never on both sides).
+    const { entries: out, description } = holdOutTestByPattern(entries, names, /^(NORMAL2-|person1500_bacteria_2)/, patientKey);
+    expect(out.map((e) => e.path)).toEqual(entries.map((e) => e.path));
+    expect(out.filter((e) => e.split === 'test').map((e) => e.path.split('/').pop())).toEqual([
+      'NORMAL2-IM-0003-0001.jpeg',
+      'NORMAL2-IM-0004-0001.jpeg',
+      'person1500_bacteria_2.jpeg',
+      'person1500_virus_3.jpeg',
+      'person1500_bacteria_4.jpeg',
+    ]);
+    expect(description).toBe(
+      'Test: the images of train whose file name matches ^(NORMAL2-|person1500_bacteria_2) (5 images of 3 patients: NORMAL 2, PNEUMONIA 3), whole patients, because the archive has no test folder',
+    );
+  });
+
+  it('matches the file name, not the folders', () => {
+    expect(holdOutTestByPattern(entries, names, /train/).description).toBeNull();
+  });
+
+  it('refuses a pattern that takes a whole class out of train', () => {
+    expect(() => holdOutTestByPattern(entries, names, /^(IM|NORMAL2)-/, patientKey)).toThrow(/every training image of NORMAL/);
+  });
+
+  it('keeps a test folder as it is', () => {
+    const withTest = [...entries, { ...named('NORMAL', 'IM-0009-0001.jpeg'), split: 'test' as const }];
+    expect(holdOutTestByPattern(withTest, names, /^NORMAL2-/).description).toBeNull();
   });
 });
 

@@ -7,6 +7,7 @@ function view(testFolder: number, testPercent = 0): DatasetView {
   return {
     size: 64,
     testPercent,
+    testPattern: '',
     validationPercent: 10,
     groupBy: DEFAULT_SETTINGS.groupBy,
     groupPattern: DEFAULT_SETTINGS.groupPattern,
@@ -29,6 +30,14 @@ describe('when the dataset must be loaded again before training', () => {
     expect(reloadReason(view(0, 15), { ...settings, testPercent: 15 })).toBeNull();
     expect(reloadReason(view(5), { ...settings, testPercent: 15 })).toBeNull();
     expect(splitOptionsOf({ ...settings, testPercent: 15 }).testPercent).toBe(15);
+  });
+
+  it('for a new test hold-out pattern, only when the archive has no test folder; the pattern overrides the share', () => {
+    expect(reloadReason(view(0), { ...settings, testPattern: '^NORMAL2-' })).toMatch(/matches \^NORMAL2- as the test split/);
+    expect(reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, settings)).toMatch(/without the test hold-out pattern/);
+    expect(reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, { ...settings, testPattern: '^NORMAL2-', testPercent: 15 })).toBeNull();
+    expect(reloadReason(view(5), { ...settings, testPattern: '^NORMAL2-' })).toBeNull();
+    expect(splitOptionsOf({ ...settings, testPattern: 'x' }).testPattern).toBe('x');
   });
 
   it('for a new validation size, only when validation was held out of train', () => {

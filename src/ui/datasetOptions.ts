@@ -9,8 +9,8 @@ export type SplitOptions = SplitSettings;
 
 /** The settings the page's loader reads (the `split` rows of the settings table); the worker never sees them. */
 export function splitOptionsOf(settings: Settings): SplitOptions {
-  const { testPercent, validationPercent, groupBy, groupPattern } = settings;
-  return { testPercent, validationPercent, groupBy, groupPattern };
+  const { testPercent, testPattern, validationPercent, groupBy, groupPattern } = settings;
+  return { testPercent, testPattern, validationPercent, groupBy, groupPattern };
 }
 
 const GROUPING_TEXT: Record<SplitSettings['groupBy'], string> = {
@@ -32,7 +32,7 @@ export function hasTestFolder(view: Pick<LoadedDataset, 'counts'>): boolean {
 /** Why the loaded images no longer fit the settings, so that Train loads them again; null when they fit. */
 export function reloadReason(view: LoadedDataset, settings: Settings): string | null {
   if (view.size !== settings.imageSize) return `Images will be decoded again at ${settings.imageSize} px.`;
-  const { testPercent, validationPercent } = splitOptionsOf(settings);
+  const { testPercent, testPattern, validationPercent } = splitOptionsOf(settings);
   // Patients decide the splits, the health report and what the worker bootstraps over; the demo set's are fixed.
   if (view.source?.kind !== 'demo' && groupingChanged(view, settings)) {
     return `The dataset will be loaded again, grouping images ${GROUPING_TEXT[settings.groupBy]}.`;
@@ -41,7 +41,12 @@ export function reloadReason(view: LoadedDataset, settings: Settings): string | 
   if (view.validationPercent !== validationPercent && view.validationPlan.source === 'held-out') {
     return `The dataset will be loaded again, holding out ${validationPercent}% of train for validation.`;
   }
-  if (view.testPercent !== testPercent && !hasTestFolder(view)) {
+  if (view.testPattern !== testPattern && !hasTestFolder(view)) {
+    return testPattern
+      ? `The dataset will be loaded again, holding out the train images whose file name matches ${testPattern} as the test split.`
+      : 'The dataset will be loaded again, without the test hold-out pattern.';
+  }
+  if (view.testPercent !== testPercent && !testPattern && !hasTestFolder(view)) {
     return testPercent > 0
       ? `The dataset will be loaded again, holding out ${testPercent}% of train as the test split.`
       : 'The dataset will be loaded again, without a test hold-out.';

@@ -59,6 +59,7 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
           decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.kind === 'files' ? source.files : source.entries, {
             size,
             testHoldout: splits.testPercent / 100,
+            testPattern: splits.testPattern,
             validationFraction: splits.validationPercent / 100,
             grouping: splits,
             signal: abort.signal,
