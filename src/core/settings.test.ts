@@ -30,6 +30,7 @@ describe('the settings table', () => {
       epochs: 10,
       batchSize: 32,
       learningRate: 0.001,
+      learningRateSchedule: 'constant',
       backend: 'auto',
       seed: 1,
       classWeighting: 'balanced',
@@ -76,6 +77,7 @@ describe('the settings table', () => {
       ['epochs', 'Epochs', 'epochs'],
       ['batchSize', 'Batch size', 'batch'],
       ['learningRate', 'Learning rate', 'lr'],
+      ['learningRateSchedule', 'Learning-rate schedule', 'schedule'],
       ['seed', 'Seed', 'seed'],
       ['patience', 'Patience', 'patience'],
       ['validationPercent', 'Validation size', 'val'],
@@ -198,5 +200,14 @@ describe('trainSettingsOf', () => {
     expect(Object.keys(train).sort()).toEqual([...trainRows, 'augmentation'].sort());
     expect(train.epochs).toBe(7);
     expect(train.augmentation.rotation).toBe(5);
+  });
+
+  it('gives a setting a saved run lacks its default (the run trained that way), so Resume passes the checks', () => {
+    const saved: Partial<typeof DEFAULT_SETTINGS> = { ...DEFAULT_SETTINGS, learningRate: 2e-3 };
+    delete saved.learningRateSchedule;
+    const train = trainSettingsOf(saved as typeof DEFAULT_SETTINGS);
+    expect(train.learningRateSchedule).toBe('constant');
+    expect(train.learningRate).toBe(2e-3);
+    expect(checkTrainSettings(train)).toBeNull();
   });
 });

@@ -104,10 +104,13 @@ function firstProblem(settings: Partial<Settings>, paths: readonly SettingPath[]
 
 const TRAIN_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'train');
 
-/** What a run is told: the `train` rows of the form's settings (the split rows were used when the dataset loaded). */
+/**
+ * What a run is told: the `train` rows of the form's settings (the split rows were used when the dataset loaded).
+ * A setting missing (a run saved before it existed, resumed) takes its default: what that run trained with.
+ */
 export function trainSettingsOf(settings: Settings): TrainSettings {
   return TRAIN_PATHS.reduce(
-    (out, path) => withSetting(out, path, settingValue(settings, path)),
+    (out, path) => withSetting(out, path, (settingValue(settings, path) as SettingValue<typeof path> | undefined) ?? SETTINGS[path].default),
     { augmentation: { ...settings.augmentation } } as TrainSettings,
   );
 }

@@ -45,6 +45,10 @@ export const MODEL_NAMES: readonly ModelName[] = ['tutorial', 'batchnorm'];
 export type ClassWeighting = 'balanced' | 'none';
 export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'none'];
 
+/** How the learning rate moves over a run: held (the tutorial), or cosine decay to 0 over the run's steps. */
+export type LearningRateSchedule = 'constant' | 'cosine';
+export const LEARNING_RATE_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine'];
+
 /** What a training run is told: every field is read by the worker. */
 export interface TrainSettings {
   /** Which network to build (MODEL_NAMES). */
@@ -53,6 +57,8 @@ export interface TrainSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** `cosine`: the rate falls from `learningRate` to 0 along half a cosine over the run's batches (model/learningRate.ts). */
+  learningRateSchedule: LearningRateSchedule;
   backend: BackendChoice;
   /** Seeds batch shuffling and weight initialisation, so a run can be repeated. */
   seed: number;

@@ -21,6 +21,7 @@ import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
 import { buildModel } from '../model/models';
 import { syntheticSet } from '../model/testImages';
+import { learningRateAt } from '../model/learningRate';
 import { weightedTrainStep } from '../model/weightedStep';
 import { pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
 
@@ -430,5 +431,17 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     });
     expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);
     expect(maxDifference([result.out.slice(0, 1600)], [result.x.slice(0, 1600)])).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it('schedules the learning rate as the page: constant, or cosine over the run', () => {
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'print(json.dumps([[train.learning_rate_at(s, 0.01, step, 12) for step in range(14)] for s in ("constant", "cosine")]))',
+    ].join('\n');
+    const [constant, cosine] = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as number[][];
+    constant.forEach((rate, step) => expect(rate).toBe(learningRateAt('constant', 0.01, step, 12)));
+    cosine.forEach((rate, step) => expect(rate).toBeCloseTo(learningRateAt('cosine', 0.01, step, 12), 15));
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { TrainingStore } from './trainingStore';
 
 const SETTINGS: TrainSettings = {
   model: 'tutorial',
-  imageSize: 32, epochs: 2, batchSize: 8, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
+  imageSize: 32, epochs: 2, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
   augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false },
 };
 

@@ -20,7 +20,7 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     imageSize: SIZE,
     epochs: 1,
     batchSize: 8,
-    learningRate: 2e-3,
+    learningRate: 2e-3, learningRateSchedule: 'constant',
     backend: 'cpu',
     seed: 4,
     classWeighting: 'none',

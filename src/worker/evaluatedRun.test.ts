@@ -42,7 +42,7 @@ const settings: TrainSettings = {
   imageSize: SIZE,
   epochs: 2,
   batchSize: 8,
-  learningRate: 2e-3,
+  learningRate: 2e-3, learningRateSchedule: 'constant',
   backend: 'cpu',
   seed: 1,
   classWeighting: 'balanced',

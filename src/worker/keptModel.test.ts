@@ -19,7 +19,7 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   imageSize: SIZE,
   epochs: 2,
   batchSize: 8,
-  learningRate: 2e-3,
+  learningRate: 2e-3, learningRateSchedule: 'constant',
   backend: 'cpu',
   seed: 4,
   classWeighting: 'balanced',

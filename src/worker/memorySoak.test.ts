@@ -43,7 +43,7 @@ describe('a 50-epoch run', () => {
       id: 2,
       request: {
         type: 'train',
-        settings: { model: 'tutorial', imageSize: SIZE, epochs: EPOCHS, batchSize: 8, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION, rotation: 5, brightness: 0.1 } },
+        settings: { model: 'tutorial', imageSize: SIZE, epochs: EPOCHS, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION, rotation: 5, brightness: 0.1 } },
       },
     });
     expect(tensorsAtEpochEnd).toHaveLength(EPOCHS);

@@ -22,7 +22,7 @@ describe('Pause', () => {
       id: 1,
       request: { type: 'setData', splits: { classNames: ['a', 'b'], train: syntheticSet(32, SIZE, 2, 1), validation: syntheticSet(8, SIZE, 2, 2), test: null } },
     });
-    const settings = { model: 'tutorial' as const, imageSize: SIZE, epochs: 3, batchSize: 8, learningRate: 1e-3, backend: 'cpu' as const, seed: 1, classWeighting: 'none' as const, patience: 0, augmentation: NO_AUGMENTATION };
+    const settings = { model: 'tutorial' as const, imageSize: SIZE, epochs: 3, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant' as const, backend: 'cpu' as const, seed: 1, classWeighting: 'none' as const, patience: 0, augmentation: NO_AUGMENTATION };
     const batches = () => messages.filter((m) => m.type === 'progress' && m.progress.type === 'batchEnd').length;
     const run = trainer.handle({ id: 2, request: { type: 'train', settings } });
     while (batches() < 2) await wait(5);

@@ -40,7 +40,7 @@ function allMessages(): AnyMessage[] {
     { type: 'setData', splits: { classNames: ['NORMAL', 'PNEUMONIA'], train: imageSet(3), validation: imageSet(2), test: imageSet(2) } },
     { type: 'setData', splits: { classNames: ['a', 'b', 'c'], train: imageSet(1), validation: imageSet(1), test: null } },
     { type: 'describeModel', model: 'batchnorm', imageSize: 150, numClasses: 2 },
-    { type: 'train', settings: { model: 'batchnorm', imageSize: 150, epochs: 3, batchSize: 32, learningRate: 1e-3, backend: 'auto', seed: 42, classWeighting: 'balanced', patience: 3, augmentation: AUGMENTATION } },
+    { type: 'train', settings: { model: 'batchnorm', imageSize: 150, epochs: 3, batchSize: 32, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'auto', seed: 42, classWeighting: 'balanced', patience: 3, augmentation: AUGMENTATION } },
     { type: 'stop', run: 4 },
     { type: 'exportModel' },
     { type: 'previewAugmentation', augmentation: AUGMENTATION, indices: [5, 0, 9], variants: 3, seed: 1 },

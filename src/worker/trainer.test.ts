@@ -72,7 +72,7 @@ function data(numClasses = 2, test: boolean = true): TrainerRequestOf<'setData'>
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
+  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
     // Off here (augment.test.ts covers it): these tests count on the images as they are.
     augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }

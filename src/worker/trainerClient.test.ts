@@ -23,7 +23,7 @@ function splits(): Splits {
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
+  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
     augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
 

@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
+  return { model: 'tutorial', imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
 }
 
 /** A run of trainEpochs on 16 training images (one batch an epoch), validation losses taken from `losses`. */
@@ -101,6 +101,31 @@ describe('class weights of a run', () => {
     const { model, messages, promise } = run([0.5], { epochs: 1 });
     await promise;
     expect(messages[0]).toMatchObject({ type: 'trainingStarted', classWeights: [1, 1] });
+    disposeCnn(model);
+  });
+});
+
+describe('learning-rate schedule', () => {
+  it('cosine: each batch steps at the schedule’s rate for its place in the run; the set rate is back at the end', async () => {
+    const rates: number[] = [];
+    // 16 images, batch 8: two batches an epoch, 3 epochs, 6 steps; the rate is read as each batch ends.
+    const { model, promise } = run([0.6, 0.5, 0.4], { epochs: 3, batchSize: 8, patience: 0, learningRateSchedule: 'cosine', learningRate: 0.01 }, (m, live) => {
+      if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
+    });
+    await promise;
+    expect(rates).toHaveLength(6);
+    rates.forEach((rate, step) => expect(rate).toBeCloseTo((0.01 * (1 + Math.cos((Math.PI * step) / 6))) / 2, 12));
+    expect((model.optimizer as unknown as { learningRate: number }).learningRate).toBe(0.01);
+    disposeCnn(model);
+  });
+
+  it('constant: every step at the set rate', async () => {
+    const rates: number[] = [];
+    const { model, promise } = run([0.6, 0.5], { epochs: 2, batchSize: 8, patience: 0, learningRate: 1e-3 }, (m, live) => {
+      if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
+    });
+    await promise;
+    expect(rates).toEqual([1e-3, 1e-3, 1e-3, 1e-3]);
     disposeCnn(model);
   });
 });

@@ -18,6 +18,7 @@ import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
 import { Throughput } from './throughput';
 import { weightedTrainStep } from '../model/weightedStep';
 import { modelFilesOf } from '../model/checkpoint';
+import { learningRateAt, setOptimizerLearningRate } from '../model/learningRate';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -97,6 +98,8 @@ export async function trainEpochs(context: RunContext): Promise<TrainingOutcome>
     return { reason: stoppedEarly ? 'early-stopped' : 'completed', epochsDone, bestEpoch, restoredBest };
   } finally {
     stopping.dispose();
+    // The kept model (and what is downloaded of its optimizer) carries the rate the person set, not the schedule's last.
+    if (model.optimizer) setOptimizerLearningRate(model.optimizer, settings.learningRate);
   }
 }
 
@@ -134,6 +137,10 @@ async function runEpochs(
     for (let batch = 0; batch < batchesPerEpoch; batch++) {
       // The last batch keeps the remainder (it may be smaller), as Keras does.
       const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
+      // A schedule spans the run's batches (a resumed run's too, so its rate rises again: a warm restart).
+      if (settings.learningRateSchedule !== 'constant' && model.optimizer) {
+        setOptimizerLearningRate(model.optimizer, learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesDone, totalBatches));
+      }
       const started = now();
       const { loss, accuracy } = await guarded(control, trainStep(model, data.train, indices, numClasses, weights, augment));
       const imagesPerSecond = throughput.record(indices.length, now() - started);

@@ -635,6 +635,8 @@ def parse_args(argv):
     parser.add_argument('--batch', type=int, help='images a batch in each process (global batch = this x processes)')
     parser.add_argument('--size', type=int, help='image size in px (must match --init\'s model)')
     parser.add_argument('--lr', type=float, help='learning rate')
+    parser.add_argument('--schedule', choices=('constant', 'cosine'),
+                        help='learning-rate schedule: constant, or cosine decay to 0 over all batches of the run')
     parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
     parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
@@ -657,11 +659,13 @@ def run_settings(args):
         with open(args.settings, encoding='utf-8') as handle:
             settings = json.load(handle)
     defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
+                'learningRateSchedule': 'constant',
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'fixed',
                 'targetSensitivity': 95, 'classNames': None}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
-                       ('batchSize', args.batch), ('learningRate', args.lr), ('seed', args.seed),
+                       ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
+                       ('seed', args.seed),
                        ('patience', args.patience)):
         if value is not None:
             merged[key] = value
@@ -744,15 +748,26 @@ def evaluate(model, rows, root, size, batch, runtime, workers):
     return out
 
 
-def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_random):
+def learning_rate_at(schedule, base, step, total_steps):
+    """As the page (src/model/learningRate.ts): base throughout, or base x (1 + cos(pi step / total)) / 2."""
+    if schedule == 'constant' or total_steps <= 0:
+        return base
+    return base * (1 + math.cos(math.pi * min(max(step / total_steps, 0.0), 1.0))) / 2
+
+
+def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_random, rate_of_step=None, first_step=0):
     """One pass over this process's share of the train split, one optimizer step a batch. Returns the epoch's loss
-    and accuracy as Keras reports them (the mean over all processes' images of each batch's figure) and the images."""
+    and accuracy as Keras reports them (the mean over all processes' images of each batch's figure) and the images.
+    `rate_of_step(step)` (the run's step count, from `first_step`) sets the learning rate before each step."""
     trainer.train()
     # Summed on the device: reading a number back after every batch would stall a GPU.
     loss_sum = torch.zeros((), dtype=torch.float64, device=runtime.device)
     right = torch.zeros((), dtype=torch.float64, device=runtime.device)
     seen = 0
-    for pixels, labels, _ in loader:
+    for index, (pixels, labels, _) in enumerate(loader):
+        if rate_of_step is not None:
+            for group in optimizer.param_groups:
+                group['lr'] = rate_of_step(first_step + index)
         x = to_input(pixels, runtime.device)
         labels = labels.to(runtime.device)
         if aug is not None:
@@ -816,7 +831,7 @@ def train(args):
                     + f'; classes {", ".join(class_names)}; model {settings["model"]} at {size} px'
                     + (f' (from {args.init})' if args.init else ''))
         runtime.log(f'{runtime.world} process(es) on {runtime.device.type}; batch {settings["batchSize"]} a process '
-                    f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]}; '
+                    f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]} ({settings["learningRateSchedule"]}); '
                     f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
                                          if settings['classWeighting'] != 'none' else 'none')
                     + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
@@ -840,8 +855,11 @@ def train(args):
         for epoch in range(settings['epochs']):
             epoch_started = time.time()
             sampler.set_epoch(epoch)
-            loss, accuracy, seen = train_epoch(trainer, loader, optimizer, runtime, weight_of,
-                                               aug if augmenting else None, augment_random)
+            loss, accuracy, seen = train_epoch(
+                trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
+                lambda step: learning_rate_at(settings['learningRateSchedule'], settings['learningRate'], step,
+                                              settings['epochs'] * len(loader)),
+                epoch * len(loader))
             train_seconds = time.time() - epoch_started
             val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
             val_loss, val_accuracy = score_metrics(val_scores, np.array([r['label'] for r in split_rows['validation']]), num_classes)

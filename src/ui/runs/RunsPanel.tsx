@@ -130,6 +130,8 @@ function CompareTable({ runs }: { runs: SavedRun[] }) {
     ['Best epoch', (r) => (r.history.bestEpoch === null ? '–' : String(r.history.bestEpoch + 1))],
     ['Batch size', (r) => String(r.settings.batchSize)],
     ['Learning rate', (r) => String(r.settings.learningRate)],
+    // Runs saved before the schedule existed trained at a constant rate.
+    ['Learning-rate schedule', (r) => r.settings.learningRateSchedule ?? 'constant'],
     ['Seed', (r) => String(r.settings.seed)],
     ['Class weighting', (r) => r.settings.classWeighting],
     ['Augmentation', (r) => augmentationText(r)],
