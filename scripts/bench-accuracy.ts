@@ -1,9 +1,10 @@
 /**
- * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm] [--size N] [--epochs N] [--holdout P] [--<key> V]…`
+ * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--size N] [--epochs N] [--holdout P] [--<key> V]…`
  *   where <key> is any URL query key of the settings table (src/core/settings.ts: size, epochs, batch, lr, backend, weights,
  *   patience, val, holdout, rot, zoom, shift, shear, bright, flip, model…), checked by the app's own parser.
  *   `--model` takes a comma-separated list: every model trains on every seed (seed by seed, models in turn, so
- *   a busy machine slows them alike) and the summary puts the models side by side.
+ *   a busy machine slows them alike) and the summary puts the models side by side. `--vary <key>=v1,v2` does the
+ *   same for any other setting (e.g. `--vary schedule=constant,cosine`); one list a run.
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
@@ -32,8 +33,8 @@ import { longTasks, pageNow, recordLongTasks } from './longTasks';
 interface Options {
   zip: string;
   seeds: number[];
-  /** The models to compare (`model` URL values); [''] leaves the app's default. */
-  models: string[];
+  /** The settings to compare, each a label and its URL values (`--model` or `--vary`); one with no values: the defaults. */
+  variants: Variant[];
   /** URL query keys and values passed on to the app, as the settings table names them. */
   query: Record<string, string>;
 }
@@ -50,10 +51,25 @@ function checked(key: string, value: string): string {
   return value;
 }
 
+interface Variant {
+  /** `default`, or `key=value`. */
+  label: string;
+  query: Record<string, string>;
+}
+
+/** One variant a value of `key` (checked by the app's parser). */
+function variantsOf(key: string, list: string): Variant[] {
+  return list.split(',').map((raw) => {
+    const value = checked(key, raw.trim());
+    return { label: key === 'model' ? value : `${key}=${value}`, query: { [key]: value } };
+  });
+}
+
 function parseArgs(argv: string[]): Options {
   let zip: string | null = null;
   let seeds = [1, 2, 3];
-  let models = [''];
+  let variants: Variant[] = [{ label: 'default', query: {} }];
+  let varied: string | null = null;
   const query: Record<string, string> = { holdout: '15' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -65,13 +81,19 @@ function parseArgs(argv: string[]): Options {
     const value = argv[++i];
     if (value === undefined) throw new Error(`${arg} needs a value`);
     if (name === 'seeds') seeds = value.split(',').map((s) => Number(s.trim()));
-    else if (name === 'model') models = value.split(',').map((m) => checked(name, m.trim()));
+    else if (name === 'model' || name === 'vary') {
+      const [key, list] = name === 'model' ? ['model', value] : [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)];
+      if (!key || !list) throw new Error('--vary takes <URL key>=<value>,<value>…, e.g. --vary schedule=constant,cosine');
+      if (varied) throw new Error(`One list a run: --${varied === 'model' ? 'model' : 'vary'} was given already`);
+      varied = key;
+      variants = variantsOf(key, list);
+    }
     else query[name] = checked(name, value);
   }
-  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm] [--<URL key of a setting> value]…');
+  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--<URL key of a setting> value]…');
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
-  return { zip: resolve(zip), seeds, models, query };
+  return { zip: resolve(zip), seeds, variants, query };
 }
 
 /** A figure and its 95% bootstrap interval (NaN ends when the page gives none). */
@@ -85,6 +107,7 @@ const FIGURES = ['accuracy', 'AUC', 'sensitivity', 'specificity'] as const;
 type FigureName = (typeof FIGURES)[number];
 
 interface SeedResult {
+  /** The variant's label. */
   model: string;
   seed: number;
   /** On the evaluated split (the test folder, else the test hold-out), at the threshold the page reports. */
@@ -146,8 +169,8 @@ async function waitForStatus(page: Page, wanted: string[], what: string, progres
   }
 }
 
-async function runSeed(page: Page, baseUrl: string, options: Options, model: string, seed: number): Promise<SeedResult> {
-  const query = new URLSearchParams({ ...options.query, ...(model ? { model } : {}), seed: String(seed) });
+async function runSeed(page: Page, baseUrl: string, options: Options, variant: Variant, seed: number): Promise<SeedResult> {
+  const query = new URLSearchParams({ ...options.query, ...variant.query, seed: String(seed) });
   await page.goto(`${baseUrl}/?${query}`);
   await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor();
   const started = Date.now();
@@ -171,7 +194,7 @@ async function runSeed(page: Page, baseUrl: string, options: Options, model: str
   const history = page.getByRole('table', { name: 'Training history' });
   const best = history.locator('tbody tr[aria-current="true"] td').first();
   return {
-    model: model || 'default',
+    model: variant.label,
     seed,
     // The intervals come in the worker's report a moment after the run ends.
     test: await page
@@ -262,18 +285,16 @@ const { baseUrl, browser, close } = await serveBuiltApp();
 const results: SeedResult[] = [];
 try {
   const settings = Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ');
-  const models = options.models.filter(Boolean);
-  console.log(
-    `bench:accuracy on ${options.zip}, app defaults except ${settings}${models.length ? `, models ${models.join(', ')}` : ''}, seeds ${options.seeds.join(', ')}`,
-  );
+  const compared = options.variants.length > 1 ? `, compared: ${options.variants.map((v) => v.label).join(', ')}` : '';
+  console.log(`bench:accuracy on ${options.zip}, app defaults except ${settings}${compared}, seeds ${options.seeds.join(', ')}`);
   for (const seed of options.seeds) {
-    for (const model of options.models) {
+    for (const variant of options.variants) {
       const page = await browser.newPage();
       page.setDefaultTimeout(120_000);
       // Long tasks on the page's thread (issue 12: the page must not stutter while it trains).
       await recordLongTasks(page);
       try {
-        const r = await runSeed(page, baseUrl, options, model, seed);
+        const r = await runSeed(page, baseUrl, options, variant, seed);
         results.push(r);
         const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
         console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
@@ -294,7 +315,7 @@ try {
   await close();
 }
 
-// One column a model, mean ± sd over its seeds, so the models read side by side.
+// One column a variant, mean ± sd over its seeds, so the models read side by side.
 const columns = [...new Set(results.map((r) => r.model))];
 console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} (mean ± standard deviation):`);
 const rows: [string, (r: SeedResult) => number, number][] = [

@@ -18,7 +18,7 @@ import {
   type SettingPath,
 } from './settings';
 import { probes } from './settings.testutil';
-import type { TrainSettings } from './types';
+import type { Settings, TrainSettings } from './types';
 
 const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, testPattern: _tp, groupBy: _g, groupPattern: _p, ...train }) => train)(DEFAULT_SETTINGS);
 
@@ -203,9 +203,9 @@ describe('trainSettingsOf', () => {
   });
 
   it('gives a setting a saved run lacks its default (the run trained that way), so Resume passes the checks', () => {
-    const saved: Partial<typeof DEFAULT_SETTINGS> = { ...DEFAULT_SETTINGS, learningRate: 2e-3 };
+    const saved: Partial<Settings> = { ...DEFAULT_SETTINGS, learningRate: 2e-3 };
     delete saved.learningRateSchedule;
-    const train = trainSettingsOf(saved as typeof DEFAULT_SETTINGS);
+    const train = trainSettingsOf(saved as Settings);
     expect(train.learningRateSchedule).toBe('constant');
     expect(train.learningRate).toBe(2e-3);
     expect(checkTrainSettings(train)).toBeNull();
