@@ -8,6 +8,7 @@ import { MODEL_NAMES, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
 import { CONV_FILTERS, addHeadAndCompile, buildTutorialCnn, checkModelOptions, seededInitializers, type TutorialCnnOptions } from './cnn';
+import { conv2d } from './plainConv2d';
 
 export { MODEL_NAMES, type ModelName };
 
@@ -36,7 +37,8 @@ export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
   CONV_FILTERS.forEach((filters, i) => {
     const n = i + 1;
     model.add(
-      tf.layers.conv2d({
+      // Bias-free and linear: the plain convolution's gradient skips the images' (plainConv2d.ts).
+      conv2d({
         name: `conv2d_${n}`,
         ...(i === 0 ? { inputShape: [options.imageSize, options.imageSize, 1] } : {}),
         filters,
