@@ -20,7 +20,8 @@
  * Prints per seed: accuracy, AUC, sensitivity, specificity on test and on validation, each with its 95%
  * bootstrap interval (over patients), the threshold used, wall time (load, train, total; train includes the
  * backend probe and the final evaluation), epochs run, and the page's main-thread tasks over 50 ms while it
- * trained (count, longest); then the mean ± standard deviation over seeds.
+ * trained (count, longest), the test figures under the other threshold rules (each chosen on validation), and with
+ * BatchNorm adapted to the test images; then the mean ± standard deviation over seeds.
  */
 import type { Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -126,6 +127,8 @@ interface SeedResult {
   backend: string;
   testImages: string;
   outcome: string;
+  /** The test figures at the threshold each other rule chooses on validation (`youden`, `sensitivity`), and its line. */
+  rules: Record<string, { figures: Record<FigureName, Figure>; threshold: string }>;
   /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
   adapted: Record<FigureName, Figure> | null;
   /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
@@ -213,9 +216,34 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
     backend: await page.getByTestId('backend').innerText(),
     testImages,
     outcome: await page.getByTestId('early-stopping').innerText().catch(() => ''),
-    adapted: await adaptedFigures(page),
+    // The CSV first: it holds the probabilities, whatever the rule.
     ...(await testPredictions(page)),
+    rules: await otherRules(page),
+    adapted: await adaptedFigures(page),
   };
+}
+
+const OTHER_RULES = ['youden', 'sensitivity'];
+
+/**
+ * The test figures under the other threshold rules (each picks its threshold on validation): the Results change at
+ * once when the `Threshold rule` setting does, without training. The rule is set back to the run's afterwards.
+ */
+async function otherRules(page: Page): Promise<SeedResult['rules']> {
+  const select = page.getByLabel('Threshold rule', { exact: true });
+  const original = await select.inputValue();
+  const line = page.getByText(/^Reported figures:/);
+  const out: SeedResult['rules'] = {};
+  for (const rule of OTHER_RULES.filter((r) => r !== original)) {
+    const before = await line.innerText();
+    await select.selectOption(rule);
+    // The worker re-reports: wait for the line to name the new threshold, then for the intervals.
+    for (let waited = 0; (await line.innerText()) === before && waited < 300_000; waited += 250) await page.waitForTimeout(250);
+    await page.getByRole('table', { name: 'Test metrics' }).getByText(/95% intervals/).waitFor();
+    out[rule] = { figures: await figures(page, 'Test metrics', 0), threshold: (await line.innerText()).replace(/^Reported figures:\s*/, '') };
+  }
+  await select.selectOption(original);
+  return out;
 }
 
 /** Asks the page to adapt BatchNorm to the test images and reads the adapted column; null when the model has none. */
@@ -299,6 +327,9 @@ try {
         const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
         console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
         if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
+        for (const [rule, { figures: f, threshold }] of Object.entries(r.rules)) {
+          console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`);
+        }
         if (r.adapted) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`);
         console.log(
           `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
@@ -321,6 +352,9 @@ console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '
 const rows: [string, (r: SeedResult) => number, number][] = [
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}`, (r) => r.test[n].value, 4]),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`validation ${n}`, (r) => r.validation?.[n].value ?? Number.NaN, 4]),
+  ...OTHER_RULES.flatMap((rule) =>
+    FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, rule ${rule}`, (r) => r.rules[rule]?.figures[n].value ?? Number.NaN, 4]),
+  ),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, BatchNorm adapted to test`, (r) => r.adapted?.[n].value ?? Number.NaN, 4]),
   ['epochs run', (r) => r.epochs, 1],
   ['load (s)', (r) => r.loadS, 1],
