@@ -230,19 +230,20 @@ const OTHER_RULES = ['youden', 'sensitivity'];
  * once when the `Threshold rule` setting does, without training. The rule is set back to the run's afterwards.
  */
 async function otherRules(page: Page): Promise<SeedResult['rules']> {
-  const select = page.getByLabel('Threshold rule', { exact: true });
+  // The select's name also holds its chosen option's text: match the label's start.
+  const select = page.getByLabel(/^Threshold rule/);
   const original = await select.inputValue();
-  const line = page.getByText(/^Reported figures:/);
+  const operatingPoint = page.getByTestId('operating-point');
   const out: SeedResult['rules'] = {};
   for (const rule of OTHER_RULES.filter((r) => r !== original)) {
-    const before = await line.innerText();
     await select.selectOption(rule);
-    // The worker re-reports: wait for the line to name the new threshold, then for the intervals.
-    for (let waited = 0; (await line.innerText()) === before && waited < 300_000; waited += 250) await page.waitForTimeout(250);
+    // The worker chooses again on validation and re-reports: the operating point names the rule, then the intervals come.
+    await operatingPoint.and(page.locator(`[data-rule="${rule}"]`)).waitFor({ timeout: 300_000 });
     await page.getByRole('table', { name: 'Test metrics' }).getByText(/95% intervals/).waitFor();
-    out[rule] = { figures: await figures(page, 'Test metrics', 0), threshold: (await line.innerText()).replace(/^Reported figures:\s*/, '') };
+    out[rule] = { figures: await figures(page, 'Test metrics', 0), threshold: (await operatingPoint.innerText()).replace(/^Reported figures:\s*/, '') };
   }
   await select.selectOption(original);
+  await operatingPoint.and(page.locator(`[data-rule="${original}"]`)).waitFor({ timeout: 300_000 });
   return out;
 }
 
