@@ -45,7 +45,8 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
         </button>{' '}
         <small>
           Test-time adaptation: re-estimates each BatchNorm layer’s statistics on the test images (their labels are not read) and scores them again;
-          for a test split from another source. The adapted model is not the one downloaded.
+          for a test split from another source. The statistics also follow the test images’ mix of classes, so where it differs
+          from training’s the adaptation can do harm (measured on a held-out series: specificity fell). The adapted model is not the one downloaded.
         </small>
       </p>
       {state.pending && <p aria-busy="true">Adapting and scoring…</p>}
