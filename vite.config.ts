@@ -56,7 +56,7 @@ const isolationHeaders: Record<string, string> =
 
 /**
  * Offline and installable: a service worker (Workbox, through vite-plugin-pwa) precaches the whole build — the page,
- * both workers, every wasm file, the lazily loaded chunks (HDF5) — so after one visit the app loads, trains and
+ * both workers, every wasm file, the lazily loaded chunks (HDF5, the WebGPU backend) — so after one visit the app loads, trains and
  * downloads with the network off; a web app manifest makes it installable. The service worker is registered by an
  * external script (registerSW.js), which the Content-Security-Policy's script-src 'self' allows.
  */
@@ -95,7 +95,7 @@ export default defineConfig({
   worker: { format: 'es', plugins: () => [wasmPthreadScript()] },
   // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client', 'h5wasm', 'protobufjs/light', 'idb'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client', 'h5wasm', 'protobufjs/light', 'idb'],
     // The dev server pre-bundles dependencies without the app's plugins: this one is needed there too.
     rolldownOptions: { plugins: [wasmPthreadScript()] },
   },

@@ -40,11 +40,11 @@ describe('TrainingBackends', () => {
     }
   });
 
-  it('says WebGPU is not available, then falls back', async () => {
+  it('says why WebGPU cannot be used, then falls back', async () => {
+    // Node has no navigator.gpu (the browser's answers are in webgpu.test.ts and e2e/webgpu.spec.ts).
     const choice = await backends.choose('webgpu');
     expect(choice.name).toBe('cpu');
-    expect(choice.note).toMatch(/^WebGPU is not included in this app yet/);
-    expect(choice.note).toMatch(/WebGL could not start/);
+    expect(choice.note).toMatch(/^WebGPU cannot be used: this browser has no WebGPU \(navigator\.gpu is missing\)\. WebGL could not start/);
   });
 
   it('registers the missing training kernels for WASM before trusting it', async () => {
@@ -59,7 +59,7 @@ describe('TrainingBackends', () => {
 
   it('auto with a model shape measures each backend that starts and says what it measured', async () => {
     const choice = await backends.choose('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
-    expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm /);
+    expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm .+, webgpu unavailable \(this browser has no WebGPU \(navigator\.gpu is missing\)\)\.$/);
     expect(['wasm', 'cpu']).toContain(choice.name);
     expect(tf.getBackend()).toBe(choice.name);
     await tf.setBackend('cpu');

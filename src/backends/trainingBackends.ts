@@ -11,6 +11,8 @@ import type { BackendChoice } from '../core/types';
 import { registerFastCpuKernels } from './cpuKernels';
 import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
 import { WasmStarter } from './wasm';
+import { WebgpuStarter } from './webgpu';
+import { compareGradientsWithCpu, describeComparison, GRADIENT_TOLERANCE } from './gradientCheck';
 import { diagnoseWebgl, float16Warning, isWebglContextLost, replaceLostWebgl, softwareWarning, watchWebglContextLoss, webglRendersFloat32 } from './webgl';
 
 export interface BackendInfo {
@@ -38,6 +40,9 @@ export class TrainingBackends implements TrainingBackendsLike {
   /** Backends already proven in this worker (a check costs a few shader compilations). */
   private readonly verified = new Set<string>();
   private readonly wasm = new WasmStarter();
+  private readonly webgpu = new WebgpuStarter();
+  /** How WebGPU's gradients compared with the cpu backend's when it was checked, for the page. */
+  private webgpuGradients = '';
 
   constructor() {
     // The only place the fast cpu kernels are registered: whatever runs on the cpu backend in this
@@ -56,8 +61,11 @@ export class TrainingBackends implements TrainingBackendsLike {
         return { name: 'cpu', note: 'Training on the CPU backend, as chosen: much slower than WebGL.' };
       case 'webgl':
         return this.webglOrCpu(null);
-      case 'webgpu':
-        return this.webglOrCpu(webgpuUnavailable());
+      case 'webgpu': {
+        const problem = await this.startWebgpu();
+        if (problem === null) return { name: 'webgpu', note: join(this.webgpuGradients, this.webgpu.softwareWarning()) };
+        return this.webglOrCpu(`WebGPU cannot be used: ${problem}.`);
+      }
       case 'wasm': {
         const problem = await this.startWasm();
         return problem === null ? { name: 'wasm', note: this.wasm.threadsNote() } : this.webglOrCpu(problem);
@@ -91,14 +99,16 @@ export class TrainingBackends implements TrainingBackendsLike {
   }
 
   /**
-   * `auto`: times a few training steps of this very model on each backend that starts (WebGL first, then
-   * WebAssembly) and keeps the fastest. A GPU the browser blocks or emulates in software loses to WASM here.
+   * `auto`: times a few training steps of this very model on each backend that starts (WebGL, WebAssembly,
+   * then WebGPU, which is passed over at once where the browser offers no adapter) and keeps the fastest.
+   * A GPU the browser blocks or emulates in software loses to WASM here.
    */
   private async fastest(shape: ProbeShape): Promise<BackendInfo> {
     const outcomes: ProbeOutcome[] = [];
     for (const [name, start] of [
       ['webgl', () => this.tryBackend('webgl')],
       ['wasm', () => this.startWasm()],
+      ['webgpu', () => this.startWebgpu()],
     ] as const) {
       const problem = await start();
       if (problem !== null) {
@@ -115,10 +125,14 @@ export class TrainingBackends implements TrainingBackendsLike {
     const measured = `Measured on training steps of this model at ${shape.imageSize} px: ${describeOutcomes(outcomes)}.`;
     if (!best) {
       await this.useCpu();
-      return { name: 'cpu', note: `Neither WebGL nor WebAssembly could train here; ${CPU_SLOW}. ${measured}` };
+      return { name: 'cpu', note: `Neither WebGL, WebAssembly nor WebGPU could train here; ${CPU_SLOW}. ${measured}` };
     }
     if (!(await tf.setBackend(best.name))) throw new UserError(`The ${best.name} backend stopped working after it was measured: reload the page.`);
-    const warnings = best.name === 'webgl' ? join(softwareWarning(), float16Warning()) : this.wasm.threadsNote();
+    const warnings = {
+      webgl: () => join(softwareWarning(), float16Warning()),
+      webgpu: () => join(this.webgpuGradients, this.webgpu.softwareWarning()),
+      wasm: () => this.wasm.threadsNote(),
+    }[best.name as 'webgl' | 'webgpu' | 'wasm']();
     return { name: best.name, note: join(`Auto picked ${best.name}, the fastest here.`, measured, warnings) };
   }
 
@@ -142,6 +156,10 @@ export class TrainingBackends implements TrainingBackendsLike {
     return this.wasm.start((name) => this.tryBackend(name));
   }
 
+  private startWebgpu(): Promise<string | null> {
+    return this.webgpu.start((name) => this.tryBackend(name));
+  }
+
   /** null when `name` is running and computes correctly, else a short reason. */
   private async tryBackend(name: string): Promise<string | null> {
     if (tf.findBackendFactory(name) == null) return `TensorFlow.js has no ${name} backend in this environment`;
@@ -153,9 +171,26 @@ export class TrainingBackends implements TrainingBackendsLike {
     }
     if (!started) return name === 'webgl' ? diagnoseWebgl() : 'it did not initialise';
     if (this.verified.has(name)) return null;
-    const problem = await smokeTest();
+    const problem = (await smokeTest()) ?? (name === 'webgpu' ? await this.checkWebgpuGradients() : null);
     if (problem === null) this.verified.add(name);
     return problem;
+  }
+
+  /**
+   * A backend new to this app is trusted only once its gradients of a training step of every model
+   * match the cpu backend's (WebGL and WASM have been checked so by the tests over many runs).
+   */
+  private async checkWebgpuGradients(): Promise<string | null> {
+    try {
+      const comparison = await compareGradientsWithCpu('webgpu');
+      if (comparison.largest > GRADIENT_TOLERANCE) {
+        return `its gradients differ from the CPU backend's by ${describeComparison(comparison)} at ${comparison.where}`;
+      }
+      this.webgpuGradients = `WebGPU's gradients match the CPU backend's: largest relative difference ${describeComparison(comparison)}.`;
+      return null;
+    } catch (error) {
+      return `its gradient check failed (${messageOf(error)})`;
+    }
   }
 }
 
@@ -195,13 +230,6 @@ async function smokeTest(): Promise<string | null> {
   } finally {
     for (const item of owned) item.dispose();
   }
-}
-
-function webgpuUnavailable(): string {
-  const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu != null;
-  return `WebGPU is not included in this app yet (the TensorFlow.js WebGPU backend is not bundled)${
-    hasGpu ? ', although this browser supports WebGPU' : ''
-  }.`;
 }
 
 function messageOf(error: unknown): string {

@@ -1,0 +1,59 @@
+import { expect, test } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip } from '../scripts/syntheticZip';
+import { CHROMIUM_LAUNCH } from './chromium';
+import { expectStatus, metric } from './helpers';
+
+// This file's Chromium alone gets a WebGPU adapter: --enable-unsafe-webgpu makes headless Chromium on Linux offer
+// one (SwiftShader's, on the CPU, on a machine without a GPU). The other specs keep the plain launch, so their
+// `auto` races as a browser without WebGPU would.
+test.use({ launchOptions: { ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args, '--enable-unsafe-webgpu'] } });
+
+// WebGPU in software is slow: tiny images, few of them.
+const SIZE = 32;
+
+test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend\'s, trains to done, tensor count flat', async ({ page }) => {
+  const dataset = await buildSyntheticZip({ seed: 21, perClass: { train: 8, val: 2, test: 2 }, imageSize: SIZE });
+  const zipPath = join(mkdtempSync(join(tmpdir(), 'xray-webgpu-')), 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=8&patience=0`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  const train = page.getByRole('button', { name: 'Train', exact: true });
+  const note = page.getByTestId('backend-note');
+
+  // auto: every backend that starts is timed on this model; WebGPU is among them here.
+  await train.click();
+  await expectStatus(page, 'done', 120_000);
+  await expect(note).toContainText(/^Auto picked (webgl|wasm|webgpu), the fastest here\./);
+  await expect(note).toContainText(/webgl \d+ images\/s, wasm \d+ images\/s, webgpu \d+ images\/s\./);
+  console.log(await note.innerText());
+
+  // WebGPU chosen in the settings, three epochs in the same worker.
+  await page.getByLabel('Backend').selectOption({ label: 'WebGPU' });
+  await expect(page).toHaveURL(/[?&]backend=webgpu/);
+  await page.getByLabel('Epochs', { exact: true }).fill('3');
+  await train.click();
+  await expectStatus(page, 'done', 120_000);
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await expect(note).toContainText('WebGPU runs in software here (swiftshader)');
+  // The worker trusted WebGPU only after a class-weighted training step of each model (tutorial with softmax,
+  // batchnorm with sigmoid, Dropout on) gave the cpu backend's gradients; the note gives the largest relative difference.
+  const text = await note.innerText();
+  const measured = /WebGPU's gradients match the CPU backend's: largest relative difference (\S+) \(tolerance 1e-3\)\./.exec(text);
+  expect(measured, text).not.toBeNull();
+  const largest = Number(measured![1]);
+  console.log(`WebGPU against cpu, largest relative difference of a gradient: ${largest}`);
+  // The app allows 1e-3 (a real GPU may round differently, see gradientCheck.ts); SwiftShader computes in float32
+  // as the cpu backend does, only summing in another order: 2.6e-6 measured here, so anything near 1e-4 is news.
+  expect(largest).toBeLessThan(1e-4);
+  await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
+  expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0);
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history).toHaveCount(3);
+  const tensors = await history.evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));
+  expect(tensors[0]).toBeGreaterThan(0);
+  expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on webgpu: ${tensors.join(', ')}`).toBe(1);
+});

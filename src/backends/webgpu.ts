@@ -1,0 +1,81 @@
+/**
+ * Starts tfjs' WebGPU backend in the training worker: asks the browser for a GPU adapter first (so a
+ * browser without one is passed over at once), loads the package only then (its code is a chunk of
+ * its own, which a run that never tries WebGPU does not fetch), and says whether the adapter is a
+ * real GPU or a software one.
+ */
+
+/** What this app reads of a WebGPU adapter (the worker's TypeScript lib has no WebGPU types). */
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuAdapter {
+  readonly info?: GpuAdapterInfo;
+  readonly isFallbackAdapter?: boolean;
+}
+interface Gpu {
+  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapter | null>;
+}
+
+/** A browser that answers at all answers within milliseconds; one that hangs must not hold up `auto`. */
+const ADAPTER_TIMEOUT_MS = 5_000;
+
+/** The state of one worker's WebGPU backend: its adapter, once found. */
+export class WebgpuStarter {
+  private adapter: GpuAdapter | null = null;
+  private loaded = false;
+
+  constructor(private readonly adapterTimeoutMs = ADAPTER_TIMEOUT_MS) {}
+
+  /**
+   * null when WebGPU runs and computes right, else why not in plain words. `startBackend` switches
+   * tfjs to a backend and checks it (null when it works, else a short reason).
+   */
+  async start(startBackend: (name: string) => Promise<string | null>): Promise<string | null> {
+    const gpu = (globalThis.navigator as { gpu?: Gpu } | undefined)?.gpu;
+    if (!gpu) return 'this browser has no WebGPU (navigator.gpu is missing)';
+    if (!this.adapter) {
+      try {
+        this.adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), this.adapterTimeoutMs);
+      } catch (error) {
+        return `the browser could not be asked for a WebGPU adapter (${messageOf(error)})`;
+      }
+      if (!this.adapter) return 'the browser offers no WebGPU adapter (no supported GPU, or WebGPU is turned off or blocklisted)';
+    }
+    if (!this.loaded) {
+      try {
+        // Importing the package registers the 'webgpu' backend (and its kernels) with tfjs.
+        await import('@tensorflow/tfjs-backend-webgpu');
+        this.loaded = true;
+      } catch (error) {
+        return `the WebGPU backend could not be loaded (${messageOf(error)})`;
+      }
+    }
+    return startBackend('webgpu');
+  }
+
+  /** WebGPU emulated by the CPU works, but is slow: say so, as for WebGL drawn in software. */
+  softwareWarning(): string {
+    const info = this.adapter?.info;
+    const fallback = info?.isFallbackAdapter ?? this.adapter?.isFallbackAdapter ?? false;
+    const software = /swiftshader|llvmpipe|lavapipe|software/i.exec(`${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.vendor ?? ''}`);
+    if (!fallback && !software) return '';
+    return `WebGPU runs in software here (${software ? software[0] : 'a fallback adapter'}), not on a GPU: training will be slow.`;
+  }
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
