@@ -23,6 +23,18 @@ export function checkImageSet(split: string, set: ImageSet, size: number, numCla
   }
 }
 
+/** A dataset as the page sends it: at least two classes, and every split whole, at the train images' size. */
+export function checkSplits({ classNames, train, validation, test }: Splits): void {
+  if (classNames.length < 2) {
+    throw new UserError(
+      `Training needs at least two classes, but the dataset has ${classNames.length} (${classNames.join(', ') || 'none'}). Put the images of each class in their own folder.`,
+    );
+  }
+  checkImageSet('train', train, train.size, classNames.length);
+  checkImageSet('validation', validation, train.size, classNames.length);
+  if (test) checkImageSet('test', test, train.size, classNames.length);
+}
+
 /**
  * Refuses exactly what the settings form refuses (every row of the settings table the worker reads), then
  * what only the data can tell.

@@ -5,14 +5,12 @@
  * alone (an `error` naming it) and the worker keeps running.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { checkSettingValue } from '../core/settings';
-import { disposeCnn, validateImageSize } from '../model/cnn';
 import { buildModel } from '../model/models';
-import { summarizeModel } from '../model/summary';
 import { UserError } from '../core/userError';
 import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
 import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
-import { checkImageSet, checkSettings } from './checks';
+import { checkSettings, checkSplits } from './checks';
+import { describeModel } from './describeModel';
 import { explainError } from './explainError';
 import { assertNever } from '../core/assertNever';
 import {
@@ -28,7 +26,7 @@ import {
   type TrainProgress,
   type ResumeFrom,
 } from './protocol';
-import type { ModelSummary, Splits, TrainSettings } from '../core/types';
+import type { Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
 import { FRESH_START, evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
 import { resumeStart } from './resumeStart';
@@ -109,7 +107,7 @@ export class Trainer {
         return { type: 'setData', ...this.setData(request.splits) };
       case 'describeModel':
         await this.backendSwitch;
-        return { type: 'describeModel', model: request.model, imageSize: request.imageSize, summary: this.describeModel(request) };
+        return { type: 'describeModel', model: request.model, imageSize: request.imageSize, summary: describeModel(request) };
       case 'train':
         return { type: 'train', ...(await this.train(id, request.settings, request.resume ?? null)) };
       case 'restoreModel':
@@ -151,7 +149,7 @@ export class Trainer {
     this.post(message, trainerTransferables(message));
   }
 
-  // ---------------------------------------------------------------- data and model summary
+  // ---------------------------------------------------------------- data and the evaluated run
 
   private setData(splits: Splits): TrainerReplies['setData'] {
     // Whatever happens below, the previous dataset and its model no longer apply.
@@ -159,30 +157,10 @@ export class Trainer {
     // The model stays (Predict, Resume, evaluating it on the new data); its scores were on the old data.
     if (this.run) this.run.superseded = true;
     else this.kept.evaluated = null;
+    checkSplits(splits);
     const { classNames, train, validation, test } = splits;
-    if (classNames.length < 2) {
-      throw new UserError(
-        `Training needs at least two classes, but the dataset has ${classNames.length} (${classNames.join(', ') || 'none'}). Put the images of each class in their own folder.`,
-      );
-    }
-    checkImageSet('train', train, train.size, classNames.length);
-    checkImageSet('validation', validation, train.size, classNames.length);
-    if (test) checkImageSet('test', test, train.size, classNames.length);
     this.data = { classNames: [...classNames], train, validation, test };
     return { counts: { train: train.count, validation: validation.count, test: test?.count ?? 0 } };
-  }
-
-  private describeModel({ model: name, imageSize, numClasses }: TrainerRequests['describeModel']): ModelSummary {
-    // The architecture's own lower limit first, in its words; then the form's range.
-    validateImageSize(imageSize);
-    const problem = checkSettingValue('imageSize', imageSize) ?? checkSettingValue('model', name);
-    if (problem) throw new UserError(problem);
-    const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0 });
-    try {
-      return summarizeModel(model);
-    } finally {
-      disposeCnn(model);
-    }
   }
 
   private evaluatedRun(): EvaluatedRun {
@@ -318,7 +296,5 @@ export class Trainer {
     if (this.run) throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
     return this.kept.export(request);
   }
-
-
 }
 

@@ -1,0 +1,245 @@
+/**
+ * The other WASM training kernels (see wasmKernels.ts): pooling, normalisation and reductions, plus
+ * Identity and Cast:
+ *
+ * - MaxPoolGrad (replaced): one pass over the input that routes each window's gradient to its
+ *   first maximum in row-major order, exactly like the tfjs CPU (and WebGL) kernels do on ties;
+ *   for 2x2 stride-2 unpadded pooling it finds that maximum by comparing with the forward output.
+ *   The shipped kernel is not even used as a fallback: it searches from FLT_MIN with '>=', so it
+ *   gives tied gradients to the last maximum and misroutes the gradient of windows whose values
+ *   are all ≤ 1.2e-38 (all negative, say).
+ * - FusedBatchNorm (replaced for NHWC input with per-channel statistics): x − mean (WASM's Sub), then a
+ *   1×1 depthwise convolution by scale / sqrt(variance + eps) with the offset as its bias, two XNNPACK
+ *   passes instead of the shipped kernel's square root and division per element (~4x faster at 150 px).
+ * - Sum (replaced when reducing leading axes, e.g. a bias gradient summed over batch, rows and
+ *   columns): XNNPACK average pooling over one window covering those axes, times its size (or a
+ *   float64 column sum when small), instead of WASM's slow 4-D transpose and innermost reduction.
+ *   Mean likewise (BatchNormalization's batch statistics). Other reductions go to the shipped kernels.
+ * - Identity, and Cast to the same dtype (replaced): share the data and count a reference, as the
+ *   CPU and WebGL backends do, instead of copying it. The engine clones every tensor it saves for
+ *   the backward pass, and the ReLU gradient casts float32 to float32.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { callOriginal } from './kernelOverrides';
+import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
+import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
+
+type TensorInfo = tf.TensorInfo;
+
+/** Sums of at least this many elements over leading axes go through XNNPACK average pooling. */
+const MIN_POOLED_SUM = 1 << 16;
+
+// ---------------------------------------------------------------------------------------------
+// MaxPoolGrad
+
+export function maxPoolGrad(args: KernelArgs): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const attrs = args.attrs as unknown as MaxPoolGradAttrs;
+  const { dy, input, output } = args.inputs as { dy: TensorInfo; input: TensorInfo; output?: TensorInfo };
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) {
+    return callOriginal(BACKEND, tf.MaxPoolGrad, args);
+  }
+  const info = poolInfoOf(input.shape, attrs);
+  const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const fast2x2 =
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth &&
+    output !== undefined &&
+    output.dtype === 'float32' &&
+    tf.util.arraysEqual(output.shape, dy.shape);
+  const dx = backend.makeOutput([...input.shape], 'float32');
+  const xs = f32(backend, input);
+  const g = f32(backend, dy);
+  const out = f32(backend, dx);
+  if (fast2x2) maxPoolGrad2x2(xs, f32(backend, output), g, out, info);
+  else maxPoolGradAnyWindow(xs, g, out, info);
+  return dx;
+}
+
+/**
+ * Non-overlapping 2×2 windows: each window's gradient goes to its first maximum in row-major order
+ * (strictly greater than everything before it, starting from −∞), as in the tfjs CPU kernel; NaN
+ * is never a maximum, and a window with no value above −∞ gets no gradient. The forward pass's
+ * output y is that maximum, so the first element equal to it is the answer (one comparison per
+ * element instead of a scan); when y is NaN or −∞ or not found, the window is scanned.
+ */
+function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  const rowStride = inWidth * c;
+  dx.fill(0);
+  let o = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const row0 = (n * inHeight + 2 * oh) * rowStride;
+      const row1 = row0 + rowStride;
+      for (let ow = 0; ow < outWidth; ow++) {
+        const col = 2 * ow * c;
+        for (let d = 0; d < c; d++, o++) {
+          const i0 = row0 + col + d;
+          const i2 = row1 + col + d;
+          const m = y[o];
+          if (m > -Infinity) {
+            if (x[i0] === m) {
+              dx[i0] = dy[o];
+              continue;
+            }
+            if (x[i0 + c] === m) {
+              dx[i0 + c] = dy[o];
+              continue;
+            }
+            if (x[i2] === m) {
+              dx[i2] = dy[o];
+              continue;
+            }
+            if (x[i2 + c] === m) {
+              dx[i2 + c] = dy[o];
+              continue;
+            }
+          }
+          // y is NaN or −∞, or not in the window: scan as the CPU kernel does.
+          let best = -1;
+          let max = -Infinity;
+          for (const i of [i0, i0 + c, i2, i2 + c]) {
+            if (x[i] > max) {
+              max = x[i];
+              best = i;
+            }
+          }
+          if (best >= 0) dx[best] = dy[o];
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// FusedBatchNorm
+
+/**
+ * Batch normalisation with per-channel statistics (what a BatchNormalization layer runs, in training and
+ * inference): y = (x − mean) · scale / sqrt(variance + eps) + offset, as two XNNPACK passes: x − mean
+ * (WASM's Sub), then a 1×1 depthwise convolution whose filter is the per-channel factor
+ * scale / sqrt(variance + eps) (computed once a channel, in float64) and whose bias is the offset. The
+ * shipped kernel takes a square root and a division per element on one thread: at 150 px, batch 32, its
+ * first layer's call took 90 ms, these two 23 ms. NHWC 4-D input only; other shapes go to the shipped kernel.
+ */
+export function fusedBatchNorm(args: KernelArgs): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, mean, variance, offset, scale } = args.inputs as { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+  const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+  const channels = x.shape.length === 4 ? x.shape[3] : 0;
+  const perChannel = (t: TensorInfo | undefined) =>
+    t === undefined || (t.dtype === 'float32' && t.shape.length >= 1 && t.shape[t.shape.length - 1] === channels && tf.util.sizeFromShape(t.shape) === channels);
+  if (x.dtype !== 'float32' || channels < 1 || tf.util.sizeFromShape(x.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
+    return callOriginal(BACKEND, tf.FusedBatchNorm, args);
+  }
+  // Read before anything is allocated: a new tensor may grow the WASM heap and move every view of it.
+  const v = f32(backend, variance);
+  const s = scale ? f32(backend, scale) : null;
+  const factors = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) factors[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
+  // A rank-1 copy: the depthwise kernel reads the bias's stored shape, and the offset may be [1, 1, 1, c].
+  const shifts = offset ? f32(backend, offset).slice() : null;
+  const centred = run('Sub', backend, { a: x, b: view(mean, [channels]) });
+  const filter = backend.makeOutput([1, 1, channels, 1], 'float32');
+  const bias = shifts ? backend.makeOutput([channels], 'float32') : null;
+  try {
+    f32(backend, filter).set(factors);
+    if (bias && shifts) f32(backend, bias).set(shifts);
+    const inputs: tf.NamedTensorInfoMap = bias ? { x: centred, filter, bias } : { x: centred, filter };
+    return run(tf.FusedDepthwiseConv2D, backend, inputs, { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear' });
+  } finally {
+    dispose(backend, centred, filter, bias);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sum and Mean
+
+export function sum(args: KernelArgs): TensorInfo {
+  return sumOrMean(args, tf.Sum);
+}
+
+/**
+ * Mean over leading axes: a BatchNormalization layer's batch statistics (each channel's mean over batch,
+ * rows and columns, twice a step), which WASM's Mean computes by transposing the whole input first (the
+ * costliest kernel of a BatchNorm model's step at 150 px). The same path as Sum, without the multiplication.
+ */
+export function mean(args: KernelArgs): TensorInfo {
+  return sumOrMean(args, tf.Mean);
+}
+
+function sumOrMean(args: KernelArgs, kernelName: typeof tf.Sum | typeof tf.Mean): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const size = tf.util.sizeFromShape(x.shape);
+  if (!leading || x.dtype !== 'float32' || size === 0) return callOriginal(BACKEND, kernelName, args);
+
+  const inner = tf.util.sizeFromShape(x.shape.slice(axes.length));
+  const outer = size / inner;
+  const shape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+  if (size < MIN_POOLED_SUM) {
+    // Small (dense-layer biases, metrics): column sums in float64, one pass.
+    const out = backend.makeOutput(shape, 'float32');
+    const xs = f32(backend, x);
+    const acc = new Float64Array(inner);
+    for (let i = 0, o = 0; i < outer; i++) {
+      for (let j = 0; j < inner; j++, o++) acc[j] += xs[o];
+    }
+    if (kernelName === tf.Mean) for (let j = 0; j < inner; j++) acc[j] /= outer;
+    f32(backend, out).set(acc);
+    return out;
+  }
+  // Large (conv biases): the mean over one pooling window that covers all the leading axes
+  // (XNNPACK average pooling, ~10x faster than WASM's transpose-then-sum here, and more accurate),
+  // times the window's size. WASM caches one pooling operator per window shape, for good.
+  const windowWidth = x.shape[axes.length - 1];
+  const windowHeight = outer / windowWidth;
+  const out = run(
+    'AvgPool',
+    backend,
+    { x: view(x, [1, windowHeight, windowWidth, inner]) },
+    { filterSize: [windowHeight, windowWidth], strides: [1, 1], pad: 'valid' },
+  );
+  if (kernelName === tf.Sum) {
+    const values = f32(backend, out);
+    for (let i = 0; i < values.length; i++) values[i] *= outer;
+  }
+  out.shape = shape;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/**
+ * The engine clones every tensor it saves for the backward pass (the output of each conv, ReLU,
+ * pool...), and WASM's Identity copies the data. Tensor data is immutable, so share it and count a
+ * reference instead, as the CPU and WebGL backends do.
+ */
+export function identity(args: KernelArgs): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(BACKEND, tf.Identity, args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/** Casting to the same dtype (the ReLU gradient casts a float32 step to float32) is a copy: share. */
+export function cast(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+  if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return callOriginal(BACKEND, tf.Cast, args);
+  return identity(args);
+}

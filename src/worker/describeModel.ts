@@ -1,0 +1,24 @@
+/**
+ * The describeModel request: the layers and parameter counts of an architecture at an image size, for the
+ * settings form, from a model built for the question and disposed at once (no dataset needed).
+ */
+import { checkSettingValue } from '../core/settings';
+import type { ModelSummary } from '../core/types';
+import { UserError } from '../core/userError';
+import { disposeCnn, validateImageSize } from '../model/cnn';
+import { buildModel } from '../model/models';
+import { summarizeModel } from '../model/summary';
+import type { TrainerRequests } from './protocol';
+
+export function describeModel({ model: name, imageSize, numClasses }: TrainerRequests['describeModel']): ModelSummary {
+  // The architecture's own lower limit first, in its words; then the form's range.
+  validateImageSize(imageSize);
+  const problem = checkSettingValue('imageSize', imageSize) ?? checkSettingValue('model', name);
+  if (problem) throw new UserError(problem);
+  const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0 });
+  try {
+    return summarizeModel(model);
+  } finally {
+    disposeCnn(model);
+  }
+}
