@@ -80,4 +80,4 @@ export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.La
 }
 
 // Long tasks are recorded the same way by the e2e tests and bench:accuracy.
-export { longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';
+export { describeFrame, longFrames, longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';

@@ -38,9 +38,9 @@ async function waitForServer(url: string, exited: () => boolean): Promise<void> 
   throw new Error(`vite preview did not answer at ${url}`);
 }
 
-/** Builds the app, serves it and opens a browser; `browserArgs` are added to the usual flags. */
-export async function serveBuiltApp(browserArgs: string[] = []): Promise<ServedApp> {
-  if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+/** Builds the app (`buildArgs` added to vite's), serves it and opens a browser; `browserArgs` are added to the usual flags. */
+export async function serveBuiltApp(browserArgs: string[] = [], buildArgs: string[] = []): Promise<ServedApp> {
+  if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error', ...buildArgs], { stdio: 'inherit' }).status !== 0) process.exit(1);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   // Its own process group, so that killing it ends vite too, not only npx.

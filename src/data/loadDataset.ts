@@ -11,6 +11,7 @@ import { groupIds, groupKeyFunction, type Grouping } from './patients';
 import { DatasetError, messageOf } from './errors';
 import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits';
 import { mulberry32 } from '../core/random';
+import { timeSlicer } from '../core/timeSlicer';
 import { holdOutTest, holdOutTestByPattern } from './testHoldout';
 import type { DecodedDataset, LoadProgress, LoadStats, SkippedEntry, SplitCounts } from './types';
 
@@ -72,11 +73,16 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   signal?.throwIfAborted();
   const listMs = performance.now() - listStarted;
   const entryCount = entries.length;
+  // This runs on the page's thread: between steps over thousands of entries, the page gets it back (timeSlicer).
+  const slice = timeSlicer();
+  await slice();
   const index = indexEntries(entries);
+  await slice();
   const keyOf = groupKeyFunction(options.grouping ?? { groupBy: 'patient', groupPattern: '' });
   const testHoldout = options.testPattern
     ? holdOutTestByPattern(index.entries, index.classNames, new RegExp(options.testPattern), keyOf)
     : holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
+  await slice();
   const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction, keyOf);
   if (validation.length === 0) {
     throw new DatasetError(
@@ -125,6 +131,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     owned?.dispose();
   }
   const decodeMs = performance.now() - decodeStarted;
+  await slice();
 
   // Sorted so the list (and the failure quoted below) does not depend on which decode finished first.
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -138,6 +145,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   }
 
   const trainSet = decoded.train.set;
+  await slice();
   const sampleIndices = pickSamples(trainSet.labels, index.classNames.length, SAMPLE_COUNT, mulberry32(seed));
   const samples = sampleIndices.map((i) => ({
     pixels: trainSet.pixels.slice(i * size * size, (i + 1) * size * size),
@@ -145,8 +153,10 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     path: decoded.train.entries[i].path,
     trainIndex: i,
   }));
+  await slice();
   const folderOf = new Map(index.entries.map((e) => [e.path, e.split]));
   const facts = factsOf(decoded, folderOf, keyOf);
+  await slice();
   const ids = groupIds(facts.map((f) => f.path), keyOf);
   if (ids) {
     // One numbering across splits, so the worker can tell a patient anywhere by its id.
@@ -155,6 +165,19 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       decoded[split].set.groups = ids.ids.slice(at, (at += decoded[split].set.count));
     }
   }
+  await slice();
+  const manifest = (['train', 'validation', 'test'] as const).flatMap((split) =>
+    decoded[split].entries.map((entry, i) => ({
+      path: entry.path,
+      split,
+      className: index.classNames[decoded[split].set.labels[i]],
+      group: keyOf ? keyOf(entry.path) : null,
+    })),
+  );
+  await slice();
+  const counts = countDecoded(facts, index.classNames);
+  const health = analyseHealth(facts, index.classNames);
+  await slice();
   const total = train.length + validation.length + test.length;
   progress({ phase: 'done', done: total, total, elapsedMs: decodeMs, bytesRead: meter.bytesRead }, true);
   const stats: LoadStats = {
@@ -172,18 +195,11 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     validation: decoded.validation.set,
     test: decoded.test.set.count > 0 ? decoded.test.set : null,
     testPaths: decoded.test.set.count > 0 ? decoded.test.entries.map((e) => e.path) : [],
-    manifest: (['train', 'validation', 'test'] as const).flatMap((split) =>
-      decoded[split].entries.map((entry, i) => ({
-        path: entry.path,
-        split,
-        className: index.classNames[decoded[split].set.labels[i]],
-        group: keyOf ? keyOf(entry.path) : null,
-      })),
-    ),
+    manifest,
     validationPlan: plan,
     ...(testHoldout.description ? { testPlan: testHoldout.description } : {}),
-    counts: countDecoded(facts, index.classNames),
-    health: analyseHealth(facts, index.classNames),
+    counts,
+    health,
     skipped,
     samples,
   };

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { Settings, Splits } from '../core/types';
 import { trainSettingsOf } from '../core/settings';
 import { defaultPositiveClass } from '../eval/metrics';
@@ -81,6 +81,8 @@ export function App() {
     epochsDone: useTrainingView(store, (v) => v.epochsDone),
     dataReady: useTrainingView(store, (v) => v.dataReady),
   };
+  // The Results mount in a render React may interrupt: from the store they would render in one task (130 ms here).
+  const results = useDeferredValue(t.test);
   const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
   const loading = dataset.state.phase === 'loading';
 
@@ -292,10 +294,10 @@ export function App() {
 
         <section className="panel" aria-labelledby="results-heading">
           <h2 id="results-heading">5. Results</h2>
-          {t.test && run ? (
+          {results && run ? (
             <>
               <Evaluation
-                result={t.test}
+                result={results}
                 splitName={run.evaluatedOn}
                 paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
                 classNames={run.classNames}

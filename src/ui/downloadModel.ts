@@ -1,11 +1,23 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
 import type { ModelMetadata } from '../core/types';
+import { nextTask } from '../core/timeSlicer';
+
+/**
+ * The bytes as zip.js reads them, a chunk (512 KiB) a task: its stream otherwise checksums and deflates megabytes of
+ * weights in one task on the page's thread (70 ms at 150 px here), which a click on the page would wait for.
+ */
+export class ChunkedUint8ArrayReader extends Uint8ArrayReader {
+  override async readUint8Array(index: number, length: number): Promise<Uint8Array> {
+    await nextTask();
+    return super.readUint8Array(index, length);
+  }
+}
 
 /** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json. */
 export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): Promise<Blob> {
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
   await writer.add('model.json', new TextReader(modelJson));
-  await writer.add('weights.bin', new Uint8ArrayReader(new Uint8Array(weights)));
+  await writer.add('weights.bin', new ChunkedUint8ArrayReader(new Uint8Array(weights)));
   await writer.add('metadata.json', new TextReader(JSON.stringify(metadata, null, 2)));
   return writer.close();
 }

@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { startTransition, useCallback, useRef, useState } from 'react';
 import type { DecodedDataset, LoadProgress } from '../data/types';
 import { loadDataset } from '../data/loadDataset';
 import { makeDemoDataset } from '../data/synthetic';
@@ -65,8 +65,9 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
             signal: abort.signal,
             // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
             // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
+            // Transitions: React renders them in slices the page can interrupt (the whole page reads this state).
             onProgress: (progress) => {
-              if (!abort.signal.aborted) setState({ phase: 'loading', source, progress, previous });
+              if (!abort.signal.aborted) startTransition(() => setState({ phase: 'loading', source, progress, previous }));
             },
           });
         }
@@ -79,7 +80,8 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
           ...splits,
         };
         onDecoded({ classNames: decoded.classNames, train, validation, test });
-        setState({ phase: 'ready', view });
+        // The summary, health report, samples and charts mount at once: in slices, not in one long task.
+        startTransition(() => setState({ phase: 'ready', view }));
         return view;
       } catch (e) {
         if (abort.signal.aborted) return null;

@@ -57,7 +57,8 @@ class CurveState {
   readonly smoother = new EmaSmoother(SMOOTHING);
   batchesSeen = 0;
   epochsSeen = 0;
-  best: number | null = null;
+  /** The best-epoch rule's one tuple, moved from epoch to epoch (null while there is no best epoch). */
+  best: { x: number } | null = null;
   constructor(readonly run: TrainingView['batchPoints']) {}
 }
 
@@ -89,6 +90,9 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
         if (!live) return result.finalize();
         // Named after the figure (vega calls it "Vega visualization") and described by the numbers under it.
         nameChart(target, `${label}: chart`, numbersId);
+        // vega keeps the marks of removed points until over 10,000 have gone (Dataflow.cleanThreshold): the page's
+        // heap grew by megabytes over a long run. Swept at a few hundred instead, a sweep costs little.
+        (result.view as unknown as { cleanThreshold: number }).cleanThreshold = MAX_TRAINING_POINTS;
         chart.current = result;
         setReady(true);
       },
@@ -124,16 +128,24 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
     const viewApi = result.view;
     if (replaceTrain) viewApi.change('train', changeset().remove(() => true).insert([...s.series.drawn]));
     else if (inserts.length > 0) viewApi.change('train', changeset().insert(inserts));
+    // Validation points only ever come after the last (a new run or a reset replaces them all): only they go in.
     if (replaceTrain || epochPoints.length !== s.epochsSeen) {
-      const validation = epochPoints.map((p) => ({ x: p.x, y: metric === 'loss' ? p.valLoss : p.valAccuracy })).filter((p) => Number.isFinite(p.y));
-      viewApi.change('validation', changeset().remove(() => true).insert(validation));
+      const validation = epochPoints
+        .slice(replaceTrain ? 0 : s.epochsSeen)
+        .map((p) => ({ x: p.x, y: metric === 'loss' ? p.valLoss : p.valAccuracy }))
+        .filter((p) => Number.isFinite(p.y));
+      viewApi.change('validation', replaceTrain ? changeset().remove(() => true).insert(validation) : changeset().insert(validation));
       s.epochsSeen = epochPoints.length;
     }
     const best = epochPoints.find((p) => p.epoch === bestEpoch) ?? null;
     const bestX = best ? best.x : null;
-    if (replaceTrain || bestX !== s.best) {
-      viewApi.change('best', changeset().remove(() => true).insert(bestX === null ? [] : [{ x: bestX }]));
-      s.best = bestX;
+    if (replaceTrain || bestX !== (s.best?.x ?? null)) {
+      // The rule's tuple is moved, not replaced, when there was one and still is.
+      if (!replaceTrain && s.best && bestX !== null) viewApi.change('best', changeset().modify(s.best, 'x', bestX));
+      else {
+        s.best = bestX === null ? null : { x: bestX };
+        viewApi.change('best', changeset().remove(() => true).insert(s.best ? [s.best] : []));
+      }
     }
     void viewApi.runAsync();
     setDrawn({ points: s.series.drawn.length + s.epochsSeen, last: s.series.drawn.at(-1) ?? null });

@@ -3,12 +3,12 @@
  * or Keras HDF5 file written in the training worker, or the PyTorch bundle (train.py, manifest.csv, settings.json,
  * README.md, and the model as model.zip for train.py's --init). Everything is made in this tab.
  */
-import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
+import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import type { ManifestRow, ModelMetadata, Settings } from '../../core/types';
 import { UserError } from '../../core/userError';
 import { pytorchBundleFiles } from '../../export/pytorchBundle';
 import type { ExportedModel } from '../../worker/protocol';
-import { zipModel } from '../downloadModel';
+import { ChunkedUint8ArrayReader, zipModel } from '../downloadModel';
 
 export const MODEL_FORMATS = ['tfjs', 'onnx', 'keras', 'pytorch'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -62,7 +62,7 @@ export async function modelDownload({ format, metadata, settings, manifest, expo
       const inner = await zipModel(model.modelJson, model.weights, withEpochs(metadata, model));
       const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
       for (const file of files) await writer.add(file.name, new TextReader(file.text));
-      await writer.add('model.zip', new Uint8ArrayReader(new Uint8Array(await inner.arrayBuffer())));
+      await writer.add('model.zip', new ChunkedUint8ArrayReader(new Uint8Array(await inner.arrayBuffer())));
       return { blob: await writer.close(), name: `${base}-pytorch-bundle.zip`, model };
     }
   }
