@@ -5,6 +5,8 @@ import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
+import { AlertBox } from './AlertBox';
+import { Masthead } from './Masthead';
 import { zipModel, saveBlob } from './downloadModel';
 import { LoadingBar } from './LoadingBar';
 import { ModelSummaryTable } from './ModelSummaryTable';
@@ -27,9 +29,10 @@ import { ModelActions } from './runs/ModelActions';
 import { metadataOfRun } from './runs/modelMetadata';
 import { modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
+import { loadedModelRun } from './runs/loadedRun';
 import { PredictPanel } from './predict/PredictPanel';
+import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './MisclassifiedGallery';
-import type { SavedRun } from '../storage/runsDb';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
@@ -134,31 +137,8 @@ export function App() {
     try {
       const loaded = await readModelFile(files);
       await store.restore({ files: loaded.files, model: loaded.metadata.model, numClasses: loaded.metadata.classNames.length, scores: null, view: null });
-      const at = new Date().toISOString();
-      const adopted: SavedRun = {
-        id: `${at}-loaded`,
-        name: loaded.name,
-        createdAt: at,
-        updatedAt: at,
-        datasetName: '(loaded model file)',
-        classNames: loaded.metadata.classNames,
-        settings: { ...settings, model: loaded.metadata.model, imageSize: loaded.metadata.imageSize },
-        evaluatedOn: 'test',
-        status: 'loaded',
-        history: { epochs: 0, batchesPerEpoch: 0, batchPoints: [], epochPoints: [], epochsDone: loaded.metadata.trainedEpochs, classWeights: null, bestEpoch: null, outcome: null },
-        test: null,
-        scores: null,
-        figures: { bestValLoss: null, testAccuracy: null, testAuc: null },
-        models: [],
-        metadata: loaded.metadata,
-      };
-      const m = loaded.metadata;
-      const threshold = m.threshold === null ? 'no reported threshold (0.5 is used)' : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
-      await runs.adopt(
-        adopted,
-        loaded.files,
-        `Loaded “${loaded.name}”: ${m.model} network, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : ''}. Predict with it, or load a dataset and evaluate it.`,
-      );
+      const { run: adopted, message } = loadedModelRun(loaded, settings, new Date().toISOString());
+      await runs.adopt(adopted, loaded.files, message);
       setNotice(loaded.warnings.length > 0 ? `Loaded ${loaded.name}. ${loaded.warnings.join(' ')}` : null);
     } catch (e) {
       setNotice(`The model could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
@@ -188,55 +168,26 @@ export function App() {
   const resumeHint = resumeProblem(run, view, t.dataReady, training || loading);
   const positiveClass = reported?.positiveClass ?? defaultPositiveClass(run?.classNames ?? ['a', 'b']);
   // The Results' operating point; for a loaded model, the one its metadata says the figures used.
-  const loadedThreshold = run?.metadata?.threshold ?? null;
-  const loadedClass = run?.metadata?.thresholdClass ? run.classNames.indexOf(run.metadata.thresholdClass) : -1;
   const decision = useMemo(
-    () =>
-      reported
-        ? { positiveClass: reported.positiveClass, threshold: reported.threshold }
-        : { positiveClass: loadedClass >= 0 ? loadedClass : positiveClass, threshold: loadedThreshold ?? 0.5 },
-    [reported, positiveClass, loadedClass, loadedThreshold],
+    () => decisionOf(reported, run?.metadata ?? null, run?.classNames ?? [], positiveClass),
+    [reported, run?.metadata, run?.classNames, positiveClass],
   );
   const alerts = [dataset.error, t.error, notice].filter((a): a is string => Boolean(a));
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
   return (
     <>
-      <header className="masthead">
-        <h1>X-ray trainer</h1>
-        <p>
-          Train an image classifier on your own labelled images, in this browser tab. Nothing is uploaded: the images,
-          the training and the model stay on your machine.
-        </p>
-        {/* A live region: a screen reader hears each change of state (loading, ready, training, done…). */}
-        <p className="status" aria-live="polite" aria-atomic="true">
-          Status: <span data-testid="status">{status}</span>
-        </p>
-        {runs.restoredNote && (
-          <p role="status" data-testid="restored-note">
-            {runs.restoredNote}
-          </p>
-        )}
-      </header>
+      <Masthead status={status} restoredNote={runs.restoredNote} />
 
       <main>
-        {alerts.length > 0 && (
-          <div role="alert" className="alert">
-            {alerts.map((a) => (
-              <p key={a}>{a}</p>
-            ))}
-            <button
-              type="button"
-              onClick={() => {
-                dataset.dismissError();
-                store.dismissError();
-                setNotice(null);
-              }}
-            >
-              Dismiss
-            </button>
-          </div>
-        )}
+        <AlertBox
+          messages={alerts}
+          onDismiss={() => {
+            dataset.dismissError();
+            store.dismissError();
+            setNotice(null);
+          }}
+        />
 
         <DropZone
           disabled={training}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, decide, predictionRows, predictionsCsv, visibleRows } from './predictionRows';
+import { csvCell, decide, decisionOf, predictionRows, predictionsCsv, visibleRows } from './predictionRows';
 
 describe('Predict rows', () => {
   const names = ['b.png', 'a.png', 'c=1.png'];
@@ -35,5 +35,19 @@ describe('Predict rows', () => {
     expect(csvCell('x,"y"')).toBe('"x,""y"""');
     expect(csvCell('=HYPERLINK()')).toBe("'=HYPERLINK()");
     expect(csvCell('-0.5')).toBe('-0.5');
+  });
+});
+
+describe('the decision Predict uses', () => {
+  const names = ['NORMAL', 'PNEUMONIA'];
+  it('is the Results’ operating point when there are Results', () => {
+    expect(decisionOf({ positiveClass: 0, threshold: 0.3 }, { threshold: 0.9, thresholdClass: 'PNEUMONIA' }, names, 1)).toEqual({ positiveClass: 0, threshold: 0.3 });
+  });
+  it('is a loaded model’s metadata threshold and class without Results', () => {
+    expect(decisionOf(null, { threshold: 0.9, thresholdClass: 'NORMAL' }, names, 1)).toEqual({ positiveClass: 0, threshold: 0.9 });
+  });
+  it('is 0.5 on the default positive class when nothing says otherwise', () => {
+    expect(decisionOf(null, null, names, 1)).toEqual({ positiveClass: 1, threshold: 0.5 });
+    expect(decisionOf(null, { threshold: null, thresholdClass: 'OTHER' }, names, 1)).toEqual({ positiveClass: 1, threshold: 0.5 });
   });
 });

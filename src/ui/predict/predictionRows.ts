@@ -3,6 +3,7 @@
  * the page's decision threshold, sorting, filtering, and the CSV a person downloads.
  */
 import type { Predictions } from '../../worker/protocol';
+import type { ModelMetadata } from '../../core/types';
 
 export interface PredictionRow {
   /** Position in the decoded images (and in the maps). */
@@ -57,4 +58,19 @@ export function predictionsCsv(rows: PredictionRow[], classNames: string[], deci
 export function csvCell(value: string): string {
   const safe = /^[=+\-@]/.test(value) && !/^-?\d/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * The decision Predict uses: the Results' operating point when there are Results; for a loaded model, the one its
+ * metadata says its figures used; else 0.5 on the default positive class.
+ */
+export function decisionOf(
+  reported: Decision | null,
+  metadata: Pick<ModelMetadata, 'threshold' | 'thresholdClass'> | null,
+  classNames: string[],
+  defaultPositive: number,
+): Decision {
+  if (reported) return { positiveClass: reported.positiveClass, threshold: reported.threshold };
+  const loadedClass = metadata?.thresholdClass ? classNames.indexOf(metadata.thresholdClass) : -1;
+  return { positiveClass: loadedClass >= 0 ? loadedClass : defaultPositive, threshold: metadata?.threshold ?? 0.5 };
 }
