@@ -1,4 +1,4 @@
-import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Locator, type Page, type Worker } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 
@@ -80,4 +80,19 @@ export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.La
 }
 
 // Long tasks are recorded the same way by the e2e tests and bench:accuracy.
+/**
+ * For a GPU lost mid-run: presses Train and waits for two epochs in the `Training history` (the first epoch's
+ * checkpoint, sent before the second epoch's batches, is then surely in the page) on `backend`. Gives the training
+ * worker (tfjs' engine is a global of it: its GPU can be taken away there) and the history's rows.
+ */
+export async function trainTwoEpochsOn(page: Page, backend: string, timeout: number): Promise<{ worker: Worker; history: Locator }> {
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect.poll(() => history.count(), { timeout }).toBeGreaterThanOrEqual(2);
+  await expect(page.getByTestId('backend')).toHaveText(backend);
+  const worker = page.workers().find((w) => w.url().includes('train.worker'));
+  if (!worker) throw new Error('no training worker');
+  return { worker, history };
+}
+
 export { describeFrame, longFrames, longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, metric } from './helpers';
+import { expectStatus, metric, trainTwoEpochsOn } from './helpers';
 
 const SIZE = 32;
 
@@ -178,14 +178,9 @@ test('a WebGL context lost mid-run: the run goes on by itself from its last fini
   await page.goto(`/?size=${SIZE}&epochs=4&batch=16&patience=0&backend=webgl`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  // Two epochs shown: the first epoch's checkpoint (sent before the second epoch's batches) is surely in the page.
-  await expect.poll(() => history.count(), { timeout: 180_000 }).toBeGreaterThanOrEqual(2);
-  await expect(page.getByTestId('backend')).toHaveText('webgl');
-  // As a driver reset would: the training worker's WebGL context goes (tfjs' engine is a global of the worker).
-  const worker = page.workers().find((w) => w.url().includes('train.worker'));
-  await worker!.evaluate(() => {
+  const { worker, history } = await trainTwoEpochsOn(page, 'webgl', 180_000);
+  // As a driver reset would: the training worker's WebGL context goes.
+  await worker.evaluate(() => {
     const engine = (globalThis as unknown as { _tfengine: { backendInstance: { gpgpu: { gl: WebGL2RenderingContext } } } })._tfengine;
     engine.backendInstance.gpgpu.gl.getExtension('WEBGL_lose_context')?.loseContext();
   });

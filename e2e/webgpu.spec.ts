@@ -1,10 +1,10 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { CHROMIUM_LAUNCH } from './chromium';
-import { expectStatus, metric } from './helpers';
+import { expectStatus, metric, trainTwoEpochsOn } from './helpers';
 
 // This file's Chromium alone gets a WebGPU adapter: --enable-unsafe-webgpu makes headless Chromium on Linux offer
 // one (SwiftShader's, on the CPU, on a machine without a GPU). The other specs keep the plain launch, so their
@@ -14,13 +14,18 @@ test.use({ launchOptions: { ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args, 
 // WebGPU in software is slow: tiny images, few of them.
 const SIZE = 32;
 
-test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend\'s, trains to done, tensor count flat', async ({ page }) => {
+/** Opens the app with `settings` (a query string) and loads a tiny generated dataset (16 training images). */
+async function openWithTinyDataset(page: Page, settings: string): Promise<void> {
   const dataset = await buildSyntheticZip({ seed: 21, perClass: { train: 8, val: 2, test: 2 }, imageSize: SIZE });
   const zipPath = join(mkdtempSync(join(tmpdir(), 'xray-webgpu-')), 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
-  await page.goto(`/?size=${SIZE}&epochs=1&batch=8&patience=0`);
+  await page.goto(`/?size=${SIZE}&${settings}`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
+}
+
+test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend\'s, trains to done, tensor count flat', async ({ page }) => {
+  await openWithTinyDataset(page, 'epochs=1&batch=8&patience=0');
   const train = page.getByRole('button', { name: 'Train', exact: true });
   const note = page.getByTestId('backend-note');
 
@@ -56,4 +61,27 @@ test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients 
   const tensors = await history.evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));
   expect(tensors[0]).toBeGreaterThan(0);
   expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on webgpu: ${tensors.join(', ')}`).toBe(1);
+});
+
+test('a WebGPU device lost mid-run: the run goes on by itself from its last finished epoch, on a fresh device', async ({ page }) => {
+  await openWithTinyDataset(page, 'epochs=4&batch=8&patience=0&backend=webgpu');
+  const { worker, history } = await trainTwoEpochsOn(page, 'webgpu', 120_000);
+  // As a driver reset would: the training worker's GPU device goes.
+  type Device = { destroy(): void };
+  type Engine = { _tfengine: { backendInstance: { device: Device } }; lostDevice?: Device };
+  await worker.evaluate(() => {
+    const global = globalThis as unknown as Engine;
+    global.lostDevice = global._tfengine.backendInstance.device;
+    global.lostDevice.destroy();
+  });
+  await expect(page.getByRole('alert')).toContainText('Training goes on from the last finished epoch', { timeout: 60_000 });
+  await expectStatus(page, 'done', 120_000);
+  await expect(history).toHaveCount(4);
+  // The resumed run's backend: WebGPU again, on a fresh device in the same worker.
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  const fresh = await worker.evaluate(() => {
+    const global = globalThis as unknown as Engine;
+    return global.lostDevice !== undefined && global._tfengine.backendInstance.device !== global.lostDevice;
+  });
+  expect(fresh).toBe(true);
 });

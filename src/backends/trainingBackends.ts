@@ -12,6 +12,7 @@ import { registerFastCpuKernels } from './cpuKernels';
 import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
 import { WasmStarter } from './wasm';
 import { WebgpuStarter } from './webgpu';
+import { followWebgpuDevice, isWebgpuDeviceLost, replaceLostWebgpu, watchWebgpuDeviceLoss, webgpuDeviceLostWithin } from './webgpuDevice';
 import { compareGradientsWithCpu, describeComparison, GRADIENT_TOLERANCE } from './gradientCheck';
 import { diagnoseWebgl, float16Warning, isWebglContextLost, replaceLostWebgl, softwareWarning, watchWebglContextLoss, webglRendersFloat32 } from './webgl';
 
@@ -28,11 +29,19 @@ export interface TrainingBackendsLike {
   choose(requested: BackendChoice, shape?: ProbeShape): Promise<BackendInfo>;
   /** RMSprop's epsilon for the current backend. */
   optimizerEpsilon(): number;
-  /** Whether the current backend's WebGL context is lost (false off WebGL). */
+  /** Whether the current backend's GPU (WebGL context, WebGPU device) is lost (false off the GPU backends). */
   isContextLost(): boolean;
-  /** Calls `onLost` when the current backend's WebGL context is lost; returns a function that stops listening. */
+  /** Calls `onLost` when the current backend's WebGL context or WebGPU device is lost; returns a function that stops listening. */
   watchContextLoss(onLost: () => void): () => void;
+  /**
+   * Whether the current backend's GPU is lost, waiting briefly for the browser to say so: a failed GPU read may
+   * reach the run before the loss does (when a run fails, so that its message names the lost GPU).
+   */
+  confirmLoss?(): Promise<boolean>;
 }
+
+/** How long a failed run waits for the browser to tell of a lost WebGPU device (it tells within milliseconds). */
+const LOSS_REPORT_MS = 1_000;
 
 const CPU_SLOW = 'training on the CPU backend, which is much slower';
 
@@ -52,7 +61,9 @@ export class TrainingBackends implements TrainingBackendsLike {
   }
 
   async choose(requested: BackendChoice, shape?: ProbeShape): Promise<BackendInfo> {
+    // A backend whose GPU was lost is replaced by a fresh one, checked again before it is trusted.
     if (replaceLostWebgl()) this.verified.delete('webgl');
+    if (replaceLostWebgpu()) this.verified.delete('webgpu');
     switch (requested) {
       case 'auto':
         return shape ? this.fastest(shape) : this.webglOrCpu(null);
@@ -91,11 +102,16 @@ export class TrainingBackends implements TrainingBackendsLike {
   }
 
   isContextLost(): boolean {
-    return isWebglContextLost();
+    return isWebglContextLost() || isWebgpuDeviceLost();
   }
 
   watchContextLoss(onLost: () => void): () => void {
-    return watchWebglContextLoss(onLost);
+    const stops = [watchWebglContextLoss(onLost), watchWebgpuDeviceLoss(onLost)];
+    return () => stops.forEach((stop) => stop());
+  }
+
+  async confirmLoss(): Promise<boolean> {
+    return isWebglContextLost() || (await webgpuDeviceLostWithin(LOSS_REPORT_MS));
   }
 
   /**
@@ -156,8 +172,10 @@ export class TrainingBackends implements TrainingBackendsLike {
     return this.wasm.start((name) => this.tryBackend(name));
   }
 
-  private startWebgpu(): Promise<string | null> {
-    return this.webgpu.start((name) => this.tryBackend(name));
+  private async startWebgpu(): Promise<string | null> {
+    const problem = await this.webgpu.start((name) => this.tryBackend(name));
+    if (problem === null) followWebgpuDevice();
+    return problem;
   }
 
   /** null when `name` is running and computes correctly, else a short reason. */

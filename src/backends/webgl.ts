@@ -73,10 +73,7 @@ function currentGl(): Gl | null {
   return backend.gpgpu?.gl ?? null;
 }
 
-export const CONTEXT_LOST_MESSAGE =
-  'The GPU stopped working for this page (the WebGL context was lost): the browser or graphics driver reset it, ' +
-  'most often because GPU memory ran out or another tab or app needed the GPU. The model being trained is gone. ' +
-  'Press Train to start again; a smaller batch size or image size needs less GPU memory, and the CPU backend always works (slowly).';
+export { CONTEXT_LOST_MESSAGE } from '../core/gpuLost';
 
 export function isWebglContextLost(): boolean {
   const gl = currentGl();

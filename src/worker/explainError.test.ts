@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
+import { DEVICE_LOST_MESSAGE } from '../core/gpuLost';
 import { explainError, UserError } from './explainError';
 
 describe('explainError', () => {
@@ -12,6 +13,13 @@ describe('explainError', () => {
   it('explains a lost GPU context, however it shows', () => {
     expect(explainError(new Error('whatever'), { ...context, contextLost: true })).toBe(CONTEXT_LOST_MESSAGE);
     expect(explainError(new Error('WebGL context lost.'), context)).toBe(CONTEXT_LOST_MESSAGE);
+  });
+
+  it('names WebGPU, not WebGL, when a WebGPU device was lost', () => {
+    expect(explainError(new Error('whatever'), { ...context, backend: 'webgpu', contextLost: true })).toBe(DEVICE_LOST_MESSAGE);
+    expect(explainError(new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost"), { ...context, backend: 'webgpu' })).toBe(DEVICE_LOST_MESSAGE);
+    expect(DEVICE_LOST_MESSAGE).toMatch(/\(the WebGPU device was lost\)/);
+    expect(DEVICE_LOST_MESSAGE).not.toMatch(/WebGL/);
   });
 
   it('suggests smaller batches when memory runs out, keeping the raw message', () => {

@@ -4,6 +4,7 @@ import { syntheticSet } from '../model/testImages';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import type { TrainingBackendsLike } from '../backends/trainingBackends';
 import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
+import { DEVICE_LOST_MESSAGE } from '../core/gpuLost';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { ImageSet, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReply, TrainerRequest, TrainerRequestOf, TrainerRequestType, TrainProgress } from './protocol';
@@ -408,6 +409,31 @@ describe('Trainer: model summary and errors', () => {
     expect(replies('train')).toHaveLength(0);
     expect(progress('batchEnd')).toHaveLength(2);
     expect(tf.memory().numTensors).toBe(before);
+    await ask({ type: 'train', settings: settings({ epochs: 1 }) });
+    expect(replies('train')).toHaveLength(1);
+  });
+
+  it('names a lost WebGPU device, also when a failed GPU read reaches the run before the loss does', async () => {
+    let failedOnce = false;
+    const { ask, replies, errors } = setup(
+      {
+        choose: async () => {
+          await tf.setBackend('cpu');
+          return { name: 'webgpu', note: '' };
+        },
+        // The browser tells of the lost device only after the read failed: the run asks, and waits.
+        confirmLoss: async () => failedOnce,
+      },
+      (m) => {
+        if (isBatch(m, 2) && !failedOnce) {
+          failedOnce = true;
+          throw new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Buffer was unmapped before mapping was resolved.");
+        }
+      },
+    );
+    await ask(data());
+    await ask({ type: 'train', settings: settings() });
+    expect(errors().map((e) => e.message)).toEqual([DEVICE_LOST_MESSAGE]);
     await ask({ type: 'train', settings: settings({ epochs: 1 }) });
     expect(replies('train')).toHaveLength(1);
   });

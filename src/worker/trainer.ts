@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/models';
 import { UserError } from '../core/userError';
 import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
-import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
+import { gpuLostMessage, usesGpu } from '../core/gpuLost';
 import { checkSettings, checkSplits } from './checks';
 import { describeModel } from './describeModel';
 import { explainError } from './explainError';
@@ -93,7 +93,7 @@ export class Trainer {
     } catch (error) {
       let contextLost = false;
       try {
-        contextLost = this.backendName === 'webgl' && this.backends.isContextLost();
+        contextLost = usesGpu(this.backendName) && this.backends.isContextLost();
       } catch {
         // Asking a broken backend may itself throw; the error below still goes out.
       }
@@ -188,8 +188,8 @@ export class Trainer {
 
   private async restoreModel(request: TrainerRequests['restoreModel']): Promise<TrainerReplies['restoreModel']> {
     if (this.run) throw new UserError('Training is running: wait for it to end, or press Stop, then load a model.');
-    // After a lost WebGL context the backend must be chosen again (a new context, or the next backend).
-    if (this.backendName === 'webgl' && this.backends.isContextLost()) this.backendName = null;
+    // After a lost GPU (WebGL context, WebGPU device) the backend must be chosen again (a fresh one, or the next backend).
+    if (usesGpu(this.backendName) && this.backends.isContextLost()) this.backendName = null;
     await this.ensureBackend();
     return this.kept.restore(request, this.backendName ?? '');
   }
@@ -244,12 +244,12 @@ export class Trainer {
       Object.assign(run, { lost });
       unwatch = this.backends.watchContextLoss(() => {
         run.contextLost = true;
-        onLost(new UserError(CONTEXT_LOST_MESSAGE));
+        onLost(new UserError(gpuLostMessage(backend.name)));
       });
       return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {
       this.kept.discard();
-      if (run.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
+      if (run.contextLost || (await this.backends.confirmLoss?.())) throw new UserError(gpuLostMessage(this.backendName));
       throw error;
     } finally {
       unwatch();

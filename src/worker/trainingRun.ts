@@ -10,7 +10,7 @@ import { UserError } from '../core/userError';
 import type { ImageSet, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
 import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
-import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
+import { gpuLostMessage } from '../core/gpuLost';
 import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
@@ -26,7 +26,7 @@ export interface RunControl {
   /** Held between batches until released (or stopped); optional so other controls need not say. */
   paused?: boolean;
   /**
-   * Rejects when the WebGL context is lost. Work on a lost context may never settle (a read of GPU data waits for
+   * Rejects when the GPU is lost (a WebGL context, a WebGPU device). Work on a lost GPU may never settle (a read of GPU data waits for
    * a fence that never comes), so every await of a run races it.
    */
   lost?: Promise<never>;
@@ -57,7 +57,7 @@ export interface RunContext {
   now: () => number;
 }
 
-/** `work`, unless the WebGL context is lost first (then the run's `lost` rejection). */
+/** `work`, unless the GPU is lost first (then the run's `lost` rejection). */
 export function guarded<T>(control: RunControl, work: Promise<T>): Promise<T> {
   return control.lost ? Promise.race([work, control.lost]) : work;
 }
@@ -153,7 +153,7 @@ async function runEpochs(
       await yieldToEventLoop();
       // Paused: the worker idles here, the model and the batch order as they are, until Continue or Stop.
       while (control.paused && !shouldEnd(control) && !control.contextLost) await new Promise((resolve) => setTimeout(resolve, 50));
-      if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
+      if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
       if (shouldEnd(control)) break;
     }
     if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
@@ -193,7 +193,7 @@ export async function evaluateFinal(
   progress({ type: 'evaluating' });
   const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
   const test = data.test ? await guarded(control, evaluateInBatches(model, data.test, numClasses, batchSize)) : null;
-  if (control.contextLost) throw new UserError(CONTEXT_LOST_MESSAGE);
+  if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
   const finalSet = data.test ?? data.validation;
   const result = test ?? validation;
   const kept = new EvaluatedRun(numClasses, keptScores(data.validation, validation.scores), data.test && test ? keptScores(data.test, test.scores) : null, finalSet);

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { TrainingStore } from '../trainingStore';
 import type { RunsApi } from './useRuns';
+import { isGpuLostMessage } from '../../core/gpuLost';
 
 /**
  * A failed run keeps its finished epochs: the best one comes back into the (possibly new) worker, and after a lost
@@ -21,7 +22,7 @@ export function useFailureRecovery(store: TrainingStore, runs: RunsApi, resume: 
           const done = recovered.history.epochsDone;
           const best = recovered.history.bestEpoch;
           const remaining = recovered.settings.epochs - done;
-          const contextLost = /WebGL context was lost/.test(event.message);
+          const contextLost = isGpuLostMessage(event.message);
           const dataReady = store.getSnapshot().dataReady;
           if (contextLost && dataReady && remaining > 0 && autoResumed.current !== recovered.id) {
             autoResumed.current = recovered.id;
