@@ -41,7 +41,7 @@ describe('the settings table', () => {
       testPattern: '',
       groupBy: 'patient',
       groupPattern: '^(person\\d+|(?:NORMAL\\d*-)?IM-\\d+)',
-      thresholdRule: 'fixed',
+      thresholdRule: 'sensitivity',
       targetSensitivity: 95,
       temperatureScaling: false,
     });
