@@ -155,7 +155,7 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     values: LEARNING_RATE_SCHEDULES,
     text: {
       constant: 'constant (as the tutorial)',
-      cosine: 'cosine decay to 0 over the epochs',
+      cosine: 'cosine decay to 0 by the last batch',
     },
     hint: 'Cosine: the learning rate falls smoothly from the value above to 0 at the last batch of the last epoch',
   },
