@@ -127,7 +127,7 @@ interface SeedResult {
   backend: string;
   testImages: string;
   outcome: string;
-  /** The test figures at the threshold each other rule chooses on validation (`youden`, `sensitivity`), and its line. */
+  /** The test figures at the threshold each other rule chooses on validation (`fixed`, `youden`, `sensitivity`), and its line. */
   rules: Record<string, { figures: Record<FigureName, Figure>; threshold: string }>;
   /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
   adapted: Record<FigureName, Figure> | null;
@@ -223,7 +223,8 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
   };
 }
 
-const OTHER_RULES = ['youden', 'sensitivity'];
+// Every rule but the run's own (the default, or --rule) is read after training.
+const OTHER_RULES = ['fixed', 'youden', 'sensitivity'];
 
 /**
  * The test figures under the other threshold rules (each picks its threshold on validation): the Results change at
