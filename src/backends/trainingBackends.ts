@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
-import { UserError } from '../core/userError';
+import { UserError, messageOf } from '../core/userError';
 import type { BackendChoice } from '../core/types';
 import { registerFastCpuKernels } from './cpuKernels';
 import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
@@ -250,6 +250,3 @@ async function smokeTest(): Promise<string | null> {
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

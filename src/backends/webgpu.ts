@@ -5,19 +5,33 @@
  * real GPU or a software one.
  */
 
-/** What this app reads of a WebGPU adapter (the worker's TypeScript lib has no WebGPU types). */
+import { messageOf } from '../core/userError';
+
+/** What this app uses of WebGPU (the worker's TypeScript lib has no WebGPU types); webgpuDevice.ts too. */
 interface GpuAdapterInfo {
   vendor?: string;
   architecture?: string;
   description?: string;
   isFallbackAdapter?: boolean;
 }
-interface GpuAdapter {
+export interface GpuDevice {
+  readonly lost: Promise<unknown>;
+}
+export interface GpuAdapter {
   readonly info?: GpuAdapterInfo;
   readonly isFallbackAdapter?: boolean;
+  readonly features: { has(name: string): boolean };
+  readonly limits: Record<string, number>;
+  requestDevice(descriptor: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GpuDevice>;
 }
 interface Gpu {
   requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapter | null>;
+}
+
+/** The browser's high-performance WebGPU adapter; null without WebGPU or when it offers none. */
+export async function requestGpuAdapter(): Promise<GpuAdapter | null> {
+  const gpu = (globalThis.navigator as { gpu?: Gpu } | undefined)?.gpu;
+  return gpu ? gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 }
 
 /** A browser that answers at all answers within milliseconds; one that hangs must not hold up `auto`. */
@@ -39,7 +53,7 @@ export class WebgpuStarter {
     if (!gpu) return 'this browser has no WebGPU (navigator.gpu is missing)';
     if (!this.adapter) {
       try {
-        this.adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), this.adapterTimeoutMs);
+        this.adapter = await withTimeout(requestGpuAdapter(), this.adapterTimeoutMs);
       } catch (error) {
         return `the browser could not be asked for a WebGPU adapter (${messageOf(error)})`;
       }
@@ -68,7 +82,7 @@ export class WebgpuStarter {
 }
 
 /** Rejects when `promise` has not settled within `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
@@ -76,6 +90,3 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

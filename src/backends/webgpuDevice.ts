@@ -4,20 +4,7 @@
  * `replaceLostWebgl` does for a lost WebGL context. Runs in the training worker.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** What this app reads of a GPUDevice (the worker's TypeScript lib has no WebGPU types). */
-interface GpuDevice {
-  readonly lost: Promise<unknown>;
-}
-interface GpuAdapter {
-  readonly features: { has(name: string): boolean };
-  readonly limits: Record<string, number>;
-  readonly info?: unknown;
-  requestDevice(descriptor: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GpuDevice>;
-}
-interface Gpu {
-  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapter | null>;
-}
+import { requestGpuAdapter, withTimeout, type GpuDevice } from './webgpu';
 
 /** Devices whose `lost` promise has settled; a device is never found again once lost. */
 const lostDevices = new WeakSet<GpuDevice>();
@@ -54,8 +41,8 @@ export function watchWebgpuDeviceLoss(onLost: () => void): () => void {
   const device = currentDevice();
   if (!device) return () => {};
   let watching = true;
+  // currentDevice() has marked it lost by then (its callback was registered first).
   void device.lost.then(() => {
-    lostDevices.add(device);
     if (watching) onLost();
   });
   return () => {
@@ -70,10 +57,7 @@ export function watchWebgpuDeviceLoss(onLost: () => void): () => void {
 export async function webgpuDeviceLostWithin(ms: number): Promise<boolean> {
   const device = currentDevice();
   if (!device) return false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const lost = await Promise.race([device.lost.then(() => true), late]);
-  clearTimeout(timer);
+  const lost = await withTimeout(device.lost.then(() => true), ms).catch(() => false);
   if (lost) lostDevices.add(device);
   return lost;
 }
@@ -98,8 +82,7 @@ export function replaceLostWebgpu(): boolean {
 /** As @tensorflow/tfjs-backend-webgpu registers its backend (dist/base.js): the package is loaded by then. */
 async function startWebgpuBackend(): Promise<tf.KernelBackend> {
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  const gpu = (globalThis.navigator as { gpu?: Gpu } | undefined)?.gpu;
-  const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await requestGpuAdapter();
   if (!adapter) throw new Error('the browser offers no WebGPU adapter any more');
   const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((name) => adapter.features.has(name));
   const limits = [

@@ -5,3 +5,8 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/** The message of anything thrown, for errors that quote a cause. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -13,8 +13,4 @@ export class DatasetError extends Error {
 export const EXPECTED_LAYOUT =
   'Drop a .zip of folders named by class, e.g. chest_xray/train/NORMAL/*.jpeg and chest_xray/train/PNEUMONIA/*.jpeg.';
 
-/** The message of anything thrown, for errors that quote a cause. */
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
+export { messageOf } from '../core/userError';

@@ -7,7 +7,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { EpochMetrics, KeptScores, ModelFiles, ModelMetadata, Settings, TestResult, TrainingOutcome } from '../core/types';
-import { UserError } from '../core/userError';
+import { UserError, messageOf } from '../core/userError';
 
 /** A run's curves and progress, as the page drew them. */
 export interface SavedHistory {
@@ -165,6 +165,3 @@ async function guard<T>(operation: Promise<T>): Promise<T> {
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
