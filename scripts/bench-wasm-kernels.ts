@@ -5,8 +5,10 @@
  *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive] [--model tutorial|batchnorm]
  *
  * Rows: 'cpu' (stock tfjs kernels, smallest size only: it is slow), 'wasm naive' (only the missing
- * Conv2DBackpropFilter, as a direct loop; the rest as shipped) and 'wasm fast' (all kernels of
- * wasmKernels.ts). Then a per-kernel profile of one fast WASM step at the largest size.
+ * Conv2DBackpropFilter, as a direct loop; the rest as shipped), 'wasm fast' (all kernels of
+ * wasmKernels.ts, on XNNPACK and loops) and 'wasm native' (the app's: those plus our SIMD kernels of
+ * src/backends/native, the BatchNormalization layer's two kernels and the max-pool gradient). Then a
+ * per-kernel profile of one native WASM step at the largest size.
  *
  * Threads: in Node tfjs-backend-wasm always runs its single-threaded SIMD build (it turns
  * multithreading off under Node), so every WASM number here is one thread, like a browser page
@@ -16,6 +18,14 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel as buildNamedModel, MODEL_NAMES, type ModelName } from '../src/model/models';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '../src/backends/wasmKernels';
+import { readFile } from 'node:fs/promises';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from '../src/backends/native/register';
+
+async function startNative(): Promise<void> {
+  const problem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, nativeBytesFromDisk((url) => readFile(url)));
+  if (problem !== null) throw new Error(`The native kernels did not start: ${problem}`);
+}
 
 interface Options {
   sizes: number[];
@@ -114,7 +124,7 @@ async function profileStep(size: number, batch: number): Promise<void> {
     }
     const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
     const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-    console.log(`\nKernel profile of one ${tf.getBackend()} (fast) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`);
+    console.log(`\nKernel profile of one ${tf.getBackend()} (native) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`);
     console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(9)}${'calls'.padStart(7)}${'share'.padStart(8)}`);
     for (const [name, e] of top) {
       console.log(`${name.padEnd(24)}${e.ms.toFixed(1).padStart(9)}${String(e.calls).padStart(7)}${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
@@ -173,8 +183,12 @@ async function main(): Promise<void> {
       rows.push({ backend: 'wasm naive', size, msPerStep: await timeSteps(size, batch, steps, 1) });
     }
     registerWasmTrainingKernels();
+    stopNativeKernels();
     console.log(`wasm fast ${size} px ...`);
     rows.push({ backend: 'wasm fast', size, msPerStep: await timeSteps(size, batch, steps, 2) });
+    await startNative();
+    console.log(`wasm native ${size} px ...`);
+    rows.push({ backend: 'wasm native', size, msPerStep: await timeSteps(size, batch, steps, 2) });
     predict.set(size, await predictMs(size, batch));
   }
 
@@ -190,12 +204,13 @@ async function main(): Promise<void> {
     }
     const p = predict.get(size);
     if (p !== undefined) {
-      const fast = group.find((r) => r.backend === 'wasm fast');
+      const fast = group.find((r) => r.backend === 'wasm native');
       console.log(`${'wasm predict'.padEnd(12)}${String(size).padStart(6)}${p.toFixed(0).padStart(10)}${''.padStart(10)}${fast ? `step = ${(fast.msPerStep / p).toFixed(1)} forward passes` : ''}`);
     }
   }
 
   registerWasmTrainingKernels();
+  await startNative();
   await profileStep(largest, batch);
 }
 

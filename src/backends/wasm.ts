@@ -8,9 +8,22 @@ import * as tf from '@tensorflow/tfjs';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import nativeUrl from './native/training.wasm?url';
+import nativeSharedUrl from './native/training-shared.wasm?url';
+import { startNativeKernels } from './native/register';
+import type { NativeBuild } from './native/nativeKernels';
 import { registerWasmTrainingKernels } from './wasmKernels';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
+type BackendWasm = import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+
+const NATIVE_URLS: Record<NativeBuild, string> = { 'training.wasm': nativeUrl, 'training-shared.wasm': nativeSharedUrl };
+
+async function fetchNative(build: NativeBuild): Promise<ArrayBuffer> {
+  const response = await fetch(NATIVE_URLS[build]);
+  if (!response.ok) throw new Error(`${build}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
 
 /** Kernels that training this CNN needs beyond inference; some backends ship without them. */
 export const TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
@@ -26,6 +39,8 @@ export class WasmStarter {
   private pathsSet = false;
   /** Threads asked of tfjs, one a logical core (0: left to tfjs, where the page is not isolated). */
   private threads = 0;
+  /** Why our native kernels (native/training.c) do not run, once the backend started; null when they do. */
+  private nativeProblem: string | null = null;
 
   /**
    * null when WASM runs and can train this CNN, else why not. `startBackend` switches tfjs to a
@@ -63,11 +78,19 @@ export class WasmStarter {
     }
     const run = () => startBackend('wasm');
     const problem = await (this.threads > 0 ? whileLogicalCoresShownAs(2 * this.threads, run) : run());
-    return problem === null ? null : `The WASM backend could not start (${problem}).`;
+    if (problem !== null) return `The WASM backend could not start (${problem}).`;
+    // Ours are optional: without them BatchNormalization and the max-pool gradient take slower, shipped paths.
+    this.nativeProblem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fetchNative);
+    return null;
   }
 
   /** How many threads the WebAssembly backend runs on, and why only one when so. */
   threadsNote(): string {
+    const native = this.nativeProblem === null ? '' : ` Slower kernels: ${this.nativeProblem}.`;
+    return this.threadsOnly() + native;
+  }
+
+  private threadsOnly(): string {
     const threads = this.module?.getThreadsCount() ?? 1;
     if (threads > 1) return `WebAssembly runs on ${threads} threads.`;
     const cores = this.threads || (typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../core/random';
+import { on, values } from './backendCompare.testutil';
 import { MODEL_NAMES, buildModel, type ModelName } from '../model/models';
 import '@tensorflow/tfjs-backend-wasm';
 import {
@@ -48,25 +48,7 @@ function format(c: Comparison): string {
   return `max abs ${c.maxAbs.toExponential(2)} (rel ${c.rel.toExponential(2)})`;
 }
 
-/** Runs `compute` on a backend and returns its results as plain arrays; no tensor outlives it. */
-async function on(backend: string, compute: () => tf.Tensor[]): Promise<Arrays> {
-  await tf.setBackend(backend);
-  const tensors = compute();
-  try {
-    return await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-  } finally {
-    tf.dispose(tensors);
-  }
-}
 
-function values(size: number, seed: number, quantize = 0): Float32Array {
-  // Seeded (mulberry32) so failures can be reproduced.
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: size }, () => {
-    const v = next() * 2 - 1;
-    return quantize > 0 ? Math.round(v * quantize) / quantize : v;
-  });
-}
 
 function dataIds(): number {
   return tf.engine().backend.numDataIds();

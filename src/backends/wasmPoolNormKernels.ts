@@ -4,7 +4,8 @@
  *
  * - MaxPoolGrad (replaced): one pass over the input that routes each window's gradient to its
  *   first maximum in row-major order, exactly like the tfjs CPU (and WebGL) kernels do on ties;
- *   for 2x2 stride-2 unpadded pooling it finds that maximum by comparing with the forward output.
+ *   for 2x2 stride-2 unpadded pooling, our native SIMD kernel (native/training.c) where it is loaded,
+ *   else a loop that finds that maximum by comparing with the forward output.
  *   The shipped kernel is not even used as a fallback: it searches from FLT_MIN with '>=', so it
  *   gives tied gradients to the last maximum and misroutes the gradient of windows whose values
  *   are all ≤ 1.2e-38 (all negative, say).
@@ -22,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callOriginal } from './kernelOverrides';
+import { nativeKernelsFor } from './native/nativeKernels';
 import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
@@ -55,6 +57,12 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
     output.dtype === 'float32' &&
     tf.util.arraysEqual(output.shape, dy.shape);
   const dx = backend.makeOutput([...input.shape], 'float32');
+  const native = nativeKernelsFor(backend);
+  if (native !== null && fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && info.outHeight === Math.floor(info.inHeight / 2) && info.outWidth === Math.floor(info.inWidth / 2)) {
+    const [n, h, w, c] = input.shape;
+    native.kernels.max_pool_2x2_grad(native.offset(input), native.offset(dy), native.offset(dx), n, h, w, c);
+    return dx;
+  }
   const xs = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelFiles } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
+import { registerBatchNormalizationLayer } from './batchNormLayer';
 import { joinWeightData, modelJsonOf } from './export';
 
 /** The model's files; with `includeOptimizer`, the optimizer's state follows the weights (group `optimizer`). */
@@ -61,6 +62,7 @@ function weightSpecsOf(json: tf.io.ModelJSON): tf.io.WeightsManifestEntry[] {
 export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel> {
   const json = parseModelJson(files.modelJson);
   registerBatchNormGradient();
+  registerBatchNormalizationLayer();
   const specs = weightSpecsOf(json).filter((spec) => spec.group !== 'optimizer');
   const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * bytesOf(spec.quantization?.dtype ?? spec.dtype), 0);
   if (files.weights.byteLength < expected) {

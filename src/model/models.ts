@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODEL_NAMES, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
+import { batchNormalization } from './batchNormLayer';
 import { CONV_FILTERS, addHeadAndCompile, buildTutorialCnn, checkModelOptions, seededInitializers, type TutorialCnnOptions } from './cnn';
 import { conv2d } from './plainConv2d';
 
@@ -51,7 +52,7 @@ export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
     // Momentum 0.9 (PyTorch's 0.1), not Keras' 0.99: RMSprop's fixed-size steps change the scale of the
     // un-normalised convolution outputs quickly, and with 0.99 the running statistics lagged so far behind
     // that one run in three (64 px, seed 3) evaluated as one class; 0.9 follows the last ~10 batches.
-    model.add(tf.layers.batchNormalization({ name: `batch_normalization_${n}`, axis: -1, momentum: BATCHNORM_MOMENTUM }));
+    model.add(batchNormalization({ name: `batch_normalization_${n}`, axis: -1, momentum: BATCHNORM_MOMENTUM }));
     model.add(tf.layers.reLU({ name: `re_lu_${n}` }));
     model.add(tf.layers.maxPooling2d({ name: `max_pooling2d_${n}`, poolSize: 2 }));
   });

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Compiles src/backends/native/training.c into the two WebAssembly modules the app ships (both
+# committed, so neither CI nor a user needs a compiler): training.wasm imports an ordinary memory
+# (tfjs' single-threaded SIMD build), training-shared.wasm a shared one (its threaded build).
+# Needs Debian's clang and lld: apt-get install -y clang lld
+# Usage: npm run build:kernels [-- <output folder>] (default: next to the source).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$(realpath "${1:-$root/src/backends/native}")"
+cd "$root/src/backends/native"
+command -v clang >/dev/null && command -v wasm-ld >/dev/null || { echo "needs clang and wasm-ld: apt-get install -y clang lld" >&2; exit 1; }
+flags=(--target=wasm32 -O3 -msimd128 -mbulk-memory -ffreestanding -fno-builtin -nostdlib -Wall -Wextra -Werror
+  -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all)
+clang "${flags[@]}" -o "$out/training.wasm" training.c
+clang "${flags[@]}" -matomics -Wl,--shared-memory -Wl,--max-memory=4294967296 -o "$out/training-shared.wasm" training.c
+(cd "$root" && npx tsx scripts/check-native-kernels.ts "$out/training.wasm" "$out/training-shared.wasm")

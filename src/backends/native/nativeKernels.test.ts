@@ -1,0 +1,225 @@
+/**
+ * Our native WASM kernels (training.c) against tfjs' cpu backend as shipped: the max-pool gradient
+ * exactly, the BatchNormalization layer in training (output, moving statistics and every gradient)
+ * to 1e-5, and training steps of the BatchNorm CNN; plus the module's safety in tfjs' heap.
+ * Node runs tfjs-backend-wasm's single-threaded SIMD build, whose heap is an ordinary memory (training.wasm).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchNormalization } from '../../model/batchNormLayer';
+import { hasBatchNormTrainingKernels } from '../../model/batchNormTraining';
+import { buildModel } from '../../model/models';
+import { on, values } from '../backendCompare.testutil';
+import { unregisterFastCpuKernels } from '../cpuKernels';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../wasmKernels';
+import { problemOfKernelsModule } from './moduleCheck';
+import { nativeKernelsFor } from './nativeKernels';
+import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from './register';
+
+const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
+const fromDisk = nativeBytesFromDisk((url) => readFile(url));
+
+
+/** Max |actual − expected| over max |expected|. */
+function relativeError(actual: Float32Array, expected: Float32Array | Float64Array): number {
+  expect(actual.length).toBe(expected.length);
+  let maxAbs = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return scale === 0 ? maxAbs : maxAbs / scale;
+}
+
+/** y and dx (for upstream gradient dy) of batch normalisation in training, in float64: the exact reference. */
+function batchNormInFloat64(x: Float32Array, gamma: Float32Array, beta: Float32Array, dy: Float32Array, c: number, eps: number): Float64Array[] {
+  const n = x.length / c;
+  const y = new Float64Array(x.length);
+  const dx = new Float64Array(x.length);
+  for (let k = 0; k < c; k++) {
+    let mean = 0;
+    for (let p = 0; p < n; p++) mean += x[p * c + k] / n;
+    let variance = 0;
+    for (let p = 0; p < n; p++) variance += (x[p * c + k] - mean) ** 2 / n;
+    const sd = Math.sqrt(variance + eps);
+    let meanDy = 0;
+    let meanDyHat = 0;
+    for (let p = 0; p < n; p++) {
+      const hat = (x[p * c + k] - mean) / sd;
+      y[p * c + k] = gamma[k] * hat + beta[k];
+      meanDy += dy[p * c + k] / n;
+      meanDyHat += (dy[p * c + k] * hat) / n;
+    }
+    for (let p = 0; p < n; p++) {
+      const hat = (x[p * c + k] - mean) / sd;
+      dx[p * c + k] = (gamma[k] / sd) * (dy[p * c + k] - meanDy - hat * meanDyHat);
+    }
+  }
+  return [y, dx];
+}
+
+
+beforeAll(async () => {
+  unregisterFastCpuKernels(); // the reference is the cpu backend as shipped
+  expect(await tf.setBackend('wasm')).toBe(true);
+  registerWasmTrainingKernels();
+  expect(await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fromDisk)).toBeNull();
+  await tf.setBackend('cpu');
+});
+
+afterAll(() => {
+  stopNativeKernels();
+  unregisterWasmTrainingKernels();
+});
+
+describe('the compiled modules', () => {
+  it.each(['training.wasm', 'training-shared.wasm'])('%s imports only tfjs’ memory and writes nothing of its own into it', (file) => {
+    expect(problemOfKernelsModule(readFileSync(here(file)))).toBeNull();
+  });
+
+  it('load into the WASM backend’s heap and register the BatchNormalization kernels there only', async () => {
+    expect(nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)).not.toBeNull();
+    await tf.setBackend('wasm');
+    expect(hasBatchNormTrainingKernels()).toBe(true);
+    await tf.setBackend('cpu');
+    expect(hasBatchNormTrainingKernels()).toBe(false);
+  });
+
+  const clang = ['/usr/bin/clang', '/usr/bin/wasm-ld'].every(existsSync);
+  it.skipIf(!clang)('are what training.c compiles to (where clang and wasm-ld are installed)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'native-'));
+    execFileSync('bash', [fileURLToPath(new URL('../../../scripts/build-native-kernels.sh', import.meta.url)), out], { stdio: 'pipe' });
+    for (const file of ['training.wasm', 'training-shared.wasm']) {
+      expect(readFileSync(join(out, file)).equals(readFileSync(here(file))), `${file} is stale: run npm run build:kernels`).toBe(true);
+    }
+  });
+});
+
+describe('the 2×2 max-pool gradient matches the cpu backend exactly', () => {
+  const cases: { name: string; shape: [number, number, number, number]; quantize?: number; special?: boolean }[] = [
+    { name: 'even sizes, 32 channels', shape: [2, 8, 6, 32] },
+    { name: 'odd sizes (last row and column in no window)', shape: [2, 9, 7, 8] },
+    { name: 'channels not a multiple of four', shape: [3, 6, 5, 6] },
+    { name: 'ties everywhere (first maximum wins)', shape: [2, 6, 6, 8], quantize: 1 },
+    { name: 'NaN and −∞ windows', shape: [1, 4, 4, 4], special: true },
+  ];
+  it.each(cases)('$name', async (c) => {
+    const xv = values(tf.util.sizeFromShape(c.shape), 31, c.quantize);
+    if (c.special) {
+      const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
+      xv[at(0, 0, 0)] = NaN; // a NaN and a maximum: the maximum takes it
+      xv[at(1, 1, 0)] = 5;
+      for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 1)] = -Infinity; // all −∞: nobody
+      for (const [h, w] of [[2, 0], [2, 1], [3, 0]]) xv[at(h, w, 2)] = -Infinity;
+      xv[at(3, 1, 2)] = NaN; // −∞ and a NaN: nobody
+    }
+    const compute = (): tf.Tensor[] =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xv, c.shape);
+        const y = tf.maxPool(x, 2, 2, 'valid');
+        const r = tf.tensor(values(y.size, 32), y.shape);
+        return [tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').mul(r).sum())(x)];
+      });
+    const [expected] = await on('cpu', compute);
+    const [actual] = await on('wasm', compute);
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+  });
+});
+
+describe('BatchNormalization in training matches tfjs-layers on the cpu backend', () => {
+  const cases: { name: string; shape: [number, number, number, number]; shift: number; spread: number }[] = [
+    { name: '32 channels', shape: [4, 9, 7, 32], shift: 0, spread: 1 },
+    { name: 'channels not a multiple of four', shape: [3, 5, 6, 6], shift: 0.3, spread: 2 },
+    { name: 'one channel', shape: [2, 8, 8, 1], shift: 0, spread: 1 },
+    { name: 'mean far from zero against the spread', shape: [2, 6, 6, 8], shift: 1000, spread: 0.5 },
+  ];
+  it.each(cases)('$name: output, moving statistics and gradients', async (c) => {
+    const channels = c.shape[3];
+    const xv = values(tf.util.sizeFromShape(c.shape), 41).map((v) => c.shift + c.spread * v);
+    const gammaV = values(channels, 42).map((v) => 1 + 0.5 * v);
+    const betaV = values(channels, 43);
+    const compute = (): tf.Tensor[] => {
+      const layer = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3 });
+      layer.build(c.shape);
+      tf.tidy(() => layer.setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
+      const results = tf.tidy(() => {
+        const x = tf.tensor4d(xv, c.shape);
+        const r = tf.tensor(values(x.size, 44), c.shape);
+        const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const f = (xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).mul(r).sum() as tf.Scalar;
+        const { value, grads } = tf.variableGrads(() => f(x), [gamma, beta]);
+        const dx = tf.grad(f)(x);
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        return [y, dx, grads[gamma.name], grads[beta.name], value];
+      });
+      // The moving statistics after three training calls (apply ×3 above: variableGrads, grad, apply).
+      const moving = layer.getWeights().slice(2).map((w) => w.clone());
+      for (const w of layer.weights) w.dispose();
+      return [...results, ...moving];
+    };
+    const expected = await on('cpu', compute);
+    const before = tf.memory().numTensors;
+    const actual = await on('wasm', compute);
+    expect(tf.memory().numTensors).toBe(before);
+    const names = ['y', 'dx', 'dgamma', 'dbeta', 'loss', 'moving mean', 'moving variance'];
+    const errors = actual.map((a, i) => relativeError(a, expected[i]));
+    console.log(`BatchNormalization ${c.name}: ${errors.map((e, i) => `${names[i]} ${e.toExponential(1)}`).join(', ')}`);
+    for (const e of errors) expect(e).toBeLessThan(1e-5);
+    if (c.shift / c.spread < 100) return;
+    // Far from zero, float32 itself loses digits of the spread (the mean's rounding): no worse than tfjs' own chain.
+    const [y64, dx64] = batchNormInFloat64(xv, gammaV, betaV, values(xv.length, 44), channels, 1e-3);
+    const ours = [relativeError(actual[0], y64), relativeError(actual[1], dx64)];
+    const shipped = [relativeError(expected[0], y64), relativeError(expected[1], dx64)];
+    console.log(`  against float64: y ${ours[0].toExponential(1)} (tfjs ${shipped[0].toExponential(1)}), dx ${ours[1].toExponential(1)} (tfjs ${shipped[1].toExponential(1)})`);
+    for (let i = 0; i < 2; i++) expect(ours[i]).toBeLessThan(1.25 * shipped[i] + 1e-6);
+  });
+
+  it('runs through the two kernels on wasm (and not on cpu)', async () => {
+    const count = async (backend: string) => {
+      await tf.setBackend(backend);
+      const layer = batchNormalization({ axis: -1 });
+      const x = tf.randomUniform([2, 4, 4, 8]);
+      const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).sum())(x));
+      tf.dispose(x);
+      for (const w of layer.weights) w.dispose();
+      return profile.kernelNames.filter((name) => name.startsWith('BatchNormTraining')).sort();
+    };
+    expect(await count('wasm')).toEqual(['BatchNormTraining', 'BatchNormTrainingGrad']);
+    expect(await count('cpu')).toEqual([]);
+  });
+});
+
+describe('training the batchnorm CNN (32 px) on wasm with the native kernels', () => {
+  async function losses(backend: string): Promise<{ losses: number[]; tensors: number[] }> {
+    await tf.setBackend(backend);
+    const model = buildModel('batchnorm', { imageSize: 32, numClasses: 2, learningRate: 1e-3, seed: 5, dropoutSeed: 6 });
+    const xs = tf.tensor4d(values(8 * 32 * 32, 51).map((v) => 0.5 + 0.5 * v), [8, 32, 32, 1]);
+    const ys = tf.tensor2d([0, 1, 0, 1, 1, 0, 1, 0], [8, 1]);
+    const out = { losses: [] as number[], tensors: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      const result = await model.trainOnBatch(xs, ys);
+      out.losses.push(Array.isArray(result) ? result[0] : result);
+      out.tensors.push(tf.memory().numTensors);
+    }
+    tf.dispose([xs, ys]);
+    model.dispose();
+    return out;
+  }
+
+  it('follows the cpu loss trajectory, with a flat tensor count', async () => {
+    const cpu = await losses('cpu');
+    const wasm = await losses('wasm');
+    console.log(`losses cpu [${cpu.losses.map((l) => l.toFixed(6))}] wasm [${wasm.losses.map((l) => l.toFixed(6))}]`);
+    for (let i = 0; i < cpu.losses.length; i++) expect(wasm.losses[i]).toBeCloseTo(cpu.losses[i], 4);
+    expect(new Set(wasm.tensors.slice(1)).size).toBe(1);
+  });
+});

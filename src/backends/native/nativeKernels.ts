@@ -1,0 +1,101 @@
+/**
+ * Our own WebAssembly SIMD kernels (training.c, compiled ahead of time into training.wasm and
+ * training-shared.wasm), run inside tfjs-backend-wasm's memory: the module imports tfjs' heap, so
+ * each kernel reads its inputs and writes its outputs in place, by byte offset, with no copy.
+ *
+ * Why: the passes tfjs makes of a BatchNormalization layer in training (moments, normalisation and
+ * a gradient spelled out in some twenty element-wise kernels at full size) and the max-pool gradient
+ * were a third of a 150 px step; here they are four passes over the data and one (see
+ * batchNormTraining.ts and wasmPoolNormKernels.ts).
+ *
+ * One module a worker: `loadNativeKernels` binds it to the WASM backend started in this realm, and
+ * `nativeKernelsFor` hands it out only while that backend's memory is still the one it imports.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type * as tf from '@tensorflow/tfjs';
+
+/** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
+interface TrainingExports {
+  channel_moments(x: number, npix: number, c: number, scratch: number, totals: number, mean: number, variance: number): void;
+  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number, out: number): void;
+  channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
+  channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
+  max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+}
+
+/** The module's two builds, by the memory they import. */
+export type NativeBuild = 'training.wasm' | 'training-shared.wasm';
+
+/** Fetches a build's bytes: `fetch` of a URL Vite emitted in the app, a file read in Node. */
+export type NativeBytes = (build: NativeBuild) => Promise<ArrayBuffer | Uint8Array>;
+
+/** A loaded module and the tfjs heap it works in. */
+export class NativeKernels {
+  constructor(
+    private readonly exports: TrainingExports,
+    private readonly backend: BackendWasm,
+    readonly memory: WebAssembly.Memory,
+  ) {}
+
+  /** Byte offset of a tensor's data in the heap. */
+  offset(t: tf.TensorInfo): number {
+    const data = this.backend.dataIdMap.get(t.dataId);
+    if (data === undefined) throw new Error('A tensor the native kernels were given is not on the WASM backend.');
+    return data.memoryOffset;
+  }
+
+  /** Writes numbers into a float32 tensor of the heap (a fresh view: the heap may have grown). */
+  write(t: tf.TensorInfo, values: ArrayLike<number>, at = 0): void {
+    new Float32Array(this.memory.buffer, this.offset(t), t.shape.reduce((a, b) => a * b, 1)).set(values, at);
+  }
+
+  /** A copy of a float32 tensor's numbers. */
+  read(t: tf.TensorInfo, from = 0, count?: number): Float32Array {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    return new Float32Array(this.memory.buffer, this.offset(t) + 4 * from, count ?? size - from).slice();
+  }
+
+  get kernels(): TrainingExports {
+    return this.exports;
+  }
+}
+
+let loaded: NativeKernels | null = null;
+
+/** The heap of a started WASM backend: exported by the single-threaded builds, created in JS by the threaded one. */
+export function heapOf(backend: BackendWasm): WebAssembly.Memory | null {
+  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/**
+ * Instantiates the build that fits `backend`'s heap and binds it. Returns null when the kernels run,
+ * else why not (the WASM training kernels then keep to XNNPACK and plain loops).
+ */
+export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeBytes): Promise<string | null> {
+  const memory = heapOf(backend);
+  if (memory === null) return 'the WASM backend does not expose its memory';
+  if (loaded?.memory === memory) return null;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    const bytes = await bytesOf(shared ? 'training-shared.wasm' : 'training.wasm');
+    const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
+    loaded = new NativeKernels(instance.exports as unknown as TrainingExports, backend, memory);
+    return null;
+  } catch (error) {
+    loaded = null;
+    return `our WebAssembly kernels did not load (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** The loaded kernels when they work in `backend`'s heap, else null. */
+export function nativeKernelsFor(backend: BackendWasm): NativeKernels | null {
+  if (loaded === null) return null;
+  return heapOf(backend) === loaded.memory ? loaded : null;
+}
+
+/** Forgets the module (tests: the next load instantiates again). */
+export function unloadNativeKernels(): void {
+  loaded = null;
+}

@@ -1,0 +1,39 @@
+/**
+ * Starts our native kernels on a started WASM backend: loads the module into its heap and registers
+ * the BatchNormalization training kernels (the native max-pool gradient is taken up by MaxPoolGrad
+ * itself, wasmPoolNormKernels.ts). Where the module cannot load, the kernels stay unregistered and
+ * BatchNormalization trains as tfjs-layers ships it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
+import { BACKEND } from '../wasmKernelUtil';
+import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
+import { loadNativeKernels, unloadNativeKernels, type NativeBytes } from './nativeKernels';
+
+const KERNELS: readonly tf.KernelConfig[] = [
+  { kernelName: BATCH_NORM_TRAINING, backendName: BACKEND, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
+  { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
+];
+
+/** Null when the native kernels run on `backend`, else why not. */
+export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBytes): Promise<string | null> {
+  const problem = await loadNativeKernels(backend, bytesOf);
+  if (problem !== null) {
+    stopNativeKernels();
+    return problem;
+  }
+  for (const kernel of KERNELS) if (tf.getKernel(kernel.kernelName, BACKEND) === undefined) tf.registerKernel(kernel);
+  return null;
+}
+
+/** Back to tfjs' own ways (benchmarks compare; a failed load). */
+export function stopNativeKernels(): void {
+  unloadNativeKernels();
+  for (const kernel of KERNELS) if (tf.getKernel(kernel.kernelName, BACKEND) !== undefined) tf.unregisterKernel(kernel.kernelName, BACKEND);
+}
+
+/** The module's bytes from files next to this one (Node: tests and benchmarks). */
+export function nativeBytesFromDisk(readFile: (path: URL) => Promise<Uint8Array>): NativeBytes {
+  return (build) => readFile(new URL(`./${build}`, import.meta.url));
+}

@@ -1,0 +1,207 @@
+/*
+ * WebAssembly SIMD kernels for training on tfjs' WASM backend, compiled ahead of time
+ * (scripts/build-native-kernels.sh, Debian's clang and wasm-ld) into training.wasm and, for the
+ * threaded build whose memory is shared, training-shared.wasm.
+ *
+ * The module imports tfjs-backend-wasm's own memory (env.memory) and works in place on its tensors:
+ * every pointer is a byte offset into that heap, handed over by nativeKernels.ts. So it must never
+ * write memory it was not given: no static data, no stack (all scratch comes from the caller), no
+ * libc. scripts/build-native-kernels.sh checks the output has no data section and imports nothing else.
+ *
+ * Layout: NHWC tensors seen as [pixels, channels], channels innermost.
+ */
+#include <stddef.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Pixels summed in float32 before each flush into float64: short runs keep float32's rounding small. */
+#define CHUNK 64
+
+static inline void zero_floats(float *p, int n) {
+  for (int i = 0; i < n; i++) p[i] = 0.0f;
+}
+
+static inline void zero_doubles(double *p, int n) {
+  for (int i = 0; i < n; i++) p[i] = 0.0;
+}
+
+/*
+ * Per-channel mean and population variance of x [npix, c], in one pass. The data are shifted by
+ * each channel's first value before summing (the shifted-data algorithm), so E[d^2] - E[d]^2 does
+ * not cancel when the mean is large against the spread.
+ * scratch: 3c floats (shift, then float32 partial sums); totals: 2c doubles.
+ */
+EXPORT(channel_moments)
+void channel_moments(const float *x, int npix, int c, float *scratch, double *totals, float *mean, float *variance) {
+  float *shift = scratch;
+  float *part = scratch + c; /* [sum d (c), sum d^2 (c)] */
+  for (int k = 0; k < c; k++) shift[k] = x[k];
+  zero_doubles(totals, 2 * c);
+  for (int p0 = 0; p0 < npix; p0 += CHUNK) {
+    int p1 = p0 + CHUNK < npix ? p0 + CHUNK : npix;
+    zero_floats(part, 2 * c);
+    for (int p = p0; p < p1; p++) {
+      const float *row = x + (size_t)p * c;
+      int k = 0;
+      for (; k + 4 <= c; k += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + k), wasm_v128_load(shift + k));
+        wasm_v128_store(part + k, wasm_f32x4_add(wasm_v128_load(part + k), d));
+        wasm_v128_store(part + c + k, wasm_f32x4_add(wasm_v128_load(part + c + k), wasm_f32x4_mul(d, d)));
+      }
+      for (; k < c; k++) {
+        float d = row[k] - shift[k];
+        part[k] += d;
+        part[c + k] += d * d;
+      }
+    }
+    for (int k = 0; k < 2 * c; k++) totals[k] += part[k];
+  }
+  for (int k = 0; k < c; k++) {
+    double m = totals[k] / npix;
+    double v = totals[c + k] / npix - m * m;
+    mean[k] = (float)(m + shift[k]);
+    variance[k] = (float)(v > 0.0 ? v : 0.0);
+  }
+}
+
+/*
+ * Per-channel sums of dy and of dy * (x - centre), over [npix, c]: what a BatchNormalization
+ * gradient needs (the offset's and, divided by sigma, the scale's gradients).
+ * scratch: 2c floats; totals: 2c doubles; out: [sum dy (c), sum dy (x - centre) (c)].
+ */
+EXPORT(channel_grad_sums)
+void channel_grad_sums(const float *dy, const float *x, int npix, int c, const float *centre, float *scratch, double *totals, float *out) {
+  float *part = scratch;
+  zero_doubles(totals, 2 * c);
+  for (int p0 = 0; p0 < npix; p0 += CHUNK) {
+    int p1 = p0 + CHUNK < npix ? p0 + CHUNK : npix;
+    zero_floats(part, 2 * c);
+    for (int p = p0; p < p1; p++) {
+      const float *g = dy + (size_t)p * c;
+      const float *row = x + (size_t)p * c;
+      int k = 0;
+      for (; k + 4 <= c; k += 4) {
+        v128_t gv = wasm_v128_load(g + k);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + k), wasm_v128_load(centre + k));
+        wasm_v128_store(part + k, wasm_f32x4_add(wasm_v128_load(part + k), gv));
+        wasm_v128_store(part + c + k, wasm_f32x4_add(wasm_v128_load(part + c + k), wasm_f32x4_mul(gv, d)));
+      }
+      for (; k < c; k++) {
+        part[k] += g[k];
+        part[c + k] += g[k] * (row[k] - centre[k]);
+      }
+    }
+    for (int k = 0; k < 2 * c; k++) totals[k] += part[k];
+  }
+  for (int k = 0; k < 2 * c; k++) out[k] = (float)totals[k];
+}
+
+/*
+ * y = (x - centre) * a + b per channel; coef: [centre (c), a (c), b (c)]. y may be x. Centring first
+ * keeps the result exact to float32 when the mean is large against the spread (x*a + b would cancel).
+ */
+EXPORT(channel_affine)
+void channel_affine(const float *x, float *y, int npix, int c, const float *coef) {
+  const float *m = coef;
+  const float *a = coef + c;
+  const float *b = coef + 2 * c;
+  for (int p = 0; p < npix; p++) {
+    const float *in = x + (size_t)p * c;
+    float *out = y + (size_t)p * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(in + k), wasm_v128_load(m + k));
+      wasm_v128_store(out + k, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + k)), wasm_v128_load(b + k)));
+    }
+    for (; k < c; k++) out[k] = (in[k] - m[k]) * a[k] + b[k];
+  }
+}
+
+/* out = dy * a + (x - centre) * b + d per channel; coef: [centre (c), a (c), b (c), d (c)]. out may be dy or x. */
+EXPORT(channel_affine2)
+void channel_affine2(const float *dy, const float *x, float *out, int npix, int c, const float *coef) {
+  const float *m = coef;
+  const float *a = coef + c;
+  const float *b = coef + 2 * c;
+  const float *d = coef + 3 * c;
+  for (int p = 0; p < npix; p++) {
+    const float *g = dy + (size_t)p * c;
+    const float *in = x + (size_t)p * c;
+    float *o = out + (size_t)p * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      v128_t centred = wasm_f32x4_sub(wasm_v128_load(in + k), wasm_v128_load(m + k));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(g + k), wasm_v128_load(a + k)),
+                                wasm_f32x4_add(wasm_f32x4_mul(centred, wasm_v128_load(b + k)), wasm_v128_load(d + k)));
+      wasm_v128_store(o + k, v);
+    }
+    for (; k < c; k++) o[k] = g[k] * a[k] + (in[k] - m[k]) * b[k] + d[k];
+  }
+}
+
+/*
+ * The gradient of a 2x2 max pool with stride 2 and no padding, NHWC: each window's gradient goes to
+ * its first maximum in row-major order, as tfjs' kernels choose; a window whose maximum is -inf gets
+ * none, and a NaN is never the maximum. Rows and columns no window covers (odd sizes) get zero.
+ */
+EXPORT(max_pool_2x2_grad)
+void max_pool_2x2_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c) {
+  const int oh = h / 2, ow = w / 2;
+  const size_t row = (size_t)w * c;
+  const v128_t minus_inf = wasm_f32x4_splat(-__builtin_inff());
+  for (int b = 0; b < n; b++) {
+    for (int i = 0; i < oh; i++) {
+      const float *x0 = x + ((size_t)b * h + 2 * i) * row;
+      const float *x1 = x0 + row;
+      float *d0 = dx + ((size_t)b * h + 2 * i) * row;
+      float *d1 = d0 + row;
+      const float *g = dy + ((size_t)b * oh + i) * (size_t)ow * c;
+      for (int j = 0; j < ow; j++) {
+        const size_t l = (size_t)2 * j * c, r = l + c;
+        int k = 0;
+        for (; k + 4 <= c; k += 4) {
+          v128_t a = wasm_v128_load(x0 + l + k), bb = wasm_v128_load(x0 + r + k);
+          v128_t cc = wasm_v128_load(x1 + l + k), dd = wasm_v128_load(x1 + r + k);
+          v128_t m = wasm_f32x4_max(wasm_f32x4_max(a, bb), wasm_f32x4_max(cc, dd));
+          /* A NaN makes the maximum NaN: those four channels take the scalar path below. */
+          if (wasm_v128_any_true(wasm_f32x4_ne(m, m))) break;
+          v128_t open = wasm_f32x4_gt(m, minus_inf); /* false for -inf and NaN */
+          v128_t ea = wasm_v128_and(wasm_f32x4_eq(a, m), open);
+          open = wasm_v128_andnot(open, ea);
+          v128_t eb = wasm_v128_and(wasm_f32x4_eq(bb, m), open);
+          open = wasm_v128_andnot(open, eb);
+          v128_t ec = wasm_v128_and(wasm_f32x4_eq(cc, m), open);
+          open = wasm_v128_andnot(open, ec);
+          v128_t ed = wasm_v128_and(wasm_f32x4_eq(dd, m), open);
+          v128_t gv = wasm_v128_load(g + k);
+          wasm_v128_store(d0 + l + k, wasm_v128_and(gv, ea));
+          wasm_v128_store(d0 + r + k, wasm_v128_and(gv, eb));
+          wasm_v128_store(d1 + l + k, wasm_v128_and(gv, ec));
+          wasm_v128_store(d1 + r + k, wasm_v128_and(gv, ed));
+        }
+        for (; k < c; k++) { /* channels past the last four, or from a vector holding a NaN on */
+          float a = x0[l + k], bb = x0[r + k], cc = x1[l + k], dd = x1[r + k];
+          float best = -__builtin_inff();
+          int at = -1;
+          if (a > best) { best = a; at = 0; }
+          if (bb > best) { best = bb; at = 1; }
+          if (cc > best) { best = cc; at = 2; }
+          if (dd > best) { best = dd; at = 3; }
+          d0[l + k] = at == 0 ? g[k] : 0.0f;
+          d0[r + k] = at == 1 ? g[k] : 0.0f;
+          d1[l + k] = at == 2 ? g[k] : 0.0f;
+          d1[r + k] = at == 3 ? g[k] : 0.0f;
+        }
+        g += c;
+      }
+      /* An odd width leaves the last column out of every window. */
+      for (size_t k = (size_t)2 * ow * c; k < row; k++) d0[k] = d1[k] = 0.0f;
+    }
+    /* An odd height leaves the last row out of every window. */
+    for (int i = 2 * oh; i < h; i++) {
+      float *d = dx + ((size_t)b * h + i) * row;
+      for (size_t k = 0; k < row; k++) d[k] = 0.0f;
+    }
+  }
+}
