@@ -54,6 +54,8 @@ const LAYERS: Readonly<Record<string, Layer>> = {
 const WORKER_BUNDLES: Readonly<Record<string, readonly string[]>> = {
   'data/decode.worker.ts': ['@zip.js/zip.js', 'react'],
   'worker/train.worker.ts': ['react', 'react-dom', '@tensorflow/tfjs-vis', 'ui/'],
+  // The native kernels' helper thread: the kernels module and a control block, nothing of tfjs.
+  'backends/native/helper.worker.ts': ['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'react', 'ui/', 'model/'],
 };
 
 const SRC = dirname(fileURLToPath(import.meta.url));

@@ -80,7 +80,11 @@ export class WasmStarter {
     const problem = await (this.threads > 0 ? whileLogicalCoresShownAs(2 * this.threads, run) : run());
     if (problem !== null) return `The WASM backend could not start (${problem}).`;
     // Ours are optional: without them BatchNormalization and the max-pool gradient take slower, shipped paths.
-    this.nativeProblem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fetchNative);
+    // On every thread tfjs runs on: helpers share the heap where it is shared (the threaded build).
+    this.nativeProblem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fetchNative, {
+      threads: wasm.getThreadsCount(),
+      makeWorker: () => new Worker(new URL('./native/helper.worker.ts', import.meta.url), { type: 'module', name: 'wasm-kernels-helper' }),
+    });
     return null;
   }
 

@@ -60,7 +60,11 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const native = nativeKernelsFor(backend);
   if (native !== null && fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && info.outHeight === Math.floor(info.inHeight / 2) && info.outWidth === Math.floor(info.inWidth / 2)) {
     const [n, h, w, c] = input.shape;
-    native.kernels.max_pool_2x2_grad(native.offset(input), native.offset(dy), native.offset(dx), n, h, w, c);
+    const [x0, dy0, dx0] = [native.offset(input), native.offset(dy), native.offset(dx)];
+    const inBytes = 4 * h * w * c;
+    const outBytes = 4 * info.outHeight * info.outWidth * c;
+    // Images split between threads: each run writes its own images' rows of dx.
+    native.split('max_pool_2x2_grad', n, (start, end) => [x0 + start * inBytes, dy0 + start * outBytes, dx0 + start * inBytes, end - start, h, w, c]);
     return dx;
   }
   const xs = f32(backend, input);

@@ -10,6 +10,9 @@ import { nativeKernelsFor, type NativeKernels } from './nativeKernels';
 
 type TensorInfo = tf.TensorInfo;
 
+/** Fewer pixels than this a thread are not worth waking a helper for (~10 µs). */
+const MIN_PIXELS_A_SHARE = 4096;
+
 interface Attrs {
   varianceEpsilon: number;
 }
@@ -58,7 +61,8 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
       coef[2 * c + k] = beta[k];
     }
     native.write(scratch, coef);
-    native.kernels.channel_affine(native.offset(x), native.offset(y), npix, c, at);
+    const [x0, y0] = [native.offset(x), native.offset(y)];
+    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, at], MIN_PIXELS_A_SHARE);
     return [y, mean, variance];
   } finally {
     backend.disposeData(scratch.dataId);
@@ -94,7 +98,8 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
       dScale[k] = s[c + k] * inverseSd;
     }
     native.write(scratch, coef);
-    native.kernels.channel_affine2(native.offset(dy), native.offset(x), native.offset(dx), npix, c, at);
+    const [dy0, x0, dx0] = [native.offset(dy), native.offset(x), native.offset(dx)];
+    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, at], MIN_PIXELS_A_SHARE);
     const dscale = backend.makeOutput([c], 'float32', undefined, dScale);
     const doffset = backend.makeOutput([c], 'float32', undefined, s.subarray(0, c));
     return [dx, dscale, doffset];

@@ -40,6 +40,11 @@ function relativeError(actual: Float32Array, expected: Float32Array | Float64Arr
   return scale === 0 ? maxAbs : maxAbs / scale;
 }
 
+/** tfjs' Conv2DBackpropFilter of a stride-1 unpadded NHWC convolution (not in tfjs' public ops). */
+function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number]): tf.Tensor {
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+}
+
 /** y and dx (for upstream gradient dy) of batch normalisation in training, in float64: the exact reference. */
 function batchNormInFloat64(x: Float32Array, gamma: Float32Array, beta: Float32Array, dy: Float32Array, c: number, eps: number): Float64Array[] {
   const n = x.length / c;
@@ -104,97 +109,142 @@ describe('the compiled modules', () => {
   });
 });
 
-describe('the 2×2 max-pool gradient matches the cpu backend exactly', () => {
-  const cases: { name: string; shape: [number, number, number, number]; quantize?: number; special?: boolean }[] = [
-    { name: 'even sizes, 32 channels', shape: [2, 8, 6, 32] },
-    { name: 'odd sizes (last row and column in no window)', shape: [2, 9, 7, 8] },
-    { name: 'channels not a multiple of four', shape: [3, 6, 5, 6] },
-    { name: 'ties everywhere (first maximum wins)', shape: [2, 6, 6, 8], quantize: 1 },
-    { name: 'NaN and −∞ windows', shape: [1, 4, 4, 4], special: true },
-  ];
-  it.each(cases)('$name', async (c) => {
-    const xv = values(tf.util.sizeFromShape(c.shape), 31, c.quantize);
-    if (c.special) {
-      const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
-      xv[at(0, 0, 0)] = NaN; // a NaN and a maximum: the maximum takes it
-      xv[at(1, 1, 0)] = 5;
-      for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 1)] = -Infinity; // all −∞: nobody
-      for (const [h, w] of [[2, 0], [2, 1], [3, 0]]) xv[at(h, w, 2)] = -Infinity;
-      xv[at(3, 1, 2)] = NaN; // −∞ and a NaN: nobody
-    }
-    const compute = (): tf.Tensor[] =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(xv, c.shape);
-        const y = tf.maxPool(x, 2, 2, 'valid');
-        const r = tf.tensor(values(y.size, 32), y.shape);
-        return [tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').mul(r).sum())(x)];
-      });
-    const [expected] = await on('cpu', compute);
-    const [actual] = await on('wasm', compute);
-    expect(Array.from(actual)).toEqual(Array.from(expected));
-  });
-});
-
-describe('BatchNormalization in training matches tfjs-layers on the cpu backend', () => {
-  const cases: { name: string; shape: [number, number, number, number]; shift: number; spread: number }[] = [
-    { name: '32 channels', shape: [4, 9, 7, 32], shift: 0, spread: 1 },
-    { name: 'channels not a multiple of four', shape: [3, 5, 6, 6], shift: 0.3, spread: 2 },
-    { name: 'one channel', shape: [2, 8, 8, 1], shift: 0, spread: 1 },
-    { name: 'mean far from zero against the spread', shape: [2, 6, 6, 8], shift: 1000, spread: 0.5 },
-  ];
-  it.each(cases)('$name: output, moving statistics and gradients', async (c) => {
-    const channels = c.shape[3];
-    const xv = values(tf.util.sizeFromShape(c.shape), 41).map((v) => c.shift + c.spread * v);
-    const gammaV = values(channels, 42).map((v) => 1 + 0.5 * v);
-    const betaV = values(channels, 43);
-    const compute = (): tf.Tensor[] => {
-      const layer = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3 });
-      layer.build(c.shape);
-      tf.tidy(() => layer.setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
-      const results = tf.tidy(() => {
-        const x = tf.tensor4d(xv, c.shape);
-        const r = tf.tensor(values(x.size, 44), c.shape);
-        const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-        const f = (xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).mul(r).sum() as tf.Scalar;
-        const { value, grads } = tf.variableGrads(() => f(x), [gamma, beta]);
-        const dx = tf.grad(f)(x);
-        const y = layer.apply(x, { training: true }) as tf.Tensor;
-        return [y, dx, grads[gamma.name], grads[beta.name], value];
-      });
-      // The moving statistics after three training calls (apply ×3 above: variableGrads, grad, apply).
-      const moving = layer.getWeights().slice(2).map((w) => w.clone());
-      for (const w of layer.weights) w.dispose();
-      return [...results, ...moving];
-    };
-    const expected = await on('cpu', compute);
-    const before = tf.memory().numTensors;
-    const actual = await on('wasm', compute);
-    expect(tf.memory().numTensors).toBe(before);
-    const names = ['y', 'dx', 'dgamma', 'dbeta', 'loss', 'moving mean', 'moving variance'];
-    const errors = actual.map((a, i) => relativeError(a, expected[i]));
-    console.log(`BatchNormalization ${c.name}: ${errors.map((e, i) => `${names[i]} ${e.toExponential(1)}`).join(', ')}`);
-    for (const e of errors) expect(e).toBeLessThan(1e-5);
-    if (c.shift / c.spread < 100) return;
-    // Far from zero, float32 itself loses digits of the spread (the mean's rounding): no worse than tfjs' own chain.
-    const [y64, dx64] = batchNormInFloat64(xv, gammaV, betaV, values(xv.length, 44), channels, 1e-3);
-    const ours = [relativeError(actual[0], y64), relativeError(actual[1], dx64)];
-    const shipped = [relativeError(expected[0], y64), relativeError(expected[1], dx64)];
-    console.log(`  against float64: y ${ours[0].toExponential(1)} (tfjs ${shipped[0].toExponential(1)}), dx ${ours[1].toExponential(1)} (tfjs ${shipped[1].toExponential(1)})`);
-    for (let i = 0; i < 2; i++) expect(ours[i]).toBeLessThan(1.25 * shipped[i] + 1e-6);
+// Each kernel whole, and split into three runs (two inline partners: the splitting of the helper threads, on one thread).
+describe.each([0, 2])('with %i partners', (partners) => {
+  beforeAll(async () => {
+    stopNativeKernels();
+    expect(await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fromDisk, { threads: partners + 1, inlinePartners: partners })).toBeNull();
+    expect(nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.threads).toBe(partners + 1);
   });
 
-  it('runs through the two kernels on wasm (and not on cpu)', async () => {
-    const count = async (backend: string) => {
-      await tf.setBackend(backend);
-      const layer = batchNormalization({ axis: -1 });
-      const x = tf.randomUniform([2, 4, 4, 8]);
-      const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).sum())(x));
-      tf.dispose(x);
-      for (const w of layer.weights) w.dispose();
-      return profile.kernelNames.filter((name) => name.startsWith('BatchNormTraining')).sort();
-    };
-    expect(await count('wasm')).toEqual(['BatchNormTraining', 'BatchNormTrainingGrad']);
-    expect(await count('cpu')).toEqual([]);
+  describe('the 2×2 max-pool gradient matches the cpu backend exactly', () => {
+    const cases: { name: string; shape: [number, number, number, number]; quantize?: number; special?: boolean }[] = [
+      { name: 'even sizes, 32 channels', shape: [2, 8, 6, 32] },
+      { name: 'odd sizes (last row and column in no window)', shape: [2, 9, 7, 8] },
+      { name: 'channels not a multiple of four', shape: [3, 6, 5, 6] },
+      { name: 'ties everywhere (first maximum wins)', shape: [2, 6, 6, 8], quantize: 1 },
+      { name: 'NaN and −∞ windows', shape: [1, 4, 4, 4], special: true },
+    ];
+    it.each(cases)('$name', async (c) => {
+      const xv = values(tf.util.sizeFromShape(c.shape), 31, c.quantize);
+      if (c.special) {
+        const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
+        xv[at(0, 0, 0)] = NaN; // a NaN and a maximum: the maximum takes it
+        xv[at(1, 1, 0)] = 5;
+        for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 1)] = -Infinity; // all −∞: nobody
+        for (const [h, w] of [[2, 0], [2, 1], [3, 0]]) xv[at(h, w, 2)] = -Infinity;
+        xv[at(3, 1, 2)] = NaN; // −∞ and a NaN: nobody
+      }
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.shape);
+          const y = tf.maxPool(x, 2, 2, 'valid');
+          const r = tf.tensor(values(y.size, 32), y.shape);
+          return [tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').mul(r).sum())(x)];
+        });
+      const [expected] = await on('cpu', compute);
+      const [actual] = await on('wasm', compute);
+      expect(Array.from(actual)).toEqual(Array.from(expected));
+    });
+  });
+  
+  describe('BatchNormalization in training matches tfjs-layers on the cpu backend', () => {
+    const cases: { name: string; shape: [number, number, number, number]; shift: number; spread: number }[] = [
+      { name: '32 channels', shape: [4, 9, 7, 32], shift: 0, spread: 1 },
+      { name: 'enough pixels to split (8,192)', shape: [8, 32, 32, 8], shift: 0.5, spread: 1 },
+      { name: 'channels not a multiple of four', shape: [3, 5, 6, 6], shift: 0.3, spread: 2 },
+      { name: 'one channel', shape: [2, 8, 8, 1], shift: 0, spread: 1 },
+      { name: 'mean far from zero against the spread', shape: [2, 6, 6, 8], shift: 1000, spread: 0.5 },
+    ];
+    it.each(cases)('$name: output, moving statistics and gradients', async (c) => {
+      const channels = c.shape[3];
+      const xv = values(tf.util.sizeFromShape(c.shape), 41).map((v) => c.shift + c.spread * v);
+      const gammaV = values(channels, 42).map((v) => 1 + 0.5 * v);
+      const betaV = values(channels, 43);
+      const compute = (): tf.Tensor[] => {
+        const layer = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3 });
+        layer.build(c.shape);
+        tf.tidy(() => layer.setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
+        const results = tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.shape);
+          const r = tf.tensor(values(x.size, 44), c.shape);
+          const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+          const f = (xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).mul(r).sum() as tf.Scalar;
+          const { value, grads } = tf.variableGrads(() => f(x), [gamma, beta]);
+          const dx = tf.grad(f)(x);
+          const y = layer.apply(x, { training: true }) as tf.Tensor;
+          return [y, dx, grads[gamma.name], grads[beta.name], value];
+        });
+        // The moving statistics after three training calls (apply ×3 above: variableGrads, grad, apply).
+        const moving = layer.getWeights().slice(2).map((w) => w.clone());
+        for (const w of layer.weights) w.dispose();
+        return [...results, ...moving];
+      };
+      const expected = await on('cpu', compute);
+      const before = tf.memory().numTensors;
+      const actual = await on('wasm', compute);
+      expect(tf.memory().numTensors).toBe(before);
+      const names = ['y', 'dx', 'dgamma', 'dbeta', 'loss', 'moving mean', 'moving variance'];
+      const errors = actual.map((a, i) => relativeError(a, expected[i]));
+      console.log(`BatchNormalization ${c.name}: ${errors.map((e, i) => `${names[i]} ${e.toExponential(1)}`).join(', ')}`);
+      for (const e of errors) expect(e).toBeLessThan(1e-5);
+      if (c.shift / c.spread < 100) return;
+      // Far from zero, float32 itself loses digits of the spread (the mean's rounding): no worse than tfjs' own chain.
+      const [y64, dx64] = batchNormInFloat64(xv, gammaV, betaV, values(xv.length, 44), channels, 1e-3);
+      const ours = [relativeError(actual[0], y64), relativeError(actual[1], dx64)];
+      const shipped = [relativeError(expected[0], y64), relativeError(expected[1], dx64)];
+      console.log(`  against float64: y ${ours[0].toExponential(1)} (tfjs ${shipped[0].toExponential(1)}), dx ${ours[1].toExponential(1)} (tfjs ${shipped[1].toExponential(1)})`);
+      for (let i = 0; i < 2; i++) expect(ours[i]).toBeLessThan(1.25 * shipped[i] + 1e-6);
+    });
+  
+    it('runs through the two kernels on wasm (and not on cpu)', async () => {
+      const count = async (backend: string) => {
+        await tf.setBackend(backend);
+        const layer = batchNormalization({ axis: -1 });
+        const x = tf.randomUniform([2, 4, 4, 8]);
+        const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).sum())(x));
+        tf.dispose(x);
+        for (const w of layer.weights) w.dispose();
+        return profile.kernelNames.filter((name) => name.startsWith('BatchNormTraining')).sort();
+      };
+      expect(await count('wasm')).toEqual(['BatchNormTraining', 'BatchNormTrainingGrad']);
+      expect(await count('cpu')).toEqual([]);
+    });
+  });
+
+  describe('the filter gradient of stride-1 unpadded convolutions matches the cpu backend', () => {
+    const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
+      { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },
+      { name: 'one input channel (the first layer)', x: [4, 12, 11, 1], filter: [2, 2, 1, 32] },
+      { name: 'odd channel counts and a 3×2 filter', x: [2, 7, 9, 6], filter: [3, 2, 6, 13] },
+      { name: 'one image', x: [1, 6, 6, 8], filter: [2, 2, 8, 16] },
+    ];
+    it.each(cases)('$name', async (c) => {
+      const xv = values(tf.util.sizeFromShape(c.x), 61);
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.x);
+          const dyShape: [number, number, number, number] = [c.x[0], c.x[1] - c.filter[0] + 1, c.x[2] - c.filter[1] + 1, c.filter[3]];
+          const dy = tf.tensor4d(values(tf.util.sizeFromShape(dyShape), 62), dyShape);
+          return [filterGradient(x, dy, c.filter)];
+        });
+      const [expected] = await on('cpu', compute);
+      const before = tf.memory().numTensors;
+      const [actual] = await on('wasm', compute);
+      expect(tf.memory().numTensors).toBe(before);
+      const error = relativeError(actual, expected);
+      console.log(`filter gradient ${c.name}, ${partners} partners: rel ${error.toExponential(1)}`);
+      expect(error).toBeLessThan(1e-5);
+    });
+
+    it('goes through the native kernel', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.ones([2, 5, 5, 4]) as tf.Tensor4D;
+      const dy = tf.ones([2, 4, 4, 8]) as tf.Tensor4D;
+      const dw = filterGradient(x, dy, [2, 2, 4, 8]);
+      expect(Array.from(await dw.data()).every((v) => v === 32)).toBe(true); // 2 images × 16 positions
+      tf.dispose([x, dy, dw]);
+    });
   });
 });
 

@@ -13,6 +13,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs';
+import { InlinePartner, shareOf, WorkerPartner, type Partner, type PartnerKernel } from './partners';
 
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
@@ -21,6 +22,17 @@ interface TrainingExports {
   channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
   channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+  conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
+}
+
+/** How a kernel's shares run besides the calling thread's: helper threads, inline (tests) or none. */
+export interface NativeThreading {
+  /** Threads in all, the calling one included (helper threads: this less one). */
+  threads: number;
+  /** Makes a helper worker (the app: helper.worker.ts through Vite); none where absent. */
+  makeWorker?: () => Worker;
+  /** Tests: this many inline partners (their shares run on the calling thread, one after another). */
+  inlinePartners?: number;
 }
 
 /** The module's two builds, by the memory they import. */
@@ -35,7 +47,38 @@ export class NativeKernels {
     private readonly exports: TrainingExports,
     private readonly backend: BackendWasm,
     readonly memory: WebAssembly.Memory,
+    private readonly partners: readonly Partner[] = [],
   ) {}
+
+  /** Threads a split kernel runs on. */
+  get threads(): number {
+    return this.partners.length + 1;
+  }
+
+  /**
+   * Runs `kernel` over items [0, count) split into runs, one a thread (at most one run per `minPerShare`
+   * items): `argsOf(start, end, share)` gives each run's arguments. Returns once every run is done.
+   */
+  split(kernel: PartnerKernel, count: number, argsOf: (start: number, end: number, share: number) => number[], minPerShare = 1): void {
+    const shares = this.sharesFor(count, minPerShare);
+    for (let i = 1; i < shares; i++) {
+      const [start, end] = shareOf(count, shares, i);
+      this.partners[i - 1].start(kernel, argsOf(start, end, i));
+    }
+    const [start, end] = shareOf(count, shares, 0);
+    (this.exports[kernel] as (...args: number[]) => void)(...argsOf(start, end, 0));
+    for (let i = 1; i < shares; i++) this.partners[i - 1].finish();
+  }
+
+  /** How many runs `split` makes of `count` items. */
+  sharesFor(count: number, minPerShare = 1): number {
+    return Math.max(1, Math.min(this.threads, Math.floor(count / minPerShare)));
+  }
+
+  /** Ends the helper threads. */
+  close(): void {
+    for (const partner of this.partners) partner.close();
+  }
 
   /** Byte offset of a tensor's data in the heap. */
   offset(t: tf.TensorInfo): number {
@@ -70,21 +113,31 @@ export function heapOf(backend: BackendWasm): WebAssembly.Memory | null {
 }
 
 /**
- * Instantiates the build that fits `backend`'s heap and binds it. Returns null when the kernels run,
- * else why not (the WASM training kernels then keep to XNNPACK and plain loops).
+ * Instantiates the build that fits `backend`'s heap and binds it, with helper threads where the heap
+ * is shared and `threading` allows. Returns null when the kernels run, else why not (the WASM training
+ * kernels then keep to XNNPACK and plain loops).
  */
-export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeBytes): Promise<string | null> {
+export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeBytes, threading: NativeThreading = { threads: 1 }): Promise<string | null> {
   const memory = heapOf(backend);
   if (memory === null) return 'the WASM backend does not expose its memory';
   if (loaded?.memory === memory) return null;
+  loaded?.close();
+  loaded = null;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   try {
     const bytes = await bytesOf(shared ? 'training-shared.wasm' : 'training.wasm');
-    const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
-    loaded = new NativeKernels(instance.exports as unknown as TrainingExports, backend, memory);
+    const { module, instance } = await WebAssembly.instantiate(bytes as BufferSource, { env: { memory } });
+    const exports = instance.exports as unknown as TrainingExports;
+    const partners: Partner[] = [];
+    const helpers = Math.max(0, threading.threads - 1);
+    if (shared && threading.makeWorker) {
+      const started = await Promise.all(Array.from({ length: helpers }, () => WorkerPartner.start(threading.makeWorker!, module, memory)));
+      for (const partner of started) if (partner) partners.push(partner);
+    }
+    for (let i = 0; i < (threading.inlinePartners ?? 0); i++) partners.push(new InlinePartner(exports as unknown as Record<string, (...args: number[]) => void>));
+    loaded = new NativeKernels(exports, backend, memory, partners);
     return null;
   } catch (error) {
-    loaded = null;
     return `our WebAssembly kernels did not load (${error instanceof Error ? error.message : String(error)})`;
   }
 }
@@ -97,5 +150,6 @@ export function nativeKernelsFor(backend: BackendWasm): NativeKernels | null {
 
 /** Forgets the module (tests: the next load instantiates again). */
 export function unloadNativeKernels(): void {
+  loaded?.close();
   loaded = null;
 }

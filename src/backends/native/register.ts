@@ -9,7 +9,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
 import { BACKEND } from '../wasmKernelUtil';
 import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
-import { loadNativeKernels, unloadNativeKernels, type NativeBytes } from './nativeKernels';
+import { loadNativeKernels, unloadNativeKernels, type NativeBytes, type NativeThreading } from './nativeKernels';
 
 const KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAINING, backendName: BACKEND, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
@@ -17,8 +17,8 @@ const KERNELS: readonly tf.KernelConfig[] = [
 ];
 
 /** Null when the native kernels run on `backend`, else why not. */
-export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBytes): Promise<string | null> {
-  const problem = await loadNativeKernels(backend, bytesOf);
+export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBytes, threading?: NativeThreading): Promise<string | null> {
+  const problem = await loadNativeKernels(backend, bytesOf, threading);
   if (problem !== null) {
     stopNativeKernels();
     return problem;
