@@ -5,8 +5,8 @@
  * same network at the same size and batch on as many threads as the app's WebAssembly backend used. One table:
  * images/s of both and their ratio, for training and, unless --no-eval, for inference (evaluation).
  *
- * Options: --sizes 64,150  --models batchnorm,tutorial  --steps 8 (timed steps of each, after warm-up)
- *   --warmup 2 (PyTorch's untimed steps; the app's is its first batch)  --threads N (PyTorch's; default: the app's)  --backend wasm  --python /usr/bin/python3  --budget 240 (s per app cell)
+ * Options: --sizes 64,150  --models batchnorm,tutorial  --steps 20 (timed steps of each, after warm-up; at most 20, the page's window)
+ *   --warmup 2 (untimed steps first, on both sides)  --threads N (PyTorch's; default: the app's)  --backend wasm  --python /usr/bin/python3  --budget 240 (s per app cell)
  *   --repeats 1 (each cell this many times, app and PyTorch in turn; the best of each is kept)
  *   --omp-wait-policy passive|active (PyTorch's OpenMP threads: by default as the environment has it, i.e. spinning
  *     while they wait; on a machine busy with other work, spinning threads that lose their core slow PyTorch
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '64,150' },
     models: { type: 'string', default: 'batchnorm,tutorial' },
-    steps: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string' },
     backend: { type: 'string', default: 'wasm' },
@@ -37,10 +37,14 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(',').map(Number);
 const models = values.models.split(',');
 const BATCH = 32;
-// The demo set's train split is 600 images: 19 batches of 32, the first of them the warm-up.
+// The demo set's train split is 600 images: 19 batches of 32. The app trains as many epochs as the
+// warm-up and timed batches need, and its figure is the page's moving average over the last 20 batches.
 const DEMO_BATCHES = 19;
-const steps = Math.min(Number(values.steps), DEMO_BATCHES - 1);
-if (steps < Number(values.steps)) console.log(`--steps ${values.steps}: the app times at most ${steps} (one epoch of the demo set after its warm-up batch); both sides time ${steps}.`);
+const PAGE_WINDOW = 20;
+const warmup = Math.max(1, Number(values.warmup));
+const steps = Math.min(Number(values.steps), PAGE_WINDOW);
+if (steps < Number(values.steps)) console.log(`--steps ${values.steps}: the page averages at most ${steps} batches; both sides time ${steps}.`);
+const epochs = Math.ceil((warmup + steps) / DEMO_BATCHES);
 const budgetMs = Number(values.budget) * 1000;
 const evaluation = !values['no-eval'];
 const repeats = Math.max(1, Number(values.repeats));
@@ -82,7 +86,7 @@ function torchProblem(): string | null {
 }
 
 function runNative(size: number, model: string, threads: number): { result: NativeResult | null; problem: string | null } {
-  const args = [pythonScript, '--model', model, '--size', String(size), '--batch', String(BATCH), '--threads', String(threads), '--steps', String(steps), '--warmup', values.warmup];
+  const args = [pythonScript, '--model', model, '--size', String(size), '--batch', String(BATCH), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)];
   const run = spawnSync(python, args, { encoding: 'utf8', env: pythonEnv });
   if (run.status !== 0) return { result: null, problem: `bench_native.py failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}` };
   return { result: JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as NativeResult, problem: null };
@@ -119,7 +123,7 @@ try {
       let native: NativeResult | null = null;
       // App and PyTorch in turn, so that both see the machine as it is then; the best of each is kept.
       for (let repeat = 0; repeat < repeats; repeat++) {
-        const appRun = await trainDemoOnPage(browser, baseUrl, { size, backend: values.backend, model, batches: steps, budgetMs, evaluations: evaluation ? 3 : 0 });
+        const appRun = await trainDemoOnPage(browser, baseUrl, { size, backend: values.backend, model, batches: steps, warmup, epochs, budgetMs, evaluations: evaluation ? 3 : 0 });
         console.log(`app ${model} ${size} px: ${appRun.text} (${appRun.used}; ${appRun.note || 'no note'}; ${appRun.batches} batches)`);
         app = bestApp(app, appRun);
         if (noTorch) continue;

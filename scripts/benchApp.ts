@@ -81,8 +81,15 @@ export interface DemoTrainingOptions {
   backend: string;
   /** The settings table's `model`; the app's default when left out. */
   model?: string;
-  /** Timed batches after the warm-up one (at most one epoch of the demo set, less its warm-up batch). */
+  /**
+   * Timed batches after the warm-up ones: at most the page's moving-average window (20 batches), which then
+   * holds exactly the timed ones; with fewer, the window also holds warm-up batches but the first.
+   */
   batches: number;
+  /** Untimed batches first (default 1: the page's average always leaves out the first). */
+  warmup?: number;
+  /** Epochs to train (default 1: the demo set has 19 batches an epoch). */
+  epochs?: number;
   /** Gives up on a cell after this many milliseconds (the figure is then n/a unless two batches ran). */
   budgetMs: number;
   /**
@@ -117,11 +124,11 @@ export interface DemoTrainingResult {
  * gradients, RMSprop update, the loss read back) after the warm-up batch. bench:train and bench:native use it.
  */
 export async function trainDemoOnPage(browser: Browser, baseUrl: string, options: DemoTrainingOptions): Promise<DemoTrainingResult> {
-  const { size, backend, model, batches, budgetMs, evaluations = 0 } = options;
+  const { size, backend, model, batches, budgetMs, evaluations = 0, warmup = 1, epochs = 1 } = options;
   const page = await browser.newPage();
   try {
     if (evaluations > 0) await page.addInitScript(HOOK_TRAINER_WORKER);
-    await page.goto(`${baseUrl}/?size=${size}&epochs=1&batch=32&backend=${backend}${model ? `&model=${model}` : ''}`);
+    await page.goto(`${baseUrl}/?size=${size}&epochs=${epochs}&batch=32&backend=${backend}${model ? `&model=${model}` : ''}`);
     await page.getByRole('button', { name: 'Try demo dataset' }).click();
     await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
     const used = /validation\s+(\d+)(?:.*?, test (\d+))?/.exec(await page.getByTestId('validation-source').innerText());
@@ -133,7 +140,7 @@ export async function trainDemoOnPage(browser: Browser, baseUrl: string, options
     // Warm-up batch + the timed ones, or as many as the time budget allows.
     while (Date.now() - started < budgetMs) {
       done = Number((await progress.getAttribute('aria-valuenow')) ?? 0);
-      if (done >= batches + 1) break;
+      if (done >= batches + warmup) break;
       await page.waitForTimeout(250);
     }
     const text = await page.getByTestId('throughput').innerText();

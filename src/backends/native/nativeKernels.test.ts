@@ -212,6 +212,34 @@ describe.each([0, 2])('with %i partners', (partners) => {
     });
   });
 
+  describe('the ReLU gradient matches the cpu backend exactly', () => {
+    it.each([
+      { name: 'small, zeros included', shape: [3, 5, 7, 3] },
+      { name: 'enough to split (2^17 elements)', shape: [8, 64, 64, 4] },
+    ])('$name', async (c) => {
+      const xv = values(tf.util.sizeFromShape(c.shape), 71, 8); // quantised: exact zeros occur
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor(xv, c.shape);
+          const r = tf.tensor(values(x.size, 72), c.shape);
+          return [tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(r).sum())(x)];
+        });
+      const [expected] = await on('cpu', compute);
+      const [actual] = await on('wasm', compute);
+      expect(xv.some((v) => v === 0)).toBe(true);
+      expect(relativeError(actual, expected)).toBe(0); // the same numbers (tfjs' −0 where dy < 0 is our +0)
+    });
+
+    it('goes through ReluGrad on wasm', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.tensor1d([-1, 0, 2]);
+      const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.relu(xx).sum())(x));
+      expect(profile.kernelNames).toContain('ReluGrad');
+      expect(profile.kernelNames).not.toContain('Step');
+      tf.dispose(x);
+    });
+  });
+
   describe('the filter gradient of stride-1 unpadded convolutions matches the cpu backend', () => {
     const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
       { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },

@@ -22,6 +22,7 @@ interface TrainingExports {
   channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
   channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+  relu_grad(dy: number, x: number, out: number, count: number): void;
   conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
 }
 

@@ -1,19 +1,22 @@
 /**
  * Starts our native kernels on a started WASM backend: loads the module into its heap and registers
- * the BatchNormalization training kernels (the native max-pool gradient is taken up by MaxPoolGrad
- * itself, wasmPoolNormKernels.ts). Where the module cannot load, the kernels stay unregistered and
+ * the BatchNormalization training kernels and ReluGrad (the native max-pool and filter gradients are
+ * taken up by MaxPoolGrad and Conv2DBackpropFilter themselves: wasmPoolNormKernels.ts, wasmConvGradients.ts). Where the module cannot load, the kernels stay unregistered and
  * BatchNormalization trains as tfjs-layers ships it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
+import { RELU_GRAD, registerReluGradient } from '../../model/reluGradient';
 import { BACKEND } from '../wasmKernelUtil';
 import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
+import { reluGrad } from './elementwiseKernels';
 import { loadNativeKernels, unloadNativeKernels, type NativeBytes, type NativeThreading } from './nativeKernels';
 
 const KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAINING, backendName: BACKEND, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
+  { kernelName: RELU_GRAD, backendName: BACKEND, kernelFunc: reluGrad as unknown as tf.KernelFunc },
 ];
 
 /** Null when the native kernels run on `backend`, else why not. */
@@ -24,6 +27,7 @@ export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBy
     return problem;
   }
   for (const kernel of KERNELS) if (tf.getKernel(kernel.kernelName, BACKEND) === undefined) tf.registerKernel(kernel);
+  registerReluGradient(); // uses ReluGrad where the backend in use has it
   return null;
 }
 

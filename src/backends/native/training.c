@@ -307,3 +307,12 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *acc, 
     for (; k < size; k++) dw[k] += acc[k];
   }
 }
+
+/* The ReLU gradient in one pass: out = x > 0 ? dy : 0 (tfjs: dy * step(x), two passes). out may be dy. */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *out, int count) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= count; i += 4) wasm_v128_store(out + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), zero)));
+  for (; i < count; i++) out[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
