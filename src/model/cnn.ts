@@ -3,6 +3,7 @@
  * Pure tfjs (no DOM), so it builds the same in the worker and in Node tests.
  */
 import * as tf from '@tensorflow/tfjs';
+import { rmsprop } from './rmsprop';
 import { UserError } from '../core/userError';
 
 export interface TutorialCnnOptions {
@@ -108,7 +109,7 @@ export function addHeadAndCompile(model: tf.Sequential, options: TutorialCnnOpti
   model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
   model.compile({
     // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
-    optimizer: tf.train.rmsprop(learningRate, 0.9, 0, epsilon, false),
+    optimizer: rmsprop(learningRate, 0.9, 0, epsilon, false),
     loss: head.loss,
     metrics: ['accuracy'],
   });

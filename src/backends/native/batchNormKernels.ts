@@ -1,7 +1,7 @@
 /**
  * The two BatchNormalization training kernels (model/batchNormTraining.ts says what they compute and
- * why) for the WASM backend, on our native kernels: two passes forward, two backward. The per-channel
- * arithmetic (c numbers) is done here in float64.
+ * why) for the WASM backend, on our native kernels: two passes forward, two backward, each split by
+ * pixels between threads. The per-channel arithmetic (c numbers) is done here in float64.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -17,9 +17,58 @@ interface Attrs {
   varianceEpsilon: number;
 }
 
+/**
+ * Scratch in the heap for one kernel call, as byte offsets: per share its float64 totals (2c, first:
+ * malloc aligns to 8) and float32 partial sums (2c); then the per-channel centre (c) and coefficients (4c).
+ */
+class Scratch {
+  readonly info: TensorInfo;
+  private readonly at: number;
+
+  constructor(
+    private readonly native: NativeKernels,
+    private readonly backend: BackendWasm,
+    private readonly c: number,
+    readonly shares: number,
+  ) {
+    this.info = backend.makeOutput([shares * 6 * c + 5 * c], 'float32');
+    this.at = native.offset(this.info);
+  }
+
+  totals(share: number): number {
+    return this.at + 16 * this.c * share;
+  }
+
+  partial(share: number): number {
+    return this.at + 16 * this.c * this.shares + 8 * this.c * share;
+  }
+
+  get centre(): number {
+    return this.at + 24 * this.c * this.shares;
+  }
+
+  get coef(): number {
+    return this.centre + 4 * this.c;
+  }
+
+  /** The shares' totals added up: [first sums (c), second sums (c)]. */
+  sumTotals(): Float64Array {
+    const sum = new Float64Array(2 * this.c);
+    for (let share = 0; share < this.shares; share++) {
+      const totals = this.native.doublesAt(this.totals(share), 2 * this.c);
+      for (let k = 0; k < 2 * this.c; k++) sum[k] += totals[k];
+    }
+    return sum;
+  }
+
+  dispose(): void {
+    this.backend.disposeData(this.info.dataId);
+  }
+}
+
 function kernelsOf(backend: BackendWasm): NativeKernels {
   const native = nativeKernelsFor(backend);
-  // Registered only once the module is loaded for this backend (wasm.ts), so this means a bug.
+  // Registered only once the module is loaded for this backend (register.ts), so this means a bug.
   if (native === null) throw new Error('The WebAssembly BatchNormalization kernels are not loaded for this backend.');
   return native;
 }
@@ -31,41 +80,43 @@ function pixelsAndChannels(x: TensorInfo): [number, number] {
   return [tf.util.sizeFromShape(x.shape) / c, c];
 }
 
-/** Scratch for the kernels: 2c float64 totals (first: malloc aligns to 8) and 3c float32. */
-function scratchFor(backend: BackendWasm, c: number): TensorInfo {
-  return backend.makeOutput([7 * c], 'float32');
-}
-
 export function batchNormTraining(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const native = kernelsOf(backend);
   const { x, scale, offset } = args.inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
-  const y = backend.makeOutput([...x.shape], 'float32');
-  const mean = backend.makeOutput([c], 'float32');
-  const variance = backend.makeOutput([c], 'float32');
-  const scratch = scratchFor(backend, c);
+  const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
   try {
-    const at = native.offset(scratch);
-    native.kernels.channel_moments(native.offset(x), npix, c, at + 16 * c, at, native.offset(mean), native.offset(variance));
-    const m = native.read(mean);
-    const v = native.read(variance);
+    const x0 = native.offset(x);
+    // Shifted by each channel's first value (training.c, channel_sums).
+    const shift = native.floatsAt(x0, c).slice();
+    native.floatsAt(scratch.centre, c).set(shift);
+    native.split('channel_sums', npix, (start, end, share) => [x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    const sums = scratch.sumTotals();
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    for (let k = 0; k < c; k++) {
+      const meanShift = sums[k] / npix;
+      mean[k] = shift[k] + meanShift;
+      variance[k] = Math.max(0, sums[c + k] / npix - meanShift * meanShift);
+    }
+    // y = (x − mean)·γ/σ + β
     const gamma = native.read(scale);
     const beta = native.read(offset);
-    // y = (x − mean)·γ/σ + β
-    const coef = new Float64Array(3 * c);
+    const coef = new Float32Array(3 * c);
     for (let k = 0; k < c; k++) {
-      coef[k] = m[k];
-      coef[c + k] = gamma[k] / Math.sqrt(v[k] + varianceEpsilon);
+      coef[k] = mean[k];
+      coef[c + k] = gamma[k] / Math.sqrt(variance[k] + varianceEpsilon);
       coef[2 * c + k] = beta[k];
     }
-    native.write(scratch, coef);
-    const [x0, y0] = [native.offset(x), native.offset(y)];
-    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, at], MIN_PIXELS_A_SHARE);
-    return [y, mean, variance];
+    native.floatsAt(scratch.coef, 3 * c).set(coef);
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const y0 = native.offset(y);
+    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, scratch.coef], MIN_PIXELS_A_SHARE);
+    return [y, backend.makeOutput([c], 'float32', undefined, mean), backend.makeOutput([c], 'float32', undefined, variance)];
   } finally {
-    backend.disposeData(scratch.dataId);
+    scratch.dispose();
   }
 }
 
@@ -75,18 +126,22 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   const { dy, x, mean, variance, scale } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
-  const dx = backend.makeOutput([...x.shape], 'float32');
-  const sums = backend.makeOutput([2 * c], 'float32');
-  const scratch = scratchFor(backend, c);
+  const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
   try {
-    const at = native.offset(scratch);
-    native.kernels.channel_grad_sums(native.offset(dy), native.offset(x), npix, c, native.offset(mean), at + 16 * c, at, native.offset(sums));
-    const s = native.read(sums);
     const m = native.read(mean);
+    native.floatsAt(scratch.centre, c).set(m);
+    const [dy0, x0] = [native.offset(dy), native.offset(x)];
+    native.split(
+      'channel_grad_sums',
+      npix,
+      (start, end, share) => [dy0 + 4 * c * start, x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share)],
+      MIN_PIXELS_A_SHARE,
+    );
+    const s = scratch.sumTotals();
     const v = native.read(variance);
     const gamma = native.read(scale);
     // dx = dy·γ/σ + (x − mean)·(−γ/σ³·Σdy(x − mean)/N) − γ/σ·Σdy/N
-    const coef = new Float64Array(4 * c);
+    const coef = new Float32Array(4 * c);
     const dScale = new Float32Array(c);
     for (let k = 0; k < c; k++) {
       const inverseSd = 1 / Math.sqrt(v[k] + varianceEpsilon);
@@ -97,14 +152,14 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
       coef[3 * c + k] = (-factor * s[k]) / npix;
       dScale[k] = s[c + k] * inverseSd;
     }
-    native.write(scratch, coef);
-    const [dy0, x0, dx0] = [native.offset(dy), native.offset(x), native.offset(dx)];
-    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, at], MIN_PIXELS_A_SHARE);
+    native.floatsAt(scratch.coef, 4 * c).set(coef);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dx0 = native.offset(dx);
+    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, scratch.coef], MIN_PIXELS_A_SHARE);
     const dscale = backend.makeOutput([c], 'float32', undefined, dScale);
-    const doffset = backend.makeOutput([c], 'float32', undefined, s.subarray(0, c));
+    const doffset = backend.makeOutput([c], 'float32', undefined, Float32Array.from(s.subarray(0, c)));
     return [dx, dscale, doffset];
   } finally {
-    backend.disposeData(scratch.dataId);
-    backend.disposeData(sums.dataId);
+    scratch.dispose();
   }
 }

@@ -1,4 +1,7 @@
-/** Element-wise native kernels for the WASM backend: ReluGrad (model/reluGradient.ts), split between threads. */
+/**
+ * Element-wise native kernels for the WASM backend: ReluGrad (model/reluGradient.ts), split between threads,
+ * and RMSPropUpdate (model/rmsprop.ts), one call a variable.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelArgs } from '../wasmKernelUtil';
@@ -19,4 +22,28 @@ export function reluGrad(args: KernelArgs): tf.TensorInfo {
   const [dy0, x0, out0] = [native.offset(dy), native.offset(x), native.offset(out)];
   native.split('relu_grad', tf.util.sizeFromShape(x.shape), (start, end) => [dy0 + 4 * start, x0 + 4 * start, out0 + 4 * start, end - start], MIN_ELEMENTS_A_SHARE);
   return out;
+}
+
+interface RmspropAttrs {
+  decay: number;
+  momentum: number;
+  learningRate: number;
+  epsilon: number;
+}
+
+export function rmspropUpdate(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const native = nativeKernelsFor(backend);
+  if (native === null) throw new Error('The WebAssembly RMSPropUpdate kernel is not loaded for this backend.');
+  const { value, ms, mom, grad } = args.inputs as Record<'value' | 'ms' | 'mom' | 'grad', tf.TensorInfo>;
+  const { decay, momentum, learningRate, epsilon } = args.attrs as unknown as RmspropAttrs;
+  for (const t of [value, ms, mom, grad]) {
+    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape)) throw new Error('RMSPropUpdate takes float32 tensors of one shape.');
+  }
+  const outputs = [0, 1, 2].map(() => backend.makeOutput([...value.shape], 'float32'));
+  const [v0, ms0, mom0, g0] = [value, ms, mom, grad].map((t) => native.offset(t));
+  const [v1, ms1, mom1] = outputs.map((t) => native.offset(t));
+  // 1 − decay in float64 and then float32, as tfjs' mul(x, 1 - decay) makes its scalar.
+  native.kernels.rmsprop_update(v0, ms0, mom0, g0, v1, ms1, mom1, tf.util.sizeFromShape(value.shape), decay, 1 - decay, momentum, learningRate, epsilon);
+  return outputs;
 }

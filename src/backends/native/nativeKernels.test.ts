@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormalization } from '../../model/batchNormLayer';
 import { hasBatchNormTrainingKernels } from '../../model/batchNormTraining';
 import { buildModel } from '../../model/models';
+import { rmsprop } from '../../model/rmsprop';
 import { on, values } from '../backendCompare.testutil';
 import { unregisterFastCpuKernels } from '../cpuKernels';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../wasmKernels';
@@ -273,6 +274,41 @@ describe.each([0, 2])('with %i partners', (partners) => {
       expect(Array.from(await dw.data()).every((v) => v === 32)).toBe(true); // 2 images × 16 positions
       tf.dispose([x, dy, dw]);
     });
+  });
+});
+
+describe('RMSprop through RMSPropUpdate matches tfjs’ own on the cpu backend', () => {
+  it('three steps of two variables: values and state', async () => {
+    const run = async (backend: string, ours: boolean): Promise<Float32Array[]> => {
+      await tf.setBackend(backend);
+      const a = tf.tidy(() => tf.variable(tf.tensor2d(values(35, 81), [5, 7]), true, `a_${backend}_${ours}`));
+      const b = tf.tidy(() => tf.variable(tf.tensor1d(values(3, 82)), true, `b_${backend}_${ours}`));
+      const optimizer = ours ? rmsprop(1e-2, 0.9, 0, 1e-7) : tf.train.rmsprop(1e-2, 0.9, 0, 1e-7);
+      for (let step = 0; step < 3; step++) {
+        tf.tidy(() => optimizer.applyGradients({ [a.name]: tf.tensor2d(values(35, 83 + step), [5, 7]), [b.name]: tf.tensor1d(values(3, 90 + step)) }));
+      }
+      const state = await optimizer.getWeights();
+      const out = await Promise.all([a, b, ...state.slice(1).map((s) => s.tensor)].map(async (t) => (await t.data()) as Float32Array));
+      optimizer.dispose();
+      tf.dispose([a, b, ...state.map((s) => s.tensor)]);
+      return out;
+    };
+    const expected = await run('cpu', false);
+    const before = tf.memory().numTensors;
+    const actual = await run('wasm', true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(actual.length).toBe(6); // a, b, their mean squares and moments
+    for (let i = 0; i < expected.length; i++) expect(relativeError(actual[i], expected[i])).toBeLessThan(1e-6);
+  });
+
+  it('is one kernel a variable on wasm', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.variable(tf.ones([4]));
+    const optimizer = rmsprop(1e-3);
+    const profile = await tf.profile(() => tf.tidy(() => optimizer.applyGradients({ [a.name]: tf.ones([4]) })));
+    expect(profile.kernelNames.filter((name) => name !== 'Identity' && name !== 'ZerosLike' && name !== 'Fill')).toEqual(['RMSPropUpdate']);
+    optimizer.dispose();
+    a.dispose();
   });
 });
 

@@ -17,12 +17,13 @@ import { InlinePartner, shareOf, WorkerPartner, type Partner, type PartnerKernel
 
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
-  channel_moments(x: number, npix: number, c: number, scratch: number, totals: number, mean: number, variance: number): void;
-  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number, out: number): void;
+  channel_sums(x: number, npix: number, c: number, shift: number, scratch: number, totals: number): void;
+  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number): void;
   channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
   channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   relu_grad(dy: number, x: number, out: number, count: number): void;
+  rmsprop_update(value: number, ms: number, mom: number, g: number, value2: number, ms2: number, mom2: number, n: number, decay: number, rest: number, momentum: number, lr: number, eps: number): void;
   conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
 }
 
@@ -91,6 +92,16 @@ export class NativeKernels {
   /** Writes numbers into a float32 tensor of the heap (a fresh view: the heap may have grown). */
   write(t: tf.TensorInfo, values: ArrayLike<number>, at = 0): void {
     new Float32Array(this.memory.buffer, this.offset(t), t.shape.reduce((a, b) => a * b, 1)).set(values, at);
+  }
+
+  /** A live view of `count` floats at a byte offset of the heap (valid until the heap grows). */
+  floatsAt(byteOffset: number, count: number): Float32Array {
+    return new Float32Array(this.memory.buffer, byteOffset, count);
+  }
+
+  /** A live view of `count` float64 numbers at a byte offset of the heap (8-aligned). */
+  doublesAt(byteOffset: number, count: number): Float64Array {
+    return new Float64Array(this.memory.buffer, byteOffset, count);
   }
 
   /** A copy of a float32 tensor's numbers. */

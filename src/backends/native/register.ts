@@ -1,6 +1,6 @@
 /**
  * Starts our native kernels on a started WASM backend: loads the module into its heap and registers
- * the BatchNormalization training kernels and ReluGrad (the native max-pool and filter gradients are
+ * the BatchNormalization training kernels, ReluGrad and RMSPropUpdate (the native max-pool and filter gradients are
  * taken up by MaxPoolGrad and Conv2DBackpropFilter themselves: wasmPoolNormKernels.ts, wasmConvGradients.ts). Where the module cannot load, the kernels stay unregistered and
  * BatchNormalization trains as tfjs-layers ships it.
  */
@@ -8,15 +8,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
 import { RELU_GRAD, registerReluGradient } from '../../model/reluGradient';
+import { RMSPROP_UPDATE } from '../../model/rmsprop';
 import { BACKEND } from '../wasmKernelUtil';
 import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
-import { reluGrad } from './elementwiseKernels';
+import { reluGrad, rmspropUpdate } from './elementwiseKernels';
 import { loadNativeKernels, unloadNativeKernels, type NativeBytes, type NativeThreading } from './nativeKernels';
 
 const KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAINING, backendName: BACKEND, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
   { kernelName: RELU_GRAD, backendName: BACKEND, kernelFunc: reluGrad as unknown as tf.KernelFunc },
+  { kernelName: RMSPROP_UPDATE, backendName: BACKEND, kernelFunc: rmspropUpdate as unknown as tf.KernelFunc },
 ];
 
 /** Null when the native kernels run on `backend`, else why not. */

@@ -27,16 +27,14 @@ static inline void zero_doubles(double *p, int n) {
 }
 
 /*
- * Per-channel mean and population variance of x [npix, c], in one pass. The data are shifted by
- * each channel's first value before summing (the shifted-data algorithm), so E[d^2] - E[d]^2 does
- * not cancel when the mean is large against the spread.
- * scratch: 3c floats (shift, then float32 partial sums); totals: 2c doubles.
+ * Per-channel sums of d = x - shift and of d^2 over x [npix, c], into totals [sum d (c), sum d^2 (c)]
+ * (float64). The caller shifts by each channel's first value (the shifted-data algorithm: the variance
+ * E[d^2] - E[d]^2 then does not cancel when the mean is large against the spread) and divides.
+ * Pixels are split between threads, each with its own totals. scratch: 2c floats.
  */
-EXPORT(channel_moments)
-void channel_moments(const float *x, int npix, int c, float *scratch, double *totals, float *mean, float *variance) {
-  float *shift = scratch;
-  float *part = scratch + c; /* [sum d (c), sum d^2 (c)] */
-  for (int k = 0; k < c; k++) shift[k] = x[k];
+EXPORT(channel_sums)
+void channel_sums(const float *x, int npix, int c, const float *shift, float *scratch, double *totals) {
+  float *part = scratch;
   zero_doubles(totals, 2 * c);
   for (int p0 = 0; p0 < npix; p0 += CHUNK) {
     int p1 = p0 + CHUNK < npix ? p0 + CHUNK : npix;
@@ -57,21 +55,15 @@ void channel_moments(const float *x, int npix, int c, float *scratch, double *to
     }
     for (int k = 0; k < 2 * c; k++) totals[k] += part[k];
   }
-  for (int k = 0; k < c; k++) {
-    double m = totals[k] / npix;
-    double v = totals[c + k] / npix - m * m;
-    mean[k] = (float)(m + shift[k]);
-    variance[k] = (float)(v > 0.0 ? v : 0.0);
-  }
 }
 
 /*
- * Per-channel sums of dy and of dy * (x - centre), over [npix, c]: what a BatchNormalization
- * gradient needs (the offset's and, divided by sigma, the scale's gradients).
- * scratch: 2c floats; totals: 2c doubles; out: [sum dy (c), sum dy (x - centre) (c)].
+ * Per-channel sums of dy and of dy * (x - centre), over [npix, c], into totals (float64): what a
+ * BatchNormalization gradient needs (the offset's and, divided by sigma, the scale's gradients).
+ * Pixels are split between threads, each with its own totals. scratch: 2c floats.
  */
 EXPORT(channel_grad_sums)
-void channel_grad_sums(const float *dy, const float *x, int npix, int c, const float *centre, float *scratch, double *totals, float *out) {
+void channel_grad_sums(const float *dy, const float *x, int npix, int c, const float *centre, float *scratch, double *totals) {
   float *part = scratch;
   zero_doubles(totals, 2 * c);
   for (int p0 = 0; p0 < npix; p0 += CHUNK) {
@@ -94,7 +86,6 @@ void channel_grad_sums(const float *dy, const float *x, int npix, int c, const f
     }
     for (int k = 0; k < 2 * c; k++) totals[k] += part[k];
   }
-  for (int k = 0; k < 2 * c; k++) out[k] = (float)totals[k];
 }
 
 /*
@@ -315,4 +306,33 @@ void relu_grad(const float *dy, const float *x, float *out, int count) {
   int i = 0;
   for (; i + 4 <= count; i += 4) wasm_v128_store(out + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), zero)));
   for (; i < count; i++) out[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/*
+ * One RMSprop step (not centred) for n numbers, in tfjs' order of float32 operations, so the results are
+ * tfjs' to the bit: ms' = ms*decay + g*g*rest (rest = 1 - decay); mom' = mom*momentum + g*lr / sqrt(ms' + eps);
+ * value' = value - mom'. Writes new buffers (the engine then assigns them to the variables).
+ */
+EXPORT(rmsprop_update)
+void rmsprop_update(const float *value, const float *ms, const float *mom, const float *g, float *value2, float *ms2, float *mom2, int n,
+                    float decay, float rest, float momentum, float lr, float eps) {
+  const v128_t vdecay = wasm_f32x4_splat(decay), vrest = wasm_f32x4_splat(rest), vmomentum = wasm_f32x4_splat(momentum);
+  const v128_t vlr = wasm_f32x4_splat(lr), veps = wasm_f32x4_splat(eps);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t gv = wasm_v128_load(g + i);
+    v128_t s = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(ms + i), vdecay), wasm_f32x4_mul(wasm_f32x4_mul(gv, gv), vrest));
+    v128_t step = wasm_f32x4_div(wasm_f32x4_mul(gv, vlr), wasm_f32x4_sqrt(wasm_f32x4_add(s, veps)));
+    v128_t m = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(mom + i), vmomentum), step);
+    wasm_v128_store(ms2 + i, s);
+    wasm_v128_store(mom2 + i, m);
+    wasm_v128_store(value2 + i, wasm_f32x4_sub(wasm_v128_load(value + i), m));
+  }
+  for (; i < n; i++) {
+    float s = ms[i] * decay + g[i] * g[i] * rest;
+    float m = mom[i] * momentum + g[i] * lr / __builtin_sqrtf(s + eps);
+    ms2[i] = s;
+    mom2[i] = m;
+    value2[i] = value[i] - m;
+  }
 }
