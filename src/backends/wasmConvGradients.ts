@@ -8,7 +8,8 @@
  *   summed over) with the output gradient transposed to [oh, ow, n, co] as the filter, dilated by
  *   the stride. When the input has few channels (the first layer: 2·2·1 = 4 im2col rows) it is
  *   dy^T times an im2col matrix instead (XNNPACK fully-connected), ~2x faster there.
- * - Conv2DBackpropInput (replaced): dx is the 'full' convolution of dy (zeros inserted between
+ * - Conv2DBackpropInput (replaced): for stride-1 unpadded convolutions, our SIMD kernel
+ *   (native/convKernels.ts) where it is loaded; otherwise dx is the 'full' convolution of dy (zeros inserted between
  *   its pixels when the stride is > 1) with the filter flipped in space and its in/out channels
  *   swapped, run by WASM's Conv2D with explicit padding (~10x faster than the shipped kernel).
  *   Paddings wider than the filter and NCHW go to the shipped kernel.
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from './convAttrs';
 import { callOriginal } from './kernelOverrides';
+import { nativeConvForward, nativeConvInputGrad, type ConvGeometry } from './native/convKernels';
 import { nativeKernelsFor, type NativeKernels } from './native/nativeKernels';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
@@ -267,6 +269,8 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
   const attrs = args.attrs as unknown as InputGradAttrs;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const native = nativeConvInputGrad(backend, dy, filter, attrs.inputShape, attrs);
+  if (native !== null) return native;
   if (attrs.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
     return callOriginal(BACKEND, tf.Conv2DBackpropInput, args);
   }
@@ -333,4 +337,22 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   } finally {
     dispose(backend, flipped, dilated);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2D and FusedConv2D (forward)
+
+/** Conv2D: our native kernel for stride-1 unpadded convolutions where it is loaded; else WASM's own. */
+export function conv2D(args: KernelArgs): TensorInfo {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const y = nativeConvForward(args.backend as BackendWasm, x, filter, args.attrs as unknown as ConvGeometry);
+  return y ?? callOriginal(BACKEND, tf.Conv2D, args);
+}
+
+/** FusedConv2D (bias, linear or ReLU): likewise. */
+export function fusedConv2D(args: KernelArgs): TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<'x' | 'filter' | 'bias' | 'preluActivationWeights', TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as ConvGeometry & { activation?: string };
+  const y = preluActivationWeights ? null : nativeConvForward(args.backend as BackendWasm, x!, filter!, attrs, bias ?? undefined, attrs.activation ?? 'linear');
+  return y ?? callOriginal(BACKEND, tf.FusedConv2D, args);
 }

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
-import { conv2DBackpropFilter, conv2DBackpropFilterNaive, conv2DBackpropInput } from './wasmConvGradients';
+import { conv2D, conv2DBackpropFilter, conv2DBackpropFilterNaive, conv2DBackpropInput, fusedConv2D } from './wasmConvGradients';
 import { BACKEND } from './wasmKernelUtil';
 import { cast, fusedBatchNorm, identity, maxPoolGrad, mean, sum } from './wasmPoolNormKernels';
 
@@ -24,6 +24,9 @@ type KernelFunc = tf.KernelFunc;
 const FAST_KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
   { kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
+  // Native where loaded (native/convKernels.ts), else straight to WASM's own.
+  { kernelName: tf.Conv2D, kernelFunc: conv2D as unknown as KernelFunc },
+  { kernelName: tf.FusedConv2D, kernelFunc: fusedConv2D as unknown as KernelFunc },
   { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
   { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNorm as unknown as KernelFunc },
   { kernelName: tf.Sum, kernelFunc: sum as unknown as KernelFunc },

@@ -241,6 +241,50 @@ describe.each([0, 2])('with %i partners', (partners) => {
     });
   });
 
+  describe('stride-1 unpadded convolutions and their input gradient match the cpu backend', () => {
+    const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
+      { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },
+      { name: 'one input channel (the first layer)', x: [4, 12, 11, 1], filter: [2, 2, 1, 32] },
+      { name: 'odd channel counts and a 3×2 filter', x: [2, 7, 9, 6], filter: [3, 2, 6, 13] },
+      { name: 'rows of fewer than four pixels', x: [2, 4, 3, 8], filter: [2, 2, 8, 16] },
+    ];
+    it.each(cases)('$name: conv, conv + bias + ReLU, and dx', async (c) => {
+      const xv = values(tf.util.sizeFromShape(c.x), 63);
+      const wv = values(tf.util.sizeFromShape(c.filter), 64);
+      const bv = values(c.filter[3], 65);
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.x);
+          const w = tf.tensor4d(wv, c.filter);
+          const bias = tf.tensor1d(bv);
+          const plain = tf.conv2d(x, w, 1, 'valid');
+          const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias, activation: 'relu' });
+          const linear = tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias });
+          const r = tf.tensor(values(plain.size, 66), plain.shape);
+          const dx = tf.grad((xx: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, w, 1, 'valid').mul(r).sum())(x);
+          return [plain, fused, linear, dx];
+        });
+      const expected = await on('cpu', compute);
+      const before = tf.memory().numTensors;
+      const actual = await on('wasm', compute);
+      expect(tf.memory().numTensors).toBe(before);
+      const errors = actual.map((a, i) => relativeError(a, expected[i]));
+      console.log(`convolution ${c.name}, ${partners} partners: conv ${errors[0].toExponential(1)}, +bias+ReLU ${errors[1].toExponential(1)}, +bias ${errors[2].toExponential(1)}, dx ${errors[3].toExponential(1)}`);
+      for (const e of errors) expect(e).toBeLessThan(1e-5);
+    });
+
+    it('go through the native kernels (and padded ones do not)', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.ones([2, 5, 5, 4]) as tf.Tensor4D;
+      const w = tf.ones([2, 2, 4, 8]) as tf.Tensor4D;
+      const y = tf.conv2d(x, w, 1, 'valid');
+      expect(Array.from(await y.data()).every((v) => v === 16)).toBe(true);
+      const same = tf.conv2d(x, w, 1, 'same'); // padded: WASM's own kernel
+      expect(same.shape).toEqual([2, 5, 5, 8]);
+      tf.dispose([x, w, y, same]);
+    });
+  });
+
   describe('the filter gradient of stride-1 unpadded convolutions matches the cpu backend', () => {
     const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
       { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },

@@ -24,6 +24,8 @@ interface TrainingExports {
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   relu_grad(dy: number, x: number, out: number, count: number): void;
   rmsprop_update(value: number, ms: number, mom: number, g: number, value2: number, ms2: number, mom2: number, n: number, decay: number, rest: number, momentum: number, lr: number, eps: number): void;
+  conv2d_forward(x: number, w: number, bias: number, y: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number, relu: number): void;
+  conv2d_input_grad(dy: number, wt: number, dx: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number): void;
   conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
 }
 

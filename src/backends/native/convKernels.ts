@@ -1,0 +1,73 @@
+/**
+ * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels,
+ * images split between threads: the forward pass (Conv2D, and FusedConv2D with a bias and a linear or
+ * ReLU activation) and the input gradient (Conv2DBackpropInput). Each returns null where it does not
+ * apply (other geometry or activation, no native kernels), and the caller takes tfjs' own path.
+ * Why: at 64 px XNNPACK's convolutions were the largest part of a step left on two threads, and ours,
+ * one register-blocked row kernel (training.c, gemm_row), run as fast a thread.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeKernelsFor } from './nativeKernels';
+
+type TensorInfo = tf.TensorInfo;
+type Pair = number | [number, number];
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+export interface ConvGeometry {
+  strides: Pair;
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: Pair;
+}
+
+const isOne = (v: Pair | undefined) => v === undefined || (Array.isArray(v) ? v[0] === 1 && v[1] === 1 : v === 1);
+
+/** Stride 1, dilation 1, no padding, channels last. */
+function isStrideOneUnpadded(g: ConvGeometry): boolean {
+  const unpadded = g.pad === 'valid' || g.pad === 0 || (Array.isArray(g.pad) && g.pad.every(([a, b]) => a === 0 && b === 0));
+  return unpadded && isOne(g.strides) && isOne(g.dilations) && (g.dataFormat === undefined || g.dataFormat === 'NHWC' || g.dataFormat === 'channelsLast');
+}
+
+function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
+  return infos.every((t) => t === undefined || t.dtype === 'float32');
+}
+
+/** y = act(conv(x, filter) + bias), or null where this does not apply. */
+export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, geometry: ConvGeometry, bias?: TensorInfo, activation = 'linear'): TensorInfo | null {
+  const native = nativeKernelsFor(backend);
+  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, fci, co] = filter.shape;
+  if (fci !== ci || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
+  const y = backend.makeOutput([n, h - kh + 1, w - kw + 1, co], 'float32');
+  const [x0, w0, b0, y0] = [native.offset(x), native.offset(filter), bias ? native.offset(bias) : 0, native.offset(y)];
+  const relu = activation === 'relu' ? 1 : 0;
+  native.split('conv2d_forward', n, (start, end) => [x0, w0, b0, y0, start, end, h, w, ci, co, kh, kw, relu]);
+  return y;
+}
+
+/** dx of conv(x, filter) for the output gradient dy, or null where this does not apply. */
+export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
+  const native = nativeKernelsFor(backend);
+  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
+  const [n, h, w, ci] = inputShape;
+  const [kh, kw, fci, co] = filter.shape;
+  if (fci !== ci || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
+  // The filter with its channel axes swapped, [kh, kw, co, ci] (a few thousand numbers).
+  const weights = native.read(filter);
+  const swapped = new Float32Array(weights.length);
+  for (let tap = 0; tap < kh * kw; tap++) {
+    for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) swapped[(tap * co + o) * ci + i] = weights[(tap * ci + i) * co + o];
+  }
+  const wt = backend.makeOutput([kh, kw, co, ci], 'float32', undefined, swapped);
+  try {
+    const dx = backend.makeOutput([n, h, w, ci], 'float32');
+    const [dy0, wt0, dx0] = [native.offset(dy), native.offset(wt), native.offset(dx)];
+    native.split('conv2d_input_grad', n, (start, end) => [dy0, wt0, dx0, start, end, h, w, ci, co, kh, kw]);
+    return dx;
+  } finally {
+    backend.disposeData(wt.dataId);
+  }
+}
