@@ -1,10 +1,12 @@
 /**
- * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels,
- * images split between threads: the forward pass (Conv2D, and FusedConv2D with a bias and a linear or
- * ReLU activation) and the input gradient (Conv2DBackpropInput). Each returns null where it does not
- * apply (other geometry or activation, no native kernels), and the caller takes tfjs' own path.
- * Why: at 64 px XNNPACK's convolutions were the largest part of a step left on two threads, and ours,
- * one register-blocked row kernel (training.c, gemm_row), run as fast a thread.
+ * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels:
+ * the forward pass (Conv2D, and FusedConv2D with a bias and a linear or ReLU activation) and the input
+ * gradient (Conv2DBackpropInput). Each returns null where it does not apply, and the caller takes tfjs'
+ * own path (XNNPACK): other geometry or activation, no native kernels, and wherever the kernels have
+ * helper threads. Measured: on one thread (a page that is not cross-origin isolated; Node) ours, one
+ * register-blocked row kernel (training.c, gemm_row), make a training step 1.7x faster than XNNPACK's
+ * (bench:wasm, tutorial, 64 and 150 px); on two threads they trained no faster than XNNPACK's threaded
+ * convolutions and evaluated slower (bench:native at 64 px: 52 against 36 ms for 120 images).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +23,9 @@ export interface ConvGeometry {
   dilations?: Pair;
 }
 
+/** Channels summed over a tap (forward: input; input gradient: output) below which XNNPACK is faster. */
+const MIN_SUMMED_CHANNELS = 4;
+
 const isOne = (v: Pair | undefined) => v === undefined || (Array.isArray(v) ? v[0] === 1 && v[1] === 1 : v === 1);
 
 /** Stride 1, dilation 1, no padding, channels last. */
@@ -36,11 +41,13 @@ function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
 /** y = act(conv(x, filter) + bias), or null where this does not apply. */
 export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, geometry: ConvGeometry, bias?: TensorInfo, activation = 'linear'): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
+  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
   if (activation !== 'linear' && activation !== 'relu') return null;
   const [n, h, w, ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
-  if (fci !== ci || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
+  // Fewer than 4 input channels (the first layer's images): each tap would re-read and re-write the whole output
+  // row for one product; XNNPACK does that in one pass.
+  if (fci !== ci || ci < MIN_SUMMED_CHANNELS || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
   const y = backend.makeOutput([n, h - kh + 1, w - kw + 1, co], 'float32');
   const [x0, w0, b0, y0] = [native.offset(x), native.offset(filter), bias ? native.offset(bias) : 0, native.offset(y)];
   const relu = activation === 'relu' ? 1 : 0;
@@ -51,10 +58,10 @@ export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: T
 /** dx of conv(x, filter) for the output gradient dy, or null where this does not apply. */
 export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
+  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
   const [n, h, w, ci] = inputShape;
   const [kh, kw, fci, co] = filter.shape;
-  if (fci !== ci || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
+  if (fci !== ci || co < MIN_SUMMED_CHANNELS || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
   // The filter with its channel axes swapped, [kh, kw, co, ci] (a few thousand numbers).
   const weights = native.read(filter);
   const swapped = new Float32Array(weights.length);
