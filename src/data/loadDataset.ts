@@ -2,7 +2,7 @@ import type { SplitName } from '../core/types';
 import { listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
 import { EntryTooLargeError } from './zipErrors';
 import { capLooseFiles, listFiles } from './looseFiles';
-import { emptyCounts, indexEntries } from './datasetIndex';
+import { classifyEntries, emptyCounts, indexEntries } from './datasetIndex';
 import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { decodeSplits, type DecodeEntryFn, type DecodeMeter, type DecodedSplit } from './decodeSplits';
 import { analyseHealth, type ImageFacts } from './health';
@@ -75,8 +75,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const entryCount = entries.length;
   // This runs on the page's thread: between steps over thousands of entries, the page gets it back (timeSlicer).
   const slice = timeSlicer();
-  await slice();
-  const index = indexEntries(entries);
+  const index = indexEntries(entries, await classifyEntries(entries, slice));
   await slice();
   const keyOf = groupKeyFunction(options.grouping ?? { groupBy: 'patient', groupPattern: '' });
   const testHoldout = options.testPattern
