@@ -2,7 +2,7 @@
  * The convolution gradients of the WASM training kernels (see wasmKernels.ts), built on XNNPACK:
  *
  * - Conv2DBackpropFilter (missing): for stride-1 unpadded convolutions (this app's), our SIMD kernel
- *   (native/training.c) on every thread where it is loaded; otherwise, and for other geometries:
+ *   (native/convKernels.ts) on every thread where it is loaded; otherwise, and for other geometries:
  *   dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−top, ow·s+kw−left, ci] · dy[n,oh,ow,co]
  *   is a convolution of the input transposed to [ci, h, w, n] (the batch becomes the channels
  *   summed over) with the output gradient transposed to [oh, ow, n, co] as the filter, dilated by
@@ -18,8 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from './convAttrs';
 import { callOriginal } from './kernelOverrides';
-import { nativeConvForward, nativeConvInputGrad, type ConvGeometry } from './native/convKernels';
-import { nativeKernelsFor, type NativeKernels } from './native/nativeKernels';
+import { nativeConvFilterGrad, nativeConvForward, nativeConvInputGrad, type ConvGeometry } from './native/convKernels';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
 type TensorInfo = tf.TensorInfo;
@@ -49,45 +48,14 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
       dy = run('Transpose', backend, { x: dy }, { perm: [0, 2, 3, 1] });
       owned.push(dy);
     }
+    // x and dy are NHWC by now.
+    const native = nativeConvFilterGrad(backend, x, dy, attrs.filterShape, { ...attrs, dataFormat: 'NHWC' });
+    if (native !== null) return native;
     const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
-    const native = nativeKernelsFor(backend);
-    if (native !== null && isStrideOneUnpadded(info)) return filterGradNative(native, backend, x, dy, info);
     const rows = info.filterHeight * info.filterWidth * info.inChannels;
     return rows <= MAX_IM2COL_ROWS ? filterGradByMatMul(backend, x, dy, info) : filterGradByConv(backend, x, dy, info);
   } finally {
     dispose(backend, ...owned);
-  }
-}
-
-function isStrideOneUnpadded(info: tf.backend_util.Conv2DInfo): boolean {
-  const { strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
-  return strideHeight === 1 && strideWidth === 1 && dilationHeight === 1 && dilationWidth === 1 && padInfo.top === 0 && padInfo.bottom === 0 && padInfo.left === 0 && padInfo.right === 0;
-}
-
-/**
- * Our SIMD kernel (native/training.c), images split between threads: each thread sums its images into
- * its own dW, and the few thousand numbers of each are added here.
- */
-function filterGradNative(native: NativeKernels, backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
-  const size = kh * kw * ci * co;
-  const shares = native.sharesFor(n);
-  // Per share: its dW, then its scratch for one image's sum.
-  const scratch = backend.makeOutput([shares * 2 * size], 'float32');
-  try {
-    const at = native.offset(scratch);
-    new Float32Array(native.memory.buffer, at, shares * 2 * size).fill(0);
-    const [x0, dy0] = [native.offset(x), native.offset(dy)];
-    native.split('conv2d_filter_grad', n, (start, end, share) => [x0, dy0, at + 8 * size * share, at + 8 * size * share + 4 * size, start, end, h, w, ci, co, kh, kw]);
-    const sums = new Float32Array(native.memory.buffer, at, shares * 2 * size);
-    const dw = new Float32Array(sums.subarray(0, size));
-    for (let share = 1; share < shares; share++) {
-      const part = sums.subarray(2 * size * share, 2 * size * share + size);
-      for (let k = 0; k < size; k++) dw[k] += part[k];
-    }
-    return backend.makeOutput([kh, kw, ci, co], 'float32', undefined, dw);
-  } finally {
-    dispose(backend, scratch);
   }
 }
 

@@ -44,21 +44,13 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   }
   const info = poolInfoOf(input.shape, attrs);
   const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const fast2x2 =
-    fh === 2 &&
-    fw === 2 &&
-    sh === 2 &&
-    sw === 2 &&
-    padInfo.top === 0 &&
-    padInfo.left === 0 &&
-    2 * info.outHeight <= info.inHeight &&
-    2 * info.outWidth <= info.inWidth &&
-    output !== undefined &&
-    output.dtype === 'float32' &&
-    tf.util.arraysEqual(output.shape, dy.shape);
+  // Non-overlapping 2×2 windows from the top left corner, none past the edge (what the app's models pool).
+  const windows2x2 =
+    fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && 2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth;
+  const fast2x2 = windows2x2 && output !== undefined && output.dtype === 'float32' && tf.util.arraysEqual(output.shape, dy.shape);
   const dx = backend.makeOutput([...input.shape], 'float32');
   const native = nativeKernelsFor(backend);
-  if (native !== null && fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && info.outHeight === Math.floor(info.inHeight / 2) && info.outWidth === Math.floor(info.inWidth / 2)) {
+  if (native !== null && windows2x2) {
     const [n, h, w, c] = input.shape;
     const [x0, dy0, dx0] = [native.offset(input), native.offset(dy), native.offset(dx)];
     const inBytes = 4 * h * w * c;

@@ -1,9 +1,9 @@
 /**
  * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels:
- * the forward pass (Conv2D, and FusedConv2D with a bias and a linear or ReLU activation) and the input
- * gradient (Conv2DBackpropInput). Each returns null where it does not apply, and the caller takes tfjs'
- * own path (XNNPACK): other geometry or activation, no native kernels, and wherever the kernels have
- * helper threads. Measured: on one thread (a page that is not cross-origin isolated; Node) ours, one
+ * the filter gradient (Conv2DBackpropFilter, which WASM lacks) on every thread; the forward pass (Conv2D,
+ * and FusedConv2D with a bias and a linear or ReLU activation) and the input gradient
+ * (Conv2DBackpropInput) only where the kernels have no helper threads. Each returns null where it does
+ * not apply (other geometry or activation, no native kernels), and the caller takes its other path. Measured: on one thread (a page that is not cross-origin isolated; Node) ours, one
  * register-blocked row kernel (training.c, gemm_row), make a training step 1.7x faster than XNNPACK's
  * (bench:wasm, tutorial, 64 and 150 px); on two threads they trained no faster than XNNPACK's threaded
  * convolutions and evaluated slower (bench:native at 64 px: 52 against 36 ms for 120 images).
@@ -76,5 +76,36 @@ export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter
     return dx;
   } finally {
     backend.disposeData(wt.dataId);
+  }
+}
+
+/**
+ * dW [kh, kw, ci, co] of conv(x, W) for the output gradient dy, or null where this does not apply. Images
+ * split between threads: each thread sums its images into its own dW (training.c, conv2d_filter_grad),
+ * and the few thousand numbers of each are added here.
+ */
+export function nativeConvFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, filterShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
+  const native = nativeKernelsFor(backend);
+  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, dy)) return null;
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, fci, co] = filterShape;
+  if (fci !== ci || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
+  const size = kh * kw * ci * co;
+  const shares = native.sharesFor(n);
+  // Per share: its dW, then its scratch for one image's sum.
+  const scratch = backend.makeOutput([shares * 2 * size], 'float32');
+  try {
+    const at = native.offset(scratch);
+    native.floatsAt(at, shares * 2 * size).fill(0);
+    const [x0, dy0] = [native.offset(x), native.offset(dy)];
+    native.split('conv2d_filter_grad', n, (start, end, share) => [x0, dy0, at + 8 * size * share, at + 8 * size * share + 4 * size, start, end, h, w, ci, co, kh, kw]);
+    const dw = native.floatsAt(at, size).slice();
+    for (let share = 1; share < shares; share++) {
+      const part = native.floatsAt(at + 8 * size * share, size);
+      for (let k = 0; k < size; k++) dw[k] += part[k];
+    }
+    return backend.makeOutput([kh, kw, ci, co], 'float32', undefined, dw);
+  } finally {
+    backend.disposeData(scratch.dataId);
   }
 }

@@ -91,11 +91,6 @@ export class NativeKernels {
     return data.memoryOffset;
   }
 
-  /** Writes numbers into a float32 tensor of the heap (a fresh view: the heap may have grown). */
-  write(t: tf.TensorInfo, values: ArrayLike<number>, at = 0): void {
-    new Float32Array(this.memory.buffer, this.offset(t), t.shape.reduce((a, b) => a * b, 1)).set(values, at);
-  }
-
   /** A live view of `count` floats at a byte offset of the heap (valid until the heap grows). */
   floatsAt(byteOffset: number, count: number): Float32Array {
     return new Float32Array(this.memory.buffer, byteOffset, count);
@@ -107,9 +102,8 @@ export class NativeKernels {
   }
 
   /** A copy of a float32 tensor's numbers. */
-  read(t: tf.TensorInfo, from = 0, count?: number): Float32Array {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    return new Float32Array(this.memory.buffer, this.offset(t) + 4 * from, count ?? size - from).slice();
+  read(t: tf.TensorInfo): Float32Array {
+    return this.floatsAt(this.offset(t), t.shape.reduce((a, b) => a * b, 1)).slice();
   }
 
   get kernels(): TrainingExports {
