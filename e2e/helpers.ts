@@ -32,6 +32,14 @@ export async function readSummary(page: Page): Promise<Record<string, Record<str
 }
 
 /** Value of a row of the `Test metrics` table. */
+/**
+ * Waits until the Results show the worker's report: the figures at the threshold rule's operating point, with
+ * intervals. Until then (a moment after `done`) the table shows the run's own figures at 0.5.
+ */
+export async function reportShown(page: Page): Promise<void> {
+  await expect(page.getByTestId('operating-point')).toHaveAttribute('aria-busy', 'false', { timeout: 60_000 });
+}
+
 export async function metric(page: Page, name: string): Promise<number> {
   const row = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
   // The figure is the cell's first number; its 95% interval may follow in brackets.

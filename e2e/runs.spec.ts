@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, metric, trainTwoEpochsOn } from './helpers';
+import { expectStatus, metric, reportShown, trainTwoEpochsOn } from './helpers';
 
 const SIZE = 32;
 
@@ -50,6 +50,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
+  await reportShown(page);
   const accuracy = await metric(page, 'Accuracy');
   const auc = await metric(page, 'AUC');
   expect(await historyLength(page)).toBe(2);
@@ -67,6 +68,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await page.reload();
   await expectStatus(page, 'done');
   await expect(page.getByTestId('restored-note')).toContainText('Brought back');
+  await reportShown(page);
   expect(await metric(page, 'Accuracy')).toBe(accuracy);
   expect(await metric(page, 'AUC')).toBe(auc);
   expect(await historyLength(page)).toBe(2);
