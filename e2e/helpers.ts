@@ -103,4 +103,4 @@ export async function trainTwoEpochsOn(page: Page, backend: string, timeout: num
   return { worker, history };
 }
 
-export { describeFrame, longFrames, longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';
+export { describeFrame, describeTask, longFrames, longTaskDetails, longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';

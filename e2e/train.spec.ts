@@ -6,17 +6,17 @@ import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { MODEL_NAMES } from '../src/core/types';
 import { SETTINGS } from '../src/core/settings';
-import { describeFrame, expectStatus, foreignRequests, loadExportedModel, longFrames, longTasks, metric, pageNow, readSummary, recordLongTasks, recordRequests } from './helpers';
+import { describeFrame, describeTask, expectStatus, foreignRequests, loadExportedModel, longFrames, longTaskDetails, longTasks, metric, pageNow, readSummary, recordLongTasks, recordRequests } from './helpers';
 
 const SIZE = 32;
 const DEFAULT_MODEL = SETTINGS.model.default;
 /**
- * The longest main-thread task allowed from the drop to the download (issue 12 asks for none over 50 ms).
- * Not 50 here: on the shared 2-core machine these tests run on, busy with other runs (load 7-8), a task with no
- * script in it (the page's thread waiting for a core) reached 100-300 ms, and a vega chart's first draw 40-100 ms.
- * Measured on generated data at 32 px, five runs: longest 58-104 ms from the drop to the download (README, issue 12).
+ * The longest main-thread task allowed from the drop to the download: issue 12 asks for none over 50 ms. Charts draw in
+ * tasks of a few ms (ui/charts/embedInTasks.ts), loading works in slices, and unchanged panels do not re-render.
+ * On the shared 2-core machine, the page's thread competes with the training worker's two threads for the cores,
+ * so what a task's script takes can double there; the long tasks and their scripts are printed to see why.
  */
-const LONGEST_TASK_MS = 150;
+const LONGEST_TASK_MS = 50;
 
 /** `N tasks over 50 ms, longest L ms (…)` for the log. */
 function tasksLine(tasks: number[]): string {
@@ -74,7 +74,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   // curves take only the new points (before, every batch re-rendered the whole page: tasks of up to 600 ms here).
   const slow = await longTasks(page, trainingFrom);
   console.log(`Main-thread tasks from Train to the results: ${tasksLine(slow)}`);
-  expect(Math.max(0, ...slow)).toBeLessThan(LONGEST_TASK_MS);
+  expect(Math.max(0, ...slow)).toBeLessThanOrEqual(LONGEST_TASK_MS);
   await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
   const history = page.getByRole('table', { name: 'Training history' });
   await expect(history.locator('tbody tr')).toHaveCount(2);
@@ -178,7 +178,8 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   console.log(`Main-thread tasks from the drop to the download: ${tasksLine(fromDrop)}`);
   // What ran in them (a task with no script in it waited for a core, or for the browser's own work).
   for (const frame of await longFrames(page, droppedAt)) console.log(`  long frame ${describeFrame(frame)}`);
-  expect(Math.max(0, ...fromDrop)).toBeLessThan(LONGEST_TASK_MS);
+  for (const task of await longTaskDetails(page, droppedAt)) console.log(`  long task ${describeTask(task)}`);
+  expect(Math.max(0, ...fromDrop)).toBeLessThanOrEqual(LONGEST_TASK_MS);
 
   const { model, metadata, names } = await loadExportedModel(new Uint8Array(readFileSync(savedPath)));
   expect(names).toEqual(expect.arrayContaining(['model.json', 'weights.bin', 'metadata.json']));

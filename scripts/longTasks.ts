@@ -6,7 +6,7 @@ export interface LongFrame {
   duration: number;
   /** Style, layout and paint at the frame's end (ms); 0 when it rendered nothing. */
   render: number;
-  scripts: { what: string; duration: number; layout: number }[];
+  scripts: { what: string; start: number; duration: number; layout: number }[];
 }
 
 interface Recorded {
@@ -34,6 +34,7 @@ export async function recordLongTasks(page: Page): Promise<void> {
       sourceURL: string;
       sourceFunctionName: string;
       sourceCharPosition: number;
+      startTime: number;
       duration: number;
       forcedStyleAndLayoutDuration: number;
     }
@@ -51,6 +52,7 @@ export async function recordLongTasks(page: Page): Promise<void> {
           render: entry.renderStart > 0 ? entry.startTime + entry.duration - entry.renderStart : 0,
           scripts: entry.scripts.map((s) => ({
             what: `${s.invoker} → ${s.sourceFunctionName || '(anonymous)'} ${s.sourceURL.replace(/^.*\//, '')}:${s.sourceCharPosition}`,
+            start: s.startTime,
             duration: s.duration,
             layout: s.forcedStyleAndLayoutDuration,
           })),
@@ -69,6 +71,35 @@ export async function longTasks(page: Page, since: number): Promise<number[]> {
     (from) => (window as unknown as Recorded).__longTasks.filter(([start]) => start >= from).map(([, duration]) => Math.round(duration)),
     since,
   );
+}
+
+/** A long task and the scripts that ran in it (from the long animation frames; none where the browser has no such report). */
+export interface LongTask {
+  start: number;
+  duration: number;
+  /** Milliseconds of script in the task: the rest was rendering, or the thread waiting for a core. */
+  script: number;
+  scripts: LongFrame['scripts'];
+}
+
+/** The long tasks after `since`, each with the scripts that started inside it. */
+export async function longTaskDetails(page: Page, since: number): Promise<LongTask[]> {
+  const { tasks, frames } = await page.evaluate((from) => {
+    const recorded = window as unknown as Recorded;
+    return { tasks: recorded.__longTasks.filter(([start]) => start >= from), frames: recorded.__longFrames.filter((f) => f.start + f.duration >= from) };
+  }, since);
+  const scripts = frames.flatMap((f) => f.scripts);
+  return tasks.map(([start, duration]) => {
+    // Chromium times a task from a little before its first script starts.
+    const inside = scripts.filter((s) => s.start >= start - 1 && s.start < start + duration);
+    return { start, duration, script: inside.reduce((sum, s) => sum + s.duration, 0), scripts: inside };
+  });
+}
+
+/** One line a long task: its duration, its script time and the scripts, longest first. */
+export function describeTask(task: LongTask): string {
+  const scripts = [...task.scripts].sort((a, b) => b.duration - a.duration).map((s) => `${s.what} ${Math.round(s.duration)} ms`);
+  return `${Math.round(task.duration)} ms at ${(task.start / 1000).toFixed(1)} s, ${Math.round(task.script)} ms of script: ${scripts.join('; ') || 'no script over 5 ms'}`;
 }
 
 /** The long animation frames that started after `since` (empty where the browser does not report them). */

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { AugmentationSettings } from '../core/types';
 import type { AugmentationPreview } from '../worker/protocol';
 import { GreyImage } from './SampleGrid';
@@ -60,7 +60,7 @@ export function useAugmentationPreview(
 }
 
 /** The `Augmented samples` figure: each sample's draws side by side, as training will see them. */
-export function AugmentedSamples({ preview, pending }: { preview: ShownPreview | null; pending: boolean }) {
+export const AugmentedSamples = memo(function AugmentedSamples({ preview, pending }: { preview: ShownPreview | null; pending: boolean }) {
   const images = useMemo(() => {
     if (!preview) return [];
     const area = preview.size * preview.size;
@@ -92,4 +92,4 @@ export function AugmentedSamples({ preview, pending }: { preview: ShownPreview |
       )}
     </figure>
   );
-}
+});

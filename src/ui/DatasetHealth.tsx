@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { GroupBy } from '../core/types';
 import type { DatasetHealth as Health } from '../data/health';
 import { healthFindings } from './healthText';
@@ -12,7 +13,7 @@ interface Props {
  * The `Dataset health` region, shown once a dataset is loaded and before training: patients, leaks across
  * split folders, duplicates, class balance and stored sizes, in words (healthText.ts). Leaks are marked.
  */
-export function DatasetHealth({ health, classNames, groupBy }: Props) {
+export const DatasetHealth = memo(function DatasetHealth({ health, classNames, groupBy }: Props) {
   const findings = healthFindings(health, classNames, groupBy);
   const leaks = findings.filter((f) => f.warning).length;
   return (
@@ -29,4 +30,4 @@ export function DatasetHealth({ health, classNames, groupBy }: Props) {
       </ul>
     </section>
   );
-}
+});

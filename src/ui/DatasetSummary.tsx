@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import * as tfvis from '@tensorflow/tfjs-vis';
 import type { SkipReason, SkippedEntry, SplitCounts } from '../data/types';
 import { SPLIT_NAMES, type SplitName } from '../core/types';
@@ -19,7 +20,7 @@ const REASON_TEXT: Record<SkipReason, string> = {
 };
 
 /** The `Dataset summary` table (images per split folder and class), the skipped entries, and the count plots. */
-export function DatasetSummary({ view }: { view: DatasetView }) {
+export const DatasetSummary = memo(function DatasetSummary({ view }: { view: DatasetView }) {
   const { classNames, counts } = view;
   const total = (split: keyof SplitCounts) => classNames.reduce((sum, c) => sum + (counts[split][c] ?? 0), 0);
   // Known when file names name patients (data/patients.ts); the column and the counts below appear only then.
@@ -102,7 +103,7 @@ export function DatasetSummary({ view }: { view: DatasetView }) {
       </div>
     </section>
   );
-}
+});
 
 function SkippedList({ skipped }: { skipped: SkippedEntry[] }) {
   if (skipped.length === 0) return <p>Nothing was skipped.</p>;

@@ -1,9 +1,10 @@
+import { memo } from 'react';
 import type { ModelSummary } from '../core/types';
 
 const format = (n: number) => n.toLocaleString('en-US');
 
 /** Layers, output shapes and parameter counts, as Keras's model.summary(). */
-export function ModelSummaryTable({ summary, imageSize }: { summary: ModelSummary; imageSize: number }) {
+export const ModelSummaryTable = memo(function ModelSummaryTable({ summary, imageSize }: { summary: ModelSummary; imageSize: number }) {
   return (
     <table aria-label="Model summary" className="model-summary">
       <caption>
@@ -32,4 +33,4 @@ export function ModelSummaryTable({ summary, imageSize }: { summary: ModelSummar
       </tbody>
     </table>
   );
-}
+});

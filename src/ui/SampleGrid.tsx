@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 
 interface Sample {
   pixels: Uint8Array;
@@ -7,7 +7,7 @@ interface Sample {
 }
 
 /** A 4 x 6 grid of training images, each titled with its label (as the Keras tutorial shows). */
-export function SampleGrid({ samples, size }: { samples: Sample[]; size: number }) {
+export const SampleGrid = memo(function SampleGrid({ samples, size }: { samples: Sample[]; size: number }) {
   return (
     <figure aria-label="Sample images" className="samples">
       <figcaption>Sample images ({samples.length}), as the model sees them: grey, {size} × {size}</figcaption>
@@ -21,7 +21,7 @@ export function SampleGrid({ samples, size }: { samples: Sample[]; size: number 
       </ul>
     </figure>
   );
-}
+});
 
 /** Draws one-byte-a-pixel grey data on a canvas. */
 export function GreyImage({ pixels, size, name }: { pixels: Uint8Array; size: number; name: string }) {

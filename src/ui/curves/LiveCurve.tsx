@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { changeset } from 'vega';
-import embed, { type Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';
+import { embedInTasks, type EmbedResult } from '../charts/embedInTasks';
 import type { TrainingView } from '../trainingState';
 import { nameChart } from '../VisFigure';
 import { DownsampledSeries, EmaSmoother, type CurvePoint } from './series';
@@ -74,7 +74,7 @@ const sameRun = (state: CurveState, points: TrainingView['batchPoints']) =>
  */
 export function LiveCurve({ view, metric, label }: { view: TrainingView; metric: Metric; label: string }) {
   const element = useRef<HTMLDivElement>(null);
-  const chart = useRef<Result | null>(null);
+  const chart = useRef<EmbedResult | null>(null);
   const state = useRef<CurveState | null>(null);
   const [drawn, setDrawn] = useState({ points: 0, last: null as CurvePoint | null });
   const [failure, setFailure] = useState<string | null>(null);
@@ -85,7 +85,7 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
     const target = element.current;
     if (!target) return;
     let live = true;
-    embed(target, specOf(metric), { actions: false, renderer: 'canvas', tooltip: false }).then(
+    embedInTasks(target, specOf(metric), { renderer: 'canvas', tooltip: false }).then(
       (result) => {
         if (!live) return result.finalize();
         // Named after the figure (vega calls it "Vega visualization") and described by the numbers under it.
