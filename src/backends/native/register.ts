@@ -41,5 +41,6 @@ export function stopNativeKernels(): void {
 
 /** The module's bytes from files next to this one (Node: tests and benchmarks). */
 export function nativeBytesFromDisk(readFile: (path: URL) => Promise<Uint8Array>): NativeBytes {
-  return (build) => readFile(new URL(`./${build}`, import.meta.url));
+  // A plain name, not a template literal: Vite would read `./${build}` as every file of this folder and ship them all.
+  return (build) => readFile(new URL(build, import.meta.url));
 }
