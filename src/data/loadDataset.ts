@@ -88,6 +88,8 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       `There are too few images to set any aside for validation. Put at least 2 images of each class in train/, or at least ${MIN_VALIDATION_PER_CLASS} of each in val/.`,
     );
   }
+  // The plan (13-24 ms for the 5,216 images of the real train split) and the pixel buffers (10-36 ms) in one task were 56-60 ms.
+  await slice();
 
   let owned: DecodePool | null = null;
   let decodeEntry: DecodeEntryFn;
@@ -121,6 +123,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       concurrency,
       signal,
       meter,
+      slice,
       onFailed: (entry, error) =>
         skipped.push({ path: entry.path, reason: error instanceof EntryTooLargeError ? 'too-large' : 'decode-failed', detail: messageOf(error) }),
       onProgress: (done, total) =>
