@@ -31,6 +31,7 @@ import { modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { loadedModelRun } from './runs/loadedRun';
 import { PredictPanel } from './predict/PredictPanel';
+import { useStableCallback } from './useStableCallback';
 import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './MisclassifiedGallery';
 
@@ -172,6 +173,14 @@ export function App() {
     () => decisionOf(reported, run?.metadata ?? null, run?.classNames ?? [], positiveClass),
     [reported, run?.metadata, run?.classNames, positiveClass],
   );
+  // Stable callbacks for the memoised panels: a page render (a loading progress, a batch) need not re-render them.
+  const trainClicked = useStableCallback(() => void onTrain());
+  const pauseClicked = useStableCallback((p: boolean) => store.pause(p));
+  const stopClicked = useStableCallback(() => store.stop());
+  const openRun = useStableCallback((id: string) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`)));
+  const renameRun = useStableCallback((id: string, name: string) => void runs.rename(id, name));
+  const deleteRun = useStableCallback((id: string) => void runs.remove(id));
+  const downloadRun = useStableCallback((id: string) => void onDownloadRun(id));
   const alerts = [dataset.error, t.error, notice].filter((a): a is string => Boolean(a));
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
@@ -229,9 +238,9 @@ export function App() {
             training={training}
             stopRequested={t.stopRequested}
             paused={t.paused}
-            onPause={(p) => store.pause(p)}
-            onTrain={() => void onTrain()}
-            onStop={() => store.stop()}
+            onPause={pauseClicked}
+            onTrain={trainClicked}
+            onStop={stopClicked}
             trainHint={trainHint}
           />
           {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
@@ -290,10 +299,10 @@ export function App() {
           currentId={run?.id ?? null}
           storage={runs.storage}
           busy={training}
-          onOpen={(id) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`))}
-          onRename={(id, name) => void runs.rename(id, name)}
-          onDelete={(id) => void runs.remove(id)}
-          onDownload={(id) => void onDownloadRun(id)}
+          onOpen={openRun}
+          onRename={renameRun}
+          onDelete={deleteRun}
+          onDownload={downloadRun}
         />
       </main>
     </>

@@ -1,4 +1,4 @@
-import type { FormEvent } from 'react';
+import { memo, type FormEvent } from 'react';
 import { SETTING_PATHS, isAugmentationPath } from '../core/settings';
 import type { Settings } from '../core/types';
 import { AugmentationFieldset } from './AugmentationFieldset';
@@ -21,7 +21,7 @@ interface Props {
 const MAIN_PATHS = SETTING_PATHS.filter((path) => !isAugmentationPath(path));
 
 /** Training settings (a field per row of the settings table, each also a URL query parameter) and the Train / Stop buttons. */
-export function SettingsForm({ settings, onChange, canTrain, training, stopRequested, paused, onPause, onTrain, onStop, trainHint }: Props) {
+export const SettingsForm = memo(function SettingsForm({ settings, onChange, canTrain, training, stopRequested, paused, onPause, onTrain, onStop, trainHint }: Props) {
   const form = useSettingFields(settings, onChange);
   const { problems } = form;
 
@@ -57,4 +57,4 @@ export function SettingsForm({ settings, onChange, canTrain, training, stopReque
       )}
     </form>
   );
-}
+});

@@ -1,5 +1,5 @@
 import * as tfvis from '@tensorflow/tfjs-vis';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { VisFigure } from '../VisFigure';
 import { formatBytes } from '../../data/zipErrors';
 import type { SavedRun, StorageState } from '../../storage/runsDb';
@@ -22,7 +22,7 @@ const figure = (v: number | null) => (v === null ? '–' : fmt(v));
  * 7. Runs: every run saved in this browser (training ones after each epoch, finished ones with their results,
  * loaded model files), to open, rename, delete, download, or compare side by side.
  */
-export function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, onDelete, onDownload }: Props) {
+export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, onDelete, onDownload }: Props) {
   const [compared, setCompared] = useState<Set<string>>(new Set());
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
   const comparedRuns = runs.filter((r) => compared.has(r.id));
@@ -106,7 +106,7 @@ export function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, on
       {comparedRuns.length > 0 && <CompareCurves runs={comparedRuns} />}
     </section>
   );
-}
+});
 
 function statusText(run: SavedRun): string {
   switch (run.status) {
