@@ -13,7 +13,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs';
-import { InlinePartner, shareOf, WorkerPartner, type Partner, type PartnerKernel } from './partners';
+import { ChunkQueue, InlinePartner, MAX_CHUNKS, shareOf, takeChunks, WorkerPartner, type Partner, type PartnerKernel } from './partners';
 
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
@@ -35,7 +35,7 @@ export interface NativeThreading {
   threads: number;
   /** Makes a helper worker (the app: helper.worker.ts through Vite); none where absent. */
   makeWorker?: () => Worker;
-  /** Tests: this many inline partners (their shares run on the calling thread, one after another). */
+  /** Tests: this many inline partners (their chunks run on the calling thread, one partner after another). */
   inlinePartners?: number;
 }
 
@@ -45,6 +45,12 @@ export type NativeBuild = 'training.wasm' | 'training-shared.wasm';
 /** Fetches a build's bytes: `fetch` of a URL Vite emitted in the app, a file read in Node. */
 export type NativeBytes = (build: NativeBuild) => Promise<ArrayBuffer | Uint8Array>;
 
+/**
+ * Chunks a thread a split kernel call: enough for a thread slowed by other work to take fewer, few enough that
+ * each still fills a thread for a while (a chunk costs a call and an atomic add).
+ */
+const CHUNKS_A_THREAD = 4;
+
 /** A loaded module and the tfjs heap it works in. */
 export class NativeKernels {
   constructor(
@@ -52,6 +58,8 @@ export class NativeKernels {
     private readonly backend: BackendWasm,
     readonly memory: WebAssembly.Memory,
     private readonly partners: readonly Partner[] = [],
+    /** Shared with the helper threads (a SharedArrayBuffer) when there are any. */
+    private readonly queue: ChunkQueue = new ChunkQueue(),
   ) {}
 
   /** Threads a split kernel runs on. */
@@ -60,23 +68,31 @@ export class NativeKernels {
   }
 
   /**
-   * Runs `kernel` over items [0, count) split into runs, one a thread (at most one run per `minPerShare`
-   * items): `argsOf(start, end, share)` gives each run's arguments. Returns once every run is done.
+   * Runs `kernel` over items [0, count): in one call on one thread, or cut into chunks (at most one per
+   * `minPerShare` items, 4 a thread) that the threads take in turn. `argsOf(start, end, chunk)` gives each
+   * chunk's arguments; a chunk's own scratch (its sums, its copy of a gradient) is found by its index, as
+   * `sharesFor` counts them. Returns once every chunk is done.
    */
-  split(kernel: PartnerKernel, count: number, argsOf: (start: number, end: number, share: number) => number[], minPerShare = 1): void {
-    const shares = this.sharesFor(count, minPerShare);
-    for (let i = 1; i < shares; i++) {
-      const [start, end] = shareOf(count, shares, i);
-      this.partners[i - 1].start(kernel, argsOf(start, end, i));
+  split(kernel: PartnerKernel, count: number, argsOf: (start: number, end: number, chunk: number) => number[], minPerShare = 1): void {
+    const chunks = this.sharesFor(count, minPerShare);
+    const run = this.exports[kernel] as (...args: number[]) => void;
+    if (chunks === 1) {
+      run(...argsOf(0, count, 0));
+      return;
     }
-    const [start, end] = shareOf(count, shares, 0);
-    (this.exports[kernel] as (...args: number[]) => void)(...argsOf(start, end, 0));
-    for (let i = 1; i < shares; i++) this.partners[i - 1].finish();
+    this.queue.fill(chunks, (chunk) => {
+      const [start, end] = shareOf(count, chunks, chunk);
+      return argsOf(start, end, chunk);
+    });
+    for (const partner of this.partners) partner.start(kernel, this.queue);
+    takeChunks(run, this.queue);
+    for (const partner of this.partners) partner.finish();
   }
 
-  /** How many runs `split` makes of `count` items. */
+  /** How many chunks `split` cuts `count` items into (1 on one thread). */
   sharesFor(count: number, minPerShare = 1): number {
-    return Math.max(1, Math.min(this.threads, Math.floor(count / minPerShare)));
+    if (this.threads === 1) return 1;
+    return Math.max(1, Math.min(MAX_CHUNKS, CHUNKS_A_THREAD * this.threads, Math.floor(count / minPerShare)));
   }
 
   /** Ends the helper threads. */
@@ -138,12 +154,17 @@ export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeByt
     const exports = instance.exports as unknown as TrainingExports;
     const partners: Partner[] = [];
     const helpers = Math.max(0, threading.threads - 1);
-    if (shared && threading.makeWorker) {
-      const started = await Promise.all(Array.from({ length: helpers }, () => WorkerPartner.start(threading.makeWorker!, module, memory)));
+    let queue = new ChunkQueue();
+    if (shared && threading.makeWorker && helpers > 0) {
+      const sharedQueue = new SharedArrayBuffer(ChunkQueue.BYTES);
+      const started = await Promise.all(Array.from({ length: helpers }, () => WorkerPartner.start(threading.makeWorker!, module, memory, sharedQueue)));
       for (const partner of started) if (partner) partners.push(partner);
+      queue = new ChunkQueue(sharedQueue);
     }
-    for (let i = 0; i < (threading.inlinePartners ?? 0); i++) partners.push(new InlinePartner(exports as unknown as Record<string, (...args: number[]) => void>));
-    loaded = new NativeKernels(exports, backend, memory, partners);
+    const inline = threading.inlinePartners ?? 0;
+    const threads = partners.length + inline + 1;
+    for (let i = 0; i < inline; i++) partners.push(new InlinePartner(exports as unknown as Record<string, (...args: number[]) => void>, threads));
+    loaded = new NativeKernels(exports, backend, memory, partners, queue);
     return null;
   } catch (error) {
     return `our WebAssembly kernels did not load (${error instanceof Error ? error.message : String(error)})`;

@@ -1,9 +1,12 @@
 /**
- * Running one native kernel on several threads: the calling thread does the first share of the work
- * and each partner one more (split by images or pixels, so every share writes its own part of the output,
- * or its own copy to be summed). In the page, a partner is a helper worker (helper.worker.ts) that runs
- * the same module on the same shared heap and waits on a control block with Atomics; in Node (tests)
- * an inline partner runs its share on the calling thread, so the splitting is tested without threads.
+ * Running one native kernel on several threads. The work is cut into chunks (by images or pixels, so every
+ * chunk writes its own part of the output, or its own copy to be summed), put in a shared queue, and every
+ * thread, the calling one too, takes the next chunk until none is left: a thread slowed by other work (the
+ * pool threads of tfjs' own kernels spin on the cores for a while after each of them) takes fewer, instead
+ * of every thread waiting for the slowest share. In the page, a partner is a helper worker (helper.worker.ts)
+ * that runs the same module on the same shared heap and waits on a control block with Atomics; in Node
+ * (tests) an inline partner takes its fair part of the chunks on the calling thread, so the chunking is
+ * tested without threads.
  */
 
 /** The kernels a partner can run (exports of training.c); the index is what crosses the control block. */
@@ -13,20 +16,27 @@ export type PartnerKernel = (typeof PARTNER_KERNELS)[number];
 type Exports = Record<string, (...args: number[]) => void>;
 
 export interface Partner {
-  /** Starts `kernel(...args)` (byte offsets and counts); returns at once for a thread, after it for an inline partner. */
-  start(kernel: PartnerKernel, args: readonly number[]): void;
+  /** Starts taking `kernel`'s chunks from `queue`; returns at once for a thread, after its part for an inline partner. */
+  start(kernel: PartnerKernel, queue: ChunkQueue): void;
   /** Returns once the share started last is done. */
   finish(): void;
   /** Ends the thread, if any. */
   close(): void;
 }
 
-/** Runs each share on the calling thread, at start. */
+/** Takes its fair part of the chunks (as many as a thread as fast as the caller would) on the calling thread, at start. */
 export class InlinePartner implements Partner {
-  constructor(private readonly exports: Exports) {}
+  constructor(
+    private readonly exports: Exports,
+    private readonly threads: number,
+  ) {}
 
-  start(kernel: PartnerKernel, args: readonly number[]): void {
-    this.exports[kernel](...args);
+  start(kernel: PartnerKernel, queue: ChunkQueue): void {
+    for (let taken = 0; taken < Math.ceil(queue.chunks / this.threads); taken++) {
+      const chunk = queue.take();
+      if (chunk < 0) return;
+      this.exports[kernel](...queue.argsOf(chunk));
+    }
   }
 
   finish(): void {}
@@ -34,23 +44,75 @@ export class InlinePartner implements Partner {
   close(): void {}
 }
 
+/** At most this many chunks a kernel call (8 threads, 4 chunks each). */
+export const MAX_CHUNKS = 32;
+/** Arguments of a chunk: byte offsets and counts, as float64 (offsets may pass 2^31). */
+export const CHUNK_ARGS = 16;
+const QUEUE_HEADER = 8;
+
 /**
- * The control block both sides share: [posted job number, finished job number, kernel index, failed job
- * number], then 16 float64 arguments (byte offsets may pass 2^31).
+ * A kernel call's chunks, each with its arguments, and the index of the next one to take: in a
+ * SharedArrayBuffer that helper threads read too, or a plain buffer where there are none.
  */
-export const CONTROL_BYTES = 16 + 16 * 8;
+export class ChunkQueue {
+  private readonly header: Int32Array;
+  private readonly args: Float64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer | ArrayBuffer = new ArrayBuffer(ChunkQueue.BYTES)) {
+    this.header = new Int32Array(buffer, 0, 2);
+    this.args = new Float64Array(buffer, QUEUE_HEADER, MAX_CHUNKS * CHUNK_ARGS);
+  }
+
+  static readonly BYTES = QUEUE_HEADER + MAX_CHUNKS * CHUNK_ARGS * 8;
+
+  /** Chunks of the call under way. */
+  get chunks(): number {
+    return Atomics.load(this.header, 1);
+  }
+
+  /** Sets a new call's chunks; only while no thread takes from the queue. */
+  fill(chunks: number, argsOf: (chunk: number) => readonly number[]): void {
+    if (chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`A kernel call is cut into 1 to ${MAX_CHUNKS} chunks, not ${chunks}.`);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const args = argsOf(chunk);
+      if (args.length > CHUNK_ARGS) throw new RangeError(`A kernel takes at most ${CHUNK_ARGS} arguments (got ${args.length}).`);
+      const row = this.args.subarray(chunk * CHUNK_ARGS, (chunk + 1) * CHUNK_ARGS);
+      row.fill(0);
+      row.set(args);
+    }
+    Atomics.store(this.header, 1, chunks);
+    Atomics.store(this.header, 0, 0);
+  }
+
+  /** The next chunk not yet taken by any thread, or -1 when none is left. */
+  take(): number {
+    const chunk = Atomics.add(this.header, 0, 1);
+    return chunk < this.chunks ? chunk : -1;
+  }
+
+  argsOf(chunk: number): number[] {
+    return Array.from(this.args.subarray(chunk * CHUNK_ARGS, (chunk + 1) * CHUNK_ARGS));
+  }
+}
+
+/** Runs a kernel on every chunk it can take from the queue. */
+export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue): void {
+  for (let chunk = queue.take(); chunk >= 0; chunk = queue.take()) run(...queue.argsOf(chunk));
+}
+
+/** The control block of one helper: [posted job number, finished job number, kernel index, failed job number]. */
+export const CONTROL_BYTES = 16;
 export const POSTED = 0;
 export const FINISHED = 1;
 export const KERNEL = 2;
 export const FAILED = 3;
 
-/** A share that takes longer than this means the helper is gone: training stops with an error rather than hang. */
+/** A call that takes longer than this means the helper is gone: training stops with an error rather than hang. */
 const SHARE_TIMEOUT_MS = 120_000;
 
 /** The caller's side of a helper worker. */
 export class WorkerPartner implements Partner {
   private readonly control: Int32Array;
-  private readonly args: Float64Array;
   private job = 0;
 
   constructor(
@@ -58,14 +120,13 @@ export class WorkerPartner implements Partner {
     block: SharedArrayBuffer,
   ) {
     this.control = new Int32Array(block, 0, 4);
-    this.args = new Float64Array(block, 16, 16);
   }
 
   /**
-   * Starts a helper worker on `module` and the shared `memory`; resolves once it waits for work, or
-   * null when it cannot start (the kernels then run on the calling thread alone).
+   * Starts a helper worker on `module`, the shared `memory` and the shared chunk `queue`; resolves once it
+   * waits for work, or null when it cannot start (the kernels then run on the calling thread alone).
    */
-  static async start(makeWorker: () => Worker, module: WebAssembly.Module, memory: WebAssembly.Memory, timeoutMs = 10_000): Promise<WorkerPartner | null> {
+  static async start(makeWorker: () => Worker, module: WebAssembly.Module, memory: WebAssembly.Memory, queue: SharedArrayBuffer, timeoutMs = 10_000): Promise<WorkerPartner | null> {
     let worker: Worker;
     try {
       worker = makeWorker();
@@ -84,7 +145,7 @@ export class WorkerPartner implements Partner {
         resolve(false);
       };
     });
-    worker.postMessage({ module, memory, block });
+    worker.postMessage({ module, memory, block, queue });
     if (!(await ready)) {
       worker.terminate();
       return null;
@@ -92,9 +153,7 @@ export class WorkerPartner implements Partner {
     return new WorkerPartner(worker, block);
   }
 
-  start(kernel: PartnerKernel, args: readonly number[]): void {
-    this.args.fill(0);
-    this.args.set(args);
+  start(kernel: PartnerKernel): void {
     Atomics.store(this.control, KERNEL, PARTNER_KERNELS.indexOf(kernel));
     this.job = this.job === 0x7fffffff ? 1 : this.job + 1;
     Atomics.store(this.control, POSTED, this.job);
