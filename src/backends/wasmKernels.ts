@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropFilterNaive, conv2DBackpropInput, fusedConv2D } from './wasmConvGradients';
 import { BACKEND } from './wasmKernelUtil';
-import { cast, fusedBatchNorm, identity, maxPoolGrad, mean, sum } from './wasmPoolNormKernels';
+import { cast, fusedBatchNorm, identity, maxPool, maxPoolGrad, mean, sum } from './wasmPoolNormKernels';
 
 type KernelFunc = tf.KernelFunc;
 
@@ -27,6 +27,7 @@ const FAST_KERNELS: readonly KernelOverride[] = [
   // Native where loaded (native/convKernels.ts), else straight to WASM's own.
   { kernelName: tf.Conv2D, kernelFunc: conv2D as unknown as KernelFunc },
   { kernelName: tf.FusedConv2D, kernelFunc: fusedConv2D as unknown as KernelFunc },
+  { kernelName: tf.MaxPool, kernelFunc: maxPool as unknown as KernelFunc },
   { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as KernelFunc },
   { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNorm as unknown as KernelFunc },
   { kernelName: tf.Sum, kernelFunc: sum as unknown as KernelFunc },

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callOriginal } from './kernelOverrides';
 import { nativeKernelsFor } from './native/nativeKernels';
+import { MIN_PIXELS_A_SHARE } from './native/batchNormKernels';
 import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
@@ -31,6 +32,35 @@ type TensorInfo = tf.TensorInfo;
 
 /** Sums of at least this many elements over leading axes go through XNNPACK average pooling. */
 const MIN_POOLED_SUM = 1 << 16;
+
+// ---------------------------------------------------------------------------------------------
+// MaxPool
+
+/** Non-overlapping 2×2 windows from the top left corner, none past the edge: what the app's models pool. */
+function isWindows2x2(info: tf.backend_util.Conv2DInfo): boolean {
+  const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  return fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && 2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth;
+}
+
+/**
+ * MaxPool on our native kernel (training.c, max_pool_2x2), images split between threads, where the windows are
+ * 2×2 (XNNPACK's would run on tfjs' one thread, see wasm.ts); else WASM's own.
+ */
+export function maxPool(args: KernelArgs): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: TensorInfo };
+  const native = nativeKernelsFor(backend);
+  if (native === null || x.dtype !== 'float32' || x.shape.length !== 4) return callOriginal(BACKEND, tf.MaxPool, args);
+  const info = poolInfoOf(x.shape, args.attrs as unknown as MaxPoolGradAttrs);
+  if (!isWindows2x2(info) || info.outHeight !== Math.floor(info.inHeight / 2) || info.outWidth !== Math.floor(info.inWidth / 2)) return callOriginal(BACKEND, tf.MaxPool, args);
+  const [n, h, w, c] = x.shape;
+  const y = backend.makeOutput([n, info.outHeight, info.outWidth, c], 'float32');
+  const [x0, y0] = [native.offset(x), native.offset(y)];
+  const inBytes = 4 * h * w * c;
+  const outBytes = 4 * info.outHeight * info.outWidth * c;
+  native.split('max_pool_2x2', n, (start, end) => [x0 + start * inBytes, y0 + start * outBytes, end - start, h, w, c]);
+  return y;
+}
 
 // ---------------------------------------------------------------------------------------------
 // MaxPoolGrad
@@ -43,10 +73,7 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
     return callOriginal(BACKEND, tf.MaxPoolGrad, args);
   }
   const info = poolInfoOf(input.shape, attrs);
-  const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  // Non-overlapping 2×2 windows from the top left corner, none past the edge (what the app's models pool).
-  const windows2x2 =
-    fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && 2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth;
+  const windows2x2 = isWindows2x2(info);
   const fast2x2 = windows2x2 && output !== undefined && output.dtype === 'float32' && tf.util.arraysEqual(output.shape, dy.shape);
   const dx = backend.makeOutput([...input.shape], 'float32');
   const native = nativeKernelsFor(backend);
@@ -149,6 +176,24 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo {
   const s = scale ? f32(backend, scale) : null;
   const factors = new Float32Array(channels);
   for (let c = 0; c < channels; c++) factors[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
+  const native = nativeKernelsFor(backend);
+  if (native !== null) {
+    // One pass, y = (x − mean)·γ/σ + β (training.c, channel_affine, as in training), pixels split between threads.
+    const coef = new Float32Array(3 * channels);
+    coef.set(f32(backend, mean).subarray(0, channels));
+    coef.set(factors, channels);
+    if (offset) coef.set(f32(backend, offset).subarray(0, channels), 2 * channels);
+    const coefInfo = backend.makeOutput([3 * channels], 'float32', undefined, coef);
+    try {
+      const y = backend.makeOutput([...x.shape], 'float32');
+      const [x0, y0, c0] = [native.offset(x), native.offset(y), native.offset(coefInfo)];
+      const npix = tf.util.sizeFromShape(x.shape) / channels;
+      native.split('channel_affine', npix, (start, end) => [x0 + 4 * channels * start, y0 + 4 * channels * start, end - start, channels, c0], MIN_PIXELS_A_SHARE);
+      return y;
+    } finally {
+      backend.disposeData(coefInfo.dataId);
+    }
+  }
   // A rank-1 copy: the depthwise kernel reads the bias's stored shape, and the offset may be [1, 1, 1, c].
   const shifts = offset ? f32(backend, offset).slice() : null;
   const centred = run('Sub', backend, { a: x, b: view(mean, [channels]) });

@@ -11,7 +11,7 @@ import { nativeKernelsFor, type NativeKernels } from './nativeKernels';
 type TensorInfo = tf.TensorInfo;
 
 /** Fewer pixels than this a thread are not worth waking a helper for (~10 µs). */
-const MIN_PIXELS_A_SHARE = 4096;
+export const MIN_PIXELS_A_SHARE = 4096;
 
 interface Attrs {
   varianceEpsilon: number;

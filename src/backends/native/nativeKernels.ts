@@ -21,6 +21,7 @@ interface TrainingExports {
   channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number): void;
   channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
   channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
+  max_pool_2x2(x: number, y: number, n: number, h: number, w: number, c: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   relu_grad(dy: number, x: number, out: number, count: number): void;
   rmsprop_update(value: number, ms: number, mom: number, g: number, value2: number, ms2: number, mom2: number, n: number, decay: number, rest: number, momentum: number, lr: number, eps: number): void;

@@ -132,6 +132,42 @@ void channel_affine2(const float *dy, const float *x, float *out, int npix, int 
 }
 
 /*
+ * A 2x2 max pool with stride 2 and no padding, NHWC: y [n, h/2, w/2, c] (rows and columns past the last
+ * whole window are left out). As tfjs' cpu kernel: from -inf, a value replaces the maximum only when it is
+ * greater (pmax), so a NaN is never the maximum, which is what max_pool_2x2_grad assumes.
+ */
+EXPORT(max_pool_2x2)
+void max_pool_2x2(const float *x, float *y, int n, int h, int w, int c) {
+  const int oh = h / 2, ow = w / 2;
+  const size_t row = (size_t)w * c;
+  const v128_t minus_inf = wasm_f32x4_splat(-__builtin_inff());
+  for (int b = 0; b < n; b++) {
+    for (int i = 0; i < oh; i++) {
+      const float *x0 = x + ((size_t)b * h + 2 * i) * row;
+      const float *x1 = x0 + row;
+      float *o = y + ((size_t)b * oh + i) * (size_t)ow * c;
+      for (int j = 0; j < ow; j++) {
+        const size_t l = (size_t)2 * j * c, r = l + c;
+        int k = 0;
+        for (; k + 4 <= c; k += 4) {
+          v128_t m = wasm_f32x4_pmax(minus_inf, wasm_v128_load(x0 + l + k));
+          m = wasm_f32x4_pmax(m, wasm_v128_load(x0 + r + k));
+          m = wasm_f32x4_pmax(m, wasm_v128_load(x1 + l + k));
+          wasm_v128_store(o + k, wasm_f32x4_pmax(m, wasm_v128_load(x1 + r + k)));
+        }
+        for (; k < c; k++) {
+          const float v[4] = {x0[l + k], x0[r + k], x1[l + k], x1[r + k]};
+          float m = -__builtin_inff();
+          for (int q = 0; q < 4; q++) if (v[q] > m) m = v[q];
+          o[k] = m;
+        }
+        o += c;
+      }
+    }
+  }
+}
+
+/*
  * The gradient of a 2x2 max pool with stride 2 and no padding, NHWC: each window's gradient goes to
  * its first maximum in row-major order, as tfjs' kernels choose; a window whose maximum is -inf gets
  * none, and a NaN is never the maximum. Rows and columns no window covers (odd sizes) get zero.
