@@ -1,11 +1,12 @@
 /**
- * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels, images
- * cut into chunks the threads share (nativeKernels.ts, split): the filter gradient (Conv2DBackpropFilter, which
- * WASM lacks), the forward pass (Conv2D, and FusedConv2D with a bias and a linear or ReLU activation) and the
- * input gradient (Conv2DBackpropInput). Each returns null where it does not apply (other geometry or
- * activation, no native kernels), and the caller takes its other path (XNNPACK, on tfjs' one thread: see
- * wasm.ts). Measured: on one thread ours, one register-blocked row kernel (training.c, gemm_row), make a
- * training step 1.7x faster than XNNPACK's (bench:wasm, tutorial, 64 and 150 px).
+ * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels:
+ * the filter gradient (Conv2DBackpropFilter, which WASM lacks) on every thread; the forward pass (Conv2D,
+ * and FusedConv2D with a bias and a linear or ReLU activation) and the input gradient
+ * (Conv2DBackpropInput) only where the kernels have no helper threads. Each returns null where it does
+ * not apply (other geometry or activation, no native kernels), and the caller takes its other path. Measured: on one thread (a page that is not cross-origin isolated; Node) ours, one
+ * register-blocked row kernel (training.c, gemm_row), make a training step 1.7x faster than XNNPACK's
+ * (bench:wasm, tutorial, 64 and 150 px); on two threads they trained no faster than XNNPACK's threaded
+ * convolutions and evaluated slower (bench:native at 64 px: 52 against 36 ms for 120 images).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -40,7 +41,7 @@ function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
 /** y = act(conv(x, filter) + bias), or null where this does not apply. */
 export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, geometry: ConvGeometry, bias?: TensorInfo, activation = 'linear'): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
+  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
   if (activation !== 'linear' && activation !== 'relu') return null;
   const [n, h, w, ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
@@ -57,7 +58,7 @@ export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: T
 /** dx of conv(x, filter) for the output gradient dy, or null where this does not apply. */
 export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
+  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
   const [n, h, w, ci] = inputShape;
   const [kh, kw, fci, co] = filter.shape;
   if (fci !== ci || co < MIN_SUMMED_CHANNELS || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
