@@ -18,7 +18,7 @@ type Exports = Record<string, (...args: number[]) => void>;
 export interface Partner {
   /** Starts taking `kernel`'s chunks from `queue`; returns at once for a thread, after its part for an inline partner. */
   start(kernel: PartnerKernel, queue: ChunkQueue): void;
-  /** Returns once the share started last is done. */
+  /** Returns once the partner has found the queue empty and finished its last chunk of the call. */
   finish(): void;
   /** Ends the thread, if any. */
   close(): void;
