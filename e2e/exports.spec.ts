@@ -123,9 +123,11 @@ test('every model format is made in the page, loads in a runtime that did not wr
     writeFileSync(join(dir, 'settings.json'), files.get('settings.json')!);
     const out = join(dir, 'out');
     // --standalone: a free local port; --redirects/--tee: Debian's torchrun 1.13 fails without them (README).
+    // A time limit: a process that never ends (train.py's Runtime.close says how one did) fails the test, not CI.
     const trained = spawnSync('/usr/bin/torchrun', ['--standalone', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', trainPy, '--data', data, '--epochs', '1', '--out', out], {
       cwd: dir,
       encoding: 'utf8',
+      timeout: 180_000,
     });
     expect(trained.status, trained.stderr).toBe(0);
     const byTorch = spawnSync(PYTHON, [trainPy, '--predict', join(out, 'model.zip'), '--images', ...paths], { encoding: 'utf8' });

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 import zipfile
 
@@ -677,6 +678,10 @@ def run_settings(args):
 # ----------------------------------------------------------------------------------------------- distributed
 
 
+# Seconds a process waits for its distributed process group to close at the end of a run (see Runtime.close).
+CLOSE_TIMEOUT_S = 30
+
+
 class Runtime:
     """Rank, world size and device; DistributedDataParallel when started by torchrun with more than one process."""
 
@@ -721,10 +726,23 @@ class Runtime:
         return out
 
     def close(self, finished):
-        if self.distributed:
-            if finished:  # After a failure the others may never reach a barrier: torchrun ends them.
-                dist.barrier()
+        if not self.distributed:
+            return
+        if not finished:  # After a failure the others may never reach a barrier (torchrun ends them); the error prints.
             dist.destroy_process_group()
+            return
+        dist.barrier()
+        # Debian's torch 1.13 with gloo once hung here for good, in one of many runs: after the barrier (the model
+        # written), a process spun on a core until killed. The group is closed in a thread; if it has not closed in
+        # CLOSE_TIMEOUT_S, or once it has (the same hang can come at interpreter exit), the process ends at once:
+        # everything it had to write is written and flushed.
+        closed = threading.Event()
+        threading.Thread(target=lambda: (dist.destroy_process_group(), closed.set()), daemon=True).start()
+        if not closed.wait(CLOSE_TIMEOUT_S):
+            print(f'process {self.rank}: the process group did not close in {CLOSE_TIMEOUT_S} s; ending the process anyway.', file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 # ------------------------------------------------------------------------------------------------ training
