@@ -13,4 +13,8 @@ flags=(--target=wasm32 -O3 -msimd128 -mbulk-memory -ffreestanding -fno-builtin -
   -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all)
 clang "${flags[@]}" -o "$out/training.wasm" training.c
 clang "${flags[@]}" -matomics -Wl,--shared-memory -Wl,--max-memory=4294967296 -o "$out/training-shared.wasm" training.c
+# No stack: it would live in tfjs' heap (training.c). Locals that spill (a local array, say) make clang use one.
+for f in "$out/training.wasm" "$out/training-shared.wasm"; do
+  if llvm-objdump -d "$f" | grep -q 'global\.[gs]et'; then echo "$f: uses the stack pointer (a local array or spill in training.c); keep scratch in the caller's buffers" >&2; exit 1; fi
+done
 (cd "$root" && npx tsx scripts/check-native-kernels.ts "$out/training.wasm" "$out/training-shared.wasm")

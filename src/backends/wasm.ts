@@ -11,7 +11,7 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import nativeUrl from './native/training.wasm?url';
 import nativeSharedUrl from './native/training-shared.wasm?url';
 import { startNativeKernels } from './native/register';
-import type { NativeBuild } from './native/nativeKernels';
+import { nativeKernelsFor, type NativeBuild } from './native/nativeKernels';
 import { registerWasmTrainingKernels } from './wasmKernels';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
@@ -28,7 +28,7 @@ async function fetchNative(build: NativeBuild): Promise<ArrayBuffer> {
 /** Kernels that training this CNN needs beyond inference; some backends ship without them. */
 export const TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
 
-/** At most this many threads: tfjs-backend-wasm 4.22 pre-starts 8 pthreads and caps its pool there. */
+/** At most this many threads (the chunk queue of native/partners.ts holds 4 chunks for each of 8). */
 const MAX_THREADS = 8;
 
 const isCrossOriginIsolated = () => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
@@ -37,8 +37,10 @@ const isCrossOriginIsolated = () => (globalThis as { crossOriginIsolated?: boole
 export class WasmStarter {
   private module: WasmModule | null = null;
   private pathsSet = false;
-  /** Threads asked of tfjs, one a logical core (0: left to tfjs, where the page is not isolated). */
+  /** Threads for our kernels, one a logical core where the page is isolated (0: one thread, undecided elsewhere). */
   private threads = 0;
+  /** Threads our kernels run on once started (the helpers that did start, and this one). */
+  private kernelThreads = 1;
   /** Why our native kernels (native/training.c) do not run, once the backend started; null when they do. */
   private nativeProblem: string | null = null;
 
@@ -60,13 +62,22 @@ export class WasmStarter {
     if (missing.length > 0) {
       return `The WASM backend cannot train this CNN: TensorFlow.js ${tf.version_core} ships it without ${missing.join(', ')} (needed to train convolutions).`;
     }
-    // Where the page is cross-origin isolated, tfjs picks the threaded SIMD build (its pthreads start
-    // thanks to the build's wasmPthreadScript plugin, see vite.config.ts); elsewhere the single-threaded one.
+    // Where the page is cross-origin isolated, tfjs picks the threaded SIMD build, whose heap is shared
+    // (its pthreads start thanks to the build's wasmPthreadScript plugin, see vite.config.ts); elsewhere the
+    // single-threaded one.
     this.module = wasm;
-    // A thread a logical core, up to 8: training owns the machine while it runs (decoding is over, the page idles).
+    // A thread a logical core, up to 8, for our kernels (native/): training owns the machine while it runs.
+    // tfjs' own thread pool gets one thread: its XNNPACK threads spin on the cores for a while after each of
+    // their kernels, and so slowed our helper threads that a 2-core machine trained no faster on two threads
+    // than on one at 64 px. Every heavy kernel of training and evaluation is ours, cut into chunks that all
+    // threads take from one queue (native/partners.ts): the convolutions (the first layer's one input channel
+    // too), a convolution's bias and ReLU (fused in training: model/convBiasRelu.ts), pools, BatchNormalization,
+    // the bias gradients' sums. What is left to XNNPACK on one thread (the dense layers) is small. On a 2-core AMD
+    // EPYC (bench:native, same hour) the tutorial model trained at 64 px 822 images/s against 602 with XNNPACK
+    // on two threads beside our kernels.
     if (isCrossOriginIsolated() && this.threads === 0) {
       this.threads = Math.max(1, Math.min(MAX_THREADS, navigator.hardwareConcurrency || 1));
-      wasm.setThreadsCount(this.threads);
+      wasm.setThreadsCount(1);
     }
     if (!this.pathsSet) {
       wasm.setWasmPaths({
@@ -76,15 +87,16 @@ export class WasmStarter {
       });
       this.pathsSet = true;
     }
-    const run = () => startBackend('wasm');
-    const problem = await (this.threads > 0 ? whileLogicalCoresShownAs(2 * this.threads, run) : run());
+    const problem = await startBackend('wasm');
     if (problem !== null) return `The WASM backend could not start (${problem}).`;
-    // Ours are optional: without them BatchNormalization and the max-pool gradient take slower, shipped paths.
-    // On every thread tfjs runs on: helpers share the heap where it is shared (the threaded build).
-    this.nativeProblem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fetchNative, {
-      threads: wasm.getThreadsCount(),
+    // Ours are optional: without them the shipped, slower paths run, on one thread.
+    // Helpers share the heap where it is shared (the threaded build).
+    const backend = tf.findBackend('wasm') as BackendWasm;
+    this.nativeProblem = await startNativeKernels(backend, fetchNative, {
+      threads: Math.max(1, this.threads),
       makeWorker: () => new Worker(new URL('./native/helper.worker.ts', import.meta.url), { type: 'module', name: 'wasm-kernels-helper' }),
     });
+    this.kernelThreads = nativeKernelsFor(backend)?.threads ?? 1;
     return null;
   }
 
@@ -95,38 +107,11 @@ export class WasmStarter {
   }
 
   private threadsOnly(): string {
-    const threads = this.module?.getThreadsCount() ?? 1;
+    const threads = this.module ? this.kernelThreads : 1;
     if (threads > 1) return `WebAssembly runs on ${threads} threads.`;
     const cores = this.threads || (typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : 0);
     return isCrossOriginIsolated()
       ? `WebAssembly runs on one thread${cores ? ` (this machine has ${cores} logical core${cores === 1 ? '' : 's'})` : ''}.`
       : 'WebAssembly runs on one thread: the page is not cross-origin isolated (its host sends no COOP/COEP headers), and browsers allow threads only then.';
-  }
-}
-
-/**
- * Runs `start` while this worker's navigator.hardwareConcurrency reads `shown`, then puts it back.
- *
- * Why: tfjs-backend-wasm 4.22 sizes its XNNPACK thread pool as min(setThreadsCount's count, 8,
- * navigator.hardwareConcurrency / 2): its C++ (src/cc/backend.cc) takes every core for two
- * hyper-threads and halves the logical count, which leaves a 2-core machine one thread. It reads
- * that count once, through Emscripten's emscripten_num_logical_cores() (which returns
- * navigator.hardwareConcurrency), in a static initialiser that runs when the module starts, i.e.
- * during the first tf.setBackend('wasm'). No option of the package reaches it: setThreadsCount is
- * capped by it, and the Emscripten module's settings (and its imports) are internal to tfjs. So the
- * count is shown doubled while the module starts, and only then. A browser that refuses keeps tfjs' own count.
- */
-async function whileLogicalCoresShownAs<T>(shown: number, start: () => Promise<T>): Promise<T> {
-  const own = Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency');
-  try {
-    Object.defineProperty(navigator, 'hardwareConcurrency', { value: shown, configurable: true });
-  } catch {
-    return start();
-  }
-  try {
-    return await start();
-  } finally {
-    if (own) Object.defineProperty(navigator, 'hardwareConcurrency', own);
-    else delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
   }
 }

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropFilterNaive, conv2DBackpropInput, fusedConv2D } from './wasmConvGradients';
 import { BACKEND } from './wasmKernelUtil';
-import { cast, fusedBatchNorm, identity, maxPool, maxPoolGrad, mean, sum } from './wasmPoolNormKernels';
+import { add, cast, fusedBatchNorm, identity, maxPool, maxPoolGrad, mean, relu, sum } from './wasmPoolNormKernels';
 
 type KernelFunc = tf.KernelFunc;
 
@@ -34,6 +34,9 @@ const FAST_KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Mean, kernelFunc: mean as unknown as KernelFunc },
   { kernelName: tf.Identity, kernelFunc: identity as unknown as KernelFunc },
   { kernelName: tf.Cast, kernelFunc: cast as unknown as KernelFunc },
+  // A convolution's bias and ReLU in training, native where loaded (native/biasReluKernels.ts).
+  { kernelName: tf.Add, kernelFunc: add as unknown as KernelFunc },
+  { kernelName: tf.Relu, kernelFunc: relu as unknown as KernelFunc },
 ];
 
 const NAIVE_FILTER_GRAD: KernelOverride = { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilterNaive as unknown as KernelFunc };

@@ -25,6 +25,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callOriginal } from './kernelOverrides';
 import { nativeKernelsFor } from './native/nativeKernels';
 import { MIN_PIXELS_A_SHARE } from './native/batchNormKernels';
+import { nativeBiasAdd, nativeColumnSums, nativeRelu } from './native/biasReluKernels';
 import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
@@ -251,7 +252,15 @@ function sumOrMean(args: KernelArgs, kernelName: typeof tf.Sum | typeof tf.Mean)
     f32(backend, out).set(acc);
     return out;
   }
-  // Large (conv biases): the mean over one pooling window that covers all the leading axes
+  // Large (conv biases' gradients): on our native kernels, on every thread, where loaded.
+  const native = nativeColumnSums(backend, x, inner);
+  if (native !== null) {
+    const out = backend.makeOutput(shape, 'float32');
+    if (kernelName === tf.Mean) for (let j = 0; j < inner; j++) native[j] /= outer;
+    f32(backend, out).set(native);
+    return out;
+  }
+  // Else the mean over one pooling window that covers all the leading axes
   // (XNNPACK average pooling, ~10x faster than WASM's transpose-then-sum here, and more accurate),
   // times the window's size. WASM caches one pooling operator per window shape, for good.
   const windowWidth = x.shape[axes.length - 1];
@@ -268,6 +277,21 @@ function sumOrMean(args: KernelArgs, kernelName: typeof tf.Sum | typeof tf.Mean)
   }
   out.shape = shape;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Add, Relu
+
+/** A convolution's bias in training (native/biasReluKernels.ts), on every thread; other sums as shipped. */
+export function add(args: KernelArgs): TensorInfo {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  return nativeBiasAdd(args.backend as BackendWasm, a, b) ?? callOriginal(BACKEND, tf.Add, args);
+}
+
+/** ReLU on every thread for large tensors (native/biasReluKernels.ts); small ones as shipped. */
+export function relu(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  return nativeRelu(args.backend as BackendWasm, x) ?? callOriginal(BACKEND, tf.Relu, args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { rmsprop } from './rmsprop';
+import { conv2d } from './plainConv2d';
 import { UserError } from '../core/userError';
 
 export interface TutorialCnnOptions {
@@ -123,7 +124,8 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
   const model = tf.sequential({ name: 'tutorial_cnn' });
   CONV_FILTERS.forEach((filters, i) => {
     model.add(
-      tf.layers.conv2d({
+      // tfjs' Conv2D, trained as one fused kernel where the backend has it (plainConv2d.ts).
+      conv2d({
         name: `conv2d_${i + 1}`,
         ...(i === 0 ? { inputShape: [imageSize, imageSize, 1] } : {}),
         filters,

@@ -1,12 +1,11 @@
 /**
- * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels:
- * the filter gradient (Conv2DBackpropFilter, which WASM lacks) on every thread; the forward pass (Conv2D,
- * and FusedConv2D with a bias and a linear or ReLU activation) and the input gradient
- * (Conv2DBackpropInput) only where the kernels have no helper threads. Each returns null where it does
- * not apply (other geometry or activation, no native kernels), and the caller takes its other path. Measured: on one thread (a page that is not cross-origin isolated; Node) ours, one
- * register-blocked row kernel (training.c, gemm_row), make a training step 1.7x faster than XNNPACK's
- * (bench:wasm, tutorial, 64 and 150 px); on two threads they trained no faster than XNNPACK's threaded
- * convolutions and evaluated slower (bench:native at 64 px: 52 against 36 ms for 120 images).
+ * Stride-1 unpadded NHWC convolutions (every convolution of this app's models) on our native kernels, images
+ * cut into chunks the threads share (nativeKernels.ts, split): the filter gradient (Conv2DBackpropFilter, which
+ * WASM lacks), the forward pass (Conv2D, and FusedConv2D with a bias and a linear or ReLU activation) and the
+ * input gradient (Conv2DBackpropInput). Each returns null where it does not apply (other geometry or
+ * activation, no native kernels), and the caller takes its other path (XNNPACK, on tfjs' one thread: see
+ * wasm.ts). Measured: on one thread ours, one register-blocked row kernel (training.c, gemm_row), make a
+ * training step 1.7x faster than XNNPACK's (bench:wasm, tutorial, 64 and 150 px).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -26,6 +25,7 @@ export interface ConvGeometry {
 /** Channels summed over a tap (forward: input; input gradient: output) below which XNNPACK is faster. */
 const MIN_SUMMED_CHANNELS = 4;
 
+
 const isOne = (v: Pair | undefined) => v === undefined || (Array.isArray(v) ? v[0] === 1 && v[1] === 1 : v === 1);
 
 /** Stride 1, dilation 1, no padding, channels last. */
@@ -41,13 +41,13 @@ function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
 /** y = act(conv(x, filter) + bias), or null where this does not apply. */
 export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, geometry: ConvGeometry, bias?: TensorInfo, activation = 'linear'): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
+  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
   if (activation !== 'linear' && activation !== 'relu') return null;
   const [n, h, w, ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
-  // Fewer than 4 input channels (the first layer's images): each tap would re-read and re-write the whole output
-  // row for one product; XNNPACK does that in one pass.
-  if (fci !== ci || ci < MIN_SUMMED_CHANNELS || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
+  // 2 or 3 input channels: each tap would re-read and re-write the whole output row for two or three products;
+  // XNNPACK does that in one pass. One channel (the images) has its own one-pass path (training.c, conv_row_c1).
+  if (fci !== ci || (ci !== 1 && ci < MIN_SUMMED_CHANNELS) || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
   const y = backend.makeOutput([n, h - kh + 1, w - kw + 1, co], 'float32');
   const [x0, w0, b0, y0] = [native.offset(x), native.offset(filter), bias ? native.offset(bias) : 0, native.offset(y)];
   const relu = activation === 'relu' ? 1 : 0;
@@ -58,7 +58,7 @@ export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: T
 /** dx of conv(x, filter) for the output gradient dy, or null where this does not apply. */
 export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || native.threads > 1 || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
+  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
   const [n, h, w, ci] = inputShape;
   const [kh, kw, fci, co] = filter.shape;
   if (fci !== ci || co < MIN_SUMMED_CHANNELS || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
@@ -108,4 +108,23 @@ export function nativeConvFilterGrad(backend: BackendWasm, x: TensorInfo, dy: Te
   } finally {
     backend.disposeData(scratch.dataId);
   }
+}
+
+/**
+ * The fused kernel of model/convBiasRelu.ts: max(0, conv(x, filter) + bias) in one pass on every thread, or
+ * through WASM's own FusedConv2D (XNNPACK) where ours does not apply (2 or 3 input channels).
+ */
+export function convBiasReluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias: TensorInfo };
+  const geometry = { strides: 1, pad: 'valid' as const, dataFormat: 'NHWC', dilations: 1 };
+  const native = nativeConvForward(backend, x, filter, geometry, bias, 'relu');
+  if (native !== null) return native;
+  const fused = tf.getKernel(tf.FusedConv2D, 'wasm');
+  if (fused === undefined) throw new Error('The WASM backend has no FusedConv2D kernel.');
+  return fused.kernelFunc({
+    inputs: { x, filter, bias },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { ...geometry, dimRoundingMode: undefined, activation: 'relu' } as unknown as tf.NamedAttrMap,
+  }) as TensorInfo;
 }

@@ -16,6 +16,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormalization } from '../../model/batchNormLayer';
 import { hasBatchNormTrainingKernels } from '../../model/batchNormTraining';
+import { convBiasRelu, hasConvBiasRelu } from '../../model/convBiasRelu';
 import { buildModel } from '../../model/models';
 import { rmsprop } from '../../model/rmsprop';
 import { on, values } from '../backendCompare.testutil';
@@ -279,11 +280,12 @@ describe.each([0, 2])('with %i partners', (partners) => {
   describe('stride-1 unpadded convolutions and their input gradient match the cpu backend', () => {
     const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
       { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },
-      { name: 'one input channel (the first layer: XNNPACK forward, ours for dx)', x: [4, 12, 11, 1], filter: [2, 2, 1, 32] },
+      { name: 'one input channel (the first layer: its one-pass forward path)', x: [4, 12, 11, 1], filter: [2, 2, 1, 32] },
+      { name: 'one input channel, 13 outputs and a 3×2 filter', x: [3, 8, 9, 1], filter: [3, 2, 1, 13] },
+      { name: 'three input channels (XNNPACK forward, ours for dx)', x: [2, 6, 7, 3], filter: [2, 2, 3, 8] },
       { name: 'odd channel counts and a 3×2 filter', x: [2, 7, 9, 6], filter: [3, 2, 6, 13] },
       { name: 'rows of fewer than four pixels', x: [2, 4, 3, 8], filter: [2, 2, 8, 16] },
     ];
-    // Ours run where the kernels have no helper threads (convKernels.ts): the 0-partner runs; with partners, XNNPACK's.
     it.each(cases)('$name: conv, conv + bias + ReLU, and dx', async (c) => {
       const xv = values(tf.util.sizeFromShape(c.x), 63);
       const wv = values(tf.util.sizeFromShape(c.filter), 64);
@@ -318,6 +320,79 @@ describe.each([0, 2])('with %i partners', (partners) => {
       const same = tf.conv2d(x, w, 1, 'same'); // padded: WASM's own kernel
       expect(same.shape).toEqual([2, 5, 5, 8]);
       tf.dispose([x, w, y, same]);
+    });
+  });
+
+  describe('a convolution with its bias and ReLU as one kernel in training (ConvBiasRelu) matches the unfused chain on cpu', () => {
+    const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
+      { name: 'the first layer (one input channel), enough to split', x: [8, 33, 34, 1], filter: [2, 2, 1, 32] },
+      { name: '32 to 64 channels', x: [4, 12, 11, 32], filter: [2, 2, 32, 64] },
+      { name: 'odd channel counts', x: [3, 7, 9, 6], filter: [3, 2, 6, 13] },
+      { name: 'three input channels (XNNPACK forward)', x: [2, 6, 7, 3], filter: [2, 2, 3, 8] },
+    ];
+    it.each(cases)('$name: output and the gradients of x, filter and bias', async (c) => {
+      const xv = values(tf.util.sizeFromShape(c.x), 91, 8); // quantised, so that some outputs are exactly 0
+      const wv = values(tf.util.sizeFromShape(c.filter), 92, 8);
+      const bv = values(c.filter[3], 93);
+      const compute = (fused: boolean) => (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.x);
+          const w = tf.tensor4d(wv, c.filter);
+          const bias = tf.tensor1d(bv);
+          const layer = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            fused ? convBiasRelu(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid'), bb));
+          const y = layer(x, w, bias);
+          const r = tf.tensor(values(y.size, 94), y.shape);
+          const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => layer(xx, ww, bb).mul(r).sum())([x, w, bias]);
+          return [y, ...grads];
+        });
+      const expected = await on('cpu', compute(false));
+      const before = tf.memory().numTensors;
+      const actual = await on('wasm', compute(true));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(expected[0].some((v) => v === 0) && expected[0].some((v) => v > 0)).toBe(true);
+      const errors = actual.map((a, i) => relativeError(a, expected[i]));
+      console.log(`ConvBiasRelu ${c.name}, ${partners} partners: y ${errors[0].toExponential(1)}, dx ${errors[1].toExponential(1)}, dw ${errors[2].toExponential(1)}, db ${errors[3].toExponential(1)}`);
+      for (const e of errors) expect(e).toBeLessThan(1e-5);
+    });
+
+    it('runs as ConvBiasRelu forward and ReluGradBias backward on wasm, with no Add, Relu or Sum; not on cpu', async () => {
+      const kernelsOf = async (backend: string) => {
+        await tf.setBackend(backend);
+        expect(hasConvBiasRelu()).toBe(backend === 'wasm');
+        const x = tf.ones([2, 9, 9, 4]) as tf.Tensor4D;
+        const w = tf.ones([2, 2, 4, 8]) as tf.Tensor4D;
+        const b = tf.zeros([8]) as tf.Tensor1D;
+        const profile = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => convBiasRelu(x, ww as tf.Tensor4D, bb as tf.Tensor1D).sum())([w, b]));
+        tf.dispose([x, w, b]);
+        return profile.kernelNames;
+      };
+      const names = await kernelsOf('wasm');
+      expect(names).toContain('ConvBiasRelu');
+      expect(names).toContain('ReluGradBias');
+      expect(names).toContain('Conv2DBackpropFilter');
+      expect(names).not.toContain('Conv2DBackpropInput'); // x needs no gradient here
+      for (const name of ['Add', 'Relu', 'ReluGrad', 'Conv2D']) expect(names).not.toContain(name);
+    });
+  });
+
+  describe('bias add, ReLU and column sums on every thread match the cpu backend', () => {
+    it('a per-channel bias, ReLU (NaN and -0 kept) and the bias gradient’s sum, large enough to run natively', async () => {
+      const shape = [8, 32, 32, 16];
+      const xv = values(tf.util.sizeFromShape(shape), 95);
+      xv[5] = NaN;
+      xv[6] = -0;
+      const compute = (): tf.Tensor[] =>
+        tf.tidy(() => {
+          const x = tf.tensor(xv, shape);
+          const bias = tf.tensor1d(values(16, 96));
+          return [tf.add(x, bias), tf.add(bias.reshape([1, 1, 1, 16]), x), tf.relu(x), tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2])];
+        });
+      const expected = await on('cpu', compute);
+      const actual = await on('wasm', compute);
+      expect(Number.isNaN(actual[2][5]) && Object.is(actual[2][6], -0)).toBe(true);
+      actual[2][5] = expected[2][5] = 0;
+      for (const [i, a] of actual.entries()) expect(relativeError(Float32Array.from(a, (v) => (Number.isNaN(v) ? 0 : v)), Float32Array.from(expected[i], (v) => (Number.isNaN(v) ? 0 : v)))).toBeLessThan(1e-5);
     });
   });
 
@@ -392,10 +467,10 @@ describe('RMSprop through RMSPropUpdate matches tfjs’ own on the cpu backend',
   });
 });
 
-describe('training the batchnorm CNN (32 px) on wasm with the native kernels', () => {
+describe.each(['batchnorm', 'tutorial'] as const)('training the %s CNN (32 px) on wasm with the native kernels', (name) => {
   async function losses(backend: string): Promise<{ losses: number[]; tensors: number[] }> {
     await tf.setBackend(backend);
-    const model = buildModel('batchnorm', { imageSize: 32, numClasses: 2, learningRate: 1e-3, seed: 5, dropoutSeed: 6 });
+    const model = buildModel(name, { imageSize: 32, numClasses: 2, learningRate: 1e-3, seed: 5, dropoutSeed: 6 });
     const xs = tf.tensor4d(values(8 * 32 * 32, 51).map((v) => 0.5 + 0.5 * v), [8, 32, 32, 1]);
     const ys = tf.tensor2d([0, 1, 0, 1, 1, 0, 1, 0], [8, 1]);
     const out = { losses: [] as number[], tensors: [] as number[] };

@@ -28,6 +28,9 @@ interface TrainingExports {
   conv2d_forward(x: number, w: number, bias: number, y: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number, relu: number): void;
   conv2d_input_grad(dy: number, wt: number, dx: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number): void;
   conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
+  channel_bias(x: number, y: number, npix: number, c: number, bias: number, relu: number): void;
+  relu(x: number, y: number, count: number): void;
+  relu_grad_sums(dy: number, y: number, out: number, npix: number, c: number, scratch: number, totals: number): void;
 }
 
 /** How a kernel's shares run besides the calling thread's: helper threads, inline (tests) or none. */

@@ -10,7 +10,7 @@
  */
 
 /** The kernels a partner can run (exports of training.c); the index is what crosses the control block. */
-export const PARTNER_KERNELS = ['conv2d_filter_grad', 'max_pool_2x2_grad', 'channel_affine', 'channel_affine2', 'relu_grad', 'channel_sums', 'channel_grad_sums', 'conv2d_forward', 'conv2d_input_grad', 'max_pool_2x2'] as const;
+export const PARTNER_KERNELS = ['conv2d_filter_grad', 'max_pool_2x2_grad', 'channel_affine', 'channel_affine2', 'relu_grad', 'channel_sums', 'channel_grad_sums', 'conv2d_forward', 'conv2d_input_grad', 'max_pool_2x2', 'channel_bias', 'relu', 'relu_grad_sums'] as const;
 export type PartnerKernel = (typeof PARTNER_KERNELS)[number];
 
 type Exports = Record<string, (...args: number[]) => void>;

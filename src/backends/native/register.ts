@@ -1,6 +1,6 @@
 /**
  * Starts our native kernels on a started WASM backend: loads the module into its heap and registers
- * the BatchNormalization training kernels, ReluGrad and RMSPropUpdate (the native max-pool and filter gradients are
+ * the BatchNormalization training kernels, ReluGrad, RMSPropUpdate and ConvBiasRelu (the native max-pool and filter gradients are
  * taken up by MaxPoolGrad and Conv2DBackpropFilter themselves: wasmPoolNormKernels.ts, wasmConvGradients.ts). Where the module cannot load, the kernels stay unregistered and
  * BatchNormalization trains as tfjs-layers ships it.
  */
@@ -9,6 +9,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
 import { RELU_GRAD, registerReluGradient } from '../../model/reluGradient';
 import { RMSPROP_UPDATE } from '../../model/rmsprop';
+import { CONV_BIAS_RELU, RELU_GRAD_BIAS } from '../../model/convBiasRelu';
+import { reluGradBias } from './biasReluKernels';
+import { convBiasReluKernel } from './convKernels';
 import { BACKEND } from '../wasmKernelUtil';
 import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
 import { reluGrad, rmspropUpdate } from './elementwiseKernels';
@@ -19,6 +22,8 @@ const KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
   { kernelName: RELU_GRAD, backendName: BACKEND, kernelFunc: reluGrad as unknown as tf.KernelFunc },
   { kernelName: RMSPROP_UPDATE, backendName: BACKEND, kernelFunc: rmspropUpdate as unknown as tf.KernelFunc },
+  { kernelName: CONV_BIAS_RELU, backendName: BACKEND, kernelFunc: convBiasReluKernel as unknown as tf.KernelFunc },
+  { kernelName: RELU_GRAD_BIAS, backendName: BACKEND, kernelFunc: reluGradBias as unknown as tf.KernelFunc },
 ];
 
 /** Null when the native kernels run on `backend`, else why not. */

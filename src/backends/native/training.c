@@ -26,6 +26,11 @@ static inline void zero_doubles(double *p, int n) {
   for (int i = 0; i < n; i++) p[i] = 0.0;
 }
 
+/* max(0, v) lane-wise as tfjs' ReLU, x < 0 ? 0 : x: NaN and -0 pass unchanged (f32x4.max would turn -0 into 0). */
+static inline v128_t relu4(v128_t v) {
+  return wasm_v128_bitselect(wasm_f32x4_splat(0.0f), v, wasm_f32x4_lt(v, wasm_f32x4_splat(0.0f)));
+}
+
 /*
  * Per-channel sums of d = x - shift and of d^2 over x [npix, c], into totals [sum d (c), sum d^2 (c)]
  * (float64). The caller shifts by each channel's first value (the shifted-data algorithm: the variance
@@ -435,6 +440,40 @@ static inline void gemm_row(const float *in, int in_stride, int count, const flo
 }
 
 /*
+ * One output row of a one-channel convolution (the first layer, on the images), bias and ReLU included: each
+ * pixel's outputs are summed over its kh*kw taps in registers, eight at a time, in one pass over the row
+ * (gemm_row would pass over it once a tap, for one product each time).
+ */
+static inline void conv_row_c1(const float *x, int wd, const float *w, const float *bias, float *row, int ow, int co, int kh, int kw, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int j = 0; j < ow; j++) {
+    float *out = row + (size_t)j * co;
+    int o = 0;
+    for (; o + 8 <= co; o += 8) {
+      v128_t s0 = bias ? wasm_v128_load(bias + o) : zero, s1 = bias ? wasm_v128_load(bias + o + 4) : zero;
+      const float *tap = w + o;
+      for (int a = 0; a < kh; a++) {
+        const float *in = x + (size_t)a * wd + j;
+        for (int b = 0; b < kw; b++, tap += co) {
+          v128_t xv = wasm_v128_load32_splat(in + b);
+          s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xv, wasm_v128_load(tap)));
+          s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xv, wasm_v128_load(tap + 4)));
+        }
+      }
+      if (relu) s0 = relu4(s0), s1 = relu4(s1);
+      wasm_v128_store(out + o, s0);
+      wasm_v128_store(out + o + 4, s1);
+    }
+    for (; o < co; o++) {
+      float s = bias ? bias[o] : 0.0f;
+      for (int a = 0; a < kh; a++)
+        for (int b = 0; b < kw; b++) s += x[(size_t)a * wd + j + b] * w[((size_t)a * kw + b) * co + o];
+      out[o] = relu && s < 0.0f ? 0.0f : s;
+    }
+  }
+}
+
+/*
  * A stride-1 unpadded NHWC convolution of images n0..n1-1: y[n, i, j] = bias + sum over taps (a, b) of
  * x[n, i + a, j + b] . w[a, b] (w [kh, kw, ci, co]; bias [co] or 0), then max(0, .) when relu is set,
  * a row at a time while it is in cache.
@@ -446,6 +485,10 @@ void conv2d_forward(const float *x, const float *w, const float *bias, float *y,
   for (int n = n0; n < n1; n++) {
     for (int i = 0; i < oh; i++) {
       float *row = y + ((size_t)n * oh + i) * ow * co;
+      if (ci == 1) {
+        conv_row_c1(x + ((size_t)n * h + i) * wd, wd, w, bias, row, ow, co, kh, kw, relu);
+        continue;
+      }
       const size_t size = (size_t)ow * co;
       if (bias) {
         for (int j = 0; j < ow; j++)
@@ -484,5 +527,63 @@ void conv2d_input_grad(const float *dy, const float *wt, float *dx, int n0, int 
           gemm_row(dy + ((size_t)n * oh + yi) * ow * co, co, ow, wt + ((size_t)a * kw + b) * co * ci, co, ci, row + (size_t)b * ci, ci);
       }
     }
+  }
+}
+
+/* y = x + bias per channel over [npix, c], then max(0, .) when relu is set: a convolution's bias and ReLU in training. y may be x. */
+EXPORT(channel_bias)
+void channel_bias(const float *x, float *y, int npix, int c, const float *bias, int relu) {
+  for (int p = 0; p < npix; p++) {
+    const float *in = x + (size_t)p * c;
+    float *out = y + (size_t)p * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      v128_t v = wasm_f32x4_add(wasm_v128_load(in + k), wasm_v128_load(bias + k));
+      wasm_v128_store(out + k, relu ? relu4(v) : v);
+    }
+    for (; k < c; k++) {
+      float v = in[k] + bias[k];
+      out[k] = relu && v < 0.0f ? 0.0f : v;
+    }
+  }
+}
+
+/* y = max(0, x), NaN kept (as tfjs: x < 0 ? 0 : x). y may be x. */
+EXPORT(relu)
+void relu(const float *x, float *y, int count) {
+  int i = 0;
+  for (; i + 4 <= count; i += 4) wasm_v128_store(y + i, relu4(wasm_v128_load(x + i)));
+  for (; i < count; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+/*
+ * The ReLU gradient of a channels-last [npix, c] tensor and its per-channel sums in one pass (a fused
+ * convolution's bias gradient): out = y > 0 ? dy : 0 (y: the ReLU's output, positive exactly where its input
+ * is), totals [c] (float64) = sum of out over the pixels. Pixels are split between threads, each with its own
+ * totals. scratch: c floats.
+ */
+EXPORT(relu_grad_sums)
+void relu_grad_sums(const float *dy, const float *y, float *out, int npix, int c, float *scratch, double *totals) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  zero_doubles(totals, c);
+  for (int p0 = 0; p0 < npix; p0 += CHUNK) {
+    int p1 = p0 + CHUNK < npix ? p0 + CHUNK : npix;
+    zero_floats(scratch, c);
+    for (int p = p0; p < p1; p++) {
+      const float *g = dy + (size_t)p * c, *v = y + (size_t)p * c;
+      float *o = out + (size_t)p * c;
+      int k = 0;
+      for (; k + 4 <= c; k += 4) {
+        v128_t masked = wasm_v128_and(wasm_v128_load(g + k), wasm_f32x4_gt(wasm_v128_load(v + k), zero));
+        wasm_v128_store(o + k, masked);
+        wasm_v128_store(scratch + k, wasm_f32x4_add(wasm_v128_load(scratch + k), masked));
+      }
+      for (; k < c; k++) {
+        float masked = v[k] > 0.0f ? g[k] : 0.0f;
+        o[k] = masked;
+        scratch[k] += masked;
+      }
+    }
+    for (int k = 0; k < c; k++) totals[k] += scratch[k];
   }
 }
