@@ -190,7 +190,7 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo {
       const y = backend.makeOutput([...x.shape], 'float32');
       const [x0, y0, c0] = [native.offset(x), native.offset(y), native.offset(coefInfo)];
       const npix = tf.util.sizeFromShape(x.shape) / channels;
-      native.split('channel_affine', npix, (start, end) => [x0 + 4 * channels * start, y0 + 4 * channels * start, end - start, channels, c0], MIN_PIXELS_A_SHARE);
+      native.split('channel_affine', npix, (start, end) => [x0 + 4 * channels * start, y0 + 4 * channels * start, end - start, channels, c0, 0], MIN_PIXELS_A_SHARE);
       return y;
     } finally {
       backend.disposeData(coefInfo.dataId);

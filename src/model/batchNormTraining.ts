@@ -13,9 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Inputs x, scale, offset; attribute varianceEpsilon. Outputs y, mean, variance ([c] each). */
+/** Inputs x, scale, offset; attributes varianceEpsilon, relu (then y is max(0, y)). Outputs y, mean, variance ([c] each). */
 export const BATCH_NORM_TRAINING = 'BatchNormTraining';
-/** Inputs dy, x, mean, variance, scale; attribute varianceEpsilon. Outputs dx, dscale, doffset. */
+/**
+ * Inputs dy, x, mean, variance, scale, and with a fused ReLU y (its output: dy counts only where y > 0); attributes
+ * varianceEpsilon, relu. Outputs dx, dscale, doffset.
+ */
 export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
 
 /** Whether the backend in use normalises a training batch with the two kernels. */
@@ -26,27 +29,32 @@ export function hasBatchNormTrainingKernels(): boolean {
 
 /**
  * Normalises x ([n, h, w, c], channels last) with its own per-channel statistics, differentiably in x,
- * scale and offset. Also returns the statistics (kept: the caller disposes them), for the moving averages.
+ * scale and offset; with `relu`, then max(0, ·) in the same pass, and its gradient masked in the backward
+ * passes (batchNormLayer.ts fuses the ReLU layer that follows). Also returns the statistics (kept: the caller
+ * disposes them), for the moving averages.
  */
 export function batchNormInTraining(
   x: tf.Tensor,
   scale: tf.Tensor,
   offset: tf.Tensor,
   varianceEpsilon: number,
+  relu = false,
 ): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  const attrs = { varianceEpsilon };
+  const attrs = { varianceEpsilon, relu };
   let stats: tf.Tensor[] = [];
   const normalise = tf.customGrad((...args: unknown[]) => {
     const [input, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
-    save([input, mean, variance, gamma]);
+    // With the ReLU, its output too: the gradient flows only where it is positive.
+    save(relu ? [input, mean, variance, gamma, y] : [input, mean, variance, gamma]);
     // customGrad runs this in a tidy of its own; the statistics outlive it for the moving averages.
     stats = [tf.keep(mean), tf.keep(variance)];
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, m, v, g] = saved;
-        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy: dy as tf.Tensor, x: xs, mean: m, variance: v, scale: g }, attrs) as tf.Tensor[];
+        const [xs, m, v, g, out] = saved;
+        const inputs = { dy: dy as tf.Tensor, x: xs, mean: m, variance: v, scale: g, ...(out ? { y: out } : {}) };
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs) as tf.Tensor[];
       },
     };
   });

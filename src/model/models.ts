@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODEL_NAMES, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
-import { batchNormalization } from './batchNormLayer';
+import { batchNormalization, reLU } from './batchNormLayer';
 import { CONV_FILTERS, addHeadAndCompile, buildTutorialCnn, checkModelOptions, seededInitializers, type TutorialCnnOptions } from './cnn';
 import { conv2d } from './plainConv2d';
 
@@ -53,7 +53,8 @@ export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
     // un-normalised convolution outputs quickly, and with 0.99 the running statistics lagged so far behind
     // that one run in three (64 px, seed 3) evaluated as one class; 0.9 follows the last ~10 batches.
     model.add(batchNormalization({ name: `batch_normalization_${n}`, axis: -1, momentum: BATCHNORM_MOMENTUM }));
-    model.add(tf.layers.reLU({ name: `re_lu_${n}` }));
+    // Applied in the BatchNormalization kernels' passes in training, where the backend has them (batchNormLayer.ts).
+    model.add(reLU({ name: `re_lu_${n}` }));
     model.add(tf.layers.maxPooling2d({ name: `max_pooling2d_${n}`, poolSize: 2 }));
   });
   addHeadAndCompile(model, options, init);

@@ -15,6 +15,8 @@ export const MIN_PIXELS_A_SHARE = 4096;
 
 interface Attrs {
   varianceEpsilon: number;
+  /** A ReLU after the layer, fused (model/batchNormTraining.ts): forward, y is max(0, y); backward, y is an input and masks dy. */
+  relu?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const native = kernelsOf(backend);
   const { x, scale, offset } = args.inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
-  const { varianceEpsilon } = args.attrs as unknown as Attrs;
+  const { varianceEpsilon, relu } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
   const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
   try {
@@ -113,7 +115,7 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
     native.floatsAt(scratch.coef, 3 * c).set(coef);
     const y = backend.makeOutput([...x.shape], 'float32');
     const y0 = native.offset(y);
-    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, scratch.coef], MIN_PIXELS_A_SHARE);
+    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, scratch.coef, relu ? 1 : 0], MIN_PIXELS_A_SHARE);
     return [y, backend.makeOutput([c], 'float32', undefined, mean), backend.makeOutput([c], 'float32', undefined, variance)];
   } finally {
     scratch.dispose();
@@ -123,7 +125,7 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
 export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const native = kernelsOf(backend);
-  const { dy, x, mean, variance, scale } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
+  const { dy, x, mean, variance, scale, y } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo> & { y?: TensorInfo };
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
   const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
@@ -131,10 +133,12 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
     const m = native.read(mean);
     native.floatsAt(scratch.centre, c).set(m);
     const [dy0, x0] = [native.offset(dy), native.offset(x)];
+    // The fused ReLU's output: dy counts only where it is positive (training.c); none without.
+    const maskAt = (start: number) => (y === undefined ? 0 : native.offset(y) + 4 * c * start);
     native.split(
       'channel_grad_sums',
       npix,
-      (start, end, share) => [dy0 + 4 * c * start, x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share)],
+      (start, end, share) => [dy0 + 4 * c * start, x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share), maskAt(start)],
       MIN_PIXELS_A_SHARE,
     );
     const s = scratch.sumTotals();
@@ -155,7 +159,7 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
     native.floatsAt(scratch.coef, 4 * c).set(coef);
     const dx = backend.makeOutput([...x.shape], 'float32');
     const dx0 = native.offset(dx);
-    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, scratch.coef], MIN_PIXELS_A_SHARE);
+    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, scratch.coef, maskAt(start)], MIN_PIXELS_A_SHARE);
     const dscale = backend.makeOutput([c], 'float32', undefined, dScale);
     const doffset = backend.makeOutput([c], 'float32', undefined, Float32Array.from(s.subarray(0, c)));
     return [dx, dscale, doffset];

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchNormalization } from '../../model/batchNormLayer';
+import { batchNormalization, reLU } from '../../model/batchNormLayer';
 import { hasBatchNormTrainingKernels } from '../../model/batchNormTraining';
 import { convBiasRelu, hasConvBiasRelu } from '../../model/convBiasRelu';
 import { buildModel } from '../../model/models';
@@ -246,6 +246,65 @@ describe.each([0, 2])('with %i partners', (partners) => {
       };
       expect(await count('wasm')).toEqual(['BatchNormTraining', 'BatchNormTrainingGrad']);
       expect(await count('cpu')).toEqual([]);
+    });
+  });
+
+  describe('BatchNormalization then ReLU in training, fused into the kernels, matches the two layers on cpu', () => {
+    const cases: { name: string; shape: [number, number, number, number]; maxValue?: number }[] = [
+      { name: '32 channels', shape: [4, 9, 7, 32] },
+      { name: 'enough pixels to split, 6 channels', shape: [8, 32, 32, 6] },
+      { name: 'a ReLU with a maximum (not fused)', shape: [3, 5, 6, 8], maxValue: 0.5 },
+    ];
+    /** Input → BatchNormalization → ReLU, as the batchnorm model's blocks. */
+    function block(shape: number[], maxValue?: number): tf.Sequential {
+      const model = tf.sequential();
+      model.add(batchNormalization({ inputShape: shape.slice(1), axis: -1, momentum: 0.9, epsilon: 1e-3 }));
+      model.add(reLU(maxValue === undefined ? {} : { maxValue }));
+      return model;
+    }
+    it.each(cases)('$name: output and the gradients of x, gamma and beta', async (c) => {
+      const channels = c.shape[3];
+      const xv = values(tf.util.sizeFromShape(c.shape), 45);
+      const gammaV = values(channels, 46).map((v) => 1 + 0.5 * v);
+      const betaV = values(channels, 47).map((v) => 0.3 * v);
+      const compute = (): tf.Tensor[] => {
+        const model = block(c.shape, c.maxValue);
+        tf.tidy(() => model.layers[0].setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
+        const results = tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.shape);
+          const r = tf.tensor(values(x.size, 48), c.shape);
+          const [gamma, beta] = model.trainableWeights.map((w) => w.read() as tf.Variable);
+          const f = (xx: tf.Tensor) => (model.apply(xx, { training: true }) as tf.Tensor).mul(r).sum() as tf.Scalar;
+          const { grads } = tf.variableGrads(() => f(x), [gamma, beta]);
+          return [model.apply(x, { training: true }) as tf.Tensor, tf.grad(f)(x), grads[gamma.name], grads[beta.name]];
+        });
+        model.dispose();
+        return results;
+      };
+      const expected = await on('cpu', compute);
+      const before = tf.memory().numTensors;
+      const actual = await on('wasm', compute);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(expected[0].some((v) => v === 0) && expected[0].some((v) => v > 0)).toBe(true);
+      const errors = actual.map((a, i) => relativeError(a, expected[i]));
+      console.log(`BatchNormalization + ReLU ${c.name}: ${errors.map((e, i) => `${['y', 'dx', 'dgamma', 'dbeta'][i]} ${e.toExponential(1)}`).join(', ')}`);
+      for (const e of errors) expect(e).toBeLessThan(1e-5);
+    });
+
+    it('leaves no Relu or ReluGrad kernel on wasm in training, and the layers as they were in inference', async () => {
+      const kernels = async (training: boolean) => {
+        await tf.setBackend('wasm');
+        const model = block([2, 4, 4, 8]);
+        const x = tf.randomUniform([2, 4, 4, 8]);
+        const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (model.apply(xx, { training }) as tf.Tensor).sum())(x));
+        tf.dispose(x);
+        model.dispose();
+        return profile.kernelNames;
+      };
+      const training = await kernels(true);
+      expect(training).toContain('BatchNormTraining');
+      expect(training.filter((name) => name === 'Relu' || name === 'ReluGrad')).toEqual([]);
+      expect(await kernels(false)).toContain('Relu');
     });
   });
 

@@ -18,9 +18,9 @@ import { ChunkQueue, InlinePartner, MAX_CHUNKS, shareOf, takeChunks, WorkerPartn
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
   channel_sums(x: number, npix: number, c: number, shift: number, scratch: number, totals: number): void;
-  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number): void;
-  channel_affine(x: number, y: number, npix: number, c: number, coef: number): void;
-  channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number): void;
+  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number, mask: number): void;
+  channel_affine(x: number, y: number, npix: number, c: number, coef: number, relu: number): void;
+  channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number, mask: number): void;
   max_pool_2x2(x: number, y: number, n: number, h: number, w: number, c: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   relu_grad(dy: number, x: number, out: number, count: number): void;

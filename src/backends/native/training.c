@@ -65,10 +65,11 @@ void channel_sums(const float *x, int npix, int c, const float *shift, float *sc
 /*
  * Per-channel sums of dy and of dy * (x - centre), over [npix, c], into totals (float64): what a
  * BatchNormalization gradient needs (the offset's and, divided by sigma, the scale's gradients).
- * Pixels are split between threads, each with its own totals. scratch: 2c floats.
+ * With a mask (a ReLU's output after the layer, else NULL), dy counts only where the mask is positive: the
+ * gradient through that ReLU. Pixels are split between threads, each with its own totals. scratch: 2c floats.
  */
 EXPORT(channel_grad_sums)
-void channel_grad_sums(const float *dy, const float *x, int npix, int c, const float *centre, float *scratch, double *totals) {
+void channel_grad_sums(const float *dy, const float *x, int npix, int c, const float *centre, float *scratch, double *totals, const float *mask) {
   float *part = scratch;
   zero_doubles(totals, 2 * c);
   for (int p0 = 0; p0 < npix; p0 += CHUNK) {
@@ -77,16 +78,19 @@ void channel_grad_sums(const float *dy, const float *x, int npix, int c, const f
     for (int p = p0; p < p1; p++) {
       const float *g = dy + (size_t)p * c;
       const float *row = x + (size_t)p * c;
+      const float *y = mask ? mask + (size_t)p * c : NULL;
       int k = 0;
       for (; k + 4 <= c; k += 4) {
         v128_t gv = wasm_v128_load(g + k);
+        if (y) gv = wasm_v128_and(gv, wasm_f32x4_gt(wasm_v128_load(y + k), wasm_f32x4_splat(0.0f)));
         v128_t d = wasm_f32x4_sub(wasm_v128_load(row + k), wasm_v128_load(centre + k));
         wasm_v128_store(part + k, wasm_f32x4_add(wasm_v128_load(part + k), gv));
         wasm_v128_store(part + c + k, wasm_f32x4_add(wasm_v128_load(part + c + k), wasm_f32x4_mul(gv, d)));
       }
       for (; k < c; k++) {
-        part[k] += g[k];
-        part[c + k] += g[k] * (row[k] - centre[k]);
+        float gk = y && !(y[k] > 0.0f) ? 0.0f : g[k];
+        part[k] += gk;
+        part[c + k] += gk * (row[k] - centre[k]);
       }
     }
     for (int k = 0; k < 2 * c; k++) totals[k] += part[k];
@@ -94,11 +98,12 @@ void channel_grad_sums(const float *dy, const float *x, int npix, int c, const f
 }
 
 /*
- * y = (x - centre) * a + b per channel; coef: [centre (c), a (c), b (c)]. y may be x. Centring first
+ * y = (x - centre) * a + b per channel, then max(0, .) when relu is set (a ReLU after the layer); coef:
+ * [centre (c), a (c), b (c)]. y may be x. Centring first
  * keeps the result exact to float32 when the mean is large against the spread (x*a + b would cancel).
  */
 EXPORT(channel_affine)
-void channel_affine(const float *x, float *y, int npix, int c, const float *coef) {
+void channel_affine(const float *x, float *y, int npix, int c, const float *coef, int relu) {
   const float *m = coef;
   const float *a = coef + c;
   const float *b = coef + 2 * c;
@@ -108,15 +113,22 @@ void channel_affine(const float *x, float *y, int npix, int c, const float *coef
     int k = 0;
     for (; k + 4 <= c; k += 4) {
       v128_t d = wasm_f32x4_sub(wasm_v128_load(in + k), wasm_v128_load(m + k));
-      wasm_v128_store(out + k, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + k)), wasm_v128_load(b + k)));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(a + k)), wasm_v128_load(b + k));
+      wasm_v128_store(out + k, relu ? relu4(v) : v);
     }
-    for (; k < c; k++) out[k] = (in[k] - m[k]) * a[k] + b[k];
+    for (; k < c; k++) {
+      float v = (in[k] - m[k]) * a[k] + b[k];
+      out[k] = relu && v < 0.0f ? 0.0f : v;
+    }
   }
 }
 
-/* out = dy * a + (x - centre) * b + d per channel; coef: [centre (c), a (c), b (c), d (c)]. out may be dy or x. */
+/*
+ * out = dy * a + (x - centre) * b + d per channel; coef: [centre (c), a (c), b (c), d (c)]. out may be dy or x.
+ * With a mask (as channel_grad_sums), dy is taken as 0 where the mask is not positive.
+ */
 EXPORT(channel_affine2)
-void channel_affine2(const float *dy, const float *x, float *out, int npix, int c, const float *coef) {
+void channel_affine2(const float *dy, const float *x, float *out, int npix, int c, const float *coef, const float *mask) {
   const float *m = coef;
   const float *a = coef + c;
   const float *b = coef + 2 * c;
@@ -125,14 +137,17 @@ void channel_affine2(const float *dy, const float *x, float *out, int npix, int 
     const float *g = dy + (size_t)p * c;
     const float *in = x + (size_t)p * c;
     float *o = out + (size_t)p * c;
+    const float *y = mask ? mask + (size_t)p * c : NULL;
     int k = 0;
     for (; k + 4 <= c; k += 4) {
       v128_t centred = wasm_f32x4_sub(wasm_v128_load(in + k), wasm_v128_load(m + k));
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(g + k), wasm_v128_load(a + k)),
+      v128_t gv = wasm_v128_load(g + k);
+      if (y) gv = wasm_v128_and(gv, wasm_f32x4_gt(wasm_v128_load(y + k), wasm_f32x4_splat(0.0f)));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(gv, wasm_v128_load(a + k)),
                                 wasm_f32x4_add(wasm_f32x4_mul(centred, wasm_v128_load(b + k)), wasm_v128_load(d + k)));
       wasm_v128_store(o + k, v);
     }
-    for (; k < c; k++) o[k] = g[k] * a[k] + (in[k] - m[k]) * b[k] + d[k];
+    for (; k < c; k++) o[k] = (y && !(y[k] > 0.0f) ? 0.0f : g[k]) * a[k] + (in[k] - m[k]) * b[k] + d[k];
   }
 }
 
