@@ -129,4 +129,28 @@ describe('TrainingStore', () => {
     store.stop();
     expect(calls).toBe(1);
   });
+
+  it('tells subscribers of batches at most every 200 ms, the last one too, and of anything else at once', async () => {
+    const worker = scriptedWorker();
+    let clock = 1000;
+    const store = new TrainingStore(worker.client, () => clock, 200);
+    const seen: number[] = [];
+    store.subscribe(() => seen.push(store.getSnapshot().batchesDone));
+    void store.train(SETTINGS);
+    const runId = worker.idOf('train');
+    worker.progress(runId, { type: 'trainingStarted', epochs: 2, batchesPerEpoch: 50, totalBatches: 100, classWeights: null });
+    const batch = (done: number) => worker.progress(runId, { type: 'batchEnd', epoch: 0, batch: done - 1, batchesDone: done, totalBatches: 100, loss: 0.7, accuracy: 0.5, imagesPerSecond: 10 });
+    for (let done = 1; done <= 10; done++) {
+      clock += 30; // a batch every 30 ms
+      batch(done);
+      expect(store.getSnapshot().batchesDone).toBe(done); // the snapshot itself is always current
+    }
+    // The start and trainingStarted at once; batch 7 is the first 200 ms after trainingStarted.
+    expect(seen).toEqual([0, 0, 7]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(seen).toEqual([0, 0, 7, 10]); // the last batches reach the page once the wait is over
+    store.pause(true);
+    expect(seen).toEqual([0, 0, 7, 10, 10]); // not a batch: at once
+    store.dispose();
+  });
 });

@@ -29,10 +29,19 @@ export class TrainingStore {
   /** The latest summary asked for: an older answer arriving late is dropped. */
   private summaryId = 0;
   private readonly runListeners = new Set<(event: RunEvent) => void>();
+  /** When the listeners last heard of a change, and the timer that will tell them of a batch's, if one waits. */
+  private notifiedAt = -Infinity;
+  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly client: TrainerClient,
     private readonly now: () => number = () => performance.now(),
+    /**
+     * The page redraws for a batch's progress at most this often (ms); for anything else at once. Why: at small
+     * image sizes a batch takes tens of ms, and redrawing the curves after each one took the page's thread a
+     * core's share that the training threads need on a machine of few cores. Five redraws a second still look live.
+     */
+    private readonly batchRedrawMs = 200,
   ) {
     // A dead worker takes the dataset and the model with it; the next request starts a bare one.
     client.onCrash(() => this.dispatch({ type: 'workerData', ready: false }));
@@ -89,7 +98,7 @@ export class TrainingStore {
     const pending = this.client.start({ type: 'train', settings, ...(resume ? { resume } : {}) }, (progress) => {
       if (pending.id !== this.runId) return;
       if (progress.type === 'checkpoint') this.emit({ type: 'epoch', epoch: progress.epoch, checkpoint: progress.files, view: this.view });
-      else this.dispatch({ type: 'progress', progress, at: this.now() });
+      else this.dispatch({ type: 'progress', progress, at: this.now() }, progress.type === 'batchEnd');
     });
     this.runId = pending.id;
     try {
@@ -196,6 +205,8 @@ export class TrainingStore {
 
   /** Ends the worker (the page is going away); a later request starts a new one. */
   dispose(): void {
+    if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
+    this.notifyTimer = null;
     this.client.dispose();
   }
 
@@ -203,10 +214,20 @@ export class TrainingStore {
     for (const listener of this.runListeners) listener(event);
   }
 
-  private dispatch(action: TrainingAction): void {
+  /** Reduces `action` into the view (read at once by getSnapshot); tells the listeners now, or a batch's change within batchRedrawMs. */
+  private dispatch(action: TrainingAction, batch = false): void {
     const next = trainingReducer(this.view, action);
     if (next === this.view) return;
     this.view = next;
+    const since = this.now() - this.notifiedAt;
+    if (!batch || since >= this.batchRedrawMs) this.notify();
+    else this.notifyTimer ??= setTimeout(() => this.notify(), this.batchRedrawMs - since);
+  }
+
+  private notify(): void {
+    if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
+    this.notifyTimer = null;
+    this.notifiedAt = this.now();
     for (const listener of this.listeners) listener();
   }
 }
