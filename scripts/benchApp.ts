@@ -38,6 +38,10 @@ async function waitForServer(url: string, exited: () => boolean): Promise<void> 
   throw new Error(`vite preview did not answer at ${url}`);
 }
 
+/** Debian's Chromium (never a downloaded one), and the flags every benchmark launches it with. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'];
+
 /** Builds the app (`buildArgs` added to vite's), serves it and opens a browser; `browserArgs` are added to the usual flags. */
 export async function serveBuiltApp(browserArgs: string[] = [], buildArgs: string[] = []): Promise<ServedApp> {
   if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error', ...buildArgs], { stdio: 'inherit' }).status !== 0) process.exit(1);
@@ -57,10 +61,7 @@ export async function serveBuiltApp(browserArgs: string[] = [], buildArgs: strin
   let browser: Browser;
   try {
     await waitForServer(baseUrl, () => serverExited);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', ...browserArgs],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...browserArgs] });
   } catch (error) {
     stopServer();
     throw error;

@@ -1,10 +1,10 @@
 /**
  * A helper thread for our native kernels (partners.ts): instantiates the kernels module on the training
- * worker's shared WASM heap, says 'ready', then for each call it is woken for takes chunks from the shared
- * queue until none is left, forever, blocked in Atomics.wait in between (a worker may block; it is
+ * worker's shared WASM heap, says 'ready', then for each job it is woken for takes that job's chunks from the
+ * shared queue until none is left, forever, blocked in Atomics.wait in between (a worker may block; it is
  * terminated with the training worker's backend).
  */
-import { ChunkQueue, FAILED, FINISHED, KERNEL, PARTNER_KERNELS, POSTED, takeChunks } from './partners';
+import { ChunkQueue, PARTNER_KERNELS, POSTED, takeChunks, WAIT_MS } from './partners';
 
 interface Start {
   module: WebAssembly.Module;
@@ -18,22 +18,23 @@ self.onmessage = (event: MessageEvent<Start>) => {
   const queue = new ChunkQueue(event.data.queue);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as Record<string, (...args: number[]) => void>;
-  const control = new Int32Array(block, 0, 4);
+  const control = new Int32Array(block, 0, 1);
   self.postMessage('ready');
   let seen = Atomics.load(control, POSTED);
   for (;;) {
-    Atomics.wait(control, POSTED, seen);
+    // Not forever: a wait that times out looks again (in Chromium 156 a helper sometimes slept through its first
+    // call; the queue makes that harmless, see partners.ts).
+    Atomics.wait(control, POSTED, seen, WAIT_MS);
     const job = Atomics.load(control, POSTED);
     if (job < 0) return;
     if (job === seen) continue;
-    const kernel = PARTNER_KERNELS[Atomics.load(control, KERNEL)];
-    try {
-      takeChunks(exports[kernel], queue);
-    } catch {
-      Atomics.store(control, FAILED, job); // the caller throws; this thread goes on waiting
-    }
     seen = job;
-    Atomics.store(control, FINISHED, job);
-    Atomics.notify(control, FINISHED);
+    // The kernel of the job under way; takeChunks takes nothing if that is no longer `job`.
+    const kernel = PARTNER_KERNELS[queue.kernel];
+    try {
+      takeChunks(exports[kernel], queue, job);
+    } catch {
+      // Recorded in the queue for the caller, which throws; this thread goes on waiting.
+    }
   }
 };

@@ -84,13 +84,29 @@ export class NativeKernels {
       run(...argsOf(0, count, 0));
       return;
     }
-    this.queue.fill(chunks, (chunk) => {
-      const [start, end] = shareOf(count, chunks, chunk);
-      return argsOf(start, end, chunk);
-    });
+    this.queue.fill(
+      chunks,
+      (chunk) => {
+        const [start, end] = shareOf(count, chunks, chunk);
+        return argsOf(start, end, chunk);
+      },
+      kernel,
+    );
+    const job = this.queue.job;
     for (const partner of this.partners) partner.start(kernel, this.queue);
-    takeChunks(run, this.queue);
-    for (const partner of this.partners) partner.finish();
+    // Every chunk nobody else took; then only the ones under way on other threads are waited for.
+    try {
+      takeChunks(run, this.queue, job);
+    } catch (error) {
+      // Not before the other threads' chunks are over: they write into buffers the caller frees on the error.
+      try {
+        this.queue.waitDone(job);
+      } catch {
+        // The first error is the one to report.
+      }
+      throw error;
+    }
+    this.queue.waitDone(job);
   }
 
   /** How many chunks `split` cuts `count` items into (1 on one thread). */

@@ -16,10 +16,8 @@ export type PartnerKernel = (typeof PARTNER_KERNELS)[number];
 type Exports = Record<string, (...args: number[]) => void>;
 
 export interface Partner {
-  /** Starts taking `kernel`'s chunks from `queue`; returns at once for a thread, after its part for an inline partner. */
+  /** Wakes the partner for `kernel`'s chunks in `queue`; returns at once for a thread, after its part for an inline partner. */
   start(kernel: PartnerKernel, queue: ChunkQueue): void;
-  /** Returns once the partner has found the queue empty and finished its last chunk of the call. */
-  finish(): void;
   /** Ends the thread, if any. */
   close(): void;
 }
@@ -32,14 +30,13 @@ export class InlinePartner implements Partner {
   ) {}
 
   start(kernel: PartnerKernel, queue: ChunkQueue): void {
+    const job = queue.job;
     for (let taken = 0; taken < Math.ceil(queue.chunks / this.threads); taken++) {
-      const chunk = queue.take();
+      const chunk = queue.take(job);
       if (chunk < 0) return;
-      this.exports[kernel](...queue.argsOf(chunk));
+      runChunk(this.exports[kernel], queue, job, chunk);
     }
   }
-
-  finish(): void {}
 
   close(): void {}
 }
@@ -48,31 +45,63 @@ export class InlinePartner implements Partner {
 export const MAX_CHUNKS = 32;
 /** Arguments of a chunk: byte offsets and counts, as float64 (offsets may pass 2^31). */
 export const CHUNK_ARGS = 16;
-const QUEUE_HEADER = 8;
+/** The header: [job and next chunk, chunks, chunks done, failed job, kernel index, _, _, _]. */
+const QUEUE_HEADER = 32;
+const [TAKEN, CHUNKS, DONE, FAILED_JOB, KERNEL_INDEX] = [0, 1, 2, 3, 4];
+/** The next chunk's index sits in the low bits of the header's first word, the job number in the rest. */
+const CHUNK_BITS = 6;
+const JOBS = 2 ** (31 - CHUNK_BITS);
+
+/** The longest a thread sleeps on a shared word before it looks again, woken or not (see helper.worker.ts). */
+export const WAIT_MS = 10;
+/** A call whose chunks are not all done by then means a thread is gone: training stops with an error rather than hang. */
+const CALL_TIMEOUT_MS = 120_000;
 
 /**
- * A kernel call's chunks, each with its arguments, and the index of the next one to take: in a
- * SharedArrayBuffer that helper threads read too, or a plain buffer where there are none.
+ * A kernel call's chunks, each with its arguments, in a SharedArrayBuffer that helper threads read too (or a plain
+ * buffer where there are none). Every call is a new job; a thread takes chunks only of the job it was woken for, by
+ * a compare-and-swap on one word that holds the job and the next chunk together, so a thread that wakes late (or
+ * never: Chromium 156 sometimes left a helper asleep through its first call) can neither run a chunk of a later call
+ * nor hold the caller up: the caller takes every chunk nobody took, and waits only for chunks under way.
  */
 export class ChunkQueue {
   private readonly header: Int32Array;
   private readonly args: Float64Array;
 
   constructor(readonly buffer: SharedArrayBuffer | ArrayBuffer = new ArrayBuffer(ChunkQueue.BYTES)) {
-    this.header = new Int32Array(buffer, 0, 2);
+    this.header = new Int32Array(buffer, 0, QUEUE_HEADER / 4);
     this.args = new Float64Array(buffer, QUEUE_HEADER, MAX_CHUNKS * CHUNK_ARGS);
   }
 
   static readonly BYTES = QUEUE_HEADER + MAX_CHUNKS * CHUNK_ARGS * 8;
 
-  /** Chunks of the call under way. */
-  get chunks(): number {
-    return Atomics.load(this.header, 1);
+  /** The job under way. */
+  get job(): number {
+    return Atomics.load(this.header, TAKEN) >>> CHUNK_BITS;
   }
 
-  /** Sets a new call's chunks; only while no thread takes from the queue. */
-  fill(chunks: number, argsOf: (chunk: number) => readonly number[]): void {
+  /** Chunks of the job under way. */
+  get chunks(): number {
+    return Atomics.load(this.header, CHUNKS);
+  }
+
+  /** Chunks taken so far of the job under way (past `chunks` once all are). */
+  get next(): number {
+    return Atomics.load(this.header, TAKEN) & ((1 << CHUNK_BITS) - 1);
+  }
+
+  /** The index into PARTNER_KERNELS of the job's kernel. */
+  get kernel(): number {
+    return Atomics.load(this.header, KERNEL_INDEX);
+  }
+
+  /** Starts a new job of `chunks` chunks of `kernel`; only once every chunk of the last one is done (see waitDone). */
+  fill(chunks: number, argsOf: (chunk: number) => readonly number[], kernel: PartnerKernel = PARTNER_KERNELS[0]): void {
     if (chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`A kernel call is cut into 1 to ${MAX_CHUNKS} chunks, not ${chunks}.`);
+    const job = (this.job + 1) % JOBS;
+    // First closed: the new job with no chunk left to take, so that a thread late for the last job takes none
+    // while the arguments, count and kernel change.
+    Atomics.store(this.header, TAKEN, (job << CHUNK_BITS) | ((1 << CHUNK_BITS) - 1));
     for (let chunk = 0; chunk < chunks; chunk++) {
       const args = argsOf(chunk);
       if (args.length > CHUNK_ARGS) throw new RangeError(`A kernel takes at most ${CHUNK_ARGS} arguments (got ${args.length}).`);
@@ -80,46 +109,78 @@ export class ChunkQueue {
       row.fill(0);
       row.set(args);
     }
-    Atomics.store(this.header, 1, chunks);
-    Atomics.store(this.header, 0, 0);
+    Atomics.store(this.header, CHUNKS, chunks);
+    Atomics.store(this.header, DONE, 0);
+    Atomics.store(this.header, KERNEL_INDEX, PARTNER_KERNELS.indexOf(kernel));
+    // Last: opening the job is what lets threads take its chunks.
+    Atomics.store(this.header, TAKEN, job << CHUNK_BITS);
   }
 
-  /** The next chunk not yet taken by any thread, or -1 when none is left. */
-  take(): number {
-    const chunk = Atomics.add(this.header, 0, 1);
-    return chunk < this.chunks ? chunk : -1;
+  /** The next chunk of `job` not yet taken by any thread, or -1 when none is left (or another job is under way). */
+  take(job: number): number {
+    for (;;) {
+      const word = Atomics.load(this.header, TAKEN);
+      const chunk = word & ((1 << CHUNK_BITS) - 1);
+      if (word >>> CHUNK_BITS !== job || chunk >= Atomics.load(this.header, CHUNKS)) return -1;
+      if (Atomics.compareExchange(this.header, TAKEN, word, word + 1) === word) return chunk;
+    }
   }
 
   argsOf(chunk: number): number[] {
     return Array.from(this.args.subarray(chunk * CHUNK_ARGS, (chunk + 1) * CHUNK_ARGS));
   }
+
+  /** Counts a chunk of `job` done (failed, when `failed`), and wakes the caller waiting for the last. */
+  chunkDone(job: number, failed: boolean): void {
+    if (failed) Atomics.store(this.header, FAILED_JOB, job);
+    Atomics.add(this.header, DONE, 1);
+    Atomics.notify(this.header, DONE);
+  }
+
+  /** Returns once every chunk of `job` is done; throws if one failed, or if they are not done in time. */
+  waitDone(job: number, timeoutMs = CALL_TIMEOUT_MS): void {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const done = Atomics.load(this.header, DONE);
+      if (done >= this.chunks) break;
+      if (performance.now() > until) {
+        throw new Error(`A helper thread of the WebAssembly kernels stopped answering (${PARTNER_KERNELS[this.kernel]}: ${done} of ${this.chunks} chunks done).`);
+      }
+      Atomics.wait(this.header, DONE, done, WAIT_MS);
+    }
+    if (Atomics.load(this.header, FAILED_JOB) === job) throw new Error('A WebAssembly kernel failed on a helper thread.');
+  }
 }
 
-/** Runs a kernel on every chunk it can take from the queue. */
-export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue): void {
-  for (let chunk = queue.take(); chunk >= 0; chunk = queue.take()) run(...queue.argsOf(chunk));
+/** Runs one chunk, counting it done whatever happens (a failure is recorded for the caller, then thrown on). */
+function runChunk(run: (...args: number[]) => void, queue: ChunkQueue, job: number, chunk: number): void {
+  let failed = true;
+  try {
+    run(...queue.argsOf(chunk));
+    failed = false;
+  } finally {
+    queue.chunkDone(job, failed);
+  }
 }
 
-/** The control block of one helper: [posted job number, finished job number, kernel index, failed job number]. */
-export const CONTROL_BYTES = 16;
+/** Runs a kernel on every chunk of `job` it can take from the queue (the caller: then waits for the others' with waitDone). */
+export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue, job = queue.job): void {
+  for (let chunk = queue.take(job); chunk >= 0; chunk = queue.take(job)) runChunk(run, queue, job, chunk);
+}
+
+/** The control block of one helper: [posted job number]: a helper wakes when it changes (-1: end). */
+export const CONTROL_BYTES = 4;
 export const POSTED = 0;
-export const FINISHED = 1;
-export const KERNEL = 2;
-export const FAILED = 3;
-
-/** A call that takes longer than this means the helper is gone: training stops with an error rather than hang. */
-const SHARE_TIMEOUT_MS = 120_000;
 
 /** The caller's side of a helper worker. */
 export class WorkerPartner implements Partner {
   private readonly control: Int32Array;
-  private job = 0;
 
   constructor(
     private readonly worker: Worker,
     block: SharedArrayBuffer,
   ) {
-    this.control = new Int32Array(block, 0, 4);
+    this.control = new Int32Array(block, 0, 1);
   }
 
   /**
@@ -153,22 +214,9 @@ export class WorkerPartner implements Partner {
     return new WorkerPartner(worker, block);
   }
 
-  start(kernel: PartnerKernel): void {
-    Atomics.store(this.control, KERNEL, PARTNER_KERNELS.indexOf(kernel));
-    this.job = this.job === 0x7fffffff ? 1 : this.job + 1;
-    Atomics.store(this.control, POSTED, this.job);
+  start(_kernel: PartnerKernel, queue: ChunkQueue): void {
+    Atomics.store(this.control, POSTED, queue.job);
     Atomics.notify(this.control, POSTED);
-  }
-
-  finish(): void {
-    const until = performance.now() + SHARE_TIMEOUT_MS;
-    for (;;) {
-      const finished = Atomics.load(this.control, FINISHED);
-      if (finished === this.job) break;
-      if (performance.now() > until) throw new Error('A helper thread of the WebAssembly kernels stopped answering.');
-      Atomics.wait(this.control, FINISHED, finished, 1000);
-    }
-    if (Atomics.load(this.control, FAILED) === this.job) throw new Error('A WebAssembly kernel failed on a helper thread.');
   }
 
   close(): void {

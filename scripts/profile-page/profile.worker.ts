@@ -1,0 +1,86 @@
+/**
+ * bench:profile's worker: starts the WASM backend as the app's training worker does (WasmStarter: our native kernels
+ * on a thread a core, tfjs' pool on one), then for each model times training steps (weightedTrainStep, the app's) and
+ * predictions on random images, and profiles a few steps kernel by kernel (tf.profile). Posts a text report.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeKernelsFor } from '../../src/backends/native/nativeKernels';
+import { WasmStarter } from '../../src/backends/wasm';
+import { buildModel, MODEL_NAMES, type ModelName } from '../../src/model/models';
+import { weightedTrainStep } from '../../src/model/weightedStep';
+
+interface Options {
+  size?: string;
+  models?: string;
+  steps?: string;
+  calls?: string;
+  batch?: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timed(times: number, run: () => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const start = performance.now();
+    await run();
+    ms.push(performance.now() - start);
+  }
+  return ms;
+}
+
+async function report(options: Options): Promise<string> {
+  const size = Number(options.size ?? 64);
+  const steps = Number(options.steps ?? 15);
+  const models = (options.models ?? MODEL_NAMES.join(',')).split(',') as ModelName[];
+  const lines: string[] = [];
+  const problem = await new WasmStarter().start(async (name) => ((await tf.setBackend(name)) ? null : `${name} did not start`));
+  if (problem !== null) return `error ${problem}`;
+  const threads = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.threads ?? 0;
+  lines.push(`wasm, native kernels on ${threads} thread(s), cross-origin isolated: ${String((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated)}`);
+  for (const name of models) {
+    const model = buildModel(name, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
+    const batch = Number(options.batch ?? 32);
+    const xs = tf.randomUniform([batch, size, size, 1]) as tf.Tensor4D;
+    const ys = tf.tensor2d(Array.from({ length: batch }, (_, i) => i % 2), [batch, 1]);
+    const step = () => weightedTrainStep(model, xs, ys, [1, 1]);
+    await timed(3, step);
+    const stepMs = await timed(steps, step);
+    const predictMs = await timed(steps, async () => {
+      const p = model.predict(xs) as tf.Tensor;
+      await p.data();
+      p.dispose();
+    });
+    lines.push(`${name} ${size} px, batch 32: step median ${median(stepMs).toFixed(1)} ms (${((32 * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`);
+    const byKernel = new Map<string, { ms: number; calls: number }>();
+    const profiled = 3;
+    for (let i = 0; i < profiled; i++) {
+      const info = await tf.profile(async () => {
+        await step();
+      });
+      for (const k of info.kernels) {
+        const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+        entry.ms += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / profiled;
+        entry.calls += 1 / profiled;
+        byKernel.set(k.name, entry);
+        if (i === 0 && options.calls !== undefined) lines.push(`    ${k.name} ${(k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ')} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
+      }
+    }
+    const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0);
+    lines.push(`  kernels a profiled step: ${total.toFixed(1)} ms (a custom op's scope, "unnamed scope", counts its kernels again)`);
+    for (const [kernel, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+      lines.push(`    ${kernel.padEnd(24)}${e.ms.toFixed(2).padStart(8)} ms${e.calls.toFixed(0).padStart(5)} calls${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
+    }
+    tf.dispose([xs, ys]);
+    model.dispose();
+  }
+  return lines.join('\n');
+}
+
+self.onmessage = (event: MessageEvent<Options>) => {
+  report(event.data).then(
+    (text) => postMessage(text),
+    (error: unknown) => postMessage(`error ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  );
+};
