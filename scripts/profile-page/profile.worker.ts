@@ -52,7 +52,7 @@ async function report(options: Options): Promise<string> {
       await p.data();
       p.dispose();
     });
-    lines.push(`${name} ${size} px, batch 32: step median ${median(stepMs).toFixed(1)} ms (${((32 * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`);
+    lines.push(`${name} ${size} px, batch ${batch}: step median ${median(stepMs).toFixed(1)} ms (${((batch * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`);
     const byKernel = new Map<string, { ms: number; calls: number }>();
     const profiled = 3;
     for (let i = 0; i < profiled; i++) {
