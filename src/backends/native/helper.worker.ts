@@ -4,7 +4,10 @@
  * shared queue until none is left, forever, blocked in Atomics.wait in between (a worker may block; it is
  * terminated with the training worker's backend).
  */
-import { ChunkQueue, PARTNER_KERNELS, POSTED, takeChunks, WAIT_MS } from './partners';
+import { ChunkQueue, PARTNER_KERNELS, POSTED, takeChunks } from './partners';
+
+/** How long a helper sleeps before it looks at its control block again, woken or not. */
+const IDLE_WAIT_MS = 250;
 
 interface Start {
   module: WebAssembly.Module;
@@ -23,8 +26,8 @@ self.onmessage = (event: MessageEvent<Start>) => {
   let seen = Atomics.load(control, POSTED);
   for (;;) {
     // Not forever: a wait that times out looks again (in Chromium 156 a helper sometimes slept through its first
-    // call; the queue makes that harmless, see partners.ts).
-    Atomics.wait(control, POSTED, seen, WAIT_MS);
+    // call; the queue makes that harmless, see partners.ts). Seldom: an idle page should not wake a core often.
+    Atomics.wait(control, POSTED, seen, IDLE_WAIT_MS);
     const job = Atomics.load(control, POSTED);
     if (job < 0) return;
     if (job === seen) continue;

@@ -52,7 +52,7 @@ const [TAKEN, CHUNKS, DONE, FAILED_JOB, KERNEL_INDEX] = [0, 1, 2, 3, 4];
 const CHUNK_BITS = 6;
 const JOBS = 2 ** (31 - CHUNK_BITS);
 
-/** The longest a thread sleeps on a shared word before it looks again, woken or not (see helper.worker.ts). */
+/** The longest the caller sleeps waiting for other threads' chunks before it looks again, woken or not. */
 export const WAIT_MS = 10;
 /** A call whose chunks are not all done by then means a thread is gone: training stops with an error rather than hang. */
 const CALL_TIMEOUT_MS = 120_000;
