@@ -67,6 +67,8 @@ async function report(options: Options): Promise<string> {
         if (i === 0 && options.calls !== undefined) lines.push(`    ${k.name} ${(k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ')} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
       }
     }
+    const counts = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.chunkCounts();
+    if (counts && counts.chunks > 0) lines.push(`  helper threads did ${counts.byHelpers} of ${counts.chunks} chunks of split kernel calls so far (${((100 * counts.byHelpers) / counts.chunks).toFixed(0)}%)`);
     const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0);
     lines.push(`  kernels a profiled step: ${total.toFixed(1)} ms (a custom op's scope, "unnamed scope", counts its kernels again)`);
     for (const [kernel, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {

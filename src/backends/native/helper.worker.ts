@@ -35,7 +35,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
     // The kernel of the job under way; takeChunks takes nothing if that is no longer `job`.
     const kernel = PARTNER_KERNELS[queue.kernel];
     try {
-      takeChunks(exports[kernel], queue, job);
+      takeChunks(exports[kernel], queue, job, true);
     } catch {
       // Recorded in the queue for the caller, which throws; this thread goes on waiting.
     }

@@ -488,6 +488,15 @@ describe.each([0, 2])('with %i partners', (partners) => {
       expect(Array.from(await dw.data()).every((v) => v === 32)).toBe(true); // 2 images × 16 positions
       tf.dispose([x, dy, dw]);
     });
+
+    it('counts the chunks partners did', () => {
+      const counts = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)!.chunkCounts();
+      if (partners === 0) expect(counts).toEqual({ chunks: 0, byHelpers: 0 });
+      else {
+        expect(counts.byHelpers).toBeGreaterThan(0);
+        expect(counts.byHelpers).toBeLessThan(counts.chunks);
+      }
+    });
   });
 });
 

@@ -57,6 +57,9 @@ const CHUNKS_A_THREAD = 4;
 
 /** A loaded module and the tfjs heap it works in. */
 export class NativeKernels {
+  /** Chunks of every call cut into more than one (chunkCounts). */
+  private chunksSplit = 0;
+
   constructor(
     private readonly exports: TrainingExports,
     private readonly backend: BackendWasm,
@@ -93,6 +96,7 @@ export class NativeKernels {
       kernel,
     );
     const job = this.queue.job;
+    this.chunksSplit += chunks;
     for (const partner of this.partners) partner.start(kernel, this.queue);
     // Every chunk nobody else took; then only the ones under way on other threads are waited for.
     try {
@@ -107,6 +111,11 @@ export class NativeKernels {
       throw error;
     }
     this.queue.waitDone(job);
+  }
+
+  /** Chunks of split calls so far, and how many of them helper threads did (a helper that never woke did none). */
+  chunkCounts(): { chunks: number; byHelpers: number } {
+    return { chunks: this.chunksSplit, byHelpers: this.queue.chunksByHelpers };
   }
 
   /** How many chunks `split` cuts `count` items into (1 on one thread). */

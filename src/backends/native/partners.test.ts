@@ -59,8 +59,9 @@ describe('the chunk queue split kernels share between threads', () => {
     expect(queue.argsOf(other)[0]).toBe(100);
     takeChunks(noop, queue, second);
     expect(() => queue.waitDone(second, 0)).toThrow(/stopped answering \(max_pool_2x2: 3 of 4 chunks done\)/);
-    queue.chunkDone(second, false);
+    queue.chunkDone(second, false, true);
     queue.waitDone(second, 0);
+    expect(queue.chunksByHelpers).toBe(1); // the one chunk the other thread did
   });
 
   it('a chunk that fails is counted done and reported to the caller', () => {

@@ -1,15 +1,14 @@
 /**
  * Running one native kernel on several threads. The work is cut into chunks (by images or pixels, so every
  * chunk writes its own part of the output, or its own copy to be summed), put in a shared queue, and every
- * thread, the calling one too, takes the next chunk until none is left: a thread slowed by other work (the
- * pool threads of tfjs' own kernels spin on the cores for a while after each of them) takes fewer, instead
- * of every thread waiting for the slowest share. In the page, a partner is a helper worker (helper.worker.ts)
+ * thread, the calling one too, takes the next chunk until none is left: a thread slowed by other work takes
+ * fewer, instead of every thread waiting for the slowest share. In the page, a partner is a helper worker (helper.worker.ts)
  * that runs the same module on the same shared heap and waits on a control block with Atomics; in Node
  * (tests) an inline partner takes its fair part of the chunks on the calling thread, so the chunking is
  * tested without threads.
  */
 
-/** The kernels a partner can run (exports of training.c); the index is what crosses the control block. */
+/** The kernels a partner can run (exports of training.c); the queue holds the job's kernel by its index here. */
 export const PARTNER_KERNELS = ['conv2d_filter_grad', 'max_pool_2x2_grad', 'channel_affine', 'channel_affine2', 'relu_grad', 'channel_sums', 'channel_grad_sums', 'conv2d_forward', 'conv2d_input_grad', 'max_pool_2x2', 'channel_bias', 'relu', 'relu_grad_sums'] as const;
 export type PartnerKernel = (typeof PARTNER_KERNELS)[number];
 
@@ -34,7 +33,7 @@ export class InlinePartner implements Partner {
     for (let taken = 0; taken < Math.ceil(queue.chunks / this.threads); taken++) {
       const chunk = queue.take(job);
       if (chunk < 0) return;
-      runChunk(this.exports[kernel], queue, job, chunk);
+      runChunk(this.exports[kernel], queue, job, chunk, true);
     }
   }
 
@@ -45,9 +44,9 @@ export class InlinePartner implements Partner {
 export const MAX_CHUNKS = 32;
 /** Arguments of a chunk: byte offsets and counts, as float64 (offsets may pass 2^31). */
 export const CHUNK_ARGS = 16;
-/** The header: [job and next chunk, chunks, chunks done, failed job, kernel index, _, _, _]. */
+/** The header: [job and next chunk, chunks, chunks done, failed job, kernel index, chunks helpers did (all jobs), _, _]. */
 const QUEUE_HEADER = 32;
-const [TAKEN, CHUNKS, DONE, FAILED_JOB, KERNEL_INDEX] = [0, 1, 2, 3, 4];
+const [TAKEN, CHUNKS, DONE, FAILED_JOB, KERNEL_INDEX, BY_HELPERS] = [0, 1, 2, 3, 4, 5];
 /** The next chunk's index sits in the low bits of the header's first word, the job number in the rest. */
 const CHUNK_BITS = 6;
 const JOBS = 2 ** (31 - CHUNK_BITS);
@@ -130,9 +129,15 @@ export class ChunkQueue {
     return Array.from(this.args.subarray(chunk * CHUNK_ARGS, (chunk + 1) * CHUNK_ARGS));
   }
 
-  /** Counts a chunk of `job` done (failed, when `failed`), and wakes the caller waiting for the last. */
-  chunkDone(job: number, failed: boolean): void {
+  /** Chunks helper threads have done, over every job so far (a helper that never wakes leaves it at 0). */
+  get chunksByHelpers(): number {
+    return Atomics.load(this.header, BY_HELPERS);
+  }
+
+  /** Counts a chunk of `job` done (failed, when `failed`; on a helper thread, when `byHelper`), and wakes the caller waiting for the last. */
+  chunkDone(job: number, failed: boolean, byHelper = false): void {
     if (failed) Atomics.store(this.header, FAILED_JOB, job);
+    if (byHelper) Atomics.add(this.header, BY_HELPERS, 1);
     Atomics.add(this.header, DONE, 1);
     Atomics.notify(this.header, DONE);
   }
@@ -153,19 +158,22 @@ export class ChunkQueue {
 }
 
 /** Runs one chunk, counting it done whatever happens (a failure is recorded for the caller, then thrown on). */
-function runChunk(run: (...args: number[]) => void, queue: ChunkQueue, job: number, chunk: number): void {
+function runChunk(run: (...args: number[]) => void, queue: ChunkQueue, job: number, chunk: number, byHelper = false): void {
   let failed = true;
   try {
     run(...queue.argsOf(chunk));
     failed = false;
   } finally {
-    queue.chunkDone(job, failed);
+    queue.chunkDone(job, failed, byHelper);
   }
 }
 
-/** Runs a kernel on every chunk of `job` it can take from the queue (the caller: then waits for the others' with waitDone). */
-export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue, job = queue.job): void {
-  for (let chunk = queue.take(job); chunk >= 0; chunk = queue.take(job)) runChunk(run, queue, job, chunk);
+/**
+ * Runs a kernel on every chunk of `job` it can take from the queue (the caller: then waits for the others' with
+ * waitDone; a helper thread says so with `byHelper`, and its chunks are counted).
+ */
+export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue, job = queue.job, byHelper = false): void {
+  for (let chunk = queue.take(job); chunk >= 0; chunk = queue.take(job)) runChunk(run, queue, job, chunk, byHelper);
 }
 
 /** The control block of one helper: [posted job number]: a helper wakes when it changes (-1: end). */
