@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callOriginal } from './kernelOverrides';
 import { nativeKernelsFor } from './native/nativeKernels';
-import { MIN_PIXELS_A_SHARE } from './native/batchNormKernels';
+import { MIN_PIXELS_A_SHARE } from './native/channelScratch';
 import { nativeBiasAdd, nativeColumnSums, nativeRelu } from './native/biasReluKernels';
 import { maxPoolGradAnyWindow, poolInfoOf, type MaxPoolGradAttrs } from './maxPoolGrad';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
@@ -57,10 +57,8 @@ export function maxPool(args: KernelArgs): TensorInfo {
   if (!isWindows2x2(info) || info.outHeight !== Math.floor(info.inHeight / 2) || info.outWidth !== Math.floor(info.inWidth / 2)) return callOriginal(BACKEND, tf.MaxPool, args);
   const [n, h, w, c] = x.shape;
   const y = backend.makeOutput([n, info.outHeight, info.outWidth, c], 'float32');
-  const [x0, y0] = [native.offset(x), native.offset(y)];
-  const inBytes = 4 * h * w * c;
-  const outBytes = 4 * info.outHeight * info.outWidth * c;
-  native.split('max_pool_2x2', n, (start, end) => [x0 + start * inBytes, y0 + start * outBytes, end - start, h, w, c]);
+  const [inBytes, outBytes] = [4 * h * w * c, 4 * info.outHeight * info.outWidth * c];
+  native.splitImages('max_pool_2x2', n, [[native.offset(x), inBytes], [native.offset(y), outBytes]], [h, w, c]);
   return y;
 }
 
@@ -81,11 +79,9 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const native = nativeKernelsFor(backend);
   if (native !== null && windows2x2) {
     const [n, h, w, c] = input.shape;
-    const [x0, dy0, dx0] = [native.offset(input), native.offset(dy), native.offset(dx)];
-    const inBytes = 4 * h * w * c;
-    const outBytes = 4 * info.outHeight * info.outWidth * c;
-    // Images split between threads: each run writes its own images' rows of dx.
-    native.split('max_pool_2x2_grad', n, (start, end) => [x0 + start * inBytes, dy0 + start * outBytes, dx0 + start * inBytes, end - start, h, w, c]);
+    const [inBytes, outBytes] = [4 * h * w * c, 4 * info.outHeight * info.outWidth * c];
+    // Images split between threads: each chunk writes its own images' rows of dx.
+    native.splitImages('max_pool_2x2_grad', n, [[native.offset(input), inBytes], [native.offset(dy), outBytes], [native.offset(dx), inBytes]], [h, w, c]);
     return dx;
   }
   const xs = f32(backend, input);

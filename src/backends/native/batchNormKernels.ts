@@ -6,66 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelArgs } from '../wasmKernelUtil';
+import { ChannelScratch, MIN_PIXELS_A_SHARE } from './channelScratch';
 import { nativeKernelsFor, type NativeKernels } from './nativeKernels';
 
 type TensorInfo = tf.TensorInfo;
-
-/** Fewer pixels than this a thread are not worth waking a helper for (~10 µs). */
-export const MIN_PIXELS_A_SHARE = 4096;
 
 interface Attrs {
   varianceEpsilon: number;
   /** A ReLU after the layer, fused (model/batchNormTraining.ts): forward, y is max(0, y); backward, y is an input and masks dy. */
   relu?: boolean;
-}
-
-/**
- * Scratch in the heap for one kernel call, as byte offsets: per share its float64 totals (2c, first:
- * malloc aligns to 8) and float32 partial sums (2c); then the per-channel centre (c) and coefficients (4c).
- */
-class Scratch {
-  readonly info: TensorInfo;
-  private readonly at: number;
-
-  constructor(
-    private readonly native: NativeKernels,
-    private readonly backend: BackendWasm,
-    private readonly c: number,
-    readonly shares: number,
-  ) {
-    this.info = backend.makeOutput([shares * 6 * c + 5 * c], 'float32');
-    this.at = native.offset(this.info);
-  }
-
-  totals(share: number): number {
-    return this.at + 16 * this.c * share;
-  }
-
-  partial(share: number): number {
-    return this.at + 16 * this.c * this.shares + 8 * this.c * share;
-  }
-
-  get centre(): number {
-    return this.at + 24 * this.c * this.shares;
-  }
-
-  get coef(): number {
-    return this.centre + 4 * this.c;
-  }
-
-  /** The shares' totals added up: [first sums (c), second sums (c)]. */
-  sumTotals(): Float64Array {
-    const sum = new Float64Array(2 * this.c);
-    for (let share = 0; share < this.shares; share++) {
-      const totals = this.native.doublesAt(this.totals(share), 2 * this.c);
-      for (let k = 0; k < 2 * this.c; k++) sum[k] += totals[k];
-    }
-    return sum;
-  }
-
-  dispose(): void {
-    this.backend.disposeData(this.info.dataId);
-  }
 }
 
 function kernelsOf(backend: BackendWasm): NativeKernels {
@@ -88,7 +37,7 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
   const { x, scale, offset } = args.inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
   const { varianceEpsilon, relu } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
-  const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
+  const scratch = ChannelScratch.forPixels(native, backend, c, npix);
   try {
     const x0 = native.offset(x);
     // Shifted by each channel's first value (training.c, channel_sums).
@@ -128,7 +77,7 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   const { dy, x, mean, variance, scale, y } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo> & { y?: TensorInfo };
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
-  const scratch = new Scratch(native, backend, c, native.sharesFor(npix, MIN_PIXELS_A_SHARE));
+  const scratch = ChannelScratch.forPixels(native, backend, c, npix);
   try {
     const m = native.read(mean);
     native.floatsAt(scratch.centre, c).set(m);

@@ -8,9 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { MIN_PIXELS_A_SHARE } from './batchNormKernels';
+import { ChannelScratch, MIN_PIXELS_A_SHARE } from './channelScratch';
 import type { KernelArgs } from '../wasmKernelUtil';
-import { nativeKernelsFor, type NativeKernels } from './nativeKernels';
+import { MIN_ELEMENTS_A_SHARE } from './elementwiseKernels';
+import { nativeKernelsFor } from './nativeKernels';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -44,40 +45,8 @@ export function nativeRelu(backend: BackendWasm, x: TensorInfo): TensorInfo | nu
   if (native === null || x.dtype !== 'float32' || size < MIN_NATIVE_ELEMENTS) return null;
   const y = backend.makeOutput([...x.shape], 'float32');
   const [x0, y0] = [native.offset(x), native.offset(y)];
-  native.split('relu', size, (start, end) => [x0 + 4 * start, y0 + 4 * start, end - start], 4 * MIN_PIXELS_A_SHARE);
+  native.split('relu', size, (start, end) => [x0 + 4 * start, y0 + 4 * start, end - start], MIN_ELEMENTS_A_SHARE);
   return y;
-}
-
-/**
- * Scratch for kernels that sum columns of [rows, columns] with rows split between threads (training.c,
- * channel_sums and relu_grad_sums): per share float64 totals and float32 partial sums (2 columns each),
- * then a zero shift (columns). `run` splits the kernel, given each share's offsets; returns the totals of
- * the first `columns` numbers, added over the shares.
- */
-function columnTotals(
-  backend: BackendWasm,
-  native: NativeKernels,
-  rows: number,
-  columns: number,
-  run: (shift: number, partial: (share: number) => number, totals: (share: number) => number) => void,
-): Float64Array {
-  const shares = native.sharesFor(rows, MIN_PIXELS_A_SHARE);
-  const scratch = backend.makeOutput([shares * 6 * columns + columns], 'float32');
-  try {
-    const at = native.offset(scratch);
-    const shift = at + 24 * columns * shares;
-    native.floatsAt(shift, columns).fill(0);
-    const totals = (share: number) => at + 16 * columns * share;
-    run(shift, (share) => at + 16 * columns * shares + 8 * columns * share, totals);
-    const sums = new Float64Array(columns);
-    for (let share = 0; share < shares; share++) {
-      const part = native.doublesAt(totals(share), columns);
-      for (let k = 0; k < columns; k++) sums[k] += part[k];
-    }
-    return sums;
-  } finally {
-    backend.disposeData(scratch.dataId);
-  }
 }
 
 /**
@@ -91,9 +60,14 @@ export function nativeColumnSums(backend: BackendWasm, x: TensorInfo, columns: n
   if (native === null || x.dtype !== 'float32' || size < MIN_NATIVE_ELEMENTS) return null;
   const rows = size / columns;
   const x0 = native.offset(x);
-  return columnTotals(backend, native, rows, columns, (shift, partial, totals) =>
-    native.split('channel_sums', rows, (start, end, share) => [x0 + 4 * columns * start, end - start, columns, shift, partial(share), totals(share)], MIN_PIXELS_A_SHARE),
-  );
+  const scratch = ChannelScratch.forPixels(native, backend, columns, rows);
+  try {
+    native.floatsAt(scratch.centre, columns).fill(0); // no shift
+    native.split('channel_sums', rows, (start, end, share) => [x0 + 4 * columns * start, end - start, columns, scratch.centre, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    return scratch.sumTotals().subarray(0, columns);
+  } finally {
+    scratch.dispose();
+  }
 }
 
 /**
@@ -110,8 +84,12 @@ export function reluGradBias(args: KernelArgs): TensorInfo[] {
   const rows = tf.util.sizeFromShape(y.shape) / c;
   const masked = backend.makeOutput([...y.shape], 'float32');
   const [dy0, y0, out0] = [native.offset(dy), native.offset(y), native.offset(masked)];
-  const sums = columnTotals(backend, native, rows, c, (_shift, partial, totals) =>
-    native.split('relu_grad_sums', rows, (start, end, share) => [dy0 + 4 * c * start, y0 + 4 * c * start, out0 + 4 * c * start, end - start, c, partial(share), totals(share)], MIN_PIXELS_A_SHARE),
-  );
-  return [masked, backend.makeOutput([c], 'float32', undefined, Float32Array.from(sums))];
+  const scratch = ChannelScratch.forPixels(native, backend, c, rows);
+  try {
+    native.split('relu_grad_sums', rows, (start, end, share) => [dy0 + 4 * c * start, y0 + 4 * c * start, out0 + 4 * c * start, end - start, c, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    // relu_grad_sums writes c totals a share; sumTotals adds 2c, of which the first c are those.
+    return [masked, backend.makeOutput([c], 'float32', undefined, Float32Array.from(scratch.sumTotals().subarray(0, c)))];
+  } finally {
+    scratch.dispose();
+  }
 }

@@ -8,7 +8,7 @@ import type { KernelArgs } from '../wasmKernelUtil';
 import { nativeKernelsFor } from './nativeKernels';
 
 /** Fewer elements than this a thread are not worth waking a helper for. */
-const MIN_ELEMENTS_A_SHARE = 1 << 16;
+export const MIN_ELEMENTS_A_SHARE = 1 << 16;
 
 export function reluGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;

@@ -113,6 +113,14 @@ export class NativeKernels {
     this.queue.waitDone(job);
   }
 
+  /**
+   * `split` for a kernel that takes buffers of whole images, then the number of images, then `rest`: images cut
+   * into chunks, each chunk's buffers `[offset, bytes an image]` moved to its first image.
+   */
+  splitImages(kernel: PartnerKernel, images: number, buffers: readonly (readonly [number, number])[], rest: readonly number[]): void {
+    this.split(kernel, images, (start, end) => [...buffers.map(([at, bytes]) => at + start * bytes), end - start, ...rest]);
+  }
+
   /** Chunks of split calls so far, and how many of them helper threads did (a helper that never woke did none). */
   chunkCounts(): { chunks: number; byHelpers: number } {
     return { chunks: this.chunksSplit, byHelpers: this.queue.chunksByHelpers };
