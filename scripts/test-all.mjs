@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, unit tests, production build, e2e tests against the build.
+// `npm test`: format check, type-check, lint, unit tests, production build, e2e tests against the build.
 // Ends with one line, `N passed, M failed`, summed over all suites (CI reads only that line).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +34,8 @@ const ok = (name, command, args) => {
   return passed;
 };
 
+// Cheapest first: the formatter (Prettier, .prettierrc.json) reads every file in seconds.
+ok('format', 'npx', ['prettier', '--check', '.']);
 ok('type-check', 'npx', ['tsc', '--noEmit', '-p', '.']);
 // Each runtime on its own: the page without WebWorker or Node types, the workers without the DOM.
 ok('type-check (page)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.page.json']);
