@@ -3,47 +3,48 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
+import { LAYERS } from './layers.config.js';
+
+/** The layer of an entry of the table: `worker/protocol.ts` is of `worker`. */
+const layerOf = (entry) => entry.split('/')[0];
+const FOLDERS = Object.keys(LAYERS).filter((name) => !name.includes('.'));
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * The layers of src/ for the editor: which folders each may import. src/layering.test.ts holds the
- * full rules (cycles, worker bundles, type-only imports) and is the authority; keep the two in step.
+ * The folder rules of layers.config.js (the table src/layering.test.ts checks every import against) as
+ * no-restricted-imports, so the editor marks an import up a layer as it is typed.
  */
-const LAYER_IMPORTS = {
-  core: [],
-  model: ['core'],
-  eval: ['core'],
-  data: ['core'],
-  export: ['core'],
-  storage: ['core'],
-  backends: ['core', 'model'],
-  worker: ['core', 'model', 'eval', 'export', 'backends'],
-  ui: ['core', 'data', 'eval', 'export', 'storage', 'worker'], // worker/protocol.ts and worker/trainerClient.ts only
-};
-
-/** Folders a layer may also import with `import type` only. */
-const TYPE_IMPORTS = { ui: ['backends'] };
-
-/** Folders a layer's tests may also import (src/export's tests build real models to check converters against). */
-const TEST_IMPORTS = { export: ['model'] };
-
-/** Packages a layer must not import as a value (types are fine): tfjs is for the training worker. */
-const TFJS = '^@tensorflow/tfjs(-core|-layers|-converter|-backend-.*)?$';
-
-function layerRules(folder, forTests = false) {
-  const typeOnly = TYPE_IMPORTS[folder] ?? [];
-  const allowed = [...LAYER_IMPORTS[folder], ...(forTests ? (TEST_IMPORTS[folder] ?? []) : [])];
-  const forbidden = Object.keys(LAYER_IMPORTS).filter((other) => other !== folder && !allowed.includes(other));
-  const message = `src/${folder}/ may import only ${[...LAYER_IMPORTS[folder], ...typeOnly.map((t) => `types of ${t}`)].join(', ') || 'itself'} (see src/layering.test.ts).`;
-  const folders = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
-  const patterns = [{ regex: folders(forbidden.filter((other) => !typeOnly.includes(other))), message }];
+function layerRules(name, forTests = false) {
+  const layer = LAYERS[name];
+  const isFolder = FOLDERS.includes(name);
+  const typeOnly = layer.typeImports ?? [];
+  const imports = [...layer.imports, ...(forTests ? (layer.testImports ?? []) : [])];
+  const allowed = new Set(imports.map(layerOf));
+  const forbidden = FOLDERS.filter((other) => other !== name && !allowed.has(other));
+  const words = [...layer.imports, ...typeOnly.map((t) => `types of ${t}`)].join(', ') || 'itself';
+  const message = `src/${name} may import only ${words} (see layers.config.js).`;
+  // A folder's files reach other folders with ../; a file at the root of src/ with ./.
+  const prefix = isFolder ? '^(\\.\\./)+' : '^\\./';
+  const folders = (names) => `${prefix}(${names.join('|')})(/|$)`;
+  const patterns = [];
+  const valueForbidden = forbidden.filter((other) => !typeOnly.includes(other));
+  if (valueForbidden.length > 0) patterns.push({ regex: folders(valueForbidden), message });
   if (typeOnly.length > 0) patterns.push({ regex: folders(typeOnly), allowTypeImports: true, message });
-  if (folder === 'core') patterns.push({ regex: '^(@tensorflow/|react|@zip\\.js/)', message: 'src/core/ is plain TypeScript: no tfjs, React or zip.js.' });
-  if (folder === 'ui') {
-    patterns.push(
-      { regex: '^(\\.\\./)+worker/(?!(protocol|trainerClient)(\\.ts)?$)', message: 'The page talks to the training worker through worker/protocol.ts and worker/trainerClient.ts only.' },
-      { regex: TFJS, allowTypeImports: true, message: 'The page does not train: tfjs stays in the training worker (tfjs-vis is fine).' },
-    );
+  // Single files of a layer (worker/protocol.ts): the rest of that folder is out of reach.
+  const singleFiles = imports.filter((entry) => entry.includes('/'));
+  for (const folder of new Set(singleFiles.map(layerOf))) {
+    if (imports.includes(folder)) continue;
+    const names = singleFiles
+      .filter((entry) => layerOf(entry) === folder)
+      .map((entry) => escape(entry.slice(folder.length + 1).replace(/\.tsx?$/, '')));
+    patterns.push({ regex: `${prefix}${folder}/(?!(${names.join('|')})(\\.tsx?)?$)`, message });
   }
-  const files = forTests ? [`src/${folder}/**/*.test.{ts,tsx}`] : [`src/${folder}/**/*.{ts,tsx}`];
+  if (layer.noPackages) patterns.push({ regex: layer.noPackages.source, message: `src/${name} must not import this.` });
+  if (layer.noValuePackages && !forTests) {
+    patterns.push({ regex: layer.noValuePackages.source, allowTypeImports: true, message: `src/${name}: types only.` });
+  }
+  const glob = isFolder ? `src/${name}/**/*` : `src/${name.replace(/\.tsx?$/, '')}`;
+  const files = forTests ? [`${glob}.test.{ts,tsx}`] : [isFolder ? `${glob}.{ts,tsx}` : `src/${name}`];
   return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
 }
 
@@ -63,8 +64,9 @@ export default tseslint.config(
     files: ['scripts/**/*.{js,mjs,ts}', '*.config.{js,ts}', 'e2e/**/*.ts'],
     languageOptions: { globals: globals.node },
   },
-  ...Object.keys(LAYER_IMPORTS).map((folder) => layerRules(folder)),
-  ...Object.keys(TEST_IMPORTS).map((folder) => layerRules(folder, true)),
+  ...Object.keys(LAYERS).map((name) => layerRules(name)),
+  // Tests may reach further (testImports) and import packages their layer's app code may not (never bundled).
+  ...FOLDERS.map((name) => layerRules(name, true)),
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

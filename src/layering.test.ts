@@ -4,59 +4,15 @@
  * in types, and worker entries `new URL('./x.worker.ts', import.meta.url)`) are resolved, and the rules
  * below are checked. Test files obey the same rules as their folder (a test may import test utilities
  * of its own or a lower layer), and only they may reach outside src/ (e.g. scripts/syntheticZip.ts).
- * eslint.config.js repeats the folder rules as no-restricted-imports for the editor; this test is the
- * authority.
+ * The table of layers is layers.config.js at the repository root, which eslint.config.js reads too (the folder
+ * rules as no-restricted-imports, for the editor); this test is the authority.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-interface Layer {
-  /** Low to high: a file may import its own layer and, as listed in `imports`, lower ranks only. */
-  rank: number;
-  /** What it may import: layers (`core`), or single files of a layer (`worker/protocol.ts`). */
-  imports: readonly string[];
-  /** What it may also import with `import type` (erased from the bundle). */
-  typeImports?: readonly string[];
-  /** Packages its app code must not import as a value (its tests may: they are never bundled). */
-  noValuePackages?: RegExp;
-  /** Layers its tests may import besides `imports` (e.g. to build a real model to check a converter against). */
-  testImports?: readonly string[];
-  /** Packages it must not import at all, not even their types. */
-  noPackages?: RegExp;
-}
-
-/** Folders of src/ (and files at its root), low to high. A new folder is one line. */
-const LAYERS: Readonly<Record<string, Layer>> = {
-  core: { rank: 0, imports: [], noPackages: /^(@tensorflow\/|react|@zip\.js\/)/ },
-  model: { rank: 1, imports: ['core'] },
-  eval: { rank: 1, imports: ['core'] },
-  data: { rank: 1, imports: ['core'] },
-  // Other formats (ONNX, Keras HDF5, the PyTorch bundle) written from the layers-format files: pure bytes, no tfjs.
-  export: { rank: 1, imports: ['core'], testImports: ['model'], noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/ },
-  // Saved runs in the browser (IndexedDB): plain records and model files, no tfjs.
-  storage: { rank: 1, imports: ['core'], noPackages: /^(@tensorflow\/|react)/ },
-  backends: { rank: 2, imports: ['core', 'model'] },
-  worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'] },
-  ui: {
-    rank: 4,
-    imports: ['core', 'data', 'eval', 'export', 'storage', 'worker/protocol.ts', 'worker/trainerClient.ts'],
-    typeImports: ['backends'],
-    noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/,
-  },
-  'main.tsx': { rank: 5, imports: ['core', 'data', 'eval', 'ui', 'worker/protocol.ts', 'worker/trainerClient.ts'] },
-  'layering.test.ts': { rank: 6, imports: [] },
-};
-
-/** Worker bundles, and what their (value) import graphs must never reach: packages, or folders of src/ (`ui/`). */
-const WORKER_BUNDLES: Readonly<Record<string, readonly string[]>> = {
-  'data/decode.worker.ts': ['@zip.js/zip.js', 'react'],
-  'worker/train.worker.ts': ['react', 'react-dom', '@tensorflow/tfjs-vis', 'ui/'],
-  // The native kernels' helper thread: the kernels module and a control block, nothing of tfjs.
-  'backends/native/helper.worker.ts': ['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'react', 'ui/', 'model/'],
-};
+import { LAYERS, WORKER_BUNDLES } from '../layers.config.js';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 const TEST_FILE = /\.(test|testutil)\.tsx?$/;
