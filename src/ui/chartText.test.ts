@@ -27,14 +27,20 @@ describe('the numbers behind the charts', () => {
   });
 
   it('sums training up once an epoch, not once a batch', () => {
-    const base = { phase: 'training' as const, epochs: 3, paused: false, batchesDone: 4, totalBatches: 30, epochsDone: 0, epochPoints: [] };
+    const base = { phase: 'training' as const, epochs: 3, paused: false, held: false, batchesDone: 4, totalBatches: 30, epochsDone: 0, epochPoints: [] };
     expect(trainingSummary(base)).toBe('Training epoch 1 of 3.');
     expect(trainingSummary({ ...base, batchesDone: 9 })).toBe(trainingSummary(base));
     const epochPoints = [{ epoch: 0, x: 1, loss: 0.5, accuracy: 0.75, valLoss: 0.6, valAccuracy: 0.7, bestEpoch: 0, tensors: 10 }];
     expect(trainingSummary({ ...base, epochPoints, batchesDone: 12 })).toBe(
       'Epoch 1 of 3 finished: loss 0.5000, accuracy 0.7500; validation loss 0.6000, validation accuracy 0.7000.',
     );
-    expect(trainingSummary({ ...base, epochPoints, paused: true, batchesDone: 12 })).toMatch(/^Paused after batch 12 of 30\. Epoch 1 of 3 finished/);
+    // Paused: the batch under way finishes first, and the line says so until the worker holds.
+    expect(trainingSummary({ ...base, epochPoints, paused: true, batchesDone: 12 })).toMatch(
+      /^Pausing after the batch under way\. Epoch 1 of 3 finished/,
+    );
+    expect(trainingSummary({ ...base, epochPoints, paused: true, held: true, batchesDone: 12 })).toMatch(
+      /^Paused after batch 12 of 30\. Epoch 1 of 3 finished/,
+    );
     expect(trainingSummary({ ...base, phase: 'done', epochsDone: 3 })).toBe('Done: 3 of 3 epochs trained.');
     expect(trainingSummary({ ...base, phase: 'stopped', epochsDone: 1, epochs: 0 })).toBe('Stopped: 1 epoch trained.');
     expect(trainingSummary({ ...base, phase: 'done', epochsDone: 0, epochs: 0 })).toBe('Done.');

@@ -46,7 +46,9 @@ export function rocTableRows(points: readonly RocPoint[], fprs: readonly number[
  * One line on where training is, for the training panel's live region: it changes with the phase and once an
  * epoch (never every batch), so a screen reader is told of each epoch without being flooded.
  */
-export function trainingSummary(view: Pick<TrainingView, 'phase' | 'epochs' | 'epochPoints' | 'paused' | 'batchesDone' | 'totalBatches' | 'epochsDone'>): string {
+export function trainingSummary(
+  view: Pick<TrainingView, 'phase' | 'epochs' | 'epochPoints' | 'paused' | 'held' | 'batchesDone' | 'totalBatches' | 'epochsDone'>,
+): string {
   const last = view.epochPoints.at(-1);
   const lastText = last
     ? `Epoch ${last.epoch + 1} of ${view.epochs} finished: loss ${last.loss.toFixed(4)}, accuracy ${last.accuracy.toFixed(4)}; validation loss ${last.valLoss.toFixed(4)}, validation accuracy ${last.valAccuracy.toFixed(4)}.`
@@ -57,7 +59,8 @@ export function trainingSummary(view: Pick<TrainingView, 'phase' | 'epochs' | 'e
     case 'starting':
       return 'Training is starting: choosing the backend.';
     case 'training':
-      if (view.paused) return `Paused after batch ${view.batchesDone} of ${view.totalBatches}. ${lastText}`.trim();
+      if (view.paused && view.held) return `Paused after batch ${view.batchesDone} of ${view.totalBatches}. ${lastText}`.trim();
+      if (view.paused) return `Pausing after the batch under way. ${lastText}`.trim();
       return last ? lastText : `Training epoch 1 of ${view.epochs}.`;
     case 'evaluating':
       return `Training finished; evaluating on the held-out images. ${lastText}`.trim();

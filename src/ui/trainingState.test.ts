@@ -102,6 +102,22 @@ describe('training view', () => {
     expect(next.classWeights).toBeNull();
   });
 
+  it('is held once the worker says so, after the batch under way; Continue and a new Pause start over', () => {
+    let s = feed([
+      { type: 'trainRequested' },
+      [{ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 4, totalBatches: 8, classWeights: null }, 0],
+      [batch(1, 0.9), 1000],
+      { type: 'paused', paused: true },
+    ]);
+    expect([s.paused, s.held]).toEqual([true, false]);
+    s = feed([[batch(2, 0.8), 2000], [{ type: 'held', batchesDone: 2 }, 2001]], s);
+    expect([s.paused, s.held, s.batchesDone]).toEqual([true, true, 2]);
+    s = feed([{ type: 'paused', paused: false }], s);
+    expect([s.paused, s.held]).toEqual([false, false]);
+    // A late word from the worker after Continue changes nothing.
+    expect(feed([[{ type: 'held', batchesDone: 2 }, 3000]], s).held).toBe(false);
+  });
+
   it('formats durations', () => {
     expect(formatDuration(5.2)).toBe('5 s');
     expect(formatDuration(65)).toBe('1 min 05 s');

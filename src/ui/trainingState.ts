@@ -29,6 +29,8 @@ export interface TrainingView {
   stopRequested: boolean;
   /** The run is held between batches (Pause) until Continue. */
   paused: boolean;
+  /** Paused, and the worker has said the run holds (the batch under way at Pause has finished). */
+  held: boolean;
   error: string | null;
   /** Whether the worker holds a model to predict, evaluate and download with (trained, restored or loaded). */
   hasModel: boolean;
@@ -57,6 +59,7 @@ export const initialTrainingView: TrainingView = {
   outcome: null,
   stopRequested: false,
   paused: false,
+  held: false,
   error: null,
   hasModel: false,
   modelVersion: 0,
@@ -164,7 +167,7 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
       return { ...state, stopRequested: true, paused: false };
     case 'paused':
       // The time paused is not training time: the time left is measured again from the next batch.
-      return { ...state, paused: action.paused, timing: action.paused ? state.timing : null };
+      return { ...state, paused: action.paused, held: false, timing: action.paused ? state.timing : null };
     case 'dismissError':
       return { ...state, error: null, phase: state.phase === 'error' ? (state.test ? 'done' : 'idle') : state.phase };
     case 'progress':
@@ -240,6 +243,8 @@ function applyProgress(state: TrainingView, message: TrainProgress, at: number):
     case 'checkpoint':
       // Kept by the store for saving, not shown.
       return state;
+    case 'held':
+      return state.paused ? { ...state, held: true, batchesDone: message.batchesDone } : state;
     default:
       return assertNever(message);
   }

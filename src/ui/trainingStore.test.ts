@@ -147,8 +147,14 @@ describe('TrainingStore', () => {
     }
     // The start and trainingStarted at once; batch 7 is the first 200 ms after trainingStarted.
     expect(seen).toEqual([0, 0, 7]);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(seen).toEqual([0, 0, 7, 10]); // the last batches reach the page once the wait is over
+    // The last batches reach the page once the wait is over: the store's own timer tells the subscribers.
+    await new Promise<void>((resolve) => {
+      const unsubscribe = store.subscribe(() => {
+        unsubscribe();
+        resolve();
+      });
+    });
+    expect(seen).toEqual([0, 0, 7, 10]);
     store.pause(true);
     expect(seen).toEqual([0, 0, 7, 10, 10]); // not a batch: at once
     store.dispose();

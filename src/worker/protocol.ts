@@ -166,6 +166,8 @@ export type TrainProgress =
   | ({ type: 'epochEnd' } & EpochMetrics)
   /** After epochEnd: the model and optimizer state after that epoch, for the page to keep (a reload, a crash, Resume). */
   | { type: 'checkpoint'; epoch: number; files: ModelFiles }
+  /** Paused: the run holds after batch `batchesDone` (the one under way at Pause finished); nothing moves until Continue. */
+  | { type: 'held'; batchesDone: number }
   | { type: 'evaluating' };
 
 export type FromTrainer =

@@ -44,6 +44,8 @@ export interface TrainerOptions {
   backends?: TrainingBackendsLike;
   /** Milliseconds, for images/s. */
   now?: () => number;
+  /** How a paused run waits before it looks at its control again (trainingRun.ts's RunContext.heldWait). */
+  heldWait?: () => Promise<void>;
 }
 
 const ACTIONS: Record<TrainerRequestType, string> = {
@@ -73,6 +75,7 @@ export class Trainer {
   /** Settles when the backend being started (if any) is ready. */
   private backendSwitch: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  private readonly heldWait: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly post: Post,
@@ -80,6 +83,7 @@ export class Trainer {
   ) {
     this.backends = options.backends ?? new TrainingBackends();
     this.now = options.now ?? (() => performance.now());
+    this.heldWait = options.heldWait;
   }
 
   /**
@@ -274,7 +278,7 @@ export class Trainer {
     this.kept.keep(model, backendName, 0);
     const start = resume ? await resumeStart(model, resume) : FRESH_START;
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
-    const context = { model, data, settings, control, progress, now: this.now, start };
+    const context = { model, data, settings, control, progress, now: this.now, heldWait: this.heldWait, start };
 
     const outcome = await trainEpochs(context);
     // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.

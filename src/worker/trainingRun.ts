@@ -55,7 +55,11 @@ export interface RunContext {
   progress: (progress: TrainProgress) => void;
   /** Milliseconds, for images/s. */
   now: () => number;
+  /** How a paused run waits before it looks at its control again: 50 ms by default; tests count these turns. */
+  heldWait?: () => Promise<void>;
 }
+
+const waitWhileHeld = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
 /** `work`, unless the GPU is lost first (then the run's `lost` rejection). */
 export function guarded<T>(control: RunControl, work: Promise<T>): Promise<T> {
@@ -111,6 +115,7 @@ async function runEpochs(
   totalBatches: number,
 ): Promise<{ epochsDone: number; stoppedEarly: boolean }> {
   const { model, data, settings, control, progress, now, start } = context;
+  const heldWait = context.heldWait ?? waitWhileHeld;
   const { batchSize } = settings;
   const epochs = start.epochsDone + settings.epochs;
   const numClasses = data.classNames.length;
@@ -152,7 +157,8 @@ async function runEpochs(
       // Lets `stop`, `pause` (and the context-loss event) in between batches.
       await yieldToEventLoop();
       // Paused: the worker idles here, the model and the batch order as they are, until Continue or Stop.
-      while (control.paused && !shouldEnd(control) && !control.contextLost) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (control.paused && !shouldEnd(control) && !control.contextLost) progress({ type: 'held', batchesDone });
+      while (control.paused && !shouldEnd(control) && !control.contextLost) await heldWait();
       if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
       if (shouldEnd(control)) break;
     }
