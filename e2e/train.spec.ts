@@ -7,6 +7,7 @@ import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { MODEL_NAMES } from '../src/core/types';
 import { SETTINGS } from '../src/core/settings';
 import { describeFrame, describeTask, expectStatus, foreignRequests, loadExportedModel, longFrames, longTaskDetails, longTasks, metric, pageNow, readSummary, recordLongTasks, recordRequests } from './helpers';
+import { kernelThreadsFor } from '../src/backends/native/threadCount';
 
 const SIZE = 32;
 const DEFAULT_MODEL = SETTINGS.model.default;
@@ -292,9 +293,9 @@ for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) =
     await expect(page.getByTestId('throughput')).toHaveText(/^\d+(\.\d+)? images\/s/);
     expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0);
     if (backend === 'wasm') {
-      // The preview server sends COOP/COEP, so the threaded SIMD build runs, a thread a logical core (up to 8).
+      // The preview server sends COOP/COEP, so the threaded SIMD build runs, a thread a logical core (native/threadCount.ts).
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-      const cores = Math.min(8, await page.evaluate(() => navigator.hardwareConcurrency));
+      const cores = kernelThreadsFor(await page.evaluate(() => navigator.hardwareConcurrency));
       await expect(page.getByTestId('backend-note')).toHaveText(cores > 1 ? `WebAssembly runs on ${cores} threads.` : /WebAssembly runs on one thread/);
     }
     const tensors = await page.getByRole('table', { name: 'Training history' }).locator('tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));

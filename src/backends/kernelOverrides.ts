@@ -10,6 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 
 export type KernelFunc = tf.KernelFunc;
 
+/** What tfjs hands a kernel function (its backend typed loosely: each backend's kernels cast it). */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
 /** A kernel of ours and the name of the kernel it stands for. */
 export interface KernelOverride {
   readonly kernelName: string;

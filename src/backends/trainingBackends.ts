@@ -11,6 +11,7 @@ import type { BackendChoice } from '../core/types';
 import { registerFastCpuKernels } from './cpuKernels';
 import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
 import { WasmStarter } from './wasm';
+import { registerWebglTrainingKernels } from './webglKernels';
 import { WebgpuStarter } from './webgpu';
 import { followWebgpuDevice, isWebgpuDeviceLost, replaceLostWebgpu, watchWebgpuDeviceLoss, webgpuDeviceLostWithin } from './webgpuDevice';
 import { compareGradientsWithCpu, describeComparison, GRADIENT_TOLERANCE } from './gradientCheck';
@@ -58,6 +59,8 @@ export class TrainingBackends implements TrainingBackendsLike {
     // realm gets them from now on, also when tfjs falls back to the cpu by itself before a backend
     // is chosen (a preview), and in the Node tests that train on the cpu. Other backends are untouched.
     registerFastCpuKernels();
+    // Likewise our WebGL kernels (webglKernels.ts): they run only once the webgl backend does.
+    registerWebglTrainingKernels();
   }
 
   async choose(requested: BackendChoice, shape?: ProbeShape): Promise<BackendInfo> {

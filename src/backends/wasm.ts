@@ -12,6 +12,7 @@ import nativeUrl from './native/training.wasm?url';
 import nativeSharedUrl from './native/training-shared.wasm?url';
 import { startNativeKernels } from './native/register';
 import { nativeKernelsFor, type NativeBuild } from './native/nativeKernels';
+import { kernelThreadsFor } from './native/threadCount';
 import { registerWasmTrainingKernels } from './wasmKernels';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
@@ -27,9 +28,6 @@ async function fetchNative(build: NativeBuild): Promise<ArrayBuffer> {
 
 /** Kernels that training this CNN needs beyond inference; some backends ship without them. */
 export const TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'];
-
-/** At most this many threads (the chunk queue of native/partners.ts holds 4 chunks for each of 8). */
-const MAX_THREADS = 8;
 
 const isCrossOriginIsolated = () => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 
@@ -66,7 +64,8 @@ export class WasmStarter {
     // (its pthreads start thanks to the build's wasmPthreadScript plugin, see vite.config.ts); elsewhere the
     // single-threaded one.
     this.module = wasm;
-    // A thread a logical core, up to 8, for our kernels (native/): training owns the machine while it runs.
+    // A thread a logical core the browser reports, for our kernels (native/threadCount.ts says why, and how a call
+    // wakes only the threads its work pays for): training owns the machine while it runs.
     // tfjs' own thread pool gets one thread: its XNNPACK threads spin on the cores for a while after each of
     // their kernels, and so slowed our helper threads that a 2-core machine trained no faster on two threads
     // than on one at 64 px. Every heavy kernel of training and evaluation is ours, cut into chunks that all
@@ -76,7 +75,7 @@ export class WasmStarter {
     // EPYC (bench:native, same hour) the tutorial model trained at 64 px 822 images/s against 602 with XNNPACK
     // on two threads beside our kernels.
     if (isCrossOriginIsolated() && this.threads === 0) {
-      this.threads = Math.max(1, Math.min(MAX_THREADS, navigator.hardwareConcurrency || 1));
+      this.threads = kernelThreadsFor(navigator.hardwareConcurrency);
       wasm.setThreadsCount(1);
     }
     if (!this.pathsSet) {

@@ -9,11 +9,7 @@ type TensorInfo = tf.TensorInfo;
 
 export const BACKEND = 'wasm';
 
-export interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
+export type { KernelArgs } from './kernelOverrides';
 
 /** Runs another WASM kernel directly (no engine, no tape): the caller disposes what it returns. */
 export function run(name: string, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): TensorInfo {

@@ -14,6 +14,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs';
 import { ChunkQueue, InlinePartner, MAX_CHUNKS, shareOf, takeChunks, WorkerPartner, type Partner, type PartnerKernel } from './partners';
+import { CHUNKS_A_THREAD, helpersToWake } from './threadCount';
 
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
@@ -48,12 +49,6 @@ export type NativeBuild = 'training.wasm' | 'training-shared.wasm';
 
 /** Fetches a build's bytes: `fetch` of a URL Vite emitted in the app, a file read in Node. */
 export type NativeBytes = (build: NativeBuild) => Promise<ArrayBuffer | Uint8Array>;
-
-/**
- * Chunks a thread a split kernel call: enough for a thread slowed by other work to take fewer, few enough that
- * each still fills a thread for a while (a chunk costs a call and an atomic add).
- */
-const CHUNKS_A_THREAD = 4;
 
 /** A loaded module and the tfjs heap it works in. */
 export class NativeKernels {
@@ -97,7 +92,8 @@ export class NativeKernels {
     );
     const job = this.queue.job;
     this.chunksSplit += chunks;
-    for (const partner of this.partners) partner.start(kernel, this.queue);
+    // Only as many helpers as there are chunks beyond the caller's first: a woken helper with nothing to take costs a core a wake-up.
+    for (const partner of this.partners.slice(0, helpersToWake(chunks, this.partners.length))) partner.start(kernel, this.queue);
     // Every chunk nobody else took; then only the ones under way on other threads are waited for.
     try {
       takeChunks(run, this.queue, job);

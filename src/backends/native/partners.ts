@@ -7,6 +7,7 @@
  * (tests) an inline partner takes its fair part of the chunks on the calling thread, so the chunking is
  * tested without threads.
  */
+import { CHUNKS_A_THREAD, MAX_KERNEL_THREADS } from './threadCount';
 
 /** The kernels a partner can run (exports of training.c); the queue holds the job's kernel by its index here. */
 export const PARTNER_KERNELS = ['conv2d_filter_grad', 'max_pool_2x2_grad', 'channel_affine', 'channel_affine2', 'relu_grad', 'channel_sums', 'channel_grad_sums', 'conv2d_forward', 'conv2d_input_grad', 'max_pool_2x2', 'channel_bias', 'relu', 'relu_grad_sums'] as const;
@@ -40,15 +41,18 @@ export class InlinePartner implements Partner {
   close(): void {}
 }
 
-/** At most this many chunks a kernel call (8 threads, 4 chunks each). */
-export const MAX_CHUNKS = 32;
+/** At most this many chunks a kernel call (4 for each of the most threads). */
+export const MAX_CHUNKS = CHUNKS_A_THREAD * MAX_KERNEL_THREADS;
 /** Arguments of a chunk: byte offsets and counts, as float64 (offsets may pass 2^31). */
 export const CHUNK_ARGS = 16;
 /** The header: [job and next chunk, chunks, chunks done, failed job, kernel index, chunks helpers did (all jobs), _, _]. */
 const QUEUE_HEADER = 32;
 const [TAKEN, CHUNKS, DONE, FAILED_JOB, KERNEL_INDEX, BY_HELPERS] = [0, 1, 2, 3, 4, 5];
-/** The next chunk's index sits in the low bits of the header's first word, the job number in the rest. */
-const CHUNK_BITS = 6;
+/**
+ * The next chunk's index sits in the low bits of the header's first word, the job number in the rest; all ones
+ * (more than MAX_CHUNKS) marks a job closed while it is filled.
+ */
+export const CHUNK_BITS = 8;
 const JOBS = 2 ** (31 - CHUNK_BITS);
 
 /** The longest the caller sleeps waiting for other threads' chunks before it looks again, woken or not. */
