@@ -7,7 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { compareGradientsWithCpu, relativeDifference } from '../src/backends/gradientCheck';
-import { planFilterGrad } from '../src/backends/webgpuKernels/convFilterGrad';
+import { batchNormInTraining, hasBatchNormTrainingKernels } from '../src/model/batchNormTraining';
+import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
+import { registerReluGradient } from '../src/model/reluGradient';
+import { splitRows } from '../src/backends/webgpuKernels/reductions';
 import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
 
 export interface Difference {
@@ -72,7 +75,75 @@ function filterGradient(xShape: number[], filterShape: [number, number, number, 
   };
 }
 
+/**
+ * BatchNormalization in training, with or without its ReLU: our two kernels on WebGPU, tfjs' moments and batchNorm
+ * on the cpu backend (which has no such kernels). Outputs, statistics and the gradients of x, scale and offset.
+ */
+function batchNorm(xShape: number[], relu: boolean) {
+  return () => {
+    const c = xShape[xShape.length - 1];
+    const x = tf.add(tf.mul(tensor(xShape, 6), 3), 0.5);
+    const [scale, offset] = [tf.add(tensor([c], 7), 1.5), tensor([c], 8)];
+    const weights = tensor(xShape, 9);
+    const eps = 1e-3;
+    const normalise = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (hasBatchNormTrainingKernels()) return batchNormInTraining(a, g, b, eps, relu);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const y = tf.batchNorm(a, mean, variance, b, g, eps);
+      return { y: relu ? tf.relu(y) : y, mean, variance };
+    };
+    const { y, mean, variance } = normalise(x, scale, offset);
+    const [dx, dscale, doffset] = tf.grads((a, g, b) => tf.sum(tf.mul(normalise(a, g, b).y, weights)))([x, scale, offset]);
+    return { y, mean, variance, dx, dscale, doffset };
+  };
+}
+
+/** A stride-1 unpadded convolution with bias and ReLU: the fused op on WebGPU, conv2d + add + relu on the cpu. */
+function convBiasReluGradients(xShape: number[], filterShape: number[]) {
+  return () => {
+    const x = tensor(xShape, 10) as tf.Tensor4D;
+    const filter = tensor(filterShape, 11) as tf.Tensor4D;
+    const bias = tf.mul(tensor([filterShape[3]], 12), 0.3) as tf.Tensor1D;
+    const layer = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+      hasConvBiasRelu() ? convBiasRelu(a as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), b));
+    const y = layer(x, filter, bias);
+    const weights = tensor(y.shape, 13);
+    const [dx, dfilter, dbias] = tf.grads((a, f, b) => tf.sum(tf.mul(layer(a, f, b), weights)))([x, filter, bias]);
+    return { y, dx, dfilter, dbias };
+  };
+}
+
+/** ReLU's gradient (ReluGrad on WebGPU; tfjs' step and multiply on the cpu). */
+function reluGradient(shape: number[]) {
+  return () => {
+    registerReluGradient();
+    const x = tensor(shape, 14);
+    const weights = tensor(shape, 15);
+    const [dx] = tf.grads((a) => tf.sum(tf.mul(tf.relu(a), weights)))([x]);
+    return { dx };
+  };
+}
+
 export const checks = {
+  async batchNorm(): Promise<Difference[]> {
+    return [
+      ...(await compare('x [3,7,5,6]', batchNorm([3, 7, 5, 6], false))),
+      ...(await compare('x [3,7,5,6] with ReLU', batchNorm([3, 7, 5, 6], true))),
+      ...(await compare('x [1,13,11,32] with ReLU', batchNorm([1, 13, 11, 32], true))),
+    ];
+  },
+
+  async convBiasRelu(): Promise<Difference[]> {
+    return [
+      ...(await compare('x [2,10,9,3], filter [2,2,3,5]', convBiasReluGradients([2, 10, 9, 3], [2, 2, 3, 5]))),
+      ...(await compare('x [1,12,13,1], filter [2,2,1,32]', convBiasReluGradients([1, 12, 13, 1], [2, 2, 1, 32]))),
+    ];
+  },
+
+  async reluGrad(): Promise<Difference[]> {
+    return compare('x [3,5,7,9]', reluGradient([3, 5, 7, 9]));
+  },
+
   async conv2DBackpropFilter(): Promise<Difference[]> {
     return [
       // The models' first layer: 1 channel in, 32 out, 2x2 valid; batch 1 and 3, odd sizes.
@@ -93,9 +164,9 @@ export const checks = {
   },
 
   /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */
-  async setup(): Promise<{ registered: boolean; plan: ReturnType<typeof planFilterGrad>; adapter: string }> {
+  async setup(): Promise<{ registered: boolean; plan: ReturnType<typeof splitRows>; adapter: string }> {
     const adapter = await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> } }).gpu.requestAdapter();
-    return { registered: areWebgpuTrainingKernelsRegistered(), plan: planFilterGrad(32 * 149, 2 * 2 * 1 * 32), adapter: adapter?.info?.architecture ?? 'none' };
+    return { registered: areWebgpuTrainingKernelsRegistered(), plan: splitRows(32 * 149, 2 * 2 * 1 * 32), adapter: adapter?.info?.architecture ?? 'none' };
   },
 };
 

@@ -58,13 +58,25 @@ test('our kernels are registered on SwiftShader WebGPU, and the filter gradient 
   const setup = (await page.evaluate(() => (window as unknown as { kernelChecks: typeof checks }).kernelChecks.setup())) as Awaited<ReturnType<typeof checks.setup>>;
   console.log(`WebGPU adapter: ${setup.adapter}; first layer at 150 px, batch 32: ${JSON.stringify(setup.plan)}`);
   expect(setup.registered).toBe(true);
-  expect(setup.plan.chunks).toBeGreaterThan(100);
+  expect(setup.plan.runs).toBeGreaterThan(100);
 });
 
 test('Conv2DBackpropFilter (split reduction) matches the cpu backend', async () => {
-  expectWithinTolerance(await run('conv2DBackpropFilter'), ['filterGradPartials', 'sumChunks']);
+  expectWithinTolerance(await run('conv2DBackpropFilter'), ['filterGradPartials', 'sumRuns']);
+});
+
+test('BatchNormalization in training (two-pass channel sums), with and without its ReLU, matches the cpu backend', async () => {
+  expectWithinTolerance(await run('batchNorm'), ['channelSums_batchNormStats', 'batchNormApply', 'channelSums_batchNormGradSums', 'batchNormGradApply']);
+});
+
+test('convolution + bias + ReLU and its gradient (ReluGradBias) match the cpu backend', async () => {
+  expectWithinTolerance(await run('convBiasRelu'), ['reluMask', 'channelSums_reluGradBias', 'filterGradPartials']);
+});
+
+test("ReLU's gradient in one pass matches the cpu backend", async () => {
+  expectWithinTolerance(await run('reluGrad'), ['reluMask']);
 });
 
 test("a training step of both models: every weight's gradient matches the cpu backend's", async () => {
-  expectWithinTolerance(await run('trainingStep'), ['filterGradPartials']);
+  expectWithinTolerance(await run('trainingStep'), ['filterGradPartials', 'channelSums_batchNormStats', 'channelSums_reluGradBias']);
 });

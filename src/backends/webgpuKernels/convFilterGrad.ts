@@ -5,45 +5,29 @@
  * every image: a 2x2 first layer of 32 filters has 128 weights, so 128 invocations each sum 710,432
  * products (150 px, batch 32) while the GPU's other lanes idle. On an H200 that kernel was 97% of a
  * training step (issue 22).
- * Here the n·outHeight output rows are cut into `chunks` runs of rows; pass 1 has one invocation per
- * (chunk, weight), each summing its run of rows (so chunks × weights invocations, about 65,536, share
- * the work), and pass 2 one invocation per weight, summing its chunks' partial sums in order.
+ * Here the n·outHeight output rows are cut into runs (reductions.ts); pass 1 has one invocation per
+ * (run, weight), each summing its run of rows (runs × weights invocations, about 65,536, share the
+ * work), and pass 2 one invocation per weight, summing its runs' partial sums in order.
  * Any stride and padding, channels last, dilation 1; anything else goes to tfjs' kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { callOriginal } from '../kernelOverrides';
 import { nhwcConvInfo, type FilterGradAttrs } from '../convAttrs';
-import { disposeAll, int32, runFlat, type TensorInfo, type WebgpuBackendLike } from './program';
+import { int32, runFlat, type TensorInfo, type WebgpuBackendLike } from './program';
+import { splitRows, sumRuns } from './reductions';
 
 export const BACKEND = 'webgpu';
 
-/** Invocations pass 1 aims at: enough to fill a large GPU, few enough that each sums a few rows. */
-const TARGET_INVOCATIONS = 65_536;
-
-export interface FilterGradPlan {
-  /** Runs of output rows, one partial sum each per weight. */
-  chunks: number;
-  /** Output rows (of n·outHeight) a run. */
-  rowsPerChunk: number;
-}
-
-/** How the rows are split for `weights` filter weights over `rows` output rows. */
-export function planFilterGrad(rows: number, weights: number): FilterGradPlan {
-  const wanted = Math.min(rows, Math.max(1, Math.ceil(TARGET_INVOCATIONS / weights)));
-  const rowsPerChunk = Math.ceil(rows / wanted);
-  return { chunks: Math.ceil(rows / rowsPerChunk), rowsPerChunk };
-}
-
-/** Pass 1: one partial sum per (chunk of output rows, filter weight); the filter's width is baked in. */
+/** Pass 1: one partial sum per (run of output rows, filter weight); the filter's width is baked in. */
 function partialsProgram(filterWidth: number, outputShape: number[]) {
   return {
     key: `filterGradPartials_${filterWidth}`,
     inputs: ['x', 'dy'],
     outputShape,
-    uniforms: 'weights : i32, rowsPerChunk : i32, strides : vec2<i32>, pads : vec2<i32>,',
+    uniforms: 'weights : i32, rowsPerRun : i32, strides : vec2<i32>, pads : vec2<i32>,',
     body: `
       let k = index % uniforms.weights;
-      let chunk = index / uniforms.weights;
+      let run = index / uniforms.weights;
       let ci = uniforms.xShape[3];
       let co = uniforms.dyShape[3];
       let o = k % co;
@@ -54,8 +38,8 @@ function partialsProgram(filterWidth: number, outputShape: number[]) {
       let outW = uniforms.dyShape[2];
       let inH = uniforms.xShape[1];
       let inW = uniforms.xShape[2];
-      let first = chunk * uniforms.rowsPerChunk;
-      let last = min(first + uniforms.rowsPerChunk, uniforms.dyShape[0] * outH);
+      let first = run * uniforms.rowsPerRun;
+      let last = min(first + uniforms.rowsPerRun, uniforms.dyShape[0] * outH);
       var total = 0.0;
       for (var row = first; row < last; row++) {
         let b = row / outH;
@@ -83,27 +67,10 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const [kh, kw, ci, co] = attrs.filterShape;
   const weights = kh * kw * ci * co;
-  const { chunks, rowsPerChunk } = planFilterGrad(info.batchSize * info.outHeight, weights);
-  const uniforms = [int32(weights), int32(rowsPerChunk), int32(info.strideHeight, info.strideWidth), int32(info.padInfo.top, info.padInfo.left)];
-  const partials = runFlat(backend, partialsProgram(kw, [chunks, weights]), [x, dy], uniforms);
-  const total = sumChunks(backend, partials, attrs.filterShape);
-  disposeAll(backend, [partials]);
+  const { runs, rowsPerRun } = splitRows(info.batchSize * info.outHeight, weights);
+  const uniforms = [int32(weights), int32(rowsPerRun), int32(info.strideHeight, info.strideWidth), int32(info.padInfo.top, info.padInfo.left)];
+  const partials = runFlat(backend, partialsProgram(kw, [runs, weights]), [x, dy], uniforms);
+  const total = sumRuns(backend, partials, attrs.filterShape);
+  backend.disposeData(partials.dataId);
   return total;
-}
-
-/** Pass 2: partials [chunks, m] summed over the chunks, in order, into a tensor of `shape` (m elements). */
-export function sumChunks(backend: WebgpuBackendLike, partials: TensorInfo, shape: number[]): TensorInfo {
-  const program = {
-    key: 'sumChunks',
-    inputs: ['partials'],
-    outputShape: shape,
-    body: `
-      let m = uniforms.partialsShape[1];
-      var total = 0.0;
-      for (var chunk = 0; chunk < uniforms.partialsShape[0]; chunk++) {
-        total += partials[chunk * m + index];
-      }
-      result[index] = total;`,
-  };
-  return runFlat(backend, program, [partials]);
 }

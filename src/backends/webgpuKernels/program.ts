@@ -78,8 +78,3 @@ export function runFlat(backend: WebgpuBackendLike, spec: FlatProgram, inputs: T
 
 export const int32 = (...data: number[]): ProgramUniform => ({ type: 'int32', data });
 export const float32 = (...data: number[]): ProgramUniform => ({ type: 'float32', data });
-
-/** Frees intermediate outputs of a kernel (a second pass's inputs) once it has recorded its last pass. */
-export function disposeAll(backend: WebgpuBackendLike, infos: readonly TensorInfo[]): void {
-  for (const info of infos) backend.disposeData(info.dataId);
-}

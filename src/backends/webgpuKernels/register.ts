@@ -6,10 +6,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from '../kernelOverrides';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
+import { CONV_BIAS_RELU, RELU_GRAD_BIAS } from '../../model/convBiasRelu';
+import { RELU_GRAD } from '../../model/reluGradient';
+import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
+import { convBiasRelu, reluGrad, reluGradBias } from './biasRelu';
 import { BACKEND, conv2DBackpropFilter } from './convFilterGrad';
 
 const KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc },
+  // Kernels the app's own ops ask for (model/), which tfjs' WebGPU backend lacks: with them in, the models run
+  // BatchNormalization, a convolution's bias and ReLU, and their gradients through these (see each op's file).
+  { kernelName: BATCH_NORM_TRAINING, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
+  { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
+  { kernelName: CONV_BIAS_RELU, kernelFunc: convBiasRelu as unknown as tf.KernelFunc },
+  { kernelName: RELU_GRAD_BIAS, kernelFunc: reluGradBias as unknown as tf.KernelFunc },
+  { kernelName: RELU_GRAD, kernelFunc: reluGrad as unknown as tf.KernelFunc },
 ];
 
 /** Names of the kernels registerWebgpuTrainingKernels() puts in. */
