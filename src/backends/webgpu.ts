@@ -6,6 +6,7 @@
  */
 
 import { messageOf } from '../core/userError';
+import { registerWebgpuTrainingKernels } from './webgpuKernels/register';
 
 /** What this app uses of WebGPU (the worker's TypeScript lib has no WebGPU types); webgpuDevice.ts too. */
 interface GpuAdapterInfo {
@@ -63,6 +64,8 @@ export class WebgpuStarter {
       try {
         // Importing the package registers the 'webgpu' backend (and its kernels) with tfjs.
         await import('@tensorflow/tfjs-backend-webgpu');
+        // Ours in place of its slowest training kernels (webgpuKernels/register.ts).
+        registerWebgpuTrainingKernels();
         this.loaded = true;
       } catch (error) {
         return `the WebGPU backend could not be loaded (${messageOf(error)})`;

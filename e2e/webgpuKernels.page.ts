@@ -1,0 +1,187 @@
+/**
+ * Runs in Chromium (bundled by webgpuKernels.spec.ts): each check computes the same thing on the cpu backend
+ * and on WebGPU with our kernels registered, and returns the relative difference of every output and gradient
+ * (‖webgpu − cpu‖ / ‖cpu‖, as the app's gradient trust check). Inputs are made in JavaScript, so both backends
+ * see the very same numbers. Shapes are odd on purpose: batch 1, sizes that are no multiple of a workgroup.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { compareGradientsWithCpu, relativeDifference } from '../src/backends/gradientCheck';
+import { batchNormInTraining, hasBatchNormTrainingKernels } from '../src/model/batchNormTraining';
+import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
+import { registerReluGradient } from '../src/model/reluGradient';
+import { splitRows } from '../src/backends/webgpuKernels/reductions';
+import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
+
+export interface Difference {
+  what: string;
+  difference: number;
+  /** Our programs (their shader keys, without tfjs' suffix) that ran on WebGPU for it. */
+  ran: string[];
+}
+
+/** Shader keys of our programs run since the last compare (runFlat prefixes them 'xray_'). */
+const ran = new Set<string>();
+
+/** Numbers in [-1, 1) from a seed, the same on every backend. */
+function values(count: number, seed: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => ((Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453) % 1));
+}
+
+function tensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** `compute` on cpu and on webgpu: the relative difference of each named output. */
+async function compare(what: string, compute: () => Record<string, tf.Tensor>): Promise<Difference[]> {
+  const results: Record<string, Float32Array>[] = [];
+  ran.clear();
+  for (const backend of ['cpu', 'webgpu']) {
+    await tf.setBackend(backend);
+    const outputs = tf.tidy(compute);
+    const read: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(outputs)) read[name] = (await t.data()) as Float32Array;
+    tf.dispose(Object.values(outputs));
+    results.push(read);
+  }
+  const [cpu, gpu] = results;
+  return Object.keys(cpu).map((name) => ({ what: `${what}: ${name}`, difference: relativeDifference(gpu[name], cpu[name]), ran: [...ran] }));
+}
+
+type Pad = 'valid' | 'same';
+
+/** A convolution's both gradients, through tf.grads (Conv2DBackpropFilter and Conv2DBackpropInput as training runs them). */
+function convGradients(xShape: number[], filterShape: number[], stride: number, pad: Pad) {
+  return () => {
+    const x = tensor(xShape, 1) as tf.Tensor4D;
+    const filter = tensor(filterShape, 2) as tf.Tensor4D;
+    const loss = (a: tf.Tensor, b: tf.Tensor) => {
+      const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+      return tf.sum(tf.mul(y, tensor(y.shape, 3)));
+    };
+    const [dx, dfilter] = tf.grads(loss)([x, filter]);
+    return { dx, dfilter };
+  };
+}
+
+/** The filter gradient kernel called directly, with dy given. */
+function filterGradient(xShape: number[], filterShape: [number, number, number, number], stride: number, pad: Pad) {
+  return () => {
+    const x = tensor(xShape, 4) as tf.Tensor4D;
+    const out = tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, stride, pad);
+    const dy = tensor(out.shape, 5) as tf.Tensor4D;
+    const attrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape };
+    return { dfilter: tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor };
+  };
+}
+
+/**
+ * BatchNormalization in training, with or without its ReLU: our two kernels on WebGPU, tfjs' moments and batchNorm
+ * on the cpu backend (which has no such kernels). Outputs, statistics and the gradients of x, scale and offset.
+ */
+function batchNorm(xShape: number[], relu: boolean) {
+  return () => {
+    const c = xShape[xShape.length - 1];
+    const x = tf.add(tf.mul(tensor(xShape, 6), 3), 0.5);
+    const [scale, offset] = [tf.add(tensor([c], 7), 1.5), tensor([c], 8)];
+    const weights = tensor(xShape, 9);
+    const eps = 1e-3;
+    const normalise = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (hasBatchNormTrainingKernels()) return batchNormInTraining(a, g, b, eps, relu);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const y = tf.batchNorm(a, mean, variance, b, g, eps);
+      return { y: relu ? tf.relu(y) : y, mean, variance };
+    };
+    const { y, mean, variance } = normalise(x, scale, offset);
+    const [dx, dscale, doffset] = tf.grads((a, g, b) => tf.sum(tf.mul(normalise(a, g, b).y, weights)))([x, scale, offset]);
+    return { y, mean, variance, dx, dscale, doffset };
+  };
+}
+
+/** A stride-1 unpadded convolution with bias and ReLU: the fused op on WebGPU, conv2d + add + relu on the cpu. */
+function convBiasReluGradients(xShape: number[], filterShape: number[]) {
+  return () => {
+    const x = tensor(xShape, 10) as tf.Tensor4D;
+    const filter = tensor(filterShape, 11) as tf.Tensor4D;
+    const bias = tf.mul(tensor([filterShape[3]], 12), 0.3) as tf.Tensor1D;
+    const layer = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+      hasConvBiasRelu() ? convBiasRelu(a as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), b));
+    const y = layer(x, filter, bias);
+    const weights = tensor(y.shape, 13);
+    const [dx, dfilter, dbias] = tf.grads((a, f, b) => tf.sum(tf.mul(layer(a, f, b), weights)))([x, filter, bias]);
+    return { y, dx, dfilter, dbias };
+  };
+}
+
+/** ReLU's gradient (ReluGrad on WebGPU; tfjs' step and multiply on the cpu). */
+function reluGradient(shape: number[]) {
+  return () => {
+    registerReluGradient();
+    const x = tensor(shape, 14);
+    const weights = tensor(shape, 15);
+    const [dx] = tf.grads((a) => tf.sum(tf.mul(tf.relu(a), weights)))([x]);
+    return { dx };
+  };
+}
+
+export const checks = {
+  async batchNorm(): Promise<Difference[]> {
+    return [
+      ...(await compare('x [3,7,5,6]', batchNorm([3, 7, 5, 6], false))),
+      ...(await compare('x [3,7,5,6] with ReLU', batchNorm([3, 7, 5, 6], true))),
+      ...(await compare('x [1,13,11,32] with ReLU', batchNorm([1, 13, 11, 32], true))),
+    ];
+  },
+
+  async convBiasRelu(): Promise<Difference[]> {
+    return [
+      ...(await compare('x [2,10,9,3], filter [2,2,3,5]', convBiasReluGradients([2, 10, 9, 3], [2, 2, 3, 5]))),
+      ...(await compare('x [1,12,13,1], filter [2,2,1,32]', convBiasReluGradients([1, 12, 13, 1], [2, 2, 1, 32]))),
+    ];
+  },
+
+  async reluGrad(): Promise<Difference[]> {
+    return compare('x [3,5,7,9]', reluGradient([3, 5, 7, 9]));
+  },
+
+  async conv2DBackpropFilter(): Promise<Difference[]> {
+    return [
+      // The models' first layer: 1 channel in, 32 out, 2x2 valid; batch 1 and 3, odd sizes.
+      ...(await compare('x [3,33,31,1], filter [2,2,1,32]', filterGradient([3, 33, 31, 1], [2, 2, 1, 32], 1, 'valid'))),
+      ...(await compare('x [1,17,19,32], filter [2,2,32,64]', filterGradient([1, 17, 19, 32], [2, 2, 32, 64], 1, 'valid'))),
+      ...(await compare('x [2,9,7,3], filter [2,2,3,5]', filterGradient([2, 9, 7, 3], [2, 2, 3, 5], 1, 'valid'))),
+      // Cases the models do not run, covered all the same: stride 2 with padding, a 3x3 filter.
+      ...(await compare('x [2,11,10,3], filter [3,3,3,4], stride 2, same', filterGradient([2, 11, 10, 3], [3, 3, 3, 4], 2, 'same'))),
+      ...(await compare('tf.grads of conv2d [2,13,12,4] * [2,2,4,7]', convGradients([2, 13, 12, 4], [2, 2, 4, 7], 1, 'valid'))),
+    ];
+  },
+
+  /** The app's own trust check: a class-weighted training step of each model, every weight's gradient. */
+  async trainingStep(): Promise<Difference[]> {
+    ran.clear();
+    const { largest, where } = await compareGradientsWithCpu('webgpu');
+    return [{ what: `training step, largest at ${where}`, difference: largest, ran: [...ran] }];
+  },
+
+  /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */
+  async setup(): Promise<{ registered: boolean; plan: ReturnType<typeof splitRows>; adapter: string }> {
+    const adapter = await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> } }).gpu.requestAdapter();
+    return { registered: areWebgpuTrainingKernelsRegistered(), plan: splitRows(32 * 149, 2 * 2 * 1 * 32), adapter: adapter?.info?.architecture ?? 'none' };
+  },
+};
+
+async function start(): Promise<void> {
+  if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not start');
+  registerWebgpuTrainingKernels();
+  // Notes which of our programs run, so that a check can tell ours ran and not tfjs' kernel it stands in for.
+  const backend = tf.backend() as unknown as { runWebGPUProgram(program: { shaderKey: string }, ...rest: unknown[]): unknown };
+  const runProgram = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (program, ...rest) => {
+    if (program.shaderKey.startsWith('xray_')) ran.add(program.shaderKey.slice(5));
+    return runProgram(program, ...rest);
+  };
+}
+
+const global = window as unknown as { kernelChecks: typeof checks; kernelChecksReady: Promise<void> };
+global.kernelChecks = checks;
+global.kernelChecksReady = start();

@@ -1,0 +1,82 @@
+import { expect, test, type Page } from '@playwright/test';
+import { build } from 'esbuild';
+import { CHROMIUM_LAUNCH } from './chromium';
+import type { checks, Difference } from './webgpuKernels.page';
+
+// Our WebGPU kernels against the cpu backend, in Chromium's WebGPU (SwiftShader's, on the CPU, on a machine without
+// a GPU: right for correctness, says nothing of speed). The checks run in a page of their own
+// (webgpuKernels.page.ts, bundled here with esbuild), served by this spec, not the app: no training UI needed.
+test.use({ launchOptions: { ...CHROMIUM_LAUNCH, args: [...CHROMIUM_LAUNCH.args, '--enable-unsafe-webgpu'] } });
+test.describe.configure({ mode: 'serial' });
+
+/** As the app's gradient trust check (gradientCheck.ts): float32 summed in another order differs by far less. */
+const TOLERANCE = 1e-3;
+
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  const bundle = await build({
+    entryPoints: ['e2e/webgpuKernels.page.ts'],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'error',
+  });
+  page = await browser.newPage();
+  // 127.0.0.1 (the preview server's origin, never reached): a secure context, which WebGPU needs.
+  await page.route('**/__webgpu-kernel-checks/**', (route) =>
+    route.request().url().endsWith('.js')
+      ? route.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0].text })
+      : route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>WebGPU kernel checks</title><script src="checks.js"></script>' }),
+  );
+  await page.goto('/__webgpu-kernel-checks/index.html');
+  await page.evaluate(() => (window as unknown as { kernelChecksReady: Promise<void> }).kernelChecksReady);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+async function run(name: keyof typeof checks): Promise<Difference[]> {
+  const differences = await page.evaluate((check) => (window as unknown as { kernelChecks: Record<string, () => Promise<Difference[]>> }).kernelChecks[check](), name);
+  for (const { what, difference } of differences) console.log(`${name} ${what}: relative difference ${difference.toExponential(2)}`);
+  return differences;
+}
+
+/** Every difference within the tolerance, and each case ran every one of our `programs`. */
+function expectWithinTolerance(differences: Difference[], programs: string[]): void {
+  expect(differences.length).toBeGreaterThan(0);
+  for (const { what, difference, ran } of differences) {
+    expect(difference, what).toBeLessThan(TOLERANCE);
+    for (const program of programs) expect(ran.some((key) => key.startsWith(program)), `${what} ran ${program}`).toBe(true);
+  }
+}
+
+test('our kernels are registered on SwiftShader WebGPU, and the filter gradient splits the first layer', async () => {
+  const setup = (await page.evaluate(() => (window as unknown as { kernelChecks: typeof checks }).kernelChecks.setup())) as Awaited<ReturnType<typeof checks.setup>>;
+  console.log(`WebGPU adapter: ${setup.adapter}; first layer at 150 px, batch 32: ${JSON.stringify(setup.plan)}`);
+  expect(setup.registered).toBe(true);
+  expect(setup.plan.runs).toBeGreaterThan(100);
+});
+
+test('Conv2DBackpropFilter (split reduction) matches the cpu backend', async () => {
+  expectWithinTolerance(await run('conv2DBackpropFilter'), ['filterGradPartials', 'sumRuns']);
+});
+
+test('BatchNormalization in training (two-pass channel sums), with and without its ReLU, matches the cpu backend', async () => {
+  expectWithinTolerance(await run('batchNorm'), ['channelSums_batchNormStats', 'batchNormApply', 'channelSums_batchNormGradSums', 'batchNormGradApply']);
+});
+
+test('convolution + bias + ReLU and its gradient (ReluGradBias) match the cpu backend', async () => {
+  expectWithinTolerance(await run('convBiasRelu'), ['reluMask', 'channelSums_reluGradBias', 'filterGradPartials']);
+});
+
+test("ReLU's gradient in one pass matches the cpu backend", async () => {
+  expectWithinTolerance(await run('reluGrad'), ['reluMask']);
+});
+
+test("a training step of both models: every weight's gradient matches the cpu backend's", async () => {
+  expectWithinTolerance(await run('trainingStep'), ['filterGradPartials', 'channelSums_batchNormStats', 'channelSums_reluGradBias']);
+});
