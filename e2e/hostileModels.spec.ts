@@ -87,5 +87,9 @@ test('hostile model files are refused in words; the dataset stays, the page answ
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expect(page.getByTestId('restored-note')).toContainText('classes NORMAL, PNEUMONIA, 32 × 32 px grey');
   expect(await readSummary(page)).toEqual(summary);
+  // The loaded model's stored run passes the checks on read: it is back after a reload.
+  await page.reload();
+  await expect(page.getByTestId('restored-note')).toContainText('Brought back from this browser');
+  await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   expect(problems).toEqual([]);
 });

@@ -3,7 +3,7 @@
  * stranger's input. Pure (no zip.js, no tfjs): the page runs it on `Model file`, `npm run fuzz` runs it in Node.
  * Each refusal is a UserError whose sentence says what is wrong and what to do.
  */
-import { MODEL_NAMES, type ModelMetadata, type ModelName } from '../core/types';
+import { MODEL_NAMES, type ModelFiles, type ModelMetadata, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { formatBytes } from './zipErrors';
 
@@ -177,6 +177,13 @@ export function checkWeights(specs: WeightSpec[], declaredBytes: number, weights
     }
     offset += length;
   }
+}
+
+/** Model files from this page's own storage, held to the same checks as a loaded file (they may be older or edited). */
+export function checkModelFiles(files: ModelFiles, what: string): void {
+  const json = parseJsonChecked(files.modelJson, what, MODEL_FILE_LIMITS.maxModelJsonBytes);
+  const { specs, bytes } = weightSpecsOf(json, what);
+  checkWeights(specs, bytes, new Uint8Array(files.weights), what);
 }
 
 /** Refuses weights of another length than model.json's shapes and types declare. */
