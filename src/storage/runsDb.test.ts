@@ -1,4 +1,5 @@
 import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunsDb, type SavedRun } from './runsDb';
 import { DEFAULT_SETTINGS } from '../core/settings';
@@ -61,5 +62,49 @@ describe('saved runs', () => {
     expect(new Float32Array(back!.weights)).toEqual(new Float32Array([1, 2, 3]));
     await db.delete('a');
     expect(await db.getModel('a', 'checkpoint')).toBeUndefined();
+  });
+
+  it('skips, with a note, records that were changed outside the app or written by an older version', async () => {
+    const name = `test-${n++}`;
+    const db = await RunsDb.open(name);
+    dbs.push(db);
+    await db.put(run('good', '2026-01-03T00:00:00Z'));
+    const raw = await openDB(name);
+    const older: Record<string, unknown> = { ...run('old', '2026-01-01T00:00:00Z') };
+    delete older.figures;
+    const tampered = { ...run('bad', '2026-01-02T00:00:00Z'), history: { ...run('x', '').history, epochPoints: 'lots' } };
+    const lying = { ...run('lie', '2026-01-04T00:00:00Z'), test: { ...run('x', '').test!, numClasses: 3 } };
+    const badSettings = { ...run('set', '2026-01-05T00:00:00Z'), settings: { ...DEFAULT_SETTINGS, imageSize: 1e9 } };
+    for (const record of [older, tampered, lying, badSettings, { id: 'junk', updatedAt: '2026-01-06' }]) await raw.put('runs', record);
+    raw.close();
+    const { runs, skipped } = await db.listChecked();
+    expect(runs.map((r) => r.id)).toEqual(['good']);
+    expect(skipped).toHaveLength(5);
+    // A diverged run (NaN losses) is still a run.
+    const diverged = run('nan', '2026-01-07T00:00:00Z');
+    diverged.history.batchPoints = [{ x: 1, loss: NaN, accuracy: 0.5 }];
+    diverged.figures.bestValLoss = NaN;
+    await db.put(diverged);
+    expect((await db.list()).map((r) => r.id)).toEqual(['nan', 'good']);
+    expect(skipped.join('\n')).toMatch(/“run old” \(figures: /);
+    expect(skipped.join('\n')).toMatch(/“run bad” \(history\.epochPoints: /);
+    expect(skipped.join('\n')).toMatch(/“run lie” \(test: scores and labels do not match\)/);
+    expect(skipped.join('\n')).toMatch(/“run set” \(settings: a setting is missing or out of range\)/);
+    expect(skipped.join('\n')).toMatch(/a saved run \(/);
+    expect(await db.get('bad')).toBeUndefined();
+    // Saving a model for a damaged record still works (the record is left alone).
+    await db.putModel('bad', 'model', { modelJson: '{}', weights: new ArrayBuffer(4) });
+  });
+
+  it('gives back no model files that are not what the app stores', async () => {
+    const name = `test-${n++}`;
+    const db = await RunsDb.open(name);
+    dbs.push(db);
+    const raw = await openDB(name);
+    await raw.put('models', { modelJson: 42, weights: new ArrayBuffer(4) }, 'a:model');
+    await raw.put('models', { modelJson: '{}', weights: 'not bytes' }, 'a:best');
+    raw.close();
+    expect(await db.getModel('a', 'model')).toBeUndefined();
+    expect(await db.getModel('a', 'best')).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { EpochMetrics, KeptScores, ModelFiles, ModelMetadata, Settings, TestResult, TrainingOutcome } from '../core/types';
 import { UserError, messageOf } from '../core/userError';
+import { checkStoredModel, savedRunProblem } from './runRecord';
 
 /** A run's curves and progress, as the page drew them. */
 export interface SavedHistory {
@@ -77,14 +78,29 @@ export class RunsDb {
     }
   }
 
-  /** Every run, the latest first. */
+  /** Every run, the latest first; records that are not runs of this version are left out (see listChecked). */
   async list(): Promise<SavedRun[]> {
-    const runs = await this.db.getAllFromIndex('runs', 'updatedAt');
-    return runs.reverse();
+    return (await this.listChecked()).runs;
   }
 
-  get(id: string): Promise<SavedRun | undefined> {
-    return this.db.get('runs', id);
+  /** Every run, the latest first, and a note for each record that could not be read (older, or changed outside the app). */
+  async listChecked(): Promise<{ runs: SavedRun[]; skipped: string[] }> {
+    const records: unknown[] = await this.db.getAllFromIndex('runs', 'updatedAt');
+    const runs: SavedRun[] = [];
+    const skipped: string[] = [];
+    for (const record of records.reverse()) {
+      // The record itself when it passes, not a copy: fields this version does not know are kept.
+      const problem = savedRunProblem(record);
+      if (problem) skipped.push(problem);
+      else runs.push(record as SavedRun);
+    }
+    return { runs, skipped };
+  }
+
+  /** A run's record; undefined when there is none, or it could not be read. */
+  async get(id: string): Promise<SavedRun | undefined> {
+    const record = await this.db.get('runs', id);
+    return savedRunProblem(record) === null ? record : undefined;
   }
 
   /** Saves (or replaces) a run's record. */
@@ -114,13 +130,15 @@ export class RunsDb {
     const tx = this.db.transaction(['runs', 'models'], 'readwrite');
     const runs = tx.objectStore('runs');
     await guard(tx.objectStore('models').put(files, modelKey(id, kind)));
-    const run = await runs.get(id);
+    const stored = await runs.get(id);
+    const run = savedRunProblem(stored) === null ? stored : null;
     if (run && !run.models.includes(kind)) await runs.put({ ...run, models: [...run.models, kind] });
     await guard(tx.done);
   }
 
-  getModel(id: string, kind: ModelKind): Promise<ModelFiles | undefined> {
-    return this.db.get('models', modelKey(id, kind));
+  /** A run's model files of a kind; undefined when there are none, or they are not what this app stores. */
+  async getModel(id: string, kind: ModelKind): Promise<ModelFiles | undefined> {
+    return checkStoredModel(await this.db.get('models', modelKey(id, kind))) ?? undefined;
   }
 
   close(): void {

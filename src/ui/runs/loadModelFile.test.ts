@@ -1,15 +1,24 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
 import { describe, expect, it } from 'vitest';
+import { zipBomb } from '../../data/zipBomb.testutil';
 import { readModelFile } from './loadModelFile';
 
 const topology = {
   class_name: 'Sequential',
   config: { layers: [{ class_name: 'Conv2D', config: { batch_input_shape: [null, 40, 40, 1] } }, { class_name: 'Dense', config: { units: 1 } }] },
 };
-const modelJson = (paths: string[]) => JSON.stringify({ modelTopology: { model_config: topology }, weightsManifest: [{ paths, weights: [] }] });
+interface Spec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+const modelJson = (paths: string[], weights: Spec[] = [{ name: 'w', shape: [3], dtype: 'float32' }]) =>
+  JSON.stringify({ modelTopology: { model_config: topology }, weightsManifest: [{ paths, weights }] });
+const floats = (...values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+const metadata = (extra: Record<string, unknown> = {}) => JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, ...extra });
 
-async function zipOf(files: Record<string, string | Uint8Array>, name = 'model.zip'): Promise<File> {
-  const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
+async function zipOf(files: Record<string, string | Uint8Array>, name = 'model.zip', level = 6): Promise<File> {
+  const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false, level });
   for (const [path, content] of Object.entries(files)) await writer.add(path, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
   return new File([await writer.close()], name);
 }
@@ -17,20 +26,20 @@ async function zipOf(files: Record<string, string | Uint8Array>, name = 'model.z
 describe('Load model', () => {
   it('reads a Download model zip: its weights joined in manifest order, its metadata', async () => {
     const file = await zipOf({
-      'model.json': modelJson(['a.bin', 'b.bin']),
-      'a.bin': new Uint8Array([1, 2]),
-      'b.bin': new Uint8Array([3]),
-      'metadata.json': JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, model: 'batchnorm', threshold: 0.4, thresholdClass: 'PNEUMONIA' }),
+      'model.json': modelJson(['a.bin', 'b.bin'], [{ name: 'a', shape: [2], dtype: 'float32' }, { name: 'b', shape: [1], dtype: 'float32' }]),
+      'a.bin': floats(1, 2),
+      'b.bin': floats(3),
+      'metadata.json': metadata({ model: 'batchnorm', threshold: 0.4, thresholdClass: 'PNEUMONIA' }),
     });
     const loaded = await readModelFile([file]);
-    expect(Array.from(new Uint8Array(loaded.files.weights))).toEqual([1, 2, 3]);
+    expect(Array.from(new Float32Array(loaded.files.weights))).toEqual([1, 2, 3]);
     expect(JSON.parse(loaded.files.modelJson).weightsManifest[0].paths).toEqual(['weights.bin']);
     expect(loaded.metadata).toMatchObject({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, model: 'batchnorm', threshold: 0.4, output: 'sigmoid' });
     expect(loaded.warnings).toEqual([]);
   });
 
   it('takes the three files loose, and guesses class names (saying so) without metadata.json', async () => {
-    const loaded = await readModelFile([new File([modelJson(['weights.bin'])], 'model.json'), new File([new Uint8Array([9])], 'weights.bin')]);
+    const loaded = await readModelFile([new File([modelJson(['weights.bin'])], 'model.json'), new File([floats(1, 2, 3)], 'weights.bin')]);
     expect(loaded.metadata.classNames).toEqual(['class 0', 'class 1']);
     expect(loaded.warnings.join(' ')).toMatch(/no metadata\.json/);
   });
@@ -40,7 +49,66 @@ describe('Load model', () => {
     await expect(readModelFile([new File(['not a zip'], 'x.zip')])).rejects.toThrow(/not a readable zip/);
     await expect(readModelFile([await zipOf({ 'model.json': modelJson(['w.bin']) })])).rejects.toThrow(/lacks the weights file .*w\.bin/);
     await expect(readModelFile([await zipOf({ 'model.json': '{oops' })])).rejects.toThrow(/not JSON/);
-    const mismatch = await zipOf({ 'model.json': modelJson(['w.bin']), 'w.bin': new Uint8Array([1]), 'metadata.json': JSON.stringify({ imageSize: 64 }) });
+    const mismatch = await zipOf({ 'model.json': modelJson(['w.bin']), 'w.bin': floats(1, 2, 3), 'metadata.json': JSON.stringify({ imageSize: 64 }) });
     await expect(readModelFile([mismatch])).rejects.toThrow(/do not belong together/);
+  });
+});
+
+describe('Load model refuses hostile files before using them', () => {
+  const good = { 'model.json': modelJson(['w.bin']), 'w.bin': floats(1, 2, 3), 'metadata.json': metadata() };
+
+  it('a 65536 × 65536 weight declared: refused from model.json alone', async () => {
+    const file = await zipOf({ ...good, 'model.json': modelJson(['w.bin'], [{ name: 'huge', shape: [65536, 65536], dtype: 'float32' }]) });
+    await expect(readModelFile([file])).rejects.toThrow(/65536 × 65536 values for “huge”, more than the 100,000,000 parameters/);
+  });
+
+  it('weights shorter (or longer) than declared', async () => {
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2) })])).rejects.toThrow(/8 bytes but model\.json declares 12 \(cut short\)/);
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2, 3, 4) })])).rejects.toThrow(/bytes left over/);
+  });
+
+  it('markup or control characters in class names', async () => {
+    const file = await zipOf({ ...good, 'metadata.json': metadata({ classNames: ['<img src=x onerror=alert(1)>', 'b'] }) });
+    await expect(readModelFile([file])).rejects.toThrow(/“<img src=x onerror=alert\(1\)>”, with markup/);
+    await expect(readModelFile([await zipOf({ ...good, 'metadata.json': metadata({ classNames: ['a\nb', 'c'] }) })])).rejects.toThrow(/control characters/);
+  });
+
+  it('JSON nested 200,000 deep, in model.json or metadata.json', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    await expect(readModelFile([await zipOf({ ...good, 'model.json': deep })])).rejects.toThrow(/nested more than 64 levels deep/);
+    await expect(readModelFile([await zipOf({ ...good, 'metadata.json': deep })])).rejects.toThrow(/metadata\.json is nested more than 64/);
+  });
+
+  it('NaN or infinite weights', async () => {
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(NaN, NaN, NaN) })])).rejects.toThrow(/3 of the 3 values of “w” are NaN or infinite/);
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, Infinity, 2) })])).rejects.toThrow(/1 of the 3 values/);
+  });
+
+  it('a zip bomb: a model.json inflating to 1 GiB is refused from the directory, nothing inflated', async () => {
+    const bomb = new File([zipBomb('model.json', 1024 ** 3) as Uint8Array<ArrayBuffer>], 'bomb.zip');
+    expect(bomb.size).toBeLessThan(4 * 1024 ** 2);
+    await expect(readModelFile([bomb])).rejects.toThrow(/model\.json is 1 GiB, over the 8 MiB limit/);
+  });
+
+  it('an entry that inflates past the size its directory declares', async () => {
+    const file = await zipOf(good, 'model.zip', 0);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // Shrink w.bin's declared size (central directory and local header) from 12 to 4: the stored data is longer.
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i + 4 < bytes.length; i++) {
+      const sig = view.getUint32(i, true);
+      const nameAt = sig === 0x02014b50 ? i + 46 : sig === 0x04034b50 ? i + 30 : -1;
+      if (nameAt < 0 || new TextDecoder().decode(bytes.subarray(nameAt, nameAt + 5)) !== 'w.bin') continue;
+      view.setUint32(sig === 0x02014b50 ? i + 24 : i + 22, 4, true);
+    }
+    await expect(readModelFile([new File([bytes], 'model.zip')])).rejects.toThrow(/cut short|damaged|zip bomb/);
+  });
+
+  it('other lies in metadata.json: a size that is not a number, an unknown network, a threshold out of range', async () => {
+    const withMeta = async (extra: Record<string, unknown>) => readModelFile([await zipOf({ ...good, 'metadata.json': metadata(extra) })]);
+    await expect(withMeta({ imageSize: '40' })).rejects.toThrow(/not a whole number/);
+    await expect(withMeta({ model: 'resnet' })).rejects.toThrow(/names the network “resnet”/);
+    await expect(withMeta({ threshold: 7 })).rejects.toThrow(/threshold that is not a number from 0 to 1/);
+    await expect(withMeta({ classNames: ['a', 'a'] })).rejects.toThrow(/names a class twice/);
   });
 });

@@ -1,11 +1,16 @@
 /**
  * `Load model`: a zip made by `Download model` (or by the PyTorch bundle's train.py), or its files picked
- * loose: model.json, its weights file and metadata.json. Read in the page with zip.js; nothing is checked
- * against the network here beyond the files' shapes (the worker builds it and says what does not fit).
+ * loose: model.json, its weights file and metadata.json. Read in the page with zip.js. Every byte is a
+ * stranger's: sizes are capped before anything is inflated or read (a zip bomb is refused from its directory),
+ * the JSON before it is parsed, the weights against what model.json declares, and NaN or infinite weights are
+ * refused (data/modelFileChecks.ts). The worker then builds the model and says what does not fit the app.
  */
-import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
+import { BlobReader, Writer, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import type { ModelFiles, ModelMetadata } from '../../core/types';
 import { UserError } from '../../core/userError';
+import { oversizeReason } from '../../data/archive';
+import { checkWeightBytes, checkWeights, metadataOf, MODEL_FILE_LIMITS, parseJsonChecked, quote, weightSpecsOf } from '../../data/modelFileChecks';
+import { formatBytes } from '../../data/zipErrors';
 
 export interface LoadedModelFile {
   name: string;
@@ -16,149 +21,133 @@ export interface LoadedModelFile {
   warnings: string[];
 }
 
-interface RawFiles {
-  modelJson: string | null;
-  /** By file name (the weights manifest names its files). */
-  binaries: Map<string, Uint8Array>;
-  metadata: string | null;
+/** One file of a model, read only once its size is known to be within `limit`. */
+interface Part {
+  name: string;
+  size: number;
+  bytes(limit: number): Promise<Uint8Array>;
 }
+
+/** Entries a model zip may list: this app writes 3 to 5. */
+const MAX_ZIP_ENTRIES = 1_000;
 
 export async function readModelFile(picked: File[]): Promise<LoadedModelFile> {
   if (picked.length === 0) throw new UserError('Choose a model zip (from Download model), or its model.json, weights.bin and metadata.json together.');
   const zip = picked.length === 1 && /\.zip$/i.test(picked[0].name);
-  const raw = zip ? await readZip(picked[0]) : await readLoose(picked);
   const name = zip ? picked[0].name : picked.map((f) => f.name).join(', ');
-  if (!raw.modelJson) {
+  if (zip) {
+    const reader = new ZipReader(new BlobReader(picked[0]), { useWebWorkers: false, checkCrc32: true });
+    try {
+      return await readParts(name, await zipParts(picked[0], reader));
+    } finally {
+      await reader.close().catch(() => {});
+    }
+  }
+  return readParts(name, picked.map(looseParts));
+}
+
+async function readParts(name: string, parts: Part[]): Promise<LoadedModelFile> {
+  const byName = new Map<string, Part>();
+  for (const part of parts) if (!byName.has(baseName(part.name))) byName.set(baseName(part.name), part);
+  const modelPart = byName.get('model.json');
+  if (!modelPart) {
     throw new UserError(`${name} has no model.json: Load model takes a zip made by Download model (TensorFlow.js format), or its files.`);
   }
-  let manifestPaths: string[];
-  try {
-    const json = JSON.parse(raw.modelJson) as { weightsManifest?: { paths?: string[] }[] };
-    manifestPaths = (json.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
-  } catch {
-    throw new UserError(`The model.json in ${name} is not JSON: it is damaged or not a TensorFlow.js model.`);
+  const { maxModelJsonBytes, maxMetadataBytes, maxWeightsBytes } = MODEL_FILE_LIMITS;
+  const modelText = await textOf(modelPart, maxModelJsonBytes);
+  const json = parseJsonChecked(modelText, `The model.json in ${name}`, maxModelJsonBytes);
+  const { specs, paths, bytes: declared } = weightSpecsOf(json, `The model.json in ${name}`);
+  const weightParts = paths.map((path) => byName.get(baseName(path)));
+  const missing = paths.filter((_, i) => !weightParts[i]);
+  if (missing.length > 0) {
+    throw new UserError(`${name} lacks the weights file${missing.length > 1 ? 's' : ''} model.json names (${missing.map(quote).join(', ')}).`);
   }
-  const parts = manifestPaths.map((path) => raw.binaries.get(baseName(path)));
-  const missing = manifestPaths.filter((_, i) => !parts[i]);
-  if (manifestPaths.length === 0 || missing.length > 0) {
-    throw new UserError(`${name} lacks the weights file${missing.length > 1 ? 's' : ''} model.json names (${missing.join(', ') || 'none listed'}).`);
-  }
-  const total = parts.reduce((sum, p) => sum + p!.length, 0);
-  const weights = new Uint8Array(total);
+  // Sizes first (from the zip's directory, or the files'): nothing is inflated that could not fit.
+  const sizes = weightParts.reduce((sum, p) => sum + p!.size, 0);
+  if (sizes > maxWeightsBytes) throw new UserError(`${name}'s weights are ${formatBytes(sizes)}, over the ${formatBytes(maxWeightsBytes)} limit.`);
+  checkWeightBytes(declared, sizes, name);
+  const weights = new Uint8Array(declared);
   let offset = 0;
-  for (const part of parts) {
-    weights.set(part!, offset);
-    offset += part!.length;
+  for (const part of weightParts) {
+    const chunk = await part!.bytes(declared - offset);
+    weights.set(chunk, offset);
+    offset += chunk.length;
   }
-  const { metadata, warnings } = metadataOf(raw.metadata, raw.modelJson);
+  checkWeights(specs, declared, weights.subarray(0, offset), name);
+  const metadataPart = byName.get('metadata.json');
+  const metadataText = metadataPart ? await textOf(metadataPart, maxMetadataBytes) : null;
+  const { metadata, warnings } = metadataOf(metadataText, json);
   // One weights file: model.json is rewritten to name it, as this app writes it.
-  const modelJson = JSON.stringify({ ...JSON.parse(raw.modelJson), weightsManifest: singleManifest(raw.modelJson) });
+  const manifest = [{ paths: ['weights.bin'], weights: (json as { weightsManifest: { weights: unknown[] }[] }).weightsManifest.flatMap((g) => g.weights) }];
+  const modelJson = JSON.stringify({ ...(json as object), weightsManifest: manifest });
   return { name, files: { modelJson, weights: weights.buffer }, metadata, warnings };
 }
 
-function singleManifest(modelJson: string): { paths: string[]; weights: unknown[] }[] {
-  const json = JSON.parse(modelJson) as { weightsManifest: { weights: unknown[] }[] };
-  return [{ paths: ['weights.bin'], weights: json.weightsManifest.flatMap((g) => g.weights) }];
-}
-
-async function readZip(file: File): Promise<RawFiles> {
-  const reader = new ZipReader(new BlobReader(file), { useWebWorkers: false });
-  const raw: RawFiles = { modelJson: null, binaries: new Map(), metadata: null };
-  try {
-    let entries: Entry[];
-    try {
-      entries = await reader.getEntries();
-    } catch {
-      throw new UserError(`${file.name} is not a readable zip archive.`);
-    }
-    for (const entry of entries) {
-      if (entry.directory) continue;
-      const fileEntry = entry as FileEntry;
-      const base = baseName(entry.filename);
-      if (base === 'model.json') raw.modelJson = await fileEntry.getData(new TextWriter());
-      else if (base === 'metadata.json') raw.metadata = await fileEntry.getData(new TextWriter());
-      else if (/\.bin$/i.test(base)) raw.binaries.set(base, await fileEntry.getData(new Uint8ArrayWriter()));
-    }
-  } finally {
-    await reader.close();
+async function textOf(part: Part, limit: number): Promise<string> {
+  if (part.size > limit) {
+    throw new UserError(`${part.name} is ${formatBytes(part.size)}, over the ${formatBytes(limit)} limit for it: it is not a model this app made.`);
   }
-  return raw;
-}
-
-async function readLoose(files: File[]): Promise<RawFiles> {
-  const raw: RawFiles = { modelJson: null, binaries: new Map(), metadata: null };
-  for (const file of files) {
-    if (file.name === 'model.json') raw.modelJson = await file.text();
-    else if (file.name === 'metadata.json') raw.metadata = await file.text();
-    else if (/\.bin$/i.test(file.name)) raw.binaries.set(file.name, new Uint8Array(await file.arrayBuffer()));
-  }
-  return raw;
+  return new TextDecoder().decode(await part.bytes(limit));
 }
 
 const baseName = (path: string) => path.split('/').pop() ?? path;
 
-/** This app's metadata.json; a Teachable Machine one (labels); or names made up from the output size. */
-function metadataOf(text: string | null, modelJson: string): { metadata: ModelMetadata; warnings: string[] } {
-  const warnings: string[] = [];
-  let parsed: Partial<ModelMetadata> & { labels?: unknown } = {};
-  if (text) {
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      warnings.push('metadata.json is not JSON and was ignored.');
-    }
-  } else {
-    warnings.push('There was no metadata.json: class names and preprocessing are assumed (grey, pixel / 255).');
-  }
-  const inputSize = inputSizeOf(modelJson);
-  let classNames = Array.isArray(parsed.classNames) ? parsed.classNames.map(String) : Array.isArray(parsed.labels) ? parsed.labels.map(String) : null;
-  if (!classNames) {
-    const units = outputUnitsOf(modelJson);
-    classNames = Array.from({ length: units === 1 ? 2 : units }, (_, i) => `class ${i}`);
-  }
-  const imageSize = typeof parsed.imageSize === 'number' ? parsed.imageSize : inputSize;
-  if (inputSize !== null && imageSize !== inputSize) {
-    throw new UserError(`metadata.json says ${imageSize} px images but the model takes ${inputSize} px: the files do not belong together.`);
-  }
-  if (imageSize === null) throw new UserError('The model does not say its input size: it is not a model this app made.');
-  const binary = classNames.length === 2;
+function looseParts(file: File): Part {
   return {
-    metadata: {
-      model: parsed.model ?? 'tutorial',
-      classNames,
-      imageSize,
-      channels: 1,
-      normalisation: parsed.normalisation ?? 'grey, then pixel / 255 (assumed)',
-      output: binary ? 'sigmoid' : 'softmax',
-      positiveClass: binary ? (parsed.positiveClass ?? classNames[1]) : null,
-      threshold: parsed.threshold ?? null,
-      thresholdClass: parsed.thresholdClass ?? null,
-      thresholdRule: parsed.thresholdRule ?? null,
-      resize: parsed.resize ?? `squashed to ${imageSize} x ${imageSize}`,
-      trainedEpochs: parsed.trainedEpochs ?? 0,
-      backend: parsed.backend ?? '',
-      createdAt: parsed.createdAt ?? '',
-    },
-    warnings,
+    name: file.name,
+    size: file.size,
+    bytes: async (limit) => new Uint8Array(await file.slice(0, limit).arrayBuffer()),
   };
 }
 
-function layersOf(modelJson: string): { class_name?: string; config?: Record<string, unknown> }[] {
-  const json = JSON.parse(modelJson) as { modelTopology?: { model_config?: { config?: { layers?: unknown } } } };
-  const layers = json.modelTopology?.model_config?.config?.layers;
-  return Array.isArray(layers) ? (layers as { class_name?: string; config?: Record<string, unknown> }[]) : [];
-}
-
-function inputSizeOf(modelJson: string): number | null {
-  for (const layer of layersOf(modelJson)) {
-    const shape = (layer.config?.batch_input_shape ?? layer.config?.batchInputShape) as (number | null)[] | undefined;
-    if (Array.isArray(shape) && typeof shape[1] === 'number') return shape[1];
+/** The zip's files of a model; each refused from the directory alone when it would inflate past its cap or ratio. */
+async function zipParts(file: File, reader: ZipReader<unknown>): Promise<Part[]> {
+  let entries: Entry[];
+  try {
+    entries = await reader.getEntries();
+  } catch {
+    throw new UserError(`${file.name} is not a readable zip archive.`);
   }
-  return null;
+  if (entries.length > MAX_ZIP_ENTRIES) throw new UserError(`${file.name} lists ${entries.length} files; a model zip has a handful. It is not a model this app made.`);
+  const wanted = entries.filter((e): e is FileEntry => !e.directory && /^(model\.json|metadata\.json|.*\.bin)$/i.test(baseName(e.filename)));
+  if (wanted.some((e) => e.encrypted)) throw new UserError(`${file.name} is password-protected: zip the model's files again without one.`);
+  return wanted.map((entry) => ({
+    name: baseName(entry.filename),
+    size: entry.uncompressedSize,
+    bytes: async (limit) => {
+      const tooLarge = entry.uncompressedSize > limit ? `it is ${formatBytes(entry.uncompressedSize)}, over the ${formatBytes(limit)} it may be` : oversizeReason(entry.uncompressedSize, entry.compressedSize);
+      if (tooLarge) throw new UserError(`${quote(baseName(entry.filename))} in ${file.name} is refused: ${tooLarge}.`);
+      try {
+        return await entry.getData(new CappedWriter(entry.uncompressedSize));
+      } catch (error) {
+        if (error instanceof UserError) throw error;
+        if (error instanceof Error && error.cause instanceof UserError) throw error.cause;
+        throw new UserError(`${quote(baseName(entry.filename))} in ${file.name} could not be read: the zip is damaged. Download the model again.`);
+      }
+    },
+  }));
 }
 
-function outputUnitsOf(modelJson: string): number {
-  const dense = layersOf(modelJson).filter((l) => l.class_name === 'Dense');
-  const units = dense[dense.length - 1]?.config?.units;
-  return typeof units === 'number' ? units : 2;
+/** Collects an entry's bytes into one buffer of its declared size, and fails the moment it inflates past it. */
+class CappedWriter extends Writer<Uint8Array> {
+  private readonly out: Uint8Array;
+  private written = 0;
+
+  constructor(private readonly declared: number) {
+    super();
+    this.out = new Uint8Array(declared);
+  }
+
+  override writeUint8Array(array: Uint8Array): Promise<void> {
+    if (this.written + array.length > this.declared) {
+      return Promise.reject(new UserError(`A file of the model inflates to more than the ${formatBytes(this.declared)} the zip declares: it may be a zip bomb.`));
+    }
+    this.out.set(array, this.written);
+    this.written += array.length;
+    return Promise.resolve();
+  }
+
+  override getData(): Promise<Uint8Array> {
+    return Promise.resolve(this.out.subarray(0, this.written));
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelFiles } from '../../core/types';
+import { checkModelFiles } from '../../data/modelFileChecks';
 import { RunsDb, askToPersist, storageState, type ModelKind, type SavedRun, type StorageState } from '../../storage/runsDb';
 import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
 import type { TrainingStore } from '../trainingStore';
@@ -39,6 +40,22 @@ export interface RunsApi {
   recoverAfterFailure(): Promise<SavedRun | null>;
 }
 
+/** What the page says of stored runs it skipped. */
+function skippedNote(problems: string[]): string {
+  const n = problems.length;
+  return `${n} saved run${n === 1 ? '' : 's'} could not be read and ${n === 1 ? 'was' : 'were'} skipped (saved by an older version of the app, or changed outside it): ${problems.slice(0, 3).join('; ')}${n > 3 ? '; …' : ''}.`;
+}
+
+/** Why stored model files must not be used, or null. */
+function storedModelProblem(files: ModelFiles): string | null {
+  try {
+    checkModelFiles(files, 'the stored model.json');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 export function useRuns(store: TrainingStore, onProblem: (message: string) => void): RunsApi {
   const [runs, setRuns] = useState<SavedRun[]>([]);
   const [current, setCurrent] = useState<SavedRun | null>(null);
@@ -46,6 +63,8 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
   const [restoredNote, setRestoredNote] = useState<string | null>(null);
   const db = useRef<RunsDb | null>(null);
   const recorder = useRef<RunRecorder | null>(null);
+  /** The note on stored records that could not be read, said once with what was brought back. */
+  const skipped = useRef('');
   const problem = useRef(onProblem);
   problem.current = onProblem;
 
@@ -60,7 +79,9 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
   const show = useCallback(
     async (run: SavedRun, why: 'reload' | 'opened') => {
       const kind: ModelKind | null = run.models.includes('model') ? 'model' : run.models.includes('best') ? 'best' : null;
-      const files = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
+      const stored = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
+      const damaged = stored ? storedModelProblem(stored) : null;
+      const files = damaged ? null : stored;
       const interrupted = run.status === 'training';
       const shown: SavedRun = interrupted ? { ...run, status: 'stopped' } : run;
       recorder.current?.open(shown, files && kind ? { [kind]: files } : {});
@@ -76,7 +97,10 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
           ? `It was interrupted after ${run.history.epochsDone} finished epoch${run.history.epochsDone === 1 ? '' : 's'} (the tab closed or the trainer stopped): ${files ? 'the best epoch so far is back; Resume training continues the run.' : 'no epoch had finished, so there is no model.'}`
           : '',
         run.status === 'loaded' ? '' : 'The dataset is not kept: load it again to resume training or to see its images.',
+        damaged ? `Its saved model was not used: ${damaged}` : '',
+        skipped.current,
       ];
+      skipped.current = '';
       setRestoredNote(parts.filter(Boolean).join(' '));
       await refresh();
     },
@@ -100,7 +124,10 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       db.current = opened;
       recorder.current = new RunRecorder(store, opened, report, () => void refresh());
       if (!opened) return;
-      const latest = (await opened.list())[0];
+      const listed = await opened.listChecked();
+      const latest = listed.runs[0];
+      if (listed.skipped.length > 0) skipped.current = skippedNote(listed.skipped);
+      if (!latest && skipped.current) setRestoredNote(skipped.current);
       try {
         if (latest) await show(latest, 'reload');
         else await refresh();
