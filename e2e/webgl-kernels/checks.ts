@@ -5,7 +5,7 @@
  * multiple of anything, several channels, strides and padding, and ones large enough to need several folding passes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { relativeDifference } from '../../src/backends/gradientCheck';
+import { compareGradientsWithCpu, relativeDifference } from '../../src/backends/gradientCheck';
 import { registerWebglTrainingKernels, webglTrainingKernelsActive } from '../../src/backends/webglKernels';
 import { batchNormInTraining } from '../../src/model/batchNormTraining';
 
@@ -23,6 +23,8 @@ export interface CheckResult {
   active: boolean;
   renderer: string;
   cases: CaseResult[];
+  /** A class-weighted training step of each model (gradientCheck.ts): every weight's gradient against the cpu's. */
+  models: CaseResult;
   /** WebGL textures of ours not freed by the cases (kernel intermediates that leaked). */
   leakedData: number;
   leakedTensors: number;
@@ -143,11 +145,12 @@ export async function runChecks(): Promise<CheckResult> {
   for (const [name, shape] of NORM_CASES) {
     cases.push(await compare(name, batchNormCase(shape), ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset']));
   }
-  await tf.setBackend('webgl');
+  const step = await compareGradientsWithCpu('webgl');
   return {
     active: webglTrainingKernelsActive(),
     renderer: renderer(),
     cases,
+    models: { name: 'training step of each model', largest: step.largest, where: step.where },
     leakedData: webgl.numDataIds() - dataBefore,
     leakedTensors: tf.memory().numTensors - tensorsBefore,
   };
