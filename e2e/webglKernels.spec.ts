@@ -16,7 +16,7 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-test('our WebGL filter gradient and BatchNorm kernels give the cpu backend\'s values and gradients', async ({ page }) => {
+test('our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend\'s values and gradients', async ({ page }) => {
   const address = server.resolvedUrls?.local[0];
   expect(address).toBeDefined();
   await page.goto(`${address}e2e/webgl-kernels/index.html`);
@@ -26,7 +26,10 @@ test('our WebGL filter gradient and BatchNorm kernels give the cpu backend\'s va
   console.log(`WebGL renderer: ${result.renderer}`);
   for (const c of result.cases) console.log(`${c.name}: largest relative difference ${c.largest.toExponential(1)} (${c.where})`);
   expect(result.active).toBe(true);
-  expect(result.cases).toHaveLength(9);
+  expect(result.cases).toHaveLength(11);
+  // And a whole training step of each model, its BatchNormalization layers (ReLU fused) on our kernels.
+  console.log(`${result.models.name}: largest relative difference ${result.models.largest.toExponential(1)} (${result.models.where})`);
+  result.cases.push(result.models);
   // The app's tolerance for a GPU backend's gradients (gradientCheck.ts): float32 summed in another order.
   for (const c of result.cases) expect(c.largest, `${c.name}, ${c.where}`).toBeLessThanOrEqual(1e-3);
   // Every intermediate texture of ours freed, every tensor disposed.

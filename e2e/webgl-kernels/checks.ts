@@ -5,7 +5,7 @@
  * multiple of anything, several channels, strides and padding, and ones large enough to need several folding passes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { relativeDifference } from '../../src/backends/gradientCheck';
+import { compareGradientsWithCpu, relativeDifference } from '../../src/backends/gradientCheck';
 import { registerWebglTrainingKernels, webglTrainingKernelsActive } from '../../src/backends/webglKernels';
 import { batchNormInTraining } from '../../src/model/batchNormTraining';
 
@@ -23,6 +23,8 @@ export interface CheckResult {
   active: boolean;
   renderer: string;
   cases: CaseResult[];
+  /** A class-weighted training step of each model (gradientCheck.ts): every weight's gradient against the cpu's. */
+  models: CaseResult;
   /** WebGL textures of ours not freed by the cases (kernel intermediates that leaked). */
   leakedData: number;
   leakedTensors: number;
@@ -109,6 +111,22 @@ function batchNormCase({ x, relu, offset = 0 }: NormCase): () => tf.Tensor[] {
   };
 }
 
+/** Sum over all but the channels, keepDims both ways, a Sum we leave to tfjs, and a convolution's bias gradient (a Sum). */
+function sumCase(shape: Shape4): () => tf.Tensor[] {
+  return () => {
+    const x = tensor4(shape, 8);
+    const bias = tf.tensor1d(numbers(shape[3], 9));
+    const r = tensor4(shape, 10);
+    const [dx, dbias] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.relu(tf.add(a, b)).mul(r).sum())([x, bias]);
+    return [tf.sum(x, [0, 1, 2]), tf.sum(x, [-2, 0, 1], true), tf.sum(x, [1, 2]), dx, dbias];
+  };
+}
+
+const SUM_CASES: readonly [string, Shape4][] = [
+  ['Sum over n, h, w, batch 1, 7x5, 3 channels', [1, 7, 5, 3]],
+  ['Sum over n, h, w, 12x40x40, 19 chunks', [12, 40, 40, 5]],
+];
+
 const FILTER_CASES: readonly [string, FilterCase][] = [
   ['filter gradient, batch 1, 5x7, 1 -> 3 channels', { x: [1, 5, 7, 1], filter: [2, 2, 1, 3] }],
   ['filter gradient, batch 3, 9x6, 4 -> 5 channels', { x: [3, 9, 6, 4], filter: [2, 2, 4, 5] }],
@@ -143,11 +161,13 @@ export async function runChecks(): Promise<CheckResult> {
   for (const [name, shape] of NORM_CASES) {
     cases.push(await compare(name, batchNormCase(shape), ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset']));
   }
-  await tf.setBackend('webgl');
+  for (const [name, shape] of SUM_CASES) cases.push(await compare(name, sumCase(shape), ['sum', 'sum (keepDims)', 'sum over h, w', 'dx', 'dbias']));
+  const step = await compareGradientsWithCpu('webgl');
   return {
     active: webglTrainingKernelsActive(),
     renderer: renderer(),
     cases,
+    models: { name: 'training step of each model', largest: step.largest, where: step.where },
     leakedData: webgl.numDataIds() - dataBefore,
     leakedTensors: tf.memory().numTensors - tensorsBefore,
   };

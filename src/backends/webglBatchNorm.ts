@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
-import { foldRows, glslFloat, nhwcFloat, rowsAChunk, type WebglKernelArgs } from './webglReduce';
+import { ChannelSumsProgram, foldRows, glslFloat, nhwcFloat, type WebglKernelArgs } from './webglReduce';
 
 type TensorInfo = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -23,47 +23,6 @@ interface Attrs {
 
 /** dy, masked by the fused ReLU's output where there is one (an input named y). */
 const maskedDy = (relu: boolean, at: string) => (relu ? `(getY(${at}) > 0.0 ? getDy(${at}) : 0.0)` : `getDy(${at})`);
-
-/**
- * Per-channel partial sums over chunks of the n·h rows of an NHWC tensor: [chunks, 2c], the first c columns
- * Σ first(b, r, col, ch), the last c Σ first·second; `setup` runs once a fragment (it may define `centre`).
- */
-class ChannelSumsProgram implements GPGPUProgram {
-  readonly outputShape: number[];
-  readonly userCode: string;
-
-  constructor(
-    readonly variableNames: string[],
-    [n, h, w, c]: Shape4,
-    setup: string,
-    first: string,
-    second: string,
-  ) {
-    const rows = rowsAChunk(n * h, w);
-    this.outputShape = [Math.ceil((n * h) / rows), 2 * c];
-    this.userCode = `
-      void main() {
-        ivec2 coords = getOutputCoords();
-        int ch = imod(coords.y, ${c});
-        bool both = coords.y >= ${c};
-        ${setup}
-        int start = coords.x * ${rows};
-        float sum = 0.0;
-        for (int i = 0; i < ${rows}; i++) {
-          int row = start + i;
-          if (row >= ${n * h}) break;
-          int b = row / ${h};
-          int r = row - b * ${h};
-          for (int col = 0; col < ${w}; col++) {
-            float a = ${first};
-            sum += both ? a * (${second}) : a;
-          }
-        }
-        setOutput(sum);
-      }
-    `;
-  }
-}
 
 /** A per-channel [c] result computed from the totals [1, 2c] (S1, S2) and the inputs named. */
 class ChannelProgram implements GPGPUProgram {

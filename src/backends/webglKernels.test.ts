@@ -6,6 +6,7 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../model/batchNor
 import { originalKernel } from './kernelOverrides';
 import { registerWebglTrainingKernels, unregisterWebglTrainingKernels, webglTrainingKernelsActive } from './webglKernels';
 import { webglConv2DBackpropFilter } from './webglConvGradients';
+import { webglSum } from './webglSum';
 import { glslFloat, ROWS_A_FOLD, rowsAChunk, TERMS_A_FRAGMENT } from './webglReduce';
 
 afterEach(() => registerWebglTrainingKernels());
@@ -25,6 +26,7 @@ describe('WebGL training kernels', () => {
     expect(originalKernel('webgl', tf.Conv2DBackpropFilter)).toBe(original);
     expect(tf.getKernel(BATCH_NORM_TRAINING, 'webgl')).toBeDefined();
     expect(tf.getKernel(BATCH_NORM_TRAINING_GRAD, 'webgl')).toBeDefined();
+    expect(tf.getKernel(tf.Sum, 'webgl')?.kernelFunc).toBe(webglSum);
     // Other backends untouched.
     expect(tf.getKernel(BATCH_NORM_TRAINING, 'cpu')).toBeUndefined();
 

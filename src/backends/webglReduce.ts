@@ -69,6 +69,48 @@ export function foldRows(backend: MathBackendWebGL, partials: TensorInfo, rowsAF
   return current;
 }
 
+/**
+ * Per-channel partial sums over chunks of the n·h rows of an NHWC tensor: [chunks, c] of Σ first(b, r, col, ch), and
+ * with a `second`, [chunks, 2c], the last c columns Σ first·second; `setup` runs once a fragment (it may define names
+ * the terms use).
+ */
+export class ChannelSumsProgram implements GPGPUProgram {
+  readonly outputShape: number[];
+  readonly userCode: string;
+
+  constructor(
+    readonly variableNames: string[],
+    [n, h, w, c]: [number, number, number, number],
+    setup: string,
+    first: string,
+    second: string | null = null,
+  ) {
+    const rows = rowsAChunk(n * h, w);
+    this.outputShape = [Math.ceil((n * h) / rows), second === null ? c : 2 * c];
+    this.userCode = `
+      void main() {
+        ivec2 coords = getOutputCoords();
+        int ch = imod(coords.y, ${c});
+        bool both = coords.y >= ${c};
+        ${setup}
+        int start = coords.x * ${rows};
+        float sum = 0.0;
+        for (int i = 0; i < ${rows}; i++) {
+          int row = start + i;
+          if (row >= ${n * h}) break;
+          int b = row / ${h};
+          int r = row - b * ${h};
+          for (int col = 0; col < ${w}; col++) {
+            float a = ${first};
+            ${second === null ? 'sum += a;' : `sum += both ? a * (${second}) : a;`}
+          }
+        }
+        setOutput(sum);
+      }
+    `;
+  }
+}
+
 /** The same unpacked texture seen with another shape (row-major order unchanged): WebGL's reshape of unpacked data. */
 export function reshaped(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
