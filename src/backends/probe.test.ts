@@ -29,4 +29,20 @@ describe('backend probe', () => {
     expect(describeOutcomes(outcomes)).toBe('webgl 50 images/s, wasm 500 images/s, webgpu unavailable (not included)');
     expect(fastest([{ name: 'webgl', msPerImage: null, problem: 'x' }])).toBeNull();
   });
+
+  it('never lets a software GPU win while another backend runs, and says which ran in software', () => {
+    const outcomes = [
+      { name: 'webgl', msPerImage: 1, problem: null, software: true },
+      { name: 'wasm', msPerImage: 5, problem: null },
+      { name: 'webgpu', msPerImage: 0.5, problem: null, software: true },
+    ];
+    expect(fastest(outcomes)?.name).toBe('wasm');
+    expect(describeOutcomes(outcomes)).toBe(
+      'webgl 1000 images/s, wasm 200 images/s, webgpu 2000 images/s (webgl and webgpu in software: never picked while another backend runs)',
+    );
+    // A real GPU that is faster wins.
+    expect(fastest([{ name: 'wasm', msPerImage: 5, problem: null }, { name: 'webgpu', msPerImage: 0.5, problem: null, software: false }])?.name).toBe('webgpu');
+    // Only a software GPU runs: better than nothing.
+    expect(fastest([{ name: 'wasm', msPerImage: null, problem: 'x' }, { name: 'webgl', msPerImage: 9, problem: null, software: true }])?.name).toBe('webgl');
+  });
 });

@@ -53,18 +53,30 @@ export interface ProbeOutcome {
   /** null when the backend could not start (see `problem`). */
   msPerImage: number | null;
   problem: string | null;
+  /** A GPU backend emulated by the CPU (SwiftShader, llvmpipe…): timed, but picked only when nothing else runs. */
+  software?: boolean;
 }
 
-/** The fastest backend that started, or null when none did. */
+/**
+ * The fastest backend that started, or null when none did. A software GPU never wins against a backend that
+ * runs for real: it may time well on a tiny probe, yet it is the CPU doing a GPU's work, and slows the page.
+ */
 export function fastest(outcomes: ProbeOutcome[]): ProbeOutcome | null {
-  const timed = outcomes.filter((o) => o.msPerImage !== null);
+  const started = outcomes.filter((o) => o.msPerImage !== null);
+  const real = started.filter((o) => !o.software);
+  const timed = real.length > 0 ? real : started;
   if (timed.length === 0) return null;
   return timed.reduce((best, o) => ((o.msPerImage as number) < (best.msPerImage as number) ? o : best));
 }
 
-/** For the page: what was measured, e.g. "wasm 2.1 ms an image, webgl 48.0 ms an image". */
+/**
+ * For the page: what was measured, e.g. "webgl 50 images/s, wasm 500 images/s", and which GPU backends ran in
+ * software (" (webgl in software: never picked while another backend runs)").
+ */
 export function describeOutcomes(outcomes: ProbeOutcome[]): string {
-  return outcomes
+  const measured = outcomes
     .map((o) => (o.msPerImage !== null ? `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s` : `${o.name} unavailable (${o.problem})`))
     .join(', ');
+  const software = outcomes.filter((o) => o.software && o.msPerImage !== null).map((o) => o.name);
+  return software.length === 0 ? measured : `${measured} (${software.join(' and ')} in software: never picked while another backend runs)`;
 }

@@ -120,7 +120,7 @@ export class TrainingBackends implements TrainingBackendsLike {
   /**
    * `auto`: times a few training steps of this very model on each backend that starts (WebGL, WebAssembly,
    * then WebGPU, which is passed over at once where the browser offers no adapter) and keeps the fastest.
-   * A GPU the browser blocks or emulates in software loses to WASM here.
+   * A GPU the browser blocks loses to WASM here; one it emulates in software is timed but never picked (probe.ts).
    */
   private async fastest(shape: ProbeShape): Promise<BackendInfo> {
     const outcomes: ProbeOutcome[] = [];
@@ -135,7 +135,9 @@ export class TrainingBackends implements TrainingBackendsLike {
         continue;
       }
       try {
-        outcomes.push({ name, msPerImage: await msPerImage(shape), problem: null });
+        const ms = await msPerImage(shape);
+        const software = { webgl: () => softwareWarning() !== '', webgpu: () => this.webgpu.softwareWarning() !== '', wasm: () => false }[name]();
+        outcomes.push({ name, msPerImage: ms, problem: null, software });
       } catch (error) {
         outcomes.push({ name, msPerImage: null, problem: messageOf(error) });
       }
