@@ -7,9 +7,9 @@
  * multi-megapixel X-ray in full and shrinking it. Everything else, and browsers without ImageDecoder,
  * go through createImageBitmap.
  */
-import { imageSize } from 'image-size';
 import { assertNever } from '../core/assertNever';
 import { decoderTransferables, type FromDecoder, type ToDecoder } from './decodeProtocol';
+import { readImageHeader, type SourceSize } from './imageHeader';
 import { mimeTypeOf } from './imageTypes';
 import { EntryTooLargeError } from './zipErrors';
 import { readEntryRef } from './zipEntryBytes';
@@ -17,9 +17,6 @@ import { rgbaToGrey } from './grey';
 import { crc32Of, pixelHash } from './imageHash';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-
-/** Enough to reach a JPEG's frame header past a full EXIF block (at most 64 KiB) and its thumbnail. */
-const HEADER_BYTES = 128 * 1024;
 
 /** One canvas a size, reused: allocating a canvas and context per image is slow. */
 const contexts = new Map<number, OffscreenCanvasRenderingContext2D>();
@@ -35,21 +32,6 @@ function contextFor(size: number): OffscreenCanvasRenderingContext2D {
     contexts.set(size, context);
   }
   return context;
-}
-
-interface SourceSize {
-  width: number;
-  height: number;
-}
-
-/** The stored width and height, from the header alone; null when the header cannot be read. */
-function sourceSizeOf(bytes: Uint8Array): SourceSize | null {
-  try {
-    const { width, height } = imageSize(bytes.subarray(0, HEADER_BYTES));
-    return width > 0 && height > 0 ? { width, height } : null;
-  } catch {
-    return null; // Not a format image-size knows, or a damaged header: the decoder will say.
-  }
 }
 
 /** A decoded picture the canvas can draw, and how to free it. */
@@ -105,16 +87,8 @@ async function decodeBitmap(bytes: Uint8Array, type: string, size: number): Prom
   }
 }
 
-/** The MIME type the first bytes say (a zip entry's or a file's name may lie, or be missing). */
-function sniffType(bytes: Uint8Array, declared: string): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  return declared;
-}
-
 async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: number): Promise<{ pixels: Uint8Array; source: SourceSize | null }> {
-  if (bytes.length === 0) throw new Error('The file is empty.');
-  const source = sourceSizeOf(bytes);
-  const type = sniffType(bytes, declaredType);
+  const { type, source } = readImageHeader(bytes, declaredType);
   const frame = (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ?? (await decodeBitmap(bytes, type, size));
   try {
     const context = contextFor(size);

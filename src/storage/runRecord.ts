@@ -107,9 +107,11 @@ export function savedRunProblem(record: unknown): string | null {
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
   const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'the record';
+  // zod's own words name JavaScript types ('received undefined'); these say what is wrong with the field.
+  const why = issue.code === 'invalid_type' ? `missing, or not ${issue.expected === 'object' ? 'a record' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}` : issue.message;
   const name = typeof record === 'object' && record !== null && typeof (record as { name?: unknown }).name === 'string' ? (record as { name: string }).name : null;
   const what = name ? `“${name.length > 60 ? `${name.slice(0, 60)}…` : name}”` : 'a saved run';
-  return `${what} (${where}: ${issue.message})`;
+  return `${what} (${where}: ${why})`;
 }
 
 /** Stored model files, or null when they are not what this app stores. */
