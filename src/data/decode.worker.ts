@@ -5,14 +5,19 @@
  * shipped in the bundle. JPEGs go through WebCodecs' ImageDecoder with a desired size: the JPEG decoder
  * then decodes straight to 1/2, 1/4 or 1/8 scale in the DCT, several times faster than decoding a
  * multi-megapixel X-ray in full and shrinking it. Everything else, and browsers without ImageDecoder,
- * go through createImageBitmap.
+ * go through createImageBitmap. DICOM files (by their `DICM` marker, or a `.dcm` or extensionless name and a data set
+ * at the start) go to dicom/decodeDicom.ts, whose codecs load only when a file needs them.
  */
 import { assertNever } from '../core/assertNever';
-import { decoderTransferables, type FromDecoder, type ToDecoder } from './decodeProtocol';
+import { decoderTransferables, type DecodeSkipReason, type DicomFacts, type FromDecoder, type ToDecoder } from './decodeProtocol';
 import { readImageHeader, type SourceSize } from './imageHeader';
 import { mimeTypeOf } from './imageTypes';
 import { EntryTooLargeError } from './zipErrors';
-import { readEntryRef } from './zipEntryBytes';
+import { readEntryHead, readEntryRef } from './zipEntryBytes';
+import { decodeDicom, hashPatientId } from './dicom/decodeDicom';
+import { DicomError, readPatientId } from './dicom/parse';
+import { bareDataSetEncoding, hasDicmMarker, hasDicomExtension } from './dicom/sniff';
+import { IMAGE_EXTENSIONS, extensionOf } from './paths';
 import { rgbaToGrey } from './grey';
 import { crc32Of, pixelHash } from './imageHash';
 
@@ -87,7 +92,28 @@ async function decodeBitmap(bytes: Uint8Array, type: string, size: number): Prom
   }
 }
 
-async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: number): Promise<{ pixels: Uint8Array; source: SourceSize | null }> {
+/** Where a DICOM file's patient is read from: the file's first bytes. */
+const PATIENT_HEAD_BYTES = 256 * 1024;
+
+/** True when the bytes are DICOM: the Part 10 marker, or a DICOM-like name over a bare data set. */
+function isDicomFile(bytes: Uint8Array, name: string): boolean {
+  if (hasDicmMarker(bytes)) return true;
+  const extension = extensionOf(name.slice(name.lastIndexOf('/') + 1));
+  return !IMAGE_EXTENSIONS.includes(extension) && (hasDicomExtension(name) || bareDataSetEncoding(bytes) !== null);
+}
+
+interface Grey {
+  pixels: Uint8Array;
+  source: SourceSize | null;
+  dicom?: DicomFacts;
+}
+
+async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: number, name: string): Promise<Grey> {
+  if (bytes.length === 0) throw new Error('The file is empty.');
+  if (isDicomFile(bytes, name)) {
+    const { pixels, width, height, tags, patient } = await decodeDicom(bytes, size);
+    return { pixels, source: { width, height }, dicom: { tags, patient } };
+  }
   const { type, source } = readImageHeader(bytes, declaredType);
   const frame = (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ?? (await decodeBitmap(bytes, type, size));
   try {
@@ -101,18 +127,27 @@ async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: numbe
   }
 }
 
+/** Why a failure is skipped: a DICOM file's own reason, a zip bomb, or a file with no image extension that is none. */
+function skipReasonOf(error: unknown, name: string): DecodeSkipReason | undefined {
+  if (error instanceof EntryTooLargeError) return 'too-large';
+  if (error instanceof DicomError) return 'dicom-unusable';
+  const extension = extensionOf(name.slice(name.lastIndexOf('/') + 1));
+  return IMAGE_EXTENSIONS.includes(extension) ? undefined : 'not-an-image';
+}
+
 function post(message: FromDecoder): void {
   scope.postMessage(message, decoderTransferables(message));
 }
 
-async function handle(message: ToDecoder): Promise<void> {
+async function handle(message: Extract<ToDecoder, { type: 'decode' }>): Promise<void> {
+  const name = message.zip ? message.zip.path : (message.name ?? (message.blob instanceof File ? message.blob.name : ''));
   try {
     const started = performance.now();
     // A zip entry is read and inflated here, in parallel with the other workers, off the page's thread.
     const bytes = message.zip ? await readEntryRef(message.zip) : new Uint8Array(await message.blob.arrayBuffer());
     const readMs = performance.now() - started;
     const declaredType = message.zip ? mimeTypeOf(message.zip.path) : message.blob.type;
-    const { pixels, source } = await decodeToGrey(bytes, declaredType, message.size);
+    const { pixels, source, dicom } = await decodeToGrey(bytes, declaredType, message.size, name);
     // A zip entry's CRC-32 was declared by the archive and checked as it was read; a loose file's is computed.
     const fileCrc32 = message.zip ? message.zip.crc32 >>> 0 : crc32Of(bytes);
     post({
@@ -125,15 +160,32 @@ async function handle(message: ToDecoder): Promise<void> {
       readMs,
       fileCrc32,
       pixelHash: pixelHash(pixels),
+      ...(dicom ? { dicom } : {}),
     });
   } catch (error) {
+    const skipReason = skipReasonOf(error, name);
     post({
       type: 'decodeFailed',
       id: message.id,
       message: error instanceof Error ? error.message : String(error),
-      ...(error instanceof EntryTooLargeError ? { tooLarge: true } : {}),
+      ...(skipReason ? { skipReason } : {}),
     });
   }
+}
+
+/** A DICOM file's hashed PatientID, from its head alone; null for anything else. */
+async function handlePatient(message: Extract<ToDecoder, { type: 'patient' }>): Promise<void> {
+  let patient: string | null = null;
+  try {
+    const head = message.zip
+      ? await readEntryHead(message.zip, PATIENT_HEAD_BYTES)
+      : new Uint8Array(await message.blob.slice(0, PATIENT_HEAD_BYTES).arrayBuffer());
+    const id = head.length > 0 ? await readPatientId(head) : null;
+    patient = id === null ? null : await hashPatientId(id);
+  } catch {
+    patient = null; // The decode reports what is wrong with the file.
+  }
+  post({ type: 'patient', id: message.id, patient });
 }
 
 scope.onmessage = (event: MessageEvent<ToDecoder>) => {
@@ -142,7 +194,10 @@ scope.onmessage = (event: MessageEvent<ToDecoder>) => {
     case 'decode':
       void handle(message);
       break;
+    case 'patient':
+      void handlePatient(message);
+      break;
     default:
-      assertNever(message.type);
+      assertNever(message);
   }
 };

@@ -33,7 +33,7 @@ class FakeWorker implements DecoderWorker {
         const reply: FromDecoder =
           first === 0
             ? { type: 'decodeFailed', id: message.id, message: 'The image could not be decoded.' }
-            : { type: 'decoded', id: message.id, pixels: new Uint8Array(message.size * message.size).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' };
+            : { type: 'decoded', id: message.id, pixels: new Uint8Array(sizeOf(message) ** 2).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' };
         this.onmessage?.({ data: reply } as MessageEvent<FromDecoder>);
       }, 1);
     });
@@ -114,3 +114,7 @@ describe('DecodePool', () => {
     expect(defaultWorkerCount()).toBeLessThanOrEqual(8);
   });
 });
+
+function sizeOf(message: ToDecoder): number {
+  return message.type === 'decode' ? message.size : 0;
+}

@@ -1,6 +1,6 @@
 import { assertNever } from '../core/assertNever';
 import type { WorkerPort } from '../core/workerPort';
-import { decoderTransferables, type FromDecoder, type ToDecoder, type ZipEntryRef } from './decodeProtocol';
+import { decoderTransferables, type DecodeSkipReason, type DicomFacts, type FromDecoder, type ToDecoder, type ZipEntryRef } from './decodeProtocol';
 import { EntryTooLargeError } from './zipErrors';
 import { DatasetError } from './errors';
 
@@ -24,18 +24,28 @@ export interface DecodedImage {
   /** CRC-32 of the file's bytes and a hash of `pixels`, for the duplicate search (imageHash.ts). */
   fileCrc32?: number;
   pixelHash?: string;
+  /** Set for a DICOM file: the tags the page shows, and its patient, hashed. */
+  dicom?: DicomFacts;
 }
 
-/** What the pool decodes: a file's bytes, or a zip entry the worker reads itself. */
-export type DecodeSource = { blob: Blob; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined };
-
-interface Job {
-  id: number;
-  source: DecodeSource;
-  size: number;
-  resolve: (image: DecodedImage) => void;
-  reject: (error: Error) => void;
+/** A file that was skipped for a reason the skipped list names (a zip bomb, an unusable DICOM file, not an image). */
+export class DecodeSkipError extends Error {
+  constructor(
+    readonly reason: DecodeSkipReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecodeSkipError';
+  }
 }
+
+/** What the pool decodes: a file's bytes (`name`: its path, by which a DICOM file may be told), or a zip entry the worker reads itself. */
+export type DecodeSource = { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
+
+type Job = { id: number; source: DecodeSource; reject: (error: Error) => void } & (
+  | { kind: 'decode'; size: number; resolve: (image: DecodedImage) => void }
+  | { kind: 'patient'; resolve: (patient: string | null) => void }
+);
 
 interface Slot {
   worker: DecoderWorker;
@@ -78,7 +88,16 @@ export class DecodePool {
   decodeSource(source: DecodeSource, size: number): Promise<DecodedImage> {
     if (this.disposed) return Promise.reject(new Error('The image decoder was closed.'));
     return new Promise<DecodedImage>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, source, size, resolve, reject });
+      this.queue.push({ kind: 'decode', id: this.nextId++, source, size, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** A DICOM file's PatientID, hashed, read from the file's head; null when it is not DICOM or names none. */
+  readPatient(source: DecodeSource): Promise<string | null> {
+    if (this.disposed) return Promise.reject(new Error('The image decoder was closed.'));
+    return new Promise<string | null>((resolve, reject) => {
+      this.queue.push({ kind: 'patient', id: this.nextId++, source, resolve, reject });
       this.pump();
     });
   }
@@ -103,7 +122,8 @@ export class DecodePool {
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.jobs.set(job.id, job);
-      const message: ToDecoder = { type: 'decode', id: job.id, size: job.size, ...job.source };
+      const message: ToDecoder =
+        job.kind === 'decode' ? { type: 'decode', id: job.id, size: job.size, ...job.source } : { type: 'patient', id: job.id, ...job.source };
       slot.worker.postMessage(message, decoderTransferables(message));
     }
   }
@@ -129,6 +149,7 @@ export class DecodePool {
     slot.jobs.delete(message.id);
     switch (message.type) {
       case 'decoded':
+        if (job.kind !== 'decode') break;
         job.resolve({
           pixels: message.pixels,
           sourceWidth: message.sourceWidth,
@@ -137,10 +158,20 @@ export class DecodePool {
           readMs: message.readMs,
           fileCrc32: message.fileCrc32,
           pixelHash: message.pixelHash,
+          ...(message.dicom ? { dicom: message.dicom } : {}),
         });
         break;
       case 'decodeFailed':
-        job.reject(message.tooLarge ? new EntryTooLargeError(message.message) : new Error(message.message));
+        job.reject(
+          message.skipReason === 'too-large'
+            ? new EntryTooLargeError(message.message)
+            : message.skipReason
+              ? new DecodeSkipError(message.skipReason, message.message)
+              : new Error(message.message),
+        );
+        break;
+      case 'patient':
+        if (job.kind === 'patient') job.resolve(message.patient);
         break;
       default:
         assertNever(message);

@@ -10,7 +10,7 @@ function allMessages(): (ToDecoder | FromDecoder)[] {
     },
     { type: 'decoded', id: 7, pixels: Uint8Array.from([9, 8, 7]), sourceWidth: 1500, sourceHeight: 1200, bytesRead: 3, readMs: 0.5, fileCrc32: 1, pixelHash: 'ab' },
     { type: 'decodeFailed', id: 8, message: 'not an image' },
-    { type: 'decodeFailed', id: 10, message: 'it inflates to over 256 MiB', tooLarge: true },
+    { type: 'decodeFailed', id: 10, message: 'it inflates to over 256 MiB', skipReason: 'too-large' },
   ];
 }
 

@@ -1,3 +1,5 @@
+import type { DicomTags } from './dicom/tags';
+
 /**
  * The messages between the page's decode pool (decodePool.ts) and its decode workers (decode.worker.ts).
  * Compressed bytes go in (a Blob, or where a zip entry lies in the dropped archive), grey bytes come back,
@@ -23,8 +25,24 @@ export interface ZipEntryRef {
   maxEntryBytes: number;
 }
 
-/** Decode `blob`, or the zip entry `zip`, to `size` x `size` grey bytes. */
-export type ToDecoder = { type: 'decode'; id: number; size: number } & ({ blob: Blob; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined });
+/** A file's bytes (`name` is its path, for telling a DICOM file by its name), or a zip entry the worker reads itself. */
+export type DecoderSource = { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
+
+/**
+ * decode: `blob`, or the zip entry `zip`, to `size` x `size` grey bytes.
+ * patient: the hashed PatientID of a DICOM file, read from its first bytes only (grouping by patient is planned
+ * before images are decoded).
+ */
+export type ToDecoder = ({ type: 'decode'; id: number; size: number } | { type: 'patient'; id: number }) & DecoderSource;
+
+/** What a DICOM file says of itself: the tags the page shows, and its patient (hashed, never in clear). */
+export interface DicomFacts {
+  tags: DicomTags;
+  patient: string | null;
+}
+
+/** Why a file failed, where the skipped list should say more than `decode-failed`. */
+export type DecodeSkipReason = 'too-large' | 'dicom-unusable' | 'not-an-image';
 
 export type FromDecoder =
   /**
@@ -41,9 +59,13 @@ export type FromDecoder =
       readMs: number;
       fileCrc32: number;
       pixelHash: string;
+      /** Set for a DICOM file. */
+      dicom?: DicomFacts;
     }
-  /** tooLarge: the entry inflated past its cap (a zip bomb), skipped as 'too-large' rather than 'decode-failed'. */
-  | { type: 'decodeFailed'; id: number; message: string; tooLarge?: boolean };
+  /** skipReason: e.g. the entry inflated past its cap (a zip bomb), skipped as 'too-large' rather than 'decode-failed'. */
+  | { type: 'decodeFailed'; id: number; message: string; skipReason?: DecodeSkipReason }
+  /** The hashed PatientID; null when the file is not DICOM, names none, or cannot be read. */
+  | { type: 'patient'; id: number; patient: string | null };
 
 /** The buffers a decode message should transfer rather than copy. */
 export function decoderTransferables(message: ToDecoder | FromDecoder): Transferable[] {

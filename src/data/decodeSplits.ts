@@ -5,6 +5,7 @@
 import type { TimeSlicer } from '../core/timeSlicer';
 import type { ImageSet, SplitName } from '../core/types';
 import type { DecodedImage } from './decodePool';
+import type { DicomTags } from './dicom/tags';
 import { DatasetError } from './errors';
 import { fileKey } from './imageHash';
 import type { ImageEntry } from './types';
@@ -18,6 +19,8 @@ export interface DecodedFacts {
   /** The stored image's size from its header; 0 when unknown. */
   width: number;
   height: number;
+  /** A DICOM file's shown tags. */
+  dicom?: DicomTags;
 }
 
 export interface DecodedSplit {
@@ -85,7 +88,7 @@ export async function decodeSplits(
       const entry = buffer.entries[i];
       try {
         run.signal?.throwIfAborted();
-        const { pixels, sourceWidth, sourceHeight, bytesRead = 0, readMs = 0, fileCrc32, pixelHash } = await run.decodeEntry(entry, size);
+        const { pixels, sourceWidth, sourceHeight, bytesRead = 0, readMs = 0, fileCrc32, pixelHash, dicom } = await run.decodeEntry(entry, size);
         run.signal?.throwIfAborted();
         run.meter.readMs += readMs;
         run.meter.bytesRead += bytesRead;
@@ -98,6 +101,7 @@ export async function decodeSplits(
           pixels: pixelHash ?? null,
           width: sourceWidth,
           height: sourceHeight,
+          ...(dicom ? { dicom: dicom.tags } : {}),
         };
       } catch (error) {
         // Aborts and dataset-wide failures (a crashed decoder) end the load; a bad image is skipped.

@@ -3,7 +3,9 @@ import { listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './
 import { EntryTooLargeError } from './zipErrors';
 import { capLooseFiles, listFiles } from './looseFiles';
 import { classifyEntries, emptyCounts, indexEntries } from './datasetIndex';
-import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
+import { DecodePool, DecodeSkipError, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
+import { fileNameOf } from './patients';
+import { IMAGE_EXTENSIONS, extensionOf, mayBeDicomName } from './paths';
 import { decodeSplits, type DecodeEntryFn, type DecodeMeter, type DecodedSplit } from './decodeSplits';
 import { analyseHealth, type ImageFacts } from './health';
 import { crc32Of, pixelHash } from './imageHash';
@@ -13,7 +15,7 @@ import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits'
 import { mulberry32 } from '../core/random';
 import { timeSlicer } from '../core/timeSlicer';
 import { holdOutTest, holdOutTestByPattern } from './testHoldout';
-import type { DecodedDataset, LoadProgress, LoadStats, SkippedEntry, SplitCounts } from './types';
+import type { DecodedDataset, DicomSummary, ImageEntry, LoadProgress, LoadStats, SkipReason, SkippedEntry, SplitCounts } from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
 export type DecodeFn = (blob: Blob, size: number) => Promise<DecodedImage>;
@@ -61,6 +63,16 @@ const PROGRESS_INTERVAL_MS = 100;
  * @throws DatasetError when the source cannot be used; the signal's reason when aborted.
  */
 export async function loadDataset(source: Blob | File[] | ArchiveEntry[], options: LoadOptions): Promise<DecodedDataset> {
+  // A pool made here is ended whatever happens (its workers start with the first DICOM head or image).
+  const owned = options.decode || options.pool ? null : new DecodePool();
+  try {
+    return await load(source, options, options.decode ? null : (options.pool ?? owned));
+  } finally {
+    owned?.dispose();
+  }
+}
+
+async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions, pool: DecodePool | null): Promise<DecodedDataset> {
   const { size, seed = 1, onProgress, signal } = options;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`loadDataset: size must be a positive whole number, not ${size}`);
   const progress = throttledProgress(onProgress);
@@ -77,7 +89,11 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   const slice = timeSlicer();
   const index = indexEntries(entries, await classifyEntries(entries, slice));
   await slice();
-  const keyOf = groupKeyFunction(options.grouping ?? { groupBy: 'patient', groupPattern: '' });
+  const grouping = options.grouping ?? { groupBy: 'patient', groupPattern: '' };
+  // DICOM files name their patient: read before the splits are planned, so that no patient is split.
+  const dicomPatients = grouping.groupBy === 'patient' && pool ? await readDicomPatients(index.entries, pool, signal) : new Map<string, string>();
+  const byName = groupKeyFunction(grouping);
+  const keyOf = byName && ((path: string) => dicomPatients.get(path) ?? byName(path));
   const testHoldout = options.testPattern
     ? holdOutTestByPattern(index.entries, index.classNames, new RegExp(options.testPattern), keyOf)
     : holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
@@ -91,7 +107,6 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   // The plan (13-24 ms for the 5,216 images of the real train split) and the pixel buffers (10-36 ms) in one task were 56-60 ms.
   await slice();
 
-  let owned: DecodePool | null = null;
   let decodeEntry: DecodeEntryFn;
   // Enough in flight to keep every worker's queue full, and no more.
   let concurrency = options.concurrency ?? 16;
@@ -107,31 +122,25 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
       return { bytesRead: blob.size, readMs, fileCrc32, pixelHash: pixelHash(image.pixels), ...image };
     };
   } else {
-    const pool = options.pool ?? (owned = new DecodePool());
+    const workers = pool!;
     // Zip entries are sliced out (and inflated) by the workers themselves; loose files are handed over
     // as they are (a File is a reference, not a copy); anything else zip.js reads here.
-    decodeEntry = async (entry, side) => pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read() }, side);
-    concurrency = options.concurrency ?? pool.workers * JOBS_PER_WORKER;
+    decodeEntry = async (entry, side) => workers.decodeSource(await sourceOf(entry), side);
+    concurrency = options.concurrency ?? workers.workers * JOBS_PER_WORKER;
   }
   const skipped: SkippedEntry[] = [...index.skipped];
-  let decoded: Record<SplitName, DecodedSplit>;
   const decodeStarted = performance.now();
   const meter: DecodeMeter = { bytesRead: 0, readMs: 0, sourcePixels: 0 };
-  try {
-    decoded = await decodeSplits({ train, validation, test }, index.classNames, size, {
-      decodeEntry,
-      concurrency,
-      signal,
-      meter,
-      slice,
-      onFailed: (entry, error) =>
-        skipped.push({ path: entry.path, reason: error instanceof EntryTooLargeError ? 'too-large' : 'decode-failed', detail: messageOf(error) }),
-      onProgress: (done, total) =>
-        progress({ phase: 'decoding', done, total, elapsedMs: performance.now() - decodeStarted, bytesRead: meter.bytesRead }, done === 0),
-    });
-  } finally {
-    owned?.dispose();
-  }
+  const decoded = await decodeSplits({ train, validation, test }, index.classNames, size, {
+    decodeEntry,
+    concurrency,
+    signal,
+    meter,
+    slice,
+    onFailed: (entry, error) => skipped.push({ path: entry.path, reason: skipReasonOf(error), detail: messageOf(error) }),
+    onProgress: (done, total) =>
+      progress({ phase: 'decoding', done, total, elapsedMs: performance.now() - decodeStarted, bytesRead: meter.bytesRead }, done === 0),
+  });
   const decodeMs = performance.now() - decodeStarted;
   await slice();
 
@@ -154,6 +163,7 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     label: index.classNames[trainSet.labels[i]],
     path: decoded.train.entries[i].path,
     trainIndex: i,
+    ...(decoded.train.facts[i].dicom ? { dicom: decoded.train.facts[i].dicom } : {}),
   }));
   await slice();
   const folderOf = new Map(index.entries.map((e) => [e.path, e.split]));
@@ -204,7 +214,51 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
     health,
     skipped,
     samples,
+    dicom: dicomSummary(decoded),
   };
+}
+
+/** Where the pool finds an entry's bytes. */
+async function sourceOf(entry: ImageEntry) {
+  return entry.zip ? { zip: entry.zip } : { blob: await entry.read(), name: entry.path };
+}
+
+/** The hashed PatientID of every entry that may be DICOM (by name) and names one. */
+async function readDicomPatients(entries: readonly ImageEntry[], pool: DecodePool, signal: AbortSignal | undefined): Promise<Map<string, string>> {
+  const candidates = entries.filter((entry) => {
+    const name = fileNameOf(entry.path);
+    return mayBeDicomName(name) && !IMAGE_EXTENSIONS.includes(extensionOf(name));
+  });
+  const patients = new Map<string, string>();
+  await Promise.all(
+    candidates.map(async (entry) => {
+      signal?.throwIfAborted();
+      const patient = await pool.readPatient(await sourceOf(entry));
+      if (patient !== null) patients.set(entry.path, patient);
+    }),
+  );
+  return patients;
+}
+
+function skipReasonOf(error: unknown): SkipReason {
+  if (error instanceof EntryTooLargeError) return 'too-large';
+  if (error instanceof DecodeSkipError) return error.reason;
+  return 'decode-failed';
+}
+
+/** How many decoded images are DICOM, and of which modality. */
+function dicomSummary(decoded: Record<SplitName, DecodedSplit>): DicomSummary | null {
+  const modalities: Record<string, number> = {};
+  let images = 0;
+  for (const split of ['train', 'validation', 'test'] as const) {
+    for (const facts of decoded[split].facts) {
+      if (!facts.dicom) continue;
+      images += 1;
+      const modality = facts.dicom.modality || 'unknown';
+      modalities[modality] = (modalities[modality] ?? 0) + 1;
+    }
+  }
+  return images > 0 ? { images, modalities } : null;
 }
 
 /** The health report's facts of every decoded image, train then validation then test. */

@@ -53,8 +53,14 @@ describe('classifyPath', () => {
     for (const ext of ['jpg', 'JPG', 'jpeg', 'JPEG', 'Png', 'bmp', 'webp', 'gif']) {
       expect(classifyPath(`train/a/x.${ext}`).kind).toBe('image');
     }
-    for (const name of ['x.txt', 'x.dcm', 'x.tif', 'x', 'x.jpeg.zip', 'README.md', 'Thumbs.db', 'desktop.ini']) {
+    for (const name of ['x.txt', 'x.tif', 'x.jpeg.zip', 'README.md', 'Thumbs.db', 'desktop.ini']) {
       expect(classifyPath(`train/a/${name}`)).toEqual(skip('not-an-image'));
+    }
+  });
+
+  it('takes DICOM files: .dcm, and names without an extension or ending in digits (the bytes decide later)', () => {
+    for (const name of ['x.dcm', 'X.DCM', 'x.dicom', 'IM0001', '1.2.840.113619.2.55.3.604688119']) {
+      expect(classifyPath(`train/a/${name}`)).toEqual(image('train', 'a', name));
     }
   });
 

@@ -9,6 +9,18 @@ export type PathClass =
 /** Extensions read as images (lower case, without the dot). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['jpg', 'jpeg', 'png', 'bmp', 'webp', 'gif'];
 
+/** Extensions of DICOM files (lower case, without the dot). */
+export const DICOM_EXTENSIONS: readonly string[] = ['dcm', 'dicom', 'dic'];
+
+/**
+ * True for a name that may be a DICOM file: `.dcm`, no extension, or a UID-like name whose last part is digits
+ * (`1.2.840.113619.2.55.3.604688119`), as hospital exports name them. The decode worker reads the bytes to decide.
+ */
+export function mayBeDicomName(fileName: string): boolean {
+  const extension = extensionOf(fileName);
+  return DICOM_EXTENSIONS.includes(extension) || extension === '' || /^\d+$/.test(extension);
+}
+
 /**
  * Folder names that mark a split, in lower case. `valid` is what Roboflow and some Kaggle sets use;
  * a folder of that name is far more likely a split than a class.
@@ -59,7 +71,7 @@ export function classifyPath(path: string): PathClass {
   // .DS_Store, ._resource forks, files inside .git or .ipynb_checkpoints.
   if (segments.some((segment) => segment.startsWith('.'))) return skip('hidden-file');
   const fileName = segments[segments.length - 1];
-  if (!IMAGE_EXTENSIONS.includes(extensionOf(fileName))) return skip('not-an-image');
+  if (!IMAGE_EXTENSIONS.includes(extensionOf(fileName)) && !mayBeDicomName(fileName)) return skip('not-an-image');
   const folders = segments.slice(0, -1);
   if (folders.length === 0) return skip('no-class-folder');
   const className = folders[folders.length - 1];
@@ -97,7 +109,7 @@ export function describeSkipReason(reason: SkipReason): string {
     case 'hidden-file':
       return 'hidden files (e.g. .DS_Store)';
     case 'not-an-image':
-      return 'not images (only jpg, jpeg, png, bmp, webp and gif are read)';
+      return 'not images (only jpg, jpeg, png, bmp, webp, gif and DICOM are read)';
     case 'no-class-folder':
       return 'images not inside a class folder';
     case 'duplicate':
@@ -108,5 +120,7 @@ export function describeSkipReason(reason: SkipReason): string {
       return 'images that could not be decoded';
     case 'too-large':
       return 'images too large to unpack safely (possible zip bomb)';
+    case 'dicom-unusable':
+      return 'DICOM files that cannot be used';
   }
 }

@@ -7,6 +7,9 @@ import { listZip, looksLikeZip, type ArchiveEntry } from './archive';
 import { DecodePool, type DecodedImage } from './decodePool';
 import { listFiles } from './looseFiles';
 import { mimeTypeOf } from './imageTypes';
+import { IMAGE_EXTENSIONS, extensionOf, mayBeDicomName } from './paths';
+import { fileNameOf } from './patients';
+import { hasDicomExtension, isDicom } from './dicom/sniff';
 
 export interface ImagesToPredict {
   /** Each image's path (a zip's entries under the zip's name). */
@@ -27,6 +30,16 @@ function entriesOf(source: PredictSource): ArchiveEntry[] {
   return source.length > 0 && source[0] instanceof Blob ? listFiles(source as File[]) : (source as ArchiveEntry[]);
 }
 
+const NOT_AN_IMAGE = 'not an image file (.jpeg, .png, .bmp, .webp, .gif, DICOM)';
+
+/** A `.dcm` file, or a file without an image extension whose bytes are DICOM. */
+async function isDicomFile(path: string, file: Blob): Promise<boolean> {
+  const name = fileNameOf(path);
+  if (!mayBeDicomName(name) || IMAGE_EXTENSIONS.includes(extensionOf(name))) return false;
+  if (hasDicomExtension(name)) return true;
+  return isDicom(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
+}
+
 /** Lists the images in `source` (zips opened): entries to decode, and what was skipped. */
 export async function listImagesToPredict(source: PredictSource): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
   const entries: ArchiveEntry[] = [];
@@ -40,16 +53,17 @@ export async function listImagesToPredict(source: PredictSource): Promise<{ entr
           if (inner.directory || /(^|\/)(__MACOSX|\.)/.test(inner.path)) continue;
           const named = { ...inner, path: `${entry.path}/${inner.path}` };
           if (inner.skip) skipped.push({ name: named.path, reason: inner.skip.detail });
-          else if (mimeTypeOf(inner.path)) entries.push(named);
-          else skipped.push({ name: named.path, reason: 'not an image file (.jpeg, .png, .bmp, .webp, .gif)' });
+          // A DICOM-like name is decoded: the worker says if it is no DICOM file.
+          else if (mimeTypeOf(inner.path) || mayBeDicomName(fileNameOf(inner.path))) entries.push(named);
+          else skipped.push({ name: named.path, reason: NOT_AN_IMAGE });
         }
       } catch (error) {
         skipped.push({ name: entry.path, reason: error instanceof Error ? error.message : String(error) });
       }
-    } else if (mimeTypeOf(entry.path) || file.type.startsWith('image/')) {
+    } else if (mimeTypeOf(entry.path) || file.type.startsWith('image/') || (await isDicomFile(entry.path, file))) {
       entries.push(entry);
     } else {
-      skipped.push({ name: entry.path, reason: 'not an image file (.jpeg, .png, .bmp, .webp, .gif) or a zip of them' });
+      skipped.push({ name: entry.path, reason: `${NOT_AN_IMAGE} or a zip of them` });
     }
   }
   return { entries, skipped };
@@ -70,7 +84,7 @@ export async function decodeImagesToPredict(
     const decoded = await Promise.all(
       kept.map(async (entry): Promise<DecodedImage | Error> => {
         try {
-          const image = await pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read() }, size);
+          const image = await pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read(), name: entry.path }, size);
           return image;
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));

@@ -1,6 +1,7 @@
 import type { ImageSet, ManifestRow, SplitName } from '../core/types';
 import type { ZipEntryRef } from './decodeProtocol';
 import type { DatasetHealth } from './health';
+import type { DicomTags } from './dicom/tags';
 
 /** Why an archive entry was not used as an image. */
 export type SkipReason =
@@ -13,7 +14,9 @@ export type SkipReason =
   | 'unsafe-path'
   | 'decode-failed'
   /** Declared or actual uncompressed size over the cap, or an absurd compression ratio (zip bomb). */
-  | 'too-large';
+  | 'too-large'
+  /** A DICOM file that cannot be used (no pixel data, an unsupported transfer syntax, colour, damage): detail says why. */
+  | 'dicom-unusable';
 
 /** One image file found in the archive (or folder), not yet decoded. */
 export interface ImageEntry {
@@ -75,7 +78,14 @@ export interface DecodedDataset {
    * Up to 24 train images to show in the sample grid: pixels at `size`, their label, and their index in
    * the train split (the augmentation preview asks the worker for these very images by it).
    */
-  samples: { pixels: Uint8Array; label: string; path: string; trainIndex: number }[];
+  samples: { pixels: Uint8Array; label: string; path: string; trainIndex: number; dicom?: DicomTags }[];
+  /** DICOM files among the decoded images, and their modalities (`Modality` tag; `unknown` when absent); null when none. */
+  dicom?: DicomSummary | null;
+}
+
+export interface DicomSummary {
+  images: number;
+  modalities: Record<string, number>;
 }
 
 /** Progress of reading and decoding, for the `Loading dataset` progress bar. */

@@ -53,6 +53,38 @@ async function inflateRaw(raw: Blob, declared: number): Promise<Uint8Array> {
   }
 }
 
+/**
+ * The first `maxBytes` of an entry (inflated when deflated), unchecked: enough to read a DICOM file's patient
+ * before the whole file is decoded. Empty when the local header is not where the table of contents says.
+ */
+export async function readEntryHead(ref: ZipEntryRef, maxBytes: number): Promise<Uint8Array> {
+  const { archive, offset, compressedSize, size } = ref;
+  const head = await archive.slice(offset, offset + LOCAL_HEADER_BYTES).arrayBuffer();
+  if (head.byteLength < LOCAL_HEADER_BYTES) return new Uint8Array(0);
+  const view = new DataView(head);
+  if (view.getUint32(0, true) !== LOCAL_HEADER_SIGNATURE) return new Uint8Array(0);
+  const start = offset + LOCAL_HEADER_BYTES + view.getUint16(26, true) + view.getUint16(28, true);
+  const raw = archive.slice(start, start + compressedSize);
+  if (ref.method === 0) return new Uint8Array(await raw.slice(0, Math.min(size, maxBytes)).arrayBuffer());
+  const out = new Uint8Array(Math.min(size, maxBytes));
+  let written = 0;
+  const reader = raw.stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  try {
+    while (written < out.length) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, out.length - written);
+      out.set(value.subarray(0, take), written);
+      written += take;
+    }
+  } catch {
+    // Damage past the head shows when the entry is decoded.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return out.subarray(0, written);
+}
+
 /** A decode worker's way in: the entry's bytes, or a message that says the archive is damaged. */
 export async function readEntryRef(ref: ZipEntryRef): Promise<Uint8Array> {
   const bytes = await readEntryBytes(ref);

@@ -6,6 +6,7 @@ import type { DatasetView } from './useDataset';
 import { classCountsText } from './chartText';
 import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';
+import { dicomSummaryText } from './dicomText';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   folder: 'folder entries',
@@ -17,6 +18,7 @@ const REASON_TEXT: Record<SkipReason, string> = {
   'unsafe-path': 'unsafe paths',
   'decode-failed': 'images that could not be decoded',
   'too-large': 'entries too large to be images (over the size cap, or an absurd compression ratio)',
+  'dicom-unusable': 'DICOM files that cannot be used',
 };
 
 /** The `Dataset summary` table (images per split folder and class), the skipped entries, and the count plots. */
@@ -81,6 +83,7 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
         </p>
       )}
       {view.testPlan && <p data-testid="test-source">{withPeriod(view.testPlan)}</p>}
+      {view.dicom && <p data-testid="dicom-summary">{dicomSummaryText(view.dicom)}</p>}
       <SkippedList skipped={view.skipped} />
       <div className="charts">
         {SPLIT_NAMES.filter((split) => total(split) > 0).map((split) => (

@@ -1,9 +1,12 @@
 import { memo, useEffect, useRef } from 'react';
+import type { DicomTags } from '../data/dicom/tags';
+import { dicomTagsText } from './dicomText';
 
 interface Sample {
   pixels: Uint8Array;
   label: string;
   path: string;
+  dicom?: DicomTags;
 }
 
 /** A 4 x 6 grid of training images, each titled with its label (as the Keras tutorial shows). */
@@ -16,6 +19,11 @@ export const SampleGrid = memo(function SampleGrid({ samples, size }: { samples:
           <li key={`${s.path}:${i}`}>
             <GreyImage pixels={s.pixels} size={size} name={`${s.label}: ${s.path}`} />
             <span className="samples__label">{s.label}</span>
+            {s.dicom && (
+              <span className="samples__tags" data-testid="dicom-tags">
+                {dicomTagsText(s.dicom)}
+              </span>
+            )}
           </li>
         ))}
       </ul>

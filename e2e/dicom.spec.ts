@@ -1,0 +1,94 @@
+/**
+ * DICOM in a zip, as a hospital export comes: several transfer syntaxes, MONOCHROME1, files named by UID without an
+ * extension, files without a preamble, a JPEG among them, and files that cannot be used. They load, count in the
+ * `Dataset summary`, group by PatientID (never shown), train, and are predicted from `.dcm` files.
+ */
+import { expect, test } from '@playwright/test';
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
+import { writeDicom, type DicomSpec, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, readSummary } from './helpers';
+
+const SIZE = 32;
+const SECRET = 'PAT-SECRET-';
+
+/** A 40 x 40 12-bit image: dark (NORMAL) or bright (PNEUMONIA), with a pattern so images differ. */
+function image(bright: boolean, seed: number, extra: Partial<DicomSpec> = {}): DicomSpec {
+  const values = Array.from({ length: 1600 }, (_, i) => (bright ? 2800 : 600) + ((i * (seed + 3)) % 400));
+  return { width: 40, height: 40, values, bitsStored: 12, windowCenter: 2048, windowWidth: 4096, modality: 'CR', ...extra };
+}
+
+const ENCODINGS: Encoding[] = ['explicit', 'implicit', 'deflated', 'rle', 'jpeg-ls', 'jpeg-2000'];
+
+test('a zip of DICOM files loads, counts, groups by patient, trains and predicts', async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16&holdout=20`);
+
+  const writer = new ZipWriter(new Uint8ArrayWriter());
+  let n = 0;
+  for (const [className, bright] of [['NORMAL', false], ['PNEUMONIA', true]] as const) {
+    for (let i = 0; i < 12; i++) {
+      const encoding = ENCODINGS[i % ENCODINGS.length];
+      // Two images a patient; MONOCHROME1 files store the picture inverted, and must come out as the others.
+      const spec = image(i % 4 === 3 ? !bright : bright, n, {
+        encoding,
+        patientId: `${SECRET}${className}-${i >> 1}`,
+        ...(i % 4 === 3 ? { photometric: 'MONOCHROME1' } : {}),
+        ...(i === 5 ? { modality: '<b>DX</b>', viewPosition: '<i>PA' } : {}),
+        ...(i === 7 ? { bare: true, encoding: 'explicit' } : {}),
+      });
+      const name = i % 3 === 0 ? `1.2.826.0.1.3680043.${n}` : `${className.toLowerCase()}-${i}.dcm`;
+      await writer.add(`export/train/${className}/${name}`, new Uint8ArrayReader(await writeDicom(spec)));
+      n++;
+    }
+  }
+  // A JPEG among them, counted like any image.
+  const jpeg = encodeImage(new Uint8Array(SIZE * SIZE).fill(40), SIZE, 'jpeg');
+  await writer.add('export/train/NORMAL/plain.jpeg', new Uint8ArrayReader(jpeg));
+  await writer.add('export/train/NORMAL/report.dcm', new Uint8ArrayReader(await writeDicom({ ...image(false, 1), noPixels: true })));
+  await writer.add(
+    'export/train/PNEUMONIA/video.dcm',
+    new Uint8ArrayReader(await writeDicom({ ...image(true, 1), encoding: 'rle', transferSyntax: '1.2.840.10008.1.2.4.100' })),
+  );
+  const zip = await writer.close();
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles({ name: 'dicom.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
+  await expectStatus(page, 'ready');
+
+  const summary = await readSummary(page);
+  expect(summary.train.NORMAL + summary.test.NORMAL + summary.validation.NORMAL).toBe(13);
+  expect(summary.train.PNEUMONIA + summary.test.PNEUMONIA + summary.validation.PNEUMONIA).toBe(12);
+  await expect(page.getByTestId('dicom-summary')).toHaveText('24 DICOM files among the images (modalities: CR 22, <b>DX</b> 2).');
+  await page.getByText(/^Skipped \d+ entr/).click();
+  const skipped = page.getByRole('list', { name: 'Skipped entries' });
+  await expect(page.getByText(/^Skipped \d+ entr/)).toContainText('2 DICOM files that cannot be used');
+  await expect(skipped).toContainText('export/train/NORMAL/report.dcm — DICOM: no pixel data');
+  await expect(skipped).toContainText(
+    'export/train/PNEUMONIA/video.dcm — DICOM: transfer syntax 1.2.840.10008.1.2.4.100 (MPEG2) is not supported',
+  );
+  // 12 patients from PatientID, and the JPEG its own: grouped, and never shown in clear.
+  await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('13 patients');
+  await expect(page.getByTestId('dicom-tags').first()).toHaveText(/ · 12 bits stored · 40 × 40$/);
+  expect(await page.content()).not.toContain(SECRET);
+
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+
+  // Predict: `.dcm` files and an extensionless one, MONOCHROME1 among them.
+  const files = [
+    { name: 'bright.dcm', spec: image(true, 7) },
+    { name: 'dark-mono1.dcm', spec: image(true, 8, { photometric: 'MONOCHROME1', encoding: 'jpeg-ls' }) },
+    { name: '1.2.3.4.5', spec: image(false, 9, { encoding: 'jpeg-2000' }) },
+  ];
+  const inputs = await Promise.all(files.map(async (f) => ({ name: f.name, mimeType: '', buffer: Buffer.from(await writeDicom(f.spec)) })));
+  await page.getByLabel('Images to predict').setInputFiles(inputs);
+  const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
+  await expect(rows).toHaveCount(3);
+  expect(dialogs).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});

@@ -1,0 +1,120 @@
+/**
+ * The first frame's samples, whatever its transfer syntax. Compressed pixels go to the @cornerstonejs WebAssembly
+ * codecs (JPEG baseline/extended: libjpeg-turbo, JPEG-LS: CharLS, JPEG 2000: OpenJPEG) or jpeg-lossless-decoder-js;
+ * each is imported only when a file needs it, once a worker, and its .wasm is precached with the rest of the build.
+ */
+import charlsWasm from '@cornerstonejs/codec-charls/decodewasm?url';
+import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
+import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
+import { DicomError, type DicomImage } from './parse';
+import { decodeRle } from './rle';
+
+/** Stored words of one frame, one a pixel, in the low `bitsStored` bits. */
+export type FrameWords = Uint8Array | Uint16Array;
+
+/** Only in a browser does the codec need to be told where its .wasm is; in Node it reads the file beside it. */
+const inBrowser = 'WorkerGlobalScope' in globalThis || 'document' in globalThis;
+
+function locate(url: string) {
+  return inBrowser ? { locateFile: (path: string) => (path.endsWith('.wasm') ? url : path) } : {};
+}
+
+type Decoder = CodecDecoder;
+const loaded = new Map<string, Promise<() => Decoder>>();
+
+/** One codec module a worker, loaded on first use. */
+function codec(name: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline'): Promise<() => Decoder> {
+  let promise = loaded.get(name);
+  if (!promise) {
+    promise = (async () => {
+      switch (name) {
+        case 'jpeg-ls': {
+          const module = await (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(locate(charlsWasm));
+          return () => new module.JpegLSDecoder();
+        }
+        case 'jpeg-2000': {
+          const module = await (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(locate(openjpegWasm));
+          return () => new module.J2KDecoder();
+        }
+        case 'jpeg-baseline': {
+          const module = await (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(locate(libjpegWasm));
+          return () => new module.JPEGDecoder();
+        }
+      }
+    })();
+    // A codec that failed to load may load at the next file (a flaky network before it was cached).
+    promise.catch(() => loaded.delete(name));
+    loaded.set(name, promise);
+  }
+  return promise;
+}
+
+/** The frame's words, or a DicomError that says why not. */
+export async function decodeFrame(image: DicomImage): Promise<FrameWords> {
+  const pixels = image.rows * image.columns;
+  const wide = image.bitsAllocated === 16;
+  switch (image.transferSyntax.codec) {
+    case 'native':
+      return wordsOf(image.frame, wide);
+    case 'rle':
+      return wordsOf(decodeRle(image.frame, pixels, wide ? 2 : 1), wide);
+    case 'jpeg-lossless':
+      return decodeJpegLossless(image, wide);
+    case 'jpeg-ls':
+    case 'jpeg-2000':
+    case 'jpeg-baseline':
+      return decodeWithCodec(image, image.transferSyntax.codec);
+  }
+}
+
+function wordsOf(bytes: Uint8Array, wide: boolean): FrameWords {
+  if (!wide) return bytes;
+  // Aligned for a Uint16Array view; a copy only when the bytes start at an odd offset.
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+}
+
+async function decodeWithCodec(image: DicomImage, name: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline'): Promise<FrameWords> {
+  let make: () => Decoder;
+  try {
+    make = await codec(name);
+  } catch (error) {
+    throw new DicomError(`DICOM: the ${image.transferSyntax.name} decoder could not be loaded (${error instanceof Error ? error.message : error})`);
+  }
+  const decoder = make();
+  try {
+    decoder.getEncodedBuffer(image.frame.length).set(image.frame);
+    try {
+      decoder.decode();
+    } catch (error) {
+      const detail = typeof error === 'number' ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
+      throw new DicomError(`DICOM: the ${image.transferSyntax.name} pixel data could not be decoded${detail.slice(0, 120)}`);
+    }
+    const info = decoder.getFrameInfo();
+    if (info.width !== image.columns || info.height !== image.rows || info.componentCount !== 1) {
+      throw new DicomError(
+        `DICOM: the compressed image is ${info.width} x ${info.height} with ${info.componentCount} components; the header says ${image.columns} x ${image.rows}, grey`,
+      );
+    }
+    const decoded = decoder.getDecodedBuffer();
+    const wide = info.bitsPerSample > 8;
+    // The decoded buffer is a view of the codec's memory, reused by the next frame: copied out.
+    return wordsOf(decoded.slice(0, image.rows * image.columns * (wide ? 2 : 1)), wide);
+  } finally {
+    decoder.delete();
+  }
+}
+
+async function decodeJpegLossless(image: DicomImage, wide: boolean): Promise<FrameWords> {
+  const { Decoder } = await import('jpeg-lossless-decoder-js');
+  let samples: ArrayBuffer;
+  try {
+    const frame = image.frame;
+    samples = new Decoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength, wide ? 2 : 1).buffer as ArrayBuffer;
+  } catch (error) {
+    throw new DicomError(`DICOM: the JPEG lossless pixel data could not be decoded (${error instanceof Error ? error.message.slice(0, 120) : error})`);
+  }
+  const pixels = image.rows * image.columns;
+  if (samples.byteLength < pixels * (wide ? 2 : 1)) throw new DicomError('DICOM: the JPEG lossless pixel data is truncated');
+  return wide ? new Uint16Array(samples, 0, pixels) : new Uint8Array(samples, 0, pixels);
+}

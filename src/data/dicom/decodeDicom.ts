@@ -1,0 +1,40 @@
+/**
+ * One DICOM file to `size` x `size` grey bytes, with the few tags the page shows and the patient's hashed id.
+ * Runs in a decode worker; in Node for tests and benchmarks.
+ */
+import { decodeFrame } from './codecs';
+import { parseDicomImage, type DicomTags } from './parse';
+import { resizeGrey, toGrey } from './pixels';
+
+export interface DecodedDicom {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  tags: DicomTags;
+  /** SHA-256 of PatientID (hashPatientId); null when the file has none. Never the id in clear. */
+  patient: string | null;
+}
+
+/** Decodes `bytes`; throws a DicomError (message `DICOM: …`) when the file cannot be used. */
+export async function decodeDicom(bytes: Uint8Array, size: number): Promise<DecodedDicom> {
+  const image = await parseDicomImage(bytes);
+  const words = await decodeFrame(image);
+  const grey = toGrey(image, words);
+  return {
+    pixels: resizeGrey(grey, image.columns, image.rows, size),
+    width: image.columns,
+    height: image.rows,
+    tags: image.tags,
+    patient: image.patientId === null ? null : await hashPatientId(image.patientId),
+  };
+}
+
+/**
+ * A patient key that groups a patient's images without saying who they are: the first 16 hex digits of SHA-256 of
+ * the id (with a fixed prefix, so the hash is not a plain SHA-256 of an id that could be looked up elsewhere).
+ */
+export async function hashPatientId(patientId: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`xray-trainer patient\u0000${patientId}`));
+  const hex = Array.from(new Uint8Array(digest).subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `patient-${hex}`;
+}

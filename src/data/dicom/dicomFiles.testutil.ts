@@ -1,0 +1,220 @@
+/**
+ * DICOM files written by the tests (dcmjs), in every transfer syntax the decoder reads. Compressed pixels come
+ * from the codec packages' own encoders (JPEG-LS: CharLS, JPEG 2000: OpenJPEG, JPEG: libjpeg-turbo); RLE and
+ * deflate are done here (zlib, and the standard's PackBits-like runs).
+ */
+import { spawnSync } from 'node:child_process';
+import { deflateRawSync } from 'node:zlib';
+// @ts-expect-error dcmjs ships no types; the little of it used here is typed below.
+import dcmjs from 'dcmjs';
+import charlsFactory from '@cornerstonejs/codec-charls';
+import openjpegFactory from '@cornerstonejs/codec-openjpeg';
+
+const { DicomDict, DicomMetaDictionary } = (dcmjs as unknown as { data: DcmjsData }).data;
+
+interface DcmjsData {
+  DicomDict: new (meta: unknown) => { dict: unknown; write(): ArrayBuffer };
+  DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): unknown };
+}
+
+export type Encoding = 'implicit' | 'explicit' | 'deflated' | 'rle' | 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline';
+
+const SYNTAX: Record<Encoding, string> = {
+  implicit: '1.2.840.10008.1.2',
+  explicit: '1.2.840.10008.1.2.1',
+  deflated: '1.2.840.10008.1.2.1.99',
+  rle: '1.2.840.10008.1.2.5',
+  'jpeg-ls': '1.2.840.10008.1.2.4.80',
+  'jpeg-2000': '1.2.840.10008.1.2.4.90',
+  'jpeg-baseline': '1.2.840.10008.1.2.4.50',
+};
+
+export interface DicomSpec {
+  width: number;
+  height: number;
+  /** Stored values, frame after frame (signed values for a signed image). */
+  values: ArrayLike<number>;
+  frames?: number;
+  bitsAllocated?: 8 | 16;
+  bitsStored?: number;
+  signed?: boolean;
+  photometric?: string;
+  samplesPerPixel?: number;
+  slope?: number;
+  intercept?: number;
+  windowCenter?: number;
+  windowWidth?: number;
+  patientId?: string;
+  modality?: string;
+  viewPosition?: string;
+  encoding?: Encoding;
+  /** A transfer syntax UID to name instead of the encoding's (for unsupported-syntax tests). */
+  transferSyntax?: string;
+  /** Without the 128-byte preamble and meta information: a bare data set (implicit or explicit only). */
+  bare?: boolean;
+  /** Leave the pixel data out. */
+  noPixels?: boolean;
+  /** More attributes, dcmjs-naturalised. */
+  extra?: Record<string, unknown>;
+}
+
+/** Codec encoders, loaded once. */
+let encoders: Promise<{ charls: Awaited<ReturnType<typeof charlsFactory>>; openjpeg: Awaited<ReturnType<typeof openjpegFactory>> }> | null = null;
+function loadEncoders() {
+  encoders ??= Promise.all([charlsFactory(), openjpegFactory()]).then(([charls, openjpeg]) => ({ charls, openjpeg }));
+  return encoders;
+}
+
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+/** libjpeg-turbo's encoder in @cornerstonejs/codec-libjpeg-turbo-8bit 1.2.8 fails in Node; PIL writes grey JPEGs. */
+export const canWriteJpeg = spawnSync(PYTHON, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0;
+
+function encodeJpegWithPil(frame: Uint8Array, width: number, height: number): Uint8Array {
+  const script = 'import sys, io; from PIL import Image; b = sys.stdin.buffer.read(); o = io.BytesIO(); ' +
+    `Image.frombytes('L', (${width}, ${height}), b).save(o, 'JPEG', quality=95); sys.stdout.buffer.write(o.getvalue())`;
+  const run = spawnSync(PYTHON, ['-c', script], { input: frame });
+  if (run.status !== 0) throw new Error(`PIL could not write a JPEG: ${run.stderr}`);
+  return new Uint8Array(run.stdout);
+}
+
+/** A DICOM file's bytes. */
+export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
+  const encoding = spec.encoding ?? 'explicit';
+  const bitsAllocated = spec.bitsAllocated ?? 16;
+  const bitsStored = spec.bitsStored ?? bitsAllocated;
+  const frames = spec.frames ?? 1;
+  const pixels = spec.width * spec.height;
+  const raw = rawFrames(spec.values, bitsAllocated, bitsStored);
+  let pixelData: ArrayBuffer[] | undefined;
+  if (!spec.noPixels) {
+    const frameBytes = pixels * (bitsAllocated / 8);
+    const frameOf = (f: number) => raw.subarray(f * frameBytes, (f + 1) * frameBytes);
+    const encode = async (f: number): Promise<Uint8Array> => {
+      switch (encoding) {
+        case 'rle':
+          return encodeRle(frameOf(f), pixels, bitsAllocated / 8);
+        case 'jpeg-ls':
+        case 'jpeg-2000':
+        case 'jpeg-baseline':
+          return encodeWithCodec(encoding, frameOf(f), spec, bitsStored);
+        default:
+          return frameOf(f);
+      }
+    };
+    const native = ['implicit', 'explicit', 'deflated'].includes(encoding);
+    pixelData = native ? [toBuffer(raw)] : [];
+    if (!native) for (let f = 0; f < frames; f++) pixelData.push(toBuffer(await encode(f)));
+  }
+  const dataset: Record<string, unknown> = {
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.1.1',
+    SOPInstanceUID: '1.2.826.0.1.3680043.2.1125.1',
+    Modality: spec.modality ?? 'DX',
+    ...(spec.viewPosition ? { ViewPosition: spec.viewPosition } : {}),
+    ...(spec.patientId !== undefined ? { PatientID: spec.patientId } : {}),
+    Rows: spec.height,
+    Columns: spec.width,
+    SamplesPerPixel: spec.samplesPerPixel ?? 1,
+    PhotometricInterpretation: spec.photometric ?? 'MONOCHROME2',
+    BitsAllocated: bitsAllocated,
+    BitsStored: bitsStored,
+    HighBit: bitsStored - 1,
+    PixelRepresentation: spec.signed ? 1 : 0,
+    ...(frames > 1 ? { NumberOfFrames: String(frames) } : {}),
+    ...(spec.slope !== undefined ? { RescaleSlope: String(spec.slope), RescaleIntercept: String(spec.intercept ?? 0) } : {}),
+    ...(spec.windowCenter !== undefined ? { WindowCenter: String(spec.windowCenter), WindowWidth: String(spec.windowWidth) } : {}),
+    ...spec.extra,
+    ...(pixelData ? { PixelData: pixelData, _vrMap: { PixelData: bitsAllocated === 16 && pixelData.length === 1 ? 'OW' : 'OB' } } : {}),
+  };
+  const syntax = spec.transferSyntax ?? SYNTAX[encoding];
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: dataset.SOPClassUID,
+    MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
+    // dcmjs writes a deflated body as explicit little endian: it is deflated below.
+    TransferSyntaxUID: encoding === 'deflated' ? SYNTAX.explicit : syntax,
+    ImplementationClassUID: '1.2.826.0.1.3680043.2.1125.99',
+  };
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  let file: Uint8Array = new Uint8Array(dict.write());
+  if (encoding === 'deflated') file = deflateBody(file, syntax);
+  if (spec.bare) file = file.subarray(bodyStart(file));
+  return file;
+}
+
+/** Where the data set starts, after the preamble, `DICM` and the meta group. */
+export function bodyStart(file: Uint8Array): number {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  // (0002,0000) UL 4 <group length>: the first meta element.
+  return 132 + 12 + view.getUint32(140, true);
+}
+
+/** The file with its meta's transfer syntax replaced and its body deflated. */
+function deflateBody(file: Uint8Array, syntax: string): Uint8Array {
+  const start = bodyStart(file);
+  const padded = syntax.length % 2 ? `${syntax}\0` : syntax;
+  const old = SYNTAX.explicit.length % 2 ? `${SYNTAX.explicit}\0` : SYNTAX.explicit;
+  const header = Buffer.from(file.subarray(0, start)).toString('latin1').replace(`\x10\x00UI${String.fromCharCode(old.length, 0)}${old}`, `\x10\x00UI${String.fromCharCode(padded.length, 0)}${padded}`);
+  const headerBytes = Buffer.from(header, 'latin1');
+  headerBytes.writeUInt32LE(headerBytes.length - 144, 140);
+  return new Uint8Array(Buffer.concat([headerBytes, deflateRawSync(file.subarray(start))]));
+}
+
+function rawFrames(values: ArrayLike<number>, bitsAllocated: 8 | 16, bitsStored: number): Uint8Array {
+  const mask = 2 ** bitsStored - 1;
+  if (bitsAllocated === 8) return Uint8Array.from(values, (v) => v & mask);
+  const words = Uint16Array.from(values, (v) => v & mask);
+  return new Uint8Array(words.buffer);
+}
+
+function toBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
+/** RLE (PS3.5 G.3): one segment a byte plane, most significant first, as literal runs of up to 128 bytes. */
+function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): Uint8Array {
+  const segments: number[][] = [];
+  for (let s = 0; s < bytesPerSample; s++) {
+    const plane = bytesPerSample - 1 - s;
+    const out: number[] = [];
+    for (let p = 0; p < pixels; ) {
+      // A repeat run where three or more bytes repeat, else a literal run.
+      const value = frame[p * bytesPerSample + plane];
+      let run = 1;
+      while (p + run < pixels && run < 128 && frame[(p + run) * bytesPerSample + plane] === value) run++;
+      if (run >= 3) {
+        out.push(257 - run, value);
+        p += run;
+        continue;
+      }
+      const count = Math.min(128, pixels - p);
+      out.push(count - 1);
+      for (let k = 0; k < count; k++) out.push(frame[(p + k) * bytesPerSample + plane]);
+      p += count;
+    }
+    if (out.length % 2) out.push(0x80);
+    segments.push(out);
+  }
+  const header = new DataView(new ArrayBuffer(64));
+  header.setUint32(0, segments.length, true);
+  let offset = 64;
+  segments.forEach((segment, s) => {
+    header.setUint32(4 + 4 * s, offset, true);
+    offset += segment.length;
+  });
+  return new Uint8Array([...new Uint8Array(header.buffer), ...segments.flat()]);
+}
+
+async function encodeWithCodec(encoding: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline', frame: Uint8Array, spec: DicomSpec, bitsStored: number): Promise<Uint8Array> {
+  if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height);
+  const { charls, openjpeg } = await loadEncoders();
+  const encoder = encoding === 'jpeg-ls' ? new charls.JpegLSEncoder() : new openjpeg.J2KEncoder();
+  try {
+    const info = { width: spec.width, height: spec.height, bitsPerSample: bitsStored, componentCount: 1, isSigned: !!spec.signed };
+    encoder.getDecodedBuffer(info).set(frame);
+    encoder.encode();
+    return encoder.getEncodedBuffer().slice();
+  } finally {
+    encoder.delete();
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * Reads a DICOM file's data set (dicom-parser) into what the pixel pipeline needs, every value checked: a DICOM
+ * file is hostile input, its lengths can lie, its strings can hold markup. A file that cannot be used throws a
+ * DicomError whose message says why in words, starting `DICOM:`.
+ */
+import { dicomParser, type DataSet, type Element } from './dicomParser';
+import { bareDataSetEncoding, hasDicmMarker } from './sniff';
+import type { DicomTags } from './tags';
+import { DEFLATED, EXPLICIT_LITTLE, IMPLICIT_LITTLE, transferSyntaxOf, type TransferSyntax } from './transferSyntaxes';
+
+/** A DICOM file that cannot be used, and why (the message starts `DICOM:`). */
+export class DicomError extends Error {
+  override name = 'DicomError';
+}
+
+export type { DicomTags };
+
+export interface VoiLut {
+  /** The first stored value the table maps; values below map to its first entry, above to its last. */
+  first: number;
+  /** Bits of each entry. */
+  bits: number;
+  data: Uint16Array;
+}
+
+/** A DICOM image's first frame and how to turn it into grey. */
+export interface DicomImage {
+  transferSyntax: TransferSyntax;
+  rows: number;
+  columns: number;
+  bitsAllocated: 8 | 16;
+  bitsStored: number;
+  signed: boolean;
+  photometric: 'MONOCHROME1' | 'MONOCHROME2';
+  frames: number;
+  slope: number;
+  intercept: number;
+  /** The first window of Window Center/Width, with its VOI LUT Function. */
+  window: { center: number; width: number; fn: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' } | null;
+  voiLut: VoiLut | null;
+  /** PatientID in clear: it goes no further than the decode worker, which hashes it. */
+  patientId: string | null;
+  tags: DicomTags;
+  /** The first frame: raw samples for native data (little endian), compressed bytes otherwise. */
+  frame: Uint8Array;
+}
+
+/** Largest side, and most pixels, of an image that is decoded (a lying header must not allocate gigabytes). */
+export const MAX_SIDE = 16384;
+export const MAX_PIXELS = 2 ** 26;
+/** Largest data set a deflated file may inflate to. */
+export const MAX_INFLATED_BYTES = 256 * 1024 ** 2;
+
+const PIXEL_DATA = 'x7fe00010';
+const UNDEFINED_LENGTH = 0xffffffff;
+
+/** Parses `bytes` (Part 10, or a bare data set) and picks out the first frame. */
+export async function parseDicomImage(bytes: Uint8Array): Promise<DicomImage> {
+  const dataSet = await readDataSet(bytes);
+  return imageOf(dataSet.dataSet, dataSet.syntax);
+}
+
+/**
+ * PatientID in clear from a file's first bytes (its head is enough: group 0010 comes early); null when the bytes are
+ * not DICOM or name no patient. Damage past the id does not matter here: the decode says so later.
+ */
+export async function readPatientId(head: Uint8Array): Promise<string | null> {
+  try {
+    const { dataSet } = await readDataSet(head, true);
+    return textOf(dataSet, 'x00100020');
+  } catch {
+    return null;
+  }
+}
+
+async function readDataSet(bytes: Uint8Array, partial = false): Promise<{ dataSet: DataSet; syntax: TransferSyntax }> {
+  let position = 0;
+  let uid: string;
+  if (hasDicmMarker(bytes)) {
+    const meta = attempt(() => dicomParser.readPart10Header(bytes), 'its file meta information cannot be read');
+    uid = textOf(meta, 'x00020010') ?? '';
+    if (!uid) throw new DicomError('DICOM: the file meta information names no transfer syntax');
+    position = (meta as DataSet & { position: number }).position;
+  } else {
+    const encoding = bareDataSetEncoding(bytes);
+    if (!encoding) throw new DicomError('DICOM: the file does not start with a DICOM data set');
+    uid = encoding === 'explicit' ? EXPLICIT_LITTLE : IMPLICIT_LITTLE;
+  }
+  const syntax = transferSyntaxOf(uid);
+  if (typeof syntax === 'string') throw new DicomError(syntax);
+  let body = bytes.subarray(position);
+  if (uid === DEFLATED) body = await inflate(body, partial);
+  const parser = syntax.encoding === 'explicit-big' ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
+  const stream = new dicomParser.ByteStream(parser, body, 0);
+  const dataSet = new dicomParser.DataSet(parser, body, {});
+  dataSet.warnings = stream.warnings;
+  try {
+    if (syntax.encoding === 'implicit') dicomParser.parseDicomDataSetImplicit(dataSet, stream, body.length);
+    else dicomParser.parseDicomDataSetExplicit(dataSet, stream, body.length);
+  } catch (error) {
+    // An element ran past the end: when that was the pixel data, imageOf says how much is missing.
+    if (!dataSet.elements[PIXEL_DATA] && !partial) {
+      attempt(() => {
+        throw error;
+      }, /overrun/.test(String(error)) ? 'the file is truncated, or the length of an element runs past its end' : 'its data set cannot be read');
+    }
+  }
+  return { dataSet, syntax };
+}
+
+/** Runs a dicom-parser step; what it throws (strings, objects) becomes a DicomError. */
+function attempt<T>(step: () => T, what: string): T {
+  try {
+    return step();
+  } catch (error) {
+    const inner = (error as { exception?: unknown } | null)?.exception ?? error;
+    const detail = typeof inner === 'string' ? inner : inner instanceof Error ? inner.message : '';
+    // dicom-parser's messages name its own functions; the useful part follows the colon.
+    const reason = detail.replace(/^dicomParser\.[\w.]+:\s*/, '').slice(0, 160);
+    throw new DicomError(`DICOM: ${what}${reason ? ` (${reason})` : ''}`);
+  }
+}
+
+/** A deflated data set inflated, stopping past MAX_INFLATED_BYTES (a deflate bomb); `partial`: what a head gives. */
+async function inflate(deflated: Uint8Array, partial: boolean): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new Blob([deflated as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_INFLATED_BYTES) throw new DicomError('DICOM: the deflated data set inflates to more than 256 MiB');
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof DicomError) throw error;
+    if (!partial) throw new DicomError('DICOM: the deflated data set is damaged');
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** An element whose whole value lies inside the file, or null. */
+function inBounds(dataSet: DataSet, tag: string): Element | null {
+  const element = dataSet.elements[tag];
+  if (!element || element.length === UNDEFINED_LENGTH || element.dataOffset + element.length > dataSet.byteArray.length) return null;
+  return element;
+}
+
+/**
+ * A short string value (its first value if several), or null when absent, too long or out of bounds.
+ * dicom-parser's own string readers walk the declared length: a length of 2^32 - 2 would take minutes.
+ */
+export function textOf(dataSet: DataSet, tag: string, maxLength = 64): string | null {
+  const element = inBounds(dataSet, tag);
+  if (!element || element.length === 0 || element.length > maxLength) return null;
+  const raw = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+  let text = '';
+  for (const byte of raw) {
+    if (byte === 0) break;
+    text += String.fromCharCode(byte);
+  }
+  const first = text.split('\\')[0].trim();
+  return first === '' ? null : first;
+}
+
+function numberOf(dataSet: DataSet, tag: string): number | null {
+  const text = textOf(dataSet, tag);
+  if (text === null) return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : null;
+}
+
+function uint16Of(dataSet: DataSet, tag: string): number | null {
+  const element = inBounds(dataSet, tag);
+  return element && element.length >= 2 ? (dataSet.uint16(tag) ?? null) : null;
+}
+
+/** Tag values are shown as text only, and only printable ones. */
+function printable(value: string | null): string {
+  return (value ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 32);
+}
+
+function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
+  const pixelElement = dataSet.elements[PIXEL_DATA];
+  if (!pixelElement) throw new DicomError('DICOM: no pixel data');
+  const rows = uint16Of(dataSet, 'x00280010') ?? 0;
+  const columns = uint16Of(dataSet, 'x00280011') ?? 0;
+  if (rows < 1 || columns < 1) throw new DicomError('DICOM: the image has no rows or columns');
+  if (rows > MAX_SIDE || columns > MAX_SIDE || rows * columns > MAX_PIXELS) {
+    throw new DicomError(`DICOM: the image is ${columns} x ${rows} pixels, too large to decode here`);
+  }
+  const samples = uint16Of(dataSet, 'x00280002') ?? 1;
+  const photometric = printable(textOf(dataSet, 'x00280004')).toUpperCase() || 'MONOCHROME2';
+  if (samples !== 1 || (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2')) {
+    throw new DicomError(`DICOM: colour image (${photometric}, ${samples} samples a pixel): only grey images are used`);
+  }
+  const bitsAllocated = uint16Of(dataSet, 'x00280100') ?? 0;
+  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
+    throw new DicomError(`DICOM: ${bitsAllocated} bits allocated a pixel is not supported (8 or 16 are)`);
+  }
+  const bitsStored = uint16Of(dataSet, 'x00280101') ?? bitsAllocated;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) {
+    throw new DicomError(`DICOM: ${bitsStored} bits stored in ${bitsAllocated} allocated is not a valid pixel format`);
+  }
+  const frames = Math.max(1, Math.floor(numberOf(dataSet, 'x00280008') ?? 1));
+  const slope = numberOf(dataSet, 'x00281053') ?? 1;
+  const intercept = numberOf(dataSet, 'x00281052') ?? 0;
+  const tags: DicomTags = {
+    modality: printable(textOf(dataSet, 'x00080060')),
+    viewPosition: printable(textOf(dataSet, 'x00185101')),
+    photometric,
+    bitsStored,
+    width: columns,
+    height: rows,
+  };
+  const frameBytes = rows * columns * (bitsAllocated / 8);
+  const frame =
+    transferSyntax.codec === 'native'
+      ? nativeFrame(dataSet, pixelElement, frameBytes, transferSyntax.encoding === 'explicit-big' && bitsAllocated === 16)
+      : encapsulatedFrame(dataSet, pixelElement, frames, transferSyntax);
+  return {
+    transferSyntax,
+    rows,
+    columns,
+    bitsAllocated,
+    bitsStored,
+    signed: uint16Of(dataSet, 'x00280103') === 1,
+    photometric,
+    frames,
+    slope: slope === 0 ? 1 : slope,
+    intercept,
+    window: windowOf(dataSet),
+    voiLut: voiLutOf(dataSet),
+    patientId: textOf(dataSet, 'x00100020'),
+    tags,
+    frame,
+  };
+}
+
+function nativeFrame(dataSet: DataSet, element: Element, frameBytes: number, swap: boolean): Uint8Array {
+  if (element.length === UNDEFINED_LENGTH || element.encapsulatedPixelData) {
+    throw new DicomError('DICOM: the pixel data has an undefined length, which uncompressed pixel data cannot have');
+  }
+  const held = dataSet.byteArray.length - element.dataOffset;
+  if (element.length > held) {
+    throw new DicomError(`DICOM: the pixel data is truncated: it declares ${element.length} bytes, the file holds ${Math.max(0, held)}`);
+  }
+  if (element.length < frameBytes) {
+    throw new DicomError(`DICOM: the pixel data is truncated: ${element.length} bytes, a frame needs ${frameBytes}`);
+  }
+  const frame = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes);
+  if (!swap) return frame;
+  const swapped = new Uint8Array(frameBytes);
+  for (let i = 0; i < frameBytes; i += 2) {
+    swapped[i] = frame[i + 1];
+    swapped[i + 1] = frame[i];
+  }
+  return swapped;
+}
+
+function encapsulatedFrame(dataSet: DataSet, element: Element, frames: number, syntax: TransferSyntax): Uint8Array {
+  const fragments = element.fragments ?? [];
+  if (!element.encapsulatedPixelData || fragments.length === 0) throw new DicomError('DICOM: the compressed pixel data holds no fragment');
+  const size = dataSet.byteArray.length;
+  for (const fragment of fragments) {
+    if (fragment.position + fragment.length > size) {
+      throw new DicomError('DICOM: the compressed pixel data is truncated');
+    }
+  }
+  return attempt(() => {
+    if (frames === 1) return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length));
+    // RLE puts one frame in one fragment; so does most else when there are as many fragments as frames.
+    if (syntax.codec === 'rle' || fragments.length === frames) return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, 1));
+    if ((element.basicOffsetTable ?? []).length > 0) return copy(dicomParser.readEncapsulatedImageFrame(dataSet, element, 0));
+    if (syntax.codec === 'jpeg-baseline' || syntax.codec === 'jpeg-lossless') {
+      const table = dicomParser.createJPEGBasicOffsetTable(dataSet, element);
+      return copy(dicomParser.readEncapsulatedImageFrame(dataSet, element, 0, table));
+    }
+    throw new Error('the frames of the compressed pixel data cannot be told apart');
+  }, 'the first frame cannot be read');
+}
+
+/** Its own buffer, so a codec may take it. */
+function copy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function windowOf(dataSet: DataSet): DicomImage['window'] {
+  const center = numberOf(dataSet, 'x00281050');
+  const width = numberOf(dataSet, 'x00281051');
+  if (center === null || width === null || width <= 0) return null;
+  const fn = printable(textOf(dataSet, 'x00281056')).toUpperCase();
+  return { center, width, fn: fn === 'SIGMOID' || fn === 'LINEAR_EXACT' ? fn : 'LINEAR' };
+}
+
+/** The first VOI LUT of the VOI LUT Sequence, or null when there is none or it does not hold together. */
+function voiLutOf(dataSet: DataSet): VoiLut | null {
+  const item = dataSet.elements['x00283010']?.items?.[0]?.dataSet;
+  if (!item) return null;
+  const descriptor = inBounds(item, 'x00283002');
+  const data = inBounds(item, 'x00283006');
+  if (!descriptor || descriptor.length < 6 || !data) return null;
+  const entries = item.uint16('x00283002', 0) || 65536;
+  const first = descriptor.vr === 'SS' ? item.int16('x00283002', 1)! : item.uint16('x00283002', 1)!;
+  const bits = item.uint16('x00283002', 2)!;
+  if (bits < 1 || bits > 16) return null;
+  const bytesEach = data.length >= entries * 2 ? 2 : 1;
+  if (data.length < entries * bytesEach) return null;
+  const table = new Uint16Array(entries);
+  for (let i = 0; i < entries; i++) {
+    table[i] = bytesEach === 2 ? item.byteArrayParser.readUint16(item.byteArray, data.dataOffset + 2 * i) : item.byteArray[data.dataOffset + i];
+  }
+  return { first, bits, data: table };
+}
