@@ -22,8 +22,8 @@ const LAYER_IMPORTS = {
 /** Folders a layer may also import with `import type` only. */
 const TYPE_IMPORTS = { ui: ['backends'] };
 
-/** Folders a layer's tests may also import (src/export's tests build real models to check converters against). */
-const TEST_IMPORTS = { export: ['model'] };
+/** Folders a layer's tests may also import (export's build and judge real models; worker's draw demo images). */
+const TEST_IMPORTS = { export: ['model', 'eval'], worker: ['data'] };
 
 /** Packages a layer must not import as a value (types are fine): tfjs is for the training worker. */
 const TFJS = '^@tensorflow/tfjs(-core|-layers|-converter|-backend-.*)?$';

@@ -35,11 +35,12 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   eval: { rank: 1, imports: ['core'] },
   data: { rank: 1, imports: ['core'] },
   // Other formats (ONNX, Keras HDF5, the PyTorch bundle) written from the layers-format files: pure bytes, no tfjs.
-  export: { rank: 1, imports: ['core'], testImports: ['model'], noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/ },
+  export: { rank: 1, imports: ['core'], testImports: ['model', 'eval'], noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/ },
   // Saved runs in the browser (IndexedDB): plain records and model files, no tfjs.
   storage: { rank: 1, imports: ['core'], noPackages: /^(@tensorflow\/|react)/ },
   backends: { rank: 2, imports: ['core', 'model'] },
-  worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'] },
+  // Its tests may draw the demo's synthetic chest images (data/synthetic.ts) to train and judge on.
+  worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'], testImports: ['data'] },
   ui: {
     rank: 4,
     imports: ['core', 'data', 'eval', 'export', 'storage', 'worker/protocol.ts', 'worker/trainerClient.ts'],

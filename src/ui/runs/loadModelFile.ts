@@ -4,7 +4,8 @@
  * against the network here beyond the files' shapes (the worker builds it and says what does not fit).
  */
 import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
-import type { ModelFiles, ModelMetadata } from '../../core/types';
+import type { ModelFiles, ModelMetadata, OodDetector } from '../../core/types';
+import { checkOodDetector } from '../../eval/outOfDistribution';
 import { UserError } from '../../core/userError';
 
 export interface LoadedModelFile {
@@ -51,9 +52,18 @@ export async function readModelFile(picked: File[]): Promise<LoadedModelFile> {
     offset += part!.length;
   }
   const { metadata, warnings } = metadataOf(raw.metadata, raw.modelJson);
-  // One weights file: model.json is rewritten to name it, as this app writes it.
-  const modelJson = JSON.stringify({ ...JSON.parse(raw.modelJson), weightsManifest: singleManifest(raw.modelJson) });
+  // One weights file: model.json is rewritten to name it, as this app writes it; metadata.json's detector goes in it.
+  const parsedJson = JSON.parse(raw.modelJson) as { userDefinedMetadata?: unknown };
+  const userDefinedMetadata = withDetector(parsedJson.userDefinedMetadata, metadata.outOfDistribution ?? null);
+  const modelJson = JSON.stringify({ ...parsedJson, weightsManifest: singleManifest(raw.modelJson), ...(userDefinedMetadata ? { userDefinedMetadata } : {}) });
   return { name, files: { modelJson, weights: weights.buffer }, metadata, warnings };
+}
+
+/** model.json's userDefinedMetadata with metadata.json's detector in it (metadata.json's wins; the worker checks either). */
+function withDetector(existing: unknown, detector: OodDetector | null): Record<string, unknown> | null {
+  const base = existing && typeof existing === 'object' && !Array.isArray(existing) ? (existing as Record<string, unknown>) : null;
+  if (!detector) return base;
+  return { ...base, outOfDistribution: detector };
 }
 
 function singleManifest(modelJson: string): { paths: string[]; weights: unknown[] }[] {
@@ -138,6 +148,8 @@ function metadataOf(text: string | null, modelJson: string): { metadata: ModelMe
       trainedEpochs: parsed.trainedEpochs ?? 0,
       backend: parsed.backend ?? '',
       createdAt: parsed.createdAt ?? '',
+      // Hostile until checked: finite numbers, the right shapes, within caps (a UserError names what is wrong).
+      outOfDistribution: parsed.outOfDistribution == null ? null : checkOodDetector(parsed.outOfDistribution, { numClasses: classNames.length }),
     },
     warnings,
   };
