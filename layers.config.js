@@ -13,13 +13,15 @@ export const LAYERS = {
   export: {
     rank: 1,
     imports: ['core'],
-    testImports: ['model'],
+    // Its tests build and judge real models to check the converters against.
+    testImports: ['model', 'eval'],
     noValuePackages: /^@tensorflow\/tfjs(-core|-layers|-converter|-backend-.*)?$/,
   },
   // Saved runs in the browser (IndexedDB): plain records and model files, no tfjs.
   storage: { rank: 1, imports: ['core'], noPackages: /^(@tensorflow\/|react)/ },
   backends: { rank: 2, imports: ['core', 'model'] },
-  worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'] },
+  // Its tests may draw the demo's synthetic chest images (data/synthetic.ts) to train and judge on.
+  worker: { rank: 3, imports: ['core', 'model', 'eval', 'export', 'backends'], testImports: ['data'] },
   // The page talks to the training worker through its protocol and client only, and does not train.
   ui: {
     rank: 4,

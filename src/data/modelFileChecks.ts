@@ -233,7 +233,11 @@ function outputUnitsOf(json: Json): number {
 }
 
 /** This app's metadata.json; a Teachable Machine one (labels); or names made up from the output size. */
-export function metadataOf(text: string | null, modelJson: Json): { metadata: ModelMetadata; warnings: string[] } {
+/**
+ * metadata.json read as this app writes it. `fields` is the parsed object, for what upper layers check themselves
+ * (the out-of-distribution statistics: eval/outOfDistribution.ts).
+ */
+export function metadataOf(text: string | null, modelJson: Json): { metadata: ModelMetadata; warnings: string[]; fields: Record<string, unknown> } {
   const warnings: string[] = [];
   let parsed: Record<string, unknown> = {};
   if (text !== null) {
@@ -293,6 +297,7 @@ export function metadataOf(text: string | null, modelJson: Json): { metadata: Mo
       createdAt: textOf(parsed.createdAt, 'createdAt') ?? '',
     },
     warnings,
+    fields: parsed,
   };
 }
 

@@ -77,6 +77,8 @@ export function metadataProps(metadata: ModelMetadata, convertedFrom?: string): 
     ['trained_epochs', metadata.trainedEpochs],
     ['backend', metadata.backend],
     ['created_at', metadata.createdAt],
+    // metadata.json's outOfDistribution as JSON (docs/out-of-distribution.md says how to use it).
+    ['out_of_distribution', metadata.outOfDistribution ? JSON.stringify(metadata.outOfDistribution) : null],
     ['producer', ONNX_PRODUCER],
     ['converted_from', convertedFrom ?? null],
   ];

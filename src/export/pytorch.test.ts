@@ -15,7 +15,9 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { DEFAULT_SETTINGS } from '../core/settings';
-import type { AugmentationSettings, ModelMetadata, ModelName, Settings, SplitName } from '../core/types';
+import type { AugmentationSettings, ModelMetadata, ModelName, OodDetector, Settings, SplitName } from '../core/types';
+import { checkOodDetector, countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
+import { featuresAndOutputs } from '../model/features';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
@@ -55,6 +57,23 @@ interface TorchPrediction {
   path: string;
   probabilities: number[];
   pixels: number[];
+  oodDistance?: number;
+  unlikeTrainingData?: boolean;
+}
+
+/** tfjs' dense_1 features of grey pixels (0..255) of `size` px squares. */
+function tfjsFeatures(model: tf.LayersModel, pixels: number[][], size: number): Float32Array {
+  const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, size, size, 1], 'float32'), 1 / 255);
+  const { features, outputs } = featuresAndOutputs(model, 'dense_1', xs);
+  const values = features.dataSync() as Float32Array;
+  tf.dispose([xs, features, outputs]);
+  return values;
+}
+
+/** Largest relative difference of the squared distances PyTorch gave and the page's for the same pixels. */
+function distanceDifference(model: tf.LayersModel, detector: OodDetector, torch: TorchPrediction[]): number {
+  const page = judge(detector, tfjsFeatures(model, torch.map((t) => t.pixels), SIZE));
+  return Math.max(...torch.map((t, i) => Math.abs(t.oodDistance! - page.distances[i]) / Math.max(1, page.distances[i])));
 }
 
 function torchPredict(modelZip: string, images: string[]): TorchPrediction[] {
@@ -205,11 +224,22 @@ async function appModelZip(name: ModelName, numClasses: number, path: string): P
     variable.write(tf.tensor(values, variable.shape as number[]));
   }
   const classNames = numClasses === 2 ? CLASSES : ['a', 'b', 'c'];
+  // A detector as the page fits one, on this model's features of generated images (not the dataset's: a loaded
+  // model's statistics come from elsewhere).
+  const fitSet = syntheticSet(60, SIZE, numClasses, 21);
+  const fitPixels = Array.from({ length: fitSet.count }, (_, i) => Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)));
+  const fitFeatures = tfjsFeatures(model, fitPixels, SIZE);
+  const { detector } = fitOodDetector({ features: fitFeatures.subarray(0, 40 * 64), labels: fitSet.labels.subarray(0, 40) }, fitFeatures.subarray(40 * 64), {
+    featureSize: 64,
+    numClasses,
+    featureLayer: 'dense_1',
+  });
+  writeFileSync(path + '.detector.json', JSON.stringify(detector));
   const exported = await exportLayersModel(model);
   const metadata: ModelMetadata = {
     model: name, classNames, imageSize: SIZE, channels: 1, normalisation: 'grey', output: numClasses === 2 ? 'sigmoid' : 'softmax',
     positiveClass: numClasses === 2 ? classNames[1] : null, threshold: 0.5, thresholdClass: classNames[1], thresholdRule: 'fixed',
-    resize: 'squashed', trainedEpochs: 1, backend: 'cpu', createdAt: new Date(0).toISOString(),
+    resize: 'squashed', trainedEpochs: 1, backend: 'cpu', createdAt: new Date(0).toISOString(), outOfDistribution: detector,
   };
   await writeZip(path, { 'model.json': exported.modelJson, 'weights.bin': new Uint8Array(exported.weights), 'metadata.json': JSON.stringify(metadata) });
   return model;
@@ -265,7 +295,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const files = await readZip(join(out, 'model.zip'));
     expect([...files.keys()].sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
     const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
-    const keys: (keyof ModelMetadata)[] = ['model', 'classNames', 'imageSize', 'channels', 'normalisation', 'output', 'positiveClass', 'threshold', 'thresholdClass', 'thresholdRule', 'resize', 'trainedEpochs', 'backend', 'createdAt'];
+    const keys: (keyof ModelMetadata)[] = ['model', 'classNames', 'imageSize', 'channels', 'normalisation', 'output', 'positiveClass', 'threshold', 'thresholdClass', 'thresholdRule', 'resize', 'trainedEpochs', 'backend', 'createdAt', 'outOfDistribution'];
     expect(Object.keys(metadata).sort()).toEqual([...keys].sort());
     expect(metadata).toMatchObject({ model: 'batchnorm', classNames: CLASSES, imageSize: SIZE, channels: 1, output: 'sigmoid', positiveClass: 'PNEUMONIA', thresholdClass: 'PNEUMONIA', thresholdRule: 'youden', trainedEpochs: 1 });
     expect(metadata.threshold).toBeGreaterThan(0);
@@ -291,6 +321,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const difference = maxDifference(tfjsPredict(model, torch.map((t) => t.pixels), SIZE), torch.map((t) => t.probabilities));
     console.log(`model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`);
     expect(difference).toBeLessThan(TOLERANCE);
+
+    // Its out-of-distribution detector: fitted on its training images, valid as the page checks it, in model.json
+    // too, and PyTorch's distances are the page's for the same pixels.
+    const detector = checkOodDetector(metadata.outOfDistribution, { featureSize: 64, numClasses: 2 });
+    expect(detector).toMatchObject({ featureLayer: 'dense_1', quantile: 0.95, trainImages: 32, validationImages: 8 });
+    expect((json as { userDefinedMetadata?: unknown }).userDefinedMetadata).toEqual({ outOfDistribution: metadata.outOfDistribution });
+    expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
+    expect(metrics.outOfDistribution.validation.flagged).toBeLessThanOrEqual(1);
+    expect(log).toMatch(/validation: \d of 8 images are unlike the training data/);
+    const oodDifference = distanceDifference(model, detector, torch);
+    console.log(`model.zip from PyTorch: squared Mahalanobis distances, tfjs vs PyTorch, max relative difference ${oodDifference.toExponential(2)}`);
+    expect(oodDifference).toBeLessThan(1e-3);
+    expect(torch.every((t) => t.unlikeTrainingData === t.oodDistance! > detector.threshold)).toBe(true);
     model.dispose();
   }, 150_000);
 
@@ -325,6 +368,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const difference = maxDifference(fromTfjs, torch.map((t) => t.probabilities));
     console.log(`app's ${name} (${numClasses} classes) in PyTorch: max |difference| ${difference.toExponential(2)} on ${images.length} images`);
     expect(difference).toBeLessThan(TOLERANCE);
+    const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
+    expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
     // Not a constant: the comparison means something.
     const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
     expect(spread).toBeGreaterThan(1e-3);
@@ -336,13 +381,23 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       expect(log).toContain('test (8 images)');
       expect(existsSync(join(out, 'model.zip'))).toBe(false);
       const lines = readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('path,class,group,p_PNEUMONIA');
+      expect(lines[0]).toBe('path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data');
       const scored = lines.slice(1).map((line) => line.split(','));
       const testTorch = torchPredict(zip, scored.map(([path]) => join(dataDir, path)));
       const testTfjs = tfjsPredict(model, testTorch.map((t) => t.pixels), SIZE);
       const evalDifference = maxDifference(testTfjs, scored.map((fields) => [Number(fields[3])]));
       console.log(`--init ${name} --epochs 0: test predictions vs tfjs, max |difference| ${evalDifference.toExponential(2)}`);
       expect(evalDifference).toBeLessThan(TOLERANCE);
+      // It judges with the detector the page put in metadata.json, as the page does.
+      const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
+      const page = judge(detector, tfjsFeatures(model, testTorch.map((t) => t.pixels), SIZE));
+      scored.forEach((fields, i) => {
+        expect(Math.abs(Number(fields[4]) - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3);
+        expect(fields[5]).toBe(page.distances[i] > detector.threshold ? 'yes' : 'no');
+      });
+      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+      expect(metrics.outOfDistribution.test).toMatchObject({ images: 8, flagged: countUnlike(page) });
+      expect(distanceDifference(model, detector, testTorch)).toBeLessThan(1e-3);
     }
     disposeCnn(model);
   }, 90_000);
@@ -404,6 +459,37 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(weightDifference).toBeLessThan(TOLERANCE);
     disposeCnn(model);
   }, 60_000);
+
+  it('fits the out-of-distribution detector as the page: the same means, precision, shrinkage and cut', () => {
+    // ReLU-like features (a third are 0, one unit dead), fewer images than twice the features: shrinkage matters.
+    const random = mulberry32(5);
+    const p = 64;
+    const features = (n: number) => Float32Array.from({ length: n * p }, (_, i) => (i % p === 7 ? 0 : Math.max(0, random() * 3 - 1 + (i % 5) * 0.1)));
+    const train = features(100);
+    const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 2);
+    const validation = features(30);
+    const page = fitOodDetector({ features: train, labels }, validation, { featureSize: p, numClasses: 2, featureLayer: 'dense_1' }).detector;
+    const inputs = join(root, 'ood-inputs.json');
+    writeFileSync(inputs, JSON.stringify({ train: Array.from(train), labels: Array.from(labels), validation: Array.from(validation) }));
+    const script = [
+      'import json, sys',
+      'import numpy as np',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'd = json.load(open(sys.argv[1]))',
+      `t = np.array(d['train'], dtype=np.float32).reshape(-1, ${p})`,
+      `v = np.array(d['validation'], dtype=np.float32).reshape(-1, ${p})`,
+      "print(json.dumps(train.fit_ood_detector(t, d['labels'], v, 2)))",
+    ].join('\n');
+    const torch = JSON.parse(run(PYTHON, ['-c', script, inputs], bundleDir)) as OodDetector;
+    expect(torch.shrinkage).toBeGreaterThan(0);
+    expect(Math.abs(torch.shrinkage - page.shrinkage)).toBeLessThan(1e-9);
+    expect(maxDifference(torch.classMeans, page.classMeans)).toBeLessThan(1e-9);
+    const scale = Math.max(...page.precision.flat().map(Math.abs));
+    expect(maxDifference(torch.precision, page.precision) / scale).toBeLessThan(1e-6);
+    expect(Math.abs(torch.threshold - page.threshold) / page.threshold).toBeLessThan(1e-6);
+    expect(checkOodDetector(torch, { featureSize: p, numClasses: 2 })).toMatchObject({ trainImages: 100, validationImages: 30 });
+  });
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
     const aug: AugmentationSettings = { rotation: 30, zoom: 0.3, shift: 0.2, shear: 20, brightness: 0.3, horizontalFlip: true };

@@ -170,6 +170,13 @@ In \`--out\` (default \`out\`), written by rank 0:
 - \`metrics.json\`: validation figures${hasTest ? ' and test figures' : ''} at the decision threshold (\`thresholdRule\`, chosen on validation only).
   ${hasTest ? 'Test figures come only from the manifest\'s test rows; `test_predictions.csv` has each test image\'s probabilities.' : 'The manifest has no test rows, so there are no test figures.'}
 
+Unlike the training data: after training, train.py fits the page's detector on the training images' \`dense_1\`
+features (a Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance; the squared Mahalanobis distance to the
+nearest class mean; the cut is validation's 95th percentile, so about 5% of validation is flagged) and keeps it in
+\`metadata.json\` (\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split, \`test_predictions.csv\`
+gives each one's \`ood_distance\` and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
+\`unlikeTrainingData\`. With \`--epochs 0\` the model's own detector (the page's) judges.
+
 Keep training a model (the page's download or a \`model.zip\` from here), or only evaluate it:
 
 \`\`\`sh

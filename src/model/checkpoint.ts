@@ -70,7 +70,13 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
   }
   try {
     return await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: files.weights.slice(0, expected) }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: files.weights.slice(0, expected),
+        // What this app keeps beside the weights (the out-of-distribution detector); checked by whoever reads it.
+        ...(isPlainObject(json.userDefinedMetadata) ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
+      }),
     );
   } catch (error) {
     throw new UserError(`The model could not be built from its files: ${error instanceof Error ? error.message : String(error)}`);
@@ -102,6 +108,10 @@ export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): 
     // loadWeights and setWeights copy into their own variables.
     tf.dispose(Object.values(named));
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function bytesOf(dtype: string): number {

@@ -26,7 +26,7 @@ import { useFailureRecovery } from './runs/useFailureRecovery';
 import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
-import { metadataOfRun } from './runs/modelMetadata';
+import { metadataOfRun, oodOfModelJson } from './runs/modelMetadata';
 import { modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { loadedModelRun } from './runs/loadedRun';
@@ -34,6 +34,7 @@ import { PredictPanel } from './predict/PredictPanel';
 import { useStableCallback } from './useStableCallback';
 import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './MisclassifiedGallery';
+import { EvaluatedOodSummary } from './OodSummary';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
@@ -159,7 +160,7 @@ export function App() {
       setNotice('That run has no saved model to download.');
       return;
     }
-    const metadata = metadataOfRun(saved, null, saved.history.epochsDone, '');
+    const metadata = { ...metadataOfRun(saved, null, saved.history.epochsDone, ''), outOfDistribution: oodOfModelJson(files.modelJson) };
     saveBlob(await zipModel(files.modelJson, files.weights, metadata), `${saved.name.replace(/[^\w.-]+/g, '_')}.zip`);
   };
 
@@ -266,6 +267,7 @@ export function App() {
                 onReported={setReported}
                 onExplain={setExplain}
               />
+              <EvaluatedOodSummary scores={run.scores} />
             </>
           ) : (
             <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>

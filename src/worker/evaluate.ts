@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
+import { featuresAndOutputs } from '../model/features';
 import { disposeBatch, makeBatch } from './batches';
 import type { ImageSet } from '../core/types';
 
@@ -17,17 +18,22 @@ export interface Evaluation {
   accuracy: number;
   /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
   scores: Float32Array;
+  /** With a feature layer asked for: its output, `featureSize` numbers an image, image after image. */
+  features?: Float32Array;
 }
 
+/** With `features`, the output of that layer (of `size` numbers) is read too, in the same pass. */
 export async function evaluateInBatches(
   model: tf.LayersModel,
   set: ImageSet,
   numClasses: number,
   batchSize: number,
+  features?: { layer: string; size: number },
 ): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
   const width = numClasses === 2 ? 1 : numClasses;
   const scores = new Float32Array(set.count * width);
+  const featureValues = features ? new Float32Array(set.count * features.size) : undefined;
 
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
@@ -35,20 +41,30 @@ export async function evaluateInBatches(
     for (let i = start; i < end; i++) indices.push(i);
     const batch = makeBatch(set, indices, numClasses);
     let probabilities: tf.Tensor | undefined;
+    let featureBatch: tf.Tensor | undefined;
     try {
-      // training: false is predict's default, so Dropout is off here.
-      probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
+      if (features && featureValues) {
+        const both = featuresAndOutputs(model, features.layer, batch.xs);
+        probabilities = both.outputs;
+        featureBatch = both.features;
+        if (featureBatch.shape[1] !== features.size) throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
+        featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
+      } else {
+        // training: false is predict's default, so Dropout is off here.
+        probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
+      }
       if (probabilities.shape[1] !== width) {
         throw new Error(`The model gives ${probabilities.shape[1]} outputs an image, but the data has ${numClasses} classes.`);
       }
       scores.set(await probabilities.data<'float32'>(), start * width);
     } finally {
       probabilities?.dispose();
+      featureBatch?.dispose();
       disposeBatch(batch);
     }
   }
 
-  return { ...scoreMetrics(scores, set.labels.subarray(0, set.count), numClasses), scores };
+  return { ...scoreMetrics(scores, set.labels.subarray(0, set.count), numClasses), scores, ...(featureValues ? { features: featureValues } : {}) };
 }
 
 /** Cross-entropy and accuracy from scores, computed as tfjs computes them during training. */

@@ -6,7 +6,7 @@
  */
 import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
-import type { ImageSet, ScoredSplit } from '../core/types';
+import type { ImageSet, OodJudgement, ScoredSplit } from '../core/types';
 import { buildReport, type EvaluationReport } from '../eval/report';
 import type { KeptScores, TrainerReplies, TrainerRequests } from './protocol';
 
@@ -58,8 +58,13 @@ export class EvaluatedRun {
 }
 
 /** A split's scores as the worker keeps them: its own copy of the scores (the reply's are transferred away). */
-export function keptScores(set: ImageSet, scores: Float32Array): ScoredSplit {
-  return { scores: scores.slice(), labels: set.labels.subarray(0, set.count), groups: set.groups?.subarray(0, set.count) };
+export function keptScores(set: ImageSet, scores: Float32Array, ood?: OodJudgement): ScoredSplit {
+  return {
+    scores: scores.slice(),
+    labels: set.labels.subarray(0, set.count),
+    groups: set.groups?.subarray(0, set.count),
+    ...(ood ? { ood: { distances: ood.distances.slice(), threshold: ood.threshold } } : {}),
+  };
 }
 
 /** The pixels of some images of a set, one after the other (the page keeps no copy of the splits). */

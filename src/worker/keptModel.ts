@@ -9,7 +9,7 @@ import { layersModelToKerasH5 } from '../export/keras';
 import { layersModelToOnnx } from '../export/onnx';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
-import type { Splits } from '../core/types';
+import type { OodDetector, Splits } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
 import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';
 import { loadModelFiles } from '../model/checkpoint';
@@ -17,6 +17,7 @@ import { summarizeModel } from '../model/summary';
 import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores } from './evaluatedRun';
 import type { ExportedModel, TrainerReplies, TrainerRequests } from './protocol';
+import { detectorOf } from './ood';
 
 export class KeptModel {
   private current: tf.LayersModel | null = null;
@@ -25,6 +26,8 @@ export class KeptModel {
   epochs = 0;
   /** The kept model's scores from its last evaluation; null when it has none (or they were on another dataset). */
   evaluated: EvaluatedRun | null = null;
+  /** How the kept model judges images unlike its training data; null when it carries no detector. */
+  ood: OodDetector | null = null;
   private readonly exports = new Set<Promise<unknown>>();
 
   get model(): tf.LayersModel | null {
@@ -38,6 +41,7 @@ export class KeptModel {
     this.backend = backend;
     this.epochs = epochs;
     this.evaluated = evaluated;
+    this.ood = null;
   }
 
   /** Settles when the downloads being prepared are done. */
@@ -50,6 +54,7 @@ export class KeptModel {
     const model = this.current;
     this.current = null;
     this.evaluated = null;
+    this.ood = null;
     this.epochs = 0;
     if (!model) return;
     const dispose = () => {
@@ -78,8 +83,17 @@ export class KeptModel {
         `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
       );
     }
+    let ood: OodDetector | null;
+    try {
+      // From a file or from storage: checked as any outside input before it judges anything.
+      ood = detectorOf(model, numClasses);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     await this.settled();
     this.keep(model, backend, request.epochs, request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null);
+    this.ood = ood;
     return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
   }
 
@@ -99,16 +113,17 @@ export class KeptModel {
   async export({ format = 'tfjs', metadata }: TrainerRequests['exportModel']): Promise<ExportedModel> {
     const model = this.current;
     if (!model) throw new UserError('There is no trained model to download yet: train one first.');
-    const { backend, epochs: epochsDone } = this;
+    const { backend, epochs: epochsDone, ood } = this;
     const task = exportLayersModel(model);
     this.exports.add(task);
     try {
       const { modelJson, weights } = await task;
-      if (format === 'tfjs') return { modelJson, weights, backend, epochsDone };
+      if (format === 'tfjs') return { modelJson, weights, backend, epochsDone, ood };
       if (!metadata) throw new UserError(`The ${format} file needs the model's metadata (class names, image size).`);
+      const withOod = { ...metadata, outOfDistribution: ood };
       // The HDF5 library alone is ~5 MB of wasm, loaded on the first .h5.
-      const converted = format === 'onnx' ? layersModelToOnnx(modelJson, weights, metadata) : await layersModelToKerasH5(modelJson, weights, metadata);
-      return { modelJson, weights, backend, epochsDone, converted };
+      const converted = format === 'onnx' ? layersModelToOnnx(modelJson, weights, withOod) : await layersModelToKerasH5(modelJson, weights, withOod);
+      return { modelJson, weights, backend, epochsDone, ood, converted };
     } finally {
       this.exports.delete(task);
     }

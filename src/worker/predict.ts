@@ -5,12 +5,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../core/userError';
 import { gradCam } from '../model/gradCam';
+import { featuresAndOutputs } from '../model/features';
+import { judge } from '../eval/outOfDistribution';
+import type { OodDetector } from '../core/types';
 import type { Predictions, TrainerRequests } from './protocol';
 
 /** Images a chunk: Grad-CAM keeps the activations and their gradients of a chunk at once. */
 const CHUNK = 16;
 
-export async function predictImages(model: tf.LayersModel, request: TrainerRequests['predict']): Promise<Predictions> {
+/** With `detector`, each image is also judged like the training images or not (ood.ts). */
+export async function predictImages(model: tf.LayersModel, request: TrainerRequests['predict'], detector: OodDetector | null = null): Promise<Predictions> {
   const { pixels, count, size, explain, threshold } = request;
   const inputShape = model.inputs[0].shape;
   if (inputShape[1] !== size || inputShape[2] !== size) {
@@ -24,6 +28,8 @@ export async function predictImages(model: tf.LayersModel, request: TrainerReque
   let maps = new Float32Array(0);
   let mapSide = 0;
   const area = size * size;
+  const featureSize = detector?.precision.length ?? 0;
+  const features = new Float32Array(count * featureSize);
 
   for (let start = 0; start < count; start += CHUNK) {
     const n = Math.min(CHUNK, count - start);
@@ -42,19 +48,28 @@ export async function predictImages(model: tf.LayersModel, request: TrainerReque
           if (width === 1) scores[start + i] = cam.scores[i * cam.numClasses + 1];
           else scores.set(cam.scores.subarray(i * width, (i + 1) * width), (start + i) * width);
         }
-      } else {
+      }
+      if (detector) {
+        const both = featuresAndOutputs(model, detector.featureLayer, xs);
+        try {
+          features.set(await both.features.data(), start * featureSize);
+          if (!explain) scores.set(await both.outputs.data(), start * width);
+        } finally {
+          tf.dispose([both.features, both.outputs]);
+        }
+      } else if (!explain) {
         const out = tf.tidy(() => model.predict(xs) as tf.Tensor);
         scores.set(await out.data(), start * width);
         out.dispose();
-        for (let i = 0; i < n; i++) mapClasses[start + i] = predictedClass(scores, start + i, width, threshold ?? 0.5);
       }
+      if (!explain) for (let i = 0; i < n; i++) mapClasses[start + i] = predictedClass(scores, start + i, width, threshold ?? 0.5);
     } finally {
       xs.dispose();
     }
     // Lets a Stop or another request in between chunks of a large folder.
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  return { scores, mapClasses, maps, mapSide };
+  return { scores, mapClasses, maps, mapSide, ood: detector ? judge(detector, features) : null };
 }
 
 function predictedClass(scores: Float32Array, index: number, width: number, threshold: number): number {

@@ -58,7 +58,7 @@ function allMessages(): AnyMessage[] {
     { type: 'train', reason: 'early-stopped', epochsDone: 5, bestEpoch: 1, restoredBest: true, test: testResult(), model: null, scores: null },
     { type: 'train', reason: 'stopped', epochsDone: 1, bestEpoch: 0, restoredBest: false, test: null, model: null, scores: null },
     { type: 'stop', stopping: true },
-    { type: 'exportModel', modelJson: '{"format":"layers-model"}', weights: new Uint8Array([1, 2, 3, 4]).buffer, backend: 'webgl', epochsDone: 2 },
+    { type: 'exportModel', modelJson: '{"format":"layers-model"}', weights: new Uint8Array([1, 2, 3, 4]).buffer, backend: 'webgl', epochsDone: 2, ood: null },
     { type: 'previewAugmentation', size: 2, count: 1, variants: 2, classes: ['NORMAL'], pixels: new Uint8Array(8) },
     { type: 'evaluate', report: sampleReport() },
     { type: 'evaluatedImages', size: 2, indices: Uint32Array.from([4, 1]), pixels: new Uint8Array(8) },

@@ -14,6 +14,8 @@ import type {
   ModelMetadata,
   ModelName,
   ModelSummary,
+  OodDetector,
+  OodJudgement,
   SplitName,
   Splits,
   TestResult,
@@ -36,9 +38,13 @@ export interface ResumeFrom {
   best: { epoch: number; valLoss: number; files: ModelFiles } | null;
 }
 
-/** A model's answers for some images: scores as `TestResult.scores`; Grad-CAM maps (0..1) `mapSide` px a side. */
+/**
+ * A model's answers for some images: scores as `TestResult.scores`; Grad-CAM maps (0..1) `mapSide` px a side; whether
+ * each image is unlike the training data (null when the model carries no detector).
+ */
 export interface Predictions {
   scores: Float32Array;
+  ood: OodJudgement | null;
   /** The class whose evidence each map shows (the predicted one), per image. */
   mapClasses: Uint8Array;
   maps: Float32Array;
@@ -117,6 +123,8 @@ export interface ExportedModel {
   epochsDone: number;
   /** The .onnx or .h5 file's bytes, when asked for. */
   converted?: Uint8Array;
+  /** The model's out-of-distribution detector (also in model.json), for metadata.json; null when it has none. */
+  ood: OodDetector | null;
 }
 
 /**
@@ -194,7 +202,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
       const reply = message.reply;
       if (reply.type === 'train') return unique([...(reply.test ? testResultBuffers(reply.test) : []), ...(reply.model ? [reply.model.weights] : [])]);
       if (reply.type === 'evaluateModel') return testResultBuffers(reply.test);
-      if (reply.type === 'predict') return unique([reply.scores.buffer, reply.maps.buffer, reply.mapClasses.buffer]);
+      if (reply.type === 'predict') return unique([reply.scores.buffer, reply.maps.buffer, reply.mapClasses.buffer, ...(reply.ood ? [reply.ood.distances.buffer] : [])]);
       if (reply.type === 'exportModel') return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
       if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
@@ -204,7 +212,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
 }
 
 function testResultBuffers(result: TestResult): ArrayBufferLike[] {
-  return ([result.scores.buffer, result.labels.buffer, result.gallery.indices.buffer, result.gallery.pixels.buffer]);
+  return [result.scores.buffer, result.labels.buffer, result.gallery.indices.buffer, result.gallery.pixels.buffer, ...(result.ood ? [result.ood.distances.buffer] : [])];
 }
 
 function unique(buffers: (ArrayBufferLike | Transferable)[]): Transferable[] {

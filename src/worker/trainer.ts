@@ -35,6 +35,7 @@ import type { EvaluationReport } from '../eval/report';
 import { modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
 import { KeptModel } from './keptModel';
+import { attachDetector } from './ood';
 
 export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
 
@@ -117,7 +118,7 @@ export class Trainer {
       case 'restoreModel':
         return { type: 'restoreModel', ...(await this.restoreModel(request)) };
       case 'predict':
-        return { type: 'predict', ...(await predictImages(await this.servingModel('predict'), request)) };
+        return { type: 'predict', ...(await predictImages(await this.servingModel('predict'), request, this.kept.ood)) };
       case 'evaluateModel':
         return { type: 'evaluateModel', ...(await this.evaluateModel(id, request.batchSize)) };
       case 'stop': {
@@ -206,7 +207,7 @@ export class Trainer {
     if (size !== this.data.train.size) throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
     const control = { stopRequested: false, superseded: false, contextLost: false };
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id, progress: p });
-    const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize);
+    const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize, { detector: this.kept.ood });
     this.kept.evaluated = kept;
     return { test, scores: kept.scores };
   }
@@ -288,8 +289,11 @@ export class Trainer {
       this.kept.discard();
       return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
     }
-    const { test, kept } = await evaluateFinal(context, settings.batchSize);
+    const { test, kept, detector } = await evaluateFinal(context, settings.batchSize, { fit: true });
     this.kept.evaluated = kept;
+    // In model.json too: what is stored, restored and downloaded judges images as this run does.
+    attachDetector(model, detector);
+    this.kept.ood = detector;
     const files = await modelFilesOf(model, false);
     return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test, model: files, scores: kept.scores };
   }

@@ -7,7 +7,7 @@ import { classWeights } from '../eval/metrics';
 import { misclassifiedCandidates } from '../eval/misclassified';
 import { mulberry32, range, shuffleInPlace } from '../core/random';
 import { UserError } from '../core/userError';
-import type { ImageSet, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
+import type { ImageSet, OodDetector, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
 import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
@@ -15,6 +15,7 @@ import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
+import { judgedValidation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
 import { weightedTrainStep } from '../model/weightedStep';
 import { modelFilesOf } from '../model/checkpoint';
@@ -186,23 +187,33 @@ async function runEpochs(
 }
 
 /**
- * Reports evaluating, then scores the kept model on validation and on the test split. `test` is what the page's
- * Results show (on validation when there is no test split); `kept` is the worker's copy of both splits' scores,
- * for the page's later `evaluate` requests.
+ * Reports evaluating, then scores the kept model on validation and on the test split, and judges each image like
+ * the training images or not (ood.ts: after training the detector is fitted here first, on the training images).
+ * `test` is what the page's Results show (on validation when there is no test split); `kept` is the worker's copy of
+ * both splits' scores, for the page's later `evaluate` requests; `detector` the one fitted or used.
  */
 export async function evaluateFinal(
   context: Pick<RunContext, 'model' | 'data' | 'control' | 'progress'>,
   batchSize: number,
-): Promise<{ test: TestResult; kept: EvaluatedRun }> {
+  ood: OodPlan = { detector: null },
+): Promise<{ test: TestResult; kept: EvaluatedRun; detector: OodDetector | null }> {
   const { model, data, control, progress } = context;
   const numClasses = data.classNames.length;
   progress({ type: 'evaluating' });
-  const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
-  const test = data.test ? await guarded(control, evaluateInBatches(model, data.test, numClasses, batchSize)) : null;
+  const judged = await judgedValidation(model, data, batchSize, ood, (work) => guarded(control, work));
+  const validation = judged.validation.evaluation;
+  const tested = data.test ? await judged.judgeSet(data.test) : null;
+  const test = tested?.evaluation ?? null;
   if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
   const finalSet = data.test ?? data.validation;
   const result = test ?? validation;
-  const kept = new EvaluatedRun(numClasses, keptScores(data.validation, validation.scores), data.test && test ? keptScores(data.test, test.scores) : null, finalSet);
+  const resultOod = tested ? tested.ood : judged.validation.ood;
+  const kept = new EvaluatedRun(
+    numClasses,
+    keptScores(data.validation, validation.scores, judged.validation.ood),
+    data.test && tested ? keptScores(data.test, tested.evaluation.scores, tested.ood) : null,
+    finalSet,
+  );
   // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
   const labels = finalSet.labels.slice(0, finalSet.count);
   const indices = misclassifiedCandidates({ scores: result.scores, labels, numClasses });
@@ -214,11 +225,12 @@ export async function evaluateFinal(
       labels,
       numClasses,
       gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
+      ...(resultOod ? { ood: resultOod } : {}),
     },
     kept,
+    detector: judged.detector,
   };
 }
-
 
 /**
  * One class-weighted optimizer step on one batch, its images augmented first when `augment` is given;

@@ -124,6 +124,15 @@ class AppCnn(nn.Module):
                     nn.init.zeros_(module.bias)
 
     def forward(self, x):
+        return self.features_and_probabilities(x)[1]
+
+    def head(self, features):
+        """Probabilities from dense_1's output (its ReLU applied): Dropout, then the output layer."""
+        x = self.dense_2(self.dropout(features))
+        return torch.sigmoid(x) if self.binary else torch.softmax(x, dim=1)
+
+    def features_and_probabilities(self, x):
+        """dense_1's output (what the out-of-distribution detector judges) and the probabilities, in one pass."""
         for i in range(1, len(CONV_FILTERS) + 1):
             x = getattr(self, f'conv2d_{i}')(x)
             if self.model_name == 'batchnorm':
@@ -131,10 +140,8 @@ class AppCnn(nn.Module):
             x = F.max_pool2d(F.relu(x), 2)
         # Keras flattens channels-last (row, column, channel): permute first, so that dense_1's kernel is the
         # page's, row for row.
-        x = x.permute(0, 2, 3, 1).flatten(1)
-        x = self.dropout(F.relu(self.dense_1(x)))
-        x = self.dense_2(x)
-        return torch.sigmoid(x) if self.binary else torch.softmax(x, dim=1)
+        features = F.relu(self.dense_1(x.permute(0, 2, 3, 1).flatten(1)))
+        return features, self.head(features)
 
 
 # ------------------------------------------------------------------------------- the page's model format (tfjs)
@@ -590,6 +597,115 @@ def per_class_metrics(probabilities, labels, class_names):
 SPLITS = ('train', 'validation', 'test')
 
 
+# ------------------------------------------------------------------------------------- out of distribution
+
+OOD_METHOD = 'mahalanobis-tied-covariance'
+OOD_QUANTILE = 0.95  # About 5% of validation images are flagged.
+OOD_RIDGE = 1e-6  # Added to the covariance's diagonal, relative to its mean variance (as the page).
+OOD_MAX_FEATURES = 4096
+OOD_MAX_CLASSES = 1000
+
+
+def ledoit_wolf(x):
+    """Ledoit-Wolf shrinkage of the covariance of the centred rows of x, as sklearn.covariance.ledoit_wolf
+    (assume_centered) and the page (src/eval/outOfDistribution.ts); then OOD_RIDGE x mu on the diagonal."""
+    n, p = x.shape
+    s = x.T @ x / n
+    mu = np.trace(s) / p
+    squares = float(np.sum(s * s))
+    beta = float(np.sum(np.sum(x * x, axis=1) ** 2))
+    beta = (beta / n - squares) / (p * n)
+    delta = (squares - 2 * mu * np.trace(s) + p * mu * mu) / p
+    beta = min(beta, delta)
+    shrinkage = 0.0 if beta <= 0 or delta <= 0 else beta / delta
+    covariance = (1 - shrinkage) * s + (shrinkage * mu + OOD_RIDGE * mu + np.finfo(np.float64).tiny) * np.eye(p)
+    return covariance, shrinkage
+
+
+def mahalanobis_distances(features, detector):
+    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision."""
+    features = np.asarray(features, dtype=np.float64)
+    precision = np.asarray(detector['precision'], dtype=np.float64)
+    best = np.full(len(features), np.inf)
+    for mean in np.asarray(detector['classMeans'], dtype=np.float64):
+        d = features - mean
+        best = np.minimum(best, np.einsum('ij,jk,ik->i', d, precision, d))
+    return best
+
+
+def fit_ood_detector(train_features, train_labels, validation_features, num_classes, feature_layer='dense_1'):
+    """The page's detector (Lee et al. 2018): class means and a tied, Ledoit-Wolf-shrunk covariance of the
+    training features; the cut is validation's OOD_QUANTILE of the squared distances."""
+    x = np.asarray(train_features, dtype=np.float64)
+    labels = np.asarray(train_labels)
+    present = [c for c in range(num_classes) if np.any(labels == c)]
+    means = np.zeros((num_classes, x.shape[1]))
+    for c in present:
+        means[c] = x[labels == c].mean(axis=0)
+    covariance, shrinkage = ledoit_wolf(x - means[labels])
+    precision = np.linalg.inv(covariance)
+    # Symmetric to the last bit, as the page checks.
+    precision = (precision + precision.T) / 2
+    detector = {'method': OOD_METHOD, 'featureLayer': feature_layer, 'classMeans': means[present].tolist(),
+                'precision': precision.tolist(), 'threshold': 0.0, 'quantile': OOD_QUANTILE,
+                'shrinkage': float(shrinkage), 'trainImages': int(len(x)), 'validationImages': int(len(validation_features))}
+    cut_on = validation_features if len(validation_features) else x
+    distances = mahalanobis_distances(cut_on, detector)
+    detector['threshold'] = float(np.quantile(distances, OOD_QUANTILE) if len(validation_features) else distances.max())
+    return detector
+
+
+def check_ood_detector(raw, feature_size, num_classes):
+    """A detector from a model.zip's metadata.json, checked as the page checks it (finite, shapes, caps); None when
+    there is none. Exits with the reason when it is damaged."""
+    if raw is None:
+        return None
+
+    def bad(what):
+        raise SystemExit(f'The model\'s out-of-distribution statistics (outOfDistribution) are damaged: {what}.')
+
+    def finite(value, what):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e30:
+            bad(f'{what} is not a finite number')
+        return float(value)
+
+    def matrix(value, what):
+        if not isinstance(value, list) or len(value) > OOD_MAX_FEATURES or any(
+                not isinstance(row, list) or len(row) > OOD_MAX_FEATURES for row in value):
+            bad(f'{what} is not a list of rows')
+        return [[finite(v, f'a number of {what}') for v in row] for row in value]
+
+    if not isinstance(raw, dict):
+        bad('not an object')
+    if raw.get('method') != OOD_METHOD:
+        bad(f'unknown method {str(raw.get("method"))[:60]!r}')
+    if raw.get('featureLayer') != 'dense_1':
+        bad('featureLayer is not dense_1, the layer this network gives features from')
+    precision = np.array(matrix(raw.get('precision'), 'precision'))
+    means = np.array(matrix(raw.get('classMeans'), 'classMeans'))
+    if precision.shape != (feature_size, feature_size):
+        bad(f'precision is not {feature_size} x {feature_size}')
+    if not np.allclose(precision, precision.T, rtol=1e-6, atol=1e-12) or np.any(np.diag(precision) <= 0):
+        bad('precision is not symmetric with a positive diagonal')
+    if means.ndim != 2 or means.shape[1] != feature_size or not 1 <= len(means) <= min(num_classes, OOD_MAX_CLASSES):
+        bad(f'classMeans is not 1 to {num_classes} rows of {feature_size} numbers')
+    threshold = finite(raw.get('threshold'), 'threshold')
+    quantile = finite(raw.get('quantile'), 'quantile')
+    if threshold < 0 or not 0 < quantile < 1:
+        bad('threshold or quantile out of range')
+    return {'method': OOD_METHOD, 'featureLayer': 'dense_1', 'classMeans': means.tolist(), 'precision': precision.tolist(),
+            'threshold': threshold, 'quantile': quantile, 'shrinkage': finite(raw.get('shrinkage'), 'shrinkage'),
+            'trainImages': int(finite(raw.get('trainImages'), 'trainImages')),
+            'validationImages': int(finite(raw.get('validationImages'), 'validationImages'))}
+
+
+def ood_summary(detector, features):
+    """{'images', 'flagged', 'share'} of images unlike the training data, as the page's summary."""
+    distances = mahalanobis_distances(features, detector)
+    flagged = int(np.sum(distances > detector['threshold']))
+    return {'images': int(len(distances)), 'flagged': flagged, 'share': flagged / len(distances) if len(distances) else None}
+
+
 def read_manifest(path, class_names):
     """Rows of manifest.csv (path, split, class, group), each with its class index. With no class order given,
     classes are sorted as Keras sorts class folders (code-point order, as Python's sorted)."""
@@ -748,22 +864,28 @@ class Runtime:
 # ------------------------------------------------------------------------------------------------ training
 
 
-def evaluate(model, rows, root, size, batch, runtime, workers):
+def evaluate(model, rows, root, size, batch, runtime, workers, with_features=False):
     """Probabilities of every image of `rows` (in their order), each process scoring a share; every process gets
-    them all. The bare module, not the DDP wrapper: the shares may differ in batches, and DDP's forward syncs."""
+    them all. The bare module, not the DDP wrapper: the shares may differ in batches, and DDP's forward syncs.
+    With `with_features`, (probabilities, dense_1's outputs)."""
     indices = list(range(runtime.rank, len(rows), runtime.world))
     loader = torch.utils.data.DataLoader(ImageFiles(root, [rows[i] for i in indices], size), batch_size=batch,
                                          num_workers=workers, pin_memory=runtime.device.type == 'cuda')
     width = 1 if model.num_classes == 2 else model.num_classes
     mine = np.zeros((len(indices), width), dtype=np.float32)
+    mine_features = np.zeros((len(indices), model.dense_1.out_features), dtype=np.float32)
     model.eval()
     with torch.no_grad():
         for pixels, _, local in loader:
-            mine[local.numpy()] = model(to_input(pixels, runtime.device)).float().cpu().numpy()
+            features, probabilities = model.features_and_probabilities(to_input(pixels, runtime.device))
+            mine[local.numpy()] = probabilities.float().cpu().numpy()
+            mine_features[local.numpy()] = features.float().cpu().numpy()
     out = np.zeros((len(rows), width), dtype=np.float32)
-    for rank, part in enumerate(runtime.gather(mine)):
+    out_features = np.zeros((len(rows), mine_features.shape[1]), dtype=np.float32)
+    for rank, (part, part_features) in enumerate(runtime.gather((mine, mine_features))):
         out[rank::runtime.world] = part
-    return out
+        out_features[rank::runtime.world] = part_features
+    return (out, out_features) if with_features else out
 
 
 def learning_rate_at(schedule, base, step, total_steps):
@@ -910,12 +1032,23 @@ def train(args):
 
         # Final figures: the threshold is chosen on validation, and only the manifest's test rows make test figures.
         val_labels = np.array([r['label'] for r in split_rows['validation']], dtype=np.int64)
-        val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
+
+        def evaluate_split(name):
+            return evaluate(model, split_rows[name], args.data, size, settings['batchSize'], runtime, workers,
+                            with_features=True)
+
+        val_scores, val_features = evaluate_split('validation')
         positive = default_positive_class(class_names)
         threshold, fallback = choose_threshold(settings['thresholdRule'], settings['targetSensitivity'],
                                                positive_scores(val_scores, positive), val_labels == positive)
-        test_scores = (evaluate(model, split_rows['test'], args.data, size, settings['batchSize'], runtime, workers)
-                       if split_rows['test'] else None)
+        test_scores, test_features = evaluate_split('test') if split_rows['test'] else (None, None)
+        # Unlike the training data: a trained model gets a detector fitted on its training images, as the page fits
+        # one; an evaluated one (--epochs 0) judges with the one its metadata.json carries.
+        if settings['epochs'] > 0 and split_rows['train']:
+            _, train_features = evaluate_split('train')
+            detector = fit_ood_detector(train_features, [r['label'] for r in split_rows['train']], val_features, num_classes)
+        else:
+            detector = check_ood_detector(init_metadata.get('outOfDistribution'), model.dense_1.out_features, num_classes)
         if runtime.main:
             os.makedirs(args.out, exist_ok=True)
             write_history(os.path.join(args.out, 'history.csv'), history)
@@ -923,9 +1056,15 @@ def train(args):
             if test_scores is not None:
                 test_labels = np.array([r['label'] for r in split_rows['test']], dtype=np.int64)
                 report['test'] = split_report(test_scores, test_labels, class_names, positive, threshold)
-                write_predictions(os.path.join(args.out, 'test_predictions.csv'), split_rows['test'], test_scores, class_names)
+                write_predictions(os.path.join(args.out, 'test_predictions.csv'), split_rows['test'], test_scores, class_names,
+                                  mahalanobis_distances(test_features, detector) if detector else None,
+                                  detector['threshold'] if detector else None)
             report.update({'threshold': threshold, 'thresholdRule': settings['thresholdRule'],
                            'thresholdFallback': fallback, 'positiveClass': class_names[positive]})
+            report['outOfDistribution'] = None if detector is None else {
+                'threshold': detector['threshold'], 'quantile': detector['quantile'],
+                'validation': ood_summary(detector, val_features),
+                **({'test': ood_summary(detector, test_features)} if test_features is not None else {})}
             with open(os.path.join(args.out, 'metrics.json'), 'w', encoding='utf-8') as handle:
                 json.dump(without_nan(report), handle, indent=2)
             print_report(report)
@@ -940,6 +1079,7 @@ def train(args):
                     'trainedEpochs': trained_epochs,
                     'backend': f'pytorch {torch.__version__} ({runtime.device.type}, {runtime.world} process(es))',
                     'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
+                    'outOfDistribution': detector,
                 }
                 path = write_model_zip(os.path.join(args.out, 'model.zip'), model, settings, metadata)
                 runtime.log(f'Wrote {path}: load it in the page with `Load model`.')
@@ -985,6 +1125,15 @@ def print_report(report):
                   + ', '.join(f'{c["class"]} recall {c["recall"]:.4f}' for c in r['multiClass']['perClass']), flush=True)
     if 'test' not in report:
         print('The manifest has no test rows: no test figures.', flush=True)
+    ood = report.get('outOfDistribution')
+    for split in ('validation', 'test'):
+        if ood and split in ood and ood[split]['images']:
+            r = ood[split]
+            print(f'{split}: {r["flagged"]} of {r["images"]} images are unlike the training data ({100 * r["share"]:.1f}%; '
+                  f'squared Mahalanobis distance above {ood["threshold"]:.4g}, validation\'s {ood["quantile"]:g} quantile)',
+                  flush=True)
+    if not ood:
+        print('The model carries no out-of-distribution statistics: images are not judged.', flush=True)
 
 
 def write_history(path, history):
@@ -995,17 +1144,23 @@ def write_history(path, history):
         writer.writerows(history)
 
 
-def write_predictions(path, rows, scores, class_names):
+def write_predictions(path, rows, scores, class_names, distances=None, ood_threshold=None):
+    """With a detector, two more columns: the squared Mahalanobis distance and whether it is above the cut."""
     with open(path, 'w', newline='', encoding='utf-8') as handle:
         writer = csv.writer(handle, lineterminator='\n')
         names = [class_names[1]] if scores.shape[1] == 1 else class_names
-        writer.writerow(['path', 'class', 'group'] + [f'p_{name}' for name in names])
-        for row, score in zip(rows, scores):
-            writer.writerow([row['path'], row['class'], row['group'] or ''] + [f'{float(s):.9g}' for s in score])
+        ood = [] if distances is None else ['ood_distance', 'unlike_training_data']
+        writer.writerow(['path', 'class', 'group'] + [f'p_{name}' for name in names] + ood)
+        for i, (row, score) in enumerate(zip(rows, scores)):
+            judged = [] if distances is None else [f'{distances[i]:.9g}', 'yes' if distances[i] > ood_threshold else 'no']
+            writer.writerow([row['path'], row['class'], row['group'] or ''] + [f'{float(s):.9g}' for s in score] + judged)
 
 
 def write_model_zip(path, model, settings, metadata):
     model_json, weights = model_files(model, settings['learningRate'], int(settings['seed']))
+    if metadata.get('outOfDistribution'):
+        # Where the page keeps it too: a model.json loaded alone still judges.
+        model_json = json.dumps({**json.loads(model_json), 'userDefinedMetadata': {'outOfDistribution': metadata['outOfDistribution']}})
     partial = path + '.partial'
     with zipfile.ZipFile(partial, 'w', zipfile.ZIP_DEFLATED) as archive:
         archive.writestr('model.json', model_json)
@@ -1016,14 +1171,20 @@ def write_model_zip(path, model, settings, metadata):
 
 
 def predict(args):
-    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "pixels"]}]} as JSON."""
+    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "oodDistance", "unlikeTrainingData"]
+    [, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json carries the statistics."""
     model, metadata = load_app_model(args.predict)
+    detector = check_ood_detector(metadata.get('outOfDistribution'), model.dense_1.out_features, model.num_classes)
     out = []
     with torch.no_grad():
         for path in args.images:
             pixels = load_grey(path, model.image_size)
-            probabilities = model(torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
+            features, probabilities = model.features_and_probabilities(
+                torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
             item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
+            if detector:
+                distance = float(mahalanobis_distances(features.double().numpy(), detector)[0])
+                item.update({'oodDistance': distance, 'unlikeTrainingData': distance > detector['threshold']})
             if args.with_pixels:
                 item['pixels'] = pixels.reshape(-1).tolist()
             out.append(item)

@@ -7,6 +7,7 @@ import type { TrainingStore } from '../trainingStore';
 import { saveBlob } from '../downloadModel';
 import { fmtThreshold } from '../format';
 import { HeatmapImage } from './HeatmapImage';
+import { UnlikeSentence } from '../OodSummary';
 import { predictionRows, predictionsCsv, visibleRows, type Decision, type PredictionRow, type SortKey } from './predictionRows';
 
 interface Props {
@@ -249,6 +250,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
               </figcaption>
             </figure>
           )}
+          <UnlikeSentence judgement={result.predictions.ood} />
           <table aria-label="Predictions">
             <caption>
               {visible.length} of {rows.length} images; click a row's image to enlarge it
@@ -269,6 +271,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
                     </button>
                   </th>
                 ))}
+                {result.predictions.ood && <th scope="col">Unlike training data</th>}
               </tr>
             </thead>
             <tbody>
@@ -284,6 +287,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
                   {row.probabilities.map((p, i) => (
                     <td key={classNames[i]}>{p.toFixed(4)}</td>
                   ))}
+                  {row.unlike !== null && <td>{row.unlike ? <strong>yes</strong> : 'no'}</td>}
                 </tr>
               ))}
             </tbody>

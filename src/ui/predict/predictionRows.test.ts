@@ -17,6 +17,12 @@ describe('Predict rows', () => {
     expect(decide([0.1, 0.3, 0.6], { positiveClass: 1, threshold: 0.9 })).toBe(2);
   });
 
+  it('say which images are unlike the training data (above the cut), or nothing without a detector', () => {
+    const judged = predictionRows(names, { scores: new Float32Array(3), ood: { distances: Float32Array.from([3, 9, 5]), threshold: 5 } }, 2, { positiveClass: 1, threshold: 0.5 });
+    expect(judged.map((r) => r.unlike)).toEqual([false, true, false]);
+    expect(rows.map((r) => r.unlike)).toEqual([null, null, null]);
+  });
+
   it('sort by a class probability or by name, and filter by predicted class', () => {
     expect(visibleRows(rows, null, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual(['a.png', 'c=1.png', 'b.png']);
     expect(visibleRows(rows, null, { by: 'name' }).map((r) => r.name)).toEqual(['a.png', 'b.png', 'c=1.png']);

@@ -12,6 +12,8 @@ export interface PredictionRow {
   /** Probability of each class. */
   probabilities: number[];
   predicted: number;
+  /** Whether the image is unlike the training data; null when the model carries no detector. */
+  unlike: boolean | null;
 }
 
 /** How the page decides: for two classes, `positiveClass` when its probability is at least `threshold`; else the most probable. */
@@ -20,12 +22,19 @@ export interface Decision {
   threshold: number;
 }
 
-export function predictionRows(names: string[], predictions: Pick<Predictions, 'scores'>, numClasses: number, decision: Decision): PredictionRow[] {
+export function predictionRows(
+  names: string[],
+  predictions: Pick<Predictions, 'scores'> & Partial<Pick<Predictions, 'ood'>>,
+  numClasses: number,
+  decision: Decision,
+): PredictionRow[] {
   const width = numClasses === 2 ? 1 : numClasses;
+  const ood = predictions.ood ?? null;
   return names.map((name, index) => {
     const probabilities =
       width === 1 ? [1 - predictions.scores[index], predictions.scores[index]] : Array.from(predictions.scores.subarray(index * width, (index + 1) * width));
-    return { index, name, probabilities, predicted: decide(probabilities, decision) };
+    const unlike = ood ? ood.distances[index] > ood.threshold : null;
+    return { index, name, probabilities, predicted: decide(probabilities, decision), unlike };
   });
 }
 

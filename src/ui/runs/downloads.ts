@@ -68,6 +68,12 @@ export async function modelDownload({ format, metadata, settings, manifest, expo
   }
 }
 
+/** What the worker knows of its model: the epochs, the backend, and the out-of-distribution detector it carries. */
 function withEpochs(metadata: ModelMetadata, model: ExportedModel): ModelMetadata {
-  return { ...metadata, trainedEpochs: model.epochsDone || metadata.trainedEpochs, backend: model.backend || metadata.backend };
+  return {
+    ...metadata,
+    trainedEpochs: model.epochsDone || metadata.trainedEpochs,
+    backend: model.backend || metadata.backend,
+    outOfDistribution: model.ood,
+  };
 }

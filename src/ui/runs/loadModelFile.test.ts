@@ -52,6 +52,25 @@ describe('Load model', () => {
     const mismatch = await zipOf({ 'model.json': modelJson(['w.bin']), 'w.bin': floats(1, 2, 3), 'metadata.json': JSON.stringify({ imageSize: 64 }) });
     await expect(readModelFile([mismatch])).rejects.toThrow(/do not belong together/);
   });
+
+  it('puts metadata.json\'s out-of-distribution statistics into model.json for the worker, and refuses damaged ones', async () => {
+    const detector = {
+      method: 'mahalanobis-tied-covariance', featureLayer: 'dense_1', classMeans: [[0, 1], [2, 3]], precision: [[2, 0.5], [0.5, 1]],
+      threshold: 7.5, quantile: 0.95, shrinkage: 0.1, trainImages: 40, validationImages: 10,
+    };
+    const files = (ood: unknown) => ({
+      'model.json': modelJson(['w.bin']),
+      'w.bin': floats(1, 2, 3),
+      'metadata.json': JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, outOfDistribution: ood }),
+    });
+    const loaded = await readModelFile([await zipOf(files(detector))]);
+    expect(loaded.metadata.outOfDistribution).toEqual(detector);
+    expect(JSON.parse(loaded.files.modelJson).userDefinedMetadata.outOfDistribution).toEqual(detector);
+    const damaged = { ...detector, precision: [[2, 0.5], [0.5, 'Infinity']] };
+    await expect(readModelFile([await zipOf(files(damaged))])).rejects.toThrow(/out-of-distribution statistics .* damaged: a number of precision/);
+    const tooMany = { ...detector, classMeans: [[0, 1], [2, 3], [4, 5]] };
+    await expect(readModelFile([await zipOf(files(tooMany))])).rejects.toThrow(/3 class means for 2 classes/);
+  });
 });
 
 describe('Load model refuses hostile files before using them', () => {

@@ -6,7 +6,8 @@
  * refused (data/modelFileChecks.ts). The worker then builds the model and says what does not fit the app.
  */
 import { BlobReader, Writer, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
-import type { ModelFiles, ModelMetadata } from '../../core/types';
+import type { ModelFiles, ModelMetadata, OodDetector } from '../../core/types';
+import { checkOodDetector } from '../../eval/outOfDistribution';
 import { UserError } from '../../core/userError';
 import { oversizeReason } from '../../data/archive';
 import { checkWeightBytes, checkWeights, metadataOf, MODEL_FILE_LIMITS, parseJsonChecked, quote, weightSpecsOf } from '../../data/modelFileChecks';
@@ -76,11 +77,23 @@ async function readParts(name: string, parts: Part[]): Promise<LoadedModelFile> 
   checkWeights(specs, declared, weights.subarray(0, offset), name);
   const metadataPart = byName.get('metadata.json');
   const metadataText = metadataPart ? await textOf(metadataPart, maxMetadataBytes) : null;
-  const { metadata, warnings } = metadataOf(metadataText, json);
-  // One weights file: model.json is rewritten to name it, as this app writes it.
-  const manifest = [{ paths: ['weights.bin'], weights: (json as { weightsManifest: { weights: unknown[] }[] }).weightsManifest.flatMap((g) => g.weights) }];
-  const modelJson = JSON.stringify({ ...(json as object), weightsManifest: manifest });
+  const { metadata, warnings, fields } = metadataOf(metadataText, json);
+  // Hostile until checked: finite numbers, the right shapes, within caps (a UserError names what is wrong).
+  const detector = fields.outOfDistribution == null ? null : checkOodDetector(fields.outOfDistribution, { numClasses: metadata.classNames.length });
+  metadata.outOfDistribution = detector;
+  // One weights file: model.json is rewritten to name it, as this app writes it; metadata.json's detector goes in it.
+  const parsed = json as { weightsManifest: { weights: unknown[] }[]; userDefinedMetadata?: unknown };
+  const manifest = [{ paths: ['weights.bin'], weights: parsed.weightsManifest.flatMap((g) => g.weights) }];
+  const userDefinedMetadata = withDetector(parsed.userDefinedMetadata, detector);
+  const modelJson = JSON.stringify({ ...parsed, weightsManifest: manifest, ...(userDefinedMetadata ? { userDefinedMetadata } : {}) });
   return { name, files: { modelJson, weights: weights.buffer }, metadata, warnings };
+}
+
+/** model.json's userDefinedMetadata with metadata.json's detector in it (metadata.json's wins; the worker checks either). */
+function withDetector(existing: unknown, detector: OodDetector | null): Record<string, unknown> | null {
+  const base = existing && typeof existing === 'object' && !Array.isArray(existing) ? (existing as Record<string, unknown>) : null;
+  if (!detector) return base;
+  return { ...base, outOfDistribution: detector };
 }
 
 async function textOf(part: Part, limit: number): Promise<string> {

@@ -1,4 +1,5 @@
-import type { ModelMetadata } from '../../core/types';
+import type { ModelMetadata, OodDetector } from '../../core/types';
+import { checkOodDetector } from '../../eval/outOfDistribution';
 import type { SavedRun } from '../../storage/runsDb';
 import type { ReportedThreshold } from '../Evaluation';
 
@@ -24,4 +25,18 @@ export function metadataOfRun(run: SavedRun, reported: ReportedThreshold | null,
 
 function thresholdOf(run: SavedRun, reported: ReportedThreshold): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule'> {
   return { threshold: reported.threshold, thresholdClass: run.classNames[reported.positiveClass], thresholdRule: reported.rule };
+}
+
+/**
+ * The out-of-distribution detector a stored model's model.json carries (userDefinedMetadata), for its metadata.json;
+ * null when it carries none or a damaged one (the worker refuses such a model when it loads it).
+ */
+export function oodOfModelJson(modelJson: string): OodDetector | null {
+  try {
+    const json = JSON.parse(modelJson) as { userDefinedMetadata?: { outOfDistribution?: unknown } };
+    const raw = json.userDefinedMetadata?.outOfDistribution;
+    return raw === undefined || raw === null ? null : checkOodDetector(raw);
+  } catch {
+    return null;
+  }
 }

@@ -1,0 +1,55 @@
+import { expect, test } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
+import { expectStatus } from './helpers';
+
+const SIZE = 32;
+
+test('after training, Predict says a noise image is unlike the training data and a training image is not', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ood-'));
+  const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 40, val: 10, test: 10 }, imageSize: SIZE, formats: { train: 'png' } });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  const trainImage = dataset.images.find((i) => i.split === 'train')!;
+  const likePath = join(dir, 'like_training.png');
+  writeFileSync(likePath, encodeImage(trainImage.pixels, trainImage.size, 'png'));
+  // Uniform noise: no chest, no lungs, nothing the features of the training images look like.
+  let state = 12345;
+  const noise = Uint8Array.from({ length: SIZE * SIZE }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 24;
+  });
+  const noisePath = join(dir, 'noise.png');
+  writeFileSync(noisePath, encodeImage(noise, SIZE, 'png'));
+
+  await page.goto(`/?size=${SIZE}&epochs=3&batch=16&patience=0`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+
+  // Each evaluated split is judged: validation at the cut (about 5% by design), test measured.
+  const summaries = page.getByTestId('ood-summary');
+  await expect(summaries).toHaveCount(2);
+  await expect(summaries.first()).toHaveAttribute('data-split', 'validation');
+  await expect(summaries.first()).toHaveAttribute('data-images', '20');
+  await expect(summaries.first()).toContainText(/^Validation: [01] of 20 images are unlike the training data/);
+  await expect(summaries.nth(1)).toHaveAttribute('data-split', 'test');
+  await expect(summaries.nth(1)).toContainText(/^Test: \d+ of 20 images are unlike the training data/);
+
+  await page.getByLabel('Images to predict').setInputFiles([likePath, noisePath]);
+  const table = page.getByRole('table', { name: 'Predictions' });
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
+  const column = headers.indexOf('Unlike training data');
+  expect(column).toBeGreaterThan(2);
+  const unlike: Record<string, string> = {};
+  for (const row of await table.locator('tbody tr').all()) {
+    const cells = await row.locator('td').allInnerTexts();
+    unlike[cells[0].trim()] = cells[column].trim();
+  }
+  expect(unlike).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
+  await expect(page.getByTestId('predict-ood-summary')).toContainText('1 of 2 images are unlike the training data');
+});

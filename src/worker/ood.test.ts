@@ -1,0 +1,130 @@
+/**
+ * The out-of-distribution warning end to end in the worker: a tiny model trained on the demo's synthetic chest
+ * images flags validation at about the chosen rate, fresh images like its training ones rarely, and shifted
+ * images (inverted, another scale, noise, images that are no chest at all) mostly; the detector travels in the
+ * model's files, and predicting keeps the tensor count flat.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NO_AUGMENTATION } from '../core/settings';
+import type { ImageSet, OodJudgement, TrainSettings } from '../core/types';
+import { syntheticSplit } from '../data/synthetic';
+import { countUnlike } from '../eval/outOfDistribution';
+import { syntheticSet } from '../model/testImages';
+import type { FromTrainer, Predictions, TrainerReplies, TrainerRequest } from './protocol';
+import { Trainer } from './trainer';
+import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+
+const SIZE = 32;
+
+function chestSet(split: 'train' | 'validation' | 'test', perClass: number, seed: number, size = SIZE): ImageSet {
+  const images = syntheticSplit(split, perClass, size, seed);
+  const area = size * size;
+  const pixels = new Uint8Array(images.length * area);
+  images.forEach((image, i) => pixels.set(image.pixels, i * area));
+  return { size, count: images.length, pixels, labels: Uint8Array.from(images, (image) => image.classIndex) };
+}
+
+/** Each image of `set` drawn at half its size in the middle of a mid-grey square: the same anatomy, another scale. */
+function smaller(set: ImageSet): Uint8Array {
+  const half = chestSet('test', set.count / 2, 99, SIZE / 2);
+  const out = new Uint8Array(set.count * SIZE * SIZE).fill(128);
+  const offset = SIZE / 4;
+  for (let i = 0; i < set.count; i++) {
+    for (let y = 0; y < SIZE / 2; y++) {
+      for (let x = 0; x < SIZE / 2; x++) out[i * SIZE * SIZE + (y + offset) * SIZE + x + offset] = half.pixels[i * (SIZE / 2) ** 2 + y * (SIZE / 2) + x];
+    }
+  }
+  return out;
+}
+
+function noise(count: number, seed: number): Uint8Array {
+  let state = seed;
+  return Uint8Array.from({ length: count * SIZE * SIZE }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 24;
+  });
+}
+
+const share = (judgement: OodJudgement) => countUnlike(judgement) / judgement.distances.length;
+
+describe('out-of-distribution warning', () => {
+  let trainer: Trainer;
+  const replies: FromTrainer[] = [];
+  let nextId = 1;
+  const ask = async <K extends TrainerRequest['type']>(request: Extract<TrainerRequest, { type: K }>): Promise<TrainerReplies[K]> => {
+    const id = nextId++;
+    await trainer.handle({ id, request });
+    const message = replies.find((m) => (m.type === 'reply' || m.type === 'error') && m.id === id);
+    if (!message || message.type === 'error') throw new Error(message?.type === 'error' ? message.message : 'no reply');
+    if (message.type !== 'reply') throw new Error('not a reply');
+    return message.reply as unknown as TrainerReplies[K];
+  };
+  const predict = (pixels: Uint8Array) =>
+    ask<'predict'>({ type: 'predict', pixels: pixels.slice(), count: pixels.length / SIZE ** 2, size: SIZE, explain: false, threshold: null }) as Promise<Predictions>;
+  let trained: TrainerReplies['train'];
+  const test = chestSet('test', 40, 5);
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    trainer = new Trainer((m) => replies.push(m), { backends: new CpuOnlyBackends() });
+    await ask({
+      type: 'setData',
+      splits: { classNames: ['NORMAL', 'PNEUMONIA'], train: chestSet('train', 100, 1), validation: chestSet('validation', 100, 1), test },
+    });
+    const settings: TrainSettings = {
+      model: 'tutorial', imageSize: SIZE, epochs: 4, batchSize: 16, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'auto',
+      seed: 1, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION },
+    };
+    trained = await ask<'train'>({ type: 'train', settings });
+  }, 240_000);
+
+  it('flags about 5% of validation (the cut) and few fresh training-like images', async () => {
+    const validation = trained.scores!.validation.ood!;
+    expect(validation.distances).toHaveLength(200);
+    expect(share(validation)).toBeGreaterThan(0.03);
+    expect(share(validation)).toBeLessThanOrEqual(0.05);
+    // Test images are drawn like the training ones: about the same share, far from all.
+    expect(share(trained.scores!.test!.ood!)).toBeLessThan(0.15);
+    expect(trained.test!.ood!.distances).toHaveLength(80);
+    const fresh = await predict(chestSet('test', 50, 77).pixels);
+    expect(share(fresh.ood!)).toBeLessThan(0.15);
+  });
+
+  it('flags shifted images: inverted, another scale, noise, and images that are no chest', async () => {
+    const inverted = await predict(test.pixels.map((p) => 255 - p));
+    expect(share(inverted.ood!)).toBeGreaterThan(0.8);
+    const scaled = await predict(smaller(test));
+    expect(share(scaled.ood!)).toBeGreaterThan(0.8);
+    const noisy = await predict(noise(40, 3));
+    expect(share(noisy.ood!)).toBeGreaterThan(0.8);
+    const squares = await predict(syntheticSet(40, SIZE, 2, 4).pixels);
+    expect(share(squares.ood!)).toBeGreaterThan(0.8);
+  });
+
+  it('keeps the detector in the model files, and a restored model judges the same way', async () => {
+    const json = JSON.parse(trained.model!.modelJson) as { userDefinedMetadata?: { outOfDistribution?: { threshold: number } } };
+    expect(json.userDefinedMetadata?.outOfDistribution?.threshold).toBeCloseTo(trained.scores!.validation.ood!.threshold, 5);
+    const before = await predict(test.pixels);
+    await ask({ type: 'restoreModel', files: trained.model!, model: 'tutorial', numClasses: 2, scores: null, epochs: 4 });
+    const after = await predict(test.pixels);
+    expect(Array.from(after.ood!.distances)).toEqual(Array.from(before.ood!.distances));
+    const exported = await ask<'exportModel'>({ type: 'exportModel' });
+    expect(exported.ood?.threshold).toBe(before.ood!.threshold);
+  });
+
+  it('refuses a model whose statistics are damaged, and keeps the one it had', async () => {
+    const json = JSON.parse(trained.model!.modelJson) as { userDefinedMetadata: { outOfDistribution: { precision: unknown[][] } } };
+    json.userDefinedMetadata.outOfDistribution.precision[3][5] = 'x';
+    const files = { modelJson: JSON.stringify(json), weights: trained.model!.weights };
+    await expect(ask({ type: 'restoreModel', files, model: 'tutorial', numClasses: 2, scores: null, epochs: 4 })).rejects.toThrow(/damaged/);
+    expect((await predict(test.pixels)).ood).not.toBeNull();
+  });
+
+  it('keeps the tensor count flat while predicting and judging', async () => {
+    await predict(test.pixels);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await predict(test.pixels);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
