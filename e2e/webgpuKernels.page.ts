@@ -10,6 +10,7 @@ import { compareGradientsWithCpu, relativeDifference } from '../src/backends/gra
 import { batchNormInTraining, hasBatchNormTrainingKernels } from '../src/model/batchNormTraining';
 import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
+import { RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
 import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
 
@@ -124,7 +125,61 @@ function reluGradient(shape: number[]) {
   };
 }
 
+/**
+ * Three steps of the app's RMSprop (with momentum, so that every state moves) on variables of `shapes`: the
+ * RMSPropUpdate kernel on WebGPU, tfjs' element-wise ops on the cpu. The values and both states after them.
+ */
+function rmspropSteps(shapes: number[][]) {
+  return () => {
+    const variables = shapes.map((shape, i) => tf.variable(tensor(shape, 20 + i), true, `rmsprop_check_${i}`));
+    const optimizer = new RMSPropOptimizer(0.01, 0.9, 0.5, 1e-7);
+    for (let step = 0; step < 3; step++) {
+      const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.mul(tensor(v.shape, 30 + 10 * step + i), step + 1)]));
+      optimizer.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+    }
+    const outputs: Record<string, tf.Tensor> = {};
+    variables.forEach((v, i) => (outputs[`value ${i}`] = v.clone()));
+    const slots = optimizer as unknown as Record<'accumulatedMeanSquares' | 'accumulatedMoments', { variable: tf.Variable }[]>;
+    slots.accumulatedMeanSquares.forEach((s, i) => (outputs[`mean square ${i}`] = s.variable.clone()));
+    slots.accumulatedMoments.forEach((s, i) => (outputs[`moment ${i}`] = s.variable.clone()));
+    tf.dispose(variables);
+    optimizer.dispose();
+    return outputs;
+  };
+}
+
+/**
+ * Max pooling and its gradient through tf.grads. `ties`: values rounded to few levels, so that windows hold equal
+ * maxima and the gradient must go where tfjs sends it (the first largest).
+ */
+function maxPoolGradients(xShape: number[], filter: number, stride: number, pad: Pad, ties: boolean) {
+  return () => {
+    const x = ties ? tf.round(tf.mul(tensor(xShape, 16), 2)) : tensor(xShape, 16);
+    const pooled = tf.maxPool(x as tf.Tensor4D, filter, stride, pad);
+    const weights = tensor(pooled.shape, 17);
+    const [dx] = tf.grads((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, filter, stride, pad), weights)))([x]);
+    return { pooled, dx };
+  };
+}
+
 export const checks = {
+  async maxPool(): Promise<Difference[]> {
+    return [
+      ...(await compare('2x2 of x [3,9,7,5] (odd: the last row and column are in no window)', maxPoolGradients([3, 9, 7, 5], 2, 2, 'valid', false))),
+      ...(await compare('2x2 of x [1,8,10,32] with tied maxima', maxPoolGradients([1, 8, 10, 32], 2, 2, 'valid', true))),
+    ];
+  },
+
+  /** A pool ours does not cover (3x3, stride 1, same): tfjs' kernels, through callOriginal. */
+  async maxPoolFallback(): Promise<Difference[]> {
+    return compare('3x3 stride 1 same of x [2,6,5,3]', maxPoolGradients([2, 6, 5, 3], 3, 1, 'same', false));
+  },
+
+  async rmsprop(): Promise<Difference[]> {
+    return compare('variables [37], [2,2,3,5], [1]', rmspropSteps([[37], [2, 2, 3, 5], [1]]));
+  },
+
   async batchNorm(): Promise<Difference[]> {
     return [
       ...(await compare('x [3,7,5,6]', batchNorm([3, 7, 5, 6], false))),

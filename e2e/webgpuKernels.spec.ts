@@ -13,6 +13,8 @@ test.describe.configure({ mode: 'serial' });
 const TOLERANCE = 1e-3;
 
 let page: Page;
+/** The page's console errors and warnings (WebGPU validation errors among them) since the last check. */
+const messages: string[] = [];
 
 test.beforeAll(async ({ browser }) => {
   const bundle = await build({
@@ -25,6 +27,10 @@ test.beforeAll(async ({ browser }) => {
     logLevel: 'error',
   });
   page = await browser.newPage();
+  // A shader that fails to compile or a binding that fails leaves the output zero and says why only here.
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') messages.push(`${message.type()}: ${message.text()}`);
+  });
   // 127.0.0.1 (the preview server's origin, never reached): a secure context, which WebGPU needs.
   await page.route('**/__webgpu-kernel-checks/**', (route) =>
     route.request().url().endsWith('.js')
@@ -42,6 +48,7 @@ test.afterAll(async () => {
 async function run(name: keyof typeof checks): Promise<Difference[]> {
   const differences = await page.evaluate((check) => (window as unknown as { kernelChecks: Record<string, () => Promise<Difference[]>> }).kernelChecks[check](), name);
   for (const { what, difference } of differences) console.log(`${name} ${what}: relative difference ${difference.toExponential(2)}`);
+  expect(messages.splice(0), 'WebGPU errors and warnings in the page').toEqual([]);
   return differences;
 }
 
@@ -77,6 +84,20 @@ test("ReLU's gradient in one pass matches the cpu backend", async () => {
   expectWithinTolerance(await run('reluGrad'), ['reluMask']);
 });
 
+test('2x2 max pool and its gradient (one pass each), ties included, match the cpu backend; other pools fall back', async () => {
+  expectWithinTolerance(await run('maxPool'), ['maxPool2x2', 'maxPool2x2Grad']);
+  expectWithinTolerance(await run('maxPoolFallback'), []);
+});
+
+test("RMSprop's update (one kernel a variable, three passes) matches tfjs' optimizer on the cpu backend", async () => {
+  expectWithinTolerance(await run('rmsprop'), ['rmsprop_value', 'rmsprop_ms', 'rmsprop_mom']);
+});
+
 test("a training step of both models: every weight's gradient matches the cpu backend's", async () => {
-  expectWithinTolerance(await run('trainingStep'), ['filterGradPartials', 'channelSums_batchNormStats', 'channelSums_reluGradBias']);
+  expectWithinTolerance(await run('trainingStep'), [
+    'filterGradPartials',
+    'channelSums_batchNormStats',
+    'channelSums_reluGradBias',
+    'maxPool2x2Grad',
+  ]);
 });

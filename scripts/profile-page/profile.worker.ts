@@ -9,6 +9,7 @@ import { nativeKernelsFor } from '../../src/backends/native/nativeKernels';
 import { WasmStarter } from '../../src/backends/wasm';
 import { buildModel, MODEL_NAMES, type ModelName } from '../../src/model/models';
 import { weightedTrainStep } from '../../src/model/weightedStep';
+import { answerWith, kernelTable, tallyKernels, type KernelTally } from './kernelTable';
 
 interface Options {
   size?: string;
@@ -53,36 +54,26 @@ async function report(options: Options): Promise<string> {
       p.dispose();
     });
     lines.push(`${name} ${size} px, batch ${batch}: step median ${median(stepMs).toFixed(1)} ms (${((batch * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`);
-    const byKernel = new Map<string, { ms: number; calls: number }>();
+    const byKernel: KernelTally = new Map();
     const profiled = 3;
     for (let i = 0; i < profiled; i++) {
       const info = await tf.profile(async () => {
         await step();
       });
-      for (const k of info.kernels) {
-        const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-        entry.ms += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / profiled;
-        entry.calls += 1 / profiled;
-        byKernel.set(k.name, entry);
-        if (i === 0 && options.calls !== undefined) lines.push(`    ${k.name} ${(k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ')} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
+      tallyKernels(byKernel, info.kernels, 1 / profiled);
+      if (i === 0 && options.calls !== undefined) {
+        for (const k of info.kernels) lines.push(`    ${k.name} ${(k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ')} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
       }
     }
     const counts = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.chunkCounts();
     if (counts && counts.chunks > 0) lines.push(`  helper threads did ${counts.byHelpers} of ${counts.chunks} chunks of split kernel calls so far (${((100 * counts.byHelpers) / counts.chunks).toFixed(0)}%)`);
-    const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0);
+    const { total, lines: table } = kernelTable(byKernel, 14);
     lines.push(`  kernels a profiled step: ${total.toFixed(1)} ms (a custom op's scope, "unnamed scope", counts its kernels again)`);
-    for (const [kernel, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
-      lines.push(`    ${kernel.padEnd(24)}${e.ms.toFixed(2).padStart(8)} ms${e.calls.toFixed(0).padStart(5)} calls${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
-    }
+    lines.push(...table);
     tf.dispose([xs, ys]);
     model.dispose();
   }
   return lines.join('\n');
 }
 
-self.onmessage = (event: MessageEvent<Options>) => {
-  report(event.data).then(
-    (text) => postMessage(text),
-    (error: unknown) => postMessage(`error ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
-  );
-};
+answerWith(report);

@@ -68,6 +68,8 @@ export function runFlat(backend: WebgpuBackendLike, spec: FlatProgram, inputs: T
     getUserCode: () => `
       ${spec.helpers ?? ''}
       fn main(index : i32) {
+        // Never true: reads every input, so that the pipeline's automatic layout binds each one, used or not.
+        if (uniforms.size < 0) { result[0] = ${spec.inputs.map((name) => `f32(${name}[0])`).join(' + ')}; }
         if (index < uniforms.size) {
           ${spec.body}
         }

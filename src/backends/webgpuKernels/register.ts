@@ -9,12 +9,17 @@ import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } f
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../model/batchNormTraining';
 import { CONV_BIAS_RELU, RELU_GRAD_BIAS } from '../../model/convBiasRelu';
 import { RELU_GRAD } from '../../model/reluGradient';
+import { RMSPROP_UPDATE } from '../../model/rmsprop';
 import { batchNormTraining, batchNormTrainingGrad } from './batchNormKernels';
 import { convBiasRelu, reluGrad, reluGradBias } from './biasRelu';
 import { BACKEND, conv2DBackpropFilter } from './convFilterGrad';
+import { maxPool, maxPoolGrad } from './maxPool';
+import { rmspropUpdate } from './rmsprop';
 
 const KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc },
+  { kernelName: tf.MaxPool, kernelFunc: maxPool as unknown as tf.KernelFunc },
+  { kernelName: tf.MaxPoolGrad, kernelFunc: maxPoolGrad as unknown as tf.KernelFunc },
   // Kernels the app's own ops ask for (model/), which tfjs' WebGPU backend lacks: with them in, the models run
   // BatchNormalization, a convolution's bias and ReLU, and their gradients through these (see each op's file).
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
@@ -22,6 +27,7 @@ const KERNELS: readonly KernelOverride[] = [
   { kernelName: CONV_BIAS_RELU, kernelFunc: convBiasRelu as unknown as tf.KernelFunc },
   { kernelName: RELU_GRAD_BIAS, kernelFunc: reluGradBias as unknown as tf.KernelFunc },
   { kernelName: RELU_GRAD, kernelFunc: reluGrad as unknown as tf.KernelFunc },
+  { kernelName: RMSPROP_UPDATE, kernelFunc: rmspropUpdate as unknown as tf.KernelFunc },
 ];
 
 /** Names of the kernels registerWebgpuTrainingKernels() puts in. */
