@@ -92,3 +92,33 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
+
+test('a flat folder of DICOM files is labelled by a labels file; unmatched rows and files are listed', async ({ page }) => {
+  await page.goto(`/?size=${SIZE}&holdout=20`);
+  const files = [];
+  const rows = ['file,label,patient'];
+  for (let i = 0; i < 24; i++) {
+    const bright = i % 2 === 1;
+    const name = `IM${String(i).padStart(4, '0')}`;
+    files.push({ name, mimeType: '', buffer: Buffer.from(await writeDicom(image(bright, i))) });
+    if (i < 22) rows.push(`${name},${bright ? 'PNEUMONIA' : 'NORMAL'},${SECRET}${i >> 2}`);
+  }
+  rows.push('IM9999,NORMAL,', 'IM0001,<b>NORMAL</b>,');
+  await page.getByLabel('Labels file').setInputFiles({ name: 'labels.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+  await expect(page.getByTestId('labels-file')).toContainText('Using labels.csv');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(files);
+  await expectStatus(page, 'ready');
+
+  const summary = await readSummary(page);
+  expect(summary.train.NORMAL + summary.test.NORMAL + summary.validation.NORMAL).toBe(11);
+  expect(summary.train.PNEUMONIA + summary.test.PNEUMONIA + summary.validation.PNEUMONIA).toBe(11);
+  const report = page.getByTestId('labels-report');
+  await expect(report).toContainText('Labels file labels.csv: 22 of 24 rows matched a file; 2 rows and 2 image files unmatched.');
+  await report.getByText('Unmatched rows').click();
+  await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText('line 24: IM9999 — no such file');
+  await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText('line 25: IM0001 — the file already has a row (line 3)');
+  await report.getByText('Unmatched files').click();
+  await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
+  await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
+  expect(await page.content()).not.toContain(SECRET);
+});

@@ -5,6 +5,8 @@ import { capLooseFiles, listFiles } from './looseFiles';
 import { classifyEntries, emptyCounts, indexEntries } from './datasetIndex';
 import { DecodePool, DecodeSkipError, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { fileNameOf } from './patients';
+import { matchLabels, type LabelsTable } from './labelsFile';
+import { hashPatientId } from './dicom/patientHash';
 import { IMAGE_EXTENSIONS, extensionOf, mayBeDicomName } from './paths';
 import { decodeSplits, type DecodeEntryFn, type DecodeMeter, type DecodedSplit } from './decodeSplits';
 import { analyseHealth, type ImageFacts } from './health';
@@ -49,6 +51,8 @@ export interface LoadOptions {
   concurrency?: number;
   /** Zip bomb caps (sizes and compression ratio); defaults in DEFAULT_ARCHIVE_LIMITS. */
   limits?: ArchiveLimits;
+  /** A labels table (labelsFile.ts): it labels, splits and groups the files it names, instead of their folders. */
+  labels?: LabelsTable;
 }
 
 /** How many sample images the page shows. */
@@ -87,13 +91,16 @@ async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions
   const entryCount = entries.length;
   // This runs on the page's thread: between steps over thousands of entries, the page gets it back (timeSlicer).
   const slice = timeSlicer();
-  const index = indexEntries(entries, await classifyEntries(entries, slice));
+  const labelled = options.labels ? matchLabels(entries, options.labels) : null;
+  const index = indexEntries(entries, labelled ? labelled.classes : await classifyEntries(entries, slice));
   await slice();
   const grouping = options.grouping ?? { groupBy: 'patient', groupPattern: '' };
   // DICOM files name their patient: read before the splits are planned, so that no patient is split.
   const dicomPatients = grouping.groupBy === 'patient' && pool ? await readDicomPatients(index.entries, pool, signal) : new Map<string, string>();
+  // A labels table's patient column comes first; it is hashed like PatientID, so no id is kept in clear.
+  const tablePatients = grouping.groupBy === 'patient' && labelled ? await hashAll(labelled.patients) : new Map<string, string>();
   const byName = groupKeyFunction(grouping);
-  const keyOf = byName && ((path: string) => dicomPatients.get(path) ?? byName(path));
+  const keyOf = byName && ((path: string) => tablePatients.get(path) ?? dicomPatients.get(path) ?? byName(path));
   const testHoldout = options.testPattern
     ? holdOutTestByPattern(index.entries, index.classNames, new RegExp(options.testPattern), keyOf)
     : holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
@@ -215,7 +222,15 @@ async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions
     skipped,
     samples,
     dicom: dicomSummary(decoded),
+    ...(labelled ? { labels: labelled.report } : {}),
   };
+}
+
+/** Each value hashed (hashPatientId), each distinct one once. */
+async function hashAll(patients: Map<string, string>): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const id of new Set(patients.values())) hashes.set(id, await hashPatientId(id));
+  return new Map([...patients].map(([path, id]) => [path, hashes.get(id)!]));
 }
 
 /** Where the pool finds an entry's bytes. */

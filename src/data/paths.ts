@@ -87,7 +87,8 @@ export function classifyPath(path: string): PathClass {
   return { kind: 'image', split, className, fileName };
 }
 
-function hasControlCharacter(path: string): boolean {
+/** True when `text` holds NUL, another C0 control character or DEL. */
+export function hasControlCharacter(path: string): boolean {
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) return true;
@@ -122,5 +123,7 @@ export function describeSkipReason(reason: SkipReason): string {
       return 'images too large to unpack safely (possible zip bomb)';
     case 'dicom-unusable':
       return 'DICOM files that cannot be used';
+    case 'unlabelled':
+      return 'images the labels file does not name';
   }
 }

@@ -16,7 +16,9 @@ export type SkipReason =
   /** Declared or actual uncompressed size over the cap, or an absurd compression ratio (zip bomb). */
   | 'too-large'
   /** A DICOM file that cannot be used (no pixel data, an unsupported transfer syntax, colour, damage): detail says why. */
-  | 'dicom-unusable';
+  | 'dicom-unusable'
+  /** With a labels file: an image no row of it names. */
+  | 'unlabelled';
 
 /** One image file found in the archive (or folder), not yet decoded. */
 export interface ImageEntry {
@@ -81,6 +83,8 @@ export interface DecodedDataset {
   samples: { pixels: Uint8Array; label: string; path: string; trainIndex: number; dicom?: DicomTags }[];
   /** DICOM files among the decoded images, and their modalities (`Modality` tag; `unknown` when absent); null when none. */
   dicom?: DicomSummary | null;
+  /** With a labels file: its rows matched, and the rows and files left unmatched. */
+  labels?: LabelsReport;
 }
 
 export interface DicomSummary {
@@ -116,4 +120,13 @@ export interface LoadStats {
   readMs: number;
   /** Stored pixels of the decoded images (width x height from their headers), for megapixels per second. */
   sourcePixels: number;
+}
+
+/** What matching a labels table to the files found (labelsFile.ts). */
+export interface LabelsReport {
+  name: string;
+  rows: number;
+  matched: number;
+  unmatchedRows: { line: number; path: string; reason: string }[];
+  unmatchedFiles: string[];
 }

@@ -5,6 +5,7 @@ import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
+import { readLabelsFile, type LabelsTable } from '../data/labelsFile';
 import { AlertBox } from './AlertBox';
 import { Masthead } from './Masthead';
 import { zipModel, saveBlob } from './downloadModel';
@@ -41,6 +42,7 @@ export function App() {
   const [settings, setSettings] = useState<Settings>(initial.settings);
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [exporting, setExporting] = useState(false);
+  const [labels, setLabels] = useState<LabelsTable | null>(null);
   // An image of the Results to see in Predict with its heatmap.
   const [explain, setExplain] = useState<ExplainImage | null>(null);
   // The operating point the Results report, for the downloaded metadata.
@@ -92,10 +94,26 @@ export function App() {
   const loading = dataset.state.phase === 'loading';
 
   /** A new dataset replaces the old one only once it has loaded; then the old run's results go. */
-  const loadNew = async (source: DatasetSource) => {
-    const loaded = await dataset.load(source, settings.imageSize, splitOptionsOf(settings));
+  const loadNew = async (source: DatasetSource, table: LabelsTable | null = labels) => {
+    const labelled = source.kind === 'demo' ? source : { ...source, labels: table ?? undefined };
+    const loaded = await dataset.load(labelled, settings.imageSize, splitOptionsOf(settings));
     // The results on the old dataset go; the model and its history stay (Predict, Resume, Evaluate).
     if (loaded) store.datasetChanged();
+  };
+
+  /** A labels table (or none): kept for the next dataset, and the loaded one (not the demo) is loaded again with it. */
+  const applyLabels = async (file: File | null) => {
+    let table: LabelsTable | null = null;
+    if (file) {
+      try {
+        table = await readLabelsFile(file);
+      } catch (error) {
+        setNotice(error instanceof Error ? error.message : String(error));
+        return;
+      }
+    }
+    setLabels(table);
+    if (view && view.source.kind !== 'demo') await loadNew(view.source, table);
   };
 
   const onTrain = async () => {
@@ -209,6 +227,9 @@ export function App() {
             )
           }
           onDemo={() => void loadNew({ kind: 'demo' })}
+          labelsName={labels?.name ?? null}
+          onLabels={(file) => void applyLabels(file)}
+          onClearLabels={() => void applyLabels(null)}
         />
         {dataset.state.phase === 'loading' && (
           <LoadingBar

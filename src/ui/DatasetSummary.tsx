@@ -7,6 +7,7 @@ import { classCountsText } from './chartText';
 import { describeLoadStats } from './loadFigures';
 import { VisFigure } from './VisFigure';
 import { dicomSummaryText } from './dicomText';
+import { LabelsReport } from './LabelsReport';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   folder: 'folder entries',
@@ -19,6 +20,7 @@ const REASON_TEXT: Record<SkipReason, string> = {
   'decode-failed': 'images that could not be decoded',
   'too-large': 'entries too large to be images (over the size cap, or an absurd compression ratio)',
   'dicom-unusable': 'DICOM files that cannot be used',
+  unlabelled: 'images the labels file does not name',
 };
 
 /** The `Dataset summary` table (images per split folder and class), the skipped entries, and the count plots. */
@@ -84,6 +86,7 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
       )}
       {view.testPlan && <p data-testid="test-source">{withPeriod(view.testPlan)}</p>}
       {view.dicom && <p data-testid="dicom-summary">{dicomSummaryText(view.dicom)}</p>}
+      {view.labels && <LabelsReport report={view.labels} />}
       <SkippedList skipped={view.skipped} />
       <div className="charts">
         {SPLIT_NAMES.filter((split) => total(split) > 0).map((split) => (

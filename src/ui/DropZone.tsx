@@ -8,10 +8,15 @@ interface Props {
   /** A dropped folder, already walked into its files. */
   onFolder: (name: string, entries: Promise<ArchiveEntry[]>) => void;
   onDemo: () => void;
+  /** A labels table picked (CSV or TSV). */
+  onLabels: (file: File) => void;
+  /** The labels file in use, if any. */
+  labelsName: string | null;
+  onClearLabels: () => void;
 }
 
 /** The dataset input: a zip (or several image files) dropped or picked, or the synthetic demo set. */
-export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
+export function DropZone({ disabled, onFiles, onFolder, onDemo, onLabels, labelsName, onClearLabels }: Props) {
   const [over, setOver] = useState(false);
 
   const onPicked = (event: ChangeEvent<HTMLInputElement>) => {
@@ -78,6 +83,31 @@ export function DropZone({ disabled, onFiles, onFolder, onDemo }: Props) {
           />
         </label>
       </div>
+      <p className="labels-file">
+        <label>
+          Labels in a table instead of folders (CSV or TSV with columns <code>path</code> or <code>file</code>,{' '}
+          <code>label</code>, and optionally <code>patient</code> and <code>split</code>):{' '}
+          <input
+            type="file"
+            aria-label="Labels file"
+            accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values,text/plain"
+            disabled={disabled}
+            onChange={(event) => {
+              const file = event.target.files?.[0];
+              event.target.value = '';
+              if (file) onLabels(file);
+            }}
+          />
+        </label>{' '}
+        {labelsName && (
+          <span data-testid="labels-file">
+            Using <code>{labelsName}</code>: it labels the files it names; others are left out.{' '}
+            <button type="button" onClick={onClearLabels} disabled={disabled}>
+              Stop using the labels file
+            </button>
+          </span>
+        )}
+      </p>
       <p>
         No dataset at hand?{' '}
         <button type="button" onClick={onDemo} disabled={disabled}>

@@ -5,14 +5,17 @@ import { makeDemoDataset } from '../data/synthetic';
 import type { Splits } from '../core/types';
 import type { ArchiveEntry } from '../data/archive';
 import type { SplitOptions } from './datasetOptions';
+import type { LabelsTable } from '../data/labelsFile';
 
 /** Where the images come from, kept so the set can be decoded again at another size. */
 export type DatasetSource =
   | { kind: 'demo' }
-  | { kind: 'archive'; name: string; blob: Blob }
-  | { kind: 'files'; name: string; files: File[] }
-  /** A dropped folder, walked into its files. */
-  | { kind: 'entries'; name: string; entries: ArchiveEntry[] };
+  | (
+      | { kind: 'archive'; name: string; blob: Blob }
+      | { kind: 'files'; name: string; files: File[] }
+      /** A dropped folder, walked into its files. */
+      | { kind: 'entries'; name: string; entries: ArchiveEntry[] }
+    ) & { labels?: LabelsTable };
 
 /** What the page keeps of a decoded dataset once its pixel buffers have gone to the training worker. */
 export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
@@ -63,6 +66,7 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
             validationFraction: splits.validationPercent / 100,
             grouping: splits,
             signal: abort.signal,
+            ...(source.labels ? { labels: source.labels } : {}),
             // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
             // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
             // Transitions: React renders them in slices the page can interrupt (the whole page reads this state).

@@ -5,6 +5,9 @@
 import { decodeFrame } from './codecs';
 import { parseDicomImage, type DicomTags } from './parse';
 import { resizeGrey, toGrey } from './pixels';
+import { hashPatientId } from './patientHash';
+
+export { hashPatientId };
 
 export interface DecodedDicom {
   pixels: Uint8Array;
@@ -27,14 +30,4 @@ export async function decodeDicom(bytes: Uint8Array, size: number): Promise<Deco
     tags: image.tags,
     patient: image.patientId === null ? null : await hashPatientId(image.patientId),
   };
-}
-
-/**
- * A patient key that groups a patient's images without saying who they are: the first 16 hex digits of SHA-256 of
- * the id (with a fixed prefix, so the hash is not a plain SHA-256 of an id that could be looked up elsewhere).
- */
-export async function hashPatientId(patientId: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`xray-trainer patient\u0000${patientId}`));
-  const hex = Array.from(new Uint8Array(digest).subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `patient-${hex}`;
 }
