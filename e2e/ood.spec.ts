@@ -1,13 +1,30 @@
-import { expect, test } from '@playwright/test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus } from './helpers';
+import { expectStatus, loadExportedModel } from './helpers';
 
 const SIZE = 32;
 
-test('after training, Predict says a noise image is unlike the training data and a training image is not', async ({ page }) => {
+/** The `Unlike training data` cell of each row of the `Predictions` table, by file name. */
+async function unlikeByFile(page: Page): Promise<Record<string, string>> {
+  const table = page.getByRole('table', { name: 'Predictions' });
+  const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
+  const column = headers.indexOf('Unlike training data');
+  expect(column).toBeGreaterThan(2);
+  const unlike: Record<string, string> = {};
+  for (const row of await table.locator('tbody tr').all()) {
+    const cells = await row.locator('td').allInnerTexts();
+    unlike[cells[0].trim()] = cells[column].trim();
+  }
+  return unlike;
+}
+
+test('after training, Predict says a noise image is unlike the training data and a training image is not; so does the downloaded model', async ({
+  page,
+  browser,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-ood-'));
   const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 40, val: 10, test: 10 }, imageSize: SIZE, formats: { train: 'png' } });
   const zipPath = join(dir, 'chest_xray.zip');
@@ -40,16 +57,25 @@ test('after training, Predict says a noise image is unlike the training data and
   await expect(summaries.nth(1)).toContainText(/^Test: \d+ of 20 images are unlike the training data/);
 
   await page.getByLabel('Images to predict').setInputFiles([likePath, noisePath]);
-  const table = page.getByRole('table', { name: 'Predictions' });
-  await expect(table.locator('tbody tr')).toHaveCount(2);
-  const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
-  const column = headers.indexOf('Unlike training data');
-  expect(column).toBeGreaterThan(2);
-  const unlike: Record<string, string> = {};
-  for (const row of await table.locator('tbody tr').all()) {
-    const cells = await row.locator('td').allInnerTexts();
-    unlike[cells[0].trim()] = cells[column].trim();
-  }
-  expect(unlike).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
+  await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(2);
+  expect(await unlikeByFile(page)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
   await expect(page.getByTestId('predict-ood-summary')).toContainText('1 of 2 images are unlike the training data');
+
+  // The download carries the statistics (metadata.json and model.json), and a fresh page that loads it judges alike.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const modelZip = join(dir, 'model.zip');
+  await (await download).saveAs(modelZip);
+  const { metadata } = await loadExportedModel(readFileSync(modelZip));
+  expect(metadata.outOfDistribution).toMatchObject({ method: 'mahalanobis-tied-covariance', featureLayer: 'dense_1', quantile: 0.95 });
+  // Its own storage: nothing of this page's run is brought back there.
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto('/');
+  await other.getByLabel('Model file').setInputFiles(modelZip);
+  await expect(other.getByTestId('restored-note')).toContainText('classes NORMAL, PNEUMONIA');
+  await other.getByLabel('Images to predict').setInputFiles([likePath, noisePath]);
+  await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(2);
+  expect(await unlikeByFile(other)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
+  await fresh.close();
 });

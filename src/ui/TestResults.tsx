@@ -23,7 +23,8 @@ export function TestPredictions({
       result.numClasses === 2
         ? [1 - result.scores[i], result.scores[i]]
         : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
-    return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted: predicted[i], probs };
+    const unlike = result.ood ? result.ood.distances[i] > result.ood.threshold : null;
+    return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted: predicted[i], probs, unlike };
   });
   return (
     <>
@@ -42,6 +43,7 @@ export function TestPredictions({
                 P({c})
               </th>
             ))}
+            {result.ood && <th scope="col">Unlike training data</th>}
           </tr>
         </thead>
         <tbody>
@@ -57,6 +59,7 @@ export function TestPredictions({
                   {p.toFixed(4)}
                 </td>
               ))}
+              {r.unlike !== null && <td>{r.unlike ? 'yes' : 'no'}</td>}
             </tr>
           ))}
         </tbody>

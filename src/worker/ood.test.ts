@@ -111,6 +111,11 @@ describe('out-of-distribution warning', () => {
     expect(Array.from(after.ood!.distances)).toEqual(Array.from(before.ood!.distances));
     const exported = await ask<'exportModel'>({ type: 'exportModel' });
     expect(exported.ood?.threshold).toBe(before.ood!.threshold);
+    // Evaluate on the loaded dataset: the restored model's own detector judges validation and test, unchanged.
+    const evaluated = await ask<'evaluateModel'>({ type: 'evaluateModel', batchSize: 16 });
+    expect(Array.from(evaluated.scores.validation.ood!.distances)).toEqual(Array.from(trained.scores!.validation.ood!.distances));
+    expect(evaluated.scores.test!.ood!.threshold).toBe(trained.scores!.test!.ood!.threshold);
+    expect(countUnlike(evaluated.test.ood!)).toBe(countUnlike(trained.test!.ood!));
   });
 
   it('refuses a model whose statistics are damaged, and keeps the one it had', async () => {
