@@ -21,7 +21,8 @@
  * bootstrap interval (over patients), the threshold used, wall time (load, train, total; train includes the
  * backend probe and the final evaluation), epochs run, and the page's main-thread tasks over 50 ms while it
  * trained (count, longest), the test figures under the other threshold rules (each chosen on validation), and with
- * BatchNorm adapted to the test images; then the mean ± standard deviation over seeds.
+ * BatchNorm adapted to the test images, the share of validation and test images called unlike the training data; then
+ * the mean ± standard deviation over seeds.
  */
 import type { Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -134,6 +135,8 @@ interface SeedResult {
   /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
   predictions: { file: string; label: string; probabilities: number[] }[];
   classNames: string[];
+  /** Share of each evaluated split's images the page calls unlike the training data (`ood-summary`); NaN when not judged. */
+  unlike: { validation: number; test: number };
 }
 
 /** A cell such as `0.9120 (0.885–0.936)`: the figure, then its interval when there is one. */
@@ -220,7 +223,15 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
     ...(await testPredictions(page)),
     rules: await otherRules(page),
     adapted: await adaptedFigures(page),
+    unlike: { validation: await unlikeShare(page, 'validation'), test: await unlikeShare(page, 'test') },
   };
+}
+
+/** The share of a split's images flagged unlike the training data, from its `ood-summary`; NaN when there is none. */
+async function unlikeShare(page: Page, split: 'validation' | 'test'): Promise<number> {
+  const summary = page.locator(`[data-testid="ood-summary"][data-split="${split}"]`);
+  if ((await summary.count()) === 0) return Number.NaN;
+  return Number(await summary.getAttribute('data-flagged')) / Number(await summary.getAttribute('data-images'));
 }
 
 // Every rule but the run's own (the default, or --rule) is read after training.
@@ -338,6 +349,7 @@ try {
             `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
         );
         console.log(`  test: ${r.testImages}`);
+        console.log(`  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`);
         if (r.outcome) console.log(`  ${r.outcome}`);
       } finally {
         await page.close();
@@ -358,6 +370,7 @@ const rows: [string, (r: SeedResult) => number, number][] = [
     FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, rule ${rule}`, (r) => r.rules[rule]?.figures[n].value ?? Number.NaN, 4]),
   ),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, BatchNorm adapted to test`, (r) => r.adapted?.[n].value ?? Number.NaN, 4]),
+  ['test images unlike the training data (share)', (r) => r.unlike.test, 4],
   ['epochs run', (r) => r.epochs, 1],
   ['load (s)', (r) => r.loadS, 1],
   ['train (s)', (r) => r.trainS, 1],

@@ -9,7 +9,9 @@ import type { ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/export';
 import { buildModel } from '../model/models';
-import { layersModelToOnnx, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, ONNX_PRODUCER } from './onnx';
+import { layersModelToOnnx, ONNX_FEATURES, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, ONNX_PRODUCER } from './onnx';
+import { featuresAndOutputs } from '../model/features';
+import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { decodeModel } from './onnxProto';
 
 const PYTHON = '/usr/bin/python3';
@@ -108,6 +110,44 @@ describe('layersModelToOnnx', () => {
     disposeCnn(model);
     expect(spread).toBeGreaterThan(0.01); // Outputs that differ between images (none saturated), so the check means something.
     expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('gives dense_1\'s features as a second output when the metadata has out-of-distribution statistics', async () => {
+    const model = buildModel('batchnorm', { imageSize: 40, numClasses: 2, learningRate: 1e-3, seed: 5 });
+    perturbWeights(model, 3);
+    const x = tf.randomUniform([30, 40, 40, 1], 0, 1, 'float32', 12);
+    const both = featuresAndOutputs(model, 'dense_1', x);
+    const expected = both.features.dataSync() as Float32Array;
+    const { detector } = fitOodDetector({ features: expected.subarray(0, 20 * 64), labels: new Uint8Array(20).map((_, i) => i % 2) }, expected.subarray(20 * 64), {
+      featureSize: 64,
+      numClasses: 2,
+      featureLayer: 'dense_1',
+    });
+    const { modelJson, weights } = await exportLayersModel(model);
+    const bytes = layersModelToOnnx(modelJson, weights, { ...metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40), outOfDistribution: detector });
+    const session = await ort.InferenceSession.create(bytes);
+    expect(session.outputNames).toEqual([ONNX_OUTPUT, ONNX_FEATURES]);
+    const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', (x.dataSync() as Float32Array).slice(), [30, 40, 40, 1]) });
+    await session.release();
+    const got = result[ONNX_FEATURES].data as Float32Array;
+    expect(result[ONNX_FEATURES].dims).toEqual([30, 64]);
+    expect(Math.max(...Array.from(expected, (v, i) => Math.abs(v - got[i])))).toBeLessThan(1e-4);
+    // The same judgement from either: the page's features or the ONNX runtime's.
+    const fromOnnx = judge(detector, got);
+    const fromPage = judge(detector, expected);
+    fromOnnx.distances.forEach((d, i) => expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3));
+    const metadata = decodeModel(bytes).metadataProps.find((p) => p.key === 'out_of_distribution');
+    expect(JSON.parse(metadata!.value)).toEqual(detector);
+    if (pythonHasOnnx) {
+      const path = join(tempDir, 'with-features.onnx');
+      writeFileSync(path, bytes);
+      const check = 'import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print([o.name for o in m.graph.output])';
+      const run = spawnSync(PYTHON, ['-c', check, path], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim()).toBe(`['${ONNX_OUTPUT}', '${ONNX_FEATURES}']`);
+    }
+    tf.dispose([x, both.features, both.outputs]);
+    disposeCnn(model);
   });
 
   // 'same' padding where TensorFlow pads one pixel more after than before (ONNX's SAME_UPPER), a non-square map, softmax over channels.

@@ -17,6 +17,8 @@ import { encodeModel, GraphBuilder, valueInfo, type Weight } from './onnxProto';
 
 export const ONNX_INPUT = 'image';
 export const ONNX_OUTPUT = 'probabilities';
+/** The second output, present when the metadata carries out-of-distribution statistics: their feature layer's output. */
+export const ONNX_FEATURES = 'features';
 export const ONNX_OPSET = 13;
 /** The IR version of ONNX 1.8, the release that brought opset 13. */
 export const ONNX_IR_VERSION = 7;
@@ -40,9 +42,22 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
     throw new UserError(`The model takes ${height}x${width}x${channels} images but its metadata says ${metadata.imageSize} px, ${metadata.channels} channel(s).`);
   }
   graph.start(ONNX_INPUT, ONNX_OUTPUT, { kind: 'image', channels, height, width });
-  for (const layer of layers) convertLayer(graph, layer);
+  // With out-of-distribution statistics, their feature layer's output is a second graph output, so a runtime can judge.
+  const featureLayer = metadata.outOfDistribution?.featureLayer ?? null;
+  let features: { tensor: string; size: number } | null = null;
+  for (const layer of layers) {
+    convertLayer(graph, layer);
+    if (featureLayer !== null && layer.config.name === featureLayer && graph.shape.kind === 'flat') features = { tensor: graph.current, size: graph.shape.features };
+  }
   checkHead(graph, metadata);
   const outputDims = graph.finish(ONNX_OUTPUT);
+  if (featureLayer !== null && !features) throw new UserError(`The model has no flat layer ${featureLayer} for its out-of-distribution statistics.`);
+  const outputs = [valueInfo(ONNX_OUTPUT, outputDims, outputDoc(metadata))];
+  if (features) {
+    graph.add('Identity', ONNX_FEATURES, [features.tensor]);
+    if (graph.current !== ONNX_FEATURES) throw new Error(`The ONNX graph already has a tensor named ${ONNX_FEATURES}.`);
+    outputs.push(valueInfo(ONNX_FEATURES, [{ dimParam: 'batch' }, { dimValue: features.size }], `${featureLayer}'s output: what metadata_props out_of_distribution judges.`));
+  }
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -53,7 +68,7 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
       node: graph.nodes,
       initializer: graph.initializers,
       input: [valueInfo(ONNX_INPUT, [{ dimParam: 'batch' }, { dimValue: height }, { dimValue: width }, { dimValue: channels }], `Grey images, NHWC: ${metadata.normalisation}.`)],
-      output: [valueInfo(ONNX_OUTPUT, outputDims, outputDoc(metadata))],
+      output: outputs,
     },
     metadataProps: metadataProps(metadata, json.generatedBy),
   });

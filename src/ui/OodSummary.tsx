@@ -23,7 +23,8 @@ export function UnlikeSentence({ judgement }: { judgement: OodJudgement | null }
  */
 export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
   const splits = scores ? ([['validation', scores.validation], ['test', scores.test]] as const) : [];
-  const judged = splits.filter(([, s]) => s?.ood);
+  // A run from the browser's storage is outside input too: only well-formed judgements are shown.
+  const judged = splits.filter(([, s]) => isJudgement(s?.ood));
   if (!scores) return null;
   if (judged.length === 0) return <p data-testid="ood-summary" data-split="none">{NO_OOD_TEXT}</p>;
   return (
@@ -42,4 +43,9 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
       </p>
     </section>
   );
+}
+
+function isJudgement(value: unknown): value is OodJudgement {
+  const j = value as Partial<OodJudgement> | null | undefined;
+  return !!j && j.distances instanceof Float32Array && typeof j.threshold === 'number' && Number.isFinite(j.threshold);
 }

@@ -22,7 +22,8 @@ export const FORMAT_TEXT: Readonly<Record<ModelFormat, string>> = {
 
 export const FORMAT_HINT: Readonly<Record<ModelFormat, string>> = {
   tfjs: 'A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.',
-  onnx: 'One .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities"; class names, size and threshold in its metadata.',
+  onnx:
+    'One .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
   keras: 'One .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
   pytorch:
     'A zip with train.py (PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
