@@ -74,18 +74,16 @@ async function measurePage(): Promise<void> {
   try {
     for (const size of sizes) {
       for (const backend of backends) {
-        const result = await trainDemoOnPage(app.browser, app.baseUrl, {
-          size,
-          backend,
-          model: values.model,
-          batches: Number(values.batches),
-          budgetMs: Number(values.budget) * 1000,
-        }).catch((error: unknown) => {
-          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-          rows.push([backend, `${size} px`, `n/a (${message})`, '-']);
-          console.log(`${backend} ${size} px: failed (${message})`);
-          return null;
-        });
+        const options = { size, backend, model: values.model, batches: Number(values.batches), budgetMs: Number(values.budget) * 1000 };
+        // Once more on failure: a software GPU may still be busy with the previous page's queued work.
+        const result = await trainDemoOnPage(app.browser, app.baseUrl, options)
+          .catch(() => trainDemoOnPage(app.browser, app.baseUrl, options))
+          .catch((error: unknown) => {
+            const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+            rows.push([backend, `${size} px`, `n/a (${message})`, '-']);
+            console.log(`${backend} ${size} px: failed (${message})`);
+            return null;
+          });
         if (result === null) continue;
         const figure = result.imagesPerSecond === null ? `n/a (${result.batches} batches in the budget)` : result.imagesPerSecond.toFixed(1);
         const picked = backend === 'auto' ? ` (picked ${result.used})` : result.used !== backend ? ` (fell back to ${result.used})` : '';
