@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_NORM_TRAINING } from '../../model/batchNormTraining';
-import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels, unregisterWebgpuTrainingKernels, WEBGPU_TRAINING_KERNEL_NAMES } from './register';
+import {
+  areWebgpuTrainingKernelsRegistered,
+  registerWebgpuTrainingKernels,
+  unregisterWebgpuTrainingKernels,
+  WEBGPU_TRAINING_KERNEL_NAMES,
+} from './register';
 
 // The kernels themselves run only in a browser's WebGPU (e2e/webgpuKernels.spec.ts); here, their registration.
 beforeAll(async () => {
