@@ -12,7 +12,10 @@ import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
 import { RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
-import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
+import {
+  areWebgpuTrainingKernelsRegistered,
+  registerWebgpuTrainingKernels,
+} from '../src/backends/webgpuKernels/register';
 
 export interface Difference {
   what: string;
@@ -26,7 +29,7 @@ const ran = new Set<string>();
 
 /** Numbers in [-1, 1) from a seed, the same on every backend. */
 function values(count: number, seed: number): Float32Array {
-  return Float32Array.from({ length: count }, (_, i) => ((Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453) % 1));
+  return Float32Array.from({ length: count }, (_, i) => (Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453) % 1);
 }
 
 function tensor(shape: number[], seed: number): tf.Tensor {
@@ -46,13 +49,17 @@ async function compare(what: string, compute: () => Record<string, tf.Tensor>): 
     results.push(read);
   }
   const [cpu, gpu] = results;
-  return Object.keys(cpu).map((name) => ({ what: `${what}: ${name}`, difference: relativeDifference(gpu[name], cpu[name]), ran: [...ran] }));
+  return Object.keys(cpu).map((name) => ({
+    what: `${what}: ${name}`,
+    difference: relativeDifference(gpu[name], cpu[name]),
+    ran: [...ran],
+  }));
 }
 
 type Pad = 'valid' | 'same';
 
-/** A convolution's both gradients, through tf.grads (Conv2DBackpropFilter and Conv2DBackpropInput as training runs them). */
-function convGradients(xShape: number[], filterShape: number[], stride: number, pad: Pad) {
+/** A convolution's both gradients through tf.grads (Conv2DBackpropFilter and Conv2DBackpropInput, as in training). */
+function convGradients(xShape: number[], filterShape: number[], stride = 1, pad: Pad = 'valid') {
   return () => {
     const x = tensor(xShape, 1) as tf.Tensor4D;
     const filter = tensor(filterShape, 2) as tf.Tensor4D;
@@ -66,7 +73,9 @@ function convGradients(xShape: number[], filterShape: number[], stride: number, 
 }
 
 /** The filter gradient kernel called directly, with dy given. */
-function filterGradient(xShape: number[], filterShape: [number, number, number, number], stride: number, pad: Pad) {
+type Shape4 = [number, number, number, number];
+
+function filterGradient(xShape: number[], filterShape: Shape4, stride = 1, pad: Pad = 'valid') {
   return () => {
     const x = tensor(xShape, 4) as tf.Tensor4D;
     const out = tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, stride, pad);
@@ -94,7 +103,8 @@ function batchNorm(xShape: number[], relu: boolean) {
       return { y: relu ? tf.relu(y) : y, mean, variance };
     };
     const { y, mean, variance } = normalise(x, scale, offset);
-    const [dx, dscale, doffset] = tf.grads((a, g, b) => tf.sum(tf.mul(normalise(a, g, b).y, weights)))([x, scale, offset]);
+    const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(normalise(a, g, b).y, weights));
+    const [dx, dscale, doffset] = tf.grads(loss)([x, scale, offset]);
     return { y, mean, variance, dx, dscale, doffset };
   };
 }
@@ -106,7 +116,9 @@ function convBiasReluGradients(xShape: number[], filterShape: number[]) {
     const filter = tensor(filterShape, 11) as tf.Tensor4D;
     const bias = tf.mul(tensor([filterShape[3]], 12), 0.3) as tf.Tensor1D;
     const layer = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
-      hasConvBiasRelu() ? convBiasRelu(a as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), b));
+      hasConvBiasRelu()
+        ? convBiasRelu(a as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D)
+        : tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), b));
     const y = layer(x, filter, bias);
     const weights = tensor(y.shape, 13);
     const [dx, dfilter, dbias] = tf.grads((a, f, b) => tf.sum(tf.mul(layer(a, f, b), weights)))([x, filter, bias]);
@@ -134,13 +146,15 @@ function rmspropSteps(shapes: number[][]) {
     const variables = shapes.map((shape, i) => tf.variable(tensor(shape, 20 + i), true, `rmsprop_check_${i}`));
     const optimizer = new RMSPropOptimizer(0.01, 0.9, 0.5, 1e-7);
     for (let step = 0; step < 3; step++) {
-      const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.mul(tensor(v.shape, 30 + 10 * step + i), step + 1)]));
+      const grad = (v: tf.Variable, i: number) => tf.mul(tensor(v.shape, 30 + 10 * step + i), step + 1);
+      const grads = Object.fromEntries(variables.map((v, i) => [v.name, grad(v, i)]));
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
     }
     const outputs: Record<string, tf.Tensor> = {};
     variables.forEach((v, i) => (outputs[`value ${i}`] = v.clone()));
-    const slots = optimizer as unknown as Record<'accumulatedMeanSquares' | 'accumulatedMoments', { variable: tf.Variable }[]>;
+    type Slots = Record<'accumulatedMeanSquares' | 'accumulatedMoments', { variable: tf.Variable }[]>;
+    const slots = optimizer as unknown as Slots;
     slots.accumulatedMeanSquares.forEach((s, i) => (outputs[`mean square ${i}`] = s.variable.clone()));
     slots.accumulatedMoments.forEach((s, i) => (outputs[`moment ${i}`] = s.variable.clone()));
     tf.dispose(variables);
@@ -166,8 +180,9 @@ function maxPoolGradients(xShape: number[], filter: number, stride: number, pad:
 export const checks = {
   async maxPool(): Promise<Difference[]> {
     return [
-      ...(await compare('2x2 of x [3,9,7,5] (odd: the last row and column are in no window)', maxPoolGradients([3, 9, 7, 5], 2, 2, 'valid', false))),
-      ...(await compare('2x2 of x [1,8,10,32] with tied maxima', maxPoolGradients([1, 8, 10, 32], 2, 2, 'valid', true))),
+      // Odd sizes: the last row and column are in no window.
+      ...(await compare('2x2 of x [3,9,7,5]', maxPoolGradients([3, 9, 7, 5], 2, 2, 'valid', false))),
+      ...(await compare('2x2 of x [1,8,10,32], tied maxima', maxPoolGradients([1, 8, 10, 32], 2, 2, 'valid', true))),
     ];
   },
 
@@ -196,18 +211,24 @@ export const checks = {
   },
 
   async reluGrad(): Promise<Difference[]> {
-    return compare('x [3,5,7,9]', reluGradient([3, 5, 7, 9]));
+    return [
+      ...(await compare('x [3,5,7,9]', reluGradient([3, 5, 7, 9]))),
+      // More than 65,535 workgroups of 64: tfjs spreads such a dispatch over two dimensions, as every full-size pass
+      // of ours does at 150 px, batch 32. Our programs index by tfjs' global index, so they follow.
+      ...(await compare('x [1,257,256,64]', reluGradient([1, 257, 256, 64]))),
+    ];
   },
 
   async conv2DBackpropFilter(): Promise<Difference[]> {
+    // Cases the models do not run, covered all the same: stride 2 with padding, a 3x3 filter.
+    const strided = filterGradient([2, 11, 10, 3], [3, 3, 3, 4], 2, 'same');
     return [
       // The models' first layer: 1 channel in, 32 out, 2x2 valid; batch 1 and 3, odd sizes.
-      ...(await compare('x [3,33,31,1], filter [2,2,1,32]', filterGradient([3, 33, 31, 1], [2, 2, 1, 32], 1, 'valid'))),
-      ...(await compare('x [1,17,19,32], filter [2,2,32,64]', filterGradient([1, 17, 19, 32], [2, 2, 32, 64], 1, 'valid'))),
-      ...(await compare('x [2,9,7,3], filter [2,2,3,5]', filterGradient([2, 9, 7, 3], [2, 2, 3, 5], 1, 'valid'))),
-      // Cases the models do not run, covered all the same: stride 2 with padding, a 3x3 filter.
-      ...(await compare('x [2,11,10,3], filter [3,3,3,4], stride 2, same', filterGradient([2, 11, 10, 3], [3, 3, 3, 4], 2, 'same'))),
-      ...(await compare('tf.grads of conv2d [2,13,12,4] * [2,2,4,7]', convGradients([2, 13, 12, 4], [2, 2, 4, 7], 1, 'valid'))),
+      ...(await compare('x [3,33,31,1], filter [2,2,1,32]', filterGradient([3, 33, 31, 1], [2, 2, 1, 32]))),
+      ...(await compare('x [1,17,19,32], filter [2,2,32,64]', filterGradient([1, 17, 19, 32], [2, 2, 32, 64]))),
+      ...(await compare('x [2,9,7,3], filter [2,2,3,5]', filterGradient([2, 9, 7, 3], [2, 2, 3, 5]))),
+      ...(await compare('x [2,11,10,3], filter [3,3,3,4], stride 2, same', strided)),
+      ...(await compare('tf.grads of conv2d [2,13,12,4] * [2,2,4,7]', convGradients([2, 13, 12, 4], [2, 2, 4, 7]))),
     ];
   },
 
@@ -220,8 +241,10 @@ export const checks = {
 
   /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */
   async setup(): Promise<{ registered: boolean; plan: ReturnType<typeof splitRows>; adapter: string }> {
-    const adapter = await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> } }).gpu.requestAdapter();
-    return { registered: areWebgpuTrainingKernelsRegistered(), plan: splitRows(32 * 149, 2 * 2 * 1 * 32), adapter: adapter?.info?.architecture ?? 'none' };
+    type Gpu = { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> };
+    const adapter = await (navigator as unknown as { gpu: Gpu }).gpu.requestAdapter();
+    const plan = splitRows(32 * 149, 2 * 2 * 1 * 32);
+    return { registered: areWebgpuTrainingKernelsRegistered(), plan, adapter: adapter?.info?.architecture ?? 'none' };
   },
 };
 
@@ -229,7 +252,8 @@ async function start(): Promise<void> {
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not start');
   registerWebgpuTrainingKernels();
   // Notes which of our programs run, so that a check can tell ours ran and not tfjs' kernel it stands in for.
-  const backend = tf.backend() as unknown as { runWebGPUProgram(program: { shaderKey: string }, ...rest: unknown[]): unknown };
+  type Backend = { runWebGPUProgram(program: { shaderKey: string }, ...rest: unknown[]): unknown };
+  const backend = tf.backend() as unknown as Backend;
   const runProgram = backend.runWebGPUProgram.bind(backend);
   backend.runWebGPUProgram = (program, ...rest) => {
     if (program.shaderKey.startsWith('xray_')) ran.add(program.shaderKey.slice(5));

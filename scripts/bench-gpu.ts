@@ -3,7 +3,8 @@
  * --enable-unsafe-webgpu (WebGPU on headless Linux) and Dawn's timestamp queries (tf.profile's kernel times):
  *   1. Kernels: for each backend, tf.profile's kernels of one training step of the model (weightedTrainStep, the
  *      app's step, on random images), with the step's own time, in a page of its own (scripts/profile-page,
- *      gpuProfile.worker.ts, served by Vite's dev server). WebGPU also with tfjs' shipped kernels (--shipped) for before/after.
+ *      gpuProfile.worker.ts, served by Vite's dev server). WebGPU also with tfjs' shipped kernels (--shipped), for
+ *      before and after.
  *   2. The page: per backend and image size, the app's own `throughput` figure (the built app, demo dataset,
  *      Train, batch 32), and which backend `auto` picks.
  * Each line says whether the GPU is real or software (SwiftShader, llvmpipe…): software figures say nothing
@@ -40,16 +41,22 @@ async function profileKernels(): Promise<void> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...GPU_FLAGS] });
   try {
     const address = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
-    const runs = backends.filter((b) => b !== 'auto').flatMap((backend) => (backend === 'webgpu' && values.shipped ? [[backend, '1'], [backend, '0']] : [[backend, '0']]));
+    const runs = backends
+      .filter((b) => b !== 'auto')
+      .flatMap((backend) => (backend === 'webgpu' && values.shipped ? ['1', '0'] : ['0']).map((shipped) => [backend, shipped]));
+    const size = values['profile-size'] ?? String(sizes[0]);
+    const timeout = Number(values.budget) * 1000 * 4;
     for (const [backend, shipped] of runs) {
       const page = await browser.newPage();
       try {
-        const query = new URLSearchParams({ worker: 'gpu', backend, shipped, size: values['profile-size'] ?? String(sizes[0]), batch: values['profile-batch'], model: values.model });
+        const batch = values['profile-batch'];
+        const query = new URLSearchParams({ worker: 'gpu', backend, shipped, size, batch, model: values.model });
         await page.goto(`${address}scripts/profile-page/index.html?${query}`);
-        await page.waitForFunction(() => (window as { profileResult?: string }).profileResult !== undefined, null, { timeout: Number(values.budget) * 1000 * 4 });
+        const answered = () => (window as { profileResult?: string }).profileResult !== undefined;
+        await page.waitForFunction(answered, null, { timeout });
         console.log(await page.evaluate(() => (window as { profileResult?: string }).profileResult ?? ''));
       } catch (error) {
-        console.log(`${backend}: no profile (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+        console.log(`${backend}: no profile (${firstLine(error)})`);
       } finally {
         await page.close();
       }
@@ -59,6 +66,8 @@ async function profileKernels(): Promise<void> {
     await server.close();
   }
 }
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message.split('\n')[0] : String(error));
 
 /** The app's note names software GPUs ("in software here (swiftshader)"). */
 function deviceOf(used: string, note: string): string {
@@ -74,21 +83,21 @@ async function measurePage(): Promise<void> {
   try {
     for (const size of sizes) {
       for (const backend of backends) {
-        const result = await trainDemoOnPage(app.browser, app.baseUrl, {
-          size,
-          backend,
-          model: values.model,
-          batches: Number(values.batches),
-          budgetMs: Number(values.budget) * 1000,
-        }).catch((error: unknown) => {
-          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-          rows.push([backend, `${size} px`, `n/a (${message})`, '-']);
-          console.log(`${backend} ${size} px: failed (${message})`);
-          return null;
-        });
+        const batches = Number(values.batches);
+        const options = { size, backend, model: values.model, batches, budgetMs: Number(values.budget) * 1000 };
+        // Once more on failure: a software GPU may still be busy with the previous page's queued work.
+        const result = await trainDemoOnPage(app.browser, app.baseUrl, options)
+          .catch(() => trainDemoOnPage(app.browser, app.baseUrl, options))
+          .catch((error: unknown) => {
+            const message = firstLine(error);
+            rows.push([backend, `${size} px`, `n/a (${message})`, '-']);
+            console.log(`${backend} ${size} px: failed (${message})`);
+            return null;
+          });
         if (result === null) continue;
-        const figure = result.imagesPerSecond === null ? `n/a (${result.batches} batches in the budget)` : result.imagesPerSecond.toFixed(1);
-        const picked = backend === 'auto' ? ` (picked ${result.used})` : result.used !== backend ? ` (fell back to ${result.used})` : '';
+        const figure = result.imagesPerSecond?.toFixed(1) ?? `n/a (${result.batches} batches in the budget)`;
+        const fellBack = result.used !== backend ? ` (fell back to ${result.used})` : '';
+        const picked = backend === 'auto' ? ` (picked ${result.used})` : fellBack;
         rows.push([backend, `${size} px`, `${figure}${picked}`, deviceOf(result.used, result.note)]);
         console.log(`${backend} ${size} px: ${result.text}${picked}, ${deviceOf(result.used, result.note)}`);
       }

@@ -34,9 +34,10 @@ async function start(backend: string, shipped: boolean): Promise<string> {
     if (problem !== null) throw new Error(problem);
     if (shipped) unregisterWebgpuTrainingKernels();
     const info = (await requestGpuAdapter())?.info;
-    const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'adapter without info';
+    const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'no adapter info';
     const warning = starter.softwareWarning();
-    return `${warning ? 'SOFTWARE GPU' : 'GPU'}: ${adapter}${shipped ? '; tfjs-backend-webgpu\'s shipped kernels (ours removed)' : '; our WebGPU kernels'}`;
+    const kernels = shipped ? "tfjs-backend-webgpu's shipped kernels (ours removed)" : 'our WebGPU kernels';
+    return `${warning ? 'SOFTWARE GPU' : 'GPU'}: ${adapter}; ${kernels}`;
   }
   if (backend === 'webgl') {
     const problem = await setBackend('webgl');
@@ -76,12 +77,14 @@ async function report(options: Options): Promise<string> {
       times.push(performance.now() - started);
     }
     const ms = median(times);
-    lines.push(`  step (median of ${steps}, after a warm-up): ${ms.toFixed(0)} ms, ${((batch * 1000) / ms).toFixed(1)} images/s`);
+    const perSecond = ((batch * 1000) / ms).toFixed(1);
+    lines.push(`  step (median of ${steps}, after a warm-up): ${ms.toFixed(0)} ms, ${perSecond} images/s`);
     const info = await tf.profile(async () => {
       await step();
     });
     const { total, lines: table } = kernelTable(tallyKernels(new Map(), info.kernels), 16);
-    lines.push(`  tf.profile of one step: ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms of kernel time`, ...table);
+    lines.push(`  tf.profile of one step: ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms of kernel time`);
+    lines.push(...table);
   } finally {
     tf.dispose([xs, ys]);
     model.dispose();

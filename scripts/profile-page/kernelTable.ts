@@ -23,7 +23,8 @@ export function kernelTable(tally: KernelTally, top: number): { total: number; l
     .slice(0, top)
     .map(([kernel, e]) => {
       const share = total > 0 ? `${((100 * e.ms) / total).toFixed(1)}%` : '-';
-      return `    ${kernel.padEnd(24)}${e.ms.toFixed(2).padStart(9)} ms${e.calls.toFixed(0).padStart(5)} calls${share.padStart(8)}`;
+      const [ms, calls] = [e.ms.toFixed(2).padStart(9), e.calls.toFixed(0).padStart(5)];
+      return `    ${kernel.padEnd(24)}${ms} ms${calls} calls${share.padStart(8)}`;
     });
   return { total, lines };
 }
@@ -33,7 +34,9 @@ export function answerWith<T>(report: (options: T) => Promise<string>): void {
   self.onmessage = (event: MessageEvent<T>) => {
     report(event.data).then(
       (text) => postMessage(text),
-      (error: unknown) => postMessage(`error ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+      (error: unknown) => {
+        postMessage(`error ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      },
     );
   };
 }

@@ -62,7 +62,10 @@ async function report(options: Options): Promise<string> {
       });
       tallyKernels(byKernel, info.kernels, 1 / profiled);
       if (i === 0 && options.calls !== undefined) {
-        for (const k of info.kernels) lines.push(`    ${k.name} ${(k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ')} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
+        for (const k of info.kernels) {
+          const shapes = (k.inputShapes ?? []).map((s) => JSON.stringify(s)).join(' ');
+          lines.push(`    ${k.name} ${shapes} ${Number(k.kernelTimeMs).toFixed(2)} ms`);
+        }
       }
     }
     const counts = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.chunkCounts();

@@ -38,11 +38,14 @@ describe('backend probe', () => {
     ];
     expect(fastest(outcomes)?.name).toBe('wasm');
     expect(describeOutcomes(outcomes)).toBe(
-      'webgl 1000 images/s, wasm 200 images/s, webgpu 2000 images/s (webgl and webgpu in software: never picked while another backend runs)',
+      'webgl 1000 images/s, wasm 200 images/s, webgpu 2000 images/s' +
+        ' (webgl and webgpu in software: never picked while another backend runs)',
     );
     // A real GPU that is faster wins.
-    expect(fastest([{ name: 'wasm', msPerImage: 5, problem: null }, { name: 'webgpu', msPerImage: 0.5, problem: null, software: false }])?.name).toBe('webgpu');
+    const realGpu = { name: 'webgpu', msPerImage: 0.5, problem: null, software: false };
+    expect(fastest([{ name: 'wasm', msPerImage: 5, problem: null }, realGpu])?.name).toBe('webgpu');
     // Only a software GPU runs: better than nothing.
-    expect(fastest([{ name: 'wasm', msPerImage: null, problem: 'x' }, { name: 'webgl', msPerImage: 9, problem: null, software: true }])?.name).toBe('webgl');
+    const softwareGpu = { name: 'webgl', msPerImage: 9, problem: null, software: true };
+    expect(fastest([{ name: 'wasm', msPerImage: null, problem: 'x' }, softwareGpu])?.name).toBe('webgl');
   });
 });

@@ -78,5 +78,6 @@ export function describeOutcomes(outcomes: ProbeOutcome[]): string {
     .map((o) => (o.msPerImage !== null ? `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s` : `${o.name} unavailable (${o.problem})`))
     .join(', ');
   const software = outcomes.filter((o) => o.software && o.msPerImage !== null).map((o) => o.name);
-  return software.length === 0 ? measured : `${measured} (${software.join(' and ')} in software: never picked while another backend runs)`;
+  if (software.length === 0) return measured;
+  return `${measured} (${software.join(' and ')} in software: never picked while another backend runs)`;
 }

@@ -136,7 +136,8 @@ export class TrainingBackends implements TrainingBackendsLike {
       }
       try {
         const ms = await msPerImage(shape);
-        const software = { webgl: () => softwareWarning() !== '', webgpu: () => this.webgpu.softwareWarning() !== '', wasm: () => false }[name]();
+        const warning = name === 'webgl' ? softwareWarning() : name === 'webgpu' ? this.webgpu.softwareWarning() : '';
+        const software = warning !== '';
         outcomes.push({ name, msPerImage: ms, problem: null, software });
       } catch (error) {
         outcomes.push({ name, msPerImage: null, problem: messageOf(error) });

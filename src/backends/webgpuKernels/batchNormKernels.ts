@@ -25,13 +25,28 @@ interface Args<I> {
 
 const channelsOf = (x: TensorInfo) => x.shape[x.shape.length - 1];
 const pixelsOf = (x: TensorInfo) => x.shape.reduce((a, b) => a * b, 1) / channelsOf(x);
+/** An input and the name the shader reads it by. */
+type Named = [string, TensorInfo];
 
 /**
  * A per-channel result [c] from `sums` [terms, c] and other inputs; `expression` may use uniforms.count (the
  * pixels a channel) and uniforms.eps.
  */
-function perChannel(backend: WebgpuBackendLike, key: string, inputs: [string, TensorInfo][], expression: string, x: TensorInfo, eps: number) {
-  const program = { key, inputs: inputs.map(([name]) => name), outputShape: [channelsOf(x)], uniforms: 'count : f32, eps : f32,', body: `result[index] = ${expression};` };
+function perChannel(
+  backend: WebgpuBackendLike,
+  key: string,
+  inputs: Named[],
+  expression: string,
+  x: TensorInfo,
+  eps: number,
+): TensorInfo {
+  const program = {
+    key,
+    inputs: inputs.map(([name]) => name),
+    outputShape: [channelsOf(x)],
+    uniforms: 'count : f32, eps : f32,',
+    body: `result[index] = ${expression};`,
+  };
   return runFlat(backend, program, inputs.map(([, t]) => t), [float32(pixelsOf(x)), float32(eps)]);
 }
 
@@ -40,14 +55,18 @@ export function batchNormTraining(args: Args<{ x: TensorInfo; scale: TensorInfo;
   const backend = args.backend as WebgpuBackendLike;
   const { x, scale, offset } = args.inputs;
   const { varianceEpsilon, relu = false } = args.attrs;
-  const sums = channelSums(backend, { key: 'batchNormStats', inputs: ['x'], prelude: 'let d = x[e] - x[ch];', terms: ['d', 'd * d'] }, [x]);
+  const stats = { key: 'batchNormStats', inputs: ['x'], prelude: 'let d = x[e] - x[ch];', terms: ['d', 'd * d'] };
+  const sums = channelSums(backend, stats, [x]);
   // sums[0][ch] = Σ(x − x₀), sums[1][ch] = Σ(x − x₀)², x₀ = x[ch] (the first pixel's value).
-  const mean = perChannel(backend, 'batchNormMean', [['sums', sums], ['x', x]], 'x[index] + sums[index] / uniforms.count', x, varianceEpsilon);
+  const meanExpression = 'x[index] + sums[index] / uniforms.count';
+  const mean = perChannel(backend, 'batchNormMean', [['sums', sums], ['x', x]], meanExpression, x, varianceEpsilon);
   const variance = perChannel(
     backend,
     'batchNormVariance',
     [['sums', sums]],
-    'max(0.0, sums[uniforms.sumsShape[1] + index] / uniforms.count - (sums[index] / uniforms.count) * (sums[index] / uniforms.count))',
+    // Σ(x − x₀)²/N − (Σ(x − x₀)/N)²: the population variance, as tf.moments.
+    'max(0.0, sums[uniforms.sumsShape[1] + index] / uniforms.count' +
+      ' - (sums[index] / uniforms.count) * (sums[index] / uniforms.count))',
     x,
     varianceEpsilon,
   );
@@ -68,7 +87,7 @@ export function batchNormTraining(args: Args<{ x: TensorInfo; scale: TensorInfo;
 
 /** BatchNormTrainingGrad: inputs dy, x, mean, variance, scale (and y with the ReLU); outputs dx, dscale, doffset. */
 export function batchNormTrainingGrad(
-  args: Args<{ dy: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo; scale: TensorInfo; y?: TensorInfo }>,
+  args: Args<Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo> & { y?: TensorInfo }>,
 ): TensorInfo[] {
   const backend = args.backend as WebgpuBackendLike;
   const { dy, x, mean, variance, scale, y } = args.inputs;
@@ -76,16 +95,29 @@ export function batchNormTrainingGrad(
   const pixels = pixelsOf(x);
   const masked = y !== undefined;
   const g = masked ? 'select(0.0, dy[e], y[e] > 0.0)' : 'dy[e]';
-  const sumInputs: [string, TensorInfo][] = [['dy', dy], ['x', x], ['mean', mean], ...(masked ? [['y', y] as [string, TensorInfo]] : [])];
-  const sums = channelSums(
-    backend,
-    { key: `batchNormGradSums_${masked}`, inputs: sumInputs.map(([name]) => name), prelude: `let g = ${g};`, terms: ['g', 'g * (x[e] - mean[ch])'] },
-    sumInputs.map(([, t]) => t),
-  );
+  const mask: Named[] = masked ? [['y', y]] : [];
+  const sumInputs: Named[] = [['dy', dy], ['x', x], ['mean', mean], ...mask];
+  const terms = {
+    key: `batchNormGradSums_${masked}`,
+    inputs: sumInputs.map(([name]) => name),
+    prelude: `let g = ${g};`,
+    terms: ['g', 'g * (x[e] - mean[ch])'],
+  };
+  const sums = channelSums(backend, terms, sumInputs.map(([, t]) => t));
   // sums[0][ch] = Σg, sums[1][ch] = Σg·(x − mean).
-  const dscale = perChannel(backend, 'batchNormDScale', [['sums', sums], ['variance', variance]], 'sums[uniforms.sumsShape[1] + index] / sqrt(variance[index] + uniforms.eps)', x, varianceEpsilon);
+  const dscaleExpression = 'sums[uniforms.sumsShape[1] + index] / sqrt(variance[index] + uniforms.eps)';
+  const dscaleInputs: Named[] = [['sums', sums], ['variance', variance]];
+  const dscale = perChannel(backend, 'batchNormDScale', dscaleInputs, dscaleExpression, x, varianceEpsilon);
   const doffset = perChannel(backend, 'batchNormDOffset', [['sums', sums]], 'sums[index]', x, varianceEpsilon);
-  const dxInputs: [string, TensorInfo][] = [['dy', dy], ['x', x], ['mean', mean], ['variance', variance], ['scale', scale], ['sums', sums], ...(masked ? [['y', y] as [string, TensorInfo]] : [])];
+  const dxInputs: Named[] = [
+    ['dy', dy],
+    ['x', x],
+    ['mean', mean],
+    ['variance', variance],
+    ['scale', scale],
+    ['sums', sums],
+    ...mask,
+  ];
   const dxProgram = {
     key: `batchNormGradApply_${masked}`,
     inputs: dxInputs.map(([name]) => name),
@@ -99,7 +131,8 @@ export function batchNormTrainingGrad(
       let g = ${g};
       let sumG = sums[ch];
       let sumGCentred = sums[uniforms.sumsShape[1] + ch];
-      result[index] = factor * (g - sumG / uniforms.count - (x[e] - mean[ch]) * sumGCentred * inverseSd * inverseSd / uniforms.count);`,
+      let centredTerm = (x[e] - mean[ch]) * sumGCentred * inverseSd * inverseSd / uniforms.count;
+      result[index] = factor * (g - sumG / uniforms.count - centredTerm);`,
   };
   const dx = runFlat(backend, dxProgram, dxInputs.map(([, t]) => t), [float32(varianceEpsilon), float32(pixels)]);
   backend.disposeData(sums.dataId);

@@ -20,17 +20,31 @@ interface Args<I> {
 export function convBiasRelu(args: Args<{ x: TensorInfo; filter: TensorInfo; bias: TensorInfo }>): TensorInfo {
   const fused = tf.getKernel(tf.FusedConv2D, BACKEND);
   if (!fused) throw new Error('The WebGPU backend has no FusedConv2D kernel.');
-  const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu', leakyreluAlpha: 0 };
+  const attrs = {
+    strides: [1, 1],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    activation: 'relu',
+    leakyreluAlpha: 0,
+  };
   return fused.kernelFunc({ inputs: args.inputs, backend: args.backend as tf.KernelBackend, attrs }) as TensorInfo;
 }
 
 /** dy masked where `mask` (y or x, of dy's shape) is not positive. */
 function masked(backend: WebgpuBackendLike, dy: TensorInfo, mask: TensorInfo): TensorInfo {
-  const program = { key: 'reluMask', inputs: ['dy', 'mask'], outputShape: [...dy.shape], body: 'result[index] = select(0.0, dy[index], mask[index] > 0.0);' };
+  const program = {
+    key: 'reluMask',
+    inputs: ['dy', 'mask'],
+    outputShape: [...dy.shape],
+    body: 'result[index] = select(0.0, dy[index], mask[index] > 0.0);',
+  };
   return runFlat(backend, program, [dy, mask]);
 }
 
-/** ReluGradBias: inputs dy, y (the ReLU's output); outputs dy where y > 0, and that summed over all but the last axis. */
+/**
+ * ReluGradBias: inputs dy, y (the ReLU's output); outputs dy where y > 0,
+ * and that summed over all but the last axis. */
 export function reluGradBias(args: Args<{ dy: TensorInfo; y: TensorInfo }>): TensorInfo[] {
   const backend = args.backend as WebgpuBackendLike;
   const { dy, y } = args.inputs;

@@ -59,16 +59,27 @@ function partialsProgram(filterWidth: number, outputShape: number[]) {
 }
 
 /** Conv2DBackpropFilter: x [n, h, w, ci] and dy [n, oh, ow, co] to the filter's gradient [kh, kw, ci, co]. */
-export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: FilterGradAttrs }): TensorInfo {
+export function conv2DBackpropFilter(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: unknown;
+  attrs: FilterGradAttrs;
+}): TensorInfo {
   const { inputs, attrs } = args;
   const { x, dy } = inputs;
-  if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32') return callOriginal(BACKEND, tf.Conv2DBackpropFilter, args);
+  if (attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    return callOriginal(BACKEND, tf.Conv2DBackpropFilter, args);
+  }
   const backend = args.backend as WebgpuBackendLike;
   const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const [kh, kw, ci, co] = attrs.filterShape;
   const weights = kh * kw * ci * co;
   const { runs, rowsPerRun } = splitRows(info.batchSize * info.outHeight, weights);
-  const uniforms = [int32(weights), int32(rowsPerRun), int32(info.strideHeight, info.strideWidth), int32(info.padInfo.top, info.padInfo.left)];
+  const uniforms = [
+    int32(weights),
+    int32(rowsPerRun),
+    int32(info.strideHeight, info.strideWidth),
+    int32(info.padInfo.top, info.padInfo.left),
+  ];
   const partials = runFlat(backend, partialsProgram(kw, [runs, weights]), [x, dy], uniforms);
   const total = sumRuns(backend, partials, attrs.filterShape);
   backend.disposeData(partials.dataId);

@@ -17,9 +17,15 @@ interface PoolAttrs {
   dimRoundingMode?: string;
 }
 
-const isTwo = (value: number | [number, number]) => (Array.isArray(value) ? value[0] === 2 && value[1] === 2 : value === 2);
+const isTwo = (value: number | [number, number]) =>
+  Array.isArray(value) ? value[0] === 2 && value[1] === 2 : value === 2;
 const covered = (x: TensorInfo, attrs: PoolAttrs) =>
-  x.dtype === 'float32' && x.shape.length === 4 && isTwo(attrs.filterSize) && isTwo(attrs.strides) && attrs.pad === 'valid' && attrs.dimRoundingMode == null;
+  x.dtype === 'float32' &&
+  x.shape.length === 4 &&
+  isTwo(attrs.filterSize) &&
+  isTwo(attrs.strides) &&
+  attrs.pad === 'valid' &&
+  attrs.dimRoundingMode == null;
 
 /** The window's four values of input `x` at output position (b, wr, wc, ch), as WGSL: v0..v3 row by row. */
 const WINDOW = `
@@ -56,7 +62,11 @@ export function maxPool(args: { inputs: { x: TensorInfo }; backend: unknown; att
 }
 
 /** MaxPoolGrad: inputs dy (pooled shape), input x, output y; the gradient of x. */
-export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: unknown; attrs: PoolAttrs }): TensorInfo {
+export function maxPoolGrad(args: {
+  inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+  backend: unknown;
+  attrs: PoolAttrs;
+}): TensorInfo {
   const { dy, input } = args.inputs;
   if (!covered(input, args.attrs)) return callOriginal(BACKEND, tf.MaxPoolGrad, args);
   const program = {

@@ -33,7 +33,12 @@ interface WebgpuProgram {
 
 /** The part of tfjs' WebGPUBackend the kernels call. */
 export interface WebgpuBackendLike {
-  runWebGPUProgram(program: WebgpuProgram, inputs: TensorInfo[], dtype: 'float32', uniforms?: ProgramUniform[]): TensorInfo;
+  runWebGPUProgram(
+    program: WebgpuProgram,
+    inputs: TensorInfo[],
+    dtype: 'float32',
+    uniforms?: ProgramUniform[],
+  ): TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
@@ -41,7 +46,10 @@ export interface WebgpuBackendLike {
 export const WORKGROUP_SIZE = 64;
 
 export interface FlatProgram {
-  /** Names the shader: with the input ranks and types, the key of its compiled pipeline; include every baked-in choice. */
+  /**
+   * Names the shader: with the input ranks and types, the key of its compiled pipeline. It must name every
+   * choice baked into the code (a shape baked in under one key would be reused for another).
+   */
   key: string;
   inputs: readonly string[];
   outputShape: number[];
@@ -54,7 +62,12 @@ export interface FlatProgram {
 }
 
 /** Runs one flat program on the WebGPU backend and returns its output (float32). */
-export function runFlat(backend: WebgpuBackendLike, spec: FlatProgram, inputs: TensorInfo[], uniforms: ProgramUniform[] = []): TensorInfo {
+export function runFlat(
+  backend: WebgpuBackendLike,
+  spec: FlatProgram,
+  inputs: TensorInfo[],
+  uniforms: ProgramUniform[] = [],
+): TensorInfo {
   const size = spec.outputShape.reduce((a, b) => a * b, 1);
   const program: WebgpuProgram = {
     variableNames: [...spec.inputs],

@@ -5,7 +5,7 @@
  * BatchNormalization and a bias gradient (channelSums) are such sums. tfjs' own reductions give a channel one
  * workgroup for all the rows of a batch.
  */
-import { runFlat, type TensorInfo, type WebgpuBackendLike } from './program';
+import { int32, runFlat, type TensorInfo, type WebgpuBackendLike } from './program';
 
 /** Pass-1 invocations aimed at: enough to fill a large GPU, few enough that each sums a run of rows. */
 const TARGET_INVOCATIONS = 65_536;
@@ -58,7 +58,12 @@ export interface ChannelTerms {
  * For each term and channel, the term summed over all pixels (every element of the first input's channel):
  * a tensor [terms, c] (or `shape`, of as many elements), made in two passes.
  */
-export function channelSums(backend: WebgpuBackendLike, spec: ChannelTerms, inputs: TensorInfo[], shape?: number[]): TensorInfo {
+export function channelSums(
+  backend: WebgpuBackendLike,
+  spec: ChannelTerms,
+  inputs: TensorInfo[],
+  shape?: number[],
+): TensorInfo {
   const inputShape = inputs[0].shape;
   const c = inputShape[inputShape.length - 1];
   const pixels = inputShape.reduce((a, b) => a * b, 1) / c;
@@ -87,7 +92,7 @@ export function channelSums(backend: WebgpuBackendLike, spec: ChannelTerms, inpu
       }
       result[index] = total;`,
   };
-  const uniforms = [{ type: 'int32' as const, data: [c] }, { type: 'int32' as const, data: [pixels] }, { type: 'int32' as const, data: [rowsPerRun] }];
+  const uniforms = [int32(c), int32(pixels), int32(rowsPerRun)];
   const partials = runFlat(backend, partialsProgram, inputs, uniforms);
   const sums = sumRuns(backend, partials, shape ?? [spec.terms.length, c]);
   backend.disposeData(partials.dataId);

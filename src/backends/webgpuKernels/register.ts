@@ -36,7 +36,9 @@ export const WEBGPU_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) =
 /** Puts our WebGPU kernels in place; idempotent. Throws when the WebGPU backend's package is not loaded. */
 export function registerWebgpuTrainingKernels(): void {
   if (tf.getKernel(tf.Conv2D, BACKEND) === undefined) {
-    throw new Error("Import '@tensorflow/tfjs-backend-webgpu' before registering our WebGPU kernels: its import registers its own.");
+    throw new Error(
+      "Import '@tensorflow/tfjs-backend-webgpu' before registering our WebGPU kernels: its import registers its own.",
+    );
   }
   overrideKernels(BACKEND, KERNELS);
 }

@@ -29,7 +29,11 @@ const OUTPUTS = {
 };
 
 /** RMSPropUpdate: inputs value, ms, mom, grad (one shape); outputs the new value, mean square and moment. */
-export function rmspropUpdate(args: { inputs: Record<'value' | 'ms' | 'mom' | 'grad', TensorInfo>; backend: unknown; attrs: Attrs }): TensorInfo[] {
+export function rmspropUpdate(args: {
+  inputs: Record<'value' | 'ms' | 'mom' | 'grad', TensorInfo>;
+  backend: unknown;
+  attrs: Attrs;
+}): TensorInfo[] {
   const backend = args.backend as WebgpuBackendLike;
   const { value, ms, mom, grad } = args.inputs;
   const { decay, momentum, learningRate, epsilon } = args.attrs;
