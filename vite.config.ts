@@ -29,20 +29,26 @@ function wasmPthreadScript(): Plugin {
 /**
  * The built page declares, in a Content-Security-Policy, that it talks to nobody but itself:
  * patient images never leave the tab. (Only in the build: the dev server injects inline scripts.)
- * 'unsafe-eval' is needed by vega (tfjs-vis charts compile their expressions with Function).
+ * No 'unsafe-eval': vega interprets chart expressions (vega-interpreter, src/ui/charts/embedInTasks.ts).
+ * Trusted Types are required; the one policy, `default`, passes only this origin's script URLs (its workers and
+ * service worker) and makes no HTML or script (src/ui/trustedTypes.ts).
  */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' blob: data:",
+  "font-src 'self'",
+  "connect-src 'self' blob: data:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "require-trusted-types-for 'script'",
+  'trusted-types default',
+].join('; ');
+
 function contentSecurityPolicy(): Plugin {
-  const policy = [
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'",
-    "worker-src 'self' blob:",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' blob: data:",
-    "font-src 'self'",
-    "connect-src 'self' blob: data:",
-    "object-src 'none'",
-    "base-uri 'self'",
-  ].join('; ');
+  const policy = CONTENT_SECURITY_POLICY;
   return {
     name: 'content-security-policy',
     apply: 'build',

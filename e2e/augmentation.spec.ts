@@ -1,4 +1,5 @@
-import { expect, test, type Locator } from '@playwright/test';
+import { type Locator } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectStatus } from './helpers';
 
 /** What every canvas of a figure shows, as data URLs. */

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { BlobReader, Uint8ArrayWriter, ZipReader, ZipWriter, Uint8ArrayReader } from '@zip.js/zip.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,8 @@
  * Patients and dataset health: a zip whose file names carry patients, with one patient in two split folders
  * and one image copied across splits; grouping on and off; a bad patient pattern; the demo set's patients.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { encodeImage } from '../scripts/syntheticZip';
 import { mulberry32 } from '../src/core/random';

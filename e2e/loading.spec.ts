@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
 import { expectStatus, readSummary } from './helpers';

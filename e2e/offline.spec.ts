@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectStatus } from './helpers';
 
 test('after one visit the app loads, trains and downloads with the network off; it is installable', async ({ page, context }) => {

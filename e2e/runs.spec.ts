@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test, watchSecurityPolicy } from './fixtures';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
 
   // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.
   const fresh = await browser.newContext();
+  const freshReports = await watchSecurityPolicy(fresh);
   const other = await fresh.newPage();
   await other.goto('/');
   await other.getByLabel('Model file').setInputFiles(modelZip);
@@ -125,6 +127,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(otherCsv.slice(1).map((r) => r[0])).toEqual(csv.slice(1).map((r) => r[0]));
   otherCsv.slice(1).forEach((r, i) => expect(Math.abs(Number(r[2]) - Number(csv[i + 1][2]))).toBeLessThan(1e-5));
   await fresh.close();
+  expect(freshReports).toEqual([]);
 });
 
 test('a training worker that dies mid-run keeps the finished epochs: the best one is back, and Resume continues once the data is loaded again', async ({ page }) => {

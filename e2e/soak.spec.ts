@@ -6,7 +6,8 @@
  * model's weights and optimizer state, ~0.3 MB here) would add over 10 MB in 40 epochs. The trainer's heap is read
  * too when the browser lets a test attach to the worker (the unit soak, src/worker/memorySoak.test.ts, asserts it).
  */
-import { expect, test, type Browser, type CDPSession, type Page } from '@playwright/test';
+import { type Browser, type CDPSession, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,6 +7,10 @@ import { z } from 'zod';
 import { checkSettingValue, SETTING_PATHS, settingValue } from '../core/settings';
 import type { ModelFiles, Settings } from '../core/types';
 
+// zod would probe for eval (`Function('')`) to compile fast parsers; the page's policy forbids eval, and a probe is a
+// reported violation. Records are few: the plain parser is fast enough.
+z.config({ jitless: true });
+
 /** Records of this size are not this app's (a run of 500 epochs of 1,000 batches has 500,000 batch points). */
 const MAX_POINTS = 2_000_000;
 const MAX_TEXT = 1_000;

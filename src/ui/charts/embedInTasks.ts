@@ -1,7 +1,8 @@
 import { parse, View, Warn, type Spec } from 'vega';
+import { expressionInterpreter } from 'vega-interpreter';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { Handler, type Options as TooltipOptions } from 'vega-tooltip';
 import { nextTask } from '../../core/timeSlicer';
+import { textTooltip, type TextTooltipOptions } from './textTooltip';
 
 /** The options of vega-embed's `embed` that tfjs-vis and our charts pass. */
 export interface EmbedOptions {
@@ -11,7 +12,8 @@ export interface EmbedOptions {
   /** vega-embed's stylesheet for its menu; there is no menu, so nothing to style. */
   defaultStyle?: boolean;
   renderer?: 'canvas' | 'svg';
-  tooltip?: boolean | TooltipOptions;
+  /** vega-embed's tooltip; shown as text (textTooltip.ts), not vega-tooltip's HTML. */
+  tooltip?: boolean | TextTooltipOptions;
 }
 
 export interface EmbedResult {
@@ -32,12 +34,14 @@ export async function embedInTasks(element: HTMLElement, spec: TopLevelSpec, opt
   if (options.mode !== undefined && options.mode !== 'vega-lite') throw new Error(`embedInTasks draws vega-lite specs, not ${String(options.mode)}`);
   const vgSpec = compile(spec).spec;
   await nextTask();
-  const runtime = parse(vgSpec, {});
+  // Expressions kept as syntax trees and interpreted, never compiled with Function: the page's policy has no
+  // 'unsafe-eval' (vite.config.ts).
+  const runtime = parse(vgSpec, {}, { ast: true });
   await nextTask();
-  const view = new View(runtime, { logLevel: Warn, renderer: options.renderer ?? 'canvas' });
-  if (options.tooltip !== false) view.tooltip(new Handler(options.tooltip === true || options.tooltip === undefined ? {} : options.tooltip).call);
+  const view = new View(runtime, { logLevel: Warn, renderer: options.renderer ?? 'canvas', expr: expressionInterpreter });
+  if (options.tooltip !== false) view.tooltip(textTooltip(options.tooltip === true || options.tooltip === undefined ? {} : options.tooltip));
   element.classList.add('vega-embed');
-  element.innerHTML = '';
+  element.replaceChildren();
   view.initialize(element);
   await nextTask();
   await view.runAsync();
