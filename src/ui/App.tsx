@@ -28,7 +28,8 @@ import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { metadataOfRun } from './runs/modelMetadata';
-import { modelDownload, type ModelFormat } from './runs/downloads';
+import { buildModelCard, modelCardFiles } from './runs/modelCard';
+import { FORMAT_TEXT, modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { loadedModelRun } from './runs/loadedRun';
 import { PredictPanel } from './predict/PredictPanel';
@@ -143,7 +144,19 @@ export function App() {
     try {
       const metadata = metadataOfRun(run, reported, t.epochsDone, '');
       const manifest = view?.manifest ?? null;
-      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, exportModel: (r) => store.exportModel(r) });
+      // The loaded dataset describes the model only when it is the run's own.
+      const ownData = view && datasetNameOf(view) === run.datasetName && view.classNames.join('\n') === metadata.classNames.join('\n');
+      const card = modelCardFiles(
+        buildModelCard({
+          metadata,
+          settings: run.settings,
+          format: FORMAT_TEXT[format],
+          dataset: ownData ? { ...view, name: run.datasetName } : null,
+          report: reported?.report ?? null,
+          date: new Date().toISOString(),
+        }),
+      );
+      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, card, exportModel: (r) => store.exportModel(r) });
       saveBlob(blob, name);
     } catch (e) {
       setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
