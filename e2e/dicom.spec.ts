@@ -114,6 +114,12 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   await page.getByLabel('Images to predict').setInputFiles(inputs);
   const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
   await expect(rows).toHaveCount(3);
+  // A display window on the predicted images changes no score: the model saw the images as loaded.
+  const table = page.getByRole('table', { name: 'Predictions' });
+  const scores = await table.innerText();
+  await page.getByRole('group', { name: 'Display window: predictions' }).getByLabel('Window centre').fill('40');
+  await expect(page.getByRole('group', { name: 'Display window: samples' }).getByLabel('Window centre')).toHaveValue('40');
+  expect(await table.innerText()).toBe(scores);
   expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
@@ -146,4 +152,14 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
   await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
   await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
   expect(await page.content()).not.toContain(SECRET);
+
+  // The display window changes what a sample shows, and the full range brings it back.
+  const canvas = page.getByRole('figure', { name: 'Sample images' }).getByRole('img').first();
+  const shown = () => canvas.evaluate((c) => [...(c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 1).data].filter((_, i) => i % 4 === 0));
+  const before = await shown();
+  const window = page.getByRole('group', { name: 'Display window: samples' });
+  await window.getByLabel('Window width').fill('16');
+  await expect.poll(shown).not.toEqual(before);
+  await window.getByRole('button', { name: 'Full grey range' }).click();
+  await expect.poll(shown).toEqual(before);
 });

@@ -5,6 +5,8 @@ import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
+import { DisplayWindowContext } from './DisplayWindowControl';
+import { FULL_WINDOW, type DisplayWindow } from './displayWindow';
 import { readLabelsFile, type LabelsTable } from '../data/labelsFile';
 import { AlertBox } from './AlertBox';
 import { Masthead } from './Masthead';
@@ -43,6 +45,9 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [exporting, setExporting] = useState(false);
   const [labels, setLabels] = useState<LabelsTable | null>(null);
+  // What the page shows of grey images (display only): one window for samples and predictions.
+  const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(FULL_WINDOW);
+  const displayWindowState = useMemo(() => ({ window: displayWindow, setWindow: setDisplayWindow }), [displayWindow]);
   // An image of the Results to see in Predict with its heatmap.
   const [explain, setExplain] = useState<ExplainImage | null>(null);
   // The operating point the Results report, for the downloaded metadata.
@@ -216,7 +221,7 @@ export function App() {
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
   return (
-    <>
+    <DisplayWindowContext.Provider value={displayWindowState}>
       <Masthead status={status} restoredNote={runs.restoredNote} />
 
       <main>
@@ -339,7 +344,7 @@ export function App() {
           onDownload={downloadRun}
         />
       </main>
-    </>
+    </DisplayWindowContext.Provider>
   );
 }
 
