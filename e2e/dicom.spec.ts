@@ -4,10 +4,10 @@
  * `Dataset summary`, group by PatientID (never shown), train, and are predicted from `.dcm` files.
  */
 import { expect, test } from '@playwright/test';
-import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
+import { BlobReader, TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
 import { writeDicom, type DicomSpec, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
 import { encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, readSummary } from './helpers';
+import { expectStatus, metric, readSummary, reportShown } from './helpers';
 
 const SIZE = 32;
 const SECRET = 'PAT-SECRET-';
@@ -78,6 +78,31 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
 
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
+  await reportShown(page);
+
+  // The model card in the download: its figures are the page's, its data the loaded DICOM files'.
+  await page.getByLabel('Model format').selectOption({ label: 'TensorFlow.js' });
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const saved = await (await pending).createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of saved) chunks.push(chunk as Buffer);
+  const reader = new ZipReader(new BlobReader(new Blob([Buffer.concat(chunks)])));
+  const inZip = new Map<string, string>();
+  for (const entry of await reader.getEntries()) if (!entry.directory) inZip.set(entry.filename, await entry.getData(new TextWriter()));
+  await reader.close();
+  const card = JSON.parse(inZip.get('model-card.json')!) as {
+    data: { dicom: { images: number; modalities: Record<string, number> }; patients: { total: number } };
+    metrics: { figures: Record<string, { value: number; interval: [number, number] | null }> };
+  };
+  expect(card.data.dicom).toEqual({ images: 24, modalities: { CR: 22, '<b>DX</b>': 2 } });
+  expect(card.data.patients.total).toBe(13);
+  expect(Math.abs(card.metrics.figures.accuracy.value - (await metric(page, 'Accuracy')))).toBeLessThan(0.0006);
+  expect(Math.abs(card.metrics.figures.sensitivity.value - (await metric(page, 'Sensitivity')))).toBeLessThan(0.0006);
+  const markdown = inZip.get('model-card.md')!;
+  expect(markdown).toContain('This model is not a medical device.');
+  expect(markdown).toContain('&lt;b&gt;DX&lt;/b&gt; 2');
+  expect(markdown).not.toContain(SECRET);
 
   // Predict: `.dcm` files and an extensionless one, MONOCHROME1 among them.
   const files = [
@@ -89,6 +114,12 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   await page.getByLabel('Images to predict').setInputFiles(inputs);
   const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
   await expect(rows).toHaveCount(3);
+  // A display window on the predicted images changes no score: the model saw the images as loaded.
+  const table = page.getByRole('table', { name: 'Predictions' });
+  const scores = await table.innerText();
+  await page.getByRole('group', { name: 'Display window: predictions' }).getByLabel('Window centre').fill('40');
+  await expect(page.getByRole('group', { name: 'Display window: samples' }).getByLabel('Window centre')).toHaveValue('40');
+  expect(await table.innerText()).toBe(scores);
   expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
@@ -121,4 +152,14 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
   await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
   await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
   expect(await page.content()).not.toContain(SECRET);
+
+  // The display window changes what a sample shows, and the full range brings it back.
+  const canvas = page.getByRole('figure', { name: 'Sample images' }).getByRole('img').first();
+  const shown = () => canvas.evaluate((c) => [...(c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 1).data].filter((_, i) => i % 4 === 0));
+  const before = await shown();
+  const window = page.getByRole('group', { name: 'Display window: samples' });
+  await window.getByLabel('Window width').fill('16');
+  await expect.poll(shown).not.toEqual(before);
+  await window.getByRole('button', { name: 'Full grey range' }).click();
+  await expect.poll(shown).toEqual(before);
 });

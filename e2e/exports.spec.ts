@@ -71,20 +71,27 @@ test('every model format is made in the page, loads in a runtime that did not wr
   // TensorFlow.js: tfjs in Node.
   const tfjs = await download(page, 'TensorFlow.js', dir);
   expect(tfjs.name).toMatch(/\.zip$/);
+  expect([...(await unzip(tfjs.path)).keys()]).toEqual(expect.arrayContaining(['model-card.md', 'model-card.json']));
   const { model } = await loadExportedModel(readFileSync(tfjs.path));
   close((model.predict(tf.tensor4d(input, [images.length, SIZE, SIZE, 1])) as tf.Tensor).dataSync(), 1e-4);
 
   // ONNX: onnxruntime (WebAssembly, in Node).
   const onnx = await download(page, 'ONNX', dir);
-  expect(onnx.name).toMatch(/\.onnx$/);
+  expect(onnx.name).toBe(`xray-classifier-${SIZE}px-onnx.zip`);
+  const onnxFiles = await unzip(onnx.path);
+  expect([...onnxFiles.keys()].sort()).toEqual(['model-card.json', 'model-card.md', `xray-classifier-${SIZE}px.onnx`]);
   ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(readFileSync(onnx.path));
+  const session = await ort.InferenceSession.create(onnxFiles.get(`xray-classifier-${SIZE}px.onnx`)!);
   const out = await session.run({ image: new ort.Tensor('float32', input, [images.length, SIZE, SIZE, 1]) });
   close(out.probabilities.data as Float32Array, 1e-4);
 
   // Keras HDF5: read with h5py and run in numpy with Keras' layer semantics (Keras itself is not installable here).
-  const keras = await download(page, 'Keras HDF5', dir);
-  expect(keras.name).toMatch(/\.h5$/);
+  const kerasZip = await download(page, 'Keras HDF5', dir);
+  expect(kerasZip.name).toBe(`xray-classifier-${SIZE}px-keras.zip`);
+  const kerasFiles = await unzip(kerasZip.path);
+  expect([...kerasFiles.keys()].sort()).toEqual(['model-card.json', 'model-card.md', `xray-classifier-${SIZE}px.h5`]);
+  const keras = { path: join(dir, `xray-classifier-${SIZE}px.h5`) };
+  writeFileSync(keras.path, kerasFiles.get(`xray-classifier-${SIZE}px.h5`)!);
   if (has('h5py, numpy')) {
     const imagesJson = join(dir, 'images.json');
     writeFileSync(imagesJson, JSON.stringify({ shape: [images.length, SIZE, SIZE, 1], data: Array.from(input) }));
@@ -100,7 +107,7 @@ test('every model format is made in the page, loads in a runtime that did not wr
   const bundle = await download(page, 'PyTorch bundle', dir);
   expect(bundle.name).toMatch(/\.zip$/);
   const files = await unzip(bundle.path);
-  expect([...files.keys()].sort()).toEqual(['README.md', 'manifest.csv', 'model.zip', 'settings.json', 'train.py']);
+  expect([...files.keys()].sort()).toEqual(['README.md', 'manifest.csv', 'model-card.json', 'model-card.md', 'model.zip', 'settings.json', 'train.py']);
   const manifest = new TextDecoder().decode(files.get('manifest.csv')).trim().split('\n');
   expect(manifest[0]).toBe('path,split,class,group');
   expect(manifest).toHaveLength(1 + 60 + 6 + 12);

@@ -29,7 +29,7 @@ test('after one visit the app loads, trains and downloads with the network off; 
   // Every format, the HDF5 library's chunk included, comes from the cache.
   for (const [format, ending] of [
     ['TensorFlow.js', '.zip'],
-    ['Keras HDF5', '.h5'],
+    ['Keras HDF5', '-keras.zip'],
   ] as const) {
     await page.getByLabel('Model format').selectOption({ label: format });
     const download = page.waitForEvent('download');

@@ -5,6 +5,8 @@ import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './DatasetSummary';
 import { DatasetHealth } from './DatasetHealth';
 import { DropZone } from './DropZone';
+import { DisplayWindowContext } from './DisplayWindowControl';
+import { FULL_WINDOW, type DisplayWindow } from './displayWindow';
 import { readLabelsFile, type LabelsTable } from '../data/labelsFile';
 import { AlertBox } from './AlertBox';
 import { Masthead } from './Masthead';
@@ -28,7 +30,8 @@ import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { metadataOfRun, oodOfModelJson } from './runs/modelMetadata';
-import { modelDownload, type ModelFormat } from './runs/downloads';
+import { buildModelCard, modelCardFiles } from './runs/modelCard';
+import { FORMAT_TEXT, modelDownload, type ModelFormat } from './runs/downloads';
 import { readModelFile } from './runs/loadModelFile';
 import { loadedModelRun } from './runs/loadedRun';
 import { PredictPanel } from './predict/PredictPanel';
@@ -43,6 +46,9 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
   const [exporting, setExporting] = useState(false);
   const [labels, setLabels] = useState<LabelsTable | null>(null);
+  // What the page shows of grey images (display only): one window for samples and predictions.
+  const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(FULL_WINDOW);
+  const displayWindowState = useMemo(() => ({ window: displayWindow, setWindow: setDisplayWindow }), [displayWindow]);
   // An image of the Results to see in Predict with its heatmap.
   const [explain, setExplain] = useState<ExplainImage | null>(null);
   // The operating point the Results report, for the downloaded metadata.
@@ -144,7 +150,19 @@ export function App() {
     try {
       const metadata = metadataOfRun(run, reported, t.epochsDone, '');
       const manifest = view?.manifest ?? null;
-      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, exportModel: (r) => store.exportModel(r) });
+      // The loaded dataset describes the model only when it is the run's own.
+      const ownData = view && datasetNameOf(view) === run.datasetName && view.classNames.join('\n') === metadata.classNames.join('\n');
+      const card = modelCardFiles(
+        buildModelCard({
+          metadata,
+          settings: run.settings,
+          format: FORMAT_TEXT[format],
+          dataset: ownData ? { ...view, name: run.datasetName } : null,
+          report: reported?.report ?? null,
+          date: new Date().toISOString(),
+        }),
+      );
+      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, card, exportModel: (r) => store.exportModel(r) });
       saveBlob(blob, name);
     } catch (e) {
       setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
@@ -204,7 +222,7 @@ export function App() {
   const trainHint = !view ? 'Load a dataset first.' : reloadReason(view, settings);
 
   return (
-    <>
+    <DisplayWindowContext.Provider value={displayWindowState}>
       <Masthead status={status} restoredNote={runs.restoredNote} />
 
       <main>
@@ -328,7 +346,7 @@ export function App() {
           onDownload={downloadRun}
         />
       </main>
-    </>
+    </DisplayWindowContext.Provider>
   );
 }
 

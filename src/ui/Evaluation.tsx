@@ -10,6 +10,7 @@ import {
   rocCurve,
 } from '../eval/metrics';
 import { describeRule } from '../eval/thresholdRules';
+import type { EvaluationReport } from '../eval/report';
 import type { EvalSettings, TestResult } from '../core/types';
 import { confusionText, rocTableRows } from './chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
@@ -43,6 +44,8 @@ export interface ReportedThreshold {
   threshold: number;
   positiveClass: number;
   rule: string;
+  /** The whole report the Results show (figures, intervals, calibration), for the model card. */
+  report: EvaluationReport;
 }
 
 /**
@@ -64,7 +67,7 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
   }
   const threshold = moved ?? chosen;
   useEffect(() => {
-    onReported?.(report ? { threshold: report.operatingPoint.threshold, positiveClass: report.positiveClass, rule: describeRule(report.operatingPoint) } : null);
+    onReported?.(report ? { threshold: report.operatingPoint.threshold, positiveClass: report.positiveClass, rule: describeRule(report.operatingPoint), report } : null);
     // Gone with the Results (a new run): the next download must not carry this run's threshold.
     return () => onReported?.(null);
   }, [report, onReported]);

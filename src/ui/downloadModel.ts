@@ -13,12 +13,19 @@ export class ChunkedUint8ArrayReader extends Uint8ArrayReader {
   }
 }
 
-/** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json. */
-export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): Promise<Blob> {
+/** A text file beside the model in a download (the model card). */
+export interface TextFile {
+  name: string;
+  text: string;
+}
+
+/** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json, and `extra` files. */
+export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata, extra: readonly TextFile[] = []): Promise<Blob> {
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
   await writer.add('model.json', new TextReader(modelJson));
   await writer.add('weights.bin', new ChunkedUint8ArrayReader(new Uint8Array(weights)));
   await writer.add('metadata.json', new TextReader(JSON.stringify(metadata, null, 2)));
+  for (const file of extra) await writer.add(file.name, new TextReader(file.text));
   return writer.close();
 }
 

@@ -8,6 +8,7 @@ import { saveBlob } from '../downloadModel';
 import { fmtThreshold } from '../format';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../OodSummary';
+import { DisplayWindowControl } from '../DisplayWindowControl';
 import { predictionRows, predictionsCsv, visibleRows, type Decision, type PredictionRow, type SortKey } from './predictionRows';
 
 interface Props {
@@ -217,6 +218,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
               Heatmap opacity{' '}
               <input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} />
             </label>{' '}
+            <DisplayWindowControl name="Display window: predictions" />{' '}
             <button
               type="button"
               onClick={() =>

@@ -1,14 +1,15 @@
 /**
- * `Download model` in each `Model format`: the TensorFlow.js zip (model.json, weights.bin, metadata.json), an ONNX
- * or Keras HDF5 file written in the training worker, or the PyTorch bundle (train.py, manifest.csv, settings.json,
- * README.md, and the model as model.zip for train.py's --init). Everything is made in this tab.
+ * `Download model` in each `Model format`: the TensorFlow.js zip (model.json, weights.bin, metadata.json), a zip of an
+ * ONNX or Keras HDF5 file written in the training worker, or the PyTorch bundle (train.py, manifest.csv, settings.json,
+ * README.md, and the model as model.zip for train.py's --init); each with model-card.md and model-card.json.
+ * Everything is made in this tab.
  */
 import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import type { ManifestRow, ModelMetadata, Settings } from '../../core/types';
 import { UserError } from '../../core/userError';
 import { pytorchBundleFiles } from '../../export/pytorchBundle';
 import type { ExportedModel } from '../../worker/protocol';
-import { ChunkedUint8ArrayReader, zipModel } from '../downloadModel';
+import { ChunkedUint8ArrayReader, zipModel, type TextFile } from '../downloadModel';
 
 export const MODEL_FORMATS = ['tfjs', 'onnx', 'keras', 'pytorch'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -23,8 +24,8 @@ export const FORMAT_TEXT: Readonly<Record<ModelFormat, string>> = {
 export const FORMAT_HINT: Readonly<Record<ModelFormat, string>> = {
   tfjs: 'A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.',
   onnx:
-    'One .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
-  keras: 'One .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
+    'A zip with one .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
+  keras: 'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
   pytorch:
     'A zip with train.py (PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
 };
@@ -35,24 +36,29 @@ export interface DownloadInput {
   settings: Settings;
   /** The loaded dataset's images (PyTorch bundle only); null when no dataset with files is loaded. */
   manifest: ManifestRow[] | null;
+  /** model-card.md and model-card.json (modelCard.ts), put in every download. */
+  card: readonly TextFile[];
   /** Asks the worker for the model (converted when the format needs it). */
   exportModel: (request: { format?: 'tfjs' | 'onnx' | 'keras'; metadata?: ModelMetadata }) => Promise<ExportedModel>;
 }
 
 /** The file to save and its name. */
-export async function modelDownload({ format, metadata, settings, manifest, exportModel }: DownloadInput): Promise<{ blob: Blob; name: string; model: ExportedModel }> {
+export async function modelDownload({ format, metadata, settings, manifest, card, exportModel }: DownloadInput): Promise<{ blob: Blob; name: string; model: ExportedModel }> {
   const base = `xray-classifier-${metadata.imageSize}px`;
   switch (format) {
     case 'tfjs': {
       const model = await exportModel({});
-      return { blob: await zipModel(model.modelJson, model.weights, withEpochs(metadata, model)), name: `${base}.zip`, model };
+      return { blob: await zipModel(model.modelJson, model.weights, withEpochs(metadata, model), card), name: `${base}.zip`, model };
     }
     case 'onnx':
     case 'keras': {
       const model = await exportModel({ format, metadata });
       if (!model.converted) throw new Error(`The worker wrote no ${FORMAT_TEXT[format]} file.`);
-      const type = format === 'onnx' ? 'application/octet-stream' : 'application/x-hdf5';
-      return { blob: new Blob([model.converted as Uint8Array<ArrayBuffer>], { type }), name: `${base}.${format === 'onnx' ? 'onnx' : 'h5'}`, model };
+      // A zip, so the model card travels with the model file.
+      const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
+      await writer.add(`${base}.${format === 'onnx' ? 'onnx' : 'h5'}`, new ChunkedUint8ArrayReader(model.converted));
+      for (const file of card) await writer.add(file.name, new TextReader(file.text));
+      return { blob: await writer.close(), name: `${base}-${format}.zip`, model };
     }
     case 'pytorch': {
       if (!manifest || manifest.length === 0) {
@@ -62,7 +68,7 @@ export async function modelDownload({ format, metadata, settings, manifest, expo
       const files = pytorchBundleFiles({ settings, classNames: metadata.classNames, rows: manifest });
       const inner = await zipModel(model.modelJson, model.weights, withEpochs(metadata, model));
       const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
-      for (const file of files) await writer.add(file.name, new TextReader(file.text));
+      for (const file of [...files, ...card]) await writer.add(file.name, new TextReader(file.text));
       await writer.add('model.zip', new ChunkedUint8ArrayReader(new Uint8Array(await inner.arrayBuffer())));
       return { blob: await writer.close(), name: `${base}-pytorch-bundle.zip`, model };
     }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../core/settings';
+import type { ModelMetadata } from '../../core/types';
+import { analyseHealth } from '../../data/health';
+import { buildReport } from '../../eval/report';
+import { buildModelCard, escapeMarkdown, modelCardFiles, seriesOfName } from './modelCard';
+
+const HOSTILE = '<img src=x onerror=alert(1)>*[link](http://x)*';
+const classNames = ['NORMAL', HOSTILE];
+
+const metadata: ModelMetadata = {
+  model: 'batchnorm',
+  classNames,
+  imageSize: 64,
+  channels: 1,
+  normalisation: 'pixel / 255',
+  output: 'sigmoid',
+  positiveClass: HOSTILE,
+  threshold: 0.4,
+  thresholdClass: HOSTILE,
+  thresholdRule: 'youden',
+  resize: 'squashed',
+  trainedEpochs: 3,
+  backend: 'wasm',
+  createdAt: '2026-12-04T00:00:00.000Z',
+};
+
+function scored(n: number) {
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 2);
+  const scores = Float32Array.from(labels, (label, i) => (label ? 0.6 + (i % 5) / 20 : 0.2 + (i % 7) / 20));
+  return { scores, labels };
+}
+
+describe('model card', () => {
+  const paths = ['train/NORMAL/person1_virus_1.jpeg', 'train/NORMAL/IM-0001-0001.jpeg', 'test/NORMAL/IM-0002-0001.jpeg'];
+  const health = analyseHealth(
+    paths.map((path, i) => ({ path, folder: i < 2 ? 'train' : 'test', split: i < 2 ? 'train' : 'test', className: 'NORMAL', patient: `p${i}`, file: null, pixels: null, width: 0, height: 0 })),
+    classNames,
+  );
+  const report = buildReport(scored(40), scored(60), { numClasses: 2, positiveClass: 1, settings: DEFAULT_SETTINGS });
+  const card = buildModelCard({
+    metadata,
+    settings: DEFAULT_SETTINGS,
+    format: 'ONNX',
+    dataset: {
+      name: 'hospital.zip',
+      classNames,
+      health,
+      manifest: paths.map((path, i) => ({ path, split: i < 2 ? 'train' : 'test', className: 'NORMAL', group: null })),
+      dicom: { images: 2, modalities: { CR: 2 } },
+      validationPlan: { description: '10% of train held out' },
+    },
+    report,
+    date: '2026-12-04T12:00:00.000Z',
+  });
+
+  it('carries the report figures, threshold and calibration as the page has them', () => {
+    expect(card.metrics?.split).toBe('test');
+    expect(card.metrics?.figures.sensitivity).toEqual({ value: report.test!.metrics.sensitivity, interval: report.test!.intervals.sensitivity });
+    expect(card.metrics?.figures.auc.value).toBe(report.test!.metrics.auc);
+    expect(card.threshold).toEqual({ rule: expect.any(String), value: report.operatingPoint.threshold, positiveClass: HOSTILE });
+    expect(card.calibration?.brierScore).toBe(report.test!.calibration.brier);
+    expect(card.notAMedicalDevice).toMatch(/^This model is not a medical device\./);
+    expect(card.data?.imagesPerSplitAndClass.test).toEqual({ NORMAL: 1, [HOSTILE]: 0 });
+    expect(card.data?.patients?.total).toBe(3);
+    expect(card.data?.sourcesByFileNameSeries).toEqual({ 'person#_virus_#': { train: 1, validation: 0, test: 0 }, 'IM-#-#': { train: 1, validation: 0, test: 1 } });
+    expect(card.appVersion).toBe('0.1.0');
+  });
+
+  it('writes both files; markup in class names stays text in the markdown', () => {
+    const [md, json] = modelCardFiles(card);
+    expect(md.name).toBe('model-card.md');
+    expect(json.name).toBe('model-card.json');
+    expect(md.text).not.toContain('<img');
+    expect(md.text).not.toContain('[link](');
+    expect(md.text).toContain('&lt;img src=x onerror=alert(1)&gt;\\*\\[link\\](http://x)\\*');
+    expect(md.text).toContain('not a medical device');
+    expect(md.text).toContain(`| sensitivity | ${report.test!.metrics.sensitivity.toFixed(3)} |`);
+    expect(JSON.parse(json.text).model.classes).toEqual(classNames);
+  });
+
+  it('names file-name series and escapes markdown', () => {
+    expect(seriesOfName('a/NORMAL2-IM-1427-0001.jpeg')).toBe('NORMAL#-IM-#-#');
+    expect(seriesOfName('x/1.2.840.113619.2.55')).toBe('#.#.#.#.#.#');
+    expect(escapeMarkdown('a_b\n# c')).toBe('a\\_b \\# c');
+  });
+});
