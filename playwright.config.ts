@@ -17,6 +17,9 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     acceptDownloads: true,
     launchOptions: CHROMIUM_LAUNCH,
+    // Each test's fresh context would install the service worker, which precaches the whole build (~11 MB) while
+    // the test runs; only e2e/offline.spec.ts needs it (it allows it again).
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,

@@ -111,7 +111,7 @@ export default defineConfig({
   },
   // Cross-origin isolated (COOP/COEP), so that browsers allow SharedArrayBuffer and the WebAssembly backend
   // runs on every core; ISOLATE=0 serves without, to compare. A static host must send the same headers
-  // (public/_headers does so on Netlify and Cloudflare Pages; see the README).
+  // (public/_headers does so on Netlify and Cloudflare Pages; see docs/architecture.md, Hosting).
   server: { port: 5173, headers: isolationHeaders },
   preview: { port: 4173, headers: isolationHeaders },
   // 5000: h5wasm (the HDF5 library, for Keras downloads) is one ~4.8 MB chunk, loaded only when a .h5 is asked for.

@@ -1,6 +1,9 @@
 import { expect, test } from './fixtures';
 import { expectStatus } from './helpers';
 
+// The one spec that needs the service worker (playwright.config.ts blocks it elsewhere).
+test.use({ serviceWorkers: 'allow' });
+
 test('after one visit the app loads, trains and downloads with the network off; it is installable', async ({ page, context }) => {
   await page.goto('/?size=32&epochs=1&batch=32');
   // The service worker precaches the whole build on the first visit.

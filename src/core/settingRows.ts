@@ -117,7 +117,7 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     label: 'Model',
     query: 'model',
     use: 'train',
-    // The BatchNorm variant, by measurement (README, Accuracy: a patient-grouped hold-out, 64 px, 3 seeds, the same
+    // The BatchNorm variant, by measurement (docs/benchmarks.md: a patient-grouped hold-out, 64 px, 3 seeds, the same
     // seeds for both): higher AUC on every seed, higher specificity and accuracy on average, sensitivity within noise.
     // The tutorial's CNN stays one choice away, exactly as the tutorial has it.
     default: 'batchnorm',
@@ -150,7 +150,7 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     label: 'Learning-rate schedule',
     query: 'schedule',
     use: 'train',
-    // Constant: the tutorial's; see the README's Accuracy section for cosine measured against it.
+    // Constant: the tutorial's; see docs/benchmarks.md's Accuracy section for cosine measured against it.
     default: 'constant',
     values: LEARNING_RATE_SCHEDULES,
     text: {
@@ -268,7 +268,7 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     label: 'Threshold rule',
     query: 'rule',
     use: 'eval',
-    // Target sensitivity (95%, on validation), by measurement (README, Accuracy: 64 px, 3 seeds): on a patient hold-out
+    // Target sensitivity (95%, on validation), measured (docs/benchmarks.md: 64 px, 3 seeds): on a patient hold-out
     // from train's own sources it scores as 0.5 does (accuracy 0.964 both); on a held-out series the model never saw
     // (the NORMAL2 normals and patients 1400+) it keeps specificity where 0.5 loses it (0.94 against 0.86; accuracy
     // 0.940 against 0.924). The public test folder fails on specificity too. 0.5 and Youden's J are one click away.

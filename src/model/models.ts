@@ -23,7 +23,7 @@ export const BATCHNORM_MOMENTUM = 0.9;
  * (Conv2D 2x2 without bias → BatchNormalization → ReLU → MaxPooling 2x2), then the tutorial's head.
  * Why: normalising each block's output per batch keeps every block's inputs on one scale while the
  * blocks below change, so RMSprop's steps suit all layers at once; measured on a patient-grouped
- * hold-out it ranks better than the tutorial's CNN (README, Accuracy). Same kernels, pools and head
+ * hold-out it ranks better than the tutorial's CNN (docs/benchmarks.md, Accuracy). Same kernels, pools and head
  * as the tutorial, so the smallest image (31 px), the feature map and the Dense layer's size are the
  * same. The convolutions
  * lose their bias (BatchNormalization's beta is one); each BatchNormalization adds 4 numbers a

@@ -21,7 +21,7 @@ export function modelDescription(model: ModelName, numClasses: number): string {
   }
 }
 
-/** Why the `Model` setting's default is what it is (the README's accuracy table has the runs). */
+/** Why the `Model` setting's default is what it is (docs/benchmarks.md's accuracy tables have the runs). */
 export const MODEL_DEFAULT_REASON =
   'The default is the BatchNorm variant, by measurement: on 15% of the chest X-ray train folder held out by patient ' +
   "(64 px, 3 seeds) it scored AUC 0.996 and specificity 0.94 against the tutorial CNN's 0.992 and 0.91, with about the " +
