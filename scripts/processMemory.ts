@@ -12,6 +12,8 @@ export interface MemorySample {
   rendererPrivate: number;
   /** Resident bytes of every process of the browser. */
   total: number;
+  /** Resident bytes by process type (`browser`, `renderer`, `gpu-process`, `utility`, `zygote`…). */
+  byType: Record<string, number>;
 }
 
 function read(path: string): string | null {
@@ -42,7 +44,7 @@ function processes(): { pid: number; ppid: number; cmdline: string; rss: number 
 export function sampleBrowserMemory(marker: string): MemorySample {
   const all = processes();
   const root = all.find((p) => p.cmdline.includes(marker) && !p.cmdline.includes('--type='));
-  if (!root) return { renderer: 0, rendererPrivate: 0, total: 0 };
+  if (!root) return { renderer: 0, rendererPrivate: 0, total: 0, byType: {} };
   const family = new Set([root.pid]);
   // Children are listed after parents almost always; repeat until no new member joins.
   for (let grew = true; grew; ) {
@@ -57,13 +59,16 @@ export function sampleBrowserMemory(marker: string): MemorySample {
   let renderer = 0;
   let rendererPrivate = 0;
   let total = 0;
+  const byType: Record<string, number> = {};
   for (const p of all) {
     if (!family.has(p.pid)) continue;
     total += p.rss;
+    const type = /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
+    byType[type] = (byType[type] ?? 0) + p.rss;
     if (!p.cmdline.includes('--type=renderer')) continue;
     renderer += p.rss;
     const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
     for (const field of ['Private_Clean', 'Private_Dirty']) rendererPrivate += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0) * 1024;
   }
-  return { renderer, rendererPrivate, total };
+  return { renderer, rendererPrivate, total, byType };
 }
