@@ -21,6 +21,15 @@ interface UploadingBackend {
   uploadToGPU?(dataId: unknown): void;
 }
 
+/** The error a scope caught, if any; a scope that cannot be read (a lost device) counts as a failure. */
+async function popScope(device: GpuDeviceLike | undefined): Promise<{ message: string } | null> {
+  try {
+    return (await device?.popErrorScope?.()) ?? null;
+  } catch (error) {
+    return { message: messageOf(error) };
+  }
+}
+
 /** The largest chunk the GPU binds: WebGPU's default limits (128 MiB a binding) where it says nothing. */
 export function chunkLimitBytes(device: GpuDeviceLike | undefined): number {
   const binding = device?.limits?.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
@@ -70,7 +79,7 @@ export class ResidentImages {
     } catch (error) {
       failure = messageOf(error);
     }
-    const scoped = [await device?.popErrorScope?.(), await device?.popErrorScope?.()].find((e) => e);
+    const scoped = [await popScope(device), await popScope(device)].find((e) => e);
     failure ??= scoped ? scoped.message : null;
     if (failure !== null) {
       tf.dispose(chunks);
