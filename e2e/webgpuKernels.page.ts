@@ -12,10 +12,11 @@ import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
 import { RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
-import {
-  areWebgpuTrainingKernelsRegistered,
-  registerWebgpuTrainingKernels,
-} from '../src/backends/webgpuKernels/register';
+import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
+import { registerWebgpuImageKernels } from '../src/backends/webgpuKernels/gatherImages';
+import { syntheticSet } from '../src/model/testImages';
+import { makeBatch } from '../src/worker/batches';
+import { ResidentImages } from '../src/worker/residentImages';
 
 export interface Difference {
   what: string;
@@ -237,6 +238,33 @@ export const checks = {
     ran.clear();
     const { largest, where } = await compareGradientsWithCpu('webgpu');
     return [{ what: `training step, largest at ${where}`, difference: largest, ran: [...ran] }];
+  },
+
+  /**
+   * Batches gathered from the split packed on WebGPU (GatherPackedImages) against makeBatch on the cpu: `difference`
+   * is the count of floats not exactly equal. 13 images of 9 px (an odd area, every byte value): in 4 chunks, and in 1.
+   */
+  async gatherPackedImages(): Promise<Difference[]> {
+    registerWebgpuImageKernels();
+    const set = syntheticSet(13, 9, 2, 4);
+    set.pixels.forEach((_, i) => (set.pixels[i] = (i * 97 + 3) % 256));
+    const indices = [12, 0, 5, 5, 7, 3, 11, 8];
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => makeBatch(set, indices, 2).xs.dataSync());
+    await tf.setBackend('webgpu');
+    const differences: Difference[] = [];
+    for (const limitBytes of [4 * 81 + 3, undefined]) {
+      ran.clear();
+      const { images, reason } = await ResidentImages.upload(set, limitBytes);
+      if (!images) throw new Error(reason);
+      const batch = images.batch(indices, 2);
+      const gathered = await batch.xs.data();
+      tf.dispose([batch.xs, batch.ys]);
+      images.dispose();
+      const unequal = expected.filter((value, i) => !Object.is(value, gathered[i])).length;
+      differences.push({ what: `${limitBytes ? 4 : 1} chunks, floats unequal (a count, not relative)`, difference: unequal + Math.abs(gathered.length - expected.length), ran: [...ran] });
+    }
+    return differences;
   },
 
   /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */

@@ -113,3 +113,15 @@ test("a training step of both models: every weight's gradient matches the cpu ba
     'maxPool2x2Grad',
   ]);
 });
+
+test('a batch gathered from the split packed on WebGPU is the very floats of the CPU path', async () => {
+  const differences = await run('gatherPackedImages');
+  expect(differences.map(({ what, difference }) => `${what}: ${difference}`)).toEqual([
+    '4 chunks, floats unequal (a count, not relative): 0',
+    '1 chunks, floats unequal (a count, not relative): 0',
+  ]);
+  expect(differences.map(({ ran }) => ran.filter((key) => key.startsWith('gatherPackedImages')))).toEqual([
+    [expect.stringMatching(/^gatherPackedImages_4/)],
+    [expect.stringMatching(/^gatherPackedImages_1/)],
+  ]);
+});

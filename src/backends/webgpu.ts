@@ -6,6 +6,7 @@
  */
 
 import { messageOf } from '../core/userError';
+import { registerWebgpuImageKernels } from './webgpuKernels/gatherImages';
 import { registerWebgpuTrainingKernels } from './webgpuKernels/register';
 
 /** What this app uses of WebGPU (the worker's TypeScript lib has no WebGPU types); webgpuDevice.ts too. */
@@ -66,6 +67,8 @@ export class WebgpuStarter {
         await import('@tensorflow/tfjs-backend-webgpu');
         // Ours in place of its slowest training kernels (webgpuKernels/register.ts).
         registerWebgpuTrainingKernels();
+        // A batch's images gathered from the split's bytes on the GPU (worker/residentImages.ts).
+        registerWebgpuImageKernels();
         this.loaded = true;
       } catch (error) {
         return `the WebGPU backend could not be loaded (${messageOf(error)})`;

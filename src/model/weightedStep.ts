@@ -78,6 +78,20 @@ export async function weightedTrainStep(
   ys: tf.Tensor2D,
   classWeights: readonly number[],
 ): Promise<StepResult> {
+  return startWeightedTrainStep(model, xs, ys, classWeights);
+}
+
+/**
+ * The same step, its work queued on the backend when this returns (xs and ys may be freed then) and its loss and
+ * accuracy read back meanwhile: the promise settles once they are here. A caller may queue the next step before it
+ * awaits this one's figures, so that a GPU never idles while the page learns them. Its tensors are freed once read.
+ */
+export function startWeightedTrainStep(
+  model: tf.LayersModel,
+  xs: tf.Tensor4D,
+  ys: tf.Tensor2D,
+  classWeights: readonly number[],
+): Promise<StepResult> {
   const optimizer = model.optimizer;
   if (!optimizer) throw new Error('The model has no optimizer: compile it before training.');
   // tfjs-layers clips with the backend's epsilon (1e-7, or 1e-4 where floats are 16-bit): so does this.
@@ -85,6 +99,11 @@ export async function weightedTrainStep(
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let accuracy: tf.Scalar | null = null;
   let cost: tf.Scalar | null = null;
+  const dispose = () => {
+    cost?.dispose();
+    (accuracy as tf.Scalar | null)?.dispose();
+  };
+  let read: Promise<[tf.TypedArray, tf.TypedArray]>;
   try {
     cost = optimizer.minimize(
       () => {
@@ -98,10 +117,10 @@ export async function weightedTrainStep(
       variables,
     );
     if (!cost || !accuracy) throw new Error('The optimizer step returned no loss.');
-    const [loss, right] = await Promise.all([cost.data(), (accuracy as tf.Scalar).data()]);
-    return { loss: loss[0], accuracy: right[0] };
-  } finally {
-    cost?.dispose();
-    (accuracy as tf.Scalar | null)?.dispose();
+    read = Promise.all([cost.data(), (accuracy as tf.Scalar).data()]);
+  } catch (error) {
+    dispose();
+    throw error;
   }
+  return read.then(([loss, right]) => ({ loss: loss[0], accuracy: right[0] })).finally(dispose);
 }

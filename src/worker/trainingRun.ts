@@ -11,13 +11,13 @@ import type { ImageSet, OodDetector, Splits, TestResult, TrainingOutcome, TrainS
 import type { TrainProgress } from './protocol';
 import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
-import { disposeBatch, makeBatch } from './batches';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
 import { judgedValidation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
-import { weightedTrainStep } from '../model/weightedStep';
+import { ResidentImages } from './residentImages';
+import { BatchReadback, defersReadback, startTrainStep, type Augment, type StartedBatch } from './trainSteps';
 import { modelFilesOf } from '../model/checkpoint';
 import { learningRateAt, setOptimizerLearningRate } from '../model/learningRate';
 
@@ -58,6 +58,8 @@ export interface RunContext {
   now: () => number;
   /** How a paused run waits before it looks at its control again: 50 ms by default; tests count these turns. */
   heldWait?: () => Promise<void>;
+  /** Whether a batch's figures are awaited only once the next batch's step is queued (trainSteps.ts); default: on a GPU. */
+  deferReadback?: boolean;
 }
 
 const waitWhileHeld = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -132,56 +134,78 @@ async function runEpochs(
     ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom)
     : null;
   const throughput = new Throughput();
+  const readback = new BatchReadback(context.deferReadback ?? defersReadback(tf.getBackend()));
+  // The training images on the GPU for the whole run where the backend gathers batches there (else null: the CPU).
+  const { images: resident } = await guarded(control, ResidentImages.upload(data.train));
   let batchesDone = start.epochsDone * batchesPerEpoch;
   let epochsDone = start.epochsDone;
+  let lastReport = -Infinity;
 
-  for (let epoch = start.epochsDone; epoch < epochs && !shouldEnd(control); epoch++) {
-    shuffleInPlace(order, random);
-    let lossSum = 0;
-    let accuracySum = 0;
-    let seen = 0;
-    for (let batch = 0; batch < batchesPerEpoch; batch++) {
-      // The last batch keeps the remainder (it may be smaller), as Keras does.
-      const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
-      // A schedule spans the run's batches (a resumed run's too, so its rate rises again: a warm restart).
-      if (settings.learningRateSchedule !== 'constant' && model.optimizer) {
-        setOptimizerLearningRate(model.optimizer, learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesDone, totalBatches));
+  try {
+    for (let epoch = start.epochsDone; epoch < epochs && !shouldEnd(control); epoch++) {
+      shuffleInPlace(order, random);
+      let lossSum = 0;
+      let accuracySum = 0;
+      let seen = 0;
+      const report = async (done: StartedBatch | null): Promise<void> => {
+        if (!done) return;
+        const { loss, accuracy } = await guarded(control, done.figures);
+        // From its start, or (deferred) from the previous report, which came after it started.
+        const end = now();
+        const imagesPerSecond = throughput.record(done.images, end - Math.max(done.started, lastReport));
+        lastReport = end;
+        batchesDone++;
+        lossSum += loss * done.images;
+        accuracySum += accuracy * done.images;
+        seen += done.images;
+        progress({ type: 'batchEnd', epoch, batch: done.batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
+      };
+      for (let batch = 0; batch < batchesPerEpoch; batch++) {
+        // The last batch keeps the remainder (it may be smaller), as Keras does.
+        const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
+        // A schedule spans the run's batches (a resumed run's too, so its rate rises again: a warm restart).
+        // By the batches started: with deferred figures, batchesDone lags one behind.
+        const batchesStarted = epoch * batchesPerEpoch + batch;
+        if (settings.learningRateSchedule !== 'constant' && model.optimizer) {
+          setOptimizerLearningRate(model.optimizer, learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesStarted, totalBatches));
+        }
+        const started = now();
+        const figures = startTrainStep(model, data.train, resident, indices, numClasses, weights, augment);
+        await report(readback.next({ batch, images: indices.length, started, figures }));
+        // An epoch's figures are whole before its validation.
+        if (batch === batchesPerEpoch - 1) await report(readback.drain());
+        // Lets `stop`, `pause` (and the context-loss event) in between batches.
+        await yieldToEventLoop();
+        // A pause or a stop leaves no queued step unreported.
+        if (control.paused || shouldEnd(control) || control.contextLost) await report(readback.drain());
+        // Paused: the worker idles here, the model and the batch order as they are, until Continue or Stop.
+        if (control.paused && !shouldEnd(control) && !control.contextLost) progress({ type: 'held', batchesDone });
+        while (control.paused && !shouldEnd(control) && !control.contextLost) await heldWait();
+        if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
+        if (shouldEnd(control)) break;
       }
-      const started = now();
-      const { loss, accuracy } = await guarded(control, trainStep(model, data.train, indices, numClasses, weights, augment));
-      const imagesPerSecond = throughput.record(indices.length, now() - started);
-      batchesDone++;
-      lossSum += loss * indices.length;
-      accuracySum += accuracy * indices.length;
-      seen += indices.length;
-      progress({ type: 'batchEnd', epoch, batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
-      // Lets `stop`, `pause` (and the context-loss event) in between batches.
-      await yieldToEventLoop();
-      // Paused: the worker idles here, the model and the batch order as they are, until Continue or Stop.
-      if (control.paused && !shouldEnd(control) && !control.contextLost) progress({ type: 'held', batchesDone });
-      while (control.paused && !shouldEnd(control) && !control.contextLost) await heldWait();
-      if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
-      if (shouldEnd(control)) break;
+      if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
+      const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
+      epochsDone = epoch + 1;
+      const stop = stopping.update(epoch, validation.loss, model);
+      progress({
+        type: 'epochEnd',
+        epoch,
+        // Like Keras: the epoch's figures are the mean over its images of the batches' figures.
+        loss: lossSum / seen,
+        accuracy: accuracySum / seen,
+        valLoss: validation.loss,
+        valAccuracy: validation.accuracy,
+        bestEpoch: stopping.bestEpoch,
+        // Every epoch's batch tensors are freed: this count stays flat from the first epoch on.
+        tensors: tf.memory().numTensors,
+      });
+      // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
+      progress({ type: 'checkpoint', epoch, files: await guarded(control, modelFilesOf(model, true)) });
+      if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
     }
-    if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
-    const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
-    epochsDone = epoch + 1;
-    const stop = stopping.update(epoch, validation.loss, model);
-    progress({
-      type: 'epochEnd',
-      epoch,
-      // Like Keras: the epoch's figures are the mean over its images of the batches' figures.
-      loss: lossSum / seen,
-      accuracy: accuracySum / seen,
-      valLoss: validation.loss,
-      valAccuracy: validation.accuracy,
-      bestEpoch: stopping.bestEpoch,
-      // Every epoch's batch tensors are freed: this count stays flat from the first epoch on.
-      tensors: tf.memory().numTensors,
-    });
-    // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
-    progress({ type: 'checkpoint', epoch, files: await guarded(control, modelFilesOf(model, true)) });
-    if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
+  } finally {
+    resident?.dispose();
   }
   return { epochsDone, stoppedEarly: false };
 }
@@ -231,32 +255,6 @@ export async function evaluateFinal(
     detector: judged.detector,
   };
 }
-
-/**
- * One class-weighted optimizer step on one batch, its images augmented first when `augment` is given;
- * the batch's tensors live only for this step.
- */
-async function trainStep(
-  model: tf.LayersModel,
-  set: ImageSet,
-  indices: Int32Array,
-  numClasses: number,
-  classWeights: number[],
-  augment: Augment | null,
-): Promise<{ loss: number; accuracy: number }> {
-  const batch = makeBatch(set, indices, numClasses);
-  let xs = batch.xs;
-  try {
-    if (augment) xs = augment(batch.xs);
-    return await weightedTrainStep(model, xs, batch.ys, classWeights);
-  } finally {
-    if (xs !== batch.xs) xs.dispose();
-    disposeBatch(batch);
-  }
-}
-
-/** Changes a batch's images at random (augment.ts); returns a new tensor, the caller's to dispose. */
-type Augment = (xs: tf.Tensor4D) => tf.Tensor4D;
 
 /**
  * Waits for one turn of the event loop, so messages queued meanwhile (Stop) are handled.
