@@ -4,7 +4,7 @@
  */
 import { decodeFrame } from './codecs';
 import { parseDicomImage, type DicomTags } from './parse';
-import { resizeGrey, toGrey } from './pixels';
+import { greyAtSize } from './pixels';
 import { hashPatientId } from './patientHash';
 
 export { hashPatientId };
@@ -22,9 +22,8 @@ export interface DecodedDicom {
 export async function decodeDicom(bytes: Uint8Array, size: number): Promise<DecodedDicom> {
   const image = await parseDicomImage(bytes);
   const words = await decodeFrame(image);
-  const grey = toGrey(image, words);
   return {
-    pixels: resizeGrey(grey, image.columns, image.rows, size),
+    pixels: greyAtSize(image, words, size),
     width: image.columns,
     height: image.rows,
     tags: image.tags,

@@ -73,6 +73,34 @@ export function toGrey(image: DicomImage, words: FrameWords): Uint8Array {
 }
 
 /**
+ * The frame in 8-bit grey at `size` x `size`. Shrinking (the usual case: a 2k film to 150 px) is one pass: each
+ * stored word looked up and added to the output pixel whose area holds it, then each sum divided by its count (a
+ * box filter on whole source pixels); enlarging goes through toGrey and resizeGrey.
+ */
+export function greyAtSize(image: DicomImage, words: FrameWords, size: number): Uint8Array {
+  const { columns: width, rows: height } = image;
+  if (width < size || height < size) return resizeGrey(toGrey(image, words), width, height, size);
+  const table = greyTable(image, words);
+  const mask = 2 ** image.bitsStored - 1;
+  const binOf = (from: number) => Uint32Array.from({ length: from }, (_, i) => Math.floor((i * size) / from));
+  const columnBin = binOf(width);
+  const rowBin = binOf(height);
+  const sums = new Uint32Array(size * size);
+  let p = 0;
+  for (let y = 0; y < height; y++) {
+    const row = rowBin[y] * size;
+    for (let x = 0; x < width; x++) sums[row + columnBin[x]] += table[words[p++] & mask];
+  }
+  const perColumn = new Uint32Array(size);
+  const perRow = new Uint32Array(size);
+  for (const bin of columnBin) perColumn[bin]++;
+  for (const bin of rowBin) perRow[bin]++;
+  const out = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = Math.round(sums[y * size + x] / (perRow[y] * perColumn[x]));
+  return out;
+}
+
+/**
  * A grey image squashed to `size` x `size` (as Keras' target_size and the other images here: no crop), each output
  * pixel the mean of the source area it covers, edge pixels weighed by the share they cover.
  */
