@@ -159,6 +159,7 @@ export function App() {
           format: FORMAT_TEXT[format],
           dataset: ownData ? { ...view, name: run.datasetName } : null,
           report: reported?.report ?? null,
+          scores: run.scores,
           date: new Date().toISOString(),
         }),
       );

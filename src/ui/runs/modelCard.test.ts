@@ -67,6 +67,24 @@ describe('model card', () => {
     expect(card.appVersion).toBe('0.1.0');
   });
 
+  it('gives the share of the reported split judged unlike the training data, or says it was not judged', () => {
+    expect(card.outOfDistribution.rate).toBeNull();
+    expect(card.outOfDistribution.note).toMatch(/^Not judged/);
+    const ood = (distances: number[]) => ({ distances: Float32Array.from(distances), threshold: 2 });
+    const judged = buildModelCard({
+      metadata,
+      settings: DEFAULT_SETTINGS,
+      format: 'ONNX',
+      dataset: null,
+      report,
+      scores: { validation: { ...scored(4), ood: ood([1, 1, 1, 3]) }, test: { ...scored(5), ood: ood([3, 5, 1, 0, 1]) } },
+      date: '2026-12-04T12:00:00.000Z',
+    });
+    expect(judged.outOfDistribution.rate).toBeCloseTo(2 / 5, 12);
+    expect(judged.outOfDistribution.note).toMatch(/^2 of 5 test images are unlike the training data/);
+    expect(modelCardFiles(judged)[0].text).toMatch(/## Out-of-distribution rate\n\n0\.4\d*: 2 of 5 test images/);
+  });
+
   it('writes both files; markup in class names stays text in the markdown', () => {
     const [md, json] = modelCardFiles(card);
     expect(md.name).toBe('model-card.md');

@@ -4,12 +4,13 @@
  * and known limits, dated and versioned. Built from what the page shows, so its figures are the page's.
  */
 import { APP_VERSION } from '../../core/appVersion';
-import type { ManifestRow, ModelMetadata, Settings, SplitName } from '../../core/types';
+import type { KeptScores, ManifestRow, ModelMetadata, Settings, SplitName } from '../../core/types';
 import type { DatasetHealth } from '../../data/health';
 import type { DicomSummary, LabelsReport } from '../../data/types';
 import type { Interval, IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
+import { countUnlike } from '../../eval/outOfDistribution';
 
 /** What the page knows of the data the model was trained on (the loaded dataset), when it is the run's. */
 export interface CardDataset {
@@ -29,6 +30,8 @@ export interface ModelCardInput {
   format: string;
   dataset: CardDataset | null;
   report: EvaluationReport | null;
+  /** The kept model's scores, whose out-of-distribution judgements give the card its rate (absent: not judged). */
+  scores?: KeptScores | null;
   date: string;
 }
 
@@ -66,7 +69,24 @@ export interface ModelCard {
 
 const SPLITS: SplitName[] = ['train', 'validation', 'test'];
 
-export function buildModelCard({ metadata, settings, format, dataset, report, date }: ModelCardInput): ModelCard {
+/** The share of the reported split (test, else validation) judged unlike the training data, and how it was judged. */
+function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
+  const split = scores?.test?.ood ? 'test' : scores?.validation.ood ? 'validation' : null;
+  const judged = split === 'test' ? scores!.test!.ood! : split === 'validation' ? scores!.validation.ood! : null;
+  if (!judged || judged.distances.length === 0) {
+    return { rate: null, note: 'Not judged: the model carries no out-of-distribution statistics, or no split was scored.' };
+  }
+  const flagged = countUnlike(judged);
+  const images = judged.distances.length;
+  return {
+    rate: flagged / images,
+    note:
+      `${flagged} of ${images} ${split} images are unlike the training data (squared Mahalanobis distance of the ` +
+      `penultimate-layer features above ${judged.threshold.toPrecision(4)}, the cut that flags about 5% of validation).`,
+  };
+}
+
+export function buildModelCard({ metadata, settings, format, dataset, report, scores, date }: ModelCardInput): ModelCard {
   const reported = report ? (report.test ?? report.validation) : null;
   const positive = report ? metadata.classNames[report.positiveClass] : metadata.positiveClass;
   return {
@@ -93,7 +113,7 @@ export function buildModelCard({ metadata, settings, format, dataset, report, da
       positiveClass: positive ?? null,
     },
     calibration: reported && report ? { expectedCalibrationError: reported.calibration.ece, brierScore: reported.calibration.brier, temperature: report.temperature } : null,
-    outOfDistribution: { rate: null, note: 'Not measured by this version of the app.' },
+    outOfDistribution: oodRateOf(scores ?? null),
     knownLimits: knownLimits(dataset, report),
     date,
     appVersion: APP_VERSION,
@@ -228,7 +248,7 @@ export function modelCardMarkdown(card: ModelCard): string {
   lines.push('## Threshold', '', `${t.positiveClass ? `${e(t.positiveClass)} is predicted when its probability is at least ` : 'Threshold '}${fmt(t.value)}: ${e(t.rule)}.`, '');
   const c = card.calibration;
   lines.push('## Calibration', '', c ? `Expected calibration error ${fmt(c.expectedCalibrationError)}, Brier score ${fmt(c.brierScore)}${c.temperature !== null ? `, after temperature scaling (T = ${fmt(c.temperature)})` : ''}.` : 'Not measured.', '');
-  lines.push('## Out-of-distribution rate', '', card.outOfDistribution.rate === null ? e(card.outOfDistribution.note) : fmt(card.outOfDistribution.rate), '');
+  lines.push('## Out-of-distribution rate', '', card.outOfDistribution.rate === null ? e(card.outOfDistribution.note) : `${fmt(card.outOfDistribution.rate)}: ${e(card.outOfDistribution.note)}`, '');
   lines.push('## Known limits', '', ...card.knownLimits.map((limit) => `- ${e(limit)}`), '', 'Add what you know of the data (who, where, which machines) before sharing this model.', '');
   lines.push('## Settings', '', ...Object.entries(card.settings).map(([k, v]) => `- ${e(k)}: ${e(String(v))}`), '');
   lines.push(`Written ${e(card.date)} by the in-browser X-ray trainer, version ${e(card.appVersion)}.`, '');
