@@ -1,6 +1,6 @@
 /**
  * What `npm run fuzz` feeds mutated bytes to: the page's own parsing code, run in Node. One entry a parser: a
- * new format (DICOM) is one more entry in FUZZ_TARGETS.
+ * new format is one more entry in FUZZ_TARGETS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
@@ -14,6 +14,7 @@ import { savedRunProblem } from '../../src/storage/runRecord';
 import type { SavedRun } from '../../src/storage/runsDb';
 import { readModelFile } from '../../src/ui/runs/loadModelFile';
 import { buildSyntheticZip } from '../syntheticZip';
+import { decodeDicomFile, dicomSeeds } from './dicomTarget';
 import { mutate, mutateJson, type MutationKind, type Seed } from './mutate';
 import { imageSeeds, zipFields } from './seeds';
 
@@ -224,6 +225,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   ),
   jsonTarget('model.json', 'modelJson'),
   jsonTarget('metadata.json', 'metadata'),
+  byteTarget('DICOM', dicomSeeds, decodeDicomFile),
   byteTarget('model zip', modelZip, (bytes) => loadModel([new File([bytes as Uint8Array<ArrayBuffer>], 'model.zip')])),
   storedRunTarget,
 ];

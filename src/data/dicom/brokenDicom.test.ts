@@ -35,6 +35,15 @@ describe('decodeDicom refuses', { timeout: 5000 }, () => {
     expect(await reasonOf(file)).toBe('DICOM: transfer syntax 1.2.840.10008.1.2.4.100 (MPEG2) is not supported');
   });
 
+  it('a file that ends with its meta information (found by npm run fuzz: dicom-parser threw a bare string)', async () => {
+    const file = await writeDicom(SMALL);
+    // (0002,0000) File Meta Information Group Length, UL, right after the marker: the meta group's bytes after it.
+    expect(tagOffset(file, 0x0002, 0x0000)).toBe(132);
+    const metaEnd = 132 + 12 + new DataView(file.buffer, file.byteOffset).getUint32(140, true);
+    const reason = await reasonOf(file.subarray(0, metaEnd));
+    expect(reason).toBe('DICOM: the file ends after its meta information: it holds no data set');
+  });
+
   it('a colour image', async () => {
     const file = await writeDicom({ ...SMALL, bitsAllocated: 8, bitsStored: 8, samplesPerPixel: 3, photometric: 'RGB', values: new Array(192).fill(9) });
     expect(await reasonOf(file)).toMatch(/^DICOM: colour image \(RGB, 3 samples a pixel\)/);

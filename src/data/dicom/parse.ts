@@ -91,7 +91,9 @@ async function readDataSet(bytes: Uint8Array, partial = false): Promise<{ dataSe
   let body = bytes.subarray(position);
   if (uid === DEFLATED) body = await inflate(body, partial);
   const parser = syntax.encoding === 'explicit-big' ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
-  const stream = new dicomParser.ByteStream(parser, body, 0);
+  // dicom-parser throws a bare string for a data set with no bytes left after its meta information.
+  if (body.length === 0) throw new DicomError('DICOM: the file ends after its meta information: it holds no data set');
+  const stream = attempt(() => new dicomParser.ByteStream(parser, body, 0), 'its data set cannot be read');
   const dataSet = new dicomParser.DataSet(parser, body, {});
   dataSet.warnings = stream.warnings;
   try {

@@ -1,0 +1,71 @@
+/**
+ * DICOM for `npm run fuzz`: files the tests' writer makes (dcmjs; each transfer syntax the decoder reads, a bare data
+ * set, several frames), mutated, through the decode worker's own decodeDicom. The mutated length fields are those of
+ * the data set's top-level elements, found by walking it as the standard lays it out.
+ */
+import { decodeDicom } from '../../src/data/dicom/decodeDicom';
+import { writeDicom, type DicomSpec } from '../../src/data/dicom/dicomFiles.testutil';
+import type { Field, Seed } from './mutate';
+
+/** Explicit VRs whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2). */
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+/** The length fields of the top-level elements from `start`: each a lie the decoder must survive. */
+export function dicomLengthFields(bytes: Uint8Array, start: number, explicit: boolean): Field[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fields: Field[] = [];
+  let offset = start;
+  while (offset + 8 <= bytes.length && fields.length < 200) {
+    const group = view.getUint16(offset, true);
+    // The file meta group (0002) is explicit VR whatever the data set's syntax.
+    const vr = explicit || group === 0x0002 ? String.fromCharCode(bytes[offset + 4], bytes[offset + 5]) : null;
+    let length: number;
+    if (vr === null) {
+      fields.push({ offset: offset + 4, width: 4, littleEndian: true });
+      length = view.getUint32(offset + 4, true);
+      offset += 8;
+    } else if (LONG_VRS.has(vr)) {
+      if (offset + 12 > bytes.length) break;
+      fields.push({ offset: offset + 8, width: 4, littleEndian: true });
+      length = view.getUint32(offset + 8, true);
+      offset += 12;
+    } else {
+      fields.push({ offset: offset + 6, width: 2, littleEndian: true });
+      length = view.getUint16(offset + 6, true);
+      offset += 8;
+    }
+    if (length === 0xffffffff) break; // undefined length (a sequence or encapsulated pixels): stop walking here
+    offset += length;
+  }
+  return fields;
+}
+
+function ramp(width: number, height: number, frames = 1): Uint16Array {
+  return Uint16Array.from({ length: width * height * frames }, (_, i) => (i * 37) % 4096);
+}
+
+const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
+  { label: 'explicit, MONOCHROME1 12-bit, window', explicit: true, spec: { width: 12, height: 10, values: ramp(12, 10), bitsStored: 12, photometric: 'MONOCHROME1', slope: 2, intercept: -1024, windowCenter: 1000, windowWidth: 3000, patientId: 'P1' } },
+  { label: 'implicit, signed 16-bit', explicit: false, spec: { width: 9, height: 7, values: Int16Array.from(ramp(9, 7), (v) => v - 2048), signed: true, bitsStored: 16, encoding: 'implicit' } },
+  { label: 'RLE, 3 frames', explicit: true, spec: { width: 8, height: 8, values: ramp(8, 8, 3), frames: 3, bitsStored: 12, encoding: 'rle' } },
+  { label: 'deflated', explicit: true, spec: { width: 8, height: 6, values: ramp(8, 6), bitsStored: 12, encoding: 'deflated' } },
+  { label: 'JPEG-LS', explicit: true, spec: { width: 10, height: 10, values: ramp(10, 10), bitsStored: 12, encoding: 'jpeg-ls' } },
+  { label: 'JPEG 2000', explicit: true, spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' } },
+  { label: 'bare data set', explicit: false, spec: { width: 6, height: 6, values: ramp(6, 6), bitsStored: 12, encoding: 'implicit', bare: true } },
+];
+
+export async function dicomSeeds(): Promise<Seed[]> {
+  return Promise.all(
+    SPECS.map(async ({ label, spec, explicit }) => {
+      const bytes = await writeDicom(spec);
+      const part10 = bytes.length > 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
+      return { label: `DICOM ${label}`, bytes, fields: dicomLengthFields(bytes, part10 ? 132 : 0, explicit) };
+    }),
+  );
+}
+
+/** What the decode worker does with the file's bytes; a refusal is a DicomError in words (the worker lists it). */
+export async function decodeDicomFile(bytes: Uint8Array): Promise<string[]> {
+  await decodeDicom(bytes, 16);
+  return [];
+}
