@@ -29,9 +29,9 @@ function wasmPthreadScript(): Plugin {
 /**
  * The built page declares, in a Content-Security-Policy, that it talks to nobody but itself:
  * patient images never leave the tab. (Only in the build: the dev server injects inline scripts.)
- * No 'unsafe-eval': vega interprets chart expressions (vega-interpreter, src/ui/charts/embedInTasks.ts).
+ * No 'unsafe-eval': vega interprets chart expressions (vega-interpreter, src/ui/common/charts/embedInTasks.ts).
  * Trusted Types are required; the one policy, `default`, passes only this origin's script URLs (its workers and
- * service worker) and makes no HTML or script (src/ui/trustedTypes.ts).
+ * service worker) and makes no HTML or script (src/ui/common/trustedTypes.ts).
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -99,7 +99,7 @@ function offline(): Plugin[] {
 export default defineConfig({
   // tfjs-vis draws with vega-embed, which compiles, parses and renders a chart in one task of 40-60 ms; the same
   // calls split into tasks (issue 12: no task over 50 ms) stand in for it, for tfjs-vis and our own charts alike.
-  resolve: { alias: [{ find: /^vega-embed$/, replacement: fileURLToPath(new URL('./src/ui/charts/embedInTasks.ts', import.meta.url)) }] },
+  resolve: { alias: [{ find: /^vega-embed$/, replacement: fileURLToPath(new URL('./src/ui/common/charts/embedInTasks.ts', import.meta.url)) }] },
   plugins: [react(), contentSecurityPolicy(), wasmPthreadScript(), ...offline()],
   // Workers are bundled on their own: the training worker, which loads the wasm backend, needs the pthread fix.
   worker: { format: 'es', plugins: () => [wasmPthreadScript()] },

@@ -6,6 +6,6 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 60_000,
     // The fast cpu kernels of the app's training worker, in the test files that load tfjs.
-    setupFiles: ['src/backends/nodeTests.setup.ts'],
+    setupFiles: ['test/vitest.setup.ts'],
   },
 });

@@ -23,7 +23,7 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   const flip = group.getByRole('checkbox', { name: 'Horizontal flip' });
   await expect(flip).not.toBeChecked();
 
-  // Off by default (measured: see src/ui/augmentationSettings.ts): each draw is its sample image as it
+  // Off by default (measured: see src/ui/training/augmentationSettings.ts): each draw is its sample image as it
   // is, the very pixels of the sample grid.
   for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness']) await expect(group.getByRole('spinbutton', { name })).toHaveValue('0');
   expect(page.url()).not.toMatch(/rot=|zoom=|shift=|shear=|bright=/);

@@ -95,7 +95,7 @@ test('every model format is made in the page, loads in a runtime that did not wr
   if (has('h5py, numpy')) {
     const imagesJson = join(dir, 'images.json');
     writeFileSync(imagesJson, JSON.stringify({ shape: [images.length, SIZE, SIZE, 1], data: Array.from(input) }));
-    const run = spawnSync(PYTHON, ['src/export/keras_forward.py', keras.path, imagesJson], { encoding: 'utf8' });
+    const run = spawnSync(PYTHON, ['test/keras_forward.py', keras.path, imagesJson], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const predictions = (JSON.parse(run.stdout) as { predictions: number[][] }).predictions.map((p) => p[0]);
     close(predictions, 1e-4);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { zipBomb } from '../src/data/zipBomb.testutil';
-import { exportLayersModel } from '../src/model/export';
+import { exportLayersModel } from '../src/model/layersFormat';
 import { buildModel } from '../src/model/models';
 import { expectStatus, readSummary } from './helpers';
 

@@ -13,7 +13,7 @@ const SIZE = 32;
 const DEFAULT_MODEL = SETTINGS.model.default;
 /**
  * The longest main-thread task allowed from the drop to the download: issue 12 asks for none over 50 ms. Charts draw in
- * tasks of a few ms (ui/charts/embedInTasks.ts), loading works in slices, and unchanged panels do not re-render.
+ * tasks of a few ms (ui/common/charts/embedInTasks.ts), loading works in slices, and unchanged panels do not re-render.
  * On the shared 2-core machine, the page's thread competes with the training worker's two threads for the cores,
  * so what a task's script takes can double there; the long tasks and their scripts are printed to see why.
  */

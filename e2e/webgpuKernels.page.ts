@@ -14,7 +14,7 @@ import { RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
 import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
 import { registerWebgpuImageKernels } from '../src/backends/webgpuKernels/gatherImages';
-import { syntheticSet } from '../src/model/testImages';
+import { syntheticSet } from '../src/model/testImages.testutil';
 import { makeBatch } from '../src/worker/batches';
 import { ResidentImages } from '../src/worker/residentImages';
 

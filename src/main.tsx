@@ -1,5 +1,5 @@
 // First: the page's policy requires Trusted Types, and modules below write to sinks as they load.
-import './ui/installTrustedTypes';
+import './ui/common/installTrustedTypes';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';

@@ -8,7 +8,7 @@ import { deserialize, serialize } from 'node:v8';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { readImageHeader } from '../../src/data/imageHeader';
 import { loadDataset } from '../../src/data/loadDataset';
-import { exportLayersModel } from '../../src/model/export';
+import { exportLayersModel } from '../../src/model/layersFormat';
 import { buildModel } from '../../src/model/models';
 import { savedRunProblem } from '../../src/storage/runRecord';
 import type { SavedRun } from '../../src/storage/runsDb';

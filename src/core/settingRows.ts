@@ -303,7 +303,7 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     hint: 'Fit one temperature on validation and apply it to the scores of the calibration figures (decisions do not change)',
   },
   // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
-  // ui/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
+  // ui/training/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
   'augmentation.rotation': augmentationRange('Rotation', 'rot', 180, 1, 'degrees either way'),
   'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
   'augmentation.shift': augmentationRange('Shift', 'shift', 0.5, 0.05, 'fraction of width and height'),

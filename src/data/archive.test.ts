@@ -10,13 +10,14 @@ import {
 } from '@zip.js/zip.js';
 import { listZip, looksLikeZip, type ArchiveEntry } from './archive';
 import { mimeTypeOf } from './imageTypes';
-import { ENTRY_PROBLEMS, EntryTooLargeError, formatBytes } from './zipErrors';
+import { ENTRY_PROBLEMS, EntryTooLargeError } from './zipErrors';
 import { entryReadProblem } from './zipJsErrors';
 import { readEntryRef } from './zipEntryBytes';
 import { capLooseFiles, entriesFromDrop, listFiles } from './looseFiles';
 import { indexEntries } from './datasetIndex';
 import { DatasetError } from './errors';
 import { buildRawZip } from './rawZip.testutil';
+import { formatBytes } from '../core/formatUnits';
 
 async function makeZip(
   files: Record<string, Uint8Array | string | null>,

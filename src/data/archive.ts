@@ -5,8 +5,9 @@ import { timeSlicer } from '../core/timeSlicer';
 import { mimeTypeOf } from './imageTypes';
 import type { SkipReason } from './types';
 import { readEntryBytes } from './zipEntryBytes';
-import { EntryTooLargeError, entryReadError, formatBytes } from './zipErrors';
+import { EntryTooLargeError, entryReadError } from './zipErrors';
 import { entryReadProblem, zipListingError } from './zipJsErrors';
+import { formatBytes } from '../core/formatUnits';
 
 /**
  * One file of a dataset source, read lazily: listing costs no image bytes, and `read` fetches one

@@ -1,7 +1,7 @@
 /**
  * The `Dataset health` report: what in a dataset can make a model look better than it is, or train badly,
  * found before training. Pure analysis of facts the loader already has (paths, splits, patients, and the
- * fingerprints and stored sizes the decode workers reported); the page says it in words (ui/DatasetHealth.tsx).
+ * fingerprints and stored sizes the decode workers reported); the page says it in words (ui/dataset/DatasetHealth.tsx).
  */
 import { SPLIT_NAMES, type SplitName } from '../core/types';
 

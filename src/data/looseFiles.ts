@@ -1,6 +1,6 @@
 import { DatasetError } from './errors';
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveEntry, type ArchiveLimits } from './archive';
-import { formatBytes } from './zipErrors';
+import { formatBytes } from '../core/formatUnits';
 
 /*
  * Loose files and dropped folders: the other ways a dataset arrives besides a zip. They come out as

@@ -5,7 +5,7 @@
  */
 import { MODEL_NAMES, type ModelFiles, type ModelMetadata, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
-import { formatBytes } from './zipErrors';
+import { formatBytes } from '../core/formatUnits';
 
 /** Bounds on what a model file may make the page read, parse and allocate. */
 export const MODEL_FILE_LIMITS = {

@@ -1,6 +1,7 @@
 import CRC32 from 'crc-32';
 import type { ZipEntryRef } from './decodeProtocol';
-import { ENTRY_PROBLEMS, EntryTooLargeError, entryReadError, formatBytes } from './zipErrors';
+import { ENTRY_PROBLEMS, EntryTooLargeError, entryReadError } from './zipErrors';
+import { formatBytes } from '../core/formatUnits';
 
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_BYTES = 30;

@@ -12,18 +12,6 @@ export class EntryTooLargeError extends Error {
   }
 }
 
-/** Sizes for messages: 300 MiB, 64 GiB, 12 KiB. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
-}
-
 /** Why an entry could not be read, whoever read it: zip.js on the page, or a decode worker. */
 export const ENTRY_PROBLEMS = {
   damagedData: 'its data is damaged (checksum mismatch). Download or create the zip again.',

@@ -121,3 +121,12 @@ export function shiftFindings(validation: Pick<SplitReport, 'metrics' | 'interva
     return tHigh < vLow || vHigh < tLow;
   }).map((metric) => ({ metric, validation: validation.metrics[metric], test: test.metrics[metric] }));
 }
+
+/** The threshold the reported figures use, for which class, and how it was chosen (in words). */
+export interface ReportedThreshold {
+  threshold: number;
+  positiveClass: number;
+  rule: string;
+  /** The whole report the Results show (figures, intervals, calibration), for the model card. */
+  report: EvaluationReport;
+}

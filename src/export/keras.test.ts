@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
-import { exportLayersModel, type ExportedModel } from '../model/export';
+import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
 import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
 
 const PYTHON = '/usr/bin/python3';
-const CHECKER = join(dirname(fileURLToPath(import.meta.url)), 'keras_forward.py');
+const CHECKER = join(dirname(fileURLToPath(import.meta.url)), '../../test/keras_forward.py');
 const hasPython = spawnSync(PYTHON, ['-c', 'import h5py, numpy'], { stdio: 'ignore' }).status === 0;
 const SIZE = 40;
 

@@ -1,6 +1,6 @@
 /**
  * A trained model as a Keras HDF5 file (`model.h5`), written from the two files of the TensorFlow.js layers
- * format (model/export.ts) in the layout of Keras 2's own `save_model_to_hdf5` (keras/saving/legacy/hdf5_format.py,
+ * format (model/layersFormat.ts) in the layout of Keras 2's own `save_model_to_hdf5` (keras/saving/legacy/hdf5_format.py,
  * tf.keras 2.12), which `tf.keras.models.load_model` of Keras 2 and Keras 3's legacy-H5 loader read:
  *
  *   /  attrs keras_version, backend ('tensorflow'), model_config, training_config (JSON), xray_trainer_metadata

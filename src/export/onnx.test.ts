@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
-import { exportLayersModel } from '../model/export';
+import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { layersModelToOnnx, ONNX_FEATURES, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, ONNX_PRODUCER } from './onnx';
 import { featuresAndOutputs } from '../model/features';

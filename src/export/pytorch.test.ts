@@ -20,9 +20,9 @@ import { checkOodDetector, countUnlike, fitOodDetector, judge } from '../eval/ou
 import { featuresAndOutputs } from '../model/features';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';
-import { exportLayersModel } from '../model/export';
+import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { learningRateAt } from '../model/learningRate';
 import { weightedTrainStep } from '../model/weightedStep';
 import { pytorchBundleFiles, type ManifestRow } from './pytorchBundle';

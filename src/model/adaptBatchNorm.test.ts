@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeCnn } from './cnn';
 import { buildModel } from './models';
 import { hasBatchNorm, withBatchNormAdaptedTo } from './adaptBatchNorm';
-import { syntheticSet, wholeBatch } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages.testutil';
 
 const SIZE = 32;
 const model = buildModel('batchnorm', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 3 });

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { disposeCnn } from './cnn';
 import { buildModel, type ModelName } from './models';
 import { loadCheckpoint, loadModelFiles, modelFilesOf, parseModelJson } from './checkpoint';
-import { syntheticSet, wholeBatch } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages.testutil';
 import { weightedTrainStep } from './weightedStep';
 
 const SIZE = 32;

@@ -9,7 +9,7 @@ import type { ModelFiles } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
 import { registerBatchNormalizationLayer } from './batchNormLayer';
-import { joinWeightData, modelJsonOf } from './export';
+import { joinWeightData, modelJsonOf } from './layersFormat';
 
 /** The model's files; with `includeOptimizer`, the optimizer's state follows the weights (group `optimizer`). */
 export async function modelFilesOf(model: tf.LayersModel, includeOptimizer: boolean): Promise<ModelFiles> {

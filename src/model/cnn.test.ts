@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../core/settings';
 import { buildTutorialCnn, disposeCnn, featureMapSize, minImageSize, validateImageSize } from './cnn';
 import { summarizeModel } from './summary';
-import { syntheticSet, wholeBatch } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages.testutil';
 
 beforeAll(async () => {
-  // The fast cpu kernels come from nodeTests.setup.ts (src/backends), as the worker registers them.
+  // The fast cpu kernels come from test/vitest.setup.ts, as the worker registers them.
   await tf.setBackend('cpu');
 });
 

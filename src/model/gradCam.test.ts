@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { disposeCnn } from './cnn';
-import { heatmapRgba, turboColor, upsampleMap } from '../core/heatmap';
 import { gradCam } from './gradCam';
 import { buildModel, type ModelName } from './models';
+import { upsampleMap } from './gradCamMap.testutil';
 
 beforeAll(async () => {
-  // The fast cpu kernels come from nodeTests.setup.ts (src/backends), as the worker registers them.
+  // The fast cpu kernels come from test/vitest.setup.ts, as the worker registers them.
   await tf.setBackend('cpu');
 });
 
@@ -255,19 +255,6 @@ describe('upsampleMap and heatmapRgba', () => {
       const expected = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map, [side, side, 1]), [outSide, outSide], false, true).dataSync());
       expect(maxAbsDiff(upsampleMap(map, side, outSide), expected)).toBeLessThan(1e-6);
     }
-  });
-
-  it('colours heat with turbo, alpha growing with heat', () => {
-    const rgba = heatmapRgba(Float32Array.from([0, 0.25, 0.5, 1]), 2, 0.5);
-    expect(rgba).toHaveLength(16);
-    expect(Array.from(rgba.subarray(0, 4))).toEqual([...turboColor(0), 0]);
-    expect(Array.from(rgba.subarray(12, 16))).toEqual([...turboColor(1), 128]);
-    expect(rgba[7]).toBe(32);
-    // Turbo: dark blue-violet when cold, green-yellow in the middle, dark red when hot.
-    expect(turboColor(0)).toEqual([0x23, 0x17, 0x1b]);
-    expect(turboColor(1)).toEqual([0x91, 0x0b, 0x00]);
-    const [r, g, b] = turboColor(0.5);
-    expect(g).toBeGreaterThan(Math.max(r, b));
   });
 });
 

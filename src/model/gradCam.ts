@@ -15,7 +15,7 @@
  * (Dense with sigmoid (1 unit) or softmax, or such a Dense/any layer followed by an Activation layer
  * with sigmoid/softmax); the layers are found by structure, not by name.
  *
- * Pure tfjs (no DOM). Painting a map (upsampling, colours) is core/heatmap.ts: plain arithmetic the page uses too.
+ * Pure tfjs (no DOM). Painting a map (upsampling, colours) is ui/predict/heatmap.ts: plain arithmetic the page uses too.
  */
 import * as tf from '@tensorflow/tfjs';
 

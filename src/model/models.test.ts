@@ -4,7 +4,7 @@ import { SETTINGS } from '../core/settings';
 import { disposeCnn } from './cnn';
 import { MODEL_NAMES, buildModel } from './models';
 import { summarizeModel } from './summary';
-import { syntheticSet, wholeBatch } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages.testutil';
 import { weightedTrainStep } from './weightedStep';
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTutorialCnn, disposeCnn } from './cnn';
-import { syntheticSet, wholeBatch } from './testImages';
+import { syntheticSet, wholeBatch } from './testImages.testutil';
 import { perSampleCrossEntropy, sampleWeights, weightedCrossEntropy, weightedTrainStep } from './weightedStep';
 
 const SIZE = 32;

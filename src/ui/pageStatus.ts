@@ -1,5 +1,5 @@
-import type { DatasetState } from './useDataset';
-import type { TrainingView } from './trainingState';
+import type { DatasetState } from './dataset/useDataset';
+import type { TrainingView } from './training/trainingState';
 
 /** The page's one-word state (`data-testid=status`), from the dataset's and the training worker's. */
 export type PageStatus = 'idle' | 'loading' | 'ready' | 'training' | 'paused' | 'evaluating' | 'done' | 'stopped' | 'error';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { AugmentationSettings, TrainSettings } from '../core/types';
 import type { FromTrainer } from './protocol';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// checkSettingValue is the form's check (ui/settings.ts checkSetting is it, see settings.test.ts there).
+// checkSettingValue is the form's check (ui/training/urlSettings.ts checkSetting is it, see settings.test.ts there).
 import { DEFAULT_SETTINGS, SETTING_PATHS, checkSettingValue, settingRow, withSetting } from '../core/settings';
 import { probes } from '../core/settings.testutil';
 import type { ImageSet, Splits, TrainSettings } from '../core/types';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { EvalSettings, TrainSettings } from '../core/types';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
 

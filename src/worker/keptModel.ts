@@ -8,7 +8,7 @@ import { UserError } from '../core/userError';
 import { layersModelToKerasH5 } from '../export/keras';
 import { layersModelToOnnx } from '../export/onnx';
 import { disposeCnn } from '../model/cnn';
-import { exportLayersModel } from '../model/export';
+import { exportLayersModel } from '../model/layersFormat';
 import type { OodDetector, Splits } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
 import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';

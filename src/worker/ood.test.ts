@@ -10,7 +10,7 @@ import { NO_AUGMENTATION } from '../core/settings';
 import type { ImageSet, OodJudgement, TrainSettings } from '../core/types';
 import { syntheticSplit } from '../data/synthetic';
 import { countUnlike } from '../eval/outOfDistribution';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, Predictions, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION } from '../core/settings';
 import { renderAugmentationPreview, type PreviewRequest } from './preview';
 import type { Splits } from '../core/types';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATHER_PACKED_IMAGES, packImageBytes, unpackByte, type GatherPackedImagesAttrs } from '../backends/packedImages';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { makeBatch } from './batches';
 import { chunkLimitBytes, imagesPerChunk, ResidentImages } from './residentImages';
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { TrainSettings } from '../core/types';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import type { TrainProgress } from './protocol';
 import { FRESH_START, trainEpochs, type RunContext } from './trainingRun';
 import { BatchReadback, defersReadback, type StartedBatch } from './trainSteps';

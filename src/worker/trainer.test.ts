@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import type { TrainingBackendsLike } from '../backends/trainingBackends';
 import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENTATION } from './augment';
 import type { AugmentationSettings, Splits, TrainSettings } from '../core/types';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { InMemoryTrainerPort } from './inMemoryTrainer.testutil';
 import type { TrainProgress } from './protocol';
 import { TrainerClient, TrainerCrashedError, type TrainerPort } from './trainerClient';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
-import { syntheticSet } from '../model/testImages';
+import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION } from '../core/settings';
 import { evaluateInBatches } from './evaluate';
 import type { TrainProgress } from './protocol';

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
-import { heatmapRgba } from '../../core/heatmap';
-import { GreyImage } from '../SampleGrid';
+import { heatmapRgba } from './heatmap';
+import { GreyImage } from '../common/SampleGrid';
 
 interface Props {
   pixels: Uint8Array;

@@ -2,13 +2,13 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { decodeImagesToPredict, type ImagesToPredict, type PredictSource } from '../../data/predictImages';
 import { entriesFromDrop } from '../../data/looseFiles';
 import type { Predictions } from '../../worker/protocol';
-import type { ExplainImage } from '../MisclassifiedGallery';
-import type { TrainingStore } from '../trainingStore';
-import { saveBlob } from '../downloadModel';
-import { fmtThreshold } from '../format';
+import type { ExplainImage } from '../results/MisclassifiedGallery';
+import type { TrainingStore } from '../training/trainingStore';
+import { saveBlob } from '../runs/downloadModel';
+import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
-import { UnlikeSentence } from '../OodSummary';
-import { DisplayWindowControl } from '../DisplayWindowControl';
+import { UnlikeSentence } from '../common/OodSummary';
+import { DisplayWindowControl } from '../common/DisplayWindowControl';
 import { predictionRows, predictionsCsv, visibleRows, type Decision, type PredictionRow, type SortKey } from './predictionRows';
 
 interface Props {

@@ -1,9 +1,9 @@
 import * as tfvis from '@tensorflow/tfjs-vis';
 import { memo, useState } from 'react';
-import { VisFigure } from '../VisFigure';
-import { formatBytes } from '../../data/zipErrors';
+import { VisFigure } from '../common/VisFigure';
 import type { SavedRun, StorageState } from '../../storage/runsDb';
-import { fmt } from '../format';
+import { fmt } from '../results/formatFigures';
+import { formatBytes } from '../../core/formatUnits';
 
 interface Props {
   runs: SavedRun[];

@@ -9,7 +9,7 @@ import type { ManifestRow, ModelMetadata, Settings } from '../../core/types';
 import { UserError } from '../../core/userError';
 import { pytorchBundleFiles } from '../../export/pytorchBundle';
 import type { ExportedModel } from '../../worker/protocol';
-import { ChunkedUint8ArrayReader, zipModel, type TextFile } from '../downloadModel';
+import { ChunkedUint8ArrayReader, zipModel, type TextFile } from './downloadModel';
 
 export const MODEL_FORMATS = ['tfjs', 'onnx', 'keras', 'pytorch'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];

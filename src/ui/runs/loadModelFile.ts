@@ -11,7 +11,7 @@ import { checkOodDetector } from '../../eval/outOfDistribution';
 import { UserError } from '../../core/userError';
 import { oversizeReason } from '../../data/archive';
 import { checkWeightBytes, checkWeights, metadataOf, MODEL_FILE_LIMITS, parseJsonChecked, quote, weightSpecsOf } from '../../data/modelFileChecks';
-import { formatBytes } from '../../data/zipErrors';
+import { formatBytes } from '../../core/formatUnits';
 
 export interface LoadedModelFile {
   name: string;

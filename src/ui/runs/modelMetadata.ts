@@ -1,7 +1,7 @@
 import type { ModelMetadata, OodDetector } from '../../core/types';
+import type { ReportedThreshold } from '../../eval/report';
 import { checkOodDetector } from '../../eval/outOfDistribution';
 import type { SavedRun } from '../../storage/runsDb';
-import type { ReportedThreshold } from '../Evaluation';
 
 /** metadata.json for a run's model: what a runtime needs beside the weights to use it as the page does. */
 export function metadataOfRun(run: SavedRun, reported: ReportedThreshold | null, trainedEpochs: number, backend: string): ModelMetadata {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import type { SavedRun } from '../../storage/runsDb';
-import type { DatasetView } from '../useDataset';
+import type { DatasetView } from '../dataset/useDataset';
 import { evaluateProblem, resumeProblem } from './runHints';
 
 const run = { status: 'done', models: ['checkpoint', 'model'], datasetName: 'chest_xray.zip', classNames: ['NORMAL', 'PNEUMONIA'], settings: { ...DEFAULT_SETTINGS, imageSize: 64 } } as unknown as SavedRun;

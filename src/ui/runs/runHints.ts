@@ -1,7 +1,7 @@
 /** Why Resume or Evaluate cannot start now, in words for the page; null when they can. */
 import type { SavedRun } from '../../storage/runsDb';
-import { reloadReason } from '../datasetOptions';
-import type { DatasetView } from '../useDataset';
+import { reloadReason } from '../dataset/datasetOptions';
+import type { DatasetView } from '../dataset/useDataset';
 
 const sameClasses = (a: string[], b: string[]) => a.join('\u0000') === b.join('\u0000');
 

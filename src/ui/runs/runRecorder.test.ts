@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import { RunsDb } from '../../storage/runsDb';
-import type { RunEvent, TrainingStore } from '../trainingStore';
-import { initialTrainingView, type TrainingView } from '../trainingState';
+import type { RunEvent, TrainingStore } from '../training/trainingStore';
+import { initialTrainingView, type TrainingView } from '../training/trainingState';
 import { RunRecorder } from './runRecorder';
 
 /** A store that only passes on run events the test sends. */

@@ -6,8 +6,8 @@
 import type { KeptScores, ModelFiles, Settings, TestResult } from '../../core/types';
 import { binaryScores, defaultPositiveClass, rocAuc } from '../../eval/metrics';
 import type { ModelKind, RunsDb, SavedHistory, SavedRun } from '../../storage/runsDb';
-import type { RunEvent, TrainingStore } from '../trainingStore';
-import type { TrainingView } from '../trainingState';
+import type { RunEvent, TrainingStore } from '../training/trainingStore';
+import type { TrainingView } from '../training/trainingState';
 
 /** What the page knows of a run when it starts it. */
 export interface RunInfo {

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { TrainingStore } from '../trainingStore';
+import type { TrainingStore } from '../training/trainingStore';
 import type { RunsApi } from './useRuns';
 import { isGpuLostMessage } from '../../core/gpuLost';
 

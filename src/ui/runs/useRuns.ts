@@ -7,7 +7,7 @@ import type { ModelFiles } from '../../core/types';
 import { checkModelFiles } from '../../data/modelFileChecks';
 import { RunsDb, askToPersist, storageState, type ModelKind, type SavedRun, type StorageState } from '../../storage/runsDb';
 import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
-import type { TrainingStore } from '../trainingStore';
+import type { TrainingStore } from '../training/trainingStore';
 import { RunRecorder, type RunInfo } from './runRecorder';
 
 export interface RunsApi {

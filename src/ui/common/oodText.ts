@@ -1,0 +1,27 @@
+/** The page's words for the out-of-distribution judgement (eval/outOfDistribution.ts), shared by Predict and Results. */
+import type { OodJudgement } from '../../core/types';
+import { countUnlike } from '../../eval/outOfDistribution';
+
+/** How the cut was set, for a model whose detector flags `1 - quantile` of validation. */
+export function oodMethodText(quantile = 0.95): string {
+  const percent = Math.round((1 - quantile) * 100);
+  return (
+    `An image is unlike the training data when the model's features for it (the Dense layer before the output) are ` +
+    `farther from every class of training images than those of all but ${percent}% of validation images ` +
+    `(Mahalanobis distance to the nearest class, Lee et al. 2018): about ${percent}% of validation images are flagged by design. ` +
+    'The model has no grounds for its prediction on such an image: check it by eye.'
+  );
+}
+
+/** `K of N images are unlike the training data (S%).` for one judged set (the contract's words, whatever K is). */
+export function unlikeSentence(judgement: OodJudgement): string {
+  const flagged = countUnlike(judgement);
+  const total = judgement.distances.length;
+  const share = total > 0 ? ` (${((100 * flagged) / total).toFixed(1)}%)` : '';
+  return `${flagged} of ${total} images are unlike the training data${share}.`;
+}
+
+/** Said where a model carries no detector (a model from an older version, or from another program). */
+export const NO_OOD_TEXT =
+  'This model carries no statistics of its training images, so whether an image is unlike them cannot be judged: ' +
+  'models trained here (or downloaded from this version) carry them.';

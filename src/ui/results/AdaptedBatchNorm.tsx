@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import type { EvalSettings } from '../../core/types';
+import type { EvaluationReport } from '../../eval/report';
+import { Cell, REPORT_ROWS } from './ValidationVsTest';
+import type { TrainingStore } from '../training/trainingStore';
+
+// Precision aside: the adaptation moves the operating point, and these four say how.
+const ROWS = REPORT_ROWS.filter((r) => r.metric !== 'precision');
+
+interface Props {
+  store: TrainingStore;
+  /** The report as trained (its test figures are the left column). */
+  report: EvaluationReport;
+  evalSettings: EvalSettings;
+}
+
+/**
+ * Test-time adaptation, on request and labelled as such: the test split scored again with every BatchNorm layer's
+ * statistics re-estimated on the test images (no labels read), beside the figures as trained. For a test split from
+ * another source (another hospital, another machine), where a model's normalisation no longer fits.
+ */
+export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
+  const [state, setState] = useState<{ report: EvaluationReport | null; pending: boolean; error: string | null; for: EvaluationReport | null }>({
+    report: null,
+    pending: false,
+    error: null,
+    for: null,
+  });
+  // A new report (rule, class, run) makes the adapted one stale: asked again on request.
+  const adapted = state.for === report ? state.report : null;
+  const test = report.test;
+  if (!test) return null;
+  const ask = () => {
+    setState({ report: null, pending: true, error: null, for: report });
+    store.adaptedReport(report.positiveClass, evalSettings).then(
+      (r) => setState({ report: r, pending: false, error: null, for: report }),
+      (e: unknown) => setState({ report: null, pending: false, error: e instanceof Error ? e.message : String(e), for: report }),
+    );
+  };
+  return (
+    <div className="report">
+      <p>
+        <button type="button" onClick={ask} disabled={state.pending}>
+          Adapt BatchNorm to the test images
+        </button>{' '}
+        <small>
+          Test-time adaptation: re-estimates each BatchNorm layer’s statistics on the test images (their labels are not read) and scores them again;
+          for a test split from another source. The statistics also follow the test images’ mix of classes, so where it differs
+          from training’s the adaptation can do harm (measured on a held-out series: specificity fell). The adapted model is not the one downloaded.
+        </small>
+      </p>
+      {state.pending && <p aria-busy="true">Adapting and scoring…</p>}
+      {state.error && state.for === report && <p role="note">{state.error}</p>}
+      {adapted?.test && (
+        <table aria-label="Adapted BatchNorm" className="metrics">
+          <caption>Test, at the same threshold (chosen on validation, unadapted), 95% intervals</caption>
+          <thead>
+            <tr>
+              <th scope="col">figure</th>
+              <th scope="col">as trained</th>
+              <th scope="col">BatchNorm adapted to the test images</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ROWS.map(({ name, metric }) => (
+              <tr key={metric}>
+                <th scope="row">{name}</th>
+                <Cell value={test.metrics[metric]} interval={test.intervals[metric]} />
+                <Cell value={adapted.test!.metrics[metric]} interval={adapted.test!.intervals[metric]} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,250 @@
+import * as tfvis from '@tensorflow/tfjs-vis';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  argmaxPredictions,
+  binaryMetrics,
+  binaryScores,
+  confusionMatrix,
+  defaultPositiveClass,
+  multiClassMetrics,
+  rocCurve,
+} from '../../eval/metrics';
+import { describeRule } from '../../eval/thresholdRules';
+import type { ReportedThreshold } from '../../eval/report';
+import type { EvalSettings, TestResult } from '../../core/types';
+import { confusionText, rocTableRows } from '../common/chartText';
+import { ConfusionTable, type Cell } from './ConfusionTable';
+import { fmt, fmtThreshold } from './formatFigures';
+import { MetricsTable } from './MetricsTable';
+import { MisclassifiedGallery, type ExplainImage } from './MisclassifiedGallery';
+import { TestPredictions } from './TestResults';
+import type { TrainingStore } from '../training/trainingStore';
+import { useEvaluationReport } from './useEvaluationReport';
+import { ValidationVsTest } from './ValidationVsTest';
+import { AdaptedBatchNorm } from './AdaptedBatchNorm';
+import { VisFigure } from '../common/VisFigure';
+
+interface Props {
+  result: TestResult;
+  classNames: string[];
+  /** Path of each evaluated image (empty when they are not known, e.g. a held-out part of train). */
+  paths: string[];
+  splitName: string;
+  /** Asks the worker for the report (operating point, intervals, calibration) and for a cell's images. */
+  store: TrainingStore;
+  evalSettings: EvalSettings;
+  /** Told the operating point of the reported figures (null while there is none), for the downloaded metadata. */
+  onReported?: (reported: ReportedThreshold | null) => void;
+  /** Opens an evaluated image in Predict with its Grad-CAM heatmap. */
+  onExplain?: (image: ExplainImage) => void;
+}
+
+/**
+ * What a clinician asks of a classifier: sensitivity and specificity at a decision threshold chosen on
+ * validation (by the `Threshold rule`), with 95% intervals, AUC, calibration, the confusion matrix, and each
+ * image's score. The slider explores other thresholds live; the page says which one the reported figures use.
+ */
+export function Evaluation({ result, classNames, paths, splitName, store, evalSettings, onReported, onExplain }: Props) {
+  const [positive, setPositive] = useState(() => defaultPositiveClass(classNames));
+  const reportState = useEvaluationReport(store, result, positive, evalSettings);
+  const report = reportState.report?.positiveClass === positive ? reportState.report : null;
+  const chosen = report?.operatingPoint.threshold ?? 0.5;
+  // The slider's own value once moved; a new report (new rule, class or run) brings it back to the chosen threshold.
+  const [moved, setMoved] = useState<number | null>(null);
+  const [movedFor, setMovedFor] = useState(report);
+  if (movedFor !== report) {
+    setMovedFor(report);
+    setMoved(null);
+  }
+  const threshold = moved ?? chosen;
+  useEffect(() => {
+    onReported?.(report ? { threshold: report.operatingPoint.threshold, positiveClass: report.positiveClass, rule: describeRule(report.operatingPoint), report } : null);
+    // Gone with the Results (a new run): the next download must not carry this run's threshold.
+    return () => onReported?.(null);
+  }, [report, onReported]);
+  const atOperatingPoint = moved === null || moved === chosen;
+  const [cell, setCell] = useState<Cell | null>(null);
+  const [cellFor, setCellFor] = useState(result);
+  if (cellFor !== result) {
+    setCellFor(result);
+    setCell(null);
+  }
+  const fetchImages = useCallback((indices: number[]) => store.evaluatedImages(indices), [store]);
+  const binary = result.numClasses === 2;
+  const scores = useMemo(() => binaryScores(result, positive), [result, positive]);
+  const metrics = useMemo(() => binaryMetrics(scores, result.labels, positive, threshold), [scores, result.labels, positive, threshold]);
+  const roc = useMemo(() => rocCurve(scores, result.labels, positive), [scores, result.labels, positive]);
+  const multi = useMemo(() => (binary ? null : multiClassMetrics(result)), [binary, result]);
+  // Two classes: the threshold decides. More: the most probable class (the threshold then only moves the one-vs-rest figures).
+  const predicted = useMemo(() => {
+    if (!binary) return argmaxPredictions(result);
+    return Uint8Array.from(scores, (s) => (s >= threshold ? positive : 1 - positive));
+  }, [binary, result, scores, threshold, positive]);
+  const matrix = useMemo(() => confusionMatrix(predicted, result.labels, result.numClasses), [predicted, result]);
+
+  return (
+    <div className="evaluation">
+      <div className="evaluation__controls">
+        <label>
+          Positive class
+          <select value={positive} onChange={(e) => setPositive(Number(e.target.value))}>
+            {classNames.map((c, i) => (
+              <option key={c} value={i}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Decision threshold: <output>{threshold.toFixed(2)}</output>
+          <input
+            type="range"
+            aria-label="Decision threshold"
+            min={0.01}
+            max={0.99}
+            step={0.01}
+            value={threshold}
+            onChange={(e) => setMoved(Number(e.target.value))}
+          />
+        </label>
+        <p data-testid="operating-point" data-threshold={chosen} data-rule={report?.operatingPoint.rule ?? ''} aria-busy={reportState.pending}>
+          {report
+            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.`
+            : reportState.error
+              ? `No report: ${reportState.error}`
+              : 'Choosing the threshold on validation…'}{' '}
+          {!atOperatingPoint && (
+            <>
+              The slider is at {fmtThreshold(threshold)}: the figures follow it, without intervals.{' '}
+              <button type="button" onClick={() => setMoved(null)}>
+                Back to the reported threshold
+              </button>
+            </>
+          )}
+        </p>
+        <small>
+          An image counts as {classNames[positive]} when its probability is at least the threshold. Lower it to miss fewer{' '}
+          {classNames[positive]} cases (higher sensitivity) at the cost of more false alarms.
+        </small>
+      </div>
+      <div className="evaluation__tables">
+        <MetricsTable
+          metrics={metrics}
+          accuracy={binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
+          loss={result.loss}
+          count={result.labels.length}
+          splitName={splitName}
+          positiveName={classNames[positive]}
+          shown={report ? (report.test ?? report.validation) : null}
+          atOperatingPoint={atOperatingPoint}
+          thresholdText={atOperatingPoint && report ? `${fmtThreshold(threshold)} (${describeRule(report.operatingPoint)})` : `${fmtThreshold(threshold)} (set by the slider)`}
+        />
+        <ConfusionTable matrix={matrix} classNames={classNames} selected={cell} onSelect={setCell} />
+        <VisFigure
+          label="Confusion matrix heatmap"
+          version={matrix.map((row) => row.join(',')).join(';')}
+          data={{ cells: matrix.flat().join(',') }}
+          draw={(el) =>
+            tfvis.render.confusionMatrix(el, { values: matrix, tickLabels: classNames }, { shadeDiagonal: true, width: 260, height: 220, fontSize: 12 })
+          }
+        >
+          <p className="visually-hidden">The same counts as the Confusion matrix table. {confusionText(matrix, classNames)}</p>
+        </VisFigure>
+        <VisFigure
+          label="ROC curve"
+          version={roc}
+          data={{ auc: metrics.auc }}
+          draw={(el) =>
+            tfvis.render.scatterplot(
+              el,
+              {
+                values: [roc.map((p) => ({ x: p.fpr, y: p.tpr })), [{ x: 1 - metrics.specificity, y: metrics.sensitivity }]],
+                series: ['ROC', 'at this threshold'],
+              },
+              { width: 300, height: 260, xLabel: '1 − specificity', yLabel: 'sensitivity', xAxisDomain: [0, 1], yAxisDomain: [0, 1], seriesColors: ['#4c78a8', '#e45756'], fontSize: 11 },
+            )
+          }
+        >
+          <p className="chart__note">AUC {fmt(metrics.auc)}</p>
+          <RocTable roc={roc} positiveName={classNames[positive]} />
+        </VisFigure>
+      </div>
+      {multi && (
+        <table aria-label="Per-class metrics">
+          <caption>Per class (most probable class predicted)</caption>
+          <thead>
+            <tr>
+              <th scope="col">class</th>
+              <th scope="col">precision</th>
+              <th scope="col">recall</th>
+              <th scope="col">F1</th>
+              <th scope="col">images</th>
+            </tr>
+          </thead>
+          <tbody>
+            {multi.perClass.map((c, i) => (
+              <tr key={classNames[i]}>
+                <th scope="row">{classNames[i]}</th>
+                <td>{fmt(c.precision)}</td>
+                <td>{fmt(c.recall)}</td>
+                <td>{fmt(c.f1)}</td>
+                <td>{c.support}</td>
+              </tr>
+            ))}
+            <tr>
+              <th scope="row">macro average</th>
+              <td>{fmt(multi.macro.precision)}</td>
+              <td>{fmt(multi.macro.recall)}</td>
+              <td>{fmt(multi.macro.f1)}</td>
+              <td>{result.labels.length}</td>
+            </tr>
+          </tbody>
+        </table>
+      )}
+      {report && <ValidationVsTest report={report} />}
+      {report?.test && <AdaptedBatchNorm store={store} report={report} evalSettings={evalSettings} />}
+      <MisclassifiedGallery
+        result={result}
+        classNames={classNames}
+        paths={paths}
+        predicted={predicted}
+        splitName={splitName}
+        positiveClass={positive}
+        cell={cell}
+        onShowMisclassified={() => setCell(null)}
+        fetchImages={fetchImages}
+        onExplain={onExplain}
+      />
+      <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
+    </div>
+  );
+}
+
+/** The ROC curve's numbers for readers who cannot see it: the best sensitivity at a few false-positive rates. */
+function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; positiveName: string }) {
+  const rows = rocTableRows(roc);
+  if (rows.length === 0) return <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>;
+  return (
+    <table aria-label="ROC curve points" className="visually-hidden">
+      <caption>ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the threshold that gives it</caption>
+      <thead>
+        <tr>
+          <th scope="col">false-positive rate at most</th>
+          <th scope="col">sensitivity</th>
+          <th scope="col">false-positive rate</th>
+          <th scope="col">threshold</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.maxFpr}>
+            <th scope="row">{r.maxFpr}</th>
+            <td>{fmt(r.tpr)}</td>
+            <td>{fmt(r.fpr)}</td>
+            <td>{Number.isFinite(r.threshold) ? fmtThreshold(r.threshold) : 'above every score'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
