@@ -14,13 +14,19 @@ import { fileURLToPath } from 'node:url';
  */
 function wasmPthreadScript(): Plugin {
   const require = createRequire(import.meta.url);
-  const source = readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'), 'utf8');
+  const source = readFileSync(
+    require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'),
+    'utf8',
+  );
   const target = /`var WasmBackendModuleThreadedSimd = ` \+\s*wasmFactoryThreadedSimd\.toString\(\)/;
   return {
     name: 'tfjs-wasm-pthread-script',
     transform(code, id) {
       if (!/tfjs-backend-wasm[\\/]dist[\\/](backend_wasm|tf-backend-wasm\.fesm)\.js$/.test(id)) return null;
-      if (!target.test(code)) throw new Error(`tfjs-wasm-pthread-script: the pthread script expression was not found in ${id}; check the tfjs-backend-wasm version.`);
+      if (!target.test(code))
+        throw new Error(
+          `tfjs-wasm-pthread-script: the pthread script expression was not found in ${id}; check the tfjs-backend-wasm version.`,
+        );
       return { code: code.replace(target, JSON.stringify(source)), map: null };
     },
   };
@@ -59,7 +65,9 @@ function contentSecurityPolicy(): Plugin {
 }
 
 const isolationHeaders: Record<string, string> =
-  process.env.ISOLATE === '0' ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+  process.env.ISOLATE === '0'
+    ? {}
+    : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /**
  * Offline and installable: a service worker (Workbox, through vite-plugin-pwa) precaches the whole build — the page,
@@ -99,13 +107,31 @@ function offline(): Plugin[] {
 export default defineConfig({
   // tfjs-vis draws with vega-embed, which compiles, parses and renders a chart in one task of 40-60 ms; the same
   // calls split into tasks (issue 12: no task over 50 ms) stand in for it, for tfjs-vis and our own charts alike.
-  resolve: { alias: [{ find: /^vega-embed$/, replacement: fileURLToPath(new URL('./src/ui/common/charts/embedInTasks.ts', import.meta.url)) }] },
+  resolve: {
+    alias: [
+      {
+        find: /^vega-embed$/,
+        replacement: fileURLToPath(new URL('./src/ui/common/charts/embedInTasks.ts', import.meta.url)),
+      },
+    ],
+  },
   plugins: [react(), contentSecurityPolicy(), wasmPthreadScript(), ...offline()],
   // Workers are bundled on their own: the training worker, which loads the wasm backend, needs the pthread fix.
   worker: { format: 'es', plugins: () => [wasmPthreadScript()] },
   // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-vis', '@zip.js/zip.js', 'react', 'react-dom/client', 'h5wasm', 'protobufjs/light', 'idb'],
+    include: [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@tensorflow/tfjs-vis',
+      '@zip.js/zip.js',
+      'react',
+      'react-dom/client',
+      'h5wasm',
+      'protobufjs/light',
+      'idb',
+    ],
     // The dev server pre-bundles dependencies without the app's plugins: this one is needed there too.
     rolldownOptions: { plugins: [wasmPthreadScript()] },
   },

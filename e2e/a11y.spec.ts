@@ -15,7 +15,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}: ${v.help} [${v.helpUrl}]`);
+    .map(
+      (v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}: ${v.help} [${v.helpUrl}]`,
+    );
 }
 
 /** Checks the page in the light and the dark colour scheme (contrast differs); soft, so every state is reported. */
@@ -23,7 +25,9 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     const found = await seriousViolations(page);
-    expect.soft(found, `serious or critical axe violations (${state}, ${colorScheme} scheme):\n${found.join('\n')}`).toEqual([]);
+    expect
+      .soft(found, `serious or critical axe violations (${state}, ${colorScheme} scheme):\n${found.join('\n')}`)
+      .toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -44,9 +48,17 @@ async function expectChartsNamed(page: Page): Promise<void> {
   }
 }
 
-test('no serious or critical axe violations: empty, loaded, training, done, predicting, with runs; live regions; charts with their numbers', async ({ page }) => {
+test('no serious or critical axe violations: empty, loaded, training, done, predicting, with runs; live regions; charts with their numbers', async ({
+  page,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-a11y-'));
-  const dataset = await buildSyntheticZip({ seed: 3, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE, formats: { test: 'png' }, junk: true });
+  const dataset = await buildSyntheticZip({
+    seed: 3,
+    perClass: { train: 40, val: 3, test: 8 },
+    imageSize: SIZE,
+    formats: { test: 'png' },
+    junk: true,
+  });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
   const predictPaths = dataset.images
@@ -72,8 +84,12 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
   await expect(page.getByRole('figure', { name: 'Class counts: train' }).locator('canvas, svg').first()).toBeVisible();
   await expect(page.getByRole('figure', { name: 'Augmented samples' })).toHaveAttribute('aria-busy', 'false');
   // Each class count plot says its numbers beside it.
-  await expect(page.getByRole('figure', { name: 'Class counts: train' })).toContainText('NORMAL 40, PNEUMONIA 40 (80 images).');
-  await expect(page.getByRole('figure', { name: 'Class counts: test' })).toContainText('NORMAL 8, PNEUMONIA 8 (16 images).');
+  await expect(page.getByRole('figure', { name: 'Class counts: train' })).toContainText(
+    'NORMAL 40, PNEUMONIA 40 (80 images).',
+  );
+  await expect(page.getByRole('figure', { name: 'Class counts: test' })).toContainText(
+    'NORMAL 8, PNEUMONIA 8 (16 images).',
+  );
   await expectAccessible(page, 'dataset loaded');
 
   // While training: Pause at once, so the worker holds the run after its first batch however fast this machine
@@ -89,13 +105,19 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
 
   await expectStatus(page, 'done', 180_000);
   await expect(page.getByTestId('training-summary')).toHaveText('Done: 2 of 2 epochs trained.');
-  await expect(page.getByTestId('early-stopping').locator('xpath=ancestor-or-self::*[@aria-live="polite"]')).toHaveCount(1);
+  await expect(
+    page.getByTestId('early-stopping').locator('xpath=ancestor-or-self::*[@aria-live="polite"]'),
+  ).toHaveCount(1);
   await expect(page.getByRole('table', { name: 'Test metrics' })).toBeVisible();
   await expect(page.getByRole('figure', { name: 'Reliability diagram' }).locator('canvas, svg').first()).toBeVisible();
   await expect(page.getByRole('figure', { name: 'ROC curve' }).locator('canvas, svg').first()).toBeVisible();
-  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' }).locator('canvas, svg').first()).toBeVisible();
+  await expect(
+    page.getByRole('figure', { name: 'Confusion matrix heatmap' }).locator('canvas, svg').first(),
+  ).toBeVisible();
   // Every chart's numbers, in text or a table beside it.
-  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' })).toContainText(/NORMAL: \d+ as NORMAL, \d+ as PNEUMONIA; PNEUMONIA: \d+ as NORMAL/);
+  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' })).toContainText(
+    /NORMAL: \d+ as NORMAL, \d+ as PNEUMONIA; PNEUMONIA: \d+ as NORMAL/,
+  );
   await expect(page.getByRole('table', { name: 'ROC curve points' }).locator('tbody tr')).toHaveCount(7);
   await expect(page.getByRole('table', { name: 'Reliability diagram bins' }).locator('tbody tr')).toHaveCount(10);
   await expect(page.getByRole('figure', { name: 'Loss curves' })).toContainText(/Batch 10: loss \d\.\d{4}/);
@@ -105,7 +127,10 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
 
   await page.getByLabel('Images to predict').setInputFiles(predictPaths);
   await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(predictPaths.length);
-  await page.getByRole('button', { name: /^Enlarge / }).first().click();
+  await page
+    .getByRole('button', { name: /^Enlarge / })
+    .first()
+    .click();
   await expect(page.getByRole('figure', { name: 'Selected prediction' })).toBeVisible();
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expectAccessible(page, 'done, with Predict and Runs');
@@ -141,7 +166,9 @@ async function tabTo(page: Page, target: Locator, { back = false, max = 200 } = 
   throw new Error(`The tab order never reached ${target} in ${max} presses; it went: ${passed.join(' → ')}`);
 }
 
-test('keyboard only: demo data, settings, Train, threshold and download without a click, focus always visible', async ({ page }) => {
+test('keyboard only: demo data, settings, Train, threshold and download without a click, focus always visible', async ({
+  page,
+}) => {
   // Epochs 2 in the URL, 1 typed in the form: the form is what is tested, the URL keeps the run short.
   await page.goto(`/?size=${SIZE}&epochs=2&batch=32`);
   await expectStatus(page, 'idle');

@@ -7,7 +7,9 @@ function pictures(images: Locator): Promise<string[]> {
   return images.evaluateAll((canvases) => canvases.map((c) => (c as HTMLCanvasElement).toDataURL()));
 }
 
-test('augmentation settings update the Augmented samples preview, and a short run trains with them', async ({ page }) => {
+test('augmentation settings update the Augmented samples preview, and a short run trains with them', async ({
+  page,
+}) => {
   await page.goto('/?size=32&epochs=1&batch=32');
   await page.getByRole('button', { name: 'Try demo dataset' }).click();
   await expectStatus(page, 'ready');
@@ -19,13 +21,15 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await expect(augmented.first()).toHaveAccessibleName(/^(NORMAL|PNEUMONIA) 1: augmentation 1$/);
 
   const group = page.getByRole('group', { name: 'Augmentation' });
-  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness']) await expect(group.getByRole('spinbutton', { name })).toBeVisible();
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness'])
+    await expect(group.getByRole('spinbutton', { name })).toBeVisible();
   const flip = group.getByRole('checkbox', { name: 'Horizontal flip' });
   await expect(flip).not.toBeChecked();
 
   // Off by default (measured: see src/ui/training/augmentationSettings.ts): each draw is its sample image as it
   // is, the very pixels of the sample grid.
-  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness']) await expect(group.getByRole('spinbutton', { name })).toHaveValue('0');
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness'])
+    await expect(group.getByRole('spinbutton', { name })).toHaveValue('0');
   expect(page.url()).not.toMatch(/rot=|zoom=|shift=|shear=|bright=/);
   const samples = await pictures(page.getByRole('figure', { name: 'Sample images' }).getByRole('img'));
   await expect.poll(async () => (await pictures(augmented)).filter((_, i) => i % 3 === 0)).toEqual(samples.slice(0, 8));
@@ -54,8 +58,12 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await page.reload();
   await page.getByRole('button', { name: 'Try demo dataset' }).click();
   await expectStatus(page, 'ready');
-  await expect(page.getByRole('group', { name: 'Augmentation' }).getByRole('spinbutton', { name: 'Rotation' })).toHaveValue('30');
-  await expect.poll(() => pictures(page.getByRole('figure', { name: 'Augmented samples' }).getByRole('img'))).toEqual(changed);
+  await expect(
+    page.getByRole('group', { name: 'Augmentation' }).getByRole('spinbutton', { name: 'Rotation' }),
+  ).toHaveValue('30');
+  await expect
+    .poll(() => pictures(page.getByRole('figure', { name: 'Augmented samples' }).getByRole('img')))
+    .toEqual(changed);
 
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);

@@ -15,7 +15,16 @@ const SECRET = 'PAT-SECRET-';
 /** A 40 x 40 12-bit image: dark (NORMAL) or bright (PNEUMONIA), with a pattern so images differ. */
 function image(bright: boolean, seed: number, extra: Partial<DicomSpec> = {}): DicomSpec {
   const values = Array.from({ length: 1600 }, (_, i) => (bright ? 2800 : 600) + ((i * (seed + 3)) % 400));
-  return { width: 40, height: 40, values, bitsStored: 12, windowCenter: 2048, windowWidth: 4096, modality: 'CR', ...extra };
+  return {
+    width: 40,
+    height: 40,
+    values,
+    bitsStored: 12,
+    windowCenter: 2048,
+    windowWidth: 4096,
+    modality: 'CR',
+    ...extra,
+  };
 }
 
 const ENCODINGS: Encoding[] = ['explicit', 'implicit', 'deflated', 'rle', 'jpeg-ls', 'jpeg-2000'];
@@ -32,7 +41,10 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
 
   const writer = new ZipWriter(new Uint8ArrayWriter());
   let n = 0;
-  for (const [className, bright] of [['NORMAL', false], ['PNEUMONIA', true]] as const) {
+  for (const [className, bright] of [
+    ['NORMAL', false],
+    ['PNEUMONIA', true],
+  ] as const) {
     for (let i = 0; i < 12; i++) {
       const encoding = ENCODINGS[i % ENCODINGS.length];
       // Two images a patient; MONOCHROME1 files store the picture inverted, and must come out as the others.
@@ -51,19 +63,28 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   // A JPEG among them, counted like any image.
   const jpeg = encodeImage(new Uint8Array(SIZE * SIZE).fill(40), SIZE, 'jpeg');
   await writer.add('export/train/NORMAL/plain.jpeg', new Uint8ArrayReader(jpeg));
-  await writer.add('export/train/NORMAL/report.dcm', new Uint8ArrayReader(await writeDicom({ ...image(false, 1), noPixels: true })));
+  await writer.add(
+    'export/train/NORMAL/report.dcm',
+    new Uint8ArrayReader(await writeDicom({ ...image(false, 1), noPixels: true })),
+  );
   await writer.add(
     'export/train/PNEUMONIA/video.dcm',
-    new Uint8ArrayReader(await writeDicom({ ...image(true, 1), encoding: 'rle', transferSyntax: '1.2.840.10008.1.2.4.100' })),
+    new Uint8ArrayReader(
+      await writeDicom({ ...image(true, 1), encoding: 'rle', transferSyntax: '1.2.840.10008.1.2.4.100' }),
+    ),
   );
   const zip = await writer.close();
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles({ name: 'dicom.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
+  await page
+    .getByLabel('Dataset', { exact: true })
+    .setInputFiles({ name: 'dicom.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
   await expectStatus(page, 'ready');
 
   const summary = await readSummary(page);
   expect(summary.train.NORMAL + summary.test.NORMAL + summary.validation.NORMAL).toBe(13);
   expect(summary.train.PNEUMONIA + summary.test.PNEUMONIA + summary.validation.PNEUMONIA).toBe(12);
-  await expect(page.getByTestId('dicom-summary')).toHaveText('24 DICOM files among the images (modalities: CR 22, <b>DX</b> 2).');
+  await expect(page.getByTestId('dicom-summary')).toHaveText(
+    '24 DICOM files among the images (modalities: CR 22, <b>DX</b> 2).',
+  );
   await page.getByText(/^Skipped \d+ entr/).click();
   const skipped = page.getByRole('list', { name: 'Skipped entries' });
   await expect(page.getByText(/^Skipped \d+ entr/)).toContainText('2 DICOM files that cannot be used');
@@ -89,7 +110,8 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   for await (const chunk of saved) chunks.push(chunk as Buffer);
   const reader = new ZipReader(new BlobReader(new Blob([Buffer.concat(chunks)])));
   const inZip = new Map<string, string>();
-  for (const entry of await reader.getEntries()) if (!entry.directory) inZip.set(entry.filename, await entry.getData(new TextWriter()));
+  for (const entry of await reader.getEntries())
+    if (!entry.directory) inZip.set(entry.filename, await entry.getData(new TextWriter()));
   await reader.close();
   const card = JSON.parse(inZip.get('model-card.json')!) as {
     data: { dicom: { images: number; modalities: Record<string, number> }; patients: { total: number } };
@@ -110,7 +132,9 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
     { name: 'dark-mono1.dcm', spec: image(true, 8, { photometric: 'MONOCHROME1', encoding: 'jpeg-ls' }) },
     { name: '1.2.3.4.5', spec: image(false, 9, { encoding: 'jpeg-2000' }) },
   ];
-  const inputs = await Promise.all(files.map(async (f) => ({ name: f.name, mimeType: '', buffer: Buffer.from(await writeDicom(f.spec)) })));
+  const inputs = await Promise.all(
+    files.map(async (f) => ({ name: f.name, mimeType: '', buffer: Buffer.from(await writeDicom(f.spec)) })),
+  );
   await page.getByLabel('Images to predict').setInputFiles(inputs);
   const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
   await expect(rows).toHaveCount(3);
@@ -118,13 +142,17 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   const table = page.getByRole('table', { name: 'Predictions' });
   const scores = await table.innerText();
   await page.getByRole('group', { name: 'Display window: predictions' }).getByLabel('Window centre').fill('40');
-  await expect(page.getByRole('group', { name: 'Display window: samples' }).getByLabel('Window centre')).toHaveValue('40');
+  await expect(page.getByRole('group', { name: 'Display window: samples' }).getByLabel('Window centre')).toHaveValue(
+    '40',
+  );
   expect(await table.innerText()).toBe(scores);
   expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
 
-test('a flat folder of DICOM files is labelled by a labels file; unmatched rows and files are listed', async ({ page }) => {
+test('a flat folder of DICOM files is labelled by a labels file; unmatched rows and files are listed', async ({
+  page,
+}) => {
   await page.goto(`/?size=${SIZE}&holdout=20`);
   const files = [];
   const rows = ['file,label,patient'];
@@ -135,7 +163,9 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
     if (i < 22) rows.push(`${name},${bright ? 'PNEUMONIA' : 'NORMAL'},${SECRET}${i >> 2}`);
   }
   rows.push('IM9999,NORMAL,', 'IM0001,<b>NORMAL</b>,');
-  await page.getByLabel('Labels file').setInputFiles({ name: 'labels.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+  await page
+    .getByLabel('Labels file')
+    .setInputFiles({ name: 'labels.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
   await expect(page.getByTestId('labels-file')).toContainText('Using labels.csv');
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(files);
   await expectStatus(page, 'ready');
@@ -144,10 +174,14 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
   expect(summary.train.NORMAL + summary.test.NORMAL + summary.validation.NORMAL).toBe(11);
   expect(summary.train.PNEUMONIA + summary.test.PNEUMONIA + summary.validation.PNEUMONIA).toBe(11);
   const report = page.getByTestId('labels-report');
-  await expect(report).toContainText('Labels file labels.csv: 22 of 24 rows matched a file; 2 rows and 2 image files unmatched.');
+  await expect(report).toContainText(
+    'Labels file labels.csv: 22 of 24 rows matched a file; 2 rows and 2 image files unmatched.',
+  );
   await report.getByText('Unmatched rows').click();
   await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText('line 24: IM9999 — no such file');
-  await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText('line 25: IM0001 — the file already has a row (line 3)');
+  await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText(
+    'line 25: IM0001 — the file already has a row (line 3)',
+  );
   await report.getByText('Unmatched files').click();
   await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
   await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
@@ -155,7 +189,10 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
 
   // The display window changes what a sample shows, and the full range brings it back.
   const canvas = page.getByRole('figure', { name: 'Sample images' }).getByRole('img').first();
-  const shown = () => canvas.evaluate((c) => [...(c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 1).data].filter((_, i) => i % 4 === 0));
+  const shown = () =>
+    canvas.evaluate((c) =>
+      [...(c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 1).data].filter((_, i) => i % 4 === 0),
+    );
   const before = await shown();
   const window = page.getByRole('group', { name: 'Display window: samples' });
   await window.getByLabel('Window width').fill('16');

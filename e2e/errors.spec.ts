@@ -9,7 +9,10 @@ import { expectStatus, readSummary } from './helpers';
 test('bad input gets a clear message and the loaded dataset is kept', async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
   const good = join(dir, 'good.zip');
-  writeFileSync(good, (await buildSyntheticZip({ seed: 5, perClass: { train: 12, val: 0, test: 2 }, imageSize: 40 })).zip);
+  writeFileSync(
+    good,
+    (await buildSyntheticZip({ seed: 5, perClass: { train: 12, val: 0, test: 2 }, imageSize: 40 })).zip,
+  );
   const notZip = join(dir, 'notes.zip');
   writeFileSync(notZip, 'this is not a zip archive');
 
@@ -33,5 +36,7 @@ test('a URL parameter the app cannot use is reported and the default kept', asyn
   await expect(page.getByLabel('Image size')).toHaveValue('150');
   await expect(page.getByLabel('Epochs')).toHaveValue('3');
   // The default model's parameters at 150 px.
-  await expect(page.getByTestId('total-params')).toHaveText({ tutorial: '151,969', batchnorm: '152,449' }[SETTINGS.model.default]);
+  await expect(page.getByTestId('total-params')).toHaveText(
+    { tutorial: '151,969', batchnorm: '152,449' }[SETTINGS.model.default],
+  );
 });

@@ -27,14 +27,22 @@ async function download(page: Page, format: string, dir: string): Promise<{ path
 async function unzip(path: string): Promise<Map<string, Uint8Array>> {
   const reader = new ZipReader(new BlobReader(new Blob([readFileSync(path)])));
   const files = new Map<string, Uint8Array>();
-  for (const entry of await reader.getEntries()) if (!entry.directory) files.set(entry.filename, await entry.getData(new Uint8ArrayWriter()));
+  for (const entry of await reader.getEntries())
+    if (!entry.directory) files.set(entry.filename, await entry.getData(new Uint8ArrayWriter()));
   await reader.close();
   return files;
 }
 
-test('every model format is made in the page, loads in a runtime that did not write it, and predicts what the page predicts', async ({ page }) => {
+test('every model format is made in the page, loads in a runtime that did not write it, and predicts what the page predicts', async ({
+  page,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-formats-'));
-  const dataset = await buildSyntheticZip({ seed: 9, perClass: { train: 30, val: 3, test: 6 }, imageSize: SIZE, formats: { test: 'png' } });
+  const dataset = await buildSyntheticZip({
+    seed: 9,
+    perClass: { train: 30, val: 3, test: 6 },
+    imageSize: SIZE,
+    formats: { test: 'png' },
+  });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
   const images = dataset.images.filter((i) => i.split === 'test');
@@ -63,7 +71,8 @@ test('every model format is made in the page, loads in a runtime that did not wr
   await expect(table.locator('tbody tr')).toHaveCount(images.length);
   await table.getByRole('button', { name: 'File' }).click();
   const pagePositive: number[] = [];
-  for (const row of await table.locator('tbody tr').all()) pagePositive.push(Number((await row.locator('td').allInnerTexts())[4]));
+  for (const row of await table.locator('tbody tr').all())
+    pagePositive.push(Number((await row.locator('td').allInnerTexts())[4]));
   expect(pagePositive).toHaveLength(images.length);
   const close = (got: ArrayLike<number>, tolerance: number) =>
     Array.from(got).forEach((p, i) => expect(Math.abs(p - pagePositive[i]), `image ${i}`).toBeLessThan(tolerance));
@@ -100,14 +109,24 @@ test('every model format is made in the page, loads in a runtime that did not wr
     const predictions = (JSON.parse(run.stdout) as { predictions: number[][] }).predictions.map((p) => p[0]);
     close(predictions, 1e-4);
   } else {
-    test.info().annotations.push({ type: 'skipped', description: 'Keras HDF5 numbers: /usr/bin/python3 lacks h5py or numpy' });
+    test
+      .info()
+      .annotations.push({ type: 'skipped', description: 'Keras HDF5 numbers: /usr/bin/python3 lacks h5py or numpy' });
   }
 
   // PyTorch bundle: its files, and its model.zip run by train.py in PyTorch.
   const bundle = await download(page, 'PyTorch bundle', dir);
   expect(bundle.name).toMatch(/\.zip$/);
   const files = await unzip(bundle.path);
-  expect([...files.keys()].sort()).toEqual(['README.md', 'manifest.csv', 'model-card.json', 'model-card.md', 'model.zip', 'settings.json', 'train.py']);
+  expect([...files.keys()].sort()).toEqual([
+    'README.md',
+    'manifest.csv',
+    'model-card.json',
+    'model-card.md',
+    'model.zip',
+    'settings.json',
+    'train.py',
+  ]);
   const manifest = new TextDecoder().decode(files.get('manifest.csv')).trim().split('\n');
   expect(manifest[0]).toBe('path,split,class,group');
   expect(manifest).toHaveLength(1 + 60 + 6 + 12);
@@ -115,14 +134,21 @@ test('every model format is made in the page, loads in a runtime that did not wr
     const trainPy = join(dir, 'train.py');
     writeFileSync(trainPy, files.get('train.py')!);
     writeFileSync(join(dir, 'bundle-model.zip'), files.get('model.zip')!);
-    const run = spawnSync(PYTHON, [trainPy, '--predict', join(dir, 'bundle-model.zip'), '--images', ...paths], { encoding: 'utf8' });
+    const run = spawnSync(PYTHON, [trainPy, '--predict', join(dir, 'bundle-model.zip'), '--images', ...paths], {
+      encoding: 'utf8',
+    });
     expect(run.status, run.stderr).toBe(0);
-    const predicted = (JSON.parse(run.stdout) as { images: { probabilities: number[] }[] }).images.map((i) => i.probabilities[i.probabilities.length - 1]);
+    const predicted = (JSON.parse(run.stdout) as { images: { probabilities: number[] }[] }).images.map(
+      (i) => i.probabilities[i.probabilities.length - 1],
+    );
     close(predicted, 1e-4);
 
     // The way back (torchrun trains from the bundle; its model.zip is the app's format, predicting as PyTorch does)
     // is src/export/pytorch.test.ts's: running torchrun here too cost CI a second distributed run.
   } else {
-    test.info().annotations.push({ type: 'skipped', description: 'PyTorch numbers: /usr/bin/python3 lacks torch, numpy or Pillow' });
+    test.info().annotations.push({
+      type: 'skipped',
+      description: 'PyTorch numbers: /usr/bin/python3 lacks torch, numpy or Pillow',
+    });
   }
 });

@@ -14,7 +14,9 @@ export async function watchSecurityPolicy(context: BrowserContext): Promise<stri
   await context.addInitScript((mark: string) => {
     addEventListener('securitypolicyviolation', (event) => {
       const e = event as SecurityPolicyViolationEvent;
-      console.error(`${mark} ${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
+      console.error(
+        `${mark} ${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile}:${e.lineNumber} ${e.sample}`,
+      );
     });
   }, MARK);
   context.on('console', (message) => {

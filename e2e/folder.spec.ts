@@ -34,7 +34,12 @@ test('a picked folder loads like a zip', async ({ page }) => {
 
 test('a zip with one class folder says a classifier needs two', async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
-  const { images } = await buildSyntheticZip({ seed: 8, perClass: { train: 4, val: 0, test: 0 }, imageSize: 40, formats: { train: 'png' } });
+  const { images } = await buildSyntheticZip({
+    seed: 8,
+    perClass: { train: 4, val: 0, test: 0 },
+    imageSize: 40,
+    formats: { train: 'png' },
+  });
   const writer = new ZipWriter(new Uint8ArrayWriter());
   for (const image of images.filter((i) => i.className === 'NORMAL')) {
     await writer.add(image.path, new Uint8ArrayReader(encodeImage(image.pixels, image.size, 'png')));

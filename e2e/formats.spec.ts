@@ -65,7 +65,8 @@ test('every promised image format decodes, EXIF orientation applied, first GIF f
     'webp.webp': await webpImage(page, w, h),
   };
   const writer = new ZipWriter(new Uint8ArrayWriter());
-  for (const [name, bytes] of Object.entries(images)) await writer.add(`data/train/FORMATS/${name}`, new Uint8ArrayReader(bytes));
+  for (const [name, bytes] of Object.entries(images))
+    await writer.add(`data/train/FORMATS/${name}`, new Uint8ArrayReader(bytes));
   // Stored 48 x 24, white quadrant top left; orientation 6 shows it rotated a quarter turn clockwise.
   await writer.add('data/train/FORMATS/jpeg-exif-rotated.jpg', new Uint8ArrayReader(jpegWithOrientation(48, 24, 6)));
   // A second class, and a val folder big enough to be used, so every FORMATS image stays in train (and in the grid).
@@ -76,7 +77,9 @@ test('every promised image format decodes, EXIF orientation applied, first GIF f
   }
   const zip = await writer.close();
 
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles({ name: 'formats.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
+  await page
+    .getByLabel('Dataset', { exact: true })
+    .setInputFiles({ name: 'formats.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
   await expectStatus(page, 'ready');
   expect(await readSummary(page)).toEqual({
     train: { FORMATS: 12, OTHER: 3, total: 15 },
@@ -86,11 +89,17 @@ test('every promised image format decodes, EXIF orientation applied, first GIF f
   await expect(page.getByText('Nothing was skipped.')).toBeVisible();
 
   for (const name of Object.keys(images)) {
-    const [topLeft, topRight, bottomLeft, bottomRight] = await quadrantMeans(page, `FORMATS: data/train/FORMATS/${name}`);
+    const [topLeft, topRight, bottomLeft, bottomRight] = await quadrantMeans(
+      page,
+      `FORMATS: data/train/FORMATS/${name}`,
+    );
     expect.soft(topLeft, `${name}: white quadrant`).toBeGreaterThan(235);
     expect.soft(Math.max(topRight, bottomLeft, bottomRight), `${name}: black quadrants`).toBeLessThan(20);
   }
-  const [topLeft, topRight, bottomLeft, bottomRight] = await quadrantMeans(page, 'FORMATS: data/train/FORMATS/jpeg-exif-rotated.jpg');
+  const [topLeft, topRight, bottomLeft, bottomRight] = await quadrantMeans(
+    page,
+    'FORMATS: data/train/FORMATS/jpeg-exif-rotated.jpg',
+  );
   expect(topRight, 'EXIF orientation 6 turns the top-left quadrant to the top right').toBeGreaterThan(235);
   expect(Math.max(topLeft, bottomLeft, bottomRight)).toBeLessThan(20);
 });

@@ -17,8 +17,11 @@ async function leakyZip(): Promise<Buffer> {
   const rng = mulberry32(11);
   const png = (c: number) => encodeImage(syntheticImage(c, SIZE, rng), SIZE, 'png');
   const files: [string, Uint8Array][] = [];
-  for (let p = 1; p <= 8; p++) for (let i = 1; i <= 2; i++) files.push([`chest_xray/train/NORMAL/IM-00${10 + p}-000${i}.jpeg`, png(0)]);
-  for (let p = 1; p <= 8; p++) for (let i = 1; i <= 3; i++) files.push([`chest_xray/train/PNEUMONIA/person${p}_bacteria_${p * 10 + i}.jpeg`, png(1)]);
+  for (let p = 1; p <= 8; p++)
+    for (let i = 1; i <= 2; i++) files.push([`chest_xray/train/NORMAL/IM-00${10 + p}-000${i}.jpeg`, png(0)]);
+  for (let p = 1; p <= 8; p++)
+    for (let i = 1; i <= 3; i++)
+      files.push([`chest_xray/train/PNEUMONIA/person${p}_bacteria_${p * 10 + i}.jpeg`, png(1)]);
   for (let p = 1; p <= 3; p++) files.push([`chest_xray/test/NORMAL/NORMAL2-IM-00${p}-0001.jpeg`, png(0)]);
   for (const p of [1, 30, 31]) files.push([`chest_xray/test/PNEUMONIA/person${p}_virus_${p}.jpeg`, png(1)]);
   files.push(['chest_xray/test/NORMAL/IM-0099-0001.jpeg', files[0][1]]);
@@ -29,16 +32,22 @@ async function leakyZip(): Promise<Buffer> {
 
 async function load(page: Page, query: string): Promise<void> {
   await page.goto(`/?size=${SIZE}${query}`);
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles({ name: 'leaky.zip', mimeType: 'application/zip', buffer: await leakyZip() });
+  await page
+    .getByLabel('Dataset', { exact: true })
+    .setInputFiles({ name: 'leaky.zip', mimeType: 'application/zip', buffer: await leakyZip() });
   await expectStatus(page, 'ready');
 }
 
-test('Dataset health names a patient in two split folders and a duplicate across splits; the summary counts patients', async ({ page }) => {
+test('Dataset health names a patient in two split folders and a duplicate across splits; the summary counts patients', async ({
+  page,
+}) => {
   await load(page, '');
   await expect(page.getByLabel('Group by')).toHaveValue('patient');
   const health = page.getByRole('region', { name: 'Dataset health' });
   await expect(health).toContainText('2 leaks found');
-  await expect(health).toContainText('1 patient appears in more than one split folder, a leak in the archive itself: person1 (train 3, test 1).');
+  await expect(health).toContainText(
+    '1 patient appears in more than one split folder, a leak in the archive itself: person1 (train 3, test 1).',
+  );
   await expect(health).toContainText(
     '1 image is duplicated across splits (2 files; same bytes, or the same decoded pixels), a leak: the model would be checked on what it trained on. chest_xray/test/NORMAL/IM-0099-0001.jpeg (test) = chest_xray/train/NORMAL/IM-0011-0001.jpeg',
   );
@@ -47,15 +56,29 @@ test('Dataset health names a patient in two split folders and a duplicate across
 
   const summary = page.getByRole('table', { name: 'Dataset summary' });
   await expect(summary.locator('thead th').last()).toHaveText('patients');
-  await expect(summary.getByRole('row', { name: /^train\b/ }).locator('td').last()).toHaveText('16');
-  await expect(summary.getByRole('row', { name: /^test\b/ }).locator('td').last()).toHaveText('7');
-  await expect(page.getByTestId('validation-source')).toHaveText(/^Validation: 10% of train held out \(\d+ images of \d+ patients\), stratified, by patient, seed 1 .* Training uses \d+ images \(\d+ patients\)/);
+  await expect(
+    summary
+      .getByRole('row', { name: /^train\b/ })
+      .locator('td')
+      .last(),
+  ).toHaveText('16');
+  await expect(
+    summary
+      .getByRole('row', { name: /^test\b/ })
+      .locator('td')
+      .last(),
+  ).toHaveText('7');
+  await expect(page.getByTestId('validation-source')).toHaveText(
+    /^Validation: 10% of train held out \(\d+ images of \d+ patients\), stratified, by patient, seed 1 .* Training uses \d+ images \(\d+ patients\)/,
+  );
 });
 
 test('Group by none splits image by image and says patients are not considered', async ({ page }) => {
   await load(page, '&group=none');
   await expect(page.getByLabel('Group by')).toHaveValue('none');
-  await expect(page.getByTestId('validation-source')).toHaveText(/^Validation: 10% of train held out \(4 images\), stratified, seed 1 \(there is no val folder\)\. Training uses 36 images, validation 4, test 7\.$/);
+  await expect(page.getByTestId('validation-source')).toHaveText(
+    /^Validation: 10% of train held out \(4 images\), stratified, seed 1 \(there is no val folder\)\. Training uses 36 images, validation 4, test 7\.$/,
+  );
   const health = page.getByRole('region', { name: 'Dataset health' });
   await expect(health).toContainText('Grouping is off (Group by: none)');
   await expect(health).toContainText('1 image is duplicated across splits');
@@ -63,7 +86,9 @@ test('Group by none splits image by image and says patients are not considered',
 
   // Back to patients: Train would load the dataset again, and says so.
   await page.getByLabel('Group by').selectOption('patient');
-  await expect(page.getByText('The dataset will be loaded again, grouping images by the patient in each file name.')).toBeVisible();
+  await expect(
+    page.getByText('The dataset will be loaded again, grouping images by the patient in each file name.'),
+  ).toBeVisible();
 });
 
 test('a patient pattern that is no regular expression is refused, in words', async ({ page }) => {

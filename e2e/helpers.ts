@@ -47,7 +47,9 @@ export async function metric(page: Page, name: string): Promise<number> {
 }
 
 /** Opens a downloaded model zip and loads it with tf.loadLayersModel, as a user of the export would. */
-export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown>; names: string[] }> {
+export async function loadExportedModel(
+  zip: Uint8Array,
+): Promise<{ model: tf.LayersModel; metadata: Record<string, unknown>; names: string[] }> {
   const reader = new ZipReader(new BlobReader(new Blob([zip as Uint8Array<ArrayBuffer>])));
   const entries = await reader.getEntries();
   const byName = new Map(entries.map((e) => [e.filename, e]));
@@ -93,7 +95,11 @@ export async function loadExportedModel(zip: Uint8Array): Promise<{ model: tf.La
  * checkpoint, sent before the second epoch's batches, is then surely in the page) on `backend`. Gives the training
  * worker (tfjs' engine is a global of it: its GPU can be taken away there) and the history's rows.
  */
-export async function trainTwoEpochsOn(page: Page, backend: string, timeout: number): Promise<{ worker: Worker; history: Locator }> {
+export async function trainTwoEpochsOn(
+  page: Page,
+  backend: string,
+  timeout: number,
+): Promise<{ worker: Worker; history: Locator }> {
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
   await expect.poll(() => history.count(), { timeout }).toBeGreaterThanOrEqual(2);
@@ -103,4 +109,12 @@ export async function trainTwoEpochsOn(page: Page, backend: string, timeout: num
   return { worker, history };
 }
 
-export { describeFrame, describeTask, longFrames, longTaskDetails, longTasks, pageNow, recordLongTasks } from '../scripts/longTasks';
+export {
+  describeFrame,
+  describeTask,
+  longFrames,
+  longTaskDetails,
+  longTasks,
+  pageNow,
+  recordLongTasks,
+} from '../scripts/longTasks';

@@ -14,12 +14,15 @@ const SIZE = 32;
 
 async function zipOf(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
-  for (const [path, content] of Object.entries(files)) await writer.add(path, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
+  for (const [path, content] of Object.entries(files))
+    await writer.add(path, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
   return new Uint8Array(await (await writer.close()).arrayBuffer());
 }
 
 /** A real model of the app's (the tutorial network at 32 px), and the six hostile files made from it. */
-async function modelFiles(dir: string): Promise<{ good: string; hostile: { kind: string; path: string; message: RegExp }[] }> {
+async function modelFiles(
+  dir: string,
+): Promise<{ good: string; hostile: { kind: string; path: string; message: RegExp }[] }> {
   await tf.setBackend('cpu');
   const model = buildModel('tutorial', { imageSize: SIZE, numClasses: 2, learningRate: 0.001, seed: 1 });
   const { modelJson, weights } = await exportLayersModel(model);
@@ -32,11 +35,30 @@ async function modelFiles(dir: string): Promise<{ good: string; hostile: { kind:
   huge.weightsManifest[0].weights[0].shape = [65536, 65536];
   const deep = '['.repeat(200_000) + ']'.repeat(200_000);
   const made: [string, Uint8Array, RegExp][] = [
-    ['65536 × 65536 weight', await zipOf({ ...files, 'model.json': JSON.stringify(huge) }), /65536 × 65536 values .* parameters a model may have/],
-    ['weights cut short', await zipOf({ ...files, 'weights.bin': bytes.subarray(0, bytes.length - 1000) }), /cut short/],
-    ['markup in class names', await zipOf({ ...files, 'metadata.json': JSON.stringify({ ...metadata, classNames: ['<img src=x onerror=alert(1)>', '<b>bold</b>'] }) }), /“<img src=x onerror=alert\(1\)>”, with markup/],
+    [
+      '65536 × 65536 weight',
+      await zipOf({ ...files, 'model.json': JSON.stringify(huge) }),
+      /65536 × 65536 values .* parameters a model may have/,
+    ],
+    [
+      'weights cut short',
+      await zipOf({ ...files, 'weights.bin': bytes.subarray(0, bytes.length - 1000) }),
+      /cut short/,
+    ],
+    [
+      'markup in class names',
+      await zipOf({
+        ...files,
+        'metadata.json': JSON.stringify({ ...metadata, classNames: ['<img src=x onerror=alert(1)>', '<b>bold</b>'] }),
+      }),
+      /“<img src=x onerror=alert\(1\)>”, with markup/,
+    ],
     ['JSON nested 200,000 deep', await zipOf({ ...files, 'model.json': deep }), /nested more than 64 levels deep/],
-    ['all weights NaN', await zipOf({ ...files, 'weights.bin': new Uint8Array(new Float32Array(bytes.length / 4).fill(NaN).buffer) }), /are NaN or infinite/],
+    [
+      'all weights NaN',
+      await zipOf({ ...files, 'weights.bin': new Uint8Array(new Float32Array(bytes.length / 4).fill(NaN).buffer) }),
+      /are NaN or infinite/,
+    ],
     ['zip bomb', zipBomb('model.json', 1024 ** 3), /model\.json is 1 GiB, over the 8 MiB limit/],
   ];
   const good = join(dir, 'model.zip');
@@ -51,11 +73,16 @@ async function modelFiles(dir: string): Promise<{ good: string; hostile: { kind:
   };
 }
 
-test('hostile model files are refused in words; the dataset stays, the page answers, a good model still loads', async ({ page }) => {
+test('hostile model files are refused in words; the dataset stays, the page answers, a good model still loads', async ({
+  page,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-hostile-model-'));
   const { good, hostile } = await modelFiles(dir);
   const dataset = join(dir, 'chest_xray.zip');
-  writeFileSync(dataset, (await buildSyntheticZip({ seed: 3, perClass: { train: 10, val: 0, test: 2 }, imageSize: SIZE })).zip);
+  writeFileSync(
+    dataset,
+    (await buildSyntheticZip({ seed: 3, perClass: { train: 10, val: 0, test: 2 }, imageSize: SIZE })).zip,
+  );
   const problems: string[] = [];
   page.on('dialog', (dialog) => {
     problems.push(`dialog: ${dialog.message()}`);

@@ -11,7 +11,11 @@ export function quadrant(x: number, y: number, width: number, height: number): n
   return x < width / 2 && y < height / 2 ? 255 : 0;
 }
 
-function rgba(width: number, height: number, value: (x: number, y: number) => number = (x, y) => quadrant(x, y, width, height)): Uint8Array {
+function rgba(
+  width: number,
+  height: number,
+  value: (x: number, y: number) => number = (x, y) => quadrant(x, y, width, height),
+): Uint8Array {
   const data = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -34,7 +38,34 @@ export function jpegImage(width: number, height: number): Uint8Array {
 export function jpegWithOrientation(width: number, height: number, orientation: number): Uint8Array {
   const plain = jpegImage(width, height);
   // APP1 "Exif", big-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1.
-  const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
+  const tiff = [
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0,
+    0,
+    0,
+    8,
+    0,
+    1,
+    0x01,
+    0x12,
+    0,
+    3,
+    0,
+    0,
+    0,
+    1,
+    0,
+    orientation,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
   const payload = [...Buffer.from('Exif\0\0', 'binary'), ...tiff];
   const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
   return Uint8Array.from([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]);
@@ -91,7 +122,8 @@ export function gifImage(width: number, height: number, animated = false): Uint8
   ];
   const frame = (invert: boolean) => {
     const index = new Uint8Array(width * height);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) index[y * width + x] = (quadrant(x, y, width, height) > 0) !== invert ? 1 : 0;
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) index[y * width + x] = quadrant(x, y, width, height) > 0 !== invert ? 1 : 0;
     return index;
   };
   encoder.writeFrame(frame(false), width, height, { palette, delay: 100 });

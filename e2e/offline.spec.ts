@@ -4,18 +4,28 @@ import { expectStatus } from './helpers';
 // The one spec that needs the service worker (playwright.config.ts blocks it elsewhere).
 test.use({ serviceWorkers: 'allow' });
 
-test('after one visit the app loads, trains and downloads with the network off; it is installable', async ({ page, context }) => {
+test('after one visit the app loads, trains and downloads with the network off; it is installable', async ({
+  page,
+  context,
+}) => {
   await page.goto('/?size=32&epochs=1&batch=32');
   // The service worker precaches the whole build on the first visit.
   await page.evaluate(async () => {
     const registration = await navigator.serviceWorker.ready;
     if (registration.active?.state !== 'activated') {
-      await new Promise<void>((resolve) => registration.active?.addEventListener('statechange', () => registration.active?.state === 'activated' && resolve()));
+      await new Promise<void>((resolve) =>
+        registration.active?.addEventListener(
+          'statechange',
+          () => registration.active?.state === 'activated' && resolve(),
+        ),
+      );
     }
   });
   const manifest = await page.evaluate(async () => {
     const link = document.querySelector<HTMLLinkElement>('link[rel=manifest]');
-    return link ? ((await (await fetch(link.href)).json()) as { name: string; icons: { sizes: string }[]; display: string }) : null;
+    return link
+      ? ((await (await fetch(link.href)).json()) as { name: string; icons: { sizes: string }[]; display: string })
+      : null;
   });
   expect(manifest?.display).toBe('standalone');
   expect(manifest?.icons.map((i) => i.sizes)).toContain('512x512');
@@ -24,7 +34,14 @@ test('after one visit the app loads, trains and downloads with the network off; 
   await page.reload();
   await expectStatus(page, 'idle');
   // Really offline: what the service worker has not cached does not arrive.
-  expect(await page.evaluate(() => fetch(`/not-cached-${Date.now()}.txt`).then(() => 'reached', () => 'offline'))).toBe('offline');
+  expect(
+    await page.evaluate(() =>
+      fetch(`/not-cached-${Date.now()}.txt`).then(
+        () => 'reached',
+        () => 'offline',
+      ),
+    ),
+  ).toBe('offline');
   await page.getByRole('button', { name: 'Try demo dataset' }).click();
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();

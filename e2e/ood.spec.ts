@@ -26,7 +26,12 @@ test('after training, Predict says a noise image is unlike the training data and
   browser,
 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-ood-'));
-  const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 40, val: 10, test: 10 }, imageSize: SIZE, formats: { train: 'png' } });
+  const dataset = await buildSyntheticZip({
+    seed: 7,
+    perClass: { train: 40, val: 10, test: 10 },
+    imageSize: SIZE,
+    formats: { train: 'png' },
+  });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
   const trainImage = dataset.images.find((i) => i.split === 'train')!;
@@ -67,7 +72,11 @@ test('after training, Predict says a noise image is unlike the training data and
   const modelZip = join(dir, 'model.zip');
   await (await download).saveAs(modelZip);
   const { metadata } = await loadExportedModel(readFileSync(modelZip));
-  expect(metadata.outOfDistribution).toMatchObject({ method: 'mahalanobis-tied-covariance', featureLayer: 'dense_1', quantile: 0.95 });
+  expect(metadata.outOfDistribution).toMatchObject({
+    method: 'mahalanobis-tied-covariance',
+    featureLayer: 'dense_1',
+    quantile: 0.95,
+  });
   // Its own storage: nothing of this page's run is brought back there.
   const fresh = await browser.newContext();
   const other = await fresh.newPage();

@@ -35,7 +35,12 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   browser,
 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-runs-'));
-  const dataset = await buildSyntheticZip({ seed: 5, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE, formats: { test: 'png' } });
+  const dataset = await buildSyntheticZip({
+    seed: 5,
+    perClass: { train: 40, val: 3, test: 8 },
+    imageSize: SIZE,
+    formats: { test: 'png' },
+  });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
   // New images for Predict: the test images as loose PNGs (exactly the pixels the page decodes).
@@ -57,9 +62,17 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(await historyLength(page)).toBe(2);
   // An evaluated image opens in Predict with where the model looked.
   // (A cell with images: a model this briefly trained may call every image one class.)
-  await page.getByRole('button', { name: /^(NORMAL|PNEUMONIA) as (NORMAL|PNEUMONIA): [1-9]\d* images/ }).first().click();
-  await page.getByRole('button', { name: /^Where the model looked:/ }).first().click();
-  await expect(page.getByRole('figure', { name: 'Selected prediction' }).getByRole('img', { name: /^Grad-CAM/ })).toBeVisible();
+  await page
+    .getByRole('button', { name: /^(NORMAL|PNEUMONIA) as (NORMAL|PNEUMONIA): [1-9]\d* images/ })
+    .first()
+    .click();
+  await page
+    .getByRole('button', { name: /^Where the model looked:/ })
+    .first()
+    .click();
+  await expect(
+    page.getByRole('figure', { name: 'Selected prediction' }).getByRole('img', { name: /^Grad-CAM/ }),
+  ).toBeVisible();
 
   // Saved once the list says so (the results and the kept model are written as the run ends).
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
@@ -107,8 +120,12 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   // Compared: settings and figures side by side, and the validation loss curves on one chart.
   await page.getByRole('list', { name: 'Runs' }).getByLabel('Compare').check();
-  await expect(page.getByRole('table', { name: 'Compared runs' }).getByRole('row', { name: /^Epochs trained/ })).toContainText('3');
-  await expect(page.getByRole('figure', { name: 'Compared runs: validation loss' }).locator('canvas, svg').first()).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: 'Compared runs' }).getByRole('row', { name: /^Epochs trained/ }),
+  ).toContainText('3');
+  await expect(
+    page.getByRole('figure', { name: 'Compared runs: validation loss' }).locator('canvas, svg').first(),
+  ).toBeVisible();
 
   // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.
   const fresh = await browser.newContext();
@@ -130,7 +147,9 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(freshReports).toEqual([]);
 });
 
-test('a training worker that dies mid-run keeps the finished epochs: the best one is back, and Resume continues once the data is loaded again', async ({ page }) => {
+test('a training worker that dies mid-run keeps the finished epochs: the best one is back, and Resume continues once the data is loaded again', async ({
+  page,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-crash-'));
   const dataset = await buildSyntheticZip({ seed: 6, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE });
   const zipPath = join(dir, 'chest_xray.zip');
@@ -161,9 +180,11 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
   // The worker dies as it would out of memory: an error it does not catch (the page then ends it).
   const worker = page.workers().find((w) => w.url().includes('train.worker'));
   expect(worker, 'the training worker').toBeTruthy();
-  await worker!.evaluate(() => setTimeout(() => {
-    throw new Error('simulated out-of-memory');
-  }));
+  await worker!.evaluate(() =>
+    setTimeout(() => {
+      throw new Error('simulated out-of-memory');
+    }),
+  );
   await expect(page.getByRole('alert')).toContainText('What was trained is not lost');
   await expectStatus(page, 'stopped');
   const kept = await history.count();
@@ -190,10 +211,14 @@ test('a WebGL context lost mid-run: the run goes on by itself from its last fini
   const { worker, history } = await trainTwoEpochsOn(page, 'webgl', 180_000);
   // As a driver reset would: the training worker's WebGL context goes.
   await worker.evaluate(() => {
-    const engine = (globalThis as unknown as { _tfengine: { backendInstance: { gpgpu: { gl: WebGL2RenderingContext } } } })._tfengine;
+    const engine = (
+      globalThis as unknown as { _tfengine: { backendInstance: { gpgpu: { gl: WebGL2RenderingContext } } } }
+    )._tfengine;
     engine.backendInstance.gpgpu.gl.getExtension('WEBGL_lose_context')?.loseContext();
   });
-  await expect(page.getByRole('alert')).toContainText('Training goes on from the last finished epoch', { timeout: 120_000 });
+  await expect(page.getByRole('alert')).toContainText('Training goes on from the last finished epoch', {
+    timeout: 120_000,
+  });
   await expectStatus(page, 'done', 240_000);
   await expect(history).toHaveCount(4);
 });

@@ -45,16 +45,25 @@ async function pageHeap(cdp: CDPSession): Promise<number> {
  */
 async function trainerHeap(browser: Browser): Promise<(() => Promise<number>) | null> {
   const session = await browser.newBrowserCDPSession();
-  const { targetInfos } = (await session.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
+  const { targetInfos } = (await session.send('Target.getTargets')) as {
+    targetInfos: { targetId: string; type: string; url: string }[];
+  };
   const trainer = targetInfos.find((t) => t.type === 'worker' && /train\.worker/.test(t.url));
   if (!trainer) return null;
-  const { sessionId } = (await session.send('Target.attachToTarget', { targetId: trainer.targetId, flatten: false })) as { sessionId: string };
+  const { sessionId } = (await session.send('Target.attachToTarget', {
+    targetId: trainer.targetId,
+    flatten: false,
+  })) as { sessionId: string };
   let nextId = 1;
   const call = (method: string) =>
     new Promise<Record<string, number>>((resolve, reject) => {
       const id = nextId++;
       const onMessage = (event: { sessionId: string; message: string }) => {
-        const reply = JSON.parse(event.message) as { id?: number; result?: Record<string, number>; error?: { message: string } };
+        const reply = JSON.parse(event.message) as {
+          id?: number;
+          result?: Record<string, number>;
+          error?: { message: string };
+        };
         if (event.sessionId !== sessionId || reply.id !== id) return;
         session.off('Target.receivedMessageFromTarget', onMessage);
         if (reply.error) reject(new Error(reply.error.message));
@@ -96,7 +105,11 @@ test(`a ${EPOCHS}-epoch run keeps the worker's tensors flat and the page's heap 
     await expect.poll(() => epochsDone(page), { timeout: 120_000, intervals: [50] }).toBeGreaterThanOrEqual(at);
     await page.getByRole('button', { name: 'Pause' }).click();
     await expectStatus(page, 'paused');
-    readings.push({ epoch: await epochsDone(page), page: await pageHeap(cdp), trainer: readTrainer ? await readTrainer().catch(() => null) : null });
+    readings.push({
+      epoch: await epochsDone(page),
+      page: await pageHeap(cdp),
+      trainer: readTrainer ? await readTrainer().catch(() => null) : null,
+    });
     await page.getByRole('button', { name: 'Continue' }).click();
   }
   await expectStatus(page, 'done', 120_000);
@@ -114,5 +127,7 @@ test(`a ${EPOCHS}-epoch run keeps the worker's tensors flat and the page's heap 
   expect(new Set(tensors).size, 'tf.memory().numTensors at each epoch end').toBe(1);
   const first = readings[0];
   const last = readings[readings.length - 1];
-  expect(mb(last.page - first.page), `page heap growth from epoch ${first.epoch} to ${last.epoch} (MB)`).toBeLessThan(PAGE_GROWTH_LIMIT_MB);
+  expect(mb(last.page - first.page), `page heap growth from epoch ${first.epoch} to ${last.epoch} (MB)`).toBeLessThan(
+    PAGE_GROWTH_LIMIT_MB,
+  );
 });

@@ -6,7 +6,21 @@ import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { MODEL_NAMES } from '../src/core/types';
 import { SETTINGS } from '../src/core/settings';
-import { describeFrame, describeTask, expectStatus, foreignRequests, loadExportedModel, longFrames, longTaskDetails, longTasks, metric, pageNow, readSummary, recordLongTasks, recordRequests } from './helpers';
+import {
+  describeFrame,
+  describeTask,
+  expectStatus,
+  foreignRequests,
+  loadExportedModel,
+  longFrames,
+  longTaskDetails,
+  longTasks,
+  metric,
+  pageNow,
+  readSummary,
+  recordLongTasks,
+  recordRequests,
+} from './helpers';
 import { kernelThreadsFor } from '../src/backends/native/threadCount';
 
 const SIZE = 32;
@@ -21,10 +35,16 @@ const LONGEST_TASK_MS = 50;
 
 /** `N tasks over 50 ms, longest L ms (…)` for the log. */
 function tasksLine(tasks: number[]): string {
-  return tasks.length ? `${tasks.length} tasks over 50 ms, longest ${Math.max(...tasks)} ms (${tasks.join(', ')})` : 'no task over 50 ms';
+  return tasks.length
+    ? `${tasks.length} tasks over 50 ms, longest ${Math.max(...tasks)} ms (${tasks.join(', ')})`
+    : 'no task over 50 ms';
 }
 
-test('load a zip, see the data, train live, evaluate and download a model that predicts as the page does', async ({ page, context, baseURL }) => {
+test('load a zip, see the data, train live, evaluate and download a model that predicts as the page does', async ({
+  page,
+  context,
+  baseURL,
+}) => {
   const requests = recordRequests(context);
   const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
   // Test images are lossless PNGs at exactly the model's size, so Node sees the very pixels the page saw.
@@ -57,7 +77,9 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page.getByRole('figure', { name: 'Class counts: train' }).locator('canvas, svg').first()).toBeVisible();
   const samples = page.getByRole('figure', { name: 'Sample images' }).getByRole('img');
   await expect(samples).toHaveCount(24);
-  await expect(page.getByRole('figure', { name: 'Sample images' }).getByText('PNEUMONIA', { exact: true }).first()).toBeVisible();
+  await expect(
+    page.getByRole('figure', { name: 'Sample images' }).getByText('PNEUMONIA', { exact: true }).first(),
+  ).toBeVisible();
 
   // The default model's summary at 32 px. Tutorial: 20,768 conv + 32*64+64 dense + 65 output parameters;
   // batchnorm: the same less the convolutions' 160 biases, plus 4 a channel of BatchNormalization (640).
@@ -76,7 +98,7 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   const slow = await longTasks(page, trainingFrom);
   console.log(`Main-thread tasks from Train to the results: ${tasksLine(slow)}`);
   expect(Math.max(0, ...slow)).toBeLessThanOrEqual(LONGEST_TASK_MS);
-  await expect(progress).toHaveAttribute('aria-valuenow', await progress.getAttribute('aria-valuemax') as string);
+  await expect(progress).toHaveAttribute('aria-valuenow', (await progress.getAttribute('aria-valuemax')) as string);
   const history = page.getByRole('table', { name: 'Training history' });
   await expect(history.locator('tbody tr')).toHaveCount(2);
   // Balanced classes (39 a class after the validation hold-out): weights of 1.
@@ -120,13 +142,22 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   const [, fp, fn, tp] = await matrixCells();
   expect(fn + tp).toBe(8);
   // The tfjs-vis heatmap shows the same matrix.
-  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' })).toHaveAttribute('data-cells', (await matrixCells()).join(','));
-  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' }).locator('canvas, svg').first()).toBeVisible();
+  await expect(page.getByRole('figure', { name: 'Confusion matrix heatmap' })).toHaveAttribute(
+    'data-cells',
+    (await matrixCells()).join(','),
+  );
+  await expect(
+    page.getByRole('figure', { name: 'Confusion matrix heatmap' }).locator('canvas, svg').first(),
+  ).toBeVisible();
   // The gallery shows the images wrong at this threshold, named by true and predicted class.
   const gallery = page.getByRole('figure', { name: 'Misclassified images' });
   await expect(gallery.getByRole('img')).toHaveCount(Math.min(48, fp + fn));
-  for (const name of await gallery.getByRole('img').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))) {
-    expect(name).toMatch(/^(NORMAL as PNEUMONIA|PNEUMONIA as NORMAL): chest_xray\/test\/\w+\/[\w.-]+ \(score (0|1)\.\d\d\)$/);
+  for (const name of await gallery
+    .getByRole('img')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))) {
+    expect(name).toMatch(
+      /^(NORMAL as PNEUMONIA|PNEUMONIA as NORMAL): chest_xray\/test\/\w+\/[\w.-]+ \(score (0|1)\.\d\d\)$/,
+    );
   }
   await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.5');
   await expect(page.getByRole('figure', { name: 'ROC curve' }).locator('canvas, svg').first()).toBeVisible();
@@ -135,7 +166,10 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   const operatingPoint = page.getByTestId('operating-point');
   await expect(operatingPoint).toHaveAttribute('aria-busy', 'false');
   await expect(operatingPoint).toHaveText(/^Reported figures: threshold 0\.5, fixed at 0\.5, applied to test\./);
-  const accuracyCell = page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: /^Accuracy\b/ }).locator('td');
+  const accuracyCell = page
+    .getByRole('table', { name: 'Test metrics' })
+    .getByRole('row', { name: /^Accuracy\b/ })
+    .locator('td');
   await expect(accuracyCell).toHaveText(/^\d\.\d{4} \(\d\.\d{3}–\d\.\d{3}\)$/);
   const testAccuracy = await metric(page, 'Accuracy');
   expect(Number(await accuracyCell.getAttribute('data-low'))).toBeLessThanOrEqual(testAccuracy);
@@ -147,7 +181,9 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await page.getByLabel('Threshold rule').selectOption('youden');
   await expect(operatingPoint).toHaveAttribute('data-rule', 'youden');
   await expect(operatingPoint).toContainText('chosen on validation by maximum Youden J, applied to test');
-  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText('(chosen on validation by maximum Youden J)');
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText(
+    '(chosen on validation by maximum Youden J)',
+  );
   await expect(page).toHaveURL(/[?&]rule=youden/);
   await page.getByLabel('Threshold rule').selectOption('fixed');
   await expect(operatingPoint).toHaveAttribute('data-rule', 'fixed');
@@ -184,7 +220,12 @@ test('load a zip, see the data, train live, evaluate and download a model that p
 
   const { model, metadata, names } = await loadExportedModel(new Uint8Array(readFileSync(savedPath)));
   expect(names).toEqual(expect.arrayContaining(['model.json', 'weights.bin', 'metadata.json']));
-  expect(metadata).toMatchObject({ model: DEFAULT_MODEL, classNames: ['NORMAL', 'PNEUMONIA'], imageSize: SIZE, channels: 1 });
+  expect(metadata).toMatchObject({
+    model: DEFAULT_MODEL,
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    imageSize: SIZE,
+    channels: 1,
+  });
   // The operating point of the reported figures travels with the model.
   expect(metadata).toMatchObject({ threshold: 0.5, thresholdClass: 'PNEUMONIA', thresholdRule: 'fixed at 0.5' });
   expect(model.inputs[0].shape).toEqual([null, SIZE, SIZE, 1]);
@@ -197,7 +238,10 @@ test('load a zip, see the data, train live, evaluate and download a model that p
     const pageScore = pageScores.get(image.path);
     expect(pageScore, `page shows a score for ${image.path}`).toBeDefined();
     const score = tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from(image.pixels, (v) => v / 255), [1, SIZE, SIZE, 1]);
+      const x = tf.tensor4d(
+        Float32Array.from(image.pixels, (v) => v / 255),
+        [1, SIZE, SIZE, 1],
+      );
       return (model.predict(x) as tf.Tensor).dataSync()[0];
     });
     expect(Math.abs(score - (pageScore as number)), image.path).toBeLessThan(1e-3);
@@ -208,7 +252,12 @@ test('load a zip, see the data, train live, evaluate and download a model that p
 
 test('holds out a test split when the archive has none, and evaluates on it', async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
-  const dataset = await buildSyntheticZip({ seed: 4, perClass: { train: 30, val: 0, test: 0 }, imageSize: SIZE, formats: { train: 'png' } });
+  const dataset = await buildSyntheticZip({
+    seed: 4,
+    perClass: { train: 30, val: 0, test: 0 },
+    imageSize: SIZE,
+    formats: { train: 'png' },
+  });
   const zipPath = join(dir, 'train_only.zip');
   writeFileSync(zipPath, dataset.zip);
   await page.goto(`/?size=${SIZE}&epochs=1&batch=16&holdout=20`);
@@ -221,13 +270,22 @@ test('holds out a test split when the archive has none, and evaluates on it', as
   await expect(page.getByTestId('validation-source')).toContainText('test 12');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expectStatus(page, 'done', 180_000);
-  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText('On the test split (12 images)');
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText(
+    'On the test split (12 images)',
+  );
   await expect(page.getByRole('figure', { name: 'Misclassified images' })).toBeVisible();
 });
 
-test('holds out by a file-name pattern: the matching images are the test split; a pattern that empties a class is refused', async ({ page }) => {
+test('holds out by a file-name pattern: the matching images are the test split; a pattern that empties a class is refused', async ({
+  page,
+}) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
-  const dataset = await buildSyntheticZip({ seed: 4, perClass: { train: 30, val: 0, test: 0 }, imageSize: SIZE, formats: { train: 'png' } });
+  const dataset = await buildSyntheticZip({
+    seed: 4,
+    perClass: { train: 30, val: 0, test: 0 },
+    imageSize: SIZE,
+    formats: { train: 'png' },
+  });
   const zipPath = join(dir, 'train_only.zip');
   writeFileSync(zipPath, dataset.zip);
   // The generated names are normal-001.png … pneumonia-030.png: the first five of each class.
@@ -281,8 +339,12 @@ test('the Model select changes the summary, the description and the URL', async 
 });
 
 // Every model on every backend: a BatchNormalization layer needs kernels (and gradients) the tutorial's CNN does not.
-for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) => MODEL_NAMES.map((m) => [b, m] as const))) {
-  test(`trains with the ${backend} backend forced, its tensor count flat across epochs (${model} model)`, async ({ page }) => {
+for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) =>
+  MODEL_NAMES.map((m) => [b, m] as const),
+)) {
+  test(`trains with the ${backend} backend forced, its tensor count flat across epochs (${model} model)`, async ({
+    page,
+  }) => {
     // patience=0: all three epochs run (with augmentation and class weights on, as by default). A small set (48
     // training images, 3 batches an epoch): the kernels, gradients and tensor counts are what is tested here, and
     // the demo set's 600 images made these six runs a large share of CI on software WebGL.
@@ -301,12 +363,19 @@ for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) =
       // The preview server sends COOP/COEP, so the threaded SIMD build runs, a thread a logical core (native/threadCount.ts).
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       const cores = kernelThreadsFor(await page.evaluate(() => navigator.hardwareConcurrency));
-      await expect(page.getByTestId('backend-note')).toHaveText(cores > 1 ? `WebAssembly runs on ${cores} threads.` : /WebAssembly runs on one thread/);
+      await expect(page.getByTestId('backend-note')).toHaveText(
+        cores > 1 ? `WebAssembly runs on ${cores} threads.` : /WebAssembly runs on one thread/,
+      );
     }
-    const tensors = await page.getByRole('table', { name: 'Training history' }).locator('tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));
+    const tensors = await page
+      .getByRole('table', { name: 'Training history' })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-tensors'))));
     expect(tensors).toHaveLength(3);
     expect(tensors[0]).toBeGreaterThan(0);
-    expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on ${backend}: ${tensors.join(', ')}`).toBe(1);
+    expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on ${backend}: ${tensors.join(', ')}`).toBe(
+      1,
+    );
   });
 }
 
@@ -318,5 +387,7 @@ test('auto measures the backends and says which it picked', async ({ page }) => 
   await expectStatus(page, 'done', 180_000);
   await expect(page.getByText(/Auto picked (webgl|wasm)/)).toContainText(/webgl \d+ images\/s, wasm \d+ images\/s/);
   // This Chromium offers no WebGPU adapter (e2e/webgpu.spec.ts launches one that does): WebGPU is passed over at once.
-  await expect(page.getByTestId('backend-note')).toContainText(/, webgpu unavailable \((the browser offers no WebGPU adapter|this browser has no WebGPU)/);
+  await expect(page.getByTestId('backend-note')).toContainText(
+    /, webgpu unavailable \((the browser offers no WebGPU adapter|this browser has no WebGPU)/,
+  );
 });

@@ -16,19 +16,28 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-test('our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend\'s values and gradients', async ({ page }) => {
+test("our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend's values and gradients", async ({
+  page,
+}) => {
   const address = server.resolvedUrls?.local[0];
   expect(address).toBeDefined();
   await page.goto(`${address}e2e/webgl-kernels/index.html`);
-  await page.waitForFunction(() => (window as { checkResult?: unknown }).checkResult !== undefined, null, { timeout: 180_000 });
-  const result = await page.evaluate(() => (window as unknown as { checkResult: CheckResult | { error: string } }).checkResult);
+  await page.waitForFunction(() => (window as { checkResult?: unknown }).checkResult !== undefined, null, {
+    timeout: 180_000,
+  });
+  const result = await page.evaluate(
+    () => (window as unknown as { checkResult: CheckResult | { error: string } }).checkResult,
+  );
   if ('error' in result) throw new Error(result.error);
   console.log(`WebGL renderer: ${result.renderer}`);
-  for (const c of result.cases) console.log(`${c.name}: largest relative difference ${c.largest.toExponential(1)} (${c.where})`);
+  for (const c of result.cases)
+    console.log(`${c.name}: largest relative difference ${c.largest.toExponential(1)} (${c.where})`);
   expect(result.active).toBe(true);
   expect(result.cases).toHaveLength(11);
   // And a whole training step of each model, its BatchNormalization layers (ReLU fused) on our kernels.
-  console.log(`${result.models.name}: largest relative difference ${result.models.largest.toExponential(1)} (${result.models.where})`);
+  console.log(
+    `${result.models.name}: largest relative difference ${result.models.largest.toExponential(1)} (${result.models.where})`,
+  );
   result.cases.push(result.models);
   // The app's tolerance for a GPU backend's gradients (gradientCheck.ts): float32 summed in another order.
   for (const c of result.cases) expect(c.largest, `${c.name}, ${c.where}`).toBeLessThanOrEqual(1e-3);

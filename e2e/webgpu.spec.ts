@@ -25,7 +25,9 @@ async function openWithTinyDataset(page: Page, settings: string): Promise<void> 
   await expectStatus(page, 'ready');
 }
 
-test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend\'s, trains to done, tensor count flat', async ({ page }) => {
+test("auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend's, trains to done, tensor count flat", async ({
+  page,
+}) => {
   await openWithTinyDataset(page, 'epochs=1&batch=8&patience=0');
   const train = page.getByRole('button', { name: 'Train', exact: true });
   const note = page.getByTestId('backend-note');
@@ -35,7 +37,9 @@ test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients 
   await expectStatus(page, 'done', 120_000);
   // WebGL and WebGPU both run on SwiftShader here: timed, but a software GPU never wins (probe.ts).
   await expect(note).toContainText(/^Auto picked wasm, the fastest here\./);
-  await expect(note).toContainText(/webgl \d+ images\/s, wasm \d+ images\/s, webgpu \d+ images\/s \(webgl and webgpu in software:/);
+  await expect(note).toContainText(
+    /webgl \d+ images\/s, wasm \d+ images\/s, webgpu \d+ images\/s \(webgl and webgpu in software:/,
+  );
   await expect(note).toContainText('(webgl and webgpu in software: never picked while another backend runs).');
   console.log(await note.innerText());
 
@@ -50,7 +54,8 @@ test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients 
   // The worker trusted WebGPU only after a class-weighted training step of each model (tutorial with softmax,
   // batchnorm with sigmoid, Dropout on) gave the cpu backend's gradients; the note gives the largest relative difference.
   const text = await note.innerText();
-  const measured = /WebGPU's gradients match the CPU backend's: largest relative difference (\S+) \(tolerance 1e-3\)\./.exec(text);
+  const measured =
+    /WebGPU's gradients match the CPU backend's: largest relative difference (\S+) \(tolerance 1e-3\)\./.exec(text);
   expect(measured, text).not.toBeNull();
   const largest = Number(measured![1]);
   console.log(`WebGPU against cpu, largest relative difference of a gradient: ${largest}`);
@@ -66,7 +71,9 @@ test('auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients 
   expect(new Set(tensors).size, `tf.memory().numTensors after each epoch on webgpu: ${tensors.join(', ')}`).toBe(1);
 });
 
-test('a WebGPU device lost mid-run: the run goes on by itself from its last finished epoch, on a fresh device', async ({ page }) => {
+test('a WebGPU device lost mid-run: the run goes on by itself from its last finished epoch, on a fresh device', async ({
+  page,
+}) => {
   await openWithTinyDataset(page, 'epochs=4&batch=8&patience=0&backend=webgpu');
   const { worker, history } = await trainTwoEpochsOn(page, 'webgpu', 120_000);
   // As a driver reset would: the training worker's GPU device goes.
@@ -77,7 +84,9 @@ test('a WebGPU device lost mid-run: the run goes on by itself from its last fini
     global.lostDevice = global._tfengine.backendInstance.device;
     global.lostDevice.destroy();
   });
-  await expect(page.getByRole('alert')).toContainText('Training goes on from the last finished epoch', { timeout: 60_000 });
+  await expect(page.getByRole('alert')).toContainText('Training goes on from the last finished epoch', {
+    timeout: 60_000,
+  });
   await expectStatus(page, 'done', 120_000);
   await expect(history).toHaveCount(4);
   // The resumed run's backend: WebGPU again, on a fresh device in the same worker.

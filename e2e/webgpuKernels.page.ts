@@ -12,7 +12,10 @@ import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
 import { RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
-import { areWebgpuTrainingKernelsRegistered, registerWebgpuTrainingKernels } from '../src/backends/webgpuKernels/register';
+import {
+  areWebgpuTrainingKernelsRegistered,
+  registerWebgpuTrainingKernels,
+} from '../src/backends/webgpuKernels/register';
 import { registerWebgpuImageKernels } from '../src/backends/webgpuKernels/gatherImages';
 import { syntheticSet } from '../src/model/testImages.testutil';
 import { makeBatch } from '../src/worker/batches';
@@ -34,7 +37,13 @@ function values(count: number, seed: number): Float32Array {
 }
 
 function tensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    values(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** `compute` on cpu and on webgpu: the relative difference of each named output. */
@@ -262,7 +271,11 @@ export const checks = {
       tf.dispose([batch.xs, batch.ys]);
       images.dispose();
       const unequal = expected.filter((value, i) => !Object.is(value, gathered[i])).length;
-      differences.push({ what: `${limitBytes ? 4 : 1} chunks, floats unequal (a count, not relative)`, difference: unequal + Math.abs(gathered.length - expected.length), ran: [...ran] });
+      differences.push({
+        what: `${limitBytes ? 4 : 1} chunks, floats unequal (a count, not relative)`,
+        difference: unequal + Math.abs(gathered.length - expected.length),
+        ran: [...ran],
+      });
     }
     return differences;
   },

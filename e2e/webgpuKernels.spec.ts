@@ -64,15 +64,19 @@ function expectWithinTolerance(differences: Difference[], programs: string[]): v
   for (const { what, difference, ran } of differences) {
     expect(difference, what).toBeLessThan(TOLERANCE);
     for (const program of programs) {
-      expect(ran.some((key) => key.startsWith(program)), `${what} ran ${program}`).toBe(true);
+      expect(
+        ran.some((key) => key.startsWith(program)),
+        `${what} ran ${program}`,
+      ).toBe(true);
     }
   }
 }
 
 test('our kernels are registered on SwiftShader WebGPU, and the filter gradient splits the first layer', async () => {
   type Setup = Awaited<ReturnType<typeof checks.setup>>;
-  const setup = (await page.evaluate(() => (window as unknown as { kernelChecks: typeof checks }).kernelChecks.setup())) as
-    Setup;
+  const setup = (await page.evaluate(() =>
+    (window as unknown as { kernelChecks: typeof checks }).kernelChecks.setup(),
+  )) as Setup;
   console.log(`WebGPU adapter: ${setup.adapter}; first layer at 150 px, batch 32: ${JSON.stringify(setup.plan)}`);
   expect(setup.registered).toBe(true);
   expect(setup.plan.runs).toBeGreaterThan(100);

@@ -47,7 +47,10 @@ const QUERY_KEYS = new Map<string, SettingPath>(SETTING_PATHS.map((path) => [set
 /** The value as the app would read it from its URL; throws the app's own message when it would refuse it. */
 function checked(key: string, value: string): string {
   const path = QUERY_KEYS.get(key);
-  if (!path) throw new Error(`Unknown option --${key} (known: --seeds, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`);
+  if (!path)
+    throw new Error(
+      `Unknown option --${key} (known: --seeds, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`,
+    );
   const { problem } = parseSettingText(path, value);
   if (problem) throw new Error(`--${key} ${value}: ${problem}`);
   return value;
@@ -84,15 +87,19 @@ function parseArgs(argv: string[]): Options {
     if (value === undefined) throw new Error(`${arg} needs a value`);
     if (name === 'seeds') seeds = value.split(',').map((s) => Number(s.trim()));
     else if (name === 'model' || name === 'vary') {
-      const [key, list] = name === 'model' ? ['model', value] : [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)];
-      if (!key || !list) throw new Error('--vary takes <URL key>=<value>,<value>…, e.g. --vary schedule=constant,cosine');
+      const [key, list] =
+        name === 'model' ? ['model', value] : [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)];
+      if (!key || !list)
+        throw new Error('--vary takes <URL key>=<value>,<value>…, e.g. --vary schedule=constant,cosine');
       if (varied) throw new Error(`One list a run: --${varied === 'model' ? 'model' : 'vary'} was given already`);
       varied = key;
       variants = variantsOf(key, list);
-    }
-    else query[name] = checked(name, value);
+    } else query[name] = checked(name, value);
   }
-  if (!zip) throw new Error('Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--<URL key of a setting> value]…');
+  if (!zip)
+    throw new Error(
+      'Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--<URL key of a setting> value]…',
+    );
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
   return { zip: resolve(zip), seeds, variants, query };
@@ -145,26 +152,41 @@ function parseFigure(text: string): Figure {
   return { value: numbers[0] ?? Number.NaN, low: numbers[1] ?? Number.NaN, high: numbers[2] ?? Number.NaN };
 }
 
-const ROW_NAMES: Record<FigureName, string> = { accuracy: 'Accuracy', AUC: 'AUC', sensitivity: 'Sensitivity', specificity: 'Specificity' };
+const ROW_NAMES: Record<FigureName, string> = {
+  accuracy: 'Accuracy',
+  AUC: 'AUC',
+  sensitivity: 'Sensitivity',
+  specificity: 'Specificity',
+};
 
 /** The figures of a table's rows, from its cell `column` (0 = the first value cell). */
 async function figures(page: Page, table: string, column: number): Promise<Record<FigureName, Figure>> {
   const out = {} as Record<FigureName, Figure>;
   for (const name of FIGURES) {
-    const row = page.getByRole('table', { name: table }).getByRole('row', { name: new RegExp(`^${ROW_NAMES[name]}\\b`) });
+    const row = page
+      .getByRole('table', { name: table })
+      .getByRole('row', { name: new RegExp(`^${ROW_NAMES[name]}\\b`) });
     out[name] = parseFigure(await row.locator('td').nth(column).innerText());
   }
   return out;
 }
 
 /** Waits until the status is one of `wanted`, printing progress now and then; throws on `error`. */
-async function waitForStatus(page: Page, wanted: string[], what: string, progress: () => Promise<string>): Promise<void> {
+async function waitForStatus(
+  page: Page,
+  wanted: string[],
+  what: string,
+  progress: () => Promise<string>,
+): Promise<void> {
   let lastPrint = Date.now();
   for (;;) {
     const status = (await page.getByTestId('status').innerText()).trim();
     if (wanted.includes(status)) return;
     if (status === 'error') {
-      const alert = await page.getByRole('alert').innerText().catch(() => '(no message)');
+      const alert = await page
+        .getByRole('alert')
+        .innerText()
+        .catch(() => '(no message)');
       throw new Error(`The app reported an error while ${what}: ${alert}`);
     }
     if (Date.now() - lastPrint > 30_000) {
@@ -175,7 +197,13 @@ async function waitForStatus(page: Page, wanted: string[], what: string, progres
   }
 }
 
-async function runSeed(page: Page, baseUrl: string, options: Options, variant: Variant, seed: number): Promise<SeedResult> {
+async function runSeed(
+  page: Page,
+  baseUrl: string,
+  options: Options,
+  variant: Variant,
+  seed: number,
+): Promise<SeedResult> {
   const query = new URLSearchParams({ ...options.query, ...variant.query, seed: String(seed) });
   await page.goto(`${baseUrl}/?${query}`);
   await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor();
@@ -187,7 +215,8 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
   });
   const loaded = Date.now();
   const testSource = page.getByTestId('test-source');
-  const testImages = (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
+  const testImages =
+    (await testSource.count()) > 0 ? (await testSource.innerText()).replace(/^Test: /, '') : 'the test folder';
 
   const trainFrom = await pageNow(page);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -208,9 +237,20 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
       .getByText(/95% intervals/)
       .waitFor()
       .then(() => figures(page, 'Test metrics', 0)),
-    validation: (await page.getByRole('table', { name: 'Validation and test' }).count()) > 0 ? await figures(page, 'Validation and test', 0) : null,
-    threshold: (await page.getByText(/^Reported figures:/).innerText().catch(() => '')).replace(/^Reported figures:\s*/, ''),
-    longTasks: await longTasks(page, trainFrom).then((tasks) => ({ count: tasks.length, longest: Math.max(0, ...tasks) })),
+    validation:
+      (await page.getByRole('table', { name: 'Validation and test' }).count()) > 0
+        ? await figures(page, 'Validation and test', 0)
+        : null,
+    threshold: (
+      await page
+        .getByText(/^Reported figures:/)
+        .innerText()
+        .catch(() => '')
+    ).replace(/^Reported figures:\s*/, ''),
+    longTasks: await longTasks(page, trainFrom).then((tasks) => ({
+      count: tasks.length,
+      longest: Math.max(0, ...tasks),
+    })),
     loadS: (loaded - started) / 1000,
     trainS: (trained - loaded) / 1000,
     totalS: (trained - started) / 1000,
@@ -218,7 +258,10 @@ async function runSeed(page: Page, baseUrl: string, options: Options, variant: V
     bestEpoch: (await best.count()) > 0 ? (await best.innerText()).trim() : '–',
     backend: await page.getByTestId('backend').innerText(),
     testImages,
-    outcome: await page.getByTestId('early-stopping').innerText().catch(() => ''),
+    outcome: await page
+      .getByTestId('early-stopping')
+      .innerText()
+      .catch(() => ''),
     // The CSV first: it holds the probabilities, whatever the rule.
     ...(await testPredictions(page)),
     rules: await otherRules(page),
@@ -251,8 +294,14 @@ async function otherRules(page: Page): Promise<SeedResult['rules']> {
     await select.selectOption(rule);
     // The worker chooses again on validation and re-reports: the operating point names the rule, then the intervals come.
     await operatingPoint.and(page.locator(`[data-rule="${rule}"]`)).waitFor({ timeout: 300_000 });
-    await page.getByRole('table', { name: 'Test metrics' }).getByText(/95% intervals/).waitFor();
-    out[rule] = { figures: await figures(page, 'Test metrics', 0), threshold: (await operatingPoint.innerText()).replace(/^Reported figures:\s*/, '') };
+    await page
+      .getByRole('table', { name: 'Test metrics' })
+      .getByText(/95% intervals/)
+      .waitFor();
+    out[rule] = {
+      figures: await figures(page, 'Test metrics', 0),
+      threshold: (await operatingPoint.innerText()).replace(/^Reported figures:\s*/, ''),
+    };
   }
   await select.selectOption(original);
   await operatingPoint.and(page.locator(`[data-rule="${original}"]`)).waitFor({ timeout: 300_000 });
@@ -275,11 +324,18 @@ async function testPredictions(page: Page): Promise<Pick<SeedResult, 'prediction
   const pending = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download test predictions (CSV)' }).click();
   const text = readFileSync((await (await pending).path())!, 'utf8');
-  const [header, ...lines] = text.trim().split(/\r?\n/).map((line) => line.split(','));
+  const [header, ...lines] = text
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.split(','));
   const classNames = header.filter((h) => h.startsWith('probability_')).map((h) => h.slice('probability_'.length));
   return {
     classNames,
-    predictions: lines.map((cells) => ({ file: cells[0], label: cells[1], probabilities: cells.slice(2, 2 + classNames.length).map(Number) })),
+    predictions: lines.map((cells) => ({
+      file: cells[0],
+      label: cells[1],
+      probabilities: cells.slice(2, 2 + classNames.length).map(Number),
+    })),
   };
 }
 
@@ -305,12 +361,19 @@ function ensembleFigures(runs: SeedResult[]): Record<FigureName, number> | null 
   const scores = rows.map((e) => e.p / e.n);
   const labels = rows.map((e) => e.label);
   const m = binaryMetrics(scores, labels, positive, 0.5);
-  return { accuracy: m.accuracy, AUC: rocAuc(scores, labels, positive), sensitivity: m.sensitivity, specificity: m.specificity };
+  return {
+    accuracy: m.accuracy,
+    AUC: rocAuc(scores, labels, positive),
+    sensitivity: m.sensitivity,
+    specificity: m.specificity,
+  };
 }
 
 /** `0.9120 (0.885–0.936)`, or the figure alone when there is no interval. */
 function withInterval(f: Figure): string {
-  return Number.isFinite(f.low) ? `${f.value.toFixed(4)} (${f.low.toFixed(3)}–${f.high.toFixed(3)})` : f.value.toFixed(4);
+  return Number.isFinite(f.low)
+    ? `${f.value.toFixed(4)} (${f.low.toFixed(3)}–${f.high.toFixed(3)})`
+    : f.value.toFixed(4);
 }
 
 function meanSd(values: number[], digits: number): string {
@@ -325,9 +388,13 @@ const options = parseArgs(process.argv.slice(2));
 const { baseUrl, browser, close } = await serveBuiltApp();
 const results: SeedResult[] = [];
 try {
-  const settings = Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ');
+  const settings = Object.entries(options.query)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const compared = options.variants.length > 1 ? `, compared: ${options.variants.map((v) => v.label).join(', ')}` : '';
-  console.log(`bench:accuracy on ${options.zip}, app defaults except ${settings}${compared}, seeds ${options.seeds.join(', ')}`);
+  console.log(
+    `bench:accuracy on ${options.zip}, app defaults except ${settings}${compared}, seeds ${options.seeds.join(', ')}`,
+  );
   for (const seed of options.seeds) {
     for (const variant of options.variants) {
       const page = await browser.newPage();
@@ -339,17 +406,25 @@ try {
         results.push(r);
         const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
         console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
-        if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
+        if (r.validation)
+          console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
         for (const [rule, { figures: f, threshold }] of Object.entries(r.rules)) {
-          console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`);
+          console.log(
+            `${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`,
+          );
         }
-        if (r.adapted) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`);
+        if (r.adapted)
+          console.log(
+            `${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`,
+          );
         console.log(
           `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
             `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
         );
         console.log(`  test: ${r.testImages}`);
-        console.log(`  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`);
+        console.log(
+          `  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`,
+        );
         if (r.outcome) console.log(`  ${r.outcome}`);
       } finally {
         await page.close();
@@ -365,11 +440,23 @@ const columns = [...new Set(results.map((r) => r.model))];
 console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} (mean ± standard deviation):`);
 const rows: [string, (r: SeedResult) => number, number][] = [
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}`, (r) => r.test[n].value, 4]),
-  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`validation ${n}`, (r) => r.validation?.[n].value ?? Number.NaN, 4]),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
+    `validation ${n}`,
+    (r) => r.validation?.[n].value ?? Number.NaN,
+    4,
+  ]),
   ...OTHER_RULES.flatMap((rule) =>
-    FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, rule ${rule}`, (r) => r.rules[rule]?.figures[n].value ?? Number.NaN, 4]),
+    FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
+      `test ${n}, rule ${rule}`,
+      (r) => r.rules[rule]?.figures[n].value ?? Number.NaN,
+      4,
+    ]),
   ),
-  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}, BatchNorm adapted to test`, (r) => r.adapted?.[n].value ?? Number.NaN, 4]),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
+    `test ${n}, BatchNorm adapted to test`,
+    (r) => r.adapted?.[n].value ?? Number.NaN,
+    4,
+  ]),
   ['test images unlike the training data (share)', (r) => r.unlike.test, 4],
   ['epochs run', (r) => r.epochs, 1],
   ['load (s)', (r) => r.loadS, 1],
@@ -379,7 +466,9 @@ const rows: [string, (r: SeedResult) => number, number][] = [
 ];
 console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
 for (const [name, pick, digits] of rows) {
-  console.log(`${name} | ${columns.map((c) => meanSd(results.filter((r) => r.model === c).map(pick), digits)).join(' | ')}`);
+  console.log(
+    `${name} | ${columns.map((c) => meanSd(results.filter((r) => r.model === c).map(pick), digits)).join(' | ')}`,
+  );
 }
 
 // The seeds' models averaged, one row a figure (a second opinion on what ensembling would buy).
@@ -387,5 +476,6 @@ const ensembles = columns.map((c) => ensembleFigures(results.filter((r) => r.mod
 if (ensembles.some(Boolean)) {
   console.log(`\nEnsemble of the seeds' models (probabilities averaged per image, threshold 0.5):`);
   console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
-  for (const n of FIGURES) console.log(`test ${n} | ${ensembles.map((e) => (e ? e[n].toFixed(4) : 'n/a')).join(' | ')}`);
+  for (const n of FIGURES)
+    console.log(`test ${n} | ${ensembles.map((e) => (e ? e[n].toFixed(4) : 'n/a')).join(' | ')}`);
 }

@@ -43,7 +43,9 @@ async function profileKernels(): Promise<void> {
     const address = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
     const runs = backends
       .filter((b) => b !== 'auto')
-      .flatMap((backend) => (backend === 'webgpu' && values.shipped ? ['1', '0'] : ['0']).map((shipped) => [backend, shipped]));
+      .flatMap((backend) =>
+        (backend === 'webgpu' && values.shipped ? ['1', '0'] : ['0']).map((shipped) => [backend, shipped]),
+      );
     const size = values['profile-size'] ?? String(sizes[0]);
     const timeout = Number(values.budget) * 1000 * 4;
     for (const [backend, shipped] of runs) {

@@ -23,7 +23,10 @@ const timeoutMs = Number(values.timeout) * 1000;
 const zips = (
   positionals.length > 0
     ? positionals
-    : [join(tmpdir(), 'xray-download', 'chest_xray_download.zip'), resolve('../shared/data/chest_xray_fullres_sample.zip')].filter((p) => existsSync(p))
+    : [
+        join(tmpdir(), 'xray-download', 'chest_xray_download.zip'),
+        resolve('../shared/data/chest_xray_fullres_sample.zip'),
+      ].filter((p) => existsSync(p))
 ).map((p) => resolve(p));
 if (zips.length === 0) {
   console.error('No zip to read: give one, or run `npm run make:download` first.');
@@ -66,7 +69,12 @@ try {
       }
       return { rss: sample.renderer, private: sample.rendererPrivate };
     };
-    const peak: Result['peak'] = { idle: measure(), listing: { rss: 0, private: 0 }, decoding: { rss: 0, private: 0 }, loaded: { rss: 0, private: 0 } };
+    const peak: Result['peak'] = {
+      idle: measure(),
+      listing: { rss: 0, private: 0 },
+      decoding: { rss: 0, private: 0 },
+      loaded: { rss: 0, private: 0 },
+    };
     let phase = 'listing' as 'listing' | 'decoding' | 'done';
     let sampling = true;
     // Phase from the bar's data-phase; memory sampled every 100 ms and charged to the phase it was in.
@@ -87,12 +95,16 @@ try {
     })();
     const started = Date.now();
     // A folder goes through the folder picker (webkitdirectory), a file through the zip input.
-    await page.getByLabel(statSync(zip).isDirectory() ? 'Dataset folder' : 'Dataset', { exact: true }).setInputFiles(zip);
+    await page
+      .getByLabel(statSync(zip).isDirectory() ? 'Dataset folder' : 'Dataset', { exact: true })
+      .setInputFiles(zip);
     let error: string | null = null;
     try {
       await page.getByTestId('load-stats').waitFor({ timeout: timeoutMs });
     } catch {
-      error = (await page.getByRole('alert').allInnerTexts()).join(' ') || `no result after ${(Date.now() - started) / 1000} s`;
+      error =
+        (await page.getByRole('alert').allInnerTexts()).join(' ') ||
+        `no result after ${(Date.now() - started) / 1000} s`;
     }
     phase = 'done';
     sampling = false;
@@ -110,10 +122,25 @@ try {
       }
       const rows = await page.getByRole('table', { name: 'Dataset summary' }).locator('tbody tr').allInnerTexts();
       counts = rows.map((row) => row.replace(/\s+/g, ' ').trim()).join('; ');
-      skipped = (await page.locator('details.skipped summary').innerText().catch(() => 'none')).replace(/\s+/g, ' ');
+      skipped = (
+        await page
+          .locator('details.skipped summary')
+          .innerText()
+          .catch(() => 'none')
+      ).replace(/\s+/g, ' ');
     }
     const isFolder = statSync(zip).isDirectory();
-    results.push({ zip, gib: (isFolder ? (stats.bytes ?? 0) : statSync(zip).size) / 1024 ** 3, counts, skipped, stats, peak, peakAllProcesses, peakByType, error });
+    results.push({
+      zip,
+      gib: (isFolder ? (stats.bytes ?? 0) : statSync(zip).size) / 1024 ** 3,
+      counts,
+      skipped,
+      stats,
+      peak,
+      peakAllProcesses,
+      peakByType,
+      error,
+    });
     console.log(`${basename(zip)}: ${error ?? 'loaded'}`);
     await page.close();
   }
@@ -123,7 +150,9 @@ try {
 
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const mib = (m: { rss: number; private: number }) => `${fixed(m.rss / MiB, 0)} / ${fixed(m.private / MiB, 0)}`;
-console.log(`\nIngest in headless Chromium at ${size} px (page and its workers; renderer resident memory sampled every 100 ms)`);
+console.log(
+  `\nIngest in headless Chromium at ${size} px (page and its workers; renderer resident memory sampled every 100 ms)`,
+);
 for (const r of results) {
   console.log(`\n${basename(r.zip)} (${fixed(r.gib, 2)} GiB)${r.error ? `: FAILED: ${r.error}` : ''}`);
   if (r.error) continue;
@@ -134,7 +163,9 @@ for (const r of results) {
   console.log('phase | wall s | items | items/s | megapixels/s | MB/s | peak renderer MiB (resident / private)');
   console.log('--- | --- | --- | --- | --- | --- | ---');
   console.log(`page before loading | | | | | | ${mib(r.peak.idle)}`);
-  console.log(`listing (table of contents) | ${fixed(s['list-ms'] / 1000, 2)} | ${s.entries} entries | ${fixed(s.entries / (s['list-ms'] / 1000), 0)} | | | ${mib(r.peak.listing)}`);
+  console.log(
+    `listing (table of contents) | ${fixed(s['list-ms'] / 1000, 2)} | ${s.entries} entries | ${fixed(s.entries / (s['list-ms'] / 1000), 0)} | | | ${mib(r.peak.listing)}`,
+  );
   console.log(
     `reading + inflating (summed over parallel reads) | ${fixed(s['read-ms'] / 1000, 2)} | ${s.images} images | ${fixed(s.images / (s['read-ms'] / 1000), 0)} | | ${fixed(s.bytes / 1e6 / (s['read-ms'] / 1000), 0)} | (in decoding)`,
   );
@@ -143,7 +174,11 @@ for (const r of results) {
   );
   console.log(`loaded (kept) | | | | | | ${mib(r.peak.loaded)}`);
   const all = r.peakAllProcesses / MiB;
-  const parts = Object.entries(r.peakByType).map(([type, bytes]) => `${type} ${fixed(bytes / MiB, 0)}`).join(', ');
-  console.log(`peak resident memory, all browser processes summed: ${fixed(all, 0)} MiB (${all <= 1024 ? 'within' : 'over'} the 1 GiB target; ${parts})`);
+  const parts = Object.entries(r.peakByType)
+    .map(([type, bytes]) => `${type} ${fixed(bytes / MiB, 0)}`)
+    .join(', ');
+  console.log(
+    `peak resident memory, all browser processes summed: ${fixed(all, 0)} MiB (${all <= 1024 ? 'within' : 'over'} the 1 GiB target; ${parts})`,
+  );
 }
 if (results.some((r) => r.error)) process.exitCode = 1;

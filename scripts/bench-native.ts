@@ -43,13 +43,16 @@ const DEMO_BATCHES = 19;
 const PAGE_WINDOW = 20;
 const warmup = Math.max(1, Number(values.warmup));
 const steps = Math.min(Number(values.steps), PAGE_WINDOW);
-if (steps < Number(values.steps)) console.log(`--steps ${values.steps}: the page averages at most ${steps} batches; both sides time ${steps}.`);
+if (steps < Number(values.steps))
+  console.log(`--steps ${values.steps}: the page averages at most ${steps} batches; both sides time ${steps}.`);
 const epochs = Math.ceil((warmup + steps) / DEMO_BATCHES);
 const budgetMs = Number(values.budget) * 1000;
 const evaluation = !values['no-eval'];
 const repeats = Math.max(1, Number(values.repeats));
 const python = values.python;
-const pythonEnv = values['omp-wait-policy'] ? { ...process.env, OMP_WAIT_POLICY: values['omp-wait-policy'].toUpperCase() } : process.env;
+const pythonEnv = values['omp-wait-policy']
+  ? { ...process.env, OMP_WAIT_POLICY: values['omp-wait-policy'].toUpperCase() }
+  : process.env;
 const pythonScript = fileURLToPath(new URL('./bench_native.py', import.meta.url));
 
 interface NativeFigures {
@@ -85,15 +88,39 @@ function torchProblem(): string | null {
   );
 }
 
-function runNative(size: number, model: string, threads: number): { result: NativeResult | null; problem: string | null } {
-  const args = [pythonScript, '--model', model, '--size', String(size), '--batch', String(BATCH), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)];
+function runNative(
+  size: number,
+  model: string,
+  threads: number,
+): { result: NativeResult | null; problem: string | null } {
+  const args = [
+    pythonScript,
+    '--model',
+    model,
+    '--size',
+    String(size),
+    '--batch',
+    String(BATCH),
+    '--threads',
+    String(threads),
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+  ];
   const run = spawnSync(python, args, { encoding: 'utf8', env: pythonEnv });
-  if (run.status !== 0) return { result: null, problem: `bench_native.py failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}` };
+  if (run.status !== 0)
+    return {
+      result: null,
+      problem: `bench_native.py failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    };
   return { result: JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as NativeResult, problem: null };
 }
 
-const fixed = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
-const ratio = (app: number | null | undefined, native: number | null | undefined) => (app && native ? `${(app / native).toFixed(2)}x` : 'n/a');
+const fixed = (value: number | null | undefined, digits = 1) =>
+  value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+const ratio = (app: number | null | undefined, native: number | null | undefined) =>
+  app && native ? `${(app / native).toFixed(2)}x` : 'n/a';
 
 /** The app's best of two repeats: the quicker training figure and, apart, the quicker validation pass. */
 function bestApp(kept: DemoTrainingResult | null, run: DemoTrainingResult): DemoTrainingResult {
@@ -123,19 +150,33 @@ try {
       let native: NativeResult | null = null;
       // App and PyTorch in turn, so that both see the machine as it is then; the best of each is kept.
       for (let repeat = 0; repeat < repeats; repeat++) {
-        const appRun = await trainDemoOnPage(browser, baseUrl, { size, backend: values.backend, model, batches: steps, warmup, epochs, budgetMs, evaluations: evaluation ? 3 : 0 });
-        console.log(`app ${model} ${size} px: ${appRun.text} (${appRun.used}; ${appRun.note || 'no note'}; ${appRun.batches} batches)`);
+        const appRun = await trainDemoOnPage(browser, baseUrl, {
+          size,
+          backend: values.backend,
+          model,
+          batches: steps,
+          warmup,
+          epochs,
+          budgetMs,
+          evaluations: evaluation ? 3 : 0,
+        });
+        console.log(
+          `app ${model} ${size} px: ${appRun.text} (${appRun.used}; ${appRun.note || 'no note'}; ${appRun.batches} batches)`,
+        );
         app = bestApp(app, appRun);
         if (noTorch) continue;
         const appThreads = appRun.threads ?? 1;
         const threads = values.threads ? Number(values.threads) : appThreads;
-        if (threads !== appThreads) console.log(`  note: the app ran ${appThreads} thread(s), PyTorch gets --threads ${threads}`);
+        if (threads !== appThreads)
+          console.log(`  note: the app ran ${appThreads} thread(s), PyTorch gets --threads ${threads}`);
         const { result, problem } = runNative(size, model, threads);
         if (!result) {
           console.log(`PyTorch ${model} ${size} px: ${problem}`);
           continue;
         }
-        console.log(`PyTorch ${result.torch} ${model} ${size} px, ${result.threads} thread(s): ${result.train.images_per_s.toFixed(1)} images/s`);
+        console.log(
+          `PyTorch ${result.torch} ${model} ${size} px, ${result.threads} thread(s): ${result.train.images_per_s.toFixed(1)} images/s`,
+        );
         native = bestNative(native, result);
       }
       if (app) rows.push({ size, model, app, native, load });
@@ -170,7 +211,9 @@ if (evaluation) {
   for (const r of rows) {
     const e = r.app.evaluation;
     const appRate = e ? (e.images * 1000) / e.ms : null;
-    console.log(`${r.size} | ${r.model} | ${e?.images ?? 'n/a'} | ${fixed(e?.ms, 0)} | ${fixed(appRate)} | ${fixed(r.native?.eval.images_per_s)} | ${ratio(appRate, r.native?.eval.images_per_s)}`);
+    console.log(
+      `${r.size} | ${r.model} | ${e?.images ?? 'n/a'} | ${fixed(e?.ms, 0)} | ${fixed(appRate)} | ${fixed(r.native?.eval.images_per_s)} | ${ratio(appRate, r.native?.eval.images_per_s)}`,
+    );
   }
 }
 if (noTorch) console.log(`\n${noTorch}`);

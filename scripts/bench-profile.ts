@@ -27,10 +27,18 @@ await server.listen();
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const page = await browser.newPage();
-  const query = new URLSearchParams({ size: values.size, models: values.models, steps: values.steps, batch: values.batch, ...(values.calls ? { calls: '1' } : {}) });
+  const query = new URLSearchParams({
+    size: values.size,
+    models: values.models,
+    steps: values.steps,
+    batch: values.batch,
+    ...(values.calls ? { calls: '1' } : {}),
+  });
   const address = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
   await page.goto(`${address}scripts/profile-page/index.html?${query}`);
-  await page.waitForFunction(() => (window as { profileResult?: string }).profileResult !== undefined, null, { timeout: 900_000 });
+  await page.waitForFunction(() => (window as { profileResult?: string }).profileResult !== undefined, null, {
+    timeout: 900_000,
+  });
   const text = await page.evaluate(() => (window as { profileResult?: string }).profileResult ?? '');
   console.log(text);
   if (text.startsWith('error')) process.exitCode = 1;

@@ -29,7 +29,10 @@ function parseArgs(argv: string[]) {
     else if (arg === '--repeats') repeats = Number(argv[++i]);
     else query[arg.slice(2)] = argv[++i];
   }
-  if (!zip || !existsSync(zip)) throw new Error('Usage: npm run bench:smooth -- <zip> [--size 150] [--epochs 1] [--repeats 1] [--no-minify] [--<URL key> value]…');
+  if (!zip || !existsSync(zip))
+    throw new Error(
+      'Usage: npm run bench:smooth -- <zip> [--size 150] [--epochs 1] [--repeats 1] [--no-minify] [--<URL key> value]…',
+    );
   return { zip: resolve(zip), repeats, minify, query };
 }
 
@@ -37,7 +40,13 @@ async function waitForStatus(page: Page, wanted: string[]): Promise<void> {
   for (;;) {
     const status = (await page.getByTestId('status').innerText()).trim();
     if (wanted.includes(status)) return;
-    if (status === 'error') throw new Error(`The app reported an error: ${await page.getByRole('alert').innerText().catch(() => '?')}`);
+    if (status === 'error')
+      throw new Error(
+        `The app reported an error: ${await page
+          .getByRole('alert')
+          .innerText()
+          .catch(() => '?')}`,
+      );
     await page.waitForTimeout(250);
   }
 }
@@ -59,7 +68,10 @@ async function runOnce(page: Page, baseUrl: string, zip: string, query: Record<s
   await waitForStatus(page, ['done', 'stopped']);
   await begin('results');
   // The intervals come in the worker's report a moment after the run ends; the gallery and predictions follow.
-  await page.getByRole('table', { name: 'Test metrics' }).getByText(/95% intervals/).waitFor({ timeout: 600_000 });
+  await page
+    .getByRole('table', { name: 'Test metrics' })
+    .getByText(/95% intervals/)
+    .waitFor({ timeout: 600_000 });
   await page.getByRole('figure', { name: 'Misclassified images' }).waitFor();
   await page.waitForTimeout(2000);
   await begin('download');
@@ -76,7 +88,9 @@ async function runOnce(page: Page, baseUrl: string, zip: string, query: Record<s
     const until = i + 1 < PHASES.length ? from[PHASES[i + 1]] : end;
     const inPhase = all.filter(([start]) => start >= from[phase] && start < until).map(([, d]) => Math.round(d));
     const wall = ((i + 1 < PHASES.length ? seconds[PHASES[i + 1]] : ends) - seconds[phase]) / 1000;
-    console.log(`  ${phase.padEnd(8)} ${wall.toFixed(1).padStart(6)} s: ${inPhase.length} tasks over 50 ms${inPhase.length ? `, longest ${Math.max(...inPhase)} ms (${inPhase.join(', ')})` : ''}`);
+    console.log(
+      `  ${phase.padEnd(8)} ${wall.toFixed(1).padStart(6)} s: ${inPhase.length} tasks over 50 ms${inPhase.length ? `, longest ${Math.max(...inPhase)} ms (${inPhase.join(', ')})` : ''}`,
+    );
   }
   console.log(`  drop to download: ${tasks.length} tasks over 50 ms, longest ${Math.max(0, ...tasks)} ms`);
   const frames = await longFrames(page, from.loading);
@@ -89,7 +103,11 @@ async function runOnce(page: Page, baseUrl: string, zip: string, query: Record<s
 const options = parseArgs(process.argv.slice(2));
 const { baseUrl, browser, close } = await serveBuiltApp([], options.minify ? [] : ['--minify', 'false']);
 try {
-  console.log(`bench:smooth on ${options.zip}, ${Object.entries(options.query).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `bench:smooth on ${options.zip}, ${Object.entries(options.query)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   for (let r = 1; r <= options.repeats; r++) {
     console.log(`run ${r}:`);
     const page = await browser.newPage({ acceptDownloads: true });

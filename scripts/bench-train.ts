@@ -46,8 +46,17 @@ async function measureSteps(browser: Browser, baseUrl: string): Promise<StepRow[
     for (const backend of backends) {
       const result = await trainDemoOnPage(browser, baseUrl, { size, backend, batches, budgetMs });
       const device = deviceOf(result.used, result.note);
-      rows.push({ backend, size, imagesPerSecond: result.imagesPerSecond, used: result.used, batches: result.batches, device });
-      console.log(`${backend} ${size} px: ${result.text} (backend in use: ${result.used}${device ? ` on ${device}` : ''}, ${result.batches} batches)`);
+      rows.push({
+        backend,
+        size,
+        imagesPerSecond: result.imagesPerSecond,
+        used: result.used,
+        batches: result.batches,
+        device,
+      });
+      console.log(
+        `${backend} ${size} px: ${result.text} (backend in use: ${result.used}${device ? ` on ${device}` : ''}, ${result.batches} batches)`,
+      );
     }
   }
   return rows;
@@ -84,7 +93,9 @@ async function measureEpochs(browser: Browser, baseUrl: string, zip: string): Pr
       await page.waitForTimeout(100);
     }
     const seconds = (Date.now() - first) / 1000;
-    const trainImages = Number(/Training uses (\d+) images/.exec(await page.getByTestId('validation-source').innerText())?.[1] ?? 0);
+    const trainImages = Number(
+      /Training uses (\d+) images/.exec(await page.getByTestId('validation-source').innerText())?.[1] ?? 0,
+    );
     rows.push({ backend, trainImages, batchesTimed: total - 1, seconds });
     await page.close();
   }
@@ -105,20 +116,30 @@ console.log('\nTraining throughput, headless Chromium, batch 32 (moving average 
 console.log('backend | size | images/s | ms/step | vs fastest at this size | device');
 console.log('--- | --- | --- | --- | --- | ---');
 for (const row of steps) {
-  const best = Math.max(...steps.filter((r) => r.size === row.size && r.imagesPerSecond).map((r) => r.imagesPerSecond as number));
+  const best = Math.max(
+    ...steps.filter((r) => r.size === row.size && r.imagesPerSecond).map((r) => r.imagesPerSecond as number),
+  );
   const ips = row.imagesPerSecond;
   console.log(
-    `${row.backend}${row.used !== row.backend ? ` (ran ${row.used})` : ''} | ${row.size} | ${ips?.toFixed(1) ?? 'n/a'} | ${ips ? ((32 / ips) * 1000).toFixed(0) : 'n/a'} | ${ips ? `${(best / ips).toFixed(1)}x slower` : 'n/a'} | ${row.device || 'CPU'}`.replace('1.0x slower', 'fastest'),
+    `${row.backend}${row.used !== row.backend ? ` (ran ${row.used})` : ''} | ${row.size} | ${ips?.toFixed(1) ?? 'n/a'} | ${ips ? ((32 / ips) * 1000).toFixed(0) : 'n/a'} | ${ips ? `${(best / ips).toFixed(1)}x slower` : 'n/a'} | ${row.device || 'CPU'}`.replace(
+      '1.0x slower',
+      'fastest',
+    ),
   );
 }
 const gpuRows = steps.filter((r) => r.device !== '');
 if (gpuRows.length > 0 && gpuRows.every((r) => r.device !== 'GPU')) {
-  console.log('\nNo GPU here: WebGL and WebGPU ran in software, so WebGL against WebGPU on a real GPU is unmeasured by this run.');
+  console.log(
+    '\nNo GPU here: WebGL and WebGPU ran in software, so WebGL against WebGPU on a real GPU is unmeasured by this run.',
+  );
 }
 if (epochZip) {
   console.log(`\nWhole training epoch of ${epochZip} at ${epochSize} px, batch 32 (the app's defaults otherwise)`);
   console.log('backend | train images | batches timed | seconds | images/s');
   console.log('--- | --- | --- | --- | ---');
   // Every batch but the first (warm-up) is timed.
-  for (const r of epochs) console.log(`${r.backend} | ${r.trainImages} | ${r.batchesTimed} | ${r.seconds.toFixed(1)} | ${((r.trainImages - 32) / r.seconds).toFixed(1)}`);
+  for (const r of epochs)
+    console.log(
+      `${r.backend} | ${r.trainImages} | ${r.batchesTimed} | ${r.seconds.toFixed(1)} | ${((r.trainImages - 32) / r.seconds).toFixed(1)}`,
+    );
 }

@@ -23,7 +23,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from '../src/backends/native/register';
 
 async function startNative(): Promise<void> {
-  const problem = await startNativeKernels(tf.findBackend('wasm') as BackendWasm, nativeBytesFromDisk((url) => readFile(url)));
+  const problem = await startNativeKernels(
+    tf.findBackend('wasm') as BackendWasm,
+    nativeBytesFromDisk((url) => readFile(url)),
+  );
   if (problem !== null) throw new Error(`The native kernels did not start: ${problem}`);
 }
 
@@ -58,10 +61,10 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--no-naive') options.naive = false;
     else if (arg === '--model') {
       const model = next();
-      if (!(MODEL_NAMES as readonly string[]).includes(model)) throw new Error(`--model: one of ${MODEL_NAMES.join(', ')}`);
+      if (!(MODEL_NAMES as readonly string[]).includes(model))
+        throw new Error(`--model: one of ${MODEL_NAMES.join(', ')}`);
       options.model = model as ModelName;
-    }
-    else throw new Error(`Unknown argument ${arg}`);
+    } else throw new Error(`Unknown argument ${arg}`);
   }
   return options;
 }
@@ -124,10 +127,14 @@ async function profileStep(size: number, batch: number): Promise<void> {
     }
     const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
     const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-    console.log(`\nKernel profile of one ${tf.getBackend()} (native) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`);
+    console.log(
+      `\nKernel profile of one ${tf.getBackend()} (native) step at ${size} px, batch ${batch} (kernel time ${total.toFixed(0)} ms; wall with profiling ${wall.toFixed(0)} ms):`,
+    );
     console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(9)}${'calls'.padStart(7)}${'share'.padStart(8)}`);
     for (const [name, e] of top) {
-      console.log(`${name.padEnd(24)}${e.ms.toFixed(1).padStart(9)}${String(e.calls).padStart(7)}${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
+      console.log(
+        `${name.padEnd(24)}${e.ms.toFixed(1).padStart(9)}${String(e.calls).padStart(7)}${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`,
+      );
     }
   } finally {
     tf.dispose([xs, ys]);
@@ -173,7 +180,9 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('The WASM backend did not start.');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  console.log(`wasm: SIMD ${simd ? 'yes' : 'no'}, threaded build ${threaded ? 'yes' : 'no'}, XNNPACK threads ${tfwasm.getThreadsCount()}`);
+  console.log(
+    `wasm: SIMD ${simd ? 'yes' : 'no'}, threaded build ${threaded ? 'yes' : 'no'}, XNNPACK threads ${tfwasm.getThreadsCount()}`,
+  );
 
   const predict = new Map<number, number>();
   for (const size of sizes) {
@@ -192,8 +201,12 @@ async function main(): Promise<void> {
     predict.set(size, await predictMs(size, batch));
   }
 
-  console.log(`\nOne training step (trainOnBatch) of the ${modelName} model, batch ${batch}, median of ${steps} (cpu: of ${Math.min(steps, 2)}):`);
-  console.log(`${'backend'.padEnd(12)}${'size'.padStart(6)}${'ms/step'.padStart(10)}${'images/s'.padStart(10)}${'vs fastest'.padStart(12)}`);
+  console.log(
+    `\nOne training step (trainOnBatch) of the ${modelName} model, batch ${batch}, median of ${steps} (cpu: of ${Math.min(steps, 2)}):`,
+  );
+  console.log(
+    `${'backend'.padEnd(12)}${'size'.padStart(6)}${'ms/step'.padStart(10)}${'images/s'.padStart(10)}${'vs fastest'.padStart(12)}`,
+  );
   for (const size of [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b)) {
     const group = rows.filter((r) => r.size === size);
     const fastest = Math.min(...group.map((r) => r.msPerStep));
@@ -205,7 +218,9 @@ async function main(): Promise<void> {
     const p = predict.get(size);
     if (p !== undefined) {
       const fast = group.find((r) => r.backend === 'wasm native');
-      console.log(`${'wasm predict'.padEnd(12)}${String(size).padStart(6)}${p.toFixed(0).padStart(10)}${''.padStart(10)}${fast ? `step = ${(fast.msPerStep / p).toFixed(1)} forward passes` : ''}`);
+      console.log(
+        `${'wasm predict'.padEnd(12)}${String(size).padStart(6)}${p.toFixed(0).padStart(10)}${''.padStart(10)}${fast ? `step = ${(fast.msPerStep / p).toFixed(1)} forward passes` : ''}`,
+      );
     }
   }
 

@@ -20,7 +20,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -40,15 +42,25 @@ async function waitForServer(url: string, exited: () => boolean): Promise<void> 
 
 /** Debian's Chromium (never a downloaded one), and the flags every benchmark launches it with. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
 
 /** Builds the app (`buildArgs` added to vite's), serves it and opens a browser; `browserArgs` are added to the usual flags. */
 export async function serveBuiltApp(browserArgs: string[] = [], buildArgs: string[] = []): Promise<ServedApp> {
-  if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error', ...buildArgs], { stdio: 'inherit' }).status !== 0) process.exit(1);
+  if (spawnSync('npx', ['vite', 'build', '--logLevel', 'error', ...buildArgs], { stdio: 'inherit' }).status !== 0)
+    process.exit(1);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   // Its own process group, so that killing it ends vite too, not only npx.
-  const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore', detached: true });
+  const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   let serverExited = false;
   server.on('exit', () => (serverExited = true));
   const stopServer = () => {
@@ -124,12 +136,18 @@ export interface DemoTrainingResult {
  * the worker's moving average of whole training steps (batch preparation, forward, class-weighted loss,
  * gradients, RMSprop update, the loss read back) after the warm-up batch. bench:train and bench:native use it.
  */
-export async function trainDemoOnPage(browser: Browser, baseUrl: string, options: DemoTrainingOptions): Promise<DemoTrainingResult> {
+export async function trainDemoOnPage(
+  browser: Browser,
+  baseUrl: string,
+  options: DemoTrainingOptions,
+): Promise<DemoTrainingResult> {
   const { size, backend, model, batches, budgetMs, evaluations = 0, warmup = 1, epochs = 1 } = options;
   const page = await browser.newPage();
   try {
     if (evaluations > 0) await page.addInitScript(HOOK_TRAINER_WORKER);
-    await page.goto(`${baseUrl}/?size=${size}&epochs=${epochs}&batch=32&backend=${backend}${model ? `&model=${model}` : ''}`);
+    await page.goto(
+      `${baseUrl}/?size=${size}&epochs=${epochs}&batch=32&backend=${backend}${model ? `&model=${model}` : ''}`,
+    );
     await page.getByRole('button', { name: 'Try demo dataset' }).click();
     await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
     const used = /validation\s+(\d+)(?:.*?, test (\d+))?/.exec(await page.getByTestId('validation-source').innerText());
@@ -146,14 +164,20 @@ export async function trainDemoOnPage(browser: Browser, baseUrl: string, options
     }
     const text = await page.getByTestId('throughput').innerText();
     const backendUsed = await page.getByTestId('backend').innerText();
-    const note = await page.getByTestId('backend-note').innerText({ timeout: 1000 }).catch(() => '');
+    const note = await page
+      .getByTestId('backend-note')
+      .innerText({ timeout: 1000 })
+      .catch(() => '');
     const threadsMatch = /runs on (\d+|one) thread/.exec(note);
     const threads = threadsMatch ? (threadsMatch[1] === 'one' ? 1 : Number(threadsMatch[1])) : null;
     const imagesPerSecond = done >= 2 ? Number.parseFloat(text) : null;
     let evaluation: DemoTrainingResult['evaluation'] = null;
     if (evaluations > 0 && evaluatedImages > 0) {
       // The run may have ended already (then there is no Stop to press).
-      await page.getByRole('button', { name: 'Stop' }).click({ timeout: 1000 }).catch(() => undefined);
+      await page
+        .getByRole('button', { name: 'Stop' })
+        .click({ timeout: 1000 })
+        .catch(() => undefined);
       await page.waitForFunction('window.__trainReplied === true', undefined, { timeout: budgetMs, polling: 100 });
       const times = (await page.evaluate(`window.__timeEvaluations(${evaluations})`)) as number[];
       const warm = times.length > 1 ? times.slice(1) : times;

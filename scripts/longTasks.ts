@@ -68,7 +68,10 @@ export async function pageNow(page: Page): Promise<number> {
 
 export async function longTasks(page: Page, since: number): Promise<number[]> {
   return page.evaluate(
-    (from) => (window as unknown as Recorded).__longTasks.filter(([start]) => start >= from).map(([, duration]) => Math.round(duration)),
+    (from) =>
+      (window as unknown as Recorded).__longTasks
+        .filter(([start]) => start >= from)
+        .map(([, duration]) => Math.round(duration)),
     since,
   );
 }
@@ -86,7 +89,10 @@ export interface LongTask {
 export async function longTaskDetails(page: Page, since: number): Promise<LongTask[]> {
   const { tasks, frames } = await page.evaluate((from) => {
     const recorded = window as unknown as Recorded;
-    return { tasks: recorded.__longTasks.filter(([start]) => start >= from), frames: recorded.__longFrames.filter((f) => f.start + f.duration >= from) };
+    return {
+      tasks: recorded.__longTasks.filter(([start]) => start >= from),
+      frames: recorded.__longFrames.filter((f) => f.start + f.duration >= from),
+    };
   }, since);
   const scripts = frames.flatMap((f) => f.scripts);
   return tasks.map(([start, duration]) => {
@@ -98,7 +104,9 @@ export async function longTaskDetails(page: Page, since: number): Promise<LongTa
 
 /** One line a long task: its duration, its script time and the scripts, longest first. */
 export function describeTask(task: LongTask): string {
-  const scripts = [...task.scripts].sort((a, b) => b.duration - a.duration).map((s) => `${s.what} ${Math.round(s.duration)} ms`);
+  const scripts = [...task.scripts]
+    .sort((a, b) => b.duration - a.duration)
+    .map((s) => `${s.what} ${Math.round(s.duration)} ms`);
   return `${Math.round(task.duration)} ms at ${(task.start / 1000).toFixed(1)} s, ${Math.round(task.script)} ms of script: ${scripts.join('; ') || 'no script over 5 ms'}`;
 }
 
@@ -109,6 +117,10 @@ export async function longFrames(page: Page, since: number): Promise<LongFrame[]
 
 /** One line a frame: its duration, rendering and the scripts that ran in it, longest first. */
 export function describeFrame(frame: LongFrame): string {
-  const scripts = [...frame.scripts].sort((a, b) => b.duration - a.duration).map((s) => `${s.what} ${Math.round(s.duration)} ms${s.layout > 1 ? ` (forced layout ${Math.round(s.layout)})` : ''}`);
+  const scripts = [...frame.scripts]
+    .sort((a, b) => b.duration - a.duration)
+    .map(
+      (s) => `${s.what} ${Math.round(s.duration)} ms${s.layout > 1 ? ` (forced layout ${Math.round(s.layout)})` : ''}`,
+    );
   return `${Math.round(frame.duration)} ms at ${(frame.start / 1000).toFixed(1)} s: render ${Math.round(frame.render)} ms; ${scripts.join('; ') || 'no script over 5 ms'}`;
 }

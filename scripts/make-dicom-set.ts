@@ -10,7 +10,11 @@ import { parseArgs } from 'node:util';
 import { writeDicom } from '../src/data/dicom/dicomFiles.testutil';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string', default: join(tmpdir(), 'xray-dicom') }, count: { type: 'string', default: '80' }, side: { type: 'string', default: '2048' } },
+  options: {
+    out: { type: 'string', default: join(tmpdir(), 'xray-dicom') },
+    count: { type: 'string', default: '80' },
+    side: { type: 'string', default: '2048' },
+  },
 });
 const count = Number(values.count);
 const side = Number(values.side);
@@ -24,7 +28,10 @@ function picture(seed: number, bright: boolean): Uint16Array {
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       const inside = (x - cx) ** 2 + (y - cy) ** 2 < r2;
-      values[y * side + x] = Math.min(4095, (x + y) % 1024 + (inside ? (bright ? 2600 : 1400) : 300) + ((x * 7 + y * 13 + seed) & 63));
+      values[y * side + x] = Math.min(
+        4095,
+        ((x + y) % 1024) + (inside ? (bright ? 2600 : 1400) : 300) + ((x * 7 + y * 13 + seed) & 63),
+      );
     }
   }
   return values;

@@ -29,12 +29,25 @@ export const DOWNLOAD_COUNTS = {
 
 /** File names in the dataset's own styles: IM-0115-0001.jpeg, person1_bacteria_1.jpeg, person7_virus_15.jpeg. */
 export function downloadFileName(className: string, i: number): string {
-  if (className === 'NORMAL') return i % 4 === 3 ? `NORMAL2-IM-${String(1000 + i).padStart(4, '0')}-0001.jpeg` : `IM-${String(100 + i).padStart(4, '0')}-0001.jpeg`;
+  if (className === 'NORMAL')
+    return i % 4 === 3
+      ? `NORMAL2-IM-${String(1000 + i).padStart(4, '0')}-0001.jpeg`
+      : `IM-${String(100 + i).padStart(4, '0')}-0001.jpeg`;
   return `person${i + 1}_${i % 3 === 2 ? 'virus' : 'bacteria'}_${i * 2 + 1}.jpeg`;
 }
 
 /** An AppleDouble header, as macOS writes into __MACOSX/._name (what the app must skip). */
-const APPLE_DOUBLE = Uint8Array.from([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00, ...new Array<number>(4088).fill(0)]);
+const APPLE_DOUBLE = Uint8Array.from([
+  0x00,
+  0x05,
+  0x16,
+  0x07,
+  0x00,
+  0x02,
+  0x00,
+  0x00,
+  ...new Array<number>(4088).fill(0),
+]);
 const DS_STORE = Uint8Array.from([0x00, 0x00, 0x00, 0x01, 0x42, 0x75, 0x64, 0x31, ...new Array<number>(6136).fill(0)]);
 
 async function readSourceImages(path: string): Promise<Uint8Array[]> {
@@ -65,7 +78,11 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   mkdirSync(dirname(out), { recursive: true });
   const file = createWriteStream(out);
-  const zip = new ZipWriter(Writable.toWeb(file) as WritableStream<Uint8Array>, { level: values.deflate ? 6 : 0, zip64: true, useWebWorkers: false });
+  const zip = new ZipWriter(Writable.toWeb(file) as WritableStream<Uint8Array>, {
+    level: values.deflate ? 6 : 0,
+    zip64: true,
+    useWebWorkers: false,
+  });
 
   let next = 0;
   let unique = 0;
@@ -95,7 +112,9 @@ async function main(): Promise<void> {
   await zip.close();
   await new Promise<void>((done, fail) => (file.closed ? done() : file.on('close', done).on('error', fail)));
   const bytes = statSync(out).size;
-  console.log(`Wrote ${out}: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${written} images (${unique} unique by split/class/name; the rest a duplicate tree), from ${images.length} source JPEGs.`);
+  console.log(
+    `Wrote ${out}: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${written} images (${unique} unique by split/class/name; the rest a duplicate tree), from ${images.length} source JPEGs.`,
+  );
 }
 
 await main();

@@ -68,7 +68,11 @@ async function main(): Promise<void> {
   const all = format(values.format, 'format', 'jpeg');
   const options: SyntheticZipOptions = {
     seed: count(values.seed, 'seed', 1),
-    perClass: { train: count(values.train, 'train', 60), val: count(values.val, 'val', 5), test: count(values.test, 'test', 10) },
+    perClass: {
+      train: count(values.train, 'train', 60),
+      val: count(values.val, 'val', 5),
+      test: count(values.test, 'test', 10),
+    },
     imageSize: count(values.size, 'size', 64, 1),
     formats: {
       train: format(values['train-format'], 'train-format', all),
@@ -83,13 +87,19 @@ async function main(): Promise<void> {
   writeFileSync(out, zip);
 
   const { perClass, formats, imageSize } = options;
-  console.log(`Wrote ${out} (${(zip.byteLength / 1024).toFixed(1)} KiB, ${images.length} images of ${imageSize} x ${imageSize} px, seed ${options.seed})`);
+  console.log(
+    `Wrote ${out} (${(zip.byteLength / 1024).toFixed(1)} KiB, ${images.length} images of ${imageSize} x ${imageSize} px, seed ${options.seed})`,
+  );
   for (const folder of ['train', 'val', 'test'] as const) {
-    console.log(`  chest_xray/${folder}/{NORMAL,PNEUMONIA}: ${perClass[folder]} + ${perClass[folder]} ${formats?.[folder]}`);
+    console.log(
+      `  chest_xray/${folder}/{NORMAL,PNEUMONIA}: ${perClass[folder]} + ${perClass[folder]} ${formats?.[folder]}`,
+    );
   }
   const reasons = new Map<string, number>();
   for (const { reason } of expectedSkips) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-  console.log(`  other entries (skipped by the app): ${[...reasons].map(([r, n]) => `${n} ${r}`).join(', ') || 'none'}`);
+  console.log(
+    `  other entries (skipped by the app): ${[...reasons].map(([r, n]) => `${n} ${r}`).join(', ') || 'none'}`,
+  );
 }
 
 main().catch((error: unknown) => {

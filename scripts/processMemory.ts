@@ -47,7 +47,7 @@ export function sampleBrowserMemory(marker: string): MemorySample {
   if (!root) return { renderer: 0, rendererPrivate: 0, total: 0, byType: {} };
   const family = new Set([root.pid]);
   // Children are listed after parents almost always; repeat until no new member joins.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (!family.has(p.pid) && family.has(p.ppid)) {
@@ -68,7 +68,8 @@ export function sampleBrowserMemory(marker: string): MemorySample {
     if (!p.cmdline.includes('--type=renderer')) continue;
     renderer += p.rss;
     const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
-    for (const field of ['Private_Clean', 'Private_Dirty']) rendererPrivate += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0) * 1024;
+    for (const field of ['Private_Clean', 'Private_Dirty'])
+      rendererPrivate += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0) * 1024;
   }
   return { renderer, rendererPrivate, total, byType };
 }

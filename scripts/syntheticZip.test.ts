@@ -11,7 +11,7 @@ const blobOf = (data: Uint8Array) => new Blob([data as Uint8Array<ArrayBuffer>])
 function pngChunks(bytes: Uint8Array): string[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const types: string[] = [];
-  for (let at = 8; at < bytes.length; ) {
+  for (let at = 8; at < bytes.length;) {
     const length = view.getUint32(at);
     types.push(String.fromCharCode(...bytes.subarray(at + 4, at + 8)));
     at += 12 + length;
@@ -58,8 +58,12 @@ describe('buildSyntheticZip', () => {
       duplicateTree: true,
     });
     expect(images).toHaveLength(2 * (4 + 2 + 3));
-    expect(images.filter((i) => i.split === 'test').every((i) => i.format === 'png' && i.path.endsWith('.png'))).toBe(true);
-    expect(images.filter((i) => i.split === 'train').every((i) => i.format === 'jpeg' && i.path.endsWith('.jpeg'))).toBe(true);
+    expect(images.filter((i) => i.split === 'test').every((i) => i.format === 'png' && i.path.endsWith('.png'))).toBe(
+      true,
+    );
+    expect(
+      images.filter((i) => i.split === 'train').every((i) => i.format === 'jpeg' && i.path.endsWith('.jpeg')),
+    ).toBe(true);
     expect(images[0].path).toBe('chest_xray/train/NORMAL/normal-001.jpeg');
 
     const entries = await listZip(blobOf(zip));
@@ -81,8 +85,12 @@ describe('buildSyntheticZip', () => {
       'hidden-file': 2,
       'not-an-image': 1,
     });
-    expect(index.skipped.map((s) => [s.path, s.reason]).sort()).toEqual(expectedSkips.map((s) => [s.path, s.reason]).sort());
-    expect(index.skipped.find((s) => s.reason === 'macos-resource')?.path).toBe('__MACOSX/chest_xray/train/NORMAL/._normal-001.jpeg');
+    expect(index.skipped.map((s) => [s.path, s.reason]).sort()).toEqual(
+      expectedSkips.map((s) => [s.path, s.reason]).sort(),
+    );
+    expect(index.skipped.find((s) => s.reason === 'macos-resource')?.path).toBe(
+      '__MACOSX/chest_xray/train/NORMAL/._normal-001.jpeg',
+    );
 
     // The PNG bytes in the zip decode to exactly the returned pixels.
     const testImage = images.find((i) => i.split === 'test')!;

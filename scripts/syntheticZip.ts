@@ -105,7 +105,10 @@ export async function buildSyntheticZip(options: SyntheticZipOptions): Promise<S
   const images = syntheticImagesOf(options);
   const expectedSkips: SyntheticZip['expectedSkips'] = [];
   const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false, level: 0 });
-  const folders = [ROOT, ...FOLDERS.flatMap((f) => [`${ROOT}${f}/`, ...DEMO_CLASS_NAMES.map((c) => `${ROOT}${f}/${c}/`)])];
+  const folders = [
+    ROOT,
+    ...FOLDERS.flatMap((f) => [`${ROOT}${f}/`, ...DEMO_CLASS_NAMES.map((c) => `${ROOT}${f}/${c}/`)]),
+  ];
   const trees = options.duplicateTree ? ['', ROOT] : [''];
 
   for (const prefix of trees) {
@@ -125,9 +128,21 @@ export async function buildSyntheticZip(options: SyntheticZipOptions): Promise<S
     // What macOS' Archive Utility adds: AppleDouble resource forks and Finder metadata.
     const junk: [string, string | Uint8Array, SkipReason][] = [
       ['__MACOSX/', '', 'folder'],
-      [fork, new Uint8Array([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00, ...new Array(74).fill(0)]), 'macos-resource'],
-      [`${ROOT}.DS_Store`, new Uint8Array([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, ...new Array(24).fill(0)]), 'hidden-file'],
-      [`${ROOT}train/.DS_Store`, new Uint8Array([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, ...new Array(24).fill(0)]), 'hidden-file'],
+      [
+        fork,
+        new Uint8Array([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00, ...new Array(74).fill(0)]),
+        'macos-resource',
+      ],
+      [
+        `${ROOT}.DS_Store`,
+        new Uint8Array([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, ...new Array(24).fill(0)]),
+        'hidden-file',
+      ],
+      [
+        `${ROOT}train/.DS_Store`,
+        new Uint8Array([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, ...new Array(24).fill(0)]),
+        'hidden-file',
+      ],
       [`${ROOT}README.txt`, 'Synthetic chest X-ray dataset: not medical data.\n', 'not-an-image'],
     ];
     for (const [path, content, reason] of junk) {

@@ -76,7 +76,13 @@ await checks(
 );
 
 rmSync('.cache/vitest.json', { force: true });
-const unitOk = run('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.cache/vitest.json']);
+const unitOk = run('unit', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  '--outputFile.json=.cache/vitest.json',
+]);
 const unit = readJson('.cache/vitest.json');
 if (unit) count('unit', unit.numPassedTests, unit.numFailedTests + (unitOk ? 0 : unit.numFailedTests === 0 ? 1 : 0));
 else count('unit', 0, 1);

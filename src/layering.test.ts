@@ -59,17 +59,27 @@ function stringArgument(node: ts.Node | undefined): string | null {
 
 /** The imports written in a file's text, unresolved. */
 function importsIn(text: string, file: string): Import[] {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  );
   const found: Import[] = [];
   const add = (spec: string | null, kind: Kind, node: ts.Node) => {
-    if (spec !== null) found.push({ spec, kind, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1 });
+    if (spec !== null)
+      found.push({ spec, kind, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1 });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
-      const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
+      const named =
+        clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
       // `import { type A } from 'x'` is erased as a whole (no verbatimModuleSyntax here).
-      const typeOnly = !!clause && (clause.isTypeOnly || (!clause.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        !!clause &&
+        (clause.isTypeOnly || (!clause.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
       add(stringArgument(node.moduleSpecifier), typeOnly ? 'type' : 'static', node);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
@@ -120,7 +130,12 @@ function allows(allowed: readonly string[] | undefined, target: string): boolean
 const files = sourceFiles(SRC).map((path) => relative(SRC, path).split(sep).join('/'));
 const importsByFile = new Map(files.map((file) => [file, importsOf(join(SRC, file))]));
 
-const KIND_WORDS: Readonly<Record<Kind, string>> = { static: 'import', type: 'import type', dynamic: 'import()', worker: 'new URL' };
+const KIND_WORDS: Readonly<Record<Kind, string>> = {
+  static: 'import',
+  type: 'import type',
+  dynamic: 'import()',
+  worker: 'new URL',
+};
 
 function where(file: string, entry: Import): string {
   return `${file}:${entry.line} ${KIND_WORDS[entry.kind]} '${entry.spec}'`;
@@ -140,7 +155,8 @@ function layeringViolations(): string[] {
       if (!entry.spec.startsWith('.')) {
         const pkg = packageOf(entry.spec);
         if (layer.noPackages?.test(pkg)) problems.push(`${where(file, entry)}: ${from}/ must not import ${pkg}`);
-        else if (!isTest && entry.kind !== 'type' && layer.noValuePackages?.test(pkg)) problems.push(`${where(file, entry)}: ${from}/ may import ${pkg} with 'import type' only`);
+        else if (!isTest && entry.kind !== 'type' && layer.noValuePackages?.test(pkg))
+          problems.push(`${where(file, entry)}: ${from}/ may import ${pkg} with 'import type' only`);
         continue;
       }
       const target = entry.target;
@@ -152,7 +168,8 @@ function layeringViolations(): string[] {
         if (!isTest) problems.push(`${where(file, entry)}: only tests may import from outside src/`);
         continue;
       }
-      if (!isTest && TEST_FILE.test(target)) problems.push(`${where(file, entry)}: a test file or test utility, imported by app code`);
+      if (!isTest && TEST_FILE.test(target))
+        problems.push(`${where(file, entry)}: a test file or test utility, imported by app code`);
       const to = layerOf(target);
       if (to === from) continue;
       const targetLayer = LAYERS[to];
@@ -177,7 +194,16 @@ function layeringViolations(): string[] {
 /** Every cycle of file imports (type-only ones included), one per strongly connected group, as a → b → a. */
 function importCycles(): string[] {
   const edges = new Map(
-    files.map((file) => [file, [...new Set(importsByFile.get(file)!.flatMap((entry) => (entry.target && importsByFile.has(entry.target) ? [entry.target] : [])))]]),
+    files.map((file) => [
+      file,
+      [
+        ...new Set(
+          importsByFile
+            .get(file)!
+            .flatMap((entry) => (entry.target && importsByFile.has(entry.target) ? [entry.target] : [])),
+        ),
+      ],
+    ]),
   );
   // Tarjan's strongly connected components.
   let counter = 0;
@@ -223,8 +249,15 @@ function importCycles(): string[] {
         if (!members.has(next)) continue;
         if (next === start) {
           const path = [start];
-          for (let at: string | undefined = node; at !== undefined && at !== start; at = parent.get(at)) path.splice(1, 0, at);
-          const more = group.length > path.length ? ` (and ${group.length - path.length} more file(s) in the same tangle: ${group.filter((f) => !path.includes(f)).sort().join(', ')})` : '';
+          for (let at: string | undefined = node; at !== undefined && at !== start; at = parent.get(at))
+            path.splice(1, 0, at);
+          const more =
+            group.length > path.length
+              ? ` (and ${group.length - path.length} more file(s) in the same tangle: ${group
+                  .filter((f) => !path.includes(f))
+                  .sort()
+                  .join(', ')})`
+              : '';
           return `${[...path, start].join(' → ')}${more}`;
         }
         if (!parent.has(next)) {
@@ -273,7 +306,12 @@ function bundleViolations(): string[] {
   // Every worker the app starts must be listed, so that its bundle is checked too.
   for (const [file, imports] of importsByFile) {
     for (const edge of imports) {
-      if (edge.kind === 'worker' && edge.target && /\.worker\.tsx?$/.test(edge.target) && !(edge.target in WORKER_BUNDLES)) {
+      if (
+        edge.kind === 'worker' &&
+        edge.target &&
+        /\.worker\.tsx?$/.test(edge.target) &&
+        !(edge.target in WORKER_BUNDLES)
+      ) {
         problems.push(`${where(file, edge)}: ${edge.target} is a worker missing from WORKER_BUNDLES`);
       }
     }

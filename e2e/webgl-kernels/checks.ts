@@ -32,10 +32,14 @@ export interface CheckResult {
 
 /** Reproducible numbers in [-1, 1) (+ offset), the same on every backend. */
 function numbers(size: number, seed: number, offset = 0): Float32Array {
-  return Float32Array.from({ length: size }, (_, i) => ((Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453) % 1) + offset);
+  return Float32Array.from(
+    { length: size },
+    (_, i) => ((Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453) % 1) + offset,
+  );
 }
 
-const tensor4 = (shape: Shape4, seed: number, offset = 0) => tf.tensor4d(numbers(tf.util.sizeFromShape(shape), seed, offset), shape);
+const tensor4 = (shape: Shape4, seed: number, offset = 0) =>
+  tf.tensor4d(numbers(tf.util.sizeFromShape(shape), seed, offset), shape);
 
 /** Runs `compute` on the cpu backend and on webgl, and compares every output. */
 async function compare(name: string, compute: () => tf.Tensor[], labels: string[]): Promise<CaseResult> {
@@ -50,7 +54,8 @@ async function compare(name: string, compute: () => tf.Tensor[], labels: string[
   let worst: CaseResult = { name, largest: 0, where: 'nowhere' };
   expected.forEach((values, i) => {
     const difference = relativeDifference(actual[i], values);
-    if (!(difference <= worst.largest)) worst = { name, largest: Number.isNaN(difference) ? Infinity : difference, where: labels[i] };
+    if (!(difference <= worst.largest))
+      worst = { name, largest: Number.isNaN(difference) ? Infinity : difference, where: labels[i] };
   });
   return worst;
 }
@@ -71,8 +76,15 @@ function filterGradCase({ x, filter, strides = 1, pad = 'valid', dataFormat = 'N
     const outShape = tf.conv2d(input, weights, strides, pad, dataFormat).shape;
     const dy = tensor4(outShape, 3);
     const attrs = { strides, pad, dataFormat, filterShape: filter };
-    const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: input, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const grads = tf.grads((a: tf.Tensor, w: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, strides, pad, dataFormat).mul(dy).sum());
+    const dw = tf
+      .engine()
+      .runKernel(tf.Conv2DBackpropFilter, { x: input, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const grads = tf.grads((a: tf.Tensor, w: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, w as tf.Tensor4D, strides, pad, dataFormat)
+        .mul(dy)
+        .sum(),
+    );
     return [dw, ...grads([input, weights])];
   };
 }
@@ -157,11 +169,13 @@ export async function runChecks(): Promise<CheckResult> {
   const dataBefore = webgl.numDataIds();
   const tensorsBefore = tf.memory().numTensors;
   const cases: CaseResult[] = [];
-  for (const [name, shape] of FILTER_CASES) cases.push(await compare(name, filterGradCase(shape), ['dw (kernel)', 'dx', 'dw']));
+  for (const [name, shape] of FILTER_CASES)
+    cases.push(await compare(name, filterGradCase(shape), ['dw (kernel)', 'dx', 'dw']));
   for (const [name, shape] of NORM_CASES) {
     cases.push(await compare(name, batchNormCase(shape), ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset']));
   }
-  for (const [name, shape] of SUM_CASES) cases.push(await compare(name, sumCase(shape), ['sum', 'sum (keepDims)', 'sum over h, w', 'dx', 'dbias']));
+  for (const [name, shape] of SUM_CASES)
+    cases.push(await compare(name, sumCase(shape), ['sum', 'sum (keepDims)', 'sum over h, w', 'dx', 'dbias']));
   const step = await compareGradientsWithCpu('webgl');
   return {
     active: webglTrainingKernelsActive(),

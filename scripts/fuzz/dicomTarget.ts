@@ -45,13 +45,59 @@ function ramp(width: number, height: number, frames = 1): Uint16Array {
 }
 
 const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
-  { label: 'explicit, MONOCHROME1 12-bit, window', explicit: true, spec: { width: 12, height: 10, values: ramp(12, 10), bitsStored: 12, photometric: 'MONOCHROME1', slope: 2, intercept: -1024, windowCenter: 1000, windowWidth: 3000, patientId: 'P1' } },
-  { label: 'implicit, signed 16-bit', explicit: false, spec: { width: 9, height: 7, values: Int16Array.from(ramp(9, 7), (v) => v - 2048), signed: true, bitsStored: 16, encoding: 'implicit' } },
-  { label: 'RLE, 3 frames', explicit: true, spec: { width: 8, height: 8, values: ramp(8, 8, 3), frames: 3, bitsStored: 12, encoding: 'rle' } },
-  { label: 'deflated', explicit: true, spec: { width: 8, height: 6, values: ramp(8, 6), bitsStored: 12, encoding: 'deflated' } },
-  { label: 'JPEG-LS', explicit: true, spec: { width: 10, height: 10, values: ramp(10, 10), bitsStored: 12, encoding: 'jpeg-ls' } },
-  { label: 'JPEG 2000', explicit: true, spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' } },
-  { label: 'bare data set', explicit: false, spec: { width: 6, height: 6, values: ramp(6, 6), bitsStored: 12, encoding: 'implicit', bare: true } },
+  {
+    label: 'explicit, MONOCHROME1 12-bit, window',
+    explicit: true,
+    spec: {
+      width: 12,
+      height: 10,
+      values: ramp(12, 10),
+      bitsStored: 12,
+      photometric: 'MONOCHROME1',
+      slope: 2,
+      intercept: -1024,
+      windowCenter: 1000,
+      windowWidth: 3000,
+      patientId: 'P1',
+    },
+  },
+  {
+    label: 'implicit, signed 16-bit',
+    explicit: false,
+    spec: {
+      width: 9,
+      height: 7,
+      values: Int16Array.from(ramp(9, 7), (v) => v - 2048),
+      signed: true,
+      bitsStored: 16,
+      encoding: 'implicit',
+    },
+  },
+  {
+    label: 'RLE, 3 frames',
+    explicit: true,
+    spec: { width: 8, height: 8, values: ramp(8, 8, 3), frames: 3, bitsStored: 12, encoding: 'rle' },
+  },
+  {
+    label: 'deflated',
+    explicit: true,
+    spec: { width: 8, height: 6, values: ramp(8, 6), bitsStored: 12, encoding: 'deflated' },
+  },
+  {
+    label: 'JPEG-LS',
+    explicit: true,
+    spec: { width: 10, height: 10, values: ramp(10, 10), bitsStored: 12, encoding: 'jpeg-ls' },
+  },
+  {
+    label: 'JPEG 2000',
+    explicit: true,
+    spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' },
+  },
+  {
+    label: 'bare data set',
+    explicit: false,
+    spec: { width: 6, height: 6, values: ramp(6, 6), bitsStored: 12, encoding: 'implicit', bare: true },
+  },
 ];
 
 export async function dicomSeeds(): Promise<Seed[]> {

@@ -30,7 +30,10 @@ export function mutate(seed: Seed, kind: MutationKind, rng: () => number): Mutan
   const pick = (n: number) => Math.floor(rng() * n);
   if (kind === 'truncation' || bytes.length === 0) {
     const length = pick(bytes.length);
-    return { bytes: bytes.subarray(0, length), description: `${seed.label}: truncated to ${length} of ${seed.bytes.length} bytes` };
+    return {
+      bytes: bytes.subarray(0, length),
+      description: `${seed.label}: truncated to ${length} of ${seed.bytes.length} bytes`,
+    };
   }
   if (kind === 'bit flips' || seed.fields.length === 0) {
     const flips = 1 + pick(8);
@@ -49,12 +52,22 @@ export function mutate(seed: Seed, kind: MutationKind, rng: () => number): Mutan
   const old = read(view, field);
   const value = kind === 'field 0' ? 0 : kind === 'field max' ? max : lie(old, max, rng);
   write(view, field, value);
-  return { bytes, description: `${seed.label}: ${field.width}-byte field at ${field.offset} set from ${old} to ${value}` };
+  return {
+    bytes,
+    description: `${seed.label}: ${field.width}-byte field at ${field.offset} set from ${old} to ${value}`,
+  };
 }
 
 /** A believable wrong value: off by a little, doubled, halved, or anything. */
 function lie(old: number, max: number, rng: () => number): number {
-  const choices = [old + 1, old - 1, old + 1 + Math.floor(rng() * 64), old * 2, Math.floor(old / 2), Math.floor(rng() * (max + 1))];
+  const choices = [
+    old + 1,
+    old - 1,
+    old + 1 + Math.floor(rng() * 64),
+    old * 2,
+    Math.floor(old / 2),
+    Math.floor(rng() * (max + 1)),
+  ];
   const value = choices[Math.floor(rng() * choices.length)];
   return Math.max(0, Math.min(max, value === old ? old + 1 : value));
 }
@@ -72,15 +85,27 @@ function write(view: DataView, f: Field, value: number): void {
 
 /** Fields of text (JSON): every number in it, as a place to write 0, a maximum or a lie. */
 export function numberFields(text: string): { start: number; end: number }[] {
-  return [...text.matchAll(/-?\d+(\.\d+)?([eE][+-]?\d+)?/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  return [...text.matchAll(/-?\d+(\.\d+)?([eE][+-]?\d+)?/g)].map((m) => ({
+    start: m.index,
+    end: m.index + m[0].length,
+  }));
 }
 
 /** A mutant of JSON text: a number replaced by 0, a maximum or a lie; else the byte mutations. */
 export function mutateJson(label: string, text: string, kind: MutationKind, rng: () => number): Mutant {
   const numbers = numberFields(text);
-  if (!kind.startsWith('field') || numbers.length === 0) return mutate({ label, bytes: new TextEncoder().encode(text), fields: [] }, kind, rng);
+  if (!kind.startsWith('field') || numbers.length === 0)
+    return mutate({ label, bytes: new TextEncoder().encode(text), fields: [] }, kind, rng);
   const { start, end } = numbers[Math.floor(rng() * numbers.length)];
   const old = Number(text.slice(start, end));
-  const value = kind === 'field 0' ? '0' : kind === 'field max' ? ['4294967295', '1e308', '9007199254740993', '-1'][Math.floor(rng() * 4)] : String(lie(Math.abs(Math.round(old)), 2 ** 32 - 1, rng));
-  return { bytes: new TextEncoder().encode(text.slice(0, start) + value + text.slice(end)), description: `${label}: number at ${start} set from ${old} to ${value}` };
+  const value =
+    kind === 'field 0'
+      ? '0'
+      : kind === 'field max'
+        ? ['4294967295', '1e308', '9007199254740993', '-1'][Math.floor(rng() * 4)]
+        : String(lie(Math.abs(Math.round(old)), 2 ** 32 - 1, rng));
+  return {
+    bytes: new TextEncoder().encode(text.slice(0, start) + value + text.slice(end)),
+    description: `${label}: number at ${start} set from ${old} to ${value}`,
+  };
 }

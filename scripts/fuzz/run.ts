@@ -24,7 +24,8 @@ export interface TargetReport {
 }
 
 /** Phrases of a JavaScript engine's own errors: a message with one is a bug that escaped, not a refusal. */
-const ENGINE_ERROR = /is not a function|Cannot read propert|Cannot set propert|is not iterable|is not defined|Invalid (typed )?array length|Array buffer allocation failed|Maximum call stack|out of memory|Unexpected token|Unexpected end of JSON|Offset is outside|out of bounds|\bundefined\b|\[object /i;
+const ENGINE_ERROR =
+  /is not a function|Cannot read propert|Cannot set propert|is not iterable|is not defined|Invalid (typed )?array length|Array buffer allocation failed|Maximum call stack|out of memory|Unexpected token|Unexpected end of JSON|Offset is outside|out of bounds|\bundefined\b|\[object /i;
 
 /** Why `message` is not a sentence a person can act on, or null when it is one. */
 export function unactionable(message: string): string | null {

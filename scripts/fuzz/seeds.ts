@@ -12,12 +12,30 @@ export function zipFields(bytes: Uint8Array, part: 'central' | 'local'): Field[]
   while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
   if (end < 0) throw new Error('fuzz seed: no end of central directory record');
   const count = view.getUint16(end + 10, true);
-  const fields: Field[] = part === 'central' ? [le(end + 8, 2), le(end + 10, 2), le(end + 12, 4), le(end + 16, 4), le(end + 20, 2)] : [];
+  const fields: Field[] =
+    part === 'central' ? [le(end + 8, 2), le(end + 10, 2), le(end + 12, 4), le(end + 16, 4), le(end + 20, 2)] : [];
   let at = view.getUint32(end + 16, true);
   for (let i = 0; i < count; i++) {
     const local = view.getUint32(at + 42, true);
-    if (part === 'central') fields.push(le(at + 20, 4), le(at + 24, 4), le(at + 28, 2), le(at + 30, 2), le(at + 32, 2), le(at + 42, 4), le(at + 10, 2));
-    else fields.push(le(local + 18, 4), le(local + 22, 4), le(local + 26, 2), le(local + 28, 2), le(local + 8, 2), le(local + 6, 2));
+    if (part === 'central')
+      fields.push(
+        le(at + 20, 4),
+        le(at + 24, 4),
+        le(at + 28, 2),
+        le(at + 30, 2),
+        le(at + 32, 2),
+        le(at + 42, 4),
+        le(at + 10, 2),
+      );
+    else
+      fields.push(
+        le(local + 18, 4),
+        le(local + 22, 4),
+        le(local + 26, 2),
+        le(local + 28, 2),
+        le(local + 8, 2),
+        le(local + 6, 2),
+      );
     at += 46 + view.getUint16(at + 28, true) + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
   }
   return fields;
@@ -46,7 +64,8 @@ function gifFields(bytes: Uint8Array): Field[] {
   const fields: Field[] = [le(6, 2), le(8, 2)];
   const table = bytes[10] & 0x80 ? 3 * 2 ** ((bytes[10] & 7) + 1) : 0;
   const descriptor = bytes.indexOf(0x2c, 13 + table);
-  if (descriptor > 0) fields.push(le(descriptor + 1, 2), le(descriptor + 3, 2), le(descriptor + 5, 2), le(descriptor + 7, 2));
+  if (descriptor > 0)
+    fields.push(le(descriptor + 1, 2), le(descriptor + 3, 2), le(descriptor + 5, 2), le(descriptor + 7, 2));
   return fields;
 }
 
@@ -57,8 +76,8 @@ const GIF_CONTROL = [0x21, 0xf9, 4, 1, 0, 0, 0, 0];
 
 /** A 1 × 1 lossless WebP (VP8L), and the same picture in the extended format (VP8X, with a canvas size). */
 const WEBP_LOSSLESS = Uint8Array.from([
-  0x52, 0x49, 0x46, 0x46, 0x1a, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38, 0x4c, 0x0d, 0, 0, 0, 0x2f, 0, 0, 0, 0x10, 0x07, 0x10, 0x11,
-  0x11, 0x88, 0x88, 0xfe, 0x07, 0,
+  0x52, 0x49, 0x46, 0x46, 0x1a, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38, 0x4c, 0x0d, 0, 0, 0, 0x2f, 0, 0, 0,
+  0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, 0x07, 0,
 ]);
 
 function webpExtended(): Uint8Array {
@@ -72,17 +91,31 @@ function webpExtended(): Uint8Array {
 export function imageSeeds(format: 'jpeg' | 'png' | 'bmp' | 'gif' | 'webp'): Seed[] {
   switch (format) {
     case 'jpeg':
-      return [jpegImage(16, 12), jpegImage(3, 5)].map((bytes, i) => ({ label: `jpeg ${i}`, bytes, fields: jpegFields(bytes) }));
+      return [jpegImage(16, 12), jpegImage(3, 5)].map((bytes, i) => ({
+        label: `jpeg ${i}`,
+        bytes,
+        fields: jpegFields(bytes),
+      }));
     case 'png':
       return (['grey8', 'rgba8', 'grey16'] as const).map((kind) => {
         const bytes = pngImage(9, 7, kind);
         return { label: `png ${kind}`, bytes, fields: pngFields(bytes) };
       });
     case 'bmp':
-      return [bmpImage(5, 4)].map((bytes) => ({ label: 'bmp', bytes, fields: [le(2, 4), le(10, 4), le(14, 4), le(18, 4), le(22, 4), le(28, 2), le(34, 4)] }));
+      return [bmpImage(5, 4)].map((bytes) => ({
+        label: 'bmp',
+        bytes,
+        fields: [le(2, 4), le(10, 4), le(14, 4), le(18, 4), le(22, 4), le(28, 2), le(34, 4)],
+      }));
     case 'gif':
-      return [Uint8Array.from([...GIF, ...GIF_IMAGE]), Uint8Array.from([...GIF, ...GIF_CONTROL, ...GIF_IMAGE])].map((bytes, i) => ({ label: `gif ${i}`, bytes, fields: gifFields(bytes) }));
+      return [Uint8Array.from([...GIF, ...GIF_IMAGE]), Uint8Array.from([...GIF, ...GIF_CONTROL, ...GIF_IMAGE])].map(
+        (bytes, i) => ({ label: `gif ${i}`, bytes, fields: gifFields(bytes) }),
+      );
     case 'webp':
-      return [WEBP_LOSSLESS, webpExtended()].map((bytes, i) => ({ label: `webp ${i}`, bytes, fields: [le(4, 4), le(16, 4), ...(i === 1 ? [le(24, 4), le(27, 4)] : [])] }));
+      return [WEBP_LOSSLESS, webpExtended()].map((bytes, i) => ({
+        label: `webp ${i}`,
+        bytes,
+        fields: [le(4, 4), le(16, 4), ...(i === 1 ? [le(24, 4), le(27, 4)] : [])],
+      }));
   }
 }

@@ -37,15 +37,22 @@ export interface FuzzTarget {
 
 const pickSeed = <T>(seeds: T[], rng: () => number): T => seeds[Math.floor(rng() * seeds.length)];
 
-function byteTarget(name: string, seeds: () => Promise<Seed[]>, run: (bytes: Uint8Array) => Promise<string[]>): FuzzTarget {
+function byteTarget(
+  name: string,
+  seeds: () => Promise<Seed[]>,
+  run: (bytes: Uint8Array) => Promise<string[]>,
+): FuzzTarget {
   return {
     name,
     prepare: async () => {
       const made = await seeds();
-      return { mutant: (kind, rng) => {
-        const m = mutate(pickSeed(made, rng), kind, rng);
-        return { input: m.bytes, description: m.description };
-      }, run: (input) => run(input as Uint8Array) };
+      return {
+        mutant: (kind, rng) => {
+          const m = mutate(pickSeed(made, rng), kind, rng);
+          return { input: m.bytes, description: m.description };
+        },
+        run: (input) => run(input as Uint8Array),
+      };
     },
   };
 }
@@ -58,7 +65,11 @@ async function loadZip(bytes: Uint8Array): Promise<string[]> {
     concurrency: 4,
     decode: async (blob, size) => {
       const { source } = readImageHeader(new Uint8Array(await blob.arrayBuffer()), blob.type);
-      return { pixels: new Uint8Array(size * size), sourceWidth: source?.width ?? 0, sourceHeight: source?.height ?? 0 };
+      return {
+        pixels: new Uint8Array(size * size),
+        sourceWidth: source?.width ?? 0,
+        sourceHeight: source?.height ?? 0,
+      };
     },
   });
   return data.skipped.map((s) => s.detail).filter((d): d is string => Boolean(d));
@@ -66,7 +77,12 @@ async function loadZip(bytes: Uint8Array): Promise<string[]> {
 
 async function datasetZips(part: 'central' | 'local'): Promise<Seed[]> {
   const zips = await Promise.all([
-    buildSyntheticZip({ seed: 1, perClass: { train: 4, val: 2, test: 1 }, imageSize: 8, formats: { train: 'png', val: 'jpeg', test: 'png' } }),
+    buildSyntheticZip({
+      seed: 1,
+      perClass: { train: 4, val: 2, test: 1 },
+      imageSize: 8,
+      formats: { train: 'png', val: 'jpeg', test: 'png' },
+    }),
     buildSyntheticZip({ seed: 2, perClass: { train: 3, val: 0, test: 0 }, imageSize: 8, junk: true }),
   ]);
   return zips.map(({ zip }, i) => ({ label: `dataset zip ${i}`, bytes: zip, fields: zipFields(zip, part) }));
@@ -77,7 +93,13 @@ async function imageHeader(bytes: Uint8Array, type: string): Promise<string[]> {
   return [];
 }
 
-const IMAGE_TYPES = { jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', gif: 'image/gif', webp: 'image/webp' } as const;
+const IMAGE_TYPES = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  bmp: 'image/bmp',
+  gif: 'image/gif',
+  webp: 'image/webp',
+} as const;
 
 interface ModelSeed {
   modelJson: string;
@@ -94,7 +116,14 @@ function appModel(): Promise<ModelSeed> {
     const model = buildModel('tutorial', { imageSize: 32, numClasses: 2, learningRate: 0.001, seed: 1 });
     const { modelJson, weights } = await exportLayersModel(model);
     model.dispose();
-    const metadata = JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 32, model: 'tutorial', threshold: 0.4, thresholdClass: 'PNEUMONIA', trainedEpochs: 3 });
+    const metadata = JSON.stringify({
+      classNames: ['NORMAL', 'PNEUMONIA'],
+      imageSize: 32,
+      model: 'tutorial',
+      threshold: 0.4,
+      thresholdClass: 'PNEUMONIA',
+      trainedEpochs: 3,
+    });
     return { modelJson, weights: new Uint8Array(weights), metadata };
   })();
   return modelSeed;
@@ -118,7 +147,11 @@ function jsonTarget(name: string, which: 'modelJson' | 'metadata'): FuzzTarget {
           const bytes = input as Uint8Array<ArrayBuffer>;
           const modelJson = which === 'modelJson' ? bytes : seed.modelJson;
           const metadata = which === 'metadata' ? bytes : seed.metadata;
-          return loadModel([new File([modelJson], 'model.json'), new File([seed.weights as Uint8Array<ArrayBuffer>], 'weights.bin'), new File([metadata], 'metadata.json')]);
+          return loadModel([
+            new File([modelJson], 'model.json'),
+            new File([seed.weights as Uint8Array<ArrayBuffer>], 'weights.bin'),
+            new File([metadata], 'metadata.json'),
+          ]);
         },
       };
     },
@@ -149,19 +182,62 @@ function storedRuns(): SavedRun[] {
     history: {
       epochs: 2,
       batchesPerEpoch: 2,
-      batchPoints: [{ x: 0.5, loss: 0.7, accuracy: 0.5 }, { x: 1, loss: 0.6, accuracy: 0.6 }],
-      epochPoints: [{ x: 1, epoch: 0, loss: 0.6, accuracy: 0.6, valLoss: 0.5, valAccuracy: 0.7, bestEpoch: 0, tensors: 40 }],
+      batchPoints: [
+        { x: 0.5, loss: 0.7, accuracy: 0.5 },
+        { x: 1, loss: 0.6, accuracy: 0.6 },
+      ],
+      epochPoints: [
+        { x: 1, epoch: 0, loss: 0.6, accuracy: 0.6, valLoss: 0.5, valAccuracy: 0.7, bestEpoch: 0, tensors: 40 },
+      ],
       epochsDone: 1,
       classWeights: [1.2, 0.8],
       bestEpoch: 0,
       outcome: { reason: 'completed', epochsDone: 1, bestEpoch: 0, restoredBest: true },
     },
-    test: { loss: 0.3, accuracy: 0.9, scores: new Float32Array([0.2, 0.8]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery: { indices: new Uint32Array([1]), pixels: new Uint8Array(4), size: 2 } },
-    scores: { validation: { scores: new Float32Array([0.4, 0.6]), labels: new Uint8Array([0, 1]), groups: new Uint32Array([7, 8]) }, test: null },
+    test: {
+      loss: 0.3,
+      accuracy: 0.9,
+      scores: new Float32Array([0.2, 0.8]),
+      labels: new Uint8Array([0, 1]),
+      numClasses: 2,
+      gallery: { indices: new Uint32Array([1]), pixels: new Uint8Array(4), size: 2 },
+    },
+    scores: {
+      validation: {
+        scores: new Float32Array([0.4, 0.6]),
+        labels: new Uint8Array([0, 1]),
+        groups: new Uint32Array([7, 8]),
+      },
+      test: null,
+    },
     figures: { bestValLoss: 0.5, testAccuracy: 0.9, testAuc: 1 },
     models: ['best', 'model'],
   };
-  return [base, { ...base, status: 'loaded', test: null, scores: null, metadata: { model: 'tutorial', classNames: ['a', 'b'], imageSize: 32, channels: 1, normalisation: 'grey', output: 'sigmoid', positiveClass: 'b', threshold: 0.5, thresholdClass: 'b', thresholdRule: 'fixed', resize: 'squashed', trainedEpochs: 1, backend: 'wasm', createdAt: '' } }];
+  return [
+    base,
+    {
+      ...base,
+      status: 'loaded',
+      test: null,
+      scores: null,
+      metadata: {
+        model: 'tutorial',
+        classNames: ['a', 'b'],
+        imageSize: 32,
+        channels: 1,
+        normalisation: 'grey',
+        output: 'sigmoid',
+        positiveClass: 'b',
+        threshold: 0.5,
+        thresholdClass: 'b',
+        thresholdRule: 'fixed',
+        resize: 'squashed',
+        trainedEpochs: 1,
+        backend: 'wasm',
+        createdAt: '',
+      },
+    },
+  ];
 }
 
 /** A stored record with one field (a number, a length of a list, a typed array) set to 0, a maximum or a lie. */
@@ -186,7 +262,12 @@ function mutateRecord(record: SavedRun, kind: MutationKind, rng: () => number): 
   const choices = replacements[kind];
   const value = choices[Math.floor(rng() * choices.length)];
   (leaf.parent as Record<string | number, unknown>)[leaf.key] = value;
-  const shown = (v: unknown) => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as Uint8Array).length})` : typeof v === 'string' && v.length > 20 ? `string(${v.length})` : String(v));
+  const shown = (v: unknown) =>
+    ArrayBuffer.isView(v)
+      ? `${v.constructor.name}(${(v as Uint8Array).length})`
+      : typeof v === 'string' && v.length > 20
+        ? `string(${v.length})`
+        : String(v);
   return { input: copy, description: `${leaf.path}: ${shown(old)} -> ${shown(value)}` };
 }
 
@@ -221,7 +302,11 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   byteTarget('zip central directory', () => datasetZips('central'), loadZip),
   byteTarget('zip local headers', () => datasetZips('local'), loadZip),
   ...(Object.keys(IMAGE_TYPES) as (keyof typeof IMAGE_TYPES)[]).map((format) =>
-    byteTarget(format, async () => imageSeeds(format), (bytes) => imageHeader(bytes, IMAGE_TYPES[format])),
+    byteTarget(
+      format,
+      async () => imageSeeds(format),
+      (bytes) => imageHeader(bytes, IMAGE_TYPES[format]),
+    ),
   ),
   jsonTarget('model.json', 'modelJson'),
   jsonTarget('metadata.json', 'metadata'),
@@ -229,4 +314,3 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   byteTarget('model zip', modelZip, (bytes) => loadModel([new File([bytes as Uint8Array<ArrayBuffer>], 'model.zip')])),
   storedRunTarget,
 ];
-

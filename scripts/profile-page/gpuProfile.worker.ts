@@ -34,7 +34,8 @@ async function start(backend: string, shipped: boolean): Promise<string> {
     if (problem !== null) throw new Error(problem);
     if (shipped) unregisterWebgpuTrainingKernels();
     const info = (await requestGpuAdapter())?.info;
-    const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'no adapter info';
+    const adapter =
+      [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'no adapter info';
     const warning = starter.softwareWarning();
     const kernels = shipped ? "tfjs-backend-webgpu's shipped kernels (ours removed)" : 'our WebGPU kernels';
     return `${warning ? 'SOFTWARE GPU' : 'GPU'}: ${adapter}; ${kernels}`;
@@ -66,7 +67,10 @@ async function report(options: Options): Promise<string> {
   const lines = [`${backend}, ${modelName} ${size} px, batch ${batch}: ${device}`];
   const model = buildModel(modelName, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
   const xs = tf.randomUniform([batch, size, size, 1]) as tf.Tensor4D;
-  const ys = tf.tensor2d(Array.from({ length: batch }, (_, i) => i % 2), [batch, 1]);
+  const ys = tf.tensor2d(
+    Array.from({ length: batch }, (_, i) => i % 2),
+    [batch, 1],
+  );
   try {
     const step = () => weightedTrainStep(model, xs, ys, [1, 1]);
     await step();

@@ -36,15 +36,22 @@ async function report(options: Options): Promise<string> {
   const steps = Number(options.steps ?? 15);
   const models = (options.models ?? MODEL_NAMES.join(',')).split(',') as ModelName[];
   const lines: string[] = [];
-  const problem = await new WasmStarter().start(async (name) => ((await tf.setBackend(name)) ? null : `${name} did not start`));
+  const problem = await new WasmStarter().start(async (name) =>
+    (await tf.setBackend(name)) ? null : `${name} did not start`,
+  );
   if (problem !== null) return `error ${problem}`;
   const threads = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.threads ?? 0;
-  lines.push(`wasm, native kernels on ${threads} thread(s), cross-origin isolated: ${String((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated)}`);
+  lines.push(
+    `wasm, native kernels on ${threads} thread(s), cross-origin isolated: ${String((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated)}`,
+  );
   for (const name of models) {
     const model = buildModel(name, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 1 });
     const batch = Number(options.batch ?? 32);
     const xs = tf.randomUniform([batch, size, size, 1]) as tf.Tensor4D;
-    const ys = tf.tensor2d(Array.from({ length: batch }, (_, i) => i % 2), [batch, 1]);
+    const ys = tf.tensor2d(
+      Array.from({ length: batch }, (_, i) => i % 2),
+      [batch, 1],
+    );
     const step = () => weightedTrainStep(model, xs, ys, [1, 1]);
     await timed(3, step);
     const stepMs = await timed(steps, step);
@@ -53,7 +60,9 @@ async function report(options: Options): Promise<string> {
       await p.data();
       p.dispose();
     });
-    lines.push(`${name} ${size} px, batch ${batch}: step median ${median(stepMs).toFixed(1)} ms (${((batch * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`);
+    lines.push(
+      `${name} ${size} px, batch ${batch}: step median ${median(stepMs).toFixed(1)} ms (${((batch * 1000) / median(stepMs)).toFixed(0)} images/s), fastest ${Math.min(...stepMs).toFixed(1)}; predict median ${median(predictMs).toFixed(1)} ms`,
+    );
     const byKernel: KernelTally = new Map();
     const profiled = 3;
     for (let i = 0; i < profiled; i++) {
@@ -69,9 +78,14 @@ async function report(options: Options): Promise<string> {
       }
     }
     const counts = nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.chunkCounts();
-    if (counts && counts.chunks > 0) lines.push(`  helper threads did ${counts.byHelpers} of ${counts.chunks} chunks of split kernel calls so far (${((100 * counts.byHelpers) / counts.chunks).toFixed(0)}%)`);
+    if (counts && counts.chunks > 0)
+      lines.push(
+        `  helper threads did ${counts.byHelpers} of ${counts.chunks} chunks of split kernel calls so far (${((100 * counts.byHelpers) / counts.chunks).toFixed(0)}%)`,
+      );
     const { total, lines: table } = kernelTable(byKernel, 14);
-    lines.push(`  kernels a profiled step: ${total.toFixed(1)} ms (a custom op's scope, "unnamed scope", counts its kernels again)`);
+    lines.push(
+      `  kernels a profiled step: ${total.toFixed(1)} ms (a custom op's scope, "unnamed scope", counts its kernels again)`,
+    );
     lines.push(...table);
     tf.dispose([xs, ys]);
     model.dispose();

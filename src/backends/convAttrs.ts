@@ -22,6 +22,19 @@ export interface InputGradAttrs extends ConvGradAttrs {
 }
 
 /** Output size, padding and strides of an NHWC convolution (dilation 1), as tfjs computes them. */
-export function nhwcConvInfo(inputShape: number[], filterShape: Shape4, attrs: ConvGradAttrs): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(inputShape as Shape4, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+export function nhwcConvInfo(
+  inputShape: number[],
+  filterShape: Shape4,
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as Shape4,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }

@@ -31,9 +31,17 @@ function gradients(c: Case, seed: number): Float32Array[] {
     const x = randomTensor(c.x, seed, 0.3) as tf.Tensor4D;
     const w = randomTensor(c.filter, seed + 1) as tf.Tensor4D;
     const f = (xx: tf.Tensor, ww: tf.Tensor) =>
-      tf.maxPool(tf.relu(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.strides, c.pad)), [2, 2], 2, 'valid').square().sum();
+      tf
+        .maxPool(tf.relu(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.strides, c.pad)), [2, 2], 2, 'valid')
+        .square()
+        .sum();
     const [dx, dw] = tf.grads(f)([x, w]);
-    const poolOnly = tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, [3, 3], 1, 'same').mul(2).sum())(x);
+    const poolOnly = tf.grad((xx: tf.Tensor) =>
+      tf
+        .maxPool(xx as tf.Tensor4D, [3, 3], 1, 'same')
+        .mul(2)
+        .sum(),
+    )(x);
     return [dx.dataSync() as Float32Array, dw.dataSync() as Float32Array, poolOnly.dataSync() as Float32Array];
   });
 }

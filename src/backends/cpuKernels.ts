@@ -30,7 +30,10 @@ export function registerFastCpuKernels(): void {
 
 /** Puts the cpu backend's shipped kernels back: for tests that compare with them. */
 export function unregisterFastCpuKernels(): void {
-  restoreKernels(BACKEND, FAST_CPU_KERNELS.map((k) => k.kernelName));
+  restoreKernels(
+    BACKEND,
+    FAST_CPU_KERNELS.map((k) => k.kernelName),
+  );
 }
 
 function conv2dBackpropFilter(args: {

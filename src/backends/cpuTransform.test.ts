@@ -46,7 +46,14 @@ async function transformOn(
   await tf.setBackend(backend);
   const { image, transforms } = inputs(seed);
   const out = tf.tidy(() =>
-    tf.image.transform(tf.tensor4d(image, SHAPE), tf.tensor2d(transforms, [SHAPE[0], 8]), interpolation, fillMode, 0.25, [8, 6]),
+    tf.image.transform(
+      tf.tensor4d(image, SHAPE),
+      tf.tensor2d(transforms, [SHAPE[0], 8]),
+      interpolation,
+      fillMode,
+      0.25,
+      [8, 6],
+    ),
   );
   try {
     return (await out.data()) as Float32Array;
@@ -79,7 +86,14 @@ describe('cpu Transform', () => {
     registerFastCpuKernels();
     await tf.setBackend('cpu');
     const out = tf.tidy(() =>
-      tf.image.transform(tf.tensor4d([0, 1, 2, 3], [1, 1, 4, 1]), tf.tensor2d([[1, 0, -8, 0, 1, 0, 0, 0]]), 'nearest', 'reflect', 0, [1, 20]),
+      tf.image.transform(
+        tf.tensor4d([0, 1, 2, 3], [1, 1, 4, 1]),
+        tf.tensor2d([[1, 0, -8, 0, 1, 0, 0, 0]]),
+        'nearest',
+        'reflect',
+        0,
+        [1, 20],
+      ),
     );
     expect(Array.from(await out.data())).toEqual([0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3]);
     out.dispose();

@@ -13,7 +13,9 @@ for (const kernel of tf.getKernelsForBackend('cpu')) {
     kernel.kernelName === 'Conv2DBackpropFilter'
       ? (args) => {
           const out = kernel.kernelFunc(args) as tf.TensorInfo;
-          const values = (args.backend as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(out.dataId).values;
+          const values = (args.backend as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(
+            out.dataId,
+          ).values;
           for (let i = 0; i < values.length; i++) values[i] *= 1.01;
           return out;
         }

@@ -47,7 +47,8 @@ export async function compareGradientsWithCpu(backendName: string): Promise<Grad
         const actual = candidate.get(name);
         const difference = actual ? relativeDifference(actual, expected) : Infinity;
         // NaN compares false: it counts as the worst there is.
-        if (!(difference <= worst.largest)) worst = { largest: Number.isNaN(difference) ? Infinity : difference, where: `${model} ${name}` };
+        if (!(difference <= worst.largest))
+          worst = { largest: Number.isNaN(difference) ? Infinity : difference, where: `${model} ${name}` };
       }
     }
   } finally {
@@ -73,10 +74,16 @@ async function switchTo(name: string): Promise<void> {
 async function stepGradients(name: ModelName, numClasses: number): Promise<Map<string, Float32Array>> {
   const imageSize = minImageSize + 1;
   const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 7, dropoutSeed: 11 });
-  const pixels = Float32Array.from({ length: BATCH * imageSize * imageSize }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1 * 0.5 + 0.5);
+  const pixels = Float32Array.from(
+    { length: BATCH * imageSize * imageSize },
+    (_, i) => ((Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.5 + 0.5,
+  );
   const labels = Array.from({ length: BATCH }, (_, i) => i % numClasses);
   const xs = tf.tensor4d(pixels, [BATCH, imageSize, imageSize, 1]);
-  const ys = numClasses === 2 ? tf.tensor2d(labels, [BATCH, 1]) : tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat());
+  const ys =
+    numClasses === 2
+      ? tf.tensor2d(labels, [BATCH, 1])
+      : tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat());
   const classWeights = Array.from({ length: numClasses }, (_, i) => 1 + i / 2);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   try {

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { areOverriding, callOriginal, originalKernel, overrideKernels, restoreKernels, type KernelFunc } from './kernelOverrides';
+import {
+  areOverriding,
+  callOriginal,
+  originalKernel,
+  overrideKernels,
+  restoreKernels,
+  type KernelFunc,
+} from './kernelOverrides';
 
 /** A backend name no backend uses: kernels registered for it exist in tfjs' registry only. */
 const FAKE = 'kernel-overrides-test';
@@ -60,7 +67,13 @@ describe('kernel overrides', () => {
   it("keep the shipped kernel's setup and dispose functions for the replacement", () => {
     const setupFunc = () => {};
     const disposeFunc = () => {};
-    const shipped: tf.KernelConfig = { kernelName: 'Shipped', backendName: FAKE, kernelFunc: (() => null) as unknown as KernelFunc, setupFunc, disposeFunc };
+    const shipped: tf.KernelConfig = {
+      kernelName: 'Shipped',
+      backendName: FAKE,
+      kernelFunc: (() => null) as unknown as KernelFunc,
+      setupFunc,
+      disposeFunc,
+    };
     tf.registerKernel(shipped);
     const ours = (() => null) as unknown as KernelFunc;
     overrideKernels(FAKE, [{ kernelName: 'Shipped', kernelFunc: ours }]);

@@ -43,7 +43,11 @@ const keyOf = (backendName: string, kernelName: string) => `${backendName}/${ker
  * disposeFunc go with the replacement (wasm binds its functions there; the fallback needs them).
  * Register after the backend's package has been imported: its import registers its kernels.
  */
-export function overrideKernels(backendName: string, overrides: readonly KernelOverride[], options: OverrideOptions = {}): void {
+export function overrideKernels(
+  backendName: string,
+  overrides: readonly KernelOverride[],
+  options: OverrideOptions = {},
+): void {
   for (const { kernelName, kernelFunc } of overrides) {
     const current = tf.getKernel(kernelName, backendName);
     if (current?.kernelFunc === kernelFunc) continue;
@@ -54,7 +58,13 @@ export function overrideKernels(backendName: string, overrides: readonly KernelO
     }
     const original = originals.get(key);
     if (current !== undefined) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc, setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc });
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc,
+      setupFunc: original?.setupFunc,
+      disposeFunc: original?.disposeFunc,
+    });
   }
 }
 
@@ -86,5 +96,7 @@ export function callOriginal(backendName: string, kernelName: string, args: unkn
 
 /** Whether every one of `overrides` is the kernel registered now. */
 export function areOverriding(backendName: string, overrides: readonly KernelOverride[]): boolean {
-  return overrides.every(({ kernelName, kernelFunc }) => tf.getKernel(kernelName, backendName)?.kernelFunc === kernelFunc);
+  return overrides.every(
+    ({ kernelName, kernelFunc }) => tf.getKernel(kernelName, backendName)?.kernelFunc === kernelFunc,
+  );
 }

@@ -10,7 +10,14 @@ export interface MaxPoolGradAttrs {
 
 /** The pooling geometry of an NHWC input under these attributes. */
 export function poolInfoOf(inputShape: readonly number[], attrs: MaxPoolGradAttrs): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computePool2DInfo(inputShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return tf.backend_util.computePool2DInfo(
+    inputShape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
 }
 
 /**
@@ -19,8 +26,24 @@ export function poolInfoOf(inputShape: readonly number[], attrs: MaxPoolGradAttr
  * −∞; padding is never chosen), as tfjs' own kernels do; overlapping windows add up where they choose
  * the same element. `dx` is zeroed first; a Float64Array accumulates overlaps as the cpu backend does.
  */
-export function maxPoolGradAnyWindow(x: Float32Array, dy: Float32Array, dx: Float32Array | Float64Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+export function maxPoolGradAnyWindow(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array | Float64Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   dx.fill(0);

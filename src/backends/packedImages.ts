@@ -24,7 +24,8 @@ export interface GatherPackedImagesAttrs {
 /** Images [first, first + count) of `pixels` (size² bytes each, one after the other), 4 bytes a word. */
 export function packImageBytes(pixels: Uint8Array, first: number, count: number, area: number): Int32Array {
   const bytes = pixels.subarray(first * area, (first + count) * area);
-  if (bytes.length !== count * area) throw new Error(`Images ${first}..${first + count - 1} are not all in ${pixels.length} bytes.`);
+  if (bytes.length !== count * area)
+    throw new Error(`Images ${first}..${first + count - 1} are not all in ${pixels.length} bytes.`);
   const words = new Int32Array(Math.ceil(bytes.length / 4));
   for (let i = 0; i < bytes.length; i++) words[i >> 2] |= bytes[i] << ((i & 3) * 8);
   return words;
@@ -41,7 +42,11 @@ export function hasGatherPackedImages(): boolean {
 }
 
 /** [picks.length, size, size, 1] float32: the images at `picks` (int32 indices into the whole split), scaled. */
-export function gatherPackedImages(chunks: readonly tf.Tensor1D[], picks: tf.Tensor1D, attrs: GatherPackedImagesAttrs): tf.Tensor4D {
+export function gatherPackedImages(
+  chunks: readonly tf.Tensor1D[],
+  picks: tf.Tensor1D,
+  attrs: GatherPackedImagesAttrs,
+): tf.Tensor4D {
   if (chunks.length !== attrs.chunks || chunks.length < 1 || chunks.length > MAX_CHUNKS) {
     throw new Error(`A gather binds 1 to ${MAX_CHUNKS} chunks (got ${chunks.length}).`);
   }

@@ -24,7 +24,12 @@ const WARM_UP_BUDGET_MS = 20_000;
 /** Milliseconds per image of a steady-state training step (after one warm-up step that compiles kernels). */
 export async function msPerImage(shape: ProbeShape, now: () => number = () => performance.now()): Promise<number> {
   const batch = Math.max(1, Math.min(PROBE_BATCH, shape.batchSize));
-  const model = buildModel(shape.model ?? 'tutorial', { imageSize: shape.imageSize, numClasses: shape.numClasses, learningRate: 1e-3, seed: 0 });
+  const model = buildModel(shape.model ?? 'tutorial', {
+    imageSize: shape.imageSize,
+    numClasses: shape.numClasses,
+    learningRate: 1e-3,
+    seed: 0,
+  });
   const xs = tf.randomUniform([batch, shape.imageSize, shape.imageSize, 1]);
   const ys =
     shape.numClasses === 2
@@ -75,7 +80,11 @@ export function fastest(outcomes: ProbeOutcome[]): ProbeOutcome | null {
  */
 export function describeOutcomes(outcomes: ProbeOutcome[]): string {
   const measured = outcomes
-    .map((o) => (o.msPerImage !== null ? `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s` : `${o.name} unavailable (${o.problem})`))
+    .map((o) =>
+      o.msPerImage !== null
+        ? `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s`
+        : `${o.name} unavailable (${o.problem})`,
+    )
     .join(', ');
   const software = outcomes.filter((o) => o.software && o.msPerImage !== null).map((o) => o.name);
   if (software.length === 0) return measured;

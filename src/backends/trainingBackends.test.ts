@@ -6,7 +6,10 @@ import { TRAINING_KERNELS } from './wasm';
 
 // Node has no WebGL: these tests see the fallbacks a browser without a usable GPU would see.
 // tfjs logs its own failed attempts; keep the test output readable.
-const quiet = [vi.spyOn(console, 'warn').mockImplementation(() => {}), vi.spyOn(console, 'log').mockImplementation(() => {})];
+const quiet = [
+  vi.spyOn(console, 'warn').mockImplementation(() => {}),
+  vi.spyOn(console, 'log').mockImplementation(() => {}),
+];
 afterAll(() => quiet.forEach((spy) => spy.mockRestore()));
 
 describe('TrainingBackends', () => {
@@ -36,7 +39,9 @@ describe('TrainingBackends', () => {
       const choice = await backends.choose(requested);
       expect(choice.name).toBe('cpu');
       expect(tf.getBackend()).toBe('cpu');
-      expect(choice.note).toMatch(/^WebGL could not start in this browser \(.+\); training on the CPU backend, which is much slower\.$/);
+      expect(choice.note).toMatch(
+        /^WebGL could not start in this browser \(.+\); training on the CPU backend, which is much slower\.$/,
+      );
     }
   });
 
@@ -44,7 +49,9 @@ describe('TrainingBackends', () => {
     // Node has no navigator.gpu (the browser's answers are in webgpu.test.ts and e2e/webgpu.spec.ts).
     const choice = await backends.choose('webgpu');
     expect(choice.name).toBe('cpu');
-    expect(choice.note).toMatch(/^WebGPU cannot be used: this browser has no WebGPU \(navigator\.gpu is missing\)\. WebGL could not start/);
+    expect(choice.note).toMatch(
+      /^WebGPU cannot be used: this browser has no WebGPU \(navigator\.gpu is missing\)\. WebGL could not start/,
+    );
   });
 
   it('registers the missing training kernels for WASM before trusting it', async () => {
@@ -59,7 +66,9 @@ describe('TrainingBackends', () => {
 
   it('auto with a model shape measures each backend that starts and says what it measured', async () => {
     const choice = await backends.choose('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
-    expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm .+, webgpu unavailable \(this browser has no WebGPU \(navigator\.gpu is missing\)\)\.$/);
+    expect(choice.note).toMatch(
+      /Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm .+, webgpu unavailable \(this browser has no WebGPU \(navigator\.gpu is missing\)\)\.$/,
+    );
     expect(['wasm', 'cpu']).toContain(choice.name);
     expect(tf.getBackend()).toBe(choice.name);
     await tf.setBackend('cpu');

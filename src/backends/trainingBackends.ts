@@ -13,9 +13,23 @@ import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeSha
 import { WasmStarter } from './wasm';
 import { registerWebglTrainingKernels } from './webglKernels';
 import { WebgpuStarter } from './webgpu';
-import { followWebgpuDevice, isWebgpuDeviceLost, replaceLostWebgpu, watchWebgpuDeviceLoss, webgpuDeviceLostWithin } from './webgpuDevice';
+import {
+  followWebgpuDevice,
+  isWebgpuDeviceLost,
+  replaceLostWebgpu,
+  watchWebgpuDeviceLoss,
+  webgpuDeviceLostWithin,
+} from './webgpuDevice';
 import { compareGradientsWithCpu, describeComparison, GRADIENT_TOLERANCE } from './gradientCheck';
-import { diagnoseWebgl, float16Warning, isWebglContextLost, replaceLostWebgl, softwareWarning, watchWebglContextLoss, webglRendersFloat32 } from './webgl';
+import {
+  diagnoseWebgl,
+  float16Warning,
+  isWebglContextLost,
+  replaceLostWebgl,
+  softwareWarning,
+  watchWebglContextLoss,
+  webglRendersFloat32,
+} from './webgl';
 
 export interface BackendInfo {
   /** The backend tfjs now runs on, as tf.getBackend() names it. */
@@ -77,7 +91,8 @@ export class TrainingBackends implements TrainingBackendsLike {
         return this.webglOrCpu(null);
       case 'webgpu': {
         const problem = await this.startWebgpu();
-        if (problem === null) return { name: 'webgpu', note: join(this.webgpuGradients, this.webgpu.softwareWarning()) };
+        if (problem === null)
+          return { name: 'webgpu', note: join(this.webgpuGradients, this.webgpu.softwareWarning()) };
         return this.webglOrCpu(`WebGPU cannot be used: ${problem}.`);
       }
       case 'wasm': {
@@ -149,7 +164,8 @@ export class TrainingBackends implements TrainingBackendsLike {
       await this.useCpu();
       return { name: 'cpu', note: `Neither WebGL, WebAssembly nor WebGPU could train here; ${CPU_SLOW}. ${measured}` };
     }
-    if (!(await tf.setBackend(best.name))) throw new UserError(`The ${best.name} backend stopped working after it was measured: reload the page.`);
+    if (!(await tf.setBackend(best.name)))
+      throw new UserError(`The ${best.name} backend stopped working after it was measured: reload the page.`);
     const warnings = {
       webgl: () => join(softwareWarning(), float16Warning()),
       webgpu: () => join(this.webgpuGradients, this.webgpu.softwareWarning()),
@@ -163,7 +179,10 @@ export class TrainingBackends implements TrainingBackendsLike {
     const prefix = whyNotRequested ?? '';
     const problem = await this.tryBackend('webgl');
     if (problem === null) {
-      return { name: 'webgl', note: join(prefix, whyNotRequested ? 'Training on WebGL instead.' : '', softwareWarning(), float16Warning()) };
+      return {
+        name: 'webgl',
+        note: join(prefix, whyNotRequested ? 'Training on WebGL instead.' : '', softwareWarning(), float16Warning()),
+      };
     }
     await this.useCpu();
     return { name: 'cpu', note: join(prefix, `WebGL could not start in this browser (${problem}); ${CPU_SLOW}.`) };
@@ -171,7 +190,8 @@ export class TrainingBackends implements TrainingBackendsLike {
 
   private async useCpu(): Promise<void> {
     registerFastCpuKernels();
-    if (!(await tf.setBackend('cpu'))) throw new UserError('Even the CPU backend of TensorFlow.js failed to start: reload the page.');
+    if (!(await tf.setBackend('cpu')))
+      throw new UserError('Even the CPU backend of TensorFlow.js failed to start: reload the page.');
   }
 
   private startWasm(): Promise<string | null> {
@@ -229,7 +249,9 @@ function join(...parts: string[]): string {
 async function smokeTest(): Promise<string | null> {
   const owned: { dispose(): unknown }[] = [];
   try {
-    const sum = tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'valid').sum());
+    const sum = tf.tidy(() =>
+      tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'valid').sum(),
+    );
     owned.push(sum);
     const value = (await sum.data())[0];
     if (value !== 36) return `a test computation gave ${value} instead of 36`;
@@ -255,4 +277,3 @@ async function smokeTest(): Promise<string | null> {
     for (const item of owned) item.dispose();
   }
 }
-

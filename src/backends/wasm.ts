@@ -18,7 +18,10 @@ import { registerWasmTrainingKernels } from './wasmKernels';
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 type BackendWasm = import('@tensorflow/tfjs-backend-wasm').BackendWasm;
 
-const NATIVE_URLS: Record<NativeBuild, string> = { 'training.wasm': nativeUrl, 'training-shared.wasm': nativeSharedUrl };
+const NATIVE_URLS: Record<NativeBuild, string> = {
+  'training.wasm': nativeUrl,
+  'training-shared.wasm': nativeSharedUrl,
+};
 
 async function fetchNative(build: NativeBuild): Promise<ArrayBuffer> {
   const response = await fetch(NATIVE_URLS[build]);
@@ -93,7 +96,11 @@ export class WasmStarter {
     const backend = tf.findBackend('wasm') as BackendWasm;
     this.nativeProblem = await startNativeKernels(backend, fetchNative, {
       threads: Math.max(1, this.threads),
-      makeWorker: () => new Worker(new URL('./native/helper.worker.ts', import.meta.url), { type: 'module', name: 'wasm-kernels-helper' }),
+      makeWorker: () =>
+        new Worker(new URL('./native/helper.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'wasm-kernels-helper',
+        }),
     });
     this.kernelThreads = nativeKernelsFor(backend)?.threads ?? 1;
     return null;

@@ -77,7 +77,12 @@ function transposeToChannelsFirstBatchLast(backend: BackendWasm, x: TensorInfo):
 }
 
 /** dW as a convolution of x^T [ci,h,w,n] with dy^T [oh,ow,n,co] (dilated by the stride). */
-function filterGradByConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function filterGradByConv(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
   const { filterHeight, filterWidth, inChannels, outChannels, strideHeight, strideWidth, padInfo } = info;
   let xT: TensorInfo | null = null;
   let dyT: TensorInfo | null = null;
@@ -101,7 +106,12 @@ function filterGradByConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, i
     // [ci, kh', kw', co]: with a stride > 1 the last rows and columns may lie past the filter.
     let grad = conv;
     if (conv.shape[1] !== filterHeight || conv.shape[2] !== filterWidth) {
-      cropped = run('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [inChannels, filterHeight, filterWidth, outChannels] });
+      cropped = run(
+        'Slice',
+        backend,
+        { x: conv },
+        { begin: [0, 0, 0, 0], size: [inChannels, filterHeight, filterWidth, outChannels] },
+      );
       grad = cropped;
     }
     return run('Transpose', backend, { x: grad }, { perm: [1, 2, 0, 3] });
@@ -116,7 +126,12 @@ function filterGradByConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, i
  * tensor, slowly, so the huge dy goes on the left (one fast 2-D transpose) and the thin im2col
  * matrix on the right.
  */
-function filterGradByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function filterGradByMatMul(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
   const rows = filterHeight * filterWidth * inChannels;
   const positions = batchSize * outHeight * outWidth;
@@ -149,7 +164,11 @@ function fillIm2col(cols: Float32Array, xs: Float32Array, info: tf.backend_util.
   const left = info.padInfo.left;
   const rows = filterHeight * filterWidth * inChannels;
   let o = 0;
-  const inside = top === 0 && left === 0 && (outHeight - 1) * sh + filterHeight <= inHeight && (outWidth - 1) * sw + filterWidth <= inWidth;
+  const inside =
+    top === 0 &&
+    left === 0 &&
+    (outHeight - 1) * sh + filterHeight <= inHeight &&
+    (outWidth - 1) * sw + filterWidth <= inWidth;
   if (inside) {
     // No padding reached ('valid'): every window lies in the image, at fixed offsets from its corner.
     const offsets = new Int32Array(rows);
@@ -199,7 +218,8 @@ export function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   if (attrs.dataFormat === 'NCHW') throw new Error('The naive WASM filter gradient supports NHWC only.');
   const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } =
+    info;
   const acc = new Float64Array(filterHeight * filterWidth * inChannels * outChannels);
   const out = backend.makeOutput(attrs.filterShape, 'float32');
   const xs = f32(backend, x);
@@ -319,8 +339,20 @@ export function conv2D(args: KernelArgs): TensorInfo {
 
 /** FusedConv2D (bias, linear or ReLU): likewise. */
 export function fusedConv2D(args: KernelArgs): TensorInfo {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<'x' | 'filter' | 'bias' | 'preluActivationWeights', TensorInfo | undefined>;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<
+    'x' | 'filter' | 'bias' | 'preluActivationWeights',
+    TensorInfo | undefined
+  >;
   const attrs = args.attrs as unknown as ConvGeometry & { activation?: string };
-  const y = preluActivationWeights ? null : nativeConvForward(args.backend as BackendWasm, x!, filter!, attrs, bias ?? undefined, attrs.activation ?? 'linear');
+  const y = preluActivationWeights
+    ? null
+    : nativeConvForward(
+        args.backend as BackendWasm,
+        x!,
+        filter!,
+        attrs,
+        bias ?? undefined,
+        attrs.activation ?? 'linear',
+      );
   return y ?? callOriginal(BACKEND, tf.FusedConv2D, args);
 }

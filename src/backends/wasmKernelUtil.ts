@@ -12,7 +12,12 @@ export const BACKEND = 'wasm';
 export type { KernelArgs } from './kernelOverrides';
 
 /** Runs another WASM kernel directly (no engine, no tape): the caller disposes what it returns. */
-export function run(name: string, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): TensorInfo {
+export function run(
+  name: string,
+  backend: BackendWasm,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): TensorInfo {
   const kernel = tf.getKernel(name, BACKEND);
   if (kernel === undefined) throw new Error(`The WASM backend has no '${name}' kernel.`);
   const out = kernel.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs });

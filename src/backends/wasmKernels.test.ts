@@ -27,7 +27,10 @@ interface Comparison {
   rel: number;
 }
 
-function compare(actual: Float32Array | Int32Array | Uint8Array, expected: Float32Array | Int32Array | Uint8Array): Comparison {
+function compare(
+  actual: Float32Array | Int32Array | Uint8Array,
+  expected: Float32Array | Int32Array | Uint8Array,
+): Comparison {
   expect(actual.length).toBe(expected.length);
   let maxAbs = 0;
   let scale = 0;
@@ -47,8 +50,6 @@ function compare(actual: Float32Array | Int32Array | Uint8Array, expected: Float
 function format(c: Comparison): string {
   return `max abs ${c.maxAbs.toExponential(2)} (rel ${c.rel.toExponential(2)})`;
 }
-
-
 
 function dataIds(): number {
   return tf.engine().backend.numDataIds();
@@ -82,7 +83,9 @@ describe('registration', () => {
     expect(WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc)).toEqual(fast);
     // Fallbacks still reach the shipped kernels after all this (their WASM functions are bound).
     await tf.setBackend('wasm');
-    const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same').sum())(tf.ones([1, 4, 4, 1])));
+    const dx = tf.tidy(() =>
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same').sum())(tf.ones([1, 4, 4, 1])),
+    );
     expect(Array.from(await dx.data()).reduce((a, b) => a + b, 0)).toBe(16);
     dx.dispose();
   });
@@ -103,21 +106,182 @@ interface ConvCase {
 
 const CONV_CASES: ConvCase[] = [
   // The model's four blocks (at 32 px): 2x2, stride 1, 'valid'.
-  { name: 'model block 1 (ci 1)', batch: 3, height: 32, width: 32, inChannels: 1, outChannels: 32, kernel: [2, 2], stride: 1, pad: 'valid' },
-  { name: 'model block 2', batch: 3, height: 15, width: 15, inChannels: 32, outChannels: 32, kernel: [2, 2], stride: 1, pad: 'valid' },
-  { name: 'model block 3', batch: 2, height: 7, width: 7, inChannels: 32, outChannels: 64, kernel: [2, 2], stride: 1, pad: 'valid' },
-  { name: 'model block 4 (3x3 in, 2x2 out)', batch: 2, height: 3, width: 3, inChannels: 64, outChannels: 32, kernel: [2, 2], stride: 1, pad: 'valid' },
-  { name: 'odd non-square, ci 1', batch: 2, height: 11, width: 8, inChannels: 1, outChannels: 5, kernel: [2, 2], stride: 1, pad: 'valid' },
-  { name: 'same, stride 1', batch: 2, height: 9, width: 10, inChannels: 3, outChannels: 4, kernel: [2, 2], stride: 1, pad: 'same' },
-  { name: 'same, 3x3, ci 1', batch: 2, height: 7, width: 7, inChannels: 1, outChannels: 6, kernel: [3, 3], stride: 1, pad: 'same' },
-  { name: 'valid, stride 2, odd', batch: 2, height: 9, width: 11, inChannels: 3, outChannels: 4, kernel: [2, 2], stride: 2, pad: 'valid' },
-  { name: 'same, stride 2, 3x3', batch: 2, height: 10, width: 9, inChannels: 5, outChannels: 3, kernel: [3, 3], stride: 2, pad: 'same' },
-  { name: 'same, stride 2, 1x1 kernel', batch: 2, height: 8, width: 8, inChannels: 4, outChannels: 2, kernel: [1, 1], stride: 2, pad: 'same' },
-  { name: 'explicit pad wider than the filter (dx: shipped kernel)', batch: 2, height: 5, width: 6, inChannels: 3, outChannels: 2, kernel: [2, 2], stride: 1, pad: [[0, 0], [2, 0], [0, 3], [0, 0]] },
-  { name: 'stride [1, 2], 3x2 kernel', batch: 2, height: 8, width: 9, inChannels: 2, outChannels: 3, kernel: [3, 2], stride: [1, 2], pad: 'valid' },
-  { name: 'numeric pad 1', batch: 2, height: 6, width: 7, inChannels: 3, outChannels: 2, kernel: [3, 3], stride: 1, pad: 1 },
-  { name: 'explicit asymmetric pad', batch: 2, height: 6, width: 5, inChannels: 2, outChannels: 3, kernel: [2, 3], stride: 1, pad: [[0, 0], [1, 0], [0, 2], [0, 0]] },
-  { name: 'fused bias + relu (as layers may use)', batch: 3, height: 9, width: 9, inChannels: 4, outChannels: 8, kernel: [2, 2], stride: 1, pad: 'valid', fused: true },
+  {
+    name: 'model block 1 (ci 1)',
+    batch: 3,
+    height: 32,
+    width: 32,
+    inChannels: 1,
+    outChannels: 32,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'model block 2',
+    batch: 3,
+    height: 15,
+    width: 15,
+    inChannels: 32,
+    outChannels: 32,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'model block 3',
+    batch: 2,
+    height: 7,
+    width: 7,
+    inChannels: 32,
+    outChannels: 64,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'model block 4 (3x3 in, 2x2 out)',
+    batch: 2,
+    height: 3,
+    width: 3,
+    inChannels: 64,
+    outChannels: 32,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'odd non-square, ci 1',
+    batch: 2,
+    height: 11,
+    width: 8,
+    inChannels: 1,
+    outChannels: 5,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'same, stride 1',
+    batch: 2,
+    height: 9,
+    width: 10,
+    inChannels: 3,
+    outChannels: 4,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'same, 3x3, ci 1',
+    batch: 2,
+    height: 7,
+    width: 7,
+    inChannels: 1,
+    outChannels: 6,
+    kernel: [3, 3],
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'valid, stride 2, odd',
+    batch: 2,
+    height: 9,
+    width: 11,
+    inChannels: 3,
+    outChannels: 4,
+    kernel: [2, 2],
+    stride: 2,
+    pad: 'valid',
+  },
+  {
+    name: 'same, stride 2, 3x3',
+    batch: 2,
+    height: 10,
+    width: 9,
+    inChannels: 5,
+    outChannels: 3,
+    kernel: [3, 3],
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'same, stride 2, 1x1 kernel',
+    batch: 2,
+    height: 8,
+    width: 8,
+    inChannels: 4,
+    outChannels: 2,
+    kernel: [1, 1],
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'explicit pad wider than the filter (dx: shipped kernel)',
+    batch: 2,
+    height: 5,
+    width: 6,
+    inChannels: 3,
+    outChannels: 2,
+    kernel: [2, 2],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'stride [1, 2], 3x2 kernel',
+    batch: 2,
+    height: 8,
+    width: 9,
+    inChannels: 2,
+    outChannels: 3,
+    kernel: [3, 2],
+    stride: [1, 2],
+    pad: 'valid',
+  },
+  {
+    name: 'numeric pad 1',
+    batch: 2,
+    height: 6,
+    width: 7,
+    inChannels: 3,
+    outChannels: 2,
+    kernel: [3, 3],
+    stride: 1,
+    pad: 1,
+  },
+  {
+    name: 'explicit asymmetric pad',
+    batch: 2,
+    height: 6,
+    width: 5,
+    inChannels: 2,
+    outChannels: 3,
+    kernel: [2, 3],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'fused bias + relu (as layers may use)',
+    batch: 3,
+    height: 9,
+    width: 9,
+    inChannels: 4,
+    outChannels: 8,
+    kernel: [2, 2],
+    stride: 1,
+    pad: 'valid',
+    fused: true,
+  },
 ];
 
 describe('conv2d forward and gradients match the cpu backend', () => {
@@ -140,7 +304,11 @@ describe('conv2d forward and gradients match the cpu backend', () => {
           const y = conv(x, w, b);
           // A random output gradient (not ones), through a fixed weighting of the outputs.
           const r = tf.tensor(values(y.size, 4), y.shape);
-          const [dx, dw, db] = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => conv(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D).mul(r).sum())([x, w, b]);
+          const [dx, dw, db] = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            conv(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D)
+              .mul(r)
+              .sum(),
+          )([x, w, b]);
           return [y, dx, dw, db];
         });
       const expected = await on('cpu', compute);
@@ -162,12 +330,14 @@ describe('conv2d forward and gradients match the cpu backend', () => {
     const x = values(2 * 3 * 7 * 6, 5);
     const dy = values(2 * 4 * 6 * 5, 6);
     const compute = (): tf.Tensor[] => [
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, [2, 3, 7, 6]), dy: tf.tensor4d(dy, [2, 4, 6, 5]) }, {
-        strides: 1,
-        pad: 'valid',
-        dataFormat: 'NCHW',
-        filterShape: [2, 2, 3, 4],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, [2, 3, 7, 6]), dy: tf.tensor4d(dy, [2, 4, 6, 5]) }, {
+          strides: 1,
+          pad: 'valid',
+          dataFormat: 'NCHW',
+          filterShape: [2, 2, 3, 4],
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
     ];
     const expected = await on('cpu', () => tf.tidy(compute));
     const actual = await on('wasm', () => tf.tidy(compute));
@@ -181,7 +351,14 @@ describe('conv2d forward and gradients match the cpu backend', () => {
       tf.tidy(() => {
         const x = tf.tensor4d(values(2 * 9 * 8 * 3, 7), [2, 9, 8, 3]);
         const w = tf.tensor4d(values(2 * 2 * 3 * 4, 8), [2, 2, 3, 4]);
-        return [tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, 1, 'valid').square().sum())(w)];
+        return [
+          tf.grad((ww: tf.Tensor) =>
+            tf
+              .conv2d(x, ww as tf.Tensor4D, 1, 'valid')
+              .square()
+              .sum(),
+          )(w),
+        ];
       });
     const expected = await on('cpu', compute);
     registerNaiveWasmFilterGradient();
@@ -212,12 +389,34 @@ const POOL_CASES: PoolCase[] = [
   { name: '2x2 valid, odd, continuous', shape: [3, 9, 7, 4], filter: 2, stride: 2, pad: 'valid', quantize: 0 },
   { name: '2x2 valid, even, ties', shape: [2, 10, 8, 5], filter: 2, stride: 2, pad: 'valid', quantize: 1 },
   { name: '2x2 valid, odd, ties', shape: [2, 11, 13, 32], filter: 2, stride: 2, pad: 'valid', quantize: 1 },
-  { name: '2x2 valid, model size (149 -> 74), ties', shape: [2, 149, 149, 2], filter: 2, stride: 2, pad: 'valid', quantize: 2 },
-  { name: '2x2 valid, NaN and -Infinity windows', shape: [1, 6, 6, 2], filter: 2, stride: 2, pad: 'valid', quantize: 1, special: true },
+  {
+    name: '2x2 valid, model size (149 -> 74), ties',
+    shape: [2, 149, 149, 2],
+    filter: 2,
+    stride: 2,
+    pad: 'valid',
+    quantize: 2,
+  },
+  {
+    name: '2x2 valid, NaN and -Infinity windows',
+    shape: [1, 6, 6, 2],
+    filter: 2,
+    stride: 2,
+    pad: 'valid',
+    quantize: 1,
+    special: true,
+  },
   { name: '2x2 same, even (no padding)', shape: [2, 6, 8, 3], filter: 2, stride: 2, pad: 'same', quantize: 1 },
   { name: '3x3 stride 3 valid, ties', shape: [2, 10, 11, 3], filter: 3, stride: 3, pad: 'valid', quantize: 1 },
   { name: '2x2 same, odd (padded)', shape: [2, 7, 9, 3], filter: 2, stride: 2, pad: 'same', quantize: 1 },
-  { name: '3x3 stride 2 overlapping, continuous', shape: [2, 9, 9, 2], filter: 3, stride: 2, pad: 'valid', quantize: 0 },
+  {
+    name: '3x3 stride 2 overlapping, continuous',
+    shape: [2, 9, 9, 2],
+    filter: 3,
+    stride: 2,
+    pad: 'valid',
+    quantize: 0,
+  },
   { name: '3x3 stride 2 same, overlapping, ties', shape: [2, 8, 9, 3], filter: 3, stride: 2, pad: 'same', quantize: 1 },
   { name: '2x2 stride 1 overlapping, ties', shape: [1, 6, 5, 2], filter: 2, stride: 1, pad: 'valid', quantize: 1 },
 ];
@@ -231,8 +430,19 @@ describe('maxPool forward and gradient match the cpu backend, ties included', ()
         const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
         xv[at(0, 0, 0)] = NaN;
         xv[at(1, 1, 0)] = 5;
-        for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 0)] = -Infinity;
-        for (const [h, w] of [[2, 0], [2, 1], [3, 0]]) xv[at(h, w, 0)] = -Infinity;
+        for (const [h, w] of [
+          [0, 2],
+          [0, 3],
+          [1, 2],
+          [1, 3],
+        ])
+          xv[at(h, w, 0)] = -Infinity;
+        for (const [h, w] of [
+          [2, 0],
+          [2, 1],
+          [3, 0],
+        ])
+          xv[at(h, w, 0)] = -Infinity;
         xv[at(3, 1, 0)] = NaN;
       }
       const compute = (): tf.Tensor[] =>
@@ -240,7 +450,12 @@ describe('maxPool forward and gradient match the cpu backend, ties included', ()
           const x = tf.tensor4d(xv, c.shape);
           const y = tf.maxPool(x, c.filter, c.stride, c.pad);
           const r = tf.tensor(values(y.size, 12), y.shape);
-          const dx = tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, c.filter, c.stride, c.pad).mul(r).sum())(x);
+          const dx = tf.grad((xx: tf.Tensor) =>
+            tf
+              .maxPool(xx as tf.Tensor4D, c.filter, c.stride, c.pad)
+              .mul(r)
+              .sum(),
+          )(x);
           return [y, dx, r];
         });
       const expected = await on('cpu', compute);
@@ -269,7 +484,9 @@ describe('the shipped WASM MaxPoolGrad (why it is not used as a fallback)', () =
     // has its maximum 2 twice (first and last element).
     const x = [-3, -1, 2, 1, -2, -4, 1, 2];
     const compute = (): tf.Tensor[] =>
-      tf.tidy(() => [tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d(x, [1, 2, 4, 1]))]);
+      tf.tidy(() => [
+        tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d(x, [1, 2, 4, 1])),
+      ]);
     const expected = await on('cpu', compute);
     unregisterWasmTrainingKernels();
     let shipped: Arrays;
@@ -364,10 +581,18 @@ function seededModel(name: ModelName, size: number): tf.LayersModel {
   return buildModel(name, { imageSize: size, numClasses: 2, learningRate: 1e-3, seed: 100, dropoutSeed: 105 });
 }
 
-async function trainingRun(name: ModelName, backend: string, size: number, steps: number): Promise<{ losses: number[]; tensors: number[]; ids: number[] }> {
+async function trainingRun(
+  name: ModelName,
+  backend: string,
+  size: number,
+  steps: number,
+): Promise<{ losses: number[]; tensors: number[]; ids: number[] }> {
   await tf.setBackend(backend);
   const model = seededModel(name, size);
-  const xs = tf.tensor4d(values(4 * size * size, 31).map((v) => (v + 1) / 2), [4, size, size, 1]);
+  const xs = tf.tensor4d(
+    values(4 * size * size, 31).map((v) => (v + 1) / 2),
+    [4, size, size, 1],
+  );
   const ys = tf.tensor2d([0, 1, 1, 0], [4, 1]);
   const losses: number[] = [];
   const tensors: number[] = [];
@@ -387,13 +612,37 @@ async function trainingRun(name: ModelName, backend: string, size: number, steps
 }
 
 describe('batchNorm forward and gradients match the cpu backend', () => {
-  const cases: { name: string; shape: [number, number, number, number]; stats: number[]; scale: boolean; offset: boolean }[] = [
-    { name: 'per-channel [c] statistics, scale and offset', shape: [3, 7, 5, 4], stats: [4], scale: true, offset: true },
-    { name: 'statistics of rank 4 [1, 1, 1, c], no scale', shape: [2, 6, 6, 8], stats: [1, 1, 1, 8], scale: false, offset: true },
+  const cases: {
+    name: string;
+    shape: [number, number, number, number];
+    stats: number[];
+    scale: boolean;
+    offset: boolean;
+  }[] = [
+    {
+      name: 'per-channel [c] statistics, scale and offset',
+      shape: [3, 7, 5, 4],
+      stats: [4],
+      scale: true,
+      offset: true,
+    },
+    {
+      name: 'statistics of rank 4 [1, 1, 1, c], no scale',
+      shape: [2, 6, 6, 8],
+      stats: [1, 1, 1, 8],
+      scale: false,
+      offset: true,
+    },
     { name: 'no offset', shape: [2, 5, 3, 3], stats: [3], scale: true, offset: false },
     { name: 'one channel, neither', shape: [4, 3, 3, 1], stats: [1], scale: false, offset: false },
     { name: 'mean far from zero (x − mean first)', shape: [2, 4, 4, 2], stats: [2], scale: true, offset: true },
-    { name: 'full-shape statistics (shipped kernel)', shape: [1, 3, 3, 2], stats: [1, 3, 3, 2], scale: true, offset: true },
+    {
+      name: 'full-shape statistics (shipped kernel)',
+      shape: [1, 3, 3, 2],
+      stats: [1, 3, 3, 2],
+      scale: true,
+      offset: true,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -403,8 +652,14 @@ describe('batchNorm forward and gradients match the cpu backend', () => {
       const compute = (): tf.Tensor[] =>
         tf.tidy(() => {
           const x = tf.tensor4d(xv, c.shape);
-          const mean = tf.tensor(values(n, 22).map((v) => v + far), c.stats);
-          const variance = tf.tensor(values(n, 23).map((v) => v * v + 0.1), c.stats);
+          const mean = tf.tensor(
+            values(n, 22).map((v) => v + far),
+            c.stats,
+          );
+          const variance = tf.tensor(
+            values(n, 23).map((v) => v * v + 0.1),
+            c.stats,
+          );
           const scale = c.scale ? tf.tensor(values(n, 24), c.stats) : undefined;
           const offset = c.offset ? tf.tensor(values(n, 25), c.stats) : undefined;
           const y = tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
@@ -412,7 +667,10 @@ describe('batchNorm forward and gradients match the cpu backend', () => {
           if (!scale || !offset) return [y];
           const r = tf.tensor(values(y.size, 26), y.shape);
           const grads = tf.grads((xx: tf.Tensor, mm: tf.Tensor, vv: tf.Tensor, ss: tf.Tensor, oo: tf.Tensor) =>
-            tf.batchNorm(xx as tf.Tensor4D, mm, vv, oo, ss, 1e-3).mul(r).sum(),
+            tf
+              .batchNorm(xx as tf.Tensor4D, mm, vv, oo, ss, 1e-3)
+              .mul(r)
+              .sum(),
           )([x, mean, variance, scale, offset]);
           return [y, ...grads];
         });

@@ -15,7 +15,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
-import { conv2D, conv2DBackpropFilter, conv2DBackpropFilterNaive, conv2DBackpropInput, fusedConv2D } from './wasmConvGradients';
+import {
+  conv2D,
+  conv2DBackpropFilter,
+  conv2DBackpropFilterNaive,
+  conv2DBackpropInput,
+  fusedConv2D,
+} from './wasmConvGradients';
 import { BACKEND } from './wasmKernelUtil';
 import { add, cast, fusedBatchNorm, identity, maxPool, maxPoolGrad, mean, relu, sum } from './wasmPoolNormKernels';
 
@@ -39,7 +45,10 @@ const FAST_KERNELS: readonly KernelOverride[] = [
   { kernelName: tf.Relu, kernelFunc: relu as unknown as KernelFunc },
 ];
 
-const NAIVE_FILTER_GRAD: KernelOverride = { kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilterNaive as unknown as KernelFunc };
+const NAIVE_FILTER_GRAD: KernelOverride = {
+  kernelName: tf.Conv2DBackpropFilter,
+  kernelFunc: conv2DBackpropFilterNaive as unknown as KernelFunc,
+};
 
 /** Names of the kernels registerWasmTrainingKernels() installs or replaces. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = FAST_KERNELS.map((k) => k.kernelName);

@@ -40,7 +40,16 @@ const MIN_POOLED_SUM = 1 << 16;
 /** Non-overlapping 2×2 windows from the top left corner, none past the edge: what the app's models pool. */
 function isWindows2x2(info: tf.backend_util.Conv2DInfo): boolean {
   const { padInfo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  return fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && 2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth;
+  return (
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth
+  );
 }
 
 /**
@@ -54,11 +63,24 @@ export function maxPool(args: KernelArgs): TensorInfo {
   const native = nativeKernelsFor(backend);
   if (native === null || x.dtype !== 'float32' || x.shape.length !== 4) return callOriginal(BACKEND, tf.MaxPool, args);
   const info = poolInfoOf(x.shape, args.attrs as unknown as MaxPoolGradAttrs);
-  if (!isWindows2x2(info) || info.outHeight !== Math.floor(info.inHeight / 2) || info.outWidth !== Math.floor(info.inWidth / 2)) return callOriginal(BACKEND, tf.MaxPool, args);
+  if (
+    !isWindows2x2(info) ||
+    info.outHeight !== Math.floor(info.inHeight / 2) ||
+    info.outWidth !== Math.floor(info.inWidth / 2)
+  )
+    return callOriginal(BACKEND, tf.MaxPool, args);
   const [n, h, w, c] = x.shape;
   const y = backend.makeOutput([n, info.outHeight, info.outWidth, c], 'float32');
   const [inBytes, outBytes] = [4 * h * w * c, 4 * info.outHeight * info.outWidth * c];
-  native.splitImages('max_pool_2x2', n, [[native.offset(x), inBytes], [native.offset(y), outBytes]], [h, w, c]);
+  native.splitImages(
+    'max_pool_2x2',
+    n,
+    [
+      [native.offset(x), inBytes],
+      [native.offset(y), outBytes],
+    ],
+    [h, w, c],
+  );
   return y;
 }
 
@@ -74,14 +96,24 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   }
   const info = poolInfoOf(input.shape, attrs);
   const windows2x2 = isWindows2x2(info);
-  const fast2x2 = windows2x2 && output !== undefined && output.dtype === 'float32' && tf.util.arraysEqual(output.shape, dy.shape);
+  const fast2x2 =
+    windows2x2 && output !== undefined && output.dtype === 'float32' && tf.util.arraysEqual(output.shape, dy.shape);
   const dx = backend.makeOutput([...input.shape], 'float32');
   const native = nativeKernelsFor(backend);
   if (native !== null && windows2x2) {
     const [n, h, w, c] = input.shape;
     const [inBytes, outBytes] = [4 * h * w * c, 4 * info.outHeight * info.outWidth * c];
     // Images split between threads: each chunk writes its own images' rows of dx.
-    native.splitImages('max_pool_2x2_grad', n, [[native.offset(input), inBytes], [native.offset(dy), outBytes], [native.offset(dx), inBytes]], [h, w, c]);
+    native.splitImages(
+      'max_pool_2x2_grad',
+      n,
+      [
+        [native.offset(input), inBytes],
+        [native.offset(dy), outBytes],
+        [native.offset(dx), inBytes],
+      ],
+      [h, w, c],
+    );
     return dx;
   }
   const xs = f32(backend, input);
@@ -99,7 +131,13 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
  * output y is that maximum, so the first element equal to it is the answer (one comparison per
  * element instead of a scan); when y is NaN or −∞ or not found, the window is scanned.
  */
-function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+function maxPoolGrad2x2(
+  x: Float32Array,
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
   const rowStride = inWidth * c;
   dx.fill(0);
@@ -161,12 +199,27 @@ function maxPoolGrad2x2(x: Float32Array, y: Float32Array, dy: Float32Array, dx: 
  */
 export function fusedBatchNorm(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { x, mean, variance, offset, scale } = args.inputs as { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+  const { x, mean, variance, offset, scale } = args.inputs as {
+    x: TensorInfo;
+    mean: TensorInfo;
+    variance: TensorInfo;
+    offset?: TensorInfo;
+    scale?: TensorInfo;
+  };
   const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
   const channels = x.shape.length === 4 ? x.shape[3] : 0;
   const perChannel = (t: TensorInfo | undefined) =>
-    t === undefined || (t.dtype === 'float32' && t.shape.length >= 1 && t.shape[t.shape.length - 1] === channels && tf.util.sizeFromShape(t.shape) === channels);
-  if (x.dtype !== 'float32' || channels < 1 || tf.util.sizeFromShape(x.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
+    t === undefined ||
+    (t.dtype === 'float32' &&
+      t.shape.length >= 1 &&
+      t.shape[t.shape.length - 1] === channels &&
+      tf.util.sizeFromShape(t.shape) === channels);
+  if (
+    x.dtype !== 'float32' ||
+    channels < 1 ||
+    tf.util.sizeFromShape(x.shape) === 0 ||
+    ![mean, variance, offset, scale].every(perChannel)
+  ) {
     return callOriginal(BACKEND, tf.FusedBatchNorm, args);
   }
   // Read before anything is allocated: a new tensor may grow the WASM heap and move every view of it.
@@ -186,7 +239,12 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo {
       const y = backend.makeOutput([...x.shape], 'float32');
       const [x0, y0, c0] = [native.offset(x), native.offset(y), native.offset(coefInfo)];
       const npix = tf.util.sizeFromShape(x.shape) / channels;
-      native.split('channel_affine', npix, (start, end) => [x0 + 4 * channels * start, y0 + 4 * channels * start, end - start, channels, c0, 0], MIN_PIXELS_A_SHARE);
+      native.split(
+        'channel_affine',
+        npix,
+        (start, end) => [x0 + 4 * channels * start, y0 + 4 * channels * start, end - start, channels, c0, 0],
+        MIN_PIXELS_A_SHARE,
+      );
       return y;
     } finally {
       backend.disposeData(coefInfo.dataId);
@@ -201,7 +259,13 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo {
     f32(backend, filter).set(factors);
     if (bias && shifts) f32(backend, bias).set(shifts);
     const inputs: tf.NamedTensorInfoMap = bias ? { x: centred, filter, bias } : { x: centred, filter };
-    return run(tf.FusedDepthwiseConv2D, backend, inputs, { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear' });
+    return run(tf.FusedDepthwiseConv2D, backend, inputs, {
+      strides: [1, 1],
+      pad: 'valid',
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+      activation: 'linear',
+    });
   } finally {
     dispose(backend, centred, filter, bias);
   }

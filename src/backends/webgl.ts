@@ -19,7 +19,8 @@ export function diagnoseWebgl(): string {
   }
   const fast = probeContext(true);
   if (fast) return 'WebGL 2 is available, but TensorFlow.js failed to set it up';
-  if (probeContext(false)) return 'only software WebGL is available: hardware acceleration is off in the browser settings, or the GPU or its driver is blocklisted';
+  if (probeContext(false))
+    return 'only software WebGL is available: hardware acceleration is off in the browser settings, or the GPU or its driver is blocklisted';
   return 'WebGL 2 is disabled or not supported';
 }
 

@@ -94,7 +94,11 @@ export function webglBatchNormTraining(args: WebglKernelArgs): TensorInfo[] {
   const totals = channelTotals(backend, sums, [x]);
   try {
     // S1, S2: sums of d = x − shift; mean = shift + S1/N, variance = S2/N − (S1/N)² (population, as tf.moments).
-    const mean = backend.runWebGLProgram(new ChannelProgram(['totals', 'x'], c, `getX(0, 0, 0, ch) + s1 / ${pixels}`), [totals, x], 'float32');
+    const mean = backend.runWebGLProgram(
+      new ChannelProgram(['totals', 'x'], c, `getX(0, 0, 0, ch) + s1 / ${pixels}`),
+      [totals, x],
+      'float32',
+    );
     const variance = backend.runWebGLProgram(
       new ChannelProgram(['totals'], c, `max(0.0, s2 / ${pixels} - (s1 / ${pixels}) * (s1 / ${pixels}))`),
       [totals],
@@ -104,7 +108,9 @@ export function webglBatchNormTraining(args: WebglKernelArgs): TensorInfo[] {
       ['x', 'mean', 'variance', 'scale', 'offset'],
       [...shape],
       `float k = getScale(ch) * inversesqrt(getVariance(ch) + ${glslFloat(varianceEpsilon)});`,
-      relu ? `max(0.0, (getX(${at}) - getMean(ch)) * k + getOffset(ch))` : `(getX(${at}) - getMean(ch)) * k + getOffset(ch)`,
+      relu
+        ? `max(0.0, (getX(${at}) - getMean(ch)) * k + getOffset(ch))`
+        : `(getX(${at}) - getMean(ch)) * k + getOffset(ch)`,
     );
     const y = backend.runWebGLProgram(normalise, [x, mean, variance, scale, offset], 'float32');
     return [y, mean, variance];
@@ -119,7 +125,10 @@ export function webglBatchNormTraining(args: WebglKernelArgs): TensorInfo[] {
  */
 export function webglBatchNormTrainingGrad(args: WebglKernelArgs): TensorInfo[] {
   const backend = args.backend as MathBackendWebGL;
-  const { dy, x, mean, variance, scale, y } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo> & { y?: TensorInfo };
+  const { dy, x, mean, variance, scale, y } = args.inputs as Record<
+    'dy' | 'x' | 'mean' | 'variance' | 'scale',
+    TensorInfo
+  > & { y?: TensorInfo };
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const shape = shapeOf(x);
   const [n, h, w, c] = shape;
@@ -128,7 +137,13 @@ export function webglBatchNormTrainingGrad(args: WebglKernelArgs): TensorInfo[] 
   const at = 'b, r, col, ch';
   const masked = relu ? [y] : [];
   const names = relu ? ['y'] : [];
-  const sums = new ChannelSumsProgram(['dy', 'x', 'mean', ...names], shape, 'float centre = getMean(ch);', maskedDy(relu, at), `getX(${at}) - centre`);
+  const sums = new ChannelSumsProgram(
+    ['dy', 'x', 'mean', ...names],
+    shape,
+    'float centre = getMean(ch);',
+    maskedDy(relu, at),
+    `getX(${at}) - centre`,
+  );
   const totals = channelTotals(backend, sums, [dy, x, mean, ...masked]);
   try {
     const epsilon = glslFloat(varianceEpsilon);

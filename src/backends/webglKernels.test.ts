@@ -4,7 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../model/batchNormTraining';
 import { originalKernel } from './kernelOverrides';
-import { registerWebglTrainingKernels, unregisterWebglTrainingKernels, webglTrainingKernelsActive } from './webglKernels';
+import {
+  registerWebglTrainingKernels,
+  unregisterWebglTrainingKernels,
+  webglTrainingKernelsActive,
+} from './webglKernels';
 import { webglConv2DBackpropFilter } from './webglConvGradients';
 import { webglSum } from './webglSum';
 import { glslFloat, ROWS_A_FOLD, rowsAChunk, TERMS_A_FRAGMENT } from './webglReduce';

@@ -23,6 +23,9 @@ export function webglSum(args: WebglKernelArgs): tf.TensorInfo {
   const shape = nhwcFloat(x);
   if (shape === null || !sumsAllButChannels(axis)) return callOriginal(BACKEND, tf.Sum, args);
   const c = shape[3];
-  const totals = foldRows(backend, backend.runWebGLProgram(new ChannelSumsProgram(['x'], shape, '', 'getX(b, r, col, ch)'), [x], 'float32'));
+  const totals = foldRows(
+    backend,
+    backend.runWebGLProgram(new ChannelSumsProgram(['x'], shape, '', 'getX(b, r, col, ch)'), [x], 'float32'),
+  );
   return reshaped(totals, keepDims ? [1, 1, 1, c] : [c]);
 }

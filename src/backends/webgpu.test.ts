@@ -3,7 +3,11 @@ import { WebgpuStarter } from './webgpu';
 
 /** Shows this realm a navigator with `gpu` (or none) for one test. */
 function withNavigator(gpu: unknown): void {
-  Object.defineProperty(globalThis, 'navigator', { value: gpu === undefined ? {} : { gpu }, configurable: true, writable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: gpu === undefined ? {} : { gpu },
+    configurable: true,
+    writable: true,
+  });
 }
 const own = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
 afterEach(() => {
@@ -28,7 +32,9 @@ describe('WebgpuStarter', () => {
 
   it('does not wait long for a browser that never answers', async () => {
     withNavigator({ requestAdapter: () => new Promise(() => {}) });
-    expect(await new WebgpuStarter(50).start(neverStarted)).toBe('the browser could not be asked for a WebGPU adapter (no answer within 0.05 s)');
+    expect(await new WebgpuStarter(50).start(neverStarted)).toBe(
+      'the browser could not be asked for a WebGPU adapter (no answer within 0.05 s)',
+    );
   });
 
   it('names a software adapter', async () => {
@@ -36,6 +42,8 @@ describe('WebgpuStarter', () => {
     const starter = new WebgpuStarter();
     // The package loads in Node too (its backend is registered, never started here): then the given start answers.
     expect(await starter.start(async (name) => (name === 'webgpu' ? 'not here' : 'wrong backend'))).toBe('not here');
-    expect(starter.softwareWarning()).toBe('WebGPU runs in software here (swiftshader), not on a GPU: training will be slow.');
+    expect(starter.softwareWarning()).toBe(
+      'WebGPU runs in software here (swiftshader), not on a GPU: training will be slow.',
+    );
   });
 });

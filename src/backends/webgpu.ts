@@ -59,7 +59,8 @@ export class WebgpuStarter {
       } catch (error) {
         return `the browser could not be asked for a WebGPU adapter (${messageOf(error)})`;
       }
-      if (!this.adapter) return 'the browser offers no WebGPU adapter (no supported GPU, or WebGPU is turned off or blocklisted)';
+      if (!this.adapter)
+        return 'the browser offers no WebGPU adapter (no supported GPU, or WebGPU is turned off or blocklisted)';
     }
     if (!this.loaded) {
       try {
@@ -81,7 +82,9 @@ export class WebgpuStarter {
   softwareWarning(): string {
     const info = this.adapter?.info;
     const fallback = info?.isFallbackAdapter ?? this.adapter?.isFallbackAdapter ?? false;
-    const software = /swiftshader|llvmpipe|lavapipe|software/i.exec(`${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.vendor ?? ''}`);
+    const software = /swiftshader|llvmpipe|lavapipe|software/i.exec(
+      `${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.vendor ?? ''}`,
+    );
     if (!fallback && !software) return '';
     return `WebGPU runs in software here (${software ? software[0] : 'a fallback adapter'}), not on a GPU: training will be slow.`;
   }
@@ -95,4 +98,3 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-

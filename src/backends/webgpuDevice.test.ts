@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TrainingBackends } from './trainingBackends';
-import { followWebgpuDevice, isWebgpuDeviceLost, replaceLostWebgpu, watchWebgpuDeviceLoss, webgpuDeviceLostWithin } from './webgpuDevice';
+import {
+  followWebgpuDevice,
+  isWebgpuDeviceLost,
+  replaceLostWebgpu,
+  watchWebgpuDeviceLoss,
+  webgpuDeviceLostWithin,
+} from './webgpuDevice';
 
 /** A stand-in 'webgpu' backend (Node has no WebGPU) whose device is lost when `lose` is called. */
 async function fakeWebgpu(): Promise<{ lose: () => void; factory: () => tf.KernelBackend }> {

@@ -57,7 +57,10 @@ export function watchWebgpuDeviceLoss(onLost: () => void): () => void {
 export async function webgpuDeviceLostWithin(ms: number): Promise<boolean> {
   const device = currentDevice();
   if (!device) return false;
-  const lost = await withTimeout(device.lost.then(() => true), ms).catch(() => false);
+  const lost = await withTimeout(
+    device.lost.then(() => true),
+    ms,
+  ).catch(() => false);
   if (lost) lostDevices.add(device);
   return lost;
 }

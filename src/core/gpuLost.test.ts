@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_LOST_MESSAGE, DEVICE_LOST_MESSAGE, gpuLostMessage, isGpuLostMessage, lostGpuIn, usesGpu } from './gpuLost';
+import {
+  CONTEXT_LOST_MESSAGE,
+  DEVICE_LOST_MESSAGE,
+  gpuLostMessage,
+  isGpuLostMessage,
+  lostGpuIn,
+  usesGpu,
+} from './gpuLost';
 
 describe('a lost GPU, in words', () => {
   it("keeps WebGL's message, and names WebGPU's device when it was WebGPU", () => {
-    expect(CONTEXT_LOST_MESSAGE).toMatch(/^The GPU stopped working for this page \(the WebGL context was lost\): the browser or graphics driver reset it, /);
-    expect(DEVICE_LOST_MESSAGE).toBe(CONTEXT_LOST_MESSAGE.replace('the WebGL context was lost', 'the WebGPU device was lost'));
-    expect([gpuLostMessage('webgl'), gpuLostMessage('webgpu'), gpuLostMessage(null)]).toEqual([CONTEXT_LOST_MESSAGE, DEVICE_LOST_MESSAGE, CONTEXT_LOST_MESSAGE]);
+    expect(CONTEXT_LOST_MESSAGE).toMatch(
+      /^The GPU stopped working for this page \(the WebGL context was lost\): the browser or graphics driver reset it, /,
+    );
+    expect(DEVICE_LOST_MESSAGE).toBe(
+      CONTEXT_LOST_MESSAGE.replace('the WebGL context was lost', 'the WebGPU device was lost'),
+    );
+    expect([gpuLostMessage('webgl'), gpuLostMessage('webgpu'), gpuLostMessage(null)]).toEqual([
+      CONTEXT_LOST_MESSAGE,
+      DEVICE_LOST_MESSAGE,
+      CONTEXT_LOST_MESSAGE,
+    ]);
   });
 
   it('knows which backends run on a GPU that can be lost', () => {

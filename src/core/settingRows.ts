@@ -87,7 +87,13 @@ export type SettingRow = NumberRow | ChoiceRow | SwitchRow | TextRow;
 
 // A field typed plain `string` may be free text; a union of literals is always a list.
 type StringRow<V extends string> = string extends V ? TextRow | ChoiceRow<V> : ChoiceRow<V>;
-type RowFor<V> = [V] extends [number] ? NumberRow : [V] extends [boolean] ? SwitchRow : [V] extends [string] ? StringRow<V> : never;
+type RowFor<V> = [V] extends [number]
+  ? NumberRow
+  : [V] extends [boolean]
+    ? SwitchRow
+    : [V] extends [string]
+      ? StringRow<V>
+      : never;
 type RowOf<P extends SettingPath> = RowFor<SettingValue<P>> & {
   use: P extends keyof SplitSettings ? 'split' : P extends keyof EvalSettings ? 'eval' : 'train';
 };
@@ -106,7 +112,13 @@ function checkRegExp(label: string, text: string, emptyMeansOff = false): string
   }
 }
 
-function augmentationRange(label: string, query: string, max: number, step: number, unit: string): NumberRow & { use: 'train' } {
+function augmentationRange(
+  label: string,
+  query: string,
+  max: number,
+  step: number,
+  unit: string,
+): NumberRow & { use: 'train' } {
   return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
 }
 
@@ -142,9 +154,36 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     max: 512,
     integer: true,
   },
-  epochs: { kind: 'number', label: 'Epochs', query: 'epochs', use: 'train', default: 10, min: 1, max: 500, integer: true },
-  batchSize: { kind: 'number', label: 'Batch size', query: 'batch', use: 'train', default: 32, min: 1, max: 1024, integer: true },
-  learningRate: { kind: 'number', label: 'Learning rate', query: 'lr', use: 'train', default: 0.001, min: 1e-6, max: 1, integer: false },
+  epochs: {
+    kind: 'number',
+    label: 'Epochs',
+    query: 'epochs',
+    use: 'train',
+    default: 10,
+    min: 1,
+    max: 500,
+    integer: true,
+  },
+  batchSize: {
+    kind: 'number',
+    label: 'Batch size',
+    query: 'batch',
+    use: 'train',
+    default: 32,
+    min: 1,
+    max: 1024,
+    integer: true,
+  },
+  learningRate: {
+    kind: 'number',
+    label: 'Learning rate',
+    query: 'lr',
+    use: 'train',
+    default: 0.001,
+    min: 1e-6,
+    max: 1,
+    integer: false,
+  },
   learningRateSchedule: {
     kind: 'choice',
     label: 'Learning-rate schedule',
@@ -159,7 +198,16 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     },
     hint: 'Cosine: the learning rate falls smoothly from the value above to 0 at the last batch of the last epoch',
   },
-  seed: { kind: 'number', label: 'Seed', query: 'seed', use: 'train', default: 1, min: 0, max: 2 ** 31 - 1, integer: true },
+  seed: {
+    kind: 'number',
+    label: 'Seed',
+    query: 'seed',
+    use: 'train',
+    default: 1,
+    min: 0,
+    max: 2 ** 31 - 1,
+    integer: true,
+  },
   patience: {
     kind: 'number',
     label: 'Patience',

@@ -20,7 +20,14 @@ import {
 import { probes } from './settings.testutil';
 import type { Settings, TrainSettings } from './types';
 
-const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, testPattern: _tp, groupBy: _g, groupPattern: _p, ...train }) => train)(DEFAULT_SETTINGS);
+const TRAIN_DEFAULTS: TrainSettings = (({
+  validationPercent: _v,
+  testPercent: _t,
+  testPattern: _tp,
+  groupBy: _g,
+  groupPattern: _p,
+  ...train
+}) => train)(DEFAULT_SETTINGS);
 
 describe('the settings table', () => {
   it('has the defaults the page has always had', () => {
@@ -125,23 +132,45 @@ describe('the settings table', () => {
   });
 
   it('says which settings only the page reads as it loads a dataset', () => {
-    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual(['validationPercent', 'testPercent', 'testPattern', 'groupBy', 'groupPattern']);
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'split')).toEqual([
+      'validationPercent',
+      'testPercent',
+      'testPattern',
+      'groupBy',
+      'groupPattern',
+    ]);
   });
 
   it('says which settings the Results read (sent with each evaluate request, no retraining), and checks them', () => {
-    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'eval')).toEqual(['thresholdRule', 'targetSensitivity', 'temperatureScaling']);
-    const evalDefaults = { thresholdRule: DEFAULT_SETTINGS.thresholdRule, targetSensitivity: 95, temperatureScaling: false };
+    expect(SETTING_PATHS.filter((path) => settingRow(path).use === 'eval')).toEqual([
+      'thresholdRule',
+      'targetSensitivity',
+      'temperatureScaling',
+    ]);
+    const evalDefaults = {
+      thresholdRule: DEFAULT_SETTINGS.thresholdRule,
+      targetSensitivity: 95,
+      temperatureScaling: false,
+    };
     expect(checkEvalSettings(evalDefaults)).toBeNull();
-    expect(checkEvalSettings({ ...evalDefaults, targetSensitivity: 101 })).toBe('Target sensitivity must be between 50 and 100.');
+    expect(checkEvalSettings({ ...evalDefaults, targetSensitivity: 101 })).toBe(
+      'Target sensitivity must be between 50 and 100.',
+    );
   });
 
   it('refuses a patient pattern that is no regular expression, saying why', () => {
-    expect(checkSettingValue('groupPattern', '(person\\d+')).toMatch(/^Patient pattern must be a valid regular expression \(.*\)\.$/);
+    expect(checkSettingValue('groupPattern', '(person\\d+')).toMatch(
+      /^Patient pattern must be a valid regular expression \(.*\)\.$/,
+    );
     expect(checkSettingValue('groupPattern', '  ')).toBe('Patient pattern must be a regular expression, not empty.');
     // Empty turns the test hold-out pattern off; blanks alone are a mistake, and a broken pattern is refused.
     expect(checkSettingValue('testPattern', '')).toBeNull();
-    expect(checkSettingValue('testPattern', ' ')).toBe('Test hold-out pattern must be a regular expression, not empty.');
-    expect(checkSettingValue('testPattern', '^(NORMAL2-')).toMatch(/^Test hold-out pattern must be a valid regular expression/);
+    expect(checkSettingValue('testPattern', ' ')).toBe(
+      'Test hold-out pattern must be a regular expression, not empty.',
+    );
+    expect(checkSettingValue('testPattern', '^(NORMAL2-')).toMatch(
+      /^Test hold-out pattern must be a valid regular expression/,
+    );
     expect(parseSettingText('groupPattern', 'p(\\d+)_')).toEqual({ value: 'p(\\d+)_', problem: null });
   });
 });
@@ -171,7 +200,9 @@ describe('the checks the worker runs', () => {
 
   it.each(SETTING_PATHS.filter((path) => settingRow(path).use === 'train'))('refuse a bad %s', (path) => {
     const bad = probes(path).find((probe) => !probe.ok)!;
-    expect(checkTrainSettings(withSetting(TRAIN_DEFAULTS, path, bad.value as never))).toMatch(new RegExp(`^${settingRow(path).label} must be`));
+    expect(checkTrainSettings(withSetting(TRAIN_DEFAULTS, path, bad.value as never))).toMatch(
+      new RegExp(`^${settingRow(path).label} must be`),
+    );
   });
 
   it('check the augmentation on its own, for the preview', () => {
@@ -195,8 +226,14 @@ describe('augmentation on and off', () => {
 
 describe('trainSettingsOf', () => {
   it('keeps every row the worker reads and nothing the page alone uses', () => {
-    const train = trainSettingsOf({ ...DEFAULT_SETTINGS, epochs: 7, augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 5 } });
-    const trainRows = SETTING_PATHS.filter((path) => settingRow(path).use === 'train' && !path.startsWith('augmentation.'));
+    const train = trainSettingsOf({
+      ...DEFAULT_SETTINGS,
+      epochs: 7,
+      augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 5 },
+    });
+    const trainRows = SETTING_PATHS.filter(
+      (path) => settingRow(path).use === 'train' && !path.startsWith('augmentation.'),
+    );
     expect(Object.keys(train).sort()).toEqual([...trainRows, 'augmentation'].sort());
     expect(train.epochs).toBe(7);
     expect(train.augmentation.rotation).toBe(5);

@@ -29,7 +29,11 @@ export function probes(path: SettingPath): Probe[] {
       return list;
     }
     case 'choice':
-      return [...row.values.map((value) => ({ value, ok: true })), { value: 'nope', ok: false }, { value: '', ok: false }];
+      return [
+        ...row.values.map((value) => ({ value, ok: true })),
+        { value: 'nope', ok: false },
+        { value: '', ok: false },
+      ];
     case 'switch':
       return [
         { value: true, ok: true },
@@ -54,7 +58,10 @@ export function refusedTexts(path: SettingPath): string[] {
   const row = settingRow(path);
   switch (row.kind) {
     case 'number':
-      return [...probes(path).flatMap(({ value, ok }) => (ok || typeof value !== 'number' ? [] : [String(value)])), 'two'];
+      return [
+        ...probes(path).flatMap(({ value, ok }) => (ok || typeof value !== 'number' ? [] : [String(value)])),
+        'two',
+      ];
     case 'choice':
       return ['nope', row.values[0].toUpperCase()];
     case 'switch':

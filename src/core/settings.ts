@@ -3,13 +3,7 @@
  * table (settingRows.ts), so they cannot disagree: defaults, the one check of a value, the text of a value.
  * Ground floor: imports only from src/core; no DOM, no tfjs.
  */
-import {
-  SETTINGS,
-  type AugmentationKey,
-  type SettingPath,
-  type SettingRow,
-  type SettingValue,
-} from './settingRows';
+import { SETTINGS, type AugmentationKey, type SettingPath, type SettingRow, type SettingValue } from './settingRows';
 import type { AugmentationSettings, EvalSettings, Settings, TrainSettings } from './types';
 
 export * from './settingRows';
@@ -40,7 +34,11 @@ export function settingValue(settings: Partial<Settings>, path: SettingPath): un
 }
 
 /** A copy of `settings` with `value` at `path`. */
-export function withSetting<S extends Settings | TrainSettings, P extends SettingPath>(settings: S, path: P, value: SettingValue<P>): S {
+export function withSetting<S extends Settings | TrainSettings, P extends SettingPath>(
+  settings: S,
+  path: P,
+  value: SettingValue<P>,
+): S {
   if (!isAugmentationPath(path)) return { ...settings, [path]: value };
   return { ...settings, augmentation: { ...settings.augmentation, [path.slice(AUGMENTATION_PREFIX.length)]: value } };
 }
@@ -75,13 +73,17 @@ const SWITCH_ON = ['1', 'true', 'on', 'yes'];
 const SWITCH_OFF = ['0', 'false', 'off', 'no'];
 
 /** The value a text (a URL parameter, a form field as typed) stands for, or why it stands for none. */
-export function parseSettingText(path: SettingPath, text: string): { value: unknown; problem: null } | { value: null; problem: string } {
+export function parseSettingText(
+  path: SettingPath,
+  text: string,
+): { value: unknown; problem: null } | { value: null; problem: string } {
   const row = settingRow(path);
   let value: unknown = text;
   if (row.kind === 'number') value = text.trim() === '' ? NaN : Number(text);
   if (row.kind === 'switch') {
     const word = text.trim().toLowerCase();
-    if (!SWITCH_ON.includes(word) && !SWITCH_OFF.includes(word)) return { value: null, problem: `${row.label} must be 1 or 0.` };
+    if (!SWITCH_ON.includes(word) && !SWITCH_OFF.includes(word))
+      return { value: null, problem: `${row.label} must be 1 or 0.` };
     value = SWITCH_ON.includes(word);
   }
   const problem = checkSettingValue(path, value);
@@ -110,7 +112,12 @@ const TRAIN_PATHS = SETTING_PATHS.filter((path) => settingRow(path).use === 'tra
  */
 export function trainSettingsOf(settings: Settings): TrainSettings {
   return TRAIN_PATHS.reduce(
-    (out, path) => withSetting(out, path, (settingValue(settings, path) as SettingValue<typeof path> | undefined) ?? SETTINGS[path].default),
+    (out, path) =>
+      withSetting(
+        out,
+        path,
+        (settingValue(settings, path) as SettingValue<typeof path> | undefined) ?? SETTINGS[path].default,
+      ),
     { augmentation: { ...settings.augmentation } } as TrainSettings,
   );
 }

@@ -48,7 +48,11 @@ describe('listZip', () => {
   it('lists files and folders, and reads each file lazily with its bytes intact', async () => {
     const a = bytes(5000);
     const b = bytes(3000, 13);
-    const zip = await makeZip({ 'chest_xray/': null, 'chest_xray/train/NORMAL/a.jpeg': a, 'chest_xray/train/PNEUMONIA/b.png': b });
+    const zip = await makeZip({
+      'chest_xray/': null,
+      'chest_xray/train/NORMAL/a.jpeg': a,
+      'chest_xray/train/PNEUMONIA/b.png': b,
+    });
     const entries = await listZip(blobOf(zip));
     expect(entries.map((e) => [e.path, e.directory, e.size])).toEqual([
       ['chest_xray/', true, 0],
@@ -82,15 +86,24 @@ describe('listZip', () => {
   });
 
   it('says a file that is not a zip is not a zip', async () => {
-    await expectDatasetError(listZip(new Blob(['hello, this is a plain text file and nothing else'])), /not a zip archive.*chest_xray\/train\/NORMAL/);
+    await expectDatasetError(
+      listZip(new Blob(['hello, this is a plain text file and nothing else'])),
+      /not a zip archive.*chest_xray\/train\/NORMAL/,
+    );
     await expectDatasetError(listZip(new Blob([])), /not a zip archive/);
   });
 
   it('recognises a single image, RAR, 7z and tar.gz', async () => {
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...bytes(200)]);
     await expectDatasetError(listZip(blobOf(jpeg)), /single image/);
-    await expectDatasetError(listZip(blobOf(new Uint8Array([0x52, 0x61, 0x72, 0x21, ...bytes(200)]))), /RAR archive.*only \.zip/);
-    await expectDatasetError(listZip(blobOf(new Uint8Array([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, ...bytes(200)]))), /7z archive/);
+    await expectDatasetError(
+      listZip(blobOf(new Uint8Array([0x52, 0x61, 0x72, 0x21, ...bytes(200)]))),
+      /RAR archive.*only \.zip/,
+    );
+    await expectDatasetError(
+      listZip(blobOf(new Uint8Array([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, ...bytes(200)]))),
+      /7z archive/,
+    );
     await expectDatasetError(listZip(blobOf(new Uint8Array([0x1f, 0x8b, 8, 0, ...bytes(200)]))), /gzip/);
   });
 
@@ -115,11 +128,13 @@ describe('listZip', () => {
     const entries = await listZip(blobOf(damaged));
     await expect(entries[0].read()).rejects.toThrow(/Could not read this file from the zip: its data is damaged/);
     // The decode workers' own way in checks the same checksum.
-    await expect(readEntryRef(entries[0].zip!)).rejects.toThrow(/Could not read this file from the zip: its data is damaged/);
+    await expect(readEntryRef(entries[0].zip!)).rejects.toThrow(
+      /Could not read this file from the zip: its data is damaged/,
+    );
   });
 });
 
-describe('entries read by slicing (the decode workers\' way in)', () => {
+describe("entries read by slicing (the decode workers' way in)", () => {
   it('gives stored and deflated entries a location, and reads exactly the bytes zip.js reads', async () => {
     const stored = bytes(5000, 3);
     const deflated = new Uint8Array(5000).fill(9);
@@ -138,7 +153,9 @@ describe('entries read by slicing (the decode workers\' way in)', () => {
   });
 
   it('stops inflating an entry that inflates to more than it declares', async () => {
-    const zip = buildRawZip([{ name: 'train/a/liar.png', content: new Uint8Array(64 * 1024), deflate: true, declaredSize: 1000 }]);
+    const zip = buildRawZip([
+      { name: 'train/a/liar.png', content: new Uint8Array(64 * 1024), deflate: true, declaredSize: 1000 },
+    ]);
     const [entry] = await listZip(blobOf(zip));
     await expect(readEntryRef(entry.zip!)).rejects.toThrow(/inflates to more than the 1000 bytes its header declares/);
     await expect(readEntryRef(entry.zip!)).rejects.toBeInstanceOf(EntryTooLargeError);
@@ -163,7 +180,9 @@ describe('entries read by slicing (the decode workers\' way in)', () => {
   it('says so when the local header is not where the table of contents points', async () => {
     const data = bytes(3000);
     const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': data }, { level: 0 })));
-    await expect(readEntryRef({ ...entry.zip!, offset: entry.zip!.offset + 1 })).rejects.toThrow(/archive is damaged or incomplete/);
+    await expect(readEntryRef({ ...entry.zip!, offset: entry.zip!.offset + 1 })).rejects.toThrow(
+      /archive is damaged or incomplete/,
+    );
   });
 
   it('refuses a stored entry over the per-image cap', async () => {
@@ -173,7 +192,12 @@ describe('entries read by slicing (the decode workers\' way in)', () => {
 });
 
 describe('capLooseFiles', () => {
-  const file = (path: string, size: number): ArchiveEntry => ({ path, directory: false, size, read: async () => new Blob([]) });
+  const file = (path: string, size: number): ArchiveEntry => ({
+    path,
+    directory: false,
+    size,
+    read: async () => new Blob([]),
+  });
 
   it('skips a loose file over the per-image cap as too large, and keeps the rest', () => {
     const entries = capLooseFiles([file('train/a/big.jpg', 2000), file('train/a/ok.jpg', 10)], { maxEntryBytes: 1000 });
@@ -211,7 +235,10 @@ describe('listZip against zip bombs', () => {
     expect(zip.length).toBeLessThan(2 * MiB);
     const entries = await listZip(blobOf(zip));
     expect(entries[0].size).toBe(300 * MiB);
-    expect(entries[0].skip).toEqual({ reason: 'too-large', detail: '300 MiB uncompressed, over the 256 MiB limit for one image' });
+    expect(entries[0].skip).toEqual({
+      reason: 'too-large',
+      detail: '300 MiB uncompressed, over the 256 MiB limit for one image',
+    });
     expect(entries[1].skip).toBeUndefined();
     // Under a higher size cap, the compression ratio still gives it away.
     const [ratio] = await listZip(blobOf(zip), { maxEntryBytes: 1024 * MiB });
@@ -246,7 +273,9 @@ describe('listZip against zip bombs', () => {
   });
 
   it('stops reading an entry that inflates past the cap', async () => {
-    const zip = buildRawZip([{ name: 'train/a/x.png', content: new Uint8Array(3 * MiB).fill(2), deflate: true, declaredSize: 3 * MiB }]);
+    const zip = buildRawZip([
+      { name: 'train/a/x.png', content: new Uint8Array(3 * MiB).fill(2), deflate: true, declaredSize: 3 * MiB },
+    ]);
     const [entry] = await listZip(blobOf(zip), { maxEntryBytes: 4 * MiB, maxRatio: 100_000 });
     expect((await entry.read()).size).toBe(3 * MiB);
     // With the cap lowered only at read time the declared size passes the listing... but not the read.
@@ -260,7 +289,10 @@ describe('listZip against zip bombs', () => {
       { name: 'train/a/1.png', content: bytes(10), declaredSize: 4000 * MiB },
       { name: 'train/b/1.png', content: bytes(10), declaredSize: 4000 * MiB },
     ]);
-    await expectDatasetError(listZip(blobOf(zip), { maxTotalBytes: 6 * 1024 * MiB }), /would unpack to 7\.8 GiB, more than the 6 GiB.*zip bomb/);
+    await expectDatasetError(
+      listZip(blobOf(zip), { maxTotalBytes: 6 * 1024 * MiB }),
+      /would unpack to 7\.8 GiB, more than the 6 GiB.*zip bomb/,
+    );
     await expectDatasetError(
       listZip(blobOf(buildRawZip([{ name: 'a/b/c.png', content: bytes(3000) }])), { maxTotalBytes: 1000 }),
       /would unpack to 2\.9 KiB, more than the 1000 bytes/,
@@ -268,14 +300,14 @@ describe('listZip against zip bombs', () => {
   });
 
   it('formats sizes', () => {
-    expect([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(1536), formatBytes(256 * MiB), formatBytes(64 * 1024 ** 3)]).toEqual([
-      '0 bytes',
-      '1023 bytes',
-      '1 KiB',
-      '1.5 KiB',
-      '256 MiB',
-      '64 GiB',
-    ]);
+    expect([
+      formatBytes(0),
+      formatBytes(1023),
+      formatBytes(1024),
+      formatBytes(1536),
+      formatBytes(256 * MiB),
+      formatBytes(64 * 1024 ** 3),
+    ]).toEqual(['0 bytes', '1023 bytes', '1 KiB', '1.5 KiB', '256 MiB', '64 GiB']);
   });
 });
 
@@ -286,7 +318,11 @@ describe('listZip with hostile names', () => {
       // CP437 (no UTF-8 flag): 0x82 is é, 0x81 ü.
       { name: Uint8Array.from([...ascii('train/caf'), 0x82, ...ascii('/x.png')]), content: bytes(10), utf8Flag: false },
       // Flagged UTF-8 but not valid UTF-8.
-      { name: Uint8Array.from([...ascii('train/b'), 0xff, 0xfe, ...ascii('/y.png')]), content: bytes(10), utf8Flag: true },
+      {
+        name: Uint8Array.from([...ascii('train/b'), 0xff, 0xfe, ...ascii('/y.png')]),
+        content: bytes(10),
+        utf8Flag: true,
+      },
       { name: Uint8Array.from([...ascii('train/c/z'), 0x00, ...ascii('.png')]), content: bytes(10), utf8Flag: false },
       { name: '../../evil.png', content: bytes(10) },
       { name: '/etc/passwd.png', content: bytes(10) },
@@ -305,7 +341,10 @@ describe('listZip with hostile names', () => {
 
 describe('listZip with many entries', () => {
   it('lists and indexes 20,500 entries', async () => {
-    const many = Array.from({ length: 20_500 }, (_, i) => ({ name: `data/train/c${i % 3}/f${i}.${i % 10 === 0 ? 'png' : 'txt'}`, content: i % 2 ? bytes(1) : undefined }));
+    const many = Array.from({ length: 20_500 }, (_, i) => ({
+      name: `data/train/c${i % 3}/f${i}.${i % 10 === 0 ? 'png' : 'txt'}`,
+      content: i % 2 ? bytes(1) : undefined,
+    }));
     const zip = buildRawZip(many);
     const entries = await listZip(blobOf(zip));
     expect(entries).toHaveLength(20_500);
@@ -351,7 +390,12 @@ describe('listFiles', () => {
 describe('entriesFromDrop', () => {
   // Minimal stand-ins for the File System Entries API a browser hands to a drop handler.
   function fileEntry(fullPath: string, content: string) {
-    return { isFile: true, isDirectory: false, fullPath, file: (ok: (f: File) => void) => ok(new File([content], fullPath.split('/').pop()!)) };
+    return {
+      isFile: true,
+      isDirectory: false,
+      fullPath,
+      file: (ok: (f: File) => void) => ok(new File([content], fullPath.split('/').pop()!)),
+    };
   }
   function dirEntry(fullPath: string, children: object[]) {
     return {
@@ -375,7 +419,10 @@ describe('entriesFromDrop', () => {
   it('walks dropped folders recursively, reading every batch', async () => {
     const tree = dirEntry('/chest_xray', [
       dirEntry('/chest_xray/train', [
-        dirEntry('/chest_xray/train/NORMAL', [1, 2, 3, 4, 5].map((i) => fileEntry(`/chest_xray/train/NORMAL/${i}.jpeg`, 'x'.repeat(i)))),
+        dirEntry(
+          '/chest_xray/train/NORMAL',
+          [1, 2, 3, 4, 5].map((i) => fileEntry(`/chest_xray/train/NORMAL/${i}.jpeg`, 'x'.repeat(i))),
+        ),
       ]),
       fileEntry('/chest_xray/README.txt', 'hi'),
     ]);

@@ -1,4 +1,11 @@
-import { BlobReader, configure, ERR_INVALID_UNCOMPRESSED_SIZE, Writer, ZipReader, type FileEntry } from '@zip.js/zip.js';
+import {
+  BlobReader,
+  configure,
+  ERR_INVALID_UNCOMPRESSED_SIZE,
+  Writer,
+  ZipReader,
+  type FileEntry,
+} from '@zip.js/zip.js';
 import type { ZipEntryRef } from './decodeProtocol';
 import { DatasetError, messageOf } from './errors';
 import { timeSlicer } from '../core/timeSlicer';
@@ -105,7 +112,11 @@ export async function looksLikeZip(blob: Blob): Promise<boolean> {
  * multi-gigabyte archive costs a few megabytes here; Zip64 archives are read too.
  * @throws DatasetError when the file is not a readable zip.
  */
-export async function listZip(file: Blob, limits: ArchiveLimits = {}, onProgress?: (done: number, total: number) => void): Promise<ArchiveEntry[]> {
+export async function listZip(
+  file: Blob,
+  limits: ArchiveLimits = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<ArchiveEntry[]> {
   const caps = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   // 'tolerant': a `..` or absolute name must not abort the listing; classifyPath skips it instead.
   // checkCrc32: a damaged image is reported, never decoded into silently wrong pixels.
@@ -194,14 +205,21 @@ async function readZipEntry(entry: FileEntry, ref: ZipEntryRef | null, maxEntryB
   try {
     return await entry.getData(writer);
   } catch (error) {
-    const tooLarge = error instanceof EntryTooLargeError ? error : error instanceof Error && error.cause instanceof EntryTooLargeError ? error.cause : null;
+    const tooLarge =
+      error instanceof EntryTooLargeError
+        ? error
+        : error instanceof Error && error.cause instanceof EntryTooLargeError
+          ? error.cause
+          : null;
     if (tooLarge) throw tooLarge;
     // zip.js stops inflating by itself once an entry outgrows its declared size, the stream cut off
     // (`outputSize` 0 then); an entry that came out short (damage) says how much it gave.
     const outputSize = (error as { outputSize?: unknown } | null)?.outputSize;
     const short = typeof outputSize === 'number' && outputSize > 0 && outputSize < entry.uncompressedSize;
     if (messageOf(error) === ERR_INVALID_UNCOMPRESSED_SIZE && !short) {
-      throw new EntryTooLargeError(`it inflates to more than the ${formatBytes(entry.uncompressedSize)} its header declares; it may be a zip bomb`);
+      throw new EntryTooLargeError(
+        `it inflates to more than the ${formatBytes(entry.uncompressedSize)} its header declares; it may be a zip bomb`,
+      );
     }
     throw entryReadError(entryReadProblem(error), { cause: error });
   }

@@ -84,8 +84,16 @@ describe('indexEntries', () => {
         'chest_xray/train/PNEUMONIA/b.jpeg',
       ]);
       expect(index.skipped).toEqual([
-        { path: 'chest_xray/chest_xray/train/NORMAL/a.jpeg', reason: 'duplicate', detail: 'same as chest_xray/train/NORMAL/a.jpeg' },
-        { path: 'chest_xray/chest_xray/train/PNEUMONIA/b.jpeg', reason: 'duplicate', detail: 'same as chest_xray/train/PNEUMONIA/b.jpeg' },
+        {
+          path: 'chest_xray/chest_xray/train/NORMAL/a.jpeg',
+          reason: 'duplicate',
+          detail: 'same as chest_xray/train/NORMAL/a.jpeg',
+        },
+        {
+          path: 'chest_xray/chest_xray/train/PNEUMONIA/b.jpeg',
+          reason: 'duplicate',
+          detail: 'same as chest_xray/train/PNEUMONIA/b.jpeg',
+        },
       ]);
       // read() reads the kept copy.
       expect(await (await index.entries[1].read()).text()).toBe('chest_xray/train/NORMAL/a.jpeg');
@@ -99,7 +107,9 @@ describe('indexEntries', () => {
   });
 
   it('sorts class names as Keras does (plain string order)', () => {
-    const index = indexEntries(entries(['train/b/1.png', 'train/B/1.png', 'train/a/1.png', 'train/Z/1.png', 'train/10/1.png', 'train/9/1.png']));
+    const index = indexEntries(
+      entries(['train/b/1.png', 'train/B/1.png', 'train/a/1.png', 'train/Z/1.png', 'train/10/1.png', 'train/9/1.png']),
+    );
     expect(index.classNames).toEqual(['10', '9', 'B', 'Z', 'a', 'b']);
     expect(['b', 'a', 'B'].sort(compareKeras)).toEqual(['B', 'a', 'b']);
   });
@@ -116,7 +126,9 @@ describe('indexEntries', () => {
   });
 
   it('says so when there is only one class', () => {
-    const error = catchError(() => indexEntries(entries(['chest_xray/train/NORMAL/a.jpeg', 'chest_xray/test/NORMAL/b.jpeg'])));
+    const error = catchError(() =>
+      indexEntries(entries(['chest_xray/train/NORMAL/a.jpeg', 'chest_xray/test/NORMAL/b.jpeg'])),
+    );
     expect(error).toBeInstanceOf(DatasetError);
     expect(error.message).toMatch(
       /^Only one class folder \(NORMAL\) was found; a classifier needs at least two, e\.g\. NORMAL and PNEUMONIA/,
@@ -140,22 +152,42 @@ describe('indexEntries, hostile and large archives', () => {
     const index = indexEntries(list);
     expect(index.entries.map((e) => e.path)).toEqual(['train/a/1.png', 'train/b/1.png']);
     expect(index.skipped).toEqual([
-      { path: 'train/a/bomb.png', reason: 'too-large', detail: '300 MiB uncompressed, over the 256 MiB limit for one image' },
+      {
+        path: 'train/a/bomb.png',
+        reason: 'too-large',
+        detail: '300 MiB uncompressed, over the 256 MiB limit for one image',
+      },
       { path: 'train/b/huge.txt', reason: 'not-an-image' },
     ]);
   });
 
   it('labels or skips hostile names, never crashing', () => {
     const index = indexEntries(
-      entries(['train/a/1.png', 'train/b/1.png', '../b/2.png', '/abs/c/../3.png', 'train/a/\u0000.png', 'C:\\train\\b\\4.png', 'train/caf\ufffd/5.png']),
+      entries([
+        'train/a/1.png',
+        'train/b/1.png',
+        '../b/2.png',
+        '/abs/c/../3.png',
+        'train/a/\u0000.png',
+        'C:\\train\\b\\4.png',
+        'train/caf\ufffd/5.png',
+      ]),
     );
     expect(index.classNames).toEqual(['a', 'b', 'caf\ufffd']);
-    expect(index.entries.map((e) => e.path)).toEqual(['C:\\train\\b\\4.png', 'train/a/1.png', 'train/b/1.png', 'train/caf\ufffd/5.png']);
+    expect(index.entries.map((e) => e.path)).toEqual([
+      'C:\\train\\b\\4.png',
+      'train/a/1.png',
+      'train/b/1.png',
+      'train/caf\ufffd/5.png',
+    ]);
     expect(index.skipped.map((s) => s.reason)).toEqual(['unsafe-path', 'unsafe-path', 'unsafe-path']);
   });
 
   it('indexes 20,500 entries', () => {
-    const paths = Array.from({ length: 20_500 }, (_, i) => `data/${i % 5 === 0 ? 'test' : 'train'}/c${i % 7}/f${i}.${i % 4 === 0 ? 'png' : 'txt'}`);
+    const paths = Array.from(
+      { length: 20_500 },
+      (_, i) => `data/${i % 5 === 0 ? 'test' : 'train'}/c${i % 7}/f${i}.${i % 4 === 0 ? 'png' : 'txt'}`,
+    );
     const index = indexEntries(entries(paths));
     expect(index.entries).toHaveLength(5125);
     expect(index.skipped).toHaveLength(20_500 - 5125);

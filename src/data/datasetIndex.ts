@@ -24,7 +24,10 @@ interface Candidate {
  * so the seeded validation split is the same for a zip and for the same folder dropped loose.
  * @throws DatasetError when there are no images, or fewer than two classes.
  */
-export function indexEntries(entries: ArchiveEntry[], classes: readonly PathClass[] = classifyAll(entries)): DatasetIndex {
+export function indexEntries(
+  entries: ArchiveEntry[],
+  classes: readonly PathClass[] = classifyAll(entries),
+): DatasetIndex {
   if (classes.length !== entries.length) throw new Error('indexEntries: one class of path per entry.');
   const skipped: SkippedEntry[] = [];
   // Keyed by split, class and file name: the Kaggle download holds the whole tree twice
@@ -52,8 +55,15 @@ export function indexEntries(entries: ArchiveEntry[], classes: readonly PathClas
     // Keep the shallowest copy (then the first by path), whatever order the source listed them in.
     candidates.sort((a, b) => a.depth - b.depth || compareKeras(a.entry.path, b.entry.path));
     const [best, ...copies] = candidates;
-    kept.push({ path: best.entry.path, split: best.image.split, className: best.image.className, read: () => best.entry.read(), ...(best.entry.zip ? { zip: best.entry.zip } : {}) });
-    for (const copy of copies) skipped.push({ path: copy.entry.path, reason: 'duplicate', detail: `same as ${best.entry.path}` });
+    kept.push({
+      path: best.entry.path,
+      split: best.image.split,
+      className: best.image.className,
+      read: () => best.entry.read(),
+      ...(best.entry.zip ? { zip: best.entry.zip } : {}),
+    });
+    for (const copy of copies)
+      skipped.push({ path: copy.entry.path, reason: 'duplicate', detail: `same as ${best.entry.path}` });
   }
   kept.sort((a, b) => compareKeras(a.path, b.path));
   skipped.sort((a, b) => compareKeras(a.path, b.path));
@@ -95,7 +105,10 @@ function classifyAll(entries: readonly ArchiveEntry[]): PathClass[] {
  * What indexEntries reads of each path, made in runs between which `pause` may give the thread back:
  * on the page's thread a few thousand paths took 30–110 ms in one go (bench:smooth, the real train split).
  */
-export async function classifyEntries(entries: readonly ArchiveEntry[], pause: () => Promise<void>): Promise<PathClass[]> {
+export async function classifyEntries(
+  entries: readonly ArchiveEntry[],
+  pause: () => Promise<void>,
+): Promise<PathClass[]> {
   const classes: PathClass[] = [];
   for (let i = 0; i < entries.length; i++) {
     classes.push(classOf(entries[i]));

@@ -9,7 +9,13 @@
  * at the start) go to dicom/decodeDicom.ts, whose codecs load only when a file needs them.
  */
 import { assertNever } from '../core/assertNever';
-import { decoderTransferables, type DecodeSkipReason, type DicomFacts, type FromDecoder, type ToDecoder } from './decodeProtocol';
+import {
+  decoderTransferables,
+  type DecodeSkipReason,
+  type DicomFacts,
+  type FromDecoder,
+  type ToDecoder,
+} from './decodeProtocol';
 import { readImageHeader, type SourceSize } from './imageHeader';
 import { mimeTypeOf } from './imageTypes';
 import { EntryTooLargeError } from './zipErrors';
@@ -31,7 +37,8 @@ function contextFor(size: number): OffscreenCanvasRenderingContext2D {
   if (!context) {
     // willReadFrequently keeps the canvas in CPU memory, where getImageData is cheap.
     const created = new OffscreenCanvas(size, size).getContext('2d', { willReadFrequently: true, alpha: true });
-    if (!created) throw new Error('This browser cannot draw images off the main thread (no OffscreenCanvas 2D context).');
+    if (!created)
+      throw new Error('This browser cannot draw images off the main thread (no OffscreenCanvas 2D context).');
     created.imageSmoothingQuality = 'high';
     context = created;
     contexts.set(size, context);
@@ -59,7 +66,9 @@ async function decodeJpegScaled(bytes: Uint8Array, size: number, source: SourceS
       data: bytes,
       type: 'image/jpeg',
       colorSpaceConversion: 'none',
-      ...(source ? { desiredWidth: Math.ceil(source.width * scale), desiredHeight: Math.ceil(source.height * scale) } : {}),
+      ...(source
+        ? { desiredWidth: Math.ceil(source.width * scale), desiredHeight: Math.ceil(source.height * scale) }
+        : {}),
     });
     const { image } = await decoder.decode();
     return { image, close: () => image.close() };
@@ -88,7 +97,9 @@ async function decodeBitmap(bytes: Uint8Array, type: string, size: number): Prom
     // Chrome's own message ("The source image could not be decoded.") would only repeat ours.
     const detail = error instanceof Error ? error.message : '';
     const reason = detail && !/could not be decoded/i.test(detail) ? ` (${detail})` : '';
-    throw new Error(`The image could not be decoded${reason}: the file may be damaged, or in a format this browser cannot read.`);
+    throw new Error(
+      `The image could not be decoded${reason}: the file may be damaged, or in a format this browser cannot read.`,
+    );
   }
 }
 
@@ -115,7 +126,9 @@ async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: numbe
     return { pixels, source: { width, height }, dicom: { tags, patient } };
   }
   const { type, source } = readImageHeader(bytes, declaredType);
-  const frame = (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ?? (await decodeBitmap(bytes, type, size));
+  const frame =
+    (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ??
+    (await decodeBitmap(bytes, type, size));
   try {
     const context = contextFor(size);
     // Cleared so that transparent pixels come out black, not the previous image.
@@ -140,7 +153,9 @@ function post(message: FromDecoder): void {
 }
 
 async function handle(message: Extract<ToDecoder, { type: 'decode' }>): Promise<void> {
-  const name = message.zip ? message.zip.path : (message.name ?? (message.blob instanceof File ? message.blob.name : ''));
+  const name = message.zip
+    ? message.zip.path
+    : (message.name ?? (message.blob instanceof File ? message.blob.name : ''));
   try {
     const started = performance.now();
     // A zip entry is read and inflated here, in parallel with the other workers, off the page's thread.

@@ -33,7 +33,17 @@ class FakeWorker implements DecoderWorker {
         const reply: FromDecoder =
           first === 0
             ? { type: 'decodeFailed', id: message.id, message: 'The image could not be decoded.' }
-            : { type: 'decoded', id: message.id, pixels: new Uint8Array(sizeOf(message) ** 2).fill(first), sourceWidth: first, sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' };
+            : {
+                type: 'decoded',
+                id: message.id,
+                pixels: new Uint8Array(sizeOf(message) ** 2).fill(first),
+                sourceWidth: first,
+                sourceHeight: 2,
+                bytesRead: 3,
+                readMs: 0,
+                fileCrc32: 0,
+                pixelHash: '',
+              };
         this.onmessage?.({ data: reply } as MessageEvent<FromDecoder>);
       }, 1);
     });
@@ -59,7 +69,17 @@ describe('DecodePool', () => {
   it('decodes every job, spread over the workers with a few in flight each', async () => {
     const pool = makePool(3);
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.decode(blob(1 + (i % 200)), 4)));
-    results.forEach((image, i) => expect(image).toEqual({ pixels: new Uint8Array(16).fill(1 + (i % 200)), sourceWidth: 1 + (i % 200), sourceHeight: 2, bytesRead: 3, readMs: 0, fileCrc32: 0, pixelHash: '' }));
+    results.forEach((image, i) =>
+      expect(image).toEqual({
+        pixels: new Uint8Array(16).fill(1 + (i % 200)),
+        sourceWidth: 1 + (i % 200),
+        sourceHeight: 2,
+        bytesRead: 3,
+        readMs: 0,
+        fileCrc32: 0,
+        pixelHash: '',
+      }),
+    );
     expect(FakeWorker.all).toHaveLength(3);
     for (const worker of FakeWorker.all) {
       expect(worker.handled).toBeGreaterThan(5);
@@ -78,7 +98,11 @@ describe('DecodePool', () => {
 
   it("rejects a job with the worker's message, and goes on with the others", async () => {
     const pool = makePool(1);
-    const outcomes = await Promise.allSettled([pool.decode(blob(5), 2), pool.decode(blob(0), 2), pool.decode(blob(6), 2)]);
+    const outcomes = await Promise.allSettled([
+      pool.decode(blob(5), 2),
+      pool.decode(blob(0), 2),
+      pool.decode(blob(6), 2),
+    ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('The image could not be decoded.');
     pool.dispose();

@@ -1,6 +1,13 @@
 import { assertNever } from '../core/assertNever';
 import type { WorkerPort } from '../core/workerPort';
-import { decoderTransferables, type DecodeSkipReason, type DicomFacts, type FromDecoder, type ToDecoder, type ZipEntryRef } from './decodeProtocol';
+import {
+  decoderTransferables,
+  type DecodeSkipReason,
+  type DicomFacts,
+  type FromDecoder,
+  type ToDecoder,
+  type ZipEntryRef,
+} from './decodeProtocol';
 import { EntryTooLargeError } from './zipErrors';
 import { DatasetError } from './errors';
 
@@ -40,7 +47,8 @@ export class DecodeSkipError extends Error {
 }
 
 /** What the pool decodes: a file's bytes (`name`: its path, by which a DICOM file may be told), or a zip entry the worker reads itself. */
-export type DecodeSource = { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
+export type DecodeSource =
+  { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
 
 type Job = { id: number; source: DecodeSource; reject: (error: Error) => void } & (
   | { kind: 'decode'; size: number; resolve: (image: DecodedImage) => void }
@@ -76,7 +84,8 @@ export class DecodePool {
     readonly workers: number = defaultWorkerCount(),
     private readonly createWorker: () => DecoderWorker = createDecodeWorker,
   ) {
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`DecodePool needs at least one worker, not ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new RangeError(`DecodePool needs at least one worker, not ${workers}`);
   }
 
   /** Grey pixels of `blob` squashed to `size` x `size`; rejects with the decoder's message if it cannot. */
@@ -118,12 +127,17 @@ export class DecodePool {
     if (this.slots.length === 0 && this.queue.length > 0) this.start();
     // Least-busy first, so jobs spread over all workers rather than filling the first.
     while (this.queue.length > 0) {
-      const slot = this.slots.reduce<Slot | null>((best, s) => (s.jobs.size < (best?.jobs.size ?? JOBS_PER_WORKER) ? s : best), null);
+      const slot = this.slots.reduce<Slot | null>(
+        (best, s) => (s.jobs.size < (best?.jobs.size ?? JOBS_PER_WORKER) ? s : best),
+        null,
+      );
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.jobs.set(job.id, job);
       const message: ToDecoder =
-        job.kind === 'decode' ? { type: 'decode', id: job.id, size: job.size, ...job.source } : { type: 'patient', id: job.id, ...job.source };
+        job.kind === 'decode'
+          ? { type: 'decode', id: job.id, size: job.size, ...job.source }
+          : { type: 'patient', id: job.id, ...job.source };
       slot.worker.postMessage(message, decoderTransferables(message));
     }
   }

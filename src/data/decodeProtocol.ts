@@ -26,14 +26,16 @@ export interface ZipEntryRef {
 }
 
 /** A file's bytes (`name` is its path, for telling a DICOM file by its name), or a zip entry the worker reads itself. */
-export type DecoderSource = { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
+export type DecoderSource =
+  { blob: Blob; name?: string; zip?: undefined } | { zip: ZipEntryRef; blob?: undefined; name?: undefined };
 
 /**
  * decode: `blob`, or the zip entry `zip`, to `size` x `size` grey bytes.
  * patient: the hashed PatientID of a DICOM file, read from its first bytes only (grouping by patient is planned
  * before images are decoded).
  */
-export type ToDecoder = ({ type: 'decode'; id: number; size: number } | { type: 'patient'; id: number }) & DecoderSource;
+export type ToDecoder = ({ type: 'decode'; id: number; size: number } | { type: 'patient'; id: number }) &
+  DecoderSource;
 
 /** What a DICOM file says of itself: the tags the page shows, and its patient (hashed, never in clear). */
 export interface DicomFacts {
@@ -69,5 +71,7 @@ export type FromDecoder =
 
 /** The buffers a decode message should transfer rather than copy. */
 export function decoderTransferables(message: ToDecoder | FromDecoder): Transferable[] {
-  return message.type === 'decoded' && message.pixels.buffer instanceof ArrayBuffer && message.pixels.byteLength > 0 ? [message.pixels.buffer] : [];
+  return message.type === 'decoded' && message.pixels.buffer instanceof ArrayBuffer && message.pixels.byteLength > 0
+    ? [message.pixels.buffer]
+    : [];
 }

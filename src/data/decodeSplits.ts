@@ -88,7 +88,16 @@ export async function decodeSplits(
       const entry = buffer.entries[i];
       try {
         run.signal?.throwIfAborted();
-        const { pixels, sourceWidth, sourceHeight, bytesRead = 0, readMs = 0, fileCrc32, pixelHash, dicom } = await run.decodeEntry(entry, size);
+        const {
+          pixels,
+          sourceWidth,
+          sourceHeight,
+          bytesRead = 0,
+          readMs = 0,
+          fileCrc32,
+          pixelHash,
+          dicom,
+        } = await run.decodeEntry(entry, size);
         run.signal?.throwIfAborted();
         run.meter.readMs += readMs;
         run.meter.bytesRead += bytesRead;

@@ -9,7 +9,9 @@ describe('rgbaToGrey', () => {
   });
 
   it('weighs channels as PIL convert("L") does', () => {
-    const rgba = Uint8Array.from([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 200, 30, 255, 255, 255, 255, 255, 0, 0, 0, 0]);
+    const rgba = Uint8Array.from([
+      255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 200, 30, 255, 255, 255, 255, 255, 0, 0, 0, 0,
+    ]);
     // PIL's L24 fixed point: (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16, worked by hand.
     expect([...rgbaToGrey(rgba)]).toEqual([76, 150, 29, 124, 255, 0]);
   });

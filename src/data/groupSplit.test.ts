@@ -22,11 +22,13 @@ function archive(seed = 5): ImageEntry[] {
   const list: ImageEntry[] = [];
   for (let p = 1; p <= 150; p++) {
     const n = 1 + Math.floor(rng() * 4);
-    for (let i = 1; i <= n; i++) list.push(entry(`IM-${String(p).padStart(4, '0')}-${String(i).padStart(4, '0')}.jpeg`, 'NORMAL'));
+    for (let i = 1; i <= n; i++)
+      list.push(entry(`IM-${String(p).padStart(4, '0')}-${String(i).padStart(4, '0')}.jpeg`, 'NORMAL'));
   }
   for (let p = 1; p <= 250; p++) {
     const n = 1 + Math.floor(rng() * 8);
-    for (let i = 1; i <= n; i++) list.push(entry(`person${p}_${i % 2 ? 'bacteria' : 'virus'}_${p * 10 + i}.jpeg`, 'PNEUMONIA'));
+    for (let i = 1; i <= n; i++)
+      list.push(entry(`person${p}_${i % 2 ? 'bacteria' : 'virus'}_${p * 10 + i}.jpeg`, 'PNEUMONIA'));
   }
   for (let i = 0; i < 20; i++) list.push(entry(`scan-${i}.jpeg`, i % 2 ? 'NORMAL' : 'PNEUMONIA'));
   return list;
@@ -63,7 +65,11 @@ describe('group-aware validation hold-out', () => {
 
   it('says it split by patient, and how many patients', () => {
     const { validation, plan } = planValidation(entries, names, 1, 0.1, patientKey);
-    expect(plan.description).toMatch(new RegExp(`^Validation: 10% of train held out \\(${validation.length} images of ${patientsOf(validation).size} patients\\), stratified, by patient, seed 1 \\(there is no val folder\\)$`));
+    expect(plan.description).toMatch(
+      new RegExp(
+        `^Validation: 10% of train held out \\(${validation.length} images of ${patientsOf(validation).size} patients\\), stratified, by patient, seed 1 \\(there is no val folder\\)$`,
+      ),
+    );
   });
 
   it('without groups draws exactly the images an image-level split draws', () => {
@@ -74,12 +80,19 @@ describe('group-aware validation hold-out', () => {
   });
 
   it('keeps at least one patient of a class in train, and holds one out even when all are large', () => {
-    const two = [...Array.from({ length: 5 }, (_, i) => entry(`person1_virus_${i}.jpeg`, 'PNEUMONIA')), ...Array.from({ length: 6 }, (_, i) => entry(`person2_virus_${i}.jpeg`, 'PNEUMONIA')), entry('IM-0001-0001.jpeg', 'NORMAL'), entry('IM-0002-0001.jpeg', 'NORMAL')];
+    const two = [
+      ...Array.from({ length: 5 }, (_, i) => entry(`person1_virus_${i}.jpeg`, 'PNEUMONIA')),
+      ...Array.from({ length: 6 }, (_, i) => entry(`person2_virus_${i}.jpeg`, 'PNEUMONIA')),
+      entry('IM-0001-0001.jpeg', 'NORMAL'),
+      entry('IM-0002-0001.jpeg', 'NORMAL'),
+    ];
     const { train, validation } = planValidation(two, names, 1, 0.1, patientKey);
     expect(patientsOf(validation.filter((e) => e.className === 'PNEUMONIA')).size).toBe(1);
     expect(patientsOf(train.filter((e) => e.className === 'PNEUMONIA')).size).toBe(1);
     const one = two.filter((e) => !e.path.includes('person2'));
-    expect(planValidation(one, names, 1, 0.1, patientKey).validation.filter((e) => e.className === 'PNEUMONIA')).toEqual([]);
+    expect(
+      planValidation(one, names, 1, 0.1, patientKey).validation.filter((e) => e.className === 'PNEUMONIA'),
+    ).toEqual([]);
   });
 });
 
@@ -92,7 +105,11 @@ describe('group-aware test hold-out', () => {
     const tested = patientsOf(test);
     expect([...patientsOf(train)].filter((p) => tested.has(p))).toEqual([]);
     for (const name of names) expect(Math.abs(share(test, entries, name) - 0.15)).toBeLessThan(0.02);
-    expect(description).toMatch(new RegExp(`^Test: 15% of train held out \\(${test.length} images of ${tested.size} patients: NORMAL \\d+, PNEUMONIA \\d+\\), stratified, by patient, seed 1,`));
+    expect(description).toMatch(
+      new RegExp(
+        `^Test: 15% of train held out \\(${test.length} images of ${tested.size} patients: NORMAL \\d+, PNEUMONIA \\d+\\), stratified, by patient, seed 1,`,
+      ),
+    );
     expect(holdOutTest(entries, names, 0.15, 1, patientKey).entries).toEqual(out);
     // Then validation is drawn from what is left, still by patient: three splits, no patient in two.
     const { train: rest, validation } = planValidation(out, names, 1, 0.1, patientKey);
@@ -103,7 +120,13 @@ describe('group-aware test hold-out', () => {
 
 describe('groups', () => {
   it('draw a patient with its majority class, ties to the first class', () => {
-    const list = [entry('person1_a_1.jpeg', 'PNEUMONIA'), entry('person1_a_2.jpeg', 'NORMAL'), entry('person1_a_3.jpeg', 'PNEUMONIA'), entry('person2_a_1.jpeg', 'PNEUMONIA'), entry('person2_a_2.jpeg', 'NORMAL')];
+    const list = [
+      entry('person1_a_1.jpeg', 'PNEUMONIA'),
+      entry('person1_a_2.jpeg', 'NORMAL'),
+      entry('person1_a_3.jpeg', 'PNEUMONIA'),
+      entry('person2_a_1.jpeg', 'PNEUMONIA'),
+      entry('person2_a_2.jpeg', 'NORMAL'),
+    ];
     expect(groupEntries(list, names, patientKey).map((g) => [g.entries.length, g.classIndex])).toEqual([
       [3, 1],
       [2, 0],

@@ -23,7 +23,11 @@ interface Group {
 }
 
 /** Groups of `entries` by key, in the order their first image appears; an image without a key is alone. */
-export function groupEntries(entries: readonly ImageEntry[], classNames: readonly string[], keyOf: GroupKeyFn | null): Group[] {
+export function groupEntries(
+  entries: readonly ImageEntry[],
+  classNames: readonly string[],
+  keyOf: GroupKeyFn | null,
+): Group[] {
   const byKey = new Map<string, ImageEntry[]>();
   const lists: ImageEntry[][] = [];
   for (const entry of entries) {
@@ -85,7 +89,8 @@ export function drawGroups(
       }
     }
     // Every group overshoots alone: the smallest (first drawn among equals) rather than none.
-    if (picked.length === 0) picked.push(order.reduce((best, g) => (g.entries.length < best.entries.length ? g : best)));
+    if (picked.length === 0)
+      picked.push(order.reduce((best, g) => (g.entries.length < best.entries.length ? g : best)));
     for (const group of picked) for (const entry of group.entries) chosen.add(entry);
     drawn += picked.length;
   });

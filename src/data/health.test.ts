@@ -3,7 +3,18 @@ import type { SplitName } from '../core/types';
 import { analyseHealth, type ImageFacts } from './health';
 
 function fact(path: string, split: SplitName, className: string, more: Partial<ImageFacts> = {}): ImageFacts {
-  return { path, folder: split, split, className, patient: null, file: `1:${path}`, pixels: `p:${path}`, width: 0, height: 0, ...more };
+  return {
+    path,
+    folder: split,
+    split,
+    className,
+    patient: null,
+    file: `1:${path}`,
+    pixels: `p:${path}`,
+    width: 0,
+    height: 0,
+    ...more,
+  };
 }
 
 const names = ['NORMAL', 'PNEUMONIA'];
@@ -20,7 +31,11 @@ describe('dataset health', () => {
     ];
     const health = analyseHealth(facts, names);
     expect(health.crossFolderPatients).toEqual([{ patient: 'person1', folders: { train: 2, test: 1 } }]);
-    expect(health.patients).toEqual({ total: 3, byFolder: { train: 3, validation: 0, test: 1 }, bySplit: { train: 3, validation: 1, test: 1 } });
+    expect(health.patients).toEqual({
+      total: 3,
+      byFolder: { train: 3, validation: 0, test: 1 },
+      bySplit: { train: 3, validation: 1, test: 1 },
+    });
     expect(health.classCounts).toEqual({ train: [3, 1], validation: [0, 1], test: [0, 1] });
   });
 

@@ -133,7 +133,10 @@ function patientCounts(facts: readonly ImageFacts[], splitOf: (f: ImageFacts) =>
 
 /** The whole report for the decoded images of a dataset. */
 export function analyseHealth(facts: readonly ImageFacts[], classNames: readonly string[]): DatasetHealth {
-  const classCounts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, classNames.map(() => 0)])) as Record<SplitName, number[]>;
+  const classCounts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, classNames.map(() => 0)])) as Record<
+    SplitName,
+    number[]
+  >;
   const classIndex = new Map(classNames.map((name, i) => [name, i]));
   for (const fact of facts) classCounts[fact.split][classIndex.get(fact.className) ?? 0] += 1;
   const known = facts.some((f) => f.patient !== null);

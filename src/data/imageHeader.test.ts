@@ -5,7 +5,10 @@ import { EntryTooLargeError } from './zipErrors';
 
 describe('image headers', () => {
   it('reads the type and stored size; the bytes decide a JPEG, not the name', () => {
-    expect(readImageHeader(pngImage(9, 7, 'grey8'), 'image/png')).toEqual({ type: 'image/png', source: { width: 9, height: 7 } });
+    expect(readImageHeader(pngImage(9, 7, 'grey8'), 'image/png')).toEqual({
+      type: 'image/png',
+      source: { width: 9, height: 7 },
+    });
     expect(readImageHeader(bmpImage(5, 4), '')).toEqual({ type: '', source: { width: 5, height: 4 } });
   });
 

@@ -9,7 +9,16 @@ import type { SplitName } from '../core/types';
 import type { ArchiveEntry } from './archive';
 import { DatasetError } from './errors';
 import type { LabelsReport } from './types';
-import { IMAGE_EXTENSIONS, classifyPath, extensionOf, hasControlCharacter, mayBeDicomName, pathSegments, splitOfFolder, type PathClass } from './paths';
+import {
+  IMAGE_EXTENSIONS,
+  classifyPath,
+  extensionOf,
+  hasControlCharacter,
+  mayBeDicomName,
+  pathSegments,
+  splitOfFolder,
+  type PathClass,
+} from './paths';
 
 export interface LabelRow {
   /** 1-based line of the file (the header is line 1). */
@@ -29,14 +38,14 @@ export interface LabelsTable {
   problems: { line: number; path: string; reason: string }[];
 }
 
-
 /** The largest labels file read (a spreadsheet of a million rows is ~100 MB). */
 export const MAX_LABELS_BYTES = 64 * 1024 ** 2;
 const MAX_LABEL_LENGTH = 64;
 
 /** Reads and parses a labels file. @throws DatasetError when it is not a usable table. */
 export async function readLabelsFile(file: File): Promise<LabelsTable> {
-  if (file.size > MAX_LABELS_BYTES) throw new DatasetError(`The labels file ${file.name} is over 64 MiB; a labels table is far smaller.`);
+  if (file.size > MAX_LABELS_BYTES)
+    throw new DatasetError(`The labels file ${file.name} is over 64 MiB; a labels table is far smaller.`);
   return parseLabelsFile(await file.text(), file.name);
 }
 
@@ -71,7 +80,11 @@ export function parseLabelsFile(text: string, name: string): LabelsTable {
     const splitText = (record.split ?? '').trim();
     const split = splitText ? splitOfFolder(splitText) : null;
     if (problem || (splitText && !split)) {
-      problems.push({ line, path: rawPath.slice(0, 200), reason: problem ?? `unknown split "${splitText.slice(0, 20)}" (train, val, validation or test)` });
+      problems.push({
+        line,
+        path: rawPath.slice(0, 200),
+        reason: problem ?? `unknown split "${splitText.slice(0, 20)}" (train, val, validation or test)`,
+      });
       return;
     }
     const patient = (record.patient ?? '').trim();
@@ -87,11 +100,16 @@ const ALWAYS_SKIPPED = new Set(['folder', 'unsafe-path', 'macos-resource', 'hidd
  * Classifies `entries` by the table: a matched file takes its row's label and split (else its split folder, else
  * train); an image-like file no row names is skipped as 'unlabelled'. Also the rows' patients by path.
  */
-export function matchLabels(entries: readonly ArchiveEntry[], table: LabelsTable): { classes: PathClass[]; patients: Map<string, string>; report: LabelsReport } {
+export function matchLabels(
+  entries: readonly ArchiveEntry[],
+  table: LabelsTable,
+): { classes: PathClass[]; patients: Map<string, string>; report: LabelsReport } {
   // Every tail of every path (c.dcm, b/c.dcm, a/b/c.dcm) leads to its entries: a row may name a file from any folder down.
   const byTail = new Map<string, number[]>();
   const byName = new Map<string, number[]>();
-  const pathClasses = entries.map((entry) => (entry.directory ? ({ kind: 'skip', reason: 'folder' } as const) : classifyPath(entry.path)));
+  const pathClasses = entries.map((entry) =>
+    entry.directory ? ({ kind: 'skip', reason: 'folder' } as const) : classifyPath(entry.path),
+  );
   entries.forEach((entry, i) => {
     if (entry.directory) return;
     const segments = pathSegments(entry.path);
@@ -103,8 +121,18 @@ export function matchLabels(entries: readonly ArchiveEntry[], table: LabelsTable
   for (const row of table.rows) {
     const found = (row.byName ? byName : byTail).get(row.path) ?? [];
     if (found.length === 0) unmatchedRows.push({ line: row.line, path: row.path, reason: 'no such file' });
-    else if (found.length > 1) unmatchedRows.push({ line: row.line, path: row.path, reason: `names ${found.length} files; give more of the path` });
-    else if (rowOf.has(found[0])) unmatchedRows.push({ line: row.line, path: row.path, reason: `the file already has a row (line ${rowOf.get(found[0])!.line})` });
+    else if (found.length > 1)
+      unmatchedRows.push({
+        line: row.line,
+        path: row.path,
+        reason: `names ${found.length} files; give more of the path`,
+      });
+    else if (rowOf.has(found[0]))
+      unmatchedRows.push({
+        line: row.line,
+        path: row.path,
+        reason: `the file already has a row (line ${rowOf.get(found[0])!.line})`,
+      });
     else rowOf.set(found[0], row);
   }
   const patients = new Map<string, string>();
@@ -121,14 +149,25 @@ export function matchLabels(entries: readonly ArchiveEntry[], table: LabelsTable
       return { kind: 'skip', reason: 'unlabelled' };
     }
     if (row.patient) patients.set(entry.path, row.patient);
-    const folderSplit = segments.slice(0, -1).reverse().map(splitOfFolder).find((split) => split !== null) ?? null;
+    const folderSplit =
+      segments
+        .slice(0, -1)
+        .reverse()
+        .map(splitOfFolder)
+        .find((split) => split !== null) ?? null;
     return { kind: 'image', split: row.split ?? folderSplit ?? 'train', className: row.label, fileName };
   });
   unmatchedRows.sort((a, b) => a.line - b.line);
   return {
     classes,
     patients,
-    report: { name: table.name, rows: table.rows.length + table.problems.length, matched: rowOf.size, unmatchedRows, unmatchedFiles: unmatchedFiles.sort() },
+    report: {
+      name: table.name,
+      rows: table.rows.length + table.problems.length,
+      matched: rowOf.size,
+      unmatchedRows,
+      unmatchedFiles: unmatchedFiles.sort(),
+    },
   };
 }
 

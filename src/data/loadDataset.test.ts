@@ -19,12 +19,19 @@ const nodeDecode: DecodeFn = async (blob, size) => {
   if (bytes[0] === 0x89 && bytes[1] === 0x50) image = PNG.sync.read(bytes);
   else if (bytes[0] === 0xff && bytes[1] === 0xd8) image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
   else throw new Error('The image could not be decoded.');
-  if (image.width !== size || image.height !== size) throw new Error(`test decoder: ${image.width} x ${image.height} is not ${size} x ${size}`);
+  if (image.width !== size || image.height !== size)
+    throw new Error(`test decoder: ${image.width} x ${image.height} is not ${size} x ${size}`);
   return { pixels: rgbaToGrey(image.data), sourceWidth: image.width, sourceHeight: image.height };
 };
 
 async function synthetic(options: Partial<SyntheticZipOptions> = {}) {
-  return buildSyntheticZip({ seed: 2, perClass: { train: 15, val: 3, test: 4 }, imageSize: 16, formats: { train: 'png', val: 'png', test: 'png' }, ...options });
+  return buildSyntheticZip({
+    seed: 2,
+    perClass: { train: 15, val: 3, test: 4 },
+    imageSize: 16,
+    formats: { train: 'png', val: 'png', test: 'png' },
+    ...options,
+  });
 }
 
 function imageAt(set: { pixels: Uint8Array; size: number }, i: number): Uint8Array {
@@ -47,7 +54,9 @@ describe('loadDataset', () => {
     });
     // val has 3 a class (< 10): folded into train, 10% of each class (18 → 2) held out.
     expect(data.validationPlan.source).toBe('held-out');
-    expect(data.validationPlan.description).toMatch(/^Validation: 10% of train held out \(4 images\), stratified, seed 1 \(the val folder/);
+    expect(data.validationPlan.description).toMatch(
+      /^Validation: 10% of train held out \(4 images\), stratified, seed 1 \(the val folder/,
+    );
     expect(data.train.count).toBe(32);
     expect(data.validation.count).toBe(4);
     expect(data.train.pixels).toHaveLength(32 * 256);
@@ -93,7 +102,9 @@ describe('loadDataset', () => {
     expect(data.validationPlan.description).toMatch(/^Validation: 30% of train held out \(10 images\)/);
     expect(data.validation.count).toBe(10);
     expect(data.train.count).toBe(26);
-    await expect(loadDataset(blobOf(zip), { size: 16, decode: nodeDecode, validationFraction: 0.9 })).rejects.toThrow(/at most 0.5/);
+    await expect(loadDataset(blobOf(zip), { size: 16, decode: nodeDecode, validationFraction: 0.9 })).rejects.toThrow(
+      /at most 0.5/,
+    );
   });
 
   it('is deterministic for a seed', async () => {
@@ -126,7 +137,10 @@ describe('loadDataset', () => {
       ['train/A/2.png', 'The image could not be decoded.'],
     ]);
     const all = [...Array(data.train.count).keys()].map((i) => [imageAt(data.train, i)[0], data.train.labels[i]]);
-    const validation = [...Array(data.validation.count).keys()].map((i) => [imageAt(data.validation, i)[0], data.validation.labels[i]]);
+    const validation = [...Array(data.validation.count).keys()].map((i) => [
+      imageAt(data.validation, i)[0],
+      data.validation.labels[i],
+    ]);
     expect([...all, ...validation].sort((a, b) => a[0] - b[0])).toEqual([
       [10, 0],
       [30, 0],
@@ -145,10 +159,15 @@ describe('loadDataset', () => {
 
   it('says so when no training image decodes', async () => {
     const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false });
-    for (const path of ['train/A/1.png', 'train/A/2.png', 'train/B/1.png']) await writer.add(path, new Uint8ArrayReader(new Uint8Array([0, 1])));
-    const error = await loadDataset(blobOf(await writer.close()), { size: 8, decode: nodeDecode }).catch((e: unknown) => e);
+    for (const path of ['train/A/1.png', 'train/A/2.png', 'train/B/1.png'])
+      await writer.add(path, new Uint8ArrayReader(new Uint8Array([0, 1])));
+    const error = await loadDataset(blobOf(await writer.close()), { size: 8, decode: nodeDecode }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DatasetError);
-    expect((error as Error).message).toMatch(/^None of the training images could be decoded\. The first, train\/A\/1\.png, failed with: The image could not be decoded\./);
+    expect((error as Error).message).toMatch(
+      /^None of the training images could be decoded\. The first, train\/A\/1\.png, failed with: The image could not be decoded\./,
+    );
   });
 
   it('keeps a bounded number of images in flight, reading each just before decoding it', async () => {
@@ -199,7 +218,9 @@ describe('loadDataset', () => {
       if (++calls === 5) abort.abort(new Error('user cancelled'));
       return nodeDecode(blob, size);
     };
-    await expect(loadDataset(blobOf(zip), { size: 16, decode, signal: abort.signal, concurrency: 2 })).rejects.toThrow('user cancelled');
+    await expect(loadDataset(blobOf(zip), { size: 16, decode, signal: abort.signal, concurrency: 2 })).rejects.toThrow(
+      'user cancelled',
+    );
     expect(calls).toBeLessThan(10);
   });
 
@@ -223,9 +244,17 @@ describe('loadDataset', () => {
     });
     const fromFiles = await loadDataset(files, { size: 16, decode: nodeDecode });
     expect(fromFiles.counts.train).toEqual({ NORMAL: 3, PNEUMONIA: 3 });
-    expect(fromFiles.testPaths).toEqual(['chest_xray/test/NORMAL/normal-001.png', 'chest_xray/test/PNEUMONIA/pneumonia-001.png']);
+    expect(fromFiles.testPaths).toEqual([
+      'chest_xray/test/NORMAL/normal-001.png',
+      'chest_xray/test/PNEUMONIA/pneumonia-001.png',
+    ]);
 
-    const entries: ArchiveEntry[] = files.map((file) => ({ path: file.webkitRelativePath, directory: false, size: file.size, read: async () => file }));
+    const entries: ArchiveEntry[] = files.map((file) => ({
+      path: file.webkitRelativePath,
+      directory: false,
+      size: file.size,
+      read: async () => file,
+    }));
     const fromEntries = await loadDataset(entries.reverse(), { size: 16, decode: nodeDecode });
     expect(fromEntries.train.pixels).toEqual(fromFiles.train.pixels);
     expect(fromEntries.test?.pixels).toEqual(fromFiles.test?.pixels);
@@ -240,12 +269,21 @@ describe('loadDataset', () => {
   });
 
   it('passes dataset errors on: not a zip, one class', async () => {
-    await expect(loadDataset(new Blob(['this is not a zip archive']), { size: 16, decode: nodeDecode })).rejects.toThrow(/not a zip archive/);
+    await expect(
+      loadDataset(new Blob(['this is not a zip archive']), { size: 16, decode: nodeDecode }),
+    ).rejects.toThrow(/not a zip archive/);
     const { images } = await synthetic({ perClass: { train: 2, val: 0, test: 0 } });
     const normalOnly = images
       .filter((i) => i.className === 'NORMAL')
-      .map((i) => ({ path: i.path, directory: false, size: 1, read: async () => blobOf(encodeImage(i.pixels, 16, 'png')) }));
-    await expect(loadDataset(normalOnly, { size: 16, decode: nodeDecode })).rejects.toThrow(/^Only one class folder \(NORMAL\)/);
+      .map((i) => ({
+        path: i.path,
+        directory: false,
+        size: 1,
+        read: async () => blobOf(encodeImage(i.pixels, 16, 'png')),
+      }));
+    await expect(loadDataset(normalOnly, { size: 16, decode: nodeDecode })).rejects.toThrow(
+      /^Only one class folder \(NORMAL\)/,
+    );
     await expect(loadDataset(normalOnly, { size: 0, decode: nodeDecode })).rejects.toThrow(RangeError);
   });
 });
@@ -301,12 +339,18 @@ describe('loadDataset against damaged and hostile archives', () => {
     const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false, password: 'secret' });
     await writer.add('train/A/1.png', new Uint8ArrayReader(encodeImage(grey(1), 8, 'png')));
     await writer.add('train/B/1.png', new Uint8ArrayReader(encodeImage(grey(2), 8, 'png')));
-    const encrypted = await loadDataset(blobOf(await writer.close()), { size: 8, decode: nodeDecode }).catch((e: unknown) => e);
+    const encrypted = await loadDataset(blobOf(await writer.close()), { size: 8, decode: nodeDecode }).catch(
+      (e: unknown) => e,
+    );
     expect(encrypted).toBeInstanceOf(DatasetError);
     expect((encrypted as Error).message).toMatch(/password-protected/);
 
     const huge = buildRawZip([{ name: 'train/A/1.png', content: new Uint8Array(10), declaredSize: 0xffffffff }]);
-    const bomb = await loadDataset(blobOf(huge), { size: 8, decode: nodeDecode, limits: { maxTotalBytes: 1 << 30 } }).catch((e: unknown) => e);
+    const bomb = await loadDataset(blobOf(huge), {
+      size: 8,
+      decode: nodeDecode,
+      limits: { maxTotalBytes: 1 << 30 },
+    }).catch((e: unknown) => e);
     expect(bomb).toBeInstanceOf(DatasetError);
     expect((bomb as Error).message).toMatch(/would unpack to 4 GiB, more than the 1 GiB/);
   });
@@ -315,12 +359,19 @@ describe('loadDataset against damaged and hostile archives', () => {
 describe('loadDataset without enough images for validation', () => {
   it('says so before decoding anything', async () => {
     let calls = 0;
-    const entries: ArchiveEntry[] = ['train/A/1.png', 'train/B/1.png'].map((path) => ({ path, directory: false, size: 1, read: async () => new Blob([path]) }));
+    const entries: ArchiveEntry[] = ['train/A/1.png', 'train/B/1.png'].map((path) => ({
+      path,
+      directory: false,
+      size: 1,
+      read: async () => new Blob([path]),
+    }));
     const decode: DecodeFn = async () => {
       calls++;
       return { pixels: new Uint8Array(64), sourceWidth: 8, sourceHeight: 8 };
     };
-    await expect(loadDataset(entries, { size: 8, decode })).rejects.toThrow(/too few images to set any aside for validation/);
+    await expect(loadDataset(entries, { size: 8, decode })).rejects.toThrow(
+      /too few images to set any aside for validation/,
+    );
     expect(calls).toBe(0);
   });
 });

@@ -17,7 +17,16 @@ import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits'
 import { mulberry32 } from '../core/random';
 import { timeSlicer } from '../core/timeSlicer';
 import { holdOutTest, holdOutTestByPattern } from './testHoldout';
-import type { DecodedDataset, DicomSummary, ImageEntry, LoadProgress, LoadStats, SkipReason, SkippedEntry, SplitCounts } from './types';
+import type {
+  DecodedDataset,
+  DicomSummary,
+  ImageEntry,
+  LoadProgress,
+  LoadStats,
+  SkipReason,
+  SkippedEntry,
+  SplitCounts,
+} from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
 export type DecodeFn = (blob: Blob, size: number) => Promise<DecodedImage>;
@@ -66,7 +75,10 @@ const PROGRESS_INTERVAL_MS = 100;
  * Images that cannot be decoded are skipped ('decode-failed') and the splits shrink to the rest.
  * @throws DatasetError when the source cannot be used; the signal's reason when aborted.
  */
-export async function loadDataset(source: Blob | File[] | ArchiveEntry[], options: LoadOptions): Promise<DecodedDataset> {
+export async function loadDataset(
+  source: Blob | File[] | ArchiveEntry[],
+  options: LoadOptions,
+): Promise<DecodedDataset> {
   // A pool made here is ended whatever happens (its workers start with the first DICOM head or image).
   const owned = options.decode || options.pool ? null : new DecodePool();
   try {
@@ -76,9 +88,14 @@ export async function loadDataset(source: Blob | File[] | ArchiveEntry[], option
   }
 }
 
-async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions, pool: DecodePool | null): Promise<DecodedDataset> {
+async function load(
+  source: Blob | File[] | ArchiveEntry[],
+  options: LoadOptions,
+  pool: DecodePool | null,
+): Promise<DecodedDataset> {
   const { size, seed = 1, onProgress, signal } = options;
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`loadDataset: size must be a positive whole number, not ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`loadDataset: size must be a positive whole number, not ${size}`);
   const progress = throttledProgress(onProgress);
   const listStarted = performance.now();
   const listed = (done: number, total: number) =>
@@ -96,16 +113,26 @@ async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions
   await slice();
   const grouping = options.grouping ?? { groupBy: 'patient', groupPattern: '' };
   // DICOM files name their patient: read before the splits are planned, so that no patient is split.
-  const dicomPatients = grouping.groupBy === 'patient' && pool ? await readDicomPatients(index.entries, pool, signal) : new Map<string, string>();
+  const dicomPatients =
+    grouping.groupBy === 'patient' && pool
+      ? await readDicomPatients(index.entries, pool, signal)
+      : new Map<string, string>();
   // A labels table's patient column comes first; it is hashed like PatientID, so no id is kept in clear.
-  const tablePatients = grouping.groupBy === 'patient' && labelled ? await hashAll(labelled.patients) : new Map<string, string>();
+  const tablePatients =
+    grouping.groupBy === 'patient' && labelled ? await hashAll(labelled.patients) : new Map<string, string>();
   const byName = groupKeyFunction(grouping);
   const keyOf = byName && ((path: string) => tablePatients.get(path) ?? dicomPatients.get(path) ?? byName(path));
   const testHoldout = options.testPattern
     ? holdOutTestByPattern(index.entries, index.classNames, new RegExp(options.testPattern), keyOf)
     : holdOutTest(index.entries, index.classNames, options.testHoldout ?? 0, seed, keyOf);
   await slice();
-  const { train, validation, test, plan } = planValidation(testHoldout.entries, index.classNames, seed, options.validationFraction, keyOf);
+  const { train, validation, test, plan } = planValidation(
+    testHoldout.entries,
+    index.classNames,
+    seed,
+    options.validationFraction,
+    keyOf,
+  );
   if (validation.length === 0) {
     throw new DatasetError(
       `There are too few images to set any aside for validation. Put at least 2 images of each class in train/, or at least ${MIN_VALIDATION_PER_CLASS} of each in val/.`,
@@ -144,9 +171,13 @@ async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions
     signal,
     meter,
     slice,
-    onFailed: (entry, error) => skipped.push({ path: entry.path, reason: skipReasonOf(error), detail: messageOf(error) }),
+    onFailed: (entry, error) =>
+      skipped.push({ path: entry.path, reason: skipReasonOf(error), detail: messageOf(error) }),
     onProgress: (done, total) =>
-      progress({ phase: 'decoding', done, total, elapsedMs: performance.now() - decodeStarted, bytesRead: meter.bytesRead }, done === 0),
+      progress(
+        { phase: 'decoding', done, total, elapsedMs: performance.now() - decodeStarted, bytesRead: meter.bytesRead },
+        done === 0,
+      ),
   });
   const decodeMs = performance.now() - decodeStarted;
   await slice();
@@ -176,7 +207,10 @@ async function load(source: Blob | File[] | ArchiveEntry[], options: LoadOptions
   const folderOf = new Map(index.entries.map((e) => [e.path, e.split]));
   const facts = factsOf(decoded, folderOf, keyOf);
   await slice();
-  const ids = groupIds(facts.map((f) => f.path), keyOf);
+  const ids = groupIds(
+    facts.map((f) => f.path),
+    keyOf,
+  );
   if (ids) {
     // One numbering across splits, so the worker can tell a patient anywhere by its id.
     let at = 0;
@@ -239,7 +273,11 @@ async function sourceOf(entry: ImageEntry) {
 }
 
 /** The hashed PatientID of every entry that may be DICOM (by name) and names one. */
-async function readDicomPatients(entries: readonly ImageEntry[], pool: DecodePool, signal: AbortSignal | undefined): Promise<Map<string, string>> {
+async function readDicomPatients(
+  entries: readonly ImageEntry[],
+  pool: DecodePool,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, string>> {
   const candidates = entries.filter((entry) => {
     const name = fileNameOf(entry.path);
     return mayBeDicomName(name) && !IMAGE_EXTENSIONS.includes(extensionOf(name));
@@ -277,7 +315,11 @@ function dicomSummary(decoded: Record<SplitName, DecodedSplit>): DicomSummary | 
 }
 
 /** The health report's facts of every decoded image, train then validation then test. */
-function factsOf(decoded: Record<SplitName, DecodedSplit>, folderOf: Map<string, SplitName>, keyOf: ((path: string) => string | null) | null): ImageFacts[] {
+function factsOf(
+  decoded: Record<SplitName, DecodedSplit>,
+  folderOf: Map<string, SplitName>,
+  keyOf: ((path: string) => string | null) | null,
+): ImageFacts[] {
   return (['train', 'validation', 'test'] as const).flatMap((split) =>
     decoded[split].entries.map((entry, i) => ({
       path: entry.path,

@@ -19,8 +19,10 @@ async function archive(): Promise<Blob> {
   const rng = mulberry32(3);
   const files: [string, Uint8Array][] = [];
   const png = (c: number) => encodeImage(syntheticImage(c, SIZE, rng), SIZE, 'png');
-  for (let p = 1; p <= 6; p++) for (let i = 1; i <= 2; i++) files.push([`x/train/NORMAL/IM-000${p}-000${i}.png`, png(0)]);
-  for (let p = 1; p <= 6; p++) for (let i = 1; i <= 3; i++) files.push([`x/train/PNEUMONIA/person${p}_virus_${p * 10 + i}.png`, png(1)]);
+  for (let p = 1; p <= 6; p++)
+    for (let i = 1; i <= 2; i++) files.push([`x/train/NORMAL/IM-000${p}-000${i}.png`, png(0)]);
+  for (let p = 1; p <= 6; p++)
+    for (let i = 1; i <= 3; i++) files.push([`x/train/PNEUMONIA/person${p}_virus_${p * 10 + i}.png`, png(1)]);
   for (let p = 7; p <= 8; p++) files.push([`x/test/NORMAL/IM-000${p}-0001.png`, png(0)]);
   files.push([`x/test/PNEUMONIA/person1_bacteria_99.png`, png(1)]);
   files.push([`x/test/PNEUMONIA/person9_bacteria_1.png`, png(1)]);
@@ -33,7 +35,9 @@ async function archive(): Promise<Blob> {
 describe('loadDataset: patients and dataset health', () => {
   it('holds out whole patients, numbers them across splits, and reports leaks in the archive', async () => {
     const data = await loadDataset(await archive(), { size: SIZE, decode: decodePng, validationFraction: 0.3 });
-    expect(data.validationPlan.description).toMatch(/^Validation: 30% of train held out \(\d+ images of \d+ patients\), stratified, by patient, seed 1/);
+    expect(data.validationPlan.description).toMatch(
+      /^Validation: 30% of train held out \(\d+ images of \d+ patients\), stratified, by patient, seed 1/,
+    );
     const groups = [data.train.groups!, data.validation.groups!, data.test!.groups!];
     groups.forEach((g, i) => expect(g).toHaveLength([data.train, data.validation, data.test!][i].count));
     const trainIds = new Set(groups[0]);
@@ -54,8 +58,15 @@ describe('loadDataset: patients and dataset health', () => {
   });
 
   it('splits image by image with grouping off, and knows no patients', async () => {
-    const data = await loadDataset(await archive(), { size: SIZE, decode: decodePng, validationFraction: 0.3, grouping: { groupBy: 'none', groupPattern: '' } });
-    expect(data.validationPlan.description).toMatch(/^Validation: 30% of train held out \(9 images\), stratified, seed 1/);
+    const data = await loadDataset(await archive(), {
+      size: SIZE,
+      decode: decodePng,
+      validationFraction: 0.3,
+      grouping: { groupBy: 'none', groupPattern: '' },
+    });
+    expect(data.validationPlan.description).toMatch(
+      /^Validation: 30% of train held out \(9 images\), stratified, seed 1/,
+    );
     expect(data.train.groups).toBeUndefined();
     expect(data.health.patients).toBeNull();
     expect(data.health.crossFolderPatients).toEqual([]);
@@ -63,7 +74,11 @@ describe('loadDataset: patients and dataset health', () => {
   });
 
   it('groups by a custom pattern', async () => {
-    const data = await loadDataset(await archive(), { size: SIZE, decode: decodePng, grouping: { groupBy: 'regex', groupPattern: '^(IM-\\d+)' } });
+    const data = await loadDataset(await archive(), {
+      size: SIZE,
+      decode: decodePng,
+      grouping: { groupBy: 'regex', groupPattern: '^(IM-\\d+)' },
+    });
     expect(data.health.patients?.byFolder).toEqual({ train: 6 + 18, validation: 0, test: 2 + 3 });
   });
 });

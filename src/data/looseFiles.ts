@@ -22,7 +22,13 @@ export function capLooseFiles(entries: ArchiveEntry[], limits: ArchiveLimits = {
   }
   return entries.map((entry) =>
     entry.size > maxEntryBytes && !entry.skip
-      ? { ...entry, skip: { reason: 'too-large', detail: `${formatBytes(entry.size)}, over the ${formatBytes(maxEntryBytes)} limit for one image` } }
+      ? {
+          ...entry,
+          skip: {
+            reason: 'too-large',
+            detail: `${formatBytes(entry.size)}, over the ${formatBytes(maxEntryBytes)} limit for one image`,
+          },
+        }
       : entry,
   );
 }
@@ -61,7 +67,12 @@ async function walk(roots: FileSystemEntry[]): Promise<ArchiveEntry[]> {
       pending.push(...(await readAllEntries(entry as FileSystemDirectoryEntry)));
     } else if (entry.isFile) {
       const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-      out.push({ path: entry.fullPath.replace(/^\/+/, ''), directory: false, size: file.size, read: () => Promise.resolve(file) });
+      out.push({
+        path: entry.fullPath.replace(/^\/+/, ''),
+        directory: false,
+        size: file.size,
+        read: () => Promise.resolve(file),
+      });
     }
   }
   return out;

@@ -49,11 +49,15 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  */
 export function parseJsonChecked(text: string, what: string, maxBytes: number): Json {
   if (text.length > maxBytes) {
-    throw new UserError(`${what} is ${formatBytes(text.length)}, over the ${formatBytes(maxBytes)} limit: it is not a model this app made.`);
+    throw new UserError(
+      `${what} is ${formatBytes(text.length)}, over the ${formatBytes(maxBytes)} limit: it is not a model this app made.`,
+    );
   }
   const depth = jsonDepth(text, MODEL_FILE_LIMITS.maxJsonDepth);
   if (depth > MODEL_FILE_LIMITS.maxJsonDepth) {
-    throw new UserError(`${what} is nested more than ${MODEL_FILE_LIMITS.maxJsonDepth} levels deep: it is damaged or not a model this app made.`);
+    throw new UserError(
+      `${what} is nested more than ${MODEL_FILE_LIMITS.maxJsonDepth} levels deep: it is damaged or not a model this app made.`,
+    );
   }
   try {
     return JSON.parse(text) as Json;
@@ -70,7 +74,8 @@ export function jsonDepth(text: string, limit: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // A backslash escapes the next character.
+      if (c === 0x5c)
+        i++; // A backslash escapes the next character.
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -85,7 +90,10 @@ export function jsonDepth(text: string, limit: number): number {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** model.json's weights, checked: names, shapes of whole non-negative numbers, known types, a sane total. */
-export function weightSpecsOf(json: Json, what: string): { specs: WeightSpec[]; paths: string[]; parameters: number; bytes: number } {
+export function weightSpecsOf(
+  json: Json,
+  what: string,
+): { specs: WeightSpec[]; paths: string[]; parameters: number; bytes: number } {
   if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {
     throw new UserError(`${what} has no model topology or weights manifest: it is not a TensorFlow.js layers model.`);
   }
@@ -98,12 +106,15 @@ export function weightSpecsOf(json: Json, what: string): { specs: WeightSpec[]; 
       throw new UserError(`${what}'s weights manifest is malformed (each group needs paths and weights).`);
     }
     for (const path of group.paths) {
-      if (typeof path !== 'string' || path.length === 0 || path.length > 500) throw new UserError(`${what} names a weights file with an unusable name.`);
+      if (typeof path !== 'string' || path.length === 0 || path.length > 500)
+        throw new UserError(`${what} names a weights file with an unusable name.`);
       paths.push(path);
     }
     for (const raw of group.weights) {
       if (specs.length >= MODEL_FILE_LIMITS.maxWeightSpecs) {
-        throw new UserError(`${what} lists more than ${MODEL_FILE_LIMITS.maxWeightSpecs} weights: it is not a model this app made.`);
+        throw new UserError(
+          `${what} lists more than ${MODEL_FILE_LIMITS.maxWeightSpecs} weights: it is not a model this app made.`,
+        );
       }
       const spec = weightSpecOf(raw, what);
       const count = spec.shape.reduce((a, b) => a * b, 1);
@@ -119,14 +130,18 @@ export function weightSpecsOf(json: Json, what: string): { specs: WeightSpec[]; 
   }
   if (paths.length === 0) throw new UserError(`${what} names no weights file.`);
   if (bytes > MODEL_FILE_LIMITS.maxWeightsBytes) {
-    throw new UserError(`${what} declares ${formatBytes(bytes)} of weights, over the ${formatBytes(MODEL_FILE_LIMITS.maxWeightsBytes)} limit.`);
+    throw new UserError(
+      `${what} declares ${formatBytes(bytes)} of weights, over the ${formatBytes(MODEL_FILE_LIMITS.maxWeightsBytes)} limit.`,
+    );
   }
   return { specs, paths, parameters, bytes };
 }
 
 function weightSpecOf(raw: unknown, what: string): WeightSpec {
   if (!isObject(raw) || typeof raw.name !== 'string' || !Array.isArray(raw.shape) || typeof raw.dtype !== 'string') {
-    throw new UserError(`${what} has a weight without a name, shape and dtype: it is damaged or not a TensorFlow.js model.`);
+    throw new UserError(
+      `${what} has a weight without a name, shape and dtype: it is damaged or not a TensorFlow.js model.`,
+    );
   }
   const name = raw.name.slice(0, MODEL_FILE_LIMITS.maxTextChars);
   if (raw.shape.length > 8 || !raw.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
@@ -143,7 +158,10 @@ function weightSpecOf(raw: unknown, what: string): WeightSpec {
       );
     }
   }
-  if (!(raw.dtype in DTYPE_BYTES)) throw new UserError(`${what} gives ${quote(name)} the type ${quote(raw.dtype)}, which TensorFlow.js models do not use.`);
+  if (!(raw.dtype in DTYPE_BYTES))
+    throw new UserError(
+      `${what} gives ${quote(name)} the type ${quote(raw.dtype)}, which TensorFlow.js models do not use.`,
+    );
   let quantization: WeightSpec['quantization'] = null;
   let storedBytes = DTYPE_BYTES[raw.dtype];
   if (raw.quantization !== undefined) {
@@ -213,8 +231,13 @@ export function layersOf(json: Json): { class_name?: unknown; config?: Record<st
   const config = modelConfig && isObject(modelConfig.config) ? modelConfig.config : null;
   const layers = config?.layers;
   if (!Array.isArray(layers)) return [];
-  if (layers.length > MODEL_FILE_LIMITS.maxLayers) throw new UserError(`The model has more than ${MODEL_FILE_LIMITS.maxLayers} layers: it is not a model this app made.`);
-  return layers.filter((l): l is { [key: string]: Json } => isObject(l)).map((l) => ({ class_name: l.class_name, config: isObject(l.config) ? l.config : undefined }));
+  if (layers.length > MODEL_FILE_LIMITS.maxLayers)
+    throw new UserError(
+      `The model has more than ${MODEL_FILE_LIMITS.maxLayers} layers: it is not a model this app made.`,
+    );
+  return layers
+    .filter((l): l is { [key: string]: Json } => isObject(l))
+    .map((l) => ({ class_name: l.class_name, config: isObject(l.config) ? l.config : undefined }));
 }
 
 /** The square input size model.json declares, or null. */
@@ -237,7 +260,10 @@ function outputUnitsOf(json: Json): number {
  * metadata.json read as this app writes it. `fields` is the parsed object, for what upper layers check themselves
  * (the out-of-distribution statistics: eval/outOfDistribution.ts).
  */
-export function metadataOf(text: string | null, modelJson: Json): { metadata: ModelMetadata; warnings: string[]; fields: Record<string, unknown> } {
+export function metadataOf(
+  text: string | null,
+  modelJson: Json,
+): { metadata: ModelMetadata; warnings: string[]; fields: Record<string, unknown> } {
   const warnings: string[] = [];
   let parsed: Record<string, unknown> = {};
   if (text !== null) {
@@ -254,23 +280,36 @@ export function metadataOf(text: string | null, modelJson: Json): { metadata: Mo
     warnings.push('There was no metadata.json: class names and preprocessing are assumed (grey, pixel / 255).');
   }
   const inputSize = inputSizeOf(modelJson);
-  const listed = Array.isArray(parsed.classNames) ? parsed.classNames : Array.isArray(parsed.labels) ? parsed.labels : null;
+  const listed = Array.isArray(parsed.classNames)
+    ? parsed.classNames
+    : Array.isArray(parsed.labels)
+      ? parsed.labels
+      : null;
   const units = outputUnitsOf(modelJson);
-  const classNames = listed ? classNamesOf(listed) : Array.from({ length: Math.min(units === 1 ? 2 : units, MODEL_FILE_LIMITS.maxClasses) }, (_, i) => `class ${i}`);
+  const classNames = listed
+    ? classNamesOf(listed)
+    : Array.from({ length: Math.min(units === 1 ? 2 : units, MODEL_FILE_LIMITS.maxClasses) }, (_, i) => `class ${i}`);
   const imageSize = parsed.imageSize === undefined ? inputSize : parsed.imageSize;
   if (imageSize !== null && (typeof imageSize !== 'number' || !Number.isInteger(imageSize))) {
     throw new UserError('metadata.json gives an image size that is not a whole number: the file is damaged.');
   }
   if (inputSize !== null && imageSize !== inputSize) {
-    throw new UserError(`metadata.json says ${imageSize} px images but the model takes ${inputSize} px: the files do not belong together.`);
+    throw new UserError(
+      `metadata.json says ${imageSize} px images but the model takes ${inputSize} px: the files do not belong together.`,
+    );
   }
-  if (imageSize === null) throw new UserError('The model does not say its input size: it is not a model this app made.');
+  if (imageSize === null)
+    throw new UserError('The model does not say its input size: it is not a model this app made.');
   const { minImageSize, maxImageSize } = MODEL_FILE_LIMITS;
   if (imageSize < minImageSize || imageSize > maxImageSize) {
-    throw new UserError(`The model takes ${imageSize} px images; this app works with ${minImageSize} to ${maxImageSize} px.`);
+    throw new UserError(
+      `The model takes ${imageSize} px images; this app works with ${minImageSize} to ${maxImageSize} px.`,
+    );
   }
   const binary = classNames.length === 2;
-  const positiveClass = binary ? (optionalName(parsed.positiveClass, 'positiveClass', classNames) ?? classNames[1]) : null;
+  const positiveClass = binary
+    ? (optionalName(parsed.positiveClass, 'positiveClass', classNames) ?? classNames[1])
+    : null;
   const threshold = parsed.threshold ?? null;
   if (threshold !== null && (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))) {
     throw new UserError('metadata.json gives a threshold that is not a number from 0 to 1: the file is damaged.');
@@ -304,28 +343,38 @@ export function metadataOf(text: string | null, modelJson: Json): { metadata: Mo
 function modelNameOf(value: unknown): ModelName {
   if (value === undefined) return 'tutorial';
   if (typeof value === 'string' && (MODEL_NAMES as readonly string[]).includes(value)) return value as ModelName;
-  throw new UserError(`metadata.json names the network ${quote(String(value))}; this app knows ${MODEL_NAMES.join(' and ')}.`);
+  throw new UserError(
+    `metadata.json names the network ${quote(String(value))}; this app knows ${MODEL_NAMES.join(' and ')}.`,
+  );
 }
 
 /** Class names: strings, a sane number of them, unique, no markup or control characters. */
 function classNamesOf(listed: unknown[]): string[] {
   if (listed.length < 2 || listed.length > MODEL_FILE_LIMITS.maxClasses) {
-    throw new UserError(`metadata.json lists ${listed.length} class names; a classifier here has 2 to ${MODEL_FILE_LIMITS.maxClasses}.`);
+    throw new UserError(
+      `metadata.json lists ${listed.length} class names; a classifier here has 2 to ${MODEL_FILE_LIMITS.maxClasses}.`,
+    );
   }
   const names = listed.map((n) => {
-    if (typeof n !== 'string' && typeof n !== 'number') throw new UserError('metadata.json has a class name that is not text: the file is damaged.');
+    if (typeof n !== 'string' && typeof n !== 'number')
+      throw new UserError('metadata.json has a class name that is not text: the file is damaged.');
     return checkedName(String(n), 'a class name');
   });
-  if (new Set(names).size !== names.length) throw new UserError('metadata.json names a class twice: class names must be unique.');
+  if (new Set(names).size !== names.length)
+    throw new UserError('metadata.json names a class twice: class names must be unique.');
   return names;
 }
 
 function checkedName(name: string, what: string): string {
   if (name.trim().length === 0 || name.length > MODEL_FILE_LIMITS.maxClassNameChars) {
-    throw new UserError(`metadata.json has ${what} that is empty or over ${MODEL_FILE_LIMITS.maxClassNameChars} characters. Edit metadata.json's classNames.`);
+    throw new UserError(
+      `metadata.json has ${what} that is empty or over ${MODEL_FILE_LIMITS.maxClassNameChars} characters. Edit metadata.json's classNames.`,
+    );
   }
   if (/[<>\p{Cc}]/u.test(name)) {
-    throw new UserError(`metadata.json has ${what}, ${quote(name)}, with markup or control characters (< > or line breaks): it is refused. Rename the class in metadata.json.`);
+    throw new UserError(
+      `metadata.json has ${what}, ${quote(name)}, with markup or control characters (< > or line breaks): it is refused. Rename the class in metadata.json.`,
+    );
   }
   return name;
 }
@@ -341,7 +390,9 @@ function optionalName(value: unknown, field: string, classNames: string[]): stri
 function textOf(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length > MODEL_FILE_LIMITS.maxTextChars) {
-    throw new UserError(`metadata.json's ${field} is not text of at most ${MODEL_FILE_LIMITS.maxTextChars} characters: the file is damaged.`);
+    throw new UserError(
+      `metadata.json's ${field} is not text of at most ${MODEL_FILE_LIMITS.maxTextChars} characters: the file is damaged.`,
+    );
   }
   return value;
 }

@@ -7,7 +7,9 @@ const skip = (reason: SkipReason) => ({ kind: 'skip', reason });
 
 describe('classifyPath', () => {
   it('reads the standard chest_xray layout', () => {
-    expect(classifyPath('chest_xray/train/NORMAL/IM-0115-0001.jpeg')).toEqual(image('train', 'NORMAL', 'IM-0115-0001.jpeg'));
+    expect(classifyPath('chest_xray/train/NORMAL/IM-0115-0001.jpeg')).toEqual(
+      image('train', 'NORMAL', 'IM-0115-0001.jpeg'),
+    );
     expect(classifyPath('chest_xray/test/PNEUMONIA/person1_virus_6.jpeg')).toEqual(
       image('test', 'PNEUMONIA', 'person1_virus_6.jpeg'),
     );
@@ -104,7 +106,13 @@ describe('classifyPath', () => {
     expect(classifyPath('\\\\server\\share\\train\\cat\\x.png')).toEqual(image('train', 'cat', 'x.png'));
     expect(classifyPath('/../etc/cat/x.jpeg')).toEqual(skip('unsafe-path'));
     expect(classifyPath('..')).toEqual(skip('unsafe-path'));
-    for (const name of ['train/cat/x\u0000.jpeg', 'train/c\u0000at/x.jpeg', 'train/cat\n/x.jpeg', 'train/cat/\u001b[31mx.png', 'train/cat/x\u007f.png']) {
+    for (const name of [
+      'train/cat/x\u0000.jpeg',
+      'train/c\u0000at/x.jpeg',
+      'train/cat\n/x.jpeg',
+      'train/cat/\u001b[31mx.png',
+      'train/cat/x\u007f.png',
+    ]) {
       expect(classifyPath(name)).toEqual(skip('unsafe-path'));
     }
     // Undecodable bytes come out of zip.js as U+FFFD: still a readable label.

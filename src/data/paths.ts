@@ -3,8 +3,7 @@ import type { SkipReason } from './types';
 
 /** What one archive path is: an image of a class in a split, or a file to skip (and why). */
 export type PathClass =
-  | { kind: 'image'; split: SplitName; className: string; fileName: string }
-  | { kind: 'skip'; reason: SkipReason };
+  { kind: 'image'; split: SplitName; className: string; fileName: string } | { kind: 'skip'; reason: SkipReason };
 
 /** Extensions read as images (lower case, without the dot). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['jpg', 'jpeg', 'png', 'bmp', 'webp', 'gif'];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import { fileNameOf, groupIds, groupKeyFunction, patientKey, patternKey } from './patients';
 
-describe('patientKey: the patient in the chest X-ray dataset\'s file names', () => {
+describe("patientKey: the patient in the chest X-ray dataset's file names", () => {
   it.each([
     ['chest_xray/train/PNEUMONIA/person1234_bacteria_5678.jpeg', 'person1234'],
     ['chest_xray/train/PNEUMONIA/person12_virus_34.jpeg', 'person12'],
@@ -46,25 +46,31 @@ describe('a custom pattern', () => {
   });
 
   it('is refused when it is no regular expression', () => {
-    expect(() => groupKeyFunction({ groupBy: 'regex', groupPattern: '(pt' })).toThrow(/Patient pattern must be a valid regular expression/);
+    expect(() => groupKeyFunction({ groupBy: 'regex', groupPattern: '(pt' })).toThrow(
+      /Patient pattern must be a valid regular expression/,
+    );
     const keyOf = groupKeyFunction({ groupBy: 'regex', groupPattern: '^(\\w+?)-' })!;
     expect(keyOf('a/b/case7-left.png')).toBe('case7');
   });
 
   it('defaults to the built-in shapes as one expression', () => {
     const keyOf = groupKeyFunction({ groupBy: 'regex', groupPattern: DEFAULT_SETTINGS.groupPattern })!;
-    expect(['person12_virus_3.jpeg', 'IM-0115-0001.jpeg', 'NORMAL2-IM-0123-0001.jpeg', 'normal-001.png'].map(keyOf)).toEqual([
-      'person12',
-      'IM-0115',
-      'NORMAL2-IM-0123',
-      null,
-    ]);
+    expect(
+      ['person12_virus_3.jpeg', 'IM-0115-0001.jpeg', 'NORMAL2-IM-0123-0001.jpeg', 'normal-001.png'].map(keyOf),
+    ).toEqual(['person12', 'IM-0115', 'NORMAL2-IM-0123', null]);
   });
 });
 
 describe('groupIds', () => {
   it('numbers patients in order of appearance; an image without a key is alone', () => {
-    const paths = ['IM-0001-0001.jpeg', 'odd.png', 'person3_virus_1.jpeg', 'IM-0001-0002.jpeg', 'odd2.png', 'person3_bacteria_2.jpeg'];
+    const paths = [
+      'IM-0001-0001.jpeg',
+      'odd.png',
+      'person3_virus_1.jpeg',
+      'IM-0001-0002.jpeg',
+      'odd2.png',
+      'person3_bacteria_2.jpeg',
+    ];
     const found = groupIds(paths, patientKey)!;
     expect([...found.ids]).toEqual([0, 1, 2, 0, 3, 2]);
     expect(found.keys).toEqual(['IM-0001', null, 'person3', 'IM-0001', null, 'person3']);

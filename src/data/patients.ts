@@ -68,7 +68,10 @@ export function groupKeyFunction(grouping: Grouping): ((path: string) => string 
  * Group ids for a list of paths: images with one key share an id; an image without a key gets an id of
  * its own. Ids are numbered in the order keys first appear. Null when no image has a key (patients unknown).
  */
-export function groupIds(paths: readonly string[], keyOf: ((path: string) => string | null) | null): { ids: Uint32Array; keys: (string | null)[] } | null {
+export function groupIds(
+  paths: readonly string[],
+  keyOf: ((path: string) => string | null) | null,
+): { ids: Uint32Array; keys: (string | null)[] } | null {
   if (!keyOf) return null;
   const keys = paths.map(keyOf);
   if (keys.every((key) => key === null)) return null;

@@ -41,7 +41,9 @@ async function isDicomFile(path: string, file: Blob): Promise<boolean> {
 }
 
 /** Lists the images in `source` (zips opened): entries to decode, and what was skipped. */
-export async function listImagesToPredict(source: PredictSource): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
+export async function listImagesToPredict(
+  source: PredictSource,
+): Promise<{ entries: ArchiveEntry[]; skipped: ImagesToPredict['skipped'] }> {
   const entries: ArchiveEntry[] = [];
   const skipped: ImagesToPredict['skipped'] = [];
   for (const entry of entriesOf(source)) {
@@ -79,12 +81,16 @@ export async function decodeImagesToPredict(
   try {
     const { entries, skipped } = await listImagesToPredict(files);
     const kept = entries.slice(0, MAX_PREDICT_IMAGES);
-    for (const extra of entries.slice(MAX_PREDICT_IMAGES)) skipped.push({ name: extra.path, reason: `more than ${MAX_PREDICT_IMAGES} images at once` });
+    for (const extra of entries.slice(MAX_PREDICT_IMAGES))
+      skipped.push({ name: extra.path, reason: `more than ${MAX_PREDICT_IMAGES} images at once` });
     let done = 0;
     const decoded = await Promise.all(
       kept.map(async (entry): Promise<DecodedImage | Error> => {
         try {
-          const image = await pool.decodeSource(entry.zip ? { zip: entry.zip } : { blob: await entry.read(), name: entry.path }, size);
+          const image = await pool.decodeSource(
+            entry.zip ? { zip: entry.zip } : { blob: await entry.read(), name: entry.path },
+            size,
+          );
           return image;
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));

@@ -19,7 +19,9 @@ const paths = (list: ImageEntry[]) => list.map((e) => e.path);
 
 describe('holdOutCount', () => {
   it('holds out 10%, at least one, never the last image', () => {
-    expect([0, 1, 2, 3, 9, 10, 14, 15, 100, 1341, 3875].map((n) => holdOutCount(n))).toEqual([0, 0, 1, 1, 1, 1, 1, 2, 10, 134, 388]);
+    expect([0, 1, 2, 3, 9, 10, 14, 15, 100, 1341, 3875].map((n) => holdOutCount(n))).toEqual([
+      0, 0, 1, 1, 1, 1, 1, 2, 10, 134, 388,
+    ]);
   });
 
   it('holds out another share when asked', () => {
@@ -33,7 +35,13 @@ describe('planValidation', () => {
   const classNames = ['NORMAL', 'PNEUMONIA'];
 
   it('uses the val folder when it has at least 10 images of every class', () => {
-    const entries = [...images('train', 'NORMAL', 30), ...images('train', 'PNEUMONIA', 40), ...images('validation', 'NORMAL', 10), ...images('validation', 'PNEUMONIA', 12), ...images('test', 'NORMAL', 5)];
+    const entries = [
+      ...images('train', 'NORMAL', 30),
+      ...images('train', 'PNEUMONIA', 40),
+      ...images('validation', 'NORMAL', 10),
+      ...images('validation', 'PNEUMONIA', 12),
+      ...images('test', 'NORMAL', 5),
+    ];
     const { train, validation, test, plan } = planValidation(entries, classNames, 1);
     expect(plan.source).toBe('folder');
     expect(plan.description).toBe('Validation: the val folder, 22 images (NORMAL 10, PNEUMONIA 12)');
@@ -45,7 +53,14 @@ describe('planValidation', () => {
 
   it('holds out a stratified 10% when the val folder is too small, folding it into train', () => {
     // The Kaggle chest_xray counts: train 1341 / 3875, val 8 / 8.
-    const entries = [...images('train', 'NORMAL', 1341), ...images('train', 'PNEUMONIA', 3875), ...images('validation', 'NORMAL', 8), ...images('validation', 'PNEUMONIA', 8), ...images('test', 'NORMAL', 234), ...images('test', 'PNEUMONIA', 390)];
+    const entries = [
+      ...images('train', 'NORMAL', 1341),
+      ...images('train', 'PNEUMONIA', 3875),
+      ...images('validation', 'NORMAL', 8),
+      ...images('validation', 'PNEUMONIA', 8),
+      ...images('test', 'NORMAL', 234),
+      ...images('test', 'PNEUMONIA', 390),
+    ];
     const { train, validation, test, plan } = planValidation(entries, classNames, 1);
     expect(plan.source).toBe('held-out');
     expect(plan.description).toBe(
@@ -67,13 +82,20 @@ describe('planValidation', () => {
   it('says there is no val folder when there is none', () => {
     const entries = [...images('train', 'NORMAL', 20), ...images('train', 'PNEUMONIA', 3)];
     const { validation, plan } = planValidation(entries, classNames, 7);
-    expect(plan.description).toBe('Validation: 10% of train held out (3 images), stratified, seed 7 (there is no val folder)');
+    expect(plan.description).toBe(
+      'Validation: 10% of train held out (3 images), stratified, seed 7 (there is no val folder)',
+    );
     expect(countOf(validation, 'NORMAL')).toBe(2);
     expect(countOf(validation, 'PNEUMONIA')).toBe(1);
   });
 
   it('falls back when one class is short in the val folder, even if the other is not', () => {
-    const entries = [...images('train', 'NORMAL', 50), ...images('train', 'PNEUMONIA', 50), ...images('validation', 'NORMAL', 40), ...images('validation', 'PNEUMONIA', 9)];
+    const entries = [
+      ...images('train', 'NORMAL', 50),
+      ...images('train', 'PNEUMONIA', 50),
+      ...images('validation', 'NORMAL', 40),
+      ...images('validation', 'PNEUMONIA', 9),
+    ];
     const { plan, validation, train } = planValidation(entries, classNames, 1);
     expect(plan.source).toBe('held-out');
     expect(countOf(validation, 'NORMAL')).toBe(9);
@@ -82,7 +104,11 @@ describe('planValidation', () => {
   });
 
   it('is deterministic for a seed, differs across seeds, and keeps input order', () => {
-    const entries = [...images('train', 'NORMAL', 200), ...images('train', 'PNEUMONIA', 300), ...images('validation', 'NORMAL', 2)];
+    const entries = [
+      ...images('train', 'NORMAL', 200),
+      ...images('train', 'PNEUMONIA', 300),
+      ...images('validation', 'NORMAL', 2),
+    ];
     const a = planValidation(entries, classNames, 1);
     const b = planValidation(entries, classNames, 1);
     const c = planValidation(entries, classNames, 2);
@@ -96,7 +122,12 @@ describe('planValidation', () => {
     }
   });
   it('holds out the share asked for, and says so', () => {
-    const entries = [...images('train', 'NORMAL', 100), ...images('train', 'PNEUMONIA', 300), ...images('validation', 'NORMAL', 8), ...images('validation', 'PNEUMONIA', 8)];
+    const entries = [
+      ...images('train', 'NORMAL', 100),
+      ...images('train', 'PNEUMONIA', 300),
+      ...images('validation', 'NORMAL', 8),
+      ...images('validation', 'PNEUMONIA', 8),
+    ];
     const { train, validation, plan } = planValidation(entries, classNames, 1, 0.25);
     expect(countOf(validation, 'NORMAL')).toBe(27);
     expect(countOf(validation, 'PNEUMONIA')).toBe(77);
@@ -104,7 +135,9 @@ describe('planValidation', () => {
     expect(plan.description).toMatch(/^Validation: 25% of train held out \(104 images\), stratified, seed 1 /);
     // The same share and seed pick the same images.
     expect(paths(planValidation(entries, classNames, 1, 0.25).validation)).toEqual(paths(validation));
-    expect(planValidation(entries, classNames, 1, 0.125).plan.description).toMatch(/^Validation: 12.5% of train held out/);
+    expect(planValidation(entries, classNames, 1, 0.125).plan.description).toMatch(
+      /^Validation: 12.5% of train held out/,
+    );
     // A usable val folder wins whatever the share.
     const withFolder = [...entries, ...images('validation', 'NORMAL', 10), ...images('validation', 'PNEUMONIA', 10)];
     expect(planValidation(withFolder, classNames, 1, 0.3).plan.source).toBe('folder');
@@ -112,12 +145,17 @@ describe('planValidation', () => {
 
   it('refuses shares outside (0, 0.5]', () => {
     const entries = [...images('train', 'NORMAL', 20), ...images('train', 'PNEUMONIA', 20)];
-    for (const share of [0, -0.1, 0.6, Number.NaN]) expect(() => planValidation(entries, classNames, 1, share)).toThrow(/validation share/);
+    for (const share of [0, -0.1, 0.6, Number.NaN])
+      expect(() => planValidation(entries, classNames, 1, share)).toThrow(/validation share/);
     expect(formatPercent(0.1)).toBe('10%');
   });
 
   it('folds a big val folder into train when train lacks a class', () => {
-    const entries = [...images('train', 'NORMAL', 30), ...images('validation', 'NORMAL', 12), ...images('validation', 'PNEUMONIA', 20)];
+    const entries = [
+      ...images('train', 'NORMAL', 30),
+      ...images('validation', 'NORMAL', 12),
+      ...images('validation', 'PNEUMONIA', 20),
+    ];
     const { train, validation, plan } = planValidation(entries, classNames, 1);
     expect(plan.source).toBe('held-out');
     expect(plan.description).toMatch(/\(train has no PNEUMONIA images, so its 32 images were added to train\)$/);
@@ -133,7 +171,12 @@ describe('pickSamples', () => {
     expect(picked).toHaveLength(24);
     expect(new Set(picked).size).toBe(24);
     expect(picked.filter((i) => labels[i] === 1)).toHaveLength(5);
-    const even = pickSamples(Uint8Array.from({ length: 100 }, (_, i) => i % 2), 2, 24, mulberry32(1));
+    const even = pickSamples(
+      Uint8Array.from({ length: 100 }, (_, i) => i % 2),
+      2,
+      24,
+      mulberry32(1),
+    );
     expect(even.filter((i) => i % 2 === 1)).toHaveLength(12);
   });
 

@@ -36,7 +36,9 @@ export function planValidation(
   groupOf: GroupKeyFn | null = null,
 ): SplitPlan {
   if (!(holdOutFraction > 0 && holdOutFraction <= MAX_HOLD_OUT_FRACTION)) {
-    throw new RangeError(`The validation share must be above 0 and at most ${MAX_HOLD_OUT_FRACTION} (got ${holdOutFraction}).`);
+    throw new RangeError(
+      `The validation share must be above 0 and at most ${MAX_HOLD_OUT_FRACTION} (got ${holdOutFraction}).`,
+    );
   }
   const train = entries.filter((e) => e.split === 'train');
   const valFolder = entries.filter((e) => e.split === 'validation');
@@ -44,7 +46,9 @@ export function planValidation(
 
   const perClass = (list: readonly ImageEntry[], name: string) => list.filter((e) => e.className === name).length;
   // The folder is used only if train still has every class without it.
-  const folderUsable = classNames.every((name) => perClass(valFolder, name) >= MIN_VALIDATION_PER_CLASS && perClass(train, name) > 0);
+  const folderUsable = classNames.every(
+    (name) => perClass(valFolder, name) >= MIN_VALIDATION_PER_CLASS && perClass(train, name) > 0,
+  );
   if (folderUsable) {
     const breakdown = classNames.map((name) => `${name} ${perClass(valFolder, name)}`).join(', ');
     return {

@@ -30,7 +30,8 @@ describe('syntheticImage', () => {
     const size = 32;
     const lungBand = (pixels: Uint8Array) => {
       const values: number[] = [];
-      for (let y = 8; y < 24; y++) for (let x = 6; x < 26; x++) if (Math.abs(x - 16) > 3) values.push(pixels[y * size + x]);
+      for (let y = 8; y < 24; y++)
+        for (let x = 6; x < 26; x++) if (Math.abs(x - 16) > 3) values.push(pixels[y * size + x]);
       return mean(values);
     };
     const images = syntheticSplit('train', 100, size, 1);
@@ -120,7 +121,11 @@ describe('makeDemoDataset', () => {
     expect(demoFileName('train', 0, 4)).toBe('IM-0002-0002.jpeg');
     expect(demoFileName('train', 1, 3)).toBe('person2_virus_4.jpeg');
     // Train: NORMAL 0-6 -> patients of 3, 3, 1 images; PNEUMONIA likewise: 6 patients.
-    expect(d.health.patients).toEqual({ total: 10, byFolder: { train: 6, validation: 2, test: 2 }, bySplit: { train: 6, validation: 2, test: 2 } });
+    expect(d.health.patients).toEqual({
+      total: 10,
+      byFolder: { train: 6, validation: 2, test: 2 },
+      bySplit: { train: 6, validation: 2, test: 2 },
+    });
     expect(d.train.groups).toHaveLength(14);
     expect(new Set(d.train.groups).size).toBe(6);
     const trainIds = new Set(d.train.groups);

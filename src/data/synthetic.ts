@@ -43,7 +43,8 @@ function addBlob(field: Float32Array, size: number, cx: number, cy: number, sigm
 
 /** One synthetic radiograph, `size` x `size` grey bytes; class 0 NORMAL, class 1 PNEUMONIA. */
 export function syntheticImage(classIndex: number, size: number, rng: () => number): Uint8Array {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`syntheticImage: size must be a positive integer, not ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`syntheticImage: size must be a positive integer, not ${size}`);
   const s = size;
   const jitter = (spread: number) => (rng() - 0.5) * 2 * spread;
   const cx = s * (0.5 + jitter(0.04));
@@ -79,7 +80,11 @@ export function syntheticImage(classIndex: number, size: number, rng: () => numb
       const body = Math.sqrt(bx * bx + by * by);
       // Soft-edged chest, with the spine and heart shadow down its middle.
       let v = 18;
-      if (body < 1.04) v += body < 0.9 ? 142 + spine[x] : 142 * (1 - smoothstep(0.92, 1.04, body)) + spine[x] * (1 - smoothstep(0.9, 1.0, body));
+      if (body < 1.04)
+        v +=
+          body < 0.9
+            ? 142 + spine[x]
+            : 142 * (1 - smoothstep(0.92, 1.04, body)) + spine[x] * (1 - smoothstep(0.9, 1.0, body));
       // Dark lungs, crossed by brighter ribs.
       let lung = 0;
       const lx = (x + 0.5 - leftX) / lungRx;
@@ -196,7 +201,8 @@ const FOLDER: Record<SplitName, string> = { train: 'train', validation: 'val', t
 export function makeDemoDataset(options: DemoOptions): DecodedDataset {
   const { size, seed = 1, perClass = DEMO_PER_CLASS } = options;
   for (const [split, n] of Object.entries(perClass)) {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`makeDemoDataset: perClass.${split} must be a whole number, not ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`makeDemoDataset: perClass.${split} must be a whole number, not ${n}`);
   }
   if (perClass.train < 1) throw new RangeError('makeDemoDataset: perClass.train must be at least 1');
   const started = performance.now();
@@ -207,13 +213,30 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
   const facts: ImageFacts[] = [];
   for (const split of ['train', 'validation', 'test'] as const) {
     const images = syntheticSplit(split, perClass[split], size, seed);
-    const set: ImageSet = { size, count: images.length, pixels: new Uint8Array(images.length * size * size), labels: new Uint8Array(images.length) };
+    const set: ImageSet = {
+      size,
+      count: images.length,
+      pixels: new Uint8Array(images.length * size * size),
+      labels: new Uint8Array(images.length),
+    };
     images.forEach((image, i) => {
       set.pixels.set(image.pixels, i * size * size);
       set.labels[i] = image.classIndex;
-      paths[split].push(`demo/${FOLDER[split]}/${classNames[image.classIndex]}/${demoFileName(split, image.classIndex, image.index)}`);
+      paths[split].push(
+        `demo/${FOLDER[split]}/${classNames[image.classIndex]}/${demoFileName(split, image.classIndex, image.index)}`,
+      );
       // Drawn at its final size, so hashing here is a sliver of what drawing cost (loaded images are hashed in the decode workers).
-      facts.push({ path: paths[split][i], folder: split, split, className: classNames[image.classIndex], patient: patientKey(paths[split][i]), file: null, pixels: pixelHash(image.pixels), width: size, height: size });
+      facts.push({
+        path: paths[split][i],
+        folder: split,
+        split,
+        className: classNames[image.classIndex],
+        patient: patientKey(paths[split][i]),
+        file: null,
+        pixels: pixelHash(image.pixels),
+        width: size,
+        height: size,
+      });
     });
     for (const name of classNames) counts[split][name] = perClass[split];
     sets[split] = set;
@@ -224,21 +247,36 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
     path: paths.train[i],
     trainIndex: i,
   }));
-  const ids = groupIds(facts.map((f) => f.path), patientKey);
+  const ids = groupIds(
+    facts.map((f) => f.path),
+    patientKey,
+  );
   let at = 0;
-  for (const split of ['train', 'validation', 'test'] as const) if (ids) sets[split].groups = ids.ids.slice(at, (at += sets[split].count));
+  for (const split of ['train', 'validation', 'test'] as const)
+    if (ids) sets[split].groups = ids.ids.slice(at, (at += sets[split].count));
   const v = perClass.validation;
   const images = sets.train.count + sets.validation.count + (perClass.test > 0 ? sets.test.count : 0);
   return {
     // Made, not read: nothing listed or read, every pixel drawn at its final size.
-    stats: { listMs: 0, decodeMs: performance.now() - started, entries: images, images, bytesRead: 0, readMs: 0, sourcePixels: images * size * size },
+    stats: {
+      listMs: 0,
+      decodeMs: performance.now() - started,
+      entries: images,
+      images,
+      bytesRead: 0,
+      readMs: 0,
+      sourcePixels: images * size * size,
+    },
     classNames,
     size,
     train: sets.train,
     validation: sets.validation,
     test: perClass.test > 0 ? sets.test : null,
     testPaths: perClass.test > 0 ? paths.test : [],
-    validationPlan: { source: 'folder', description: `Validation: the demo set's own validation images, ${2 * v} (NORMAL ${v}, PNEUMONIA ${v})` },
+    validationPlan: {
+      source: 'folder',
+      description: `Validation: the demo set's own validation images, ${2 * v} (NORMAL ${v}, PNEUMONIA ${v})`,
+    },
     counts,
     health: analyseHealth(facts, classNames),
     skipped: [],

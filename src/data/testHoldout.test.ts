@@ -6,7 +6,12 @@ import { patientKey } from './patients';
 import type { ImageEntry } from './types';
 
 function entry(split: ImageEntry['split'], className: string, i: number): ImageEntry {
-  return { path: `chest_xray/${split}/${className}/${i}.jpeg`, split, className, read: async () => new Blob([String(i)]) };
+  return {
+    path: `chest_xray/${split}/${className}/${i}.jpeg`,
+    split,
+    className,
+    read: async () => new Blob([String(i)]),
+  };
 }
 
 function archive(normal: number, pneumonia: number, test = 0): ImageEntry[] {
@@ -73,7 +78,12 @@ describe('test hold-out by a file-name pattern', () => {
 
   it('moves the matching images, and the rest of their patients, to test; keeps order; says what it did', () => {
     // Only person1500's first image matches; its other two follow it (one patient, never on both sides).
-    const { entries: out, description } = holdOutTestByPattern(entries, names, /^(NORMAL2-|person1500_bacteria_2)/, patientKey);
+    const { entries: out, description } = holdOutTestByPattern(
+      entries,
+      names,
+      /^(NORMAL2-|person1500_bacteria_2)/,
+      patientKey,
+    );
     expect(out.map((e) => e.path)).toEqual(entries.map((e) => e.path));
     expect(out.filter((e) => e.split === 'test').map((e) => e.path.split('/').pop())).toEqual([
       'NORMAL2-IM-0003-0001.jpeg',
@@ -92,7 +102,9 @@ describe('test hold-out by a file-name pattern', () => {
   });
 
   it('refuses a pattern that takes a whole class out of train', () => {
-    expect(() => holdOutTestByPattern(entries, names, /^(IM|NORMAL2)-/, patientKey)).toThrow(/every training image of NORMAL/);
+    expect(() => holdOutTestByPattern(entries, names, /^(IM|NORMAL2)-/, patientKey)).toThrow(
+      /every training image of NORMAL/,
+    );
   });
 
   it('keeps a test folder as it is', () => {
@@ -103,10 +115,19 @@ describe('test hold-out by a file-name pattern', () => {
 
 describe('loadDataset with a test hold-out', () => {
   // Pixels do not matter here, only which split each image lands in.
-  const blank: DecodeFn = async (_blob, size) => ({ pixels: new Uint8Array(size * size), sourceWidth: size, sourceHeight: size });
+  const blank: DecodeFn = async (_blob, size) => ({
+    pixels: new Uint8Array(size * size),
+    sourceWidth: size,
+    sourceHeight: size,
+  });
 
   it('carves the test split from train when the archive has no test folder, and says so', async () => {
-    const { zip } = await buildSyntheticZip({ seed: 2, perClass: { train: 20, val: 0, test: 0 }, imageSize: 16, formats: { train: 'png' } });
+    const { zip } = await buildSyntheticZip({
+      seed: 2,
+      perClass: { train: 20, val: 0, test: 0 },
+      imageSize: 16,
+      formats: { train: 'png' },
+    });
     const blob = new Blob([zip as Uint8Array<ArrayBuffer>]);
     const data = await loadDataset(blob, { size: 16, decode: blank, testHoldout: 0.15 });
     expect(data.test?.count).toBe(6);

@@ -39,7 +39,8 @@ export function holdOutTest(
   groupOf: GroupKeyFn | null = null,
 ): TestHoldout {
   if (!(fraction > 0) || entries.some((e) => e.split === 'test')) return { entries: [...entries], description: null };
-  if (fraction > MAX_TEST_HOLDOUT) throw new RangeError(`The test hold-out must be at most ${MAX_TEST_HOLDOUT} (got ${fraction}).`);
+  if (fraction > MAX_TEST_HOLDOUT)
+    throw new RangeError(`The test hold-out must be at most ${MAX_TEST_HOLDOUT} (got ${fraction}).`);
   const train = entries.filter((e) => e.split === 'train');
   const draw = drawGroups(train, classNames, fraction, mulberry32((seed ^ TEST_SALT) >>> 0), groupOf);
   const { chosen } = draw;

@@ -23,11 +23,14 @@ export async function readEntryBytes(ref: ZipEntryRef): Promise<Uint8Array | nul
   const start = offset + LOCAL_HEADER_BYTES + view.getUint16(26, true) + view.getUint16(28, true);
   if (start + compressedSize > archive.size) return null;
   if (size > maxEntryBytes) {
-    throw new EntryTooLargeError(`it is ${formatBytes(size)}, over the ${formatBytes(maxEntryBytes)} limit for one image`);
+    throw new EntryTooLargeError(
+      `it is ${formatBytes(size)}, over the ${formatBytes(maxEntryBytes)} limit for one image`,
+    );
   }
   const raw = archive.slice(start, start + compressedSize);
   const bytes = ref.method === 0 ? new Uint8Array(await raw.arrayBuffer()) : await inflateRaw(raw, size);
-  if (bytes.length !== size || CRC32.buf(bytes) >>> 0 !== ref.crc32 >>> 0) throw entryReadError(ENTRY_PROBLEMS.damagedData);
+  if (bytes.length !== size || CRC32.buf(bytes) >>> 0 !== ref.crc32 >>> 0)
+    throw entryReadError(ENTRY_PROBLEMS.damagedData);
   return bytes;
 }
 
@@ -41,7 +44,9 @@ async function inflateRaw(raw: Blob, declared: number): Promise<Uint8Array> {
       const { done, value } = await reader.read();
       if (done) return out.subarray(0, written);
       if (written + value.length > declared) {
-        throw new EntryTooLargeError(`it inflates to more than the ${formatBytes(declared)} its header declares; it may be a zip bomb`);
+        throw new EntryTooLargeError(
+          `it inflates to more than the ${formatBytes(declared)} its header declares; it may be a zip bomb`,
+        );
       }
       out.set(value, written);
       written += value.length;

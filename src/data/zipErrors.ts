@@ -16,7 +16,8 @@ export class EntryTooLargeError extends Error {
 export const ENTRY_PROBLEMS = {
   damagedData: 'its data is damaged (checksum mismatch). Download or create the zip again.',
   damagedArchive: 'the archive is damaged or incomplete. Download or create the zip again.',
-  unsupportedCompression: 'it is compressed with a method the browser cannot read. Create the zip again with standard (deflate) compression.',
+  unsupportedCompression:
+    'it is compressed with a method the browser cannot read. Create the zip again with standard (deflate) compression.',
   encrypted: 'it is encrypted. Zip the folders again without a password.',
 } as const;
 

@@ -68,12 +68,18 @@ export async function zipListingError(file: Blob, error: unknown): Promise<Datas
     );
   }
   if (kind) {
-    return new DatasetError(`This is a ${kind} archive, and only .zip archives can be read here. Unpack it and zip the folders. ${EXPECTED_LAYOUT}`, options);
+    return new DatasetError(
+      `This is a ${kind} archive, and only .zip archives can be read here. Unpack it and zip the folders. ${EXPECTED_LAYOUT}`,
+      options,
+    );
   }
   if (message === ERR_EOCDR_NOT_FOUND || message === ERR_BAD_FORMAT || file.size < 22) {
     return new DatasetError(`This file is not a zip archive. ${EXPECTED_LAYOUT}`, options);
   }
-  return new DatasetError(`This zip archive could not be read (${message}). Create the zip again, or drop the unpacked folder instead.`, options);
+  return new DatasetError(
+    `This zip archive could not be read (${message}). Create the zip again, or drop the unpacked folder instead.`,
+    options,
+  );
 }
 
 /** What the first bytes say a file is, for a helpful message. */

@@ -4,7 +4,9 @@ import { bootstrapIntervals, percentileInterval } from './bootstrap';
 /** n images, the first `right` scored on the right side of 0.5 (half of them positive). */
 function outcomes(n: number, right: number) {
   const positive = Uint8Array.from({ length: n }, (_, i) => i % 2);
-  const scores = Float32Array.from({ length: n }, (_, i) => (i < right ? (positive[i] ? 0.9 : 0.1) : positive[i] ? 0.1 : 0.9));
+  const scores = Float32Array.from({ length: n }, (_, i) =>
+    i < right ? (positive[i] ? 0.9 : 0.1) : positive[i] ? 0.1 : 0.9,
+  );
   return { scores, positive };
 }
 
@@ -20,7 +22,8 @@ describe('bootstrapIntervals', () => {
   it('matches the normal approximation for a proportion on a large sample', () => {
     // 2000 images, 80% right: 0.8 ± 1.96 * sqrt(0.8 * 0.2 / 2000) = 0.8 ± 0.0175.
     const { scores, positive } = outcomes(2000, 1600);
-    const [low, high] = bootstrapIntervals({ scores, positive, threshold: 0.5, resamples: 1000, seed: 7 }).intervals.accuracy;
+    const [low, high] = bootstrapIntervals({ scores, positive, threshold: 0.5, resamples: 1000, seed: 7 }).intervals
+      .accuracy;
     expect(low).toBeCloseTo(0.8 - 0.0175, 2);
     expect(high).toBeCloseTo(0.8 + 0.0175, 2);
   });

@@ -7,7 +7,13 @@
 import { mulberry32 } from '../core/random';
 
 export type IntervalMetric = 'accuracy' | 'sensitivity' | 'specificity' | 'precision' | 'auc';
-export const INTERVAL_METRICS: readonly IntervalMetric[] = ['accuracy', 'sensitivity', 'specificity', 'precision', 'auc'];
+export const INTERVAL_METRICS: readonly IntervalMetric[] = [
+  'accuracy',
+  'sensitivity',
+  'specificity',
+  'precision',
+  'auc',
+];
 
 /** [low, high]; NaN ends when the figure is undefined in too many resamples (e.g. no positives). */
 export type Interval = [number, number];
@@ -45,14 +51,22 @@ export function bootstrapIntervals(input: BootstrapInput): BootstrapResult {
   const { scores, positive, threshold, resamples = DEFAULT_RESAMPLES, seed = 1 } = input;
   const n = scores.length;
   if (positive.length !== n) throw new RangeError(`bootstrapIntervals: ${n} scores but ${positive.length} labels.`);
-  const correct = input.correct ?? Uint8Array.from({ length: n }, (_, i) => ((scores[i] >= threshold ? 1 : 0) === (positive[i] ? 1 : 0) ? 1 : 0));
+  const correct =
+    input.correct ??
+    Uint8Array.from({ length: n }, (_, i) => ((scores[i] >= threshold ? 1 : 0) === (positive[i] ? 1 : 0) ? 1 : 0));
   const units = unitsOf(n, input.groups);
   // One sort for every resample: AUC then walks the images in score order with each one's draw count.
   const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   const anyNaN = Array.from({ length: n }, (_, i) => scores[i]).some(Number.isNaN);
   const random = mulberry32(seed);
   const weight = new Uint32Array(n);
-  const draws: Record<IntervalMetric, number[]> = { accuracy: [], sensitivity: [], specificity: [], precision: [], auc: [] };
+  const draws: Record<IntervalMetric, number[]> = {
+    accuracy: [],
+    sensitivity: [],
+    specificity: [],
+    precision: [],
+    auc: [],
+  };
 
   for (let r = 0; r < resamples; r++) {
     weight.fill(0);
@@ -83,7 +97,10 @@ export function bootstrapIntervals(input: BootstrapInput): BootstrapResult {
     draws.precision.push(tp + fp ? tp / (tp + fp) : NaN);
     draws.auc.push(anyNaN ? NaN : weightedAuc(scores, positive, weight, order));
   }
-  const intervals = Object.fromEntries(INTERVAL_METRICS.map((m) => [m, percentileInterval(draws[m])])) as Record<IntervalMetric, Interval>;
+  const intervals = Object.fromEntries(INTERVAL_METRICS.map((m) => [m, percentileInterval(draws[m])])) as Record<
+    IntervalMetric,
+    Interval
+  >;
   return { intervals, unit: input.groups ? 'patients' : 'images', units: units.length, resamples };
 }
 
@@ -101,11 +118,16 @@ function unitsOf(n: number, groups: ArrayLike<number> | undefined): number[][] {
 }
 
 /** Mann–Whitney AUC with each image counted `weight[i]` times; `order` sorts the scores ascending. */
-function weightedAuc(scores: ArrayLike<number>, positive: ArrayLike<number>, weight: Uint32Array, order: Uint32Array): number {
+function weightedAuc(
+  scores: ArrayLike<number>,
+  positive: ArrayLike<number>,
+  weight: Uint32Array,
+  order: Uint32Array,
+): number {
   let negativesBelow = 0;
   let positives = 0;
   let u = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     const value = scores[order[start]];
     let p = 0;
     let q = 0;

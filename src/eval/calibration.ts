@@ -27,8 +27,13 @@ export interface Calibration {
 export const CALIBRATION_BINS = 10;
 
 /** Reliability bins, ECE and Brier score of the probabilities `p` of the positive class. */
-export function calibration(p: ArrayLike<number>, positive: ArrayLike<number>, numBins = CALIBRATION_BINS): Calibration {
-  if (p.length !== positive.length) throw new RangeError(`calibration: ${p.length} probabilities but ${positive.length} labels.`);
+export function calibration(
+  p: ArrayLike<number>,
+  positive: ArrayLike<number>,
+  numBins = CALIBRATION_BINS,
+): Calibration {
+  if (p.length !== positive.length)
+    throw new RangeError(`calibration: ${p.length} probabilities but ${positive.length} labels.`);
   const n = p.length;
   const count = new Array<number>(numBins).fill(0);
   const sumP = new Array<number>(numBins).fill(0);
@@ -42,8 +47,16 @@ export function calibration(p: ArrayLike<number>, positive: ArrayLike<number>, n
     sumY[bin] += y;
     squares += (p[i] - y) ** 2;
   }
-  const bins = count.map((c, b) => ({ low: b / numBins, high: (b + 1) / numBins, count: c, confidence: c ? sumP[b] / c : NaN, observed: c ? sumY[b] / c : NaN }));
-  const ece = n ? bins.reduce((sum, b) => sum + (b.count ? (b.count / n) * Math.abs(b.observed - b.confidence) : 0), 0) : NaN;
+  const bins = count.map((c, b) => ({
+    low: b / numBins,
+    high: (b + 1) / numBins,
+    count: c,
+    confidence: c ? sumP[b] / c : NaN,
+    observed: c ? sumY[b] / c : NaN,
+  }));
+  const ece = n
+    ? bins.reduce((sum, b) => sum + (b.count ? (b.count / n) * Math.abs(b.observed - b.confidence) : 0), 0)
+    : NaN;
   return { bins, ece, brier: n ? squares / n : NaN };
 }
 
@@ -52,7 +65,9 @@ const CLIP = 1e-7;
 /** The logits a probability table stands for: logit(p) for one score an image, log(p) for a softmax row. */
 function logitsOf(scores: ArrayLike<number>, width: number): Float64Array {
   const clip = (v: number) => Math.min(1 - CLIP, Math.max(CLIP, v));
-  return Float64Array.from({ length: scores.length }, (_, i) => (width === 1 ? Math.log(clip(scores[i]) / (1 - clip(scores[i]))) : Math.log(clip(scores[i]))));
+  return Float64Array.from({ length: scores.length }, (_, i) =>
+    width === 1 ? Math.log(clip(scores[i]) / (1 - clip(scores[i]))) : Math.log(clip(scores[i])),
+  );
 }
 
 /** Scores with temperature `t` applied: sigmoid(logit / t) for one score an image, softmax(log p / t) for rows of `width`. */
@@ -74,7 +89,12 @@ export function applyTemperature(scores: ArrayLike<number>, width: number, t: nu
 }
 
 /** Mean cross-entropy of the labels under temperature `t`. */
-export function temperatureLoss(scores: ArrayLike<number>, labels: ArrayLike<number>, width: number, t: number): number {
+export function temperatureLoss(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  width: number,
+  t: number,
+): number {
   const p = applyTemperature(scores, width, t);
   let loss = 0;
   for (let i = 0; i < labels.length; i++) {

@@ -24,7 +24,8 @@ export function ratio(a: number, b: number): number {
 /** How many values per image `result.scores` holds: 1 (binary, P(class 1)) or numClasses. */
 export function scoreWidth(result: ScoredResult): number {
   const { scores, labels, numClasses } = result;
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new RangeError(`numClasses must be a whole number >= 2 (got ${numClasses}).`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new RangeError(`numClasses must be a whole number >= 2 (got ${numClasses}).`);
   if (numClasses === 2 && scores.length === labels.length) return 1;
   if (scores.length === labels.length * numClasses) return numClasses;
   throw new RangeError(

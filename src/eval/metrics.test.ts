@@ -115,7 +115,8 @@ describe('binaryMetrics', () => {
     // No images: everything a ratio is NaN.
     const empty = binaryMetrics([], [], 1);
     expect(empty).toMatchObject({ tp: 0, fp: 0, tn: 0, fn: 0 });
-    for (const k of ['accuracy', 'sensitivity', 'specificity', 'precision', 'f1', 'auc'] as const) expect(empty[k]).toBeNaN();
+    for (const k of ['accuracy', 'sensitivity', 'specificity', 'precision', 'f1', 'auc'] as const)
+      expect(empty[k]).toBeNaN();
   });
 
   it('treats a NaN score as predicted negative and its AUC as undefined', () => {
@@ -224,7 +225,11 @@ describe('multi-class', () => {
     [0.5, 0.25, 0.25], // label 2 → 0
     [0.2, 0.6, 0.2], // label 2 → 1
   ];
-  const result = { scores: Float32Array.from(rows.flat()), labels: Uint8Array.from([0, 0, 1, 1, 2, 2, 2]), numClasses: 3 };
+  const result = {
+    scores: Float32Array.from(rows.flat()),
+    labels: Uint8Array.from([0, 0, 1, 1, 2, 2, 2]),
+    numClasses: 3,
+  };
 
   it('computes per-class and macro metrics by hand', () => {
     const m = multiClassMetrics(result);
@@ -267,12 +272,14 @@ describe('multi-class', () => {
   it('handles a never-predicted class (NaN precision, 0 in the macro) and an absent class (left out)', () => {
     // 4 classes, class 3 never occurs nor is predicted; class 1 occurs but is never predicted.
     const r = {
-      scores: Float32Array.from([
-        [0.9, 0.05, 0.03, 0.02], // label 0 → 0
-        [0.8, 0.1, 0.05, 0.05], // label 0 → 0
-        [0.6, 0.3, 0.05, 0.05], // label 1 → 0
-        [0.1, 0.1, 0.7, 0.1], // label 2 → 2
-      ].flat()),
+      scores: Float32Array.from(
+        [
+          [0.9, 0.05, 0.03, 0.02], // label 0 → 0
+          [0.8, 0.1, 0.05, 0.05], // label 0 → 0
+          [0.6, 0.3, 0.05, 0.05], // label 1 → 0
+          [0.1, 0.1, 0.7, 0.1], // label 2 → 2
+        ].flat(),
+      ),
       labels: Uint8Array.from([0, 0, 1, 2]),
       numClasses: 4,
     };
@@ -311,7 +318,11 @@ describe('multi-class', () => {
   });
 
   it('breaks argmax ties toward the lower class, and is NaN on an empty set', () => {
-    const r = { scores: Float32Array.from([0.4, 0.4, 0.2, 0.1, 0.45, 0.45]), labels: Uint8Array.from([0, 1]), numClasses: 3 };
+    const r = {
+      scores: Float32Array.from([0.4, 0.4, 0.2, 0.1, 0.45, 0.45]),
+      labels: Uint8Array.from([0, 1]),
+      numClasses: 3,
+    };
     expect(Array.from(argmaxPredictions(r))).toEqual([0, 1]);
     const empty = multiClassMetrics({ scores: new Float32Array(0), labels: new Uint8Array(0), numClasses: 3 });
     expect(empty.accuracy).toBeNaN();
@@ -319,7 +330,9 @@ describe('multi-class', () => {
   });
 
   it('rejects scores that do not fit the images and classes', () => {
-    expect(() => multiClassMetrics({ scores: new Float32Array(5), labels: new Uint8Array(2), numClasses: 3 })).toThrow(RangeError);
+    expect(() => multiClassMetrics({ scores: new Float32Array(5), labels: new Uint8Array(2), numClasses: 3 })).toThrow(
+      RangeError,
+    );
   });
 });
 

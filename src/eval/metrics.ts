@@ -9,11 +9,26 @@
  *   (a NaN score is therefore predicted negative).
  * - Arrays of different lengths, classes out of range and similar misuse throw a RangeError.
  */
-import { checkClass, checkSameLength, hasNaN, ratio, scoreWidth, sortedIndices, toPositives, type ScoredResult } from './metricHelpers';
+import {
+  checkClass,
+  checkSameLength,
+  hasNaN,
+  ratio,
+  scoreWidth,
+  sortedIndices,
+  toPositives,
+  type ScoredResult,
+} from './metricHelpers';
 
 export type { ScoredResult } from './metricHelpers';
 // More than two classes live in multiClass.ts; their names stay importable from here.
-export { argmaxPredictions, confusionMatrix, multiClassMetrics, type ClassMetrics, type MultiClassMetrics } from './multiClass';
+export {
+  argmaxPredictions,
+  confusionMatrix,
+  multiClassMetrics,
+  type ClassMetrics,
+  type MultiClassMetrics,
+} from './multiClass';
 
 export interface BinaryMetrics {
   /** Predicted positive when score >= threshold. */
@@ -46,7 +61,6 @@ export interface RocPoint {
   /** Images with score >= threshold are predicted positive (Infinity for the (0,0) start). */
   threshold: number;
 }
-
 
 // ---------------------------------------------------------------- binary
 
@@ -125,7 +139,9 @@ export function rocAuc(
 ): number {
   checkSameLength(scores, truth, 'rocAuc');
   const positive: ArrayLike<boolean> =
-    positiveClass === undefined ? (truth as ArrayLike<boolean>) : toPositives(truth as ArrayLike<number>, positiveClass);
+    positiveClass === undefined
+      ? (truth as ArrayLike<boolean>)
+      : toPositives(truth as ArrayLike<number>, positiveClass);
   if (hasNaN(scores)) return NaN;
   const order = sortedIndices(scores);
   // Walk the tie groups from the lowest score up. Each positive in a group beats every negative
@@ -133,7 +149,7 @@ export function rocAuc(
   let negativesBelow = 0;
   let positives = 0;
   let u = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     const value = scores[order[start]];
     let end = start;
     let p = 0;
@@ -169,7 +185,7 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, p
   const points: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   let tp = 0;
   let fp = 0;
-  for (let end = order.length; end > 0; ) {
+  for (let end = order.length; end > 0;) {
     const value = scores[order[end - 1]];
     while (end > 0 && scores[order[end - 1]] === value) {
       if (labels[order[end - 1]] === positiveClass) tp++;

@@ -5,7 +5,11 @@ import { cellImages, misclassifiedAt, misclassifiedCandidates } from './misclass
 
 describe('misclassified images', () => {
   it('lists the wrong ones worst first, with the probability of the positive class', () => {
-    const result = { scores: Float32Array.from([0.9, 0.2, 0.6, 0.05, 0.7]), labels: Uint8Array.from([0, 1, 0, 1, 1]), numClasses: 2 };
+    const result = {
+      scores: Float32Array.from([0.9, 0.2, 0.6, 0.05, 0.7]),
+      labels: Uint8Array.from([0, 1, 0, 1, 1]),
+      numClasses: 2,
+    };
     const predicted = Uint8Array.from(result.scores, (s) => (s >= 0.5 ? 1 : 0));
     const wrong = misclassifiedAt(result, predicted, [0, 1, 2, 3, 4]);
     // P(true class): image 3 0.05, image 0 0.1, image 1 0.2, image 2 0.4.
@@ -24,7 +28,10 @@ describe('misclassified images', () => {
     const cap = 12;
     const labels = Uint8Array.from({ length: n }, () => (random() < 0.3 ? 0 : 1));
     // Coarse scores, so ties across the threshold are tested too.
-    const scores = Float32Array.from(labels, (y) => Math.round((y ? 0.35 + 0.65 * random() : 0.65 * random()) * 20) / 20);
+    const scores = Float32Array.from(
+      labels,
+      (y) => Math.round((y ? 0.35 + 0.65 * random() : 0.65 * random()) * 20) / 20,
+    );
     const result = { scores, labels, numClasses: 2 };
     const candidates = misclassifiedCandidates(result, cap);
     expect(candidates.length).toBeLessThanOrEqual(2 * cap);
@@ -33,7 +40,9 @@ describe('misclassified images', () => {
       const positiveScores = binaryScores(result, positive);
       for (let t = 0.01; t < 1; t += 0.02) {
         const predicted = Uint8Array.from(positiveScores, (s) => (s >= t ? positive : 1 - positive));
-        expect(misclassifiedAt(result, predicted, candidates, cap)).toEqual(misclassifiedAt(result, predicted, everyone, cap));
+        expect(misclassifiedAt(result, predicted, candidates, cap)).toEqual(
+          misclassifiedAt(result, predicted, everyone, cap),
+        );
       }
     }
   });
@@ -54,7 +63,11 @@ describe('misclassified images', () => {
 
 describe('cellImages', () => {
   it('lists one cell of the confusion matrix, least confident in the true class first, capped, with the total', () => {
-    const result = { scores: Float32Array.from([0.9, 0.6, 0.2, 0.7, 0.95, 0.1]), labels: Uint8Array.from([1, 1, 0, 1, 1, 0]), numClasses: 2 };
+    const result = {
+      scores: Float32Array.from([0.9, 0.6, 0.2, 0.7, 0.95, 0.1]),
+      labels: Uint8Array.from([1, 1, 0, 1, 1, 0]),
+      numClasses: 2,
+    };
     const predicted = Uint8Array.from([1, 1, 0, 1, 1, 0]);
     const { images, total } = cellImages(result, predicted, 1, 1, 2);
     expect(total).toBe(4);

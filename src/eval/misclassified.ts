@@ -53,7 +53,12 @@ export function misclassifiedCandidates(result: ScoredResult, cap = GALLERY_CAP)
   const all = Array.from({ length: n }, (_, i) => i);
   let picked: number[];
   if (result.numClasses === 2) {
-    picked = [0, 1].flatMap((c) => worstFirst(result, all.filter((i) => result.labels[i] === c)).slice(0, cap));
+    picked = [0, 1].flatMap((c) =>
+      worstFirst(
+        result,
+        all.filter((i) => result.labels[i] === c),
+      ).slice(0, cap),
+    );
   } else {
     const wrong = all.filter((i) => argMax(result, i) !== result.labels[i]);
     picked = worstFirst(result, wrong).slice(0, cap);
@@ -106,9 +111,15 @@ export function cellImages(
 ): { images: Misclassified[]; total: number } {
   const binary = result.numClasses === 2;
   const inCell: number[] = [];
-  for (let i = 0; i < result.labels.length; i++) if (result.labels[i] === truth && predicted[i] === predictedAs) inCell.push(i);
+  for (let i = 0; i < result.labels.length; i++)
+    if (result.labels[i] === truth && predicted[i] === predictedAs) inCell.push(i);
   const images = worstFirst(result, inCell)
     .slice(0, cap)
-    .map((index) => ({ index, truth, predicted: predictedAs, score: probability(result, index, binary ? positiveClass : predictedAs) }));
+    .map((index) => ({
+      index,
+      truth,
+      predicted: predictedAs,
+      score: probability(result, index, binary ? positiveClass : predictedAs),
+    }));
   return { images, total: inCell.length };
 }

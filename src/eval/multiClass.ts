@@ -33,7 +33,11 @@ export interface MultiClassMetrics {
 }
 
 /** confusion[trueClass][predictedClass] = number of images. */
-export function confusionMatrix(predicted: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number[][] {
+export function confusionMatrix(
+  predicted: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
   checkSameLength(predicted, labels, 'confusionMatrix');
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < labels.length; i++) {

@@ -15,7 +15,10 @@ import {
 /** Standard normal draws (Box-Muller) from a seeded stream. */
 function normals(count: number, seed: number): Float64Array {
   const random = mulberry32(seed);
-  return Float64Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+  return Float64Array.from(
+    { length: count },
+    () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
+  );
 }
 
 /** n rows of 3 features: class c has mean (3c, 0, 0); the shared covariance is diag(1, 4, 0.25) with a correlation. */
@@ -67,7 +70,11 @@ describe('Mahalanobis out-of-distribution detector', () => {
   });
 
   it('measures the squared distance to the nearest class mean', () => {
-    const gaussians = { featureSize: 2, classMeans: [Float64Array.from([0, 0]), Float64Array.from([10, 0])], precision: Float64Array.from([1, 0, 0, 4]) };
+    const gaussians = {
+      featureSize: 2,
+      classMeans: [Float64Array.from([0, 0]), Float64Array.from([10, 0])],
+      precision: Float64Array.from([1, 0, 0, 4]),
+    };
     const d = mahalanobisDistances(Float32Array.from([1, 1, 9, 0, 5, 0]), gaussians);
     expect(Array.from(d)).toEqual([5, 1, 25]);
   });
@@ -81,7 +88,11 @@ describe('Mahalanobis out-of-distribution detector', () => {
   it('sets the cut so that about 5% of validation is flagged, and flags shifted features', () => {
     const train = threeFeatures(2000, 5);
     const validation = threeFeatures(1000, 6);
-    const { detector, validation: judged } = fitOodDetector(train, validation.features, { featureSize: 3, numClasses: 2, featureLayer: 'dense_1' });
+    const { detector, validation: judged } = fitOodDetector(train, validation.features, {
+      featureSize: 3,
+      numClasses: 2,
+      featureLayer: 'dense_1',
+    });
     expect(countUnlike(judged)).toBe(50);
     expect(detector.validationImages).toBe(1000);
     const fresh = judge(detector, threeFeatures(1000, 7).features);
@@ -93,8 +104,16 @@ describe('Mahalanobis out-of-distribution detector', () => {
 
   it('refuses damaged statistics as hostile input: not finite, wrong shapes, not symmetric, oversized', () => {
     const train = threeFeatures(200, 9);
-    const { detector } = fitOodDetector(train, threeFeatures(100, 10).features, { featureSize: 3, numClasses: 2, featureLayer: 'dense_1' });
-    const copy = () => JSON.parse(JSON.stringify(detector)) as Record<string, unknown> & { precision: unknown[][]; classMeans: unknown[][] };
+    const { detector } = fitOodDetector(train, threeFeatures(100, 10).features, {
+      featureSize: 3,
+      numClasses: 2,
+      featureLayer: 'dense_1',
+    });
+    const copy = () =>
+      JSON.parse(JSON.stringify(detector)) as Record<string, unknown> & {
+        precision: unknown[][];
+        classMeans: unknown[][];
+      };
     expect(checkOodDetector(copy(), { featureSize: 3, numClasses: 2 })).toEqual(detector);
     const cases: [string, (d: ReturnType<typeof copy>) => void, RegExp][] = [
       ['a string', (d) => (d.precision[0][1] = '1'), /not a finite number/],

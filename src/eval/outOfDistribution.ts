@@ -33,10 +33,16 @@ export interface ClassGaussians {
  * Fits the class means and the shrunk shared covariance of `features` (`labels.length` rows of `featureSize`),
  * and inverts it.
  */
-export function fitClassGaussians(features: Float32Array, labels: ArrayLike<number>, featureSize: number, numClasses: number): ClassGaussians {
+export function fitClassGaussians(
+  features: Float32Array,
+  labels: ArrayLike<number>,
+  featureSize: number,
+  numClasses: number,
+): ClassGaussians {
   const n = labels.length;
   const p = featureSize;
-  if (features.length !== n * p) throw new RangeError(`fitClassGaussians: ${features.length} numbers for ${n} images of ${p} features.`);
+  if (features.length !== n * p)
+    throw new RangeError(`fitClassGaussians: ${features.length} numbers for ${n} images of ${p} features.`);
   if (n < 2) throw new UserError('Judging images unlike the training data needs at least 2 training images.');
   const sums = Array.from({ length: numClasses }, () => new Float64Array(p));
   const counts = new Array<number>(numClasses).fill(0);
@@ -48,9 +54,15 @@ export function fitClassGaussians(features: Float32Array, labels: ArrayLike<numb
   const means = sums.map((s, c) => s.map((v) => v / Math.max(1, counts[c])));
   // Each image minus its class mean: the within-class scatter is the tied covariance.
   const centred = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) centred[i * p + j] = features[i * p + j] - means[labels[i]][j];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) centred[i * p + j] = features[i * p + j] - means[labels[i]][j];
   const { covariance, shrinkage } = ledoitWolf(centred, n, p);
-  return { featureSize: p, classMeans: means.filter((_, c) => counts[c] > 0), precision: invertSymmetric(covariance, p), shrinkage };
+  return {
+    featureSize: p,
+    classMeans: means.filter((_, c) => counts[c] > 0),
+    precision: invertSymmetric(covariance, p),
+    shrinkage,
+  };
 }
 
 /**
@@ -130,7 +142,10 @@ export function invertSymmetric(matrix: Float64Array, p: number): Float64Array {
 }
 
 /** Squared Mahalanobis distance of each feature row to the nearest class mean. */
-export function mahalanobisDistances(features: Float32Array, gaussians: Pick<ClassGaussians, 'featureSize' | 'classMeans' | 'precision'>): Float32Array {
+export function mahalanobisDistances(
+  features: Float32Array,
+  gaussians: Pick<ClassGaussians, 'featureSize' | 'classMeans' | 'precision'>,
+): Float32Array {
   const p = gaussians.featureSize;
   const n = Math.floor(features.length / p);
   const out = new Float32Array(n);
@@ -176,12 +191,15 @@ export function fitOodDetector(
   const gaussians = fitClassGaussians(train.features, train.labels, featureSize, numClasses);
   const distances = mahalanobisDistances(validationFeatures, gaussians);
   // Without validation images nothing can set the cut: the largest training distance stands in.
-  const threshold = distances.length > 0 ? quantile(distances, q) : maxOf(mahalanobisDistances(train.features, gaussians));
+  const threshold =
+    distances.length > 0 ? quantile(distances, q) : maxOf(mahalanobisDistances(train.features, gaussians));
   const detector: OodDetector = {
     method: 'mahalanobis-tied-covariance',
     featureLayer,
     classMeans: gaussians.classMeans.map((m) => Array.from(m)),
-    precision: Array.from({ length: featureSize }, (_, a) => Array.from(gaussians.precision.subarray(a * featureSize, (a + 1) * featureSize))),
+    precision: Array.from({ length: featureSize }, (_, a) =>
+      Array.from(gaussians.precision.subarray(a * featureSize, (a + 1) * featureSize)),
+    ),
     threshold,
     quantile: q,
     shrinkage: gaussians.shrinkage,
@@ -225,12 +243,18 @@ export function countUnlike(judgement: OodJudgement): number {
  * the precision square and symmetric, each mean as long as it. `featureSize` and `numClasses`, when given, must
  * match. Throws a UserError naming what is wrong; returns a clean copy.
  */
-export function checkOodDetector(value: unknown, expected: { featureSize?: number; numClasses?: number } = {}): OodDetector {
-  const bad = (what: string) => new UserError(`The model's out-of-distribution statistics (outOfDistribution) are damaged: ${what}.`);
+export function checkOodDetector(
+  value: unknown,
+  expected: { featureSize?: number; numClasses?: number } = {},
+): OodDetector {
+  const bad = (what: string) =>
+    new UserError(`The model's out-of-distribution statistics (outOfDistribution) are damaged: ${what}.`);
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad('not an object');
   const v = value as Record<string, unknown>;
-  if (v.method !== 'mahalanobis-tied-covariance') throw bad(`unknown method ${JSON.stringify(String(v.method)).slice(0, 60)}`);
-  if (typeof v.featureLayer !== 'string' || !/^[\w./-]{1,100}$/.test(v.featureLayer)) throw bad('featureLayer is not a layer name');
+  if (v.method !== 'mahalanobis-tied-covariance')
+    throw bad(`unknown method ${JSON.stringify(String(v.method)).slice(0, 60)}`);
+  if (typeof v.featureLayer !== 'string' || !/^[\w./-]{1,100}$/.test(v.featureLayer))
+    throw bad('featureLayer is not a layer name');
   const precision = matrixOf(v.precision, 'precision', bad);
   const p = precision.length;
   if (p < 1 || p > MAX_FEATURES) throw bad(`precision has ${p} rows (1 to ${MAX_FEATURES})`);
@@ -238,16 +262,22 @@ export function checkOodDetector(value: unknown, expected: { featureSize?: numbe
   for (let a = 0; a < p; a++) {
     if (!(precision[a][a] > 0)) throw bad('precision has a diagonal entry that is not positive');
     for (let b = 0; b < a; b++) {
-      if (Math.abs(precision[a][b] - precision[b][a]) > 1e-6 * (Math.abs(precision[a][b]) + Math.abs(precision[b][a])) + 1e-12) throw bad('precision is not symmetric');
+      if (
+        Math.abs(precision[a][b] - precision[b][a]) >
+        1e-6 * (Math.abs(precision[a][b]) + Math.abs(precision[b][a])) + 1e-12
+      )
+        throw bad('precision is not symmetric');
     }
   }
   const classMeans = matrixOf(v.classMeans, 'classMeans', bad);
-  if (classMeans.length < 1 || classMeans.length > MAX_CLASSES) throw bad(`classMeans has ${classMeans.length} rows (1 to ${MAX_CLASSES})`);
+  if (classMeans.length < 1 || classMeans.length > MAX_CLASSES)
+    throw bad(`classMeans has ${classMeans.length} rows (1 to ${MAX_CLASSES})`);
   if (classMeans.some((row) => row.length !== p)) throw bad(`a class mean is not ${p} numbers long, as the precision`);
   if (expected.featureSize !== undefined && p !== expected.featureSize) {
     throw bad(`they are for ${p} features but layer ${v.featureLayer} gives ${expected.featureSize}`);
   }
-  if (expected.numClasses !== undefined && classMeans.length > expected.numClasses) throw bad(`${classMeans.length} class means for ${expected.numClasses} classes`);
+  if (expected.numClasses !== undefined && classMeans.length > expected.numClasses)
+    throw bad(`${classMeans.length} class means for ${expected.numClasses} classes`);
   const threshold = finite(v.threshold, 'threshold', bad);
   if (threshold < 0) throw bad('threshold is negative');
   const q = finite(v.quantile, 'quantile', bad);
@@ -273,7 +303,8 @@ export function checkOodDetector(value: unknown, expected: { featureSize?: numbe
 }
 
 function finite(value: unknown, what: string, bad: (what: string) => UserError): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_VALUE) throw bad(`${what} is not a finite number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_VALUE)
+    throw bad(`${what} is not a finite number`);
   return value;
 }
 

@@ -54,10 +54,20 @@ export interface ReportOptions {
   seed?: number;
 }
 
-export function buildReport(validation: ScoredSplit, test: ScoredSplit | null, options: ReportOptions): EvaluationReport {
+export function buildReport(
+  validation: ScoredSplit,
+  test: ScoredSplit | null,
+  options: ReportOptions,
+): EvaluationReport {
   const { numClasses, positiveClass, settings, resamples = DEFAULT_RESAMPLES, seed = 1 } = options;
   const validationScores = binaryScores({ ...validation, numClasses }, positiveClass);
-  const operatingPoint = chooseOperatingPoint(settings.thresholdRule, settings.targetSensitivity, validationScores, validation.labels, positiveClass);
+  const operatingPoint = chooseOperatingPoint(
+    settings.thresholdRule,
+    settings.targetSensitivity,
+    validationScores,
+    validation.labels,
+    positiveClass,
+  );
   const width = numClasses === 2 ? 1 : numClasses;
   const temperature = settings.temperatureScaling ? fitTemperature(validation.scores, validation.labels, width) : null;
   const context = { numClasses, positiveClass, threshold: operatingPoint.threshold, temperature, resamples, seed };
@@ -98,7 +108,13 @@ function splitReport(split: SplitReport['split'], set: ScoredSplit, context: Spl
   }
   const groups = set.groups?.subarray(0, set.labels.length);
   const boot = bootstrapIntervals({ scores, positive, threshold, correct, groups, resamples, seed });
-  const calibrated = temperature === null ? scores : binaryScores({ ...result, scores: applyTemperature(set.scores, numClasses === 2 ? 1 : numClasses, temperature) }, positiveClass);
+  const calibrated =
+    temperature === null
+      ? scores
+      : binaryScores(
+          { ...result, scores: applyTemperature(set.scores, numClasses === 2 ? 1 : numClasses, temperature) },
+          positiveClass,
+        );
   return {
     split,
     count: set.labels.length,
@@ -114,7 +130,10 @@ function splitReport(split: SplitReport['split'], set: ScoredSplit, context: Spl
 const SHIFT_METRICS: readonly IntervalMetric[] = ['accuracy', 'sensitivity', 'specificity', 'auc'];
 
 /** Figures on which validation and test disagree beyond what their 95% intervals explain (the intervals do not overlap). */
-export function shiftFindings(validation: Pick<SplitReport, 'metrics' | 'intervals'>, test: Pick<SplitReport, 'metrics' | 'intervals'>): ShiftFinding[] {
+export function shiftFindings(
+  validation: Pick<SplitReport, 'metrics' | 'intervals'>,
+  test: Pick<SplitReport, 'metrics' | 'intervals'>,
+): ShiftFinding[] {
   return SHIFT_METRICS.filter((m) => {
     const [vLow, vHigh] = validation.intervals[m];
     const [tLow, tHigh] = test.intervals[m];

@@ -36,7 +36,12 @@ describe('sensitivityThreshold', () => {
 
 describe('chooseOperatingPoint', () => {
   it('follows the rule and says how', () => {
-    expect(chooseOperatingPoint('fixed', 95, scores, labels, 1)).toEqual({ rule: 'fixed', target: null, threshold: 0.5, fallback: null });
+    expect(chooseOperatingPoint('fixed', 95, scores, labels, 1)).toEqual({
+      rule: 'fixed',
+      target: null,
+      threshold: 0.5,
+      fallback: null,
+    });
     const youden = chooseOperatingPoint('youden', 95, scores, labels, 1);
     expect(youden.threshold).toBe(0.8);
     expect(describeRule(youden)).toBe('chosen on validation by maximum Youden J');

@@ -40,7 +40,12 @@ export function youdenThreshold(scores: ArrayLike<number>, labels: ArrayLike<num
  * The highest threshold whose sensitivity is at least `target` (0..1): the most specific decision that
  * still finds that share of the positives. NaN when there are no positives or no negatives, or a score is NaN.
  */
-export function sensitivityThreshold(scores: ArrayLike<number>, labels: ArrayLike<number>, positiveClass: number, target: number): number {
+export function sensitivityThreshold(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  positiveClass: number,
+  target: number,
+): number {
   if (!(target >= 0 && target <= 1)) throw new RangeError(`The target sensitivity must be in 0..1 (got ${target}).`);
   const roc = rocCurve(scores, labels, positiveClass);
   for (let k = 1; k < roc.length; k++) if (roc[k].tpr >= target - 1e-12) return roc[k].threshold;
@@ -57,9 +62,17 @@ export function chooseOperatingPoint(
 ): OperatingPoint {
   if (rule === 'fixed') return { rule, target: null, threshold: 0.5, fallback: null };
   const target = rule === 'sensitivity' ? targetPercent / 100 : null;
-  const threshold = rule === 'youden' ? youdenThreshold(scores, labels, positiveClass) : sensitivityThreshold(scores, labels, positiveClass, target as number);
+  const threshold =
+    rule === 'youden'
+      ? youdenThreshold(scores, labels, positiveClass)
+      : sensitivityThreshold(scores, labels, positiveClass, target as number);
   if (Number.isFinite(threshold)) return { rule, target, threshold, fallback: null };
-  return { rule, target, threshold: 0.5, fallback: 'validation has no images of one side of the decision (or a score is not a number), so 0.5 is used' };
+  return {
+    rule,
+    target,
+    threshold: 0.5,
+    fallback: 'validation has no images of one side of the decision (or a score is not a number), so 0.5 is used',
+  };
 }
 
 /** In words, for the page: "chosen on validation by maximum Youden J". */

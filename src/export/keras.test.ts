@@ -102,106 +102,139 @@ async function reopen(bytes: Uint8Array, name: string): Promise<H5File> {
   return new h5wasm.File(`/${name}`, 'r');
 }
 
-describe.each(CASES.map((c, i) => [`${c.model}, ${c.classes.length} classes`, i] as const))('Keras HDF5 of %s', (_, index) => {
-  const c = CASES[index];
+describe.each(CASES.map((c, i) => [`${c.model}, ${c.classes.length} classes`, i] as const))(
+  'Keras HDF5 of %s',
+  (_, index) => {
+    const c = CASES[index];
 
-  it('holds, in Keras 2\'s layout, the config and every weight tfjs has (read back with h5wasm)', async () => {
-    const model = c.tfModel!;
-    const file = await reopen(c.h5!, `reopen-${index}.h5`);
-    try {
-      expect(file.attrs.keras_version.value).toBe(KERAS_VERSION);
-      expect(file.attrs.backend.value).toBe('tensorflow');
-      const config = JSON.parse(file.attrs.model_config.value as string) as { class_name: string; config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
-      expect(config.class_name).toBe('Sequential');
-      const layers = config.config.layers;
-      expect(layers.map((l) => l.class_name)).toEqual(['InputLayer', ...model.layers.map((l) => l.getClassName())]);
-      expect(layers[0].config).toEqual({ batch_input_shape: [null, SIZE, SIZE, 1], dtype: 'float32', sparse: false, ragged: false, name: 'conv2d_1_input' });
-      expect(layers[1].config).toMatchObject({ name: 'conv2d_1', dtype: 'float32', kernel_size: [2, 2], padding: 'valid', groups: 1 });
-      const training = JSON.parse(file.attrs.training_config.value as string) as Record<string, unknown>;
-      expect(training).toEqual({
-        loss: c.classes.length === 2 ? 'binary_crossentropy' : 'categorical_crossentropy',
-        metrics: ['accuracy'],
-        weighted_metrics: null,
-        loss_weights: null,
-        optimizer_config: { class_name: 'RMSprop', config: { name: 'RMSprop', learning_rate: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } },
-      });
-      expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(metadataFor(c.model, c.classes));
-
-      const weights = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
-      expect(weights.attrs.layer_names.value).toEqual(model.layers.map((l) => l.name));
-      expect(weights.attrs.backend.value).toBe('tensorflow');
-      expect(weights.attrs.keras_version.value).toBe(KERAS_VERSION);
-      expect(weights.keys().sort()).toEqual([...model.layers.map((l) => l.name), 'top_level_model_weights'].sort());
-      for (const layer of model.layers) {
-        const group = weights.get(layer.name) as InstanceType<typeof h5wasm.Group>;
-        const names = layer.weights.map((w) => `${w.originalName}:0`);
-        const stored = group.attrs.weight_names.value;
-        // Keras' order: trainable weights, then the running statistics; tfjs' getWeights() has the same.
-        expect(names.length === 0 ? Array.from(stored as Float64Array) : stored).toEqual(names);
-        const values = layer.getWeights(); // The variables' own tensors: not to be disposed.
-        names.forEach((name, k) => {
-          const dataset = file.get(`model_weights/${layer.name}/${name}`) as H5Dataset;
-          expect(dataset.dtype).toBe('<f');
-          expect(dataset.shape).toEqual(values[k].shape);
-          expect(Array.from(dataset.value as Float32Array)).toEqual(Array.from(values[k].dataSync()));
-        });
-      }
-      const top = weights.get('top_level_model_weights') as InstanceType<typeof h5wasm.Group>;
-      expect(Array.from(top.attrs.weight_names.value as Float64Array)).toEqual([]);
-    } finally {
-      file.close();
-    }
-  });
-
-  it.skipIf(!hasPython)(
-    `loads as Keras' loader does and predicts what tfjs predicts (numpy forward pass; skipped without h5py and numpy in ${PYTHON})`,
-    () => {
+    it("holds, in Keras 2's layout, the config and every weight tfjs has (read back with h5wasm)", async () => {
       const model = c.tfModel!;
-      const h5 = join(tmp, `model-${index}.h5`);
-      const imagesJson = join(tmp, 'images.json');
-      const reference = join(tmp, `keras-layout-${index}.h5`);
-      writeFileSync(h5, c.h5!);
-      writeFileSync(imagesJson, JSON.stringify({ shape: images.shape, data: Array.from(images.dataSync()) }));
-      const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson, '--reference', reference], { encoding: 'utf8', timeout: 60_000 });
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(0);
-      const result = JSON.parse(run.stdout) as {
-        predictions: number[][];
-        layers: { name: string; output_shape: (number | null)[] }[];
-        root: Record<string, string>;
-        json_like_python: boolean;
-        layout_differences: string[];
-      };
-      expect(result.root).toMatchObject({ keras_version: KERAS_VERSION, backend: 'tensorflow' });
-      expect(JSON.parse(result.root.training_config)).toMatchObject({ optimizer_config: { class_name: 'RMSprop' } });
-      expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(metadataFor(c.model, c.classes));
-      expect(result.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
-      expect(result.layers.map((l) => l.output_shape)).toEqual(model.layers.map((l) => l.outputShape));
-      expect(result.json_like_python).toBe(true);
-      expect(result.layout_differences).toEqual(EXPECTED_LAYOUT_DIFFERENCES);
+      const file = await reopen(c.h5!, `reopen-${index}.h5`);
+      try {
+        expect(file.attrs.keras_version.value).toBe(KERAS_VERSION);
+        expect(file.attrs.backend.value).toBe('tensorflow');
+        const config = JSON.parse(file.attrs.model_config.value as string) as {
+          class_name: string;
+          config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+        };
+        expect(config.class_name).toBe('Sequential');
+        const layers = config.config.layers;
+        expect(layers.map((l) => l.class_name)).toEqual(['InputLayer', ...model.layers.map((l) => l.getClassName())]);
+        expect(layers[0].config).toEqual({
+          batch_input_shape: [null, SIZE, SIZE, 1],
+          dtype: 'float32',
+          sparse: false,
+          ragged: false,
+          name: 'conv2d_1_input',
+        });
+        expect(layers[1].config).toMatchObject({
+          name: 'conv2d_1',
+          dtype: 'float32',
+          kernel_size: [2, 2],
+          padding: 'valid',
+          groups: 1,
+        });
+        const training = JSON.parse(file.attrs.training_config.value as string) as Record<string, unknown>;
+        expect(training).toEqual({
+          loss: c.classes.length === 2 ? 'binary_crossentropy' : 'categorical_crossentropy',
+          metrics: ['accuracy'],
+          weighted_metrics: null,
+          loss_weights: null,
+          optimizer_config: {
+            class_name: 'RMSprop',
+            config: { name: 'RMSprop', learning_rate: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false },
+          },
+        });
+        expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(metadataFor(c.model, c.classes));
 
-      const predicted = model.predict(images) as tf.Tensor;
-      const expected = predicted.arraySync() as number[][];
-      predicted.dispose();
-      const diff = Math.max(...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - result.predictions[i][j]))));
-      expect(result.predictions.length).toBe(3);
-      expect(diff, `max |Keras-semantics numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
-    },
-  );
-});
+        const weights = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
+        expect(weights.attrs.layer_names.value).toEqual(model.layers.map((l) => l.name));
+        expect(weights.attrs.backend.value).toBe('tensorflow');
+        expect(weights.attrs.keras_version.value).toBe(KERAS_VERSION);
+        expect(weights.keys().sort()).toEqual([...model.layers.map((l) => l.name), 'top_level_model_weights'].sort());
+        for (const layer of model.layers) {
+          const group = weights.get(layer.name) as InstanceType<typeof h5wasm.Group>;
+          const names = layer.weights.map((w) => `${w.originalName}:0`);
+          const stored = group.attrs.weight_names.value;
+          // Keras' order: trainable weights, then the running statistics; tfjs' getWeights() has the same.
+          expect(names.length === 0 ? Array.from(stored as Float64Array) : stored).toEqual(names);
+          const values = layer.getWeights(); // The variables' own tensors: not to be disposed.
+          names.forEach((name, k) => {
+            const dataset = file.get(`model_weights/${layer.name}/${name}`) as H5Dataset;
+            expect(dataset.dtype).toBe('<f');
+            expect(dataset.shape).toEqual(values[k].shape);
+            expect(Array.from(dataset.value as Float32Array)).toEqual(Array.from(values[k].dataSync()));
+          });
+        }
+        const top = weights.get('top_level_model_weights') as InstanceType<typeof h5wasm.Group>;
+        expect(Array.from(top.attrs.weight_names.value as Float64Array)).toEqual([]);
+      } finally {
+        file.close();
+      }
+    });
+
+    it.skipIf(!hasPython)(
+      `loads as Keras' loader does and predicts what tfjs predicts (numpy forward pass; skipped without h5py and numpy in ${PYTHON})`,
+      () => {
+        const model = c.tfModel!;
+        const h5 = join(tmp, `model-${index}.h5`);
+        const imagesJson = join(tmp, 'images.json');
+        const reference = join(tmp, `keras-layout-${index}.h5`);
+        writeFileSync(h5, c.h5!);
+        writeFileSync(imagesJson, JSON.stringify({ shape: images.shape, data: Array.from(images.dataSync()) }));
+        const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson, '--reference', reference], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        const result = JSON.parse(run.stdout) as {
+          predictions: number[][];
+          layers: { name: string; output_shape: (number | null)[] }[];
+          root: Record<string, string>;
+          json_like_python: boolean;
+          layout_differences: string[];
+        };
+        expect(result.root).toMatchObject({ keras_version: KERAS_VERSION, backend: 'tensorflow' });
+        expect(JSON.parse(result.root.training_config)).toMatchObject({ optimizer_config: { class_name: 'RMSprop' } });
+        expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(metadataFor(c.model, c.classes));
+        expect(result.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+        expect(result.layers.map((l) => l.output_shape)).toEqual(model.layers.map((l) => l.outputShape));
+        expect(result.json_like_python).toBe(true);
+        expect(result.layout_differences).toEqual(EXPECTED_LAYOUT_DIFFERENCES);
+
+        const predicted = model.predict(images) as tf.Tensor;
+        const expected = predicted.arraySync() as number[][];
+        predicted.dispose();
+        const diff = Math.max(
+          ...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - result.predictions[i][j]))),
+        );
+        expect(result.predictions.length).toBe(3);
+        expect(diff, `max |Keras-semantics numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
+      },
+    );
+  },
+);
 
 /**
  * The only ways our file's layout differs from what Keras' saving code writes through h5py (listed by
  * keras_forward.py): h5wasm marks variable-length UTF-8 strings space-padded, h5py null-terminated.
  */
-const EXPECTED_LAYOUT_DIFFERENCES = ["///attrs/backend/strpad: ours 2, Keras' 0", "///attrs/keras_version/strpad: ours 2, Keras' 0"];
+const EXPECTED_LAYOUT_DIFFERENCES = [
+  "///attrs/backend/strpad: ours 2, Keras' 0",
+  "///attrs/keras_version/strpad: ours 2, Keras' 0",
+];
 
 describe('kerasH5Contents', () => {
   it('refuses what it cannot write, in words', () => {
     const c = CASES[0];
-    const json = JSON.parse(c.exported!.modelJson) as { modelTopology: { class_name: string; config: { layers: { class_name: string }[] } } };
+    const json = JSON.parse(c.exported!.modelJson) as {
+      modelTopology: { class_name: string; config: { layers: { class_name: string }[] } };
+    };
     const meta = metadataFor('tutorial', c.classes);
-    expect(() => kerasH5Contents(c.exported!.modelJson, c.exported!.weights.slice(4), meta)).toThrow(/shorter than model\.json's manifest/);
+    expect(() => kerasH5Contents(c.exported!.modelJson, c.exported!.weights.slice(4), meta)).toThrow(
+      /shorter than model\.json's manifest/,
+    );
     const padded = new Uint8Array(c.exported!.weights.byteLength + 4);
     expect(() => kerasH5Contents(c.exported!.modelJson, padded.buffer, meta)).toThrow(/manifest accounts for/);
     const functional = structuredClone(json);
@@ -209,7 +242,9 @@ describe('kerasH5Contents', () => {
     expect(() => kerasH5Contents(JSON.stringify(functional), c.exported!.weights, meta)).toThrow(/Only Sequential/);
     const odd = structuredClone(json);
     odd.modelTopology.config.layers[2].class_name = 'GaussianNoise';
-    expect(() => kerasH5Contents(JSON.stringify(odd), c.exported!.weights, meta)).toThrow(/GaussianNoise, which the Keras export does not write/);
+    expect(() => kerasH5Contents(JSON.stringify(odd), c.exported!.weights, meta)).toThrow(
+      /GaussianNoise, which the Keras export does not write/,
+    );
   });
 });
 
@@ -217,12 +252,20 @@ describe('writeKerasH5', () => {
   it("splits a name list past HDF5's object header limit into numbered attributes, as Keras does", async () => {
     // 30 names of 2,501 bytes: 75,030 bytes as numpy's S2501 array, over 64,512, so two attributes of 15.
     const names = Array.from({ length: 30 }, (_, i) => `${'x'.repeat(2499)}${String(i).padStart(2, '0')}`);
-    const bytes = await writeKerasH5({ modelConfig: '{}', trainingConfig: null, metadata: '{}', layers: names.map((name) => ({ name, className: 'Flatten', weights: [] })) });
+    const bytes = await writeKerasH5({
+      modelConfig: '{}',
+      trainingConfig: null,
+      metadata: '{}',
+      layers: names.map((name) => ({ name, className: 'Flatten', weights: [] })),
+    });
     const file = await reopen(bytes, 'chunked.h5');
     try {
       const group = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
       expect(Object.keys(group.attrs).sort()).toEqual(['backend', 'keras_version', 'layer_names0', 'layer_names1']);
-      expect([...(group.attrs.layer_names0.value as string[]), ...(group.attrs.layer_names1.value as string[])]).toEqual(names);
+      expect([
+        ...(group.attrs.layer_names0.value as string[]),
+        ...(group.attrs.layer_names1.value as string[]),
+      ]).toEqual(names);
       expect((group.attrs.layer_names0.value as string[]).length).toBe(15);
       expect(file.attrs.training_config).toBeUndefined();
     } finally {

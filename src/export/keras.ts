@@ -53,7 +53,11 @@ interface WeightSpec {
 }
 
 /** The model.json + weights.bin of `exportLayersModel` as a Keras HDF5 file's bytes. */
-export async function layersModelToKerasH5(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): Promise<Uint8Array> {
+export async function layersModelToKerasH5(
+  modelJson: string,
+  weights: ArrayBuffer,
+  metadata: ModelMetadata,
+): Promise<Uint8Array> {
   return writeKerasH5(kerasH5Contents(modelJson, weights, metadata));
 }
 
@@ -65,7 +69,12 @@ function weightOrder(layer: KerasLayerConfig): string[] {
     case 'Dense':
       return c.use_bias === false ? ['kernel'] : ['kernel', 'bias'];
     case 'BatchNormalization':
-      return [...(c.scale === false ? [] : ['gamma']), ...(c.center === false ? [] : ['beta']), 'moving_mean', 'moving_variance'];
+      return [
+        ...(c.scale === false ? [] : ['gamma']),
+        ...(c.center === false ? [] : ['beta']),
+        'moving_mean',
+        'moving_variance',
+      ];
     default:
       return [];
   }
@@ -73,12 +82,17 @@ function weightOrder(layer: KerasLayerConfig): string[] {
 
 /** Reads model.json and the weights, and lays them out as Keras would save them. */
 export function kerasH5Contents(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata): KerasH5Contents {
-  const json = JSON.parse(modelJson) as { modelTopology?: unknown; weightsManifest?: { weights?: WeightSpec[] }[]; trainingConfig?: unknown };
+  const json = JSON.parse(modelJson) as {
+    modelTopology?: unknown;
+    weightsManifest?: { weights?: WeightSpec[] }[];
+    trainingConfig?: unknown;
+  };
   const modelConfig = kerasModelConfig(json.modelTopology);
   const byName = weightsByName(json.weightsManifest ?? [], weights);
   const layers = modelConfig.config.layers.slice(1).map((layer) => {
     const name = String(layer.config.name);
-    if (!/^[\x21-\x7e]+$/.test(name) || name.includes('/')) throw new Error(`Layer name "${name}" cannot be written as a Keras HDF5 group name.`);
+    if (!/^[\x21-\x7e]+$/.test(name) || name.includes('/'))
+      throw new Error(`Layer name "${name}" cannot be written as a Keras HDF5 group name.`);
     const layerWeights = weightOrder(layer).map((w) => {
       const found = byName.get(`${name}/${w}`);
       if (!found) throw new Error(`Weight ${name}/${w} is missing from model.json's weights manifest.`);
@@ -87,7 +101,8 @@ export function kerasH5Contents(modelJson: string, weights: ArrayBuffer, metadat
     });
     return { name, className: layer.class_name, weights: layerWeights };
   });
-  if (byName.size > 0) throw new Error(`The weights manifest holds weights no layer takes: ${[...byName.keys()].join(', ')}.`);
+  if (byName.size > 0)
+    throw new Error(`The weights manifest holds weights no layer takes: ${[...byName.keys()].join(', ')}.`);
   const trainingConfig = kerasTrainingConfig(json.trainingConfig);
   return {
     modelConfig: pyJson(modelConfig as unknown as PyJson),
@@ -98,17 +113,23 @@ export function kerasH5Contents(modelJson: string, weights: ArrayBuffer, metadat
 }
 
 /** The weights in manifest order, cut out of the one buffer the manifest's files make together. */
-function weightsByName(manifest: { weights?: WeightSpec[] }[], buffer: ArrayBuffer): Map<string, { shape: number[]; values: Float32Array }> {
+function weightsByName(
+  manifest: { weights?: WeightSpec[] }[],
+  buffer: ArrayBuffer,
+): Map<string, { shape: number[]; values: Float32Array }> {
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
   let offset = 0;
   for (const spec of manifest.flatMap((group) => group.weights ?? [])) {
-    if ((spec.dtype ?? 'float32') !== 'float32' || spec.quantization) throw new Error(`Weight ${spec.name} is not plain float32; the Keras export takes float32 weights only.`);
+    if ((spec.dtype ?? 'float32') !== 'float32' || spec.quantization)
+      throw new Error(`Weight ${spec.name} is not plain float32; the Keras export takes float32 weights only.`);
     const count = spec.shape.reduce((a, b) => a * b, 1);
-    if (offset + count * 4 > buffer.byteLength) throw new Error(`The weights file is shorter than model.json's manifest says (at ${spec.name}).`);
+    if (offset + count * 4 > buffer.byteLength)
+      throw new Error(`The weights file is shorter than model.json's manifest says (at ${spec.name}).`);
     out.set(spec.name, { shape: spec.shape, values: new Float32Array(buffer.slice(offset, offset + count * 4)) });
     offset += count * 4;
   }
-  if (offset !== buffer.byteLength) throw new Error(`The weights file holds ${buffer.byteLength} bytes; model.json's manifest accounts for ${offset}.`);
+  if (offset !== buffer.byteLength)
+    throw new Error(`The weights file holds ${buffer.byteLength} bytes; model.json's manifest accounts for ${offset}.`);
   return out;
 }
 
@@ -135,19 +156,30 @@ export async function writeKerasH5(contents: KerasH5Contents): Promise<Uint8Arra
 
     // save_weights_to_hdf5_group
     const weightsGroup = file.create_group('model_weights');
-    saveNames(weightsGroup, 'layer_names', contents.layers.map((l) => l.name));
+    saveNames(
+      weightsGroup,
+      'layer_names',
+      contents.layers.map((l) => l.name),
+    );
     weightsGroup.create_attribute('backend', 'tensorflow', null, 'A');
     weightsGroup.create_attribute('keras_version', KERAS_VERSION, null, 'A');
     for (const layer of [...contents.layers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const group = weightsGroup.create_group(layer.name);
-      saveNames(group, 'weight_names', layer.weights.map((w) => w.name));
+      saveNames(
+        group,
+        'weight_names',
+        layer.weights.map((w) => w.name),
+      );
       for (const weight of layer.weights) {
         // h5py makes the intermediate group `<layer>/` of `<layer>/kernel:0` itself; h5wasm must be told.
         const [groupName, datasetName] = weight.name.split('/');
-        const parent = group.keys().includes(groupName) ? (group.get(groupName) as H5Group) : group.create_group(groupName);
+        const parent = group.keys().includes(groupName)
+          ? (group.get(groupName) as H5Group)
+          : group.create_group(groupName);
         parent.create_dataset({ name: datasetName, data: weight.values, shape: weight.shape, dtype: '<f' });
         // h5wasm reports a failed create on the console only.
-        if (!parent.keys().includes(datasetName)) throw new Error(`Could not write the dataset ${layer.name}/${weight.name}.`);
+        if (!parent.keys().includes(datasetName))
+          throw new Error(`Could not write the dataset ${layer.name}/${weight.name}.`);
       }
     }
     saveNames(weightsGroup.create_group('top_level_model_weights'), 'weight_names', []);
@@ -171,7 +203,8 @@ function saveNames(group: H5Group, name: string, names: string[]): void {
     return;
   }
   const width = Math.max(...names.map((n) => new TextEncoder().encode(n).length));
-  if (width > HDF5_OBJECT_HEADER_LIMIT) throw new Error(`A name in ${name} is longer than HDF5 can store in an attribute.`);
+  if (width > HDF5_OBJECT_HEADER_LIMIT)
+    throw new Error(`A name in ${name} is longer than HDF5 can store in an attribute.`);
   let chunks = 1;
   while (Math.ceil(names.length / chunks) * width > HDF5_OBJECT_HEADER_LIMIT) chunks++;
   if (chunks === 1) {

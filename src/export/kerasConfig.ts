@@ -49,7 +49,8 @@ export function pyJson(value: PyJson | undefined): string {
   if (value instanceof PyFloat) return pyFloatRepr(value.value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyFloatRepr(value);
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (Array.isArray(value)) return `[${value.map(pyJson).join(', ')}]`;
   const entries = Object.entries(value).filter(([, v]) => v !== undefined);
   return `{${entries.map(([k, v]) => `${pyJson(k)}: ${pyJson(v)}`).join(', ')}}`;
@@ -69,13 +70,18 @@ function kerasObject(v: unknown): PyJson {
   if (v === null || v === undefined) return null;
   const { class_name, config } = v as { class_name: string; config?: Config };
   const out: { [key: string]: PyJson } = {};
-  for (const [k, value] of Object.entries(config ?? {})) out[k] = FLOAT_KEYS.has(k) && typeof value === 'number' ? float(value) : asJson(value);
+  for (const [k, value] of Object.entries(config ?? {}))
+    out[k] = FLOAT_KEYS.has(k) && typeof value === 'number' ? float(value) : asJson(value);
   return { class_name, config: out };
 }
 
 /** What Keras' `Layer.get_config` starts every layer's config with. */
 function baseConfig(c: Config): { [key: string]: PyJson } {
-  const base: { [key: string]: PyJson } = { name: asJson(c.name), trainable: asJson(c.trainable ?? true), dtype: asJson(c.dtype ?? 'float32') };
+  const base: { [key: string]: PyJson } = {
+    name: asJson(c.name),
+    trainable: asJson(c.trainable ?? true),
+    dtype: asJson(c.dtype ?? 'float32'),
+  };
   if (c.batch_input_shape !== undefined) base.batch_input_shape = asJson(c.batch_input_shape);
   return base;
 }
@@ -133,7 +139,12 @@ const LAYERS: Record<string, (c: Config, inputRank: number) => { [key: string]: 
     data_format: asJson(c.data_format ?? 'channels_last'),
   }),
   Flatten: (c) => ({ data_format: asJson(c.data_format ?? 'channels_last') }),
-  Dense: (c) => ({ units: asJson(c.units), activation: asJson(c.activation ?? 'linear'), use_bias: asJson(c.use_bias ?? true), ...denseLikeTail(c) }),
+  Dense: (c) => ({
+    units: asJson(c.units),
+    activation: asJson(c.activation ?? 'linear'),
+    use_bias: asJson(c.use_bias ?? true),
+    ...denseLikeTail(c),
+  }),
   Dropout: (c) => ({ rate: float(c.rate), noise_shape: asJson(c.noise_shape ?? null), seed: asJson(c.seed ?? null) }),
 };
 
@@ -142,7 +153,8 @@ export const SUPPORTED_LAYERS: readonly string[] = Object.keys(LAYERS);
 
 interface TfjsTopology {
   class_name?: string;
-  config?: { name?: string; layers?: { class_name: string; config: Config }[] } | { class_name: string; config: Config }[];
+  config?:
+    { name?: string; layers?: { class_name: string; config: Config }[] } | { class_name: string; config: Config }[];
 }
 
 /**
@@ -153,7 +165,9 @@ export function kerasModelConfig(topology: unknown): KerasModelConfig {
   const t = (topology ?? {}) as TfjsTopology & { model_config?: TfjsTopology };
   const model = t.model_config ?? t;
   if (model.class_name !== 'Sequential') {
-    throw new Error(`Only Sequential models can be written as Keras HDF5 here (this one is ${String(model.class_name)}).`);
+    throw new Error(
+      `Only Sequential models can be written as Keras HDF5 here (this one is ${String(model.class_name)}).`,
+    );
   }
   const config = model.config;
   const tfjsLayers = Array.isArray(config) ? config : (config?.layers ?? []);
@@ -164,16 +178,26 @@ export function kerasModelConfig(topology: unknown): KerasModelConfig {
   let rest = tfjsLayers;
   const first = tfjsLayers[0];
   if (first.class_name === 'InputLayer') {
-    layers.push({ class_name: 'InputLayer', config: inputLayer(first.config.batch_input_shape, first.config.dtype, first.config.name) });
+    layers.push({
+      class_name: 'InputLayer',
+      config: inputLayer(first.config.batch_input_shape, first.config.dtype, first.config.name),
+    });
     rest = tfjsLayers.slice(1);
   } else {
-    if (!Array.isArray(first.config.batch_input_shape)) throw new Error(`The first layer (${String(first.config.name)}) does not say its input shape.`);
-    layers.push({ class_name: 'InputLayer', config: inputLayer(first.config.batch_input_shape, first.config.dtype, `${String(first.config.name)}_input`) });
+    if (!Array.isArray(first.config.batch_input_shape))
+      throw new Error(`The first layer (${String(first.config.name)}) does not say its input shape.`);
+    layers.push({
+      class_name: 'InputLayer',
+      config: inputLayer(first.config.batch_input_shape, first.config.dtype, `${String(first.config.name)}_input`),
+    });
   }
   let rank = (layers[0].config.batch_input_shape as PyJson[]).length;
   for (const layer of rest) {
     const make = LAYERS[layer.class_name];
-    if (!make) throw new Error(`Layer ${String(layer.config.name)} is a ${layer.class_name}, which the Keras export does not write (it writes ${SUPPORTED_LAYERS.join(', ')}).`);
+    if (!make)
+      throw new Error(
+        `Layer ${String(layer.config.name)} is a ${layer.class_name}, which the Keras export does not write (it writes ${SUPPORTED_LAYERS.join(', ')}).`,
+      );
     layers.push({ class_name: layer.class_name, config: { ...baseConfig(layer.config), ...make(layer.config, rank) } });
     if (layer.class_name === 'Flatten') rank = 2;
   }
@@ -182,7 +206,13 @@ export function kerasModelConfig(topology: unknown): KerasModelConfig {
 
 function inputLayer(shape: unknown, dtype: unknown, name: unknown): { [key: string]: PyJson } {
   if (!Array.isArray(shape)) throw new Error('The model does not say its input shape.');
-  return { batch_input_shape: asJson(shape), dtype: asJson(dtype ?? 'float32'), sparse: false, ragged: false, name: asJson(name) };
+  return {
+    batch_input_shape: asJson(shape),
+    dtype: asJson(dtype ?? 'float32'),
+    sparse: false,
+    ragged: false,
+    name: asJson(name),
+  };
 }
 
 /** tfjs' optimizer class names and configs, as Keras 2's (legacy) optimizers serialize. */
@@ -190,13 +220,30 @@ const OPTIMIZERS: Record<string, (c: Config) => { class_name: string; config: { 
   RMSProp: (c) => ({
     class_name: 'RMSprop',
     // tfjs calls rho `decay`; Keras' `decay` (learning-rate decay) is left out, as Keras 3 warns on it.
-    config: { name: 'RMSprop', learning_rate: float(c.learningRate), rho: float(c.decay ?? 0.9), momentum: float(c.momentum ?? 0), epsilon: float(c.epsilon ?? 1e-7), centered: asJson(c.centered ?? false) },
+    config: {
+      name: 'RMSprop',
+      learning_rate: float(c.learningRate),
+      rho: float(c.decay ?? 0.9),
+      momentum: float(c.momentum ?? 0),
+      epsilon: float(c.epsilon ?? 1e-7),
+      centered: asJson(c.centered ?? false),
+    },
   }),
   Adam: (c) => ({
     class_name: 'Adam',
-    config: { name: 'Adam', learning_rate: float(c.learningRate), beta_1: float(c.beta1 ?? 0.9), beta_2: float(c.beta2 ?? 0.999), epsilon: float(c.epsilon ?? 1e-7), amsgrad: false },
+    config: {
+      name: 'Adam',
+      learning_rate: float(c.learningRate),
+      beta_1: float(c.beta1 ?? 0.9),
+      beta_2: float(c.beta2 ?? 0.999),
+      epsilon: float(c.epsilon ?? 1e-7),
+      amsgrad: false,
+    },
   }),
-  SGD: (c) => ({ class_name: 'SGD', config: { name: 'SGD', learning_rate: float(c.learningRate), momentum: new PyFloat(0), nesterov: false } }),
+  SGD: (c) => ({
+    class_name: 'SGD',
+    config: { name: 'SGD', learning_rate: float(c.learningRate), momentum: new PyFloat(0), nesterov: false },
+  }),
 };
 
 /**
@@ -205,7 +252,12 @@ const OPTIMIZERS: Record<string, (c: Config) => { class_name: string; config: { 
  */
 export function kerasTrainingConfig(trainingConfig: unknown): { [key: string]: PyJson } | null {
   if (trainingConfig === null || typeof trainingConfig !== 'object') return null;
-  const tc = trainingConfig as { loss?: unknown; metrics?: unknown; loss_weights?: unknown; optimizer_config?: { class_name?: string; config?: Config } };
+  const tc = trainingConfig as {
+    loss?: unknown;
+    metrics?: unknown;
+    loss_weights?: unknown;
+    optimizer_config?: { class_name?: string; config?: Config };
+  };
   const optimizer = tc.optimizer_config?.class_name ? OPTIMIZERS[tc.optimizer_config.class_name] : undefined;
   if (!optimizer || tc.loss === undefined) return null;
   return {

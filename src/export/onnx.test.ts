@@ -9,7 +9,15 @@ import type { ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
-import { layersModelToOnnx, ONNX_FEATURES, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, ONNX_PRODUCER } from './onnx';
+import {
+  layersModelToOnnx,
+  ONNX_FEATURES,
+  ONNX_INPUT,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  ONNX_OUTPUT,
+  ONNX_PRODUCER,
+} from './onnx';
 import { featuresAndOutputs } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { decodeModel } from './onnxProto';
@@ -63,7 +71,11 @@ function perturbWeights(model: tf.LayersModel, seed: number): void {
 }
 
 /** Runs the .onnx bytes in onnxruntime-web (wasm, in Node) on NHWC images; returns the output and its dims. */
-async function runOnnx(bytes: Uint8Array, images: Float32Array, shape: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function runOnnx(
+  bytes: Uint8Array,
+  images: Float32Array,
+  shape: number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     expect(session.inputNames).toEqual([ONNX_INPUT]);
@@ -76,7 +88,11 @@ async function runOnnx(bytes: Uint8Array, images: Float32Array, shape: number[])
   }
 }
 
-async function compare(model: tf.LayersModel, metadata: ModelMetadata, count = 4): Promise<{ bytes: Uint8Array; maxDiff: number; spread: number }> {
+async function compare(
+  model: tf.LayersModel,
+  metadata: ModelMetadata,
+  count = 4,
+): Promise<{ bytes: Uint8Array; maxDiff: number; spread: number }> {
   const { modelJson, weights } = await exportLayersModel(model);
   const bytes = layersModelToOnnx(modelJson, weights, metadata);
   const size = metadata.imageSize;
@@ -102,32 +118,44 @@ describe('layersModelToOnnx', () => {
     ['batchnorm', 2, 64],
     ['batchnorm', 3, 48],
   ];
-  it.each(cases)('converts %s with %i classes at %i px to a model onnxruntime runs to the same probabilities', async (name, classes, size) => {
-    const model = buildModel(name, { imageSize: size, numClasses: classes, learningRate: 1e-3, seed: 5 });
-    perturbWeights(model, 3);
-    const classNames = ['NORMAL', 'PNEUMONIA', 'VIRUS'].slice(0, classes);
-    const { maxDiff, spread } = await compare(model, metadataFor(name, classNames, size));
-    disposeCnn(model);
-    expect(spread).toBeGreaterThan(0.01); // Outputs that differ between images (none saturated), so the check means something.
-    expect(maxDiff).toBeLessThan(1e-4);
-  });
+  it.each(cases)(
+    'converts %s with %i classes at %i px to a model onnxruntime runs to the same probabilities',
+    async (name, classes, size) => {
+      const model = buildModel(name, { imageSize: size, numClasses: classes, learningRate: 1e-3, seed: 5 });
+      perturbWeights(model, 3);
+      const classNames = ['NORMAL', 'PNEUMONIA', 'VIRUS'].slice(0, classes);
+      const { maxDiff, spread } = await compare(model, metadataFor(name, classNames, size));
+      disposeCnn(model);
+      expect(spread).toBeGreaterThan(0.01); // Outputs that differ between images (none saturated), so the check means something.
+      expect(maxDiff).toBeLessThan(1e-4);
+    },
+  );
 
-  it('gives dense_1\'s features as a second output when the metadata has out-of-distribution statistics', async () => {
+  it("gives dense_1's features as a second output when the metadata has out-of-distribution statistics", async () => {
     const model = buildModel('batchnorm', { imageSize: 40, numClasses: 2, learningRate: 1e-3, seed: 5 });
     perturbWeights(model, 3);
     const x = tf.randomUniform([30, 40, 40, 1], 0, 1, 'float32', 12);
     const both = featuresAndOutputs(model, 'dense_1', x);
     const expected = both.features.dataSync() as Float32Array;
-    const { detector } = fitOodDetector({ features: expected.subarray(0, 20 * 64), labels: new Uint8Array(20).map((_, i) => i % 2) }, expected.subarray(20 * 64), {
-      featureSize: 64,
-      numClasses: 2,
-      featureLayer: 'dense_1',
-    });
+    const { detector } = fitOodDetector(
+      { features: expected.subarray(0, 20 * 64), labels: new Uint8Array(20).map((_, i) => i % 2) },
+      expected.subarray(20 * 64),
+      {
+        featureSize: 64,
+        numClasses: 2,
+        featureLayer: 'dense_1',
+      },
+    );
     const { modelJson, weights } = await exportLayersModel(model);
-    const bytes = layersModelToOnnx(modelJson, weights, { ...metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40), outOfDistribution: detector });
+    const bytes = layersModelToOnnx(modelJson, weights, {
+      ...metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40),
+      outOfDistribution: detector,
+    });
     const session = await ort.InferenceSession.create(bytes);
     expect(session.outputNames).toEqual([ONNX_OUTPUT, ONNX_FEATURES]);
-    const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', (x.dataSync() as Float32Array).slice(), [30, 40, 40, 1]) });
+    const result = await session.run({
+      [ONNX_INPUT]: new ort.Tensor('float32', (x.dataSync() as Float32Array).slice(), [30, 40, 40, 1]),
+    });
     await session.release();
     const got = result[ONNX_FEATURES].data as Float32Array;
     expect(result[ONNX_FEATURES].dims).toEqual([30, 64]);
@@ -135,13 +163,16 @@ describe('layersModelToOnnx', () => {
     // The same judgement from either: the page's features or the ONNX runtime's.
     const fromOnnx = judge(detector, got);
     const fromPage = judge(detector, expected);
-    fromOnnx.distances.forEach((d, i) => expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3));
+    fromOnnx.distances.forEach((d, i) =>
+      expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3),
+    );
     const metadata = decodeModel(bytes).metadataProps.find((p) => p.key === 'out_of_distribution');
     expect(JSON.parse(metadata!.value)).toEqual(detector);
     if (pythonHasOnnx) {
       const path = join(tempDir, 'with-features.onnx');
       writeFileSync(path, bytes);
-      const check = 'import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print([o.name for o in m.graph.output])';
+      const check =
+        'import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print([o.name for o in m.graph.output])';
       const run = spawnSync(PYTHON, ['-c', check, path], { encoding: 'utf8' });
       expect(run.stderr).toBe('');
       expect(run.stdout.trim()).toBe(`['${ONNX_OUTPUT}', '${ONNX_FEATURES}']`);
@@ -197,7 +228,12 @@ describe('the .onnx file', () => {
     const [input] = decoded.graph.input;
     expect(input.name).toBe(ONNX_INPUT);
     expect(input.type.tensorType.elemType).toBe(1);
-    expect(input.type.tensorType.shape.dim).toEqual([{ dimParam: 'batch' }, { dimValue: 40 }, { dimValue: 40 }, { dimValue: 1 }]);
+    expect(input.type.tensorType.shape.dim).toEqual([
+      { dimParam: 'batch' },
+      { dimValue: 40 },
+      { dimValue: 40 },
+      { dimValue: 1 },
+    ]);
     const [output] = decoded.graph.output;
     expect(output.name).toBe(ONNX_OUTPUT);
     expect(output.type.tensorType.shape.dim).toEqual([{ dimParam: 'batch' }, { dimValue: 1 }]);
@@ -256,7 +292,14 @@ describe('layersModelToOnnx refuses', () => {
   let exported: { modelJson: string; weights: ArrayBuffer };
   const metadata = metadataFor('tutorial', ['NORMAL', 'PNEUMONIA'], 40);
   /** model.json with an edit made to its parsed object. */
-  const edited = (edit: (json: { modelTopology: { class_name: string; config: { layers: { class_name: string; config: Record<string, unknown> }[] } } }) => void) => {
+  const edited = (
+    edit: (json: {
+      modelTopology: {
+        class_name: string;
+        config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+      };
+    }) => void,
+  ) => {
     const json = JSON.parse(exported.modelJson);
     edit(json);
     return JSON.stringify(json);
@@ -279,7 +322,9 @@ describe('layersModelToOnnx refuses', () => {
     });
     const { modelJson, weights } = await exportLayersModel(model);
     model.dispose();
-    expect(() => layersModelToOnnx(modelJson, weights, metadata)).toThrow(/cannot convert layer average_pooling2d\w* \(AveragePooling2D\); it converts .*Conv2D/);
+    expect(() => layersModelToOnnx(modelJson, weights, metadata)).toThrow(
+      /cannot convert layer average_pooling2d\w* \(AveragePooling2D\); it converts .*Conv2D/,
+    );
   });
 
   it('an activation it does not know', () => {
@@ -293,12 +338,18 @@ describe('layersModelToOnnx refuses', () => {
   });
 
   it('metadata that does not describe the model', () => {
-    expect(() => layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b', 'c'], 40))).toThrow(/does not match its metadata/);
-    expect(() => layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b'], 64))).toThrow(/40x40x1 images/);
+    expect(() =>
+      layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b', 'c'], 40)),
+    ).toThrow(/does not match its metadata/);
+    expect(() =>
+      layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b'], 64)),
+    ).toThrow(/40x40x1 images/);
   });
 
   it('weights that do not fit the manifest', () => {
-    expect(() => layersModelToOnnx(exported.modelJson, exported.weights.slice(0, 100), metadata)).toThrow(/weights\.bin is too short/);
+    expect(() => layersModelToOnnx(exported.modelJson, exported.weights.slice(0, 100), metadata)).toThrow(
+      /weights\.bin is too short/,
+    );
     const longer = new Uint8Array(exported.weights.byteLength + 4);
     expect(() => layersModelToOnnx(exported.modelJson, longer.buffer, metadata)).toThrow(/weights\.bin holds/);
   });

@@ -39,7 +39,9 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
   const graph = new GraphBuilder(readWeights(json.weightsManifest, weights));
   const [height, width, channels] = inputShape(layers);
   if (height !== metadata.imageSize || width !== metadata.imageSize || channels !== metadata.channels) {
-    throw new UserError(`The model takes ${height}x${width}x${channels} images but its metadata says ${metadata.imageSize} px, ${metadata.channels} channel(s).`);
+    throw new UserError(
+      `The model takes ${height}x${width}x${channels} images but its metadata says ${metadata.imageSize} px, ${metadata.channels} channel(s).`,
+    );
   }
   graph.start(ONNX_INPUT, ONNX_OUTPUT, { kind: 'image', channels, height, width });
   // With out-of-distribution statistics, their feature layer's output is a second graph output, so a runtime can judge.
@@ -47,16 +49,24 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
   let features: { tensor: string; size: number } | null = null;
   for (const layer of layers) {
     convertLayer(graph, layer);
-    if (featureLayer !== null && layer.config.name === featureLayer && graph.shape.kind === 'flat') features = { tensor: graph.current, size: graph.shape.features };
+    if (featureLayer !== null && layer.config.name === featureLayer && graph.shape.kind === 'flat')
+      features = { tensor: graph.current, size: graph.shape.features };
   }
   checkHead(graph, metadata);
   const outputDims = graph.finish(ONNX_OUTPUT);
-  if (featureLayer !== null && !features) throw new UserError(`The model has no flat layer ${featureLayer} for its out-of-distribution statistics.`);
+  if (featureLayer !== null && !features)
+    throw new UserError(`The model has no flat layer ${featureLayer} for its out-of-distribution statistics.`);
   const outputs = [valueInfo(ONNX_OUTPUT, outputDims, outputDoc(metadata))];
   if (features) {
     graph.add('Identity', ONNX_FEATURES, [features.tensor]);
     if (graph.current !== ONNX_FEATURES) throw new Error(`The ONNX graph already has a tensor named ${ONNX_FEATURES}.`);
-    outputs.push(valueInfo(ONNX_FEATURES, [{ dimParam: 'batch' }, { dimValue: features.size }], `${featureLayer}'s output: what metadata_props out_of_distribution judges.`));
+    outputs.push(
+      valueInfo(
+        ONNX_FEATURES,
+        [{ dimParam: 'batch' }, { dimValue: features.size }],
+        `${featureLayer}'s output: what metadata_props out_of_distribution judges.`,
+      ),
+    );
   }
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
@@ -67,7 +77,13 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
       name,
       node: graph.nodes,
       initializer: graph.initializers,
-      input: [valueInfo(ONNX_INPUT, [{ dimParam: 'batch' }, { dimValue: height }, { dimValue: width }, { dimValue: channels }], `Grey images, NHWC: ${metadata.normalisation}.`)],
+      input: [
+        valueInfo(
+          ONNX_INPUT,
+          [{ dimParam: 'batch' }, { dimValue: height }, { dimValue: width }, { dimValue: channels }],
+          `Grey images, NHWC: ${metadata.normalisation}.`,
+        ),
+      ],
       output: outputs,
     },
     metadataProps: metadataProps(metadata, json.generatedBy),
@@ -83,7 +99,10 @@ export function metadataProps(metadata: ModelMetadata, convertedFrom?: string): 
     ['channels', metadata.channels],
     ['normalisation', metadata.normalisation],
     ['resize', metadata.resize],
-    ['input', `${ONNX_INPUT}: float32 [batch, ${metadata.imageSize}, ${metadata.imageSize}, ${metadata.channels}] (NHWC)`],
+    [
+      'input',
+      `${ONNX_INPUT}: float32 [batch, ${metadata.imageSize}, ${metadata.imageSize}, ${metadata.channels}] (NHWC)`,
+    ],
     ['output', metadata.output],
     ['positive_class', metadata.positiveClass],
     ['threshold', metadata.threshold],
@@ -97,7 +116,9 @@ export function metadataProps(metadata: ModelMetadata, convertedFrom?: string): 
     ['producer', ONNX_PRODUCER],
     ['converted_from', convertedFrom ?? null],
   ];
-  return entries.filter((entry): entry is [string, string | number] => entry[1] !== null).map(([key, value]) => ({ key, value: String(value) }));
+  return entries
+    .filter((entry): entry is [string, string | number] => entry[1] !== null)
+    .map(([key, value]) => ({ key, value: String(value) }));
 }
 
 function outputDoc(metadata: ModelMetadata): string {
@@ -117,9 +138,12 @@ function parseJson(text: string): { modelTopology?: unknown; weightsManifest?: u
 /** The layers of a Sequential topology, as tfjs writes it (`{class_name, config: {name, layers}}`, or under `model_config`). */
 function sequentialLayers(topology: unknown): { name: string; layers: LayerJson[] } {
   const root = (topology as { model_config?: unknown } | undefined)?.model_config ?? topology;
-  const model = root as { class_name?: string; config?: { name?: string; layers?: LayerJson[] } | LayerJson[] } | undefined;
+  const model = root as
+    { class_name?: string; config?: { name?: string; layers?: LayerJson[] } | LayerJson[] } | undefined;
   if (model?.class_name !== 'Sequential') {
-    throw new UserError(`ONNX export converts Sequential models only; model.json holds ${model?.class_name ?? 'no model topology'}.`);
+    throw new UserError(
+      `ONNX export converts Sequential models only; model.json holds ${model?.class_name ?? 'no model topology'}.`,
+    );
   }
   const config = model.config;
   const layers = Array.isArray(config) ? config : config?.layers;
@@ -131,10 +155,17 @@ function sequentialLayers(topology: unknown): { name: string; layers: LayerJson[
 function inputShape(layers: LayerJson[]): [number, number, number] {
   const config = layers[0].config ?? {};
   const shape = (config.batch_input_shape ?? config.batch_shape) as (number | null)[] | undefined;
-  if (!Array.isArray(shape) || shape.length !== 4 || !shape.slice(1).every((n) => Number.isInteger(n) && (n as number) > 0)) {
-    throw new UserError(`ONNX export needs images of a fixed size, [batch, height, width, channels]; the model's input is ${JSON.stringify(shape)}.`);
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 4 ||
+    !shape.slice(1).every((n) => Number.isInteger(n) && (n as number) > 0)
+  ) {
+    throw new UserError(
+      `ONNX export needs images of a fixed size, [batch, height, width, channels]; the model's input is ${JSON.stringify(shape)}.`,
+    );
   }
-  if (config.dtype !== undefined && config.dtype !== 'float32') throw new UserError(`The model's input is ${String(config.dtype)}, not float32.`);
+  if (config.dtype !== undefined && config.dtype !== 'float32')
+    throw new UserError(`The model's input is ${String(config.dtype)}, not float32.`);
   return shape.slice(1) as [number, number, number];
 }
 
@@ -147,16 +178,20 @@ function readWeights(manifest: unknown, buffer: ArrayBuffer): Map<string, Weight
   let offset = 0;
   for (const spec of specs) {
     if (spec.dtype !== 'float32' || spec.quantization !== undefined) {
-      throw new UserError(`ONNX export reads float32 weights only; ${spec.name} is ${spec.quantization ? 'quantized' : spec.dtype}.`);
+      throw new UserError(
+        `ONNX export reads float32 weights only; ${spec.name} is ${spec.quantization ? 'quantized' : spec.dtype}.`,
+      );
     }
     const count = spec.shape.reduce((a, b) => a * b, 1);
-    if (offset + 4 * count > buffer.byteLength) throw new UserError(`weights.bin is too short for model.json's weights (it ends in ${spec.name}).`);
+    if (offset + 4 * count > buffer.byteLength)
+      throw new UserError(`weights.bin is too short for model.json's weights (it ends in ${spec.name}).`);
     const values = new Float32Array(count);
     for (let i = 0; i < count; i++) values[i] = view.getFloat32(offset + 4 * i, true);
     found.set(spec.name, { shape: spec.shape, values });
     offset += 4 * count;
   }
-  if (offset !== buffer.byteLength) throw new UserError(`weights.bin holds ${buffer.byteLength} bytes but model.json describes ${offset}.`);
+  if (offset !== buffer.byteLength)
+    throw new UserError(`weights.bin holds ${buffer.byteLength} bytes but model.json describes ${offset}.`);
   return found;
 }
 

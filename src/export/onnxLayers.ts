@@ -7,7 +7,17 @@ import { UserError } from '../core/userError';
 import { float, int, ints, string, type Attribute, type GraphBuilder, type Shape } from './onnxProto';
 
 /** The layer classes the converter understands (Dropout is the identity at inference). */
-export const ONNX_LAYERS = ['InputLayer', 'Conv2D', 'BatchNormalization', 'ReLU', 'Activation', 'MaxPooling2D', 'Flatten', 'Dense', 'Dropout'] as const;
+export const ONNX_LAYERS = [
+  'InputLayer',
+  'Conv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'MaxPooling2D',
+  'Flatten',
+  'Dense',
+  'Dropout',
+] as const;
 
 export interface LayerJson {
   class_name: string;
@@ -31,8 +41,13 @@ const CONVERTERS: Record<(typeof ONNX_LAYERS)[number], Converter> = {
 export function convertLayer(graph: GraphBuilder, layer: LayerJson): void {
   const config = layer.config ?? {};
   const name = typeof config.name === 'string' ? config.name : layer.class_name;
-  const convert = Object.hasOwn(CONVERTERS, layer.class_name) ? CONVERTERS[layer.class_name as keyof typeof CONVERTERS] : undefined;
-  if (!convert) throw new UserError(`ONNX export cannot convert layer ${name} (${layer.class_name}); it converts ${ONNX_LAYERS.join(', ')}.`);
+  const convert = Object.hasOwn(CONVERTERS, layer.class_name)
+    ? CONVERTERS[layer.class_name as keyof typeof CONVERTERS]
+    : undefined;
+  if (!convert)
+    throw new UserError(
+      `ONNX export cannot convert layer ${name} (${layer.class_name}); it converts ${ONNX_LAYERS.join(', ')}.`,
+    );
   convert(graph, name, config);
 }
 
@@ -43,18 +58,26 @@ function conv2d(graph: GraphBuilder, name: string, config: Record<string, unknow
   const [kh, kw] = pair(config.kernel_size, 'kernel_size', name);
   const strides = pair(config.strides ?? 1, 'strides', name);
   const dilations = pair(config.dilation_rate ?? 1, 'dilation_rate', name);
-  if ((config.groups ?? 1) !== 1) throw new UserError(`ONNX export cannot convert ${name}: grouped convolutions are not supported.`);
+  if ((config.groups ?? 1) !== 1)
+    throw new UserError(`ONNX export cannot convert ${name}: grouped convolutions are not supported.`);
   const channels = input.channels;
   const kernel = graph.weight(name, 'kernel', [kh, kw, channels, filters]).values;
   const w = new Float32Array(kernel.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < channels; i++)
-        for (let o = 0; o < filters; o++) w[((o * channels + i) * kh + y) * kw + x] = kernel[((y * kw + x) * channels + i) * filters + o];
+        for (let o = 0; o < filters; o++)
+          w[((o * channels + i) * kh + y) * kw + x] = kernel[((y * kw + x) * channels + i) * filters + o];
   const inputs = [graph.current, graph.initializer(`${name}/kernel`, [filters, channels, kh, kw], w)];
-  if (config.use_bias !== false) inputs.push(graph.initializer(`${name}/bias`, [filters], graph.weight(name, 'bias', [filters]).values));
+  if (config.use_bias !== false)
+    inputs.push(graph.initializer(`${name}/bias`, [filters], graph.weight(name, 'bias', [filters]).values));
   const padding = paddingAttributes(config.padding, name);
-  graph.add('Conv', name, inputs, [ints('kernel_shape', [kh, kw]), ints('strides', strides), ints('dilations', dilations), padding]);
+  graph.add('Conv', name, inputs, [
+    ints('kernel_shape', [kh, kw]),
+    ints('strides', strides),
+    ints('dilations', dilations),
+    padding,
+  ]);
   graph.shape = {
     kind: 'image',
     channels: filters,
@@ -67,9 +90,13 @@ function conv2d(graph: GraphBuilder, name: string, config: Record<string, unknow
 /** BatchNormalization at inference: (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta, on the channel axis. */
 function batchNormalization(graph: GraphBuilder, name: string, config: Record<string, unknown>): void {
   const shape = graph.shape;
-  const axis = Array.isArray(config.axis) && config.axis.length === 1 ? (config.axis[0] as unknown) : (config.axis ?? -1);
+  const axis =
+    Array.isArray(config.axis) && config.axis.length === 1 ? (config.axis[0] as unknown) : (config.axis ?? -1);
   const channelAxis = shape.kind === 'image' ? 3 : 1;
-  if (axis !== -1 && axis !== channelAxis) throw new UserError(`ONNX export cannot convert ${name}: it normalises axis ${JSON.stringify(axis)}, not the channels.`);
+  if (axis !== -1 && axis !== channelAxis)
+    throw new UserError(
+      `ONNX export cannot convert ${name}: it normalises axis ${JSON.stringify(axis)}, not the channels.`,
+    );
   const n = shape.kind === 'image' ? shape.channels : shape.features;
   const scale = config.scale === false ? new Float32Array(n).fill(1) : graph.weight(name, 'gamma', [n]).values;
   const bias = config.center === false ? new Float32Array(n) : graph.weight(name, 'beta', [n]).values;
@@ -85,7 +112,10 @@ function batchNormalization(graph: GraphBuilder, name: string, config: Record<st
 
 function relu(graph: GraphBuilder, name: string, config: Record<string, unknown>): void {
   const plain = config.max_value == null && !config.negative_slope && !config.threshold;
-  if (!plain) throw new UserError(`ONNX export cannot convert ${name}: only a plain ReLU (no max_value, negative_slope or threshold).`);
+  if (!plain)
+    throw new UserError(
+      `ONNX export cannot convert ${name}: only a plain ReLU (no max_value, negative_slope or threshold).`,
+    );
   graph.add('Relu', name, [graph.current]);
 }
 
@@ -94,7 +124,10 @@ function activation(graph: GraphBuilder, name: string, kind: unknown): void {
   const ops: Record<string, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' };
   if (kind === undefined || kind === null || kind === 'linear') return;
   const op = typeof kind === 'string' && Object.hasOwn(ops, kind) ? ops[kind] : undefined;
-  if (!op) throw new UserError(`ONNX export cannot convert ${name}'s activation ${JSON.stringify(kind)}; it converts linear, ${Object.keys(ops).join(', ')}.`);
+  if (!op)
+    throw new UserError(
+      `ONNX export cannot convert ${name}'s activation ${JSON.stringify(kind)}; it converts linear, ${Object.keys(ops).join(', ')}.`,
+    );
   const attributes = op === 'Softmax' ? [int('axis', graph.shape.kind === 'image' ? 1 : -1)] : [];
   graph.add(op, `${name}/${kind}`, [graph.current], attributes);
 }
@@ -103,7 +136,12 @@ function maxPooling2d(graph: GraphBuilder, name: string, config: Record<string, 
   const input = imageInput(graph, name, config);
   const pool = pair(config.pool_size ?? 2, 'pool_size', name);
   const strides = pair(config.strides ?? pool, 'strides', name);
-  graph.add('MaxPool', name, [graph.current], [ints('kernel_shape', pool), ints('strides', strides), paddingAttributes(config.padding, name)]);
+  graph.add(
+    'MaxPool',
+    name,
+    [graph.current],
+    [ints('kernel_shape', pool), ints('strides', strides), paddingAttributes(config.padding, name)],
+  );
   graph.shape = {
     kind: 'image',
     channels: input.channels,
@@ -125,32 +163,55 @@ function flatten(graph: GraphBuilder, name: string, config: Record<string, unkno
 /** Dense: x · kernel [in, units] + bias, as Gemm (MatMul without a bias). */
 function dense(graph: GraphBuilder, name: string, config: Record<string, unknown>): void {
   const shape = graph.shape;
-  if (shape.kind !== 'flat') throw new UserError(`ONNX export cannot convert ${name}: a Dense layer on an image-shaped input (add Flatten first).`);
+  if (shape.kind !== 'flat')
+    throw new UserError(
+      `ONNX export cannot convert ${name}: a Dense layer on an image-shaped input (add Flatten first).`,
+    );
   const units = positive(config.units, 'units', name);
-  const inputs = [graph.current, graph.initializer(`${name}/kernel`, [shape.features, units], graph.weight(name, 'kernel', [shape.features, units]).values)];
-  if (config.use_bias !== false) inputs.push(graph.initializer(`${name}/bias`, [units], graph.weight(name, 'bias', [units]).values));
+  const inputs = [
+    graph.current,
+    graph.initializer(
+      `${name}/kernel`,
+      [shape.features, units],
+      graph.weight(name, 'kernel', [shape.features, units]).values,
+    ),
+  ];
+  if (config.use_bias !== false)
+    inputs.push(graph.initializer(`${name}/bias`, [units], graph.weight(name, 'bias', [units]).values));
   graph.add(inputs.length === 3 ? 'Gemm' : 'MatMul', name, inputs);
   graph.shape = { kind: 'flat', features: units };
   activation(graph, name, config.activation);
 }
 
-function imageInput(graph: GraphBuilder, name: string, config: Record<string, unknown>): Extract<Shape, { kind: 'image' }> {
+function imageInput(
+  graph: GraphBuilder,
+  name: string,
+  config: Record<string, unknown>,
+): Extract<Shape, { kind: 'image' }> {
   if (config.data_format !== undefined && config.data_format !== 'channels_last') {
-    throw new UserError(`ONNX export cannot convert ${name}: data_format ${String(config.data_format)} (only channels_last).`);
+    throw new UserError(
+      `ONNX export cannot convert ${name}: data_format ${String(config.data_format)} (only channels_last).`,
+    );
   }
-  if (graph.shape.kind !== 'image') throw new UserError(`ONNX export cannot convert ${name}: it needs an image-shaped input, but comes after Flatten.`);
+  if (graph.shape.kind !== 'image')
+    throw new UserError(`ONNX export cannot convert ${name}: it needs an image-shaped input, but comes after Flatten.`);
   return graph.shape;
 }
 
 function positive(value: unknown, what: string, name: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new UserError(`ONNX export cannot convert ${name}: ${what} ${JSON.stringify(value)} is not a positive whole number.`);
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw new UserError(
+      `ONNX export cannot convert ${name}: ${what} ${JSON.stringify(value)} is not a positive whole number.`,
+    );
   return value as number;
 }
 
 function pair(value: unknown, what: string, name: string): [number, number] {
   const both = typeof value === 'number' ? [value, value] : value;
   if (!Array.isArray(both) || both.length !== 2 || !both.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new UserError(`ONNX export cannot convert ${name}: ${what} ${JSON.stringify(value)} is not one or two positive whole numbers.`);
+    throw new UserError(
+      `ONNX export cannot convert ${name}: ${what} ${JSON.stringify(value)} is not one or two positive whole numbers.`,
+    );
   }
   return both as [number, number];
 }
@@ -163,8 +224,17 @@ function paddingAttributes(padding: unknown, name: string): Attribute {
 }
 
 /** Output side of a convolution or pooling; 'valid' floors as Keras does. */
-function outputSide(side: number, kernel: number, stride: number, dilation: number, padding: unknown, name: string): number {
-  const out = padding === 'same' ? Math.ceil(side / stride) : Math.floor((side - (kernel - 1) * dilation - 1) / stride) + 1;
-  if (out < 1) throw new UserError(`ONNX export cannot convert ${name}: its ${side} px input is smaller than its window.`);
+function outputSide(
+  side: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: unknown,
+  name: string,
+): number {
+  const out =
+    padding === 'same' ? Math.ceil(side / stride) : Math.floor((side - (kernel - 1) * dilation - 1) / stride) + 1;
+  if (out < 1)
+    throw new UserError(`ONNX export cannot convert ${name}: its ${side} px input is smaller than its window.`);
   return out;
 }

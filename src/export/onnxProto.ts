@@ -82,7 +82,12 @@ export interface Model {
 const optional = (type: string, id: number): protobuf.IField => ({ type, id });
 /** onnx.proto is proto2: its repeated numbers are written one by one, not packed (a reader takes either). */
 const NUMBERS = new Set(['float', 'int32', 'int64']);
-const repeated = (type: string, id: number): protobuf.IField => ({ type, id, rule: 'repeated', ...(NUMBERS.has(type) ? { options: { packed: false } } : {}) });
+const repeated = (type: string, id: number): protobuf.IField => ({
+  type,
+  id,
+  rule: 'repeated',
+  ...(NUMBERS.has(type) ? { options: { packed: false } } : {}),
+});
 
 /** onnx.proto's messages, trimmed to the fields written here; numbers as in onnx/onnx.proto. */
 const MESSAGES: Record<string, protobuf.IType & protobuf.INamespace> = {
@@ -105,11 +110,25 @@ const MESSAGES: Record<string, protobuf.IType & protobuf.INamespace> = {
     },
     nested: {
       AttributeType: {
-        values: { UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10 },
+        values: {
+          UNDEFINED: 0,
+          FLOAT: 1,
+          INT: 2,
+          STRING: 3,
+          TENSOR: 4,
+          GRAPH: 5,
+          FLOATS: 6,
+          INTS: 7,
+          STRINGS: 8,
+          TENSORS: 9,
+          GRAPHS: 10,
+        },
       },
     },
   },
-  ValueInfoProto: { fields: { name: optional('string', 1), type: optional('TypeProto', 2), docString: optional('string', 3) } },
+  ValueInfoProto: {
+    fields: { name: optional('string', 1), type: optional('TypeProto', 2), docString: optional('string', 3) },
+  },
   NodeProto: {
     fields: {
       input: repeated('string', 1),
@@ -215,7 +234,11 @@ export function littleEndian(values: Float32Array): Uint8Array {
 export const ints = (name: string, values: number[]): Attribute => ({ name, type: ATTRIBUTE_TYPE.INTS, ints: values });
 export const int = (name: string, value: number): Attribute => ({ name, type: ATTRIBUTE_TYPE.INT, i: value });
 export const float = (name: string, value: number): Attribute => ({ name, type: ATTRIBUTE_TYPE.FLOAT, f: value });
-export const string = (name: string, value: string): Attribute => ({ name, type: ATTRIBUTE_TYPE.STRING, s: utf8(value) });
+export const string = (name: string, value: string): Attribute => ({
+  name,
+  type: ATTRIBUTE_TYPE.STRING,
+  s: utf8(value),
+});
 
 /** A float32 tensor's name, shape and description, as graph inputs and outputs declare them. */
 export function valueInfo(name: string, dim: Dimension[], docString: string): ValueInfo {
@@ -229,7 +252,8 @@ export interface Weight {
 }
 
 /** The tensor between layers, batch left out: an image (held NCHW inside the graph) or a vector of features. */
-export type Shape = { kind: 'image'; channels: number; height: number; width: number } | { kind: 'flat'; features: number };
+export type Shape =
+  { kind: 'image'; channels: number; height: number; width: number } | { kind: 'flat'; features: number };
 
 /** The ONNX graph as it grows: nodes, initializers, and the current tensor with its shape. */
 export class GraphBuilder {
@@ -262,7 +286,8 @@ export class GraphBuilder {
     const name = `${layer}/${weight}`;
     const found = this.weights.get(name) ?? [...this.weights].find(([key]) => key.endsWith(`/${name}`))?.[1];
     if (!found) throw new UserError(`weights.bin has no ${name}, which layer ${layer} needs.`);
-    if (found.shape.join() !== shape.join()) throw new UserError(`${name} is [${found.shape}] but layer ${layer} needs [${shape}].`);
+    if (found.shape.join() !== shape.join())
+      throw new UserError(`${name} is [${found.shape}] but layer ${layer} needs [${shape}].`);
     return found;
   }
 

@@ -30,7 +30,9 @@ import { pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
 const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
 const hasTorch =
-  existsSync(PYTHON) && existsSync(TORCHRUN) && spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
+  existsSync(PYTHON) &&
+  existsSync(TORCHRUN) &&
+  spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
 
 const SIZE = 40;
 const CLASSES = ['NORMAL', 'PNEUMONIA'];
@@ -48,7 +50,9 @@ const exactPixels = new Map<string, Uint8Array>();
 function run(command: string, args: string[], cwd: string, timeout = 110_000): string {
   const result = spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout?.slice(-3000)}\n${result.stderr?.slice(-3000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout?.slice(-3000)}\n${result.stderr?.slice(-3000)}`,
+    );
   }
   return result.stdout;
 }
@@ -72,8 +76,17 @@ function tfjsFeatures(model: tf.LayersModel, pixels: number[][], size: number): 
 
 /** Largest relative difference of the squared distances PyTorch gave and the page's for the same pixels. */
 function distanceDifference(model: tf.LayersModel, detector: OodDetector, torch: TorchPrediction[]): number {
-  const page = judge(detector, tfjsFeatures(model, torch.map((t) => t.pixels), SIZE));
-  return Math.max(...torch.map((t, i) => Math.abs(t.oodDistance! - page.distances[i]) / Math.max(1, page.distances[i])));
+  const page = judge(
+    detector,
+    tfjsFeatures(
+      model,
+      torch.map((t) => t.pixels),
+      SIZE,
+    ),
+  );
+  return Math.max(
+    ...torch.map((t, i) => Math.abs(t.oodDistance! - page.distances[i]) / Math.max(1, page.distances[i])),
+  );
 }
 
 function torchPredict(modelZip: string, images: string[]): TorchPrediction[] {
@@ -121,7 +134,10 @@ async function writeZip(path: string, files: Record<string, string | Uint8Array>
 async function loadZipInTfjs(files: Map<string, Uint8Array>): Promise<tf.LayersModel> {
   const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
   const weights = files.get(json.weightsManifest[0].paths[0])!;
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async () => [json.weightsManifest[0].weights, weights.slice().buffer as ArrayBuffer]);
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async () => [
+    json.weightsManifest[0].weights,
+    weights.slice().buffer as ArrayBuffer,
+  ]);
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
@@ -129,7 +145,13 @@ async function loadZipInTfjs(files: Map<string, Uint8Array>): Promise<tf.LayersM
 const grey = (r: number, g: number, b: number) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
 
 /** Nearest-neighbour stretch of a square grey image to width x height, as RGBA (a file of another size). */
-function rgbaOf(pixels: Uint8Array, size: number, width: number, height: number, tint: (v: number) => [number, number, number]): Buffer {
+function rgbaOf(
+  pixels: Uint8Array,
+  size: number,
+  width: number,
+  height: number,
+  tint: (v: number) => [number, number, number],
+): Buffer {
   const data = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -160,24 +182,35 @@ function writeDataset(): void {
     const pixels = set.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE);
     const kind = k % 4;
     // A name that needs quoting in the manifest, among the train images.
-    const base = k === 1 ? `person${k}_odd, "quoted" name` : `person${Math.floor(k / 2)}_${label === 1 ? 'virus' : 'normal'}_${k}`;
+    const base =
+      k === 1 ? `person${k}_odd, "quoted" name` : `person${Math.floor(k / 2)}_${label === 1 ? 'virus' : 'normal'}_${k}`;
     const name = `${base}.${kind === 3 ? 'jpeg' : 'png'}`;
     const path = `chest_xray/${folder}/${CLASSES[label]}/${name}`;
     let bytes: Buffer;
     if (kind === 0) {
-      bytes = png(SIZE, SIZE, rgbaOf(pixels, SIZE, SIZE, SIZE, (v) => [v, v, v]), 0);
+      bytes = png(
+        SIZE,
+        SIZE,
+        rgbaOf(pixels, SIZE, SIZE, SIZE, (v) => [v, v, v]),
+        0,
+      );
       exactPixels.set(path, pixels.slice());
     } else if (kind === 1) {
       const tint = (v: number): [number, number, number] => [Math.min(255, v + 30), v, Math.max(0, v - 20)];
       bytes = png(SIZE, SIZE, rgbaOf(pixels, SIZE, SIZE, SIZE, tint), 2);
-      exactPixels.set(path, pixels.map((v) => grey(...tint(v))));
+      exactPixels.set(
+        path,
+        pixels.map((v) => grey(...tint(v))),
+      );
     } else if (kind === 2) {
       // Alpha, with a fully transparent corner (black on the page).
       const data = rgbaOf(pixels, SIZE, 48, 36, (v) => [v, v, v]);
       for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) data[(y * 48 + x) * 4 + 3] = 0;
       bytes = png(48, 36, data, 6);
     } else {
-      bytes = Buffer.from(jpeg.encode({ data: rgbaOf(pixels, SIZE, 52, 44, (v) => [v, v, v]), width: 52, height: 44 }, 92).data);
+      bytes = Buffer.from(
+        jpeg.encode({ data: rgbaOf(pixels, SIZE, 52, 44, (v) => [v, v, v]), width: 52, height: 44 }, 92).data,
+      );
     }
     mkdirSync(dirname(join(dataDir, path)), { recursive: true });
     writeFileSync(join(dataDir, path), bytes);
@@ -198,7 +231,10 @@ function rotatedJpeg(): Buffer {
   }
   const encoded = Buffer.from(jpeg.encode({ data, width, height }, 95).data);
   // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) SHORT = 6.
-  const tiff = [0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+  const tiff = [
+    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  ];
   const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
   const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
   return Buffer.concat([encoded.subarray(0, 2), app1, encoded.subarray(2)]);
@@ -227,21 +263,43 @@ async function appModelZip(name: ModelName, numClasses: number, path: string): P
   // A detector as the page fits one, on this model's features of generated images (not the dataset's: a loaded
   // model's statistics come from elsewhere).
   const fitSet = syntheticSet(60, SIZE, numClasses, 21);
-  const fitPixels = Array.from({ length: fitSet.count }, (_, i) => Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)));
+  const fitPixels = Array.from({ length: fitSet.count }, (_, i) =>
+    Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)),
+  );
   const fitFeatures = tfjsFeatures(model, fitPixels, SIZE);
-  const { detector } = fitOodDetector({ features: fitFeatures.subarray(0, 40 * 64), labels: fitSet.labels.subarray(0, 40) }, fitFeatures.subarray(40 * 64), {
-    featureSize: 64,
-    numClasses,
-    featureLayer: 'dense_1',
-  });
+  const { detector } = fitOodDetector(
+    { features: fitFeatures.subarray(0, 40 * 64), labels: fitSet.labels.subarray(0, 40) },
+    fitFeatures.subarray(40 * 64),
+    {
+      featureSize: 64,
+      numClasses,
+      featureLayer: 'dense_1',
+    },
+  );
   writeFileSync(path + '.detector.json', JSON.stringify(detector));
   const exported = await exportLayersModel(model);
   const metadata: ModelMetadata = {
-    model: name, classNames, imageSize: SIZE, channels: 1, normalisation: 'grey', output: numClasses === 2 ? 'sigmoid' : 'softmax',
-    positiveClass: numClasses === 2 ? classNames[1] : null, threshold: 0.5, thresholdClass: classNames[1], thresholdRule: 'fixed',
-    resize: 'squashed', trainedEpochs: 1, backend: 'cpu', createdAt: new Date(0).toISOString(), outOfDistribution: detector,
+    model: name,
+    classNames,
+    imageSize: SIZE,
+    channels: 1,
+    normalisation: 'grey',
+    output: numClasses === 2 ? 'sigmoid' : 'softmax',
+    positiveClass: numClasses === 2 ? classNames[1] : null,
+    threshold: 0.5,
+    thresholdClass: classNames[1],
+    thresholdRule: 'fixed',
+    resize: 'squashed',
+    trainedEpochs: 1,
+    backend: 'cpu',
+    createdAt: new Date(0).toISOString(),
+    outOfDistribution: detector,
   };
-  await writeZip(path, { 'model.json': exported.modelJson, 'weights.bin': new Uint8Array(exported.weights), 'metadata.json': JSON.stringify(metadata) });
+  await writeZip(path, {
+    'model.json': exported.modelJson,
+    'weights.bin': new Uint8Array(exported.weights),
+    'metadata.json': JSON.stringify(metadata),
+  });
   return model;
 }
 
@@ -264,7 +322,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     bundleDir = join(root, 'bundle');
     mkdirSync(bundleDir, { recursive: true });
     writeDataset();
-    for (const file of pytorchBundleFiles({ settings, classNames: CLASSES, rows })) writeFileSync(join(bundleDir, file.name), file.text);
+    for (const file of pytorchBundleFiles({ settings, classNames: CLASSES, rows }))
+      writeFileSync(join(bundleDir, file.name), file.text);
   });
 
   afterAll(() => {
@@ -276,7 +335,25 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const started = performance.now();
     // --standalone: a free local port for the rendezvous. --redirects/--tee: PyTorch 1.13's torchrun fails without
     // them on Python 3.11 ('NoneType' object has no attribute 'get'); harmless elsewhere.
-    const log = run(TORCHRUN, ['--standalone', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', 'train.py', '--data', dataDir, '--epochs', '1', '--out', out], bundleDir);
+    const log = run(
+      TORCHRUN,
+      [
+        '--standalone',
+        '--redirects',
+        '1',
+        '--tee',
+        '1',
+        '--nproc_per_node=2',
+        'train.py',
+        '--data',
+        dataDir,
+        '--epochs',
+        '1',
+        '--out',
+        out,
+      ],
+      bundleDir,
+    );
     const seconds = (performance.now() - started) / 1000;
     console.log(`torchrun --nproc_per_node=2, 1 epoch of 32 images at ${SIZE} px: ${seconds.toFixed(1)} s`);
     expect(log).toContain('2 process(es) on cpu');
@@ -295,14 +372,45 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const files = await readZip(join(out, 'model.zip'));
     expect([...files.keys()].sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
     const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
-    const keys: (keyof ModelMetadata)[] = ['model', 'classNames', 'imageSize', 'channels', 'normalisation', 'output', 'positiveClass', 'threshold', 'thresholdClass', 'thresholdRule', 'resize', 'trainedEpochs', 'backend', 'createdAt', 'outOfDistribution'];
+    const keys: (keyof ModelMetadata)[] = [
+      'model',
+      'classNames',
+      'imageSize',
+      'channels',
+      'normalisation',
+      'output',
+      'positiveClass',
+      'threshold',
+      'thresholdClass',
+      'thresholdRule',
+      'resize',
+      'trainedEpochs',
+      'backend',
+      'createdAt',
+      'outOfDistribution',
+    ];
     expect(Object.keys(metadata).sort()).toEqual([...keys].sort());
-    expect(metadata).toMatchObject({ model: 'batchnorm', classNames: CLASSES, imageSize: SIZE, channels: 1, output: 'sigmoid', positiveClass: 'PNEUMONIA', thresholdClass: 'PNEUMONIA', thresholdRule: 'youden', trainedEpochs: 1 });
+    expect(metadata).toMatchObject({
+      model: 'batchnorm',
+      classNames: CLASSES,
+      imageSize: SIZE,
+      channels: 1,
+      output: 'sigmoid',
+      positiveClass: 'PNEUMONIA',
+      thresholdClass: 'PNEUMONIA',
+      thresholdRule: 'youden',
+      trainedEpochs: 1,
+    });
     expect(metadata.threshold).toBeGreaterThan(0);
 
     // The same model.json the app writes for these settings, but for the tool that wrote it.
     const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
-    const app = buildModel('batchnorm', { imageSize: SIZE, numClasses: 2, learningRate: settings.learningRate, seed: settings.seed });
+    const app = buildModel('batchnorm', {
+      imageSize: SIZE,
+      numClasses: 2,
+      learningRate: settings.learningRate,
+      seed: settings.seed,
+    });
     const appJson = JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
     disposeCnn(app);
     expect(json.modelTopology).toEqual(appJson.modelTopology);
@@ -311,27 +419,42 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(json.format).toBe('layers-model');
 
     const model = await loadZipInTfjs(files);
-    const images = rows.filter((row) => row.split !== 'train' || row.path.includes('quoted')).map((row) => join(dataDir, row.path));
+    const images = rows
+      .filter((row) => row.split !== 'train' || row.path.includes('quoted'))
+      .map((row) => join(dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images);
     // Pixels as the page decodes them, where that is exact: PNGs at the model's size (grey, and colour through PIL's grey).
     for (const item of torch) {
       const expected = exactPixels.get(item.path.slice(dataDir.length + 1));
       if (expected) expect(item.pixels).toEqual(Array.from(expected));
     }
-    const difference = maxDifference(tfjsPredict(model, torch.map((t) => t.pixels), SIZE), torch.map((t) => t.probabilities));
-    console.log(`model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`);
+    const difference = maxDifference(
+      tfjsPredict(
+        model,
+        torch.map((t) => t.pixels),
+        SIZE,
+      ),
+      torch.map((t) => t.probabilities),
+    );
+    console.log(
+      `model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`,
+    );
     expect(difference).toBeLessThan(TOLERANCE);
 
     // Its out-of-distribution detector: fitted on its training images, valid as the page checks it, in model.json
     // too, and PyTorch's distances are the page's for the same pixels.
     const detector = checkOodDetector(metadata.outOfDistribution, { featureSize: 64, numClasses: 2 });
     expect(detector).toMatchObject({ featureLayer: 'dense_1', quantile: 0.95, trainImages: 32, validationImages: 8 });
-    expect((json as { userDefinedMetadata?: unknown }).userDefinedMetadata).toEqual({ outOfDistribution: metadata.outOfDistribution });
+    expect((json as { userDefinedMetadata?: unknown }).userDefinedMetadata).toEqual({
+      outOfDistribution: metadata.outOfDistribution,
+    });
     expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
     expect(metrics.outOfDistribution.validation.flagged).toBeLessThanOrEqual(1);
     expect(log).toMatch(/validation: \d of 8 images are unlike the training data/);
     const oodDifference = distanceDifference(model, detector, torch);
-    console.log(`model.zip from PyTorch: squared Mahalanobis distances, tfjs vs PyTorch, max relative difference ${oodDifference.toExponential(2)}`);
+    console.log(
+      `model.zip from PyTorch: squared Mahalanobis distances, tfjs vs PyTorch, max relative difference ${oodDifference.toExponential(2)}`,
+    );
     expect(oodDifference).toBeLessThan(1e-3);
     expect(torch.every((t) => t.unlikeTrainingData === t.oodDistance! > detector.threshold)).toBe(true);
     model.dispose();
@@ -358,49 +481,85 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     { model: 'batchnorm', numClasses: 2 },
     { model: 'batchnorm', numClasses: 3 },
   ];
-  it.each(cases)('loads the app\'s $model model ($numClasses classes) in PyTorch, which predicts as tfjs does', async ({ model: name, numClasses }) => {
-    const zip = join(root, `app-${name}-${numClasses}.zip`);
-    const model = await appModelZip(name, numClasses, zip);
+  it.each(cases)(
+    "loads the app's $model model ($numClasses classes) in PyTorch, which predicts as tfjs does",
+    async ({ model: name, numClasses }) => {
+      const zip = join(root, `app-${name}-${numClasses}.zip`);
+      const model = await appModelZip(name, numClasses, zip);
 
-    const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
-    const torch = torchPredict(zip, images);
-    const fromTfjs = tfjsPredict(model, torch.map((t) => t.pixels), SIZE);
-    const difference = maxDifference(fromTfjs, torch.map((t) => t.probabilities));
-    console.log(`app's ${name} (${numClasses} classes) in PyTorch: max |difference| ${difference.toExponential(2)} on ${images.length} images`);
-    expect(difference).toBeLessThan(TOLERANCE);
-    const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
-    expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
-    // Not a constant: the comparison means something.
-    const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
-    expect(spread).toBeGreaterThan(1e-3);
-
-    if (name === 'batchnorm' && numClasses === 2) {
-      // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
-      const out = join(root, 'eval');
-      const log = run(PYTHON, ['train.py', '--data', dataDir, '--init', zip, '--epochs', '0', '--out', out], bundleDir);
-      expect(log).toContain('test (8 images)');
-      expect(existsSync(join(out, 'model.zip'))).toBe(false);
-      const lines = readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data');
-      const scored = lines.slice(1).map((line) => line.split(','));
-      const testTorch = torchPredict(zip, scored.map(([path]) => join(dataDir, path)));
-      const testTfjs = tfjsPredict(model, testTorch.map((t) => t.pixels), SIZE);
-      const evalDifference = maxDifference(testTfjs, scored.map((fields) => [Number(fields[3])]));
-      console.log(`--init ${name} --epochs 0: test predictions vs tfjs, max |difference| ${evalDifference.toExponential(2)}`);
-      expect(evalDifference).toBeLessThan(TOLERANCE);
-      // It judges with the detector the page put in metadata.json, as the page does.
+      const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
+      const torch = torchPredict(zip, images);
+      const fromTfjs = tfjsPredict(
+        model,
+        torch.map((t) => t.pixels),
+        SIZE,
+      );
+      const difference = maxDifference(
+        fromTfjs,
+        torch.map((t) => t.probabilities),
+      );
+      console.log(
+        `app's ${name} (${numClasses} classes) in PyTorch: max |difference| ${difference.toExponential(2)} on ${images.length} images`,
+      );
+      expect(difference).toBeLessThan(TOLERANCE);
       const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
-      const page = judge(detector, tfjsFeatures(model, testTorch.map((t) => t.pixels), SIZE));
-      scored.forEach((fields, i) => {
-        expect(Math.abs(Number(fields[4]) - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3);
-        expect(fields[5]).toBe(page.distances[i] > detector.threshold ? 'yes' : 'no');
-      });
-      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-      expect(metrics.outOfDistribution.test).toMatchObject({ images: 8, flagged: countUnlike(page) });
-      expect(distanceDifference(model, detector, testTorch)).toBeLessThan(1e-3);
-    }
-    disposeCnn(model);
-  }, 90_000);
+      expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
+      // Not a constant: the comparison means something.
+      const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
+      expect(spread).toBeGreaterThan(1e-3);
+
+      if (name === 'batchnorm' && numClasses === 2) {
+        // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
+        const out = join(root, 'eval');
+        const log = run(
+          PYTHON,
+          ['train.py', '--data', dataDir, '--init', zip, '--epochs', '0', '--out', out],
+          bundleDir,
+        );
+        expect(log).toContain('test (8 images)');
+        expect(existsSync(join(out, 'model.zip'))).toBe(false);
+        const lines = readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n');
+        expect(lines[0]).toBe('path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data');
+        const scored = lines.slice(1).map((line) => line.split(','));
+        const testTorch = torchPredict(
+          zip,
+          scored.map(([path]) => join(dataDir, path)),
+        );
+        const testTfjs = tfjsPredict(
+          model,
+          testTorch.map((t) => t.pixels),
+          SIZE,
+        );
+        const evalDifference = maxDifference(
+          testTfjs,
+          scored.map((fields) => [Number(fields[3])]),
+        );
+        console.log(
+          `--init ${name} --epochs 0: test predictions vs tfjs, max |difference| ${evalDifference.toExponential(2)}`,
+        );
+        expect(evalDifference).toBeLessThan(TOLERANCE);
+        // It judges with the detector the page put in metadata.json, as the page does.
+        const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
+        const page = judge(
+          detector,
+          tfjsFeatures(
+            model,
+            testTorch.map((t) => t.pixels),
+            SIZE,
+          ),
+        );
+        scored.forEach((fields, i) => {
+          expect(Math.abs(Number(fields[4]) - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3);
+          expect(fields[5]).toBe(page.distances[i] > detector.threshold ? 'yes' : 'no');
+        });
+        const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+        expect(metrics.outOfDistribution.test).toMatchObject({ images: 8, flagged: countUnlike(page) });
+        expect(distanceDifference(model, detector, testTorch)).toBeLessThan(1e-3);
+      }
+      disposeCnn(model);
+    },
+    90_000,
+  );
 
   it('trains as the page: the same loss, class weights, BatchNormalization and RMSprop steps (Dropout off)', async () => {
     const zip = join(root, 'step-model.zip');
@@ -436,9 +595,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       "weights = {n: train.to_tfjs(n, state[train.torch_key(n)]).flatten().tolist() for n in train.tfjs_weight_names('batchnorm')}",
       "print(json.dumps({'losses': losses, 'weights': weights}))",
     ].join('\n');
-    const torch = JSON.parse(run(PYTHON, ['-c', script, zip, inputs], bundleDir)) as { losses: number[]; weights: Record<string, number[]> };
+    const torch = JSON.parse(run(PYTHON, ['-c', script, zip, inputs], bundleDir)) as {
+      losses: number[];
+      weights: Record<string, number[]>;
+    };
 
-    const xs = tf.tidy(() => tf.mul(tf.tensor4d(Array.from(set.pixels), [8, SIZE, SIZE, 1], 'float32'), 1 / 255) as tf.Tensor4D);
+    const xs = tf.tidy(
+      () => tf.mul(tf.tensor4d(Array.from(set.pixels), [8, SIZE, SIZE, 1], 'float32'), 1 / 255) as tf.Tensor4D,
+    );
     const ys = tf.tensor2d(labels, [8, 1], 'float32');
     const losses: number[] = [];
     for (let i = 0; i < steps; i++) losses.push((await weightedTrainStep(model, xs, ys, classWeights)).loss);
@@ -454,7 +618,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       moved++;
     }
     expect(moved).toBe(24);
-    console.log(`${steps} training steps, tfjs vs PyTorch: losses ${losses.map((l) => l.toFixed(5)).join(', ')}; max |difference| loss ${lossDifference.toExponential(2)}, weights ${weightDifference.toExponential(2)}`);
+    console.log(
+      `${steps} training steps, tfjs vs PyTorch: losses ${losses.map((l) => l.toFixed(5)).join(', ')}; max |difference| loss ${lossDifference.toExponential(2)}, weights ${weightDifference.toExponential(2)}`,
+    );
     expect(lossDifference).toBeLessThan(TOLERANCE);
     expect(weightDifference).toBeLessThan(TOLERANCE);
     disposeCnn(model);
@@ -464,13 +630,21 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     // ReLU-like features (a third are 0, one unit dead), fewer images than twice the features: shrinkage matters.
     const random = mulberry32(5);
     const p = 64;
-    const features = (n: number) => Float32Array.from({ length: n * p }, (_, i) => (i % p === 7 ? 0 : Math.max(0, random() * 3 - 1 + (i % 5) * 0.1)));
+    const features = (n: number) =>
+      Float32Array.from({ length: n * p }, (_, i) => (i % p === 7 ? 0 : Math.max(0, random() * 3 - 1 + (i % 5) * 0.1)));
     const train = features(100);
     const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 2);
     const validation = features(30);
-    const page = fitOodDetector({ features: train, labels }, validation, { featureSize: p, numClasses: 2, featureLayer: 'dense_1' }).detector;
+    const page = fitOodDetector({ features: train, labels }, validation, {
+      featureSize: p,
+      numClasses: 2,
+      featureLayer: 'dense_1',
+    }).detector;
     const inputs = join(root, 'ood-inputs.json');
-    writeFileSync(inputs, JSON.stringify({ train: Array.from(train), labels: Array.from(labels), validation: Array.from(validation) }));
+    writeFileSync(
+      inputs,
+      JSON.stringify({ train: Array.from(train), labels: Array.from(labels), validation: Array.from(validation) }),
+    );
     const script = [
       'import json, sys',
       'import numpy as np',
@@ -488,11 +662,21 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const scale = Math.max(...page.precision.flat().map(Math.abs));
     expect(maxDifference(torch.precision, page.precision) / scale).toBeLessThan(1e-6);
     expect(Math.abs(torch.threshold - page.threshold) / page.threshold).toBeLessThan(1e-6);
-    expect(checkOodDetector(torch, { featureSize: p, numClasses: 2 })).toMatchObject({ trainImages: 100, validationImages: 30 });
+    expect(checkOodDetector(torch, { featureSize: p, numClasses: 2 })).toMatchObject({
+      trainImages: 100,
+      validationImages: 30,
+    });
   });
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
-    const aug: AugmentationSettings = { rotation: 30, zoom: 0.3, shift: 0.2, shear: 20, brightness: 0.3, horizontalFlip: true };
+    const aug: AugmentationSettings = {
+      rotation: 30,
+      zoom: 0.3,
+      shift: 0.2,
+      shear: 20,
+      brightness: 0.3,
+      horizontalFlip: true,
+    };
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
@@ -506,13 +690,21 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       'm = train.affine_matrices(u, aug, 40, 40)',
       'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist(), "m": m.tolist()}))',
     ].join('\n');
-    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as { x: number[]; u: number[][]; out: number[]; m: number[][] };
+    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+      x: number[];
+      u: number[][];
+      out: number[];
+      m: number[][];
+    };
     // All draws at the middle of their range: no change at all (u = 0.5 is not a flip).
     result.m[0].forEach((v, j) => expect(v).toBeCloseTo([1, 0, 0, 0, 1, 0][j], 12));
     const fromTfjs = tf.tidy(() => {
       const xs = tf.tensor4d(result.x, [5, 40, 40, 1]);
       const moved = tf.image.transform(xs, tf.tensor2d(result.m.map((row) => [...row, 0, 0])), 'bilinear', 'nearest');
-      const factors = tf.tensor4d(result.u.map((row) => 1 + (row[7] * 2 - 1) * aug.brightness), [5, 1, 1, 1]);
+      const factors = tf.tensor4d(
+        result.u.map((row) => 1 + (row[7] * 2 - 1) * aug.brightness),
+        [5, 1, 1, 1],
+      );
       return Array.from(tf.clipByValue(tf.mul(moved, factors), 0, 1).dataSync());
     });
     expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);

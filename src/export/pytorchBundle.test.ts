@@ -8,7 +8,12 @@ const ROWS: ManifestRow[] = [
   { path: 'chest_xray/train/NORMAL/IM-0115-0001.jpeg', split: 'train', className: 'NORMAL', group: 'IM-0115' },
   { path: 'chest_xray/train/PNEUMONIA/person1_virus_6.jpeg', split: 'train', className: 'PNEUMONIA', group: 'person1' },
   { path: 'chest_xray/val/NORMAL/odd, "quoted" name.png', split: 'validation', className: 'NORMAL', group: null },
-  { path: 'chest_xray/test/PNEUMONIA/person2_bacteria_9.jpeg', split: 'test', className: 'PNEUMONIA', group: 'person2' },
+  {
+    path: 'chest_xray/test/PNEUMONIA/person2_bacteria_9.jpeg',
+    split: 'test',
+    className: 'PNEUMONIA',
+    group: 'person2',
+  },
 ];
 const CLASSES = ['NORMAL', 'PNEUMONIA'];
 
@@ -71,12 +76,20 @@ describe('manifestCsv', () => {
 
   it('keeps a path with a line break in it one record', () => {
     const rows: ManifestRow[] = [{ path: 'a\nb.png', split: 'train', className: 'x', group: 'g,1' }];
-    expect(parseCsv(manifestCsv(rows))).toEqual([['path', 'split', 'class', 'group'], ['a\nb.png', 'train', 'x', 'g,1']]);
+    expect(parseCsv(manifestCsv(rows))).toEqual([
+      ['path', 'split', 'class', 'group'],
+      ['a\nb.png', 'train', 'x', 'g,1'],
+    ]);
   });
 });
 
 describe('pytorchBundleFiles', () => {
-  const settings: Settings = { ...DEFAULT_SETTINGS, imageSize: 128, epochs: 12, augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 10 } };
+  const settings: Settings = {
+    ...DEFAULT_SETTINGS,
+    imageSize: 128,
+    epochs: 12,
+    augmentation: { ...DEFAULT_SETTINGS.augmentation, rotation: 10 },
+  };
   const files = pytorchBundleFiles({ settings, classNames: CLASSES, rows: ROWS });
   const byName = new Map(files.map((file) => [file.name, file.text]));
 
@@ -102,7 +115,19 @@ describe('pytorchBundleFiles', () => {
     expect(classNames).toEqual(CLASSES);
     expect(rest).toEqual(settings);
     // The keys train.py reads.
-    for (const key of ['model', 'imageSize', 'epochs', 'batchSize', 'learningRate', 'seed', 'classWeighting', 'patience', 'augmentation', 'thresholdRule', 'targetSensitivity']) {
+    for (const key of [
+      'model',
+      'imageSize',
+      'epochs',
+      'batchSize',
+      'learningRate',
+      'seed',
+      'classWeighting',
+      'patience',
+      'augmentation',
+      'thresholdRule',
+      'targetSensitivity',
+    ]) {
       expect(parsed).toHaveProperty(key);
     }
   });
@@ -121,8 +146,12 @@ describe('pytorchBundleFiles', () => {
   });
 
   it('refuses rows train.py would refuse', () => {
-    expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], className: 'COVID' }] })).toThrow(/class "COVID"/);
-    expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], split: 'val' as never }] })).toThrow(/split "val"/);
+    expect(() =>
+      pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], className: 'COVID' }] }),
+    ).toThrow(/class "COVID"/);
+    expect(() =>
+      pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], split: 'val' as never }] }),
+    ).toThrow(/split "val"/);
     expect(() => pytorchBundleFiles({ settings, classNames: ['only'], rows: ROWS })).toThrow(/at least 2 classes/);
     expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [] })).toThrow(/no images/);
   });

@@ -52,13 +52,16 @@ export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
 
 function checkInput({ classNames, rows }: PytorchBundleInput): void {
   if (classNames.length < 2) throw new Error(`A classifier needs at least 2 classes (got ${classNames.length}).`);
-  if (new Set(classNames).size !== classNames.length) throw new Error(`Class names must differ: ${classNames.join(', ')}.`);
+  if (new Set(classNames).size !== classNames.length)
+    throw new Error(`Class names must differ: ${classNames.join(', ')}.`);
   if (rows.length === 0) throw new Error('The manifest would list no images.');
   const known = new Set(classNames);
   for (const row of rows) {
     if (!row.path) throw new Error('An image of the manifest has no path.');
-    if (!known.has(row.className)) throw new Error(`${row.path}: class "${row.className}" is not one of ${classNames.join(', ')}.`);
-    if (!SPLIT_NAMES.includes(row.split)) throw new Error(`${row.path}: split "${String(row.split)}" is none of ${SPLIT_NAMES.join(', ')}.`);
+    if (!known.has(row.className))
+      throw new Error(`${row.path}: class "${row.className}" is not one of ${classNames.join(', ')}.`);
+    if (!SPLIT_NAMES.includes(row.split))
+      throw new Error(`${row.path}: split "${String(row.split)}" is none of ${SPLIT_NAMES.join(', ')}.`);
   }
 }
 
@@ -68,10 +71,14 @@ function splitLines(classNames: readonly string[], rows: readonly ManifestRow[])
   return SPLIT_NAMES.flatMap((split) => {
     const ofSplit = rows.filter((row) => row.split === split);
     if (ofSplit.length === 0) return [`- ${split}: none`];
-    const perClass = classNames.map((name) => `${name} ${count(ofSplit.filter((row) => row.className === name).length)}`);
+    const perClass = classNames.map(
+      (name) => `${name} ${count(ofSplit.filter((row) => row.className === name).length)}`,
+    );
     const groups = new Set(ofSplit.flatMap((row) => (row.group === null ? [] : [row.group])));
     const patients = groups.size > 0 ? `; ${count(groups.size)} patient${groups.size === 1 ? '' : 's'}` : '';
-    return [`- ${split}: ${count(ofSplit.length)} image${ofSplit.length === 1 ? '' : 's'} (${perClass.join(', ')}${patients})`];
+    return [
+      `- ${split}: ${count(ofSplit.length)} image${ofSplit.length === 1 ? '' : 's'} (${perClass.join(', ')}${patients})`,
+    ];
   });
 }
 
@@ -168,7 +175,7 @@ In \`--out\` (default \`out\`), written by rank 0:
 - \`history.csv\`: one row an epoch (loss, accuracy, validation loss and accuracy, lowest validation loss so far,
   seconds, images/s).
 - \`metrics.json\`: validation figures${hasTest ? ' and test figures' : ''} at the decision threshold (\`thresholdRule\`, chosen on validation only).
-  ${hasTest ? 'Test figures come only from the manifest\'s test rows; `test_predictions.csv` has each test image\'s probabilities.' : 'The manifest has no test rows, so there are no test figures.'}
+  ${hasTest ? "Test figures come only from the manifest's test rows; `test_predictions.csv` has each test image's probabilities." : 'The manifest has no test rows, so there are no test figures.'}
 
 Unlike the training data: after training, train.py fits the page's detector on the training images' \`dense_1\`
 features (a Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance; the squared Mahalanobis distance to the

@@ -34,7 +34,10 @@ describe('BatchNorm re-estimation', () => {
           for (const layer of model.layers.slice(0, index)) x = layer.apply(x, { training: false }) as tf.Tensor;
           const { mean, variance } = tf.moments(x, [0, 1, 2]);
           const [, , movingMean, movingVariance] = model.layers[index].getWeights();
-          return [tf.max(tf.abs(tf.sub(mean, movingMean))).dataSync()[0], tf.max(tf.abs(tf.sub(variance, movingVariance))).dataSync()[0]];
+          return [
+            tf.max(tf.abs(tf.sub(mean, movingMean))).dataSync()[0],
+            tf.max(tf.abs(tf.sub(variance, movingVariance))).dataSync()[0],
+          ];
         });
       for (const index of [1, 9]) {
         expect(model.layers[index].getClassName()).toBe('BatchNormalization');

@@ -17,9 +17,16 @@ export function hasBatchNorm(model: tf.LayersModel): boolean {
  * Runs `use` with every BatchNormalization layer's moving statistics re-estimated on `images` (a chunk of
  * `batchSize` at a time), then puts the model's own statistics back, whatever `use` does.
  */
-export async function withBatchNormAdaptedTo<T>(model: tf.LayersModel, images: ImageSet, batchSize: number, use: () => Promise<T>): Promise<T> {
+export async function withBatchNormAdaptedTo<T>(
+  model: tf.LayersModel,
+  images: ImageSet,
+  batchSize: number,
+  use: () => Promise<T>,
+): Promise<T> {
   const layers = model.layers;
-  const norms = layers.map((layer, i) => [layer, i] as const).filter(([layer]) => layer.getClassName() === 'BatchNormalization');
+  const norms = layers
+    .map((layer, i) => [layer, i] as const)
+    .filter(([layer]) => layer.getClassName() === 'BatchNormalization');
   const saved = norms.map(([layer]) => layer.getWeights().map((w) => w.clone()));
   try {
     for (const [layer, index] of norms) {
@@ -40,7 +47,11 @@ export async function withBatchNormAdaptedTo<T>(model: tf.LayersModel, images: I
 }
 
 /** Per-channel mean and variance, over images, rows and columns, of what `layers` (in inference mode) make of `images`. */
-async function inputStatistics(layers: tf.layers.Layer[], images: ImageSet, batchSize: number): Promise<{ mean: Float32Array; variance: Float32Array }> {
+async function inputStatistics(
+  layers: tf.layers.Layer[],
+  images: ImageSet,
+  batchSize: number,
+): Promise<{ mean: Float32Array; variance: Float32Array }> {
   const area = images.size * images.size;
   let sum: Float64Array | null = null;
   let squares: Float64Array | null = null;
@@ -48,7 +59,10 @@ async function inputStatistics(layers: tf.layers.Layer[], images: ImageSet, batc
   for (let start = 0; start < images.count; start += batchSize) {
     const n = Math.min(batchSize, images.count - start);
     const [s, q] = tf.tidy(() => {
-      let x: tf.Tensor = tf.tensor4d(images.pixels.subarray(start * area, (start + n) * area), [n, images.size, images.size, 1], 'int32').toFloat().div(255);
+      let x: tf.Tensor = tf
+        .tensor4d(images.pixels.subarray(start * area, (start + n) * area), [n, images.size, images.size, 1], 'int32')
+        .toFloat()
+        .div(255);
       for (const layer of layers) x = layer.apply(x, { training: false }) as tf.Tensor;
       const channels = x.shape[x.shape.length - 1] as number;
       const flat = x.reshape([-1, channels]);
@@ -62,7 +76,9 @@ async function inputStatistics(layers: tf.layers.Layer[], images: ImageSet, batc
       sum[c] += sums[c];
       squares[c] += sumSquares[c];
     }
-    const [, h, w] = layers.length ? (layers[layers.length - 1].outputShape as number[]) : [0, images.size, images.size];
+    const [, h, w] = layers.length
+      ? (layers[layers.length - 1].outputShape as number[])
+      : [0, images.size, images.size];
     count += n * h * w;
   }
   if (!sum || !squares || count === 0) throw new Error('There are no images to adapt BatchNorm to.');

@@ -22,9 +22,13 @@ function gradients(shape: number[], statistics: 'moments' | 'inputs'): number[][
     const w = tf.tensor(values(size, 9), shape);
     const loss = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) =>
       tf.sum(tf.mul(w, tf.batchNorm(x, mean, variance, offset, scale, 1e-3)));
-    const [x, mean, variance, scale, offset] = [values(size, 1), values(c, 2), values(c, 3).map(Math.abs), values(c, 4), values(c, 5)].map((v, i) =>
-      tf.tensor(v, i === 0 ? shape : [c]),
-    );
+    const [x, mean, variance, scale, offset] = [
+      values(size, 1),
+      values(c, 2),
+      values(c, 3).map(Math.abs),
+      values(c, 4),
+      values(c, 5),
+    ].map((v, i) => tf.tensor(v, i === 0 ? shape : [c]));
     // As a BatchNormalization layer trains: the statistics are the batch's own, so the gradient flows through them to x.
     const axes = Array.from({ length: shape.length - 1 }, (_, i) => i);
     const grads =

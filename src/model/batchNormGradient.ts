@@ -22,10 +22,18 @@ let registered = false;
 export function registerBatchNormGradient(): void {
   if (registered) return;
   registered = true;
-  tf.registerGradient({ kernelName: tf.FusedBatchNorm, inputsToSave: ['x', 'mean', 'variance', 'scale'], gradFunc: batchNormGrad });
+  tf.registerGradient({
+    kernelName: tf.FusedBatchNorm,
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: batchNormGrad,
+  });
 }
 
-function batchNormGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+function batchNormGrad(
+  dy: tf.Tensor | tf.Tensor[],
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+): Record<string, () => tf.Tensor> {
   const grad = dy as tf.Tensor;
   const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
   const [x, mean, variance, scale] = saved;
@@ -42,7 +50,8 @@ function batchNormGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: t
   return {
     x: () => tf.reshape(tf.mul(grad, scaleOverSd), x.shape),
     mean: () => tf.reshape(tf.mul(sumDy, tf.neg(scaleOverSd)), mean.shape),
-    variance: () => tf.reshape(tf.mul(sumDyCentred, tf.mul(scaleOverSd, tf.mul(tf.square(inverseSd), -0.5))), mean.shape),
+    variance: () =>
+      tf.reshape(tf.mul(sumDyCentred, tf.mul(scaleOverSd, tf.mul(tf.square(inverseSd), -0.5))), mean.shape),
     scale: () => tf.reshape(tf.mul(sumDyCentred, inverseSd), mean.shape),
     offset: () => tf.clone(sumDy),
   };

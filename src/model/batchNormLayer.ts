@@ -55,13 +55,25 @@ export class BatchNormalization extends ShippedBatchNormalization {
   private normalisesInKernels(rank: number, kwargs: Record<string, unknown>): boolean {
     const self = this as unknown as BatchNormFields;
     const channelsLast = self.axis === -1 || self.axis === rank - 1;
-    return kwargs['training'] === true && channelsLast && rank === 4 && self.center && self.scale && hasBatchNormTrainingKernels();
+    return (
+      kwargs['training'] === true &&
+      channelsLast &&
+      rank === 4 &&
+      self.center &&
+      self.scale &&
+      hasBatchNormTrainingKernels()
+    );
   }
 
   /** Whether such a call also applies the ReLU layer that alone takes this layer's output (which then passes its input on). */
   fusesFollowingRelu(rank: number, kwargs: Record<string, unknown>): boolean {
     const next = onlyConsumer(this);
-    return next instanceof FusableReLU && next.isPlain() && onlyProducer(next) === this && this.normalisesInKernels(rank, kwargs);
+    return (
+      next instanceof FusableReLU &&
+      next.isPlain() &&
+      onlyProducer(next) === this &&
+      this.normalisesInKernels(rank, kwargs)
+    );
   }
 
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
@@ -104,8 +116,12 @@ export class FusableReLU extends ShippedReLU {
 
 /** Makes every BatchNormalization and ReLU layer built by name or loaded from a file these classes. Idempotent. */
 export function registerBatchNormalizationLayer(): void {
-  tf.serialization.registerClass(BatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
-  tf.serialization.registerClass(FusableReLU as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  tf.serialization.registerClass(
+    BatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
+  tf.serialization.registerClass(
+    FusableReLU as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
 }
 
 /** A ReLU layer (as tf.layers.reLU). */

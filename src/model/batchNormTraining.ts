@@ -24,7 +24,10 @@ export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
 /** Whether the backend in use normalises a training batch with the two kernels. */
 export function hasBatchNormTrainingKernels(): boolean {
   const backend = tf.getBackend();
-  return tf.getKernel(BATCH_NORM_TRAINING, backend) !== undefined && tf.getKernel(BATCH_NORM_TRAINING_GRAD, backend) !== undefined;
+  return (
+    tf.getKernel(BATCH_NORM_TRAINING, backend) !== undefined &&
+    tf.getKernel(BATCH_NORM_TRAINING_GRAD, backend) !== undefined
+  );
 }
 
 /**
@@ -44,7 +47,9 @@ export function batchNormInTraining(
   let stats: tf.Tensor[] = [];
   const normalise = tf.customGrad((...args: unknown[]) => {
     const [input, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAINING, { x: input, scale: gamma, offset: beta }, attrs) as tf.Tensor[];
     // With the ReLU, its output too: the gradient flows only where it is positive.
     save(relu ? [input, mean, variance, gamma, y] : [input, mean, variance, gamma]);
     // customGrad runs this in a tidy of its own; the statistics outlive it for the moving averages.

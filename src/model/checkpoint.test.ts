@@ -70,9 +70,13 @@ describe.each<ModelName>(['tutorial', 'batchnorm'])('a %s checkpoint', (name) =>
 describe('files that are not a model', () => {
   it('are refused in words', async () => {
     await expect(loadModelFiles({ modelJson: 'nope', weights: new ArrayBuffer(0) })).rejects.toThrow(/not JSON/);
-    await expect(loadModelFiles({ modelJson: '{"a":1}', weights: new ArrayBuffer(0) })).rejects.toThrow(/no model topology/);
+    await expect(loadModelFiles({ modelJson: '{"a":1}', weights: new ArrayBuffer(0) })).rejects.toThrow(
+      /no model topology/,
+    );
     const model = build('tutorial');
     const files = await modelFilesOf(model, false);
-    await expect(loadModelFiles({ ...files, weights: files.weights.slice(0, 100) })).rejects.toThrow(/do not belong together/);
+    await expect(loadModelFiles({ ...files, weights: files.weights.slice(0, 100) })).rejects.toThrow(
+      /do not belong together/,
+    );
   });
 });

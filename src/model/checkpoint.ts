@@ -22,7 +22,8 @@ export async function modelFilesOf(model: tf.LayersModel, includeOptimizer: bool
   );
   if (artifacts === null) throw new Error('TensorFlow.js did not hand over the model to save.');
   const saved: tf.io.ModelArtifacts = artifacts;
-  if (!includeOptimizer || !model.optimizer) return { modelJson: JSON.stringify(modelJsonOf(saved)), weights: joinWeightData(saved.weightData) };
+  if (!includeOptimizer || !model.optimizer)
+    return { modelJson: JSON.stringify(modelJsonOf(saved)), weights: joinWeightData(saved.weightData) };
   // Not model.save's includeOptimizer: it never frees the iteration count's tensor, one leaked a checkpoint.
   const state = await model.optimizer.getWeights();
   try {
@@ -46,7 +47,9 @@ export function parseModelJson(modelJson: string): tf.io.ModelJSON {
   }
   const j = json as Partial<tf.io.ModelJSON> | null;
   if (!j || typeof j !== 'object' || !j.modelTopology || !Array.isArray(j.weightsManifest)) {
-    throw new UserError('model.json has no model topology or weights manifest: this is not a TensorFlow.js layers model.');
+    throw new UserError(
+      'model.json has no model topology or weights manifest: this is not a TensorFlow.js layers model.',
+    );
   }
   return j as tf.io.ModelJSON;
 }
@@ -64,9 +67,14 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
   registerBatchNormGradient();
   registerBatchNormalizationLayer();
   const specs = weightSpecsOf(json).filter((spec) => spec.group !== 'optimizer');
-  const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * bytesOf(spec.quantization?.dtype ?? spec.dtype), 0);
+  const expected = specs.reduce(
+    (sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * bytesOf(spec.quantization?.dtype ?? spec.dtype),
+    0,
+  );
   if (files.weights.byteLength < expected) {
-    throw new UserError(`The weights file has ${files.weights.byteLength} bytes but model.json needs ${expected}: the files do not belong together.`);
+    throw new UserError(
+      `The weights file has ${files.weights.byteLength} bytes but model.json needs ${expected}: the files do not belong together.`,
+    );
   }
   try {
     return await tf.loadLayersModel(
@@ -79,7 +87,9 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
       }),
     );
   } catch (error) {
-    throw new UserError(`The model could not be built from its files: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UserError(
+      `The model could not be built from its files: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -103,7 +113,9 @@ export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): 
     if (optimizerWeights.length > 0 && model.optimizer) await model.optimizer.setWeights(optimizerWeights);
     return { withOptimizer: optimizerWeights.length > 0 && model.optimizer != null };
   } catch (error) {
-    throw new UserError(`The saved run's weights do not fit this model: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UserError(
+      `The saved run's weights do not fit this model: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     // loadWeights and setWeights copy into their own variables.
     tf.dispose(Object.values(named));

@@ -50,7 +50,13 @@ describe('buildTutorialCnn', () => {
     expect(configs[11]).toMatchObject({ units: 1, activation: 'sigmoid' });
     expect(model.optimizer.getClassName()).toBe('RMSProp');
     // Keras' RMSprop defaults, epsilon included (tfjs would take 1e-4 from the WebGL backend).
-    expect(model.optimizer.getConfig()).toMatchObject({ learningRate: 1e-3, decay: 0.9, momentum: 0, epsilon: 1e-7, centered: false });
+    expect(model.optimizer.getConfig()).toMatchObject({
+      learningRate: 1e-3,
+      decay: 0.9,
+      momentum: 0,
+      epsilon: 1e-7,
+      centered: false,
+    });
     disposeCnn(model);
   });
 

@@ -93,7 +93,8 @@ export function checkModelOptions({ imageSize, numClasses, learningRate }: Tutor
  */
 export function seededInitializers(seed: number | undefined): () => Initializer {
   let layerSeed = seed === undefined ? undefined : Math.trunc(seed);
-  return () => (layerSeed === undefined ? tf.initializers.glorotUniform({}) : tf.initializers.glorotUniform({ seed: layerSeed++ }));
+  return () =>
+    layerSeed === undefined ? tf.initializers.glorotUniform({}) : tf.initializers.glorotUniform({ seed: layerSeed++ });
 }
 
 /**
@@ -105,9 +106,13 @@ export function addHeadAndCompile(model: tf.Sequential, options: TutorialCnnOpti
   model.add(tf.layers.flatten({ name: 'flatten' }));
   model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
   // No seed on Dropout in training: tfjs would then draw the same mask for every batch.
-  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }));
+  model.add(
+    tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }),
+  );
   const head = headFor(numClasses);
-  model.add(tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }));
+  model.add(
+    tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }),
+  );
   model.compile({
     // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
     optimizer: rmsprop(learningRate, 0.9, 0, epsilon, false),

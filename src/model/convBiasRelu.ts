@@ -27,7 +27,12 @@ export function hasConvBiasRelu(): boolean {
   return tf.getKernel(CONV_BIAS_RELU, backend) !== undefined && tf.getKernel(RELU_GRAD_BIAS, backend) !== undefined;
 }
 
-const GEOMETRY = { strides: [1, 1] as [number, number], pad: 'valid' as const, dataFormat: 'NHWC' as const, dilations: [1, 1] as [number, number] };
+const GEOMETRY = {
+  strides: [1, 1] as [number, number],
+  pad: 'valid' as const,
+  dataFormat: 'NHWC' as const,
+  dilations: [1, 1] as [number, number],
+};
 
 let registered = false;
 
@@ -45,8 +50,22 @@ export function registerConvBiasReluGradient(): void {
       // both at its end, as every gradient it makes).
       const [masked, biasGrad] = tf.engine().runKernel(RELU_GRAD_BIAS, { dy: dy as tf.Tensor, y }) as tf.Tensor[];
       return {
-        x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: masked, filter }, { ...GEOMETRY, inputShape: x.shape }) as tf.Tensor,
-        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: masked }, { ...GEOMETRY, filterShape: filter.shape }) as tf.Tensor,
+        x: () =>
+          tf
+            .engine()
+            .runKernel(
+              tf.Conv2DBackpropInput,
+              { dy: masked, filter },
+              { ...GEOMETRY, inputShape: x.shape },
+            ) as tf.Tensor,
+        filter: () =>
+          tf
+            .engine()
+            .runKernel(
+              tf.Conv2DBackpropFilter,
+              { x, dy: masked },
+              { ...GEOMETRY, filterShape: filter.shape },
+            ) as tf.Tensor,
         bias: () => biasGrad,
       };
     },

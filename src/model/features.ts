@@ -13,9 +13,14 @@ function chainOf(model: tf.LayersModel): Layer[] {
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   layers.forEach((layer, i) => {
     const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
-    const chained = i === 0 ? inbound.every((l) => l.getClassName() === 'InputLayer') : inbound.length === 1 && inbound[0] === layers[i - 1];
+    const chained =
+      i === 0
+        ? inbound.every((l) => l.getClassName() === 'InputLayer')
+        : inbound.length === 1 && inbound[0] === layers[i - 1];
     if (layer.inboundNodes.length !== 1 || !chained) {
-      throw new Error(`Judging images unlike the training data needs a plain chain of layers; "${layer.name}" does not just follow the one before it.`);
+      throw new Error(
+        `Judging images unlike the training data needs a plain chain of layers; "${layer.name}" does not just follow the one before it.`,
+      );
     }
   });
   return layers;
@@ -33,7 +38,9 @@ export function featureLayerOf(model: tf.LayersModel): { name: string; size: num
     const layer = layers[i];
     if (layer.getClassName() === 'Dropout') continue;
     const shape = layer.outputShape as (number | null)[];
-    return layer.getClassName() === 'Dense' && shape.length === 2 && typeof shape[1] === 'number' ? { name: layer.name, size: shape[1] } : null;
+    return layer.getClassName() === 'Dense' && shape.length === 2 && typeof shape[1] === 'number'
+      ? { name: layer.name, size: shape[1] }
+      : null;
   }
   return null;
 }
@@ -55,9 +62,14 @@ export function featureSizeOf(model: tf.LayersModel, name: string): number | nul
  * Layer `featureLayer`'s output and the model's output for `xs`, in inference mode (Dropout off, BatchNormalization
  * with its moving statistics): the same arithmetic as `model.predict`. The caller disposes both.
  */
-export function featuresAndOutputs(model: tf.LayersModel, featureLayer: string, xs: tf.Tensor): { features: tf.Tensor2D; outputs: tf.Tensor } {
+export function featuresAndOutputs(
+  model: tf.LayersModel,
+  featureLayer: string,
+  xs: tf.Tensor,
+): { features: tf.Tensor2D; outputs: tf.Tensor } {
   const layers = chainOf(model);
-  if (!layers.some((l) => l.name === featureLayer)) throw new Error(`The model has no layer "${featureLayer}" to take features from.`);
+  if (!layers.some((l) => l.name === featureLayer))
+    throw new Error(`The model has no layer "${featureLayer}" to take features from.`);
   return tf.tidy(() => {
     let features: tf.Tensor | null = null;
     let x = xs;

@@ -74,7 +74,8 @@ describe('gradCam against a hand computation', () => {
         A[i].push(
           [0, 1].map((k) => {
             let s = convBias[k];
-            for (let di = 0; di < 2; di++) for (let dj = 0; dj < 2; dj++) s += image[i + di][j + dj] * kernel[di][dj][k];
+            for (let di = 0; di < 2; di++)
+              for (let dj = 0; dj < 2; dj++) s += image[i + di][j + dj] * kernel[di][dj][k];
             return Math.max(0, s);
           }),
         );
@@ -84,7 +85,8 @@ describe('gradCam against a hand computation', () => {
     // Flatten of NHWC: feature (i * 3 + j) * 2 + k; the Dense kernel is [18, units].
     const logits = Array.from({ length: units }, (_, u) => {
       let z = denseBias(units)[u];
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 2; k++) z += A[i][j][k] * W[((i * 3 + j) * 2 + k) * units + u];
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) for (let k = 0; k < 2; k++) z += A[i][j][k] * W[((i * 3 + j) * 2 + k) * units + u];
       return z;
     });
     // dy^c / dA_k(i, j): y^c is linear in A, so the gradient is the Dense weight (negated for class 0 of a sigmoid: y^0 = -z).
@@ -98,7 +100,8 @@ describe('gradCam against a hand computation', () => {
       return s / 9;
     });
     const cam: number[] = [];
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) cam.push(Math.max(0, alpha[0] * A[i][j][0] + alpha[1] * A[i][j][1]));
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) cam.push(Math.max(0, alpha[0] * A[i][j][0] + alpha[1] * A[i][j][1]));
     const max = Math.max(...cam);
     let probabilities: number[];
     if (units === 1) {
@@ -170,11 +173,17 @@ describe('gradCam against a hand computation', () => {
   });
 
   it('refuses models it cannot explain and class indices out of range, saying why', () => {
-    const dense = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 1, activation: 'sigmoid' })] });
+    const dense = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 1, activation: 'sigmoid' })],
+    });
     const x = input();
     expect(() => gradCam(dense, x, 1)).toThrow(/no convolution layer/);
     const linear = tf.sequential({
-      layers: [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1 })],
+      layers: [
+        tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1 }),
+      ],
     });
     expect(() => gradCam(linear, x, 1)).toThrow(/sigmoid or softmax/);
     const model = tinyModel(1);
@@ -218,7 +227,10 @@ describe('gradCam on the app networks', () => {
         // The scores are the model's own in inference mode, and 'predicted' is their decision.
         const predicted = tf.tidy(() => model.predict(images) as tf.Tensor2D).dataSync();
         for (let i = 0; i < 6; i++) {
-          const p = numClasses === 2 ? [1 - predicted[i], predicted[i]] : Array.from(predicted.subarray(i * numClasses, (i + 1) * numClasses));
+          const p =
+            numClasses === 2
+              ? [1 - predicted[i], predicted[i]]
+              : Array.from(predicted.subarray(i * numClasses, (i + 1) * numClasses));
           expect(maxAbsDiff(result.scores.subarray(i * numClasses, (i + 1) * numClasses), p)).toBeLessThan(1e-5);
           expect(result.classes[i]).toBe(numClasses === 2 ? (p[1] >= 0.5 ? 1 : 0) : p.indexOf(Math.max(...p)));
         }
@@ -252,7 +264,9 @@ describe('upsampleMap and heatmapRgba', () => {
       [1, 7],
     ]) {
       const map = Float32Array.from({ length: side * side }, () => random());
-      const expected = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map, [side, side, 1]), [outSide, outSide], false, true).dataSync());
+      const expected = tf.tidy(() =>
+        tf.image.resizeBilinear(tf.tensor3d(map, [side, side, 1]), [outSide, outSide], false, true).dataSync(),
+      );
       expect(maxAbsDiff(upsampleMap(map, side, outSide), expected)).toBeLessThan(1e-6);
     }
   });
@@ -264,7 +278,11 @@ describe('upsampleMap and heatmapRgba', () => {
  * does not decide the class (it is right 3 times in 4): only the left half does. Squares keep 5 px clear
  * of the middle so each lies plainly in its half.
  */
-function leftHalfSet(count: number, size: number, seed: number): { xs: tf.Tensor4D; ys: tf.Tensor2D; labels: Uint8Array; distractor: Uint8Array } {
+function leftHalfSet(
+  count: number,
+  size: number,
+  seed: number,
+): { xs: tf.Tensor4D; ys: tf.Tensor2D; labels: Uint8Array; distractor: Uint8Array } {
   const random = mulberry32(seed);
   const pixels = new Float32Array(count * size * size);
   const labels = new Uint8Array(count);
@@ -278,14 +296,20 @@ function leftHalfSet(count: number, size: number, seed: number): { xs: tf.Tensor
     for (let p = 0; p < image.length; p++) image[p] = random() * 0.25;
     const paint = (x0: number) => {
       const y0 = 1 + Math.floor(random() * (size - square - 2));
-      for (let y = y0; y < y0 + square; y++) for (let x = x0; x < x0 + square; x++) image[y * size + x] = 0.75 + random() * 0.25;
+      for (let y = y0; y < y0 + square; y++)
+        for (let x = x0; x < x0 + square; x++) image[y * size + x] = 0.75 + random() * 0.25;
     };
     labels[n] = random() < 0.5 ? 1 : 0;
     distractor[n] = random() < 0.5 ? 1 : 0;
     if (labels[n] === 1) paint(1 + Math.floor(random() * span));
     if (distractor[n] === 1) paint(half + MARGIN + Math.floor(random() * span));
   }
-  return { xs: tf.tensor4d(pixels, [count, size, size, 1]), ys: tf.tensor2d(Float32Array.from(labels), [count, 1]), labels, distractor };
+  return {
+    xs: tf.tensor4d(pixels, [count, size, size, 1]),
+    ys: tf.tensor2d(Float32Array.from(labels), [count, 1]),
+    labels,
+    distractor,
+  };
 }
 
 /** Share of `map`'s heat (upsampled to the image, as the page shows it) in the left half of the image; 0 for an all-zero map. */
@@ -308,7 +332,13 @@ describe('gradCam on a trained network', () => {
   // the run repeats exactly. Measured over 6 seeds with this recipe: left share 81-91% (mean 86%).
   it('looks at the left half when only the left half decides the class', { timeout: 180_000 }, async () => {
     const SIZE = 48;
-    const model = buildModel('tutorial', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 13, dropoutSeed: 14 });
+    const model = buildModel('tutorial', {
+      imageSize: SIZE,
+      numClasses: 2,
+      learningRate: 1e-3,
+      seed: 13,
+      dropoutSeed: 14,
+    });
     const train = leftHalfSet(256, SIZE, 51);
     const started = performance.now();
     const history = await model.fit(train.xs, train.ys, { epochs: 3, batchSize: 16, shuffle: false, verbose: 0 });
@@ -322,7 +352,11 @@ describe('gradCam on a trained network', () => {
     const shares = { all: [] as number[], distractor: [] as number[], alone: [] as number[] };
     for (let n = 0; n < test.labels.length; n++) {
       if (test.labels[n] !== 1) continue;
-      const share = leftShare(result.maps.subarray(n * result.side ** 2, (n + 1) * result.side ** 2), result.side, SIZE);
+      const share = leftShare(
+        result.maps.subarray(n * result.side ** 2, (n + 1) * result.side ** 2),
+        result.side,
+        SIZE,
+      );
       shares.all.push(share);
       (test.distractor[n] === 1 ? shares.distractor : shares.alone).push(share);
     }

@@ -65,40 +65,54 @@ interface Plan {
 
 function outputRank(layer: Layer): number {
   const shape = layer.outputShape;
-  if (shape.length > 0 && Array.isArray(shape[0])) throw new Error(`Grad-CAM needs single-output layers; "${layer.name}" has several outputs.`);
+  if (shape.length > 0 && Array.isArray(shape[0]))
+    throw new Error(`Grad-CAM needs single-output layers; "${layer.name}" has several outputs.`);
   return shape.length;
 }
 
 /** Splits `model` into the layers up to A, the rest of the head and its output layer; throws, saying why, when it cannot. */
 function planOf(model: tf.LayersModel): Plan {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`Grad-CAM needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}).`);
+    throw new Error(
+      `Grad-CAM needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}).`,
+    );
   }
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   // A chain: each layer takes exactly the previous layer's output (a Sequential always does).
   layers.forEach((layer, i) => {
     const node = layer.inboundNodes[0];
     const inbound = node?.inboundLayers ?? [];
-    const chained = i === 0 ? inbound.every((l) => l.getClassName() === 'InputLayer') : inbound.length === 1 && inbound[0] === layers[i - 1];
+    const chained =
+      i === 0
+        ? inbound.every((l) => l.getClassName() === 'InputLayer')
+        : inbound.length === 1 && inbound[0] === layers[i - 1];
     if (layer.inboundNodes.length !== 1 || !chained) {
-      throw new Error(`Grad-CAM needs a plain chain of layers (a Sequential model); layer "${layer.name}" does not just follow the one before it.`);
+      throw new Error(
+        `Grad-CAM needs a plain chain of layers (a Sequential model); layer "${layer.name}" does not just follow the one before it.`,
+      );
     }
   });
   const firstFlat = layers.findIndex((l) => outputRank(l) !== 4);
   let a = (firstFlat === -1 ? layers.length : firstFlat) - 1;
   while (a >= 0 && SKIPPED_BEFORE_HEAD.test(layers[a].getClassName())) a--;
   if (a < 0 || !layers.slice(0, a + 1).some((l) => CONVOLUTION.test(l.getClassName()))) {
-    throw new Error('Grad-CAM needs a convolutional network: this model has no convolution layer (Conv2D) with 4-D outputs before its classifier head.');
+    throw new Error(
+      'Grad-CAM needs a convolutional network: this model has no convolution layer (Conv2D) with 4-D outputs before its classifier head.',
+    );
   }
   if (firstFlat === -1) {
-    throw new Error('Grad-CAM needs a classifier head (flatten or global pooling, then dense layers) after the convolutions; this model ends on a 4-D output.');
+    throw new Error(
+      'Grad-CAM needs a classifier head (flatten or global pooling, then dense layers) after the convolutions; this model ends on a 4-D output.',
+    );
   }
 
   const last = layers[layers.length - 1];
   const config = last.getConfig();
   const activation = String(config.activation ?? '');
   if (activation !== 'sigmoid' && activation !== 'softmax') {
-    throw new Error(`Grad-CAM needs a sigmoid or softmax output; the last layer "${last.name}" has activation "${activation || 'none'}".`);
+    throw new Error(
+      `Grad-CAM needs a sigmoid or softmax output; the last layer "${last.name}" has activation "${activation || 'none'}".`,
+    );
   }
   let output: Layer | null;
   let head: Layer[];
@@ -109,13 +123,24 @@ function planOf(model: tf.LayersModel): Plan {
     output = last;
     head = layers.slice(a + 1, layers.length - 1);
   } else {
-    throw new Error(`Grad-CAM needs the model to end in a Dense or Activation layer; it ends in "${last.name}" (${last.getClassName()}).`);
+    throw new Error(
+      `Grad-CAM needs the model to end in a Dense or Activation layer; it ends in "${last.name}" (${last.getClassName()}).`,
+    );
   }
   const units = Number((model.outputs[0].shape as (number | null)[]).at(-1));
   if (activation === 'sigmoid' && units !== 1) {
-    throw new Error(`Grad-CAM reads a sigmoid output as one unit, P(class 1); "${last.name}" has ${units} (multi-label outputs are not supported).`);
+    throw new Error(
+      `Grad-CAM reads a sigmoid output as one unit, P(class 1); "${last.name}" has ${units} (multi-label outputs are not supported).`,
+    );
   }
-  return { body: layers.slice(0, a + 1), head, output, activation, numClasses: activation === 'sigmoid' ? 2 : units, layer: layers[a].name };
+  return {
+    body: layers.slice(0, a + 1),
+    head,
+    output,
+    activation,
+    numClasses: activation === 'sigmoid' ? 2 : units,
+    layer: layers[a].name,
+  };
 }
 
 function applyAll(layers: Layer[], x: tf.Tensor): tf.Tensor {
@@ -126,14 +151,22 @@ function applyAll(layers: Layer[], x: tf.Tensor): tf.Tensor {
 function logitsOf(plan: Plan, a: tf.Tensor): tf.Tensor2D {
   const x = applyAll(plan.head, a);
   if (plan.output === null) return x as tf.Tensor2D;
-  if (x.rank !== 2) throw new Error(`Grad-CAM needs a 2-D input to the output layer "${plan.output.name}" (got rank ${x.rank}).`);
+  if (x.rank !== 2)
+    throw new Error(`Grad-CAM needs a 2-D input to the output layer "${plan.output.name}" (got rank ${x.rank}).`);
   const [kernel, bias] = plan.output.getWeights();
   const z = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
   return (bias === undefined ? z : tf.add(z, bias)) as tf.Tensor2D;
 }
 
 /** The class to explain for each image; `threshold` is used only for a one-unit sigmoid output (`binary`). */
-function classesOf(classIndex: GradCamClass, probabilities: Float32Array, n: number, numClasses: number, binary: boolean, threshold: number): Int32Array {
+function classesOf(
+  classIndex: GradCamClass,
+  probabilities: Float32Array,
+  n: number,
+  numClasses: number,
+  binary: boolean,
+  threshold: number,
+): Int32Array {
   const classes = new Int32Array(n);
   if (classIndex === 'predicted') {
     for (let i = 0; i < n; i++) {
@@ -141,14 +174,16 @@ function classesOf(classIndex: GradCamClass, probabilities: Float32Array, n: num
         classes[i] = probabilities[i * 2 + 1] >= threshold ? 1 : 0;
       } else {
         let best = 0;
-        for (let c = 1; c < numClasses; c++) if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
+        for (let c = 1; c < numClasses; c++)
+          if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
         classes[i] = best;
       }
     }
     return classes;
   }
   const given = typeof classIndex === 'number' ? null : classIndex;
-  if (given !== null && given.length !== n) throw new Error(`Grad-CAM got ${given.length} class indices for ${n} images.`);
+  if (given !== null && given.length !== n)
+    throw new Error(`Grad-CAM got ${given.length} class indices for ${n} images.`);
   for (let i = 0; i < n; i++) {
     const c = given === null ? (classIndex as number) : given[i];
     if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
@@ -165,11 +200,18 @@ function classesOf(classIndex: GradCamClass, probabilities: Float32Array, n: num
  * class per image. Synchronous (reads the results with dataSync; in the worker that blocks only the
  * worker). Frees every tensor it makes; the caller keeps `images`.
  */
-export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: GradCamClass, options: GradCamOptions = {}): GradCamResult {
+export function gradCam(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+  classIndex: GradCamClass,
+  options: GradCamOptions = {},
+): GradCamResult {
   const plan = planOf(model);
   const expected = model.inputs[0].shape;
   if (images.rank !== 4 || images.shape.slice(1).some((d, i) => expected[i + 1] !== null && expected[i + 1] !== d)) {
-    throw new Error(`Grad-CAM images must be [N, ${expected.slice(1).join(', ')}] like the model's input (got [${images.shape.join(', ')}]).`);
+    throw new Error(
+      `Grad-CAM images must be [N, ${expected.slice(1).join(', ')}] like the model's input (got [${images.shape.join(', ')}]).`,
+    );
   }
   const n = images.shape[0];
   const { numClasses } = plan;
@@ -178,13 +220,26 @@ export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: 
     const [, h, w] = a.shape;
     if (h !== w) throw new Error(`Grad-CAM expects square activations (got ${h}x${w} from "${plan.layer}").`);
     const logits = logitsOf(plan, a);
-    const probabilities = plan.activation === 'sigmoid' ? tf.concat([tf.sub(1, tf.sigmoid(logits)), tf.sigmoid(logits)], 1) : tf.softmax(logits);
+    const probabilities =
+      plan.activation === 'sigmoid'
+        ? tf.concat([tf.sub(1, tf.sigmoid(logits)), tf.sigmoid(logits)], 1)
+        : tf.softmax(logits);
     const scores = new Float32Array(probabilities.dataSync());
-    const classes = classesOf(classIndex, scores, n, numClasses, plan.activation === 'sigmoid', options.threshold ?? 0.5);
+    const classes = classesOf(
+      classIndex,
+      scores,
+      n,
+      numClasses,
+      plan.activation === 'sigmoid',
+      options.threshold ?? 0.5,
+    );
     // y = sum over images of y^{c_n}: images do not interact at inference, so dy/dA holds each image's own dy^c/dA.
     const select =
       plan.activation === 'sigmoid'
-        ? tf.tensor2d(Float32Array.from(classes, (c) => (c === 1 ? 1 : -1)), [n, 1])
+        ? tf.tensor2d(
+            Float32Array.from(classes, (c) => (c === 1 ? 1 : -1)),
+            [n, 1],
+          )
         : tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), numClasses), 'float32');
     const gradient = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(logitsOf(plan, x), select)) as tf.Scalar)(a);
     const alpha = tf.mean(gradient, [1, 2], true); // [N, 1, 1, K]

@@ -12,7 +12,8 @@
  * A canvas drawImage with smoothing gives about the same; this one is exact and needs no DOM.
  */
 export function upsampleMap(map: Float32Array, side: number, outSide: number): Float32Array {
-  if (map.length !== side * side) throw new Error(`upsampleMap: a ${side}x${side} map has ${side * side} values, not ${map.length}.`);
+  if (map.length !== side * side)
+    throw new Error(`upsampleMap: a ${side}x${side} map has ${side * side} values, not ${map.length}.`);
   const out = new Float32Array(outSide * outSide);
   const ratio = side / outSide;
   const rows = new Int32Array(outSide * 2);

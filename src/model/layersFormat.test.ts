@@ -20,8 +20,18 @@ describe('exportLayersModel', () => {
     const model = buildTutorialCnn({ imageSize: 31, numClasses: 3, learningRate: 5e-4, seed: 3 });
     const { modelJson, weights } = await exportLayersModel(model);
     const json = JSON.parse(modelJson) as tf.io.ModelJSON;
-    expect(Object.keys(json).sort()).toEqual(['convertedBy', 'format', 'generatedBy', 'modelTopology', 'trainingConfig', 'weightsManifest']);
-    expect(json.trainingConfig).toMatchObject({ loss: 'categorical_crossentropy', optimizer_config: { class_name: 'RMSProp' } });
+    expect(Object.keys(json).sort()).toEqual([
+      'convertedBy',
+      'format',
+      'generatedBy',
+      'modelTopology',
+      'trainingConfig',
+      'weightsManifest',
+    ]);
+    expect(json.trainingConfig).toMatchObject({
+      loss: 'categorical_crossentropy',
+      optimizer_config: { class_name: 'RMSProp' },
+    });
     expect(json.trainingConfig?.optimizer_config).toMatchObject({ config: { learningRate: 5e-4, epsilon: 1e-7 } });
     const loaded = await reload(json, weights);
     const x = tf.randomUniform([2, 31, 31, 1]);
@@ -46,7 +56,11 @@ describe('exportLayersModel with BatchNormalization', () => {
     expect(names).toContain('batch_normalization_1/moving_mean');
     expect(names).toContain('batch_normalization_4/moving_variance');
     const loaded = await reload(json, weights);
-    const stats = (m: tf.LayersModel) => m.getLayer('batch_normalization_1').getWeights().map((w) => Array.from(w.dataSync()));
+    const stats = (m: tf.LayersModel) =>
+      m
+        .getLayer('batch_normalization_1')
+        .getWeights()
+        .map((w) => Array.from(w.dataSync()));
     expect(stats(loaded)).toEqual(stats(model));
     expect(stats(model)[2]).not.toEqual(new Array(32).fill(0));
     const a = (model.predict(x) as tf.Tensor).dataSync();

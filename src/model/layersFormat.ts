@@ -17,7 +17,9 @@ export async function exportLayersModel(model: tf.LayersModel): Promise<Exported
     tf.io.withSaveHandler(async (artifacts) => {
       const withTraining = artifacts.trainingConfig ?? trainingConfigOf(model);
       exported = {
-        modelJson: JSON.stringify(modelJsonOf({ ...artifacts, ...(withTraining ? { trainingConfig: withTraining } : {}) })),
+        modelJson: JSON.stringify(
+          modelJsonOf({ ...artifacts, ...(withTraining ? { trainingConfig: withTraining } : {}) }),
+        ),
         weights: joinWeightData(artifacts.weightData),
       };
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };

@@ -29,6 +29,7 @@ export function optimizerLearningRate(optimizer: tf.Optimizer): number {
 
 /** Sets the rate of the optimizer's next steps (the field is protected in tfjs' types, public in its code). */
 export function setOptimizerLearningRate(optimizer: tf.Optimizer, rate: number): void {
-  if (typeof optimizerLearningRate(optimizer) !== 'number') throw new Error(`${optimizer.getClassName()} has no learning rate to schedule.`);
+  if (typeof optimizerLearningRate(optimizer) !== 'number')
+    throw new Error(`${optimizer.getClassName()} has no learning rate to schedule.`);
   (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }

@@ -26,7 +26,9 @@ describe('MODEL_NAMES and buildModel', () => {
   });
 
   it('refuses a name it does not know', () => {
-    expect(() => buildModel('resnet' as never, { imageSize: 64, numClasses: 2, learningRate: 1e-3 })).toThrow(/Unknown model "resnet"/);
+    expect(() => buildModel('resnet' as never, { imageSize: 64, numClasses: 2, learningRate: 1e-3 })).toThrow(
+      /Unknown model "resnet"/,
+    );
   });
 });
 
@@ -65,7 +67,9 @@ describe('the batchnorm model', () => {
     expect(model.outputs[0].shape).toEqual([null, 3]);
     expect(model.loss).toBe('categoricalCrossentropy');
     disposeCnn(model);
-    expect(() => buildModel('batchnorm', { imageSize: 30, numClasses: 2, learningRate: 1e-3 })).toThrow(/at least 31 px/);
+    expect(() => buildModel('batchnorm', { imageSize: 30, numClasses: 2, learningRate: 1e-3 })).toThrow(
+      /at least 31 px/,
+    );
   });
 
   it('gives the same initial weights for the same seed', () => {
@@ -96,7 +100,9 @@ describe.each(MODEL_NAMES)('training the %s model a few class-weighted steps', (
     // The loss of the step (training mode: the batch's own statistics) goes down; inference (the running
     // statistics, which a few steps move only part of the way) still gives a finite loss.
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
-    expect(Number.isFinite(tf.tidy(() => (model.evaluate(batch.xs, batch.ys) as tf.Scalar[])[0].dataSync()[0]))).toBe(true);
+    expect(Number.isFinite(tf.tidy(() => (model.evaluate(batch.xs, batch.ys) as tf.Scalar[])[0].dataSync()[0]))).toBe(
+      true,
+    );
     expect(new Set(tensors.slice(1)).size).toBe(1);
     if (name === 'batchnorm') {
       expect(statsBefore).toHaveLength(8);

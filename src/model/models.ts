@@ -8,7 +8,14 @@ import { MODEL_NAMES, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
 import { batchNormalization, reLU } from './batchNormLayer';
-import { CONV_FILTERS, addHeadAndCompile, buildTutorialCnn, checkModelOptions, seededInitializers, type TutorialCnnOptions } from './cnn';
+import {
+  CONV_FILTERS,
+  addHeadAndCompile,
+  buildTutorialCnn,
+  checkModelOptions,
+  seededInitializers,
+  type TutorialCnnOptions,
+} from './cnn';
 import { conv2d } from './plainConv2d';
 
 export { MODEL_NAMES, type ModelName };

@@ -37,7 +37,9 @@ describe('Conv2D with a plain gradient', () => {
   it('computes what tfjs’ fused Conv2D computes: outputs and the weights after a step', async () => {
     const ours = buildModel('batchnorm', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 1 });
     // The same network with tfjs' own class for the convolutions (the fused path), the same weights.
-    const theirs = await tf.models.modelFromJSON({ modelTopology: ours.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
+    const theirs = await tf.models.modelFromJSON({
+      modelTopology: ours.toJSON(null, false) as tf.io.ModelJSON['modelTopology'],
+    });
     for (const layer of theirs.layers) {
       if (layer.getClassName() === 'Conv2D') expect(layer).toBeInstanceOf(PlainGradientConv2D);
     }
@@ -46,7 +48,8 @@ describe('Conv2D with a plain gradient', () => {
     for (const layer of theirs.layers) if (layer instanceof PlainGradientConv2D) layer.call = fusedCall.bind(layer);
     theirs.setWeights(ours.getWeights());
     // Dropout's masks are drawn afresh at every call: off in both, so the two steps see the same network.
-    for (const layer of [...ours.layers, ...theirs.layers]) if (layer.getClassName() === 'Dropout') (layer as unknown as { rate: number }).rate = 0;
+    for (const layer of [...ours.layers, ...theirs.layers])
+      if (layer.getClassName() === 'Dropout') (layer as unknown as { rate: number }).rate = 0;
     theirs.compile({ optimizer: tf.train.rmsprop(1e-3), loss: 'binaryCrossentropy' });
     ours.compile({ optimizer: tf.train.rmsprop(1e-3), loss: 'binaryCrossentropy' });
     const xs = tf.randomUniform([4, SIZE, SIZE, 1], 0, 1, 'float32', 5) as tf.Tensor4D;

@@ -17,7 +17,9 @@ type Conv2DArgs = Parameters<typeof tf.layers.conv2d>[0];
 type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
 /** tfjs' own Conv2D class (not exported by name from tfjs-layers' public API). */
-const TfjsConv2D = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (args: Conv2DArgs) => tf.layers.Layer;
+const TfjsConv2D = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (
+  args: Conv2DArgs,
+) => tf.layers.Layer;
 
 interface Conv2DFields {
   kernel: tf.LayerVariable;
@@ -60,19 +62,34 @@ export class PlainGradientConv2D extends TfjsConv2D {
       layer.padding !== 'causal';
     if (!plain) {
       if (isFusableBiasRelu(layer, inputs)) {
-        return tf.tidy(() => convBiasRelu((Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D, layer.kernel.read() as tf.Tensor4D, layer.bias!.read() as tf.Tensor1D));
+        return tf.tidy(() =>
+          convBiasRelu(
+            (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D,
+            layer.kernel.read() as tf.Tensor4D,
+            layer.bias!.read() as tf.Tensor1D,
+          ),
+        );
       }
       return (TfjsConv2D.prototype as unknown as { call: LayerCall }).call.call(this, inputs, kwargs);
     }
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      return tf.conv2d(x as tf.Tensor4D, layer.kernel.read() as tf.Tensor4D, layer.strides, layer.padding as 'valid' | 'same', 'NHWC', layer.dilationRate);
+      return tf.conv2d(
+        x as tf.Tensor4D,
+        layer.kernel.read() as tf.Tensor4D,
+        layer.strides,
+        layer.padding as 'valid' | 'same',
+        'NHWC',
+        layer.dilationRate,
+      );
     });
   }
 }
 
 // fromConfig is inherited from tfjs' Layer (static members are); its type above does not say so.
-tf.serialization.registerClass(PlainGradientConv2D as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>);
+tf.serialization.registerClass(
+  PlainGradientConv2D as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>,
+);
 
 /** A Conv2D layer as `tf.layers.conv2d` makes it, with the plain gradient above. */
 export function conv2d(args: Conv2DArgs): tf.layers.Layer {

@@ -36,19 +36,34 @@ export class RMSPropOptimizer extends tf.RMSPropOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const names = Array.isArray(variableGradients) ? variableGradients.map((item) => item.name) : Object.keys(variableGradients);
-    const attrs = { decay: self.decay, momentum: self.momentum, learningRate: self.learningRate, epsilon: self.epsilon };
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((item) => item.name)
+      : Object.keys(variableGradients);
+    const attrs = {
+      decay: self.decay,
+      momentum: self.momentum,
+      learningRate: self.learningRate,
+      epsilon: self.epsilon,
+    };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name];
       // As tfjs: the state is made on the first step, by position.
-      self.accumulatedMeanSquares[i] ??= { originalName: `${name}/rms`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      self.accumulatedMoments[i] ??= { originalName: `${name}/momentum`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      self.accumulatedMeanSquares[i] ??= {
+        originalName: `${name}/rms`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      self.accumulatedMoments[i] ??= {
+        originalName: `${name}/momentum`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
       const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
       if (gradient == null) return;
       const meanSquare = self.accumulatedMeanSquares[i].variable;
       const moment = self.accumulatedMoments[i].variable;
       tf.tidy(() => {
-        const [newValue, newMeanSquare, newMoment] = tf.engine().runKernel(RMSPROP_UPDATE, { value, ms: meanSquare, mom: moment, grad: gradient }, attrs) as tf.Tensor[];
+        const [newValue, newMeanSquare, newMoment] = tf
+          .engine()
+          .runKernel(RMSPROP_UPDATE, { value, ms: meanSquare, mom: moment, grad: gradient }, attrs) as tf.Tensor[];
         meanSquare.assign(newMeanSquare);
         moment.assign(newMoment);
         value.assign(newValue);
@@ -59,6 +74,12 @@ export class RMSPropOptimizer extends tf.RMSPropOptimizer {
 }
 
 /** As tf.train.rmsprop. */
-export function rmsprop(learningRate: number, decay = 0.9, momentum = 0, epsilon?: number, centered = false): tf.Optimizer {
+export function rmsprop(
+  learningRate: number,
+  decay = 0.9,
+  momentum = 0,
+  epsilon?: number,
+  centered = false,
+): tf.Optimizer {
   return new RMSPropOptimizer(learningRate, decay, momentum, epsilon, centered);
 }

@@ -33,9 +33,15 @@ export function syntheticSet(count: number, size: number, numClasses: number, se
 /** Every image of `set` as one batch, pixels / 255 (the worker's batches.ts makes the real ones; model/ may not import it). */
 export function wholeBatch(set: ImageSet, numClasses: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
   return tf.tidy(() => {
-    const xs = tf.div(tf.tensor4d(Float32Array.from(set.pixels), [set.count, set.size, set.size, 1]), 255) as tf.Tensor4D;
+    const xs = tf.div(
+      tf.tensor4d(Float32Array.from(set.pixels), [set.count, set.size, set.size, 1]),
+      255,
+    ) as tf.Tensor4D;
     const labels = tf.tensor1d(Int32Array.from(set.labels), 'int32');
-    const ys = numClasses === 2 ? tf.reshape(tf.cast(labels, 'float32'), [set.count, 1]) : tf.cast(tf.oneHot(labels, numClasses), 'float32');
+    const ys =
+      numClasses === 2
+        ? tf.reshape(tf.cast(labels, 'float32'), [set.count, 1])
+        : tf.cast(tf.oneHot(labels, numClasses), 'float32');
     return { xs, ys: ys as tf.Tensor2D };
   });
 }

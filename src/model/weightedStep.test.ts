@@ -30,8 +30,16 @@ describe('weighted cross-entropy', () => {
 
   it('handles softmax outputs and one-hot targets, and clips certainties', () => {
     tf.tidy(() => {
-      const p = tf.tensor2d([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [1, 0, 0]]);
-      const y = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 1, 0]]);
+      const p = tf.tensor2d([
+        [0.7, 0.2, 0.1],
+        [0.1, 0.1, 0.8],
+        [1, 0, 0],
+      ]);
+      const y = tf.tensor2d([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 1, 0],
+      ]);
       expect(values(sampleWeights(y, [1, 3, 5]))).toEqual([1, 3, 3]);
       const each = values(perSampleCrossEntropy(p, y, 1e-7));
       expect(each[0]).toBeCloseTo(-Math.log(0.7), 5);
@@ -84,9 +92,27 @@ describe('weightedTrainStep', () => {
     const batch = wholeBatch(set, 2);
     try {
       // The same seeded Dropout mask as the step will draw, so this is the loss the step sees.
-      const expected = tf.tidy(() => weightedCrossEntropy(a.apply(batch.xs, { training: true }) as tf.Tensor2D, batch.ys, [3, 0.6], 1e-7).dataSync()[0]);
-      const unweighted = tf.tidy(() => weightedCrossEntropy(a.apply(batch.xs, { training: true }) as tf.Tensor2D, batch.ys, [1, 1], 1e-7).dataSync()[0]);
-      const inference = tf.tidy(() => weightedCrossEntropy(a.predict(batch.xs) as tf.Tensor2D, batch.ys, [3, 0.6], 1e-7).dataSync()[0]);
+      const expected = tf.tidy(
+        () =>
+          weightedCrossEntropy(
+            a.apply(batch.xs, { training: true }) as tf.Tensor2D,
+            batch.ys,
+            [3, 0.6],
+            1e-7,
+          ).dataSync()[0],
+      );
+      const unweighted = tf.tidy(
+        () =>
+          weightedCrossEntropy(
+            a.apply(batch.xs, { training: true }) as tf.Tensor2D,
+            batch.ys,
+            [1, 1],
+            1e-7,
+          ).dataSync()[0],
+      );
+      const inference = tf.tidy(
+        () => weightedCrossEntropy(a.predict(batch.xs) as tf.Tensor2D, batch.ys, [3, 0.6], 1e-7).dataSync()[0],
+      );
       expect(expected).not.toBeCloseTo(inference, 6);
       expect(expected).not.toBeCloseTo(unweighted, 4);
       await weightedTrainStep(b, batch.xs, batch.ys, [3, 0.6]); // creates the optimizer's slots

@@ -39,11 +39,13 @@ export function perSampleCrossEntropy(probabilities: tf.Tensor2D, ys: tf.Tensor2
 export function sampleWeights(ys: tf.Tensor2D, classWeights: readonly number[]): tf.Tensor1D {
   return tf.tidy(() => {
     if (ys.shape[1] === 1) {
-      if (classWeights.length !== 2) throw new Error(`A binary model needs 2 class weights (got ${classWeights.length}).`);
+      if (classWeights.length !== 2)
+        throw new Error(`A binary model needs 2 class weights (got ${classWeights.length}).`);
       const [w0, w1] = classWeights;
       return tf.add(tf.mul(ys, w1 - w0), w0).reshape([-1]) as tf.Tensor1D;
     }
-    if (classWeights.length !== ys.shape[1]) throw new Error(`${ys.shape[1]} classes need as many class weights (got ${classWeights.length}).`);
+    if (classWeights.length !== ys.shape[1])
+      throw new Error(`${ys.shape[1]} classes need as many class weights (got ${classWeights.length}).`);
     return tf.matMul(ys, tf.tensor2d(Array.from(classWeights), [classWeights.length, 1])).reshape([-1]) as tf.Tensor1D;
   });
 }
@@ -53,8 +55,16 @@ export function sampleWeights(ys: tf.Tensor2D, classWeights: readonly number[]):
  * (sum over the images, divided by their number, not by the sum of their weights). With every
  * weight 1 it is the plain mean cross-entropy that `trainOnBatch` minimises.
  */
-export function weightedCrossEntropy(probabilities: tf.Tensor2D, ys: tf.Tensor2D, classWeights: readonly number[], epsilon: number): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.mul(perSampleCrossEntropy(probabilities, ys, epsilon), sampleWeights(ys, classWeights))) as tf.Scalar);
+export function weightedCrossEntropy(
+  probabilities: tf.Tensor2D,
+  ys: tf.Tensor2D,
+  classWeights: readonly number[],
+  epsilon: number,
+): tf.Scalar {
+  return tf.tidy(
+    () =>
+      tf.mean(tf.mul(perSampleCrossEntropy(probabilities, ys, epsilon), sampleWeights(ys, classWeights))) as tf.Scalar,
+  );
 }
 
 /** Binary: class 1 when the probability is above 0.5 (tfjs' binaryAccuracy); otherwise the most probable class. */

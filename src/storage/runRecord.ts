@@ -25,13 +25,22 @@ const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected 
 const numberOrNull = num.nullable();
 
 const settings = z.custom<Settings>(
-  (value) => typeof value === 'object' && value !== null && SETTING_PATHS.every((path) => checkSettingValue(path, settingValue(value as Settings, path)) === null),
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    SETTING_PATHS.every((path) => checkSettingValue(path, settingValue(value as Settings, path)) === null),
   { message: 'a setting is missing or out of range' },
 );
 
 const scoredSplit = z
-  .object({ scores: z.instanceof(Float32Array), labels: z.instanceof(Uint8Array), groups: z.instanceof(Uint32Array).optional() })
-  .refine((s) => (s.labels.length === 0 ? s.scores.length === 0 : s.scores.length % s.labels.length === 0), { message: 'scores and labels do not match' })
+  .object({
+    scores: z.instanceof(Float32Array),
+    labels: z.instanceof(Uint8Array),
+    groups: z.instanceof(Uint32Array).optional(),
+  })
+  .refine((s) => (s.labels.length === 0 ? s.scores.length === 0 : s.scores.length % s.labels.length === 0), {
+    message: 'scores and labels do not match',
+  })
   .refine((s) => !s.groups || s.groups.length === s.labels.length, { message: 'groups and labels do not match' });
 
 const testResult = z
@@ -41,10 +50,18 @@ const testResult = z
     scores: z.instanceof(Float32Array),
     labels: z.instanceof(Uint8Array),
     numClasses: z.number().int().min(2).max(1000),
-    gallery: z.object({ indices: z.instanceof(Uint32Array), pixels: z.instanceof(Uint8Array), size: z.number().int().min(0).max(1024) }),
+    gallery: z.object({
+      indices: z.instanceof(Uint32Array),
+      pixels: z.instanceof(Uint8Array),
+      size: z.number().int().min(0).max(1024),
+    }),
   })
-  .refine((t) => t.scores.length === t.labels.length * (t.numClasses === 2 ? 1 : t.numClasses), { message: 'scores and labels do not match' })
-  .refine((t) => t.gallery.pixels.length === t.gallery.indices.length * t.gallery.size ** 2, { message: 'the gallery’s pixels do not match its images' });
+  .refine((t) => t.scores.length === t.labels.length * (t.numClasses === 2 ? 1 : t.numClasses), {
+    message: 'scores and labels do not match',
+  })
+  .refine((t) => t.gallery.pixels.length === t.gallery.indices.length * t.gallery.size ** 2, {
+    message: 'the gallery’s pixels do not match its images',
+  });
 
 const epochPoint = z.object({
   x: num,
@@ -66,7 +83,12 @@ const history = z.object({
   classWeights: z.array(num).max(1000).nullable(),
   bestEpoch: count.nullable(),
   outcome: z
-    .object({ reason: z.enum(['completed', 'stopped', 'early-stopped']), epochsDone: count, bestEpoch: count.nullable(), restoredBest: z.boolean() })
+    .object({
+      reason: z.enum(['completed', 'stopped', 'early-stopped']),
+      epochsDone: count,
+      bestEpoch: count.nullable(),
+      restoredBest: z.boolean(),
+    })
     .nullable(),
 });
 
@@ -112,8 +134,14 @@ export function savedRunProblem(record: unknown): string | null {
   const issue = parsed.error.issues[0];
   const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'the record';
   // zod's own words name JavaScript types ('received undefined'); these say what is wrong with the field.
-  const why = issue.code === 'invalid_type' ? `missing, or not ${issue.expected === 'object' ? 'a record' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}` : issue.message;
-  const name = typeof record === 'object' && record !== null && typeof (record as { name?: unknown }).name === 'string' ? (record as { name: string }).name : null;
+  const why =
+    issue.code === 'invalid_type'
+      ? `missing, or not ${issue.expected === 'object' ? 'a record' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}`
+      : issue.message;
+  const name =
+    typeof record === 'object' && record !== null && typeof (record as { name?: unknown }).name === 'string'
+      ? (record as { name: string }).name
+      : null;
   const what = name ? `“${name.length > 60 ? `${name.slice(0, 60)}…` : name}”` : 'a saved run';
   return `${what} (${where}: ${why})`;
 }

@@ -27,9 +27,28 @@ function run(id: string, updatedAt: string): SavedRun {
     settings: DEFAULT_SETTINGS,
     evaluatedOn: 'test',
     status: 'done',
-    history: { epochs: 2, batchesPerEpoch: 3, batchPoints: [{ x: 1 / 3, loss: 0.7, accuracy: 0.5 }], epochPoints: [], epochsDone: 2, classWeights: null, bestEpoch: 1, outcome: null },
-    test: { loss: 0.3, accuracy: 0.9, scores: new Float32Array([0.2, 0.8]), labels: new Uint8Array([0, 1]), numClasses: 2, gallery: { indices: new Uint32Array([1]), pixels: new Uint8Array(4), size: 2 } },
-    scores: { validation: { scores: new Float32Array([0.4]), labels: new Uint8Array([1]), groups: new Uint32Array([7]) }, test: null },
+    history: {
+      epochs: 2,
+      batchesPerEpoch: 3,
+      batchPoints: [{ x: 1 / 3, loss: 0.7, accuracy: 0.5 }],
+      epochPoints: [],
+      epochsDone: 2,
+      classWeights: null,
+      bestEpoch: 1,
+      outcome: null,
+    },
+    test: {
+      loss: 0.3,
+      accuracy: 0.9,
+      scores: new Float32Array([0.2, 0.8]),
+      labels: new Uint8Array([0, 1]),
+      numClasses: 2,
+      gallery: { indices: new Uint32Array([1]), pixels: new Uint8Array(4), size: 2 },
+    },
+    scores: {
+      validation: { scores: new Float32Array([0.4]), labels: new Uint8Array([1]), groups: new Uint32Array([7]) },
+      test: null,
+    },
     figures: { bestValLoss: 0.3, testAccuracy: 0.9, testAuc: 1 },
     models: [],
   };
@@ -72,10 +91,14 @@ describe('saved runs', () => {
     const raw = await openDB(name);
     const older: Record<string, unknown> = { ...run('old', '2026-01-01T00:00:00Z') };
     delete older.figures;
-    const tampered = { ...run('bad', '2026-01-02T00:00:00Z'), history: { ...run('x', '').history, epochPoints: 'lots' } };
+    const tampered = {
+      ...run('bad', '2026-01-02T00:00:00Z'),
+      history: { ...run('x', '').history, epochPoints: 'lots' },
+    };
     const lying = { ...run('lie', '2026-01-04T00:00:00Z'), test: { ...run('x', '').test!, numClasses: 3 } };
     const badSettings = { ...run('set', '2026-01-05T00:00:00Z'), settings: { ...DEFAULT_SETTINGS, imageSize: 1e9 } };
-    for (const record of [older, tampered, lying, badSettings, { id: 'junk', updatedAt: '2026-01-06' }]) await raw.put('runs', record);
+    for (const record of [older, tampered, lying, badSettings, { id: 'junk', updatedAt: '2026-01-06' }])
+      await raw.put('runs', record);
     raw.close();
     const { runs, skipped } = await db.listChecked();
     expect(runs.map((r) => r.id)).toEqual(['good']);

@@ -6,7 +6,15 @@
  * The dataset itself is never stored.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { EpochMetrics, KeptScores, ModelFiles, ModelMetadata, Settings, TestResult, TrainingOutcome } from '../core/types';
+import type {
+  EpochMetrics,
+  KeptScores,
+  ModelFiles,
+  ModelMetadata,
+  Settings,
+  TestResult,
+  TrainingOutcome,
+} from '../core/types';
 import { UserError, messageOf } from '../core/userError';
 import { checkStoredModel, savedRunProblem } from './runRecord';
 
@@ -63,7 +71,10 @@ export class RunsDb {
 
   /** Opens (or makes) the database; rejects in words when this browser keeps no IndexedDB (a private window in some browsers). */
   static async open(name = DB_NAME): Promise<RunsDb> {
-    if (typeof indexedDB === 'undefined') throw new UserError('This browser offers no storage (IndexedDB) to this page: runs are kept only until the tab closes.');
+    if (typeof indexedDB === 'undefined')
+      throw new UserError(
+        'This browser offers no storage (IndexedDB) to this page: runs are kept only until the tab closes.',
+      );
     try {
       const db = await openDB<Schema>(name, VERSION, {
         upgrade(database) {
@@ -74,7 +85,9 @@ export class RunsDb {
       });
       return new RunsDb(db);
     } catch (error) {
-      throw new UserError(`The browser's storage could not be opened (${messageOf(error)}): runs are kept only until the tab closes.`);
+      throw new UserError(
+        `The browser's storage could not be opened (${messageOf(error)}): runs are kept only until the tab closes.`,
+      );
     }
   }
 
@@ -121,7 +134,10 @@ export class RunsDb {
   /** Removes a run and its model files. */
   async delete(id: string): Promise<void> {
     const tx = this.db.transaction(['runs', 'models'], 'readwrite');
-    await Promise.all([tx.objectStore('runs').delete(id), ...(['checkpoint', 'best', 'model'] as const).map((k) => tx.objectStore('models').delete(modelKey(id, k)))]);
+    await Promise.all([
+      tx.objectStore('runs').delete(id),
+      ...(['checkpoint', 'best', 'model'] as const).map((k) => tx.objectStore('models').delete(modelKey(id, k))),
+    ]);
     await tx.done;
   }
 
@@ -155,7 +171,10 @@ export interface StorageState {
 
 export async function storageState(): Promise<StorageState | null> {
   if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return null;
-  const [estimate, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.() ?? Promise.resolve(false)]);
+  const [estimate, persisted] = await Promise.all([
+    navigator.storage.estimate(),
+    navigator.storage.persisted?.() ?? Promise.resolve(false),
+  ]);
   return { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted };
 }
 
@@ -182,4 +201,3 @@ async function guard<T>(operation: Promise<T>): Promise<T> {
     throw error;
   }
 }
-

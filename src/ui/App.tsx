@@ -63,7 +63,11 @@ export function App() {
   const onDecoded = useCallback((splits: Splits) => void store.setData(splits), [store]);
   const dataset = useDataset(onDecoded);
   const view: DatasetView | null =
-    dataset.state.phase === 'ready' ? dataset.state.view : dataset.state.phase === 'loading' ? dataset.state.previous : null;
+    dataset.state.phase === 'ready'
+      ? dataset.state.view
+      : dataset.state.phase === 'loading'
+        ? dataset.state.previous
+        : null;
   const numClasses = view?.classNames.length ?? 2;
   // Made by the worker from its copy of the train split: asked again for a new dataset or new settings.
   const sampleIndices = useMemo(() => view?.samples.map((s) => s.trainIndex) ?? null, [view]);
@@ -127,9 +131,15 @@ export function App() {
     if (!view) return;
     let ready: DatasetView | null = view;
     // Images are decoded at the model's input size, and split as they load: a new size or split means loading again.
-    if (reloadReason(view, settings)) ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
+    if (reloadReason(view, settings))
+      ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
     if (!ready) return;
-    runs.begin({ datasetName: datasetNameOf(ready), settings, classNames: ready.classNames, evaluatedOn: ready.used.test > 0 ? 'test' : 'validation' });
+    runs.begin({
+      datasetName: datasetNameOf(ready),
+      settings,
+      classNames: ready.classNames,
+      evaluatedOn: ready.used.test > 0 ? 'test' : 'validation',
+    });
     await store.train(trainSettingsOf(settings));
   };
 
@@ -152,7 +162,10 @@ export function App() {
       const metadata = metadataOfRun(run, reported, t.epochsDone, '');
       const manifest = view?.manifest ?? null;
       // The loaded dataset describes the model only when it is the run's own.
-      const ownData = view && datasetNameOf(view) === run.datasetName && view.classNames.join('\n') === metadata.classNames.join('\n');
+      const ownData =
+        view &&
+        datasetNameOf(view) === run.datasetName &&
+        view.classNames.join('\n') === metadata.classNames.join('\n');
       const card = modelCardFiles(
         buildModelCard({
           metadata,
@@ -164,7 +177,14 @@ export function App() {
           date: new Date().toISOString(),
         }),
       );
-      const { blob, name } = await modelDownload({ format, metadata, settings: run.settings, manifest, card, exportModel: (r) => store.exportModel(r) });
+      const { blob, name } = await modelDownload({
+        format,
+        metadata,
+        settings: run.settings,
+        manifest,
+        card,
+        exportModel: (r) => store.exportModel(r),
+      });
       saveBlob(blob, name);
     } catch (e) {
       setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
@@ -176,7 +196,13 @@ export function App() {
   const onLoadModel = async (files: File[]) => {
     try {
       const loaded = await readModelFile(files);
-      await store.restore({ files: loaded.files, model: loaded.metadata.model, numClasses: loaded.metadata.classNames.length, scores: null, view: null });
+      await store.restore({
+        files: loaded.files,
+        model: loaded.metadata.model,
+        numClasses: loaded.metadata.classNames.length,
+        scores: null,
+        view: null,
+      });
       const { run: adopted, message } = loadedModelRun(loaded, settings, new Date().toISOString());
       await runs.adopt(adopted, loaded.files, message);
       setNotice(loaded.warnings.length > 0 ? `Loaded ${loaded.name}. ${loaded.warnings.join(' ')}` : null);
@@ -198,7 +224,10 @@ export function App() {
       setNotice('That run has no saved model to download.');
       return;
     }
-    const metadata = { ...metadataOfRun(saved, null, saved.history.epochsDone, ''), outOfDistribution: oodOfModelJson(files.modelJson) };
+    const metadata = {
+      ...metadataOfRun(saved, null, saved.history.epochsDone, ''),
+      outOfDistribution: oodOfModelJson(files.modelJson),
+    };
     saveBlob(await zipModel(files.modelJson, files.weights, metadata), `${saved.name.replace(/[^\w.-]+/g, '_')}.zip`);
   };
 
@@ -216,7 +245,12 @@ export function App() {
   const trainClicked = useStableCallback(() => void onTrain());
   const pauseClicked = useStableCallback((p: boolean) => store.pause(p));
   const stopClicked = useStableCallback(() => store.stop());
-  const openRun = useStableCallback((id: string) => void runs.open(id).catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`)));
+  const openRun = useStableCallback(
+    (id: string) =>
+      void runs
+        .open(id)
+        .catch((e: unknown) => setNotice(`The run could not be opened: ${e instanceof Error ? e.message : String(e)}`)),
+  );
   const renameRun = useStableCallback((id: string, name: string) => void runs.rename(id, name));
   const deleteRun = useStableCallback((id: string) => void runs.remove(id));
   const downloadRun = useStableCallback((id: string) => void onDownloadRun(id));
@@ -243,7 +277,8 @@ export function App() {
           onFolder={(name, entries) =>
             void entries.then(
               (list) => loadNew({ kind: 'entries', name, entries: list }),
-              (e: unknown) => setNotice(`The dropped folder could not be read: ${e instanceof Error ? e.message : String(e)}`),
+              (e: unknown) =>
+                setNotice(`The dropped folder could not be read: ${e instanceof Error ? e.message : String(e)}`),
             )
           }
           onDemo={() => void loadNew({ kind: 'demo' })}
@@ -286,12 +321,18 @@ export function App() {
             trainHint={trainHint}
           />
           {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
-          {t.modelSummary && <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />}
+          {t.modelSummary && (
+            <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />
+          )}
         </section>
 
         <section className="panel" aria-labelledby="training-heading">
           <h2 id="training-heading">4. Training</h2>
-          <TrainingPanel store={store} batchSize={run?.settings.batchSize ?? settings.batchSize} classNames={run?.classNames ?? view?.classNames ?? []} />
+          <TrainingPanel
+            store={store}
+            batchSize={run?.settings.batchSize ?? settings.batchSize}
+            classNames={run?.classNames ?? view?.classNames ?? []}
+          />
         </section>
 
         <section className="panel" aria-labelledby="results-heading">
@@ -311,7 +352,11 @@ export function App() {
               <EvaluatedOodSummary scores={run.scores} />
             </>
           ) : (
-            <p>{t.phase === 'evaluating' ? 'Evaluating on the held-out images…' : 'Train a model to see how it does on images it has never seen.'}</p>
+            <p>
+              {t.phase === 'evaluating'
+                ? 'Evaluating on the held-out images…'
+                : 'Train a model to see how it does on images it has never seen.'}
+            </p>
           )}
           <ModelActions
             canDownload={t.hasModel && Boolean(run) && !training}
@@ -330,7 +375,15 @@ export function App() {
 
         <PredictPanel
           store={store}
-          model={t.hasModel && run ? { key: `${run.id}:${t.modelVersion}`, classNames: run.classNames, imageSize: modelSize ?? run.settings.imageSize } : null}
+          model={
+            t.hasModel && run
+              ? {
+                  key: `${run.id}:${t.modelVersion}`,
+                  classNames: run.classNames,
+                  imageSize: modelSize ?? run.settings.imageSize,
+                }
+              : null
+          }
           decision={decision}
           disabled={training}
           onProblem={setNotice}
@@ -351,4 +404,3 @@ export function App() {
     </DisplayWindowContext.Provider>
   );
 }
-

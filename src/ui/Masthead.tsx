@@ -11,8 +11,8 @@ export function Masthead({ status, restoredNote }: Props) {
     <header className="masthead">
       <h1>X-ray trainer</h1>
       <p>
-        Train an image classifier on your own labelled images, in this browser tab. Nothing is uploaded: the images,
-        the training and the model stay on your machine.
+        Train an image classifier on your own labelled images, in this browser tab. Nothing is uploaded: the images, the
+        training and the model stay on your machine.
       </p>
       {/* A live region: a screen reader hears each change of state (loading, ready, training, done…). */}
       <p className="status" aria-live="polite" aria-atomic="true">

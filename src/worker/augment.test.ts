@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DRAWS_PER_IMAGE, NO_AUGMENTATION, affineMatrix, augmentBatch, augmentationRandom, checkAugmentation, drawParams, isAugmenting } from './augment';
+import {
+  DRAWS_PER_IMAGE,
+  NO_AUGMENTATION,
+  affineMatrix,
+  augmentBatch,
+  augmentationRandom,
+  checkAugmentation,
+  drawParams,
+  isAugmenting,
+} from './augment';
 import type { AugmentationSettings } from '../core/types';
 
 beforeAll(async () => {
@@ -67,15 +76,30 @@ describe('augmentBatch', () => {
     expect([top.x, top.y]).toEqual([2, 0]);
     expect(top.value).toBeCloseTo(1, 5);
     // A draw of 0 turns the other way: right of centre goes below it.
-    const back = brightest(run(dots(1, 5, 4, 2), { rotation: 90 }, sequence([0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 0.5])), 5, 0);
+    const back = brightest(
+      run(dots(1, 5, 4, 2), { rotation: 90 }, sequence([0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 0.5])),
+      5,
+      0,
+    );
     expect([back.x, back.y]).toEqual([2, 4]);
   });
 
   it('mirrors left-right when the flip draw says so, only if flipping is on', () => {
     const flipDraw = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 0.5];
-    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(flipDraw)), 6, 0)).toEqual({ x: 4, y: 4, value: 1 });
-    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(MIDDLE)), 6, 0)).toEqual({ x: 1, y: 4, value: 1 });
-    expect(brightest(run(dots(1, 6, 1, 4), { rotation: 0.0001 }, sequence(flipDraw)), 6, 0)).toMatchObject({ x: 1, y: 4 });
+    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(flipDraw)), 6, 0)).toEqual({
+      x: 4,
+      y: 4,
+      value: 1,
+    });
+    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(MIDDLE)), 6, 0)).toEqual({
+      x: 1,
+      y: 4,
+      value: 1,
+    });
+    expect(brightest(run(dots(1, 6, 1, 4), { rotation: 0.0001 }, sequence(flipDraw)), 6, 0)).toMatchObject({
+      x: 1,
+      y: 4,
+    });
   });
 
   it('zooms about the centre (Keras: a factor above 1 shows more, smaller)', () => {
@@ -86,9 +110,17 @@ describe('augmentBatch', () => {
 
   it('scales brightness by the drawn factor and clips to 0..1', () => {
     const values = Float32Array.from([0.2, 0.4, 0.8, 1]);
-    const brighter = run(tf.tensor4d(values, [1, 2, 2, 1]), { brightness: 0.5 }, sequence([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 1]));
+    const brighter = run(
+      tf.tensor4d(values, [1, 2, 2, 1]),
+      { brightness: 0.5 },
+      sequence([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 1]),
+    );
     expect(Array.from(brighter)).toEqual([0.2 * 1.5, 0.4 * 1.5, 1, 1].map(Math.fround));
-    const darker = run(tf.tensor4d(values, [1, 2, 2, 1]), { brightness: 0.5 }, sequence([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 0]));
+    const darker = run(
+      tf.tensor4d(values, [1, 2, 2, 1]),
+      { brightness: 0.5 },
+      sequence([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 0]),
+    );
     expect(Array.from(darker)).toEqual([0.1, 0.2, 0.4, 0.5].map(Math.fround));
   });
 
@@ -97,7 +129,7 @@ describe('augmentBatch', () => {
     const make = () => {
       const values = new Float32Array(4 * 16 * 16);
       // The same image four times: any difference in the output comes from the draws.
-      for (let i = 0; i < values.length; i++) values[i] = ((i % 256) * 7919 % 97) / 96;
+      for (let i = 0; i < values.length; i++) values[i] = (((i % 256) * 7919) % 97) / 96;
       return tf.tensor4d(values, [4, 16, 16, 1]);
     };
     const a = run(make(), settings, augmentationRandom(5));
@@ -132,9 +164,16 @@ describe('augmentBatch', () => {
   });
 
   it('leaks no tensors and leaves its input alone', () => {
-    const xs = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 8 }, (_, i) => (i % 10) / 10), [2, 8, 8, 1]);
+    const xs = tf.tensor4d(
+      Float32Array.from({ length: 2 * 8 * 8 }, (_, i) => (i % 10) / 10),
+      [2, 8, 8, 1],
+    );
     const before = tf.memory().numTensors;
-    for (const settings of [NO_AUGMENTATION, { ...NO_AUGMENTATION, rotation: 10, brightness: 0.2 }, { ...NO_AUGMENTATION, brightness: 0.2 }]) {
+    for (const settings of [
+      NO_AUGMENTATION,
+      { ...NO_AUGMENTATION, rotation: 10, brightness: 0.2 },
+      { ...NO_AUGMENTATION, brightness: 0.2 },
+    ]) {
       const out = augmentBatch(xs, settings, augmentationRandom(1));
       expect(tf.memory().numTensors).toBe(before + 1);
       out.dispose();
@@ -151,7 +190,12 @@ describe('drawParams and affineMatrix', () => {
     const counting = () => (calls++, 0.3);
     drawParams(NO_AUGMENTATION, 10, 10, counting);
     expect(calls).toBe(DRAWS_PER_IMAGE);
-    drawParams({ rotation: 5, zoom: 0.1, shift: 0.1, shear: 5, brightness: 0.1, horizontalFlip: true }, 10, 10, counting);
+    drawParams(
+      { rotation: 5, zoom: 0.1, shift: 0.1, shear: 5, brightness: 0.1, horizontalFlip: true },
+      10,
+      10,
+      counting,
+    );
     expect(calls).toBe(2 * DRAWS_PER_IMAGE);
   });
 

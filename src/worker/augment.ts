@@ -42,7 +42,12 @@ function isGeometric(s: AugmentationSettings): boolean {
 const spread = (random: () => number, range: number) => (random() * 2 - 1) * range;
 
 /** Draws one image's changes, Keras' way (zoom drawn for each axis); always DRAWS_PER_IMAGE numbers. */
-export function drawParams(settings: AugmentationSettings, width: number, height: number, random: () => number): AugmentParams {
+export function drawParams(
+  settings: AugmentationSettings,
+  width: number,
+  height: number,
+  random: () => number,
+): AugmentParams {
   return {
     rotation: spread(random, settings.rotation),
     shiftX: spread(random, settings.shift) * width,
@@ -97,11 +102,19 @@ export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, ra
   return tf.tidy(() => {
     let out: tf.Tensor4D = xs;
     if (isGeometric(settings)) {
-      const matrices = tf.tensor2d(params.flatMap((p) => affineMatrix(p, width, height)), [n, 8], 'float32');
+      const matrices = tf.tensor2d(
+        params.flatMap((p) => affineMatrix(p, width, height)),
+        [n, 8],
+        'float32',
+      );
       out = tf.image.transform(out, matrices, 'bilinear', 'nearest');
     }
     if (settings.brightness > 0) {
-      const factors = tf.tensor4d(params.map((p) => p.brightness), [n, 1, 1, 1], 'float32');
+      const factors = tf.tensor4d(
+        params.map((p) => p.brightness),
+        [n, 1, 1, 1],
+        'float32',
+      );
       out = tf.clipByValue(tf.mul(out, factors), 0, 1) as tf.Tensor4D;
     }
     // A clone when nothing changed, so the result is always the caller's to dispose.

@@ -23,7 +23,10 @@ export function makeBatch(set: ImageSet, indices: Int32Array | readonly number[]
   const pixels = new Int32Array(n * area);
   for (let i = 0; i < n; i++) pixels.set(set.pixels.subarray(indices[i] * area, (indices[i] + 1) * area), i * area);
   return tf.tidy(() => {
-    const xs = tf.mul(tf.cast(tf.tensor4d(pixels, [n, set.size, set.size, 1], 'int32'), 'float32'), PIXEL_SCALE) as tf.Tensor4D;
+    const xs = tf.mul(
+      tf.cast(tf.tensor4d(pixels, [n, set.size, set.size, 1], 'int32'), 'float32'),
+      PIXEL_SCALE,
+    ) as tf.Tensor4D;
     return { xs, ys: labelTensor(labels, numClasses) };
   });
 }
@@ -32,10 +35,13 @@ export function makeBatch(set: ImageSet, indices: Int32Array | readonly number[]
 export function checkedLabels(set: ImageSet, indices: Int32Array | readonly number[], numClasses: number): Int32Array {
   const n = indices.length;
   if (n === 0) throw new Error('A batch needs at least one image.');
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`A classifier needs at least 2 classes (got ${numClasses}).`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new Error(`A classifier needs at least 2 classes (got ${numClasses}).`);
   const area = set.size * set.size;
   if (set.pixels.length < set.count * area) {
-    throw new Error(`The image data is incomplete: ${set.pixels.length} bytes for ${set.count} images of ${set.size} px.`);
+    throw new Error(
+      `The image data is incomplete: ${set.pixels.length} bytes for ${set.count} images of ${set.size} px.`,
+    );
   }
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -44,7 +50,8 @@ export function checkedLabels(set: ImageSet, indices: Int32Array | readonly numb
       throw new Error(`Image ${index} is outside this split of ${set.count} images.`);
     }
     const label = set.labels[index];
-    if (label >= numClasses) throw new Error(`Image ${index} has class ${label}, but the model has only ${numClasses} classes.`);
+    if (label >= numClasses)
+      throw new Error(`Image ${index} has class ${label}, but the model has only ${numClasses} classes.`);
     labels[i] = label;
   }
   return labels;

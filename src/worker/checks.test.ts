@@ -5,7 +5,9 @@ import { probes } from '../core/settings.testutil';
 import type { ImageSet, Splits, TrainSettings } from '../core/types';
 import { checkSettings } from './checks';
 
-const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, ...train }) => train)(DEFAULT_SETTINGS);
+const TRAIN_DEFAULTS: TrainSettings = (({ validationPercent: _v, testPercent: _t, ...train }) => train)(
+  DEFAULT_SETTINGS,
+);
 
 /** Splits of `count` images of `size` px: only their size and count matter to the checks. */
 function splits(size: number, count = 4): Splits {
@@ -14,7 +16,10 @@ function splits(size: number, count = 4): Splits {
 }
 
 /** The worker's answer: null when it would train, else its message. */
-function workerProblem(settings: TrainSettings, data = splits(typeof settings.imageSize === 'number' ? settings.imageSize : 150)): string | null {
+function workerProblem(
+  settings: TrainSettings,
+  data = splits(typeof settings.imageSize === 'number' ? settings.imageSize : 150),
+): string | null {
   try {
     checkSettings(settings, data);
     return null;
@@ -41,7 +46,9 @@ describe('the worker refuses exactly what the form refuses', () => {
 
 describe('what only the data can tell', () => {
   it('the image size must be the one the images were decoded at', () => {
-    expect(workerProblem({ ...TRAIN_DEFAULTS, imageSize: 64 }, splits(32))).toMatch(/prepared at 32 px but the settings ask for 64 px/);
+    expect(workerProblem({ ...TRAIN_DEFAULTS, imageSize: 64 }, splits(32))).toMatch(
+      /prepared at 32 px but the settings ask for 64 px/,
+    );
   });
 
   it('the train split must not be empty', () => {

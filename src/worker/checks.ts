@@ -7,18 +7,27 @@ import type { ImageSet, Splits, TrainSettings } from '../core/types';
 
 export function checkImageSet(split: string, set: ImageSet, size: number, numClasses: number): void {
   if (set.size !== size) {
-    throw new UserError(`The ${split} images are ${set.size} px but the train images are ${size} px: load the dataset again.`);
+    throw new UserError(
+      `The ${split} images are ${set.size} px but the train images are ${size} px: load the dataset again.`,
+    );
   }
-  if (!Number.isInteger(set.count) || set.count < 0) throw new UserError(`The ${split} split has an invalid image count (${set.count}).`);
+  if (!Number.isInteger(set.count) || set.count < 0)
+    throw new UserError(`The ${split} split has an invalid image count (${set.count}).`);
   if (set.pixels.length < set.count * size * size || set.labels.length < set.count) {
-    throw new UserError(`The ${split} split arrived incomplete (${set.pixels.length} bytes for ${set.count} images of ${size} px): load the dataset again.`);
+    throw new UserError(
+      `The ${split} split arrived incomplete (${set.pixels.length} bytes for ${set.count} images of ${size} px): load the dataset again.`,
+    );
   }
   if (set.groups && set.groups.length < set.count) {
-    throw new UserError(`The ${split} split arrived with patients for ${set.groups.length} of its ${set.count} images: load the dataset again.`);
+    throw new UserError(
+      `The ${split} split arrived with patients for ${set.groups.length} of its ${set.count} images: load the dataset again.`,
+    );
   }
   for (let i = 0; i < set.count; i++) {
     if (set.labels[i] >= numClasses) {
-      throw new UserError(`Image ${i} of the ${split} split has class ${set.labels[i]}, but there are only ${numClasses} classes.`);
+      throw new UserError(
+        `Image ${i} of the ${split} split has class ${set.labels[i]}, but there are only ${numClasses} classes.`,
+      );
     }
   }
 }

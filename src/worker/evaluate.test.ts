@@ -41,7 +41,10 @@ describe('evaluateInBatches', () => {
       expect(result.loss).toBeCloseTo(loss, 5);
     }
     // tfjs' own evaluate agrees (same loss definition).
-    const xs = tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [5, 1, 1, 1]);
+    const xs = tf.tensor4d(
+      Float32Array.from(pixels, (v) => v / 255),
+      [5, 1, 1, 1],
+    );
     const ys = tf.tensor2d(Float32Array.from(labels), [5, 1]);
     model.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const [tfLoss, tfAccuracy] = model.evaluate(xs, ys) as tf.Scalar[];
@@ -88,7 +91,12 @@ describe('evaluateInBatches', () => {
 
   it('gives NaN, not a made-up number, for an empty split', async () => {
     const model = binaryModel(1, 0);
-    const result = await evaluateInBatches(model, { size: 1, count: 0, pixels: new Uint8Array(0), labels: new Uint8Array(0) }, 2, 8);
+    const result = await evaluateInBatches(
+      model,
+      { size: 1, count: 0, pixels: new Uint8Array(0), labels: new Uint8Array(0) },
+      2,
+      8,
+    );
     expect(result.scores.length).toBe(0);
     expect(result.loss).toBeNaN();
     expect(result.accuracy).toBeNaN();

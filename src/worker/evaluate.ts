@@ -30,7 +30,8 @@ export async function evaluateInBatches(
   batchSize: number,
   features?: { layer: string; size: number },
 ): Promise<Evaluation> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
   const width = numClasses === 2 ? 1 : numClasses;
   const scores = new Float32Array(set.count * width);
   const featureValues = features ? new Float32Array(set.count * features.size) : undefined;
@@ -47,14 +48,17 @@ export async function evaluateInBatches(
         const both = featuresAndOutputs(model, features.layer, batch.xs);
         probabilities = both.outputs;
         featureBatch = both.features;
-        if (featureBatch.shape[1] !== features.size) throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
+        if (featureBatch.shape[1] !== features.size)
+          throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
         featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
       } else {
         // training: false is predict's default, so Dropout is off here.
         probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
       }
       if (probabilities.shape[1] !== width) {
-        throw new Error(`The model gives ${probabilities.shape[1]} outputs an image, but the data has ${numClasses} classes.`);
+        throw new Error(
+          `The model gives ${probabilities.shape[1]} outputs an image, but the data has ${numClasses} classes.`,
+        );
       }
       scores.set(await probabilities.data<'float32'>(), start * width);
     } finally {
@@ -64,11 +68,19 @@ export async function evaluateInBatches(
     }
   }
 
-  return { ...scoreMetrics(scores, set.labels.subarray(0, set.count), numClasses), scores, ...(featureValues ? { features: featureValues } : {}) };
+  return {
+    ...scoreMetrics(scores, set.labels.subarray(0, set.count), numClasses),
+    scores,
+    ...(featureValues ? { features: featureValues } : {}),
+  };
 }
 
 /** Cross-entropy and accuracy from scores, computed as tfjs computes them during training. */
-export function scoreMetrics(scores: Float32Array, labels: Uint8Array, numClasses: number): { loss: number; accuracy: number } {
+export function scoreMetrics(
+  scores: Float32Array,
+  labels: Uint8Array,
+  numClasses: number,
+): { loss: number; accuracy: number } {
   const count = labels.length;
   if (count === 0) return { loss: NaN, accuracy: NaN };
   let lossSum = 0;

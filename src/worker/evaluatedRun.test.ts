@@ -19,7 +19,9 @@ function setup() {
   const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends() });
   let nextId = 1;
   /** The reply to `request`, or the error's message. */
-  const ask = async <K extends TrainerRequest['type']>(request: TrainerRequest & { type: K }): Promise<TrainerReplies[K] | string> => {
+  const ask = async <K extends TrainerRequest['type']>(
+    request: TrainerRequest & { type: K },
+  ): Promise<TrainerReplies[K] | string> => {
     const id = nextId++;
     await trainer.handle({ id, request });
     const answer = messages.find((m) => m.id === id && m.type !== 'progress');
@@ -34,7 +36,12 @@ function splits() {
   const test = syntheticSet(20, SIZE, 2, 3);
   // Two images a patient in test.
   test.groups = Uint32Array.from({ length: 20 }, (_, i) => 100 + Math.floor(i / 2));
-  return { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(48, SIZE, 2, 1), validation: syntheticSet(16, SIZE, 2, 2), test };
+  return {
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    train: syntheticSet(48, SIZE, 2, 1),
+    validation: syntheticSet(16, SIZE, 2, 2),
+    test,
+  };
 }
 
 const settings: TrainSettings = {
@@ -42,7 +49,8 @@ const settings: TrainSettings = {
   imageSize: SIZE,
   epochs: 2,
   batchSize: 8,
-  learningRate: 2e-3, learningRateSchedule: 'constant',
+  learningRate: 2e-3,
+  learningRateSchedule: 'constant',
   backend: 'cpu',
   seed: 1,
   classWeighting: 'balanced',
@@ -81,10 +89,14 @@ describe('Trainer: evaluate and evaluatedImages', () => {
     expect(images.size).toBe(SIZE);
     expect(Array.from(images.indices)).toEqual([3, 0]);
     const area = SIZE * SIZE;
-    expect(Array.from(images.pixels.subarray(0, 5))).toEqual(Array.from(splits().test.pixels.subarray(3 * area, 3 * area + 5)));
+    expect(Array.from(images.pixels.subarray(0, 5))).toEqual(
+      Array.from(splits().test.pixels.subarray(3 * area, 3 * area + 5)),
+    );
     expect(await ask({ type: 'evaluatedImages', indices: [20] })).toMatch(/no image 20/);
     expect(await ask({ type: 'evaluate', positiveClass: 2, settings: EVAL })).toMatch(/positive class/);
-    expect(await ask({ type: 'evaluate', positiveClass: 1, settings: { ...EVAL, targetSensitivity: 20 } })).toMatch(/^Target sensitivity must be between/);
+    expect(await ask({ type: 'evaluate', positiveClass: 1, settings: { ...EVAL, targetSensitivity: 20 } })).toMatch(
+      /^Target sensitivity must be between/,
+    );
 
     // New data: the old model's scores no longer apply.
     await ask({ type: 'setData', splits: splits() });

@@ -49,7 +49,10 @@ export class EvaluatedRun {
 
   /** The pixels of the shown split's images at `indices`, one after the other. */
   images({ indices }: TrainerRequests['evaluatedImages']): TrainerReplies['evaluatedImages'] {
-    if (!this.shown) throw new UserError('The images of this saved run are not in the page any more: load its dataset again to see them.');
+    if (!this.shown)
+      throw new UserError(
+        'The images of this saved run are not in the page any more: load its dataset again to see them.',
+      );
     const { size, count } = this.shown;
     const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= count);
     if (bad !== undefined) throw new UserError(`There is no image ${bad} in the evaluated split (it has ${count}).`);
@@ -71,6 +74,7 @@ export function keptScores(set: ImageSet, scores: Float32Array, ood?: OodJudgeme
 export function pixelsOf(set: ImageSet, indices: ArrayLike<number>): Uint8Array {
   const area = set.size * set.size;
   const out = new Uint8Array(indices.length * area);
-  for (let k = 0; k < indices.length; k++) out.set(set.pixels.subarray(indices[k] * area, (indices[k] + 1) * area), k * area);
+  for (let k = 0; k < indices.length; k++)
+    out.set(set.pixels.subarray(indices[k] * area, (indices[k] + 1) * area), k * area);
   return out;
 }

@@ -16,8 +16,15 @@ describe('explainError', () => {
   });
 
   it('names WebGPU, not WebGL, when a WebGPU device was lost', () => {
-    expect(explainError(new Error('whatever'), { ...context, backend: 'webgpu', contextLost: true })).toBe(DEVICE_LOST_MESSAGE);
-    expect(explainError(new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost"), { ...context, backend: 'webgpu' })).toBe(DEVICE_LOST_MESSAGE);
+    expect(explainError(new Error('whatever'), { ...context, backend: 'webgpu', contextLost: true })).toBe(
+      DEVICE_LOST_MESSAGE,
+    );
+    expect(
+      explainError(new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost"), {
+        ...context,
+        backend: 'webgpu',
+      }),
+    ).toBe(DEVICE_LOST_MESSAGE);
     expect(DEVICE_LOST_MESSAGE).toMatch(/\(the WebGPU device was lost\)/);
     expect(DEVICE_LOST_MESSAGE).not.toMatch(/WebGL/);
   });
@@ -26,7 +33,9 @@ describe('explainError', () => {
     const message = explainError(new Error('Requested texture size [70000x2] greater than WebGL maximum'), context);
     expect(message).toMatch(/^The GPU ran out of memory while training\. Choose a smaller batch size or image size/);
     expect(message).toMatch(/70000x2/);
-    expect(explainError(new RangeError('Array buffer allocation failed'), { ...context, backend: 'cpu' })).toMatch(/^The browser ran out of memory/);
+    expect(explainError(new RangeError('Array buffer allocation failed'), { ...context, backend: 'cpu' })).toMatch(
+      /^The browser ran out of memory/,
+    );
   });
 
   it('says what was being done for anything else', () => {

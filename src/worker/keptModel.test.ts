@@ -19,7 +19,8 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   imageSize: SIZE,
   epochs: 2,
   batchSize: 8,
-  learningRate: 2e-3, learningRateSchedule: 'constant',
+  learningRate: 2e-3,
+  learningRateSchedule: 'constant',
   backend: 'cpu',
   seed: 4,
   classWeighting: 'balanced',
@@ -32,18 +33,26 @@ function harness() {
   const messages: FromTrainer[] = [];
   const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends('') });
   let id = 0;
-  const ask = async <K extends TrainerRequest['type']>(request: Extract<TrainerRequest, { type: K }>): Promise<TrainerReplies[K]> => {
+  const ask = async <K extends TrainerRequest['type']>(
+    request: Extract<TrainerRequest, { type: K }>,
+  ): Promise<TrainerReplies[K]> => {
     const mine = ++id;
     await trainer.handle({ id: mine, request });
     const answer = messages.find((m) => (m.type === 'reply' || m.type === 'error') && m.id === mine);
     if (!answer || answer.type === 'error') throw new Error(answer?.type === 'error' ? answer.message : 'no answer');
     return (answer as Extract<FromTrainer, { type: 'reply' }>).reply as unknown as TrainerReplies[K];
   };
-  const progressOf = (request: number) => messages.flatMap((m): TrainProgress[] => (m.type === 'progress' && m.id === request ? [m.progress] : []));
+  const progressOf = (request: number) =>
+    messages.flatMap((m): TrainProgress[] => (m.type === 'progress' && m.id === request ? [m.progress] : []));
   return { trainer, ask, progressOf, lastId: () => id };
 }
 
-const data = () => ({ classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(16, SIZE, 2, 1), validation: syntheticSet(8, SIZE, 2, 2), test: syntheticSet(8, SIZE, 2, 3) });
+const data = () => ({
+  classNames: ['NORMAL', 'PNEUMONIA'],
+  train: syntheticSet(16, SIZE, 2, 1),
+  validation: syntheticSet(8, SIZE, 2, 2),
+  test: syntheticSet(8, SIZE, 2, 3),
+});
 
 describe('the kept model', () => {
   it('resumes a run from its last checkpoint: the epochs go on from where they were, with the best epoch carried over', async () => {
@@ -51,17 +60,27 @@ describe('the kept model', () => {
     await ask({ type: 'setData', splits: data() });
     const first = await ask({ type: 'train', settings: settings() });
     const firstRun = lastId();
-    const checkpoints = progressOf(firstRun).filter((p): p is Extract<TrainProgress, { type: 'checkpoint' }> => p.type === 'checkpoint');
+    const checkpoints = progressOf(firstRun).filter(
+      (p): p is Extract<TrainProgress, { type: 'checkpoint' }> => p.type === 'checkpoint',
+    );
     expect(checkpoints.map((c) => c.epoch)).toEqual([0, 1]);
     expect(first.model).not.toBeNull();
-    const epochs = progressOf(firstRun).filter((p) => p.type === 'epochEnd') as Extract<TrainProgress, { type: 'epochEnd' }>[];
+    const epochs = progressOf(firstRun).filter((p) => p.type === 'epochEnd') as Extract<
+      TrainProgress,
+      { type: 'epochEnd' }
+    >[];
     const best = epochs[epochs[1].bestEpoch];
 
     const before = tf.memory().numTensors;
     const resumed = await ask({
       type: 'train',
       settings: settings({ epochs: 1 }),
-      resume: { checkpoint: checkpoints[1].files, epochsDone: 2, batchesDone: 4, best: { epoch: best.epoch, valLoss: best.valLoss, files: checkpoints[best.epoch].files } },
+      resume: {
+        checkpoint: checkpoints[1].files,
+        epochsDone: 2,
+        batchesDone: 4,
+        best: { epoch: best.epoch, valLoss: best.valLoss, files: checkpoints[best.epoch].files },
+      },
     });
     const run = progressOf(lastId());
     expect(run.find((p) => p.type === 'trainingStarted')).toMatchObject({ epochs: 3, totalBatches: 6 });
@@ -93,20 +112,47 @@ describe('the kept model', () => {
     const files = trained.model as ModelFiles;
     const images = syntheticSet(3, SIZE, 2, 9);
     const pixels = images.pixels.slice(0, 3 * SIZE * SIZE);
-    const direct = await ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: true, threshold: null });
+    const direct = await ask({
+      type: 'predict',
+      pixels: pixels.slice(),
+      count: 3,
+      size: SIZE,
+      explain: true,
+      threshold: null,
+    });
 
     // A fresh worker (a reload): no data, no model, until the saved files come back.
     const fresh = harness();
-    await expect(fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null })).rejects.toThrow(/no model/);
-    const restored = await fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 2, scores: trained.scores, epochs: 1 });
+    await expect(
+      fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null }),
+    ).rejects.toThrow(/no model/);
+    const restored = await fresh.ask({
+      type: 'restoreModel',
+      files,
+      model: 'batchnorm',
+      numClasses: 2,
+      scores: trained.scores,
+      epochs: 1,
+    });
     expect(restored).toMatchObject({ imageSize: SIZE, numClasses: 2 });
-    const again = await fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: true, threshold: null });
+    const again = await fresh.ask({
+      type: 'predict',
+      pixels: pixels.slice(),
+      count: 3,
+      size: SIZE,
+      explain: true,
+      threshold: null,
+    });
     Array.from(again.scores).forEach((s, i) => expect(s).toBeCloseTo(direct.scores[i], 5));
     expect(again.mapSide).toBeGreaterThan(0);
     expect(again.maps).toHaveLength(3 * again.mapSide ** 2);
     Array.from(again.maps).forEach((v, i) => expect(v).toBeCloseTo(direct.maps[i], 4));
     // Its saved scores answer `evaluate` again; its images are not there.
-    const report = await fresh.ask({ type: 'evaluate', positiveClass: 1, settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false } });
+    const report = await fresh.ask({
+      type: 'evaluate',
+      positiveClass: 1,
+      settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+    });
     expect(report.report.test).not.toBeNull();
     await expect(fresh.ask({ type: 'evaluatedImages', indices: [0] })).rejects.toThrow(/load its dataset again/);
     // With a dataset, the restored model is scored without training.
@@ -115,7 +161,9 @@ describe('the kept model', () => {
     expect(evaluated.test.labels).toHaveLength(8);
     expect(evaluated.test.accuracy).toBeCloseTo(trained.test!.accuracy, 6);
     // Files that do not fit what the page says are refused, and the kept model stays.
-    await expect(fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 3, scores: null, epochs: 1 })).rejects.toThrow(/3 classes/);
+    await expect(
+      fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 3, scores: null, epochs: 1 }),
+    ).rejects.toThrow(/3 classes/);
     await fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null });
   });
 });

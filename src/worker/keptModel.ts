@@ -77,7 +77,12 @@ export class KeptModel {
     const inputShape = model.inputs[0].shape;
     const units = (model.outputs[0].shape[1] as number | null) ?? 1;
     const numClasses = units === 1 ? 2 : units;
-    if (inputShape.length !== 4 || inputShape[1] !== inputShape[2] || inputShape[3] !== 1 || numClasses !== request.numClasses) {
+    if (
+      inputShape.length !== 4 ||
+      inputShape[1] !== inputShape[2] ||
+      inputShape[3] !== 1 ||
+      numClasses !== request.numClasses
+    ) {
       model.dispose();
       throw new UserError(
         `This model takes ${JSON.stringify(inputShape.slice(1))} and gives ${numClasses} classes; the app needs square grey images and the ${request.numClasses} classes its metadata names.`,
@@ -92,18 +97,34 @@ export class KeptModel {
       throw error;
     }
     await this.settled();
-    this.keep(model, backend, request.epochs, request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null);
+    this.keep(
+      model,
+      backend,
+      request.epochs,
+      request.scores ? new EvaluatedRun(numClasses, request.scores.validation, request.scores.test, null) : null,
+    );
     this.ood = ood;
     return { summary: summarizeModel(model), imageSize: inputShape[1] as number, numClasses };
   }
 
   /** The report with the test split scored by `model` adapted to it (BatchNorm re-estimated; computed once, then kept). */
-  async adaptedReport(model: tf.LayersModel, evaluated: EvaluatedRun, data: Splits | null, request: TrainerRequests['adaptedReport']): Promise<EvaluationReport> {
+  async adaptedReport(
+    model: tf.LayersModel,
+    evaluated: EvaluatedRun,
+    data: Splits | null,
+    request: TrainerRequests['adaptedReport'],
+  ): Promise<EvaluationReport> {
     if (!evaluated.adaptedTest) {
-      if (!hasBatchNorm(model)) throw new UserError('This model has no BatchNormalization layers to adapt: choose the batchnorm model.');
+      if (!hasBatchNorm(model))
+        throw new UserError('This model has no BatchNormalization layers to adapt: choose the batchnorm model.');
       const test = data?.test;
-      if (!evaluated.hasTest || !test) throw new UserError('Adapting needs the test split’s images: load the dataset (with a test folder or a test hold-out) again.');
-      const scored = await withBatchNormAdaptedTo(model, test, 32, () => evaluateInBatches(model, test, data.classNames.length, 32));
+      if (!evaluated.hasTest || !test)
+        throw new UserError(
+          'Adapting needs the test split’s images: load the dataset (with a test folder or a test hold-out) again.',
+        );
+      const scored = await withBatchNormAdaptedTo(model, test, 32, () =>
+        evaluateInBatches(model, test, data.classNames.length, 32),
+      );
       evaluated.adaptedTest = keptScores(test, scored.scores);
     }
     return evaluated.adaptedReport(request);
@@ -122,7 +143,10 @@ export class KeptModel {
       if (!metadata) throw new UserError(`The ${format} file needs the model's metadata (class names, image size).`);
       const withOod = { ...metadata, outOfDistribution: ood };
       // The HDF5 library alone is ~5 MB of wasm, loaded on the first .h5.
-      const converted = format === 'onnx' ? layersModelToOnnx(modelJson, weights, withOod) : await layersModelToKerasH5(modelJson, weights, withOod);
+      const converted =
+        format === 'onnx'
+          ? layersModelToOnnx(modelJson, weights, withOod)
+          : await layersModelToKerasH5(modelJson, weights, withOod);
       return { modelJson, weights, backend, epochsDone, ood, converted };
     } finally {
       this.exports.delete(task);

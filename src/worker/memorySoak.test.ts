@@ -28,22 +28,48 @@ describe('a 50-epoch run', () => {
     const tensorsAtEpochEnd: number[] = [];
     const heapAtEpochEnd: number[] = [];
     let checkpoints = 0;
-    const trainer = new Trainer((m: FromTrainer) => {
-      if (m.type !== 'progress') return;
-      if (m.progress.type === 'epochEnd') {
-        tensorsAtEpochEnd.push(m.progress.tensors);
-        gc();
-        heapAtEpochEnd.push(process.memoryUsage().heapUsed);
-      }
-      if (m.progress.type === 'checkpoint') checkpoints++;
-    }, { backends: new CpuOnlyBackends('') });
-    await trainer.handle({ id: 1, request: { type: 'setData', splits: { classNames: ['a', 'b'], train: syntheticSet(8, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null } } });
+    const trainer = new Trainer(
+      (m: FromTrainer) => {
+        if (m.type !== 'progress') return;
+        if (m.progress.type === 'epochEnd') {
+          tensorsAtEpochEnd.push(m.progress.tensors);
+          gc();
+          heapAtEpochEnd.push(process.memoryUsage().heapUsed);
+        }
+        if (m.progress.type === 'checkpoint') checkpoints++;
+      },
+      { backends: new CpuOnlyBackends('') },
+    );
+    await trainer.handle({
+      id: 1,
+      request: {
+        type: 'setData',
+        splits: {
+          classNames: ['a', 'b'],
+          train: syntheticSet(8, SIZE, 2, 1),
+          validation: syntheticSet(4, SIZE, 2, 2),
+          test: null,
+        },
+      },
+    });
     const before = tf.memory().numTensors;
     await trainer.handle({
       id: 2,
       request: {
         type: 'train',
-        settings: { model: 'tutorial', imageSize: SIZE, epochs: EPOCHS, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION, rotation: 5, brightness: 0.1 } },
+        settings: {
+          model: 'tutorial',
+          imageSize: SIZE,
+          epochs: EPOCHS,
+          batchSize: 8,
+          learningRate: 1e-3,
+          learningRateSchedule: 'constant',
+          backend: 'cpu',
+          seed: 1,
+          classWeighting: 'balanced',
+          patience: 0,
+          augmentation: { ...NO_AUGMENTATION, rotation: 5, brightness: 0.1 },
+        },
       },
     });
     expect(tensorsAtEpochEnd).toHaveLength(EPOCHS);

@@ -32,7 +32,8 @@ function smaller(set: ImageSet): Uint8Array {
   const offset = SIZE / 4;
   for (let i = 0; i < set.count; i++) {
     for (let y = 0; y < SIZE / 2; y++) {
-      for (let x = 0; x < SIZE / 2; x++) out[i * SIZE * SIZE + (y + offset) * SIZE + x + offset] = half.pixels[i * (SIZE / 2) ** 2 + y * (SIZE / 2) + x];
+      for (let x = 0; x < SIZE / 2; x++)
+        out[i * SIZE * SIZE + (y + offset) * SIZE + x + offset] = half.pixels[i * (SIZE / 2) ** 2 + y * (SIZE / 2) + x];
     }
   }
   return out;
@@ -52,7 +53,9 @@ describe('out-of-distribution warning', () => {
   let trainer: Trainer;
   const replies: FromTrainer[] = [];
   let nextId = 1;
-  const ask = async <K extends TrainerRequest['type']>(request: Extract<TrainerRequest, { type: K }>): Promise<TrainerReplies[K]> => {
+  const ask = async <K extends TrainerRequest['type']>(
+    request: Extract<TrainerRequest, { type: K }>,
+  ): Promise<TrainerReplies[K]> => {
     const id = nextId++;
     await trainer.handle({ id, request });
     const message = replies.find((m) => (m.type === 'reply' || m.type === 'error') && m.id === id);
@@ -61,7 +64,14 @@ describe('out-of-distribution warning', () => {
     return message.reply as unknown as TrainerReplies[K];
   };
   const predict = (pixels: Uint8Array) =>
-    ask<'predict'>({ type: 'predict', pixels: pixels.slice(), count: pixels.length / SIZE ** 2, size: SIZE, explain: false, threshold: null }) as Promise<Predictions>;
+    ask<'predict'>({
+      type: 'predict',
+      pixels: pixels.slice(),
+      count: pixels.length / SIZE ** 2,
+      size: SIZE,
+      explain: false,
+      threshold: null,
+    }) as Promise<Predictions>;
   let trained: TrainerReplies['train'];
   const test = chestSet('test', 40, 5);
 
@@ -70,11 +80,25 @@ describe('out-of-distribution warning', () => {
     trainer = new Trainer((m) => replies.push(m), { backends: new CpuOnlyBackends() });
     await ask({
       type: 'setData',
-      splits: { classNames: ['NORMAL', 'PNEUMONIA'], train: chestSet('train', 100, 1), validation: chestSet('validation', 100, 1), test },
+      splits: {
+        classNames: ['NORMAL', 'PNEUMONIA'],
+        train: chestSet('train', 100, 1),
+        validation: chestSet('validation', 100, 1),
+        test,
+      },
     });
     const settings: TrainSettings = {
-      model: 'tutorial', imageSize: SIZE, epochs: 4, batchSize: 16, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'auto',
-      seed: 1, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION },
+      model: 'tutorial',
+      imageSize: SIZE,
+      epochs: 4,
+      batchSize: 16,
+      learningRate: 2e-3,
+      learningRateSchedule: 'constant',
+      backend: 'auto',
+      seed: 1,
+      classWeighting: 'balanced',
+      patience: 0,
+      augmentation: { ...NO_AUGMENTATION },
     };
     trained = await ask<'train'>({ type: 'train', settings });
   }, 240_000);
@@ -103,26 +127,44 @@ describe('out-of-distribution warning', () => {
   });
 
   it('keeps the detector in the model files, and a restored model judges the same way', async () => {
-    const json = JSON.parse(trained.model!.modelJson) as { userDefinedMetadata?: { outOfDistribution?: { threshold: number } } };
-    expect(json.userDefinedMetadata?.outOfDistribution?.threshold).toBeCloseTo(trained.scores!.validation.ood!.threshold, 5);
+    const json = JSON.parse(trained.model!.modelJson) as {
+      userDefinedMetadata?: { outOfDistribution?: { threshold: number } };
+    };
+    expect(json.userDefinedMetadata?.outOfDistribution?.threshold).toBeCloseTo(
+      trained.scores!.validation.ood!.threshold,
+      5,
+    );
     const before = await predict(test.pixels);
-    await ask({ type: 'restoreModel', files: trained.model!, model: 'tutorial', numClasses: 2, scores: null, epochs: 4 });
+    await ask({
+      type: 'restoreModel',
+      files: trained.model!,
+      model: 'tutorial',
+      numClasses: 2,
+      scores: null,
+      epochs: 4,
+    });
     const after = await predict(test.pixels);
     expect(Array.from(after.ood!.distances)).toEqual(Array.from(before.ood!.distances));
     const exported = await ask<'exportModel'>({ type: 'exportModel' });
     expect(exported.ood?.threshold).toBe(before.ood!.threshold);
     // Evaluate on the loaded dataset: the restored model's own detector judges validation and test, unchanged.
     const evaluated = await ask<'evaluateModel'>({ type: 'evaluateModel', batchSize: 16 });
-    expect(Array.from(evaluated.scores.validation.ood!.distances)).toEqual(Array.from(trained.scores!.validation.ood!.distances));
+    expect(Array.from(evaluated.scores.validation.ood!.distances)).toEqual(
+      Array.from(trained.scores!.validation.ood!.distances),
+    );
     expect(evaluated.scores.test!.ood!.threshold).toBe(trained.scores!.test!.ood!.threshold);
     expect(countUnlike(evaluated.test.ood!)).toBe(countUnlike(trained.test!.ood!));
   });
 
   it('refuses a model whose statistics are damaged, and keeps the one it had', async () => {
-    const json = JSON.parse(trained.model!.modelJson) as { userDefinedMetadata: { outOfDistribution: { precision: unknown[][] } } };
+    const json = JSON.parse(trained.model!.modelJson) as {
+      userDefinedMetadata: { outOfDistribution: { precision: unknown[][] } };
+    };
     json.userDefinedMetadata.outOfDistribution.precision[3][5] = 'x';
     const files = { modelJson: JSON.stringify(json), weights: trained.model!.weights };
-    await expect(ask({ type: 'restoreModel', files, model: 'tutorial', numClasses: 2, scores: null, epochs: 4 })).rejects.toThrow(/damaged/);
+    await expect(
+      ask({ type: 'restoreModel', files, model: 'tutorial', numClasses: 2, scores: null, epochs: 4 }),
+    ).rejects.toThrow(/damaged/);
     expect((await predict(test.pixels)).ood).not.toBeNull();
   });
 

@@ -41,7 +41,11 @@ export async function judgedValidation(
   batchSize: number,
   plan: OodPlan,
   guard: <T>(work: Promise<T>) => Promise<T>,
-): Promise<{ validation: JudgedEvaluation; detector: OodDetector | null; judgeSet: (set: ImageSet) => Promise<JudgedEvaluation> }> {
+): Promise<{
+  validation: JudgedEvaluation;
+  detector: OodDetector | null;
+  judgeSet: (set: ImageSet) => Promise<JudgedEvaluation>;
+}> {
   const numClasses = data.classNames.length;
   const features = featuresFor(model, plan);
   let detector = 'fit' in plan ? null : plan.detector;
@@ -62,7 +66,9 @@ export async function judgedValidation(
     if (detector && validation.features) validationOod = judge(detector, validation.features);
   }
   const judgeSet = async (set: ImageSet): Promise<JudgedEvaluation> => {
-    const evaluation = await guard(evaluateInBatches(model, set, numClasses, batchSize, detector ? features ?? undefined : undefined));
+    const evaluation = await guard(
+      evaluateInBatches(model, set, numClasses, batchSize, detector ? (features ?? undefined) : undefined),
+    );
     return { evaluation, ood: detector && evaluation.features ? judge(detector, evaluation.features) : undefined };
   };
   return { validation: { evaluation: validation, ood: validationOod }, detector, judgeSet };
@@ -82,7 +88,9 @@ export function detectorOf(model: tf.LayersModel, numClasses: number): OodDetect
   const layer = typeof raw === 'object' ? (raw as { featureLayer?: unknown }).featureLayer : undefined;
   const size = typeof layer === 'string' ? featureSizeOf(model, layer) : null;
   if (size === null) {
-    throw new UserError(`The model's out-of-distribution statistics name a feature layer (${String(layer).slice(0, 60)}) this model does not have as a flat layer.`);
+    throw new UserError(
+      `The model's out-of-distribution statistics name a feature layer (${String(layer).slice(0, 60)}) this model does not have as a flat layer.`,
+    );
   }
   return checkOodDetector(raw, { featureSize: size, numClasses });
 }

@@ -42,9 +42,29 @@ describe('Pause', () => {
     const trainer = new Trainer(post, { backends: new CpuOnlyBackends(''), heldWait });
     await trainer.handle({
       id: 1,
-      request: { type: 'setData', splits: { classNames: ['a', 'b'], train: syntheticSet(32, SIZE, 2, 1), validation: syntheticSet(8, SIZE, 2, 2), test: null } },
+      request: {
+        type: 'setData',
+        splits: {
+          classNames: ['a', 'b'],
+          train: syntheticSet(32, SIZE, 2, 1),
+          validation: syntheticSet(8, SIZE, 2, 2),
+          test: null,
+        },
+      },
     });
-    const settings = { model: 'tutorial' as const, imageSize: SIZE, epochs: 3, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant' as const, backend: 'cpu' as const, seed: 1, classWeighting: 'none' as const, patience: 0, augmentation: NO_AUGMENTATION };
+    const settings = {
+      model: 'tutorial' as const,
+      imageSize: SIZE,
+      epochs: 3,
+      batchSize: 8,
+      learningRate: 1e-3,
+      learningRateSchedule: 'constant' as const,
+      backend: 'cpu' as const,
+      seed: 1,
+      classWeighting: 'none' as const,
+      patience: 0,
+      augmentation: NO_AUGMENTATION,
+    };
     const batches = () => messages.filter((m) => m.type === 'progress' && m.progress.type === 'batchEnd').length;
     let ended = false;
     const run = trainer.handle({ id: 2, request: { type: 'train', settings } }).then(() => {

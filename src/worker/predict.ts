@@ -14,13 +14,20 @@ import type { Predictions, TrainerRequests } from './protocol';
 const CHUNK = 16;
 
 /** With `detector`, each image is also judged like the training images or not (ood.ts). */
-export async function predictImages(model: tf.LayersModel, request: TrainerRequests['predict'], detector: OodDetector | null = null): Promise<Predictions> {
+export async function predictImages(
+  model: tf.LayersModel,
+  request: TrainerRequests['predict'],
+  detector: OodDetector | null = null,
+): Promise<Predictions> {
   const { pixels, count, size, explain, threshold } = request;
   const inputShape = model.inputs[0].shape;
   if (inputShape[1] !== size || inputShape[2] !== size) {
-    throw new UserError(`The model takes ${String(inputShape[1])} x ${String(inputShape[2])} px images, but these were prepared at ${size} px.`);
+    throw new UserError(
+      `The model takes ${String(inputShape[1])} x ${String(inputShape[2])} px images, but these were prepared at ${size} px.`,
+    );
   }
-  if (pixels.length !== count * size * size) throw new UserError(`Expected ${count} images of ${size} x ${size} px, got ${pixels.length} bytes.`);
+  if (pixels.length !== count * size * size)
+    throw new UserError(`Expected ${count} images of ${size} x ${size} px, got ${pixels.length} bytes.`);
   const units = (model.outputs[0].shape[1] as number | null) ?? 1;
   const width = units === 1 ? 1 : units;
   const scores = new Float32Array(count * width);
@@ -33,7 +40,13 @@ export async function predictImages(model: tf.LayersModel, request: TrainerReque
 
   for (let start = 0; start < count; start += CHUNK) {
     const n = Math.min(CHUNK, count - start);
-    const xs = tf.tidy(() => tf.tensor4d(pixels.subarray(start * area, (start + n) * area), [n, size, size, 1], 'int32').toFloat().div(255) as tf.Tensor4D);
+    const xs = tf.tidy(
+      () =>
+        tf
+          .tensor4d(pixels.subarray(start * area, (start + n) * area), [n, size, size, 1], 'int32')
+          .toFloat()
+          .div(255) as tf.Tensor4D,
+    );
     try {
       if (explain) {
         const cam = gradCam(model, xs, 'predicted', threshold === null ? {} : { threshold });
@@ -62,7 +75,8 @@ export async function predictImages(model: tf.LayersModel, request: TrainerReque
         scores.set(await out.data(), start * width);
         out.dispose();
       }
-      if (!explain) for (let i = 0; i < n; i++) mapClasses[start + i] = predictedClass(scores, start + i, width, threshold ?? 0.5);
+      if (!explain)
+        for (let i = 0; i < n; i++) mapClasses[start + i] = predictedClass(scores, start + i, width, threshold ?? 0.5);
     } finally {
       xs.dispose();
     }

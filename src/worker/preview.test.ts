@@ -17,11 +17,23 @@ beforeAll(async () => {
 });
 
 function data(): Splits {
-  return { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(20, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null };
+  return {
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    train: syntheticSet(20, SIZE, 2, 1),
+    validation: syntheticSet(4, SIZE, 2, 2),
+    test: null,
+  };
 }
 
 function request(overrides: Partial<PreviewRequest> = {}): PreviewRequest {
-  return { type: 'previewAugmentation', augmentation: { ...NO_AUGMENTATION, rotation: 20, zoom: 0.2 }, seed: 1, indices: PICKS, variants: 3, ...overrides };
+  return {
+    type: 'previewAugmentation',
+    augmentation: { ...NO_AUGMENTATION, rotation: 20, zoom: 0.2 },
+    seed: 1,
+    indices: PICKS,
+    variants: 3,
+    ...overrides,
+  };
 }
 
 describe('renderAugmentationPreview', () => {
@@ -35,7 +47,8 @@ describe('renderAugmentationPreview', () => {
     expect(plain.pixels).toHaveLength(4 * 3 * AREA);
     picks.forEach((image, s) => {
       const original = d.train.pixels.subarray(image * AREA, (image + 1) * AREA);
-      for (let v = 0; v < 3; v++) expect(plain.pixels.subarray((s * 3 + v) * AREA, (s * 3 + v + 1) * AREA)).toEqual(original);
+      for (let v = 0; v < 3; v++)
+        expect(plain.pixels.subarray((s * 3 + v) * AREA, (s * 3 + v + 1) * AREA)).toEqual(original);
     });
   });
 
@@ -52,9 +65,13 @@ describe('renderAugmentationPreview', () => {
   });
 
   it('refuses settings out of range and absurd counts', async () => {
-    await expect(renderAugmentationPreview(data(), request({ augmentation: { ...NO_AUGMENTATION, zoom: 2 } }))).rejects.toThrow(/Zoom/);
+    await expect(
+      renderAugmentationPreview(data(), request({ augmentation: { ...NO_AUGMENTATION, zoom: 2 } })),
+    ).rejects.toThrow(/Zoom/);
     await expect(renderAugmentationPreview(data(), request({ variants: 20 }))).rejects.toThrow(/1 to 64 images/);
-    await expect(renderAugmentationPreview(data(), request({ indices: [0, 20] }))).rejects.toThrow(/train image 20, but the train split has 20/);
+    await expect(renderAugmentationPreview(data(), request({ indices: [0, 20] }))).rejects.toThrow(
+      /train image 20, but the train split has 20/,
+    );
   });
 });
 
@@ -63,10 +80,19 @@ describe('Trainer: previewAugmentation', () => {
     const messages: FromTrainer[] = [];
     const trainer = new Trainer((m) => messages.push(m));
     await trainer.handle({ id: 1, request: request() });
-    expect(messages).toEqual([{ type: 'reply', id: 1, reply: { type: 'previewAugmentation', size: 0, count: 0, variants: 3, classes: [], pixels: new Uint8Array(0) } }]);
+    expect(messages).toEqual([
+      {
+        type: 'reply',
+        id: 1,
+        reply: { type: 'previewAugmentation', size: 0, count: 0, variants: 3, classes: [], pixels: new Uint8Array(0) },
+      },
+    ]);
     await trainer.handle({ id: 2, request: { type: 'setData', splits: data() } });
     await trainer.handle({ id: 9, request: request() });
     expect(messages.map((m) => m.type)).toEqual(['reply', 'reply', 'reply']);
-    expect(messages[2]).toMatchObject({ id: 9, reply: { type: 'previewAugmentation', count: 4, variants: 3, size: SIZE } });
+    expect(messages[2]).toMatchObject({
+      id: 9,
+      reply: { type: 'previewAugmentation', count: 4, variants: 3, size: SIZE },
+    });
   });
 });

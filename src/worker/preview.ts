@@ -21,14 +21,18 @@ export async function renderAugmentationPreview(data: Splits, request: PreviewRe
   if (problem) throw new UserError(problem);
   const count = picks.length;
   if (!Number.isInteger(variants) || variants < 1 || count * variants > MAX_PREVIEW_IMAGES) {
-    throw new UserError(`The augmentation preview takes 1 to ${MAX_PREVIEW_IMAGES} images (asked for ${count} × ${variants}).`);
+    throw new UserError(
+      `The augmentation preview takes 1 to ${MAX_PREVIEW_IMAGES} images (asked for ${count} × ${variants}).`,
+    );
   }
   const { train, classNames } = data;
   const size = train.size;
   // The page's picks (its sample grid): the worker draws nothing the page must match.
   for (const i of picks) {
     if (!Number.isInteger(i) || i < 0 || i >= train.count) {
-      throw new UserError(`The augmentation preview asked for train image ${i}, but the train split has ${train.count}: load the dataset again.`);
+      throw new UserError(
+        `The augmentation preview asked for train image ${i}, but the train split has ${train.count}: load the dataset again.`,
+      );
     }
   }
   const indices = picks.flatMap((i) => Array.from({ length: variants }, () => i));
@@ -45,7 +49,12 @@ export async function renderAugmentationPreview(data: Splits, request: PreviewRe
       return tf.cast(tf.round(tf.mul(augmented, 255)), 'int32');
     });
     const values = await bytes.data();
-    return { ...empty, count: picks.length, classes: picks.map((i) => classNames[train.labels[i]]), pixels: Uint8Array.from(values) };
+    return {
+      ...empty,
+      count: picks.length,
+      classes: picks.map((i) => classNames[train.labels[i]]),
+      pixels: Uint8Array.from(values),
+    };
   } finally {
     bytes?.dispose();
     disposeBatch(batch);

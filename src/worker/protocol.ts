@@ -68,7 +68,13 @@ export interface TrainerRequests {
    * Makes `files` the worker's model (a saved run after a reload, or a loaded model file), with the scores of its
    * evaluation when known (then `evaluate` answers again). `model` names the network when it is one of the app's.
    */
-  restoreModel: { files: ModelFiles; model: ModelName | null; numClasses: number; scores: KeptScores | null; epochs: number };
+  restoreModel: {
+    files: ModelFiles;
+    model: ModelName | null;
+    numClasses: number;
+    scores: KeptScores | null;
+    epochs: number;
+  };
   /**
    * The model's scores for `count` grey images of `size` px (one byte a pixel), with Grad-CAM maps when `explain`, each
    * for the class predicted at `threshold` (P(class 1) at least it; binary models; 0.5 when null).
@@ -169,7 +175,13 @@ export type TrainerReply = { [K in TrainerRequestType]: { type: K } & TrainerRep
 export type TrainProgress =
   | { type: 'backend'; name: string; requested: BackendChoice; note: string }
   /** classWeights: the loss weight of each class (null when weighting is off). */
-  | { type: 'trainingStarted'; epochs: number; batchesPerEpoch: number; totalBatches: number; classWeights: number[] | null }
+  | {
+      type: 'trainingStarted';
+      epochs: number;
+      batchesPerEpoch: number;
+      totalBatches: number;
+      classWeights: number[] | null;
+    }
   | ({ type: 'batchEnd' } & BatchMetrics)
   | ({ type: 'epochEnd' } & EpochMetrics)
   /** After epochEnd: the model and optimizer state after that epoch, for the page to keep (a reload, a crash, Resume). */
@@ -191,7 +203,11 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
     if (request.type === 'predict') return unique([request.pixels.buffer]);
     if (request.type !== 'setData') return [];
     const { train, validation, test } = request.splits;
-    return unique([train, validation, test].flatMap((s) => (s ? [s.pixels.buffer, s.labels.buffer, ...(s.groups ? [s.groups.buffer] : [])] : [])));
+    return unique(
+      [train, validation, test].flatMap((s) =>
+        s ? [s.pixels.buffer, s.labels.buffer, ...(s.groups ? [s.groups.buffer] : [])] : [],
+      ),
+    );
   }
   switch (message.type) {
     case 'progress':
@@ -200,10 +216,21 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
       return [];
     case 'reply': {
       const reply = message.reply;
-      if (reply.type === 'train') return unique([...(reply.test ? testResultBuffers(reply.test) : []), ...(reply.model ? [reply.model.weights] : [])]);
+      if (reply.type === 'train')
+        return unique([
+          ...(reply.test ? testResultBuffers(reply.test) : []),
+          ...(reply.model ? [reply.model.weights] : []),
+        ]);
       if (reply.type === 'evaluateModel') return testResultBuffers(reply.test);
-      if (reply.type === 'predict') return unique([reply.scores.buffer, reply.maps.buffer, reply.mapClasses.buffer, ...(reply.ood ? [reply.ood.distances.buffer] : [])]);
-      if (reply.type === 'exportModel') return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
+      if (reply.type === 'predict')
+        return unique([
+          reply.scores.buffer,
+          reply.maps.buffer,
+          reply.mapClasses.buffer,
+          ...(reply.ood ? [reply.ood.distances.buffer] : []),
+        ]);
+      if (reply.type === 'exportModel')
+        return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
       if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
       return [];
@@ -212,7 +239,13 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
 }
 
 function testResultBuffers(result: TestResult): ArrayBufferLike[] {
-  return [result.scores.buffer, result.labels.buffer, result.gallery.indices.buffer, result.gallery.pixels.buffer, ...(result.ood ? [result.ood.distances.buffer] : [])];
+  return [
+    result.scores.buffer,
+    result.labels.buffer,
+    result.gallery.indices.buffer,
+    result.gallery.pixels.buffer,
+    ...(result.ood ? [result.ood.distances.buffer] : []),
+  ];
 }
 
 function unique(buffers: (ArrayBufferLike | Transferable)[]): Transferable[] {

@@ -1,15 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATHER_PACKED_IMAGES, packImageBytes, unpackByte, type GatherPackedImagesAttrs } from '../backends/packedImages';
+import {
+  GATHER_PACKED_IMAGES,
+  packImageBytes,
+  unpackByte,
+  type GatherPackedImagesAttrs,
+} from '../backends/packedImages';
 import { syntheticSet } from '../model/testImages.testutil';
 import { makeBatch } from './batches';
 import { chunkLimitBytes, imagesPerChunk, ResidentImages } from './residentImages';
 
 // The WebGPU program itself is checked in Chromium (e2e/gpuImages.spec.ts); here the packing, the chunking and the
 // fallback, with a cpu kernel that unpacks as the WGSL does (unpackByte), so a batch is compared with makeBatch's.
-function gatherOnCpu(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function gatherOnCpu(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const attrs = args.attrs as unknown as GatherPackedImagesAttrs;
-  const read = (info: tf.TensorInfo | undefined) => (args.backend as { readSync(id: unknown): Int32Array }).readSync(info!.dataId);
+  const read = (info: tf.TensorInfo | undefined) =>
+    (args.backend as { readSync(id: unknown): Int32Array }).readSync(info!.dataId);
   const picks = read(args.inputs.picks);
   const chunks = Array.from({ length: attrs.chunks }, (_, i) => read(args.inputs[`chunk${i}`]));
   const area = attrs.size * attrs.size;
@@ -17,9 +27,12 @@ function gatherOnCpu(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   for (let i = 0; i < out.length; i++) {
     const source = picks[Math.floor(i / area)];
     const chunk = Math.floor(source / attrs.imagesPerChunk);
-    out[i] = unpackByte(chunks[chunk], (source - chunk * attrs.imagesPerChunk) * area + (i % area)) * Math.fround(attrs.scale);
+    out[i] =
+      unpackByte(chunks[chunk], (source - chunk * attrs.imagesPerChunk) * area + (i % area)) * Math.fround(attrs.scale);
   }
-  const backend = args.backend as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+  const backend = args.backend as {
+    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  };
   return backend.makeTensorInfo([picks.length, attrs.size, attrs.size, 1], 'float32', out);
 }
 
@@ -59,7 +72,11 @@ describe('ResidentImages', () => {
   });
 
   it('gathers the very floats makeBatch makes, across chunks, with flat tensor counts and one copy freed at the end', async () => {
-    tf.registerKernel({ kernelName: GATHER_PACKED_IMAGES, backendName: 'cpu', kernelFunc: gatherOnCpu as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: GATHER_PACKED_IMAGES,
+      backendName: 'cpu',
+      kernelFunc: gatherOnCpu as tf.KernelFunc,
+    });
     const set = syntheticSet(11, 7, 3, 5);
     const before = tf.memory().numTensors;
     // 49 bytes an image, chunks of 3 images: 4 chunks, the last of 2.

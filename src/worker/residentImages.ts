@@ -54,14 +54,18 @@ export class ResidentImages {
    * then the caller makes its batches on the CPU. `limitBytes`: the largest chunk (default: what the GPU binds).
    */
   static async upload(set: ImageSet, limitBytes?: number): Promise<{ images: ResidentImages | null; reason: string }> {
-    if (!hasGatherPackedImages()) return { images: null, reason: `${tf.getBackend()} has no GatherPackedImages kernel` };
+    if (!hasGatherPackedImages())
+      return { images: null, reason: `${tf.getBackend()} has no GatherPackedImages kernel` };
     const backend = tf.backend() as unknown as UploadingBackend;
     const area = set.size * set.size;
     const limit = limitBytes ?? chunkLimitBytes(backend.device);
     const perChunk = imagesPerChunk(area, limit);
     const count = Math.ceil(set.count / Math.max(1, perChunk));
     if (perChunk < 1 || count > MAX_CHUNKS) {
-      return { images: null, reason: `${set.count} images of ${set.size} px exceed ${MAX_CHUNKS} GPU buffers of ${limit} bytes` };
+      return {
+        images: null,
+        reason: `${set.count} images of ${set.size} px exceed ${MAX_CHUNKS} GPU buffers of ${limit} bytes`,
+      };
     }
     const chunks: tf.Tensor1D[] = [];
     const device = backend.device;
@@ -71,7 +75,10 @@ export class ResidentImages {
     let failure: string | null = null;
     try {
       for (let first = 0; first < set.count; first += perChunk) {
-        const chunk = tf.tensor1d(packImageBytes(set.pixels, first, Math.min(perChunk, set.count - first), area), 'int32');
+        const chunk = tf.tensor1d(
+          packImageBytes(set.pixels, first, Math.min(perChunk, set.count - first), area),
+          'int32',
+        );
         chunks.push(chunk);
         // Now, not at the first gather, so that a failure shows here; tfjs drops its CPU copy once uploaded.
         backend.uploadToGPU?.(chunk.dataId);
@@ -98,7 +105,12 @@ export class ResidentImages {
     const labels = checkedLabels(this.set, indices, numClasses);
     return tf.tidy(() => {
       const picks = tf.tensor1d(Int32Array.from(indices), 'int32');
-      const attrs = { size: this.set.size, imagesPerChunk: this.perChunk, chunks: this.chunks.length, scale: PIXEL_SCALE };
+      const attrs = {
+        size: this.set.size,
+        imagesPerChunk: this.perChunk,
+        chunks: this.chunks.length,
+        scale: PIXEL_SCALE,
+      };
       return { xs: gatherPackedImages(this.chunks, picks, attrs), ys: labelTensor(labels, numClasses) };
     });
   }

@@ -8,7 +8,9 @@ import { Trainer } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const trainer = new Trainer((message, transfer) => self.postMessage(message, transfer ?? trainerTransferables(message)));
+const trainer = new Trainer((message, transfer) =>
+  self.postMessage(message, transfer ?? trainerTransferables(message)),
+);
 
 self.onmessage = (event: MessageEvent<ToTrainer>) => {
   void trainer.handle(event.data);

@@ -14,7 +14,12 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const started = (batch: number): StartedBatch => ({ batch, images: 1, started: 0, figures: Promise.resolve({ loss: batch, accuracy: 0 }) });
+const started = (batch: number): StartedBatch => ({
+  batch,
+  images: 1,
+  started: 0,
+  figures: Promise.resolve({ loss: batch, accuracy: 0 }),
+});
 
 describe('BatchReadback', () => {
   it('hands each batch back at once, or (deferred) when the next has started; drain gives the last', () => {
@@ -36,15 +41,29 @@ describe('BatchReadback', () => {
 /** Two epochs of 3 batches (20 images, batch 8), with or without deferred figures; `onMessage` may stop the run. */
 async function run(deferReadback: boolean, onMessage?: (m: TrainProgress, context: RunContext) => void) {
   const settings: TrainSettings = {
-    model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'cosine', backend: 'cpu',
-    seed: 3, classWeighting: 'balanced', patience: 0, augmentation: { ...NO_AUGMENTATION, rotation: 10 },
+    model: 'tutorial',
+    imageSize: SIZE,
+    epochs: 2,
+    batchSize: 8,
+    learningRate: 1e-3,
+    learningRateSchedule: 'cosine',
+    backend: 'cpu',
+    seed: 3,
+    classWeighting: 'balanced',
+    patience: 0,
+    augmentation: { ...NO_AUGMENTATION, rotation: 10 },
   };
   // Dropout seeded: the two runs draw the same masks.
   const model = buildTutorialCnn({ imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 1, dropoutSeed: 7 });
   const messages: TrainProgress[] = [];
   const context: RunContext = {
     model,
-    data: { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(20, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null },
+    data: {
+      classNames: ['NORMAL', 'PNEUMONIA'],
+      train: syntheticSet(20, SIZE, 2, 1),
+      validation: syntheticSet(4, SIZE, 2, 2),
+      test: null,
+    },
     settings,
     start: FRESH_START,
     control: { stopRequested: false, superseded: false, contextLost: false },
@@ -58,7 +77,9 @@ async function run(deferReadback: boolean, onMessage?: (m: TrainProgress, contex
   const outcome = await trainEpochs(context);
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   disposeCnn(model);
-  const figures = messages.flatMap((m) => (m.type === 'batchEnd' || m.type === 'epochEnd' ? [{ ...m, imagesPerSecond: 0 }] : []));
+  const figures = messages.flatMap((m) =>
+    m.type === 'batchEnd' || m.type === 'epochEnd' ? [{ ...m, imagesPerSecond: 0 }] : [],
+  );
   return { outcome, weights, figures };
 }
 

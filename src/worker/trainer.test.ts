@@ -7,7 +7,14 @@ import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { DEVICE_LOST_MESSAGE } from '../core/gpuLost';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { ImageSet, TrainSettings } from '../core/types';
-import type { FromTrainer, TrainerReply, TrainerRequest, TrainerRequestOf, TrainerRequestType, TrainProgress } from './protocol';
+import type {
+  FromTrainer,
+  TrainerReply,
+  TrainerRequest,
+  TrainerRequestOf,
+  TrainerRequestType,
+  TrainProgress,
+} from './protocol';
 import { Trainer } from './trainer';
 
 const SIZE = 32;
@@ -23,7 +30,10 @@ type Event = FromTrainer & { type: 'progress' };
  * A Trainer on the cpu backend whose posts are collected, with a hook to act on a given message.
  * `ask` sends a request under a fresh id and resolves when the Trainer has handled it.
  */
-function setup(overrides: Partial<TrainingBackendsLike> = {}, onMessage?: (m: FromTrainer, t: { ask: (request: TrainerRequest) => Promise<number> }) => void) {
+function setup(
+  overrides: Partial<TrainingBackendsLike> = {},
+  onMessage?: (m: FromTrainer, t: { ask: (request: TrainerRequest) => Promise<number> }) => void,
+) {
   const messages: FromTrainer[] = [];
   const backends = Object.assign(new CpuOnlyBackends(), overrides);
   let nextId = 1;
@@ -42,10 +52,15 @@ function setup(overrides: Partial<TrainingBackendsLike> = {}, onMessage?: (m: Fr
   const progress = <T extends TrainProgress['type']>(type: T) =>
     messages.flatMap((m) => (m.type === 'progress' && m.progress.type === type ? [m.progress as Progress<T>] : []));
   const replies = <K extends TrainerRequestType>(type: K) =>
-    messages.flatMap((m) => (m.type === 'reply' && m.reply.type === type ? [m.reply as Extract<TrainerReply, { type: K }>] : []));
+    messages.flatMap((m) =>
+      m.type === 'reply' && m.reply.type === type ? [m.reply as Extract<TrainerReply, { type: K }>] : [],
+    );
   const errors = () => messages.flatMap((m) => (m.type === 'error' ? [m] : []));
   /** Progress by its type, replies as `reply:<request type>`, errors as `error`. */
-  const types = () => messages.map((m) => (m.type === 'progress' ? m.progress.type : m.type === 'reply' ? `reply:${m.reply.type}` : 'error'));
+  const types = () =>
+    messages.map((m) =>
+      m.type === 'progress' ? m.progress.type : m.type === 'reply' ? `reply:${m.reply.type}` : 'error',
+    );
   /** The evaluation in the (first) train reply. */
   const test = (n = 0) => {
     const result = replies('train')[n]?.test;
@@ -73,9 +88,21 @@ function data(numClasses = 2, test: boolean = true): TrainerRequestOf<'setData'>
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'auto', seed: 1, classWeighting: 'balanced', patience: 3,
+  return {
+    model: 'tutorial',
+    imageSize: SIZE,
+    epochs: 2,
+    batchSize: 8,
+    learningRate: 2e-3,
+    learningRateSchedule: 'constant',
+    backend: 'auto',
+    seed: 1,
+    classWeighting: 'balanced',
+    patience: 3,
     // Off here (augment.test.ts covers it): these tests count on the images as they are.
-    augmentation: { ...NO_AUGMENTATION }, ...overrides };
+    augmentation: { ...NO_AUGMENTATION },
+    ...overrides,
+  };
 }
 
 describe('Trainer: a full run', () => {
@@ -92,13 +119,26 @@ describe('Trainer: a full run', () => {
     expect(requested).toEqual(['webgl']);
     const sixBatches = Array<string>(6).fill('batchEnd');
     expect(types()).toEqual([
-      'reply:setData', 'backend', 'trainingStarted',
-      ...sixBatches, 'epochEnd', 'checkpoint',
-      ...sixBatches, 'epochEnd', 'checkpoint',
-      'evaluating', 'reply:train',
+      'reply:setData',
+      'backend',
+      'trainingStarted',
+      ...sixBatches,
+      'epochEnd',
+      'checkpoint',
+      ...sixBatches,
+      'epochEnd',
+      'checkpoint',
+      'evaluating',
+      'reply:train',
     ]);
     expect(progress('backend')[0]).toEqual({ type: 'backend', name: 'cpu', requested: 'webgl', note: 'test backend' });
-    expect(progress('trainingStarted')[0]).toEqual({ type: 'trainingStarted', epochs: 2, batchesPerEpoch: 6, totalBatches: 12, classWeights: [1, 1] });
+    expect(progress('trainingStarted')[0]).toEqual({
+      type: 'trainingStarted',
+      epochs: 2,
+      batchesPerEpoch: 6,
+      totalBatches: 12,
+      classWeights: [1, 1],
+    });
 
     const batches = progress('batchEnd');
     expect(batches).toHaveLength(12);
@@ -158,7 +198,8 @@ describe('Trainer: a full run', () => {
     const result = test();
     expect(result.numClasses).toBe(3);
     expect(result.scores).toHaveLength(20 * 3);
-    for (let i = 0; i < 20; i++) expect(result.scores[3 * i] + result.scores[3 * i + 1] + result.scores[3 * i + 2]).toBeCloseTo(1, 4);
+    for (let i = 0; i < 20; i++)
+      expect(result.scores[3 * i] + result.scores[3 * i + 1] + result.scores[3 * i + 2]).toBeCloseTo(1, 4);
   });
 
   it('evaluates on validation when there is no test split', async () => {
@@ -192,7 +233,13 @@ describe('Trainer: stopping', () => {
     expect(progress('epochEnd')).toHaveLength(0);
     expect(types().slice(-2)).toEqual(['evaluating', 'reply:train']);
     expect(test().scores).toHaveLength(20);
-    expect(replies('train')[0]).toMatchObject({ type: 'train', reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false });
+    expect(replies('train')[0]).toMatchObject({
+      type: 'train',
+      reason: 'stopped',
+      epochsDone: 0,
+      bestEpoch: null,
+      restoredBest: false,
+    });
     // The stopped model can still be downloaded.
     await ask({ type: 'exportModel' });
     expect(replies('exportModel')).toHaveLength(1);
@@ -241,7 +288,9 @@ describe('Trainer: stopping', () => {
     await ask(data());
     await ask({ type: 'train', settings: settings({ epochs: 1 }) });
     await second;
-    expect(errors().map((e) => e.message)).toEqual(['Training is already running. Press Stop first, or wait for it to end.']);
+    expect(errors().map((e) => e.message)).toEqual([
+      'Training is already running. Press Stop first, or wait for it to end.',
+    ]);
     expect(progress('trainingStarted')).toHaveLength(1);
     expect(replies('train')[0]).toMatchObject({ reason: 'completed', epochsDone: 1 });
   });
@@ -289,14 +338,22 @@ describe('Trainer: export', () => {
     expect(json.trainingConfig).toMatchObject({ loss: 'binary_crossentropy' });
 
     // Load it as a person would: model.json + the weights file it names.
-    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => [manifest[0].weights, exported.weights]);
+    const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => [
+      manifest[0].weights,
+      exported.weights,
+    ]);
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     const xs = tf.tidy(() => tf.randomUniform([4, SIZE, SIZE, 1]));
     const fresh = await ask({ type: 'exportModel' }).then(() => replies('exportModel')[1]);
     expect(fresh.weights.byteLength).toBe(expectedBytes);
     const reloaded = (loaded.predict(xs) as tf.Tensor).dataSync();
     const again = await tf.loadLayersModel(
-      tf.io.fromMemory(await tf.io.getModelArtifactsForJSON(JSON.parse(fresh.modelJson) as tf.io.ModelJSON, async (m) => [m[0].weights, fresh.weights])),
+      tf.io.fromMemory(
+        await tf.io.getModelArtifactsForJSON(JSON.parse(fresh.modelJson) as tf.io.ModelJSON, async (m) => [
+          m[0].weights,
+          fresh.weights,
+        ]),
+      ),
     );
     const reloadedAgain = (again.predict(xs) as tf.Tensor).dataSync();
     expect(Array.from(reloaded)).toEqual(Array.from(reloadedAgain));
@@ -326,7 +383,12 @@ describe('Trainer: model summary and errors', () => {
     const summary = replies('describeModel')[0];
     expect(summary.imageSize).toBe(150);
     expect(summary.summary.totalParams).toBe(151_969);
-    expect(summary.summary.layers[0]).toEqual({ name: 'conv2d_1', className: 'Conv2D', outputShape: '[null,149,149,32]', params: 160 });
+    expect(summary.summary.layers[0]).toEqual({
+      name: 'conv2d_1',
+      className: 'Conv2D',
+      outputShape: '[null,149,149,32]',
+      params: 160,
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -427,7 +489,9 @@ describe('Trainer: model summary and errors', () => {
       (m) => {
         if (isBatch(m, 2) && !failedOnce) {
           failedOnce = true;
-          throw new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Buffer was unmapped before mapping was resolved.");
+          throw new Error(
+            "Failed to execute 'mapAsync' on 'GPUBuffer': Buffer was unmapped before mapping was resolved.",
+          );
         }
       },
     );
@@ -457,7 +521,8 @@ describe('Trainer: model summary and errors', () => {
 describe('synthetic images', () => {
   it('make class 1 brighter than class 0', () => {
     const set: ImageSet = syntheticSet(4, SIZE, 2, 5);
-    const mean = (i: number) => set.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE).reduce((a, b) => a + b, 0) / (SIZE * SIZE);
+    const mean = (i: number) =>
+      set.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE).reduce((a, b) => a + b, 0) / (SIZE * SIZE);
     expect(mean(1)).toBeGreaterThan(mean(0) + 30);
   });
 });

@@ -102,7 +102,11 @@ export class Trainer {
       } catch {
         // Asking a broken backend may itself throw; the error below still goes out.
       }
-      this.send({ type: 'error', id, message: explainError(error, { action: ACTIONS[request.type], backend: this.backendName, contextLost }) });
+      this.send({
+        type: 'error',
+        id,
+        message: explainError(error, { action: ACTIONS[request.type], backend: this.backendName, contextLost }),
+      });
     }
   }
 
@@ -112,13 +116,21 @@ export class Trainer {
         return { type: 'setData', ...this.setData(request.splits) };
       case 'describeModel':
         await this.backendSwitch;
-        return { type: 'describeModel', model: request.model, imageSize: request.imageSize, summary: describeModel(request) };
+        return {
+          type: 'describeModel',
+          model: request.model,
+          imageSize: request.imageSize,
+          summary: describeModel(request),
+        };
       case 'train':
         return { type: 'train', ...(await this.train(id, request.settings, request.resume ?? null)) };
       case 'restoreModel':
         return { type: 'restoreModel', ...(await this.restoreModel(request)) };
       case 'predict':
-        return { type: 'predict', ...(await predictImages(await this.servingModel('predict'), request, this.kept.ood)) };
+        return {
+          type: 'predict',
+          ...(await predictImages(await this.servingModel('predict'), request, this.kept.ood)),
+        };
       case 'evaluateModel':
         return { type: 'evaluateModel', ...(await this.evaluateModel(id, request.batchSize)) };
       case 'stop': {
@@ -137,7 +149,15 @@ export class Trainer {
       case 'previewAugmentation':
         await this.backendSwitch;
         // Nothing to show before a dataset has arrived: an empty preview (the page asks again with the next one).
-        if (!this.data) return { type: 'previewAugmentation', size: 0, count: 0, variants: request.variants, classes: [], pixels: new Uint8Array(0) };
+        if (!this.data)
+          return {
+            type: 'previewAugmentation',
+            size: 0,
+            count: 0,
+            variants: request.variants,
+            classes: [],
+            pixels: new Uint8Array(0),
+          };
         return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
       case 'evaluate':
         return { type: 'evaluate', report: this.evaluatedRun().report(request) };
@@ -169,7 +189,10 @@ export class Trainer {
   }
 
   private evaluatedRun(): EvaluatedRun {
-    if (!this.kept.evaluated) throw new UserError('There is no evaluated model: train one first (a new dataset or a new run replaces the last).');
+    if (!this.kept.evaluated)
+      throw new UserError(
+        'There is no evaluated model: train one first (a new dataset or a new run replaces the last).',
+      );
     return this.kept.evaluated;
   }
 
@@ -202,12 +225,16 @@ export class Trainer {
   /** Scores the kept model on the loaded dataset, as a run's end does, without training. */
   private async evaluateModel(id: number, batchSize: number): Promise<TrainerReplies['evaluateModel']> {
     const model = await this.servingModel('evaluate');
-    if (!this.data) throw new UserError('Load a dataset first: the model is evaluated on its validation and test images.');
+    if (!this.data)
+      throw new UserError('Load a dataset first: the model is evaluated on its validation and test images.');
     const size = model.inputs[0].shape[1];
-    if (size !== this.data.train.size) throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
+    if (size !== this.data.train.size)
+      throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
     const control = { stopRequested: false, superseded: false, contextLost: false };
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id, progress: p });
-    const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize, { detector: this.kept.ood });
+    const { test, kept } = await evaluateFinal({ model, data: this.data, control, progress }, batchSize, {
+      detector: this.kept.ood,
+    });
     this.kept.evaluated = kept;
     return { test, scores: kept.scores };
   }
@@ -220,13 +247,23 @@ export class Trainer {
 
   // ---------------------------------------------------------------- training
 
-  private async train(id: number, settings: TrainSettings, resume: ResumeFrom | null): Promise<TrainerReplies['train']> {
+  private async train(
+    id: number,
+    settings: TrainSettings,
+    resume: ResumeFrom | null,
+  ): Promise<TrainerReplies['train']> {
     if (this.run) throw new UserError('Training is already running. Press Stop first, or wait for it to end.');
     if (!this.data) throw new UserError('No dataset is loaded in the trainer yet: drop a dataset first.');
     const data = this.data;
     checkSettings(settings, data);
 
-    const run: RunControl & { id: number } = { id, stopRequested: false, paused: false, superseded: false, contextLost: false };
+    const run: RunControl & { id: number } = {
+      id,
+      stopRequested: false,
+      paused: false,
+      superseded: false,
+      contextLost: false,
+    };
     this.run = run;
     let unwatch = () => {};
     try {
@@ -242,7 +279,11 @@ export class Trainer {
       this.backendSwitch = choosing.catch(() => undefined);
       const backend = await choosing;
       this.backendName = backend.name;
-      this.send({ type: 'progress', id, progress: { type: 'backend', name: backend.name, requested: settings.backend, note: backend.note } });
+      this.send({
+        type: 'progress',
+        id,
+        progress: { type: 'backend', name: backend.name, requested: settings.backend, note: backend.note },
+      });
       let onLost: (error: Error) => void = () => {};
       const lost = new Promise<never>((_, reject) => (onLost = reject));
       lost.catch(() => undefined); // Unobserved when the context stays: not an unhandled rejection.
@@ -254,7 +295,8 @@ export class Trainer {
       return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {
       this.kept.discard();
-      if (run.contextLost || (await this.backends.confirmLoss?.())) throw new UserError(gpuLostMessage(this.backendName));
+      if (run.contextLost || (await this.backends.confirmLoss?.()))
+        throw new UserError(gpuLostMessage(this.backendName));
       throw error;
     } finally {
       unwatch();
@@ -295,14 +337,20 @@ export class Trainer {
     attachDetector(model, detector);
     this.kept.ood = detector;
     const files = await modelFilesOf(model, false);
-    return { ...outcome, reason: control.stopRequested ? 'stopped' : outcome.reason, test, model: files, scores: kept.scores };
+    return {
+      ...outcome,
+      reason: control.stopRequested ? 'stopped' : outcome.reason,
+      test,
+      model: files,
+      scores: kept.scores,
+    };
   }
 
   // ---------------------------------------------------------------- export
 
   private async exportModel(request: TrainerRequests['exportModel']): Promise<ExportedModel> {
-    if (this.run) throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
+    if (this.run)
+      throw new UserError('Training is still running: wait for it to end, or press Stop, then download the model.');
     return this.kept.export(request);
   }
 }
-

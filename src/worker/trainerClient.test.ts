@@ -23,8 +23,20 @@ function splits(): Splits {
 }
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 2, batchSize: 8, learningRate: 2e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
-    augmentation: { ...NO_AUGMENTATION }, ...overrides };
+  return {
+    model: 'tutorial',
+    imageSize: SIZE,
+    epochs: 2,
+    batchSize: 8,
+    learningRate: 2e-3,
+    learningRateSchedule: 'constant',
+    backend: 'cpu',
+    seed: 1,
+    classWeighting: 'balanced',
+    patience: 3,
+    augmentation: { ...NO_AUGMENTATION },
+    ...overrides,
+  };
 }
 
 const TILT: AugmentationSettings = { ...NO_AUGMENTATION, rotation: 20 };
@@ -63,7 +75,13 @@ describe('TrainerClient with a real Trainer', () => {
     const run = client.request({ type: 'train', settings: settings() }, watch.onProgress);
     await watch.until((p) => p.type === 'batchEnd' && p.batchesDone === 2);
     // An impossible request fails as an out-of-memory preview would: in the worker, with an error message.
-    const preview = client.request({ type: 'previewAugmentation', augmentation: { ...TILT, zoom: 5 }, indices: [0, 1], variants: 2, seed: 1 });
+    const preview = client.request({
+      type: 'previewAugmentation',
+      augmentation: { ...TILT, zoom: 5 },
+      indices: [0, 1],
+      variants: 2,
+      seed: 1,
+    });
     await expect(preview).rejects.toThrow(/Zoom must be between 0 and/);
     const outcome = await run;
     expect(outcome).toMatchObject({ type: 'train', reason: 'completed', epochsDone: 2 });
@@ -87,12 +105,34 @@ describe('TrainerClient with a real Trainer', () => {
   it('gives two racing previews each its own answer', async () => {
     const { client } = setup();
     await client.request({ type: 'setData', splits: splits() });
-    const first = client.request({ type: 'previewAugmentation', augmentation: TILT, indices: [0, 2, 4], variants: 1, seed: 1 });
-    const second = client.request({ type: 'previewAugmentation', augmentation: TILT, indices: [1, 3], variants: 2, seed: 1 });
+    const first = client.request({
+      type: 'previewAugmentation',
+      augmentation: TILT,
+      indices: [0, 2, 4],
+      variants: 1,
+      seed: 1,
+    });
+    const second = client.request({
+      type: 'previewAugmentation',
+      augmentation: TILT,
+      indices: [1, 3],
+      variants: 2,
+      seed: 1,
+    });
     const [a, b] = await Promise.all([first, second]);
-    expect(a).toMatchObject({ type: 'previewAugmentation', count: 3, variants: 1, classes: ['NORMAL', 'NORMAL', 'NORMAL'] });
+    expect(a).toMatchObject({
+      type: 'previewAugmentation',
+      count: 3,
+      variants: 1,
+      classes: ['NORMAL', 'NORMAL', 'NORMAL'],
+    });
     expect(a.pixels).toHaveLength(3 * SIZE * SIZE);
-    expect(b).toMatchObject({ type: 'previewAugmentation', count: 2, variants: 2, classes: ['PNEUMONIA', 'PNEUMONIA'] });
+    expect(b).toMatchObject({
+      type: 'previewAugmentation',
+      count: 2,
+      variants: 2,
+      classes: ['PNEUMONIA', 'PNEUMONIA'],
+    });
     expect(b.pixels).toHaveLength(4 * SIZE * SIZE);
   });
 
@@ -150,7 +190,12 @@ describe('TrainerClient on the wire', () => {
     deliver({ type: 'error', id: exportId, message: 'Training is still running' });
     deliver({ type: 'progress', id: trainId, progress: { type: 'evaluating' } });
     deliver({ type: 'progress', id: summaryId, progress: { type: 'evaluating' } });
-    const summaryReply = { type: 'describeModel', model: 'tutorial', imageSize: SIZE, summary: { layers: [], totalParams: 1, trainableParams: 1 } };
+    const summaryReply = {
+      type: 'describeModel',
+      model: 'tutorial',
+      imageSize: SIZE,
+      summary: { layers: [], totalParams: 1, trainableParams: 1 },
+    };
     deliver({ type: 'reply', id: summaryId, reply: summaryReply });
     await expect(exported).rejects.toThrow('Training is still running');
     expect(await summary).toEqual(summaryReply);

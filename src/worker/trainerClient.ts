@@ -52,7 +52,10 @@ export class TrainerClient {
   constructor(private readonly createWorker: () => TrainerPort = createTrainerWorker) {}
 
   /** Sends `request`; `onProgress` receives the progress messages of this request only. */
-  start<K extends TrainerRequestType>(request: TrainerRequestOf<K>, onProgress?: (progress: TrainProgress) => void): PendingRequest<K> {
+  start<K extends TrainerRequestType>(
+    request: TrainerRequestOf<K>,
+    onProgress?: (progress: TrainProgress) => void,
+  ): PendingRequest<K> {
     const id = this.nextId++;
     const reply = new Promise<TrainerReplies[K]>((resolve, reject) => {
       this.pending.set(id, { type: request.type, resolve: resolve as (reply: unknown) => void, reject, onProgress });
@@ -68,7 +71,10 @@ export class TrainerClient {
   }
 
   /** `start` for requests whose id the caller does not need. */
-  request<K extends TrainerRequestType>(request: TrainerRequestOf<K>, onProgress?: (progress: TrainProgress) => void): Promise<TrainerReplies[K]> {
+  request<K extends TrainerRequestType>(
+    request: TrainerRequestOf<K>,
+    onProgress?: (progress: TrainProgress) => void,
+  ): Promise<TrainerReplies[K]> {
     return this.start(request, onProgress).reply;
   }
 
@@ -110,7 +116,10 @@ export class TrainerClient {
         const pending = this.settle(message.id);
         if (!pending) break;
         if (message.reply.type === pending.type) pending.resolve(message.reply);
-        else pending.reject(new Error(`The training worker answered a ${pending.type} request with ${message.reply.type}.`));
+        else
+          pending.reject(
+            new Error(`The training worker answered a ${pending.type} request with ${message.reply.type}.`),
+          );
         break;
       }
       case 'error':

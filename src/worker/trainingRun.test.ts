@@ -22,18 +22,44 @@ afterEach(() => {
 });
 
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return { model: 'tutorial', imageSize: SIZE, epochs: 8, batchSize: 16, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 2, augmentation: { ...NO_AUGMENTATION }, ...overrides };
+  return {
+    model: 'tutorial',
+    imageSize: SIZE,
+    epochs: 8,
+    batchSize: 16,
+    learningRate: 1e-3,
+    learningRateSchedule: 'constant',
+    backend: 'cpu',
+    seed: 1,
+    classWeighting: 'balanced',
+    patience: 2,
+    augmentation: { ...NO_AUGMENTATION },
+    ...overrides,
+  };
 }
 
 /** A run of trainEpochs on 16 training images (one batch an epoch), validation losses taken from `losses`. */
-function run(losses: number[], overrides: Partial<TrainSettings> = {}, onMessage?: (m: TrainProgress, model: tf.LayersModel) => void) {
+function run(
+  losses: number[],
+  overrides: Partial<TrainSettings> = {},
+  onMessage?: (m: TrainProgress, model: tf.LayersModel) => void,
+) {
   let epoch = 0;
-  vi.mocked(evaluateInBatches).mockImplementation(async () => ({ loss: losses[epoch++] ?? 1, accuracy: 0.5, scores: new Float32Array(0) }));
+  vi.mocked(evaluateInBatches).mockImplementation(async () => ({
+    loss: losses[epoch++] ?? 1,
+    accuracy: 0.5,
+    scores: new Float32Array(0),
+  }));
   const model = buildTutorialCnn({ imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 1 });
   const messages: TrainProgress[] = [];
   const context: RunContext = {
     model,
-    data: { classNames: ['NORMAL', 'PNEUMONIA'], train: syntheticSet(16, SIZE, 2, 1), validation: syntheticSet(4, SIZE, 2, 2), test: null },
+    data: {
+      classNames: ['NORMAL', 'PNEUMONIA'],
+      train: syntheticSet(16, SIZE, 2, 1),
+      validation: syntheticSet(4, SIZE, 2, 2),
+      test: null,
+    },
     settings: settings(overrides),
     start: FRESH_START,
     control: { stopRequested: false, superseded: false, contextLost: false },
@@ -109,9 +135,13 @@ describe('learning-rate schedule', () => {
   it('cosine: each batch steps at the schedule’s rate for its place in the run; the set rate is back at the end', async () => {
     const rates: number[] = [];
     // 16 images, batch 8: two batches an epoch, 3 epochs, 6 steps; the rate is read as each batch ends.
-    const { model, promise } = run([0.6, 0.5, 0.4], { epochs: 3, batchSize: 8, patience: 0, learningRateSchedule: 'cosine', learningRate: 0.01 }, (m, live) => {
-      if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
-    });
+    const { model, promise } = run(
+      [0.6, 0.5, 0.4],
+      { epochs: 3, batchSize: 8, patience: 0, learningRateSchedule: 'cosine', learningRate: 0.01 },
+      (m, live) => {
+        if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
+      },
+    );
     await promise;
     expect(rates).toHaveLength(6);
     rates.forEach((rate, step) => expect(rate).toBeCloseTo((0.01 * (1 + Math.cos((Math.PI * step) / 6))) / 2, 12));
@@ -121,9 +151,13 @@ describe('learning-rate schedule', () => {
 
   it('constant: every step at the set rate', async () => {
     const rates: number[] = [];
-    const { model, promise } = run([0.6, 0.5], { epochs: 2, batchSize: 8, patience: 0, learningRate: 1e-3 }, (m, live) => {
-      if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
-    });
+    const { model, promise } = run(
+      [0.6, 0.5],
+      { epochs: 2, batchSize: 8, patience: 0, learningRate: 1e-3 },
+      (m, live) => {
+        if (m.type === 'batchEnd') rates.push((live.optimizer as unknown as { learningRate: number }).learningRate);
+      },
+    );
     await promise;
     expect(rates).toEqual([1e-3, 1e-3, 1e-3, 1e-3]);
     disposeCnn(model);

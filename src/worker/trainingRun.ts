@@ -95,7 +95,13 @@ export async function trainEpochs(context: RunContext): Promise<TrainingOutcome>
   const batchesPerEpoch = Math.ceil(data.train.count / batchSize);
   const totalBatches = batchesPerEpoch * epochs;
   const weights = runClassWeights(settings, data.train, numClasses);
-  progress({ type: 'trainingStarted', epochs, batchesPerEpoch, totalBatches, classWeights: settings.classWeighting === 'none' ? null : weights });
+  progress({
+    type: 'trainingStarted',
+    epochs,
+    batchesPerEpoch,
+    totalBatches,
+    classWeights: settings.classWeighting === 'none' ? null : weights,
+  });
   const stopping = new EarlyStopping(settings.patience);
   if (start.best) stopping.resume(start.best.epoch, start.best.valLoss, start.best.weights);
   try {
@@ -158,7 +164,16 @@ async function runEpochs(
         lossSum += loss * done.images;
         accuracySum += accuracy * done.images;
         seen += done.images;
-        progress({ type: 'batchEnd', epoch, batch: done.batch, batchesDone, totalBatches, loss, accuracy, imagesPerSecond });
+        progress({
+          type: 'batchEnd',
+          epoch,
+          batch: done.batch,
+          batchesDone,
+          totalBatches,
+          loss,
+          accuracy,
+          imagesPerSecond,
+        });
       };
       for (let batch = 0; batch < batchesPerEpoch; batch++) {
         // The last batch keeps the remainder (it may be smaller), as Keras does.
@@ -167,7 +182,10 @@ async function runEpochs(
         // By the batches started: with deferred figures, batchesDone lags one behind.
         const batchesStarted = epoch * batchesPerEpoch + batch;
         if (settings.learningRateSchedule !== 'constant' && model.optimizer) {
-          setOptimizerLearningRate(model.optimizer, learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesStarted, totalBatches));
+          setOptimizerLearningRate(
+            model.optimizer,
+            learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesStarted, totalBatches),
+          );
         }
         const started = now();
         const figures = startTrainStep(model, data.train, resident, indices, numClasses, weights, augment);

@@ -43,7 +43,19 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
     // Shifted by each channel's first value (training.c, channel_sums).
     const shift = native.floatsAt(x0, c).slice();
     native.floatsAt(scratch.centre, c).set(shift);
-    native.split('channel_sums', npix, (start, end, share) => [x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    native.split(
+      'channel_sums',
+      npix,
+      (start, end, share) => [
+        x0 + 4 * c * start,
+        end - start,
+        c,
+        scratch.centre,
+        scratch.partial(share),
+        scratch.totals(share),
+      ],
+      MIN_PIXELS_A_SHARE,
+    );
     const sums = scratch.sumTotals();
     const mean = new Float32Array(c);
     const variance = new Float32Array(c);
@@ -64,8 +76,17 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
     native.floatsAt(scratch.coef, 3 * c).set(coef);
     const y = backend.makeOutput([...x.shape], 'float32');
     const y0 = native.offset(y);
-    native.split('channel_affine', npix, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, scratch.coef, relu ? 1 : 0], MIN_PIXELS_A_SHARE);
-    return [y, backend.makeOutput([c], 'float32', undefined, mean), backend.makeOutput([c], 'float32', undefined, variance)];
+    native.split(
+      'channel_affine',
+      npix,
+      (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, scratch.coef, relu ? 1 : 0],
+      MIN_PIXELS_A_SHARE,
+    );
+    return [
+      y,
+      backend.makeOutput([c], 'float32', undefined, mean),
+      backend.makeOutput([c], 'float32', undefined, variance),
+    ];
   } finally {
     scratch.dispose();
   }
@@ -74,7 +95,10 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
 export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const native = kernelsOf(backend);
-  const { dy, x, mean, variance, scale, y } = args.inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo> & { y?: TensorInfo };
+  const { dy, x, mean, variance, scale, y } = args.inputs as Record<
+    'dy' | 'x' | 'mean' | 'variance' | 'scale',
+    TensorInfo
+  > & { y?: TensorInfo };
   const { varianceEpsilon } = args.attrs as unknown as Attrs;
   const [npix, c] = pixelsAndChannels(x);
   const scratch = ChannelScratch.forPixels(native, backend, c, npix);
@@ -87,7 +111,16 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
     native.split(
       'channel_grad_sums',
       npix,
-      (start, end, share) => [dy0 + 4 * c * start, x0 + 4 * c * start, end - start, c, scratch.centre, scratch.partial(share), scratch.totals(share), maskAt(start)],
+      (start, end, share) => [
+        dy0 + 4 * c * start,
+        x0 + 4 * c * start,
+        end - start,
+        c,
+        scratch.centre,
+        scratch.partial(share),
+        scratch.totals(share),
+        maskAt(start),
+      ],
       MIN_PIXELS_A_SHARE,
     );
     const s = scratch.sumTotals();
@@ -108,7 +141,20 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
     native.floatsAt(scratch.coef, 4 * c).set(coef);
     const dx = backend.makeOutput([...x.shape], 'float32');
     const dx0 = native.offset(dx);
-    native.split('channel_affine2', npix, (start, end) => [dy0 + 4 * c * start, x0 + 4 * c * start, dx0 + 4 * c * start, end - start, c, scratch.coef, maskAt(start)], MIN_PIXELS_A_SHARE);
+    native.split(
+      'channel_affine2',
+      npix,
+      (start, end) => [
+        dy0 + 4 * c * start,
+        x0 + 4 * c * start,
+        dx0 + 4 * c * start,
+        end - start,
+        c,
+        scratch.coef,
+        maskAt(start),
+      ],
+      MIN_PIXELS_A_SHARE,
+    );
     const dscale = backend.makeOutput([c], 'float32', undefined, dScale);
     const doffset = backend.makeOutput([c], 'float32', undefined, Float32Array.from(s.subarray(0, c)));
     return [dx, dscale, doffset];

@@ -21,7 +21,11 @@ const MIN_NATIVE_ELEMENTS = 1 << 14;
 /** Whether `bias` is one number a channel of `x` (shape [c], or [1, ..., 1, c]). */
 function isChannelBias(x: TensorInfo, bias: TensorInfo): boolean {
   const c = x.shape[x.shape.length - 1];
-  return bias.shape.length <= x.shape.length && bias.shape[bias.shape.length - 1] === c && tf.util.sizeFromShape(bias.shape) === c;
+  return (
+    bias.shape.length <= x.shape.length &&
+    bias.shape[bias.shape.length - 1] === c &&
+    tf.util.sizeFromShape(bias.shape) === c
+  );
 }
 
 /** x + bias for a channels-last float32 x and a per-channel bias (either operand order), or null. */
@@ -34,7 +38,12 @@ export function nativeBiasAdd(backend: BackendWasm, a: TensorInfo, b: TensorInfo
   const c = x.shape[x.shape.length - 1];
   const y = backend.makeOutput([...x.shape], 'float32');
   const [x0, y0, b0] = [native.offset(x), native.offset(y), native.offset(bias)];
-  native.split('channel_bias', size / c, (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, b0, 0], MIN_PIXELS_A_SHARE);
+  native.split(
+    'channel_bias',
+    size / c,
+    (start, end) => [x0 + 4 * c * start, y0 + 4 * c * start, end - start, c, b0, 0],
+    MIN_PIXELS_A_SHARE,
+  );
   return y;
 }
 
@@ -63,7 +72,19 @@ export function nativeColumnSums(backend: BackendWasm, x: TensorInfo, columns: n
   const scratch = ChannelScratch.forPixels(native, backend, columns, rows);
   try {
     native.floatsAt(scratch.centre, columns).fill(0); // no shift
-    native.split('channel_sums', rows, (start, end, share) => [x0 + 4 * columns * start, end - start, columns, scratch.centre, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    native.split(
+      'channel_sums',
+      rows,
+      (start, end, share) => [
+        x0 + 4 * columns * start,
+        end - start,
+        columns,
+        scratch.centre,
+        scratch.partial(share),
+        scratch.totals(share),
+      ],
+      MIN_PIXELS_A_SHARE,
+    );
     return scratch.sumTotals().subarray(0, columns);
   } finally {
     scratch.dispose();
@@ -79,16 +100,33 @@ export function reluGradBias(args: KernelArgs): TensorInfo[] {
   const native = nativeKernelsFor(backend);
   if (native === null) throw new Error('The WebAssembly ReluGradBias kernel is not loaded for this backend.');
   const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
-  if (dy.dtype !== 'float32' || y.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, y.shape)) throw new Error('ReluGradBias takes float32 dy and y of one shape.');
+  if (dy.dtype !== 'float32' || y.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, y.shape))
+    throw new Error('ReluGradBias takes float32 dy and y of one shape.');
   const c = y.shape[y.shape.length - 1];
   const rows = tf.util.sizeFromShape(y.shape) / c;
   const masked = backend.makeOutput([...y.shape], 'float32');
   const [dy0, y0, out0] = [native.offset(dy), native.offset(y), native.offset(masked)];
   const scratch = ChannelScratch.forPixels(native, backend, c, rows);
   try {
-    native.split('relu_grad_sums', rows, (start, end, share) => [dy0 + 4 * c * start, y0 + 4 * c * start, out0 + 4 * c * start, end - start, c, scratch.partial(share), scratch.totals(share)], MIN_PIXELS_A_SHARE);
+    native.split(
+      'relu_grad_sums',
+      rows,
+      (start, end, share) => [
+        dy0 + 4 * c * start,
+        y0 + 4 * c * start,
+        out0 + 4 * c * start,
+        end - start,
+        c,
+        scratch.partial(share),
+        scratch.totals(share),
+      ],
+      MIN_PIXELS_A_SHARE,
+    );
     // relu_grad_sums writes c totals a share; sumTotals adds 2c, of which the first c are those.
-    return [masked, backend.makeOutput([c], 'float32', undefined, Float32Array.from(scratch.sumTotals().subarray(0, c)))];
+    return [
+      masked,
+      backend.makeOutput([c], 'float32', undefined, Float32Array.from(scratch.sumTotals().subarray(0, c))),
+    ];
   } finally {
     scratch.dispose();
   }

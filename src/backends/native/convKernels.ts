@@ -25,13 +25,18 @@ export interface ConvGeometry {
 /** Channels summed over a tap (forward: input; input gradient: output) below which XNNPACK is faster. */
 const MIN_SUMMED_CHANNELS = 4;
 
-
 const isOne = (v: Pair | undefined) => v === undefined || (Array.isArray(v) ? v[0] === 1 && v[1] === 1 : v === 1);
 
 /** Stride 1, dilation 1, no padding, channels last. */
 function isStrideOneUnpadded(g: ConvGeometry): boolean {
-  const unpadded = g.pad === 'valid' || g.pad === 0 || (Array.isArray(g.pad) && g.pad.every(([a, b]) => a === 0 && b === 0));
-  return unpadded && isOne(g.strides) && isOne(g.dilations) && (g.dataFormat === undefined || g.dataFormat === 'NHWC' || g.dataFormat === 'channelsLast');
+  const unpadded =
+    g.pad === 'valid' || g.pad === 0 || (Array.isArray(g.pad) && g.pad.every(([a, b]) => a === 0 && b === 0));
+  return (
+    unpadded &&
+    isOne(g.strides) &&
+    isOne(g.dilations) &&
+    (g.dataFormat === undefined || g.dataFormat === 'NHWC' || g.dataFormat === 'channelsLast')
+  );
 }
 
 function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
@@ -39,15 +44,30 @@ function allFloat32(...infos: (TensorInfo | undefined)[]): boolean {
 }
 
 /** y = act(conv(x, filter) + bias), or null where this does not apply. */
-export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, geometry: ConvGeometry, bias?: TensorInfo, activation = 'linear'): TensorInfo | null {
+export function nativeConvForward(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  geometry: ConvGeometry,
+  bias?: TensorInfo,
+  activation = 'linear',
+): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias)) return null;
+  if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, filter, bias))
+    return null;
   if (activation !== 'linear' && activation !== 'relu') return null;
   const [n, h, w, ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
   // 2 or 3 input channels: each tap would re-read and re-write the whole output row for two or three products;
   // XNNPACK does that in one pass. One channel (the images) has its own one-pass path (training.c, conv_row_c1).
-  if (fci !== ci || (ci !== 1 && ci < MIN_SUMMED_CHANNELS) || h < kh || w < kw || (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)) return null;
+  if (
+    fci !== ci ||
+    (ci !== 1 && ci < MIN_SUMMED_CHANNELS) ||
+    h < kh ||
+    w < kw ||
+    (bias !== undefined && tf.util.sizeFromShape(bias.shape) !== co)
+  )
+    return null;
   const y = backend.makeOutput([n, h - kh + 1, w - kw + 1, co], 'float32');
   const [x0, w0, b0, y0] = [native.offset(x), native.offset(filter), bias ? native.offset(bias) : 0, native.offset(y)];
   const relu = activation === 'relu' ? 1 : 0;
@@ -56,17 +76,32 @@ export function nativeConvForward(backend: BackendWasm, x: TensorInfo, filter: T
 }
 
 /** dx of conv(x, filter) for the output gradient dy, or null where this does not apply. */
-export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
+export function nativeConvInputGrad(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: readonly number[],
+  geometry: ConvGeometry,
+): TensorInfo | null {
   const native = nativeKernelsFor(backend);
-  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter)) return null;
+  if (native === null || !isStrideOneUnpadded(geometry) || inputShape.length !== 4 || !allFloat32(dy, filter))
+    return null;
   const [n, h, w, ci] = inputShape;
   const [kh, kw, fci, co] = filter.shape;
-  if (fci !== ci || co < MIN_SUMMED_CHANNELS || dy.shape[1] !== h - kh + 1 || dy.shape[2] !== w - kw + 1 || dy.shape[3] !== co) return null;
+  if (
+    fci !== ci ||
+    co < MIN_SUMMED_CHANNELS ||
+    dy.shape[1] !== h - kh + 1 ||
+    dy.shape[2] !== w - kw + 1 ||
+    dy.shape[3] !== co
+  )
+    return null;
   // The filter with its channel axes swapped, [kh, kw, co, ci] (a few thousand numbers).
   const weights = native.read(filter);
   const swapped = new Float32Array(weights.length);
   for (let tap = 0; tap < kh * kw; tap++) {
-    for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) swapped[(tap * co + o) * ci + i] = weights[(tap * ci + i) * co + o];
+    for (let i = 0; i < ci; i++)
+      for (let o = 0; o < co; o++) swapped[(tap * co + o) * ci + i] = weights[(tap * ci + i) * co + o];
   }
   const wt = backend.makeOutput([kh, kw, co, ci], 'float32', undefined, swapped);
   try {
@@ -84,7 +119,13 @@ export function nativeConvInputGrad(backend: BackendWasm, dy: TensorInfo, filter
  * split between threads: each thread sums its images into its own dW (training.c, conv2d_filter_grad),
  * and the few thousand numbers of each are added here.
  */
-export function nativeConvFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, filterShape: readonly number[], geometry: ConvGeometry): TensorInfo | null {
+export function nativeConvFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: readonly number[],
+  geometry: ConvGeometry,
+): TensorInfo | null {
   const native = nativeKernelsFor(backend);
   if (native === null || !isStrideOneUnpadded(geometry) || x.shape.length !== 4 || !allFloat32(x, dy)) return null;
   const [n, h, w, ci] = x.shape;
@@ -98,7 +139,20 @@ export function nativeConvFilterGrad(backend: BackendWasm, x: TensorInfo, dy: Te
     const at = native.offset(scratch);
     native.floatsAt(at, shares * 2 * size).fill(0);
     const [x0, dy0] = [native.offset(x), native.offset(dy)];
-    native.split('conv2d_filter_grad', n, (start, end, share) => [x0, dy0, at + 8 * size * share, at + 8 * size * share + 4 * size, start, end, h, w, ci, co, kh, kw]);
+    native.split('conv2d_filter_grad', n, (start, end, share) => [
+      x0,
+      dy0,
+      at + 8 * size * share,
+      at + 8 * size * share + 4 * size,
+      start,
+      end,
+      h,
+      w,
+      ci,
+      co,
+      kh,
+      kw,
+    ]);
     const dw = native.floatsAt(at, size).slice();
     for (let share = 1; share < shares; share++) {
       const part = native.floatsAt(at + 8 * size * share, size);

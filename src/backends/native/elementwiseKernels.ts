@@ -20,7 +20,12 @@ export function reluGrad(args: KernelArgs): tf.TensorInfo {
   }
   const out = backend.makeOutput([...x.shape], 'float32');
   const [dy0, x0, out0] = [native.offset(dy), native.offset(x), native.offset(out)];
-  native.split('relu_grad', tf.util.sizeFromShape(x.shape), (start, end) => [dy0 + 4 * start, x0 + 4 * start, out0 + 4 * start, end - start], MIN_ELEMENTS_A_SHARE);
+  native.split(
+    'relu_grad',
+    tf.util.sizeFromShape(x.shape),
+    (start, end) => [dy0 + 4 * start, x0 + 4 * start, out0 + 4 * start, end - start],
+    MIN_ELEMENTS_A_SHARE,
+  );
   return out;
 }
 
@@ -38,12 +43,27 @@ export function rmspropUpdate(args: KernelArgs): tf.TensorInfo[] {
   const { value, ms, mom, grad } = args.inputs as Record<'value' | 'ms' | 'mom' | 'grad', tf.TensorInfo>;
   const { decay, momentum, learningRate, epsilon } = args.attrs as unknown as RmspropAttrs;
   for (const t of [value, ms, mom, grad]) {
-    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape)) throw new Error('RMSPropUpdate takes float32 tensors of one shape.');
+    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape))
+      throw new Error('RMSPropUpdate takes float32 tensors of one shape.');
   }
   const outputs = [0, 1, 2].map(() => backend.makeOutput([...value.shape], 'float32'));
   const [v0, ms0, mom0, g0] = [value, ms, mom, grad].map((t) => native.offset(t));
   const [v1, ms1, mom1] = outputs.map((t) => native.offset(t));
   // 1 − decay in float64 and then float32, as tfjs' mul(x, 1 - decay) makes its scalar.
-  native.kernels.rmsprop_update(v0, ms0, mom0, g0, v1, ms1, mom1, tf.util.sizeFromShape(value.shape), decay, 1 - decay, momentum, learningRate, epsilon);
+  native.kernels.rmsprop_update(
+    v0,
+    ms0,
+    mom0,
+    g0,
+    v1,
+    ms1,
+    mom1,
+    tf.util.sizeFromShape(value.shape),
+    decay,
+    1 - decay,
+    momentum,
+    learningRate,
+    epsilon,
+  );
   return outputs;
 }

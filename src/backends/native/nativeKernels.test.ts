@@ -29,7 +29,6 @@ import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from './re
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const fromDisk = nativeBytesFromDisk((url) => readFile(url));
 
-
 /** Max |actual − expected| over max |expected|. */
 function relativeError(actual: Float32Array, expected: Float32Array | Float64Array): number {
   expect(actual.length).toBe(expected.length);
@@ -44,11 +43,24 @@ function relativeError(actual: Float32Array, expected: Float32Array | Float64Arr
 
 /** tfjs' Conv2DBackpropFilter of a stride-1 unpadded NHWC convolution (not in tfjs' public ops). */
 function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number]): tf.Tensor {
-  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+  return tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape },
+    ) as tf.Tensor;
 }
 
 /** y and dx (for upstream gradient dy) of batch normalisation in training, in float64: the exact reference. */
-function batchNormInFloat64(x: Float32Array, gamma: Float32Array, beta: Float32Array, dy: Float32Array, c: number, eps: number): Float64Array[] {
+function batchNormInFloat64(
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  dy: Float32Array,
+  c: number,
+  eps: number,
+): Float64Array[] {
   const n = x.length / c;
   const y = new Float64Array(x.length);
   const dx = new Float64Array(x.length);
@@ -74,7 +86,6 @@ function batchNormInFloat64(x: Float32Array, gamma: Float32Array, beta: Float32A
   return [y, dx];
 }
 
-
 beforeAll(async () => {
   unregisterFastCpuKernels(); // the reference is the cpu backend as shipped
   expect(await tf.setBackend('wasm')).toBe(true);
@@ -89,9 +100,12 @@ afterAll(() => {
 });
 
 describe('the compiled modules', () => {
-  it.each(['training.wasm', 'training-shared.wasm'])('%s imports only tfjs’ memory and writes nothing of its own into it', (file) => {
-    expect(problemOfKernelsModule(readFileSync(here(file)))).toBeNull();
-  });
+  it.each(['training.wasm', 'training-shared.wasm'])(
+    '%s imports only tfjs’ memory and writes nothing of its own into it',
+    (file) => {
+      expect(problemOfKernelsModule(readFileSync(here(file)))).toBeNull();
+    },
+  );
 
   it('load into the WASM backend’s heap and register the BatchNormalization kernels there only', async () => {
     expect(nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)).not.toBeNull();
@@ -104,9 +118,14 @@ describe('the compiled modules', () => {
   const clang = ['/usr/bin/clang', '/usr/bin/wasm-ld'].every(existsSync);
   it.skipIf(!clang)('are what training.c compiles to (where clang and wasm-ld are installed)', () => {
     const out = mkdtempSync(join(tmpdir(), 'native-'));
-    execFileSync('bash', [fileURLToPath(new URL('../../../scripts/build-native-kernels.sh', import.meta.url)), out], { stdio: 'pipe' });
+    execFileSync('bash', [fileURLToPath(new URL('../../../scripts/build-native-kernels.sh', import.meta.url)), out], {
+      stdio: 'pipe',
+    });
     for (const file of ['training.wasm', 'training-shared.wasm']) {
-      expect(readFileSync(join(out, file)).equals(readFileSync(here(file))), `${file} is stale: run npm run build:kernels`).toBe(true);
+      expect(
+        readFileSync(join(out, file)).equals(readFileSync(here(file))),
+        `${file} is stale: run npm run build:kernels`,
+      ).toBe(true);
     }
   });
 });
@@ -115,7 +134,12 @@ describe('the compiled modules', () => {
 describe.each([0, 2])('with %i partners', (partners) => {
   beforeAll(async () => {
     stopNativeKernels();
-    expect(await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fromDisk, { threads: partners + 1, inlinePartners: partners })).toBeNull();
+    expect(
+      await startNativeKernels(tf.findBackend('wasm') as BackendWasm, fromDisk, {
+        threads: partners + 1,
+        inlinePartners: partners,
+      }),
+    ).toBeNull();
     expect(nativeKernelsFor(tf.findBackend('wasm') as BackendWasm)?.threads).toBe(partners + 1);
   });
 
@@ -133,8 +157,19 @@ describe.each([0, 2])('with %i partners', (partners) => {
         const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
         xv[at(0, 0, 0)] = NaN; // a NaN and a maximum: the maximum takes it
         xv[at(1, 1, 0)] = 5;
-        for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 1)] = -Infinity; // all −∞: nobody
-        for (const [h, w] of [[2, 0], [2, 1], [3, 0]]) xv[at(h, w, 2)] = -Infinity;
+        for (const [h, w] of [
+          [0, 2],
+          [0, 3],
+          [1, 2],
+          [1, 3],
+        ])
+          xv[at(h, w, 1)] = -Infinity; // all −∞: nobody
+        for (const [h, w] of [
+          [2, 0],
+          [2, 1],
+          [3, 0],
+        ])
+          xv[at(h, w, 2)] = -Infinity;
         xv[at(3, 1, 2)] = NaN; // −∞ and a NaN: nobody
       }
       const compute = (): tf.Tensor[] =>
@@ -142,14 +177,21 @@ describe.each([0, 2])('with %i partners', (partners) => {
           const x = tf.tensor4d(xv, c.shape);
           const y = tf.maxPool(x, 2, 2, 'valid');
           const r = tf.tensor(values(y.size, 32), y.shape);
-          return [tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').mul(r).sum())(x)];
+          return [
+            tf.grad((xx: tf.Tensor) =>
+              tf
+                .maxPool(xx as tf.Tensor4D, 2, 2, 'valid')
+                .mul(r)
+                .sum(),
+            )(x),
+          ];
         });
       const [expected] = await on('cpu', compute);
       const [actual] = await on('wasm', compute);
       expect(Array.from(actual)).toEqual(Array.from(expected));
     });
   });
-  
+
   describe('the 2×2 max pool matches the cpu backend exactly', () => {
     const cases: { name: string; shape: [number, number, number, number]; special?: boolean }[] = [
       { name: 'even sizes, 32 channels, enough images for every chunk', shape: [12, 8, 6, 32] },
@@ -163,8 +205,20 @@ describe.each([0, 2])('with %i partners', (partners) => {
         const at = (h: number, w: number, ch: number) => (h * c.shape[2] + w) * c.shape[3] + ch;
         xv[at(0, 0, 0)] = NaN;
         xv[at(1, 1, 0)] = 5;
-        for (const [h, w] of [[0, 2], [0, 3], [1, 2], [1, 3]]) xv[at(h, w, 1)] = -Infinity;
-        for (const [h, w] of [[2, 0], [2, 1], [3, 0], [3, 1]]) xv[at(h, w, 2)] = NaN;
+        for (const [h, w] of [
+          [0, 2],
+          [0, 3],
+          [1, 2],
+          [1, 3],
+        ])
+          xv[at(h, w, 1)] = -Infinity;
+        for (const [h, w] of [
+          [2, 0],
+          [2, 1],
+          [3, 0],
+          [3, 1],
+        ])
+          xv[at(h, w, 2)] = NaN;
       }
       const compute = (): tf.Tensor[] => tf.tidy(() => [tf.maxPool(tf.tensor4d(xv, c.shape), 2, 2, 'valid')]);
       const [expected] = await on('cpu', compute);
@@ -178,11 +232,19 @@ describe.each([0, 2])('with %i partners', (partners) => {
     const xv = values(tf.util.sizeFromShape(shape), 34);
     const compute = (): tf.Tensor[] =>
       tf.tidy(() => [
-        tf.batchNorm(tf.tensor4d(xv, shape), tf.tensor1d(values(12, 35)), tf.tensor1d(values(12, 36).map((v) => 0.5 + Math.abs(v))), tf.tensor1d(values(12, 37)), tf.tensor1d(values(12, 38)), 1e-3),
+        tf.batchNorm(
+          tf.tensor4d(xv, shape),
+          tf.tensor1d(values(12, 35)),
+          tf.tensor1d(values(12, 36).map((v) => 0.5 + Math.abs(v))),
+          tf.tensor1d(values(12, 37)),
+          tf.tensor1d(values(12, 38)),
+          1e-3,
+        ),
       ]);
     const [expected] = await on('cpu', compute);
     const [actual] = await on('wasm', compute);
-    for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+    for (let i = 0; i < expected.length; i++)
+      expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
   });
 
   describe('BatchNormalization in training matches tfjs-layers on the cpu backend', () => {
@@ -201,7 +263,9 @@ describe.each([0, 2])('with %i partners', (partners) => {
       const compute = (): tf.Tensor[] => {
         const layer = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3 });
         layer.build(c.shape);
-        tf.tidy(() => layer.setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
+        tf.tidy(() =>
+          layer.setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]),
+        );
         const results = tf.tidy(() => {
           const x = tf.tensor4d(xv, c.shape);
           const r = tf.tensor(values(x.size, 44), c.shape);
@@ -213,7 +277,10 @@ describe.each([0, 2])('with %i partners', (partners) => {
           return [y, dx, grads[gamma.name], grads[beta.name], value];
         });
         // The moving statistics after three training calls (apply ×3 above: variableGrads, grad, apply).
-        const moving = layer.getWeights().slice(2).map((w) => w.clone());
+        const moving = layer
+          .getWeights()
+          .slice(2)
+          .map((w) => w.clone());
         for (const w of layer.weights) w.dispose();
         return [...results, ...moving];
       };
@@ -223,23 +290,29 @@ describe.each([0, 2])('with %i partners', (partners) => {
       expect(tf.memory().numTensors).toBe(before);
       const names = ['y', 'dx', 'dgamma', 'dbeta', 'loss', 'moving mean', 'moving variance'];
       const errors = actual.map((a, i) => relativeError(a, expected[i]));
-      console.log(`BatchNormalization ${c.name}: ${errors.map((e, i) => `${names[i]} ${e.toExponential(1)}`).join(', ')}`);
+      console.log(
+        `BatchNormalization ${c.name}: ${errors.map((e, i) => `${names[i]} ${e.toExponential(1)}`).join(', ')}`,
+      );
       for (const e of errors) expect(e).toBeLessThan(1e-5);
       if (c.shift / c.spread < 100) return;
       // Far from zero, float32 itself loses digits of the spread (the mean's rounding): no worse than tfjs' own chain.
       const [y64, dx64] = batchNormInFloat64(xv, gammaV, betaV, values(xv.length, 44), channels, 1e-3);
       const ours = [relativeError(actual[0], y64), relativeError(actual[1], dx64)];
       const shipped = [relativeError(expected[0], y64), relativeError(expected[1], dx64)];
-      console.log(`  against float64: y ${ours[0].toExponential(1)} (tfjs ${shipped[0].toExponential(1)}), dx ${ours[1].toExponential(1)} (tfjs ${shipped[1].toExponential(1)})`);
+      console.log(
+        `  against float64: y ${ours[0].toExponential(1)} (tfjs ${shipped[0].toExponential(1)}), dx ${ours[1].toExponential(1)} (tfjs ${shipped[1].toExponential(1)})`,
+      );
       for (let i = 0; i < 2; i++) expect(ours[i]).toBeLessThan(1.25 * shipped[i] + 1e-6);
     });
-  
+
     it('runs through the two kernels on wasm (and not on cpu)', async () => {
       const count = async (backend: string) => {
         await tf.setBackend(backend);
         const layer = batchNormalization({ axis: -1 });
         const x = tf.randomUniform([2, 4, 4, 8]);
-        const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).sum())(x));
+        const profile = await tf.profile(() =>
+          tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true }) as tf.Tensor).sum())(x),
+        );
         tf.dispose(x);
         for (const w of layer.weights) w.dispose();
         return profile.kernelNames.filter((name) => name.startsWith('BatchNormTraining')).sort();
@@ -269,7 +342,14 @@ describe.each([0, 2])('with %i partners', (partners) => {
       const betaV = values(channels, 47).map((v) => 0.3 * v);
       const compute = (): tf.Tensor[] => {
         const model = block(c.shape, c.maxValue);
-        tf.tidy(() => model.layers[0].setWeights([tf.tensor1d(gammaV), tf.tensor1d(betaV), tf.zeros([channels]), tf.ones([channels])]));
+        tf.tidy(() =>
+          model.layers[0].setWeights([
+            tf.tensor1d(gammaV),
+            tf.tensor1d(betaV),
+            tf.zeros([channels]),
+            tf.ones([channels]),
+          ]),
+        );
         const results = tf.tidy(() => {
           const x = tf.tensor4d(xv, c.shape);
           const r = tf.tensor(values(x.size, 48), c.shape);
@@ -287,7 +367,9 @@ describe.each([0, 2])('with %i partners', (partners) => {
       expect(tf.memory().numTensors).toBe(before);
       expect(expected[0].some((v) => v === 0) && expected[0].some((v) => v > 0)).toBe(true);
       const errors = actual.map((a, i) => relativeError(a, expected[i]));
-      console.log(`BatchNormalization + ReLU ${c.name}: ${errors.map((e, i) => `${['y', 'dx', 'dgamma', 'dbeta'][i]} ${e.toExponential(1)}`).join(', ')}`);
+      console.log(
+        `BatchNormalization + ReLU ${c.name}: ${errors.map((e, i) => `${['y', 'dx', 'dgamma', 'dbeta'][i]} ${e.toExponential(1)}`).join(', ')}`,
+      );
       for (const e of errors) expect(e).toBeLessThan(1e-5);
     });
 
@@ -296,7 +378,9 @@ describe.each([0, 2])('with %i partners', (partners) => {
         await tf.setBackend('wasm');
         const model = block([2, 4, 4, 8]);
         const x = tf.randomUniform([2, 4, 4, 8]);
-        const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => (model.apply(xx, { training }) as tf.Tensor).sum())(x));
+        const profile = await tf.profile(() =>
+          tf.grad((xx: tf.Tensor) => (model.apply(xx, { training }) as tf.Tensor).sum())(x),
+        );
         tf.dispose(x);
         model.dispose();
         return profile.kernelNames;
@@ -339,7 +423,11 @@ describe.each([0, 2])('with %i partners', (partners) => {
   describe('stride-1 unpadded convolutions and their input gradient match the cpu backend', () => {
     const cases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number] }[] = [
       { name: '2×2, 32 to 32 channels, 3 images', x: [3, 9, 8, 32], filter: [2, 2, 32, 32] },
-      { name: 'one input channel (the first layer: its one-pass forward path)', x: [4, 12, 11, 1], filter: [2, 2, 1, 32] },
+      {
+        name: 'one input channel (the first layer: its one-pass forward path)',
+        x: [4, 12, 11, 1],
+        filter: [2, 2, 1, 32],
+      },
       { name: 'one input channel, 13 outputs and a 3×2 filter', x: [3, 8, 9, 1], filter: [3, 2, 1, 13] },
       { name: 'three input channels (XNNPACK forward, ours for dx)', x: [2, 6, 7, 3], filter: [2, 2, 3, 8] },
       { name: 'odd channel counts and a 3×2 filter', x: [2, 7, 9, 6], filter: [3, 2, 6, 13] },
@@ -358,7 +446,12 @@ describe.each([0, 2])('with %i partners', (partners) => {
           const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias, activation: 'relu' });
           const linear = tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias });
           const r = tf.tensor(values(plain.size, 66), plain.shape);
-          const dx = tf.grad((xx: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, w, 1, 'valid').mul(r).sum())(x);
+          const dx = tf.grad((xx: tf.Tensor) =>
+            tf
+              .conv2d(xx as tf.Tensor4D, w, 1, 'valid')
+              .mul(r)
+              .sum(),
+          )(x);
           return [plain, fused, linear, dx];
         });
       const expected = await on('cpu', compute);
@@ -366,7 +459,9 @@ describe.each([0, 2])('with %i partners', (partners) => {
       const actual = await on('wasm', compute);
       expect(tf.memory().numTensors).toBe(before);
       const errors = actual.map((a, i) => relativeError(a, expected[i]));
-      console.log(`convolution ${c.name}, ${partners} partners: conv ${errors[0].toExponential(1)}, +bias+ReLU ${errors[1].toExponential(1)}, +bias ${errors[2].toExponential(1)}, dx ${errors[3].toExponential(1)}`);
+      console.log(
+        `convolution ${c.name}, ${partners} partners: conv ${errors[0].toExponential(1)}, +bias+ReLU ${errors[1].toExponential(1)}, +bias ${errors[2].toExponential(1)}, dx ${errors[3].toExponential(1)}`,
+      );
       for (const e of errors) expect(e).toBeLessThan(1e-5);
     });
 
@@ -399,10 +494,16 @@ describe.each([0, 2])('with %i partners', (partners) => {
           const w = tf.tensor4d(wv, c.filter);
           const bias = tf.tensor1d(bv);
           const layer = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-            fused ? convBiasRelu(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid'), bb));
+            fused
+              ? convBiasRelu(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D)
+              : tf.relu(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid'), bb));
           const y = layer(x, w, bias);
           const r = tf.tensor(values(y.size, 94), y.shape);
-          const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => layer(xx, ww, bb).mul(r).sum())([x, w, bias]);
+          const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => layer(xx, ww, bb).mul(r).sum())([
+            x,
+            w,
+            bias,
+          ]);
           return [y, ...grads];
         });
       const expected = await on('cpu', compute(false));
@@ -411,7 +512,9 @@ describe.each([0, 2])('with %i partners', (partners) => {
       expect(tf.memory().numTensors).toBe(before);
       expect(expected[0].some((v) => v === 0) && expected[0].some((v) => v > 0)).toBe(true);
       const errors = actual.map((a, i) => relativeError(a, expected[i]));
-      console.log(`ConvBiasRelu ${c.name}, ${partners} partners: y ${errors[0].toExponential(1)}, dx ${errors[1].toExponential(1)}, dw ${errors[2].toExponential(1)}, db ${errors[3].toExponential(1)}`);
+      console.log(
+        `ConvBiasRelu ${c.name}, ${partners} partners: y ${errors[0].toExponential(1)}, dx ${errors[1].toExponential(1)}, dw ${errors[2].toExponential(1)}, db ${errors[3].toExponential(1)}`,
+      );
       for (const e of errors) expect(e).toBeLessThan(1e-5);
     });
 
@@ -422,7 +525,12 @@ describe.each([0, 2])('with %i partners', (partners) => {
         const x = tf.ones([2, 9, 9, 4]) as tf.Tensor4D;
         const w = tf.ones([2, 2, 4, 8]) as tf.Tensor4D;
         const b = tf.zeros([8]) as tf.Tensor1D;
-        const profile = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => convBiasRelu(x, ww as tf.Tensor4D, bb as tf.Tensor1D).sum())([w, b]));
+        const profile = await tf.profile(() =>
+          tf.grads((ww: tf.Tensor, bb: tf.Tensor) => convBiasRelu(x, ww as tf.Tensor4D, bb as tf.Tensor1D).sum())([
+            w,
+            b,
+          ]),
+        );
         tf.dispose([x, w, b]);
         return profile.kernelNames;
       };
@@ -445,13 +553,25 @@ describe.each([0, 2])('with %i partners', (partners) => {
         tf.tidy(() => {
           const x = tf.tensor(xv, shape);
           const bias = tf.tensor1d(values(16, 96));
-          return [tf.add(x, bias), tf.add(bias.reshape([1, 1, 1, 16]), x), tf.relu(x), tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2])];
+          return [
+            tf.add(x, bias),
+            tf.add(bias.reshape([1, 1, 1, 16]), x),
+            tf.relu(x),
+            tf.sum(x, [0, 1, 2]),
+            tf.mean(x, [0, 1, 2]),
+          ];
         });
       const expected = await on('cpu', compute);
       const actual = await on('wasm', compute);
       expect(Number.isNaN(actual[2][5]) && Object.is(actual[2][6], -0)).toBe(true);
       actual[2][5] = expected[2][5] = 0;
-      for (const [i, a] of actual.entries()) expect(relativeError(Float32Array.from(a, (v) => (Number.isNaN(v) ? 0 : v)), Float32Array.from(expected[i], (v) => (Number.isNaN(v) ? 0 : v)))).toBeLessThan(1e-5);
+      for (const [i, a] of actual.entries())
+        expect(
+          relativeError(
+            Float32Array.from(a, (v) => (Number.isNaN(v) ? 0 : v)),
+            Float32Array.from(expected[i], (v) => (Number.isNaN(v) ? 0 : v)),
+          ),
+        ).toBeLessThan(1e-5);
     });
   });
 
@@ -467,7 +587,12 @@ describe.each([0, 2])('with %i partners', (partners) => {
       const compute = (): tf.Tensor[] =>
         tf.tidy(() => {
           const x = tf.tensor4d(xv, c.x);
-          const dyShape: [number, number, number, number] = [c.x[0], c.x[1] - c.filter[0] + 1, c.x[2] - c.filter[1] + 1, c.filter[3]];
+          const dyShape: [number, number, number, number] = [
+            c.x[0],
+            c.x[1] - c.filter[0] + 1,
+            c.x[2] - c.filter[1] + 1,
+            c.filter[3],
+          ];
           const dy = tf.tensor4d(values(tf.util.sizeFromShape(dyShape), 62), dyShape);
           return [filterGradient(x, dy, c.filter)];
         });
@@ -508,10 +633,17 @@ describe('RMSprop through RMSPropUpdate matches tfjs’ own on the cpu backend',
       const b = tf.tidy(() => tf.variable(tf.tensor1d(values(3, 82)), true, `b_${backend}_${ours}`));
       const optimizer = ours ? rmsprop(1e-2, 0.9, 0, 1e-7) : tf.train.rmsprop(1e-2, 0.9, 0, 1e-7);
       for (let step = 0; step < 3; step++) {
-        tf.tidy(() => optimizer.applyGradients({ [a.name]: tf.tensor2d(values(35, 83 + step), [5, 7]), [b.name]: tf.tensor1d(values(3, 90 + step)) }));
+        tf.tidy(() =>
+          optimizer.applyGradients({
+            [a.name]: tf.tensor2d(values(35, 83 + step), [5, 7]),
+            [b.name]: tf.tensor1d(values(3, 90 + step)),
+          }),
+        );
       }
       const state = await optimizer.getWeights();
-      const out = await Promise.all([a, b, ...state.slice(1).map((s) => s.tensor)].map(async (t) => (await t.data()) as Float32Array));
+      const out = await Promise.all(
+        [a, b, ...state.slice(1).map((s) => s.tensor)].map(async (t) => (await t.data()) as Float32Array),
+      );
       optimizer.dispose();
       tf.dispose([a, b, ...state.map((s) => s.tensor)]);
       return out;
@@ -529,34 +661,42 @@ describe('RMSprop through RMSPropUpdate matches tfjs’ own on the cpu backend',
     const a = tf.variable(tf.ones([4]));
     const optimizer = rmsprop(1e-3);
     const profile = await tf.profile(() => tf.tidy(() => optimizer.applyGradients({ [a.name]: tf.ones([4]) })));
-    expect(profile.kernelNames.filter((name) => name !== 'Identity' && name !== 'ZerosLike' && name !== 'Fill')).toEqual(['RMSPropUpdate']);
+    expect(
+      profile.kernelNames.filter((name) => name !== 'Identity' && name !== 'ZerosLike' && name !== 'Fill'),
+    ).toEqual(['RMSPropUpdate']);
     optimizer.dispose();
     a.dispose();
   });
 });
 
-describe.each(['batchnorm', 'tutorial'] as const)('training the %s CNN (32 px) on wasm with the native kernels', (name) => {
-  async function losses(backend: string): Promise<{ losses: number[]; tensors: number[] }> {
-    await tf.setBackend(backend);
-    const model = buildModel(name, { imageSize: 32, numClasses: 2, learningRate: 1e-3, seed: 5, dropoutSeed: 6 });
-    const xs = tf.tensor4d(values(8 * 32 * 32, 51).map((v) => 0.5 + 0.5 * v), [8, 32, 32, 1]);
-    const ys = tf.tensor2d([0, 1, 0, 1, 1, 0, 1, 0], [8, 1]);
-    const out = { losses: [] as number[], tensors: [] as number[] };
-    for (let i = 0; i < 5; i++) {
-      const result = await model.trainOnBatch(xs, ys);
-      out.losses.push(Array.isArray(result) ? result[0] : result);
-      out.tensors.push(tf.memory().numTensors);
+describe.each(['batchnorm', 'tutorial'] as const)(
+  'training the %s CNN (32 px) on wasm with the native kernels',
+  (name) => {
+    async function losses(backend: string): Promise<{ losses: number[]; tensors: number[] }> {
+      await tf.setBackend(backend);
+      const model = buildModel(name, { imageSize: 32, numClasses: 2, learningRate: 1e-3, seed: 5, dropoutSeed: 6 });
+      const xs = tf.tensor4d(
+        values(8 * 32 * 32, 51).map((v) => 0.5 + 0.5 * v),
+        [8, 32, 32, 1],
+      );
+      const ys = tf.tensor2d([0, 1, 0, 1, 1, 0, 1, 0], [8, 1]);
+      const out = { losses: [] as number[], tensors: [] as number[] };
+      for (let i = 0; i < 5; i++) {
+        const result = await model.trainOnBatch(xs, ys);
+        out.losses.push(Array.isArray(result) ? result[0] : result);
+        out.tensors.push(tf.memory().numTensors);
+      }
+      tf.dispose([xs, ys]);
+      model.dispose();
+      return out;
     }
-    tf.dispose([xs, ys]);
-    model.dispose();
-    return out;
-  }
 
-  it('follows the cpu loss trajectory, with a flat tensor count', async () => {
-    const cpu = await losses('cpu');
-    const wasm = await losses('wasm');
-    console.log(`losses cpu [${cpu.losses.map((l) => l.toFixed(6))}] wasm [${wasm.losses.map((l) => l.toFixed(6))}]`);
-    for (let i = 0; i < cpu.losses.length; i++) expect(wasm.losses[i]).toBeCloseTo(cpu.losses[i], 4);
-    expect(new Set(wasm.tensors.slice(1)).size).toBe(1);
-  });
-});
+    it('follows the cpu loss trajectory, with a flat tensor count', async () => {
+      const cpu = await losses('cpu');
+      const wasm = await losses('wasm');
+      console.log(`losses cpu [${cpu.losses.map((l) => l.toFixed(6))}] wasm [${wasm.losses.map((l) => l.toFixed(6))}]`);
+      for (let i = 0; i < cpu.losses.length; i++) expect(wasm.losses[i]).toBeCloseTo(cpu.losses[i], 4);
+      expect(new Set(wasm.tensors.slice(1)).size).toBe(1);
+    });
+  },
+);

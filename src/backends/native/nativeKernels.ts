@@ -13,22 +13,93 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs';
-import { ChunkQueue, InlinePartner, MAX_CHUNKS, shareOf, takeChunks, WorkerPartner, type Partner, type PartnerKernel } from './partners';
+import {
+  ChunkQueue,
+  InlinePartner,
+  MAX_CHUNKS,
+  shareOf,
+  takeChunks,
+  WorkerPartner,
+  type Partner,
+  type PartnerKernel,
+} from './partners';
 import { CHUNKS_A_THREAD, helpersToWake } from './threadCount';
 
 /** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
 interface TrainingExports {
   channel_sums(x: number, npix: number, c: number, shift: number, scratch: number, totals: number): void;
-  channel_grad_sums(dy: number, x: number, npix: number, c: number, centre: number, scratch: number, totals: number, mask: number): void;
+  channel_grad_sums(
+    dy: number,
+    x: number,
+    npix: number,
+    c: number,
+    centre: number,
+    scratch: number,
+    totals: number,
+    mask: number,
+  ): void;
   channel_affine(x: number, y: number, npix: number, c: number, coef: number, relu: number): void;
   channel_affine2(dy: number, x: number, out: number, npix: number, c: number, coef: number, mask: number): void;
   max_pool_2x2(x: number, y: number, n: number, h: number, w: number, c: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   relu_grad(dy: number, x: number, out: number, count: number): void;
-  rmsprop_update(value: number, ms: number, mom: number, g: number, value2: number, ms2: number, mom2: number, n: number, decay: number, rest: number, momentum: number, lr: number, eps: number): void;
-  conv2d_forward(x: number, w: number, bias: number, y: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number, relu: number): void;
-  conv2d_input_grad(dy: number, wt: number, dx: number, n0: number, n1: number, h: number, wd: number, ci: number, co: number, kh: number, kw: number): void;
-  conv2d_filter_grad(x: number, dy: number, dw: number, acc: number, n0: number, n1: number, h: number, w: number, ci: number, co: number, kh: number, kw: number): void;
+  rmsprop_update(
+    value: number,
+    ms: number,
+    mom: number,
+    g: number,
+    value2: number,
+    ms2: number,
+    mom2: number,
+    n: number,
+    decay: number,
+    rest: number,
+    momentum: number,
+    lr: number,
+    eps: number,
+  ): void;
+  conv2d_forward(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    n0: number,
+    n1: number,
+    h: number,
+    wd: number,
+    ci: number,
+    co: number,
+    kh: number,
+    kw: number,
+    relu: number,
+  ): void;
+  conv2d_input_grad(
+    dy: number,
+    wt: number,
+    dx: number,
+    n0: number,
+    n1: number,
+    h: number,
+    wd: number,
+    ci: number,
+    co: number,
+    kh: number,
+    kw: number,
+  ): void;
+  conv2d_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    acc: number,
+    n0: number,
+    n1: number,
+    h: number,
+    w: number,
+    ci: number,
+    co: number,
+    kh: number,
+    kw: number,
+  ): void;
   channel_bias(x: number, y: number, npix: number, c: number, bias: number, relu: number): void;
   relu(x: number, y: number, count: number): void;
   relu_grad_sums(dy: number, y: number, out: number, npix: number, c: number, scratch: number, totals: number): void;
@@ -75,7 +146,12 @@ export class NativeKernels {
    * chunk's arguments; a chunk's own scratch (its sums, its copy of a gradient) is found by its index, as
    * `sharesFor` counts them. Returns once every chunk is done.
    */
-  split(kernel: PartnerKernel, count: number, argsOf: (start: number, end: number, chunk: number) => number[], minPerShare = 1): void {
+  split(
+    kernel: PartnerKernel,
+    count: number,
+    argsOf: (start: number, end: number, chunk: number) => number[],
+    minPerShare = 1,
+  ): void {
     const chunks = this.sharesFor(count, minPerShare);
     const run = this.exports[kernel] as (...args: number[]) => void;
     if (chunks === 1) {
@@ -93,7 +169,8 @@ export class NativeKernels {
     const job = this.queue.job;
     this.chunksSplit += chunks;
     // Only as many helpers as there are chunks beyond the caller's first: a woken helper with nothing to take costs a core a wake-up.
-    for (const partner of this.partners.slice(0, helpersToWake(chunks, this.partners.length))) partner.start(kernel, this.queue);
+    for (const partner of this.partners.slice(0, helpersToWake(chunks, this.partners.length)))
+      partner.start(kernel, this.queue);
     // Every chunk nobody else took; then only the ones under way on other threads are waited for.
     try {
       takeChunks(run, this.queue, job);
@@ -113,8 +190,17 @@ export class NativeKernels {
    * `split` for a kernel that takes buffers of whole images, then the number of images, then `rest`: images cut
    * into chunks, each chunk's buffers `[offset, bytes an image]` moved to its first image.
    */
-  splitImages(kernel: PartnerKernel, images: number, buffers: readonly (readonly [number, number])[], rest: readonly number[]): void {
-    this.split(kernel, images, (start, end) => [...buffers.map(([at, bytes]) => at + start * bytes), end - start, ...rest]);
+  splitImages(
+    kernel: PartnerKernel,
+    images: number,
+    buffers: readonly (readonly [number, number])[],
+    rest: readonly number[],
+  ): void {
+    this.split(kernel, images, (start, end) => [
+      ...buffers.map(([at, bytes]) => at + start * bytes),
+      end - start,
+      ...rest,
+    ]);
   }
 
   /** Chunks of split calls so far, and how many of them helper threads did (a helper that never woke did none). */
@@ -152,7 +238,10 @@ export class NativeKernels {
 
   /** A copy of a float32 tensor's numbers. */
   read(t: tf.TensorInfo): Float32Array {
-    return this.floatsAt(this.offset(t), t.shape.reduce((a, b) => a * b, 1)).slice();
+    return this.floatsAt(
+      this.offset(t),
+      t.shape.reduce((a, b) => a * b, 1),
+    ).slice();
   }
 
   get kernels(): TrainingExports {
@@ -174,7 +263,11 @@ export function heapOf(backend: BackendWasm): WebAssembly.Memory | null {
  * is shared and `threading` allows. Returns null when the kernels run, else why not (the WASM training
  * kernels then keep to XNNPACK and plain loops).
  */
-export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeBytes, threading: NativeThreading = { threads: 1 }): Promise<string | null> {
+export async function loadNativeKernels(
+  backend: BackendWasm,
+  bytesOf: NativeBytes,
+  threading: NativeThreading = { threads: 1 },
+): Promise<string | null> {
   const memory = heapOf(backend);
   if (memory === null) return 'the WASM backend does not expose its memory';
   if (loaded?.memory === memory) return null;
@@ -190,13 +283,16 @@ export async function loadNativeKernels(backend: BackendWasm, bytesOf: NativeByt
     let queue = new ChunkQueue();
     if (shared && threading.makeWorker && helpers > 0) {
       const sharedQueue = new SharedArrayBuffer(ChunkQueue.BYTES);
-      const started = await Promise.all(Array.from({ length: helpers }, () => WorkerPartner.start(threading.makeWorker!, module, memory, sharedQueue)));
+      const started = await Promise.all(
+        Array.from({ length: helpers }, () => WorkerPartner.start(threading.makeWorker!, module, memory, sharedQueue)),
+      );
       for (const partner of started) if (partner) partners.push(partner);
       queue = new ChunkQueue(sharedQueue);
     }
     const inline = threading.inlinePartners ?? 0;
     const threads = partners.length + inline + 1;
-    for (let i = 0; i < inline; i++) partners.push(new InlinePartner(exports as unknown as Record<string, (...args: number[]) => void>, threads));
+    for (let i = 0; i < inline; i++)
+      partners.push(new InlinePartner(exports as unknown as Record<string, (...args: number[]) => void>, threads));
     loaded = new NativeKernels(exports, backend, memory, partners, queue);
     return null;
   } catch (error) {

@@ -35,7 +35,8 @@ describe('the chunk queue split kernels share between threads', () => {
       for (let i = start; i < end; i++) covered[i]++;
     };
     // Three threads in all: each of two partners takes 4 chunks, the caller the last 4.
-    for (const partner of [0, 1]) new InlinePartner({ max_pool_2x2_grad: mark(`partner ${partner}`) }, 3).start('max_pool_2x2_grad', queue);
+    for (const partner of [0, 1])
+      new InlinePartner({ max_pool_2x2_grad: mark(`partner ${partner}`) }, 3).start('max_pool_2x2_grad', queue);
     takeChunks(mark('caller'), queue);
     expect(byWhom.filter((w) => w === 'partner 0')).toHaveLength(4);
     expect(byWhom.filter((w) => w === 'caller')).toHaveLength(4);
@@ -69,9 +70,13 @@ describe('the chunk queue split kernels share between threads', () => {
     queue.fill(2, (chunk) => [chunk], 'relu');
     const job = queue.job;
     expect(() =>
-      takeChunks(() => {
-        throw new Error('trap');
-      }, queue, job),
+      takeChunks(
+        () => {
+          throw new Error('trap');
+        },
+        queue,
+        job,
+      ),
     ).toThrow('trap');
     takeChunks(noop, queue, job);
     expect(() => queue.waitDone(job, 0)).toThrow('A WebAssembly kernel failed on a helper thread.');

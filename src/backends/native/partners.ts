@@ -10,7 +10,21 @@
 import { CHUNKS_A_THREAD, MAX_KERNEL_THREADS } from './threadCount';
 
 /** The kernels a partner can run (exports of training.c); the queue holds the job's kernel by its index here. */
-export const PARTNER_KERNELS = ['conv2d_filter_grad', 'max_pool_2x2_grad', 'channel_affine', 'channel_affine2', 'relu_grad', 'channel_sums', 'channel_grad_sums', 'conv2d_forward', 'conv2d_input_grad', 'max_pool_2x2', 'channel_bias', 'relu', 'relu_grad_sums'] as const;
+export const PARTNER_KERNELS = [
+  'conv2d_filter_grad',
+  'max_pool_2x2_grad',
+  'channel_affine',
+  'channel_affine2',
+  'relu_grad',
+  'channel_sums',
+  'channel_grad_sums',
+  'conv2d_forward',
+  'conv2d_input_grad',
+  'max_pool_2x2',
+  'channel_bias',
+  'relu',
+  'relu_grad_sums',
+] as const;
 export type PartnerKernel = (typeof PARTNER_KERNELS)[number];
 
 type Exports = Record<string, (...args: number[]) => void>;
@@ -100,14 +114,16 @@ export class ChunkQueue {
 
   /** Starts a new job of `chunks` chunks of `kernel`; only once every chunk of the last one is done (see waitDone). */
   fill(chunks: number, argsOf: (chunk: number) => readonly number[], kernel: PartnerKernel = PARTNER_KERNELS[0]): void {
-    if (chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`A kernel call is cut into 1 to ${MAX_CHUNKS} chunks, not ${chunks}.`);
+    if (chunks < 1 || chunks > MAX_CHUNKS)
+      throw new RangeError(`A kernel call is cut into 1 to ${MAX_CHUNKS} chunks, not ${chunks}.`);
     const job = (this.job + 1) % JOBS;
     // First closed: the new job with no chunk left to take, so that a thread late for the last job takes none
     // while the arguments, count and kernel change.
     Atomics.store(this.header, TAKEN, (job << CHUNK_BITS) | ((1 << CHUNK_BITS) - 1));
     for (let chunk = 0; chunk < chunks; chunk++) {
       const args = argsOf(chunk);
-      if (args.length > CHUNK_ARGS) throw new RangeError(`A kernel takes at most ${CHUNK_ARGS} arguments (got ${args.length}).`);
+      if (args.length > CHUNK_ARGS)
+        throw new RangeError(`A kernel takes at most ${CHUNK_ARGS} arguments (got ${args.length}).`);
       const row = this.args.subarray(chunk * CHUNK_ARGS, (chunk + 1) * CHUNK_ARGS);
       row.fill(0);
       row.set(args);
@@ -153,16 +169,25 @@ export class ChunkQueue {
       const done = Atomics.load(this.header, DONE);
       if (done >= this.chunks) break;
       if (performance.now() > until) {
-        throw new Error(`A helper thread of the WebAssembly kernels stopped answering (${PARTNER_KERNELS[this.kernel]}: ${done} of ${this.chunks} chunks done).`);
+        throw new Error(
+          `A helper thread of the WebAssembly kernels stopped answering (${PARTNER_KERNELS[this.kernel]}: ${done} of ${this.chunks} chunks done).`,
+        );
       }
       Atomics.wait(this.header, DONE, done, WAIT_MS);
     }
-    if (Atomics.load(this.header, FAILED_JOB) === job) throw new Error('A WebAssembly kernel failed on a helper thread.');
+    if (Atomics.load(this.header, FAILED_JOB) === job)
+      throw new Error('A WebAssembly kernel failed on a helper thread.');
   }
 }
 
 /** Runs one chunk, counting it done whatever happens (a failure is recorded for the caller, then thrown on). */
-function runChunk(run: (...args: number[]) => void, queue: ChunkQueue, job: number, chunk: number, byHelper = false): void {
+function runChunk(
+  run: (...args: number[]) => void,
+  queue: ChunkQueue,
+  job: number,
+  chunk: number,
+  byHelper = false,
+): void {
   let failed = true;
   try {
     run(...queue.argsOf(chunk));
@@ -176,7 +201,12 @@ function runChunk(run: (...args: number[]) => void, queue: ChunkQueue, job: numb
  * Runs a kernel on every chunk of `job` it can take from the queue (the caller: then waits for the others' with
  * waitDone; a helper thread says so with `byHelper`, and its chunks are counted).
  */
-export function takeChunks(run: (...args: number[]) => void, queue: ChunkQueue, job = queue.job, byHelper = false): void {
+export function takeChunks(
+  run: (...args: number[]) => void,
+  queue: ChunkQueue,
+  job = queue.job,
+  byHelper = false,
+): void {
   for (let chunk = queue.take(job); chunk >= 0; chunk = queue.take(job)) runChunk(run, queue, job, chunk, byHelper);
 }
 
@@ -199,7 +229,13 @@ export class WorkerPartner implements Partner {
    * Starts a helper worker on `module`, the shared `memory` and the shared chunk `queue`; resolves once it
    * waits for work, or null when it cannot start (the kernels then run on the calling thread alone).
    */
-  static async start(makeWorker: () => Worker, module: WebAssembly.Module, memory: WebAssembly.Memory, queue: SharedArrayBuffer, timeoutMs = 10_000): Promise<WorkerPartner | null> {
+  static async start(
+    makeWorker: () => Worker,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    queue: SharedArrayBuffer,
+    timeoutMs = 10_000,
+  ): Promise<WorkerPartner | null> {
     let worker: Worker;
     try {
       worker = makeWorker();

@@ -19,7 +19,11 @@ import { loadNativeKernels, unloadNativeKernels, type NativeBytes, type NativeTh
 
 const KERNELS: readonly tf.KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAINING, backendName: BACKEND, kernelFunc: batchNormTraining as unknown as tf.KernelFunc },
-  { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: BACKEND, kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc },
+  {
+    kernelName: BATCH_NORM_TRAINING_GRAD,
+    backendName: BACKEND,
+    kernelFunc: batchNormTrainingGrad as unknown as tf.KernelFunc,
+  },
   { kernelName: RELU_GRAD, backendName: BACKEND, kernelFunc: reluGrad as unknown as tf.KernelFunc },
   { kernelName: RMSPROP_UPDATE, backendName: BACKEND, kernelFunc: rmspropUpdate as unknown as tf.KernelFunc },
   { kernelName: CONV_BIAS_RELU, backendName: BACKEND, kernelFunc: convBiasReluKernel as unknown as tf.KernelFunc },
@@ -27,7 +31,11 @@ const KERNELS: readonly tf.KernelConfig[] = [
 ];
 
 /** Null when the native kernels run on `backend`, else why not. */
-export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBytes, threading?: NativeThreading): Promise<string | null> {
+export async function startNativeKernels(
+  backend: BackendWasm,
+  bytesOf: NativeBytes,
+  threading?: NativeThreading,
+): Promise<string | null> {
   const problem = await loadNativeKernels(backend, bytesOf, threading);
   if (problem !== null) {
     stopNativeKernels();
@@ -41,7 +49,8 @@ export async function startNativeKernels(backend: BackendWasm, bytesOf: NativeBy
 /** Back to tfjs' own ways (benchmarks compare; a failed load). */
 export function stopNativeKernels(): void {
   unloadNativeKernels();
-  for (const kernel of KERNELS) if (tf.getKernel(kernel.kernelName, BACKEND) !== undefined) tf.unregisterKernel(kernel.kernelName, BACKEND);
+  for (const kernel of KERNELS)
+    if (tf.getKernel(kernel.kernelName, BACKEND) !== undefined) tf.unregisterKernel(kernel.kernelName, BACKEND);
 }
 
 /** The module's bytes from files next to this one (Node: tests and benchmarks). */

@@ -47,7 +47,12 @@ function perChannel(
     uniforms: 'count : f32, eps : f32,',
     body: `result[index] = ${expression};`,
   };
-  return runFlat(backend, program, inputs.map(([, t]) => t), [float32(pixelsOf(x)), float32(eps)]);
+  return runFlat(
+    backend,
+    program,
+    inputs.map(([, t]) => t),
+    [float32(pixelsOf(x)), float32(eps)],
+  );
 }
 
 /** BatchNormTraining: inputs x, scale, offset; outputs y, mean, variance. */
@@ -59,7 +64,17 @@ export function batchNormTraining(args: Args<{ x: TensorInfo; scale: TensorInfo;
   const sums = channelSums(backend, stats, [x]);
   // sums[0][ch] = Σ(x − x₀), sums[1][ch] = Σ(x − x₀)², x₀ = x[ch] (the first pixel's value).
   const meanExpression = 'x[index] + sums[index] / uniforms.count';
-  const mean = perChannel(backend, 'batchNormMean', [['sums', sums], ['x', x]], meanExpression, x, varianceEpsilon);
+  const mean = perChannel(
+    backend,
+    'batchNormMean',
+    [
+      ['sums', sums],
+      ['x', x],
+    ],
+    meanExpression,
+    x,
+    varianceEpsilon,
+  );
   const variance = perChannel(
     backend,
     'batchNormVariance',
@@ -103,10 +118,17 @@ export function batchNormTrainingGrad(
     prelude: `let g = ${g};`,
     terms: ['g', 'g * (x[e] - mean[ch])'],
   };
-  const sums = channelSums(backend, terms, sumInputs.map(([, t]) => t));
+  const sums = channelSums(
+    backend,
+    terms,
+    sumInputs.map(([, t]) => t),
+  );
   // sums[0][ch] = Σg, sums[1][ch] = Σg·(x − mean).
   const dscaleExpression = 'sums[uniforms.sumsShape[1] + index] / sqrt(variance[index] + uniforms.eps)';
-  const dscaleInputs: Named[] = [['sums', sums], ['variance', variance]];
+  const dscaleInputs: Named[] = [
+    ['sums', sums],
+    ['variance', variance],
+  ];
   const dscale = perChannel(backend, 'batchNormDScale', dscaleInputs, dscaleExpression, x, varianceEpsilon);
   const doffset = perChannel(backend, 'batchNormDOffset', [['sums', sums]], 'sums[index]', x, varianceEpsilon);
   const dxInputs: Named[] = [
@@ -134,7 +156,12 @@ export function batchNormTrainingGrad(
       let centredTerm = (x[e] - mean[ch]) * sumGCentred * inverseSd * inverseSd / uniforms.count;
       result[index] = factor * (g - sumG / uniforms.count - centredTerm);`,
   };
-  const dx = runFlat(backend, dxProgram, dxInputs.map(([, t]) => t), [float32(varianceEpsilon), float32(pixels)]);
+  const dx = runFlat(
+    backend,
+    dxProgram,
+    dxInputs.map(([, t]) => t),
+    [float32(varianceEpsilon), float32(pixels)],
+  );
   backend.disposeData(sums.dataId);
   return [dx, dscale, doffset];
 }

@@ -15,7 +15,11 @@ function readWord(chunks: number): string {
   return `fn readWord(chunk : i32, word : i32) -> i32 {\n${cases}\nreturn 0;\n}`;
 }
 
-export function gatherPackedImagesWebgpu(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: GatherPackedImagesAttrs }): TensorInfo {
+export function gatherPackedImagesWebgpu(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: unknown;
+  attrs: GatherPackedImagesAttrs;
+}): TensorInfo {
   const backend = args.backend as WebgpuBackendLike;
   const { size, imagesPerChunk, chunks, scale } = args.attrs;
   const names = Array.from({ length: chunks }, (_, i) => `chunk${i}`);
@@ -40,5 +44,7 @@ export function gatherPackedImagesWebgpu(args: { inputs: Record<string, TensorIn
 
 /** Puts GatherPackedImages in for WebGPU; idempotent. Call after tfjs-backend-webgpu is loaded (webgpu.ts does). */
 export function registerWebgpuImageKernels(): void {
-  overrideKernels(BACKEND, [{ kernelName: GATHER_PACKED_IMAGES, kernelFunc: gatherPackedImagesWebgpu as unknown as tf.KernelFunc }]);
+  overrideKernels(BACKEND, [
+    { kernelName: GATHER_PACKED_IMAGES, kernelFunc: gatherPackedImagesWebgpu as unknown as tf.KernelFunc },
+  ]);
 }

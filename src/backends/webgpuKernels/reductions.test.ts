@@ -3,7 +3,13 @@ import { splitRows } from './reductions';
 
 describe('splitRows', () => {
   it('splits the rows into runs that cover each row once, no run empty', () => {
-    for (const [rows, weights] of [[4768, 128], [1, 128], [7, 3], [32 * 73, 16384], [100_000, 1]]) {
+    for (const [rows, weights] of [
+      [4768, 128],
+      [1, 128],
+      [7, 3],
+      [32 * 73, 16384],
+      [100_000, 1],
+    ]) {
       const { runs, rowsPerRun } = splitRows(rows, weights);
       expect(runs * rowsPerRun).toBeGreaterThanOrEqual(rows);
       expect((runs - 1) * rowsPerRun).toBeLessThan(rows);

@@ -11,7 +11,13 @@ const SMALL = { width: 8, height: 8, values: Array.from({ length: 64 }, (_, i) =
 /** Offset of the first occurrence of `tag` (group, element little endian) at or after `from`. */
 function tagOffset(bytes: Uint8Array, group: number, element: number, from = 132): number {
   for (let i = from; i < bytes.length - 4; i++) {
-    if (bytes[i] === (group & 0xff) && bytes[i + 1] === group >> 8 && bytes[i + 2] === (element & 0xff) && bytes[i + 3] === element >> 8) return i;
+    if (
+      bytes[i] === (group & 0xff) &&
+      bytes[i + 1] === group >> 8 &&
+      bytes[i + 2] === (element & 0xff) &&
+      bytes[i + 3] === element >> 8
+    )
+      return i;
   }
   throw new Error(`tag ${group.toString(16)},${element.toString(16)} not found`);
 }
@@ -45,13 +51,22 @@ describe('decodeDicom refuses', { timeout: 5000 }, () => {
   });
 
   it('a colour image', async () => {
-    const file = await writeDicom({ ...SMALL, bitsAllocated: 8, bitsStored: 8, samplesPerPixel: 3, photometric: 'RGB', values: new Array(192).fill(9) });
+    const file = await writeDicom({
+      ...SMALL,
+      bitsAllocated: 8,
+      bitsStored: 8,
+      samplesPerPixel: 3,
+      photometric: 'RGB',
+      values: new Array(192).fill(9),
+    });
     expect(await reasonOf(file)).toMatch(/^DICOM: colour image \(RGB, 3 samples a pixel\)/);
   });
 
   it('truncated pixel data', async () => {
     const file = await writeDicom(SMALL);
-    expect(await reasonOf(file.subarray(0, file.length - 40))).toMatch(/^DICOM: the pixel data is truncated: it declares 128 bytes, the file holds 88/);
+    expect(await reasonOf(file.subarray(0, file.length - 40))).toMatch(
+      /^DICOM: the pixel data is truncated: it declares 128 bytes, the file holds 88/,
+    );
   });
 
   it('pixel data shorter than a frame', async () => {

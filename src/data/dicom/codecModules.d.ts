@@ -22,9 +22,9 @@ interface CodecEncoder {
   delete(): void;
 }
 
-type CodecFactory<Names extends string> = (options?: { locateFile?: (path: string) => string }) => Promise<
-  Record<Names, new () => CodecDecoder & CodecEncoder>
->;
+type CodecFactory<Names extends string> = (options?: {
+  locateFile?: (path: string) => string;
+}) => Promise<Record<Names, new () => CodecDecoder & CodecEncoder>>;
 
 declare module '@cornerstonejs/codec-charls/decodewasmjs' {
   const factory: CodecFactory<'JpegLSDecoder'>;

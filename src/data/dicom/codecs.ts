@@ -33,11 +33,15 @@ function codec(name: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline'): Promise<() => D
           return () => new module.JpegLSDecoder();
         }
         case 'jpeg-2000': {
-          const module = await (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(locate(openjpegWasm));
+          const module = await (
+            await import('@cornerstonejs/codec-openjpeg/decodewasmjs')
+          ).default(locate(openjpegWasm));
           return () => new module.J2KDecoder();
         }
         case 'jpeg-baseline': {
-          const module = await (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(locate(libjpegWasm));
+          const module = await (
+            await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')
+          ).default(locate(libjpegWasm));
           return () => new module.JPEGDecoder();
         }
       }
@@ -74,12 +78,17 @@ function wordsOf(bytes: Uint8Array, wide: boolean): FrameWords {
   return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
 }
 
-async function decodeWithCodec(image: DicomImage, name: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline'): Promise<FrameWords> {
+async function decodeWithCodec(
+  image: DicomImage,
+  name: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline',
+): Promise<FrameWords> {
   let make: () => Decoder;
   try {
     make = await codec(name);
   } catch (error) {
-    throw new DicomError(`DICOM: the ${image.transferSyntax.name} decoder could not be loaded (${error instanceof Error ? error.message : error})`);
+    throw new DicomError(
+      `DICOM: the ${image.transferSyntax.name} decoder could not be loaded (${error instanceof Error ? error.message : error})`,
+    );
   }
   const decoder = make();
   try {
@@ -88,7 +97,9 @@ async function decodeWithCodec(image: DicomImage, name: 'jpeg-ls' | 'jpeg-2000' 
       decoder.decode();
     } catch (error) {
       const detail = typeof error === 'number' ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
-      throw new DicomError(`DICOM: the ${image.transferSyntax.name} pixel data could not be decoded${detail.slice(0, 120)}`);
+      throw new DicomError(
+        `DICOM: the ${image.transferSyntax.name} pixel data could not be decoded${detail.slice(0, 120)}`,
+      );
     }
     const info = decoder.getFrameInfo();
     if (info.width !== image.columns || info.height !== image.rows || info.componentCount !== 1) {
@@ -110,11 +121,15 @@ async function decodeJpegLossless(image: DicomImage, wide: boolean): Promise<Fra
   let samples: ArrayBuffer;
   try {
     const frame = image.frame;
-    samples = new Decoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength, wide ? 2 : 1).buffer as ArrayBuffer;
+    samples = new Decoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength, wide ? 2 : 1)
+      .buffer as ArrayBuffer;
   } catch (error) {
-    throw new DicomError(`DICOM: the JPEG lossless pixel data could not be decoded (${error instanceof Error ? error.message.slice(0, 120) : error})`);
+    throw new DicomError(
+      `DICOM: the JPEG lossless pixel data could not be decoded (${error instanceof Error ? error.message.slice(0, 120) : error})`,
+    );
   }
   const pixels = image.rows * image.columns;
-  if (samples.byteLength < pixels * (wide ? 2 : 1)) throw new DicomError('DICOM: the JPEG lossless pixel data is truncated');
+  if (samples.byteLength < pixels * (wide ? 2 : 1))
+    throw new DicomError('DICOM: the JPEG lossless pixel data is truncated');
   return wide ? new Uint16Array(samples, 0, pixels) : new Uint8Array(samples, 0, pixels);
 }

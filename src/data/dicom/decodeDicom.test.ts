@@ -26,11 +26,20 @@ describe('decodeDicom', () => {
       modality: 'CR',
       viewPosition: 'PA',
     });
-    const expected = values.map((v) => 255 - Math.round(Math.min(255, Math.max(0, windowed(v * 2 - 1000, 2000, 4000, 'LINEAR')))));
+    const expected = values.map(
+      (v) => 255 - Math.round(Math.min(255, Math.max(0, windowed(v * 2 - 1000, 2000, 4000, 'LINEAR')))),
+    );
     expect([...pixels]).toEqual(expected);
     // Inverted: the smallest stored value is the brightest.
     expect(pixels[0]).toBeGreaterThan(pixels[15]);
-    expect(tags).toEqual({ modality: 'CR', viewPosition: 'PA', photometric: 'MONOCHROME1', bitsStored: 12, width: 4, height: 4 });
+    expect(tags).toEqual({
+      modality: 'CR',
+      viewPosition: 'PA',
+      photometric: 'MONOCHROME1',
+      bitsStored: 12,
+      width: 4,
+      height: 4,
+    });
   });
 
   it('reads signed 16-bit values without a window over their own range', async () => {
@@ -78,15 +87,25 @@ describe('decodeDicom', () => {
     const first = ramp(0, 10);
     const second = ramp(4000, -10);
     for (const encoding of ['explicit', 'rle', 'jpeg-ls'] as const) {
-      const { pixels } = await greyOf({ width: 4, height: 4, values: [...first, ...second], frames: 2, bitsStored: 12, encoding });
+      const { pixels } = await greyOf({
+        width: 4,
+        height: 4,
+        values: [...first, ...second],
+        frames: 2,
+        bitsStored: 12,
+        encoding,
+      });
       expect(pixels[0], encoding).toBe(0);
       expect(pixels[15], encoding).toBe(255);
     }
   });
 
   it('squashes to the asked size by area', async () => {
-    const values = Array.from({ length: 16 }, (_, i) => ((i >> 2) < 2 ? 0 : 255)); // top half black, bottom white
-    const { pixels, width, height } = await greyOf({ width: 4, height: 4, values, bitsAllocated: 8, windowCenter: 127.5, windowWidth: 256 }, 2);
+    const values = Array.from({ length: 16 }, (_, i) => (i >> 2 < 2 ? 0 : 255)); // top half black, bottom white
+    const { pixels, width, height } = await greyOf(
+      { width: 4, height: 4, values, bitsAllocated: 8, windowCenter: 127.5, windowWidth: 256 },
+      2,
+    );
     expect([width, height]).toEqual([4, 4]);
     expect([...pixels]).toEqual([0, 0, 255, 255]);
   });
@@ -100,7 +119,13 @@ describe('decodeDicom', () => {
   });
 
   it('keeps markup in tags as text', async () => {
-    const { tags } = await greyOf({ width: 2, height: 2, values: [0, 1, 2, 3], modality: '<img src=x>', viewPosition: '"><script>' });
+    const { tags } = await greyOf({
+      width: 2,
+      height: 2,
+      values: [0, 1, 2, 3],
+      modality: '<img src=x>',
+      viewPosition: '"><script>',
+    });
     expect(tags.modality).toBe('<img src=x>');
     expect(tags.viewPosition).toBe('"><script>');
   });

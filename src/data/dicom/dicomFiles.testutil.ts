@@ -59,7 +59,10 @@ export interface DicomSpec {
 }
 
 /** Codec encoders, loaded once. */
-let encoders: Promise<{ charls: Awaited<ReturnType<typeof charlsFactory>>; openjpeg: Awaited<ReturnType<typeof openjpegFactory>> }> | null = null;
+let encoders: Promise<{
+  charls: Awaited<ReturnType<typeof charlsFactory>>;
+  openjpeg: Awaited<ReturnType<typeof openjpegFactory>>;
+}> | null = null;
 function loadEncoders() {
   encoders ??= Promise.all([charlsFactory(), openjpegFactory()]).then(([charls, openjpeg]) => ({ charls, openjpeg }));
   return encoders;
@@ -70,7 +73,8 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 export const canWriteJpeg = spawnSync(PYTHON, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0;
 
 function encodeJpegWithPil(frame: Uint8Array, width: number, height: number): Uint8Array {
-  const script = 'import sys, io; from PIL import Image; b = sys.stdin.buffer.read(); o = io.BytesIO(); ' +
+  const script =
+    'import sys, io; from PIL import Image; b = sys.stdin.buffer.read(); o = io.BytesIO(); ' +
     `Image.frombytes('L', (${width}, ${height}), b).save(o, 'JPEG', quality=95); sys.stdout.buffer.write(o.getvalue())`;
   const run = spawnSync(PYTHON, ['-c', script], { input: frame });
   if (run.status !== 0) throw new Error(`PIL could not write a JPEG: ${run.stderr}`);
@@ -120,10 +124,16 @@ export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
     HighBit: bitsStored - 1,
     PixelRepresentation: spec.signed ? 1 : 0,
     ...(frames > 1 ? { NumberOfFrames: String(frames) } : {}),
-    ...(spec.slope !== undefined ? { RescaleSlope: String(spec.slope), RescaleIntercept: String(spec.intercept ?? 0) } : {}),
-    ...(spec.windowCenter !== undefined ? { WindowCenter: String(spec.windowCenter), WindowWidth: String(spec.windowWidth) } : {}),
+    ...(spec.slope !== undefined
+      ? { RescaleSlope: String(spec.slope), RescaleIntercept: String(spec.intercept ?? 0) }
+      : {}),
+    ...(spec.windowCenter !== undefined
+      ? { WindowCenter: String(spec.windowCenter), WindowWidth: String(spec.windowWidth) }
+      : {}),
     ...spec.extra,
-    ...(pixelData ? { PixelData: pixelData, _vrMap: { PixelData: bitsAllocated === 16 && pixelData.length === 1 ? 'OW' : 'OB' } } : {}),
+    ...(pixelData
+      ? { PixelData: pixelData, _vrMap: { PixelData: bitsAllocated === 16 && pixelData.length === 1 ? 'OW' : 'OB' } }
+      : {}),
   };
   const syntax = spec.transferSyntax ?? SYNTAX[encoding];
   const meta = {
@@ -154,7 +164,12 @@ function deflateBody(file: Uint8Array, syntax: string): Uint8Array {
   const start = bodyStart(file);
   const padded = syntax.length % 2 ? `${syntax}\0` : syntax;
   const old = SYNTAX.explicit.length % 2 ? `${SYNTAX.explicit}\0` : SYNTAX.explicit;
-  const header = Buffer.from(file.subarray(0, start)).toString('latin1').replace(`\x10\x00UI${String.fromCharCode(old.length, 0)}${old}`, `\x10\x00UI${String.fromCharCode(padded.length, 0)}${padded}`);
+  const header = Buffer.from(file.subarray(0, start))
+    .toString('latin1')
+    .replace(
+      `\x10\x00UI${String.fromCharCode(old.length, 0)}${old}`,
+      `\x10\x00UI${String.fromCharCode(padded.length, 0)}${padded}`,
+    );
   const headerBytes = Buffer.from(header, 'latin1');
   headerBytes.writeUInt32LE(headerBytes.length - 144, 140);
   return new Uint8Array(Buffer.concat([headerBytes, deflateRawSync(file.subarray(start))]));
@@ -177,7 +192,7 @@ function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): U
   for (let s = 0; s < bytesPerSample; s++) {
     const plane = bytesPerSample - 1 - s;
     const out: number[] = [];
-    for (let p = 0; p < pixels; ) {
+    for (let p = 0; p < pixels;) {
       // A repeat run where three or more bytes repeat, else a literal run.
       const value = frame[p * bytesPerSample + plane];
       let run = 1;
@@ -205,12 +220,23 @@ function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): U
   return new Uint8Array([...new Uint8Array(header.buffer), ...segments.flat()]);
 }
 
-async function encodeWithCodec(encoding: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline', frame: Uint8Array, spec: DicomSpec, bitsStored: number): Promise<Uint8Array> {
+async function encodeWithCodec(
+  encoding: 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline',
+  frame: Uint8Array,
+  spec: DicomSpec,
+  bitsStored: number,
+): Promise<Uint8Array> {
   if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height);
   const { charls, openjpeg } = await loadEncoders();
   const encoder = encoding === 'jpeg-ls' ? new charls.JpegLSEncoder() : new openjpeg.J2KEncoder();
   try {
-    const info = { width: spec.width, height: spec.height, bitsPerSample: bitsStored, componentCount: 1, isSigned: !!spec.signed };
+    const info = {
+      width: spec.width,
+      height: spec.height,
+      bitsPerSample: bitsStored,
+      componentCount: 1,
+      isSigned: !!spec.signed,
+    };
     encoder.getDecodedBuffer(info).set(frame);
     encoder.encode();
     return encoder.getEncodedBuffer().slice();

@@ -5,7 +5,11 @@
 import * as namespace from 'dicom-parser';
 
 type DicomParser = typeof namespace & {
-  DataSet: new (parser: namespace.ByteArrayParser, byteArray: Uint8Array, elements: Record<string, namespace.Element>) => namespace.DataSet;
+  DataSet: new (
+    parser: namespace.ByteArrayParser,
+    byteArray: Uint8Array,
+    elements: Record<string, namespace.Element>,
+  ) => namespace.DataSet;
 };
 
 export const dicomParser = ((namespace as unknown as { default?: DicomParser }).default ?? namespace) as DicomParser;

@@ -90,7 +90,8 @@ async function readDataSet(bytes: Uint8Array, partial = false): Promise<{ dataSe
   if (typeof syntax === 'string') throw new DicomError(syntax);
   let body = bytes.subarray(position);
   if (uid === DEFLATED) body = await inflate(body, partial);
-  const parser = syntax.encoding === 'explicit-big' ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
+  const parser =
+    syntax.encoding === 'explicit-big' ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
   // dicom-parser throws a bare string for a data set with no bytes left after its meta information.
   if (body.length === 0) throw new DicomError('DICOM: the file ends after its meta information: it holds no data set');
   const stream = attempt(() => new dicomParser.ByteStream(parser, body, 0), 'its data set cannot be read');
@@ -102,9 +103,14 @@ async function readDataSet(bytes: Uint8Array, partial = false): Promise<{ dataSe
   } catch (error) {
     // An element ran past the end: when that was the pixel data, imageOf says how much is missing.
     if (!dataSet.elements[PIXEL_DATA] && !partial) {
-      attempt(() => {
-        throw error;
-      }, /overrun/.test(String(error)) ? 'the file is truncated, or the length of an element runs past its end' : 'its data set cannot be read');
+      attempt(
+        () => {
+          throw error;
+        },
+        /overrun/.test(String(error))
+          ? 'the file is truncated, or the length of an element runs past its end'
+          : 'its data set cannot be read',
+      );
     }
   }
   return { dataSet, syntax };
@@ -127,14 +133,17 @@ function attempt<T>(step: () => T, what: string): T {
 async function inflate(deflated: Uint8Array, partial: boolean): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const stream = new Blob([deflated as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const stream = new Blob([deflated as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate-raw'));
   const reader = stream.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       total += value.length;
-      if (total > MAX_INFLATED_BYTES) throw new DicomError('DICOM: the deflated data set inflates to more than 256 MiB');
+      if (total > MAX_INFLATED_BYTES)
+        throw new DicomError('DICOM: the deflated data set inflates to more than 256 MiB');
       chunks.push(value);
     }
   } catch (error) {
@@ -155,7 +164,8 @@ async function inflate(deflated: Uint8Array, partial: boolean): Promise<Uint8Arr
 /** An element whose whole value lies inside the file, or null. */
 function inBounds(dataSet: DataSet, tag: string): Element | null {
   const element = dataSet.elements[tag];
-  if (!element || element.length === UNDEFINED_LENGTH || element.dataOffset + element.length > dataSet.byteArray.length) return null;
+  if (!element || element.length === UNDEFINED_LENGTH || element.dataOffset + element.length > dataSet.byteArray.length)
+    return null;
   return element;
 }
 
@@ -229,7 +239,12 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
   const frameBytes = rows * columns * (bitsAllocated / 8);
   const frame =
     transferSyntax.codec === 'native'
-      ? nativeFrame(dataSet, pixelElement, frameBytes, transferSyntax.encoding === 'explicit-big' && bitsAllocated === 16)
+      ? nativeFrame(
+          dataSet,
+          pixelElement,
+          frameBytes,
+          transferSyntax.encoding === 'explicit-big' && bitsAllocated === 16,
+        )
       : encapsulatedFrame(dataSet, pixelElement, frames, transferSyntax);
   return {
     transferSyntax,
@@ -256,7 +271,9 @@ function nativeFrame(dataSet: DataSet, element: Element, frameBytes: number, swa
   }
   const held = dataSet.byteArray.length - element.dataOffset;
   if (element.length > held) {
-    throw new DicomError(`DICOM: the pixel data is truncated: it declares ${element.length} bytes, the file holds ${Math.max(0, held)}`);
+    throw new DicomError(
+      `DICOM: the pixel data is truncated: it declares ${element.length} bytes, the file holds ${Math.max(0, held)}`,
+    );
   }
   if (element.length < frameBytes) {
     throw new DicomError(`DICOM: the pixel data is truncated: ${element.length} bytes, a frame needs ${frameBytes}`);
@@ -273,7 +290,8 @@ function nativeFrame(dataSet: DataSet, element: Element, frameBytes: number, swa
 
 function encapsulatedFrame(dataSet: DataSet, element: Element, frames: number, syntax: TransferSyntax): Uint8Array {
   const fragments = element.fragments ?? [];
-  if (!element.encapsulatedPixelData || fragments.length === 0) throw new DicomError('DICOM: the compressed pixel data holds no fragment');
+  if (!element.encapsulatedPixelData || fragments.length === 0)
+    throw new DicomError('DICOM: the compressed pixel data holds no fragment');
   const size = dataSet.byteArray.length;
   for (const fragment of fragments) {
     if (fragment.position + fragment.length > size) {
@@ -281,10 +299,13 @@ function encapsulatedFrame(dataSet: DataSet, element: Element, frames: number, s
     }
   }
   return attempt(() => {
-    if (frames === 1) return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length));
+    if (frames === 1)
+      return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length));
     // RLE puts one frame in one fragment; so does most else when there are as many fragments as frames.
-    if (syntax.codec === 'rle' || fragments.length === frames) return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, 1));
-    if ((element.basicOffsetTable ?? []).length > 0) return copy(dicomParser.readEncapsulatedImageFrame(dataSet, element, 0));
+    if (syntax.codec === 'rle' || fragments.length === frames)
+      return copy(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, 1));
+    if ((element.basicOffsetTable ?? []).length > 0)
+      return copy(dicomParser.readEncapsulatedImageFrame(dataSet, element, 0));
     if (syntax.codec === 'jpeg-baseline' || syntax.codec === 'jpeg-lossless') {
       const table = dicomParser.createJPEGBasicOffsetTable(dataSet, element);
       return copy(dicomParser.readEncapsulatedImageFrame(dataSet, element, 0, table));
@@ -321,7 +342,10 @@ function voiLutOf(dataSet: DataSet): VoiLut | null {
   if (data.length < entries * bytesEach) return null;
   const table = new Uint16Array(entries);
   for (let i = 0; i < entries; i++) {
-    table[i] = bytesEach === 2 ? item.byteArrayParser.readUint16(item.byteArray, data.dataOffset + 2 * i) : item.byteArray[data.dataOffset + i];
+    table[i] =
+      bytesEach === 2
+        ? item.byteArrayParser.readUint16(item.byteArray, data.dataOffset + 2 * i)
+        : item.byteArray[data.dataOffset + i];
   }
   return { first, bits, data: table };
 }

@@ -8,7 +8,10 @@ import type { DicomImage } from './parse';
 import type { FrameWords } from './codecs';
 
 /** The grey table: index = stored word & (2^bitsStored - 1). */
-export function greyTable(image: Pick<DicomImage, 'bitsStored' | 'signed' | 'slope' | 'intercept' | 'window' | 'voiLut' | 'photometric'>, words: FrameWords): Uint8Array {
+export function greyTable(
+  image: Pick<DicomImage, 'bitsStored' | 'signed' | 'slope' | 'intercept' | 'window' | 'voiLut' | 'photometric'>,
+  words: FrameWords,
+): Uint8Array {
   const entries = 2 ** image.bitsStored;
   const half = entries / 2;
   const modality = new Float64Array(entries);
@@ -96,7 +99,8 @@ export function greyAtSize(image: DicomImage, words: FrameWords, size: number): 
   for (const bin of columnBin) perColumn[bin]++;
   for (const bin of rowBin) perRow[bin]++;
   const out = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = Math.round(sums[y * size + x] / (perRow[y] * perColumn[x]));
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) out[y * size + x] = Math.round(sums[y * size + x] / (perRow[y] * perColumn[x]));
   return out;
 }
 

@@ -11,20 +11,31 @@ export function decodeRle(frame: Uint8Array, pixels: number, bytesPerSample: 1 |
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const segments = view.getUint32(0, true);
   if (segments !== bytesPerSample) {
-    throw new DicomError(`DICOM: the RLE frame has ${segments} segments, a grey image of this depth needs ${bytesPerSample}`);
+    throw new DicomError(
+      `DICOM: the RLE frame has ${segments} segments, a grey image of this depth needs ${bytesPerSample}`,
+    );
   }
   const out = new Uint8Array(pixels * bytesPerSample);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + 4 * s, true);
     const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : frame.length;
-    if (start < 64 || start > end || end > frame.length) throw new DicomError('DICOM: the RLE frame has a segment outside its data');
+    if (start < 64 || start > end || end > frame.length)
+      throw new DicomError('DICOM: the RLE frame has a segment outside its data');
     // Segment 0 holds the most significant byte: little-endian output puts it last.
     decodeSegment(frame, start, end, out, bytesPerSample - 1 - s, bytesPerSample, pixels);
   }
   return out;
 }
 
-function decodeSegment(input: Uint8Array, start: number, end: number, out: Uint8Array, plane: number, stride: number, pixels: number): void {
+function decodeSegment(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  plane: number,
+  stride: number,
+  pixels: number,
+): void {
   let at = start;
   let written = 0;
   while (at < end && written < pixels) {

@@ -12,7 +12,9 @@ export function hasDicomExtension(fileName: string): boolean {
 
 /** True when the Part 10 marker `DICM` follows the 128-byte preamble. */
 export function hasDicmMarker(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
+  );
 }
 
 const VALUE_REPRESENTATIONS = new Set(

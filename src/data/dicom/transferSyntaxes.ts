@@ -25,7 +25,11 @@ const SUPPORTED: Readonly<Record<string, TransferSyntax>> = {
   '1.2.840.10008.1.2.4.50': { name: 'JPEG baseline', codec: 'jpeg-baseline', encoding: 'explicit' },
   '1.2.840.10008.1.2.4.51': { name: 'JPEG extended', codec: 'jpeg-baseline', encoding: 'explicit' },
   '1.2.840.10008.1.2.4.57': { name: 'JPEG lossless', codec: 'jpeg-lossless', encoding: 'explicit' },
-  '1.2.840.10008.1.2.4.70': { name: 'JPEG lossless, first-order prediction', codec: 'jpeg-lossless', encoding: 'explicit' },
+  '1.2.840.10008.1.2.4.70': {
+    name: 'JPEG lossless, first-order prediction',
+    codec: 'jpeg-lossless',
+    encoding: 'explicit',
+  },
   '1.2.840.10008.1.2.4.80': { name: 'JPEG-LS lossless', codec: 'jpeg-ls', encoding: 'explicit' },
   '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS near-lossless', codec: 'jpeg-ls', encoding: 'explicit' },
   '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 lossless', codec: 'jpeg-2000', encoding: 'explicit' },

@@ -2,7 +2,10 @@ import { createContext, useContext } from 'react';
 import { FULL_WINDOW, type DisplayWindow } from './displayWindow';
 
 /** The page's display window, shared by every grey image it draws (GreyImage), and how to change it. */
-export const DisplayWindowContext = createContext<{ window: DisplayWindow; setWindow: (window: DisplayWindow) => void }>({
+export const DisplayWindowContext = createContext<{
+  window: DisplayWindow;
+  setWindow: (window: DisplayWindow) => void;
+}>({
   window: FULL_WINDOW,
   setWindow: () => {},
 });
@@ -18,15 +21,33 @@ export function DisplayWindowControl({ name }: { name: string }) {
       <legend>{name}</legend>
       <label>
         Window centre{' '}
-        <input type="range" min={0} max={255} step={1} value={Math.round(window.center)} onChange={(e) => setWindow({ ...window, center: Number(e.target.value) })} />{' '}
+        <input
+          type="range"
+          min={0}
+          max={255}
+          step={1}
+          value={Math.round(window.center)}
+          onChange={(e) => setWindow({ ...window, center: Number(e.target.value) })}
+        />{' '}
         <output>{Math.round(window.center)}</output>
       </label>{' '}
       <label>
         Window width{' '}
-        <input type="range" min={8} max={256} step={1} value={window.width} onChange={(e) => setWindow({ ...window, width: Number(e.target.value) })} />{' '}
+        <input
+          type="range"
+          min={8}
+          max={256}
+          step={1}
+          value={window.width}
+          onChange={(e) => setWindow({ ...window, width: Number(e.target.value) })}
+        />{' '}
         <output>{window.width}</output>
       </label>{' '}
-      <button type="button" onClick={() => setWindow(FULL_WINDOW)} disabled={window.center === FULL_WINDOW.center && window.width === FULL_WINDOW.width}>
+      <button
+        type="button"
+        onClick={() => setWindow(FULL_WINDOW)}
+        disabled={window.center === FULL_WINDOW.center && window.width === FULL_WINDOW.width}
+      >
         Full grey range
       </button>{' '}
       <small>Changes what is shown only; the model sees the images as loaded.</small>

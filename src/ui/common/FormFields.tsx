@@ -3,11 +3,22 @@
  * the field's accessible label and its URL key the field's `name`.
  */
 import { useState } from 'react';
-import { SETTING_PATHS, isAugmentationPath, parseSettingText, settingRow, settingText, settingValue, withSetting, type SettingPath } from '../../core/settings';
+import {
+  SETTING_PATHS,
+  isAugmentationPath,
+  parseSettingText,
+  settingRow,
+  settingText,
+  settingValue,
+  withSetting,
+  type SettingPath,
+} from '../../core/settings';
 import type { AugmentationSettings, Settings } from '../../core/types';
 
 // Fields kept as typed (a half-typed number or pattern is not overwritten, and waits until it can be used).
-const TYPED_PATHS = SETTING_PATHS.filter((path) => settingRow(path).kind === 'number' || settingRow(path).kind === 'text');
+const TYPED_PATHS = SETTING_PATHS.filter(
+  (path) => settingRow(path).kind === 'number' || settingRow(path).kind === 'text',
+);
 
 type Texts = Partial<Record<SettingPath, string>>;
 
@@ -124,7 +135,18 @@ interface NumberFieldProps {
 }
 
 /** A number as typed (kept as text, so a half-typed value is not overwritten). */
-export function NumberField({ label, name, min, max, step, value, title, disabled, invalid, onChange }: NumberFieldProps) {
+export function NumberField({
+  label,
+  name,
+  min,
+  max,
+  step,
+  value,
+  title,
+  disabled,
+  invalid,
+  onChange,
+}: NumberFieldProps) {
   return (
     <label>
       {label}
@@ -156,7 +178,15 @@ interface ChoiceFieldProps<T extends string> {
 }
 
 /** One of a fixed set of values. */
-export function ChoiceField<T extends string>({ label, name, value, choices, text, disabled, onChange }: ChoiceFieldProps<T>) {
+export function ChoiceField<T extends string>({
+  label,
+  name,
+  value,
+  choices,
+  text,
+  disabled,
+  onChange,
+}: ChoiceFieldProps<T>) {
   return (
     <label>
       {label}
@@ -183,7 +213,13 @@ interface SwitchFieldProps {
 export function SwitchField({ label, name, checked, disabled, onChange }: SwitchFieldProps) {
   return (
     <label className="settings__check">
-      <input type="checkbox" name={name} checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} />
+      <input
+        type="checkbox"
+        name={name}
+        checked={checked}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.checked)}
+      />
       {label}
     </label>
   );

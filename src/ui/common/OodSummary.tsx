@@ -22,17 +22,33 @@ export function UnlikeSentence({ judgement }: { judgement: OodJudgement | null }
  * (`data-testid=ood-summary`, one a split, with `data-split`, `data-flagged` and `data-images`).
  */
 export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
-  const splits = scores ? ([['validation', scores.validation], ['test', scores.test]] as const) : [];
+  const splits = scores
+    ? ([
+        ['validation', scores.validation],
+        ['test', scores.test],
+      ] as const)
+    : [];
   // A run from the browser's storage is outside input too: only well-formed judgements are shown.
   const judged = splits.filter(([, s]) => isJudgement(s?.ood));
   if (!scores) return null;
-  if (judged.length === 0) return <p data-testid="ood-summary" data-split="none">{NO_OOD_TEXT}</p>;
+  if (judged.length === 0)
+    return (
+      <p data-testid="ood-summary" data-split="none">
+        {NO_OOD_TEXT}
+      </p>
+    );
   return (
     <section aria-label="Unlike the training data">
       {judged.map(([name, split]) => {
         const ood = split!.ood!;
         return (
-          <p key={name} data-testid="ood-summary" data-split={name} data-flagged={countUnlike(ood)} data-images={ood.distances.length}>
+          <p
+            key={name}
+            data-testid="ood-summary"
+            data-split={name}
+            data-flagged={countUnlike(ood)}
+            data-images={ood.distances.length}
+          >
             {name === 'validation' ? 'Validation' : 'Test'}: {unlikeSentence(ood)}
             {name === 'validation' ? ' The cut is set on these images, so about 5% is expected here.' : ''}
           </p>

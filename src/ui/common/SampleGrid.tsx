@@ -15,7 +15,9 @@ interface Sample {
 export const SampleGrid = memo(function SampleGrid({ samples, size }: { samples: Sample[]; size: number }) {
   return (
     <figure aria-label="Sample images" className="samples">
-      <figcaption>Sample images ({samples.length}), as the model sees them: grey, {size} × {size}</figcaption>
+      <figcaption>
+        Sample images ({samples.length}), as the model sees them: grey, {size} × {size}
+      </figcaption>
       <DisplayWindowControl name="Display window: samples" />
       <ul className="samples__grid">
         {samples.map((s, i) => (

@@ -4,9 +4,19 @@ import { classCountsText, confusionText, rocTableRows, trainingSummary } from '.
 
 describe('the numbers behind the charts', () => {
   it('writes class counts and the confusion matrix in words', () => {
-    expect(classCountsText(['NORMAL', 'PNEUMONIA'], { NORMAL: 40, PNEUMONIA: 38 })).toBe('NORMAL 40, PNEUMONIA 38 (78 images).');
+    expect(classCountsText(['NORMAL', 'PNEUMONIA'], { NORMAL: 40, PNEUMONIA: 38 })).toBe(
+      'NORMAL 40, PNEUMONIA 38 (78 images).',
+    );
     expect(classCountsText(['a', 'b'], { a: 3 })).toBe('a 3, b 0 (3 images).');
-    expect(confusionText([[8, 0], [3, 5]], ['NORMAL', 'PNEUMONIA'])).toBe(
+    expect(
+      confusionText(
+        [
+          [8, 0],
+          [3, 5],
+        ],
+        ['NORMAL', 'PNEUMONIA'],
+      ),
+    ).toBe(
       'True class, then how many were predicted as each class. NORMAL: 8 as NORMAL, 0 as PNEUMONIA; PNEUMONIA: 3 as NORMAL, 5 as PNEUMONIA.',
     );
   });
@@ -27,10 +37,21 @@ describe('the numbers behind the charts', () => {
   });
 
   it('sums training up once an epoch, not once a batch', () => {
-    const base = { phase: 'training' as const, epochs: 3, paused: false, held: false, batchesDone: 4, totalBatches: 30, epochsDone: 0, epochPoints: [] };
+    const base = {
+      phase: 'training' as const,
+      epochs: 3,
+      paused: false,
+      held: false,
+      batchesDone: 4,
+      totalBatches: 30,
+      epochsDone: 0,
+      epochPoints: [],
+    };
     expect(trainingSummary(base)).toBe('Training epoch 1 of 3.');
     expect(trainingSummary({ ...base, batchesDone: 9 })).toBe(trainingSummary(base));
-    const epochPoints = [{ epoch: 0, x: 1, loss: 0.5, accuracy: 0.75, valLoss: 0.6, valAccuracy: 0.7, bestEpoch: 0, tensors: 10 }];
+    const epochPoints = [
+      { epoch: 0, x: 1, loss: 0.5, accuracy: 0.75, valLoss: 0.6, valAccuracy: 0.7, bestEpoch: 0, tensors: 10 },
+    ];
     expect(trainingSummary({ ...base, epochPoints, batchesDone: 12 })).toBe(
       'Epoch 1 of 3 finished: loss 0.5000, accuracy 0.7500; validation loss 0.6000, validation accuracy 0.7000.',
     );

@@ -47,7 +47,10 @@ export function rocTableRows(points: readonly RocPoint[], fprs: readonly number[
  * epoch (never every batch), so a screen reader is told of each epoch without being flooded.
  */
 export function trainingSummary(
-  view: Pick<TrainingView, 'phase' | 'epochs' | 'epochPoints' | 'paused' | 'held' | 'batchesDone' | 'totalBatches' | 'epochsDone'>,
+  view: Pick<
+    TrainingView,
+    'phase' | 'epochs' | 'epochPoints' | 'paused' | 'held' | 'batchesDone' | 'totalBatches' | 'epochsDone'
+  >,
 ): string {
   const last = view.epochPoints.at(-1);
   const lastText = last
@@ -59,7 +62,8 @@ export function trainingSummary(
     case 'starting':
       return 'Training is starting: choosing the backend.';
     case 'training':
-      if (view.paused && view.held) return `Paused after batch ${view.batchesDone} of ${view.totalBatches}. ${lastText}`.trim();
+      if (view.paused && view.held)
+        return `Paused after batch ${view.batchesDone} of ${view.totalBatches}. ${lastText}`.trim();
       if (view.paused) return `Pausing after the batch under way. ${lastText}`.trim();
       return last ? lastText : `Training epoch 1 of ${view.epochs}.`;
     case 'evaluating':

@@ -9,7 +9,9 @@ describe('the Trusted Types policy for script URLs', () => {
   });
   it('refuses other origins and URLs that are scripts in disguise', () => {
     expect(scriptUrlProblem('https://evil.example/x.js', origin)).toMatch(/not this page's origin/);
-    expect(scriptUrlProblem('data:text/javascript,alert(1)', origin)).toMatch(/a data: URL is not one of the page's files/);
+    expect(scriptUrlProblem('data:text/javascript,alert(1)', origin)).toMatch(
+      /a data: URL is not one of the page's files/,
+    );
     expect(scriptUrlProblem('blob:https://app.example/1234', origin)).toMatch(/a blob: URL/);
     expect(scriptUrlProblem('javascript:alert(1)', origin)).toMatch(/a javascript: URL/);
   });

@@ -7,7 +7,10 @@
  */
 
 interface TrustedTypePolicyFactory {
-  createPolicy(name: string, rules: { createScriptURL?: (url: string) => string; createHTML?: (html: string) => string }): unknown;
+  createPolicy(
+    name: string,
+    rules: { createScriptURL?: (url: string) => string; createHTML?: (html: string) => string },
+  ): unknown;
 }
 
 /** Why `url` may not be loaded as a script, or null when it may. */
@@ -19,7 +22,8 @@ export function scriptUrlProblem(url: string, origin: string): string | null {
     return `not a URL: ${url}`;
   }
   // Not blob: either, though a blob's origin is the page's: a script the page assembled from strings is what this stops.
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return `a ${parsed.protocol} URL is not one of the page's files`;
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return `a ${parsed.protocol} URL is not one of the page's files`;
   return parsed.origin === origin ? null : `${parsed.origin} is not this page's origin`;
 }
 
@@ -40,7 +44,8 @@ export function installTrustedTypesPolicy(): void {
       return url;
     },
     createHTML: (html) => {
-      if (!ALLOWED_HTML.includes(html)) throw new TypeError('Trusted Types: HTML from a string is refused on this page.');
+      if (!ALLOWED_HTML.includes(html))
+        throw new TypeError('Trusted Types: HTML from a string is refused on this page.');
       return html;
     },
   });

@@ -19,7 +19,11 @@ export const DatasetHealth = memo(function DatasetHealth({ health, classNames, g
   return (
     <section className="panel" aria-labelledby="health-heading">
       <h2 id="health-heading">Dataset health</h2>
-      <p>{leaks > 0 ? `${leaks} leak${leaks === 1 ? '' : 's'} found: figures measured across them overstate the model.` : 'No leak found between the splits.'}</p>
+      <p>
+        {leaks > 0
+          ? `${leaks} leak${leaks === 1 ? '' : 's'} found: figures measured across them overstate the model.`
+          : 'No leak found between the splits.'}
+      </p>
       <ul className="health">
         {findings.map((finding) => (
           <li key={finding.id} data-finding={finding.id} className={finding.warning ? 'warning' : undefined}>

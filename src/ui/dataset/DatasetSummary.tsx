@@ -34,8 +34,8 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
     <section className="panel" aria-labelledby="summary-heading">
       <h2 id="summary-heading">2. What is in it</h2>
       <p>
-        <strong>{view.source.kind === 'demo' ? 'Demo dataset (synthetic)' : view.source.name}</strong>: {classNames.length}{' '}
-        classes, decoded to {view.size} × {view.size} grey.
+        <strong>{view.source.kind === 'demo' ? 'Demo dataset (synthetic)' : view.source.name}</strong>:{' '}
+        {classNames.length} classes, decoded to {view.size} × {view.size} grey.
       </p>
       <table aria-label="Dataset summary" className="counts">
         <caption>Images per split folder and class{patients ? ', and patients' : ''} (of those decoded)</caption>
@@ -65,10 +65,13 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
         </tbody>
       </table>
       <p data-testid="validation-source">
-        {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images{ofPatients('train')}, validation{' '}
-        {view.used.validation}
+        {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images{ofPatients('train')},
+        validation {view.used.validation}
         {ofPatients('validation')}
-        {view.used.test > 0 ? `, test ${view.used.test}${ofPatients('test')}` : ', and there is no test split: the final evaluation uses validation'}.
+        {view.used.test > 0
+          ? `, test ${view.used.test}${ofPatients('test')}`
+          : ', and there is no test split: the final evaluation uses validation'}
+        .
       </p>
       {view.source.kind !== 'demo' && (
         <p
@@ -98,7 +101,10 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
               tfvis.render.barchart(
                 el,
                 // tfjs-vis types `index` as a number, but draws it as an ordinal axis: class names work.
-                classNames.map((c) => ({ index: c, value: counts[split][c] ?? 0 })) as unknown as { index: number; value: number }[],
+                classNames.map((c) => ({ index: c, value: counts[split][c] ?? 0 })) as unknown as {
+                  index: number;
+                  value: number;
+                }[],
                 { width: 260, height: 200, xLabel: 'class', yLabel: 'images', fontSize: 12 },
               )
             }

@@ -32,7 +32,10 @@ export function DropZone({ disabled, onFiles, onFolder, onDemo, onLabels, labels
     if (disabled) return;
     // Folders must be read from the drop's items, synchronously inside the event.
     const items = event.dataTransfer.items;
-    const folder = items.length > 0 ? [...items].map((item) => item.webkitGetAsEntry?.()).find((entry) => entry?.isDirectory) : undefined;
+    const folder =
+      items.length > 0
+        ? [...items].map((item) => item.webkitGetAsEntry?.()).find((entry) => entry?.isDirectory)
+        : undefined;
     if (folder) {
       onFolder(folder.name, entriesFromDrop(items));
       return;

@@ -12,7 +12,15 @@ export function LabelsReport({ report }: { report: Report }) {
         Labels file <code>{report.name}</code>: {report.matched} of {report.rows} rows matched a file; {rows.length} row
         {rows.length === 1 ? '' : 's'} and {files.length} image file{files.length === 1 ? '' : 's'} unmatched.
       </p>
-      <Unmatched name="Unmatched rows" items={rows.map((row) => [String(row.line), <>line {row.line}: <code>{row.path}</code> — {row.reason}</>])} />
+      <Unmatched
+        name="Unmatched rows"
+        items={rows.map((row) => [
+          String(row.line),
+          <>
+            line {row.line}: <code>{row.path}</code> — {row.reason}
+          </>,
+        ])}
+      />
       <Unmatched name="Unmatched files" items={files.map((path) => [path, <code>{path}</code>])} />
     </div>
   );

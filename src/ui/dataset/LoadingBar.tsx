@@ -12,14 +12,23 @@ const PHASE_TEXT: Record<LoadProgress['phase'], string> = {
  * The `Loading dataset` bar: entries listed, then images decoded, with images per second and the time
  * left once there is a rate. `data-phase` says which phase the numbers count.
  */
-export function LoadingBar({ progress, sourceName, onCancel }: { progress: LoadProgress; sourceName: string; onCancel: () => void }) {
+export function LoadingBar({
+  progress,
+  sourceName,
+  onCancel,
+}: {
+  progress: LoadProgress;
+  sourceName: string;
+  onCancel: () => void;
+}) {
   const max = Math.max(1, progress.total);
   const rate = loadRate(progress);
   const unit = progress.phase === 'listing' ? 'entries' : 'images';
   return (
     <div className="loading">
       <label>
-        {PHASE_TEXT[progress.phase]} — {sourceName}: {formatCount(progress.done)} / {progress.total ? formatCount(progress.total) : '…'} {unit}
+        {PHASE_TEXT[progress.phase]} — {sourceName}: {formatCount(progress.done)} /{' '}
+        {progress.total ? formatCount(progress.total) : '…'} {unit}
         <progress
           aria-label="Loading dataset"
           role="progressbar"
@@ -39,7 +48,9 @@ export function LoadingBar({ progress, sourceName, onCancel }: { progress: LoadP
           <>
             <span data-testid="load-throughput">{formatCount(Math.round(rate.imagesPerSecond))} images/s</span> ·{' '}
             {formatSize(progress.bytesRead)} read ({rate.megabytesPerSecond.toFixed(0)} MB/s) ·{' '}
-            <span data-testid="load-eta">{rate.etaSeconds !== null ? `${formatDuration(rate.etaSeconds)} left` : ''}</span>
+            <span data-testid="load-eta">
+              {rate.etaSeconds !== null ? `${formatDuration(rate.etaSeconds)} left` : ''}
+            </span>
           </>
         ) : (
           '\u00a0'

@@ -12,7 +12,11 @@ function view(testFolder: number, testPercent = 0): DatasetView {
     groupBy: DEFAULT_SETTINGS.groupBy,
     groupPattern: DEFAULT_SETTINGS.groupPattern,
     validationPlan: { source: 'held-out', description: '' },
-    counts: { train: { NORMAL: 10, PNEUMONIA: 10 }, validation: { NORMAL: 0, PNEUMONIA: 0 }, test: { NORMAL: testFolder, PNEUMONIA: testFolder } },
+    counts: {
+      train: { NORMAL: 10, PNEUMONIA: 10 },
+      validation: { NORMAL: 0, PNEUMONIA: 0 },
+      test: { NORMAL: testFolder, PNEUMONIA: testFolder },
+    },
   } as unknown as DatasetView;
 }
 
@@ -25,7 +29,9 @@ describe('when the dataset must be loaded again before training', () => {
   });
 
   it('for a new test hold-out, only when the archive has no test folder', () => {
-    expect(reloadReason(view(0), { ...settings, testPercent: 15 })).toMatch(/holding out 15% of train as the test split/);
+    expect(reloadReason(view(0), { ...settings, testPercent: 15 })).toMatch(
+      /holding out 15% of train as the test split/,
+    );
     expect(reloadReason(view(0, 15), { ...settings, testPercent: 0 })).toMatch(/without a test hold-out/);
     expect(reloadReason(view(0, 15), { ...settings, testPercent: 15 })).toBeNull();
     expect(reloadReason(view(5), { ...settings, testPercent: 15 })).toBeNull();
@@ -33,9 +39,19 @@ describe('when the dataset must be loaded again before training', () => {
   });
 
   it('for a new test hold-out pattern, only when the archive has no test folder; the pattern overrides the share', () => {
-    expect(reloadReason(view(0), { ...settings, testPattern: '^NORMAL2-' })).toMatch(/matches \^NORMAL2- as the test split/);
-    expect(reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, settings)).toMatch(/without the test hold-out pattern/);
-    expect(reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, { ...settings, testPattern: '^NORMAL2-', testPercent: 15 })).toBeNull();
+    expect(reloadReason(view(0), { ...settings, testPattern: '^NORMAL2-' })).toMatch(
+      /matches \^NORMAL2- as the test split/,
+    );
+    expect(reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, settings)).toMatch(
+      /without the test hold-out pattern/,
+    );
+    expect(
+      reloadReason({ ...view(0), testPattern: '^NORMAL2-' } as DatasetView, {
+        ...settings,
+        testPattern: '^NORMAL2-',
+        testPercent: 15,
+      }),
+    ).toBeNull();
     expect(reloadReason(view(5), { ...settings, testPattern: '^NORMAL2-' })).toBeNull();
     expect(splitOptionsOf({ ...settings, testPattern: 'x' }).testPattern).toBe('x');
   });
@@ -50,12 +66,19 @@ describe('when the dataset must be loaded again before training', () => {
   });
 
   it('for a new grouping; for a new pattern only when it is used; never for the demo set', () => {
-    expect(reloadReason(view(5), { ...settings, groupBy: 'none' })).toBe('The dataset will be loaded again, grouping images one by one (no patients).');
+    expect(reloadReason(view(5), { ...settings, groupBy: 'none' })).toBe(
+      'The dataset will be loaded again, grouping images one by one (no patients).',
+    );
     expect(reloadReason(view(5), { ...settings, groupPattern: '^(p\\d+)' })).toBeNull();
     const regex = { ...view(5), groupBy: 'regex' } as DatasetView;
-    expect(reloadReason(regex, { ...settings, groupBy: 'regex', groupPattern: '^(p\\d+)' })).toMatch(/by the Patient pattern/);
+    expect(reloadReason(regex, { ...settings, groupBy: 'regex', groupPattern: '^(p\\d+)' })).toMatch(
+      /by the Patient pattern/,
+    );
     const demo = { ...view(5), source: { kind: 'demo' } } as DatasetView;
     expect(reloadReason(demo, { ...settings, groupBy: 'none' })).toBeNull();
-    expect(splitOptionsOf({ ...settings, groupBy: 'regex' })).toMatchObject({ groupBy: 'regex', groupPattern: settings.groupPattern });
+    expect(splitOptionsOf({ ...settings, groupBy: 'regex' })).toMatchObject({
+      groupBy: 'regex',
+      groupPattern: settings.groupPattern,
+    });
   });
 });

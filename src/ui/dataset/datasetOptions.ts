@@ -2,7 +2,8 @@ import type { Settings, SplitSettings } from '../../core/types';
 import type { DecodedDataset } from '../../data/types';
 
 /** What these functions read of a loaded dataset (useDataset's DatasetView: it imports SplitOptions from here). */
-type LoadedDataset = Pick<DecodedDataset, 'size' | 'validationPlan' | 'counts'> & SplitSettings & { source?: { kind: string } };
+type LoadedDataset = Pick<DecodedDataset, 'size' | 'validationPlan' | 'counts'> &
+  SplitSettings & { source?: { kind: string } };
 
 /** How a dataset's images are split when it loads, from the settings (changing one means loading again). */
 export type SplitOptions = SplitSettings;
@@ -21,7 +22,9 @@ const GROUPING_TEXT: Record<SplitSettings['groupBy'], string> = {
 
 /** Whether the patients would come out differently (the pattern counts only when it is used). */
 function groupingChanged(view: SplitSettings, settings: SplitSettings): boolean {
-  return view.groupBy !== settings.groupBy || (settings.groupBy === 'regex' && view.groupPattern !== settings.groupPattern);
+  return (
+    view.groupBy !== settings.groupBy || (settings.groupBy === 'regex' && view.groupPattern !== settings.groupPattern)
+  );
 }
 
 /** True when the archive has its own test folder (a test hold-out then changes nothing). */

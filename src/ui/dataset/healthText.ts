@@ -88,7 +88,11 @@ export function healthFindings(health: DatasetHealth, classNames: readonly strin
     });
   }
   if (health.duplicates.length === 0) {
-    findings.push({ id: 'duplicates-across', warning: false, text: `No duplicate images (${compared}), within or across splits.` });
+    findings.push({
+      id: 'duplicates-across',
+      warning: false,
+      text: `No duplicate images (${compared}), within or across splits.`,
+    });
   }
 
   const balance = SPLIT_NAMES.flatMap((split) => {

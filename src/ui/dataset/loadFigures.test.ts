@@ -20,14 +20,32 @@ describe('loadRate', () => {
 describe('describeLoadStats', () => {
   it('says what was read, how fast, and what listing took', () => {
     expect(
-      describeLoadStats({ listMs: 410, decodeMs: 30_870, entries: 17_582, images: 5856, bytesRead: 1.95e9, readMs: 0, sourcePixels: 10_250e6 }),
-    ).toBe('Read and decoded 5,856 images from 2 GB in 31 s (190 images/s, 332 megapixels/s); listing 17,582 entries took 0.4 s.');
+      describeLoadStats({
+        listMs: 410,
+        decodeMs: 30_870,
+        entries: 17_582,
+        images: 5856,
+        bytesRead: 1.95e9,
+        readMs: 0,
+        sourcePixels: 10_250e6,
+      }),
+    ).toBe(
+      'Read and decoded 5,856 images from 2 GB in 31 s (190 images/s, 332 megapixels/s); listing 17,582 entries took 0.4 s.',
+    );
   });
 
   it('leaves out what was not measured', () => {
-    expect(describeLoadStats({ listMs: 0, decodeMs: 1500, entries: 30, images: 30, bytesRead: 0, readMs: 0, sourcePixels: 0 })).toBe(
-      'Read and decoded 30 images in 1.5 s (20 images/s).',
-    );
+    expect(
+      describeLoadStats({
+        listMs: 0,
+        decodeMs: 1500,
+        entries: 30,
+        images: 30,
+        bytesRead: 0,
+        readMs: 0,
+        sourcePixels: 0,
+      }),
+    ).toBe('Read and decoded 30 images in 1.5 s (20 images/s).');
   });
 
   it('formats sizes in decimal units', () => {

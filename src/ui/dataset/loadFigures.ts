@@ -46,8 +46,14 @@ function formatSeconds(seconds: number): string {
 /** One sentence on what a load cost, under the dataset summary. */
 export function describeLoadStats(stats: LoadStats): string {
   const seconds = stats.decodeMs / 1000;
-  const rate = seconds > 0 ? ` (${whole.format(stats.images / seconds)} images/s${stats.sourcePixels > 0 ? `, ${whole.format(stats.sourcePixels / 1e6 / seconds)} megapixels/s` : ''})` : '';
-  const listed = stats.listMs > 0 ? `; listing ${whole.format(stats.entries)} entries took ${formatSeconds(stats.listMs / 1000)}` : '';
+  const rate =
+    seconds > 0
+      ? ` (${whole.format(stats.images / seconds)} images/s${stats.sourcePixels > 0 ? `, ${whole.format(stats.sourcePixels / 1e6 / seconds)} megapixels/s` : ''})`
+      : '';
+  const listed =
+    stats.listMs > 0
+      ? `; listing ${whole.format(stats.entries)} entries took ${formatSeconds(stats.listMs / 1000)}`
+      : '';
   const read = stats.bytesRead > 0 ? ` from ${formatSize(stats.bytesRead)}` : '';
   return `Read and decoded ${whole.format(stats.images)} images${read} in ${formatSeconds(seconds)}${rate}${listed}.`;
 }

@@ -10,12 +10,12 @@ import type { LabelsTable } from '../../data/labelsFile';
 /** Where the images come from, kept so the set can be decoded again at another size. */
 export type DatasetSource =
   | { kind: 'demo' }
-  | (
+  | ((
       | { kind: 'archive'; name: string; blob: Blob }
       | { kind: 'files'; name: string; files: File[] }
       /** A dropped folder, walked into its files. */
       | { kind: 'entries'; name: string; entries: ArchiveEntry[] }
-    ) & { labels?: LabelsTable };
+    ) & { labels?: LabelsTable });
 
 /** What the page keeps of a decoded dataset once its pixel buffers have gone to the training worker. */
 export type DatasetView = Omit<DecodedDataset, 'train' | 'validation' | 'test'> & {
@@ -29,7 +29,8 @@ export type DatasetState =
   | { phase: 'ready'; view: DatasetView };
 
 export function sourceOf(files: File[]): DatasetSource {
-  if (files.length === 1 && !files[0].webkitRelativePath) return { kind: 'archive', name: files[0].name, blob: files[0] };
+  if (files.length === 1 && !files[0].webkitRelativePath)
+    return { kind: 'archive', name: files[0].name, blob: files[0] };
   const top = files[0]?.webkitRelativePath.split('/')[0];
   return { kind: 'files', name: top || `${files.length} files`, files };
 }
@@ -53,27 +54,36 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
       const current = stateRef.current;
       const previous = current.phase === 'ready' ? current.view : current.phase === 'loading' ? current.previous : null;
       setError(null);
-      setState({ phase: 'loading', source, progress: { phase: 'listing', done: 0, total: 0, elapsedMs: 0, bytesRead: 0 }, previous });
+      setState({
+        phase: 'loading',
+        source,
+        progress: { phase: 'listing', done: 0, total: 0, elapsedMs: 0, bytesRead: 0 },
+        previous,
+      });
       try {
         let decoded: DecodedDataset;
         if (source.kind === 'demo') {
           decoded = makeDemoDataset({ size, seed: 1 });
         } else {
-          decoded = await loadDataset(source.kind === 'archive' ? source.blob : source.kind === 'files' ? source.files : source.entries, {
-            size,
-            testHoldout: splits.testPercent / 100,
-            testPattern: splits.testPattern,
-            validationFraction: splits.validationPercent / 100,
-            grouping: splits,
-            signal: abort.signal,
-            ...(source.labels ? { labels: source.labels } : {}),
-            // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
-            // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
-            // Transitions: React renders them in slices the page can interrupt (the whole page reads this state).
-            onProgress: (progress) => {
-              if (!abort.signal.aborted) startTransition(() => setState({ phase: 'loading', source, progress, previous }));
+          decoded = await loadDataset(
+            source.kind === 'archive' ? source.blob : source.kind === 'files' ? source.files : source.entries,
+            {
+              size,
+              testHoldout: splits.testPercent / 100,
+              testPattern: splits.testPattern,
+              validationFraction: splits.validationPercent / 100,
+              grouping: splits,
+              signal: abort.signal,
+              ...(source.labels ? { labels: source.labels } : {}),
+              // No pool passed: loadDataset starts decode workers for this load and ends them after it, so
+              // what they hold (the zip's listing, decoder buffers) is freed once the images are in.
+              // Transitions: React renders them in slices the page can interrupt (the whole page reads this state).
+              onProgress: (progress) => {
+                if (!abort.signal.aborted)
+                  startTransition(() => setState({ phase: 'loading', source, progress, previous }));
+              },
             },
-          });
+          );
         }
         if (abort.signal.aborted) return null;
         const { train, validation, test, ...rest } = decoded;
@@ -104,7 +114,8 @@ export function useDataset(onDecoded: (splits: Splits) => void) {
     abortRef.current?.abort();
     abortRef.current = null;
     const current = stateRef.current;
-    if (current.phase === 'loading') setState(current.previous ? { phase: 'ready', view: current.previous } : { phase: 'empty' });
+    if (current.phase === 'loading')
+      setState(current.previous ? { phase: 'ready', view: current.previous } : { phase: 'empty' });
   }, []);
 
   return { state, error, load, cancel, dismissError: () => setError(null) };

@@ -28,7 +28,13 @@ export function HeatmapImage({ pixels, size, map, side, opacity, show, name, cla
     <span className="heatmap" style={{ width: display, height: display }}>
       <GreyImage pixels={pixels} size={size} name={name} />
       {heat && show && (
-        <img src={heat} alt={`Grad-CAM: where the model found evidence for ${className} in ${name}`} style={{ opacity }} width={display} height={display} />
+        <img
+          src={heat}
+          alt={`Grad-CAM: where the model found evidence for ${className} in ${name}`}
+          style={{ opacity }}
+          width={display}
+          height={display}
+        />
       )}
     </span>
   );

@@ -9,7 +9,14 @@ import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../common/OodSummary';
 import { DisplayWindowControl } from '../common/DisplayWindowControl';
-import { predictionRows, predictionsCsv, visibleRows, type Decision, type PredictionRow, type SortKey } from './predictionRows';
+import {
+  predictionRows,
+  predictionsCsv,
+  visibleRows,
+  type Decision,
+  type PredictionRow,
+  type SortKey,
+} from './predictionRows';
 
 interface Props {
   store: TrainingStore;
@@ -70,7 +77,8 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
         count: images.names.length,
         size: images.size,
         explain: true,
-        threshold: classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
+        threshold:
+          classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
       });
       setResult({ images, predictions, modelKey: model.key });
       if (select) {
@@ -90,11 +98,20 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
     setShown(PAGE);
     try {
       setProgress({ what: 'Reading images', done: 0, total: files.length });
-      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) => setProgress({ what: 'Reading images', done, total }));
+      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) =>
+        setProgress({ what: 'Reading images', done, total }),
+      );
       if (images.names.length === 0) {
         setResult(null);
         setProgress(null);
-        onProblem(`No image could be read for Predict: ${images.skipped.map((s) => `${s.name} (${s.reason})`).slice(0, 5).join('; ') || 'nothing was chosen'}.`);
+        onProblem(
+          `No image could be read for Predict: ${
+            images.skipped
+              .map((s) => `${s.name} (${s.reason})`)
+              .slice(0, 5)
+              .join('; ') || 'nothing was chosen'
+          }.`,
+        );
         return;
       }
       await run(images, false);
@@ -110,12 +127,16 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
   useEffect(() => {
     if (!explain) return;
     setShown(PAGE);
-    void runNow.current({ names: [explain.name], pixels: explain.pixels.slice(), size: explain.size, skipped: [] }, true);
+    void runNow.current(
+      { names: [explain.name], pixels: explain.pixels.slice(), size: explain.size, skipped: [] },
+      true,
+    );
   }, [explain]);
 
   const area = result ? result.images.size * result.images.size : 0;
   const mapArea = result ? result.predictions.mapSide ** 2 : 0;
-  const mapOf = (index: number) => (result && mapArea > 0 ? result.predictions.maps.subarray(index * mapArea, (index + 1) * mapArea) : null);
+  const mapOf = (index: number) =>
+    result && mapArea > 0 ? result.predictions.maps.subarray(index * mapArea, (index + 1) * mapArea) : null;
   const pixelsOf = (index: number) => result!.images.pixels.subarray(index * area, (index + 1) * area);
   const heatClass = (index: number) => classNames[result?.predictions.mapClasses[index] ?? 0] ?? '';
   /** A row's image with its heatmap, at `display` px. */
@@ -149,7 +170,11 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
         if (!model || disabled || progress) return;
         e.preventDefault();
         // Read synchronously: the drop's items are gone once this handler returns.
-        void entriesFromDrop(e.dataTransfer.items).then((entries) => predict(entries), (error: unknown) => onProblem(`The dropped files could not be read: ${error instanceof Error ? error.message : String(error)}`));
+        void entriesFromDrop(e.dataTransfer.items).then(
+          (entries) => predict(entries),
+          (error: unknown) =>
+            onProblem(`The dropped files could not be read: ${error instanceof Error ? error.message : String(error)}`),
+        );
       }}
     >
       <h2 id="predict-heading">6. Predict</h2>
@@ -157,10 +182,14 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
         <p>Train a model, open a saved run or load a model file to use it on new images.</p>
       ) : (
         <p>
-          Drop images, a folder or a zip here, or choose them below. New images go through the model in this tab ({model.imageSize} × {model.imageSize} px, grey, as in training). Each gets its class
-          probabilities, the class at the decision threshold ({classNames.length === 2 ? `${classNames[decision.positiveClass]} when its probability is at least ${fmtThreshold(decision.threshold)}` : 'the most probable class'}
-          ) and a Grad-CAM heatmap: where in the image the model found the evidence for the class it predicts. A heatmap shows what the model used,
-          not what is medically there.
+          Drop images, a folder or a zip here, or choose them below. New images go through the model in this tab (
+          {model.imageSize} × {model.imageSize} px, grey, as in training). Each gets its class probabilities, the class
+          at the decision threshold (
+          {classNames.length === 2
+            ? `${classNames[decision.positiveClass]} when its probability is at least ${fmtThreshold(decision.threshold)}`
+            : 'the most probable class'}
+          ) and a Grad-CAM heatmap: where in the image the model found the evidence for the class it predicts. A heatmap
+          shows what the model used, not what is medically there.
         </p>
       )}
       <div className="predict__inputs">
@@ -202,7 +231,10 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
           <div className="predict__controls">
             <label>
               Show{' '}
-              <select value={onlyClass ?? ''} onChange={(e) => setOnlyClass(e.target.value === '' ? null : Number(e.target.value))}>
+              <select
+                value={onlyClass ?? ''}
+                onChange={(e) => setOnlyClass(e.target.value === '' ? null : Number(e.target.value))}
+              >
                 <option value="">all predictions</option>
                 {classNames.map((c, i) => (
                   <option key={c} value={i}>
@@ -216,13 +248,23 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
             </label>{' '}
             <label>
               Heatmap opacity{' '}
-              <input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} />
+              <input
+                type="range"
+                min={0}
+                max={1}
+                step={0.05}
+                value={opacity}
+                onChange={(e) => setOpacity(Number(e.target.value))}
+              />
             </label>{' '}
             <DisplayWindowControl name="Display window: predictions" />{' '}
             <button
               type="button"
               onClick={() =>
-                saveBlob(new Blob([predictionsCsv(visible, classNames, decision)], { type: 'text/csv' }), 'predictions.csv')
+                saveBlob(
+                  new Blob([predictionsCsv(visible, classNames, decision)], { type: 'text/csv' }),
+                  'predictions.csv',
+                )
               }
             >
               Download predictions (CSV)
@@ -247,8 +289,11 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
               {heatmapOf(selectedRow, 320)}
               <figcaption>
                 {selectedRow.name}: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
-                {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows the evidence for{' '}
-                {heatClass(selectedRow.index)}. <button type="button" onClick={() => setSelected(null)}>Close</button>
+                {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows
+                the evidence for {heatClass(selectedRow.index)}.{' '}
+                <button type="button" onClick={() => setSelected(null)}>
+                  Close
+                </button>
               </figcaption>
             </figure>
           )}
@@ -268,7 +313,11 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
                 <th scope="col">Predicted class</th>
                 {classNames.map((c, i) => (
                   <th scope="col" key={c}>
-                    <button type="button" onClick={() => setSort({ by: 'class', classIndex: i })} aria-pressed={sort.by === 'class' && sort.classIndex === i}>
+                    <button
+                      type="button"
+                      onClick={() => setSort({ by: 'class', classIndex: i })}
+                      aria-pressed={sort.by === 'class' && sort.classIndex === i}
+                    >
                       {c}
                     </button>
                   </th>
@@ -281,7 +330,12 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
                 <tr key={row.index}>
                   <td>{row.name}</td>
                   <td>
-                    <button type="button" className="predict__thumb" onClick={() => setSelected(row.index)} aria-label={`Enlarge ${row.name}`}>
+                    <button
+                      type="button"
+                      className="predict__thumb"
+                      onClick={() => setSelected(row.index)}
+                      aria-label={`Enlarge ${row.name}`}
+                    >
                       {heatmapOf(row, 64)}
                     </button>
                   </td>

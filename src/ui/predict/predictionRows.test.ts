@@ -3,7 +3,10 @@ import { csvCell, decide, decisionOf, predictionRows, predictionsCsv, visibleRow
 
 describe('Predict rows', () => {
   const names = ['b.png', 'a.png', 'c=1.png'];
-  const rows = predictionRows(names, { scores: new Float32Array([0.2, 0.9, 0.5]) }, 2, { positiveClass: 1, threshold: 0.5 });
+  const rows = predictionRows(names, { scores: new Float32Array([0.2, 0.9, 0.5]) }, 2, {
+    positiveClass: 1,
+    threshold: 0.5,
+  });
 
   it('give each image both probabilities and the class at the threshold (at least it: positive)', () => {
     expect(rows.map((r) => r.probabilities.map((p) => Number(p.toFixed(2))))).toEqual([
@@ -18,19 +21,31 @@ describe('Predict rows', () => {
   });
 
   it('say which images are unlike the training data (above the cut), or nothing without a detector', () => {
-    const judged = predictionRows(names, { scores: new Float32Array(3), ood: { distances: Float32Array.from([3, 9, 5]), threshold: 5 } }, 2, { positiveClass: 1, threshold: 0.5 });
+    const judged = predictionRows(
+      names,
+      { scores: new Float32Array(3), ood: { distances: Float32Array.from([3, 9, 5]), threshold: 5 } },
+      2,
+      { positiveClass: 1, threshold: 0.5 },
+    );
     expect(judged.map((r) => r.unlike)).toEqual([false, true, false]);
     expect(rows.map((r) => r.unlike)).toEqual([null, null, null]);
   });
 
   it('sort by a class probability or by name, and filter by predicted class', () => {
-    expect(visibleRows(rows, null, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual(['a.png', 'c=1.png', 'b.png']);
+    expect(visibleRows(rows, null, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual([
+      'a.png',
+      'c=1.png',
+      'b.png',
+    ]);
     expect(visibleRows(rows, null, { by: 'name' }).map((r) => r.name)).toEqual(['a.png', 'b.png', 'c=1.png']);
     expect(visibleRows(rows, 0, { by: 'name' }).map((r) => r.name)).toEqual(['b.png']);
   });
 
   it('make a CSV with a row per shown image, quoting what needs it', () => {
-    const csv = predictionsCsv(visibleRows(rows, null, { by: 'name' }), ['NORMAL', 'PNEUMONIA'], { positiveClass: 1, threshold: 0.5 });
+    const csv = predictionsCsv(visibleRows(rows, null, { by: 'name' }), ['NORMAL', 'PNEUMONIA'], {
+      positiveClass: 1,
+      threshold: 0.5,
+    });
     expect(csv.split('\r\n')).toEqual([
       'file,probability_NORMAL,probability_PNEUMONIA,predicted_class,threshold',
       'a.png,0.100000,0.900000,PNEUMONIA,0.5',
@@ -47,13 +62,21 @@ describe('Predict rows', () => {
 describe('the decision Predict uses', () => {
   const names = ['NORMAL', 'PNEUMONIA'];
   it('is the Results’ operating point when there are Results', () => {
-    expect(decisionOf({ positiveClass: 0, threshold: 0.3 }, { threshold: 0.9, thresholdClass: 'PNEUMONIA' }, names, 1)).toEqual({ positiveClass: 0, threshold: 0.3 });
+    expect(
+      decisionOf({ positiveClass: 0, threshold: 0.3 }, { threshold: 0.9, thresholdClass: 'PNEUMONIA' }, names, 1),
+    ).toEqual({ positiveClass: 0, threshold: 0.3 });
   });
   it('is a loaded model’s metadata threshold and class without Results', () => {
-    expect(decisionOf(null, { threshold: 0.9, thresholdClass: 'NORMAL' }, names, 1)).toEqual({ positiveClass: 0, threshold: 0.9 });
+    expect(decisionOf(null, { threshold: 0.9, thresholdClass: 'NORMAL' }, names, 1)).toEqual({
+      positiveClass: 0,
+      threshold: 0.9,
+    });
   });
   it('is 0.5 on the default positive class when nothing says otherwise', () => {
     expect(decisionOf(null, null, names, 1)).toEqual({ positiveClass: 1, threshold: 0.5 });
-    expect(decisionOf(null, { threshold: null, thresholdClass: 'OTHER' }, names, 1)).toEqual({ positiveClass: 1, threshold: 0.5 });
+    expect(decisionOf(null, { threshold: null, thresholdClass: 'OTHER' }, names, 1)).toEqual({
+      positiveClass: 1,
+      threshold: 0.5,
+    });
   });
 });

@@ -32,7 +32,9 @@ export function predictionRows(
   const ood = predictions.ood ?? null;
   return names.map((name, index) => {
     const probabilities =
-      width === 1 ? [1 - predictions.scores[index], predictions.scores[index]] : Array.from(predictions.scores.subarray(index * width, (index + 1) * width));
+      width === 1
+        ? [1 - predictions.scores[index], predictions.scores[index]]
+        : Array.from(predictions.scores.subarray(index * width, (index + 1) * width));
     const unlike = ood ? ood.distances[index] > ood.threshold : null;
     return { index, name, probabilities, predicted: decide(probabilities, decision), unlike };
   });
@@ -59,7 +61,12 @@ export function predictionsCsv(rows: PredictionRow[], classNames: string[], deci
   const binary = classNames.length === 2;
   const header = ['file', ...classNames.map((c) => `probability_${c}`), 'predicted_class', 'threshold'];
   const threshold = binary ? String(decision.threshold) : 'argmax';
-  const lines = rows.map((r) => [r.name, ...r.probabilities.map((p) => p.toFixed(6)), classNames[r.predicted], threshold]);
+  const lines = rows.map((r) => [
+    r.name,
+    ...r.probabilities.map((p) => p.toFixed(6)),
+    classNames[r.predicted],
+    threshold,
+  ]);
   return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 

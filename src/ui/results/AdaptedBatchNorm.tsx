@@ -20,7 +20,12 @@ interface Props {
  * another source (another hospital, another machine), where a model's normalisation no longer fits.
  */
 export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
-  const [state, setState] = useState<{ report: EvaluationReport | null; pending: boolean; error: string | null; for: EvaluationReport | null }>({
+  const [state, setState] = useState<{
+    report: EvaluationReport | null;
+    pending: boolean;
+    error: string | null;
+    for: EvaluationReport | null;
+  }>({
     report: null,
     pending: false,
     error: null,
@@ -34,7 +39,8 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
     setState({ report: null, pending: true, error: null, for: report });
     store.adaptedReport(report.positiveClass, evalSettings).then(
       (r) => setState({ report: r, pending: false, error: null, for: report }),
-      (e: unknown) => setState({ report: null, pending: false, error: e instanceof Error ? e.message : String(e), for: report }),
+      (e: unknown) =>
+        setState({ report: null, pending: false, error: e instanceof Error ? e.message : String(e), for: report }),
     );
   };
   return (
@@ -44,9 +50,10 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
           Adapt BatchNorm to the test images
         </button>{' '}
         <small>
-          Test-time adaptation: re-estimates each BatchNorm layer’s statistics on the test images (their labels are not read) and scores them again;
-          for a test split from another source. The statistics also follow the test images’ mix of classes, so where it differs
-          from training’s the adaptation can do harm (measured on a held-out series: specificity fell). The adapted model is not the one downloaded.
+          Test-time adaptation: re-estimates each BatchNorm layer’s statistics on the test images (their labels are not
+          read) and scores them again; for a test split from another source. The statistics also follow the test images’
+          mix of classes, so where it differs from training’s the adaptation can do harm (measured on a held-out series:
+          specificity fell). The adapted model is not the one downloaded.
         </small>
       </p>
       {state.pending && <p aria-busy="true">Adapting and scoring…</p>}

@@ -44,7 +44,16 @@ interface Props {
  * validation (by the `Threshold rule`), with 95% intervals, AUC, calibration, the confusion matrix, and each
  * image's score. The slider explores other thresholds live; the page says which one the reported figures use.
  */
-export function Evaluation({ result, classNames, paths, splitName, store, evalSettings, onReported, onExplain }: Props) {
+export function Evaluation({
+  result,
+  classNames,
+  paths,
+  splitName,
+  store,
+  evalSettings,
+  onReported,
+  onExplain,
+}: Props) {
   const [positive, setPositive] = useState(() => defaultPositiveClass(classNames));
   const reportState = useEvaluationReport(store, result, positive, evalSettings);
   const report = reportState.report?.positiveClass === positive ? reportState.report : null;
@@ -58,7 +67,16 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
   }
   const threshold = moved ?? chosen;
   useEffect(() => {
-    onReported?.(report ? { threshold: report.operatingPoint.threshold, positiveClass: report.positiveClass, rule: describeRule(report.operatingPoint), report } : null);
+    onReported?.(
+      report
+        ? {
+            threshold: report.operatingPoint.threshold,
+            positiveClass: report.positiveClass,
+            rule: describeRule(report.operatingPoint),
+            report,
+          }
+        : null,
+    );
     // Gone with the Results (a new run): the next download must not carry this run's threshold.
     return () => onReported?.(null);
   }, [report, onReported]);
@@ -72,7 +90,10 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
   const fetchImages = useCallback((indices: number[]) => store.evaluatedImages(indices), [store]);
   const binary = result.numClasses === 2;
   const scores = useMemo(() => binaryScores(result, positive), [result, positive]);
-  const metrics = useMemo(() => binaryMetrics(scores, result.labels, positive, threshold), [scores, result.labels, positive, threshold]);
+  const metrics = useMemo(
+    () => binaryMetrics(scores, result.labels, positive, threshold),
+    [scores, result.labels, positive, threshold],
+  );
   const roc = useMemo(() => rocCurve(scores, result.labels, positive), [scores, result.labels, positive]);
   const multi = useMemo(() => (binary ? null : multiClassMetrics(result)), [binary, result]);
   // Two classes: the threshold decides. More: the most probable class (the threshold then only moves the one-vs-rest figures).
@@ -107,7 +128,12 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
             onChange={(e) => setMoved(Number(e.target.value))}
           />
         </label>
-        <p data-testid="operating-point" data-threshold={chosen} data-rule={report?.operatingPoint.rule ?? ''} aria-busy={reportState.pending}>
+        <p
+          data-testid="operating-point"
+          data-threshold={chosen}
+          data-rule={report?.operatingPoint.rule ?? ''}
+          aria-busy={reportState.pending}
+        >
           {report
             ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.`
             : reportState.error
@@ -123,8 +149,8 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
           )}
         </p>
         <small>
-          An image counts as {classNames[positive]} when its probability is at least the threshold. Lower it to miss fewer{' '}
-          {classNames[positive]} cases (higher sensitivity) at the cost of more false alarms.
+          An image counts as {classNames[positive]} when its probability is at least the threshold. Lower it to miss
+          fewer {classNames[positive]} cases (higher sensitivity) at the cost of more false alarms.
         </small>
       </div>
       <div className="evaluation__tables">
@@ -137,7 +163,11 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
           positiveName={classNames[positive]}
           shown={report ? (report.test ?? report.validation) : null}
           atOperatingPoint={atOperatingPoint}
-          thresholdText={atOperatingPoint && report ? `${fmtThreshold(threshold)} (${describeRule(report.operatingPoint)})` : `${fmtThreshold(threshold)} (set by the slider)`}
+          thresholdText={
+            atOperatingPoint && report
+              ? `${fmtThreshold(threshold)} (${describeRule(report.operatingPoint)})`
+              : `${fmtThreshold(threshold)} (set by the slider)`
+          }
         />
         <ConfusionTable matrix={matrix} classNames={classNames} selected={cell} onSelect={setCell} />
         <VisFigure
@@ -145,10 +175,16 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
           version={matrix.map((row) => row.join(',')).join(';')}
           data={{ cells: matrix.flat().join(',') }}
           draw={(el) =>
-            tfvis.render.confusionMatrix(el, { values: matrix, tickLabels: classNames }, { shadeDiagonal: true, width: 260, height: 220, fontSize: 12 })
+            tfvis.render.confusionMatrix(
+              el,
+              { values: matrix, tickLabels: classNames },
+              { shadeDiagonal: true, width: 260, height: 220, fontSize: 12 },
+            )
           }
         >
-          <p className="visually-hidden">The same counts as the Confusion matrix table. {confusionText(matrix, classNames)}</p>
+          <p className="visually-hidden">
+            The same counts as the Confusion matrix table. {confusionText(matrix, classNames)}
+          </p>
         </VisFigure>
         <VisFigure
           label="ROC curve"
@@ -158,10 +194,22 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
             tfvis.render.scatterplot(
               el,
               {
-                values: [roc.map((p) => ({ x: p.fpr, y: p.tpr })), [{ x: 1 - metrics.specificity, y: metrics.sensitivity }]],
+                values: [
+                  roc.map((p) => ({ x: p.fpr, y: p.tpr })),
+                  [{ x: 1 - metrics.specificity, y: metrics.sensitivity }],
+                ],
                 series: ['ROC', 'at this threshold'],
               },
-              { width: 300, height: 260, xLabel: '1 − specificity', yLabel: 'sensitivity', xAxisDomain: [0, 1], yAxisDomain: [0, 1], seriesColors: ['#4c78a8', '#e45756'], fontSize: 11 },
+              {
+                width: 300,
+                height: 260,
+                xLabel: '1 − specificity',
+                yLabel: 'sensitivity',
+                xAxisDomain: [0, 1],
+                yAxisDomain: [0, 1],
+                seriesColors: ['#4c78a8', '#e45756'],
+                fontSize: 11,
+              },
             )
           }
         >
@@ -223,10 +271,16 @@ export function Evaluation({ result, classNames, paths, splitName, store, evalSe
 /** The ROC curve's numbers for readers who cannot see it: the best sensitivity at a few false-positive rates. */
 function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; positiveName: string }) {
   const rows = rocTableRows(roc);
-  if (rows.length === 0) return <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>;
+  if (rows.length === 0)
+    return (
+      <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>
+    );
   return (
     <table aria-label="ROC curve points" className="visually-hidden">
-      <caption>ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the threshold that gives it</caption>
+      <caption>
+        ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the
+        threshold that gives it
+      </caption>
       <thead>
         <tr>
           <th scope="col">false-positive rate at most</th>

@@ -19,8 +19,19 @@ interface Props {
 }
 
 /** The `Test metrics` table: each figure at the current threshold, with its 95% interval at the reported threshold. */
-export function MetricsTable({ metrics, accuracy, loss, count, splitName, positiveName, shown, atOperatingPoint, thresholdText }: Props) {
-  const interval = (name: keyof SplitReport['intervals']) => (shown && (atOperatingPoint || name === 'auc') ? shown.intervals[name] : null);
+export function MetricsTable({
+  metrics,
+  accuracy,
+  loss,
+  count,
+  splitName,
+  positiveName,
+  shown,
+  atOperatingPoint,
+  thresholdText,
+}: Props) {
+  const interval = (name: keyof SplitReport['intervals']) =>
+    shown && (atOperatingPoint || name === 'auc') ? shown.intervals[name] : null;
   return (
     <table aria-label="Test metrics" className="metrics">
       <caption>

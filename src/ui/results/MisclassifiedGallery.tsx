@@ -39,7 +39,18 @@ const NO_PIXELS = new Map<number, Uint8Array>();
  * images, least confident first. The misclassified ones' pixels are the worker's candidates (`result.gallery`);
  * a cell's other images are asked of the worker when shown.
  */
-export function MisclassifiedGallery({ result, classNames, paths, predicted, splitName, positiveClass, cell, onShowMisclassified, fetchImages, onExplain }: Props) {
+export function MisclassifiedGallery({
+  result,
+  classNames,
+  paths,
+  predicted,
+  splitName,
+  positiveClass,
+  cell,
+  onShowMisclassified,
+  fetchImages,
+  onExplain,
+}: Props) {
   const { indices, pixels, size } = result.gallery;
   // One view a candidate, made once a result, so each canvas redraws only when its image changes.
   const candidates = useMemo(() => {
@@ -48,12 +59,18 @@ export function MisclassifiedGallery({ result, classNames, paths, predicted, spl
   }, [indices, pixels, size]);
   const [fetched, setFetched] = useState({ result, pixels: NO_PIXELS });
   const extra = fetched.result === result ? fetched.pixels : NO_PIXELS;
-  const wrong = useMemo(() => misclassifiedAt(result, predicted, indices, undefined, positiveClass), [result, predicted, indices, positiveClass]);
+  const wrong = useMemo(
+    () => misclassifiedAt(result, predicted, indices, undefined, positiveClass),
+    [result, predicted, indices, positiveClass],
+  );
   const listing = useMemo(
     () => (cell ? cellImages(result, predicted, cell[0], cell[1], GALLERY_CAP, positiveClass) : null),
     [result, predicted, cell, positiveClass],
   );
-  const total = useMemo(() => predicted.reduce((n, p, i) => n + (p === result.labels[i] ? 0 : 1), 0), [predicted, result.labels]);
+  const total = useMemo(
+    () => predicted.reduce((n, p, i) => n + (p === result.labels[i] ? 0 : 1), 0),
+    [predicted, result.labels],
+  );
 
   useEffect(() => {
     const missing = listing?.images.map((m) => m.index).filter((i) => !candidates.has(i) && !extra.has(i)) ?? [];
@@ -77,7 +94,9 @@ export function MisclassifiedGallery({ result, classNames, paths, predicted, spl
   }, [listing, candidates, extra, fetchImages, result]);
 
   const scoreMeaning =
-    result.numClasses === 2 ? `the probability of ${classNames[positiveClass]}, as the threshold sees it` : 'the probability of the predicted class';
+    result.numClasses === 2
+      ? `the probability of ${classNames[positiveClass]}, as the threshold sees it`
+      : 'the probability of the predicted class';
   const n = result.labels.length;
   const shown = listing ? listing.images : wrong;
   const label = cell ? `Images: ${classNames[cell[0]]} as ${classNames[cell[1]]}` : 'Misclassified images';
@@ -87,16 +106,20 @@ export function MisclassifiedGallery({ result, classNames, paths, predicted, spl
         {listing && cell ? (
           <>
             {classNames[cell[0]]} as {classNames[cell[1]]}: {listing.total} of {n} {splitName} images
-            {listing.total > shown.length ? `, the ${shown.length} least confident in their true class shown` : ''}, least confident first. Score:{' '}
-            {scoreMeaning}.{' '}
+            {listing.total > shown.length ? `, the ${shown.length} least confident in their true class shown` : ''},
+            least confident first. Score: {scoreMeaning}.{' '}
             <button type="button" onClick={onShowMisclassified}>
               Show misclassified images
             </button>
           </>
         ) : (
           <>
-            Misclassified images: {total === 0 ? `none of the ${n} ${splitName} images at this decision` : `${total} of ${n} ${splitName} images`}
-            {total > wrong.length ? `, the ${wrong.length} worst shown` : ''}. Worst first: the lowest probability for the true class. Score: {scoreMeaning}.
+            Misclassified images:{' '}
+            {total === 0
+              ? `none of the ${n} ${splitName} images at this decision`
+              : `${total} of ${n} ${splitName} images`}
+            {total > wrong.length ? `, the ${wrong.length} worst shown` : ''}. Worst first: the lowest probability for
+            the true class. Score: {scoreMeaning}.
           </>
         )}
       </figcaption>
@@ -114,7 +137,11 @@ export function MisclassifiedGallery({ result, classNames, paths, predicted, spl
                 </span>
                 <small>{path}</small>
                 {image && onExplain && (
-                  <button type="button" onClick={() => onExplain({ name: path, pixels: image, size })} aria-label={`Where the model looked: ${path}`}>
+                  <button
+                    type="button"
+                    onClick={() => onExplain({ name: path, pixels: image, size })}
+                    aria-label={`Where the model looked: ${path}`}
+                  >
                     Where it looked
                   </button>
                 )}

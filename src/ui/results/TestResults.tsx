@@ -28,60 +28,78 @@ export function TestPredictions({
   });
   return (
     <>
-    <details className="predictions">
-      <summary>
-        Predictions per image{n > SHOWN ? ` (first ${SHOWN} of ${n})` : ''}
-      </summary>
-      <table aria-label="Test predictions">
-        <thead>
-          <tr>
-            <th scope="col">image</th>
-            <th scope="col">label</th>
-            <th scope="col">predicted</th>
-            {classNames.map((c) => (
-              <th scope="col" key={c}>
-                P({c})
-              </th>
-            ))}
-            {result.ood && <th scope="col">Unlike training data</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.i} data-path={r.path} className={r.truth === r.predicted ? '' : 'wrong'}>
-              <td>
-                <code>{r.path}</code>
-              </td>
-              <td>{classNames[r.truth]}</td>
-              <td>{classNames[r.predicted]}</td>
-              {r.probs.map((p, k) => (
-                <td key={k} data-score={p}>
-                  {p.toFixed(4)}
-                </td>
+      <details className="predictions">
+        <summary>Predictions per image{n > SHOWN ? ` (first ${SHOWN} of ${n})` : ''}</summary>
+        <table aria-label="Test predictions">
+          <thead>
+            <tr>
+              <th scope="col">image</th>
+              <th scope="col">label</th>
+              <th scope="col">predicted</th>
+              {classNames.map((c) => (
+                <th scope="col" key={c}>
+                  P({c})
+                </th>
               ))}
-              {r.unlike !== null && <td>{r.unlike ? 'yes' : 'no'}</td>}
+              {result.ood && <th scope="col">Unlike training data</th>}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </details>
-    <p>
-      <button type="button" onClick={() => saveBlob(new Blob([testPredictionsCsv(result, paths, classNames, predicted)], { type: 'text/csv' }), 'test-predictions.csv')}>
-        Download test predictions (CSV)
-      </button>{' '}
-      <small>Every evaluated image: file, label, a probability per class, the class at the current decision.</small>
-    </p>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.i} data-path={r.path} className={r.truth === r.predicted ? '' : 'wrong'}>
+                <td>
+                  <code>{r.path}</code>
+                </td>
+                <td>{classNames[r.truth]}</td>
+                <td>{classNames[r.predicted]}</td>
+                {r.probs.map((p, k) => (
+                  <td key={k} data-score={p}>
+                    {p.toFixed(4)}
+                  </td>
+                ))}
+                {r.unlike !== null && <td>{r.unlike ? 'yes' : 'no'}</td>}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <p>
+        <button
+          type="button"
+          onClick={() =>
+            saveBlob(
+              new Blob([testPredictionsCsv(result, paths, classNames, predicted)], { type: 'text/csv' }),
+              'test-predictions.csv',
+            )
+          }
+        >
+          Download test predictions (CSV)
+        </button>{' '}
+        <small>Every evaluated image: file, label, a probability per class, the class at the current decision.</small>
+      </p>
     </>
   );
 }
 
 /** Every evaluated image (not only the rows shown): path, label, a probability per class, the predicted class. */
-export function testPredictionsCsv(result: TestResult, paths: string[], classNames: string[], predicted: Uint8Array): string {
+export function testPredictionsCsv(
+  result: TestResult,
+  paths: string[],
+  classNames: string[],
+  predicted: Uint8Array,
+): string {
   const header = ['file', 'label', ...classNames.map((c) => `probability_${c}`), 'predicted_class'];
   const lines = Array.from(result.labels, (label, i) => {
     const probs =
-      result.numClasses === 2 ? [1 - result.scores[i], result.scores[i]] : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
-    return [paths[i] ?? `image ${i + 1}`, classNames[label], ...probs.map((p) => p.toFixed(6)), classNames[predicted[i]]];
+      result.numClasses === 2
+        ? [1 - result.scores[i], result.scores[i]]
+        : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
+    return [
+      paths[i] ?? `image ${i + 1}`,
+      classNames[label],
+      ...probs.map((p) => p.toFixed(6)),
+      classNames[predicted[i]],
+    ];
   });
   return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

@@ -25,7 +25,8 @@ export function ValidationVsTest({ report }: { report: EvaluationReport }) {
     <div className="report">
       <table aria-label="Validation and test" className="metrics">
         <caption>
-          At threshold {fmtThreshold(point.threshold)} ({describeRule(point)}); 95% intervals from {report.resamples} bootstrap resamples
+          At threshold {fmtThreshold(point.threshold)} ({describeRule(point)}); 95% intervals from {report.resamples}{' '}
+          bootstrap resamples
         </caption>
         <thead>
           <tr>
@@ -92,9 +93,16 @@ function ShiftNote({ report }: { report: EvaluationReport }) {
       </p>
     );
   }
-  const gaps = report.shift.map((f) => `${f.metric} ${fmt(f.validation)} on validation against ${fmt(f.test)} on test`).join(', ');
+  const gaps = report.shift
+    .map((f) => `${f.metric} ${fmt(f.validation)} on validation against ${fmt(f.test)} on test`)
+    .join(', ');
   return (
-    <p role="note" data-testid="shift-warning" data-shift={report.shift.map((f) => f.metric).join(',')} className="warning">
+    <p
+      role="note"
+      data-testid="shift-warning"
+      data-shift={report.shift.map((f) => f.metric).join(',')}
+      className="warning"
+    >
       Validation and test disagree beyond what their 95% intervals explain ({gaps}): the test split looks different from
       training. Report the test figure, not validation&apos;s.
     </p>
@@ -105,7 +113,9 @@ function ShiftNote({ report }: { report: EvaluationReport }) {
 const DIAGONAL = Array.from({ length: 21 }, (_, i) => ({ x: i / 20, y: i / 20 }));
 
 function Reliability({ splits, temperature }: { splits: SplitReport[]; temperature: number | null }) {
-  const series = splits.map((s) => s.calibration.bins.filter((b) => b.count > 0).map((b) => ({ x: b.confidence, y: b.observed })));
+  const series = splits.map((s) =>
+    s.calibration.bins.filter((b) => b.count > 0).map((b) => ({ x: b.confidence, y: b.observed })),
+  );
   const data = Object.fromEntries(splits.map((s) => [`ece-${s.split}`, s.calibration.ece.toFixed(4)]));
   return (
     <VisFigure
@@ -118,7 +128,15 @@ function Reliability({ splits, temperature }: { splits: SplitReport[]; temperatu
         tfvis.render.scatterplot(
           el,
           { values: [DIAGONAL, ...series], series: ['perfectly calibrated', ...splits.map((s) => s.split)] },
-          { width: 300, height: 260, xLabel: 'predicted probability (bin mean)', yLabel: 'observed share positive', xAxisDomain: [0, 1], yAxisDomain: [0, 1], fontSize: 11 },
+          {
+            width: 300,
+            height: 260,
+            xLabel: 'predicted probability (bin mean)',
+            yLabel: 'observed share positive',
+            xAxisDomain: [0, 1],
+            yAxisDomain: [0, 1],
+            fontSize: 11,
+          },
         )
       }
     >
@@ -140,7 +158,10 @@ function ReliabilityTable({ splits }: { splits: SplitReport[] }) {
   const cell = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(3));
   return (
     <table aria-label="Reliability diagram bins" className="visually-hidden">
-      <caption>Reliability diagram: for each bin of predicted probability, the images in it, their mean predicted probability and the share that is positive</caption>
+      <caption>
+        Reliability diagram: for each bin of predicted probability, the images in it, their mean predicted probability
+        and the share that is positive
+      </caption>
       <thead>
         <tr>
           <th scope="col">bin</th>
@@ -159,7 +180,9 @@ function ReliabilityTable({ splits }: { splits: SplitReport[] }) {
             </th>
             {splits.map((s) => {
               const bin = s.calibration.bins[i];
-              return <td key={s.split}>{bin ? `${bin.count}, ${cell(bin.confidence)}, ${cell(bin.observed)}` : '–'}</td>;
+              return (
+                <td key={s.split}>{bin ? `${bin.count}, ${cell(bin.confidence)}, ${cell(bin.observed)}` : '–'}</td>
+              );
             })}
           </tr>
         ))}

@@ -16,7 +16,12 @@ export interface ReportState {
  * calibration) whenever the result, the positive class or an eval setting changes; an older answer arriving late
  * is dropped. No retraining: the worker keeps the run's scores.
  */
-export function useEvaluationReport(store: TrainingStore, result: TestResult, positiveClass: number, settings: EvalSettings): ReportState {
+export function useEvaluationReport(
+  store: TrainingStore,
+  result: TestResult,
+  positiveClass: number,
+  settings: EvalSettings,
+): ReportState {
   const [state, setState] = useState<ReportState>({ report: null, pending: true, error: null });
   const { thresholdRule, targetSensitivity, temperatureScaling } = settings;
   useEffect(() => {
@@ -27,7 +32,8 @@ export function useEvaluationReport(store: TrainingStore, result: TestResult, po
         if (current) setState({ report, pending: false, error: null });
       },
       (error: unknown) => {
-        if (current) setState({ report: null, pending: false, error: error instanceof Error ? error.message : String(error) });
+        if (current)
+          setState({ report: null, pending: false, error: error instanceof Error ? error.message : String(error) });
       },
     );
     return () => {

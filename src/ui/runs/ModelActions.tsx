@@ -36,7 +36,11 @@ export function ModelActions(props: Props) {
             ))}
           </select>
         </label>{' '}
-        <button type="button" onClick={() => props.onDownload(format)} disabled={!props.canDownload || props.downloading}>
+        <button
+          type="button"
+          onClick={() => props.onDownload(format)}
+          disabled={!props.canDownload || props.downloading}
+        >
           Download model
         </button>{' '}
         <small>{props.downloading ? 'Preparing the file…' : FORMAT_HINT[format]}</small>
@@ -55,27 +59,52 @@ export function ModelActions(props: Props) {
             }}
           />
         </label>{' '}
-        <small>Load model: a zip from Download model (or from the PyTorch bundle), or its model.json, weights.bin and metadata.json together.</small>
+        <small>
+          Load model: a zip from Download model (or from the PyTorch bundle), or its model.json, weights.bin and
+          metadata.json together.
+        </small>
       </p>
       {props.showEvaluate && (
         <p>
-          <button type="button" onClick={props.onEvaluate} disabled={props.evaluateHint !== null} title={props.evaluateHint ?? undefined}>
+          <button
+            type="button"
+            onClick={props.onEvaluate}
+            disabled={props.evaluateHint !== null}
+            title={props.evaluateHint ?? undefined}
+          >
             Evaluate on the loaded dataset
           </button>{' '}
-          <small>{props.evaluateHint ?? 'Scores this model on the dataset’s validation and test images, without training.'}</small>
+          <small>
+            {props.evaluateHint ?? 'Scores this model on the dataset’s validation and test images, without training.'}
+          </small>
         </p>
       )}
       {props.showResume && (
-      <p>
-        <label>
-          More epochs{' '}
-          <input type="number" min={1} max={500} step={1} value={moreEpochs} onChange={(e) => setMoreEpochs(Number(e.target.value))} />
-        </label>{' '}
-        <button type="button" onClick={() => props.onResume(moreEpochs)} disabled={props.resumeHint !== null || !validMore} title={props.resumeHint ?? undefined}>
-          Resume training
-        </button>{' '}
-        <small>{props.resumeHint ?? 'Continues this run from its last finished epoch, with its optimizer state; the curves go on.'}</small>
-      </p>
+        <p>
+          <label>
+            More epochs{' '}
+            <input
+              type="number"
+              min={1}
+              max={500}
+              step={1}
+              value={moreEpochs}
+              onChange={(e) => setMoreEpochs(Number(e.target.value))}
+            />
+          </label>{' '}
+          <button
+            type="button"
+            onClick={() => props.onResume(moreEpochs)}
+            disabled={props.resumeHint !== null || !validMore}
+            title={props.resumeHint ?? undefined}
+          >
+            Resume training
+          </button>{' '}
+          <small>
+            {props.resumeHint ??
+              'Continues this run from its last finished epoch, with its optimizer state; the curves go on.'}
+          </small>
+        </p>
       )}
     </div>
   );

@@ -22,7 +22,16 @@ const figure = (v: number | null) => (v === null ? '–' : fmt(v));
  * 7. Runs: every run saved in this browser (training ones after each epoch, finished ones with their results,
  * loaded model files), to open, rename, delete, download, or compare side by side.
  */
-export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, busy, onOpen, onRename, onDelete, onDownload }: Props) {
+export const RunsPanel = memo(function RunsPanel({
+  runs,
+  currentId,
+  storage,
+  busy,
+  onOpen,
+  onRename,
+  onDelete,
+  onDownload,
+}: Props) {
   const [compared, setCompared] = useState<Set<string>>(new Set());
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
   const comparedRuns = runs.filter((r) => compared.has(r.id));
@@ -37,8 +46,8 @@ export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, bus
     <section className="panel" aria-labelledby="runs-heading">
       <h2 id="runs-heading">7. Runs</h2>
       <p>
-        Each run is saved in this browser as it trains (model, optimizer state, settings, history) and with its results when it ends, so a reload or a
-        crash loses no finished epoch. The images are never saved.{' '}
+        Each run is saved in this browser as it trains (model, optimizer state, settings, history) and with its results
+        when it ends, so a reload or a crash loses no finished epoch. The images are never saved.{' '}
         {storage &&
           `Storage used by this page: ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} offered; ${storage.persisted ? 'the browser keeps it until you delete it.' : 'the browser may clear it when the disk runs short: download models you want to keep.'}`}
       </p>
@@ -57,7 +66,13 @@ export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, bus
                   }}
                 >
                   <label>
-                    New name <input value={renaming.name} onChange={(e) => setRenaming({ id: run.id, name: e.target.value })} maxLength={120} autoFocus />
+                    New name{' '}
+                    <input
+                      value={renaming.name}
+                      onChange={(e) => setRenaming({ id: run.id, name: e.target.value })}
+                      maxLength={120}
+                      autoFocus
+                    />
                   </label>{' '}
                   <button type="submit">Save name</button>
                 </form>
@@ -65,15 +80,26 @@ export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, bus
                 <strong>{run.name}</strong>
               )}{' '}
               <span className="runs__facts">
-                {statusText(run)} · {new Date(run.updatedAt).toLocaleString()} · {run.datasetName} · {run.settings.model}, {run.settings.imageSize} px, {run.history.epochsDone}{' '}
-                epoch{run.history.epochsDone === 1 ? '' : 's'} · best validation loss {figure(run.figures.bestValLoss)} · {run.evaluatedOn} accuracy{' '}
-                {figure(run.figures.testAccuracy)}, AUC {figure(run.figures.testAuc)}
+                {statusText(run)} · {new Date(run.updatedAt).toLocaleString()} · {run.datasetName} ·{' '}
+                {run.settings.model}, {run.settings.imageSize} px, {run.history.epochsDone} epoch
+                {run.history.epochsDone === 1 ? '' : 's'} · best validation loss {figure(run.figures.bestValLoss)} ·{' '}
+                {run.evaluatedOn} accuracy {figure(run.figures.testAccuracy)}, AUC {figure(run.figures.testAuc)}
               </span>
               <span className="runs__actions">
-                <button type="button" disabled={busy || run.id === currentId} onClick={() => onOpen(run.id)} aria-label={`Open ${run.name}`}>
+                <button
+                  type="button"
+                  disabled={busy || run.id === currentId}
+                  onClick={() => onOpen(run.id)}
+                  aria-label={`Open ${run.name}`}
+                >
                   Open
                 </button>
-                <button type="button" disabled={busy} onClick={() => setRenaming({ id: run.id, name: run.name })} aria-label={`Rename ${run.name}`}>
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => setRenaming({ id: run.id, name: run.name })}
+                  aria-label={`Rename ${run.name}`}
+                >
                   Rename
                 </button>
                 <button
@@ -88,7 +114,12 @@ export const RunsPanel = memo(function RunsPanel({ runs, currentId, storage, bus
                   type="button"
                   disabled={busy || run.id === currentId}
                   onClick={() => {
-                    if (window.confirm(`Delete the saved run “${run.name}”? Its model and results go; this cannot be undone.`)) onDelete(run.id);
+                    if (
+                      window.confirm(
+                        `Delete the saved run “${run.name}”? Its model and results go; this cannot be undone.`,
+                      )
+                    )
+                      onDelete(run.id);
                   }}
                   aria-label={`Delete ${run.name}`}
                 >
@@ -182,7 +213,10 @@ function CompareCurves({ runs }: { runs: SavedRun[] }) {
       draw={(element) =>
         tfvis.render.linechart(
           element,
-          { values: withEpochs.map((r) => r.history.epochPoints.map((p) => ({ x: p.epoch + 1, y: p.valLoss }))), series: withEpochs.map((r) => r.name) },
+          {
+            values: withEpochs.map((r) => r.history.epochPoints.map((p) => ({ x: p.epoch + 1, y: p.valLoss }))),
+            series: withEpochs.map((r) => r.name),
+          },
           { xLabel: 'epoch', yLabel: 'validation loss', width: 520, height: 260 },
         )
       }

@@ -20,7 +20,12 @@ export interface TextFile {
 }
 
 /** One zip a person can keep: model.json + weights.bin (TensorFlow.js layers format) + metadata.json, and `extra` files. */
-export async function zipModel(modelJson: string, weights: ArrayBuffer, metadata: ModelMetadata, extra: readonly TextFile[] = []): Promise<Blob> {
+export async function zipModel(
+  modelJson: string,
+  weights: ArrayBuffer,
+  metadata: ModelMetadata,
+  extra: readonly TextFile[] = [],
+): Promise<Blob> {
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
   await writer.add('model.json', new TextReader(modelJson));
   await writer.add('weights.bin', new ChunkedUint8ArrayReader(new Uint8Array(weights)));

@@ -23,9 +23,9 @@ export const FORMAT_TEXT: Readonly<Record<ModelFormat, string>> = {
 
 export const FORMAT_HINT: Readonly<Record<ModelFormat, string>> = {
   tfjs: 'A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.',
-  onnx:
-    'A zip with one .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
-  keras: 'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
+  onnx: 'A zip with one .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
+  keras:
+    'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
   pytorch:
     'A zip with train.py (PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
 };
@@ -43,12 +43,23 @@ export interface DownloadInput {
 }
 
 /** The file to save and its name. */
-export async function modelDownload({ format, metadata, settings, manifest, card, exportModel }: DownloadInput): Promise<{ blob: Blob; name: string; model: ExportedModel }> {
+export async function modelDownload({
+  format,
+  metadata,
+  settings,
+  manifest,
+  card,
+  exportModel,
+}: DownloadInput): Promise<{ blob: Blob; name: string; model: ExportedModel }> {
   const base = `xray-classifier-${metadata.imageSize}px`;
   switch (format) {
     case 'tfjs': {
       const model = await exportModel({});
-      return { blob: await zipModel(model.modelJson, model.weights, withEpochs(metadata, model), card), name: `${base}.zip`, model };
+      return {
+        blob: await zipModel(model.modelJson, model.weights, withEpochs(metadata, model), card),
+        name: `${base}.zip`,
+        model,
+      };
     }
     case 'onnx':
     case 'keras': {
@@ -62,7 +73,9 @@ export async function modelDownload({ format, metadata, settings, manifest, card
     }
     case 'pytorch': {
       if (!manifest || manifest.length === 0) {
-        throw new UserError('The PyTorch bundle lists the images of the loaded dataset (manifest.csv): load the dataset the model was trained on (a zip or folder, not the demo).');
+        throw new UserError(
+          'The PyTorch bundle lists the images of the loaded dataset (manifest.csv): load the dataset the model was trained on (a zip or folder, not the demo).',
+        );
       }
       const model = await exportModel({});
       const files = pytorchBundleFiles({ settings, classNames: metadata.classNames, rows: manifest });

@@ -5,7 +5,12 @@ import { readModelFile } from './loadModelFile';
 
 const topology = {
   class_name: 'Sequential',
-  config: { layers: [{ class_name: 'Conv2D', config: { batch_input_shape: [null, 40, 40, 1] } }, { class_name: 'Dense', config: { units: 1 } }] },
+  config: {
+    layers: [
+      { class_name: 'Conv2D', config: { batch_input_shape: [null, 40, 40, 1] } },
+      { class_name: 'Dense', config: { units: 1 } },
+    ],
+  },
 };
 interface Spec {
   name: string;
@@ -15,18 +20,26 @@ interface Spec {
 const modelJson = (paths: string[], weights: Spec[] = [{ name: 'w', shape: [3], dtype: 'float32' }]) =>
   JSON.stringify({ modelTopology: { model_config: topology }, weightsManifest: [{ paths, weights }] });
 const floats = (...values: number[]) => new Uint8Array(new Float32Array(values).buffer);
-const metadata = (extra: Record<string, unknown> = {}) => JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, ...extra });
+const metadata = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, ...extra });
 
 async function zipOf(files: Record<string, string | Uint8Array>, name = 'model.zip', level = 6): Promise<File> {
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false, level });
-  for (const [path, content] of Object.entries(files)) await writer.add(path, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
+  for (const [path, content] of Object.entries(files))
+    await writer.add(path, typeof content === 'string' ? new TextReader(content) : new Uint8ArrayReader(content));
   return new File([await writer.close()], name);
 }
 
 describe('Load model', () => {
   it('reads a Download model zip: its weights joined in manifest order, its metadata', async () => {
     const file = await zipOf({
-      'model.json': modelJson(['a.bin', 'b.bin'], [{ name: 'a', shape: [2], dtype: 'float32' }, { name: 'b', shape: [1], dtype: 'float32' }]),
+      'model.json': modelJson(
+        ['a.bin', 'b.bin'],
+        [
+          { name: 'a', shape: [2], dtype: 'float32' },
+          { name: 'b', shape: [1], dtype: 'float32' },
+        ],
+      ),
       'a.bin': floats(1, 2),
       'b.bin': floats(3),
       'metadata.json': metadata({ model: 'batchnorm', threshold: 0.4, thresholdClass: 'PNEUMONIA' }),
@@ -34,12 +47,21 @@ describe('Load model', () => {
     const loaded = await readModelFile([file]);
     expect(Array.from(new Float32Array(loaded.files.weights))).toEqual([1, 2, 3]);
     expect(JSON.parse(loaded.files.modelJson).weightsManifest[0].paths).toEqual(['weights.bin']);
-    expect(loaded.metadata).toMatchObject({ classNames: ['NORMAL', 'PNEUMONIA'], imageSize: 40, model: 'batchnorm', threshold: 0.4, output: 'sigmoid' });
+    expect(loaded.metadata).toMatchObject({
+      classNames: ['NORMAL', 'PNEUMONIA'],
+      imageSize: 40,
+      model: 'batchnorm',
+      threshold: 0.4,
+      output: 'sigmoid',
+    });
     expect(loaded.warnings).toEqual([]);
   });
 
   it('takes the three files loose, and guesses class names (saying so) without metadata.json', async () => {
-    const loaded = await readModelFile([new File([modelJson(['weights.bin'])], 'model.json'), new File([floats(1, 2, 3)], 'weights.bin')]);
+    const loaded = await readModelFile([
+      new File([modelJson(['weights.bin'])], 'model.json'),
+      new File([floats(1, 2, 3)], 'weights.bin'),
+    ]);
     expect(loaded.metadata.classNames).toEqual(['class 0', 'class 1']);
     expect(loaded.warnings.join(' ')).toMatch(/no metadata\.json/);
   });
@@ -47,16 +69,35 @@ describe('Load model', () => {
   it('refuses, in words, what is not such a model', async () => {
     await expect(readModelFile([await zipOf({ 'readme.txt': 'hello' })])).rejects.toThrow(/has no model\.json/);
     await expect(readModelFile([new File(['not a zip'], 'x.zip')])).rejects.toThrow(/not a readable zip/);
-    await expect(readModelFile([await zipOf({ 'model.json': modelJson(['w.bin']) })])).rejects.toThrow(/lacks the weights file .*w\.bin/);
+    await expect(readModelFile([await zipOf({ 'model.json': modelJson(['w.bin']) })])).rejects.toThrow(
+      /lacks the weights file .*w\.bin/,
+    );
     await expect(readModelFile([await zipOf({ 'model.json': '{oops' })])).rejects.toThrow(/not JSON/);
-    const mismatch = await zipOf({ 'model.json': modelJson(['w.bin']), 'w.bin': floats(1, 2, 3), 'metadata.json': JSON.stringify({ imageSize: 64 }) });
+    const mismatch = await zipOf({
+      'model.json': modelJson(['w.bin']),
+      'w.bin': floats(1, 2, 3),
+      'metadata.json': JSON.stringify({ imageSize: 64 }),
+    });
     await expect(readModelFile([mismatch])).rejects.toThrow(/do not belong together/);
   });
 
-  it('puts metadata.json\'s out-of-distribution statistics into model.json for the worker, and refuses damaged ones', async () => {
+  it("puts metadata.json's out-of-distribution statistics into model.json for the worker, and refuses damaged ones", async () => {
     const detector = {
-      method: 'mahalanobis-tied-covariance', featureLayer: 'dense_1', classMeans: [[0, 1], [2, 3]], precision: [[2, 0.5], [0.5, 1]],
-      threshold: 7.5, quantile: 0.95, shrinkage: 0.1, trainImages: 40, validationImages: 10,
+      method: 'mahalanobis-tied-covariance',
+      featureLayer: 'dense_1',
+      classMeans: [
+        [0, 1],
+        [2, 3],
+      ],
+      precision: [
+        [2, 0.5],
+        [0.5, 1],
+      ],
+      threshold: 7.5,
+      quantile: 0.95,
+      shrinkage: 0.1,
+      trainImages: 40,
+      validationImages: 10,
     };
     const files = (ood: unknown) => ({
       'model.json': modelJson(['w.bin']),
@@ -66,9 +107,24 @@ describe('Load model', () => {
     const loaded = await readModelFile([await zipOf(files(detector))]);
     expect(loaded.metadata.outOfDistribution).toEqual(detector);
     expect(JSON.parse(loaded.files.modelJson).userDefinedMetadata.outOfDistribution).toEqual(detector);
-    const damaged = { ...detector, precision: [[2, 0.5], [0.5, 'Infinity']] };
-    await expect(readModelFile([await zipOf(files(damaged))])).rejects.toThrow(/out-of-distribution statistics .* damaged: a number of precision/);
-    const tooMany = { ...detector, classMeans: [[0, 1], [2, 3], [4, 5]] };
+    const damaged = {
+      ...detector,
+      precision: [
+        [2, 0.5],
+        [0.5, 'Infinity'],
+      ],
+    };
+    await expect(readModelFile([await zipOf(files(damaged))])).rejects.toThrow(
+      /out-of-distribution statistics .* damaged: a number of precision/,
+    );
+    const tooMany = {
+      ...detector,
+      classMeans: [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ],
+    };
     await expect(readModelFile([await zipOf(files(tooMany))])).rejects.toThrow(/3 class means for 2 classes/);
   });
 });
@@ -77,30 +133,52 @@ describe('Load model refuses hostile files before using them', () => {
   const good = { 'model.json': modelJson(['w.bin']), 'w.bin': floats(1, 2, 3), 'metadata.json': metadata() };
 
   it('a 65536 × 65536 weight declared: refused from model.json alone', async () => {
-    const file = await zipOf({ ...good, 'model.json': modelJson(['w.bin'], [{ name: 'huge', shape: [65536, 65536], dtype: 'float32' }]) });
-    await expect(readModelFile([file])).rejects.toThrow(/65536 × 65536 values for “huge”, more than the 100,000,000 parameters/);
+    const file = await zipOf({
+      ...good,
+      'model.json': modelJson(['w.bin'], [{ name: 'huge', shape: [65536, 65536], dtype: 'float32' }]),
+    });
+    await expect(readModelFile([file])).rejects.toThrow(
+      /65536 × 65536 values for “huge”, more than the 100,000,000 parameters/,
+    );
   });
 
   it('weights shorter (or longer) than declared', async () => {
-    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2) })])).rejects.toThrow(/8 bytes but model\.json declares 12 \(cut short\)/);
-    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2, 3, 4) })])).rejects.toThrow(/bytes left over/);
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2) })])).rejects.toThrow(
+      /8 bytes but model\.json declares 12 \(cut short\)/,
+    );
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, 2, 3, 4) })])).rejects.toThrow(
+      /bytes left over/,
+    );
   });
 
   it('markup or control characters in class names', async () => {
-    const file = await zipOf({ ...good, 'metadata.json': metadata({ classNames: ['<img src=x onerror=alert(1)>', 'b'] }) });
+    const file = await zipOf({
+      ...good,
+      'metadata.json': metadata({ classNames: ['<img src=x onerror=alert(1)>', 'b'] }),
+    });
     await expect(readModelFile([file])).rejects.toThrow(/“<img src=x onerror=alert\(1\)>”, with markup/);
-    await expect(readModelFile([await zipOf({ ...good, 'metadata.json': metadata({ classNames: ['a\nb', 'c'] }) })])).rejects.toThrow(/control characters/);
+    await expect(
+      readModelFile([await zipOf({ ...good, 'metadata.json': metadata({ classNames: ['a\nb', 'c'] }) })]),
+    ).rejects.toThrow(/control characters/);
   });
 
   it('JSON nested 200,000 deep, in model.json or metadata.json', async () => {
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);
-    await expect(readModelFile([await zipOf({ ...good, 'model.json': deep })])).rejects.toThrow(/nested more than 64 levels deep/);
-    await expect(readModelFile([await zipOf({ ...good, 'metadata.json': deep })])).rejects.toThrow(/metadata\.json is nested more than 64/);
+    await expect(readModelFile([await zipOf({ ...good, 'model.json': deep })])).rejects.toThrow(
+      /nested more than 64 levels deep/,
+    );
+    await expect(readModelFile([await zipOf({ ...good, 'metadata.json': deep })])).rejects.toThrow(
+      /metadata\.json is nested more than 64/,
+    );
   });
 
   it('NaN or infinite weights', async () => {
-    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(NaN, NaN, NaN) })])).rejects.toThrow(/3 of the 3 values of “w” are NaN or infinite/);
-    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, Infinity, 2) })])).rejects.toThrow(/1 of the 3 values/);
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(NaN, NaN, NaN) })])).rejects.toThrow(
+      /3 of the 3 values of “w” are NaN or infinite/,
+    );
+    await expect(readModelFile([await zipOf({ ...good, 'w.bin': floats(1, Infinity, 2) })])).rejects.toThrow(
+      /1 of the 3 values/,
+    );
   });
 
   it('a zip bomb: a model.json inflating to 1 GiB is refused from the directory, nothing inflated', async () => {
@@ -124,7 +202,8 @@ describe('Load model refuses hostile files before using them', () => {
   });
 
   it('other lies in metadata.json: a size that is not a number, an unknown network, a threshold out of range', async () => {
-    const withMeta = async (extra: Record<string, unknown>) => readModelFile([await zipOf({ ...good, 'metadata.json': metadata(extra) })]);
+    const withMeta = async (extra: Record<string, unknown>) =>
+      readModelFile([await zipOf({ ...good, 'metadata.json': metadata(extra) })]);
     await expect(withMeta({ imageSize: '40' })).rejects.toThrow(/not a whole number/);
     await expect(withMeta({ model: 'resnet' })).rejects.toThrow(/names the network “resnet”/);
     await expect(withMeta({ threshold: 7 })).rejects.toThrow(/threshold that is not a number from 0 to 1/);

@@ -10,7 +10,15 @@ import type { ModelFiles, ModelMetadata, OodDetector } from '../../core/types';
 import { checkOodDetector } from '../../eval/outOfDistribution';
 import { UserError } from '../../core/userError';
 import { oversizeReason } from '../../data/archive';
-import { checkWeightBytes, checkWeights, metadataOf, MODEL_FILE_LIMITS, parseJsonChecked, quote, weightSpecsOf } from '../../data/modelFileChecks';
+import {
+  checkWeightBytes,
+  checkWeights,
+  metadataOf,
+  MODEL_FILE_LIMITS,
+  parseJsonChecked,
+  quote,
+  weightSpecsOf,
+} from '../../data/modelFileChecks';
 import { formatBytes } from '../../core/formatUnits';
 
 export interface LoadedModelFile {
@@ -33,7 +41,10 @@ interface Part {
 const MAX_ZIP_ENTRIES = 1_000;
 
 export async function readModelFile(picked: File[]): Promise<LoadedModelFile> {
-  if (picked.length === 0) throw new UserError('Choose a model zip (from Download model), or its model.json, weights.bin and metadata.json together.');
+  if (picked.length === 0)
+    throw new UserError(
+      'Choose a model zip (from Download model), or its model.json, weights.bin and metadata.json together.',
+    );
   const zip = picked.length === 1 && /\.zip$/i.test(picked[0].name);
   const name = zip ? picked[0].name : picked.map((f) => f.name).join(', ');
   if (zip) {
@@ -52,7 +63,9 @@ async function readParts(name: string, parts: Part[]): Promise<LoadedModelFile> 
   for (const part of parts) if (!byName.has(baseName(part.name))) byName.set(baseName(part.name), part);
   const modelPart = byName.get('model.json');
   if (!modelPart) {
-    throw new UserError(`${name} has no model.json: Load model takes a zip made by Download model (TensorFlow.js format), or its files.`);
+    throw new UserError(
+      `${name} has no model.json: Load model takes a zip made by Download model (TensorFlow.js format), or its files.`,
+    );
   }
   const { maxModelJsonBytes, maxMetadataBytes, maxWeightsBytes } = MODEL_FILE_LIMITS;
   const modelText = await textOf(modelPart, maxModelJsonBytes);
@@ -61,11 +74,14 @@ async function readParts(name: string, parts: Part[]): Promise<LoadedModelFile> 
   const weightParts = paths.map((path) => byName.get(baseName(path)));
   const missing = paths.filter((_, i) => !weightParts[i]);
   if (missing.length > 0) {
-    throw new UserError(`${name} lacks the weights file${missing.length > 1 ? 's' : ''} model.json names (${missing.map(quote).join(', ')}).`);
+    throw new UserError(
+      `${name} lacks the weights file${missing.length > 1 ? 's' : ''} model.json names (${missing.map(quote).join(', ')}).`,
+    );
   }
   // Sizes first (from the zip's directory, or the files'): nothing is inflated that could not fit.
   const sizes = weightParts.reduce((sum, p) => sum + p!.size, 0);
-  if (sizes > maxWeightsBytes) throw new UserError(`${name}'s weights are ${formatBytes(sizes)}, over the ${formatBytes(maxWeightsBytes)} limit.`);
+  if (sizes > maxWeightsBytes)
+    throw new UserError(`${name}'s weights are ${formatBytes(sizes)}, over the ${formatBytes(maxWeightsBytes)} limit.`);
   checkWeightBytes(declared, sizes, name);
   const weights = new Uint8Array(declared);
   let offset = 0;
@@ -79,26 +95,36 @@ async function readParts(name: string, parts: Part[]): Promise<LoadedModelFile> 
   const metadataText = metadataPart ? await textOf(metadataPart, maxMetadataBytes) : null;
   const { metadata, warnings, fields } = metadataOf(metadataText, json);
   // Hostile until checked: finite numbers, the right shapes, within caps (a UserError names what is wrong).
-  const detector = fields.outOfDistribution == null ? null : checkOodDetector(fields.outOfDistribution, { numClasses: metadata.classNames.length });
+  const detector =
+    fields.outOfDistribution == null
+      ? null
+      : checkOodDetector(fields.outOfDistribution, { numClasses: metadata.classNames.length });
   metadata.outOfDistribution = detector;
   // One weights file: model.json is rewritten to name it, as this app writes it; metadata.json's detector goes in it.
   const parsed = json as { weightsManifest: { weights: unknown[] }[]; userDefinedMetadata?: unknown };
   const manifest = [{ paths: ['weights.bin'], weights: parsed.weightsManifest.flatMap((g) => g.weights) }];
   const userDefinedMetadata = withDetector(parsed.userDefinedMetadata, detector);
-  const modelJson = JSON.stringify({ ...parsed, weightsManifest: manifest, ...(userDefinedMetadata ? { userDefinedMetadata } : {}) });
+  const modelJson = JSON.stringify({
+    ...parsed,
+    weightsManifest: manifest,
+    ...(userDefinedMetadata ? { userDefinedMetadata } : {}),
+  });
   return { name, files: { modelJson, weights: weights.buffer }, metadata, warnings };
 }
 
 /** model.json's userDefinedMetadata with metadata.json's detector in it (metadata.json's wins; the worker checks either). */
 function withDetector(existing: unknown, detector: OodDetector | null): Record<string, unknown> | null {
-  const base = existing && typeof existing === 'object' && !Array.isArray(existing) ? (existing as Record<string, unknown>) : null;
+  const base =
+    existing && typeof existing === 'object' && !Array.isArray(existing) ? (existing as Record<string, unknown>) : null;
   if (!detector) return base;
   return { ...base, outOfDistribution: detector };
 }
 
 async function textOf(part: Part, limit: number): Promise<string> {
   if (part.size > limit) {
-    throw new UserError(`${part.name} is ${formatBytes(part.size)}, over the ${formatBytes(limit)} limit for it: it is not a model this app made.`);
+    throw new UserError(
+      `${part.name} is ${formatBytes(part.size)}, over the ${formatBytes(limit)} limit for it: it is not a model this app made.`,
+    );
   }
   return new TextDecoder().decode(await part.bytes(limit));
 }
@@ -121,21 +147,32 @@ async function zipParts(file: File, reader: ZipReader<unknown>): Promise<Part[]>
   } catch {
     throw new UserError(`${file.name} is not a readable zip archive.`);
   }
-  if (entries.length > MAX_ZIP_ENTRIES) throw new UserError(`${file.name} lists ${entries.length} files; a model zip has a handful. It is not a model this app made.`);
-  const wanted = entries.filter((e): e is FileEntry => !e.directory && /^(model\.json|metadata\.json|.*\.bin)$/i.test(baseName(e.filename)));
-  if (wanted.some((e) => e.encrypted)) throw new UserError(`${file.name} is password-protected: zip the model's files again without one.`);
+  if (entries.length > MAX_ZIP_ENTRIES)
+    throw new UserError(
+      `${file.name} lists ${entries.length} files; a model zip has a handful. It is not a model this app made.`,
+    );
+  const wanted = entries.filter(
+    (e): e is FileEntry => !e.directory && /^(model\.json|metadata\.json|.*\.bin)$/i.test(baseName(e.filename)),
+  );
+  if (wanted.some((e) => e.encrypted))
+    throw new UserError(`${file.name} is password-protected: zip the model's files again without one.`);
   return wanted.map((entry) => ({
     name: baseName(entry.filename),
     size: entry.uncompressedSize,
     bytes: async (limit) => {
-      const tooLarge = entry.uncompressedSize > limit ? `it is ${formatBytes(entry.uncompressedSize)}, over the ${formatBytes(limit)} it may be` : oversizeReason(entry.uncompressedSize, entry.compressedSize);
+      const tooLarge =
+        entry.uncompressedSize > limit
+          ? `it is ${formatBytes(entry.uncompressedSize)}, over the ${formatBytes(limit)} it may be`
+          : oversizeReason(entry.uncompressedSize, entry.compressedSize);
       if (tooLarge) throw new UserError(`${quote(baseName(entry.filename))} in ${file.name} is refused: ${tooLarge}.`);
       try {
         return await entry.getData(new CappedWriter(entry.uncompressedSize));
       } catch (error) {
         if (error instanceof UserError) throw error;
         if (error instanceof Error && error.cause instanceof UserError) throw error.cause;
-        throw new UserError(`${quote(baseName(entry.filename))} in ${file.name} could not be read: the zip is damaged. Download the model again.`);
+        throw new UserError(
+          `${quote(baseName(entry.filename))} in ${file.name} could not be read: the zip is damaged. Download the model again.`,
+        );
       }
     },
   }));
@@ -153,7 +190,11 @@ class CappedWriter extends Writer<Uint8Array> {
 
   override writeUint8Array(array: Uint8Array): Promise<void> {
     if (this.written + array.length > this.declared) {
-      return Promise.reject(new UserError(`A file of the model inflates to more than the ${formatBytes(this.declared)} the zip declares: it may be a zip bomb.`));
+      return Promise.reject(
+        new UserError(
+          `A file of the model inflates to more than the ${formatBytes(this.declared)} the zip declares: it may be a zip bomb.`,
+        ),
+      );
     }
     this.out.set(array, this.written);
     this.written += array.length;

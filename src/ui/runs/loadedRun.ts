@@ -7,7 +7,11 @@ import type { SavedRun } from '../../storage/runsDb';
 import type { LoadedModelFile } from './loadModelFile';
 
 /** The run that stands for `loaded` (the form's settings, with the model's network and size), and what to say of it. */
-export function loadedModelRun(loaded: LoadedModelFile, settings: Settings, at: string): { run: SavedRun; message: string } {
+export function loadedModelRun(
+  loaded: LoadedModelFile,
+  settings: Settings,
+  at: string,
+): { run: SavedRun; message: string } {
   const m = loaded.metadata;
   const run: SavedRun = {
     id: `${at}-loaded`,
@@ -19,14 +23,26 @@ export function loadedModelRun(loaded: LoadedModelFile, settings: Settings, at: 
     settings: { ...settings, model: m.model, imageSize: m.imageSize },
     evaluatedOn: 'test',
     status: 'loaded',
-    history: { epochs: 0, batchesPerEpoch: 0, batchPoints: [], epochPoints: [], epochsDone: m.trainedEpochs, classWeights: null, bestEpoch: null, outcome: null },
+    history: {
+      epochs: 0,
+      batchesPerEpoch: 0,
+      batchPoints: [],
+      epochPoints: [],
+      epochsDone: m.trainedEpochs,
+      classWeights: null,
+      bestEpoch: null,
+      outcome: null,
+    },
     test: null,
     scores: null,
     figures: { bestValLoss: null, testAccuracy: null, testAuc: null },
     models: [],
     metadata: m,
   };
-  const threshold = m.threshold === null ? 'no reported threshold (0.5 is used)' : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
+  const threshold =
+    m.threshold === null
+      ? 'no reported threshold (0.5 is used)'
+      : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
   const made = m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : '';
   const message = `Loaded “${loaded.name}”: ${m.model} network, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
   return { run, message };

@@ -32,9 +32,23 @@ function scored(n: number) {
 }
 
 describe('model card', () => {
-  const paths = ['train/NORMAL/person1_virus_1.jpeg', 'train/NORMAL/IM-0001-0001.jpeg', 'test/NORMAL/IM-0002-0001.jpeg'];
+  const paths = [
+    'train/NORMAL/person1_virus_1.jpeg',
+    'train/NORMAL/IM-0001-0001.jpeg',
+    'test/NORMAL/IM-0002-0001.jpeg',
+  ];
   const health = analyseHealth(
-    paths.map((path, i) => ({ path, folder: i < 2 ? 'train' : 'test', split: i < 2 ? 'train' : 'test', className: 'NORMAL', patient: `p${i}`, file: null, pixels: null, width: 0, height: 0 })),
+    paths.map((path, i) => ({
+      path,
+      folder: i < 2 ? 'train' : 'test',
+      split: i < 2 ? 'train' : 'test',
+      className: 'NORMAL',
+      patient: `p${i}`,
+      file: null,
+      pixels: null,
+      width: 0,
+      height: 0,
+    })),
     classNames,
   );
   const report = buildReport(scored(40), scored(60), { numClasses: 2, positiveClass: 1, settings: DEFAULT_SETTINGS });
@@ -56,14 +70,24 @@ describe('model card', () => {
 
   it('carries the report figures, threshold and calibration as the page has them', () => {
     expect(card.metrics?.split).toBe('test');
-    expect(card.metrics?.figures.sensitivity).toEqual({ value: report.test!.metrics.sensitivity, interval: report.test!.intervals.sensitivity });
+    expect(card.metrics?.figures.sensitivity).toEqual({
+      value: report.test!.metrics.sensitivity,
+      interval: report.test!.intervals.sensitivity,
+    });
     expect(card.metrics?.figures.auc.value).toBe(report.test!.metrics.auc);
-    expect(card.threshold).toEqual({ rule: expect.any(String), value: report.operatingPoint.threshold, positiveClass: HOSTILE });
+    expect(card.threshold).toEqual({
+      rule: expect.any(String),
+      value: report.operatingPoint.threshold,
+      positiveClass: HOSTILE,
+    });
     expect(card.calibration?.brierScore).toBe(report.test!.calibration.brier);
     expect(card.notAMedicalDevice).toMatch(/^This model is not a medical device\./);
     expect(card.data?.imagesPerSplitAndClass.test).toEqual({ NORMAL: 1, [HOSTILE]: 0 });
     expect(card.data?.patients?.total).toBe(3);
-    expect(card.data?.sourcesByFileNameSeries).toEqual({ 'person#_virus_#': { train: 1, validation: 0, test: 0 }, 'IM-#-#': { train: 1, validation: 0, test: 1 } });
+    expect(card.data?.sourcesByFileNameSeries).toEqual({
+      'person#_virus_#': { train: 1, validation: 0, test: 0 },
+      'IM-#-#': { train: 1, validation: 0, test: 1 },
+    });
     expect(card.appVersion).toBe('0.1.0');
   });
 
@@ -77,7 +101,10 @@ describe('model card', () => {
       format: 'ONNX',
       dataset: null,
       report,
-      scores: { validation: { ...scored(4), ood: ood([1, 1, 1, 3]) }, test: { ...scored(5), ood: ood([3, 5, 1, 0, 1]) } },
+      scores: {
+        validation: { ...scored(4), ood: ood([1, 1, 1, 3]) },
+        test: { ...scored(5), ood: ood([3, 5, 1, 0, 1]) },
+      },
       date: '2026-12-04T12:00:00.000Z',
     });
     expect(judged.outOfDistribution.rate).toBeCloseTo(2 / 5, 12);

@@ -41,7 +41,15 @@ export interface ModelCard {
   title: string;
   intendedUse: string;
   notAMedicalDevice: string;
-  model: { name: string; format: string; classes: string[]; imageSize: number; input: string; trainedEpochs: number; backend: string };
+  model: {
+    name: string;
+    format: string;
+    classes: string[];
+    imageSize: number;
+    input: string;
+    trainedEpochs: number;
+    backend: string;
+  };
   data: {
     name: string;
     imagesPerSplitAndClass: Record<SplitName, Record<string, number>>;
@@ -74,7 +82,10 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
   const split = scores?.test?.ood ? 'test' : scores?.validation.ood ? 'validation' : null;
   const judged = split === 'test' ? scores!.test!.ood! : split === 'validation' ? scores!.validation.ood! : null;
   if (!judged || judged.distances.length === 0) {
-    return { rate: null, note: 'Not judged: the model carries no out-of-distribution statistics, or no split was scored.' };
+    return {
+      rate: null,
+      note: 'Not judged: the model carries no out-of-distribution statistics, or no split was scored.',
+    };
   }
   const flagged = countUnlike(judged);
   const images = judged.distances.length;
@@ -86,7 +97,15 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
   };
 }
 
-export function buildModelCard({ metadata, settings, format, dataset, report, scores, date }: ModelCardInput): ModelCard {
+export function buildModelCard({
+  metadata,
+  settings,
+  format,
+  dataset,
+  report,
+  scores,
+  date,
+}: ModelCardInput): ModelCard {
   const reported = report ? (report.test ?? report.validation) : null;
   const positive = report ? metadata.classNames[report.positiveClass] : metadata.positiveClass;
   return {
@@ -94,7 +113,8 @@ export function buildModelCard({ metadata, settings, format, dataset, report, sc
     intendedUse:
       `Research and teaching: classifying ${metadata.imageSize} x ${metadata.imageSize} grey images as ${metadata.classNames.join(', ')}, ` +
       'on images like those it was trained on, to study what such a model can and cannot do.',
-    notAMedicalDevice: 'This model is not a medical device. It must not be used to diagnose, treat or triage patients, or to inform any clinical decision.',
+    notAMedicalDevice:
+      'This model is not a medical device. It must not be used to diagnose, treat or triage patients, or to inform any clinical decision.',
     model: {
       name: metadata.model,
       format,
@@ -112,7 +132,14 @@ export function buildModelCard({ metadata, settings, format, dataset, report, sc
       value: report ? report.operatingPoint.threshold : metadata.threshold,
       positiveClass: positive ?? null,
     },
-    calibration: reported && report ? { expectedCalibrationError: reported.calibration.ece, brierScore: reported.calibration.brier, temperature: report.temperature } : null,
+    calibration:
+      reported && report
+        ? {
+            expectedCalibrationError: reported.calibration.ece,
+            brierScore: reported.calibration.brier,
+            temperature: report.temperature,
+          }
+        : null,
     outOfDistribution: oodRateOf(scores ?? null),
     knownLimits: knownLimits(dataset, report),
     date,
@@ -123,7 +150,10 @@ export function buildModelCard({ metadata, settings, format, dataset, report, sc
 function dataOf(dataset: CardDataset): NonNullable<ModelCard['data']> {
   const { health, classNames } = dataset;
   const perClass = Object.fromEntries(
-    SPLITS.map((split) => [split, Object.fromEntries(classNames.map((name, c) => [name, health.classCounts[split][c] ?? 0]))]),
+    SPLITS.map((split) => [
+      split,
+      Object.fromEntries(classNames.map((name, c) => [name, health.classCounts[split][c] ?? 0])),
+    ]),
   ) as Record<SplitName, Record<string, number>>;
   return {
     name: dataset.name,
@@ -180,18 +210,29 @@ function knownLimits(dataset: CardDataset | null, report: EvaluationReport | nul
     'Images are squashed to a square and turned grey; anything the model needs beyond that resolution is lost.',
     'Its figures hold for images like its test images only: another hospital, machine, population (children or adults), view or disease mix can make it fail without warning.',
   ];
-  if (!dataset) limits.push('The data it was trained on was not loaded when this card was written: its counts are not known here.');
+  if (!dataset)
+    limits.push('The data it was trained on was not loaded when this card was written: its counts are not known here.');
   else {
     const series = Object.keys(seriesOf(dataset.manifest ?? []));
-    if (series.length <= 3) limits.push(`Its images come from few file-name series (${series.join(', ') || 'none'}), likely one source.`);
-    if (!dataset.health.patients) limits.push('Patients were not known: images of one patient may be on both sides of a split, which flatters the figures.');
+    if (series.length <= 3)
+      limits.push(`Its images come from few file-name series (${series.join(', ') || 'none'}), likely one source.`);
+    if (!dataset.health.patients)
+      limits.push(
+        'Patients were not known: images of one patient may be on both sides of a split, which flatters the figures.',
+      );
   }
   if (!report) limits.push('No evaluation was reported: its figures are unknown.');
   else {
-    if (!report.test) limits.push('There was no test split: the figures are on the validation split that also chose the threshold, and are optimistic.');
+    if (!report.test)
+      limits.push(
+        'There was no test split: the figures are on the validation split that also chose the threshold, and are optimistic.',
+      );
     const reported = report.test ?? report.validation;
     if (reported.count < 200) limits.push(`The figures rest on ${reported.count} images: their intervals are wide.`);
-    for (const shift of report.shift) limits.push(`Validation and test disagree on ${shift.metric} beyond their intervals (${fmt(shift.validation)} vs ${fmt(shift.test)}).`);
+    for (const shift of report.shift)
+      limits.push(
+        `Validation and test disagree on ${shift.metric} beyond their intervals (${fmt(shift.validation)} vs ${fmt(shift.test)}).`,
+      );
   }
   return limits;
 }
@@ -215,9 +256,23 @@ export function escapeMarkdown(text: string): string {
 
 export function modelCardMarkdown(card: ModelCard): string {
   const e = escapeMarkdown;
-  const lines = [`# Model card: ${e(card.title)}`, '', `**${e(card.notAMedicalDevice)}**`, '', '## Intended use', '', e(card.intendedUse), ''];
+  const lines = [
+    `# Model card: ${e(card.title)}`,
+    '',
+    `**${e(card.notAMedicalDevice)}**`,
+    '',
+    '## Intended use',
+    '',
+    e(card.intendedUse),
+    '',
+  ];
   const m = card.model;
-  lines.push('## Model', '', `- Network: ${e(m.name)}; format: ${e(m.format)}`, `- Classes (output order): ${m.classes.map(e).join(', ')}`);
+  lines.push(
+    '## Model',
+    '',
+    `- Network: ${e(m.name)}; format: ${e(m.format)}`,
+    `- Classes (output order): ${m.classes.map(e).join(', ')}`,
+  );
   lines.push(`- Input: ${e(m.input)}`, `- Trained for ${m.trainedEpochs} epochs on ${e(m.backend)}`, '');
   lines.push('## Data', '');
   const d = card.data;
@@ -225,31 +280,84 @@ export function modelCardMarkdown(card: ModelCard): string {
   else {
     lines.push(`Dataset: ${e(d.name)}${d.labelsFile ? `; labels from ${e(d.labelsFile)}` : ''}`, '');
     const classes = Object.keys(d.imagesPerSplitAndClass.train);
-    lines.push(`| split | ${classes.map(e).join(' | ')} | patients |`, `| --- | ${classes.map(() => '---').join(' | ')} | --- |`);
+    lines.push(
+      `| split | ${classes.map(e).join(' | ')} | patients |`,
+      `| --- | ${classes.map(() => '---').join(' | ')} | --- |`,
+    );
     for (const split of SPLITS) {
-      lines.push(`| ${split} | ${classes.map((c) => d.imagesPerSplitAndClass[split][c]).join(' | ')} | ${d.patients ? d.patients.perSplit[split] : 'unknown'} |`);
+      lines.push(
+        `| ${split} | ${classes.map((c) => d.imagesPerSplitAndClass[split][c]).join(' | ')} | ${d.patients ? d.patients.perSplit[split] : 'unknown'} |`,
+      );
     }
-    lines.push('', `- Patients: ${d.patients ? d.patients.total : 'unknown (no patient in file names, PatientID or labels file)'}`);
+    lines.push(
+      '',
+      `- Patients: ${d.patients ? d.patients.total : 'unknown (no patient in file names, PatientID or labels file)'}`,
+    );
     lines.push(`- Validation: ${e(d.validation)}`, `- Test: ${d.test ? e(d.test) : 'the test folder'}`);
     const series = Object.entries(d.sourcesByFileNameSeries).sort((a, b) => total(b[1]) - total(a[1]));
-    lines.push(`- Sources by file-name series: ${series.slice(0, 20).map(([s, n]) => `${e(s)} (train ${n.train}, validation ${n.validation}, test ${n.test})`).join('; ') || 'none'}`);
-    const mix = d.dicom ? Object.entries(d.dicom.modalities).map(([k, n]) => `${e(k)} ${n}`).join(', ') : '';
+    lines.push(
+      `- Sources by file-name series: ${
+        series
+          .slice(0, 20)
+          .map(([s, n]) => `${e(s)} (train ${n.train}, validation ${n.validation}, test ${n.test})`)
+          .join('; ') || 'none'
+      }`,
+    );
+    const mix = d.dicom
+      ? Object.entries(d.dicom.modalities)
+          .map(([k, n]) => `${e(k)} ${n}`)
+          .join(', ')
+      : '';
     lines.push(`- DICOM: ${d.dicom ? `${d.dicom.images} files; modalities ${mix}` : 'none'}`, '');
   }
   lines.push('## Reported figures', '');
   const r = card.metrics;
   if (!r) lines.push('None: the model was not evaluated before this download.', '');
   else {
-    lines.push(`On the ${r.split} split (${r.images} images), at the threshold below; ${e(r.intervalsOver)}.`, '', '| figure | value | 95% interval |', '| --- | --- | --- |');
-    for (const [name, f] of Object.entries(r.figures)) lines.push(`| ${name} | ${fmt(f.value)} | ${f.interval ? `${fmt(f.interval[0])} – ${fmt(f.interval[1])}` : '–'} |`);
+    lines.push(
+      `On the ${r.split} split (${r.images} images), at the threshold below; ${e(r.intervalsOver)}.`,
+      '',
+      '| figure | value | 95% interval |',
+      '| --- | --- | --- |',
+    );
+    for (const [name, f] of Object.entries(r.figures))
+      lines.push(
+        `| ${name} | ${fmt(f.value)} | ${f.interval ? `${fmt(f.interval[0])} – ${fmt(f.interval[1])}` : '–'} |`,
+      );
     lines.push('');
   }
   const t = card.threshold;
-  lines.push('## Threshold', '', `${t.positiveClass ? `${e(t.positiveClass)} is predicted when its probability is at least ` : 'Threshold '}${fmt(t.value)}: ${e(t.rule)}.`, '');
+  lines.push(
+    '## Threshold',
+    '',
+    `${t.positiveClass ? `${e(t.positiveClass)} is predicted when its probability is at least ` : 'Threshold '}${fmt(t.value)}: ${e(t.rule)}.`,
+    '',
+  );
   const c = card.calibration;
-  lines.push('## Calibration', '', c ? `Expected calibration error ${fmt(c.expectedCalibrationError)}, Brier score ${fmt(c.brierScore)}${c.temperature !== null ? `, after temperature scaling (T = ${fmt(c.temperature)})` : ''}.` : 'Not measured.', '');
-  lines.push('## Out-of-distribution rate', '', card.outOfDistribution.rate === null ? e(card.outOfDistribution.note) : `${fmt(card.outOfDistribution.rate)}: ${e(card.outOfDistribution.note)}`, '');
-  lines.push('## Known limits', '', ...card.knownLimits.map((limit) => `- ${e(limit)}`), '', 'Add what you know of the data (who, where, which machines) before sharing this model.', '');
+  lines.push(
+    '## Calibration',
+    '',
+    c
+      ? `Expected calibration error ${fmt(c.expectedCalibrationError)}, Brier score ${fmt(c.brierScore)}${c.temperature !== null ? `, after temperature scaling (T = ${fmt(c.temperature)})` : ''}.`
+      : 'Not measured.',
+    '',
+  );
+  lines.push(
+    '## Out-of-distribution rate',
+    '',
+    card.outOfDistribution.rate === null
+      ? e(card.outOfDistribution.note)
+      : `${fmt(card.outOfDistribution.rate)}: ${e(card.outOfDistribution.note)}`,
+    '',
+  );
+  lines.push(
+    '## Known limits',
+    '',
+    ...card.knownLimits.map((limit) => `- ${e(limit)}`),
+    '',
+    'Add what you know of the data (who, where, which machines) before sharing this model.',
+    '',
+  );
   lines.push('## Settings', '', ...Object.entries(card.settings).map(([k, v]) => `- ${e(k)}: ${e(String(v))}`), '');
   lines.push(`Written ${e(card.date)} by the in-browser X-ray trainer, version ${e(card.appVersion)}.`, '');
   return lines.join('\n');
@@ -263,6 +371,9 @@ function total(counts: Record<SplitName, number>): number {
 export function modelCardFiles(card: ModelCard): { name: string; text: string }[] {
   return [
     { name: 'model-card.md', text: modelCardMarkdown(card) },
-    { name: 'model-card.json', text: JSON.stringify(card, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) },
+    {
+      name: 'model-card.json',
+      text: JSON.stringify(card, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2),
+    },
   ];
 }

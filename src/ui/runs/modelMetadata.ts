@@ -4,7 +4,12 @@ import { checkOodDetector } from '../../eval/outOfDistribution';
 import type { SavedRun } from '../../storage/runsDb';
 
 /** metadata.json for a run's model: what a runtime needs beside the weights to use it as the page does. */
-export function metadataOfRun(run: SavedRun, reported: ReportedThreshold | null, trainedEpochs: number, backend: string): ModelMetadata {
+export function metadataOfRun(
+  run: SavedRun,
+  reported: ReportedThreshold | null,
+  trainedEpochs: number,
+  backend: string,
+): ModelMetadata {
   if (run.metadata) return { ...run.metadata, ...(reported ? thresholdOf(run, reported) : {}) };
   const binary = run.classNames.length === 2;
   return {
@@ -23,8 +28,15 @@ export function metadataOfRun(run: SavedRun, reported: ReportedThreshold | null,
   };
 }
 
-function thresholdOf(run: SavedRun, reported: ReportedThreshold): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule'> {
-  return { threshold: reported.threshold, thresholdClass: run.classNames[reported.positiveClass], thresholdRule: reported.rule };
+function thresholdOf(
+  run: SavedRun,
+  reported: ReportedThreshold,
+): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule'> {
+  return {
+    threshold: reported.threshold,
+    thresholdClass: run.classNames[reported.positiveClass],
+    thresholdRule: reported.rule,
+  };
 }
 
 /**

@@ -4,7 +4,13 @@ import type { SavedRun } from '../../storage/runsDb';
 import type { DatasetView } from '../dataset/useDataset';
 import { evaluateProblem, resumeProblem } from './runHints';
 
-const run = { status: 'done', models: ['checkpoint', 'model'], datasetName: 'chest_xray.zip', classNames: ['NORMAL', 'PNEUMONIA'], settings: { ...DEFAULT_SETTINGS, imageSize: 64 } } as unknown as SavedRun;
+const run = {
+  status: 'done',
+  models: ['checkpoint', 'model'],
+  datasetName: 'chest_xray.zip',
+  classNames: ['NORMAL', 'PNEUMONIA'],
+  settings: { ...DEFAULT_SETTINGS, imageSize: 64 },
+} as unknown as SavedRun;
 const view = { size: 64, classNames: ['NORMAL', 'PNEUMONIA'] } as unknown as DatasetView;
 
 describe('why Resume and Evaluate wait', () => {

@@ -10,21 +10,35 @@ export function datasetNameOf(view: DatasetView): string {
 }
 
 /** Why Resume cannot start now, in words; null when it can. */
-export function resumeProblem(run: SavedRun | null, view: DatasetView | null, dataReady: boolean, busy: boolean): string | null {
+export function resumeProblem(
+  run: SavedRun | null,
+  view: DatasetView | null,
+  dataReady: boolean,
+  busy: boolean,
+): string | null {
   if (busy) return 'Wait for the current work to finish.';
   if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
   if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
   if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
-  if (!sameClasses(view.classNames, run.classNames)) return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
+  if (!sameClasses(view.classNames, run.classNames))
+    return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
   const reason = reloadReason(view, run.settings);
-  if (reason) return `Load the dataset as the run had it (Image size ${run.settings.imageSize} px, the same split settings). ${reason}`;
+  if (reason)
+    return `Load the dataset as the run had it (Image size ${run.settings.imageSize} px, the same split settings). ${reason}`;
   return null;
 }
 
 /** Why the page's model cannot be scored on the loaded dataset now; null when it can. */
-export function evaluateProblem(run: SavedRun | null, view: DatasetView | null, modelSize: number | null, dataReady: boolean): string | null {
+export function evaluateProblem(
+  run: SavedRun | null,
+  view: DatasetView | null,
+  modelSize: number | null,
+  dataReady: boolean,
+): string | null {
   if (!view || !dataReady) return 'Load a dataset to evaluate the model on.';
-  if (view.size !== modelSize) return `The model takes ${modelSize} px images: set Image size to ${modelSize} and load the dataset again.`;
-  if (run && !sameClasses(view.classNames, run.classNames)) return `The dataset's classes (${view.classNames.join(', ')}) are not the model's (${run.classNames.join(', ')}).`;
+  if (view.size !== modelSize)
+    return `The model takes ${modelSize} px images: set Image size to ${modelSize} and load the dataset again.`;
+  if (run && !sameClasses(view.classNames, run.classNames))
+    return `The dataset's classes (${view.classNames.join(', ')}) are not the model's (${run.classNames.join(', ')}).`;
   return null;
 }

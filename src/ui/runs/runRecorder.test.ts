@@ -9,7 +9,9 @@ import { RunRecorder } from './runRecorder';
 /** A store that only passes on run events the test sends. */
 function fakeStore() {
   let listener: ((e: RunEvent) => void) | null = null;
-  const store = { onRunEvent: (l: (e: RunEvent) => void) => ((listener = l), () => (listener = null)) } as unknown as TrainingStore;
+  const store = {
+    onRunEvent: (l: (e: RunEvent) => void) => ((listener = l), () => (listener = null)),
+  } as unknown as TrainingStore;
   return { store, send: (e: RunEvent) => listener?.(e) };
 }
 
@@ -20,7 +22,16 @@ const epochView = (epochsDone: number, bestEpoch: number): TrainingView => ({
   batchesPerEpoch: 2,
   epochsDone,
   bestEpoch,
-  epochPoints: Array.from({ length: epochsDone }, (_, e) => ({ epoch: e, x: e + 1, loss: 1, accuracy: 0.5, valLoss: e === bestEpoch ? 0.4 : 0.6, valAccuracy: 0.7, bestEpoch, tensors: 10 })),
+  epochPoints: Array.from({ length: epochsDone }, (_, e) => ({
+    epoch: e,
+    x: e + 1,
+    loss: 1,
+    accuracy: 0.5,
+    valLoss: e === bestEpoch ? 0.4 : 0.6,
+    valAccuracy: 0.7,
+    bestEpoch,
+    tensors: 10,
+  })),
 });
 
 describe('the run recorder', () => {
@@ -28,8 +39,18 @@ describe('the run recorder', () => {
     const db = await RunsDb.open('recorder-1');
     const { store, send } = fakeStore();
     const problems: string[] = [];
-    const recorder = new RunRecorder(store, db, (m) => problems.push(m), () => {});
-    recorder.begin({ datasetName: 'chest_xray.zip', classNames: ['NORMAL', 'PNEUMONIA'], settings: DEFAULT_SETTINGS, evaluatedOn: 'test' });
+    const recorder = new RunRecorder(
+      store,
+      db,
+      (m) => problems.push(m),
+      () => {},
+    );
+    recorder.begin({
+      datasetName: 'chest_xray.zip',
+      classNames: ['NORMAL', 'PNEUMONIA'],
+      settings: DEFAULT_SETTINGS,
+      evaluatedOn: 'test',
+    });
     const id = recorder.run!.id;
     send({ type: 'started', settings: { ...DEFAULT_SETTINGS }, resumed: false });
     send({ type: 'epoch', epoch: 0, checkpoint: files(0), view: epochView(1, 0) });
@@ -44,10 +65,25 @@ describe('the run recorder', () => {
     expect(JSON.parse((await db.getModel(id, 'best'))!.modelJson)).toEqual({ n: 0 });
     expect(saved?.figures.bestValLoss).toBe(0.4);
 
-    const test = { loss: 0.3, accuracy: 0.75, scores: new Float32Array([0.2, 0.9, 0.6, 0.1]), labels: new Uint8Array([0, 1, 1, 0]), numClasses: 2, gallery: { indices: new Uint32Array(0), pixels: new Uint8Array(0), size: 2 } };
+    const test = {
+      loss: 0.3,
+      accuracy: 0.75,
+      scores: new Float32Array([0.2, 0.9, 0.6, 0.1]),
+      labels: new Uint8Array([0, 1, 1, 0]),
+      numClasses: 2,
+      gallery: { indices: new Uint32Array(0), pixels: new Uint8Array(0), size: 2 },
+    };
     send({
       type: 'ended',
-      reply: { reason: 'completed', epochsDone: 2, bestEpoch: 0, restoredBest: true, test, model: files(9), scores: null },
+      reply: {
+        reason: 'completed',
+        epochsDone: 2,
+        bestEpoch: 0,
+        restoredBest: true,
+        test,
+        model: files(9),
+        scores: null,
+      },
       view: { ...epochView(2, 0), test },
     });
     await recorder.settled();
@@ -67,7 +103,12 @@ describe('the run recorder', () => {
     const failing = Object.assign(Object.create(Object.getPrototypeOf(db) as object) as RunsDb, db, {
       put: () => Promise.reject(new Error('The disk is full')),
     });
-    const recorder = new RunRecorder(store, failing, (m) => problems.push(m), () => {});
+    const recorder = new RunRecorder(
+      store,
+      failing,
+      (m) => problems.push(m),
+      () => {},
+    );
     recorder.begin({ datasetName: 'x', classNames: ['a', 'b'], settings: DEFAULT_SETTINGS, evaluatedOn: 'validation' });
     send({ type: 'epoch', epoch: 0, checkpoint: files(0), view: epochView(1, 0) });
     await recorder.settled();

@@ -86,10 +86,23 @@ export class RunRecorder {
   }
 
   /** The current run's model was scored on a dataset without training (a loaded model, a restored run). */
-  recordEvaluation(test: TestResult, scores: KeptScores, evaluatedOn: 'test' | 'validation', datasetName: string, view: TrainingView): void {
+  recordEvaluation(
+    test: TestResult,
+    scores: KeptScores,
+    evaluatedOn: 'test' | 'validation',
+    datasetName: string,
+    view: TrainingView,
+  ): void {
     const run = this.current;
     if (!run) return;
-    this.update({ ...run, test, scores, evaluatedOn, datasetName: run.status === 'loaded' ? datasetName : run.datasetName, figures: figuresOf(view, run.classNames) });
+    this.update({
+      ...run,
+      test,
+      scores,
+      evaluatedOn,
+      datasetName: run.status === 'loaded' ? datasetName : run.datasetName,
+      figures: figuresOf(view, run.classNames),
+    });
   }
 
   dispose(): void {
@@ -106,7 +119,12 @@ export class RunRecorder {
     if (!run) return;
     switch (event.type) {
       case 'started':
-        if (event.resumed) this.update({ ...run, status: 'training', settings: { ...run.settings, ...event.settings, epochs: run.settings.epochs + event.settings.epochs } });
+        if (event.resumed)
+          this.update({
+            ...run,
+            status: 'training',
+            settings: { ...run.settings, ...event.settings, epochs: run.settings.epochs + event.settings.epochs },
+          });
         return;
       case 'epoch': {
         this.files.set('checkpoint', event.checkpoint);
@@ -122,7 +140,14 @@ export class RunRecorder {
         const { reply, view } = event;
         if (reply.model) this.files.set('model', reply.model);
         this.update(
-          { ...run, status: reply.reason === 'stopped' ? 'stopped' : 'done', history: historyOf(view), test: reply.test, scores: reply.scores, figures: figuresOf(view, run.classNames) },
+          {
+            ...run,
+            status: reply.reason === 'stopped' ? 'stopped' : 'done',
+            history: historyOf(view),
+            test: reply.test,
+            scores: reply.scores,
+            figures: figuresOf(view, run.classNames),
+          },
           reply.model ? [['model', reply.model]] : [],
         );
         return;
@@ -135,7 +160,11 @@ export class RunRecorder {
   }
 
   private update(run: SavedRun, models: [ModelKind, ModelFiles][] = []): void {
-    const next = { ...run, updatedAt: this.now().toISOString(), models: [...new Set([...run.models, ...models.map(([k]) => k)])] };
+    const next = {
+      ...run,
+      updatedAt: this.now().toISOString(),
+      models: [...new Set([...run.models, ...models.map(([k]) => k)])],
+    };
     // Quiet while a run trains: an epoch's save must not re-render the page (the Runs list, the hints) mid-run.
     const quiet = run.status === 'training' && this.current?.status === 'training';
     this.current = next;
@@ -160,7 +189,16 @@ export class RunRecorder {
 }
 
 export function emptyHistory(): SavedHistory {
-  return { epochs: 0, batchesPerEpoch: 0, batchPoints: [], epochPoints: [], epochsDone: 0, classWeights: null, bestEpoch: null, outcome: null };
+  return {
+    epochs: 0,
+    batchesPerEpoch: 0,
+    batchPoints: [],
+    epochPoints: [],
+    epochsDone: 0,
+    classWeights: null,
+    bestEpoch: null,
+    outcome: null,
+  };
 }
 
 /** The history a record keeps: at most this many batch points (the curves merge older ones anyway). */

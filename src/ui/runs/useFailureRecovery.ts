@@ -7,7 +7,12 @@ import { isGpuLostMessage } from '../../core/gpuLost';
  * A failed run keeps its finished epochs: the best one comes back into the (possibly new) worker, and after a lost
  * GPU context the run goes on by itself from its last checkpoint (once a run, so a GPU that keeps failing cannot loop).
  */
-export function useFailureRecovery(store: TrainingStore, runs: RunsApi, resume: (moreEpochs: number) => Promise<void>, say: (message: string) => void): void {
+export function useFailureRecovery(
+  store: TrainingStore,
+  runs: RunsApi,
+  resume: (moreEpochs: number) => Promise<void>,
+  say: (message: string) => void,
+): void {
   const autoResumed = useRef<string | null>(null);
   const latest = useRef({ runs, resume, say });
   latest.current = { runs, resume, say };
@@ -26,7 +31,9 @@ export function useFailureRecovery(store: TrainingStore, runs: RunsApi, resume: 
           const dataReady = store.getSnapshot().dataReady;
           if (contextLost && dataReady && remaining > 0 && autoResumed.current !== recovered.id) {
             autoResumed.current = recovered.id;
-            tell(`The GPU stopped working for this page during epoch ${done + 1}. Training goes on from the last finished epoch (${done}), on a backend that works now.`);
+            tell(
+              `The GPU stopped working for this page during epoch ${done + 1}. Training goes on from the last finished epoch (${done}), on a backend that works now.`,
+            );
             await go(remaining);
             return;
           }

@@ -5,7 +5,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelFiles } from '../../core/types';
 import { checkModelFiles } from '../../data/modelFileChecks';
-import { RunsDb, askToPersist, storageState, type ModelKind, type SavedRun, type StorageState } from '../../storage/runsDb';
+import {
+  RunsDb,
+  askToPersist,
+  storageState,
+  type ModelKind,
+  type SavedRun,
+  type StorageState,
+} from '../../storage/runsDb';
 import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
 import type { TrainingStore } from '../training/trainingStore';
 import { RunRecorder, type RunInfo } from './runRecorder';
@@ -30,7 +37,11 @@ export interface RunsApi {
   /** Makes a loaded model file a saved run, and the current one; `note` says what was loaded. */
   adopt(run: SavedRun, model: ModelFiles, note: string): Promise<void>;
   /** The current run's model was evaluated on a dataset without training. */
-  recordEvaluation(reply: TrainerReplies['evaluateModel'], evaluatedOn: 'test' | 'validation', datasetName: string): void;
+  recordEvaluation(
+    reply: TrainerReplies['evaluateModel'],
+    evaluatedOn: 'test' | 'validation',
+    datasetName: string,
+  ): void;
   /** A saved run's model (its kept one, else its best epoch's). */
   savedModel(id: string): Promise<ModelFiles | null>;
   /**
@@ -78,7 +89,11 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
   /** Shows a saved run: its model in the worker (for Predict, downloads, Resume) and its history and results. */
   const show = useCallback(
     async (run: SavedRun, why: 'reload' | 'opened') => {
-      const kind: ModelKind | null = run.models.includes('model') ? 'model' : run.models.includes('best') ? 'best' : null;
+      const kind: ModelKind | null = run.models.includes('model')
+        ? 'model'
+        : run.models.includes('best')
+          ? 'best'
+          : null;
       const stored = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
       const damaged = stored ? storedModelProblem(stored) : null;
       const files = damaged ? null : stored;
@@ -88,15 +103,25 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       if (interrupted) await db.current?.put(shown);
       const view = run.status === 'loaded' ? null : { ...run.history, test: run.test };
       if (files) {
-        await store.restore({ files, model: run.settings.model, numClasses: run.classNames.length, scores: run.scores, view });
+        await store.restore({
+          files,
+          model: run.settings.model,
+          numClasses: run.classNames.length,
+          scores: run.scores,
+          view,
+        });
       }
       const when = new Date(run.updatedAt).toLocaleString();
       const parts = [
-        why === 'reload' ? `Brought back from this browser's storage: “${run.name}” (saved ${when}).` : `Opened “${run.name}” (saved ${when}).`,
+        why === 'reload'
+          ? `Brought back from this browser's storage: “${run.name}” (saved ${when}).`
+          : `Opened “${run.name}” (saved ${when}).`,
         interrupted
           ? `It was interrupted after ${run.history.epochsDone} finished epoch${run.history.epochsDone === 1 ? '' : 's'} (the tab closed or the trainer stopped): ${files ? 'the best epoch so far is back; Resume training continues the run.' : 'no epoch had finished, so there is no model.'}`
           : '',
-        run.status === 'loaded' ? '' : 'The dataset is not kept: load it again to resume training or to see its images.',
+        run.status === 'loaded'
+          ? ''
+          : 'The dataset is not kept: load it again to resume training or to see its images.',
         damaged ? `Its saved model was not used: ${damaged}` : '',
         skipped.current,
       ];
@@ -132,7 +157,9 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
         if (latest) await show(latest, 'reload');
         else await refresh();
       } catch (error) {
-        report(`The last saved run could not be brought back: ${error instanceof Error ? error.message : String(error)}`);
+        report(
+          `The last saved run could not be brought back: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     })();
     return () => {
@@ -174,7 +201,8 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       const run = r?.run;
       if (!r || !run) return 'There is no run to resume: train one first.';
       const checkpoint = await r.modelFiles('checkpoint');
-      if (!checkpoint) return 'This run has no saved epoch to resume from (a loaded model file, or a run stopped before its first epoch ended).';
+      if (!checkpoint)
+        return 'This run has no saved epoch to resume from (a loaded model file, or a run stopped before its first epoch ended).';
       const { bestEpoch, epochPoints, epochsDone, batchesPerEpoch } = run.history;
       const bestPoint = bestEpoch === null ? undefined : epochPoints.find((p) => p.epoch === bestEpoch);
       const bestFiles = bestPoint ? await r.modelFiles('best') : null;
@@ -186,10 +214,14 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       };
     },
     modelFiles: async (kind) => (await recorder.current?.modelFiles(kind)) ?? null,
-    recordEvaluation: (reply, evaluatedOn, datasetName) => recorder.current?.recordEvaluation(reply.test, reply.scores, evaluatedOn, datasetName, store.getSnapshot()),
+    recordEvaluation: (reply, evaluatedOn, datasetName) =>
+      recorder.current?.recordEvaluation(reply.test, reply.scores, evaluatedOn, datasetName, store.getSnapshot()),
     savedModel: async (id) => {
       const saved = await db.current?.get(id);
-      if (!saved || !db.current) return recorder.current?.run?.id === id ? ((await recorder.current.modelFiles('model')) ?? (await recorder.current.modelFiles('best'))) : null;
+      if (!saved || !db.current)
+        return recorder.current?.run?.id === id
+          ? ((await recorder.current.modelFiles('model')) ?? (await recorder.current.modelFiles('best')))
+          : null;
       const kind = saved.models.includes('model') ? 'model' : saved.models.includes('best') ? 'best' : null;
       return kind ? ((await db.current.getModel(id, kind)) ?? null) : null;
     },
@@ -198,7 +230,13 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       const run = r?.run;
       const best = run ? await r!.modelFiles('best') : null;
       if (!run || !best) return null;
-      await store.restore({ files: best, model: run.settings.model, numClasses: run.classNames.length, scores: null, view: { ...run.history, test: null } });
+      await store.restore({
+        files: best,
+        model: run.settings.model,
+        numClasses: run.classNames.length,
+        scores: null,
+        view: { ...run.history, test: null },
+      });
       return run;
     },
     adopt: async (run, model, note) => {

@@ -19,10 +19,11 @@ export function AugmentationFieldset({ form, disabled }: { form: SettingFields; 
         </button>
       </span>
       <small className="settings__note">
-        Off by default: on held-out X-rays it cost accuracy, and it did not help on the public test split. The tutorial’s
-        setting is rotation 10, zoom 0.2, shift 0.1, shear 10. Every training image gets a fresh random draw each epoch. Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2
-        times; shift: fraction of the width and height; brightness 0.2: 0.8 to 1.2 times. 0 turns one off. Horizontal flip is
-        off by default: a mirrored chest has its heart on the wrong side.
+        Off by default: on held-out X-rays it cost accuracy, and it did not help on the public test split. The
+        tutorial’s setting is rotation 10, zoom 0.2, shift 0.1, shear 10. Every training image gets a fresh random draw
+        each epoch. Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2 times; shift: fraction of the width and
+        height; brightness 0.2: 0.8 to 1.2 times. 0 turns one off. Horizontal flip is off by default: a mirrored chest
+        has its heart on the wrong side.
       </small>
     </fieldset>
   );

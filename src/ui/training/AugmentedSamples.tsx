@@ -38,7 +38,12 @@ export function useAugmentationPreview(
       const requestNumber = ++requests.current;
       setRequested(requestNumber);
       store
-        .previewAugmentation({ augmentation, indices: trainIndices.slice(0, PREVIEW_COUNT), variants: PREVIEW_VARIANTS, seed: PREVIEW_SEED })
+        .previewAugmentation({
+          augmentation,
+          indices: trainIndices.slice(0, PREVIEW_COUNT),
+          variants: PREVIEW_VARIANTS,
+          seed: PREVIEW_SEED,
+        })
         .then(
           (answer) => {
             if (current) setPreview({ ...answer, requestNumber });
@@ -46,7 +51,9 @@ export function useAugmentationPreview(
           (error: unknown) => {
             if (!current) return;
             setRequested(0);
-            onError(`The augmented samples could not be shown: ${error instanceof Error ? error.message : String(error)}`);
+            onError(
+              `The augmented samples could not be shown: ${error instanceof Error ? error.message : String(error)}`,
+            );
           },
         );
     }, 200);
@@ -60,21 +67,34 @@ export function useAugmentationPreview(
 }
 
 /** The `Augmented samples` figure: each sample's draws side by side, as training will see them. */
-export const AugmentedSamples = memo(function AugmentedSamples({ preview, pending }: { preview: ShownPreview | null; pending: boolean }) {
+export const AugmentedSamples = memo(function AugmentedSamples({
+  preview,
+  pending,
+}: {
+  preview: ShownPreview | null;
+  pending: boolean;
+}) {
   const images = useMemo(() => {
     if (!preview) return [];
     const area = preview.size * preview.size;
     return preview.classes.map((label, s) => ({
       label,
-      draws: Array.from({ length: preview.variants }, (_, v) => preview.pixels.subarray((s * preview.variants + v) * area, (s * preview.variants + v + 1) * area)),
+      draws: Array.from({ length: preview.variants }, (_, v) =>
+        preview.pixels.subarray((s * preview.variants + v) * area, (s * preview.variants + v + 1) * area),
+      ),
     }));
   }, [preview]);
 
   return (
-    <figure aria-label="Augmented samples" aria-busy={pending} data-preview-id={preview?.requestNumber ?? 0} className="samples">
+    <figure
+      aria-label="Augmented samples"
+      aria-busy={pending}
+      data-preview-id={preview?.requestNumber ?? 0}
+      className="samples"
+    >
       <figcaption>
-        Augmented samples: the first {PREVIEW_COUNT} sample images, {PREVIEW_VARIANTS} random draws each, made by the training worker
-        exactly as training makes them (a fresh draw every epoch){pending ? ' — updating…' : '.'}
+        Augmented samples: the first {PREVIEW_COUNT} sample images, {PREVIEW_VARIANTS} random draws each, made by the
+        training worker exactly as training makes them (a fresh draw every epoch){pending ? ' — updating…' : '.'}
       </figcaption>
       {preview && (
         <ul className="augmented__grid">
@@ -83,7 +103,12 @@ export const AugmentedSamples = memo(function AugmentedSamples({ preview, pendin
               <span className="samples__label">{image.label}</span>
               <div className="augmented__row">
                 {image.draws.map((pixels, v) => (
-                  <GreyImage key={v} pixels={pixels} size={preview.size} name={`${image.label} ${s + 1}: augmentation ${v + 1}`} />
+                  <GreyImage
+                    key={v}
+                    pixels={pixels}
+                    size={preview.size}
+                    name={`${image.label} ${s + 1}: augmentation ${v + 1}`}
+                  />
                 ))}
               </div>
             </li>

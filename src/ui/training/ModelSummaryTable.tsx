@@ -4,12 +4,18 @@ import type { ModelSummary } from '../../core/types';
 const format = (n: number) => n.toLocaleString('en-US');
 
 /** Layers, output shapes and parameter counts, as Keras's model.summary(). */
-export const ModelSummaryTable = memo(function ModelSummaryTable({ summary, imageSize }: { summary: ModelSummary; imageSize: number }) {
+export const ModelSummaryTable = memo(function ModelSummaryTable({
+  summary,
+  imageSize,
+}: {
+  summary: ModelSummary;
+  imageSize: number;
+}) {
   return (
     <table aria-label="Model summary" className="model-summary">
       <caption>
-        Model at {imageSize} × {imageSize} × 1: <span data-testid="total-params">{format(summary.totalParams)}</span> parameters
-        ({format(summary.trainableParams)} trainable)
+        Model at {imageSize} × {imageSize} × 1: <span data-testid="total-params">{format(summary.totalParams)}</span>{' '}
+        parameters ({format(summary.trainableParams)} trainable)
       </caption>
       <thead>
         <tr>

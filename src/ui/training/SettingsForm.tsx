@@ -21,7 +21,18 @@ interface Props {
 const MAIN_PATHS = SETTING_PATHS.filter((path) => !isAugmentationPath(path));
 
 /** Training settings (a field per row of the settings table, each also a URL query parameter) and the Train / Stop buttons. */
-export const SettingsForm = memo(function SettingsForm({ settings, onChange, canTrain, training, stopRequested, paused, onPause, onTrain, onStop, trainHint }: Props) {
+export const SettingsForm = memo(function SettingsForm({
+  settings,
+  onChange,
+  canTrain,
+  training,
+  stopRequested,
+  paused,
+  onPause,
+  onTrain,
+  onStop,
+  trainHint,
+}: Props) {
   const form = useSettingFields(settings, onChange);
   const { problems } = form;
 
@@ -40,7 +51,12 @@ export const SettingsForm = memo(function SettingsForm({ settings, onChange, can
         <button type="submit" disabled={!canTrain || training || problems.length > 0}>
           Train
         </button>
-        <button type="button" onClick={() => onPause(!paused)} disabled={!training || stopRequested} aria-pressed={paused}>
+        <button
+          type="button"
+          onClick={() => onPause(!paused)}
+          disabled={!training || stopRequested}
+          aria-pressed={paused}
+        >
           {paused ? 'Continue' : 'Pause'}
         </button>
         <button type="button" onClick={onStop} disabled={!training || stopRequested}>

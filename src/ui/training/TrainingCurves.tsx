@@ -35,7 +35,12 @@ export function TrainingHistory({ view }: { view: TrainingView }) {
       </thead>
       <tbody>
         {view.epochPoints.map((p) => (
-          <tr key={p.epoch} data-tensors={p.tensors} aria-current={p.epoch === view.bestEpoch ? 'true' : undefined} className={p.epoch === view.bestEpoch ? 'history__best' : undefined}>
+          <tr
+            key={p.epoch}
+            data-tensors={p.tensors}
+            aria-current={p.epoch === view.bestEpoch ? 'true' : undefined}
+            className={p.epoch === view.bestEpoch ? 'history__best' : undefined}
+          >
             <td>{p.epoch + 1}</td>
             <td>{p.loss.toFixed(4)}</td>
             <td>{p.accuracy.toFixed(4)}</td>

@@ -7,11 +7,20 @@ import { trainingSummary } from '../common/chartText';
 import { formatDuration } from '../../core/formatUnits';
 
 /** Progress, speed, backend and live curves of the current run: the one part of the page that follows every batch. */
-export function TrainingPanel({ store, batchSize, classNames }: { store: TrainingStore; batchSize: number; classNames: string[] }) {
+export function TrainingPanel({
+  store,
+  batchSize,
+  classNames,
+}: {
+  store: TrainingStore;
+  batchSize: number;
+  classNames: string[];
+}) {
   const view = useTrainingView(store, (v) => v);
   const outcome = outcomeText(view.outcome);
   const eta = etaSeconds(view);
-  const epoch = view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;
+  const epoch =
+    view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;
   return (
     <div className="training">
       <dl className="training__facts">
@@ -42,7 +51,11 @@ export function TrainingPanel({ store, batchSize, classNames }: { store: Trainin
       <p className="training__summary" aria-live="polite" data-testid="training-summary">
         {trainingSummary(view)}
       </p>
-      {view.backend?.note && <p className="training__note" data-testid="backend-note">{view.backend.note}</p>}
+      {view.backend?.note && (
+        <p className="training__note" data-testid="backend-note">
+          {view.backend.note}
+        </p>
+      )}
       <label className="training__progress">
         Batches: {view.batchesDone} / {view.totalBatches || '–'} (batch size {batchSize})
         <progress

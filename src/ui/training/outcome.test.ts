@@ -18,8 +18,12 @@ describe('the run in words', () => {
   });
 
   it('says when early stopping was off or nothing was validated', () => {
-    expect(outcomeText({ reason: 'completed', epochsDone: 5, bestEpoch: 2, restoredBest: false })).toMatch(/off \(patience 0\).*last epoch, 5; epoch 3 had the lowest/);
-    expect(outcomeText({ reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false })).toMatch(/No epoch was completed/);
+    expect(outcomeText({ reason: 'completed', epochsDone: 5, bestEpoch: 2, restoredBest: false })).toMatch(
+      /off \(patience 0\).*last epoch, 5; epoch 3 had the lowest/,
+    );
+    expect(outcomeText({ reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false })).toMatch(
+      /No epoch was completed/,
+    );
     expect(outcomeText(null)).toBeNull();
   });
 

@@ -23,7 +23,8 @@ export function outcomeText(outcome: TrainingOutcome | null): string | null {
       : reason === 'stopped'
         ? `Stopped by Stop after ${epochsDone} complete epoch${epochsDone === 1 ? '' : 's'}`
         : `Trained all ${epochsDone} epoch${epochsDone === 1 ? '' : 's'}`;
-  if (best === epochsDone && reason !== 'stopped') return `${ran}; the last epoch had the lowest validation loss, so its weights are kept.`;
+  if (best === epochsDone && reason !== 'stopped')
+    return `${ran}; the last epoch had the lowest validation loss, so its weights are kept.`;
   return `${ran}; weights of epoch ${best} restored (lowest validation loss).`;
 }
 

@@ -69,12 +69,21 @@ export const initialTrainingView: TrainingView = {
 /** What a saved run brings back of the view. */
 export type RestoredView = Pick<
   TrainingView,
-  'epochs' | 'batchesPerEpoch' | 'batchPoints' | 'epochPoints' | 'test' | 'epochsDone' | 'classWeights' | 'bestEpoch' | 'outcome'
+  | 'epochs'
+  | 'batchesPerEpoch'
+  | 'batchPoints'
+  | 'epochPoints'
+  | 'test'
+  | 'epochsDone'
+  | 'classWeights'
+  | 'bestEpoch'
+  | 'outcome'
 >;
 
 /** The part of a view a saved run keeps. */
 export function restorableOf(view: TrainingView): RestoredView {
-  const { epochs, batchesPerEpoch, batchPoints, epochPoints, test, epochsDone, classWeights, bestEpoch, outcome } = view;
+  const { epochs, batchesPerEpoch, batchPoints, epochPoints, test, epochsDone, classWeights, bestEpoch, outcome } =
+    view;
   return { epochs, batchesPerEpoch, batchPoints, epochPoints, test, epochsDone, classWeights, bestEpoch, outcome };
 }
 
@@ -117,7 +126,9 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
         dataReady: state.dataReady,
       };
     case 'workerData':
-      return action.ready ? { ...state, dataReady: true } : { ...state, dataReady: false, hasModel: false, modelVersion: state.modelVersion + 1 };
+      return action.ready
+        ? { ...state, dataReady: true }
+        : { ...state, dataReady: false, hasModel: false, modelVersion: state.modelVersion + 1 };
     case 'datasetChanged':
       return {
         ...state,
@@ -162,7 +173,12 @@ export function trainingReducer(state: TrainingView, action: TrainingAction): Tr
       };
     }
     case 'reset':
-      return { ...initialTrainingView, modelSummary: state.modelSummary, backend: state.backend, dataReady: state.dataReady };
+      return {
+        ...initialTrainingView,
+        modelSummary: state.modelSummary,
+        backend: state.backend,
+        dataReady: state.dataReady,
+      };
     case 'stopRequested':
       return { ...state, stopRequested: true, paused: false };
     case 'paused':

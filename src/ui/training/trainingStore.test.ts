@@ -6,7 +6,15 @@ import { TrainingStore } from './trainingStore';
 
 const SETTINGS: TrainSettings = {
   model: 'tutorial',
-  imageSize: 32, epochs: 2, batchSize: 8, learningRate: 1e-3, learningRateSchedule: 'constant', backend: 'cpu', seed: 1, classWeighting: 'balanced', patience: 3,
+  imageSize: 32,
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 1e-3,
+  learningRateSchedule: 'constant',
+  backend: 'cpu',
+  seed: 1,
+  classWeighting: 'balanced',
+  patience: 3,
   augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false },
 };
 
@@ -39,22 +47,60 @@ function startRun() {
   const store = new TrainingStore(worker.client, () => 0);
   const done = store.train(SETTINGS);
   const runId = worker.idOf('train');
-  worker.progress(runId, { type: 'trainingStarted', epochs: 2, batchesPerEpoch: 2, totalBatches: 4, classWeights: null });
-  worker.progress(runId, { type: 'batchEnd', epoch: 0, batch: 0, batchesDone: 1, totalBatches: 4, loss: 0.7, accuracy: 0.5, imagesPerSecond: 10 });
+  worker.progress(runId, {
+    type: 'trainingStarted',
+    epochs: 2,
+    batchesPerEpoch: 2,
+    totalBatches: 4,
+    classWeights: null,
+  });
+  worker.progress(runId, {
+    type: 'batchEnd',
+    epoch: 0,
+    batch: 0,
+    batchesDone: 1,
+    totalBatches: 4,
+    loss: 0.7,
+    accuracy: 0.5,
+    imagesPerSecond: 10,
+  });
   return { ...worker, store, done, runId };
 }
 
 describe('TrainingStore', () => {
   it('keeps a run in training when a preview fails during it, and the run still ends', async () => {
     const { store, done, runId, idOf, progress, reply, fail } = startRun();
-    const preview = store.previewAugmentation({ augmentation: SETTINGS.augmentation, indices: [0], variants: 3, seed: 1 });
+    const preview = store.previewAugmentation({
+      augmentation: SETTINGS.augmentation,
+      indices: [0],
+      variants: 3,
+      seed: 1,
+    });
     fail(idOf('previewAugmentation'), 'Out of memory while showing augmented samples.');
     await expect(preview).rejects.toThrow('Out of memory');
     expect(store.getSnapshot().phase).toBe('training');
     expect(store.getSnapshot().error).toBeNull();
-    progress(runId, { type: 'batchEnd', epoch: 0, batch: 1, batchesDone: 2, totalBatches: 4, loss: 0.6, accuracy: 0.6, imagesPerSecond: 10 });
+    progress(runId, {
+      type: 'batchEnd',
+      epoch: 0,
+      batch: 1,
+      batchesDone: 2,
+      totalBatches: 4,
+      loss: 0.6,
+      accuracy: 0.6,
+      imagesPerSecond: 10,
+    });
     expect(store.getSnapshot().batchesDone).toBe(2);
-    reply(runId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null, model: null, scores: null });
+    reply(runId, {
+      type: 'train',
+      reason: 'completed',
+      epochsDone: 2,
+      bestEpoch: 1,
+      restoredBest: true,
+      test: null,
+      model: null,
+      scores: null,
+    });
     await done;
     expect(store.getSnapshot().phase).toBe('done');
   });
@@ -75,12 +121,30 @@ describe('TrainingStore', () => {
     expect(store.getSnapshot().stopRequested).toBe(true);
     // A new run replaces the first in the view; the first one's late messages change nothing.
     const second = store.train(SETTINGS);
-    reply(runId, { type: 'train', reason: 'stopped', epochsDone: 0, bestEpoch: null, restoredBest: false, test: null, model: null, scores: null });
+    reply(runId, {
+      type: 'train',
+      reason: 'stopped',
+      epochsDone: 0,
+      bestEpoch: null,
+      restoredBest: false,
+      test: null,
+      model: null,
+      scores: null,
+    });
     progress(runId, { type: 'evaluating' });
     await tick();
     expect(store.getSnapshot().phase).toBe('starting');
     const secondId = requests.filter((r) => r.request.type === 'train')[1].id;
-    reply(secondId, { type: 'train', reason: 'completed', epochsDone: 2, bestEpoch: 1, restoredBest: true, test: null, model: null, scores: null });
+    reply(secondId, {
+      type: 'train',
+      reason: 'completed',
+      epochsDone: 2,
+      bestEpoch: 1,
+      restoredBest: true,
+      test: null,
+      model: null,
+      scores: null,
+    });
     await second;
     expect(store.getSnapshot().phase).toBe('done');
   });
@@ -98,8 +162,18 @@ describe('TrainingStore', () => {
     const first = store.describeModel('tutorial', 150, 2);
     const second = store.describeModel('batchnorm', 64, 2);
     const summary = (total: number) => ({ layers: [], totalParams: total, trainableParams: total });
-    worker.reply(worker.idOf('describeModel', 1), { type: 'describeModel', model: 'batchnorm', imageSize: 64, summary: summary(2) });
-    worker.reply(worker.idOf('describeModel', 0), { type: 'describeModel', model: 'tutorial', imageSize: 150, summary: summary(1) });
+    worker.reply(worker.idOf('describeModel', 1), {
+      type: 'describeModel',
+      model: 'batchnorm',
+      imageSize: 64,
+      summary: summary(2),
+    });
+    worker.reply(worker.idOf('describeModel', 0), {
+      type: 'describeModel',
+      model: 'tutorial',
+      imageSize: 150,
+      summary: summary(1),
+    });
     await Promise.all([first, second]);
     expect(store.getSnapshot().modelSummary).toEqual({ model: 'batchnorm', imageSize: 64, summary: summary(2) });
   });
@@ -113,7 +187,12 @@ describe('TrainingStore', () => {
     fail(idOf('evaluate'), 'There is no evaluated model: train one first.');
     await expect(report).rejects.toThrow('train one first');
     const images = store.evaluatedImages([2, 5]);
-    reply(idOf('evaluatedImages'), { type: 'evaluatedImages', size: 1, indices: Uint32Array.from([2, 5]), pixels: Uint8Array.from([7, 9]) });
+    reply(idOf('evaluatedImages'), {
+      type: 'evaluatedImages',
+      size: 1,
+      indices: Uint32Array.from([2, 5]),
+      pixels: Uint8Array.from([7, 9]),
+    });
     expect(Array.from((await images).pixels)).toEqual([7, 9]);
     expect(store.getSnapshot()).toBe(before);
   });
@@ -138,8 +217,24 @@ describe('TrainingStore', () => {
     store.subscribe(() => seen.push(store.getSnapshot().batchesDone));
     void store.train(SETTINGS);
     const runId = worker.idOf('train');
-    worker.progress(runId, { type: 'trainingStarted', epochs: 2, batchesPerEpoch: 50, totalBatches: 100, classWeights: null });
-    const batch = (done: number) => worker.progress(runId, { type: 'batchEnd', epoch: 0, batch: done - 1, batchesDone: done, totalBatches: 100, loss: 0.7, accuracy: 0.5, imagesPerSecond: 10 });
+    worker.progress(runId, {
+      type: 'trainingStarted',
+      epochs: 2,
+      batchesPerEpoch: 50,
+      totalBatches: 100,
+      classWeights: null,
+    });
+    const batch = (done: number) =>
+      worker.progress(runId, {
+        type: 'batchEnd',
+        epoch: 0,
+        batch: done - 1,
+        batchesDone: done,
+        totalBatches: 100,
+        loss: 0.7,
+        accuracy: 0.5,
+        imagesPerSecond: 10,
+      });
     for (let done = 1; done <= 10; done++) {
       clock += 30; // a batch every 30 ms
       batch(done);

@@ -4,9 +4,23 @@
  * `useSyncExternalStore` (useTrainer.ts). Only the current run's messages change the run's state.
  */
 import type { EvalSettings, ModelFiles, ModelName, ModelSummary, Splits, TrainSettings } from '../../core/types';
-import type { AugmentationPreview, ExportedModel, Predictions, ResumeFrom, TrainerReplies, TrainerRequestOf, TrainerRequests } from '../../worker/protocol';
+import type {
+  AugmentationPreview,
+  ExportedModel,
+  Predictions,
+  ResumeFrom,
+  TrainerReplies,
+  TrainerRequestOf,
+  TrainerRequests,
+} from '../../worker/protocol';
 import { TrainerCrashedError, type TrainerClient } from '../../worker/trainerClient';
-import { initialTrainingView, trainingReducer, type RestoredView, type TrainingAction, type TrainingView } from './trainingState';
+import {
+  initialTrainingView,
+  trainingReducer,
+  type RestoredView,
+  type TrainingAction,
+  type TrainingView,
+} from './trainingState';
 
 /** What happens to a run, for whoever keeps runs (the saved-runs recorder): the view is the store's at that moment. */
 export type RunEvent =
@@ -72,7 +86,13 @@ export class TrainingStore {
     this.summaryId = pending.id;
     return pending.reply.then(
       (reply) => {
-        if (pending.id === this.summaryId) this.dispatch({ type: 'modelSummary', model: reply.model, imageSize: reply.imageSize, summary: reply.summary });
+        if (pending.id === this.summaryId)
+          this.dispatch({
+            type: 'modelSummary',
+            model: reply.model,
+            imageSize: reply.imageSize,
+            summary: reply.summary,
+          });
         return reply.summary;
       },
       (error: unknown) => {
@@ -97,7 +117,8 @@ export class TrainingStore {
     this.emit({ type: 'started', settings, resumed: Boolean(resume) });
     const pending = this.client.start({ type: 'train', settings, ...(resume ? { resume } : {}) }, (progress) => {
       if (pending.id !== this.runId) return;
-      if (progress.type === 'checkpoint') this.emit({ type: 'epoch', epoch: progress.epoch, checkpoint: progress.files, view: this.view });
+      if (progress.type === 'checkpoint')
+        this.emit({ type: 'epoch', epoch: progress.epoch, checkpoint: progress.files, view: this.view });
       else this.dispatch({ type: 'progress', progress, at: this.now() }, progress.type === 'batchEnd');
     });
     this.runId = pending.id;
@@ -124,7 +145,12 @@ export class TrainingStore {
   async restore({ view, ...request }: RestoreRequest): Promise<TrainerReplies['restoreModel']> {
     const reply = await this.client.request({ type: 'restoreModel', ...request, epochs: view?.epochsDone ?? 0 });
     this.summaryId++;
-    this.dispatch({ type: 'modelSummary', model: request.model ?? 'tutorial', imageSize: reply.imageSize, summary: reply.summary });
+    this.dispatch({
+      type: 'modelSummary',
+      model: request.model ?? 'tutorial',
+      imageSize: reply.imageSize,
+      summary: reply.summary,
+    });
     this.dispatch({ type: 'restored', view });
     return reply;
   }

@@ -8,7 +8,15 @@ describe('settings from the URL', () => {
   it('reads every key', () => {
     const { settings, problems } = settingsFromQuery('?size=64&epochs=2&batch=16&lr=0.0005&backend=cpu&seed=7');
     expect(problems).toEqual([]);
-    expect(settings).toEqual({ ...DEFAULT_SETTINGS, imageSize: 64, epochs: 2, batchSize: 16, learningRate: 0.0005, backend: 'cpu', seed: 7 });
+    expect(settings).toEqual({
+      ...DEFAULT_SETTINGS,
+      imageSize: 64,
+      epochs: 2,
+      batchSize: 16,
+      learningRate: 0.0005,
+      backend: 'cpu',
+      seed: 7,
+    });
   });
 
   it('keeps defaults and reports values it cannot use', () => {
@@ -40,20 +48,38 @@ describe('patient grouping in the URL', () => {
     expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
     const bad = settingsFromQuery('?group=none&groupre=' + encodeURIComponent('(pt'));
     expect(bad.settings).toMatchObject({ groupBy: 'none', groupPattern: DEFAULT_SETTINGS.groupPattern });
-    expect(bad.problems).toEqual([expect.stringMatching(/^Patient pattern must be a valid regular expression .*\(URL parameter groupre=\(pt ignored\)$/)]);
+    expect(bad.problems).toEqual([
+      expect.stringMatching(
+        /^Patient pattern must be a valid regular expression .*\(URL parameter groupre=\(pt ignored\)$/,
+      ),
+    ]);
   });
 });
 
 describe('augmentation and validation size in the URL', () => {
   it('defaults to augmentation close to the tutorial, without flipping, and 10% validation', () => {
-    expect(DEFAULT_SETTINGS.augmentation).toEqual({ rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false });
+    expect(DEFAULT_SETTINGS.augmentation).toEqual({
+      rotation: 0,
+      zoom: 0,
+      shift: 0,
+      shear: 0,
+      brightness: 0,
+      horizontalFlip: false,
+    });
     expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
   });
 
   it('reads rot, zoom, shift, shear, bright, flip and val', () => {
     const { settings, problems } = settingsFromQuery('?rot=30&zoom=0.15&shift=0&shear=5&bright=0.25&flip=1&val=20');
     expect(problems).toEqual([]);
-    expect(settings.augmentation).toEqual({ rotation: 30, zoom: 0.15, shift: 0, shear: 5, brightness: 0.25, horizontalFlip: true });
+    expect(settings.augmentation).toEqual({
+      rotation: 30,
+      zoom: 0.15,
+      shift: 0,
+      shear: 5,
+      brightness: 0.25,
+      horizontalFlip: true,
+    });
     expect(settings.validationPercent).toBe(20);
     expect(settingsFromQuery('?flip=off').settings.augmentation.horizontalFlip).toBe(false);
   });
@@ -75,7 +101,9 @@ describe('augmentation and validation size in the URL', () => {
     const { settings, problems } = settingsFromQuery('?rot=-5&zoom=1.5&flip=maybe&val=0&bright=x');
     expect(settings).toEqual(DEFAULT_SETTINGS);
     expect(problems).toHaveLength(5);
-    expect(problems.join(' ')).toMatch(/Validation size must be between 1 and 50.*Rotation must be between 0 and 180.*Zoom must be between 0 and 0.9.*Brightness must be a number.*Horizontal flip must be 1 or 0/);
+    expect(problems.join(' ')).toMatch(
+      /Validation size must be between 1 and 50.*Rotation must be between 0 and 180.*Zoom must be between 0 and 0.9.*Brightness must be a number.*Horizontal flip must be 1 or 0/,
+    );
   });
 });
 
@@ -95,7 +123,9 @@ describe('class weights, patience and test hold-out in the URL', () => {
   it('refuse values they cannot use', () => {
     const { settings, problems } = settingsFromQuery('?weights=heavy&patience=-1&holdout=60');
     expect(settings).toEqual(DEFAULT_SETTINGS);
-    expect(problems.join(' ')).toMatch(/Patience must be between 0 and 500.*Test hold-out must be between 0 and 50.*Class weights must be one of balanced, none/);
+    expect(problems.join(' ')).toMatch(
+      /Patience must be between 0 and 500.*Test hold-out must be between 0 and 50.*Class weights must be one of balanced, none/,
+    );
   });
 });
 
@@ -105,23 +135,33 @@ describe('every row of the settings table in the URL', () => {
     for (const { value } of probes(path).filter((probe) => probe.ok)) {
       const settings = withSetting(DEFAULT_SETTINGS, path, value as never);
       const search = settingsToQuery(settings);
-      if (value !== settingRow(path).default) expect(search).toBe(`?${query}=${encodeURIComponent(settingText(path, value))}`);
+      if (value !== settingRow(path).default)
+        expect(search).toBe(`?${query}=${encodeURIComponent(settingText(path, value))}`);
       expect(settingsFromQuery(search)).toEqual({ settings, problems: [] });
     }
   });
 
   it.each(SETTING_PATHS)('%s: each value it refuses is ignored, with a problem naming key and value', (path) => {
     const { label, query } = settingRow(path);
-    const base = withSetting(DEFAULT_SETTINGS, path, probes(path).find((probe) => probe.ok && probe.value !== settingRow(path).default)!.value as never);
+    const base = withSetting(
+      DEFAULT_SETTINGS,
+      path,
+      probes(path).find((probe) => probe.ok && probe.value !== settingRow(path).default)!.value as never,
+    );
     for (const text of refusedTexts(path)) {
       const { settings, problems } = settingsFromQuery(`?${query}=${encodeURIComponent(text)}`, base);
       expect(settings).toEqual(base);
-      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${label} must be .*\\(URL parameter ${query}=.+ ignored\\)$`))]);
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`^${label} must be .*\\(URL parameter ${query}=.+ ignored\\)$`)),
+      ]);
     }
   });
 
   it('ignores blank values and unknown keys', () => {
-    expect(settingsFromQuery('?size=&epochs=%20&backend=&colour=red')).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
+    expect(settingsFromQuery('?size=&epochs=%20&backend=&colour=red')).toEqual({
+      settings: DEFAULT_SETTINGS,
+      problems: [],
+    });
   });
 
   it('checks the form the same way (one check for page and worker)', () => {

@@ -2,7 +2,17 @@
  * The settings in the page's URL (`?size=64&epochs=2&batch=16&lr=0.0005&backend=cpu`, see docs/ui-contract.md):
  * each key, its range and its default come from the settings table (core/settings.ts).
  */
-import { DEFAULT_SETTINGS, SETTING_PATHS, checkSettingValue, parseSettingText, settingRow, settingText, settingValue, withSetting, type SettingPath } from '../../core/settings';
+import {
+  DEFAULT_SETTINGS,
+  SETTING_PATHS,
+  checkSettingValue,
+  parseSettingText,
+  settingRow,
+  settingText,
+  settingValue,
+  withSetting,
+  type SettingPath,
+} from '../../core/settings';
 import type { Settings } from '../../core/types';
 
 export { DEFAULT_SETTINGS };
@@ -11,7 +21,10 @@ export { DEFAULT_SETTINGS };
 export const checkSetting: (path: SettingPath, value: unknown) => string | null = checkSettingValue;
 
 /** Reads settings from a query string on top of `base`, ignoring (and saying in `problems`) values it cannot use. */
-export function settingsFromQuery(search: string, base: Settings = DEFAULT_SETTINGS): { settings: Settings; problems: string[] } {
+export function settingsFromQuery(
+  search: string,
+  base: Settings = DEFAULT_SETTINGS,
+): { settings: Settings; problems: string[] } {
   const params = new URLSearchParams(search);
   let settings: Settings = { ...base, augmentation: { ...base.augmentation } };
   const problems: string[] = [];

@@ -30,16 +30,26 @@ export interface EmbedResult {
  * no option to break it. These are the same library calls with the page's thread given back between them. tfjs-vis's
  * render functions reach it too: the app's build resolves their `vega-embed` import here (vite.config.ts).
  */
-export async function embedInTasks(element: HTMLElement, spec: TopLevelSpec, options: EmbedOptions = {}): Promise<EmbedResult> {
-  if (options.mode !== undefined && options.mode !== 'vega-lite') throw new Error(`embedInTasks draws vega-lite specs, not ${String(options.mode)}`);
+export async function embedInTasks(
+  element: HTMLElement,
+  spec: TopLevelSpec,
+  options: EmbedOptions = {},
+): Promise<EmbedResult> {
+  if (options.mode !== undefined && options.mode !== 'vega-lite')
+    throw new Error(`embedInTasks draws vega-lite specs, not ${String(options.mode)}`);
   const vgSpec = compile(spec).spec;
   await nextTask();
   // Expressions kept as syntax trees and interpreted, never compiled with Function: the page's policy has no
   // 'unsafe-eval' (vite.config.ts).
   const runtime = parse(vgSpec, {}, { ast: true });
   await nextTask();
-  const view = new View(runtime, { logLevel: Warn, renderer: options.renderer ?? 'canvas', expr: expressionInterpreter });
-  if (options.tooltip !== false) view.tooltip(textTooltip(options.tooltip === true || options.tooltip === undefined ? {} : options.tooltip));
+  const view = new View(runtime, {
+    logLevel: Warn,
+    renderer: options.renderer ?? 'canvas',
+    expr: expressionInterpreter,
+  });
+  if (options.tooltip !== false)
+    view.tooltip(textTooltip(options.tooltip === true || options.tooltip === undefined ? {} : options.tooltip));
   element.classList.add('vega-embed');
   element.replaceChildren();
   view.initialize(element);

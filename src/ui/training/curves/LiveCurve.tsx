@@ -19,18 +19,28 @@ const SERIES = {
   validation: 'validation (per epoch)',
   best: 'best epoch (lowest validation loss)',
 } as const;
-const COLOURS = { [SERIES.raw]: '#9ecae9', [SERIES.smoothed]: '#4c78a8', [SERIES.validation]: '#f58518', [SERIES.best]: '#2ca02c' };
+const COLOURS = {
+  [SERIES.raw]: '#9ecae9',
+  [SERIES.smoothed]: '#4c78a8',
+  [SERIES.validation]: '#f58518',
+  [SERIES.best]: '#2ca02c',
+};
 
 function specOf(metric: Metric): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative', title: 'epoch' } as const;
-  const y = { type: 'quantitative', title: metric, scale: metric === 'accuracy' ? { domain: [0, 1] } : { zero: false } } as const;
-  const colour = (series: string) => ({
-    datum: series,
-    type: 'nominal',
-    scale: { domain: Object.keys(COLOURS), range: Object.values(COLOURS) },
-    // The legend is the figure's own HTML (below): vega sizes the canvas once, before every series has data.
-    legend: null,
-  }) as const;
+  const y = {
+    type: 'quantitative',
+    title: metric,
+    scale: metric === 'accuracy' ? { domain: [0, 1] } : { zero: false },
+  } as const;
+  const colour = (series: string) =>
+    ({
+      datum: series,
+      type: 'nominal',
+      scale: { domain: Object.keys(COLOURS), range: Object.values(COLOURS) },
+      // The legend is the figure's own HTML (below): vega sizes the canvas once, before every series has data.
+      legend: null,
+    }) as const;
   return {
     // A fixed frame: vega lays the chart out once, when no series has data yet, so the axes get fixed room
     // rather than room measured on empty data (which cut the y title off).
@@ -39,14 +49,26 @@ function specOf(metric: Metric): TopLevelSpec {
     autosize: { type: 'none' },
     padding: { left: 56, right: 12, top: 8, bottom: 40 },
     layer: [
-      { data: { name: 'train' }, mark: { type: 'line', strokeWidth: 1, clip: true }, encoding: { x, y: { ...y, field: 'value' }, color: colour(SERIES.raw) } },
-      { data: { name: 'train' }, mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { ...y, field: 'smoothed' }, color: colour(SERIES.smoothed) } },
+      {
+        data: { name: 'train' },
+        mark: { type: 'line', strokeWidth: 1, clip: true },
+        encoding: { x, y: { ...y, field: 'value' }, color: colour(SERIES.raw) },
+      },
+      {
+        data: { name: 'train' },
+        mark: { type: 'line', strokeWidth: 2, clip: true },
+        encoding: { x, y: { ...y, field: 'smoothed' }, color: colour(SERIES.smoothed) },
+      },
       {
         data: { name: 'validation' },
         mark: { type: 'line', point: true, strokeWidth: 2, clip: true },
         encoding: { x, y: { ...y, field: 'y' }, color: colour(SERIES.validation) },
       },
-      { data: { name: 'best' }, mark: { type: 'rule', strokeDash: [4, 4], strokeWidth: 2 }, encoding: { x, color: colour(SERIES.best) } },
+      {
+        data: { name: 'best' },
+        mark: { type: 'rule', strokeDash: [4, 4], strokeWidth: 2 },
+        encoding: { x, color: colour(SERIES.best) },
+      },
     ],
   };
 }
@@ -126,7 +148,13 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
     }
     s.batchesSeen = batchPoints.length;
     const viewApi = result.view;
-    if (replaceTrain) viewApi.change('train', changeset().remove(() => true).insert([...s.series.drawn]));
+    if (replaceTrain)
+      viewApi.change(
+        'train',
+        changeset()
+          .remove(() => true)
+          .insert([...s.series.drawn]),
+      );
     else if (inserts.length > 0) viewApi.change('train', changeset().insert(inserts));
     // Validation points only ever come after the last (a new run or a reset replaces them all): only they go in.
     if (replaceTrain || epochPoints.length !== s.epochsSeen) {
@@ -134,7 +162,14 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
         .slice(replaceTrain ? 0 : s.epochsSeen)
         .map((p) => ({ x: p.x, y: metric === 'loss' ? p.valLoss : p.valAccuracy }))
         .filter((p) => Number.isFinite(p.y));
-      viewApi.change('validation', replaceTrain ? changeset().remove(() => true).insert(validation) : changeset().insert(validation));
+      viewApi.change(
+        'validation',
+        replaceTrain
+          ? changeset()
+              .remove(() => true)
+              .insert(validation)
+          : changeset().insert(validation),
+      );
       s.epochsSeen = epochPoints.length;
     }
     const best = epochPoints.find((p) => p.epoch === bestEpoch) ?? null;
@@ -144,7 +179,12 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
       if (!replaceTrain && s.best && bestX !== null) viewApi.change('best', changeset().modify(s.best, 'x', bestX));
       else {
         s.best = bestX === null ? null : { x: bestX };
-        viewApi.change('best', changeset().remove(() => true).insert(s.best ? [s.best] : []));
+        viewApi.change(
+          'best',
+          changeset()
+            .remove(() => true)
+            .insert(s.best ? [s.best] : []),
+        );
       }
     }
     void viewApi.runAsync();
@@ -154,7 +194,12 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
   const lastEpoch = epochPoints.at(-1);
   const bestShown = epochPoints.find((p) => p.epoch === bestEpoch);
   return (
-    <figure aria-label={label} className="chart" data-points={drawn.points} data-best-epoch={bestShown ? bestShown.epoch + 1 : ''}>
+    <figure
+      aria-label={label}
+      className="chart"
+      data-points={drawn.points}
+      data-best-epoch={bestShown ? bestShown.epoch + 1 : ''}
+    >
       <figcaption>{label}</figcaption>
       <div ref={element} className="chart__area" />
       <ul className="chart__legend">
@@ -177,9 +222,17 @@ export function LiveCurve({ view, metric, label }: { view: TrainingView; metric:
 }
 
 /** The chart's latest numbers in words, for readers who cannot see it. */
-function curveText(metric: Metric, last: CurvePoint | null, epoch: TrainingView['epochPoints'][number] | undefined, batches: number): string {
+function curveText(
+  metric: Metric,
+  last: CurvePoint | null,
+  epoch: TrainingView['epochPoints'][number] | undefined,
+  batches: number,
+): string {
   const parts: string[] = [];
   if (last) parts.push(`Batch ${batches}: ${metric} ${last.value.toFixed(4)} (smoothed ${last.smoothed.toFixed(4)}).`);
-  if (epoch) parts.push(`Validation after epoch ${epoch.epoch + 1}: ${(metric === 'loss' ? epoch.valLoss : epoch.valAccuracy).toFixed(4)}.`);
+  if (epoch)
+    parts.push(
+      `Validation after epoch ${epoch.epoch + 1}: ${(metric === 'loss' ? epoch.valLoss : epoch.valAccuracy).toFixed(4)}.`,
+    );
   return parts.join(' ');
 }
