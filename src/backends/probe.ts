@@ -7,6 +7,7 @@ import { disposeCnn } from '../model/cnn';
 import { buildModel } from '../model/models';
 import type { ModelName } from '../core/types';
 import { weightedTrainStep } from '../model/weightedStep';
+import { messageOf } from '../core/userError';
 
 export interface ProbeShape {
   /** The network to time (tutorial when absent): a BatchNorm layer costs differently on each backend. */
@@ -16,14 +17,33 @@ export interface ProbeShape {
   batchSize: number;
 }
 
-/** Images per training step while probing: enough to be representative, few enough to stay quick on slow backends. */
-const PROBE_BATCH = 8;
+/**
+ * The most images a probe step takes. The run's own batch is timed (a GPU's per-dispatch overhead dominates a
+ * small batch and would understate it), up to this, so that a huge batch setting cannot make the probe long.
+ */
+export const PROBE_BATCH_CAP = 64;
 /** After a warm-up step slower than this, the backend is plainly too slow: skip the timed step. */
-const WARM_UP_BUDGET_MS = 20_000;
+export const WARM_UP_BUDGET_MS = 20_000;
+/** A later backend's warm-up may take this many times the best timed step so far before it is cut short… */
+const SLOWER_THAN_BEST = 10;
+/** …but never less than this: a real GPU's first step compiles its shaders, which a CPU backend does not. */
+const WARM_UP_FLOOR_MS = 5_000;
 
-/** Milliseconds per image of a steady-state training step (after one warm-up step that compiles kernels). */
-export async function msPerImage(shape: ProbeShape, now: () => number = () => performance.now()): Promise<number> {
-  const batch = Math.max(1, Math.min(PROBE_BATCH, shape.batchSize));
+/** Images a probe step takes: the run's batch size, capped. */
+export function probeBatch(shape: ProbeShape): number {
+  return Math.max(1, Math.min(PROBE_BATCH_CAP, Math.floor(shape.batchSize)));
+}
+
+/**
+ * Milliseconds per image of a steady-state training step (after one warm-up step that compiles kernels). A warm-up
+ * slower than `warmUpBudgetMs` is the answer itself: the backend is too slow to be worth a timed step.
+ */
+export async function msPerImage(
+  shape: ProbeShape,
+  now: () => number = () => performance.now(),
+  warmUpBudgetMs = WARM_UP_BUDGET_MS,
+): Promise<number> {
+  const batch = probeBatch(shape);
   const model = buildModel(shape.model ?? 'tutorial', {
     imageSize: shape.imageSize,
     numClasses: shape.numClasses,
@@ -42,7 +62,7 @@ export async function msPerImage(shape: ProbeShape, now: () => number = () => pe
     let start = now();
     await step();
     const warmUp = now() - start;
-    if (warmUp > WARM_UP_BUDGET_MS) return warmUp / batch;
+    if (warmUp > warmUpBudgetMs) return warmUp / batch;
     start = now();
     await step();
     return (now() - start) / batch;
@@ -55,11 +75,68 @@ export async function msPerImage(shape: ProbeShape, now: () => number = () => pe
 
 export interface ProbeOutcome {
   name: string;
-  /** null when the backend could not start (see `problem`). */
+  /** null when the backend could not start (see `problem`), or ran in software and was not timed. */
   msPerImage: number | null;
   problem: string | null;
-  /** A GPU backend emulated by the CPU (SwiftShader, llvmpipe…): timed, but picked only when nothing else runs. */
+  /**
+   * A GPU backend emulated by the CPU (SwiftShader, llvmpipe…): timed only when no real backend was, since it is
+   * picked only when nothing else runs.
+   */
   software?: boolean;
+}
+
+/** A backend `auto` may pick. */
+export interface ProbeCandidate {
+  name: string;
+  /** Makes it tfjs' current backend: null when it runs, else why not. */
+  start(): Promise<string | null>;
+  /** Whether it is a GPU emulated by the CPU (asked while it is the current backend). */
+  software(): boolean;
+}
+
+/**
+ * Starts each candidate in turn and times it on `shape`; one outcome per candidate, in their order. A software GPU
+ * is timed only when no real backend could be (it cannot win against one, so timing it would only cost the person
+ * time), and a backend whose warm-up takes far longer than the best step so far is not given a timed step.
+ */
+export async function raceBackends(
+  candidates: ProbeCandidate[],
+  shape: ProbeShape,
+  time: (warmUpBudgetMs: number) => Promise<number> = (budget) => msPerImage(shape, undefined, budget),
+): Promise<ProbeOutcome[]> {
+  const outcomes = new Array<ProbeOutcome>(candidates.length);
+  let bestStepMs = Infinity;
+  const timeCurrent = async (name: string, software: boolean): Promise<ProbeOutcome> => {
+    const budget = Number.isFinite(bestStepMs)
+      ? Math.min(WARM_UP_BUDGET_MS, Math.max(WARM_UP_FLOOR_MS, SLOWER_THAN_BEST * bestStepMs))
+      : WARM_UP_BUDGET_MS;
+    try {
+      const ms = await time(budget);
+      if (!software) bestStepMs = Math.min(bestStepMs, ms * probeBatch(shape));
+      return { name, msPerImage: ms, problem: null, software };
+    } catch (error) {
+      return { name, msPerImage: null, problem: messageOf(error), software };
+    }
+  };
+  const inSoftware: number[] = [];
+  for (const [i, candidate] of candidates.entries()) {
+    const problem = await candidate.start();
+    if (problem !== null) outcomes[i] = { name: candidate.name, msPerImage: null, problem };
+    else if (candidate.software()) inSoftware.push(i);
+    else outcomes[i] = await timeCurrent(candidate.name, false);
+  }
+  const realTimed = outcomes.some((o) => o !== undefined && o.msPerImage !== null);
+  for (const i of inSoftware) {
+    const { name, start } = candidates[i];
+    if (realTimed) {
+      outcomes[i] = { name, msPerImage: null, problem: null, software: true };
+      continue;
+    }
+    // Back to this backend: the others were started after it.
+    const problem = await start();
+    outcomes[i] = problem === null ? await timeCurrent(name, true) : { name, msPerImage: null, problem };
+  }
+  return outcomes;
 }
 
 /**
@@ -75,18 +152,18 @@ export function fastest(outcomes: ProbeOutcome[]): ProbeOutcome | null {
 }
 
 /**
- * For the page: what was measured, e.g. "webgl 50 images/s, wasm 500 images/s", and which GPU backends ran in
- * software (" (webgl in software: never picked while another backend runs)").
+ * For the page: what was measured, e.g. "webgl in software (not timed), wasm 500 images/s", and which GPU backends
+ * ran in software (" (webgl in software: never picked while another backend runs)").
  */
 export function describeOutcomes(outcomes: ProbeOutcome[]): string {
-  const measured = outcomes
-    .map((o) =>
-      o.msPerImage !== null
-        ? `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s`
-        : `${o.name} unavailable (${o.problem})`,
-    )
-    .join(', ');
-  const software = outcomes.filter((o) => o.software && o.msPerImage !== null).map((o) => o.name);
+  const measured = outcomes.map(describeOutcome).join(', ');
+  const software = outcomes.filter((o) => o.software && o.problem === null).map((o) => o.name);
   if (software.length === 0) return measured;
   return `${measured} (${software.join(' and ')} in software: never picked while another backend runs)`;
+}
+
+function describeOutcome(o: ProbeOutcome): string {
+  if (o.msPerImage !== null) return `${o.name} ${(1000 / o.msPerImage).toFixed(0)} images/s`;
+  if (o.problem !== null) return `${o.name} unavailable (${o.problem})`;
+  return `${o.name} in software (not timed)`;
 }

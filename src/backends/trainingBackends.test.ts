@@ -3,6 +3,14 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { unregisterFastCpuKernels } from './cpuKernels';
 import { TrainingBackends } from './trainingBackends';
 import { TRAINING_KERNELS } from './wasm';
+import { PROBE_BATCH_CAP, probeBatch, raceBackends } from './probe';
+
+// The race runs for real; the spy sees what auto gives it.
+vi.mock('./probe', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('./probe')>();
+  return { ...actual, raceBackends: vi.fn(actual.raceBackends) };
+});
+const race = vi.mocked(raceBackends);
 
 // Node has no WebGL: these tests see the fallbacks a browser without a usable GPU would see.
 // tfjs logs its own failed attempts; keep the test output readable.
@@ -71,6 +79,22 @@ describe('TrainingBackends', () => {
     );
     expect(['wasm', 'cpu']).toContain(choice.name);
     expect(tf.getBackend()).toBe(choice.name);
+    await tf.setBackend('cpu');
+  });
+
+  it("auto races WebGL, WebAssembly and WebGPU on the run's own shape, batch size included", async () => {
+    race.mockClear();
+    const shape = { imageSize: 32, numClasses: 2, batchSize: 1000 };
+    const choice = await backends.choose('auto', shape);
+    expect(race).toHaveBeenCalledTimes(1);
+    const [candidates, raced] = race.mock.calls[0];
+    expect(candidates.map((c) => c.name)).toEqual(['webgl', 'wasm', 'webgpu']);
+    // The race times at this batch, capped (probeBatch, probe.test.ts).
+    expect(raced).toBe(shape);
+    expect(probeBatch(raced)).toBe(PROBE_BATCH_CAP);
+    // WebAssembly is never a software GPU; here no GPU backend started, so none was found to be one.
+    expect(candidates.map((c) => c.software())).toEqual([false, false, false]);
+    expect(choice.note).toMatch(/Measured on training steps of this model at 32 px: webgl unavailable/);
     await tf.setBackend('cpu');
   });
 

@@ -9,7 +9,7 @@ import { KERAS_EPSILON } from '../model/cnn';
 import { UserError, messageOf } from '../core/userError';
 import type { BackendChoice } from '../core/types';
 import { registerFastCpuKernels } from './cpuKernels';
-import { describeOutcomes, fastest, msPerImage, type ProbeOutcome, type ProbeShape } from './probe';
+import { describeOutcomes, fastest, raceBackends, type ProbeShape } from './probe';
 import { WasmStarter } from './wasm';
 import { registerWebglTrainingKernels } from './webglKernels';
 import { WebgpuStarter } from './webgpu';
@@ -133,31 +133,20 @@ export class TrainingBackends implements TrainingBackendsLike {
   }
 
   /**
-   * `auto`: times a few training steps of this very model on each backend that starts (WebGL, WebAssembly,
-   * then WebGPU, which is passed over at once where the browser offers no adapter) and keeps the fastest.
-   * A GPU the browser blocks loses to WASM here; one it emulates in software is timed but never picked (probe.ts).
+   * `auto`: times training steps of this very model at the run's batch size on each backend that starts (WebGL,
+   * WebAssembly, then WebGPU, which is passed over at once where the browser offers no adapter) and keeps the
+   * fastest. A GPU the browser blocks loses to WASM here; one it emulates in software is timed and picked only
+   * when nothing else runs (probe.ts).
    */
   private async fastest(shape: ProbeShape): Promise<BackendInfo> {
-    const outcomes: ProbeOutcome[] = [];
-    for (const [name, start] of [
-      ['webgl', () => this.tryBackend('webgl')],
-      ['wasm', () => this.startWasm()],
-      ['webgpu', () => this.startWebgpu()],
-    ] as const) {
-      const problem = await start();
-      if (problem !== null) {
-        outcomes.push({ name, msPerImage: null, problem });
-        continue;
-      }
-      try {
-        const ms = await msPerImage(shape);
-        const warning = name === 'webgl' ? softwareWarning() : name === 'webgpu' ? this.webgpu.softwareWarning() : '';
-        const software = warning !== '';
-        outcomes.push({ name, msPerImage: ms, problem: null, software });
-      } catch (error) {
-        outcomes.push({ name, msPerImage: null, problem: messageOf(error) });
-      }
-    }
+    const outcomes = await raceBackends(
+      [
+        { name: 'webgl', start: () => this.tryBackend('webgl'), software: () => softwareWarning() !== '' },
+        { name: 'wasm', start: () => this.startWasm(), software: () => false },
+        { name: 'webgpu', start: () => this.startWebgpu(), software: () => this.webgpu.softwareWarning() !== '' },
+      ],
+      shape,
+    );
     const best = fastest(outcomes);
     const measured = `Measured on training steps of this model at ${shape.imageSize} px: ${describeOutcomes(outcomes)}.`;
     if (!best) {
