@@ -79,8 +79,9 @@ const SPLITS: SplitName[] = ['train', 'validation', 'test'];
 
 /** The share of the reported split (test, else validation) judged unlike the training data, and how it was judged. */
 function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
-  const split = scores?.test?.ood ? 'test' : scores?.validation.ood ? 'validation' : null;
-  const judged = split === 'test' ? scores!.test!.ood! : split === 'validation' ? scores!.validation.ood! : null;
+  // The reported split, as the card's metrics: test, else validation.
+  const split = scores?.test?.ood ? 'test' : 'validation';
+  const judged = scores?.test?.ood ?? scores?.validation.ood ?? null;
   if (!judged || judged.distances.length === 0) {
     return {
       rate: null,
