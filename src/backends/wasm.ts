@@ -74,9 +74,8 @@ export class WasmStarter {
     // than on one at 64 px. Every heavy kernel of training and evaluation is ours, cut into chunks that all
     // threads take from one queue (native/partners.ts): the convolutions (the first layer's one input channel
     // too), a convolution's bias and ReLU (fused in training: model/convBiasRelu.ts), pools, BatchNormalization,
-    // the bias gradients' sums. What is left to XNNPACK on one thread (the dense layers) is small. On a 2-core AMD
-    // EPYC (bench:native, same hour) the tutorial model trained at 64 px 822 images/s against 602 with XNNPACK
-    // on two threads beside our kernels.
+    // the bias gradients' sums. What is left to XNNPACK on one thread (the dense layers) is small. The figures
+    // (one XNNPACK thread against two beside our kernels) are in docs/benchmarks.md's kernel-level measurements.
     if (isCrossOriginIsolated() && this.threads === 0) {
       this.threads = kernelThreadsFor(navigator.hardwareConcurrency);
       wasm.setThreadsCount(1);

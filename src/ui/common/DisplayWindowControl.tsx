@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import { FULL_WINDOW, type DisplayWindow } from './displayWindow';
+import { RangeField } from './FormFields';
 
 /** The page's display window, shared by every grey image it draws (GreyImage), and how to change it. */
 export const DisplayWindowContext = createContext<{
@@ -19,30 +20,24 @@ export function DisplayWindowControl({ name }: { name: string }) {
   return (
     <fieldset className="display-window">
       <legend>{name}</legend>
-      <label>
-        Window centre{' '}
-        <input
-          type="range"
-          min={0}
-          max={255}
-          step={1}
-          value={Math.round(window.center)}
-          onChange={(e) => setWindow({ ...window, center: Number(e.target.value) })}
-        />{' '}
-        <output>{Math.round(window.center)}</output>
-      </label>{' '}
-      <label>
-        Window width{' '}
-        <input
-          type="range"
-          min={8}
-          max={256}
-          step={1}
-          value={window.width}
-          onChange={(e) => setWindow({ ...window, width: Number(e.target.value) })}
-        />{' '}
-        <output>{window.width}</output>
-      </label>{' '}
+      <RangeField
+        label="Window centre"
+        min={0}
+        max={255}
+        step={1}
+        value={Math.round(window.center)}
+        shown={String(Math.round(window.center))}
+        onChange={(center) => setWindow({ ...window, center })}
+      />{' '}
+      <RangeField
+        label="Window width"
+        min={8}
+        max={256}
+        step={1}
+        value={window.width}
+        shown={String(window.width)}
+        onChange={(width) => setWindow({ ...window, width })}
+      />{' '}
       <button
         type="button"
         onClick={() => setWindow(FULL_WINDOW)}

@@ -2,7 +2,7 @@
  * The settings form's fields, made from the rows of the settings table (core/settings.ts): a row's label is
  * the field's accessible label and its URL key the field's `name`.
  */
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import {
   SETTING_PATHS,
   isAugmentationPath,
@@ -222,5 +222,40 @@ export function SwitchField({ label, name, checked, disabled, onChange }: Switch
       />
       {label}
     </label>
+  );
+}
+
+interface RangeFieldProps {
+  label: string;
+  min: number;
+  max: number;
+  step: number;
+  value: number;
+  /** The value as the page shows it beside the label (`Decision threshold: 0.50`); nothing shown when absent. */
+  shown?: string;
+  onChange: (value: number) => void;
+}
+
+/** A slider named by its label alone (not by its changing value), with the value shown as text where wanted. */
+export function RangeField({ label, min, max, step, value, shown, onChange }: RangeFieldProps) {
+  const id = useId();
+  return (
+    <span className="range-field">
+      <label htmlFor={id}>{label}</label>
+      {shown !== undefined && (
+        <>
+          : <output htmlFor={id}>{shown}</output>
+        </>
+      )}{' '}
+      <input
+        id={id}
+        type="range"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onChange={(e) => onChange(Number(e.target.value))}
+      />
+    </span>
   );
 }

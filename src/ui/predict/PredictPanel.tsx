@@ -9,6 +9,7 @@ import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../common/OodSummary';
 import { DisplayWindowControl } from '../common/DisplayWindowControl';
+import { RangeField } from '../common/FormFields';
 import {
   predictionRows,
   predictionsCsv,
@@ -246,17 +247,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
             <label>
               <input type="checkbox" checked={showHeat} onChange={(e) => setShowHeat(e.target.checked)} /> Show heatmap
             </label>{' '}
-            <label>
-              Heatmap opacity{' '}
-              <input
-                type="range"
-                min={0}
-                max={1}
-                step={0.05}
-                value={opacity}
-                onChange={(e) => setOpacity(Number(e.target.value))}
-              />
-            </label>{' '}
+            <RangeField label="Heatmap opacity" min={0} max={1} step={0.05} value={opacity} onChange={setOpacity} />{' '}
             <DisplayWindowControl name="Display window: predictions" />{' '}
             <button
               type="button"

@@ -23,6 +23,7 @@ import { useEvaluationReport } from './useEvaluationReport';
 import { ValidationVsTest } from './ValidationVsTest';
 import { AdaptedBatchNorm } from './AdaptedBatchNorm';
 import { VisFigure } from '../common/VisFigure';
+import { RangeField } from '../common/FormFields';
 
 interface Props {
   result: TestResult;
@@ -116,18 +117,15 @@ export function Evaluation({
             ))}
           </select>
         </label>
-        <label>
-          Decision threshold: <output>{threshold.toFixed(2)}</output>
-          <input
-            type="range"
-            aria-label="Decision threshold"
-            min={0.01}
-            max={0.99}
-            step={0.01}
-            value={threshold}
-            onChange={(e) => setMoved(Number(e.target.value))}
-          />
-        </label>
+        <RangeField
+          label="Decision threshold"
+          min={0.01}
+          max={0.99}
+          step={0.01}
+          value={threshold}
+          shown={threshold.toFixed(2)}
+          onChange={setMoved}
+        />
         <p
           data-testid="operating-point"
           data-threshold={chosen}
