@@ -1,6 +1,6 @@
 /**
- * The settings form's fields, made from the rows of the settings table (core/settings.ts): a row's label is
- * the field's accessible label and its URL key the field's `name`.
+ * The page's form fields: the settings form's, made from the rows of the settings table (core/settings.ts), where a
+ * row's label is the field's accessible label and its URL key the field's `name`; and the sliders of the other sections.
  */
 import { useId, useState } from 'react';
 import {
