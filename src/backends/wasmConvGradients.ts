@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nhwcConvInfo, type FilterGradAttrs, type InputGradAttrs } from './convAttrs';
 import { callOriginal } from './kernelOverrides';
-import { nativeConvFilterGrad, nativeConvForward, nativeConvInputGrad, type ConvGeometry } from './native/convKernels';
+import { nativeConvFilterGrad, nativeConvInputGrad } from './native/convKernels';
 import { BACKEND, dispose, f32, run, view, type KernelArgs } from './wasmKernelUtil';
 
 type TensorInfo = tf.TensorInfo;
@@ -208,48 +208,6 @@ function fillIm2col(cols: Float32Array, xs: Float32Array, info: tf.backend_util.
   }
 }
 
-/**
- * The filter gradient as a direct loop over the WASM heap (the CPU backend's algorithm). Slow, but
- * the obvious way to fill the gap; kept as the baseline of the benchmark and a reference in tests.
- */
-export function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
-  const backend = args.backend as BackendWasm;
-  const attrs = args.attrs as unknown as FilterGradAttrs;
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  if (attrs.dataFormat === 'NCHW') throw new Error('The naive WASM filter gradient supports NHWC only.');
-  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } =
-    info;
-  const acc = new Float64Array(filterHeight * filterWidth * inChannels * outChannels);
-  const out = backend.makeOutput(attrs.filterShape, 'float32');
-  const xs = f32(backend, x);
-  const dys = f32(backend, dy);
-  for (let kh = 0; kh < filterHeight; kh++) {
-    for (let kw = 0; kw < filterWidth; kw++) {
-      const k = (kh * filterWidth + kw) * inChannels;
-      for (let n = 0; n < batchSize; n++) {
-        for (let oh = 0; oh < outHeight; oh++) {
-          const ih = oh * info.strideHeight + kh - info.padInfo.top;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let ow = 0; ow < outWidth; ow++) {
-            const iw = ow * info.strideWidth + kw - info.padInfo.left;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xo = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-            const dyo = ((n * outHeight + oh) * outWidth + ow) * outChannels;
-            for (let ci = 0; ci < inChannels; ci++) {
-              const xv = xs[xo + ci];
-              const ko = (k + ci) * outChannels;
-              for (let co = 0; co < outChannels; co++) acc[ko + co] += xv * dys[dyo + co];
-            }
-          }
-        }
-      }
-    }
-  }
-  f32(backend, out).set(acc);
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Conv2DBackpropInput
 
@@ -325,34 +283,4 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   } finally {
     dispose(backend, flipped, dilated);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conv2D and FusedConv2D (forward)
-
-/** Conv2D: our native kernel for stride-1 unpadded convolutions where it is loaded; else WASM's own. */
-export function conv2D(args: KernelArgs): TensorInfo {
-  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const y = nativeConvForward(args.backend as BackendWasm, x, filter, args.attrs as unknown as ConvGeometry);
-  return y ?? callOriginal(BACKEND, tf.Conv2D, args);
-}
-
-/** FusedConv2D (bias, linear or ReLU): likewise. */
-export function fusedConv2D(args: KernelArgs): TensorInfo {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<
-    'x' | 'filter' | 'bias' | 'preluActivationWeights',
-    TensorInfo | undefined
-  >;
-  const attrs = args.attrs as unknown as ConvGeometry & { activation?: string };
-  const y = preluActivationWeights
-    ? null
-    : nativeConvForward(
-        args.backend as BackendWasm,
-        x!,
-        filter!,
-        attrs,
-        bias ?? undefined,
-        attrs.activation ?? 'linear',
-      );
-  return y ?? callOriginal(BACKEND, tf.FusedConv2D, args);
 }

@@ -1,5 +1,5 @@
 /**
- * Plumbing shared by the WASM training kernels (wasmConvGradients.ts, wasmPoolNormKernels.ts and the
+ * Plumbing shared by the WASM training kernels (wasmConv*.ts, wasmPoolKernels.ts, wasmNormKernels.ts and the
  * registration in wasmKernels.ts): running another WASM kernel directly, and reading the WASM heap.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -5,9 +5,9 @@
  * and its Conv2DBackpropInput and MaxPoolGrad kernels are scalar loops, several times slower than
  * the forward pass. This module registers, for the 'wasm' backend only, kernels built on what
  * WASM does fast (XNNPACK convolution, fully-connected and pooling; 2-D transposes) plus single
- * passes over the WASM heap where no such kernel fits. The kernels live in wasmConvGradients.ts
- * (Conv2DBackpropFilter, missing; Conv2DBackpropInput, replaced) and wasmPoolNormKernels.ts
- * (MaxPoolGrad, FusedBatchNorm, Sum, Mean, Identity and Cast, replaced); their doc comments say how
+ * passes over the WASM heap where no such kernel fits. The kernels live in wasmConvForward.ts
+ * (Conv2D, FusedConv2D), wasmConvGradients.ts (Conv2DBackpropFilter, missing; Conv2DBackpropInput,
+ * replaced), wasmPoolKernels.ts (MaxPool, MaxPoolGrad) and wasmNormKernels.ts (FusedBatchNorm, Sum, Mean, Add, Relu, Identity and Cast); their doc comments say how
  * each works.
  *
  * Register after `@tensorflow/tfjs-backend-wasm` has been imported (it registers its kernels on
@@ -15,15 +15,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { areOverriding, overrideKernels, restoreKernels, type KernelOverride } from './kernelOverrides';
-import {
-  conv2D,
-  conv2DBackpropFilter,
-  conv2DBackpropFilterNaive,
-  conv2DBackpropInput,
-  fusedConv2D,
-} from './wasmConvGradients';
+import { conv2D, fusedConv2D } from './wasmConvForward';
+import { conv2DBackpropFilterNaive } from './wasmConvFilterGradNaive';
+import { conv2DBackpropFilter, conv2DBackpropInput } from './wasmConvGradients';
 import { BACKEND } from './wasmKernelUtil';
-import { add, cast, fusedBatchNorm, identity, maxPool, maxPoolGrad, mean, relu, sum } from './wasmPoolNormKernels';
+import { add, cast, fusedBatchNorm, identity, mean, relu, sum } from './wasmNormKernels';
+import { maxPool, maxPoolGrad } from './wasmPoolKernels';
 
 type KernelFunc = tf.KernelFunc;
 

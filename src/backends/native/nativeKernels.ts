@@ -6,7 +6,7 @@
  * Why: the passes tfjs makes of a BatchNormalization layer in training (moments, normalisation and
  * a gradient spelled out in some twenty element-wise kernels at full size) and the max-pool gradient
  * were a third of a 150 px step; here they are four passes over the data and one (see
- * batchNormTraining.ts and wasmPoolNormKernels.ts).
+ * batchNormTraining.ts, wasmPoolKernels.ts and wasmNormKernels.ts).
  *
  * One module a worker: `loadNativeKernels` binds it to the WASM backend started in this realm, and
  * `nativeKernelsFor` hands it out only while that backend's memory is still the one it imports.

@@ -1,7 +1,8 @@
 /**
  * Starts our native kernels on a started WASM backend: loads the module into its heap and registers
- * the BatchNormalization training kernels, ReluGrad, RMSPropUpdate and ConvBiasRelu (the native max-pool and filter gradients are
- * taken up by MaxPoolGrad and Conv2DBackpropFilter themselves: wasmPoolNormKernels.ts, wasmConvGradients.ts). Where the module cannot load, the kernels stay unregistered and
+ * the BatchNormalization training kernels, ReluGrad, RMSPropUpdate and ConvBiasRelu (the native max-pool and
+ * filter gradients are taken up by MaxPoolGrad and Conv2DBackpropFilter themselves: wasmPoolKernels.ts,
+ * wasmConvGradients.ts). Where the module cannot load, the kernels stay unregistered and
  * BatchNormalization trains as tfjs-layers ships it.
  */
 import * as tf from '@tensorflow/tfjs';
