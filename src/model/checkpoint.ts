@@ -9,6 +9,7 @@ import type { ModelFiles } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
 import { registerBatchNormalizationLayer } from './batchNormLayer';
+import { registerIntensityNormalisationLayer } from './intensityNormalisation';
 import { joinWeightData, modelJsonOf } from './layersFormat';
 
 /** The model's files; with `includeOptimizer`, the optimizer's state follows the weights (group `optimizer`). */
@@ -66,6 +67,7 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
   const json = parseModelJson(files.modelJson);
   registerBatchNormGradient();
   registerBatchNormalizationLayer();
+  registerIntensityNormalisationLayer();
   const specs = weightSpecsOf(json).filter((spec) => spec.group !== 'optimizer');
   const expected = specs.reduce(
     (sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * bytesOf(spec.quantization?.dtype ?? spec.dtype),

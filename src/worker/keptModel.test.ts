@@ -21,6 +21,7 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   batchSize: 8,
   learningRate: 2e-3,
   learningRateSchedule: 'constant',
+  intensityNormalisation: 'none',
   backend: 'cpu',
   seed: 4,
   classWeighting: 'balanced',
