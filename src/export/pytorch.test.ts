@@ -327,6 +327,34 @@ const settings: Settings = {
   augmentation: { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true },
 };
 
+/** The model.json the app writes for the bundle's settings (a batchnorm model, 2 classes). */
+async function appModelJson(intensityNormalisation: IntensityNormalisation): Promise<tf.io.ModelJSON> {
+  const app = buildModel('batchnorm', {
+    imageSize: SIZE,
+    numClasses: 2,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+    intensityNormalisation,
+  });
+  try {
+    return JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
+  } finally {
+    disposeCnn(app);
+  }
+}
+
+/** Largest difference of tfjs' probabilities and PyTorch's, for the pixels PyTorch read. */
+function tfjsVsTorch(model: tf.LayersModel, torch: TorchPrediction[]): number {
+  return maxDifference(
+    tfjsPredict(
+      model,
+      torch.map((t) => t.pixels),
+      SIZE,
+    ),
+    torch.map((t) => t.probabilities),
+  );
+}
+
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -418,14 +446,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
     // The same model.json the app writes for these settings, but for the tool that wrote it.
     const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
-    const app = buildModel('batchnorm', {
-      imageSize: SIZE,
-      numClasses: 2,
-      learningRate: settings.learningRate,
-      seed: settings.seed,
-    });
-    const appJson = JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
-    disposeCnn(app);
+    const appJson = await appModelJson('none');
     expect(json.modelTopology).toEqual(appJson.modelTopology);
     expect(json.weightsManifest).toEqual(appJson.weightsManifest);
     expect(json.trainingConfig).toEqual(appJson.trainingConfig);
@@ -441,14 +462,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       const expected = exactPixels.get(item.path.slice(dataDir.length + 1));
       if (expected) expect(item.pixels).toEqual(Array.from(expected));
     }
-    const difference = maxDifference(
-      tfjsPredict(
-        model,
-        torch.map((t) => t.pixels),
-        SIZE,
-      ),
-      torch.map((t) => t.probabilities),
-    );
+    const difference = tfjsVsTorch(model, torch);
     console.log(
       `model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`,
     );
@@ -483,28 +497,13 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(log).toContain('intensity normalisation per-image');
     const files = await readZip(join(out, 'model.zip'));
     const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
-    const app = buildModel('batchnorm', {
-      imageSize: SIZE,
-      numClasses: 2,
-      learningRate: settings.learningRate,
-      seed: settings.seed,
-      intensityNormalisation: 'per-image',
-    });
-    const appJson = JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
-    disposeCnn(app);
+    const appJson = await appModelJson('per-image');
     expect(json.modelTopology).toEqual(appJson.modelTopology);
     const model = await loadZipInTfjs(files);
     expect(model.layers[0].getClassName()).toBe('PerImageStandardization');
     const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images);
-    const difference = maxDifference(
-      tfjsPredict(
-        model,
-        torch.map((t) => t.pixels),
-        SIZE,
-      ),
-      torch.map((t) => t.probabilities),
-    );
+    const difference = tfjsVsTorch(model, torch);
     expect(difference).toBeLessThan(TOLERANCE);
     model.dispose();
   }, 120_000);

@@ -115,9 +115,9 @@ What the manifest holds (${rows.length.toLocaleString('en-US')} images, classes 
 
 ${splitLines(classNames, rows).join('\n')}
 
-Settings: model \`${settings.model}\` at ${settings.imageSize} px, intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
+Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-threshold rule \`${settings.thresholdRule}\`.
+intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, threshold rule \`${settings.thresholdRule}\`.
 
 ## Set up
 
