@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFiles, modelFilesOf } from './checkpoint';
+import { loadCheckpoint, loadModelFiles, modelFilesOf } from './checkpoint';
 import { disposeCnn } from './cnn';
 import { intensityNormalisationOf, TFJS_REGISTRATION_CODE } from '../core/intensityNormalisation';
 import {
@@ -147,6 +147,22 @@ it("the model card's code for a plain TensorFlow.js user loads the model and pre
   } finally {
     tf.serialization.registerClass(PerImageStandardization);
   }
+});
+
+it('a checkpoint does not load into a model of the other normalisation (its weights alone would fit)', async () => {
+  const options = { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 3 };
+  const plain = buildModel('batchnorm', options);
+  const standardised = buildModel('batchnorm', { ...options, intensityNormalisation: 'per-image' });
+  built.push(plain, standardised);
+  await expect(loadCheckpoint(standardised, await modelFilesOf(plain, true))).rejects.toThrow(
+    /intensity normalisation none, this one per-image/,
+  );
+  await expect(loadCheckpoint(plain, await modelFilesOf(standardised, true))).rejects.toThrow(
+    /intensity normalisation per-image, this one none/,
+  );
+  await expect(loadCheckpoint(standardised, await modelFilesOf(standardised, true))).resolves.toEqual({
+    withOptimizer: true,
+  });
 });
 
 it('a model without it starts at its first convolution, as the tutorial', () => {
