@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a Keras HDF5 file written by src/export/keras.ts and runs its model in numpy, as Keras would.
 
-    keras_forward.py model.h5 images.json [--reference keras_layout.h5]
+    keras_forward.py model.h5 images.json [--reference keras_layout.h5] [--custom-layers per_image_standardization.py]
 
 Keras itself is not needed. The file is read with h5py the way Keras 2's `load_model_from_hdf5`
 (keras/saving/legacy/hdf5_format.py) reads it: `model_config` decoded and parsed as JSON, the layers
@@ -10,7 +10,9 @@ weights fetched through `layer_names` / `weight_names` and handed to the layers 
 model order (not by name), with Keras' count and shape checks. Then the forward pass in numpy
 (float64) with Keras' inference semantics: 'valid' / 'same' convolution, pooling that drops the
 remainder, BatchNormalization gamma * (x - mean) / sqrt(var + eps) + beta, ReLU with max_value /
-negative_slope / threshold, Flatten of NHWC in C order, Dropout as identity.
+negative_slope / threshold, Flatten of NHWC in C order, Dropout as identity; the app's PerImageStandardization
+as tf.image.per_image_standardization, or, with --custom-layers, by running the class of the Python file the Keras
+download brings (its TensorFlow calls on a numpy stand-in for `tf`; TensorFlow itself is not needed).
 
 With --reference, also writes the file Keras' own saving code (save_model_to_hdf5 through h5py)
 would write for the same model, and lists how the two files' layouts differ (attribute types,
@@ -119,7 +121,7 @@ def output_shape(layer, s):
         return (s[0], int(np.prod(s[1:])))
     if cls == "Dense":
         return s[:-1] + (c["units"],)
-    if cls in ("BatchNormalization", "ReLU", "Dropout"):
+    if cls in ("BatchNormalization", "ReLU", "Dropout", "PerImageStandardization"):
         return s
     raise ValueError("layer class %s is not one Keras export writes" % cls)
 
@@ -188,7 +190,47 @@ def forward(layer, w, x):
         return x.reshape(x.shape[0], -1)
     if cls == "Dropout":
         return x
+    if cls == "PerImageStandardization":
+        if CUSTOM_LAYERS:
+            return np.asarray(CUSTOM_LAYERS[cls]().call(x))
+        centred = x - x.mean(axis=(1, 2, 3), keepdims=True)
+        variance = (centred**2).mean(axis=(1, 2, 3), keepdims=True)
+        return centred / np.sqrt(np.maximum(variance, 1.0 / np.prod(x.shape[1:])))
     raise ValueError(cls)
+
+
+# The classes of a --custom-layers file, by name, when given.
+CUSTOM_LAYERS = {}
+
+
+def load_custom_layers(path):
+    """Runs the Keras download's Python file with numpy standing in for the TensorFlow calls it makes."""
+    import types
+
+    tf = types.ModuleType("tensorflow")
+    tf.shape = lambda x: np.asarray(np.shape(x))
+    tf.cast = lambda x, dtype: np.asarray(x, dtype=dtype)
+    tf.reduce_prod = lambda x: np.prod(x)
+    tf.reduce_mean = lambda x, axis, keepdims: np.mean(x, axis=tuple(axis), keepdims=keepdims)
+    tf.square = np.square
+    tf.sqrt = np.sqrt
+    tf.maximum = np.maximum
+    keras = types.ModuleType("tensorflow.keras")
+    keras.layers = types.SimpleNamespace(Layer=object)
+    tf.keras = keras
+    saved = {name: sys.modules.get(name) for name in ("tensorflow", "keras")}
+    sys.modules["tensorflow"], sys.modules["keras"] = tf, keras
+    try:
+        namespace = {"__name__": "custom_layers"}
+        with open(path) as fh:
+            exec(compile(fh.read(), path, "exec"), namespace)
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    CUSTOM_LAYERS.update({k: v for k, v in namespace.items() if isinstance(v, type)})
 
 
 def load(path):
@@ -306,6 +348,9 @@ def differences(ours, theirs, where=""):
 
 def main(argv):
     path, images_path = argv[1], argv[2]
+    if "--custom-layers" in argv:
+        load_custom_layers(argv[argv.index("--custom-layers") + 1])
+        assert "PerImageStandardization" in CUSTOM_LAYERS, "the file defines no PerImageStandardization"
     f, root, model_config, model_layers, shapes, weights = load(path)
     with open(images_path) as fh:
         images = json.load(fh)

@@ -8,6 +8,7 @@ import {
   BACKEND_CHOICES,
   CLASS_WEIGHTINGS,
   GROUP_BYS,
+  INTENSITY_NORMALISATIONS,
   THRESHOLD_RULES,
   LEARNING_RATE_SCHEDULES,
   MODEL_NAMES,
@@ -364,5 +365,19 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     use: 'train',
     // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
     default: false,
+  },
+  intensityNormalisation: {
+    kind: 'choice',
+    label: 'Intensity normalisation',
+    query: 'norm',
+    use: 'train',
+    // None: the tutorial's model; per-image standardisation is measured in docs/model-levers.md.
+    default: 'none',
+    values: INTENSITY_NORMALISATIONS,
+    text: {
+      none: 'none (pixel / 255, as the tutorial)',
+      'per-image': 'per-image standardisation (first layer of the model)',
+    },
+    hint: "The model's first layer: each image minus its own mean, divided by its own standard deviation, so that exposure and contrast differences between machines count less; part of every export",
   },
 };

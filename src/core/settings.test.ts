@@ -51,6 +51,7 @@ describe('the settings table', () => {
       thresholdRule: 'sensitivity',
       targetSensitivity: 95,
       temperatureScaling: false,
+      intensityNormalisation: 'none',
     });
   });
 
@@ -103,6 +104,7 @@ describe('the settings table', () => {
       ['augmentation.shear', 'Shear', 'shear'],
       ['augmentation.brightness', 'Brightness', 'bright'],
       ['augmentation.horizontalFlip', 'Horizontal flip', 'flip'],
+      ['intensityNormalisation', 'Intensity normalisation', 'norm'],
     ]);
   });
 

@@ -49,6 +49,14 @@ export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'none'];
 export type LearningRateSchedule = 'constant' | 'cosine';
 export const LEARNING_RATE_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine'];
 
+/**
+ * What the model does to each image before its first convolution, as its first layer (model/intensityNormalisation.ts):
+ * nothing, or per-image standardisation (subtract the image's mean, divide by max(its std, 1/sqrt(pixels))), as
+ * tf.image.per_image_standardization. Part of the model, so every use and every export of it sees the same.
+ */
+export type IntensityNormalisation = 'none' | 'per-image';
+export const INTENSITY_NORMALISATIONS: readonly IntensityNormalisation[] = ['none', 'per-image'];
+
 /** What a training run is told: every field is read by the worker. */
 export interface TrainSettings {
   /** Which network to build (MODEL_NAMES). */
@@ -68,6 +76,8 @@ export interface TrainSettings {
   patience: number;
   /** Random changes to each training image, a fresh draw every time it is used (augment.ts). */
   augmentation: AugmentationSettings;
+  /** The model's first layer: `per-image` standardises each image (a saved run without it trained with `none`). */
+  intensityNormalisation: IntensityNormalisation;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

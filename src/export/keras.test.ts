@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelMetadata, ModelName } from '../core/types';
+import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
 import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
+import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from './kerasCustomLayers';
 
 const PYTHON = '/usr/bin/python3';
 const CHECKER = join(dirname(fileURLToPath(import.meta.url)), '../../test/keras_forward.py');
@@ -59,6 +60,7 @@ function perturbWeights(model: tf.LayersModel, seed: number): void {
 interface Case {
   model: ModelName;
   classes: string[];
+  normalisation?: IntensityNormalisation;
   tfModel?: tf.LayersModel;
   exported?: ExportedModel;
   h5?: Uint8Array;
@@ -69,6 +71,8 @@ const CASES: Case[] = [
   { model: 'tutorial', classes: ['bacteria', 'normal', 'virus'] },
   { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'] },
   { model: 'batchnorm', classes: ['bacteria', 'normal', 'virus'] },
+  { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'], normalisation: 'per-image' },
+  { model: 'tutorial', classes: ['bacteria', 'normal', 'virus'], normalisation: 'per-image' },
 ];
 
 let tmp = '';
@@ -77,9 +81,21 @@ let images: tf.Tensor4D;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   tmp = mkdtempSync(join(tmpdir(), 'keras-export-'));
-  images = tf.randomUniform([3, SIZE, SIZE, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
+  // Each image with its own exposure and contrast, so that a normalisation step is exercised.
+  images = tf.tidy(() =>
+    tf.add(
+      tf.mul(tf.randomUniform([3, SIZE, SIZE, 1], 0, 1, 'float32', 11), tf.tensor4d([1, 0.6, 0.3], [3, 1, 1, 1])),
+      tf.tensor4d([0, 0.3, 0.1], [3, 1, 1, 1]),
+    ),
+  ) as tf.Tensor4D;
   for (const [i, c] of CASES.entries()) {
-    c.tfModel = buildModel(c.model, { imageSize: SIZE, numClasses: c.classes.length, learningRate: 1e-3, seed: 5 + i });
+    c.tfModel = buildModel(c.model, {
+      imageSize: SIZE,
+      numClasses: c.classes.length,
+      learningRate: 1e-3,
+      seed: 5 + i,
+      intensityNormalisation: c.normalisation,
+    });
     perturbWeights(c.tfModel, 1000 * (i + 1));
     c.exported = await exportLayersModel(c.tfModel);
     c.h5 = await layersModelToKerasH5(c.exported.modelJson, c.exported.weights, metadataFor(c.model, c.classes));
@@ -102,119 +118,123 @@ async function reopen(bytes: Uint8Array, name: string): Promise<H5File> {
   return new h5wasm.File(`/${name}`, 'r');
 }
 
-describe.each(CASES.map((c, i) => [`${c.model}, ${c.classes.length} classes`, i] as const))(
-  'Keras HDF5 of %s',
-  (_, index) => {
-    const c = CASES[index];
+describe.each(
+  CASES.map(
+    (c, i) => [`${c.model}, ${c.classes.length} classes${c.normalisation ? `, ${c.normalisation}` : ''}`, i] as const,
+  ),
+)('Keras HDF5 of %s', (_, index) => {
+  const c = CASES[index];
 
-    it("holds, in Keras 2's layout, the config and every weight tfjs has (read back with h5wasm)", async () => {
-      const model = c.tfModel!;
-      const file = await reopen(c.h5!, `reopen-${index}.h5`);
-      try {
-        expect(file.attrs.keras_version.value).toBe(KERAS_VERSION);
-        expect(file.attrs.backend.value).toBe('tensorflow');
-        const config = JSON.parse(file.attrs.model_config.value as string) as {
-          class_name: string;
-          config: { layers: { class_name: string; config: Record<string, unknown> }[] };
-        };
-        expect(config.class_name).toBe('Sequential');
-        const layers = config.config.layers;
-        expect(layers.map((l) => l.class_name)).toEqual(['InputLayer', ...model.layers.map((l) => l.getClassName())]);
-        expect(layers[0].config).toEqual({
-          batch_input_shape: [null, SIZE, SIZE, 1],
-          dtype: 'float32',
-          sparse: false,
-          ragged: false,
-          name: 'conv2d_1_input',
-        });
-        expect(layers[1].config).toMatchObject({
-          name: 'conv2d_1',
-          dtype: 'float32',
-          kernel_size: [2, 2],
-          padding: 'valid',
-          groups: 1,
-        });
-        const training = JSON.parse(file.attrs.training_config.value as string) as Record<string, unknown>;
-        expect(training).toEqual({
-          loss: c.classes.length === 2 ? 'binary_crossentropy' : 'categorical_crossentropy',
-          metrics: ['accuracy'],
-          weighted_metrics: null,
-          loss_weights: null,
-          optimizer_config: {
-            class_name: 'RMSprop',
-            config: { name: 'RMSprop', learning_rate: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false },
-          },
-        });
-        expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(metadataFor(c.model, c.classes));
+  it("holds, in Keras 2's layout, the config and every weight tfjs has (read back with h5wasm)", async () => {
+    const model = c.tfModel!;
+    const file = await reopen(c.h5!, `reopen-${index}.h5`);
+    try {
+      expect(file.attrs.keras_version.value).toBe(KERAS_VERSION);
+      expect(file.attrs.backend.value).toBe('tensorflow');
+      const config = JSON.parse(file.attrs.model_config.value as string) as {
+        class_name: string;
+        config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+      };
+      expect(config.class_name).toBe('Sequential');
+      const layers = config.config.layers;
+      expect(layers.map((l) => l.class_name)).toEqual(['InputLayer', ...model.layers.map((l) => l.getClassName())]);
+      expect(layers[0].config).toEqual({
+        batch_input_shape: [null, SIZE, SIZE, 1],
+        dtype: 'float32',
+        sparse: false,
+        ragged: false,
+        name: `${model.layers[0].name}_input`,
+      });
+      const conv = layers.find((l) => l.config.name === 'conv2d_1');
+      expect(conv?.config).toMatchObject({
+        name: 'conv2d_1',
+        dtype: 'float32',
+        kernel_size: [2, 2],
+        padding: 'valid',
+        groups: 1,
+      });
+      const training = JSON.parse(file.attrs.training_config.value as string) as Record<string, unknown>;
+      expect(training).toEqual({
+        loss: c.classes.length === 2 ? 'binary_crossentropy' : 'categorical_crossentropy',
+        metrics: ['accuracy'],
+        weighted_metrics: null,
+        loss_weights: null,
+        optimizer_config: {
+          class_name: 'RMSprop',
+          config: { name: 'RMSprop', learning_rate: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false },
+        },
+      });
+      expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(metadataFor(c.model, c.classes));
 
-        const weights = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
-        expect(weights.attrs.layer_names.value).toEqual(model.layers.map((l) => l.name));
-        expect(weights.attrs.backend.value).toBe('tensorflow');
-        expect(weights.attrs.keras_version.value).toBe(KERAS_VERSION);
-        expect(weights.keys().sort()).toEqual([...model.layers.map((l) => l.name), 'top_level_model_weights'].sort());
-        for (const layer of model.layers) {
-          const group = weights.get(layer.name) as InstanceType<typeof h5wasm.Group>;
-          const names = layer.weights.map((w) => `${w.originalName}:0`);
-          const stored = group.attrs.weight_names.value;
-          // Keras' order: trainable weights, then the running statistics; tfjs' getWeights() has the same.
-          expect(names.length === 0 ? Array.from(stored as Float64Array) : stored).toEqual(names);
-          const values = layer.getWeights(); // The variables' own tensors: not to be disposed.
-          names.forEach((name, k) => {
-            const dataset = file.get(`model_weights/${layer.name}/${name}`) as H5Dataset;
-            expect(dataset.dtype).toBe('<f');
-            expect(dataset.shape).toEqual(values[k].shape);
-            expect(Array.from(dataset.value as Float32Array)).toEqual(Array.from(values[k].dataSync()));
-          });
-        }
-        const top = weights.get('top_level_model_weights') as InstanceType<typeof h5wasm.Group>;
-        expect(Array.from(top.attrs.weight_names.value as Float64Array)).toEqual([]);
-      } finally {
-        file.close();
+      const weights = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
+      expect(weights.attrs.layer_names.value).toEqual(model.layers.map((l) => l.name));
+      expect(weights.attrs.backend.value).toBe('tensorflow');
+      expect(weights.attrs.keras_version.value).toBe(KERAS_VERSION);
+      expect(weights.keys().sort()).toEqual([...model.layers.map((l) => l.name), 'top_level_model_weights'].sort());
+      for (const layer of model.layers) {
+        const group = weights.get(layer.name) as InstanceType<typeof h5wasm.Group>;
+        const names = layer.weights.map((w) => `${w.originalName}:0`);
+        const stored = group.attrs.weight_names.value;
+        // Keras' order: trainable weights, then the running statistics; tfjs' getWeights() has the same.
+        expect(names.length === 0 ? Array.from(stored as Float64Array) : stored).toEqual(names);
+        const values = layer.getWeights(); // The variables' own tensors: not to be disposed.
+        names.forEach((name, k) => {
+          const dataset = file.get(`model_weights/${layer.name}/${name}`) as H5Dataset;
+          expect(dataset.dtype).toBe('<f');
+          expect(dataset.shape).toEqual(values[k].shape);
+          expect(Array.from(dataset.value as Float32Array)).toEqual(Array.from(values[k].dataSync()));
+        });
       }
-    });
+      const top = weights.get('top_level_model_weights') as InstanceType<typeof h5wasm.Group>;
+      expect(Array.from(top.attrs.weight_names.value as Float64Array)).toEqual([]);
+    } finally {
+      file.close();
+    }
+  });
 
-    it.skipIf(!hasPython)(
-      `loads as Keras' loader does and predicts what tfjs predicts (numpy forward pass; skipped without h5py and numpy in ${PYTHON})`,
-      () => {
-        const model = c.tfModel!;
-        const h5 = join(tmp, `model-${index}.h5`);
-        const imagesJson = join(tmp, 'images.json');
-        const reference = join(tmp, `keras-layout-${index}.h5`);
-        writeFileSync(h5, c.h5!);
-        writeFileSync(imagesJson, JSON.stringify({ shape: images.shape, data: Array.from(images.dataSync()) }));
-        const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson, '--reference', reference], {
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
-        expect(run.stderr).toBe('');
-        expect(run.status).toBe(0);
-        const result = JSON.parse(run.stdout) as {
-          predictions: number[][];
-          layers: { name: string; output_shape: (number | null)[] }[];
-          root: Record<string, string>;
-          json_like_python: boolean;
-          layout_differences: string[];
-        };
-        expect(result.root).toMatchObject({ keras_version: KERAS_VERSION, backend: 'tensorflow' });
-        expect(JSON.parse(result.root.training_config)).toMatchObject({ optimizer_config: { class_name: 'RMSprop' } });
-        expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(metadataFor(c.model, c.classes));
-        expect(result.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
-        expect(result.layers.map((l) => l.output_shape)).toEqual(model.layers.map((l) => l.outputShape));
-        expect(result.json_like_python).toBe(true);
-        expect(result.layout_differences).toEqual(EXPECTED_LAYOUT_DIFFERENCES);
+  it.skipIf(!hasPython)(
+    `loads as Keras' loader does and predicts what tfjs predicts (numpy forward pass; skipped without h5py and numpy in ${PYTHON})`,
+    () => {
+      const model = c.tfModel!;
+      const h5 = join(tmp, `model-${index}.h5`);
+      const imagesJson = join(tmp, 'images.json');
+      const reference = join(tmp, `keras-layout-${index}.h5`);
+      writeFileSync(h5, c.h5!);
+      writeFileSync(imagesJson, JSON.stringify({ shape: images.shape, data: Array.from(images.dataSync()) }));
+      // With the app's normalisation layer: run by the class the Keras download brings.
+      const custom = join(tmp, KERAS_CUSTOM_LAYERS_FILE);
+      writeFileSync(custom, KERAS_CUSTOM_LAYERS_PY);
+      const extra = c.normalisation === 'per-image' ? ['--custom-layers', custom] : [];
+      const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson, '--reference', reference, ...extra], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const result = JSON.parse(run.stdout) as {
+        predictions: number[][];
+        layers: { name: string; output_shape: (number | null)[] }[];
+        root: Record<string, string>;
+        json_like_python: boolean;
+        layout_differences: string[];
+      };
+      expect(result.root).toMatchObject({ keras_version: KERAS_VERSION, backend: 'tensorflow' });
+      expect(JSON.parse(result.root.training_config)).toMatchObject({ optimizer_config: { class_name: 'RMSprop' } });
+      expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(metadataFor(c.model, c.classes));
+      expect(result.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+      expect(result.layers.map((l) => l.output_shape)).toEqual(model.layers.map((l) => l.outputShape));
+      expect(result.json_like_python).toBe(true);
+      expect(result.layout_differences).toEqual(EXPECTED_LAYOUT_DIFFERENCES);
 
-        const predicted = model.predict(images) as tf.Tensor;
-        const expected = predicted.arraySync() as number[][];
-        predicted.dispose();
-        const diff = Math.max(
-          ...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - result.predictions[i][j]))),
-        );
-        expect(result.predictions.length).toBe(3);
-        expect(diff, `max |Keras-semantics numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
-      },
-    );
-  },
-);
+      const predicted = model.predict(images) as tf.Tensor;
+      const expected = predicted.arraySync() as number[][];
+      predicted.dispose();
+      const diff = Math.max(...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - result.predictions[i][j]))));
+      expect(result.predictions.length).toBe(3);
+      expect(diff, `max |Keras-semantics numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
+    },
+  );
+});
 
 /**
  * The only ways our file's layout differs from what Keras' saving code writes through h5py (listed by

@@ -5,6 +5,7 @@
  * leaves out), and the text as Python's `json.dumps` writes it (", " and ": ", ASCII only, floats as floats).
  * Pure data: no tfjs, no HDF5.
  */
+import { PER_IMAGE_STANDARDIZATION } from '../core/intensityNormalisation';
 
 /** A number Python holds as a float: written `0.0`, `1e-07`, as `json.dumps` does. */
 export class PyFloat {
@@ -146,6 +147,9 @@ const LAYERS: Record<string, (c: Config, inputRank: number) => { [key: string]: 
     ...denseLikeTail(c),
   }),
   Dropout: (c) => ({ rate: float(c.rate), noise_shape: asJson(c.noise_shape ?? null), seed: asJson(c.seed ?? null) }),
+  // The app's own layer (no config of its own): Keras builds it from the class in per_image_standardization.py
+  // (kerasCustomLayers.ts), passed to load_model as a custom object.
+  [PER_IMAGE_STANDARDIZATION]: () => ({}),
 };
 
 /** The layer classes this export writes (and keras_forward.py runs). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelMetadata, ModelName } from '../core/types';
+import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
@@ -96,7 +96,16 @@ async function compare(
   const { modelJson, weights } = await exportLayersModel(model);
   const bytes = layersModelToOnnx(modelJson, weights, metadata);
   const size = metadata.imageSize;
-  const x = tf.randomUniform([count, size, size, 1], 0, 1, 'float32', 11);
+  // Each image with its own exposure and contrast, so that a normalisation step is exercised.
+  const x = tf.tidy(() =>
+    tf.add(
+      tf.mul(
+        tf.randomUniform([count, size, size, 1], 0, 1, 'float32', 11),
+        tf.linspace(1, 0.3, count).reshape([count, 1, 1, 1]),
+      ),
+      tf.linspace(0, 0.4, count).reshape([count, 1, 1, 1]),
+    ),
+  );
   const expected = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
   const images = x.dataSync() as Float32Array;
   const { data, dims } = await runOnnx(bytes, images.slice(), [count, size, size, 1]);
@@ -112,16 +121,24 @@ afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
 describe('layersModelToOnnx', () => {
   // At 48 and 64 px the last feature map is 2x2 and 3x3, so Flatten's NHWC order matters.
-  const cases: [ModelName, number, number][] = [
-    ['tutorial', 2, 64],
-    ['tutorial', 3, 48],
-    ['batchnorm', 2, 64],
-    ['batchnorm', 3, 48],
+  const cases: [ModelName, number, number, IntensityNormalisation][] = [
+    ['tutorial', 2, 64, 'none'],
+    ['tutorial', 3, 48, 'none'],
+    ['batchnorm', 2, 64, 'none'],
+    ['batchnorm', 3, 48, 'none'],
+    ['tutorial', 3, 48, 'per-image'],
+    ['batchnorm', 2, 64, 'per-image'],
   ];
   it.each(cases)(
-    'converts %s with %i classes at %i px to a model onnxruntime runs to the same probabilities',
-    async (name, classes, size) => {
-      const model = buildModel(name, { imageSize: size, numClasses: classes, learningRate: 1e-3, seed: 5 });
+    'converts %s with %i classes at %i px (intensity normalisation %s) to a model onnxruntime runs to the same probabilities',
+    async (name, classes, size, intensityNormalisation) => {
+      const model = buildModel(name, {
+        imageSize: size,
+        numClasses: classes,
+        learningRate: 1e-3,
+        seed: 5,
+        intensityNormalisation,
+      });
       perturbWeights(model, 3);
       const classNames = ['NORMAL', 'PNEUMONIA', 'VIRUS'].slice(0, classes);
       const { maxDiff, spread } = await compare(model, metadataFor(name, classNames, size));
@@ -270,6 +287,29 @@ describe('the .onnx file', () => {
     expect(keys).not.toContain('threshold');
     expect(keys).not.toContain('positive_class');
     expect(decoded.graph.node.at(-1)?.opType).toBe('Softmax');
+  });
+
+  it.skipIf(!pythonHasOnnx)('with per-image standardisation, passes full_check and holds its nodes', async () => {
+    const model = buildModel('batchnorm', {
+      imageSize: 40,
+      numClasses: 2,
+      learningRate: 1e-3,
+      seed: 2,
+      intensityNormalisation: 'per-image',
+    });
+    const { modelJson, weights } = await exportLayersModel(model);
+    disposeCnn(model);
+    const path = join(tempDir, 'standardised.onnx');
+    writeFileSync(path, layersModelToOnnx(modelJson, weights, metadata));
+    const script = [
+      'import sys, onnx',
+      'm = onnx.load(sys.argv[1])',
+      'onnx.checker.check_model(m, full_check=True)',
+      'print(" ".join(n.op_type for n in m.graph.node[:9]))',
+    ].join('\n');
+    const run = spawnSync(PYTHON, ['-c', script, path], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('Transpose ReduceMean Sub Mul ReduceMean Max Sqrt Div Conv');
   });
 
   it.skipIf(!pythonHasOnnx)('passes onnx.checker.check_model with full_check (Python onnx)', () => {

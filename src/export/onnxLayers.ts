@@ -17,6 +17,7 @@ export const ONNX_LAYERS = [
   'Flatten',
   'Dense',
   'Dropout',
+  'PerImageStandardization',
 ] as const;
 
 export interface LayerJson {
@@ -36,6 +37,7 @@ const CONVERTERS: Record<(typeof ONNX_LAYERS)[number], Converter> = {
   MaxPooling2D: maxPooling2d,
   Flatten: flatten,
   Dense: dense,
+  PerImageStandardization: perImageStandardization,
 };
 
 export function convertLayer(graph: GraphBuilder, layer: LayerJson): void {
@@ -108,6 +110,29 @@ function batchNormalization(graph: GraphBuilder, name: string, config: Record<st
     graph.initializer(`${name}/moving_variance`, [n], graph.weight(name, 'moving_variance', [n]).values),
   ];
   graph.add('BatchNormalization', name, inputs, [float('epsilon', (config.epsilon as number | undefined) ?? 1e-3)]);
+}
+
+/**
+ * The app's intensity normalisation layer (model/intensityNormalisation.ts): each image minus its mean over all its
+ * values, divided by sqrt(max(variance, 1 / N)), N = height x width x channels (tf.image.per_image_standardization).
+ */
+function perImageStandardization(graph: GraphBuilder, name: string, config: Record<string, unknown>): void {
+  const input = imageInput(graph, name, config);
+  const over = [ints('axes', [1, 2, 3]), int('keepdims', 1)];
+  const image = graph.current;
+  graph.add('ReduceMean', `${name}/mean`, [image], over);
+  graph.add('Sub', `${name}/centred`, [image, graph.current]);
+  const centred = graph.current;
+  graph.add('Mul', `${name}/squared`, [centred, centred]);
+  graph.add('ReduceMean', `${name}/variance`, [graph.current], over);
+  const floor = graph.initializer(
+    `${name}/min_variance`,
+    [],
+    new Float32Array([1 / (input.height * input.width * input.channels)]),
+  );
+  graph.add('Max', `${name}/floored`, [graph.current, floor]);
+  graph.add('Sqrt', `${name}/std`, [graph.current]);
+  graph.add('Div', name, [centred, graph.current]);
 }
 
 function relu(graph: GraphBuilder, name: string, config: Record<string, unknown>): void {

@@ -15,7 +15,15 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { DEFAULT_SETTINGS } from '../core/settings';
-import type { AugmentationSettings, ModelMetadata, ModelName, OodDetector, Settings, SplitName } from '../core/types';
+import type {
+  AugmentationSettings,
+  IntensityNormalisation,
+  ModelMetadata,
+  ModelName,
+  OodDetector,
+  Settings,
+  SplitName,
+} from '../core/types';
 import { checkOodDetector, countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
 import { featuresAndOutputs } from '../model/features';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
@@ -244,8 +252,13 @@ function rotatedJpeg(): Buffer {
  * A model built by the app with weights away from their initial values (biases, BatchNormalization's scale, shift and
  * running statistics), exported as the page exports it and zipped with its metadata, as the page's download.
  */
-async function appModelZip(name: ModelName, numClasses: number, path: string): Promise<tf.LayersModel> {
-  const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11 });
+async function appModelZip(
+  name: ModelName,
+  numClasses: number,
+  path: string,
+  intensityNormalisation: IntensityNormalisation = 'none',
+): Promise<tf.LayersModel> {
+  const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11, intensityNormalisation });
   const random = mulberry32(numClasses * 7 + name.length);
   for (const variable of model.weights) {
     const weight = variable.originalName.split('/').pop()!;
@@ -313,6 +326,34 @@ const settings: Settings = {
   thresholdRule: 'youden',
   augmentation: { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true },
 };
+
+/** The model.json the app writes for the bundle's settings (a batchnorm model, 2 classes). */
+async function appModelJson(intensityNormalisation: IntensityNormalisation): Promise<tf.io.ModelJSON> {
+  const app = buildModel('batchnorm', {
+    imageSize: SIZE,
+    numClasses: 2,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+    intensityNormalisation,
+  });
+  try {
+    return JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
+  } finally {
+    disposeCnn(app);
+  }
+}
+
+/** Largest difference of tfjs' probabilities and PyTorch's, for the pixels PyTorch read. */
+function tfjsVsTorch(model: tf.LayersModel, torch: TorchPrediction[]): number {
+  return maxDifference(
+    tfjsPredict(
+      model,
+      torch.map((t) => t.pixels),
+      SIZE,
+    ),
+    torch.map((t) => t.probabilities),
+  );
+}
 
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
   beforeAll(async () => {
@@ -405,14 +446,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
     // The same model.json the app writes for these settings, but for the tool that wrote it.
     const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
-    const app = buildModel('batchnorm', {
-      imageSize: SIZE,
-      numClasses: 2,
-      learningRate: settings.learningRate,
-      seed: settings.seed,
-    });
-    const appJson = JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
-    disposeCnn(app);
+    const appJson = await appModelJson('none');
     expect(json.modelTopology).toEqual(appJson.modelTopology);
     expect(json.weightsManifest).toEqual(appJson.weightsManifest);
     expect(json.trainingConfig).toEqual(appJson.trainingConfig);
@@ -428,14 +462,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       const expected = exactPixels.get(item.path.slice(dataDir.length + 1));
       if (expected) expect(item.pixels).toEqual(Array.from(expected));
     }
-    const difference = maxDifference(
-      tfjsPredict(
-        model,
-        torch.map((t) => t.pixels),
-        SIZE,
-      ),
-      torch.map((t) => t.probabilities),
-    );
+    const difference = tfjsVsTorch(model, torch);
     console.log(
       `model.zip from PyTorch: tfjs vs PyTorch on ${torch.length} images, max |difference| ${difference.toExponential(2)}`,
     );
@@ -460,6 +487,27 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     model.dispose();
   }, 150_000);
 
+  it('trains with per-image standardisation as the page builds it (--norm), and tfjs predicts as PyTorch does', async () => {
+    const out = join(root, 'out-norm');
+    const log = run(
+      PYTHON,
+      ['train.py', '--data', dataDir, '--epochs', '1', '--norm', 'per-image', '--workers', '0', '--out', out],
+      bundleDir,
+    );
+    expect(log).toContain('intensity normalisation per-image');
+    const files = await readZip(join(out, 'model.zip'));
+    const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
+    const appJson = await appModelJson('per-image');
+    expect(json.modelTopology).toEqual(appJson.modelTopology);
+    const model = await loadZipInTfjs(files);
+    expect(model.layers[0].getClassName()).toBe('PerImageStandardization');
+    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(dataDir, row.path));
+    const torch = torchPredict(join(out, 'model.zip'), images);
+    const difference = tfjsVsTorch(model, torch);
+    expect(difference).toBeLessThan(TOLERANCE);
+    model.dispose();
+  }, 120_000);
+
   it('applies EXIF orientation before squashing an image', async () => {
     const path = join(root, 'rotated.jpeg');
     writeFileSync(path, rotatedJpeg());
@@ -476,16 +524,18 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(mean(25, 40)).toBeGreaterThan(210);
   }, 60_000);
 
-  const cases: { model: ModelName; numClasses: number }[] = [
-    { model: 'tutorial', numClasses: 2 },
-    { model: 'batchnorm', numClasses: 2 },
-    { model: 'batchnorm', numClasses: 3 },
+  const cases: { model: ModelName; numClasses: number; norm: IntensityNormalisation }[] = [
+    { model: 'tutorial', numClasses: 2, norm: 'none' },
+    { model: 'batchnorm', numClasses: 2, norm: 'none' },
+    { model: 'batchnorm', numClasses: 3, norm: 'none' },
+    { model: 'batchnorm', numClasses: 2, norm: 'per-image' },
+    { model: 'tutorial', numClasses: 3, norm: 'per-image' },
   ];
   it.each(cases)(
-    "loads the app's $model model ($numClasses classes) in PyTorch, which predicts as tfjs does",
-    async ({ model: name, numClasses }) => {
-      const zip = join(root, `app-${name}-${numClasses}.zip`);
-      const model = await appModelZip(name, numClasses, zip);
+    "loads the app's $model model ($numClasses classes, intensity normalisation $norm) in PyTorch, which predicts as tfjs does",
+    async ({ model: name, numClasses, norm }) => {
+      const zip = join(root, `app-${name}-${numClasses}-${norm}.zip`);
+      const model = await appModelZip(name, numClasses, zip, norm);
 
       const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
       const torch = torchPredict(zip, images);
@@ -508,7 +558,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
       expect(spread).toBeGreaterThan(1e-3);
 
-      if (name === 'batchnorm' && numClasses === 2) {
+      if (name === 'batchnorm' && numClasses === 2 && norm === 'none') {
         // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
         const out = join(root, 'eval');
         const log = run(

@@ -117,7 +117,7 @@ ${splitLines(classNames, rows).join('\n')}
 
 Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-threshold rule \`${settings.thresholdRule}\`.
+intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, threshold rule \`${settings.thresholdRule}\`.
 
 ## Set up
 
@@ -196,7 +196,9 @@ python train.py --predict model.zip --images a.jpeg b.png            # probabili
 
 The same network layer for layer (\`tutorial\`: four blocks of Conv2D 2x2 + ReLU + MaxPooling 2x2, Dense 64, Dropout
 0.5, sigmoid or softmax; \`batchnorm\`: BatchNormalization before each ReLU, running-statistics momentum 0.9), weights
-converted 1:1 both ways. The same preprocessing: EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to
+converted 1:1 both ways; with intensity normalisation \`per-image\` (\`--norm\`), the page's first layer too
+(\`PerImageStandardization\`: each image minus its mean, divided by max(its standard deviation, 1 / sqrt(pixels))).
+The same preprocessing: EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to
 ${settings.imageSize} x ${settings.imageSize} without keeping the aspect ratio, values / 255. The same class weights (\`balanced\`: total / (classes x
 class images)), loss (class-weighted cross-entropy, probabilities clipped to 1e-7), optimizer (TensorFlow.js'
 RMSprop: rho 0.9, epsilon 1e-7 under the square root), augmentation (the page's affine draws, edges repeating the

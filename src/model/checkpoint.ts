@@ -9,6 +9,8 @@ import type { ModelFiles } from '../core/types';
 import { UserError } from '../core/userError';
 import { registerBatchNormGradient } from './batchNormGradient';
 import { registerBatchNormalizationLayer } from './batchNormLayer';
+import { registerIntensityNormalisationLayer } from './intensityNormalisation';
+import { intensityNormalisationOf } from '../core/intensityNormalisation';
 import { joinWeightData, modelJsonOf } from './layersFormat';
 
 /** The model's files; with `includeOptimizer`, the optimizer's state follows the weights (group `optimizer`). */
@@ -66,6 +68,7 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
   const json = parseModelJson(files.modelJson);
   registerBatchNormGradient();
   registerBatchNormalizationLayer();
+  registerIntensityNormalisationLayer();
   const specs = weightSpecsOf(json).filter((spec) => spec.group !== 'optimizer');
   const expected = specs.reduce(
     (sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * bytesOf(spec.quantization?.dtype ?? spec.dtype),
@@ -99,6 +102,13 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
  */
 export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): Promise<{ withOptimizer: boolean }> {
   const json = parseModelJson(files.modelJson);
+  // The normalisation layer has no weights: weights alone would load into a model without it, and predict otherwise.
+  const saved = intensityNormalisationOf(topologyClassNames(json.modelTopology));
+  const built = intensityNormalisationOf(model.layers.map((l) => l.getClassName()));
+  if (saved !== built)
+    throw new UserError(
+      `The saved run's model has intensity normalisation ${saved}, this one ${built}: resume it with its own settings.`,
+    );
   const specs = weightSpecsOf(json);
   const named = tf.io.decodeWeights(files.weights, specs);
   const modelWeights: tf.NamedTensorMap = {};
@@ -120,6 +130,13 @@ export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): 
     // loadWeights and setWeights copy into their own variables.
     tf.dispose(Object.values(named));
   }
+}
+
+/** The class names of a model.json topology's layers (a Sequential's, as tfjs writes it); [] when it has none. */
+function topologyClassNames(topology: unknown): unknown[] {
+  const root = isPlainObject(topology) && isPlainObject(topology.model_config) ? topology.model_config : topology;
+  const layers = isPlainObject(root) && isPlainObject(root.config) ? root.config.layers : undefined;
+  return Array.isArray(layers) ? layers.map((l) => (isPlainObject(l) ? l.class_name : undefined)) : [];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

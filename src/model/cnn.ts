@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { rmsprop } from './rmsprop';
 import { conv2d } from './plainConv2d';
+import type { IntensityNormalisation } from '../core/types';
 import { UserError } from '../core/userError';
+import { intensityNormalisationLayer } from './intensityNormalisation';
 
 export interface TutorialCnnOptions {
   /** Images are `imageSize` x `imageSize` x 1 (grey). */
@@ -25,6 +27,8 @@ export interface TutorialCnnOptions {
    * mask for every batch, which is why training never sets it.
    */
   dropoutSeed?: number;
+  /** The model's first layer (intensityNormalisation.ts); none when absent. */
+  intensityNormalisation?: IntensityNormalisation;
 }
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -98,6 +102,16 @@ export function seededInitializers(seed: number | undefined): () => Initializer 
 }
 
 /**
+ * Adds the intensity normalisation layer the options ask for as the model's first; true when the next layer is the
+ * first (and must take the input shape), false when the normalisation layer took it.
+ */
+export function addIntensityNormalisation(model: tf.Sequential, options: TutorialCnnOptions): boolean {
+  const layer = intensityNormalisationLayer(options.intensityNormalisation, options.imageSize);
+  if (layer) model.add(layer);
+  return layer === null;
+}
+
+/**
  * Flatten, Dense 64 ReLU, Dropout 0.5 and the output layer, as the tutorial ends; then RMSprop with
  * Keras' defaults and the loss `headFor` implies.
  */
@@ -127,12 +141,13 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
   const { imageSize } = options;
   const init = seededInitializers(options.seed);
   const model = tf.sequential({ name: 'tutorial_cnn' });
+  const convTakesInput = addIntensityNormalisation(model, options);
   CONV_FILTERS.forEach((filters, i) => {
     model.add(
       // tfjs' Conv2D, trained as one fused kernel where the backend has it (plainConv2d.ts).
       conv2d({
         name: `conv2d_${i + 1}`,
-        ...(i === 0 ? { inputShape: [imageSize, imageSize, 1] } : {}),
+        ...(i === 0 && convTakesInput ? { inputShape: [imageSize, imageSize, 1] } : {}),
         filters,
         kernelSize: 2,
         padding: 'valid',

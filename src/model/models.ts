@@ -11,6 +11,7 @@ import { batchNormalization, reLU } from './batchNormLayer';
 import {
   CONV_FILTERS,
   addHeadAndCompile,
+  addIntensityNormalisation,
   buildTutorialCnn,
   checkModelOptions,
   seededInitializers,
@@ -42,13 +43,14 @@ export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
   registerBatchNormGradient();
   const init = seededInitializers(options.seed);
   const model = tf.sequential({ name: 'batchnorm_cnn' });
+  const convTakesInput = addIntensityNormalisation(model, options);
   CONV_FILTERS.forEach((filters, i) => {
     const n = i + 1;
     model.add(
       // Bias-free and linear: the plain convolution's gradient skips the images' (plainConv2d.ts).
       conv2d({
         name: `conv2d_${n}`,
-        ...(i === 0 ? { inputShape: [options.imageSize, options.imageSize, 1] } : {}),
+        ...(i === 0 && convTakesInput ? { inputShape: [options.imageSize, options.imageSize, 1] } : {}),
         filters,
         kernelSize: 2,
         padding: 'valid',

@@ -127,6 +127,27 @@ const savedRun = z.object({
   metadata: metadata.optional(),
 });
 
+/**
+ * What a run saved before a setting existed trained with, by setting: its record lacks the field, and reads as this.
+ * Not the table's defaults: those may change, and an old run's model stays what it was.
+ */
+export const SETTINGS_BEFORE_THEY_EXISTED: Readonly<Partial<Settings>> = {
+  intensityNormalisation: 'none',
+};
+
+/**
+ * The record with the settings it predates filled in (SETTINGS_BEFORE_THEY_EXISTED), so an older run reads, resumes
+ * and exports as what it was; the record itself when it lacks none, or is not a record at all (the check says why).
+ */
+export function withSettingsItPredates(record: unknown): unknown {
+  if (typeof record !== 'object' || record === null) return record;
+  const settings = (record as { settings?: unknown }).settings;
+  if (typeof settings !== 'object' || settings === null) return record;
+  const missing = Object.entries(SETTINGS_BEFORE_THEY_EXISTED).filter(([key]) => !(key in settings));
+  if (missing.length === 0) return record;
+  return { ...record, settings: { ...settings, ...Object.fromEntries(missing) } };
+}
+
 /** Why the record is not a run this version can show (in words, for the page's note), or null when it is one. */
 export function savedRunProblem(record: unknown): string | null {
   const parsed = savedRun.safeParse(record);

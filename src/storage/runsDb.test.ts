@@ -119,6 +119,28 @@ describe('saved runs', () => {
     await db.putModel('bad', 'model', { modelJson: '{}', weights: new ArrayBuffer(4) });
   });
 
+  it('reads a run saved before Intensity normalisation existed as trained without it (none)', async () => {
+    const name = `test-${n++}`;
+    const db = await RunsDb.open(name);
+    dbs.push(db);
+    const raw = await openDB(name);
+    const before = run('before', '2026-01-01T00:00:00Z');
+    const settings: Partial<typeof before.settings> = { ...before.settings, intensityNormalisation: undefined };
+    delete settings.intensityNormalisation;
+    await raw.put('runs', { ...before, settings });
+    await raw.put('runs', {
+      ...run('odd', '2026-01-02T00:00:00Z'),
+      settings: { ...before.settings, intensityNormalisation: 'clahe' },
+    });
+    raw.close();
+    const { runs, skipped } = await db.listChecked();
+    expect(runs.map((r) => [r.id, r.settings.intensityNormalisation])).toEqual([['before', 'none']]);
+    expect(skipped.join('\n')).toMatch(/“run odd” \(settings: a setting is missing or out of range\)/);
+    expect((await db.get('before'))?.settings.intensityNormalisation).toBe('none');
+    await db.putModel('before', 'model', { modelJson: '{}', weights: new ArrayBuffer(4) });
+    expect((await db.get('before'))?.models).toEqual([...before.models, 'model']);
+  });
+
   it('gives back no model files that are not what the app stores', async () => {
     const name = `test-${n++}`;
     const db = await RunsDb.open(name);

@@ -16,7 +16,7 @@ import type {
   TrainingOutcome,
 } from '../core/types';
 import { UserError, messageOf } from '../core/userError';
-import { checkStoredModel, savedRunProblem } from './runRecord';
+import { checkStoredModel, savedRunProblem, withSettingsItPredates } from './runRecord';
 
 /** A run's curves and progress, as the page drew them. */
 export interface SavedHistory {
@@ -101,8 +101,9 @@ export class RunsDb {
     const records: unknown[] = await this.db.getAllFromIndex('runs', 'updatedAt');
     const runs: SavedRun[] = [];
     const skipped: string[] = [];
-    for (const record of records.reverse()) {
+    for (const stored of records.reverse()) {
       // The record itself when it passes, not a copy: fields this version does not know are kept.
+      const record = withSettingsItPredates(stored);
       const problem = savedRunProblem(record);
       if (problem) skipped.push(problem);
       else runs.push(record as SavedRun);
@@ -112,7 +113,7 @@ export class RunsDb {
 
   /** A run's record; undefined when there is none, or it could not be read. */
   async get(id: string): Promise<SavedRun | undefined> {
-    const record = await this.db.get('runs', id);
+    const record = withSettingsItPredates(await this.db.get('runs', id)) as SavedRun | undefined;
     return savedRunProblem(record) === null ? record : undefined;
   }
 
@@ -146,7 +147,7 @@ export class RunsDb {
     const tx = this.db.transaction(['runs', 'models'], 'readwrite');
     const runs = tx.objectStore('runs');
     await guard(tx.objectStore('models').put(files, modelKey(id, kind)));
-    const stored = await runs.get(id);
+    const stored = withSettingsItPredates(await runs.get(id)) as SavedRun | undefined;
     const run = savedRunProblem(stored) === null ? stored : null;
     if (run && !run.models.includes(kind)) await runs.put({ ...run, models: [...run.models, kind] });
     await guard(tx.done);

@@ -82,9 +82,12 @@ export function App() {
   // The model summary follows the chosen model, the image size and the number of classes.
   useEffect(() => {
     if (checkSetting('imageSize', settings.imageSize) !== null) return;
-    const timer = setTimeout(() => void store.describeModel(settings.model, settings.imageSize, numClasses), 250);
+    const timer = setTimeout(
+      () => void store.describeModel(settings.model, settings.imageSize, numClasses, settings.intensityNormalisation),
+      250,
+    );
     return () => clearTimeout(timer);
-  }, [store, settings.model, settings.imageSize, numClasses]);
+  }, [store, settings.model, settings.imageSize, numClasses, settings.intensityNormalisation]);
 
   // Only what the page itself shows: each batch re-renders the training panel alone.
   const t = {

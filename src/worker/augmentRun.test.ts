@@ -22,6 +22,7 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     batchSize: 8,
     learningRate: 2e-3,
     learningRateSchedule: 'constant',
+    intensityNormalisation: 'none',
     backend: 'cpu',
     seed: 4,
     classWeighting: 'none',

@@ -10,12 +10,20 @@ import { buildModel } from '../model/models';
 import { summarizeModel } from '../model/summary';
 import type { TrainerRequests } from './protocol';
 
-export function describeModel({ model: name, imageSize, numClasses }: TrainerRequests['describeModel']): ModelSummary {
+export function describeModel({
+  model: name,
+  imageSize,
+  numClasses,
+  intensityNormalisation = 'none',
+}: TrainerRequests['describeModel']): ModelSummary {
   // The architecture's own lower limit first, in its words; then the form's range.
   validateImageSize(imageSize);
-  const problem = checkSettingValue('imageSize', imageSize) ?? checkSettingValue('model', name);
+  const problem =
+    checkSettingValue('imageSize', imageSize) ??
+    checkSettingValue('model', name) ??
+    checkSettingValue('intensityNormalisation', intensityNormalisation);
   if (problem) throw new UserError(problem);
-  const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0 });
+  const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0, intensityNormalisation });
   try {
     return summarizeModel(model);
   } finally {

@@ -51,6 +51,7 @@ const settings: TrainSettings = {
   batchSize: 8,
   learningRate: 2e-3,
   learningRateSchedule: 'constant',
+  intensityNormalisation: 'none',
   backend: 'cpu',
   seed: 1,
   classWeighting: 'balanced',

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION } from '../core/settings';
-import type { ModelFiles, TrainSettings } from '../core/types';
+import type { IntensityNormalisation, ModelFiles, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
 import { Trainer } from './trainer';
 
@@ -21,6 +21,7 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   batchSize: 8,
   learningRate: 2e-3,
   learningRateSchedule: 'constant',
+  intensityNormalisation: 'none',
   backend: 'cpu',
   seed: 4,
   classWeighting: 'balanced',
@@ -105,65 +106,81 @@ describe('the kept model', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('restores a model from its files, predicts with Grad-CAM maps, and evaluates it on a dataset without training', async () => {
-    const { ask } = harness();
-    await ask({ type: 'setData', splits: data() });
-    const trained = await ask({ type: 'train', settings: settings({ epochs: 1 }) });
-    const files = trained.model as ModelFiles;
-    const images = syntheticSet(3, SIZE, 2, 9);
-    const pixels = images.pixels.slice(0, 3 * SIZE * SIZE);
-    const direct = await ask({
-      type: 'predict',
-      pixels: pixels.slice(),
-      count: 3,
-      size: SIZE,
-      explain: true,
-      threshold: null,
-    });
+  it.each<IntensityNormalisation>(['none', 'per-image'])(
+    'restores a model (intensity normalisation %s) from its files, predicts with Grad-CAM maps, and evaluates it on a dataset without training',
+    async (intensityNormalisation) => {
+      const { ask } = harness();
+      await ask({ type: 'setData', splits: data() });
+      const trained = await ask({ type: 'train', settings: settings({ epochs: 1, intensityNormalisation }) });
+      const files = trained.model as ModelFiles;
+      const first = (JSON.parse(files.modelJson) as tf.io.ModelJSON).modelTopology as {
+        config: { layers: { class_name: string }[] };
+      };
+      expect(first.config.layers[0].class_name).toBe(
+        intensityNormalisation === 'per-image' ? 'PerImageStandardization' : 'Conv2D',
+      );
+      const images = syntheticSet(3, SIZE, 2, 9);
+      const pixels = images.pixels.slice(0, 3 * SIZE * SIZE);
+      const direct = await ask({
+        type: 'predict',
+        pixels: pixels.slice(),
+        count: 3,
+        size: SIZE,
+        explain: true,
+        threshold: null,
+      });
 
-    // A fresh worker (a reload): no data, no model, until the saved files come back.
-    const fresh = harness();
-    await expect(
-      fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null }),
-    ).rejects.toThrow(/no model/);
-    const restored = await fresh.ask({
-      type: 'restoreModel',
-      files,
-      model: 'batchnorm',
-      numClasses: 2,
-      scores: trained.scores,
-      epochs: 1,
-    });
-    expect(restored).toMatchObject({ imageSize: SIZE, numClasses: 2 });
-    const again = await fresh.ask({
-      type: 'predict',
-      pixels: pixels.slice(),
-      count: 3,
-      size: SIZE,
-      explain: true,
-      threshold: null,
-    });
-    Array.from(again.scores).forEach((s, i) => expect(s).toBeCloseTo(direct.scores[i], 5));
-    expect(again.mapSide).toBeGreaterThan(0);
-    expect(again.maps).toHaveLength(3 * again.mapSide ** 2);
-    Array.from(again.maps).forEach((v, i) => expect(v).toBeCloseTo(direct.maps[i], 4));
-    // Its saved scores answer `evaluate` again; its images are not there.
-    const report = await fresh.ask({
-      type: 'evaluate',
-      positiveClass: 1,
-      settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
-    });
-    expect(report.report.test).not.toBeNull();
-    await expect(fresh.ask({ type: 'evaluatedImages', indices: [0] })).rejects.toThrow(/load its dataset again/);
-    // With a dataset, the restored model is scored without training.
-    await fresh.ask({ type: 'setData', splits: data() });
-    const evaluated = await fresh.ask({ type: 'evaluateModel', batchSize: 8 });
-    expect(evaluated.test.labels).toHaveLength(8);
-    expect(evaluated.test.accuracy).toBeCloseTo(trained.test!.accuracy, 6);
-    // Files that do not fit what the page says are refused, and the kept model stays.
-    await expect(
-      fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 3, scores: null, epochs: 1 }),
-    ).rejects.toThrow(/3 classes/);
-    await fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null });
-  });
+      // A fresh worker (a reload): no data, no model, until the saved files come back.
+      const fresh = harness();
+      await expect(
+        fresh.ask({ type: 'predict', pixels: pixels.slice(), count: 3, size: SIZE, explain: false, threshold: null }),
+      ).rejects.toThrow(/no model/);
+      const restored = await fresh.ask({
+        type: 'restoreModel',
+        files,
+        model: 'batchnorm',
+        numClasses: 2,
+        scores: trained.scores,
+        epochs: 1,
+      });
+      expect(restored).toMatchObject({ imageSize: SIZE, numClasses: 2 });
+      const again = await fresh.ask({
+        type: 'predict',
+        pixels: pixels.slice(),
+        count: 3,
+        size: SIZE,
+        explain: true,
+        threshold: null,
+      });
+      Array.from(again.scores).forEach((s, i) => expect(s).toBeCloseTo(direct.scores[i], 5));
+      expect(again.mapSide).toBeGreaterThan(0);
+      expect(again.maps).toHaveLength(3 * again.mapSide ** 2);
+      Array.from(again.maps).forEach((v, i) => expect(v).toBeCloseTo(direct.maps[i], 4));
+      // Its saved scores answer `evaluate` again; its images are not there.
+      const report = await fresh.ask({
+        type: 'evaluate',
+        positiveClass: 1,
+        settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+      });
+      expect(report.report.test).not.toBeNull();
+      await expect(fresh.ask({ type: 'evaluatedImages', indices: [0] })).rejects.toThrow(/load its dataset again/);
+      // With a dataset, the restored model is scored without training.
+      await fresh.ask({ type: 'setData', splits: data() });
+      const evaluated = await fresh.ask({ type: 'evaluateModel', batchSize: 8 });
+      expect(evaluated.test.labels).toHaveLength(8);
+      expect(evaluated.test.accuracy).toBeCloseTo(trained.test!.accuracy, 6);
+      // Files that do not fit what the page says are refused, and the kept model stays.
+      await expect(
+        fresh.ask({ type: 'restoreModel', files, model: 'batchnorm', numClasses: 3, scores: null, epochs: 1 }),
+      ).rejects.toThrow(/3 classes/);
+      await fresh.ask({
+        type: 'predict',
+        pixels: pixels.slice(),
+        count: 3,
+        size: SIZE,
+        explain: false,
+        threshold: null,
+      });
+    },
+  );
 });

@@ -64,6 +64,7 @@ describe('a 50-epoch run', () => {
           batchSize: 8,
           learningRate: 1e-3,
           learningRateSchedule: 'constant',
+          intensityNormalisation: 'none',
           backend: 'cpu',
           seed: 1,
           classWeighting: 'balanced',

@@ -94,6 +94,7 @@ describe('out-of-distribution warning', () => {
       batchSize: 16,
       learningRate: 2e-3,
       learningRateSchedule: 'constant',
+      intensityNormalisation: 'none',
       backend: 'auto',
       seed: 1,
       classWeighting: 'balanced',

@@ -59,6 +59,7 @@ describe('Pause', () => {
       batchSize: 8,
       learningRate: 1e-3,
       learningRateSchedule: 'constant' as const,
+      intensityNormalisation: 'none' as const,
       backend: 'cpu' as const,
       seed: 1,
       classWeighting: 'none' as const,

@@ -70,6 +70,7 @@ function allMessages(): AnyMessage[] {
         batchSize: 32,
         learningRate: 1e-3,
         learningRateSchedule: 'constant',
+        intensityNormalisation: 'none',
         backend: 'auto',
         seed: 42,
         classWeighting: 'balanced',

@@ -23,7 +23,7 @@ import type {
   TrainingOutcome,
 } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
-import type { KeptScores } from '../core/types';
+import type { IntensityNormalisation, KeptScores } from '../core/types';
 
 export type { KeptScores };
 
@@ -57,8 +57,13 @@ export interface Predictions {
 export interface TrainerRequests {
   /** Hands the decoded splits to the worker, which keeps them for every run until replaced. */
   setData: { splits: Splits };
-  /** The layer table of model `model` at this size (no training). */
-  describeModel: { model: ModelName; imageSize: number; numClasses: number };
+  /** The layer table of model `model` at this size (no training), with its intensity normalisation layer if any. */
+  describeModel: {
+    model: ModelName;
+    imageSize: number;
+    numClasses: number;
+    intensityNormalisation?: IntensityNormalisation;
+  };
   /**
    * A training run, then its evaluation; progress messages follow it (TrainProgress). With `resume`, `settings.epochs`
    * more epochs continue the run the checkpoint came from.

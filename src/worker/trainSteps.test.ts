@@ -47,6 +47,7 @@ async function run(deferReadback: boolean, onMessage?: (m: TrainProgress, contex
     batchSize: 8,
     learningRate: 1e-3,
     learningRateSchedule: 'cosine',
+    intensityNormalisation: 'none',
     backend: 'cpu',
     seed: 3,
     classWeighting: 'balanced',

@@ -95,6 +95,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     batchSize: 8,
     learningRate: 2e-3,
     learningRateSchedule: 'constant',
+    intensityNormalisation: 'none',
     backend: 'auto',
     seed: 1,
     classWeighting: 'balanced',

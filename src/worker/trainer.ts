@@ -317,6 +317,7 @@ export class Trainer {
       learningRate: settings.learningRate,
       seed: settings.seed,
       epsilon: this.backends.optimizerEpsilon(),
+      intensityNormalisation: settings.intensityNormalisation,
     });
     this.kept.keep(model, backendName, 0);
     const start = resume ? await resumeStart(model, resume) : FRESH_START;

@@ -30,6 +30,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     batchSize: 8,
     learningRate: 2e-3,
     learningRateSchedule: 'constant',
+    intensityNormalisation: 'none',
     backend: 'cpu',
     seed: 1,
     classWeighting: 'balanced',

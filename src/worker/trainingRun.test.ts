@@ -29,6 +29,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     batchSize: 16,
     learningRate: 1e-3,
     learningRateSchedule: 'constant',
+    intensityNormalisation: 'none',
     backend: 'cpu',
     seed: 1,
     classWeighting: 'balanced',

@@ -47,6 +47,8 @@ except ImportError:  # Reported when an image is read: --predict of a model alon
 # ------------------------------------------------------------------------------------------------ the network
 
 MODEL_NAMES = ('tutorial', 'batchnorm')
+# The page's `Intensity normalisation`: none, or the model's first layer standardising each image (src/core/types.ts).
+INTENSITY_NORMALISATIONS = ('none', 'per-image')
 # Filters of the four Conv2D (2x2, valid) + MaxPooling2D (2x2) blocks, as in the Keras tutorial (src/model/cnn.ts).
 CONV_FILTERS = (32, 32, 64, 32)
 KERAS_EPSILON = 1e-7  # Keras' fuzz factor: RMSprop's epsilon, and the clipping of probabilities in the loss.
@@ -85,23 +87,40 @@ class KerasBatchNorm2d(nn.BatchNorm2d):
         return out
 
 
+class PerImageStandardization(nn.Module):
+    """The page's first layer with `Intensity normalisation` per-image (src/model/intensityNormalisation.ts): each
+    image minus its mean over all its values, divided by sqrt(max(variance, 1 / N)), N its values, as
+    tf.image.per_image_standardization. No weights."""
+
+    def forward(self, x):
+        centred = x - x.mean(dim=(1, 2, 3), keepdim=True)
+        variance = centred.square().mean(dim=(1, 2, 3), keepdim=True)
+        return centred / variance.clamp(min=1.0 / x[0].numel()).sqrt()
+
+
 class AppCnn(nn.Module):
     """The page's network. `tutorial`: 4 x [Conv2d 2x2 + bias, ReLU, MaxPool 2x2], Flatten, Dense 64 ReLU,
     Dropout 0.5, Dense 1 sigmoid (2 classes) or N softmax. `batchnorm`: the convolutions without bias, each followed
-    by BatchNorm2d before its ReLU; the same head. Takes [n, 1, S, S] in 0..1, returns probabilities.
+    by BatchNorm2d before its ReLU; the same head. With intensity normalisation `per-image`, PerImageStandardization
+    comes first. Takes [n, 1, S, S] in 0..1, returns probabilities.
 
     Modules are named as the TensorFlow.js layers (conv2d_1, batch_normalization_1, dense_1, ...), so the weights
     convert name for name."""
 
-    def __init__(self, model_name, image_size, num_classes):
+    def __init__(self, model_name, image_size, num_classes, intensity_normalisation='none'):
         super().__init__()
         if model_name not in MODEL_NAMES:
             raise SystemExit(f'Unknown model "{model_name}": choose one of {", ".join(MODEL_NAMES)}.')
+        if intensity_normalisation not in INTENSITY_NORMALISATIONS:
+            raise SystemExit(f'Unknown intensity normalisation "{intensity_normalisation}": choose one of '
+                             f'{", ".join(INTENSITY_NORMALISATIONS)}.')
         if feature_map_size(image_size) < 1:
             raise SystemExit(f'Image size {image_size} px is too small for this CNN: it needs at least 31 px a side.')
         if num_classes < 2:
             raise SystemExit(f'A classifier needs at least 2 classes (got {num_classes}).')
         self.model_name = model_name
+        self.intensity_normalisation = intensity_normalisation
+        self.per_image_standardization = PerImageStandardization() if intensity_normalisation == 'per-image' else None
         self.image_size = image_size
         self.num_classes = num_classes
         self.binary = num_classes == 2
@@ -133,6 +152,8 @@ class AppCnn(nn.Module):
 
     def features_and_probabilities(self, x):
         """dense_1's output (what the out-of-distribution detector judges) and the probabilities, in one pass."""
+        if self.per_image_standardization is not None:
+            x = self.per_image_standardization(x)
         for i in range(1, len(CONV_FILTERS) + 1):
             x = getattr(self, f'conv2d_{i}')(x)
             if self.model_name == 'batchnorm':
@@ -193,19 +214,23 @@ def _initializer(seed):
 _ZEROS = {'class_name': 'Zeros', 'config': {}}
 
 
-def model_topology(model_name, image_size, num_classes, seed):
+def model_topology(model_name, image_size, num_classes, seed, intensity_normalisation='none'):
     """model.json's modelTopology, as TensorFlow.js writes it for the page's model (src/model/cnn.ts, models.ts).
     The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here."""
     batchnorm = model_name == 'batchnorm'
     layers = []
+    input_shape = {'batch_input_shape': [None, image_size, image_size, 1], 'dtype': 'float32'}
+    if intensity_normalisation == 'per-image':
+        layers.append({'class_name': 'PerImageStandardization', 'config': {
+            'name': 'per_image_standardization', 'trainable': True, **input_shape}})
     for i, filters in enumerate(CONV_FILTERS, start=1):
         conv = {'filters': filters, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
                 'kernel_constraint': None, 'kernel_size': [2, 2], 'strides': [1, 1], 'padding': 'valid',
                 'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'linear' if batchnorm else 'relu',
                 'use_bias': not batchnorm, 'bias_initializer': _ZEROS, 'bias_regularizer': None,
                 'activity_regularizer': None, 'bias_constraint': None, 'name': f'conv2d_{i}', 'trainable': True}
-        if i == 1:
-            conv.update({'batch_input_shape': [None, image_size, image_size, 1], 'dtype': 'float32'})
+        if i == 1 and not layers:
+            conv.update(input_shape)
         layers.append({'class_name': 'Conv2D', 'config': conv})
         if batchnorm:
             layers.append({'class_name': 'BatchNormalization', 'config': {
@@ -248,7 +273,8 @@ def model_files(model, learning_rate, seed):
         'format': 'layers-model',
         'generatedBy': f'train.py (PyTorch {torch.__version__}) for TensorFlow.js tfjs-layers v{TFJS_LAYERS_VERSION}',
         'convertedBy': None,
-        'modelTopology': model_topology(model.model_name, model.image_size, model.num_classes, seed),
+        'modelTopology': model_topology(model.model_name, model.image_size, model.num_classes, seed,
+                                        model.intensity_normalisation),
         'weightsManifest': [{'paths': ['weights.bin'], 'weights': specs}],
         'trainingConfig': {
             'loss': 'binary_crossentropy' if model.binary else 'categorical_crossentropy',
@@ -284,7 +310,9 @@ def load_app_model(path):
     model_name = metadata.get('model') or ('batchnorm' if 'BatchNormalization' in classes else 'tutorial')
     image_size = layers[0]['config']['batch_input_shape'][1]
     units = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']['units']
-    model = AppCnn(model_name, image_size, 2 if units == 1 else units)
+    first = next(layer['class_name'] for layer in layers if layer['class_name'] != 'InputLayer')
+    normalisation = 'per-image' if first == 'PerImageStandardization' else 'none'
+    model = AppCnn(model_name, image_size, 2 if units == 1 else units, normalisation)
 
     weights = {}
     for group in model_json['weightsManifest']:
@@ -757,6 +785,9 @@ def parse_args(argv):
     parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
     parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
+    parser.add_argument('--norm', choices=INTENSITY_NORMALISATIONS,
+                        help='intensity normalisation: none, or per-image standardisation as the model\'s first layer '
+                             '(ignored with --init: the model decides)')
     parser.add_argument('--init', help='start from this model.zip (downloaded from the page, or written here)')
     parser.add_argument('--workers', type=int, help='image decoding processes per training process (default: from the CPUs)')
     parser.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
@@ -776,13 +807,13 @@ def run_settings(args):
         with open(args.settings, encoding='utf-8') as handle:
             settings = json.load(handle)
     defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
-                'learningRateSchedule': 'constant',
+                'learningRateSchedule': 'constant', 'intensityNormalisation': 'none',
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
                 'targetSensitivity': 95, 'classNames': None}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
-                       ('seed', args.seed),
+                       ('seed', args.seed), ('intensityNormalisation', args.norm),
                        ('patience', args.patience)):
         if value is not None:
             merged[key] = value
@@ -939,13 +970,14 @@ def train(args):
             if args.size is not None and args.size != init_model.image_size:
                 raise SystemExit(f'--size {args.size} differs from --init\'s {init_model.image_size} px.')
             settings['model'], settings['imageSize'] = init_model.model_name, init_model.image_size
+            settings['intensityNormalisation'] = init_model.intensity_normalisation
         size, num_classes = settings['imageSize'], len(class_names)
         split_rows = {name: [row for row in rows if row['split'] == name] for name in SPLITS}
         check_files(args.data, rows)
         workers = args.workers if args.workers is not None else max(0, min(4, (os.cpu_count() or 1) // runtime.local_world - 1))
 
         torch.manual_seed(settings['seed'])  # The same initial weights in every process.
-        model = AppCnn(settings['model'], size, num_classes)
+        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'])
         if init_model is not None:
             if init_model.num_classes != num_classes:
                 raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
@@ -969,6 +1001,7 @@ def train(args):
         augmenting = is_augmenting(aug)
         runtime.log(f'{len(rows)} images: ' + ', '.join(f'{name} {len(split_rows[name])}' for name in SPLITS)
                     + f'; classes {", ".join(class_names)}; model {settings["model"]} at {size} px'
+                    + f', intensity normalisation {settings["intensityNormalisation"]}'
                     + (f' (from {args.init})' if args.init else ''))
         runtime.log(f'{runtime.world} process(es) on {runtime.device.type}; batch {settings["batchSize"]} a process '
                     f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]} ({settings["learningRateSchedule"]}); '

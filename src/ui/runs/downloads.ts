@@ -7,6 +7,7 @@
 import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import type { ManifestRow, ModelMetadata, Settings } from '../../core/types';
 import { UserError } from '../../core/userError';
+import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from '../../export/kerasCustomLayers';
 import { pytorchBundleFiles } from '../../export/pytorchBundle';
 import type { ExportedModel } from '../../worker/protocol';
 import { ChunkedUint8ArrayReader, zipModel, type TextFile } from './downloadModel';
@@ -25,7 +26,7 @@ export const FORMAT_HINT: Readonly<Record<ModelFormat, string>> = {
   tfjs: 'A zip with model.json and weights.bin (TensorFlow.js layers format) and metadata.json.',
   onnx: 'A zip with one .onnx file (opset 13): input "image" [N, size, size, 1] grey / 255, output "probabilities" (and "features", for judging images unlike the training data); class names, size, threshold and those statistics in its metadata.',
   keras:
-    'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model.',
+    'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model (with per-image standardisation, also per_image_standardization.py: pass its class as a custom object).',
   pytorch:
     'A zip with train.py (PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
 };
@@ -68,6 +69,9 @@ export async function modelDownload({
       // A zip, so the model card travels with the model file.
       const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
       await writer.add(`${base}.${format === 'onnx' ? 'onnx' : 'h5'}`, new ChunkedUint8ArrayReader(model.converted));
+      // Keras has no class for the app's normalisation layer: the download brings it (load_model's custom_objects).
+      if (format === 'keras' && settings.intensityNormalisation === 'per-image')
+        await writer.add(KERAS_CUSTOM_LAYERS_FILE, new TextReader(KERAS_CUSTOM_LAYERS_PY));
       for (const file of card) await writer.add(file.name, new TextReader(file.text));
       return { blob: await writer.close(), name: `${base}-${format}.zip`, model };
     }

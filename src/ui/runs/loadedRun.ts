@@ -2,7 +2,8 @@
  * A model file the person loaded, as a run of the Runs list: no dataset, no history beyond the epochs its metadata
  * says it was trained for, and the sentence the page says about it.
  */
-import type { Settings } from '../../core/types';
+import { intensityNormalisationOf } from '../../core/intensityNormalisation';
+import type { IntensityNormalisation, Settings } from '../../core/types';
 import type { SavedRun } from '../../storage/runsDb';
 import type { LoadedModelFile } from './loadModelFile';
 
@@ -20,7 +21,12 @@ export function loadedModelRun(
     updatedAt: at,
     datasetName: '(loaded model file)',
     classNames: m.classNames,
-    settings: { ...settings, model: m.model, imageSize: m.imageSize },
+    settings: {
+      ...settings,
+      model: m.model,
+      imageSize: m.imageSize,
+      intensityNormalisation: intensityNormalisationOfJson(loaded.files.modelJson),
+    },
     evaluatedOn: 'test',
     status: 'loaded',
     history: {
@@ -46,4 +52,16 @@ export function loadedModelRun(
   const made = m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : '';
   const message = `Loaded “${loaded.name}”: ${m.model} network, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
   return { run, message };
+}
+
+/** The intensity normalisation the model's own layers do (its model.json was checked when the file was read). */
+export function intensityNormalisationOfJson(modelJson: string): IntensityNormalisation {
+  try {
+    type Topology = { model_config?: Topology; config?: { layers?: { class_name?: unknown }[] } };
+    const topology = (JSON.parse(modelJson) as { modelTopology?: Topology }).modelTopology;
+    const layers = (topology?.model_config ?? topology)?.config?.layers;
+    return Array.isArray(layers) ? intensityNormalisationOf(layers.map((l) => l?.class_name)) : 'none';
+  } catch {
+    return 'none';
+  }
 }

@@ -124,6 +124,26 @@ describe('model card', () => {
     expect(JSON.parse(json.text).model.classes).toEqual(classNames);
   });
 
+  it('says what the model does inside and, with per-image standardisation, how to load its own layer', () => {
+    expect(card.model.input).toMatch(/nothing more inside the model$/);
+    expect(card.model.customLayer).toBeNull();
+    expect(modelCardFiles(card)[0].text).not.toContain('PerImageStandardization');
+    const standardised = buildModelCard({
+      metadata,
+      settings: { ...DEFAULT_SETTINGS, intensityNormalisation: 'per-image' },
+      format: 'TensorFlow.js',
+      dataset: null,
+      report: null,
+      date: '2026-12-04T12:00:00.000Z',
+    });
+    expect(standardised.model.input).toMatch(/inside the model \(its first layer, PerImageStandardization\)/);
+    const md = modelCardFiles(standardised)[0].text;
+    expect(md).toContain('### Its own layer: PerImageStandardization');
+    expect(md).toContain("```js\nimport * as tf from '@tensorflow/tfjs';");
+    expect(md).toContain('tf.serialization.registerClass(PerImageStandardization);');
+    expect(md).toContain('per\\_image\\_standardization.py');
+  });
+
   it('names file-name series and escapes markdown', () => {
     expect(seriesOfName('a/NORMAL2-IM-1427-0001.jpeg')).toBe('NORMAL#-IM-#-#');
     expect(seriesOfName('x/1.2.840.113619.2.55')).toBe('#.#.#.#.#.#');

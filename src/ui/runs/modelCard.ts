@@ -11,6 +11,7 @@ import type { Interval, IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
 import { countUnlike } from '../../eval/outOfDistribution';
+import { inModelNormalisationText, TFJS_REGISTRATION_CODE } from '../../core/intensityNormalisation';
 
 /** What the page knows of the data the model was trained on (the loaded dataset), when it is the run's. */
 export interface CardDataset {
@@ -49,6 +50,11 @@ export interface ModelCard {
     input: string;
     trainedEpochs: number;
     backend: string;
+    /**
+     * What a runtime outside this app must know of the model's own layers: today, that its first layer is the app's
+     * PerImageStandardization, and how each format loads it; null when the model has only standard layers.
+     */
+    customLayer: { className: string; howToLoad: string; tfjsCode: string } | null;
   };
   data: {
     name: string;
@@ -98,6 +104,16 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
   };
 }
 
+const PER_IMAGE_LAYER: NonNullable<ModelCard['model']['customLayer']> = {
+  className: 'PerImageStandardization',
+  howToLoad:
+    'TensorFlow.js: register the class below before tf.loadLayersModel (this app does). ONNX: nothing to do, the ' +
+    'layer is standard nodes (ReduceMean, Sub, Mul, Max, Sqrt, Div). Keras: pass the class of ' +
+    "per_image_standardization.py (in the Keras download) to load_model's custom_objects. PyTorch bundle: train.py " +
+    'builds it (PerImageStandardization) from model.json or settings.json.',
+  tfjsCode: TFJS_REGISTRATION_CODE,
+};
+
 export function buildModelCard({
   metadata,
   settings,
@@ -121,9 +137,12 @@ export function buildModelCard({
       format,
       classes: metadata.classNames,
       imageSize: metadata.imageSize,
-      input: `${metadata.imageSize} x ${metadata.imageSize} x 1 grey, ${metadata.normalisation}; ${metadata.resize}`,
+      input:
+        `${metadata.imageSize} x ${metadata.imageSize} x 1 grey, ${metadata.normalisation}; ${metadata.resize}; ` +
+        inModelNormalisationText(settings.intensityNormalisation ?? 'none'),
       trainedEpochs: metadata.trainedEpochs,
       backend: metadata.backend,
+      customLayer: settings.intensityNormalisation === 'per-image' ? PER_IMAGE_LAYER : null,
     },
     data: dataset ? dataOf(dataset) : null,
     settings,
@@ -275,6 +294,19 @@ export function modelCardMarkdown(card: ModelCard): string {
     `- Classes (output order): ${m.classes.map(e).join(', ')}`,
   );
   lines.push(`- Input: ${e(m.input)}`, `- Trained for ${m.trainedEpochs} epochs on ${e(m.backend)}`, '');
+  if (m.customLayer) {
+    // Our own text and code (never the dataset's), so the code block needs no escaping.
+    lines.push(
+      `### Its own layer: ${m.customLayer.className}`,
+      '',
+      e(m.customLayer.howToLoad),
+      '',
+      '```js',
+      m.customLayer.tfjsCode,
+      '```',
+      '',
+    );
+  }
   lines.push('## Data', '');
   const d = card.data;
   if (!d) lines.push('Not known here (the dataset was not loaded when the model was downloaded).', '');

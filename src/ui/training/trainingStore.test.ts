@@ -11,6 +11,7 @@ const SETTINGS: TrainSettings = {
   batchSize: 8,
   learningRate: 1e-3,
   learningRateSchedule: 'constant',
+  intensityNormalisation: 'none',
   backend: 'cpu',
   seed: 1,
   classWeighting: 'balanced',

@@ -3,7 +3,15 @@
  * reduces the replies and progress of its requests into one TrainingView, which React reads through
  * `useSyncExternalStore` (useTrainer.ts). Only the current run's messages change the run's state.
  */
-import type { EvalSettings, ModelFiles, ModelName, ModelSummary, Splits, TrainSettings } from '../../core/types';
+import type {
+  EvalSettings,
+  IntensityNormalisation,
+  ModelFiles,
+  ModelName,
+  ModelSummary,
+  Splits,
+  TrainSettings,
+} from '../../core/types';
 import type {
   AugmentationPreview,
   ExportedModel,
@@ -81,8 +89,13 @@ export class TrainingStore {
   }
 
   /** Asks for the summary of this model at this size; the latest request's answer is shown. */
-  describeModel(model: ModelName, imageSize: number, numClasses: number): Promise<ModelSummary | null> {
-    const pending = this.client.start({ type: 'describeModel', model, imageSize, numClasses });
+  describeModel(
+    model: ModelName,
+    imageSize: number,
+    numClasses: number,
+    intensityNormalisation: IntensityNormalisation = 'none',
+  ): Promise<ModelSummary | null> {
+    const pending = this.client.start({ type: 'describeModel', model, imageSize, numClasses, intensityNormalisation });
     this.summaryId = pending.id;
     return pending.reply.then(
       (reply) => {
