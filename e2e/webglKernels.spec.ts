@@ -16,7 +16,7 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-test("our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend's values and gradients", async ({
+test("our WebGL filter gradient, Sum, BatchNorm and image gather kernels give the cpu backend's values", async ({
   page,
 }) => {
   const address = server.resolvedUrls?.local[0];
@@ -41,6 +41,13 @@ test("our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend'
   result.cases.push(result.models);
   // The app's tolerance for a GPU backend's gradients (gradientCheck.ts): float32 summed in another order.
   for (const c of result.cases) expect(c.largest, `${c.name}, ${c.where}`).toBeLessThanOrEqual(1e-3);
+  // A batch gathered from the split packed 3 bytes a float32 word: the cpu path's very floats, tensor counts flat.
+  console.log(`gather from packed images: ${JSON.stringify(result.gather)}`);
+  expect(result.gather.layouts).toEqual([
+    { chunks: 4, unequal: 0, floats: 8 * 81 },
+    { chunks: 1, unequal: 0, floats: 8 * 81 },
+  ]);
+  expect(new Set(result.gather.tensorsAfterBatches).size).toBe(1);
   // Every intermediate texture of ours freed, every tensor disposed.
   expect(result.leakedData).toBe(0);
   expect(result.leakedTensors).toBe(0);
