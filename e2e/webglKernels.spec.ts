@@ -48,6 +48,12 @@ test("our WebGL filter gradient, Sum, BatchNorm and image gather kernels give th
     { chunks: 1, unequal: 0, floats: 8 * 81 },
   ]);
   expect(new Set(result.gather.tensorsAfterBatches).size).toBe(1);
+  // Evaluation from the resident split: the CPU batches' very scores and metrics; in larger batches, within 1e-6.
+  console.log(`evaluation from resident images: ${JSON.stringify(result.evaluation)}`);
+  expect(result.evaluation.residentBytes).toBeGreaterThan(0);
+  expect(result.evaluation.unequal).toBe(0);
+  expect(result.evaluation.sameMetrics).toBe(true);
+  expect(result.evaluation.largerBatches).toBeLessThan(1e-6);
   // Every intermediate texture of ours freed, every tensor disposed.
   expect(result.leakedData).toBe(0);
   expect(result.leakedTensors).toBe(0);

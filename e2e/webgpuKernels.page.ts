@@ -17,7 +17,14 @@ import {
   registerWebgpuTrainingKernels,
 } from '../src/backends/webgpuKernels/register';
 import { registerWebgpuImageKernels } from '../src/backends/webgpuKernels/gatherImages';
-import { cpuPathFloats, everyByteSet, GATHER_PICKS, unequalGathered } from './gpuGather';
+import {
+  cpuPathFloats,
+  evaluationFromResidentImages,
+  everyByteSet,
+  GATHER_PICKS,
+  unequalGathered,
+  type EvaluationMatch,
+} from './gpuGather';
 
 export interface Difference {
   what: string;
@@ -266,6 +273,12 @@ export const checks = {
       });
     }
     return differences;
+  },
+
+  /** A model's evaluation from the resident split against CPU batches, on WebGPU. */
+  async evaluation(): Promise<EvaluationMatch> {
+    registerWebgpuImageKernels();
+    return evaluationFromResidentImages();
   },
 
   /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */

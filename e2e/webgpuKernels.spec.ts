@@ -129,3 +129,16 @@ test('a batch gathered from the split packed on WebGPU is the very floats of the
     [expect.stringMatching(/^gatherPackedImages_1/)],
   ]);
 });
+
+test("validation and test evaluation from the split resident on WebGPU: the CPU batches' very metrics", async () => {
+  const match = await page.evaluate(() =>
+    (window as unknown as { kernelChecks: typeof checks }).kernelChecks.evaluation(),
+  );
+  console.log(`evaluation from resident images: ${JSON.stringify(match)}`);
+  expect(messages.splice(0), 'WebGPU errors and warnings in the page').toEqual([]);
+  expect(match.residentBytes).toBeGreaterThan(0);
+  expect(match.unequal).toBe(0);
+  expect(match.sameMetrics).toBe(true);
+  // Larger evaluation batches (where the GPU has room): the same per-image arithmetic, to float32 rounding.
+  expect(match.largerBatches).toBeLessThan(1e-6);
+});

@@ -9,6 +9,7 @@ import { compareGradientsWithCpu, relativeDifference } from '../../src/backends/
 import { registerWebglTrainingKernels, webglTrainingKernelsActive } from '../../src/backends/webglKernels';
 import { batchNormInTraining } from '../../src/model/batchNormTraining';
 import { checkGather, type GatherResult } from './gather';
+import { evaluationFromResidentImages, type EvaluationMatch } from '../gpuGather';
 
 type Shape4 = [number, number, number, number];
 
@@ -28,6 +29,8 @@ export interface CheckResult {
   models: CaseResult;
   /** A batch gathered from the split packed on WebGL against the cpu path's floats. */
   gather: GatherResult;
+  /** Validation/test evaluation from the resident split against CPU batches, on WebGL. */
+  evaluation: EvaluationMatch;
   /** WebGL textures of ours not freed by the cases (kernel intermediates that leaked). */
   leakedData: number;
   leakedTensors: number;
@@ -181,8 +184,10 @@ export async function runChecks(): Promise<CheckResult> {
     cases.push(await compare(name, sumCase(shape), ['sum', 'sum (keepDims)', 'sum over h, w', 'dx', 'dbias']));
   const step = await compareGradientsWithCpu('webgl');
   const gather = await checkGather();
+  const evaluation = await evaluationFromResidentImages();
   return {
     gather,
+    evaluation,
     active: webglTrainingKernelsActive(),
     renderer: renderer(),
     cases,

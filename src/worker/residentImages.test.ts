@@ -1,60 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  GATHER_PACKED_IMAGES,
-  packImageBytes,
-  setPackedLayout,
-  unpackByte,
-  type GatherPackedImagesAttrs,
-  type PackedLayout,
-} from '../backends/packedImages';
+import { packImageBytes, setPackedLayout, unpackByte } from '../backends/packedImages';
 import { webgpuChunkLimitBytes } from '../backends/webgpuKernels/gatherImages';
 import type { ImageSet } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import { makeBatch } from './batches';
 import { imagesPerChunk, residentBytes, ResidentImages } from './residentImages';
+import { cpuLayout, withCpuGather } from './cpuGather.testutil';
 
 // The GPU programs themselves are checked in Chromium (e2e/webgpuKernels.spec.ts, e2e/webglKernels.spec.ts); here the
 // packing, the chunking and the fallback, with a cpu kernel that unpacks as the shaders do (unpackByte), so a batch
 // is compared with makeBatch's.
-function gatherOnCpu(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const attrs = args.attrs as unknown as GatherPackedImagesAttrs;
-  const read = (info: tf.TensorInfo | undefined) =>
-    (args.backend as { readSync(id: unknown): Int32Array }).readSync(info!.dataId);
-  const picks = read(args.inputs.picks);
-  const chunks = Array.from({ length: attrs.chunks }, (_, i) => read(args.inputs[`chunk${i}`]));
-  const area = attrs.size * attrs.size;
-  const out = new Float32Array(picks.length * area);
-  for (let i = 0; i < out.length; i++) {
-    const source = picks[Math.floor(i / area)];
-    const chunk = Math.floor(source / attrs.imagesPerChunk);
-    out[i] =
-      unpackByte(chunks[chunk], (source - chunk * attrs.imagesPerChunk) * area + (i % area), attrs.bytesPerWord) *
-      Math.fround(attrs.scale);
-  }
-  const backend = args.backend as {
-    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-  };
-  return backend.makeTensorInfo([picks.length, attrs.size, attrs.size, 1], 'float32', out);
-}
-
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** A layout for the cpu backend, as WebGPU's (4 bytes a word) or WebGL's (3), with a GPU error to report or not. */
-function cpuLayout(bytesPerWord: number, uploadError: string | null = null): PackedLayout {
-  return {
-    bytesPerWord,
-    chunkLimitBytes: () => 128 * 2 ** 20,
-    watchUpload: () => ({ done: async () => uploadError }),
-    usable: () => true,
-  };
-}
 
 describe('packImageBytes', () => {
   it('packs 4 bytes a word, little-endian, bytes of 128 and above too (negative words), any image size', () => {
@@ -108,31 +67,13 @@ describe('ResidentImages', () => {
 
   it.each([4, 3])(
     'gathers the very floats makeBatch makes, %i bytes a word, across chunks, tensor counts flat, freed at the end',
-    async (bytesPerWord) => {
-      tf.registerKernel({
-        kernelName: GATHER_PACKED_IMAGES,
-        backendName: 'cpu',
-        kernelFunc: gatherOnCpu as tf.KernelFunc,
-      });
-      setPackedLayout('cpu', cpuLayout(bytesPerWord));
-      try {
-        await gathersAsMakeBatch(bytesPerWord);
-      } finally {
-        tf.unregisterKernel(GATHER_PACKED_IMAGES, 'cpu');
-      }
-    },
+    (bytesPerWord) => withCpuGather(cpuLayout(bytesPerWord), () => gathersAsMakeBatch(bytesPerWord)),
   );
 
-  it('falls back (no images, nothing left) where the GPU reports an upload error, or the budget is too small', async () => {
-    tf.registerKernel({
-      kernelName: GATHER_PACKED_IMAGES,
-      backendName: 'cpu',
-      kernelFunc: gatherOnCpu as tf.KernelFunc,
-    });
-    try {
+  it('falls back (no images, nothing left) where the GPU reports an upload error, or the budget is too small', () =>
+    withCpuGather(cpuLayout(3, 'out of memory'), async () => {
       const set = syntheticSet(5, 8, 2, 1);
       const before = tf.memory().numTensors;
-      setPackedLayout('cpu', cpuLayout(3, 'out of memory'));
       expect(await ResidentImages.upload(set)).toEqual({ images: null, reason: 'the upload failed (out of memory)' });
       setPackedLayout('cpu', cpuLayout(3));
       // 5 images of 64 bytes, 3 a word: 107 words, 428 bytes.
@@ -141,10 +82,7 @@ describe('ResidentImages', () => {
       const { images } = await ResidentImages.upload(set, undefined, 428);
       expect(images?.bytes).toBe(428);
       images?.dispose();
-    } finally {
-      tf.unregisterKernel(GATHER_PACKED_IMAGES, 'cpu');
-    }
-  });
+    }));
 });
 
 async function gathersAsMakeBatch(bytesPerWord: number): Promise<void> {
