@@ -10,7 +10,7 @@ import { compareGradientsWithCpu, relativeDifference } from '../src/backends/gra
 import { batchNormInTraining, hasBatchNormTrainingKernels } from '../src/model/batchNormTraining';
 import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
-import { RMSPropOptimizer } from '../src/model/rmsprop';
+import { RMSPROP_UPDATE, RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
 import {
   areWebgpuTrainingKernelsRegistered,
@@ -33,8 +33,10 @@ export interface Difference {
   ran: string[];
 }
 
-/** Shader keys of our programs run since the last compare (runFlat prefixes them 'xray_'). */
+/** Shader keys of our programs run since the last compare (runFlat and multiOutput.ts prefix them 'xray_'). */
 const ran = new Set<string>();
+/** Every dispatch of a pipeline of ours (multiOutput.ts labels them 'xray_<key>'), in order. */
+const dispatched: string[] = [];
 
 /** Numbers in [-1, 1) from a seed, the same on every backend. */
 function values(count: number, seed: number): Float32Array {
@@ -210,6 +212,51 @@ export const checks = {
     return compare('variables [37], [2,2,3,5], [1]', rmspropSteps([[37], [2, 2, 3, 5], [1]]));
   },
 
+  /** Our dispatches in an RMSprop step of 4 variables (one over 65,535 workgroups of 64); a second, profiled. */
+  async rmspropDispatches(): Promise<Record<string, number>> {
+    await tf.setBackend('webgpu');
+    const shapes = [[5], [2, 2, 3, 5], [1], [1, 257, 256, 64]];
+    const variables = shapes.map((shape, i) => tf.variable(tf.ones(shape), true, `rmsprop_dispatch_${i}`));
+    const optimizer = new RMSPropOptimizer(0.01, 0.9, 0.5, 1e-7);
+    const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
+    dispatched.length = 0;
+    optimizer.applyGradients(grads);
+    const counts: Record<string, number> = {};
+    for (const key of dispatched) counts[key] = (counts[key] ?? 0) + 1;
+    // The largest variable's last element moved as the first did (the dispatch's second dimension reached it).
+    const last = await variables[3].data();
+    counts.lastEqualsFirst = Number(last[last.length - 1] === last[0] && last[0] !== 1);
+    // Under tf.profile (as bench:gpu profiles a step): our dispatch timed as tfjs times its own, each a kernel.
+    const profile = await tf.profile(() => optimizer.applyGradients(grads));
+    counts.profiled = profile.kernels.filter((k) => k.name === RMSPROP_UPDATE).length;
+    counts.timedKernels = Number(profile.kernels.every((k) => Number.isFinite(Number(k.kernelTimeMs))));
+    tf.dispose([...variables, ...Object.values(grads)]);
+    optimizer.dispose();
+    return counts;
+  },
+
+  /** The three-pass fallback (a backend without what our one dispatch needs) against the cpu backend. */
+  async rmspropFallback(): Promise<Difference[]> {
+    await tf.setBackend('webgpu');
+    const backend = tf.backend() as unknown as { runWebGPUProgram: unknown; disposeData: unknown };
+    const kernel = tf.getKernel(RMSPROP_UPDATE, 'webgpu')!;
+    // Only tfjs' program runner: no compute pass or command queue of its own to record in.
+    const bare = { runWebGPUProgram: backend.runWebGPUProgram, disposeData: backend.disposeData };
+    for (const key of ['runWebGPUProgram', 'disposeData'] as const)
+      bare[key] = (bare[key] as (...a: unknown[]) => unknown).bind(backend);
+    tf.unregisterKernel(RMSPROP_UPDATE, 'webgpu');
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => kernel.kernelFunc({ ...args, backend: bare as unknown as tf.KernelBackend }),
+    });
+    try {
+      return await compare('fallback, variables [37], [2,2,3,5]', rmspropSteps([[37], [2, 2, 3, 5]]));
+    } finally {
+      tf.unregisterKernel(RMSPROP_UPDATE, 'webgpu');
+      tf.registerKernel(kernel);
+    }
+  },
+
   async batchNorm(): Promise<Difference[]> {
     return [
       ...(await compare('x [3,7,5,6]', batchNorm([3, 7, 5, 6], false))),
@@ -300,6 +347,18 @@ async function start(): Promise<void> {
   backend.runWebGPUProgram = (program, ...rest) => {
     if (program.shaderKey.startsWith('xray_')) ran.add(program.shaderKey.slice(5));
     return runProgram(program, ...rest);
+  };
+  // Our own pipelines (multiOutput.ts) are recorded without runWebGPUProgram: seen when a pass sets them.
+  type Pass = { setPipeline(pipeline: { label?: string }): void };
+  const pass = (globalThis as unknown as { GPUComputePassEncoder: { prototype: Pass } }).GPUComputePassEncoder
+    .prototype;
+  const setPipeline = pass.setPipeline;
+  pass.setPipeline = function (this: Pass, pipeline) {
+    if (pipeline.label?.startsWith('xray_')) {
+      ran.add(pipeline.label.slice(5));
+      dispatched.push(pipeline.label.slice(5));
+    }
+    setPipeline.call(this, pipeline);
   };
 }
 
