@@ -100,11 +100,6 @@ export class ResidentImages {
     return { images: new ResidentImages(set, chunks, perChunk, layout.bytesPerWord, bytes), reason: '' };
   }
 
-  /** Whether this holds `set` (the same split's bytes). */
-  holds(set: ImageSet): boolean {
-    return set === this.set;
-  }
-
   /** The batch of the images at `indices`, as makeBatch makes it (the same floats), from the GPU's copy. */
   batch(indices: Int32Array | readonly number[], numClasses: number): Batch {
     const labels = checkedLabels(this.set, indices, numClasses);
