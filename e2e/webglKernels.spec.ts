@@ -16,7 +16,7 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-test("our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend's values and gradients", async ({
+test("our WebGL filter gradient, Sum, BatchNorm and image gather kernels give the cpu backend's values", async ({
   page,
 }) => {
   const address = server.resolvedUrls?.local[0];
@@ -41,6 +41,19 @@ test("our WebGL filter gradient, Sum and BatchNorm kernels give the cpu backend'
   result.cases.push(result.models);
   // The app's tolerance for a GPU backend's gradients (gradientCheck.ts): float32 summed in another order.
   for (const c of result.cases) expect(c.largest, `${c.name}, ${c.where}`).toBeLessThanOrEqual(1e-3);
+  // A batch gathered from the split packed 3 bytes a float32 word: the cpu path's very floats, tensor counts flat.
+  console.log(`gather from packed images: ${JSON.stringify(result.gather)}`);
+  expect(result.gather.layouts).toEqual([
+    { chunks: 4, unequal: 0, floats: 8 * 81 },
+    { chunks: 1, unequal: 0, floats: 8 * 81 },
+  ]);
+  expect(new Set(result.gather.tensorsAfterBatches).size).toBe(1);
+  // Evaluation from the resident split: the CPU batches' very scores and metrics; in larger batches, within 1e-6.
+  console.log(`evaluation from resident images: ${JSON.stringify(result.evaluation)}`);
+  expect(result.evaluation.residentBytes).toBeGreaterThan(0);
+  expect(result.evaluation.unequal).toBe(0);
+  expect(result.evaluation.sameMetrics).toBe(true);
+  expect(result.evaluation.largerBatches).toBeLessThan(1e-6);
   // Every intermediate texture of ours freed, every tensor disposed.
   expect(result.leakedData).toBe(0);
   expect(result.leakedTensors).toBe(0);

@@ -10,16 +10,21 @@ import { compareGradientsWithCpu, relativeDifference } from '../src/backends/gra
 import { batchNormInTraining, hasBatchNormTrainingKernels } from '../src/model/batchNormTraining';
 import { convBiasRelu, hasConvBiasRelu } from '../src/model/convBiasRelu';
 import { registerReluGradient } from '../src/model/reluGradient';
-import { RMSPropOptimizer } from '../src/model/rmsprop';
+import { RMSPROP_UPDATE, RMSPropOptimizer } from '../src/model/rmsprop';
 import { splitRows } from '../src/backends/webgpuKernels/reductions';
 import {
   areWebgpuTrainingKernelsRegistered,
   registerWebgpuTrainingKernels,
 } from '../src/backends/webgpuKernels/register';
 import { registerWebgpuImageKernels } from '../src/backends/webgpuKernels/gatherImages';
-import { syntheticSet } from '../src/model/testImages.testutil';
-import { makeBatch } from '../src/worker/batches';
-import { ResidentImages } from '../src/worker/residentImages';
+import {
+  cpuPathFloats,
+  evaluationFromResidentImages,
+  everyByteSet,
+  GATHER_PICKS,
+  unequalGathered,
+  type EvaluationMatch,
+} from './gpuGather';
 
 export interface Difference {
   what: string;
@@ -28,8 +33,10 @@ export interface Difference {
   ran: string[];
 }
 
-/** Shader keys of our programs run since the last compare (runFlat prefixes them 'xray_'). */
+/** Shader keys of our programs run since the last compare (runFlat and multiOutput.ts prefix them 'xray_'). */
 const ran = new Set<string>();
+/** Every dispatch of a pipeline of ours (multiOutput.ts labels them 'xray_<key>'), in order. */
+const dispatched: string[] = [];
 
 /** Numbers in [-1, 1) from a seed, the same on every backend. */
 function values(count: number, seed: number): Float32Array {
@@ -205,6 +212,51 @@ export const checks = {
     return compare('variables [37], [2,2,3,5], [1]', rmspropSteps([[37], [2, 2, 3, 5], [1]]));
   },
 
+  /** Our dispatches in an RMSprop step of 4 variables (one over 65,535 workgroups of 64); a second, profiled. */
+  async rmspropDispatches(): Promise<Record<string, number>> {
+    await tf.setBackend('webgpu');
+    const shapes = [[5], [2, 2, 3, 5], [1], [1, 257, 256, 64]];
+    const variables = shapes.map((shape, i) => tf.variable(tf.ones(shape), true, `rmsprop_dispatch_${i}`));
+    const optimizer = new RMSPropOptimizer(0.01, 0.9, 0.5, 1e-7);
+    const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
+    dispatched.length = 0;
+    optimizer.applyGradients(grads);
+    const counts: Record<string, number> = {};
+    for (const key of dispatched) counts[key] = (counts[key] ?? 0) + 1;
+    // The largest variable's last element moved as the first did (the dispatch's second dimension reached it).
+    const last = await variables[3].data();
+    counts.lastEqualsFirst = Number(last[last.length - 1] === last[0] && last[0] !== 1);
+    // Under tf.profile (as bench:gpu profiles a step): our dispatch timed as tfjs times its own, each a kernel.
+    const profile = await tf.profile(() => optimizer.applyGradients(grads));
+    counts.profiled = profile.kernels.filter((k) => k.name === RMSPROP_UPDATE).length;
+    counts.timedKernels = Number(profile.kernels.every((k) => Number.isFinite(Number(k.kernelTimeMs))));
+    tf.dispose([...variables, ...Object.values(grads)]);
+    optimizer.dispose();
+    return counts;
+  },
+
+  /** The three-pass fallback (a backend without what our one dispatch needs) against the cpu backend. */
+  async rmspropFallback(): Promise<Difference[]> {
+    await tf.setBackend('webgpu');
+    const backend = tf.backend() as unknown as { runWebGPUProgram: unknown; disposeData: unknown };
+    const kernel = tf.getKernel(RMSPROP_UPDATE, 'webgpu')!;
+    // Only tfjs' program runner: no compute pass or command queue of its own to record in.
+    const bare = { runWebGPUProgram: backend.runWebGPUProgram, disposeData: backend.disposeData };
+    for (const key of ['runWebGPUProgram', 'disposeData'] as const)
+      bare[key] = (bare[key] as (...a: unknown[]) => unknown).bind(backend);
+    tf.unregisterKernel(RMSPROP_UPDATE, 'webgpu');
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => kernel.kernelFunc({ ...args, backend: bare as unknown as tf.KernelBackend }),
+    });
+    try {
+      return await compare('fallback, variables [37], [2,2,3,5]', rmspropSteps([[37], [2, 2, 3, 5]]));
+    } finally {
+      tf.unregisterKernel(RMSPROP_UPDATE, 'webgpu');
+      tf.registerKernel(kernel);
+    }
+  },
+
   async batchNorm(): Promise<Difference[]> {
     return [
       ...(await compare('x [3,7,5,6]', batchNorm([3, 7, 5, 6], false))),
@@ -255,29 +307,25 @@ export const checks = {
    */
   async gatherPackedImages(): Promise<Difference[]> {
     registerWebgpuImageKernels();
-    const set = syntheticSet(13, 9, 2, 4);
-    set.pixels.forEach((_, i) => (set.pixels[i] = (i * 97 + 3) % 256));
-    const indices = [12, 0, 5, 5, 7, 3, 11, 8];
-    await tf.setBackend('cpu');
-    const expected = tf.tidy(() => makeBatch(set, indices, 2).xs.dataSync());
-    await tf.setBackend('webgpu');
+    const set = everyByteSet();
+    const expected = await cpuPathFloats(set, GATHER_PICKS, 'webgpu');
     const differences: Difference[] = [];
     for (const limitBytes of [4 * 81 + 3, undefined]) {
       ran.clear();
-      const { images, reason } = await ResidentImages.upload(set, limitBytes);
-      if (!images) throw new Error(reason);
-      const batch = images.batch(indices, 2);
-      const gathered = await batch.xs.data();
-      tf.dispose([batch.xs, batch.ys]);
-      images.dispose();
-      const unequal = expected.filter((value, i) => !Object.is(value, gathered[i])).length;
+      const { unequal } = await unequalGathered(set, GATHER_PICKS, expected, limitBytes);
       differences.push({
         what: `${limitBytes ? 4 : 1} chunks, floats unequal (a count, not relative)`,
-        difference: unequal + Math.abs(gathered.length - expected.length),
+        difference: unequal,
         ran: [...ran],
       });
     }
     return differences;
+  },
+
+  /** A model's evaluation from the resident split against CPU batches, on WebGPU. */
+  async evaluation(): Promise<EvaluationMatch> {
+    registerWebgpuImageKernels();
+    return evaluationFromResidentImages();
   },
 
   /** How the filter gradient splits the first layer of a 150 px batch of 32, and whether ours are registered. */
@@ -299,6 +347,18 @@ async function start(): Promise<void> {
   backend.runWebGPUProgram = (program, ...rest) => {
     if (program.shaderKey.startsWith('xray_')) ran.add(program.shaderKey.slice(5));
     return runProgram(program, ...rest);
+  };
+  // Our own pipelines (multiOutput.ts) are recorded without runWebGPUProgram: seen when a pass sets them.
+  type Pass = { setPipeline(pipeline: { label?: string }): void };
+  const pass = (globalThis as unknown as { GPUComputePassEncoder: { prototype: Pass } }).GPUComputePassEncoder
+    .prototype;
+  const setPipeline = pass.setPipeline;
+  pass.setPipeline = function (this: Pass, pipeline) {
+    if (pipeline.label?.startsWith('xray_')) {
+      ran.add(pipeline.label.slice(5));
+      dispatched.push(pipeline.label.slice(5));
+    }
+    setPipeline.call(this, pipeline);
   };
 }
 

@@ -105,8 +105,20 @@ test('2x2 max pool and its gradient (one pass each), ties too, match the cpu; ot
   expectWithinTolerance(await run('maxPoolFallback'), []);
 });
 
-test("RMSprop's update (one kernel a variable, three passes) matches tfjs' optimizer on the cpu backend", async () => {
-  expectWithinTolerance(await run('rmsprop'), ['rmsprop_value', 'rmsprop_ms', 'rmsprop_mom']);
+test("RMSprop's update (one dispatch a variable) matches tfjs' optimizer on the cpu backend", async () => {
+  const differences = await run('rmsprop');
+  expectWithinTolerance(differences, ['rmsprop']);
+  for (const { ran } of differences) expect(ran.filter((key) => key.startsWith('rmsprop_'))).toEqual([]);
+  const counts = (await page.evaluate(() =>
+    (window as unknown as { kernelChecks: typeof checks }).kernelChecks.rmspropDispatches(),
+  )) as Record<string, number>;
+  console.log(`dispatches of ours in an RMSprop step of 4 variables; then profiled: ${JSON.stringify(counts)}`);
+  expect(counts).toEqual({ rmsprop: 4, lastEqualsFirst: 1, profiled: 4, timedKernels: 1 });
+  expect(messages.splice(0), 'WebGPU errors and warnings in the page').toEqual([]);
+});
+
+test('where our own dispatch cannot be recorded, the three-pass RMSprop matches the cpu backend', async () => {
+  expectWithinTolerance(await run('rmspropFallback'), ['rmsprop_value', 'rmsprop_ms', 'rmsprop_mom']);
 });
 
 test("a training step of both models: every weight's gradient matches the cpu backend's", async () => {
@@ -128,4 +140,17 @@ test('a batch gathered from the split packed on WebGPU is the very floats of the
     [expect.stringMatching(/^gatherPackedImages_4/)],
     [expect.stringMatching(/^gatherPackedImages_1/)],
   ]);
+});
+
+test("validation and test evaluation from the split resident on WebGPU: the CPU batches' very metrics", async () => {
+  const match = await page.evaluate(() =>
+    (window as unknown as { kernelChecks: typeof checks }).kernelChecks.evaluation(),
+  );
+  console.log(`evaluation from resident images: ${JSON.stringify(match)}`);
+  expect(messages.splice(0), 'WebGPU errors and warnings in the page').toEqual([]);
+  expect(match.residentBytes).toBeGreaterThan(0);
+  expect(match.unequal).toBe(0);
+  expect(match.sameMetrics).toBe(true);
+  // Larger evaluation batches (where the GPU has room): the same per-image arithmetic, to float32 rounding.
+  expect(match.largerBatches).toBeLessThan(1e-6);
 });

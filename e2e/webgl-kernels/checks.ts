@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { compareGradientsWithCpu, relativeDifference } from '../../src/backends/gradientCheck';
 import { registerWebglTrainingKernels, webglTrainingKernelsActive } from '../../src/backends/webglKernels';
 import { batchNormInTraining } from '../../src/model/batchNormTraining';
+import { checkGather, type GatherResult } from './gather';
+import { evaluationFromResidentImages, type EvaluationMatch } from '../gpuGather';
 
 type Shape4 = [number, number, number, number];
 
@@ -25,6 +27,10 @@ export interface CheckResult {
   cases: CaseResult[];
   /** A class-weighted training step of each model (gradientCheck.ts): every weight's gradient against the cpu's. */
   models: CaseResult;
+  /** A batch gathered from the split packed on WebGL against the cpu path's floats. */
+  gather: GatherResult;
+  /** Validation/test evaluation from the resident split against CPU batches, on WebGL. */
+  evaluation: EvaluationMatch;
   /** WebGL textures of ours not freed by the cases (kernel intermediates that leaked). */
   leakedData: number;
   leakedTensors: number;
@@ -177,7 +183,11 @@ export async function runChecks(): Promise<CheckResult> {
   for (const [name, shape] of SUM_CASES)
     cases.push(await compare(name, sumCase(shape), ['sum', 'sum (keepDims)', 'sum over h, w', 'dx', 'dbias']));
   const step = await compareGradientsWithCpu('webgl');
+  const gather = await checkGather();
+  const evaluation = await evaluationFromResidentImages();
   return {
+    gather,
+    evaluation,
     active: webglTrainingKernelsActive(),
     renderer: renderer(),
     cases,

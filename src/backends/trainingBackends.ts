@@ -12,6 +12,7 @@ import { registerFastCpuKernels } from './cpuKernels';
 import { describeOutcomes, fastest, raceBackends, type ProbeShape } from './probe';
 import { WasmStarter } from './wasm';
 import { registerWebglTrainingKernels } from './webglKernels';
+import { registerWebglImageKernels } from './webglGatherImages';
 import { WebgpuStarter } from './webgpu';
 import {
   followWebgpuDevice,
@@ -75,6 +76,8 @@ export class TrainingBackends implements TrainingBackendsLike {
     registerFastCpuKernels();
     // Likewise our WebGL kernels (webglKernels.ts): they run only once the webgl backend does.
     registerWebglTrainingKernels();
+    // And WebGL's gather of a batch from the split's packed bytes (webglGatherImages.ts, worker/residentImages.ts).
+    registerWebglImageKernels();
   }
 
   async choose(requested: BackendChoice, shape?: ProbeShape): Promise<BackendInfo> {

@@ -74,7 +74,10 @@ export function featuresAndOutputs(
     let features: tf.Tensor | null = null;
     let x = xs;
     for (const layer of layers) {
-      x = layer.apply(x, { training: false }) as tf.Tensor;
+      const next = layer.apply(x, { training: false }) as tf.Tensor;
+      // Each layer's input freed once it has run (as predict does): the peak is one layer's input and output.
+      if (next !== x && x !== xs && x !== features) x.dispose();
+      x = next;
       if (layer.name === featureLayer) features = x;
     }
     return { features: features as unknown as tf.Tensor2D, outputs: x };

@@ -7,6 +7,7 @@ import { KERAS_EPSILON } from '../model/cnn';
 import { featuresAndOutputs } from '../model/features';
 import { disposeBatch, makeBatch } from './batches';
 import type { ImageSet } from '../core/types';
+import type { ResidentSplits } from './residentSplits';
 
 /** Keras' fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log. */
 export const EPSILON = KERAS_EPSILON;
@@ -22,25 +23,30 @@ export interface Evaluation {
   features?: Float32Array;
 }
 
-/** With `features`, the output of that layer (of `size` numbers) is read too, in the same pass. */
+/**
+ * With `features`, the output of that layer (of `size` numbers) is read too, in the same pass. With `images`, the
+ * split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be held.
+ */
 export async function evaluateInBatches(
   model: tf.LayersModel,
   set: ImageSet,
   numClasses: number,
   batchSize: number,
   features?: { layer: string; size: number },
+  images?: ResidentSplits,
 ): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
   const width = numClasses === 2 ? 1 : numClasses;
   const scores = new Float32Array(set.count * width);
   const featureValues = features ? new Float32Array(set.count * features.size) : undefined;
+  await images?.upload(set);
 
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
     const indices: number[] = [];
     for (let i = start; i < end; i++) indices.push(i);
-    const batch = makeBatch(set, indices, numClasses);
+    const batch = images ? images.batch(set, indices, numClasses) : makeBatch(set, indices, numClasses);
     let probabilities: tf.Tensor | undefined;
     let featureBatch: tf.Tensor | undefined;
     try {
@@ -52,8 +58,9 @@ export async function evaluateInBatches(
           throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
         featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
       } else {
-        // training: false is predict's default, so Dropout is off here.
-        probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
+        // training: false is predict's default, so Dropout is off here. The whole batch at once (predict's own
+        // default would cut it into 32s).
+        probabilities = tf.tidy(() => model.predict(batch.xs, { batchSize: indices.length }) as tf.Tensor);
       }
       if (probabilities.shape[1] !== width) {
         throw new Error(

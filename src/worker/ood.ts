@@ -9,6 +9,7 @@ import { UserError } from '../core/userError';
 import { checkOodDetector, fitOodDetector, judge } from '../eval/outOfDistribution';
 import { featureLayerOf, featureSizeOf } from '../model/features';
 import { evaluateInBatches, type Evaluation } from './evaluate';
+import type { ResidentSplits } from './residentSplits';
 
 /** The key of model.json's userDefinedMetadata (and of metadata.json) that holds the detector. */
 export const OOD_KEY = 'outOfDistribution';
@@ -33,7 +34,7 @@ export interface JudgedEvaluation {
 
 /**
  * Scores validation (and the training images first, when fitting), fits or takes the detector, and returns a
- * function that scores and judges any further set (test) the same way.
+ * function that scores and judges any further set (test) the same way; batches from `images` where it holds them.
  */
 export async function judgedValidation(
   model: tf.LayersModel,
@@ -41,6 +42,7 @@ export async function judgedValidation(
   batchSize: number,
   plan: OodPlan,
   guard: <T>(work: Promise<T>) => Promise<T>,
+  images?: ResidentSplits,
 ): Promise<{
   validation: JudgedEvaluation;
   detector: OodDetector | null;
@@ -52,8 +54,8 @@ export async function judgedValidation(
   let validationOod: OodJudgement | undefined;
   let validation: Evaluation;
   if ('fit' in plan && features) {
-    const train = await guard(evaluateInBatches(model, data.train, numClasses, batchSize, features));
-    validation = await guard(evaluateInBatches(model, data.validation, numClasses, batchSize, features));
+    const train = await guard(evaluateInBatches(model, data.train, numClasses, batchSize, features, images));
+    validation = await guard(evaluateInBatches(model, data.validation, numClasses, batchSize, features, images));
     const fitted = fitOodDetector(
       { features: train.features!, labels: data.train.labels.subarray(0, data.train.count) },
       validation.features!,
@@ -62,12 +64,14 @@ export async function judgedValidation(
     detector = fitted.detector;
     validationOod = fitted.validation;
   } else {
-    validation = await guard(evaluateInBatches(model, data.validation, numClasses, batchSize, features ?? undefined));
+    validation = await guard(
+      evaluateInBatches(model, data.validation, numClasses, batchSize, features ?? undefined, images),
+    );
     if (detector && validation.features) validationOod = judge(detector, validation.features);
   }
   const judgeSet = async (set: ImageSet): Promise<JudgedEvaluation> => {
     const evaluation = await guard(
-      evaluateInBatches(model, set, numClasses, batchSize, detector ? (features ?? undefined) : undefined),
+      evaluateInBatches(model, set, numClasses, batchSize, detector ? (features ?? undefined) : undefined, images),
     );
     return { evaluation, ood: detector && evaluation.features ? judge(detector, evaluation.features) : undefined };
   };

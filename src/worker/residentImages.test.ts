@@ -1,47 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GATHER_PACKED_IMAGES,
-  packImageBytes,
-  unpackByte,
-  type GatherPackedImagesAttrs,
-} from '../backends/packedImages';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packImageBytes, setPackedLayout, unpackByte } from '../backends/packedImages';
+import { webgpuChunkLimitBytes } from '../backends/webgpuKernels/gatherImages';
+import type { ImageSet } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import { makeBatch } from './batches';
-import { chunkLimitBytes, imagesPerChunk, ResidentImages } from './residentImages';
+import { imagesPerChunk, residentBytes, ResidentImages } from './residentImages';
+import { cpuLayout, withCpuGather } from './cpuGather.testutil';
 
-// The WebGPU program itself is checked in Chromium (e2e/gpuImages.spec.ts); here the packing, the chunking and the
-// fallback, with a cpu kernel that unpacks as the WGSL does (unpackByte), so a batch is compared with makeBatch's.
-function gatherOnCpu(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const attrs = args.attrs as unknown as GatherPackedImagesAttrs;
-  const read = (info: tf.TensorInfo | undefined) =>
-    (args.backend as { readSync(id: unknown): Int32Array }).readSync(info!.dataId);
-  const picks = read(args.inputs.picks);
-  const chunks = Array.from({ length: attrs.chunks }, (_, i) => read(args.inputs[`chunk${i}`]));
-  const area = attrs.size * attrs.size;
-  const out = new Float32Array(picks.length * area);
-  for (let i = 0; i < out.length; i++) {
-    const source = picks[Math.floor(i / area)];
-    const chunk = Math.floor(source / attrs.imagesPerChunk);
-    out[i] =
-      unpackByte(chunks[chunk], (source - chunk * attrs.imagesPerChunk) * area + (i % area)) * Math.fround(attrs.scale);
-  }
-  const backend = args.backend as {
-    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-  };
-  return backend.makeTensorInfo([picks.length, attrs.size, attrs.size, 1], 'float32', out);
-}
-
+// The GPU programs themselves are checked in Chromium (e2e/webgpuKernels.spec.ts, e2e/webglKernels.spec.ts); here the
+// packing, the chunking and the fallback, with a cpu kernel that unpacks as the shaders do (unpackByte), so a batch
+// is compared with makeBatch's.
 beforeAll(async () => {
   await tf.setBackend('cpu');
-});
-
-afterAll(() => {
-  if (tf.getKernel(GATHER_PACKED_IMAGES, 'cpu')) tf.unregisterKernel(GATHER_PACKED_IMAGES, 'cpu');
 });
 
 describe('packImageBytes', () => {
@@ -54,13 +25,36 @@ describe('packImageBytes', () => {
     expect(() => packImageBytes(pixels, 2, 2, 9)).toThrow(/not all in 27 bytes/);
   });
 
+  it('packs 3 bytes a word for WebGL: every word a whole number below 2^24, exact in a float32', () => {
+    const pixels = Uint8Array.from({ length: 4 * 7 }, (_, i) => (i * 53 + 255) % 256);
+    pixels.fill(255, 0, 7);
+    const words = packImageBytes(pixels, 0, 4, 7, 3);
+    expect(words.length).toBe(Math.ceil(28 / 3));
+    expect(words[0]).toBe(2 ** 24 - 1);
+    expect(words[2]).toBe(pixels[6] | (pixels[7] << 8) | (pixels[8] << 16));
+    for (const word of words) {
+      expect(word).toBeGreaterThanOrEqual(0);
+      expect(word).toBeLessThan(2 ** 24);
+      expect(Math.fround(word)).toBe(word);
+    }
+    expect(Array.from({ length: 28 }, (_, i) => unpackByte(words, i, 3))).toEqual(Array.from(pixels));
+    // The last word's unused byte stays 0.
+    expect(words[9] >> 8).toBe(0);
+    expect(() => packImageBytes(pixels, 0, 1, 7, 5)).toThrow(/1 to 4 bytes/);
+  });
+
   it('sizes chunks by the GPU limits, whole words', () => {
-    expect(chunkLimitBytes({ limits: { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 28 } })).toBe(2 ** 28);
-    expect(chunkLimitBytes(undefined)).toBe(128 * 2 ** 20);
-    // 150 px: 22,500 bytes an image; 5,216 images (117 MB) fit one 128 MiB binding.
-    expect(imagesPerChunk(150 * 150, 128 * 2 ** 20)).toBeGreaterThan(5216);
-    expect(imagesPerChunk(9, 21)).toBe(2);
-    expect(imagesPerChunk(9, 7)).toBe(0);
+    const limits = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 28 };
+    expect(webgpuChunkLimitBytes({ limits })).toBe(2 ** 28);
+    expect(webgpuChunkLimitBytes(undefined)).toBe(128 * 2 ** 20);
+    // 150 px: 22,500 bytes an image; 5,216 images (117 MB) fit one 128 MiB binding, 4 bytes a word.
+    expect(imagesPerChunk(150 * 150, 128 * 2 ** 20, 4)).toBeGreaterThan(5216);
+    // 3 bytes a word (WebGL): 156 MB of textures, two chunks of 128 MiB.
+    expect(imagesPerChunk(150 * 150, 128 * 2 ** 20, 3)).toBe(4473);
+    expect(residentBytes({ count: 5216, size: 150 } as ImageSet, 4473, 3)).toBe(4 * (7500 * 4473 + 7500 * 743));
+    expect(imagesPerChunk(9, 21, 4)).toBe(2);
+    expect(imagesPerChunk(9, 21, 3)).toBe(1);
+    expect(imagesPerChunk(9, 7, 4)).toBe(0);
   });
 });
 
@@ -68,19 +62,36 @@ describe('ResidentImages', () => {
   it('is not made where the backend has no gather kernel (the CPU backends): batches stay on the CPU path', async () => {
     const { images, reason } = await ResidentImages.upload(syntheticSet(4, 8, 2, 1));
     expect(images).toBeNull();
-    expect(reason).toMatch(/cpu has no GatherPackedImages kernel/);
+    expect(reason).toMatch(/cpu has no exact GatherPackedImages kernel/);
   });
 
-  it('gathers the very floats makeBatch makes, across chunks, with flat tensor counts and one copy freed at the end', async () => {
-    tf.registerKernel({
-      kernelName: GATHER_PACKED_IMAGES,
-      backendName: 'cpu',
-      kernelFunc: gatherOnCpu as tf.KernelFunc,
-    });
+  it.each([4, 3])(
+    'gathers the very floats makeBatch makes, %i bytes a word, across chunks, tensor counts flat, freed at the end',
+    (bytesPerWord) => withCpuGather(cpuLayout(bytesPerWord), () => gathersAsMakeBatch(bytesPerWord)),
+  );
+
+  it('falls back (no images, nothing left) where the GPU reports an upload error, or the budget is too small', () =>
+    withCpuGather(cpuLayout(3, 'out of memory'), async () => {
+      const set = syntheticSet(5, 8, 2, 1);
+      const before = tf.memory().numTensors;
+      expect(await ResidentImages.upload(set)).toEqual({ images: null, reason: 'the upload failed (out of memory)' });
+      setPackedLayout('cpu', cpuLayout(3));
+      // 5 images of 64 bytes, 3 a word: 107 words, 428 bytes.
+      expect((await ResidentImages.upload(set, undefined, 427)).reason).toMatch(/428 bytes exceed the 427 left/);
+      expect(tf.memory().numTensors).toBe(before);
+      const { images } = await ResidentImages.upload(set, undefined, 428);
+      expect(images?.bytes).toBe(428);
+      images?.dispose();
+    }));
+});
+
+async function gathersAsMakeBatch(bytesPerWord: number): Promise<void> {
+  {
     const set = syntheticSet(11, 7, 3, 5);
     const before = tf.memory().numTensors;
     // 49 bytes an image, chunks of 3 images: 4 chunks, the last of 2.
-    const { images } = await ResidentImages.upload(set, 3 * 49 + 3);
+    const limit = Math.ceil((3 * 49) / bytesPerWord) * 4;
+    const { images } = await ResidentImages.upload(set, limit);
     expect(images).not.toBeNull();
     expect(tf.memory().numTensors).toBe(before + 4);
     for (const indices of [[10, 0, 3, 5, 9], [2], [8, 8, 1, 6, 7, 4]]) {
@@ -96,7 +107,7 @@ describe('ResidentImages', () => {
     images!.dispose();
     expect(tf.memory().numTensors).toBe(before);
     // More than 4 chunks: the CPU path.
-    expect((await ResidentImages.upload(set, 2 * 49)).reason).toMatch(/exceed 4 GPU buffers/);
+    expect((await ResidentImages.upload(set, limit - 4 * 49)).reason).toMatch(/exceed 4 GPU buffers/);
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
+  }
+}

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../core/types';
 import { startWeightedTrainStep, type StepResult } from '../model/weightedStep';
 import { disposeBatch, makeBatch } from './batches';
-import type { ResidentImages } from './residentImages';
+import type { ResidentSplits } from './residentSplits';
 
 /** Changes a batch's images at random (augment.ts); returns a new tensor, the caller's to dispose. */
 export type Augment = (xs: tf.Tensor4D) => tf.Tensor4D;
@@ -55,19 +55,19 @@ export class BatchReadback {
 }
 
 /**
- * Queues one class-weighted optimizer step on one batch (its images from the GPU's copy of the split when there is
- * one, and augmented first when `augment` is given); the batch's tensors live only until the step is queued.
+ * Queues one class-weighted optimizer step on one batch (its images from the GPU's copy of the split where `images`
+ * holds one, and augmented first when `augment` is given); the batch's tensors live only until the step is queued.
  */
 export function startTrainStep(
   model: tf.LayersModel,
   set: ImageSet,
-  resident: ResidentImages | null,
+  images: ResidentSplits | null,
   indices: Int32Array,
   numClasses: number,
   classWeights: number[],
   augment: Augment | null,
 ): Promise<StepResult> {
-  const batch = resident?.holds(set) ? resident.batch(indices, numClasses) : makeBatch(set, indices, numClasses);
+  const batch = images ? images.batch(set, indices, numClasses) : makeBatch(set, indices, numClasses);
   let xs = batch.xs;
   try {
     if (augment) xs = augment(batch.xs);

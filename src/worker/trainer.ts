@@ -28,7 +28,8 @@ import {
 } from './protocol';
 import type { Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { FRESH_START, evaluateFinal, trainEpochs, type RunControl } from './trainingRun';
+import { FRESH_START, evaluateFinal, trainEpochs, type RunContext, type RunControl } from './trainingRun';
+import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { EvaluatedRun } from './evaluatedRun';
 import type { EvaluationReport } from '../eval/report';
@@ -322,8 +323,28 @@ export class Trainer {
     this.kept.keep(model, backendName, 0);
     const start = resume ? await resumeStart(model, resume) : FRESH_START;
     const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
-    const context = { model, data, settings, control, progress, now: this.now, heldWait: this.heldWait, start };
+    // The run's splits held on the GPU (where they fit) from its first batch to its final evaluation.
+    const images = new ResidentSplits();
+    try {
+      const context = {
+        model,
+        data,
+        settings,
+        control,
+        progress,
+        now: this.now,
+        heldWait: this.heldWait,
+        start,
+        images,
+      };
+      return await this.trainAndEvaluate(context);
+    } finally {
+      images.dispose();
+    }
+  }
 
+  private async trainAndEvaluate(context: RunContext): Promise<TrainerReplies['train']> {
+    const { model, settings, control } = context;
     const outcome = await trainEpochs(context);
     // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
     this.kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;

@@ -14,9 +14,10 @@ import { gpuLostMessage } from '../core/gpuLost';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
-import { judgedValidation, type OodPlan } from './ood';
+import { judgedValidation, type JudgedEvaluation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
-import { ResidentImages } from './residentImages';
+import { ResidentSplits } from './residentSplits';
+import { evaluationBatchSize } from './evaluationBatch';
 import { BatchReadback, defersReadback, startTrainStep, type Augment, type StartedBatch } from './trainSteps';
 import { modelFilesOf } from '../model/checkpoint';
 import { learningRateAt, setOptimizerLearningRate } from '../model/learningRate';
@@ -60,6 +61,11 @@ export interface RunContext {
   heldWait?: () => Promise<void>;
   /** Whether a batch's figures are awaited only once the next batch's step is queued (trainSteps.ts); default: on a GPU. */
   deferReadback?: boolean;
+  /**
+   * The splits held on the GPU for the run and its final evaluation (residentSplits.ts), the caller's to dispose;
+   * without it, trainEpochs and evaluateFinal each hold their own while they run.
+   */
+  images?: ResidentSplits;
 }
 
 const waitWhileHeld = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -141,13 +147,17 @@ async function runEpochs(
     : null;
   const throughput = new Throughput();
   const readback = new BatchReadback(context.deferReadback ?? defersReadback(tf.getBackend()));
-  // The training images on the GPU for the whole run where the backend gathers batches there (else null: the CPU).
-  const { images: resident } = await guarded(control, ResidentImages.upload(data.train));
+  // The training and validation images on the GPU for the whole run where the backend gathers batches there and
+  // they fit (else their batches are made on the CPU).
+  const images = context.images ?? new ResidentSplits();
+  const evaluationBatch = evaluationBatchSize(model, batchSize, tf.getBackend());
   let batchesDone = start.epochsDone * batchesPerEpoch;
   let epochsDone = start.epochsDone;
   let lastReport = -Infinity;
 
   try {
+    await guarded(control, images.upload(data.train));
+    await guarded(control, images.upload(data.validation));
     for (let epoch = start.epochsDone; epoch < epochs && !shouldEnd(control); epoch++) {
       shuffleInPlace(order, random);
       let lossSum = 0;
@@ -188,7 +198,7 @@ async function runEpochs(
           );
         }
         const started = now();
-        const figures = startTrainStep(model, data.train, resident, indices, numClasses, weights, augment);
+        const figures = startTrainStep(model, data.train, images, indices, numClasses, weights, augment);
         await report(readback.next({ batch, images: indices.length, started, figures }));
         // An epoch's figures are whole before its validation.
         if (batch === batchesPerEpoch - 1) await report(readback.drain());
@@ -203,7 +213,10 @@ async function runEpochs(
         if (shouldEnd(control)) break;
       }
       if (seen < count) break; // Stopped mid-epoch: a partial epoch is not reported as an epoch.
-      const validation = await guarded(control, evaluateInBatches(model, data.validation, numClasses, batchSize));
+      const validation = await guarded(
+        control,
+        evaluateInBatches(model, data.validation, numClasses, evaluationBatch, undefined, images),
+      );
       epochsDone = epoch + 1;
       const stop = stopping.update(epoch, validation.loss, model);
       progress({
@@ -223,7 +236,7 @@ async function runEpochs(
       if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
     }
   } finally {
-    resident?.dispose();
+    if (!context.images) images.dispose();
   }
   return { epochsDone, stoppedEarly: false };
 }
@@ -235,24 +248,44 @@ async function runEpochs(
  * both splits' scores, for the page's later `evaluate` requests; `detector` the one fitted or used.
  */
 export async function evaluateFinal(
-  context: Pick<RunContext, 'model' | 'data' | 'control' | 'progress'>,
+  context: Pick<RunContext, 'model' | 'data' | 'control' | 'progress' | 'images'>,
   batchSize: number,
   ood: OodPlan = { detector: null },
 ): Promise<{ test: TestResult; kept: EvaluatedRun; detector: OodDetector | null }> {
   const { model, data, control, progress } = context;
-  const numClasses = data.classNames.length;
   progress({ type: 'evaluating' });
-  const judged = await judgedValidation(model, data, batchSize, ood, (work) => guarded(control, work));
-  const validation = judged.validation.evaluation;
-  const tested = data.test ? await judged.judgeSet(data.test) : null;
+  // The splits on the GPU where they fit (the run's, or held here while it evaluates), in larger batches there.
+  const images = context.images ?? new ResidentSplits();
+  try {
+    const guard = <T>(work: Promise<T>) => guarded(control, work);
+    const evaluationBatch = evaluationBatchSize(model, batchSize, tf.getBackend());
+    const judged = await judgedValidation(model, data, evaluationBatch, ood, guard, images);
+    // The training images are scored no more: their room goes to the test split.
+    images.release(data.train);
+    const tested = data.test ? await judged.judgeSet(data.test) : null;
+    return finalResults(context, judged.validation, tested, judged.detector);
+  } finally {
+    if (!context.images) images.dispose();
+  }
+}
+
+/** The page's Results and the worker's kept scores from the scored splits. */
+function finalResults(
+  { data, control }: Pick<RunContext, 'data' | 'control'>,
+  judgedValidation: JudgedEvaluation,
+  tested: JudgedEvaluation | null,
+  detector: OodDetector | null,
+): { test: TestResult; kept: EvaluatedRun; detector: OodDetector | null } {
+  const numClasses = data.classNames.length;
+  const validation = judgedValidation.evaluation;
   const test = tested?.evaluation ?? null;
   if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
   const finalSet = data.test ?? data.validation;
   const result = test ?? validation;
-  const resultOod = tested ? tested.ood : judged.validation.ood;
+  const resultOod = tested ? tested.ood : judgedValidation.ood;
   const kept = new EvaluatedRun(
     numClasses,
-    keptScores(data.validation, validation.scores, judged.validation.ood),
+    keptScores(data.validation, validation.scores, judgedValidation.ood),
     data.test && tested ? keptScores(data.test, tested.evaluation.scores, tested.ood) : null,
     finalSet,
   );
@@ -270,7 +303,7 @@ export async function evaluateFinal(
       ...(resultOod ? { ood: resultOod } : {}),
     },
     kept,
-    detector: judged.detector,
+    detector,
   };
 }
 
