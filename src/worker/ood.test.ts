@@ -5,7 +5,8 @@
  * model's files, and predicting keeps the tensor count flat.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { mulberry32 } from '../core/random';
 import { NO_AUGMENTATION } from '../core/settings';
 import type { ImageSet, OodJudgement, TrainSettings } from '../core/types';
 import { syntheticSplit } from '../data/synthetic';
@@ -101,7 +102,14 @@ describe('out-of-distribution warning', () => {
       patience: 0,
       augmentation: { ...NO_AUGMENTATION },
     };
-    trained = await ask<'train'>({ type: 'train', settings });
+    // tfjs draws weight initialisers and Dropout's masks from Math.random when unseeded (as the app trains): seeded
+    // here, so this tiny model, and the shares below, are the same on every run (they spread widely across seeds).
+    const random = vi.spyOn(Math, 'random').mockImplementation(mulberry32(2));
+    try {
+      trained = await ask<'train'>({ type: 'train', settings });
+    } finally {
+      random.mockRestore();
+    }
   }, 240_000);
 
   it('flags about 5% of validation (the cut) and few fresh training-like images', async () => {
@@ -119,10 +127,11 @@ describe('out-of-distribution warning', () => {
   it('flags shifted images: inverted, another scale, noise, and images that are no chest', async () => {
     const inverted = await predict(test.pixels.map((p) => 255 - p));
     expect(share(inverted.ood!)).toBeGreaterThan(0.8);
-    // Half-scale chests in a grey square are the subtlest shift here: across runs (Dropout is unseeded in training)
-    // this tiny model flagged 35% to 96% of them. The bound is four times the 5% the cut flags on validation.
+    // With Math.random seeded 1 to 5 in training, this tiny model flagged: inverted 100% every time, half-scale chests
+    // 91–100%, noise 45–100% (its weak spot), non-chest squares 95–100% (docs/out-of-distribution.md). Seed 2 is
+    // the one run here: 96%, 100%, 90% and 100%.
     const scaled = await predict(smaller(test));
-    expect(share(scaled.ood!)).toBeGreaterThan(0.2);
+    expect(share(scaled.ood!)).toBeGreaterThan(0.8);
     const noisy = await predict(noise(40, 3));
     expect(share(noisy.ood!)).toBeGreaterThan(0.8);
     const squares = await predict(syntheticSet(40, SIZE, 2, 4).pixels);
