@@ -48,6 +48,8 @@ interface Result {
   peakAllProcesses: number;
   /** The processes' share of that peak, by type. */
   peakByType: Record<string, number>;
+  /** Processes of each type at that peak. */
+  peakCounts: Record<string, number>;
   /** Peak proportional memory (PSS) summed over every process: shared pages counted once in all. */
   peakProportional: number;
   peakProportionalByType: Record<string, number>;
@@ -72,6 +74,7 @@ try {
     const idleSample = sampleBrowserMemory(marker);
     let peakAllProcesses = 0;
     let peakByType: Record<string, number> = {};
+    let peakCounts: Record<string, number> = {};
     let peakProportional = 0;
     let peakProportionalByType: Record<string, number> = {};
     const measure = () => {
@@ -79,6 +82,7 @@ try {
       if (sample.total > peakAllProcesses) {
         peakAllProcesses = sample.total;
         peakByType = sample.byType;
+        peakCounts = sample.countByType;
       }
       if (sample.proportional > peakProportional) {
         peakProportional = sample.proportional;
@@ -156,6 +160,7 @@ try {
       peak,
       peakAllProcesses,
       peakByType,
+      peakCounts,
       peakProportional,
       peakProportionalByType,
       blank: { total: blankSample.total, proportional: blankSample.proportional },
@@ -196,7 +201,10 @@ for (const r of results) {
   console.log(`loaded (kept) | | | | | | ${mib(r.peak.loaded)}`);
   const split = (byType: Record<string, number>) =>
     Object.entries(byType)
-      .map(([type, bytes]) => `${type} ${fixed(bytes / MiB, 0)}`)
+      .map(
+        ([type, bytes]) =>
+          `${type}${r.peakCounts[type] > 1 ? ` (${r.peakCounts[type]})` : ''} ${fixed(bytes / MiB, 0)}`,
+      )
       .join(', ');
   const verdict = (bytes: number) => `${fixed(bytes / MiB, 0)} MiB (${bytes <= 1024 * MiB ? 'within' : 'over'} 1 GiB)`;
   const sums = (m: { total: number; proportional: number }) =>

@@ -21,6 +21,8 @@ export interface MemorySample {
   byType: Record<string, number>;
   /** Proportional resident bytes by process type. */
   proportionalByType: Record<string, number>;
+  /** How many processes of each type there are (a spare renderer adds its shared pages to `total`). */
+  countByType: Record<string, number>;
 }
 
 function read(path: string): string | null {
@@ -51,7 +53,16 @@ function processes(): { pid: number; ppid: number; cmdline: string; rss: number 
 export function sampleBrowserMemory(marker: string): MemorySample {
   const all = processes();
   const root = all.find((p) => p.cmdline.includes(marker) && !p.cmdline.includes('--type='));
-  if (!root) return { renderer: 0, rendererPrivate: 0, total: 0, proportional: 0, byType: {}, proportionalByType: {} };
+  if (!root)
+    return {
+      renderer: 0,
+      rendererPrivate: 0,
+      total: 0,
+      proportional: 0,
+      byType: {},
+      proportionalByType: {},
+      countByType: {},
+    };
   const family = new Set([root.pid]);
   // Children are listed after parents almost always; repeat until no new member joins.
   for (let grew = true; grew;) {
@@ -69,6 +80,7 @@ export function sampleBrowserMemory(marker: string): MemorySample {
   let proportional = 0;
   const byType: Record<string, number> = {};
   const proportionalByType: Record<string, number> = {};
+  const countByType: Record<string, number> = {};
   for (const p of all) {
     if (!family.has(p.pid)) continue;
     const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
@@ -79,9 +91,10 @@ export function sampleBrowserMemory(marker: string): MemorySample {
     const type = /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
     byType[type] = (byType[type] ?? 0) + p.rss;
     proportionalByType[type] = (proportionalByType[type] ?? 0) + pss;
+    countByType[type] = (countByType[type] ?? 0) + 1;
     if (!p.cmdline.includes('--type=renderer')) continue;
     renderer += p.rss;
     rendererPrivate += field('Private_Clean') + field('Private_Dirty');
   }
-  return { renderer, rendererPrivate, total, proportional, byType, proportionalByType };
+  return { renderer, rendererPrivate, total, proportional, byType, proportionalByType, countByType };
 }
