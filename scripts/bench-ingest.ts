@@ -48,6 +48,14 @@ interface Result {
   peakAllProcesses: number;
   /** The processes' share of that peak, by type. */
   peakByType: Record<string, number>;
+  /** Processes of each type at that peak. */
+  peakCounts: Record<string, number>;
+  /** Peak proportional memory (PSS) summed over every process: shared pages counted once in all. */
+  peakProportional: number;
+  peakProportionalByType: Record<string, number>;
+  /** The same two sums with an empty tab (about:blank) and with the app open before loading. */
+  blank: { total: number; proportional: number };
+  idle: { total: number; proportional: number };
   error: string | null;
 }
 
@@ -57,15 +65,28 @@ const results: Result[] = [];
 try {
   for (const zip of zips) {
     const page = await browser.newPage();
+    // What Chromium itself takes with one empty tab: the floor under every figure below.
+    await page.waitForTimeout(1000);
+    const blankSample = sampleBrowserMemory(marker);
     await page.goto(`${baseUrl}/?size=${size}`);
-    await page.waitForTimeout(500);
+    await page.getByRole('heading', { name: '3. Model and settings' }).waitFor();
+    await page.waitForTimeout(1000);
+    const idleSample = sampleBrowserMemory(marker);
     let peakAllProcesses = 0;
     let peakByType: Record<string, number> = {};
+    let peakCounts: Record<string, number> = {};
+    let peakProportional = 0;
+    let peakProportionalByType: Record<string, number> = {};
     const measure = () => {
       const sample = sampleBrowserMemory(marker);
       if (sample.total > peakAllProcesses) {
         peakAllProcesses = sample.total;
         peakByType = sample.byType;
+        peakCounts = sample.countByType;
+      }
+      if (sample.proportional > peakProportional) {
+        peakProportional = sample.proportional;
+        peakProportionalByType = sample.proportionalByType;
       }
       return { rss: sample.renderer, private: sample.rendererPrivate };
     };
@@ -139,6 +160,11 @@ try {
       peak,
       peakAllProcesses,
       peakByType,
+      peakCounts,
+      peakProportional,
+      peakProportionalByType,
+      blank: { total: blankSample.total, proportional: blankSample.proportional },
+      idle: { total: idleSample.total, proportional: idleSample.proportional },
       error,
     });
     console.log(`${basename(zip)}: ${error ?? 'loaded'}`);
@@ -173,12 +199,22 @@ for (const r of results) {
     `reading + decoding (wall) | ${fixed(decodeSeconds, 2)} | ${s.images} images | ${fixed(s.images / decodeSeconds)} | ${fixed(s['source-pixels'] / 1e6 / decodeSeconds, 0)} | ${fixed(s.bytes / 1e6 / decodeSeconds, 0)} | ${mib(r.peak.decoding)}`,
   );
   console.log(`loaded (kept) | | | | | | ${mib(r.peak.loaded)}`);
-  const all = r.peakAllProcesses / MiB;
-  const parts = Object.entries(r.peakByType)
-    .map(([type, bytes]) => `${type} ${fixed(bytes / MiB, 0)}`)
-    .join(', ');
+  const split = (byType: Record<string, number>) =>
+    Object.entries(byType)
+      .map(
+        ([type, bytes]) =>
+          `${type}${r.peakCounts[type] > 1 ? ` (${r.peakCounts[type]})` : ''} ${fixed(bytes / MiB, 0)}`,
+      )
+      .join(', ');
+  const verdict = (bytes: number) => `${fixed(bytes / MiB, 0)} MiB (${bytes <= 1024 * MiB ? 'within' : 'over'} 1 GiB)`;
+  const sums = (m: { total: number; proportional: number }) =>
+    `resident ${fixed(m.total / MiB, 0)}, proportional ${fixed(m.proportional / MiB, 0)} MiB`;
+  console.log(`all browser processes, an empty tab: ${sums(r.blank)}; the app before loading: ${sums(r.idle)}`);
   console.log(
-    `peak resident memory, all browser processes summed: ${fixed(all, 0)} MiB (${all <= 1024 ? 'within' : 'over'} the 1 GiB target; ${parts})`,
+    `peak resident memory, all browser processes summed: ${verdict(r.peakAllProcesses)}; ${split(r.peakByType)}`,
+  );
+  console.log(
+    `peak proportional memory (PSS: pages shared between processes counted once), all processes summed: ${verdict(r.peakProportional)}; ${split(r.peakProportionalByType)}`,
   );
 }
 if (results.some((r) => r.error)) process.exitCode = 1;

@@ -2,6 +2,9 @@
  * Resident memory of one Chromium's processes, read from /proc (Linux), for benchmarks: the browser is
  * found by a marker switch on its command line (Chromium ignores switches it does not know), and its
  * renderer processes (the page and its workers) are told apart from the GPU and utility processes.
+ * Every process maps the same Chromium binary, so a sum of resident sizes counts those shared pages once a
+ * process; the proportional sum (PSS) charges each shared page once in all, split between the processes
+ * that map it: what the browser occupies in RAM.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -10,10 +13,16 @@ export interface MemorySample {
   renderer: number;
   /** Private (unshared) resident bytes of the renderer processes: what the page itself costs. */
   rendererPrivate: number;
-  /** Resident bytes of every process of the browser. */
+  /** Resident bytes of every process of the browser, summed (shared pages counted in each process). */
   total: number;
+  /** Proportional resident bytes of every process, summed: each shared page counted once in all. */
+  proportional: number;
   /** Resident bytes by process type (`browser`, `renderer`, `gpu-process`, `utility`, `zygote`…). */
   byType: Record<string, number>;
+  /** Proportional resident bytes by process type. */
+  proportionalByType: Record<string, number>;
+  /** How many processes of each type there are (a spare renderer adds its shared pages to `total`). */
+  countByType: Record<string, number>;
 }
 
 function read(path: string): string | null {
@@ -44,7 +53,16 @@ function processes(): { pid: number; ppid: number; cmdline: string; rss: number 
 export function sampleBrowserMemory(marker: string): MemorySample {
   const all = processes();
   const root = all.find((p) => p.cmdline.includes(marker) && !p.cmdline.includes('--type='));
-  if (!root) return { renderer: 0, rendererPrivate: 0, total: 0, byType: {} };
+  if (!root)
+    return {
+      renderer: 0,
+      rendererPrivate: 0,
+      total: 0,
+      proportional: 0,
+      byType: {},
+      proportionalByType: {},
+      countByType: {},
+    };
   const family = new Set([root.pid]);
   // Children are listed after parents almost always; repeat until no new member joins.
   for (let grew = true; grew;) {
@@ -59,17 +77,24 @@ export function sampleBrowserMemory(marker: string): MemorySample {
   let renderer = 0;
   let rendererPrivate = 0;
   let total = 0;
+  let proportional = 0;
   const byType: Record<string, number> = {};
+  const proportionalByType: Record<string, number> = {};
+  const countByType: Record<string, number> = {};
   for (const p of all) {
     if (!family.has(p.pid)) continue;
+    const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    const pss = field('Pss');
     total += p.rss;
+    proportional += pss;
     const type = /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
     byType[type] = (byType[type] ?? 0) + p.rss;
+    proportionalByType[type] = (proportionalByType[type] ?? 0) + pss;
+    countByType[type] = (countByType[type] ?? 0) + 1;
     if (!p.cmdline.includes('--type=renderer')) continue;
     renderer += p.rss;
-    const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
-    for (const field of ['Private_Clean', 'Private_Dirty'])
-      rendererPrivate += Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0) * 1024;
+    rendererPrivate += field('Private_Clean') + field('Private_Dirty');
   }
-  return { renderer, rendererPrivate, total, byType };
+  return { renderer, rendererPrivate, total, proportional, byType, proportionalByType, countByType };
 }

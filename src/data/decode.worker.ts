@@ -54,7 +54,7 @@ interface Frame {
 
 /**
  * A JPEG decoded at the smallest DCT scale whose shorter side is still at least `size`, EXIF
- * orientation applied (drawImage honours the frame's rotation and flip). Null when ImageDecoder is
+ * orientation applied (the bitmap made of the frame keeps its rotation and flip). Null when ImageDecoder is
  * missing or refuses the file, so that createImageBitmap gets its chance.
  */
 async function decodeJpegScaled(bytes: Uint8Array, size: number, source: SourceSize | null): Promise<Frame | null> {
@@ -71,7 +71,14 @@ async function decodeJpegScaled(bytes: Uint8Array, size: number, source: SourceS
         : {}),
     });
     const { image } = await decoder.decode();
-    return { image, close: () => image.close() };
+    try {
+      // Drawn as a VideoFrame, every image went through the renderer's shared decoded-image cache, which kept up to
+      // ~110 MiB of frames never drawn again (docs/benchmarks.md); an ImageBitmap is drawn as it is.
+      const bitmap = await createImageBitmap(image);
+      return { image: bitmap, close: () => bitmap.close() };
+    } finally {
+      image.close();
+    }
   } catch {
     return null;
   } finally {
