@@ -1,12 +1,15 @@
 /**
  * The first frame's samples, whatever its transfer syntax. Compressed pixels go to the @cornerstonejs WebAssembly
- * codecs (JPEG baseline/extended: libjpeg-turbo, JPEG-LS: CharLS, JPEG 2000: OpenJPEG) or jpeg-lossless-decoder-js;
+ * codecs (JPEG baseline/extended 8-bit: libjpeg-turbo, JPEG-LS: CharLS, JPEG 2000: OpenJPEG), dcmjs-codecs (JPEG
+ * extended 12-bit, jpeg12.ts) or jpeg-lossless-decoder-js;
  * each is imported only when a file needs it, once a worker, and its .wasm is precached with the rest of the build.
  */
 import charlsWasm from '@cornerstonejs/codec-charls/decodewasm?url';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
 import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import { DicomError, type DicomImage } from './parse';
+import { decodeJpeg12 } from './jpeg12';
+import { readJpegFrameHeader } from './jpegFrame';
 import { decodeRle } from './rle';
 
 /** Stored words of one frame, one a pixel, in the low `bitsStored` bits. */
@@ -64,11 +67,38 @@ export async function decodeFrame(image: DicomImage): Promise<FrameWords> {
       return wordsOf(decodeRle(image.frame, pixels, wide ? 2 : 1), wide);
     case 'jpeg-lossless':
       return decodeJpegLossless(image, wide);
+    case 'jpeg-baseline':
+      return decodeJpeg(image);
     case 'jpeg-ls':
     case 'jpeg-2000':
-    case 'jpeg-baseline':
       return decodeWithCodec(image, image.transferSyntax.codec);
   }
+}
+
+/**
+ * JPEG baseline and extended: the frame header picks the codec (libjpeg-turbo for 8-bit samples, DCMTK's IJG
+ * build for 12-bit) and must agree with the DICOM header before either sees the stream.
+ */
+async function decodeJpeg(image: DicomImage): Promise<FrameWords> {
+  const header = readJpegFrameHeader(image.frame);
+  if (!header) throw new DicomError('DICOM: the JPEG pixel data has no frame header');
+  if (header.width !== image.columns || header.height !== image.rows) {
+    throw new DicomError(
+      `DICOM: the JPEG image is ${header.width} x ${header.height}; the header says ${image.columns} x ${image.rows}`,
+    );
+  }
+  if (header.precision === 8) return decodeWithCodec(image, 'jpeg-baseline');
+  if (header.precision !== 12 || header.process > 2) {
+    throw new DicomError(
+      `DICOM: JPEG with ${header.precision}-bit samples (SOF${header.process}) is not supported (8 and 12 bits are)`,
+    );
+  }
+  if (header.components !== 1 || image.bitsAllocated !== 16) {
+    throw new DicomError(
+      `DICOM: the 12-bit JPEG image has ${header.components} components in ${image.bitsAllocated} bits allocated; grey in 16 is read`,
+    );
+  }
+  return decodeJpeg12(image);
 }
 
 function wordsOf(bytes: Uint8Array, wide: boolean): FrameWords {

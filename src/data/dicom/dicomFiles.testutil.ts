@@ -4,11 +4,15 @@
  * deflate are done here (zlib, and the standard's PackBits-like runs).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 // @ts-expect-error dcmjs ships no types; the little of it used here is typed below.
 import dcmjs from 'dcmjs';
 import charlsFactory from '@cornerstonejs/codec-charls';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg';
+import dcmjsCodecs from 'dcmjs-codecs';
 
 const { DicomDict, DicomMetaDictionary } = (dcmjs as unknown as { data: DcmjsData }).data;
 
@@ -17,7 +21,17 @@ interface DcmjsData {
   DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): unknown };
 }
 
-export type Encoding = 'implicit' | 'explicit' | 'deflated' | 'rle' | 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline';
+export type Encoding =
+  | 'implicit'
+  | 'explicit'
+  | 'deflated'
+  | 'rle'
+  | 'jpeg-ls'
+  | 'jpeg-2000'
+  | 'jpeg-baseline'
+  | 'jpeg-lossless'
+  | 'jpeg-lossless-any'
+  | 'jpeg-extended';
 
 const SYNTAX: Record<Encoding, string> = {
   implicit: '1.2.840.10008.1.2',
@@ -27,6 +41,11 @@ const SYNTAX: Record<Encoding, string> = {
   'jpeg-ls': '1.2.840.10008.1.2.4.80',
   'jpeg-2000': '1.2.840.10008.1.2.4.90',
   'jpeg-baseline': '1.2.840.10008.1.2.4.50',
+  // dcmjs-codecs' encoder (DCMTK's IJG): process 14 with predictor 1, and with predictor 6 under the syntax for any.
+  'jpeg-lossless': '1.2.840.10008.1.2.4.70',
+  'jpeg-lossless-any': '1.2.840.10008.1.2.4.57',
+  // DCMTK's dcmcjpeg +ee: 8 or 12 bits, as the data has.
+  'jpeg-extended': '1.2.840.10008.1.2.4.51',
 };
 
 export interface DicomSpec {
@@ -81,9 +100,35 @@ function encodeJpegWithPil(frame: Uint8Array, width: number, height: number): Ui
   return new Uint8Array(run.stdout);
 }
 
+/** DCMTK's command-line tools, where installed (Debian's dcmtk; CI installs it): JPEG extended is written by them. */
+export const hasDcmtk = ['dcmcjpeg', 'dcmdjpeg'].every(
+  (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
+);
+
+/** A DCMTK tool run on a file: `args` before the input and output names. */
+function dcmtk(tool: string, args: string[], file: Uint8Array): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'dcmtk-'));
+  try {
+    writeFileSync(join(dir, 'in.dcm'), file);
+    const run = spawnSync(tool, [...args, join(dir, 'in.dcm'), join(dir, 'out.dcm')]);
+    if (run.status !== 0) throw new Error(`${tool} failed: ${run.stderr}`);
+    return new Uint8Array(readFileSync(join(dir, 'out.dcm')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The file decompressed by DCMTK's dcmdjpeg (explicit VR little endian): the reference for JPEG decoding. */
+export function decompressWithDcmtk(file: Uint8Array): Uint8Array {
+  return dcmtk('dcmdjpeg', ['+te'], file);
+}
+
 /** A DICOM file's bytes. */
 export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
   const encoding = spec.encoding ?? 'explicit';
+  // +ee: extended sequential (process 2/4), 8 or 12 bits as the data has; +q 95: quality.
+  if (encoding === 'jpeg-extended')
+    return dcmtk('dcmcjpeg', ['+ee', '+q', '95'], await writeDicom({ ...spec, encoding: 'explicit' }));
   const bitsAllocated = spec.bitsAllocated ?? 16;
   const bitsStored = spec.bitsStored ?? bitsAllocated;
   const frames = spec.frames ?? 1;
@@ -101,6 +146,9 @@ export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
         case 'jpeg-2000':
         case 'jpeg-baseline':
           return encodeWithCodec(encoding, frameOf(f), spec, bitsStored);
+        case 'jpeg-lossless':
+        case 'jpeg-lossless-any':
+          return encodeJpegLossless(frameOf(f), spec, bitsAllocated, bitsStored, encoding === 'jpeg-lossless' ? 1 : 6);
         default:
           return frameOf(f);
       }
@@ -243,4 +291,33 @@ async function encodeWithCodec(
   } finally {
     encoder.delete();
   }
+}
+
+let losslessEncoder: Promise<void> | null = null;
+
+/** JPEG lossless (process 14) with dcmjs-codecs' encoder; the decoder under test is another library. */
+async function encodeJpegLossless(
+  frame: Uint8Array,
+  spec: DicomSpec,
+  bitsAllocated: number,
+  bitsStored: number,
+  predictor: number,
+): Promise<Uint8Array> {
+  const { NativeCodecs, Context } = dcmjsCodecs;
+  losslessEncoder ??= NativeCodecs.isInitialized() ? Promise.resolve() : NativeCodecs.initializeAsync();
+  await losslessEncoder;
+  const context = new Context({
+    width: spec.width,
+    height: spec.height,
+    bitsAllocated,
+    bitsStored,
+    samplesPerPixel: 1,
+    pixelRepresentation: spec.signed ? 1 : 0,
+    planarConfiguration: 0,
+    photometricInterpretation: spec.photometric ?? 'MONOCHROME2',
+    decodedBuffer: frame,
+  });
+  const encoded = NativeCodecs.encodeJpeg(context, { lossy: false, predictor, pointTransform: 0 }).getEncodedBuffer();
+  if (!encoded) throw new Error('dcmjs-codecs wrote no JPEG lossless stream');
+  return encoded.slice();
 }
