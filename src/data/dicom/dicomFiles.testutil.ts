@@ -91,10 +91,13 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 /** libjpeg-turbo's encoder in @cornerstonejs/codec-libjpeg-turbo-8bit 1.2.8 fails in Node; PIL writes grey JPEGs. */
 export const canWriteJpeg = spawnSync(PYTHON, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0;
 
-function encodeJpegWithPil(frame: Uint8Array, width: number, height: number): Uint8Array {
+function encodeJpegWithPil(frame: Uint8Array, width: number, height: number, samples: number): Uint8Array {
+  // Colour as PIL writes it: YCbCr, chroma subsampled 2x2 unless asked otherwise (here 4:4:4 for exact tests).
+  const mode = samples === 3 ? 'RGB' : 'L';
   const script =
     'import sys, io; from PIL import Image; b = sys.stdin.buffer.read(); o = io.BytesIO(); ' +
-    `Image.frombytes('L', (${width}, ${height}), b).save(o, 'JPEG', quality=95); sys.stdout.buffer.write(o.getvalue())`;
+    `Image.frombytes('${mode}', (${width}, ${height}), b).save(o, 'JPEG', quality=95, subsampling=0); ` +
+    'sys.stdout.buffer.write(o.getvalue())';
   const run = spawnSync(PYTHON, ['-c', script], { input: frame });
   if (run.status !== 0) throw new Error(`PIL could not write a JPEG: ${run.stderr}`);
   return new Uint8Array(run.stdout);
@@ -136,12 +139,15 @@ export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
   const raw = rawFrames(spec.values, bitsAllocated, bitsStored);
   let pixelData: ArrayBuffer[] | undefined;
   if (!spec.noPixels) {
-    const frameBytes = pixels * (bitsAllocated / 8);
+    const samples = spec.samplesPerPixel ?? 1;
+    // YBR_FULL_422 keeps two samples a pixel on average; JPEG's encoder takes RGB and subsamples itself.
+    const stored = spec.photometric === 'YBR_FULL_422' && encoding !== 'jpeg-baseline' ? 2 : samples;
+    const frameBytes = pixels * stored * (bitsAllocated / 8);
     const frameOf = (f: number) => raw.subarray(f * frameBytes, (f + 1) * frameBytes);
     const encode = async (f: number): Promise<Uint8Array> => {
       switch (encoding) {
         case 'rle':
-          return encodeRle(frameOf(f), pixels, bitsAllocated / 8);
+          return encodeRle(frameOf(f), pixels, bitsAllocated / 8, samples, spec.extra?.PlanarConfiguration === 1);
         case 'jpeg-ls':
         case 'jpeg-2000':
         case 'jpeg-baseline':
@@ -235,16 +241,19 @@ function toBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /** RLE (PS3.5 G.3): one segment a byte plane, most significant first, as literal runs of up to 128 bytes. */
-function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): Uint8Array {
+function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number, samples = 1, planar = false): Uint8Array {
   const segments: number[][] = [];
-  for (let s = 0; s < bytesPerSample; s++) {
-    const plane = bytesPerSample - 1 - s;
+  for (let s = 0; s < bytesPerSample * samples; s++) {
+    const sample = Math.floor(s / bytesPerSample);
+    const plane = bytesPerSample - 1 - (s % bytesPerSample);
+    // Byte `plane` of sample `sample` of pixel p, interleaved or planar as the frame is stored.
+    const at = (p: number) => (planar ? sample * pixels + p : p * samples + sample) * bytesPerSample + plane;
     const out: number[] = [];
     for (let p = 0; p < pixels;) {
       // A repeat run where three or more bytes repeat, else a literal run.
-      const value = frame[p * bytesPerSample + plane];
+      const value = frame[at(p)];
       let run = 1;
-      while (p + run < pixels && run < 128 && frame[(p + run) * bytesPerSample + plane] === value) run++;
+      while (p + run < pixels && run < 128 && frame[at(p + run)] === value) run++;
       if (run >= 3) {
         out.push(257 - run, value);
         p += run;
@@ -252,7 +261,7 @@ function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): U
       }
       const count = Math.min(128, pixels - p);
       out.push(count - 1);
-      for (let k = 0; k < count; k++) out.push(frame[(p + k) * bytesPerSample + plane]);
+      for (let k = 0; k < count; k++) out.push(frame[at(p + k)]);
       p += count;
     }
     if (out.length % 2) out.push(0x80);
@@ -274,7 +283,7 @@ async function encodeWithCodec(
   spec: DicomSpec,
   bitsStored: number,
 ): Promise<Uint8Array> {
-  if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height);
+  if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height, spec.samplesPerPixel ?? 1);
   const { charls, openjpeg } = await loadEncoders();
   const encoder = encoding === 'jpeg-ls' ? new charls.JpegLSEncoder() : new openjpeg.J2KEncoder();
   try {
@@ -311,7 +320,7 @@ async function encodeJpegLossless(
     height: spec.height,
     bitsAllocated,
     bitsStored,
-    samplesPerPixel: 1,
+    samplesPerPixel: spec.samplesPerPixel ?? 1,
     pixelRepresentation: spec.signed ? 1 : 0,
     planarConfiguration: 0,
     photometricInterpretation: spec.photometric ?? 'MONOCHROME2',

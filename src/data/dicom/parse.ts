@@ -5,27 +5,25 @@
  */
 import { dicomParser, type DataSet, type Element } from './dicomParser';
 import { bareDataSetEncoding, hasDicmMarker } from './sniff';
+import { DicomError } from './dicomError';
 import { modalityLutOf, voiLutOf, type Lut } from './luts';
+import { sampleModelOf, type SampleModel } from './photometric';
 import type { DicomTags } from './tags';
 import { DEFLATED, EXPLICIT_LITTLE, IMPLICIT_LITTLE, transferSyntaxOf, type TransferSyntax } from './transferSyntaxes';
 import { numberOf, printable, textOf, uint16Of, UNDEFINED_LENGTH } from './values';
 
-/** A DICOM file that cannot be used, and why (the message starts `DICOM:`). */
-export class DicomError extends Error {
-  override name = 'DicomError';
-}
+export { DicomError };
 
 export type { DicomTags };
 
 /** A DICOM image's first frame and how to turn it into grey. */
-export interface DicomImage {
+export interface DicomImage extends SampleModel {
   transferSyntax: TransferSyntax;
   rows: number;
   columns: number;
   bitsAllocated: 8 | 16;
   bitsStored: number;
   signed: boolean;
-  photometric: 'MONOCHROME1' | 'MONOCHROME2';
   frames: number;
   slope: number;
   intercept: number;
@@ -165,11 +163,8 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
   if (rows > MAX_SIDE || columns > MAX_SIDE || rows * columns > MAX_PIXELS) {
     throw new DicomError(`DICOM: the image is ${columns} x ${rows} pixels, too large to decode here`);
   }
-  const samples = uint16Of(dataSet, 'x00280002') ?? 1;
   const photometric = printable(textOf(dataSet, 'x00280004')).toUpperCase() || 'MONOCHROME2';
-  if (samples !== 1 || (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2')) {
-    throw new DicomError(`DICOM: colour image (${photometric}, ${samples} samples a pixel): only grey images are used`);
-  }
+  const model = sampleModelOf(dataSet, photometric, transferSyntax);
   const bitsAllocated = uint16Of(dataSet, 'x00280100') ?? 0;
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
     throw new DicomError(`DICOM: ${bitsAllocated} bits allocated a pixel is not supported (8 or 16 are)`);
@@ -190,7 +185,9 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
     width: columns,
     height: rows,
   };
-  const frameBytes = rows * columns * (bitsAllocated / 8);
+  // YBR_FULL_422 keeps one Cb and one Cr for each two pixels: two samples a pixel on average.
+  const samplesStored = model.photometric === 'YBR_FULL_422' ? 2 : model.samplesPerPixel;
+  const frameBytes = rows * columns * samplesStored * (bitsAllocated / 8);
   const frame =
     transferSyntax.codec === 'native'
       ? nativeFrame(
@@ -207,7 +204,7 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
     bitsAllocated,
     bitsStored,
     signed,
-    photometric,
+    ...model,
     frames,
     slope: slope === 0 ? 1 : slope,
     intercept,
