@@ -101,8 +101,18 @@ describe('colour DICOM to grey', () => {
     expect(await greyOf(spec)).toEqual(indices.map((i) => luma(at(0, i, 0), at(1, i, 2), at(2, i, 0))));
   });
 
-  it('JPEG lossless RGB: exact', async () => {
-    expect(await greyOf(colour(interleaved, { encoding: 'jpeg-lossless' }))).toEqual(expected);
+  it('JPEG lossless and JPEG-LS RGB: exact', async () => {
+    for (const encoding of ['jpeg-lossless', 'jpeg-ls'] as const)
+      expect(await greyOf(colour(interleaved, { encoding })), encoding).toEqual(expected);
+  });
+
+  it('JPEG 2000 lossless RGB (its colour transform undone by the codec): exact', async () => {
+    // OpenJPEG's encoder wants more than 8 x 8 for three components.
+    const side = 64;
+    const pixels = Array.from({ length: side * side }, (_, p) => [(p * 53) % 256, (p * 7) % 256, (p * 13) % 256]);
+    const spec = { ...colour(pixels.flat()), width: side, height: side };
+    const { pixels: grey } = await decodeDicom(await writeDicom({ ...spec, encoding: 'jpeg-2000' }), side);
+    expect([...grey]).toEqual(pixels.map(([r, g, b]) => luma(r, g, b)));
   });
 
   it.skipIf(!canWriteJpeg)('JPEG baseline YCbCr (PIL): close to the source’s luminance', async () => {

@@ -291,7 +291,7 @@ async function encodeWithCodec(
       width: spec.width,
       height: spec.height,
       bitsPerSample: bitsStored,
-      componentCount: 1,
+      componentCount: spec.samplesPerPixel ?? 1,
       isSigned: !!spec.signed,
     };
     encoder.getDecodedBuffer(info).set(frame);
