@@ -136,18 +136,29 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   expect(markdown).toContain('&lt;b&gt;DX&lt;/b&gt; 2');
   expect(markdown).not.toContain(SECRET);
 
-  // Predict: `.dcm` files and an extensionless one, MONOCHROME1 among them.
+  // Predict: `.dcm` files and an extensionless one, MONOCHROME1, colour and (with DCMTK) 12-bit JPEG among them.
+  const rgb: DicomSpec = {
+    width: 40,
+    height: 40,
+    values: Array.from({ length: 4800 }, (_, i) => (i % 3 === 0 ? 200 : 60) + ((i >> 2) % 40)),
+    bitsAllocated: 8,
+    samplesPerPixel: 3,
+    photometric: 'RGB',
+    extra: { PlanarConfiguration: 0 },
+  };
   const files = [
     { name: 'bright.dcm', spec: image(true, 7) },
     { name: 'dark-mono1.dcm', spec: image(true, 8, { photometric: 'MONOCHROME1', encoding: 'jpeg-ls' }) },
     { name: '1.2.3.4.5', spec: image(false, 9, { encoding: 'jpeg-2000' }) },
+    { name: 'colour.dcm', spec: rgb },
+    ...(hasDcmtk ? [{ name: 'twelve-bit.dcm', spec: image(false, 10, { encoding: 'jpeg-extended' }) }] : []),
   ];
   const inputs = await Promise.all(
     files.map(async (f) => ({ name: f.name, mimeType: '', buffer: Buffer.from(await writeDicom(f.spec)) })),
   );
   await page.getByLabel('Images to predict').setInputFiles(inputs);
   const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
-  await expect(rows).toHaveCount(3);
+  await expect(rows).toHaveCount(files.length);
   // A display window on the predicted images changes no score: the model saw the images as loaded.
   const table = page.getByRole('table', { name: 'Predictions' });
   const scores = await table.innerText();

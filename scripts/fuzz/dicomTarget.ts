@@ -1,10 +1,11 @@
 /**
- * DICOM for `npm run fuzz`: files the tests' writer makes (dcmjs; each transfer syntax the decoder reads, a bare data
- * set, several frames), mutated, through the decode worker's own decodeDicom. The mutated length fields are those of
- * the data set's top-level elements, found by walking it as the standard lays it out.
+ * DICOM for `npm run fuzz`: files the tests' writer makes (dcmjs, and DCMTK's dcmcjpeg for 12-bit JPEG; each transfer
+ * syntax the decoder reads, a bare data set, several frames, colour and palette images, a Modality LUT), mutated,
+ * through the decode worker's own decodeDicom. The mutated length fields are those of the data set's top-level
+ * elements, found by walking it as the standard lays it out.
  */
 import { decodeDicom } from '../../src/data/dicom/decodeDicom';
-import { writeDicom, type DicomSpec } from '../../src/data/dicom/dicomFiles.testutil';
+import { hasDcmtk, writeDicom, type DicomSpec } from '../../src/data/dicom/dicomFiles.testutil';
 import type { Field, Seed } from './mutate';
 
 /** Explicit VRs whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2). */
@@ -92,6 +93,87 @@ const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
     label: 'JPEG 2000',
     explicit: true,
     spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' },
+  },
+  {
+    label: 'JPEG lossless (process 14 SV1)',
+    explicit: true,
+    spec: { width: 10, height: 8, values: ramp(10, 8), bitsStored: 12, encoding: 'jpeg-lossless' },
+  },
+  {
+    label: 'JPEG lossless, predictor 6',
+    explicit: true,
+    spec: { width: 10, height: 8, values: ramp(10, 8), bitsStored: 12, encoding: 'jpeg-lossless-any' },
+  },
+  // DCMTK's dcmcjpeg writes it; without dcmtk the seed is left out (the fuzz run says which seeds it has).
+  ...(hasDcmtk
+    ? [
+        {
+          label: 'JPEG extended 12-bit',
+          explicit: true,
+          spec: { width: 16, height: 16, values: ramp(16, 16), bitsStored: 12, encoding: 'jpeg-extended' as const },
+        },
+      ]
+    : []),
+  {
+    label: 'RGB, RLE',
+    explicit: true,
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 72 }, (_, i) => (i * 29) % 256),
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'RGB',
+      encoding: 'rle',
+    },
+  },
+  {
+    label: 'YBR_FULL_422, native',
+    explicit: true,
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 48 }, (_, i) => (i * 41) % 256),
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'YBR_FULL_422',
+    },
+  },
+  {
+    label: 'PALETTE COLOR',
+    explicit: true,
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 24 }, (_, i) => i % 8),
+      bitsAllocated: 8,
+      photometric: 'PALETTE COLOR',
+      extra: Object.fromEntries(
+        ['Red', 'Green', 'Blue'].flatMap((colour, c) => [
+          [`${colour}PaletteColorLookupTableDescriptor`, [8, 0, 16]],
+          [`${colour}PaletteColorLookupTableData`, [Uint16Array.from({ length: 8 }, (_, i) => (i + c) * 8000).buffer]],
+        ]),
+      ),
+    },
+  },
+  {
+    label: 'Modality LUT Sequence',
+    explicit: true,
+    spec: {
+      width: 6,
+      height: 4,
+      values: ramp(6, 4),
+      bitsStored: 12,
+      extra: {
+        ModalityLUTSequence: [
+          {
+            LUTDescriptor: [16, 100, 16],
+            LUTData: [Uint16Array.from({ length: 16 }, (_, i) => i * i).buffer],
+            _vrMap: { LUTDescriptor: 'US', LUTData: 'OW' },
+          },
+        ],
+      },
+    },
   },
   {
     label: 'bare data set',

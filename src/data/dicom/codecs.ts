@@ -9,7 +9,7 @@ import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
 import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import { DicomError, type DicomImage } from './parse';
 import { decodeJpeg12 } from './jpeg12';
-import { readJpegFrameHeader, type JpegFrameHeader } from './jpegFrame';
+import { readJ2kSize, readJpegFrameHeader, type JpegFrameHeader } from './jpegFrame';
 import { decodeRle } from './rle';
 
 /** Stored words of one frame, one a pixel, in the low `bitsStored` bits. */
@@ -106,8 +106,24 @@ async function decodeSamples(image: DicomImage): Promise<FrameWords> {
     case 'jpeg-baseline':
       return decodeJpeg(image);
     case 'jpeg-ls':
+      checkJpegFrame(image, 'JPEG-LS');
+      return decodeWithCodec(image, 'jpeg-ls');
     case 'jpeg-2000':
-      return decodeWithCodec(image, image.transferSyntax.codec);
+      checkJ2kSize(image);
+      return decodeWithCodec(image, 'jpeg-2000');
+  }
+}
+
+function checkJ2kSize(image: DicomImage): void {
+  const size = readJ2kSize(image.frame);
+  if (
+    size &&
+    (size.width !== image.columns || size.height !== image.rows || size.components !== image.samplesPerPixel)
+  ) {
+    throw new DicomError(
+      `DICOM: the JPEG 2000 image is ${size.width} x ${size.height} with ${size.components} components; ` +
+        `the header says ${image.columns} x ${image.rows} with ${image.samplesPerPixel}`,
+    );
   }
 }
 
@@ -204,8 +220,10 @@ async function decodeJpegLossless(image: DicomImage, wide: boolean): Promise<Fra
     samples = new Decoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength, wide ? 2 : 1)
       .buffer as ArrayBuffer;
   } catch (error) {
+    // Its own refusals are Errors with words; a TypeError or RangeError is it tripping over damaged data.
+    const own = error instanceof Error && error.constructor === Error;
     throw new DicomError(
-      `DICOM: the JPEG lossless pixel data could not be decoded (${error instanceof Error ? error.message.slice(0, 120) : error})`,
+      `DICOM: the JPEG lossless pixel data could not be decoded (${own ? error.message.slice(0, 120) : 'it is damaged'})`,
     );
   }
   const count = image.rows * image.columns * image.samplesPerPixel;
