@@ -5,7 +5,7 @@
  * elements, found by walking it as the standard lays it out.
  */
 import { decodeDicom } from '../../src/data/dicom/decodeDicom';
-import { hasDcmtk, writeDicom, type DicomSpec } from '../../src/data/dicom/dicomFiles.testutil';
+import { hasDcmtk, writeDicom, type DicomSpec, type Encoding } from '../../src/data/dicom/dicomFiles.testutil';
 import type { Field, Seed } from './mutate';
 
 /** Explicit VRs whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2). */
@@ -45,6 +45,11 @@ function ramp(width: number, height: number, frames = 1): Uint16Array {
   return Uint16Array.from({ length: width * height * frames }, (_, i) => (i * 37) % 4096);
 }
 
+/** A 12-bit grey seed in one encoding. */
+function grey12(label: string, width: number, height: number, encoding: Encoding) {
+  return { label, explicit: true, spec: { width, height, values: ramp(width, height), bitsStored: 12, encoding } };
+}
+
 const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
   {
     label: 'explicit, MONOCHROME1 12-bit, window',
@@ -79,31 +84,11 @@ const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
     explicit: true,
     spec: { width: 8, height: 8, values: ramp(8, 8, 3), frames: 3, bitsStored: 12, encoding: 'rle' },
   },
-  {
-    label: 'deflated',
-    explicit: true,
-    spec: { width: 8, height: 6, values: ramp(8, 6), bitsStored: 12, encoding: 'deflated' },
-  },
-  {
-    label: 'JPEG-LS',
-    explicit: true,
-    spec: { width: 10, height: 10, values: ramp(10, 10), bitsStored: 12, encoding: 'jpeg-ls' },
-  },
-  {
-    label: 'JPEG 2000',
-    explicit: true,
-    spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' },
-  },
-  {
-    label: 'JPEG lossless (process 14 SV1)',
-    explicit: true,
-    spec: { width: 10, height: 8, values: ramp(10, 8), bitsStored: 12, encoding: 'jpeg-lossless' },
-  },
-  {
-    label: 'JPEG lossless, predictor 6',
-    explicit: true,
-    spec: { width: 10, height: 8, values: ramp(10, 8), bitsStored: 12, encoding: 'jpeg-lossless-any' },
-  },
+  grey12('deflated', 8, 6, 'deflated'),
+  grey12('JPEG-LS', 10, 10, 'jpeg-ls'),
+  grey12('JPEG 2000', 64, 64, 'jpeg-2000'),
+  grey12('JPEG lossless (process 14 SV1)', 10, 8, 'jpeg-lossless'),
+  grey12('JPEG lossless, predictor 6', 10, 8, 'jpeg-lossless-any'),
   // DCMTK's dcmcjpeg writes it; without dcmtk the seed is left out (the fuzz run says which seeds it has).
   ...(hasDcmtk
     ? [
