@@ -6,6 +6,26 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
+ * dcmjs-codecs (the 12-bit JPEG DICOM decoder, src/data/dicom/jpeg12.ts) requires dcmjs for its Transcoder, which the
+ * app never calls: its NativeCodecs needs nothing of it. Two of its modules read `dcmjs.data` and `dcmjs.log` when
+ * they load, so they get a stand-in holding empty ones, and the lazily loaded codec chunk does not carry dcmjs'
+ * 0.7 MB. (Tests and scripts, in Node, load the real dcmjs.)
+ */
+function dcmjsCodecsWithoutDcmjs(): Plugin {
+  const stub = '\0dcmjs-stand-in';
+  return {
+    name: 'dcmjs-codecs-without-dcmjs',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      return source === 'dcmjs' && importer && /[\\/]dcmjs-codecs[\\/]/.test(importer) ? stub : null;
+    },
+    load(id) {
+      return id === stub ? 'export const data = {};\nexport const log = {};\nexport default { data, log };\n' : null;
+    },
+  };
+}
+
+/**
  * tfjs-backend-wasm starts each pthread of its threaded build with a script made from
  * `wasmFactoryThreadedSimd.toString()`. Bundled and minified, that function refers to variables of
  * its module scope that the string does not carry, so every pthread dies ("e is not defined") and the
@@ -115,9 +135,9 @@ export default defineConfig({
       },
     ],
   },
-  plugins: [react(), contentSecurityPolicy(), wasmPthreadScript(), ...offline()],
+  plugins: [react(), contentSecurityPolicy(), wasmPthreadScript(), dcmjsCodecsWithoutDcmjs(), ...offline()],
   // Workers are bundled on their own: the training worker, which loads the wasm backend, needs the pthread fix.
-  worker: { format: 'es', plugins: () => [wasmPthreadScript()] },
+  worker: { format: 'es', plugins: () => [wasmPthreadScript(), dcmjsCodecsWithoutDcmjs()] },
   // Pre-bundled up front: discovered late (inside the workers), they would make the dev server reload the page mid-run.
   optimizeDeps: {
     include: [

@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { BlobReader, TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
-import { writeDicom, type DicomSpec, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
+import { hasDcmtk, writeDicom, type DicomSpec, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
 import { encodeImage } from '../scripts/syntheticZip';
 import { expectStatus, metric, readSummary, reportShown } from './helpers';
 
@@ -27,7 +27,18 @@ function image(bright: boolean, seed: number, extra: Partial<DicomSpec> = {}): D
   };
 }
 
-const ENCODINGS: Encoding[] = ['explicit', 'implicit', 'deflated', 'rle', 'jpeg-ls', 'jpeg-2000'];
+// Each used at least once for the 12 images of a class (the eighth image is a bare data set, explicit anyway).
+// JPEG extended with 12-bit samples is written by DCMTK's dcmcjpeg (CI installs it).
+const ENCODINGS: Encoding[] = [
+  'jpeg-2000',
+  'jpeg-lossless',
+  'deflated',
+  ...(hasDcmtk ? (['jpeg-extended'] as const) : []),
+  'rle',
+  'jpeg-ls',
+  'implicit',
+  'explicit',
+];
 
 test('a zip of DICOM files loads, counts, groups by patient, trains and predicts', async ({ page }) => {
   const dialogs: string[] = [];
@@ -126,18 +137,29 @@ test('a zip of DICOM files loads, counts, groups by patient, trains and predicts
   expect(markdown).toContain('&lt;b&gt;DX&lt;/b&gt; 2');
   expect(markdown).not.toContain(SECRET);
 
-  // Predict: `.dcm` files and an extensionless one, MONOCHROME1 among them.
+  // Predict: `.dcm` files and an extensionless one, MONOCHROME1, colour and (with DCMTK) 12-bit JPEG among them.
+  const rgb: DicomSpec = {
+    width: 40,
+    height: 40,
+    values: Array.from({ length: 4800 }, (_, i) => (i % 3 === 0 ? 200 : 60) + ((i >> 2) % 40)),
+    bitsAllocated: 8,
+    samplesPerPixel: 3,
+    photometric: 'RGB',
+    extra: { PlanarConfiguration: 0 },
+  };
   const files = [
     { name: 'bright.dcm', spec: image(true, 7) },
     { name: 'dark-mono1.dcm', spec: image(true, 8, { photometric: 'MONOCHROME1', encoding: 'jpeg-ls' }) },
     { name: '1.2.3.4.5', spec: image(false, 9, { encoding: 'jpeg-2000' }) },
+    { name: 'colour.dcm', spec: rgb },
+    ...(hasDcmtk ? [{ name: 'twelve-bit.dcm', spec: image(false, 10, { encoding: 'jpeg-extended' }) }] : []),
   ];
   const inputs = await Promise.all(
     files.map(async (f) => ({ name: f.name, mimeType: '', buffer: Buffer.from(await writeDicom(f.spec)) })),
   );
   await page.getByLabel('Images to predict').setInputFiles(inputs);
   const rows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
-  await expect(rows).toHaveCount(3);
+  await expect(rows).toHaveCount(files.length);
   // A display window on the predicted images changes no score: the model saw the images as loaded.
   const table = page.getByRole('table', { name: 'Predictions' });
   const scores = await table.innerText();

@@ -1,19 +1,22 @@
 /**
- * `npm run make:dicom -- [--out DIR] [--count 80] [--side 2048]`: a folder of generated chest-film-sized DICOM files
- * for `bench:ingest` (explicit VR little endian, 12 bits stored in 16, MONOCHROME2 with a window, a few MONOCHROME1),
- * `train/NORMAL` and `train/PNEUMONIA`, `val/` too. Written with dcmjs (the tests' writer); not medical data.
+ * `npm run make:dicom -- [--out DIR] [--count 80] [--side 2048] [--encoding explicit]`: a folder of generated
+ * chest-film-sized DICOM files for `bench:ingest` (12 bits stored in 16, MONOCHROME2 with a window, a few
+ * MONOCHROME1), `train/NORMAL` and `train/PNEUMONIA`, `val/` too. Written with dcmjs (the tests' writer); not medical
+ * data. `--encoding` takes the tests' encodings: explicit VR little endian by default, `jpeg-extended` for 12-bit
+ * JPEG (DCMTK's dcmcjpeg), `jpeg-lossless`, `rle`, `jpeg-ls`, `jpeg-2000`, ….
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeDicom } from '../src/data/dicom/dicomFiles.testutil';
+import { writeDicom, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
 
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: join(tmpdir(), 'xray-dicom') },
     count: { type: 'string', default: '80' },
     side: { type: 'string', default: '2048' },
+    encoding: { type: 'string', default: 'explicit' },
   },
 });
 const count = Number(values.count);
@@ -52,9 +55,10 @@ for (let i = 0; i < count; i++) {
     windowWidth: 4096,
     patientId: `GEN-${i >> 1}`,
     modality: 'CR',
+    encoding: values.encoding as Encoding,
   });
   const dir = join(values.out, split, className);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `gen-${String(i).padStart(4, '0')}.dcm`), bytes);
 }
-console.log(`${count} DICOM files of ${side} x ${side} (12 bits) in ${values.out}`);
+console.log(`${count} DICOM files of ${side} x ${side} (12 bits, ${values.encoding}) in ${values.out}`);

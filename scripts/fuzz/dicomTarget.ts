@@ -1,10 +1,11 @@
 /**
- * DICOM for `npm run fuzz`: files the tests' writer makes (dcmjs; each transfer syntax the decoder reads, a bare data
- * set, several frames), mutated, through the decode worker's own decodeDicom. The mutated length fields are those of
- * the data set's top-level elements, found by walking it as the standard lays it out.
+ * DICOM for `npm run fuzz`: files the tests' writer makes (dcmjs, and DCMTK's dcmcjpeg for 12-bit JPEG; each transfer
+ * syntax the decoder reads, a bare data set, several frames, colour and palette images, a Modality LUT), mutated,
+ * through the decode worker's own decodeDicom. The mutated length fields are those of the data set's top-level
+ * elements, found by walking it as the standard lays it out.
  */
 import { decodeDicom } from '../../src/data/dicom/decodeDicom';
-import { writeDicom, type DicomSpec } from '../../src/data/dicom/dicomFiles.testutil';
+import { hasDcmtk, writeDicom, type DicomSpec, type Encoding } from '../../src/data/dicom/dicomFiles.testutil';
 import type { Field, Seed } from './mutate';
 
 /** Explicit VRs whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2). */
@@ -44,6 +45,11 @@ function ramp(width: number, height: number, frames = 1): Uint16Array {
   return Uint16Array.from({ length: width * height * frames }, (_, i) => (i * 37) % 4096);
 }
 
+/** A 12-bit grey seed in one encoding. */
+function grey12(label: string, width: number, height: number, encoding: Encoding) {
+  return { label, explicit: true, spec: { width, height, values: ramp(width, height), bitsStored: 12, encoding } };
+}
+
 const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
   {
     label: 'explicit, MONOCHROME1 12-bit, window',
@@ -78,20 +84,81 @@ const SPECS: { label: string; spec: DicomSpec; explicit: boolean }[] = [
     explicit: true,
     spec: { width: 8, height: 8, values: ramp(8, 8, 3), frames: 3, bitsStored: 12, encoding: 'rle' },
   },
+  grey12('deflated', 8, 6, 'deflated'),
+  grey12('JPEG-LS', 10, 10, 'jpeg-ls'),
+  grey12('JPEG 2000', 64, 64, 'jpeg-2000'),
+  grey12('JPEG lossless (process 14 SV1)', 10, 8, 'jpeg-lossless'),
+  grey12('JPEG lossless, predictor 6', 10, 8, 'jpeg-lossless-any'),
+  // DCMTK's dcmcjpeg writes it; without dcmtk the seed is left out (the fuzz run says which seeds it has).
+  ...(hasDcmtk
+    ? [
+        {
+          label: 'JPEG extended 12-bit',
+          explicit: true,
+          spec: { width: 16, height: 16, values: ramp(16, 16), bitsStored: 12, encoding: 'jpeg-extended' as const },
+        },
+      ]
+    : []),
   {
-    label: 'deflated',
+    label: 'RGB, RLE',
     explicit: true,
-    spec: { width: 8, height: 6, values: ramp(8, 6), bitsStored: 12, encoding: 'deflated' },
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 72 }, (_, i) => (i * 29) % 256),
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'RGB',
+      encoding: 'rle',
+    },
   },
   {
-    label: 'JPEG-LS',
+    label: 'YBR_FULL_422, native',
     explicit: true,
-    spec: { width: 10, height: 10, values: ramp(10, 10), bitsStored: 12, encoding: 'jpeg-ls' },
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 48 }, (_, i) => (i * 41) % 256),
+      bitsAllocated: 8,
+      samplesPerPixel: 3,
+      photometric: 'YBR_FULL_422',
+    },
   },
   {
-    label: 'JPEG 2000',
+    label: 'PALETTE COLOR',
     explicit: true,
-    spec: { width: 64, height: 64, values: ramp(64, 64), bitsStored: 12, encoding: 'jpeg-2000' },
+    spec: {
+      width: 6,
+      height: 4,
+      values: Array.from({ length: 24 }, (_, i) => i % 8),
+      bitsAllocated: 8,
+      photometric: 'PALETTE COLOR',
+      extra: Object.fromEntries(
+        ['Red', 'Green', 'Blue'].flatMap((colour, c) => [
+          [`${colour}PaletteColorLookupTableDescriptor`, [8, 0, 16]],
+          [`${colour}PaletteColorLookupTableData`, [Uint16Array.from({ length: 8 }, (_, i) => (i + c) * 8000).buffer]],
+        ]),
+      ),
+    },
+  },
+  {
+    label: 'Modality LUT Sequence',
+    explicit: true,
+    spec: {
+      width: 6,
+      height: 4,
+      values: ramp(6, 4),
+      bitsStored: 12,
+      extra: {
+        ModalityLUTSequence: [
+          {
+            LUTDescriptor: [16, 100, 16],
+            LUTData: [Uint16Array.from({ length: 16 }, (_, i) => i * i).buffer],
+            _vrMap: { LUTDescriptor: 'US', LUTData: 'OW' },
+          },
+        ],
+      },
+    },
   },
   {
     label: 'bare data set',

@@ -10,7 +10,12 @@ export function rgbaToGrey(rgba: Uint8ClampedArray | Uint8Array, out?: Uint8Arra
   const grey = out ?? new Uint8Array(count);
   if (grey.length < count) throw new RangeError(`rgbaToGrey: output holds ${grey.length} pixels, input ${count}`);
   for (let i = 0, j = 0; i < count; i++, j += 4) {
-    grey[i] = (rgba[j] * 19595 + rgba[j + 1] * 38470 + rgba[j + 2] * 7471 + 0x8000) >> 16;
+    grey[i] = luma(rgba[j], rgba[j + 1], rgba[j + 2]);
   }
   return grey;
+}
+
+/** One 8-bit RGB pixel's grey, as rgbaToGrey takes it (DICOM colour images are turned into grey with it too). */
+export function luma(r: number, g: number, b: number): number {
+  return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
 }

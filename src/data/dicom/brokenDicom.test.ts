@@ -50,16 +50,39 @@ describe('decodeDicom refuses', { timeout: 5000 }, () => {
     expect(reason).toBe('DICOM: the file ends after its meta information: it holds no data set');
   });
 
-  it('a colour image', async () => {
+  it('a colour image that cannot be turned into grey (colour.test.ts has those that can)', async () => {
     const file = await writeDicom({
       ...SMALL,
       bitsAllocated: 8,
       bitsStored: 8,
       samplesPerPixel: 3,
-      photometric: 'RGB',
+      photometric: 'HSV',
       values: new Array(192).fill(9),
     });
-    expect(await reasonOf(file)).toMatch(/^DICOM: colour image \(RGB, 3 samples a pixel\)/);
+    expect(await reasonOf(file)).toBe(
+      'DICOM: HSV image with 3 samples a pixel cannot be turned into grey here (grey, palette, RGB and YBR can)',
+    );
+  });
+
+  it('a colour RLE frame with too few segments, and a JPEG lossless stream that lies about its size', async () => {
+    const rgb = {
+      ...SMALL,
+      bitsAllocated: 8 as const,
+      bitsStored: 8,
+      samplesPerPixel: 3,
+      values: new Array(192).fill(9),
+    };
+    const rle = await writeDicom({ ...rgb, photometric: 'RGB', encoding: 'rle' });
+    // The RLE header's segment count (3) is the first word of the fragment: make it 1.
+    const at = Buffer.from(rle).indexOf(Buffer.from([3, 0, 0, 0, 64, 0, 0, 0]));
+    rle[at] = 1;
+    expect(await reasonOf(rle)).toBe('DICOM: the RLE frame has 1 segments, an image of 3 samples of 1 bytes needs 3');
+    const lossless = await writeDicom({ ...SMALL, values: new Array(64).fill(9), encoding: 'jpeg-lossless' });
+    const sof = Buffer.from(lossless).indexOf(Buffer.from([0xff, 0xc3]));
+    lossless[sof + 7] = 0xff; // width 8 -> 65288: the decoder would allocate for it
+    expect(await reasonOf(lossless)).toMatch(
+      /^DICOM: the JPEG lossless image is 65288 x 8 with 1 components; the header says 8 x 8 with 1$/,
+    );
   });
 
   it('truncated pixel data', async () => {

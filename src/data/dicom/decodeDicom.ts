@@ -3,6 +3,7 @@
  * Runs in a decode worker; in Node for tests and benchmarks.
  */
 import { decodeFrame } from './codecs';
+import { asGreyImage, colourToGrey } from './colour';
 import { parseDicomImage, type DicomTags } from './parse';
 import { greyAtSize } from './pixels';
 import { hashPatientId } from './patientHash';
@@ -21,9 +22,12 @@ export interface DecodedDicom {
 /** Decodes `bytes`; throws a DicomError (message `DICOM: …`) when the file cannot be used. */
 export async function decodeDicom(bytes: Uint8Array, size: number): Promise<DecodedDicom> {
   const image = await parseDicomImage(bytes);
-  const words = await decodeFrame(image);
+  const frame = await decodeFrame(image);
+  const colour = image.samplesPerPixel === 3 || image.palette !== null;
   return {
-    pixels: greyAtSize(image, words, size),
+    pixels: colour
+      ? greyAtSize(asGreyImage(image), colourToGrey(image, frame), size)
+      : greyAtSize(image, frame.words, size),
     width: image.columns,
     height: image.rows,
     tags: image.tags,

@@ -4,11 +4,15 @@
  * deflate are done here (zlib, and the standard's PackBits-like runs).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 // @ts-expect-error dcmjs ships no types; the little of it used here is typed below.
 import dcmjs from 'dcmjs';
 import charlsFactory from '@cornerstonejs/codec-charls';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg';
+import dcmjsCodecs from 'dcmjs-codecs';
 
 const { DicomDict, DicomMetaDictionary } = (dcmjs as unknown as { data: DcmjsData }).data;
 
@@ -17,7 +21,17 @@ interface DcmjsData {
   DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): unknown };
 }
 
-export type Encoding = 'implicit' | 'explicit' | 'deflated' | 'rle' | 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline';
+export type Encoding =
+  | 'implicit'
+  | 'explicit'
+  | 'deflated'
+  | 'rle'
+  | 'jpeg-ls'
+  | 'jpeg-2000'
+  | 'jpeg-baseline'
+  | 'jpeg-lossless'
+  | 'jpeg-lossless-any'
+  | 'jpeg-extended';
 
 const SYNTAX: Record<Encoding, string> = {
   implicit: '1.2.840.10008.1.2',
@@ -27,6 +41,11 @@ const SYNTAX: Record<Encoding, string> = {
   'jpeg-ls': '1.2.840.10008.1.2.4.80',
   'jpeg-2000': '1.2.840.10008.1.2.4.90',
   'jpeg-baseline': '1.2.840.10008.1.2.4.50',
+  // dcmjs-codecs' encoder (DCMTK's IJG): process 14 with predictor 1, and with predictor 6 under the syntax for any.
+  'jpeg-lossless': '1.2.840.10008.1.2.4.70',
+  'jpeg-lossless-any': '1.2.840.10008.1.2.4.57',
+  // DCMTK's dcmcjpeg +ee: 8 or 12 bits, as the data has.
+  'jpeg-extended': '1.2.840.10008.1.2.4.51',
 };
 
 export interface DicomSpec {
@@ -72,18 +91,47 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 /** libjpeg-turbo's encoder in @cornerstonejs/codec-libjpeg-turbo-8bit 1.2.8 fails in Node; PIL writes grey JPEGs. */
 export const canWriteJpeg = spawnSync(PYTHON, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0;
 
-function encodeJpegWithPil(frame: Uint8Array, width: number, height: number): Uint8Array {
+function encodeJpegWithPil(frame: Uint8Array, width: number, height: number, samples: number): Uint8Array {
+  // Colour as PIL writes it: YCbCr, chroma subsampled 2x2 unless asked otherwise (here 4:4:4 for exact tests).
+  const mode = samples === 3 ? 'RGB' : 'L';
   const script =
     'import sys, io; from PIL import Image; b = sys.stdin.buffer.read(); o = io.BytesIO(); ' +
-    `Image.frombytes('L', (${width}, ${height}), b).save(o, 'JPEG', quality=95); sys.stdout.buffer.write(o.getvalue())`;
+    `Image.frombytes('${mode}', (${width}, ${height}), b).save(o, 'JPEG', quality=95, subsampling=0); ` +
+    'sys.stdout.buffer.write(o.getvalue())';
   const run = spawnSync(PYTHON, ['-c', script], { input: frame });
   if (run.status !== 0) throw new Error(`PIL could not write a JPEG: ${run.stderr}`);
   return new Uint8Array(run.stdout);
 }
 
+/** DCMTK's command-line tools, where installed (Debian's dcmtk; CI installs it): JPEG extended is written by them. */
+export const hasDcmtk = ['dcmcjpeg', 'dcmdjpeg'].every(
+  (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
+);
+
+/** A DCMTK tool run on a file: `args` before the input and output names. */
+function dcmtk(tool: string, args: string[], file: Uint8Array): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'dcmtk-'));
+  try {
+    writeFileSync(join(dir, 'in.dcm'), file);
+    const run = spawnSync(tool, [...args, join(dir, 'in.dcm'), join(dir, 'out.dcm')]);
+    if (run.status !== 0) throw new Error(`${tool} failed: ${run.stderr}`);
+    return new Uint8Array(readFileSync(join(dir, 'out.dcm')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The file decompressed by DCMTK's dcmdjpeg (explicit VR little endian): the reference for JPEG decoding. */
+export function decompressWithDcmtk(file: Uint8Array): Uint8Array {
+  return dcmtk('dcmdjpeg', ['+te'], file);
+}
+
 /** A DICOM file's bytes. */
 export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
   const encoding = spec.encoding ?? 'explicit';
+  // +ee: extended sequential (process 2/4), 8 or 12 bits as the data has; +q 95: quality.
+  if (encoding === 'jpeg-extended')
+    return dcmtk('dcmcjpeg', ['+ee', '+q', '95'], await writeDicom({ ...spec, encoding: 'explicit' }));
   const bitsAllocated = spec.bitsAllocated ?? 16;
   const bitsStored = spec.bitsStored ?? bitsAllocated;
   const frames = spec.frames ?? 1;
@@ -91,16 +139,22 @@ export async function writeDicom(spec: DicomSpec): Promise<Uint8Array> {
   const raw = rawFrames(spec.values, bitsAllocated, bitsStored);
   let pixelData: ArrayBuffer[] | undefined;
   if (!spec.noPixels) {
-    const frameBytes = pixels * (bitsAllocated / 8);
+    const samples = spec.samplesPerPixel ?? 1;
+    // YBR_FULL_422 keeps two samples a pixel on average; JPEG's encoder takes RGB and subsamples itself.
+    const stored = spec.photometric === 'YBR_FULL_422' && encoding !== 'jpeg-baseline' ? 2 : samples;
+    const frameBytes = pixels * stored * (bitsAllocated / 8);
     const frameOf = (f: number) => raw.subarray(f * frameBytes, (f + 1) * frameBytes);
     const encode = async (f: number): Promise<Uint8Array> => {
       switch (encoding) {
         case 'rle':
-          return encodeRle(frameOf(f), pixels, bitsAllocated / 8);
+          return encodeRle(frameOf(f), pixels, bitsAllocated / 8, samples, spec.extra?.PlanarConfiguration === 1);
         case 'jpeg-ls':
         case 'jpeg-2000':
         case 'jpeg-baseline':
           return encodeWithCodec(encoding, frameOf(f), spec, bitsStored);
+        case 'jpeg-lossless':
+        case 'jpeg-lossless-any':
+          return encodeJpegLossless(frameOf(f), spec, bitsAllocated, bitsStored, encoding === 'jpeg-lossless' ? 1 : 6);
         default:
           return frameOf(f);
       }
@@ -187,16 +241,19 @@ function toBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /** RLE (PS3.5 G.3): one segment a byte plane, most significant first, as literal runs of up to 128 bytes. */
-function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): Uint8Array {
+function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number, samples = 1, planar = false): Uint8Array {
   const segments: number[][] = [];
-  for (let s = 0; s < bytesPerSample; s++) {
-    const plane = bytesPerSample - 1 - s;
+  for (let s = 0; s < bytesPerSample * samples; s++) {
+    const sample = Math.floor(s / bytesPerSample);
+    const plane = bytesPerSample - 1 - (s % bytesPerSample);
+    // Byte `plane` of sample `sample` of pixel p, interleaved or planar as the frame is stored.
+    const at = (p: number) => (planar ? sample * pixels + p : p * samples + sample) * bytesPerSample + plane;
     const out: number[] = [];
     for (let p = 0; p < pixels;) {
       // A repeat run where three or more bytes repeat, else a literal run.
-      const value = frame[p * bytesPerSample + plane];
+      const value = frame[at(p)];
       let run = 1;
-      while (p + run < pixels && run < 128 && frame[(p + run) * bytesPerSample + plane] === value) run++;
+      while (p + run < pixels && run < 128 && frame[at(p + run)] === value) run++;
       if (run >= 3) {
         out.push(257 - run, value);
         p += run;
@@ -204,7 +261,7 @@ function encodeRle(frame: Uint8Array, pixels: number, bytesPerSample: number): U
       }
       const count = Math.min(128, pixels - p);
       out.push(count - 1);
-      for (let k = 0; k < count; k++) out.push(frame[(p + k) * bytesPerSample + plane]);
+      for (let k = 0; k < count; k++) out.push(frame[at(p + k)]);
       p += count;
     }
     if (out.length % 2) out.push(0x80);
@@ -226,7 +283,7 @@ async function encodeWithCodec(
   spec: DicomSpec,
   bitsStored: number,
 ): Promise<Uint8Array> {
-  if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height);
+  if (encoding === 'jpeg-baseline') return encodeJpegWithPil(frame, spec.width, spec.height, spec.samplesPerPixel ?? 1);
   const { charls, openjpeg } = await loadEncoders();
   const encoder = encoding === 'jpeg-ls' ? new charls.JpegLSEncoder() : new openjpeg.J2KEncoder();
   try {
@@ -234,7 +291,7 @@ async function encodeWithCodec(
       width: spec.width,
       height: spec.height,
       bitsPerSample: bitsStored,
-      componentCount: 1,
+      componentCount: spec.samplesPerPixel ?? 1,
       isSigned: !!spec.signed,
     };
     encoder.getDecodedBuffer(info).set(frame);
@@ -243,4 +300,33 @@ async function encodeWithCodec(
   } finally {
     encoder.delete();
   }
+}
+
+let losslessEncoder: Promise<void> | null = null;
+
+/** JPEG lossless (process 14) with dcmjs-codecs' encoder; the decoder under test is another library. */
+async function encodeJpegLossless(
+  frame: Uint8Array,
+  spec: DicomSpec,
+  bitsAllocated: number,
+  bitsStored: number,
+  predictor: number,
+): Promise<Uint8Array> {
+  const { NativeCodecs, Context } = dcmjsCodecs;
+  losslessEncoder ??= NativeCodecs.isInitialized() ? Promise.resolve() : NativeCodecs.initializeAsync();
+  await losslessEncoder;
+  const context = new Context({
+    width: spec.width,
+    height: spec.height,
+    bitsAllocated,
+    bitsStored,
+    samplesPerPixel: spec.samplesPerPixel ?? 1,
+    pixelRepresentation: spec.signed ? 1 : 0,
+    planarConfiguration: 0,
+    photometricInterpretation: spec.photometric ?? 'MONOCHROME2',
+    decodedBuffer: frame,
+  });
+  const encoded = NativeCodecs.encodeJpeg(context, { lossy: false, predictor, pointTransform: 0 }).getEncodedBuffer();
+  if (!encoded) throw new Error('dcmjs-codecs wrote no JPEG lossless stream');
+  return encoded.slice();
 }

@@ -5,39 +5,33 @@
  */
 import { dicomParser, type DataSet, type Element } from './dicomParser';
 import { bareDataSetEncoding, hasDicmMarker } from './sniff';
+import { DicomError } from './dicomError';
+import { modalityLutOf, voiLutOf, type Lut } from './luts';
+import { sampleModelOf, type SampleModel } from './photometric';
 import type { DicomTags } from './tags';
 import { DEFLATED, EXPLICIT_LITTLE, IMPLICIT_LITTLE, transferSyntaxOf, type TransferSyntax } from './transferSyntaxes';
+import { numberOf, printable, textOf, uint16Of, UNDEFINED_LENGTH } from './values';
 
-/** A DICOM file that cannot be used, and why (the message starts `DICOM:`). */
-export class DicomError extends Error {
-  override name = 'DicomError';
-}
+export { DicomError };
 
 export type { DicomTags };
 
-export interface VoiLut {
-  /** The first stored value the table maps; values below map to its first entry, above to its last. */
-  first: number;
-  /** Bits of each entry. */
-  bits: number;
-  data: Uint16Array;
-}
-
 /** A DICOM image's first frame and how to turn it into grey. */
-export interface DicomImage {
+export interface DicomImage extends SampleModel {
   transferSyntax: TransferSyntax;
   rows: number;
   columns: number;
   bitsAllocated: 8 | 16;
   bitsStored: number;
   signed: boolean;
-  photometric: 'MONOCHROME1' | 'MONOCHROME2';
   frames: number;
   slope: number;
   intercept: number;
+  /** The Modality LUT Sequence's table: when present it maps stored values instead of slope and intercept. */
+  modalityLut: Lut | null;
   /** The first window of Window Center/Width, with its VOI LUT Function. */
   window: { center: number; width: number; fn: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' } | null;
-  voiLut: VoiLut | null;
+  voiLut: Lut | null;
   /** PatientID in clear: it goes no further than the decode worker, which hashes it. */
   patientId: string | null;
   tags: DicomTags;
@@ -52,7 +46,6 @@ export const MAX_PIXELS = 2 ** 26;
 export const MAX_INFLATED_BYTES = 256 * 1024 ** 2;
 
 const PIXEL_DATA = 'x7fe00010';
-const UNDEFINED_LENGTH = 0xffffffff;
 
 /** Parses `bytes` (Part 10, or a bare data set) and picks out the first frame. */
 export async function parseDicomImage(bytes: Uint8Array): Promise<DicomImage> {
@@ -161,48 +154,6 @@ async function inflate(deflated: Uint8Array, partial: boolean): Promise<Uint8Arr
   return out;
 }
 
-/** An element whose whole value lies inside the file, or null. */
-function inBounds(dataSet: DataSet, tag: string): Element | null {
-  const element = dataSet.elements[tag];
-  if (!element || element.length === UNDEFINED_LENGTH || element.dataOffset + element.length > dataSet.byteArray.length)
-    return null;
-  return element;
-}
-
-/**
- * A short string value (its first value if several), or null when absent, too long or out of bounds.
- * dicom-parser's own string readers walk the declared length: a length of 2^32 - 2 would take minutes.
- */
-export function textOf(dataSet: DataSet, tag: string, maxLength = 64): string | null {
-  const element = inBounds(dataSet, tag);
-  if (!element || element.length === 0 || element.length > maxLength) return null;
-  const raw = dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
-  let text = '';
-  for (const byte of raw) {
-    if (byte === 0) break;
-    text += String.fromCharCode(byte);
-  }
-  const first = text.split('\\')[0].trim();
-  return first === '' ? null : first;
-}
-
-function numberOf(dataSet: DataSet, tag: string): number | null {
-  const text = textOf(dataSet, tag);
-  if (text === null) return null;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : null;
-}
-
-function uint16Of(dataSet: DataSet, tag: string): number | null {
-  const element = inBounds(dataSet, tag);
-  return element && element.length >= 2 ? (dataSet.uint16(tag) ?? null) : null;
-}
-
-/** Tag values are shown as text only, and only printable ones. */
-function printable(value: string | null): string {
-  return (value ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 32);
-}
-
 function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
   const pixelElement = dataSet.elements[PIXEL_DATA];
   if (!pixelElement) throw new DicomError('DICOM: no pixel data');
@@ -212,11 +163,8 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
   if (rows > MAX_SIDE || columns > MAX_SIDE || rows * columns > MAX_PIXELS) {
     throw new DicomError(`DICOM: the image is ${columns} x ${rows} pixels, too large to decode here`);
   }
-  const samples = uint16Of(dataSet, 'x00280002') ?? 1;
   const photometric = printable(textOf(dataSet, 'x00280004')).toUpperCase() || 'MONOCHROME2';
-  if (samples !== 1 || (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2')) {
-    throw new DicomError(`DICOM: colour image (${photometric}, ${samples} samples a pixel): only grey images are used`);
-  }
+  const model = sampleModelOf(dataSet, photometric, transferSyntax);
   const bitsAllocated = uint16Of(dataSet, 'x00280100') ?? 0;
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
     throw new DicomError(`DICOM: ${bitsAllocated} bits allocated a pixel is not supported (8 or 16 are)`);
@@ -225,6 +173,7 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
   if (bitsStored < 1 || bitsStored > bitsAllocated) {
     throw new DicomError(`DICOM: ${bitsStored} bits stored in ${bitsAllocated} allocated is not a valid pixel format`);
   }
+  const signed = uint16Of(dataSet, 'x00280103') === 1;
   const frames = Math.max(1, Math.floor(numberOf(dataSet, 'x00280008') ?? 1));
   const slope = numberOf(dataSet, 'x00281053') ?? 1;
   const intercept = numberOf(dataSet, 'x00281052') ?? 0;
@@ -236,7 +185,9 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
     width: columns,
     height: rows,
   };
-  const frameBytes = rows * columns * (bitsAllocated / 8);
+  // YBR_FULL_422 keeps one Cb and one Cr for each two pixels: two samples a pixel on average.
+  const samplesStored = model.photometric === 'YBR_FULL_422' ? 2 : model.samplesPerPixel;
+  const frameBytes = rows * columns * samplesStored * (bitsAllocated / 8);
   const frame =
     transferSyntax.codec === 'native'
       ? nativeFrame(
@@ -252,13 +203,14 @@ function imageOf(dataSet: DataSet, transferSyntax: TransferSyntax): DicomImage {
     columns,
     bitsAllocated,
     bitsStored,
-    signed: uint16Of(dataSet, 'x00280103') === 1,
-    photometric,
+    signed,
+    ...model,
     frames,
     slope: slope === 0 ? 1 : slope,
     intercept,
     window: windowOf(dataSet),
-    voiLut: voiLutOf(dataSet),
+    modalityLut: modalityLutOf(dataSet, signed),
+    voiLut: voiLutOf(dataSet, signed),
     patientId: textOf(dataSet, 'x00100020'),
     tags,
     frame,
@@ -325,27 +277,4 @@ function windowOf(dataSet: DataSet): DicomImage['window'] {
   if (center === null || width === null || width <= 0) return null;
   const fn = printable(textOf(dataSet, 'x00281056')).toUpperCase();
   return { center, width, fn: fn === 'SIGMOID' || fn === 'LINEAR_EXACT' ? fn : 'LINEAR' };
-}
-
-/** The first VOI LUT of the VOI LUT Sequence, or null when there is none or it does not hold together. */
-function voiLutOf(dataSet: DataSet): VoiLut | null {
-  const item = dataSet.elements['x00283010']?.items?.[0]?.dataSet;
-  if (!item) return null;
-  const descriptor = inBounds(item, 'x00283002');
-  const data = inBounds(item, 'x00283006');
-  if (!descriptor || descriptor.length < 6 || !data) return null;
-  const entries = item.uint16('x00283002', 0) || 65536;
-  const first = descriptor.vr === 'SS' ? item.int16('x00283002', 1)! : item.uint16('x00283002', 1)!;
-  const bits = item.uint16('x00283002', 2)!;
-  if (bits < 1 || bits > 16) return null;
-  const bytesEach = data.length >= entries * 2 ? 2 : 1;
-  if (data.length < entries * bytesEach) return null;
-  const table = new Uint16Array(entries);
-  for (let i = 0; i < entries; i++) {
-    table[i] =
-      bytesEach === 2
-        ? item.byteArrayParser.readUint16(item.byteArray, data.dataOffset + 2 * i)
-        : item.byteArray[data.dataOffset + i];
-  }
-  return { first, bits, data: table };
 }

@@ -1,23 +1,28 @@
 /**
- * Stored DICOM samples to the 8-bit grey the model takes (PS3.3 C.11): Modality LUT (rescale slope and intercept),
- * then the VOI LUT, else the first window (Window Center/Width with its VOI LUT Function), else the frame's own
- * range; MONOCHROME1 inverted. All of it is folded into one table over the stored values (at most 2^16 entries),
+ * Stored DICOM samples to the 8-bit grey the model takes (PS3.3 C.11): Modality LUT (the Modality LUT Sequence's
+ * table, else rescale slope and intercept), then the VOI LUT, else the first window (Window Center/Width with its
+ * VOI LUT Function), else the frame's own range; MONOCHROME1 inverted. All of it is folded into one table over the stored values (at most 2^16 entries),
  * so a 2k x 2k frame costs one lookup a pixel.
  */
 import type { DicomImage } from './parse';
 import type { FrameWords } from './codecs';
+import { lookUp } from './luts';
 
 /** The grey table: index = stored word & (2^bitsStored - 1). */
 export function greyTable(
-  image: Pick<DicomImage, 'bitsStored' | 'signed' | 'slope' | 'intercept' | 'window' | 'voiLut' | 'photometric'>,
+  image: Pick<
+    DicomImage,
+    'bitsStored' | 'signed' | 'slope' | 'intercept' | 'modalityLut' | 'window' | 'voiLut' | 'photometric'
+  >,
   words: FrameWords,
 ): Uint8Array {
   const entries = 2 ** image.bitsStored;
   const half = entries / 2;
   const modality = new Float64Array(entries);
+  const { modalityLut } = image;
   for (let i = 0; i < entries; i++) {
     const stored = image.signed && i >= half ? i - entries : i;
-    modality[i] = stored * image.slope + image.intercept;
+    modality[i] = modalityLut ? lookUp(modalityLut, stored) : stored * image.slope + image.intercept;
   }
   const table = new Uint8Array(entries);
   const invert = image.photometric === 'MONOCHROME1';
@@ -27,12 +32,8 @@ export function greyTable(
   };
   const { voiLut, window } = image;
   if (voiLut) {
-    const last = voiLut.data.length - 1;
     const scale = 255 / (2 ** voiLut.bits - 1);
-    for (let i = 0; i < entries; i++) {
-      const at = Math.min(last, Math.max(0, Math.round(modality[i] - voiLut.first)));
-      put(i, voiLut.data[at] * scale);
-    }
+    for (let i = 0; i < entries; i++) put(i, lookUp(voiLut, modality[i]) * scale);
   } else if (window) {
     const { center: c, width: w, fn } = window;
     for (let i = 0; i < entries; i++) put(i, windowed(modality[i], c, w, fn));
