@@ -365,4 +365,10 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
     default: false,
   },
+  // Acquisition changes (issue 23): what another detector, exposure or processing does to a film. Off by default;
+  // docs/benchmarks.md has the leave-one-source-out runs.
+  'augmentation.contrast': augmentationRange('Contrast', 'contrast', 0.9, 0.05, 'e.g. 0.3 = 0.7 to 1.3 times'),
+  'augmentation.gamma': augmentationRange('Gamma', 'gamma', 2, 0.05, 'e.g. 0.3 = gamma 1/1.3 to 1.3'),
+  'augmentation.blur': augmentationRange('Blur', 'blur', 4, 0.25, 'Gaussian sigma in pixels, mixed in 0 to 100%'),
+  'augmentation.noise': augmentationRange('Noise', 'noise', 0.2, 0.01, 'standard deviation up to this, pixels 0..1'),
 };

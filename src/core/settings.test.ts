@@ -103,6 +103,10 @@ describe('the settings table', () => {
       ['augmentation.shear', 'Shear', 'shear'],
       ['augmentation.brightness', 'Brightness', 'bright'],
       ['augmentation.horizontalFlip', 'Horizontal flip', 'flip'],
+      ['augmentation.contrast', 'Contrast', 'contrast'],
+      ['augmentation.gamma', 'Gamma', 'gamma'],
+      ['augmentation.blur', 'Blur', 'blur'],
+      ['augmentation.noise', 'Noise', 'noise'],
     ]);
   });
 
@@ -128,6 +132,10 @@ describe('the settings table', () => {
       'augmentation.shift': [0, 0.5],
       'augmentation.shear': [0, 45],
       'augmentation.brightness': [0, 0.9],
+      'augmentation.contrast': [0, 0.9],
+      'augmentation.gamma': [0, 2],
+      'augmentation.blur': [0, 4],
+      'augmentation.noise': [0, 0.2],
     });
   });
 

@@ -147,6 +147,10 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   shear: 0,
   brightness: 0,
   horizontalFlip: false,
+  contrast: 0,
+  gamma: 0,
+  blur: 0,
+  noise: 0,
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

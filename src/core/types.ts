@@ -125,6 +125,17 @@ export interface AugmentationSettings {
   brightness: number;
   /** Mirror left-right half of the time (horizontal_flip). */
   horizontalFlip: boolean;
+  /**
+   * The changes below mimic another machine or site (augment.ts): each image's own draw, from a stream apart
+   * from the one above. Contrast: the spread around the image's mean scaled by 1 - contrast .. 1 + contrast.
+   */
+  contrast: number;
+  /** Gamma: pixel values (0..1) raised to a power from 1 / (1 + gamma) to 1 + gamma, log-uniform. */
+  gamma: number;
+  /** Blur: a Gaussian blur of this sigma (pixels at the image size) mixed in at a weight drawn from 0 to 1. */
+  blur: number;
+  /** Noise: Gaussian noise of a standard deviation drawn from 0 to this (on 0..1 pixel values). */
+  noise: number;
 }
 
 export interface LayerSummary {

@@ -311,7 +311,15 @@ const settings: Settings = {
   batchSize: 8,
   seed: 3,
   thresholdRule: 'youden',
-  augmentation: { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true },
+  augmentation: {
+    ...DEFAULT_SETTINGS.augmentation,
+    rotation: 10,
+    zoom: 0.2,
+    shift: 0.1,
+    shear: 10,
+    brightness: 0.2,
+    horizontalFlip: true,
+  },
 };
 
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
@@ -670,6 +678,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
     const aug: AugmentationSettings = {
+      ...DEFAULT_SETTINGS.augmentation,
       rotation: 30,
       zoom: 0.3,
       shift: 0.2,
@@ -709,6 +718,50 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     });
     expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);
     expect(maxDifference([result.out.slice(0, 1600)], [result.x.slice(0, 1600)])).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it('changes contrast, gamma and blur as the page (augment.ts), draw for draw', () => {
+    const aug = { contrast: 0.4, gamma: 0.5, blur: 1.2, noise: 0 };
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'torch.manual_seed(1)',
+      'x = torch.rand(3, 1, 9, 9)',
+      'u = torch.rand(3, 5)',
+      'out = train.acquisition_batch(x, json.loads(sys.argv[1]), u)',
+      'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist()}))',
+    ].join('\n');
+    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+      x: number[];
+      u: number[][];
+      out: number[];
+    };
+    // The page's arithmetic written out plainly, image by image: blur (mirrored edges), contrast, gamma, clip.
+    const size = 9;
+    const radius = Math.ceil(3 * aug.blur);
+    const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * aug.blur ** 2)));
+    const total = taps.reduce((a, b) => a + b, 0);
+    const mirror = (i: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+    const expected = result.u.flatMap((u, n) => {
+      const image = result.x.slice(n * size * size, (n + 1) * size * size);
+      const along = (img: number[], dx: number, dy: number) =>
+        img.map((_, p) => {
+          const [x, y] = [p % size, Math.floor(p / size)];
+          return taps.reduce(
+            (sum, t, k) =>
+              sum + (t / total) * img[mirror(y + dy * (k - radius)) * size + mirror(x + dx * (k - radius))],
+            0,
+          );
+        });
+      const blurred = along(along(image, 0, 1), 1, 0);
+      const mixed = image.map((v, p) => v + (blurred[p] - v) * u[2]);
+      const mean = mixed.reduce((a, b) => a + b, 0) / mixed.length;
+      const factor = 1 + (u[0] * 2 - 1) * aug.contrast;
+      const power = (1 + aug.gamma) ** (u[1] * 2 - 1);
+      return mixed.map((v) => Math.min(1, Math.max(0, Math.min(1, Math.max(0, (v - mean) * factor + mean)) ** power)));
+    });
+    expect(maxDifference([expected], [result.out])).toBeLessThan(TOLERANCE);
   }, 60_000);
 
   it('schedules the learning rate as the page: constant, or cosine over the run', () => {

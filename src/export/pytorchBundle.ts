@@ -91,6 +91,10 @@ function augmentationText(settings: Settings): string {
     a.shear > 0 ? `shear ±${a.shear}°` : '',
     a.brightness > 0 ? `brightness ±${a.brightness}` : '',
     a.horizontalFlip ? 'horizontal flip' : '',
+    a.contrast > 0 ? `contrast ±${a.contrast}` : '',
+    a.gamma > 0 ? `gamma ${a.gamma}` : '',
+    a.blur > 0 ? `blur sigma ${a.blur} px` : '',
+    a.noise > 0 ? `noise up to ${a.noise}` : '',
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }

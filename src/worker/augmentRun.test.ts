@@ -85,6 +85,10 @@ describe('training with augmentation', () => {
       shear: 10,
       brightness: 0.2,
       horizontalFlip: true,
+      contrast: 0.3,
+      gamma: 0.3,
+      blur: 1,
+      noise: 0.05,
     });
     for (const r of [plain, augmented]) {
       expect(r.errors).toEqual([]);

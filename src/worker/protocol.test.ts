@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_AUGMENTATION } from '../core/settings';
 import type { ImageSet, TestResult } from '../core/types';
 import { buildReport } from '../eval/report';
 import {
@@ -47,7 +48,15 @@ function sampleReport() {
   );
 }
 
-const AUGMENTATION = { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.1, horizontalFlip: true };
+const AUGMENTATION = {
+  ...NO_AUGMENTATION,
+  rotation: 10,
+  zoom: 0.2,
+  shift: 0.1,
+  shear: 10,
+  brightness: 0.1,
+  horizontalFlip: true,
+};
 
 /** One of every request, reply, progress and error kind, freshly made (transfer detaches buffers, so each test makes its own). */
 function allMessages(): AnyMessage[] {

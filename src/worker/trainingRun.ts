@@ -9,7 +9,7 @@ import { mulberry32, range, shuffleInPlace } from '../core/random';
 import { UserError } from '../core/userError';
 import type { ImageSet, OodDetector, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
-import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
+import { acquisitionRandom, augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
@@ -136,8 +136,9 @@ async function runEpochs(
   for (let epoch = 0; epoch < start.epochsDone; epoch++) shuffleInPlace(order, random);
   // Its own seeded stream (augment.ts): the batch order is the same with augmentation on or off.
   const augmentRandom = augmentationRandom(settings.seed + start.epochsDone);
+  const acquisitionDraws = acquisitionRandom(settings.seed + start.epochsDone);
   const augment: Augment | null = isAugmenting(settings.augmentation)
-    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom)
+    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom, acquisitionDraws)
     : null;
   const throughput = new Throughput();
   const readback = new BatchReadback(context.deferReadback ?? defersReadback(tf.getBackend()));

@@ -375,8 +375,45 @@ def to_input(pixels, device):
 DRAWS_PER_IMAGE = 8
 
 
+# The acquisition changes' draws (augment.ts acquisitionParams): contrast, gamma, blur weight, noise sd, noise seed.
+ACQUISITION_DRAWS_PER_IMAGE = 5
+ACQUISITION_KEYS = ('contrast', 'gamma', 'blur', 'noise')
+
+
 def is_augmenting(aug):
-    return any(aug.get(key, 0) for key in ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip'))
+    keys = ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip') + ACQUISITION_KEYS
+    return any(aug.get(key, 0) for key in keys)
+
+
+def gaussian_kernel(sigma):
+    """The page's normalised 1-D Gaussian (augment.ts gaussianKernel): radius ceil(3 sigma), at least 1."""
+    radius = max(1, math.ceil(3 * sigma))
+    taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float64) ** 2 / (2 * sigma * sigma))
+    return (taps / taps.sum()).float()
+
+
+def acquisition_batch(x, aug, uniform):
+    """The page's acquisition changes (augment.ts applyAcquisition), in its order: a Gaussian blur (edges mirrored)
+    mixed in at a weight in 0..1, contrast about each image's mean times 1 +- contrast, a power from 1 / (1 + gamma)
+    to 1 + gamma (log-uniform), Gaussian noise of sd 0..noise; clipped to 0..1. `uniform` [n, 5] in 0..1; the noise
+    itself comes from torch's generator, so it is not the page's pixel for pixel."""
+    n, _, height, width = x.shape
+    u = uniform.to(x.device, torch.float32)
+    if aug.get('blur', 0) > 0:
+        taps = gaussian_kernel(aug['blur']).to(x.device)
+        radius = min((len(taps) - 1) // 2, height - 1, width - 1)
+        taps = taps[(len(taps) - 1) // 2 - radius:(len(taps) - 1) // 2 + radius + 1]
+        padded = F.pad(x, (radius, radius, radius, radius), mode='reflect')
+        blurred = F.conv2d(F.conv2d(padded, taps.view(1, 1, -1, 1)), taps.view(1, 1, 1, -1))
+        x = x + (blurred - x) * u[:, 2].view(n, 1, 1, 1)
+    if aug.get('contrast', 0) > 0:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = (x - mean) * (1 + (u[:, 0] * 2 - 1) * aug['contrast']).view(n, 1, 1, 1) + mean
+    if aug.get('gamma', 0) > 0:
+        x = x.clamp(0, 1) ** ((1 + aug['gamma']) ** (u[:, 1] * 2 - 1)).view(n, 1, 1, 1)
+    if aug.get('noise', 0) > 0:
+        x = x + torch.randn_like(x) * (u[:, 3] * aug['noise']).view(n, 1, 1, 1)
+    return x.clamp(0, 1)
 
 
 def affine_matrices(uniform, aug, width, height):
@@ -912,6 +949,9 @@ def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_
         labels = labels.to(runtime.device)
         if aug is not None:
             x = augment_batch(x, aug, torch.rand(len(labels), DRAWS_PER_IMAGE, generator=augment_random))
+            if any(aug.get(key, 0) for key in ACQUISITION_KEYS):
+                draws = torch.rand(len(labels), ACQUISITION_DRAWS_PER_IMAGE, generator=augment_random)
+                x = acquisition_batch(x, aug, draws)
         probabilities = trainer(x)
         # Keras' reduction with class weights: the mean over the batch of weight x loss (not divided by the weights).
         loss = (per_image_cross_entropy(probabilities, labels, len(class_weight)) * class_weight[labels]).mean()

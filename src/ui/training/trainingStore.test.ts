@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_AUGMENTATION } from '../../core/settings';
 import type { TrainSettings } from '../../core/types';
 import type { FromTrainer, ToTrainer, TrainerReply, TrainProgress } from '../../worker/protocol';
 import { TrainerClient, type TrainerPort } from '../../worker/trainerClient';
@@ -15,7 +16,7 @@ const SETTINGS: TrainSettings = {
   seed: 1,
   classWeighting: 'balanced',
   patience: 3,
-  augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false },
+  augmentation: { ...NO_AUGMENTATION },
 };
 
 /** A worker the test answers by hand: it sees each request, and posts what the test says. */
