@@ -111,6 +111,7 @@ export function leverTable(lever: Lever, allRuns: LeverRun[], figures: string[],
     );
   }
   lines.push('');
+  if (lever.variants.length < 2) return lines;
   for (const figure of verdictFigures) {
     const { winner, perFold } = foldWinner(lever, runs, figure);
     const each = perFold.map((f) => `${f.fold}: ${f.best || 'n/a'} by ${f.margin.toFixed(4)}`).join('; ');
