@@ -51,6 +51,9 @@ describe('the settings table', () => {
       thresholdRule: 'sensitivity',
       targetSensitivity: 95,
       temperatureScaling: false,
+      labelSmoothing: 0,
+      mixup: 0,
+      weightDecay: 0,
     });
   });
 
@@ -107,6 +110,9 @@ describe('the settings table', () => {
       ['augmentation.gamma', 'Gamma', 'gamma'],
       ['augmentation.blur', 'Blur', 'blur'],
       ['augmentation.noise', 'Noise', 'noise'],
+      ['labelSmoothing', 'Label smoothing', 'smooth'],
+      ['mixup', 'Mixup', 'mixup'],
+      ['weightDecay', 'Weight decay', 'wd'],
     ]);
   });
 
@@ -136,6 +142,9 @@ describe('the settings table', () => {
       'augmentation.gamma': [0, 2],
       'augmentation.blur': [0, 4],
       'augmentation.noise': [0, 0.2],
+      labelSmoothing: [0, 0.5],
+      mixup: [0, 1],
+      weightDecay: [0, 10],
     });
   });
 

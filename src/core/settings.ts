@@ -153,6 +153,13 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   noise: 0,
 };
 
+/** The training-recipe variants all off (label smoothing, mixup, weight decay): the defaults. */
+export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay'>> = {
+  labelSmoothing: 0,
+  mixup: 0,
+  weightDecay: 0,
+};
+
 /** Whether any change is on: a range above 0, or the flip. */
 export function isAugmenting(settings: AugmentationSettings): boolean {
   return Object.values(settings).some((value) => value === true || (typeof value === 'number' && value > 0));

@@ -68,6 +68,12 @@ export interface TrainSettings {
   patience: number;
   /** Random changes to each training image, a fresh draw every time it is used (augment.ts). */
   augmentation: AugmentationSettings;
+  /** Label smoothing (model/recipe.ts): this share of each target spread evenly over the classes; 0 = off. */
+  labelSmoothing: number;
+  /** Mixup's alpha (model/recipe.ts): images and targets blended in pairs, weight from Beta(alpha, alpha); 0 = off. */
+  mixup: number;
+  /** Decoupled weight decay (model/recipe.ts): each step shrinks the kernels by learning rate x this; 0 = off. */
+  weightDecay: number;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { AugmentationSettings, TrainSettings } from '../core/types';
 import type { FromTrainer } from './protocol';
 import { Trainer } from './trainer';
@@ -27,6 +27,7 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     classWeighting: 'none',
     patience: 0,
     augmentation,
+    ...NO_RECIPE,
   };
 }
 

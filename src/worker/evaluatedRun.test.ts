@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { EvalSettings, TrainSettings } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
@@ -56,6 +56,7 @@ const settings: TrainSettings = {
   classWeighting: 'balanced',
   patience: 3,
   augmentation: { ...NO_AUGMENTATION },
+  ...NO_RECIPE,
 };
 
 describe('Trainer: evaluate and evaluatedImages', () => {

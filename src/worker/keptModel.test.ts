@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ModelFiles, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
 import { Trainer } from './trainer';
@@ -26,6 +26,7 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   classWeighting: 'balanced',
   patience: 3,
   augmentation: NO_AUGMENTATION,
+  ...NO_RECIPE,
   ...overrides,
 });
 

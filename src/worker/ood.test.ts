@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, OodJudgement, TrainSettings } from '../core/types';
 import { syntheticSplit } from '../data/synthetic';
 import { countUnlike } from '../eval/outOfDistribution';
@@ -99,6 +99,7 @@ describe('out-of-distribution warning', () => {
       classWeighting: 'balanced',
       patience: 0,
       augmentation: { ...NO_AUGMENTATION },
+      ...NO_RECIPE,
     };
     trained = await ask<'train'>({ type: 'train', settings });
   }, 240_000);

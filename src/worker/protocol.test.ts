@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, TestResult } from '../core/types';
 import { buildReport } from '../eval/report';
 import {
@@ -84,6 +84,7 @@ function allMessages(): AnyMessage[] {
         classWeighting: 'balanced',
         patience: 3,
         augmentation: AUGMENTATION,
+        ...NO_RECIPE,
       },
     },
     { type: 'stop', run: 4 },

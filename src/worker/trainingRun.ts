@@ -17,9 +17,17 @@ import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
 import { judgedValidation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
 import { ResidentImages } from './residentImages';
-import { BatchReadback, defersReadback, startTrainStep, type Augment, type StartedBatch } from './trainSteps';
+import {
+  BatchReadback,
+  defersReadback,
+  startTrainStep,
+  type Augment,
+  type Regularise,
+  type StartedBatch,
+} from './trainSteps';
+import { changesTargets, decayKernels, regularisedBatch } from '../model/recipe';
 import { modelFilesOf } from '../model/checkpoint';
-import { learningRateAt, setOptimizerLearningRate } from '../model/learningRate';
+import { learningRateAt, optimizerLearningRate, setOptimizerLearningRate } from '../model/learningRate';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -140,6 +148,11 @@ async function runEpochs(
   const augment: Augment | null = isAugmenting(settings.augmentation)
     ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom, acquisitionDraws)
     : null;
+  // Mixup's draws: a third stream (model/recipe.ts), so the batch order and augmentation stay as they were.
+  const recipeRandom = mulberry32((Math.imul(settings.seed + start.epochsDone, 0xc2b2ae35) ^ 0x3c1d) >>> 0);
+  const regularise: Regularise | null = changesTargets(settings)
+    ? (xs, ys) => regularisedBatch(xs, ys, weights, settings, recipeRandom)
+    : null;
   const throughput = new Throughput();
   const readback = new BatchReadback(context.deferReadback ?? defersReadback(tf.getBackend()));
   // The training images on the GPU for the whole run where the backend gathers batches there (else null: the CPU).
@@ -189,7 +202,9 @@ async function runEpochs(
           );
         }
         const started = now();
-        const figures = startTrainStep(model, data.train, resident, indices, numClasses, weights, augment);
+        const figures = startTrainStep(model, data.train, resident, indices, numClasses, weights, augment, regularise);
+        if (settings.weightDecay > 0 && model.optimizer)
+          decayKernels(model, optimizerLearningRate(model.optimizer), settings.weightDecay);
         await report(readback.next({ batch, images: indices.length, started, figures }));
         // An epoch's figures are whole before its validation.
         if (batch === batchesPerEpoch - 1) await report(readback.drain());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_AUGMENTATION } from '../../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../../core/settings';
 import type { TrainSettings } from '../../core/types';
 import type { FromTrainer, ToTrainer, TrainerReply, TrainProgress } from '../../worker/protocol';
 import { TrainerClient, type TrainerPort } from '../../worker/trainerClient';
@@ -17,6 +17,7 @@ const SETTINGS: TrainSettings = {
   classWeighting: 'balanced',
   patience: 3,
   augmentation: { ...NO_AUGMENTATION },
+  ...NO_RECIPE,
 };
 
 /** A worker the test answers by hand: it sees each request, and posts what the test says. */
