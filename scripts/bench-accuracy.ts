@@ -203,6 +203,8 @@ interface SeedResult {
   outcome: string;
   /** The test figures at the threshold each other rule chooses on validation (`fixed`, `youden`, `sensitivity`), and its line. */
   rules: Record<string, { figures: Record<FigureName, Figure>; threshold: string }>;
+  /** The test figures at the run's rule with test-time augmentation `shift-scale` (7 views); null where not offered. */
+  tta: Record<FigureName, Figure> | null;
   /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
   adapted: Record<FigureName, Figure> | null;
   /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
@@ -338,6 +340,7 @@ async function runSeed(
     // The CSV first: it holds the probabilities, whatever the rule.
     ...(await testPredictions(page)),
     rules: await otherRules(page),
+    tta: await ttaFigures(page),
     adapted: await adaptedFigures(page),
     unlike: { validation: await unlikeShare(page, 'validation'), test: await unlikeShare(page, 'test') },
   };
@@ -378,6 +381,33 @@ async function otherRules(page: Page): Promise<SeedResult['rules']> {
   }
   await select.selectOption(original);
   await operatingPoint.and(page.locator(`[data-rule="${original}"]`)).waitFor({ timeout: 300_000 });
+  return out;
+}
+
+/**
+ * The test figures with test-time augmentation (`shift-scale`: each image's score the mean over 7 views), read by
+ * switching the Results' setting (the worker scores validation and test again, the threshold chosen on validation
+ * scored alike), then switching it back; null where the page has no such setting.
+ */
+async function ttaFigures(page: Page): Promise<Record<FigureName, Figure> | null> {
+  const select = page.getByLabel(/^Test-time augmentation/);
+  if ((await select.count()) === 0) return null;
+  const original = await select.inputValue();
+  const operatingPoint = page.getByTestId('operating-point');
+  const settled = (withTta: boolean) =>
+    operatingPoint
+      .and(page.locator('[aria-busy="false"]'))
+      .filter(withTta ? { hasText: 'Test-time augmentation:' } : { hasNotText: 'Test-time augmentation:' })
+      .waitFor({ timeout: 600_000 });
+  await select.selectOption('shift-scale');
+  await settled(true);
+  await page
+    .getByRole('table', { name: 'Test metrics' })
+    .getByText(/95% intervals/)
+    .waitFor();
+  const out = await figures(page, 'Test metrics', 0);
+  await select.selectOption(original);
+  await settled(original !== 'off');
   return out;
 }
 
@@ -502,6 +532,8 @@ function report(r: SeedResult): SeedResult {
   if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
   for (const [rule, { figures: f, threshold }] of Object.entries(r.rules))
     console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`);
+  if (r.tta)
+    console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with test-time augmentation: ${line(r.tta)}`);
   if (r.adapted)
     console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`);
   console.log(
@@ -537,6 +569,11 @@ const rows: [string, (r: SeedResult) => number, number][] = [
     ]),
   ),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
+    `test ${n}, test-time augmentation (7 views)`,
+    (r) => r.tta?.[n].value ?? Number.NaN,
+    4,
+  ]),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
     `test ${n}, BatchNorm adapted to test`,
     (r) => r.adapted?.[n].value ?? Number.NaN,
     4,
@@ -566,13 +603,18 @@ for (const fold of folds) {
 }
 
 // One table a lever: every fold x seed, the spread, and whether a variant wins on every fold.
-const leverRuns = results.map((r) => ({
-  variant: r.model,
-  fold: r.fold,
-  seed: r.seed,
-  figures: Object.fromEntries(FIGURES.map((n) => [n, r.test[n].value])),
-}));
-for (const lever of options.levers) {
+const figuresOf = (f: Record<FigureName, Figure>) => Object.fromEntries(FIGURES.map((n) => [n, f[n].value]));
+const leverRuns = results.flatMap((r) => [
+  { variant: r.model, fold: r.fold, seed: r.seed, figures: figuresOf(r.test) },
+  // The same model scored with test-time augmentation: a lever of its own, paired with its plain scoring.
+  ...(r.tta ? [{ variant: `${r.model} + TTA`, fold: r.fold, seed: r.seed, figures: figuresOf(r.tta) }] : []),
+]);
+const ttaLever = {
+  name: 'test-time augmentation (the defaults, the same models)',
+  variants: ['default', 'default + TTA'],
+};
+const levers = leverRuns.some((r) => r.variant === 'default + TTA') ? [...options.levers, ttaLever] : options.levers;
+for (const lever of levers) {
   console.log(`\nTest figures at the run's threshold rule (${options.query.rule ?? 'the default rule'}):`);
   console.log(leverTable(lever, leverRuns, [...FIGURES], ['AUC', 'accuracy']).join('\n'));
 }

@@ -57,7 +57,9 @@ export function foldWinner(
       .filter((m) => Number.isFinite(m.value))
       .sort((a, b) => b.value - a.value);
     const margin = means.length > 1 ? means[0].value - means[1].value : Number.NaN;
-    return { fold, best: means.length === lever.variants.length ? means[0].variant : '', margin };
+    // A tie, or a variant missing on this fold: no best.
+    const best = means.length === lever.variants.length && margin > 1e-12 ? means[0].variant : '';
+    return { fold, best, margin };
   });
   const bests = new Set(perFold.map((f) => f.best));
   const winner = perFold.length > 0 && bests.size === 1 && !bests.has('') ? perFold[0].best : null;
@@ -114,7 +116,11 @@ export function leverTable(lever: Lever, allRuns: LeverRun[], figures: string[],
   if (lever.variants.length < 2) return lines;
   for (const figure of verdictFigures) {
     const { winner, perFold } = foldWinner(lever, runs, figure);
-    const each = perFold.map((f) => `${f.fold}: ${f.best || 'n/a'} by ${f.margin.toFixed(4)}`).join('; ');
+    const each = perFold
+      .map((f) =>
+        f.best ? `${f.fold}: ${f.best} by ${f.margin.toFixed(4)}` : `${f.fold}: none (a tie or a run missing)`,
+      )
+      .join('; ');
     lines.push(
       winner
         ? `${figure}: ${winner} wins on every fold (${each}).`

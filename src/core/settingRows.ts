@@ -10,6 +10,7 @@ import {
   GROUP_BYS,
   THRESHOLD_RULES,
   LEARNING_RATE_SCHEDULES,
+  TEST_TIME_AUGMENTATIONS,
   MODEL_NAMES,
   type AugmentationSettings,
   type EvalSettings,
@@ -408,5 +409,20 @@ export const SETTINGS: { readonly [P in SettingPath]: RowOf<P> } = {
     integer: false,
     step: 0.01,
     unit: 'decoupled from RMSprop: each step shrinks the kernels by learning rate x this',
+  },
+  testTimeAugmentation: {
+    kind: 'choice',
+    label: 'Test-time augmentation',
+    query: 'tta',
+    use: 'eval',
+    // Off: the figures then describe the model exactly as it is downloaded (a runtime scores one view).
+    default: 'off',
+    values: TEST_TIME_AUGMENTATIONS,
+    text: {
+      off: 'off (one view)',
+      'shift-scale': 'mean over 7 views (shifts, scales)',
+      'shift-scale-flip': 'mean over 14 views (the same, mirrored too)',
+    },
+    hint: 'Score validation, test and Predict as the mean over small shifts (4% of the side) and scales (0.95, 1.05) of each image; the threshold is chosen on validation scored the same way',
   },
 };

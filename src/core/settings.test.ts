@@ -51,6 +51,7 @@ describe('the settings table', () => {
       thresholdRule: 'sensitivity',
       targetSensitivity: 95,
       temperatureScaling: false,
+      testTimeAugmentation: 'off',
       labelSmoothing: 0,
       mixup: 0,
       weightDecay: 0,
@@ -113,6 +114,7 @@ describe('the settings table', () => {
       ['labelSmoothing', 'Label smoothing', 'smooth'],
       ['mixup', 'Mixup', 'mixup'],
       ['weightDecay', 'Weight decay', 'wd'],
+      ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });
 
@@ -163,11 +165,13 @@ describe('the settings table', () => {
       'thresholdRule',
       'targetSensitivity',
       'temperatureScaling',
+      'testTimeAugmentation',
     ]);
     const evalDefaults = {
       thresholdRule: DEFAULT_SETTINGS.thresholdRule,
       targetSensitivity: 95,
       temperatureScaling: false,
+      testTimeAugmentation: 'off' as const,
     };
     expect(checkEvalSettings(evalDefaults)).toBeNull();
     expect(checkEvalSettings({ ...evalDefaults, targetSensitivity: 101 })).toBe(

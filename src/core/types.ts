@@ -99,6 +99,19 @@ export type ThresholdRule = 'fixed' | 'youden' | 'sensitivity';
 export const THRESHOLD_RULES: readonly ThresholdRule[] = ['fixed', 'youden', 'sensitivity'];
 
 /**
+ * Test-time augmentation (worker/testTimeAugmentation.ts): each image scored as it is, or as the mean of its scores
+ * over a few small shifts and scales of it, and their mirror images too.
+ */
+export type TestTimeAugmentation = 'off' | 'shift-scale' | 'shift-scale-flip';
+export const TEST_TIME_AUGMENTATIONS: readonly TestTimeAugmentation[] = ['off', 'shift-scale', 'shift-scale-flip'];
+/** How many views each kind scores an image over (testTimeAugmentation.test.ts checks the worker agrees). */
+export const TTA_VIEW_COUNT: Readonly<Record<TestTimeAugmentation, number>> = {
+  off: 1,
+  'shift-scale': 7,
+  'shift-scale-flip': 14,
+};
+
+/**
  * How the page reports a trained model (the Results section); read by the page and sent with each `evaluate`
  * request, so a change needs no retraining.
  */
@@ -109,6 +122,8 @@ export interface EvalSettings {
   targetSensitivity: number;
   /** Fit a temperature on validation and apply it to the scores of the calibration figures. */
   temperatureScaling: boolean;
+  /** Score validation and test (and Predict's images) as the mean over these views of each image. */
+  testTimeAugmentation: TestTimeAugmentation;
 }
 
 /** Everything the settings form holds. */
@@ -251,6 +266,11 @@ export interface ModelMetadata {
   createdAt: string;
   /** How an image is judged unlike the training data; absent or null when the model carries none. */
   outOfDistribution?: OodDetector | null;
+  /**
+   * The test-time augmentation the threshold was chosen with (its scores are the mean over these views of each
+   * image, worker/testTimeAugmentation.ts); absent or `off`: the model's plain output.
+   */
+  testTimeAugmentation?: TestTimeAugmentation;
 }
 
 export interface BatchMetrics {

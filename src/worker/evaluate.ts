@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
 import { featuresAndOutputs } from '../model/features';
 import { disposeBatch, makeBatch } from './batches';
-import type { ImageSet } from '../core/types';
+import type { ImageSet, TestTimeAugmentation } from '../core/types';
+import { predictWithTta } from './testTimeAugmentation';
 
 /** Keras' fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log. */
 export const EPSILON = KERAS_EPSILON;
@@ -22,13 +23,17 @@ export interface Evaluation {
   features?: Float32Array;
 }
 
-/** With `features`, the output of that layer (of `size` numbers) is read too, in the same pass. */
+/**
+ * With `features`, the output of that layer (of `size` numbers) is read too, in the same pass (of the image as it
+ * is); with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts).
+ */
 export async function evaluateInBatches(
   model: tf.LayersModel,
   set: ImageSet,
   numClasses: number,
   batchSize: number,
   features?: { layer: string; size: number },
+  tta: TestTimeAugmentation = 'off',
 ): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
@@ -51,9 +56,13 @@ export async function evaluateInBatches(
         if (featureBatch.shape[1] !== features.size)
           throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
         featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
+        if (tta !== 'off') {
+          probabilities.dispose();
+          probabilities = predictWithTta(model, batch.xs, tta);
+        }
       } else {
         // training: false is predict's default, so Dropout is off here.
-        probabilities = tf.tidy(() => model.predict(batch.xs) as tf.Tensor);
+        probabilities = predictWithTta(model, batch.xs, tta);
       }
       if (probabilities.shape[1] !== width) {
         throw new Error(

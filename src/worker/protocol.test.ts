@@ -42,7 +42,12 @@ function sampleReport() {
     {
       numClasses: 2,
       positiveClass: 1,
-      settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+      settings: {
+        thresholdRule: 'fixed',
+        targetSensitivity: 95,
+        temperatureScaling: false,
+        testTimeAugmentation: 'off',
+      },
       resamples: 20,
     },
   );
@@ -93,7 +98,12 @@ function allMessages(): AnyMessage[] {
     {
       type: 'evaluate',
       positiveClass: 1,
-      settings: { thresholdRule: 'youden', targetSensitivity: 95, temperatureScaling: true },
+      settings: {
+        thresholdRule: 'youden',
+        targetSensitivity: 95,
+        temperatureScaling: true,
+        testTimeAugmentation: 'off',
+      },
     },
     { type: 'evaluatedImages', indices: [4, 1] },
   ];

@@ -11,7 +11,7 @@ import {
 } from '../../eval/metrics';
 import { describeRule } from '../../eval/thresholdRules';
 import type { ReportedThreshold } from '../../eval/report';
-import type { EvalSettings, TestResult } from '../../core/types';
+import { TTA_VIEW_COUNT, type EvalSettings, type TestResult, type TestTimeAugmentation } from '../../core/types';
 import { confusionText, rocTableRows } from '../common/chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
 import { fmt, fmtThreshold } from './formatFigures';
@@ -73,13 +73,14 @@ export function Evaluation({
             threshold: report.operatingPoint.threshold,
             positiveClass: report.positiveClass,
             rule: describeRule(report.operatingPoint),
+            testTimeAugmentation: evalSettings.testTimeAugmentation,
             report,
           }
         : null,
     );
     // Gone with the Results (a new run): the next download must not carry this run's threshold.
     return () => onReported?.(null);
-  }, [report, onReported]);
+  }, [report, onReported, evalSettings.testTimeAugmentation]);
   const atOperatingPoint = moved === null || moved === chosen;
   const [cell, setCell] = useState<Cell | null>(null);
   const [cellFor, setCellFor] = useState(result);
@@ -135,7 +136,7 @@ export function Evaluation({
           aria-busy={reportState.pending}
         >
           {report
-            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.`
+            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.${ttaSentence(evalSettings.testTimeAugmentation)}`
             : reportState.error
               ? `No report: ${reportState.error}`
               : 'Choosing the threshold on validation…'}{' '}
@@ -301,4 +302,10 @@ function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; pos
       </tbody>
     </table>
   );
+}
+
+/** What the reported figures' scores are with test-time augmentation on; empty when off. */
+function ttaSentence(kind: TestTimeAugmentation): string {
+  if (kind === 'off') return '';
+  return ` Test-time augmentation: each image's score is the mean over ${TTA_VIEW_COUNT[kind]} views of it (small shifts and scales${kind === 'shift-scale-flip' ? ', mirrored too' : ''}); the per-image tables, gallery and downloads show the single view, and a downloaded model scores one view.`;
 }

@@ -23,11 +23,11 @@ export function useEvaluationReport(
   settings: EvalSettings,
 ): ReportState {
   const [state, setState] = useState<ReportState>({ report: null, pending: true, error: null });
-  const { thresholdRule, targetSensitivity, temperatureScaling } = settings;
+  const { thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation } = settings;
   useEffect(() => {
     let current = true;
     setState((s) => ({ ...s, pending: true }));
-    store.evaluate(positiveClass, { thresholdRule, targetSensitivity, temperatureScaling }).then(
+    store.evaluate(positiveClass, { thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation }).then(
       (report) => {
         if (current) setState({ report, pending: false, error: null });
       },
@@ -39,6 +39,6 @@ export function useEvaluationReport(
     return () => {
       current = false;
     };
-  }, [store, result, positiveClass, thresholdRule, targetSensitivity, temperatureScaling]);
+  }, [store, result, positiveClass, thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation]);
   return state;
 }
