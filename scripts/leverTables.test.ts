@@ -59,7 +59,14 @@ describe('lever tables', () => {
     expect(lines).toContain('contrast=0.3 | A | 2 | 0.9000 | 0.9500');
     expect(lines).toContain('**contrast=0.3** | all 1 | mean ± sd of 2 | 0.8900 ± 0.0141 | 0.9400 ± 0.0141');
     expect(lines.join('\n')).not.toContain('other');
-    expect(lines).toContain('AUC: contrast=0.3 wins on every fold (A: contrast=0.3 by 0.0300).');
+    expect(lines).toContain(
+      "AUC: contrast=0.3 wins on every fold (A: contrast=0.3 by 0.0300); default's sd over seeds within a fold is 0.0141: every margin is larger.",
+    );
+    // A margin inside the seeds' spread is called noise.
+    const close = [...twoSeedsOnA.slice(0, 2), run('contrast=0.3', 'A', 1, 0.905), run('contrast=0.3', 'A', 2, 0.925)];
+    expect(leverTable(lever, close, ['AUC'], ['AUC']).join('\n')).toMatch(
+      /by 0\.0050\); .* a margin below it is noise/,
+    );
     expect(lines).toContain(
       '  contrast=0.3 − default: +0.0300 (paired by fold and seed, 0.0300 ± 0.0000), higher on 2 of 2.',
     );

@@ -66,6 +66,17 @@ export function foldWinner(
   return { winner, perFold };
 }
 
+/** The mean over folds of a variant's sd over seeds within a fold (NaN without two seeds on a fold): run-to-run noise. */
+export function seedSpread(runs: LeverRun[], figure: string): number {
+  const sds = foldsOf(runs).flatMap((fold) => {
+    const values = runs.filter((r) => r.fold === fold).map((r) => r.figures[figure]);
+    if (values.length < 2) return [];
+    const m = mean(values);
+    return [Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1))];
+  });
+  return sds.length > 0 ? mean(sds) : Number.NaN;
+}
+
 /** A variant's differences from the defaults, paired by fold and seed (only pairs where both ran). */
 export function pairedDifferences(runs: LeverRun[], variant: string, figure: string): number[] {
   const out: number[] = [];
@@ -121,10 +132,18 @@ export function leverTable(lever: Lever, allRuns: LeverRun[], figures: string[],
         f.best ? `${f.fold}: ${f.best} by ${f.margin.toFixed(4)}` : `${f.fold}: none (a tie or a run missing)`,
       )
       .join('; ');
+    const noise = seedSpread(
+      runs.filter((r) => r.variant === lever.variants[0]),
+      figure,
+    );
+    const clear = winner !== null && Number.isFinite(noise) && perFold.every((f) => f.margin > noise);
     lines.push(
-      winner
-        ? `${figure}: ${winner} wins on every fold (${each}).`
-        : `${figure}: no variant wins on every fold (${each}).`,
+      (winner
+        ? `${figure}: ${winner} wins on every fold (${each})`
+        : `${figure}: no variant wins on every fold (${each})`) +
+        (Number.isFinite(noise)
+          ? `; ${lever.variants[0]}'s sd over seeds within a fold is ${noise.toFixed(4)}: ${clear ? 'every margin is larger' : winner ? 'a margin below it is noise' : 'differences below it are noise'}.`
+          : '.'),
     );
     for (const variant of lever.variants.filter((v) => v !== 'default')) {
       const diffs = pairedDifferences(runs, variant, figure);
