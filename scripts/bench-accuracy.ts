@@ -394,20 +394,18 @@ async function ttaFigures(page: Page): Promise<Record<FigureName, Figure> | null
   if ((await select.count()) === 0) return null;
   const original = await select.inputValue();
   const operatingPoint = page.getByTestId('operating-point');
-  const settled = (withTta: boolean) =>
-    operatingPoint
-      .and(page.locator('[aria-busy="false"]'))
-      .filter(withTta ? { hasText: 'Test-time augmentation:' } : { hasNotText: 'Test-time augmentation:' })
-      .waitFor({ timeout: 600_000 });
+  // The report's own kind (data-tta), not the setting's: the figures are the report's once it has come.
+  const settled = (kind: string) =>
+    operatingPoint.and(page.locator(`[aria-busy="false"][data-tta="${kind}"]`)).waitFor({ timeout: 600_000 });
   await select.selectOption('shift-scale');
-  await settled(true);
+  await settled('shift-scale');
   await page
     .getByRole('table', { name: 'Test metrics' })
     .getByText(/95% intervals/)
     .waitFor();
   const out = await figures(page, 'Test metrics', 0);
   await select.selectOption(original);
-  await settled(original !== 'off');
+  await settled(original);
   return out;
 }
 

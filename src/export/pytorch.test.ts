@@ -764,6 +764,62 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(maxDifference([expected], [result.out])).toBeLessThan(TOLERANCE);
   }, 60_000);
 
+  it('smooths labels, mixes images and decays kernels as the page (recipe.ts)', () => {
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'g = torch.Generator().manual_seed(3)',
+      'x = torch.rand(4, 1, 5, 5)',
+      'labels = torch.tensor([0, 1, 1, 0])',
+      'w = torch.tensor([1.0, 3.0])',
+      'sx, st, sw = train.regularised_batch(x, labels, 2, w, {"labelSmoothing": 0.1}, g)',
+      'mx, mt, mw = train.regularised_batch(x, labels, 2, w, {"mixup": 0.4}, g)',
+      'p = torch.rand(4, 1)',
+      'hard = train.soft_cross_entropy(p, labels.float()) - train.per_image_cross_entropy(p, labels, 2)',
+      'beta = train.beta_draws(4000, 1.0, g)',
+      'm = torch.nn.Linear(3, 2)',
+      'before = m.weight.detach().clone()',
+      'train.decay_kernels(m, 0.01, 5)',
+      'print(json.dumps({"st": st.tolist(), "sw": sw.tolist(), "same": bool(torch.equal(sx, x)),',
+      '  "x": x.flatten(1).tolist(), "mx": mx.flatten(1).tolist(), "mt": mt.tolist(), "mw": mw.tolist(),',
+      '  "hard": hard.abs().max().item(), "beta": [beta.min().item(), beta.max().item(), beta.mean().item()],',
+      '  "ratio": (m.weight / before).flatten().tolist()}))',
+    ].join('\n');
+    const r = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+      st: number[];
+      sw: number[];
+      same: boolean;
+      x: number[][];
+      mx: number[][];
+      mt: number[];
+      mw: number[];
+      hard: number;
+      beta: number[];
+      ratio: number[];
+    };
+    expect(r.st.map((v) => Number(v.toFixed(6)))).toEqual([0.05, 0.95, 0.95, 0.05]);
+    expect(r.sw).toEqual([1, 3, 3, 1]);
+    expect(r.same).toBe(true);
+    // Mixup: each image leads its blend with its partner (n-1-i); targets and weights blend at the same share.
+    const label = [0, 1, 1, 0];
+    const weight = [1, 3, 3, 1];
+    r.mx.forEach((row, i) => {
+      const j = 3 - i;
+      const share = (row[0] - r.x[j][0]) / (r.x[i][0] - r.x[j][0]);
+      expect(share).toBeGreaterThanOrEqual(0.5 - 1e-4);
+      expect(share).toBeLessThanOrEqual(1 + 1e-4);
+      row.forEach((v, k) => expect(v).toBeCloseTo(share * r.x[i][k] + (1 - share) * r.x[j][k], 4));
+      expect(r.mt[i]).toBeCloseTo(share * label[i] + (1 - share) * label[j], 4);
+      expect(r.mw[i]).toBeCloseTo(share * weight[i] + (1 - share) * weight[j], 4);
+    });
+    expect(r.hard).toBeLessThan(1e-6);
+    expect(r.beta[0]).toBeGreaterThanOrEqual(0);
+    expect(r.beta[1]).toBeLessThanOrEqual(1);
+    expect(r.beta[2]).toBeCloseTo(0.5, 1);
+    r.ratio.forEach((v) => expect(v).toBeCloseTo(0.95, 5));
+  }, 60_000);
+
   it('schedules the learning rate as the page: constant, or cosine over the run', () => {
     const script = [
       'import json, sys',

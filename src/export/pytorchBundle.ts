@@ -99,6 +99,16 @@ function augmentationText(settings: Settings): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
+/** The training-recipe variants that are on (label smoothing, mixup, weight decay), as the README's words. */
+function recipeText(settings: Settings): string {
+  const parts = [
+    settings.labelSmoothing > 0 ? `label smoothing ${settings.labelSmoothing}` : '',
+    settings.mixup > 0 ? `mixup alpha ${settings.mixup}` : '',
+    settings.weightDecay > 0 ? `decoupled weight decay ${settings.weightDecay}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `${parts.join(', ')}, ` : '';
+}
+
 function bundleReadme(settings: Settings, classNames: readonly string[], rows: readonly ManifestRow[]): string {
   const example = rows[0].path;
   const top = example.includes('/') ? example.slice(0, example.indexOf('/')) : null;
@@ -121,7 +131,7 @@ ${splitLines(classNames, rows).join('\n')}
 
 Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-threshold rule \`${settings.thresholdRule}\`.
+${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`.
 
 ## Set up
 

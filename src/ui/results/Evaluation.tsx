@@ -73,14 +73,14 @@ export function Evaluation({
             threshold: report.operatingPoint.threshold,
             positiveClass: report.positiveClass,
             rule: describeRule(report.operatingPoint),
-            testTimeAugmentation: evalSettings.testTimeAugmentation,
+            testTimeAugmentation: reportState.testTimeAugmentation,
             report,
           }
         : null,
     );
     // Gone with the Results (a new run): the next download must not carry this run's threshold.
     return () => onReported?.(null);
-  }, [report, onReported, evalSettings.testTimeAugmentation]);
+  }, [report, onReported, reportState.testTimeAugmentation]);
   const atOperatingPoint = moved === null || moved === chosen;
   const [cell, setCell] = useState<Cell | null>(null);
   const [cellFor, setCellFor] = useState(result);
@@ -103,6 +103,12 @@ export function Evaluation({
     return Uint8Array.from(scores, (s) => (s >= threshold ? positive : 1 - positive));
   }, [binary, result, scores, threshold, positive]);
   const matrix = useMemo(() => confusionMatrix(predicted, result.labels, result.numClasses), [predicted, result]);
+  // With test-time augmentation the page holds single-view scores only: at the reported threshold the figures are
+  // the report's (the worker's, from the averaged scores); moved off it, the slider's figures are single-view.
+  const ttaMetrics =
+    reportState.testTimeAugmentation !== 'off' && report && atOperatingPoint
+      ? (report.test ?? report.validation).metrics
+      : null;
 
   return (
     <div className="evaluation">
@@ -133,10 +139,11 @@ export function Evaluation({
           data-testid="operating-point"
           data-threshold={chosen}
           data-rule={report?.operatingPoint.rule ?? ''}
+          data-tta={report ? reportState.testTimeAugmentation : ''}
           aria-busy={reportState.pending}
         >
           {report
-            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.${ttaSentence(evalSettings.testTimeAugmentation)}`
+            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.${ttaSentence(reportState.testTimeAugmentation)}`
             : reportState.error
               ? `No report: ${reportState.error}`
               : 'Choosing the threshold on validation…'}{' '}
@@ -156,8 +163,8 @@ export function Evaluation({
       </div>
       <div className="evaluation__tables">
         <MetricsTable
-          metrics={metrics}
-          accuracy={binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
+          metrics={ttaMetrics ?? metrics}
+          accuracy={ttaMetrics ? ttaMetrics.accuracy : binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
           loss={result.loss}
           count={result.labels.length}
           splitName={splitName}
@@ -307,5 +314,5 @@ function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; pos
 /** What the reported figures' scores are with test-time augmentation on; empty when off. */
 function ttaSentence(kind: TestTimeAugmentation): string {
   if (kind === 'off') return '';
-  return ` Test-time augmentation: each image's score is the mean over ${TTA_VIEW_COUNT[kind]} views of it (small shifts and scales${kind === 'shift-scale-flip' ? ', mirrored too' : ''}); the per-image tables, gallery and downloads show the single view, and a downloaded model scores one view.`;
+  return ` Test-time augmentation: each image's score is the mean over ${TTA_VIEW_COUNT[kind]} views of it (small shifts and scales${kind === 'shift-scale-flip' ? ', mirrored too' : ''}); the slider, confusion matrix, per-image tables, gallery and downloads show the single view, and a downloaded model scores one view.`;
 }
