@@ -11,7 +11,8 @@
  *   `--folds`: leave one source out (scripts/sourceFolds.ts): each fold holds out a normal series and a range of
  *   patient numbers as the test split, and every variant trains on every fold and seed; the lever tables give every
  *   fold x seed, the mean ± sd over them, and which variant wins on every fold, not just on average.
- *   `--save runs.json` keeps the runs; `--merge runs.json` tables earlier runs (say, the defaults) with this study's.
+ *   `--save runs.json` keeps the runs; `--merge runs.json` tables earlier runs with this study's (their defaults are
+ *   then not trained again).
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
@@ -479,12 +480,10 @@ function withInterval(f: Figure): string {
 
 const options = parseArgs(process.argv.slice(2));
 const { baseUrl, browser, close } = await serveBuiltApp();
-// Earlier runs first (`--merge`): the variants this study trains again are trained again, not taken from them.
-const results: SeedResult[] = options.merge.flatMap((file) =>
-  (JSON.parse(readFileSync(file, 'utf8')) as SeedResult[]).filter(
-    (r) => !options.variants.some((v) => v.label === r.model),
-  ),
-);
+// Earlier runs first (`--merge`): their defaults are not trained again; other variants named here are.
+const merged = options.merge.flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as SeedResult[]);
+if (merged.some((r) => r.model === 'default')) options.variants = options.variants.filter((v) => v.label !== 'default');
+const results: SeedResult[] = merged.filter((r) => !options.variants.some((v) => v.label === r.model));
 if (results.length > 0) console.log(`${results.length} earlier runs from ${options.merge.join(', ')}`);
 const saved: SeedResult[] = [];
 try {
