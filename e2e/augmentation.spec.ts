@@ -21,20 +21,32 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await expect(augmented.first()).toHaveAccessibleName(/^(NORMAL|PNEUMONIA) 1: augmentation 1$/);
 
   const group = page.getByRole('group', { name: 'Augmentation' });
-  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness'])
+  const acquisition = ['Contrast', 'Gamma', 'Blur', 'Noise'];
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness', ...acquisition])
     await expect(group.getByRole('spinbutton', { name })).toBeVisible();
+  for (const name of ['Label smoothing', 'Mixup', 'Weight decay'])
+    await expect(page.getByRole('spinbutton', { name })).toHaveValue('0');
   const flip = group.getByRole('checkbox', { name: 'Horizontal flip' });
   await expect(flip).not.toBeChecked();
 
   // Off by default (measured: see src/ui/training/augmentationSettings.ts): each draw is its sample image as it
   // is, the very pixels of the sample grid.
-  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness'])
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness', ...acquisition])
     await expect(group.getByRole('spinbutton', { name })).toHaveValue('0');
-  expect(page.url()).not.toMatch(/rot=|zoom=|shift=|shear=|bright=/);
+  expect(page.url()).not.toMatch(/rot=|zoom=|shift=|shear=|bright=|contrast=|gamma=|blur=|noise=/);
   const samples = await pictures(page.getByRole('figure', { name: 'Sample images' }).getByRole('img'));
   await expect.poll(async () => (await pictures(augmented)).filter((_, i) => i % 3 === 0)).toEqual(samples.slice(0, 8));
   const plain = await pictures(augmented);
   expect(plain[1]).toBe(plain[0]);
+
+  // The acquisition changes alone (no geometry) change the draws too, and go in the URL; then off again.
+  await group.getByRole('spinbutton', { name: 'Contrast' }).fill('0.4');
+  await group.getByRole('spinbutton', { name: 'Noise' }).fill('0.05');
+  await expect(page).toHaveURL(/contrast=0\.4.*noise=0\.05/);
+  await expect.poll(async () => (await pictures(augmented))[0]).not.toBe(plain[0]);
+  await group.getByRole('spinbutton', { name: 'Contrast' }).fill('0');
+  await group.getByRole('spinbutton', { name: 'Noise' }).fill('0');
+  await expect.poll(async () => (await pictures(augmented))[0]).toBe(plain[0]);
 
   // The tutorial's preset fills every field at once, and No augmentation clears them again.
   await page.getByRole('button', { name: 'Tutorial’s augmentation' }).click();

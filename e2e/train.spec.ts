@@ -187,6 +187,16 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(page).toHaveURL(/[?&]rule=youden/);
   await page.getByLabel('Threshold rule').selectOption('fixed');
   await expect(operatingPoint).toHaveAttribute('data-rule', 'fixed');
+  // Test-time augmentation: the worker scores validation and test again (7 views an image) and reports; no retraining.
+  await page.getByLabel('Test-time augmentation').selectOption('shift-scale');
+  await expect(operatingPoint).toHaveAttribute('data-tta', 'shift-scale');
+  await expect(operatingPoint).toHaveAttribute('aria-busy', 'false');
+  await expect(operatingPoint).toContainText("each image's score is the mean over 7 views");
+  await expect(page).toHaveURL(/[?&]tta=shift-scale/);
+  await expect(page.getByRole('table', { name: 'Test metrics' }).getByRole('row', { name: /^AUC\b/ })).toBeVisible();
+  await page.getByLabel('Test-time augmentation').selectOption('off');
+  await expect(operatingPoint).toHaveAttribute('data-tta', 'off');
+  await expect(operatingPoint).not.toContainText('Test-time augmentation');
   // A click on a confusion-matrix count shows that cell's images, whose pixels the worker sends on demand.
   const [tn] = await matrixCells();
   await page.getByRole('button', { name: /^NORMAL as NORMAL: \d+ images$/ }).click();

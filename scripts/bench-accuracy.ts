@@ -1,10 +1,18 @@
 /**
- * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--size N] [--epochs N] [--holdout P] [--<key> V]…`
+ * `npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--folds A,B|all] [--model tutorial,batchnorm] [--vary <key>=v1,v2]…
+ *   [--variant <name>:<key>=v&<key>=v]… [--size N] [--epochs N] [--holdout P] [--<key> V]…`
  *   where <key> is any URL query key of the settings table (src/core/settings.ts: size, epochs, batch, lr, backend, weights,
  *   patience, val, holdout, rot, zoom, shift, shear, bright, flip, model…), checked by the app's own parser.
  *   `--model` takes a comma-separated list: every model trains on every seed (seed by seed, models in turn, so
  *   a busy machine slows them alike) and the summary puts the models side by side. `--vary <key>=v1,v2` does the
- *   same for any other setting (e.g. `--vary schedule=constant,cosine`); one list a run.
+ *   same for any other setting (e.g. `--vary schedule=constant,cosine`), beside the defaults; `--variant` moves several
+ *   settings together under one name (`--variant acq:contrast=0.3&gamma=0.3`). Each `--vary` and `--variant` is a
+ *   lever: the defaults train once, and each lever gets its own table (scripts/leverTables.ts).
+ *   `--folds`: leave one source out (scripts/sourceFolds.ts): each fold holds out a normal series and a range of
+ *   patient numbers as the test split, and every variant trains on every fold and seed; the lever tables give every
+ *   fold x seed, the mean ± sd over them, and which variant wins on every fold, not just on average.
+ *   `--save runs.json` keeps the runs; `--merge runs.json` tables earlier runs with this study's (their defaults are
+ *   then not trained again).
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
@@ -25,20 +33,30 @@
  * the mean ± standard deviation over seeds.
  */
 import type { Page } from '@playwright/test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SETTING_PATHS, parseSettingText, settingRow, type SettingPath } from '../src/core/settings';
 import { binaryMetrics, defaultPositiveClass, rocAuc } from '../src/eval/metrics';
 import { serveBuiltApp } from './benchApp';
+import { leverTable, meanSd, type Lever } from './leverTables';
 import { longTasks, pageNow, recordLongTasks } from './longTasks';
+import { parseFolds, type SourceFold } from './sourceFolds';
 
 interface Options {
   zip: string;
   seeds: number[];
-  /** The settings to compare, each a label and its URL values (`--model` or `--vary`); one with no values: the defaults. */
+  /** Every setting to train, each a label and its URL values; the first, with no values, the defaults. */
   variants: Variant[];
+  /** The comparisons asked for (`--model`, each `--vary`, each `--variant`): one table each, beside the defaults. */
+  levers: Lever[];
+  /** Leave-one-source-out folds (`--folds`), each a test split of its own; null: one split, as `--holdout` says. */
+  folds: SourceFold[] | null;
   /** URL query keys and values passed on to the app, as the settings table names them. */
   query: Record<string, string>;
+  /** `--save`: a JSON file the runs are written to, run by run. */
+  save: string | null;
+  /** `--merge`: JSON files of earlier runs (`--save`) tabled with these, e.g. the defaults of an earlier study. */
+  merge: string[];
 }
 
 /** Every setting's URL key: the settings table's, so a new setting can be benchmarked without touching this file. */
@@ -49,7 +67,7 @@ function checked(key: string, value: string): string {
   const path = QUERY_KEYS.get(key);
   if (!path)
     throw new Error(
-      `Unknown option --${key} (known: --seeds, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`,
+      `Unknown option --${key} (known: --seeds, --folds, --vary, --variant, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`,
     );
   const { problem } = parseSettingText(path, value);
   if (problem) throw new Error(`--${key} ${value}: ${problem}`);
@@ -57,10 +75,12 @@ function checked(key: string, value: string): string {
 }
 
 interface Variant {
-  /** `default`, or `key=value`. */
+  /** `default`, `key=value`, or a `--variant`'s name. */
   label: string;
   query: Record<string, string>;
 }
+
+const DEFAULTS: Variant = { label: 'default', query: {} };
 
 /** One variant a value of `key` (checked by the app's parser). */
 function variantsOf(key: string, list: string): Variant[] {
@@ -70,11 +90,44 @@ function variantsOf(key: string, list: string): Variant[] {
   });
 }
 
+/** `--variant name:key=value&key=value`: several settings moved together, under one name. */
+function namedVariant(text: string): Variant {
+  const colon = text.indexOf(':');
+  const label = text.slice(0, colon).trim();
+  if (colon <= 0 || !label || label === 'default')
+    throw new Error(
+      '--variant takes <name>:<URL key>=<value>&<URL key>=<value>…, e.g. --variant acq:contrast=0.3&gamma=0.3',
+    );
+  const query: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(text.slice(colon + 1))) query[key] = checked(key, value);
+  if (Object.keys(query).length === 0) throw new Error(`--variant ${label}: no settings given`);
+  return { label, query };
+}
+
+/** Adds a lever's variants to the list to train (each once, whatever lever names it) and the lever to the tables. */
+function addLever(
+  options: Pick<Options, 'variants' | 'levers'>,
+  name: string,
+  variants: Variant[],
+  withDefaults = true,
+): void {
+  for (const v of variants) {
+    const known = options.variants.find((x) => x.label === v.label);
+    if (known && JSON.stringify(known.query) !== JSON.stringify(v.query))
+      throw new Error(`Two variants are called ${v.label}: name them apart`);
+    if (!known) options.variants.push(v);
+  }
+  const labels = variants.map((v) => v.label).filter((l) => l !== 'default');
+  options.levers.push({ name, variants: withDefaults ? ['default', ...labels] : labels });
+}
+
 function parseArgs(argv: string[]): Options {
   let zip: string | null = null;
   let seeds = [1, 2, 3];
-  let variants: Variant[] = [{ label: 'default', query: {} }];
-  let varied: string | null = null;
+  const options: Pick<Options, 'variants' | 'levers'> = { variants: [DEFAULTS], levers: [] };
+  let folds: SourceFold[] | null = null;
+  let save: string | null = null;
+  const merge: string[] = [];
   const query: Record<string, string> = { holdout: '15' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -86,23 +139,35 @@ function parseArgs(argv: string[]): Options {
     const value = argv[++i];
     if (value === undefined) throw new Error(`${arg} needs a value`);
     if (name === 'seeds') seeds = value.split(',').map((s) => Number(s.trim()));
-    else if (name === 'model' || name === 'vary') {
+    else if (name === 'folds') folds = parseFolds(value);
+    else if (name === 'save') save = resolve(value);
+    else if (name === 'merge') merge.push(resolve(value));
+    else if (name === 'variant') {
+      const variant = namedVariant(value);
+      addLever(options, variant.label, [variant]);
+    } else if (name === 'model' || name === 'vary') {
       const [key, list] =
         name === 'model' ? ['model', value] : [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)];
       if (!key || !list)
         throw new Error('--vary takes <URL key>=<value>,<value>…, e.g. --vary schedule=constant,cosine');
-      if (varied) throw new Error(`One list a run: --${varied === 'model' ? 'model' : 'vary'} was given already`);
-      varied = key;
-      variants = variantsOf(key, list);
+      // `--model tutorial,batchnorm` names every model compared: the defaults are one of them, not a column.
+      addLever(options, key, variantsOf(key, list), key !== 'model');
     } else query[name] = checked(name, value);
   }
   if (!zip)
     throw new Error(
-      'Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--model tutorial,batchnorm | --vary <key>=v1,v2] [--<URL key of a setting> value]…',
+      'Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--folds A,B|all] [--model tutorial,batchnorm] [--vary <key>=v1,v2]… [--variant <name>:<key>=v&<key>=v]… [--<URL key of a setting> value]…',
     );
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
-  return { zip: resolve(zip), seeds, variants, query };
+  if (folds && query.testre) throw new Error('--folds sets the test split itself: leave out --testre');
+  // The defaults train when a lever compares with them, or when nothing else is asked for.
+  const variants =
+    options.levers.length > 0 && !options.levers.some((l) => l.variants.includes('default'))
+      ? options.variants.slice(1)
+      : options.variants;
+  const levers = options.levers.length > 0 ? options.levers : [{ name: 'the defaults', variants: ['default'] }];
+  return { zip: resolve(zip), seeds, variants, levers, folds, query, save, merge };
 }
 
 /** A figure and its 95% bootstrap interval (NaN ends when the page gives none). */
@@ -118,6 +183,8 @@ type FigureName = (typeof FIGURES)[number];
 interface SeedResult {
   /** The variant's label. */
   model: string;
+  /** The leave-one-source-out fold (`--folds`), or `hold-out` without folds. */
+  fold: string;
   seed: number;
   /** On the evaluated split (the test folder, else the test hold-out), at the threshold the page reports. */
   test: Record<FigureName, Figure>;
@@ -137,6 +204,8 @@ interface SeedResult {
   outcome: string;
   /** The test figures at the threshold each other rule chooses on validation (`fixed`, `youden`, `sensitivity`), and its line. */
   rules: Record<string, { figures: Record<FigureName, Figure>; threshold: string }>;
+  /** The test figures at the run's rule with test-time augmentation `shift-scale` (7 views); null where not offered. */
+  tta: Record<FigureName, Figure> | null;
   /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
   adapted: Record<FigureName, Figure> | null;
   /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
@@ -202,9 +271,15 @@ async function runSeed(
   baseUrl: string,
   options: Options,
   variant: Variant,
+  fold: SourceFold | null,
   seed: number,
 ): Promise<SeedResult> {
-  const query = new URLSearchParams({ ...options.query, ...variant.query, seed: String(seed) });
+  const query = new URLSearchParams({
+    ...options.query,
+    ...variant.query,
+    ...(fold ? { testre: fold.testPattern } : {}),
+    seed: String(seed),
+  });
   await page.goto(`${baseUrl}/?${query}`);
   await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor();
   const started = Date.now();
@@ -230,6 +305,7 @@ async function runSeed(
   const best = history.locator('tbody tr[aria-current="true"] td').first();
   return {
     model: variant.label,
+    fold: fold?.name ?? 'hold-out',
     seed,
     // The intervals come in the worker's report a moment after the run ends.
     test: await page
@@ -265,6 +341,7 @@ async function runSeed(
     // The CSV first: it holds the probabilities, whatever the rule.
     ...(await testPredictions(page)),
     rules: await otherRules(page),
+    tta: await ttaFigures(page),
     adapted: await adaptedFigures(page),
     unlike: { validation: await unlikeShare(page, 'validation'), test: await unlikeShare(page, 'test') },
   };
@@ -305,6 +382,31 @@ async function otherRules(page: Page): Promise<SeedResult['rules']> {
   }
   await select.selectOption(original);
   await operatingPoint.and(page.locator(`[data-rule="${original}"]`)).waitFor({ timeout: 300_000 });
+  return out;
+}
+
+/**
+ * The test figures with test-time augmentation (`shift-scale`: each image's score the mean over 7 views), read by
+ * switching the Results' setting (the worker scores validation and test again, the threshold chosen on validation
+ * scored alike), then switching it back; null where the page has no such setting.
+ */
+async function ttaFigures(page: Page): Promise<Record<FigureName, Figure> | null> {
+  const select = page.getByLabel(/^Test-time augmentation/);
+  if ((await select.count()) === 0) return null;
+  const original = await select.inputValue();
+  const operatingPoint = page.getByTestId('operating-point');
+  // The report's own kind (data-tta), not the setting's: the figures are the report's once it has come.
+  const settled = (kind: string) =>
+    operatingPoint.and(page.locator(`[aria-busy="false"][data-tta="${kind}"]`)).waitFor({ timeout: 600_000 });
+  await select.selectOption('shift-scale');
+  await settled('shift-scale');
+  await page
+    .getByRole('table', { name: 'Test metrics' })
+    .getByText(/95% intervals/)
+    .waitFor();
+  const out = await figures(page, 'Test metrics', 0);
+  await select.selectOption(original);
+  await settled(original);
   return out;
 }
 
@@ -376,17 +478,14 @@ function withInterval(f: Figure): string {
     : f.value.toFixed(4);
 }
 
-function meanSd(values: number[], digits: number): string {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return 'n/a';
-  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
-  const sd = finite.length > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (finite.length - 1)) : 0;
-  return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
-}
-
 const options = parseArgs(process.argv.slice(2));
 const { baseUrl, browser, close } = await serveBuiltApp();
-const results: SeedResult[] = [];
+// Earlier runs first (`--merge`): their defaults are not trained again; other variants named here are.
+const merged = options.merge.flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as SeedResult[]);
+if (merged.some((r) => r.model === 'default')) options.variants = options.variants.filter((v) => v.label !== 'default');
+const results: SeedResult[] = merged.filter((r) => !options.variants.some((v) => v.label === r.model));
+if (results.length > 0) console.log(`${results.length} earlier runs from ${options.merge.join(', ')}`);
+const saved: SeedResult[] = [];
 try {
   const settings = Object.entries(options.query)
     .map(([k, v]) => `${k}=${v}`)
@@ -395,39 +494,27 @@ try {
   console.log(
     `bench:accuracy on ${options.zip}, app defaults except ${settings}${compared}, seeds ${options.seeds.join(', ')}`,
   );
-  for (const seed of options.seeds) {
-    for (const variant of options.variants) {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(120_000);
-      // Long tasks on the page's thread (issue 12: the page must not stutter while it trains).
-      await recordLongTasks(page);
-      try {
-        const r = await runSeed(page, baseUrl, options, variant, seed);
-        results.push(r);
-        const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
-        console.log(`${r.model} seed ${r.seed}, test: ${line(r.test)}`);
-        if (r.validation)
-          console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
-        for (const [rule, { figures: f, threshold }] of Object.entries(r.rules)) {
-          console.log(
-            `${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`,
-          );
+  for (const fold of options.folds ?? [])
+    console.log(`fold ${fold.name}: test = ${fold.description} (${fold.testPattern})`);
+  // Fold by fold, seed by seed, the variants in turn: a busy machine slows them alike.
+  for (const fold of options.folds ?? [null]) {
+    for (const seed of options.seeds) {
+      for (const variant of options.variants) {
+        const page = await browser.newPage();
+        page.setDefaultTimeout(120_000);
+        // Long tasks on the page's thread (issue 12: the page must not stutter while it trains).
+        await recordLongTasks(page);
+        try {
+          const r = report(await runSeed(page, baseUrl, options, variant, fold, seed));
+          results.push(r);
+          saved.push(r);
+          if (options.save) writeFileSync(options.save, JSON.stringify(saved));
+        } catch (error) {
+          // A long study keeps its other runs; the tables say which are missing.
+          console.log(`${variant.label} fold ${fold?.name ?? 'hold-out'} seed ${seed} FAILED: ${String(error)}`);
+        } finally {
+          await page.close();
         }
-        if (r.adapted)
-          console.log(
-            `${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`,
-          );
-        console.log(
-          `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
-            `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
-        );
-        console.log(`  test: ${r.testImages}`);
-        console.log(
-          `  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`,
-        );
-        if (r.outcome) console.log(`  ${r.outcome}`);
-      } finally {
-        await page.close();
       }
     }
   }
@@ -435,9 +522,35 @@ try {
   await close();
 }
 
+/** Prints a run's figures as it ends; returns it. */
+function report(r: SeedResult): SeedResult {
+  const line = (f: Record<FigureName, Figure>) => FIGURES.map((n) => `${n} ${withInterval(f[n])}`).join('  ');
+  console.log(`${r.model} fold ${r.fold} seed ${r.seed}, test: ${line(r.test)}`);
+  if (r.validation) console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, validation: ${line(r.validation)}`);
+  for (const [rule, { figures: f, threshold }] of Object.entries(r.rules))
+    console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with rule ${rule}: ${line(f)}  (${threshold})`);
+  if (r.tta)
+    console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with test-time augmentation: ${line(r.tta)}`);
+  if (r.adapted)
+    console.log(`${' '.repeat(r.model.length)} seed ${r.seed}, test with BatchNorm adapted to it: ${line(r.adapted)}`);
+  console.log(
+    `  ${r.threshold} | epochs ${r.epochs} (best ${r.bestEpoch})  | load ${r.loadS.toFixed(1)} s  train ${r.trainS.toFixed(1)} s  total ${r.totalS.toFixed(1)} s  | ${r.backend}` +
+      `  | main-thread tasks over 50 ms while training: ${r.longTasks.count}, longest ${r.longTasks.longest} ms`,
+  );
+  console.log(`  test: ${r.testImages}`);
+  console.log(
+    `  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`,
+  );
+  if (r.outcome) console.log(`  ${r.outcome}`);
+  return r;
+}
+
 // One column a variant, mean ± sd over its seeds, so the models read side by side.
 const columns = [...new Set(results.map((r) => r.model))];
-console.log(`\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'} (mean ± standard deviation):`);
+const folds = [...new Set(results.map((r) => r.fold))];
+console.log(
+  `\nOver ${options.seeds.length} seed${options.seeds.length === 1 ? '' : 's'}${folds.length > 1 ? ` x ${folds.length} folds` : ''} (mean ± standard deviation):`,
+);
 const rows: [string, (r: SeedResult) => number, number][] = [
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [`test ${n}`, (r) => r.test[n].value, 4]),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
@@ -452,6 +565,11 @@ const rows: [string, (r: SeedResult) => number, number][] = [
       4,
     ]),
   ),
+  ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
+    `test ${n}, test-time augmentation (7 views)`,
+    (r) => r.tta?.[n].value ?? Number.NaN,
+    4,
+  ]),
   ...FIGURES.map((n): [string, (r: SeedResult) => number, number] => [
     `test ${n}, BatchNorm adapted to test`,
     (r) => r.adapted?.[n].value ?? Number.NaN,
@@ -471,11 +589,29 @@ for (const [name, pick, digits] of rows) {
   );
 }
 
-// The seeds' models averaged, one row a figure (a second opinion on what ensembling would buy).
-const ensembles = columns.map((c) => ensembleFigures(results.filter((r) => r.model === c)));
-if (ensembles.some(Boolean)) {
-  console.log(`\nEnsemble of the seeds' models (probabilities averaged per image, threshold 0.5):`);
+// The seeds' models averaged, one row a figure a fold (a second opinion on what ensembling would buy).
+for (const fold of folds) {
+  const ensembles = columns.map((c) => ensembleFigures(results.filter((r) => r.model === c && r.fold === fold)));
+  if (!ensembles.some(Boolean)) continue;
+  console.log(`\nEnsemble of the seeds' models, ${fold} (probabilities averaged per image, threshold 0.5):`);
   console.log(`metric | ${columns.join(' | ')}\n--- | ${columns.map(() => '---').join(' | ')}`);
   for (const n of FIGURES)
     console.log(`test ${n} | ${ensembles.map((e) => (e ? e[n].toFixed(4) : 'n/a')).join(' | ')}`);
+}
+
+// One table a lever: every fold x seed, the spread, and whether a variant wins on every fold.
+const figuresOf = (f: Record<FigureName, Figure>) => Object.fromEntries(FIGURES.map((n) => [n, f[n].value]));
+const leverRuns = results.flatMap((r) => [
+  { variant: r.model, fold: r.fold, seed: r.seed, figures: figuresOf(r.test) },
+  // The same model scored with test-time augmentation: a lever of its own, paired with its plain scoring.
+  ...(r.tta ? [{ variant: `${r.model} + TTA`, fold: r.fold, seed: r.seed, figures: figuresOf(r.tta) }] : []),
+]);
+const ttaLever = {
+  name: 'test-time augmentation (the defaults, the same models)',
+  variants: ['default', 'default + TTA'],
+};
+const levers = leverRuns.some((r) => r.variant === 'default + TTA') ? [...options.levers, ttaLever] : options.levers;
+for (const lever of levers) {
+  console.log(`\nTest figures at the run's threshold rule (${options.query.rule ?? 'the default rule'}):`);
+  console.log(leverTable(lever, leverRuns, [...FIGURES], ['AUC', 'accuracy']).join('\n'));
 }

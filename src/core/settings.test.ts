@@ -52,6 +52,10 @@ describe('the settings table', () => {
       targetSensitivity: 95,
       temperatureScaling: false,
       intensityNormalisation: 'none',
+      testTimeAugmentation: 'off',
+      labelSmoothing: 0,
+      mixup: 0,
+      weightDecay: 0,
     });
   });
 
@@ -105,6 +109,14 @@ describe('the settings table', () => {
       ['augmentation.brightness', 'Brightness', 'bright'],
       ['augmentation.horizontalFlip', 'Horizontal flip', 'flip'],
       ['intensityNormalisation', 'Intensity normalisation', 'norm'],
+      ['augmentation.contrast', 'Contrast', 'contrast'],
+      ['augmentation.gamma', 'Gamma', 'gamma'],
+      ['augmentation.blur', 'Blur', 'blur'],
+      ['augmentation.noise', 'Noise', 'noise'],
+      ['labelSmoothing', 'Label smoothing', 'smooth'],
+      ['mixup', 'Mixup', 'mixup'],
+      ['weightDecay', 'Weight decay', 'wd'],
+      ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });
 
@@ -130,6 +142,13 @@ describe('the settings table', () => {
       'augmentation.shift': [0, 0.5],
       'augmentation.shear': [0, 45],
       'augmentation.brightness': [0, 0.9],
+      'augmentation.contrast': [0, 0.9],
+      'augmentation.gamma': [0, 2],
+      'augmentation.blur': [0, 4],
+      'augmentation.noise': [0, 0.2],
+      labelSmoothing: [0, 0.5],
+      mixup: [0, 1],
+      weightDecay: [0, 10],
     });
   });
 
@@ -148,11 +167,13 @@ describe('the settings table', () => {
       'thresholdRule',
       'targetSensitivity',
       'temperatureScaling',
+      'testTimeAugmentation',
     ]);
     const evalDefaults = {
       thresholdRule: DEFAULT_SETTINGS.thresholdRule,
       targetSensitivity: 95,
       temperatureScaling: false,
+      testTimeAugmentation: 'off' as const,
     };
     expect(checkEvalSettings(evalDefaults)).toBeNull();
     expect(checkEvalSettings({ ...evalDefaults, targetSensitivity: 101 })).toBe(

@@ -147,6 +147,17 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   shear: 0,
   brightness: 0,
   horizontalFlip: false,
+  contrast: 0,
+  gamma: 0,
+  blur: 0,
+  noise: 0,
+};
+
+/** The training-recipe variants all off (label smoothing, mixup, weight decay): the defaults. */
+export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay'>> = {
+  labelSmoothing: 0,
+  mixup: 0,
+  weightDecay: 0,
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

@@ -78,6 +78,12 @@ export interface TrainSettings {
   augmentation: AugmentationSettings;
   /** The model's first layer: `per-image` standardises each image (a saved run without it trained with `none`). */
   intensityNormalisation: IntensityNormalisation;
+  /** Label smoothing (model/recipe.ts): this share of each target spread evenly over the classes; 0 = off. */
+  labelSmoothing: number;
+  /** Mixup's alpha (model/recipe.ts): images and targets blended in pairs, weight from Beta(alpha, alpha); 0 = off. */
+  mixup: number;
+  /** Decoupled weight decay (model/recipe.ts): each step shrinks the kernels by learning rate x this; 0 = off. */
+  weightDecay: number;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */
@@ -103,6 +109,19 @@ export type ThresholdRule = 'fixed' | 'youden' | 'sensitivity';
 export const THRESHOLD_RULES: readonly ThresholdRule[] = ['fixed', 'youden', 'sensitivity'];
 
 /**
+ * Test-time augmentation (worker/testTimeAugmentation.ts): each image scored as it is, or as the mean of its scores
+ * over a few small shifts and scales of it, and their mirror images too.
+ */
+export type TestTimeAugmentation = 'off' | 'shift-scale' | 'shift-scale-flip';
+export const TEST_TIME_AUGMENTATIONS: readonly TestTimeAugmentation[] = ['off', 'shift-scale', 'shift-scale-flip'];
+/** How many views each kind scores an image over (testTimeAugmentation.test.ts checks the worker agrees). */
+export const TTA_VIEW_COUNT: Readonly<Record<TestTimeAugmentation, number>> = {
+  off: 1,
+  'shift-scale': 7,
+  'shift-scale-flip': 14,
+};
+
+/**
  * How the page reports a trained model (the Results section); read by the page and sent with each `evaluate`
  * request, so a change needs no retraining.
  */
@@ -113,6 +132,8 @@ export interface EvalSettings {
   targetSensitivity: number;
   /** Fit a temperature on validation and apply it to the scores of the calibration figures. */
   temperatureScaling: boolean;
+  /** Score validation and test (and Predict's images) as the mean over these views of each image. */
+  testTimeAugmentation: TestTimeAugmentation;
 }
 
 /** Everything the settings form holds. */
@@ -135,6 +156,17 @@ export interface AugmentationSettings {
   brightness: number;
   /** Mirror left-right half of the time (horizontal_flip). */
   horizontalFlip: boolean;
+  /**
+   * The changes below mimic another machine or site (augment.ts): each image's own draw, from a stream apart
+   * from the one above. Contrast: the spread around the image's mean scaled by 1 - contrast .. 1 + contrast.
+   */
+  contrast: number;
+  /** Gamma: pixel values (0..1) raised to a power from 1 / (1 + gamma) to 1 + gamma, log-uniform. */
+  gamma: number;
+  /** Blur: a Gaussian blur of this sigma (pixels at the image size) mixed in at a weight drawn from 0 to 1. */
+  blur: number;
+  /** Noise: Gaussian noise of a standard deviation drawn from 0 to this (on 0..1 pixel values). */
+  noise: number;
 }
 
 export interface LayerSummary {
@@ -244,6 +276,11 @@ export interface ModelMetadata {
   createdAt: string;
   /** How an image is judged unlike the training data; absent or null when the model carries none. */
   outOfDistribution?: OodDetector | null;
+  /**
+   * The test-time augmentation the threshold was chosen with (its scores are the mean over these views of each
+   * image, worker/testTimeAugmentation.ts); absent or `off`: the model's plain output.
+   */
+  testTimeAugmentation?: TestTimeAugmentation;
 }
 
 export interface BatchMetrics {

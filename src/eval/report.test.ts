@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, shiftFindings } from './report';
 
-const settings = { thresholdRule: 'youden' as const, targetSensitivity: 95, temperatureScaling: false };
+const settings = { thresholdRule: 'youden' as const, targetSensitivity: 95, temperatureScaling: false, testTimeAugmentation: 'off' as const };
 
 describe('buildReport', () => {
   it('chooses the threshold on validation and applies it to test', () => {
@@ -28,7 +28,7 @@ describe('buildReport', () => {
     const report = buildReport(validation, null, {
       numClasses: 2,
       positiveClass: 1,
-      settings: { ...settings, temperatureScaling: true },
+      settings: { ...settings, temperatureScaling: true, testTimeAugmentation: 'off' },
       resamples: 10,
     });
     expect(report.temperature).toBeCloseTo(2, 2);
@@ -44,7 +44,7 @@ describe('buildReport', () => {
     const report = buildReport(split, split, {
       numClasses: 3,
       positiveClass: 2,
-      settings: { ...settings, temperatureScaling: true },
+      settings: { ...settings, temperatureScaling: true, testTimeAugmentation: 'off' },
       resamples: 50,
     });
     expect(report.test?.metrics.accuracy).toBe(0.75);

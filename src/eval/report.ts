@@ -4,7 +4,7 @@
  * disagree beyond their intervals (a shift). Built in the training worker, which holds the scores and the
  * patients; pure, no tfjs.
  */
-import type { EvalSettings, ScoredSplit } from '../core/types';
+import type { EvalSettings, ScoredSplit, TestTimeAugmentation } from '../core/types';
 
 export type { ScoredSplit };
 import { bootstrapIntervals, DEFAULT_RESAMPLES, type Interval, type IntervalMetric } from './bootstrap';
@@ -146,6 +146,8 @@ export interface ReportedThreshold {
   threshold: number;
   positiveClass: number;
   rule: string;
+  /** The test-time augmentation the scores (and so the threshold) were made with; `off`: the model's own output. */
+  testTimeAugmentation: TestTimeAugmentation;
   /** The whole report the Results show (figures, intervals, calibration), for the model card. */
   report: EvaluationReport;
 }

@@ -324,7 +324,15 @@ const settings: Settings = {
   batchSize: 8,
   seed: 3,
   thresholdRule: 'youden',
-  augmentation: { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.2, horizontalFlip: true },
+  augmentation: {
+    ...DEFAULT_SETTINGS.augmentation,
+    rotation: 10,
+    zoom: 0.2,
+    shift: 0.1,
+    shear: 10,
+    brightness: 0.2,
+    horizontalFlip: true,
+  },
 };
 
 /** The model.json the app writes for the bundle's settings (a batchnorm model, 2 classes). */
@@ -720,6 +728,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
     const aug: AugmentationSettings = {
+      ...DEFAULT_SETTINGS.augmentation,
       rotation: 30,
       zoom: 0.3,
       shift: 0.2,
@@ -759,6 +768,106 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     });
     expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);
     expect(maxDifference([result.out.slice(0, 1600)], [result.x.slice(0, 1600)])).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it('changes contrast, gamma and blur as the page (augment.ts), draw for draw', () => {
+    const aug = { contrast: 0.4, gamma: 0.5, blur: 1.2, noise: 0 };
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'torch.manual_seed(1)',
+      'x = torch.rand(3, 1, 9, 9)',
+      'u = torch.rand(3, 5)',
+      'out = train.acquisition_batch(x, json.loads(sys.argv[1]), u)',
+      'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist()}))',
+    ].join('\n');
+    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+      x: number[];
+      u: number[][];
+      out: number[];
+    };
+    // The page's arithmetic written out plainly, image by image: blur (mirrored edges), contrast, gamma, clip.
+    const size = 9;
+    const radius = Math.ceil(3 * aug.blur);
+    const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * aug.blur ** 2)));
+    const total = taps.reduce((a, b) => a + b, 0);
+    const mirror = (i: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+    const expected = result.u.flatMap((u, n) => {
+      const image = result.x.slice(n * size * size, (n + 1) * size * size);
+      const along = (img: number[], dx: number, dy: number) =>
+        img.map((_, p) => {
+          const [x, y] = [p % size, Math.floor(p / size)];
+          return taps.reduce(
+            (sum, t, k) =>
+              sum + (t / total) * img[mirror(y + dy * (k - radius)) * size + mirror(x + dx * (k - radius))],
+            0,
+          );
+        });
+      const blurred = along(along(image, 0, 1), 1, 0);
+      const mixed = image.map((v, p) => v + (blurred[p] - v) * u[2]);
+      const mean = mixed.reduce((a, b) => a + b, 0) / mixed.length;
+      const factor = 1 + (u[0] * 2 - 1) * aug.contrast;
+      const power = (1 + aug.gamma) ** (u[1] * 2 - 1);
+      return mixed.map((v) => Math.min(1, Math.max(0, Math.min(1, Math.max(0, (v - mean) * factor + mean)) ** power)));
+    });
+    expect(maxDifference([expected], [result.out])).toBeLessThan(TOLERANCE);
+  }, 60_000);
+
+  it('smooths labels, mixes images and decays kernels as the page (recipe.ts)', () => {
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      'import train',
+      'g = torch.Generator().manual_seed(3)',
+      'x = torch.rand(4, 1, 5, 5)',
+      'labels = torch.tensor([0, 1, 1, 0])',
+      'w = torch.tensor([1.0, 3.0])',
+      'sx, st, sw = train.regularised_batch(x, labels, 2, w, {"labelSmoothing": 0.1}, g)',
+      'mx, mt, mw = train.regularised_batch(x, labels, 2, w, {"mixup": 0.4}, g)',
+      'p = torch.rand(4, 1)',
+      'hard = train.soft_cross_entropy(p, labels.float()) - train.per_image_cross_entropy(p, labels, 2)',
+      'beta = train.beta_draws(4000, 1.0, g)',
+      'm = torch.nn.Linear(3, 2)',
+      'before = m.weight.detach().clone()',
+      'train.decay_kernels(m, 0.01, 5)',
+      'print(json.dumps({"st": st.tolist(), "sw": sw.tolist(), "same": bool(torch.equal(sx, x)),',
+      '  "x": x.flatten(1).tolist(), "mx": mx.flatten(1).tolist(), "mt": mt.tolist(), "mw": mw.tolist(),',
+      '  "hard": hard.abs().max().item(), "beta": [beta.min().item(), beta.max().item(), beta.mean().item()],',
+      '  "ratio": (m.weight / before).flatten().tolist()}))',
+    ].join('\n');
+    const r = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+      st: number[];
+      sw: number[];
+      same: boolean;
+      x: number[][];
+      mx: number[][];
+      mt: number[];
+      mw: number[];
+      hard: number;
+      beta: number[];
+      ratio: number[];
+    };
+    expect(r.st.map((v) => Number(v.toFixed(6)))).toEqual([0.05, 0.95, 0.95, 0.05]);
+    expect(r.sw).toEqual([1, 3, 3, 1]);
+    expect(r.same).toBe(true);
+    // Mixup: each image leads its blend with its partner (n-1-i); targets and weights blend at the same share.
+    const label = [0, 1, 1, 0];
+    const weight = [1, 3, 3, 1];
+    r.mx.forEach((row, i) => {
+      const j = 3 - i;
+      const share = (row[0] - r.x[j][0]) / (r.x[i][0] - r.x[j][0]);
+      expect(share).toBeGreaterThanOrEqual(0.5 - 1e-4);
+      expect(share).toBeLessThanOrEqual(1 + 1e-4);
+      row.forEach((v, k) => expect(v).toBeCloseTo(share * r.x[i][k] + (1 - share) * r.x[j][k], 4));
+      expect(r.mt[i]).toBeCloseTo(share * label[i] + (1 - share) * label[j], 4);
+      expect(r.mw[i]).toBeCloseTo(share * weight[i] + (1 - share) * weight[j], 4);
+    });
+    expect(r.hard).toBeLessThan(1e-6);
+    expect(r.beta[0]).toBeGreaterThanOrEqual(0);
+    expect(r.beta[1]).toBeLessThanOrEqual(1);
+    expect(r.beta[2]).toBeCloseTo(0.5, 1);
+    r.ratio.forEach((v) => expect(v).toBeCloseTo(0.95, 5));
   }, 60_000);
 
   it('schedules the learning rate as the page: constant, or cosine over the run', () => {

@@ -91,8 +91,22 @@ function augmentationText(settings: Settings): string {
     a.shear > 0 ? `shear ±${a.shear}°` : '',
     a.brightness > 0 ? `brightness ±${a.brightness}` : '',
     a.horizontalFlip ? 'horizontal flip' : '',
+    a.contrast > 0 ? `contrast ±${a.contrast}` : '',
+    a.gamma > 0 ? `gamma ${a.gamma}` : '',
+    a.blur > 0 ? `blur sigma ${a.blur} px` : '',
+    a.noise > 0 ? `noise up to ${a.noise}` : '',
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** The training-recipe variants that are on (label smoothing, mixup, weight decay), as the README's words. */
+function recipeText(settings: Settings): string {
+  const parts = [
+    settings.labelSmoothing > 0 ? `label smoothing ${settings.labelSmoothing}` : '',
+    settings.mixup > 0 ? `mixup alpha ${settings.mixup}` : '',
+    settings.weightDecay > 0 ? `decoupled weight decay ${settings.weightDecay}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `${parts.join(', ')}, ` : '';
 }
 
 function bundleReadme(settings: Settings, classNames: readonly string[], rows: readonly ManifestRow[]): string {
@@ -117,7 +131,7 @@ ${splitLines(classNames, rows).join('\n')}
 
 Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, threshold rule \`${settings.thresholdRule}\`.
+intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`.
 
 ## Set up
 

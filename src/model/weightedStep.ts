@@ -5,6 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** What a step minimises instead of the batch's own labels (model/recipe.ts): soft targets and each image's weight. */
+export interface SoftTargets {
+  /** Like ys ([n, 1] binary, [n, k] one-hot) but soft. */
+  targets: tf.Tensor2D;
+  /** [n]. */
+  weights: tf.Tensor1D;
+}
+
 export interface StepResult {
   /** The weighted loss the step minimised (as Keras reports it with `class_weight`). */
   loss: number;
@@ -95,12 +103,15 @@ export async function weightedTrainStep(
  * The same step, its work queued on the backend when this returns (xs and ys may be freed then) and its loss and
  * accuracy read back meanwhile: the promise settles once they are here. A caller may queue the next step before it
  * awaits this one's figures, so that a GPU never idles while the page learns them. Its tensors are freed once read.
+ * With `soft` (label smoothing, mixup: model/recipe.ts), the loss is the mean of its weight x cross-entropy against
+ * its targets instead; the accuracy is still read against ys.
  */
 export function startWeightedTrainStep(
   model: tf.LayersModel,
   xs: tf.Tensor4D,
   ys: tf.Tensor2D,
   classWeights: readonly number[],
+  soft: SoftTargets | null = null,
 ): Promise<StepResult> {
   const optimizer = model.optimizer;
   if (!optimizer) throw new Error('The model has no optimizer: compile it before training.');
@@ -121,6 +132,10 @@ export function startWeightedTrainStep(
         const probabilities = model.apply(xs, { training: true }) as tf.Tensor2D;
         // Kept out of minimize's scope (and its gradient tape's path to the loss) for the caller.
         accuracy = tf.keep(batchAccuracy(probabilities, ys));
+        if (soft)
+          return tf.mean(
+            tf.mul(perSampleCrossEntropy(probabilities, soft.targets, epsilon), soft.weights),
+          ) as tf.Scalar;
         return weightedCrossEntropy(probabilities, ys, classWeights, epsilon);
       },
       true,

@@ -388,6 +388,7 @@ export function App() {
               : null
           }
           decision={decision}
+          testTimeAugmentation={settings.testTimeAugmentation}
           disabled={training}
           onProblem={setNotice}
           explain={explain}

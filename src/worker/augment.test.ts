@@ -12,19 +12,11 @@ import {
   isAugmenting,
 } from './augment';
 import type { AugmentationSettings } from '../core/types';
+import { MIDDLE, sequence } from './augment.testutil';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** A "random" source that hands out these numbers in turn, over and over. */
-function sequence(values: number[]): () => number {
-  let i = 0;
-  return () => values[i++ % values.length];
-}
-
-/** Random draws in DRAWS_PER_IMAGE order: rotation, shift x, shift y, shear, zoom x, zoom y, flip, brightness. */
-const MIDDLE = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9, 0.5];
 
 /** n images of size x size, all black but for one white pixel at (x, y). */
 function dots(n: number, size: number, x: number, y: number): tf.Tensor4D {
@@ -57,7 +49,15 @@ describe('augmentBatch', () => {
     const off = run(tf.tensor4d(values, [3, 7, 7, 1]), {}, Math.random);
     expect(off).toEqual(values);
     // Every change on, each draw in the middle of its range: the identity matrix, factor 1.
-    const all = { rotation: 30, zoom: 0.2, shift: 0.2, shear: 10, brightness: 0.3, horizontalFlip: true };
+    const all = {
+      ...NO_AUGMENTATION,
+      rotation: 30,
+      zoom: 0.2,
+      shift: 0.2,
+      shear: 10,
+      brightness: 0.3,
+      horizontalFlip: true,
+    };
     expect(run(tf.tensor4d(values, [3, 7, 7, 1]), all, sequence(MIDDLE))).toEqual(values);
   });
 
@@ -86,12 +86,24 @@ describe('augmentBatch', () => {
 
   it('mirrors left-right when the flip draw says so, only if flipping is on', () => {
     const flipDraw = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 0.5];
-    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(flipDraw)), 6, 0)).toEqual({
+    expect(
+      brightest(
+        run(dots(1, 6, 1, 4), { horizontalFlip: true, contrast: 0, gamma: 0, blur: 0, noise: 0 }, sequence(flipDraw)),
+        6,
+        0,
+      ),
+    ).toEqual({
       x: 4,
       y: 4,
       value: 1,
     });
-    expect(brightest(run(dots(1, 6, 1, 4), { horizontalFlip: true }, sequence(MIDDLE)), 6, 0)).toEqual({
+    expect(
+      brightest(
+        run(dots(1, 6, 1, 4), { horizontalFlip: true, contrast: 0, gamma: 0, blur: 0, noise: 0 }, sequence(MIDDLE)),
+        6,
+        0,
+      ),
+    ).toEqual({
       x: 1,
       y: 4,
       value: 1,
@@ -125,7 +137,15 @@ describe('augmentBatch', () => {
   });
 
   it('keeps shape and the 0..1 range, changes every image of the batch its own way, and repeats with the seed', () => {
-    const settings = { rotation: 20, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.3, horizontalFlip: true };
+    const settings = {
+      ...NO_AUGMENTATION,
+      rotation: 20,
+      zoom: 0.2,
+      shift: 0.1,
+      shear: 10,
+      brightness: 0.3,
+      horizontalFlip: true,
+    };
     const make = () => {
       const values = new Float32Array(4 * 16 * 16);
       // The same image four times: any difference in the output comes from the draws.
@@ -148,7 +168,15 @@ describe('augmentBatch', () => {
   });
 
   it('gives the same images on the wasm backend as on cpu', async () => {
-    const settings = { rotation: 25, zoom: 0.3, shift: 0.2, shear: 15, brightness: 0.4, horizontalFlip: true };
+    const settings = {
+      ...NO_AUGMENTATION,
+      rotation: 25,
+      zoom: 0.3,
+      shift: 0.2,
+      shear: 15,
+      brightness: 0.4,
+      horizontalFlip: true,
+    };
     const values = Float32Array.from({ length: 5 * 12 * 12 }, (_, i) => ((i * 7919) % 101) / 100);
     const on = async (backend: string) => {
       await tf.setBackend(backend);
@@ -191,7 +219,7 @@ describe('drawParams and affineMatrix', () => {
     drawParams(NO_AUGMENTATION, 10, 10, counting);
     expect(calls).toBe(DRAWS_PER_IMAGE);
     drawParams(
-      { rotation: 5, zoom: 0.1, shift: 0.1, shear: 5, brightness: 0.1, horizontalFlip: true },
+      { ...NO_AUGMENTATION, rotation: 5, zoom: 0.1, shift: 0.1, shear: 5, brightness: 0.1, horizontalFlip: true },
       10,
       10,
       counting,

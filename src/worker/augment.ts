@@ -7,6 +7,11 @@
  *
  * Coordinates are pixel centres, x right and y down, about the image's centre ((w-1)/2, (h-1)/2), so
  * "no change" is exactly the identity (Keras centres on w/2 + 0.5, half a pixel off).
+ *
+ * Then what another detector or site does to a film (issue 23), each image its own draw from a second stream
+ * (so turning these on leaves the draws above as they were): a Gaussian blur mixed in, contrast about the image's
+ * mean, a gamma curve and Gaussian noise, in that order (blur and noise of the detector around the processing's
+ * curve), clipped to 0..1.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../core/random';
@@ -33,6 +38,113 @@ export interface AugmentParams {
 
 /** Random numbers each image draws, whatever is on: turning one change on leaves the others' draws alone. */
 export const DRAWS_PER_IMAGE = 8;
+
+/** One image's acquisition changes (acquisitionParams). */
+export interface AcquisitionParams {
+  /** The spread about the image's mean is multiplied by this. */
+  contrast: number;
+  /** Pixel values (0..1) are raised to this power. */
+  gamma: number;
+  /** The share of the blurred image mixed in (0..1). */
+  blurWeight: number;
+  /** The noise's standard deviation. */
+  noise: number;
+  /** Seeds the image's noise. */
+  noiseSeed: number;
+}
+
+/** Random numbers each image draws from the acquisition stream, whatever is on. */
+export const ACQUISITION_DRAWS_PER_IMAGE = 5;
+
+/** Draws one image's acquisition changes; always ACQUISITION_DRAWS_PER_IMAGE numbers. */
+export function acquisitionParams(settings: AugmentationSettings, random: () => number): AcquisitionParams {
+  return {
+    contrast: 1 + spread(random, settings.contrast),
+    // Log-uniform: as likely to brighten the mid-greys (gamma 1/1.3) as to darken them (1.3).
+    gamma: Math.pow(1 + settings.gamma, random() * 2 - 1),
+    blurWeight: settings.blur > 0 ? random() : (random(), 0),
+    noise: random() * settings.noise,
+    noiseSeed: Math.floor(random() * 2 ** 31),
+  };
+}
+
+function isAcquisition(s: AugmentationSettings): boolean {
+  return s.contrast > 0 || s.gamma > 0 || s.blur > 0 || s.noise > 0;
+}
+
+/** A normalised 1-D Gaussian of `sigma` pixels, radius ceil(3 sigma) (at least 1). */
+export function gaussianKernel(sigma: number): number[] {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const weights = Array.from({ length: 2 * radius + 1 }, (_, i) =>
+    Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
+  );
+  const sum = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / sum);
+}
+
+/** `xs` blurred by a separable Gaussian, edges mirrored (no dark border); radius below the image's side. */
+function gaussianBlur(xs: tf.Tensor4D, sigma: number): tf.Tensor4D {
+  const [, height, width] = xs.shape;
+  const kernel = gaussianKernel(sigma);
+  const radius = Math.min((kernel.length - 1) / 2, height - 1, width - 1);
+  const taps = kernel.slice((kernel.length - 1) / 2 - radius, (kernel.length - 1) / 2 + radius + 1);
+  const padded = tf.mirrorPad(
+    xs,
+    [
+      [0, 0],
+      [radius, radius],
+      [radius, radius],
+      [0, 0],
+    ],
+    'reflect',
+  );
+  const rows = tf.conv2d(padded, tf.tensor4d(taps, [taps.length, 1, 1, 1]), 1, 'valid');
+  return tf.conv2d(rows, tf.tensor4d(taps, [1, taps.length, 1, 1]), 1, 'valid');
+}
+
+/** The acquisition changes of a batch (values 0..1 in, clipped 0..1 out); inside the caller's tidy. */
+function applyAcquisition(xs: tf.Tensor4D, settings: AugmentationSettings, params: AcquisitionParams[]): tf.Tensor4D {
+  const n = xs.shape[0];
+  const perImage = (pick: (p: AcquisitionParams) => number) => tf.tensor4d(params.map(pick), [n, 1, 1, 1], 'float32');
+  let out = xs;
+  if (settings.blur > 0)
+    out = tf.add(
+      out,
+      tf.mul(
+        tf.sub(gaussianBlur(out, settings.blur), out),
+        perImage((p) => p.blurWeight),
+      ),
+    );
+  if (settings.contrast > 0) {
+    const mean = tf.mean(out, [1, 2, 3], true);
+    out = tf.add(
+      tf.mul(
+        tf.sub(out, mean),
+        perImage((p) => p.contrast),
+      ),
+      mean,
+    );
+  }
+  // Clipped first: a power of a value blur or contrast took below 0 would be NaN.
+  if (settings.gamma > 0)
+    out = tf.pow(
+      tf.clipByValue(out, 0, 1),
+      perImage((p) => p.gamma),
+    );
+  if (settings.noise > 0) {
+    const [, height, width] = xs.shape;
+    // Each image's noise from its own seed: the batch's draw does not depend on the backend.
+    const unit = tf.concat(params.map((p) => tf.randomNormal([1, height, width, 1], 0, 1, 'float32', p.noiseSeed)));
+    out = tf.add(
+      out,
+      tf.mul(
+        unit,
+        perImage((p) => p.noise),
+      ),
+    );
+  }
+  return tf.clipByValue(out, 0, 1) as tf.Tensor4D;
+}
 
 function isGeometric(s: AugmentationSettings): boolean {
   return s.rotation > 0 || s.zoom > 0 || s.shift > 0 || s.shear > 0 || s.horizontalFlip;
@@ -94,9 +206,17 @@ export function affineMatrix(p: AugmentParams, width: number, height: number): n
  * A new tensor: `xs` ([n, h, w, 1], values 0..1) with each image changed at random as `settings`
  * ask. `xs` is left as it is (the caller still owns and disposes it); no other tensor outlives the call.
  */
-export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, random: () => number): tf.Tensor4D {
+export function augmentBatch(
+  xs: tf.Tensor4D,
+  settings: AugmentationSettings,
+  random: () => number,
+  acquisitionRandom: () => number = random,
+): tf.Tensor4D {
   const [n, height, width] = xs.shape;
   const params = Array.from({ length: n }, () => drawParams(settings, width, height, random));
+  const acquisition = isAcquisition(settings)
+    ? Array.from({ length: n }, () => acquisitionParams(settings, acquisitionRandom))
+    : null;
   // On the cpu backend this relies on our Transform (backends/cpuTransform.ts: the shipped one changes
   // only the first image of a batch), which TrainingBackends registers when the worker starts.
   return tf.tidy(() => {
@@ -117,6 +237,7 @@ export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, ra
       );
       out = tf.clipByValue(tf.mul(out, factors), 0, 1) as tf.Tensor4D;
     }
+    if (acquisition) out = applyAcquisition(out, settings, acquisition);
     // A clone when nothing changed, so the result is always the caller's to dispose.
     return out === xs ? tf.clone(xs) : out;
   });
@@ -128,4 +249,9 @@ export function augmentBatch(xs: tf.Tensor4D, settings: AugmentationSettings, ra
  */
 export function augmentationRandom(seed: number): () => number {
   return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ 0xa06e) >>> 0);
+}
+
+/** The acquisition changes' stream (contrast, gamma, blur, noise): apart from both of the above. */
+export function acquisitionRandom(seed: number): () => number {
+  return mulberry32((Math.imul(seed >>> 0, 0x85ebca6b) ^ 0x5ac9) >>> 0);
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { AugmentationSettings, TrainSettings } from '../core/types';
 import type { FromTrainer } from './protocol';
 import { Trainer } from './trainer';
@@ -28,6 +28,7 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     classWeighting: 'none',
     patience: 0,
     augmentation,
+    ...NO_RECIPE,
   };
 }
 
@@ -86,6 +87,10 @@ describe('training with augmentation', () => {
       shear: 10,
       brightness: 0.2,
       horizontalFlip: true,
+      contrast: 0.3,
+      gamma: 0.3,
+      blur: 1,
+      noise: 0.05,
     });
     for (const r of [plain, augmented]) {
       expect(r.errors).toEqual([]);

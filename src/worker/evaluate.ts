@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
 import { featuresAndOutputs } from '../model/features';
 import { disposeBatch, makeBatch } from './batches';
-import type { ImageSet } from '../core/types';
+import type { ImageSet, TestTimeAugmentation } from '../core/types';
 import type { ResidentSplits } from './residentSplits';
+import { predictWithTta } from './testTimeAugmentation';
 
 /** Keras' fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log. */
 export const EPSILON = KERAS_EPSILON;
@@ -24,8 +25,10 @@ export interface Evaluation {
 }
 
 /**
- * With `features`, the output of that layer (of `size` numbers) is read too, in the same pass. With `images`, the
- * split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be held.
+ * With `features`, the output of that layer (of `size` numbers) is read too, in the same pass (of the image as it
+ * is); with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
+ * `images`, the split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be
+ * held.
  */
 export async function evaluateInBatches(
   model: tf.LayersModel,
@@ -34,6 +37,7 @@ export async function evaluateInBatches(
   batchSize: number,
   features?: { layer: string; size: number },
   images?: ResidentSplits,
+  tta: TestTimeAugmentation = 'off',
 ): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
@@ -57,10 +61,13 @@ export async function evaluateInBatches(
         if (featureBatch.shape[1] !== features.size)
           throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
         featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
+        if (tta !== 'off') {
+          probabilities.dispose();
+          probabilities = predictWithTta(model, batch.xs, tta);
+        }
       } else {
-        // training: false is predict's default, so Dropout is off here. The whole batch at once (predict's own
-        // default would cut it into 32s).
-        probabilities = tf.tidy(() => model.predict(batch.xs, { batchSize: indices.length }) as tf.Tensor);
+        // training: false is predict's default, so Dropout is off here; the whole batch at once (testTimeAugmentation.ts).
+        probabilities = predictWithTta(model, batch.xs, tta);
       }
       if (probabilities.shape[1] !== width) {
         throw new Error(

@@ -1,14 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { EvalSettings, TrainSettings } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
 
 const SIZE = 32;
-const EVAL: EvalSettings = { thresholdRule: 'youden', targetSensitivity: 95, temperatureScaling: true };
+const EVAL: EvalSettings = {
+  thresholdRule: 'youden',
+  targetSensitivity: 95,
+  temperatureScaling: true,
+  testTimeAugmentation: 'off',
+};
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -57,6 +62,7 @@ const settings: TrainSettings = {
   classWeighting: 'balanced',
   patience: 3,
   augmentation: { ...NO_AUGMENTATION },
+  ...NO_RECIPE,
 };
 
 describe('Trainer: evaluate and evaluatedImages', () => {

@@ -6,7 +6,7 @@
  */
 import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
-import type { ImageSet, OodJudgement, ScoredSplit } from '../core/types';
+import type { ImageSet, OodJudgement, ScoredSplit, TestTimeAugmentation } from '../core/types';
 import { buildReport, type EvaluationReport } from '../eval/report';
 import type { KeptScores, TrainerReplies, TrainerRequests } from './protocol';
 
@@ -21,6 +21,25 @@ export class EvaluatedRun {
 
   /** The test split's scores by the model adapted to it (BatchNorm re-estimated on its images), once asked for. */
   adaptedTest: ScoredSplit | null = null;
+
+  /** Validation's and test's scores with test-time augmentation, by kind, once asked for (KeptModel.scoreWithTta). */
+  private readonly tta = new Map<TestTimeAugmentation, { validation: ScoredSplit; test: ScoredSplit | null }>();
+
+  hasTtaScores(kind: TestTimeAugmentation): boolean {
+    return kind === 'off' || this.tta.has(kind);
+  }
+
+  /** Keeps the splits' scores with `kind` of test-time augmentation; each image keeps its plain OOD judgement. */
+  setTtaScores(kind: TestTimeAugmentation, validation: Float32Array, test: Float32Array | null): void {
+    const like = (split: ScoredSplit, scores: Float32Array): ScoredSplit => {
+      if (scores.length !== split.scores.length) throw new Error('The re-scored split does not match the kept one.');
+      return { ...split, scores };
+    };
+    this.tta.set(kind, {
+      validation: like(this.validation, validation),
+      test: this.test && test ? like(this.test, test) : null,
+    });
+  }
 
   /** Whether there is a test split to adapt to (adapting to validation would let it choose and judge at once). */
   get hasTest(): boolean {
@@ -44,7 +63,10 @@ export class EvaluatedRun {
     if (!Number.isInteger(positiveClass) || positiveClass < 0 || positiveClass >= this.numClasses) {
       throw new UserError(`The positive class must be one of the ${this.numClasses} classes (got ${positiveClass}).`);
     }
-    return buildReport(this.validation, this.test, { numClasses: this.numClasses, positiveClass, settings });
+    const kind = settings.testTimeAugmentation ?? 'off';
+    const scored = kind === 'off' ? { validation: this.validation, test: this.test } : this.tta.get(kind);
+    if (!scored) throw new Error(`The splits have not been scored with test-time augmentation ${kind} yet.`);
+    return buildReport(scored.validation, scored.test, { numClasses: this.numClasses, positiveClass, settings });
   }
 
   /** The pixels of the shown split's images at `indices`, one after the other. */

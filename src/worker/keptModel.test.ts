@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { IntensityNormalisation, ModelFiles, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
 import { Trainer } from './trainer';
@@ -27,6 +27,7 @@ const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
   classWeighting: 'balanced',
   patience: 3,
   augmentation: NO_AUGMENTATION,
+  ...NO_RECIPE,
   ...overrides,
 });
 
@@ -96,11 +97,25 @@ describe('the kept model', () => {
     expect(end.bestEpoch).toBe(end.valLoss < best.valLoss ? 2 : best.epoch);
     expect(resumed.epochsDone).toBe(3);
     // Test-time adaptation: the test split scored again with BatchNorm re-estimated on it; validation untouched.
-    const evalSettings = { thresholdRule: 'fixed' as const, targetSensitivity: 95, temperatureScaling: false };
+    const evalSettings = {
+      thresholdRule: 'fixed' as const,
+      targetSensitivity: 95,
+      temperatureScaling: false,
+      testTimeAugmentation: 'off' as const,
+    };
     const plain = await ask({ type: 'evaluate', positiveClass: 1, settings: evalSettings });
     const adapted = await ask({ type: 'adaptedReport', positiveClass: 1, settings: evalSettings });
     expect(adapted.report.validation.metrics).toEqual(plain.report.validation.metrics);
     expect(adapted.report.test?.count).toBe(plain.report.test?.count);
+    // Test-time augmentation: validation and test scored again (7 views an image), the plain report unchanged after.
+    const tta = await ask({
+      type: 'evaluate',
+      positiveClass: 1,
+      settings: { ...evalSettings, testTimeAugmentation: 'shift-scale' },
+    });
+    expect(tta.report.test?.count).toBe(plain.report.test?.count);
+    expect(JSON.stringify(tta.report.validation)).not.toBe(JSON.stringify(plain.report.validation));
+    expect((await ask({ type: 'evaluate', positiveClass: 1, settings: evalSettings })).report).toEqual(plain.report);
     expect(resumed.test).not.toBeNull();
     // One model replaced another: no tensors left over.
     expect(tf.memory().numTensors).toBe(before);
@@ -129,6 +144,19 @@ describe('the kept model', () => {
         explain: true,
         threshold: null,
       });
+      // With test-time augmentation the scores are the mean over the views; the maps stay the image's own.
+      const averaged = await ask({
+        type: 'predict',
+        pixels: pixels.slice(),
+        count: 3,
+        size: SIZE,
+        explain: true,
+        threshold: null,
+        testTimeAugmentation: 'shift-scale',
+      });
+      expect(averaged.scores).toHaveLength(3);
+      expect(Array.from(averaged.scores)).not.toEqual(Array.from(direct.scores));
+      expect(Array.from(averaged.maps)).toEqual(Array.from(direct.maps));
 
       // A fresh worker (a reload): no data, no model, until the saved files come back.
       const fresh = harness();
@@ -160,7 +188,12 @@ describe('the kept model', () => {
       const report = await fresh.ask({
         type: 'evaluate',
         positiveClass: 1,
-        settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+        settings: {
+          thresholdRule: 'fixed',
+          targetSensitivity: 95,
+          temperatureScaling: false,
+          testTimeAugmentation: 'off' as const,
+        },
       });
       expect(report.report.test).not.toBeNull();
       await expect(fresh.ask({ type: 'evaluatedImages', indices: [0] })).rejects.toThrow(/load its dataset again/);

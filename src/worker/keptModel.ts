@@ -9,7 +9,7 @@ import { layersModelToKerasH5 } from '../export/keras';
 import { layersModelToOnnx } from '../export/onnx';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/layersFormat';
-import type { OodDetector, Splits } from '../core/types';
+import type { ImageSet, OodDetector, Splits, TestTimeAugmentation } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
 import { hasBatchNorm, withBatchNormAdaptedTo } from '../model/adaptBatchNorm';
 import { loadModelFiles } from '../model/checkpoint';
@@ -128,6 +128,29 @@ export class KeptModel {
       evaluated.adaptedTest = keptScores(test, scored.scores);
     }
     return evaluated.adaptedReport(request);
+  }
+
+  /**
+   * Scores validation and test with `kind` of test-time augmentation for `evaluated`'s reports (once a kind, then
+   * kept); needs the dataset's images, which a restored run may not have.
+   */
+  async scoreWithTta(
+    model: tf.LayersModel,
+    evaluated: EvaluatedRun,
+    data: Splits | null,
+    kind: TestTimeAugmentation,
+  ): Promise<void> {
+    if (evaluated.hasTtaScores(kind)) return;
+    if (!data || (evaluated.hasTest && !data.test))
+      throw new UserError(
+        'Test-time augmentation scores the images again: load the dataset (with its test split) again, or turn it off.',
+      );
+    const numClasses = data.classNames.length;
+    const score = async (set: ImageSet) =>
+      (await evaluateInBatches(model, set, numClasses, 32, undefined, undefined, kind)).scores;
+    const validation = await score(data.validation);
+    const test = evaluated.hasTest && data.test ? await score(data.test) : null;
+    evaluated.setTtaScores(kind, validation, test);
   }
 
   /** The model's files, and with `format` 'onnx' or 'keras' that file too, written here off the page's main thread. */

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { FromTrainer } from './protocol';
 import { Trainer } from './trainer';
 
@@ -70,6 +70,7 @@ describe('a 50-epoch run', () => {
           classWeighting: 'balanced',
           patience: 0,
           augmentation: { ...NO_AUGMENTATION, rotation: 5, brightness: 0.1 },
+          ...NO_RECIPE,
         },
       },
     });

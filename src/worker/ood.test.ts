@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, OodJudgement, TrainSettings } from '../core/types';
 import { syntheticSplit } from '../data/synthetic';
 import { countUnlike } from '../eval/outOfDistribution';
@@ -101,6 +101,7 @@ describe('out-of-distribution warning', () => {
       classWeighting: 'balanced',
       patience: 0,
       augmentation: { ...NO_AUGMENTATION },
+      ...NO_RECIPE,
     };
     // tfjs draws weight initialisers and Dropout's masks from Math.random when unseeded (as the app trains): seeded
     // here, so this tiny model, and the shares below, are the same on every run (they spread widely across seeds).

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { FromTrainer } from './protocol';
 import { Trainer } from './trainer';
 import { yieldToEventLoop } from './trainingRun';
@@ -65,6 +65,7 @@ describe('Pause', () => {
       classWeighting: 'none' as const,
       patience: 0,
       augmentation: NO_AUGMENTATION,
+      ...NO_RECIPE,
     };
     const batches = () => messages.filter((m) => m.type === 'progress' && m.progress.type === 'batchEnd').length;
     let ended = false;

@@ -9,6 +9,7 @@ import { featuresAndOutputs } from '../model/features';
 import { judge } from '../eval/outOfDistribution';
 import type { OodDetector } from '../core/types';
 import type { Predictions, TrainerRequests } from './protocol';
+import { predictWithTta } from './testTimeAugmentation';
 
 /** Images a chunk: Grad-CAM keeps the activations and their gradients of a chunk at once. */
 const CHUNK = 16;
@@ -19,7 +20,7 @@ export async function predictImages(
   request: TrainerRequests['predict'],
   detector: OodDetector | null = null,
 ): Promise<Predictions> {
-  const { pixels, count, size, explain, threshold } = request;
+  const { pixels, count, size, explain, threshold, testTimeAugmentation = 'off' } = request;
   const inputShape = model.inputs[0].shape;
   if (inputShape[1] !== size || inputShape[2] !== size) {
     throw new UserError(
@@ -74,6 +75,15 @@ export async function predictImages(
         const out = tf.tidy(() => model.predict(xs) as tf.Tensor);
         scores.set(await out.data(), start * width);
         out.dispose();
+      }
+      if (testTimeAugmentation !== 'off') {
+        // The scores as the mean over the views; the map and OOD judgement stay the image's own.
+        const averaged = predictWithTta(model, xs, testTimeAugmentation);
+        try {
+          scores.set(await averaged.data(), start * width);
+        } finally {
+          averaged.dispose();
+        }
       }
       if (!explain)
         for (let i = 0; i < n; i++) mapClasses[start + i] = predictedClass(scores, start + i, width, threshold ?? 0.5);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, TestResult } from '../core/types';
 import { buildReport } from '../eval/report';
 import {
@@ -41,13 +42,26 @@ function sampleReport() {
     {
       numClasses: 2,
       positiveClass: 1,
-      settings: { thresholdRule: 'fixed', targetSensitivity: 95, temperatureScaling: false },
+      settings: {
+        thresholdRule: 'fixed',
+        targetSensitivity: 95,
+        temperatureScaling: false,
+        testTimeAugmentation: 'off',
+      },
       resamples: 20,
     },
   );
 }
 
-const AUGMENTATION = { rotation: 10, zoom: 0.2, shift: 0.1, shear: 10, brightness: 0.1, horizontalFlip: true };
+const AUGMENTATION = {
+  ...NO_AUGMENTATION,
+  rotation: 10,
+  zoom: 0.2,
+  shift: 0.1,
+  shear: 10,
+  brightness: 0.1,
+  horizontalFlip: true,
+};
 
 /** One of every request, reply, progress and error kind, freshly made (transfer detaches buffers, so each test makes its own). */
 function allMessages(): AnyMessage[] {
@@ -76,6 +90,7 @@ function allMessages(): AnyMessage[] {
         classWeighting: 'balanced',
         patience: 3,
         augmentation: AUGMENTATION,
+        ...NO_RECIPE,
       },
     },
     { type: 'stop', run: 4 },
@@ -84,7 +99,12 @@ function allMessages(): AnyMessage[] {
     {
       type: 'evaluate',
       positiveClass: 1,
-      settings: { thresholdRule: 'youden', targetSensitivity: 95, temperatureScaling: true },
+      settings: {
+        thresholdRule: 'youden',
+        targetSensitivity: 95,
+        temperatureScaling: true,
+        testTimeAugmentation: 'off',
+      },
     },
     { type: 'evaluatedImages', indices: [4, 1] },
   ];

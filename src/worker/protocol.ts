@@ -19,6 +19,7 @@ import type {
   SplitName,
   Splits,
   TestResult,
+  TestTimeAugmentation,
   TrainSettings,
   TrainingOutcome,
 } from '../core/types';
@@ -84,7 +85,15 @@ export interface TrainerRequests {
    * The model's scores for `count` grey images of `size` px (one byte a pixel), with Grad-CAM maps when `explain`, each
    * for the class predicted at `threshold` (P(class 1) at least it; binary models; 0.5 when null).
    */
-  predict: { pixels: Uint8Array; count: number; size: number; explain: boolean; threshold: number | null };
+  predict: {
+    pixels: Uint8Array;
+    count: number;
+    size: number;
+    explain: boolean;
+    threshold: number | null;
+    /** Scores as the mean over these views of each image (testTimeAugmentation.ts); absent: one view. */
+    testTimeAugmentation?: TestTimeAugmentation;
+  };
   /** Scores the worker's model (restored or loaded) on the loaded dataset's validation and test splits, without training. */
   evaluateModel: { batchSize: number };
   /** Ends the run started by request `run` after its current batch; the model is kept as it is. */

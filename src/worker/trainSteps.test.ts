@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { TrainSettings } from '../core/types';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
 import { syntheticSet } from '../model/testImages.testutil';
@@ -39,7 +39,11 @@ describe('BatchReadback', () => {
 });
 
 /** Two epochs of 3 batches (20 images, batch 8), with or without deferred figures; `onMessage` may stop the run. */
-async function run(deferReadback: boolean, onMessage?: (m: TrainProgress, context: RunContext) => void) {
+async function run(
+  deferReadback: boolean,
+  onMessage?: (m: TrainProgress, context: RunContext) => void,
+  recipe: Partial<TrainSettings> = NO_RECIPE,
+) {
   const settings: TrainSettings = {
     model: 'tutorial',
     imageSize: SIZE,
@@ -53,6 +57,8 @@ async function run(deferReadback: boolean, onMessage?: (m: TrainProgress, contex
     classWeighting: 'balanced',
     patience: 0,
     augmentation: { ...NO_AUGMENTATION, rotation: 10 },
+    ...NO_RECIPE,
+    ...recipe,
   };
   // Dropout seeded: the two runs draw the same masks.
   const model = buildTutorialCnn({ imageSize: SIZE, numClasses: 2, learningRate: 1e-3, seed: 1, dropoutSeed: 7 });
@@ -103,5 +109,22 @@ describe('deferred readback in a run', () => {
     // Batch 1 was queued before batch 0's figures came: it ran, so it is reported; batch 2 never starts.
     expect(figures.map((m) => (m.type === 'batchEnd' ? m.batch : m.type))).toEqual([0, 1]);
     expect(outcome.epochsDone).toBe(0);
+  });
+});
+
+describe('training-recipe variants in a run', () => {
+  it('train with label smoothing, mixup and weight decay, repeat with the seed, and leak nothing', async () => {
+    const recipe = { labelSmoothing: 0.1, mixup: 0.4, weightDecay: 5 };
+    const before = tf.memory().numTensors;
+    const a = await run(false, undefined, recipe);
+    expect(tf.memory().numTensors).toBe(before);
+    const b = await run(true, undefined, recipe);
+    const plain = await run(false);
+    expect(a.figures.filter((m) => m.type === 'batchEnd').every((m) => Number.isFinite(m.loss))).toBe(true);
+    expect(b.weights).toEqual(a.weights);
+    expect(a.weights).not.toEqual(plain.weights);
+    // Each on its own changes the run too.
+    for (const one of [{ labelSmoothing: 0.1 }, { mixup: 0.4 }, { weightDecay: 5 }])
+      expect((await run(false, undefined, one)).weights).not.toEqual(plain.weights);
   });
 });

@@ -6,12 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../core/types';
+import { disposeRegularised, type RegularisedBatch } from '../model/recipe';
 import { startWeightedTrainStep, type StepResult } from '../model/weightedStep';
 import { disposeBatch, makeBatch } from './batches';
 import type { ResidentSplits } from './residentSplits';
 
 /** Changes a batch's images at random (augment.ts); returns a new tensor, the caller's to dispose. */
 export type Augment = (xs: tf.Tensor4D) => tf.Tensor4D;
+
+/** Turns a batch into what the step minimises (label smoothing, mixup: model/recipe.ts); new tensors, the caller's. */
+export type Regularise = (xs: tf.Tensor4D, ys: tf.Tensor2D) => RegularisedBatch;
 
 /** The backends whose work is queued on a GPU: there a read of a step's figures would stall it. */
 const QUEUEING_BACKENDS: ReadonlySet<string> = new Set(['webgpu', 'webgl']);
@@ -56,7 +60,8 @@ export class BatchReadback {
 
 /**
  * Queues one class-weighted optimizer step on one batch (its images from the GPU's copy of the split where `images`
- * holds one, and augmented first when `augment` is given); the batch's tensors live only until the step is queued.
+ * holds one, augmented first when `augment` is given, then mixed or its targets smoothed when `regularise` is); the
+ * batch's tensors live only until the step is queued.
  */
 export function startTrainStep(
   model: tf.LayersModel,
@@ -66,13 +71,17 @@ export function startTrainStep(
   numClasses: number,
   classWeights: number[],
   augment: Augment | null,
+  regularise: Regularise | null = null,
 ): Promise<StepResult> {
   const batch = images ? images.batch(set, indices, numClasses) : makeBatch(set, indices, numClasses);
   let xs = batch.xs;
+  let soft: RegularisedBatch | null = null;
   try {
     if (augment) xs = augment(batch.xs);
-    return startWeightedTrainStep(model, xs, batch.ys, classWeights);
+    if (regularise) soft = regularise(xs, batch.ys);
+    return startWeightedTrainStep(model, soft?.xs ?? xs, batch.ys, classWeights, soft);
   } finally {
+    if (soft) disposeRegularised(soft);
     if (xs !== batch.xs) xs.dispose();
     disposeBatch(batch);
   }

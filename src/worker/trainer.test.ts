@@ -5,7 +5,7 @@ import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import type { TrainingBackendsLike } from '../backends/trainingBackends';
 import { CONTEXT_LOST_MESSAGE } from '../backends/webgl';
 import { DEVICE_LOST_MESSAGE } from '../core/gpuLost';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, TrainSettings } from '../core/types';
 import type {
   FromTrainer,
@@ -102,6 +102,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     patience: 3,
     // Off here (augment.test.ts covers it): these tests count on the images as they are.
     augmentation: { ...NO_AUGMENTATION },
+    ...NO_RECIPE,
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/models';
+import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
 import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
 import { gpuLostMessage, usesGpu } from '../core/gpuLost';
@@ -161,7 +162,7 @@ export class Trainer {
           };
         return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
       case 'evaluate':
-        return { type: 'evaluate', report: this.evaluatedRun().report(request) };
+        return { type: 'evaluate', report: await this.report(request) };
       case 'adaptedReport':
         return { type: 'adaptedReport', report: await this.adaptedReport(request) };
       case 'evaluatedImages':
@@ -238,6 +239,17 @@ export class Trainer {
     });
     this.kept.evaluated = kept;
     return { test, scores: kept.scores };
+  }
+
+  /** The run's report; with test-time augmentation the splits are scored again first (once a kind, then kept). */
+  private async report(request: TrainerRequests['evaluate']): Promise<EvaluationReport> {
+    const run = this.evaluatedRun();
+    const problem = checkEvalSettings(request.settings);
+    if (problem) throw new UserError(problem);
+    const kind = request.settings.testTimeAugmentation ?? 'off';
+    if (!run.hasTtaScores(kind))
+      await this.kept.scoreWithTta(await this.servingModel('evaluate'), run, this.data, kind);
+    return run.report(request);
   }
 
   /** The report with the test split scored by the model adapted to it (computed once a run, then kept). */

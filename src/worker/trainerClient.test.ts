@@ -1,3 +1,4 @@
+import { NO_RECIPE } from '../core/settings';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENTATION } from './augment';
@@ -36,6 +37,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     classWeighting: 'balanced',
     patience: 3,
     augmentation: { ...NO_AUGMENTATION },
+    ...NO_RECIPE,
     ...overrides,
   };
 }

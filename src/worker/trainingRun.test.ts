@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTutorialCnn, disposeCnn } from '../model/cnn';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION } from '../core/settings';
+import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import { evaluateInBatches } from './evaluate';
 import type { TrainProgress } from './protocol';
 import type { TrainSettings } from '../core/types';
@@ -35,6 +35,7 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     classWeighting: 'balanced',
     patience: 2,
     augmentation: { ...NO_AUGMENTATION },
+    ...NO_RECIPE,
     ...overrides,
   };
 }

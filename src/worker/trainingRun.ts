@@ -9,7 +9,7 @@ import { mulberry32, range, shuffleInPlace } from '../core/random';
 import { UserError } from '../core/userError';
 import type { ImageSet, OodDetector, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
-import { augmentBatch, augmentationRandom, isAugmenting } from './augment';
+import { acquisitionRandom, augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
@@ -18,9 +18,17 @@ import { judgedValidation, type JudgedEvaluation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
 import { ResidentSplits } from './residentSplits';
 import { evaluationBatchSize } from './evaluationBatch';
-import { BatchReadback, defersReadback, startTrainStep, type Augment, type StartedBatch } from './trainSteps';
+import {
+  BatchReadback,
+  defersReadback,
+  startTrainStep,
+  type Augment,
+  type Regularise,
+  type StartedBatch,
+} from './trainSteps';
+import { changesTargets, decayKernels, regularisedBatch } from '../model/recipe';
 import { modelFilesOf } from '../model/checkpoint';
-import { learningRateAt, setOptimizerLearningRate } from '../model/learningRate';
+import { learningRateAt, optimizerLearningRate, setOptimizerLearningRate } from '../model/learningRate';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -142,8 +150,14 @@ async function runEpochs(
   for (let epoch = 0; epoch < start.epochsDone; epoch++) shuffleInPlace(order, random);
   // Its own seeded stream (augment.ts): the batch order is the same with augmentation on or off.
   const augmentRandom = augmentationRandom(settings.seed + start.epochsDone);
+  const acquisitionDraws = acquisitionRandom(settings.seed + start.epochsDone);
   const augment: Augment | null = isAugmenting(settings.augmentation)
-    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom)
+    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom, acquisitionDraws)
+    : null;
+  // Mixup's draws: a third stream (model/recipe.ts), so the batch order and augmentation stay as they were.
+  const recipeRandom = mulberry32((Math.imul(settings.seed + start.epochsDone, 0xc2b2ae35) ^ 0x3c1d) >>> 0);
+  const regularise: Regularise | null = changesTargets(settings)
+    ? (xs, ys) => regularisedBatch(xs, ys, weights, settings, recipeRandom)
     : null;
   const throughput = new Throughput();
   const readback = new BatchReadback(context.deferReadback ?? defersReadback(tf.getBackend()));
@@ -198,7 +212,9 @@ async function runEpochs(
           );
         }
         const started = now();
-        const figures = startTrainStep(model, data.train, images, indices, numClasses, weights, augment);
+        const figures = startTrainStep(model, data.train, images, indices, numClasses, weights, augment, regularise);
+        if (settings.weightDecay > 0 && model.optimizer)
+          decayKernels(model, optimizerLearningRate(model.optimizer), settings.weightDecay);
         await report(readback.next({ batch, images: indices.length, started, figures }));
         // An epoch's figures are whole before its validation.
         if (batch === batchesPerEpoch - 1) await report(readback.drain());

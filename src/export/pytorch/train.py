@@ -403,8 +403,45 @@ def to_input(pixels, device):
 DRAWS_PER_IMAGE = 8
 
 
+# The acquisition changes' draws (augment.ts acquisitionParams): contrast, gamma, blur weight, noise sd, noise seed.
+ACQUISITION_DRAWS_PER_IMAGE = 5
+ACQUISITION_KEYS = ('contrast', 'gamma', 'blur', 'noise')
+
+
 def is_augmenting(aug):
-    return any(aug.get(key, 0) for key in ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip'))
+    keys = ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip') + ACQUISITION_KEYS
+    return any(aug.get(key, 0) for key in keys)
+
+
+def gaussian_kernel(sigma):
+    """The page's normalised 1-D Gaussian (augment.ts gaussianKernel): radius ceil(3 sigma), at least 1."""
+    radius = max(1, math.ceil(3 * sigma))
+    taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float64) ** 2 / (2 * sigma * sigma))
+    return (taps / taps.sum()).float()
+
+
+def acquisition_batch(x, aug, uniform):
+    """The page's acquisition changes (augment.ts applyAcquisition), in its order: a Gaussian blur (edges mirrored)
+    mixed in at a weight in 0..1, contrast about each image's mean times 1 +- contrast, a power from 1 / (1 + gamma)
+    to 1 + gamma (log-uniform), Gaussian noise of sd 0..noise; clipped to 0..1. `uniform` [n, 5] in 0..1; the noise
+    itself comes from torch's generator, so it is not the page's pixel for pixel."""
+    n, _, height, width = x.shape
+    u = uniform.to(x.device, torch.float32)
+    if aug.get('blur', 0) > 0:
+        taps = gaussian_kernel(aug['blur']).to(x.device)
+        radius = min((len(taps) - 1) // 2, height - 1, width - 1)
+        taps = taps[(len(taps) - 1) // 2 - radius:(len(taps) - 1) // 2 + radius + 1]
+        padded = F.pad(x, (radius, radius, radius, radius), mode='reflect')
+        blurred = F.conv2d(F.conv2d(padded, taps.view(1, 1, -1, 1)), taps.view(1, 1, 1, -1))
+        x = x + (blurred - x) * u[:, 2].view(n, 1, 1, 1)
+    if aug.get('contrast', 0) > 0:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = (x - mean) * (1 + (u[:, 0] * 2 - 1) * aug['contrast']).view(n, 1, 1, 1) + mean
+    if aug.get('gamma', 0) > 0:
+        x = x.clamp(0, 1) ** ((1 + aug['gamma']) ** (u[:, 1] * 2 - 1)).view(n, 1, 1, 1)
+    if aug.get('noise', 0) > 0:
+        x = x + torch.randn_like(x) * (u[:, 3] * aug['noise']).view(n, 1, 1, 1)
+    return x.clamp(0, 1)
 
 
 def affine_matrices(uniform, aug, width, height):
@@ -468,6 +505,59 @@ def per_image_cross_entropy(probabilities, labels, num_classes):
     rows = probabilities / probabilities.sum(dim=1, keepdim=True)
     p = rows.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
     return -torch.log(p.gather(1, labels.view(-1, 1))[:, 0])
+
+
+def soft_cross_entropy(probabilities, targets):
+    """Cross-entropy against soft targets (label smoothing, mixup: src/model/recipe.ts), clipped as the page does:
+    binary `targets` [n] (P(class 1)), else [n, k] rows."""
+    if probabilities.shape[1] == 1:
+        p = probabilities[:, 0].clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+        return -(targets * torch.log(p) + (1 - targets) * torch.log(1 - p))
+    rows = probabilities / probabilities.sum(dim=1, keepdim=True)
+    return -(targets * torch.log(rows.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON))).sum(dim=1)
+
+
+def beta_draws(n, alpha, generator):
+    """n draws of Beta(alpha, alpha), alpha in (0, 1], by Jöhnk's method as the page (recipe.ts betaSample)."""
+    out = torch.empty(n, dtype=torch.float64)
+    todo = torch.arange(n)
+    while len(todo) > 0:
+        x = torch.rand(len(todo), generator=generator, dtype=torch.float64) ** (1 / alpha)
+        y = torch.rand(len(todo), generator=generator, dtype=torch.float64) ** (1 / alpha)
+        ok = (x + y > 0) & (x + y <= 1)
+        out[todo[ok]] = (x / (x + y))[ok]
+        todo = todo[~ok]
+    return out
+
+
+def regularised_batch(x, labels, num_classes, class_weight, recipe, generator):
+    """The page's mixup and label smoothing (recipe.ts regularisedBatch): image i blended with image n-1-i at its
+    share max(l, 1 - l), l ~ Beta(alpha, alpha), targets and class weights alike; then targets moved `labelSmoothing`
+    of the way to uniform. Returns images, soft targets and each image's weight."""
+    n = len(labels)
+    targets = labels.float() if num_classes == 2 else F.one_hot(labels, num_classes).float()
+    weights = class_weight[labels]
+    if recipe.get('mixup', 0) > 0 and n > 1:
+        lam = beta_draws(n, recipe['mixup'], generator)
+        share = torch.maximum(lam, 1 - lam).float().to(x.device)
+        x = x * share.view(n, 1, 1, 1) + x.flip(0) * (1 - share).view(n, 1, 1, 1)
+        targets = targets * share.view(n, *([1] * (targets.dim() - 1))) + targets.flip(0) * (1 - share).view(
+            n, *([1] * (targets.dim() - 1)))
+        weights = weights * share + weights.flip(0) * (1 - share)
+    smoothing = recipe.get('labelSmoothing', 0)
+    if smoothing > 0:
+        targets = targets * (1 - smoothing) + smoothing / num_classes
+    return x, targets, weights
+
+
+def decay_kernels(model, learning_rate, decay):
+    """Decoupled weight decay after a step (recipe.ts decayKernels): conv and Linear kernels times 1 - lr x decay."""
+    if decay <= 0:
+        return
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                module.weight.mul_(1 - learning_rate * decay)
 
 
 def predicted_classes(probabilities):
@@ -926,10 +1016,14 @@ def learning_rate_at(schedule, base, step, total_steps):
     return base * (1 + math.cos(math.pi * min(max(step / total_steps, 0.0), 1.0))) / 2
 
 
-def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_random, rate_of_step=None, first_step=0):
+def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_random, rate_of_step=None, first_step=0,
+                recipe=None):
     """One pass over this process's share of the train split, one optimizer step a batch. Returns the epoch's loss
     and accuracy as Keras reports them (the mean over all processes' images of each batch's figure) and the images.
-    `rate_of_step(step)` (the run's step count, from `first_step`) sets the learning rate before each step."""
+    `rate_of_step(step)` (the run's step count, from `first_step`) sets the learning rate before each step. `recipe`:
+    the page's labelSmoothing, mixup and weightDecay (0 = off)."""
+    recipe = recipe or {}
+    soft = recipe.get('labelSmoothing', 0) > 0 or recipe.get('mixup', 0) > 0
     trainer.train()
     # Summed on the device: reading a number back after every batch would stall a GPU.
     loss_sum = torch.zeros((), dtype=torch.float64, device=runtime.device)
@@ -943,12 +1037,21 @@ def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_
         labels = labels.to(runtime.device)
         if aug is not None:
             x = augment_batch(x, aug, torch.rand(len(labels), DRAWS_PER_IMAGE, generator=augment_random))
+            if any(aug.get(key, 0) for key in ACQUISITION_KEYS):
+                draws = torch.rand(len(labels), ACQUISITION_DRAWS_PER_IMAGE, generator=augment_random)
+                x = acquisition_batch(x, aug, draws)
+        if soft:
+            x, targets, weights = regularised_batch(x, labels, len(class_weight), class_weight, recipe, augment_random)
         probabilities = trainer(x)
         # Keras' reduction with class weights: the mean over the batch of weight x loss (not divided by the weights).
-        loss = (per_image_cross_entropy(probabilities, labels, len(class_weight)) * class_weight[labels]).mean()
+        if soft:
+            loss = (soft_cross_entropy(probabilities, targets) * weights).mean()
+        else:
+            loss = (per_image_cross_entropy(probabilities, labels, len(class_weight)) * class_weight[labels]).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        decay_kernels(trainer, optimizer.param_groups[0]['lr'], recipe.get('weightDecay', 0))
         loss_sum += loss.detach().double() * len(labels)
         right += (predicted_classes(probabilities.detach()) == labels).sum().double()
         seen += len(labels)
@@ -1032,7 +1135,8 @@ def train(args):
                 trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
                 lambda step: learning_rate_at(settings['learningRateSchedule'], settings['learningRate'], step,
                                               settings['epochs'] * len(loader)),
-                epoch * len(loader))
+                epoch * len(loader),
+                {key: settings.get(key, 0) for key in ('labelSmoothing', 'mixup', 'weightDecay')})
             train_seconds = time.time() - epoch_started
             val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
             val_loss, val_accuracy = score_metrics(val_scores, np.array([r['label'] for r in split_rows['validation']]), num_classes)

@@ -1,3 +1,4 @@
+import type { TestTimeAugmentation } from '../../core/types';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { decodeImagesToPredict, type ImagesToPredict, type PredictSource } from '../../data/predictImages';
 import { entriesFromDrop } from '../../data/looseFiles';
@@ -25,6 +26,8 @@ interface Props {
   model: { key: string; classNames: string[]; imageSize: number } | null;
   /** The page's decision (Results' operating point), or 0.5 on the last class when there is none. */
   decision: Decision;
+  /** The Results' test-time augmentation: Predict scores the same way the threshold was chosen. */
+  testTimeAugmentation: TestTimeAugmentation;
   disabled: boolean;
   onProblem: (message: string) => void;
   /** An image from the Results to explain here (a new object each time one is asked for). */
@@ -44,7 +47,7 @@ const PAGE = 60;
  * 6. Predict: new images (files, a folder, a zip) through the model in the page, each with its class
  * probabilities, the class at the page's decision threshold, and a Grad-CAM heatmap of where it looked.
  */
-export function PredictPanel({ store, model, decision, disabled, onProblem, explain }: Props) {
+export function PredictPanel({ store, model, decision, testTimeAugmentation, disabled, onProblem, explain }: Props) {
   const [progress, setProgress] = useState<{ what: string; done: number; total: number } | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const [onlyClass, setOnlyClass] = useState<number | null>(null);
@@ -78,6 +81,7 @@ export function PredictPanel({ store, model, decision, disabled, onProblem, expl
         count: images.names.length,
         size: images.size,
         explain: true,
+        testTimeAugmentation,
         threshold:
           classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
       });

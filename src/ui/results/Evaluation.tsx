@@ -11,7 +11,7 @@ import {
 } from '../../eval/metrics';
 import { describeRule } from '../../eval/thresholdRules';
 import type { ReportedThreshold } from '../../eval/report';
-import type { EvalSettings, TestResult } from '../../core/types';
+import { TTA_VIEW_COUNT, type EvalSettings, type TestResult, type TestTimeAugmentation } from '../../core/types';
 import { confusionText, rocTableRows } from '../common/chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
 import { fmt, fmtThreshold } from './formatFigures';
@@ -74,13 +74,14 @@ export function Evaluation({
             threshold: report.operatingPoint.threshold,
             positiveClass: report.positiveClass,
             rule: describeRule(report.operatingPoint),
+            testTimeAugmentation: reportState.testTimeAugmentation,
             report,
           }
         : null,
     );
     // Gone with the Results (a new run): the next download must not carry this run's threshold.
     return () => onReported?.(null);
-  }, [report, onReported]);
+  }, [report, onReported, reportState.testTimeAugmentation]);
   const atOperatingPoint = moved === null || moved === chosen;
   const [cell, setCell] = useState<Cell | null>(null);
   const [cellFor, setCellFor] = useState(result);
@@ -103,6 +104,12 @@ export function Evaluation({
     return Uint8Array.from(scores, (s) => (s >= threshold ? positive : 1 - positive));
   }, [binary, result, scores, threshold, positive]);
   const matrix = useMemo(() => confusionMatrix(predicted, result.labels, result.numClasses), [predicted, result]);
+  // With test-time augmentation the page holds single-view scores only: at the reported threshold the figures are
+  // the report's (the worker's, from the averaged scores); moved off it, the slider's figures are single-view.
+  const ttaMetrics =
+    reportState.testTimeAugmentation !== 'off' && report && atOperatingPoint
+      ? (report.test ?? report.validation).metrics
+      : null;
 
   return (
     <div className="evaluation">
@@ -130,10 +137,11 @@ export function Evaluation({
           data-testid="operating-point"
           data-threshold={chosen}
           data-rule={report?.operatingPoint.rule ?? ''}
+          data-tta={report ? reportState.testTimeAugmentation : ''}
           aria-busy={reportState.pending}
         >
           {report
-            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.`
+            ? `Reported figures: threshold ${fmtThreshold(chosen)}, ${describeRule(report.operatingPoint)}${splitName === 'test' ? ', applied to test' : ''}.${ttaSentence(reportState.testTimeAugmentation)}`
             : reportState.error
               ? `No report: ${reportState.error}`
               : 'Choosing the threshold on validation…'}{' '}
@@ -153,8 +161,8 @@ export function Evaluation({
       </div>
       <div className="evaluation__tables">
         <MetricsTable
-          metrics={metrics}
-          accuracy={binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
+          metrics={ttaMetrics ?? metrics}
+          accuracy={ttaMetrics ? ttaMetrics.accuracy : binary ? metrics.accuracy : (multi?.accuracy ?? NaN)}
           loss={result.loss}
           count={result.labels.length}
           splitName={splitName}
@@ -299,4 +307,10 @@ function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; pos
       </tbody>
     </table>
   );
+}
+
+/** What the reported figures' scores are with test-time augmentation on; empty when off. */
+function ttaSentence(kind: TestTimeAugmentation): string {
+  if (kind === 'off') return '';
+  return ` Test-time augmentation: each image's score is the mean over ${TTA_VIEW_COUNT[kind]} views of it (small shifts and scales${kind === 'shift-scale-flip' ? ', mirrored too' : ''}); the slider, confusion matrix, per-image tables, gallery and downloads show the single view, and a downloaded model scores one view.`;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { EvalSettings, TestResult } from '../../core/types';
+import type { EvalSettings, TestResult, TestTimeAugmentation } from '../../core/types';
 import type { EvaluationReport } from '../../eval/report';
 import type { TrainingStore } from '../training/trainingStore';
 
@@ -9,6 +9,8 @@ export interface ReportState {
   pending: boolean;
   /** Why the worker could not report (in its words); null when it could. */
   error: string | null;
+  /** The test-time augmentation the report's scores were made with (it may lag the setting while one is on its way). */
+  testTimeAugmentation: TestTimeAugmentation;
 }
 
 /**
@@ -22,23 +24,33 @@ export function useEvaluationReport(
   positiveClass: number,
   settings: EvalSettings,
 ): ReportState {
-  const [state, setState] = useState<ReportState>({ report: null, pending: true, error: null });
-  const { thresholdRule, targetSensitivity, temperatureScaling } = settings;
+  const [state, setState] = useState<ReportState>({
+    report: null,
+    pending: true,
+    error: null,
+    testTimeAugmentation: 'off',
+  });
+  const { thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation } = settings;
   useEffect(() => {
     let current = true;
     setState((s) => ({ ...s, pending: true }));
-    store.evaluate(positiveClass, { thresholdRule, targetSensitivity, temperatureScaling }).then(
+    store.evaluate(positiveClass, { thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation }).then(
       (report) => {
-        if (current) setState({ report, pending: false, error: null });
+        if (current) setState({ report, pending: false, error: null, testTimeAugmentation });
       },
       (error: unknown) => {
         if (current)
-          setState({ report: null, pending: false, error: error instanceof Error ? error.message : String(error) });
+          setState({
+            report: null,
+            pending: false,
+            error: error instanceof Error ? error.message : String(error),
+            testTimeAugmentation,
+          });
       },
     );
     return () => {
       current = false;
     };
-  }, [store, result, positiveClass, thresholdRule, targetSensitivity, temperatureScaling]);
+  }, [store, result, positiveClass, thresholdRule, targetSensitivity, temperatureScaling, testTimeAugmentation]);
   return state;
 }

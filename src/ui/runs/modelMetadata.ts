@@ -31,11 +31,12 @@ export function metadataOfRun(
 function thresholdOf(
   run: SavedRun,
   reported: ReportedThreshold,
-): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule'> {
+): Pick<ModelMetadata, 'threshold' | 'thresholdClass' | 'thresholdRule' | 'testTimeAugmentation'> {
   return {
     threshold: reported.threshold,
     thresholdClass: run.classNames[reported.positiveClass],
     thresholdRule: reported.rule,
+    testTimeAugmentation: reported.testTimeAugmentation,
   };
 }
 

@@ -23,7 +23,8 @@ export function AugmentationFieldset({ form, disabled }: { form: SettingFields; 
         tutorial’s setting is rotation 10, zoom 0.2, shift 0.1, shear 10. Every training image gets a fresh random draw
         each epoch. Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2 times; shift: fraction of the width and
         height; brightness 0.2: 0.8 to 1.2 times. 0 turns one off. Horizontal flip is off by default: a mirrored chest
-        has its heart on the wrong side.
+        has its heart on the wrong side. Contrast, gamma, blur and noise mimic another machine or hospital (see
+        docs/generalisation.md).
       </small>
     </fieldset>
   );

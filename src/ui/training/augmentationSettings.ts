@@ -24,6 +24,10 @@ export const TUTORIAL_AUGMENTATION: AugmentationSettings = {
   shear: 10,
   brightness: 0,
   horizontalFlip: false,
+  contrast: 0,
+  gamma: 0,
+  blur: 0,
+  noise: 0,
 };
 
 /** The table's augmentation defaults (all off). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_AUGMENTATION, NO_RECIPE } from '../../core/settings';
 import type { TrainSettings } from '../../core/types';
 import type { FromTrainer, ToTrainer, TrainerReply, TrainProgress } from '../../worker/protocol';
 import { TrainerClient, type TrainerPort } from '../../worker/trainerClient';
@@ -16,7 +17,8 @@ const SETTINGS: TrainSettings = {
   seed: 1,
   classWeighting: 'balanced',
   patience: 3,
-  augmentation: { rotation: 0, zoom: 0, shift: 0, shear: 0, brightness: 0, horizontalFlip: false },
+  augmentation: { ...NO_AUGMENTATION },
+  ...NO_RECIPE,
 };
 
 /** A worker the test answers by hand: it sees each request, and posts what the test says. */
@@ -182,7 +184,7 @@ describe('TrainingStore', () => {
   it('asks the worker for the report and for images, each its own request, and leaves the view alone', async () => {
     const { store, requests, idOf, reply, fail } = startRun();
     const before = store.getSnapshot();
-    const settings = { thresholdRule: 'youden' as const, targetSensitivity: 90, temperatureScaling: false };
+    const settings = { thresholdRule: 'youden' as const, targetSensitivity: 90, temperatureScaling: false, testTimeAugmentation: 'off' as const };
     const report = store.evaluate(0, settings);
     expect(requests.at(-1)?.request).toEqual({ type: 'evaluate', positiveClass: 0, settings });
     fail(idOf('evaluate'), 'There is no evaluated model: train one first.');

@@ -65,6 +65,10 @@ describe('augmentation and validation size in the URL', () => {
       shear: 0,
       brightness: 0,
       horizontalFlip: false,
+      contrast: 0,
+      gamma: 0,
+      blur: 0,
+      noise: 0,
     });
     expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
   });
@@ -79,9 +83,17 @@ describe('augmentation and validation size in the URL', () => {
       shear: 5,
       brightness: 0.25,
       horizontalFlip: true,
+      contrast: 0,
+      gamma: 0,
+      blur: 0,
+      noise: 0,
     });
     expect(settings.validationPercent).toBe(20);
     expect(settingsFromQuery('?flip=off').settings.augmentation.horizontalFlip).toBe(false);
+    const acquisition = settingsFromQuery('?contrast=0.3&gamma=0.25&blur=1.5&noise=0.03');
+    expect(acquisition.problems).toEqual([]);
+    expect(acquisition.settings.augmentation).toMatchObject({ contrast: 0.3, gamma: 0.25, blur: 1.5, noise: 0.03 });
+    expect(settingsFromQuery('?noise=0.5').problems.join()).toMatch(/Noise must be between 0 and 0.2/);
   });
 
   it('round-trips, writing only what differs from the defaults', () => {
