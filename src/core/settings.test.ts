@@ -37,7 +37,7 @@ describe('the settings table', () => {
       epochs: 10,
       batchSize: 32,
       learningRate: 0.001,
-      learningRateSchedule: 'constant',
+      learningRateSchedule: 'cosine',
       backend: 'auto',
       seed: 1,
       classWeighting: 'balanced',
@@ -55,7 +55,7 @@ describe('the settings table', () => {
       testTimeAugmentation: 'off',
       labelSmoothing: 0,
       mixup: 0,
-      weightDecay: 0,
+      weightDecay: 1,
     });
   });
 
@@ -265,8 +265,12 @@ describe('trainSettingsOf', () => {
   it('gives a setting a saved run lacks its default (the run trained that way), so Resume passes the checks', () => {
     const saved: Partial<Settings> = { ...DEFAULT_SETTINGS, learningRate: 2e-3 };
     delete saved.learningRateSchedule;
+    delete saved.weightDecay;
     const train = trainSettingsOf(saved as Settings);
+    // Not today's defaults (cosine, weight decay 1): what runs saved before these settings trained with.
     expect(train.learningRateSchedule).toBe('constant');
+    expect(train.weightDecay).toBe(0);
+    expect(trainSettingsOf(DEFAULT_SETTINGS)).toMatchObject({ learningRateSchedule: 'cosine', weightDecay: 1 });
     expect(train.learningRate).toBe(2e-3);
     expect(checkTrainSettings(train)).toBeNull();
   });

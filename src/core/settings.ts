@@ -116,10 +116,19 @@ export function trainSettingsOf(settings: Settings): TrainSettings {
       withSetting(
         out,
         path,
-        (settingValue(settings, path) as SettingValue<typeof path> | undefined) ?? SETTINGS[path].default,
+        (settingValue(settings, path) as SettingValue<typeof path> | undefined) ??
+          legacyValue(path) ??
+          SETTINGS[path].default,
       ),
     { augmentation: { ...settings.augmentation } } as TrainSettings,
   );
+}
+
+/** What a run saved before `path` existed trained with, when the row says (else undefined: the default). */
+function legacyValue(path: SettingPath): SettingValue<typeof path> | undefined {
+  const row = settingRow(path);
+  return (row.kind === 'number' || row.kind === 'choice' ? row.legacy : undefined) as
+    SettingValue<typeof path> | undefined;
 }
 
 /** The first problem with the settings the worker reads (every `train` row), or null. */
@@ -153,7 +162,7 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   noise: 0,
 };
 
-/** The training-recipe variants all off (label smoothing, mixup, weight decay): the defaults. */
+/** The training-recipe variants all off (label smoothing, mixup, weight decay; the default decay is 1). */
 export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay'>> = {
   labelSmoothing: 0,
   mixup: 0,

@@ -897,7 +897,8 @@ def run_settings(args):
         with open(args.settings, encoding='utf-8') as handle:
             settings = json.load(handle)
     defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
-                'learningRateSchedule': 'constant', 'intensityNormalisation': 'none',
+                'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
+                'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
                 'targetSensitivity': 95, 'classNames': None}
     merged = {**defaults, **settings}
