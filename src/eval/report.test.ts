@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, shiftFindings } from './report';
 
-const settings = { thresholdRule: 'youden' as const, targetSensitivity: 95, temperatureScaling: false, testTimeAugmentation: 'off' as const };
+const settings = {
+  thresholdRule: 'youden' as const,
+  targetSensitivity: 95,
+  temperatureScaling: false,
+  testTimeAugmentation: 'off' as const,
+};
 
 describe('buildReport', () => {
   it('chooses the threshold on validation and applies it to test', () => {

@@ -184,7 +184,12 @@ describe('TrainingStore', () => {
   it('asks the worker for the report and for images, each its own request, and leaves the view alone', async () => {
     const { store, requests, idOf, reply, fail } = startRun();
     const before = store.getSnapshot();
-    const settings = { thresholdRule: 'youden' as const, targetSensitivity: 90, temperatureScaling: false, testTimeAugmentation: 'off' as const };
+    const settings = {
+      thresholdRule: 'youden' as const,
+      targetSensitivity: 90,
+      temperatureScaling: false,
+      testTimeAugmentation: 'off' as const,
+    };
     const report = store.evaluate(0, settings);
     expect(requests.at(-1)?.request).toEqual({ type: 'evaluate', positiveClass: 0, settings });
     fail(idOf('evaluate'), 'There is no evaluated model: train one first.');
