@@ -7,7 +7,8 @@ import { syntheticSet } from '../model/testImages.testutil';
 import { cpuLayout, withCpuGather } from './cpuGather.testutil';
 import type { TrainProgress } from './protocol';
 import { ResidentSplits } from './residentSplits';
-import { evaluateFinal, FRESH_START, trainEpochs, type RunContext } from './trainingRun';
+import { FRESH_START, trainEpochs, type RunContext } from './trainingRun';
+import { evaluateFinal } from './finalEvaluation';
 
 // A run and its final evaluation with the splits held "on the GPU" (the cpu backend with a gather kernel that unpacks
 // as the shaders do, 3 bytes a word as on WebGL) against the same run on CPU batches: the very same figures.

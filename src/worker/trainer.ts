@@ -29,7 +29,8 @@ import {
 } from './protocol';
 import type { Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { FRESH_START, evaluateFinal, trainEpochs, type RunContext, type RunControl } from './trainingRun';
+import { FRESH_START, trainEpochs, type RunContext, type RunControl } from './trainingRun';
+import { evaluateFinal } from './finalEvaluation';
 import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { EvaluatedRun } from './evaluatedRun';

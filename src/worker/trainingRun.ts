@@ -1,20 +1,17 @@
 /**
  * One training run's loop: shuffled batches, one optimizer step each, validation after every
- * epoch, and the final evaluation. The Trainer owns the model and the messages' destination.
+ * epoch (the final evaluation is finalEvaluation.ts's). The Trainer owns the model and the messages' destination.
  */
 import * as tf from '@tensorflow/tfjs';
 import { classWeights } from '../eval/metrics';
-import { misclassifiedCandidates } from '../eval/misclassified';
 import { mulberry32, range, shuffleInPlace } from '../core/random';
 import { UserError } from '../core/userError';
-import type { ImageSet, OodDetector, Splits, TestResult, TrainingOutcome, TrainSettings } from '../core/types';
+import type { ImageSet, Splits, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
 import { acquisitionRandom, augmentBatch, augmentationRandom, isAugmenting } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
-import { EvaluatedRun, keptScores, pixelsOf } from './evaluatedRun';
-import { judgedValidation, type JudgedEvaluation, type OodPlan } from './ood';
 import { Throughput } from './throughput';
 import { ResidentSplits } from './residentSplits';
 import { evaluationBatchSize } from './evaluationBatch';
@@ -71,7 +68,7 @@ export interface RunContext {
   deferReadback?: boolean;
   /**
    * The splits held on the GPU for the run and its final evaluation (residentSplits.ts), the caller's to dispose;
-   * without it, trainEpochs and evaluateFinal each hold their own while they run.
+   * without it, trainEpochs and evaluateFinal (finalEvaluation.ts) each hold their own while they run.
    */
   images?: ResidentSplits;
 }
@@ -255,72 +252,6 @@ async function runEpochs(
     if (!context.images) images.dispose();
   }
   return { epochsDone, stoppedEarly: false };
-}
-
-/**
- * Reports evaluating, then scores the kept model on validation and on the test split, and judges each image like
- * the training images or not (ood.ts: after training the detector is fitted here first, on the training images).
- * `test` is what the page's Results show (on validation when there is no test split); `kept` is the worker's copy of
- * both splits' scores, for the page's later `evaluate` requests; `detector` the one fitted or used.
- */
-export async function evaluateFinal(
-  context: Pick<RunContext, 'model' | 'data' | 'control' | 'progress' | 'images'>,
-  batchSize: number,
-  ood: OodPlan = { detector: null },
-): Promise<{ test: TestResult; kept: EvaluatedRun; detector: OodDetector | null }> {
-  const { model, data, control, progress } = context;
-  progress({ type: 'evaluating' });
-  // The splits on the GPU where they fit (the run's, or held here while it evaluates), in larger batches there.
-  const images = context.images ?? new ResidentSplits();
-  try {
-    const guard = <T>(work: Promise<T>) => guarded(control, work);
-    const evaluationBatch = evaluationBatchSize(model, batchSize, tf.getBackend());
-    const judged = await judgedValidation(model, data, evaluationBatch, ood, guard, images);
-    // The training images are scored no more: their room goes to the test split.
-    images.release(data.train);
-    const tested = data.test ? await judged.judgeSet(data.test) : null;
-    return finalResults(context, judged.validation, tested, judged.detector);
-  } finally {
-    if (!context.images) images.dispose();
-  }
-}
-
-/** The page's Results and the worker's kept scores from the scored splits. */
-function finalResults(
-  { data, control }: Pick<RunContext, 'data' | 'control'>,
-  judgedValidation: JudgedEvaluation,
-  tested: JudgedEvaluation | null,
-  detector: OodDetector | null,
-): { test: TestResult; kept: EvaluatedRun; detector: OodDetector | null } {
-  const numClasses = data.classNames.length;
-  const validation = judgedValidation.evaluation;
-  const test = tested?.evaluation ?? null;
-  if (control.contextLost) throw new UserError(gpuLostMessage(tf.getBackend()));
-  const finalSet = data.test ?? data.validation;
-  const result = test ?? validation;
-  const resultOod = tested ? tested.ood : judgedValidation.ood;
-  const kept = new EvaluatedRun(
-    numClasses,
-    keptScores(data.validation, validation.scores, judgedValidation.ood),
-    data.test && tested ? keptScores(data.test, tested.evaluation.scores, tested.ood) : null,
-    finalSet,
-  );
-  // A copy: the labels' own buffer is transferred to the page, the split keeps its own.
-  const labels = finalSet.labels.slice(0, finalSet.count);
-  const indices = misclassifiedCandidates({ scores: result.scores, labels, numClasses });
-  return {
-    test: {
-      loss: result.loss,
-      accuracy: result.accuracy,
-      scores: result.scores,
-      labels,
-      numClasses,
-      gallery: { indices, pixels: pixelsOf(finalSet, indices), size: finalSet.size },
-      ...(resultOod ? { ood: resultOod } : {}),
-    },
-    kept,
-    detector,
-  };
 }
 
 /**
