@@ -4,7 +4,8 @@
  */
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import type { FromTrainer, ToTrainer } from './protocol';
-import { Trainer, type TrainerOptions } from './trainer';
+import { Trainer } from './trainer';
+import type { TrainerOptions } from './trainerOptions';
 import type { TrainerPort } from './trainerClient';
 
 export class InMemoryTrainerPort implements TrainerPort {

@@ -5,7 +5,6 @@
  * alone (an `error` naming it) and the worker keeps running.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildModel } from '../model/models';
 import { checkEvalSettings } from '../core/settings';
 import { UserError } from '../core/userError';
 import { TrainingBackends, type TrainingBackendsLike } from '../backends/trainingBackends';
@@ -23,50 +22,21 @@ import {
   type TrainerReply,
   type TrainerRequests,
   type TrainerRequest,
-  type TrainerRequestType,
   type TrainProgress,
   type ResumeFrom,
 } from './protocol';
 import type { Splits, TrainSettings } from '../core/types';
 import { renderAugmentationPreview } from './preview';
-import { FRESH_START, trainEpochs, type RunContext, type RunControl } from './trainingRun';
+import type { RunControl } from './trainingRun';
 import { evaluateFinal } from './finalEvaluation';
-import { ResidentSplits } from './residentSplits';
-import { resumeStart } from './resumeStart';
+import { trainModel } from './trainModel';
+import { REQUEST_ACTIONS } from './requestActions';
+import { watchGpuLoss } from './gpuLossWatch';
+import type { Post, TrainerOptions } from './trainerOptions';
 import type { EvaluatedRun } from './evaluatedRun';
 import type { EvaluationReport } from '../eval/report';
-import { modelFilesOf } from '../model/checkpoint';
 import { predictImages } from './predict';
 import { KeptModel } from './keptModel';
-import { attachDetector } from './ood';
-
-export type Post = (message: FromTrainer, transfer?: Transferable[]) => void;
-
-/** Seams for tests (and for a later WebGPU/WASM task); the defaults are the real thing. */
-export interface TrainerOptions {
-  /** The backends to train on; by default this worker's real ones (which also make the cpu backend fast). */
-  backends?: TrainingBackendsLike;
-  /** Milliseconds, for images/s. */
-  now?: () => number;
-  /** How a paused run waits before it looks at its control again (trainingRun.ts's RunContext.heldWait). */
-  heldWait?: () => Promise<void>;
-}
-
-const ACTIONS: Record<TrainerRequestType, string> = {
-  setData: 'loading the dataset',
-  describeModel: 'describing the model',
-  train: 'training',
-  stop: 'stopping',
-  pause: 'pausing',
-  exportModel: 'preparing the model for download',
-  previewAugmentation: 'showing augmented samples',
-  evaluate: 'reporting the results',
-  evaluatedImages: 'showing the images of a confusion-matrix cell',
-  adaptedReport: 'adapting BatchNorm to the test images',
-  restoreModel: 'bringing back the model',
-  predict: 'predicting',
-  evaluateModel: 'evaluating the model',
-};
 
 export class Trainer {
   private data: Splits | null = null;
@@ -108,7 +78,7 @@ export class Trainer {
       this.send({
         type: 'error',
         id,
-        message: explainError(error, { action: ACTIONS[request.type], backend: this.backendName, contextLost }),
+        message: explainError(error, { action: REQUEST_ACTIONS[request.type], backend: this.backendName, contextLost }),
       });
     }
   }
@@ -298,15 +268,14 @@ export class Trainer {
         id,
         progress: { type: 'backend', name: backend.name, requested: settings.backend, note: backend.note },
       });
-      let onLost: (error: Error) => void = () => {};
-      const lost = new Promise<never>((_, reject) => (onLost = reject));
-      lost.catch(() => undefined); // Unobserved when the context stays: not an unhandled rejection.
-      Object.assign(run, { lost });
-      unwatch = this.backends.watchContextLoss(() => {
-        run.contextLost = true;
-        onLost(new UserError(gpuLostMessage(backend.name)));
+      unwatch = watchGpuLoss(run, this.backends, backend.name);
+      return await trainModel(run, settings, data, backend.name, resume, {
+        kept: this.kept,
+        epsilon: this.backends.optimizerEpsilon(),
+        progress: (p: TrainProgress) => this.send({ type: 'progress', id: run.id, progress: p }),
+        now: this.now,
+        heldWait: this.heldWait,
       });
-      return await this.trainModel(run, settings, data, backend.name, resume);
     } catch (error) {
       this.kept.discard();
       if (run.contextLost || (await this.backends.confirmLoss?.()))
@@ -316,69 +285,6 @@ export class Trainer {
       unwatch();
       this.run = null;
     }
-  }
-
-  private async trainModel(
-    control: RunControl & { id: number },
-    settings: TrainSettings,
-    data: Splits,
-    backendName: string,
-    resume: ResumeFrom | null,
-  ): Promise<TrainerReplies['train']> {
-    const model = buildModel(settings.model, {
-      imageSize: settings.imageSize,
-      numClasses: data.classNames.length,
-      learningRate: settings.learningRate,
-      seed: settings.seed,
-      epsilon: this.backends.optimizerEpsilon(),
-      intensityNormalisation: settings.intensityNormalisation,
-    });
-    this.kept.keep(model, backendName, 0);
-    const start = resume ? await resumeStart(model, resume) : FRESH_START;
-    const progress = (p: TrainProgress) => this.send({ type: 'progress', id: control.id, progress: p });
-    // The run's splits held on the GPU (where they fit) from its first batch to its final evaluation.
-    const images = new ResidentSplits();
-    try {
-      const context = {
-        model,
-        data,
-        settings,
-        control,
-        progress,
-        now: this.now,
-        heldWait: this.heldWait,
-        start,
-        images,
-      };
-      return await this.trainAndEvaluate(context);
-    } finally {
-      images.dispose();
-    }
-  }
-
-  private async trainAndEvaluate(context: RunContext): Promise<TrainerReplies['train']> {
-    const { model, settings, control } = context;
-    const outcome = await trainEpochs(context);
-    // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
-    this.kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
-    if (control.superseded) {
-      // The page has moved on to another dataset: evaluating on the old one would only mislead.
-      this.kept.discard();
-      return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
-    }
-    const { test, kept, detector } = await evaluateFinal(context, settings.batchSize, { fit: true });
-    this.kept.evaluated = kept;
-    // In model.json too: what is stored, restored and downloaded judges images as this run does.
-    attachDetector(model, detector);
-    this.kept.ood = detector;
-    const files = await modelFilesOf(model, false);
-    return {
-      ...outcome,
-      reason: control.stopRequested ? 'stopped' : outcome.reason,
-      test,
-      model: files,
-      scores: kept.scores,
-    };
   }
 
   // ---------------------------------------------------------------- export

@@ -1,0 +1,91 @@
+/**
+ * A train request's model once its backend is running: built, kept (KeptModel), trained for the run's epochs, then
+ * evaluated, with its out-of-distribution detector attached, unless new data superseded the run.
+ */
+import { buildModel } from '../model/models';
+import { modelFilesOf } from '../model/checkpoint';
+import type { Splits, TrainSettings } from '../core/types';
+import type { ResumeFrom, TrainerReplies, TrainProgress } from './protocol';
+import { FRESH_START, trainEpochs, type RunContext, type RunControl } from './trainingRun';
+import { evaluateFinal } from './finalEvaluation';
+import { ResidentSplits } from './residentSplits';
+import { resumeStart } from './resumeStart';
+import type { KeptModel } from './keptModel';
+import { attachDetector } from './ood';
+
+/** What a run needs of the Trainer. */
+export interface TrainModelDeps {
+  /** Where the model is kept between requests. */
+  kept: KeptModel;
+  /** The optimizer's epsilon on the run's backend. */
+  epsilon: number;
+  /** Reports the run's progress to the page, under the train request's id. */
+  progress: (progress: TrainProgress) => void;
+  /** Milliseconds, for images/s. */
+  now: () => number;
+  /** How a paused run waits before it looks at its control again (RunContext.heldWait). */
+  heldWait: (() => Promise<void>) | undefined;
+}
+
+export async function trainModel(
+  control: RunControl,
+  settings: TrainSettings,
+  data: Splits,
+  backendName: string,
+  resume: ResumeFrom | null,
+  { kept, epsilon, progress, now, heldWait }: TrainModelDeps,
+): Promise<TrainerReplies['train']> {
+  const model = buildModel(settings.model, {
+    imageSize: settings.imageSize,
+    numClasses: data.classNames.length,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+    epsilon,
+    intensityNormalisation: settings.intensityNormalisation,
+  });
+  kept.keep(model, backendName, 0);
+  const start = resume ? await resumeStart(model, resume) : FRESH_START;
+  // The run's splits held on the GPU (where they fit) from its first batch to its final evaluation.
+  const images = new ResidentSplits();
+  try {
+    const context = {
+      model,
+      data,
+      settings,
+      control,
+      progress,
+      now,
+      heldWait,
+      start,
+      images,
+    };
+    return await trainAndEvaluate(kept, context);
+  } finally {
+    images.dispose();
+  }
+}
+
+async function trainAndEvaluate(kept: KeptModel, context: RunContext): Promise<TrainerReplies['train']> {
+  const { model, settings, control } = context;
+  const outcome = await trainEpochs(context);
+  // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
+  kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
+  if (control.superseded) {
+    // The page has moved on to another dataset: evaluating on the old one would only mislead.
+    kept.discard();
+    return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
+  }
+  const { test, kept: evaluated, detector } = await evaluateFinal(context, settings.batchSize, { fit: true });
+  kept.evaluated = evaluated;
+  // In model.json too: what is stored, restored and downloaded judges images as this run does.
+  attachDetector(model, detector);
+  kept.ood = detector;
+  const files = await modelFilesOf(model, false);
+  return {
+    ...outcome,
+    reason: control.stopRequested ? 'stopped' : outcome.reason,
+    test,
+    model: files,
+    scores: evaluated.scores,
+  };
+}
