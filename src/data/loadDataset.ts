@@ -1,15 +1,16 @@
-import type { SplitName } from '../core/types';
-import { listZip, looksLikeZip, type ArchiveEntry, type ArchiveLimits } from './archive';
-import { EntryTooLargeError } from './zipErrors';
-import { capLooseFiles, listFiles } from './looseFiles';
-import { classifyEntries, emptyCounts, indexEntries } from './datasetIndex';
-import { DecodePool, DecodeSkipError, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
-import { fileNameOf } from './patients';
+/**
+ * Loads a dropped dataset for the page: listed, indexed, split by patient and decoded, with its samples, manifest,
+ * counts, health report and load figures.
+ */
+import type { ArchiveEntry, ArchiveLimits } from './archive';
+import { listSource } from './listSource';
+import { classifyEntries, indexEntries } from './datasetIndex';
+import { DecodePool, JOBS_PER_WORKER, type DecodedImage } from './decodePool';
 import { matchLabels, type LabelsTable } from './labelsFile';
-import { hashPatientId } from './dicom/patientHash';
-import { IMAGE_EXTENSIONS, extensionOf, mayBeDicomName } from './paths';
-import { decodeSplits, type DecodeEntryFn, type DecodeMeter, type DecodedSplit } from './decodeSplits';
-import { analyseHealth, type ImageFacts } from './health';
+import { hashAll, readDicomPatients, sourceOf } from './readPatients';
+import { decodeSplits, type DecodeEntryFn, type DecodeMeter } from './decodeSplits';
+import { countDecoded, dicomSummary, factsOf, skipReasonOf } from './decodedFacts';
+import { analyseHealth } from './health';
 import { crc32Of, pixelHash } from './imageHash';
 import { groupIds, groupKeyFunction, type Grouping } from './patients';
 import { DatasetError, messageOf } from './errors';
@@ -17,16 +18,7 @@ import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits'
 import { mulberry32 } from '../core/random';
 import { timeSlicer } from '../core/timeSlicer';
 import { holdOutTest, holdOutTestByPattern } from './testHoldout';
-import type {
-  DecodedDataset,
-  DicomSummary,
-  ImageEntry,
-  LoadProgress,
-  LoadStats,
-  SkipReason,
-  SkippedEntry,
-  SplitCounts,
-} from './types';
+import type { DecodedDataset, LoadProgress, LoadStats, SkippedEntry } from './types';
 
 /** Decodes one image file to `size` x `size` grey bytes (the pool's `decode`, or a stand-in in tests). */
 export type DecodeFn = (blob: Blob, size: number) => Promise<DecodedImage>;
@@ -258,104 +250,6 @@ async function load(
     dicom: dicomSummary(decoded),
     ...(labelled ? { labels: labelled.report } : {}),
   };
-}
-
-/** Each value hashed (hashPatientId), each distinct one once. */
-async function hashAll(patients: Map<string, string>): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
-  for (const id of new Set(patients.values())) hashes.set(id, await hashPatientId(id));
-  return new Map([...patients].map(([path, id]) => [path, hashes.get(id)!]));
-}
-
-/** Where the pool finds an entry's bytes. */
-async function sourceOf(entry: ImageEntry) {
-  return entry.zip ? { zip: entry.zip } : { blob: await entry.read(), name: entry.path };
-}
-
-/** The hashed PatientID of every entry that may be DICOM (by name) and names one. */
-async function readDicomPatients(
-  entries: readonly ImageEntry[],
-  pool: DecodePool,
-  signal: AbortSignal | undefined,
-): Promise<Map<string, string>> {
-  const candidates = entries.filter((entry) => {
-    const name = fileNameOf(entry.path);
-    return mayBeDicomName(name) && !IMAGE_EXTENSIONS.includes(extensionOf(name));
-  });
-  const patients = new Map<string, string>();
-  await Promise.all(
-    candidates.map(async (entry) => {
-      signal?.throwIfAborted();
-      const patient = await pool.readPatient(await sourceOf(entry));
-      if (patient !== null) patients.set(entry.path, patient);
-    }),
-  );
-  return patients;
-}
-
-function skipReasonOf(error: unknown): SkipReason {
-  if (error instanceof EntryTooLargeError) return 'too-large';
-  if (error instanceof DecodeSkipError) return error.reason;
-  return 'decode-failed';
-}
-
-/** How many decoded images are DICOM, and of which modality. */
-function dicomSummary(decoded: Record<SplitName, DecodedSplit>): DicomSummary | null {
-  const modalities: Record<string, number> = {};
-  let images = 0;
-  for (const split of ['train', 'validation', 'test'] as const) {
-    for (const facts of decoded[split].facts) {
-      if (!facts.dicom) continue;
-      images += 1;
-      const modality = facts.dicom.modality || 'unknown';
-      modalities[modality] = (modalities[modality] ?? 0) + 1;
-    }
-  }
-  return images > 0 ? { images, modalities } : null;
-}
-
-/** The health report's facts of every decoded image, train then validation then test. */
-function factsOf(
-  decoded: Record<SplitName, DecodedSplit>,
-  folderOf: Map<string, SplitName>,
-  keyOf: ((path: string) => string | null) | null,
-): ImageFacts[] {
-  return (['train', 'validation', 'test'] as const).flatMap((split) =>
-    decoded[split].entries.map((entry, i) => ({
-      path: entry.path,
-      folder: folderOf.get(entry.path) ?? entry.split,
-      split,
-      className: entry.className,
-      patient: keyOf?.(entry.path) ?? null,
-      ...decoded[split].facts[i],
-    })),
-  );
-}
-
-/** Images per split folder and class, of those decoded: what the summary and the count plots show. */
-function countDecoded(facts: readonly ImageFacts[], classNames: readonly string[]): SplitCounts {
-  const counts = emptyCounts(classNames);
-  for (const fact of facts) counts[fact.folder][fact.className] += 1;
-  return counts;
-}
-
-/** A zip when the source is one Blob, or one file that is a zip; loose files otherwise. */
-async function listSource(
-  source: Blob | File[] | ArchiveEntry[],
-  limits: ArchiveLimits | undefined,
-  onProgress: (done: number, total: number) => void,
-): Promise<ArchiveEntry[]> {
-  if (source instanceof Blob) return listZip(source, limits, onProgress);
-  if (source.length === 1) {
-    const only = source[0];
-    const blob = only instanceof Blob ? only : await only.read();
-    const name = only instanceof File ? only.name : only instanceof Blob ? '' : only.path;
-    if (name.toLowerCase().endsWith('.zip') || (await looksLikeZip(blob))) return listZip(blob, limits, onProgress);
-  }
-  return capLooseFiles(
-    source.map((item) => (item instanceof Blob ? listFiles([item])[0] : item)),
-    limits,
-  );
 }
 
 /** Reports at most every PROGRESS_INTERVAL_MS, and always when `force` (phase changes, the end). */
