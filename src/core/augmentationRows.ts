@@ -1,0 +1,52 @@
+/**
+ * The rows of the training images' augmentation (read by the worker): the geometric and brightness ranges, the
+ * flip, and the acquisition changes; all off by default.
+ */
+import type { NumberRow, SettingsTable } from './settingRowTypes';
+
+/** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
+function augmentationRange(
+  label: string,
+  query: string,
+  max: number,
+  step: number,
+  unit: string,
+): NumberRow & { use: 'train' } {
+  return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
+}
+
+export const AUGMENTATION_ROWS: Pick<
+  SettingsTable,
+  | 'augmentation.rotation'
+  | 'augmentation.zoom'
+  | 'augmentation.shift'
+  | 'augmentation.shear'
+  | 'augmentation.brightness'
+  | 'augmentation.horizontalFlip'
+  | 'augmentation.contrast'
+  | 'augmentation.gamma'
+  | 'augmentation.blur'
+  | 'augmentation.noise'
+> = {
+  // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
+  // ui/training/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
+  'augmentation.rotation': augmentationRange('Rotation', 'rot', 180, 1, 'degrees either way'),
+  'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.shift': augmentationRange('Shift', 'shift', 0.5, 0.05, 'fraction of width and height'),
+  'augmentation.shear': augmentationRange('Shear', 'shear', 45, 1, 'degrees either way'),
+  'augmentation.brightness': augmentationRange('Brightness', 'bright', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.horizontalFlip': {
+    kind: 'switch',
+    label: 'Horizontal flip',
+    query: 'flip',
+    use: 'train',
+    // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
+    default: false,
+  },
+  // Acquisition changes (issue 23): what another detector, exposure or processing does to a film. Off by default;
+  // docs/benchmarks.md has the leave-one-source-out runs.
+  'augmentation.contrast': augmentationRange('Contrast', 'contrast', 0.9, 0.05, 'e.g. 0.3 = 0.7 to 1.3 times'),
+  'augmentation.gamma': augmentationRange('Gamma', 'gamma', 2, 0.05, 'e.g. 0.3 = gamma 1/1.3 to 1.3'),
+  'augmentation.blur': augmentationRange('Blur', 'blur', 4, 0.25, 'Gaussian sigma in pixels, mixed in 0 to 100%'),
+  'augmentation.noise': augmentationRange('Noise', 'noise', 0.2, 0.01, 'standard deviation up to this, pixels 0..1'),
+};

@@ -1,0 +1,63 @@
+/**
+ * The rows of the training recipe beyond the tutorial's (read by the worker): intensity normalisation, label
+ * smoothing, mixup and weight decay.
+ */
+import { INTENSITY_NORMALISATIONS } from './types';
+import type { SettingsTable } from './settingRowTypes';
+
+export const RECIPE_ROWS: Pick<SettingsTable, 'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay'> = {
+  intensityNormalisation: {
+    kind: 'choice',
+    label: 'Intensity normalisation',
+    query: 'norm',
+    use: 'train',
+    // None: the tutorial's model; per-image standardisation is measured in docs/model-levers.md.
+    default: 'none',
+    values: INTENSITY_NORMALISATIONS,
+    text: {
+      none: 'none (pixel / 255, as the tutorial)',
+      'per-image': 'per-image standardisation (first layer of the model)',
+    },
+    hint: "The model's first layer: each image minus its own mean, divided by its own standard deviation, so that exposure and contrast differences between machines count less; part of every export",
+  },
+  // Training-recipe variants (issue 23), each off by default; docs/benchmarks.md has the leave-one-source-out runs.
+  labelSmoothing: {
+    kind: 'number',
+    label: 'Label smoothing',
+    query: 'smooth',
+    use: 'train',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    integer: false,
+    step: 0.05,
+    unit: 'share of each training target spread evenly over the classes',
+  },
+  mixup: {
+    kind: 'number',
+    label: 'Mixup',
+    query: 'mixup',
+    use: 'train',
+    default: 0,
+    // Up to 1: the Beta draw below is Jöhnk's, quick only for alpha <= 1, and mixup's papers use 0.1 to 0.4.
+    min: 0,
+    max: 1,
+    integer: false,
+    step: 0.05,
+    unit: 'alpha of Beta(alpha, alpha): training images blended in pairs, labels alike',
+  },
+  weightDecay: {
+    kind: 'number',
+    label: 'Weight decay',
+    query: 'wd',
+    use: 'train',
+    // 1, with the cosine schedule (above): measured together, leave one source out. Runs saved before it had none.
+    default: 1,
+    legacy: 0,
+    min: 0,
+    max: 10,
+    integer: false,
+    step: 0.01,
+    unit: 'decoupled from RMSprop: each step shrinks the kernels by learning rate x this',
+  },
+};
