@@ -8,33 +8,27 @@ import { DatasetHealth } from './dataset/DatasetHealth';
 import { DropZone } from './dataset/DropZone';
 import { DisplayWindowContext } from './common/DisplayWindowControl';
 import { FULL_WINDOW, type DisplayWindow } from './common/displayWindow';
-import { readLabelsFile, type LabelsTable } from '../data/labelsFile';
 import { AlertBox } from './common/AlertBox';
 import { Masthead } from './Masthead';
-import { zipModel, saveBlob } from './runs/downloadModel';
 import { LoadingBar } from './dataset/LoadingBar';
-import { ModelSummaryTable } from './training/ModelSummaryTable';
 import { SampleGrid } from './common/SampleGrid';
-import { AugmentedSamples, useAugmentationPreview } from './training/AugmentedSamples';
-import { SettingsForm } from './training/SettingsForm';
+import { useAugmentationPreview } from './training/AugmentedSamples';
+import { ModelSection } from './ModelSection';
+import { useModelTransfer } from './useModelTransfer';
 import { DEFAULT_SETTINGS, checkSetting, settingsFromQuery, settingsToQuery } from './training/urlSettings';
 import { Evaluation } from './results/Evaluation';
 import { TrainingPanel } from './training/TrainingPanel';
-import { sourceOf, useDataset, type DatasetSource, type DatasetView } from './dataset/useDataset';
-import { useTrainer, useTrainingView } from './training/useTrainer';
+import { sourceOf, useDataset, type DatasetView } from './dataset/useDataset';
+import { useTrainer } from './training/useTrainer';
+import { usePageTrainingView } from './usePageTrainingView';
+import { useDatasetLoading } from './useDatasetLoading';
 import { reloadReason, splitOptionsOf } from './dataset/datasetOptions';
 import { pageStatus } from './pageStatus';
-import { MODEL_DEFAULT_REASON, modelDescription } from './training/modelText';
 import { useRuns } from './runs/useRuns';
 import { useFailureRecovery } from './runs/useFailureRecovery';
 import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
-import { metadataOfRun, oodOfModelJson } from './runs/modelMetadata';
-import { buildModelCard, modelCardFiles } from './runs/modelCard';
-import { FORMAT_TEXT, modelDownload, type ModelFormat } from './runs/downloads';
-import { readModelFile } from './runs/loadModelFile';
-import { loadedModelRun } from './runs/loadedRun';
 import { PredictPanel } from './predict/PredictPanel';
 import { useStableCallback } from './common/useStableCallback';
 import { decisionOf } from './predict/predictionRows';
@@ -45,8 +39,6 @@ export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
   const [settings, setSettings] = useState<Settings>(initial.settings);
   const [notice, setNotice] = useState<string | null>(initial.problems.length ? initial.problems.join(' ') : null);
-  const [exporting, setExporting] = useState(false);
-  const [labels, setLabels] = useState<LabelsTable | null>(null);
   // What the page shows of grey images (display only): one window for samples and predictions.
   const [displayWindow, setDisplayWindow] = useState<DisplayWindow>(FULL_WINDOW);
   const displayWindowState = useMemo(() => ({ window: displayWindow, setWindow: setDisplayWindow }), [displayWindow]);
@@ -90,45 +82,13 @@ export function App() {
   }, [store, settings.model, settings.imageSize, numClasses, settings.intensityNormalisation]);
 
   // Only what the page itself shows: each batch re-renders the training panel alone.
-  const t = {
-    phase: useTrainingView(store, (v) => v.phase),
-    error: useTrainingView(store, (v) => v.error),
-    stopRequested: useTrainingView(store, (v) => v.stopRequested),
-    paused: useTrainingView(store, (v) => v.paused),
-    test: useTrainingView(store, (v) => v.test),
-    modelSummary: useTrainingView(store, (v) => v.modelSummary),
-    hasModel: useTrainingView(store, (v) => v.hasModel),
-    modelVersion: useTrainingView(store, (v) => v.modelVersion),
-    epochsDone: useTrainingView(store, (v) => v.epochsDone),
-    dataReady: useTrainingView(store, (v) => v.dataReady),
-  };
+  const t = usePageTrainingView(store);
   // The Results mount in a render React may interrupt: from the store they would render in one task (130 ms here).
   const results = useDeferredValue(t.test);
   const training = t.phase === 'starting' || t.phase === 'training' || t.phase === 'evaluating';
   const loading = dataset.state.phase === 'loading';
 
-  /** A new dataset replaces the old one only once it has loaded; then the old run's results go. */
-  const loadNew = async (source: DatasetSource, table: LabelsTable | null = labels) => {
-    const labelled = source.kind === 'demo' ? source : { ...source, labels: table ?? undefined };
-    const loaded = await dataset.load(labelled, settings.imageSize, splitOptionsOf(settings));
-    // The results on the old dataset go; the model and its history stay (Predict, Resume, Evaluate).
-    if (loaded) store.datasetChanged();
-  };
-
-  /** A labels table (or none): kept for the next dataset, and the loaded one (not the demo) is loaded again with it. */
-  const applyLabels = async (file: File | null) => {
-    let table: LabelsTable | null = null;
-    if (file) {
-      try {
-        table = await readLabelsFile(file);
-      } catch (error) {
-        setNotice(error instanceof Error ? error.message : String(error));
-        return;
-      }
-    }
-    setLabels(table);
-    if (view && view.source.kind !== 'demo') await loadNew(view.source, table);
-  };
+  const { labels, loadNew, applyLabels } = useDatasetLoading({ dataset, view, store, settings, setNotice });
 
   const onTrain = async () => {
     if (!view) return;
@@ -158,80 +118,20 @@ export function App() {
 
   useFailureRecovery(store, runs, onResume, setNotice);
 
-  const onDownload = async (format: ModelFormat) => {
-    if (!run) return;
-    setExporting(true);
-    try {
-      const metadata = metadataOfRun(run, reported, t.epochsDone, '');
-      const manifest = view?.manifest ?? null;
-      // The loaded dataset describes the model only when it is the run's own.
-      const ownData =
-        view &&
-        datasetNameOf(view) === run.datasetName &&
-        view.classNames.join('\n') === metadata.classNames.join('\n');
-      const card = modelCardFiles(
-        buildModelCard({
-          metadata,
-          settings: run.settings,
-          format: FORMAT_TEXT[format],
-          dataset: ownData ? { ...view, name: run.datasetName } : null,
-          report: reported?.report ?? null,
-          scores: run.scores,
-          date: new Date().toISOString(),
-        }),
-      );
-      const { blob, name } = await modelDownload({
-        format,
-        metadata,
-        settings: run.settings,
-        manifest,
-        card,
-        exportModel: (r) => store.exportModel(r),
-      });
-      saveBlob(blob, name);
-    } catch (e) {
-      setNotice(`The model could not be exported: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      setExporting(false);
-    }
-  };
-
-  const onLoadModel = async (files: File[]) => {
-    try {
-      const loaded = await readModelFile(files);
-      await store.restore({
-        files: loaded.files,
-        model: loaded.metadata.model,
-        numClasses: loaded.metadata.classNames.length,
-        scores: null,
-        view: null,
-      });
-      const { run: adopted, message } = loadedModelRun(loaded, settings, new Date().toISOString());
-      await runs.adopt(adopted, loaded.files, message);
-      setNotice(loaded.warnings.length > 0 ? `Loaded ${loaded.name}. ${loaded.warnings.join(' ')}` : null);
-    } catch (e) {
-      setNotice(`The model could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  };
+  const { exporting, onDownload, onLoadModel, onDownloadRun } = useModelTransfer({
+    store,
+    runs,
+    view,
+    reported,
+    epochsDone: t.epochsDone,
+    settings,
+    setNotice,
+  });
 
   const onEvaluate = async () => {
     if (!view || !run) return;
     const reply = await store.evaluateModel(settings.batchSize);
     if (reply) runs.recordEvaluation(reply, view.used.test > 0 ? 'test' : 'validation', datasetNameOf(view));
-  };
-
-  const onDownloadRun = async (id: string) => {
-    const saved = runs.runs.find((r) => r.id === id);
-    const files = saved ? await runs.savedModel(id) : null;
-    if (!saved || !files) {
-      setNotice('That run has no saved model to download.');
-      return;
-    }
-    const metadata = {
-      ...metadataOfRun(saved, null, saved.history.epochsDone, ''),
-      outOfDistribution: oodOfModelJson(files.modelJson),
-    };
-    saveBlob(await zipModel(files.modelJson, files.weights, metadata), `${saved.name.replace(/[^\w.-]+/g, '_')}.zip`);
   };
 
   const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error), t.paused);
@@ -307,27 +207,21 @@ export function App() {
           </>
         )}
 
-        <section className="panel" aria-labelledby="model-heading">
-          <h2 id="model-heading">3. Model and settings</h2>
-          <p data-testid="model-description">{modelDescription(settings.model, numClasses)}</p>
-          <p>{MODEL_DEFAULT_REASON}</p>
-          <SettingsForm
-            settings={settings}
-            onChange={setSettings}
-            canTrain={Boolean(view) && !loading}
-            training={training}
-            stopRequested={t.stopRequested}
-            paused={t.paused}
-            onPause={pauseClicked}
-            onTrain={trainClicked}
-            onStop={stopClicked}
-            trainHint={trainHint}
-          />
-          {view && <AugmentedSamples preview={augmentationPreview.preview} pending={augmentationPreview.pending} />}
-          {t.modelSummary && (
-            <ModelSummaryTable summary={t.modelSummary.summary} imageSize={t.modelSummary.imageSize} />
-          )}
-        </section>
+        <ModelSection
+          settings={settings}
+          onChange={setSettings}
+          canTrain={Boolean(view) && !loading}
+          training={training}
+          stopRequested={t.stopRequested}
+          paused={t.paused}
+          onPause={pauseClicked}
+          onTrain={trainClicked}
+          onStop={stopClicked}
+          trainHint={trainHint}
+          numClasses={numClasses}
+          augmentation={view ? { preview: augmentationPreview.preview, pending: augmentationPreview.pending } : null}
+          modelSummary={t.modelSummary}
+        />
 
         <section className="panel" aria-labelledby="training-heading">
           <h2 id="training-heading">4. Training</h2>

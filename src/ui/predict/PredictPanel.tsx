@@ -1,68 +1,28 @@
-import type { TestTimeAugmentation } from '../../core/types';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { decodeImagesToPredict, type ImagesToPredict, type PredictSource } from '../../data/predictImages';
+import { useMemo, useState } from 'react';
 import { entriesFromDrop } from '../../data/looseFiles';
-import type { Predictions } from '../../worker/protocol';
-import type { ExplainImage } from '../results/MisclassifiedGallery';
-import type { TrainingStore } from '../training/trainingStore';
-import { saveBlob } from '../runs/downloadModel';
 import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../common/OodSummary';
-import { DisplayWindowControl } from '../common/DisplayWindowControl';
-import { RangeField } from '../common/FormFields';
-import {
-  predictionRows,
-  predictionsCsv,
-  visibleRows,
-  type Decision,
-  type PredictionRow,
-  type SortKey,
-} from './predictionRows';
+import { predictionRows, visibleRows, type PredictionRow, type SortKey } from './predictionRows';
+import { PredictionsControls } from './PredictionsControls';
+import { PAGE, usePredict, type PredictInputs } from './usePredict';
 
-interface Props {
-  store: TrainingStore;
-  /** The model the worker holds, or null when there is none (nothing trained, restored or loaded). */
-  model: { key: string; classNames: string[]; imageSize: number } | null;
-  /** The page's decision (Results' operating point), or 0.5 on the last class when there is none. */
-  decision: Decision;
-  /** The Results' test-time augmentation: Predict scores the same way the threshold was chosen. */
-  testTimeAugmentation: TestTimeAugmentation;
+interface Props extends PredictInputs {
   disabled: boolean;
-  onProblem: (message: string) => void;
-  /** An image from the Results to explain here (a new object each time one is asked for). */
-  explain: ExplainImage | null;
 }
-
-interface Result {
-  images: ImagesToPredict;
-  predictions: Predictions;
-  modelKey: string;
-}
-
-/** Rows drawn at once (each has a canvas and a heat image); more on request. */
-const PAGE = 60;
 
 /**
  * 6. Predict: new images (files, a folder, a zip) through the model in the page, each with its class
  * probabilities, the class at the page's decision threshold, and a Grad-CAM heatmap of where it looked.
  */
-export function PredictPanel({ store, model, decision, testTimeAugmentation, disabled, onProblem, explain }: Props) {
-  const [progress, setProgress] = useState<{ what: string; done: number; total: number } | null>(null);
-  const [result, setResult] = useState<Result | null>(null);
+export function PredictPanel({ disabled, ...inputs }: Props) {
+  const { model, decision, onProblem } = inputs;
+  const { progress, result, selected, setSelected, shown, setShown, predict } = usePredict(inputs);
   const [onlyClass, setOnlyClass] = useState<number | null>(null);
   const [sort, setSort] = useState<SortKey>({ by: 'class', classIndex: decision.positiveClass });
   const [opacity, setOpacity] = useState(0.5);
   const [showHeat, setShowHeat] = useState(true);
-  const [selected, setSelected] = useState<number | null>(null);
-  const [shown, setShown] = useState(PAGE);
   const [over, setOver] = useState(false);
-
-  // Another model: its predictions are not these.
-  const modelKey = model?.key ?? null;
-  useEffect(() => {
-    setResult((r) => (r && r.modelKey !== modelKey ? null : r));
-  }, [modelKey]);
 
   const classNames = model?.classNames ?? [];
   const rows = useMemo(
@@ -70,73 +30,6 @@ export function PredictPanel({ store, model, decision, testTimeAugmentation, dis
     [result, classNames.length, decision],
   );
   const visible = useMemo(() => visibleRows(rows, onlyClass, sort), [rows, onlyClass, sort]);
-
-  const run = async (images: ImagesToPredict, select: boolean) => {
-    if (!model) return;
-    setProgress({ what: 'Predicting', done: 0, total: images.names.length });
-    try {
-      // A copy goes to the worker (transferred): the page keeps its own pixels for the table.
-      const predictions = await store.predict({
-        pixels: images.pixels.slice(),
-        count: images.names.length,
-        size: images.size,
-        explain: true,
-        testTimeAugmentation,
-        threshold:
-          classNames.length === 2 ? (decision.positiveClass === 1 ? decision.threshold : 1 - decision.threshold) : null,
-      });
-      setResult({ images, predictions, modelKey: model.key });
-      if (select) {
-        setSelected(0);
-        document.getElementById('predict-heading')?.scrollIntoView({ block: 'start' });
-      }
-    } catch (error) {
-      onProblem(`Predict failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      setProgress(null);
-    }
-  };
-
-  const predict = async (files: PredictSource) => {
-    if (!model || files.length === 0) return;
-    setSelected(null);
-    setShown(PAGE);
-    try {
-      setProgress({ what: 'Reading images', done: 0, total: files.length });
-      const images = await decodeImagesToPredict(files, model.imageSize, (done, total) =>
-        setProgress({ what: 'Reading images', done, total }),
-      );
-      if (images.names.length === 0) {
-        setResult(null);
-        setProgress(null);
-        onProblem(
-          `No image could be read for Predict: ${
-            images.skipped
-              .map((s) => `${s.name} (${s.reason})`)
-              .slice(0, 5)
-              .join('; ') || 'nothing was chosen'
-          }.`,
-        );
-        return;
-      }
-      await run(images, false);
-    } catch (error) {
-      setProgress(null);
-      onProblem(`Predict failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-
-  // An image of the Results, opened here with its heatmap.
-  const runNow = useRef(run);
-  runNow.current = run;
-  useEffect(() => {
-    if (!explain) return;
-    setShown(PAGE);
-    void runNow.current(
-      { names: [explain.name], pixels: explain.pixels.slice(), size: explain.size, skipped: [] },
-      true,
-    );
-  }, [explain]);
 
   const area = result ? result.images.size * result.images.size : 0;
   const mapArea = result ? result.predictions.mapSide ** 2 : 0;
@@ -233,38 +126,17 @@ export function PredictPanel({ store, model, decision, testTimeAugmentation, dis
       )}
       {result && rows.length > 0 && (
         <>
-          <div className="predict__controls">
-            <label>
-              Show{' '}
-              <select
-                value={onlyClass ?? ''}
-                onChange={(e) => setOnlyClass(e.target.value === '' ? null : Number(e.target.value))}
-              >
-                <option value="">all predictions</option>
-                {classNames.map((c, i) => (
-                  <option key={c} value={i}>
-                    predicted {c}
-                  </option>
-                ))}
-              </select>
-            </label>{' '}
-            <label>
-              <input type="checkbox" checked={showHeat} onChange={(e) => setShowHeat(e.target.checked)} /> Show heatmap
-            </label>{' '}
-            <RangeField label="Heatmap opacity" min={0} max={1} step={0.05} value={opacity} onChange={setOpacity} />{' '}
-            <DisplayWindowControl name="Display window: predictions" />{' '}
-            <button
-              type="button"
-              onClick={() =>
-                saveBlob(
-                  new Blob([predictionsCsv(visible, classNames, decision)], { type: 'text/csv' }),
-                  'predictions.csv',
-                )
-              }
-            >
-              Download predictions (CSV)
-            </button>
-          </div>
+          <PredictionsControls
+            classNames={classNames}
+            visible={visible}
+            decision={decision}
+            onlyClass={onlyClass}
+            onOnlyClass={setOnlyClass}
+            showHeat={showHeat}
+            onShowHeat={setShowHeat}
+            opacity={opacity}
+            onOpacity={setOpacity}
+          />
           {result.images.skipped.length > 0 && (
             <details>
               <summary>

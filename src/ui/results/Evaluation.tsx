@@ -12,15 +12,17 @@ import {
 import { describeRule } from '../../eval/thresholdRules';
 import type { ReportedThreshold } from '../../eval/report';
 import { TTA_VIEW_COUNT, type EvalSettings, type TestResult, type TestTimeAugmentation } from '../../core/types';
-import { confusionText, rocTableRows } from '../common/chartText';
+import { confusionText } from '../common/chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
-import { fmt, fmtThreshold } from './formatFigures';
+import { fmtThreshold } from './formatFigures';
 import { MetricsTable } from './MetricsTable';
 import { MisclassifiedGallery, type ExplainImage } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
 import type { TrainingStore } from '../training/trainingStore';
 import { useEvaluationReport } from './useEvaluationReport';
 import { ValidationVsTest } from './ValidationVsTest';
+import { PerClassMetrics } from './PerClassMetrics';
+import { RocFigure } from './RocFigure';
 import { AdaptedBatchNorm } from './AdaptedBatchNorm';
 import { VisFigure } from '../common/VisFigure';
 import { RangeField } from '../common/FormFields';
@@ -192,69 +194,9 @@ export function Evaluation({
             The same counts as the Confusion matrix table. {confusionText(matrix, classNames)}
           </p>
         </VisFigure>
-        <VisFigure
-          label="ROC curve"
-          version={roc}
-          data={{ auc: metrics.auc }}
-          draw={(el) =>
-            tfvis.render.scatterplot(
-              el,
-              {
-                values: [
-                  roc.map((p) => ({ x: p.fpr, y: p.tpr })),
-                  [{ x: 1 - metrics.specificity, y: metrics.sensitivity }],
-                ],
-                series: ['ROC', 'at this threshold'],
-              },
-              {
-                width: 300,
-                height: 260,
-                xLabel: '1 − specificity',
-                yLabel: 'sensitivity',
-                xAxisDomain: [0, 1],
-                yAxisDomain: [0, 1],
-                seriesColors: ['#4c78a8', '#e45756'],
-                fontSize: 11,
-              },
-            )
-          }
-        >
-          <p className="chart__note">AUC {fmt(metrics.auc)}</p>
-          <RocTable roc={roc} positiveName={classNames[positive]} />
-        </VisFigure>
+        <RocFigure roc={roc} metrics={metrics} positiveName={classNames[positive]} />
       </div>
-      {multi && (
-        <table aria-label="Per-class metrics">
-          <caption>Per class (most probable class predicted)</caption>
-          <thead>
-            <tr>
-              <th scope="col">class</th>
-              <th scope="col">precision</th>
-              <th scope="col">recall</th>
-              <th scope="col">F1</th>
-              <th scope="col">images</th>
-            </tr>
-          </thead>
-          <tbody>
-            {multi.perClass.map((c, i) => (
-              <tr key={classNames[i]}>
-                <th scope="row">{classNames[i]}</th>
-                <td>{fmt(c.precision)}</td>
-                <td>{fmt(c.recall)}</td>
-                <td>{fmt(c.f1)}</td>
-                <td>{c.support}</td>
-              </tr>
-            ))}
-            <tr>
-              <th scope="row">macro average</th>
-              <td>{fmt(multi.macro.precision)}</td>
-              <td>{fmt(multi.macro.recall)}</td>
-              <td>{fmt(multi.macro.f1)}</td>
-              <td>{result.labels.length}</td>
-            </tr>
-          </tbody>
-        </table>
-      )}
+      {multi && <PerClassMetrics multi={multi} classNames={classNames} count={result.labels.length} />}
       {report && <ValidationVsTest report={report} />}
       {report?.test && <AdaptedBatchNorm store={store} report={report} evalSettings={evalSettings} />}
       <MisclassifiedGallery
@@ -271,41 +213,6 @@ export function Evaluation({
       />
       <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
     </div>
-  );
-}
-
-/** The ROC curve's numbers for readers who cannot see it: the best sensitivity at a few false-positive rates. */
-function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; positiveName: string }) {
-  const rows = rocTableRows(roc);
-  if (rows.length === 0)
-    return (
-      <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>
-    );
-  return (
-    <table aria-label="ROC curve points" className="visually-hidden">
-      <caption>
-        ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the
-        threshold that gives it
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">false-positive rate at most</th>
-          <th scope="col">sensitivity</th>
-          <th scope="col">false-positive rate</th>
-          <th scope="col">threshold</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.maxFpr}>
-            <th scope="row">{r.maxFpr}</th>
-            <td>{fmt(r.tpr)}</td>
-            <td>{fmt(r.fpr)}</td>
-            <td>{Number.isFinite(r.threshold) ? fmtThreshold(r.threshold) : 'above every score'}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
 

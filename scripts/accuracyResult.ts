@@ -1,0 +1,49 @@
+/** What one bench:accuracy run (a variant, a fold, a seed) yields: its figures as the page reported them. */
+
+/** A figure and its 95% bootstrap interval (NaN ends when the page gives none). */
+export interface Figure {
+  value: number;
+  low: number;
+  high: number;
+}
+
+export const FIGURES = ['accuracy', 'AUC', 'sensitivity', 'specificity'] as const;
+export type FigureName = (typeof FIGURES)[number];
+
+export interface SeedResult {
+  /** The variant's label. */
+  model: string;
+  /** The leave-one-source-out fold (`--folds`), or `hold-out` without folds. */
+  fold: string;
+  seed: number;
+  /** On the evaluated split (the test folder, else the test hold-out), at the threshold the page reports. */
+  test: Record<FigureName, Figure>;
+  /** The same on validation (patient-grouped by default), from the `Validation and test` table; null when absent. */
+  validation: Record<FigureName, Figure> | null;
+  /** The page's threshold line, e.g. `threshold 0.5, fixed at 0.5, applied to test`. */
+  threshold: string;
+  /** Main-thread tasks over 50 ms from Train to the results: count and longest (ms). */
+  longTasks: { count: number; longest: number };
+  loadS: number;
+  trainS: number;
+  totalS: number;
+  epochs: number;
+  bestEpoch: string;
+  backend: string;
+  testImages: string;
+  outcome: string;
+  /** The test figures at the threshold each other rule chooses on validation (`fixed`, `youden`, `sensitivity`), and its line. */
+  rules: Record<string, { figures: Record<FigureName, Figure>; threshold: string }>;
+  /** The test figures at the run's rule with test-time augmentation `shift-scale` (7 views); null where not offered. */
+  tta: Record<FigureName, Figure> | null;
+  /** The test figures with BatchNorm re-estimated on the test images (test-time adaptation); null without BatchNorm. */
+  adapted: Record<FigureName, Figure> | null;
+  /** Each evaluated image's label and probability of each class, from the page's `Download test predictions (CSV)`. */
+  predictions: { file: string; label: string; probabilities: number[] }[];
+  classNames: string[];
+  /** Share of each evaluated split's images the page calls unlike the training data (`ood-summary`); NaN when not judged. */
+  unlike: { validation: number; test: number };
+}
+
+// Every rule but the run's own (the default, or --rule) is read after training.
+export const OTHER_RULES = ['fixed', 'youden', 'sensitivity'];
