@@ -8,7 +8,7 @@
  */
 import { BlobReader, Writer, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import type { ModelFiles, ModelMetadata, OodDetector } from '../../core/types';
-import { checkOodDetector } from '../../eval/outOfDistribution';
+import { checkOodDetector } from '../../eval/oodDetectorCheck';
 import { UserError } from '../../core/userError';
 import { oversizeReason } from '../../data/archive';
 import { MODEL_FILE_LIMITS, parseJsonChecked, quote } from '../../data/modelFileChecks';
