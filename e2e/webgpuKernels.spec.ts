@@ -1,7 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import { CHROMIUM_LAUNCH } from './chromium';
-import type { checks, Difference } from './webgpuKernels.page';
+import type { Difference } from './webgpuKernelCompare';
+import type { checks } from './webgpuKernels.page';
 
 // Our WebGPU kernels against the cpu backend, in Chromium's WebGPU (SwiftShader's, on the CPU, on a machine without
 // a GPU: right for correctness, says nothing of speed). The checks run in a page of their own

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
-import {
-  checkOodDetector,
-  countUnlike,
-  fitClassGaussians,
-  fitOodDetector,
-  invertSymmetric,
-  judge,
-  ledoitWolf,
-  mahalanobisDistances,
-  quantile,
-} from './outOfDistribution';
+import { countUnlike, fitOodDetector, judge, quantile } from './outOfDistribution';
+import { fitClassGaussians, invertSymmetric, ledoitWolf, mahalanobisDistances } from './classGaussians';
+import { checkOodDetector } from './oodDetectorCheck';
 
 /** Standard normal draws (Box-Muller) from a seeded stream. */
 function normals(count: number, seed: number): Float64Array {

@@ -13,7 +13,8 @@
 import type { ModelMetadata } from '../core/types';
 import { UserError } from '../core/userError';
 import { convertLayer, ONNX_LAYERS, type LayerJson } from './onnxLayers';
-import { encodeModel, GraphBuilder, valueInfo, type Weight } from './onnxProto';
+import { encodeModel } from './onnxProto';
+import { GraphBuilder, valueInfo, type Weight } from './onnxGraphBuilder';
 
 export const ONNX_INPUT = 'image';
 export const ONNX_OUTPUT = 'probabilities';

@@ -4,7 +4,8 @@
  * back to NHWC. A layer or setting the converter does not understand is refused with a UserError, never guessed.
  */
 import { UserError } from '../core/userError';
-import { float, int, ints, string, type Attribute, type GraphBuilder, type Shape } from './onnxProto';
+import type { Attribute } from './onnxProto';
+import { float, int, ints, string, type GraphBuilder, type Shape } from './onnxGraphBuilder';
 
 /** The layer classes the converter understands (Dropout is the identity at inference). */
 export const ONNX_LAYERS = [

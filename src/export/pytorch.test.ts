@@ -24,7 +24,8 @@ import type {
   Settings,
   SplitName,
 } from '../core/types';
-import { checkOodDetector, countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
+import { countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
+import { checkOodDetector } from '../eval/oodDetectorCheck';
 import { featuresAndOutputs } from '../model/features';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';

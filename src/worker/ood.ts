@@ -6,7 +6,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ImageSet, OodDetector, OodJudgement } from '../core/types';
 import { UserError } from '../core/userError';
-import { checkOodDetector, fitOodDetector, judge } from '../eval/outOfDistribution';
+import { fitOodDetector, judge } from '../eval/outOfDistribution';
+import { checkOodDetector } from '../eval/oodDetectorCheck';
 import { featureLayerOf, featureSizeOf } from '../model/features';
 import { evaluateInBatches, type Evaluation } from './evaluate';
 import type { ResidentSplits } from './residentSplits';

@@ -3,22 +3,17 @@
  * loose: model.json, its weights file and metadata.json. Read in the page with zip.js. Every byte is a
  * stranger's: sizes are capped before anything is inflated or read (a zip bomb is refused from its directory),
  * the JSON before it is parsed, the weights against what model.json declares, and NaN or infinite weights are
- * refused (data/modelFileChecks.ts). The worker then builds the model and says what does not fit the app.
+ * refused (data/modelFileChecks.ts, modelWeightChecks.ts, modelMetadataChecks.ts). The worker then builds the
+ * model and says what does not fit the app.
  */
 import { BlobReader, Writer, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
 import type { ModelFiles, ModelMetadata, OodDetector } from '../../core/types';
-import { checkOodDetector } from '../../eval/outOfDistribution';
+import { checkOodDetector } from '../../eval/oodDetectorCheck';
 import { UserError } from '../../core/userError';
 import { oversizeReason } from '../../data/archive';
-import {
-  checkWeightBytes,
-  checkWeights,
-  metadataOf,
-  MODEL_FILE_LIMITS,
-  parseJsonChecked,
-  quote,
-  weightSpecsOf,
-} from '../../data/modelFileChecks';
+import { MODEL_FILE_LIMITS, parseJsonChecked, quote } from '../../data/modelFileChecks';
+import { checkWeightBytes, checkWeights, weightSpecsOf } from '../../data/modelWeightChecks';
+import { metadataOf } from '../../data/modelMetadataChecks';
 import { formatBytes } from '../../core/formatUnits';
 
 export interface LoadedModelFile {

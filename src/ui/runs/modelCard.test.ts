@@ -3,7 +3,9 @@ import { DEFAULT_SETTINGS } from '../../core/settings';
 import type { ModelMetadata } from '../../core/types';
 import { analyseHealth } from '../../data/health';
 import { buildReport } from '../../eval/report';
-import { buildModelCard, escapeMarkdown, modelCardFiles, seriesOfName } from './modelCard';
+import { buildModelCard, modelCardFiles } from './modelCard';
+import { seriesOfName } from './modelCardLimits';
+import { escapeMarkdown } from './modelCardMarkdown';
 
 const HOSTILE = '<img src=x onerror=alert(1)>*[link](http://x)*';
 const classNames = ['NORMAL', HOSTILE];

@@ -1,6 +1,6 @@
 import type { ModelMetadata, OodDetector } from '../../core/types';
 import type { ReportedThreshold } from '../../eval/report';
-import { checkOodDetector } from '../../eval/outOfDistribution';
+import { checkOodDetector } from '../../eval/oodDetectorCheck';
 import type { SavedRun } from '../../storage/runsDb';
 
 /** metadata.json for a run's model: what a runtime needs beside the weights to use it as the page does. */

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelFiles } from '../../core/types';
-import { checkModelFiles } from '../../data/modelFileChecks';
+import { checkModelFiles } from '../../data/modelWeightChecks';
 import {
   RunsDb,
   askToPersist,
