@@ -62,8 +62,9 @@ export async function evaluateInBatches(
           throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
         featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
         if (tta !== 'off') {
-          probabilities.dispose();
-          probabilities = predictWithTta(model, batch.xs, tta);
+          const plain = probabilities;
+          probabilities = predictWithTta(model, batch.xs, tta, plain);
+          plain.dispose();
         }
       } else {
         // training: false is predict's default, so Dropout is off here; the whole batch at once (testTimeAugmentation.ts).

@@ -136,24 +136,17 @@ describe('the kept model', () => {
       );
       const images = syntheticSet(3, SIZE, 2, 9);
       const pixels = images.pixels.slice(0, 3 * SIZE * SIZE);
-      const direct = await ask({
-        type: 'predict',
+      const predictRequest = () => ({
+        type: 'predict' as const,
         pixels: pixels.slice(),
         count: 3,
         size: SIZE,
         explain: true,
         threshold: null,
       });
+      const direct = await ask(predictRequest());
       // With test-time augmentation the scores are the mean over the views; the maps stay the image's own.
-      const averaged = await ask({
-        type: 'predict',
-        pixels: pixels.slice(),
-        count: 3,
-        size: SIZE,
-        explain: true,
-        threshold: null,
-        testTimeAugmentation: 'shift-scale',
-      });
+      const averaged = await ask({ ...predictRequest(), testTimeAugmentation: 'shift-scale' });
       expect(averaged.scores).toHaveLength(3);
       expect(Array.from(averaged.scores)).not.toEqual(Array.from(direct.scores));
       expect(Array.from(averaged.maps)).toEqual(Array.from(direct.maps));
@@ -172,14 +165,7 @@ describe('the kept model', () => {
         epochs: 1,
       });
       expect(restored).toMatchObject({ imageSize: SIZE, numClasses: 2 });
-      const again = await fresh.ask({
-        type: 'predict',
-        pixels: pixels.slice(),
-        count: 3,
-        size: SIZE,
-        explain: true,
-        threshold: null,
-      });
+      const again = await fresh.ask(predictRequest());
       Array.from(again.scores).forEach((s, i) => expect(s).toBeCloseTo(direct.scores[i], 5));
       expect(again.mapSide).toBeGreaterThan(0);
       expect(again.maps).toHaveLength(3 * again.mapSide ** 2);

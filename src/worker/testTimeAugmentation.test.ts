@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TIME_AUGMENTATIONS, TTA_VIEW_COUNT } from '../core/types';
+import { featureLayerOf } from '../model/features';
 import { buildModel } from '../model/models';
 import { syntheticSet } from '../model/testImages.testutil';
 import { affineMatrix } from './augment';
@@ -77,6 +78,20 @@ describe('test-time augmentation', () => {
     const { scores } = await evaluateInBatches(m, set, 2, 4, undefined, undefined, 'shift-scale');
     Array.from(whole.dataSync()).forEach((v, i) => expect(scores[i]).toBeCloseTo(v, 5));
     tf.dispose([whole, xs]);
+    m.dispose();
+  });
+
+  it('gives the same scores when the pass also reads features, whose plain output it reuses, leaking nothing', async () => {
+    const m = model();
+    const set = syntheticSet(10, SIZE, 2, 4);
+    const { name, size } = featureLayerOf(m)!;
+    const layer = { layer: name, size };
+    const plain = await evaluateInBatches(m, set, 2, 4, undefined, undefined, 'shift-scale');
+    const before = tf.memory().numTensors;
+    const withFeatures = await evaluateInBatches(m, set, 2, 4, layer, undefined, 'shift-scale');
+    expect(tf.memory().numTensors).toBe(before);
+    Array.from(plain.scores).forEach((v, i) => expect(withFeatures.scores[i]).toBeCloseTo(v, 5));
+    expect(withFeatures.features).toHaveLength(10 * layer.size);
     m.dispose();
   });
 });

@@ -42,10 +42,17 @@ export function ttaViews(kind: TestTimeAugmentation, size: number): AugmentParam
 
 /**
  * The model's output for `xs` ([n, h, w, 1], 0..1), averaged over `kind`'s views: a new tensor, the caller's; the
- * plain `model.predict` for `off`. Dropout is off (inference).
+ * plain `model.predict` for `off`. Dropout is off (inference). `plain`: the output for `xs` itself where the caller
+ * has it already (the pass that also read features), so that view is not run again; it stays the caller's.
  */
-export function predictWithTta(model: tf.LayersModel, xs: tf.Tensor4D, kind: TestTimeAugmentation): tf.Tensor2D {
-  if (kind === 'off') return tf.tidy(() => model.predict(xs, { batchSize: xs.shape[0] }) as tf.Tensor2D);
+export function predictWithTta(
+  model: tf.LayersModel,
+  xs: tf.Tensor4D,
+  kind: TestTimeAugmentation,
+  plain?: tf.Tensor,
+): tf.Tensor2D {
+  if (kind === 'off')
+    return tf.tidy(() => (plain ? plain.clone() : model.predict(xs, { batchSize: xs.shape[0] })) as tf.Tensor2D);
   const [n, height, width] = xs.shape;
   const views = ttaViews(kind, width);
   let sum: tf.Tensor2D | null = null;
@@ -53,6 +60,7 @@ export function predictWithTta(model: tf.LayersModel, xs: tf.Tensor4D, kind: Tes
     for (const view of views) {
       // A view at a time, its activations freed before the next: memory as one plain prediction.
       const next: tf.Tensor2D = tf.tidy(() => {
+        if (view === IDENTITY && plain) return (sum ? tf.add(sum, plain) : plain.clone()) as tf.Tensor2D;
         const matrix = affineMatrix(view, width, height);
         const moved =
           view === IDENTITY
