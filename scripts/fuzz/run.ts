@@ -1,7 +1,7 @@
 /** Runs mutated cases through one target and judges each: in time, no stray exception, every refusal in words. */
 import { mulberry32 } from '../../src/core/random';
 import { MUTATION_KINDS } from './mutate';
-import type { FuzzTarget } from './targets';
+import type { FuzzTarget } from './fuzzTarget';
 
 /** The longest a case may take. */
 export const CASE_LIMIT_MS = 5_000;

@@ -1,61 +1,28 @@
 /**
  * The house's vocabulary: the types the page, the data side, the models and the workers all speak.
  * The ground floor of the layering: this folder imports nothing from the rest of `src/`.
+ * This file holds the settings (what the form holds: Settings and its groups); the other groups of the vocabulary
+ * live beside it (datasetTypes, settingChoices, scoreTypes, modelTypes, trainingProgress) and are re-exported here,
+ * so the rest of src/ imports the vocabulary from this one file.
  * No DOM, no tfjs.
  */
 
-export type SplitName = 'train' | 'validation' | 'test';
-export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
+import type {
+  BackendChoice,
+  ClassWeighting,
+  IntensityNormalisation,
+  LearningRateSchedule,
+  ModelName,
+  GroupBy,
+  TestTimeAugmentation,
+  ThresholdRule,
+} from './settingChoices';
 
-/** Backends the user may pick; `auto` lets the worker choose. */
-export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
-
-/** Decoded images of one split: one byte a pixel (grey), `count` squares of `size` x `size`, row-major. */
-export interface ImageSet {
-  size: number;
-  count: number;
-  pixels: Uint8Array;
-  /** Class index of each image, in `classNames` order. */
-  labels: Uint8Array;
-  /**
-   * The patient (group) of each image, as an id shared by the images of one patient, where the file names
-   * say who it is (data/patients.ts); absent when unknown. Splits never share a group, and confidence
-   * intervals resample groups rather than images.
-   */
-  groups?: Uint32Array;
-}
-
-/** A decoded dataset ready to train on: what the page hands the training worker, and what it keeps. */
-export interface Splits {
-  /** Sorted as Keras sorts class folders; the model's output order. */
-  classNames: string[];
-  train: ImageSet;
-  validation: ImageSet;
-  test: ImageSet | null;
-}
-
-/**
- * The networks one can train (model/models.ts builds each): the Keras tutorial's CNN exactly as it is, and the
- * same four blocks with BatchNormalization after each convolution.
- */
-export type ModelName = 'tutorial' | 'batchnorm';
-export const MODEL_NAMES: readonly ModelName[] = ['tutorial', 'batchnorm'];
-
-export type ClassWeighting = 'balanced' | 'none';
-export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'none'];
-
-/** How the learning rate moves over a run: held (the tutorial), or cosine decay to 0 over the run's steps. */
-export type LearningRateSchedule = 'constant' | 'cosine';
-export const LEARNING_RATE_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine'];
-
-/**
- * What the model does to each image before its first convolution, as its first layer (model/intensityNormalisation.ts):
- * nothing, or per-image standardisation (subtract the image's mean, divide by max(its std, 1/sqrt(pixels))), as
- * tf.image.per_image_standardization. Part of the model, so every use and every export of it sees the same.
- */
-export type IntensityNormalisation = 'none' | 'per-image';
-export const INTENSITY_NORMALISATIONS: readonly IntensityNormalisation[] = ['none', 'per-image'];
+export * from './datasetTypes';
+export * from './settingChoices';
+export * from './scoreTypes';
+export * from './modelTypes';
+export * from './trainingProgress';
 
 /** What a training run is told: every field is read by the worker. */
 export interface TrainSettings {
@@ -99,27 +66,6 @@ export interface SplitSettings {
   /** With `groupBy` `regex`: a regular expression on the file name; its first capture group (else the match) is the patient. */
   groupPattern: string;
 }
-
-/** `patient`: from file names of the chest X-ray dataset's shapes; `regex`: a pattern of one's own; `none`: each image alone. */
-export type GroupBy = 'patient' | 'regex' | 'none';
-export const GROUP_BYS: readonly GroupBy[] = ['patient', 'regex', 'none'];
-
-/** How the decision threshold of the reported figures is chosen, on validation (eval/thresholdRules.ts). */
-export type ThresholdRule = 'fixed' | 'youden' | 'sensitivity';
-export const THRESHOLD_RULES: readonly ThresholdRule[] = ['fixed', 'youden', 'sensitivity'];
-
-/**
- * Test-time augmentation (worker/testTimeAugmentation.ts): each image scored as it is, or as the mean of its scores
- * over a few small shifts and scales of it, and their mirror images too.
- */
-export type TestTimeAugmentation = 'off' | 'shift-scale' | 'shift-scale-flip';
-export const TEST_TIME_AUGMENTATIONS: readonly TestTimeAugmentation[] = ['off', 'shift-scale', 'shift-scale-flip'];
-/** How many views each kind scores an image over (testTimeAugmentation.test.ts checks the worker agrees). */
-export const TTA_VIEW_COUNT: Readonly<Record<TestTimeAugmentation, number>> = {
-  off: 1,
-  'shift-scale': 7,
-  'shift-scale-flip': 14,
-};
 
 /**
  * How the page reports a trained model (the Results section); read by the page and sent with each `evaluate`
@@ -167,167 +113,4 @@ export interface AugmentationSettings {
   blur: number;
   /** Noise: Gaussian noise of a standard deviation drawn from 0 to this (on 0..1 pixel values). */
   noise: number;
-}
-
-export interface LayerSummary {
-  name: string;
-  className: string;
-  /** e.g. "[null,149,149,32]" */
-  outputShape: string;
-  params: number;
-}
-
-export interface ModelSummary {
-  layers: LayerSummary[];
-  totalParams: number;
-  trainableParams: number;
-}
-
-/**
- * A model in the TensorFlow.js layers format: the text of model.json (topology and weights manifest, with one
- * weights file) and that file's bytes. With the optimizer's state (a checkpoint), its weights follow the model's.
- */
-export interface ModelFiles {
-  modelJson: string;
-  weights: ArrayBuffer;
-}
-
-/** One image of a loaded dataset as the page used it (the PyTorch bundle's manifest.csv). */
-export interface ManifestRow {
-  /** The image's path inside the user's dataset (the archive's path, or the dropped folder's). */
-  path: string;
-  split: SplitName;
-  className: string;
-  /** The patient (group) the page kept on one side of every split; null when the file name gives none. */
-  group: string | null;
-}
-
-/** A split's scores from one model: what reports, intervals and calibration are computed from. */
-export interface ScoredSplit {
-  /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
-  scores: Float32Array;
-  labels: Uint8Array;
-  /** Patient of each image, where known. */
-  groups?: Uint32Array;
-  /** Whether each image is unlike the training data; absent when the model carries no OodDetector. */
-  ood?: OodJudgement;
-}
-
-/**
- * What judging "is this image unlike the images the model was trained on?" needs (eval/outOfDistribution.ts, after
- * Lee et al. 2018): the training images' features (the output of `featureLayer`, the Dense layer before the output)
- * as one Gaussian a class with one shared covariance, shrunk towards a scaled identity (Ledoit-Wolf). An image's
- * score is its squared Mahalanobis distance to the nearest class mean; above `threshold` it is unlike the training
- * data. Kept in model.json (userDefinedMetadata) and metadata.json (`outOfDistribution`).
- */
-export interface OodDetector {
-  method: 'mahalanobis-tied-covariance';
-  /** The layer whose output is the feature vector (e.g. `dense_1`, the Dense 64 before Dropout). */
-  featureLayer: string;
-  /** One mean feature vector a class with training images, in the model's class order. */
-  classMeans: number[][];
-  /** The inverse of the shared, shrunk covariance: featureSize rows of featureSize numbers. */
-  precision: number[][];
-  /** Squared distance above which an image is unlike the training data: the `quantile` of validation's distances. */
-  threshold: number;
-  /** 0.95: about 5% of validation images are above the threshold. */
-  quantile: number;
-  /** Ledoit-Wolf's weight of the scaled identity in the covariance (0..1). */
-  shrinkage: number;
-  trainImages: number;
-  validationImages: number;
-}
-
-/** A model's out-of-distribution judgement of some images: squared Mahalanobis distances and the detector's cut. */
-export interface OodJudgement {
-  distances: Float32Array;
-  /** An image is unlike the training data when its distance is above this. */
-  threshold: number;
-}
-
-/** The kept model's scores on validation and test (null without a test split): what `evaluate` reports from. */
-export interface KeptScores {
-  validation: ScoredSplit;
-  test: ScoredSplit | null;
-}
-
-/** Everything a downloaded model needs beside its weights to be used correctly. */
-export interface ModelMetadata {
-  /** The network (MODEL_NAMES) the weights belong to. */
-  model: ModelName;
-  classNames: string[];
-  imageSize: number;
-  channels: 1;
-  /** How pixels must be prepared before `predict`. */
-  normalisation: string;
-  output: 'sigmoid' | 'softmax';
-  /** The class whose probability the single sigmoid unit gives (binary models only). */
-  positiveClass: string | null;
-  /**
-   * The operating point of the page's reported figures: `thresholdClass` is predicted when its probability is at
-   * least `threshold`, chosen as `thresholdRule` says (on validation); all null when the page had no report.
-   */
-  threshold: number | null;
-  thresholdClass: string | null;
-  thresholdRule: string | null;
-  resize: string;
-  trainedEpochs: number;
-  backend: string;
-  createdAt: string;
-  /** How an image is judged unlike the training data; absent or null when the model carries none. */
-  outOfDistribution?: OodDetector | null;
-  /**
-   * The test-time augmentation the threshold was chosen with (its scores are the mean over these views of each
-   * image, worker/testTimeAugmentation.ts); absent or `off`: the model's plain output.
-   */
-  testTimeAugmentation?: TestTimeAugmentation;
-}
-
-export interface BatchMetrics {
-  epoch: number;
-  batch: number;
-  batchesDone: number;
-  totalBatches: number;
-  loss: number;
-  accuracy: number;
-  imagesPerSecond: number;
-}
-
-export interface EpochMetrics {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  /** The epoch (0-based) with the lowest validation loss so far; -1 while none has a finite one. */
-  bestEpoch: number;
-  /** tf.memory().numTensors in the worker at the end of the epoch (a leak shows as growth). */
-  tensors: number;
-}
-
-export interface TestResult {
-  loss: number;
-  accuracy: number;
-  /** Per image: probability of each class, `count * numClasses` values (binary: P(class 1) only, `count` values). */
-  scores: Float32Array;
-  labels: Uint8Array;
-  numClasses: number;
-  /**
-   * Pixels of the images that can be misclassified worst at some decision threshold (see
-   * `misclassifiedCandidates`): `indices` into the evaluated split, `count` squares of `size` px.
-   */
-  gallery: { indices: Uint32Array; pixels: Uint8Array; size: number };
-  /** Whether each image is unlike the training data; absent when the model carries no OodDetector. */
-  ood?: OodJudgement;
-}
-
-/** How a run ended, for the page's words and marks. */
-export interface TrainingOutcome {
-  /** `early-stopped`: validation loss did not improve for `patience` epochs. */
-  reason: 'completed' | 'stopped' | 'early-stopped';
-  epochsDone: number;
-  /** The epoch (0-based) with the lowest validation loss; null when no epoch was validated. */
-  bestEpoch: number | null;
-  /** True when the model was given back the best epoch's weights (it then is the model evaluated and exported). */
-  restoredBest: boolean;
 }

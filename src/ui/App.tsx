@@ -1,7 +1,6 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { Settings, Splits } from '../core/types';
 import type { ReportedThreshold } from '../eval/report';
-import { trainSettingsOf } from '../core/settings';
 import { defaultPositiveClass } from '../eval/metrics';
 import { DatasetSummary } from './dataset/DatasetSummary';
 import { DatasetHealth } from './dataset/DatasetHealth';
@@ -22,11 +21,12 @@ import { sourceOf, useDataset, type DatasetView } from './dataset/useDataset';
 import { useTrainer } from './training/useTrainer';
 import { usePageTrainingView } from './usePageTrainingView';
 import { useDatasetLoading } from './useDatasetLoading';
-import { reloadReason, splitOptionsOf } from './dataset/datasetOptions';
+import { runActions } from './runActions';
+import { reloadReason } from './dataset/datasetOptions';
 import { pageStatus } from './pageStatus';
 import { useRuns } from './runs/useRuns';
 import { useFailureRecovery } from './runs/useFailureRecovery';
-import { datasetNameOf, evaluateProblem, resumeProblem } from './runs/runHints';
+import { evaluateProblem, resumeProblem } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { PredictPanel } from './predict/PredictPanel';
@@ -90,31 +90,7 @@ export function App() {
 
   const { labels, loadNew, applyLabels } = useDatasetLoading({ dataset, view, store, settings, setNotice });
 
-  const onTrain = async () => {
-    if (!view) return;
-    let ready: DatasetView | null = view;
-    // Images are decoded at the model's input size, and split as they load: a new size or split means loading again.
-    if (reloadReason(view, settings))
-      ready = await dataset.load(view.source, settings.imageSize, splitOptionsOf(settings));
-    if (!ready) return;
-    runs.begin({
-      datasetName: datasetNameOf(ready),
-      settings,
-      classNames: ready.classNames,
-      evaluatedOn: ready.used.test > 0 ? 'test' : 'validation',
-    });
-    await store.train(trainSettingsOf(settings));
-  };
-
-  const onResume = async (moreEpochs: number) => {
-    if (!run) return;
-    const from = await runs.resumeFrom();
-    if (typeof from === 'string') {
-      setNotice(from);
-      return;
-    }
-    await store.train({ ...trainSettingsOf(run.settings), epochs: moreEpochs }, from);
-  };
+  const { onTrain, onResume, onEvaluate } = runActions({ dataset, view, store, runs, settings, setNotice });
 
   useFailureRecovery(store, runs, onResume, setNotice);
 
@@ -127,12 +103,6 @@ export function App() {
     settings,
     setNotice,
   });
-
-  const onEvaluate = async () => {
-    if (!view || !run) return;
-    const reply = await store.evaluateModel(settings.batchSize);
-    if (reply) runs.recordEvaluation(reply, view.used.test > 0 ? 'test' : 'validation', datasetNameOf(view));
-  };
 
   const status = pageStatus(dataset.state.phase, t.phase, Boolean(dataset.error || t.error), t.paused);
   const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;

@@ -1,0 +1,53 @@
+/**
+ * A model's scores on a split, and its judgement of which images are unlike its training data: what reports,
+ * intervals, calibration and the out-of-distribution warnings are computed from. No DOM, no tfjs.
+ */
+
+/** A split's scores from one model: what reports, intervals and calibration are computed from. */
+export interface ScoredSplit {
+  /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
+  scores: Float32Array;
+  labels: Uint8Array;
+  /** Patient of each image, where known. */
+  groups?: Uint32Array;
+  /** Whether each image is unlike the training data; absent when the model carries no OodDetector. */
+  ood?: OodJudgement;
+}
+
+/**
+ * What judging "is this image unlike the images the model was trained on?" needs (eval/outOfDistribution.ts, after
+ * Lee et al. 2018): the training images' features (the output of `featureLayer`, the Dense layer before the output)
+ * as one Gaussian a class with one shared covariance, shrunk towards a scaled identity (Ledoit-Wolf). An image's
+ * score is its squared Mahalanobis distance to the nearest class mean; above `threshold` it is unlike the training
+ * data. Kept in model.json (userDefinedMetadata) and metadata.json (`outOfDistribution`).
+ */
+export interface OodDetector {
+  method: 'mahalanobis-tied-covariance';
+  /** The layer whose output is the feature vector (e.g. `dense_1`, the Dense 64 before Dropout). */
+  featureLayer: string;
+  /** One mean feature vector a class with training images, in the model's class order. */
+  classMeans: number[][];
+  /** The inverse of the shared, shrunk covariance: featureSize rows of featureSize numbers. */
+  precision: number[][];
+  /** Squared distance above which an image is unlike the training data: the `quantile` of validation's distances. */
+  threshold: number;
+  /** 0.95: about 5% of validation images are above the threshold. */
+  quantile: number;
+  /** Ledoit-Wolf's weight of the scaled identity in the covariance (0..1). */
+  shrinkage: number;
+  trainImages: number;
+  validationImages: number;
+}
+
+/** A model's out-of-distribution judgement of some images: squared Mahalanobis distances and the detector's cut. */
+export interface OodJudgement {
+  distances: Float32Array;
+  /** An image is unlike the training data when its distance is above this. */
+  threshold: number;
+}
+
+/** The kept model's scores on validation and test (null without a test split): what `evaluate` reports from. */
+export interface KeptScores {
+  validation: ScoredSplit;
+  test: ScoredSplit | null;
+}
