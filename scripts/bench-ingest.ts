@@ -235,19 +235,18 @@ for (const r of results) {
       )
       .join(', ');
   const verdict = (bytes: number) => `${fixed(bytes / MiB, 0)} MiB (${bytes <= 1024 * MiB ? 'within' : 'over'} 1 GiB)`;
+  const inMiB = (bytes: number) => fixed(bytes / MiB, 0);
   const sums = (m: Sums) =>
-    `resident ${fixed(m.total / MiB, 0)}, proportional ${fixed(m.proportional / MiB, 0)}, anonymous ${fixed(m.anonymous / MiB, 0)} MiB`;
+    `resident ${inMiB(m.total)}, proportional ${inMiB(m.proportional)}, anonymous ${inMiB(m.anonymous)} MiB`;
   console.log(`all browser processes, an empty tab: ${sums(r.blank)}; the app before loading: ${sums(r.idle)}`);
   console.log(
     `peak resident memory, all browser processes summed: ${verdict(r.peakAllProcesses)}; ${split(r.peakByType)}`,
   );
   const b = r.peakBacking;
-  console.log(
-    `the resident peak by backing: anonymous ${fixed(b.anonymous / MiB, 0)}, file-backed ${fixed(b.fileBacked / MiB, 0)}, shared memory ${fixed(b.sharedMemory / MiB, 0)} MiB`,
-  );
-  console.log(
-    `peak anonymous resident memory (RssAnon: what the processes allocated, no binary pages), all processes summed: ${verdict(r.peakAnonymous)}; ${split(r.peakAnonymousByType)}`,
-  );
+  const backing = [`anonymous ${inMiB(b.anonymous)}`, `file-backed ${inMiB(b.fileBacked)}`];
+  console.log(`the resident peak by backing: ${backing.join(', ')}, shared memory ${inMiB(b.sharedMemory)} MiB`);
+  const anonymous = 'peak anonymous resident memory (RssAnon: what the processes allocated, no binary pages)';
+  console.log(`${anonymous}, all processes summed: ${verdict(r.peakAnonymous)}; ${split(r.peakAnonymousByType)}`);
   console.log(
     `peak proportional memory (PSS: pages shared between processes counted once), all processes summed: ${verdict(r.peakProportional)}; ${split(r.peakProportionalByType)}`,
   );

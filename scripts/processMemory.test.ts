@@ -8,7 +8,8 @@ import { sampleBrowserMemory } from './processMemory';
 const marker = `--process-memory-test-marker=${process.pid}`;
 const script = `
   const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', '--ty' + 'pe=renderer'], { stdio: 'ignore' });
+  const args = ['-e', 'setInterval(() => {}, 1000)', '--', '--ty' + 'pe=renderer'];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const held = Buffer.alloc(32 * 1024 * 1024, 1);
   process.stdout.write('ready');
   process.on('SIGTERM', () => { child.kill(); process.exit(held[0] - 1); });
