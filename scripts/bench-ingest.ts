@@ -34,7 +34,15 @@ if (zips.length === 0) {
 }
 
 const marker = `--bench-ingest-marker=${process.pid}`;
+const sumsOf = (m: Sums): Sums => ({ total: m.total, proportional: m.proportional, anonymous: m.anonymous });
 const MiB = 1024 ** 2;
+
+/** The sums of one sample that the report prints for an empty tab and for the app at rest. */
+interface Sums {
+  total: number;
+  proportional: number;
+  anonymous: number;
+}
 
 interface Result {
   zip: string;
@@ -53,9 +61,14 @@ interface Result {
   /** Peak proportional memory (PSS) summed over every process: shared pages counted once in all. */
   peakProportional: number;
   peakProportionalByType: Record<string, number>;
+  /** The resident peak split by backing: anonymous (what the processes allocated), file-backed, shared memory. */
+  peakBacking: { anonymous: number; fileBacked: number; sharedMemory: number };
+  /** Peak anonymous resident memory summed over every process (what the browser and the page allocated), by type. */
+  peakAnonymous: number;
+  peakAnonymousByType: Record<string, number>;
   /** The same two sums with an empty tab (about:blank) and with the app open before loading. */
-  blank: { total: number; proportional: number };
-  idle: { total: number; proportional: number };
+  blank: Sums;
+  idle: Sums;
   error: string | null;
 }
 
@@ -77,12 +90,24 @@ try {
     let peakCounts: Record<string, number> = {};
     let peakProportional = 0;
     let peakProportionalByType: Record<string, number> = {};
+    let peakBacking: Result['peakBacking'] = { anonymous: 0, fileBacked: 0, sharedMemory: 0 };
+    let peakAnonymous = 0;
+    let peakAnonymousByType: Record<string, number> = {};
     const measure = () => {
       const sample = sampleBrowserMemory(marker);
       if (sample.total > peakAllProcesses) {
         peakAllProcesses = sample.total;
         peakByType = sample.byType;
         peakCounts = sample.countByType;
+        peakBacking = {
+          anonymous: sample.anonymous,
+          fileBacked: sample.fileBacked,
+          sharedMemory: sample.sharedMemory,
+        };
+      }
+      if (sample.anonymous > peakAnonymous) {
+        peakAnonymous = sample.anonymous;
+        peakAnonymousByType = sample.anonymousByType;
       }
       if (sample.proportional > peakProportional) {
         peakProportional = sample.proportional;
@@ -163,8 +188,11 @@ try {
       peakCounts,
       peakProportional,
       peakProportionalByType,
-      blank: { total: blankSample.total, proportional: blankSample.proportional },
-      idle: { total: idleSample.total, proportional: idleSample.proportional },
+      peakBacking,
+      peakAnonymous,
+      peakAnonymousByType,
+      blank: sumsOf(blankSample),
+      idle: sumsOf(idleSample),
       error,
     });
     console.log(`${basename(zip)}: ${error ?? 'loaded'}`);
@@ -207,12 +235,18 @@ for (const r of results) {
       )
       .join(', ');
   const verdict = (bytes: number) => `${fixed(bytes / MiB, 0)} MiB (${bytes <= 1024 * MiB ? 'within' : 'over'} 1 GiB)`;
-  const sums = (m: { total: number; proportional: number }) =>
-    `resident ${fixed(m.total / MiB, 0)}, proportional ${fixed(m.proportional / MiB, 0)} MiB`;
+  const inMiB = (bytes: number) => fixed(bytes / MiB, 0);
+  const sums = (m: Sums) =>
+    `resident ${inMiB(m.total)}, proportional ${inMiB(m.proportional)}, anonymous ${inMiB(m.anonymous)} MiB`;
   console.log(`all browser processes, an empty tab: ${sums(r.blank)}; the app before loading: ${sums(r.idle)}`);
   console.log(
     `peak resident memory, all browser processes summed: ${verdict(r.peakAllProcesses)}; ${split(r.peakByType)}`,
   );
+  const b = r.peakBacking;
+  const backing = [`anonymous ${inMiB(b.anonymous)}`, `file-backed ${inMiB(b.fileBacked)}`];
+  console.log(`the resident peak by backing: ${backing.join(', ')}, shared memory ${inMiB(b.sharedMemory)} MiB`);
+  const anonymous = 'peak anonymous resident memory (RssAnon: what the processes allocated, no binary pages)';
+  console.log(`${anonymous}, all processes summed: ${verdict(r.peakAnonymous)}; ${split(r.peakAnonymousByType)}`);
   console.log(
     `peak proportional memory (PSS: pages shared between processes counted once), all processes summed: ${verdict(r.peakProportional)}; ${split(r.peakProportionalByType)}`,
   );

@@ -23,6 +23,17 @@ export interface MemorySample {
   proportionalByType: Record<string, number>;
   /** How many processes of each type there are (a spare renderer adds its shared pages to `total`). */
   countByType: Record<string, number>;
+  /**
+   * `total` split by what backs the pages (RssAnon, RssFile, RssShmem of /proc/PID/status): anonymous memory is what
+   * the processes allocated (heaps, buffers, the page's own); file-backed is mostly the Chromium binary and its
+   * libraries, counted once a process; shared memory is what processes hand each other (IPC buffers, discardable
+   * and GPU transfer memory).
+   */
+  anonymous: number;
+  fileBacked: number;
+  sharedMemory: number;
+  /** Anonymous resident bytes by process type. */
+  anonymousByType: Record<string, number>;
 }
 
 function read(path: string): string | null {
@@ -33,7 +44,17 @@ function read(path: string): string | null {
   }
 }
 
-function processes(): { pid: number; ppid: number; cmdline: string; rss: number }[] {
+interface ProcessFacts {
+  pid: number;
+  ppid: number;
+  cmdline: string;
+  rss: number;
+  anonymous: number;
+  fileBacked: number;
+  sharedMemory: number;
+}
+
+function processes(): ProcessFacts[] {
   const out = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -43,8 +64,16 @@ function processes(): { pid: number; ppid: number; cmdline: string; rss: number 
     if (!stat || !status || cmdline === null) continue;
     // Field 4 of stat, after the parenthesised command name (which may hold spaces).
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    out.push({ pid: Number(name), ppid, cmdline: cmdline.replaceAll('\0', ' '), rss: rssKiB * 1024 });
+    const bytes = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    out.push({
+      pid: Number(name),
+      ppid,
+      cmdline: cmdline.replaceAll('\0', ' '),
+      rss: bytes('VmRSS'),
+      anonymous: bytes('RssAnon'),
+      fileBacked: bytes('RssFile'),
+      sharedMemory: bytes('RssShmem'),
+    });
   }
   return out;
 }
@@ -62,6 +91,10 @@ export function sampleBrowserMemory(marker: string): MemorySample {
       byType: {},
       proportionalByType: {},
       countByType: {},
+      anonymous: 0,
+      fileBacked: 0,
+      sharedMemory: 0,
+      anonymousByType: {},
     };
   const family = new Set([root.pid]);
   // Children are listed after parents almost always; repeat until no new member joins.
@@ -78,9 +111,13 @@ export function sampleBrowserMemory(marker: string): MemorySample {
   let rendererPrivate = 0;
   let total = 0;
   let proportional = 0;
+  let anonymous = 0;
+  let fileBacked = 0;
+  let sharedMemory = 0;
   const byType: Record<string, number> = {};
   const proportionalByType: Record<string, number> = {};
   const countByType: Record<string, number> = {};
+  const anonymousByType: Record<string, number> = {};
   for (const p of all) {
     if (!family.has(p.pid)) continue;
     const rollup = read(`/proc/${p.pid}/smaps_rollup`) ?? '';
@@ -88,13 +125,29 @@ export function sampleBrowserMemory(marker: string): MemorySample {
     const pss = field('Pss');
     total += p.rss;
     proportional += pss;
+    anonymous += p.anonymous;
+    fileBacked += p.fileBacked;
+    sharedMemory += p.sharedMemory;
     const type = /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
     byType[type] = (byType[type] ?? 0) + p.rss;
     proportionalByType[type] = (proportionalByType[type] ?? 0) + pss;
     countByType[type] = (countByType[type] ?? 0) + 1;
+    anonymousByType[type] = (anonymousByType[type] ?? 0) + p.anonymous;
     if (!p.cmdline.includes('--type=renderer')) continue;
     renderer += p.rss;
     rendererPrivate += field('Private_Clean') + field('Private_Dirty');
   }
-  return { renderer, rendererPrivate, total, proportional, byType, proportionalByType, countByType };
+  return {
+    renderer,
+    rendererPrivate,
+    total,
+    proportional,
+    byType,
+    proportionalByType,
+    countByType,
+    anonymous,
+    fileBacked,
+    sharedMemory,
+    anonymousByType,
+  };
 }
