@@ -51,6 +51,13 @@ MODEL_NAMES = ('tutorial', 'batchnorm')
 INTENSITY_NORMALISATIONS = ('none', 'per-image')
 # Filters of the four Conv2D (2x2, valid) + MaxPooling2D (2x2) blocks, as in the Keras tutorial (src/model/cnn.ts).
 CONV_FILTERS = (32, 32, 64, 32)
+DENSE_UNITS = 64  # dense_1, the features the out-of-distribution detector judges.
+# A snapshot ensemble's members (the page's `Snapshot ensemble` setting, 1..5; 1 = a single model).
+MAX_MEMBERS = 5
+ENSEMBLE_LAYER = 'ensemble_average'
+ENSEMBLE_KERNEL = f'{ENSEMBLE_LAYER}/kernel'
+ENSEMBLE_TWO_CLASSES = ('A snapshot ensemble needs exactly 2 classes: each member\'s softmax over more classes cannot be '
+                        'averaged by the one Dense layer the saved model ends with. Use --snapshots 1.')
 KERAS_EPSILON = 1e-7  # Keras' fuzz factor: RMSprop's epsilon, and the clipping of probabilities in the loss.
 BN_EPSILON = 1e-3  # Keras' BatchNormalization epsilon.
 # The page keeps 0.9 of the running statistics each batch (Keras momentum 0.9); PyTorch's momentum is the other
@@ -104,11 +111,19 @@ class AppCnn(nn.Module):
     by BatchNorm2d before its ReLU; the same head. With intensity normalisation `per-image`, PerImageStandardization
     comes first. Takes [n, 1, S, S] in 0..1, returns probabilities.
 
+    With `members` K > 1 (two classes only), a snapshot ensemble saved as one plain chain: every width times K, the
+    output K sigmoid units (member k's probability) and a last fixed Dense K -> 1 (`ensemble_average`, kernel 1 / K)
+    averaging them. Only `stack_members` fills it (block by block); it is for inference, never trained.
+
     Modules are named as the TensorFlow.js layers (conv2d_1, batch_normalization_1, dense_1, ...), so the weights
     convert name for name."""
 
-    def __init__(self, model_name, image_size, num_classes, intensity_normalisation='none'):
+    def __init__(self, model_name, image_size, num_classes, intensity_normalisation='none', members=1):
         super().__init__()
+        if not isinstance(members, int) or not 1 <= members <= MAX_MEMBERS:
+            raise SystemExit(f'A snapshot ensemble has 1 to {MAX_MEMBERS} members (got {members}).')
+        if members > 1 and num_classes != 2:
+            raise SystemExit(ENSEMBLE_TWO_CLASSES)
         if model_name not in MODEL_NAMES:
             raise SystemExit(f'Unknown model "{model_name}": choose one of {", ".join(MODEL_NAMES)}.')
         if intensity_normalisation not in INTENSITY_NORMALISATIONS:
@@ -124,31 +139,44 @@ class AppCnn(nn.Module):
         self.image_size = image_size
         self.num_classes = num_classes
         self.binary = num_classes == 2
+        self.members = members
         batchnorm = model_name == 'batchnorm'
         channels = 1
         for i, filters in enumerate(CONV_FILTERS, start=1):
+            filters *= members
             self.add_module(f'conv2d_{i}', nn.Conv2d(channels, filters, kernel_size=2, bias=not batchnorm))
             if batchnorm:
                 self.add_module(f'batch_normalization_{i}', KerasBatchNorm2d(filters, eps=BN_EPSILON, momentum=BN_MOMENTUM))
             channels = filters
         side = feature_map_size(image_size)
-        self.dense_1 = nn.Linear(side * side * channels, 64)
+        self.dense_1 = nn.Linear(side * side * channels, DENSE_UNITS * members)
         self.dropout = nn.Dropout(0.5)
-        self.dense_2 = nn.Linear(64, 1 if self.binary else num_classes)
+        self.dense_2 = nn.Linear(DENSE_UNITS * members, members if self.binary else num_classes)
         # Keras' initialisers: Glorot-uniform kernels, zero biases (BatchNorm2d already starts at 1 and 0).
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
+        self.ensemble_average = None
+        if members > 1:
+            self.ensemble_average = nn.Linear(members, 1, bias=False)
+            self.ensemble_average.weight.requires_grad_(False)
+            nn.init.constant_(self.ensemble_average.weight, 1.0 / members)
 
     def forward(self, x):
         return self.features_and_probabilities(x)[1]
 
-    def head(self, features):
-        """Probabilities from dense_1's output (its ReLU applied): Dropout, then the output layer."""
+    def member_probabilities(self, features):
+        """The output layer's probabilities from dense_1's output (its ReLU applied), after Dropout: [n, 1] or
+        [n, classes]; for an ensemble [n, K], member k's P(class 1) in column k."""
         x = self.dense_2(self.dropout(features))
         return torch.sigmoid(x) if self.binary else torch.softmax(x, dim=1)
+
+    def head(self, features):
+        """Probabilities from dense_1's output: the output layer's, averaged by `ensemble_average` in an ensemble."""
+        probabilities = self.member_probabilities(features)
+        return probabilities if self.ensemble_average is None else self.ensemble_average(probabilities)
 
     def features_and_probabilities(self, x):
         """dense_1's output (what the out-of-distribution detector judges) and the probabilities, in one pass."""
@@ -165,11 +193,94 @@ class AppCnn(nn.Module):
         return features, self.head(features)
 
 
+# ------------------------------------------------------------------------------------------ snapshot ensemble
+
+
+def _block_diagonal(blocks):
+    """[K*out, K*in, ...] with member k's [out, in, ...] at [k*out:(k+1)*out, k*in:(k+1)*in], zero elsewhere."""
+    k, (rows, cols) = len(blocks), blocks[0].shape[:2]
+    out = blocks[0].new_zeros((k * rows, k * cols) + tuple(blocks[0].shape[2:]))
+    for i, block in enumerate(blocks):
+        out[i * rows:(i + 1) * rows, i * cols:(i + 1) * cols] = block
+    return out
+
+
+def _stacked_dense_1(kernels, channels):
+    """dense_1 of the stacked model. Its input is the NHWC flatten of an [h, w, K*C] map, so input column
+    (p * K + k) * C + c (p = i * w + j) of output unit k * 64 + u is member k's column p * C + c of unit u."""
+    k = len(kernels)
+    units, columns = kernels[0].shape
+    positions = columns // channels
+    out = kernels[0].new_zeros((k, units, positions, k, channels))
+    for i, kernel in enumerate(kernels):
+        out[i, :, :, i, :] = kernel.view(units, positions, channels)
+    return out.view(k * units, positions * k * channels)
+
+
+def stack_members(members):
+    """K trained single models (the same network, size and normalisation; two classes) as one model whose output
+    is the mean of theirs: member k owns block k of every layer (ensemble-spec.md), the rest is zero."""
+    first = members[0]
+    if len(members) < 2 or any(m.members != 1 for m in members):
+        raise ValueError('stack_members takes 2 or more single models.')
+    if any((m.model_name, m.image_size, m.num_classes, m.intensity_normalisation)
+           != (first.model_name, first.image_size, first.num_classes, first.intensity_normalisation) for m in members):
+        raise ValueError('stack_members takes models of one network, image size, class count and normalisation.')
+    stacked = AppCnn(first.model_name, first.image_size, first.num_classes, first.intensity_normalisation, len(members))
+    states = [{key: value.detach().cpu() for key, value in m.state_dict().items()} for m in members]
+    out = stacked.state_dict()
+    for key in out:
+        parts = [state[key] for state in states] if key in states[0] else None
+        if key == 'ensemble_average.weight':
+            continue
+        if key.endswith('num_batches_tracked'):
+            out[key] = parts[0].clone()
+        elif key == 'conv2d_1.weight':
+            out[key] = torch.cat(parts, dim=0)
+        elif key == 'dense_1.weight':
+            out[key] = _stacked_dense_1(parts, CONV_FILTERS[-1])
+        elif key.endswith('.weight') and parts[0].dim() > 1:
+            out[key] = _block_diagonal(parts)
+        else:  # Biases, BatchNorm's scale, shift and running statistics: side by side in member order.
+            out[key] = torch.cat(parts)
+    stacked.load_state_dict(out)
+    stacked.eval()
+    return stacked
+
+
+def member_models(stacked):
+    """The K single models of a stacked ensemble, each its own block of every layer (stack_members undone; what
+    lies off the blocks is not read)."""
+    k = stacked.members
+    state = {key: value.detach().cpu() for key, value in stacked.state_dict().items()}
+    models = []
+    for i in range(k):
+        member = AppCnn(stacked.model_name, stacked.image_size, stacked.num_classes, stacked.intensity_normalisation)
+        own = member.state_dict()
+        for key, shape in ((key, value.shape) for key, value in own.items()):
+            whole = state[key]
+            if key.endswith('num_batches_tracked'):
+                own[key] = whole.clone()
+            elif key == 'dense_1.weight':
+                units, columns = shape
+                channels = CONV_FILTERS[-1]
+                own[key] = whole.view(k, units, columns // channels, k, channels)[i, :, :, i, :].reshape(shape).clone()
+            elif key.endswith('.weight') and whole.dim() > 1 and key != 'conv2d_1.weight':
+                own[key] = whole[i * shape[0]:(i + 1) * shape[0], i * shape[1]:(i + 1) * shape[1]].clone()
+            else:
+                own[key] = whole[i * shape[0]:(i + 1) * shape[0]].clone()
+        member.load_state_dict(own)
+        member.eval()
+        models.append(member)
+    return models
+
+
 # ------------------------------------------------------------------------------- the page's model format (tfjs)
 
 
-def tfjs_weight_names(model_name):
-    """The weights in the order the page writes them (trainable ones first, then the running statistics)."""
+def tfjs_weight_names(model_name, members=1):
+    """The weights in the order the page writes them (trainable ones first, then the running statistics and an
+    ensemble's fixed averaging kernel, layer by layer, as tfjs lists a model's non-trainable weights)."""
     names = []
     for i in range(1, len(CONV_FILTERS) + 1):
         names.append(f'conv2d_{i}/kernel')
@@ -181,6 +292,8 @@ def tfjs_weight_names(model_name):
     if model_name == 'batchnorm':
         for i in range(1, len(CONV_FILTERS) + 1):
             names += [f'batch_normalization_{i}/moving_mean', f'batch_normalization_{i}/moving_variance']
+    if members > 1:
+        names.append(ENSEMBLE_KERNEL)
     return names
 
 
@@ -214,9 +327,10 @@ def _initializer(seed):
 _ZEROS = {'class_name': 'Zeros', 'config': {}}
 
 
-def model_topology(model_name, image_size, num_classes, seed, intensity_normalisation='none'):
+def model_topology(model_name, image_size, num_classes, seed, intensity_normalisation='none', members=1):
     """model.json's modelTopology, as TensorFlow.js writes it for the page's model (src/model/cnn.ts, models.ts).
-    The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here."""
+    The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here.
+    An ensemble of `members` K: every width times K, K sigmoid outputs, then the fixed Dense `ensemble_average`."""
     batchnorm = model_name == 'batchnorm'
     layers = []
     input_shape = {'batch_input_shape': [None, image_size, image_size, 1], 'dtype': 'float32'}
@@ -224,7 +338,7 @@ def model_topology(model_name, image_size, num_classes, seed, intensity_normalis
         layers.append({'class_name': 'PerImageStandardization', 'config': {
             'name': 'per_image_standardization', 'trainable': True, **input_shape}})
     for i, filters in enumerate(CONV_FILTERS, start=1):
-        conv = {'filters': filters, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
+        conv = {'filters': filters * members, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
                 'kernel_constraint': None, 'kernel_size': [2, 2], 'strides': [1, 1], 'padding': 'valid',
                 'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'linear' if batchnorm else 'relu',
                 'use_bias': not batchnorm, 'bias_initializer': _ZEROS, 'bias_regularizer': None,
@@ -245,17 +359,21 @@ def model_topology(model_name, image_size, num_classes, seed, intensity_normalis
             'name': f'max_pooling2d_{i}', 'trainable': True}})
     layers.append({'class_name': 'Flatten', 'config': {'name': 'flatten', 'trainable': True}})
 
-    def dense(name, units, activation, layer_seed):
+    def dense(name, units, activation, kernel_initializer, use_bias=True, trainable=True):
         return {'class_name': 'Dense', 'config': {
-            'units': units, 'activation': activation, 'use_bias': True, 'kernel_initializer': _initializer(layer_seed),
+            'units': units, 'activation': activation, 'use_bias': use_bias, 'kernel_initializer': kernel_initializer,
             'bias_initializer': _ZEROS, 'kernel_regularizer': None, 'bias_regularizer': None,
             'activity_regularizer': None, 'kernel_constraint': None, 'bias_constraint': None, 'name': name,
-            'trainable': True}}
+            'trainable': trainable}}
 
-    layers.append(dense('dense_1', 64, 'relu', seed + 4))
+    layers.append(dense('dense_1', DENSE_UNITS * members, 'relu', _initializer(seed + 4)))
     layers.append({'class_name': 'Dropout', 'config': {'rate': 0.5, 'noise_shape': None, 'seed': None, 'name': 'dropout', 'trainable': True}})
     binary = num_classes == 2
-    layers.append(dense('dense_2', 1 if binary else num_classes, 'sigmoid' if binary else 'softmax', seed + 5))
+    outputs = members if binary else num_classes
+    layers.append(dense('dense_2', outputs, 'sigmoid' if binary else 'softmax', _initializer(seed + 5)))
+    if members > 1:
+        layers.append(dense(ENSEMBLE_LAYER, 1, 'linear', {'class_name': 'Constant', 'config': {'value': 1 / members}},
+                            use_bias=False, trainable=False))
     return {'class_name': 'Sequential',
             'config': {'name': 'batchnorm_cnn' if batchnorm else 'tutorial_cnn', 'layers': layers},
             'keras_version': f'tfjs-layers {TFJS_LAYERS_VERSION}', 'backend': 'tensor_flow.js'}
@@ -265,7 +383,7 @@ def model_files(model, learning_rate, seed):
     """(model.json text, weights.bin bytes) of a model, in the page's TensorFlow.js layers format."""
     state = model.state_dict()
     specs, chunks = [], []
-    for name in tfjs_weight_names(model.model_name):
+    for name in tfjs_weight_names(model.model_name, model.members):
         array = to_tfjs(name, state[torch_key(name)])
         specs.append({'name': name, 'shape': list(array.shape), 'dtype': 'float32'})
         chunks.append(array.tobytes())
@@ -274,7 +392,7 @@ def model_files(model, learning_rate, seed):
         'generatedBy': f'train.py (PyTorch {torch.__version__}) for TensorFlow.js tfjs-layers v{TFJS_LAYERS_VERSION}',
         'convertedBy': None,
         'modelTopology': model_topology(model.model_name, model.image_size, model.num_classes, seed,
-                                        model.intensity_normalisation),
+                                        model.intensity_normalisation, model.members),
         'weightsManifest': [{'paths': ['weights.bin'], 'weights': specs}],
         'trainingConfig': {
             'loss': 'binary_crossentropy' if model.binary else 'categorical_crossentropy',
@@ -312,7 +430,8 @@ def load_app_model(path):
     units = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']['units']
     first = next(layer['class_name'] for layer in layers if layer['class_name'] != 'InputLayer')
     normalisation = 'per-image' if first == 'PerImageStandardization' else 'none'
-    model = AppCnn(model_name, image_size, 2 if units == 1 else units, normalisation)
+    members = ensemble_members(path, layers, units, metadata)
+    model = AppCnn(model_name, image_size, 2 if units == 1 or members > 1 else units, normalisation, members)
 
     weights = {}
     for group in model_json['weightsManifest']:
@@ -325,7 +444,7 @@ def load_app_model(path):
             weights[spec['name']] = np.frombuffer(data, dtype='<f4', count=count, offset=offset).reshape(spec['shape'])
             offset += 4 * count
     state = model.state_dict()
-    expected = tfjs_weight_names(model_name)
+    expected = tfjs_weight_names(model_name, members)
     missing = [name for name in expected if name not in weights]
     if missing:
         raise SystemExit(f'{path} is not the page\'s {model_name} model: it lacks {", ".join(missing[:4])}.')
@@ -338,6 +457,28 @@ def load_app_model(path):
     model.load_state_dict(state)
     model.eval()
     return model, metadata
+
+
+def ensemble_members(path, layers, output_units, metadata):
+    """K of a snapshot ensemble saved as one model (its last layer `ensemble_average`, Dense K -> 1 after K sigmoid
+    outputs), else 1. Exits with the reason when the topology or metadata.json's `ensemble` disagree."""
+    last = layers[-1]
+    declared = metadata.get('ensemble')
+    if last['config'].get('name') != ENSEMBLE_LAYER:
+        if declared:
+            raise SystemExit(f'{path}: metadata.json says the model is an ensemble, but model.json has no '
+                             f'{ENSEMBLE_LAYER} layer.')
+        return 1
+    config = last['config']
+    members = output_units
+    if (last['class_name'] != 'Dense' or config.get('units') != 1 or config.get('use_bias')
+            or config.get('activation') != 'linear' or not isinstance(members, int) or not 2 <= members <= MAX_MEMBERS):
+        raise SystemExit(f'{path}: its {ENSEMBLE_LAYER} layer is not a linear Dense of 2 to {MAX_MEMBERS} outputs '
+                         f'-> 1 without bias, the page\'s snapshot ensemble.')
+    if declared is not None and (not isinstance(declared, dict) or declared.get('members') != members):
+        raise SystemExit(f'{path}: metadata.json\'s ensemble ({str(declared)[:80]}) is not the model\'s {members} '
+                         f'members.')
+    return members
 
 
 # -------------------------------------------------------------------------------------------------- images
