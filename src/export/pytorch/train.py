@@ -14,6 +14,7 @@ test rows only) and, with test rows, test_predictions.csv.
 
     python train.py --data DIR --init model.zip --epochs 0      # evaluate a model downloaded from the page
     python train.py --predict model.zip --images a.jpeg b.png   # probabilities of single images, as JSON
+    python train.py --data DIR --snapshots 3 --epochs 12        # a snapshot ensemble of 3, saved as one model
 
 It mirrors the page so that the numbers mean the same: the same network layer for layer (tutorial or batchnorm),
 the same preprocessing (EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to S x S, / 255), the same
@@ -317,7 +318,7 @@ def to_tfjs(tfjs_name, tensor):
 def from_tfjs(tfjs_name, array):
     if tfjs_name.endswith('/kernel'):
         array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return torch.from_numpy(np.array(array, dtype=np.float32, order='C'))  # A writable copy.
 
 
 def _initializer(seed):
@@ -1015,6 +1016,10 @@ def parse_args(argv):
                         help='learning-rate schedule: constant, or cosine decay to 0 over all batches of the run')
     parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
     parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
+    parser.add_argument('--snapshots', type=int,
+                        help=f'snapshot ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): the epochs split into N '
+                             'cosine cycles, each restarting at the learning rate, a snapshot at each cycle\'s end, '
+                             'saved as one model averaging them; no early stopping; two classes only')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
     parser.add_argument('--norm', choices=INTENSITY_NORMALISATIONS,
                         help='intensity normalisation: none, or per-image standardisation as the model\'s first layer '
@@ -1041,17 +1046,40 @@ def run_settings(args):
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
-                'targetSensitivity': 95, 'classNames': None}
+                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
                        ('seed', args.seed), ('intensityNormalisation', args.norm),
-                       ('patience', args.patience)):
+                       ('patience', args.patience), ('snapshots', args.snapshots)):
         if value is not None:
             merged[key] = value
     if merged['epochs'] < 0 or merged['batchSize'] < 1 or merged['patience'] < 0:
         raise SystemExit('Epochs and patience must be 0 or more, the batch size at least 1.')
+    snapshots = merged['snapshots']
+    if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 1 <= snapshots <= MAX_MEMBERS:
+        raise SystemExit(f'Snapshots must be a whole number from 1 to {MAX_MEMBERS} (got {str(snapshots)[:20]}).')
     return merged
+
+
+def snapshot_cycles(epochs, snapshots):
+    """The epochs [start, end) of each of the snapshot ensemble's cycles, as equal as can be (ensemble-spec.md)."""
+    return [(c * epochs // snapshots, (c + 1) * epochs // snapshots) for c in range(snapshots)]
+
+
+def check_snapshots(settings, num_classes, init_members):
+    """Refuses, in words, a snapshot ensemble that cannot be trained, and any training of an ensemble model."""
+    if settings['epochs'] > 0 and init_members > 1:
+        raise SystemExit(f'--init is a snapshot ensemble ({init_members} members saved as one model): it is for '
+                         'predicting and evaluating only and cannot be trained further. Use --epochs 0 to evaluate '
+                         'it, or --init a single model.')
+    if settings['snapshots'] == 1 or settings['epochs'] == 0:
+        return
+    if num_classes != 2:
+        raise SystemExit(ENSEMBLE_TWO_CLASSES.replace('. Use', f' (the manifest has {num_classes} classes). Use'))
+    if settings['epochs'] < settings['snapshots']:
+        raise SystemExit(f'A snapshot ensemble of {settings["snapshots"]} members needs at least {settings["snapshots"]} '
+                         f'epochs (one cycle each), got {settings["epochs"]}: raise --epochs or lower --snapshots.')
 
 
 # ----------------------------------------------------------------------------------------------- distributed
@@ -1151,6 +1179,34 @@ def evaluate(model, rows, root, size, batch, runtime, workers, with_features=Fal
     return (out, out_features) if with_features else out
 
 
+def rate_of_step(settings, cycles, epoch, steps_per_epoch):
+    """The learning rate of each of the run's steps (counted from its start) in `epoch`: the run's schedule over all
+    its steps; for a snapshot ensemble (more than one cycle), a cosine over the steps of the epoch's cycle."""
+    base = settings['learningRate']
+    if len(cycles) == 1:
+        return lambda step: learning_rate_at(settings['learningRateSchedule'], base, step,
+                                             settings['epochs'] * steps_per_epoch)
+    start, end = next((start, end) for start, end in cycles if start <= epoch < end)
+    return lambda step: learning_rate_at('cosine', base, step - start * steps_per_epoch, (end - start) * steps_per_epoch)
+
+
+def synced_state(model, runtime):
+    """A copy of all of the model's weights (BatchNorm's running statistics too) as rank 0 holds them, in every
+    process (each process's running statistics drift by its own last batch)."""
+    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    if runtime.distributed:
+        for value in state.values():
+            dist.broadcast(value, src=0)
+    return {key: value.cpu() for key, value in state.items()}
+
+
+def single_model_of(settings, size, num_classes, state):
+    member = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'])
+    member.load_state_dict(state)
+    member.eval()
+    return member
+
+
 def learning_rate_at(schedule, base, step, total_steps):
     """As the page (src/model/learningRate.ts): base throughout, or base x (1 + cos(pi step / total)) / 2."""
     if schedule == 'constant' or total_steps <= 0:
@@ -1217,12 +1273,16 @@ def train(args):
             settings['model'], settings['imageSize'] = init_model.model_name, init_model.image_size
             settings['intensityNormalisation'] = init_model.intensity_normalisation
         size, num_classes = settings['imageSize'], len(class_names)
+        init_members = init_model.members if init_model is not None else 1
+        check_snapshots(settings, num_classes, init_members)
+        # Cycles and snapshots only when training: --epochs 0 evaluates the model as it is.
+        snapshots = settings['snapshots'] if settings['epochs'] > 0 else 1
         split_rows = {name: [row for row in rows if row['split'] == name] for name in SPLITS}
         check_files(args.data, rows)
         workers = args.workers if args.workers is not None else max(0, min(4, (os.cpu_count() or 1) // runtime.local_world - 1))
 
         torch.manual_seed(settings['seed'])  # The same initial weights in every process.
-        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'])
+        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'], init_members)
         if init_model is not None:
             if init_model.num_classes != num_classes:
                 raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
@@ -1253,6 +1313,12 @@ def train(args):
                     f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
                                          if settings['classWeighting'] != 'none' else 'none')
                     + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
+        cycles = snapshot_cycles(settings['epochs'], snapshots)
+        if snapshots > 1:
+            runtime.log(f'Snapshot ensemble of {snapshots}: cycles of epochs '
+                        + ', '.join(f'{start + 1}-{end}' for start, end in cycles)
+                        + '; the learning rate restarts at its base each cycle and falls on a cosine whatever the '
+                          'schedule; a snapshot at each cycle\'s end; no early stopping (every cycle is needed).')
 
         # Each process takes its share of a fresh shuffle each epoch; the shares are made equal by repeating a few
         # images (so every process runs as many steps), and the last batch keeps the remainder, as Keras'.
@@ -1269,15 +1335,14 @@ def train(args):
             runtime.log('No validation rows: no early stopping, the last epoch\'s weights are kept.')
 
         history, best_loss, best_epoch, best_state, epochs_done, stopped_early = [], math.inf, -1, None, 0, False
-        patience = settings['patience']
+        patience = settings['patience'] if snapshots == 1 else 0
+        snapshot_states = []
         for epoch in range(settings['epochs']):
             epoch_started = time.time()
             sampler.set_epoch(epoch)
             loss, accuracy, seen = train_epoch(
                 trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
-                lambda step: learning_rate_at(settings['learningRateSchedule'], settings['learningRate'], step,
-                                              settings['epochs'] * len(loader)),
-                epoch * len(loader),
+                rate_of_step(settings, cycles, epoch, len(loader)), epoch * len(loader),
                 {key: settings.get(key, 0) for key in ('labelSmoothing', 'mixup', 'weightDecay')})
             train_seconds = time.time() - epoch_started
             val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
@@ -1296,6 +1361,9 @@ def train(args):
             runtime.log(f'epoch {epochs_done}/{settings["epochs"]}: loss {loss:.4f}, accuracy '
                         f'{accuracy:.4f}, validation loss {val_loss:.4f}, validation accuracy {val_accuracy:.4f}'
                         f'{" (best)" if improved else ""}; {seconds:.1f} s, training {seen / train_seconds:.0f} images/s')
+            if snapshots > 1 and any(end == epochs_done for _, end in cycles):
+                snapshot_states.append(synced_state(model, runtime))
+                runtime.log(f'snapshot {len(snapshot_states)}/{snapshots} taken (end of epoch {epochs_done})')
             if patience > 0 and not improved and epoch - best_epoch >= patience and epoch < settings['epochs'] - 1:
                 stopped_early = True
                 break
@@ -1303,6 +1371,11 @@ def train(args):
         restored = best_state is not None
         if restored:
             model.load_state_dict(best_state)
+        if snapshots > 1:
+            # Every process stacks the same snapshots (rank 0's), to score its share; only rank 0 writes.
+            model = stack_members([single_model_of(settings, size, num_classes, state) for state in snapshot_states])
+            model.to(runtime.device)
+            runtime.log(f'Stacked the {snapshots} snapshots into one model: the mean of their probabilities.')
         if settings['epochs'] > 0:
             runtime.log(('Stopped early after' if stopped_early else 'Trained all') + f' {epochs_done} epoch(s)'
                         + (f'; weights of epoch {best_epoch + 1} restored (lowest validation loss).' if restored else '.'))
@@ -1360,6 +1433,8 @@ def train(args):
                     'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
                     'outOfDistribution': detector,
                 }
+                if model.members > 1:
+                    metadata['ensemble'] = {'kind': 'snapshot', 'members': model.members}
                 path = write_model_zip(os.path.join(args.out, 'model.zip'), model, settings, metadata)
                 runtime.log(f'Wrote {path}: load it in the page with `Load model`.')
             runtime.log(f'Done in {time.time() - started:.1f} s.')
@@ -1450,8 +1525,9 @@ def write_model_zip(path, model, settings, metadata):
 
 
 def predict(args):
-    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "oodDistance", "unlikeTrainingData"]
-    [, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json carries the statistics."""
+    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "memberProbabilities"][, "oodDistance",
+    "unlikeTrainingData"][, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json
+    carries the statistics, each member's P(class 1) when the model is a snapshot ensemble."""
     model, metadata = load_app_model(args.predict)
     detector = check_ood_detector(metadata.get('outOfDistribution'), model.dense_1.out_features, model.num_classes)
     out = []
@@ -1461,6 +1537,9 @@ def predict(args):
             features, probabilities = model.features_and_probabilities(
                 torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
             item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
+            if model.members > 1:
+                # Each member's P(class 1): their spread is the members' disagreement.
+                item['memberProbabilities'] = [float(p) for p in model.member_probabilities(features)[0]]
             if detector:
                 distance = float(mahalanobis_distances(features.double().numpy(), detector)[0])
                 item.update({'oodDistance': distance, 'unlikeTrainingData': distance > detector['threshold']})
