@@ -57,8 +57,8 @@ DENSE_UNITS = 64  # dense_1, the features the out-of-distribution detector judge
 MAX_MEMBERS = 5
 ENSEMBLE_LAYER = 'ensemble_average'
 ENSEMBLE_KERNEL = f'{ENSEMBLE_LAYER}/kernel'
-ENSEMBLE_TWO_CLASSES = ('A snapshot ensemble needs exactly 2 classes: each member\'s softmax over more classes cannot be '
-                        'averaged by the one Dense layer the saved model ends with. Use --snapshots 1.')
+ENSEMBLE_TWO_CLASSES = ('A snapshot ensemble needs exactly 2 classes: each member\'s softmax over more classes '
+                        'cannot be averaged by the one Dense layer the saved model ends with. Use --snapshots 1.')
 KERAS_EPSILON = 1e-7  # Keras' fuzz factor: RMSprop's epsilon, and the clipping of probabilities in the loss.
 BN_EPSILON = 1e-3  # Keras' BatchNormalization epsilon.
 # The page keeps 0.9 of the running statistics each batch (Keras momentum 0.9); PyTorch's momentum is the other
@@ -339,7 +339,8 @@ def model_topology(model_name, image_size, num_classes, seed, intensity_normalis
         layers.append({'class_name': 'PerImageStandardization', 'config': {
             'name': 'per_image_standardization', 'trainable': True, **input_shape}})
     for i, filters in enumerate(CONV_FILTERS, start=1):
-        conv = {'filters': filters * members, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
+        conv = {'filters': filters * members, 'kernel_initializer': _initializer(seed + i - 1),
+                'kernel_regularizer': None,
                 'kernel_constraint': None, 'kernel_size': [2, 2], 'strides': [1, 1], 'padding': 'valid',
                 'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'linear' if batchnorm else 'relu',
                 'use_bias': not batchnorm, 'bias_initializer': _ZEROS, 'bias_regularizer': None,
@@ -1017,9 +1018,9 @@ def parse_args(argv):
     parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
     parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
     parser.add_argument('--snapshots', type=int,
-                        help=f'snapshot ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): the epochs split into N '
-                             'cosine cycles, each restarting at the learning rate, a snapshot at each cycle\'s end, '
-                             'saved as one model averaging them; no early stopping; two classes only')
+                        help=f'snapshot ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): the epochs split '
+                             'into N cosine cycles, each restarting at the learning rate, a snapshot at each '
+                             'cycle\'s end, saved as one model averaging them; no early stopping; two classes only')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
     parser.add_argument('--norm', choices=INTENSITY_NORMALISATIONS,
                         help='intensity normalisation: none, or per-image standardisation as the model\'s first layer '
@@ -1078,8 +1079,9 @@ def check_snapshots(settings, num_classes, init_members):
     if num_classes != 2:
         raise SystemExit(ENSEMBLE_TWO_CLASSES.replace('. Use', f' (the manifest has {num_classes} classes). Use'))
     if settings['epochs'] < settings['snapshots']:
-        raise SystemExit(f'A snapshot ensemble of {settings["snapshots"]} members needs at least {settings["snapshots"]} '
-                         f'epochs (one cycle each), got {settings["epochs"]}: raise --epochs or lower --snapshots.')
+        raise SystemExit(f'A snapshot ensemble of {settings["snapshots"]} members needs at least '
+                         f'{settings["snapshots"]} epochs (one cycle each), got {settings["epochs"]}: raise --epochs '
+                         'or lower --snapshots.')
 
 
 # ----------------------------------------------------------------------------------------------- distributed
@@ -1187,7 +1189,8 @@ def rate_of_step(settings, cycles, epoch, steps_per_epoch):
         return lambda step: learning_rate_at(settings['learningRateSchedule'], base, step,
                                              settings['epochs'] * steps_per_epoch)
     start, end = next((start, end) for start, end in cycles if start <= epoch < end)
-    return lambda step: learning_rate_at('cosine', base, step - start * steps_per_epoch, (end - start) * steps_per_epoch)
+    steps = (end - start) * steps_per_epoch
+    return lambda step: learning_rate_at('cosine', base, step - start * steps_per_epoch, steps)
 
 
 def synced_state(model, runtime):
