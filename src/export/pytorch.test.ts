@@ -573,6 +573,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       '        features, p = stacked.features_and_probabilities(x)',
       '        each = stacked.member_probabilities(features)',
       '    again = train.stack_members(train.member_models(stacked)).state_dict()',
+      '    round_trip = all(torch.equal(v, again[key]) for key, v in stacked.state_dict().items())',
       // The spec's layout in the page's terms: dense_1/kernel row ((p K + k) C + c), column k 64 + u is member k's
       // row p C + c, column u (p = i w + j); conv2d_2/kernel block-diagonal; zero elsewhere.
       "    big = train.to_tfjs('dense_1/kernel', stacked.dense_1.weight)",
@@ -583,11 +584,22 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       "    conv = train.to_tfjs('conv2d_2/kernel', stacked.conv2d_2.weight)",
       '    conv_spec = conv * 0',
       '    for i, m in enumerate(members):',
-      "        conv_spec[:, :, i * 32:(i + 1) * 32, i * 32:(i + 1) * 32] = train.to_tfjs('conv2d_2/kernel', m.conv2d_2.weight)",
+      "        block = train.to_tfjs('conv2d_2/kernel', m.conv2d_2.weight)",
+      '        conv_spec[:, :, i * 32:(i + 1) * 32, i * 32:(i + 1) * 32] = block',
       '    layout = bool((big == spec).all() and (conv == conv_spec).all())',
+      // Scoring member by member (what evaluation and --predict do) gives the wide model's numbers; with a weight
+      // off the blocks (not this format) it falls back to the wide layers.
+      '    fast = train.scorer(stacked)',
+      '    with torch.no_grad():',
+      '        fast_features, fast_p = fast(x)',
+      '        stacked.conv2d_2.weight[0, -1] += 0.1',
+      "    members_way = fast.__name__ == 'members_features_and_probabilities'",
+      "    wide_way = train.scorer(stacked).__name__ == 'features_and_probabilities'",
+      '    same = bool(torch.allclose(fast_features, features, atol=1e-6) and torch.allclose(fast_p, p, atol=1e-6))',
+      '    scored = members_way and wide_way and same',
       '    out.append({"k": k, "mean": own.mean(dim=1).tolist(), "stacked": p[:, 0].tolist(),',
-      '                "members": own.tolist(), "each": each.tolist(), "features": features.shape[1], "layout": layout,',
-      '                "roundTrip": all(torch.equal(v, again[key]) for key, v in stacked.state_dict().items())})',
+      '                "members": own.tolist(), "each": each.tolist(), "features": features.shape[1],',
+      '                "layout": layout, "roundTrip": round_trip, "scored": scored})',
       'print(json.dumps(out))',
     ].join('\n');
     const cases = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
@@ -599,6 +611,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       features: number;
       roundTrip: boolean;
       layout: boolean;
+      scored: boolean;
     }[];
     for (const c of cases) {
       expect(maxDifference([c.stacked], [c.mean])).toBeLessThan(1e-5);
@@ -607,13 +620,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       // Members unstacked and stacked again give the same weights: nothing lies off the blocks.
       expect(c.roundTrip).toBe(true);
       expect(c.layout).toBe(true);
+      expect(c.scored).toBe(true);
       // The members disagree, so the mean is not any one of them.
       const spread = Math.max(...c.members.map((row) => Math.max(...row) - Math.min(...row)));
       expect(spread).toBeGreaterThan(1e-3);
     }
   }, 60_000);
 
-  it('trains a 2-snapshot ensemble with torchrun into one model.zip that tfjs loads and predicts as PyTorch', async () => {
+  it('trains a 2-snapshot ensemble with torchrun into one model.zip that tfjs predicts with as PyTorch', async () => {
     const out = join(root, 'out-snapshots');
     const log = torchrunTwo(['--data', dataDir, '--epochs', '3', '--snapshots', '2', '--workers', '0', '--out', out]);
     expect(log).toContain('Snapshot ensemble of 2: cycles of epochs 1-1, 2-3');
@@ -716,6 +730,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(
       refusal(['--data', dataDir, '--init', join(out, 'model.zip'), '--epochs', '1', '--out', join(root, 'no')]),
     ).toContain('cannot be trained further');
+    // A metadata.json that disagrees with the model it comes with is refused, not believed.
+    const tampered = join(root, 'snapshots-tampered.zip');
+    await writeZip(tampered, {
+      'model.json': files.get('model.json')!,
+      'weights.bin': files.get('weights.bin')!,
+      'metadata.json': JSON.stringify({ ...metadata, ensemble: { kind: 'snapshot', members: 3 } }),
+    });
+    expect(refusal(['--predict', tampered, '--images', images[0]])).toContain("is not the model's 2 members");
     model.dispose();
   }, 150_000);
 

@@ -120,6 +120,8 @@ function bundleReadme(settings: Settings, classNames: readonly string[], rows: r
   const top = example.includes('/') ? example.slice(0, example.indexOf('/')) : null;
   const hasTest = rows.some((row) => row.split === 'test');
   const snapshots = snapshotsOf(settings);
+  const ensembleSetting = snapshots > 1 ? `, a snapshot ensemble of ${snapshots} (\`--snapshots\`, below)` : '';
+  const thisExport = snapshots === 1 ? 'this export: 1, a single model' : `this export: ${snapshots}`;
   return `# Training the X-ray trainer's model with PyTorch
 
 This bundle trains the page's network on your whole dataset outside the browser, on one machine or many, and gives
@@ -138,7 +140,7 @@ ${splitLines(classNames, rows).join('\n')}
 
 Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`${snapshots > 1 ? `, a snapshot ensemble of ${snapshots} (\`--snapshots\`, below)` : ''}.
+intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`${ensembleSetting}.
 
 ## Set up
 
@@ -219,7 +221,7 @@ python train.py --predict model.zip --images a.jpeg b.png            # probabili
 python train.py --data DIR --snapshots 3 --epochs 12 --out run3   # 3 members from one run of 12 epochs
 \`\`\`
 
-\`--snapshots N\` (2 to 5; \`snapshots\` in \`settings.json\`, the page's **Snapshot ensemble**; ${snapshots === 1 ? 'this export: 1, a single model' : `this export: ${snapshots}`})
+\`--snapshots N\` (2 to 5; \`snapshots\` in \`settings.json\`, the page's **Snapshot ensemble**; ${thisExport})
 trains one run whose epochs are split into N cycles as equal as can be (12 epochs, 3 members: epochs 1-4, 5-8, 9-12).
 Each cycle's learning rate starts at \`--lr\` and falls on a cosine over that cycle's steps, whatever \`--schedule\`
 says (the restarts are what make the snapshots differ); RMSprop's state carries on. At the end of each cycle all the

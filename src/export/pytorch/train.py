@@ -276,6 +276,30 @@ def member_models(stacked):
     return models
 
 
+def scorer(model):
+    """x -> (dense_1's features, probabilities) of `model` in eval mode. For an ensemble whose weights lie in their
+    blocks only (as stack_members writes them, and the page), member by member: the same numbers with K times less
+    arithmetic than the wide layers, whose block-diagonal kernels a dense convolution multiplies zeros and all
+    (K^2 the work of one member)."""
+    model.eval()
+    if model.members == 1:
+        return model.features_and_probabilities
+    members = member_models(model)
+    again = stack_members(members).state_dict()
+    if any(not torch.equal(value.detach().cpu(), again[key]) for key, value in model.state_dict().items()
+           if key != 'ensemble_average.weight' and not key.endswith('num_batches_tracked')):
+        return model.features_and_probabilities  # Weights off the blocks (not the page's format): the wide way.
+    device = next(model.parameters()).device
+    members = [member.to(device) for member in members]
+
+    def members_features_and_probabilities(x):
+        parts = [member.features_and_probabilities(x) for member in members]
+        features = torch.cat([features for features, _ in parts], dim=1)
+        return features, model.ensemble_average(torch.cat([p for _, p in parts], dim=1))
+
+    return members_features_and_probabilities
+
+
 # ------------------------------------------------------------------------------- the page's model format (tfjs)
 
 
@@ -467,7 +491,8 @@ def ensemble_members(path, layers, output_units, metadata):
     last = layers[-1]
     declared = metadata.get('ensemble')
     if last['config'].get('name') != ENSEMBLE_LAYER:
-        if declared:
+        # A single model may say so ({members: 1}) or say nothing.
+        if declared is not None and (not isinstance(declared, dict) or declared.get('members', 1) != 1):
             raise SystemExit(f'{path}: metadata.json says the model is an ensemble, but model.json has no '
                              f'{ENSEMBLE_LAYER} layer.')
         return 1
@@ -1167,10 +1192,10 @@ def evaluate(model, rows, root, size, batch, runtime, workers, with_features=Fal
     width = 1 if model.num_classes == 2 else model.num_classes
     mine = np.zeros((len(indices), width), dtype=np.float32)
     mine_features = np.zeros((len(indices), model.dense_1.out_features), dtype=np.float32)
-    model.eval()
+    score = scorer(model)
     with torch.no_grad():
         for pixels, _, local in loader:
-            features, probabilities = model.features_and_probabilities(to_input(pixels, runtime.device))
+            features, probabilities = score(to_input(pixels, runtime.device))
             mine[local.numpy()] = probabilities.float().cpu().numpy()
             mine_features[local.numpy()] = features.float().cpu().numpy()
     out = np.zeros((len(rows), width), dtype=np.float32)
@@ -1534,10 +1559,11 @@ def predict(args):
     model, metadata = load_app_model(args.predict)
     detector = check_ood_detector(metadata.get('outOfDistribution'), model.dense_1.out_features, model.num_classes)
     out = []
+    score = scorer(model)
     with torch.no_grad():
         for path in args.images:
             pixels = load_grey(path, model.image_size)
-            features, probabilities = model.features_and_probabilities(
+            features, probabilities = score(
                 torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
             item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
             if model.members > 1:
