@@ -738,6 +738,17 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       'metadata.json': JSON.stringify({ ...metadata, ensemble: { kind: 'snapshot', members: 3 } }),
     });
     expect(refusal(['--predict', tampered, '--images', images[0]])).toContain("is not the model's 2 members");
+    // Members whose outputs are not probabilities of one class cannot be averaged: refused, not misread.
+    const softmax = structuredClone(json) as unknown as {
+      modelTopology: { config: { layers: { config: { name: string; activation?: string } }[] } };
+    };
+    softmax.modelTopology.config.layers.find((layer) => layer.config.name === 'dense_2')!.config.activation = 'softmax';
+    await writeZip(tampered, {
+      'model.json': JSON.stringify(softmax),
+      'weights.bin': files.get('weights.bin')!,
+      'metadata.json': files.get('metadata.json')!,
+    });
+    expect(refusal(['--predict', tampered, '--images', images[0]])).toContain('sigmoid outputs to 1');
     model.dispose();
   }, 150_000);
 

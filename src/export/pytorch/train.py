@@ -453,10 +453,11 @@ def load_app_model(path):
     classes = {layer['class_name'] for layer in layers}
     model_name = metadata.get('model') or ('batchnorm' if 'BatchNormalization' in classes else 'tutorial')
     image_size = layers[0]['config']['batch_input_shape'][1]
-    units = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']['units']
+    output_layer = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']
+    units = output_layer['units']
     first = next(layer['class_name'] for layer in layers if layer['class_name'] != 'InputLayer')
     normalisation = 'per-image' if first == 'PerImageStandardization' else 'none'
-    members = ensemble_members(path, layers, units, metadata)
+    members = ensemble_members(path, layers, output_layer, metadata)
     model = AppCnn(model_name, image_size, 2 if units == 1 or members > 1 else units, normalisation, members)
 
     weights = {}
@@ -485,7 +486,7 @@ def load_app_model(path):
     return model, metadata
 
 
-def ensemble_members(path, layers, output_units, metadata):
+def ensemble_members(path, layers, output_layer, metadata):
     """K of a snapshot ensemble saved as one model (its last layer `ensemble_average`, Dense K -> 1 after K sigmoid
     outputs), else 1. Exits with the reason when the topology or metadata.json's `ensemble` disagree."""
     last = layers[-1]
@@ -497,11 +498,12 @@ def ensemble_members(path, layers, output_units, metadata):
                              f'{ENSEMBLE_LAYER} layer.')
         return 1
     config = last['config']
-    members = output_units
+    members = output_layer.get('units')
     if (last['class_name'] != 'Dense' or config.get('units') != 1 or config.get('use_bias')
+            or output_layer.get('activation') != 'sigmoid'
             or config.get('activation') != 'linear' or not isinstance(members, int) or not 2 <= members <= MAX_MEMBERS):
-        raise SystemExit(f'{path}: its {ENSEMBLE_LAYER} layer is not a linear Dense of 2 to {MAX_MEMBERS} outputs '
-                         f'-> 1 without bias, the page\'s snapshot ensemble.')
+        raise SystemExit(f'{path}: its {ENSEMBLE_LAYER} layer is not a linear Dense without bias from 2 to '
+                         f'{MAX_MEMBERS} sigmoid outputs to 1, the page\'s snapshot ensemble.')
     if declared is not None and (not isinstance(declared, dict) or declared.get('members') != members):
         raise SystemExit(f'{path}: metadata.json\'s ensemble ({str(declared)[:80]}) is not the model\'s {members} '
                          f'members.')
