@@ -145,6 +145,19 @@ describe('pytorchBundleFiles', () => {
     expect(readme).toContain('augmentation rotation ±10°');
   });
 
+  it('says how to train a snapshot ensemble, and that the settings ask for one when they do', () => {
+    const readme = byName.get('README.md')!;
+    expect(readme).toContain('python train.py --data DIR --snapshots 3 --epochs 12');
+    expect(readme).toContain('this export: 1, a single model');
+    expect(readme).toContain('`ensemble_average`');
+    expect(readme).not.toContain('a snapshot ensemble of');
+    // The key the page's `Snapshot ensemble` setting writes into settings.json.
+    const withSnapshots = { ...settings, snapshots: 3 } as Settings;
+    const [file] = pytorchBundleFiles({ settings: withSnapshots, classNames: CLASSES, rows: ROWS });
+    expect(file.text).toContain('threshold rule `sensitivity`, a snapshot ensemble of 3 (`--snapshots`, below).');
+    expect(file.text).toContain('this export: 3)');
+  });
+
   it('refuses rows train.py would refuse', () => {
     expect(() =>
       pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], className: 'COVID' }] }),

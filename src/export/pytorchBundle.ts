@@ -109,10 +109,19 @@ function recipeText(settings: Settings): string {
   return parts.length > 0 ? `${parts.join(', ')}, ` : '';
 }
 
+/** The members of the snapshot ensemble the settings ask for; 1 (a single model) when they name none. */
+function snapshotsOf(settings: Settings): number {
+  const value = (settings as unknown as Record<string, unknown>).snapshots;
+  return typeof value === 'number' && Number.isInteger(value) && value > 1 ? value : 1;
+}
+
 function bundleReadme(settings: Settings, classNames: readonly string[], rows: readonly ManifestRow[]): string {
   const example = rows[0].path;
   const top = example.includes('/') ? example.slice(0, example.indexOf('/')) : null;
   const hasTest = rows.some((row) => row.split === 'test');
+  const snapshots = snapshotsOf(settings);
+  const ensembleSetting = snapshots > 1 ? `, a snapshot ensemble of ${snapshots} (\`--snapshots\`, below)` : '';
+  const thisExport = snapshots === 1 ? 'this export: 1, a single model' : `this export: ${snapshots}`;
   return `# Training the X-ray trainer's model with PyTorch
 
 This bundle trains the page's network on your whole dataset outside the browser, on one machine or many, and gives
@@ -131,7 +140,7 @@ ${splitLines(classNames, rows).join('\n')}
 
 Settings: model \`${settings.model}\` at ${settings.imageSize} px, ${settings.epochs} epochs, batch ${settings.batchSize}, learning rate
 ${settings.learningRate} (${settings.learningRateSchedule ?? 'constant'}), seed ${settings.seed}, class weights \`${settings.classWeighting}\`, patience ${settings.patience}, augmentation ${augmentationText(settings)},
-intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`.
+intensity normalisation \`${settings.intensityNormalisation ?? 'none'}\`, ${recipeText(settings)}threshold rule \`${settings.thresholdRule}\`${ensembleSetting}.
 
 ## Set up
 
@@ -205,6 +214,30 @@ python train.py --data DIR --init model.zip --epochs 5 --out run2
 python train.py --data DIR --init model.zip --epochs 0 --out eval1   # evaluate only (nothing is trained or written but the figures)
 python train.py --predict model.zip --images a.jpeg b.png            # probabilities of single images, as JSON
 \`\`\`
+
+## A snapshot ensemble (\`--snapshots\`)
+
+\`\`\`sh
+python train.py --data DIR --snapshots 3 --epochs 12 --out run3   # 3 members from one run of 12 epochs
+\`\`\`
+
+\`--snapshots N\` (2 to 5; \`snapshots\` in \`settings.json\`, the page's **Snapshot ensemble**; ${thisExport})
+trains one run whose epochs are split into N cycles as equal as can be (12 epochs, 3 members: epochs 1-4, 5-8, 9-12).
+Each cycle's learning rate starts at \`--lr\` and falls on a cosine over that cycle's steps, whatever \`--schedule\`
+says (the restarts are what make the snapshots differ); RMSprop's state carries on. At the end of each cycle all the
+weights (BatchNormalization's running statistics too) are kept. Early stopping is off: every cycle is needed.
+Two classes only, and at least N epochs; the script refuses anything else and says why.
+
+\`model.zip\` holds the N snapshots as ONE model the page loads like any other: every layer N times as wide, member k
+in its own block of channels and units (zeros elsewhere), N sigmoid outputs and a last fixed layer
+\`ensemble_average\` that averages them, so the model's probability is exactly the mean of the members'. Its threshold,
+figures and out-of-distribution statistics (\`dense_1\`: N x 64 features) are the ensemble's. \`metadata.json\` says
+\`"ensemble": {"kind": "snapshot", "members": N}\`; \`--predict\` also prints each member's probability
+(\`memberProbabilities\`: where they disagree, the model is unsure).
+
+Cost: training is one run's (the same epochs and steps as a single model); scoring and predicting do N models'
+arithmetic. The ensemble is for predicting and evaluating: \`--init\` refuses to train it further (\`--epochs 0\`
+evaluates it).
 
 ## As on the page, and where not
 

@@ -14,6 +14,7 @@ test rows only) and, with test rows, test_predictions.csv.
 
     python train.py --data DIR --init model.zip --epochs 0      # evaluate a model downloaded from the page
     python train.py --predict model.zip --images a.jpeg b.png   # probabilities of single images, as JSON
+    python train.py --data DIR --snapshots 3 --epochs 12        # a snapshot ensemble of 3, saved as one model
 
 It mirrors the page so that the numbers mean the same: the same network layer for layer (tutorial or batchnorm),
 the same preprocessing (EXIF orientation, grey = 0.299 R + 0.587 G + 0.114 B, squashed to S x S, / 255), the same
@@ -51,6 +52,13 @@ MODEL_NAMES = ('tutorial', 'batchnorm')
 INTENSITY_NORMALISATIONS = ('none', 'per-image')
 # Filters of the four Conv2D (2x2, valid) + MaxPooling2D (2x2) blocks, as in the Keras tutorial (src/model/cnn.ts).
 CONV_FILTERS = (32, 32, 64, 32)
+DENSE_UNITS = 64  # dense_1, the features the out-of-distribution detector judges.
+# A snapshot ensemble's members (the page's `Snapshot ensemble` setting, 1..5; 1 = a single model).
+MAX_MEMBERS = 5
+ENSEMBLE_LAYER = 'ensemble_average'
+ENSEMBLE_KERNEL = f'{ENSEMBLE_LAYER}/kernel'
+ENSEMBLE_TWO_CLASSES = ('A snapshot ensemble needs exactly 2 classes: each member\'s softmax over more classes '
+                        'cannot be averaged by the one Dense layer the saved model ends with. Use --snapshots 1.')
 KERAS_EPSILON = 1e-7  # Keras' fuzz factor: RMSprop's epsilon, and the clipping of probabilities in the loss.
 BN_EPSILON = 1e-3  # Keras' BatchNormalization epsilon.
 # The page keeps 0.9 of the running statistics each batch (Keras momentum 0.9); PyTorch's momentum is the other
@@ -104,11 +112,19 @@ class AppCnn(nn.Module):
     by BatchNorm2d before its ReLU; the same head. With intensity normalisation `per-image`, PerImageStandardization
     comes first. Takes [n, 1, S, S] in 0..1, returns probabilities.
 
+    With `members` K > 1 (two classes only), a snapshot ensemble saved as one plain chain: every width times K, the
+    output K sigmoid units (member k's probability) and a last fixed Dense K -> 1 (`ensemble_average`, kernel 1 / K)
+    averaging them. Only `stack_members` fills it (block by block); it is for inference, never trained.
+
     Modules are named as the TensorFlow.js layers (conv2d_1, batch_normalization_1, dense_1, ...), so the weights
     convert name for name."""
 
-    def __init__(self, model_name, image_size, num_classes, intensity_normalisation='none'):
+    def __init__(self, model_name, image_size, num_classes, intensity_normalisation='none', members=1):
         super().__init__()
+        if not isinstance(members, int) or not 1 <= members <= MAX_MEMBERS:
+            raise SystemExit(f'A snapshot ensemble has 1 to {MAX_MEMBERS} members (got {members}).')
+        if members > 1 and num_classes != 2:
+            raise SystemExit(ENSEMBLE_TWO_CLASSES)
         if model_name not in MODEL_NAMES:
             raise SystemExit(f'Unknown model "{model_name}": choose one of {", ".join(MODEL_NAMES)}.')
         if intensity_normalisation not in INTENSITY_NORMALISATIONS:
@@ -124,31 +140,44 @@ class AppCnn(nn.Module):
         self.image_size = image_size
         self.num_classes = num_classes
         self.binary = num_classes == 2
+        self.members = members
         batchnorm = model_name == 'batchnorm'
         channels = 1
         for i, filters in enumerate(CONV_FILTERS, start=1):
+            filters *= members
             self.add_module(f'conv2d_{i}', nn.Conv2d(channels, filters, kernel_size=2, bias=not batchnorm))
             if batchnorm:
                 self.add_module(f'batch_normalization_{i}', KerasBatchNorm2d(filters, eps=BN_EPSILON, momentum=BN_MOMENTUM))
             channels = filters
         side = feature_map_size(image_size)
-        self.dense_1 = nn.Linear(side * side * channels, 64)
+        self.dense_1 = nn.Linear(side * side * channels, DENSE_UNITS * members)
         self.dropout = nn.Dropout(0.5)
-        self.dense_2 = nn.Linear(64, 1 if self.binary else num_classes)
+        self.dense_2 = nn.Linear(DENSE_UNITS * members, members if self.binary else num_classes)
         # Keras' initialisers: Glorot-uniform kernels, zero biases (BatchNorm2d already starts at 1 and 0).
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
+        self.ensemble_average = None
+        if members > 1:
+            self.ensemble_average = nn.Linear(members, 1, bias=False)
+            self.ensemble_average.weight.requires_grad_(False)
+            nn.init.constant_(self.ensemble_average.weight, 1.0 / members)
 
     def forward(self, x):
         return self.features_and_probabilities(x)[1]
 
-    def head(self, features):
-        """Probabilities from dense_1's output (its ReLU applied): Dropout, then the output layer."""
+    def member_probabilities(self, features):
+        """The output layer's probabilities from dense_1's output (its ReLU applied), after Dropout: [n, 1] or
+        [n, classes]; for an ensemble [n, K], member k's P(class 1) in column k."""
         x = self.dense_2(self.dropout(features))
         return torch.sigmoid(x) if self.binary else torch.softmax(x, dim=1)
+
+    def head(self, features):
+        """Probabilities from dense_1's output: the output layer's, averaged by `ensemble_average` in an ensemble."""
+        probabilities = self.member_probabilities(features)
+        return probabilities if self.ensemble_average is None else self.ensemble_average(probabilities)
 
     def features_and_probabilities(self, x):
         """dense_1's output (what the out-of-distribution detector judges) and the probabilities, in one pass."""
@@ -165,11 +194,118 @@ class AppCnn(nn.Module):
         return features, self.head(features)
 
 
+# ------------------------------------------------------------------------------------------ snapshot ensemble
+
+
+def _block_diagonal(blocks):
+    """[K*out, K*in, ...] with member k's [out, in, ...] at [k*out:(k+1)*out, k*in:(k+1)*in], zero elsewhere."""
+    k, (rows, cols) = len(blocks), blocks[0].shape[:2]
+    out = blocks[0].new_zeros((k * rows, k * cols) + tuple(blocks[0].shape[2:]))
+    for i, block in enumerate(blocks):
+        out[i * rows:(i + 1) * rows, i * cols:(i + 1) * cols] = block
+    return out
+
+
+def _stacked_dense_1(kernels, channels):
+    """dense_1 of the stacked model. Its input is the NHWC flatten of an [h, w, K*C] map, so input column
+    (p * K + k) * C + c (p = i * w + j) of output unit k * 64 + u is member k's column p * C + c of unit u."""
+    k = len(kernels)
+    units, columns = kernels[0].shape
+    positions = columns // channels
+    out = kernels[0].new_zeros((k, units, positions, k, channels))
+    for i, kernel in enumerate(kernels):
+        out[i, :, :, i, :] = kernel.view(units, positions, channels)
+    return out.view(k * units, positions * k * channels)
+
+
+def stack_members(members):
+    """K trained single models (the same network, size and normalisation; two classes) as one model whose output
+    is the mean of theirs: member k owns block k of every layer (ensemble-spec.md), the rest is zero."""
+    first = members[0]
+    if len(members) < 2 or any(m.members != 1 for m in members):
+        raise ValueError('stack_members takes 2 or more single models.')
+    if any((m.model_name, m.image_size, m.num_classes, m.intensity_normalisation)
+           != (first.model_name, first.image_size, first.num_classes, first.intensity_normalisation) for m in members):
+        raise ValueError('stack_members takes models of one network, image size, class count and normalisation.')
+    stacked = AppCnn(first.model_name, first.image_size, first.num_classes, first.intensity_normalisation, len(members))
+    states = [{key: value.detach().cpu() for key, value in m.state_dict().items()} for m in members]
+    out = stacked.state_dict()
+    for key in out:
+        parts = [state[key] for state in states] if key in states[0] else None
+        if key == 'ensemble_average.weight':
+            continue
+        if key.endswith('num_batches_tracked'):
+            out[key] = parts[0].clone()
+        elif key == 'conv2d_1.weight':
+            out[key] = torch.cat(parts, dim=0)
+        elif key == 'dense_1.weight':
+            out[key] = _stacked_dense_1(parts, CONV_FILTERS[-1])
+        elif key.endswith('.weight') and parts[0].dim() > 1:
+            out[key] = _block_diagonal(parts)
+        else:  # Biases, BatchNorm's scale, shift and running statistics: side by side in member order.
+            out[key] = torch.cat(parts)
+    stacked.load_state_dict(out)
+    stacked.eval()
+    return stacked
+
+
+def member_models(stacked):
+    """The K single models of a stacked ensemble, each its own block of every layer (stack_members undone; what
+    lies off the blocks is not read)."""
+    k = stacked.members
+    state = {key: value.detach().cpu() for key, value in stacked.state_dict().items()}
+    models = []
+    for i in range(k):
+        member = AppCnn(stacked.model_name, stacked.image_size, stacked.num_classes, stacked.intensity_normalisation)
+        own = member.state_dict()
+        for key, shape in ((key, value.shape) for key, value in own.items()):
+            whole = state[key]
+            if key.endswith('num_batches_tracked'):
+                own[key] = whole.clone()
+            elif key == 'dense_1.weight':
+                units, columns = shape
+                channels = CONV_FILTERS[-1]
+                own[key] = whole.view(k, units, columns // channels, k, channels)[i, :, :, i, :].reshape(shape).clone()
+            elif key.endswith('.weight') and whole.dim() > 1 and key != 'conv2d_1.weight':
+                own[key] = whole[i * shape[0]:(i + 1) * shape[0], i * shape[1]:(i + 1) * shape[1]].clone()
+            else:
+                own[key] = whole[i * shape[0]:(i + 1) * shape[0]].clone()
+        member.load_state_dict(own)
+        member.eval()
+        models.append(member)
+    return models
+
+
+def scorer(model):
+    """x -> (dense_1's features, probabilities) of `model` in eval mode. For an ensemble whose weights lie in their
+    blocks only (as stack_members writes them, and the page), member by member: the same numbers with K times less
+    arithmetic than the wide layers, whose block-diagonal kernels a dense convolution multiplies zeros and all
+    (K^2 the work of one member)."""
+    model.eval()
+    if model.members == 1:
+        return model.features_and_probabilities
+    members = member_models(model)
+    again = stack_members(members).state_dict()
+    if any(not torch.equal(value.detach().cpu(), again[key]) for key, value in model.state_dict().items()
+           if key != 'ensemble_average.weight' and not key.endswith('num_batches_tracked')):
+        return model.features_and_probabilities  # Weights off the blocks (not the page's format): the wide way.
+    device = next(model.parameters()).device
+    members = [member.to(device) for member in members]
+
+    def members_features_and_probabilities(x):
+        parts = [member.features_and_probabilities(x) for member in members]
+        features = torch.cat([features for features, _ in parts], dim=1)
+        return features, model.ensemble_average(torch.cat([p for _, p in parts], dim=1))
+
+    return members_features_and_probabilities
+
+
 # ------------------------------------------------------------------------------- the page's model format (tfjs)
 
 
-def tfjs_weight_names(model_name):
-    """The weights in the order the page writes them (trainable ones first, then the running statistics)."""
+def tfjs_weight_names(model_name, members=1):
+    """The weights in the order the page writes them (trainable ones first, then the running statistics and an
+    ensemble's fixed averaging kernel, layer by layer, as tfjs lists a model's non-trainable weights)."""
     names = []
     for i in range(1, len(CONV_FILTERS) + 1):
         names.append(f'conv2d_{i}/kernel')
@@ -181,6 +317,8 @@ def tfjs_weight_names(model_name):
     if model_name == 'batchnorm':
         for i in range(1, len(CONV_FILTERS) + 1):
             names += [f'batch_normalization_{i}/moving_mean', f'batch_normalization_{i}/moving_variance']
+    if members > 1:
+        names.append(ENSEMBLE_KERNEL)
     return names
 
 
@@ -204,7 +342,7 @@ def to_tfjs(tfjs_name, tensor):
 def from_tfjs(tfjs_name, array):
     if tfjs_name.endswith('/kernel'):
         array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return torch.from_numpy(np.array(array, dtype=np.float32, order='C'))  # A writable copy.
 
 
 def _initializer(seed):
@@ -214,9 +352,10 @@ def _initializer(seed):
 _ZEROS = {'class_name': 'Zeros', 'config': {}}
 
 
-def model_topology(model_name, image_size, num_classes, seed, intensity_normalisation='none'):
+def model_topology(model_name, image_size, num_classes, seed, intensity_normalisation='none', members=1):
     """model.json's modelTopology, as TensorFlow.js writes it for the page's model (src/model/cnn.ts, models.ts).
-    The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here."""
+    The initialisers' seeds are the page's (seed, seed + 1, ... for the kernels): only a record, never used here.
+    An ensemble of `members` K: every width times K, K sigmoid outputs, then the fixed Dense `ensemble_average`."""
     batchnorm = model_name == 'batchnorm'
     layers = []
     input_shape = {'batch_input_shape': [None, image_size, image_size, 1], 'dtype': 'float32'}
@@ -224,7 +363,8 @@ def model_topology(model_name, image_size, num_classes, seed, intensity_normalis
         layers.append({'class_name': 'PerImageStandardization', 'config': {
             'name': 'per_image_standardization', 'trainable': True, **input_shape}})
     for i, filters in enumerate(CONV_FILTERS, start=1):
-        conv = {'filters': filters, 'kernel_initializer': _initializer(seed + i - 1), 'kernel_regularizer': None,
+        conv = {'filters': filters * members, 'kernel_initializer': _initializer(seed + i - 1),
+                'kernel_regularizer': None,
                 'kernel_constraint': None, 'kernel_size': [2, 2], 'strides': [1, 1], 'padding': 'valid',
                 'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'linear' if batchnorm else 'relu',
                 'use_bias': not batchnorm, 'bias_initializer': _ZEROS, 'bias_regularizer': None,
@@ -245,17 +385,21 @@ def model_topology(model_name, image_size, num_classes, seed, intensity_normalis
             'name': f'max_pooling2d_{i}', 'trainable': True}})
     layers.append({'class_name': 'Flatten', 'config': {'name': 'flatten', 'trainable': True}})
 
-    def dense(name, units, activation, layer_seed):
+    def dense(name, units, activation, kernel_initializer, use_bias=True, trainable=True):
         return {'class_name': 'Dense', 'config': {
-            'units': units, 'activation': activation, 'use_bias': True, 'kernel_initializer': _initializer(layer_seed),
+            'units': units, 'activation': activation, 'use_bias': use_bias, 'kernel_initializer': kernel_initializer,
             'bias_initializer': _ZEROS, 'kernel_regularizer': None, 'bias_regularizer': None,
             'activity_regularizer': None, 'kernel_constraint': None, 'bias_constraint': None, 'name': name,
-            'trainable': True}}
+            'trainable': trainable}}
 
-    layers.append(dense('dense_1', 64, 'relu', seed + 4))
+    layers.append(dense('dense_1', DENSE_UNITS * members, 'relu', _initializer(seed + 4)))
     layers.append({'class_name': 'Dropout', 'config': {'rate': 0.5, 'noise_shape': None, 'seed': None, 'name': 'dropout', 'trainable': True}})
     binary = num_classes == 2
-    layers.append(dense('dense_2', 1 if binary else num_classes, 'sigmoid' if binary else 'softmax', seed + 5))
+    outputs = members if binary else num_classes
+    layers.append(dense('dense_2', outputs, 'sigmoid' if binary else 'softmax', _initializer(seed + 5)))
+    if members > 1:
+        layers.append(dense(ENSEMBLE_LAYER, 1, 'linear', {'class_name': 'Constant', 'config': {'value': 1 / members}},
+                            use_bias=False, trainable=False))
     return {'class_name': 'Sequential',
             'config': {'name': 'batchnorm_cnn' if batchnorm else 'tutorial_cnn', 'layers': layers},
             'keras_version': f'tfjs-layers {TFJS_LAYERS_VERSION}', 'backend': 'tensor_flow.js'}
@@ -265,7 +409,7 @@ def model_files(model, learning_rate, seed):
     """(model.json text, weights.bin bytes) of a model, in the page's TensorFlow.js layers format."""
     state = model.state_dict()
     specs, chunks = [], []
-    for name in tfjs_weight_names(model.model_name):
+    for name in tfjs_weight_names(model.model_name, model.members):
         array = to_tfjs(name, state[torch_key(name)])
         specs.append({'name': name, 'shape': list(array.shape), 'dtype': 'float32'})
         chunks.append(array.tobytes())
@@ -274,7 +418,7 @@ def model_files(model, learning_rate, seed):
         'generatedBy': f'train.py (PyTorch {torch.__version__}) for TensorFlow.js tfjs-layers v{TFJS_LAYERS_VERSION}',
         'convertedBy': None,
         'modelTopology': model_topology(model.model_name, model.image_size, model.num_classes, seed,
-                                        model.intensity_normalisation),
+                                        model.intensity_normalisation, model.members),
         'weightsManifest': [{'paths': ['weights.bin'], 'weights': specs}],
         'trainingConfig': {
             'loss': 'binary_crossentropy' if model.binary else 'categorical_crossentropy',
@@ -309,10 +453,12 @@ def load_app_model(path):
     classes = {layer['class_name'] for layer in layers}
     model_name = metadata.get('model') or ('batchnorm' if 'BatchNormalization' in classes else 'tutorial')
     image_size = layers[0]['config']['batch_input_shape'][1]
-    units = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']['units']
+    output_layer = next(layer for layer in layers if layer['config'].get('name') == 'dense_2')['config']
+    units = output_layer['units']
     first = next(layer['class_name'] for layer in layers if layer['class_name'] != 'InputLayer')
     normalisation = 'per-image' if first == 'PerImageStandardization' else 'none'
-    model = AppCnn(model_name, image_size, 2 if units == 1 else units, normalisation)
+    members = ensemble_members(path, layers, output_layer, metadata)
+    model = AppCnn(model_name, image_size, 2 if units == 1 or members > 1 else units, normalisation, members)
 
     weights = {}
     for group in model_json['weightsManifest']:
@@ -325,7 +471,7 @@ def load_app_model(path):
             weights[spec['name']] = np.frombuffer(data, dtype='<f4', count=count, offset=offset).reshape(spec['shape'])
             offset += 4 * count
     state = model.state_dict()
-    expected = tfjs_weight_names(model_name)
+    expected = tfjs_weight_names(model_name, members)
     missing = [name for name in expected if name not in weights]
     if missing:
         raise SystemExit(f'{path} is not the page\'s {model_name} model: it lacks {", ".join(missing[:4])}.')
@@ -338,6 +484,30 @@ def load_app_model(path):
     model.load_state_dict(state)
     model.eval()
     return model, metadata
+
+
+def ensemble_members(path, layers, output_layer, metadata):
+    """K of a snapshot ensemble saved as one model (its last layer `ensemble_average`, Dense K -> 1 after K sigmoid
+    outputs), else 1. Exits with the reason when the topology or metadata.json's `ensemble` disagree."""
+    last = layers[-1]
+    declared = metadata.get('ensemble')
+    if last['config'].get('name') != ENSEMBLE_LAYER:
+        # A single model may say so ({members: 1}) or say nothing.
+        if declared is not None and (not isinstance(declared, dict) or declared.get('members', 1) != 1):
+            raise SystemExit(f'{path}: metadata.json says the model is an ensemble, but model.json has no '
+                             f'{ENSEMBLE_LAYER} layer.')
+        return 1
+    config = last['config']
+    members = output_layer.get('units')
+    if (last['class_name'] != 'Dense' or config.get('units') != 1 or config.get('use_bias')
+            or output_layer.get('activation') != 'sigmoid'
+            or config.get('activation') != 'linear' or not isinstance(members, int) or not 2 <= members <= MAX_MEMBERS):
+        raise SystemExit(f'{path}: its {ENSEMBLE_LAYER} layer is not a linear Dense without bias from 2 to '
+                         f'{MAX_MEMBERS} sigmoid outputs to 1, the page\'s snapshot ensemble.')
+    if declared is not None and (not isinstance(declared, dict) or declared.get('members') != members):
+        raise SystemExit(f'{path}: metadata.json\'s ensemble ({str(declared)[:80]}) is not the model\'s {members} '
+                         f'members.')
+    return members
 
 
 # -------------------------------------------------------------------------------------------------- images
@@ -874,6 +1044,10 @@ def parse_args(argv):
                         help='learning-rate schedule: constant, or cosine decay to 0 over all batches of the run')
     parser.add_argument('--seed', type=int, help='seed of initial weights, shuffling, augmentation and dropout')
     parser.add_argument('--patience', type=int, help='epochs without a new lowest validation loss before stopping; 0 = off')
+    parser.add_argument('--snapshots', type=int,
+                        help=f'snapshot ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): the epochs split '
+                             'into N cosine cycles, each restarting at the learning rate, a snapshot at each '
+                             'cycle\'s end, saved as one model averaging them; no early stopping; two classes only')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
     parser.add_argument('--norm', choices=INTENSITY_NORMALISATIONS,
                         help='intensity normalisation: none, or per-image standardisation as the model\'s first layer '
@@ -900,17 +1074,41 @@ def run_settings(args):
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
-                'targetSensitivity': 95, 'classNames': None}
+                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
                        ('seed', args.seed), ('intensityNormalisation', args.norm),
-                       ('patience', args.patience)):
+                       ('patience', args.patience), ('snapshots', args.snapshots)):
         if value is not None:
             merged[key] = value
     if merged['epochs'] < 0 or merged['batchSize'] < 1 or merged['patience'] < 0:
         raise SystemExit('Epochs and patience must be 0 or more, the batch size at least 1.')
+    snapshots = merged['snapshots']
+    if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 1 <= snapshots <= MAX_MEMBERS:
+        raise SystemExit(f'Snapshots must be a whole number from 1 to {MAX_MEMBERS} (got {str(snapshots)[:20]}).')
     return merged
+
+
+def snapshot_cycles(epochs, snapshots):
+    """The epochs [start, end) of each of the snapshot ensemble's cycles, as equal as can be (ensemble-spec.md)."""
+    return [(c * epochs // snapshots, (c + 1) * epochs // snapshots) for c in range(snapshots)]
+
+
+def check_snapshots(settings, num_classes, init_members):
+    """Refuses, in words, a snapshot ensemble that cannot be trained, and any training of an ensemble model."""
+    if settings['epochs'] > 0 and init_members > 1:
+        raise SystemExit(f'--init is a snapshot ensemble ({init_members} members saved as one model): it is for '
+                         'predicting and evaluating only and cannot be trained further. Use --epochs 0 to evaluate '
+                         'it, or --init a single model.')
+    if settings['snapshots'] == 1 or settings['epochs'] == 0:
+        return
+    if num_classes != 2:
+        raise SystemExit(ENSEMBLE_TWO_CLASSES.replace('. Use', f' (the manifest has {num_classes} classes). Use'))
+    if settings['epochs'] < settings['snapshots']:
+        raise SystemExit(f'A snapshot ensemble of {settings["snapshots"]} members needs at least '
+                         f'{settings["snapshots"]} epochs (one cycle each), got {settings["epochs"]}: raise --epochs '
+                         'or lower --snapshots.')
 
 
 # ----------------------------------------------------------------------------------------------- distributed
@@ -996,10 +1194,10 @@ def evaluate(model, rows, root, size, batch, runtime, workers, with_features=Fal
     width = 1 if model.num_classes == 2 else model.num_classes
     mine = np.zeros((len(indices), width), dtype=np.float32)
     mine_features = np.zeros((len(indices), model.dense_1.out_features), dtype=np.float32)
-    model.eval()
+    score = scorer(model)
     with torch.no_grad():
         for pixels, _, local in loader:
-            features, probabilities = model.features_and_probabilities(to_input(pixels, runtime.device))
+            features, probabilities = score(to_input(pixels, runtime.device))
             mine[local.numpy()] = probabilities.float().cpu().numpy()
             mine_features[local.numpy()] = features.float().cpu().numpy()
     out = np.zeros((len(rows), width), dtype=np.float32)
@@ -1008,6 +1206,35 @@ def evaluate(model, rows, root, size, batch, runtime, workers, with_features=Fal
         out[rank::runtime.world] = part
         out_features[rank::runtime.world] = part_features
     return (out, out_features) if with_features else out
+
+
+def rate_of_step(settings, cycles, epoch, steps_per_epoch):
+    """The learning rate of each of the run's steps (counted from its start) in `epoch`: the run's schedule over all
+    its steps; for a snapshot ensemble (more than one cycle), a cosine over the steps of the epoch's cycle."""
+    base = settings['learningRate']
+    if len(cycles) == 1:
+        return lambda step: learning_rate_at(settings['learningRateSchedule'], base, step,
+                                             settings['epochs'] * steps_per_epoch)
+    start, end = next((start, end) for start, end in cycles if start <= epoch < end)
+    steps = (end - start) * steps_per_epoch
+    return lambda step: learning_rate_at('cosine', base, step - start * steps_per_epoch, steps)
+
+
+def synced_state(model, runtime):
+    """A copy of all of the model's weights (BatchNorm's running statistics too) as rank 0 holds them, in every
+    process (each process's running statistics drift by its own last batch)."""
+    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    if runtime.distributed:
+        for value in state.values():
+            dist.broadcast(value, src=0)
+    return {key: value.cpu() for key, value in state.items()}
+
+
+def single_model_of(settings, size, num_classes, state):
+    member = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'])
+    member.load_state_dict(state)
+    member.eval()
+    return member
 
 
 def learning_rate_at(schedule, base, step, total_steps):
@@ -1076,12 +1303,16 @@ def train(args):
             settings['model'], settings['imageSize'] = init_model.model_name, init_model.image_size
             settings['intensityNormalisation'] = init_model.intensity_normalisation
         size, num_classes = settings['imageSize'], len(class_names)
+        init_members = init_model.members if init_model is not None else 1
+        check_snapshots(settings, num_classes, init_members)
+        # Cycles and snapshots only when training: --epochs 0 evaluates the model as it is.
+        snapshots = settings['snapshots'] if settings['epochs'] > 0 else 1
         split_rows = {name: [row for row in rows if row['split'] == name] for name in SPLITS}
         check_files(args.data, rows)
         workers = args.workers if args.workers is not None else max(0, min(4, (os.cpu_count() or 1) // runtime.local_world - 1))
 
         torch.manual_seed(settings['seed'])  # The same initial weights in every process.
-        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'])
+        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'], init_members)
         if init_model is not None:
             if init_model.num_classes != num_classes:
                 raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
@@ -1112,6 +1343,12 @@ def train(args):
                     f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
                                          if settings['classWeighting'] != 'none' else 'none')
                     + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
+        cycles = snapshot_cycles(settings['epochs'], snapshots)
+        if snapshots > 1:
+            runtime.log(f'Snapshot ensemble of {snapshots}: cycles of epochs '
+                        + ', '.join(f'{start + 1}-{end}' for start, end in cycles)
+                        + '; the learning rate restarts at its base each cycle and falls on a cosine whatever the '
+                          'schedule; a snapshot at each cycle\'s end; no early stopping (every cycle is needed).')
 
         # Each process takes its share of a fresh shuffle each epoch; the shares are made equal by repeating a few
         # images (so every process runs as many steps), and the last batch keeps the remainder, as Keras'.
@@ -1128,15 +1365,14 @@ def train(args):
             runtime.log('No validation rows: no early stopping, the last epoch\'s weights are kept.')
 
         history, best_loss, best_epoch, best_state, epochs_done, stopped_early = [], math.inf, -1, None, 0, False
-        patience = settings['patience']
+        patience = settings['patience'] if snapshots == 1 else 0
+        snapshot_states = []
         for epoch in range(settings['epochs']):
             epoch_started = time.time()
             sampler.set_epoch(epoch)
             loss, accuracy, seen = train_epoch(
                 trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
-                lambda step: learning_rate_at(settings['learningRateSchedule'], settings['learningRate'], step,
-                                              settings['epochs'] * len(loader)),
-                epoch * len(loader),
+                rate_of_step(settings, cycles, epoch, len(loader)), epoch * len(loader),
                 {key: settings.get(key, 0) for key in ('labelSmoothing', 'mixup', 'weightDecay')})
             train_seconds = time.time() - epoch_started
             val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
@@ -1155,6 +1391,9 @@ def train(args):
             runtime.log(f'epoch {epochs_done}/{settings["epochs"]}: loss {loss:.4f}, accuracy '
                         f'{accuracy:.4f}, validation loss {val_loss:.4f}, validation accuracy {val_accuracy:.4f}'
                         f'{" (best)" if improved else ""}; {seconds:.1f} s, training {seen / train_seconds:.0f} images/s')
+            if snapshots > 1 and any(end == epochs_done for _, end in cycles):
+                snapshot_states.append(synced_state(model, runtime))
+                runtime.log(f'snapshot {len(snapshot_states)}/{snapshots} taken (end of epoch {epochs_done})')
             if patience > 0 and not improved and epoch - best_epoch >= patience and epoch < settings['epochs'] - 1:
                 stopped_early = True
                 break
@@ -1162,6 +1401,11 @@ def train(args):
         restored = best_state is not None
         if restored:
             model.load_state_dict(best_state)
+        if snapshots > 1:
+            # Every process stacks the same snapshots (rank 0's), to score its share; only rank 0 writes.
+            model = stack_members([single_model_of(settings, size, num_classes, state) for state in snapshot_states])
+            model.to(runtime.device)
+            runtime.log(f'Stacked the {snapshots} snapshots into one model: the mean of their probabilities.')
         if settings['epochs'] > 0:
             runtime.log(('Stopped early after' if stopped_early else 'Trained all') + f' {epochs_done} epoch(s)'
                         + (f'; weights of epoch {best_epoch + 1} restored (lowest validation loss).' if restored else '.'))
@@ -1219,6 +1463,8 @@ def train(args):
                     'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
                     'outOfDistribution': detector,
                 }
+                if model.members > 1:
+                    metadata['ensemble'] = {'kind': 'snapshot', 'members': model.members}
                 path = write_model_zip(os.path.join(args.out, 'model.zip'), model, settings, metadata)
                 runtime.log(f'Wrote {path}: load it in the page with `Load model`.')
             runtime.log(f'Done in {time.time() - started:.1f} s.')
@@ -1309,17 +1555,22 @@ def write_model_zip(path, model, settings, metadata):
 
 
 def predict(args):
-    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "oodDistance", "unlikeTrainingData"]
-    [, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json carries the statistics."""
+    """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "memberProbabilities"][, "oodDistance",
+    "unlikeTrainingData"][, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json
+    carries the statistics, each member's P(class 1) when the model is a snapshot ensemble."""
     model, metadata = load_app_model(args.predict)
     detector = check_ood_detector(metadata.get('outOfDistribution'), model.dense_1.out_features, model.num_classes)
     out = []
+    score = scorer(model)
     with torch.no_grad():
         for path in args.images:
             pixels = load_grey(path, model.image_size)
-            features, probabilities = model.features_and_probabilities(
+            features, probabilities = score(
                 torch.from_numpy(pixels.copy()).float().mul_(1.0 / 255.0).view(1, 1, *pixels.shape))
             item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
+            if model.members > 1:
+                # Each member's P(class 1): their spread is the members' disagreement.
+                item['memberProbabilities'] = [float(p) for p in model.member_probabilities(features)[0]]
             if detector:
                 distance = float(mahalanobis_distances(features.double().numpy(), detector)[0])
                 item.update({'oodDistance': distance, 'unlikeTrainingData': distance > detector['threshold']})
