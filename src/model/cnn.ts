@@ -104,11 +104,12 @@ export function checkModelOptions({ imageSize, numClasses, learningRate, members
   }
   if (!Number.isInteger(members) || members < 1)
     throw new UserError(`An ensemble needs a whole number of members, 1 or more (got ${members}).`);
-  if (members > 1 && numClasses !== 2) {
-    throw new UserError(
-      `A snapshot ensemble works with 2 classes only (this dataset has ${numClasses}): each member's softmax over ${numClasses} classes cannot be averaged by the one Dense layer the saved model ends with. Set Snapshot ensemble to 1.`,
-    );
-  }
+  if (members > 1 && numClasses !== 2) throw new UserError(ensembleClassesProblem(numClasses));
+}
+
+/** Why an ensemble saved as one model cannot have `numClasses` classes (only 2 can). */
+export function ensembleClassesProblem(numClasses: number): string {
+  return `A snapshot ensemble works with 2 classes only (this dataset has ${numClasses}): each member's softmax over ${numClasses} classes cannot be averaged by the one Dense layer the saved model ends with. Set Snapshot ensemble to 1.`;
 }
 
 /**

@@ -12,12 +12,6 @@ import { buildModel, type ModelName, type ModelOptions } from './models';
 /** One member's weights, layer by layer (each layer's `getWeights()` order: trainable, then moving statistics). */
 export type MemberWeights = Map<string, tf.Tensor[]>;
 
-/** What a model's metadata says of an ensemble saved as one model. */
-export interface EnsembleInfo {
-  kind: 'snapshot';
-  members: number;
-}
-
 /** A copy of every weight of `model` (BatchNorm's moving statistics too), to stack later; the caller disposes it. */
 export function snapshotOf(model: tf.LayersModel): MemberWeights {
   const weights: MemberWeights = new Map();

@@ -2,6 +2,7 @@
  * A train request's model once its backend is running: built, kept (KeptModel), trained for the run's epochs, then
  * evaluated, with its out-of-distribution detector attached, unless new data superseded the run.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/models';
 import { modelFilesOf } from '../model/checkpoint';
 import type { Splits, TrainSettings } from '../core/types';
@@ -12,6 +13,8 @@ import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { KeptModel } from './keptModel';
 import { attachDetector } from './ood';
+import { disposeSnapshot, stackMembers, type MemberWeights } from '../model/ensemble';
+import { checkSnapshots } from './checks';
 
 /** What a run needs of the Trainer. */
 export interface TrainModelDeps {
@@ -35,18 +38,21 @@ export async function trainModel(
   resume: ResumeFrom | null,
   { kept, epsilon, progress, now, heldWait }: TrainModelDeps,
 ): Promise<TrainerReplies['train']> {
-  const model = buildModel(settings.model, {
+  checkSnapshots(settings, data.classNames.length, resume !== null);
+  const options = {
     imageSize: settings.imageSize,
     numClasses: data.classNames.length,
     learningRate: settings.learningRate,
     seed: settings.seed,
     epsilon,
     intensityNormalisation: settings.intensityNormalisation,
-  });
+  };
+  const model = buildModel(settings.model, options);
   kept.keep(model, backendName, 0);
   const start = resume ? await resumeStart(model, resume) : FRESH_START;
   // The run's splits held on the GPU (where they fit) from its first batch to its final evaluation.
   const images = new ResidentSplits();
+  const snapshots: MemberWeights[] = [];
   try {
     const context = {
       model,
@@ -58,16 +64,32 @@ export async function trainModel(
       heldWait,
       start,
       images,
+      snapshots,
     };
-    return await trainAndEvaluate(kept, context);
+    // The stacked model is kept in the trained one's place (which keep frees).
+    const keepEnsemble = (members: MemberWeights[]) => {
+      const stacked = stackMembers(settings.model, options, members);
+      kept.keep(stacked, backendName, 0);
+      return stacked;
+    };
+    return await trainAndEvaluate(kept, context, keepEnsemble);
   } finally {
     images.dispose();
+    snapshots.forEach(disposeSnapshot);
   }
 }
 
-async function trainAndEvaluate(kept: KeptModel, context: RunContext): Promise<TrainerReplies['train']> {
-  const { model, settings, control } = context;
+async function trainAndEvaluate(
+  kept: KeptModel,
+  context: RunContext,
+  keepEnsemble: (members: MemberWeights[]) => tf.LayersModel,
+): Promise<TrainerReplies['train']> {
+  const { settings, control } = context;
   const outcome = await trainEpochs(context);
+  // A snapshot ensemble: its members (the snapshots taken, fewer after a Stop) replace the trained model, which goes.
+  const members = context.snapshots ?? [];
+  if (members.length >= 2 && !control.superseded) context.model = keepEnsemble(members);
+  const { model } = context;
   // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
   kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
   if (control.superseded) {
