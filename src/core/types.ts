@@ -97,6 +97,12 @@ export interface EnsembleInfo {
   members: number;
 }
 
+/** A trained (or loaded) ensemble as the page keeps it: what it is, and what its predictions cost. */
+export interface EnsembleRun extends EnsembleInfo {
+  /** The stacked model's predict time over one member's, timed on the run's backend at its end; null when not timed. */
+  predictTimeRatio: number | null;
+}
+
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */
 export interface SplitSettings {
   /** Percent of each class of train held out for validation when the val folder is too small. */
@@ -292,6 +298,8 @@ export interface ModelMetadata {
    * image, worker/testTimeAugmentation.ts); absent or `off`: the model's plain output.
    */
   testTimeAugmentation?: TestTimeAugmentation;
+  /** A snapshot ensemble saved as one model (its output the mean of its members'); absent for a single model. */
+  ensemble?: EnsembleInfo;
 }
 
 export interface BatchMetrics {

@@ -7,6 +7,7 @@ import { rmsprop } from './rmsprop';
 import { conv2d } from './plainConv2d';
 import type { IntensityNormalisation } from '../core/types';
 import { UserError } from '../core/userError';
+import { ENSEMBLE_AVERAGE_LAYER_NAME } from '../core/ensemble';
 import { intensityNormalisationLayer } from './intensityNormalisation';
 
 export interface TutorialCnnOptions {
@@ -86,7 +87,7 @@ export function headFor(numClasses: number): { units: number; activation: 'sigmo
 }
 
 /** The last layer of an ensemble saved as one model: the mean of its members' outputs (ensemble.ts). */
-export const ENSEMBLE_AVERAGE_LAYER = 'ensemble_average';
+export const ENSEMBLE_AVERAGE_LAYER = ENSEMBLE_AVERAGE_LAYER_NAME;
 
 /** How many members the options ask for: 1 for a single model. */
 export function membersOf(options: TutorialCnnOptions): number {

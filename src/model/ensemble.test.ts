@@ -7,6 +7,8 @@ import { featureLayerOf, featuresAndOutputs } from './features';
 import { gradCam } from './gradCam';
 import { buildModel, type ModelName, type ModelOptions } from './models';
 import { mulberry32 } from '../core/random';
+import { ensembleOfModelJson, ensembleText } from '../core/ensemble';
+import { exportLayersModel } from './layersFormat';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -144,6 +146,16 @@ describe.each<[ModelName, IntensityNormalisation]>([
       const c = mine[0].shape[0];
       wide.forEach((w, j) => expect(w.slice([2 * c], [c]).arraySync()).toEqual(mine[j].arraySync()));
     }
+  });
+
+  it('says what it is in its model.json, as the page reads it back', async () => {
+    const { modelJson } = await exportLayersModel(stacked);
+    expect(ensembleOfModelJson(modelJson)).toEqual({ kind: 'snapshot', members: K });
+    expect(ensembleOfModelJson((await exportLayersModel(members[0])).modelJson)).toBeNull();
+    expect(ensembleOfModelJson('not json')).toBeNull();
+    expect(ensembleText({ kind: 'snapshot', members: K, predictTimeRatio: 8.54 })).toMatch(
+      /snapshot ensemble of 3 members.*same epochs as one model.*9 times the work.*8\.5 times one member's predict time/,
+    );
   });
 
   it('gives the out-of-distribution features of dense_1: the members side by side, K*64 of them', () => {

@@ -79,6 +79,8 @@ describe('Trainer: a snapshot ensemble run', () => {
     expect(train.epochsDone).toBe(3);
     expect(train.reason).toBe('completed');
     expect(train.test).not.toBeNull();
+    expect(train.ensemble).toMatchObject({ kind: 'snapshot', members: 2 });
+    expect(train.ensemble?.predictTimeRatio).toBeGreaterThan(0);
     const files = train.model as ModelFiles;
     const stacked = await loadModelFiles(files);
     expect(ensembleMembersOf(stacked)).toBe(2);
