@@ -16,14 +16,24 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** A Trainer on the cpu backend; `ask` resolves with the request's reply or error message once it is handled. */
-function setup() {
+/**
+ * A Trainer on the cpu backend; `ask` resolves with the request's reply or error message once it is handled.
+ * `onPost` sees every message as it is posted (to stop a run at a given point).
+ */
+function setup(onPost: (message: FromTrainer, trainer: Trainer) => void = () => {}) {
   const posted: FromTrainer[] = [];
-  const trainer = new Trainer((message) => posted.push(message), { backends: new CpuOnlyBackends() });
+  const trainer: Trainer = new Trainer(
+    (message) => {
+      posted.push(message);
+      onPost(message, trainer);
+    },
+    { backends: new CpuOnlyBackends() },
+  );
   const ask = async (request: TrainerRequest) => {
     const from = posted.length;
-    await trainer.handle({ id: from + 1, request });
-    const answer = posted.slice(from).find((m) => m.type !== 'progress');
+    const id = from + 1;
+    await trainer.handle({ id, request });
+    const answer = posted.slice(from).find((m) => m.type !== 'progress' && m.id === id);
     return {
       error: answer?.type === 'error' ? answer.message : null,
       reply: answer?.type === 'reply' ? answer.reply : null,
@@ -119,6 +129,23 @@ describe('Trainer: a snapshot ensemble run', () => {
       resume: { checkpoint: files, epochsDone: 3, batchesDone: 12, best: null },
     });
     expect(resumed.error).toMatch(/snapshot ensemble .*cannot be trained further/);
+  });
+
+  it('after a Stop, stacks the snapshots taken so far (2 of 3)', async () => {
+    // Cycles of 3 epochs in 3: a snapshot after every epoch; Stop once the second is taken (after epoch 1).
+    const { ask } = setup((message, trainer) => {
+      if (message.type === 'progress' && message.progress.type === 'checkpoint' && message.progress.epoch === 1)
+        void trainer.handle({ id: 99, request: { type: 'stop', run: 2 } });
+    });
+    await ask(dataRequest());
+    const { error, reply } = await ask({ type: 'train', settings: settings({ snapshots: 3 }) });
+    expect(error).toBeNull();
+    const train = reply as Extract<TrainerReply, { type: 'train' }>;
+    expect(train.reason).toBe('stopped');
+    expect(train.ensemble).toMatchObject({ kind: 'snapshot', members: 2 });
+    const model = await loadModelFiles(train.model as ModelFiles);
+    expect(ensembleMembersOf(model)).toBe(2);
+    disposeCnn(model);
   });
 
   it('refuses more than 2 classes, fewer epochs than members and resuming, in words', async () => {
