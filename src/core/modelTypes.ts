@@ -59,4 +59,18 @@ export interface ModelMetadata {
    * image, worker/testTimeAugmentation.ts); absent or `off`: the model's plain output.
    */
   testTimeAugmentation?: TestTimeAugmentation;
+  /** A snapshot ensemble saved as one model (its output the mean of its members'); absent for a single model. */
+  ensemble?: EnsembleInfo;
+}
+
+/** What a model's metadata says of an ensemble saved as one model (model/ensemble.ts); absent for a single model. */
+export interface EnsembleInfo {
+  kind: 'snapshot';
+  members: number;
+}
+
+/** A trained (or loaded) ensemble as the page keeps it: what it is, and what its predictions cost. */
+export interface EnsembleRun extends EnsembleInfo {
+  /** The stacked model's predict time over one member's, timed on the run's backend at its end; null when not timed. */
+  predictTimeRatio: number | null;
 }

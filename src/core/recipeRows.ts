@@ -1,11 +1,14 @@
 /**
  * The rows of the training recipe beyond the tutorial's (read by the worker): intensity normalisation, label
- * smoothing, mixup and weight decay.
+ * smoothing, mixup, weight decay and the snapshot ensemble.
  */
 import { INTENSITY_NORMALISATIONS } from './types';
 import type { SettingsTable } from './settingRowTypes';
 
-export const RECIPE_ROWS: Pick<SettingsTable, 'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay'> = {
+export const RECIPE_ROWS: Pick<
+  SettingsTable,
+  'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots'
+> = {
   intensityNormalisation: {
     kind: 'choice',
     label: 'Intensity normalisation',
@@ -59,5 +62,22 @@ export const RECIPE_ROWS: Pick<SettingsTable, 'intensityNormalisation' | 'labelS
     integer: false,
     step: 0.01,
     unit: 'decoupled from RMSprop: each step shrinks the kernels by learning rate x this',
+  },
+  snapshots: {
+    kind: 'number',
+    label: 'Snapshot ensemble',
+    query: 'snapshots',
+    use: 'train',
+    // 1: a single model. docs/model-levers.md has the leave-one-source-out comparison.
+    default: 1,
+    min: 1,
+    max: 5,
+    integer: true,
+    unit: 'members: the epochs split into this many cosine cycles, the weights at each cycle end averaged as one model',
+    hint:
+      'Snapshot ensemble (Huang et al. 2017): the same training time as one model. The learning rate restarts at its ' +
+      'value at the start of each cycle and falls along a cosine (also with schedule constant: the restarts make ' +
+      'the snapshots differ); early stopping does not stop such a run. The saved model is one network K times as ' +
+      'wide that outputs the mean of its members; two classes only; it cannot be trained further or resumed',
   },
 };

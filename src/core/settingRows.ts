@@ -49,5 +49,6 @@ export const SETTINGS: SettingsTable = {
   labelSmoothing: RECIPE_ROWS.labelSmoothing,
   mixup: RECIPE_ROWS.mixup,
   weightDecay: RECIPE_ROWS.weightDecay,
+  snapshots: RECIPE_ROWS.snapshots,
   testTimeAugmentation: EVAL_ROWS.testTimeAugmentation,
 };

@@ -56,6 +56,7 @@ describe('the settings table', () => {
       labelSmoothing: 0,
       mixup: 0,
       weightDecay: 1,
+      snapshots: 1,
     });
   });
 
@@ -116,6 +117,7 @@ describe('the settings table', () => {
       ['labelSmoothing', 'Label smoothing', 'smooth'],
       ['mixup', 'Mixup', 'mixup'],
       ['weightDecay', 'Weight decay', 'wd'],
+      ['snapshots', 'Snapshot ensemble', 'snapshots'],
       ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });
@@ -149,6 +151,7 @@ describe('the settings table', () => {
       labelSmoothing: [0, 0.5],
       mixup: [0, 1],
       weightDecay: [0, 10],
+      snapshots: [1, 5],
     });
   });
 

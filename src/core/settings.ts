@@ -162,11 +162,12 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   noise: 0,
 };
 
-/** The training-recipe variants all off (label smoothing, mixup, weight decay; the default decay is 1). */
-export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay'>> = {
+/** The training-recipe variants all off (label smoothing, mixup, weight decay, a single model; the default decay is 1). */
+export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots'>> = {
   labelSmoothing: 0,
   mixup: 0,
   weightDecay: 0,
+  snapshots: 1,
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

@@ -51,6 +51,11 @@ export interface TrainSettings {
   mixup: number;
   /** Decoupled weight decay (model/recipe.ts): each step shrinks the kernels by learning rate x this; 0 = off. */
   weightDecay: number;
+  /**
+   * A snapshot ensemble of this many members (model/ensemble.ts): the epochs in as many cosine cycles, the weights
+   * at each cycle's end stacked into one model that averages them; 1 = a single model.
+   */
+  snapshots: number;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

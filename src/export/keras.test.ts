@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
-import { buildModel } from '../model/models';
+import { buildModel, type ModelOptions } from '../model/models';
+import { disposeSnapshot, snapshotOf, stackMembers } from '../model/ensemble';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
 import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
 import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from './kerasCustomLayers';
@@ -61,6 +62,10 @@ interface Case {
   model: ModelName;
   classes: string[];
   normalisation?: IntensityNormalisation;
+  /** A snapshot ensemble of this many members saved as one model (model/ensemble.ts). */
+  members?: number;
+  /** What metadata.json says of it (the ensemble too). */
+  metadata?: ModelMetadata;
   tfModel?: tf.LayersModel;
   exported?: ExportedModel;
   h5?: Uint8Array;
@@ -73,7 +78,27 @@ const CASES: Case[] = [
   { model: 'batchnorm', classes: ['bacteria', 'normal', 'virus'] },
   { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'], normalisation: 'per-image' },
   { model: 'tutorial', classes: ['bacteria', 'normal', 'virus'], normalisation: 'per-image' },
+  { model: 'tutorial', classes: ['NORMAL', 'PNEUMONIA'], normalisation: 'per-image', members: 3 },
+  { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'], members: 2 },
 ];
+
+/** Members built by `build` (each its own seed), stacked as one model. */
+function ensembleOf(
+  name: ModelName,
+  options: ModelOptions,
+  members: number,
+  build: (seed: number) => tf.LayersModel,
+): tf.LayersModel {
+  const snapshots = Array.from({ length: members }, (_, k) => {
+    const member = build(50 + k);
+    const weights = snapshotOf(member);
+    disposeCnn(member);
+    return weights;
+  });
+  const stacked = stackMembers(name, options, snapshots);
+  snapshots.forEach(disposeSnapshot);
+  return stacked;
+}
 
 let tmp = '';
 let images: tf.Tensor4D;
@@ -89,16 +114,22 @@ beforeAll(async () => {
     ),
   ) as tf.Tensor4D;
   for (const [i, c] of CASES.entries()) {
-    c.tfModel = buildModel(c.model, {
+    const options = {
       imageSize: SIZE,
       numClasses: c.classes.length,
       learningRate: 1e-3,
-      seed: 5 + i,
       intensityNormalisation: c.normalisation,
-    });
-    perturbWeights(c.tfModel, 1000 * (i + 1));
+    };
+    const build = (seed: number) => {
+      const model = buildModel(c.model, { ...options, seed });
+      perturbWeights(model, 1000 * seed);
+      return model;
+    };
+    c.tfModel = c.members ? ensembleOf(c.model, options, c.members, build) : build(5 + i);
     c.exported = await exportLayersModel(c.tfModel);
-    c.h5 = await layersModelToKerasH5(c.exported.modelJson, c.exported.weights, metadataFor(c.model, c.classes));
+    const metadata = metadataFor(c.model, c.classes);
+    c.metadata = c.members ? { ...metadata, ensemble: { kind: 'snapshot', members: c.members } } : metadata;
+    c.h5 = await layersModelToKerasH5(c.exported.modelJson, c.exported.weights, c.metadata);
   }
 });
 
@@ -120,7 +151,11 @@ async function reopen(bytes: Uint8Array, name: string): Promise<H5File> {
 
 describe.each(
   CASES.map(
-    (c, i) => [`${c.model}, ${c.classes.length} classes${c.normalisation ? `, ${c.normalisation}` : ''}`, i] as const,
+    (c, i) =>
+      [
+        `${c.model}, ${c.classes.length} classes${c.normalisation ? `, ${c.normalisation}` : ''}${c.members ? `, ensemble of ${c.members}` : ''}`,
+        i,
+      ] as const,
   ),
 )('Keras HDF5 of %s', (_, index) => {
   const c = CASES[index];
@@ -164,7 +199,7 @@ describe.each(
           config: { name: 'RMSprop', learning_rate: 1e-3, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false },
         },
       });
-      expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(metadataFor(c.model, c.classes));
+      expect(JSON.parse(file.attrs[METADATA_ATTRIBUTE].value as string)).toEqual(c.metadata);
 
       const weights = file.get('model_weights') as InstanceType<typeof h5wasm.Group>;
       expect(weights.attrs.layer_names.value).toEqual(model.layers.map((l) => l.name));
@@ -220,7 +255,7 @@ describe.each(
       };
       expect(result.root).toMatchObject({ keras_version: KERAS_VERSION, backend: 'tensorflow' });
       expect(JSON.parse(result.root.training_config)).toMatchObject({ optimizer_config: { class_name: 'RMSprop' } });
-      expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(metadataFor(c.model, c.classes));
+      expect(JSON.parse(result.root[METADATA_ATTRIBUTE])).toEqual(c.metadata);
       expect(result.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
       expect(result.layers.map((l) => l.output_shape)).toEqual(model.layers.map((l) => l.outputShape));
       expect(result.json_like_python).toBe(true);

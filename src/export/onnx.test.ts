@@ -21,6 +21,9 @@ import {
 import { featuresAndOutputs } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { decodeModel } from './onnxProto';
+import { disposeSnapshot, snapshotOf, stackMembers } from '../model/ensemble';
+
+const ENSEMBLE = { kind: 'snapshot' as const, members: 3 };
 
 const PYTHON = '/usr/bin/python3';
 const pythonHasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
@@ -145,6 +148,32 @@ describe('layersModelToOnnx', () => {
       disposeCnn(model);
       expect(spread).toBeGreaterThan(0.01); // Outputs that differ between images (none saturated), so the check means something.
       expect(maxDiff).toBeLessThan(1e-4);
+    },
+  );
+
+  it.each<[ModelName, IntensityNormalisation]>([
+    ['tutorial', 'per-image'],
+    ['batchnorm', 'none'],
+  ])(
+    'converts a snapshot ensemble of 3 %s models (normalisation %s) to the same averaged probability',
+    async (name, intensityNormalisation) => {
+      const options = { imageSize: 48, numClasses: 2, learningRate: 1e-3, intensityNormalisation };
+      const snapshots = [1, 2, 3].map((seed) => {
+        const member = buildModel(name, { ...options, seed });
+        perturbWeights(member, seed);
+        const weights = snapshotOf(member);
+        disposeCnn(member);
+        return weights;
+      });
+      const model = stackMembers(name, options, snapshots);
+      snapshots.forEach(disposeSnapshot);
+      const metadata = { ...metadataFor(name, ['NORMAL', 'PNEUMONIA'], 48), ensemble: ENSEMBLE };
+      const { bytes, maxDiff, spread } = await compare(model, metadata);
+      disposeCnn(model);
+      expect(spread).toBeGreaterThan(0.01);
+      expect(maxDiff).toBeLessThan(1e-4);
+      const props = decodeModel(bytes).metadataProps.find((p) => p.key === 'ensemble');
+      expect(JSON.parse(props!.value)).toEqual(ENSEMBLE);
     },
   );
 

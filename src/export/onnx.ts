@@ -12,6 +12,7 @@
  */
 import type { ModelMetadata } from '../core/types';
 import { UserError } from '../core/userError';
+import { ENSEMBLE_AVERAGE_LAYER_NAME } from '../core/ensemble';
 import { convertLayer, ONNX_LAYERS, type LayerJson } from './onnxLayers';
 import { encodeModel } from './onnxProto';
 import { GraphBuilder, valueInfo, type Weight } from './onnxGraphBuilder';
@@ -114,6 +115,8 @@ export function metadataProps(metadata: ModelMetadata, convertedFrom?: string): 
     ['created_at', metadata.createdAt],
     // metadata.json's outOfDistribution as JSON (docs/out-of-distribution.md says how to use it).
     ['out_of_distribution', metadata.outOfDistribution ? JSON.stringify(metadata.outOfDistribution) : null],
+    // A snapshot ensemble saved as one model ({"kind":"snapshot","members":K}); its output is the members' mean.
+    ['ensemble', metadata.ensemble ? JSON.stringify(metadata.ensemble) : null],
     ['producer', ONNX_PRODUCER],
     ['converted_from', convertedFrom ?? null],
   ];
@@ -201,7 +204,9 @@ function checkHead(graph: GraphBuilder, metadata: ModelMetadata): void {
   const units = graph.shape.kind === 'flat' ? graph.shape.features : null;
   const expected = metadata.output === 'sigmoid' ? 1 : metadata.classNames.length;
   const op = metadata.output === 'sigmoid' ? 'Sigmoid' : 'Softmax';
-  const last = graph.nodes[graph.nodes.length - 1]?.opType;
+  // A snapshot ensemble's sigmoids are averaged by its last layer (a MatMul): the head is the node before it.
+  const averaged = graph.nodes.at(-1)?.name === ENSEMBLE_AVERAGE_LAYER_NAME;
+  const last = graph.nodes[graph.nodes.length - (averaged ? 2 : 1)]?.opType;
   if ((metadata.output === 'sigmoid' && metadata.classNames.length !== 2) || units !== expected || last !== op) {
     throw new UserError(
       `The model's output (${units ?? 'an image'} unit(s), ${last}) does not match its metadata (${metadata.output} over ${metadata.classNames.length} classes).`,

@@ -99,12 +99,13 @@ function augmentationText(settings: Settings): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-/** The training-recipe variants that are on (label smoothing, mixup, weight decay), as the README's words. */
+/** The training-recipe variants that are on (label smoothing, mixup, weight decay, snapshots), as the README's words. */
 function recipeText(settings: Settings): string {
   const parts = [
     settings.labelSmoothing > 0 ? `label smoothing ${settings.labelSmoothing}` : '',
     settings.mixup > 0 ? `mixup alpha ${settings.mixup}` : '',
     settings.weightDecay > 0 ? `decoupled weight decay ${settings.weightDecay}` : '',
+    (settings.snapshots ?? 1) > 1 ? `a snapshot ensemble of ${settings.snapshots} members` : '',
   ].filter(Boolean);
   return parts.length > 0 ? `${parts.join(', ')}, ` : '';
 }

@@ -12,6 +12,7 @@ import { registerBatchNormalizationLayer } from './batchNormLayer';
 import { registerIntensityNormalisationLayer } from './intensityNormalisation';
 import { intensityNormalisationOf } from '../core/intensityNormalisation';
 import { joinWeightData, modelJsonOf } from './layersFormat';
+import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
 
 /** The model's files; with `includeOptimizer`, the optimizer's state follows the weights (group `optimizer`). */
 export async function modelFilesOf(model: tf.LayersModel, includeOptimizer: boolean): Promise<ModelFiles> {
@@ -102,6 +103,11 @@ export async function loadModelFiles(files: ModelFiles): Promise<tf.LayersModel>
  */
 export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): Promise<{ withOptimizer: boolean }> {
   const json = parseModelJson(files.modelJson);
+  if (topologyLayerNames(json.modelTopology).includes(ENSEMBLE_AVERAGE_LAYER))
+    throw new UserError(
+      'This model is a snapshot ensemble (several models averaged as one): it is for predicting and evaluating only ' +
+        'and cannot be trained further. Train a new run instead (with Snapshot ensemble as you like).',
+    );
   // The normalisation layer has no weights: weights alone would load into a model without it, and predict otherwise.
   const saved = intensityNormalisationOf(topologyClassNames(json.modelTopology));
   const built = intensityNormalisationOf(model.layers.map((l) => l.getClassName()));
@@ -132,11 +138,21 @@ export async function loadCheckpoint(model: tf.LayersModel, files: ModelFiles): 
   }
 }
 
-/** The class names of a model.json topology's layers (a Sequential's, as tfjs writes it); [] when it has none. */
-function topologyClassNames(topology: unknown): unknown[] {
+/** The layers of a model.json topology (a Sequential's, as tfjs writes it); [] when it has none. */
+function topologyLayers(topology: unknown): unknown[] {
   const root = isPlainObject(topology) && isPlainObject(topology.model_config) ? topology.model_config : topology;
   const layers = isPlainObject(root) && isPlainObject(root.config) ? root.config.layers : undefined;
-  return Array.isArray(layers) ? layers.map((l) => (isPlainObject(l) ? l.class_name : undefined)) : [];
+  return Array.isArray(layers) ? layers : [];
+}
+
+/** The class names of a model.json topology's layers; [] when it has none. */
+function topologyClassNames(topology: unknown): unknown[] {
+  return topologyLayers(topology).map((l) => (isPlainObject(l) ? l.class_name : undefined));
+}
+
+/** The layer names of a model.json topology's layers (`config.name`); [] when it has none. */
+function topologyLayerNames(topology: unknown): unknown[] {
+  return topologyLayers(topology).map((l) => (isPlainObject(l) && isPlainObject(l.config) ? l.config.name : undefined));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

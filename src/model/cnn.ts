@@ -7,6 +7,7 @@ import { rmsprop } from './rmsprop';
 import { conv2d } from './plainConv2d';
 import type { IntensityNormalisation } from '../core/types';
 import { UserError } from '../core/userError';
+import { ENSEMBLE_AVERAGE_LAYER_NAME } from '../core/ensemble';
 import { intensityNormalisationLayer } from './intensityNormalisation';
 
 export interface TutorialCnnOptions {
@@ -29,6 +30,11 @@ export interface TutorialCnnOptions {
   dropoutSeed?: number;
   /** The model's first layer (intensityNormalisation.ts); none when absent. */
   intensityNormalisation?: IntensityNormalisation;
+  /**
+   * A snapshot ensemble of this many members saved as one model (ensemble.ts): every width times `members`, K sigmoid
+   * outputs and the fixed `ensemble_average` layer after them. 1 (a single model) when absent; two classes only.
+   */
+  members?: number;
 }
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -80,8 +86,16 @@ export function headFor(numClasses: number): { units: number; activation: 'sigmo
     : { units: numClasses, activation: 'softmax', loss: 'categoricalCrossentropy' };
 }
 
+/** The last layer of an ensemble saved as one model: the mean of its members' outputs (ensemble.ts). */
+export const ENSEMBLE_AVERAGE_LAYER = ENSEMBLE_AVERAGE_LAYER_NAME;
+
+/** How many members the options ask for: 1 for a single model. */
+export function membersOf(options: TutorialCnnOptions): number {
+  return options.members ?? 1;
+}
+
 /** Refuses sizes, class counts and learning rates no model here can use, in words a person can act on. */
-export function checkModelOptions({ imageSize, numClasses, learningRate }: TutorialCnnOptions): void {
+export function checkModelOptions({ imageSize, numClasses, learningRate, members = 1 }: TutorialCnnOptions): void {
   validateImageSize(imageSize);
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new UserError(`A classifier needs at least 2 classes (got ${numClasses}): put each class in its own folder.`);
@@ -89,6 +103,14 @@ export function checkModelOptions({ imageSize, numClasses, learningRate }: Tutor
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
     throw new UserError(`Learning rate must be a positive number (got ${learningRate}); the tutorial uses 0.001.`);
   }
+  if (!Number.isInteger(members) || members < 1)
+    throw new UserError(`An ensemble needs a whole number of members, 1 or more (got ${members}).`);
+  if (members > 1 && numClasses !== 2) throw new UserError(ensembleClassesProblem(numClasses));
+}
+
+/** Why an ensemble saved as one model cannot have `numClasses` classes (only 2 can). */
+export function ensembleClassesProblem(numClasses: number): string {
+  return `A snapshot ensemble works with 2 classes only (this dataset has ${numClasses}): each member's softmax over ${numClasses} classes cannot be averaged by the one Dense layer the saved model ends with. Set Snapshot ensemble to 1.`;
 }
 
 /**
@@ -117,16 +139,34 @@ export function addIntensityNormalisation(model: tf.Sequential, options: Tutoria
  */
 export function addHeadAndCompile(model: tf.Sequential, options: TutorialCnnOptions, init: () => Initializer): void {
   const { numClasses, learningRate, epsilon = KERAS_EPSILON, dropoutSeed } = options;
+  const members = membersOf(options);
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ name: 'dense_1', units: 64, activation: 'relu', kernelInitializer: init() }));
+  model.add(tf.layers.dense({ name: 'dense_1', units: 64 * members, activation: 'relu', kernelInitializer: init() }));
   // No seed on Dropout in training: tfjs would then draw the same mask for every batch.
   model.add(
     tf.layers.dropout({ name: 'dropout', rate: 0.5, ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }) }),
   );
   const head = headFor(numClasses);
   model.add(
-    tf.layers.dense({ name: 'dense_2', units: head.units, activation: head.activation, kernelInitializer: init() }),
+    tf.layers.dense({
+      name: 'dense_2',
+      units: head.units * members,
+      activation: head.activation,
+      kernelInitializer: init(),
+    }),
   );
+  // Not trained (an ensemble is stacked from trained members): the mean of the members' P(class 1).
+  if (members > 1) {
+    model.add(
+      tf.layers.dense({
+        name: ENSEMBLE_AVERAGE_LAYER,
+        units: 1,
+        useBias: false,
+        trainable: false,
+        kernelInitializer: tf.initializers.constant({ value: 1 / members }),
+      }),
+    );
+  }
   model.compile({
     // Keras' RMSprop defaults: rho 0.9, no momentum, not centred.
     optimizer: rmsprop(learningRate, 0.9, 0, epsilon, false),
@@ -139,6 +179,7 @@ export function addHeadAndCompile(model: tf.Sequential, options: TutorialCnnOpti
 export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
   checkModelOptions(options);
   const { imageSize } = options;
+  const members = membersOf(options);
   const init = seededInitializers(options.seed);
   const model = tf.sequential({ name: 'tutorial_cnn' });
   const convTakesInput = addIntensityNormalisation(model, options);
@@ -148,7 +189,7 @@ export function buildTutorialCnn(options: TutorialCnnOptions): tf.LayersModel {
       conv2d({
         name: `conv2d_${i + 1}`,
         ...(i === 0 && convTakesInput ? { inputShape: [imageSize, imageSize, 1] } : {}),
-        filters,
+        filters: filters * members,
         kernelSize: 2,
         padding: 'valid',
         activation: 'relu',

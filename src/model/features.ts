@@ -2,9 +2,10 @@
  * A model's penultimate features beside its output, in one inference pass: what the out-of-distribution detector
  * (eval/outOfDistribution.ts) is fitted on and judges. Works on a plain chain of layers (every model this app
  * makes or loads); the feature layer is the Dense layer before the output layer (Dropout between them is a no-op
- * at inference): `dense_1`, the Dense 64 of both networks here.
+ * at inference): `dense_1`, the Dense 64 of both networks here (K*64 in an ensemble of K saved as one model).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
 
 type Layer = tf.layers.Layer;
 
@@ -34,7 +35,9 @@ export function featureLayerOf(model: tf.LayersModel): { name: string; size: num
   } catch {
     return null;
   }
-  for (let i = layers.length - 2; i >= 0; i--) {
+  // An ensemble saved as one model (ensemble.ts): its members' outputs, then their mean; the features are before both.
+  const outputs = layers[layers.length - 1]?.name === ENSEMBLE_AVERAGE_LAYER ? 2 : 1;
+  for (let i = layers.length - 1 - outputs; i >= 0; i--) {
     const layer = layers[i];
     if (layer.getClassName() === 'Dropout') continue;
     const shape = layer.outputShape as (number | null)[];

@@ -13,11 +13,13 @@
  * always gets the same map whatever else is in the batch. Works on any chain of layers of the shape
  * [convolution blocks (4-D outputs)] → [flatten or global pooling, dense layers] → one output layer
  * (Dense with sigmoid (1 unit) or softmax, or such a Dense/any layer followed by an Activation layer
- * with sigmoid/softmax); the layers are found by structure, not by name.
+ * with sigmoid/softmax); the layers are found by structure, not by name, except an ensemble's last averaging layer
+ * (ensemble.ts), whose map is that of the members' mean P(class 1).
  *
  * Pure tfjs (no DOM). Painting a map (upsampling, colours) is ui/predict/heatmap.ts: plain arithmetic the page uses too.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
 
 export interface GradCamResult {
   /** N maps of side x side, row-major, image after image; each scaled to 0..1 (divided by its max; all zeros when the max is 0). */
@@ -58,6 +60,11 @@ interface Plan {
   head: Layer[];
   /** The output Dense, whose kernel and bias are applied here without its nonlinearity; null when a trailing Activation layer is dropped instead. */
   output: Layer | null;
+  /**
+   * An ensemble saved as one model (ensemble.ts): the fixed layer after the output layer that averages its members'
+   * P(class 1); then the map explains that mean (its gradient), not a logit. Null for any other model.
+   */
+  average: Layer | null;
   activation: 'sigmoid' | 'softmax';
   numClasses: number;
   layer: string;
@@ -77,7 +84,7 @@ function planOf(model: tf.LayersModel): Plan {
       `Grad-CAM needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}).`,
     );
   }
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  let layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   // A chain: each layer takes exactly the previous layer's output (a Sequential always does).
   layers.forEach((layer, i) => {
     const node = layer.inboundNodes[0];
@@ -106,6 +113,8 @@ function planOf(model: tf.LayersModel): Plan {
     );
   }
 
+  const average = layers[layers.length - 1].name === ENSEMBLE_AVERAGE_LAYER ? layers[layers.length - 1] : null;
+  if (average) layers = layers.slice(0, -1);
   const last = layers[layers.length - 1];
   const config = last.getConfig();
   const activation = String(config.activation ?? '');
@@ -127,7 +136,7 @@ function planOf(model: tf.LayersModel): Plan {
       `Grad-CAM needs the model to end in a Dense or Activation layer; it ends in "${last.name}" (${last.getClassName()}).`,
     );
   }
-  const units = Number((model.outputs[0].shape as (number | null)[]).at(-1));
+  const units = average ? 1 : Number((model.outputs[0].shape as (number | null)[]).at(-1));
   if (activation === 'sigmoid' && units !== 1) {
     throw new Error(
       `Grad-CAM reads a sigmoid output as one unit, P(class 1); "${last.name}" has ${units} (multi-label outputs are not supported).`,
@@ -137,6 +146,7 @@ function planOf(model: tf.LayersModel): Plan {
     body: layers.slice(0, a + 1),
     head,
     output,
+    average,
     activation,
     numClasses: activation === 'sigmoid' ? 2 : units,
     layer: layers[a].name,
@@ -156,6 +166,12 @@ function logitsOf(plan: Plan, a: tf.Tensor): tf.Tensor2D {
   const [kernel, bias] = plan.output.getWeights();
   const z = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
   return (bias === undefined ? z : tf.add(z, bias)) as tf.Tensor2D;
+}
+
+/** What the map explains: the logits, or for an ensemble the mean of its members' P(class 1) ([N, 1]). */
+function explainedOf(plan: Plan, a: tf.Tensor): tf.Tensor2D {
+  const logits = logitsOf(plan, a);
+  return plan.average ? tf.matMul(tf.sigmoid(logits), plan.average.getWeights()[0] as tf.Tensor2D) : logits;
 }
 
 /** The class to explain for each image; `threshold` is used only for a one-unit sigmoid output (`binary`). */
@@ -219,11 +235,10 @@ export function gradCam(
     const a = applyAll(plan.body, images) as tf.Tensor4D;
     const [, h, w] = a.shape;
     if (h !== w) throw new Error(`Grad-CAM expects square activations (got ${h}x${w} from "${plan.layer}").`);
-    const logits = logitsOf(plan, a);
+    const explained = explainedOf(plan, a);
+    const positive = plan.average ? explained : tf.sigmoid(explained);
     const probabilities =
-      plan.activation === 'sigmoid'
-        ? tf.concat([tf.sub(1, tf.sigmoid(logits)), tf.sigmoid(logits)], 1)
-        : tf.softmax(logits);
+      plan.activation === 'sigmoid' ? tf.concat([tf.sub(1, positive), positive], 1) : tf.softmax(explained);
     const scores = new Float32Array(probabilities.dataSync());
     const classes = classesOf(
       classIndex,
@@ -241,7 +256,7 @@ export function gradCam(
             [n, 1],
           )
         : tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), numClasses), 'float32');
-    const gradient = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(logitsOf(plan, x), select)) as tf.Scalar)(a);
+    const gradient = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(explainedOf(plan, x), select)) as tf.Scalar)(a);
     const alpha = tf.mean(gradient, [1, 2], true); // [N, 1, 1, K]
     const cam = tf.relu(tf.sum(tf.mul(alpha, a), 3)); // [N, h, w]
     const maps = tf.divNoNan(cam, tf.max(cam, [1, 2], true));

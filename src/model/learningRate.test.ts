@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { learningRateAt, optimizerLearningRate, setOptimizerLearningRate } from './learningRate';
+import {
+  learningRateAt,
+  optimizerLearningRate,
+  setOptimizerLearningRate,
+  runLearningRateAt,
+  snapshotCycleOf,
+} from './learningRate';
 
 describe('learning-rate schedules', () => {
   it('holds the rate when constant', () => {
@@ -37,5 +43,30 @@ describe('learning-rate schedules', () => {
     expect(w.dataSync()[0]).toBeLessThan(1);
     optimizer.dispose();
     w.dispose();
+  });
+});
+
+describe('snapshot cycles', () => {
+  it('splits E epochs into K cycles as equal as possible: [floor(cE/K), floor((c+1)E/K))', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((e) => snapshotCycleOf(e, 10, 3))).toEqual([
+      ...Array(3).fill({ start: 0, end: 3 }),
+      ...Array(3).fill({ start: 3, end: 6 }),
+      ...Array(4).fill({ start: 6, end: 10 }),
+    ]);
+    expect(() => snapshotCycleOf(10, 10, 3)).toThrow();
+  });
+
+  it('restarts a cosine at the base rate at every cycle, also under schedule constant', () => {
+    const run = { learningRateSchedule: 'constant' as const, learningRate: 0.01, snapshots: 2 };
+    // 4 epochs of 5 batches in 2 cycles of 10 batches each.
+    const rates = [0, 1, 2, 3].flatMap((e) => [0, 1, 2, 3, 4].map((b) => runLearningRateAt(run, e, b, 5, 4)));
+    const cycle = Array.from({ length: 10 }, (_, s) => learningRateAt('cosine', 0.01, s, 10));
+    expect(rates).toEqual([...cycle, ...cycle]);
+    expect(rates[10]).toBe(0.01);
+    // A single model: the schedule spans the run, or the rate stays as set.
+    expect(runLearningRateAt({ ...run, snapshots: 1 }, 2, 0, 5, 4)).toBeNull();
+    expect(runLearningRateAt({ ...run, snapshots: 1, learningRateSchedule: 'cosine' }, 2, 0, 5, 4)).toBe(
+      learningRateAt('cosine', 0.01, 10, 20),
+    );
   });
 });

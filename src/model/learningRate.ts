@@ -22,6 +22,38 @@ export function learningRateAt(schedule: LearningRateSchedule, base: number, ste
   }
 }
 
+/** The epochs [start, end) of the snapshot cycle holding `epoch`: cycle c of K over E epochs is [⌊cE/K⌋, ⌊(c+1)E/K⌋). */
+export function snapshotCycleOf(epoch: number, epochs: number, cycles: number): { start: number; end: number } {
+  for (let c = 0; c < cycles; c++) {
+    const start = Math.floor((c * epochs) / cycles);
+    const end = Math.floor(((c + 1) * epochs) / cycles);
+    if (epoch >= start && epoch < end) return { start, end };
+  }
+  throw new Error(`Epoch ${epoch} is outside a run of ${epochs} epochs.`);
+}
+
+/**
+ * The rate of batch `batch` of epoch `epoch` of a run of `epochs` epochs; null when the rate stays as set (constant
+ * schedule, one model). A snapshot ensemble (`snapshots` > 1) restarts a cosine at `base` at each cycle's start,
+ * whatever the schedule (the restarts are what make its snapshots differ); otherwise the schedule spans the run.
+ */
+export function runLearningRateAt(
+  settings: { learningRateSchedule: LearningRateSchedule; learningRate: number; snapshots: number },
+  epoch: number,
+  batch: number,
+  batchesPerEpoch: number,
+  epochs: number,
+): number | null {
+  const { learningRateSchedule, learningRate, snapshots } = settings;
+  if (snapshots > 1) {
+    const { start, end } = snapshotCycleOf(epoch, epochs, snapshots);
+    const step = (epoch - start) * batchesPerEpoch + batch;
+    return learningRateAt('cosine', learningRate, step, (end - start) * batchesPerEpoch);
+  }
+  if (learningRateSchedule === 'constant') return null;
+  return learningRateAt(learningRateSchedule, learningRate, epoch * batchesPerEpoch + batch, epochs * batchesPerEpoch);
+}
+
 /** The rate the optimizer's next step uses. */
 export function optimizerLearningRate(optimizer: tf.Optimizer): number {
   return (optimizer as unknown as { learningRate: number }).learningRate;

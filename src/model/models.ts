@@ -14,6 +14,7 @@ import {
   addIntensityNormalisation,
   buildTutorialCnn,
   checkModelOptions,
+  membersOf,
   seededInitializers,
   type TutorialCnnOptions,
 } from './cnn';
@@ -41,6 +42,7 @@ export const BATCHNORM_MOMENTUM = 0.9;
 export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
   checkModelOptions(options);
   registerBatchNormGradient();
+  const members = membersOf(options);
   const init = seededInitializers(options.seed);
   const model = tf.sequential({ name: 'batchnorm_cnn' });
   const convTakesInput = addIntensityNormalisation(model, options);
@@ -51,7 +53,7 @@ export function buildBatchNormCnn(options: ModelOptions): tf.LayersModel {
       conv2d({
         name: `conv2d_${n}`,
         ...(i === 0 && convTakesInput ? { inputShape: [options.imageSize, options.imageSize, 1] } : {}),
-        filters,
+        filters: filters * members,
         kernelSize: 2,
         padding: 'valid',
         useBias: false,

@@ -125,6 +125,13 @@ const savedRun = z.object({
   figures: z.object({ bestValLoss: numberOrNull, testAccuracy: numberOrNull, testAuc: numberOrNull }),
   models: z.array(z.enum(['checkpoint', 'best', 'model'])).max(3),
   metadata: metadata.optional(),
+  ensemble: z
+    .object({
+      kind: z.literal('snapshot'),
+      members: z.number().int().min(2).max(5),
+      predictTimeRatio: z.number().positive().finite().nullable(),
+    })
+    .optional(),
 });
 
 /**

@@ -10,6 +10,7 @@ import type {
   EpochMetrics,
   KeptScores,
   ModelFiles,
+  EnsembleRun,
   ModelMetadata,
   Settings,
   TestResult,
@@ -54,6 +55,8 @@ export interface SavedRun {
   models: ModelKind[];
   /** A loaded model file's metadata.json. */
   metadata?: ModelMetadata;
+  /** The snapshot ensemble the run's model is (model/ensemble.ts); absent for a single model. */
+  ensemble?: EnsembleRun;
 }
 
 interface Schema extends DBSchema {

@@ -34,6 +34,7 @@ import { useStableCallback } from './common/useStableCallback';
 import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './results/MisclassifiedGallery';
 import { EvaluatedOodSummary } from './common/OodSummary';
+import { ensembleText } from '../core/ensemble';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
@@ -217,6 +218,7 @@ export function App() {
                 onExplain={setExplain}
               />
               <EvaluatedOodSummary scores={run.scores} />
+              {run.ensemble && <p data-testid="ensemble-summary">{ensembleText(run.ensemble)}</p>}
             </>
           ) : (
             <p>

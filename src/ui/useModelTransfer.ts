@@ -57,6 +57,7 @@ export function useModelTransfer({
           dataset: ownData ? { ...view, name: run.datasetName } : null,
           report: reported?.report ?? null,
           scores: run.scores,
+          ensemble: run.ensemble ?? null,
           date: new Date().toISOString(),
         }),
       );

@@ -24,7 +24,7 @@ import type {
   TrainingOutcome,
 } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
-import type { IntensityNormalisation, KeptScores } from '../core/types';
+import type { EnsembleRun, IntensityNormalisation, KeptScores } from '../core/types';
 
 export type { KeptScores };
 
@@ -170,7 +170,13 @@ export interface TrainerReplies {
    * How the run ended; `test` is the evaluation (null when the run was superseded by new data), `model` the kept
    * model's files (no optimizer state) and `scores` what `evaluate` reports from, for the page to keep.
    */
-  train: TrainingOutcome & { test: TestResult | null; model: ModelFiles | null; scores: KeptScores | null };
+  train: TrainingOutcome & {
+    test: TestResult | null;
+    model: ModelFiles | null;
+    scores: KeptScores | null;
+    /** The snapshot ensemble the run's model is (settings.snapshots > 1); absent or null for a single model. */
+    ensemble?: EnsembleRun | null;
+  };
   /** Whether a run was there to stop. */
   stop: { stopping: boolean };
   /** Whether a run was there to hold or release. */

@@ -2,9 +2,10 @@
  * A train request's model once its backend is running: built, kept (KeptModel), trained for the run's epochs, then
  * evaluated, with its out-of-distribution detector attached, unless new data superseded the run.
  */
+import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/models';
 import { modelFilesOf } from '../model/checkpoint';
-import type { Splits, TrainSettings } from '../core/types';
+import type { EnsembleRun, ImageSet, Splits, TrainSettings } from '../core/types';
 import type { ResumeFrom, TrainerReplies, TrainProgress } from './protocol';
 import { FRESH_START, trainEpochs, type RunContext, type RunControl } from './trainingRun';
 import { evaluateFinal } from './finalEvaluation';
@@ -12,6 +13,8 @@ import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { KeptModel } from './keptModel';
 import { attachDetector } from './ood';
+import { disposeSnapshot, stackMembers, type MemberWeights } from '../model/ensemble';
+import { checkSnapshots } from './checks';
 
 /** What a run needs of the Trainer. */
 export interface TrainModelDeps {
@@ -35,18 +38,21 @@ export async function trainModel(
   resume: ResumeFrom | null,
   { kept, epsilon, progress, now, heldWait }: TrainModelDeps,
 ): Promise<TrainerReplies['train']> {
-  const model = buildModel(settings.model, {
+  checkSnapshots(settings, data.classNames.length, resume !== null);
+  const options = {
     imageSize: settings.imageSize,
     numClasses: data.classNames.length,
     learningRate: settings.learningRate,
     seed: settings.seed,
     epsilon,
     intensityNormalisation: settings.intensityNormalisation,
-  });
+  };
+  const model = buildModel(settings.model, options);
   kept.keep(model, backendName, 0);
   const start = resume ? await resumeStart(model, resume) : FRESH_START;
   // The run's splits held on the GPU (where they fit) from its first batch to its final evaluation.
   const images = new ResidentSplits();
+  const snapshots: MemberWeights[] = [];
   try {
     const context = {
       model,
@@ -58,16 +64,36 @@ export async function trainModel(
       heldWait,
       start,
       images,
+      snapshots,
     };
-    return await trainAndEvaluate(kept, context);
+    // The stacked model is kept in the trained one's place (which keep frees), once both are timed.
+    const keepEnsemble = async (
+      members: MemberWeights[],
+    ): Promise<{ model: tf.LayersModel; ensemble: EnsembleRun }> => {
+      const stacked = stackMembers(settings.model, options, members);
+      const predictTimeRatio = await predictTimeRatioOf(stacked, model, data.validation, now);
+      kept.keep(stacked, backendName, 0);
+      return { model: stacked, ensemble: { kind: 'snapshot', members: members.length, predictTimeRatio } };
+    };
+    return await trainAndEvaluate(kept, context, keepEnsemble);
   } finally {
     images.dispose();
+    snapshots.forEach(disposeSnapshot);
   }
 }
 
-async function trainAndEvaluate(kept: KeptModel, context: RunContext): Promise<TrainerReplies['train']> {
-  const { model, settings, control } = context;
+async function trainAndEvaluate(
+  kept: KeptModel,
+  context: RunContext,
+  keepEnsemble: (members: MemberWeights[]) => Promise<{ model: tf.LayersModel; ensemble: EnsembleRun }>,
+): Promise<TrainerReplies['train']> {
+  const { settings, control } = context;
   const outcome = await trainEpochs(context);
+  // A snapshot ensemble: its members (the snapshots taken, fewer after a Stop) replace the trained model, which goes.
+  const members = context.snapshots ?? [];
+  let ensemble: EnsembleRun | null = null;
+  if (members.length >= 2 && !control.superseded) ({ model: context.model, ensemble } = await keepEnsemble(members));
+  const { model } = context;
   // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
   kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
   if (control.superseded) {
@@ -87,5 +113,44 @@ async function trainAndEvaluate(kept: KeptModel, context: RunContext): Promise<T
     test,
     model: files,
     scores: evaluated.scores,
+    ensemble,
   };
+}
+
+/**
+ * How much longer the ensemble takes to predict than one model: both on up to 32 validation images, on the run's
+ * backend, best of 3 after a warm-up (the first call compiles kernels on a GPU).
+ */
+async function predictTimeRatioOf(
+  ensemble: tf.LayersModel,
+  single: tf.LayersModel,
+  images: ImageSet,
+  now: () => number,
+): Promise<number | null> {
+  const count = Math.min(32, images.count);
+  if (count === 0) return null;
+  const xs = tf.tidy(() =>
+    tf.div(
+      tf.tensor4d(images.pixels.subarray(0, count * images.size * images.size), [count, images.size, images.size, 1]),
+      255,
+    ),
+  );
+  const timeOf = async (model: tf.LayersModel): Promise<number> => {
+    let best = Infinity;
+    for (let i = 0; i < 4; i++) {
+      const start = now();
+      const out = model.predict(xs) as tf.Tensor;
+      await out.data();
+      out.dispose();
+      if (i > 0) best = Math.min(best, now() - start);
+    }
+    return best;
+  };
+  try {
+    const one = await timeOf(single);
+    const stacked = await timeOf(ensemble);
+    return one > 0 ? stacked / one : null;
+  } finally {
+    xs.dispose();
+  }
 }

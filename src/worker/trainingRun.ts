@@ -25,7 +25,13 @@ import {
 } from './trainSteps';
 import { changesTargets, decayKernels, regularisedBatch } from '../model/recipe';
 import { modelFilesOf } from '../model/checkpoint';
-import { learningRateAt, optimizerLearningRate, setOptimizerLearningRate } from '../model/learningRate';
+import {
+  optimizerLearningRate,
+  runLearningRateAt,
+  setOptimizerLearningRate,
+  snapshotCycleOf,
+} from '../model/learningRate';
+import { snapshotOf, type MemberWeights } from '../model/ensemble';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -71,6 +77,11 @@ export interface RunContext {
    * without it, trainEpochs and evaluateFinal (finalEvaluation.ts) each hold their own while they run.
    */
   images?: ResidentSplits;
+  /**
+   * A snapshot ensemble's members (settings.snapshots > 1): the run adds a copy of the model's weights at the end of
+   * each cosine cycle; the caller stacks and disposes them.
+   */
+  snapshots?: MemberWeights[];
 }
 
 const waitWhileHeld = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
@@ -113,7 +124,8 @@ export async function trainEpochs(context: RunContext): Promise<TrainingOutcome>
     totalBatches,
     classWeights: settings.classWeighting === 'none' ? null : weights,
   });
-  const stopping = new EarlyStopping(settings.patience);
+  // A snapshot ensemble needs every cycle: early stopping neither stops it nor gives back a best epoch.
+  const stopping = new EarlyStopping(settings.snapshots > 1 ? 0 : settings.patience);
   if (start.best) stopping.resume(start.best.epoch, start.best.valLoss, start.best.weights);
   try {
     const { epochsDone, stoppedEarly } = await runEpochs(context, weights, stopping, batchesPerEpoch, totalBatches);
@@ -199,15 +211,10 @@ async function runEpochs(
       for (let batch = 0; batch < batchesPerEpoch; batch++) {
         // The last batch keeps the remainder (it may be smaller), as Keras does.
         const indices = order.subarray(batch * batchSize, Math.min(count, (batch + 1) * batchSize));
-        // A schedule spans the run's batches (a resumed run's too, so its rate rises again: a warm restart).
-        // By the batches started: with deferred figures, batchesDone lags one behind.
-        const batchesStarted = epoch * batchesPerEpoch + batch;
-        if (settings.learningRateSchedule !== 'constant' && model.optimizer) {
-          setOptimizerLearningRate(
-            model.optimizer,
-            learningRateAt(settings.learningRateSchedule, settings.learningRate, batchesStarted, totalBatches),
-          );
-        }
+        // A schedule spans the run's batches (a resumed run's too, so its rate rises again: a warm restart), or each
+        // snapshot cycle's. By the batches started: with deferred figures, batchesDone lags one behind.
+        const rate = runLearningRateAt(settings, epoch, batch, batchesPerEpoch, epochs);
+        if (rate !== null && model.optimizer) setOptimizerLearningRate(model.optimizer, rate);
         const started = now();
         const figures = startTrainStep(model, data.train, images, indices, numClasses, weights, augment, regularise);
         if (settings.weightDecay > 0 && model.optimizer)
@@ -246,6 +253,8 @@ async function runEpochs(
       });
       // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
       progress({ type: 'checkpoint', epoch, files: await guarded(control, modelFilesOf(model, true)) });
+      if (settings.snapshots > 1 && snapshotCycleOf(epoch, epochs, settings.snapshots).end === epoch + 1)
+        context.snapshots?.push(snapshotOf(model));
       if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
     }
   } finally {

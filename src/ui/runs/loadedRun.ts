@@ -4,6 +4,7 @@
  */
 import { intensityNormalisationOf } from '../../core/intensityNormalisation';
 import type { IntensityNormalisation, Settings } from '../../core/types';
+import { ensembleOfModelJson } from '../../core/ensemble';
 import type { SavedRun } from '../../storage/runsDb';
 import type { LoadedModelFile } from './loadModelFile';
 
@@ -14,6 +15,8 @@ export function loadedModelRun(
   at: string,
 ): { run: SavedRun; message: string } {
   const m = loaded.metadata;
+  // From the model's own layers (metadata.json may say otherwise, or nothing).
+  const ensemble = ensembleOfModelJson(loaded.files.modelJson);
   const run: SavedRun = {
     id: `${at}-loaded`,
     name: loaded.name,
@@ -26,6 +29,7 @@ export function loadedModelRun(
       model: m.model,
       imageSize: m.imageSize,
       intensityNormalisation: intensityNormalisationOfJson(loaded.files.modelJson),
+      snapshots: ensemble?.members ?? 1,
     },
     evaluatedOn: 'test',
     status: 'loaded',
@@ -44,13 +48,15 @@ export function loadedModelRun(
     figures: { bestValLoss: null, testAccuracy: null, testAuc: null },
     models: [],
     metadata: m,
+    ...(ensemble ? { ensemble: { ...ensemble, predictTimeRatio: null } } : {}),
   };
   const threshold =
     m.threshold === null
       ? 'no reported threshold (0.5 is used)'
       : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
   const made = m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : '';
-  const message = `Loaded “${loaded.name}”: ${m.model} network, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
+  const network = ensemble ? `snapshot ensemble of ${ensemble.members} ${m.model} networks` : `${m.model} network`;
+  const message = `Loaded “${loaded.name}”: ${network}, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
   return { run, message };
 }
 

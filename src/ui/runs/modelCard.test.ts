@@ -146,6 +146,21 @@ describe('model card', () => {
     expect(md).toContain('per\\_image\\_standardization.py');
   });
 
+  it('says a snapshot ensemble is one, with its training and predict cost', () => {
+    expect(card.model.ensemble).toBeNull();
+    const ensemble = buildModelCard({
+      metadata: { ...metadata, ensemble: { kind: 'snapshot', members: 3 } },
+      settings: { ...DEFAULT_SETTINGS, snapshots: 3 },
+      format: 'TensorFlow.js',
+      dataset: null,
+      report: null,
+      ensemble: { kind: 'snapshot', members: 3, predictTimeRatio: 7.25 },
+      date: '2026-12-05T01:00:00.000Z',
+    });
+    expect(ensemble.model.ensemble).toMatch(/snapshot ensemble of 3 members.*same epochs as one model/);
+    expect(modelCardFiles(ensemble)[0].text).toMatch(/- Ensemble: A snapshot ensemble of 3 members.*7\.3 times one/);
+  });
+
   it('names file-name series and escapes markdown', () => {
     expect(seriesOfName('a/NORMAL2-IM-1427-0001.jpeg')).toBe('NORMAL#-IM-#-#');
     expect(seriesOfName('x/1.2.840.113619.2.55')).toBe('#.#.#.#.#.#');

@@ -11,6 +11,7 @@ import { describeRule } from '../../eval/thresholdRules';
 import { countUnlike } from '../../eval/outOfDistribution';
 import { inModelNormalisationText, TFJS_REGISTRATION_CODE } from '../../core/intensityNormalisation';
 import { knownLimits, seriesOf } from './modelCardLimits';
+import { ensembleText } from '../../core/ensemble';
 import { modelCardMarkdown } from './modelCardMarkdown';
 import { SPLITS, type CardDataset, type Figure, type ModelCard, type ModelCardInput } from './modelCardTypes';
 
@@ -52,6 +53,7 @@ export function buildModelCard({
   dataset,
   report,
   scores,
+  ensemble,
   date,
 }: ModelCardInput): ModelCard {
   const reported = report ? (report.test ?? report.validation) : null;
@@ -74,6 +76,7 @@ export function buildModelCard({
       trainedEpochs: metadata.trainedEpochs,
       backend: metadata.backend,
       customLayer: settings.intensityNormalisation === 'per-image' ? PER_IMAGE_LAYER : null,
+      ensemble: ensemble ? ensembleText(ensemble) : null,
     },
     data: dataset ? dataOf(dataset) : null,
     settings,

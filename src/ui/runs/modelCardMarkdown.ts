@@ -38,7 +38,9 @@ export function modelCardMarkdown(card: ModelCard): string {
     `- Network: ${e(m.name)}; format: ${e(m.format)}`,
     `- Classes (output order): ${m.classes.map(e).join(', ')}`,
   );
-  lines.push(`- Input: ${e(m.input)}`, `- Trained for ${m.trainedEpochs} epochs on ${e(m.backend)}`, '');
+  lines.push(`- Input: ${e(m.input)}`, `- Trained for ${m.trainedEpochs} epochs on ${e(m.backend)}`);
+  if (m.ensemble) lines.push(`- Ensemble: ${e(m.ensemble)}`);
+  lines.push('');
   if (m.customLayer) {
     // Our own text and code (never the dataset's), so the code block needs no escaping.
     lines.push(

@@ -2,7 +2,7 @@
  * The model card's shape (model-card.json as written) and what it is built from: the run's metadata and settings,
  * the loaded dataset, the evaluation report. Built in modelCard.ts, written as markdown in modelCardMarkdown.ts.
  */
-import type { KeptScores, ManifestRow, ModelMetadata, Settings, SplitName } from '../../core/types';
+import type { EnsembleRun, KeptScores, ManifestRow, ModelMetadata, Settings, SplitName } from '../../core/types';
 import type { DatasetHealth } from '../../data/health';
 import type { DicomSummary, LabelsReport } from '../../data/types';
 import type { Interval, IntervalMetric } from '../../eval/bootstrap';
@@ -28,6 +28,8 @@ export interface ModelCardInput {
   report: EvaluationReport | null;
   /** The kept model's scores, whose out-of-distribution judgements give the card its rate (absent: not judged). */
   scores?: KeptScores | null;
+  /** The snapshot ensemble the model is; absent or null for a single model. */
+  ensemble?: EnsembleRun | null;
   date: string;
 }
 
@@ -50,6 +52,8 @@ export interface ModelCard {
      * PerImageStandardization, and how each format loads it; null when the model has only standard layers.
      */
     customLayer: { className: string; howToLoad: string; tfjsCode: string } | null;
+    /** What a snapshot ensemble saved as one model is and costs (core/ensemble.ts); null for a single model. */
+    ensemble: string | null;
   };
   data: {
     name: string;

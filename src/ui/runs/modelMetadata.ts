@@ -10,7 +10,9 @@ export function metadataOfRun(
   trainedEpochs: number,
   backend: string,
 ): ModelMetadata {
-  if (run.metadata) return { ...run.metadata, ...(reported ? thresholdOf(run, reported) : {}) };
+  // As the spec of ensemble models says: kind and member count only.
+  const ensemble = run.ensemble ? { ensemble: { kind: run.ensemble.kind, members: run.ensemble.members } } : {};
+  if (run.metadata) return { ...run.metadata, ...(reported ? thresholdOf(run, reported) : {}), ...ensemble };
   const binary = run.classNames.length === 2;
   return {
     classNames: run.classNames,
@@ -25,6 +27,7 @@ export function metadataOfRun(
     trainedEpochs,
     backend,
     createdAt: new Date().toISOString(),
+    ...ensemble,
   };
 }
 

@@ -22,6 +22,14 @@ describe('why Resume and Evaluate wait', () => {
     expect(resumeProblem(run, { ...view, classNames: ['a', 'b'] }, true, false)).toMatch(/classes are not the run's/);
   });
 
+  it('Resume: a snapshot-ensemble run, interrupted by a reload or finished, is refused in words', () => {
+    const interrupted = { ...run, status: 'training', settings: { ...run.settings, snapshots: 3 } } as SavedRun;
+    expect(resumeProblem(interrupted, view, true, false)).toMatch(/snapshot-ensemble run cannot be resumed/);
+    const finished = { ...run, ensemble: { kind: 'snapshot', members: 2, predictTimeRatio: 3 } } as SavedRun;
+    expect(resumeProblem(finished, view, true, false)).toMatch(/cannot be resumed/);
+    expect(resumeProblem(run, view, true, false) ?? '').not.toMatch(/snapshot-ensemble/);
+  });
+
   it('Evaluate: no data, another size, other classes; else nothing in the way', () => {
     expect(evaluateProblem(run, null, 64, true)).toMatch(/Load a dataset/);
     expect(evaluateProblem(run, view, 150, true)).toMatch(/takes 150 px/);

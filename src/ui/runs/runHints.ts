@@ -19,6 +19,9 @@ export function resumeProblem(
   if (busy) return 'Wait for the current work to finish.';
   if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
   if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
+  // Its members are the weights at each cycle's end, stacked when the run ends: a reload keeps no snapshots.
+  if ((run.settings.snapshots ?? 1) > 1 || run.ensemble)
+    return 'A snapshot-ensemble run cannot be resumed (or trained further): train it again from the start.';
   if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
   if (!sameClasses(view.classNames, run.classNames))
     return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;

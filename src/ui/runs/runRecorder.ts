@@ -147,6 +147,7 @@ export class RunRecorder {
             test: reply.test,
             scores: reply.scores,
             figures: figuresOf(view, run.classNames),
+            ...(reply.ensemble ? { ensemble: reply.ensemble } : {}),
           },
           reply.model ? [['model', reply.model]] : [],
         );

@@ -1,0 +1,75 @@
+import { expect, test } from '@playwright/test';
+import { BlobReader, TextWriter, ZipReader } from '@zip.js/zip.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, loadExportedModel } from './helpers';
+
+const SIZE = 32;
+
+/** One text file of a downloaded zip. */
+async function textIn(zip: Uint8Array, name: string): Promise<string> {
+  const reader = new ZipReader(new BlobReader(new Blob([zip as Uint8Array<ArrayBuffer>])));
+  try {
+    const entry = (await reader.getEntries()).find((e) => e.filename === name);
+    if (!entry || entry.directory) throw new Error(`${name} is missing from the downloaded zip`);
+    return await entry.getData(new TextWriter());
+  } finally {
+    await reader.close();
+  }
+}
+
+test('a snapshot ensemble of 2 trains as one run, says so in the Results and the model card, predicts, and loads back', async ({
+  page,
+  browser,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-'));
+  const dataset = await buildSyntheticZip({
+    seed: 5,
+    perClass: { train: 24, val: 8, test: 8 },
+    imageSize: SIZE,
+    formats: { train: 'png' },
+  });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  const image = dataset.images.find((i) => i.split === 'test')!;
+  const imagePath = join(dir, 'film.png');
+  writeFileSync(imagePath, encodeImage(image.pixels, image.size, 'png'));
+
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByLabel('Snapshot ensemble').fill('2');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+
+  await expect(page.getByRole('table', { name: 'Test metrics' })).toBeVisible();
+  await expect(page.getByTestId('ensemble-summary')).toContainText(
+    /A snapshot ensemble of 2 members saved as one model.*same epochs as one model.*times one member's predict time/,
+  );
+
+  await page.getByLabel('Images to predict').setInputFiles([imagePath]);
+  await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(1);
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model' }).click();
+  const modelZip = join(dir, 'model.zip');
+  await (await download).saveAs(modelZip);
+  const bytes = readFileSync(modelZip);
+  const { model, metadata } = await loadExportedModel(bytes);
+  expect(metadata.ensemble).toEqual({ kind: 'snapshot', members: 2 });
+  expect(model.layers.at(-1)?.name).toBe('ensemble_average');
+  model.dispose();
+  expect(await textIn(bytes, 'model-card.md')).toContain('- Ensemble: A snapshot ensemble of 2 members');
+
+  // Loaded back through `Model file` in a page of its own: recognised as an ensemble, and it predicts.
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto('/');
+  await other.getByLabel('Model file').setInputFiles(modelZip);
+  await expect(other.getByTestId('restored-note')).toContainText(/snapshot ensemble of 2 \w+ networks/);
+  await other.getByLabel('Images to predict').setInputFiles([imagePath]);
+  await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(1);
+  await fresh.close();
+});
