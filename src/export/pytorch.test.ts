@@ -337,13 +337,14 @@ const settings: Settings = {
 };
 
 /** The model.json the app writes for the bundle's settings (a batchnorm model, 2 classes). */
-async function appModelJson(intensityNormalisation: IntensityNormalisation): Promise<tf.io.ModelJSON> {
+async function appModelJson(intensityNormalisation: IntensityNormalisation, members = 1): Promise<tf.io.ModelJSON> {
   const app = buildModel('batchnorm', {
     imageSize: SIZE,
     numClasses: 2,
     learningRate: settings.learningRate,
     seed: settings.seed,
     intensityNormalisation,
+    members,
   });
   try {
     return JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
@@ -352,40 +353,9 @@ async function appModelJson(intensityNormalisation: IntensityNormalisation): Pro
   }
 }
 
-/**
- * The topology the app writes for a snapshot ensemble of `members` (ensemble-spec.md): the single model's for the
- * bundle's settings with every Conv2D's filters, dense_1's units and the outputs times `members`, then the fixed
- * average as TensorFlow.js serialises that Dense layer.
- */
+/** The topology the app itself writes for a snapshot ensemble of `members` (model/ensemble.ts builds it so). */
 async function stackedTopology(members: number): Promise<unknown> {
-  const topology = structuredClone((await appModelJson('none')).modelTopology) as {
-    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
-  };
-  for (const layer of topology.config.layers) {
-    if (layer.class_name === 'Conv2D') layer.config.filters = (layer.config.filters as number) * members;
-    if (layer.class_name === 'Dense') layer.config.units = (layer.config.units as number) * members;
-  }
-  const average = tf.sequential({
-    layers: [
-      tf.layers.dense({
-        name: 'ensemble_average',
-        inputShape: [members],
-        units: 1,
-        activation: 'linear',
-        useBias: false,
-        trainable: false,
-        kernelInitializer: tf.initializers.constant({ value: 1 / members }),
-      }),
-    ],
-  });
-  const written = average.toJSON(null, false) as unknown as typeof topology;
-  average.dispose();
-  // The layer's own config, without the input shape a first layer carries.
-  const config = { ...written.config.layers[0].config };
-  delete config.batch_input_shape;
-  delete config.dtype;
-  topology.config.layers.push({ class_name: 'Dense', config });
-  return topology;
+  return (await appModelJson('none', members)).modelTopology;
 }
 
 /** train.py under torchrun, 2 processes on this machine; its output. */
