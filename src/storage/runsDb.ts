@@ -1,7 +1,8 @@
 /**
  * Saved runs, in this browser's IndexedDB (through `idb`): nothing leaves the machine. A run is a small record
  * (settings, history, evaluation) plus model files kept apart, so listing runs never reads weights:
- * `checkpoint` (the last finished epoch, with the optimizer's state: Resume), `best` (the best epoch so far: what a
+ * `checkpoint` (the last finished epoch, with the optimizer's state: Resume; with `snapshots`, a snapshot-ensemble
+ * run's snapshots so far, model/snapshotFiles.ts), `best` (the best epoch so far: what a
  * crash or a reload mid-run still has) and `model` (the kept model of a finished run, or a loaded model file).
  * The dataset itself is never stored.
  */
@@ -31,7 +32,7 @@ export interface SavedHistory {
   outcome: TrainingOutcome | null;
 }
 
-export type ModelKind = 'checkpoint' | 'best' | 'model';
+export type ModelKind = 'checkpoint' | 'best' | 'model' | 'snapshots';
 
 export interface SavedRun {
   id: string;
@@ -140,7 +141,9 @@ export class RunsDb {
     const tx = this.db.transaction(['runs', 'models'], 'readwrite');
     await Promise.all([
       tx.objectStore('runs').delete(id),
-      ...(['checkpoint', 'best', 'model'] as const).map((k) => tx.objectStore('models').delete(modelKey(id, k))),
+      ...(['checkpoint', 'best', 'model', 'snapshots'] as const).map((k) =>
+        tx.objectStore('models').delete(modelKey(id, k)),
+      ),
     ]);
     await tx.done;
   }

@@ -19,9 +19,9 @@ export function resumeProblem(
   if (busy) return 'Wait for the current work to finish.';
   if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
   if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
-  // Its members are the weights at each cycle's end, stacked when the run ends: a reload keeps no snapshots.
-  if ((run.settings.snapshots ?? 1) > 1 || run.ensemble)
-    return 'A snapshot-ensemble run cannot be resumed (or trained further): train it again from the start.';
+  // A finished ensemble is one stacked model for inference; a snapshot run cut short resumes with its snapshots.
+  if (run.ensemble && run.history.epochsDone >= run.history.epochs)
+    return 'This run’s model is a snapshot ensemble: it cannot be trained further. Train a new run instead.';
   if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
   if (!sameClasses(view.classNames, run.classNames))
     return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
