@@ -94,6 +94,7 @@ test('a snapshot-ensemble run reloaded mid-run resumes with its snapshots and st
   // The dataset is never stored: load it again, and Resume goes on to the run's 9 epochs.
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
+  await expect(page.getByText(/to its 9 planned epochs \(More epochs is not used\)/)).toBeVisible();
   await page.getByRole('button', { name: 'Resume training' }).click();
   await expectStatus(page, 'done', 180_000);
   await expect(history).toHaveCount(9);

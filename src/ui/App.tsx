@@ -26,7 +26,7 @@ import { reloadReason } from './dataset/datasetOptions';
 import { pageStatus } from './pageStatus';
 import { useRuns } from './runs/useRuns';
 import { useFailureRecovery } from './runs/useFailureRecovery';
-import { evaluateProblem, resumeProblem } from './runs/runHints';
+import { evaluateProblem, resumeProblem, snapshotResumeText } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { PredictPanel } from './predict/PredictPanel';
@@ -243,6 +243,7 @@ export function App() {
             onEvaluate={() => void onEvaluate()}
             showResume={Boolean(run && run.status !== 'loaded' && run.models.includes('checkpoint'))}
             resumeHint={resumeHint}
+            resumeText={snapshotResumeText(run)}
             onResume={(n) => void onResume(n)}
           />
         </section>

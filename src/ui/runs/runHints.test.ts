@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import type { SavedRun } from '../../storage/runsDb';
 import type { DatasetView } from '../dataset/useDataset';
-import { evaluateProblem, resumeProblem } from './runHints';
+import { evaluateProblem, resumeProblem, snapshotResumeText } from './runHints';
 
 const run = {
   status: 'done',
@@ -35,6 +35,8 @@ describe('why Resume and Evaluate wait', () => {
     const finished = { ...run, history: { ...history, epochsDone: 3 }, ensemble } as SavedRun;
     expect(resumeProblem(finished, view, true, false)).toMatch(/snapshot ensemble: it cannot be trained further/);
     expect(resumeProblem(run, view, true, false) ?? '').not.toMatch(/snapshot ensemble/);
+    expect(snapshotResumeText(interrupted)).toMatch(/to its 3 planned epochs \(More epochs is not used\)/);
+    expect(snapshotResumeText(finished)).toBeNull();
   });
 
   it('Evaluate: no data, another size, other classes; else nothing in the way', () => {

@@ -31,6 +31,17 @@ export function resumeProblem(
   return null;
 }
 
+/** What Resume does with a snapshot-ensemble run cut short (it ignores More epochs); null for any other run. */
+export function snapshotResumeText(run: SavedRun | null): string | null {
+  if (!run || (run.settings.snapshots ?? 1) <= 1) return null;
+  const { epochs, epochsDone } = run.history;
+  if (epochsDone >= epochs) return null;
+  return (
+    `Continues this snapshot-ensemble run to its ${epochs} planned epochs (More epochs is not used), in the cycle ` +
+    'it was in, with the snapshots taken so far; all of them are stacked at the end.'
+  );
+}
+
 /** Why the page's model cannot be scored on the loaded dataset now; null when it can. */
 export function evaluateProblem(
   run: SavedRun | null,
