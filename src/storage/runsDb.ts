@@ -159,6 +159,22 @@ export class RunsDb {
     await guard(tx.done);
   }
 
+  /**
+   * Saves a run's record and model files in one transaction: a reload or a crash keeps all of them or none, so a
+   * record never names an epoch whose checkpoint (or snapshots) are not the ones stored.
+   */
+  async putWithModels(run: SavedRun, models: [ModelKind, ModelFiles][]): Promise<void> {
+    const tx = this.db.transaction(['runs', 'models'], 'readwrite');
+    const kinds = [...new Set([...run.models, ...models.map(([kind]) => kind)])];
+    await guard(
+      Promise.all([
+        ...models.map(([kind, files]) => tx.objectStore('models').put(files, modelKey(run.id, kind))),
+        tx.objectStore('runs').put({ ...run, models: kinds }),
+        tx.done,
+      ]),
+    );
+  }
+
   /** A run's model files of a kind; undefined when there are none, or they are not what this app stores. */
   async getModel(id: string, kind: ModelKind): Promise<ModelFiles | undefined> {
     return checkStoredModel(await this.db.get('models', modelKey(id, kind))) ?? undefined;

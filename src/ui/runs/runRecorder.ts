@@ -181,8 +181,8 @@ export class RunRecorder {
     if (!db) return this.queue;
     this.queue = this.queue.then(async () => {
       try {
-        await db.put(run);
-        for (const [kind, files] of models) await db.putModel(run.id, kind, files);
+        // One transaction: the record's epochs, the checkpoint and the snapshots stored are always of one epoch.
+        await db.putWithModels(run, models);
         if (!quiet) this.onSaved();
       } catch (error) {
         this.onProblem(error instanceof Error ? error.message : String(error));
