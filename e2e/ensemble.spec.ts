@@ -73,3 +73,46 @@ test('a snapshot ensemble of 2 trains as one run, says so in the Results and the
   await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(1);
   await fresh.close();
 });
+
+test('a snapshot-ensemble run reloaded mid-run resumes with its snapshots and stacks all 3', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-resume-'));
+  const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  // 9 epochs in 3 cycles of 3: cut short in the second cycle, after epoch 4 (its first snapshot stored by then).
+  await page.goto(`/?size=${SIZE}&epochs=9&batch=8&snapshots=3`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history.nth(3)).toBeVisible({ timeout: 180_000 });
+  await page.reload();
+  await expect(history.first()).toBeVisible();
+  const kept = await history.count();
+  expect(kept).toBeGreaterThanOrEqual(4);
+  expect(kept).toBeLessThan(9);
+  // The dataset is never stored: load it again, and Resume goes on to the run's 9 epochs.
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
+  await expect(page.getByText(/to its 9 planned epochs \(More epochs is not used\)/)).toBeVisible();
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(history).toHaveCount(9);
+  await expect(page.getByTestId('ensemble-summary')).toContainText('A snapshot ensemble of 3 members');
+});
+
+test('fewer epochs than snapshots: the run trains a member an epoch and the Results say so', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-short-'));
+  const dataset = await buildSyntheticZip({ seed: 9, perClass: { train: 16, val: 6, test: 6 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16&snapshots=3`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByTestId('ensemble-note')).toHaveText(
+    'Snapshot ensemble of 3 needs 3 epochs (one cycle each); with 2 epochs it trained 2 members.',
+  );
+  await expect(page.getByTestId('ensemble-summary')).toContainText('A snapshot ensemble of 2 members');
+});

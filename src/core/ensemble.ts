@@ -46,3 +46,33 @@ export function ensembleText({ members, predictTimeRatio }: EnsembleRun): string
     `(${members * members} times the work in convolutions 2 to 4 and the first Dense layer): ${timed}.`
   );
 }
+
+/**
+ * What a run asked for `snapshots` members trains, and why in words when that is fewer: more than 2 classes train one
+ * model (each member's softmax cannot be averaged by the saved model's one Dense layer); fewer epochs than members
+ * train one member an epoch (2 epochs or more), else one model. `epochs` are the run's, resumed or not.
+ */
+export function snapshotPlan(
+  snapshots: number,
+  epochs: number,
+  numClasses: number,
+): { members: number; note: string | null } {
+  if (snapshots <= 1) return { members: 1, note: null };
+  if (numClasses !== 2)
+    return {
+      members: 1,
+      note:
+        `Snapshot ensemble needs two classes; trained one model (this dataset has ${numClasses}: each member's ` +
+        'softmax cannot be averaged by the one Dense layer the saved model ends with).',
+    };
+  if (epochs >= snapshots) return { members: snapshots, note: null };
+  if (epochs >= 2)
+    return {
+      members: epochs,
+      note: `Snapshot ensemble of ${snapshots} needs ${snapshots} epochs (one cycle each); with ${epochs} epochs it trained ${epochs} members.`,
+    };
+  return {
+    members: 1,
+    note: `Snapshot ensemble of ${snapshots} needs ${snapshots} epochs (one cycle each); with ${epochs} epoch it trained one model.`,
+  };
+}

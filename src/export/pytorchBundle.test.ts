@@ -156,6 +156,14 @@ describe('pytorchBundleFiles', () => {
     const [file] = pytorchBundleFiles({ settings: withSnapshots, classNames: CLASSES, rows: ROWS });
     expect(file.text).toContain('threshold rule `sensitivity`, a snapshot ensemble of 3 (`--snapshots`, below).');
     expect(file.text).toContain('this export: 3)');
+    // What the page trained where the settings ask for more: a member an epoch (2 epochs), one model (3 classes).
+    const short = { ...settings, snapshots: 3, epochs: 2 } as Settings;
+    const files = pytorchBundleFiles({ settings: short, classNames: CLASSES, rows: ROWS });
+    const json = (name: string) => JSON.parse(files.find((f) => f.name === name)!.text) as { snapshots: number };
+    expect(json('settings.json').snapshots).toBe(2);
+    const rows3 = [...ROWS, { ...ROWS[0], className: 'COVID' }];
+    const three = pytorchBundleFiles({ settings: withSnapshots, classNames: [...CLASSES, 'COVID'], rows: rows3 });
+    expect(JSON.parse(three.find((f) => f.name === 'settings.json')!.text)).toMatchObject({ snapshots: 1 });
   });
 
   it('refuses rows train.py would refuse', () => {

@@ -5,6 +5,7 @@
  * model.zip the page's `Load model` takes, settings.json carries the page's settings and class order, and README.md
  * says how to run it. Pure text: no tfjs, no zip (the caller packs the files).
  */
+import { snapshotPlan } from '../core/ensemble';
 import { SPLIT_NAMES, type ManifestRow, type Settings } from '../core/types';
 import trainPy from './pytorch/train.py?raw';
 
@@ -39,8 +40,14 @@ export function manifestCsv(rows: readonly ManifestRow[]): string {
 
 /** The bundle's files: README.md, train.py, manifest.csv and settings.json. Throws on rows the script would refuse. */
 export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
-  const { settings, classNames, rows } = input;
+  const { classNames, rows } = input;
   checkInput(input);
+  // The members the page trains with these settings and classes (fewer, or one model, where they do not allow more).
+  const asked = snapshotsOf(input.settings);
+  const settings =
+    asked > 1
+      ? { ...input.settings, snapshots: snapshotPlan(asked, input.settings.epochs, classNames.length).members }
+      : input.settings;
   return [
     { name: 'README.md', text: bundleReadme(settings, classNames, rows) },
     { name: 'train.py', text: trainPy },

@@ -32,6 +32,13 @@ export function snapshotCycleOf(epoch: number, epochs: number, cycles: number): 
   throw new Error(`Epoch ${epoch} is outside a run of ${epochs} epochs.`);
 }
 
+/** How many snapshot cycles of K over E epochs have ended once `epochsDone` epochs are done (the snapshots taken). */
+export function snapshotsTakenBy(epochsDone: number, epochs: number, cycles: number): number {
+  let taken = 0;
+  for (let c = 0; c < cycles; c++) if (Math.floor(((c + 1) * epochs) / cycles) <= epochsDone) taken++;
+  return taken;
+}
+
 /**
  * The rate of batch `batch` of epoch `epoch` of a run of `epochs` epochs; null when the rate stays as set (constant
  * schedule, one model). A snapshot ensemble (`snapshots` > 1) restarts a cosine at `base` at each cycle's start,

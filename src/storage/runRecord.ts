@@ -123,7 +123,7 @@ const savedRun = z.object({
   test: testResult.nullable(),
   scores: z.object({ validation: scoredSplit, test: scoredSplit.nullable() }).nullable(),
   figures: z.object({ bestValLoss: numberOrNull, testAccuracy: numberOrNull, testAuc: numberOrNull }),
-  models: z.array(z.enum(['checkpoint', 'best', 'model'])).max(3),
+  models: z.array(z.enum(['checkpoint', 'best', 'model', 'snapshots'])).max(4),
   metadata: metadata.optional(),
   ensemble: z
     .object({

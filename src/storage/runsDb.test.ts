@@ -83,6 +83,20 @@ describe('saved runs', () => {
     expect(await db.getModel('a', 'checkpoint')).toBeUndefined();
   });
 
+  it('saves a record with its checkpoint and snapshots in one go, and deletes the snapshots with the run', async () => {
+    const db = await open();
+    const files = { modelJson: '{"x":1}', weights: new Float32Array([1, 2, 3]).buffer };
+    const snapshots = { modelJson: '{"s":1}', weights: new Float32Array([4]).buffer };
+    await db.putWithModels(run('a', '2026-01-01T00:00:00Z'), [
+      ['checkpoint', files],
+      ['snapshots', snapshots],
+    ]);
+    expect((await db.get('a'))?.models).toEqual(['checkpoint', 'snapshots']);
+    expect(new Float32Array((await db.getModel('a', 'snapshots'))!.weights)).toEqual(new Float32Array([4]));
+    await db.delete('a');
+    expect(await db.getModel('a', 'snapshots')).toBeUndefined();
+  });
+
   it('skips, with a note, records that were changed outside the app or written by an older version', async () => {
     const name = `test-${n++}`;
     const db = await RunsDb.open(name);

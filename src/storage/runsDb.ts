@@ -1,7 +1,8 @@
 /**
  * Saved runs, in this browser's IndexedDB (through `idb`): nothing leaves the machine. A run is a small record
  * (settings, history, evaluation) plus model files kept apart, so listing runs never reads weights:
- * `checkpoint` (the last finished epoch, with the optimizer's state: Resume), `best` (the best epoch so far: what a
+ * `checkpoint` (the last finished epoch, with the optimizer's state: Resume; with `snapshots`, a snapshot-ensemble
+ * run's snapshots so far, model/snapshotFiles.ts), `best` (the best epoch so far: what a
  * crash or a reload mid-run still has) and `model` (the kept model of a finished run, or a loaded model file).
  * The dataset itself is never stored.
  */
@@ -31,7 +32,7 @@ export interface SavedHistory {
   outcome: TrainingOutcome | null;
 }
 
-export type ModelKind = 'checkpoint' | 'best' | 'model';
+export type ModelKind = 'checkpoint' | 'best' | 'model' | 'snapshots';
 
 export interface SavedRun {
   id: string;
@@ -140,7 +141,9 @@ export class RunsDb {
     const tx = this.db.transaction(['runs', 'models'], 'readwrite');
     await Promise.all([
       tx.objectStore('runs').delete(id),
-      ...(['checkpoint', 'best', 'model'] as const).map((k) => tx.objectStore('models').delete(modelKey(id, k))),
+      ...(['checkpoint', 'best', 'model', 'snapshots'] as const).map((k) =>
+        tx.objectStore('models').delete(modelKey(id, k)),
+      ),
     ]);
     await tx.done;
   }
@@ -154,6 +157,22 @@ export class RunsDb {
     const run = savedRunProblem(stored) === null ? stored : null;
     if (run && !run.models.includes(kind)) await runs.put({ ...run, models: [...run.models, kind] });
     await guard(tx.done);
+  }
+
+  /**
+   * Saves a run's record and model files in one transaction: a reload or a crash keeps all of them or none, so a
+   * record never names an epoch whose checkpoint (or snapshots) are not the ones stored.
+   */
+  async putWithModels(run: SavedRun, models: [ModelKind, ModelFiles][]): Promise<void> {
+    const tx = this.db.transaction(['runs', 'models'], 'readwrite');
+    const kinds = [...new Set([...run.models, ...models.map(([kind]) => kind)])];
+    await guard(
+      Promise.all([
+        ...models.map(([kind, files]) => tx.objectStore('models').put(files, modelKey(run.id, kind))),
+        tx.objectStore('runs').put({ ...run, models: kinds }),
+        tx.done,
+      ]),
+    );
   }
 
   /** A run's model files of a kind; undefined when there are none, or they are not what this app stores. */

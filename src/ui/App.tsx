@@ -26,7 +26,7 @@ import { reloadReason } from './dataset/datasetOptions';
 import { pageStatus } from './pageStatus';
 import { useRuns } from './runs/useRuns';
 import { useFailureRecovery } from './runs/useFailureRecovery';
-import { evaluateProblem, resumeProblem } from './runs/runHints';
+import { evaluateProblem, resumeProblem, snapshotResumeText } from './runs/runHints';
 import { RunsPanel } from './runs/RunsPanel';
 import { ModelActions } from './runs/ModelActions';
 import { PredictPanel } from './predict/PredictPanel';
@@ -34,7 +34,7 @@ import { useStableCallback } from './common/useStableCallback';
 import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './results/MisclassifiedGallery';
 import { EvaluatedOodSummary } from './common/OodSummary';
-import { ensembleText } from '../core/ensemble';
+import { ensembleText, snapshotPlan } from '../core/ensemble';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
@@ -109,6 +109,10 @@ export function App() {
   const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;
   const evaluateHint = evaluateProblem(run, view, modelSize, t.dataReady);
   const resumeHint = resumeProblem(run, view, t.dataReady, training || loading);
+  // What a snapshot ensemble fell back to (fewer members, or one model), in words beside the Results.
+  const snapshotNote = run
+    ? snapshotPlan(run.settings.snapshots ?? 1, run.settings.epochs, run.classNames.length).note
+    : null;
   const positiveClass = reported?.positiveClass ?? defaultPositiveClass(run?.classNames ?? ['a', 'b']);
   // The Results' operating point; for a loaded model, the one its metadata says the figures used.
   const decision = useMemo(
@@ -219,6 +223,7 @@ export function App() {
               />
               <EvaluatedOodSummary scores={run.scores} />
               {run.ensemble && <p data-testid="ensemble-summary">{ensembleText(run.ensemble)}</p>}
+              {snapshotNote && <p data-testid="ensemble-note">{snapshotNote}</p>}
             </>
           ) : (
             <p>
@@ -238,6 +243,7 @@ export function App() {
             onEvaluate={() => void onEvaluate()}
             showResume={Boolean(run && run.status !== 'loaded' && run.models.includes('checkpoint'))}
             resumeHint={resumeHint}
+            resumeText={snapshotResumeText(run)}
             onResume={(n) => void onResume(n)}
           />
         </section>

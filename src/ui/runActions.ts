@@ -52,7 +52,10 @@ export function runActions({
       setNotice(from);
       return;
     }
-    await store.train({ ...trainSettingsOf(run.settings), epochs: moreEpochs }, from);
+    // A snapshot-ensemble run cut short goes on to the end of its planned epochs: its cycles span them.
+    const { epochs, epochsDone } = run.history;
+    const more = (run.settings.snapshots ?? 1) > 1 && epochsDone < epochs ? epochs - epochsDone : moreEpochs;
+    await store.train({ ...trainSettingsOf(run.settings), epochs: more }, from);
   };
 
   const onEvaluate = async () => {

@@ -2,7 +2,6 @@
  * Checks of what the page sends, before any work starts, with messages that say what to do.
  */
 import { UserError } from '../core/userError';
-import { ensembleClassesProblem } from '../model/cnn';
 import { checkTrainSettings } from '../core/settings';
 import type { ImageSet, Splits, TrainSettings } from '../core/types';
 
@@ -60,22 +59,4 @@ export function checkSettings(settings: TrainSettings, data: Splits): void {
     );
   }
   if (data.train.count === 0) throw new UserError('The train split has no images: there is nothing to train on.');
-}
-
-/**
- * A snapshot ensemble (settings.snapshots > 1) needs two classes (its members' sigmoids are averaged), at least one
- * epoch a member, and a fresh run: its members are stacked at the end, which a resumed run would not have.
- */
-export function checkSnapshots(settings: TrainSettings, numClasses: number, resuming: boolean): void {
-  const { snapshots, epochs } = settings;
-  if (snapshots <= 1) return;
-  if (numClasses !== 2) throw new UserError(ensembleClassesProblem(numClasses));
-  if (epochs < snapshots)
-    throw new UserError(
-      `A snapshot ensemble of ${snapshots} members needs at least ${snapshots} epochs (one cycle each); Epochs is ${epochs}. Raise Epochs or lower Snapshot ensemble.`,
-    );
-  if (resuming)
-    throw new UserError(
-      'A snapshot-ensemble run cannot be resumed: its members are taken at the end of each cycle and stacked when the run ends, which a resumed run would not have. Train it again from the start.',
-    );
 }

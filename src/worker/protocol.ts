@@ -37,6 +37,8 @@ export interface ResumeFrom {
   epochsDone: number;
   batchesDone: number;
   best: { epoch: number; valLoss: number; files: ModelFiles } | null;
+  /** A snapshot-ensemble run's snapshots taken by the checkpoint's epoch (model/snapshotFiles.ts); null: none yet. */
+  snapshots?: ModelFiles | null;
 }
 
 /**
@@ -205,7 +207,13 @@ export type TrainProgress =
   | ({ type: 'batchEnd' } & BatchMetrics)
   | ({ type: 'epochEnd' } & EpochMetrics)
   /** After epochEnd: the model and optimizer state after that epoch, for the page to keep (a reload, a crash, Resume). */
-  | { type: 'checkpoint'; epoch: number; files: ModelFiles }
+  | {
+      type: 'checkpoint';
+      epoch: number;
+      files: ModelFiles;
+      /** A snapshot-ensemble run's snapshots so far, when this epoch ended a cycle (model/snapshotFiles.ts). */
+      snapshots?: ModelFiles;
+    }
   /** Paused: the run holds after batch `batchesDone` (the one under way at Pause finished); nothing moves until Continue. */
   | { type: 'held'; batchesDone: number }
   | { type: 'evaluating' };
@@ -231,7 +239,12 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
   }
   switch (message.type) {
     case 'progress':
-      return message.progress.type === 'checkpoint' ? unique([message.progress.files.weights]) : [];
+      return message.progress.type === 'checkpoint'
+        ? unique([
+            message.progress.files.weights,
+            ...(message.progress.snapshots ? [message.progress.snapshots.weights] : []),
+          ])
+        : [];
     case 'error':
       return [];
     case 'reply': {

@@ -14,7 +14,10 @@ import { resumeStart } from './resumeStart';
 import type { KeptModel } from './keptModel';
 import { attachDetector } from './ood';
 import { disposeSnapshot, stackMembers, type MemberWeights } from '../model/ensemble';
-import { checkSnapshots } from './checks';
+import { snapshotPlan } from '../core/ensemble';
+import { snapshotsOfFiles } from '../model/snapshotFiles';
+import { snapshotsTakenBy } from '../model/learningRate';
+import { UserError } from '../core/userError';
 
 /** What a run needs of the Trainer. */
 export interface TrainModelDeps {
@@ -38,7 +41,9 @@ export async function trainModel(
   resume: ResumeFrom | null,
   { kept, epsilon, progress, now, heldWait }: TrainModelDeps,
 ): Promise<TrainerReplies['train']> {
-  checkSnapshots(settings, data.classNames.length, resume !== null);
+  // Fewer members than asked (or one model) where the classes or the epochs do not allow them: the page says so.
+  const plan = snapshotPlan(settings.snapshots, (resume?.epochsDone ?? 0) + settings.epochs, data.classNames.length);
+  settings = { ...settings, snapshots: plan.members };
   const options = {
     imageSize: settings.imageSize,
     numClasses: data.classNames.length,
@@ -54,6 +59,8 @@ export async function trainModel(
   const images = new ResidentSplits();
   const snapshots: MemberWeights[] = [];
   try {
+    // A resumed snapshot-ensemble run goes on with the snapshots its finished cycles took.
+    if (resume && settings.snapshots > 1) snapshots.push(...resumedSnapshots(model, settings, resume));
     const context = {
       model,
       data,
@@ -80,6 +87,21 @@ export async function trainModel(
     images.dispose();
     snapshots.forEach(disposeSnapshot);
   }
+}
+
+/**
+ * The snapshots a resumed snapshot-ensemble run took before its checkpoint: as many as its cycles that ended by then
+ * (the cycles span the run's epochs, those done and those to come), read and checked against the model.
+ */
+function resumedSnapshots(model: tf.LayersModel, settings: TrainSettings, resume: ResumeFrom): MemberWeights[] {
+  const taken = snapshotsTakenBy(resume.epochsDone, resume.epochsDone + settings.epochs, settings.snapshots);
+  if (taken === 0) return [];
+  if (!resume.snapshots)
+    throw new UserError(
+      `The saved run has no snapshots, but its ${taken} finished cycle${taken === 1 ? '' : 's'} took some: ` +
+        'train the snapshot ensemble again from the start.',
+    );
+  return snapshotsOfFiles(model, resume.snapshots, taken);
 }
 
 async function trainAndEvaluate(

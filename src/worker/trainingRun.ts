@@ -32,6 +32,7 @@ import {
   snapshotCycleOf,
 } from '../model/learningRate';
 import { snapshotOf, type MemberWeights } from '../model/ensemble';
+import { snapshotFilesOf } from '../model/snapshotFiles';
 
 /** Set by message handlers while the run awaits; read between batches. */
 export interface RunControl {
@@ -251,10 +252,17 @@ async function runEpochs(
         // Every epoch's batch tensors are freed: this count stays flat from the first epoch on.
         tensors: tf.memory().numTensors,
       });
-      // With the optimizer's state: a reload or a crashed worker loses no finished epoch, and Resume goes on from here.
-      progress({ type: 'checkpoint', epoch, files: await guarded(control, modelFilesOf(model, true)) });
-      if (settings.snapshots > 1 && snapshotCycleOf(epoch, epochs, settings.snapshots).end === epoch + 1)
-        context.snapshots?.push(snapshotOf(model));
+      const snapshotTaken =
+        settings.snapshots > 1 &&
+        context.snapshots &&
+        snapshotCycleOf(epoch, epochs, settings.snapshots).end === epoch + 1;
+      if (snapshotTaken) context.snapshots?.push(snapshotOf(model));
+      // With the optimizer's state (and a new snapshot, with those before it): a reload or a crashed worker loses no
+      // finished epoch, and Resume goes on from here.
+      const files = await guarded(control, modelFilesOf(model, true));
+      const snapshots =
+        snapshotTaken && context.snapshots ? await guarded(control, snapshotFilesOf(context.snapshots)) : null;
+      progress({ type: 'checkpoint', epoch, files, ...(snapshots ? { snapshots } : {}) });
       if (stop && epoch < epochs - 1) return { epochsDone, stoppedEarly: true };
     }
   } finally {

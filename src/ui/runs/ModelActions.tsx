@@ -15,6 +15,8 @@ interface Props {
   showResume: boolean;
   /** Why the run cannot be resumed now; null when it can. */
   resumeHint: string | null;
+  /** What Resume does, when it is not the usual (a snapshot-ensemble run cut short). */
+  resumeText?: string | null;
   onResume: (moreEpochs: number) => void;
 }
 
@@ -102,6 +104,7 @@ export function ModelActions(props: Props) {
           </button>{' '}
           <small>
             {props.resumeHint ??
+              props.resumeText ??
               'Continues this run from its last finished epoch, with its optimizer state; the curves go on.'}
           </small>
         </p>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import type { SavedRun } from '../../storage/runsDb';
 import type { DatasetView } from '../dataset/useDataset';
-import { evaluateProblem, resumeProblem } from './runHints';
+import { evaluateProblem, resumeProblem, snapshotResumeText } from './runHints';
 
 const run = {
   status: 'done',
@@ -22,12 +22,21 @@ describe('why Resume and Evaluate wait', () => {
     expect(resumeProblem(run, { ...view, classNames: ['a', 'b'] }, true, false)).toMatch(/classes are not the run's/);
   });
 
-  it('Resume: a snapshot-ensemble run, interrupted by a reload or finished, is refused in words', () => {
-    const interrupted = { ...run, status: 'training', settings: { ...run.settings, snapshots: 3 } } as SavedRun;
-    expect(resumeProblem(interrupted, view, true, false)).toMatch(/snapshot-ensemble run cannot be resumed/);
-    const finished = { ...run, ensemble: { kind: 'snapshot', members: 2, predictTimeRatio: 3 } } as SavedRun;
-    expect(resumeProblem(finished, view, true, false)).toMatch(/cannot be resumed/);
-    expect(resumeProblem(run, view, true, false) ?? '').not.toMatch(/snapshot-ensemble/);
+  it('Resume: a snapshot-ensemble run cut short resumes; a finished ensemble is refused in words', () => {
+    const history = { ...run.history, epochs: 3, epochsDone: 2 };
+    const interrupted = {
+      ...run,
+      status: 'training',
+      history,
+      settings: { ...run.settings, snapshots: 3 },
+    } as SavedRun;
+    expect(resumeProblem(interrupted, view, true, false) ?? '').not.toMatch(/snapshot|trained further/);
+    const ensemble = { kind: 'snapshot', members: 2, predictTimeRatio: 3 } as const;
+    const finished = { ...run, history: { ...history, epochsDone: 3 }, ensemble } as SavedRun;
+    expect(resumeProblem(finished, view, true, false)).toMatch(/snapshot ensemble: it cannot be trained further/);
+    expect(resumeProblem(run, view, true, false) ?? '').not.toMatch(/snapshot ensemble/);
+    expect(snapshotResumeText(interrupted)).toMatch(/to its 3 planned epochs \(More epochs is not used\)/);
+    expect(snapshotResumeText(finished)).toBeNull();
   });
 
   it('Evaluate: no data, another size, other classes; else nothing in the way', () => {

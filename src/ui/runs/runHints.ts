@@ -19,9 +19,9 @@ export function resumeProblem(
   if (busy) return 'Wait for the current work to finish.';
   if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
   if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
-  // Its members are the weights at each cycle's end, stacked when the run ends: a reload keeps no snapshots.
-  if ((run.settings.snapshots ?? 1) > 1 || run.ensemble)
-    return 'A snapshot-ensemble run cannot be resumed (or trained further): train it again from the start.';
+  // A finished ensemble is one stacked model for inference; a snapshot run cut short resumes with its snapshots.
+  if (run.ensemble && run.history.epochsDone >= run.history.epochs)
+    return 'This run’s model is a snapshot ensemble: it cannot be trained further. Train a new run instead.';
   if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
   if (!sameClasses(view.classNames, run.classNames))
     return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
@@ -29,6 +29,17 @@ export function resumeProblem(
   if (reason)
     return `Load the dataset as the run had it (Image size ${run.settings.imageSize} px, the same split settings). ${reason}`;
   return null;
+}
+
+/** What Resume does with a snapshot-ensemble run cut short (it ignores More epochs); null for any other run. */
+export function snapshotResumeText(run: SavedRun | null): string | null {
+  if (!run || (run.settings.snapshots ?? 1) <= 1) return null;
+  const { epochs, epochsDone } = run.history;
+  if (epochsDone >= epochs) return null;
+  return (
+    `Continues this snapshot-ensemble run to its ${epochs} planned epochs (More epochs is not used), in the cycle ` +
+    'it was in, with the snapshots taken so far; all of them are stacked at the end.'
+  );
 }
 
 /** Why the page's model cannot be scored on the loaded dataset now; null when it can. */

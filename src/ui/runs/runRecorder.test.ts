@@ -102,6 +102,7 @@ describe('the run recorder', () => {
     const problems: string[] = [];
     const failing = Object.assign(Object.create(Object.getPrototypeOf(db) as object) as RunsDb, db, {
       put: () => Promise.reject(new Error('The disk is full')),
+      putWithModels: () => Promise.reject(new Error('The disk is full')),
     });
     const recorder = new RunRecorder(
       store,

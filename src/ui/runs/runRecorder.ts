@@ -123,16 +123,19 @@ export class RunRecorder {
           this.update({
             ...run,
             status: 'training',
-            settings: { ...run.settings, ...event.settings, epochs: run.settings.epochs + event.settings.epochs },
+            settings: { ...run.settings, ...event.settings, epochs: run.history.epochsDone + event.settings.epochs },
           });
         return;
       case 'epoch': {
         this.files.set('checkpoint', event.checkpoint);
         const best = event.view.bestEpoch === event.epoch;
         if (best) this.files.set('best', event.checkpoint);
+        // A snapshot-ensemble run's snapshots so far, when this epoch ended a cycle: Resume needs them all.
+        if (event.snapshots) this.files.set('snapshots', event.snapshots);
         this.update({ ...run, history: historyOf(event.view), figures: figuresOf(event.view, run.classNames) }, [
           ['checkpoint', event.checkpoint],
           ...(best ? [['best', event.checkpoint] as [ModelKind, ModelFiles]] : []),
+          ...(event.snapshots ? [['snapshots', event.snapshots] as [ModelKind, ModelFiles]] : []),
         ]);
         return;
       }
@@ -178,8 +181,8 @@ export class RunRecorder {
     if (!db) return this.queue;
     this.queue = this.queue.then(async () => {
       try {
-        await db.put(run);
-        for (const [kind, files] of models) await db.putModel(run.id, kind, files);
+        // One transaction: the record's epochs, the checkpoint and the snapshots stored are always of one epoch.
+        await db.putWithModels(run, models);
         if (!quiet) this.onSaved();
       } catch (error) {
         this.onProblem(error instanceof Error ? error.message : String(error));

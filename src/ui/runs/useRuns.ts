@@ -206,7 +206,10 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       const { bestEpoch, epochPoints, epochsDone, batchesPerEpoch } = run.history;
       const bestPoint = bestEpoch === null ? undefined : epochPoints.find((p) => p.epoch === bestEpoch);
       const bestFiles = bestPoint ? await r.modelFiles('best') : null;
+      // Checked against the model in the worker (model/snapshotFiles.ts), like every stored byte.
+      const snapshots = (run.settings.snapshots ?? 1) > 1 ? await r.modelFiles('snapshots') : null;
       return {
+        snapshots,
         checkpoint,
         epochsDone,
         batchesDone: epochsDone * batchesPerEpoch,

@@ -34,7 +34,7 @@ import {
 export type RunEvent =
   | { type: 'started'; settings: TrainSettings; resumed: boolean }
   /** An epoch has finished: its checkpoint (weights and optimizer state) and the view with its figures. */
-  | { type: 'epoch'; epoch: number; checkpoint: ModelFiles; view: TrainingView }
+  | { type: 'epoch'; epoch: number; checkpoint: ModelFiles; snapshots?: ModelFiles; view: TrainingView }
   | { type: 'ended'; reply: TrainerReplies['train']; view: TrainingView }
   | { type: 'failed'; message: string; view: TrainingView };
 
@@ -131,7 +131,13 @@ export class TrainingStore {
     const pending = this.client.start({ type: 'train', settings, ...(resume ? { resume } : {}) }, (progress) => {
       if (pending.id !== this.runId) return;
       if (progress.type === 'checkpoint')
-        this.emit({ type: 'epoch', epoch: progress.epoch, checkpoint: progress.files, view: this.view });
+        this.emit({
+          type: 'epoch',
+          epoch: progress.epoch,
+          checkpoint: progress.files,
+          ...(progress.snapshots ? { snapshots: progress.snapshots } : {}),
+          view: this.view,
+        });
       else this.dispatch({ type: 'progress', progress, at: this.now() }, progress.type === 'batchEnd');
     });
     this.runId = pending.id;
