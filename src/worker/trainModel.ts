@@ -13,6 +13,7 @@ import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { KeptModel } from './keptModel';
 import { attachDetector } from './ood';
+import { makeBatch } from './batches';
 import { disposeSnapshot, stackMembers, type MemberWeights } from '../model/ensemble';
 import { snapshotPlan } from '../core/ensemble';
 import { snapshotsOfFiles } from '../model/snapshotFiles';
@@ -151,12 +152,12 @@ async function predictTimeRatioOf(
 ): Promise<number | null> {
   const count = Math.min(32, images.count);
   if (count === 0) return null;
-  const xs = tf.tidy(() =>
-    tf.div(
-      tf.tensor4d(images.pixels.subarray(0, count * images.size * images.size), [count, images.size, images.size, 1]),
-      255,
-    ),
+  const { xs, ys } = makeBatch(
+    images,
+    Array.from({ length: count }, (_, i) => i),
+    2,
   );
+  ys.dispose();
   const timeOf = async (model: tf.LayersModel): Promise<number> => {
     let best = Infinity;
     for (let i = 0; i < 4; i++) {
