@@ -16,12 +16,18 @@ export interface ScoredSplit {
 
 /**
  * What judging "is this image unlike the images the model was trained on?" needs (eval/outOfDistribution.ts, after
- * Lee et al. 2018): the training images' features (the output of `featureLayer`, the Dense layer before the output)
- * as one Gaussian a class with one shared covariance, shrunk towards a scaled identity (Ledoit-Wolf). An image's
- * score is its squared Mahalanobis distance to the nearest class mean; above `threshold` it is unlike the training
- * data. Kept in model.json (userDefinedMetadata) and metadata.json (`outOfDistribution`).
+ * Lee et al. 2018). Kept in model.json (userDefinedMetadata) and metadata.json (`outOfDistribution`). Two methods:
+ * one layer's features (`PenultimateOodDetector`, what models before the feature ensemble carry) or several layers'
+ * (`FeatureEnsembleOodDetector`).
  */
-export interface OodDetector {
+export type OodDetector = PenultimateOodDetector | FeatureEnsembleOodDetector;
+
+/**
+ * The training images' features (the output of `featureLayer`, the Dense layer before the output) as one Gaussian a
+ * class with one shared covariance, shrunk towards a scaled identity (Ledoit-Wolf). An image's score is its squared
+ * Mahalanobis distance to the nearest class mean; above `threshold` it is unlike the training data.
+ */
+export interface PenultimateOodDetector {
   method: 'mahalanobis-tied-covariance';
   /** The layer whose output is the feature vector (e.g. `dense_1`, the Dense 64 before Dropout). */
   featureLayer: string;
@@ -39,7 +45,49 @@ export interface OodDetector {
   validationImages: number;
 }
 
-/** A model's out-of-distribution judgement of some images: squared Mahalanobis distances and the detector's cut. */
+/** How a layer's output becomes an image's feature row: a 4-D map averaged over its rows and columns, or as it is. */
+export type OodPooling = 'spatial-mean' | 'none';
+
+/** A layer the detector reads, and how many features it gives an image (after pooling). */
+export interface OodFeatureLayer {
+  name: string;
+  size: number;
+  pooling: OodPooling;
+}
+
+/** One layer's Gaussians in a feature ensemble, and the scale its distances are divided by. */
+export interface OodLayerStatistics {
+  featureLayer: string;
+  pooling: OodPooling;
+  /** One mean feature vector a class with training images. */
+  classMeans: number[][];
+  /** The inverse of the shared, shrunk covariance of this layer's features. */
+  precision: number[][];
+  shrinkage: number;
+  /** The median of this layer's squared distances over validation (training when there is none): its unit. */
+  scale: number;
+}
+
+/**
+ * Lee et al. 2018's feature ensemble: a tied-covariance Gaussian a class on each of several layers' features (4-D
+ * maps averaged over space). An image's score is the sum over layers of its squared Mahalanobis distance to the
+ * nearest class mean divided by that layer's `scale`; above `threshold` it is unlike the training data. The
+ * features of an image are the layers' rows concatenated in `layers` order.
+ */
+export interface FeatureEnsembleOodDetector {
+  method: 'mahalanobis-feature-ensemble';
+  layers: OodLayerStatistics[];
+  /** Score above which an image is unlike the training data: the `quantile` of validation's scores. */
+  threshold: number;
+  quantile: number;
+  trainImages: number;
+  validationImages: number;
+}
+
+/**
+ * A model's out-of-distribution judgement of some images: each image's score (a squared Mahalanobis distance, or the
+ * feature ensemble's sum of scaled ones) and the detector's cut.
+ */
 export interface OodJudgement {
   distances: Float32Array;
   /** An image is unlike the training data when its distance is above this. */

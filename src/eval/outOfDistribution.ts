@@ -6,23 +6,15 @@
  * covariance is shrunk towards a scaled identity by Ledoit-Wolf's rule (as sklearn.covariance.ledoit_wolf), so it
  * can be inverted with few images or dead ReLU units. The cut is a quantile of validation's scores.
  * Pure arithmetic in float64 (no tfjs); the PyTorch bundle's train.py computes the same.
- * The arithmetic is classGaussians.ts'; a detector read from a file is checked by oodDetectorCheck.ts.
+ * The arithmetic is classGaussians.ts'; a detector read from a file is checked by oodDetectorCheck.ts. The same
+ * Gaussians on several layers at once, Lee et al.'s feature ensemble, are featureEnsemble.ts'.
  */
-import type { OodDetector, OodJudgement } from '../core/types';
-import { fitClassGaussians, mahalanobisDistances, type ClassGaussians } from './classGaussians';
+import type { OodDetector, OodFeatureLayer, OodJudgement, PenultimateOodDetector } from '../core/types';
+import { fitClassGaussians, mahalanobisDistances } from './classGaussians';
+import { featureEnsembleScores } from './featureEnsemble';
+import { gaussiansOfMatrices, maxOf, OOD_QUANTILE, quantile } from './oodArithmetic';
 
-/** Validation's quantile the cut is: about 5% of validation images are flagged. */
-export const OOD_QUANTILE = 0.95;
-
-/** The q-quantile of `values`, interpolating linearly between order statistics (numpy's default). */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) return NaN;
-  const position = q * (sorted.length - 1);
-  const low = Math.floor(position);
-  const high = Math.min(sorted.length - 1, low + 1);
-  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-}
+export { OOD_QUANTILE, quantile } from './oodArithmetic';
 
 /**
  * The detector from the training features, its cut set so that about 1 - `q` of the validation images (their
@@ -32,14 +24,14 @@ export function fitOodDetector(
   train: { features: Float32Array; labels: ArrayLike<number> },
   validationFeatures: Float32Array,
   options: { featureSize: number; numClasses: number; featureLayer: string; q?: number },
-): { detector: OodDetector; validation: OodJudgement } {
+): { detector: PenultimateOodDetector; validation: OodJudgement } {
   const { featureSize, numClasses, featureLayer, q = OOD_QUANTILE } = options;
   const gaussians = fitClassGaussians(train.features, train.labels, featureSize, numClasses);
   const distances = mahalanobisDistances(validationFeatures, gaussians);
   // Without validation images nothing can set the cut: the largest training distance stands in.
   const threshold =
     distances.length > 0 ? quantile(distances, q) : maxOf(mahalanobisDistances(train.features, gaussians));
-  const detector: OodDetector = {
+  const detector: PenultimateOodDetector = {
     method: 'mahalanobis-tied-covariance',
     featureLayer,
     classMeans: gaussians.classMeans.map((m) => Array.from(m)),
@@ -55,26 +47,23 @@ export function fitOodDetector(
   return { detector, validation: { distances, threshold } };
 }
 
-function maxOf(values: Float32Array): number {
-  let max = 0;
-  for (const v of values) if (v > max) max = v;
-  return max;
-}
-
-/** The detector's Gaussians as arrays for `mahalanobisDistances`. */
-export function gaussiansOf(detector: OodDetector): ClassGaussians {
-  const p = detector.precision.length;
-  return {
-    featureSize: p,
-    classMeans: detector.classMeans.map((m) => Float64Array.from(m)),
-    precision: Float64Array.from(detector.precision.flat()),
-    shrinkage: detector.shrinkage,
-  };
-}
-
-/** The judgement of images whose features are `features` (rows of the detector's feature size). */
+/**
+ * The judgement of images whose features are `features`: rows of the detector's layers' features, concatenated in
+ * the order `oodFeatureLayers` gives.
+ */
 export function judge(detector: OodDetector, features: Float32Array): OodJudgement {
-  return { distances: mahalanobisDistances(features, gaussiansOf(detector)), threshold: detector.threshold };
+  const distances =
+    detector.method === 'mahalanobis-feature-ensemble'
+      ? featureEnsembleScores(detector, features)
+      : mahalanobisDistances(features, gaussiansOfMatrices(detector));
+  return { distances, threshold: detector.threshold };
+}
+
+/** The layers a detector reads, in the order their features are concatenated in a row. */
+export function oodFeatureLayers(detector: OodDetector): OodFeatureLayer[] {
+  return detector.method === 'mahalanobis-feature-ensemble'
+    ? detector.layers.map((l) => ({ name: l.featureLayer, size: l.precision.length, pooling: l.pooling }))
+    : [{ name: detector.featureLayer, size: detector.precision.length, pooling: 'none' }];
 }
 
 /** How many of the judged images are unlike the training data. */

@@ -47,7 +47,9 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
   }
   graph.start(ONNX_INPUT, ONNX_OUTPUT, { kind: 'image', channels, height, width });
   // With out-of-distribution statistics, their feature layer's output is a second graph output, so a runtime can judge.
-  const featureLayer = metadata.outOfDistribution?.featureLayer ?? null;
+  const ood = metadata.outOfDistribution;
+  // TODO(feature ensemble): pooled features of every layer the detector reads.
+  const featureLayer = ood?.method === 'mahalanobis-tied-covariance' ? ood.featureLayer : null;
   let features: { tensor: string; size: number } | null = null;
   for (const layer of layers) {
     convertLayer(graph, layer);

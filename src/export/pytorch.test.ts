@@ -21,6 +21,7 @@ import type {
   ModelMetadata,
   ModelName,
   OodDetector,
+  PenultimateOodDetector,
   Settings,
   SplitName,
 } from '../core/types';
@@ -953,7 +954,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       `v = np.array(d['validation'], dtype=np.float32).reshape(-1, ${p})`,
       "print(json.dumps(train.fit_ood_detector(t, d['labels'], v, 2)))",
     ].join('\n');
-    const torch = JSON.parse(run(PYTHON, ['-c', script, inputs], bundleDir)) as OodDetector;
+    const torch = JSON.parse(run(PYTHON, ['-c', script, inputs], bundleDir)) as PenultimateOodDetector;
     expect(torch.shrinkage).toBeGreaterThan(0);
     expect(Math.abs(torch.shrinkage - page.shrinkage)).toBeLessThan(1e-9);
     expect(maxDifference(torch.classMeans, page.classMeans)).toBeLessThan(1e-9);

@@ -24,7 +24,11 @@ function featuresFor(model: tf.LayersModel, plan: OodPlan): { layer: string; siz
     const found = featureLayerOf(model);
     return found ? { layer: found.name, size: found.size } : null;
   }
-  return plan.detector ? { layer: plan.detector.featureLayer, size: plan.detector.precision.length } : null;
+  // TODO(feature ensemble): every layer the detector reads.
+  const detector = plan.detector;
+  return detector?.method === 'mahalanobis-tied-covariance'
+    ? { layer: detector.featureLayer, size: detector.precision.length }
+    : null;
 }
 
 /** A scored split with its judgement. */

@@ -36,6 +36,8 @@ export async function predictImages(
   let maps = new Float32Array(0);
   let mapSide = 0;
   const area = size * size;
+  // TODO(feature ensemble): every layer the detector reads.
+  if (detector?.method === 'mahalanobis-feature-ensemble') detector = null;
   const featureSize = detector?.precision.length ?? 0;
   const features = new Float32Array(count * featureSize);
 
