@@ -20,14 +20,17 @@ import type {
   IntensityNormalisation,
   ModelMetadata,
   ModelName,
+  FeatureEnsembleOodDetector,
   OodDetector,
+  OodFeatureLayer,
+  OodPooling,
   PenultimateOodDetector,
   Settings,
   SplitName,
 } from '../core/types';
-import { countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
+import { featureEnsembleScores, fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { countUnlike, fitOodDetector, judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
-import { featuresAndOutputs } from '../model/features';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/layersFormat';
@@ -45,6 +48,18 @@ const hasTorch =
   spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
 
 const SIZE = 40;
+/**
+ * The page's feature-ensemble layers: a LOCAL COPY of the spec's default (all five candidates) until
+ * src/model/features.ts exports OOD_LAYERS; then this should be that constant, and the test "train.py's OOD_LAYERS
+ * are the page's" compares train.py with it.
+ */
+const PAGE_OOD_LAYERS: readonly (readonly [string, OodPooling])[] = [
+  ['max_pooling2d_1', 'spatial-mean'],
+  ['max_pooling2d_2', 'spatial-mean'],
+  ['max_pooling2d_3', 'spatial-mean'],
+  ['max_pooling2d_4', 'spatial-mean'],
+  ['dense_1', 'none'],
+];
 const CLASSES = ['NORMAL', 'PNEUMONIA'];
 const TOLERANCE = 1e-4;
 // One thread a process: the machine's cores are shared.
@@ -75,23 +90,61 @@ interface TorchPrediction {
   unlikeTrainingData?: boolean;
 }
 
-/** tfjs' dense_1 features of grey pixels (0..255) of `size` px squares. */
-function tfjsFeatures(model: tf.LayersModel, pixels: number[][], size: number): Float32Array {
-  const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, size, size, 1], 'float32'), 1 / 255);
-  const { features, outputs } = featuresAndOutputs(model, 'dense_1', xs);
-  const values = features.dataSync() as Float32Array;
-  tf.dispose([xs, features, outputs]);
+/**
+ * The page's side of the feature ensemble, computed here with tfjs itself (each layer's output through a sub-model
+ * in inference mode, a 4-D map averaged over its rows and columns): rows of `layers`' features side by side.
+ */
+function tfjsOodRows(
+  model: tf.LayersModel,
+  pixels: number[][],
+  size: number,
+  layers: readonly { name: string; pooling: OodPooling }[],
+): Float32Array {
+  const sub = tf.model({
+    inputs: model.inputs,
+    outputs: layers.map((l) => model.getLayer(l.name).output as tf.SymbolicTensor),
+  });
+  const rows = tf.tidy(() => {
+    const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, size, size, 1], 'float32'), 1 / 255);
+    const outputs = [sub.predict(xs)].flat() as tf.Tensor[];
+    return tf.concat(
+      outputs.map((out, i) => (layers[i].pooling === 'spatial-mean' ? tf.mean(out, [1, 2]) : out)),
+      1,
+    );
+  });
+  const values = rows.dataSync() as Float32Array;
+  rows.dispose();
   return values;
 }
 
-/** Largest relative difference of the squared distances PyTorch gave and the page's for the same pixels. */
+/** The layers of `names` as OodFeatureLayers of this tfjs model: a 4-D map's channels, or a 2-D output's width. */
+function tfjsOodLayers(model: tf.LayersModel, layers: readonly (readonly [string, OodPooling])[]): OodFeatureLayer[] {
+  return layers.map(([name, pooling]) => {
+    const shape = model.getLayer(name).outputShape as number[];
+    return { name, pooling, size: shape[shape.length - 1] };
+  });
+}
+
+/** What checkOodDetector needs of a model: its layers' widths after pooling, read from the tfjs model. */
+function layerSizeOf(model: tf.LayersModel): (name: string, pooling: OodPooling) => number | null {
+  return (name, pooling) => {
+    const layer = model.layers.find((l) => l.name === name);
+    const shape = layer?.outputShape as number[] | undefined;
+    if (!shape) return null;
+    if (pooling === 'spatial-mean') return shape.length === 4 ? shape[3] : null;
+    return shape.length === 2 ? shape[1] : null;
+  };
+}
+
+/** Largest relative difference of the scores PyTorch gave and the page's for the same pixels, either method. */
 function distanceDifference(model: tf.LayersModel, detector: OodDetector, torch: TorchPrediction[]): number {
   const page = judge(
     detector,
-    tfjsFeatures(
+    tfjsOodRows(
       model,
       torch.map((t) => t.pixels),
       SIZE,
+      oodFeatureLayers(detector),
     ),
   );
   return Math.max(
@@ -102,6 +155,49 @@ function distanceDifference(model: tf.LayersModel, detector: OodDetector, torch:
 function torchPredict(modelZip: string, images: string[]): TorchPrediction[] {
   const out = run(PYTHON, ['train.py', '--predict', modelZip, '--with-pixels', '--images', ...images], bundleDir);
   return (JSON.parse(out) as { images: TorchPrediction[] }).images;
+}
+
+/** Runs Python `lines` with json, sys, numpy (np), torch and the bundle's train.py imported; its output. */
+function trainPy(lines: string[], ...args: string[]): string {
+  const head = [
+    'import json, sys',
+    'import numpy as np',
+    'import torch',
+    `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+  ];
+  return run(PYTHON, ['-c', [...head, 'import train', ...lines].join('\n'), ...args], bundleDir);
+}
+
+/** Python lines: `model`, the model.zip of argv[1]; `x`, its input from the grey pixels (0..255, JSON) of argv[2]. */
+const MODEL_AND_PIXELS = () => [
+  'model, _ = train.load_app_model(sys.argv[1])',
+  `x = torch.tensor(json.load(open(sys.argv[2])), dtype=torch.float32).view(-1, 1, ${SIZE}, ${SIZE}) / 255`,
+];
+
+/** train.py's OOD_LAYERS, as its Python says. */
+function torchOodLayers(): [string, OodPooling][] {
+  return JSON.parse(trainPy(['print(json.dumps(train.OOD_LAYERS))'])) as [string, OodPooling][];
+}
+
+/** PyTorch's rows of OOD_LAYERS' features (pooled and side by side) for grey pixels, from a model.zip. */
+function torchOodRows(modelZip: string, pixels: number[][]): Float32Array {
+  const inputs = join(root, 'ood-rows-pixels.json');
+  writeFileSync(inputs, JSON.stringify(pixels));
+  const script = [
+    ...MODEL_AND_PIXELS(),
+    'with torch.no_grad():',
+    '    features, _ = train.scorer(model)(x)',
+    'print(json.dumps(train.ood_rows(features, train.OOD_LAYERS).flatten().tolist()))',
+  ];
+  return Float32Array.from(JSON.parse(trainPy(script, modelZip, inputs)) as number[]);
+}
+
+/** Largest |a - b| / max(1, |b|) over two equally long lists of numbers. */
+function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return max;
 }
 
 /** tfjs' probabilities for grey pixels (0..255) of `size` px squares, as the page scales them. */
@@ -259,6 +355,7 @@ async function appModelZip(
   numClasses: number,
   path: string,
   intensityNormalisation: IntensityNormalisation = 'none',
+  ood: OodDetector['method'] = 'mahalanobis-feature-ensemble',
 ): Promise<tf.LayersModel> {
   const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11, intensityNormalisation });
   const random = mulberry32(numClasses * 7 + name.length);
@@ -281,16 +378,19 @@ async function appModelZip(
   const fitPixels = Array.from({ length: fitSet.count }, (_, i) =>
     Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)),
   );
-  const fitFeatures = tfjsFeatures(model, fitPixels, SIZE);
-  const { detector } = fitOodDetector(
-    { features: fitFeatures.subarray(0, 40 * 64), labels: fitSet.labels.subarray(0, 40) },
-    fitFeatures.subarray(40 * 64),
-    {
-      featureSize: 64,
-      numClasses,
-      featureLayer: 'dense_1',
-    },
-  );
+  // The feature ensemble as the page fits it now, or the one-layer detector of models saved before it.
+  const layers = tfjsOodLayers(model, ood === 'mahalanobis-feature-ensemble' ? PAGE_OOD_LAYERS : [['dense_1', 'none']]);
+  const width = layers.reduce((sum, l) => sum + l.size, 0);
+  const fitFeatures = tfjsOodRows(model, fitPixels, SIZE, layers);
+  const train = { features: fitFeatures.subarray(0, 40 * width), labels: fitSet.labels.subarray(0, 40) };
+  const { detector } =
+    ood === 'mahalanobis-feature-ensemble'
+      ? fitFeatureEnsembleDetector(train, fitFeatures.subarray(40 * width), { layers, numClasses })
+      : fitOodDetector(train, fitFeatures.subarray(40 * width), {
+          featureSize: 64,
+          numClasses,
+          featureLayer: 'dense_1',
+        });
   writeFileSync(path + '.detector.json', JSON.stringify(detector));
   const exported = await exportLayersModel(model);
   const metadata: ModelMetadata = {
@@ -479,19 +579,26 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     );
     expect(difference).toBeLessThan(TOLERANCE);
 
-    // Its out-of-distribution detector: fitted on its training images, valid as the page checks it, in model.json
-    // too, and PyTorch's distances are the page's for the same pixels.
-    const detector = checkOodDetector(metadata.outOfDistribution, { featureSize: 64, numClasses: 2 });
-    expect(detector).toMatchObject({ featureLayer: 'dense_1', quantile: 0.95, trainImages: 32, validationImages: 8 });
+    // Its out-of-distribution detector: the feature ensemble over OOD_LAYERS fitted on its training images, valid
+    // as the page checks it, in model.json too, and PyTorch's scores are the page's for the same pixels.
+    const detector = checkOodDetector(metadata.outOfDistribution, { layerSize: layerSizeOf(model), numClasses: 2 });
+    expect(detector).toMatchObject({
+      method: 'mahalanobis-feature-ensemble',
+      quantile: 0.95,
+      trainImages: 32,
+      validationImages: 8,
+    });
+    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_OOD_LAYERS));
+    expect(metrics.outOfDistribution.method).toBe('mahalanobis-feature-ensemble');
     expect((json as { userDefinedMetadata?: unknown }).userDefinedMetadata).toEqual({
       outOfDistribution: metadata.outOfDistribution,
     });
     expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
     expect(metrics.outOfDistribution.validation.flagged).toBeLessThanOrEqual(1);
-    expect(log).toMatch(/validation: \d of 8 images are unlike the training data/);
+    expect(log).toMatch(/validation: \d of 8 images are unlike the training data \(.*feature-ensemble score/);
     const oodDifference = distanceDifference(model, detector, torch);
     console.log(
-      `model.zip from PyTorch: squared Mahalanobis distances, tfjs vs PyTorch, max relative difference ${oodDifference.toExponential(2)}`,
+      `model.zip from PyTorch: feature-ensemble scores, tfjs vs PyTorch, max relative difference ${oodDifference.toExponential(2)}`,
     );
     expect(oodDifference).toBeLessThan(1e-3);
     expect(torch.every((t) => t.unlikeTrainingData === t.oodDistance! > detector.threshold)).toBe(true);
@@ -541,7 +648,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       '    stacked = train.stack_members(members)',
       '    with torch.no_grad():',
       '        own = torch.cat([m(x) for m in members], dim=1)',
-      '        features, p = stacked.features_and_probabilities(x)',
+      '        pooled, p = stacked.features_and_probabilities(x)',
+      "        features = pooled['dense_1']",
       '        each = stacked.member_probabilities(features)',
       '    again = train.stack_members(train.member_models(stacked)).state_dict()',
       '    round_trip = all(torch.equal(v, again[key]) for key, v in stacked.state_dict().items())',
@@ -566,11 +674,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       '        stacked.conv2d_2.weight[0, -1] += 0.1',
       "    members_way = fast.__name__ == 'members_features_and_probabilities'",
       "    wide_way = train.scorer(stacked).__name__ == 'features_and_probabilities'",
-      '    same = bool(torch.allclose(fast_features, features, atol=1e-6) and torch.allclose(fast_p, p, atol=1e-6))',
+      // Every layer the detectors read, member by member as wide: the members' channels side by side.
+      '    same = bool(all(torch.allclose(fast_features[n], pooled[n], atol=1e-6) for n in pooled)',
+      '                and torch.allclose(fast_p, p, atol=1e-6))',
+      '    widths = [f.shape[1] for f in pooled.values()]',
       '    scored = members_way and wide_way and same',
       '    out.append({"k": k, "mean": own.mean(dim=1).tolist(), "stacked": p[:, 0].tolist(),',
       '                "members": own.tolist(), "each": each.tolist(), "features": features.shape[1],',
-      '                "layout": layout, "roundTrip": round_trip, "scored": scored})',
+      '                "layout": layout, "roundTrip": round_trip, "scored": scored, "widths": widths})',
       'print(json.dumps(out))',
     ].join('\n');
     const cases = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
@@ -583,8 +694,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       roundTrip: boolean;
       layout: boolean;
       scored: boolean;
+      widths: number[];
     }[];
     for (const c of cases) {
+      expect(c.widths).toEqual([32, 32, 64, 32, 64].map((w) => w * c.k));
       expect(maxDifference([c.stacked], [c.mean])).toBeLessThan(1e-5);
       expect(maxDifference(c.each, c.members)).toBeLessThan(1e-5);
       expect(c.features).toBe(64 * c.k);
@@ -645,15 +758,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const inputs = join(root, 'snapshot-pixels.json');
     writeFileSync(inputs, JSON.stringify(torch.map((t) => t.pixels)));
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
-      'stacked, _ = train.load_app_model(sys.argv[1])',
-      `x = torch.tensor(json.load(open(sys.argv[2])), dtype=torch.float32).view(-1, 1, ${SIZE}, ${SIZE}) / 255`,
+      ...MODEL_AND_PIXELS(),
       'with torch.no_grad():',
-      '    print(json.dumps(torch.cat([m(x) for m in train.member_models(stacked)], dim=1).tolist()))',
-    ].join('\n');
-    const members = JSON.parse(run(PYTHON, ['-c', script, join(out, 'model.zip'), inputs], bundleDir)) as number[][];
+      '    print(json.dumps(torch.cat([m(x) for m in train.member_models(model)], dim=1).tolist()))',
+    ];
+    const members = JSON.parse(trainPy(script, join(out, 'model.zip'), inputs)) as number[][];
     expect(
       maxDifference(
         members,
@@ -661,10 +770,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       ),
     ).toBeLessThan(1e-5);
 
-    // Its out-of-distribution detector judges the stacked model's dense_1: both members' 64 features side by side.
-    const detector = checkOodDetector(metadata.outOfDistribution, { featureSize: 128, numClasses: 2 });
-    expect(detector).toMatchObject({ featureLayer: 'dense_1', trainImages: 32, validationImages: 8 });
+    // Its out-of-distribution detector judges the stacked model's layers: both members' features side by side
+    // (twice the channels and units), read member by member in PyTorch, and the page's for the same pixels.
+    const detector = checkOodDetector(metadata.outOfDistribution, { layerSize: layerSizeOf(model), numClasses: 2 });
+    expect(detector).toMatchObject({ method: 'mahalanobis-feature-ensemble', trainImages: 32, validationImages: 8 });
+    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_OOD_LAYERS));
     expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
+    const pixels = torch.map((t) => t.pixels);
+    expect(
+      relativeDifference(
+        torchOodRows(join(out, 'model.zip'), pixels),
+        tfjsOodRows(model, pixels, SIZE, oodFeatureLayers(detector)),
+      ),
+    ).toBeLessThan(TOLERANCE);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
 
@@ -773,18 +891,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(mean(25, 40)).toBeGreaterThan(210);
   }, 60_000);
 
-  const cases: { model: ModelName; numClasses: number; norm: IntensityNormalisation }[] = [
-    { model: 'tutorial', numClasses: 2, norm: 'none' },
-    { model: 'batchnorm', numClasses: 2, norm: 'none' },
-    { model: 'batchnorm', numClasses: 3, norm: 'none' },
-    { model: 'batchnorm', numClasses: 2, norm: 'per-image' },
-    { model: 'tutorial', numClasses: 3, norm: 'per-image' },
+  // `ood`: the detector the model carries; the one-layer method is what models saved before the feature ensemble carry.
+  const cases: { model: ModelName; numClasses: number; norm: IntensityNormalisation; ood: OodDetector['method'] }[] = [
+    { model: 'tutorial', numClasses: 2, norm: 'none', ood: 'mahalanobis-tied-covariance' },
+    { model: 'batchnorm', numClasses: 2, norm: 'none', ood: 'mahalanobis-feature-ensemble' },
+    { model: 'batchnorm', numClasses: 3, norm: 'none', ood: 'mahalanobis-tied-covariance' },
+    { model: 'batchnorm', numClasses: 2, norm: 'per-image', ood: 'mahalanobis-feature-ensemble' },
+    { model: 'tutorial', numClasses: 3, norm: 'per-image', ood: 'mahalanobis-feature-ensemble' },
   ];
   it.each(cases)(
-    "loads the app's $model model ($numClasses classes, intensity normalisation $norm) in PyTorch, which predicts as tfjs does",
-    async ({ model: name, numClasses, norm }) => {
+    "loads the app's $model model ($numClasses classes, intensity normalisation $norm, $ood) in PyTorch, which predicts and judges as tfjs does",
+    async ({ model: name, numClasses, norm, ood }) => {
       const zip = join(root, `app-${name}-${numClasses}-${norm}.zip`);
-      const model = await appModelZip(name, numClasses, zip, norm);
+      const model = await appModelZip(name, numClasses, zip, norm, ood);
 
       const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
       const torch = torchPredict(zip, images);
@@ -802,14 +921,31 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       );
       expect(difference).toBeLessThan(TOLERANCE);
       const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
-      expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
+      expect(detector.method).toBe(ood);
+      const oodDifference = distanceDifference(model, detector, torch);
+      console.log(
+        `app's ${name} (${numClasses} classes), ${ood}: scores, max relative difference ${oodDifference.toExponential(2)}`,
+      );
+      expect(oodDifference).toBeLessThan(1e-3);
+      expect(torch.every((t) => t.unlikeTrainingData === t.oodDistance! > detector.threshold)).toBe(true);
       // Not a constant: the comparison means something.
       const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
       expect(spread).toBeGreaterThan(1e-3);
 
-      if (name === 'batchnorm' && numClasses === 2 && norm === 'none') {
+      // The features themselves: every layer of train.py's OOD_LAYERS pooled as the page pools it, side by side.
+      const pixels = torch.map((t) => t.pixels);
+      const featureDifference = relativeDifference(
+        torchOodRows(zip, pixels),
+        tfjsOodRows(model, pixels, SIZE, tfjsOodLayers(model, torchOodLayers())),
+      );
+      console.log(
+        `app's ${name} (${numClasses} classes): pooled features, max relative difference ${featureDifference.toExponential(2)}`,
+      );
+      expect(featureDifference).toBeLessThan(TOLERANCE);
+
+      if (numClasses === 2 && norm === 'none') {
         // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
-        const out = join(root, 'eval');
+        const out = join(root, `eval-${name}`);
         const log = run(
           PYTHON,
           ['train.py', '--data', dataDir, '--init', zip, '--epochs', '0', '--out', out],
@@ -841,10 +977,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
         const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
         const page = judge(
           detector,
-          tfjsFeatures(
+          tfjsOodRows(
             model,
             testTorch.map((t) => t.pixels),
             SIZE,
+            oodFeatureLayers(detector),
           ),
         );
         scored.forEach((fields, i) => {
@@ -966,6 +1103,153 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       validationImages: 30,
     });
   });
+
+  it("train.py's OOD_LAYERS are the page's (PAGE_OOD_LAYERS: a local copy until features.ts exports them)", () => {
+    expect(torchOodLayers()).toEqual(PAGE_OOD_LAYERS);
+  });
+
+  it('fits the feature-ensemble detector as the page: the same means, precisions, shrinkages, scales, cut, scores', () => {
+    // Three layers of ReLU-like features on different scales (a dead unit, fewer images than twice the features).
+    const random = mulberry32(8);
+    const layers: OodFeatureLayer[] = [
+      { name: 'max_pooling2d_1', size: 6, pooling: 'spatial-mean' },
+      { name: 'max_pooling2d_3', size: 9, pooling: 'spatial-mean' },
+      { name: 'dense_1', size: 12, pooling: 'none' },
+    ];
+    const width = 27;
+    const features = (n: number, shift = 0) =>
+      Float32Array.from({ length: n * width }, (_, i) => {
+        const column = i % width;
+        const scale = column < 6 ? 0.05 : column < 15 ? 1 : 7;
+        return column === 20 ? 0 : Math.max(0, (random() * 3 - 1 + (column % 5) * 0.1 + shift) * scale);
+      });
+    const train = features(40);
+    const labels = Uint8Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const validation = features(15);
+    const unseen = features(10, 0.5);
+    const inputs = join(root, 'ensemble-inputs.json');
+    writeFileSync(
+      inputs,
+      JSON.stringify({
+        train: Array.from(train),
+        labels: Array.from(labels),
+        validation: Array.from(validation),
+        unseen: Array.from(unseen),
+        layers: layers.map((l) => [l.name, l.pooling, l.size]),
+      }),
+    );
+    const script = [
+      'd = json.load(open(sys.argv[1]))',
+      'rows = lambda key: np.array(d[key], dtype=np.float32).reshape(-1, ' + width + ')',
+      'out = []',
+      // With validation, and without (the scales and the cut then come from the training images).
+      "for v in (rows('validation'), rows('validation')[:0]):",
+      "    detector = train.fit_feature_ensemble_detector(rows('train'), d['labels'], v, 2, d['layers'])",
+      "    out.append({'detector': detector, 'scores': train.ood_scores(detector, rows('unseen')).tolist()})",
+      'print(json.dumps(out))',
+    ];
+    const torch = JSON.parse(trainPy(script, inputs)) as {
+      detector: FeatureEnsembleOodDetector;
+      scores: number[];
+    }[];
+    const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    [validation, new Float32Array(0)].forEach((validationFeatures, i) => {
+      const page = fitFeatureEnsembleDetector({ features: train, labels }, validationFeatures, {
+        layers,
+        numClasses: 2,
+      });
+      const { detector, scores } = torch[i];
+      expect(detector).toMatchObject({
+        method: 'mahalanobis-feature-ensemble',
+        quantile: 0.95,
+        trainImages: 40,
+        validationImages: i === 0 ? 15 : 0,
+      });
+      expect(detector.layers).toHaveLength(3);
+      detector.layers.forEach((layer, l) => {
+        const expected = page.detector.layers[l];
+        expect([layer.featureLayer, layer.pooling]).toEqual([expected.featureLayer, expected.pooling]);
+        expect(layer.shrinkage).toBeGreaterThan(0);
+        expect(Math.abs(layer.shrinkage - expected.shrinkage)).toBeLessThan(1e-9);
+        const meanScale = Math.max(...expected.classMeans.flat().map(Math.abs));
+        expect(maxDifference(layer.classMeans, expected.classMeans) / meanScale).toBeLessThan(1e-6);
+        const precisionScale = Math.max(...expected.precision.flat().map(Math.abs));
+        expect(maxDifference(layer.precision, expected.precision) / precisionScale).toBeLessThan(1e-6);
+        expect(relative(layer.scale, expected.scale)).toBeLessThan(1e-6);
+      });
+      // The layers' units differ (features 0.05 to 7 apart): the scales are what make them count alike.
+      expect(
+        Math.max(...detector.layers.map((l) => l.scale)) / Math.min(...detector.layers.map((l) => l.scale)),
+      ).not.toBeCloseTo(1, 1);
+      expect(relative(detector.threshold, page.detector.threshold)).toBeLessThan(1e-6);
+      const pageScores = featureEnsembleScores(page.detector, unseen);
+      expect(relativeDifference(scores, pageScores)).toBeLessThan(1e-6);
+      expect(scores.map((s) => s > detector.threshold)).toEqual(
+        Array.from(pageScores, (s) => s > page.detector.threshold),
+      );
+      expect(checkOodDetector(detector, { numClasses: 2 })).toMatchObject({ validationImages: i === 0 ? 15 : 0 });
+    });
+  });
+
+  it('refuses damaged feature-ensemble statistics in words, where the page refuses them', async () => {
+    const zip = join(root, 'app-damaged-ood.zip');
+    const model = await appModelZip('tutorial', 2, zip);
+    const files = await readZip(zip);
+    const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
+    const good = metadata.outOfDistribution as FeatureEnsembleOodDetector;
+    const damaged = (change: (d: FeatureEnsembleOodDetector) => void) => {
+      const copy = structuredClone(good);
+      change(copy);
+      return copy;
+    };
+    const cases: [FeatureEnsembleOodDetector, string][] = [
+      [damaged((d) => (d.layers[1].scale = 0)), 'layer 2: scale is not positive'],
+      [damaged((d) => (d.layers[0].featureLayer = 'conv2d_9')), 'layer 1: the model has no layer conv2d_9'],
+      [damaged((d) => (d.layers[0].pooling = 'none')), 'layer 1: the model has no flat layer max_pooling2d_1'],
+      [damaged((d) => (d.layers[0].featureLayer = '<img src=x>')), 'layer 1: featureLayer is not a layer name'],
+      [damaged((d) => (d.layers[0].precision = d.layers[4].precision)), 'layer 1: precision is not 32 x 32'],
+      [damaged((d) => (d.layers[2].precision[0][1] += 1)), 'layer 3: precision is not symmetric'],
+      [damaged((d) => (d.layers[0].classMeans[0] = d.layers[0].classMeans[0].slice(1))), 'layer 1: classMeans'],
+      [damaged((d) => d.layers.push(d.layers[0])), 'a layer is named twice'],
+      [damaged((d) => (d.layers = Array.from({ length: 17 }, () => d.layers[0]))), 'not a list of 1 to 16 layers'],
+      [damaged((d) => (d.layers = [])), 'not a list of 1 to 16 layers'],
+      [damaged((d) => (d.layers[3].shrinkage = 2)), 'layer 4: shrinkage is not between 0 and 1'],
+      [damaged((d) => (d.method = 'energy' as FeatureEnsembleOodDetector['method'])), "unknown method 'energy'"],
+    ];
+    const inputs = join(root, 'damaged-ood.json');
+    writeFileSync(inputs, JSON.stringify([good, ...cases.map(([d]) => d)]));
+    const script = [
+      'model, _ = train.load_app_model(sys.argv[1])',
+      'out = []',
+      'for d in json.load(open(sys.argv[2])):',
+      '    try:',
+      "        out.append({'method': train.check_ood_detector(d, model)['method']})",
+      '    except SystemExit as e:',
+      "        out.append({'refused': str(e)})",
+      'print(json.dumps(out))',
+    ];
+    const [accepted, ...refused] = JSON.parse(trainPy(script, zip, inputs)) as {
+      method?: string;
+      refused?: string;
+    }[];
+    expect(accepted).toEqual({ method: 'mahalanobis-feature-ensemble' });
+    const expected = { layerSize: layerSizeOf(model), numClasses: 2 };
+    cases.forEach(([detector, words], i) => {
+      expect(refused[i].refused).toContain(
+        "The model's out-of-distribution statistics (outOfDistribution) are damaged",
+      );
+      expect(refused[i].refused).toContain(words);
+      expect(() => checkOodDetector(detector, expected)).toThrow(/are damaged/);
+    });
+    // And --predict says so, rather than judging with them.
+    await writeZip(zip, {
+      'model.json': files.get('model.json')!,
+      'weights.bin': files.get('weights.bin')!,
+      'metadata.json': JSON.stringify({ ...metadata, outOfDistribution: cases[0][0] }),
+    });
+    expect(refusal(['--predict', zip, '--images', join(dataDir, rows[0].path)])).toContain('scale is not positive');
+    disposeCnn(model);
+  }, 60_000);
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
     const aug: AugmentationSettings = {

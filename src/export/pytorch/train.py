@@ -27,6 +27,7 @@ import csv
 import datetime
 import json
 import math
+import re
 import os
 import sys
 import threading
@@ -166,7 +167,15 @@ class AppCnn(nn.Module):
             nn.init.constant_(self.ensemble_average.weight, 1.0 / members)
 
     def forward(self, x):
-        return self.features_and_probabilities(x)[1]
+        return self.features_and_probabilities(x, pooled=False)[1]
+
+    def ood_layer_width(self, name, pooling):
+        """How many features layer `name` gives an image after `pooling` (OOD_LAYERS' terms); None when this
+        network has no such layer to read that way."""
+        blocks = {f'max_pooling2d_{i}': filters for i, filters in enumerate(CONV_FILTERS, start=1)}
+        if pooling == 'spatial-mean' and name in blocks:
+            return blocks[name] * self.members
+        return DENSE_UNITS * self.members if (name, pooling) == ('dense_1', 'none') else None
 
     def member_probabilities(self, features):
         """The output layer's probabilities from dense_1's output (its ReLU applied), after Dropout: [n, 1] or
@@ -179,8 +188,11 @@ class AppCnn(nn.Module):
         probabilities = self.member_probabilities(features)
         return probabilities if self.ensemble_average is None else self.ensemble_average(probabilities)
 
-    def features_and_probabilities(self, x):
-        """dense_1's output (what the out-of-distribution detector judges) and the probabilities, in one pass."""
+    def features_and_probabilities(self, x, pooled=True):
+        """The features the out-of-distribution detectors read and the probabilities, in one pass: {layer name:
+        [n, width]}, dense_1's output (after its ReLU) and, with `pooled`, each max_pooling2d_i's map averaged over
+        its rows and columns (channel order = the page's)."""
+        features = {}
         if self.per_image_standardization is not None:
             x = self.per_image_standardization(x)
         for i in range(1, len(CONV_FILTERS) + 1):
@@ -188,10 +200,12 @@ class AppCnn(nn.Module):
             if self.model_name == 'batchnorm':
                 x = getattr(self, f'batch_normalization_{i}')(x)
             x = F.max_pool2d(F.relu(x), 2)
+            if pooled:
+                features[f'max_pooling2d_{i}'] = x.mean(dim=(2, 3))
         # Keras flattens channels-last (row, column, channel): permute first, so that dense_1's kernel is the
         # page's, row for row.
-        features = F.relu(self.dense_1(x.permute(0, 2, 3, 1).flatten(1)))
-        return features, self.head(features)
+        features['dense_1'] = F.relu(self.dense_1(x.permute(0, 2, 3, 1).flatten(1)))
+        return features, self.head(features['dense_1'])
 
 
 # ------------------------------------------------------------------------------------------ snapshot ensemble
@@ -277,10 +291,10 @@ def member_models(stacked):
 
 
 def scorer(model):
-    """x -> (dense_1's features, probabilities) of `model` in eval mode. For an ensemble whose weights lie in their
-    blocks only (as stack_members writes them, and the page), member by member: the same numbers with K times less
-    arithmetic than the wide layers, whose block-diagonal kernels a dense convolution multiplies zeros and all
-    (K^2 the work of one member)."""
+    """x -> (features, probabilities) of `model` in eval mode, as AppCnn.features_and_probabilities. For an
+    ensemble whose weights lie in their blocks only (as stack_members writes them, and the page), member by member:
+    the same numbers with K times less arithmetic than the wide layers, whose block-diagonal kernels a dense
+    convolution multiplies zeros and all (K^2 the work of one member)."""
     model.eval()
     if model.members == 1:
         return model.features_and_probabilities
@@ -292,9 +306,10 @@ def scorer(model):
     device = next(model.parameters()).device
     members = [member.to(device) for member in members]
 
-    def members_features_and_probabilities(x):
-        parts = [member.features_and_probabilities(x) for member in members]
-        features = torch.cat([features for features, _ in parts], dim=1)
+    def members_features_and_probabilities(x, pooled=True):
+        # Member k owns block k of every layer's channels and units: each layer's features side by side.
+        parts = [member.features_and_probabilities(x, pooled) for member in members]
+        features = {name: torch.cat([f[name] for f, _ in parts], dim=1) for name in parts[0][0]}
         return features, model.ensemble_average(torch.cat([p for _, p in parts], dim=1))
 
     return members_features_and_probabilities
@@ -887,11 +902,20 @@ SPLITS = ('train', 'validation', 'test')
 
 # ------------------------------------------------------------------------------------- out of distribution
 
+# One layer's features (dense_1): the detector of models saved before the feature ensemble, still judged as then.
 OOD_METHOD = 'mahalanobis-tied-covariance'
+# Lee et al. 2018's feature ensemble over OOD_LAYERS: what training fits now (the page's, src/eval/featureEnsemble.ts).
+OOD_ENSEMBLE_METHOD = 'mahalanobis-feature-ensemble'
+# The layers the feature ensemble reads, in the order an image's features are concatenated, and how each layer's
+# output becomes numbers: the page's OOD_LAYERS (src/export/pytorch.test.ts checks that the two agree).
+OOD_LAYERS = (('max_pooling2d_1', 'spatial-mean'), ('max_pooling2d_2', 'spatial-mean'),
+              ('max_pooling2d_3', 'spatial-mean'), ('max_pooling2d_4', 'spatial-mean'), ('dense_1', 'none'))
+OOD_POOLINGS = ('spatial-mean', 'none')
 OOD_QUANTILE = 0.95  # About 5% of validation images are flagged.
 OOD_RIDGE = 1e-6  # Added to the covariance's diagonal, relative to its mean variance (as the page).
 OOD_MAX_FEATURES = 4096
 OOD_MAX_CLASSES = 1000
+OOD_MAX_LAYERS = 16
 
 
 def ledoit_wolf(x):
@@ -910,22 +934,23 @@ def ledoit_wolf(x):
     return covariance, shrinkage
 
 
-def mahalanobis_distances(features, detector):
-    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision."""
+def mahalanobis_distances(features, gaussians):
+    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision (of a
+    one-layer detector, or of one layer of a feature ensemble)."""
     features = np.asarray(features, dtype=np.float64)
-    precision = np.asarray(detector['precision'], dtype=np.float64)
+    precision = np.asarray(gaussians['precision'], dtype=np.float64)
     best = np.full(len(features), np.inf)
-    for mean in np.asarray(detector['classMeans'], dtype=np.float64):
+    for mean in np.asarray(gaussians['classMeans'], dtype=np.float64):
         d = features - mean
         best = np.minimum(best, np.einsum('ij,jk,ik->i', d, precision, d))
     return best
 
 
-def fit_ood_detector(train_features, train_labels, validation_features, num_classes, feature_layer='dense_1'):
-    """The page's detector (Lee et al. 2018): class means and a tied, Ledoit-Wolf-shrunk covariance of the
-    training features; the cut is validation's OOD_QUANTILE of the squared distances."""
+def class_gaussians(train_features, train_labels, num_classes):
+    """One layer's fit (Lee et al. 2018): the means of the classes with images, and the precision of the tied
+    covariance around them, shrunk by Ledoit-Wolf; {'classMeans', 'precision', 'shrinkage'}."""
     x = np.asarray(train_features, dtype=np.float64)
-    labels = np.asarray(train_labels)
+    labels = np.asarray(train_labels, dtype=np.int64)
     present = [c for c in range(num_classes) if np.any(labels == c)]
     means = np.zeros((num_classes, x.shape[1]))
     for c in present:
@@ -934,64 +959,176 @@ def fit_ood_detector(train_features, train_labels, validation_features, num_clas
     precision = np.linalg.inv(covariance)
     # Symmetric to the last bit, as the page checks.
     precision = (precision + precision.T) / 2
-    detector = {'method': OOD_METHOD, 'featureLayer': feature_layer, 'classMeans': means[present].tolist(),
-                'precision': precision.tolist(), 'threshold': 0.0, 'quantile': OOD_QUANTILE,
-                'shrinkage': float(shrinkage), 'trainImages': int(len(x)), 'validationImages': int(len(validation_features))}
+    return {'classMeans': means[present].tolist(), 'precision': precision.tolist(), 'shrinkage': float(shrinkage)}
+
+
+def fit_ood_detector(train_features, train_labels, validation_features, num_classes, feature_layer='dense_1'):
+    """The page's one-layer detector (fitOodDetector): class_gaussians of the training features; the cut is
+    validation's OOD_QUANTILE of the squared distances."""
+    x = np.asarray(train_features, dtype=np.float64)
+    detector = {'method': OOD_METHOD, 'featureLayer': feature_layer, **class_gaussians(x, train_labels, num_classes),
+                'threshold': 0.0, 'quantile': OOD_QUANTILE, 'trainImages': int(len(x)),
+                'validationImages': int(len(validation_features))}
     cut_on = validation_features if len(validation_features) else x
     distances = mahalanobis_distances(cut_on, detector)
     detector['threshold'] = float(np.quantile(distances, OOD_QUANTILE) if len(validation_features) else distances.max())
     return detector
 
 
-def check_ood_detector(raw, feature_size, num_classes):
-    """A detector from a model.zip's metadata.json, checked as the page checks it (finite, shapes, caps); None when
-    there is none. Exits with the reason when it is damaged."""
+def layer_columns(widths):
+    """The column slice of each layer in a row of the layers' features concatenated."""
+    ends = np.cumsum(widths)
+    return [slice(int(end - width), int(end)) for width, end in zip(widths, ends)]
+
+
+def fit_feature_ensemble_detector(train_features, train_labels, validation_features, num_classes, layers):
+    """The page's fitFeatureEnsembleDetector (src/eval/featureEnsemble.ts). `layers`: [(name, pooling, width)],
+    whose features make up the rows' columns in that order. Each layer: class_gaussians, and a scale, the median of
+    its squared distances over validation (over training without validation; 1 when that is not positive). An
+    image's score is the sum of its layers' distances over their scales; the cut is validation's OOD_QUANTILE of
+    the scores (the largest training score without validation)."""
+    if not layers:
+        raise ValueError('fit_feature_ensemble_detector: no layers.')
+    widths = [width for _, _, width in layers]
+    x = np.asarray(train_features, dtype=np.float64).reshape(-1, sum(widths))
+    v = np.asarray(validation_features, dtype=np.float64).reshape(-1, sum(widths))
+    unit_rows = v if len(v) else x
+    fitted = []
+    for (name, pooling, _), columns in zip(layers, layer_columns(widths)):
+        gaussians = class_gaussians(x[:, columns], train_labels, num_classes)
+        median = float(np.quantile(mahalanobis_distances(unit_rows[:, columns], gaussians), 0.5))
+        fitted.append({'featureLayer': name, 'pooling': pooling, **gaussians,
+                       'scale': median if median > 0 and math.isfinite(median) else 1.0})
+    detector = {'method': OOD_ENSEMBLE_METHOD, 'layers': fitted, 'threshold': 0.0, 'quantile': OOD_QUANTILE,
+                'trainImages': int(len(x)), 'validationImages': int(len(v))}
+    if len(v):
+        detector['threshold'] = float(np.quantile(ood_scores(detector, v).astype(np.float64), OOD_QUANTILE))
+    else:
+        detector['threshold'] = float(ood_scores(detector, x).max()) if len(x) else 0.0
+    return detector
+
+
+def ood_layers(detector):
+    """[(name, pooling)]: the layers whose features, concatenated in this order, make up a row `detector` judges."""
+    if detector['method'] == OOD_ENSEMBLE_METHOD:
+        return [(layer['featureLayer'], layer['pooling']) for layer in detector['layers']]
+    return [(detector['featureLayer'], 'none')]
+
+
+def ood_rows(features, layers):
+    """The rows a detector judges from AppCnn.features_and_probabilities' features: `layers`' side by side."""
+    return torch.cat([features[name] for name, _ in layers], dim=1)
+
+
+def ood_scores(detector, features):
+    """Each image's score (above the detector's threshold: unlike the training data), for rows of its
+    ood_layers' features: the squared distance of a one-layer detector, or the feature ensemble's sum over layers
+    of the squared distance over the layer's scale (float64, given as float32, as the page)."""
+    if detector['method'] != OOD_ENSEMBLE_METHOD:
+        return mahalanobis_distances(features, detector)
+    widths = [len(layer['precision']) for layer in detector['layers']]
+    features = np.asarray(features, dtype=np.float64).reshape(-1, sum(widths))
+    sums = np.zeros(len(features))
+    for layer, columns in zip(detector['layers'], layer_columns(widths)):
+        sums += mahalanobis_distances(features[:, columns], layer) / layer['scale']
+    return sums.astype(np.float32)
+
+
+def check_ood_detector(raw, model):
+    """A detector from a model.zip's metadata.json (hostile), checked as the page checks it (oodDetectorCheck.ts):
+    numbers finite and within caps, each precision square, symmetric, with a positive diagonal, the class means as
+    wide, the layers this `model` has at the widths it gives them, scales positive. None when there is none; exits
+    with the reason when it is damaged."""
     if raw is None:
         return None
 
     def bad(what):
         raise SystemExit(f'The model\'s out-of-distribution statistics (outOfDistribution) are damaged: {what}.')
 
-    def finite(value, what):
+    def finite(value, what, fail=bad):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e30:
-            bad(f'{what} is not a finite number')
+            fail(f'{what} is not a finite number')
         return float(value)
 
-    def matrix(value, what):
+    def count(key):
+        value = finite(raw.get(key), key)
+        if not value.is_integer() or value < 0:
+            bad(f'{key} is not a count')
+        return int(value)
+
+    def matrix(value, what, fail):
         if not isinstance(value, list) or len(value) > OOD_MAX_FEATURES or any(
                 not isinstance(row, list) or len(row) > OOD_MAX_FEATURES for row in value):
-            bad(f'{what} is not a list of rows')
-        return [[finite(v, f'a number of {what}') for v in row] for row in value]
+            fail(f'{what} is not a list of rows')
+        return [[finite(v, f'a number of {what}', fail) for v in row] for row in value]
+
+    def layer_name(value, fail):
+        if not isinstance(value, str) or not re.fullmatch(r'[\w./-]{1,100}', value, re.ASCII):
+            fail('featureLayer is not a layer name')
+        return value
+
+    def gaussians(layer, name, pooling, fail):
+        """One layer's class means, precision and shrinkage, checked against the width the model gives it."""
+        width = model.ood_layer_width(name, pooling)
+        if width is None:
+            fail(f'the model has no layer {name} to read {pooling} features from' if pooling != 'none' else
+                 f'the model has no flat layer {name} to read features from (this network gives dense_1)')
+        precision = matrix(layer.get('precision'), 'precision', fail)
+        if len(precision) != width or any(len(row) != width for row in precision):
+            fail(f'precision is not {width} x {width}, the width of layer {name}')
+        precision = np.array(precision)
+        if not np.allclose(precision, precision.T, rtol=1e-6, atol=1e-12) or np.any(np.diag(precision) <= 0):
+            fail('precision is not symmetric with a positive diagonal')
+        means = matrix(layer.get('classMeans'), 'classMeans', fail)
+        if any(len(row) != width for row in means) or not 1 <= len(means) <= min(model.num_classes, OOD_MAX_CLASSES):
+            fail(f'classMeans is not 1 to {model.num_classes} rows of {width} numbers')
+        means = np.array(means)
+        shrinkage = finite(layer.get('shrinkage'), 'shrinkage', fail)
+        if not 0 <= shrinkage <= 1:
+            fail('shrinkage is not between 0 and 1')
+        return {'classMeans': means.tolist(), 'precision': precision.tolist(), 'shrinkage': shrinkage}
 
     if not isinstance(raw, dict):
         bad('not an object')
-    if raw.get('method') != OOD_METHOD:
-        bad(f'unknown method {str(raw.get("method"))[:60]!r}')
-    if raw.get('featureLayer') != 'dense_1':
-        bad('featureLayer is not dense_1, the layer this network gives features from')
-    precision = np.array(matrix(raw.get('precision'), 'precision'))
-    means = np.array(matrix(raw.get('classMeans'), 'classMeans'))
-    if precision.shape != (feature_size, feature_size):
-        bad(f'precision is not {feature_size} x {feature_size}')
-    if not np.allclose(precision, precision.T, rtol=1e-6, atol=1e-12) or np.any(np.diag(precision) <= 0):
-        bad('precision is not symmetric with a positive diagonal')
-    if means.ndim != 2 or means.shape[1] != feature_size or not 1 <= len(means) <= min(num_classes, OOD_MAX_CLASSES):
-        bad(f'classMeans is not 1 to {num_classes} rows of {feature_size} numbers')
-    threshold = finite(raw.get('threshold'), 'threshold')
-    quantile = finite(raw.get('quantile'), 'quantile')
-    if threshold < 0 or not 0 < quantile < 1:
+    common = {'threshold': finite(raw.get('threshold'), 'threshold'),
+              'quantile': finite(raw.get('quantile'), 'quantile'),
+              'trainImages': count('trainImages'), 'validationImages': count('validationImages')}
+    if common['threshold'] < 0 or not 0 < common['quantile'] < 1:
         bad('threshold or quantile out of range')
-    return {'method': OOD_METHOD, 'featureLayer': 'dense_1', 'classMeans': means.tolist(), 'precision': precision.tolist(),
-            'threshold': threshold, 'quantile': quantile, 'shrinkage': finite(raw.get('shrinkage'), 'shrinkage'),
-            'trainImages': int(finite(raw.get('trainImages'), 'trainImages')),
-            'validationImages': int(finite(raw.get('validationImages'), 'validationImages'))}
+    method = raw.get('method')
+    if method == OOD_ENSEMBLE_METHOD:
+        layers = raw.get('layers')
+        if not isinstance(layers, list) or not 1 <= len(layers) <= OOD_MAX_LAYERS:
+            bad(f'layers is not a list of 1 to {OOD_MAX_LAYERS} layers')
+        checked = []
+        for i, layer in enumerate(layers, start=1):
+            def fail(what, i=i):
+                bad(f'layer {i}: {what}')
+            if not isinstance(layer, dict):
+                fail('not an object')
+            name = layer_name(layer.get('featureLayer'), fail)
+            pooling = layer.get('pooling')
+            if pooling not in OOD_POOLINGS:
+                fail('pooling is not known')
+            scale = finite(layer.get('scale'), 'scale', fail)
+            if not scale > 0:
+                fail('scale is not positive')
+            checked.append({'featureLayer': name, 'pooling': pooling, **gaussians(layer, name, pooling, fail),
+                            'scale': scale})
+        if len({layer['featureLayer'] for layer in checked}) != len(checked):
+            bad('a layer is named twice')
+        return {'method': OOD_ENSEMBLE_METHOD, 'layers': checked, **common}
+    if method != OOD_METHOD:
+        bad(f'unknown method {str(method)[:60]!r}')
+    name = layer_name(raw.get('featureLayer'), bad)
+    return {'method': OOD_METHOD, 'featureLayer': name, **gaussians(raw, name, 'none', bad), **common}
 
 
 def ood_summary(detector, features):
     """{'images', 'flagged', 'share'} of images unlike the training data, as the page's summary."""
-    distances = mahalanobis_distances(features, detector)
-    flagged = int(np.sum(distances > detector['threshold']))
-    return {'images': int(len(distances)), 'flagged': flagged, 'share': flagged / len(distances) if len(distances) else None}
+    scores = ood_scores(detector, features)
+    flagged = int(np.sum(scores > detector['threshold']))
+    return {'images': int(len(scores)), 'flagged': flagged, 'share': flagged / len(scores) if len(scores) else None}
 
 
 def read_manifest(path, class_names):
@@ -1184,28 +1321,31 @@ class Runtime:
 # ------------------------------------------------------------------------------------------------ training
 
 
-def evaluate(model, rows, root, size, batch, runtime, workers, with_features=False):
+def evaluate(model, rows, root, size, batch, runtime, workers, feature_layers=None):
     """Probabilities of every image of `rows` (in their order), each process scoring a share; every process gets
     them all. The bare module, not the DDP wrapper: the shares may differ in batches, and DDP's forward syncs.
-    With `with_features`, (probabilities, dense_1's outputs)."""
+    With `feature_layers` ([(name, pooling)], as OOD_LAYERS), (probabilities, each image's features of those layers
+    side by side), from the same forward pass."""
     indices = list(range(runtime.rank, len(rows), runtime.world))
     loader = torch.utils.data.DataLoader(ImageFiles(root, [rows[i] for i in indices], size), batch_size=batch,
                                          num_workers=workers, pin_memory=runtime.device.type == 'cuda')
     width = 1 if model.num_classes == 2 else model.num_classes
     mine = np.zeros((len(indices), width), dtype=np.float32)
-    mine_features = np.zeros((len(indices), model.dense_1.out_features), dtype=np.float32)
+    layers = list(feature_layers or ())
+    mine_features = np.zeros((len(indices), sum(model.ood_layer_width(*layer) for layer in layers)), dtype=np.float32)
     score = scorer(model)
     with torch.no_grad():
         for pixels, _, local in loader:
             features, probabilities = score(to_input(pixels, runtime.device))
             mine[local.numpy()] = probabilities.float().cpu().numpy()
-            mine_features[local.numpy()] = features.float().cpu().numpy()
+            if layers:
+                mine_features[local.numpy()] = ood_rows(features, layers).float().cpu().numpy()
     out = np.zeros((len(rows), width), dtype=np.float32)
     out_features = np.zeros((len(rows), mine_features.shape[1]), dtype=np.float32)
     for rank, (part, part_features) in enumerate(runtime.gather((mine, mine_features))):
         out[rank::runtime.world] = part
         out_features[rank::runtime.world] = part_features
-    return (out, out_features) if with_features else out
+    return out if feature_layers is None else (out, out_features)
 
 
 def rate_of_step(settings, cycles, epoch, steps_per_epoch):
@@ -1415,22 +1555,27 @@ def train(args):
         # Final figures: the threshold is chosen on validation, and only the manifest's test rows make test figures.
         val_labels = np.array([r['label'] for r in split_rows['validation']], dtype=np.int64)
 
+        # Unlike the training data: a trained model gets the feature-ensemble detector fitted on its training
+        # images, as the page fits one; an evaluated one (--epochs 0) judges with the one its metadata.json carries
+        # (either method: a model saved before the feature ensemble judges with dense_1 alone, as then).
+        fits_detector = settings['epochs'] > 0 and bool(split_rows['train'])
+        detector = None if fits_detector else check_ood_detector(init_metadata.get('outOfDistribution'), model)
+        feature_layers = OOD_LAYERS if fits_detector else ood_layers(detector) if detector else ()
+
         def evaluate_split(name):
             return evaluate(model, split_rows[name], args.data, size, settings['batchSize'], runtime, workers,
-                            with_features=True)
+                            feature_layers=feature_layers)
 
         val_scores, val_features = evaluate_split('validation')
         positive = default_positive_class(class_names)
         threshold, fallback = choose_threshold(settings['thresholdRule'], settings['targetSensitivity'],
                                                positive_scores(val_scores, positive), val_labels == positive)
         test_scores, test_features = evaluate_split('test') if split_rows['test'] else (None, None)
-        # Unlike the training data: a trained model gets a detector fitted on its training images, as the page fits
-        # one; an evaluated one (--epochs 0) judges with the one its metadata.json carries.
-        if settings['epochs'] > 0 and split_rows['train']:
+        if fits_detector:
             _, train_features = evaluate_split('train')
-            detector = fit_ood_detector(train_features, [r['label'] for r in split_rows['train']], val_features, num_classes)
-        else:
-            detector = check_ood_detector(init_metadata.get('outOfDistribution'), model.dense_1.out_features, num_classes)
+            detector = fit_feature_ensemble_detector(
+                train_features, [r['label'] for r in split_rows['train']], val_features, num_classes,
+                [(name, pooling, model.ood_layer_width(name, pooling)) for name, pooling in OOD_LAYERS])
         if runtime.main:
             os.makedirs(args.out, exist_ok=True)
             write_history(os.path.join(args.out, 'history.csv'), history)
@@ -1439,12 +1584,12 @@ def train(args):
                 test_labels = np.array([r['label'] for r in split_rows['test']], dtype=np.int64)
                 report['test'] = split_report(test_scores, test_labels, class_names, positive, threshold)
                 write_predictions(os.path.join(args.out, 'test_predictions.csv'), split_rows['test'], test_scores, class_names,
-                                  mahalanobis_distances(test_features, detector) if detector else None,
+                                  ood_scores(detector, test_features) if detector else None,
                                   detector['threshold'] if detector else None)
             report.update({'threshold': threshold, 'thresholdRule': settings['thresholdRule'],
                            'thresholdFallback': fallback, 'positiveClass': class_names[positive]})
             report['outOfDistribution'] = None if detector is None else {
-                'threshold': detector['threshold'], 'quantile': detector['quantile'],
+                'method': detector['method'], 'threshold': detector['threshold'], 'quantile': detector['quantile'],
                 'validation': ood_summary(detector, val_features),
                 **({'test': ood_summary(detector, test_features)} if test_features is not None else {})}
             with open(os.path.join(args.out, 'metrics.json'), 'w', encoding='utf-8') as handle:
@@ -1513,9 +1658,10 @@ def print_report(report):
     for split in ('validation', 'test'):
         if ood and split in ood and ood[split]['images']:
             r = ood[split]
+            score = ('feature-ensemble score (scaled squared Mahalanobis distances summed over layers)'
+                     if ood['method'] == OOD_ENSEMBLE_METHOD else 'squared Mahalanobis distance')
             print(f'{split}: {r["flagged"]} of {r["images"]} images are unlike the training data ({100 * r["share"]:.1f}%; '
-                  f'squared Mahalanobis distance above {ood["threshold"]:.4g}, validation\'s {ood["quantile"]:g} quantile)',
-                  flush=True)
+                  f'{score} above {ood["threshold"]:.4g}, validation\'s {ood["quantile"]:g} quantile)', flush=True)
     if not ood:
         print('The model carries no out-of-distribution statistics: images are not judged.', flush=True)
 
@@ -1529,7 +1675,7 @@ def write_history(path, history):
 
 
 def write_predictions(path, rows, scores, class_names, distances=None, ood_threshold=None):
-    """With a detector, two more columns: the squared Mahalanobis distance and whether it is above the cut."""
+    """With a detector, two more columns: its score (ood_scores) and whether it is above the cut."""
     with open(path, 'w', newline='', encoding='utf-8') as handle:
         writer = csv.writer(handle, lineterminator='\n')
         names = [class_names[1]] if scores.shape[1] == 1 else class_names
@@ -1559,7 +1705,7 @@ def predict(args):
     "unlikeTrainingData"][, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json
     carries the statistics, each member's P(class 1) when the model is a snapshot ensemble."""
     model, metadata = load_app_model(args.predict)
-    detector = check_ood_detector(metadata.get('outOfDistribution'), model.dense_1.out_features, model.num_classes)
+    detector = check_ood_detector(metadata.get('outOfDistribution'), model)
     out = []
     score = scorer(model)
     with torch.no_grad():
@@ -1570,9 +1716,9 @@ def predict(args):
             item = {'path': path, 'probabilities': [float(p) for p in probabilities[0]]}
             if model.members > 1:
                 # Each member's P(class 1): their spread is the members' disagreement.
-                item['memberProbabilities'] = [float(p) for p in model.member_probabilities(features)[0]]
+                item['memberProbabilities'] = [float(p) for p in model.member_probabilities(features['dense_1'])[0]]
             if detector:
-                distance = float(mahalanobis_distances(features.double().numpy(), detector)[0])
+                distance = float(ood_scores(detector, ood_rows(features, ood_layers(detector)).double().numpy())[0])
                 item.update({'oodDistance': distance, 'unlikeTrainingData': distance > detector['threshold']})
             if args.with_pixels:
                 item['pixels'] = pixels.reshape(-1).tolist()
