@@ -208,12 +208,15 @@ In \`--out\` (default \`out\`), written by rank 0:
 - \`metrics.json\`: validation figures${hasTest ? ' and test figures' : ''} at the decision threshold (\`thresholdRule\`, chosen on validation only).
   ${hasTest ? "Test figures come only from the manifest's test rows; `test_predictions.csv` has each test image's probabilities." : 'The manifest has no test rows, so there are no test figures.'}
 
-Unlike the training data: after training, train.py fits the page's detector on the training images' \`dense_1\`
-features (a Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance; the squared Mahalanobis distance to the
-nearest class mean; the cut is validation's 95th percentile, so about 5% of validation is flagged) and keeps it in
-\`metadata.json\` (\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split, \`test_predictions.csv\`
-gives each one's \`ood_distance\` and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
-\`unlikeTrainingData\`. With \`--epochs 0\` the model's own detector (the page's) judges.
+Unlike the training data: after training, train.py fits the page's feature-ensemble detector on the training
+images' features of the layers in its \`OOD_LAYERS\` (each \`max_pooling2d_i\` map averaged over rows and columns, and
+\`dense_1\`): a Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance on each layer, each image's squared
+Mahalanobis distance to the nearest class mean divided by the layer's median on validation and summed over layers;
+the cut is validation's 95th percentile, so about 5% of validation is flagged. It keeps it in \`metadata.json\`
+(\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split, \`test_predictions.csv\` gives each
+one's score (\`ood_distance\`) and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
+\`unlikeTrainingData\`. With \`--epochs 0\` the model's own detector (the page's) judges; a model saved before the
+feature ensemble judges with \`dense_1\` alone, as it did then.
 
 Keep training a model (the page's download or a \`model.zip\` from here), or only evaluate it:
 
@@ -239,7 +242,7 @@ Two classes only, and at least N epochs; the script refuses anything else and sa
 \`model.zip\` holds the N snapshots as ONE model the page loads like any other: every layer N times as wide, member k
 in its own block of channels and units (zeros elsewhere), N sigmoid outputs and a last fixed layer
 \`ensemble_average\` that averages them, so the model's probability is exactly the mean of the members'. Its threshold,
-figures and out-of-distribution statistics (\`dense_1\`: N x 64 features) are the ensemble's. \`metadata.json\` says
+figures and out-of-distribution statistics (every layer N times as wide) are the ensemble's. \`metadata.json\` says
 \`"ensemble": {"kind": "snapshot", "members": N}\`; \`--predict\` also prints each member's probability
 (\`memberProbabilities\`: where they disagree, the model is unsure).
 
