@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
-import { buildModel, type ModelOptions } from '../model/models';
-import { disposeSnapshot, snapshotOf, stackMembers } from '../model/ensemble';
+import { buildModel } from '../model/models';
+import { stackedOf } from '../model/exportChecks.testutil';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
 import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
 import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from './kerasCustomLayers';
@@ -82,24 +82,6 @@ const CASES: Case[] = [
   { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'], members: 2 },
 ];
 
-/** Members built by `build` (each its own seed), stacked as one model. */
-function ensembleOf(
-  name: ModelName,
-  options: ModelOptions,
-  members: number,
-  build: (seed: number) => tf.LayersModel,
-): tf.LayersModel {
-  const snapshots = Array.from({ length: members }, (_, k) => {
-    const member = build(50 + k);
-    const weights = snapshotOf(member);
-    disposeCnn(member);
-    return weights;
-  });
-  const stacked = stackMembers(name, options, snapshots);
-  snapshots.forEach(disposeSnapshot);
-  return stacked;
-}
-
 let tmp = '';
 let images: tf.Tensor4D;
 
@@ -125,7 +107,7 @@ beforeAll(async () => {
       perturbWeights(model, 1000 * seed);
       return model;
     };
-    c.tfModel = c.members ? ensembleOf(c.model, options, c.members, build) : build(5 + i);
+    c.tfModel = c.members ? stackedOf(c.model, options, c.members, (k) => build(50 + k)) : build(5 + i);
     c.exported = await exportLayersModel(c.tfModel);
     const metadata = metadataFor(c.model, c.classes);
     c.metadata = c.members ? { ...metadata, ensemble: { kind: 'snapshot', members: c.members } } : metadata;
