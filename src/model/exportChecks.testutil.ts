@@ -1,7 +1,8 @@
 /**
  * What the export tests (src/export) compare a converted model against, computed with tfjs: stacked ensembles, and
  * the feature ensemble's features the page's way (each layer's output in inference mode through an apply chain, a
- * 4-D map averaged over axes 1 and 2, NHWC rows and columns, the layers concatenated in order; docs/out-of-distribution.md).
+ * 4-D map averaged over axes 1 and 2, NHWC rows and columns, the layers concatenated in order;
+ * docs/out-of-distribution.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelName, OodPooling } from '../core/types';
