@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,7 @@ const ENSEMBLE = { kind: 'snapshot' as const, members: 3 };
 
 const PYTHON = '/usr/bin/python3';
 const pythonHasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+const hasNumpy = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -168,6 +170,27 @@ function expectSameFeaturesAndJudgement(
   );
   const unlike = (j: OodJudgement) => Array.from(j.distances, (d) => d > j.threshold);
   expect(unlike(fromOnnx)).toEqual(unlike(fromPage));
+  // The documented Python scoring, on the runtime's features, gives the page's scores.
+  if (hasNumpy)
+    docScores(detector, got, got.length / fromPage.distances.length).forEach((d, i) =>
+      expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3),
+    );
+}
+
+/** docs/out-of-distribution.md's Python `ood_scores`, as the page shows it, run on `features` (rows of `width`). */
+function docScores(ood: OodDetector, features: Float32Array, width: number): number[] {
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../docs/out-of-distribution.md'), 'utf8');
+  const block = [...doc.matchAll(/```python\n([\s\S]*?)```/g)].find((m) => m[1].includes('def ood_scores('));
+  expect(block, 'the python block that defines ood_scores').toBeDefined();
+  const input = join(tempDir, 'doc-scores.json');
+  const rows = Array.from({ length: features.length / width }, (_, i) => [
+    ...features.subarray(i * width, (i + 1) * width),
+  ]);
+  writeFileSync(input, JSON.stringify({ ood, features: rows }));
+  const script = `${block![1]}\nimport json, sys\nd = json.load(open(sys.argv[1]))\nprint(json.dumps(ood_scores(d['ood'], d['features']).tolist()))`;
+  const run = spawnSync(PYTHON, ['-c', script, input], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout) as number[];
 }
 
 /** With Python's onnx: the file passes the full check and declares both outputs. */
