@@ -340,6 +340,38 @@ describe('layersModelToOnnx', () => {
     },
   );
 
+  it('reads layers named like the outputs, and the output layer itself, without mixing up tensors', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'features' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 5, activation: 'relu', name: 'probabilities' }),
+        tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'head' }),
+      ],
+    });
+    perturbWeights(model, 6);
+    const read: { name: string; pooling: OodPooling }[] = [
+      { name: 'features', pooling: 'spatial-mean' },
+      { name: 'probabilities', pooling: 'none' },
+      { name: 'head', pooling: 'none' },
+    ];
+    const x = tf.randomUniform([16, 16, 16, 1], 0, 1, 'float32', 14) as tf.Tensor4D;
+    const { rows, sizes } = pooledFeatures(model, read, x);
+    const { detector } = fitFeatureEnsembleDetector(
+      { features: rows.subarray(0, 10 * 9), labels: new Uint8Array(10).map((_, i) => i % 2) },
+      rows.subarray(10 * 9),
+      { layers: read.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
+    );
+    const { modelJson, weights } = await exportLayersModel(model);
+    const bytes = layersModelToOnnx(modelJson, weights, {
+      ...metadataFor('tutorial', ['NORMAL', 'PNEUMONIA'], 16),
+      outOfDistribution: detector,
+    });
+    expectSameFeaturesAndJudgement(bytes, detector, rows, await onnxFeatures(bytes, x, 9));
+    tf.dispose(x);
+    model.dispose();
+  });
+
   // 'same' padding where TensorFlow pads one pixel more after than before (ONNX's SAME_UPPER), a non-square map, softmax over channels.
   it('converts by the layer list: same padding, strides, dilation, Activation layers, BatchNormalization after Dense, Dense without bias', async () => {
     const model = tf.sequential({

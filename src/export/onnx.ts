@@ -49,7 +49,7 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
       `The model takes ${height}x${width}x${channels} images but its metadata says ${metadata.imageSize} px, ${metadata.channels} channel(s).`,
     );
   }
-  graph.start(ONNX_INPUT, ONNX_OUTPUT, { kind: 'image', channels, height, width });
+  graph.start(ONNX_INPUT, [ONNX_OUTPUT, ONNX_FEATURES], { kind: 'image', channels, height, width });
   // With out-of-distribution statistics, the features they judge are a second output, so a runtime can judge.
   const features = new FeatureOutput(metadata.outOfDistribution);
   for (const layer of layers) {

@@ -63,9 +63,8 @@ export class FeatureOutput {
       graph.add('ReduceMean', `${tap.name}/spatial_mean`, [tensor], [ints('axes', [2, 3]), int('keepdims', 0)]);
       return graph.current;
     });
-    if (pooled.length === 1) graph.add('Identity', name, pooled);
-    else graph.add('Concat', name, pooled, [int('axis', 1)]);
-    if (graph.current !== name) throw new Error(`The ONNX graph already has a tensor named ${name}.`);
+    if (pooled.length === 1) graph.addGraphOutput('Identity', name, pooled);
+    else graph.addGraphOutput('Concat', name, pooled, [int('axis', 1)]);
     const total = this.taps.reduce((sum, t) => sum + t.size, 0);
     return valueInfo(name, [{ dimParam: 'batch' }, { dimValue: total }], this.doc());
   }
