@@ -9,6 +9,8 @@ import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
 import { expectStatus, loadExportedModel } from './helpers';
+import { judge } from '../src/eval/outOfDistribution';
+import { checkOodDetector } from '../src/eval/oodDetectorCheck';
 
 const SIZE = 32;
 const PYTHON = '/usr/bin/python3';
@@ -53,7 +55,14 @@ for (const norm of ['none', 'per-image'] as const)
     });
     const zipPath = join(dir, 'chest_xray.zip');
     writeFileSync(zipPath, dataset.zip);
-    const images = dataset.images.filter((i) => i.split === 'test');
+    const tests = dataset.images.filter((i) => i.split === 'test');
+    // And uniform noise, which the out-of-distribution detector should call unlike the training data.
+    let state = 12345;
+    const noise = tests[0].pixels.map(() => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state >>> 24;
+    });
+    const images = [...tests, { ...tests[0], pixels: noise }];
     const paths = images.map((image, k) => {
       const path = join(dir, `image_${k}.png`);
       writeFileSync(path, encodeImage(image.pixels, image.size, 'png'));
@@ -86,8 +95,16 @@ for (const norm of ['none', 'per-image'] as const)
     await expect(table.locator('tbody tr')).toHaveCount(images.length);
     await table.getByRole('button', { name: 'File' }).click();
     const pagePositive: number[] = [];
-    for (const row of await table.locator('tbody tr').all())
-      pagePositive.push(Number((await row.locator('td').allInnerTexts())[4]));
+    const pageUnlike: string[] = [];
+    const unlikeColumn = (await table.locator('thead th').allInnerTexts())
+      .map((h) => h.trim())
+      .indexOf('Unlike training data');
+    expect(unlikeColumn).toBeGreaterThan(4);
+    for (const row of await table.locator('tbody tr').all()) {
+      const cells = await row.locator('td').allInnerTexts();
+      pagePositive.push(Number(cells[4]));
+      pageUnlike.push(cells[unlikeColumn].trim());
+    }
     expect(pagePositive).toHaveLength(images.length);
     const close = (got: ArrayLike<number>, tolerance: number) =>
       Array.from(got).forEach((p, i) => expect(Math.abs(p - pagePositive[i]), `image ${i}`).toBeLessThan(tolerance));
@@ -99,7 +116,7 @@ for (const norm of ['none', 'per-image'] as const)
     expect([...tfjsFiles.keys()]).toEqual(expect.arrayContaining(['model-card.md', 'model-card.json']));
     // With the app's own layer, a plain tfjs user registers it as the model card says (Node's tfjs has no such class).
     if (norm === 'per-image') new Function('tf', cardCode(tfjsFiles.get('model-card.md')!))(tf);
-    const { model } = await loadExportedModel(readFileSync(tfjs.path));
+    const { model, metadata } = await loadExportedModel(readFileSync(tfjs.path));
     expect(model.layers[0].getClassName()).toBe(norm === 'per-image' ? 'PerImageStandardization' : 'Conv2D');
     close((model.predict(tf.tensor4d(input, [images.length, SIZE, SIZE, 1])) as tf.Tensor).dataSync(), 1e-4);
 
@@ -113,9 +130,13 @@ for (const norm of ['none', 'per-image'] as const)
       `xray-classifier-${SIZE}px.onnx`,
     ]);
     ort.env.wasm.numThreads = 1;
-    const session = await ort.InferenceSession.create(onnxFiles.get(`xray-classifier-${SIZE}px.onnx`)!);
+    const onnxBytes = onnxFiles.get(`xray-classifier-${SIZE}px.onnx`)!;
+    const session = await ort.InferenceSession.create(onnxBytes);
     const out = await session.run({ image: new ort.Tensor('float32', input, [images.length, SIZE, SIZE, 1]) });
     close(out.probabilities.data as Float32Array, 1e-4);
+    // Its `features` output, judged by the statistics the download carries, says what the page said of each image.
+    const judged = judge(checkOodDetector(metadata.outOfDistribution), out.features.data as Float32Array);
+    expect(Array.from(judged.distances, (d) => (d > judged.threshold ? 'yes' : 'no'))).toEqual(pageUnlike);
 
     // Keras HDF5: read with h5py and run in numpy with Keras' layer semantics (Keras itself is not installable here).
     const kerasZip = await download(page, 'Keras HDF5', dir);
@@ -134,8 +155,13 @@ for (const norm of ['none', 'per-image'] as const)
       const extra = customLayers.flatMap((name) => ['--custom-layers', join(dir, name)]);
       const run = spawnSync(PYTHON, ['test/keras_forward.py', keras.path, imagesJson, ...extra], { encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);
-      const predictions = (JSON.parse(run.stdout) as { predictions: number[][] }).predictions.map((p) => p[0]);
-      close(predictions, 1e-4);
+      const result = JSON.parse(run.stdout) as { predictions: number[][]; ood: { unlike: boolean[] } };
+      close(
+        result.predictions.map((p) => p[0]),
+        1e-4,
+      );
+      // The file's layers and xray_trainer_metadata judge each image as the page did.
+      expect(result.ood.unlike.map((u) => (u ? 'yes' : 'no'))).toEqual(pageUnlike);
     } else {
       test
         .info()

@@ -20,7 +20,10 @@ string padding and character set, dataset types, shapes and storage, groups).
 
 images.json: {"shape": [n, h, w, c], "data": [n*h*w*c numbers]}.
 Prints one JSON object: predictions, layers (name, class, output shape), root (the root attributes),
-layout_differences (with --reference), json_like_python (model_config text == json.dumps of itself).
+layout_differences (with --reference), json_like_python (model_config text == json.dumps of itself), and, when the
+file's xray_trainer_metadata carries outOfDistribution statistics, ood: each image's feature row (the detector's
+layers' outputs, 4-D maps averaged over rows and columns, concatenated in order), score and whether it is unlike the
+training data (score > threshold), computed as docs/out-of-distribution.md says.
 """
 import json
 import sys
@@ -277,6 +280,54 @@ def load(path):
     return f, root, model_config, model_layers, shapes + [shape], weights
 
 
+# --- The out-of-distribution judgement of docs/out-of-distribution.md, from the layers' outputs ---
+
+
+def ood_layers(ood):
+    """The layers the detector reads, in the order of its feature row: (name, pooling, statistics)."""
+    if ood["method"] == "mahalanobis-feature-ensemble":
+        return [(l["featureLayer"], l["pooling"], l) for l in ood["layers"]]
+    assert ood["method"] == "mahalanobis-tied-covariance", ood["method"]
+    return [(ood["featureLayer"], "none", dict(ood, scale=1.0))]
+
+
+def ood_features(ood, outputs):
+    """An image's feature row: each layer's output, a 4-D NHWC map averaged over rows and columns, concatenated."""
+    parts = []
+    for name, pooling, _ in ood_layers(ood):
+        y = outputs[name]
+        if pooling == "spatial-mean":
+            assert y.ndim == 4, "%s is not a 4-D map" % name
+            y = y.mean(axis=(1, 2))
+        else:
+            assert pooling == "none" and y.ndim == 2, (name, pooling, y.shape)
+        parts.append(y)
+    return np.concatenate(parts, axis=1)
+
+
+def ood_scores(ood, features):
+    """Sum over layers of min over classes of (f - mean)^T precision (f - mean), divided by the layer's scale."""
+    scores, start = np.zeros(features.shape[0]), 0
+    for _, _, stats in ood_layers(ood):
+        precision = np.asarray(stats["precision"], dtype=np.float64)
+        f = features[:, start : start + precision.shape[0]]
+        start += precision.shape[0]
+        d2 = np.min([np.einsum("ij,jk,ik->i", f - m, precision, f - m) for m in np.asarray(stats["classMeans"])], axis=0)
+        scores += d2 / stats["scale"]
+    assert start == features.shape[1]
+    return scores
+
+
+def judge_ood(ood, outputs):
+    features = ood_features(ood, outputs)
+    scores = ood_scores(ood, features)
+    return {
+        "features": features.tolist(),
+        "scores": scores.astype(np.float32).tolist(),
+        "unlike": (scores > ood["threshold"]).tolist(),
+    }
+
+
 # --- The layout Keras' own saving code writes, for comparison ---
 
 
@@ -356,8 +407,10 @@ def main(argv):
         images = json.load(fh)
     x = np.asarray(images["data"], dtype=np.float64).reshape(images["shape"])
     assert tuple(x.shape[1:]) == tuple(shapes[0][1:]), (x.shape, shapes[0])
+    outputs = {}
     for layer in model_layers:
         x = forward(layer, weights.get(layer["config"]["name"], {}), x)
+        outputs[layer["config"]["name"]] = x
     result = {
         "predictions": x.tolist(),
         "layers": [{"name": l["config"]["name"], "class_name": l["class_name"], "output_shape": list(s)} for l, s in zip(model_layers, shapes[1:])],
@@ -365,6 +418,9 @@ def main(argv):
         # Every JSON attribute's text is what Python's json.dumps writes of it (keras.ts writes it that way).
         "json_like_python": all(json.dumps(json.loads(v)) == v for k, v in root.items() if k not in ("keras_version", "backend")),
     }
+    metadata = json.loads(root.get("xray_trainer_metadata", "{}"))
+    if metadata.get("outOfDistribution"):
+        result["ood"] = judge_ood(metadata["outOfDistribution"], outputs)
     if "--reference" in argv:
         ref_path = argv[argv.index("--reference") + 1]
         keras_reference(ref_path, root, model_layers, f)

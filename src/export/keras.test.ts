@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
-import { buildModel, type ModelOptions } from '../model/models';
-import { disposeSnapshot, snapshotOf, stackMembers } from '../model/ensemble';
+import { buildModel } from '../model/models';
+import { ENSEMBLE_LAYERS, pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
+import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { judge } from '../eval/outOfDistribution';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
 import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
 import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from './kerasCustomLayers';
@@ -82,24 +84,6 @@ const CASES: Case[] = [
   { model: 'batchnorm', classes: ['NORMAL', 'PNEUMONIA'], members: 2 },
 ];
 
-/** Members built by `build` (each its own seed), stacked as one model. */
-function ensembleOf(
-  name: ModelName,
-  options: ModelOptions,
-  members: number,
-  build: (seed: number) => tf.LayersModel,
-): tf.LayersModel {
-  const snapshots = Array.from({ length: members }, (_, k) => {
-    const member = build(50 + k);
-    const weights = snapshotOf(member);
-    disposeCnn(member);
-    return weights;
-  });
-  const stacked = stackMembers(name, options, snapshots);
-  snapshots.forEach(disposeSnapshot);
-  return stacked;
-}
-
 let tmp = '';
 let images: tf.Tensor4D;
 
@@ -125,7 +109,7 @@ beforeAll(async () => {
       perturbWeights(model, 1000 * seed);
       return model;
     };
-    c.tfModel = c.members ? ensembleOf(c.model, options, c.members, build) : build(5 + i);
+    c.tfModel = c.members ? stackedOf(c.model, options, c.members, (k) => build(50 + k)) : build(5 + i);
     c.exported = await exportLayersModel(c.tfModel);
     const metadata = metadataFor(c.model, c.classes);
     c.metadata = c.members ? { ...metadata, ensemble: { kind: 'snapshot', members: c.members } } : metadata;
@@ -279,6 +263,68 @@ const EXPECTED_LAYOUT_DIFFERENCES = [
   "///attrs/backend/strpad: ours 2, Keras' 0",
   "///attrs/keras_version/strpad: ours 2, Keras' 0",
 ];
+
+describe.skipIf(!hasPython)('Keras HDF5 with a feature-ensemble detector', () => {
+  it.each<[ModelName, number]>([
+    ['batchnorm', 1],
+    ['tutorial', 2],
+  ])(
+    "lets a numpy reader of the file compute the page's features, scores and flags from its layers (%s, %i member(s))",
+    async (name, members) => {
+      // At 48 px the four blocks' maps are 23, 11, 5 and 2 pixels a side: every mean is over several pixels.
+      const size = 48;
+      const options = { imageSize: size, numClasses: 2, learningRate: 1e-3 };
+      const build = (seed: number) => {
+        const model = buildModel(name, { ...options, seed });
+        perturbWeights(model, 1000 * seed);
+        return model;
+      };
+      const model = members === 1 ? build(7) : stackedOf(name, options, members, (k) => build(70 + k));
+      const x = tf.randomUniform([30, size, size, 1], 0, 1, 'float32', 13) as tf.Tensor4D;
+      const { rows, sizes } = pooledFeatures(model, ENSEMBLE_LAYERS, x);
+      const width = rows.length / 30;
+      const { detector } = fitFeatureEnsembleDetector(
+        { features: rows.subarray(0, 20 * width), labels: new Uint8Array(20).map((_, i) => i % 2) },
+        rows.subarray(20 * width),
+        { layers: ENSEMBLE_LAYERS.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
+      );
+      const metadata: ModelMetadata = {
+        ...metadataFor(name, ['NORMAL', 'PNEUMONIA']),
+        imageSize: size,
+        ...(members > 1 ? { ensemble: { kind: 'snapshot' as const, members } } : {}),
+        outOfDistribution: detector,
+      };
+      const exported = await exportLayersModel(model);
+      const h5 = join(tmp, `ood-${name}-${members}.h5`);
+      writeFileSync(h5, await layersModelToKerasH5(exported.modelJson, exported.weights, metadata));
+      const imagesJson = join(tmp, `ood-images-${size}.json`);
+      writeFileSync(imagesJson, JSON.stringify({ shape: x.shape, data: Array.from(x.dataSync()) }));
+      tf.dispose(x);
+      disposeCnn(model);
+      const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        maxBuffer: 64 << 20,
+      });
+      expect(run.stderr).toBe('');
+      const { root, ood } = JSON.parse(run.stdout) as {
+        root: Record<string, string>;
+        ood: { features: number[][]; scores: number[]; unlike: boolean[] };
+      };
+      expect(JSON.parse(root[METADATA_ATTRIBUTE]).outOfDistribution).toEqual(detector);
+      const features = ood.features.flat();
+      expect(features.length).toBe(rows.length);
+      const diff = Math.max(...features.map((v, i) => Math.abs(v - rows[i]) / Math.max(1, Math.abs(rows[i]))));
+      expect(diff, `max relative |numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
+      const page = judge(detector, rows);
+      ood.scores.forEach((score, i) =>
+        expect(Math.abs(score - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3),
+      );
+      expect(ood.unlike).toEqual(Array.from(page.distances, (d) => d > page.threshold));
+      expect(ood.unlike.filter((u) => u).length).toBeGreaterThan(0);
+    },
+  );
+});
 
 describe('kerasH5Contents', () => {
   it('refuses what it cannot write, in words', () => {

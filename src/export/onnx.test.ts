@@ -1,11 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
+import type {
+  IntensityNormalisation,
+  ModelMetadata,
+  ModelName,
+  OodDetector,
+  OodJudgement,
+  OodPooling,
+} from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
@@ -20,13 +28,15 @@ import {
 } from './onnx';
 import { featuresAndOutputs } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
+import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { decodeModel } from './onnxProto';
-import { disposeSnapshot, snapshotOf, stackMembers } from '../model/ensemble';
+import { ENSEMBLE_LAYERS, pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
 
 const ENSEMBLE = { kind: 'snapshot' as const, members: 3 };
 
 const PYTHON = '/usr/bin/python3';
 const pythonHasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+const hasNumpy = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -122,6 +132,88 @@ async function compare(
 const tempDir = mkdtempSync(join(tmpdir(), 'onnx-export-'));
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
+/** The graph's declared outputs. */
+function outputsOf(bytes: Uint8Array) {
+  return decodeModel(bytes).graph.output;
+}
+
+/** Runs the .onnx bytes with both outputs; returns `features`, checked to be [images, width]. */
+async function onnxFeatures(bytes: Uint8Array, x: tf.Tensor4D, width: number): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    expect(session.outputNames).toEqual([ONNX_OUTPUT, ONNX_FEATURES]);
+    const images = (x.dataSync() as Float32Array).slice();
+    const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', images, x.shape) });
+    expect(result[ONNX_FEATURES].dims).toEqual([x.shape[0], width]);
+    return result[ONNX_FEATURES].data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The runtime's features are the page's, the judgement from them the same, and the statistics in metadata_props. */
+function expectSameFeaturesAndJudgement(
+  bytes: Uint8Array,
+  detector: OodDetector,
+  expected: Float32Array,
+  got: Float32Array,
+): void {
+  const props = decodeModel(bytes).metadataProps.find((p) => p.key === 'out_of_distribution');
+  expect(JSON.parse(props!.value)).toEqual(detector);
+  expect(got.length).toBe(expected.length);
+  const diff = Math.max(...Array.from(expected, (v, i) => Math.abs(v - got[i])));
+  expect(diff, `max |ONNX - tfjs| = ${diff}`).toBeLessThan(1e-4);
+  const fromOnnx = judge(detector, got);
+  const fromPage = judge(detector, expected);
+  fromOnnx.distances.forEach((d, i) =>
+    expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3),
+  );
+  const unlike = (j: OodJudgement) => Array.from(j.distances, (d) => d > j.threshold);
+  expect(unlike(fromOnnx)).toEqual(unlike(fromPage));
+  // The documented Python scoring, on the runtime's features, gives the page's scores.
+  if (hasNumpy)
+    docScores(detector, got, got.length / fromPage.distances.length).forEach((d, i) =>
+      expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3),
+    );
+}
+
+/** docs/out-of-distribution.md's Python `ood_scores`, as the page shows it, run on `features` (rows of `width`). */
+function docScores(ood: OodDetector, features: Float32Array, width: number): number[] {
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../docs/out-of-distribution.md'), 'utf8');
+  const block = [...doc.matchAll(/```python\n([\s\S]*?)```/g)].find((m) => m[1].includes('def ood_scores('));
+  expect(block, 'the python block that defines ood_scores').toBeDefined();
+  const input = join(tempDir, 'doc-scores.json');
+  const rows = Array.from({ length: features.length / width }, (_, i) => [
+    ...features.subarray(i * width, (i + 1) * width),
+  ]);
+  writeFileSync(input, JSON.stringify({ ood, features: rows }));
+  const script = `${block![1]}\nimport json, sys\nd = json.load(open(sys.argv[1]))\nprint(json.dumps(ood_scores(d['ood'], d['features']).tolist()))`;
+  const run = spawnSync(PYTHON, ['-c', script, input], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout) as number[];
+}
+
+/** With Python's onnx: the file passes the full check and declares both outputs. */
+function expectValidWithBothOutputs(bytes: Uint8Array, file: string): void {
+  if (!pythonHasOnnx) return;
+  const path = join(tempDir, file);
+  writeFileSync(path, bytes);
+  const check = [
+    'import sys, json, onnx',
+    'm = onnx.load(sys.argv[1])',
+    'onnx.checker.check_model(m, full_check=True)',
+    'props = {p.key: p.value for p in m.metadata_props}',
+    'print(json.dumps({"outputs": [o.name for o in m.graph.output], "ood": json.loads(props["out_of_distribution"])}))',
+  ].join('\n');
+  // The statistics of a stacked ensemble print as megabytes of JSON.
+  const run = spawnSync(PYTHON, ['-c', check, path], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  expect(run.stderr).toBe('');
+  const result = JSON.parse(run.stdout) as { outputs: string[]; ood: unknown };
+  expect(result.outputs).toEqual([ONNX_OUTPUT, ONNX_FEATURES]);
+  const props = decodeModel(bytes).metadataProps.find((p) => p.key === 'out_of_distribution');
+  expect(result.ood).toEqual(JSON.parse(props!.value));
+}
+
 describe('layersModelToOnnx', () => {
   // At 48 and 64 px the last feature map is 2x2 and 3x3, so Flatten's NHWC order matters.
   const cases: [ModelName, number, number, IntensityNormalisation][] = [
@@ -158,15 +250,11 @@ describe('layersModelToOnnx', () => {
     'converts a snapshot ensemble of 3 %s models (normalisation %s) to the same averaged probability',
     async (name, intensityNormalisation) => {
       const options = { imageSize: 48, numClasses: 2, learningRate: 1e-3, intensityNormalisation };
-      const snapshots = [1, 2, 3].map((seed) => {
-        const member = buildModel(name, { ...options, seed });
-        perturbWeights(member, seed);
-        const weights = snapshotOf(member);
-        disposeCnn(member);
-        return weights;
+      const model = stackedOf(name, options, 3, (k) => {
+        const member = buildModel(name, { ...options, seed: k + 1 });
+        perturbWeights(member, k + 1);
+        return member;
       });
-      const model = stackMembers(name, options, snapshots);
-      snapshots.forEach(disposeSnapshot);
       const metadata = { ...metadataFor(name, ['NORMAL', 'PNEUMONIA'], 48), ensemble: ENSEMBLE };
       const { bytes, maxDiff, spread } = await compare(model, metadata);
       disposeCnn(model);
@@ -197,34 +285,91 @@ describe('layersModelToOnnx', () => {
       ...metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40),
       outOfDistribution: detector,
     });
-    const session = await ort.InferenceSession.create(bytes);
-    expect(session.outputNames).toEqual([ONNX_OUTPUT, ONNX_FEATURES]);
-    const result = await session.run({
-      [ONNX_INPUT]: new ort.Tensor('float32', (x.dataSync() as Float32Array).slice(), [30, 40, 40, 1]),
-    });
-    await session.release();
-    const got = result[ONNX_FEATURES].data as Float32Array;
-    expect(result[ONNX_FEATURES].dims).toEqual([30, 64]);
-    expect(Math.max(...Array.from(expected, (v, i) => Math.abs(v - got[i])))).toBeLessThan(1e-4);
-    // The same judgement from either: the page's features or the ONNX runtime's.
-    const fromOnnx = judge(detector, got);
-    const fromPage = judge(detector, expected);
-    fromOnnx.distances.forEach((d, i) =>
-      expect(Math.abs(d - fromPage.distances[i]) / Math.max(1, fromPage.distances[i])).toBeLessThan(1e-3),
+    const got = await onnxFeatures(bytes, x as tf.Tensor4D, 64);
+    expectSameFeaturesAndJudgement(bytes, detector, expected, got);
+    expect(outputsOf(bytes)[1].docString).toBe(
+      'dense_1 as it is (64): what metadata_props out_of_distribution judges.',
     );
-    const metadata = decodeModel(bytes).metadataProps.find((p) => p.key === 'out_of_distribution');
-    expect(JSON.parse(metadata!.value)).toEqual(detector);
-    if (pythonHasOnnx) {
-      const path = join(tempDir, 'with-features.onnx');
-      writeFileSync(path, bytes);
-      const check =
-        'import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print([o.name for o in m.graph.output])';
-      const run = spawnSync(PYTHON, ['-c', check, path], { encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      expect(run.stdout.trim()).toBe(`['${ONNX_OUTPUT}', '${ONNX_FEATURES}']`);
-    }
+    expectValidWithBothOutputs(bytes, 'with-features.onnx');
     tf.dispose([x, both.features, both.outputs]);
     disposeCnn(model);
+  });
+
+  it.each<[ModelName, number, IntensityNormalisation]>([
+    ['batchnorm', 1, 'none'],
+    ['tutorial', 1, 'per-image'],
+    ['batchnorm', 3, 'none'],
+  ])(
+    "gives a feature ensemble's pooled layers, concatenated, as its features output (%s, %i member(s), %s)",
+    async (name, members, intensityNormalisation) => {
+      // At 48 px the four blocks' maps are 23, 11, 5 and 2 pixels a side: every mean is over several pixels.
+      const options = { imageSize: 48, numClasses: 2, learningRate: 1e-3, intensityNormalisation };
+      const build = (seed: number) => {
+        const member = buildModel(name, { ...options, seed });
+        perturbWeights(member, seed);
+        return member;
+      };
+      const model = members === 1 ? build(5) : stackedOf(name, options, members, (k) => build(k + 1));
+      const x = tf.randomUniform([30, 48, 48, 1], 0, 1, 'float32', 12) as tf.Tensor4D;
+      const { rows, sizes } = pooledFeatures(model, ENSEMBLE_LAYERS, x);
+      expect(sizes).toEqual([32, 32, 64, 32, 64].map((n) => n * members));
+      const layers = ENSEMBLE_LAYERS.map((l, i) => ({ ...l, size: sizes[i] }));
+      const train = { features: rows.subarray(0, 20 * 224 * members), labels: new Uint8Array(20).map((_, i) => i % 2) };
+      const { detector } = fitFeatureEnsembleDetector(train, rows.subarray(20 * 224 * members), {
+        layers,
+        numClasses: 2,
+      });
+      const { modelJson, weights } = await exportLayersModel(model);
+      const metadata = metadataFor(name, ['NORMAL', 'PNEUMONIA'], 48);
+      const bytes = layersModelToOnnx(modelJson, weights, {
+        ...metadata,
+        ...(members > 1 ? { ensemble: { kind: 'snapshot' as const, members } } : {}),
+        outOfDistribution: detector,
+      });
+      const got = await onnxFeatures(bytes, x, 224 * members);
+      expectSameFeaturesAndJudgement(bytes, detector, rows, got);
+      const doc = outputsOf(bytes)[1].docString;
+      expect(doc).toContain(
+        `max_pooling2d_1 averaged over its rows and columns (${32 * members}), ` +
+          `max_pooling2d_2 averaged over its rows and columns (${32 * members})`,
+      );
+      expect(doc).toContain(`dense_1 as it is (${64 * members}), concatenated in that order`);
+      expectValidWithBothOutputs(bytes, `ensemble-${name}-${members}.onnx`);
+      tf.dispose(x);
+      disposeCnn(model);
+    },
+  );
+
+  it('reads layers named like the outputs, and the output layer itself, without mixing up tensors', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'features' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 5, activation: 'relu', name: 'probabilities' }),
+        tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'head' }),
+      ],
+    });
+    perturbWeights(model, 6);
+    const read: { name: string; pooling: OodPooling }[] = [
+      { name: 'features', pooling: 'spatial-mean' },
+      { name: 'probabilities', pooling: 'none' },
+      { name: 'head', pooling: 'none' },
+    ];
+    const x = tf.randomUniform([16, 16, 16, 1], 0, 1, 'float32', 14) as tf.Tensor4D;
+    const { rows, sizes } = pooledFeatures(model, read, x);
+    const { detector } = fitFeatureEnsembleDetector(
+      { features: rows.subarray(0, 10 * 9), labels: new Uint8Array(10).map((_, i) => i % 2) },
+      rows.subarray(10 * 9),
+      { layers: read.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
+    );
+    const { modelJson, weights } = await exportLayersModel(model);
+    const bytes = layersModelToOnnx(modelJson, weights, {
+      ...metadataFor('tutorial', ['NORMAL', 'PNEUMONIA'], 16),
+      outOfDistribution: detector,
+    });
+    expectSameFeaturesAndJudgement(bytes, detector, rows, await onnxFeatures(bytes, x, 9));
+    tf.dispose(x);
+    model.dispose();
   });
 
   // 'same' padding where TensorFlow pads one pixel more after than before (ONNX's SAME_UPPER), a non-square map, softmax over channels.
@@ -413,6 +558,35 @@ describe('layersModelToOnnx refuses', () => {
     expect(() =>
       layersModelToOnnx(exported.modelJson, exported.weights, metadataFor('tutorial', ['a', 'b'], 64)),
     ).toThrow(/40x40x1 images/);
+  });
+
+  it('out-of-distribution statistics that do not fit the model, naming the layer and why', () => {
+    /** A feature ensemble over `layers` (name, pooling, width), its statistics the identity. */
+    const ensemble = (layers: [string, OodPooling, number][]): ModelMetadata => ({
+      ...metadata,
+      outOfDistribution: {
+        method: 'mahalanobis-feature-ensemble',
+        layers: layers.map(([featureLayer, pooling, size]) => ({
+          featureLayer,
+          pooling,
+          classMeans: [new Array<number>(size).fill(0)],
+          precision: Array.from({ length: size }, (_, i) => Array.from({ length: size }, (_, j) => +(i === j))),
+          shrinkage: 0,
+          scale: 1,
+        })),
+        threshold: 1,
+        quantile: 0.95,
+        trainImages: 2,
+        validationImages: 2,
+      },
+    });
+    const refusal = (layers: [string, OodPooling, number][]) => () =>
+      layersModelToOnnx(exported.modelJson, exported.weights, ensemble(layers));
+    expect(refusal([['max_pooling2d_1', 'spatial-mean', 32]])).not.toThrow();
+    expect(refusal([['conv2d_9', 'spatial-mean', 32]])).toThrow(/no layer conv2d_9 for its out-of-distribution/);
+    expect(refusal([['max_pooling2d_1', 'none', 32]])).toThrow(/read max_pooling2d_1 as a flat layer, but it is a 4-D/);
+    expect(refusal([['dense_1', 'spatial-mean', 64]])).toThrow(/read dense_1 as a 4-D map .* but it is a flat layer/);
+    expect(refusal([['max_pooling2d_3', 'spatial-mean', 32]])).toThrow(/as 32 features, but it gives 64/);
   });
 
   it('weights that do not fit the manifest', () => {

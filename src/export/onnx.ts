@@ -16,10 +16,14 @@ import { ENSEMBLE_AVERAGE_LAYER_NAME } from '../core/ensemble';
 import { convertLayer, ONNX_LAYERS, type LayerJson } from './onnxLayers';
 import { encodeModel } from './onnxProto';
 import { GraphBuilder, valueInfo, type Weight } from './onnxGraphBuilder';
+import { FeatureOutput } from './onnxFeatures';
 
 export const ONNX_INPUT = 'image';
 export const ONNX_OUTPUT = 'probabilities';
-/** The second output, present when the metadata carries out-of-distribution statistics: their feature layer's output. */
+/**
+ * The second output, present when the metadata carries out-of-distribution statistics: the features they judge
+ * (onnxFeatures.ts): the penultimate layer's output, or the feature ensemble's layers pooled and concatenated.
+ */
 export const ONNX_FEATURES = 'features';
 export const ONNX_OPSET = 13;
 /** The IR version of ONNX 1.8, the release that brought opset 13. */
@@ -45,33 +49,21 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
       `The model takes ${height}x${width}x${channels} images but its metadata says ${metadata.imageSize} px, ${metadata.channels} channel(s).`,
     );
   }
-  graph.start(ONNX_INPUT, ONNX_OUTPUT, { kind: 'image', channels, height, width });
-  // With out-of-distribution statistics, their feature layer's output is a second graph output, so a runtime can judge.
-  const ood = metadata.outOfDistribution;
-  // TODO(feature ensemble): pooled features of every layer the detector reads.
-  const featureLayer = ood?.method === 'mahalanobis-tied-covariance' ? ood.featureLayer : null;
-  let features: { tensor: string; size: number } | null = null;
+  graph.start(ONNX_INPUT, [ONNX_OUTPUT, ONNX_FEATURES], { kind: 'image', channels, height, width });
+  // With out-of-distribution statistics, the features they judge are a second output, so a runtime can judge.
+  const features = new FeatureOutput(metadata.outOfDistribution);
   for (const layer of layers) {
     convertLayer(graph, layer);
-    if (featureLayer !== null && layer.config.name === featureLayer && graph.shape.kind === 'flat')
-      features = { tensor: graph.current, size: graph.shape.features };
+    features.afterLayer(graph, layer.config?.name);
   }
   checkHead(graph, metadata);
+  // finish may rename the last tensor to the output; a feature layer read there is then read by that name.
+  const last = graph.current;
   const outputDims = graph.finish(ONNX_OUTPUT);
-  if (featureLayer !== null && !features)
-    throw new UserError(`The model has no flat layer ${featureLayer} for its out-of-distribution statistics.`);
+  const renamed = graph.nodes.some((node) => node.output.includes(last)) ? null : last;
   const outputs = [valueInfo(ONNX_OUTPUT, outputDims, outputDoc(metadata))];
-  if (features) {
-    graph.add('Identity', ONNX_FEATURES, [features.tensor]);
-    if (graph.current !== ONNX_FEATURES) throw new Error(`The ONNX graph already has a tensor named ${ONNX_FEATURES}.`);
-    outputs.push(
-      valueInfo(
-        ONNX_FEATURES,
-        [{ dimParam: 'batch' }, { dimValue: features.size }],
-        `${featureLayer}'s output: what metadata_props out_of_distribution judges.`,
-      ),
-    );
-  }
+  const featuresOutput = features.addOutput(graph, ONNX_FEATURES, { from: renamed, to: ONNX_OUTPUT });
+  if (featuresOutput) outputs.push(featuresOutput);
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],

@@ -60,10 +60,13 @@ export class GraphBuilder {
 
   constructor(private readonly weights: Map<string, Weight>) {}
 
-  /** Starts from an NHWC image input, at once transposed to NCHW; `output` is kept for the graph's output. */
-  start(input: string, output: string, shape: Shape): void {
+  /**
+   * Starts from an NHWC image input, at once transposed to NCHW; `outputs` (the graph's outputs) are kept for the
+   * end, so that no layer's tensor takes their names.
+   */
+  start(input: string, outputs: string[], shape: Shape): void {
     this.names.add(input);
-    this.names.add(output);
+    for (const output of outputs) this.names.add(output);
     this.current = input;
     this.shape = shape;
     this.add('Transpose', 'input_to_nchw', [input], [ints('perm', [0, 3, 1, 2])]);
@@ -72,6 +75,12 @@ export class GraphBuilder {
   /** Adds a node whose output becomes the current tensor. */
   add(opType: string, name: string, input: string[], attribute: Attribute[] = []): void {
     const output = this.unique(name);
+    this.nodes.push({ input, output: [output], name: output, opType, attribute });
+    this.current = output;
+  }
+
+  /** Adds a node whose output is `output` exactly: one of the names `start` kept for the graph's outputs. */
+  addGraphOutput(opType: string, output: string, input: string[], attribute: Attribute[] = []): void {
     this.nodes.push({ input, output: [output], name: output, opType, attribute });
     this.current = output;
   }
