@@ -756,6 +756,16 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(existsSync(join(root, 'no'))).toBe(false);
   }, 60_000);
 
+  it('refuses in words a settings.json that asks for a seed ensemble, rather than train one model', () => {
+    const seeds = join(root, 'seed-ensemble');
+    mkdirSync(seeds, { recursive: true });
+    writeFileSync(join(seeds, 'settings.json'), JSON.stringify({ ...settings, seedModels: 3 }));
+    const message = refusal(['--data', dataDir, '--settings', join(seeds, 'settings.json'), '--out', join(root, 'no')]);
+    expect(message).toContain('asks for a seed ensemble of 3 members (seedModels)');
+    expect(message).toContain('set "seedModels" to 1');
+    expect(existsSync(join(root, 'no'))).toBe(false);
+  }, 60_000);
+
   it('applies EXIF orientation before squashing an image', async () => {
     const path = join(root, 'rotated.jpeg');
     writeFileSync(path, rotatedJpeg());

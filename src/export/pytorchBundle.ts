@@ -247,6 +247,10 @@ Cost: training is one run's (the same epochs and steps as a single model); scori
 arithmetic. The ensemble is for predicting and evaluating: \`--init\` refuses to train it further (\`--epochs 0\`
 evaluates it).
 
+The page's **Seed ensemble** (\`seedModels\` in \`settings.json\`: N whole runs from seeds seed + 1009 k, stacked
+the same way) is not trained by this script yet: it refuses a \`settings.json\` with \`seedModels\` above 1 and says
+so, rather than train one model. Set \`seedModels\` to 1 there to train one model here.
+
 ## As on the page, and where not
 
 The same network layer for layer (\`tutorial\`: four blocks of Conv2D 2x2 + ReLU + MaxPooling 2x2, Dense 64, Dropout

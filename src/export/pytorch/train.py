@@ -1087,6 +1087,13 @@ def run_settings(args):
     snapshots = merged['snapshots']
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 1 <= snapshots <= MAX_MEMBERS:
         raise SystemExit(f'Snapshots must be a whole number from 1 to {MAX_MEMBERS} (got {str(snapshots)[:20]}).')
+    # The page's Seed ensemble (K whole runs from seeds seed + 1009 k, stacked as one model) is not trained here yet:
+    # refused in words rather than silently training one model.
+    seed_models = merged.get('seedModels', 1)
+    if seed_models != 1:
+        raise SystemExit(f'settings.json asks for a seed ensemble of {str(seed_models)[:20]} members (seedModels), '
+                         'which this train.py does not train: it would train one model. Train the seed ensemble in '
+                         'the page, or set "seedModels" to 1 in settings.json to train one model here.')
     return merged
 
 
