@@ -57,7 +57,13 @@ export async function trainSeedEnsemble(
     const resumed = resume ? resumedMembers(buildModel(settings.model, options), settings, resume) : null;
     finished.push(...(resumed?.finished ?? []));
     const first = finished.length;
-    let outcome: TrainingOutcome = { reason: 'completed', epochsDone: 0, bestEpoch: null, restoredBest: false };
+    // A run resumed with every member finished (cut short while it evaluated) trains nothing more.
+    let outcome: TrainingOutcome = {
+      reason: 'completed',
+      epochsDone: resume?.epochsDone ?? 0,
+      bestEpoch: resume?.best?.epoch ?? null,
+      restoredBest: false,
+    };
     const trainingStart = now();
     let firstMemberMs: number | null = null;
     for (let k = first; k < members && !shouldEnd(control); k++) {
