@@ -116,3 +116,66 @@ test('fewer epochs than snapshots: the run trains a member an epoch and the Resu
   );
   await expect(page.getByTestId('ensemble-summary')).toContainText('A snapshot ensemble of 2 members');
 });
+
+test('a seed ensemble of 2 trains two members one after another, says so, and predicts', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-seeds-'));
+  const dataset = await buildSyntheticZip({ seed: 11, perClass: { train: 24, val: 8, test: 8 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  const image = dataset.images.find((i) => i.split === 'test')!;
+  const imagePath = join(dir, 'film.png');
+  writeFileSync(imagePath, encodeImage(image.pixels, image.size, 'png'));
+
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16&patience=0`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  // Both ensembles at once are refused in words at Train.
+  await page.getByLabel('Seed ensemble').fill('2');
+  await page.getByLabel('Snapshot ensemble').fill('2');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('cannot be combined');
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await page.getByLabel('Snapshot ensemble').fill('1');
+  // The summary shows the model that will be saved: the stacked one, ending with its averaging layer.
+  await expect(page.getByRole('table', { name: 'Model summary' })).toContainText('ensemble_average');
+
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByText(/^Member 2 of 2\./)).toBeVisible({ timeout: 180_000 });
+  await expectStatus(page, 'done', 180_000);
+  // Each member's 2 epochs in its own span of the run's 4.
+  await expect(page.getByRole('table', { name: 'Training history' }).locator('tbody tr')).toHaveCount(4);
+  await expect(page.getByTestId('ensemble-summary')).toContainText(
+    /A seed ensemble of 2 members saved as one model: .*it took \d+\.\d times one member's training time.*times one member's predict time/,
+  );
+  await page.getByLabel('Images to predict').setInputFiles([imagePath]);
+  await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(1);
+});
+
+test('a seed-ensemble run reloaded in its second member resumes there and stacks both', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-seeds-resume-'));
+  const dataset = await buildSyntheticZip({ seed: 13, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  // 2 members of 3 epochs: the run's 6. Cut short in member 2 (member 1 stored beside the checkpoint by then).
+  await page.goto(`/?size=${SIZE}&epochs=3&batch=8&patience=0&seedModels=2`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history.nth(3)).toBeVisible({ timeout: 180_000 });
+  await page.reload();
+  await expect(history.first()).toBeVisible();
+  const kept = await history.count();
+  expect(kept).toBeGreaterThanOrEqual(4);
+  expect(kept).toBeLessThan(6);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
+  await expect(page.getByText(/in the member it was in \(3 epochs a member; More epochs is not used\)/)).toBeVisible();
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(history).toHaveCount(6);
+  // Its first member trained before the reload: the training cost is not claimed.
+  await expect(page.getByTestId('ensemble-summary')).toContainText(
+    /A seed ensemble of 2 members saved as one model: .*was not timed here/,
+  );
+});

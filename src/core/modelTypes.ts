@@ -65,7 +65,8 @@ export interface ModelMetadata {
 
 /** What a model's metadata says of an ensemble saved as one model (model/ensemble.ts); absent for a single model. */
 export interface EnsembleInfo {
-  kind: 'snapshot';
+  /** `snapshot`: the weights at K cycle ends of one run; `seeds`: K runs from K seeds, one after another. */
+  kind: 'snapshot' | 'seeds';
   members: number;
 }
 
@@ -73,4 +74,9 @@ export interface EnsembleInfo {
 export interface EnsembleRun extends EnsembleInfo {
   /** The stacked model's predict time over one member's, timed on the run's backend at its end; null when not timed. */
   predictTimeRatio: number | null;
+  /**
+   * A seed ensemble's training time over its first member's, timed in the worker (absent or null when not timed, e.g.
+   * a resumed run whose first member trained before the reload).
+   */
+  trainingTimeRatio?: number | null;
 }

@@ -7,7 +7,7 @@ import type { SettingsTable } from './settingRowTypes';
 
 export const RECIPE_ROWS: Pick<
   SettingsTable,
-  'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots'
+  'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels'
 > = {
   intensityNormalisation: {
     kind: 'choice',
@@ -79,5 +79,22 @@ export const RECIPE_ROWS: Pick<
       'value at the start of each cycle and falls along a cosine (also with schedule constant: the restarts make ' +
       'the snapshots differ); early stopping does not stop such a run. The saved model is one network K times as ' +
       'wide that outputs the mean of its members; two classes only; it cannot be trained further or resumed',
+  },
+  seedModels: {
+    kind: 'number',
+    label: 'Seed ensemble',
+    query: 'seedModels',
+    use: 'train',
+    // 1: a single model. docs/model-levers.md has the leave-one-source-out comparison.
+    default: 1,
+    min: 1,
+    max: 5,
+    integer: true,
+    unit: 'members: whole runs one after another, each from its own seed, averaged as one model',
+    hint:
+      'Seed ensemble (a deep ensemble, Lakshminarayanan et al. 2017): K times the training time of one model. Each ' +
+      'member is the whole run a single model would be (its epochs, schedule, early stopping), initialised and ' +
+      'shuffled with seed + 1009 x k. The saved model is one network K times as wide that outputs the mean of its ' +
+      'members; two classes only; not together with Snapshot ensemble',
   },
 };

@@ -50,5 +50,6 @@ export const SETTINGS: SettingsTable = {
   mixup: RECIPE_ROWS.mixup,
   weightDecay: RECIPE_ROWS.weightDecay,
   snapshots: RECIPE_ROWS.snapshots,
+  seedModels: RECIPE_ROWS.seedModels,
   testTimeAugmentation: EVAL_ROWS.testTimeAugmentation,
 };

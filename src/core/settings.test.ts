@@ -57,6 +57,7 @@ describe('the settings table', () => {
       mixup: 0,
       weightDecay: 1,
       snapshots: 1,
+      seedModels: 1,
     });
   });
 
@@ -118,6 +119,7 @@ describe('the settings table', () => {
       ['mixup', 'Mixup', 'mixup'],
       ['weightDecay', 'Weight decay', 'wd'],
       ['snapshots', 'Snapshot ensemble', 'snapshots'],
+      ['seedModels', 'Seed ensemble', 'seedModels'],
       ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });
@@ -152,6 +154,7 @@ describe('the settings table', () => {
       mixup: [0, 1],
       weightDecay: [0, 10],
       snapshots: [1, 5],
+      seedModels: [1, 5],
     });
   });
 

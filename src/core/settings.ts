@@ -163,11 +163,14 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
 };
 
 /** The training-recipe variants all off (label smoothing, mixup, weight decay, a single model; the default decay is 1). */
-export const NO_RECIPE: Readonly<Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots'>> = {
+export const NO_RECIPE: Readonly<
+  Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels'>
+> = {
   labelSmoothing: 0,
   mixup: 0,
   weightDecay: 0,
   snapshots: 1,
+  seedModels: 1,
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

@@ -56,6 +56,11 @@ export interface TrainSettings {
    * at each cycle's end stacked into one model that averages them; 1 = a single model.
    */
   snapshots: number;
+  /**
+   * A seed ensemble of this many members (worker/seedEnsemble.ts): K whole runs one after another, member k seeded
+   * `seed + 1009 * k`, stacked into one model as the snapshot ensemble is; 1 = a single model.
+   */
+  seedModels: number;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

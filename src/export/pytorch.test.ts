@@ -875,6 +875,74 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(existsSync(join(root, 'no'))).toBe(false);
   }, 60_000);
 
+  it('trains a seed ensemble of 2 into one model.zip: member k is the plain run of seed + 1009 k', async () => {
+    const common = ['--data', dataDir, '--epochs', '2', '--patience', '0', '--workers', '0'];
+    const out = join(root, 'out-seeds');
+    const log = run(PYTHON, ['train.py', ...common, '--seed', '5', '--seed-models', '2', '--out', out], bundleDir);
+    expect(log).toContain('Seed ensemble: member 1 of 2, seed 5.');
+    expect(log).toContain('Seed ensemble: member 2 of 2, seed 1014.');
+    expect(log).toContain('Stacked the 2 members into one model');
+    // Each member's epochs in its own span of the run's, as the page shows them.
+    const history = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(history.map((line) => line.split(',')[0])).toEqual(['1', '2', '3', '4']);
+    const files = await readZip(join(out, 'model.zip'));
+    const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as { ensemble?: unknown };
+    expect(metadata.ensemble).toEqual({ kind: 'seeds', members: 2 });
+    const model = await loadZipInTfjs(files);
+    expect(model.layers.at(-1)!.name).toBe('ensemble_average');
+    const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
+    const torch = torchPredict(join(out, 'model.zip'), images) as (TorchPrediction & {
+      memberProbabilities: number[];
+    })[];
+    expect(tfjsVsTorch(model, torch)).toBeLessThan(TOLERANCE);
+    model.dispose();
+    // Member 0 is the plain run of seed 5, member 1 that of seed 1014: the same weights, so the same probabilities.
+    for (const [k, seed] of [
+      [0, 5],
+      [1, 1014],
+    ]) {
+      const single = join(root, `out-seed-${seed}`);
+      run(PYTHON, ['train.py', ...common, '--seed', String(seed), '--out', single], bundleDir);
+      const plain = torchPredict(join(single, 'model.zip'), images);
+      expect(
+        maxDifference(
+          plain.map((p) => p.probabilities),
+          torch.map((t) => [t.memberProbabilities[k]]),
+        ),
+      ).toBeLessThan(1e-5);
+    }
+    const spread = Math.max(...torch.map((t) => Math.abs(t.memberProbabilities[0] - t.memberProbabilities[1])));
+    expect(spread).toBeGreaterThan(1e-3);
+
+    // Under torchrun too: each member's own DistributedDataParallel wrapper, the stacked model written by rank 0.
+    const distributed = join(root, 'out-seeds-ddp');
+    const ddpLog = torchrunTwo([
+      '--data',
+      dataDir,
+      '--epochs',
+      '1',
+      '--seed-models',
+      '2',
+      '--workers',
+      '0',
+      '--out',
+      distributed,
+    ]);
+    expect(ddpLog).toContain('Stacked the 2 members into one model');
+    const ddpFiles = await readZip(join(distributed, 'model.zip'));
+    expect(JSON.parse(new TextDecoder().decode(ddpFiles.get('metadata.json')))).toMatchObject({
+      ensemble: { kind: 'seeds', members: 2 },
+    });
+  }, 240_000);
+
+  it('refuses in words a seed ensemble it cannot train', () => {
+    const no = join(root, 'no');
+    const both = refusal(['--data', dataDir, '--seed-models', '2', '--snapshots', '2', '--epochs', '2', '--out', no]);
+    expect(both).toContain('seed ensemble of 2 and a snapshot ensemble of 2 cannot be combined');
+    expect(refusal(['--data', dataDir, '--seed-models', '6', '--out', no])).toContain('from 1 to 5 (got 6)');
+    expect(existsSync(no)).toBe(false);
+  }, 60_000);
+
   it('applies EXIF orientation before squashing an image', async () => {
     const path = join(root, 'rotated.jpeg');
     writeFileSync(path, rotatedJpeg());

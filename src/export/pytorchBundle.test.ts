@@ -166,6 +166,22 @@ describe('pytorchBundleFiles', () => {
     expect(JSON.parse(three.find((f) => f.name === 'settings.json')!.text)).toMatchObject({ snapshots: 1 });
   });
 
+  it('says how to train a seed ensemble; settings.json carries the members the page trains', () => {
+    expect(byName.get('README.md')).toContain('python train.py --data DIR --seed-models 3');
+    const withSeeds = { ...settings, seedModels: 3 } as Settings;
+    const files = pytorchBundleFiles({ settings: withSeeds, classNames: CLASSES, rows: ROWS });
+    expect(files[0].text).toContain('a seed ensemble of 3 members, ');
+    expect(files[0].text).toContain('this export:\n3)');
+    const seedsOf = (bundle: typeof files) =>
+      (JSON.parse(bundle.find((f) => f.name === 'settings.json')!.text) as { seedModels: number }).seedModels;
+    expect(seedsOf(files)).toBe(3);
+    // Three classes: the page trains one model, and so does train.py.
+    const rows3 = [...ROWS, { ...ROWS[0], className: 'COVID' }];
+    expect(seedsOf(pytorchBundleFiles({ settings: withSeeds, classNames: [...CLASSES, 'COVID'], rows: rows3 }))).toBe(
+      1,
+    );
+  });
+
   it('refuses rows train.py would refuse', () => {
     expect(() =>
       pytorchBundleFiles({ settings, classNames: CLASSES, rows: [{ ...ROWS[0], className: 'COVID' }] }),

@@ -5,7 +5,7 @@
  * model.zip the page's `Load model` takes, settings.json carries the page's settings and class order, and README.md
  * says how to run it. Pure text: no tfjs, no zip (the caller packs the files).
  */
-import { snapshotPlan } from '../core/ensemble';
+import { seedPlan, snapshotPlan } from '../core/ensemble';
 import { SPLIT_NAMES, type ManifestRow, type Settings } from '../core/types';
 import trainPy from './pytorch/train.py?raw';
 
@@ -44,10 +44,13 @@ export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
   checkInput(input);
   // The members the page trains with these settings and classes (fewer, or one model, where they do not allow more).
   const asked = snapshotsOf(input.settings);
-  const settings =
-    asked > 1
+  const seedModels = seedPlan(input.settings.seedModels ?? 1, classNames.length).members;
+  const settings = {
+    ...(asked > 1
       ? { ...input.settings, snapshots: snapshotPlan(asked, input.settings.epochs, classNames.length).members }
-      : input.settings;
+      : input.settings),
+    seedModels,
+  };
   return [
     { name: 'README.md', text: bundleReadme(settings, classNames, rows) },
     { name: 'train.py', text: trainPy },
@@ -106,13 +109,14 @@ function augmentationText(settings: Settings): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-/** The training-recipe variants that are on (label smoothing, mixup, weight decay, snapshots), as the README's words. */
+/** The training-recipe variants that are on (label smoothing, mixup, weight decay, ensembles), as the README's words. */
 function recipeText(settings: Settings): string {
   const parts = [
     settings.labelSmoothing > 0 ? `label smoothing ${settings.labelSmoothing}` : '',
     settings.mixup > 0 ? `mixup alpha ${settings.mixup}` : '',
     settings.weightDecay > 0 ? `decoupled weight decay ${settings.weightDecay}` : '',
     (settings.snapshots ?? 1) > 1 ? `a snapshot ensemble of ${settings.snapshots} members` : '',
+    (settings.seedModels ?? 1) > 1 ? `a seed ensemble of ${settings.seedModels} members` : '',
   ].filter(Boolean);
   return parts.length > 0 ? `${parts.join(', ')}, ` : '';
 }
@@ -249,6 +253,20 @@ figures and out-of-distribution statistics (every layer N times as wide) are the
 Cost: training is one run's (the same epochs and steps as a single model); scoring and predicting do N models'
 arithmetic. The ensemble is for predicting and evaluating: \`--init\` refuses to train it further (\`--epochs 0\`
 evaluates it).
+
+## A seed ensemble (\`--seed-models\`)
+
+\`\`\`sh
+python train.py --data DIR --seed-models 3 --out seeds3   # 3 whole runs, member k from seed + 1009 k
+\`\`\`
+
+\`--seed-models N\` (2 to 5; \`seedModels\` in \`settings.json\`, the page's **Seed ensemble**; this export:
+${settings.seedModels ?? 1}) trains N whole runs one after another, each as a single model would train (its epochs,
+schedule, early stopping with its best epoch restored), member k initialised, shuffled and augmented from seed
+\`--seed\` + 1009 k (k = 0 is the plain run's seed). They are stacked into ONE model exactly as the snapshot ensemble's
+members are (above); \`metadata.json\` says \`"ensemble": {"kind": "seeds", "members": N}\`; \`history.csv\` numbers
+member k's epochs from k x epochs + 1, as the page does. Two classes only, not together with \`--snapshots\`, not
+with \`--init\`; the script refuses those and says why. Cost: about N times one model's training.
 
 ## As on the page, and where not
 

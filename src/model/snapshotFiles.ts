@@ -23,28 +23,53 @@ export async function snapshotFilesOf(snapshots: readonly MemberWeights[]): Prom
   return { modelJson: JSON.stringify({ format: FORMAT, snapshots: snapshots.length, weights: specs }), weights: data };
 }
 
-/**
- * The `count` snapshots stored in `files`, each shaped as `model`'s weights (the caller disposes them); throws a
- * UserError saying what is wrong when the files are not exactly that.
- */
-export function snapshotsOfFiles(model: tf.LayersModel, files: ModelFiles, count: number): MemberWeights[] {
-  const refuse = (why: string): never => {
+/** Which ensemble the stored members belong to, for the refusal's words. */
+export type StoredMembersKind = 'snapshot' | 'seed';
+
+function refusal(kind: StoredMembersKind): (why: string) => never {
+  const what = kind === 'seed' ? 'finished members' : 'snapshots';
+  return (why: string): never => {
     throw new UserError(
-      `The saved run's snapshots cannot be used (${why}): they were changed outside the app or belong to another ` +
-        'run. Train the snapshot ensemble again from the start.',
+      `The saved run's ${what} cannot be used (${why}): they were changed outside the app or belong to another ` +
+        `run. Train the ${kind} ensemble again from the start.`,
     );
   };
+}
+
+/** The stored JSON description of snapshots, or refused in words when it is not one. */
+function descriptionOf(files: ModelFiles, refuse: (why: string) => never): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(files.modelJson);
   } catch {
     return refuse('their description is not JSON');
   }
-  const { format, snapshots, weights } = (typeof json === 'object' && json !== null ? json : {}) as Record<
-    string,
-    unknown
-  >;
-  if (format !== FORMAT || !Array.isArray(weights)) return refuse('their description is not one of snapshots');
+  const description = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  return description.format === FORMAT ? description : refuse('their description is not one of snapshots');
+}
+
+/** How many members `files` say they hold (the count is checked against the weights by snapshotsOfFiles). */
+export function storedSnapshotCount(files: ModelFiles, kind: StoredMembersKind): number {
+  const refuse = refusal(kind);
+  const n = descriptionOf(files, refuse).snapshots;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 5
+    ? n
+    : refuse(`${String(n)} is not a number of members from 0 to 5`);
+}
+
+/**
+ * The `count` snapshots stored in `files`, each shaped as `model`'s weights (the caller disposes them); throws a
+ * UserError saying what is wrong when the files are not exactly that.
+ */
+export function snapshotsOfFiles(
+  model: tf.LayersModel,
+  files: ModelFiles,
+  count: number,
+  kind: StoredMembersKind = 'snapshot',
+): MemberWeights[] {
+  const refuse = refusal(kind);
+  const { snapshots, weights } = descriptionOf(files, refuse);
+  if (!Array.isArray(weights)) return refuse('their description is not one of snapshots');
   if (snapshots !== count) return refuse(`${String(snapshots)} stored where the run's finished cycles leave ${count}`);
   // The specs the model's layers would have, in order: names, shapes and type must be exactly these.
   const expected: { name: string; shape: number[] }[] = [];

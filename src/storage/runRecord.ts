@@ -127,9 +127,10 @@ const savedRun = z.object({
   metadata: metadata.optional(),
   ensemble: z
     .object({
-      kind: z.literal('snapshot'),
+      kind: z.enum(['snapshot', 'seeds']),
       members: z.number().int().min(2).max(5),
       predictTimeRatio: z.number().positive().finite().nullable(),
+      trainingTimeRatio: z.number().positive().finite().nullable().optional(),
     })
     .optional(),
 });

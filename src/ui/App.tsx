@@ -34,7 +34,7 @@ import { useStableCallback } from './common/useStableCallback';
 import { decisionOf } from './predict/predictionRows';
 import type { ExplainImage } from './results/MisclassifiedGallery';
 import { EvaluatedOodSummary } from './common/OodSummary';
-import { ensembleText, snapshotPlan } from '../core/ensemble';
+import { ensembleText, plannedMembers, seedPlan, snapshotPlan } from '../core/ensemble';
 
 export function App() {
   const initial = useMemo(() => settingsFromQuery(window.location.search, DEFAULT_SETTINGS), []);
@@ -72,15 +72,24 @@ export function App() {
     if (query !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${query}`);
   }, [settings]);
 
-  // The model summary follows the chosen model, the image size and the number of classes.
+  // The model summary follows the chosen model, the image size and the number of classes, and shows the model that
+  // will be saved: an ensemble's stacked K-member network.
+  const members = plannedMembers(settings, numClasses);
   useEffect(() => {
     if (checkSetting('imageSize', settings.imageSize) !== null) return;
     const timer = setTimeout(
-      () => void store.describeModel(settings.model, settings.imageSize, numClasses, settings.intensityNormalisation),
+      () =>
+        void store.describeModel(
+          settings.model,
+          settings.imageSize,
+          numClasses,
+          settings.intensityNormalisation,
+          members,
+        ),
       250,
     );
     return () => clearTimeout(timer);
-  }, [store, settings.model, settings.imageSize, numClasses, settings.intensityNormalisation]);
+  }, [store, settings.model, settings.imageSize, numClasses, settings.intensityNormalisation, members]);
 
   // Only what the page itself shows: each batch re-renders the training panel alone.
   const t = usePageTrainingView(store);
@@ -109,9 +118,10 @@ export function App() {
   const modelSize = t.modelSummary?.imageSize ?? run?.settings.imageSize ?? null;
   const evaluateHint = evaluateProblem(run, view, modelSize, t.dataReady);
   const resumeHint = resumeProblem(run, view, t.dataReady, training || loading);
-  // What a snapshot ensemble fell back to (fewer members, or one model), in words beside the Results.
+  // What an ensemble fell back to (fewer members, or one model), in words beside the Results.
   const snapshotNote = run
-    ? snapshotPlan(run.settings.snapshots ?? 1, run.settings.epochs, run.classNames.length).note
+    ? (snapshotPlan(run.settings.snapshots ?? 1, run.settings.epochs, run.classNames.length).note ??
+      seedPlan(run.settings.seedModels ?? 1, run.classNames.length).note)
     : null;
   const positiveClass = reported?.positiveClass ?? defaultPositiveClass(run?.classNames ?? ['a', 'b']);
   // The Results' operating point; for a loaded model, the one its metadata says the figures used.

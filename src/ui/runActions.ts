@@ -52,9 +52,16 @@ export function runActions({
       setNotice(from);
       return;
     }
-    // A snapshot-ensemble run cut short goes on to the end of its planned epochs: its cycles span them.
+    // A snapshot-ensemble run cut short goes on to the end of its planned epochs: its cycles span them. A seed
+    // ensemble's goes on with its members' own epochs (the worker finds the member it was in).
     const { epochs, epochsDone } = run.history;
-    const more = (run.settings.snapshots ?? 1) > 1 && epochsDone < epochs ? epochs - epochsDone : moreEpochs;
+    const cutShort = epochsDone < epochs;
+    const more =
+      (run.settings.seedModels ?? 1) > 1 && cutShort
+        ? run.settings.epochs
+        : (run.settings.snapshots ?? 1) > 1 && cutShort
+          ? epochs - epochsDone
+          : moreEpochs;
     await store.train({ ...trainSettingsOf(run.settings), epochs: more }, from);
   };
 

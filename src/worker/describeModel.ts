@@ -15,6 +15,7 @@ export function describeModel({
   imageSize,
   numClasses,
   intensityNormalisation = 'none',
+  members = 1,
 }: TrainerRequests['describeModel']): ModelSummary {
   // The architecture's own lower limit first, in its words; then the form's range.
   validateImageSize(imageSize);
@@ -23,7 +24,8 @@ export function describeModel({
     checkSettingValue('model', name) ??
     checkSettingValue('intensityNormalisation', intensityNormalisation);
   if (problem) throw new UserError(problem);
-  const model = buildModel(name, { imageSize, numClasses, learningRate: 1e-3, seed: 0, intensityNormalisation });
+  const options = { imageSize, numClasses, learningRate: 1e-3, seed: 0, intensityNormalisation, members };
+  const model = buildModel(name, options);
   try {
     return summarizeModel(model);
   } finally {

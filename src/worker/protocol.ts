@@ -66,6 +66,8 @@ export interface TrainerRequests {
     imageSize: number;
     numClasses: number;
     intensityNormalisation?: IntensityNormalisation;
+    /** An ensemble of this many members saved as one model (the stacked model that will be saved); absent: 1. */
+    members?: number;
   };
   /**
    * A training run, then its evaluation; progress messages follow it (TrainProgress). With `resume`, `settings.epochs`
@@ -203,6 +205,11 @@ export type TrainProgress =
       batchesPerEpoch: number;
       totalBatches: number;
       classWeights: number[] | null;
+      /**
+       * A seed ensemble's members (worker/seedEnsemble.ts), trained one after another, member k in the run's epochs
+       * [k * epochs / members, (k + 1) * epochs / members); absent: one model.
+       */
+      members?: number;
     }
   | ({ type: 'batchEnd' } & BatchMetrics)
   | ({ type: 'epochEnd' } & EpochMetrics)

@@ -7,7 +7,7 @@ import { loadModelFiles } from '../model/checkpoint';
 import { ensembleMembersOf } from '../model/ensemble';
 import { runLearningRateAt, snapshotsTakenBy } from '../model/learningRate';
 import type { ResumeFrom, TrainerReply, TrainerRequest, TrainProgress } from './protocol';
-import { dataRequest, setup, SIZE } from './snapshotTrainer.testutil';
+import { dataRequest, firstKernel, setup, SIZE } from './snapshotTrainer.testutil';
 
 type Checkpoint = Extract<TrainProgress, { type: 'checkpoint' }>;
 type TrainReply = Extract<TrainerReply, { type: 'train' }>;
@@ -43,18 +43,6 @@ function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
     snapshots: 3,
     ...overrides,
   };
-}
-
-/** The first convolution's kernel of member `k` of a stacked model (its filters k*F..(k+1)*F), or of a single one. */
-async function firstKernel(files: ModelFiles, member: number, members: number): Promise<Float32Array> {
-  const model = await loadModelFiles(files);
-  try {
-    const kernel = model.layers.find((l) => l.getClassName() === 'Conv2D')!.getWeights()[0];
-    const filters = (kernel.shape[3] ?? 0) / members;
-    return tf.tidy(() => kernel.slice([0, 0, 0, member * filters], [-1, -1, -1, filters]).dataSync() as Float32Array);
-  } finally {
-    disposeCnn(model);
-  }
 }
 
 describe('a snapshot-ensemble run resumed after a reload', () => {

@@ -1,6 +1,10 @@
-/** A Trainer on the cpu backend for the snapshot-ensemble tests, and their data. */
+/** A Trainer on the cpu backend for the snapshot- and seed-ensemble tests, their data, and a member's kernel. */
+import * as tf from '@tensorflow/tfjs';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
+import type { ModelFiles } from '../core/types';
+import { disposeCnn } from '../model/cnn';
+import { loadModelFiles } from '../model/checkpoint';
 import type { FromTrainer, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
 
@@ -44,4 +48,16 @@ export function dataRequest(numClasses = 2): TrainerRequest {
       test: syntheticSet(12, SIZE, numClasses, 3),
     },
   };
+}
+
+/** The first convolution's kernel of member `k` of a stacked model (its filters k*F..(k+1)*F), or of a single one. */
+export async function firstKernel(files: ModelFiles, member: number, members: number): Promise<Float32Array> {
+  const model = await loadModelFiles(files);
+  try {
+    const kernel = model.layers.find((l) => l.getClassName() === 'Conv2D')!.getWeights()[0];
+    const filters = (kernel.shape[3] ?? 0) / members;
+    return tf.tidy(() => kernel.slice([0, 0, 0, member * filters], [-1, -1, -1, filters]).dataSync() as Float32Array);
+  } finally {
+    disposeCnn(model);
+  }
 }

@@ -4,34 +4,24 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/models';
-import { modelFilesOf } from '../model/checkpoint';
-import type { EnsembleRun, ImageSet, Splits, TrainSettings } from '../core/types';
-import type { ResumeFrom, TrainerReplies, TrainProgress } from './protocol';
+import type { EnsembleRun, Splits, TrainSettings } from '../core/types';
+import type { ResumeFrom, TrainerReplies } from './protocol';
 import { FRESH_START, trainEpochs, type RunContext, type RunControl } from './trainingRun';
-import { evaluateFinal } from './finalEvaluation';
+import { finishRun, predictTimeRatioOf } from './finishRun';
 import { ResidentSplits } from './residentSplits';
 import { resumeStart } from './resumeStart';
 import type { KeptModel } from './keptModel';
-import { attachDetector } from './ood';
-import { makeBatch } from './batches';
 import { disposeSnapshot, stackMembers, type MemberWeights } from '../model/ensemble';
-import { snapshotPlan } from '../core/ensemble';
+import { ensembleConflict, seedPlan, snapshotPlan } from '../core/ensemble';
+import { trainSeedEnsemble, type RunDeps } from './seedEnsemble';
 import { snapshotsOfFiles } from '../model/snapshotFiles';
 import { snapshotsTakenBy } from '../model/learningRate';
 import { UserError } from '../core/userError';
 
 /** What a run needs of the Trainer. */
-export interface TrainModelDeps {
-  /** Where the model is kept between requests. */
-  kept: KeptModel;
+export interface TrainModelDeps extends RunDeps {
   /** The optimizer's epsilon on the run's backend. */
   epsilon: number;
-  /** Reports the run's progress to the page, under the train request's id. */
-  progress: (progress: TrainProgress) => void;
-  /** Milliseconds, for images/s. */
-  now: () => number;
-  /** How a paused run waits before it looks at its control again (RunContext.heldWait). */
-  heldWait: (() => Promise<void>) | undefined;
 }
 
 export async function trainModel(
@@ -42,9 +32,12 @@ export async function trainModel(
   resume: ResumeFrom | null,
   { kept, epsilon, progress, now, heldWait }: TrainModelDeps,
 ): Promise<TrainerReplies['train']> {
+  const conflict = ensembleConflict(settings);
+  if (conflict) throw new UserError(conflict);
   // Fewer members than asked (or one model) where the classes or the epochs do not allow them: the page says so.
   const plan = snapshotPlan(settings.snapshots, (resume?.epochsDone ?? 0) + settings.epochs, data.classNames.length);
-  settings = { ...settings, snapshots: plan.members };
+  const seeds = seedPlan(settings.seedModels ?? 1, data.classNames.length);
+  settings = { ...settings, snapshots: plan.members, seedModels: seeds.members };
   const options = {
     imageSize: settings.imageSize,
     numClasses: data.classNames.length,
@@ -53,6 +46,8 @@ export async function trainModel(
     epsilon,
     intensityNormalisation: settings.intensityNormalisation,
   };
+  if (settings.seedModels > 1)
+    return trainSeedEnsemble(control, settings, data, resume, options, { kept, backendName, progress, now, heldWait });
   const model = buildModel(settings.model, options);
   kept.keep(model, backendName, 0);
   const start = resume ? await resumeStart(model, resume) : FRESH_START;
@@ -110,70 +105,11 @@ async function trainAndEvaluate(
   context: RunContext,
   keepEnsemble: (members: MemberWeights[]) => Promise<{ model: tf.LayersModel; ensemble: EnsembleRun }>,
 ): Promise<TrainerReplies['train']> {
-  const { settings, control } = context;
+  const { control } = context;
   const outcome = await trainEpochs(context);
   // A snapshot ensemble: its members (the snapshots taken, fewer after a Stop) replace the trained model, which goes.
   const members = context.snapshots ?? [];
   let ensemble: EnsembleRun | null = null;
   if (members.length >= 2 && !control.superseded) ({ model: context.model, ensemble } = await keepEnsemble(members));
-  const { model } = context;
-  // The epochs the kept weights were trained for: up to the best epoch when its weights were restored.
-  kept.epochs = outcome.restoredBest && outcome.bestEpoch !== null ? outcome.bestEpoch + 1 : outcome.epochsDone;
-  if (control.superseded) {
-    // The page has moved on to another dataset: evaluating on the old one would only mislead.
-    kept.discard();
-    return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
-  }
-  const { test, kept: evaluated, detector } = await evaluateFinal(context, settings.batchSize, { fit: true });
-  kept.evaluated = evaluated;
-  // In model.json too: what is stored, restored and downloaded judges images as this run does.
-  attachDetector(model, detector);
-  kept.ood = detector;
-  const files = await modelFilesOf(model, false);
-  return {
-    ...outcome,
-    reason: control.stopRequested ? 'stopped' : outcome.reason,
-    test,
-    model: files,
-    scores: evaluated.scores,
-    ensemble,
-  };
-}
-
-/**
- * How much longer the ensemble takes to predict than one model: both on up to 32 validation images, on the run's
- * backend, best of 3 after a warm-up (the first call compiles kernels on a GPU).
- */
-async function predictTimeRatioOf(
-  ensemble: tf.LayersModel,
-  single: tf.LayersModel,
-  images: ImageSet,
-  now: () => number,
-): Promise<number | null> {
-  const count = Math.min(32, images.count);
-  if (count === 0) return null;
-  const { xs, ys } = makeBatch(
-    images,
-    Array.from({ length: count }, (_, i) => i),
-    2,
-  );
-  ys.dispose();
-  const timeOf = async (model: tf.LayersModel): Promise<number> => {
-    let best = Infinity;
-    for (let i = 0; i < 4; i++) {
-      const start = now();
-      const out = model.predict(xs) as tf.Tensor;
-      await out.data();
-      out.dispose();
-      if (i > 0) best = Math.min(best, now() - start);
-    }
-    return best;
-  };
-  try {
-    const one = await timeOf(single);
-    const stacked = await timeOf(ensemble);
-    return one > 0 ? stacked / one : null;
-  } finally {
-    xs.dispose();
-  }
+  return finishRun(kept, context, outcome, ensemble);
 }

@@ -1185,6 +1185,10 @@ def parse_args(argv):
                         help=f'snapshot ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): the epochs split '
                              'into N cosine cycles, each restarting at the learning rate, a snapshot at each '
                              'cycle\'s end, saved as one model averaging them; no early stopping; two classes only')
+    parser.add_argument('--seed-models', type=int,
+                        help=f'seed ensemble of N members (1..{MAX_MEMBERS}; 1 = one model): N whole runs one after '
+                             'another, member k from seed + 1009 k, each with its own early stopping, saved as one '
+                             'model averaging them; two classes only')
     parser.add_argument('--model', choices=MODEL_NAMES, help='network (ignored with --init: the model decides)')
     parser.add_argument('--norm', choices=INTENSITY_NORMALISATIONS,
                         help='intensity normalisation: none, or per-image standardisation as the model\'s first layer '
@@ -1211,12 +1215,12 @@ def run_settings(args):
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
-                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1}
+                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
                        ('seed', args.seed), ('intensityNormalisation', args.norm),
-                       ('patience', args.patience), ('snapshots', args.snapshots)):
+                       ('patience', args.patience), ('snapshots', args.snapshots), ('seedModels', args.seed_models)):
         if value is not None:
             merged[key] = value
     if merged['epochs'] < 0 or merged['batchSize'] < 1 or merged['patience'] < 0:
@@ -1224,6 +1228,12 @@ def run_settings(args):
     snapshots = merged['snapshots']
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 1 <= snapshots <= MAX_MEMBERS:
         raise SystemExit(f'Snapshots must be a whole number from 1 to {MAX_MEMBERS} (got {str(snapshots)[:20]}).')
+    seed_models = merged['seedModels']
+    if isinstance(seed_models, bool) or not isinstance(seed_models, int) or not 1 <= seed_models <= MAX_MEMBERS:
+        raise SystemExit(f'Seed models must be a whole number from 1 to {MAX_MEMBERS} (got {str(seed_models)[:20]}).')
+    if seed_models > 1 and snapshots > 1:
+        raise SystemExit(f'A seed ensemble of {seed_models} and a snapshot ensemble of {snapshots} cannot be combined '
+                         '(the saved model stacks one kind of member): set one of them to 1.')
     return merged
 
 
@@ -1238,6 +1248,11 @@ def check_snapshots(settings, num_classes, init_members):
         raise SystemExit(f'--init is a snapshot ensemble ({init_members} members saved as one model): it is for '
                          'predicting and evaluating only and cannot be trained further. Use --epochs 0 to evaluate '
                          'it, or --init a single model.')
+    if settings['seedModels'] > 1 and settings['epochs'] > 0:
+        if num_classes != 2:
+            raise SystemExit(f'A seed ensemble needs exactly 2 classes (the manifest has {num_classes}): each member\'s '
+                             'softmax cannot be averaged by the one Dense layer the saved model ends with. Use '
+                             '--seed-models 1.')
     if settings['snapshots'] == 1 or settings['epochs'] == 0:
         return
     if num_classes != 2:
@@ -1445,102 +1460,118 @@ def train(args):
         size, num_classes = settings['imageSize'], len(class_names)
         init_members = init_model.members if init_model is not None else 1
         check_snapshots(settings, num_classes, init_members)
+        if settings['seedModels'] > 1 and settings['epochs'] > 0 and init_model is not None:
+            raise SystemExit('A seed ensemble starts each member from its own seed: train it without --init.')
         # Cycles and snapshots only when training: --epochs 0 evaluates the model as it is.
         snapshots = settings['snapshots'] if settings['epochs'] > 0 else 1
         split_rows = {name: [row for row in rows if row['split'] == name] for name in SPLITS}
         check_files(args.data, rows)
         workers = args.workers if args.workers is not None else max(0, min(4, (os.cpu_count() or 1) // runtime.local_world - 1))
 
-        torch.manual_seed(settings['seed'])  # The same initial weights in every process.
-        model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'], init_members)
-        if init_model is not None:
-            if init_model.num_classes != num_classes:
-                raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
-            model.load_state_dict(init_model.state_dict())
-        model.to(runtime.device)
-        # Dropout and augmentation draw differently in each process (each sees other images anyway).
-        torch.manual_seed(settings['seed'] * 1000003 + runtime.rank)
-        augment_random = torch.Generator().manual_seed(settings['seed'] * 7919 + 17 + runtime.rank)
-        trainer = model
-        if runtime.distributed:
-            # Averages the gradients of the processes at each step; its forward also hands every process rank 0's
-            # BatchNorm running statistics.
-            trainer = nn.parallel.DistributedDataParallel(
-                model, device_ids=[runtime.device.index] if runtime.device.type == 'cuda' else None)
-        optimizer = TfjsRMSprop(model.parameters(), lr=settings['learningRate'])
+        # A seed ensemble (the page's Seed ensemble): whole runs one after another, member k initialised, shuffled
+        # and augmented from seed + 1009 k, each with its own epochs and early stopping; stacked as the snapshots are.
+        seed_models = settings['seedModels'] if settings['epochs'] > 0 else 1
+        history, member_states = [], []
+        for member in range(seed_models):
+            seed = settings['seed'] + 1009 * member
+            if seed_models > 1:
+                runtime.log(f'Seed ensemble: member {member + 1} of {seed_models}, seed {seed}.')
+            torch.manual_seed(seed)  # The same initial weights in every process.
+            model = AppCnn(settings['model'], size, num_classes, settings['intensityNormalisation'], init_members)
+            if init_model is not None:
+                if init_model.num_classes != num_classes:
+                    raise SystemExit(f'--init has {init_model.num_classes} outputs, the manifest {num_classes} classes.')
+                model.load_state_dict(init_model.state_dict())
+            model.to(runtime.device)
+            # Dropout and augmentation draw differently in each process (each sees other images anyway).
+            torch.manual_seed(seed * 1000003 + runtime.rank)
+            augment_random = torch.Generator().manual_seed(seed * 7919 + 17 + runtime.rank)
+            trainer = model
+            if runtime.distributed:
+                # Averages the gradients of the processes at each step; its forward also hands every process rank 0's
+                # BatchNorm running statistics.
+                trainer = nn.parallel.DistributedDataParallel(
+                    model, device_ids=[runtime.device.index] if runtime.device.type == 'cuda' else None)
+            optimizer = TfjsRMSprop(model.parameters(), lr=settings['learningRate'])
 
-        counts = [sum(1 for row in split_rows['train'] if row['label'] == c) for c in range(num_classes)]
-        weights = class_weights(counts, settings['classWeighting'])
-        weight_of = torch.tensor(weights, dtype=torch.float32, device=runtime.device)
-        aug = settings.get('augmentation') or {}
-        augmenting = is_augmenting(aug)
-        runtime.log(f'{len(rows)} images: ' + ', '.join(f'{name} {len(split_rows[name])}' for name in SPLITS)
-                    + f'; classes {", ".join(class_names)}; model {settings["model"]} at {size} px'
-                    + f', intensity normalisation {settings["intensityNormalisation"]}'
-                    + (f' (from {args.init})' if args.init else ''))
-        runtime.log(f'{runtime.world} process(es) on {runtime.device.type}; batch {settings["batchSize"]} a process '
-                    f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]} ({settings["learningRateSchedule"]}); '
-                    f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
-                                         if settings['classWeighting'] != 'none' else 'none')
-                    + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
-        cycles = snapshot_cycles(settings['epochs'], snapshots)
-        if snapshots > 1:
-            runtime.log(f'Snapshot ensemble of {snapshots}: cycles of epochs '
-                        + ', '.join(f'{start + 1}-{end}' for start, end in cycles)
-                        + '; the learning rate restarts at its base each cycle and falls on a cosine whatever the '
-                          'schedule; a snapshot at each cycle\'s end; no early stopping (every cycle is needed).')
+            counts = [sum(1 for row in split_rows['train'] if row['label'] == c) for c in range(num_classes)]
+            weights = class_weights(counts, settings['classWeighting'])
+            weight_of = torch.tensor(weights, dtype=torch.float32, device=runtime.device)
+            aug = settings.get('augmentation') or {}
+            augmenting = is_augmenting(aug)
+            runtime.log(f'{len(rows)} images: ' + ', '.join(f'{name} {len(split_rows[name])}' for name in SPLITS)
+                        + f'; classes {", ".join(class_names)}; model {settings["model"]} at {size} px'
+                        + f', intensity normalisation {settings["intensityNormalisation"]}'
+                        + (f' (from {args.init})' if args.init else ''))
+            runtime.log(f'{runtime.world} process(es) on {runtime.device.type}; batch {settings["batchSize"]} a process '
+                        f'(global {settings["batchSize"] * runtime.world}); learning rate {settings["learningRate"]} ({settings["learningRateSchedule"]}); '
+                        f'class weights ' + (', '.join(f'{n} {w:.2f}' for n, w in zip(class_names, weights))
+                                             if settings['classWeighting'] != 'none' else 'none')
+                        + f'; augmentation {json.dumps(aug) if augmenting else "off"}; patience {settings["patience"]}')
+            cycles = snapshot_cycles(settings['epochs'], snapshots)
+            if snapshots > 1:
+                runtime.log(f'Snapshot ensemble of {snapshots}: cycles of epochs '
+                            + ', '.join(f'{start + 1}-{end}' for start, end in cycles)
+                            + '; the learning rate restarts at its base each cycle and falls on a cosine whatever the '
+                              'schedule; a snapshot at each cycle\'s end; no early stopping (every cycle is needed).')
 
-        # Each process takes its share of a fresh shuffle each epoch; the shares are made equal by repeating a few
-        # images (so every process runs as many steps), and the last batch keeps the remainder, as Keras'.
-        train_set = ImageFiles(args.data, split_rows['train'], size)
-        sampler = torch.utils.data.distributed.DistributedSampler(
-            train_set, num_replicas=runtime.world, rank=runtime.rank, shuffle=True, seed=settings['seed'], drop_last=False)
-        loader = torch.utils.data.DataLoader(train_set,
-                                             batch_size=settings['batchSize'], sampler=sampler, num_workers=workers,
-                                             pin_memory=runtime.device.type == 'cuda', drop_last=False,
-                                             persistent_workers=workers > 0)
-        if settings['epochs'] > 0 and not split_rows['train']:
-            raise SystemExit('The manifest has no train rows.')
-        if not split_rows['validation']:
-            runtime.log('No validation rows: no early stopping, the last epoch\'s weights are kept.')
+            # Each process takes its share of a fresh shuffle each epoch; the shares are made equal by repeating a few
+            # images (so every process runs as many steps), and the last batch keeps the remainder, as Keras'.
+            train_set = ImageFiles(args.data, split_rows['train'], size)
+            sampler = torch.utils.data.distributed.DistributedSampler(
+                train_set, num_replicas=runtime.world, rank=runtime.rank, shuffle=True, seed=seed, drop_last=False)
+            loader = torch.utils.data.DataLoader(train_set,
+                                                 batch_size=settings['batchSize'], sampler=sampler, num_workers=workers,
+                                                 pin_memory=runtime.device.type == 'cuda', drop_last=False,
+                                                 persistent_workers=workers > 0)
+            if settings['epochs'] > 0 and not split_rows['train']:
+                raise SystemExit('The manifest has no train rows.')
+            if not split_rows['validation']:
+                runtime.log('No validation rows: no early stopping, the last epoch\'s weights are kept.')
 
-        history, best_loss, best_epoch, best_state, epochs_done, stopped_early = [], math.inf, -1, None, 0, False
-        patience = settings['patience'] if snapshots == 1 else 0
-        snapshot_states = []
-        for epoch in range(settings['epochs']):
-            epoch_started = time.time()
-            sampler.set_epoch(epoch)
-            loss, accuracy, seen = train_epoch(
-                trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
-                rate_of_step(settings, cycles, epoch, len(loader)), epoch * len(loader),
-                {key: settings.get(key, 0) for key in ('labelSmoothing', 'mixup', 'weightDecay')})
-            train_seconds = time.time() - epoch_started
-            val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
-            val_loss, val_accuracy = score_metrics(val_scores, np.array([r['label'] for r in split_rows['validation']]), num_classes)
-            epochs_done = epoch + 1
-            # Early stopping as the page (Keras' EarlyStopping(val_loss, patience, restore_best_weights=True)).
-            improved = val_loss < best_loss
-            if improved:
-                best_loss, best_epoch = val_loss, epoch
-                if patience > 0:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            seconds = time.time() - epoch_started
-            history.append({'epoch': epochs_done, 'loss': loss, 'accuracy': accuracy,
-                            'val_loss': val_loss, 'val_accuracy': val_accuracy, 'best_val_loss': best_loss,
-                            'seconds': seconds, 'images_per_second': seen / train_seconds})
-            runtime.log(f'epoch {epochs_done}/{settings["epochs"]}: loss {loss:.4f}, accuracy '
-                        f'{accuracy:.4f}, validation loss {val_loss:.4f}, validation accuracy {val_accuracy:.4f}'
-                        f'{" (best)" if improved else ""}; {seconds:.1f} s, training {seen / train_seconds:.0f} images/s')
-            if snapshots > 1 and any(end == epochs_done for _, end in cycles):
-                snapshot_states.append(synced_state(model, runtime))
-                runtime.log(f'snapshot {len(snapshot_states)}/{snapshots} taken (end of epoch {epochs_done})')
-            if patience > 0 and not improved and epoch - best_epoch >= patience and epoch < settings['epochs'] - 1:
-                stopped_early = True
-                break
+            best_loss, best_epoch, best_state, epochs_done, stopped_early = math.inf, -1, None, 0, False
+            patience = settings['patience'] if snapshots == 1 else 0
+            snapshot_states = []
+            for epoch in range(settings['epochs']):
+                epoch_started = time.time()
+                sampler.set_epoch(epoch)
+                loss, accuracy, seen = train_epoch(
+                    trainer, loader, optimizer, runtime, weight_of, aug if augmenting else None, augment_random,
+                    rate_of_step(settings, cycles, epoch, len(loader)), epoch * len(loader),
+                    {key: settings.get(key, 0) for key in ('labelSmoothing', 'mixup', 'weightDecay')})
+                train_seconds = time.time() - epoch_started
+                val_scores = evaluate(model, split_rows['validation'], args.data, size, settings['batchSize'], runtime, workers)
+                val_loss, val_accuracy = score_metrics(val_scores, np.array([r['label'] for r in split_rows['validation']]), num_classes)
+                epochs_done = epoch + 1
+                # Early stopping as the page (Keras' EarlyStopping(val_loss, patience, restore_best_weights=True)).
+                improved = val_loss < best_loss
+                if improved:
+                    best_loss, best_epoch = val_loss, epoch
+                    if patience > 0:
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                seconds = time.time() - epoch_started
+                history.append({'epoch': member * settings['epochs'] + epochs_done, 'loss': loss, 'accuracy': accuracy,
+                                'val_loss': val_loss, 'val_accuracy': val_accuracy, 'best_val_loss': best_loss,
+                                'seconds': seconds, 'images_per_second': seen / train_seconds})
+                runtime.log(f'epoch {epochs_done}/{settings["epochs"]}: loss {loss:.4f}, accuracy '
+                            f'{accuracy:.4f}, validation loss {val_loss:.4f}, validation accuracy {val_accuracy:.4f}'
+                            f'{" (best)" if improved else ""}; {seconds:.1f} s, training {seen / train_seconds:.0f} images/s')
+                if snapshots > 1 and any(end == epochs_done for _, end in cycles):
+                    snapshot_states.append(synced_state(model, runtime))
+                    runtime.log(f'snapshot {len(snapshot_states)}/{snapshots} taken (end of epoch {epochs_done})')
+                if patience > 0 and not improved and epoch - best_epoch >= patience and epoch < settings['epochs'] - 1:
+                    stopped_early = True
+                    break
 
-        restored = best_state is not None
-        if restored:
-            model.load_state_dict(best_state)
+            restored = best_state is not None
+            if restored:
+                model.load_state_dict(best_state)
+            if seed_models > 1:
+                member_states.append(synced_state(model, runtime))
+        if seed_models > 1:
+            model = stack_members([single_model_of(settings, size, num_classes, state) for state in member_states])
+            model.to(runtime.device)
+            runtime.log(f'Stacked the {seed_models} members into one model: the mean of their probabilities.')
         if snapshots > 1:
             # Every process stacks the same snapshots (rank 0's), to score its share; only rank 0 writes.
             model = stack_members([single_model_of(settings, size, num_classes, state) for state in snapshot_states])
@@ -1609,7 +1640,7 @@ def train(args):
                     'outOfDistribution': detector,
                 }
                 if model.members > 1:
-                    metadata['ensemble'] = {'kind': 'snapshot', 'members': model.members}
+                    metadata['ensemble'] = {'kind': 'seeds' if seed_models > 1 else 'snapshot', 'members': model.members}
                 path = write_model_zip(os.path.join(args.out, 'model.zip'), model, settings, metadata)
                 runtime.log(f'Wrote {path}: load it in the page with `Load model`.')
             runtime.log(f'Done in {time.time() - started:.1f} s.')

@@ -66,4 +66,29 @@ describe('the numbers behind the charts', () => {
     expect(trainingSummary({ ...base, phase: 'stopped', epochsDone: 1, epochs: 0 })).toBe('Stopped: 1 epoch trained.');
     expect(trainingSummary({ ...base, phase: 'done', epochsDone: 0, epochs: 0 })).toBe('Done.');
   });
+
+  it('says which member of a seed ensemble trains, and its epochs counted within it', () => {
+    // 3 members of 2 epochs, 5 batches an epoch: the run's 6 epochs, 30 batches.
+    const base = {
+      phase: 'training' as const,
+      epochs: 6,
+      members: 3,
+      paused: false,
+      held: false,
+      batchesDone: 2,
+      totalBatches: 30,
+      epochsDone: 0,
+      epochPoints: [],
+    };
+    expect(trainingSummary(base)).toBe('Member 1 of 3. Training epoch 1 of 2.');
+    const point = { x: 3, loss: 0.5, accuracy: 0.75, valLoss: 0.6, valAccuracy: 0.7, bestEpoch: 2, tensors: 10 };
+    // The run's epoch 3 (0-based 2) is member 2's first.
+    expect(trainingSummary({ ...base, batchesDone: 16, epochPoints: [{ ...point, epoch: 2 }] })).toBe(
+      'Member 2 of 3. Epoch 1 of 2 finished: loss 0.5000, accuracy 0.7500; validation loss 0.6000, validation accuracy 0.7000.',
+    );
+    // Member 2 stopped early after its first epoch: member 3 starts at the run's batch 20.
+    expect(trainingSummary({ ...base, batchesDone: 21, epochPoints: [{ ...point, epoch: 2 }] })).toBe(
+      'Member 3 of 3. Training epoch 1 of 2.',
+    );
+  });
 });

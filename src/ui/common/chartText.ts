@@ -50,8 +50,24 @@ export function trainingSummary(
   view: Pick<
     TrainingView,
     'phase' | 'epochs' | 'epochPoints' | 'paused' | 'held' | 'batchesDone' | 'totalBatches' | 'epochsDone'
-  >,
+  > & { members?: number },
 ): string {
+  const members = view.members ?? 1;
+  if (members > 1 && (view.phase === 'training' || view.phase === 'evaluating')) {
+    // A seed ensemble: which member trains, and its epochs counted within it (the history counts the run's).
+    const span = view.epochs / members;
+    const member = Math.min(members, Math.floor((view.batchesDone / Math.max(1, view.totalBatches)) * members) + 1);
+    const last = view.epochPoints.at(-1);
+    const inMember = last && Math.floor(last.epoch / span) + 1 === member ? last : undefined;
+    const memberView = {
+      ...view,
+      members: 1,
+      epochs: span,
+      epochPoints: inMember ? [{ ...inMember, epoch: inMember.epoch - (member - 1) * span }] : [],
+    };
+    const text = trainingSummary(memberView);
+    return view.phase === 'training' ? `Member ${member} of ${members}. ${text}` : text;
+  }
   const last = view.epochPoints.at(-1);
   const lastText = last
     ? `Epoch ${last.epoch + 1} of ${view.epochs} finished: loss ${last.loss.toFixed(4)}, accuracy ${last.accuracy.toFixed(4)}; validation loss ${last.valLoss.toFixed(4)}, validation accuracy ${last.valAccuracy.toFixed(4)}.`

@@ -16,7 +16,9 @@ export function loadedModelRun(
 ): { run: SavedRun; message: string } {
   const m = loaded.metadata;
   // From the model's own layers (metadata.json may say otherwise, or nothing).
-  const ensemble = ensembleOfModelJson(loaded.files.modelJson);
+  const stacked = ensembleOfModelJson(loaded.files.modelJson);
+  // The kind only metadata.json can tell (both stack the same way).
+  const ensemble = stacked && m.ensemble?.kind === 'seeds' ? { ...stacked, kind: 'seeds' as const } : stacked;
   const run: SavedRun = {
     id: `${at}-loaded`,
     name: loaded.name,
@@ -55,7 +57,9 @@ export function loadedModelRun(
       ? 'no reported threshold (0.5 is used)'
       : `threshold ${m.threshold} on ${m.thresholdClass ?? m.positiveClass} (${m.thresholdRule ?? 'rule not given'})`;
   const made = m.createdAt ? ` (made ${m.createdAt.slice(0, 10)})` : '';
-  const network = ensemble ? `snapshot ensemble of ${ensemble.members} ${m.model} networks` : `${m.model} network`;
+  const network = ensemble
+    ? `${ensemble.kind === 'seeds' ? 'seed' : 'snapshot'} ensemble of ${ensemble.members} ${m.model} networks`
+    : `${m.model} network`;
   const message = `Loaded “${loaded.name}”: ${network}, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
   return { run, message };
 }

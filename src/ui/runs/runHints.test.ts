@@ -39,6 +39,21 @@ describe('why Resume and Evaluate wait', () => {
     expect(snapshotResumeText(finished)).toBeNull();
   });
 
+  it('Resume: a seed-ensemble run cut short goes on in its member; one whose last member stopped early is done', () => {
+    // 3 members of 4 epochs: the run's 12; cut short in the second member.
+    const history = { ...run.history, epochs: 12, epochsDone: 6 };
+    const settings = { ...run.settings, seedModels: 3, epochs: 4 };
+    const interrupted = { ...run, status: 'training', history, settings } as SavedRun;
+    expect(resumeProblem(interrupted, view, true, false) ?? '').not.toMatch(/ensemble|trained further/);
+    expect(snapshotResumeText(interrupted)).toMatch(
+      /in the member it was in \(4 epochs a member; More epochs is not used/,
+    );
+    // Its last member stopped early at the run's epoch 11 of 12: the stacked model is done all the same.
+    const ensemble = { kind: 'seeds', members: 3, predictTimeRatio: 3, trainingTimeRatio: 2.7 } as const;
+    const done = { ...run, history: { ...history, epochsDone: 11 }, settings, ensemble } as SavedRun;
+    expect(resumeProblem(done, view, true, false)).toMatch(/seed ensemble: it cannot be trained further/);
+  });
+
   it('Evaluate: no data, another size, other classes; else nothing in the way', () => {
     expect(evaluateProblem(run, null, 64, true)).toMatch(/Load a dataset/);
     expect(evaluateProblem(run, view, 150, true)).toMatch(/takes 150 px/);

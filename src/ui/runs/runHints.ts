@@ -19,9 +19,10 @@ export function resumeProblem(
   if (busy) return 'Wait for the current work to finish.';
   if (!run || run.status === 'loaded') return 'Train a model (or open a saved run) to resume it.';
   if (!run.models.includes('checkpoint')) return 'This run has no finished epoch to continue from.';
-  // A finished ensemble is one stacked model for inference; a snapshot run cut short resumes with its snapshots.
-  if (run.ensemble && run.history.epochsDone >= run.history.epochs)
-    return 'This run’s model is a snapshot ensemble: it cannot be trained further. Train a new run instead.';
+  // A finished ensemble is one stacked model for inference; a run cut short resumes with its snapshots or members
+  // (a seed ensemble's last member may stop early, before the run's planned epochs).
+  if (run.ensemble && (run.history.epochsDone >= run.history.epochs || run.status === 'done'))
+    return `This run’s model is a ${run.ensemble.kind === 'seeds' ? 'seed' : 'snapshot'} ensemble: it cannot be trained further. Train a new run instead.`;
   if (!view || !dataReady) return `Load the run's dataset (${run.datasetName}) again to resume training.`;
   if (!sameClasses(view.classNames, run.classNames))
     return `The loaded dataset's classes are not the run's (${run.classNames.join(', ')}).`;
@@ -33,9 +34,15 @@ export function resumeProblem(
 
 /** What Resume does with a snapshot-ensemble run cut short (it ignores More epochs); null for any other run. */
 export function snapshotResumeText(run: SavedRun | null): string | null {
-  if (!run || (run.settings.snapshots ?? 1) <= 1) return null;
+  if (!run) return null;
   const { epochs, epochsDone } = run.history;
   if (epochsDone >= epochs) return null;
+  if ((run.settings.seedModels ?? 1) > 1)
+    return (
+      `Continues this seed-ensemble run in the member it was in (${run.settings.epochs} epochs a member; More ` +
+      'epochs is not used), with the members finished so far; all of them are stacked at the end.'
+    );
+  if ((run.settings.snapshots ?? 1) <= 1) return null;
   return (
     `Continues this snapshot-ensemble run to its ${epochs} planned epochs (More epochs is not used), in the cycle ` +
     'it was in, with the snapshots taken so far; all of them are stacked at the end.'

@@ -119,11 +119,19 @@ export class RunRecorder {
     if (!run) return;
     switch (event.type) {
       case 'started':
+        // A seed ensemble's epochs are each member's (the worker goes on in the member it was in).
         if (event.resumed)
           this.update({
             ...run,
             status: 'training',
-            settings: { ...run.settings, ...event.settings, epochs: run.history.epochsDone + event.settings.epochs },
+            settings: {
+              ...run.settings,
+              ...event.settings,
+              epochs:
+                (event.settings.seedModels ?? 1) > 1
+                  ? event.settings.epochs
+                  : run.history.epochsDone + event.settings.epochs,
+            },
           });
         return;
       case 'epoch': {

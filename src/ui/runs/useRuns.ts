@@ -207,7 +207,9 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       const bestPoint = bestEpoch === null ? undefined : epochPoints.find((p) => p.epoch === bestEpoch);
       const bestFiles = bestPoint ? await r.modelFiles('best') : null;
       // Checked against the model in the worker (model/snapshotFiles.ts), like every stored byte.
-      const snapshots = (run.settings.snapshots ?? 1) > 1 ? await r.modelFiles('snapshots') : null;
+      const ensembleRun = (run.settings.snapshots ?? 1) > 1 || (run.settings.seedModels ?? 1) > 1;
+      // A seed ensemble's finished members are stored as snapshots are.
+      const snapshots = ensembleRun ? await r.modelFiles('snapshots') : null;
       return {
         snapshots,
         checkpoint,

@@ -17,7 +17,7 @@ export function TrainingPanel({
   classNames: string[];
 }) {
   const view = useTrainingView(store, (v) => v);
-  const outcome = outcomeText(view.outcome);
+  const outcome = outcomeText(view.outcome, view.members, view.epochs);
   const eta = etaSeconds(view);
   const epoch =
     view.batchesPerEpoch > 0 ? Math.min(view.epochs, Math.floor(view.batchesDone / view.batchesPerEpoch) + 1) : 0;

@@ -31,4 +31,15 @@ describe('the run in words', () => {
     expect(classWeightsText(['NORMAL', 'PNEUMONIA'], [1.9448, 0.673])).toBe('NORMAL 1.94, PNEUMONIA 0.67');
     expect(classWeightsText(['NORMAL', 'PNEUMONIA'], null)).toMatch(/^none/);
   });
+
+  it("says a seed ensemble's outcome in its last member's own epochs", () => {
+    // 3 members of 10 epochs: the last trained all of the run's epochs 21 to 30, its best the run's epoch 27.
+    const outcome = { reason: 'completed' as const, epochsDone: 30, bestEpoch: 26, restoredBest: true };
+    expect(outcomeText(outcome, 3, 30)).toBe(
+      "Member 3 of 3 (the run's epochs 21 to 30): Trained all 10 epochs; weights of epoch 7 restored (lowest " +
+        'validation loss). Each member before it kept the weights of its own best epoch.',
+    );
+    const stopped = { reason: 'early-stopped' as const, epochsDone: 25, bestEpoch: 21, restoredBest: true };
+    expect(outcomeText(stopped, 3, 30)).toMatch(/^Member 3 of 3 .*: Stopped early after epoch 5; weights of epoch 2/);
+  });
 });

@@ -5,8 +5,23 @@ import type { TrainingOutcome } from '../../core/types';
  * "Stopped early after epoch 7; weights of epoch 4 restored (lowest validation loss)."
  * Epochs are counted from 1 here, as the Training history table does. Null while the run goes on.
  */
-export function outcomeText(outcome: TrainingOutcome | null): string | null {
+export function outcomeText(outcome: TrainingOutcome | null, members = 1, epochs = 0): string | null {
   if (!outcome) return null;
+  if (members > 1 && epochs > 0 && outcome.epochsDone > 0) {
+    // A seed ensemble: the outcome is its last member's, said in that member's own epochs.
+    const span = epochs / members;
+    const member = Math.min(members - 1, Math.floor((outcome.epochsDone - 1) / span));
+    const offset = member * span;
+    const own = outcomeText({
+      ...outcome,
+      epochsDone: outcome.epochsDone - offset,
+      bestEpoch: outcome.bestEpoch === null ? null : outcome.bestEpoch - offset,
+    });
+    return (
+      `Member ${member + 1} of ${members} (the run's epochs ${offset + 1} to ${offset + span}): ${own} Each member ` +
+      'before it kept the weights of its own best epoch.'
+    );
+  }
   const { reason, epochsDone, bestEpoch, restoredBest } = outcome;
   if (bestEpoch === null) {
     return epochsDone === 0

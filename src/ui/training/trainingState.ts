@@ -22,6 +22,8 @@ export interface TrainingView {
   epochsDone: number;
   /** The loss weight of each class in this run; null when weighting is off (or before the run starts). */
   classWeights: number[] | null;
+  /** A seed ensemble's members, trained one after another in equal spans of the run's epochs; 1: one model. */
+  members: number;
   /** The epoch (0-based) with the lowest validation loss so far; null while there is none. */
   bestEpoch: number | null;
   /** How the run ended (early stopping, restored weights); null while it runs. */
@@ -55,6 +57,7 @@ export const initialTrainingView: TrainingView = {
   test: null,
   epochsDone: 0,
   classWeights: null,
+  members: 1,
   bestEpoch: null,
   outcome: null,
   stopRequested: false,
@@ -227,6 +230,7 @@ function applyProgress(state: TrainingView, message: TrainProgress, at: number):
         batchesPerEpoch: message.batchesPerEpoch,
         totalBatches: message.totalBatches,
         classWeights: message.classWeights,
+        members: message.members ?? 1,
       };
     case 'batchEnd': {
       const x = message.batchesDone / Math.max(1, state.batchesPerEpoch);

@@ -94,8 +94,16 @@ export class TrainingStore {
     imageSize: number,
     numClasses: number,
     intensityNormalisation: IntensityNormalisation = 'none',
+    members = 1,
   ): Promise<ModelSummary | null> {
-    const pending = this.client.start({ type: 'describeModel', model, imageSize, numClasses, intensityNormalisation });
+    const pending = this.client.start({
+      type: 'describeModel',
+      model,
+      imageSize,
+      numClasses,
+      intensityNormalisation,
+      ...(members > 1 ? { members } : {}),
+    });
     this.summaryId = pending.id;
     return pending.reply.then(
       (reply) => {
