@@ -50,5 +50,6 @@ export const SETTINGS: SettingsTable = {
   mixup: RECIPE_ROWS.mixup,
   weightDecay: RECIPE_ROWS.weightDecay,
   snapshots: RECIPE_ROWS.snapshots,
+  ood: RECIPE_ROWS.ood,
   testTimeAugmentation: EVAL_ROWS.testTimeAugmentation,
 };

@@ -57,6 +57,7 @@ describe('the settings table', () => {
       mixup: 0,
       weightDecay: 1,
       snapshots: 1,
+      ood: 'layers',
     });
   });
 
@@ -118,6 +119,7 @@ describe('the settings table', () => {
       ['mixup', 'Mixup', 'mixup'],
       ['weightDecay', 'Weight decay', 'wd'],
       ['snapshots', 'Snapshot ensemble', 'snapshots'],
+      ['ood', 'Unlike-training detector', 'ood'],
       ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });

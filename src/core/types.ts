@@ -12,6 +12,7 @@ import type {
   ClassWeighting,
   IntensityNormalisation,
   LearningRateSchedule,
+  OodLayerChoice,
   ModelName,
   GroupBy,
   TestTimeAugmentation,
@@ -56,6 +57,8 @@ export interface TrainSettings {
    * at each cycle's end stacked into one model that averages them; 1 = a single model.
    */
   snapshots: number;
+  /** The out-of-distribution detector fitted after training: several layers' features, or the last hidden layer's. */
+  ood: OodLayerChoice;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

@@ -32,14 +32,11 @@ describe.each<[ModelName, IntensityNormalisation, number]>([
   ['tutorial', 'per-image', 3],
   ['batchnorm', 'none', 3],
 ])('feature-ensemble features of %s (normalisation %s, %i members)', (name, intensityNormalisation, members) => {
+  const build = () =>
+    buildModel(name, { imageSize: SIZE, numClasses: 2, learningRate: 1e-3, intensityNormalisation, members, seed: 5 });
+
   it('lists the OOD layers with their widths after pooling (K times as wide in an ensemble)', () => {
-    const model = buildModel(name, {
-      imageSize: SIZE,
-      numClasses: 2,
-      learningRate: 1e-3,
-      intensityNormalisation,
-      members,
-    });
+    const model = build();
     try {
       const layers = oodLayersOf(model);
       expect(layers.map((l) => [l.name, l.pooling])).toEqual(OOD_LAYERS.map((l) => [l.name, l.pooling]));
@@ -55,14 +52,7 @@ describe.each<[ModelName, IntensityNormalisation, number]>([
   });
 
   it("pools each layer's output to its spatial mean, concatenated in order, beside the model's output", () => {
-    const model = buildModel(name, {
-      imageSize: SIZE,
-      numClasses: 2,
-      learningRate: 1e-3,
-      intensityNormalisation,
-      members,
-      seed: 5,
-    });
+    const model = build();
     const xs = randomImages(4, 11);
     try {
       const layers = oodLayersOf(model);

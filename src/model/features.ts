@@ -50,19 +50,6 @@ export function featureLayerOf(model: tf.LayersModel): { name: string; size: num
   return null;
 }
 
-/** The width of layer `name`'s output when it is a 2-D layer of this chain; null otherwise. */
-export function featureSizeOf(model: tf.LayersModel, name: string): number | null {
-  let layers: Layer[];
-  try {
-    layers = chainOf(model);
-  } catch {
-    return null;
-  }
-  const layer = layers.find((l) => l.name === name);
-  const shape = layer?.outputShape as (number | null)[] | undefined;
-  return shape && shape.length === 2 && typeof shape[1] === 'number' ? shape[1] : null;
-}
-
 /**
  * The layers the feature-ensemble detector is fitted on (Lee et al. 2018's feature ensemble, docs/out-of-distribution.md
  * says why these): the four pooling blocks' maps averaged over space, and the Dense layer before the output. Both
