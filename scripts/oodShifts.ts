@@ -7,8 +7,9 @@
  * then PNG files); the product has no code for them.
  */
 import type { Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { BlobReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
 
 /** The shifts, in the order they are printed. */
@@ -43,6 +44,8 @@ async function filesOf(zip: string, names: string[]): Promise<{ name: string; by
 
 /** `images` (encoded files) shifted in the page: grey PNG files of the same size. */
 async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): Promise<Buffer[]> {
+  // tsx names nested functions through a helper `__name` the page does not have: an identity stands in.
+  await page.evaluate('globalThis.__name ??= (f) => f');
   const encoded = await page.evaluate(
     async ({ images, shift }) => {
       // Deterministic noise: a seeded generator, Box-Muller for the Gaussian.
@@ -118,11 +121,7 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
 }
 
 /** Predicts `files` on the page and reads the share its sentence calls unlike the training data. */
-async function predictedShare(
-  page: Page,
-  files: { name: string; mimeType: string; buffer: Buffer }[] | string,
-  marker: string,
-): Promise<number> {
+async function predictedShare(page: Page, files: string[] | string, marker: string): Promise<number> {
   const input = page.getByLabel('Images to predict');
   await input.setInputFiles(files);
   // The table shows these files once the worker has answered; the sentence comes with it.
@@ -153,25 +152,42 @@ export async function shiftedShares(
     testFiles.filter((_, i) => i % step === 0),
   );
   const out: Record<string, number> = {};
-  for (const shift of OOD_SHIFTS) {
-    const tag = shift.replace(/[^a-z0-9]+/gi, '_');
-    const pngs = await shiftedInPage(
-      page,
-      sample.map((f) => f.bytes),
-      shift,
-    );
-    const files = pngs.map((buffer, i) => ({
-      name: `${tag}-${String(i).padStart(4, '0')}-${basename(sample[i].name).replace(/\.\w+$/, '')}.png`,
-      mimeType: 'image/png',
-      buffer,
-    }));
-    out[shift] = await predictedShare(page, files, `${tag}-0000-`);
+  // Files on disk, not buffers: Playwright refuses more than 50 MB of buffers at once (full-resolution images).
+  const folder = mkdtempSync(join(tmpdir(), 'ood-shifts-'));
+  try {
+    for (const shift of OOD_SHIFTS) out[shift] = await shiftShare(page, sample, shift, folder);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
   if (extra) {
     const first = (await listImages(extra))[0];
     out[`extra: ${basename(extra)}`] = first ? await predictedShare(page, extra, basename(first)) : Number.NaN;
   }
   return out;
+}
+
+/** The share of `sample` shifted by `shift` that the page flags; the shifted files are written under `folder`. */
+async function shiftShare(
+  page: Page,
+  sample: { name: string; bytes: Uint8Array }[],
+  shift: string,
+  folder: string,
+): Promise<number> {
+  const tag = shift.replace(/[^a-z0-9]+/gi, '_');
+  const pngs = await shiftedInPage(
+    page,
+    sample.map((f) => f.bytes),
+    shift,
+  );
+  const files = pngs.map((buffer, i) => {
+    const path = join(
+      folder,
+      `${tag}-${String(i).padStart(4, '0')}-${basename(sample[i].name).replace(/\.\w+$/, '')}.png`,
+    );
+    writeFileSync(path, buffer);
+    return path;
+  });
+  return predictedShare(page, files, `${tag}-0000-`);
 }
 
 /** The image entries of a zip, in order. */

@@ -9,12 +9,12 @@ function featuresText(judgement: Pick<OodJudgement, 'layers'> | null): string {
     // Layer names come from a model file or storage: shown as text, and only so many.
     const names = layers.slice(0, 8).map((name) => name.slice(0, 40));
     return (
-      `the model's features for it on several layers (detector: several layers, Lee et al. feature ensemble: ` +
-      `${names.join(', ')}; maps averaged over space), each layer's distance in units of its median on validation, ` +
-      `summed,`
+      `the model's features for it, summed over several layers (detector: several layers (Lee et al. feature ` +
+      `ensemble): ${names.join(', ')}; each map averaged over space, each layer's distance in units of its median ` +
+      'on validation),'
     );
   }
-  return "the model's features for it (detector: last hidden layer only, the Dense layer before the output)";
+  return "the model's features for it (detector: last hidden layer only: the Dense layer before the output)";
 }
 
 /** How an image is judged, and how the cut was set, for a model whose detector flags `1 - quantile` of validation. */
