@@ -121,15 +121,12 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
 }
 
 /** Predicts `files` on the page and reads the share its sentence calls unlike the training data. */
-async function predictedShare(page: Page, files: string[] | string, marker: string): Promise<number> {
+async function predictedShare(page: Page, files: string[] | string, marker: RegExp): Promise<number> {
   const input = page.getByLabel('Images to predict');
   await input.setInputFiles(files);
-  // The table shows these files once the worker has answered; the sentence comes with it.
-  await page
-    .getByRole('table', { name: 'Predictions' })
-    .getByText(marker, { exact: false })
-    .first()
-    .waitFor({ timeout: 600_000 });
+  // The table shows these files once the worker has answered (60 rows drawn, sorted by score: any of them), and the
+  // sentence comes with it.
+  await page.getByRole('table', { name: 'Predictions' }).getByText(marker).first().waitFor({ timeout: 600_000 });
   const text = await page.getByTestId('predict-ood-summary').innerText();
   const match = /(\d+) of (\d+) images are unlike the training data/.exec(text);
   if (!match) throw new Error(`No judgement in Predict: ${text.slice(0, 200)}`);
@@ -160,8 +157,10 @@ export async function shiftedShares(
     rmSync(folder, { recursive: true, force: true });
   }
   if (extra) {
-    const first = (await listImages(extra))[0];
-    out[`extra: ${basename(extra)}`] = first ? await predictedShare(page, extra, basename(first)) : Number.NaN;
+    // The shifted files are PNGs: a row named like one of the archive's images is the archive's.
+    const names = (await listImages(extra)).map((name) => basename(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    out[`extra: ${basename(extra)}`] =
+      names.length > 0 ? await predictedShare(page, extra, new RegExp(`(${names.join('|')})`)) : Number.NaN;
   }
   return out;
 }
@@ -187,7 +186,7 @@ async function shiftShare(
     writeFileSync(path, buffer);
     return path;
   });
-  return predictedShare(page, files, `${tag}-0000-`);
+  return predictedShare(page, files, new RegExp(`^${tag}-\\d{4}-`));
 }
 
 /** The image entries of a zip, in order. */
