@@ -89,3 +89,22 @@ test('after training, Predict says a noise image is unlike the training data and
   expect(await unlikeByFile(other)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
   await fresh.close();
 });
+
+test('with Unlike-training detector = last hidden layer only, the run judges with dense_1 alone and says so', async ({
+  page,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ood-last-'));
+  const dataset = await buildSyntheticZip({ seed: 8, perClass: { train: 30, val: 10, test: 10 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16&patience=0&ood=last`);
+  await expect(page.getByLabel('Unlike-training detector')).toHaveValue('last');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByTestId('ood-summary')).toHaveCount(2);
+  const section = page.getByRole('region', { name: 'Unlike the training data' });
+  await expect(section).toContainText('detector: last hidden layer only');
+  await expect(section).not.toContainText('feature ensemble');
+});
