@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
 import { expectStatus, loadExportedModel } from './helpers';
+import { OOD_LAYERS } from '../src/model/features';
 
 const SIZE = 32;
 
@@ -65,6 +66,8 @@ test('after training, Predict says a noise image is unlike the training data and
   await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(2);
   expect(await unlikeByFile(page)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
   await expect(page.getByTestId('predict-ood-summary')).toContainText('1 of 2 images are unlike the training data');
+  // The default detector, named where it judges.
+  await expect(page.getByTestId('predict-ood-summary')).toContainText('several layers (Lee et al. feature ensemble)');
 
   // The download carries the statistics (metadata.json and model.json), and a fresh page that loads it judges alike.
   const download = page.waitForEvent('download');
@@ -72,11 +75,9 @@ test('after training, Predict says a noise image is unlike the training data and
   const modelZip = join(dir, 'model.zip');
   await (await download).saveAs(modelZip);
   const { metadata } = await loadExportedModel(readFileSync(modelZip));
-  expect(metadata.outOfDistribution).toMatchObject({
-    method: 'mahalanobis-tied-covariance',
-    featureLayer: 'dense_1',
-    quantile: 0.95,
-  });
+  expect(metadata.outOfDistribution).toMatchObject({ method: 'mahalanobis-feature-ensemble', quantile: 0.95 });
+  const layers = (metadata.outOfDistribution as { layers: { featureLayer: string; pooling: string }[] }).layers;
+  expect(layers.map((l) => [l.featureLayer, l.pooling])).toEqual(OOD_LAYERS.map((l) => [l.name, l.pooling]));
   // Its own storage: nothing of this page's run is brought back there.
   const fresh = await browser.newContext();
   const other = await fresh.newPage();
@@ -87,4 +88,23 @@ test('after training, Predict says a noise image is unlike the training data and
   await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(2);
   expect(await unlikeByFile(other)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
   await fresh.close();
+});
+
+test('with Unlike-training detector = last hidden layer only, the run judges with dense_1 alone and says so', async ({
+  page,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ood-last-'));
+  const dataset = await buildSyntheticZip({ seed: 8, perClass: { train: 30, val: 10, test: 10 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&epochs=2&batch=16&patience=0&ood=last`);
+  await expect(page.getByLabel('Unlike-training detector')).toHaveValue('last');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByTestId('ood-summary')).toHaveCount(2);
+  const section = page.getByRole('region', { name: 'Unlike the training data' });
+  await expect(section).toContainText('detector: last hidden layer only');
+  await expect(section).not.toContainText('feature ensemble');
 });

@@ -23,6 +23,8 @@ export interface Options {
   save: string | null;
   /** `--merge`: JSON files of earlier runs (`--save`) tabled with these, e.g. the defaults of an earlier study. */
   merge: string[];
+  /** `--ood-extra`: an archive whose images each run predicts as they are, to read the share flagged unlike training. */
+  oodExtra: string | null;
 }
 
 /** Every setting's URL key: the settings table's, so a new setting can be benchmarked without touching this file. */
@@ -33,7 +35,7 @@ function checked(key: string, value: string): string {
   const path = QUERY_KEYS.get(key);
   if (!path)
     throw new Error(
-      `Unknown option --${key} (known: --seeds, --folds, --vary, --variant, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`,
+      `Unknown option --${key} (known: --seeds, --folds, --vary, --variant, --ood-extra, ${[...QUERY_KEYS.keys()].map((k) => `--${k}`).join(', ')})`,
     );
   const { problem } = parseSettingText(path, value);
   if (problem) throw new Error(`--${key} ${value}: ${problem}`);
@@ -93,6 +95,7 @@ export function parseArgs(argv: string[]): Options {
   const options: Pick<Options, 'variants' | 'levers'> = { variants: [DEFAULTS], levers: [] };
   let folds: SourceFold[] | null = null;
   let save: string | null = null;
+  let oodExtra: string | null = null;
   const merge: string[] = [];
   const query: Record<string, string> = { holdout: '15' };
   for (let i = 0; i < argv.length; i++) {
@@ -108,6 +111,7 @@ export function parseArgs(argv: string[]): Options {
     else if (name === 'folds') folds = parseFolds(value);
     else if (name === 'save') save = resolve(value);
     else if (name === 'merge') merge.push(resolve(value));
+    else if (name === 'ood-extra') oodExtra = resolve(value);
     else if (name === 'variant') {
       const variant = namedVariant(value);
       addLever(options, variant.label, [variant]);
@@ -125,6 +129,7 @@ export function parseArgs(argv: string[]): Options {
       'Usage: npm run bench:accuracy -- <zip> [--seeds 1,2,3] [--folds A,B|all] [--model tutorial,batchnorm] [--vary <key>=v1,v2]… [--variant <name>:<key>=v&<key>=v]… [--<URL key of a setting> value]…',
     );
   if (!existsSync(zip)) throw new Error(`No such file: ${zip}`);
+  if (oodExtra && !existsSync(oodExtra)) throw new Error(`No such file: ${oodExtra}`);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds takes whole numbers, e.g. 1,2,3');
   if (folds && query.testre) throw new Error('--folds sets the test split itself: leave out --testre');
   // The defaults train when a lever compares with them, or when nothing else is asked for.
@@ -133,5 +138,5 @@ export function parseArgs(argv: string[]): Options {
       ? options.variants.slice(1)
       : options.variants;
   const levers = options.levers.length > 0 ? options.levers : [{ name: 'the defaults', variants: ['default'] }];
-  return { zip: resolve(zip), seeds, variants, levers, folds, query, save, merge };
+  return { zip: resolve(zip), seeds, variants, levers, folds, query, save, merge, oodExtra };
 }

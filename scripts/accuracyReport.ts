@@ -62,6 +62,12 @@ export function report(r: SeedResult): SeedResult {
   console.log(
     `  unlike the training data: validation ${(100 * r.unlike.validation).toFixed(1)}% (the cut), test ${(100 * r.unlike.test).toFixed(1)}%`,
   );
+  if (r.shifted)
+    console.log(
+      `  unlike the training data, test images shifted: ${Object.entries(r.shifted)
+        .map(([shift, share]) => `${shift} ${(100 * share).toFixed(1)}%`)
+        .join(', ')}`,
+    );
   if (r.outcome) console.log(`  ${r.outcome}`);
   return r;
 }
@@ -99,6 +105,13 @@ export function printSummary(results: SeedResult[], options: Pick<Options, 'seed
       4,
     ]),
     ['test images unlike the training data (share)', (r) => r.unlike.test, 4],
+    ...[...new Set(results.flatMap((r) => Object.keys(r.shifted ?? {})))].map(
+      (shift): [string, (r: SeedResult) => number, number] => [
+        `unlike the training data (share): ${shift.startsWith('extra') ? shift : `test ${shift}`}`,
+        (r) => r.shifted?.[shift] ?? Number.NaN,
+        4,
+      ],
+    ),
     ['epochs run', (r) => r.epochs, 1],
     ['load (s)', (r) => r.loadS, 1],
     ['train (s)', (r) => r.trainS, 1],

@@ -43,6 +43,11 @@ export interface SeedResult {
   classNames: string[];
   /** Share of each evaluated split's images the page calls unlike the training data (`ood-summary`); NaN when not judged. */
   unlike: { validation: number; test: number };
+  /**
+   * Share flagged of each synthetic shift of a sample of the test split (scripts/oodShifts.ts), and of `--ood-extra`'s
+   * images; absent in runs saved before it.
+   */
+  shifted?: Record<string, number>;
 }
 
 // Every rule but the run's own (the default, or --rule) is read after training.

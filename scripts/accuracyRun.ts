@@ -9,6 +9,7 @@ import type { Options, Variant } from './accuracyOptions';
 import { FIGURES, OTHER_RULES, type Figure, type FigureName, type SeedResult } from './accuracyResult';
 import { longTasks, pageNow } from './longTasks';
 import type { SourceFold } from './sourceFolds';
+import { shiftedShares } from './oodShifts';
 
 /** A cell such as `0.9120 (0.885–0.936)`: the figure, then its interval when there is one. */
 function parseFigure(text: string): Figure {
@@ -98,7 +99,7 @@ export async function runSeed(
   const trained = Date.now();
   const history = page.getByRole('table', { name: 'Training history' });
   const best = history.locator('tbody tr[aria-current="true"] td').first();
-  return {
+  const result: SeedResult = {
     model: variant.label,
     fold: fold?.name ?? 'hold-out',
     seed,
@@ -140,6 +141,15 @@ export async function runSeed(
     adapted: await adaptedFigures(page),
     unlike: { validation: await unlikeShare(page, 'validation'), test: await unlikeShare(page, 'test') },
   };
+  // Last: Predict's table is the page's own, the runs' figures are read by now.
+  const files = result.predictions.map((p) => p.file);
+  try {
+    return { ...result, shifted: await shiftedShares(page, options.zip, files, options.oodExtra) };
+  } catch (error) {
+    // The run's figures stay; the tables show the shifts as missing.
+    console.log(`  shifted test images could not be judged: ${String(error)}`);
+    return result;
+  }
 }
 
 /** The share of a split's images flagged unlike the training data, from its `ood-summary`; NaN when there is none. */

@@ -2,12 +2,12 @@
  * The rows of the training recipe beyond the tutorial's (read by the worker): intensity normalisation, label
  * smoothing, mixup, weight decay and the snapshot ensemble.
  */
-import { INTENSITY_NORMALISATIONS } from './types';
+import { INTENSITY_NORMALISATIONS, OOD_LAYER_CHOICES } from './types';
 import type { SettingsTable } from './settingRowTypes';
 
 export const RECIPE_ROWS: Pick<
   SettingsTable,
-  'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels'
+  'intensityNormalisation' | 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels' | 'ood'
 > = {
   intensityNormalisation: {
     kind: 'choice',
@@ -96,5 +96,24 @@ export const RECIPE_ROWS: Pick<
       'member is the whole run a single model would be (its epochs, schedule, early stopping), initialised and ' +
       'shuffled with seed + 1009 x k. The saved model is one network K times as wide that outputs the mean of its ' +
       'members; two classes only; not together with Snapshot ensemble',
+  },
+  ood: {
+    kind: 'choice',
+    label: 'Unlike-training detector',
+    query: 'ood',
+    use: 'train',
+    // docs/out-of-distribution.md has the measurement behind the default (leave one source out, synthetic shifts).
+    default: 'layers',
+    // Runs saved before the feature ensemble fitted the last hidden layer's detector.
+    legacy: 'last',
+    values: OOD_LAYER_CHOICES,
+    text: {
+      layers: 'several layers (Lee et al. feature ensemble)',
+      last: 'last hidden layer only',
+    },
+    hint:
+      'Which features judge whether an image is unlike the training images (fitted after training): the four ' +
+      "convolution blocks' maps averaged over space and the last hidden layer, or that layer alone; about 5% of " +
+      'validation is flagged either way',
   },
 };

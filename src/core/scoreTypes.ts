@@ -92,6 +92,8 @@ export interface OodJudgement {
   distances: Float32Array;
   /** An image is unlike the training data when its distance is above this. */
   threshold: number;
+  /** The layers whose features were judged (several: the feature ensemble); absent in judgements kept before it. */
+  layers?: string[];
 }
 
 /** The kept model's scores on validation and test (null without a test split): what `evaluate` reports from. */

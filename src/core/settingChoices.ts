@@ -49,3 +49,10 @@ export const TTA_VIEW_COUNT: Readonly<Record<TestTimeAugmentation, number>> = {
   'shift-scale': 7,
   'shift-scale-flip': 14,
 };
+
+/**
+ * Which out-of-distribution detector a run fits after training (docs/out-of-distribution.md): Lee et al.'s feature
+ * ensemble over several layers (model/features.ts' OOD_LAYERS), or the Dense layer before the output alone.
+ */
+export type OodLayerChoice = 'layers' | 'last';
+export const OOD_LAYER_CHOICES: readonly OodLayerChoice[] = ['layers', 'last'];

@@ -51,5 +51,6 @@ export const SETTINGS: SettingsTable = {
   weightDecay: RECIPE_ROWS.weightDecay,
   snapshots: RECIPE_ROWS.snapshots,
   seedModels: RECIPE_ROWS.seedModels,
+  ood: RECIPE_ROWS.ood,
   testTimeAugmentation: EVAL_ROWS.testTimeAugmentation,
 };

@@ -58,6 +58,7 @@ describe('the settings table', () => {
       weightDecay: 1,
       snapshots: 1,
       seedModels: 1,
+      ood: 'layers',
     });
   });
 
@@ -120,6 +121,7 @@ describe('the settings table', () => {
       ['weightDecay', 'Weight decay', 'wd'],
       ['snapshots', 'Snapshot ensemble', 'snapshots'],
       ['seedModels', 'Seed ensemble', 'seedModels'],
+      ['ood', 'Unlike-training detector', 'ood'],
       ['testTimeAugmentation', 'Test-time augmentation', 'tta'],
     ]);
   });

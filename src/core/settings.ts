@@ -162,15 +162,19 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   noise: 0,
 };
 
-/** The training-recipe variants all off (label smoothing, mixup, weight decay, a single model; the default decay is 1). */
+/**
+ * The training-recipe variants all off (label smoothing, mixup, weight decay, a single model; the default decay is 1),
+ * and the default out-of-distribution detector.
+ */
 export const NO_RECIPE: Readonly<
-  Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels'>
+  Pick<TrainSettings, 'labelSmoothing' | 'mixup' | 'weightDecay' | 'snapshots' | 'seedModels' | 'ood'>
 > = {
   labelSmoothing: 0,
   mixup: 0,
   weightDecay: 0,
   snapshots: 1,
   seedModels: 1,
+  ood: 'layers',
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

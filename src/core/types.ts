@@ -12,6 +12,7 @@ import type {
   ClassWeighting,
   IntensityNormalisation,
   LearningRateSchedule,
+  OodLayerChoice,
   ModelName,
   GroupBy,
   TestTimeAugmentation,
@@ -61,6 +62,8 @@ export interface TrainSettings {
    * `seed + 1009 * k`, stacked into one model as the snapshot ensemble is; 1 = a single model.
    */
   seedModels: number;
+  /** The out-of-distribution detector fitted after training: several layers' features, or the last hidden layer's. */
+  ood: OodLayerChoice;
 }
 
 /** How the page splits a dataset as it loads it (data/splits.ts, data/testHoldout.ts); the worker never sees these. */

@@ -56,7 +56,7 @@ export function judge(detector: OodDetector, features: Float32Array): OodJudgeme
     detector.method === 'mahalanobis-feature-ensemble'
       ? featureEnsembleScores(detector, features)
       : mahalanobisDistances(features, gaussiansOfMatrices(detector));
-  return { distances, threshold: detector.threshold };
+  return { distances, threshold: detector.threshold, layers: oodFeatureLayers(detector).map((l) => l.name) };
 }
 
 /** The layers a detector reads, in the order their features are concatenated in a row. */

@@ -10,7 +10,8 @@ import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/t
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
-import { ENSEMBLE_LAYERS, pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
+import { pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
+import { OOD_LAYERS } from '../model/features';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { judge } from '../eval/outOfDistribution';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
@@ -281,12 +282,12 @@ describe.skipIf(!hasPython)('Keras HDF5 with a feature-ensemble detector', () =>
       };
       const model = members === 1 ? build(7) : stackedOf(name, options, members, (k) => build(70 + k));
       const x = tf.randomUniform([30, size, size, 1], 0, 1, 'float32', 13) as tf.Tensor4D;
-      const { rows, sizes } = pooledFeatures(model, ENSEMBLE_LAYERS, x);
+      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS, x);
       const width = rows.length / 30;
       const { detector } = fitFeatureEnsembleDetector(
         { features: rows.subarray(0, 20 * width), labels: new Uint8Array(20).map((_, i) => i % 2) },
         rows.subarray(20 * width),
-        { layers: ENSEMBLE_LAYERS.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
+        { layers: OOD_LAYERS.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
       );
       const metadata: ModelMetadata = {
         ...metadataFor(name, ['NORMAL', 'PNEUMONIA']),

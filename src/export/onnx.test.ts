@@ -26,11 +26,11 @@ import {
   ONNX_OUTPUT,
   ONNX_PRODUCER,
 } from './onnx';
-import { featuresAndOutputs } from '../model/features';
+import { featuresAndOutputs, OOD_LAYERS } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { decodeModel } from './onnxProto';
-import { ENSEMBLE_LAYERS, pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
+import { pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
 
 const ENSEMBLE = { kind: 'snapshot' as const, members: 3 };
 
@@ -311,9 +311,9 @@ describe('layersModelToOnnx', () => {
       };
       const model = members === 1 ? build(5) : stackedOf(name, options, members, (k) => build(k + 1));
       const x = tf.randomUniform([30, 48, 48, 1], 0, 1, 'float32', 12) as tf.Tensor4D;
-      const { rows, sizes } = pooledFeatures(model, ENSEMBLE_LAYERS, x);
+      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS, x);
       expect(sizes).toEqual([32, 32, 64, 32, 64].map((n) => n * members));
-      const layers = ENSEMBLE_LAYERS.map((l, i) => ({ ...l, size: sizes[i] }));
+      const layers = OOD_LAYERS.map((l, i) => ({ ...l, size: sizes[i] }));
       const train = { features: rows.subarray(0, 20 * 224 * members), labels: new Uint8Array(20).map((_, i) => i % 2) };
       const { detector } = fitFeatureEnsembleDetector(train, rows.subarray(20 * 224 * members), {
         layers,

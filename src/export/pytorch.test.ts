@@ -33,6 +33,7 @@ import { countUnlike, fitOodDetector, judge, oodFeatureLayers } from '../eval/ou
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';
+import { OOD_LAYERS } from '../model/features';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { syntheticSet } from '../model/testImages.testutil';
@@ -48,18 +49,8 @@ const hasTorch =
   spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
 
 const SIZE = 40;
-/**
- * The page's feature-ensemble layers: a LOCAL COPY of the spec's default (all five candidates) until
- * src/model/features.ts exports OOD_LAYERS; then this should be that constant, and the test "train.py's OOD_LAYERS
- * are the page's" compares train.py with it.
- */
-const PAGE_OOD_LAYERS: readonly (readonly [string, OodPooling])[] = [
-  ['max_pooling2d_1', 'spatial-mean'],
-  ['max_pooling2d_2', 'spatial-mean'],
-  ['max_pooling2d_3', 'spatial-mean'],
-  ['max_pooling2d_4', 'spatial-mean'],
-  ['dense_1', 'none'],
-];
+/** The page's feature-ensemble layers, as train.py writes them: (name, pooling). */
+const PAGE_OOD_LAYERS = OOD_LAYERS.map((l) => [l.name, l.pooling] as const);
 const CLASSES = ['NORMAL', 'PNEUMONIA'];
 const TOLERANCE = 1e-4;
 // One thread a process: the machine's cores are shared.
@@ -607,13 +598,22 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
   it('trains with per-image standardisation as the page builds it (--norm), and tfjs predicts as PyTorch does', async () => {
     const out = join(root, 'out-norm');
+    // The page's `Unlike-training detector` `last` in settings.json: train.py fits dense_1's detector alone.
+    const settings = join(root, 'settings-ood-last.json');
+    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(settings, JSON.stringify({ ...bundled, ood: 'last' }));
     const log = run(
       PYTHON,
-      ['train.py', '--data', dataDir, '--epochs', '1', '--norm', 'per-image', '--workers', '0', '--out', out],
+      ['train.py', '--data', dataDir, '--epochs', '1', '--norm', 'per-image', '--workers', '0', '--out', out].concat([
+        '--settings',
+        settings,
+      ]),
       bundleDir,
     );
     expect(log).toContain('intensity normalisation per-image');
     const files = await readZip(join(out, 'model.zip'));
+    const written = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
+    expect(written.outOfDistribution?.method).toBe('mahalanobis-tied-covariance');
     const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
     const appJson = await appModelJson('per-image');
     expect(json.modelTopology).toEqual(appJson.modelTopology);
@@ -1172,7 +1172,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     });
   });
 
-  it("train.py's OOD_LAYERS are the page's (PAGE_OOD_LAYERS: a local copy until features.ts exports them)", () => {
+  it("train.py's OOD_LAYERS are the page's (src/model/features.ts)", () => {
     expect(torchOodLayers()).toEqual(PAGE_OOD_LAYERS);
   });
 

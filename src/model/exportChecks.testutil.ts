@@ -28,15 +28,6 @@ export function stackedOf(
   return stacked;
 }
 
-/** The spec's default candidates: the four blocks' pooled maps and the Dense layer before the output. */
-export const ENSEMBLE_LAYERS: readonly { name: string; pooling: OodPooling }[] = [
-  { name: 'max_pooling2d_1', pooling: 'spatial-mean' },
-  { name: 'max_pooling2d_2', pooling: 'spatial-mean' },
-  { name: 'max_pooling2d_3', pooling: 'spatial-mean' },
-  { name: 'max_pooling2d_4', pooling: 'spatial-mean' },
-  { name: 'dense_1', pooling: 'none' },
-];
-
 /** Rows of the layers' pooled outputs concatenated, and each layer's width. */
 export function pooledFeatures(
   model: tf.LayersModel,

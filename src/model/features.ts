@@ -1,10 +1,12 @@
 /**
- * A model's penultimate features beside its output, in one inference pass: what the out-of-distribution detector
- * (eval/outOfDistribution.ts) is fitted on and judges. Works on a plain chain of layers (every model this app
+ * A model's features beside its output, in one inference pass: what the out-of-distribution detector
+ * (eval/outOfDistribution.ts, eval/featureEnsemble.ts) is fitted on and judges: several layers' outputs pooled
+ * (`OOD_LAYERS`), or the penultimate layer alone (models saved before the feature ensemble, and `ood=last`). Works on a plain chain of layers (every model this app
  * makes or loads); the feature layer is the Dense layer before the output layer (Dropout between them is a no-op
  * at inference): `dense_1`, the Dense 64 of both networks here (K*64 in an ensemble of K saved as one model).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { OodFeatureLayer, OodPooling } from '../core/types';
 import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
 
 type Layer = tf.layers.Layer;
@@ -48,41 +50,80 @@ export function featureLayerOf(model: tf.LayersModel): { name: string; size: num
   return null;
 }
 
-/** The width of layer `name`'s output when it is a 2-D layer of this chain; null otherwise. */
-export function featureSizeOf(model: tf.LayersModel, name: string): number | null {
+/**
+ * The layers the feature-ensemble detector is fitted on (Lee et al. 2018's feature ensemble, docs/out-of-distribution.md
+ * says why these): the four pooling blocks' maps averaged over space, and the Dense layer before the output. Both
+ * networks name them alike; an ensemble saved as one model has them K times as wide. train.py has the same list.
+ */
+export const OOD_LAYERS: readonly { name: string; pooling: OodPooling }[] = [
+  { name: 'max_pooling2d_1', pooling: 'spatial-mean' },
+  { name: 'max_pooling2d_2', pooling: 'spatial-mean' },
+  { name: 'max_pooling2d_3', pooling: 'spatial-mean' },
+  { name: 'max_pooling2d_4', pooling: 'spatial-mean' },
+  { name: 'dense_1', pooling: 'none' },
+];
+
+/**
+ * How many features layer `name` gives an image after `pooling` (`spatial-mean`: a 4-D map's channels; `none`: a
+ * 2-D output's width); null when this chain has no such layer to read that way.
+ */
+export function layerSizeOf(model: tf.LayersModel, name: string, pooling: OodPooling): number | null {
   let layers: Layer[];
   try {
     layers = chainOf(model);
   } catch {
     return null;
   }
-  const layer = layers.find((l) => l.name === name);
-  const shape = layer?.outputShape as (number | null)[] | undefined;
-  return shape && shape.length === 2 && typeof shape[1] === 'number' ? shape[1] : null;
+  const shape = layers.find((l) => l.name === name)?.outputShape as (number | null)[] | undefined;
+  const wanted = pooling === 'spatial-mean' ? 4 : 2;
+  const size = shape?.[shape.length - 1];
+  return shape && shape.length === wanted && typeof size === 'number' ? size : null;
+}
+
+/** The layers of `OOD_LAYERS` this model has (with their widths after pooling), in that order; [] when not a chain. */
+export function oodLayersOf(model: tf.LayersModel): OodFeatureLayer[] {
+  return OOD_LAYERS.flatMap(({ name, pooling }) => {
+    const size = layerSizeOf(model, name, pooling);
+    return size === null ? [] : [{ name, size, pooling }];
+  });
 }
 
 /**
- * Layer `featureLayer`'s output and the model's output for `xs`, in inference mode (Dropout off, BatchNormalization
- * with its moving statistics): the same arithmetic as `model.predict`. The caller disposes both.
+ * The features of `layers` (each pooled as it says, concatenated in order into one row an image) and the model's
+ * output for `xs`, in ONE inference pass (Dropout off, BatchNormalization with its moving statistics): the same
+ * arithmetic as `model.predict`. Only the pooled features are kept, not the maps. A layer given by name alone is
+ * read as it is (`none`). The caller disposes both.
  */
 export function featuresAndOutputs(
   model: tf.LayersModel,
-  featureLayer: string,
+  layers: string | readonly OodFeatureLayer[],
   xs: tf.Tensor,
 ): { features: tf.Tensor2D; outputs: tf.Tensor } {
-  const layers = chainOf(model);
-  if (!layers.some((l) => l.name === featureLayer))
-    throw new Error(`The model has no layer "${featureLayer}" to take features from.`);
+  const wanted: readonly Pick<OodFeatureLayer, 'name' | 'pooling'>[] =
+    typeof layers === 'string' ? [{ name: layers, pooling: 'none' }] : layers;
+  const chain = chainOf(model);
+  for (const { name } of wanted) {
+    if (!chain.some((l) => l.name === name)) throw new Error(`The model has no layer "${name}" to take features from.`);
+  }
   return tf.tidy(() => {
-    let features: tf.Tensor | null = null;
+    const pooled = new Map<string, tf.Tensor2D>();
     let x = xs;
-    for (const layer of layers) {
+    for (const layer of chain) {
       const next = layer.apply(x, { training: false }) as tf.Tensor;
       // Each layer's input freed once it has run (as predict does): the peak is one layer's input and output.
-      if (next !== x && x !== xs && x !== features) x.dispose();
+      if (next !== x && x !== xs && ![...pooled.values()].includes(x as tf.Tensor2D)) x.dispose();
       x = next;
-      if (layer.name === featureLayer) features = x;
+      for (const { name, pooling } of wanted) {
+        if (layer.name !== name) continue;
+        if (pooling === 'spatial-mean' && x.rank !== 4)
+          throw new Error(`Layer "${name}" gives a ${x.rank}-D output, not a map to average over space.`);
+        if (pooling === 'none' && x.rank !== 2)
+          throw new Error(`Layer "${name}" gives a ${x.rank}-D output, not one row of features an image.`);
+        pooled.set(name, pooling === 'spatial-mean' ? tf.mean(x, [1, 2]) : (x as tf.Tensor2D));
+      }
     }
-    return { features: features as unknown as tf.Tensor2D, outputs: x };
+    const rows = wanted.map(({ name }) => pooled.get(name)!);
+    const features = rows.length === 1 ? rows[0] : tf.concat(rows, 1);
+    return { features, outputs: x };
   });
 }

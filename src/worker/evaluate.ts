@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { KERAS_EPSILON } from '../model/cnn';
 import { featuresAndOutputs } from '../model/features';
 import { disposeBatch, makeBatch } from './batches';
-import type { ImageSet, TestTimeAugmentation } from '../core/types';
+import type { ImageSet, OodFeatureLayer, TestTimeAugmentation } from '../core/types';
+import { rowWidth } from '../eval/featureEnsemble';
 import type { ResidentSplits } from './residentSplits';
 import { predictWithTta } from './testTimeAugmentation';
 
@@ -20,13 +21,13 @@ export interface Evaluation {
   accuracy: number;
   /** Binary: P(class 1) per image; otherwise numClasses probabilities per image, row after row. */
   scores: Float32Array;
-  /** With a feature layer asked for: its output, `featureSize` numbers an image, image after image. */
+  /** With feature layers asked for: their pooled outputs concatenated, one row an image, image after image. */
   features?: Float32Array;
 }
 
 /**
- * With `features`, the output of that layer (of `size` numbers) is read too, in the same pass (of the image as it
- * is); with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
+ * With `features`, those layers' outputs (pooled as each says; a `{ layer, size }` alone: that 2-D layer as it is) are
+ * read too, in the same pass (of the image as it is), one concatenated row an image; with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
  * `images`, the split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be
  * held.
  */
@@ -35,7 +36,7 @@ export async function evaluateInBatches(
   set: ImageSet,
   numClasses: number,
   batchSize: number,
-  features?: { layer: string; size: number },
+  features?: { layer: string; size: number } | readonly OodFeatureLayer[],
   images?: ResidentSplits,
   tta: TestTimeAugmentation = 'off',
 ): Promise<Evaluation> {
@@ -43,7 +44,10 @@ export async function evaluateInBatches(
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
   const width = numClasses === 2 ? 1 : numClasses;
   const scores = new Float32Array(set.count * width);
-  const featureValues = features ? new Float32Array(set.count * features.size) : undefined;
+  const layers: readonly OodFeatureLayer[] | undefined =
+    features && 'layer' in features ? [{ name: features.layer, size: features.size, pooling: 'none' }] : features;
+  const featureSize = layers ? rowWidth(layers) : 0;
+  const featureValues = layers ? new Float32Array(set.count * featureSize) : undefined;
   await images?.upload(set);
 
   for (let start = 0; start < set.count; start += batchSize) {
@@ -54,13 +58,15 @@ export async function evaluateInBatches(
     let probabilities: tf.Tensor | undefined;
     let featureBatch: tf.Tensor | undefined;
     try {
-      if (features && featureValues) {
-        const both = featuresAndOutputs(model, features.layer, batch.xs);
+      if (layers && featureValues) {
+        const both = featuresAndOutputs(model, layers, batch.xs);
         probabilities = both.outputs;
         featureBatch = both.features;
-        if (featureBatch.shape[1] !== features.size)
-          throw new Error(`Layer ${features.layer} gives ${featureBatch.shape[1]} features, not ${features.size}.`);
-        featureValues.set(await featureBatch.data<'float32'>(), start * features.size);
+        if (featureBatch.shape[1] !== featureSize) {
+          const names = layers.map((l) => l.name).join(', ');
+          throw new Error(`Layers ${names} give ${featureBatch.shape[1]} features, not ${featureSize}.`);
+        }
+        featureValues.set(await featureBatch.data<'float32'>(), start * featureSize);
         if (tta !== 'off') {
           const plain = probabilities;
           probabilities = predictWithTta(model, batch.xs, tta, plain);

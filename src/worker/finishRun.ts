@@ -27,7 +27,7 @@ export async function finishRun(
     kept.discard();
     return { ...outcome, reason: 'stopped', restoredBest: false, test: null, model: null, scores: null };
   }
-  const { test, kept: evaluated, detector } = await evaluateFinal(context, settings.batchSize, { fit: true });
+  const { test, kept: evaluated, detector } = await evaluateFinal(context, settings.batchSize, { fit: settings.ood });
   kept.evaluated = evaluated;
   // In model.json too: what is stored, restored and downloaded judges images as this run does.
   attachDetector(model, detector);

@@ -1,34 +1,56 @@
 /**
  * The out-of-distribution detector in the worker: fitted on the training images' features after a run, kept in
  * the model's own model.json (userDefinedMetadata), read back (and checked) when a model is restored or loaded,
- * and applied to every set the model scores. The arithmetic is eval/outOfDistribution.ts.
+ * and applied to every set the model scores: Lee et al.'s feature ensemble over several layers (the default), or the
+ * last hidden layer alone. The arithmetic is eval/outOfDistribution.ts and eval/featureEnsemble.ts.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { ImageSet, OodDetector, OodJudgement } from '../core/types';
-import { UserError } from '../core/userError';
-import { fitOodDetector, judge } from '../eval/outOfDistribution';
+import type { ImageSet, OodDetector, OodFeatureLayer, OodJudgement, OodLayerChoice } from '../core/types';
+import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { fitOodDetector, judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
-import { featureLayerOf, featureSizeOf } from '../model/features';
+import { featureLayerOf, layerSizeOf, oodLayersOf } from '../model/features';
 import { evaluateInBatches, type Evaluation } from './evaluate';
 import type { ResidentSplits } from './residentSplits';
 
 /** The key of model.json's userDefinedMetadata (and of metadata.json) that holds the detector. */
 export const OOD_KEY = 'outOfDistribution';
 
-/** What the final evaluation does about the detector: fit a new one (after training), or use the model's. */
-export type OodPlan = { fit: true } | { detector: OodDetector | null };
+/**
+ * What the final evaluation does about the detector: fit a new one after training (on several layers' features, or
+ * the last hidden layer's alone, as the `Unlike-training detector` setting says), or use the model's.
+ */
+export type OodPlan = { fit: OodLayerChoice } | { detector: OodDetector | null };
 
-/** The feature layer the plan reads, or null when there is nothing to judge with. */
-function featuresFor(model: tf.LayersModel, plan: OodPlan): { layer: string; size: number } | null {
+/** The layers the plan reads, in the order of a feature row; null when there is nothing to judge with. */
+function featuresFor(model: tf.LayersModel, plan: OodPlan): OodFeatureLayer[] | null {
   if ('fit' in plan) {
-    const found = featureLayerOf(model);
-    return found ? { layer: found.name, size: found.size } : null;
+    if (plan.fit === 'last') {
+      const found = featureLayerOf(model);
+      return found ? [{ name: found.name, size: found.size, pooling: 'none' }] : null;
+    }
+    const layers = oodLayersOf(model);
+    return layers.length > 0 ? layers : null;
   }
-  // TODO(feature ensemble): every layer the detector reads.
-  const detector = plan.detector;
-  return detector?.method === 'mahalanobis-tied-covariance'
-    ? { layer: detector.featureLayer, size: detector.precision.length }
-    : null;
+  // Either method: a model saved before the feature ensemble still judges with its one layer.
+  return plan.detector ? oodFeatureLayers(plan.detector) : null;
+}
+
+/** The detector fitted on the training images' features (`layers`), its cut set on validation's. */
+function fitDetector(
+  layers: OodFeatureLayer[],
+  train: { features: Float32Array; labels: Uint8Array },
+  validationFeatures: Float32Array,
+  numClasses: number,
+): { detector: OodDetector; validation: OodJudgement } {
+  // `last`: the one-layer detector models have carried since before the feature ensemble, read as they are.
+  if (layers.length === 1 && layers[0].pooling === 'none' && layers[0].name === 'dense_1')
+    return fitOodDetector(train, validationFeatures, {
+      featureSize: layers[0].size,
+      numClasses,
+      featureLayer: layers[0].name,
+    });
+  return fitFeatureEnsembleDetector(train, validationFeatures, { layers, numClasses });
 }
 
 /** A scored split with its judgement. */
@@ -61,13 +83,14 @@ export async function judgedValidation(
   if ('fit' in plan && features) {
     const train = await guard(evaluateInBatches(model, data.train, numClasses, batchSize, features, images));
     validation = await guard(evaluateInBatches(model, data.validation, numClasses, batchSize, features, images));
-    const fitted = fitOodDetector(
+    const fitted = fitDetector(
+      features,
       { features: train.features!, labels: data.train.labels.subarray(0, data.train.count) },
       validation.features!,
-      { featureSize: features.size, numClasses, featureLayer: features.layer },
+      numClasses,
     );
     detector = fitted.detector;
-    validationOod = fitted.validation;
+    validationOod = { ...fitted.validation, layers: features.map((l) => l.name) };
   } else {
     validation = await guard(
       evaluateInBatches(model, data.validation, numClasses, batchSize, features ?? undefined, images),
@@ -90,16 +113,9 @@ export function attachDetector(model: tf.LayersModel, detector: OodDetector | nu
   model.setUserDefinedMetadata(detector ? { ...others, [OOD_KEY]: detector } : others);
 }
 
-/** The detector a restored or loaded model carries, checked against the model; null when it carries none. */
+/** The detector a restored or loaded model carries, checked against the model's layers; null when it carries none. */
 export function detectorOf(model: tf.LayersModel, numClasses: number): OodDetector | null {
   const raw = (model.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[OOD_KEY];
   if (raw === undefined || raw === null) return null;
-  const layer = typeof raw === 'object' ? (raw as { featureLayer?: unknown }).featureLayer : undefined;
-  const size = typeof layer === 'string' ? featureSizeOf(model, layer) : null;
-  if (size === null) {
-    throw new UserError(
-      `The model's out-of-distribution statistics name a feature layer (${String(layer).slice(0, 60)}) this model does not have as a flat layer.`,
-    );
-  }
-  return checkOodDetector(raw, { featureSize: size, numClasses });
+  return checkOodDetector(raw, { numClasses, layerSize: (name, pooling) => layerSizeOf(model, name, pooling) });
 }

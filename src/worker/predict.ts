@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../core/userError';
 import { gradCam } from '../model/gradCam';
 import { featuresAndOutputs } from '../model/features';
-import { judge } from '../eval/outOfDistribution';
+import { rowWidth } from '../eval/featureEnsemble';
+import { judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import type { OodDetector } from '../core/types';
 import type { Predictions, TrainerRequests } from './protocol';
 import { predictWithTta } from './testTimeAugmentation';
@@ -36,9 +37,9 @@ export async function predictImages(
   let maps = new Float32Array(0);
   let mapSide = 0;
   const area = size * size;
-  // TODO(feature ensemble): every layer the detector reads.
-  if (detector?.method === 'mahalanobis-feature-ensemble') detector = null;
-  const featureSize = detector?.precision.length ?? 0;
+  // Either method: the layers the detector reads, pooled and concatenated as it was fitted on.
+  const layers = detector ? oodFeatureLayers(detector) : [];
+  const featureSize = rowWidth(layers);
   const features = new Float32Array(count * featureSize);
 
   for (let start = 0; start < count; start += CHUNK) {
@@ -66,7 +67,7 @@ export async function predictImages(
         }
       }
       if (detector) {
-        const both = featuresAndOutputs(model, detector.featureLayer, xs);
+        const both = featuresAndOutputs(model, layers, xs);
         try {
           features.set(await both.features.data(), start * featureSize);
           if (!explain) scores.set(await both.outputs.data(), start * width);

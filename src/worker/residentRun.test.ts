@@ -47,7 +47,7 @@ async function trainAndEvaluate(images?: ResidentSplits) {
   const context: RunContext = { model, data, settings, start: FRESH_START, control, progress, now: () => 0, images };
   await trainEpochs(context);
   const heldAfterTraining = images?.bytes ?? 0;
-  const { test } = await evaluateFinal(context, settings.batchSize, { fit: true });
+  const { test } = await evaluateFinal(context, settings.batchSize, { fit: 'layers' });
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   model.optimizer?.dispose();
   model.dispose();

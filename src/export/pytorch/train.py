@@ -1215,7 +1215,7 @@ def run_settings(args):
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
-                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1}
+                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1, 'ood': 'layers'}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
@@ -1231,6 +1231,9 @@ def run_settings(args):
     seed_models = merged['seedModels']
     if isinstance(seed_models, bool) or not isinstance(seed_models, int) or not 1 <= seed_models <= MAX_MEMBERS:
         raise SystemExit(f'Seed models must be a whole number from 1 to {MAX_MEMBERS} (got {str(seed_models)[:20]}).')
+    if merged['ood'] not in ('layers', 'last'):
+        raise SystemExit(f'ood must be "layers" (the feature ensemble) or "last" (the last hidden layer alone), got '
+                         f'{json.dumps(str(merged["ood"]))[:40]}.')
     if seed_models > 1 and snapshots > 1:
         raise SystemExit(f'A seed ensemble of {seed_models} and a snapshot ensemble of {snapshots} cannot be combined '
                          '(the saved model stacks one kind of member): set one of them to 1.')
@@ -1591,7 +1594,9 @@ def train(args):
         # (either method: a model saved before the feature ensemble judges with dense_1 alone, as then).
         fits_detector = settings['epochs'] > 0 and bool(split_rows['train'])
         detector = None if fits_detector else check_ood_detector(init_metadata.get('outOfDistribution'), model)
-        feature_layers = OOD_LAYERS if fits_detector else ood_layers(detector) if detector else ()
+        # The page's `Unlike-training detector`: the feature ensemble (`layers`) or dense_1 alone (`last`).
+        fit_layers = OOD_LAYERS if settings['ood'] == 'layers' else (('dense_1', 'none'),)
+        feature_layers = fit_layers if fits_detector else ood_layers(detector) if detector else ()
 
         def evaluate_split(name):
             return evaluate(model, split_rows[name], args.data, size, settings['batchSize'], runtime, workers,
@@ -1604,9 +1609,13 @@ def train(args):
         test_scores, test_features = evaluate_split('test') if split_rows['test'] else (None, None)
         if fits_detector:
             _, train_features = evaluate_split('train')
-            detector = fit_feature_ensemble_detector(
-                train_features, [r['label'] for r in split_rows['train']], val_features, num_classes,
-                [(name, pooling, model.ood_layer_width(name, pooling)) for name, pooling in OOD_LAYERS])
+            train_labels = [r['label'] for r in split_rows['train']]
+            if settings['ood'] == 'layers':
+                detector = fit_feature_ensemble_detector(
+                    train_features, train_labels, val_features, num_classes,
+                    [(name, pooling, model.ood_layer_width(name, pooling)) for name, pooling in OOD_LAYERS])
+            else:
+                detector = fit_ood_detector(train_features, train_labels, val_features, num_classes)
         if runtime.main:
             os.makedirs(args.out, exist_ok=True)
             write_history(os.path.join(args.out, 'history.csv'), history)

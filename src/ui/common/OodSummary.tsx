@@ -8,7 +8,7 @@ export function UnlikeSentence({ judgement }: { judgement: OodJudgement | null }
     <p data-testid="predict-ood-summary">
       {judgement ? (
         <>
-          <strong>{unlikeSentence(judgement)}</strong> {oodMethodText()}
+          <strong>{unlikeSentence(judgement)}</strong> {oodMethodText(judgement)}
         </>
       ) : (
         NO_OOD_TEXT
@@ -55,7 +55,7 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
         );
       })}
       <p>
-        <small>{oodMethodText()}</small>
+        <small>{oodMethodText(judged[0][1]!.ood!)}</small>
       </p>
     </section>
   );

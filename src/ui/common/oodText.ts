@@ -2,11 +2,26 @@
 import type { OodJudgement } from '../../core/types';
 import { countUnlike } from '../../eval/outOfDistribution';
 
-/** How the cut was set, for a model whose detector flags `1 - quantile` of validation. */
-export function oodMethodText(quantile = 0.95): string {
+/** What judged `judgement`: several layers (Lee et al.'s feature ensemble), or the last hidden layer alone. */
+function featuresText(judgement: Pick<OodJudgement, 'layers'> | null): string {
+  const layers = judgement?.layers ?? [];
+  if (layers.length > 1) {
+    // Layer names come from a model file or storage: shown as text, and only so many.
+    const names = layers.slice(0, 8).map((name) => name.slice(0, 40));
+    return (
+      `the model's features for it, summed over several layers (detector: several layers (Lee et al. feature ` +
+      `ensemble): ${names.join(', ')}; each map averaged over space, each layer's distance in units of its median ` +
+      'on validation),'
+    );
+  }
+  return "the model's features for it (detector: last hidden layer only: the Dense layer before the output)";
+}
+
+/** How an image is judged, and how the cut was set, for a model whose detector flags `1 - quantile` of validation. */
+export function oodMethodText(judgement: Pick<OodJudgement, 'layers'> | null = null, quantile = 0.95): string {
   const percent = Math.round((1 - quantile) * 100);
   return (
-    `An image is unlike the training data when the model's features for it (the Dense layer before the output) are ` +
+    `An image is unlike the training data when ${featuresText(judgement)} are ` +
     `farther from every class of training images than those of all but ${percent}% of validation images ` +
     `(Mahalanobis distance to the nearest class, Lee et al. 2018): about ${percent}% of validation images are flagged by design. ` +
     'The model has no grounds for its prediction on such an image: check it by eye.'

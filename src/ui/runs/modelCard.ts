@@ -4,7 +4,7 @@
  * and known limits, dated and versioned. Built from what the page shows, so its figures are the page's.
  */
 import { APP_VERSION } from '../../core/appVersion';
-import type { KeptScores, SplitName } from '../../core/types';
+import type { KeptScores, OodJudgement, SplitName } from '../../core/types';
 import type { IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
@@ -31,9 +31,18 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
   return {
     rate: flagged / images,
     note:
-      `${flagged} of ${images} ${split} images are unlike the training data (squared Mahalanobis distance of the ` +
-      `penultimate-layer features above ${judged.threshold.toPrecision(4)}, the cut that flags about 5% of validation).`,
+      `${flagged} of ${images} ${split} images are unlike the training data (${detectorText(judged)} above ` +
+      `${judged.threshold.toPrecision(4)}, the cut that flags about 5% of validation).`,
   };
+}
+
+/** Which detector judged: the feature ensemble's layers, or the last hidden layer alone. */
+function detectorText(judged: OodJudgement): string {
+  const layers = judged.layers ?? [];
+  return layers.length > 1
+    ? `detector: several layers (Lee et al. feature ensemble), the sum over ${layers.slice(0, 8).join(', ')} of ` +
+        "each layer's squared Mahalanobis distance in units of its median on validation"
+    : 'detector: last hidden layer only, the squared Mahalanobis distance of the penultimate-layer features';
 }
 
 const PER_IMAGE_LAYER: NonNullable<ModelCard['model']['customLayer']> = {
