@@ -10,9 +10,13 @@ import { formatBytes } from '../core/formatUnits';
 
 /** Bounds on what a model file may make the page read, parse and allocate. */
 export const MODEL_FILE_LIMITS = {
-  /** model.json: the topology and manifest of this app's models are tens of KiB. */
-  maxModelJsonBytes: 8 * 1024 ** 2,
-  maxMetadataBytes: 1024 ** 2,
+  /**
+   * model.json: the topology and manifest of this app's models are tens of KiB; its userDefinedMetadata holds the
+   * out-of-distribution statistics too, about 6.5 MiB for an ensemble of 5 (K² x the features' covariances).
+   */
+  maxModelJsonBytes: 32 * 1024 ** 2,
+  /** metadata.json holds the same statistics. */
+  maxMetadataBytes: 16 * 1024 ** 2,
   /** All weights files together. */
   maxWeightsBytes: 512 * 1024 ** 2,
   /** Nesting of objects and arrays in either JSON file (this app writes under 10). */

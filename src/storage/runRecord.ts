@@ -15,7 +15,7 @@ z.config({ jitless: true });
 const MAX_POINTS = 2_000_000;
 const MAX_TEXT = 1_000;
 /** The caps Load model applies to a model file (data/modelFileChecks.ts), for stored model files too. */
-const MAX_MODEL_JSON_CHARS = 8 * 1024 ** 2;
+export const MAX_MODEL_JSON_CHARS = 32 * 1024 ** 2;
 const MAX_WEIGHTS_BYTES = 1024 ** 3;
 
 const text = z.string().max(MAX_TEXT);

@@ -1,7 +1,20 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
 import { describe, expect, it } from 'vitest';
 import { zipBomb } from '../../data/zipBomb.testutil';
+import { mulberry32 } from '../../core/random';
+import { MODEL_FILE_LIMITS } from '../../data/modelFileChecks';
+import { fitFeatureEnsembleDetector } from '../../eval/featureEnsemble';
+import { MAX_MODEL_JSON_CHARS } from '../../storage/runRecord';
 import { readModelFile } from './loadModelFile';
+
+/** The feature ensemble's layers (model/features.ts' OOD_LAYERS) and their widths in a single network. */
+const OOD_LAYERS_WIDTHS: [string, number][] = [
+  ['max_pooling2d_1', 32],
+  ['max_pooling2d_2', 32],
+  ['max_pooling2d_3', 64],
+  ['max_pooling2d_4', 32],
+  ['dense_1', 64],
+];
 
 const topology = {
   class_name: 'Sequential',
@@ -184,7 +197,7 @@ describe('Load model refuses hostile files before using them', () => {
   it('a zip bomb: a model.json inflating to 1 GiB is refused from the directory, nothing inflated', async () => {
     const bomb = new File([zipBomb('model.json', 1024 ** 3) as Uint8Array<ArrayBuffer>], 'bomb.zip');
     expect(bomb.size).toBeLessThan(4 * 1024 ** 2);
-    await expect(readModelFile([bomb])).rejects.toThrow(/model\.json is 1 GiB, over the 8 MiB limit/);
+    await expect(readModelFile([bomb])).rejects.toThrow(/model\.json is 1 GiB, over the 32 MiB limit/);
   });
 
   it('an entry that inflates past the size its directory declares', async () => {
@@ -208,5 +221,34 @@ describe('Load model refuses hostile files before using them', () => {
     await expect(withMeta({ model: 'resnet' })).rejects.toThrow(/names the network “resnet”/);
     await expect(withMeta({ threshold: 7 })).rejects.toThrow(/threshold that is not a number from 0 to 1/);
     await expect(withMeta({ classNames: ['a', 'a'] })).rejects.toThrow(/names a class twice/);
+  });
+});
+
+describe('the model-file caps', () => {
+  it('take the largest out-of-distribution statistics this app writes: an ensemble of 5, several layers', () => {
+    // An ensemble of K saved as one model has every layer K times as wide (5 at most, two classes): the feature
+    // ensemble's precisions are then 160² + 160² + 320² + 160² + 320² numbers.
+    const members = 5;
+    const layers = OOD_LAYERS_WIDTHS.map(([name, width]) => ({
+      name,
+      size: width * members,
+      pooling: name === 'dense_1' ? ('none' as const) : ('spatial-mean' as const),
+    }));
+    const width = layers.reduce((sum, l) => sum + l.size, 0);
+    const random = mulberry32(5);
+    const rows = (n: number) =>
+      Float32Array.from({ length: n * width }, () => random() * 4 - Math.log(random() + 1e-9));
+    const n = 700;
+    const { detector } = fitFeatureEnsembleDetector(
+      { features: rows(n), labels: Uint8Array.from({ length: n }, (_, i) => i % 2) },
+      rows(200),
+      { layers, numClasses: 2 },
+    );
+    const chars = JSON.stringify({ outOfDistribution: detector }).length;
+    // Room beside it for the rest of metadata.json (a few KiB) and of model.json (the topology, tens of KiB).
+    expect(chars).toBeGreaterThan(3 * 1024 ** 2);
+    expect(chars + 256 * 1024).toBeLessThan(MODEL_FILE_LIMITS.maxMetadataBytes);
+    expect(chars + 1024 ** 2).toBeLessThan(MODEL_FILE_LIMITS.maxModelJsonBytes);
+    expect(chars + 1024 ** 2).toBeLessThan(MAX_MODEL_JSON_CHARS);
   });
 });
