@@ -85,7 +85,7 @@ test('a snapshot-ensemble run reloaded mid-run resumes with its snapshots and st
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  await expect(history.nth(3)).toBeVisible({ timeout: 180_000 });
+  await expect(history.nth(8)).toBeVisible({ timeout: 180_000 });
   await page.reload();
   await expect(history.first()).toBeVisible();
   const kept = await history.count();
@@ -156,24 +156,25 @@ test('a seed-ensemble run reloaded in its second member resumes there and stacks
   const dataset = await buildSyntheticZip({ seed: 13, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
   const zipPath = join(dir, 'chest_xray.zip');
   writeFileSync(zipPath, dataset.zip);
-  // 2 members of 3 epochs: the run's 6. Cut short in member 2 (member 1 stored beside the checkpoint by then).
-  await page.goto(`/?size=${SIZE}&epochs=3&batch=8&patience=0&seedModels=2`);
+  // 2 members of 8 epochs: the run's 16. Cut short in member 2 (member 1 stored beside the checkpoint by then), with
+  // 7 epochs to spare: the reload lands in member 2 however fast the machine trains.
+  await page.goto(`/?size=${SIZE}&epochs=8&batch=8&patience=0&seedModels=2`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  await expect(history.nth(3)).toBeVisible({ timeout: 180_000 });
+  await expect(history.nth(8)).toBeVisible({ timeout: 180_000 });
   await page.reload();
   await expect(history.first()).toBeVisible();
   const kept = await history.count();
-  expect(kept).toBeGreaterThanOrEqual(4);
-  expect(kept).toBeLessThan(6);
+  expect(kept).toBeGreaterThanOrEqual(9);
+  expect(kept).toBeLessThan(16);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
-  await expect(page.getByText(/in the member it was in \(3 epochs a member; More epochs is not used\)/)).toBeVisible();
+  await expect(page.getByText(/in the member it was in \(8 epochs a member; More epochs is not used\)/)).toBeVisible();
   await page.getByRole('button', { name: 'Resume training' }).click();
   await expectStatus(page, 'done', 180_000);
-  await expect(history).toHaveCount(6);
+  await expect(history).toHaveCount(16);
   // Its first member trained before the reload: the training cost is not claimed.
   await expect(page.getByTestId('ensemble-summary')).toContainText(
     /A seed ensemble of 2 members saved as one model: .*was not timed here/,
