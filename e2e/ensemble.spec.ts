@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { BlobReader, TextWriter, ZipReader } from '@zip.js/zip.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,35 @@ async function textIn(zip: Uint8Array, name: string): Promise<string> {
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * Trains with `query` on a fresh synthetic archive and reloads the page once `reloadAfter` history rows show: the
+ * archive (to load again), the history rows, and how many of them the reloaded page brought back.
+ */
+async function trainThenReload(page: Page, seed: number, query: string, reloadAfter: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-resume-'));
+  const dataset = await buildSyntheticZip({ seed, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
+  const zipPath = join(dir, 'chest_xray.zip');
+  writeFileSync(zipPath, dataset.zip);
+  await page.goto(`/?size=${SIZE}&${query}`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
+  await expect(history.nth(reloadAfter - 1)).toBeVisible({ timeout: 180_000 });
+  await page.reload();
+  await expect(history.first()).toBeVisible();
+  return { zipPath, history, kept: await history.count() };
+}
+
+/** The dataset is never stored: loads it again, checks what Resume says it will do, and resumes to the end. */
+async function resumeToEnd(page: Page, zipPath: string, hint: RegExp): Promise<void> {
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
+  await expect(page.getByText(hint)).toBeVisible();
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expectStatus(page, 'done', 180_000);
 }
 
 test('a snapshot ensemble of 2 trains as one run, says so in the Results and the model card, predicts, and loads back', async ({
@@ -75,29 +104,13 @@ test('a snapshot ensemble of 2 trains as one run, says so in the Results and the
 });
 
 test('a snapshot-ensemble run reloaded mid-run resumes with its snapshots and stacks all 3', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-resume-'));
-  const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
-  // 9 epochs in 3 cycles of 3: cut short in the second cycle, after epoch 4 (its first snapshot stored by then).
-  await page.goto(`/?size=${SIZE}&epochs=9&batch=8&snapshots=3`);
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
-  await expectStatus(page, 'ready');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  await expect(history.nth(8)).toBeVisible({ timeout: 180_000 });
-  await page.reload();
-  await expect(history.first()).toBeVisible();
-  const kept = await history.count();
-  expect(kept).toBeGreaterThanOrEqual(4);
-  expect(kept).toBeLessThan(9);
-  // The dataset is never stored: load it again, and Resume goes on to the run's 9 epochs.
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
-  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
-  await expect(page.getByText(/to its 9 planned epochs \(More epochs is not used\)/)).toBeVisible();
-  await page.getByRole('button', { name: 'Resume training' }).click();
-  await expectStatus(page, 'done', 180_000);
-  await expect(history).toHaveCount(9);
+  // 15 epochs in 3 cycles of 5: cut short in the second cycle (the first snapshot stored by then), reloaded after
+  // epoch 7 with 8 epochs to spare, however fast the machine trains.
+  const { zipPath, history, kept } = await trainThenReload(page, 7, 'epochs=15&batch=8&snapshots=3', 7);
+  expect(kept).toBeGreaterThanOrEqual(5);
+  expect(kept).toBeLessThan(15);
+  await resumeToEnd(page, zipPath, /to its 15 planned epochs \(More epochs is not used\)/);
+  await expect(history).toHaveCount(15);
   await expect(page.getByTestId('ensemble-summary')).toContainText('A snapshot ensemble of 3 members');
 });
 
@@ -152,28 +165,12 @@ test('a seed ensemble of 2 trains two members one after another, says so, and pr
 });
 
 test('a seed-ensemble run reloaded in its second member resumes there and stacks both', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-seeds-resume-'));
-  const dataset = await buildSyntheticZip({ seed: 13, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
   // 2 members of 8 epochs: the run's 16. Cut short in member 2 (member 1 stored beside the checkpoint by then), with
   // 7 epochs to spare: the reload lands in member 2 however fast the machine trains.
-  await page.goto(`/?size=${SIZE}&epochs=8&batch=8&patience=0&seedModels=2`);
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
-  await expectStatus(page, 'ready');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  const history = page.getByRole('table', { name: 'Training history' }).locator('tbody tr');
-  await expect(history.nth(8)).toBeVisible({ timeout: 180_000 });
-  await page.reload();
-  await expect(history.first()).toBeVisible();
-  const kept = await history.count();
+  const { zipPath, history, kept } = await trainThenReload(page, 13, 'epochs=8&batch=8&patience=0&seedModels=2', 9);
   expect(kept).toBeGreaterThanOrEqual(9);
   expect(kept).toBeLessThan(16);
-  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
-  await expect(page.getByRole('button', { name: 'Resume training' })).toBeEnabled();
-  await expect(page.getByText(/in the member it was in \(8 epochs a member; More epochs is not used\)/)).toBeVisible();
-  await page.getByRole('button', { name: 'Resume training' }).click();
-  await expectStatus(page, 'done', 180_000);
+  await resumeToEnd(page, zipPath, /in the member it was in \(8 epochs a member; More epochs is not used\)/);
   await expect(history).toHaveCount(16);
   // Its first member trained before the reload: the training cost is not claimed.
   await expect(page.getByTestId('ensemble-summary')).toContainText(
