@@ -67,7 +67,7 @@ export async function evaluationFromResidentImages(): Promise<EvaluationMatch> {
   const set = syntheticSet(13, 32, 2, 7);
   const model = buildModel('batchnorm', { imageSize: 32, numClasses: 2, learningRate: 0.001, seed: 3 });
   const layer = model.layers[model.layers.length - 2];
-  const features = { layer: layer.name, size: (layer.outputShape as number[])[1] };
+  const features = [{ name: layer.name, size: (layer.outputShape as number[])[1], pooling: 'none' as const }];
   const cpu = await evaluateInBatches(model, set, 2, 5, features);
   const splits = new ResidentSplits();
   try {

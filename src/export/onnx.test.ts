@@ -269,7 +269,7 @@ describe('layersModelToOnnx', () => {
     const model = buildModel('batchnorm', { imageSize: 40, numClasses: 2, learningRate: 1e-3, seed: 5 });
     perturbWeights(model, 3);
     const x = tf.randomUniform([30, 40, 40, 1], 0, 1, 'float32', 12);
-    const both = featuresAndOutputs(model, 'dense_1', x);
+    const both = featuresAndOutputs(model, [{ name: 'dense_1', pooling: 'none' }], x);
     const expected = both.features.dataSync() as Float32Array;
     const { detector } = fitOodDetector(
       { features: expected.subarray(0, 20 * 64), labels: new Uint8Array(20).map((_, i) => i % 2) },

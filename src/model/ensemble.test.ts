@@ -160,8 +160,8 @@ describe.each<[ModelName, IntensityNormalisation]>([
 
   it('gives the out-of-distribution features of dense_1: the members side by side, K*64 of them', () => {
     expect(featureLayerOf(stacked)).toEqual({ name: 'dense_1', size: K * 64 });
-    const { features, outputs } = featuresAndOutputs(stacked, 'dense_1', images);
-    const member = featuresAndOutputs(members[1], 'dense_1', images);
+    const { features, outputs } = featuresAndOutputs(stacked, [{ name: 'dense_1', pooling: 'none' }], images);
+    const member = featuresAndOutputs(members[1], [{ name: 'dense_1', pooling: 'none' }], images);
     const block = features.slice([0, 64], [6, 64]);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(block, member.features))).dataSync()[0]);
     expect(diff).toBeLessThan(1e-5);

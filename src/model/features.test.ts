@@ -76,7 +76,7 @@ describe.each<[ModelName, IntensityNormalisation, number]>([
       expect(featureGap).toBeLessThan(1e-5);
       expect(outputGap).toBeLessThan(1e-6);
       // The penultimate layer alone, by name, as models before the feature ensemble are read.
-      const last = featuresAndOutputs(model, 'dense_1', xs);
+      const last = featuresAndOutputs(model, [{ name: 'dense_1', pooling: 'none' }], xs);
       const lastGap = tf.tidy(
         () =>
           tf.max(tf.abs(tf.sub(last.features, features.slice([0, features.shape[1] - 64 * members])))).dataSync()[0],
@@ -95,9 +95,9 @@ describe('featuresAndOutputs on a layer that cannot be read so', () => {
     const model = buildModel('tutorial', { imageSize: SIZE, numClasses: 2, learningRate: 1e-3 });
     const xs = randomImages(1, 3);
     try {
-      expect(() => featuresAndOutputs(model, [{ name: 'nope', size: 1, pooling: 'none' }], xs)).toThrow(/no layer/);
+      expect(() => featuresAndOutputs(model, [{ name: 'nope', pooling: 'none' }], xs)).toThrow(/no layer/);
       const before = tf.memory().numTensors;
-      expect(() => featuresAndOutputs(model, [{ name: 'max_pooling2d_1', size: 32, pooling: 'none' }], xs)).toThrow(
+      expect(() => featuresAndOutputs(model, [{ name: 'max_pooling2d_1', pooling: 'none' }], xs)).toThrow(
         /not one row/,
       );
       expect(tf.memory().numTensors).toBe(before);

@@ -91,16 +91,13 @@ export function oodLayersOf(model: tf.LayersModel): OodFeatureLayer[] {
 /**
  * The features of `layers` (each pooled as it says, concatenated in order into one row an image) and the model's
  * output for `xs`, in ONE inference pass (Dropout off, BatchNormalization with its moving statistics): the same
- * arithmetic as `model.predict`. Only the pooled features are kept, not the maps. A layer given by name alone is
- * read as it is (`none`). The caller disposes both.
+ * arithmetic as `model.predict`. Only the pooled features are kept, not the maps. The caller disposes both.
  */
 export function featuresAndOutputs(
   model: tf.LayersModel,
-  layers: string | readonly OodFeatureLayer[],
+  wanted: readonly Pick<OodFeatureLayer, 'name' | 'pooling'>[],
   xs: tf.Tensor,
 ): { features: tf.Tensor2D; outputs: tf.Tensor } {
-  const wanted: readonly Pick<OodFeatureLayer, 'name' | 'pooling'>[] =
-    typeof layers === 'string' ? [{ name: layers, pooling: 'none' }] : layers;
   const chain = chainOf(model);
   for (const { name } of wanted) {
     if (!chain.some((l) => l.name === name)) throw new Error(`The model has no layer "${name}" to take features from.`);

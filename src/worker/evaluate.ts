@@ -26,8 +26,7 @@ export interface Evaluation {
 }
 
 /**
- * With `features`, those layers' outputs (pooled as each says; a `{ layer, size }` alone: that 2-D layer as it is) are
- * read too, in the same pass (of the image as it is), one concatenated row an image; with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
+ * With `features`, those layers' outputs (pooled as each says) are read too, in the same pass (of the image as it is), one concatenated row an image; with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
  * `images`, the split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be
  * held.
  */
@@ -36,7 +35,7 @@ export async function evaluateInBatches(
   set: ImageSet,
   numClasses: number,
   batchSize: number,
-  features?: { layer: string; size: number } | readonly OodFeatureLayer[],
+  features?: readonly OodFeatureLayer[],
   images?: ResidentSplits,
   tta: TestTimeAugmentation = 'off',
 ): Promise<Evaluation> {
@@ -44,8 +43,7 @@ export async function evaluateInBatches(
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
   const width = numClasses === 2 ? 1 : numClasses;
   const scores = new Float32Array(set.count * width);
-  const layers: readonly OodFeatureLayer[] | undefined =
-    features && 'layer' in features ? [{ name: features.layer, size: features.size, pooling: 'none' }] : features;
+  const layers = features;
   const featureSize = layers ? rowWidth(layers) : 0;
   const featureValues = layers ? new Float32Array(set.count * featureSize) : undefined;
   await images?.upload(set);

@@ -180,7 +180,7 @@ describe('out-of-distribution warning', () => {
   it('flags subtler acquisition shifts the last hidden layer alone misses, and still judges with an old detector', async () => {
     // The detector models carried before the feature ensemble: dense_1 alone, fitted on the same model and images.
     const model = await loadModelFiles(trained.model!);
-    const dense = { layer: 'dense_1', size: 64 };
+    const dense = [{ name: 'dense_1', size: 64, pooling: 'none' as const }];
     const train = await evaluateInBatches(model, chestSet('train', 100, 1), 2, 16, dense);
     const validation = await evaluateInBatches(model, chestSet('validation', 100, 1), 2, 16, dense);
     const labels = chestSet('train', 100, 1).labels;

@@ -36,15 +36,16 @@ function featuresFor(model: tf.LayersModel, plan: OodPlan): OodFeatureLayer[] | 
   return plan.detector ? oodFeatureLayers(plan.detector) : null;
 }
 
-/** The detector fitted on the training images' features (`layers`), its cut set on validation's. */
+/** The detector `choice` asks for, fitted on the training images' features (`layers`), its cut set on validation's. */
 function fitDetector(
+  choice: OodLayerChoice,
   layers: OodFeatureLayer[],
   train: { features: Float32Array; labels: Uint8Array },
   validationFeatures: Float32Array,
   numClasses: number,
 ): { detector: OodDetector; validation: OodJudgement } {
   // `last`: the one-layer detector models have carried since before the feature ensemble, read as they are.
-  if (layers.length === 1 && layers[0].pooling === 'none' && layers[0].name === 'dense_1')
+  if (choice === 'last')
     return fitOodDetector(train, validationFeatures, {
       featureSize: layers[0].size,
       numClasses,
@@ -84,6 +85,7 @@ export async function judgedValidation(
     const train = await guard(evaluateInBatches(model, data.train, numClasses, batchSize, features, images));
     validation = await guard(evaluateInBatches(model, data.validation, numClasses, batchSize, features, images));
     const fitted = fitDetector(
+      plan.fit,
       features,
       { features: train.features!, labels: data.train.labels.subarray(0, data.train.count) },
       validation.features!,

@@ -52,8 +52,10 @@ describe('ResidentSplits', () => {
     withCpuGather(cpuLayout(3), async () => {
       const set = syntheticSet(13, 32, 2, 7);
       const model = buildModel('batchnorm', { imageSize: 32, numClasses: 2, learningRate: 0.001, seed: 3 });
-      const features = { layer: model.layers[model.layers.length - 2].name, size: 0 };
-      features.size = (model.layers[model.layers.length - 2].outputShape as number[])[1];
+      const penultimate = model.layers[model.layers.length - 2];
+      const features = [
+        { name: penultimate.name, size: (penultimate.outputShape as number[])[1], pooling: 'none' as const },
+      ];
       const cpu = await evaluateInBatches(model, set, 2, 5, features);
       const splits = new ResidentSplits();
       // Its one packed copy, made once; then no tensor more or less after each evaluation.

@@ -85,13 +85,13 @@ describe('test-time augmentation', () => {
     const m = model();
     const set = syntheticSet(10, SIZE, 2, 4);
     const { name, size } = featureLayerOf(m)!;
-    const layer = { layer: name, size };
+    const layer = [{ name, size, pooling: 'none' as const }];
     const plain = await evaluateInBatches(m, set, 2, 4, undefined, undefined, 'shift-scale');
     const before = tf.memory().numTensors;
     const withFeatures = await evaluateInBatches(m, set, 2, 4, layer, undefined, 'shift-scale');
     expect(tf.memory().numTensors).toBe(before);
     Array.from(plain.scores).forEach((v, i) => expect(withFeatures.scores[i]).toBeCloseTo(v, 5));
-    expect(withFeatures.features).toHaveLength(10 * layer.size);
+    expect(withFeatures.features).toHaveLength(10 * size);
     m.dispose();
   });
 });
