@@ -2,9 +2,9 @@ import { type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { BlobReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
@@ -15,6 +15,10 @@ import { checkOodDetector } from '../src/eval/oodDetectorCheck';
 const SIZE = 32;
 const PYTHON = '/usr/bin/python3';
 const has = (modules: string) => spawnSync(PYTHON, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+/** The PyTorch bundle's modules in the repository (train.py runs them), as the bundle names them. */
+const BUNDLE_MODULES = readdirSync(new URL('../src/export/pytorch/xray_trainer/', import.meta.url))
+  .filter((name) => name.endsWith('.py'))
+  .map((name) => `xray_trainer/${name}`);
 
 async function download(page: Page, format: string, dir: string): Promise<{ path: string; name: string }> {
   await page.getByLabel('Model format').selectOption({ label: format });
@@ -172,21 +176,28 @@ for (const norm of ['none', 'per-image'] as const)
     const bundle = await download(page, 'PyTorch bundle', dir);
     expect(bundle.name).toMatch(/\.zip$/);
     const files = await unzip(bundle.path);
-    expect([...files.keys()].sort()).toEqual([
-      'README.md',
-      'manifest.csv',
-      'model-card.json',
-      'model-card.md',
-      'model.zip',
-      'settings.json',
-      'train.py',
-    ]);
+    expect([...files.keys()].sort()).toEqual(
+      [
+        'README.md',
+        'manifest.csv',
+        'model-card.json',
+        'model-card.md',
+        'model.zip',
+        'settings.json',
+        'train.py',
+        ...BUNDLE_MODULES,
+      ].sort(),
+    );
     const manifest = new TextDecoder().decode(files.get('manifest.csv')).trim().split('\n');
     expect(manifest[0]).toBe('path,split,class,group');
     expect(manifest).toHaveLength(1 + 60 + 6 + 12);
     if (has('torch, numpy, PIL')) {
+      // train.py and the modules it runs, as the bundle lays them out.
+      for (const name of ['train.py', ...BUNDLE_MODULES]) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), files.get(name)!);
+      }
       const trainPy = join(dir, 'train.py');
-      writeFileSync(trainPy, files.get('train.py')!);
       writeFileSync(join(dir, 'bundle-model.zip'), files.get('model.zip')!);
       const run = spawnSync(PYTHON, [trainPy, '--predict', join(dir, 'bundle-model.zip'), '--images', ...paths], {
         encoding: 'utf8',

@@ -148,7 +148,11 @@ function torchPredict(modelZip: string, images: string[]): TorchPrediction[] {
   return (JSON.parse(out) as { images: TorchPrediction[] }).images;
 }
 
-/** Runs Python `lines` with json, sys, numpy (np), torch and the bundle's train.py imported; its output. */
+/** Python: the bundle's modules the tests call (train.py beside them is the entry point: options and main). */
+const IMPORT_MODULES =
+  'from xray_trainer import augmentation, ensemble, loss, model_zip, network, ood, optimizer, schedule, tfjs_format';
+
+/** Runs Python `lines` with json, sys, numpy (np), torch and the bundle's modules imported; its output. */
 function trainPy(lines: string[], ...args: string[]): string {
   const head = [
     'import json, sys',
@@ -156,18 +160,18 @@ function trainPy(lines: string[], ...args: string[]): string {
     'import torch',
     `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
   ];
-  return run(PYTHON, ['-c', [...head, 'import train', ...lines].join('\n'), ...args], bundleDir);
+  return run(PYTHON, ['-c', [...head, IMPORT_MODULES, ...lines].join('\n'), ...args], bundleDir);
 }
 
 /** Python lines: `model`, the model.zip of argv[1]; `x`, its input from the grey pixels (0..255, JSON) of argv[2]. */
 const MODEL_AND_PIXELS = () => [
-  'model, _ = train.load_app_model(sys.argv[1])',
+  'model, _ = model_zip.load_app_model(sys.argv[1])',
   `x = torch.tensor(json.load(open(sys.argv[2])), dtype=torch.float32).view(-1, 1, ${SIZE}, ${SIZE}) / 255`,
 ];
 
 /** train.py's OOD_LAYERS, as its Python says. */
 function torchOodLayers(): [string, OodPooling][] {
-  return JSON.parse(trainPy(['print(json.dumps(train.OOD_LAYERS))'])) as [string, OodPooling][];
+  return JSON.parse(trainPy(['print(json.dumps(ood.OOD_LAYERS))'])) as [string, OodPooling][];
 }
 
 /** PyTorch's rows of OOD_LAYERS' features (pooled and side by side) for grey pixels, from a model.zip. */
@@ -177,8 +181,8 @@ function torchOodRows(modelZip: string, pixels: number[][]): Float32Array {
   const script = [
     ...MODEL_AND_PIXELS(),
     'with torch.no_grad():',
-    '    features, _ = train.scorer(model)(x)',
-    'print(json.dumps(train.ood_rows(features, train.OOD_LAYERS).flatten().tolist()))',
+    '    features, _ = ensemble.scorer(model)(x)',
+    'print(json.dumps(ood.ood_rows(features, ood.OOD_LAYERS).flatten().tolist()))',
   ];
   return Float32Array.from(JSON.parse(trainPy(script, modelZip, inputs)) as number[]);
 }
@@ -485,8 +489,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     bundleDir = join(root, 'bundle');
     mkdirSync(bundleDir, { recursive: true });
     writeDataset();
-    for (const file of pytorchBundleFiles({ settings, classNames: CLASSES, rows }))
+    for (const file of pytorchBundleFiles({ settings, classNames: CLASSES, rows })) {
+      mkdirSync(dirname(join(bundleDir, file.name)), { recursive: true });
       writeFileSync(join(bundleDir, file.name), file.text);
+    }
   });
 
   afterAll(() => {
@@ -630,7 +636,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       'torch.manual_seed(4)',
       // 64 px: a 3 x 3 map before Flatten, so that dense_1's row order matters (at 40 px it is 1 x 1).
       'x = torch.rand(7, 1, 64, 64)',
@@ -638,42 +644,42 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       "for name, norm, k in (('tutorial', 'none', 2), ('batchnorm', 'none', 3), ('batchnorm', 'per-image', 2)):",
       '    members = []',
       '    for _ in range(k):',
-      '        m = train.AppCnn(name, 64, 2, norm)',
+      '        m = network.AppCnn(name, 64, 2, norm)',
       '        with torch.no_grad():',
       '            for key, v in m.state_dict().items():',
       "                if key.endswith('bias') or key.endswith('running_mean'): v.uniform_(-0.3, 0.3)",
       "                if key.endswith('running_var'): v.uniform_(0.3, 1.8)",
       "                if key.startswith('batch_normalization') and key.endswith('weight'): v.uniform_(0.5, 1.5)",
       '        members.append(m.eval())',
-      '    stacked = train.stack_members(members)',
+      '    stacked = ensemble.stack_members(members)',
       '    with torch.no_grad():',
       '        own = torch.cat([m(x) for m in members], dim=1)',
       '        pooled, p = stacked.features_and_probabilities(x)',
       "        features = pooled['dense_1']",
       '        each = stacked.member_probabilities(features)',
-      '    again = train.stack_members(train.member_models(stacked)).state_dict()',
+      '    again = ensemble.stack_members(ensemble.member_models(stacked)).state_dict()',
       '    round_trip = all(torch.equal(v, again[key]) for key, v in stacked.state_dict().items())',
       // The spec's layout in the page's terms: dense_1/kernel row ((p K + k) C + c), column k 64 + u is member k's
       // row p C + c, column u (p = i w + j); conv2d_2/kernel block-diagonal; zero elsewhere.
-      "    big = train.to_tfjs('dense_1/kernel', stacked.dense_1.weight)",
+      "    big = tfjs_format.to_tfjs('dense_1/kernel', stacked.dense_1.weight)",
       '    spec = big * 0',
       '    for i, m in enumerate(members):',
-      "        single = train.to_tfjs('dense_1/kernel', m.dense_1.weight).reshape(-1, 32, 64)",
+      "        single = tfjs_format.to_tfjs('dense_1/kernel', m.dense_1.weight).reshape(-1, 32, 64)",
       '        spec.reshape(-1, k, 32, k, 64)[:, i, :, i, :] = single',
-      "    conv = train.to_tfjs('conv2d_2/kernel', stacked.conv2d_2.weight)",
+      "    conv = tfjs_format.to_tfjs('conv2d_2/kernel', stacked.conv2d_2.weight)",
       '    conv_spec = conv * 0',
       '    for i, m in enumerate(members):',
-      "        block = train.to_tfjs('conv2d_2/kernel', m.conv2d_2.weight)",
+      "        block = tfjs_format.to_tfjs('conv2d_2/kernel', m.conv2d_2.weight)",
       '        conv_spec[:, :, i * 32:(i + 1) * 32, i * 32:(i + 1) * 32] = block',
       '    layout = bool((big == spec).all() and (conv == conv_spec).all())',
       // Scoring member by member (what evaluation and --predict do) gives the wide model's numbers; with a weight
       // off the blocks (not this format) it falls back to the wide layers.
-      '    fast = train.scorer(stacked)',
+      '    fast = ensemble.scorer(stacked)',
       '    with torch.no_grad():',
       '        fast_features, fast_p = fast(x)',
       '        stacked.conv2d_2.weight[0, -1] += 0.1',
       "    members_way = fast.__name__ == 'members_features_and_probabilities'",
-      "    wide_way = train.scorer(stacked).__name__ == 'features_and_probabilities'",
+      "    wide_way = ensemble.scorer(stacked).__name__ == 'features_and_probabilities'",
       // Every layer the detectors read, member by member as wide: the members' channels side by side.
       '    same = bool(all(torch.allclose(fast_features[n], pooled[n], atol=1e-6) for n in pooled)',
       '                and torch.allclose(fast_p, p, atol=1e-6))',
@@ -760,7 +766,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       ...MODEL_AND_PIXELS(),
       'with torch.no_grad():',
-      '    print(json.dumps(torch.cat([m(x) for m in train.member_models(model)], dim=1).tolist()))',
+      '    print(json.dumps(torch.cat([m(x) for m in ensemble.member_models(model)], dim=1).tolist()))',
     ];
     const members = JSON.parse(trainPy(script, join(out, 'model.zip'), inputs)) as number[][];
     expect(
@@ -1079,24 +1085,27 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
-      'model, _ = train.load_app_model(sys.argv[1])',
+      IMPORT_MODULES,
+      // By name: this script's own `optimizer` and `loss` would hide the modules.
+      'from xray_trainer.loss import per_image_cross_entropy',
+      'from xray_trainer.optimizer import TfjsRMSprop',
+      'model, _ = model_zip.load_app_model(sys.argv[1])',
       'model.dropout.p = 0.0',
       'model.train()',
       'd = json.load(open(sys.argv[2]))',
       `x = torch.tensor(d['pixels'], dtype=torch.float32).view(-1, 1, ${SIZE}, ${SIZE}).mul_(1.0 / 255.0)`,
       "y = torch.tensor(d['labels'])",
       "weight = torch.tensor(d['classWeights'])",
-      'optimizer = train.TfjsRMSprop(model.parameters(), lr=1e-3)',
+      'optimizer = TfjsRMSprop(model.parameters(), lr=1e-3)',
       'losses = []',
       "for _ in range(d['steps']):",
-      '    loss = (train.per_image_cross_entropy(model(x), y, 2) * weight[y]).mean()',
+      '    loss = (per_image_cross_entropy(model(x), y, 2) * weight[y]).mean()',
       '    optimizer.zero_grad()',
       '    loss.backward()',
       '    optimizer.step()',
       '    losses.append(loss.item())',
       'state = model.state_dict()',
-      "weights = {n: train.to_tfjs(n, state[train.torch_key(n)]).flatten().tolist() for n in train.tfjs_weight_names('batchnorm')}",
+      "weights = {n: tfjs_format.to_tfjs(n, state[tfjs_format.torch_key(n)]).flatten().tolist() for n in tfjs_format.tfjs_weight_names('batchnorm')}",
       "print(json.dumps({'losses': losses, 'weights': weights}))",
     ].join('\n');
     const torch = JSON.parse(run(PYTHON, ['-c', script, zip, inputs], bundleDir)) as {
@@ -1153,11 +1162,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       'import json, sys',
       'import numpy as np',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       'd = json.load(open(sys.argv[1]))',
       `t = np.array(d['train'], dtype=np.float32).reshape(-1, ${p})`,
       `v = np.array(d['validation'], dtype=np.float32).reshape(-1, ${p})`,
-      "print(json.dumps(train.fit_ood_detector(t, d['labels'], v, 2)))",
+      "print(json.dumps(ood.fit_ood_detector(t, d['labels'], v, 2)))",
     ].join('\n');
     const torch = JSON.parse(run(PYTHON, ['-c', script, inputs], bundleDir)) as PenultimateOodDetector;
     expect(torch.shrinkage).toBeGreaterThan(0);
@@ -1212,8 +1221,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       'out = []',
       // With validation, and without (the scales and the cut then come from the training images).
       "for v in (rows('validation'), rows('validation')[:0]):",
-      "    detector = train.fit_feature_ensemble_detector(rows('train'), d['labels'], v, 2, d['layers'])",
-      "    out.append({'detector': detector, 'scores': train.ood_scores(detector, rows('unseen')).tolist()})",
+      "    detector = ood.fit_feature_ensemble_detector(rows('train'), d['labels'], v, 2, d['layers'])",
+      "    out.append({'detector': detector, 'scores': ood.ood_scores(detector, rows('unseen')).tolist()})",
       'print(json.dumps(out))',
     ];
     const torch = JSON.parse(trainPy(script, inputs)) as {
@@ -1287,11 +1296,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const inputs = join(root, 'damaged-ood.json');
     writeFileSync(inputs, JSON.stringify([good, ...cases.map(([d]) => d)]));
     const script = [
-      'model, _ = train.load_app_model(sys.argv[1])',
+      'model, _ = model_zip.load_app_model(sys.argv[1])',
       'out = []',
       'for d in json.load(open(sys.argv[2])):',
       '    try:',
-      "        out.append({'method': train.check_ood_detector(d, model)['method']})",
+      "        out.append({'method': ood.check_ood_detector(d, model)['method']})",
       '    except SystemExit as e:',
       "        out.append({'refused': str(e)})",
       'print(json.dumps(out))',
@@ -1332,14 +1341,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       'torch.manual_seed(0)',
       'aug = json.loads(sys.argv[1])',
       'x = torch.nn.functional.avg_pool2d(torch.rand(5, 1, 44, 44), 5, 1)',
       'u = torch.rand(5, 8)',
       'u[0] = 0.5',
-      'out = train.augment_batch(x, aug, u)',
-      'm = train.affine_matrices(u, aug, 40, 40)',
+      'out = augmentation.augment_batch(x, aug, u)',
+      'm = augmentation.affine_matrices(u, aug, 40, 40)',
       'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist(), "m": m.tolist()}))',
     ].join('\n');
     const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
@@ -1368,11 +1377,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       'torch.manual_seed(1)',
       'x = torch.rand(3, 1, 9, 9)',
       'u = torch.rand(3, 5)',
-      'out = train.acquisition_batch(x, json.loads(sys.argv[1]), u)',
+      'out = augmentation.acquisition_batch(x, json.loads(sys.argv[1]), u)',
       'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist()}))',
     ].join('\n');
     const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
@@ -1411,19 +1420,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys, torch',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       'g = torch.Generator().manual_seed(3)',
       'x = torch.rand(4, 1, 5, 5)',
       'labels = torch.tensor([0, 1, 1, 0])',
       'w = torch.tensor([1.0, 3.0])',
-      'sx, st, sw = train.regularised_batch(x, labels, 2, w, {"labelSmoothing": 0.1}, g)',
-      'mx, mt, mw = train.regularised_batch(x, labels, 2, w, {"mixup": 0.4}, g)',
+      'sx, st, sw = loss.regularised_batch(x, labels, 2, w, {"labelSmoothing": 0.1}, g)',
+      'mx, mt, mw = loss.regularised_batch(x, labels, 2, w, {"mixup": 0.4}, g)',
       'p = torch.rand(4, 1)',
-      'hard = train.soft_cross_entropy(p, labels.float()) - train.per_image_cross_entropy(p, labels, 2)',
-      'beta = train.beta_draws(4000, 1.0, g)',
+      'hard = loss.soft_cross_entropy(p, labels.float()) - loss.per_image_cross_entropy(p, labels, 2)',
+      'beta = loss.beta_draws(4000, 1.0, g)',
       'm = torch.nn.Linear(3, 2)',
       'before = m.weight.detach().clone()',
-      'train.decay_kernels(m, 0.01, 5)',
+      'optimizer.decay_kernels(m, 0.01, 5)',
       'print(json.dumps({"st": st.tolist(), "sw": sw.tolist(), "same": bool(torch.equal(sx, x)),',
       '  "x": x.flatten(1).tolist(), "mx": mx.flatten(1).tolist(), "mt": mt.tolist(), "mw": mw.tolist(),',
       '  "hard": hard.abs().max().item(), "beta": [beta.min().item(), beta.max().item(), beta.mean().item()],',
@@ -1468,10 +1477,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
+      IMPORT_MODULES,
       "s = {'learningRate': 0.01, 'learningRateSchedule': 'constant', 'epochs': 7}",
-      'cycles = train.snapshot_cycles(7, 3)',
-      'rates = [train.rate_of_step(s, cycles, e, 3)(e * 3 + i) for e in range(7) for i in range(3)]',
+      'cycles = schedule.snapshot_cycles(7, 3)',
+      'rates = [schedule.rate_of_step(s, cycles, e, 3)(e * 3 + i) for e in range(7) for i in range(3)]',
       'print(json.dumps({"cycles": cycles, "rates": rates}))',
     ].join('\n');
     const { cycles, rates } = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
@@ -1493,8 +1502,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     const script = [
       'import json, sys',
       `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      'import train',
-      'print(json.dumps([[train.learning_rate_at(s, 0.01, step, 12) for step in range(14)] for s in ("constant", "cosine")]))',
+      IMPORT_MODULES,
+      'print(json.dumps([[schedule.learning_rate_at(s, 0.01, step, 12) for step in range(14)] for s in ("constant", "cosine")]))',
     ].join('\n');
     const [constant, cosine] = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as number[][];
     constant.forEach((rate, step) => expect(rate).toBe(learningRateAt('constant', 0.01, step, 12)));

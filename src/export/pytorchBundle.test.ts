@@ -1,8 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BlobReader, BlobWriter, TextReader, TextWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import type { Settings } from '../core/types';
-import { csvField, manifestCsv, pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
+import { csvField, manifestCsv, pytorchBundleFiles, scriptFiles, type ManifestRow } from './pytorchBundle';
+
+const PYTHON = '/usr/bin/python3';
+const hasTorch =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+const SCRIPT_DIR = fileURLToPath(new URL('./pytorch/', import.meta.url));
+
+/** The script's Python files in the repository (train.py and xray_trainer/'s), as paths under pytorch/, sorted. */
+function scriptFilesOnDisk(): string[] {
+  return readdirSync(SCRIPT_DIR, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith('.py') && !path.split('/').includes('__pycache__'))
+    .sort();
+}
 
 const ROWS: ManifestRow[] = [
   { path: 'chest_xray/train/NORMAL/IM-0115-0001.jpeg', split: 'train', className: 'NORMAL', group: 'IM-0115' },
@@ -93,16 +110,32 @@ describe('pytorchBundleFiles', () => {
   const files = pytorchBundleFiles({ settings, classNames: CLASSES, rows: ROWS });
   const byName = new Map(files.map((file) => [file.name, file.text]));
 
-  it('holds README.md, train.py, manifest.csv and settings.json', () => {
-    expect(files.map((file) => file.name)).toEqual(['README.md', 'train.py', 'manifest.csv', 'settings.json']);
+  it('holds README.md, train.py and its modules, manifest.csv and settings.json', () => {
+    const modules = scriptFilesOnDisk().filter((path) => path !== 'train.py');
+    expect(modules).toContain('xray_trainer/ood.py');
+    expect(files.map((file) => file.name)).toEqual([
+      'README.md',
+      'train.py',
+      ...modules,
+      'manifest.csv',
+      'settings.json',
+    ]);
     for (const file of files) expect(file.text.length).toBeGreaterThan(0);
   });
 
-  it('ships train.py as it is in the repository', () => {
-    const onDisk = readFileSync(new URL('./pytorch/train.py', import.meta.url), 'utf8');
+  it('ships train.py and every module as they are in the repository', () => {
+    const onDisk = readFileSync(join(SCRIPT_DIR, 'train.py'), 'utf8');
     expect(byName.get('train.py')).toBe(onDisk);
     expect(onDisk).toMatch(/^#!\/usr\/bin\/env python3\n/);
     expect(onDisk).toContain("if __name__ == '__main__':");
+    expect(
+      scriptFiles()
+        .map((file) => file.name)
+        .sort(),
+    ).toEqual(scriptFilesOnDisk());
+    for (const path of scriptFilesOnDisk()) {
+      expect(byName.get(path), path).toBe(readFileSync(join(SCRIPT_DIR, path), 'utf8'));
+    }
   });
 
   it('writes the manifest of the rows', () => {
@@ -192,4 +225,56 @@ describe('pytorchBundleFiles', () => {
     expect(() => pytorchBundleFiles({ settings, classNames: ['only'], rows: ROWS })).toThrow(/at least 2 classes/);
     expect(() => pytorchBundleFiles({ settings, classNames: CLASSES, rows: [] })).toThrow(/no images/);
   });
+});
+
+describe('the bundle zip', () => {
+  const files = pytorchBundleFiles({ settings: DEFAULT_SETTINGS, classNames: CLASSES, rows: ROWS });
+  let root = '';
+
+  /** The files packed as the page packs them (src/ui/runs/downloads.ts), then unpacked into a fresh folder. */
+  async function unpackedBundle(): Promise<string> {
+    const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
+    for (const file of files) await writer.add(file.name, new TextReader(file.text));
+    const reader = new ZipReader(new BlobReader(await writer.close()), { useWebWorkers: false });
+    root = mkdtempSync(join(tmpdir(), 'pytorch-bundle-zip-'));
+    const bundle = join(root, 'bundle');
+    for (const entry of await reader.getEntries()) {
+      if (entry.directory) continue;
+      const path = join(bundle, entry.filename);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, await entry.getData!(new TextWriter()));
+    }
+    await reader.close();
+    return bundle;
+  }
+
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+    root = '';
+  });
+
+  it('unpacks to exactly the modules on disk, beside the manifest, settings and README', async () => {
+    const bundle = await unpackedBundle();
+    const unpacked = readdirSync(bundle, { recursive: true, encoding: 'utf8' }).sort();
+    const modules = scriptFilesOnDisk();
+    const folders = [...new Set(modules.filter((path) => path.includes('/')).map((path) => dirname(path)))];
+    expect(unpacked).toEqual([...modules, ...folders, 'README.md', 'manifest.csv', 'settings.json'].sort());
+    for (const path of modules)
+      expect(readFileSync(join(bundle, path), 'utf8'), path).toBe(readFileSync(join(SCRIPT_DIR, path), 'utf8'));
+  });
+
+  it.skipIf(!hasTorch)(
+    'runs `python train.py --help` from the unpacked bundle in another working directory',
+    async () => {
+      const bundle = await unpackedBundle();
+      const elsewhere = join(root, 'elsewhere');
+      mkdirSync(elsewhere);
+      const help = spawnSync(PYTHON, [join(bundle, 'train.py'), '--help'], { cwd: elsewhere, encoding: 'utf8' });
+      expect(help.status, help.stderr).toBe(0);
+      expect(help.stdout).toMatch(/^usage: train\.py /);
+      expect(help.stdout).toContain('--predict MODEL_ZIP');
+      expect(help.stdout).toContain('--seed-models SEED_MODELS');
+      expect(help.stdout).toContain("Settings not given here come from settings.json (the page's form).");
+    },
+  );
 });

@@ -2,18 +2,33 @@
  * "Export for PyTorch": the files a person takes to a cluster when the dataset outgrows the tab. manifest.csv names
  * every image of the dataset (its path inside the dataset, split, class and patient group, exactly as the page split
  * them), train.py trains the page's network on them with PyTorch (one process, or many with torchrun) and writes a
- * model.zip the page's `Load model` takes, settings.json carries the page's settings and class order, and README.md
- * says how to run it. Pure text: no tfjs, no zip (the caller packs the files).
+ * model.zip the page's `Load model` takes, running the modules of xray_trainer/ beside it, settings.json carries the
+ * page's settings and class order, and README.md says how to run it. Pure text: no tfjs, no zip (the caller packs the
+ * files, a module's name holding its folder).
  */
 import { seedPlan, snapshotPlan } from '../core/ensemble';
 import { SPLIT_NAMES, type ManifestRow, type Settings } from '../core/types';
-import trainPy from './pytorch/train.py?raw';
 
 export type { ManifestRow };
 
 export interface BundleFile {
   name: string;
   text: string;
+}
+
+/** The script's files as text, by path (train.py and every module of xray_trainer/): each file is shipped as it is. */
+const SCRIPT_FILES = import.meta.glob<string>(['./pytorch/train.py', './pytorch/xray_trainer/*.py'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
+const SCRIPT_DIR = './pytorch/';
+
+/** The script's files as the bundle holds them: train.py first, then xray_trainer/'s modules by name. */
+export function scriptFiles(): BundleFile[] {
+  const files = Object.entries(SCRIPT_FILES).map(([path, text]) => ({ name: path.slice(SCRIPT_DIR.length), text }));
+  const rank = (name: string) => (name === 'train.py' ? 0 : 1);
+  return files.sort((a, b) => rank(a.name) - rank(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export interface PytorchBundleInput {
@@ -38,7 +53,10 @@ export function manifestCsv(rows: readonly ManifestRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The bundle's files: README.md, train.py, manifest.csv and settings.json. Throws on rows the script would refuse. */
+/**
+ * The bundle's files: README.md, train.py and xray_trainer/*.py, manifest.csv and settings.json. Throws on rows the
+ * script would refuse.
+ */
 export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
   const { classNames, rows } = input;
   checkInput(input);
@@ -53,7 +71,7 @@ export function pytorchBundleFiles(input: PytorchBundleInput): BundleFile[] {
   };
   return [
     { name: 'README.md', text: bundleReadme(settings, classNames, rows) },
-    { name: 'train.py', text: trainPy },
+    ...scriptFiles(),
     { name: 'manifest.csv', text: manifestCsv(rows) },
     // The page's Settings as they are, plus the class order (the model's outputs), which train.py needs.
     { name: 'settings.json', text: `${JSON.stringify({ ...settings, classNames }, null, 2)}\n` },
@@ -142,7 +160,8 @@ back a \`model.zip\` that the page's **Load model** takes (as it takes the page'
 | file | what it is |
 | --- | --- |
 | \`manifest.csv\` | every image the page used: \`path\` inside your dataset, \`split\` (train, validation, test), \`class\`, patient \`group\` (empty when the file name names none). The splits are the page's, patient-grouped: the run uses exactly them. |
-| \`train.py\` | the training script: plain PyTorch (1.13 or 2.x), one file. \`python train.py --help\` lists its options. |
+| \`train.py\` | the training script: plain PyTorch (1.13 or 2.x). \`python train.py --help\` lists its options. |
+| \`xray_trainer/\` | the modules \`train.py\` runs, one job each (the network, the model format, images, augmentation, loss, metrics, the out-of-distribution detector, training, ...): keep the folder beside \`train.py\`. |
 | \`settings.json\` | the page's settings when you exported, and \`classNames\` (the model's output order). The script reads them; its options override them. |
 | \`README.md\` | this file. |
 
@@ -164,7 +183,7 @@ pip install torch numpy pillow
 
 Put the dataset where the script can read it, unpacked: \`--data DIR\` is the folder the manifest's paths start from.
 The first path is \`${example}\`, so \`DIR/${example}\` must exist${top ? ` (unzip the archive you gave the page into DIR, so that \`DIR/${top}\` is its top folder)` : ''}.
-Keep the four files together: the script finds \`manifest.csv\` and \`settings.json\` beside itself
+Keep the files together (\`xray_trainer/\` too): the script finds \`manifest.csv\` and \`settings.json\` beside itself
 (\`--manifest\`, \`--settings\` point elsewhere).
 
 ## Run on one machine

@@ -53,7 +53,8 @@ export function featureLayerOf(model: tf.LayersModel): { name: string; size: num
 /**
  * The layers the feature-ensemble detector is fitted on (Lee et al. 2018's feature ensemble, docs/out-of-distribution.md
  * says why these): the four pooling blocks' maps averaged over space, and the Dense layer before the output. Both
- * networks name them alike; an ensemble saved as one model has them K times as wide. train.py has the same list.
+ * networks name them alike; an ensemble saved as one model has them K times as wide. The PyTorch bundle's
+ * xray_trainer/ood.py has the same list.
  */
 export const OOD_LAYERS: readonly { name: string; pooling: OodPooling }[] = [
   { name: 'max_pooling2d_1', pooling: 'spatial-mean' },

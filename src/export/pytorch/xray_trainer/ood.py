@@ -1,0 +1,239 @@
+"""Unlike the training data: the page's out-of-distribution detectors (src/eval/outOfDistribution.ts,
+featureEnsemble.ts, oodDetectorCheck.ts). Class Gaussians with a shared Ledoit-Wolf covariance on one layer
+(dense_1) or on each layer of OOD_LAYERS (the feature ensemble), their scores, and the check of a detector read
+from a model.zip."""
+
+import math
+import re
+
+import numpy as np
+import torch
+
+
+# One layer's features (dense_1): the detector of models saved before the feature ensemble, still judged as then.
+OOD_METHOD = 'mahalanobis-tied-covariance'
+# Lee et al. 2018's feature ensemble over OOD_LAYERS: what training fits now (the page's, src/eval/featureEnsemble.ts).
+OOD_ENSEMBLE_METHOD = 'mahalanobis-feature-ensemble'
+# The layers the feature ensemble reads, in the order an image's features are concatenated, and how each layer's
+# output becomes numbers: the page's OOD_LAYERS (src/export/pytorch.test.ts checks that the two agree).
+OOD_LAYERS = (('max_pooling2d_1', 'spatial-mean'), ('max_pooling2d_2', 'spatial-mean'),
+              ('max_pooling2d_3', 'spatial-mean'), ('max_pooling2d_4', 'spatial-mean'), ('dense_1', 'none'))
+OOD_POOLINGS = ('spatial-mean', 'none')
+OOD_QUANTILE = 0.95  # About 5% of validation images are flagged.
+OOD_RIDGE = 1e-6  # Added to the covariance's diagonal, relative to its mean variance (as the page).
+OOD_MAX_FEATURES = 4096
+OOD_MAX_CLASSES = 1000
+OOD_MAX_LAYERS = 16
+
+
+def ledoit_wolf(x):
+    """Ledoit-Wolf shrinkage of the covariance of the centred rows of x, as sklearn.covariance.ledoit_wolf
+    (assume_centered) and the page (src/eval/outOfDistribution.ts); then OOD_RIDGE x mu on the diagonal."""
+    n, p = x.shape
+    s = x.T @ x / n
+    mu = np.trace(s) / p
+    squares = float(np.sum(s * s))
+    beta = float(np.sum(np.sum(x * x, axis=1) ** 2))
+    beta = (beta / n - squares) / (p * n)
+    delta = (squares - 2 * mu * np.trace(s) + p * mu * mu) / p
+    beta = min(beta, delta)
+    shrinkage = 0.0 if beta <= 0 or delta <= 0 else beta / delta
+    covariance = (1 - shrinkage) * s + (shrinkage * mu + OOD_RIDGE * mu + np.finfo(np.float64).tiny) * np.eye(p)
+    return covariance, shrinkage
+
+
+def mahalanobis_distances(features, gaussians):
+    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision (of a
+    one-layer detector, or of one layer of a feature ensemble)."""
+    features = np.asarray(features, dtype=np.float64)
+    precision = np.asarray(gaussians['precision'], dtype=np.float64)
+    best = np.full(len(features), np.inf)
+    for mean in np.asarray(gaussians['classMeans'], dtype=np.float64):
+        d = features - mean
+        best = np.minimum(best, np.einsum('ij,jk,ik->i', d, precision, d))
+    return best
+
+
+def class_gaussians(train_features, train_labels, num_classes):
+    """One layer's fit (Lee et al. 2018): the means of the classes with images, and the precision of the tied
+    covariance around them, shrunk by Ledoit-Wolf; {'classMeans', 'precision', 'shrinkage'}."""
+    x = np.asarray(train_features, dtype=np.float64)
+    labels = np.asarray(train_labels, dtype=np.int64)
+    present = [c for c in range(num_classes) if np.any(labels == c)]
+    means = np.zeros((num_classes, x.shape[1]))
+    for c in present:
+        means[c] = x[labels == c].mean(axis=0)
+    covariance, shrinkage = ledoit_wolf(x - means[labels])
+    precision = np.linalg.inv(covariance)
+    # Symmetric to the last bit, as the page checks.
+    precision = (precision + precision.T) / 2
+    return {'classMeans': means[present].tolist(), 'precision': precision.tolist(), 'shrinkage': float(shrinkage)}
+
+
+def fit_ood_detector(train_features, train_labels, validation_features, num_classes, feature_layer='dense_1'):
+    """The page's one-layer detector (fitOodDetector): class_gaussians of the training features; the cut is
+    validation's OOD_QUANTILE of the squared distances."""
+    x = np.asarray(train_features, dtype=np.float64)
+    detector = {'method': OOD_METHOD, 'featureLayer': feature_layer, **class_gaussians(x, train_labels, num_classes),
+                'threshold': 0.0, 'quantile': OOD_QUANTILE, 'trainImages': int(len(x)),
+                'validationImages': int(len(validation_features))}
+    cut_on = validation_features if len(validation_features) else x
+    distances = mahalanobis_distances(cut_on, detector)
+    detector['threshold'] = float(np.quantile(distances, OOD_QUANTILE) if len(validation_features) else distances.max())
+    return detector
+
+
+def layer_columns(widths):
+    """The column slice of each layer in a row of the layers' features concatenated."""
+    ends = np.cumsum(widths)
+    return [slice(int(end - width), int(end)) for width, end in zip(widths, ends)]
+
+
+def fit_feature_ensemble_detector(train_features, train_labels, validation_features, num_classes, layers):
+    """The page's fitFeatureEnsembleDetector (src/eval/featureEnsemble.ts). `layers`: [(name, pooling, width)],
+    whose features make up the rows' columns in that order. Each layer: class_gaussians, and a scale, the median of
+    its squared distances over validation (over training without validation; 1 when that is not positive). An
+    image's score is the sum of its layers' distances over their scales; the cut is validation's OOD_QUANTILE of
+    the scores (the largest training score without validation)."""
+    if not layers:
+        raise ValueError('fit_feature_ensemble_detector: no layers.')
+    widths = [width for _, _, width in layers]
+    x = np.asarray(train_features, dtype=np.float64).reshape(-1, sum(widths))
+    v = np.asarray(validation_features, dtype=np.float64).reshape(-1, sum(widths))
+    unit_rows = v if len(v) else x
+    fitted = []
+    for (name, pooling, _), columns in zip(layers, layer_columns(widths)):
+        gaussians = class_gaussians(x[:, columns], train_labels, num_classes)
+        median = float(np.quantile(mahalanobis_distances(unit_rows[:, columns], gaussians), 0.5))
+        fitted.append({'featureLayer': name, 'pooling': pooling, **gaussians,
+                       'scale': median if median > 0 and math.isfinite(median) else 1.0})
+    detector = {'method': OOD_ENSEMBLE_METHOD, 'layers': fitted, 'threshold': 0.0, 'quantile': OOD_QUANTILE,
+                'trainImages': int(len(x)), 'validationImages': int(len(v))}
+    if len(v):
+        detector['threshold'] = float(np.quantile(ood_scores(detector, v).astype(np.float64), OOD_QUANTILE))
+    else:
+        detector['threshold'] = float(ood_scores(detector, x).max()) if len(x) else 0.0
+    return detector
+
+
+def ood_layers(detector):
+    """[(name, pooling)]: the layers whose features, concatenated in this order, make up a row `detector` judges."""
+    if detector['method'] == OOD_ENSEMBLE_METHOD:
+        return [(layer['featureLayer'], layer['pooling']) for layer in detector['layers']]
+    return [(detector['featureLayer'], 'none')]
+
+
+def ood_rows(features, layers):
+    """The rows a detector judges from AppCnn.features_and_probabilities' features: `layers`' side by side."""
+    return torch.cat([features[name] for name, _ in layers], dim=1)
+
+
+def ood_scores(detector, features):
+    """Each image's score (above the detector's threshold: unlike the training data), for rows of its
+    ood_layers' features: the squared distance of a one-layer detector, or the feature ensemble's sum over layers
+    of the squared distance over the layer's scale (float64, given as float32, as the page)."""
+    if detector['method'] != OOD_ENSEMBLE_METHOD:
+        return mahalanobis_distances(features, detector)
+    widths = [len(layer['precision']) for layer in detector['layers']]
+    features = np.asarray(features, dtype=np.float64).reshape(-1, sum(widths))
+    sums = np.zeros(len(features))
+    for layer, columns in zip(detector['layers'], layer_columns(widths)):
+        sums += mahalanobis_distances(features[:, columns], layer) / layer['scale']
+    return sums.astype(np.float32)
+
+
+def check_ood_detector(raw, model):
+    """A detector from a model.zip's metadata.json (hostile), checked as the page checks it (oodDetectorCheck.ts):
+    numbers finite and within caps, each precision square, symmetric, with a positive diagonal, the class means as
+    wide, the layers this `model` has at the widths it gives them, scales positive. None when there is none; exits
+    with the reason when it is damaged."""
+    if raw is None:
+        return None
+
+    def bad(what):
+        raise SystemExit(f'The model\'s out-of-distribution statistics (outOfDistribution) are damaged: {what}.')
+
+    def finite(value, what, fail=bad):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e30:
+            fail(f'{what} is not a finite number')
+        return float(value)
+
+    def count(key):
+        value = finite(raw.get(key), key)
+        if not value.is_integer() or value < 0:
+            bad(f'{key} is not a count')
+        return int(value)
+
+    def matrix(value, what, fail):
+        if not isinstance(value, list) or len(value) > OOD_MAX_FEATURES or any(
+                not isinstance(row, list) or len(row) > OOD_MAX_FEATURES for row in value):
+            fail(f'{what} is not a list of rows')
+        return [[finite(v, f'a number of {what}', fail) for v in row] for row in value]
+
+    def layer_name(value, fail):
+        if not isinstance(value, str) or not re.fullmatch(r'[\w./-]{1,100}', value, re.ASCII):
+            fail('featureLayer is not a layer name')
+        return value
+
+    def gaussians(layer, name, pooling, fail):
+        """One layer's class means, precision and shrinkage, checked against the width the model gives it."""
+        width = model.ood_layer_width(name, pooling)
+        if width is None:
+            fail(f'the model has no layer {name} to read {pooling} features from' if pooling != 'none' else
+                 f'the model has no flat layer {name} to read features from (this network gives dense_1)')
+        precision = matrix(layer.get('precision'), 'precision', fail)
+        if len(precision) != width or any(len(row) != width for row in precision):
+            fail(f'precision is not {width} x {width}, the width of layer {name}')
+        precision = np.array(precision)
+        if not np.allclose(precision, precision.T, rtol=1e-6, atol=1e-12) or np.any(np.diag(precision) <= 0):
+            fail('precision is not symmetric with a positive diagonal')
+        means = matrix(layer.get('classMeans'), 'classMeans', fail)
+        if any(len(row) != width for row in means) or not 1 <= len(means) <= min(model.num_classes, OOD_MAX_CLASSES):
+            fail(f'classMeans is not 1 to {model.num_classes} rows of {width} numbers')
+        means = np.array(means)
+        shrinkage = finite(layer.get('shrinkage'), 'shrinkage', fail)
+        if not 0 <= shrinkage <= 1:
+            fail('shrinkage is not between 0 and 1')
+        return {'classMeans': means.tolist(), 'precision': precision.tolist(), 'shrinkage': shrinkage}
+
+    if not isinstance(raw, dict):
+        bad('not an object')
+    common = {'threshold': finite(raw.get('threshold'), 'threshold'),
+              'quantile': finite(raw.get('quantile'), 'quantile'),
+              'trainImages': count('trainImages'), 'validationImages': count('validationImages')}
+    if common['threshold'] < 0 or not 0 < common['quantile'] < 1:
+        bad('threshold or quantile out of range')
+    method = raw.get('method')
+    if method == OOD_ENSEMBLE_METHOD:
+        layers = raw.get('layers')
+        if not isinstance(layers, list) or not 1 <= len(layers) <= OOD_MAX_LAYERS:
+            bad(f'layers is not a list of 1 to {OOD_MAX_LAYERS} layers')
+        checked = []
+        for i, layer in enumerate(layers, start=1):
+            def fail(what, i=i):
+                bad(f'layer {i}: {what}')
+            if not isinstance(layer, dict):
+                fail('not an object')
+            name = layer_name(layer.get('featureLayer'), fail)
+            pooling = layer.get('pooling')
+            if pooling not in OOD_POOLINGS:
+                fail('pooling is not known')
+            scale = finite(layer.get('scale'), 'scale', fail)
+            if not scale > 0:
+                fail('scale is not positive')
+            checked.append({'featureLayer': name, 'pooling': pooling, **gaussians(layer, name, pooling, fail),
+                            'scale': scale})
+        if len({layer['featureLayer'] for layer in checked}) != len(checked):
+            bad('a layer is named twice')
+        return {'method': OOD_ENSEMBLE_METHOD, 'layers': checked, **common}
+    if method != OOD_METHOD:
+        bad(f'unknown method {str(method)[:60]!r}')
+    name = layer_name(raw.get('featureLayer'), bad)
+    return {'method': OOD_METHOD, 'featureLayer': name, **gaussians(raw, name, 'none', bad), **common}
+
+
+def ood_summary(detector, features):
+    """{'images', 'flagged', 'share'} of images unlike the training data, as the page's summary."""
+    scores = ood_scores(detector, features)
+    flagged = int(np.sum(scores > detector['threshold']))
+    return {'images': int(len(scores)), 'flagged': flagged, 'share': flagged / len(scores) if len(scores) else None}
