@@ -12,7 +12,7 @@ import { csvField, manifestCsv, pytorchBundleFiles, scriptFiles, type ManifestRo
 const PYTHON = '/usr/bin/python3';
 const hasTorch =
   existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-const SCRIPT_DIR = fileURLToPath(new URL('./pytorch/', import.meta.url));
+const SCRIPT_DIR = dirname(fileURLToPath(new URL('./pytorch/train.py', import.meta.url)));
 
 /** The script's Python files in the repository (train.py and xray_trainer/'s), as paths under pytorch/, sorted. */
 function scriptFilesOnDisk(): string[] {
