@@ -121,6 +121,7 @@ describe('pytorchBundleFiles', () => {
       'settings.json',
     ]);
     for (const file of files) expect(file.text.length).toBeGreaterThan(0);
+    expect(byName.get('README.md')).toContain('| `xray_trainer/` | the modules `train.py` runs, one job each');
   });
 
   it('ships train.py and every module as they are in the repository', () => {

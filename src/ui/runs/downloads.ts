@@ -1,7 +1,8 @@
 /**
  * `Download model` in each `Model format`: the TensorFlow.js zip (model.json, weights.bin, metadata.json), a zip of an
- * ONNX or Keras HDF5 file written in the training worker, or the PyTorch bundle (train.py, manifest.csv, settings.json,
- * README.md, and the model as model.zip for train.py's --init); each with model-card.md and model-card.json.
+ * ONNX or Keras HDF5 file written in the training worker, or the PyTorch bundle (train.py and its xray_trainer/ modules,
+ * manifest.csv, settings.json, README.md, and the model as model.zip for train.py's --init); each with model-card.md
+ * and model-card.json.
  * Everything is made in this tab.
  */
 import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
@@ -28,7 +29,7 @@ export const FORMAT_HINT: Readonly<Record<ModelFormat, string>> = {
   keras:
     'A zip with one .h5 file in the Keras 2 HDF5 layout (model_config, model_weights, training_config); load with keras.models.load_model (with per-image standardisation, also per_image_standardization.py: pass its class as a custom object).',
   pytorch:
-    'A zip with train.py (PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
+    'A zip with train.py and the modules it runs (xray_trainer/; PyTorch, DistributedDataParallel), manifest.csv (every image of the loaded dataset: path, split, class, patient), settings.json, README.md and this model (model.zip).',
 };
 
 export interface DownloadInput {
