@@ -6,6 +6,7 @@ import { binaryMetrics, defaultPositiveClass, rocAuc } from '../src/eval/metrics
 import type { Options } from './accuracyOptions';
 import { FIGURES, OTHER_RULES, type Figure, type FigureName, type SeedResult } from './accuracyResult';
 import { leverTable, meanSd } from './leverTables';
+import { shiftLeverTables, shiftRunLines, shiftSummaryRows } from './shiftTables';
 
 /**
  * The seeds' models as one: each image's probabilities averaged over the seeds, then accuracy, AUC, sensitivity and
@@ -68,6 +69,7 @@ export function report(r: SeedResult): SeedResult {
         .map(([shift, share]) => `${shift} ${(100 * share).toFixed(1)}%`)
         .join(', ')}`,
     );
+  for (const line of shiftRunLines(r)) console.log(line);
   if (r.outcome) console.log(`  ${r.outcome}`);
   return r;
 }
@@ -112,6 +114,7 @@ export function printSummary(results: SeedResult[], options: Pick<Options, 'seed
         4,
       ],
     ),
+    ...shiftSummaryRows(results),
     ['epochs run', (r) => r.epochs, 1],
     ['load (s)', (r) => r.loadS, 1],
     ['train (s)', (r) => r.trainS, 1],
@@ -151,4 +154,6 @@ export function printSummary(results: SeedResult[], options: Pick<Options, 'seed
     console.log(`\nTest figures at the run's threshold rule (${options.query.rule ?? 'the default rule'}):`);
     console.log(leverTable(lever, leverRuns, [...FIGURES], ['AUC', 'accuracy']).join('\n'));
   }
+  // The same levers judged on the test sample under acquisition shifts (scripts/oodShifts.ts).
+  for (const line of shiftLeverTables(results, options.levers)) console.log(line);
 }

@@ -10,6 +10,23 @@ export interface Figure {
 export const FIGURES = ['accuracy', 'AUC', 'sensitivity', 'specificity'] as const;
 export type FigureName = (typeof FIGURES)[number];
 
+/**
+ * How good the model's decisions are on one set of images predicted in the page (scripts/shiftFigures.ts), at the
+ * page's threshold; NaN (null once saved) where a figure has no images to count.
+ */
+export interface ShiftFigures {
+  images: number;
+  accuracy: number;
+  sensitivity: number;
+  specificity: number;
+  AUC: number;
+  /** How many the page flagged unlike the training data; NaN when the model cannot judge. */
+  flagged: number;
+  /** Accuracy of the flagged images and of the others: does the detector flag what the model gets wrong? */
+  flaggedAccuracy: number;
+  unflaggedAccuracy: number;
+}
+
 export interface SeedResult {
   /** The variant's label. */
   model: string;
@@ -48,6 +65,11 @@ export interface SeedResult {
    * images; absent in runs saved before it.
    */
   shifted?: Record<string, number>;
+  /**
+   * The decisions' figures on the same sets (`as is`: the sample unchanged, each shift's baseline), and on
+   * `--ood-extra`'s images when their paths name the classes; absent in runs saved before it.
+   */
+  shiftedFigures?: Record<string, ShiftFigures>;
 }
 
 // Every rule but the run's own (the default, or --rule) is read after training.

@@ -9,7 +9,7 @@ import type { Options, Variant } from './accuracyOptions';
 import { FIGURES, OTHER_RULES, type Figure, type FigureName, type SeedResult } from './accuracyResult';
 import { longTasks, pageNow } from './longTasks';
 import type { SourceFold } from './sourceFolds';
-import { shiftedShares } from './oodShifts';
+import { shiftedResults } from './oodShifts';
 
 /** A cell such as `0.9120 (0.885–0.936)`: the figure, then its interval when there is one. */
 function parseFigure(text: string): Figure {
@@ -144,7 +144,7 @@ export async function runSeed(
   // Last: Predict's table is the page's own, the runs' figures are read by now.
   const files = result.predictions.map((p) => p.file);
   try {
-    return { ...result, shifted: await shiftedShares(page, options.zip, files, options.oodExtra) };
+    return { ...result, ...(await shiftedResults(page, options.zip, files, options.oodExtra)) };
   } catch (error) {
     // The run's figures stay; the tables show the shifts as missing.
     console.log(`  shifted test images could not be judged: ${String(error)}`);

@@ -27,6 +27,9 @@ export function meanSd(values: number[], digits: number): string {
   return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
 }
 
+/** A figure to 4 decimals; `n/a` where a run lacks it (NaN, or null in a saved run). */
+const fixed = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
@@ -98,7 +101,7 @@ export function leverTable(lever: Lever, allRuns: LeverRun[], figures: string[],
     const own = runs.filter((r) => r.variant === variant);
     for (const fold of folds) {
       for (const r of own.filter((x) => x.fold === fold))
-        lines.push(`${variant} | ${fold} | ${r.seed} | ${figures.map((f) => r.figures[f].toFixed(4)).join(' | ')}`);
+        lines.push(`${variant} | ${fold} | ${r.seed} | ${figures.map((f) => fixed(r.figures[f])).join(' | ')}`);
       const inFold = own.filter((x) => x.fold === fold);
       if (inFold.length > 1 && folds.length > 1)
         lines.push(

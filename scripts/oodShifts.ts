@@ -1,27 +1,26 @@
 /**
- * bench:accuracy's out-of-distribution check (docs/out-of-distribution.md): after a run, a sample of its TEST split's
- * files, each shifted as another scanner or site might (inverted, gamma 0.5 and 2, contrast halved, a central 70% crop
- * zoomed back to full size, a Gaussian blur of 2 px at 150 px, added noise), goes through the page's own Predict
- * (`Images to predict`), and the share its `predict-ood-summary` calls unlike the training data is read; with
- * `--ood-extra <zip>`, that archive's images too, as they are. The shifts are drawn in the page by this script (canvas,
- * then PNG files); the product has no code for them.
+ * bench:accuracy's check under acquisition shifts (docs/out-of-distribution.md, docs/generalisation.md): after a run, a
+ * sample of its TEST split's files, as they are and shifted as another scanner or site might (scripts/shiftImages.ts:
+ * inverted, gamma 0.5 and 2, contrast halved, a central 70% crop zoomed back to full size, a Gaussian blur of 2 px at
+ * 150 px, added noise; held out from every lever: sharpen, equalize, low-res), goes through the page's own Predict
+ * (`Images to predict`). Read back: the share its `predict-ood-summary` calls unlike the training data, and each
+ * image's decision and probability (`Download predictions (CSV)`) and flag (the `Predictions` table's `Unlike training
+ * data`), scored against the class its archive path names (scripts/shiftFigures.ts). With `--ood-extra <zip>`, that
+ * archive's images too, as they are. The shifts are drawn in the page by this script (canvas, then PNG files); the
+ * product has no code for them.
  */
 import type { Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BlobReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
+import { defaultPositiveClass } from '../src/eval/metrics';
+import type { ShiftFigures } from './accuracyResult';
+import { decisionFigures, judgedImages, parsePredictionsCsv } from './shiftFigures';
+import { SHIFT_NAMES, shiftGrey } from './shiftImages';
 
-/** The shifts, in the order they are printed. */
-export const OOD_SHIFTS = [
-  'inverted',
-  'gamma 0.5',
-  'gamma 2',
-  'contrast x0.5',
-  'crop 70%',
-  'blur 2 px',
-  'noise',
-] as const;
+/** The sets, in the order they are printed: the sample as it is (every shift's baseline), then each shift. */
+export const OOD_SHIFTS = ['as is', ...SHIFT_NAMES] as const;
 /** At most this many test images a shift (every k-th of the split's files, so the sample is the same every run). */
 const SAMPLE = 200;
 
@@ -44,41 +43,19 @@ async function filesOf(zip: string, names: string[]): Promise<{ name: string; by
 
 /** `images` (encoded files) shifted in the page: grey PNG files of the same size. */
 async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): Promise<Buffer[]> {
-  // tsx names nested functions through a helper `__name` the page does not have: an identity stands in.
-  await page.evaluate('globalThis.__name ??= (f) => f');
+  // tsx names nested functions through a helper `__name` the page does not have: an identity stands in. The shifts'
+  // arithmetic is scripts/shiftImages.ts (unit-tested), its own source text defined in the page.
+  await page.evaluate(`globalThis.__name ??= (f) => f; globalThis.benchShiftGrey = ${shiftGrey.toString()};`);
   const encoded = await page.evaluate(
     async ({ images, shift }) => {
-      // Deterministic noise: a seeded generator, Box-Muller for the Gaussian.
+      const shifted = (globalThis as unknown as { benchShiftGrey: typeof shiftGrey }).benchShiftGrey;
+      // Deterministic noise: a seeded generator, Box-Muller for the Gaussian, one stream for the set.
       let state = 12345;
       const uniform = () => {
         state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
         return (state + 0.5) / 4294967296;
       };
       const gaussian = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-      /** A separable Gaussian blur of `sigma` px, edges clamped. */
-      const blurred = (grey: Float32Array, w: number, h: number, sigma: number) => {
-        const radius = Math.ceil(3 * sigma);
-        const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) =>
-          Math.exp(-((i - radius) ** 2) / (2 * sigma ** 2)),
-        );
-        const total = kernel.reduce((a, b) => a + b, 0);
-        const pass = (src: Float32Array, horizontal: boolean) => {
-          const dst = new Float32Array(src.length);
-          for (let y = 0; y < h; y++) {
-            for (let x = 0; x < w; x++) {
-              let sum = 0;
-              for (let k = -radius; k <= radius; k++) {
-                const xx = horizontal ? Math.min(w - 1, Math.max(0, x + k)) : x;
-                const yy = horizontal ? y : Math.min(h - 1, Math.max(0, y + k));
-                sum += kernel[k + radius] * src[yy * w + xx];
-              }
-              dst[y * w + x] = sum / total;
-            }
-          }
-          return dst;
-        };
-        return pass(pass(grey, true), false);
-      };
       const out: string[] = [];
       for (const b64 of images) {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -89,22 +66,12 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
         if (shift === 'crop 70%') context.drawImage(bitmap, 0.15 * w, 0.15 * h, 0.7 * w, 0.7 * h, 0, 0, w, h);
         else context.drawImage(bitmap, 0, 0);
         const data = context.getImageData(0, 0, w, h);
-        let grey = new Float32Array(w * h);
+        const grey = new Float32Array(w * h);
         for (let i = 0; i < w * h; i++)
           grey[i] = (0.299 * data.data[4 * i] + 0.587 * data.data[4 * i + 1] + 0.114 * data.data[4 * i + 2]) / 255;
-        const mean = grey.reduce((a, b) => a + b, 0) / grey.length;
-        // Blur: sigma 2 px at 150 px, so the same share of the image at any file size.
-        if (shift === 'blur 2 px') grey = blurred(grey, w, h, (2 * w) / 150);
-        for (let i = 0; i < grey.length; i++) {
-          const v = grey[i];
-          if (shift === 'inverted') grey[i] = 1 - v;
-          else if (shift === 'gamma 0.5') grey[i] = v ** 0.5;
-          else if (shift === 'gamma 2') grey[i] = v ** 2;
-          else if (shift === 'contrast x0.5') grey[i] = mean + 0.5 * (v - mean);
-          else if (shift === 'noise') grey[i] = v + 0.1 * gaussian();
-        }
-        for (let i = 0; i < grey.length; i++) {
-          const byte = Math.round(255 * Math.min(1, Math.max(0, grey[i])));
+        const moved = shifted(grey, w, h, shift, gaussian);
+        for (let i = 0; i < moved.length; i++) {
+          const byte = Math.round(255 * Math.min(1, Math.max(0, moved[i])));
           data.data.set([byte, byte, byte, 255], 4 * i);
         }
         context.putImageData(data, 0, 0);
@@ -120,8 +87,15 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
   return encoded.map((b64) => Buffer.from(b64, 'base64'));
 }
 
-/** Predicts `files` on the page and reads the share its sentence calls unlike the training data. */
-async function predictedShare(page: Page, files: string[] | string, marker: RegExp): Promise<number> {
+/** What the page says of a set it predicted: the share flagged, its CSV, and each file's flag (none: cannot judge). */
+interface PredictedSet {
+  share: number;
+  csv: ReturnType<typeof parsePredictionsCsv>;
+  unlike: Map<string, boolean>;
+}
+
+/** Predicts `files` on the page and reads what it says of them. */
+async function predictedSet(page: Page, files: string[] | string, marker: RegExp): Promise<PredictedSet> {
   const input = page.getByLabel('Images to predict');
   await input.setInputFiles(files);
   // The table shows these files once the worker has answered (60 rows drawn, sorted by score: any of them), and the
@@ -130,63 +104,117 @@ async function predictedShare(page: Page, files: string[] | string, marker: RegE
   const text = await page.getByTestId('predict-ood-summary').innerText();
   const match = /(\d+) of (\d+) images are unlike the training data/.exec(text);
   if (!match) throw new Error(`No judgement in Predict: ${text.slice(0, 200)}`);
-  return Number(match[1]) / Number(match[2]);
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download predictions (CSV)' }).click();
+  const csv = parsePredictionsCsv(readFileSync((await (await pending).path())!, 'utf8'));
+  const unlike = await unlikeColumn(page);
+  if (unlike.size > 0 && unlike.size !== csv.rows.length)
+    throw new Error(`The Predictions table drew ${unlike.size} rows, its CSV holds ${csv.rows.length}`);
+  return { share: Number(match[1]) / Number(match[2]), csv, unlike };
 }
 
 /**
- * The share of each shift of the test split's files (`testFiles`, paths in `zip`) the page flags, and of `extra`'s
- * images (`--ood-extra`) as they are; NaN for a shift that could not be made.
+ * Each file's `Unlike training data` cell of the `Predictions` table, every row drawn first (the table draws 60 at a
+ * time, `Show N more` the rest); empty when the model cannot judge (no such column).
  */
-export async function shiftedShares(
+async function unlikeColumn(page: Page): Promise<Map<string, boolean>> {
+  const panel = page.getByRole('region', { name: '6. Predict' });
+  const table = panel.getByRole('table', { name: 'Predictions' });
+  const headers = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
+  const [fileAt, unlikeAt] = [headers.indexOf('File'), headers.indexOf('Unlike training data')];
+  if (unlikeAt < 0 || fileAt < 0) return new Map();
+  const rows = table.locator('tbody tr');
+  const more = panel.getByRole('button', { name: /^Show \d+ more$/ });
+  while ((await more.count()) > 0) {
+    const drawn = await rows.count();
+    await more.click();
+    await rows.nth(drawn).waitFor();
+  }
+  const cells = await rows.evaluateAll((trs) =>
+    trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (td) => (td.textContent ?? '').trim())),
+  );
+  return new Map(cells.map((row) => [row[fileAt], row[unlikeAt] === 'yes']));
+}
+
+/** The decisions' figures on a predicted set, each file's class named by `pathOf(file)`, the page's positive class. */
+function figuresOf(set: PredictedSet, pathOf: (file: string) => string): ShiftFigures {
+  const positive = defaultPositiveClass(set.csv.classNames);
+  return decisionFigures(judgedImages(set.csv, set.unlike, pathOf, positive), positive);
+}
+
+/**
+ * For the sample of the test split's files (`testFiles`, paths in `zip`) as it is and under each shift, and for
+ * `extra`'s images (`--ood-extra`) as they are: the share the page flags (NaN for a set that could not be made) and
+ * the figures of its decisions (`extra`'s only when its paths name the classes).
+ */
+export async function shiftedResults(
   page: Page,
   zip: string,
   testFiles: string[],
   extra: string | null,
-): Promise<Record<string, number>> {
+): Promise<{ shifted: Record<string, number>; shiftedFigures: Record<string, ShiftFigures> }> {
   const step = Math.max(1, Math.ceil(testFiles.length / SAMPLE));
   const sample = await filesOf(
     zip,
     testFiles.filter((_, i) => i % step === 0),
   );
-  const out: Record<string, number> = {};
+  const shifted: Record<string, number> = {};
+  const shiftedFigures: Record<string, ShiftFigures> = {};
   // Files on disk, not buffers: Playwright refuses more than 50 MB of buffers at once (full-resolution images).
   const folder = mkdtempSync(join(tmpdir(), 'ood-shifts-'));
   try {
-    for (const shift of OOD_SHIFTS) out[shift] = await shiftShare(page, sample, shift, folder);
+    for (const shift of OOD_SHIFTS) {
+      const { set, paths } = await shiftSet(page, sample, shift, folder);
+      shifted[shift] = set.share;
+      shiftedFigures[shift] = figuresOf(set, (file) => paths.get(file) ?? '');
+    }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
   if (extra) {
     // The shifted files are PNGs: a row named like one of the archive's images is the archive's.
     const names = (await listImages(extra)).map((name) => basename(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    out[`extra: ${basename(extra)}`] =
-      names.length > 0 ? await predictedShare(page, extra, new RegExp(`(${names.join('|')})`)) : Number.NaN;
+    const key = `extra: ${basename(extra)}`;
+    shifted[key] = Number.NaN;
+    if (names.length > 0) {
+      const set = await predictedSet(page, extra, new RegExp(`(${names.join('|')})`));
+      shifted[key] = set.share;
+      // The page names an archive's image by its path in it, which names its class in a labelled archive.
+      const figures = figuresOf(set, (file) => file);
+      if (figures.images > 0) shiftedFigures[key] = figures;
+    }
   }
-  return out;
+  return { shifted, shiftedFigures };
 }
 
-/** The share of `sample` shifted by `shift` that the page flags; the shifted files are written under `folder`. */
-async function shiftShare(
+/**
+ * `sample` as it is or shifted by `shift`, written under `folder` and predicted in the page; with the archive path of
+ * each written file's name.
+ */
+async function shiftSet(
   page: Page,
   sample: { name: string; bytes: Uint8Array }[],
   shift: string,
   folder: string,
-): Promise<number> {
+): Promise<{ set: PredictedSet; paths: Map<string, string> }> {
   const tag = shift.replace(/[^a-z0-9]+/gi, '_');
-  const pngs = await shiftedInPage(
-    page,
-    sample.map((f) => f.bytes),
-    shift,
-  );
-  const files = pngs.map((buffer, i) => {
-    const path = join(
-      folder,
-      `${tag}-${String(i).padStart(4, '0')}-${basename(sample[i].name).replace(/\.\w+$/, '')}.png`,
-    );
-    writeFileSync(path, buffer);
-    return path;
+  const asIs = shift === 'as is';
+  const encoded = asIs
+    ? sample.map((f) => Buffer.from(f.bytes))
+    : await shiftedInPage(
+        page,
+        sample.map((f) => f.bytes),
+        shift,
+      );
+  const paths = new Map<string, string>();
+  const files = encoded.map((buffer, i) => {
+    const stem = basename(sample[i].name).replace(/\.\w+$/, '');
+    const name = `${tag}-${String(i).padStart(4, '0')}-${asIs ? basename(sample[i].name) : `${stem}.png`}`;
+    paths.set(name, sample[i].name);
+    writeFileSync(join(folder, name), buffer);
+    return join(folder, name);
   });
-  return predictedShare(page, files, new RegExp(`^${tag}-\\d{4}-`));
+  return { set: await predictedSet(page, files, new RegExp(`^${tag}-\\d{4}-`)), paths };
 }
 
 /** The image entries of a zip, in order. */
