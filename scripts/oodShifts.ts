@@ -13,6 +13,7 @@ import type { Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { PNG } from 'pngjs';
 import { BlobReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
 import { defaultPositiveClass } from '../src/eval/metrics';
 import type { ShiftFigures } from './accuracyResult';
@@ -41,14 +42,17 @@ async function filesOf(zip: string, names: string[]): Promise<{ name: string; by
   }
 }
 
-/** `images` (encoded files) shifted in the page: grey PNG files of the same size. */
+/**
+ * `images` (encoded files) decoded and shifted in the page, encoded here: grey PNG files of the same size. (The
+ * page's own PNG encoder, `convertToBlob`, takes a second an image once the page has downloaded a file.)
+ */
 async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): Promise<Buffer[]> {
   // tsx names nested functions through a helper `__name` the page does not have: an identity stands in. The shifts'
   // arithmetic is scripts/shiftImages.ts (unit-tested), its own source text defined in the page.
   await page.evaluate(`globalThis.__name ??= (f) => f; globalThis.benchShiftGrey = ${shiftGrey.toString()};`);
-  const encoded = await page.evaluate(
+  const shifted = await page.evaluate(
     async ({ images, shift }) => {
-      const shifted = (globalThis as unknown as { benchShiftGrey: typeof shiftGrey }).benchShiftGrey;
+      const shifter = (globalThis as unknown as { benchShiftGrey: typeof shiftGrey }).benchShiftGrey;
       // Deterministic noise: a seeded generator, Box-Muller for the Gaussian, one stream for the set.
       let state = 12345;
       const uniform = () => {
@@ -56,7 +60,7 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
         return (state + 0.5) / 4294967296;
       };
       const gaussian = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-      const out: string[] = [];
+      const out: { width: number; height: number; grey: string }[] = [];
       for (const b64 of images) {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         const bitmap = await createImageBitmap(new Blob([bytes]));
@@ -69,22 +73,24 @@ async function shiftedInPage(page: Page, images: Uint8Array[], shift: string): P
         const grey = new Float32Array(w * h);
         for (let i = 0; i < w * h; i++)
           grey[i] = (0.299 * data.data[4 * i] + 0.587 * data.data[4 * i + 1] + 0.114 * data.data[4 * i + 2]) / 255;
-        const moved = shifted(grey, w, h, shift, gaussian);
-        for (let i = 0; i < moved.length; i++) {
-          const byte = Math.round(255 * Math.min(1, Math.max(0, moved[i])));
-          data.data.set([byte, byte, byte, 255], 4 * i);
-        }
-        context.putImageData(data, 0, 0);
-        const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+        const moved = shifter(grey, w, h, shift, gaussian);
+        const byte = Uint8Array.from(moved, (v) => Math.round(255 * Math.min(1, Math.max(0, v))));
         let text = '';
-        for (let i = 0; i < png.length; i += 0x8000) text += String.fromCharCode(...png.subarray(i, i + 0x8000));
-        out.push(btoa(text));
+        for (let i = 0; i < byte.length; i += 0x8000) text += String.fromCharCode(...byte.subarray(i, i + 0x8000));
+        out.push({ width: w, height: h, grey: btoa(text) });
       }
       return out;
     },
     { images: images.map((b) => Buffer.from(b).toString('base64')), shift },
   );
-  return encoded.map((b64) => Buffer.from(b64, 'base64'));
+  return shifted.map(({ width, height, grey }) => greyPng(Buffer.from(grey, 'base64'), width, height));
+}
+
+/** Grey bytes as a grey PNG (lossless: the page decodes these values). */
+function greyPng(grey: Buffer, width: number, height: number): Buffer {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < grey.length; i++) png.data.set([grey[i], grey[i], grey[i], 255], 4 * i);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 6 });
 }
 
 /** What the page says of a set it predicted: the share flagged, its CSV, and each file's flag (none: cannot judge). */

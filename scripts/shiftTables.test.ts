@@ -67,6 +67,7 @@ describe('tables under acquisition shifts', () => {
     const lines = shiftLeverTables(runs, [lever]);
     expect(lines.filter((l) => l.startsWith('Lever: '))).toEqual([
       'Lever: acq, specificity under acquisition shifts',
+      'Lever: acq, sensitivity under acquisition shifts',
       'Lever: acq, AUC under acquisition shifts',
     ]);
     const header = lines.find((l) => l.startsWith('variant | fold | seed | as is | gamma 0.5'))!;

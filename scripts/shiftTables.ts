@@ -9,8 +9,11 @@ import { ACQUISITION_SHIFTS, HELD_OUT_SHIFTS, meanOverShifts } from './shiftFigu
 
 export const MEAN_OF_SHIFTS = 'mean of shifts';
 export const MEAN_HELD_OUT = 'mean held out';
-/** The figures that get a lever table each: what collapses under a shift (specificity) and the ranking (AUC). */
-export const SHIFT_TABLE_FIGURES = ['specificity', 'AUC'] as const;
+/**
+ * The figures that get a lever table each: what collapses under a shift (specificity), its other side (a shift can
+ * also tip the model to calling every film normal: sensitivity), and the ranking (AUC).
+ */
+export const SHIFT_TABLE_FIGURES = ['specificity', 'sensitivity', 'AUC'] as const;
 
 const fixed = (x: number | null, digits = 4) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
@@ -49,6 +52,7 @@ export function shiftSummaryRows(results: SeedResult[]): [string, (r: SeedResult
     r.shiftedFigures?.[set]?.[figure] ?? Number.NaN;
   return setsOf(results).flatMap((set): [string, (r: SeedResult) => number, number][] => [
     [`${set}: specificity`, pick(set, 'specificity'), 4],
+    [`${set}: sensitivity`, pick(set, 'sensitivity'), 4],
     [`${set}: AUC`, pick(set, 'AUC'), 4],
     [`${set}: accuracy of the flagged images`, pick(set, 'flaggedAccuracy'), 4],
     [`${set}: accuracy of the unflagged images`, pick(set, 'unflaggedAccuracy'), 4],
