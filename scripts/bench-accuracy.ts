@@ -29,8 +29,10 @@
  * bootstrap interval (over patients), the threshold used, wall time (load, train, total; train includes the
  * backend probe and the final evaluation), epochs run, and the page's main-thread tasks over 50 ms while it
  * trained (count, longest), the test figures under the other threshold rules (each chosen on validation), and with
- * BatchNorm adapted to the test images, the share of validation and test images called unlike the training data; then
- * the mean ± standard deviation over seeds.
+ * BatchNorm adapted to the test images, the share of validation and test images called unlike the training data, and
+ * for a sample of the test split as it is and under acquisition shifts (scripts/oodShifts.ts) the share flagged and
+ * the decisions' accuracy, sensitivity, specificity and AUC, flagged and unflagged apart; then the mean ± standard
+ * deviation over seeds, and per lever its tables, under the shifts too (scripts/shiftTables.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from './accuracyOptions';
