@@ -1,0 +1,77 @@
+/** The Results' acquisition-shift check in the worker: a trained model's sample scored under each shift. */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticSet } from '../model/testImages.testutil';
+import { DEFAULT_SETTINGS, NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
+import { ACQUISITION_SHIFTS } from '../core/acquisitionShifts';
+import type { TrainSettings } from '../core/types';
+import { InMemoryTrainerPort } from './inMemoryTrainer.testutil';
+import type { TrainerRequestOf, TrainerRequestType } from './protocol';
+import { TrainerClient } from './trainerClient';
+
+const SIZE = 32;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** The app's defaults, small and quick: one epoch at 32 px, per-image standardisation inside the model. */
+const settings: TrainSettings = {
+  ...DEFAULT_SETTINGS,
+  ...NO_RECIPE,
+  imageSize: SIZE,
+  epochs: 1,
+  batchSize: 8,
+  backend: 'cpu',
+  intensityNormalisation: 'per-image',
+  augmentation: NO_AUGMENTATION,
+};
+
+/** A training worker without a Worker (a real Trainer), asked as the page asks it. */
+function harness() {
+  const client = new TrainerClient(() => new InMemoryTrainerPort());
+  return <K extends TrainerRequestType>(request: TrainerRequestOf<K>) => client.request(request);
+}
+
+describe('the acquisition-shift check', () => {
+  it('asks for a trained model first', async () => {
+    const ask = harness();
+    await expect(ask({ type: 'shiftCheck' })).rejects.toThrow(/no model/);
+  });
+
+  it('scores the test sample under every shift, judged like the test evaluation, leaving no tensor behind', async () => {
+    const ask = harness();
+    await ask({
+      type: 'setData',
+      splits: {
+        classNames: ['NORMAL', 'PNEUMONIA'],
+        train: syntheticSet(16, SIZE, 2, 1),
+        validation: syntheticSet(8, SIZE, 2, 2),
+        test: syntheticSet(10, SIZE, 2, 3),
+      },
+    });
+    const trained = await ask({ type: 'train', settings });
+    const test = trained.test!;
+    const before = tf.memory().numTensors;
+    const { check } = await ask({ type: 'shiftCheck' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(check).toMatchObject({ split: 'test', splitCount: 10, numClasses: 2 });
+    expect(Array.from(check.labels)).toEqual(Array.from(test.labels));
+    expect(check.shifts.map((s) => s.shift)).toEqual([...ACQUISITION_SHIFTS]);
+    // `as is`: the test evaluation's own scores and judgements (single view, the same detector).
+    const asIs = check.shifts[0];
+    Array.from(asIs.scores).forEach((s, i) => expect(s).toBeCloseTo(test.scores[i], 5));
+    const flagged = Array.from(test.ood!.distances, (d) => (d > test.ood!.threshold ? 1 : 0));
+    expect(Array.from(asIs.unlike!)).toEqual(flagged);
+    for (const shifted of check.shifts) {
+      expect(shifted.scores).toHaveLength(10);
+      expect(shifted.unlike).toHaveLength(10);
+    }
+    // The same sample and shifts each time.
+    const { check: again } = await ask({ type: 'shiftCheck' });
+    expect(again.shifts.map((s) => Array.from(s.scores))).toEqual(check.shifts.map((s) => Array.from(s.scores)));
+    // Inverting a film changes what the model says about it.
+    expect(Array.from(check.shifts[8].scores)).not.toEqual(Array.from(asIs.scores));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
