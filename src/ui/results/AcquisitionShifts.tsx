@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
-import type { AcquisitionShift, ShiftCheckScores } from '../../core/acquisitionShifts';
+import type { ShiftCheckScores } from '../../core/acquisitionShifts';
 import type { TestResult } from '../../core/types';
-import { shiftRows, worstShift, type ShiftRow } from '../../eval/shiftMetrics';
+import { shiftRows } from '../../eval/shiftMetrics';
+import { percent, shiftSummary } from './shiftText';
 import { fmt, fmtThreshold } from './formatFigures';
 import type { TrainingStore } from '../training/trainingStore';
 
@@ -16,21 +17,6 @@ interface Props {
   /** The Results' current decision threshold (the rule's, or the slider's). */
   threshold: number;
 }
-
-/** How the summary names a shift's images. */
-const IMAGES_OF: Record<AcquisitionShift, string> = {
-  'as is': 'Images as they are',
-  blurred: 'Blurred images',
-  'low resolution': 'Low-resolution images',
-  'tighter framing': 'Images framed tighter',
-  'contrast halved': 'Images with their contrast halved',
-  'brighter (gamma 0.5)': 'Brighter images (gamma 0.5)',
-  'darker (gamma 2)': 'Darker images (gamma 2)',
-  noise: 'Noisy images',
-  inverted: 'Inverted images',
-};
-
-const percent = (share: number | null) => (share === null ? 'n/a' : `${Math.round(share * 100)}%`);
 
 /**
  * A stress test on request: a fixed sample of the evaluated split scored again under simple acquisition changes
@@ -105,24 +91,9 @@ export function AcquisitionShifts({ store, result, splitName, positiveClass, pos
               ))}
             </tbody>
           </table>
-          <p data-testid="shift-summary">{summary(rows)}</p>
+          <p data-testid="shift-summary">{shiftSummary(rows)}</p>
         </>
       )}
     </div>
   );
-}
-
-/** The shift that hurts most, in words, and what it means. */
-function summary(rows: readonly ShiftRow[]): string {
-  const worst = worstShift(rows);
-  const meaning =
-    'A film from another scanner or site can look like these: this model’s figures there may be far below its test figures.';
-  if (!worst)
-    return `No shift lowers the model’s sensitivity or specificity below its figures on the images as they are (${rows[0]?.count ?? 0} images). ${meaning}`;
-  const { row, metric, from, to } = worst;
-  const flagged =
-    row.unlikeShare === null
-      ? 'the model carries no unlike-training detector'
-      : `the unlike-training detector flags ${percent(row.unlikeShare)} of them`;
-  return `${IMAGES_OF[row.shift]}: the model’s ${metric} falls from ${from.toFixed(2)} to ${to.toFixed(2)} (${row.count} images); ${flagged}. ${meaning}`;
 }
