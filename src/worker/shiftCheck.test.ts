@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticSet } from '../model/testImages.testutil';
 import { DEFAULT_SETTINGS, NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
-import { ACQUISITION_SHIFTS } from '../core/acquisitionShifts';
+import { ACQUISITION_SHIFTS, shiftSampleIndices } from '../core/acquisitionShifts';
+import { sampleOf } from './shiftCheck';
 import type { TrainSettings } from '../core/types';
 import { InMemoryTrainerPort } from './inMemoryTrainer.testutil';
 import type { TrainerRequestOf, TrainerRequestType } from './protocol';
@@ -73,5 +74,39 @@ describe('the acquisition-shift check', () => {
     // Inverting a film changes what the model says about it.
     expect(Array.from(check.shifts[8].scores)).not.toEqual(Array.from(asIs.scores));
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('checks validation where there is no test split', async () => {
+    const ask = harness();
+    await ask({
+      type: 'setData',
+      splits: {
+        classNames: ['NORMAL', 'PNEUMONIA'],
+        train: syntheticSet(16, SIZE, 2, 1),
+        validation: syntheticSet(9, SIZE, 2, 2),
+        test: null,
+      },
+    });
+    const trained = await ask({ type: 'train', settings });
+    const { check } = await ask({ type: 'shiftCheck' });
+    expect(check).toMatchObject({ split: 'validation', splitCount: 9 });
+    expect(Array.from(check.labels)).toEqual(Array.from(trained.test!.labels));
+    Array.from(check.shifts[0].scores).forEach((s, i) => expect(s).toBeCloseTo(trained.test!.scores[i], 5));
+  });
+
+  it('samples every k-th image of a split, its pixels and labels', () => {
+    const set = {
+      size: 2,
+      count: 450,
+      pixels: Uint8Array.from({ length: 1800 }, (_, i) => Math.floor(i / 4) % 256),
+      labels: Uint8Array.from({ length: 450 }, (_, i) => i % 2),
+    };
+    const indices = shiftSampleIndices(set.count);
+    expect(indices).toHaveLength(150);
+    const sample = sampleOf(set, indices);
+    expect(sample.count).toBe(150);
+    // Image 3k: its 4 pixels hold 3k mod 256, its label 3k mod 2.
+    expect(Array.from(sample.pixels.subarray(4 * 5, 4 * 6))).toEqual([15, 15, 15, 15]);
+    expect(Array.from(sample.labels.subarray(0, 4))).toEqual([0, 1, 0, 1]);
   });
 });
