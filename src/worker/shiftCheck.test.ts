@@ -34,6 +34,19 @@ function harness() {
   return <K extends TrainerRequestType>(request: TrainerRequestOf<K>) => client.request(request);
 }
 
+/** A worker that has trained on synthetic images: `validation` of them, and `test` (null: no test split). */
+async function trainedOn(validation: number, test: number | null) {
+  const ask = harness();
+  const splits = {
+    classNames: ['NORMAL', 'PNEUMONIA'],
+    train: syntheticSet(16, SIZE, 2, 1),
+    validation: syntheticSet(validation, SIZE, 2, 2),
+    test: test === null ? null : syntheticSet(test, SIZE, 2, 3),
+  };
+  await ask({ type: 'setData', splits });
+  return { ask, trained: await ask({ type: 'train', settings }) };
+}
+
 describe('the acquisition-shift check', () => {
   it('asks for a trained model first', async () => {
     const ask = harness();
@@ -41,17 +54,7 @@ describe('the acquisition-shift check', () => {
   });
 
   it('scores the test sample under every shift, judged like the test evaluation, leaving no tensor behind', async () => {
-    const ask = harness();
-    await ask({
-      type: 'setData',
-      splits: {
-        classNames: ['NORMAL', 'PNEUMONIA'],
-        train: syntheticSet(16, SIZE, 2, 1),
-        validation: syntheticSet(8, SIZE, 2, 2),
-        test: syntheticSet(10, SIZE, 2, 3),
-      },
-    });
-    const trained = await ask({ type: 'train', settings });
+    const { ask, trained } = await trainedOn(8, 10);
     const test = trained.test!;
     const before = tf.memory().numTensors;
     const { check } = await ask({ type: 'shiftCheck' });
@@ -77,17 +80,7 @@ describe('the acquisition-shift check', () => {
   });
 
   it('checks validation where there is no test split', async () => {
-    const ask = harness();
-    await ask({
-      type: 'setData',
-      splits: {
-        classNames: ['NORMAL', 'PNEUMONIA'],
-        train: syntheticSet(16, SIZE, 2, 1),
-        validation: syntheticSet(9, SIZE, 2, 2),
-        test: null,
-      },
-    });
-    const trained = await ask({ type: 'train', settings });
+    const { ask, trained } = await trainedOn(9, null);
     const { check } = await ask({ type: 'shiftCheck' });
     expect(check).toMatchObject({ split: 'validation', splitCount: 9 });
     expect(Array.from(check.labels)).toEqual(Array.from(trained.test!.labels));
