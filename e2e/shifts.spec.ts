@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { expectStatus, reportShown } from './helpers';
 
@@ -40,6 +41,11 @@ test('after training, the Results check the model under acquisition shifts at th
     /(: the model’s (specificity|sensitivity) falls from \d\.\d\d to \d\.\d\d \(\d+ images\); the unlike-training detector flags \d+% of them\.|^No shift lowers)/,
   );
   await expect(page.getByTestId('shift-summary')).toContainText('A film from another scanner or site');
+
+  // The Results with the table: no serious or critical axe violations.
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 
   // The table follows the Decision threshold slider, as the other Results do.
   await page.getByRole('slider', { name: 'Decision threshold' }).fill('0.01');
