@@ -53,7 +53,7 @@ export function AcquisitionShifts({ store, result, splitName, positiveClass, pos
         </button>{' '}
         <small>
           Scores a fixed sample (at most 200 images) of the {splitName} split again: blurred, at lower resolution,
-          framed tighter, with contrast halved, brighter, darker, noisy and inverted: a stress test of this model on its
+          framed tighter, with contrast halved, brighter, darker, noisy and inverted. A stress test of this model on its
           own split, not a measurement at another hospital.
         </small>
       </p>
