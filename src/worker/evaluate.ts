@@ -25,7 +25,11 @@ export interface Evaluation {
   features?: Float32Array;
 }
 
+/** A change of a batch's input images (a new tensor; `first`: the batch's first index in the set). */
+export type InputShift = (xs: tf.Tensor4D, first: number) => tf.Tensor4D;
+
 /**
+ * With `shift`, each batch is changed by it before the model sees it (the Results' acquisition-shift check).
  * With `features`, those layers' outputs (pooled as each says) are read too, in the same pass (of the image as it is), one concatenated row an image; with `tta` other than `off`, each image's scores are the mean over its views (testTimeAugmentation.ts). With
  * `images`, the split's batches are gathered from its copy on the GPU (uploaded here the first time), where it can be
  * held.
@@ -38,6 +42,7 @@ export async function evaluateInBatches(
   features?: readonly OodFeatureLayer[],
   images?: ResidentSplits,
   tta: TestTimeAugmentation = 'off',
+  shift?: InputShift,
 ): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`Batch size must be a whole number of at least 1 (got ${batchSize}).`);
@@ -55,9 +60,11 @@ export async function evaluateInBatches(
     const batch = images ? images.batch(set, indices, numClasses) : makeBatch(set, indices, numClasses);
     let probabilities: tf.Tensor | undefined;
     let featureBatch: tf.Tensor | undefined;
+    let xs: tf.Tensor4D = batch.xs;
     try {
+      if (shift) xs = shift(batch.xs, start);
       if (layers && featureValues) {
-        const both = featuresAndOutputs(model, layers, batch.xs);
+        const both = featuresAndOutputs(model, layers, xs);
         probabilities = both.outputs;
         featureBatch = both.features;
         if (featureBatch.shape[1] !== featureSize) {
@@ -67,12 +74,12 @@ export async function evaluateInBatches(
         featureValues.set(await featureBatch.data<'float32'>(), start * featureSize);
         if (tta !== 'off') {
           const plain = probabilities;
-          probabilities = predictWithTta(model, batch.xs, tta, plain);
+          probabilities = predictWithTta(model, xs, tta, plain);
           plain.dispose();
         }
       } else {
         // training: false is predict's default, so Dropout is off here; the whole batch at once (testTimeAugmentation.ts).
-        probabilities = predictWithTta(model, batch.xs, tta);
+        probabilities = predictWithTta(model, xs, tta);
       }
       if (probabilities.shape[1] !== width) {
         throw new Error(
@@ -83,6 +90,7 @@ export async function evaluateInBatches(
     } finally {
       probabilities?.dispose();
       featureBatch?.dispose();
+      if (xs !== batch.xs) xs.dispose();
       disposeBatch(batch);
     }
   }

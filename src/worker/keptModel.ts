@@ -18,6 +18,8 @@ import { evaluateInBatches } from './evaluate';
 import { EvaluatedRun, keptScores } from './evaluatedRun';
 import type { ExportedModel, TrainerReplies, TrainerRequests } from './protocol';
 import { detectorOf } from './ood';
+import { scoreUnderShifts } from './shiftCheck';
+import type { ShiftCheckScores } from '../core/acquisitionShifts';
 
 export class KeptModel {
   private current: tf.LayersModel | null = null;
@@ -128,6 +130,18 @@ export class KeptModel {
       evaluated.adaptedTest = keptScores(test, scored.scores);
     }
     return evaluated.adaptedReport(request);
+  }
+
+  /** The evaluated split's sample scored under each acquisition shift (shiftCheck.ts), judged by the model's detector. */
+  async shiftCheck(model: tf.LayersModel, evaluated: EvaluatedRun, data: Splits | null): Promise<ShiftCheckScores> {
+    const set = evaluated.hasTest ? data?.test : data?.validation;
+    if (!data || !set)
+      throw new UserError('The check scores the evaluated images again: load the dataset (with its test split) again.');
+    const size = model.inputs[0].shape[1];
+    if (size !== set.size)
+      throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
+    const split = evaluated.hasTest ? 'test' : 'validation';
+    return scoreUnderShifts(model, set, split, data.classNames.length, this.ood);
   }
 
   /**

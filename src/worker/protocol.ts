@@ -24,6 +24,7 @@ import type {
   TrainingOutcome,
 } from '../core/types';
 import type { EvaluationReport } from '../eval/report';
+import type { ShiftCheckScores } from '../core/acquisitionShifts';
 import type { EnsembleRun, IntensityNormalisation, KeptScores } from '../core/types';
 
 export type { KeptScores };
@@ -124,6 +125,11 @@ export interface TrainerRequests {
    * images (test-time adaptation, model/adaptBatchNorm.ts); the threshold is still chosen on validation, unadapted.
    */
   adaptedReport: { positiveClass: number; settings: EvalSettings };
+  /**
+   * A fixed sample of the evaluated split (test, else validation) scored as it is and under each acquisition shift
+   * (worker/shiftCheck.ts), each image judged unlike the training data or not; the page scores it at its threshold.
+   */
+  shiftCheck: object;
   /** The pixels of some images of the evaluated split (test, else validation), by index: a confusion-matrix cell's. */
   evaluatedImages: { indices: number[] };
 }
@@ -189,6 +195,7 @@ export interface TrainerReplies {
   previewAugmentation: AugmentationPreview;
   evaluate: { report: EvaluationReport };
   adaptedReport: { report: EvaluationReport };
+  shiftCheck: { check: ShiftCheckScores };
   /** `indices.length` grey images of `size` px, one byte a pixel, in the order asked. */
   evaluatedImages: { size: number; indices: Uint32Array; pixels: Uint8Array };
 }
@@ -272,6 +279,11 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
       if (reply.type === 'exportModel')
         return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
       if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
+      if (reply.type === 'shiftCheck')
+        return unique([
+          reply.check.labels.buffer,
+          ...reply.check.shifts.flatMap((s) => [s.scores.buffer, ...(s.unlike ? [s.unlike.buffer] : [])]),
+        ]);
       if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
       return [];
     }

@@ -14,6 +14,7 @@ export const REQUEST_ACTIONS: Record<TrainerRequestType, string> = {
   evaluate: 'reporting the results',
   evaluatedImages: 'showing the images of a confusion-matrix cell',
   adaptedReport: 'adapting BatchNorm to the test images',
+  shiftCheck: 'checking acquisition shifts',
   restoreModel: 'bringing back the model',
   predict: 'predicting',
   evaluateModel: 'evaluating the model',

@@ -136,6 +136,11 @@ export class Trainer {
         return { type: 'evaluate', report: await this.report(request) };
       case 'adaptedReport':
         return { type: 'adaptedReport', report: await this.adaptedReport(request) };
+      case 'shiftCheck':
+        return {
+          type: 'shiftCheck',
+          check: await this.kept.shiftCheck(await this.servingModel('evaluate'), this.evaluatedRun(), this.data),
+        };
       case 'evaluatedImages':
         return { type: 'evaluatedImages', ...this.evaluatedRun().images(request) };
       default:

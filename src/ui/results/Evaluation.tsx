@@ -24,6 +24,7 @@ import { ValidationVsTest } from './ValidationVsTest';
 import { PerClassMetrics } from './PerClassMetrics';
 import { RocFigure } from './RocFigure';
 import { AdaptedBatchNorm } from './AdaptedBatchNorm';
+import { AcquisitionShifts } from './AcquisitionShifts';
 import { VisFigure } from '../common/VisFigure';
 import { RangeField } from '../common/FormFields';
 
@@ -198,6 +199,14 @@ export function Evaluation({
       </div>
       {multi && <PerClassMetrics multi={multi} classNames={classNames} count={result.labels.length} />}
       {report && <ValidationVsTest report={report} />}
+      <AcquisitionShifts
+        store={store}
+        result={result}
+        splitName={splitName}
+        positiveClass={positive}
+        positiveName={classNames[positive]}
+        threshold={threshold}
+      />
       {report?.test && <AdaptedBatchNorm store={store} report={report} evalSettings={evalSettings} />}
       <MisclassifiedGallery
         result={result}

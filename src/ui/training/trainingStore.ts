@@ -237,6 +237,11 @@ export class TrainingStore {
     return this.client.request({ type: 'adaptedReport', positiveClass, settings }).then((reply) => reply.report);
   }
 
+  /** A sample of the evaluated split scored under each acquisition shift (worker/shiftCheck.ts). */
+  shiftCheck(): Promise<TrainerReplies['shiftCheck']['check']> {
+    return this.client.request({ type: 'shiftCheck' }).then((reply) => reply.check);
+  }
+
   /** The pixels of some images of the evaluated split (a confusion-matrix cell's), by index. */
   evaluatedImages(indices: number[]): Promise<TrainerReplies['evaluatedImages']> {
     return this.client.request({ type: 'evaluatedImages', indices });
