@@ -59,6 +59,22 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await expect(group.getByRole('spinbutton', { name: 'Zoom' })).toHaveValue('0');
   expect(page.url()).not.toMatch(/rot=/);
 
+  // The acquisition preset: the acquisition changes with zoom, no geometry else, and early stopping off with them.
+  const patience = page.getByRole('spinbutton', { name: 'Patience' });
+  await expect(patience).toHaveValue('3');
+  await page.getByRole('button', { name: 'Acquisition augmentation' }).click();
+  for (const [name, value] of Object.entries({ Zoom: '0.2', Contrast: '0.4', Gamma: '0.5', Blur: '1', Noise: '0.04' }))
+    await expect(group.getByRole('spinbutton', { name })).toHaveValue(value);
+  for (const name of ['Rotation', 'Shift', 'Shear', 'Brightness'])
+    await expect(group.getByRole('spinbutton', { name })).toHaveValue('0');
+  await expect(patience).toHaveValue('0');
+  await expect(page).toHaveURL(/patience=0/);
+  await expect(page).toHaveURL(/zoom=0\.2.*contrast=0\.4&gamma=0\.5&blur=1&noise=0\.04/);
+  await page.getByRole('button', { name: 'No augmentation' }).click();
+  await patience.fill('3');
+  await expect(group.getByRole('spinbutton', { name: 'Contrast' })).toHaveValue('0');
+  expect(page.url()).not.toMatch(/contrast=|patience=/);
+
   // Turned on, the preview follows: draws differ from the image and from one another.
   await group.getByRole('spinbutton', { name: 'Rotation' }).fill('30');
   await group.getByRole('spinbutton', { name: 'Brightness' }).fill('0.3');

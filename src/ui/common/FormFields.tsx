@@ -33,7 +33,8 @@ export interface SettingFields {
   /** A value picked outright (a list, a checkbox). */
   set: (path: SettingPath, value: unknown) => void;
   /** Sets every augmentation field at once (a preset). */
-  setAugmentation: (augmentation: AugmentationSettings) => void;
+  /** The augmentation fields at once (a preset), with other settings the preset goes with (`also`). */
+  setAugmentation: (augmentation: AugmentationSettings, also?: Partial<Settings>) => void;
 }
 
 function textsOf(settings: Settings, paths: readonly SettingPath[]): Texts {
@@ -57,9 +58,15 @@ export function useSettingFields(settings: Settings, onChange: (settings: Settin
       if (parsed.problem === null) set(path, parsed.value);
     },
     set,
-    setAugmentation: (augmentation) => {
-      const next = { ...settings, augmentation };
-      setText((t) => ({ ...t, ...textsOf(next, TYPED_PATHS.filter(isAugmentationPath)) }));
+    setAugmentation: (augmentation, also = {}) => {
+      const next = { ...settings, ...also, augmentation };
+      setText((t) => ({
+        ...t,
+        ...textsOf(
+          next,
+          TYPED_PATHS.filter((p) => isAugmentationPath(p) || p in also),
+        ),
+      }));
       onChange(next);
     },
   };
