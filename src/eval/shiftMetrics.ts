@@ -4,7 +4,7 @@
  * more than two classes), the share judged unlike the training data, and the shift that hurts most.
  */
 import type { AcquisitionShift, ShiftCheckScores } from '../core/acquisitionShifts';
-import { argmaxPredictions, binaryMetrics, binaryScores } from './metrics';
+import { binaryMetrics, binaryScores, multiClassMetrics } from './metrics';
 
 export interface ShiftRow {
   shift: AcquisitionShift;
@@ -25,9 +25,7 @@ export function shiftRows(check: ShiftCheckScores, positiveClass: number, thresh
     const result = { scores, labels, numClasses };
     const unlikeShare = unlike ? unlike.reduce((a, b) => a + b, 0) / Math.max(1, unlike.length) : null;
     if (numClasses > 2) {
-      const predicted = argmaxPredictions(result);
-      const correct = predicted.reduce((n, p, i) => n + (p === labels[i] ? 1 : 0), 0);
-      const accuracy = labels.length ? correct / labels.length : NaN;
+      const { accuracy } = multiClassMetrics(result);
       return { shift, count: labels.length, accuracy, sensitivity: NaN, specificity: NaN, auc: NaN, unlikeShare };
     }
     const m = binaryMetrics(binaryScores(result, positiveClass), labels, positiveClass, threshold);

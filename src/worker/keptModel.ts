@@ -134,13 +134,13 @@ export class KeptModel {
 
   /** The evaluated split's sample scored under each acquisition shift (shiftCheck.ts), judged by the model's detector. */
   async shiftCheck(model: tf.LayersModel, evaluated: EvaluatedRun, data: Splits | null): Promise<ShiftCheckScores> {
-    const set = evaluated.hasTest ? data?.test : data?.validation;
+    const split = evaluated.hasTest ? 'test' : 'validation';
+    const set = data?.[split];
     if (!data || !set)
       throw new UserError('The check scores the evaluated images again: load the dataset (with its test split) again.');
     const size = model.inputs[0].shape[1];
     if (size !== set.size)
       throw new UserError(`The model takes ${String(size)} px images; load the dataset at that Image size.`);
-    const split = evaluated.hasTest ? 'test' : 'validation';
     return scoreUnderShifts(model, set, split, data.classNames.length, this.ood);
   }
 

@@ -1,10 +1,11 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import type { ShiftCheckScores } from '../../core/acquisitionShifts';
 import type { TestResult } from '../../core/types';
 import { shiftRows } from '../../eval/shiftMetrics';
 import { percent, shiftSummary } from './shiftText';
 import { fmt, fmtThreshold } from './formatFigures';
 import type { TrainingStore } from '../training/trainingStore';
+import { useAnswerFor } from '../common/useAnswerFor';
 
 interface Props {
   store: TrainingStore;
@@ -24,31 +25,19 @@ interface Props {
  * share the unlike-training detector flags. What a film from another scanner or site can look like.
  */
 export function AcquisitionShifts({ store, result, splitName, positiveClass, positiveName, threshold }: Props) {
-  const [state, setState] = useState<{
-    check: ShiftCheckScores | null;
-    pending: boolean;
-    error: string | null;
-    for: TestResult | null;
-  }>({ check: null, pending: false, error: null, for: null });
   // A new run (or evaluation) makes the check stale: asked again on request.
-  const check = state.for === result ? state.check : null;
+  const state = useAnswerFor<TestResult, ShiftCheckScores>(result);
+  const check = state.answer;
   const rows = useMemo(
     () => (check ? shiftRows(check, positiveClass, threshold) : null),
     [check, positiveClass, threshold],
   );
-  const ask = () => {
-    setState({ check: null, pending: true, error: null, for: result });
-    store.shiftCheck().then(
-      (c) => setState({ check: c, pending: false, error: null, for: result }),
-      (e: unknown) =>
-        setState({ check: null, pending: false, error: e instanceof Error ? e.message : String(e), for: result }),
-    );
-  };
+  const ask = () => state.ask(() => store.shiftCheck());
   const binary = result.numClasses === 2;
   return (
     <div className="report">
       <p>
-        <button type="button" onClick={ask} disabled={state.pending && state.for === result}>
+        <button type="button" onClick={ask} disabled={state.pending && state.current}>
           Check acquisition shifts
         </button>{' '}
         <small>
@@ -57,8 +46,8 @@ export function AcquisitionShifts({ store, result, splitName, positiveClass, pos
           own split, not a measurement at another hospital.
         </small>
       </p>
-      {state.pending && state.for === result && <p aria-busy="true">Scoring the shifted images…</p>}
-      {state.error && state.for === result && <p role="alert">{state.error}</p>}
+      {state.pending && state.current && <p aria-busy="true">Scoring the shifted images…</p>}
+      {state.error && state.current && <p role="alert">{state.error}</p>}
       {check && rows && (
         <>
           <table aria-label="Under acquisition shifts" className="metrics">

@@ -1,8 +1,8 @@
-import { useState } from 'react';
 import type { EvalSettings } from '../../core/types';
 import type { EvaluationReport } from '../../eval/report';
 import { Cell, REPORT_ROWS } from './ValidationVsTest';
 import type { TrainingStore } from '../training/trainingStore';
+import { useAnswerFor } from '../common/useAnswerFor';
 
 // Precision aside: the adaptation moves the operating point, and these four say how.
 const ROWS = REPORT_ROWS.filter((r) => r.metric !== 'precision');
@@ -20,29 +20,12 @@ interface Props {
  * another source (another hospital, another machine), where a model's normalisation no longer fits.
  */
 export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
-  const [state, setState] = useState<{
-    report: EvaluationReport | null;
-    pending: boolean;
-    error: string | null;
-    for: EvaluationReport | null;
-  }>({
-    report: null,
-    pending: false,
-    error: null,
-    for: null,
-  });
   // A new report (rule, class, run) makes the adapted one stale: asked again on request.
-  const adapted = state.for === report ? state.report : null;
+  const state = useAnswerFor<EvaluationReport, EvaluationReport>(report);
+  const adapted = state.answer;
   const test = report.test;
   if (!test) return null;
-  const ask = () => {
-    setState({ report: null, pending: true, error: null, for: report });
-    store.adaptedReport(report.positiveClass, evalSettings).then(
-      (r) => setState({ report: r, pending: false, error: null, for: report }),
-      (e: unknown) =>
-        setState({ report: null, pending: false, error: e instanceof Error ? e.message : String(e), for: report }),
-    );
-  };
+  const ask = () => state.ask(() => store.adaptedReport(report.positiveClass, evalSettings));
   return (
     <div className="report">
       <p>
@@ -57,7 +40,7 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
         </small>
       </p>
       {state.pending && <p aria-busy="true">Adapting and scoring…</p>}
-      {state.error && state.for === report && <p role="note">{state.error}</p>}
+      {state.error && state.current && <p role="note">{state.error}</p>}
       {adapted?.test && (
         <table aria-label="Adapted BatchNorm" className="metrics">
           <caption>Test, at the same threshold (chosen on validation, unadapted), 95% intervals</caption>
