@@ -140,11 +140,16 @@ function applyAcquisition(xs: tf.Tensor4D, settings: AugmentationSettings, param
       mean,
     );
   }
-  // Clipped first: a power of a value blur or contrast took below 0 would be NaN.
+  // x^g as exp(g ln x): the wasm backend's pow with a per-image exponent (broadcast) took half of the whole
+  // augmentation's time (docs/benchmarks.md). Clipped first, to a floor above 0: a value blur or contrast took
+  // below 0 would be NaN, and 0 itself would rely on ln 0 = -inf, which GLSL leaves undefined; the floor's
+  // power is under 1e-20, well inside a grey level.
   if (settings.gamma > 0)
-    out = tf.pow(
-      tf.clipByValue(out, 0, 1),
-      perImage((p) => p.gamma),
+    out = tf.exp(
+      tf.mul(
+        tf.log(tf.clipByValue(out, 1e-30, 1)),
+        perImage((p) => p.gamma),
+      ),
     );
   if (settings.noise > 0) {
     const [, height, width] = xs.shape;
