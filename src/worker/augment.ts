@@ -143,14 +143,14 @@ function applyAcquisition(xs: tf.Tensor4D, settings: AugmentationSettings, param
   // x^g as exp(g ln x): the wasm backend's pow with a per-image exponent (broadcast) took half of the whole
   // augmentation's time (docs/benchmarks.md). Clipped first, to a floor above 0: a value blur or contrast took
   // below 0 would be NaN, and 0 itself would rely on ln 0 = -inf, which GLSL leaves undefined; the floor's
-  // power is under 1e-20, well inside a grey level.
+  // power is under 1e-10 for any gamma the settings allow (powers 1/3 to 3), far inside a grey level.
   if (settings.gamma > 0)
     out = tf.exp(
       tf.mul(
         tf.log(tf.clipByValue(out, 1e-30, 1)),
         perImage((p) => p.gamma),
       ),
-    );
+    ) as tf.Tensor4D;
   if (settings.noise > 0) {
     const [, height, width] = xs.shape;
     // Each image's noise from its own seed: the batch's draw does not depend on the backend.
