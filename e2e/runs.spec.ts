@@ -147,7 +147,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(freshReports).toEqual([]);
 });
 
-test('a training worker that dies mid-run keeps the finished epochs: the best one is back, and Resume continues once the data is loaded again', async ({
+test('a training worker that dies mid-run keeps the finished epochs: the last one is back (early stopping off), and Resume continues once the data is loaded again', async ({
   page,
 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'xray-crash-'));
@@ -185,7 +185,10 @@ test('a training worker that dies mid-run keeps the finished epochs: the best on
       throw new Error('simulated out-of-memory');
     }),
   );
-  await expect(page.getByRole('alert')).toContainText('What was trained is not lost');
+  // Early stopping off (patience 0): the model it would have kept is its last finished epoch, not validation's best.
+  await expect(page.getByRole('alert')).toContainText(
+    /What was trained is not lost: the last finished epoch \(\d+; early stopping was off\) is back/,
+  );
   await expectStatus(page, 'stopped');
   const kept = await history.count();
   expect(kept).toBeGreaterThanOrEqual(2);

@@ -109,10 +109,10 @@ test('load a zip, see the data, train live, evaluate and download a model that p
   await expect(bestRow.locator('td').last()).toHaveText('best');
   const bestEpoch = (await bestRow.locator('td').first().innerText()).trim();
   await expect(page.getByRole('figure', { name: 'Loss curves' })).toHaveAttribute('data-best-epoch', bestEpoch);
+  // Early stopping is off by default (patience 0, with the default acquisition augmentation): the last epoch is kept.
   await expect(page.getByTestId('early-stopping')).toHaveText(
-    bestEpoch === '2'
-      ? 'Trained all 2 epochs; the last epoch had the lowest validation loss, so its weights are kept.'
-      : 'Trained all 2 epochs; weights of epoch 1 restored (lowest validation loss).',
+    `Early stopping was off (patience 0): the model keeps the weights of the last epoch, 2; epoch ${bestEpoch} had ` +
+      'the lowest validation loss.',
   );
   for (const name of ['Loss curves', 'Accuracy curves']) {
     const figure = page.getByRole('figure', { name });

@@ -3,12 +3,14 @@
  * Node, to see what src/backends/wasmKernels.ts buys on the WASM backend.
  *
  *   npx tsx scripts/bench-wasm-kernels.ts [--sizes 64,150] [--batch 32] [--steps 5] [--no-cpu] [--no-naive] [--model tutorial|batchnorm]
+ *     [--augment]
  *
  * Rows: 'cpu' (stock tfjs kernels, smallest size only: it is slow), 'wasm naive' (only the missing
  * Conv2DBackpropFilter, as a direct loop; the rest as shipped), 'wasm fast' (all kernels of
  * wasmKernels.ts, on XNNPACK and loops) and 'wasm native' (the app's: those plus our SIMD kernels of
  * src/backends/native, the BatchNormalization layer's two kernels and the max-pool gradient). Then a
- * per-kernel profile of one native WASM step at the largest size.
+ * per-kernel profile of one native WASM step at the largest size. `--augment`: also what the default training
+ * augmentation (src/worker/augment.ts, the settings table's defaults) adds to each step, whole and change by change.
  *
  * Threads: in Node tfjs-backend-wasm always runs its single-threaded SIMD build (it turns
  * multithreading off under Node), so every WASM number here is one thread, like a browser page
@@ -21,6 +23,9 @@ import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '..
 import { readFile } from 'node:fs/promises';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from '../src/backends/native/register';
+import { acquisitionRandom, augmentBatch, augmentationRandom, NO_AUGMENTATION } from '../src/worker/augment';
+import { DEFAULT_SETTINGS } from '../src/core/settings';
+import type { AugmentationSettings } from '../src/core/types';
 
 async function startNative(): Promise<void> {
   const problem = await startNativeKernels(
@@ -37,6 +42,7 @@ interface Options {
   cpu: boolean;
   naive: boolean;
   model: ModelName;
+  augment: boolean;
 }
 
 interface Row {
@@ -46,7 +52,15 @@ interface Row {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [64, 150], batch: 32, steps: 5, cpu: true, naive: true, model: 'tutorial' };
+  const options: Options = {
+    sizes: [64, 150],
+    batch: 32,
+    steps: 5,
+    cpu: true,
+    naive: true,
+    model: 'tutorial',
+    augment: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => {
@@ -59,6 +73,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--steps') options.steps = Number(next());
     else if (arg === '--no-cpu') options.cpu = false;
     else if (arg === '--no-naive') options.naive = false;
+    else if (arg === '--augment') options.augment = true;
     else if (arg === '--model') {
       const model = next();
       if (!(MODEL_NAMES as readonly string[]).includes(model))
@@ -139,6 +154,49 @@ async function profileStep(size: number, batch: number): Promise<void> {
   } finally {
     tf.dispose([xs, ys]);
     model.dispose();
+  }
+}
+
+/** Median ms of augmentBatch on one batch (values read back), each image its own draw, as training does. */
+async function augmentMs(size: number, batch: number, settings: AugmentationSettings, steps: number): Promise<number> {
+  const { xs, ys } = makeBatch(size, batch);
+  const random = augmentationRandom(1);
+  const acquisition = acquisitionRandom(1);
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < steps + 2; i++) {
+      const start = performance.now();
+      const out = augmentBatch(xs, settings, random, acquisition);
+      await out.data();
+      out.dispose();
+      if (i >= 2) times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+}
+
+/** The default augmentation's cost per batch against a native step, whole and each change alone. */
+async function reportAugmentation(sizes: number[], batch: number, steps: number, rows: Row[]): Promise<void> {
+  const defaults = DEFAULT_SETTINGS.augmentation;
+  const parts: [string, AugmentationSettings][] = [
+    ['defaults, all', defaults],
+    ['zoom alone', { ...NO_AUGMENTATION, zoom: defaults.zoom }],
+    ['blur alone', { ...NO_AUGMENTATION, blur: defaults.blur }],
+    ['contrast, gamma', { ...NO_AUGMENTATION, contrast: defaults.contrast, gamma: defaults.gamma }],
+    ['noise alone', { ...NO_AUGMENTATION, noise: defaults.noise }],
+  ];
+  console.log(`\nThe default augmentation (${JSON.stringify(defaults)}), batch ${batch}, median of ${steps}:`);
+  console.log(`${'what'.padEnd(18)}${'size'.padStart(6)}${'ms/batch'.padStart(10)}${'of a step'.padStart(11)}`);
+  for (const size of sizes) {
+    const step = rows.find((r) => r.backend === 'wasm native' && r.size === size)?.msPerStep;
+    for (const [name, settings] of parts) {
+      const ms = await augmentMs(size, batch, settings, steps);
+      const share = step ? `${((100 * ms) / step).toFixed(0)}%` : '';
+      console.log(`${name.padEnd(18)}${String(size).padStart(6)}${ms.toFixed(1).padStart(10)}${share.padStart(11)}`);
+    }
   }
 }
 
@@ -226,6 +284,7 @@ async function main(): Promise<void> {
 
   registerWasmTrainingKernels();
   await startNative();
+  if (options.augment) await reportAugmentation(sizes, batch, steps, rows);
   await profileStep(largest, batch);
 }
 

@@ -1,18 +1,35 @@
 /**
  * The rows of the training images' augmentation (read by the worker): the geometric and brightness ranges, the
- * flip, and the acquisition changes; all off by default.
+ * flip, and the acquisition changes. By default the acquisition changes with zoom are on (ACQUISITION_AUGMENTATION
+ * in ui/training/augmentationSettings.ts says why); the rest are off.
  */
 import type { NumberRow, SettingsTable } from './settingRowTypes';
 
-/** An augmentation range (read by the worker): from 0, its default, which turns the change off, up to `max`; fractions too. */
+/**
+ * An augmentation range (read by the worker): from 0, which turns the change off, up to `max`; fractions too. A run
+ * saved before the range existed, or before the acquisition defaults (2026-12-05), trained with it off: legacy 0.
+ */
 function augmentationRange(
   label: string,
   query: string,
   max: number,
   step: number,
   unit: string,
+  defaultValue = 0,
 ): NumberRow & { use: 'train' } {
-  return { kind: 'number', label, query, use: 'train', default: 0, min: 0, max, integer: false, step, unit };
+  return {
+    kind: 'number',
+    label,
+    query,
+    use: 'train',
+    default: defaultValue,
+    legacy: 0,
+    min: 0,
+    max,
+    integer: false,
+    step,
+    unit,
+  };
 }
 
 export const AUGMENTATION_ROWS: Pick<
@@ -28,10 +45,11 @@ export const AUGMENTATION_ROWS: Pick<
   | 'augmentation.blur'
   | 'augmentation.noise'
 > = {
-  // Augmentation is off by default, by measurement: it cost held-out accuracy (see TUTORIAL_AUGMENTATION in
-  // ui/training/augmentationSettings.ts for the runs, and for the tutorial-like values one click away).
+  // Rotation, shift, shear and brightness are off by default, by measurement: the tutorial's geometry cost held-out
+  // accuracy (TUTORIAL_AUGMENTATION in ui/training/augmentationSettings.ts). Zoom 0.2 is on with the acquisition
+  // changes below (ACQUISITION_AUGMENTATION there: held-out sources, under acquisition shifts).
   'augmentation.rotation': augmentationRange('Rotation', 'rot', 180, 1, 'degrees either way'),
-  'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
+  'augmentation.zoom': augmentationRange('Zoom', 'zoom', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times', 0.2),
   'augmentation.shift': augmentationRange('Shift', 'shift', 0.5, 0.05, 'fraction of width and height'),
   'augmentation.shear': augmentationRange('Shear', 'shear', 45, 1, 'degrees either way'),
   'augmentation.brightness': augmentationRange('Brightness', 'bright', 0.9, 0.05, 'e.g. 0.2 = 0.8 to 1.2 times'),
@@ -43,10 +61,17 @@ export const AUGMENTATION_ROWS: Pick<
     // Off: chest anatomy is not symmetric (the heart lies left); a mirrored chest is not a real one.
     default: false,
   },
-  // Acquisition changes (issue 23): what another detector, exposure or processing does to a film. Off by default;
-  // docs/benchmarks.md has the leave-one-source-out runs.
-  'augmentation.contrast': augmentationRange('Contrast', 'contrast', 0.9, 0.05, 'e.g. 0.3 = 0.7 to 1.3 times'),
-  'augmentation.gamma': augmentationRange('Gamma', 'gamma', 2, 0.05, 'e.g. 0.3 = gamma 1/1.3 to 1.3'),
-  'augmentation.blur': augmentationRange('Blur', 'blur', 4, 0.25, 'Gaussian sigma in pixels, mixed in 0 to 100%'),
-  'augmentation.noise': augmentationRange('Noise', 'noise', 0.2, 0.01, 'standard deviation up to this, pixels 0..1'),
+  // Acquisition changes (issue 23): what another detector, exposure or processing does to a film. On by default
+  // (ACQUISITION_AUGMENTATION; docs/benchmarks.md has the leave-one-source-out runs under shifts).
+  'augmentation.contrast': augmentationRange('Contrast', 'contrast', 0.9, 0.05, 'e.g. 0.3 = 0.7 to 1.3 times', 0.4),
+  'augmentation.gamma': augmentationRange('Gamma', 'gamma', 2, 0.05, 'e.g. 0.3 = gamma 1/1.3 to 1.3', 0.5),
+  'augmentation.blur': augmentationRange('Blur', 'blur', 4, 0.25, 'Gaussian sigma in pixels, mixed in 0 to 100%', 1),
+  'augmentation.noise': augmentationRange(
+    'Noise',
+    'noise',
+    0.2,
+    0.01,
+    'standard deviation up to this, pixels 0..1',
+    0.04,
+  ),
 };

@@ -111,10 +111,12 @@ export const RUN_ROWS: Pick<
     label: 'Patience',
     query: 'patience',
     use: 'train',
-    // 3: validation loss on a few hundred images wobbles from epoch to epoch, so one or two epochs without a new
-    // low are common noise in the tutorial's 10 epochs; three in a row mean it has stopped improving (and the
-    // best epoch's weights are restored, so waiting costs time, never accuracy).
-    default: 3,
+    // 0 (early stopping off, the last epoch kept), with the default acquisition augmentation: under it the
+    // validation loss is lowest after 1-4 epochs, while BatchNorm's statistics still follow the augmented images,
+    // so stopping there keeps a weak model (ACQUISITION_PRESET_SETTINGS in ui/training/augmentationSettings.ts).
+    // Without augmentation 3 is the value (NO_AUGMENTATION_PRESET_SETTINGS): validation loss wobbles, and three
+    // epochs in a row without a new low mean it has stopped improving. Runs saved before 2026-12-05 stored theirs.
+    default: 0,
     min: 0,
     max: 500,
     integer: true,

@@ -30,7 +30,7 @@ const TRAIN_DEFAULTS: TrainSettings = (({
 }) => train)(DEFAULT_SETTINGS);
 
 describe('the settings table', () => {
-  it('has the defaults the page has always had', () => {
+  it('has the defaults of the studies (docs/benchmarks.md): acquisition augmentation with early stopping off', () => {
     expect(DEFAULT_SETTINGS).toEqual({
       model: 'batchnorm',
       imageSize: 150,
@@ -41,8 +41,8 @@ describe('the settings table', () => {
       backend: 'auto',
       seed: 1,
       classWeighting: 'balanced',
-      patience: 3,
-      augmentation: NO_AUGMENTATION,
+      patience: 0,
+      augmentation: { ...NO_AUGMENTATION, zoom: 0.2, contrast: 0.4, gamma: 0.5, blur: 1, noise: 0.04 },
       validationPercent: 10,
       testPercent: 0,
       testPattern: '',
@@ -247,9 +247,9 @@ describe('the checks the worker runs', () => {
 });
 
 describe('augmentation on and off', () => {
-  it('is off when every range is 0 and the flip is off', () => {
+  it('is off when every range is 0 and the flip is off (the default is on)', () => {
     expect(isAugmenting(NO_AUGMENTATION)).toBe(false);
-    expect(isAugmenting(DEFAULT_SETTINGS.augmentation)).toBe(false);
+    expect(isAugmenting(DEFAULT_SETTINGS.augmentation)).toBe(true);
     expect(isAugmenting({ ...NO_AUGMENTATION, horizontalFlip: true })).toBe(true);
     expect(isAugmenting({ ...NO_AUGMENTATION, shear: 1 })).toBe(true);
   });
@@ -280,6 +280,15 @@ describe('trainSettingsOf', () => {
     expect(train.weightDecay).toBe(0);
     expect(trainSettingsOf(DEFAULT_SETTINGS)).toMatchObject({ learningRateSchedule: 'cosine', weightDecay: 1 });
     expect(train.learningRate).toBe(2e-3);
+    expect(checkTrainSettings(train)).toBeNull();
+  });
+
+  it('gives a saved run without the acquisition changes none of them, not the acquisition defaults', () => {
+    const { contrast, gamma, blur, noise, ...older } = { ...NO_AUGMENTATION, rotation: 5 };
+    expect([contrast, gamma, blur, noise]).toEqual([0, 0, 0, 0]);
+    const saved = { ...DEFAULT_SETTINGS, augmentation: older } as unknown as Settings;
+    const train = trainSettingsOf(saved);
+    expect(train.augmentation).toEqual({ ...NO_AUGMENTATION, rotation: 5 });
     expect(checkTrainSettings(train)).toBeNull();
   });
 });

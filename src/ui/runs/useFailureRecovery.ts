@@ -1,3 +1,4 @@
+import { unfinishedModelText } from './unfinishedModel';
 import { useEffect, useRef } from 'react';
 import type { TrainingStore } from '../training/trainingStore';
 import type { RunsApi } from './useRuns';
@@ -25,7 +26,6 @@ export function useFailureRecovery(
           const recovered = await r.recoverAfterFailure().catch(() => null);
           if (!recovered) return;
           const done = recovered.history.epochsDone;
-          const best = recovered.history.bestEpoch;
           const remaining = recovered.settings.epochs - done;
           const contextLost = isGpuLostMessage(event.message);
           const dataReady = store.getSnapshot().dataReady;
@@ -38,7 +38,7 @@ export function useFailureRecovery(
             return;
           }
           tell(
-            `${event.message} What was trained is not lost: the best epoch so far (${best === null ? '–' : best + 1} of ${done}) is back for Predict and downloads, and Resume training continues the run${dataReady ? '' : ' once the dataset is loaded again'}.`,
+            `${event.message} What was trained is not lost: ${unfinishedModelText(recovered.settings, recovered.history)} is back for Predict and downloads, and Resume training continues the run${dataReady ? '' : ' once the dataset is loaded again'}.`,
           );
         })();
       }),

@@ -2,6 +2,7 @@
  * Saved runs for the page: opens the browser's storage, records every run (RunRecorder), brings the latest run
  * back after a reload, and offers the list's actions (open, rename, delete) and Resume's starting point.
  */
+import { unfinishedModelKind, unfinishedModelText } from './unfinishedModel';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelFiles } from '../../core/types';
 import { checkModelFiles } from '../../data/modelWeightChecks';
@@ -45,7 +46,8 @@ export interface RunsApi {
   /** A saved run's model (its kept one, else its best epoch's). */
   savedModel(id: string): Promise<ModelFiles | null>;
   /**
-   * After a run failed (the worker died, the GPU was lost): brings its best epoch so far back into the worker,
+   * After a run failed (the worker died, the GPU was lost): brings its best epoch so far (its last finished one with
+   * early stopping off: unfinishedModel.ts) back into the worker,
    * with its history. Resolves the run's record then, or null when no epoch had finished.
    */
   recoverAfterFailure(): Promise<SavedRun | null>;
@@ -89,11 +91,14 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
   /** Shows a saved run: its model in the worker (for Predict, downloads, Resume) and its history and results. */
   const show = useCallback(
     async (run: SavedRun, why: 'reload' | 'opened') => {
+      const unfinished = unfinishedModelKind(run.settings);
       const kind: ModelKind | null = run.models.includes('model')
         ? 'model'
-        : run.models.includes('best')
-          ? 'best'
-          : null;
+        : run.models.includes(unfinished)
+          ? unfinished
+          : run.models.includes('best')
+            ? 'best'
+            : null;
       const stored = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
       const damaged = stored ? storedModelProblem(stored) : null;
       const files = damaged ? null : stored;
@@ -117,7 +122,7 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
           ? `Brought back from this browser's storage: “${run.name}” (saved ${when}).`
           : `Opened “${run.name}” (saved ${when}).`,
         interrupted
-          ? `It was interrupted after ${run.history.epochsDone} finished epoch${run.history.epochsDone === 1 ? '' : 's'} (the tab closed or the trainer stopped): ${files ? 'the best epoch so far is back; Resume training continues the run.' : 'no epoch had finished, so there is no model.'}`
+          ? `It was interrupted after ${run.history.epochsDone} finished epoch${run.history.epochsDone === 1 ? '' : 's'} (the tab closed or the trainer stopped): ${files ? `${unfinishedModelText(run.settings, run.history)} is back; Resume training continues the run.` : 'no epoch had finished, so there is no model.'}`
           : '',
         run.status === 'loaded'
           ? ''
@@ -225,18 +230,20 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
       const saved = await db.current?.get(id);
       if (!saved || !db.current)
         return recorder.current?.run?.id === id
-          ? ((await recorder.current.modelFiles('model')) ?? (await recorder.current.modelFiles('best')))
+          ? ((await recorder.current.modelFiles('model')) ??
+              (await recorder.current.modelFiles(unfinishedModelKind(recorder.current.run.settings))))
           : null;
-      const kind = saved.models.includes('model') ? 'model' : saved.models.includes('best') ? 'best' : null;
+      const unfinished = unfinishedModelKind(saved.settings);
+      const kind = saved.models.includes('model') ? 'model' : saved.models.includes(unfinished) ? unfinished : null;
       return kind ? ((await db.current.getModel(id, kind)) ?? null) : null;
     },
     recoverAfterFailure: async () => {
       const r = recorder.current;
       const run = r?.run;
-      const best = run ? await r!.modelFiles('best') : null;
-      if (!run || !best) return null;
+      const kept = run ? await r!.modelFiles(unfinishedModelKind(run.settings)) : null;
+      if (!run || !kept) return null;
       await store.restore({
-        files: best,
+        files: kept,
         model: run.settings.model,
         numClasses: run.classNames.length,
         scores: null,

@@ -41,5 +41,12 @@ describe('the run in words', () => {
     );
     const stopped = { reason: 'early-stopped' as const, epochsDone: 25, bestEpoch: 21, restoredBest: true };
     expect(outcomeText(stopped, 3, 30)).toMatch(/^Member 3 of 3 .*: Stopped early after epoch 5; weights of epoch 2/);
+    // Early stopping off (patience 0, the default): every member kept its last epoch.
+    const last = { reason: 'completed' as const, epochsDone: 20, bestEpoch: 12, restoredBest: false };
+    expect(outcomeText(last, 2, 20)).toBe(
+      "Member 2 of 2 (the run's epochs 11 to 20): Early stopping was off (patience 0): the model keeps the weights of " +
+        'the last epoch, 10; epoch 3 had the lowest validation loss. Each member before it kept the weights of its own ' +
+        'last epoch.',
+    );
   });
 });

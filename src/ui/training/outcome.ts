@@ -17,10 +17,8 @@ export function outcomeText(outcome: TrainingOutcome | null, members = 1, epochs
       epochsDone: outcome.epochsDone - offset,
       bestEpoch: outcome.bestEpoch === null ? null : outcome.bestEpoch - offset,
     });
-    return (
-      `Member ${member + 1} of ${members} (the run's epochs ${offset + 1} to ${offset + span}): ${own} Each member ` +
-      'before it kept the weights of its own best epoch.'
-    );
+    const kept = outcome.restoredBest ? 'the weights of its own best epoch' : 'the weights of its own last epoch';
+    return `Member ${member + 1} of ${members} (the run's epochs ${offset + 1} to ${offset + span}): ${own} Each member before it kept ${kept}.`;
   }
   const { reason, epochsDone, bestEpoch, restoredBest } = outcome;
   if (bestEpoch === null) {

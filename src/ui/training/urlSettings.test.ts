@@ -57,19 +57,20 @@ describe('patient grouping in the URL', () => {
 });
 
 describe('augmentation and validation size in the URL', () => {
-  it('defaults to augmentation close to the tutorial, without flipping, and 10% validation', () => {
+  it('defaults to the acquisition changes with zoom, without flipping, and 10% validation', () => {
     expect(DEFAULT_SETTINGS.augmentation).toEqual({
       rotation: 0,
-      zoom: 0,
+      zoom: 0.2,
       shift: 0,
       shear: 0,
       brightness: 0,
       horizontalFlip: false,
-      contrast: 0,
-      gamma: 0,
-      blur: 0,
-      noise: 0,
+      contrast: 0.4,
+      gamma: 0.5,
+      blur: 1,
+      noise: 0.04,
     });
+    expect(settingsToQuery(DEFAULT_SETTINGS)).toBe('');
     expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
   });
 
@@ -83,10 +84,10 @@ describe('augmentation and validation size in the URL', () => {
       shear: 5,
       brightness: 0.25,
       horizontalFlip: true,
-      contrast: 0,
-      gamma: 0,
-      blur: 0,
-      noise: 0,
+      contrast: 0.4,
+      gamma: 0.5,
+      blur: 1,
+      noise: 0.04,
     });
     expect(settings.validationPercent).toBe(20);
     expect(settingsFromQuery('?flip=off').settings.augmentation.horizontalFlip).toBe(false);
@@ -105,7 +106,7 @@ describe('augmentation and validation size in the URL', () => {
     expect(settingsToQuery(custom)).toBe('?val=25&rot=10&bright=0.3&flip=1');
     expect(settingsFromQuery(settingsToQuery(custom)).settings).toEqual(custom);
     const tutorial = { ...DEFAULT_SETTINGS, augmentation: TUTORIAL_AUGMENTATION };
-    expect(settingsToQuery(tutorial)).toBe('?rot=10&zoom=0.2&shift=0.1&shear=10');
+    expect(settingsToQuery(tutorial)).toBe('?rot=10&shift=0.1&shear=10&contrast=0&gamma=0&blur=0&noise=0');
     expect(settingsFromQuery(settingsToQuery(tutorial)).settings).toEqual(tutorial);
   });
 
@@ -120,15 +121,15 @@ describe('augmentation and validation size in the URL', () => {
 });
 
 describe('class weights, patience and test hold-out in the URL', () => {
-  it('default to balanced weights, patience 3 and no hold-out', () => {
-    expect(DEFAULT_SETTINGS).toMatchObject({ classWeighting: 'balanced', patience: 3, testPercent: 0 });
+  it('default to balanced weights, patience 0 (early stopping off) and no hold-out', () => {
+    expect(DEFAULT_SETTINGS).toMatchObject({ classWeighting: 'balanced', patience: 0, testPercent: 0 });
   });
 
   it('read weights, patience and holdout, and round-trip', () => {
-    const { settings, problems } = settingsFromQuery('?weights=none&patience=0&holdout=15');
+    const { settings, problems } = settingsFromQuery('?weights=none&patience=3&holdout=15');
     expect(problems).toEqual([]);
-    expect(settings).toMatchObject({ classWeighting: 'none', patience: 0, testPercent: 15 });
-    expect(settingsToQuery(settings)).toBe('?patience=0&holdout=15&weights=none');
+    expect(settings).toMatchObject({ classWeighting: 'none', patience: 3, testPercent: 15 });
+    expect(settingsToQuery(settings)).toBe('?patience=3&holdout=15&weights=none');
     expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
   });
 

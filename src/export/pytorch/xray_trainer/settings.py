@@ -9,6 +9,10 @@ from .network import ENSEMBLE_TWO_CLASSES, MAX_MEMBERS
 
 
 SPLITS = ('train', 'validation', 'test')
+# The page's default augmentation (core/augmentationRows.ts): the acquisition changes with zoom. A settings.json the
+# page wrote carries its own; this is for a run without one.
+DEFAULT_AUGMENTATION = {'rotation': 0, 'zoom': 0.2, 'shift': 0, 'shear': 0, 'brightness': 0, 'horizontalFlip': False,
+                        'contrast': 0.4, 'gamma': 0.5, 'blur': 1, 'noise': 0.04}
 
 
 def read_manifest(path, class_names):
@@ -50,7 +54,8 @@ def run_settings(args):
     defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
-                'seed': 1, 'classWeighting': 'balanced', 'patience': 3, 'augmentation': {}, 'thresholdRule': 'sensitivity',
+                'seed': 1, 'classWeighting': 'balanced', 'patience': 0, 'augmentation': DEFAULT_AUGMENTATION,
+                'thresholdRule': 'sensitivity',
                 'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1, 'ood': 'layers'}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
