@@ -16,8 +16,8 @@
  *
  * How good the app's model is on a dataset, through the real app: builds it, serves it with `vite preview`,
  * and for each seed opens a fresh page in headless Chromium, drops the zip on it, trains with the app's
- * default settings (class weights, early stopping, augmentation…; only what is passed is overridden),
- * and reads the `Test metrics` and `Validation and test` tables at the threshold the page reports (chosen
+ * default settings (class weights, the acquisition augmentation, early stopping off…; only what is passed is
+ * overridden), and reads the `Test metrics` and `Validation and test` tables at the threshold the page reports (chosen
  * on validation by the `rule` setting) for the default positive class.
  *
  * Test split: the zip's test folder when it has one; otherwise the app itself holds out a stratified
