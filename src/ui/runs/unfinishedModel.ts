@@ -12,6 +12,16 @@ export function unfinishedModelKind(settings: Pick<Settings, 'patience'>): Extra
   return settings.patience > 0 ? 'best' : 'checkpoint';
 }
 
+/** Which stored model a saved run shows: its kept one when it finished, else what unfinishedModelKind names. */
+export function storedModelKind(run: {
+  models: readonly ModelKind[];
+  settings: Pick<Settings, 'patience'>;
+}): ModelKind | null {
+  if (run.models.includes('model')) return 'model';
+  const unfinished = unfinishedModelKind(run.settings);
+  return run.models.includes(unfinished) ? unfinished : null;
+}
+
 /** In words, epochs counted from 1: "the best epoch so far (3 of 5)" or "the last finished epoch (5)". */
 export function unfinishedModelText(
   settings: Pick<Settings, 'patience'>,

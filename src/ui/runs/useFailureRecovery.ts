@@ -1,8 +1,8 @@
-import { unfinishedModelText } from './unfinishedModel';
 import { useEffect, useRef } from 'react';
 import type { TrainingStore } from '../training/trainingStore';
 import type { RunsApi } from './useRuns';
 import { isGpuLostMessage } from '../../core/gpuLost';
+import { unfinishedModelText } from './unfinishedModel';
 
 /**
  * A failed run keeps its finished epochs: the best one comes back into the (possibly new) worker, and after a lost

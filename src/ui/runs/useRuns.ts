@@ -2,7 +2,6 @@
  * Saved runs for the page: opens the browser's storage, records every run (RunRecorder), brings the latest run
  * back after a reload, and offers the list's actions (open, rename, delete) and Resume's starting point.
  */
-import { unfinishedModelKind, unfinishedModelText } from './unfinishedModel';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelFiles } from '../../core/types';
 import { checkModelFiles } from '../../data/modelWeightChecks';
@@ -17,6 +16,7 @@ import {
 import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
 import type { TrainingStore } from '../training/trainingStore';
 import { RunRecorder, type RunInfo } from './runRecorder';
+import { storedModelKind, unfinishedModelKind, unfinishedModelText } from './unfinishedModel';
 
 export interface RunsApi {
   /** Saved runs, the latest first (empty while storage opens, or without storage). */
@@ -91,14 +91,7 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
   /** Shows a saved run: its model in the worker (for Predict, downloads, Resume) and its history and results. */
   const show = useCallback(
     async (run: SavedRun, why: 'reload' | 'opened') => {
-      const unfinished = unfinishedModelKind(run.settings);
-      const kind: ModelKind | null = run.models.includes('model')
-        ? 'model'
-        : run.models.includes(unfinished)
-          ? unfinished
-          : run.models.includes('best')
-            ? 'best'
-            : null;
+      const kind = storedModelKind(run);
       const stored = kind && db.current ? ((await db.current.getModel(run.id, kind)) ?? null) : null;
       const damaged = stored ? storedModelProblem(stored) : null;
       const files = damaged ? null : stored;
@@ -233,8 +226,7 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
           ? ((await recorder.current.modelFiles('model')) ??
               (await recorder.current.modelFiles(unfinishedModelKind(recorder.current.run.settings))))
           : null;
-      const unfinished = unfinishedModelKind(saved.settings);
-      const kind = saved.models.includes('model') ? 'model' : saved.models.includes(unfinished) ? unfinished : null;
+      const kind = storedModelKind(saved);
       return kind ? ((await db.current.getModel(id, kind)) ?? null) : null;
     },
     recoverAfterFailure: async () => {

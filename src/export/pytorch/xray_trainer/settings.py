@@ -54,7 +54,7 @@ def run_settings(args):
     defaults = {'model': 'batchnorm', 'imageSize': 150, 'epochs': 10, 'batchSize': 32, 'learningRate': 0.001,
                 'learningRateSchedule': 'cosine', 'intensityNormalisation': 'none', 'labelSmoothing': 0, 'mixup': 0,
                 'weightDecay': 1,
-                'seed': 1, 'classWeighting': 'balanced', 'patience': 0, 'augmentation': DEFAULT_AUGMENTATION,
+                'seed': 1, 'classWeighting': 'balanced', 'patience': 0, 'augmentation': dict(DEFAULT_AUGMENTATION),
                 'thresholdRule': 'sensitivity',
                 'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1, 'ood': 'layers'}
     merged = {**defaults, **settings}
