@@ -46,6 +46,7 @@ export const SETTINGS: SettingsTable = {
   'augmentation.gamma': AUGMENTATION_ROWS['augmentation.gamma'],
   'augmentation.blur': AUGMENTATION_ROWS['augmentation.blur'],
   'augmentation.noise': AUGMENTATION_ROWS['augmentation.noise'],
+  'augmentation.crop': AUGMENTATION_ROWS['augmentation.crop'],
   labelSmoothing: RECIPE_ROWS.labelSmoothing,
   mixup: RECIPE_ROWS.mixup,
   weightDecay: RECIPE_ROWS.weightDecay,

@@ -160,6 +160,7 @@ export const NO_AUGMENTATION: Readonly<AugmentationSettings> = {
   gamma: 0,
   blur: 0,
   noise: 0,
+  crop: 0,
 };
 
 /**

@@ -126,4 +126,9 @@ export interface AugmentationSettings {
   blur: number;
   /** Noise: Gaussian noise of a standard deviation drawn from 0 to this (on 0..1 pixel values). */
   noise: number;
+  /**
+   * Framing (augment.ts framingParams, a stream of its own): half the images, at random, are cropped to a square
+   * window 1 - crop .. 1 times the side, anywhere inside the image, and scaled back to the full size.
+   */
+  crop: number;
 }

@@ -14,6 +14,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
+import { framingParams } from '../core/framing';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import type {
   AugmentationSettings,
@@ -429,6 +430,7 @@ const settings: Settings = {
     shear: 10,
     brightness: 0.2,
     horizontalFlip: true,
+    crop: 0.3,
   },
 };
 
@@ -1370,6 +1372,44 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     });
     expect(maxDifference([fromTfjs], [result.out])).toBeLessThan(TOLERANCE);
     expect(maxDifference([result.out.slice(0, 1600)], [result.x.slice(0, 1600)])).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it('crops as the page: the framing window (core/framing.ts) folded into the same map, draw for draw', () => {
+    const aug: AugmentationSettings = { ...DEFAULT_SETTINGS.augmentation, rotation: 20, shift: 0.1, crop: 0.4 };
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      IMPORT_MODULES,
+      'torch.manual_seed(3)',
+      'aug = json.loads(sys.argv[1])',
+      'u = torch.rand(6, 8)',
+      'f = torch.rand(6, 4)',
+      'f[:, 0] = torch.tensor([0.1, 0.9, 0.3, 0.7, 0.49, 0.5])',
+      'plain = augmentation.affine_matrices(u, aug, 30, 20)',
+      'cropped = augmentation.affine_matrices(u, aug, 30, 20, f)',
+      'print(json.dumps({"f": f.tolist(), "plain": plain.tolist(), "cropped": cropped.tolist()}))',
+    ].join('\n');
+    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+      f: number[][];
+      plain: number[][];
+      cropped: number[][];
+    };
+    result.f.forEach((draws, i) => {
+      let k = 0;
+      const window = framingParams(aug, 30, 20, () => draws[k++]);
+      expect(window.scale < 1).toBe(draws[0] < 0.5);
+      const [a0, a1, a2, b0, b1, b2] = result.plain[i];
+      // The window after Keras' map: s (q - c) + c + o, c the centre (14.5, 9.5).
+      const expected = [
+        window.scale * a0,
+        window.scale * a1,
+        window.scale * (a2 - 14.5) + 14.5 + window.offsetX,
+        window.scale * b0,
+        window.scale * b1,
+        window.scale * (b2 - 9.5) + 9.5 + window.offsetY,
+      ];
+      result.cropped[i].forEach((v, j) => expect(v).toBeCloseTo(expected[j], 9));
+    });
   }, 60_000);
 
   it('changes contrast, gamma and blur as the page (augment.ts), draw for draw', () => {

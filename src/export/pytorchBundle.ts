@@ -123,6 +123,7 @@ function augmentationText(settings: Settings): string {
     a.gamma > 0 ? `gamma ${a.gamma}` : '',
     a.blur > 0 ? `blur sigma ${a.blur} px` : '',
     a.noise > 0 ? `noise up to ${a.noise}` : '',
+    a.crop > 0 ? `half the images cropped to ${Math.round((1 - a.crop) * 100)}–100% of the side` : '',
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }

@@ -12,12 +12,17 @@
  * (so turning these on leaves the draws above as they were): a Gaussian blur mixed in, contrast about the image's
  * mean, a gamma curve and Gaussian noise, in that order (blur and noise of the detector around the processing's
  * curve), clipped to 0..1.
+ *
+ * Framing (crop) has a third stream: half the images are cropped to a square window and scaled back, folded into the
+ * same affine map, before the changes above (as another site's collimation frames the film before anything else).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../core/random';
+import { framingParams, type FramingParams } from '../core/framing';
 import type { AugmentationSettings } from '../core/types';
 
 export { NO_AUGMENTATION, checkAugmentation, isAugmenting } from '../core/settings';
+export { FRAMING_DRAWS_PER_IMAGE, framingParams, type FramingParams } from '../core/framing';
 
 /** One image's draw: what is done to it. */
 export interface AugmentParams {
@@ -167,7 +172,7 @@ function applyAcquisition(xs: tf.Tensor4D, settings: AugmentationSettings, param
 }
 
 function isGeometric(s: AugmentationSettings): boolean {
-  return s.rotation > 0 || s.zoom > 0 || s.shift > 0 || s.shear > 0 || s.horizontalFlip;
+  return s.rotation > 0 || s.zoom > 0 || s.shift > 0 || s.shear > 0 || s.horizontalFlip || s.crop > 0;
 }
 
 /** Uniform in [-range, range]. */
@@ -196,9 +201,15 @@ export function drawParams(
  * The 8 numbers tf.image.transform takes for one image, [a0, a1, a2, b0, b1, b2, 0, 0]: output pixel
  * (x, y) reads the input at (a0 x + a1 y + a2, b0 x + b1 y + b2). In centred coordinates u the input
  * point is Rs (Sh Z F u - t): F mirrors x (when flipped: Keras flips after the affine transform), Z
- * zooms, Sh shears, t shifts, and Rs rotates, in the order of Keras' rotation @ shift @ shear @ zoom.
+ * zooms, Sh shears, t shifts, and Rs rotates, in the order of Keras' rotation @ shift @ shear @ zoom. A framing
+ * window (scale s, offset o) is cropped first, so that point is then read at s (Rs (Sh Z F u - t)) + o.
  */
-export function affineMatrix(p: AugmentParams, width: number, height: number): number[] {
+export function affineMatrix(
+  p: AugmentParams,
+  width: number,
+  height: number,
+  framing: FramingParams = { scale: 1, offsetX: 0, offsetY: 0 },
+): number[] {
   const rad = (p.rotation * Math.PI) / 180;
   const cos = Math.cos(rad);
   const sin = Math.sin(rad);
@@ -210,15 +221,16 @@ export function affineMatrix(p: AugmentParams, width: number, height: number): n
   const m10 = 0;
   const m11 = Math.cos(shear) * p.zoomY;
   // L = Rs (Sh Z F), with Rs = [[cos, -sin], [sin, cos]]: the content turns counter-clockwise on screen (y down).
-  const l00 = cos * m00 - sin * m10;
-  const l01 = cos * m01 - sin * m11;
-  const l10 = sin * m00 + cos * m10;
-  const l11 = sin * m01 + cos * m11;
+  const s = framing.scale;
+  const l00 = s * (cos * m00 - sin * m10);
+  const l01 = s * (cos * m01 - sin * m11);
+  const l10 = s * (sin * m00 + cos * m10);
+  const l11 = s * (sin * m01 + cos * m11);
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
-  // input = L (p - c) - Rs t + c
-  const ox = cx - (l00 * cx + l01 * cy) - (cos * p.shiftX - sin * p.shiftY);
-  const oy = cy - (l10 * cx + l11 * cy) - (sin * p.shiftX + cos * p.shiftY);
+  // input = s (L (p - c) - Rs t) + c + o, L already times s
+  const ox = cx - (l00 * cx + l01 * cy) - s * (cos * p.shiftX - sin * p.shiftY) + framing.offsetX;
+  const oy = cy - (l10 * cx + l11 * cy) - s * (sin * p.shiftX + cos * p.shiftY) + framing.offsetY;
   return [l00, l01, ox, l10, l11, oy, 0, 0];
 }
 
@@ -231,9 +243,12 @@ export function augmentBatch(
   settings: AugmentationSettings,
   random: () => number,
   acquisitionRandom: () => number = random,
+  framingRandom: () => number = random,
 ): tf.Tensor4D {
   const [n, height, width] = xs.shape;
   const params = Array.from({ length: n }, () => drawParams(settings, width, height, random));
+  const framing =
+    settings.crop > 0 ? Array.from({ length: n }, () => framingParams(settings, width, height, framingRandom)) : null;
   const acquisition = isAcquisition(settings)
     ? Array.from({ length: n }, () => acquisitionParams(settings, acquisitionRandom))
     : null;
@@ -243,7 +258,7 @@ export function augmentBatch(
     let out: tf.Tensor4D = xs;
     if (isGeometric(settings)) {
       const matrices = tf.tensor2d(
-        params.flatMap((p) => affineMatrix(p, width, height)),
+        params.flatMap((p, i) => affineMatrix(p, width, height, framing?.[i])),
         [n, 8],
         'float32',
       );
@@ -274,4 +289,9 @@ export function augmentationRandom(seed: number): () => number {
 /** The acquisition changes' stream (contrast, gamma, blur, noise): apart from both of the above. */
 export function acquisitionRandom(seed: number): () => number {
   return mulberry32((Math.imul(seed >>> 0, 0x85ebca6b) ^ 0x5ac9) >>> 0);
+}
+
+/** The framing's stream (crop): apart from all of the above, so turning it on leaves their draws as they were. */
+export function framingRandom(seed: number): () => number {
+  return mulberry32((Math.imul(seed >>> 0, 0x27d4eb2f) ^ 0x7f4a) >>> 0);
 }

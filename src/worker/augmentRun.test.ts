@@ -91,6 +91,7 @@ describe('training with augmentation', () => {
       gamma: 0.3,
       blur: 1,
       noise: 0.05,
+      crop: 0.3,
     });
     for (const r of [plain, augmented]) {
       expect(r.errors).toEqual([]);

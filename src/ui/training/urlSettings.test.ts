@@ -69,6 +69,7 @@ describe('augmentation and validation size in the URL', () => {
       gamma: 0.5,
       blur: 1,
       noise: 0.04,
+      crop: 0,
     });
     expect(settingsToQuery(DEFAULT_SETTINGS)).toBe('');
     expect(DEFAULT_SETTINGS.validationPercent).toBe(10);
@@ -88,6 +89,7 @@ describe('augmentation and validation size in the URL', () => {
       gamma: 0.5,
       blur: 1,
       noise: 0.04,
+      crop: 0,
     });
     expect(settings.validationPercent).toBe(20);
     expect(settingsFromQuery('?flip=off').settings.augmentation.horizontalFlip).toBe(false);
@@ -95,6 +97,8 @@ describe('augmentation and validation size in the URL', () => {
     expect(acquisition.problems).toEqual([]);
     expect(acquisition.settings.augmentation).toMatchObject({ contrast: 0.3, gamma: 0.25, blur: 1.5, noise: 0.03 });
     expect(settingsFromQuery('?noise=0.5').problems.join()).toMatch(/Noise must be between 0 and 0.2/);
+    expect(settingsFromQuery('?crop=0.35').settings.augmentation.crop).toBe(0.35);
+    expect(settingsFromQuery('?crop=0.7').problems.join()).toMatch(/Crop must be between 0 and 0.6/);
   });
 
   it('round-trips, writing only what differs from the defaults', () => {

@@ -16,10 +16,27 @@ DRAWS_PER_IMAGE = 8
 ACQUISITION_DRAWS_PER_IMAGE = 5
 ACQUISITION_KEYS = ('contrast', 'gamma', 'blur', 'noise')
 
+# The framing's draws (augment.ts framingParams): cropped or not, the window's side, its offset x and y.
+FRAMING_DRAWS_PER_IMAGE = 4
+GEOMETRIC_KEYS = ('rotation', 'zoom', 'shift', 'shear', 'horizontalFlip', 'crop')
+
 
 def is_augmenting(aug):
-    keys = ('rotation', 'zoom', 'shift', 'shear', 'brightness', 'horizontalFlip') + ACQUISITION_KEYS
+    keys = GEOMETRIC_KEYS + ('brightness',) + ACQUISITION_KEYS
     return any(aug.get(key, 0) for key in keys)
+
+
+def framing_windows(framing, crop, width, height):
+    """The page's framing (augment.ts framingParams) from `framing` [n, 4] in 0..1: half the images (first draw under
+    0.5) cropped to a window of 1 - crop .. 1 times the side, anywhere inside the image. [n] scale, offset x, offset y
+    (pixels from the image's centre to the window's); 1, 0, 0 for the whole frame."""
+    u = framing.double()
+    cropped = (u[:, 0] < 0.5) & (crop > 0)
+    scale = 1 - u[:, 1] * crop
+    offset_x = (u[:, 2] * 2 - 1) * ((1 - scale) * (width - 1)) / 2
+    offset_y = (u[:, 3] * 2 - 1) * ((1 - scale) * (height - 1)) / 2
+    zero = torch.zeros_like(scale)
+    return torch.where(cropped, scale, zero + 1), torch.where(cropped, offset_x, zero), torch.where(cropped, offset_y, zero)
 
 
 def gaussian_kernel(sigma):
@@ -53,10 +70,11 @@ def acquisition_batch(x, aug, uniform):
     return x.clamp(0, 1)
 
 
-def affine_matrices(uniform, aug, width, height):
+def affine_matrices(uniform, aug, width, height, framing=None):
     """The page's per-image affine maps (augment.ts affineMatrix), [n, 6] float64 rows (a0, a1, a2, b0, b1, b2):
     output pixel (x, y) reads the input at (a0 x + a1 y + a2, b0 x + b1 y + b2), pixel centres, y down. Keras'
-    ImageDataGenerator in centred coordinates: rotation @ shift @ shear @ zoom, the mirror applied first."""
+    ImageDataGenerator in centred coordinates: rotation @ shift @ shear @ zoom, the mirror applied first; with
+    `framing` ([n, 4] draws, crop on) the window is cropped before all of that."""
     u = uniform.double()
 
     def spread(column, limit):
@@ -73,21 +91,26 @@ def affine_matrices(uniform, aug, width, height):
     m00 = torch.where(flip, -zoom_x, zoom_x)
     m01 = -torch.sin(shear) * zoom_y
     m11 = torch.cos(shear) * zoom_y
-    l00, l01 = cos * m00, cos * m01 - sin * m11
-    l10, l11 = sin * m00, sin * m01 + cos * m11
+    if framing is None:
+        s, off_x, off_y = torch.ones_like(rad), torch.zeros_like(rad), torch.zeros_like(rad)
+    else:
+        s, off_x, off_y = framing_windows(framing, aug.get('crop', 0), width, height)
+    l00, l01 = s * cos * m00, s * (cos * m01 - sin * m11)
+    l10, l11 = s * sin * m00, s * (sin * m01 + cos * m11)
     cx, cy = (width - 1) / 2, (height - 1) / 2
-    ox = cx - (l00 * cx + l01 * cy) - (cos * shift_x - sin * shift_y)
-    oy = cy - (l10 * cx + l11 * cy) - (sin * shift_x + cos * shift_y)
+    ox = cx - (l00 * cx + l01 * cy) - s * (cos * shift_x - sin * shift_y) + off_x
+    oy = cy - (l10 * cx + l11 * cy) - s * (sin * shift_x + cos * shift_y) + off_y
     return torch.stack([l00, l01, ox, l10, l11, oy], dim=1)
 
 
-def augment_batch(x, aug, uniform):
+def augment_batch(x, aug, uniform, framing=None):
     """x [n, 1, H, W] in 0..1, changed image by image as the page's augmentation (augment.ts): the affine map
     sampled bilinearly with edges repeating the nearest pixel (Keras' fill_mode='nearest', tf.image.transform's
-    'nearest'), then brightness times a factor in 1 +- brightness, clipped to 0..1. `uniform` [n, 8] in 0..1."""
+    'nearest'), then brightness times a factor in 1 +- brightness, clipped to 0..1. `uniform` [n, 8] in 0..1;
+    `framing` [n, 4] in 0..1, the crop's draws (needed when crop is on)."""
     n, _, height, width = x.shape
-    if any(aug.get(key, 0) for key in ('rotation', 'zoom', 'shift', 'shear', 'horizontalFlip')):
-        m = affine_matrices(uniform, aug, width, height).to(x.device, torch.float32)
+    if any(aug.get(key, 0) for key in GEOMETRIC_KEYS):
+        m = affine_matrices(uniform, aug, width, height, framing).to(x.device, torch.float32)
         ys, xs = torch.meshgrid(torch.arange(height, device=x.device, dtype=torch.float32),
                                 torch.arange(width, device=x.device, dtype=torch.float32), indexing='ij')
         in_x = m[:, 0, None, None] * xs + m[:, 1, None, None] * ys + m[:, 2, None, None]

@@ -12,7 +12,7 @@ SPLITS = ('train', 'validation', 'test')
 # The page's default augmentation (core/augmentationRows.ts): the acquisition changes with zoom. A settings.json the
 # page wrote carries its own; this is for a run without one.
 DEFAULT_AUGMENTATION = {'rotation': 0, 'zoom': 0.2, 'shift': 0, 'shear': 0, 'brightness': 0, 'horizontalFlip': False,
-                        'contrast': 0.4, 'gamma': 0.5, 'blur': 1, 'noise': 0.04}
+                        'contrast': 0.4, 'gamma': 0.5, 'blur': 1, 'noise': 0.04, 'crop': 0}
 
 
 def read_manifest(path, class_names):

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .augmentation import (ACQUISITION_DRAWS_PER_IMAGE, ACQUISITION_KEYS, DRAWS_PER_IMAGE, acquisition_batch,
-                           augment_batch, is_augmenting)
+from .augmentation import (ACQUISITION_DRAWS_PER_IMAGE, ACQUISITION_KEYS, DRAWS_PER_IMAGE, FRAMING_DRAWS_PER_IMAGE,
+                           acquisition_batch, augment_batch, is_augmenting)
 from .distributed import Runtime, synced_state
 from .ensemble import stack_members
 from .evaluation import evaluate
@@ -53,7 +53,10 @@ def train_epoch(trainer, loader, optimizer, runtime, class_weight, aug, augment_
         x = to_input(pixels, runtime.device)
         labels = labels.to(runtime.device)
         if aug is not None:
-            x = augment_batch(x, aug, torch.rand(len(labels), DRAWS_PER_IMAGE, generator=augment_random))
+            draws = torch.rand(len(labels), DRAWS_PER_IMAGE, generator=augment_random)
+            framing = (torch.rand(len(labels), FRAMING_DRAWS_PER_IMAGE, generator=augment_random)
+                       if aug.get('crop', 0) > 0 else None)
+            x = augment_batch(x, aug, draws, framing)
             if any(aug.get(key, 0) for key in ACQUISITION_KEYS):
                 draws = torch.rand(len(labels), ACQUISITION_DRAWS_PER_IMAGE, generator=augment_random)
                 x = acquisition_batch(x, aug, draws)
