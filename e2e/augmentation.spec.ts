@@ -22,7 +22,7 @@ test('augmentation settings update the Augmented samples preview, and a short ru
 
   const group = page.getByRole('group', { name: 'Augmentation' });
   const acquisition = ['Contrast', 'Gamma', 'Blur', 'Noise'];
-  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness', ...acquisition])
+  for (const name of ['Rotation', 'Zoom', 'Shift', 'Shear', 'Brightness', ...acquisition, 'Crop'])
     await expect(group.getByRole('spinbutton', { name })).toBeVisible();
   for (const name of ['Label smoothing', 'Mixup'])
     await expect(page.getByRole('spinbutton', { name })).toHaveValue('0');
@@ -65,6 +65,13 @@ test('augmentation settings update the Augmented samples preview, and a short ru
   await group.getByRole('spinbutton', { name: 'Contrast' }).fill('0');
   await group.getByRole('spinbutton', { name: 'Noise' }).fill('0');
   await expect.poll(async () => (await pictures(augmented))[0]).toBe(plain[0]);
+
+  // A tighter frame for half the draws (its own stream): some of the preview changes, then it is as it was.
+  await group.getByRole('spinbutton', { name: 'Crop' }).fill('0.5');
+  await expect(page).toHaveURL(/crop=0\.5/);
+  await expect.poll(async () => (await pictures(augmented)).filter((p, i) => p !== plain[i]).length).toBeGreaterThan(0);
+  await group.getByRole('spinbutton', { name: 'Crop' }).fill('0');
+  await expect.poll(() => pictures(augmented)).toEqual(plain);
 
   // The tutorial's preset fills its geometry and turns the acquisition changes off.
   await page.getByRole('button', { name: 'Tutorial’s augmentation' }).click();

@@ -42,9 +42,10 @@ export function AugmentationFieldset({ form, disabled }: { form: SettingFields; 
         decisions, at the same accuracy on unshifted films and about 1.5 times the training time. Every training image
         gets a fresh random draw each epoch. The tutorial’s setting is rotation 10, zoom 0.2, shift 0.1, shear 10 (on
         held-out X-rays it cost accuracy). Rotation and shear: degrees either way; zoom 0.2: 0.8 to 1.2 times; shift:
-        fraction of the width and height; brightness 0.2: 0.8 to 1.2 times. 0 turns one off. No augmentation turns every
-        change off and early stopping back on (Patience 3). Horizontal flip is off: a mirrored chest has its heart on
-        the wrong side.
+        fraction of the width and height; brightness 0.2: 0.8 to 1.2 times; crop 0.4: half the images cropped to 60% to
+        100% of the side, anywhere in the image, and scaled back (a tighter frame; off by default, see
+        docs/generalisation.md). 0 turns one off. No augmentation turns every change off and early stopping back on
+        (Patience 3). Horizontal flip is off: a mirrored chest has its heart on the wrong side.
       </small>
     </fieldset>
   );
