@@ -24,12 +24,18 @@ describe("the page's words for the acquisition-shift check", () => {
       /^Blurred images: the model’s specificity falls from 0\.95 to 0\.01 \(200 images\); the unlike-training detector flags 21% of them\. /,
     );
     expect(text).toContain('A film from another scanner or site can look like these');
+    expect(text).toMatch(/The Blur field of Augmentation trains the model on such images/);
+    expect(shiftSummary([row('as is'), row('tighter framing', { specificity: 0.07 })])).toMatch(
+      /framed tighter: .* The Crop field of Augmentation trains/,
+    );
   });
 
   it('says so when the model carries no detector, or no shift lowers a figure', () => {
-    expect(shiftSummary([row('as is'), row('inverted', { sensitivity: 0.1, unlikeShare: null })])).toMatch(
+    const inverted = shiftSummary([row('as is'), row('inverted', { sensitivity: 0.1, unlikeShare: null })]);
+    expect(inverted).toMatch(
       /^Inverted images: the model’s sensitivity falls from 0\.90 to 0\.10 \(200 images\); the model carries no unlike-training detector\./,
     );
+    expect(inverted).not.toContain('field of Augmentation');
     expect(shiftSummary([row('as is'), row('noise')])).toMatch(
       /^No shift lowers the model’s figures .* \(200 images\)\./,
     );

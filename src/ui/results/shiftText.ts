@@ -15,6 +15,23 @@ const IMAGES_OF: Record<AcquisitionShift, string> = {
   inverted: 'Inverted images',
 };
 
+/**
+ * The `Augmentation` field that trains on a shift's kind of image (docs/generalisation.md has what each did in the
+ * leave-one-source-out study, and what it cost elsewhere). Inversion has none: no site makes such films, and the
+ * unlike-training detector flags them.
+ */
+const LEVER_OF: Record<AcquisitionShift, string | null> = {
+  'as is': null,
+  blurred: 'Blur',
+  'low resolution': 'Blur',
+  'tighter framing': 'Crop',
+  'contrast halved': 'Contrast',
+  'brighter (gamma 0.5)': 'Gamma',
+  'darker (gamma 2)': 'Gamma',
+  noise: 'Noise',
+  inverted: null,
+};
+
 /** A share as a whole percentage; `n/a` without a detector. */
 export const percent = (share: number | null) => (share === null ? 'n/a' : `${Math.round(share * 100)}%`);
 
@@ -30,5 +47,9 @@ export function shiftSummary(rows: readonly ShiftRow[]): string {
     row.unlikeShare === null
       ? 'the model carries no unlike-training detector'
       : `the unlike-training detector flags ${percent(row.unlikeShare)} of them`;
-  return `${IMAGES_OF[row.shift]}: the model’s ${metric} falls from ${from.toFixed(2)} to ${to.toFixed(2)} (${row.count} images); ${flagged}. ${meaning}`;
+  const lever = LEVER_OF[row.shift];
+  const remedy = lever
+    ? ` The ${lever} field of Augmentation trains the model on such images (more of it, if it is on already).`
+    : '';
+  return `${IMAGES_OF[row.shift]}: the model’s ${metric} falls from ${from.toFixed(2)} to ${to.toFixed(2)} (${row.count} images); ${flagged}. ${meaning}${remedy}`;
 }
