@@ -23,7 +23,7 @@ import { registerNaiveWasmFilterGradient, registerWasmTrainingKernels } from '..
 import { readFile } from 'node:fs/promises';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeBytesFromDisk, startNativeKernels, stopNativeKernels } from '../src/backends/native/register';
-import { acquisitionRandom, augmentBatch, augmentationRandom, NO_AUGMENTATION } from '../src/worker/augment';
+import { NO_AUGMENTATION, seededAugmenter } from '../src/worker/augment';
 import { DEFAULT_SETTINGS } from '../src/core/settings';
 import type { AugmentationSettings } from '../src/core/types';
 
@@ -157,16 +157,15 @@ async function profileStep(size: number, batch: number): Promise<void> {
   }
 }
 
-/** Median ms of augmentBatch on one batch (values read back), each image its own draw, as training does. */
+/** Median ms of the augmentation on one batch (values read back), each image its own draw, as training does. */
 async function augmentMs(size: number, batch: number, settings: AugmentationSettings, steps: number): Promise<number> {
   const { xs, ys } = makeBatch(size, batch);
-  const random = augmentationRandom(1);
-  const acquisition = acquisitionRandom(1);
+  const augment = seededAugmenter(settings, 1);
   try {
     const times: number[] = [];
     for (let i = 0; i < steps + 2; i++) {
       const start = performance.now();
-      const out = augmentBatch(xs, settings, random, acquisition);
+      const out = augment(xs);
       await out.data();
       out.dispose();
       if (i >= 2) times.push(performance.now() - start);

@@ -14,6 +14,9 @@ export interface FramingParams {
   offsetY: number;
 }
 
+/** No crop: the whole image. */
+export const WHOLE_FRAME: Readonly<FramingParams> = { scale: 1, offsetX: 0, offsetY: 0 };
+
 /** Random numbers each image draws from the framing stream, whatever is on. */
 export const FRAMING_DRAWS_PER_IMAGE = 4;
 
@@ -31,5 +34,5 @@ export function framingParams(
   const scale = 1 - random() * settings.crop;
   const offsetX = ((random() * 2 - 1) * ((1 - scale) * (width - 1))) / 2;
   const offsetY = ((random() * 2 - 1) * ((1 - scale) * (height - 1))) / 2;
-  return cropped ? { scale, offsetX, offsetY } : { scale: 1, offsetX: 0, offsetY: 0 };
+  return cropped ? { scale, offsetX, offsetY } : WHOLE_FRAME;
 }

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../core/random';
-import { framingParams, type FramingParams } from '../core/framing';
+import { WHOLE_FRAME, framingParams, type FramingParams } from '../core/framing';
 import type { AugmentationSettings } from '../core/types';
 
 export { NO_AUGMENTATION, checkAugmentation, isAugmenting } from '../core/settings';
@@ -208,7 +208,7 @@ export function affineMatrix(
   p: AugmentParams,
   width: number,
   height: number,
-  framing: FramingParams = { scale: 1, offsetX: 0, offsetY: 0 },
+  framing: FramingParams = WHOLE_FRAME,
 ): number[] {
   const rad = (p.rotation * Math.PI) / 180;
   const cos = Math.cos(rad);
@@ -294,4 +294,12 @@ export function acquisitionRandom(seed: number): () => number {
 /** The framing's stream (crop): apart from all of the above, so turning it on leaves their draws as they were. */
 export function framingRandom(seed: number): () => number {
   return mulberry32((Math.imul(seed >>> 0, 0x27d4eb2f) ^ 0x7f4a) >>> 0);
+}
+
+/** Augments batch after batch as a run seeded with `seed` does: each kind of change from its own stream. */
+export function seededAugmenter(settings: AugmentationSettings, seed: number): (xs: tf.Tensor4D) => tf.Tensor4D {
+  const geometry = augmentationRandom(seed);
+  const acquisition = acquisitionRandom(seed);
+  const framing = framingRandom(seed);
+  return (xs) => augmentBatch(xs, settings, geometry, acquisition, framing);
 }

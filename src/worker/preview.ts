@@ -3,7 +3,7 @@
  * function training uses (augmentBatch), on the worker's current backend, as grey bytes for the page.
  */
 import * as tf from '@tensorflow/tfjs';
-import { acquisitionRandom, augmentBatch, augmentationRandom, framingRandom } from './augment';
+import { seededAugmenter } from './augment';
 import { checkAugmentation } from '../core/settings';
 import { disposeBatch, makeBatch } from './batches';
 import type { Splits } from '../core/types';
@@ -42,16 +42,10 @@ export async function renderAugmentationPreview(data: Splits, request: PreviewRe
   const batch = makeBatch(train, indices, classNames.length);
   let bytes: tf.Tensor | null = null;
   try {
-    // Its own stream: the preview for these settings is the same every time, and differs from the run's draws.
-    const random = augmentationRandom((seed ^ 0x5eed) >>> 0);
+    // Its own streams: the preview for these settings is the same every time, and differs from the run's draws.
+    const augment = seededAugmenter(augmentation, (seed ^ 0x5eed) >>> 0);
     bytes = tf.tidy(() => {
-      const augmented = augmentBatch(
-        batch.xs,
-        augmentation,
-        random,
-        acquisitionRandom((seed ^ 0x5eed) >>> 0),
-        framingRandom((seed ^ 0x5eed) >>> 0),
-      );
+      const augmented = augment(batch.xs);
       return tf.cast(tf.round(tf.mul(augmented, 255)), 'int32');
     });
     const values = await bytes.data();

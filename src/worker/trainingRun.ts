@@ -8,7 +8,7 @@ import { mulberry32, range, shuffleInPlace } from '../core/random';
 import { UserError } from '../core/userError';
 import type { ImageSet, Splits, TrainingOutcome, TrainSettings } from '../core/types';
 import type { TrainProgress } from './protocol';
-import { acquisitionRandom, augmentBatch, augmentationRandom, framingRandom, isAugmenting } from './augment';
+import { isAugmenting, seededAugmenter } from './augment';
 import { gpuLostMessage } from '../core/gpuLost';
 import { EarlyStopping } from './earlyStopping';
 import { evaluateInBatches } from './evaluate';
@@ -158,12 +158,9 @@ async function runEpochs(
   const order = range(count);
   // A resumed run goes on with the batch order an unbroken run would have had.
   for (let epoch = 0; epoch < start.epochsDone; epoch++) shuffleInPlace(order, random);
-  // Its own seeded stream (augment.ts): the batch order is the same with augmentation on or off.
-  const augmentRandom = augmentationRandom(settings.seed + start.epochsDone);
-  const acquisitionDraws = acquisitionRandom(settings.seed + start.epochsDone);
-  const framingDraws = framingRandom(settings.seed + start.epochsDone);
+  // Its own seeded streams (augment.ts): the batch order is the same with augmentation on or off.
   const augment: Augment | null = isAugmenting(settings.augmentation)
-    ? (xs) => augmentBatch(xs, settings.augmentation, augmentRandom, acquisitionDraws, framingDraws)
+    ? seededAugmenter(settings.augmentation, settings.seed + start.epochsDone)
     : null;
   // Mixup's draws: a third stream (model/recipe.ts), so the batch order and augmentation stay as they were.
   const recipeRandom = mulberry32((Math.imul(settings.seed + start.epochsDone, 0xc2b2ae35) ^ 0x3c1d) >>> 0);
