@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
 import { expectStatus, loadExportedModel } from './helpers';
-import { OOD_LAYERS } from '../src/model/features';
+import { OOD_LAYERS_WITH_DETAIL } from '../src/model/features';
 
 const SIZE = 32;
 
@@ -67,7 +67,8 @@ test('after training, Predict says a noise image is unlike the training data and
   expect(await unlikeByFile(page)).toEqual({ 'like_training.png': 'no', 'noise.png': 'yes' });
   await expect(page.getByTestId('predict-ood-summary')).toContainText('1 of 2 images are unlike the training data');
   // The default detector, named where it judges.
-  await expect(page.getByTestId('predict-ood-summary')).toContainText('several layers (Lee et al. feature ensemble)');
+  await expect(page.getByTestId('predict-ood-summary')).toContainText('several layers and image detail');
+  await expect(page.getByTestId('predict-ood-summary')).toContainText("the image's fine detail at four scales");
 
   // The download carries the statistics (metadata.json and model.json), and a fresh page that loads it judges alike.
   const download = page.waitForEvent('download');
@@ -77,7 +78,9 @@ test('after training, Predict says a noise image is unlike the training data and
   const { metadata } = await loadExportedModel(readFileSync(modelZip));
   expect(metadata.outOfDistribution).toMatchObject({ method: 'mahalanobis-feature-ensemble', quantile: 0.95 });
   const layers = (metadata.outOfDistribution as { layers: { featureLayer: string; pooling: string }[] }).layers;
-  expect(layers.map((l) => [l.featureLayer, l.pooling])).toEqual(OOD_LAYERS.map((l) => [l.name, l.pooling]));
+  expect(layers.map((l) => [l.featureLayer, l.pooling])).toEqual(
+    OOD_LAYERS_WITH_DETAIL.map((l) => [l.name, l.pooling]),
+  );
   // Its own storage: nothing of this page's run is brought back there.
   const fresh = await browser.newContext();
   const other = await fresh.newPage();

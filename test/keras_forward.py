@@ -291,10 +291,28 @@ def ood_layers(ood):
     return [(ood["featureLayer"], "none", dict(ood, scale=1.0))]
 
 
-def ood_features(ood, outputs):
-    """An image's feature row: each layer's output, a 4-D NHWC map averaged over rows and columns, concatenated."""
+def image_detail(images):
+    """The input's fine detail at four scales (docs/out-of-distribution.md): ln(mean |Laplacian| + 1e-4) of the
+    NHWC images (channels averaged), halved by 2x2 averages between scales. The docs' snippet, as written there."""
+    x = np.asarray(images, dtype=np.float64).mean(axis=3)
+    octaves = []
+    for k in range(4):
+        if k > 0:
+            h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+            x = x[:, :h, :w].reshape(len(x), h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+        lap = 4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
+        octaves.append(np.log(np.abs(lap).mean(axis=(1, 2)) + 1e-4))
+    return np.stack(octaves, axis=1)
+
+
+def ood_features(ood, outputs, images):
+    """An image's feature row: each layer's output, a 4-D NHWC map averaged over rows and columns, the input's
+    detail, concatenated."""
     parts = []
     for name, pooling, _ in ood_layers(ood):
+        if pooling == "detail-octaves":
+            parts.append(image_detail(images))
+            continue
         y = outputs[name]
         if pooling == "spatial-mean":
             assert y.ndim == 4, "%s is not a 4-D map" % name
@@ -318,8 +336,8 @@ def ood_scores(ood, features):
     return scores
 
 
-def judge_ood(ood, outputs):
-    features = ood_features(ood, outputs)
+def judge_ood(ood, outputs, images):
+    features = ood_features(ood, outputs, images)
     scores = ood_scores(ood, features)
     return {
         "features": features.tolist(),
@@ -407,6 +425,7 @@ def main(argv):
         images = json.load(fh)
     x = np.asarray(images["data"], dtype=np.float64).reshape(images["shape"])
     assert tuple(x.shape[1:]) == tuple(shapes[0][1:]), (x.shape, shapes[0])
+    inputs = x
     outputs = {}
     for layer in model_layers:
         x = forward(layer, weights.get(layer["config"]["name"], {}), x)
@@ -420,7 +439,7 @@ def main(argv):
     }
     metadata = json.loads(root.get("xray_trainer_metadata", "{}"))
     if metadata.get("outOfDistribution"):
-        result["ood"] = judge_ood(metadata["outOfDistribution"], outputs)
+        result["ood"] = judge_ood(metadata["outOfDistribution"], outputs, inputs)
     if "--reference" in argv:
         ref_path = argv[argv.index("--reference") + 1]
         keras_reference(ref_path, root, model_layers, f)

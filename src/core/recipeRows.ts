@@ -103,17 +103,19 @@ export const RECIPE_ROWS: Pick<
     query: 'ood',
     use: 'train',
     // docs/out-of-distribution.md has the measurement behind the default (leave one source out, synthetic shifts).
-    default: 'layers',
+    default: 'detail',
     // Runs saved before the feature ensemble fitted the last hidden layer's detector.
     legacy: 'last',
     values: OOD_LAYER_CHOICES,
     text: {
+      detail: 'several layers and image detail',
       layers: 'several layers (Lee et al. feature ensemble)',
       last: 'last hidden layer only',
     },
     hint:
       'Which features judge whether an image is unlike the training images (fitted after training): the four ' +
-      "convolution blocks' maps averaged over space and the last hidden layer, or that layer alone; about 5% of " +
-      'validation is flagged either way',
+      "convolution blocks' maps averaged over space, the last hidden layer and the image's fine detail at four " +
+      'scales (which sees blur, low resolution and tighter framing); the same without the detail; or the last ' +
+      'hidden layer alone. About 5% of validation is flagged whichever',
   },
 };

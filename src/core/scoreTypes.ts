@@ -45,8 +45,15 @@ export interface PenultimateOodDetector {
   validationImages: number;
 }
 
-/** How a layer's output becomes an image's feature row: a 4-D map averaged over its rows and columns, or as it is. */
-export type OodPooling = 'spatial-mean' | 'none';
+/**
+ * How a layer's output becomes an image's feature row: a 4-D map averaged over its rows and columns, a flat output as
+ * it is, or (`detail-octaves`, only for the pseudo-layer `image`, the model's input) how much fine detail the image
+ * has at four scales (model/imageDetail.ts).
+ */
+export type OodPooling = 'spatial-mean' | 'none' | 'detail-octaves';
+
+/** The pseudo-layer name the detector gives the input's detail (no model layer is read for it). */
+export const IMAGE_DETAIL_LAYER = 'image';
 
 /** A layer the detector reads, and how many features it gives an image (after pooling). */
 export interface OodFeatureLayer {

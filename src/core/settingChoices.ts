@@ -52,7 +52,8 @@ export const TTA_VIEW_COUNT: Readonly<Record<TestTimeAugmentation, number>> = {
 
 /**
  * Which out-of-distribution detector a run fits after training (docs/out-of-distribution.md): Lee et al.'s feature
- * ensemble over several layers (model/features.ts' OOD_LAYERS), or the Dense layer before the output alone.
+ * ensemble over several layers (model/features.ts' OOD_LAYERS) with the image's fine detail at four scales beside
+ * them (`detail`), the same without it (`layers`), or the Dense layer before the output alone (`last`).
  */
-export type OodLayerChoice = 'layers' | 'last';
-export const OOD_LAYER_CHOICES: readonly OodLayerChoice[] = ['layers', 'last'];
+export type OodLayerChoice = 'detail' | 'layers' | 'last';
+export const OOD_LAYER_CHOICES: readonly OodLayerChoice[] = ['detail', 'layers', 'last'];

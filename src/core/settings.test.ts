@@ -58,7 +58,7 @@ describe('the settings table', () => {
       weightDecay: 1,
       snapshots: 1,
       seedModels: 1,
-      ood: 'layers',
+      ood: 'detail',
     });
   });
 

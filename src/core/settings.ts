@@ -175,7 +175,7 @@ export const NO_RECIPE: Readonly<
   weightDecay: 0,
   snapshots: 1,
   seedModels: 1,
-  ood: 'layers',
+  ood: 'detail',
 };
 
 /** Whether any change is on: a range above 0, or the flip. */

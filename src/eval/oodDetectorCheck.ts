@@ -50,7 +50,8 @@ export function checkOodDetector(value: unknown, expected: ExpectedDetector = {}
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw where('not an object');
       const layer = raw as Record<string, unknown>;
       const featureLayer = layerName(layer.featureLayer, where);
-      if (layer.pooling !== 'spatial-mean' && layer.pooling !== 'none') throw where('pooling is not known');
+      if (layer.pooling !== 'spatial-mean' && layer.pooling !== 'none' && layer.pooling !== 'detail-octaves')
+        throw where('pooling is not known');
       const pooling: OodPooling = layer.pooling;
       const gaussians = checkGaussians(layer, where, expected.numClasses);
       const width = expected.layerSize?.(featureLayer, pooling);

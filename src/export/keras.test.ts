@@ -11,7 +11,7 @@ import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
-import { OOD_LAYERS } from '../model/features';
+import { OOD_LAYERS_WITH_DETAIL } from '../model/features';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { judge } from '../eval/outOfDistribution';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
@@ -282,12 +282,13 @@ describe.skipIf(!hasPython)('Keras HDF5 with a feature-ensemble detector', () =>
       };
       const model = members === 1 ? build(7) : stackedOf(name, options, members, (k) => build(70 + k));
       const x = tf.randomUniform([30, size, size, 1], 0, 1, 'float32', 13) as tf.Tensor4D;
-      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS, x);
+      // The default detector: the five layers and the input's detail.
+      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS_WITH_DETAIL, x);
       const width = rows.length / 30;
       const { detector } = fitFeatureEnsembleDetector(
         { features: rows.subarray(0, 20 * width), labels: new Uint8Array(20).map((_, i) => i % 2) },
         rows.subarray(20 * width),
-        { layers: OOD_LAYERS.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
+        { layers: OOD_LAYERS_WITH_DETAIL.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
       );
       const metadata: ModelMetadata = {
         ...metadataFor(name, ['NORMAL', 'PNEUMONIA']),

@@ -26,7 +26,7 @@ import {
   ONNX_OUTPUT,
   ONNX_PRODUCER,
 } from './onnx';
-import { featuresAndOutputs, OOD_LAYERS } from '../model/features';
+import { featuresAndOutputs, OOD_LAYERS_WITH_DETAIL } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { decodeModel } from './onnxProto';
@@ -311,11 +311,13 @@ describe('layersModelToOnnx', () => {
       };
       const model = members === 1 ? build(5) : stackedOf(name, options, members, (k) => build(k + 1));
       const x = tf.randomUniform([30, 48, 48, 1], 0, 1, 'float32', 12) as tf.Tensor4D;
-      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS, x);
-      expect(sizes).toEqual([32, 32, 64, 32, 64].map((n) => n * members));
-      const layers = OOD_LAYERS.map((l, i) => ({ ...l, size: sizes[i] }));
-      const train = { features: rows.subarray(0, 20 * 224 * members), labels: new Uint8Array(20).map((_, i) => i % 2) };
-      const { detector } = fitFeatureEnsembleDetector(train, rows.subarray(20 * 224 * members), {
+      // The default detector: the five layers and, last, the input's detail (4 numbers whatever the members).
+      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS_WITH_DETAIL, x);
+      expect(sizes).toEqual([...[32, 32, 64, 32, 64].map((n) => n * members), 4]);
+      const width = 224 * members + 4;
+      const layers = OOD_LAYERS_WITH_DETAIL.map((l, i) => ({ ...l, size: sizes[i] }));
+      const train = { features: rows.subarray(0, 20 * width), labels: new Uint8Array(20).map((_, i) => i % 2) };
+      const { detector } = fitFeatureEnsembleDetector(train, rows.subarray(20 * width), {
         layers,
         numClasses: 2,
       });
@@ -326,14 +328,15 @@ describe('layersModelToOnnx', () => {
         ...(members > 1 ? { ensemble: { kind: 'snapshot' as const, members } } : {}),
         outOfDistribution: detector,
       });
-      const got = await onnxFeatures(bytes, x, 224 * members);
+      const got = await onnxFeatures(bytes, x, width);
       expectSameFeaturesAndJudgement(bytes, detector, rows, got);
       const doc = outputsOf(bytes)[1].docString;
       expect(doc).toContain(
         `max_pooling2d_1 averaged over its rows and columns (${32 * members}), ` +
           `max_pooling2d_2 averaged over its rows and columns (${32 * members})`,
       );
-      expect(doc).toContain(`dense_1 as it is (${64 * members}), concatenated in that order`);
+      expect(doc).toContain(`dense_1 as it is (${64 * members}), image ln(mean |Laplacian| + 1e-4) of the input`);
+      expect(doc).toContain('halved by 2x2 averages (4), concatenated in that order');
       expectValidWithBothOutputs(bytes, `ensemble-${name}-${members}.onnx`);
       tf.dispose(x);
       disposeCnn(model);

@@ -52,6 +52,7 @@ export function layersModelToOnnx(modelJson: string, weights: ArrayBuffer, metad
   graph.start(ONNX_INPUT, [ONNX_OUTPUT, ONNX_FEATURES], { kind: 'image', channels, height, width });
   // With out-of-distribution statistics, the features they judge are a second output, so a runtime can judge.
   const features = new FeatureOutput(metadata.outOfDistribution);
+  features.afterStart(graph);
   for (const layer of layers) {
     convertLayer(graph, layer);
     features.afterLayer(graph, layer.config?.name);

@@ -3,10 +3,12 @@
  * `out_of_distribution`, docs/out-of-distribution.md) judges an image from, so that a runtime judges as the page does.
  * The penultimate detector reads one flat layer as it is. The feature ensemble reads several layers: a 4-D map
  * averaged over its rows and columns (ReduceMean over H and W of the NCHW map the graph holds, so the numbers come
- * in channel order, as tfjs' mean over axes 1 and 2 of NHWC gives them), a flat layer as it is, all concatenated in
- * the detector's `layers` order.
+ * in channel order, as tfjs' mean over axes 1 and 2 of NHWC gives them), a flat layer as it is, and the input's fine
+ * detail at four scales (model/imageDetail.ts: Laplacian Conv, Abs, ReduceMean, Log, AveragePool between scales),
+ * all concatenated in the detector's `layers` order.
  */
-import type { OodDetector, OodPooling } from '../core/types';
+import { IMAGE_DETAIL_LAYER, type OodDetector, type OodPooling } from '../core/types';
+import { DETAIL_EPSILON, DETAIL_OCTAVES, LAPLACIAN, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
 import { UserError } from '../core/userError';
 import { int, ints, valueInfo, type GraphBuilder, type Shape } from './onnxGraphBuilder';
 import type { ValueInfo } from './onnxProto';
@@ -35,9 +37,15 @@ export class FeatureOutput {
     this.taps = tapsOf(detector);
   }
 
+  /** After the graph's start: keeps the input (NCHW, before any layer) for the image's detail. */
+  afterStart(graph: GraphBuilder): void {
+    this.found.set(IMAGE_DETAIL_LAYER, { tensor: graph.current, shape: graph.shape });
+  }
+
   /** After a layer is converted: keeps the graph's current tensor when the detector reads that layer. */
   afterLayer(graph: GraphBuilder, layerName: unknown): void {
-    if (typeof layerName === 'string' && this.taps.some((t) => t.name === layerName))
+    const tapped = this.taps.some((t) => t.name === layerName && t.pooling !== 'detail-octaves');
+    if (typeof layerName === 'string' && tapped)
       this.found.set(layerName, { tensor: graph.current, shape: graph.shape });
   }
 
@@ -51,9 +59,14 @@ export class FeatureOutput {
       const found = this.found.get(tap.name);
       if (!found) throw new UserError(`The model has no layer ${tap.name} for its out-of-distribution statistics.`);
       const tensor = found.tensor === renamed.from ? renamed.to : found.tensor;
-      const width = found.shape.kind === 'image' ? found.shape.channels : found.shape.features;
       const mismatch = (what: string) =>
         new UserError(`The out-of-distribution statistics read ${tap.name} ${what}; they cannot be exported.`);
+      if (tap.pooling === 'detail-octaves') {
+        if (tap.name !== IMAGE_DETAIL_LAYER) throw mismatch('as the image detail, which only the input gives');
+        if (tap.size !== DETAIL_OCTAVES) throw mismatch(`as ${tap.size} features, but it gives ${DETAIL_OCTAVES}`);
+        return detailNodes(graph, tensor, found.shape);
+      }
+      const width = found.shape.kind === 'image' ? found.shape.channels : found.shape.features;
       if (tap.pooling === 'spatial-mean' && found.shape.kind !== 'image')
         throw mismatch('as a 4-D map averaged over space, but it is a flat layer');
       if (tap.pooling === 'none' && found.shape.kind !== 'flat') throw mismatch('as a flat layer, but it is a 4-D map');
@@ -71,10 +84,12 @@ export class FeatureOutput {
 
   /** What the output holds, for the graph's declaration of it. */
   private doc(): string {
-    const parts = this.taps.map(
-      (t) =>
-        `${t.name} ${t.pooling === 'spatial-mean' ? 'averaged over its rows and columns' : 'as it is'} (${t.size})`,
-    );
+    const how: Record<OodPooling, string> = {
+      'spatial-mean': 'averaged over its rows and columns',
+      none: 'as it is',
+      'detail-octaves': 'ln(mean |Laplacian| + 1e-4) of the input at four scales, halved by 2x2 averages',
+    };
+    const parts = this.taps.map((t) => `${t.name} ${how[t.pooling]} (${t.size})`);
     if (this.detector?.method !== 'mahalanobis-feature-ensemble')
       return `${parts[0]}: what metadata_props out_of_distribution judges.`;
     return (
@@ -84,4 +99,34 @@ export class FeatureOutput {
       'unlike the training data.'
     );
   }
+}
+
+/** The image's detail (model/imageDetail.ts) from the NCHW input `input`: [batch, DETAIL_OCTAVES]. */
+function detailNodes(graph: GraphBuilder, input: string, shape: Shape): string {
+  if (shape.kind !== 'image' || Math.min(shape.height, shape.width) < MIN_DETAIL_SIZE)
+    throw new UserError(
+      `The out-of-distribution statistics read the image's detail, which needs images of at least ${MIN_DETAIL_SIZE} px; they cannot be exported.`,
+    );
+  let x = input;
+  if (shape.channels > 1) {
+    graph.add('ReduceMean', 'image_detail/grey', [x], [ints('axes', [1]), int('keepdims', 1)]);
+    x = graph.current;
+  }
+  const kernel = graph.initializer('image_detail/laplacian', [1, 1, 3, 3], Float32Array.from(LAPLACIAN));
+  const epsilon = graph.initializer('image_detail/epsilon', [1], Float32Array.of(DETAIL_EPSILON));
+  const octaves: string[] = [];
+  for (let k = 0; k < DETAIL_OCTAVES; k++) {
+    if (k > 0) {
+      graph.add('AveragePool', `image_detail/half_${k}`, [x], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+      x = graph.current;
+    }
+    graph.add('Conv', `image_detail/laplacian_${k}`, [x, kernel], [ints('kernel_shape', [3, 3])]);
+    graph.add('Abs', `image_detail/abs_${k}`, [graph.current]);
+    graph.add('ReduceMean', `image_detail/mean_${k}`, [graph.current], [ints('axes', [2, 3]), int('keepdims', 0)]);
+    graph.add('Add', `image_detail/plus_epsilon_${k}`, [graph.current, epsilon]);
+    graph.add('Log', `image_detail/log_${k}`, [graph.current]);
+    octaves.push(graph.current);
+  }
+  graph.add('Concat', 'image_detail', octaves, [int('axis', 1)]);
+  return graph.current;
 }

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelName, OodPooling } from '../core/types';
 import { disposeCnn } from './cnn';
+import { imageDetail } from './imageDetail';
 import { disposeSnapshot, snapshotOf, stackMembers } from './ensemble';
 import type { ModelOptions } from './models';
 
@@ -43,6 +44,7 @@ export function pooledFeatures(
       outputs.set(layer.name, x);
     }
     return layers.map(({ name, pooling }) => {
+      if (pooling === 'detail-octaves') return imageDetail(xs);
       const output = outputs.get(name);
       if (!output) throw new Error(`no layer ${name}`);
       return pooling === 'spatial-mean' ? tf.mean(output, [1, 2]) : output;

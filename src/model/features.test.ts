@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import type { IntensityNormalisation } from '../core/types';
 import { disposeCnn } from './cnn';
-import { featuresAndOutputs, layerSizeOf, OOD_LAYERS, oodLayersOf } from './features';
+import { featuresAndOutputs, layerSizeOf, OOD_LAYERS, OOD_LAYERS_WITH_DETAIL, oodLayersOf } from './features';
+import { imageDetail } from './imageDetail';
 import { buildModel, type ModelName } from './models';
 
 beforeAll(async () => {
@@ -46,6 +47,10 @@ describe.each<[ModelName, IntensityNormalisation, number]>([
       expect(layerSizeOf(model, 'max_pooling2d_2', 'none')).toBeNull();
       expect(layerSizeOf(model, 'dense_1', 'spatial-mean')).toBeNull();
       expect(layerSizeOf(model, 'conv2d_99', 'none')).toBeNull();
+      // The image's detail: four numbers from the input, not K times as wide; only under its own name.
+      const withDetail = oodLayersOf(model, OOD_LAYERS_WITH_DETAIL);
+      expect(withDetail.map((l) => [l.name, l.size])).toEqual([...layers.map((l) => [l.name, l.size]), ['image', 4]]);
+      expect(layerSizeOf(model, 'dense_1', 'detail-octaves')).toBeNull();
     } finally {
       disposeCnn(model);
     }
@@ -82,7 +87,16 @@ describe.each<[ModelName, IntensityNormalisation, number]>([
           tf.max(tf.abs(tf.sub(last.features, features.slice([0, features.shape[1] - 64 * members])))).dataSync()[0],
       );
       expect(lastGap).toBe(0);
-      tf.dispose([features, outputs, expected, predicted, last.features, last.outputs]);
+      // With the image's detail: the same row, then the input's four numbers, read before any layer (per-image
+      // standardisation included) runs.
+      const detailed = featuresAndOutputs(model, OOD_LAYERS_WITH_DETAIL, xs);
+      const detail = imageDetail(xs);
+      const detailGap = tf.tidy(
+        () => tf.max(tf.abs(tf.sub(detailed.features, tf.concat([features, detail], 1)))).dataSync()[0],
+      );
+      expect(detailGap).toBe(0);
+      tf.dispose([features, outputs, expected, predicted, last.features, last.outputs, detail]);
+      tf.dispose([detailed.features, detailed.outputs]);
     } finally {
       xs.dispose();
       disposeCnn(model);
@@ -101,6 +115,7 @@ describe('featuresAndOutputs on a layer that cannot be read so', () => {
         /not one row/,
       );
       expect(tf.memory().numTensors).toBe(before);
+      expect(() => featuresAndOutputs(model, [{ name: 'dense_1', pooling: 'detail-octaves' }], xs)).toThrow(/no layer/);
     } finally {
       xs.dispose();
       disposeCnn(model);

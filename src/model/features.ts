@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OodFeatureLayer, OodPooling } from '../core/types';
 import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
+import { DETAIL_OCTAVES, IMAGE_DETAIL_LAYER, imageDetail, MIN_DETAIL_SIZE } from './imageDetail';
 
 type Layer = tf.layers.Layer;
 
@@ -65,10 +66,27 @@ export const OOD_LAYERS: readonly { name: string; pooling: OodPooling }[] = [
 ];
 
 /**
+ * The detector's default members (`ood=detail`): OOD_LAYERS and, last in the row, the image's fine detail at four
+ * scales (model/imageDetail.ts), which sees the blur, lower resolution and tighter framing that the network's pooled
+ * features let through (docs/benchmarks.md).
+ */
+export const OOD_LAYERS_WITH_DETAIL: readonly { name: string; pooling: OodPooling }[] = [
+  ...OOD_LAYERS,
+  { name: IMAGE_DETAIL_LAYER, pooling: 'detail-octaves' },
+];
+
+/**
  * How many features layer `name` gives an image after `pooling` (`spatial-mean`: a 4-D map's channels; `none`: a
- * 2-D output's width); null when this chain has no such layer to read that way.
+ * 2-D output's width; `detail-octaves`: DETAIL_OCTAVES, read from the input `image` of at least MIN_DETAIL_SIZE pixels a
+ * side); null when this chain has no such layer to read that way.
  */
 export function layerSizeOf(model: tf.LayersModel, name: string, pooling: OodPooling): number | null {
+  if (pooling === 'detail-octaves') {
+    const input = model.inputs[0]?.shape ?? [];
+    const sides = input.slice(1, 3);
+    const big = input.length === 4 && sides.every((side) => typeof side === 'number' && side >= MIN_DETAIL_SIZE);
+    return name === IMAGE_DETAIL_LAYER && big ? DETAIL_OCTAVES : null;
+  }
   let layers: Layer[];
   try {
     layers = chainOf(model);
@@ -81,9 +99,20 @@ export function layerSizeOf(model: tf.LayersModel, name: string, pooling: OodPoo
   return shape && shape.length === wanted && typeof size === 'number' ? size : null;
 }
 
-/** The layers of `OOD_LAYERS` this model has (with their widths after pooling), in that order; [] when not a chain. */
-export function oodLayersOf(model: tf.LayersModel): OodFeatureLayer[] {
-  return OOD_LAYERS.flatMap(({ name, pooling }) => {
+/**
+ * The layers of `wanted` (OOD_LAYERS unless told) this model has, with their widths after pooling, in that order; [] when
+ * not a chain.
+ */
+export function oodLayersOf(
+  model: tf.LayersModel,
+  wanted: readonly { name: string; pooling: OodPooling }[] = OOD_LAYERS,
+): OodFeatureLayer[] {
+  try {
+    chainOf(model);
+  } catch {
+    return [];
+  }
+  return wanted.flatMap(({ name, pooling }) => {
     const size = layerSizeOf(model, name, pooling);
     return size === null ? [] : [{ name, size, pooling }];
   });
@@ -100,11 +129,14 @@ export function featuresAndOutputs(
   xs: tf.Tensor,
 ): { features: tf.Tensor2D; outputs: tf.Tensor } {
   const chain = chainOf(model);
-  for (const { name } of wanted) {
-    if (!chain.some((l) => l.name === name)) throw new Error(`The model has no layer "${name}" to take features from.`);
+  for (const { name, pooling } of wanted) {
+    if (pooling === 'detail-octaves' ? name !== IMAGE_DETAIL_LAYER : !chain.some((l) => l.name === name))
+      throw new Error(`The model has no layer "${name}" to take features from.`);
   }
   return tf.tidy(() => {
     const pooled = new Map<string, tf.Tensor2D>();
+    // The input's detail first: the pass below frees each layer's input as it goes.
+    if (wanted.some((l) => l.pooling === 'detail-octaves')) pooled.set(IMAGE_DETAIL_LAYER, imageDetail(xs));
     let x = xs;
     for (const layer of chain) {
       const next = layer.apply(x, { training: false }) as tf.Tensor;

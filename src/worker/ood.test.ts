@@ -12,7 +12,8 @@ import type { ImageSet, ModelFiles, OodJudgement, TrainSettings } from '../core/
 import { syntheticSplit } from '../data/synthetic';
 import { countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
 import { loadModelFiles } from '../model/checkpoint';
-import { OOD_LAYERS } from '../model/features';
+import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { OOD_LAYERS_WITH_DETAIL, oodLayersOf } from '../model/features';
 import { evaluateInBatches } from './evaluate';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, Predictions, TrainerReplies, TrainerRequest } from './protocol';
@@ -59,6 +60,45 @@ function zoomedIn(set: ImageSet, share: number): Uint8Array {
         const sy = Math.min(SIZE - 1, Math.floor(offset + ((y + 0.5) * side) / SIZE));
         const sx = Math.min(SIZE - 1, Math.floor(offset + ((x + 0.5) * side) / SIZE));
         out[i * SIZE * SIZE + y * SIZE + x] = set.pixels[i * SIZE * SIZE + sy * SIZE + sx];
+      }
+    }
+  }
+  return out;
+}
+
+/** Each image of `set` through a 3x3 box blur `times` times (edges clamped): a softer film of the same anatomy. */
+function blurred(set: ImageSet, times: number): Uint8Array {
+  let out = set.pixels.slice();
+  for (let t = 0; t < times; t++) {
+    const from = out;
+    out = new Uint8Array(from.length);
+    for (let i = 0; i < set.count; i++) {
+      const at = (y: number, x: number) =>
+        from[i * SIZE * SIZE + Math.min(SIZE - 1, Math.max(0, y)) * SIZE + Math.min(SIZE - 1, Math.max(0, x))];
+      for (let y = 0; y < SIZE; y++) {
+        for (let x = 0; x < SIZE; x++) {
+          let sum = 0;
+          for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) sum += at(y + a, x + b);
+          out[i * SIZE * SIZE + y * SIZE + x] = Math.round(sum / 9);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Each image of `set` at half resolution (2x2 means), scaled back up by repeating pixels. */
+function lowResolution(set: ImageSet): Uint8Array {
+  const out = new Uint8Array(set.pixels.length);
+  for (let i = 0; i < set.count; i++) {
+    const at = (y: number, x: number) => set.pixels[i * SIZE * SIZE + y * SIZE + x];
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        const y0 = y & ~1;
+        const x0 = x & ~1;
+        out[i * SIZE * SIZE + y * SIZE + x] = Math.round(
+          (at(y0, x0) + at(y0 + 1, x0) + at(y0, x0 + 1) + at(y0 + 1, x0 + 1)) / 4,
+        );
       }
     }
   }
@@ -166,7 +206,7 @@ describe('out-of-distribution warning', () => {
     expect(share(squares.ood!)).toBeGreaterThan(0.8);
   });
 
-  it('fits the feature ensemble on every OOD layer by default', () => {
+  it('fits the feature ensemble on every OOD layer and the image detail by default', () => {
     const json = JSON.parse(trained.model!.modelJson) as {
       userDefinedMetadata: {
         outOfDistribution: { method: string; layers: { featureLayer: string; pooling: string }[] };
@@ -174,7 +214,9 @@ describe('out-of-distribution warning', () => {
     };
     const detector = json.userDefinedMetadata.outOfDistribution;
     expect(detector.method).toBe('mahalanobis-feature-ensemble');
-    expect(detector.layers.map((l) => [l.featureLayer, l.pooling])).toEqual(OOD_LAYERS.map((l) => [l.name, l.pooling]));
+    expect(detector.layers.map((l) => [l.featureLayer, l.pooling])).toEqual(
+      OOD_LAYERS_WITH_DETAIL.map((l) => [l.name, l.pooling]),
+    );
   });
 
   it('flags subtler acquisition shifts the last hidden layer alone misses, and still judges with an old detector', async () => {
@@ -215,6 +257,36 @@ describe('out-of-distribution warning', () => {
     } finally {
       model.dispose();
       await restore(trained.model!);
+    }
+  });
+
+  it("flags blurred and lower-resolution images, and the image's detail alone sees them", async () => {
+    const model = await loadModelFiles(trained.model!);
+    try {
+      const layers = oodLayersOf(model, OOD_LAYERS_WITH_DETAIL);
+      const featuresOf = async (set: ImageSet) => (await evaluateInBatches(model, set, 2, 16, layers)).features!;
+      const train = { features: await featuresOf(chestSet('train', 100, 1)), labels: chestSet('train', 100, 1).labels };
+      const validation = await featuresOf(chestSet('validation', 100, 1));
+      // The detail's four columns (the last of a row) as a detector of their own: what that member adds.
+      const width = layers.reduce((sum, l) => sum + l.size, 0);
+      const detailOnly = (rows: Float32Array) => rows.filter((_, i) => i % width >= width - 4);
+      const detail = fitFeatureEnsembleDetector(
+        { ...train, features: detailOnly(train.features) },
+        detailOnly(validation),
+        {
+          layers: layers.slice(-1),
+          numClasses: 2,
+        },
+      ).detector;
+      expect(share(judge(detail, detailOnly(await featuresOf(chestSet('test', 50, 77)))))).toBeLessThan(0.15);
+      for (const pixels of [blurred(test, 1), lowResolution(test)]) {
+        const flagged = share((await predict(pixels)).ood!);
+        const byDetail = share(judge(detail, detailOnly(await featuresOf({ ...test, pixels }))));
+        expect(flagged).toBeGreaterThan(0.8);
+        expect(byDetail).toBeGreaterThan(0.8);
+      }
+    } finally {
+      model.dispose();
     }
   });
 

@@ -9,7 +9,7 @@ import type { ImageSet, OodDetector, OodFeatureLayer, OodJudgement, OodLayerChoi
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
 import { fitOodDetector, judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
-import { featureLayerOf, layerSizeOf, oodLayersOf } from '../model/features';
+import { featureLayerOf, layerSizeOf, OOD_LAYERS, OOD_LAYERS_WITH_DETAIL, oodLayersOf } from '../model/features';
 import { evaluateInBatches, type Evaluation } from './evaluate';
 import type { ResidentSplits } from './residentSplits';
 
@@ -17,8 +17,9 @@ import type { ResidentSplits } from './residentSplits';
 export const OOD_KEY = 'outOfDistribution';
 
 /**
- * What the final evaluation does about the detector: fit a new one after training (on several layers' features, or
- * the last hidden layer's alone, as the `Unlike-training detector` setting says), or use the model's.
+ * What the final evaluation does about the detector: fit a new one after training (on several layers' features and
+ * the image's detail, on the layers alone, or on the last hidden layer alone, as the `Unlike-training detector` setting
+ * says), or use the model's.
  */
 export type OodPlan = { fit: OodLayerChoice } | { detector: OodDetector | null };
 
@@ -29,7 +30,7 @@ function featuresFor(model: tf.LayersModel, plan: OodPlan): OodFeatureLayer[] | 
       const found = featureLayerOf(model);
       return found ? [{ name: found.name, size: found.size, pooling: 'none' }] : null;
     }
-    const layers = oodLayersOf(model);
+    const layers = oodLayersOf(model, plan.fit === 'detail' ? OOD_LAYERS_WITH_DETAIL : OOD_LAYERS);
     return layers.length > 0 ? layers : null;
   }
   // Either method: a model saved before the feature ensemble still judges with its one layer.

@@ -9,6 +9,10 @@ describe("the page's words for the out-of-distribution judgement", () => {
     expect(oodMethodText({ layers })).toMatch(
       /several layers \(Lee et al\. feature ensemble\): max_pooling2d_1, max_pooling2d_2, dense_1;.*about 5% of validation/,
     );
+    // The default detector: the layers and, under its own words, the image's detail.
+    expect(oodMethodText({ layers: [...layers, 'image'] })).toMatch(
+      /several layers and image detail: max_pooling2d_1, max_pooling2d_2, dense_1, and the image's fine detail at four scales;/,
+    );
     expect(oodMethodText({ layers: ['dense_1'] })).toMatch(/last hidden layer only/);
     // Judgements kept before the feature ensemble name no layers: they were the last hidden layer's.
     expect(oodMethodText({})).toMatch(/last hidden layer only/);

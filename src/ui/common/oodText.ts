@@ -1,5 +1,5 @@
 /** The page's words for the out-of-distribution judgement (eval/outOfDistribution.ts), shared by Predict and Results. */
-import type { OodJudgement } from '../../core/types';
+import { IMAGE_DETAIL_LAYER, type OodJudgement } from '../../core/types';
 import { countUnlike } from '../../eval/outOfDistribution';
 
 /** What judged `judgement`: several layers (Lee et al.'s feature ensemble), or the last hidden layer alone. */
@@ -7,11 +7,16 @@ function featuresText(judgement: Pick<OodJudgement, 'layers'> | null): string {
   const layers = judgement?.layers ?? [];
   if (layers.length > 1) {
     // Layer names come from a model file or storage: shown as text, and only so many.
-    const names = layers.slice(0, 8).map((name) => name.slice(0, 40));
+    const detail = layers.includes(IMAGE_DETAIL_LAYER);
+    const names = layers
+      .filter((name) => name !== IMAGE_DETAIL_LAYER)
+      .slice(0, 8)
+      .map((name) => name.slice(0, 40));
+    const detector = detail ? 'several layers and image detail' : 'several layers (Lee et al. feature ensemble)';
+    const withDetail = detail ? ", and the image's fine detail at four scales" : '';
     return (
-      `the model's features for it, summed over several layers (detector: several layers (Lee et al. feature ` +
-      `ensemble): ${names.join(', ')}; each map averaged over space, each layer's distance in units of its median ` +
-      'on validation),'
+      `the model's features for it, summed over several layers (detector: ${detector}: ${names.join(', ')}` +
+      `${withDetail}; each map averaged over space, each layer's distance in units of its median on validation),`
     );
   }
   return "the model's features for it (detector: last hidden layer only: the Dense layer before the output)";

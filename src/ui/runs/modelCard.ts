@@ -4,7 +4,7 @@
  * and known limits, dated and versioned. Built from what the page shows, so its figures are the page's.
  */
 import { APP_VERSION } from '../../core/appVersion';
-import type { KeptScores, OodJudgement, SplitName } from '../../core/types';
+import { IMAGE_DETAIL_LAYER, type KeptScores, type OodJudgement, type SplitName } from '../../core/types';
 import type { IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
@@ -39,10 +39,15 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
 /** Which detector judged: the feature ensemble's layers, or the last hidden layer alone. */
 function detectorText(judged: OodJudgement): string {
   const layers = judged.layers ?? [];
-  return layers.length > 1
-    ? `detector: several layers (Lee et al. feature ensemble), the sum over ${layers.slice(0, 8).join(', ')} of ` +
-        "each layer's squared Mahalanobis distance in units of its median on validation"
-    : 'detector: last hidden layer only, the squared Mahalanobis distance of the penultimate-layer features';
+  if (layers.length <= 1)
+    return 'detector: last hidden layer only, the squared Mahalanobis distance of the penultimate-layer features';
+  const detail = layers.includes(IMAGE_DETAIL_LAYER);
+  const names = layers.filter((name) => name !== IMAGE_DETAIL_LAYER).slice(0, 8);
+  return (
+    `detector: ${detail ? 'several layers and image detail' : 'several layers (Lee et al. feature ensemble)'}, ` +
+    `the sum over ${names.join(', ')}${detail ? " and the image's fine detail at four scales" : ''} of each ` +
+    "one's squared Mahalanobis distance in units of its median on validation"
+  );
 }
 
 const PER_IMAGE_LAYER: NonNullable<ModelCard['model']['customLayer']> = {
