@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { framingParams } from '../core/framing';
 import { DEFAULT_SETTINGS } from '../core/settings';
+import { OOD_LAYER_CHOICES } from '../core/settingChoices';
 import type {
   AugmentationSettings,
   IntensityNormalisation,
@@ -24,6 +25,7 @@ import type {
   FeatureEnsembleOodDetector,
   OodDetector,
   OodFeatureLayer,
+  OodLayerChoice,
   OodPooling,
   PenultimateOodDetector,
   Settings,
@@ -34,7 +36,13 @@ import { countUnlike, fitOodDetector, judge, oodFeatureLayers } from '../eval/ou
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
 import { disposeCnn } from '../model/cnn';
-import { OOD_LAYERS } from '../model/features';
+import {
+  featuresAndOutputs,
+  layerSizeOf as pageLayerSizeOf,
+  OOD_LAYERS,
+  OOD_LAYERS_WITH_DETAIL,
+} from '../model/features';
+import { DETAIL_EPSILON, DETAIL_OCTAVES, imageDetail, IMAGE_DETAIL_LAYER, MIN_DETAIL_SIZE } from '../model/imageDetail';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { syntheticSet } from '../model/testImages.testutil';
@@ -50,8 +58,10 @@ const hasTorch =
   spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { stdio: 'ignore' }).status === 0;
 
 const SIZE = 40;
-/** The page's feature-ensemble layers, as train.py writes them: (name, pooling). */
+/** The page's feature-ensemble layers, as train.py writes them: (name, pooling); `ood` layers. */
 const PAGE_OOD_LAYERS = OOD_LAYERS.map((l) => [l.name, l.pooling] as const);
+/** The same and, last, the input's detail: what the page and train.py fit by default (`ood` detail). */
+const PAGE_DETAIL_OOD_LAYERS = OOD_LAYERS_WITH_DETAIL.map((l) => [l.name, l.pooling] as const);
 const CLASSES = ['NORMAL', 'PNEUMONIA'];
 const TOLERANCE = 1e-4;
 // One thread a process: the machine's cores are shared.
@@ -84,7 +94,8 @@ interface TorchPrediction {
 
 /**
  * The page's side of the feature ensemble, computed here with tfjs itself (each layer's output through a sub-model
- * in inference mode, a 4-D map averaged over its rows and columns): rows of `layers`' features side by side.
+ * in inference mode, a 4-D map averaged over its rows and columns; the pseudo-layer `image`, the page's imageDetail
+ * of the input): rows of `layers`' features side by side.
  */
 function tfjsOodRows(
   model: tf.LayersModel,
@@ -92,15 +103,19 @@ function tfjsOodRows(
   size: number,
   layers: readonly { name: string; pooling: OodPooling }[],
 ): Float32Array {
-  const sub = tf.model({
-    inputs: model.inputs,
-    outputs: layers.map((l) => model.getLayer(l.name).output as tf.SymbolicTensor),
-  });
+  const read = layers.filter((l) => l.pooling !== 'detail-octaves');
+  const sub = read.length
+    ? tf.model({ inputs: model.inputs, outputs: read.map((l) => model.getLayer(l.name).output as tf.SymbolicTensor) })
+    : null;
   const rows = tf.tidy(() => {
     const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, size, size, 1], 'float32'), 1 / 255);
-    const outputs = [sub.predict(xs)].flat() as tf.Tensor[];
+    const outputs = sub ? ([sub.predict(xs)].flat() as tf.Tensor[]) : [];
     return tf.concat(
-      outputs.map((out, i) => (layers[i].pooling === 'spatial-mean' ? tf.mean(out, [1, 2]) : out)),
+      layers.map((layer) => {
+        if (layer.pooling === 'detail-octaves') return imageDetail(xs);
+        const out = outputs[read.indexOf(layer)];
+        return layer.pooling === 'spatial-mean' ? tf.mean(out, [1, 2]) : out;
+      }),
       1,
     );
   });
@@ -109,17 +124,25 @@ function tfjsOodRows(
   return values;
 }
 
-/** The layers of `names` as OodFeatureLayers of this tfjs model: a 4-D map's channels, or a 2-D output's width. */
+/**
+ * The layers of `names` as OodFeatureLayers of this tfjs model: a 4-D map's channels, or a 2-D output's width; the
+ * input's detail as wide as the page says (model/features.ts' layerSizeOf).
+ */
 function tfjsOodLayers(model: tf.LayersModel, layers: readonly (readonly [string, OodPooling])[]): OodFeatureLayer[] {
   return layers.map(([name, pooling]) => {
+    if (pooling === 'detail-octaves') return { name, pooling, size: pageLayerSizeOf(model, name, pooling)! };
     const shape = model.getLayer(name).outputShape as number[];
     return { name, pooling, size: shape[shape.length - 1] };
   });
 }
 
-/** What checkOodDetector needs of a model: its layers' widths after pooling, read from the tfjs model. */
+/**
+ * What checkOodDetector needs of a model: its layers' widths after pooling, read from the tfjs model (the input's
+ * detail, which no layer gives, as the page reads it).
+ */
 function layerSizeOf(model: tf.LayersModel): (name: string, pooling: OodPooling) => number | null {
   return (name, pooling) => {
+    if (pooling === 'detail-octaves') return pageLayerSizeOf(model, name, pooling);
     const layer = model.layers.find((l) => l.name === name);
     const shape = layer?.outputShape as number[] | undefined;
     if (!shape) return null;
@@ -175,17 +198,39 @@ function torchOodLayers(): [string, OodPooling][] {
   return JSON.parse(trainPy(['print(json.dumps(ood.OOD_LAYERS))'])) as [string, OodPooling][];
 }
 
-/** PyTorch's rows of OOD_LAYERS' features (pooled and side by side) for grey pixels, from a model.zip. */
-function torchOodRows(modelZip: string, pixels: number[][]): Float32Array {
+/**
+ * PyTorch's rows of `layers`' features (OOD_LAYERS unless told; pooled and side by side, `image` the input's detail)
+ * for grey pixels, from a model.zip.
+ */
+function torchOodRows(
+  modelZip: string,
+  pixels: number[][],
+  layers: readonly (readonly [string, OodPooling])[] = PAGE_OOD_LAYERS,
+): Float32Array {
   const inputs = join(root, 'ood-rows-pixels.json');
+  const layersFile = join(root, 'ood-rows-layers.json');
   writeFileSync(inputs, JSON.stringify(pixels));
+  writeFileSync(layersFile, JSON.stringify(layers));
   const script = [
     ...MODEL_AND_PIXELS(),
     'with torch.no_grad():',
     '    features, _ = ensemble.scorer(model)(x)',
-    'print(json.dumps(ood.ood_rows(features, ood.OOD_LAYERS).flatten().tolist()))',
+    'print(json.dumps(ood.ood_rows(features, json.load(open(sys.argv[3]))).flatten().tolist()))',
   ];
-  return Float32Array.from(JSON.parse(trainPy(script, modelZip, inputs)) as number[]);
+  return Float32Array.from(JSON.parse(trainPy(script, modelZip, inputs, layersFile)) as number[]);
+}
+
+/** The page's features of `layers` for grey pixels, by model/features.ts' featuresAndOutputs (one pass, as the page). */
+function pageFeatureRows(
+  model: tf.LayersModel,
+  pixels: number[][],
+  layers: readonly { name: string; pooling: OodPooling }[],
+): Float32Array {
+  const xs = tf.mul(tf.tensor4d(pixels.flat(), [pixels.length, SIZE, SIZE, 1], 'float32'), 1 / 255);
+  const { features, outputs } = featuresAndOutputs(model, layers, xs);
+  const values = features.dataSync() as Float32Array;
+  tf.dispose([xs, features, outputs]);
+  return values;
 }
 
 /** Largest |a - b| / max(1, |b|) over two equally long lists of numbers. */
@@ -351,7 +396,7 @@ async function appModelZip(
   numClasses: number,
   path: string,
   intensityNormalisation: IntensityNormalisation = 'none',
-  ood: OodDetector['method'] = 'mahalanobis-feature-ensemble',
+  ood: OodLayerChoice = 'detail',
 ): Promise<tf.LayersModel> {
   const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11, intensityNormalisation });
   const random = mulberry32(numClasses * 7 + name.length);
@@ -374,13 +419,17 @@ async function appModelZip(
   const fitPixels = Array.from({ length: fitSet.count }, (_, i) =>
     Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)),
   );
-  // The feature ensemble as the page fits it now, or the one-layer detector of models saved before it.
-  const layers = tfjsOodLayers(model, ood === 'mahalanobis-feature-ensemble' ? PAGE_OOD_LAYERS : [['dense_1', 'none']]);
+  // The page's `ood` setting: the feature ensemble with the image's detail as the page fits it now (`detail`), the
+  // one of models saved before the detail (`layers`), or the one-layer detector of models saved before either (`last`).
+  const layers = tfjsOodLayers(
+    model,
+    ood === 'detail' ? PAGE_DETAIL_OOD_LAYERS : ood === 'layers' ? PAGE_OOD_LAYERS : [['dense_1', 'none']],
+  );
   const width = layers.reduce((sum, l) => sum + l.size, 0);
   const fitFeatures = tfjsOodRows(model, fitPixels, SIZE, layers);
   const train = { features: fitFeatures.subarray(0, 40 * width), labels: fitSet.labels.subarray(0, 40) };
   const { detector } =
-    ood === 'mahalanobis-feature-ensemble'
+    ood !== 'last'
       ? fitFeatureEnsembleDetector(train, fitFeatures.subarray(40 * width), { layers, numClasses })
       : fitOodDetector(train, fitFeatures.subarray(40 * width), {
           featureSize: 64,
@@ -578,8 +627,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     );
     expect(difference).toBeLessThan(TOLERANCE);
 
-    // Its out-of-distribution detector: the feature ensemble over OOD_LAYERS fitted on its training images, valid
-    // as the page checks it, in model.json too, and PyTorch's scores are the page's for the same pixels.
+    // Its out-of-distribution detector: the feature ensemble over OOD_LAYERS and the image's detail (the default
+    // `ood`, detail) fitted on its training images, valid as the page checks it, in model.json too, and PyTorch's
+    // scores are the page's for the same pixels.
+    expect(settings.ood).toBe('detail');
     const detector = checkOodDetector(metadata.outOfDistribution, { layerSize: layerSizeOf(model), numClasses: 2 });
     expect(detector).toMatchObject({
       method: 'mahalanobis-feature-ensemble',
@@ -587,7 +638,13 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       trainImages: 32,
       validationImages: 8,
     });
-    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_OOD_LAYERS));
+    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_DETAIL_OOD_LAYERS));
+    const detail = (detector as FeatureEnsembleOodDetector).layers.at(-1)!;
+    expect(detail).toMatchObject({ featureLayer: IMAGE_DETAIL_LAYER, pooling: 'detail-octaves' });
+    expect(detail.precision.map((row) => row.length)).toEqual([4, 4, 4, 4]);
+    // As the page checks a loaded model's: its own layer widths (model/features.ts).
+    const widths = { layerSize: (name: string, pooling: OodPooling) => pageLayerSizeOf(model, name, pooling) };
+    expect(checkOodDetector(metadata.outOfDistribution, { ...widths, numClasses: 2 })).toEqual(detector);
     expect(metrics.outOfDistribution.method).toBe('mahalanobis-feature-ensemble');
     expect((json as { userDefinedMetadata?: unknown }).userDefinedMetadata).toEqual({
       outOfDistribution: metadata.outOfDistribution,
@@ -682,7 +739,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       '        stacked.conv2d_2.weight[0, -1] += 0.1',
       "    members_way = fast.__name__ == 'members_features_and_probabilities'",
       "    wide_way = ensemble.scorer(stacked).__name__ == 'features_and_probabilities'",
-      // Every layer the detectors read, member by member as wide: the members' channels side by side.
+      // Every layer the detectors read, member by member as wide: the members' channels side by side (the input's
+      // detail once).
       '    same = bool(all(torch.allclose(fast_features[n], pooled[n], atol=1e-6) for n in pooled)',
       '                and torch.allclose(fast_p, p, atol=1e-6))',
       '    widths = [f.shape[1] for f in pooled.values()]',
@@ -705,7 +763,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       widths: number[];
     }[];
     for (const c of cases) {
-      expect(c.widths).toEqual([32, 32, 64, 32, 64].map((w) => w * c.k));
+      // The input's detail last, as wide for any K: the one input's.
+      expect(c.widths).toEqual([...[32, 32, 64, 32, 64].map((w) => w * c.k), 4]);
       expect(maxDifference([c.stacked], [c.mean])).toBeLessThan(1e-5);
       expect(maxDifference(c.each, c.members)).toBeLessThan(1e-5);
       expect(c.features).toBe(64 * c.k);
@@ -780,15 +839,17 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
 
     // Its out-of-distribution detector judges the stacked model's layers: both members' features side by side
     // (twice the channels and units), read member by member in PyTorch, and the page's for the same pixels.
+    // The image's detail (the default `ood`) is the one input's: 4 numbers, not K x 4.
     const detector = checkOodDetector(metadata.outOfDistribution, { layerSize: layerSizeOf(model), numClasses: 2 });
     expect(detector).toMatchObject({ method: 'mahalanobis-feature-ensemble', trainImages: 32, validationImages: 8 });
-    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_OOD_LAYERS));
+    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_DETAIL_OOD_LAYERS));
+    expect(oodFeatureLayers(detector).map((l) => l.size)).toEqual([64, 64, 128, 64, 128, 4]);
     expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
     const pixels = torch.map((t) => t.pixels);
     expect(
       relativeDifference(
-        torchOodRows(join(out, 'model.zip'), pixels),
-        tfjsOodRows(model, pixels, SIZE, oodFeatureLayers(detector)),
+        torchOodRows(join(out, 'model.zip'), pixels, PAGE_DETAIL_OOD_LAYERS),
+        pageFeatureRows(model, pixels, oodFeatureLayers(detector)),
       ),
     ).toBeLessThan(TOLERANCE);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
@@ -923,6 +984,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(spread).toBeGreaterThan(1e-3);
 
     // Under torchrun too: each member's own DistributedDataParallel wrapper, the stacked model written by rank 0.
+    // With `ood` layers in settings.json: the feature ensemble without the image's detail (OOD_LAYERS alone).
+    const layersSettings = join(root, 'settings-ood-layers.json');
+    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(layersSettings, JSON.stringify({ ...bundled, ood: 'layers' }));
     const distributed = join(root, 'out-seeds-ddp');
     const ddpLog = torchrunTwo([
       '--data',
@@ -933,15 +998,34 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       '2',
       '--workers',
       '0',
+      '--settings',
+      layersSettings,
       '--out',
       distributed,
     ]);
     expect(ddpLog).toContain('Stacked the 2 members into one model');
     const ddpFiles = await readZip(join(distributed, 'model.zip'));
-    expect(JSON.parse(new TextDecoder().decode(ddpFiles.get('metadata.json')))).toMatchObject({
-      ensemble: { kind: 'seeds', members: 2 },
+    const ddpMetadata = JSON.parse(new TextDecoder().decode(ddpFiles.get('metadata.json'))) as ModelMetadata;
+    expect(ddpMetadata).toMatchObject({ ensemble: { kind: 'seeds', members: 2 } });
+    const ddpModel = await loadZipInTfjs(ddpFiles);
+    const ddpDetector = checkOodDetector(ddpMetadata.outOfDistribution, {
+      layerSize: layerSizeOf(ddpModel),
+      numClasses: 2,
     });
+    expect(oodFeatureLayers(ddpDetector)).toEqual(tfjsOodLayers(ddpModel, PAGE_OOD_LAYERS));
+    ddpModel.dispose();
   }, 240_000);
+
+  it('refuses in words an `ood` setting it does not know', () => {
+    const unknown = join(root, 'settings-ood-unknown.json');
+    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(unknown, JSON.stringify({ ...bundled, ood: 'penultimate' }));
+    const no = join(root, 'no');
+    const words = refusal(['--data', dataDir, '--settings', unknown, '--out', no]);
+    expect(words).toContain('ood must be "detail"');
+    expect(words).toContain('got "penultimate"');
+    expect(existsSync(no)).toBe(false);
+  }, 60_000);
 
   it('refuses in words a seed ensemble it cannot train', () => {
     const no = join(root, 'no');
@@ -967,13 +1051,15 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(mean(25, 40)).toBeGreaterThan(210);
   }, 60_000);
 
-  // `ood`: the detector the model carries; the one-layer method is what models saved before the feature ensemble carry.
-  const cases: { model: ModelName; numClasses: number; norm: IntensityNormalisation; ood: OodDetector['method'] }[] = [
-    { model: 'tutorial', numClasses: 2, norm: 'none', ood: 'mahalanobis-tied-covariance' },
-    { model: 'batchnorm', numClasses: 2, norm: 'none', ood: 'mahalanobis-feature-ensemble' },
-    { model: 'batchnorm', numClasses: 3, norm: 'none', ood: 'mahalanobis-tied-covariance' },
-    { model: 'batchnorm', numClasses: 2, norm: 'per-image', ood: 'mahalanobis-feature-ensemble' },
-    { model: 'tutorial', numClasses: 3, norm: 'per-image', ood: 'mahalanobis-feature-ensemble' },
+  // `ood`: the page's setting the model's detector was fitted under: the feature ensemble with the image's detail
+  // (`detail`, now the default), without it (`layers`, models saved before the detail), or the one-layer method
+  // (`last`, what models saved before the feature ensemble carry).
+  const cases: { model: ModelName; numClasses: number; norm: IntensityNormalisation; ood: OodLayerChoice }[] = [
+    { model: 'tutorial', numClasses: 2, norm: 'none', ood: 'last' },
+    { model: 'batchnorm', numClasses: 2, norm: 'none', ood: 'detail' },
+    { model: 'batchnorm', numClasses: 3, norm: 'none', ood: 'last' },
+    { model: 'batchnorm', numClasses: 2, norm: 'per-image', ood: 'detail' },
+    { model: 'tutorial', numClasses: 3, norm: 'per-image', ood: 'layers' },
   ];
   it.each(cases)(
     "loads the app's $model model ($numClasses classes, intensity normalisation $norm, $ood) in PyTorch, which predicts and judges as tfjs does",
@@ -997,7 +1083,10 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       );
       expect(difference).toBeLessThan(TOLERANCE);
       const detector = JSON.parse(readFileSync(zip + '.detector.json', 'utf8')) as OodDetector;
-      expect(detector.method).toBe(ood);
+      expect(detector.method).toBe(ood === 'last' ? 'mahalanobis-tied-covariance' : 'mahalanobis-feature-ensemble');
+      expect(oodFeatureLayers(detector).map((l) => [l.name, l.pooling])).toEqual(
+        ood === 'detail' ? PAGE_DETAIL_OOD_LAYERS : ood === 'layers' ? PAGE_OOD_LAYERS : [['dense_1', 'none']],
+      );
       const oodDifference = distanceDifference(model, detector, torch);
       console.log(
         `app's ${name} (${numClasses} classes), ${ood}: scores, max relative difference ${oodDifference.toExponential(2)}`,
@@ -1018,6 +1107,13 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
         `app's ${name} (${numClasses} classes): pooled features, max relative difference ${featureDifference.toExponential(2)}`,
       );
       expect(featureDifference).toBeLessThan(TOLERANCE);
+      // And with the image's detail, as the page's featuresAndOutputs gives them in one pass: the detail read from
+      // the input before the model's per-image standardisation, in PyTorch as on the page.
+      const detailDifference = relativeDifference(
+        torchOodRows(zip, pixels, PAGE_DETAIL_OOD_LAYERS),
+        pageFeatureRows(model, pixels, OOD_LAYERS_WITH_DETAIL),
+      );
+      expect(detailDifference).toBeLessThan(TOLERANCE);
 
       if (numClasses === 2 && norm === 'none') {
         // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
@@ -1187,6 +1283,73 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
     expect(torchOodLayers()).toEqual(PAGE_OOD_LAYERS);
   });
 
+  it("train.py's image-detail member and its `ood` choices are the page's (model/features.ts, imageDetail.ts)", () => {
+    const torch = JSON.parse(
+      trainPy([
+        'print(json.dumps({"detail": ood.IMAGE_DETAIL_LAYER, "choices": ood.OOD_CHOICES, "constants": [',
+        '    ood.DETAIL_OCTAVES, ood.MIN_DETAIL_SIZE, ood.DETAIL_EPSILON]}))',
+      ]),
+    ) as { detail: [string, OodPooling]; choices: Record<string, [string, OodPooling][]>; constants: number[] };
+    const pageDetail = OOD_LAYERS_WITH_DETAIL.at(-1)!;
+    expect(torch.detail).toEqual([pageDetail.name, pageDetail.pooling]);
+    expect(torch.detail).toEqual([IMAGE_DETAIL_LAYER, 'detail-octaves']);
+    expect(torch.constants).toEqual([DETAIL_OCTAVES, MIN_DETAIL_SIZE, DETAIL_EPSILON]);
+    expect(torch.choices).toEqual({
+      detail: PAGE_DETAIL_OOD_LAYERS,
+      layers: PAGE_OOD_LAYERS,
+      last: [['dense_1', 'none']],
+    });
+    // Every value of the page's setting, and no other.
+    expect(Object.keys(torch.choices).sort()).toEqual([...OOD_LAYER_CHOICES].sort());
+  });
+
+  it("computes the image's detail as the page (model/imageDetail.ts): the same 4 numbers an image", () => {
+    // Noise, a sawtooth, a flat image (the epsilon) and a sharp edge beside a gentle slope; odd sides (the last row
+    // or column dropped at each halving), the smallest size, non-square, and three channels (averaged first). Last,
+    // a plane (its Laplacian is 0 but for float32 rounding).
+    const random = mulberry32(17);
+    const shapes: [number, number, number, number][] = [
+      [3, SIZE, SIZE, 1],
+      [2, MIN_DETAIL_SIZE, MIN_DETAIL_SIZE, 1],
+      [2, 57, 33, 1],
+      [2, 31, 45, 3],
+      [1, MIN_DETAIL_SIZE, MIN_DETAIL_SIZE, 1],
+    ];
+    const batches = shapes.map(([n, h, w, c], b) =>
+      Array.from({ length: n * h * w * c }, (_, i) => {
+        const image = Math.floor(i / (h * w * c));
+        const y = Math.floor(i / (w * c)) % h;
+        const x = Math.floor(i / c) % w;
+        if (b === shapes.length - 1) return (x * 7 + y * 3) / 255;
+        if (image === 0) return Math.floor(random() * 256) / 255;
+        if (image === 1 && n > 2) return 0.5;
+        return image === 1 ? ((x * 29 + y * 13) % 256) / 255 : x > w / 2 ? 0.9 : 0.1 + 0.002 * y;
+      }),
+    );
+    const inputs = join(root, 'detail-inputs.json');
+    writeFileSync(inputs, JSON.stringify(batches.map((values, i) => ({ values, shape: shapes[i] }))));
+    const script = [
+      'out = []',
+      'for b in json.load(open(sys.argv[1])):',
+      "    x = torch.tensor(b['values'], dtype=torch.float32).view(*b['shape']).permute(0, 3, 1, 2)",
+      '    out.append(ood.image_detail(x).tolist())',
+      'print(json.dumps(out))',
+    ];
+    const torch = JSON.parse(trainPy(script, inputs)) as number[][][];
+    const pages = batches.map((values, i) => tf.tidy(() => imageDetail(tf.tensor4d(values, shapes[i])).arraySync()));
+    pages.forEach((page) => expect(page.map((row) => row.length)).toEqual(page.map(() => DETAIL_OCTAVES)));
+    const differences = pages.map((page, i) => maxDifference(torch[i], page));
+    console.log(`image detail, PyTorch vs the page: max |difference| ${differences.map((d) => d.toExponential(1))}`);
+    for (const difference of differences.slice(0, -1)) expect(difference).toBeLessThan(TOLERANCE);
+    // A flat image has no detail: ln(1e-4) at every scale.
+    for (const value of torch[0][1]) expect(value).toBeCloseTo(Math.log(DETAIL_EPSILON), 5);
+    // A plane: its mean |Laplacian| is float32 rounding (about 1e-8, summed in another order here than in tfjs),
+    // which ln(m + 1e-4) magnifies up to 1e4 times: near ln(1e-4) on both sides, agreeing to about 1e-3 only.
+    for (const value of [...torch.at(-1)!.flat(), ...pages.at(-1)!.flat()])
+      expect(Math.abs(value - Math.log(DETAIL_EPSILON))).toBeLessThan(2e-3);
+    expect(differences.at(-1)).toBeLessThan(2e-3);
+  });
+
   it('fits the feature-ensemble detector as the page: the same means, precisions, shrinkages, scales, cut, scores', () => {
     // Three layers of ReLU-like features on different scales (a dead unit, fewer images than twice the features).
     const random = mulberry32(8);
@@ -1293,6 +1456,15 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       [damaged((d) => (d.layers = Array.from({ length: 17 }, () => d.layers[0]))), 'not a list of 1 to 16 layers'],
       [damaged((d) => (d.layers = [])), 'not a list of 1 to 16 layers'],
       [damaged((d) => (d.layers[3].shrinkage = 2)), 'layer 4: shrinkage is not between 0 and 1'],
+      // The input's detail: read as detail-octaves only, from `image` only, 4 numbers wide.
+      [damaged((d) => (d.layers[5].pooling = 'spatial-mean')), 'layer 6: the model has no layer image'],
+      [damaged((d) => (d.layers[4].pooling = 'detail-octaves')), 'layer 5: the model has no layer dense_1'],
+      [damaged((d) => (d.layers[5].featureLayer = 'input_1')), 'layer 6: the model has no layer input_1'],
+      [damaged((d) => (d.layers[5].pooling = 'octaves' as OodPooling)), 'layer 6: pooling is not known'],
+      [
+        damaged((d) => (d.layers[5].precision = d.layers[5].precision.slice(1).map((row) => row.slice(1)))),
+        'layer 6: precision is not 4 x 4',
+      ],
       [damaged((d) => (d.method = 'energy' as FeatureEnsembleOodDetector['method'])), "unknown method 'energy'"],
     ];
     const inputs = join(root, 'damaged-ood.json');

@@ -234,11 +234,15 @@ In \`--out\` (default \`out\`), written by rank 0:
 
 Unlike the training data: after training, train.py fits the page's feature-ensemble detector on the training
 images' features of the layers in its \`OOD_LAYERS\` (each \`max_pooling2d_i\` map averaged over rows and columns, and
-\`dense_1\`): a Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance on each layer, each image's squared
-Mahalanobis distance to the nearest class mean divided by the layer's median on validation and summed over layers;
-the cut is validation's 95th percentile, so about 5% of validation is flagged. It keeps it in \`metadata.json\`
-(\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split, \`test_predictions.csv\` gives each
-one's score (\`ood_distance\`) and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
+\`dense_1\`) and, last, of the pseudo-layer \`image\` (\`detail-octaves\`: the input's fine detail at four scales, the
+log of its mean absolute Laplacian at full size and after each of three 2x2 averages, 4 numbers an image): a
+Gaussian a class with one shared, Ledoit-Wolf-shrunk covariance on each layer, each image's squared Mahalanobis
+distance to the nearest class mean divided by the layer's median on validation and summed over layers; the cut is
+validation's 95th percentile, so about 5% of validation is flagged. \`ood\` in \`settings.json\` (the page's
+**Unlike-training detector**; this export: ${settings.ood ?? 'detail'}) chooses the members: \`detail\` (the default,
+as above), \`layers\` (the same without \`image\`) or \`last\` (\`dense_1\` alone). It keeps the detector in
+\`metadata.json\` (\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split,
+\`test_predictions.csv\` gives each one's score (\`ood_distance\`) and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
 \`unlikeTrainingData\`. With \`--epochs 0\` the model's own detector (the page's) judges; a model saved before the
 feature ensemble judges with \`dense_1\` alone, as it did then.
 
@@ -266,8 +270,8 @@ Two classes only, and at least N epochs; the script refuses anything else and sa
 \`model.zip\` holds the N snapshots as ONE model the page loads like any other: every layer N times as wide, member k
 in its own block of channels and units (zeros elsewhere), N sigmoid outputs and a last fixed layer
 \`ensemble_average\` that averages them, so the model's probability is exactly the mean of the members'. Its threshold,
-figures and out-of-distribution statistics (every layer N times as wide) are the ensemble's. \`metadata.json\` says
-\`"ensemble": {"kind": "snapshot", "members": N}\`; \`--predict\` also prints each member's probability
+figures and out-of-distribution statistics (every layer N times as wide; \`image\`'s 4 numbers as they are, from
+the one input) are the ensemble's. \`metadata.json\` says \`"ensemble": {"kind": "snapshot", "members": N}\`; \`--predict\` also prints each member's probability
 (\`memberProbabilities\`: where they disagree, the model is unsure).
 
 Cost: training is one run's (the same epochs and steps as a single model); scoring and predicting do N models'

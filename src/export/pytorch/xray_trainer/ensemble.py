@@ -4,6 +4,7 @@ output is the mean of theirs, taken apart again, and scored member by member."""
 import torch
 
 from .network import CONV_FILTERS, AppCnn
+from .ood import IMAGE_DETAIL_LAYER
 
 
 def _block_diagonal(blocks):
@@ -102,9 +103,12 @@ def scorer(model):
     members = [member.to(device) for member in members]
 
     def members_features_and_probabilities(x, pooled=True):
-        # Member k owns block k of every layer's channels and units: each layer's features side by side.
+        # Member k owns block k of every layer's channels and units: each layer's features side by side; the
+        # input's detail (IMAGE_DETAIL_LAYER) is the one input's, once.
         parts = [member.features_and_probabilities(x, pooled) for member in members]
         features = {name: torch.cat([f[name] for f, _ in parts], dim=1) for name in parts[0][0]}
+        if IMAGE_DETAIL_LAYER[0] in features:
+            features[IMAGE_DETAIL_LAYER[0]] = parts[0][0][IMAGE_DETAIL_LAYER[0]]
         return features, model.ensemble_average(torch.cat([p for _, p in parts], dim=1))
 
     return members_features_and_probabilities

@@ -12,8 +12,8 @@ from .ood import ood_rows
 def evaluate(model, rows, root, size, batch, runtime, workers, feature_layers=None):
     """Probabilities of every image of `rows` (in their order), each process scoring a share; every process gets
     them all. The bare module, not the DDP wrapper: the shares may differ in batches, and DDP's forward syncs.
-    With `feature_layers` ([(name, pooling)], as OOD_LAYERS), (probabilities, each image's features of those layers
-    side by side), from the same forward pass."""
+    With `feature_layers` ([(name, pooling)], as OOD_LAYERS, `image` the input's detail), (probabilities, each
+    image's features of those layers side by side), from the same forward pass."""
     indices = list(range(runtime.rank, len(rows), runtime.world))
     loader = torch.utils.data.DataLoader(ImageFiles(root, [rows[i] for i in indices], size), batch_size=batch,
                                          num_workers=workers, pin_memory=runtime.device.type == 'cuda')

@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .ood import DETAIL_OCTAVES, IMAGE_DETAIL_LAYER, MIN_DETAIL_SIZE, image_detail
+
 
 MODEL_NAMES = ('tutorial', 'batchnorm')
 # The page's `Intensity normalisation`: none, or the model's first layer standardising each image (src/core/types.ts).
@@ -127,7 +129,11 @@ class AppCnn(nn.Module):
 
     def ood_layer_width(self, name, pooling):
         """How many features layer `name` gives an image after `pooling` (OOD_LAYERS' terms); None when this
-        network has no such layer to read that way."""
+        network has no such layer to read that way. The input's detail (IMAGE_DETAIL_LAYER) is DETAIL_OCTAVES
+        numbers, however many members: it is read once, from the one input they share."""
+        if pooling == IMAGE_DETAIL_LAYER[1] or name == IMAGE_DETAIL_LAYER[0]:
+            big = self.image_size >= MIN_DETAIL_SIZE
+            return DETAIL_OCTAVES if (name, pooling) == IMAGE_DETAIL_LAYER and big else None
         blocks = {f'max_pooling2d_{i}': filters for i, filters in enumerate(CONV_FILTERS, start=1)}
         if pooling == 'spatial-mean' and name in blocks:
             return blocks[name] * self.members
@@ -147,8 +153,10 @@ class AppCnn(nn.Module):
     def features_and_probabilities(self, x, pooled=True):
         """The features the out-of-distribution detectors read and the probabilities, in one pass: {layer name:
         [n, width]}, dense_1's output (after its ReLU) and, with `pooled`, each max_pooling2d_i's map averaged over
-        its rows and columns (channel order = the page's)."""
+        its rows and columns (channel order = the page's) and `image`, the input's detail (image_detail), read
+        before per-image standardisation as the page reads the model's input."""
         features = {}
+        detail = image_detail(x) if pooled and self.image_size >= MIN_DETAIL_SIZE else None
         if self.per_image_standardization is not None:
             x = self.per_image_standardization(x)
         for i in range(1, len(CONV_FILTERS) + 1):
@@ -161,4 +169,6 @@ class AppCnn(nn.Module):
         # Keras flattens channels-last (row, column, channel): permute first, so that dense_1's kernel is the
         # page's, row for row.
         features['dense_1'] = F.relu(self.dense_1(x.permute(0, 2, 3, 1).flatten(1)))
+        if detail is not None:
+            features[IMAGE_DETAIL_LAYER[0]] = detail
         return features, self.head(features['dense_1'])

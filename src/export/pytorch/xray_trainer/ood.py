@@ -1,29 +1,61 @@
 """Unlike the training data: the page's out-of-distribution detectors (src/eval/outOfDistribution.ts,
 featureEnsemble.ts, oodDetectorCheck.ts). Class Gaussians with a shared Ledoit-Wolf covariance on one layer
-(dense_1) or on each layer of OOD_LAYERS (the feature ensemble), their scores, and the check of a detector read
-from a model.zip."""
+(dense_1) or on each layer of OOD_LAYERS (the feature ensemble, with the image's fine detail beside them:
+image_detail), their scores, and the check of a detector read from a model.zip."""
 
 import math
 import re
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 # One layer's features (dense_1): the detector of models saved before the feature ensemble, still judged as then.
 OOD_METHOD = 'mahalanobis-tied-covariance'
-# Lee et al. 2018's feature ensemble over OOD_LAYERS: what training fits now (the page's, src/eval/featureEnsemble.ts).
+# Lee et al. 2018's feature ensemble over OOD_LAYERS (and by default the image's detail): what training fits now (the
+# page's, src/eval/featureEnsemble.ts).
 OOD_ENSEMBLE_METHOD = 'mahalanobis-feature-ensemble'
 # The layers the feature ensemble reads, in the order an image's features are concatenated, and how each layer's
 # output becomes numbers: the page's OOD_LAYERS (src/export/pytorch.test.ts checks that the two agree).
 OOD_LAYERS = (('max_pooling2d_1', 'spatial-mean'), ('max_pooling2d_2', 'spatial-mean'),
               ('max_pooling2d_3', 'spatial-mean'), ('max_pooling2d_4', 'spatial-mean'), ('dense_1', 'none'))
-OOD_POOLINGS = ('spatial-mean', 'none')
+# The pseudo-layer of the model's input: how much fine detail the image has at DETAIL_OCTAVES scales (image_detail),
+# last in the row of the page's default (`ood` detail), as the page's OOD_LAYERS_WITH_DETAIL. The network's pooled
+# features barely move under blur, a lower resolution or a tighter frame; these numbers do.
+IMAGE_DETAIL_LAYER = ('image', 'detail-octaves')
+DETAIL_OCTAVES = 4
+MIN_DETAIL_SIZE = 3 << (DETAIL_OCTAVES - 1)  # 3 x 3 pixels left at the last octave (24 >> 3 = 3).
+DETAIL_EPSILON = 1e-4  # Keeps the logarithm finite on a flat image.
+OOD_POOLINGS = ('spatial-mean', 'none', 'detail-octaves')
+# What each value of the page's `ood` setting fits after training: the layers with the image's detail (the
+# default), the layers alone, or dense_1 alone (one-layer detector).
+OOD_CHOICES = {'detail': OOD_LAYERS + (IMAGE_DETAIL_LAYER,), 'layers': OOD_LAYERS, 'last': (('dense_1', 'none'),)}
 OOD_QUANTILE = 0.95  # About 5% of validation images are flagged.
 OOD_RIDGE = 1e-6  # Added to the covariance's diagonal, relative to its mean variance (as the page).
 OOD_MAX_FEATURES = 4096
 OOD_MAX_CLASSES = 1000
 OOD_MAX_LAYERS = 16
+
+
+def image_detail(x):
+    """[n, DETAIL_OCTAVES] fine detail of the model's input x ([n, c, h, w], grey / 255, before any normalisation
+    inside the model; channels averaged), as the page's imageDetail (src/model/imageDetail.ts): for each octave
+    ln(mean |Laplacian| + DETAIL_EPSILON), the 3x3 Laplacian over the pixels it covers whole, then a 2x2 average
+    (an odd last row or column dropped) for the next. float32, as the page."""
+    x = x.float()
+    if x.shape[1] != 1:
+        x = x.mean(dim=1, keepdim=True)
+    if min(x.shape[2:]) < MIN_DETAIL_SIZE:
+        raise ValueError(f'Image detail needs images of at least {MIN_DETAIL_SIZE} pixels a side.')
+    kernel = x.new_tensor([[0, -1, 0], [-1, 4, -1], [0, -1, 0]]).view(1, 1, 3, 3)
+    octaves = []
+    for k in range(DETAIL_OCTAVES):
+        if k > 0:
+            x = F.avg_pool2d(x, 2, 2)
+        edges = F.conv2d(x, kernel).abs()
+        octaves.append(torch.log(edges.mean(dim=(2, 3)) + DETAIL_EPSILON))
+    return torch.cat(octaves, dim=1)
 
 
 def ledoit_wolf(x):
@@ -124,7 +156,8 @@ def ood_layers(detector):
 
 
 def ood_rows(features, layers):
-    """The rows a detector judges from AppCnn.features_and_probabilities' features: `layers`' side by side."""
+    """The rows a detector judges from AppCnn.features_and_probabilities' features: `layers`' side by side (`image`:
+    the input's detail, image_detail)."""
     return torch.cat([features[name] for name, _ in layers], dim=1)
 
 

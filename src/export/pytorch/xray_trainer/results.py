@@ -14,7 +14,7 @@ from .evaluation import evaluate
 from .images import NORMALISATION
 from .metrics import choose_threshold, default_positive_class, positive_scores
 from .model_zip import write_model_zip
-from .ood import (OOD_LAYERS, check_ood_detector, fit_feature_ensemble_detector, fit_ood_detector, ood_layers,
+from .ood import (OOD_CHOICES, check_ood_detector, fit_feature_ensemble_detector, fit_ood_detector, ood_layers,
                   ood_scores, ood_summary)
 from .report import print_report, split_report, without_nan, write_history, write_predictions
 
@@ -32,8 +32,9 @@ def finish_run(args, settings, runtime, model, split_rows, class_names, init_met
     # (either method: a model saved before the feature ensemble judges with dense_1 alone, as then).
     fits_detector = settings['epochs'] > 0 and bool(split_rows['train'])
     detector = None if fits_detector else check_ood_detector(init_metadata.get('outOfDistribution'), model)
-    # The page's `Unlike-training detector`: the feature ensemble (`layers`) or dense_1 alone (`last`).
-    fit_layers = OOD_LAYERS if settings['ood'] == 'layers' else (('dense_1', 'none'),)
+    # The page's `Unlike-training detector`: the feature ensemble with the image's detail (`detail`), without it
+    # (`layers`), or dense_1 alone (`last`, the one-layer detector).
+    fit_layers = OOD_CHOICES[settings['ood']]
     feature_layers = fit_layers if fits_detector else ood_layers(detector) if detector else ()
 
     def evaluate_split(name):
@@ -48,10 +49,10 @@ def finish_run(args, settings, runtime, model, split_rows, class_names, init_met
     if fits_detector:
         _, train_features = evaluate_split('train')
         train_labels = [r['label'] for r in split_rows['train']]
-        if settings['ood'] == 'layers':
+        if settings['ood'] != 'last':
             detector = fit_feature_ensemble_detector(
                 train_features, train_labels, val_features, num_classes,
-                [(name, pooling, model.ood_layer_width(name, pooling)) for name, pooling in OOD_LAYERS])
+                [(name, pooling, model.ood_layer_width(name, pooling)) for name, pooling in fit_layers])
         else:
             detector = fit_ood_detector(train_features, train_labels, val_features, num_classes)
     if runtime.main:

@@ -6,6 +6,7 @@ import json
 import os
 
 from .network import ENSEMBLE_TWO_CLASSES, MAX_MEMBERS
+from .ood import OOD_CHOICES
 
 
 SPLITS = ('train', 'validation', 'test')
@@ -56,7 +57,7 @@ def run_settings(args):
                 'weightDecay': 1,
                 'seed': 1, 'classWeighting': 'balanced', 'patience': 0, 'augmentation': dict(DEFAULT_AUGMENTATION),
                 'thresholdRule': 'sensitivity',
-                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1, 'ood': 'layers'}
+                'targetSensitivity': 95, 'classNames': None, 'snapshots': 1, 'seedModels': 1, 'ood': 'detail'}
     merged = {**defaults, **settings}
     for key, value in (('model', args.model), ('imageSize', args.size), ('epochs', args.epochs),
                        ('batchSize', args.batch), ('learningRate', args.lr), ('learningRateSchedule', args.schedule),
@@ -72,8 +73,9 @@ def run_settings(args):
     seed_models = merged['seedModels']
     if isinstance(seed_models, bool) or not isinstance(seed_models, int) or not 1 <= seed_models <= MAX_MEMBERS:
         raise SystemExit(f'Seed models must be a whole number from 1 to {MAX_MEMBERS} (got {str(seed_models)[:20]}).')
-    if merged['ood'] not in ('layers', 'last'):
-        raise SystemExit(f'ood must be "layers" (the feature ensemble) or "last" (the last hidden layer alone), got '
+    if not isinstance(merged['ood'], str) or merged['ood'] not in OOD_CHOICES:
+        raise SystemExit(f'ood must be "detail" (the feature ensemble with the image\'s fine detail), "layers" (the '
+                         f'feature ensemble alone) or "last" (the last hidden layer alone), got '
                          f'{json.dumps(str(merged["ood"]))[:40]}.')
     if seed_models > 1 and snapshots > 1:
         raise SystemExit(f'A seed ensemble of {seed_models} and a snapshot ensemble of {snapshots} cannot be combined '
