@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from xray_trainer.images import load_grey  # noqa: E402
 from xray_trainer.metrics import binary_metrics, choose_threshold, roc_auc  # noqa: E402
 from xray_trainer.model_zip import load_app_model  # noqa: E402
-from xray_trainer.ood import class_gaussians, mahalanobis_distances  # noqa: E402
+from xray_trainer.ood import class_gaussians, image_detail, mahalanobis_distances  # noqa: E402
 
 FOLDS = {  # scripts/sourceFolds.ts
     'A': r'^(?:NORMAL2-|person1[4-9]\d\d_)',
@@ -115,12 +115,13 @@ def file_grey(path):
 
 
 def features(model, pixels):
-    """Each image's pooled features of every block (mean, std, 2x2 grid of means), dense_1 and P(positive)."""
+    """Each image's detail (the input's, before any normalisation), pooled features of every block (mean, std, 2x2
+    grid of means), dense_1 and P(positive)."""
     out = {}
     with torch.no_grad():
         for start in range(0, len(pixels), 64):
             x = torch.from_numpy(pixels[start:start + 64]).float().div(255).unsqueeze(1)
-            part = {}
+            part = {'image detail': image_detail(x)}
             if model.per_image_standardization is not None:
                 x = model.per_image_standardization(x)
             for i in range(1, 5):
@@ -139,8 +140,11 @@ def features(model, pixels):
 
 
 DETECTORS = {
-    'default: 4 block means + dense_1, sum': ([f'block {i} mean' for i in range(1, 5)] + ['dense_1'], 'sum'),
-    'the same, largest scaled distance': ([f'block {i} mean' for i in range(1, 5)] + ['dense_1'], 'max'),
+    'default: 4 block means + dense_1 + image detail, sum': ([f'block {i} mean' for i in range(1, 5)]
+                                                             + ['dense_1', 'image detail'], 'sum'),
+    'layers: 4 block means + dense_1, sum': ([f'block {i} mean' for i in range(1, 5)] + ['dense_1'], 'sum'),
+    'image detail alone': (['image detail'], 'sum'),
+    'layers, largest scaled distance': ([f'block {i} mean' for i in range(1, 5)] + ['dense_1'], 'max'),
     'last: dense_1 alone': (['dense_1'], 'sum'),
     **{f'block {i} mean alone': ([f'block {i} mean'], 'sum') for i in range(1, 5)},
     'block means and stds + dense_1, sum': ([f'block {i} {p}' for i in range(1, 5) for p in ('mean', 'std')]
