@@ -42,7 +42,9 @@ import {
   OOD_LAYERS,
   OOD_LAYERS_WITH_DETAIL,
 } from '../model/features';
-import { DETAIL_EPSILON, DETAIL_OCTAVES, imageDetail, IMAGE_DETAIL_LAYER, MIN_DETAIL_SIZE } from '../model/imageDetail';
+import { DETAIL_EPSILON, DETAIL_OCTAVES, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
+import { IMAGE_DETAIL_LAYER } from '../core/types';
+import { imageDetail } from '../model/imageDetail';
 import { exportLayersModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
 import { syntheticSet } from '../model/testImages.testutil';

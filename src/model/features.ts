@@ -6,9 +6,10 @@
  * at inference): `dense_1`, the Dense 64 of both networks here (K*64 in an ensemble of K saved as one model).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OodFeatureLayer, OodPooling } from '../core/types';
+import { DETAIL_OCTAVES, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
+import { IMAGE_DETAIL_LAYER, type OodFeatureLayer, type OodPooling } from '../core/types';
 import { ENSEMBLE_AVERAGE_LAYER } from './cnn';
-import { DETAIL_OCTAVES, IMAGE_DETAIL_LAYER, imageDetail, MIN_DETAIL_SIZE } from './imageDetail';
+import { imageDetail } from './imageDetail';
 
 type Layer = tf.layers.Layer;
 

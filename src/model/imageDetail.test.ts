@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { DETAIL_EPSILON, imageDetail, MIN_DETAIL_SIZE } from './imageDetail';
+import { DETAIL_EPSILON, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
+import { imageDetail } from './imageDetail';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

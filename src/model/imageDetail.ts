@@ -4,22 +4,12 @@
  * resolution or a tighter frame make it call normal films pneumonia), and its pooled features barely move under those
  * shifts; these four numbers do. For each octave k = 0..3 of the model's input (grey / 255, before any normalisation
  * inside the model; several channels averaged first): ln(mean |Laplacian| + 1e-4), the Laplacian the 3x3 kernel
- * [[0,-1,0],[-1,4,-1],[0,-1,0]] over the pixels it covers whole ('valid'), then a 2x2 average (stride 2, an odd last
+ * of core/imageDetailSpec.ts over the pixels it covers whole ('valid'), then a 2x2 average (stride 2, an odd last
  * row or column dropped) for the next octave. ONNX (export/onnxFeatures.ts), the Keras snippet and the PyTorch
  * bundle (xray_trainer/ood.py) compute the same.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_DETAIL_LAYER } from '../core/types';
-
-export { IMAGE_DETAIL_LAYER };
-/** Scales: the input, then three halvings. */
-export const DETAIL_OCTAVES = 4;
-/** The smallest input side that still has 3x3 pixels at the last octave (24 >> 3 = 3). */
-export const MIN_DETAIL_SIZE = 3 << (DETAIL_OCTAVES - 1);
-/** Keeps the logarithm finite on a flat image. */
-export const DETAIL_EPSILON = 1e-4;
-
-const LAPLACIAN = [0, -1, 0, -1, 4, -1, 0, -1, 0];
+import { DETAIL_EPSILON, DETAIL_OCTAVES, LAPLACIAN, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
 
 /** [n, DETAIL_OCTAVES] detail of `xs` ([n, h, w, c], the model's input); the caller disposes it. */
 export function imageDetail(xs: tf.Tensor): tf.Tensor2D {

@@ -1,25 +1,36 @@
 /** The page's words for the out-of-distribution judgement (eval/outOfDistribution.ts), shared by Predict and Results. */
+import { RECIPE_ROWS } from '../../core/recipeRows';
 import { IMAGE_DETAIL_LAYER, type OodJudgement } from '../../core/types';
 import { countUnlike } from '../../eval/outOfDistribution';
+
+/**
+ * The detector that read `layers`: its name as the `Unlike-training detector` field gives it, whether the image's
+ * detail was one of its members, and the model's layers among them (the detail left out).
+ */
+export function judgingDetector(layers: readonly string[]): { name: string; detail: boolean; modelLayers: string[] } {
+  const detail = layers.includes(IMAGE_DETAIL_LAYER);
+  const choice = layers.length <= 1 ? 'last' : detail ? 'detail' : 'layers';
+  return {
+    name: RECIPE_ROWS.ood.text[choice],
+    detail,
+    modelLayers: layers.filter((name) => name !== IMAGE_DETAIL_LAYER),
+  };
+}
 
 /** What judged `judgement`: several layers (Lee et al.'s feature ensemble), or the last hidden layer alone. */
 function featuresText(judgement: Pick<OodJudgement, 'layers'> | null): string {
   const layers = judgement?.layers ?? [];
+  const { name, detail, modelLayers } = judgingDetector(layers);
   if (layers.length > 1) {
     // Layer names come from a model file or storage: shown as text, and only so many.
-    const detail = layers.includes(IMAGE_DETAIL_LAYER);
-    const names = layers
-      .filter((name) => name !== IMAGE_DETAIL_LAYER)
-      .slice(0, 8)
-      .map((name) => name.slice(0, 40));
-    const detector = detail ? 'several layers and image detail' : 'several layers (Lee et al. feature ensemble)';
+    const names = modelLayers.slice(0, 8).map((layer) => layer.slice(0, 40));
     const withDetail = detail ? ", and the image's fine detail at four scales" : '';
     return (
-      `the model's features for it, summed over several layers (detector: ${detector}: ${names.join(', ')}` +
+      `the model's features for it, summed over several layers (detector: ${name}: ${names.join(', ')}` +
       `${withDetail}; each map averaged over space, each layer's distance in units of its median on validation),`
     );
   }
-  return "the model's features for it (detector: last hidden layer only: the Dense layer before the output)";
+  return `the model's features for it (detector: ${name}: the Dense layer before the output)`;
 }
 
 /** How an image is judged, and how the cut was set, for a model whose detector flags `1 - quantile` of validation. */

@@ -4,7 +4,8 @@
  * and known limits, dated and versioned. Built from what the page shows, so its figures are the page's.
  */
 import { APP_VERSION } from '../../core/appVersion';
-import { IMAGE_DETAIL_LAYER, type KeptScores, type OodJudgement, type SplitName } from '../../core/types';
+import type { KeptScores, OodJudgement, SplitName } from '../../core/types';
+import { judgingDetector } from '../common/oodText';
 import type { IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
@@ -39,14 +40,13 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
 /** Which detector judged: the feature ensemble's layers, or the last hidden layer alone. */
 function detectorText(judged: OodJudgement): string {
   const layers = judged.layers ?? [];
+  const { name, detail, modelLayers } = judgingDetector(layers);
   if (layers.length <= 1)
-    return 'detector: last hidden layer only, the squared Mahalanobis distance of the penultimate-layer features';
-  const detail = layers.includes(IMAGE_DETAIL_LAYER);
-  const names = layers.filter((name) => name !== IMAGE_DETAIL_LAYER).slice(0, 8);
+    return `detector: ${name}, the squared Mahalanobis distance of the penultimate-layer features`;
   return (
-    `detector: ${detail ? 'several layers and image detail' : 'several layers (Lee et al. feature ensemble)'}, ` +
-    `the sum over ${names.join(', ')}${detail ? " and the image's fine detail at four scales" : ''} of each ` +
-    "one's squared Mahalanobis distance in units of its median on validation"
+    `detector: ${name}, the sum over ${modelLayers.slice(0, 8).join(', ')}` +
+    `${detail ? " and the image's fine detail at four scales" : ''} of each one's squared Mahalanobis distance in ` +
+    'units of its median on validation'
   );
 }
 

@@ -106,9 +106,8 @@ def scorer(model):
         # Member k owns block k of every layer's channels and units: each layer's features side by side; the
         # input's detail (IMAGE_DETAIL_LAYER) is the one input's, once.
         parts = [member.features_and_probabilities(x, pooled) for member in members]
-        features = {name: torch.cat([f[name] for f, _ in parts], dim=1) for name in parts[0][0]}
-        if IMAGE_DETAIL_LAYER[0] in features:
-            features[IMAGE_DETAIL_LAYER[0]] = parts[0][0][IMAGE_DETAIL_LAYER[0]]
+        features = {name: first if name == IMAGE_DETAIL_LAYER[0] else torch.cat([f[name] for f, _ in parts], dim=1)
+                    for name, first in parts[0][0].items()}
         return features, model.ensemble_average(torch.cat([p for _, p in parts], dim=1))
 
     return members_features_and_probabilities
