@@ -61,6 +61,9 @@ test('after training, Predict says a noise image is unlike the training data and
   await expect(summaries.first()).toContainText(/^Validation: [01] of 20 images are unlike the training data/);
   await expect(summaries.nth(1)).toHaveAttribute('data-split', 'test');
   await expect(summaries.nth(1)).toContainText(/^Test: \d+ of 20 images are unlike the training data/);
+  // The Results name the detector that judged: the default, not the last layer.
+  const results = page.getByRole('region', { name: 'Unlike the training data' });
+  await expect(results).toContainText('detector: several layers and image detail');
 
   await page.getByLabel('Images to predict').setInputFiles([likePath, noisePath]);
   await expect(page.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(2);
@@ -69,6 +72,14 @@ test('after training, Predict says a noise image is unlike the training data and
   // The default detector, named where it judges.
   await expect(page.getByTestId('predict-ood-summary')).toContainText('several layers and image detail');
   await expect(page.getByTestId('predict-ood-summary')).toContainText("the image's fine detail at four scales");
+  // Why: noise is all fine detail, which the detail member (or a layer) gives the score; the enlarged image says it.
+  await expect(page.getByTestId('predict-ood-summary')).toContainText(/Mostly flagged by [^.]+: 1\./);
+  await page.getByRole('button', { name: 'Enlarge noise.png' }).click();
+  await expect(page.getByRole('figure', { name: 'Selected prediction' }).getByTestId('unlike-why')).toHaveText(
+    /^Unlike the training data, mostly by .+: \d+% of its score\.$/,
+  );
+  await page.getByRole('button', { name: 'Enlarge like_training.png' }).click();
+  await expect(page.getByTestId('unlike-why')).toHaveCount(0);
 
   // The download carries the statistics (metadata.json and model.json), and a fresh page that loads it judges alike.
   const download = page.waitForEvent('download');

@@ -1,4 +1,5 @@
 import { type Page } from '@playwright/test';
+import Papa from 'papaparse';
 import { expect, test, watchSecurityPolicy } from './fixtures';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +20,9 @@ async function readPredictions(page: Page): Promise<{ file: string; predicted: s
   return rows;
 }
 
+/** RFC 4180, quoted cells included (a reason holds commas). */
 function parseCsv(text: string): string[][] {
-  return text
-    .trim()
-    .split(/\r?\n/)
-    .map((line) => line.split(','));
+  return Papa.parse<string[]>(text, { skipEmptyLines: true }).data;
 }
 
 async function historyLength(page: Page): Promise<number> {
@@ -96,10 +95,21 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   const csvDownload = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download predictions (CSV)' }).click();
   const csv = parseCsv(readFileSync(await (await csvDownload).path(), 'utf8'));
-  expect(csv[0]).toEqual(['file', 'probability_NORMAL', 'probability_PNEUMONIA', 'predicted_class', 'threshold']);
+  // The model judges whether an image is unlike its training data: the CSV says so, and why, after the threshold.
+  expect(csv[0]).toEqual([
+    'file',
+    'probability_NORMAL',
+    'probability_PNEUMONIA',
+    'predicted_class',
+    'threshold',
+    'unlike_training_data',
+    'unlike_why',
+  ]);
   expect(csv.slice(1).map((r) => r[0])).toEqual(shown.map((r) => r.file));
   csv.slice(1).forEach((r, i) => {
     expect(r[3]).toBe(shown[i].predicted);
+    expect(r[6]).toMatch(r[5] === 'yes' ? /^Unlike the training data, mostly by / : /^$/);
+    expect(['yes', 'no']).toContain(r[5]);
     expect(Math.abs(Number(r[2]) - shown[i].p[1])).toBeLessThan(1e-4);
   });
 

@@ -6,7 +6,7 @@ import { binaryMetrics, defaultPositiveClass, rocAuc } from '../src/eval/metrics
 import type { Options } from './accuracyOptions';
 import { FIGURES, OTHER_RULES, type Figure, type FigureName, type SeedResult } from './accuracyResult';
 import { leverTable, meanSd } from './leverTables';
-import { shiftLeverTables, shiftRunLines, shiftSummaryRows } from './shiftTables';
+import { shiftLeverTables, shiftReasonTables, shiftRunLines, shiftSummaryRows } from './shiftTables';
 
 /**
  * The seeds' models as one: each image's probabilities averaged over the seeds, then accuracy, AUC, sensitivity and
@@ -156,4 +156,5 @@ export function printSummary(results: SeedResult[], options: Pick<Options, 'seed
   }
   // The same levers judged on the test sample under acquisition shifts (scripts/oodShifts.ts).
   for (const line of shiftLeverTables(results, options.levers)) console.log(line);
+  for (const line of shiftReasonTables(results)) console.log(line);
 }

@@ -25,7 +25,15 @@ export interface ShiftFigures {
   /** Accuracy of the flagged images and of the others: does the detector flag what the model gets wrong? */
   flaggedAccuracy: number;
   unflaggedAccuracy: number;
+  /**
+   * How many flagged images owe their scores most to less or more fine detail than the training films, or to the
+   * network's early or later layers (the page's `unlike_why`); absent where the page gives no reasons.
+   */
+  reasons?: Record<'softer' | 'sharper' | 'early' | 'later', number>;
 }
+
+/** The figures of a set that are numbers (all but the reasons). */
+export type ShiftFigureName = Exclude<keyof ShiftFigures, 'reasons'>;
 
 export interface SeedResult {
   /** The variant's label. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classOfPath,
   decisionFigures,
+  flagReasonOf,
   judgedImages,
   meanOverShifts,
   parsePredictionsCsv,
@@ -95,10 +96,44 @@ describe('decisions on a shifted set', () => {
       ['b.png', false],
     ]);
     expect(judgedImages(csv, flags, (f) => paths.get(f) ?? '', 1)).toEqual([
-      { label: 0, predicted: 1, score: 0.7, unlike: true },
-      { label: 1, predicted: 0, score: 0.4, unlike: false },
+      { label: 0, predicted: 1, score: 0.7, unlike: true, reason: null },
+      { label: 1, predicted: 0, score: 0.4, unlike: false, reason: null },
     ]);
     expect(judgedImages(csv, new Map(), (f) => paths.get(f) ?? '', 1)[0].unlike).toBeNull();
+  });
+
+  it('reads why the page flagged an image (unlike_why) and counts the flagged by reason', () => {
+    const text =
+      'file,probability_NORMAL,probability_PNEUMONIA,predicted_class,threshold,unlike_training_data,unlike_why\r\n' +
+      'a.png,0.1,0.9,PNEUMONIA,0.5,yes,"Unlike the training data, mostly by less fine detail than the training ' +
+      'films (0.31 times theirs): blurred, lower resolution or processed more softly: 87% of its score."\r\n' +
+      'b.png,0.9,0.1,NORMAL,0.5,yes,"Unlike the training data, mostly by the network\'s early layers ' +
+      '(max_pooling2d_1: intensity and texture): 60% of its score."\r\n' +
+      'c.png,0.9,0.1,NORMAL,0.5,no,\r\n';
+    const csv = parsePredictionsCsv(text);
+    expect(csv.rows.map((r) => r.why?.slice(0, 35))).toEqual([
+      'Unlike the training data, mostly by',
+      'Unlike the training data, mostly by',
+      '',
+    ]);
+    const flags = new Map([
+      ['a.png', true],
+      ['b.png', true],
+      ['c.png', false],
+    ]);
+    const images = judgedImages(csv, flags, (f) => `x/NORMAL/${f}`, 1);
+    expect(images.map((i) => i.reason)).toEqual(['softer', 'early', null]);
+    expect(decisionFigures(images, 1).reasons).toEqual({ softer: 1, sharper: 0, early: 1, later: 0 });
+    // Without the column (an older page, the one-layer detector): no reasons, and no counts.
+    expect(
+      decisionFigures(
+        images.map((i) => ({ ...i, reason: null })),
+        1,
+      ).reasons,
+    ).toBeUndefined();
+    expect(flagReasonOf('mostly by more fine detail than the training films')).toBe('sharper');
+    expect(flagReasonOf("mostly by the network's later layers (dense_1: shapes and content)")).toBe('later');
+    expect(flagReasonOf('something else')).toBeNull();
   });
 
   it('averages over the shifts only when every one is there', () => {

@@ -6,7 +6,7 @@
  */
 import Papa from 'papaparse';
 import { rocAuc } from '../src/eval/metrics';
-import type { ShiftFigures } from './accuracyResult';
+import type { ShiftFigureName, ShiftFigures } from './accuracyResult';
 import { SHIFT_NAMES } from './shiftImages';
 
 /** One row of Predict's `predictions.csv`. */
@@ -14,6 +14,22 @@ export interface PredictedFile {
   file: string;
   probabilities: number[];
   predicted: string;
+  /** `unlike_why`: for a flagged image, what its score owes most to (empty otherwise); absent in older CSVs. */
+  why?: string;
+}
+
+/** What a flagged image's score owes most to, as the page words it (`unlike_why`); null when it does not say. */
+export type FlagReason = keyof NonNullable<ShiftFigures['reasons']>;
+export const FLAG_REASONS: readonly FlagReason[] = ['softer', 'sharper', 'early', 'later'];
+
+/** The reason a page's `unlike_why` sentence names (ui/common/oodText.ts' words); null when none. */
+export function flagReasonOf(why: string | undefined): FlagReason | null {
+  if (!why) return null;
+  if (/mostly by less fine detail/.test(why)) return 'softer';
+  if (/mostly by more fine detail/.test(why)) return 'sharper';
+  if (/mostly by the network's early layers/.test(why)) return 'early';
+  if (/mostly by the network's later layers/.test(why)) return 'later';
+  return null;
 }
 
 /** Predict's `predictions.csv` (`file,probability_<class>…,predicted_class,threshold`), read with its class names. */
@@ -22,6 +38,7 @@ export function parsePredictionsCsv(text: string): { classNames: string[]; rows:
   const [header, ...lines] = data;
   const classNames = (header ?? []).filter((h) => h.startsWith('probability_')).map((h) => h.slice(12));
   const predictedAt = header?.indexOf('predicted_class') ?? -1;
+  const whyAt = header?.indexOf('unlike_why') ?? -1;
   if (classNames.length === 0 || predictedAt < 0 || header[0] !== 'file')
     throw new Error(`Not Predict's predictions.csv: header ${JSON.stringify(header ?? [])}`);
   const rows = lines.map((cells) => {
@@ -30,6 +47,7 @@ export function parsePredictionsCsv(text: string): { classNames: string[]; rows:
       file: cells[0],
       probabilities: cells.slice(1, 1 + classNames.length).map(Number),
       predicted: cells[predictedAt],
+      ...(whyAt >= 0 ? { why: cells[whyAt] } : {}),
     };
   });
   return { classNames, rows, threshold: lines[0]?.[header.indexOf('threshold')] ?? '' };
@@ -52,6 +70,8 @@ export interface JudgedImage {
   score: number;
   /** Unlike the training data; null when the model cannot judge. */
   unlike: boolean | null;
+  /** For a flagged image, what its score owes most to; null when the page does not say. */
+  reason?: FlagReason | null;
 }
 
 const share = (hits: number, of: number) => (of > 0 ? hits / of : Number.NaN);
@@ -80,7 +100,15 @@ export function decisionFigures(images: JudgedImage[], positive: number): ShiftF
     flagged: judged ? flagged.length : Number.NaN,
     flaggedAccuracy: share(flagged.filter(right).length, flagged.length),
     unflaggedAccuracy: share(unflagged.filter(right).length, unflagged.length),
+    ...(flagged.some((i) => i.reason) ? { reasons: reasonCounts(flagged) } : {}),
   };
+}
+
+/** How many of the flagged images the page says owe their scores to each reason. */
+function reasonCounts(flagged: JudgedImage[]): Record<FlagReason, number> {
+  const counts = { softer: 0, sharper: 0, early: 0, later: 0 };
+  for (const image of flagged) if (image.reason) counts[image.reason]++;
+  return counts;
 }
 
 /**
@@ -104,6 +132,7 @@ export function judgedImages(
         predicted: csv.classNames.indexOf(row.predicted),
         score: row.probabilities[positive],
         unlike: flag === undefined ? null : flag,
+        reason: flag ? flagReasonOf(row.why) : null,
       },
     ];
   });
@@ -120,7 +149,7 @@ export const HELD_OUT_SHIFTS = ['sharpen', 'equalize', 'low-res'];
 export function meanOverShifts(
   figures: Record<string, ShiftFigures>,
   shifts: string[],
-  figure: keyof ShiftFigures,
+  figure: ShiftFigureName,
 ): number {
   const values = shifts.map((s) => figures[s]?.[figure] ?? Number.NaN);
   return values.every(Number.isFinite) ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;

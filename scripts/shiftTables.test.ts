@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SeedResult, ShiftFigures } from './accuracyResult';
 import { ACQUISITION_SHIFTS } from './shiftFigures';
-import { shiftColumns, shiftLeverRuns, shiftLeverTables, shiftRunLines, shiftSummaryRows } from './shiftTables';
+import {
+  shiftColumns,
+  shiftLeverRuns,
+  shiftLeverTables,
+  shiftReasonTables,
+  shiftRunLines,
+  shiftSummaryRows,
+} from './shiftTables';
 
 /** A set's figures: specificity as given, AUC 0.1 above it, the rest made up. */
 const set = (specificity: number): ShiftFigures => ({
@@ -85,12 +92,30 @@ describe('tables under acquisition shifts', () => {
     const r = run('default', 'A', 1, 0.8, 0.2);
     r.shiftedFigures!.noise = { ...set(0.2), flagged: Number.NaN, flaggedAccuracy: Number.NaN };
     const lines = shiftRunLines(r);
-    expect(lines).toContain('  as is | 10 | 0.5000 | 0.9000 | 0.8000 | 0.9000 | 2 | 0.2500 | 0.7500');
-    expect(lines).toContain('  noise | 10 | 0.5000 | 0.9000 | 0.2000 | 0.3000 | n/a | n/a | 0.7500');
+    expect(lines).toContain('  as is | 10 | 0.5000 | 0.9000 | 0.8000 | 0.9000 | 2 | 0.2500 | 0.7500 | n/a');
+    expect(lines).toContain('  noise | 10 | 0.5000 | 0.9000 | 0.2000 | 0.3000 | n/a | n/a | 0.7500 | n/a');
     expect(lines).toContain('  specificity: mean of the 9 shifts 0.2000, of the 3 held out 0.2000 (as is 0.8000)');
     const rows = shiftSummaryRows([r, { model: 'default' } as SeedResult]);
     const flagged = rows.find(([name]) => name === 'blur 2 px: accuracy of the flagged images')!;
     expect(flagged[1](r)).toBe(0.25);
     expect(flagged[1]({ model: 'default' } as SeedResult)).toBeNaN();
+  });
+
+  it('tables what the flagged images owe their scores to, pooled over a variant’s runs', () => {
+    expect(shiftReasonTables([run('default', 'A', 1, 0.8, 0.2)])).toEqual([]);
+    const withReasons = (fold: string, softer: number, early: number) => {
+      const r = run('default', fold, 1, 0.8, 0.2);
+      r.shiftedFigures!['blur 2 px'] = {
+        ...set(0.2),
+        flagged: softer + early,
+        reasons: { softer, sharper: 0, early, later: 0 },
+      };
+      return r;
+    };
+    const lines = shiftReasonTables([withReasons('A', 9, 1), withReasons('B', 5, 5)]);
+    expect(lines[1]).toMatch(/^What the flagged images owe their scores to most .*default, 2 runs pooled/);
+    expect(lines).toContain('blur 2 px | 20 | 70.0% | 0.0% | 30.0% | 0.0%');
+    // A set no run has reasons for: nothing pooled.
+    expect(lines).toContain('as is | 0 | n/a | n/a | n/a | n/a');
   });
 });

@@ -3,9 +3,9 @@
  * ends, rows for the summary, and one lever table a figure (specificity, AUC) with a column a shift and the means over
  * them, in scripts/leverTables.ts's form. Pure: runs in, lines out.
  */
-import type { SeedResult, ShiftFigures } from './accuracyResult';
+import type { SeedResult, ShiftFigureName } from './accuracyResult';
 import { leverTable, type Lever, type LeverRun } from './leverTables';
-import { ACQUISITION_SHIFTS, HELD_OUT_SHIFTS, meanOverShifts } from './shiftFigures';
+import { ACQUISITION_SHIFTS, FLAG_REASONS, HELD_OUT_SHIFTS, meanOverShifts } from './shiftFigures';
 
 export const MEAN_OF_SHIFTS = 'mean of shifts';
 export const MEAN_HELD_OUT = 'mean held out';
@@ -27,14 +27,17 @@ export function shiftRunLines(r: SeedResult): string[] {
   if (!r.shiftedFigures) return [];
   const lines = [
     `  decisions on the test sample under acquisition shifts (the page's threshold; "flagged": unlike training):`,
-    '  set | images | accuracy | sensitivity | specificity | AUC | flagged | accuracy of flagged | of unflagged',
-    '  --- | --- | --- | --- | --- | --- | --- | --- | ---',
+    '  set | images | accuracy | sensitivity | specificity | AUC | flagged | accuracy of flagged | of unflagged | ' +
+      'flagged mostly by: less detail / more detail / early layers / later layers',
+    '  --- | --- | --- | --- | --- | --- | --- | --- | --- | ---',
   ];
   for (const [set, f] of Object.entries(r.shiftedFigures)) {
     const flagged = f.flagged !== null && Number.isFinite(f.flagged) ? String(f.flagged) : 'n/a';
     const cells = [f.accuracy, f.sensitivity, f.specificity, f.AUC].map((x) => fixed(x));
+    const reasons = f.reasons ? FLAG_REASONS.map((k) => f.reasons![k]).join(' / ') : 'n/a';
     lines.push(
-      `  ${set} | ${f.images} | ${cells.join(' | ')} | ${flagged} | ${fixed(f.flaggedAccuracy)} | ${fixed(f.unflaggedAccuracy)}`,
+      `  ${set} | ${f.images} | ${cells.join(' | ')} | ${flagged} | ${fixed(f.flaggedAccuracy)} | ` +
+        `${fixed(f.unflaggedAccuracy)} | ${reasons}`,
     );
   }
   for (const figure of SHIFT_TABLE_FIGURES)
@@ -48,7 +51,7 @@ export function shiftRunLines(r: SeedResult): string[] {
 
 /** Rows of the summary table (mean ± sd over seeds by variant): each set's decisions and the detector's worth. */
 export function shiftSummaryRows(results: SeedResult[]): [string, (r: SeedResult) => number, number][] {
-  const pick = (set: string, figure: keyof ShiftFigures) => (r: SeedResult) =>
+  const pick = (set: string, figure: ShiftFigureName) => (r: SeedResult) =>
     r.shiftedFigures?.[set]?.[figure] ?? Number.NaN;
   return setsOf(results).flatMap((set): [string, (r: SeedResult) => number, number][] => [
     [`${set}: specificity`, pick(set, 'specificity'), 4],
@@ -97,4 +100,37 @@ export function shiftLeverTables(results: SeedResult[], levers: Lever[]): string
       ),
     ]),
   );
+}
+
+/**
+ * For each variant, what the flagged images of each set owe their scores to (the page's `unlike_why`), pooled over its
+ * runs: the share of the flagged images a reason; nothing when no run has reasons.
+ */
+export function shiftReasonTables(results: SeedResult[]): string[] {
+  const withReasons = results.filter((r) => Object.values(r.shiftedFigures ?? {}).some((f) => f.reasons));
+  if (withReasons.length === 0) return [];
+  const variants = [...new Set(withReasons.map((r) => r.model))];
+  const percent = (n: number, of: number) => (of > 0 ? `${((100 * n) / of).toFixed(1)}%` : 'n/a');
+  return variants.flatMap((variant) => {
+    const runs = withReasons.filter((r) => r.model === variant);
+    const lines = [
+      '',
+      `What the flagged images owe their scores to most (the page's unlike_why), ${variant}, ${runs.length} run` +
+        `${runs.length === 1 ? '' : 's'} pooled: share of the flagged images`,
+      'set | flagged | less fine detail | more fine detail | early layers | later layers',
+      '--- | --- | --- | --- | --- | ---',
+    ];
+    for (const set of setsOf(runs)) {
+      const figures = runs.map((r) => r.shiftedFigures?.[set]).filter((f) => f?.reasons && Number.isFinite(f.flagged));
+      const flagged = figures.reduce((sum, f) => sum + f!.flagged, 0);
+      const cells = FLAG_REASONS.map((k) =>
+        percent(
+          figures.reduce((sum, f) => sum + f!.reasons![k], 0),
+          flagged,
+        ),
+      );
+      lines.push(`${set} | ${flagged} | ${cells.join(' | ')}`);
+    }
+    return lines;
+  });
 }

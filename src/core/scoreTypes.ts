@@ -101,6 +101,16 @@ export interface OodJudgement {
   threshold: number;
   /** The layers whose features were judged (several: the feature ensemble); absent in judgements kept before it. */
   layers?: string[];
+  /**
+   * The feature ensemble's score taken apart: each image's distance on each of `layers`, in units of that layer's
+   * median on validation, row after row (`layers.length` a row). The score is their sum.
+   */
+  parts?: Float32Array;
+  /**
+   * With the image's detail among the layers: each image's fine detail against the nearest class of training images,
+   * as a ratio (below 1: softer than the training films; above: sharper or noisier).
+   */
+  detailRatio?: Float32Array;
 }
 
 /** The kept model's scores on validation and test (null without a test split): what `evaluate` reports from. */

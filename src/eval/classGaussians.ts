@@ -130,10 +130,14 @@ export function invertSymmetric(matrix: Float64Array, p: number): Float64Array {
   return inverse;
 }
 
-/** Squared Mahalanobis distance of each feature row to the nearest class mean. */
+/**
+ * Squared Mahalanobis distance of each feature row to the nearest class mean; `nearest`, when given, receives that
+ * class's index in `classMeans` for each row.
+ */
 export function mahalanobisDistances(
   features: Float32Array,
   gaussians: Pick<ClassGaussians, 'featureSize' | 'classMeans' | 'precision'>,
+  nearest?: Int32Array,
 ): Float32Array {
   const p = gaussians.featureSize;
   const n = Math.floor(features.length / p);
@@ -141,7 +145,8 @@ export function mahalanobisDistances(
   const d = new Float64Array(p);
   for (let i = 0; i < n; i++) {
     let best = Infinity;
-    for (const mean of gaussians.classMeans) {
+    for (let c = 0; c < gaussians.classMeans.length; c++) {
+      const mean = gaussians.classMeans[c];
       for (let j = 0; j < p; j++) d[j] = features[i * p + j] - mean[j];
       let total = 0;
       for (let a = 0; a < p; a++) {
@@ -150,7 +155,10 @@ export function mahalanobisDistances(
         for (let b = 0; b < p; b++) sum += gaussians.precision[row + b] * d[b];
         total += d[a] * sum;
       }
-      if (total < best) best = total;
+      if (total < best) {
+        best = total;
+        if (nearest) nearest[i] = c;
+      }
     }
     out[i] = best;
   }

@@ -6,7 +6,7 @@
  * known outliers), each layer's squared distance is divided by its median over validation, so every layer counts in
  * the same unit, and the scaled distances are summed. Pure arithmetic in float64 (no tfjs); train.py does the same.
  */
-import type { FeatureEnsembleOodDetector, OodFeatureLayer, OodJudgement } from '../core/types';
+import type { FeatureEnsembleOodDetector, OodFeatureLayer, OodJudgement, OodPooling } from '../core/types';
 import { fitClassGaussians, mahalanobisDistances, type ClassGaussians } from './classGaussians';
 import { gaussiansOfMatrices, maxOf, OOD_QUANTILE, quantile } from './oodArithmetic';
 
@@ -23,22 +23,60 @@ export function rowWidth(layers: readonly { size: number }[]): number {
   return layers.reduce((sum, l) => sum + l.size, 0);
 }
 
-/** The sum over layers of each row's squared distance divided by that layer's scale. */
+/** A feature ensemble's layer as the scoring needs it: its size, Gaussians and pooling. */
+interface ScoredLayer {
+  size: number;
+  pooling?: OodPooling;
+  gaussians: Pick<ClassGaussians, 'featureSize' | 'classMeans' | 'precision'>;
+}
+
+/**
+ * Each row's score (the sum over layers of its squared distance divided by that layer's scale) and its parts (the
+ * scaled distances, `layers.length` a row); with the image's detail among the layers, its ratio to the nearest
+ * training class's: exp of the mean over the octaves of the difference of logarithms.
+ */
 function ensembleScores(
   features: Float32Array,
-  layers: readonly { size: number; gaussians: Pick<ClassGaussians, 'featureSize' | 'classMeans' | 'precision'> }[],
+  layers: readonly ScoredLayer[],
   scales: readonly number[],
-): Float32Array {
+): { scores: Float32Array; parts: Float32Array; detailRatio?: Float32Array } {
   const width = rowWidth(layers);
   const n = Math.floor(features.length / width);
   const sums = new Float64Array(n);
+  const parts = new Float32Array(n * layers.length);
+  let detailRatio: Float32Array | undefined;
   let start = 0;
   layers.forEach((layer, l) => {
-    const distances = mahalanobisDistances(columnsOf(features, width, start, layer.size), layer.gaussians);
-    for (let i = 0; i < n; i++) sums[i] += distances[i] / scales[l];
+    const block = columnsOf(features, width, start, layer.size);
+    const detail = layer.pooling === 'detail-octaves';
+    const nearest = detail ? new Int32Array(n) : undefined;
+    const distances = mahalanobisDistances(block, layer.gaussians, nearest);
+    for (let i = 0; i < n; i++) {
+      const part = distances[i] / scales[l];
+      sums[i] += part;
+      parts[i * layers.length + l] = part;
+    }
+    if (nearest) detailRatio = ratiosToNearest(block, layer.size, layer.gaussians.classMeans, nearest);
     start += layer.size;
   });
-  return Float32Array.from(sums);
+  return { scores: Float32Array.from(sums), parts, ...(detailRatio ? { detailRatio } : {}) };
+}
+
+/** exp(mean over a row's columns of (log feature − the nearest class's mean)): how many times the training detail. */
+function ratiosToNearest(
+  block: Float32Array,
+  size: number,
+  classMeans: ArrayLike<number>[],
+  nearest: Int32Array,
+): Float32Array {
+  const out = new Float32Array(nearest.length);
+  for (let i = 0; i < nearest.length; i++) {
+    const mean = classMeans[nearest[i]];
+    let sum = 0;
+    for (let k = 0; k < size; k++) sum += block[i * size + k] - mean[k];
+    out[i] = Math.exp(sum / size);
+  }
+  return out;
 }
 
 /** A layer's unit: the median of its squared distances; 1 when that is not positive (every image at a mean). */
@@ -72,12 +110,14 @@ export function fitFeatureEnsembleDetector(
     );
     const scale = scaleOf(mahalanobisDistances(columnsOf(unitImages, width, start, layer.size), gaussians));
     start += layer.size;
-    return { layer, gaussians, scale, size: layer.size };
+    return { layer, gaussians, scale, size: layer.size, pooling: layer.pooling };
   });
   const scales = fitted.map((f) => f.scale);
-  const validationScores = ensembleScores(validationFeatures, fitted, scales);
+  const validation = ensembleScores(validationFeatures, fitted, scales);
   const threshold =
-    validationImages > 0 ? quantile(validationScores, q) : maxOf(ensembleScores(train.features, fitted, scales));
+    validationImages > 0
+      ? quantile(validation.scores, q)
+      : maxOf(ensembleScores(train.features, fitted, scales).scores);
   const detector: FeatureEnsembleOodDetector = {
     method: 'mahalanobis-feature-ensemble',
     layers: fitted.map(({ layer, gaussians, scale }) => ({
@@ -95,12 +135,44 @@ export function fitFeatureEnsembleDetector(
     trainImages: train.labels.length,
     validationImages,
   };
-  return { detector, validation: { distances: validationScores, threshold } };
+  return { detector, validation: judgementOf(validation, threshold, layers) };
+}
+
+/** A judgement from the scored rows: the scores, the cut, the layers' names and the score's parts. */
+function judgementOf(
+  scored: ReturnType<typeof ensembleScores>,
+  threshold: number,
+  layers: readonly { name: string }[],
+): OodJudgement {
+  return {
+    distances: scored.scores,
+    threshold,
+    layers: layers.map((l) => l.name),
+    parts: scored.parts,
+    ...(scored.detailRatio ? { detailRatio: scored.detailRatio } : {}),
+  };
 }
 
 /** Each image's feature-ensemble score; `features` are rows of the detector's layers' features concatenated. */
 export function featureEnsembleScores(detector: FeatureEnsembleOodDetector, features: Float32Array): Float32Array {
-  const layers = detector.layers.map((l) => ({ size: l.precision.length, gaussians: gaussiansOfMatrices(l) }));
+  return scoredRows(detector, features).scores;
+}
+
+/** The judgement of images by a feature ensemble: scores, the cut, and each score's parts (featureEnsemble.ts). */
+export function featureEnsembleJudgement(detector: FeatureEnsembleOodDetector, features: Float32Array): OodJudgement {
+  return judgementOf(
+    scoredRows(detector, features),
+    detector.threshold,
+    detector.layers.map((l) => ({ name: l.featureLayer })),
+  );
+}
+
+function scoredRows(detector: FeatureEnsembleOodDetector, features: Float32Array): ReturnType<typeof ensembleScores> {
+  const layers = detector.layers.map((l) => ({
+    size: l.precision.length,
+    pooling: l.pooling,
+    gaussians: gaussiansOfMatrices(l),
+  }));
   return ensembleScores(
     features,
     layers,

@@ -11,7 +11,7 @@
  */
 import type { OodDetector, OodFeatureLayer, OodJudgement, PenultimateOodDetector } from '../core/types';
 import { fitClassGaussians, mahalanobisDistances } from './classGaussians';
-import { featureEnsembleScores } from './featureEnsemble';
+import { featureEnsembleJudgement } from './featureEnsemble';
 import { gaussiansOfMatrices, maxOf, OOD_QUANTILE, quantile } from './oodArithmetic';
 
 export { OOD_QUANTILE, quantile } from './oodArithmetic';
@@ -52,11 +52,9 @@ export function fitOodDetector(
  * the order `oodFeatureLayers` gives.
  */
 export function judge(detector: OodDetector, features: Float32Array): OodJudgement {
-  const distances =
-    detector.method === 'mahalanobis-feature-ensemble'
-      ? featureEnsembleScores(detector, features)
-      : mahalanobisDistances(features, gaussiansOfMatrices(detector));
-  return { distances, threshold: detector.threshold, layers: oodFeatureLayers(detector).map((l) => l.name) };
+  if (detector.method === 'mahalanobis-feature-ensemble') return featureEnsembleJudgement(detector, features);
+  const distances = mahalanobisDistances(features, gaussiansOfMatrices(detector));
+  return { distances, threshold: detector.threshold, layers: [detector.featureLayer] };
 }
 
 /** The layers a detector reads, in the order their features are concatenated in a row. */

@@ -25,13 +25,15 @@ import type {
   FeatureEnsembleOodDetector,
   OodDetector,
   OodFeatureLayer,
+  OodJudgement,
   OodLayerChoice,
   OodPooling,
   PenultimateOodDetector,
   Settings,
   SplitName,
 } from '../core/types';
-import { featureEnsembleScores, fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { columnsOf, featureEnsembleScores, fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import { unlikeReasonOf, type UnlikeReason } from '../eval/oodReasons';
 import { countUnlike, fitOodDetector, judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 // Tests of export/ may build real models (src/layering.test.ts: testImports), to check the converter against them.
@@ -92,6 +94,8 @@ interface TorchPrediction {
   pixels: number[];
   oodDistance?: number;
   unlikeTrainingData?: boolean;
+  /** Why a flagged image is, by a feature ensemble (ood_reason: the page's UnlikeReason). */
+  unlikeWhy?: UnlikeReason;
 }
 
 /**
@@ -241,6 +245,36 @@ function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number 
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
   return max;
+}
+
+/** The page's reason in the words of test_predictions.csv's `unlike_mostly` (report.py); empty for none. */
+function unlikeMostly(reason: UnlikeReason | null): string {
+  if (!reason) return '';
+  if (reason.kind === 'detail') return reason.ratio < 1 ? 'less-detail' : 'more-detail';
+  return `${reason.early ? 'early' : 'later'}-layers:${reason.layer}`;
+}
+
+/**
+ * Checks --predict's `unlikeWhy` against the page's reasons for the same images (`page`, its judgement): each
+ * flagged image's member (and for the detail, its ratio's side and size; for a layer, its name and half) as
+ * unlikeReasonOf gives it, none for an image not flagged or by the one-layer detector. How many were explained.
+ */
+function expectPageReasons(torch: TorchPrediction[], page: OodJudgement, ensemble: boolean): number {
+  let explained = 0;
+  torch.forEach((t, i) => {
+    if (!t.unlikeTrainingData || !ensemble) {
+      expect(t.unlikeWhy).toBeUndefined();
+      return;
+    }
+    const expected = unlikeReasonOf(page, i);
+    expect(expected).not.toBeNull();
+    expect(unlikeMostly(t.unlikeWhy!)).toBe(unlikeMostly(expected));
+    expect(Math.abs(t.unlikeWhy!.share - expected!.share) / expected!.share).toBeLessThan(1e-3);
+    if (t.unlikeWhy!.kind === 'detail' && expected!.kind === 'detail')
+      expect(Math.abs(t.unlikeWhy!.ratio - expected!.ratio) / expected!.ratio).toBeLessThan(1e-3);
+    explained++;
+  });
+  return explained;
 }
 
 /** tfjs' probabilities for grey pixels (0..255) of `size` px squares, as the page scales them. */
@@ -1095,6 +1129,25 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       );
       expect(oodDifference).toBeLessThan(1e-3);
       expect(torch.every((t) => t.unlikeTrainingData === t.oodDistance! > detector.threshold)).toBe(true);
+      // Why each flagged image is (`unlikeWhy`): the page's reason for the same pixels, from a feature ensemble only.
+      const explained = expectPageReasons(
+        torch,
+        judge(
+          detector,
+          tfjsOodRows(
+            model,
+            torch.map((t) => t.pixels),
+            SIZE,
+            oodFeatureLayers(detector),
+          ),
+        ),
+        ood !== 'last',
+      );
+      const flagged = torch.filter((t) => t.unlikeTrainingData).length;
+      console.log(`app's ${name} (${numClasses} classes), ${ood}: ${explained} of ${flagged} flagged images explained`);
+      // These images are not the ones the detector was fitted on (appModelZip: generated ones): a feature ensemble
+      // flags some, so there are reasons to compare.
+      if (ood !== 'last') expect(explained).toBeGreaterThan(0);
       // Not a constant: the comparison means something.
       const spread = Math.max(...fromTfjs.map((p) => p[0])) - Math.min(...fromTfjs.map((p) => p[0]));
       expect(spread).toBeGreaterThan(1e-3);
@@ -1128,7 +1181,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
         expect(log).toContain('test (8 images)');
         expect(existsSync(join(out, 'model.zip'))).toBe(false);
         const lines = readFileSync(join(out, 'test_predictions.csv'), 'utf8').trim().split('\n');
-        expect(lines[0]).toBe('path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data');
+        // A feature ensemble adds why a flagged image is, and with the detail member each image's detail ratio.
+        const why = ood === 'last' ? '' : ood === 'layers' ? ',unlike_mostly' : ',unlike_mostly,detail_ratio';
+        expect(lines[0]).toBe(`path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data${why}`);
         const scored = lines.slice(1).map((line) => line.split(','));
         const testTorch = torchPredict(
           zip,
@@ -1161,6 +1216,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
         scored.forEach((fields, i) => {
           expect(Math.abs(Number(fields[4]) - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3);
           expect(fields[5]).toBe(page.distances[i] > detector.threshold ? 'yes' : 'no');
+          if (ood !== 'last') expect(fields[6]).toBe(fields[5] === 'yes' ? unlikeMostly(unlikeReasonOf(page, i)) : '');
+          if (ood === 'detail') expect(Math.abs(Number(fields[7]) / page.detailRatio![i] - 1)).toBeLessThan(1e-3);
+          expect(fields).toHaveLength(ood === 'last' ? 6 : ood === 'layers' ? 7 : 8);
         });
         const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
         expect(metrics.outOfDistribution.test).toMatchObject({ images: 8, flagged: countUnlike(page) });
@@ -1433,6 +1491,188 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       );
       expect(checkOodDetector(detector, { numClasses: 2 })).toMatchObject({ validationImages: i === 0 ? 15 : 0 });
     });
+  });
+
+  it('explains a flagged image as the page (oodReasons.ts): the same parts, detail ratios and reasons, in the CSV too', () => {
+    // Three layers and, last, the image's detail (logs near -4, a class 0.6 apart), as the page orders them. Rows
+    // pushed off on one member each: softer and sharper detail, an early layer, and the second of three layers (later:
+    // the detail is not a model layer, so it does not count in the halving), and the last.
+    const random = mulberry32(41);
+    const layers: OodFeatureLayer[] = [
+      { name: 'max_pooling2d_1', size: 3, pooling: 'spatial-mean' },
+      { name: 'max_pooling2d_3', size: 4, pooling: 'spatial-mean' },
+      { name: 'dense_1', size: 5, pooling: 'none' },
+      { name: IMAGE_DETAIL_LAYER, size: DETAIL_OCTAVES, pooling: 'detail-octaves' },
+    ];
+    const width = layers.reduce((sum, l) => sum + l.size, 0);
+    const row = (label: number, member = -1, shift = 0) =>
+      layers.flatMap((layer, l) =>
+        Array.from({ length: layer.size }, (_, k) => {
+          const mean =
+            layer.pooling === 'detail-octaves' ? -3 - 0.5 * k + 0.6 * label : (k % 2 ? 0.8 : -0.8) * label + k * 0.3;
+          return mean + (random() - 0.5) + (l === member ? shift : 0);
+        }),
+      );
+    const rowsOf = (list: number[][]) => Float32Array.from(list.flat());
+    const labels = Uint8Array.from({ length: 60 }, (_, i) => i % 2);
+    const train = rowsOf(Array.from(labels, (label) => row(label)));
+    const validation = rowsOf(Array.from({ length: 20 }, (_, i) => row(i % 2)));
+    const pushed: [number, number][] = [
+      [3, -1.5],
+      [3, 1.5],
+      [0, 3],
+      [1, -3],
+      [2, 3],
+    ];
+    const unseen = rowsOf([
+      ...Array.from({ length: 10 }, (_, i) => row(i % 2)),
+      ...pushed.flatMap(([member, shift]) => [row(0, member, shift), row(1, member, shift)]),
+    ]);
+    const n = unseen.length / width;
+    const ensemble = fitFeatureEnsembleDetector({ features: train, labels }, validation, { layers, numClasses: 2 });
+    // Without the detail (the `layers` choice), and the one-layer detector (`last`, dense_1): no reason at all.
+    const modelWidth = width - DETAIL_OCTAVES;
+    const withoutDetail = fitFeatureEnsembleDetector(
+      { features: columnsOf(train, width, 0, modelWidth), labels },
+      columnsOf(validation, width, 0, modelWidth),
+      { layers: layers.slice(0, -1), numClasses: 2 },
+    );
+    const dense = (features: Float32Array) => columnsOf(features, width, 7, 5);
+    const single = fitOodDetector({ features: dense(train), labels }, dense(validation), {
+      featureSize: 5,
+      numClasses: 2,
+      featureLayer: 'dense_1',
+    });
+    const cases = [
+      { detector: ensemble.detector, features: unseen },
+      { detector: withoutDetail.detector, features: columnsOf(unseen, width, 0, modelWidth) },
+      { detector: single.detector, features: dense(unseen) },
+    ];
+    const inputs = join(root, 'ood-reasons-inputs.json');
+    writeFileSync(
+      inputs,
+      JSON.stringify(
+        cases.map((c) => ({ detector: c.detector, features: Array.from(c.features), width: c.features.length / n })),
+      ),
+    );
+    const script = [
+      'from xray_trainer import report',
+      'out = []',
+      'for i, c in enumerate(json.load(open(sys.argv[1]))):',
+      "    detector = c['detector']",
+      "    x = np.array(c['features'], dtype=np.float32).astype(np.float64).reshape(-1, c['width'])",
+      '    scores, reasons, ratio = ood.ood_reasons(detector, x)',
+      "    ensemble = detector['method'] == ood.OOD_ENSEMBLE_METHOD",
+      '    parts = ood.ood_parts(detector, x)[1] if ensemble else np.ones((len(scores), 1))',
+      // Every row's reason, flagged or not: more rows to compare.
+      '    every = [ood.ood_reason(detector, p, None if ratio is None else ratio[k]) for k, p in enumerate(parts)]',
+      "    path = sys.argv[2] + f'-{i}.csv'",
+      "    rows = [{'path': f'{k}.png', 'class': 'NORMAL', 'group': None} for k in range(len(scores))]",
+      "    report.write_predictions(path, rows, np.zeros((len(scores), 1)), ['NORMAL', 'PNEUMONIA'], scores,",
+      "                             detector['threshold'], reasons, ratio)",
+      "    out.append({'scores': scores.tolist(), 'parts': parts.tolist() if ensemble else None, 'reasons': reasons,",
+      "                'every': every, 'ratio': None if ratio is None else ratio.tolist(), 'csv': open(path).read()})",
+      'print(json.dumps(out))',
+    ];
+    const torch = JSON.parse(trainPy(script, inputs, join(root, 'ood-reasons'))) as {
+      scores: number[];
+      parts: number[][] | null;
+      reasons: (UnlikeReason | null)[] | null;
+      every: (UnlikeReason | null)[];
+      ratio: number[] | null;
+      csv: string;
+    }[];
+    const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    const words = unlikeMostly;
+    const seen = new Set<string>();
+    cases.forEach(({ detector, features }, c) => {
+      const page = judge(detector, features);
+      const { scores, parts, reasons, every, ratio, csv } = torch[c];
+      const lines = csv.trim().split('\n');
+      expect(lines).toHaveLength(n + 1);
+      expect(relativeDifference(scores, page.distances)).toBeLessThan(1e-6);
+      const flagged = Array.from(page.distances, (d) => d > detector.threshold);
+      expect(scores.map((s) => s > detector.threshold)).toEqual(flagged);
+      // At least the rows pushed on a member this detector reads (the one-layer detector: dense_1 only).
+      expect(flagged.filter(Boolean).length).toBeGreaterThanOrEqual([10, 6, 2][c]);
+      if (detector.method !== 'mahalanobis-feature-ensemble') {
+        // The one-layer detector: a score, no parts, so no reason, in Python as on the page.
+        expect(reasons).toBeNull();
+        expect(ratio).toBeNull();
+        expect(every.every((r) => r === null)).toBe(true);
+        expect(flagged.every((_, i) => unlikeReasonOf(page, i) === null)).toBe(true);
+        expect(lines[0]).toBe('path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data');
+        return;
+      }
+      const detail = detector.layers.some((l) => l.pooling === 'detail-octaves');
+      expect(lines[0]).toBe(
+        `path,class,group,p_PNEUMONIA,ood_distance,unlike_training_data,unlike_mostly${detail ? ',detail_ratio' : ''}`,
+      );
+      // The parts, member by member (each the member's distance over its scale).
+      expect(parts).toHaveLength(n);
+      parts!.forEach((row, i) => {
+        expect(row).toHaveLength(detector.layers.length);
+        row.forEach((part, l) =>
+          expect(relative(part, page.parts![i * detector.layers.length + l])).toBeLessThan(1e-4),
+        );
+      });
+      if (detail) {
+        expect(ratio).toHaveLength(n);
+        ratio!.forEach((r, i) => expect(relative(r, page.detailRatio![i])).toBeLessThan(1e-4));
+      } else {
+        expect(ratio).toBeNull();
+        expect(page.detailRatio).toBeUndefined();
+      }
+      every.forEach((reason, i) => {
+        const expected = unlikeReasonOf(page, i);
+        expect(expected).not.toBeNull();
+        expect(reason?.kind).toBe(expected!.kind);
+        expect(relative(reason!.share, expected!.share)).toBeLessThan(1e-4);
+        if (reason!.kind === 'detail' && expected!.kind === 'detail')
+          expect(relative(reason!.ratio, expected!.ratio)).toBeLessThan(1e-4);
+        else
+          expect(reason).toMatchObject({
+            layer: (expected as { layer: string }).layer,
+            early: (expected as { early: boolean }).early,
+          });
+        // Only a flagged image is explained (--predict's unlikeWhy, the CSV's unlike_mostly).
+        expect(reasons![i]).toEqual(flagged[i] ? reason : null);
+        const fields = lines[i + 1].split(',');
+        expect(fields[5]).toBe(flagged[i] ? 'yes' : 'no');
+        expect(fields[6]).toBe(flagged[i] ? words(expected) : '');
+        if (detail) {
+          expect(relative(Number(fields[7]), page.detailRatio![i])).toBeLessThan(6e-4);
+          expect(Number(Number(fields[7]).toPrecision(4))).toBe(Number(fields[7]));
+        }
+        if (flagged[i]) seen.add(`${c} ${words(expected)}`);
+      });
+      // Each pushed row is explained by the member it was pushed on.
+      pushed.forEach(([member, shift], k) => {
+        if (!detail && member === 3) return;
+        const expected =
+          member === 3
+            ? shift < 0
+              ? 'less-detail'
+              : 'more-detail'
+            : `${member === 0 ? 'early' : 'later'}-layers:${layers[member].name}`;
+        for (const i of [10 + 2 * k, 11 + 2 * k]) {
+          expect(flagged[i]).toBe(true);
+          expect(words(reasons![i])).toBe(expected);
+        }
+      });
+    });
+    // Every kind of reason came up: softer and sharper detail, an early layer, and later ones.
+    expect([...seen].sort()).toEqual(
+      expect.arrayContaining([
+        '0 less-detail',
+        '0 more-detail',
+        '0 early-layers:max_pooling2d_1',
+        '0 later-layers:max_pooling2d_3',
+        '0 later-layers:dense_1',
+        '1 early-layers:max_pooling2d_1',
+        '1 later-layers:max_pooling2d_3',
+      ]),
+    );
   });
 
   it('refuses damaged feature-ensemble statistics in words, where the page refuses them', async () => {

@@ -243,7 +243,11 @@ validation's 95th percentile, so about 5% of validation is flagged. \`ood\` in \
 as above), \`layers\` (the same without \`image\`) or \`last\` (\`dense_1\` alone). It keeps the detector in
 \`metadata.json\` (\`outOfDistribution\`). \`metrics.json\` counts the flagged images of each split,
 \`test_predictions.csv\` gives each one's score (\`ood_distance\`) and \`unlike_training_data\`, and \`--predict\` gives \`oodDistance\` and
-\`unlikeTrainingData\`. With \`--epochs 0\` the model's own detector (the page's) judges; a model saved before the
+\`unlikeTrainingData\`. For a flagged image they also give the page's reason (the member its score owes most to):
+\`--predict\`'s \`unlikeWhy\` (\`kind\` \`detail\` with \`ratio\`, the image's detail over the training films', or \`layer\`
+with \`layer\` and \`early\`; \`share\`), the CSV's \`unlike_mostly\` (\`less-detail\`, \`more-detail\`,
+\`early-layers:NAME\` or \`later-layers:NAME\`), and with the detail member every image's \`detail_ratio\`. With
+\`--epochs 0\` the model's own detector (the page's) judges; a model saved before the
 feature ensemble judges with \`dense_1\` alone, as it did then.
 
 Keep training a model (the page's download or a \`model.zip\` from here), or only evaluate it:

@@ -6,6 +6,7 @@ import type { EvalSettings, TrainSettings } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
+import { keptScores } from './evaluatedRun';
 
 const SIZE = 32;
 const EVAL: EvalSettings = {
@@ -108,5 +109,24 @@ describe('Trainer: evaluate and evaluatedImages', () => {
     // New data: the old model's scores no longer apply.
     await ask({ type: 'setData', splits: splits() });
     expect(await ask({ type: 'evaluate', positiveClass: 1, settings: EVAL })).toMatch(/train one first/);
+  });
+});
+
+describe('keptScores', () => {
+  it('keeps its own copy of the judgement, with the layers that judged and the score’s parts', () => {
+    const set = syntheticSet(3, SIZE, 2, 4);
+    const ood = {
+      distances: Float32Array.from([1, 2, 3]),
+      threshold: 2.5,
+      layers: ['dense_1', 'image'],
+      parts: Float32Array.from([0.5, 0.5, 1, 1, 1, 2]),
+      detailRatio: Float32Array.from([1, 1, 0.4]),
+    };
+    const kept = keptScores(set, Float32Array.from([0.1, 0.5, 0.9]), ood).ood!;
+    expect(kept).toEqual(ood);
+    // The reply's buffers are transferred to the page: the worker's copy must not share them.
+    expect(kept.distances.buffer).not.toBe(ood.distances.buffer);
+    expect(kept.parts!.buffer).not.toBe(ood.parts.buffer);
+    expect(kept.detailRatio!.buffer).not.toBe(ood.detailRatio.buffer);
   });
 });

@@ -88,7 +88,18 @@ export function keptScores(set: ImageSet, scores: Float32Array, ood?: OodJudgeme
     scores: scores.slice(),
     labels: set.labels.subarray(0, set.count),
     groups: set.groups?.subarray(0, set.count),
-    ...(ood ? { ood: { distances: ood.distances.slice(), threshold: ood.threshold } } : {}),
+    ...(ood ? { ood: copyOfJudgement(ood) } : {}),
+  };
+}
+
+/** The worker's own copy of a judgement (the reply's buffers are transferred away), its layers and parts kept. */
+function copyOfJudgement(ood: OodJudgement): OodJudgement {
+  return {
+    distances: ood.distances.slice(),
+    threshold: ood.threshold,
+    ...(ood.layers ? { layers: [...ood.layers] } : {}),
+    ...(ood.parts ? { parts: ood.parts.slice() } : {}),
+    ...(ood.detailRatio ? { detailRatio: ood.detailRatio.slice() } : {}),
   };
 }
 

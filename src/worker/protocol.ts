@@ -274,7 +274,7 @@ export function trainerTransferables(message: ToTrainer | FromTrainer): Transfer
           reply.scores.buffer,
           reply.maps.buffer,
           reply.mapClasses.buffer,
-          ...(reply.ood ? [reply.ood.distances.buffer] : []),
+          ...(reply.ood ? judgementBuffers(reply.ood) : []),
         ]);
       if (reply.type === 'exportModel')
         return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
@@ -296,7 +296,15 @@ function testResultBuffers(result: TestResult): ArrayBufferLike[] {
     result.labels.buffer,
     result.gallery.indices.buffer,
     result.gallery.pixels.buffer,
-    ...(result.ood ? [result.ood.distances.buffer] : []),
+    ...(result.ood ? judgementBuffers(result.ood) : []),
+  ];
+}
+
+function judgementBuffers(ood: OodJudgement): ArrayBufferLike[] {
+  return [
+    ood.distances.buffer,
+    ...(ood.parts ? [ood.parts.buffer] : []),
+    ...(ood.detailRatio ? [ood.detailRatio.buffer] : []),
   ];
 }
 

@@ -1,6 +1,6 @@
 import type { KeptScores, OodJudgement } from '../../core/types';
 import { countUnlike } from '../../eval/outOfDistribution';
-import { NO_OOD_TEXT, oodMethodText, unlikeSentence } from './oodText';
+import { NO_OOD_TEXT, oodMethodText, unlikeReasonsSentence, unlikeSentence } from './oodText';
 
 /** Above Predict's table: how many of the predicted images are unlike the training data, and how that is judged. */
 export function UnlikeSentence({ judgement }: { judgement: OodJudgement | null }) {
@@ -8,7 +8,8 @@ export function UnlikeSentence({ judgement }: { judgement: OodJudgement | null }
     <p data-testid="predict-ood-summary">
       {judgement ? (
         <>
-          <strong>{unlikeSentence(judgement)}</strong> {oodMethodText(judgement)}
+          <strong>{unlikeSentence(judgement)}</strong> {withSpace(unlikeReasonsSentence(judgement))}
+          {oodMethodText(judgement)}
         </>
       ) : (
         NO_OOD_TEXT
@@ -51,6 +52,7 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
           >
             {name === 'validation' ? 'Validation' : 'Test'}: {unlikeSentence(ood)}
             {name === 'validation' ? ' The cut is set on these images, so about 5% is expected here.' : ''}
+            {unlikeReasonsSentence(ood) && ` ${unlikeReasonsSentence(ood)}`}
           </p>
         );
       })}
@@ -59,6 +61,11 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
       </p>
     </section>
   );
+}
+
+/** A sentence followed by a space, or nothing. */
+function withSpace(sentence: string): string {
+  return sentence ? `${sentence} ` : '';
 }
 
 function isJudgement(value: unknown): value is OodJudgement {

@@ -158,6 +158,11 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
                 {selectedRow.name}: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
                 {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows
                 the evidence for {heatClass(selectedRow.index)}.{' '}
+                {selectedRow.unlikeWhy && (
+                  <>
+                    <strong data-testid="unlike-why">{selectedRow.unlikeWhy}</strong>{' '}
+                  </>
+                )}
                 <button type="button" onClick={() => setSelected(null)}>
                   Close
                 </button>
@@ -210,7 +215,9 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
                   {row.probabilities.map((p, i) => (
                     <td key={classNames[i]}>{p.toFixed(4)}</td>
                   ))}
-                  {row.unlike !== null && <td>{row.unlike ? <strong>yes</strong> : 'no'}</td>}
+                  {row.unlike !== null && (
+                    <td title={row.unlikeWhy ?? undefined}>{row.unlike ? <strong>yes</strong> : 'no'}</td>
+                  )}
                 </tr>
               ))}
             </tbody>

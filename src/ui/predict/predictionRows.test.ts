@@ -29,6 +29,42 @@ describe('Predict rows', () => {
     );
     expect(judged.map((r) => r.unlike)).toEqual([false, true, false]);
     expect(rows.map((r) => r.unlike)).toEqual([null, null, null]);
+    // Without the score's parts (the last layer alone, a model from before them) nothing says why.
+    expect(judged.map((r) => r.unlikeWhy)).toEqual([null, null, null]);
+  });
+
+  it('say why a flagged image is unlike, and the CSV carries the judgement and the reason', () => {
+    const judged = predictionRows(
+      names,
+      {
+        scores: new Float32Array(3),
+        ood: {
+          distances: Float32Array.from([3, 9, 12]),
+          threshold: 5,
+          layers: ['max_pooling2d_1', 'dense_1', 'image'],
+          // Image 2 owes its score to its detail (0.25 times the training films'), image 3 to the early layer.
+          parts: Float32Array.from([1, 1, 1, 1, 1, 7, 9, 2, 1]),
+          detailRatio: Float32Array.from([1, 0.25, 1.1]),
+        },
+      },
+      2,
+      { positiveClass: 1, threshold: 0.5 },
+    );
+    expect(judged.map((r) => r.unlikeWhy)).toEqual([
+      null,
+      'Unlike the training data, mostly by less fine detail than the training films (0.25 times theirs): blurred, ' +
+        'lower resolution or processed more softly: 78% of its score.',
+      "Unlike the training data, mostly by the network's early layers (max_pooling2d_1: intensity and texture): 75% " +
+        'of its score.',
+    ]);
+    const csv = predictionsCsv(judged, ['NORMAL', 'PNEUMONIA'], { positiveClass: 1, threshold: 0.5 }).split('\r\n');
+    expect(csv[0]).toBe(
+      'file,probability_NORMAL,probability_PNEUMONIA,predicted_class,threshold,unlike_training_data,unlike_why',
+    );
+    expect(csv[1]).toBe('b.png,1.000000,0.000000,NORMAL,0.5,no,');
+    expect(csv[2]).toMatch(
+      /^a\.png,1\.000000,0\.000000,NORMAL,0\.5,yes,"Unlike the training data, mostly by less fine/,
+    );
   });
 
   it('sort by a class probability or by name, and filter by predicted class', () => {

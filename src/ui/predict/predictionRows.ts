@@ -4,6 +4,7 @@
  */
 import type { Predictions } from '../../worker/protocol';
 import type { ModelMetadata } from '../../core/types';
+import { unlikeWhySentence } from '../common/oodText';
 
 export interface PredictionRow {
   /** Position in the decoded images (and in the maps). */
@@ -14,6 +15,8 @@ export interface PredictionRow {
   predicted: number;
   /** Whether the image is unlike the training data; null when the model carries no detector. */
   unlike: boolean | null;
+  /** For a flagged image, what its score owes most to, in words; null when not flagged or the detector cannot say. */
+  unlikeWhy: string | null;
 }
 
 /** How the page decides: for two classes, `positiveClass` when its probability is at least `threshold`; else the most probable. */
@@ -36,7 +39,8 @@ export function predictionRows(
         ? [1 - predictions.scores[index], predictions.scores[index]]
         : Array.from(predictions.scores.subarray(index * width, (index + 1) * width));
     const unlike = ood ? ood.distances[index] > ood.threshold : null;
-    return { index, name, probabilities, predicted: decide(probabilities, decision), unlike };
+    const unlikeWhy = ood && unlike ? unlikeWhySentence(ood, index) : null;
+    return { index, name, probabilities, predicted: decide(probabilities, decision), unlike, unlikeWhy };
   });
 }
 
@@ -56,16 +60,28 @@ export function visibleRows(rows: PredictionRow[], onlyClass: number | null, sor
   return kept.sort((a, b) => b.probabilities[sort.classIndex] - a.probabilities[sort.classIndex] || a.index - b.index);
 }
 
-/** One CSV line a row, in the order given: file, a probability column per class, the predicted class, the threshold. */
+/**
+ * One CSV line a row, in the order given: file, a probability column per class, the predicted class, the threshold;
+ * then, when the model judges whether an image is unlike its training data, `unlike_training_data` (yes / no) and
+ * `unlike_why` (what a flagged image's score owes most to).
+ */
 export function predictionsCsv(rows: PredictionRow[], classNames: string[], decision: Decision): string {
   const binary = classNames.length === 2;
-  const header = ['file', ...classNames.map((c) => `probability_${c}`), 'predicted_class', 'threshold'];
+  const judged = rows.some((r) => r.unlike !== null);
+  const header = [
+    'file',
+    ...classNames.map((c) => `probability_${c}`),
+    'predicted_class',
+    'threshold',
+    ...(judged ? ['unlike_training_data', 'unlike_why'] : []),
+  ];
   const threshold = binary ? String(decision.threshold) : 'argmax';
   const lines = rows.map((r) => [
     r.name,
     ...r.probabilities.map((p) => p.toFixed(6)),
     classNames[r.predicted],
     threshold,
+    ...(judged ? [r.unlike ? 'yes' : 'no', r.unlikeWhy ?? ''] : []),
   ]);
   return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

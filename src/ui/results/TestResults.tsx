@@ -1,6 +1,7 @@
 import type { TestResult } from '../../core/types';
 import { saveBlob } from '../runs/downloadModel';
 import { csvCell } from '../predict/predictionRows';
+import { unlikeWhySentence } from '../common/oodText';
 
 const SHOWN = 200;
 
@@ -24,7 +25,16 @@ export function TestPredictions({
         ? [1 - result.scores[i], result.scores[i]]
         : Array.from(result.scores.subarray(i * result.numClasses, (i + 1) * result.numClasses));
     const unlike = result.ood ? result.ood.distances[i] > result.ood.threshold : null;
-    return { i, path: paths[i] ?? `image ${i + 1}`, truth: result.labels[i], predicted: predicted[i], probs, unlike };
+    const why = result.ood && unlike ? unlikeWhySentence(result.ood, i) : null;
+    return {
+      i,
+      path: paths[i] ?? `image ${i + 1}`,
+      truth: result.labels[i],
+      predicted: predicted[i],
+      probs,
+      unlike,
+      why,
+    };
   });
   return (
     <>
@@ -57,7 +67,7 @@ export function TestPredictions({
                     {p.toFixed(4)}
                   </td>
                 ))}
-                {r.unlike !== null && <td>{r.unlike ? 'yes' : 'no'}</td>}
+                {r.unlike !== null && <td title={r.why ?? undefined}>{r.unlike ? 'yes' : 'no'}</td>}
               </tr>
             ))}
           </tbody>

@@ -97,21 +97,29 @@ describe('model card', () => {
     expect(card.outOfDistribution.rate).toBeNull();
     expect(card.outOfDistribution.note).toMatch(/^Not judged/);
     const ood = (distances: number[]) => ({ distances: Float32Array.from(distances), threshold: 2 });
-    const judged = buildModelCard({
-      metadata,
-      settings: DEFAULT_SETTINGS,
-      format: 'ONNX',
-      dataset: null,
-      report,
-      scores: {
-        validation: { ...scored(4), ood: ood([1, 1, 1, 3]) },
-        test: { ...scored(5), ood: ood([3, 5, 1, 0, 1]) },
-      },
-      date: '2026-12-04T12:00:00.000Z',
-    });
+    /** A card whose validation and test judgements name `layers` (none: a run kept before they were recorded). */
+    const cardJudgedBy = (layers?: string[]) =>
+      buildModelCard({
+        metadata,
+        settings: DEFAULT_SETTINGS,
+        format: 'ONNX',
+        dataset: null,
+        report,
+        scores: {
+          validation: { ...scored(4), ood: { ...ood([1, 1, 1, 3]), ...(layers ? { layers } : {}) } },
+          test: { ...scored(5), ood: { ...ood([3, 5, 1, 0, 1]), ...(layers ? { layers } : {}) } },
+        },
+        date: '2026-12-04T12:00:00.000Z',
+      });
+    const judged = cardJudgedBy();
     expect(judged.outOfDistribution.rate).toBeCloseTo(2 / 5, 12);
     expect(judged.outOfDistribution.note).toMatch(/^2 of 5 test images are unlike the training data/);
     expect(modelCardFiles(judged)[0].text).toMatch(/## Out-of-distribution rate\n\n0\.4\d*: 2 of 5 test images/);
+    // A judgement without its layers (kept before they were recorded) does not guess the detector.
+    expect(judged.outOfDistribution.note).toMatch(/the detector that judged is not recorded with this run/);
+    expect(cardJudgedBy(['max_pooling2d_1', 'dense_1', 'image']).outOfDistribution.note).toMatch(
+      /detector: several layers and image detail, the sum over max_pooling2d_1, dense_1 and the image's fine detail/,
+    );
   });
 
   it('writes both files; markup in class names stays text in the markdown', () => {

@@ -5,7 +5,7 @@
  */
 import { APP_VERSION } from '../../core/appVersion';
 import type { KeptScores, OodJudgement, SplitName } from '../../core/types';
-import { judgingDetector } from '../common/oodText';
+import { judgingDetector, recordedLayers } from '../common/oodText';
 import type { IntervalMetric } from '../../eval/bootstrap';
 import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
@@ -39,7 +39,8 @@ function oodRateOf(scores: KeptScores | null): ModelCard['outOfDistribution'] {
 
 /** Which detector judged: the feature ensemble's layers, or the last hidden layer alone. */
 function detectorText(judged: OodJudgement): string {
-  const layers = judged.layers ?? [];
+  const layers = recordedLayers(judged);
+  if (!layers) return 'the detector that judged is not recorded with this run; its score';
   const { name, detail, modelLayers } = judgingDetector(layers);
   if (layers.length <= 1)
     return `detector: ${name}, the squared Mahalanobis distance of the penultimate-layer features`;

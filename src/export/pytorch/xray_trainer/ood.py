@@ -74,16 +74,26 @@ def ledoit_wolf(x):
     return covariance, shrinkage
 
 
-def mahalanobis_distances(features, gaussians):
-    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision (of a
-    one-layer detector, or of one layer of a feature ensemble)."""
+def nearest_class_distances(features, gaussians):
+    """(squared Mahalanobis distance of each row to the nearest class mean, under the shared precision; that class's
+    index in classMeans, the first on a tie, as the page's mahalanobisDistances)."""
     features = np.asarray(features, dtype=np.float64)
     precision = np.asarray(gaussians['precision'], dtype=np.float64)
     best = np.full(len(features), np.inf)
-    for mean in np.asarray(gaussians['classMeans'], dtype=np.float64):
+    nearest = np.zeros(len(features), dtype=np.int64)
+    for c, mean in enumerate(np.asarray(gaussians['classMeans'], dtype=np.float64)):
         d = features - mean
-        best = np.minimum(best, np.einsum('ij,jk,ik->i', d, precision, d))
-    return best
+        distances = np.einsum('ij,jk,ik->i', d, precision, d)
+        closer = distances < best
+        best[closer] = distances[closer]
+        nearest[closer] = c
+    return best, nearest
+
+
+def mahalanobis_distances(features, gaussians):
+    """Squared Mahalanobis distance of each row to the nearest class mean, under the shared precision (of a
+    one-layer detector, or of one layer of a feature ensemble)."""
+    return nearest_class_distances(features, gaussians)[0]
 
 
 def class_gaussians(train_features, train_labels, num_classes):
@@ -161,18 +171,75 @@ def ood_rows(features, layers):
     return torch.cat([features[name] for name, _ in layers], dim=1)
 
 
-def ood_scores(detector, features):
-    """Each image's score (above the detector's threshold: unlike the training data), for rows of its
-    ood_layers' features: the squared distance of a one-layer detector, or the feature ensemble's sum over layers
-    of the squared distance over the layer's scale (float64, given as float32, as the page)."""
-    if detector['method'] != OOD_ENSEMBLE_METHOD:
-        return mahalanobis_distances(features, detector)
+def ood_parts(detector, features):
+    """A feature ensemble's scores taken apart, as the page's ensembleScores (src/eval/featureEnsemble.ts), float64:
+    (each row's score, the sum over layers of its squared distance over the layer's scale; the parts, [n, layers],
+    those scaled distances; with the image's detail among the layers (pooling detail-octaves), each row's detail
+    over the nearest training class's, nearest on that layer: exp of the mean over the octaves of the difference of
+    logarithms, else None)."""
     widths = [len(layer['precision']) for layer in detector['layers']]
     features = np.asarray(features, dtype=np.float64).reshape(-1, sum(widths))
     sums = np.zeros(len(features))
-    for layer, columns in zip(detector['layers'], layer_columns(widths)):
-        sums += mahalanobis_distances(features[:, columns], layer) / layer['scale']
-    return sums.astype(np.float32)
+    parts = np.zeros((len(features), len(widths)))
+    detail_ratio = None
+    for l, (layer, columns) in enumerate(zip(detector['layers'], layer_columns(widths))):
+        block = features[:, columns]
+        distances, nearest = nearest_class_distances(block, layer)
+        parts[:, l] = distances / layer['scale']
+        sums += parts[:, l]
+        if layer['pooling'] == IMAGE_DETAIL_LAYER[1]:
+            means = np.asarray(layer['classMeans'], dtype=np.float64)[nearest]
+            detail_ratio = np.exp((block - means).mean(axis=1))
+    return sums, parts, detail_ratio
+
+
+def ood_scores(detector, features):
+    """Each image's score (above the detector's threshold: unlike the training data), for rows of its
+    ood_layers' features: the squared distance of a one-layer detector, or the feature ensemble's sum over layers
+    of the squared distance over the layer's scale (ood_parts; float64, given as float32, as the page)."""
+    if detector['method'] != OOD_ENSEMBLE_METHOD:
+        return mahalanobis_distances(features, detector)
+    return ood_parts(detector, features)[0].astype(np.float32)
+
+
+def ood_reason(detector, parts, detail_ratio=None):
+    """Why an image was judged unlike the training data, as the page's unlikeReasonOf (src/eval/oodReasons.ts): the
+    member of the feature ensemble with the largest of the image's `parts` (a row of ood_parts') and its share of
+    their sum. {'kind': 'detail', 'ratio', 'share'} when it is the image's detail (`detail_ratio`, the image's value
+    of ood_parts' ratios: below 1 less fine detail than the training films, else more), or {'kind': 'layer',
+    'layer', 'early', 'share'} for a layer of the network (`early`: in the first half of the model's layers the
+    detector reads, the detail left out). None for the one-layer detector, or when it cannot say."""
+    if detector['method'] != OOD_ENSEMBLE_METHOD or len(detector['layers']) < 2:
+        return None
+    names = [layer['featureLayer'] for layer in detector['layers']]
+    parts = [float(part) for part in parts]
+    total = sum(parts)
+    if len(parts) != len(names) or not total > 0 or not math.isfinite(total):
+        return None
+    best = 0
+    for l, part in enumerate(parts):
+        if part > parts[best]:
+            best = l
+    share = parts[best] / total
+    if names[best] == IMAGE_DETAIL_LAYER[0]:
+        ratio = float('nan') if detail_ratio is None else float(detail_ratio)
+        return {'kind': 'detail', 'ratio': ratio, 'share': share} if math.isfinite(ratio) and ratio > 0 else None
+    model_layers = [name for name in names if name != IMAGE_DETAIL_LAYER[0]]
+    early = model_layers.index(names[best]) < len(model_layers) // 2
+    return {'kind': 'layer', 'layer': names[best], 'early': early, 'share': share}
+
+
+def ood_reasons(detector, features):
+    """(ood_scores' scores; with a feature ensemble, for each image its ood_reason when it is flagged (its score above
+    the threshold), else None, and with the detail member the images' detail ratios (ood_parts'): the one-layer
+    detector gives neither, None)."""
+    if detector['method'] != OOD_ENSEMBLE_METHOD:
+        return ood_scores(detector, features), None, None
+    sums, parts, detail_ratio = ood_parts(detector, features)
+    scores = sums.astype(np.float32)
+    reasons = [ood_reason(detector, parts[i], None if detail_ratio is None else detail_ratio[i])
+               if scores[i] > detector['threshold'] else None for i in range(len(scores))]
+    return scores, reasons, detail_ratio
 
 
 def check_ood_detector(raw, model):

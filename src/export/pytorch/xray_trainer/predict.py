@@ -9,13 +9,17 @@ import torch
 from .ensemble import scorer
 from .images import load_grey
 from .model_zip import load_app_model
-from .ood import check_ood_detector, ood_layers, ood_rows, ood_scores
+from .ood import check_ood_detector, ood_layers, ood_reasons, ood_rows
 
 
 def predict(args):
     """Prints {"classNames", "imageSize", "images": [{"path", "probabilities"[, "memberProbabilities"][, "oodDistance",
-    "unlikeTrainingData"][, "pixels"]}]} as JSON; the out-of-distribution fields when the model's metadata.json
-    carries the statistics, each member's P(class 1) when the model is a snapshot ensemble."""
+    "unlikeTrainingData"[, "unlikeWhy"]][, "pixels"]}]} as JSON; the out-of-distribution fields when the model's
+    metadata.json carries the statistics, each member's P(class 1) when the model is a snapshot ensemble.
+    "unlikeWhy", for an image flagged by a feature ensemble only, is why, as the page says it (ood_reason,
+    src/eval/oodReasons.ts): {"kind": "detail", "ratio", "share"} (the image's fine detail over the training films':
+    below 1 less, else more) or {"kind": "layer", "layer", "early", "share"} (a layer of the network, in the first
+    half of those the detector reads or not); "share" is that member's part of the score."""
     model, metadata = load_app_model(args.predict)
     detector = check_ood_detector(metadata.get('outOfDistribution'), model)
     out = []
@@ -30,8 +34,11 @@ def predict(args):
                 # Each member's P(class 1): their spread is the members' disagreement.
                 item['memberProbabilities'] = [float(p) for p in model.member_probabilities(features['dense_1'])[0]]
             if detector:
-                distance = float(ood_scores(detector, ood_rows(features, ood_layers(detector)).double().numpy())[0])
+                scores, reasons, _ = ood_reasons(detector, ood_rows(features, ood_layers(detector)).double().numpy())
+                distance = float(scores[0])
                 item.update({'oodDistance': distance, 'unlikeTrainingData': distance > detector['threshold']})
+                if reasons and reasons[0] is not None:
+                    item['unlikeWhy'] = reasons[0]
             if args.with_pixels:
                 item['pixels'] = pixels.reshape(-1).tolist()
             out.append(item)

@@ -66,13 +66,30 @@ def write_history(path, history):
         writer.writerows(history)
 
 
-def write_predictions(path, rows, scores, class_names, distances=None, ood_threshold=None):
-    """With a detector, two more columns: its score (ood_scores) and whether it is above the cut."""
+def unlike_mostly(reason):
+    """An ood_reason in words for a CSV cell: less-detail / more-detail (the image's detail over the training
+    films': below 1 / not), or early-layers:NAME / later-layers:NAME; empty for None (not flagged, or no reason)."""
+    if reason is None:
+        return ''
+    if reason['kind'] == 'detail':
+        return 'less-detail' if reason['ratio'] < 1 else 'more-detail'
+    return f'{"early" if reason["early"] else "later"}-layers:{reason["layer"]}'
+
+
+def write_predictions(path, rows, scores, class_names, distances=None, ood_threshold=None, reasons=None,
+                      detail_ratio=None):
+    """With a detector, two more columns: its score (ood_scores) and whether it is above the cut. With a feature
+    ensemble (`reasons`, ood_reasons'), `unlike_mostly`: what a flagged image's score owes most to (unlike_mostly;
+    empty for the others), and with its detail member (`detail_ratio`) `detail_ratio`: each image's detail over the
+    training films' (4 significant digits); the page's reasons (src/eval/oodReasons.ts)."""
     with open(path, 'w', newline='', encoding='utf-8') as handle:
         writer = csv.writer(handle, lineterminator='\n')
         names = [class_names[1]] if scores.shape[1] == 1 else class_names
         ood = [] if distances is None else ['ood_distance', 'unlike_training_data']
-        writer.writerow(['path', 'class', 'group'] + [f'p_{name}' for name in names] + ood)
+        why = ([] if reasons is None else ['unlike_mostly']) + ([] if detail_ratio is None else ['detail_ratio'])
+        writer.writerow(['path', 'class', 'group'] + [f'p_{name}' for name in names] + ood + why)
         for i, (row, score) in enumerate(zip(rows, scores)):
             judged = [] if distances is None else [f'{distances[i]:.9g}', 'yes' if distances[i] > ood_threshold else 'no']
+            judged += ([] if reasons is None else [unlike_mostly(reasons[i])]) + (
+                [] if detail_ratio is None else [f'{float(detail_ratio[i]):.4g}'])
             writer.writerow([row['path'], row['class'], row['group'] or ''] + [f'{float(s):.9g}' for s in score] + judged)

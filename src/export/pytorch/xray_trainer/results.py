@@ -15,7 +15,7 @@ from .images import NORMALISATION
 from .metrics import choose_threshold, default_positive_class, positive_scores
 from .model_zip import write_model_zip
 from .ood import (OOD_CHOICES, check_ood_detector, fit_feature_ensemble_detector, fit_ood_detector, ood_layers,
-                  ood_scores, ood_summary)
+                  ood_reasons, ood_summary)
 from .report import print_report, split_report, without_nan, write_history, write_predictions
 
 
@@ -62,9 +62,10 @@ def finish_run(args, settings, runtime, model, split_rows, class_names, init_met
         if test_scores is not None:
             test_labels = np.array([r['label'] for r in split_rows['test']], dtype=np.int64)
             report['test'] = split_report(test_scores, test_labels, class_names, positive, threshold)
+            # With a feature ensemble, why each flagged image is (and, with the detail member, each one's detail).
+            distances, reasons, detail_ratio = ood_reasons(detector, test_features) if detector else (None, None, None)
             write_predictions(os.path.join(args.out, 'test_predictions.csv'), split_rows['test'], test_scores, class_names,
-                              ood_scores(detector, test_features) if detector else None,
-                              detector['threshold'] if detector else None)
+                              distances, detector['threshold'] if detector else None, reasons, detail_ratio)
         report.update({'threshold': threshold, 'thresholdRule': settings['thresholdRule'],
                        'thresholdFallback': fallback, 'positiveClass': class_names[positive]})
         report['outOfDistribution'] = None if detector is None else {
