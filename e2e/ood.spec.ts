@@ -73,10 +73,10 @@ test('after training, Predict says a noise image is unlike the training data and
   await expect(page.getByTestId('predict-ood-summary')).toContainText('several layers and image detail');
   await expect(page.getByTestId('predict-ood-summary')).toContainText("the image's fine detail at four scales");
   // Why: noise is all fine detail, which the detail member (or a layer) gives the score; the enlarged image says it.
-  await expect(page.getByTestId('predict-ood-summary')).toContainText(/Mostly flagged by [^.]+: 1\./);
+  await expect(page.getByTestId('predict-ood-summary')).toContainText(/Flagged most of all by [^.]+: 1\./);
   await page.getByRole('button', { name: 'Enlarge noise.png' }).click();
   await expect(page.getByRole('figure', { name: 'Selected prediction' }).getByTestId('unlike-why')).toHaveText(
-    /^Unlike the training data, mostly by .+: \d+% of its score\.$/,
+    /^Unlike the training data, most of all by .+: \d+% of its score\.$/,
   );
   await page.getByRole('button', { name: 'Enlarge like_training.png' }).click();
   await expect(page.getByTestId('unlike-why')).toHaveCount(0);

@@ -108,7 +108,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   expect(csv.slice(1).map((r) => r[0])).toEqual(shown.map((r) => r.file));
   csv.slice(1).forEach((r, i) => {
     expect(r[3]).toBe(shown[i].predicted);
-    expect(r[6]).toMatch(r[5] === 'yes' ? /^Unlike the training data, mostly by / : /^$/);
+    expect(r[6]).toMatch(r[5] === 'yes' ? /^Unlike the training data, most of all by / : /^$/);
     expect(['yes', 'no']).toContain(r[5]);
     expect(Math.abs(Number(r[2]) - shown[i].p[1])).toBeLessThan(1e-4);
   });

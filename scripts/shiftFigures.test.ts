@@ -105,15 +105,15 @@ describe('decisions on a shifted set', () => {
   it('reads why the page flagged an image (unlike_why) and counts the flagged by reason', () => {
     const text =
       'file,probability_NORMAL,probability_PNEUMONIA,predicted_class,threshold,unlike_training_data,unlike_why\r\n' +
-      'a.png,0.1,0.9,PNEUMONIA,0.5,yes,"Unlike the training data, mostly by less fine detail than the training ' +
+      'a.png,0.1,0.9,PNEUMONIA,0.5,yes,"Unlike the training data, most of all by less fine detail than the training ' +
       'films (0.31 times theirs): blurred, lower resolution or processed more softly: 87% of its score."\r\n' +
-      'b.png,0.9,0.1,NORMAL,0.5,yes,"Unlike the training data, mostly by the network\'s early layers ' +
+      'b.png,0.9,0.1,NORMAL,0.5,yes,"Unlike the training data, most of all by the network\'s early layers ' +
       '(max_pooling2d_1: intensity and texture): 60% of its score."\r\n' +
       'c.png,0.9,0.1,NORMAL,0.5,no,\r\n';
     const csv = parsePredictionsCsv(text);
-    expect(csv.rows.map((r) => r.why?.slice(0, 35))).toEqual([
-      'Unlike the training data, mostly by',
-      'Unlike the training data, mostly by',
+    expect(csv.rows.map((r) => r.why?.slice(0, 40))).toEqual([
+      'Unlike the training data, most of all by',
+      'Unlike the training data, most of all by',
       '',
     ]);
     const flags = new Map([
@@ -131,8 +131,8 @@ describe('decisions on a shifted set', () => {
         1,
       ).reasons,
     ).toBeUndefined();
-    expect(flagReasonOf('mostly by more fine detail than the training films')).toBe('sharper');
-    expect(flagReasonOf("mostly by the network's later layers (dense_1: shapes and content)")).toBe('later');
+    expect(flagReasonOf('most of all by more fine detail than the training films')).toBe('sharper');
+    expect(flagReasonOf("most of all by the network's later layers (dense_1: shapes and content)")).toBe('later');
     expect(flagReasonOf('something else')).toBeNull();
   });
 

@@ -25,10 +25,10 @@ export const FLAG_REASONS: readonly FlagReason[] = ['softer', 'sharper', 'early'
 /** The reason a page's `unlike_why` sentence names (ui/common/oodText.ts' words); null when none. */
 export function flagReasonOf(why: string | undefined): FlagReason | null {
   if (!why) return null;
-  if (/mostly by less fine detail/.test(why)) return 'softer';
-  if (/mostly by more fine detail/.test(why)) return 'sharper';
-  if (/mostly by the network's early layers/.test(why)) return 'early';
-  if (/mostly by the network's later layers/.test(why)) return 'later';
+  if (/(?:mostly|most of all) by less fine detail/.test(why)) return 'softer';
+  if (/(?:mostly|most of all) by more fine detail/.test(why)) return 'sharper';
+  if (/(?:mostly|most of all) by the network's early layers/.test(why)) return 'early';
+  if (/(?:mostly|most of all) by the network's later layers/.test(why)) return 'later';
   return null;
 }
 

@@ -28,7 +28,7 @@ export function shiftRunLines(r: SeedResult): string[] {
   const lines = [
     `  decisions on the test sample under acquisition shifts (the page's threshold; "flagged": unlike training):`,
     '  set | images | accuracy | sensitivity | specificity | AUC | flagged | accuracy of flagged | of unflagged | ' +
-      'flagged mostly by: less detail / more detail / early layers / later layers',
+      'flagged most of all by: less detail / more detail / early layers / later layers',
     '  --- | --- | --- | --- | --- | --- | --- | --- | --- | ---',
   ];
   for (const [set, f] of Object.entries(r.shiftedFigures)) {

@@ -48,12 +48,12 @@ describe("the page's words for the out-of-distribution judgement", () => {
       detailRatio: Float32Array.from([1, 0.4, 3, 1, 1]),
     };
     expect(unlikeReasonsSentence(judged)).toBe(
-      'Mostly flagged by less fine detail than the training films (blurred, lower resolution, softer processing): 1; ' +
+      'Flagged most of all by less fine detail than the training films (blurred, lower resolution, softer processing): 1; ' +
         "more fine detail (sharper processing, noise, grain): 1; the network's early layers (intensity and texture): " +
         '1; its later layers (shapes and content): 1.',
     );
     expect(unlikeWhySentence(judged, 2)).toBe(
-      'Unlike the training data, mostly by more fine detail than the training films (3.0 times theirs): sharper ' +
+      'Unlike the training data, most of all by more fine detail than the training films (3.0 times theirs): sharper ' +
         'processing, noise or grain: 56% of its score.',
     );
     expect(unlikeWhySentence(judged, 3)).toMatch(/later layers \(dense_1: shapes and content\): 50% of its score\.$/);

@@ -83,11 +83,11 @@ export function unlikeReasonText(reason: UnlikeReason): string {
     : `the network's later layers (${layer}: shapes and content)`;
 }
 
-/** `Unlike the training data, mostly by …` for one flagged image; null when the judgement cannot say. */
+/** `Unlike the training data, most of all by …` for one flagged image; null when the judgement cannot say. */
 export function unlikeWhySentence(judgement: OodJudgement, index: number): string | null {
   const reason = unlikeReasonOf(judgement, index);
   if (!reason) return null;
-  return `Unlike the training data, mostly by ${unlikeReasonText(reason)}: ${Math.round(100 * reason.share)}% of its score.`;
+  return `Unlike the training data, most of all by ${unlikeReasonText(reason)}: ${Math.round(100 * reason.share)}% of its score.`;
 }
 
 /** How the flagged images divide by what their scores owe most to; empty when none is flagged or none can say. */
@@ -100,5 +100,5 @@ export function unlikeReasonsSentence(judgement: OodJudgement): string {
     [counts.laterLayers, 'its later layers (shapes and content)'],
   ] as const;
   const said = items.filter(([count]) => count > 0).map(([count, what]) => `${what}: ${count}`);
-  return said.length > 0 ? `Mostly flagged by ${said.join('; ')}.` : '';
+  return said.length > 0 ? `Flagged most of all by ${said.join('; ')}.` : '';
 }

@@ -52,9 +52,9 @@ describe('Predict rows', () => {
     );
     expect(judged.map((r) => r.unlikeWhy)).toEqual([
       null,
-      'Unlike the training data, mostly by less fine detail than the training films (0.25 times theirs): blurred, ' +
+      'Unlike the training data, most of all by less fine detail than the training films (0.25 times theirs): blurred, ' +
         'lower resolution or processed more softly: 78% of its score.',
-      "Unlike the training data, mostly by the network's early layers (max_pooling2d_1: intensity and texture): 75% " +
+      "Unlike the training data, most of all by the network's early layers (max_pooling2d_1: intensity and texture): 75% " +
         'of its score.',
     ]);
     const csv = predictionsCsv(judged, ['NORMAL', 'PNEUMONIA'], { positiveClass: 1, threshold: 0.5 }).split('\r\n');
@@ -63,7 +63,7 @@ describe('Predict rows', () => {
     );
     expect(csv[1]).toBe('b.png,1.000000,0.000000,NORMAL,0.5,no,');
     expect(csv[2]).toMatch(
-      /^a\.png,1\.000000,0\.000000,NORMAL,0\.5,yes,"Unlike the training data, mostly by less fine/,
+      /^a\.png,1\.000000,0\.000000,NORMAL,0\.5,yes,"Unlike the training data, most of all by less fine/,
     );
   });
 
