@@ -11,3 +11,39 @@ export const MIN_DETAIL_SIZE = 3 << (DETAIL_OCTAVES - 1);
 export const DETAIL_EPSILON = 1e-4;
 /** The 3x3 Laplacian, row by row. */
 export const LAPLACIAN: readonly number[] = [0, -1, 0, -1, 4, -1, 0, -1, 0];
+
+/**
+ * The mean over the octaves of an image's detail (the numbers model/imageDetail.ts computes in tfjs), for grey bytes
+ * `width` x `height` read as value / 255: one number a film, for the dataset's health report (data/classShortcuts.ts).
+ * NaN for an image smaller than MIN_DETAIL_SIZE a side.
+ */
+export function meanImageDetail(pixels: ArrayLike<number>, width: number, height: number): number {
+  if (Math.min(width, height) < MIN_DETAIL_SIZE || pixels.length < width * height) return Number.NaN;
+  let x = Float64Array.from({ length: width * height }, (_, i) => pixels[i] / 255);
+  let w = width;
+  let h = height;
+  let sum = 0;
+  for (let k = 0; k < DETAIL_OCTAVES; k++) {
+    if (k > 0) {
+      // A 2x2 average, an odd last row or column dropped.
+      const half = new Float64Array((w >> 1) * (h >> 1));
+      for (let y = 0; y < h >> 1; y++)
+        for (let c = 0; c < w >> 1; c++) {
+          const at = 2 * y * w + 2 * c;
+          half[y * (w >> 1) + c] = (x[at] + x[at + 1] + x[at + w] + x[at + w + 1]) / 4;
+        }
+      x = half;
+      w >>= 1;
+      h >>= 1;
+    }
+    // The Laplacian over the pixels it covers whole ('valid').
+    let edges = 0;
+    for (let y = 1; y < h - 1; y++)
+      for (let c = 1; c < w - 1; c++) {
+        const at = y * w + c;
+        edges += Math.abs(4 * x[at] - x[at - w] - x[at + w] - x[at - 1] - x[at + 1]);
+      }
+    sum += Math.log(edges / ((h - 2) * (w - 2)) + DETAIL_EPSILON);
+  }
+  return sum / DETAIL_OCTAVES;
+}

@@ -26,6 +26,7 @@ import { bareDataSetEncoding, hasDicmMarker, hasDicomExtension } from './dicom/s
 import { IMAGE_EXTENSIONS, extensionOf } from './paths';
 import { rgbaToGrey } from './grey';
 import { crc32Of, pixelHash } from './imageHash';
+import { meanImageDetail } from '../core/imageDetailSpec';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -155,6 +156,12 @@ function skipReasonOf(error: unknown, name: string): DecodeSkipReason | undefine
   return IMAGE_EXTENSIONS.includes(extension) ? undefined : 'not-an-image';
 }
 
+/** The pixels' fine detail for the health report, when the image is large enough to have one. */
+function detailOf(pixels: Uint8Array, size: number): { detail?: number } {
+  const detail = meanImageDetail(pixels, size, size);
+  return Number.isFinite(detail) ? { detail } : {};
+}
+
 function post(message: FromDecoder): void {
   scope.postMessage(message, decoderTransferables(message));
 }
@@ -182,6 +189,7 @@ async function handle(message: Extract<ToDecoder, { type: 'decode' }>): Promise<
       readMs,
       fileCrc32,
       pixelHash: pixelHash(pixels),
+      ...detailOf(pixels, message.size),
       ...(dicom ? { dicom } : {}),
     });
   } catch (error) {

@@ -19,6 +19,8 @@ export interface DecodedFacts {
   /** The stored image's size from its header; 0 when unknown. */
   width: number;
   height: number;
+  /** Its fine detail at the decoded size (the health report's); null when the decoder did not say. */
+  detail: number | null;
   /** A DICOM file's shown tags. */
   dicom?: DicomTags;
 }
@@ -96,6 +98,7 @@ export async function decodeSplits(
           readMs = 0,
           fileCrc32,
           pixelHash,
+          detail,
           dicom,
         } = await run.decodeEntry(entry, size);
         run.signal?.throwIfAborted();
@@ -110,6 +113,7 @@ export async function decodeSplits(
           pixels: pixelHash ?? null,
           width: sourceWidth,
           height: sourceHeight,
+          detail: detail ?? null,
           ...(dicom ? { dicom: dicom.tags } : {}),
         };
       } catch (error) {

@@ -4,6 +4,7 @@
  * fingerprints and stored sizes the decode workers reported); the page says it in words (ui/dataset/DatasetHealth.tsx).
  */
 import { SPLIT_NAMES, type SplitName } from '../core/types';
+import { classShortcuts, type ClassShortcut } from './classShortcuts';
 
 /** One decoded image, as the report sees it. */
 export interface ImageFacts {
@@ -22,6 +23,8 @@ export interface ImageFacts {
   /** Stored size from the file's header; 0 when unknown. */
   width: number;
   height: number;
+  /** Its fine detail at the model's input (core/imageDetailSpec.ts' meanImageDetail); null or absent when unknown. */
+  detail?: number | null;
 }
 
 /** A patient with images in more than one split folder: leakage in the archive itself. */
@@ -59,6 +62,8 @@ export interface DatasetHealth {
   sizes: SizeStats | null;
   /** False when the images carry no file fingerprints (the demo set is drawn, not read). */
   filesHashed: boolean;
+  /** What besides the disease tells the classes apart: fine detail and stored size (classShortcuts.ts). */
+  shortcuts: ClassShortcut[];
 }
 
 function groupBy<K>(facts: readonly ImageFacts[], keyOf: (f: ImageFacts) => K | null): Map<K, ImageFacts[]> {
@@ -154,5 +159,6 @@ export function analyseHealth(facts: readonly ImageFacts[], classNames: readonly
     classCounts,
     sizes: sizeStats(facts),
     filesHashed: facts.some((f) => f.file !== null),
+    shortcuts: classShortcuts(facts, classNames),
   };
 }

@@ -12,6 +12,7 @@ import { decodeSplits, type DecodeEntryFn, type DecodeMeter } from './decodeSpli
 import { countDecoded, dicomSummary, factsOf, skipReasonOf } from './decodedFacts';
 import { analyseHealth } from './health';
 import { crc32Of, pixelHash } from './imageHash';
+import { meanImageDetail } from '../core/imageDetailSpec';
 import { groupIds, groupKeyFunction, type Grouping } from './patients';
 import { DatasetError, messageOf } from './errors';
 import { MIN_VALIDATION_PER_CLASS, pickSamples, planValidation } from './splits';
@@ -145,7 +146,15 @@ async function load(
       const image = await decode(blob, side);
       // No decode worker here (Node, tests): the fingerprints it would have made are made here.
       const fileCrc32 = crc32Of(new Uint8Array(await blob.arrayBuffer()));
-      return { bytesRead: blob.size, readMs, fileCrc32, pixelHash: pixelHash(image.pixels), ...image };
+      const detail = meanImageDetail(image.pixels, side, side);
+      return {
+        bytesRead: blob.size,
+        readMs,
+        fileCrc32,
+        pixelHash: pixelHash(image.pixels),
+        ...(Number.isFinite(detail) ? { detail } : {}),
+        ...image,
+      };
     };
   } else {
     const workers = pool!;

@@ -4,6 +4,7 @@ import { mulberry32 } from '../core/random';
 import { pickSamples } from './splits';
 import { analyseHealth, type ImageFacts } from './health';
 import { pixelHash } from './imageHash';
+import { meanImageDetail } from '../core/imageDetailSpec';
 import { groupIds, patientKey } from './patients';
 import type { DecodedDataset } from './types';
 
@@ -226,6 +227,7 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
         `demo/${FOLDER[split]}/${classNames[image.classIndex]}/${demoFileName(split, image.classIndex, image.index)}`,
       );
       // Drawn at its final size, so hashing here is a sliver of what drawing cost (loaded images are hashed in the decode workers).
+      const detail = meanImageDetail(image.pixels, size, size);
       facts.push({
         path: paths[split][i],
         folder: split,
@@ -236,6 +238,7 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
         pixels: pixelHash(image.pixels),
         width: size,
         height: size,
+        detail: Number.isFinite(detail) ? detail : null,
       });
     });
     for (const name of classNames) counts[split][name] = perClass[split];

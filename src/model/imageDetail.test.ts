@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { DETAIL_EPSILON, MIN_DETAIL_SIZE } from '../core/imageDetailSpec';
+import { DETAIL_EPSILON, MIN_DETAIL_SIZE, meanImageDetail } from '../core/imageDetailSpec';
 import { imageDetail } from './imageDetail';
 
 beforeAll(async () => {
@@ -65,6 +65,20 @@ describe('imageDetail', () => {
         got[n].forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
       });
     }
+  });
+
+  it("is, averaged over its octaves, the number the dataset's health report reads from grey bytes", () => {
+    for (const [h, w] of [
+      [150, 150],
+      [37, 53],
+    ]) {
+      const random = mulberry32(h + w);
+      const bytes = Uint8Array.from({ length: h * w }, () => Math.floor(256 * random()));
+      const image = Array.from({ length: h }, (_, y) => Array.from({ length: w }, (_, x) => [bytes[y * w + x] / 255]));
+      const octaves = detailOfTensor([image])[0];
+      expect(meanImageDetail(bytes, w, h)).toBeCloseTo(octaves.reduce((a, b) => a + b, 0) / octaves.length, 5);
+    }
+    expect(meanImageDetail(new Uint8Array(23 * 23), 23, 23)).toBeNaN();
   });
 
   it('averages several channels into one grey first', () => {

@@ -11,7 +11,7 @@ interface Props {
 
 /**
  * The `Dataset health` region, shown once a dataset is loaded and before training: patients, leaks across
- * split folders, duplicates, class balance and stored sizes, in words (healthText.ts). Leaks are marked.
+ * split folders, duplicates, class balance, stored sizes and what besides the disease tells the classes apart, in words (healthText.ts). Leaks are marked.
  */
 export const DatasetHealth = memo(function DatasetHealth({ health, classNames, groupBy }: Props) {
   const findings = healthFindings(health, classNames, groupBy);
@@ -26,8 +26,13 @@ export const DatasetHealth = memo(function DatasetHealth({ health, classNames, g
       </p>
       <ul className="health">
         {findings.map((finding) => (
-          <li key={finding.id} data-finding={finding.id} className={finding.warning ? 'warning' : undefined}>
+          <li
+            key={finding.id}
+            data-finding={finding.id}
+            className={finding.warning ? 'warning' : finding.caution ? 'caution' : undefined}
+          >
             {finding.warning && <strong>Leak: </strong>}
+            {finding.caution && <strong>Shortcut: </strong>}
             {finding.text}
           </li>
         ))}

@@ -22,6 +22,7 @@ function health(more: Partial<DatasetHealth> = {}): DatasetHealth {
       distinct: 1,
     },
     filesHashed: true,
+    shortcuts: [],
     ...more,
   };
 }
@@ -84,5 +85,51 @@ describe('the Dataset health findings', () => {
     expect(text(health({ crossFolderPatients: many }))['cross-folder']).toMatch(
       /person4 \(train 1, val 1\); and 2 more\.$/,
     );
+  });
+
+  it('caution when fine detail or stored size alone tells the classes apart, and say so plainly when not', () => {
+    const detail = {
+      property: 'detail' as const,
+      className: 'PNEUMONIA',
+      otherClass: 'NORMAL',
+      ratio: 0.7261,
+      separation: 0.892,
+    };
+    const size = {
+      property: 'size' as const,
+      className: 'PNEUMONIA',
+      otherClass: 'NORMAL',
+      ratio: 0.5,
+      separation: 0.61,
+      medians: { width: 1240, height: 827.5, otherWidth: 1616, otherHeight: 1265.5 },
+    };
+    const found = healthFindings(health({ shortcuts: [detail, size] }), names, 'patient');
+    const shortcut = found.find((f) => f.id === 'shortcuts')!;
+    // A caution, not a leak: the first line counts leaks only.
+    expect(shortcut).toMatchObject({ warning: false, caution: true });
+    expect(shortcut.text).toBe(
+      "fine detail at the model's input (PNEUMONIA 0.73 times theirs, AUC 0.89) alone tells PNEUMONIA films from " +
+        'NORMAL films apart. The disease can soften a film, but so can how it was made: where the classes were ' +
+        'filmed differently (another scanner, processing or resolution), a model can learn that instead of the ' +
+        'disease, and fail where films are made otherwise. After training, Check acquisition shifts shows how it ' +
+        'takes softer films; the Blur of Augmentation trains against it.',
+    );
+    const bySize = healthFindings(health({ shortcuts: [{ ...size, separation: 0.8 }] }), names, 'patient');
+    expect(bySize.find((f) => f.id === 'shortcuts')!.text).toMatch(
+      /^stored size \(median 1,240 × 828 px against 1,616 × 1,266 px, AUC 0\.80\) alone tells .* Stored size comes from how the films were made, not from the disease:/,
+    );
+    const weak = healthFindings(
+      health({ shortcuts: [{ ...detail, ratio: 0.98, separation: 0.55 }, size] }),
+      names,
+      'patient',
+    );
+    expect(weak.find((f) => f.id === 'shortcuts')).toEqual({
+      id: 'shortcuts',
+      warning: false,
+      text:
+        "Neither tells PNEUMONIA films from NORMAL films apart well: fine detail at the model's input (PNEUMONIA 0.98 " +
+        'times theirs, AUC 0.55) and stored size (median 1,240 × 828 px against 1,616 × 1,266 px, AUC 0.61).',
+    });
+    expect(text(health()).shortcuts).toBeUndefined();
   });
 });

@@ -3,14 +3,17 @@
  * are tested without a page (the region itself is DatasetHealth.tsx).
  */
 import { SPLIT_NAMES, type GroupBy, type SplitName } from '../../core/types';
+import { SHORTCUT_AUC, type ClassShortcut } from '../../data/classShortcuts';
 import type { DatasetHealth, DuplicateSet } from '../../data/health';
 import { formatCount } from './loadFigures';
 
 export interface Finding {
   /** Stable, for React and for tests. */
-  id: 'patients' | 'cross-folder' | 'duplicates-across' | 'duplicates-within' | 'balance' | 'sizes';
+  id: 'patients' | 'cross-folder' | 'duplicates-across' | 'duplicates-within' | 'balance' | 'sizes' | 'shortcuts';
   /** A leak or a problem a person should act on. */
   warning: boolean;
+  /** Not a leak, but what can make a model fail elsewhere: the classes differ in how their films were made. */
+  caution?: boolean;
   text: string;
 }
 
@@ -119,5 +122,49 @@ export function healthFindings(health: DatasetHealth, classNames: readonly strin
           : `Stored sizes: width ${formatCount(sizes.width.min)} to ${formatCount(sizes.width.max)} px (median ${formatCount(sizes.width.median)}), height ${formatCount(sizes.height.min)} to ${formatCount(sizes.height.max)} px (median ${formatCount(sizes.height.median)}); ${formatCount(sizes.distinct)} different sizes${unknownText}.`,
     });
   }
+  const shortcuts = shortcutFinding(health.shortcuts);
+  if (shortcuts) findings.push(shortcuts);
   return findings;
+}
+
+/** One property's figures: how the class's films differ from the rest's, and how well that alone tells them apart. */
+function shortcutFigures(s: ClassShortcut): string {
+  const auc = `AUC ${s.separation.toFixed(2)}`;
+  if (s.property === 'detail') return `${s.className} ${s.ratio.toFixed(2)} times theirs, ${auc}`;
+  const m = s.medians!;
+  const size = (w: number, h: number) => `${formatCount(Math.round(w))} × ${formatCount(Math.round(h))} px`;
+  return `median ${size(m.width, m.height)} against ${size(m.otherWidth, m.otherHeight)}, ${auc}`;
+}
+
+const PROPERTY_NAME: Record<ClassShortcut['property'], string> = {
+  detail: "fine detail at the model's input",
+  size: 'stored size',
+};
+
+/**
+ * The `shortcuts` finding: a caution when fine detail or stored size alone tells a class from the rest (AUC from
+ * SHORTCUT_AUC), else how little they do; null when too few images say.
+ */
+function shortcutFinding(shortcuts: readonly ClassShortcut[] | undefined): Finding | null {
+  if (!shortcuts || shortcuts.length === 0) return null;
+  const strong = shortcuts.filter((s) => s.separation >= SHORTCUT_AUC);
+  const first = strong[0] ?? shortcuts[0];
+  const pair = `${first.className} films from ${first.otherClass ? `${first.otherClass} films` : "the other classes' films"}`;
+  const listed = (list: readonly ClassShortcut[]) =>
+    list.map((s) => `${PROPERTY_NAME[s.property]} (${shortcutFigures(s)})`).join(' and ');
+  if (strong.length === 0)
+    return { id: 'shortcuts', warning: false, text: `Neither tells ${pair} apart well: ${listed(shortcuts)}.` };
+  const why = strong.some((s) => s.property === 'detail')
+    ? 'The disease can soften a film, but so can how it was made'
+    : 'Stored size comes from how the films were made, not from the disease';
+  return {
+    id: 'shortcuts',
+    warning: false,
+    caution: true,
+    text:
+      `${listed(strong)} alone ${strong.length > 1 ? 'tell' : 'tells'} ${pair} apart. ${why}: where the classes ` +
+      'were filmed differently (another scanner, processing or resolution), a model can learn that instead of the ' +
+      'disease, and fail where films are made otherwise. After training, Check acquisition shifts shows how it ' +
+      'takes softer films; the Blur of Augmentation trains against it.',
+  };
 }
