@@ -19,7 +19,9 @@ export const LAPLACIAN: readonly number[] = [0, -1, 0, -1, 4, -1, 0, -1, 0];
  */
 export function meanImageDetail(pixels: ArrayLike<number>, width: number, height: number): number {
   if (Math.min(width, height) < MIN_DETAIL_SIZE || pixels.length < width * height) return Number.NaN;
-  let x = Float64Array.from({ length: width * height }, (_, i) => pixels[i] / 255);
+  // Laplacians and averages of the bytes, scaled by 1 / 255 once at the end of each octave's sum.
+  let x = new Float64Array(width * height);
+  for (let i = 0; i < x.length; i++) x[i] = pixels[i];
   let w = width;
   let h = height;
   let sum = 0;
@@ -43,7 +45,7 @@ export function meanImageDetail(pixels: ArrayLike<number>, width: number, height
         const at = y * w + c;
         edges += Math.abs(4 * x[at] - x[at - w] - x[at + w] - x[at - 1] - x[at + 1]);
       }
-    sum += Math.log(edges / ((h - 2) * (w - 2)) + DETAIL_EPSILON);
+    sum += Math.log(edges / 255 / ((h - 2) * (w - 2)) + DETAIL_EPSILON);
   }
   return sum / DETAIL_OCTAVES;
 }
