@@ -122,6 +122,43 @@ describe('model card', () => {
     );
   });
 
+  it('names a shortcut of its training data among the known limits, markup as text, a damaged one left out', () => {
+    const shortcut = {
+      property: 'detail' as const,
+      className: HOSTILE,
+      otherClass: 'NORMAL',
+      ratio: 0.72,
+      separation: 0.89,
+    };
+    const withShortcut = (shortcuts: unknown[]) =>
+      buildModelCard({
+        metadata,
+        settings: DEFAULT_SETTINGS,
+        format: 'ONNX',
+        dataset: {
+          name: 'hospital.zip',
+          classNames,
+          health: { ...health, shortcuts: shortcuts as typeof health.shortcuts },
+          validationPlan: { description: '10% of train held out' },
+        },
+        report,
+        date: '2026-12-04T12:00:00.000Z',
+      });
+    const limits = withShortcut([shortcut, { ...shortcut, property: 'size', separation: 0.6 }]).knownLimits;
+    expect(limits.filter((l) => l.includes('alone told'))).toEqual([
+      `In its training data, fine detail at its input alone told ${HOSTILE} films from NORMAL films apart (AUC 0.89; ` +
+        `${HOSTILE} 0.72 times theirs): where films differ in fine detail at its input for other reasons (scanner, ` +
+        'processing, resolution), the model may misread them.',
+    ]);
+    expect(modelCardFiles(withShortcut([shortcut]))[0].text).not.toContain('<img');
+    expect(
+      withShortcut([
+        { ...shortcut, ratio: 'x' },
+        { ...shortcut, separation: null },
+      ]).knownLimits,
+    ).toEqual(withShortcut([]).knownLimits);
+  });
+
   it('writes both files; markup in class names stays text in the markdown', () => {
     const [md, json] = modelCardFiles(card);
     expect(md.name).toBe('model-card.md');

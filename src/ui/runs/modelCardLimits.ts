@@ -4,6 +4,7 @@
  */
 import type { ManifestRow, SplitName } from '../../core/types';
 import type { EvaluationReport } from '../../eval/report';
+import { SHORTCUT_AUC } from '../../data/classShortcuts';
 import type { CardDataset } from './modelCardTypes';
 
 /**
@@ -41,6 +42,18 @@ export function knownLimits(dataset: CardDataset | null, report: EvaluationRepor
       limits.push(
         'Patients were not known: images of one patient may be on both sides of a split, which flatters the figures.',
       );
+    // A stored run's health is outside input: only well-formed findings are quoted.
+    for (const s of dataset.health.shortcuts ?? []) {
+      if (!(s.separation >= SHORTCUT_AUC) || !Number.isFinite(s.ratio) || typeof s.className !== 'string') continue;
+      const what = s.property === 'detail' ? 'fine detail at its input' : 'stored size';
+      const others =
+        typeof s.otherClass === 'string' ? `${s.otherClass.slice(0, 60)} films` : "the other classes' films";
+      limits.push(
+        `In its training data, ${what} alone told ${s.className.slice(0, 60)} films from ${others} apart (AUC ` +
+          `${s.separation.toFixed(2)}; ${s.className.slice(0, 60)} ${s.ratio.toFixed(2)} times theirs): where films ` +
+          `differ in ${what} for other reasons (scanner, processing, resolution), the model may misread them.`,
+      );
+    }
   }
   if (!report) limits.push('No evaluation was reported: its figures are unknown.');
   else {
