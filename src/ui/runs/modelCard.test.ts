@@ -54,21 +54,24 @@ describe('model card', () => {
     classNames,
   );
   const report = buildReport(scored(40), scored(60), { numClasses: 2, positiveClass: 1, settings: DEFAULT_SETTINGS });
-  const card = buildModelCard({
-    metadata,
-    settings: DEFAULT_SETTINGS,
-    format: 'ONNX',
-    dataset: {
-      name: 'hospital.zip',
-      classNames,
-      health,
-      manifest: paths.map((path, i) => ({ path, split: i < 2 ? 'train' : 'test', className: 'NORMAL', group: null })),
-      dicom: { images: 2, modalities: { CR: 2 } },
-      validationPlan: { description: '10% of train held out' },
-    },
-    report,
-    date: '2026-12-04T12:00:00.000Z',
-  });
+  /** The card of a model trained on hospital.zip, whose health is `health` with `more`. */
+  const cardOf = (more: Partial<typeof health> = {}) =>
+    buildModelCard({
+      metadata,
+      settings: DEFAULT_SETTINGS,
+      format: 'ONNX',
+      dataset: {
+        name: 'hospital.zip',
+        classNames,
+        health: { ...health, ...more },
+        manifest: paths.map((path, i) => ({ path, split: i < 2 ? 'train' : 'test', className: 'NORMAL', group: null })),
+        dicom: { images: 2, modalities: { CR: 2 } },
+        validationPlan: { description: '10% of train held out' },
+      },
+      report,
+      date: '2026-12-04T12:00:00.000Z',
+    });
+  const card = cardOf();
 
   it('carries the report figures, threshold and calibration as the page has them', () => {
     expect(card.metrics?.split).toBe('test');
@@ -130,20 +133,7 @@ describe('model card', () => {
       ratio: 0.72,
       separation: 0.89,
     };
-    const withShortcut = (shortcuts: unknown[]) =>
-      buildModelCard({
-        metadata,
-        settings: DEFAULT_SETTINGS,
-        format: 'ONNX',
-        dataset: {
-          name: 'hospital.zip',
-          classNames,
-          health: { ...health, shortcuts: shortcuts as typeof health.shortcuts },
-          validationPlan: { description: '10% of train held out' },
-        },
-        report,
-        date: '2026-12-04T12:00:00.000Z',
-      });
+    const withShortcut = (shortcuts: unknown[]) => cardOf({ shortcuts: shortcuts as typeof health.shortcuts });
     const limits = withShortcut([shortcut, { ...shortcut, property: 'size', separation: 0.6 }]).knownLimits;
     expect(limits.filter((l) => l.includes('alone told'))).toEqual([
       `In its training data, fine detail at its input alone told ${HOSTILE} films from NORMAL films apart (AUC 0.89; ` +
@@ -156,7 +146,7 @@ describe('model card', () => {
         { ...shortcut, ratio: 'x' },
         { ...shortcut, separation: null },
       ]).knownLimits,
-    ).toEqual(withShortcut([]).knownLimits);
+    ).toEqual(card.knownLimits);
   });
 
   it('writes both files; markup in class names stays text in the markdown', () => {
