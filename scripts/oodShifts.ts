@@ -18,10 +18,13 @@ import { BlobReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.
 import { defaultPositiveClass } from '../src/eval/metrics';
 import type { ShiftFigures } from './accuracyResult';
 import { decisionFigures, judgedImages, parsePredictionsCsv } from './shiftFigures';
-import { SHIFT_NAMES, shiftGrey } from './shiftImages';
+import { AS_PNG, SHIFT_NAMES, shiftGrey } from './shiftImages';
 
-/** The sets, in the order they are printed: the sample as it is (every shift's baseline), then each shift. */
-export const OOD_SHIFTS = ['as is', ...SHIFT_NAMES] as const;
+/**
+ * The sets, in the order they are printed: the sample as it is (every shift's baseline), the same through the shifts'
+ * path (drawn, saved as PNG: the control), then each shift.
+ */
+export const OOD_SHIFTS = ['as is', AS_PNG, ...SHIFT_NAMES] as const;
 /** At most this many test images a shift (every k-th of the split's files, so the sample is the same every run). */
 const SAMPLE = 200;
 

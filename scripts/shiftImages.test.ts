@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { shiftGrey } from './shiftImages';
+import { AS_PNG, shiftGrey } from './shiftImages';
 
 const noNoise = () => 0;
 
 describe('acquisition shifts', () => {
+  it('leaves the control set unchanged: only the path to the page differs', () => {
+    const grey = Float32Array.from({ length: 30 * 30 }, (_, i) => (i % 17) / 16);
+    expect(shiftGrey(grey, 30, 30, AS_PNG, noNoise)).toEqual(grey);
+  });
+
   it('equalizes the 8-bit grey as PIL ImageOps.equalize does', () => {
     // A skewed 24 x 24 image; the value pairs are what PIL 11 gave for the same image.
     const bytes = Array.from({ length: 24 * 24 }, (_, i) =>

@@ -4,6 +4,12 @@
  * (`shiftGrey.toString()`), so it may use nothing from outside its body. The crop is drawn by the page's canvas.
  */
 
+/**
+ * The control: the sample unchanged, but drawn, saved as PNG and resized by the page as every shifted set is (the
+ * sample `as is` is its own JPEG files). What the detector flags here comes from that path alone.
+ */
+export const AS_PNG = 'as is, as PNG';
+
 /** Every shift this file knows, in the order bench:accuracy prints them (`crop 70%` is drawn by the canvas). */
 export const SHIFT_NAMES = [
   'inverted',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeedResult, ShiftFigures } from './accuracyResult';
 import { ACQUISITION_SHIFTS } from './shiftFigures';
+import { AS_PNG } from './shiftImages';
 import {
   shiftColumns,
   shiftLeverRuns,
@@ -60,6 +61,11 @@ describe('tables under acquisition shifts', () => {
     withExtra.shiftedFigures!['extra: full.zip'] = set(0.4);
     expect(shiftLeverRuns([old, withExtra], 'specificity')).toHaveLength(1);
     expect(shiftColumns([old, withExtra]).at(-1)).toBe('extra: full.zip');
+    // The control set, where a run has it, comes right after the sample as it is.
+    const withControl = run('default', 'B', 1, 0.8, 0.2);
+    withControl.shiftedFigures![AS_PNG] = set(0.8);
+    expect(shiftColumns([withControl]).slice(0, 3)).toEqual(['as is', AS_PNG, 'gamma 0.5']);
+    expect(shiftColumns([old, withExtra])[1]).toBe('gamma 0.5');
     expect(shiftLeverTables([old], [lever])).toEqual([]);
     expect(shiftRunLines(old)).toEqual([]);
   });

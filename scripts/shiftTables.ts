@@ -6,6 +6,7 @@
 import type { SeedResult, ShiftFigureName } from './accuracyResult';
 import { leverTable, type Lever, type LeverRun } from './leverTables';
 import { ACQUISITION_SHIFTS, FLAG_REASONS, HELD_OUT_SHIFTS, meanOverShifts } from './shiftFigures';
+import { AS_PNG } from './shiftImages';
 
 export const MEAN_OF_SHIFTS = 'mean of shifts';
 export const MEAN_HELD_OUT = 'mean held out';
@@ -65,7 +66,8 @@ export function shiftSummaryRows(results: SeedResult[]): [string, (r: SeedResult
 /** The columns of a shift table: the sample as it is, each acquisition shift, the means, then `extra` sets. */
 export function shiftColumns(results: SeedResult[]): string[] {
   const extra = setsOf(results).filter((s) => s.startsWith('extra'));
-  return ['as is', ...ACQUISITION_SHIFTS, MEAN_OF_SHIFTS, MEAN_HELD_OUT, ...extra];
+  const control = setsOf(results).includes(AS_PNG) ? [AS_PNG] : [];
+  return ['as is', ...control, ...ACQUISITION_SHIFTS, MEAN_OF_SHIFTS, MEAN_HELD_OUT, ...extra];
 }
 
 /** One lever run a training run that has the shifts: `figure` on each column. */
