@@ -153,6 +153,6 @@ test('Dataset health cautions when the classes differ in fine detail and stored 
   const shortcut = health.locator('[data-finding="shortcuts"]');
   await expect(shortcut).toHaveClass('caution');
   await expect(shortcut).toContainText(
-    /^Shortcut: fine detail at the model's input \(PNEUMONIA 0\.\d\d times theirs, AUC (0\.9\d|1\.00)\) and stored size \(median 40 × 40 px against 48 × 48 px, AUC 1\.00\) alone tell PNEUMONIA films from NORMAL films apart\. The disease can soften a film, but so can how it was made/,
+    /^Shortcut: fine detail at the model's input \(PNEUMONIA 0\.\d\d times theirs, AUC (0\.[89]\d|1\.00)\) and stored size \(median 40 × 40 px against 48 × 48 px, AUC 1\.00\) alone tell PNEUMONIA films from NORMAL films apart\. The disease can soften a film, but so can how it was made/,
   );
 });

@@ -17,6 +17,7 @@ import {
   type ToDecoder,
 } from './decodeProtocol';
 import { readImageHeader, type SourceSize } from './imageHeader';
+import { jpegDecodeSize } from './jpegScale';
 import { mimeTypeOf } from './imageTypes';
 import { EntryTooLargeError } from './zipErrors';
 import { readEntryHead, readEntryRef } from './zipEntryBytes';
@@ -54,25 +55,26 @@ interface Frame {
 }
 
 /**
- * A JPEG decoded at the smallest DCT scale whose shorter side is still at least `size`, EXIF
+ * A JPEG decoded at the smallest DCT scale whose shorter side is still at least `size` (jpegDecodeSize), EXIF
  * orientation applied (the bitmap made of the frame keeps its rotation and flip). Null when ImageDecoder is
- * missing or refuses the file, so that createImageBitmap gets its chance.
+ * missing, refuses the file, or scales it below `size` all the same, so that createImageBitmap decodes it whole.
  */
 async function decodeJpegScaled(bytes: Uint8Array, size: number, source: SourceSize | null): Promise<Frame | null> {
   if (typeof ImageDecoder === 'undefined') return null;
-  const scale = source ? Math.min(1, size / Math.min(source.width, source.height)) : 1;
+  const desired = source ? jpegDecodeSize(source, size) : null;
   let decoder: ImageDecoder | null = null;
   try {
     decoder = new ImageDecoder({
       data: bytes,
       type: 'image/jpeg',
       colorSpaceConversion: 'none',
-      ...(source
-        ? { desiredWidth: Math.ceil(source.width * scale), desiredHeight: Math.ceil(source.height * scale) }
-        : {}),
+      ...(desired ? { desiredWidth: desired.width, desiredHeight: desired.height } : {}),
     });
     const { image } = await decoder.decode();
     try {
+      // Below the model's size (a decoder that scales otherwise) the canvas would enlarge it: decode it whole instead.
+      const shorter = Math.min(image.displayWidth, image.displayHeight);
+      if (desired && shorter < size) return null;
       // Drawn as a VideoFrame, every image went through the renderer's shared decoded-image cache, which kept up to
       // ~110 MiB of frames never drawn again (docs/benchmarks.md); an ImageBitmap is drawn as it is.
       const bitmap = await createImageBitmap(image);
@@ -87,15 +89,13 @@ async function decodeJpegScaled(bytes: Uint8Array, size: number, source: SourceS
   }
 }
 
-async function decodeBitmap(bytes: Uint8Array, type: string, size: number): Promise<Frame> {
+async function decodeBitmap(bytes: Uint8Array, type: string): Promise<Frame> {
   try {
-    // Squashed to a square like Keras' target_size (no crop, no letterbox). EXIF orientation is
-    // applied; embedded colour profiles are ignored, as PIL ignores them. When the image already is
-    // size x size the browser does not resample it, so its pixels come through unchanged.
+    // Decoded whole and squashed to a square by the canvas (decodeToGrey), as a JPEG is: createImageBitmap's own
+    // 'high' resize gives sharper images than the canvas's (docs/benchmarks.md, "The JPEG decode scale"), and one
+    // film must reach the model alike whatever its format. EXIF orientation is applied; embedded colour profiles
+    // are ignored, as PIL ignores them.
     const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }), {
-      resizeWidth: size,
-      resizeHeight: size,
-      resizeQuality: 'high',
       imageOrientation: 'from-image',
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',
@@ -135,8 +135,7 @@ async function decodeToGrey(bytes: Uint8Array, declaredType: string, size: numbe
   }
   const { type, source } = readImageHeader(bytes, declaredType);
   const frame =
-    (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ??
-    (await decodeBitmap(bytes, type, size));
+    (type === 'image/jpeg' ? await decodeJpegScaled(bytes, size, source) : null) ?? (await decodeBitmap(bytes, type));
   try {
     const context = contextFor(size);
     // Cleared so that transparent pixels come out black, not the previous image.
