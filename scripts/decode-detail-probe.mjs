@@ -8,6 +8,7 @@
  *
  *   node scripts/decode-detail-probe.mjs [--size 150] film.jpeg … (or a folder's files: dir/*.jpeg)
  */
+/* global OffscreenCanvas, ImageDecoder, createImageBitmap -- the page.evaluate body runs in the browser. */
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright';
