@@ -19,8 +19,8 @@ NORMALISATION = 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in
 def load_grey(path, size):
     """An image file as the page sees it: [size, size] uint8 grey.
 
-    As the page: JPEGs decoded at the smallest DCT scale (1/2, 1/4, 1/8) whose result still covers `size` (PIL's
-    draft), EXIF orientation applied, fully transparent pixels black and alpha dropped, squashed to size x size
+    As the page: JPEGs decoded at the smallest DCT scale whose result still covers `size` (PIL's draft offers 1/2,
+    1/4 and 1/8; the page any n/8), EXIF orientation applied, fully transparent pixels black and alpha dropped, squashed to size x size
     (aspect ratio not kept) with an antialiased bicubic filter (the page asks the browser for its 'high' quality
     resize, whose filter is the browser's own: a shrunk image can come out slightly different), then grey as PIL's
     convert('L') (0.299 R + 0.587 G + 0.114 B, which the page copies to the bit). 16-bit grey is scaled to 8 bits.
