@@ -155,12 +155,6 @@ function skipReasonOf(error: unknown, name: string): DecodeSkipReason | undefine
   return IMAGE_EXTENSIONS.includes(extension) ? undefined : 'not-an-image';
 }
 
-/** The pixels' fine detail for the health report, when the image is large enough to have one. */
-function detailOf(pixels: Uint8Array, size: number): { detail?: number } {
-  const detail = meanImageDetail(pixels, size, size);
-  return Number.isFinite(detail) ? { detail } : {};
-}
-
 function post(message: FromDecoder): void {
   scope.postMessage(message, decoderTransferables(message));
 }
@@ -188,7 +182,7 @@ async function handle(message: Extract<ToDecoder, { type: 'decode' }>): Promise<
       readMs,
       fileCrc32,
       pixelHash: pixelHash(pixels),
-      ...detailOf(pixels, message.size),
+      detail: meanImageDetail(pixels, message.size, message.size),
       ...(dicom ? { dicom } : {}),
     });
   } catch (error) {

@@ -31,7 +31,7 @@ export interface DecodedImage {
   /** CRC-32 of the file's bytes and a hash of `pixels`, for the duplicate search (imageHash.ts). */
   fileCrc32?: number;
   pixelHash?: string;
-  /** The grey pixels' fine detail (core/imageDetailSpec.ts' meanImageDetail), for the health report. */
+  /** The grey pixels' fine detail (core/imageDetailSpec.ts' meanImageDetail; NaN or absent: unknown). */
   detail?: number;
   /** Set for a DICOM file: the tags the page shows, and its patient, hashed. */
   dicom?: DicomFacts;
@@ -174,7 +174,7 @@ export class DecodePool {
           readMs: message.readMs,
           fileCrc32: message.fileCrc32,
           pixelHash: message.pixelHash,
-          ...(Number.isFinite(message.detail) ? { detail: message.detail } : {}),
+          detail: message.detail,
           ...(message.dicom ? { dicom: message.dicom } : {}),
         });
         break;

@@ -61,7 +61,7 @@ export type FromDecoder =
       readMs: number;
       fileCrc32: number;
       pixelHash: string;
-      /** The grey pixels' fine detail (core/imageDetailSpec.ts' meanImageDetail); absent when too small to read. */
+      /** The grey pixels' fine detail (core/imageDetailSpec.ts' meanImageDetail); NaN when too small to read. */
       detail?: number;
       /** Set for a DICOM file. */
       dicom?: DicomFacts;

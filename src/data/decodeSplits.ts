@@ -113,7 +113,8 @@ export async function decodeSplits(
           pixels: pixelHash ?? null,
           width: sourceWidth,
           height: sourceHeight,
-          detail: detail ?? null,
+          // The one place an unknown detail (none sent, or NaN: an image too small) becomes null.
+          detail: detail !== undefined && Number.isFinite(detail) ? detail : null,
           ...(dicom ? { dicom: dicom.tags } : {}),
         };
       } catch (error) {

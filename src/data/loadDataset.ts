@@ -146,13 +146,12 @@ async function load(
       const image = await decode(blob, side);
       // No decode worker here (Node, tests): the fingerprints it would have made are made here.
       const fileCrc32 = crc32Of(new Uint8Array(await blob.arrayBuffer()));
-      const detail = meanImageDetail(image.pixels, side, side);
       return {
         bytesRead: blob.size,
         readMs,
         fileCrc32,
         pixelHash: pixelHash(image.pixels),
-        ...(Number.isFinite(detail) ? { detail } : {}),
+        detail: meanImageDetail(image.pixels, side, side),
         ...image,
       };
     };

@@ -52,7 +52,7 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
           >
             {name === 'validation' ? 'Validation' : 'Test'}: {unlikeSentence(ood)}
             {name === 'validation' ? ' The cut is set on these images, so about 5% is expected here.' : ''}
-            {unlikeReasonsSentence(ood) && ` ${unlikeReasonsSentence(ood)}`}
+            {withSpaceBefore(unlikeReasonsSentence(ood))}
           </p>
         );
       })}
@@ -66,6 +66,11 @@ export function EvaluatedOodSummary({ scores }: { scores: KeptScores | null }) {
 /** A sentence followed by a space, or nothing. */
 function withSpace(sentence: string): string {
   return sentence ? `${sentence} ` : '';
+}
+
+/** A sentence after a space, or nothing. */
+function withSpaceBefore(sentence: string): string {
+  return sentence ? ` ${sentence}` : '';
 }
 
 function isJudgement(value: unknown): value is OodJudgement {
