@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { aucOf, classShortcuts, type FilmFacts } from './classShortcuts';
+import { classShortcuts, type FilmFacts } from './classShortcuts';
 
 /**
  * `n` training films a class: NORMAL's detail about -2.38, PNEUMONIA's `detailShift` lower; NORMAL stored at about
@@ -26,12 +26,6 @@ function films(n: number, detailShift: number, sizeFactor: number, seed = 1): Fi
 }
 
 describe('what besides the disease tells the classes apart', () => {
-  it('computes the AUC with ties as halves', () => {
-    expect(aucOf([3, 4], [1, 2])).toBe(1);
-    expect(aucOf([1], [1])).toBe(0.5);
-    expect(aucOf([1, 3], [2, 2])).toBe(0.5);
-  });
-
   it('finds softer, smaller pneumonia films as in the public archive, and how well that alone separates', () => {
     const [detail, size] = classShortcuts(films(300, 0.32, 0.75), ['NORMAL', 'PNEUMONIA']);
     expect(detail).toMatchObject({ property: 'detail', className: 'PNEUMONIA', otherClass: 'NORMAL' });

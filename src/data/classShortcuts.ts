@@ -6,6 +6,7 @@
  * training images (what a model learns from).
  */
 import type { SplitName } from '../core/types';
+import { rocAuc } from '../core/rocAuc';
 
 /** What the analysis reads of an image (health.ts' ImageFacts has it). */
 export interface FilmFacts {
@@ -37,20 +38,6 @@ export interface ClassShortcut {
   medians?: { width: number; height: number; otherWidth: number; otherHeight: number };
 }
 
-/** P(a value of `a` > a value of `b`), ties half: the AUC of the value as a score for `a`. */
-export function aucOf(a: readonly number[], b: readonly number[]): number {
-  const all = [...a.map((v) => ({ v, ofA: true })), ...b.map((v) => ({ v, ofA: false }))].sort((x, y) => x.v - y.v);
-  let rankSumA = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j < all.length && all[j].v === all[i].v) j++;
-    const meanRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k].ofA) rankSumA += meanRank;
-    i = j;
-  }
-  return (rankSumA - (a.length * (a.length + 1)) / 2) / (a.length * b.length);
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
@@ -76,9 +63,10 @@ function mostApart(
     const inClass = known.filter((f) => f.className === className);
     const rest = known.filter((f) => f.className !== className);
     if (inClass.length < MIN_IMAGES_A_CLASS || rest.length < MIN_IMAGES_A_CLASS) continue;
-    const auc = aucOf(
-      inClass.map((f) => value(f)!),
-      rest.map((f) => value(f)!),
+    const scores = [...inClass, ...rest].map((f) => value(f)!);
+    const auc = rocAuc(
+      scores,
+      scores.map((_, i) => i < inClass.length),
     );
     if (!best || Math.abs(auc - 0.5) > Math.abs(best.auc - 0.5)) best = { className, inClass, rest, auc };
   }

@@ -2,7 +2,7 @@
  * Metrics of more than two classes: the most probable class as the prediction, the confusion matrix,
  * per-class precision / recall / F1 and their macro averages. Conventions as in metrics.ts.
  */
-import { checkClass, checkSameLength, ratio, scoreWidth, type ScoredResult } from './metricHelpers';
+import { checkClass, checkSameLength, ratio, scoreWidth, type ScoredResult } from '../core/metricHelpers';
 
 export interface ClassMetrics {
   /** Of the images predicted as this class, the share that are: NaN when none is predicted as it. */

@@ -1,7 +1,7 @@
 /**
  * What the metrics share: argument checks, safe ratios, score layouts. No TensorFlow, no DOM.
  */
-import type { TestResult } from '../core/types';
+import type { TestResult } from './types';
 
 /** The part of a `TestResult` that the metrics need. */
 export type ScoredResult = Pick<TestResult, 'scores' | 'labels' | 'numClasses'>;
