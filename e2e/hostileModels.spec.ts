@@ -113,10 +113,15 @@ test('hostile model files are refused in words; the dataset stays, the page answ
   await page.getByLabel('Model file').setInputFiles(good);
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expect(page.getByTestId('restored-note')).toContainText('classes NORMAL, PNEUMONIA, 32 × 32 px grey');
+  // Its metadata.json predates the decoding marker: the page says what that may mean.
+  await expect(page.getByTestId('restored-note')).toContainText(
+    'Its metadata.json does not say how its training films were decoded',
+  );
   expect(await readSummary(page)).toEqual(summary);
   // The loaded model's stored run passes the checks on read: it is back after a reload.
   await page.reload();
   await expect(page.getByTestId('restored-note')).toContainText('Brought back from this browser');
+  await expect(page.getByTestId('restored-note')).toContainText('does not say how its training films were decoded');
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   expect(problems).toEqual([]);
 });

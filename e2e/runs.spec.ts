@@ -81,6 +81,8 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await page.reload();
   await expectStatus(page, 'done');
   await expect(page.getByTestId('restored-note')).toContainText('Brought back');
+  // A run trained by this version decoded its films as the page does now: no caution about an older decoding.
+  await expect(page.getByTestId('restored-note')).not.toContainText('decoded');
   await reportShown(page);
   expect(await metric(page, 'Accuracy')).toBe(accuracy);
   expect(await metric(page, 'AUC')).toBe(auc);
@@ -145,6 +147,11 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await other.getByLabel('Model file').setInputFiles(modelZip);
   await expect(other.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expect(other.getByTestId('restored-note')).toContainText('classes NORMAL, PNEUMONIA, 32 × 32 px grey');
+  // Its metadata.json says its films were decoded as the page decodes them: no caution.
+  await expect(other.getByTestId('restored-note')).toContainText('evaluate it.');
+  await expect(other.getByTestId('restored-note')).not.toContainText(
+    'does not say how its training films were decoded',
+  );
   await expect(other.getByRole('table', { name: 'Model summary' })).toBeVisible();
   await other.getByLabel('Images to predict').setInputFiles(predictPaths);
   await expect(other.getByRole('table', { name: 'Predictions' }).locator('tbody tr')).toHaveCount(toPredict.length);

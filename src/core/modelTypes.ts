@@ -3,6 +3,7 @@
  * download needs to be used correctly. No DOM, no tfjs.
  */
 
+import type { InputDecoding } from './inputDecoding';
 import type { OodDetector } from './scoreTypes';
 import type { ModelName, TestTimeAugmentation } from './settingChoices';
 
@@ -61,6 +62,11 @@ export interface ModelMetadata {
   testTimeAugmentation?: TestTimeAugmentation;
   /** A snapshot ensemble saved as one model (its output the mean of its members'); absent for a single model. */
   ensemble?: EnsembleInfo;
+  /**
+   * How its training films were decoded (core/inputDecoding.ts); absent for a model trained before the page recorded
+   * it (2026-12-05), whose films were often decoded below the input size and enlarged.
+   */
+  inputDecoding?: InputDecoding;
 }
 
 /** What a model's metadata says of an ensemble saved as one model (model/ensemble.ts); absent for a single model. */

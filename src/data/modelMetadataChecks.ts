@@ -3,6 +3,7 @@
  * topology says (its layers, input size, output units) to fill in and cross-check. Pure (no tfjs); the caps are
  * modelFileChecks.ts'.
  */
+import { decodedAsNow, INPUT_DECODING } from '../core/inputDecoding';
 import { MODEL_NAMES, type ModelMetadata, type ModelName } from '../core/types';
 import { UserError } from '../core/userError';
 import { isObject, MODEL_FILE_LIMITS, parseJsonChecked, quote, type Json } from './modelFileChecks';
@@ -117,6 +118,8 @@ export function metadataOf(
       trainedEpochs,
       backend: textOf(parsed.backend, 'backend') ?? '',
       createdAt: textOf(parsed.createdAt, 'createdAt') ?? '',
+      // Anything else there (an older or another program's file) is as good as absent: not decoded as now.
+      ...(decodedAsNow(parsed.inputDecoding) ? { inputDecoding: INPUT_DECODING } : {}),
     },
     warnings,
     fields: parsed,

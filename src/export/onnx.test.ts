@@ -25,7 +25,9 @@ import {
   ONNX_OPSET,
   ONNX_OUTPUT,
   ONNX_PRODUCER,
+  metadataProps,
 } from './onnx';
+import { INPUT_DECODING } from '../core/inputDecoding';
 import { featuresAndOutputs, OOD_LAYERS_WITH_DETAIL } from '../model/features';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
@@ -397,6 +399,15 @@ describe('layersModelToOnnx', () => {
     model.dispose();
     expect(spread).toBeGreaterThan(0.01);
     expect(maxDiff).toBeLessThan(1e-4);
+  });
+});
+
+describe('metadataProps', () => {
+  it('names how the training films were decoded where metadata.json does, and only then', () => {
+    const metadata = metadataFor('batchnorm', ['NORMAL', 'PNEUMONIA'], 40);
+    const decoding = (m: ModelMetadata) => metadataProps(m).find((p) => p.key === 'input_decoding')?.value;
+    expect(decoding({ ...metadata, inputDecoding: INPUT_DECODING })).toBe(INPUT_DECODING);
+    expect(decoding(metadata)).toBeUndefined();
   });
 });
 

@@ -112,6 +112,8 @@ export function metadataProps(metadata: ModelMetadata, convertedFrom?: string): 
     ['out_of_distribution', metadata.outOfDistribution ? JSON.stringify(metadata.outOfDistribution) : null],
     // A snapshot ensemble saved as one model ({"kind":"snapshot","members":K}); its output is the members' mean.
     ['ensemble', metadata.ensemble ? JSON.stringify(metadata.ensemble) : null],
+    // How its training films were decoded (core/inputDecoding.ts); absent for a model trained before it was recorded.
+    ['input_decoding', metadata.inputDecoding ?? null],
     ['producer', ONNX_PRODUCER],
     ['converted_from', convertedFrom ?? null],
   ];

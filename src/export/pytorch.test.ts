@@ -15,6 +15,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { framingParams } from '../core/framing';
+import { INPUT_DECODING, resizeText } from '../core/inputDecoding';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import { OOD_LAYER_CHOICES } from '../core/settingChoices';
 import type {
@@ -624,8 +625,12 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch', () => {
       'backend',
       'createdAt',
       'outOfDistribution',
+      'inputDecoding',
     ];
     expect(Object.keys(metadata).sort()).toEqual([...keys].sort());
+    // load_grey decodes as the page does now: the page takes the model as trained on films like its own.
+    expect(metadata.inputDecoding).toBe(INPUT_DECODING);
+    expect(metadata.resize).toBe(resizeText(SIZE));
     expect(metadata).toMatchObject({
       model: 'batchnorm',
       classNames: CLASSES,

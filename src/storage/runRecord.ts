@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { checkSettingValue, SETTING_PATHS, settingValue } from '../core/settings';
+import { INPUT_DECODING } from '../core/inputDecoding';
 import type { ModelFiles, Settings } from '../core/types';
 
 // zod would probe for eval (`Function('')`) to compile fast parsers; the page's policy forbids eval, and a probe is a
@@ -107,6 +108,7 @@ const metadata = z.object({
   trainedEpochs: count,
   backend: text,
   createdAt: text,
+  inputDecoding: z.literal(INPUT_DECODING).optional(),
 });
 
 const savedRun = z.object({
@@ -133,6 +135,7 @@ const savedRun = z.object({
       trainingTimeRatio: z.number().positive().finite().nullable().optional(),
     })
     .optional(),
+  inputDecoding: z.literal(INPUT_DECODING).optional(),
 });
 
 /**

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunsDb, type SavedRun } from './runsDb';
+import { INPUT_DECODING } from '../core/inputDecoding';
 import { DEFAULT_SETTINGS } from '../core/settings';
 
 let dbs: RunsDb[] = [];
@@ -153,6 +154,23 @@ describe('saved runs', () => {
     expect((await db.get('before'))?.settings.intensityNormalisation).toBe('none');
     await db.putModel('before', 'model', { modelJson: '{}', weights: new ArrayBuffer(4) });
     expect((await db.get('before'))?.models).toEqual([...before.models, 'model']);
+  });
+
+  it("keeps how a run's films were decoded, tells an older run (no marker) apart, and skips a forged marker", async () => {
+    const name = `test-${n++}`;
+    const db = await RunsDb.open(name);
+    dbs.push(db);
+    await db.put({ ...run('now', '2026-12-06T00:00:00Z'), inputDecoding: INPUT_DECODING });
+    await db.put(run('older', '2026-12-01T00:00:00Z'));
+    const raw = await openDB(name);
+    await raw.put('runs', { ...run('forged', '2026-12-02T00:00:00Z'), inputDecoding: '<b>later</b>' });
+    raw.close();
+    const { runs, skipped } = await db.listChecked();
+    expect(runs.map((r) => [r.id, r.inputDecoding])).toEqual([
+      ['now', INPUT_DECODING],
+      ['older', undefined],
+    ]);
+    expect(skipped.join('\n')).toMatch(/“run forged” \(inputDecoding: /);
   });
 
   it('gives back no model files that are not what the app stores', async () => {

@@ -17,6 +17,7 @@ import type {
   TestResult,
   TrainingOutcome,
 } from '../core/types';
+import type { InputDecoding } from '../core/inputDecoding';
 import { UserError, messageOf } from '../core/userError';
 import { checkStoredModel, savedRunProblem, withSettingsItPredates } from './runRecord';
 
@@ -58,6 +59,11 @@ export interface SavedRun {
   metadata?: ModelMetadata;
   /** The snapshot ensemble the run's model is (model/ensemble.ts); absent for a single model. */
   ensemble?: EnsembleRun;
+  /**
+   * How its training films were decoded (core/inputDecoding.ts), set when a run begins; absent for a run begun
+   * before the page recorded it (2026-12-05), or a loaded model file (its metadata says).
+   */
+  inputDecoding?: InputDecoding;
 }
 
 interface Schema extends DBSchema {

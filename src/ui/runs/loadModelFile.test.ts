@@ -1,6 +1,7 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
 import { describe, expect, it } from 'vitest';
 import { zipBomb } from '../../data/zipBomb.testutil';
+import { INPUT_DECODING } from '../../core/inputDecoding';
 import { mulberry32 } from '../../core/random';
 import { MODEL_FILE_LIMITS } from '../../data/modelFileChecks';
 import { fitFeatureEnsembleDetector } from '../../eval/featureEnsemble';
@@ -68,6 +69,22 @@ describe('Load model', () => {
       output: 'sigmoid',
     });
     expect(loaded.warnings).toEqual([]);
+    expect(loaded.metadata.inputDecoding).toBeUndefined();
+  });
+
+  it("keeps metadata.json's input decoding when it is this version's, and drops any other value", async () => {
+    const read = async (inputDecoding: unknown) =>
+      (
+        await readModelFile([
+          await zipOf({
+            'model.json': modelJson(['w.bin']),
+            'w.bin': floats(1, 2, 3),
+            'metadata.json': metadata({ inputDecoding }),
+          }),
+        ])
+      ).metadata;
+    expect((await read(INPUT_DECODING)).inputDecoding).toBe(INPUT_DECODING);
+    for (const other of ['<img src=x>', 'floor', 7, null]) expect((await read(other)).inputDecoding).toBeUndefined();
   });
 
   it('takes the three files loose, and guesses class names (saying so) without metadata.json', async () => {

@@ -4,6 +4,7 @@
  */
 import { intensityNormalisationOf } from '../../core/intensityNormalisation';
 import type { IntensityNormalisation, Settings } from '../../core/types';
+import { decodingNote } from './decodingNote';
 import { ensembleOfModelJson } from '../../core/ensemble';
 import type { SavedRun } from '../../storage/runsDb';
 import type { LoadedModelFile } from './loadModelFile';
@@ -60,9 +61,11 @@ export function loadedModelRun(
   const network = ensemble
     ? `${ensemble.kind === 'seeds' ? 'seed' : 'snapshot'} ensemble of ${ensemble.members} ${m.model} networks`
     : `${m.model} network`;
-  const message = `Loaded “${loaded.name}”: ${network}, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.`;
+  const message = `Loaded “${loaded.name}”: ${network}, classes ${m.classNames.join(', ')}, ${m.imageSize} × ${m.imageSize} px grey, ${threshold}, trained ${m.trainedEpochs} epochs${made}. Predict with it, or load a dataset and evaluate it.${prefixed(decodingNote(m))}`;
   return { run, message };
 }
+
+const prefixed = (sentence: string) => (sentence ? ` ${sentence}` : '');
 
 /** The intensity normalisation the model's own layers do (its model.json was checked when the file was read). */
 export function intensityNormalisationOfJson(modelJson: string): IntensityNormalisation {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { INPUT_DECODING } from '../../core/inputDecoding';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import type { ModelMetadata } from '../../core/types';
 import { analyseHealth } from '../../data/health';
@@ -147,6 +148,19 @@ describe('model card', () => {
         { ...shortcut, separation: null },
       ]).knownLimits,
     ).toEqual(card.knownLimits);
+  });
+
+  it('names, among the known limits, a model whose metadata does not say its films were decoded as now', () => {
+    const older = card.knownLimits.filter((l) => l.includes('decoded as the page decodes them'));
+    expect(older).toEqual([
+      'Its metadata does not say its training films were decoded as the page decodes them since 2026-12-05: a ' +
+        'model trained before then learnt from JPEG films decoded below its 64 px input and enlarged (softer than ' +
+        'they are), and its figures may not hold for films decoded as they are now.',
+    ]);
+    const cardWith = (m: ModelMetadata) =>
+      buildModelCard({ metadata: m, settings: DEFAULT_SETTINGS, format: 'ONNX', dataset: null, report, date: 'x' });
+    const now = cardWith({ ...metadata, inputDecoding: INPUT_DECODING }).knownLimits;
+    expect(cardWith(metadata).knownLimits.filter((l) => !now.includes(l))).toEqual(older);
   });
 
   it('writes both files; markup in class names stays text in the markdown', () => {

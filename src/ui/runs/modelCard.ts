@@ -110,7 +110,7 @@ export function buildModelCard({
           }
         : null,
     outOfDistribution: oodRateOf(scores ?? null),
-    knownLimits: knownLimits(dataset, report),
+    knownLimits: knownLimits(dataset, report, metadata),
     date,
     appVersion: APP_VERSION,
   };

@@ -2,7 +2,8 @@
  * The model card's known limits, from what the data and the evaluation show (few sources, unknown patients, no test
  * split, few images, validation and test disagreeing), and the file-name series that stand for an image's source.
  */
-import type { ManifestRow, SplitName } from '../../core/types';
+import { DECODE_FIX_DATE, decodedAsNow } from '../../core/inputDecoding';
+import type { ManifestRow, ModelMetadata, SplitName } from '../../core/types';
 import type { EvaluationReport } from '../../eval/report';
 import { SHORTCUT_AUC } from '../../data/classShortcuts';
 import type { CardDataset } from './modelCardTypes';
@@ -27,11 +28,21 @@ export function seriesOf(rows: readonly ManifestRow[]): Record<string, Record<Sp
   return series;
 }
 
-export function knownLimits(dataset: CardDataset | null, report: EvaluationReport | null): string[] {
+export function knownLimits(
+  dataset: CardDataset | null,
+  report: EvaluationReport | null,
+  metadata: Pick<ModelMetadata, 'inputDecoding' | 'imageSize'>,
+): string[] {
   const limits = [
     'Images are squashed to a square and turned grey; anything the model needs beyond that resolution is lost.',
     'Its figures hold for images like its test images only: another hospital, machine, population (children or adults), view or disease mix can make it fail without warning.',
   ];
+  if (!decodedAsNow(metadata.inputDecoding))
+    limits.push(
+      `Its metadata does not say its training films were decoded as the page decodes them since ${DECODE_FIX_DATE}: ` +
+        `a model trained before then learnt from JPEG films decoded below its ${metadata.imageSize} px input and ` +
+        'enlarged (softer than they are), and its figures may not hold for films decoded as they are now.',
+    );
   if (!dataset)
     limits.push('The data it was trained on was not loaded when this card was written: its counts are not known here.');
   else {

@@ -1,3 +1,4 @@
+import { decodedAsNow, INPUT_DECODING, resizeText } from '../../core/inputDecoding';
 import type { ModelMetadata, OodDetector } from '../../core/types';
 import type { ReportedThreshold } from '../../eval/report';
 import { checkOodDetector } from '../../eval/oodDetectorCheck';
@@ -23,11 +24,15 @@ export function metadataOfRun(
     output: binary ? 'sigmoid' : 'softmax',
     positiveClass: binary ? run.classNames[1] : null,
     ...(reported ? thresholdOf(run, reported) : { threshold: null, thresholdClass: null, thresholdRule: null }),
-    resize: `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
+    // A run begun before the decode fix says the resize its films had, and carries no marker.
+    resize: decodedAsNow(run.inputDecoding)
+      ? resizeText(run.settings.imageSize)
+      : `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
     trainedEpochs,
     backend,
     createdAt: new Date().toISOString(),
     ...ensemble,
+    ...(decodedAsNow(run.inputDecoding) ? { inputDecoding: INPUT_DECODING } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { INPUT_DECODING } from '../../core/inputDecoding';
 import { DEFAULT_SETTINGS } from '../../core/settings';
 import { RunsDb } from '../../storage/runsDb';
 import type { RunEvent, TrainingStore } from '../training/trainingStore';
@@ -89,6 +90,8 @@ describe('the run recorder', () => {
     await recorder.settled();
     saved = await db.get(id);
     expect(saved?.status).toBe('done');
+    // A run begun now records how its films were decoded, so a later version can tell it from an older run's.
+    expect(saved?.inputDecoding).toBe(INPUT_DECODING);
     expect(saved?.figures).toEqual({ bestValLoss: 0.4, testAccuracy: 0.75, testAuc: 1 });
     expect(JSON.parse((await recorder.modelFiles('model'))!.modelJson)).toEqual({ n: 9 });
     expect(problems).toEqual([]);

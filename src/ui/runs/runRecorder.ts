@@ -3,6 +3,7 @@
  * the kept model at the end. It also holds the latest files in memory, so Resume and a crashed worker need no
  * storage at all, and a full disk costs the saving, never the run. No React inside (tested in Node).
  */
+import { INPUT_DECODING } from '../../core/inputDecoding';
 import type { KeptScores, ModelFiles, Settings, TestResult } from '../../core/types';
 import { binaryScores, defaultPositiveClass, rocAuc } from '../../eval/metrics';
 import type { ModelKind, RunsDb, SavedHistory, SavedRun } from '../../storage/runsDb';
@@ -69,6 +70,7 @@ export class RunRecorder {
       scores: null,
       figures: { bestValLoss: null, testAccuracy: null, testAuc: null },
       models: [],
+      inputDecoding: INPUT_DECODING,
     };
   }
 

@@ -15,6 +15,7 @@ import {
 } from '../../storage/runsDb';
 import type { ResumeFrom, TrainerReplies } from '../../worker/protocol';
 import type { TrainingStore } from '../training/trainingStore';
+import { decodingNoteOfRun } from './decodingNote';
 import { RunRecorder, type RunInfo } from './runRecorder';
 import { storedModelKind, unfinishedModelKind, unfinishedModelText } from './unfinishedModel';
 
@@ -121,6 +122,7 @@ export function useRuns(store: TrainingStore, onProblem: (message: string) => vo
           ? ''
           : 'The dataset is not kept: load it again to resume training or to see its images.',
         damaged ? `Its saved model was not used: ${damaged}` : '',
+        decodingNoteOfRun(run),
         skipped.current,
       ];
       skipped.current = '';

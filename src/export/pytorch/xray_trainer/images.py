@@ -14,6 +14,14 @@ except ImportError:  # Reported when an image is read: --predict of a model alon
 
 
 NORMALISATION = 'grey = 0.299 R + 0.587 G + 0.114 B, then pixel / 255 (values in 0..1)'
+# How load_grey decodes, as the page's metadata.json names it (core/inputDecoding.ts): JPEGs at a scale covering the size.
+INPUT_DECODING = 'decoded-at-or-above-size'
+
+
+def resize_text(size):
+    """metadata.json's `resize`, as the page writes it (core/inputDecoding.ts resizeText)."""
+    return (f'decoded at {size} px or more (a JPEG at the smallest eighth of its size that covers {size} px), then squashed '
+            f'to {size} x {size} (aspect ratio not kept), EXIF orientation applied')
 
 
 def load_grey(path, size):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .evaluation import evaluate
-from .images import NORMALISATION
+from .images import INPUT_DECODING, NORMALISATION, resize_text
 from .metrics import choose_threshold, default_positive_class, positive_scores
 from .model_zip import write_model_zip
 from .ood import (OOD_CHOICES, check_ood_detector, fit_feature_ensemble_detector, fit_ood_detector, ood_layers,
@@ -82,7 +82,7 @@ def finish_run(args, settings, runtime, model, split_rows, class_names, init_met
                 'positiveClass': class_names[1] if num_classes == 2 else None,
                 'threshold': threshold, 'thresholdClass': class_names[positive],
                 'thresholdRule': settings['thresholdRule'],
-                'resize': f'squashed to {size} x {size} (aspect ratio not kept), EXIF orientation applied',
+                'resize': resize_text(size), 'inputDecoding': INPUT_DECODING,
                 'trainedEpochs': trained_epochs,
                 'backend': f'pytorch {torch.__version__} ({runtime.device.type}, {runtime.world} process(es))',
                 'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z'),
