@@ -80,6 +80,17 @@ test('after training, Predict says a noise image is unlike the training data and
   );
   await page.getByRole('button', { name: 'Enlarge like_training.png' }).click();
   await expect(page.getByTestId('unlike-why')).toHaveCount(0);
+  // Show: only the flagged images, or only the others; then all again.
+  const show = page.getByRole('combobox', { name: 'Show', exact: true });
+  const predictionRows = page.getByRole('table', { name: 'Predictions' }).locator('tbody tr');
+  await show.selectOption({ label: 'unlike the training data' });
+  await expect(predictionRows).toHaveCount(1);
+  expect(await unlikeByFile(page)).toEqual({ 'noise.png': 'yes' });
+  await show.selectOption({ label: 'like the training data' });
+  await expect(predictionRows).toContainText(['like_training.png']);
+  expect(await unlikeByFile(page)).toEqual({ 'like_training.png': 'no' });
+  await show.selectOption({ label: 'all predictions' });
+  await expect(predictionRows).toHaveCount(2);
 
   // The download carries the statistics (metadata.json and model.json), and a fresh page that loads it judges alike.
   const download = page.waitForEvent('download');

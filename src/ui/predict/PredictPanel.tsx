@@ -3,7 +3,14 @@ import { entriesFromDrop } from '../../data/looseFiles';
 import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../common/OodSummary';
-import { predictionRows, visibleRows, type PredictionRow, type SortKey } from './predictionRows';
+import {
+  ALL_ROWS,
+  predictionRows,
+  visibleRows,
+  type PredictionRow,
+  type RowFilter,
+  type SortKey,
+} from './predictionRows';
 import { PredictionsControls } from './PredictionsControls';
 import { PAGE, usePredict, type PredictInputs } from './usePredict';
 
@@ -18,7 +25,7 @@ interface Props extends PredictInputs {
 export function PredictPanel({ disabled, ...inputs }: Props) {
   const { model, decision, onProblem } = inputs;
   const { progress, result, selected, setSelected, shown, setShown, predict } = usePredict(inputs);
-  const [onlyClass, setOnlyClass] = useState<number | null>(null);
+  const [filter, setFilter] = useState<RowFilter>(ALL_ROWS);
   const [sort, setSort] = useState<SortKey>({ by: 'class', classIndex: decision.positiveClass });
   const [opacity, setOpacity] = useState(0.5);
   const [showHeat, setShowHeat] = useState(true);
@@ -29,7 +36,10 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
     () => (result ? predictionRows(result.images.names, result.predictions, classNames.length, decision) : []),
     [result, classNames.length, decision],
   );
-  const visible = useMemo(() => visibleRows(rows, onlyClass, sort), [rows, onlyClass, sort]);
+  const judged = rows.some((r) => r.unlike !== null);
+  // A model without the statistics judges nothing: a filter on the judgement then shows every row.
+  const shownFilter = judged || filter.only === 'all' || filter.only === 'class' ? filter : ALL_ROWS;
+  const visible = useMemo(() => visibleRows(rows, shownFilter, sort), [rows, shownFilter, sort]);
 
   const area = result ? result.images.size * result.images.size : 0;
   const mapArea = result ? result.predictions.mapSide ** 2 : 0;
@@ -130,8 +140,9 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             classNames={classNames}
             visible={visible}
             decision={decision}
-            onlyClass={onlyClass}
-            onOnlyClass={setOnlyClass}
+            judged={judged}
+            filter={shownFilter}
+            onFilter={setFilter}
             showHeat={showHeat}
             onShowHeat={setShowHeat}
             opacity={opacity}

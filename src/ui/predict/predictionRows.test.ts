@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, decide, decisionOf, predictionRows, predictionsCsv, visibleRows } from './predictionRows';
+import {
+  ALL_ROWS,
+  csvCell,
+  decide,
+  decisionOf,
+  predictionRows,
+  predictionsCsv,
+  visibleRows,
+  type RowFilter,
+} from './predictionRows';
 
 describe('Predict rows', () => {
   const names = ['b.png', 'a.png', 'c=1.png'];
@@ -68,17 +77,27 @@ describe('Predict rows', () => {
   });
 
   it('sort by a class probability or by name, and filter by predicted class', () => {
-    expect(visibleRows(rows, null, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual([
+    expect(visibleRows(rows, ALL_ROWS, { by: 'class', classIndex: 1 }).map((r) => r.name)).toEqual([
       'a.png',
       'c=1.png',
       'b.png',
     ]);
-    expect(visibleRows(rows, null, { by: 'name' }).map((r) => r.name)).toEqual(['a.png', 'b.png', 'c=1.png']);
-    expect(visibleRows(rows, 0, { by: 'name' }).map((r) => r.name)).toEqual(['b.png']);
+    expect(visibleRows(rows, ALL_ROWS, { by: 'name' }).map((r) => r.name)).toEqual(['a.png', 'b.png', 'c=1.png']);
+    expect(visibleRows(rows, { only: 'class', classIndex: 0 }, { by: 'name' }).map((r) => r.name)).toEqual(['b.png']);
+  });
+
+  it('filter by what the detector judged: the images unlike the training data, or those like it', () => {
+    const judged = rows.map((r, i) => ({ ...r, unlike: i === 1 }));
+    const names = (filter: RowFilter) => visibleRows(judged, filter, { by: 'name' }).map((r) => r.name);
+    expect(names({ only: 'unlike' })).toEqual(['a.png']);
+    expect(names({ only: 'like' })).toEqual(['b.png', 'c=1.png']);
+    // Not judged (a model without the statistics): neither filter keeps a row it cannot vouch for.
+    expect(visibleRows(rows, { only: 'unlike' }, { by: 'name' })).toEqual([]);
+    expect(visibleRows(rows, { only: 'like' }, { by: 'name' })).toEqual([]);
   });
 
   it('make a CSV with a row per shown image, quoting what needs it', () => {
-    const csv = predictionsCsv(visibleRows(rows, null, { by: 'name' }), ['NORMAL', 'PNEUMONIA'], {
+    const csv = predictionsCsv(visibleRows(rows, ALL_ROWS, { by: 'name' }), ['NORMAL', 'PNEUMONIA'], {
       positiveClass: 1,
       threshold: 0.5,
     });

@@ -53,11 +53,32 @@ export function decide(probabilities: number[], { positiveClass, threshold }: De
 
 export type SortKey = { by: 'name' } | { by: 'class'; classIndex: number };
 
-/** Rows shown: those predicted as `onlyClass` (all when null), sorted by file name or by a class's probability (highest first). */
-export function visibleRows(rows: PredictionRow[], onlyClass: number | null, sort: SortKey): PredictionRow[] {
-  const kept = onlyClass === null ? [...rows] : rows.filter((r) => r.predicted === onlyClass);
-  if (sort.by === 'name') return kept.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-  return kept.sort((a, b) => b.probabilities[sort.classIndex] - a.probabilities[sort.classIndex] || a.index - b.index);
+/**
+ * Which rows the table shows: all, those predicted one class, or those the model's detector judged unlike (or like)
+ * its training data: a person checking films from a new site looks at the flagged ones first.
+ */
+export type RowFilter = { only: 'all' } | { only: 'class'; classIndex: number } | { only: 'unlike' | 'like' };
+
+export const ALL_ROWS: RowFilter = { only: 'all' };
+
+function kept(row: PredictionRow, filter: RowFilter): boolean {
+  switch (filter.only) {
+    case 'all':
+      return true;
+    case 'class':
+      return row.predicted === filter.classIndex;
+    case 'unlike':
+      return row.unlike === true;
+    case 'like':
+      return row.unlike === false;
+  }
+}
+
+/** Rows shown: those `filter` keeps, sorted by file name or by a class's probability (highest first). */
+export function visibleRows(rows: PredictionRow[], filter: RowFilter, sort: SortKey): PredictionRow[] {
+  const shown = rows.filter((r) => kept(r, filter));
+  if (sort.by === 'name') return shown.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return shown.sort((a, b) => b.probabilities[sort.classIndex] - a.probabilities[sort.classIndex] || a.index - b.index);
 }
 
 /**
