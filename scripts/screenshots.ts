@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { mulberry32 } from '../src/core/random';
 import { serveBuiltApp } from './benchApp';
 import { encodeImage, syntheticImagesOf } from './syntheticZip';
 
@@ -62,11 +63,8 @@ async function main(): Promise<void> {
       writeFileSync(path, encodeImage(image.pixels, SIZE, 'png'));
       return path;
     });
-    let state = 7;
-    const noise = Uint8Array.from({ length: SIZE * SIZE }, () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state >>> 24;
-    });
+    const random = mulberry32(7);
+    const noise = Uint8Array.from({ length: SIZE * SIZE }, () => Math.floor(random() * 256));
     paths.push(join(dir, 'noise.png'));
     writeFileSync(paths[paths.length - 1], encodeImage(noise, SIZE, 'png'));
     await page.getByLabel('Images to predict').setInputFiles(paths);

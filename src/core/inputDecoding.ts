@@ -22,6 +22,11 @@ export function resizeText(size: number): string {
   );
 }
 
+/** metadata.json's `resize` for a model trained before the decode fix (a run stored then, downloaded now). */
+export function resizeTextBeforeDecodeFix(size: number): string {
+  return `squashed to ${size} x ${size} (aspect ratio not kept), EXIF orientation applied`;
+}
+
 /** Whether a record's or metadata's `inputDecoding` says the model trained on films decoded as the page does now. */
 export function decodedAsNow(inputDecoding: unknown): boolean {
   return inputDecoding === INPUT_DECODING;
@@ -43,5 +48,14 @@ export function decodingUnknownText(): string {
     'Its metadata.json does not say how its training films were decoded: a model trained in this page before ' +
     `${DECODE_FIX_DATE} learnt from JPEG films decoded below its input size and enlarged, and reads films as the ` +
     'page decodes them now (sharper) less reliably than its figures say. If it is one, train it again in this version.'
+  );
+}
+
+/** The model card's known limit for a model whose metadata does not say its films were decoded as now. */
+export function decodeFixLimitText(size: number): string {
+  return (
+    `Its metadata does not say its training films were decoded as the page decodes them since ${DECODE_FIX_DATE}: ` +
+    `a model trained before then learnt from JPEG films decoded below its ${size} px input and ` +
+    'enlarged (softer than they are), and its figures may not hold for films decoded as they are now.'
   );
 }

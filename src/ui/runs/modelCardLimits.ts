@@ -2,7 +2,7 @@
  * The model card's known limits, from what the data and the evaluation show (few sources, unknown patients, no test
  * split, few images, validation and test disagreeing), and the file-name series that stand for an image's source.
  */
-import { DECODE_FIX_DATE, decodedAsNow } from '../../core/inputDecoding';
+import { decodedAsNow, decodeFixLimitText } from '../../core/inputDecoding';
 import type { ManifestRow, ModelMetadata, SplitName } from '../../core/types';
 import type { EvaluationReport } from '../../eval/report';
 import { SHORTCUT_AUC } from '../../data/classShortcuts';
@@ -37,12 +37,7 @@ export function knownLimits(
     'Images are squashed to a square and turned grey; anything the model needs beyond that resolution is lost.',
     'Its figures hold for images like its test images only: another hospital, machine, population (children or adults), view or disease mix can make it fail without warning.',
   ];
-  if (!decodedAsNow(metadata.inputDecoding))
-    limits.push(
-      `Its metadata does not say its training films were decoded as the page decodes them since ${DECODE_FIX_DATE}: ` +
-        `a model trained before then learnt from JPEG films decoded below its ${metadata.imageSize} px input and ` +
-        'enlarged (softer than they are), and its figures may not hold for films decoded as they are now.',
-    );
+  if (!decodedAsNow(metadata.inputDecoding)) limits.push(decodeFixLimitText(metadata.imageSize));
   if (!dataset)
     limits.push('The data it was trained on was not loaded when this card was written: its counts are not known here.');
   else {

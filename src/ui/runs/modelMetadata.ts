@@ -1,4 +1,4 @@
-import { decodedAsNow, INPUT_DECODING, resizeText } from '../../core/inputDecoding';
+import { decodedAsNow, INPUT_DECODING, resizeText, resizeTextBeforeDecodeFix } from '../../core/inputDecoding';
 import type { ModelMetadata, OodDetector } from '../../core/types';
 import type { ReportedThreshold } from '../../eval/report';
 import { checkOodDetector } from '../../eval/oodDetectorCheck';
@@ -15,6 +15,7 @@ export function metadataOfRun(
   const ensemble = run.ensemble ? { ensemble: { kind: run.ensemble.kind, members: run.ensemble.members } } : {};
   if (run.metadata) return { ...run.metadata, ...(reported ? thresholdOf(run, reported) : {}), ...ensemble };
   const binary = run.classNames.length === 2;
+  const decodedNow = decodedAsNow(run.inputDecoding);
   return {
     classNames: run.classNames,
     imageSize: run.settings.imageSize,
@@ -25,14 +26,12 @@ export function metadataOfRun(
     positiveClass: binary ? run.classNames[1] : null,
     ...(reported ? thresholdOf(run, reported) : { threshold: null, thresholdClass: null, thresholdRule: null }),
     // A run begun before the decode fix says the resize its films had, and carries no marker.
-    resize: decodedAsNow(run.inputDecoding)
-      ? resizeText(run.settings.imageSize)
-      : `squashed to ${run.settings.imageSize} x ${run.settings.imageSize} (aspect ratio not kept), EXIF orientation applied`,
+    resize: (decodedNow ? resizeText : resizeTextBeforeDecodeFix)(run.settings.imageSize),
     trainedEpochs,
     backend,
     createdAt: new Date().toISOString(),
     ...ensemble,
-    ...(decodedAsNow(run.inputDecoding) ? { inputDecoding: INPUT_DECODING } : {}),
+    ...(decodedNow ? { inputDecoding: INPUT_DECODING } : {}),
   };
 }
 
