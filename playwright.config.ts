@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from './e2e/chromium';
 
@@ -7,10 +8,11 @@ const port = Number(process.env.E2E_PORT ?? 4173);
 /** E2E tests drive the built app (vite preview) in Debian's Chromium, by role and accessible name. */
 export default defineConfig({
   testDir: 'e2e',
-  // Training runs on SwiftShader (a CPU rasteriser) here: generous, and one test at a time on 2 cores.
+  // Training runs on SwiftShader (a CPU rasteriser) here: generous limits. Two tests at a time on 2 cores finish the
+  // suite in about 0.7 of the time of one at a time (docs/benchmarks.md, "CI"); at most 4 on a larger machine.
   timeout: 240_000,
   expect: { timeout: 60_000 },
-  workers: 1,
+  workers: Math.max(1, Math.min(4, availableParallelism())),
   retries: 0,
   reporter: [['list'], ['json', { outputFile: '.cache/playwright.json' }]],
   use: {
