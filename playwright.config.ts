@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from './e2e/chromium';
 
+/** The tag of tests that must have the machine to themselves (e2e/train.spec.ts' main-thread timing). */
+const ALONE = /@alone/;
+
 // E2E_PORT: two checkouts can run their e2e tests side by side.
 const port = Number(process.env.E2E_PORT ?? 4173);
 
@@ -23,6 +26,12 @@ export default defineConfig({
     // the test runs; only e2e/offline.spec.ts needs it (it allows it again).
     serviceWorkers: 'block',
   },
+  projects: [
+    { name: 'e2e', grepInvert: ALONE },
+    // Tests that time the page's main thread run after the others, by themselves: a second test's training on the
+    // same two cores would lengthen the page's tasks, not the page's code.
+    { name: 'alone', grep: ALONE, dependencies: ['e2e'] },
+  ],
   webServer: {
     command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${port}`,

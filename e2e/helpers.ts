@@ -18,6 +18,17 @@ export async function expectStatus(page: Page, status: string, timeout = 60_000)
   await expect(page.getByTestId('status')).toHaveText(status, { timeout });
 }
 
+/**
+ * Waits until the `Augmented samples` preview has drawn its first answer. The worker makes it with tensors of its own
+ * while a run may already be training, so a test that compares the worker's tensor count at each epoch's end starts
+ * training only after it (a late preview held 3 tensors at the first epoch's end on a busy machine).
+ */
+export async function expectAugmentedSamplesShown(page: Page): Promise<void> {
+  const figure = page.getByRole('figure', { name: 'Augmented samples' });
+  await expect(figure).not.toHaveAttribute('data-preview-id', '0');
+  await expect(figure).toHaveAttribute('aria-busy', 'false');
+}
+
 /** The `Dataset summary` table as { split: { className: count } }. */
 export async function readSummary(page: Page): Promise<Record<string, Record<string, number>>> {
   const table = page.getByRole('table', { name: 'Dataset summary' });

@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
-import { expectStatus } from './helpers';
+import { expectAugmentedSamplesShown, expectStatus } from './helpers';
 
 const SIZE = 32;
 const EPOCHS = 50;
@@ -111,6 +111,7 @@ test(`a ${EPOCHS}-epoch run keeps the worker's tensors flat and the page's heap 
   await page.goto(`/?size=${SIZE}&epochs=${EPOCHS}&batch=8&patience=0&backend=wasm`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
+  await expectAugmentedSamplesShown(page);
   const cdp = await page.context().newCDPSession(page);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   // The trainer is attached to once it trains (its first epoch is in).

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { CHROMIUM_LAUNCH } from './chromium';
-import { expectStatus, metric, trainTwoEpochsOn } from './helpers';
+import { expectAugmentedSamplesShown, expectStatus, metric, trainTwoEpochsOn } from './helpers';
 
 // This file's Chromium alone gets a WebGPU adapter: --enable-unsafe-webgpu makes headless Chromium on Linux offer
 // one (SwiftShader's, on the CPU, on a machine without a GPU). The other specs keep the plain launch, so their
@@ -23,6 +23,7 @@ async function openWithTinyDataset(page: Page, settings: string): Promise<void> 
   await page.goto(`/?size=${SIZE}&${settings}`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
+  await expectAugmentedSamplesShown(page);
 }
 
 test("auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients as the cpu backend's, trains to done, tensor count flat", async ({
