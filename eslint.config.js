@@ -44,7 +44,7 @@ function layerRules(name, forTests = false) {
     patterns.push({ regex: layer.noValuePackages.source, allowTypeImports: true, message: `src/${name}: types only.` });
   }
   const glob = isFolder ? `src/${name}/**/*` : `src/${name.replace(/\.tsx?$/, '')}`;
-  const files = forTests ? [`${glob}.test.{ts,tsx}`] : [isFolder ? `${glob}.{ts,tsx}` : `src/${name}`];
+  const files = forTests ? [`${glob}.{test,testutil}.{ts,tsx}`] : [isFolder ? `${glob}.{ts,tsx}` : `src/${name}`];
   return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
 }
 

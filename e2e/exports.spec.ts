@@ -2,13 +2,12 @@ import { type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { BlobReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
-import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, loadExportedModel } from './helpers';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, loadExportedModel, writeSyntheticZip } from './helpers';
 import { judge } from '../src/eval/outOfDistribution';
 import { checkOodDetector } from '../src/eval/oodDetectorCheck';
 
@@ -50,15 +49,15 @@ for (const norm of ['none', 'per-image'] as const)
   test(`every model format is made in the page, loads in a runtime that did not write it, and predicts what the page predicts (intensity normalisation ${norm})`, async ({
     page,
   }) => {
-    const dir = mkdtempSync(join(tmpdir(), 'xray-formats-'));
-    const dataset = await buildSyntheticZip({
-      seed: 9,
-      perClass: { train: 30, val: 3, test: 6 },
-      imageSize: SIZE,
-      formats: { test: 'png' },
-    });
-    const zipPath = join(dir, 'chest_xray.zip');
-    writeFileSync(zipPath, dataset.zip);
+    const { dir, zipPath, dataset } = await writeSyntheticZip(
+      {
+        seed: 9,
+        perClass: { train: 30, val: 3, test: 6 },
+        imageSize: SIZE,
+        formats: { test: 'png' },
+      },
+      'xray-formats-',
+    );
     const tests = dataset.images.filter((i) => i.split === 'test');
     // And uniform noise, which the out-of-distribution detector should call unlike the training data.
     let state = 12345;
@@ -209,7 +208,7 @@ for (const norm of ['none', 'per-image'] as const)
       close(predicted, 1e-4);
 
       // The way back (torchrun trains from the bundle; its model.zip is the app's format, predicting as PyTorch does)
-      // is src/export/pytorch.test.ts's: running torchrun here too cost CI a second distributed run.
+      // is src/export/pytorchTraining.test.ts's: running torchrun here too cost CI a second distributed run.
     } else {
       test.info().annotations.push({
         type: 'skipped',

@@ -17,7 +17,7 @@ OOD_METHOD = 'mahalanobis-tied-covariance'
 # page's, src/eval/featureEnsemble.ts).
 OOD_ENSEMBLE_METHOD = 'mahalanobis-feature-ensemble'
 # The layers the feature ensemble reads, in the order an image's features are concatenated, and how each layer's
-# output becomes numbers: the page's OOD_LAYERS (src/export/pytorch.test.ts checks that the two agree).
+# output becomes numbers: the page's OOD_LAYERS (src/export/pytorchOodFit.test.ts checks that the two agree).
 OOD_LAYERS = (('max_pooling2d_1', 'spatial-mean'), ('max_pooling2d_2', 'spatial-mean'),
               ('max_pooling2d_3', 'spatial-mean'), ('max_pooling2d_4', 'spatial-mean'), ('dense_1', 'none'))
 # The pseudo-layer of the model's input: how much fine detail the image has at DETAIL_OCTAVES scales (image_detail),

@@ -1,0 +1,310 @@
+/**
+ * The PyTorch bundle with the machine's PyTorch (skipped without it; the fixture is pytorchFixture.testutil.ts).
+ * Stacking K members into one model, and a snapshot ensemble trained with torchrun, as the page builds both
+ * (model/ensemble.ts); what train.py refuses in words.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelMetadata } from '../core/types';
+import { oodFeatureLayers } from '../eval/outOfDistribution';
+import { checkOodDetector } from '../eval/oodDetectorCheck';
+import { manifestCsv } from './pytorchBundle';
+import {
+  IMPORT_MODULES,
+  MODEL_AND_PIXELS,
+  PYTHON,
+  TOLERANCE,
+  type TorchPrediction,
+  hasTorch,
+  loadZipInTfjs,
+  readZip,
+  refusal,
+  rows,
+  run,
+  setUpBundle,
+  settings,
+  tearDownBundle,
+  torchPredict,
+  torchrunTwo,
+  trainPy,
+  writeZip,
+} from './pytorchFixture.testutil';
+import {
+  PAGE_DETAIL_OOD_LAYERS,
+  distanceDifference,
+  layerSizeOf,
+  maxDifference,
+  pageFeatureRows,
+  relativeDifference,
+  stackedTopology,
+  tfjsOodLayers,
+  tfjsVsTorch,
+  torchOodRows,
+} from './pytorchParity.testutil';
+
+let root = '';
+let dataDir = '';
+let bundleDir = '';
+
+describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles', () => {
+  beforeAll(async () => {
+    ({ root, dataDir, bundleDir } = await setUpBundle());
+  });
+
+  afterAll(tearDownBundle);
+
+  it('stacks K members into one model whose probabilities are the mean of theirs, block by block', () => {
+    const script = [
+      'import json, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
+      IMPORT_MODULES,
+      'torch.manual_seed(4)',
+      // 64 px: a 3 x 3 map before Flatten, so that dense_1's row order matters (at 40 px it is 1 x 1).
+      'x = torch.rand(7, 1, 64, 64)',
+      'out = []',
+      "for name, norm, k in (('tutorial', 'none', 2), ('batchnorm', 'none', 3), ('batchnorm', 'per-image', 2)):",
+      '    members = []',
+      '    for _ in range(k):',
+      '        m = network.AppCnn(name, 64, 2, norm)',
+      '        with torch.no_grad():',
+      '            for key, v in m.state_dict().items():',
+      "                if key.endswith('bias') or key.endswith('running_mean'): v.uniform_(-0.3, 0.3)",
+      "                if key.endswith('running_var'): v.uniform_(0.3, 1.8)",
+      "                if key.startswith('batch_normalization') and key.endswith('weight'): v.uniform_(0.5, 1.5)",
+      '        members.append(m.eval())',
+      '    stacked = ensemble.stack_members(members)',
+      '    with torch.no_grad():',
+      '        own = torch.cat([m(x) for m in members], dim=1)',
+      '        pooled, p = stacked.features_and_probabilities(x)',
+      "        features = pooled['dense_1']",
+      '        each = stacked.member_probabilities(features)',
+      '    again = ensemble.stack_members(ensemble.member_models(stacked)).state_dict()',
+      '    round_trip = all(torch.equal(v, again[key]) for key, v in stacked.state_dict().items())',
+      // The spec's layout in the page's terms: dense_1/kernel row ((p K + k) C + c), column k 64 + u is member k's
+      // row p C + c, column u (p = i w + j); conv2d_2/kernel block-diagonal; zero elsewhere.
+      "    big = tfjs_format.to_tfjs('dense_1/kernel', stacked.dense_1.weight)",
+      '    spec = big * 0',
+      '    for i, m in enumerate(members):',
+      "        single = tfjs_format.to_tfjs('dense_1/kernel', m.dense_1.weight).reshape(-1, 32, 64)",
+      '        spec.reshape(-1, k, 32, k, 64)[:, i, :, i, :] = single',
+      "    conv = tfjs_format.to_tfjs('conv2d_2/kernel', stacked.conv2d_2.weight)",
+      '    conv_spec = conv * 0',
+      '    for i, m in enumerate(members):',
+      "        block = tfjs_format.to_tfjs('conv2d_2/kernel', m.conv2d_2.weight)",
+      '        conv_spec[:, :, i * 32:(i + 1) * 32, i * 32:(i + 1) * 32] = block',
+      '    layout = bool((big == spec).all() and (conv == conv_spec).all())',
+      // Scoring member by member (what evaluation and --predict do) gives the wide model's numbers; with a weight
+      // off the blocks (not this format) it falls back to the wide layers.
+      '    fast = ensemble.scorer(stacked)',
+      '    with torch.no_grad():',
+      '        fast_features, fast_p = fast(x)',
+      '        stacked.conv2d_2.weight[0, -1] += 0.1',
+      "    members_way = fast.__name__ == 'members_features_and_probabilities'",
+      "    wide_way = ensemble.scorer(stacked).__name__ == 'features_and_probabilities'",
+      // Every layer the detectors read, member by member as wide: the members' channels side by side (the input's
+      // detail once).
+      '    same = bool(all(torch.allclose(fast_features[n], pooled[n], atol=1e-6) for n in pooled)',
+      '                and torch.allclose(fast_p, p, atol=1e-6))',
+      '    widths = [f.shape[1] for f in pooled.values()]',
+      '    scored = members_way and wide_way and same',
+      '    out.append({"k": k, "mean": own.mean(dim=1).tolist(), "stacked": p[:, 0].tolist(),',
+      '                "members": own.tolist(), "each": each.tolist(), "features": features.shape[1],',
+      '                "layout": layout, "roundTrip": round_trip, "scored": scored, "widths": widths})',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const cases = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+      k: number;
+      mean: number[];
+      stacked: number[];
+      members: number[][];
+      each: number[][];
+      features: number;
+      roundTrip: boolean;
+      layout: boolean;
+      scored: boolean;
+      widths: number[];
+    }[];
+    for (const c of cases) {
+      // The input's detail last, as wide for any K: the one input's.
+      expect(c.widths).toEqual([...[32, 32, 64, 32, 64].map((w) => w * c.k), 4]);
+      expect(maxDifference([c.stacked], [c.mean])).toBeLessThan(1e-5);
+      expect(maxDifference(c.each, c.members)).toBeLessThan(1e-5);
+      expect(c.features).toBe(64 * c.k);
+      // Members unstacked and stacked again give the same weights: nothing lies off the blocks.
+      expect(c.roundTrip).toBe(true);
+      expect(c.layout).toBe(true);
+      expect(c.scored).toBe(true);
+      // The members disagree, so the mean is not any one of them.
+      const spread = Math.max(...c.members.map((row) => Math.max(...row) - Math.min(...row)));
+      expect(spread).toBeGreaterThan(1e-3);
+    }
+  }, 60_000);
+
+  it('trains a 2-snapshot ensemble with torchrun into one model.zip that tfjs predicts with as PyTorch', async () => {
+    const out = join(root, 'out-snapshots');
+    const log = torchrunTwo(['--data', dataDir, '--epochs', '3', '--snapshots', '2', '--workers', '0', '--out', out]);
+    expect(log).toContain('Snapshot ensemble of 2: cycles of epochs 1-1, 2-3');
+    expect(log).toContain('snapshot 1/2 taken (end of epoch 1)');
+    expect(log).toContain('snapshot 2/2 taken (end of epoch 3)');
+    expect(log).toContain('Trained all 3 epoch(s).');
+    expect(readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
+
+    const files = await readZip(join(out, 'model.zip'));
+    const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata & {
+      ensemble?: unknown;
+    };
+    expect(metadata.ensemble).toEqual({ kind: 'snapshot', members: 2 });
+    expect(metadata.trainedEpochs).toBe(3);
+
+    // The app's topology for these settings with every width doubled, then the averaging layer as tfjs writes it.
+    const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as tf.io.ModelJSON;
+    expect(json.modelTopology).toEqual(await stackedTopology(2));
+    const model = await loadZipInTfjs(files);
+    expect(model.layers.at(-1)!.name).toBe('ensemble_average');
+    expect(model.layers.at(-1)!.trainable).toBe(false);
+    // Weights listed in the order, names and shapes tfjs gives the loaded model.
+    expect(json.weightsManifest[0].weights.map((w) => [w.name, w.shape])).toEqual(
+      model.weights.map((w) => [w.originalName, w.shape]),
+    );
+    expect(Array.from(model.getLayer('ensemble_average').getWeights()[0].dataSync())).toEqual([0.5, 0.5]);
+
+    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(dataDir, row.path));
+    const torch = torchPredict(join(out, 'model.zip'), images) as (TorchPrediction & {
+      memberProbabilities: number[];
+    })[];
+    expect(tfjsVsTorch(model, torch)).toBeLessThan(TOLERANCE);
+    // The output is the mean of the members', and the members (two snapshots of one run) differ.
+    expect(
+      maxDifference(
+        torch.map((t) => t.probabilities),
+        torch.map((t) => [(t.memberProbabilities[0] + t.memberProbabilities[1]) / 2]),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      Math.max(...torch.map((t) => Math.abs(t.memberProbabilities[0] - t.memberProbabilities[1]))),
+    ).toBeGreaterThan(1e-4);
+    // Each member taken out of the stacked model on its own predicts what the ensemble says it does.
+    const inputs = join(root, 'snapshot-pixels.json');
+    writeFileSync(inputs, JSON.stringify(torch.map((t) => t.pixels)));
+    const script = [
+      ...MODEL_AND_PIXELS(),
+      'with torch.no_grad():',
+      '    print(json.dumps(torch.cat([m(x) for m in ensemble.member_models(model)], dim=1).tolist()))',
+    ];
+    const members = JSON.parse(trainPy(script, join(out, 'model.zip'), inputs)) as number[][];
+    expect(
+      maxDifference(
+        members,
+        torch.map((t) => t.memberProbabilities),
+      ),
+    ).toBeLessThan(1e-5);
+
+    // Its out-of-distribution detector judges the stacked model's layers: both members' features side by side
+    // (twice the channels and units), read member by member in PyTorch, and the page's for the same pixels.
+    // The image's detail (the default `ood`) is the one input's: 4 numbers, not K x 4.
+    const detector = checkOodDetector(metadata.outOfDistribution, { layerSize: layerSizeOf(model), numClasses: 2 });
+    expect(detector).toMatchObject({ method: 'mahalanobis-feature-ensemble', trainImages: 32, validationImages: 8 });
+    expect(oodFeatureLayers(detector)).toEqual(tfjsOodLayers(model, PAGE_DETAIL_OOD_LAYERS));
+    expect(oodFeatureLayers(detector).map((l) => l.size)).toEqual([64, 64, 128, 64, 128, 4]);
+    expect(distanceDifference(model, detector, torch)).toBeLessThan(1e-3);
+    const pixels = torch.map((t) => t.pixels);
+    expect(
+      relativeDifference(
+        torchOodRows(join(out, 'model.zip'), pixels, PAGE_DETAIL_OOD_LAYERS),
+        pageFeatureRows(model, pixels, oodFeatureLayers(detector)),
+      ),
+    ).toBeLessThan(TOLERANCE);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
+
+    // Evaluating it (--epochs 0) works and scores the test images as --predict does; training it further does not.
+    const evalOut = join(root, 'eval-snapshots');
+    run(
+      PYTHON,
+      [
+        'train.py',
+        '--data',
+        dataDir,
+        '--init',
+        join(out, 'model.zip'),
+        '--epochs',
+        '0',
+        '--workers',
+        '0',
+        '--out',
+        evalOut,
+      ],
+      bundleDir,
+    );
+    const scored = readFileSync(join(evalOut, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1);
+    const scoredTorch = torchPredict(
+      join(out, 'model.zip'),
+      scored.map((line) => join(dataDir, line.split(',')[0])),
+    );
+    expect(
+      maxDifference(
+        scored.map((line) => [Number(line.split(',')[3])]),
+        scoredTorch.map((t) => t.probabilities),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(
+      refusal(['--data', dataDir, '--init', join(out, 'model.zip'), '--epochs', '1', '--out', join(root, 'no')]),
+    ).toContain('cannot be trained further');
+    // A metadata.json that disagrees with the model it comes with is refused, not believed.
+    const tampered = join(root, 'snapshots-tampered.zip');
+    await writeZip(tampered, {
+      'model.json': files.get('model.json')!,
+      'weights.bin': files.get('weights.bin')!,
+      'metadata.json': JSON.stringify({ ...metadata, ensemble: { kind: 'snapshot', members: 3 } }),
+    });
+    expect(refusal(['--predict', tampered, '--images', images[0]])).toContain("is not the model's 2 members");
+    // Members whose outputs are not probabilities of one class cannot be averaged: refused, not misread.
+    const softmax = structuredClone(json) as unknown as {
+      modelTopology: { config: { layers: { config: { name: string; activation?: string } }[] } };
+    };
+    softmax.modelTopology.config.layers.find((layer) => layer.config.name === 'dense_2')!.config.activation = 'softmax';
+    await writeZip(tampered, {
+      'model.json': JSON.stringify(softmax),
+      'weights.bin': files.get('weights.bin')!,
+      'metadata.json': files.get('metadata.json')!,
+    });
+    expect(refusal(['--predict', tampered, '--images', images[0]])).toContain('sigmoid outputs to 1');
+    model.dispose();
+  }, 150_000);
+
+  it('refuses in words a snapshot ensemble it cannot train', () => {
+    expect(refusal(['--data', dataDir, '--epochs', '1', '--snapshots', '2', '--out', join(root, 'no')])).toContain(
+      'needs at least 2 epochs',
+    );
+    expect(refusal(['--data', dataDir, '--snapshots', '6', '--out', join(root, 'no')])).toContain(
+      'from 1 to 5 (got 6)',
+    );
+    // Three classes: the members' softmax outputs cannot be averaged by the one last Dense layer.
+    const threeClasses = join(root, 'three-classes');
+    mkdirSync(threeClasses, { recursive: true });
+    const classOf = (i: number) => ['a', 'b', 'c'][i % 3];
+    writeFileSync(
+      join(threeClasses, 'manifest.csv'),
+      manifestCsv(rows.map((row, i) => ({ ...row, className: classOf(i) }))),
+    );
+    writeFileSync(
+      join(threeClasses, 'settings.json'),
+      JSON.stringify({ ...settings, snapshots: 2, epochs: 2, classNames: ['a', 'b', 'c'] }),
+    );
+    const message = refusal([
+      '--data',
+      dataDir,
+      '--manifest',
+      join(threeClasses, 'manifest.csv'),
+      '--settings',
+      join(threeClasses, 'settings.json'),
+      '--out',
+      join(root, 'no'),
+    ]);
+    expect(message).toContain('needs exactly 2 classes');
+    expect(message).toContain('the manifest has 3 classes');
+    expect(existsSync(join(root, 'no'))).toBe(false);
+  }, 60_000);
+});
