@@ -1,11 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { type Locator, type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus } from './helpers';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, writeSyntheticZip } from './helpers';
 
 const SIZE = 32;
 
@@ -51,16 +50,16 @@ async function expectChartsNamed(page: Page): Promise<void> {
 test('no serious or critical axe violations: empty, loaded, training, done, predicting, with runs; live regions; charts with their numbers', async ({
   page,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-a11y-'));
-  const dataset = await buildSyntheticZip({
-    seed: 3,
-    perClass: { train: 40, val: 3, test: 8 },
-    imageSize: SIZE,
-    formats: { test: 'png' },
-    junk: true,
-  });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { dir, zipPath, dataset } = await writeSyntheticZip(
+    {
+      seed: 3,
+      perClass: { train: 40, val: 3, test: 8 },
+      imageSize: SIZE,
+      formats: { test: 'png' },
+      junk: true,
+    },
+    'xray-a11y-',
+  );
   const predictPaths = dataset.images
     .filter((i) => i.split === 'test')
     .slice(0, 2)

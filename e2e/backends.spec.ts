@@ -1,11 +1,7 @@
 import { expect, test } from './fixtures';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { MODEL_NAMES } from '../src/core/types';
 import { kernelThreadsFor } from '../src/backends/native/threadCount';
-import { expectAugmentedSamplesShown, expectStatus, metric } from './helpers';
+import { expectAugmentedSamplesShown, expectStatus, metric, writeSyntheticZip } from './helpers';
 
 /** Training on each backend the page can pick, and how `auto` picks one (WebGPU's own tests: e2e/webgpu.spec.ts). */
 const SIZE = 32;
@@ -20,9 +16,10 @@ for (const [backend, model] of (['webgl', 'wasm', 'cpu'] as const).flatMap((b) =
     // patience=0: all three epochs run (with augmentation and class weights on, as by default). A small set (48
     // training images, 3 batches an epoch): the kernels, gradients and tensor counts are what is tested here, and
     // the demo set's 600 images made these six runs a large share of CI on software WebGL.
-    const dataset = await buildSyntheticZip({ seed: 31, perClass: { train: 24, val: 4, test: 4 }, imageSize: SIZE });
-    const zipPath = join(mkdtempSync(join(tmpdir(), 'xray-backend-')), 'chest_xray.zip');
-    writeFileSync(zipPath, dataset.zip);
+    const { zipPath } = await writeSyntheticZip(
+      { seed: 31, perClass: { train: 24, val: 4, test: 4 }, imageSize: SIZE },
+      'xray-backend-',
+    );
     await page.goto(`/?size=${SIZE}&epochs=3&batch=16&patience=0&backend=${backend}&model=${model}`);
     await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
     await expectStatus(page, 'ready');

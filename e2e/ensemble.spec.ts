@@ -1,10 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { BlobReader, TextWriter, ZipReader } from '@zip.js/zip.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, loadExportedModel } from './helpers';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, loadExportedModel, writeSyntheticZip } from './helpers';
 
 const SIZE = 32;
 
@@ -25,10 +24,10 @@ async function textIn(zip: Uint8Array, name: string): Promise<string> {
  * archive (to load again), the history rows, and how many of them the reloaded page brought back.
  */
 async function trainThenReload(page: Page, seed: number, query: string, reloadAfter: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-resume-'));
-  const dataset = await buildSyntheticZip({ seed, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed, perClass: { train: 100, val: 6, test: 6 }, imageSize: SIZE },
+    'xray-ensemble-resume-',
+  );
   await page.goto(`/?size=${SIZE}&${query}`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
@@ -53,15 +52,15 @@ test('a snapshot ensemble of 2 trains as one run, says so in the Results and the
   page,
   browser,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-'));
-  const dataset = await buildSyntheticZip({
-    seed: 5,
-    perClass: { train: 24, val: 8, test: 8 },
-    imageSize: SIZE,
-    formats: { train: 'png' },
-  });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { dir, zipPath, dataset } = await writeSyntheticZip(
+    {
+      seed: 5,
+      perClass: { train: 24, val: 8, test: 8 },
+      imageSize: SIZE,
+      formats: { train: 'png' },
+    },
+    'xray-ensemble-',
+  );
   const image = dataset.images.find((i) => i.split === 'test')!;
   const imagePath = join(dir, 'film.png');
   writeFileSync(imagePath, encodeImage(image.pixels, image.size, 'png'));
@@ -115,10 +114,10 @@ test('a snapshot-ensemble run reloaded mid-run resumes with its snapshots and st
 });
 
 test('fewer epochs than snapshots: the run trains a member an epoch and the Results say so', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ensemble-short-'));
-  const dataset = await buildSyntheticZip({ seed: 9, perClass: { train: 16, val: 6, test: 6 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 9, perClass: { train: 16, val: 6, test: 6 }, imageSize: SIZE },
+    'xray-ensemble-short-',
+  );
   await page.goto(`/?size=${SIZE}&epochs=2&batch=16&snapshots=3`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
@@ -131,10 +130,10 @@ test('fewer epochs than snapshots: the run trains a member an epoch and the Resu
 });
 
 test('a seed ensemble of 2 trains two members one after another, says so, and predicts', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-seeds-'));
-  const dataset = await buildSyntheticZip({ seed: 11, perClass: { train: 24, val: 8, test: 8 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { dir, zipPath, dataset } = await writeSyntheticZip(
+    { seed: 11, perClass: { train: 24, val: 8, test: 8 }, imageSize: SIZE },
+    'xray-seeds-',
+  );
   const image = dataset.images.find((i) => i.split === 'test')!;
   const imagePath = join(dir, 'film.png');
   writeFileSync(imagePath, encodeImage(image.pixels, image.size, 'png'));

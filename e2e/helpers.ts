@@ -1,6 +1,10 @@
 import { expect, type BrowserContext, type Locator, type Page, type Worker } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSyntheticZip, type SyntheticZip, type SyntheticZipOptions } from '../scripts/syntheticZip';
 
 /** Records every request the page and its workers make, so a test can prove nothing left the machine. */
 export function recordRequests(context: BrowserContext): string[] {
@@ -12,6 +16,22 @@ export function recordRequests(context: BrowserContext): string[] {
 /** Requests to anything but the page's own origin (blob: and data: URLs stay in the tab). */
 export function foreignRequests(urls: string[], origin: string): string[] {
   return urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'));
+}
+
+/**
+ * A generated dataset (scripts/syntheticZip.ts) written as `name` into a new temporary folder named from `prefix`, for
+ * the page's `Dataset` input: the folder (for a test's other files), the zip's path and the dataset.
+ */
+export async function writeSyntheticZip(
+  options: SyntheticZipOptions,
+  prefix = 'xray-e2e-',
+  name = 'chest_xray.zip',
+): Promise<{ dir: string; zipPath: string; dataset: SyntheticZip }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dataset = await buildSyntheticZip(options);
+  const zipPath = join(dir, name);
+  writeFileSync(zipPath, dataset.zip);
+  return { dir, zipPath, dataset };
 }
 
 export async function expectStatus(page: Page, status: string, timeout = 60_000): Promise<void> {

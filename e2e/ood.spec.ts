@@ -1,9 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, loadExportedModel } from './helpers';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, loadExportedModel, writeSyntheticZip } from './helpers';
 import { OOD_LAYERS_WITH_DETAIL } from '../src/model/features';
 
 const SIZE = 32;
@@ -26,15 +25,15 @@ test('after training, Predict says a noise image is unlike the training data and
   page,
   browser,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ood-'));
-  const dataset = await buildSyntheticZip({
-    seed: 7,
-    perClass: { train: 40, val: 10, test: 10 },
-    imageSize: SIZE,
-    formats: { train: 'png' },
-  });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { dir, zipPath, dataset } = await writeSyntheticZip(
+    {
+      seed: 7,
+      perClass: { train: 40, val: 10, test: 10 },
+      imageSize: SIZE,
+      formats: { train: 'png' },
+    },
+    'xray-ood-',
+  );
   const trainImage = dataset.images.find((i) => i.split === 'train')!;
   const likePath = join(dir, 'like_training.png');
   writeFileSync(likePath, encodeImage(trainImage.pixels, trainImage.size, 'png'));
@@ -118,10 +117,10 @@ test('after training, Predict says a noise image is unlike the training data and
 test('with Unlike-training detector = last hidden layer only, the run judges with dense_1 alone and says so', async ({
   page,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-ood-last-'));
-  const dataset = await buildSyntheticZip({ seed: 8, perClass: { train: 30, val: 10, test: 10 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 8, perClass: { train: 30, val: 10, test: 10 }, imageSize: SIZE },
+    'xray-ood-last-',
+  );
   await page.goto(`/?size=${SIZE}&epochs=2&batch=16&patience=0&ood=last`);
   await expect(page.getByLabel('Unlike-training detector')).toHaveValue('last');
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);

@@ -1,11 +1,10 @@
 import { type Page } from '@playwright/test';
 import Papa from 'papaparse';
 import { expect, test, watchSecurityPolicy } from './fixtures';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSyntheticZip, encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, metric, reportShown, trainTwoEpochsOn } from './helpers';
+import { encodeImage } from '../scripts/syntheticZip';
+import { expectStatus, metric, reportShown, trainTwoEpochsOn, writeSyntheticZip } from './helpers';
 
 const SIZE = 32;
 
@@ -33,15 +32,15 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   page,
   browser,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-runs-'));
-  const dataset = await buildSyntheticZip({
-    seed: 5,
-    perClass: { train: 40, val: 3, test: 8 },
-    imageSize: SIZE,
-    formats: { test: 'png' },
-  });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { dir, zipPath, dataset } = await writeSyntheticZip(
+    {
+      seed: 5,
+      perClass: { train: 40, val: 3, test: 8 },
+      imageSize: SIZE,
+      formats: { test: 'png' },
+    },
+    'xray-runs-',
+  );
   // New images for Predict: the test images as loose PNGs (exactly the pixels the page decodes).
   const toPredict = dataset.images.filter((i) => i.split === 'test').slice(0, 6);
   const predictPaths = toPredict.map((image, k) => {
@@ -167,10 +166,10 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
 test('a training worker that dies mid-run keeps the finished epochs: the last one is back (early stopping off), and Resume continues once the data is loaded again', async ({
   page,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-crash-'));
-  const dataset = await buildSyntheticZip({ seed: 6, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 6, perClass: { train: 40, val: 3, test: 8 }, imageSize: SIZE },
+    'xray-crash-',
+  );
   // Many epochs: the run is still going whenever the test acts on it (it ends with the crash).
   await page.goto(`/?size=${SIZE}&epochs=300&batch=8&patience=0`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
@@ -221,10 +220,10 @@ test('a training worker that dies mid-run keeps the finished epochs: the last on
 });
 
 test('a WebGL context lost mid-run: the run goes on by itself from its last finished epoch', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-lost-'));
-  const dataset = await buildSyntheticZip({ seed: 8, perClass: { train: 16, val: 3, test: 4 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 8, perClass: { train: 16, val: 3, test: 4 }, imageSize: SIZE },
+    'xray-lost-',
+  );
   await page.goto(`/?size=${SIZE}&epochs=4&batch=16&patience=0&backend=webgl`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');

@@ -8,11 +8,7 @@
  */
 import { type Browser, type CDPSession, type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildSyntheticZip } from '../scripts/syntheticZip';
-import { expectAugmentedSamplesShown, expectStatus } from './helpers';
+import { expectAugmentedSamplesShown, expectStatus, writeSyntheticZip } from './helpers';
 
 const SIZE = 32;
 const EPOCHS = 50;
@@ -102,10 +98,10 @@ async function epochsDone(page: Page): Promise<number> {
 
 test(`a ${EPOCHS}-epoch run keeps the worker's tensors flat and the page's heap bounded`, async ({ page, browser }) => {
   test.setTimeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'xray-soak-'));
-  const dataset = await buildSyntheticZip({ seed: 7, perClass: { train: 24, val: 3, test: 4 }, imageSize: SIZE });
-  const zipPath = join(dir, 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 7, perClass: { train: 24, val: 3, test: 4 }, imageSize: SIZE },
+    'xray-soak-',
+  );
 
   // WebAssembly named, so no backend probe; no early stopping, so all 50 epochs run.
   await page.goto(`/?size=${SIZE}&epochs=${EPOCHS}&batch=8&patience=0&backend=wasm`);

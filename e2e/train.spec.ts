@@ -1,9 +1,7 @@
 import { expect, test } from './fixtures';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { MODEL_NAMES } from '../src/core/types';
 import { SETTINGS } from '../src/core/settings';
 import {
@@ -20,6 +18,7 @@ import {
   readSummary,
   recordLongTasks,
   recordRequests,
+  writeSyntheticZip,
 } from './helpers';
 
 const SIZE = 32;
@@ -47,17 +46,14 @@ test(
   },
   async ({ page, context, baseURL }) => {
     const requests = recordRequests(context);
-    const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
     // Test images are lossless PNGs at exactly the model's size, so Node sees the very pixels the page saw.
-    const dataset = await buildSyntheticZip({
+    const { dir, zipPath, dataset } = await writeSyntheticZip({
       seed: 3,
       perClass: { train: 40, val: 3, test: 8 },
       imageSize: SIZE,
       formats: { test: 'png' },
       junk: true,
     });
-    const zipPath = join(dir, 'chest_xray.zip');
-    writeFileSync(zipPath, dataset.zip);
 
     await recordLongTasks(page);
     // The fixed rule (not the default) so the figures below are at 0.5; the other rules are switched to later.
@@ -268,16 +264,19 @@ test(
   },
 );
 
-test('holds out a test split when the archive has none, and evaluates on it', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
-  const dataset = await buildSyntheticZip({
+/** An archive with a train folder only (30 PNGs a class, named normal-001.png … pneumonia-030.png). */
+async function writeTrainOnlyZip(): Promise<string> {
+  const dataset = {
     seed: 4,
     perClass: { train: 30, val: 0, test: 0 },
     imageSize: SIZE,
     formats: { train: 'png' },
-  });
-  const zipPath = join(dir, 'train_only.zip');
-  writeFileSync(zipPath, dataset.zip);
+  } as const;
+  return (await writeSyntheticZip(dataset, 'xray-e2e-', 'train_only.zip')).zipPath;
+}
+
+test('holds out a test split when the archive has none, and evaluates on it', async ({ page }) => {
+  const zipPath = await writeTrainOnlyZip();
   await page.goto(`/?size=${SIZE}&epochs=1&batch=16&holdout=20`);
   await expect(page.getByLabel('Test hold-out', { exact: true })).toHaveValue('20');
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
@@ -297,15 +296,7 @@ test('holds out a test split when the archive has none, and evaluates on it', as
 test('holds out by a file-name pattern: the matching images are the test split; a pattern that empties a class is refused', async ({
   page,
 }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'xray-e2e-'));
-  const dataset = await buildSyntheticZip({
-    seed: 4,
-    perClass: { train: 30, val: 0, test: 0 },
-    imageSize: SIZE,
-    formats: { train: 'png' },
-  });
-  const zipPath = join(dir, 'train_only.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const zipPath = await writeTrainOnlyZip();
   // The generated names are normal-001.png … pneumonia-030.png: the first five of each class.
   await page.goto(`/?size=${SIZE}&epochs=1&batch=16&testre=${encodeURIComponent('-00[1-5]\\.')}`);
   await expect(page.getByLabel('Test hold-out pattern')).toHaveValue('-00[1-5]\\.');

@@ -1,11 +1,7 @@
 import { type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildSyntheticZip } from '../scripts/syntheticZip';
 import { CHROMIUM_LAUNCH } from './chromium';
-import { expectAugmentedSamplesShown, expectStatus, metric, trainTwoEpochsOn } from './helpers';
+import { expectAugmentedSamplesShown, expectStatus, metric, trainTwoEpochsOn, writeSyntheticZip } from './helpers';
 
 // This file's Chromium alone gets a WebGPU adapter: --enable-unsafe-webgpu makes headless Chromium on Linux offer
 // one (SwiftShader's, on the CPU, on a machine without a GPU). The other specs keep the plain launch, so their
@@ -17,9 +13,10 @@ const SIZE = 32;
 
 /** Opens the app with `settings` (a query string) and loads a tiny generated dataset (16 training images). */
 async function openWithTinyDataset(page: Page, settings: string): Promise<void> {
-  const dataset = await buildSyntheticZip({ seed: 21, perClass: { train: 8, val: 2, test: 2 }, imageSize: SIZE });
-  const zipPath = join(mkdtempSync(join(tmpdir(), 'xray-webgpu-')), 'chest_xray.zip');
-  writeFileSync(zipPath, dataset.zip);
+  const { zipPath } = await writeSyntheticZip(
+    { seed: 21, perClass: { train: 8, val: 2, test: 2 }, imageSize: SIZE },
+    'xray-webgpu-',
+  );
   await page.goto(`/?size=${SIZE}&${settings}`);
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expectStatus(page, 'ready');
