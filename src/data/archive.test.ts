@@ -1,50 +1,15 @@
+/** listZip: listing archives, hostile names, zip bombs, many entries and the memory an entry keeps; looksLikeZip. */
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  ERR_INVALID_CRC32,
-  ERR_LOCAL_FILE_HEADER_NOT_FOUND,
-  TextReader,
-  Uint8ArrayReader,
-  Uint8ArrayWriter,
-  ZipWriter,
-  type ZipWriterConstructorOptions,
-} from '@zip.js/zip.js';
-import { listZip, looksLikeZip, type ArchiveEntry } from './archive';
-import { mimeTypeOf } from './imageTypes';
-import { ENTRY_PROBLEMS, EntryTooLargeError } from './zipErrors';
-import { entryReadProblem } from './zipJsErrors';
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, type ZipWriterConstructorOptions } from '@zip.js/zip.js';
+import { listZip, looksLikeZip } from './archive';
+import { EntryTooLargeError } from './zipErrors';
 import { readEntryRef } from './zipEntryBytes';
-import { capLooseFiles, entriesFromDrop, listFiles } from './looseFiles';
 import { indexEntries } from './datasetIndex';
-import { DatasetError } from './errors';
 import { buildRawZip } from './rawZip.testutil';
 import { formatBytes } from '../core/formatUnits';
-
-async function makeZip(
-  files: Record<string, Uint8Array | string | null>,
-  options: ZipWriterConstructorOptions & { password?: string; zipCrypto?: boolean } = {},
-): Promise<Uint8Array> {
-  const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false, ...options });
-  for (const [path, content] of Object.entries(files)) {
-    if (content === null) await writer.add(path, undefined, { directory: true });
-    else if (typeof content === 'string') await writer.add(path, new TextReader(content));
-    else await writer.add(path, new Uint8ArrayReader(content));
-  }
-  return writer.close();
-}
-
-const bytes = (n: number, seed = 7) => Uint8Array.from({ length: n }, (_, i) => (i * seed + 3) % 251);
-const blobOf = (data: Uint8Array) => new Blob([data as Uint8Array<ArrayBuffer>]);
-
-async function expectDatasetError(promise: Promise<unknown>, pattern: RegExp) {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  expect((error as Error).message).toMatch(pattern);
-}
+import { blobOf, bytes, expectDatasetError, indexOf, makeZip } from './archiveFixtures.testutil';
 
 describe('listZip', () => {
   it('lists files and folders, and reads each file lazily with its bytes intact', async () => {
@@ -132,87 +97,6 @@ describe('listZip', () => {
     // The decode workers' own way in checks the same checksum.
     await expect(readEntryRef(entries[0].zip!)).rejects.toThrow(
       /Could not read this file from the zip: its data is damaged/,
-    );
-  });
-});
-
-describe("entries read by slicing (the decode workers' way in)", () => {
-  it('gives stored and deflated entries a location, and reads exactly the bytes zip.js reads', async () => {
-    const stored = bytes(5000, 3);
-    const deflated = new Uint8Array(5000).fill(9);
-    const zip = await makeZip({ 'train/a/stored.jpg': stored }, { level: 0 });
-    const both = await makeZip({ 'train/a/stored.jpg': stored, 'train/a/deflated.png': deflated }, { level: 6 });
-    const [entry] = await listZip(blobOf(zip));
-    expect(entry.zip).toMatchObject({ size: 5000, path: 'train/a/stored.jpg' });
-    expect(await readEntryRef(entry.zip!)).toEqual(stored);
-    expect(new Uint8Array(await (await entry.read()).arrayBuffer())).toEqual(stored);
-    const listed = await listZip(blobOf(both));
-    const deflatedEntry = listed.find((e) => e.path.endsWith('deflated.png'))!;
-    expect(deflatedEntry.zip).toMatchObject({ method: 8, size: 5000 });
-    expect(deflatedEntry.zip!.compressedSize).toBeLessThan(100);
-    expect(await readEntryRef(deflatedEntry.zip!)).toEqual(deflated);
-    expect(new Uint8Array(await (await deflatedEntry.read()).arrayBuffer())).toEqual(deflated);
-  });
-
-  it('stops inflating an entry that inflates to more than it declares', async () => {
-    const zip = buildRawZip([
-      { name: 'train/a/liar.png', content: new Uint8Array(64 * 1024), deflate: true, declaredSize: 1000 },
-    ]);
-    const [entry] = await listZip(blobOf(zip));
-    await expect(readEntryRef(entry.zip!)).rejects.toThrow(/inflates to more than the 1000 bytes its header declares/);
-    await expect(readEntryRef(entry.zip!)).rejects.toBeInstanceOf(EntryTooLargeError);
-  });
-
-  it('says a corrupt deflate stream is damaged', async () => {
-    const content = bytes(5000, 11);
-    const zip = buildRawZip([{ name: 'train/a/x.png', content, deflate: true }]);
-    const [entry] = await listZip(blobOf(zip));
-    const damagedZip = zip.slice();
-    // Garbage in the middle of the compressed data.
-    damagedZip.fill(0xff, entry.zip!.offset + 60, entry.zip!.offset + 90);
-    await expect(readEntryRef({ ...entry.zip!, archive: blobOf(damagedZip) })).rejects.toThrow(/its data is damaged/);
-  });
-
-  it('reads Zip64 stored entries by slicing too', async () => {
-    const data = bytes(3000, 5);
-    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': data }, { level: 0, zip64: true })));
-    expect(await readEntryRef(entry.zip!)).toEqual(data);
-  });
-
-  it('says so when the local header is not where the table of contents points', async () => {
-    const data = bytes(3000);
-    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': data }, { level: 0 })));
-    await expect(readEntryRef({ ...entry.zip!, offset: entry.zip!.offset + 1 })).rejects.toThrow(
-      /archive is damaged or incomplete/,
-    );
-  });
-
-  it('refuses a stored entry over the per-image cap', async () => {
-    const [entry] = await listZip(blobOf(await makeZip({ 'train/a/x.jpg': bytes(3000) }, { level: 0 })));
-    await expect(readEntryRef({ ...entry.zip!, maxEntryBytes: 1000 })).rejects.toBeInstanceOf(EntryTooLargeError);
-  });
-});
-
-describe('capLooseFiles', () => {
-  const file = (path: string, size: number): ArchiveEntry => ({
-    path,
-    directory: false,
-    size,
-    read: async () => new Blob([]),
-  });
-
-  it('skips a loose file over the per-image cap as too large, and keeps the rest', () => {
-    const entries = capLooseFiles([file('train/a/big.jpg', 2000), file('train/a/ok.jpg', 10)], { maxEntryBytes: 1000 });
-    expect(entries[0].skip).toEqual({ reason: 'too-large', detail: '2 KiB, over the 1000 bytes limit for one image' });
-    expect(entries[1].skip).toBeUndefined();
-    expect(indexEntries([...entries, file('train/b/ok.jpg', 10)]).skipped).toEqual([
-      { path: 'train/a/big.jpg', reason: 'too-large', detail: '2 KiB, over the 1000 bytes limit for one image' },
-    ]);
-  });
-
-  it('refuses a selection over the total cap', () => {
-    expect(() => capLooseFiles([file('a.jpg', 600), file('b.jpg', 600)], { maxTotalBytes: 1000 })).toThrow(
-      /These files add up to 1.2 KiB, more than the 1000 bytes that can be read here/,
     );
   });
 });
@@ -358,106 +242,12 @@ describe('listZip with many entries', () => {
   });
 });
 
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  throw new Error('not found');
-}
-
 describe('looksLikeZip', () => {
   it('tells zips from other files by their first bytes', async () => {
     expect(await looksLikeZip(blobOf(await makeZip({ 'a.txt': 'x' })))).toBe(true);
     expect(await looksLikeZip(blobOf(await makeZip({})))).toBe(true);
     expect(await looksLikeZip(new Blob(['PK']))).toBe(false);
     expect(await looksLikeZip(new Blob(['not a zip']))).toBe(false);
-  });
-});
-
-describe('listFiles', () => {
-  it('uses the relative path of a picked folder, else the name', async () => {
-    const inFolder = new File(['abc'], 'a.jpeg', { type: 'image/jpeg' });
-    Object.defineProperty(inFolder, 'webkitRelativePath', { value: 'chest_xray/train/NORMAL/a.jpeg' });
-    const loose = new File(['defg'], 'b.png');
-    const entries = listFiles([inFolder, loose]);
-    expect(entries.map((e) => [e.path, e.directory, e.size])).toEqual([
-      ['chest_xray/train/NORMAL/a.jpeg', false, 3],
-      ['b.png', false, 4],
-    ]);
-    expect(await entries[0].read()).toBe(inFolder);
-  });
-});
-
-describe('entriesFromDrop', () => {
-  // Minimal stand-ins for the File System Entries API a browser hands to a drop handler.
-  function fileEntry(fullPath: string, content: string) {
-    return {
-      isFile: true,
-      isDirectory: false,
-      fullPath,
-      file: (ok: (f: File) => void) => ok(new File([content], fullPath.split('/').pop()!)),
-    };
-  }
-  function dirEntry(fullPath: string, children: object[]) {
-    return {
-      isFile: false,
-      isDirectory: true,
-      fullPath,
-      createReader() {
-        // Hands out children in batches of 2, like Chrome's batches of 100.
-        let next = 0;
-        return {
-          readEntries(ok: (entries: object[]) => void) {
-            const batch = children.slice(next, next + 2);
-            next += batch.length;
-            setTimeout(() => ok(batch), 0);
-          },
-        };
-      },
-    };
-  }
-
-  it('walks dropped folders recursively, reading every batch', async () => {
-    const tree = dirEntry('/chest_xray', [
-      dirEntry('/chest_xray/train', [
-        dirEntry(
-          '/chest_xray/train/NORMAL',
-          [1, 2, 3, 4, 5].map((i) => fileEntry(`/chest_xray/train/NORMAL/${i}.jpeg`, 'x'.repeat(i))),
-        ),
-      ]),
-      fileEntry('/chest_xray/README.txt', 'hi'),
-    ]);
-    const items = [
-      { kind: 'file', webkitGetAsEntry: () => tree },
-      { kind: 'string', webkitGetAsEntry: () => null },
-    ] as unknown as DataTransferItem[];
-    const entries = await entriesFromDrop(items);
-    expect(entries.map((e) => [e.path, e.size]).sort()).toEqual([
-      ['chest_xray/README.txt', 2],
-      ['chest_xray/train/NORMAL/1.jpeg', 1],
-      ['chest_xray/train/NORMAL/2.jpeg', 2],
-      ['chest_xray/train/NORMAL/3.jpeg', 3],
-      ['chest_xray/train/NORMAL/4.jpeg', 4],
-      ['chest_xray/train/NORMAL/5.jpeg', 5],
-    ]);
-    expect(await (await entries[0].read()).text()).toMatch(/^x+$|^hi$/);
-  });
-});
-
-describe('mimeTypeOf', () => {
-  it('maps image extensions', () => {
-    expect(mimeTypeOf('a/B.JPG')).toBe('image/jpeg');
-    expect(mimeTypeOf('x.webp')).toBe('image/webp');
-    expect(mimeTypeOf('x.txt')).toBe('');
-  });
-});
-
-describe('entryReadProblem', () => {
-  it("says what zip.js' codes mean in the sentences the decode workers use", () => {
-    expect(entryReadProblem(new Error(ERR_INVALID_CRC32))).toBe(ENTRY_PROBLEMS.damagedData);
-    expect(entryReadProblem(new Error(ERR_LOCAL_FILE_HEADER_NOT_FOUND))).toBe(ENTRY_PROBLEMS.damagedArchive);
-    expect(entryReadProblem(new Error('Something else'))).toBe('Something else.');
   });
 });
 
