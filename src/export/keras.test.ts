@@ -1,65 +1,28 @@
+/** The Keras HDF5 download: Keras 2's layout, every weight, and the predictions of a numpy reader of the file. */
 import * as tf from '@tensorflow/tfjs';
 import h5wasm from 'h5wasm';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntensityNormalisation, ModelMetadata, ModelName } from '../core/types';
 import { disposeCnn } from '../model/cnn';
 import { exportLayersModel, type ExportedModel } from '../model/layersFormat';
 import { buildModel } from '../model/models';
-import { pooledFeatures, stackedOf } from '../model/exportChecks.testutil';
-import { OOD_LAYERS_WITH_DETAIL } from '../model/features';
-import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
-import { judge } from '../eval/outOfDistribution';
+import { stackedOf } from '../model/exportChecks.testutil';
 import { KERAS_VERSION, METADATA_ATTRIBUTE, kerasH5Contents, layersModelToKerasH5, writeKerasH5 } from './keras';
-import { PyFloat, pyFloatRepr, pyJson } from './kerasConfig';
 import { KERAS_CUSTOM_LAYERS_FILE, KERAS_CUSTOM_LAYERS_PY } from './kerasCustomLayers';
-
-const PYTHON = '/usr/bin/python3';
-const CHECKER = join(dirname(fileURLToPath(import.meta.url)), '../../test/keras_forward.py');
-const hasPython = spawnSync(PYTHON, ['-c', 'import h5py, numpy'], { stdio: 'ignore' }).status === 0;
-const SIZE = 40;
-
-function metadataFor(model: ModelName, classNames: string[]): ModelMetadata {
-  return {
-    model,
-    classNames,
-    imageSize: SIZE,
-    channels: 1,
-    normalisation: 'pixel / 255',
-    output: classNames.length === 2 ? 'sigmoid' : 'softmax',
-    positiveClass: classNames.length === 2 ? classNames[1] : null,
-    threshold: 0.5,
-    thresholdClass: classNames.length === 2 ? classNames[1] : null,
-    thresholdRule: 'fixed',
-    resize: 'squash',
-    trainedEpochs: 1,
-    backend: 'cpu',
-    createdAt: '2024-01-01T00:00:00.000Z',
-  };
-}
-
-/** Biases and BatchNormalization's four vectors away from their initial zeros and ones, so a mix-up would show. */
-function perturbWeights(model: tf.LayersModel, seed: number): void {
-  const ranges: [RegExp, number, number][] = [
-    [/bias$|beta$/, -0.1, 0.1],
-    [/gamma$/, 0.5, 1.5],
-    [/moving_mean$/, -0.3, 0.3],
-    [/moving_variance$/, 0.2, 2],
-  ];
-  for (const layer of model.layers) {
-    const values = layer.weights.map((w, i) => {
-      const range = ranges.find(([pattern]) => pattern.test(w.originalName));
-      return range ? tf.randomUniform(w.shape as number[], range[1], range[2], 'float32', seed + i) : w.read().clone();
-    });
-    layer.setWeights(values);
-    tf.dispose(values);
-    seed += 100;
-  }
-}
+import {
+  CHECKER,
+  type H5Dataset,
+  hasPython,
+  metadataFor,
+  perturbWeights,
+  PYTHON,
+  reopen,
+  SIZE,
+} from './kerasExport.testutil';
 
 interface Case {
   model: ModelName;
@@ -123,16 +86,6 @@ afterAll(() => {
   tf.dispose(images);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-
-/** Opens the bytes again with h5wasm, through its in-memory file system. */
-async function reopen(bytes: Uint8Array, name: string): Promise<H5File> {
-  const module = await h5wasm.ready;
-  module.FS.writeFile(`/${name}`, bytes);
-  return new h5wasm.File(`/${name}`, 'r');
-}
 
 describe.each(
   CASES.map(
@@ -265,69 +218,6 @@ const EXPECTED_LAYOUT_DIFFERENCES = [
   "///attrs/keras_version/strpad: ours 2, Keras' 0",
 ];
 
-describe.skipIf(!hasPython)('Keras HDF5 with a feature-ensemble detector', () => {
-  it.each<[ModelName, number]>([
-    ['batchnorm', 1],
-    ['tutorial', 2],
-  ])(
-    "lets a numpy reader of the file compute the page's features, scores and flags from its layers (%s, %i member(s))",
-    async (name, members) => {
-      // At 48 px the four blocks' maps are 23, 11, 5 and 2 pixels a side: every mean is over several pixels.
-      const size = 48;
-      const options = { imageSize: size, numClasses: 2, learningRate: 1e-3 };
-      const build = (seed: number) => {
-        const model = buildModel(name, { ...options, seed });
-        perturbWeights(model, 1000 * seed);
-        return model;
-      };
-      const model = members === 1 ? build(7) : stackedOf(name, options, members, (k) => build(70 + k));
-      const x = tf.randomUniform([30, size, size, 1], 0, 1, 'float32', 13) as tf.Tensor4D;
-      // The default detector: the five layers and the input's detail.
-      const { rows, sizes } = pooledFeatures(model, OOD_LAYERS_WITH_DETAIL, x);
-      const width = rows.length / 30;
-      const { detector } = fitFeatureEnsembleDetector(
-        { features: rows.subarray(0, 20 * width), labels: new Uint8Array(20).map((_, i) => i % 2) },
-        rows.subarray(20 * width),
-        { layers: OOD_LAYERS_WITH_DETAIL.map((l, i) => ({ ...l, size: sizes[i] })), numClasses: 2 },
-      );
-      const metadata: ModelMetadata = {
-        ...metadataFor(name, ['NORMAL', 'PNEUMONIA']),
-        imageSize: size,
-        ...(members > 1 ? { ensemble: { kind: 'snapshot' as const, members } } : {}),
-        outOfDistribution: detector,
-      };
-      const exported = await exportLayersModel(model);
-      const h5 = join(tmp, `ood-${name}-${members}.h5`);
-      writeFileSync(h5, await layersModelToKerasH5(exported.modelJson, exported.weights, metadata));
-      const imagesJson = join(tmp, `ood-images-${size}.json`);
-      writeFileSync(imagesJson, JSON.stringify({ shape: x.shape, data: Array.from(x.dataSync()) }));
-      tf.dispose(x);
-      disposeCnn(model);
-      const run = spawnSync(PYTHON, [CHECKER, h5, imagesJson], {
-        encoding: 'utf8',
-        timeout: 60_000,
-        maxBuffer: 64 << 20,
-      });
-      expect(run.stderr).toBe('');
-      const { root, ood } = JSON.parse(run.stdout) as {
-        root: Record<string, string>;
-        ood: { features: number[][]; scores: number[]; unlike: boolean[] };
-      };
-      expect(JSON.parse(root[METADATA_ATTRIBUTE]).outOfDistribution).toEqual(detector);
-      const features = ood.features.flat();
-      expect(features.length).toBe(rows.length);
-      const diff = Math.max(...features.map((v, i) => Math.abs(v - rows[i]) / Math.max(1, Math.abs(rows[i]))));
-      expect(diff, `max relative |numpy - tfjs| = ${diff}`).toBeLessThan(1e-4);
-      const page = judge(detector, rows);
-      ood.scores.forEach((score, i) =>
-        expect(Math.abs(score - page.distances[i]) / Math.max(1, page.distances[i])).toBeLessThan(1e-3),
-      );
-      expect(ood.unlike).toEqual(Array.from(page.distances, (d) => d > page.threshold));
-      expect(ood.unlike.filter((u) => u).length).toBeGreaterThan(0);
-    },
-  );
-});
-
 describe('kerasH5Contents', () => {
   it('refuses what it cannot write, in words', () => {
     const c = CASES[0];
@@ -374,27 +264,5 @@ describe('writeKerasH5', () => {
     } finally {
       file.close();
     }
-  });
-});
-
-describe('pyJson', () => {
-  it("writes JSON as Python's json.dumps does", () => {
-    expect(pyJson({ a: new PyFloat(1e-7), b: [1, 0.5, new PyFloat(0)], c: 'é"\n\x7f', d: null, e: true, f: {} })).toBe(
-      '{"a": 1e-07, "b": [1, 0.5, 0.0], "c": "\\u00e9\\"\\n\\u007f", "d": null, "e": true, "f": {}}',
-    );
-    const cases: [number, string][] = [
-      [0.001, '0.001'],
-      [0.0001, '0.0001'],
-      [0.00001, '1e-05'],
-      [1.5e-12, '1.5e-12'],
-      [1, '1.0'],
-      [-2.5, '-2.5'],
-      [123456789.125, '123456789.125'],
-      [1e16, '1e+16'],
-      [1.2345e20, '1.2345e+20'],
-      [9999999999999998, '9999999999999998.0'],
-      [0.1 + 0.2, '0.30000000000000004'],
-    ];
-    expect(cases.map(([x]) => pyFloatRepr(x))).toEqual(cases.map(([, s]) => s));
   });
 });
