@@ -1,0 +1,53 @@
+/** A test split held out of an archive that has none: by a share of train, or by a file-name pattern. */
+import { expect, test } from './fixtures';
+import { expectStatus, writeSyntheticZip } from './helpers';
+
+const SIZE = 32;
+
+/** An archive with a train folder only (30 PNGs a class, named normal-001.png … pneumonia-030.png). */
+async function writeTrainOnlyZip(): Promise<string> {
+  const dataset = {
+    seed: 4,
+    perClass: { train: 30, val: 0, test: 0 },
+    imageSize: SIZE,
+    formats: { train: 'png' },
+  } as const;
+  return (await writeSyntheticZip(dataset, 'xray-e2e-', 'train_only.zip')).zipPath;
+}
+
+test('holds out a test split when the archive has none, and evaluates on it', async ({ page }) => {
+  const zipPath = await writeTrainOnlyZip();
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16&holdout=20`);
+  await expect(page.getByLabel('Test hold-out', { exact: true })).toHaveValue('20');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await expect(page.getByTestId('test-source')).toHaveText(
+    'Test: 20% of train held out (12 images: NORMAL 6, PNEUMONIA 6), stratified, seed 1, because the archive has no test folder.',
+  );
+  await expect(page.getByTestId('validation-source')).toContainText('test 12');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText(
+    'On the test split (12 images)',
+  );
+  await expect(page.getByRole('figure', { name: 'Misclassified images' })).toBeVisible();
+});
+
+test('holds out by a file-name pattern: the matching images are the test split; a pattern that empties a class is refused', async ({
+  page,
+}) => {
+  const zipPath = await writeTrainOnlyZip();
+  // The generated names are normal-001.png … pneumonia-030.png: the first five of each class.
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16&testre=${encodeURIComponent('-00[1-5]\\.')}`);
+  await expect(page.getByLabel('Test hold-out pattern')).toHaveValue('-00[1-5]\\.');
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await expect(page.getByTestId('test-source')).toHaveText(
+    'Test: the images of train whose file name matches -00[1-5]\\. (10 images: NORMAL 5, PNEUMONIA 5), whole patients, because the archive has no test folder.',
+  );
+  await expect(page.getByTestId('validation-source')).toContainText('test 10');
+  // Every normal image matches: nothing of that class would be left to train on.
+  await page.goto(`/?size=${SIZE}&testre=${encodeURIComponent('^normal')}`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expect(page.getByRole('alert')).toContainText('matches every training image of NORMAL');
+});
