@@ -22,10 +22,10 @@ import {
   tearDownBundle,
   torchPredict,
 } from './pytorchFixture.testutil';
+import { appModelZip } from './pytorchAppModel.testutil';
 import {
   PAGE_DETAIL_OOD_LAYERS,
   PAGE_OOD_LAYERS,
-  appModelZip,
   distanceDifference,
   expectPageReasons,
   maxDifference,

@@ -25,7 +25,8 @@ import {
   trainPy,
   writeZip,
 } from './pytorchFixture.testutil';
-import { appModelZip, layerSizeOf, relativeDifference, unlikeMostly } from './pytorchParity.testutil';
+import { appModelZip } from './pytorchAppModel.testutil';
+import { layerSizeOf, relativeDifference, unlikeMostly } from './pytorchParity.testutil';
 
 let root = '';
 let dataDir = '';

@@ -1,27 +1,14 @@
 /**
  * The page's side of the PyTorch bundle's tests: what tfjs and the page's own code compute for the same model and
- * pixels (predictions, pooled features, unlike-training scores and reasons), app models zipped as the page downloads
- * them, and the differences the tests bound.
+ * pixels (predictions, pooled features, unlike-training scores and reasons), and the differences the tests bound.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import { mulberry32 } from '../core/random';
-import type {
-  IntensityNormalisation,
-  ModelMetadata,
-  ModelName,
-  OodDetector,
-  OodFeatureLayer,
-  OodJudgement,
-  OodLayerChoice,
-  OodPooling,
-} from '../core/types';
-import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
+import type { OodDetector, OodFeatureLayer, OodJudgement, OodPooling } from '../core/types';
 import { unlikeReasonOf, type UnlikeReason } from '../eval/oodReasons';
-import { fitOodDetector, judge, oodFeatureLayers } from '../eval/outOfDistribution';
-import { disposeCnn } from '../model/cnn';
+import { judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import {
   featuresAndOutputs,
   layerSizeOf as pageLayerSizeOf,
@@ -29,19 +16,7 @@ import {
   OOD_LAYERS_WITH_DETAIL,
 } from '../model/features';
 import { imageDetail } from '../model/imageDetail';
-import { exportLayersModel } from '../model/layersFormat';
-import { buildModel } from '../model/models';
-import { syntheticSet } from '../model/testImages.testutil';
-import {
-  CLASSES,
-  MODEL_AND_PIXELS,
-  SIZE,
-  type TorchPrediction,
-  settings,
-  trainPy,
-  writeZip,
-  bundlePaths,
-} from './pytorchFixture.testutil';
+import { MODEL_AND_PIXELS, SIZE, type TorchPrediction, trainPy, bundlePaths } from './pytorchFixture.testutil';
 
 /** The page's feature-ensemble layers, as train.py writes them: (name, pooling); `ood` layers. */
 export const PAGE_OOD_LAYERS = OOD_LAYERS.map((l) => [l.name, l.pooling] as const);
@@ -220,107 +195,6 @@ export function maxDifference(a: number[][], b: number[][]): number {
     row.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i][j]))));
   });
   return max;
-}
-
-/**
- * A model built by the app with weights away from their initial values (biases, BatchNormalization's scale, shift and
- * running statistics), exported as the page exports it and zipped with its metadata, as the page's download.
- */
-export async function appModelZip(
-  name: ModelName,
-  numClasses: number,
-  path: string,
-  intensityNormalisation: IntensityNormalisation = 'none',
-  ood: OodLayerChoice = 'detail',
-): Promise<tf.LayersModel> {
-  const model = buildModel(name, { imageSize: SIZE, numClasses, learningRate: 1e-3, seed: 11, intensityNormalisation });
-  const random = mulberry32(numClasses * 7 + name.length);
-  for (const variable of model.weights) {
-    const weight = variable.originalName.split('/').pop()!;
-    if (weight === 'kernel') continue;
-    const size = variable.shape.reduce((a, b) => a! * b!, 1)!;
-    const values = Float32Array.from({ length: size }, () => {
-      const r = random();
-      if (weight === 'gamma') return 0.5 + r;
-      if (weight === 'moving_variance') return 0.3 + 1.5 * r;
-      return (r - 0.5) * 0.4; // bias, beta, moving_mean
-    });
-    variable.write(tf.tensor(values, variable.shape as number[]));
-  }
-  const classNames = numClasses === 2 ? CLASSES : ['a', 'b', 'c'];
-  // A detector as the page fits one, on this model's features of generated images (not the dataset's: a loaded
-  // model's statistics come from elsewhere).
-  const fitSet = syntheticSet(60, SIZE, numClasses, 21);
-  const fitPixels = Array.from({ length: fitSet.count }, (_, i) =>
-    Array.from(fitSet.pixels.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE)),
-  );
-  // The page's `ood` setting: the feature ensemble with the image's detail as the page fits it now (`detail`), the
-  // one of models saved before the detail (`layers`), or the one-layer detector of models saved before either (`last`).
-  const layers = tfjsOodLayers(
-    model,
-    ood === 'detail' ? PAGE_DETAIL_OOD_LAYERS : ood === 'layers' ? PAGE_OOD_LAYERS : [['dense_1', 'none']],
-  );
-  const width = layers.reduce((sum, l) => sum + l.size, 0);
-  const fitFeatures = tfjsOodRows(model, fitPixels, SIZE, layers);
-  const train = { features: fitFeatures.subarray(0, 40 * width), labels: fitSet.labels.subarray(0, 40) };
-  const { detector } =
-    ood !== 'last'
-      ? fitFeatureEnsembleDetector(train, fitFeatures.subarray(40 * width), { layers, numClasses })
-      : fitOodDetector(train, fitFeatures.subarray(40 * width), {
-          featureSize: 64,
-          numClasses,
-          featureLayer: 'dense_1',
-        });
-  writeFileSync(path + '.detector.json', JSON.stringify(detector));
-  const exported = await exportLayersModel(model);
-  const metadata: ModelMetadata = {
-    model: name,
-    classNames,
-    imageSize: SIZE,
-    channels: 1,
-    normalisation: 'grey',
-    output: numClasses === 2 ? 'sigmoid' : 'softmax',
-    positiveClass: numClasses === 2 ? classNames[1] : null,
-    threshold: 0.5,
-    thresholdClass: classNames[1],
-    thresholdRule: 'fixed',
-    resize: 'squashed',
-    trainedEpochs: 1,
-    backend: 'cpu',
-    createdAt: new Date(0).toISOString(),
-    outOfDistribution: detector,
-  };
-  await writeZip(path, {
-    'model.json': exported.modelJson,
-    'weights.bin': new Uint8Array(exported.weights),
-    'metadata.json': JSON.stringify(metadata),
-  });
-  return model;
-}
-
-/** The model.json the app writes for the bundle's settings (a batchnorm model, 2 classes). */
-export async function appModelJson(
-  intensityNormalisation: IntensityNormalisation,
-  members = 1,
-): Promise<tf.io.ModelJSON> {
-  const app = buildModel('batchnorm', {
-    imageSize: SIZE,
-    numClasses: 2,
-    learningRate: settings.learningRate,
-    seed: settings.seed,
-    intensityNormalisation,
-    members,
-  });
-  try {
-    return JSON.parse((await exportLayersModel(app)).modelJson) as tf.io.ModelJSON;
-  } finally {
-    disposeCnn(app);
-  }
-}
-
-/** The topology the app itself writes for a snapshot ensemble of `members` (model/ensemble.ts builds it so). */
-export async function stackedTopology(members: number): Promise<unknown> {
-  return (await appModelJson('none', members)).modelTopology;
 }
 
 /** Largest difference of tfjs' probabilities and PyTorch's, for the pixels PyTorch read. */

@@ -31,6 +31,7 @@ import {
   trainPy,
   writeZip,
 } from './pytorchFixture.testutil';
+import { stackedTopology } from './pytorchAppModel.testutil';
 import {
   PAGE_DETAIL_OOD_LAYERS,
   distanceDifference,
@@ -38,7 +39,6 @@ import {
   maxDifference,
   pageFeatureRows,
   relativeDifference,
-  stackedTopology,
   tfjsOodLayers,
   tfjsVsTorch,
   torchOodRows,

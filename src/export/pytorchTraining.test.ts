@@ -37,10 +37,9 @@ import {
   torchPredict,
   torchrunTwo,
 } from './pytorchFixture.testutil';
+import { appModelJson, appModelZip } from './pytorchAppModel.testutil';
 import {
   PAGE_DETAIL_OOD_LAYERS,
-  appModelJson,
-  appModelZip,
   distanceDifference,
   layerSizeOf,
   maxDifference,
