@@ -40,7 +40,7 @@ from xray_trainer.ood import image_detail  # noqa: E402
 
 
 def blur(x, sigma):
-    """[n, 1, S, S] float -> the same blurred by a Gaussian of `sigma` px, edges mirrored (as augment.ts' blur)."""
+    """[n, 1, S, S] float -> the same blurred by a Gaussian of `sigma` px, edges mirrored (the page's gaussianBlur)."""
     taps = gaussian_kernel(sigma).to(x.device)
     radius = min((len(taps) - 1) // 2, x.shape[2] - 1, x.shape[3] - 1)
     taps = taps[(len(taps) - 1) // 2 - radius:(len(taps) - 1) // 2 + radius + 1]

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AcquisitionShift } from '../core/acquisitionShifts';
-import { gaussianBlur } from './augment';
+import { gaussianBlur } from './gaussianBlur';
 
 /** The blur's sigma at 150 px (scaled with the input size): 2 px, what a softer detector or a resampling does. */
 const BLUR_SIGMA_AT_150 = 2;

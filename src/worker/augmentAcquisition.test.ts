@@ -9,9 +9,9 @@ import {
   acquisitionRandom,
   augmentBatch,
   augmentationRandom,
-  gaussianKernel,
   isAugmenting,
 } from './augment';
+import { gaussianKernel } from './gaussianBlur';
 import type { AugmentationSettings } from '../core/types';
 import { MIDDLE, sequence } from './augment.testutil';
 

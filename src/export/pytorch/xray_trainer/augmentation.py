@@ -40,7 +40,7 @@ def framing_windows(framing, crop, width, height):
 
 
 def gaussian_kernel(sigma):
-    """The page's normalised 1-D Gaussian (augment.ts gaussianKernel): radius ceil(3 sigma), at least 1."""
+    """The page's normalised 1-D Gaussian (gaussianBlur.ts gaussianKernel): radius ceil(3 sigma), at least 1."""
     radius = max(1, math.ceil(3 * sigma))
     taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float64) ** 2 / (2 * sigma * sigma))
     return (taps / taps.sum()).float()
