@@ -80,7 +80,8 @@ export function torchPredict(modelZip: string, images: string[]): TorchPredictio
 
 /** Python: the bundle's modules the tests call (train.py beside them is the entry point: options and main). */
 export const IMPORT_MODULES =
-  'from xray_trainer import augmentation, ensemble, loss, model_zip, network, ood, optimizer, schedule, tfjs_format';
+  'from xray_trainer import augmentation, ensemble, loss, model_zip, network, ood, ood_check, optimizer, schedule, ' +
+  'tfjs_format';
 
 /** Runs Python `lines` with json, sys, numpy (np), torch and the bundle's modules imported; its output. */
 export function trainPy(lines: string[], ...args: string[]): string {

@@ -261,7 +261,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
       'out = []',
       'for d in json.load(open(sys.argv[2])):',
       '    try:',
-      "        out.append({'method': ood.check_ood_detector(d, model)['method']})",
+      "        out.append({'method': ood_check.check_ood_detector(d, model)['method']})",
       '    except SystemExit as e:',
       "        out.append({'refused': str(e)})",
       'print(json.dumps(out))',

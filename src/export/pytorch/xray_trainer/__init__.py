@@ -11,6 +11,7 @@ optimizer.py     RMSprop as tfjs runs it, and decoupled weight decay
 schedule.py      the learning rate of each step
 metrics.py       a split's figures and the decision threshold
 ood.py           the out-of-distribution detectors (unlike the training data)
+ood_check.py     a detector read from a model.zip, checked as the page checks it
 settings.py      manifest.csv, settings.json with the command line's overrides, and their checks
 distributed.py   one process or many (torchrun)
 evaluation.py    a split's probabilities (and features), scored across the processes

@@ -9,7 +9,8 @@ import torch
 from .ensemble import scorer
 from .images import load_grey
 from .model_zip import load_app_model
-from .ood import check_ood_detector, ood_layers, ood_reasons, ood_rows
+from .ood import ood_layers, ood_reasons, ood_rows
+from .ood_check import check_ood_detector
 
 
 def predict(args):

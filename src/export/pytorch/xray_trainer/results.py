@@ -14,8 +14,8 @@ from .evaluation import evaluate
 from .images import INPUT_DECODING, NORMALISATION, resize_text
 from .metrics import choose_threshold, default_positive_class, positive_scores
 from .model_zip import write_model_zip
-from .ood import (OOD_CHOICES, check_ood_detector, fit_feature_ensemble_detector, fit_ood_detector, ood_layers,
-                  ood_reasons, ood_summary)
+from .ood import OOD_CHOICES, fit_feature_ensemble_detector, fit_ood_detector, ood_layers, ood_reasons, ood_summary
+from .ood_check import check_ood_detector
 from .report import print_report, split_report, without_nan, write_history, write_predictions
 
 
