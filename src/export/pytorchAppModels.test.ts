@@ -5,23 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IntensityNormalisation, ModelName, OodDetector, OodLayerChoice } from '../core/types';
 import { unlikeReasonOf } from '../eval/oodReasons';
 import { countUnlike, judge, oodFeatureLayers } from '../eval/outOfDistribution';
 import { disposeCnn } from '../model/cnn';
 import { OOD_LAYERS_WITH_DETAIL } from '../model/features';
-import {
-  PYTHON,
-  SIZE,
-  TOLERANCE,
-  hasTorch,
-  rows,
-  run,
-  setUpBundle,
-  tearDownBundle,
-  torchPredict,
-} from './pytorchFixture.testutil';
+import { hasTorch, PYTHON, rows, run, SIZE, TOLERANCE, torchPredict, useBundle } from './pytorchFixture.testutil';
 import { appModelZip } from './pytorchAppModel.testutil';
 import {
   PAGE_DETAIL_OOD_LAYERS,
@@ -39,16 +29,8 @@ import {
   unlikeMostly,
 } from './pytorchParity.testutil';
 
-let root = '';
-let dataDir = '';
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)("the PyTorch bundle with PyTorch: the app's models in PyTorch", () => {
-  beforeAll(async () => {
-    ({ root, dataDir, bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   // `ood`: the page's setting the model's detector was fitted under: the feature ensemble with the image's detail
   // (`detail`, now the default), without it (`layers`, models saved before the detail), or the one-layer method
@@ -63,10 +45,10 @@ describe.skipIf(!hasTorch)("the PyTorch bundle with PyTorch: the app's models in
   it.each(cases)(
     "loads the app's $model model ($numClasses classes, intensity normalisation $norm, $ood) in PyTorch, which predicts and judges as tfjs does",
     async ({ model: name, numClasses, norm, ood }) => {
-      const zip = join(root, `app-${name}-${numClasses}-${norm}.zip`);
+      const zip = join(bundle.root, `app-${name}-${numClasses}-${norm}.zip`);
       const model = await appModelZip(name, numClasses, zip, norm, ood);
 
-      const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
+      const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(bundle.dataDir, row.path));
       const torch = torchPredict(zip, images);
       const fromTfjs = tfjsPredict(
         model,
@@ -135,11 +117,11 @@ describe.skipIf(!hasTorch)("the PyTorch bundle with PyTorch: the app's models in
 
       if (numClasses === 2 && norm === 'none') {
         // --init, evaluation only, through the training script's own data path: its test predictions are tfjs'.
-        const out = join(root, `eval-${name}`);
+        const out = join(bundle.root, `eval-${name}`);
         const log = run(
           PYTHON,
-          ['train.py', '--data', dataDir, '--init', zip, '--epochs', '0', '--out', out],
-          bundleDir,
+          ['train.py', '--data', bundle.dataDir, '--init', zip, '--epochs', '0', '--out', out],
+          bundle.bundleDir,
         );
         expect(log).toContain('test (8 images)');
         expect(existsSync(join(out, 'model.zip'))).toBe(false);
@@ -150,7 +132,7 @@ describe.skipIf(!hasTorch)("the PyTorch bundle with PyTorch: the app's models in
         const scored = lines.slice(1).map((line) => line.split(','));
         const testTorch = torchPredict(
           zip,
-          scored.map(([path]) => join(dataDir, path)),
+          scored.map(([path]) => join(bundle.dataDir, path)),
         );
         const testTfjs = tfjsPredict(
           model,

@@ -4,30 +4,16 @@
  * schedules the learning rate as the page does, draw for draw.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { framingParams } from '../core/framing';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import type { AugmentationSettings } from '../core/types';
 import { learningRateAt } from '../model/learningRate';
-import {
-  IMPORT_MODULES,
-  PYTHON,
-  TOLERANCE,
-  hasTorch,
-  run,
-  setUpBundle,
-  tearDownBundle,
-} from './pytorchFixture.testutil';
+import { hasTorch, TOLERANCE, trainPy, useBundle } from './pytorchFixture.testutil';
 import { maxDifference } from './pytorchParity.testutil';
 
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recipe and schedule', () => {
-  beforeAll(async () => {
-    ({ bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  useBundle();
 
   it('augments as the page: the same maps, sampled as tf.image.transform samples them', () => {
     const aug: AugmentationSettings = {
@@ -40,9 +26,6 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
       horizontalFlip: true,
     };
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'torch.manual_seed(0)',
       'aug = json.loads(sys.argv[1])',
       'x = torch.nn.functional.avg_pool2d(torch.rand(5, 1, 44, 44), 5, 1)',
@@ -51,8 +34,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
       'out = augmentation.augment_batch(x, aug, u)',
       'm = augmentation.affine_matrices(u, aug, 40, 40)',
       'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist(), "m": m.tolist()}))',
-    ].join('\n');
-    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+    ];
+    const result = JSON.parse(trainPy(script, JSON.stringify(aug))) as {
       x: number[];
       u: number[][];
       out: number[];
@@ -76,9 +59,6 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
   it('crops as the page: the framing window (core/framing.ts) folded into the same map, draw for draw', () => {
     const aug: AugmentationSettings = { ...DEFAULT_SETTINGS.augmentation, rotation: 20, shift: 0.1, crop: 0.4 };
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'torch.manual_seed(3)',
       'aug = json.loads(sys.argv[1])',
       'u = torch.rand(6, 8)',
@@ -87,8 +67,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
       'plain = augmentation.affine_matrices(u, aug, 30, 20)',
       'cropped = augmentation.affine_matrices(u, aug, 30, 20, f)',
       'print(json.dumps({"f": f.tolist(), "plain": plain.tolist(), "cropped": cropped.tolist()}))',
-    ].join('\n');
-    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+    ];
+    const result = JSON.parse(trainPy(script, JSON.stringify(aug))) as {
       f: number[][];
       plain: number[][];
       cropped: number[][];
@@ -114,16 +94,13 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
   it('changes contrast, gamma and blur as the page (augment.ts), draw for draw', () => {
     const aug = { contrast: 0.4, gamma: 0.5, blur: 1.2, noise: 0 };
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'torch.manual_seed(1)',
       'x = torch.rand(3, 1, 9, 9)',
       'u = torch.rand(3, 5)',
       'out = augmentation.acquisition_batch(x, json.loads(sys.argv[1]), u)',
       'print(json.dumps({"x": x.flatten().tolist(), "u": u.tolist(), "out": out.flatten().tolist()}))',
-    ].join('\n');
-    const result = JSON.parse(run(PYTHON, ['-c', script, JSON.stringify(aug)], bundleDir)) as {
+    ];
+    const result = JSON.parse(trainPy(script, JSON.stringify(aug))) as {
       x: number[];
       u: number[][];
       out: number[];
@@ -157,9 +134,6 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
 
   it('smooths labels, mixes images and decays kernels as the page (recipe.ts)', () => {
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'g = torch.Generator().manual_seed(3)',
       'x = torch.rand(4, 1, 5, 5)',
       'labels = torch.tensor([0, 1, 1, 0])',
@@ -176,8 +150,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
       '  "x": x.flatten(1).tolist(), "mx": mx.flatten(1).tolist(), "mt": mt.tolist(), "mw": mw.tolist(),',
       '  "hard": hard.abs().max().item(), "beta": [beta.min().item(), beta.max().item(), beta.mean().item()],',
       '  "ratio": (m.weight / before).flatten().tolist()}))',
-    ].join('\n');
-    const r = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+    ];
+    const r = JSON.parse(trainPy(script)) as {
       st: number[];
       sw: number[];
       same: boolean;
@@ -214,15 +188,12 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
   it("restarts a cosine each snapshot cycle: the page's learningRateAt over each cycle's own steps", () => {
     // 7 epochs of 3 steps in 3 cycles: epochs [0, 2), [2, 4), [4, 7); schedule constant (cycles are cosine anyway).
     const script = [
-      'import json, sys',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       "s = {'learningRate': 0.01, 'learningRateSchedule': 'constant', 'epochs': 7}",
       'cycles = schedule.snapshot_cycles(7, 3)',
       'rates = [schedule.rate_of_step(s, cycles, e, 3)(e * 3 + i) for e in range(7) for i in range(3)]',
       'print(json.dumps({"cycles": cycles, "rates": rates}))',
-    ].join('\n');
-    const { cycles, rates } = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+    ];
+    const { cycles, rates } = JSON.parse(trainPy(script)) as {
       cycles: number[][];
       rates: number[];
     };
@@ -239,12 +210,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: augmentation, recip
 
   it('schedules the learning rate as the page: constant, or cosine over the run', () => {
     const script = [
-      'import json, sys',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'print(json.dumps([[schedule.learning_rate_at(s, 0.01, step, 12) for step in range(14)] for s in ("constant", "cosine")]))',
-    ].join('\n');
-    const [constant, cosine] = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as number[][];
+    ];
+    const [constant, cosine] = JSON.parse(trainPy(script)) as number[][];
     constant.forEach((rate, step) => expect(rate).toBe(learningRateAt('constant', 0.01, step, 12)));
     cosine.forEach((rate, step) => expect(rate).toBeCloseTo(learningRateAt('cosine', 0.01, step, 12), 15));
   }, 60_000);

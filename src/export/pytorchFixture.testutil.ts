@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { DEFAULT_SETTINGS } from '../core/settings';
 import type { Settings, SplitName } from '../core/types';
 import type { UnlikeReason } from '../eval/oodReasons';
@@ -32,7 +32,7 @@ export const TOLERANCE = 1e-4;
 // One thread a process: the machine's cores are shared.
 const ENV = { ...process.env, OMP_NUM_THREADS: '1' };
 
-/** The bundle's folders while a test file runs (setUpBundle makes them). */
+/** The bundle's folders while a test file runs (useBundle makes them). */
 export interface BundlePaths {
   /** A temporary folder for everything below and the tests' own files. */
   root: string;
@@ -263,7 +263,7 @@ export function refusal(args: string[]): string {
 }
 
 /** Writes the generated dataset and the bundle the page would download for it into a new temporary folder. */
-export async function setUpBundle(): Promise<BundlePaths> {
+async function setUpBundle(): Promise<void> {
   await tf.setBackend('cpu');
   paths.root = mkdtempSync(join(tmpdir(), 'pytorch-bundle-'));
   paths.dataDir = join(paths.root, 'data');
@@ -274,9 +274,18 @@ export async function setUpBundle(): Promise<BundlePaths> {
     mkdirSync(dirname(join(paths.bundleDir, file.name)), { recursive: true });
     writeFileSync(join(paths.bundleDir, file.name), file.text);
   }
-  return { ...paths };
 }
 
-export function tearDownBundle(): void {
-  if (paths.root) rmSync(paths.root, { recursive: true, force: true });
+/**
+ * The bundle for the suite it is called in: set up before its tests, removed after them. Its folders, filled in by the
+ * time a test runs.
+ */
+export function useBundle(): Readonly<BundlePaths> {
+  beforeAll(async () => {
+    await setUpBundle();
+  });
+  afterAll(() => {
+    if (paths.root) rmSync(paths.root, { recursive: true, force: true });
+  });
+  return paths;
 }

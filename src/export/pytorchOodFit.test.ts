@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import { OOD_LAYER_CHOICES } from '../core/settingChoices';
 import type { FeatureEnsembleOodDetector, OodFeatureLayer, OodPooling, PenultimateOodDetector } from '../core/types';
@@ -17,17 +17,7 @@ import { fitOodDetector } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 import { OOD_LAYERS_WITH_DETAIL } from '../model/features';
 import { imageDetail } from '../model/imageDetail';
-import {
-  IMPORT_MODULES,
-  PYTHON,
-  SIZE,
-  TOLERANCE,
-  hasTorch,
-  run,
-  setUpBundle,
-  tearDownBundle,
-  trainPy,
-} from './pytorchFixture.testutil';
+import { hasTorch, SIZE, TOLERANCE, trainPy, useBundle } from './pytorchFixture.testutil';
 import {
   PAGE_DETAIL_OOD_LAYERS,
   PAGE_OOD_LAYERS,
@@ -36,15 +26,8 @@ import {
   torchOodLayers,
 } from './pytorchParity.testutil';
 
-let root = '';
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: fitting the unlike-training detector', () => {
-  beforeAll(async () => {
-    ({ root, bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   it('fits the out-of-distribution detector as the page: the same means, precision, shrinkage and cut', () => {
     // ReLU-like features (a third are 0, one unit dead), fewer images than twice the features: shrinkage matters.
@@ -60,22 +43,18 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: fitting the unlike-
       numClasses: 2,
       featureLayer: 'dense_1',
     }).detector;
-    const inputs = join(root, 'ood-inputs.json');
+    const inputs = join(bundle.root, 'ood-inputs.json');
     writeFileSync(
       inputs,
       JSON.stringify({ train: Array.from(train), labels: Array.from(labels), validation: Array.from(validation) }),
     );
     const script = [
-      'import json, sys',
-      'import numpy as np',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'd = json.load(open(sys.argv[1]))',
       `t = np.array(d['train'], dtype=np.float32).reshape(-1, ${p})`,
       `v = np.array(d['validation'], dtype=np.float32).reshape(-1, ${p})`,
       "print(json.dumps(ood.fit_ood_detector(t, d['labels'], v, 2)))",
-    ].join('\n');
-    const torch = JSON.parse(run(PYTHON, ['-c', script, inputs], bundleDir)) as PenultimateOodDetector;
+    ];
+    const torch = JSON.parse(trainPy(script, inputs)) as PenultimateOodDetector;
     expect(torch.shrinkage).toBeGreaterThan(0);
     expect(Math.abs(torch.shrinkage - page.shrinkage)).toBeLessThan(1e-9);
     expect(maxDifference(torch.classMeans, page.classMeans)).toBeLessThan(1e-9);
@@ -135,7 +114,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: fitting the unlike-
         return image === 1 ? ((x * 29 + y * 13) % 256) / 255 : x > w / 2 ? 0.9 : 0.1 + 0.002 * y;
       }),
     );
-    const inputs = join(root, 'detail-inputs.json');
+    const inputs = join(bundle.root, 'detail-inputs.json');
     writeFileSync(inputs, JSON.stringify(batches.map((values, i) => ({ values, shape: shapes[i] }))));
     const script = [
       'out = []',
@@ -178,7 +157,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: fitting the unlike-
     const labels = Uint8Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0));
     const validation = features(15);
     const unseen = features(10, 0.5);
-    const inputs = join(root, 'ensemble-inputs.json');
+    const inputs = join(bundle.root, 'ensemble-inputs.json');
     writeFileSync(
       inputs,
       JSON.stringify({

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random';
 import type { ModelMetadata, FeatureEnsembleOodDetector, OodFeatureLayer, OodPooling } from '../core/types';
 import { IMAGE_DETAIL_LAYER } from '../core/types';
@@ -15,28 +15,12 @@ import { unlikeReasonOf, type UnlikeReason } from '../eval/oodReasons';
 import { fitOodDetector, judge } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 import { disposeCnn } from '../model/cnn';
-import {
-  hasTorch,
-  readZip,
-  refusal,
-  rows,
-  setUpBundle,
-  tearDownBundle,
-  trainPy,
-  writeZip,
-} from './pytorchFixture.testutil';
+import { hasTorch, readZip, refusal, rows, trainPy, useBundle, writeZip } from './pytorchFixture.testutil';
 import { appModelZip } from './pytorchAppModel.testutil';
 import { layerSizeOf, relativeDifference, unlikeMostly } from './pytorchParity.testutil';
 
-let root = '';
-let dataDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and checking the detector', () => {
-  beforeAll(async () => {
-    ({ root, dataDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   it('explains a flagged image as the page (oodReasons.ts): the same parts, detail ratios and reasons, in the CSV too', () => {
     // Three layers and, last, the image's detail (logs near -4, a class 0.6 apart), as the page orders them. Rows
@@ -93,7 +77,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
       { detector: withoutDetail.detector, features: columnsOf(unseen, width, 0, modelWidth) },
       { detector: single.detector, features: dense(unseen) },
     ];
-    const inputs = join(root, 'ood-reasons-inputs.json');
+    const inputs = join(bundle.root, 'ood-reasons-inputs.json');
     writeFileSync(
       inputs,
       JSON.stringify(
@@ -119,7 +103,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
       "                'every': every, 'ratio': None if ratio is None else ratio.tolist(), 'csv': open(path).read()})",
       'print(json.dumps(out))',
     ];
-    const torch = JSON.parse(trainPy(script, inputs, join(root, 'ood-reasons'))) as {
+    const torch = JSON.parse(trainPy(script, inputs, join(bundle.root, 'ood-reasons'))) as {
       scores: number[];
       parts: number[][] | null;
       reasons: (UnlikeReason | null)[] | null;
@@ -221,7 +205,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
   });
 
   it('refuses damaged feature-ensemble statistics in words, where the page refuses them', async () => {
-    const zip = join(root, 'app-damaged-ood.zip');
+    const zip = join(bundle.root, 'app-damaged-ood.zip');
     const model = await appModelZip('tutorial', 2, zip);
     const files = await readZip(zip);
     const metadata = JSON.parse(new TextDecoder().decode(files.get('metadata.json'))) as ModelMetadata;
@@ -254,7 +238,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
       ],
       [damaged((d) => (d.method = 'energy' as FeatureEnsembleOodDetector['method'])), "unknown method 'energy'"],
     ];
-    const inputs = join(root, 'damaged-ood.json');
+    const inputs = join(bundle.root, 'damaged-ood.json');
     writeFileSync(inputs, JSON.stringify([good, ...cases.map(([d]) => d)]));
     const script = [
       'model, _ = model_zip.load_app_model(sys.argv[1])',
@@ -285,7 +269,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: explaining and chec
       'weights.bin': files.get('weights.bin')!,
       'metadata.json': JSON.stringify({ ...metadata, outOfDistribution: cases[0][0] }),
     });
-    expect(refusal(['--predict', zip, '--images', join(dataDir, rows[0].path)])).toContain('scale is not positive');
+    expect(refusal(['--predict', zip, '--images', join(bundle.dataDir, rows[0].path)])).toContain(
+      'scale is not positive',
+    );
     disposeCnn(model);
   }, 60_000);
 });

@@ -5,42 +5,37 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../core/types';
 import { oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 import {
-  PYTHON,
-  TOLERANCE,
-  type TorchPrediction,
   hasTorch,
   loadZipInTfjs,
+  PYTHON,
   readZip,
   refusal,
   rows,
   run,
-  setUpBundle,
-  tearDownBundle,
+  TOLERANCE,
   torchPredict,
+  type TorchPrediction,
   torchrunTwo,
+  useBundle,
 } from './pytorchFixture.testutil';
 import { PAGE_OOD_LAYERS, layerSizeOf, maxDifference, tfjsOodLayers, tfjsVsTorch } from './pytorchParity.testutil';
 
-let root = '';
-let dataDir = '';
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: seed ensembles', () => {
-  beforeAll(async () => {
-    ({ root, dataDir, bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   it('trains a seed ensemble of 2 into one model.zip: member k is the plain run of seed + 1009 k', async () => {
-    const common = ['--data', dataDir, '--epochs', '2', '--patience', '0', '--workers', '0'];
-    const out = join(root, 'out-seeds');
-    const log = run(PYTHON, ['train.py', ...common, '--seed', '5', '--seed-models', '2', '--out', out], bundleDir);
+    const common = ['--data', bundle.dataDir, '--epochs', '2', '--patience', '0', '--workers', '0'];
+    const out = join(bundle.root, 'out-seeds');
+    const log = run(
+      PYTHON,
+      ['train.py', ...common, '--seed', '5', '--seed-models', '2', '--out', out],
+      bundle.bundleDir,
+    );
     expect(log).toContain('Seed ensemble: member 1 of 2, seed 5.');
     expect(log).toContain('Seed ensemble: member 2 of 2, seed 1014.');
     expect(log).toContain('Stacked the 2 members into one model');
@@ -52,7 +47,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: seed ensembles', ()
     expect(metadata.ensemble).toEqual({ kind: 'seeds', members: 2 });
     const model = await loadZipInTfjs(files);
     expect(model.layers.at(-1)!.name).toBe('ensemble_average');
-    const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(dataDir, row.path));
+    const images = rows.filter((_, i) => i % 3 === 0).map((row) => join(bundle.dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images) as (TorchPrediction & {
       memberProbabilities: number[];
     })[];
@@ -63,8 +58,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: seed ensembles', ()
       [0, 5],
       [1, 1014],
     ]) {
-      const single = join(root, `out-seed-${seed}`);
-      run(PYTHON, ['train.py', ...common, '--seed', String(seed), '--out', single], bundleDir);
+      const single = join(bundle.root, `out-seed-${seed}`);
+      run(PYTHON, ['train.py', ...common, '--seed', String(seed), '--out', single], bundle.bundleDir);
       const plain = torchPredict(join(single, 'model.zip'), images);
       expect(
         maxDifference(
@@ -78,13 +73,16 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: seed ensembles', ()
 
     // Under torchrun too: each member's own DistributedDataParallel wrapper, the stacked model written by rank 0.
     // With `ood` layers in settings.json: the feature ensemble without the image's detail (OOD_LAYERS alone).
-    const layersSettings = join(root, 'settings-ood-layers.json');
-    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const layersSettings = join(bundle.root, 'settings-ood-layers.json');
+    const bundled = JSON.parse(readFileSync(join(bundle.bundleDir, 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     writeFileSync(layersSettings, JSON.stringify({ ...bundled, ood: 'layers' }));
-    const distributed = join(root, 'out-seeds-ddp');
+    const distributed = join(bundle.root, 'out-seeds-ddp');
     const ddpLog = torchrunTwo([
       '--data',
-      dataDir,
+      bundle.dataDir,
       '--epochs',
       '1',
       '--seed-models',
@@ -110,10 +108,21 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: seed ensembles', ()
   }, 240_000);
 
   it('refuses in words a seed ensemble it cannot train', () => {
-    const no = join(root, 'no');
-    const both = refusal(['--data', dataDir, '--seed-models', '2', '--snapshots', '2', '--epochs', '2', '--out', no]);
+    const no = join(bundle.root, 'no');
+    const both = refusal([
+      '--data',
+      bundle.dataDir,
+      '--seed-models',
+      '2',
+      '--snapshots',
+      '2',
+      '--epochs',
+      '2',
+      '--out',
+      no,
+    ]);
     expect(both).toContain('seed ensemble of 2 and a snapshot ensemble of 2 cannot be combined');
-    expect(refusal(['--data', dataDir, '--seed-models', '6', '--out', no])).toContain('from 1 to 5 (got 6)');
+    expect(refusal(['--data', bundle.dataDir, '--seed-models', '6', '--out', no])).toContain('from 1 to 5 (got 6)');
     expect(existsSync(no)).toBe(false);
   }, 60_000);
 });

@@ -6,29 +6,27 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../core/types';
 import { oodFeatureLayers } from '../eval/outOfDistribution';
 import { checkOodDetector } from '../eval/oodDetectorCheck';
 import { manifestCsv } from './pytorchBundle';
 import {
-  IMPORT_MODULES,
-  MODEL_AND_PIXELS,
-  PYTHON,
-  TOLERANCE,
-  type TorchPrediction,
   hasTorch,
   loadZipInTfjs,
+  MODEL_AND_PIXELS,
+  PYTHON,
   readZip,
   refusal,
   rows,
   run,
-  setUpBundle,
   settings,
-  tearDownBundle,
+  TOLERANCE,
   torchPredict,
+  type TorchPrediction,
   torchrunTwo,
   trainPy,
+  useBundle,
   writeZip,
 } from './pytorchFixture.testutil';
 import { stackedTopology } from './pytorchAppModel.testutil';
@@ -44,22 +42,11 @@ import {
   torchOodRows,
 } from './pytorchParity.testutil';
 
-let root = '';
-let dataDir = '';
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles', () => {
-  beforeAll(async () => {
-    ({ root, dataDir, bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   it('stacks K members into one model whose probabilities are the mean of theirs, block by block', () => {
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       'torch.manual_seed(4)',
       // 64 px: a 3 x 3 map before Flatten, so that dense_1's row order matters (at 40 px it is 1 x 1).
       'x = torch.rand(7, 1, 64, 64)',
@@ -113,8 +100,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
       '                "members": own.tolist(), "each": each.tolist(), "features": features.shape[1],',
       '                "layout": layout, "roundTrip": round_trip, "scored": scored, "widths": widths})',
       'print(json.dumps(out))',
-    ].join('\n');
-    const cases = JSON.parse(run(PYTHON, ['-c', script], bundleDir)) as {
+    ];
+    const cases = JSON.parse(trainPy(script)) as {
       k: number;
       mean: number[];
       stacked: number[];
@@ -143,8 +130,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
   }, 60_000);
 
   it('trains a 2-snapshot ensemble with torchrun into one model.zip that tfjs predicts with as PyTorch', async () => {
-    const out = join(root, 'out-snapshots');
-    const log = torchrunTwo(['--data', dataDir, '--epochs', '3', '--snapshots', '2', '--workers', '0', '--out', out]);
+    const out = join(bundle.root, 'out-snapshots');
+    const log = torchrunTwo([
+      '--data',
+      bundle.dataDir,
+      '--epochs',
+      '3',
+      '--snapshots',
+      '2',
+      '--workers',
+      '0',
+      '--out',
+      out,
+    ]);
     expect(log).toContain('Snapshot ensemble of 2: cycles of epochs 1-1, 2-3');
     expect(log).toContain('snapshot 1/2 taken (end of epoch 1)');
     expect(log).toContain('snapshot 2/2 taken (end of epoch 3)');
@@ -170,7 +168,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
     );
     expect(Array.from(model.getLayer('ensemble_average').getWeights()[0].dataSync())).toEqual([0.5, 0.5]);
 
-    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(dataDir, row.path));
+    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(bundle.dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images) as (TorchPrediction & {
       memberProbabilities: number[];
     })[];
@@ -186,7 +184,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
       Math.max(...torch.map((t) => Math.abs(t.memberProbabilities[0] - t.memberProbabilities[1]))),
     ).toBeGreaterThan(1e-4);
     // Each member taken out of the stacked model on its own predicts what the ensemble says it does.
-    const inputs = join(root, 'snapshot-pixels.json');
+    const inputs = join(bundle.root, 'snapshot-pixels.json');
     writeFileSync(inputs, JSON.stringify(torch.map((t) => t.pixels)));
     const script = [
       ...MODEL_AND_PIXELS(),
@@ -220,13 +218,13 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
     expect(metrics.outOfDistribution.validation).toMatchObject({ images: 8 });
 
     // Evaluating it (--epochs 0) works and scores the test images as --predict does; training it further does not.
-    const evalOut = join(root, 'eval-snapshots');
+    const evalOut = join(bundle.root, 'eval-snapshots');
     run(
       PYTHON,
       [
         'train.py',
         '--data',
-        dataDir,
+        bundle.dataDir,
         '--init',
         join(out, 'model.zip'),
         '--epochs',
@@ -236,12 +234,12 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
         '--out',
         evalOut,
       ],
-      bundleDir,
+      bundle.bundleDir,
     );
     const scored = readFileSync(join(evalOut, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1);
     const scoredTorch = torchPredict(
       join(out, 'model.zip'),
-      scored.map((line) => join(dataDir, line.split(',')[0])),
+      scored.map((line) => join(bundle.dataDir, line.split(',')[0])),
     );
     expect(
       maxDifference(
@@ -250,10 +248,19 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
       ),
     ).toBeLessThan(1e-5);
     expect(
-      refusal(['--data', dataDir, '--init', join(out, 'model.zip'), '--epochs', '1', '--out', join(root, 'no')]),
+      refusal([
+        '--data',
+        bundle.dataDir,
+        '--init',
+        join(out, 'model.zip'),
+        '--epochs',
+        '1',
+        '--out',
+        join(bundle.root, 'no'),
+      ]),
     ).toContain('cannot be trained further');
     // A metadata.json that disagrees with the model it comes with is refused, not believed.
-    const tampered = join(root, 'snapshots-tampered.zip');
+    const tampered = join(bundle.root, 'snapshots-tampered.zip');
     await writeZip(tampered, {
       'model.json': files.get('model.json')!,
       'weights.bin': files.get('weights.bin')!,
@@ -275,14 +282,14 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
   }, 150_000);
 
   it('refuses in words a snapshot ensemble it cannot train', () => {
-    expect(refusal(['--data', dataDir, '--epochs', '1', '--snapshots', '2', '--out', join(root, 'no')])).toContain(
-      'needs at least 2 epochs',
-    );
-    expect(refusal(['--data', dataDir, '--snapshots', '6', '--out', join(root, 'no')])).toContain(
+    expect(
+      refusal(['--data', bundle.dataDir, '--epochs', '1', '--snapshots', '2', '--out', join(bundle.root, 'no')]),
+    ).toContain('needs at least 2 epochs');
+    expect(refusal(['--data', bundle.dataDir, '--snapshots', '6', '--out', join(bundle.root, 'no')])).toContain(
       'from 1 to 5 (got 6)',
     );
     // Three classes: the members' softmax outputs cannot be averaged by the one last Dense layer.
-    const threeClasses = join(root, 'three-classes');
+    const threeClasses = join(bundle.root, 'three-classes');
     mkdirSync(threeClasses, { recursive: true });
     const classOf = (i: number) => ['a', 'b', 'c'][i % 3];
     writeFileSync(
@@ -295,16 +302,16 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: snapshot ensembles'
     );
     const message = refusal([
       '--data',
-      dataDir,
+      bundle.dataDir,
       '--manifest',
       join(threeClasses, 'manifest.csv'),
       '--settings',
       join(threeClasses, 'settings.json'),
       '--out',
-      join(root, 'no'),
+      join(bundle.root, 'no'),
     ]);
     expect(message).toContain('needs exactly 2 classes');
     expect(message).toContain('the manifest has 3 classes');
-    expect(existsSync(join(root, 'no'))).toBe(false);
+    expect(existsSync(join(bundle.root, 'no'))).toBe(false);
   }, 60_000);
 });

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INPUT_DECODING, resizeText } from '../core/inputDecoding';
 import type { ModelMetadata, FeatureEnsembleOodDetector, OodPooling } from '../core/types';
 import { IMAGE_DETAIL_LAYER } from '../core/types';
@@ -19,23 +19,22 @@ import { syntheticSet } from '../model/testImages.testutil';
 import { weightedTrainStep } from '../model/weightedStep';
 import {
   CLASSES,
-  IMPORT_MODULES,
-  PYTHON,
-  SIZE,
-  TOLERANCE,
   exactPixels,
   hasTorch,
   loadZipInTfjs,
+  PYTHON,
   readZip,
   refusal,
   rotatedJpeg,
   rows,
   run,
-  setUpBundle,
   settings,
-  tearDownBundle,
+  SIZE,
+  TOLERANCE,
   torchPredict,
   torchrunTwo,
+  trainPy,
+  useBundle,
 } from './pytorchFixture.testutil';
 import { appModelJson, appModelZip } from './pytorchAppModel.testutil';
 import {
@@ -47,21 +46,13 @@ import {
   tfjsVsTorch,
 } from './pytorchParity.testutil';
 
-let root = '';
-let dataDir = '';
-let bundleDir = '';
-
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train.py and torchrun', () => {
-  beforeAll(async () => {
-    ({ root, dataDir, bundleDir } = await setUpBundle());
-  });
-
-  afterAll(tearDownBundle);
+  const bundle = useBundle();
 
   it('trains with torchrun on 2 processes and writes a model.zip that tfjs loads and that predicts as PyTorch does', async () => {
-    const out = join(root, 'out');
+    const out = join(bundle.root, 'out');
     const started = performance.now();
-    const log = torchrunTwo(['--data', dataDir, '--epochs', '1', '--out', out]);
+    const log = torchrunTwo(['--data', bundle.dataDir, '--epochs', '1', '--out', out]);
     const seconds = (performance.now() - started) / 1000;
     console.log(`torchrun --nproc_per_node=2, 1 epoch of 32 images at ${SIZE} px: ${seconds.toFixed(1)} s`);
     expect(log).toContain('2 process(es) on cpu');
@@ -126,11 +117,11 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
     const model = await loadZipInTfjs(files);
     const images = rows
       .filter((row) => row.split !== 'train' || row.path.includes('quoted'))
-      .map((row) => join(dataDir, row.path));
+      .map((row) => join(bundle.dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images);
     // Pixels as the page decodes them, where that is exact: PNGs at the model's size (grey, and colour through PIL's grey).
     for (const item of torch) {
-      const expected = exactPixels.get(item.path.slice(dataDir.length + 1));
+      const expected = exactPixels.get(item.path.slice(bundle.dataDir.length + 1));
       if (expected) expect(item.pixels).toEqual(Array.from(expected));
     }
     const difference = tfjsVsTorch(model, torch);
@@ -174,18 +165,30 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
   }, 150_000);
 
   it('trains with per-image standardisation as the page builds it (--norm), and tfjs predicts as PyTorch does', async () => {
-    const out = join(root, 'out-norm');
+    const out = join(bundle.root, 'out-norm');
     // The page's `Unlike-training detector` `last` in settings.json: train.py fits dense_1's detector alone.
-    const settings = join(root, 'settings-ood-last.json');
-    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const settings = join(bundle.root, 'settings-ood-last.json');
+    const bundled = JSON.parse(readFileSync(join(bundle.bundleDir, 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     writeFileSync(settings, JSON.stringify({ ...bundled, ood: 'last' }));
     const log = run(
       PYTHON,
-      ['train.py', '--data', dataDir, '--epochs', '1', '--norm', 'per-image', '--workers', '0', '--out', out].concat([
-        '--settings',
-        settings,
-      ]),
-      bundleDir,
+      [
+        'train.py',
+        '--data',
+        bundle.dataDir,
+        '--epochs',
+        '1',
+        '--norm',
+        'per-image',
+        '--workers',
+        '0',
+        '--out',
+        out,
+      ].concat(['--settings', settings]),
+      bundle.bundleDir,
     );
     expect(log).toContain('intensity normalisation per-image');
     const files = await readZip(join(out, 'model.zip'));
@@ -196,7 +199,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
     expect(json.modelTopology).toEqual(appJson.modelTopology);
     const model = await loadZipInTfjs(files);
     expect(model.layers[0].getClassName()).toBe('PerImageStandardization');
-    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(dataDir, row.path));
+    const images = rows.filter((_, i) => i % 2 === 0).map((row) => join(bundle.dataDir, row.path));
     const torch = torchPredict(join(out, 'model.zip'), images);
     const difference = tfjsVsTorch(model, torch);
     expect(difference).toBeLessThan(TOLERANCE);
@@ -204,20 +207,23 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
   }, 120_000);
 
   it('refuses in words an `ood` setting it does not know', () => {
-    const unknown = join(root, 'settings-ood-unknown.json');
-    const bundled = JSON.parse(readFileSync(join(bundleDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const unknown = join(bundle.root, 'settings-ood-unknown.json');
+    const bundled = JSON.parse(readFileSync(join(bundle.bundleDir, 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     writeFileSync(unknown, JSON.stringify({ ...bundled, ood: 'penultimate' }));
-    const no = join(root, 'no');
-    const words = refusal(['--data', dataDir, '--settings', unknown, '--out', no]);
+    const no = join(bundle.root, 'no');
+    const words = refusal(['--data', bundle.dataDir, '--settings', unknown, '--out', no]);
     expect(words).toContain('ood must be "detail"');
     expect(words).toContain('got "penultimate"');
     expect(existsSync(no)).toBe(false);
   }, 60_000);
 
   it('applies EXIF orientation before squashing an image', async () => {
-    const path = join(root, 'rotated.jpeg');
+    const path = join(bundle.root, 'rotated.jpeg');
     writeFileSync(path, rotatedJpeg());
-    const zip = join(root, 'exif-model.zip');
+    const zip = join(bundle.root, 'exif-model.zip');
     disposeCnn(await appModelZip('tutorial', 2, zip));
     const [item] = torchPredict(zip, [path]);
     const mean = (from: number, to: number) => {
@@ -231,7 +237,7 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
   }, 60_000);
 
   it('trains as the page: the same loss, class weights, BatchNormalization and RMSprop steps (Dropout off)', async () => {
-    const zip = join(root, 'step-model.zip');
+    const zip = join(bundle.root, 'step-model.zip');
     const model = await appModelZip('batchnorm', 2, zip);
     // Dropout's masks cannot be the same in both: off for this comparison (its rate is read at each call).
     (model.getLayer('dropout') as unknown as { rate: number }).rate = 0;
@@ -239,12 +245,9 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
     const labels = Array.from(set.labels);
     const classWeights = [0.8, 1.4];
     const steps = 3;
-    const inputs = join(root, 'step-inputs.json');
+    const inputs = join(bundle.root, 'step-inputs.json');
     writeFileSync(inputs, JSON.stringify({ pixels: Array.from(set.pixels), labels, classWeights, steps }));
     const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(bundleDir)})`,
-      IMPORT_MODULES,
       // By name: this script's own `optimizer` and `loss` would hide the modules.
       'from xray_trainer.loss import per_image_cross_entropy',
       'from xray_trainer.optimizer import TfjsRMSprop',
@@ -266,8 +269,8 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
       'state = model.state_dict()',
       "weights = {n: tfjs_format.to_tfjs(n, state[tfjs_format.torch_key(n)]).flatten().tolist() for n in tfjs_format.tfjs_weight_names('batchnorm')}",
       "print(json.dumps({'losses': losses, 'weights': weights}))",
-    ].join('\n');
-    const torch = JSON.parse(run(PYTHON, ['-c', script, zip, inputs], bundleDir)) as {
+    ];
+    const torch = JSON.parse(trainPy(script, zip, inputs)) as {
       losses: number[];
       weights: Record<string, number[]>;
     };

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
-import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
-import type { EvalSettings, TrainSettings } from '../core/types';
+import type { EvalSettings } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
 import { keptScores } from './evaluatedRun';
+import { settings as trainSettings } from './trainerHarness.testutil';
 
 const SIZE = 32;
 const EVAL: EvalSettings = {
@@ -50,21 +50,7 @@ function splits() {
   };
 }
 
-const settings: TrainSettings = {
-  model: 'tutorial',
-  imageSize: SIZE,
-  epochs: 2,
-  batchSize: 8,
-  learningRate: 2e-3,
-  learningRateSchedule: 'constant',
-  intensityNormalisation: 'none',
-  backend: 'cpu',
-  seed: 1,
-  classWeighting: 'balanced',
-  patience: 3,
-  augmentation: { ...NO_AUGMENTATION },
-  ...NO_RECIPE,
-};
+const settings = trainSettings({ backend: 'cpu' });
 
 describe('Trainer: evaluate and evaluatedImages', () => {
   it('reports validation and test at the operating point chosen on validation, with intervals, without new tensors', async () => {

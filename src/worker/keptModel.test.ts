@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
-import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { IntensityNormalisation, ModelFiles, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
 import { Trainer } from './trainer';
+import { settings as trainSettings } from './trainerHarness.testutil';
 
 const SIZE = 32;
 
@@ -14,22 +14,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings => ({
-  model: 'batchnorm',
-  imageSize: SIZE,
-  epochs: 2,
-  batchSize: 8,
-  learningRate: 2e-3,
-  learningRateSchedule: 'constant',
-  intensityNormalisation: 'none',
-  backend: 'cpu',
-  seed: 4,
-  classWeighting: 'balanced',
-  patience: 3,
-  augmentation: NO_AUGMENTATION,
-  ...NO_RECIPE,
-  ...overrides,
-});
+const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings =>
+  trainSettings({ model: 'batchnorm', backend: 'cpu', seed: 4, ...overrides });
 
 function harness() {
   const messages: FromTrainer[] = [];

@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { mulberry32 } from '../core/random';
-import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
-import type { ImageSet, ModelFiles, OodJudgement, TrainSettings } from '../core/types';
+import type { ImageSet, ModelFiles, OodJudgement } from '../core/types';
 import { countUnlike, fitOodDetector, judge } from '../eval/outOfDistribution';
 import { loadModelFiles } from '../model/checkpoint';
 import { fitFeatureEnsembleDetector } from '../eval/featureEnsemble';
@@ -20,6 +19,7 @@ import type { FromTrainer, Predictions, TrainerReplies, TrainerRequest } from '.
 import { Trainer } from './trainer';
 import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
 import { blurred, chestSet, lowResolution, mapped, noise, SIZE, smaller, zoomedIn } from './shiftedSets.testutil';
+import { settings as trainSettings } from './trainerHarness.testutil';
 
 const share = (judgement: OodJudgement) => countUnlike(judgement) / judgement.distances.length;
 
@@ -63,21 +63,7 @@ describe('out-of-distribution warning', () => {
         test,
       },
     });
-    const settings: TrainSettings = {
-      model: 'tutorial',
-      imageSize: SIZE,
-      epochs: 4,
-      batchSize: 16,
-      learningRate: 2e-3,
-      learningRateSchedule: 'constant',
-      intensityNormalisation: 'none',
-      backend: 'auto',
-      seed: 1,
-      classWeighting: 'balanced',
-      patience: 0,
-      augmentation: { ...NO_AUGMENTATION },
-      ...NO_RECIPE,
-    };
+    const settings = trainSettings({ epochs: 4, batchSize: 16, patience: 0 });
     // tfjs draws weight initialisers and Dropout's masks from Math.random when unseeded (as the app trains): seeded
     // here, so this tiny model, and the shares below, are the same on every run (they spread widely across seeds).
     const random = vi.spyOn(Math, 'random').mockImplementation(mulberry32(2));

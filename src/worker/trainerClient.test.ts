@@ -1,4 +1,3 @@
-import { NO_RECIPE } from '../core/settings';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENTATION } from './augment';
@@ -7,6 +6,7 @@ import { syntheticSet } from '../model/testImages.testutil';
 import { InMemoryTrainerPort } from './inMemoryTrainer.testutil';
 import type { TrainProgress } from './protocol';
 import { TrainerClient, TrainerCrashedError, type TrainerPort } from './trainerClient';
+import { settings as trainSettings } from './trainerHarness.testutil';
 
 const SIZE = 32;
 
@@ -23,23 +23,9 @@ function splits(): Splits {
   };
 }
 
+/** The Trainer tests' run settings, on the cpu backend. */
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return {
-    model: 'tutorial',
-    imageSize: SIZE,
-    epochs: 2,
-    batchSize: 8,
-    learningRate: 2e-3,
-    learningRateSchedule: 'constant',
-    intensityNormalisation: 'none',
-    backend: 'cpu',
-    seed: 1,
-    classWeighting: 'balanced',
-    patience: 3,
-    augmentation: { ...NO_AUGMENTATION },
-    ...NO_RECIPE,
-    ...overrides,
-  };
+  return trainSettings({ backend: 'cpu', ...overrides });
 }
 
 const TILT: AugmentationSettings = { ...NO_AUGMENTATION, rotation: 20 };
