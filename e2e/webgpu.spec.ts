@@ -37,9 +37,9 @@ test("auto races WebGPU beside WebGL and WebAssembly; Backend WebGPU: gradients 
   // started (WebGPU's gradients checked) but not timed (probe.ts).
   await expect(note).toContainText(/^Auto picked wasm, the fastest here\./);
   await expect(note).toContainText(
-    /webgl in software \(not timed\), wasm \d+ images\/s, webgpu in software \(not timed\) \(webgl and webgpu in software:/,
+    /webgl in software \(not timed\), wasm \d+ images\/s, webgpu in software \(not timed\); webgl and webgpu in software:/,
   );
-  await expect(note).toContainText('(webgl and webgpu in software: never picked while another backend runs).');
+  await expect(note).toContainText('; webgl and webgpu in software: never picked while another backend runs.');
   console.log(await note.innerText());
 
   // WebGPU chosen in the settings, three epochs in the same worker.

@@ -66,7 +66,7 @@ describe('backend probe', () => {
     expect(fastest(outcomes)?.name).toBe('wasm');
     expect(describeOutcomes(outcomes)).toBe(
       'webgl 1000 images/s, wasm 200 images/s, webgpu 2000 images/s' +
-        ' (webgl and webgpu in software: never picked while another backend runs)',
+        '; webgl and webgpu in software: never picked while another backend runs',
     );
     // A real GPU that is faster wins.
     const realGpu = { name: 'webgpu', msPerImage: 0.5, problem: null, software: false };
@@ -116,7 +116,7 @@ describe('backend probe', () => {
       expect(fastest(outcomes)?.name).toBe('wasm');
       expect(describeOutcomes(outcomes)).toBe(
         'webgl in software (not timed), wasm 200 images/s, webgpu in software (not timed)' +
-          ' (webgl and webgpu in software: never picked while another backend runs)',
+          '; webgl and webgpu in software: never picked while another backend runs',
       );
     });
 
@@ -134,7 +134,7 @@ describe('backend probe', () => {
       expect(fastest(outcomes)?.name).toBe('webgl');
       expect(describeOutcomes(outcomes)).toBe(
         'webgl 111 images/s, wasm unavailable (no wasm here), webgpu unavailable (no adapter)' +
-          ' (webgl in software: never picked while another backend runs)',
+          '; webgl in software: never picked while another backend runs',
       );
     });
 

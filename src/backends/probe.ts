@@ -153,13 +153,14 @@ export function fastest(outcomes: ProbeOutcome[]): ProbeOutcome | null {
 
 /**
  * For the page: what was measured, e.g. "webgl in software (not timed), wasm 500 images/s", and which GPU backends
- * ran in software (" (webgl in software: never picked while another backend runs)").
+ * ran in software ("; webgl in software: never picked while another backend runs"): a clause of its own, not a second
+ * parenthesis after a backend's reason.
  */
 export function describeOutcomes(outcomes: ProbeOutcome[]): string {
   const measured = outcomes.map(describeOutcome).join(', ');
   const software = outcomes.filter((o) => o.software && o.problem === null).map((o) => o.name);
   if (software.length === 0) return measured;
-  return `${measured} (${software.join(' and ')} in software: never picked while another backend runs)`;
+  return `${measured}; ${software.join(' and ')} in software: never picked while another backend runs`;
 }
 
 function describeOutcome(o: ProbeOutcome): string {

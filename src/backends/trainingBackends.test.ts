@@ -58,7 +58,7 @@ describe('TrainingBackends', () => {
     const choice = await backends.choose('webgpu');
     expect(choice.name).toBe('cpu');
     expect(choice.note).toMatch(
-      /^WebGPU cannot be used: this browser has no WebGPU \(navigator\.gpu is missing\)\. WebGL could not start/,
+      /^WebGPU cannot be used: this browser has no WebGPU; navigator\.gpu is missing\. WebGL could not start/,
     );
   });
 
@@ -75,7 +75,7 @@ describe('TrainingBackends', () => {
   it('auto with a model shape measures each backend that starts and says what it measured', async () => {
     const choice = await backends.choose('auto', { imageSize: 32, numClasses: 2, batchSize: 8 });
     expect(choice.note).toMatch(
-      /Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm .+, webgpu unavailable \(this browser has no WebGPU \(navigator\.gpu is missing\)\)\.$/,
+      /Measured on training steps of this model at 32 px: webgl unavailable \(.+\), wasm .+, webgpu unavailable \(this browser has no WebGPU; navigator\.gpu is missing\)\.$/,
     );
     expect(['wasm', 'cpu']).toContain(choice.name);
     expect(tf.getBackend()).toBe(choice.name);

@@ -22,7 +22,7 @@ const neverStarted = async () => {
 describe('WebgpuStarter', () => {
   it('says when the browser has no WebGPU at all', async () => {
     withNavigator(undefined);
-    expect(await new WebgpuStarter().start(neverStarted)).toBe('this browser has no WebGPU (navigator.gpu is missing)');
+    expect(await new WebgpuStarter().start(neverStarted)).toBe('this browser has no WebGPU; navigator.gpu is missing');
   });
 
   it('passes over a browser without an adapter at once, without loading the backend', async () => {

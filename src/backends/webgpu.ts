@@ -52,7 +52,7 @@ export class WebgpuStarter {
    */
   async start(startBackend: (name: string) => Promise<string | null>): Promise<string | null> {
     const gpu = (globalThis.navigator as { gpu?: Gpu } | undefined)?.gpu;
-    if (!gpu) return 'this browser has no WebGPU (navigator.gpu is missing)';
+    if (!gpu) return 'this browser has no WebGPU; navigator.gpu is missing';
     if (!this.adapter) {
       try {
         this.adapter = await withTimeout(requestGpuAdapter(), this.adapterTimeoutMs);
@@ -60,7 +60,7 @@ export class WebgpuStarter {
         return `the browser could not be asked for a WebGPU adapter (${messageOf(error)})`;
       }
       if (!this.adapter)
-        return 'the browser offers no WebGPU adapter (no supported GPU, or WebGPU is turned off or blocklisted)';
+        return 'the browser offers no WebGPU adapter; there is no supported GPU, or WebGPU is turned off or blocklisted';
     }
     if (!this.loaded) {
       try {

@@ -248,12 +248,14 @@ export function RangeField({ label, min, max, step, value, shown, onChange }: Ra
   const id = useId();
   return (
     <span className="range-field">
-      <label htmlFor={id}>{label}</label>
-      {shown !== undefined && (
-        <>
-          : <output htmlFor={id}>{shown}</output>
-        </>
-      )}{' '}
+      <span className="range-field__caption">
+        <label htmlFor={id}>{label}</label>
+        {shown !== undefined && (
+          <>
+            : <output htmlFor={id}>{shown}</output>
+          </>
+        )}
+      </span>{' '}
       <input
         id={id}
         type="range"

@@ -14,7 +14,7 @@ import type { ReportedThreshold } from '../../eval/report';
 import { TTA_VIEW_COUNT, type EvalSettings, type TestResult, type TestTimeAugmentation } from '../../core/types';
 import { confusionText } from '../common/chartText';
 import { ConfusionTable, type Cell } from './ConfusionTable';
-import { fmtThreshold } from './formatFigures';
+import { fmtSliderThreshold, fmtThreshold } from './formatFigures';
 import { MetricsTable } from './MetricsTable';
 import { MisclassifiedGallery, type ExplainImage } from './MisclassifiedGallery';
 import { TestPredictions } from './TestResults';
@@ -133,7 +133,7 @@ export function Evaluation({
           max={0.99}
           step={0.01}
           value={threshold}
-          shown={threshold.toFixed(2)}
+          shown={fmtSliderThreshold(threshold)}
           onChange={setMoved}
         />
         <p

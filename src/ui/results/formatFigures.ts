@@ -11,3 +11,10 @@ export function fmtInterval(interval: Interval | null | undefined): string {
 
 /** A threshold with enough digits to tell a chosen one apart: 0.5, 0.371, 0.0042. */
 export const fmtThreshold = (t: number) => String(Number(t.toPrecision(3)));
+
+/**
+ * The threshold beside its slider: a slider step (0.01) with two decimals (`0.90`), a chosen threshold between steps
+ * as the reported sentence gives it (`0.925`, not `0.92`).
+ */
+export const fmtSliderThreshold = (t: number) =>
+  Math.abs(t * 100 - Math.round(t * 100)) < 1e-6 ? t.toFixed(2) : fmtThreshold(t);
