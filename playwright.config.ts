@@ -16,6 +16,9 @@ export default defineConfig({
   timeout: 240_000,
   expect: { timeout: 60_000 },
   workers: Math.max(1, Math.min(4, availableParallelism())),
+  // Tests, not files, are shared out: a file's long tests at the end of the queue would otherwise run one after
+  // another on one worker while the others idle (docs/benchmarks.md, "CI"). Files that share a page keep their order.
+  fullyParallel: true,
   retries: 0,
   reporter: [['list'], ['json', { outputFile: '.cache/playwright.json' }]],
   use: {
