@@ -1,7 +1,7 @@
 /** Augmentation inside a real training run: applied on the backend, and leak-free. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { AugmentationSettings, TrainSettings } from '../core/types';
@@ -23,7 +23,7 @@ function settings(augmentation: AugmentationSettings): TrainSettings {
     learningRate: 2e-3,
     learningRateSchedule: 'constant',
     intensityNormalisation: 'none',
-    backend: 'cpu',
+    backend: 'wasm',
     seed: 4,
     classWeighting: 'none',
     patience: 0,
@@ -37,7 +37,7 @@ async function run(
   augmentation: AugmentationSettings,
 ): Promise<{ kernels: string[]; losses: number[]; errors: string[]; leaked: number }> {
   const messages: FromTrainer[] = [];
-  const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends('') });
+  const trainer = new Trainer((m) => messages.push(m), { backends: new WasmOnlyBackends('') });
   await trainer.handle({
     id: 1,
     request: {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import type { EvalSettings } from '../core/types';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, TrainerReplies, TrainerRequest } from './protocol';
@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 function setup() {
   const messages: FromTrainer[] = [];
-  const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends() });
+  const trainer = new Trainer((m) => messages.push(m), { backends: new WasmOnlyBackends() });
   let nextId = 1;
   /** The reply to `request`, or the error's message. */
   const ask = async <K extends TrainerRequest['type']>(
@@ -50,7 +50,7 @@ function splits() {
   };
 }
 
-const settings = trainSettings({ backend: 'cpu' });
+const settings = trainSettings({ backend: 'wasm' });
 
 describe('Trainer: evaluate and evaluatedImages', () => {
   it('reports validation and test at the operating point chosen on validation, with intervals, without new tensors', async () => {

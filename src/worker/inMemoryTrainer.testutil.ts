@@ -2,7 +2,7 @@
  * A training worker without a Worker, for tests: a real Trainer behind a TrainerPort, with every
  * message delivered as a separate task in both directions, as postMessage does.
  */
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import type { FromTrainer, ToTrainer } from './protocol';
 import { Trainer } from './trainer';
 import type { TrainerOptions } from './trainerOptions';
@@ -25,7 +25,7 @@ export class InMemoryTrainerPort implements TrainerPort {
           if (!this.terminated) this.onmessage?.({ data: message } as MessageEvent<FromTrainer>);
         }, 0);
       },
-      { backends: new CpuOnlyBackends(), ...options },
+      { backends: new WasmOnlyBackends(), ...options },
     );
   }
 

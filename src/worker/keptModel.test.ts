@@ -1,7 +1,7 @@
 /** The worker's kept model across requests: a run resumed from its checkpoint, a restored model, Predict, Evaluate. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { IntensityNormalisation, ModelFiles, TrainSettings } from '../core/types';
 import type { FromTrainer, TrainerReplies, TrainerRequest, TrainProgress } from './protocol';
@@ -15,11 +15,11 @@ beforeAll(async () => {
 });
 
 const settings = (overrides: Partial<TrainSettings> = {}): TrainSettings =>
-  trainSettings({ model: 'batchnorm', backend: 'cpu', seed: 4, ...overrides });
+  trainSettings({ model: 'batchnorm', backend: 'wasm', seed: 4, ...overrides });
 
 function harness() {
   const messages: FromTrainer[] = [];
-  const trainer = new Trainer((m) => messages.push(m), { backends: new CpuOnlyBackends('') });
+  const trainer = new Trainer((m) => messages.push(m), { backends: new WasmOnlyBackends('') });
   let id = 0;
   const ask = async <K extends TrainerRequest['type']>(
     request: Extract<TrainerRequest, { type: K }>,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { FromTrainer } from './protocol';
@@ -38,7 +38,7 @@ describe('a 50-epoch run', () => {
         }
         if (m.progress.type === 'checkpoint') checkpoints++;
       },
-      { backends: new CpuOnlyBackends('') },
+      { backends: new WasmOnlyBackends('') },
     );
     await trainer.handle({
       id: 1,
@@ -65,7 +65,7 @@ describe('a 50-epoch run', () => {
           learningRate: 1e-3,
           learningRateSchedule: 'constant',
           intensityNormalisation: 'none',
-          backend: 'cpu',
+          backend: 'wasm',
           seed: 1,
           classWeighting: 'balanced',
           patience: 0,

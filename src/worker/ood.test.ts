@@ -17,7 +17,7 @@ import { evaluateInBatches } from './evaluate';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { FromTrainer, Predictions, TrainerReplies, TrainerRequest } from './protocol';
 import { Trainer } from './trainer';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { blurred, chestSet, lowResolution, mapped, noise, SIZE, smaller, zoomedIn } from './shiftedSets.testutil';
 import { settings as trainSettings } from './trainerHarness.testutil';
 
@@ -53,7 +53,7 @@ describe('out-of-distribution warning', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    trainer = new Trainer((m) => replies.push(m), { backends: new CpuOnlyBackends() });
+    trainer = new Trainer((m) => replies.push(m), { backends: new WasmOnlyBackends() });
     await ask({
       type: 'setData',
       splits: {

@@ -1,7 +1,7 @@
 /** Pause holds a run between batches; Continue lets it go on; Stop ends a paused run. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { FromTrainer } from './protocol';
@@ -39,7 +39,7 @@ describe('Pause', () => {
       messages.push(m);
       happened();
     };
-    const trainer = new Trainer(post, { backends: new CpuOnlyBackends(''), heldWait });
+    const trainer = new Trainer(post, { backends: new WasmOnlyBackends(''), heldWait });
     await trainer.handle({
       id: 1,
       request: {
@@ -60,7 +60,7 @@ describe('Pause', () => {
       learningRate: 1e-3,
       learningRateSchedule: 'constant' as const,
       intensityNormalisation: 'none' as const,
-      backend: 'cpu' as const,
+      backend: 'wasm' as const,
       seed: 1,
       classWeighting: 'none' as const,
       patience: 0,

@@ -23,7 +23,7 @@ const settings: TrainSettings = {
   imageSize: SIZE,
   epochs: 1,
   batchSize: 8,
-  backend: 'cpu',
+  backend: 'wasm',
   intensityNormalisation: 'per-image',
   augmentation: NO_AUGMENTATION,
 };

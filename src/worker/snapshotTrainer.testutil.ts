@@ -1,6 +1,6 @@
-/** A Trainer on the cpu backend for the snapshot- and seed-ensemble tests, their data, and a member's kernel. */
+/** A Trainer on the WebAssembly backend (wasmOnly.testutil.ts) for the snapshot- and seed-ensemble tests, their data, and a member's kernel. */
 import * as tf from '@tensorflow/tfjs';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import type { ModelFiles } from '../core/types';
 import { disposeCnn } from '../model/cnn';
@@ -11,7 +11,7 @@ import { Trainer } from './trainer';
 export const SIZE = 32;
 
 /**
- * A Trainer on the cpu backend; `ask` resolves with the request's reply or error message once it is handled.
+ * A Trainer on the WebAssembly backend; `ask` resolves with the request's reply or error message once it is handled.
  * `onPost` sees every message as it is posted (to stop a run at a given point).
  */
 export function setup(onPost: (message: FromTrainer, trainer: Trainer) => void = () => {}) {
@@ -21,7 +21,7 @@ export function setup(onPost: (message: FromTrainer, trainer: Trainer) => void =
       posted.push(message);
       onPost(message, trainer);
     },
-    { backends: new CpuOnlyBackends() },
+    { backends: new WasmOnlyBackends() },
   );
   const ask = async (request: TrainerRequest) => {
     const from = posted.length;

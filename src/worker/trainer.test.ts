@@ -35,7 +35,7 @@ describe('Trainer: a full run', () => {
       'evaluating',
       'reply:train',
     ]);
-    expect(progress('backend')[0]).toEqual({ type: 'backend', name: 'cpu', requested: 'webgl', note: 'test backend' });
+    expect(progress('backend')[0]).toEqual({ type: 'backend', name: 'wasm', requested: 'webgl', note: 'test backend' });
     expect(progress('trainingStarted')[0]).toEqual({
       type: 'trainingStarted',
       epochs: 2,

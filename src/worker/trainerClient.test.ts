@@ -23,9 +23,9 @@ function splits(): Splits {
   };
 }
 
-/** The Trainer tests' run settings, on the cpu backend. */
+/** The Trainer tests' run settings, on the WebAssembly backend. */
 function settings(overrides: Partial<TrainSettings> = {}): TrainSettings {
-  return trainSettings({ backend: 'cpu', ...overrides });
+  return trainSettings({ backend: 'wasm', ...overrides });
 }
 
 const TILT: AugmentationSettings = { ...NO_AUGMENTATION, rotation: 20 };

@@ -1,9 +1,9 @@
 /**
- * What the Trainer's test files share: a Trainer on the cpu backend whose posts are collected and read by kind,
+ * What the Trainer's test files share: a Trainer on the WebAssembly backend (wasmOnly.testutil.ts) whose posts are collected and read by kind,
  * generated splits and run settings with augmentation off.
  */
 import { syntheticSet } from '../model/testImages.testutil';
-import { CpuOnlyBackends } from '../backends/cpuOnly.testutil';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import type { TrainingBackendsLike } from '../backends/trainingBackends';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { TrainSettings } from '../core/types';
@@ -23,7 +23,7 @@ type Progress<T extends TrainProgress['type']> = Extract<TrainProgress, { type: 
 type Event = FromTrainer & { type: 'progress' };
 
 /**
- * A Trainer on the cpu backend whose posts are collected, with a hook to act on a given message.
+ * A Trainer on the WebAssembly backend whose posts are collected, with a hook to act on a given message.
  * `ask` sends a request under a fresh id and resolves when the Trainer has handled it.
  */
 export function setup(
@@ -31,7 +31,7 @@ export function setup(
   onMessage?: (m: FromTrainer, t: { ask: (request: TrainerRequest) => Promise<number> }) => void,
 ) {
   const messages: FromTrainer[] = [];
-  const backends = Object.assign(new CpuOnlyBackends(), overrides);
+  const backends = Object.assign(new WasmOnlyBackends(), overrides);
   let nextId = 1;
   const ask = async (request: TrainerRequest): Promise<number> => {
     const id = nextId++;

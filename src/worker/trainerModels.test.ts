@@ -15,7 +15,7 @@ describe('Trainer: export', () => {
     await ask({ type: 'exportModel' });
     expect(errors()).toEqual([]);
     const exported = replies('exportModel')[0];
-    expect(exported).toMatchObject({ backend: 'cpu', epochsDone: 1 });
+    expect(exported).toMatchObject({ backend: 'wasm', epochsDone: 1 });
     expect(exported.weights).toBeInstanceOf(ArrayBuffer);
 
     const json = JSON.parse(exported.modelJson) as tf.io.ModelJSON;
