@@ -51,3 +51,22 @@ test('holds out by a file-name pattern: the matching images are the test split; 
   await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
   await expect(page.getByRole('alert')).toContainText('matches every training image of NORMAL');
 });
+
+test('without a test split the Results are on validation, each image named by its file', async ({ page }) => {
+  const zipPath = await writeTrainOnlyZip();
+  await page.goto(`/?size=${SIZE}&epochs=1&batch=16`);
+  await page.getByLabel('Dataset', { exact: true }).setInputFiles(zipPath);
+  await expectStatus(page, 'ready');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expectStatus(page, 'done', 180_000);
+  await expect(page.getByRole('table', { name: 'Test metrics' }).locator('caption')).toContainText(
+    'On the validation split (6 images',
+  );
+  // The validation images were held out of train: their rows (and the CSV, the gallery) name their files.
+  await page.getByText('Predictions per image').click();
+  const rows = page.getByRole('table', { name: 'Test predictions' }).locator('tbody tr');
+  await expect(rows).toHaveCount(6);
+  for (const row of await rows.all()) {
+    await expect(row).toHaveAttribute('data-path', /\/train\/(NORMAL|PNEUMONIA)\/(normal|pneumonia)-\d{3}\.png$/);
+  }
+});

@@ -45,6 +45,14 @@ describe('loadDataset', () => {
     expect(data.validation.count).toBe(4);
     expect(data.train.pixels).toHaveLength(32 * 256);
     expect([...data.validation.labels].sort()).toEqual([0, 0, 1, 1]);
+    // Validation images in validationPaths order (held out of train and val), each with its exact pixels and label.
+    expect(data.validationPaths).toHaveLength(4);
+    data.validationPaths.forEach((path, i) => {
+      const image = pixelsOf.get(path)!;
+      expect(['train', 'val']).toContain(image.split);
+      expect(imageAt(data.validation, i)).toEqual(image.pixels);
+      expect(data.classNames[data.validation.labels[i]]).toBe(image.className);
+    });
 
     // Test images in testPaths order, each with its exact pixels and label.
     expect(data.test?.count).toBe(8);
@@ -75,6 +83,7 @@ describe('loadDataset', () => {
     expect(data.validationPlan.source).toBe('folder');
     expect(data.train.count).toBe(24);
     expect(data.validation.count).toBe(20);
+    expect(data.validationPaths.every((path) => path.includes('/val/'))).toBe(true);
     expect(data.test).toBeNull();
     expect(data.testPaths).toEqual([]);
   });

@@ -248,6 +248,7 @@ async function load(
     validation: decoded.validation.set,
     test: decoded.test.set.count > 0 ? decoded.test.set : null,
     testPaths: decoded.test.set.count > 0 ? decoded.test.entries.map((e) => e.path) : [],
+    validationPaths: decoded.validation.entries.map((e) => e.path),
     manifest,
     validationPlan: plan,
     ...(testHoldout.description ? { testPlan: testHoldout.description } : {}),

@@ -107,6 +107,11 @@ describe('makeDemoDataset', () => {
     expect(d.testPaths[0]).toBe('demo/test/NORMAL/IM-7001-0001.jpeg');
     expect(d.testPaths[5]).toBe('demo/test/PNEUMONIA/person7001_bacteria_3.jpeg');
     d.testPaths.forEach((path, i) => expect(path).toContain(`/${d.classNames[d.test!.labels[i]]}/`));
+    expect(d.validationPaths).toHaveLength(10);
+    d.validationPaths.forEach((path, i) => {
+      expect(path).toMatch(/^demo\/val\//);
+      expect(path).toContain(`/${d.classNames[d.validation.labels[i]]}/`);
+    });
     expect(d.counts).toEqual({
       train: { NORMAL: 20, PNEUMONIA: 20 },
       validation: { NORMAL: 5, PNEUMONIA: 5 },

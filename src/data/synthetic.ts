@@ -276,6 +276,7 @@ export function makeDemoDataset(options: DemoOptions): DecodedDataset {
     validation: sets.validation,
     test: perClass.test > 0 ? sets.test : null,
     testPaths: perClass.test > 0 ? paths.test : [],
+    validationPaths: paths.validation,
     validationPlan: {
       source: 'folder',
       description: `Validation: the demo set's own validation images, ${2 * v} (NORMAL ${v}, PNEUMONIA ${v})`,

@@ -66,6 +66,8 @@ export interface DecodedDataset {
   test: ImageSet | null;
   /** File path of each test image, in ImageSet order (for per-image predictions). */
   testPaths: string[];
+  /** File path of each validation image, in ImageSet order: the per-image figures when there is no test split. */
+  validationPaths: string[];
   /** Every decoded image's path, split (after the hold-outs), class and patient: the PyTorch bundle's manifest. None for generated data. */
   manifest?: ManifestRow[];
   validationPlan: ValidationPlan;

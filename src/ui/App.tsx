@@ -224,7 +224,7 @@ export function App() {
               <Evaluation
                 result={results}
                 splitName={run.evaluatedOn}
-                paths={run.evaluatedOn === 'test' ? (view?.testPaths ?? []) : []}
+                paths={(run.evaluatedOn === 'test' ? view?.testPaths : view?.validationPaths) ?? []}
                 classNames={run.classNames}
                 store={store}
                 evalSettings={settings}

@@ -117,7 +117,9 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
   );
 });
 
-function SkippedList({ skipped }: { skipped: SkippedEntry[] }) {
+function SkippedList({ skipped: entries }: { skipped: SkippedEntry[] }) {
+  // A zip's folder entries are its structure, not files left out: listing them only worries.
+  const skipped = entries.filter((s) => s.reason !== 'folder');
   if (skipped.length === 0) return <p>Nothing was skipped.</p>;
   const byReason = new Map<SkipReason, SkippedEntry[]>();
   for (const s of skipped) {
