@@ -69,4 +69,19 @@ test('without a test split the Results are on validation, each image named by it
   for (const row of await rows.all()) {
     await expect(row).toHaveAttribute('data-path', /\/train\/(NORMAL|PNEUMONIA)\/(normal|pneumonia)-\d{3}\.png$/);
   }
+
+  // On a narrow window, long paths (here the zip's name and its folders) wrap: the scores stay inside the section.
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.getByLabel('Images to predict').setInputFiles(zipPath);
+  await expect(page.getByRole('table', { name: 'Predictions', exact: true }).locator('tbody tr').first()).toContainText(
+    'train_only.zip/chest_xray/train/',
+  );
+  for (const [table, section] of [
+    ['Predictions', '6. Predict'],
+    ['Test predictions', '5. Results'],
+  ]) {
+    const tableBox = (await page.getByRole('table', { name: table, exact: true }).boundingBox())!;
+    const sectionBox = (await page.getByRole('region', { name: section, exact: true }).boundingBox())!;
+    expect(tableBox.x + tableBox.width, table).toBeLessThanOrEqual(sectionBox.x + sectionBox.width);
+  }
 });

@@ -3,6 +3,7 @@ import { entriesFromDrop } from '../../data/looseFiles';
 import { fmtThreshold } from '../results/formatFigures';
 import { HeatmapImage } from './HeatmapImage';
 import { UnlikeSentence } from '../common/OodSummary';
+import { FilePath } from '../common/FilePath';
 import {
   ALL_ROWS,
   predictionRows,
@@ -181,7 +182,7 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             </figure>
           )}
           <UnlikeSentence judgement={result.predictions.ood} />
-          <table aria-label="Predictions">
+          <table aria-label="Predictions" className="predict__table">
             <caption>
               {visible.length} of {rows.length} images; click a row's image to enlarge it
             </caption>
@@ -211,7 +212,9 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             <tbody>
               {visible.slice(0, shown).map((row) => (
                 <tr key={row.index}>
-                  <td>{row.name}</td>
+                  <td>
+                    <FilePath path={row.name} />
+                  </td>
                   <td>
                     <button
                       type="button"

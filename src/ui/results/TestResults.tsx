@@ -2,6 +2,7 @@ import type { TestResult } from '../../core/types';
 import { saveBlob } from '../runs/downloadModel';
 import { csvCell } from '../predict/predictionRows';
 import { unlikeWhySentence } from '../common/oodText';
+import { FilePath } from '../common/FilePath';
 
 const SHOWN = 200;
 
@@ -58,7 +59,9 @@ export function TestPredictions({
             {rows.map((r) => (
               <tr key={r.i} data-path={r.path} className={r.truth === r.predicted ? '' : 'wrong'}>
                 <td>
-                  <code>{r.path}</code>
+                  <code>
+                    <FilePath path={r.path} />
+                  </code>
                 </td>
                 <td>{classNames[r.truth]}</td>
                 <td>{classNames[r.predicted]}</td>
