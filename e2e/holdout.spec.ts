@@ -1,4 +1,5 @@
 /** A test split held out of an archive that has none: by a share of train, or by a file-name pattern. */
+import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
 import { expectStatus, writeSyntheticZip } from './helpers';
 
@@ -69,6 +70,15 @@ test('without a test split the Results are on validation, each image named by it
   for (const row of await rows.all()) {
     await expect(row).toHaveAttribute('data-path', /\/train\/(NORMAL|PNEUMONIA)\/(normal|pneumonia)-\d{3}\.png$/);
   }
+  // The CSV says which split it holds, and names the files too.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download test predictions (CSV)' }).click();
+  expect((await download).suggestedFilename()).toBe('validation-predictions.csv');
+  const csv = readFileSync((await (await download).path())!, 'utf8')
+    .trim()
+    .split('\n');
+  expect(csv).toHaveLength(7);
+  for (const line of csv.slice(1)) expect(line).toMatch(/^"?chest_xray\/train\/(NORMAL|PNEUMONIA)\//);
 
   // On a narrow window, long paths (here the zip's name and its folders) wrap: the scores stay inside the section.
   await page.setViewportSize({ width: 800, height: 900 });

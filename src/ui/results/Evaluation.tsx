@@ -31,9 +31,10 @@ import { RangeField } from '../common/FormFields';
 interface Props {
   result: TestResult;
   classNames: string[];
-  /** Path of each evaluated image (empty when they are not known, e.g. a held-out part of train). */
+  /** Path of each evaluated image, by index (empty when they are not known). */
   paths: string[];
-  splitName: string;
+  /** The evaluated split: test, or validation when there is no test split. */
+  splitName: 'test' | 'validation';
   /** Asks the worker for the report (operating point, intervals, calibration) and for a cell's images. */
   store: TrainingStore;
   evalSettings: EvalSettings;
@@ -220,7 +221,13 @@ export function Evaluation({
         fetchImages={fetchImages}
         onExplain={onExplain}
       />
-      <TestPredictions result={result} paths={paths} classNames={classNames} predicted={predicted} />
+      <TestPredictions
+        result={result}
+        splitName={splitName}
+        paths={paths}
+        classNames={classNames}
+        predicted={predicted}
+      />
     </div>
   );
 }

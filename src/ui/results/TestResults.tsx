@@ -9,11 +9,14 @@ const SHOWN = 200;
 /** Each test image's score, in file order, so a person can check single cases (and tests can compare with the exported model). */
 export function TestPredictions({
   result,
+  splitName,
   paths,
   classNames,
   predicted,
 }: {
   result: TestResult;
+  /** The evaluated split: test, or validation when there is no test split. */
+  splitName: 'test' | 'validation';
   paths: string[];
   classNames: string[];
   /** The predicted class of each image, as the page decides it (threshold for two classes). */
@@ -82,13 +85,16 @@ export function TestPredictions({
           onClick={() =>
             saveBlob(
               new Blob([testPredictionsCsv(result, paths, classNames, predicted)], { type: 'text/csv' }),
-              'test-predictions.csv',
+              `${splitName}-predictions.csv`,
             )
           }
         >
           Download test predictions (CSV)
         </button>{' '}
-        <small>Every evaluated image: file, label, a probability per class, the class at the current decision.</small>
+        <small>
+          Every evaluated image{splitName === 'validation' ? ' (of validation: there is no test split)' : ''}: file,
+          label, a probability per class, the class at the current decision.
+        </small>
       </p>
     </>
   );
