@@ -94,4 +94,6 @@ test('without a test split the Results are on validation, each image named by it
     const sectionBox = (await page.getByRole('region', { name: section, exact: true }).boundingBox())!;
     expect(tableBox.x + tableBox.width, table).toBeLessThanOrEqual(sectionBox.x + sectionBox.width);
   }
+  // Nor does anything else, the charts' tables for screen readers included: the page does not scroll sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
 });

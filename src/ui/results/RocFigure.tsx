@@ -56,29 +56,31 @@ function RocTable({ roc, positiveName }: { roc: ReturnType<typeof rocCurve>; pos
       <p className="visually-hidden">No ROC curve: the split needs images of both the positive class and the others.</p>
     );
   return (
-    <table aria-label="ROC curve points" className="visually-hidden">
-      <caption>
-        ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the
-        threshold that gives it
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">false-positive rate at most</th>
-          <th scope="col">sensitivity</th>
-          <th scope="col">false-positive rate</th>
-          <th scope="col">threshold</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.maxFpr}>
-            <th scope="row">{r.maxFpr}</th>
-            <td>{fmt(r.tpr)}</td>
-            <td>{fmt(r.fpr)}</td>
-            <td>{Number.isFinite(r.threshold) ? fmtThreshold(r.threshold) : 'above every score'}</td>
+    <div className="visually-hidden">
+      <table aria-label="ROC curve points">
+        <caption>
+          ROC curve read at a few false-positive rates: the highest sensitivity for {positiveName} within each, and the
+          threshold that gives it
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">false-positive rate at most</th>
+            <th scope="col">sensitivity</th>
+            <th scope="col">false-positive rate</th>
+            <th scope="col">threshold</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.maxFpr}>
+              <th scope="row">{r.maxFpr}</th>
+              <td>{fmt(r.tpr)}</td>
+              <td>{fmt(r.fpr)}</td>
+              <td>{Number.isFinite(r.threshold) ? fmtThreshold(r.threshold) : 'above every score'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -157,36 +157,38 @@ function ReliabilityTable({ splits }: { splits: SplitReport[] }) {
   const bins = splits[0]?.calibration.bins ?? [];
   const cell = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(3));
   return (
-    <table aria-label="Reliability diagram bins" className="visually-hidden">
-      <caption>
-        Reliability diagram: for each bin of predicted probability, the images in it, their mean predicted probability
-        and the share that is positive
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">bin</th>
-          {splits.map((s) => (
-            <th scope="col" key={s.split}>
-              {s.split}: images, mean probability, observed share
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {bins.map((b, i) => (
-          <tr key={i}>
-            <th scope="row">
-              {b.low.toFixed(1)}–{b.high.toFixed(1)}
-            </th>
-            {splits.map((s) => {
-              const bin = s.calibration.bins[i];
-              return (
-                <td key={s.split}>{bin ? `${bin.count}, ${cell(bin.confidence)}, ${cell(bin.observed)}` : '–'}</td>
-              );
-            })}
+    <div className="visually-hidden">
+      <table aria-label="Reliability diagram bins">
+        <caption>
+          Reliability diagram: for each bin of predicted probability, the images in it, their mean predicted probability
+          and the share that is positive
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">bin</th>
+            {splits.map((s) => (
+              <th scope="col" key={s.split}>
+                {s.split}: images, mean probability, observed share
+              </th>
+            ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {bins.map((b, i) => (
+            <tr key={i}>
+              <th scope="row">
+                {b.low.toFixed(1)}–{b.high.toFixed(1)}
+              </th>
+              {splits.map((s) => {
+                const bin = s.calibration.bins[i];
+                return (
+                  <td key={s.split}>{bin ? `${bin.count}, ${cell(bin.confidence)}, ${cell(bin.observed)}` : '–'}</td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
