@@ -71,10 +71,11 @@ test('without a test split the Results are on validation, each image named by it
     await expect(row).toHaveAttribute('data-path', /\/train\/(NORMAL|PNEUMONIA)\/(normal|pneumonia)-\d{3}\.png$/);
   }
   // The CSV says which split it holds, and names the files too.
-  const download = page.waitForEvent('download');
+  const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download test predictions (CSV)' }).click();
-  expect((await download).suggestedFilename()).toBe('validation-predictions.csv');
-  const csv = readFileSync((await (await download).path())!, 'utf8')
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('validation-predictions.csv');
+  const csv = readFileSync(await download.path(), 'utf8')
     .trim()
     .split('\n');
   expect(csv).toHaveLength(7);

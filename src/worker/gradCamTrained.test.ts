@@ -3,9 +3,8 @@
  * decides its class: the map looks there.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../backends/wasmKernels';
+import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { mulberry32 } from '../core/random';
 import { disposeCnn } from '../model/cnn';
 import { gradCam } from '../model/gradCam';
@@ -13,10 +12,8 @@ import { buildModel } from '../model/models';
 import { upsampleMap } from '../model/gradCamMap.testutil';
 
 beforeAll(async () => {
-  // The page's CPU path: WebAssembly with our training kernels (their own tests compare them with the cpu backend,
-  // which trains this network many times slower in Node).
-  registerWasmTrainingKernels();
-  await tf.setBackend('wasm');
+  // The page's CPU path, as the worker's tests train on it: WebAssembly with our training kernels.
+  await new WasmOnlyBackends().choose('wasm');
 });
 
 /**

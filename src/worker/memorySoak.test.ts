@@ -8,6 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dataIds } from '../backends/wasmKernels.testutil';
 import { WasmOnlyBackends } from '../backends/wasmOnly.testutil';
 import { syntheticSet } from '../model/testImages.testutil';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
@@ -38,9 +39,8 @@ describe('a 50-epoch run', () => {
         if (m.type !== 'progress') return;
         if (m.progress.type === 'epochEnd') {
           tensorsAtEpochEnd.push(m.progress.tensors);
-          const backend = tf.engine().backend as BackendWasm;
-          dataAtEpochEnd.push(backend.numDataIds());
-          wasmHeapAtEpochEnd.push(backend.wasm.HEAPU8.byteLength);
+          dataAtEpochEnd.push(dataIds());
+          wasmHeapAtEpochEnd.push((tf.engine().backend as BackendWasm).wasm.HEAPU8.byteLength);
           gc();
           heapAtEpochEnd.push(process.memoryUsage().heapUsed);
         }

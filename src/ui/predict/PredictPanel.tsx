@@ -182,7 +182,7 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             </figure>
           )}
           <UnlikeSentence judgement={result.predictions.ood} />
-          <table aria-label="Predictions" className="predict__table">
+          <table aria-label="Predictions">
             <caption>
               {visible.length} of {rows.length} images; click a row's image to enlarge it
             </caption>
