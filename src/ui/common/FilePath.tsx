@@ -1,9 +1,10 @@
 import { Fragment } from 'react';
 
 /**
- * A file's path (`archive.zip/chest_xray/test/NORMAL/IM-0001-0001.jpeg`) that may wrap after each `/` and, past that,
- * anywhere (`.file-path`): in a narrow table column it breaks between folders before it breaks inside a name, and never
- * pushes the other columns out of their section. The text stays the path (no added characters).
+ * A file's path (`archive.zip/chest_xray/test/NORMAL/IM-0001-0001.jpeg`) that may wrap after each `/` (`.file-path`):
+ * in a narrow table column it breaks between folders, not inside a name, so the other columns stay in their section;
+ * where even one name does not fit, its table scrolls sideways (TableScroll). The text stays the path (no added
+ * characters).
  */
 export function FilePath({ path }: { path: string }) {
   const parts = path.split('/');
