@@ -15,8 +15,16 @@ export type PreviewRequest = TrainerRequestOf<'previewAugmentation'>;
 /** More would only slow the page: the figure shows a handful. */
 export const MAX_PREVIEW_IMAGES = 64;
 
-export async function renderAugmentationPreview(data: Splits, request: PreviewRequest): Promise<AugmentationPreview> {
+/**
+ * The preview asked for. Before a dataset has arrived there is nothing to show: an empty preview (the page asks again
+ * with the next dataset).
+ */
+export async function renderAugmentationPreview(
+  data: Splits | null,
+  request: PreviewRequest,
+): Promise<AugmentationPreview> {
   const { augmentation, indices: picks, seed, variants } = request;
+  if (!data) return { size: 0, count: 0, variants, classes: [], pixels: new Uint8Array(0) };
   const problem = checkAugmentation(augmentation);
   if (problem) throw new UserError(problem);
   const count = picks.length;

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { NO_AUGMENTATION, NO_RECIPE } from '../core/settings';
 import type { ImageSet, TestResult } from '../core/types';
 import { buildReport } from '../eval/report';
+import { trainerTransferables } from './transferables';
 import {
-  trainerTransferables,
   type FromTrainer,
   type ToTrainer,
   type TrainerReply,

@@ -2,7 +2,7 @@
  * The protocol between the page and the training worker. Every request carries an id chosen by the
  * page; every progress message, reply and error names the request it belongs to, so a failure fails
  * that request alone. Both sides switch exhaustively over `type`. Large buffers (pixels, weights) are
- * transferred, never copied: see `trainerTransferables`.
+ * transferred, never copied: see `trainerTransferables` (transferables.ts).
  */
 import type {
   AugmentationSettings,
@@ -237,77 +237,3 @@ export type FromTrainer =
   | { type: 'reply'; id: number; reply: TrainerReply }
   /** Request `id` failed; the message is written for the person using the app. */
   | { type: 'error'; id: number; message: string };
-
-/** The buffers a message should transfer rather than copy. */
-export function trainerTransferables(message: ToTrainer | FromTrainer): Transferable[] {
-  if ('request' in message) {
-    const request = message.request;
-    if (request.type === 'predict') return unique([request.pixels.buffer]);
-    if (request.type !== 'setData') return [];
-    const { train, validation, test } = request.splits;
-    return unique(
-      [train, validation, test].flatMap((s) =>
-        s ? [s.pixels.buffer, s.labels.buffer, ...(s.groups ? [s.groups.buffer] : [])] : [],
-      ),
-    );
-  }
-  switch (message.type) {
-    case 'progress':
-      return message.progress.type === 'checkpoint'
-        ? unique([
-            message.progress.files.weights,
-            ...(message.progress.snapshots ? [message.progress.snapshots.weights] : []),
-          ])
-        : [];
-    case 'error':
-      return [];
-    case 'reply': {
-      const reply = message.reply;
-      if (reply.type === 'train')
-        return unique([
-          ...(reply.test ? testResultBuffers(reply.test) : []),
-          ...(reply.model ? [reply.model.weights] : []),
-        ]);
-      if (reply.type === 'evaluateModel') return testResultBuffers(reply.test);
-      if (reply.type === 'predict')
-        return unique([
-          reply.scores.buffer,
-          reply.maps.buffer,
-          reply.mapClasses.buffer,
-          ...(reply.ood ? judgementBuffers(reply.ood) : []),
-        ]);
-      if (reply.type === 'exportModel')
-        return unique([reply.weights, ...(reply.converted ? [reply.converted.buffer] : [])]);
-      if (reply.type === 'previewAugmentation') return unique([reply.pixels.buffer]);
-      if (reply.type === 'shiftCheck')
-        return unique([
-          reply.check.labels.buffer,
-          ...reply.check.shifts.flatMap((s) => [s.scores.buffer, ...(s.unlike ? [s.unlike.buffer] : [])]),
-        ]);
-      if (reply.type === 'evaluatedImages') return unique([reply.pixels.buffer, reply.indices.buffer]);
-      return [];
-    }
-  }
-}
-
-function testResultBuffers(result: TestResult): ArrayBufferLike[] {
-  return [
-    result.scores.buffer,
-    result.labels.buffer,
-    result.gallery.indices.buffer,
-    result.gallery.pixels.buffer,
-    ...(result.ood ? judgementBuffers(result.ood) : []),
-  ];
-}
-
-function judgementBuffers(ood: OodJudgement): ArrayBufferLike[] {
-  return [
-    ood.distances.buffer,
-    ...(ood.parts ? [ood.parts.buffer] : []),
-    ...(ood.detailRatio ? [ood.detailRatio.buffer] : []),
-  ];
-}
-
-function unique(buffers: (ArrayBufferLike | Transferable)[]): Transferable[] {
-  return [...new Set(buffers)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
-}

@@ -3,7 +3,8 @@
  * The training worker's entry: wires the Trainer to this worker's messages. Nothing else lives
  * here, so the Trainer can be tested without a Worker. No DOM in this bundle.
  */
-import { trainerTransferables, type ToTrainer } from './protocol';
+import type { ToTrainer } from './protocol';
+import { trainerTransferables } from './transferables';
 import { Trainer } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;

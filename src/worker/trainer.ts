@@ -13,8 +13,8 @@ import { checkSettings, checkSplits } from './checks';
 import { describeModel } from './describeModel';
 import { explainError } from './explainError';
 import { assertNever } from '../core/assertNever';
+import { trainerTransferables } from './transferables';
 import {
-  trainerTransferables,
   type ExportedModel,
   type FromTrainer,
   type ToTrainer,
@@ -121,16 +121,6 @@ export class Trainer {
         return { type: 'exportModel', ...(await this.exportModel(request)) };
       case 'previewAugmentation':
         await this.backendSwitch;
-        // Nothing to show before a dataset has arrived: an empty preview (the page asks again with the next one).
-        if (!this.data)
-          return {
-            type: 'previewAugmentation',
-            size: 0,
-            count: 0,
-            variants: request.variants,
-            classes: [],
-            pixels: new Uint8Array(0),
-          };
         return { type: 'previewAugmentation', ...(await renderAugmentationPreview(this.data, request)) };
       case 'evaluate':
         return { type: 'evaluate', report: await this.report(request) };

@@ -7,8 +7,8 @@
  */
 import { assertNever } from '../core/assertNever';
 import type { WorkerPort } from '../core/workerPort';
+import { trainerTransferables } from './transferables';
 import {
-  trainerTransferables,
   type FromTrainer,
   type ToTrainer,
   type TrainerReplies,
