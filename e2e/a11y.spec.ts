@@ -143,6 +143,11 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
   await history.focus();
   await page.keyboard.press('ArrowRight');
   await expect.poll(() => history.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+  // Its caption keeps to the visible width and stays in view while the table scrolls.
+  const caption = (await history.locator('caption').boundingBox())!;
+  const visible = (await history.boundingBox())!;
+  expect(caption.x).toBeGreaterThanOrEqual(visible.x - 1);
+  expect(caption.x + caption.width).toBeLessThanOrEqual(visible.x + visible.width + 1);
   await expectAccessible(page, 'done, 360 px wide');
   // Back at a desktop width the tables fit again: no scroll region, no extra tab stop.
   await page.setViewportSize({ width: 1280, height: 900 });

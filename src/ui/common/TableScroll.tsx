@@ -1,32 +1,41 @@
-import { useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, type RefObject } from 'react';
 
 /**
  * A table's own sideways scroll (`.table-scroll`): on a narrow window a wide table scrolls inside its section rather
  * than widening the whole page. While it overflows, the wrapper is a region named after the table (`Training history,
  * scrolls sideways`) in the tab order, so a keyboard can scroll it and a screen reader says what it holds (axe's
- * scrollable-region-focusable); while the table fits, it adds no tab stop and no landmark.
+ * scrollable-region-focusable); while the table fits, it adds no tab stop and no landmark. The table's caption then
+ * keeps to the visible width and stays in view as the table scrolls (`--table-scroll-width`, page.css).
  */
 export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
-  const overflowing = useOverflowing(ref);
+  const visibleWidth = useOverflowingWidth(ref);
   return (
     <div
       ref={ref}
       className="table-scroll"
-      {...(overflowing && { role: 'region', 'aria-label': `${label}, scrolls sideways`, tabIndex: 0 })}
+      {...(visibleWidth !== null && {
+        role: 'region',
+        'aria-label': `${label}, scrolls sideways`,
+        tabIndex: 0,
+        style: { '--table-scroll-width': `${visibleWidth}px` } as CSSProperties,
+      })}
     >
       {children}
     </div>
   );
 }
 
-/** Whether the element's content is wider than the element, kept current as either resizes or the content changes. */
-function useOverflowing(ref: RefObject<HTMLElement | null>): boolean {
-  const [overflowing, setOverflowing] = useState(false);
+/**
+ * The element's visible width while its content is wider than it, else null; kept current as either resizes or the
+ * content changes.
+ */
+function useOverflowingWidth(ref: RefObject<HTMLElement | null>): number | null {
+  const [width, setWidth] = useState<number | null>(null);
   useLayoutEffect(() => {
     const element = ref.current;
     if (!element) return;
-    const check = () => setOverflowing(element.scrollWidth > element.clientWidth + 1);
+    const check = () => setWidth(element.scrollWidth > element.clientWidth + 1 ? element.clientWidth : null);
     const resized = new ResizeObserver(check);
     const observeAll = () => {
       resized.disconnect();
@@ -43,5 +52,5 @@ function useOverflowing(ref: RefObject<HTMLElement | null>): boolean {
       swapped.disconnect();
     };
   }, [ref]);
-  return overflowing;
+  return width;
 }
