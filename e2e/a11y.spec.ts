@@ -134,10 +134,10 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expectAccessible(page, 'done, with Predict and Runs');
 
-  // A phone's width: the page does not scroll sideways; each table too wide for it scrolls in a region of its own,
+  // A phone's width: the page does not scroll sideways; each table too wide for it scrolls in a group of its own,
   // named after it and in the tab order, which the arrow keys scroll.
   await page.setViewportSize({ width: 360, height: 800 });
-  const history = page.getByRole('region', { name: 'Training history, scrolls sideways' });
+  const history = page.getByRole('group', { name: 'Training history, scrolls sideways' });
   await expect(history).toHaveAttribute('tabindex', '0');
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   await history.focus();
@@ -149,7 +149,7 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
   expect(caption.x).toBeGreaterThanOrEqual(visible.x - 1);
   expect(caption.x + caption.width).toBeLessThanOrEqual(visible.x + visible.width + 1);
   await expectAccessible(page, 'done, 360 px wide');
-  // Back at a desktop width the tables fit again: no scroll region, no extra tab stop.
+  // Back at a desktop width the tables fit again: no scroll group, no extra tab stop.
   await page.setViewportSize({ width: 1280, height: 900 });
   await expect(history).toHaveCount(0);
   await expect(page.getByRole('table', { name: 'Training history' }).locator('xpath=..')).not.toHaveAttribute(
