@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { type Locator, type Page } from '@playwright/test';
+import { type ConsoleMessage, type Locator, type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,6 +69,17 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
       return path;
     });
 
+  // What a person with the console open would see: warnings and errors of the page and its workers, none expected.
+  const consoleNoise: string[] = [];
+  const listen = (where: string) => (message: ConsoleMessage) => {
+    // Playwright's own note: this config blocks service workers (the offline spec lets them run).
+    if (message.text().includes('blocked by Playwright')) return;
+    if (message.type() === 'warning' || message.type() === 'error')
+      consoleNoise.push(`${where} ${message.type()}: ${message.text()}`);
+  };
+  page.on('console', listen('page'));
+  page.on('worker', (worker) => worker.on('console', listen('worker')));
+
   await page.goto(`/?size=${SIZE}&epochs=2&batch=16`);
   await expectStatus(page, 'idle');
   // Landmarks: the masthead is a banner beside the main content, and the state line is a polite live region.
@@ -133,6 +144,8 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
   await expect(page.getByRole('figure', { name: 'Selected prediction' })).toBeVisible();
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expectAccessible(page, 'done, with Predict and Runs');
+  // Charts drawn before their data (the live curves) once printed dozens of vega warnings a run.
+  expect(consoleNoise, 'console warnings and errors').toEqual([]);
 
   // A phone's width: the page does not scroll sideways; each table too wide for it scrolls in a group of its own,
   // named after it and in the tab order, which the arrow keys scroll.

@@ -1,8 +1,9 @@
-import { parse, View, Warn, type Spec } from 'vega';
+import { parse, View, type Spec } from 'vega';
 import { expressionInterpreter } from 'vega-interpreter';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { nextTask } from '../../../core/timeSlicer';
 import { textTooltip, type TextTooltipOptions } from './textTooltip';
+import { chartLogger } from './chartLogger';
 
 /** The options of vega-embed's `embed` that tfjs-vis and our charts pass. */
 export interface EmbedOptions {
@@ -44,7 +45,7 @@ export async function embedInTasks(
   const runtime = parse(vgSpec, {}, { ast: true });
   await nextTask();
   const view = new View(runtime, {
-    logLevel: Warn,
+    logger: chartLogger(),
     renderer: options.renderer ?? 'canvas',
     expr: expressionInterpreter,
   });
