@@ -184,7 +184,9 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
     files.push({ name, mimeType: '', buffer: Buffer.from(await writeDicom(image(bright, i))) });
     if (i < 22) rows.push(`${name},${bright ? 'PNEUMONIA' : 'NORMAL'},${SECRET}${i >> 2}`);
   }
-  rows.push('IM9999,NORMAL,', 'IM0001,<b>NORMAL</b>,');
+  // The last row: a long export path that names no file; listed, it wraps rather than widen a phone's page.
+  const longPath = 'hospital_export_2026/radiology/chest/series_0000123456789/study_0000987654321/IM9998';
+  rows.push('IM9999,NORMAL,', 'IM0001,<b>NORMAL</b>,', `${longPath},NORMAL,`);
   await page
     .getByLabel('Labels file')
     .setInputFiles({ name: 'labels.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
@@ -197,15 +199,21 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
   expect(summary.train.PNEUMONIA + summary.test.PNEUMONIA + summary.validation.PNEUMONIA).toBe(11);
   const report = page.getByTestId('labels-report');
   await expect(report).toContainText(
-    'Labels file labels.csv: 22 of 24 rows matched a file; 2 rows and 2 image files unmatched.',
+    'Labels file labels.csv: 22 of 25 rows matched a file; 3 rows and 2 image files unmatched.',
   );
   await report.getByText('Unmatched rows').click();
   await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText('line 24: IM9999 — no such file');
   await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText(
     'line 25: IM0001 — the file already has a row (line 3)',
   );
+  await expect(report.getByRole('list', { name: 'Unmatched rows' })).toContainText(
+    `line 26: ${longPath} — no such file`,
+  );
   await report.getByText('Unmatched files').click();
   await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
+  await page.setViewportSize({ width: 360, height: 800 });
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await page.setViewportSize({ width: 1280, height: 720 });
   await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
   expect(await page.content()).not.toContain(SECRET);
 

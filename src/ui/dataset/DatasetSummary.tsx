@@ -9,6 +9,7 @@ import { VisFigure } from '../common/VisFigure';
 import { dicomSummaryText } from './dicomText';
 import { LabelsReport } from './LabelsReport';
 import { TableScroll } from '../common/TableScroll';
+import { FilePath } from '../common/FilePath';
 
 const REASON_TEXT: Record<SkipReason, string> = {
   folder: 'folder entries',
@@ -143,7 +144,9 @@ function SkippedList({ skipped: entries }: { skipped: SkippedEntry[] }) {
             <ul>
               {list.slice(0, 50).map((s) => (
                 <li key={s.path}>
-                  <code>{s.path}</code>
+                  <code>
+                    <FilePath path={s.path} />
+                  </code>
                   {s.detail ? ` — ${s.detail}` : ''}
                 </li>
               ))}

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { LabelsReport as Report } from '../../data/types';
+import { FilePath } from '../common/FilePath';
 
 const SHOWN = 100;
 
@@ -17,11 +18,23 @@ export function LabelsReport({ report }: { report: Report }) {
         items={rows.map((row) => [
           String(row.line),
           <>
-            line {row.line}: <code>{row.path}</code> — {row.reason}
+            line {row.line}:{' '}
+            <code>
+              <FilePath path={row.path} />
+            </code>{' '}
+            — {row.reason}
           </>,
         ])}
       />
-      <Unmatched name="Unmatched files" items={files.map((path) => [path, <code>{path}</code>])} />
+      <Unmatched
+        name="Unmatched files"
+        items={files.map((path) => [
+          path,
+          <code key={path}>
+            <FilePath path={path} />
+          </code>,
+        ])}
+      />
     </div>
   );
 }
