@@ -4,10 +4,10 @@ import { useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, 
  * A table's own sideways scroll (`.table-scroll`): on a narrow window a wide table scrolls inside its section rather
  * than widening the whole page. While it overflows, the wrapper is a group named after the table (`Training history,
  * scrolls sideways`) in the tab order, so a keyboard can scroll it and a screen reader says what it holds (axe's
- * scrollable-region-focusable). A group, not a region: a phone's page would otherwise list a landmark a table, and a
- * section's name (`6. Predict`) would no longer be the only region that contains `Predict`. While the table fits, the
- * wrapper adds no tab stop and no role. The table's caption then
- * keeps to the visible width and stays in view as the table scrolls (`--table-scroll-width`, page.css).
+ * scrollable-region-focusable); its caption keeps to the visible width and stays in view as the table scrolls
+ * (`--table-scroll-width`, page.css). A group, not a region: on a phone every table would otherwise be a landmark, and
+ * a section's name (`6. Predict`) no longer the only region name that contains `Predict`. While the table fits, the
+ * wrapper has no role, no name and no tab stop.
  */
 export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
