@@ -137,6 +137,10 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   await expect(
     page.getByRole('figure', { name: 'Compared runs: validation loss' }).locator('canvas, svg').first(),
   ).toBeVisible();
+  // On a phone the comparison (a column a run) scrolls in its own box; the page does not scroll sideways.
+  await page.setViewportSize({ width: 360, height: 800 });
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.
   const fresh = await browser.newContext();
