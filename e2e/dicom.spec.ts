@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import { BlobReader, TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
 import { hasDcmtk, writeDicom, type DicomSpec, type Encoding } from '../src/data/dicom/dicomFiles.testutil';
 import { encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, metric, readSummary, reportShown } from './helpers';
+import { expectNoSidewaysScroll, expectStatus, metric, readSummary, reportShown } from './helpers';
 
 const SIZE = 32;
 const SECRET = 'PAT-SECRET-';
@@ -211,8 +211,7 @@ test('a flat folder of DICOM files is labelled by a labels file; unmatched rows 
   );
   await report.getByText('Unmatched files').click();
   await expect(report.getByRole('list', { name: 'Unmatched files' })).toHaveText(/IM0022\s*IM0023/);
-  await page.setViewportSize({ width: 360, height: 800 });
-  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await expectNoSidewaysScroll(page, 360);
   await page.setViewportSize({ width: 1280, height: 720 });
   await expect(page.getByRole('region', { name: 'Dataset health' })).toContainText('6 patients');
   expect(await page.content()).not.toContain(SECRET);

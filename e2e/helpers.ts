@@ -38,6 +38,12 @@ export async function expectStatus(page: Page, status: string, timeout = 60_000)
   await expect(page.getByTestId('status')).toHaveText(status, { timeout });
 }
 
+/** At a window `width` px wide (800 tall), the page does not scroll sideways: nothing in it is wider than the window. */
+export async function expectNoSidewaysScroll(page: Page, width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 800 });
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+}
+
 /**
  * Waits until the `Augmented samples` preview has drawn its first answer. The worker makes it with tensors of its own
  * while a run may already be training, so a test that compares the worker's tensor count at each epoch's end starts

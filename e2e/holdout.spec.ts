@@ -1,7 +1,7 @@
 /** A test split held out of an archive that has none: by a share of train, or by a file-name pattern. */
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
-import { expectStatus, writeSyntheticZip } from './helpers';
+import { expectNoSidewaysScroll, expectStatus, writeSyntheticZip } from './helpers';
 
 const SIZE = 32;
 
@@ -82,7 +82,7 @@ test('without a test split the Results are on validation, each image named by it
   for (const line of csv.slice(1)) expect(line).toMatch(/^"?chest_xray\/train\/(NORMAL|PNEUMONIA)\//);
 
   // On a narrow window, long paths (here the zip's name and its folders) wrap after each folder, and a table still
-  // too wide scrolls inside its own box (TableScroll): neither pushes out of its section.
+  // too wide scrolls inside its own box (ScrollingTable): neither pushes out of its section.
   await page.setViewportSize({ width: 800, height: 900 });
   await page.getByLabel('Images to predict').setInputFiles(zipPath);
   await expect(page.getByRole('table', { name: 'Predictions', exact: true }).locator('tbody tr').first()).toContainText(
@@ -99,5 +99,5 @@ test('without a test split the Results are on validation, each image named by it
     expect(scrollerBox.x + scrollerBox.width, table).toBeLessThanOrEqual(sectionBox.x + sectionBox.width);
   }
   // Nor does anything else, the charts' tables for screen readers included: the page does not scroll sideways.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+  await expectNoSidewaysScroll(page, 800);
 });

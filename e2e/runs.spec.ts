@@ -4,7 +4,14 @@ import { expect, test, watchSecurityPolicy } from './fixtures';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeImage } from '../scripts/syntheticZip';
-import { expectStatus, metric, reportShown, trainTwoEpochsOn, writeSyntheticZip } from './helpers';
+import {
+  expectNoSidewaysScroll,
+  expectStatus,
+  metric,
+  reportShown,
+  trainTwoEpochsOn,
+  writeSyntheticZip,
+} from './helpers';
 
 const SIZE = 32;
 
@@ -138,8 +145,7 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
     page.getByRole('figure', { name: 'Compared runs: validation loss' }).locator('canvas, svg').first(),
   ).toBeVisible();
   // On a phone the comparison (a column a run) scrolls in its own box; the page does not scroll sideways.
-  await page.setViewportSize({ width: 360, height: 800 });
-  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await expectNoSidewaysScroll(page, 360);
   await page.setViewportSize({ width: 1280, height: 720 });
 
   // A fresh page (its own storage) loads the downloaded zip and predicts what the page that made it predicted.

@@ -8,7 +8,7 @@ import { describeLoadStats } from './loadFigures';
 import { VisFigure } from '../common/VisFigure';
 import { dicomSummaryText } from './dicomText';
 import { LabelsReport } from './LabelsReport';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 import { FilePath } from '../common/FilePath';
 
 const REASON_TEXT: Record<SkipReason, string> = {
@@ -39,35 +39,33 @@ export const DatasetSummary = memo(function DatasetSummary({ view }: { view: Dat
         <strong>{view.source.kind === 'demo' ? 'Demo dataset (synthetic)' : view.source.name}</strong>:{' '}
         {classNames.length} classes, decoded to {view.size} × {view.size} grey.
       </p>
-      <TableScroll label="Dataset summary">
-        <table aria-label="Dataset summary" className="counts">
-          <caption>Images per split folder and class{patients ? ', and patients' : ''} (of those decoded)</caption>
-          <thead>
-            <tr>
-              <th scope="col">split</th>
-              {classNames.map((c) => (
-                <th scope="col" key={c}>
-                  {c}
-                </th>
-              ))}
-              <th scope="col">total</th>
-              {patients && <th scope="col">patients</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {SPLIT_NAMES.map((split) => (
-              <tr key={split}>
-                <th scope="row">{split}</th>
-                {classNames.map((c) => (
-                  <td key={c}>{counts[split][c] ?? 0}</td>
-                ))}
-                <td>{total(split)}</td>
-                {patients && <td>{patients.byFolder[split]}</td>}
-              </tr>
+      <ScrollingTable label="Dataset summary" className="counts">
+        <caption>Images per split folder and class{patients ? ', and patients' : ''} (of those decoded)</caption>
+        <thead>
+          <tr>
+            <th scope="col">split</th>
+            {classNames.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
             ))}
-          </tbody>
-        </table>
-      </TableScroll>
+            <th scope="col">total</th>
+            {patients && <th scope="col">patients</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {SPLIT_NAMES.map((split) => (
+            <tr key={split}>
+              <th scope="row">{split}</th>
+              {classNames.map((c) => (
+                <td key={c}>{counts[split][c] ?? 0}</td>
+              ))}
+              <td>{total(split)}</td>
+              {patients && <td>{patients.byFolder[split]}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </ScrollingTable>
       <p data-testid="validation-source">
         {withPeriod(view.validationPlan.description)} Training uses {view.used.train} images{ofPatients('train')},
         validation {view.used.validation}

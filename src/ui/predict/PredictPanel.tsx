@@ -14,7 +14,7 @@ import {
 } from './predictionRows';
 import { PredictionsControls } from './PredictionsControls';
 import { PAGE, usePredict, type PredictInputs } from './usePredict';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 interface Props extends PredictInputs {
   disabled: boolean;
@@ -183,62 +183,60 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             </figure>
           )}
           <UnlikeSentence judgement={result.predictions.ood} />
-          <TableScroll label="Predictions">
-            <table aria-label="Predictions">
-              <caption>
-                {visible.length} of {rows.length} images; click a row's image to enlarge it
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <button type="button" onClick={() => setSort({ by: 'name' })} aria-pressed={sort.by === 'name'}>
-                      File
+          <ScrollingTable label="Predictions">
+            <caption>
+              {visible.length} of {rows.length} images; click a row's image to enlarge it
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">
+                  <button type="button" onClick={() => setSort({ by: 'name' })} aria-pressed={sort.by === 'name'}>
+                    File
+                  </button>
+                </th>
+                <th scope="col">Image</th>
+                <th scope="col">Predicted class</th>
+                {classNames.map((c, i) => (
+                  <th scope="col" key={c}>
+                    <button
+                      type="button"
+                      onClick={() => setSort({ by: 'class', classIndex: i })}
+                      aria-pressed={sort.by === 'class' && sort.classIndex === i}
+                    >
+                      {c}
                     </button>
                   </th>
-                  <th scope="col">Image</th>
-                  <th scope="col">Predicted class</th>
-                  {classNames.map((c, i) => (
-                    <th scope="col" key={c}>
-                      <button
-                        type="button"
-                        onClick={() => setSort({ by: 'class', classIndex: i })}
-                        aria-pressed={sort.by === 'class' && sort.classIndex === i}
-                      >
-                        {c}
-                      </button>
-                    </th>
-                  ))}
-                  {result.predictions.ood && <th scope="col">Unlike training data</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {visible.slice(0, shown).map((row) => (
-                  <tr key={row.index}>
-                    <td>
-                      <FilePath path={row.name} />
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        className="predict__thumb"
-                        onClick={() => setSelected(row.index)}
-                        aria-label={`Enlarge ${row.name}`}
-                      >
-                        {heatmapOf(row, 64)}
-                      </button>
-                    </td>
-                    <td>{classNames[row.predicted]}</td>
-                    {row.probabilities.map((p, i) => (
-                      <td key={classNames[i]}>{p.toFixed(4)}</td>
-                    ))}
-                    {row.unlike !== null && (
-                      <td title={row.unlikeWhy ?? undefined}>{row.unlike ? <strong>yes</strong> : 'no'}</td>
-                    )}
-                  </tr>
                 ))}
-              </tbody>
-            </table>
-          </TableScroll>
+                {result.predictions.ood && <th scope="col">Unlike training data</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {visible.slice(0, shown).map((row) => (
+                <tr key={row.index}>
+                  <td>
+                    <FilePath path={row.name} />
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="predict__thumb"
+                      onClick={() => setSelected(row.index)}
+                      aria-label={`Enlarge ${row.name}`}
+                    >
+                      {heatmapOf(row, 64)}
+                    </button>
+                  </td>
+                  <td>{classNames[row.predicted]}</td>
+                  {row.probabilities.map((p, i) => (
+                    <td key={classNames[i]}>{p.toFixed(4)}</td>
+                  ))}
+                  {row.unlike !== null && (
+                    <td title={row.unlikeWhy ?? undefined}>{row.unlike ? <strong>yes</strong> : 'no'}</td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </ScrollingTable>
           {visible.length > shown && (
             <button type="button" onClick={() => setShown((n) => n + PAGE)}>
               Show {Math.min(PAGE, visible.length - shown)} more

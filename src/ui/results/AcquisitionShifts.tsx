@@ -6,7 +6,7 @@ import { percent, shiftSummary } from './shiftText';
 import { fmt, fmtThreshold } from './formatFigures';
 import type { TrainingStore } from '../training/trainingStore';
 import { useAnswerFor } from '../common/useAnswerFor';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 interface Props {
   store: TrainingStore;
@@ -51,38 +51,36 @@ export function AcquisitionShifts({ store, result, splitName, positiveClass, pos
       {state.error && state.current && <p role="alert">{state.error}</p>}
       {check && rows && (
         <>
-          <TableScroll label="Under acquisition shifts">
-            <table aria-label="Under acquisition shifts" className="metrics">
-              <caption>
-                {check.labels.length} of the {check.splitCount} {check.split} images,{' '}
-                {binary
-                  ? `${positiveName} at a score of at least ${fmtThreshold(threshold)} (the Results' threshold)`
-                  : 'the most probable class'}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Shift</th>
-                  <th scope="col">Accuracy</th>
-                  <th scope="col">Sensitivity</th>
-                  <th scope="col">Specificity</th>
-                  <th scope="col">AUC</th>
-                  <th scope="col">Unlike training data</th>
+          <ScrollingTable label="Under acquisition shifts" className="metrics">
+            <caption>
+              {check.labels.length} of the {check.splitCount} {check.split} images,{' '}
+              {binary
+                ? `${positiveName} at a score of at least ${fmtThreshold(threshold)} (the Results' threshold)`
+                : 'the most probable class'}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Shift</th>
+                <th scope="col">Accuracy</th>
+                <th scope="col">Sensitivity</th>
+                <th scope="col">Specificity</th>
+                <th scope="col">AUC</th>
+                <th scope="col">Unlike training data</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.shift}>
+                  <th scope="row">{row.shift}</th>
+                  <td>{fmt(row.accuracy)}</td>
+                  <td>{fmt(row.sensitivity)}</td>
+                  <td>{fmt(row.specificity)}</td>
+                  <td>{fmt(row.auc)}</td>
+                  <td>{percent(row.unlikeShare)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.shift}>
-                    <th scope="row">{row.shift}</th>
-                    <td>{fmt(row.accuracy)}</td>
-                    <td>{fmt(row.sensitivity)}</td>
-                    <td>{fmt(row.specificity)}</td>
-                    <td>{fmt(row.auc)}</td>
-                    <td>{percent(row.unlikeShare)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+              ))}
+            </tbody>
+          </ScrollingTable>
           <p data-testid="shift-summary">{shiftSummary(rows)}</p>
         </>
       )}

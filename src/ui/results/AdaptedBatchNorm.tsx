@@ -3,7 +3,7 @@ import type { EvaluationReport } from '../../eval/report';
 import { Cell, REPORT_ROWS } from './ValidationVsTest';
 import type { TrainingStore } from '../training/trainingStore';
 import { useAnswerFor } from '../common/useAnswerFor';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 // Precision aside: the adaptation moves the operating point, and these four say how.
 const ROWS = REPORT_ROWS.filter((r) => r.metric !== 'precision');
@@ -43,27 +43,25 @@ export function AdaptedBatchNorm({ store, report, evalSettings }: Props) {
       {state.pending && <p aria-busy="true">Adapting and scoring…</p>}
       {state.error && state.current && <p role="note">{state.error}</p>}
       {adapted?.test && (
-        <TableScroll label="Adapted BatchNorm">
-          <table aria-label="Adapted BatchNorm" className="metrics">
-            <caption>Test, at the same threshold (chosen on validation, unadapted), 95% intervals</caption>
-            <thead>
-              <tr>
-                <th scope="col">figure</th>
-                <th scope="col">as trained</th>
-                <th scope="col">BatchNorm adapted to the test images</th>
+        <ScrollingTable label="Adapted BatchNorm" className="metrics">
+          <caption>Test, at the same threshold (chosen on validation, unadapted), 95% intervals</caption>
+          <thead>
+            <tr>
+              <th scope="col">figure</th>
+              <th scope="col">as trained</th>
+              <th scope="col">BatchNorm adapted to the test images</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ROWS.map(({ name, metric }) => (
+              <tr key={metric}>
+                <th scope="row">{name}</th>
+                <Cell value={test.metrics[metric]} interval={test.intervals[metric]} />
+                <Cell value={adapted.test!.metrics[metric]} interval={adapted.test!.intervals[metric]} />
               </tr>
-            </thead>
-            <tbody>
-              {ROWS.map(({ name, metric }) => (
-                <tr key={metric}>
-                  <th scope="row">{name}</th>
-                  <Cell value={test.metrics[metric]} interval={test.intervals[metric]} />
-                  <Cell value={adapted.test!.metrics[metric]} interval={adapted.test!.intervals[metric]} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+            ))}
+          </tbody>
+        </ScrollingTable>
       )}
     </div>
   );

@@ -1,4 +1,4 @@
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 /** A confusion-matrix cell, [true class, predicted class]. */
 export type Cell = [number, number];
 
@@ -13,43 +13,41 @@ interface Props {
 /** The `Confusion matrix` table; each count is a button that shows that cell's images. */
 export function ConfusionTable({ matrix, classNames, selected, onSelect }: Props) {
   return (
-    <TableScroll label="Confusion matrix">
-      <table aria-label="Confusion matrix" className="confusion">
-        <caption>Confusion matrix (rows: true class, columns: predicted). Click a count to see those images.</caption>
-        <thead>
-          <tr>
-            <th scope="col">true \ predicted</th>
-            {classNames.map((c) => (
-              <th scope="col" key={c}>
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {matrix.map((row, i) => (
-            <tr key={classNames[i]}>
-              <th scope="row">{classNames[i]}</th>
-              {row.map((n, j) => {
-                const pressed = selected !== null && selected[0] === i && selected[1] === j;
-                return (
-                  <td key={j} className={i === j ? 'confusion__hit' : n > 0 ? 'confusion__miss' : ''}>
-                    <button
-                      type="button"
-                      className="confusion__cell"
-                      aria-label={`${classNames[i]} as ${classNames[j]}: ${n} images`}
-                      aria-pressed={pressed}
-                      onClick={() => onSelect(pressed ? null : [i, j])}
-                    >
-                      {n}
-                    </button>
-                  </td>
-                );
-              })}
-            </tr>
+    <ScrollingTable label="Confusion matrix" className="confusion">
+      <caption>Confusion matrix (rows: true class, columns: predicted). Click a count to see those images.</caption>
+      <thead>
+        <tr>
+          <th scope="col">true \ predicted</th>
+          {classNames.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
           ))}
-        </tbody>
-      </table>
-    </TableScroll>
+        </tr>
+      </thead>
+      <tbody>
+        {matrix.map((row, i) => (
+          <tr key={classNames[i]}>
+            <th scope="row">{classNames[i]}</th>
+            {row.map((n, j) => {
+              const pressed = selected !== null && selected[0] === i && selected[1] === j;
+              return (
+                <td key={j} className={i === j ? 'confusion__hit' : n > 0 ? 'confusion__miss' : ''}>
+                  <button
+                    type="button"
+                    className="confusion__cell"
+                    aria-label={`${classNames[i]} as ${classNames[j]}: ${n} images`}
+                    aria-pressed={pressed}
+                    onClick={() => onSelect(pressed ? null : [i, j])}
+                  >
+                    {n}
+                  </button>
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </ScrollingTable>
   );
 }

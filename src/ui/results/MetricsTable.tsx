@@ -1,7 +1,7 @@
 import type { BinaryMetrics } from '../../eval/metrics';
 import type { SplitReport } from '../../eval/report';
 import { fmt, fmtInterval } from './formatFigures';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 interface Props {
   /** The figures at the slider's threshold. */
@@ -34,23 +34,21 @@ export function MetricsTable({
   const interval = (name: keyof SplitReport['intervals']) =>
     shown && (atOperatingPoint || name === 'auc') ? shown.intervals[name] : null;
   return (
-    <TableScroll label="Test metrics">
-      <table aria-label="Test metrics" className="metrics">
-        <caption>
-          On the {splitName} split ({count} images), positive class {positiveName}, threshold {thresholdText}
-          {shown ? `; 95% intervals in brackets (bootstrap over ${shown.units} ${shown.unit})` : ''}
-        </caption>
-        <tbody>
-          <Row name="Accuracy" value={accuracy} interval={interval('accuracy')} />
-          <Row name="AUC" value={metrics.auc} interval={interval('auc')} />
-          <Row name="Sensitivity" value={metrics.sensitivity} interval={interval('sensitivity')} />
-          <Row name="Specificity" value={metrics.specificity} interval={interval('specificity')} />
-          <Row name="Precision" value={metrics.precision} interval={interval('precision')} />
-          <Row name="F1" value={metrics.f1} />
-          <Row name="Loss" value={loss} />
-        </tbody>
-      </table>
-    </TableScroll>
+    <ScrollingTable label="Test metrics" className="metrics">
+      <caption>
+        On the {splitName} split ({count} images), positive class {positiveName}, threshold {thresholdText}
+        {shown ? `; 95% intervals in brackets (bootstrap over ${shown.units} ${shown.unit})` : ''}
+      </caption>
+      <tbody>
+        <Row name="Accuracy" value={accuracy} interval={interval('accuracy')} />
+        <Row name="AUC" value={metrics.auc} interval={interval('auc')} />
+        <Row name="Sensitivity" value={metrics.sensitivity} interval={interval('sensitivity')} />
+        <Row name="Specificity" value={metrics.specificity} interval={interval('specificity')} />
+        <Row name="Precision" value={metrics.precision} interval={interval('precision')} />
+        <Row name="F1" value={metrics.f1} />
+        <Row name="Loss" value={loss} />
+      </tbody>
+    </ScrollingTable>
   );
 }
 

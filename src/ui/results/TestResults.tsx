@@ -3,7 +3,7 @@ import { saveBlob } from '../runs/downloadModel';
 import { csvCell } from '../predict/predictionRows';
 import { unlikeWhySentence } from '../common/oodText';
 import { FilePath } from '../common/FilePath';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 const SHOWN = 200;
 
@@ -45,42 +45,40 @@ export function TestPredictions({
     <>
       <details className="predictions">
         <summary>Predictions per image{n > SHOWN ? ` (first ${SHOWN} of ${n})` : ''}</summary>
-        <TableScroll label="Test predictions">
-          <table aria-label="Test predictions">
-            <thead>
-              <tr>
-                <th scope="col">image</th>
-                <th scope="col">label</th>
-                <th scope="col">predicted</th>
-                {classNames.map((c) => (
-                  <th scope="col" key={c}>
-                    P({c})
-                  </th>
-                ))}
-                {result.ood && <th scope="col">Unlike training data</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.i} data-path={r.path} className={r.truth === r.predicted ? '' : 'wrong'}>
-                  <td>
-                    <code>
-                      <FilePath path={r.path} />
-                    </code>
-                  </td>
-                  <td>{classNames[r.truth]}</td>
-                  <td>{classNames[r.predicted]}</td>
-                  {r.probs.map((p, k) => (
-                    <td key={k} data-score={p}>
-                      {p.toFixed(4)}
-                    </td>
-                  ))}
-                  {r.unlike !== null && <td title={r.why ?? undefined}>{r.unlike ? 'yes' : 'no'}</td>}
-                </tr>
+        <ScrollingTable label="Test predictions">
+          <thead>
+            <tr>
+              <th scope="col">image</th>
+              <th scope="col">label</th>
+              <th scope="col">predicted</th>
+              {classNames.map((c) => (
+                <th scope="col" key={c}>
+                  P({c})
+                </th>
               ))}
-            </tbody>
-          </table>
-        </TableScroll>
+              {result.ood && <th scope="col">Unlike training data</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.i} data-path={r.path} className={r.truth === r.predicted ? '' : 'wrong'}>
+                <td>
+                  <code>
+                    <FilePath path={r.path} />
+                  </code>
+                </td>
+                <td>{classNames[r.truth]}</td>
+                <td>{classNames[r.predicted]}</td>
+                {r.probs.map((p, k) => (
+                  <td key={k} data-score={p}>
+                    {p.toFixed(4)}
+                  </td>
+                ))}
+                {r.unlike !== null && <td title={r.why ?? undefined}>{r.unlike ? 'yes' : 'no'}</td>}
+              </tr>
+            ))}
+          </tbody>
+        </ScrollingTable>
       </details>
       <p>
         <button

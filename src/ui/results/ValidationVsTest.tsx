@@ -4,7 +4,7 @@ import type { EvaluationReport, SplitReport } from '../../eval/report';
 import { describeRule } from '../../eval/thresholdRules';
 import { fmt, fmtInterval, fmtThreshold } from './formatFigures';
 import { VisFigure } from '../common/VisFigure';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 /** The figures with intervals, as the report tables name their rows. */
 export const REPORT_ROWS: { name: string; metric: IntervalMetric }[] = [
@@ -24,46 +24,44 @@ export function ValidationVsTest({ report }: { report: EvaluationReport }) {
   const point = report.operatingPoint;
   return (
     <div className="report">
-      <TableScroll label="Validation and test">
-        <table aria-label="Validation and test" className="metrics">
-          <caption>
-            At threshold {fmtThreshold(point.threshold)} ({describeRule(point)}); 95% intervals from {report.resamples}{' '}
-            bootstrap resamples
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">figure</th>
-              {splits.map((s) => (
-                <th scope="col" key={s.split}>
-                  {s.split} ({s.count} images{s.unit === 'patients' ? `, ${s.units} patients` : ''})
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {REPORT_ROWS.map(({ name, metric }) => (
-              <tr key={metric}>
-                <th scope="row">{name}</th>
-                {splits.map((s) => (
-                  <Cell key={s.split} value={s.metrics[metric]} interval={s.intervals[metric]} />
-                ))}
-              </tr>
+      <ScrollingTable label="Validation and test" className="metrics">
+        <caption>
+          At threshold {fmtThreshold(point.threshold)} ({describeRule(point)}); 95% intervals from {report.resamples}{' '}
+          bootstrap resamples
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">figure</th>
+            {splits.map((s) => (
+              <th scope="col" key={s.split}>
+                {s.split} ({s.count} images{s.unit === 'patients' ? `, ${s.units} patients` : ''})
+              </th>
             ))}
-            <tr>
-              <th scope="row">ECE</th>
+          </tr>
+        </thead>
+        <tbody>
+          {REPORT_ROWS.map(({ name, metric }) => (
+            <tr key={metric}>
+              <th scope="row">{name}</th>
               {splits.map((s) => (
-                <Cell key={s.split} value={s.calibration.ece} />
+                <Cell key={s.split} value={s.metrics[metric]} interval={s.intervals[metric]} />
               ))}
             </tr>
-            <tr>
-              <th scope="row">Brier score</th>
-              {splits.map((s) => (
-                <Cell key={s.split} value={s.calibration.brier} />
-              ))}
-            </tr>
-          </tbody>
-        </table>
-      </TableScroll>
+          ))}
+          <tr>
+            <th scope="row">ECE</th>
+            {splits.map((s) => (
+              <Cell key={s.split} value={s.calibration.ece} />
+            ))}
+          </tr>
+          <tr>
+            <th scope="row">Brier score</th>
+            {splits.map((s) => (
+              <Cell key={s.split} value={s.calibration.brier} />
+            ))}
+          </tr>
+        </tbody>
+      </ScrollingTable>
       <ShiftNote report={report} />
       <Reliability splits={splits} temperature={report.temperature} />
     </div>

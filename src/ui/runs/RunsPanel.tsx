@@ -4,7 +4,7 @@ import { VisFigure } from '../common/VisFigure';
 import type { SavedRun, StorageState } from '../../storage/runsDb';
 import { fmt } from '../results/formatFigures';
 import { formatBytes } from '../../core/formatUnits';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 interface Props {
   runs: SavedRun[];
@@ -174,31 +174,29 @@ function CompareTable({ runs }: { runs: SavedRun[] }) {
     ['Dataset', (r) => r.datasetName],
   ];
   return (
-    <TableScroll label="Compared runs">
-      <table aria-label="Compared runs">
-        <caption>Compared runs: figures from different datasets or splits are not comparable</caption>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
+    <ScrollingTable label="Compared runs">
+      <caption>Compared runs: figures from different datasets or splits are not comparable</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          {runs.map((r) => (
+            <th scope="col" key={r.id}>
+              {r.name}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([label, value]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
             {runs.map((r) => (
-              <th scope="col" key={r.id}>
-                {r.name}
-              </th>
+              <td key={r.id}>{value(r)}</td>
             ))}
           </tr>
-        </thead>
-        <tbody>
-          {rows.map(([label, value]) => (
-            <tr key={label}>
-              <th scope="row">{label}</th>
-              {runs.map((r) => (
-                <td key={r.id}>{value(r)}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+        ))}
+      </tbody>
+    </ScrollingTable>
   );
 }
 

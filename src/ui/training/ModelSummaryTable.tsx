@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { ModelSummary } from '../../core/types';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 const format = (n: number) => n.toLocaleString('en-US');
 
@@ -13,33 +13,31 @@ export const ModelSummaryTable = memo(function ModelSummaryTable({
   imageSize: number;
 }) {
   return (
-    <TableScroll label="Model summary">
-      <table aria-label="Model summary" className="model-summary">
-        <caption>
-          Model at {imageSize} × {imageSize} × 1: <span data-testid="total-params">{format(summary.totalParams)}</span>{' '}
-          parameters ({format(summary.trainableParams)} trainable)
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Layer (type)</th>
-            <th scope="col">Output shape</th>
-            <th scope="col">Param #</th>
+    <ScrollingTable label="Model summary" className="model-summary">
+      <caption>
+        Model at {imageSize} × {imageSize} × 1: <span data-testid="total-params">{format(summary.totalParams)}</span>{' '}
+        parameters ({format(summary.trainableParams)} trainable)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Layer (type)</th>
+          <th scope="col">Output shape</th>
+          <th scope="col">Param #</th>
+        </tr>
+      </thead>
+      <tbody>
+        {summary.layers.map((layer) => (
+          <tr key={layer.name}>
+            <td>
+              {layer.name} ({layer.className})
+            </td>
+            <td>
+              <code>{layer.outputShape}</code>
+            </td>
+            <td>{format(layer.params)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {summary.layers.map((layer) => (
-            <tr key={layer.name}>
-              <td>
-                {layer.name} ({layer.className})
-              </td>
-              <td>
-                <code>{layer.outputShape}</code>
-              </td>
-              <td>{format(layer.params)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+        ))}
+      </tbody>
+    </ScrollingTable>
   );
 });

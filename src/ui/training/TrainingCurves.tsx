@@ -1,7 +1,7 @@
 import { LiveCurve } from './curves/LiveCurve';
 import type { TrainingView } from './trainingState';
 import { useThrottled } from '../common/useThrottled';
-import { TableScroll } from '../common/TableScroll';
+import { ScrollingTable } from '../common/ScrollingTable';
 
 /**
  * Live loss and accuracy: training per batch (thin) and smoothed, validation per epoch, best epoch marked,
@@ -22,37 +22,35 @@ export function TrainingCurves({ view }: { view: TrainingView }) {
 export function TrainingHistory({ view }: { view: TrainingView }) {
   if (view.epochPoints.length === 0) return null;
   return (
-    <TableScroll label="Training history">
-      <table aria-label="Training history" className="history">
-        <caption>Per epoch</caption>
-        <thead>
-          <tr>
-            <th scope="col">epoch</th>
-            <th scope="col">loss</th>
-            <th scope="col">accuracy</th>
-            <th scope="col">validation loss</th>
-            <th scope="col">validation accuracy</th>
-            <th scope="col">lowest validation loss</th>
+    <ScrollingTable label="Training history" className="history">
+      <caption>Per epoch</caption>
+      <thead>
+        <tr>
+          <th scope="col">epoch</th>
+          <th scope="col">loss</th>
+          <th scope="col">accuracy</th>
+          <th scope="col">validation loss</th>
+          <th scope="col">validation accuracy</th>
+          <th scope="col">lowest validation loss</th>
+        </tr>
+      </thead>
+      <tbody>
+        {view.epochPoints.map((p) => (
+          <tr
+            key={p.epoch}
+            data-tensors={p.tensors}
+            aria-current={p.epoch === view.bestEpoch ? 'true' : undefined}
+            className={p.epoch === view.bestEpoch ? 'history__best' : undefined}
+          >
+            <td>{p.epoch + 1}</td>
+            <td>{p.loss.toFixed(4)}</td>
+            <td>{p.accuracy.toFixed(4)}</td>
+            <td>{p.valLoss.toFixed(4)}</td>
+            <td>{p.valAccuracy.toFixed(4)}</td>
+            <td>{p.epoch === view.bestEpoch ? 'best' : ''}</td>
           </tr>
-        </thead>
-        <tbody>
-          {view.epochPoints.map((p) => (
-            <tr
-              key={p.epoch}
-              data-tensors={p.tensors}
-              aria-current={p.epoch === view.bestEpoch ? 'true' : undefined}
-              className={p.epoch === view.bestEpoch ? 'history__best' : undefined}
-            >
-              <td>{p.epoch + 1}</td>
-              <td>{p.loss.toFixed(4)}</td>
-              <td>{p.accuracy.toFixed(4)}</td>
-              <td>{p.valLoss.toFixed(4)}</td>
-              <td>{p.valAccuracy.toFixed(4)}</td>
-              <td>{p.epoch === view.bestEpoch ? 'best' : ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+        ))}
+      </tbody>
+    </ScrollingTable>
   );
 }
