@@ -64,7 +64,8 @@ test('no serious or critical axe violations: empty, loaded, training, done, pred
     .filter((i) => i.split === 'test')
     .slice(0, 2)
     .map((image, k) => {
-      const path = join(dir, `new_${k}_${image.className}.png`);
+      // Long names with no hyphen or space: the enlarged image's caption must still fit a phone (below).
+      const path = join(dir, `new_${k}_${image.className}_from_a_hospital_export_series_000012345678.png`);
       writeFileSync(path, encodeImage(image.pixels, image.size, 'png'));
       return path;
     });

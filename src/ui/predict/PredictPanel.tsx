@@ -168,7 +168,7 @@ export function PredictPanel({ disabled, ...inputs }: Props) {
             <figure className="predict__detail" aria-label="Selected prediction">
               {heatmapOf(selectedRow, 320)}
               <figcaption>
-                {selectedRow.name}: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
+                <FilePath path={selectedRow.name} />: predicted <strong>{classNames[selectedRow.predicted]}</strong> (
                 {classNames.map((c, i) => `${c} ${selectedRow.probabilities[i].toFixed(3)}`).join(', ')}); heat shows
                 the evidence for {heatClass(selectedRow.index)}.{' '}
                 {selectedRow.unlikeWhy && (
