@@ -17,6 +17,7 @@ import type { Settings, SplitName } from '../core/types';
 import type { UnlikeReason } from '../eval/oodReasons';
 import { syntheticSet } from '../model/testImages.testutil';
 import { pytorchBundleFiles, type ManifestRow } from './pytorchBundle';
+import { spawnPythonSync, startPythonForkServer, stopPythonForkServer } from './pythonForkServer.testutil';
 
 export const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
@@ -54,7 +55,10 @@ export const rows: ManifestRow[] = [];
 export const exactPixels = new Map<string, Uint8Array>();
 
 export function run(command: string, args: string[], cwd: string, timeout = 110_000): string {
-  const result = spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  const result =
+    command === PYTHON
+      ? spawnPythonSync(PYTHON, args, { cwd, env: ENV, timeout })
+      : spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   if (result.status !== 0) {
     throw new Error(
       `${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout?.slice(-3000)}\n${result.stderr?.slice(-3000)}`,
@@ -257,7 +261,7 @@ export function torchrunTwo(args: string[]): string {
 
 /** train.py's words when it refuses a run (it must exit with an error and write nothing). */
 export function refusal(args: string[]): string {
-  const result = spawnSync(PYTHON, ['train.py', ...args], { cwd: paths.bundleDir, env: ENV, encoding: 'utf8' });
+  const result = spawnPythonSync(PYTHON, ['train.py', ...args], { cwd: paths.bundleDir, env: ENV });
   expect(result.status).not.toBe(0);
   return result.stderr;
 }
@@ -283,8 +287,10 @@ async function setUpBundle(): Promise<void> {
 export function useBundle(): Readonly<BundlePaths> {
   beforeAll(async () => {
     await setUpBundle();
+    if (hasTorch) await startPythonForkServer(PYTHON, ENV);
   });
   afterAll(() => {
+    stopPythonForkServer();
     if (paths.root) rmSync(paths.root, { recursive: true, force: true });
   });
   return paths;

@@ -1,0 +1,111 @@
+"""A fork server for the unit tests' Python runs (src/export/pythonForkServer.testutil.ts).
+
+Importing torch costs about a second, and the PyTorch tests start Python some sixty times. This process imports
+torch, numpy and Pillow once, then forks a child for each run: the child takes the client's working folder,
+environment, arguments and standard streams (passed over the socket), runs `-c CODE ARGS` or `SCRIPT ARGS` as
+`python3` would, and reports its exit status. A forked child starts from this process's state, in which nothing has
+run yet, so each run sees what a fresh interpreter would, torch's random state included.
+
+Usage: python3 python_fork_server.py SOCKET_PATH   (prints `ready` once it listens)
+"""
+
+import gc
+import json
+import os
+import runpy
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+# Imported here, once, so that no run pays for them.
+import numpy
+import PIL.Image
+import torch
+import torch.nn.functional
+
+
+def read_exactly(conn, size):
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the client went away")
+        data += chunk
+    return data
+
+
+def run_request(request):
+    """Runs one request as `python3 ARGV` would; its exit status."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    argv = request["argv"]
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    try:
+        if argv[0] == "-c":
+            sys.argv = ["-c"] + argv[2:]
+            sys.path[0] = ""
+            exec(compile(argv[1], "<string>", "exec"), namespace)
+        else:
+            sys.argv = list(argv)
+            sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
+            namespace = runpy.run_path(argv[0], run_name="__main__")
+        status = 0
+    except SystemExit as exit_:
+        if exit_.code is None:
+            status = 0
+        elif isinstance(exit_.code, int):
+            status = exit_.code
+        else:
+            print(exit_.code, file=sys.stderr)
+            status = 1
+    except BaseException:  # As the interpreter: any exception ends the run with status 1.
+        traceback.print_exc()
+        status = 1
+    # Files a run opened and never closed are flushed as the interpreter would flush them at exit.
+    namespace.clear()
+    gc.collect()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return status
+
+
+def serve(path):
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(8)
+    # The children report their own status: let the kernel reap them.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # One write, then nothing more on that pipe: the test process stops reading it once it has the line.
+    os.write(1, b"ready\n")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    while True:
+        conn, _ = server.accept()
+        try:
+            header, fds, _, _ = socket.recv_fds(conn, 4, 3)
+            if len(header) < 4:
+                header += read_exactly(conn, 4 - len(header))
+            request = json.loads(read_exactly(conn, struct.unpack("<I", header)[0]))
+        except (EOFError, OSError, ValueError):
+            conn.close()
+            continue
+        if os.fork() == 0:
+            server.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            status = run_request(request)
+            try:
+                conn.sendall(str(status).encode())
+            finally:
+                os._exit(status)
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
