@@ -81,8 +81,19 @@ def serve(path):
     # One write, then nothing more on that pipe: the test process stops reading it once it has the line.
     os.write(1, b"ready\n")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    # A test process that dies without stopping the server (a crash, Ctrl-C) leaves it an orphan: it then ends itself.
+    parent = os.getppid()
+    server.settimeout(2.0)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            if os.getppid() != parent:
+                # Its socket and the folder the test process made for it go with it.
+                os.unlink(path)
+                os.rmdir(os.path.dirname(path))
+                return
+            continue
         try:
             header, fds, _, _ = socket.recv_fds(conn, 4, 3)
             if len(header) < 4:
