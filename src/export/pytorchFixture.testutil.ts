@@ -212,28 +212,6 @@ function writeDataset(): void {
   }
 }
 
-/** A JPEG stored 64 x 32 (left half dark, right half bright) whose EXIF says: turn 90° clockwise to show it. */
-export function rotatedJpeg(): Buffer {
-  const width = 64;
-  const height = 32;
-  const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const v = x < width / 2 ? 10 : 240;
-      data.set([v, v, v, 255], (y * width + x) * 4);
-    }
-  }
-  const encoded = Buffer.from(jpeg.encode({ data, width, height }, 95).data);
-  // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) SHORT = 6.
-  const tiff = [
-    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-  ];
-  const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
-  const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
-  return Buffer.concat([encoded.subarray(0, 2), app1, encoded.subarray(2)]);
-}
-
 export const settings: Settings = {
   ...DEFAULT_SETTINGS,
   model: 'batchnorm',

@@ -1,8 +1,8 @@
 /**
  * The PyTorch bundle with the machine's PyTorch (skipped without it; the fixture is pytorchFixture.testutil.ts).
  * `train.py` and torchrun train on a small generated dataset and write a model.zip that TensorFlow.js loads and that
- * predicts as PyTorch does (per-image standardisation too); it decodes images as the page, EXIF orientation first, and
- * takes the same training steps as the page.
+ * predicts as PyTorch does (per-image standardisation too); it decodes images as the page and takes the same training
+ * steps as the page (EXIF orientation: pytorchImages.test.ts).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,6 @@ import {
   PYTHON,
   readZip,
   refusal,
-  rotatedJpeg,
   rows,
   run,
   settings,
@@ -218,22 +217,6 @@ describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: training with train
     expect(words).toContain('ood must be "detail"');
     expect(words).toContain('got "penultimate"');
     expect(existsSync(no)).toBe(false);
-  }, 60_000);
-
-  it('applies EXIF orientation before squashing an image', async () => {
-    const path = join(bundle.root, 'rotated.jpeg');
-    writeFileSync(path, rotatedJpeg());
-    const zip = join(bundle.root, 'exif-model.zip');
-    disposeCnn(await appModelZip('tutorial', 2, zip));
-    const [item] = torchPredict(zip, [path]);
-    const mean = (from: number, to: number) => {
-      let sum = 0;
-      for (let y = from; y < to; y++) for (let x = 0; x < SIZE; x++) sum += item.pixels[y * SIZE + x];
-      return sum / ((to - from) * SIZE);
-    };
-    // Stored: dark left, bright right; shown (turned 90° clockwise): dark top, bright bottom.
-    expect(mean(0, 15)).toBeLessThan(40);
-    expect(mean(25, 40)).toBeGreaterThan(210);
   }, 60_000);
 
   it('trains as the page: the same loss, class weights, BatchNormalization and RMSprop steps (Dropout off)', async () => {

@@ -1,0 +1,53 @@
+/**
+ * The PyTorch bundle with the machine's PyTorch (skipped without it; the fixture is pytorchFixture.testutil.ts): train.py
+ * reads a JPEG's EXIF orientation, as the page does, before it squashes the image to the model's input.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { describe, expect, it } from 'vitest';
+import { disposeCnn } from '../model/cnn';
+import { appModelZip } from './pytorchAppModel.testutil';
+import { hasTorch, SIZE, torchPredict, useBundle } from './pytorchFixture.testutil';
+
+/** A JPEG stored 64 x 32 (left half dark, right half bright) whose EXIF says: turn 90° clockwise to show it. */
+function rotatedJpeg(): Buffer {
+  const width = 64;
+  const height = 32;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = x < width / 2 ? 10 : 240;
+      data.set([v, v, v, 255], (y * width + x) * 4);
+    }
+  }
+  const encoded = Buffer.from(jpeg.encode({ data, width, height }, 95).data);
+  // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) SHORT = 6.
+  const tiff = [
+    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  ];
+  const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
+  const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
+  return Buffer.concat([encoded.subarray(0, 2), app1, encoded.subarray(2)]);
+}
+
+describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: images as the page decodes them', () => {
+  const bundle = useBundle();
+
+  it('applies EXIF orientation before squashing an image', async () => {
+    const path = join(bundle.root, 'rotated.jpeg');
+    writeFileSync(path, rotatedJpeg());
+    const zip = join(bundle.root, 'exif-model.zip');
+    disposeCnn(await appModelZip('tutorial', 2, zip));
+    const [item] = torchPredict(zip, [path]);
+    const mean = (from: number, to: number) => {
+      let sum = 0;
+      for (let y = from; y < to; y++) for (let x = 0; x < SIZE; x++) sum += item.pixels[y * SIZE + x];
+      return sum / ((to - from) * SIZE);
+    };
+    // Stored: dark left, bright right; shown (turned 90° clockwise): dark top, bright bottom.
+    expect(mean(0, 15)).toBeLessThan(40);
+    expect(mean(25, 40)).toBeGreaterThan(210);
+  }, 60_000);
+});
