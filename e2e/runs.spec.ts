@@ -82,6 +82,11 @@ test('a trained run survives a reload, predicts with Grad-CAM, resumes for one m
   // Saved once the list says so (the results and the kept model are written as the run ends).
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toHaveCount(1);
   await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toContainText('finished');
+  // The list says what the Results report: accuracy at the threshold the rule chose on validation, not at 0.5.
+  const threshold = Number(await page.getByTestId('operating-point').getAttribute('data-threshold'));
+  await expect(page.getByRole('list', { name: 'Runs' }).getByRole('listitem')).toContainText(
+    `test accuracy ${accuracy.toFixed(4)} at threshold ${Number(threshold.toPrecision(3))}, AUC ${auc.toFixed(4)}`,
+  );
 
   // A reload brings the finished run back from the browser's storage: same figures, no training.
   await page.reload();

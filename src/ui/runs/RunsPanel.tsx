@@ -2,7 +2,8 @@ import * as tfvis from '@tensorflow/tfjs-vis';
 import { memo, useState } from 'react';
 import { VisFigure } from '../common/VisFigure';
 import type { SavedRun, StorageState } from '../../storage/runsDb';
-import { fmt } from '../results/formatFigures';
+import { fmt, fmtThreshold } from '../results/formatFigures';
+import { runFigures } from './runFigures';
 import { formatBytes } from '../../core/formatUnits';
 import { ScrollingTable } from '../common/ScrollingTable';
 
@@ -18,6 +19,14 @@ interface Props {
 }
 
 const figure = (v: number | null) => (v === null ? '–' : fmt(v));
+const thresholdText = (t: number | null) => (t === null ? '–' : fmtThreshold(t));
+
+/** "test accuracy 0.9667 at threshold 0.704, AUC 1.0000": the figures its Results report. */
+function evaluationText(run: SavedRun): string {
+  const { accuracy, auc, threshold } = runFigures(run);
+  const at = threshold === null ? '' : ` at threshold ${fmtThreshold(threshold)}`;
+  return `${run.evaluatedOn} accuracy ${figure(accuracy)}${at}, AUC ${figure(auc)}`;
+}
 
 /**
  * 7. Runs: every run saved in this browser (training ones after each epoch, finished ones with their results,
@@ -84,7 +93,7 @@ export const RunsPanel = memo(function RunsPanel({
                 {statusText(run)} · {new Date(run.updatedAt).toLocaleString()} · {run.datasetName} ·{' '}
                 {run.settings.model}, {run.settings.imageSize} px, {run.history.epochsDone} epoch
                 {run.history.epochsDone === 1 ? '' : 's'} · best validation loss {figure(run.figures.bestValLoss)} ·{' '}
-                {run.evaluatedOn} accuracy {figure(run.figures.testAccuracy)}, AUC {figure(run.figures.testAuc)}
+                {evaluationText(run)}
               </span>
               <span className="runs__actions">
                 <button
@@ -168,8 +177,9 @@ function CompareTable({ runs }: { runs: SavedRun[] }) {
     ['Class weighting', (r) => r.settings.classWeighting],
     ['Augmentation', (r) => augmentationText(r)],
     ['Best validation loss', (r) => figure(r.figures.bestValLoss)],
-    ['Accuracy (evaluated split)', (r) => figure(r.figures.testAccuracy)],
-    ['AUC (evaluated split)', (r) => figure(r.figures.testAuc)],
+    ['Threshold (its rule, on validation)', (r) => thresholdText(runFigures(r).threshold)],
+    ['Accuracy (evaluated split, at that threshold)', (r) => figure(runFigures(r).accuracy)],
+    ['AUC (evaluated split)', (r) => figure(runFigures(r).auc)],
     ['Evaluated on', (r) => r.evaluatedOn],
     ['Dataset', (r) => r.datasetName],
   ];
