@@ -233,6 +233,10 @@ export function historyOf(view: TrainingView): SavedHistory {
   };
 }
 
+/**
+ * The figures stored with a record: the worker's accuracy (at 0.5, or the most probable class) and AUC. The Runs list
+ * shows them only for a run that kept no scores; otherwise it works out the Results' figures (runFigures.ts).
+ */
 function figuresOf(view: TrainingView, classNames: string[]): SavedRun['figures'] {
   const best = view.bestEpoch === null ? null : (view.epochPoints.find((p) => p.epoch === view.bestEpoch) ?? null);
   const test = view.test;
