@@ -23,7 +23,10 @@ export function TrainingHistory({ view }: { view: TrainingView }) {
   if (view.epochPoints.length === 0) return null;
   return (
     <ScrollingTable label="Training history" className="history">
-      <caption>Per epoch</caption>
+      <caption>
+        Per epoch. Accuracy as training counts it: the most probable class wins. The Results apply the threshold chosen
+        on validation.
+      </caption>
       <thead>
         <tr>
           <th scope="col">epoch</th>
