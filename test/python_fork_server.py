@@ -4,7 +4,8 @@ Importing torch costs about a second, and the PyTorch tests start Python some si
 torch, numpy and Pillow once, then forks a child for each run: the child takes the client's working folder,
 environment, arguments and standard streams (passed over the socket), runs `-c CODE ARGS` or `SCRIPT ARGS` as
 `python3` would, and reports its exit status. A forked child starts from this process's state, in which nothing has
-run yet, so each run sees what a fresh interpreter would, torch's random state included.
+run yet, and seeds Python's, numpy's and torch's random numbers from the system as a fresh interpreter does. What
+it shares with the server: the modules imported above, and the hash seed of strings.
 
 Usage: python3 python_fork_server.py SOCKET_PATH   (prints `ready` once it listens)
 """
@@ -12,11 +13,13 @@ Usage: python3 python_fork_server.py SOCKET_PATH   (prints `ready` once it liste
 import gc
 import json
 import os
+import random
 import runpy
 import signal
 import socket
 import struct
 import sys
+import threading
 import traceback
 
 # Imported here, once, so that no run pays for them.
@@ -36,8 +39,25 @@ def read_exactly(conn, size):
     return data
 
 
+def end_with_client(conn):
+    """Ends this run when its client goes (killed at a test's timeout, say), as a direct process would end with it."""
+
+    def watch():
+        try:
+            conn.recv(1)
+        except OSError:
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def run_request(request):
     """Runs one request as `python3 ARGV` would; its exit status."""
+    # A fresh interpreter seeds these from the operating system; a fork would otherwise repeat the server's draws.
+    random.seed()
+    numpy.random.seed()
+    torch.seed()
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -108,6 +128,7 @@ def serve(path):
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
                 os.close(fd)
+            end_with_client(conn)
             status = run_request(request)
             try:
                 conn.sendall(str(status).encode())
