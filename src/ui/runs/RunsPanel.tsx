@@ -25,7 +25,9 @@ const thresholdText = (t: number | null) => (t === null ? '–' : fmtThreshold(t
 function evaluationText(run: SavedRun): string {
   const { accuracy, auc, threshold } = runFigures(run);
   const at = threshold === null ? '' : ` at threshold ${fmtThreshold(threshold)}`;
-  return `${run.evaluatedOn} accuracy ${figure(accuracy)}${at}, AUC ${figure(auc)}`;
+  // With test-time augmentation the Results average several views; the kept scores are one view.
+  const views = (run.settings.testTimeAugmentation ?? 'off') === 'off' ? '' : ' (one view)';
+  return `${run.evaluatedOn} accuracy ${figure(accuracy)}${at}, AUC ${figure(auc)}${views}`;
 }
 
 /**
