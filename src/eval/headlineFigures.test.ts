@@ -25,11 +25,16 @@ const RULES: ThresholdRule[] = ['sensitivity', 'youden', 'fixed'];
 describe('headlineFigures', () => {
   it.each(RULES)("are the Results' test figures at the operating point of the %s rule", (thresholdRule) => {
     const kept = { validation: split(60, 1, 1), test: split(80, 2, 1) };
-    const settings = { thresholdRule, targetSensitivity: 95, temperatureScaling: false, testTimeAugmentation: 'off' };
+    const settings = {
+      thresholdRule,
+      targetSensitivity: 95,
+      temperatureScaling: false,
+      testTimeAugmentation: 'off' as const,
+    };
     const report = buildReport(kept.validation, kept.test, {
       numClasses: 2,
       positiveClass: 1,
-      settings: settings as Parameters<typeof buildReport>[2]['settings'],
+      settings,
       resamples: 10,
     });
     const figures = headlineFigures(kept, ['NORMAL', 'PNEUMONIA'], settings);
