@@ -5,7 +5,7 @@
  * Results add intervals and, where it is on, test-time augmentation. Pure, no tfjs.
  */
 import type { KeptScores, Settings } from '../core/types';
-import { argmaxPredictions, binaryMetrics, binaryScores, defaultPositiveClass, rocAuc } from './metrics';
+import { binaryMetrics, binaryScores, defaultPositiveClass, multiClassMetrics, rocAuc } from './metrics';
 import { chooseOperatingPoint } from './thresholdRules';
 
 export interface HeadlineFigures {
@@ -28,11 +28,8 @@ export function headlineFigures(
   const positive = defaultPositiveClass(classNames);
   const evaluatedScores = binaryScores({ ...evaluated, numClasses }, positive);
   const auc = rocAuc(evaluatedScores, evaluated.labels, positive);
-  if (numClasses > 2) {
-    const predicted = argmaxPredictions({ ...evaluated, numClasses });
-    const correct = predicted.reduce((sum, label, i) => sum + (label === evaluated.labels[i] ? 1 : 0), 0);
-    return { accuracy: correct / predicted.length, auc, threshold: null };
-  }
+  if (numClasses > 2)
+    return { accuracy: multiClassMetrics({ ...evaluated, numClasses }).accuracy, auc, threshold: null };
   const { threshold } = chooseOperatingPoint(
     settings.thresholdRule,
     settings.targetSensitivity,
