@@ -42,7 +42,7 @@ export class WasmStarter {
   private threads = 0;
   /** Threads our kernels run on once started (the helpers that did start, and this one). */
   private kernelThreads = 1;
-  /** Why our native kernels (native/training.c) do not run, once the backend started; null when they do. */
+  /** Why our native kernels (native/csrc/) do not run, once the backend started; null when they do. */
   private nativeProblem: string | null = null;
 
   /**

@@ -70,7 +70,7 @@ export function fusedBatchNorm(args: KernelArgs): TensorInfo {
   for (let c = 0; c < channels; c++) factors[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
   const native = nativeKernelsFor(backend);
   if (native !== null) {
-    // One pass, y = (x − mean)·γ/σ + β (training.c, channel_affine, as in training), pixels split between threads.
+    // One pass, y = (x − mean)·γ/σ + β (csrc/batch_norm.c, channel_affine, as in training), pixels split between threads.
     const coef = new Float32Array(3 * channels);
     coef.set(f32(backend, mean).subarray(0, channels));
     coef.set(factors, channels);

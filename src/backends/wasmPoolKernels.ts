@@ -1,10 +1,10 @@
 /**
  * The WASM max-pool kernels of training (see wasmKernels.ts):
  *
- * - MaxPool: our native kernel (training.c, max_pool_2x2) where the windows are 2×2; else WASM's own (XNNPACK).
+ * - MaxPool: our native kernel (csrc/max_pool.c, max_pool_2x2) where the windows are 2×2; else WASM's own (XNNPACK).
  * - MaxPoolGrad (replaced): one pass over the input that routes each window's gradient to its
  *   first maximum in row-major order, exactly like the tfjs CPU (and WebGL) kernels do on ties;
- *   for 2x2 stride-2 unpadded pooling, our native SIMD kernel (native/training.c) where it is loaded,
+ *   for 2x2 stride-2 unpadded pooling, our native SIMD kernel (native/csrc/max_pool.c) where it is loaded,
  *   else a loop that finds that maximum by comparing with the forward output.
  *   The shipped kernel is not even used as a fallback: it searches from FLT_MIN with '>=', so it
  *   gives tied gradients to the last maximum and misroutes the gradient of windows whose values
@@ -35,7 +35,7 @@ function isWindows2x2(info: tf.backend_util.Conv2DInfo): boolean {
 }
 
 /**
- * MaxPool on our native kernel (training.c, max_pool_2x2) where the windows are 2×2, images cut into chunks the
+ * MaxPool on our native kernel (csrc/max_pool.c, max_pool_2x2) where the windows are 2×2, images cut into chunks the
  * threads share; else WASM's own (XNNPACK).
  */
 export function maxPool(args: KernelArgs): TensorInfo {

@@ -40,7 +40,7 @@ export function batchNormTraining(args: KernelArgs): TensorInfo[] {
   const scratch = ChannelScratch.forPixels(native, backend, c, npix);
   try {
     const x0 = native.offset(x);
-    // Shifted by each channel's first value (training.c, channel_sums).
+    // Shifted by each channel's first value (csrc/batch_norm.c, channel_sums).
     const shift = native.floatsAt(x0, c).slice();
     native.floatsAt(scratch.centre, c).set(shift);
     native.split(
@@ -106,7 +106,7 @@ export function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
     const m = native.read(mean);
     native.floatsAt(scratch.centre, c).set(m);
     const [dy0, x0] = [native.offset(dy), native.offset(x)];
-    // The fused ReLU's output: dy counts only where it is positive (training.c); none without.
+    // The fused ReLU's output: dy counts only where it is positive (csrc/batch_norm.c); none without.
     const maskAt = (start: number) => (y === undefined ? 0 : native.offset(y) + 4 * c * start);
     native.split(
       'channel_grad_sums',

@@ -60,7 +60,7 @@ export function nativeRelu(backend: BackendWasm, x: TensorInfo): TensorInfo | nu
 
 /**
  * Per-column float64 sums of x seen as [rows, columns] (the bias gradient: a Sum over every pixel of a
- * channels-last gradient), or null. Rows split between threads (training.c, channel_sums, with no shift;
+ * channels-last gradient), or null. Rows split between threads (csrc/batch_norm.c, channel_sums, with no shift;
  * its sums of squares go unused).
  */
 export function nativeColumnSums(backend: BackendWasm, x: TensorInfo, columns: number): Float64Array | null {
@@ -93,7 +93,7 @@ export function nativeColumnSums(backend: BackendWasm, x: TensorInfo, columns: n
 
 /**
  * The kernel ReluGradBias of model/convBiasRelu.ts: dy masked where the ReLU's output y is not positive, and
- * its per-channel sums (the bias gradient), in one pass on every thread (training.c, relu_grad_sums).
+ * its per-channel sums (the bias gradient), in one pass on every thread (csrc/bias_relu.c, relu_grad_sums).
  */
 export function reluGradBias(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as BackendWasm;

@@ -1,6 +1,6 @@
 /**
  * Scratch in tfjs' heap for the native kernels that sum per channel with pixels split between threads
- * (training.c: channel_sums, channel_grad_sums, relu_grad_sums): each chunk sums into its own totals.
+ * (csrc/batch_norm.c: channel_sums, channel_grad_sums; csrc/bias_relu.c: relu_grad_sums): each chunk sums into its own totals.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

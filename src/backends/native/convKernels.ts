@@ -4,7 +4,7 @@
  * WASM lacks), the forward pass (Conv2D, and FusedConv2D with a bias and a linear or ReLU activation) and the
  * input gradient (Conv2DBackpropInput). Each returns null where it does not apply (other geometry or
  * activation, no native kernels), and the caller takes its other path (XNNPACK, on tfjs' one thread: see
- * wasm.ts). Measured: on one thread ours, one register-blocked row kernel (training.c, gemm_row), make a
+ * wasm.ts). Measured: on one thread ours, one register-blocked row kernel (csrc/conv2d.c, gemm_row), make a
  * training step 1.7x faster than XNNPACK's (bench:wasm, tutorial, 64 and 150 px).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -59,7 +59,7 @@ export function nativeConvForward(
   const [n, h, w, ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
   // 2 or 3 input channels: each tap would re-read and re-write the whole output row for two or three products;
-  // XNNPACK does that in one pass. One channel (the images) has its own one-pass path (training.c, conv_row_c1).
+  // XNNPACK does that in one pass. One channel (the images) has its own one-pass path (csrc/conv2d.c, conv_row_c1).
   if (
     fci !== ci ||
     (ci !== 1 && ci < MIN_SUMMED_CHANNELS) ||
@@ -116,7 +116,7 @@ export function nativeConvInputGrad(
 
 /**
  * dW [kh, kw, ci, co] of conv(x, W) for the output gradient dy, or null where this does not apply. Images
- * split between threads: each thread sums its images into its own dW (training.c, conv2d_filter_grad),
+ * split between threads: each thread sums its images into its own dW (csrc/conv2d_filter_grad.c),
  * and the few thousand numbers of each are added here.
  */
 export function nativeConvFilterGrad(

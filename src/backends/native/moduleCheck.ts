@@ -1,5 +1,5 @@
 /**
- * Whether a kernels module is safe to run inside tfjs' own heap (training.c says why): it imports
+ * Whether a kernels module is safe to run inside tfjs' own heap (csrc/kernels.h says why): it imports
  * nothing but env.memory, and has no data section (which would be written into tfjs' heap when it
  * starts). Null when safe, else what is wrong. Used by the build script and the tests.
  */

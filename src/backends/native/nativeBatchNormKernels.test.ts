@@ -1,5 +1,5 @@
 /**
- * Our native BatchNormalization in training (training.c), alone and fused with the ReLU after it, against tfjs-layers
+ * Our native BatchNormalization in training (csrc/batch_norm.c), alone and fused with the ReLU after it, against tfjs-layers
  * on the cpu backend and a float64 reference: output, moving statistics and every gradient to 1e-5, whole and split.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Our native stride-1 unpadded convolutions (training.c) against tfjs' cpu backend as shipped: forward values, the
+ * Our native stride-1 unpadded convolutions (csrc/conv2d.c, csrc/conv2d_filter_grad.c) against tfjs' cpu backend as shipped: forward values, the
  * input and filter gradients, and ConvBiasRelu (a convolution with its bias and ReLU as one kernel), whole and split.
  */
 import { describe, expect, it } from 'vitest';

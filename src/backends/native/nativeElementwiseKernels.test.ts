@@ -1,5 +1,5 @@
 /**
- * Our native elementwise kernels (training.c) against tfjs' cpu backend as shipped: the ReLU gradient exactly, and
+ * Our native elementwise kernels (csrc/bias_relu.c, csrc/rmsprop.c) against tfjs' cpu backend as shipped: the ReLU gradient exactly, and
  * bias add, ReLU and column sums on every thread, whole and split.
  */
 import { describe, expect, it } from 'vitest';

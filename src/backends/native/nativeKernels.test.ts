@@ -1,5 +1,5 @@
 /**
- * Our native WASM kernels (training.c) against tfjs' cpu backend as shipped: the max-pool gradient
+ * Our native WASM kernels (csrc/) against tfjs' cpu backend as shipped: the max-pool gradient
  * exactly, the BatchNormalization layer in training (output, moving statistics and every gradient)
  * to 1e-5, and training steps of the BatchNorm CNN; plus the module's safety in tfjs' heap.
  * Here: the compiled modules, RMSprop and whole training steps; each kernel's values are in native*Kernels.test.ts
@@ -43,7 +43,7 @@ describe('the compiled modules', () => {
   });
 
   const clang = ['/usr/bin/clang', '/usr/bin/wasm-ld'].every(existsSync);
-  it.skipIf(!clang)('are what training.c compiles to (where clang and wasm-ld are installed)', () => {
+  it.skipIf(!clang)('are what csrc/ compiles to (where clang and wasm-ld are installed)', () => {
     const out = mkdtempSync(join(tmpdir(), 'native-'));
     execFileSync('bash', [fileURLToPath(new URL('../../../scripts/build-native-kernels.sh', import.meta.url)), out], {
       stdio: 'pipe',

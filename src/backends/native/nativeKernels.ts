@@ -1,5 +1,5 @@
 /**
- * Our own WebAssembly SIMD kernels (training.c, compiled ahead of time into training.wasm and
+ * Our own WebAssembly SIMD kernels (csrc/, compiled ahead of time into training.wasm and
  * training-shared.wasm), run inside tfjs-backend-wasm's memory: the module imports tfjs' heap, so
  * each kernel reads its inputs and writes its outputs in place, by byte offset, with no copy.
  *

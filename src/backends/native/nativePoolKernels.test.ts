@@ -1,5 +1,5 @@
 /**
- * Our native 2×2 max pool and its gradient (training.c) against tfjs' cpu backend as shipped, exactly, ties and odd
+ * Our native 2×2 max pool and its gradient (csrc/max_pool.c) against tfjs' cpu backend as shipped, exactly, ties and odd
  * sizes included, whole and split across threads.
  */
 import { describe, expect, it } from 'vitest';

@@ -9,7 +9,7 @@
  */
 import { CHUNKS_A_THREAD, MAX_KERNEL_THREADS } from './threadCount';
 
-/** The kernels a partner can run (exports of training.c); the queue holds the job's kernel by its index here. */
+/** The kernels a partner can run (exports of csrc/); the queue holds the job's kernel by its index here. */
 export const PARTNER_KERNELS = [
   'conv2d_filter_grad',
   'max_pool_2x2_grad',

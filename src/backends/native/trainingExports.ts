@@ -1,6 +1,6 @@
-/** What training.wasm and training-shared.wasm export (native/training.c), as nativeKernels.ts calls it. */
+/** What training.wasm and training-shared.wasm export (native/csrc/), as nativeKernels.ts calls it. */
 
-/** The exports of training.c; every pointer is a byte offset into tfjs' heap. */
+/** The exports of csrc/; every pointer is a byte offset into tfjs' heap. */
 export interface TrainingExports {
   channel_sums(x: number, npix: number, c: number, shift: number, scratch: number, totals: number): void;
   channel_grad_sums(
