@@ -11,7 +11,8 @@ export function quadrant(x: number, y: number, width: number, height: number): n
   return x < width / 2 && y < height / 2 ? 255 : 0;
 }
 
-function rgba(
+/** RGBA bytes of a grey picture, `value(x, y)` its brightness (the quadrant picture unless told). */
+export function rgba(
   width: number,
   height: number,
   value: (x: number, y: number) => number = (x, y) => quadrant(x, y, width, height),
@@ -36,36 +37,14 @@ export function jpegImage(width: number, height: number): Uint8Array {
  * top left, and orientation 6 (rotate 90° clockwise to display) puts it at the top right on screen.
  */
 export function jpegWithOrientation(width: number, height: number, orientation: number): Uint8Array {
-  const plain = jpegImage(width, height);
+  return withExifOrientation(jpegImage(width, height), orientation);
+}
+
+/** The JPEG `plain` with an EXIF APP1 segment after its SOI marker whose only tag is Orientation = `orientation`. */
+export function withExifOrientation(plain: Uint8Array, orientation: number): Uint8Array {
   // APP1 "Exif", big-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1.
-  const tiff = [
-    0x4d,
-    0x4d,
-    0x00,
-    0x2a,
-    0,
-    0,
-    0,
-    8,
-    0,
-    1,
-    0x01,
-    0x12,
-    0,
-    3,
-    0,
-    0,
-    0,
-    1,
-    0,
-    orientation,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-  ];
+  // prettier-ignore
+  const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
   const payload = [...Buffer.from('Exif\0\0', 'binary'), ...tiff];
   const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
   return Uint8Array.from([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]);

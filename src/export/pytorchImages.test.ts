@@ -6,30 +6,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
+import { rgba, withExifOrientation } from '../../e2e/imageFormats';
 import { disposeCnn } from '../model/cnn';
 import { appModelZip } from './pytorchAppModel.testutil';
 import { hasTorch, SIZE, torchPredict, useBundle } from './pytorchFixture.testutil';
 
 /** A JPEG stored 64 x 32 (left half dark, right half bright) whose EXIF says: turn 90° clockwise to show it. */
-function rotatedJpeg(): Buffer {
-  const width = 64;
-  const height = 32;
-  const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const v = x < width / 2 ? 10 : 240;
-      data.set([v, v, v, 255], (y * width + x) * 4);
-    }
-  }
-  const encoded = Buffer.from(jpeg.encode({ data, width, height }, 95).data);
-  // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) SHORT = 6.
-  const tiff = [
-    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-  ];
-  const body = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
-  const app1 = Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
-  return Buffer.concat([encoded.subarray(0, 2), app1, encoded.subarray(2)]);
+function rotatedJpeg(): Uint8Array {
+  const [width, height] = [64, 32];
+  const data = rgba(width, height, (x) => (x < width / 2 ? 10 : 240));
+  return withExifOrientation(jpeg.encode({ data, width, height }, 95).data, 6);
 }
 
 describe.skipIf(!hasTorch)('the PyTorch bundle with PyTorch: images as the page decodes them', () => {
